@@ -1,0 +1,26 @@
+# Sourced by the scripts in bin/. Finds a JDK >= 25 and knows where the build puts things.
+# The default `java` on a fresh machine may be 17, so JAVA_HOME and PATH are only used when new enough.
+
+MULTIPROC_ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)"
+
+java_major() { # $1 = path to a java binary; prints its feature version or nothing
+  "$1" -XshowSettings:properties -version 2>&1 | sed -n 's/^ *java\.specification\.version = \([0-9]*\).*/\1/p' | head -1
+}
+
+find_jdk() { # sets JAVA_HOME to a JDK >= 25 or exits with one clear line
+  local candidates=() c v
+  [ -n "${JAVA_HOME:-}" ] && candidates+=("$JAVA_HOME")
+  if command -v java >/dev/null 2>&1; then
+    c="$(readlink -f "$(command -v java)")"; candidates+=("$(dirname "$(dirname "$c")")")
+  fi
+  for c in $(ls -d /usr/lib/jvm/*/ 2>/dev/null | sort -rV); do candidates+=("${c%/}"); done
+  for c in "${candidates[@]}"; do
+    [ -x "$c/bin/java" ] && [ -x "$c/bin/javac" ] || continue
+    v="$(java_major "$c/bin/java")"
+    if [ -n "$v" ] && [ "$v" -ge 25 ]; then export JAVA_HOME="$c"; export PATH="$c/bin:$PATH"; return 0; fi
+  done
+  echo "multiproc: no JDK 25 or newer found (looked at JAVA_HOME, java on PATH and /usr/lib/jvm/*); install one or set JAVA_HOME" >&2
+  exit 1
+}
+
+mvnw() { "$MULTIPROC_ROOT/mvnw" -B -q -f "$MULTIPROC_ROOT/pom.xml" "$@"; }

@@ -1,0 +1,79 @@
+package io.multiproc.internal;
+
+import java.io.IOException;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+
+/**
+ * A process as the kernel knows it: pid plus its start time in clock ticks since boot (field 22 of
+ * {@code /proc/PID/stat}). The pair stays unique when a pid is reused, so a record left by a dead
+ * process is never mistaken for a live one.
+ *
+ * <pre>{@code
+ * ProcessIdentity me = ProcessIdentity.current();
+ * boolean alive = ProcessIdentity.of(1234).map(ProcessIdentity::isAlive).orElse(false);
+ * }</pre>
+ *
+ * <p>Not part of the public API.
+ */
+public record ProcessIdentity(long pid, long startTicks) {
+    private static final ProcessIdentity CURRENT = read(ProcessHandle.current().pid());
+
+    public static ProcessIdentity current() {
+        return CURRENT;
+    }
+
+    /** The identity of a running process, or empty if there is no process with that pid. */
+    public static java.util.Optional<ProcessIdentity> of(long pid) {
+        return java.util.Optional.ofNullable(read(pid));
+    }
+
+    /** True while this very process (not a later one with the same pid) is running and not a zombie. */
+    public boolean isAlive() {
+        String stat = readStat(pid);
+        if (stat == null) {
+            return false;
+        }
+        String[] fields = fieldsAfterComm(stat);
+        // fields[0] is the state: Z (zombie) and X (dead) no longer run, even if not yet reaped.
+        char state = fields[0].charAt(0);
+        return state != 'Z' && state != 'X' && Long.parseLong(fields[19]) == startTicks;
+    }
+
+    private static ProcessIdentity read(long pid) {
+        String stat = readStat(pid);
+        return stat == null ? null : new ProcessIdentity(pid, Long.parseLong(fieldsAfterComm(stat)[19]));
+    }
+
+    private static String readStat(long pid) {
+        try {
+            return Files.readString(Path.of("/proc", Long.toString(pid), "stat"), StandardCharsets.ISO_8859_1);
+        } catch (IOException e) {
+            return null;
+        }
+    }
+
+    /** Fields after "pid (comm)": comm may hold spaces and parentheses, so split after the last ')'. */
+    private static String[] fieldsAfterComm(String stat) {
+        return stat.substring(stat.lastIndexOf(')') + 2).split(" ");
+    }
+
+    @Override
+    public String toString() {
+        return pid + "." + startTicks;
+    }
+
+    /** Parses {@link #toString()}'s form back, or returns null if it is not one. */
+    public static ProcessIdentity parse(String s) {
+        int dot = s.indexOf('.');
+        if (dot <= 0) {
+            return null;
+        }
+        try {
+            return new ProcessIdentity(Long.parseLong(s.substring(0, dot)), Long.parseLong(s.substring(dot + 1)));
+        } catch (NumberFormatException e) {
+            return null;
+        }
+    }
+}

@@ -1,0 +1,304 @@
+package io.multiproc.internal;
+
+import java.io.IOException;
+import java.io.UncheckedIOException;
+import java.nio.channels.FileChannel;
+import java.nio.channels.FileLock;
+import java.nio.file.DirectoryStream;
+import java.nio.file.FileAlreadyExistsException;
+import java.nio.file.Files;
+import java.nio.file.NoSuchFileException;
+import java.nio.file.Path;
+import java.nio.file.StandardOpenOption;
+import java.nio.file.attribute.PosixFilePermissions;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+import java.util.TreeMap;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.locks.ReentrantLock;
+
+/**
+ * The per-user record of which processes hold which /dev/shm segments, so that a segment whose holders
+ * all died is removed by the next multiproc process (or {@code multiproc clean}), and a segment with a
+ * live holder never is.
+ *
+ * <h2>Implementation overview</h2>
+ * The registry is the directory {@code /dev/shm/multiproc-UID/}. A holder is an empty file named
+ * {@code SEGMENT@PID.STARTTICKS} in it ({@link ProcessIdentity}): the owner of a raw
+ * {@code SharedMemory}, or every process attached to a high-level object (value, array, lock...).
+ * Untracked segments have no record and are never touched.
+ * <ul>
+ *   <li>Every change (add a holder, drop one, unlink, sweep) runs under {@code registry.lock}: an
+ *       {@code fcntl} lock, which the kernel releases when its process dies, so a crash never leaves the
+ *       registry locked; plus a JVM-wide {@link ReentrantLock}, because fcntl locks are per process.</li>
+ *   <li>Creating: the record is written before the segment file, under the lock, so a sweep never sees a
+ *       new segment without its live holder.</li>
+ *   <li>Dropping the last live holder unlinks the segment; dead holders' records are deleted on the way.</li>
+ *   <li>A JVM shutdown hook drops every hold this process still has, so a program that forgets to close
+ *       leaves /dev/shm as it found it; SIGKILL skips the hook and the next sweep cleans up.</li>
+ * </ul>
+ * The directory itself and its lock file stay (a few bytes, created once per user).
+ *
+ * <p>Not part of the public API.
+ */
+public final class SegmentRegistry {
+    private static final System.Logger LOG = System.getLogger("io.multiproc");
+    private static final char SEP = '@';
+    private static final ReentrantLock JVM_LOCK = new ReentrantLock();
+    /** Segments this process holds; guarded by JVM_LOCK for changes, read by the shutdown hook. */
+    private static final Set<String> HELD = ConcurrentHashMap.newKeySet();
+    private static final String SELF = ProcessIdentity.current().toString();
+    private static volatile Path dir;
+    private static FileChannel lockChannel;
+
+    private SegmentRegistry() {
+    }
+
+    /** Information about one segment in /dev/shm, for {@code multiproc ls}. */
+    public record SegmentInfo(String name, long size, List<Holder> holders) {
+        public boolean tracked() {
+            return !holders.isEmpty();
+        }
+
+        public boolean orphaned() {
+            return tracked() && holders.stream().noneMatch(Holder::alive);
+        }
+    }
+
+    public record Holder(ProcessIdentity process, boolean alive) {
+    }
+
+    /** The registry directory; created (and swept once) on first use in this JVM. */
+    public static Path dir() {
+        Path d = dir;
+        if (d == null) {
+            d = init();
+        }
+        return d;
+    }
+
+    private static synchronized Path init() {
+        if (dir != null) {
+            return dir;
+        }
+        try {
+            Object uid = Files.getAttribute(Path.of("/proc/self"), "unix:uid");
+            Path d = ShmFiles.SHM_DIR.resolve("multiproc-" + uid);
+            if (!Files.isDirectory(d)) {
+                try {
+                    Files.createDirectory(d, PosixFilePermissions.asFileAttribute(PosixFilePermissions.fromString("rwx------")));
+                } catch (FileAlreadyExistsException raced) {
+                    // another process made it first
+                }
+            }
+            lockChannel = FileChannel.open(d.resolve("registry.lock"), StandardOpenOption.CREATE,
+                    StandardOpenOption.WRITE);
+            dir = d;
+            Runtime.getRuntime().addShutdownHook(new Thread(SegmentRegistry::releaseAllAtExit, "multiproc-registry-exit"));
+            List<String> removed = sweep();
+            if (!removed.isEmpty()) {
+                LOG.log(System.Logger.Level.INFO, "multiproc: removed segments whose holders died: " + removed);
+            }
+            return d;
+        } catch (IOException e) {
+            throw new UncheckedIOException("cannot open the segment registry under " + ShmFiles.SHM_DIR, e);
+        }
+    }
+
+    @FunctionalInterface
+    private interface LockedBody<T> {
+        T run(Path dir) throws IOException;
+    }
+
+    private static <T> T locked(LockedBody<T> body) throws IOException {
+        Path d = dir();
+        JVM_LOCK.lock();
+        try (FileLock ignored = lockChannel.lock()) {
+            return body.run(d);
+        } finally {
+            JVM_LOCK.unlock();
+        }
+    }
+
+    /**
+     * Creates segment {@code name} exclusively with this process recorded as a holder; the returned
+     * channel is open. FileAlreadyExistsException if the name is taken (and nothing is recorded).
+     */
+    public static FileChannel createHeld(String name) throws IOException {
+        Path path = ShmFiles.path(name);
+        return locked(d -> {
+            Path record = d.resolve(name + SEP + SELF);
+            Files.deleteIfExists(record);
+            Files.createFile(record);
+            try {
+                FileChannel ch = ShmFiles.createNew(path);
+                HELD.add(name);
+                return ch;
+            } catch (IOException | RuntimeException e) {
+                Files.deleteIfExists(record);
+                throw e;
+            }
+        });
+    }
+
+    /** Records this process as a holder of an existing segment; NoSuchFileException if it is gone. */
+    public static void addHolder(String name) throws IOException {
+        Path path = ShmFiles.path(name);
+        locked(d -> {
+            if (!Files.exists(path)) {
+                throw new NoSuchFileException(path.toString(), null, "no shared memory segment named '" + name + "'");
+            }
+            Path record = d.resolve(name + SEP + SELF);
+            if (!Files.exists(record)) {
+                Files.createFile(record);
+            }
+            HELD.add(name);
+            return null;
+        });
+    }
+
+    /**
+     * Drops this process's hold on {@code name}; when no live holder remains the segment is unlinked.
+     *
+     * @return true if the segment was unlinked
+     */
+    public static boolean release(String name) throws IOException {
+        return locked(d -> releaseLocked(d, name));
+    }
+
+    private static boolean releaseLocked(Path d, String name) throws IOException {
+        Files.deleteIfExists(d.resolve(name + SEP + SELF));
+        HELD.remove(name);
+        if (anyLiveHolder(d, name)) {
+            return false;
+        }
+        return Files.deleteIfExists(ShmFiles.SHM_DIR.resolve(name));
+    }
+
+    /** Unlinks {@code name} and forgets every holder record of it (CPython's {@code unlink()}). */
+    public static void unlink(String name) throws IOException {
+        Path path = ShmFiles.path(name);
+        locked(d -> {
+            for (Path record : records(d, name)) {
+                Files.deleteIfExists(record);
+            }
+            HELD.remove(name);
+            Files.delete(path);
+            return null;
+        });
+    }
+
+    /** True if this process holds {@code name}. */
+    public static boolean holds(String name) {
+        return HELD.contains(name);
+    }
+
+    /** Live holders' records are kept; dead ones deleted on the way. */
+    private static boolean anyLiveHolder(Path d, String name) throws IOException {
+        boolean live = false;
+        for (Path record : records(d, name)) {
+            ProcessIdentity p = identityOf(record.getFileName().toString());
+            if (p != null && p.isAlive()) {
+                live = true;
+            } else {
+                Files.deleteIfExists(record);
+            }
+        }
+        return live;
+    }
+
+    private static List<Path> records(Path d, String name) throws IOException {
+        List<Path> out = new ArrayList<>();
+        String prefix = name + SEP;
+        try (DirectoryStream<Path> ds = Files.newDirectoryStream(d)) {
+            for (Path p : ds) {
+                String f = p.getFileName().toString();
+                if (f.startsWith(prefix) && f.lastIndexOf(SEP) == prefix.length() - 1) {
+                    out.add(p);
+                }
+            }
+        }
+        return out;
+    }
+
+    private static String segmentOf(String recordName) {
+        int at = recordName.lastIndexOf(SEP);
+        return at <= 0 ? null : recordName.substring(0, at);
+    }
+
+    private static ProcessIdentity identityOf(String recordName) {
+        int at = recordName.lastIndexOf(SEP);
+        return at <= 0 ? null : ProcessIdentity.parse(recordName.substring(at + 1));
+    }
+
+    /**
+     * Removes every tracked segment whose holders are all dead, and dead holders' records.
+     *
+     * @return the names of the segments removed
+     */
+    public static List<String> sweep() throws IOException {
+        return locked(d -> {
+            List<String> removed = new ArrayList<>();
+            for (String name : recordsBySegment(d).keySet()) {
+                if (!anyLiveHolder(d, name) && Files.deleteIfExists(ShmFiles.SHM_DIR.resolve(name))) {
+                    removed.add(name);
+                }
+            }
+            return removed;
+        });
+    }
+
+    private static Map<String, List<ProcessIdentity>> recordsBySegment(Path d) throws IOException {
+        Map<String, List<ProcessIdentity>> bySegment = new TreeMap<>();
+        try (DirectoryStream<Path> ds = Files.newDirectoryStream(d)) {
+            for (Path p : ds) {
+                String f = p.getFileName().toString();
+                String seg = segmentOf(f);
+                ProcessIdentity id = identityOf(f);
+                if (seg != null && id != null) {
+                    bySegment.computeIfAbsent(seg, k -> new ArrayList<>()).add(id);
+                }
+            }
+        }
+        return bySegment;
+    }
+
+    /** Every regular file in /dev/shm with its holders, tracked or not. */
+    public static List<SegmentInfo> list() throws IOException {
+        Map<String, List<ProcessIdentity>> bySegment = locked(SegmentRegistry::recordsBySegment);
+        List<SegmentInfo> out = new ArrayList<>();
+        try (DirectoryStream<Path> ds = Files.newDirectoryStream(ShmFiles.SHM_DIR)) {
+            for (Path p : ds) {
+                if (!Files.isRegularFile(p)) {
+                    continue;
+                }
+                String name = p.getFileName().toString();
+                List<Holder> holders = new ArrayList<>();
+                for (ProcessIdentity id : bySegment.getOrDefault(name, List.of())) {
+                    holders.add(new Holder(id, id.isAlive()));
+                }
+                long size;
+                try {
+                    size = Files.size(p);
+                } catch (NoSuchFileException gone) {
+                    continue;
+                }
+                out.add(new SegmentInfo(name, size, List.copyOf(holders)));
+            }
+        }
+        out.sort(java.util.Comparator.comparing(SegmentInfo::name));
+        return out;
+    }
+
+    private static void releaseAllAtExit() {
+        for (String name : List.copyOf(HELD)) {
+            try {
+                release(name);
+            } catch (IOException | RuntimeException e) {
+                // best effort at exit; the next sweep removes what is left once we are gone
+            }
+        }
+    }
+}

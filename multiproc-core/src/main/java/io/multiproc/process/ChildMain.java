@@ -1,0 +1,127 @@
+package io.multiproc.process;
+
+import io.multiproc.internal.Native;
+
+import java.io.BufferedInputStream;
+import java.io.ByteArrayInputStream;
+import java.io.DataInputStream;
+import java.io.EOFException;
+import java.io.FileDescriptor;
+import java.io.FileInputStream;
+import java.io.IOException;
+import java.io.InputStream;
+import java.io.ObjectInputStream;
+import java.io.ObjectOutputStream;
+
+/**
+ * Entry point of every child JVM multiproc starts. Not for users to call.
+ *
+ * <h2>Implementation overview</h2>
+ * <ol>
+ *   <li>Ask for SIGKILL when the parent dies (prctl PR_SET_PDEATHSIG), then check the parent is still
+ *       the one that started us (it may have died before the prctl). A spare does it before waiting;
+ *       a cold child on a second thread while it decodes its task.</li>
+ *   <li>A spare JVM warms the task machinery (object streams, lambda deserialization) while it waits.</li>
+ *   <li>Read one task frame from stdin, the control channel (see {@link TaskFrame}); EOF means the
+ *       parent dismissed this spare or died, and the JVM exits quietly.</li>
+ *   <li>A daemon thread checks every 100 ms that the parent is still our parent (the fallback when
+ *       prctl is unavailable) and halts the JVM otherwise. It sleeps rather than blocking in a read of
+ *       stdin: HotSpot's exit waits up to 300 ms for threads blocked in native code.</li>
+ *   <li>Run the task; exit 0, or print the stack trace to stderr and exit 1.</li>
+ * </ol>
+ */
+public final class ChildMain {
+    private ChildMain() {
+    }
+
+    public static void main(String[] args) throws Exception {
+        long parentPid = Long.parseLong(args[0]);
+        boolean spare = args.length > 1 && args[1].equals("spare");
+        if (spare) {
+            followParent(parentPid);
+        } else {
+            // Linking the prctl downcall costs tens of ms in a fresh JVM; overlap it with reading and
+            // decoding the task. The polling watcher covers the moment before it takes effect.
+            Thread follow = new Thread(() -> followParent(parentPid), "multiproc-pdeathsig");
+            follow.setDaemon(true);
+            follow.start();
+        }
+        DataInputStream control = new DataInputStream(new BufferedInputStream(new FileInputStream(FileDescriptor.in)));
+        System.setIn(InputStream.nullInputStream());
+        if (spare) {
+            warmUp();
+        }
+        TaskFrame frame;
+        try {
+            frame = TaskFrame.read(control);
+        } catch (EOFException dismissed) {
+            Runtime.getRuntime().halt(0);
+            return;
+        }
+        watchParent(parentPid);
+        System.exit(run(frame));
+    }
+
+    /** Asks for SIGKILL when the parent dies, then checks it has not died already. */
+    private static void followParent(long parentPid) {
+        if (Native.isAvailable()) {
+            Native.setParentDeathSignal(Native.SIGKILL);
+        }
+        if (ProcessHandle.current().parent().map(ProcessHandle::pid).orElse(-1L) != parentPid) {
+            Runtime.getRuntime().halt(1); // the parent died before we could ask to follow it
+        }
+    }
+
+    private static int run(TaskFrame frame) {
+        try {
+            Runnable task;
+            try (ObjectInputStream in = new ObjectInputStream(new ByteArrayInputStream(frame.task()))) {
+                task = (Runnable) in.readObject();
+            }
+            task.run();
+            flush();
+            return 0;
+        } catch (Throwable t) {
+            System.err.println("Process " + frame.name() + " (pid " + ProcessHandle.current().pid() + ") failed:");
+            t.printStackTrace();
+            flush();
+            return 1;
+        }
+    }
+
+    private static void watchParent(long parentPid) {
+        Thread watcher = new Thread(() -> {
+            try {
+                while (ProcessHandle.current().parent().map(ProcessHandle::pid).orElse(-1L) == parentPid) {
+                    Thread.sleep(100);
+                }
+            } catch (InterruptedException ignored) {
+                return;
+            }
+            Runtime.getRuntime().halt(1);
+        }, "multiproc-parent-watcher");
+        watcher.setDaemon(true);
+        watcher.start();
+    }
+
+    /** Loads what running a task needs, so that a spare's first task does not pay for it. */
+    private static void warmUp() {
+        try {
+            SerializableRunnable probe = () -> { };
+            java.io.ByteArrayOutputStream bytes = new java.io.ByteArrayOutputStream();
+            try (ObjectOutputStream out = new ObjectOutputStream(bytes)) {
+                out.writeObject(probe);
+            }
+            try (ObjectInputStream in = new ObjectInputStream(new ByteArrayInputStream(bytes.toByteArray()))) {
+                ((Runnable) in.readObject()).run();
+            }
+        } catch (IOException | ClassNotFoundException e) {
+            // only a warm-up; the real task will report any problem
+        }
+    }
+
+    private static void flush() {
+        System.out.flush();
+        System.err.flush();
+    }
+}

@@ -1,0 +1,15 @@
+package io.multiproc.process;
+
+import java.io.Serializable;
+
+/**
+ * A task that can run in another JVM: a lambda or object that is also {@link Serializable}.
+ *
+ * <pre>{@code
+ * SerializableRunnable task = () -> System.out.println("hello from " + ProcessHandle.current().pid());
+ * ChildProcess.start(task).join();
+ * }</pre>
+ */
+@FunctionalInterface
+public interface SerializableRunnable extends Runnable, Serializable {
+}

@@ -1,0 +1,81 @@
+package io.multiproc.shared;
+
+import io.multiproc.internal.SharedSegments;
+
+import java.lang.foreign.MemorySegment;
+import java.util.Locale;
+import java.util.function.Consumer;
+
+import static java.lang.foreign.ValueLayout.JAVA_LONG;
+
+/**
+ * A fixed-length array of numbers in shared memory: the common supertype of {@link SharedIntArray},
+ * {@link SharedLongArray} and {@link SharedDoubleArray}, and what {@link Array#of(String, int)}
+ * returns. New arrays are zero-filled.
+ *
+ * <pre>{@code
+ * SharedNumberArray a = Array.of("d", 10);   // like Python's Array('d', 10)
+ * a.setValue(3, 1.5);
+ * double[] copy = ((SharedDoubleArray) a).toArray();
+ * }</pre>
+ */
+public abstract sealed class SharedNumberArray extends SharedObject
+        permits SharedIntArray, SharedLongArray, SharedDoubleArray {
+    /** Number of elements; fixed at creation. */
+    final int length;
+    /** The elements: {@code whole} from DATA_OFFSET on, exactly {@code length} elements long. */
+    final MemorySegment data;
+
+    SharedNumberArray(SharedSegments.Mapping mapping, NumberKind kind) {
+        super(mapping, kind);
+        this.length = SharedArrayLayout.length(whole);
+        this.data = whole.asSlice(SharedArrayLayout.DATA_OFFSET, kind.bytes() * length);
+    }
+
+    public final int length() {
+        return length;
+    }
+
+    /** Element {@code i}, boxed (like Python's {@code a[i]}); prefer the typed {@code get(i)} on hot paths. */
+    public abstract Number getValue(int index);
+
+    /** Sets element {@code i} from any Number, narrowing as a Java cast would. */
+    public abstract void setValue(int index, Number value);
+
+    /**
+     * The elements as one segment, for bulk work: {@code length() * elementSize} bytes, packed as a C
+     * array, 8-byte aligned. Plain accesses through it are not atomic with respect to other processes.
+     */
+    public final MemorySegment segment() {
+        return data;
+    }
+
+    @Override
+    final boolean isArray() {
+        return true;
+    }
+
+    /** The byte offset of element {@code index} inside {@link #whole}, after a bounds check. */
+    final long offset(int index) {
+        return SharedArrayLayout.DATA_OFFSET + java.util.Objects.checkIndex(index, length) * kind.bytes();
+    }
+
+    static SharedSegments.Mapping create(NumberKind kind, int length, Consumer<MemorySegment> fill) {
+        SharedArrayLayout.checkLength(length);
+        return SharedObject.create(SharedArrayLayout.MAGIC, SharedArrayLayout.VERSION, kind,
+                SharedArrayLayout.totalSize(kind, length), seg -> {
+                    seg.set(JAVA_LONG, SharedArrayLayout.LENGTH_OFFSET, length);
+                    fill.accept(seg.asSlice(SharedArrayLayout.DATA_OFFSET, kind.bytes() * length));
+                });
+    }
+
+    static SharedNumberArray attach(String name, NumberKind kind) {
+        String what = "Shared" + kind.name().charAt(0) + kind.name().substring(1).toLowerCase(Locale.ROOT) + "Array";
+        SharedSegments.Mapping m = SharedObject.attach(name, what, SharedArrayLayout.MAGIC, SharedArrayLayout.VERSION, kind);
+        return switch (kind) {
+            case INT -> new SharedIntArray(m);
+            case LONG -> new SharedLongArray(m);
+            case DOUBLE -> new SharedDoubleArray(m);
+        };
+    }
+}

@@ -1,0 +1,159 @@
+package io.multiproc.shm;
+
+import io.multiproc.internal.SegmentRegistry;
+import io.multiproc.internal.ShmFiles;
+
+import java.io.IOException;
+import java.lang.foreign.Arena;
+import java.lang.foreign.MemorySegment;
+import java.nio.channels.FileChannel;
+import java.nio.file.FileAlreadyExistsException;
+import java.nio.file.Files;
+import java.nio.file.NoSuchFileException;
+import java.nio.file.Path;
+
+/**
+ * A named block of shared memory, compatible with CPython's
+ * {@code multiprocessing.shared_memory.SharedMemory}: a segment made here as {@code "psm_1234"} is what
+ * Python's {@code SharedMemory(name="psm_1234")} opens, and the other way round.
+ *
+ * <pre>{@code
+ * try (SharedMemory shm = SharedMemory.create(null, 1024)) {
+ *     shm.segment().set(ValueLayout.JAVA_LONG, 0, 42);
+ *     ChildProcess.start(() -> { ... SharedMemory.attach(name) ... }).join();
+ *     shm.unlink();
+ * }
+ * }</pre>
+ *
+ * <h2>Lifetime, as in CPython, but without early unlinks</h2>
+ * {@link #close()} unmaps this process's view; {@link #unlink()} removes the name. The creator owns the
+ * segment unless it passed {@code track=false}: if the owner exits (or is killed) without unlinking, the
+ * segment is removed at its exit, or by the next multiproc process or {@code multiproc clean} when it was
+ * killed. Attaching is never ownership, so a process that only attaches never removes anything (CPython's
+ * resource tracker does: gh-82300).
+ *
+ * <p>Thread-safety: the segment may be used by any thread; {@code close()} while other threads still
+ * access it makes their accesses fail with {@link IllegalStateException} rather than crash.
+ */
+public final class SharedMemory implements AutoCloseable {
+    private final String name;
+    private final long size;
+    private final Arena arena;
+    private final MemorySegment segment;
+
+    private SharedMemory(String name, long size, Arena arena, MemorySegment segment) {
+        this.name = name;
+        this.size = size;
+        this.arena = arena;
+        this.segment = segment;
+    }
+
+    /**
+     * Creates a segment owned by this process.
+     *
+     * @param nameOrNull the name, or null for a fresh random one like CPython's ({@code psm_} + 8 hex digits)
+     * @param size bytes, {@code > 0}; reserved now, so a full /dev/shm fails here with an IOException
+     * @throws FileAlreadyExistsException if the name is taken
+     */
+    public static SharedMemory create(String nameOrNull, long size) throws IOException {
+        return create(nameOrNull, size, true);
+    }
+
+    /**
+     * Creates a segment; with {@code track=false} nobody owns it, and it stays until someone unlinks it.
+     */
+    public static SharedMemory create(String nameOrNull, long size, boolean track) throws IOException {
+        if (size <= 0) {
+            throw new IllegalArgumentException("size=" + size + " must be > 0");
+        }
+        if (nameOrNull != null) {
+            return create0(nameOrNull, size, track);
+        }
+        for (int attempt = 0; ; attempt++) {
+            try {
+                return create0(ShmFiles.randomName("psm_", 4), size, track);
+            } catch (FileAlreadyExistsException taken) {
+                if (attempt >= 16) {
+                    throw taken;
+                }
+            }
+        }
+    }
+
+    private static SharedMemory create0(String name, long size, boolean track) throws IOException {
+        Path path = ShmFiles.path(name);
+        FileChannel ch = track ? SegmentRegistry.createHeld(name) : ShmFiles.createNew(path);
+        Arena arena = Arena.ofShared();
+        try (ch) {
+            ShmFiles.reserve(ch, path, size);
+            return new SharedMemory(name, size, arena, ShmFiles.map(ch, size, arena));
+        } catch (IOException | RuntimeException e) {
+            arena.close();
+            if (track) {
+                SegmentRegistry.unlink(name);
+            } else {
+                Files.deleteIfExists(path);
+            }
+            throw e;
+        }
+    }
+
+    /**
+     * Maps an existing segment (made by Java or Python); its size is the segment's size.
+     *
+     * @throws NoSuchFileException if there is no segment with that name
+     */
+    public static SharedMemory attach(String name) throws IOException {
+        Path path = ShmFiles.path(name);
+        Arena arena = Arena.ofShared();
+        try (FileChannel ch = ShmFiles.openExisting(path)) {
+            long size = ch.size();
+            return new SharedMemory(name, size, arena, ShmFiles.map(ch, size, arena));
+        } catch (NoSuchFileException e) {
+            arena.close();
+            throw new NoSuchFileException(path.toString(), null, "no shared memory segment named '" + name + "'");
+        } catch (IOException | RuntimeException e) {
+            arena.close();
+            throw e;
+        }
+    }
+
+    /** The mapped bytes; fails with IllegalStateException after {@link #close()}. */
+    public MemorySegment segment() {
+        return segment;
+    }
+
+    public String name() {
+        return name;
+    }
+
+    public long size() {
+        return size;
+    }
+
+    /** Unmaps this process's view. Idempotent; the segment itself stays until {@link #unlink()}. */
+    @Override
+    public synchronized void close() {
+        if (arena.scope().isAlive()) {
+            arena.close();
+        }
+    }
+
+    /**
+     * Removes the name (other processes' mappings stay valid until they close).
+     *
+     * @throws NoSuchFileException if it was already unlinked
+     */
+    public void unlink() throws IOException {
+        try {
+            SegmentRegistry.unlink(name);
+        } catch (NoSuchFileException e) {
+            throw new NoSuchFileException(e.getFile(), null, "shared memory segment '" + name + "' was already unlinked");
+        }
+    }
+
+    @Override
+    public String toString() {
+        return "SharedMemory[name=" + name + ", size=" + size + "]";
+    }
+}
