@@ -6,7 +6,8 @@ shares over --processes children (default start method, fork on Linux).
 
 The parent creates the block and fills it with (i % 1000) as float64 (so
 every square is exact); each child attaches by name and wraps it in a numpy
-array before signalling ready; after the go flag it runs
+array and reads one double per page (so the mapping's page faults fall
+before the timed phase, as on the Java side) before signalling ready; after the go flag it runs
 np.square(x, out=x) over its share.  The parent then checks every element
 against the exact expected value.
 
@@ -47,6 +48,9 @@ def square_child(idx, gate, name, n, processes):
         a = np.ndarray((n,), dtype=np.float64, buffer=shm.buf)
         lo, hi = share_bounds(n, processes, idx)
         x = a[lo:hi]
+        # Touch one double per 4 KiB page so that the page faults of this
+        # fresh mapping happen before the go flag (the Java side does the same).
+        float(x[::512].sum())
         gate.ready_and_wait()
         np.square(x, out=x)
         gate.done(idx)

@@ -52,6 +52,8 @@ public final class SegmentRegistry {
     private static final String SELF = ProcessIdentity.current().toString();
     private static volatile Path dir;
     private static FileChannel lockChannel;
+    /** What the sweep at this JVM's first use of the registry removed. */
+    private static volatile List<String> initialSweep = List.of();
 
     private SegmentRegistry() {
     }
@@ -68,6 +70,12 @@ public final class SegmentRegistry {
     }
 
     public record Holder(ProcessIdentity process, boolean alive) {
+    }
+
+    /** The segments that the sweep at this JVM's first use of the registry removed. */
+    public static List<String> initialSweep() {
+        dir();
+        return initialSweep;
     }
 
     /** The registry directory; created (and swept once) on first use in this JVM. */
@@ -98,6 +106,7 @@ public final class SegmentRegistry {
             dir = d;
             Runtime.getRuntime().addShutdownHook(new Thread(SegmentRegistry::releaseAllAtExit, "multiproc-registry-exit"));
             List<String> removed = sweep();
+            initialSweep = List.copyOf(removed);
             if (!removed.isEmpty()) {
                 LOG.log(System.Logger.Level.INFO, "multiproc: removed segments whose holders died: " + removed);
             }

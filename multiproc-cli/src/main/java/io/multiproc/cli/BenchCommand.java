@@ -1,0 +1,57 @@
+package io.multiproc.cli;
+
+import io.multiproc.cli.bench.Row;
+import io.multiproc.cli.bench.Scenarios;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Option;
+
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Locale;
+import java.util.concurrent.Callable;
+
+/** Scenario benchmarks, Java beside CPython's multiprocessing in the same run. */
+@Command(name = "bench", description = {"Run scenario benchmarks: Java beside CPython's multiprocessing, in the same run.",
+        "Scenarios: value-counter, shm-square, process-start."})
+final class BenchCommand implements Callable<Integer> {
+    @Option(names = "--scenario", paramLabel = "NAME", description = "Run only this scenario (repeatable).")
+    List<String> scenarios = new ArrayList<>();
+
+    @Option(names = "--json", description = "Print one JSON object per result row instead of the table.")
+    boolean json;
+
+    @Override
+    public Integer call() throws Exception {
+        List<String> names = scenarios.isEmpty() ? Scenarios.NAMES : scenarios;
+        for (String n : names) {
+            if (!Scenarios.NAMES.contains(n)) {
+                System.err.println("multiproc bench: --scenario=" + n + " is not one of " + Scenarios.NAMES);
+                return 2;
+            }
+        }
+        Scenarios bench = Scenarios.withPython();
+        if (!json) {
+            System.out.printf(Locale.ROOT, "%-40s %12s %12s %14s %14s %8s  %s%n", "scenario", "java total s", "java work s",
+                    "cpython total s", "cpython work s", "ratio", "notes");
+        }
+        for (String n : names) {
+            for (Row r : bench.run(n)) {
+                System.out.println(json ? r.json() : table(r));
+            }
+        }
+        if (!json) {
+            System.out.println(bench.pythonMissing().map(why -> "CPython side not run: " + why)
+                    .orElse("ratio = CPython seconds / Java seconds for the work phase (or per start+join); above 1: Java is faster"));
+        }
+        return 0;
+    }
+
+    private static String table(Row r) {
+        return String.format(Locale.ROOT, "%-40s %12s %12s %14s %14s %8s  %s", r.scenario(), f(r.javaTotal()), f(r.javaWork()),
+                f(r.pythonTotal()), f(r.pythonWork()), Double.isNaN(r.ratio()) ? "-" : String.format(Locale.ROOT, "%.1fx", r.ratio()), r.notes());
+    }
+
+    private static String f(double seconds) {
+        return Double.isNaN(seconds) ? "-" : String.format(Locale.ROOT, "%.4f", seconds);
+    }
+}

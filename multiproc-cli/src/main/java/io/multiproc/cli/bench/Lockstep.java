@@ -1,0 +1,80 @@
+package io.multiproc.cli.bench;
+
+import io.multiproc.process.ChildProcess;
+import io.multiproc.process.SerializableRunnable;
+import io.multiproc.shared.SharedLongArray;
+
+import java.util.ArrayList;
+import java.util.List;
+import java.util.function.IntFunction;
+
+/**
+ * Starts N children that wait, spinning, for one go signal, so the work phase is timed from the same
+ * instant in all of them: {@code work = max(child end) - go}, all on CLOCK_MONOTONIC
+ * ({@link System#nanoTime()} is comparable across processes on Linux).
+ *
+ * <pre>
+ * control[0] = children ready     control[1] = go (0, then the parent's nanoTime)
+ * control[2 + i] = child i's end nanoTime
+ * </pre>
+ */
+final class Lockstep {
+    private Lockstep() {
+    }
+
+    /** Seconds: {total from before the first start to after the last join, work phase}. */
+    record Times(double total, double work) {
+    }
+
+    /**
+     * Runs the children; {@code prepare.apply(i)} runs in child i before it reports ready (JIT warm-up,
+     * touching its pages), {@code work.apply(i)} between go and its end mark.
+     */
+    static Times run(int children, IntFunction<SerializableRunnable> prepare, IntFunction<SerializableRunnable> work)
+            throws InterruptedException {
+        List<ChildProcess> started = new ArrayList<>();
+        try (SharedLongArray ctl = SharedLongArray.create(2 + children)) {
+            long t0 = System.nanoTime();
+            for (int i = 0; i < children; i++) {
+                int index = i;
+                SerializableRunnable before = prepare.apply(i);
+                SerializableRunnable body = work.apply(i);
+                started.add(ChildProcess.start(() -> {
+                    before.run();
+                    ctl.incrementAndGet(0);
+                    while (ctl.get(1) == 0) {
+                        Thread.onSpinWait();
+                    }
+                    body.run();
+                    ctl.set(2 + index, System.nanoTime());
+                }));
+            }
+            while (ctl.get(0) < children) {
+                for (ChildProcess c : started) {
+                    if (!c.isAlive()) {
+                        throw new IllegalStateException("benchmark child " + c.name() + " exited early: " + c.exitCode());
+                    }
+                }
+                Thread.onSpinWait();
+            }
+            long go = System.nanoTime();
+            ctl.set(1, go);
+            for (ChildProcess c : started) {
+                c.join();
+                if (c.exitCode().orElse(-1) != 0) {
+                    throw new IllegalStateException("benchmark child " + c.name() + " failed: exit " + c.exitCode());
+                }
+            }
+            long end = System.nanoTime();
+            long lastWorkEnd = 0;
+            for (int i = 0; i < children; i++) {
+                lastWorkEnd = Math.max(lastWorkEnd, ctl.get(2 + i));
+            }
+            return new Times((end - t0) / 1e9, (lastWorkEnd - go) / 1e9);
+        } finally {
+            for (ChildProcess c : started) {
+                c.close();
+            }
+        }
+    }
+}

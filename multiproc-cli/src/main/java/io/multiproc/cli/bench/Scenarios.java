@@ -1,0 +1,195 @@
+package io.multiproc.cli.bench;
+
+import io.multiproc.process.ChildProcess;
+import io.multiproc.shared.SharedDoubleArray;
+import io.multiproc.shared.SharedInt;
+
+import java.lang.foreign.MemorySegment;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+
+import static java.lang.foreign.ValueLayout.JAVA_DOUBLE;
+
+/**
+ * The scenario benchmarks: each runs the Java side, then the same workload in CPython through
+ * bench/python, in the same run, and returns table rows.
+ */
+public final class Scenarios {
+    public static final List<String> NAMES = List.of("value-counter", "shm-square", "process-start");
+
+    private final Python python;
+
+    Scenarios(Python python) {
+        this.python = python;
+    }
+
+    public static Scenarios withPython() {
+        return new Scenarios(Python.find());
+    }
+
+    public Optional<String> pythonMissing() {
+        return python.missing();
+    }
+
+    public List<Row> run(String name) throws InterruptedException {
+        return switch (name) {
+            case "value-counter" -> valueCounter();
+            case "shm-square" -> shmSquare();
+            case "process-start" -> processStart();
+            default -> throw new IllegalArgumentException("scenario=" + name + " is not one of " + NAMES);
+        };
+    }
+
+    /** 2 processes x 100,000 increments of one shared int; lock-free in Java, Value + get_lock() in CPython. */
+    private List<Row> valueCounter() throws InterruptedException {
+        int processes = 2;
+        int increments = 100_000;
+        Lockstep.Times t;
+        long lost;
+        try (SharedInt counter = SharedInt.create(0)) {
+            t = Lockstep.run(processes, i -> () -> {
+                // JIT warm-up on a private counter: CPython has no JIT to warm, and the interpreter's
+                // first ~10,000 calls would otherwise dominate a 200,000-increment run.
+                try (SharedInt own = SharedInt.create(0)) {
+                    increment(own, increments);
+                }
+            }, i -> () -> increment(counter, increments));
+            lost = (long) processes * increments - counter.get();
+        }
+        Optional<Map<String, String>> py = python.run("value_counter.py", "--processes", "" + processes,
+                "--increments", "" + increments);
+        double pyTotal = Python.num(py, "locked_total_s");
+        double pyWork = Python.num(py, "locked_work_s");
+        double total = (double) processes * increments;
+        String notes = String.format("java incrementAndGet %.1fM/s, lost %d; cpython get_lock() %.2fM/s; cpython unlocked lost %s",
+                total / t.work() / 1e6, lost, total / pyWork / 1e6, py.map(v -> v.get("unlocked_lost")).orElse("n/a"));
+        return List.of(new Row("value-counter", t.total(), t.work(), pyTotal, pyWork, Row.ratio(pyWork, t.work()), notes));
+    }
+
+    static void increment(SharedInt counter, int times) {
+        for (int k = 0; k < times; k++) {
+            counter.incrementAndGet();
+        }
+    }
+
+    /** 20,000,000 doubles squared in place by 2 processes, each half. */
+    private List<Row> shmSquare() throws InterruptedException {
+        int processes = 2;
+        int n = 20_000_000;
+        Lockstep.Times t;
+        boolean verified;
+        try (SharedDoubleArray a = SharedDoubleArray.create(n)) {
+            MemorySegment data = a.segment();
+            for (long i = 0; i < n; i++) {
+                data.setAtIndex(JAVA_DOUBLE, i, i % 1000);
+            }
+            t = Lockstep.run(processes, i -> {
+                long from = (long) n * i / processes;
+                long to = (long) n * (i + 1) / processes;
+                return () -> {
+                    // Before go, as the CPython script does: touch this child's pages (page faults of a
+                    // fresh mapping), and compile the loop (a JIT warm-up CPython does not need).
+                    touch(a.segment(), from, to);
+                    try (SharedDoubleArray own = SharedDoubleArray.create(1 << 16)) {
+                        for (int k = 0; k < 50; k++) {
+                            square(own.segment(), 0, own.length());
+                        }
+                    }
+                };
+            }, i -> {
+                long from = (long) n * i / processes;
+                long to = (long) n * (i + 1) / processes;
+                return () -> square(a.segment(), from, to);
+            });
+            verified = true;
+            for (long i = 0; i < n; i++) {
+                double x = i % 1000;
+                if (data.getAtIndex(JAVA_DOUBLE, i) != x * x) {
+                    verified = false;
+                    break;
+                }
+            }
+        }
+        double bytes = n * 16.0;
+        Optional<Map<String, String>> py = python.run("shm_square.py", "--doubles", "" + n, "--processes", "" + processes);
+        double pyWork = Python.num(py, "work_s");
+        String notes = String.format("java %.1f GB/s%s; cpython numpy %.1f GB/s", bytes / t.work() / 1e9,
+                verified ? "" : " WRONG RESULT", bytes / pyWork / 1e9);
+        return List.of(new Row("shm-square", t.total(), t.work(), Python.num(py, "total_s"), pyWork,
+                Row.ratio(pyWork, t.work()), notes));
+    }
+
+    static double touch(MemorySegment data, long from, long to) {
+        double sum = 0;
+        for (long i = from; i < to; i += 512) { // one read per 4 KiB page
+            sum += data.getAtIndex(JAVA_DOUBLE, i);
+        }
+        return sum;
+    }
+
+    static void square(MemorySegment data, long from, long to) {
+        for (long i = from; i < to; i++) {
+            double x = data.getAtIndex(JAVA_DOUBLE, i);
+            data.setAtIndex(JAVA_DOUBLE, i, x * x);
+        }
+    }
+
+    /** Start+join of a child with an empty task: warm (spare ready), cold (no spare), 20 back-to-back. */
+    private List<Row> processStart() throws InterruptedException {
+        int spares = ChildProcess.spareJvms();
+        List<Row> rows = new ArrayList<>();
+        try {
+            ChildProcess.setSpareJvms(0);
+            double cold = mean(startJoin(5, 0));
+            ChildProcess.setSpareJvms(Math.max(1, spares));
+            startJoin(1, 0); // fills the spare pool
+            double warm = mean(startJoin(10, 1500));
+            double backToBack = mean(startJoin(20, 0));
+            Optional<Map<String, String>> py = python.run("process_start.py", "--fork", "20", "--spawn", "10", "--forkserver", "10");
+            double fork = Python.num(py, "fork_mean_s");
+            double spawn = Python.num(py, "spawn_mean_s");
+            double forkserver = Python.num(py, "forkserver_mean_s");
+            String pyNote = String.format("cpython fork %.1f ms, forkserver %.1f ms, spawn %.1f ms", fork * 1e3, forkserver * 1e3, spawn * 1e3);
+            rows.add(new Row("process-start warm (vs fork)", warm, Double.NaN, fork, Double.NaN, Row.ratio(fork, warm),
+                    String.format("java %.1f ms per start+join with a spare JVM ready; %s", warm * 1e3, pyNote)));
+            rows.add(new Row("process-start cold (vs spawn)", cold, Double.NaN, spawn, Double.NaN, Row.ratio(spawn, cold),
+                    String.format("java %.1f ms per start+join, no spare", cold * 1e3)));
+            rows.add(new Row("process-start 20 back-to-back (vs spawn)", backToBack, Double.NaN, spawn, Double.NaN,
+                    Row.ratio(spawn, backToBack), String.format("java %.1f ms mean per start+join", backToBack * 1e3)));
+        } finally {
+            ChildProcess.setSpareJvms(spares);
+        }
+        return rows;
+    }
+
+    private static double[] startJoin(int count, long pauseMillis) throws InterruptedException {
+        double[] seconds = new double[count];
+        for (int i = 0; i < count; i++) {
+            if (pauseMillis > 0) {
+                Thread.sleep(pauseMillis);
+            }
+            long t0 = System.nanoTime();
+            ChildProcess c = ChildProcess.start(() -> { });
+            try {
+                c.join();
+            } finally {
+                c.close();
+            }
+            seconds[i] = (System.nanoTime() - t0) / 1e9;
+            if (c.exitCode().orElse(-1) != 0) {
+                throw new IllegalStateException("empty child exited with " + c.exitCode());
+            }
+        }
+        return seconds;
+    }
+
+    private static double mean(double[] values) {
+        double sum = 0;
+        for (double v : values) {
+            sum += v;
+        }
+        return sum / values.length;
+    }
+}
