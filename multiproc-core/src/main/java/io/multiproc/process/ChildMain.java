@@ -36,7 +36,8 @@ public final class ChildMain {
 
     public static void main(String[] args) throws Exception {
         long parentPid = Long.parseLong(args[0]);
-        boolean spare = args.length > 1 && args[1].equals("spare");
+        Launcher.Mode mode = Launcher.Mode.valueOf(args[1]);
+        boolean spare = mode != Launcher.Mode.DIRECT;
         if (spare) {
             followParent(parentPid);
         } else {
@@ -50,6 +51,10 @@ public final class ChildMain {
         System.setIn(InputStream.nullInputStream());
         if (spare) {
             warmUp();
+        }
+        if (mode == Launcher.Mode.TRAIN) {
+            train();
+            System.exit(0);
         }
         TaskFrame frame;
         try {
@@ -117,6 +122,13 @@ public final class ChildMain {
             }
         } catch (IOException | ClassNotFoundException e) {
             // only a warm-up; the real task will report any problem
+        }
+    }
+
+    /** The typical path of a child, for the AOT cache to record: shared values, object streams. */
+    private static void train() {
+        try (io.multiproc.shared.SharedLong v = io.multiproc.shared.SharedLong.create(0)) {
+            v.incrementAndGet();
         }
     }
 

@@ -91,6 +91,17 @@ public final class ChildProcess implements AutoCloseable {
     }
 
     /**
+     * Prepares fast child starts now instead of on the first start: boots the spare JVMs and, when the
+     * class path is made of jars, builds the JDK AOT cache that cold starts use (once per class path).
+     *
+     * @return true if the AOT cache is ready within {@code timeout}
+     */
+    public static boolean prepareFastStarts(Duration timeout) throws InterruptedException {
+        SpareJvms.refill();
+        return AotCache.await(timeout);
+    }
+
+    /**
      * Starts the child. The target is serialized first, so a target that cannot be serialized fails
      * here with IllegalArgumentException naming the class.
      *
@@ -104,7 +115,7 @@ public final class ChildProcess implements AutoCloseable {
             TaskFrame frame = new TaskFrame(name, daemon, serialize(target));
             Process p = jvmOptions.isEmpty() ? SpareJvms.take() : null;
             if (p == null || !send(p, frame)) {
-                p = Launcher.launch(jvmOptions, false);
+                p = Launcher.launch(jvmOptions, Launcher.Mode.DIRECT);
                 if (!send(p, frame)) {
                     p.destroyForcibly();
                     throw new IllegalStateException("child '" + name + "' (pid " + p.pid() + ") died before it got its task");

@@ -19,6 +19,16 @@ import java.util.concurrent.Executors;
  */
 final class Launcher {
     static final String MAIN_CLASS = "io.multiproc.process.ChildMain";
+
+    /** What the child JVM is for; its name is ChildMain's second argument. */
+    enum Mode {
+        /** Runs the task it is sent at once. */
+        DIRECT,
+        /** Boots, warms up and waits for a task. */
+        SPARE,
+        /** Runs ChildMain's typical path once so that the JDK records it in an AOT cache, then exits. */
+        TRAIN
+    }
     private static final ExecutorService THREAD = Executors.newSingleThreadExecutor(r -> {
         Thread t = new Thread(r, "multiproc-launcher");
         t.setDaemon(true);
@@ -29,9 +39,9 @@ final class Launcher {
     }
 
     /** Starts {@code java ... ChildMain} now, on the launcher thread, and returns the running process. */
-    static Process launch(List<String> jvmOptions, boolean spare) {
+    static Process launch(List<String> jvmOptions, Mode mode) {
         try {
-            return launchAsync(jvmOptions, spare).join();
+            return launchAsync(jvmOptions, mode).join();
         } catch (CompletionException e) {
             if (e.getCause() instanceof RuntimeException r) {
                 throw r;
@@ -40,14 +50,16 @@ final class Launcher {
         }
     }
 
-    static CompletableFuture<Process> launchAsync(List<String> jvmOptions, boolean spare) {
-        List<String> command = command(jvmOptions, spare);
+    static CompletableFuture<Process> launchAsync(List<String> jvmOptions, Mode mode) {
+        List<String> command = command(jvmOptions, mode);
         return CompletableFuture.supplyAsync(() -> {
             try {
+                // A training JVM's output is the JDK's report on the cache it writes: not the user's.
+                ProcessBuilder.Redirect out = mode == Mode.TRAIN ? ProcessBuilder.Redirect.DISCARD : ProcessBuilder.Redirect.INHERIT;
                 return new ProcessBuilder(command)
                         .redirectInput(ProcessBuilder.Redirect.PIPE)
-                        .redirectOutput(ProcessBuilder.Redirect.INHERIT)
-                        .redirectError(ProcessBuilder.Redirect.INHERIT)
+                        .redirectOutput(out)
+                        .redirectError(out)
                         .start();
             } catch (IOException e) {
                 throw new UncheckedIOException("cannot start a child JVM: " + String.join(" ", command), e);
@@ -55,17 +67,19 @@ final class Launcher {
         }, THREAD);
     }
 
-    static List<String> command(List<String> jvmOptions, boolean spare) {
+    static List<String> command(List<String> jvmOptions, Mode mode) {
         List<String> cmd = new ArrayList<>();
         cmd.add(Path.of(System.getProperty("java.home"), "bin", "java").toString());
         cmd.add("--enable-native-access=ALL-UNNAMED");
         cmd.add("-cp");
         cmd.add(System.getProperty("java.class.path"));
-        cmd.addAll(AotCache.options());
+        if (jvmOptions.isEmpty()) {
+            cmd.addAll(AotCache.options());
+        }
         cmd.addAll(jvmOptions);
         cmd.add(MAIN_CLASS);
         cmd.add(Long.toString(ProcessHandle.current().pid()));
-        cmd.add(spare ? "spare" : "direct");
+        cmd.add(mode.name());
         return cmd;
     }
 }

@@ -65,7 +65,7 @@ final class SpareJvms {
     static void refill() {
         while (SPARES.size() + LAUNCHING.get() < target) {
             LAUNCHING.incrementAndGet();
-            Launcher.launchAsync(List.of(), true).whenComplete((proc, err) -> {
+            Launcher.launchAsync(List.of(), Launcher.Mode.SPARE).whenComplete((proc, err) -> {
                 if (proc != null) {
                     if (SPARES.size() < target) {
                         SPARES.add(proc);
