@@ -139,31 +139,54 @@ public final class SegmentRegistry {
         Path path = ShmFiles.path(name);
         return locked(d -> {
             Path record = d.resolve(name + SEP + SELF);
-            Files.deleteIfExists(record);
-            Files.createFile(record);
+            // NOTE: a record we already have means we hold the existing segment of that name (or a
+            // stale one); it must survive a failed create, or the segment loses its owner.
+            boolean hadRecord = Files.exists(record);
+            if (!hadRecord) {
+                Files.createFile(record);
+            }
             try {
                 FileChannel ch = ShmFiles.createNew(path);
                 HELD.add(name);
                 return ch;
             } catch (IOException | RuntimeException e) {
-                Files.deleteIfExists(record);
+                if (!hadRecord) {
+                    Files.deleteIfExists(record);
+                }
                 throw e;
             }
         });
     }
 
-    /** Records this process as a holder of an existing segment; NoSuchFileException if it is gone. */
-    public static void addHolder(String name) throws IOException {
+    /**
+     * Records this process as a holder of an existing segment; NoSuchFileException if it is gone.
+     *
+     * @return true if this process did not hold it before, so that {@link #dropHold(String)} undoes this
+     */
+    public static boolean addHolder(String name) throws IOException {
         Path path = ShmFiles.path(name);
-        locked(d -> {
+        return locked(d -> {
             if (!Files.exists(path)) {
                 throw new NoSuchFileException(path.toString(), null, "no shared memory segment named '" + name + "'");
             }
             Path record = d.resolve(name + SEP + SELF);
-            if (!Files.exists(record)) {
+            boolean added = !Files.exists(record);
+            if (added) {
                 Files.createFile(record);
             }
             HELD.add(name);
+            return added;
+        });
+    }
+
+    /**
+     * Forgets this process's hold on {@code name} without ever unlinking it: undoes an
+     * {@link #addHolder(String)} whose attach failed (the segment may be someone else's, not ours to remove).
+     */
+    public static void dropHold(String name) throws IOException {
+        locked(d -> {
+            Files.deleteIfExists(d.resolve(name + SEP + SELF));
+            HELD.remove(name);
             return null;
         });
     }

@@ -65,11 +65,13 @@ public final class SharedSegments {
                 }
                 MAPPINGS.remove(name);
                 arena.close();
-            }
-            try {
-                SegmentRegistry.release(name);
-            } catch (IOException e) {
-                throw new UncheckedIOException("cannot release segment '" + name + "'", e);
+                // NOTE: still under MAPPINGS, so an attach of the same name in this process waits until
+                // the hold is gone (and then finds the segment, or finds it unlinked), never in between.
+                try {
+                    SegmentRegistry.release(name);
+                } catch (IOException e) {
+                    throw new UncheckedIOException("cannot release segment '" + name + "'", e);
+                }
             }
         }
     }
@@ -121,23 +123,40 @@ public final class SharedSegments {
      * @throws java.nio.file.NoSuchFileException if no segment has that name (wrapped unchecked)
      */
     public static Mapping attach(String name) throws IOException {
+        return attach(name, seg -> { });
+    }
+
+    /**
+     * Attaches like {@link #attach(String)}, but first lets {@code check} inspect the mapped bytes; if it
+     * throws, the attach fails and leaves the segment as it was (a failed attach never unlinks: the
+     * segment may be another program's).
+     */
+    public static Mapping attach(String name, Consumer<MemorySegment> check) throws IOException {
         synchronized (MAPPINGS) {
             Mapping m = MAPPINGS.get(name);
             if (m != null) {
+                check.accept(m.segment);
                 m.references++;
                 return m;
             }
             Path path = ShmFiles.path(name);
-            SegmentRegistry.addHolder(name);
+            boolean added = SegmentRegistry.addHolder(name);
             Arena arena = Arena.ofShared();
             try (FileChannel ch = ShmFiles.openExisting(path)) {
                 MemorySegment seg = ShmFiles.map(ch, ch.size(), arena);
+                check.accept(seg);
                 m = new Mapping(name, seg, arena);
                 MAPPINGS.put(name, m);
                 return m;
             } catch (IOException | RuntimeException e) {
                 arena.close();
-                SegmentRegistry.release(name);
+                if (added) {
+                    try {
+                        SegmentRegistry.dropHold(name);
+                    } catch (IOException suppressed) {
+                        e.addSuppressed(suppressed);
+                    }
+                }
                 throw e;
             }
         }

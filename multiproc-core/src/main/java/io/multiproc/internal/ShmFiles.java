@@ -49,7 +49,8 @@ public final class ShmFiles {
         }
         int bytes = name.getBytes(StandardCharsets.UTF_8).length;
         if (bytes > MAX_NAME_BYTES) {
-            throw new IllegalArgumentException("name of " + bytes + " bytes is too long (at most " + MAX_NAME_BYTES + ")");
+            throw new IllegalArgumentException("name='" + name + "' is too long: " + bytes + " bytes (at most "
+                    + MAX_NAME_BYTES + ")");
         }
     }
 

@@ -12,6 +12,7 @@ import java.io.IOException;
 import java.io.InputStream;
 import java.io.ObjectInputStream;
 import java.io.ObjectOutputStream;
+import java.util.concurrent.locks.LockSupport;
 
 /**
  * Entry point of every child JVM multiproc starts. Not for users to call.
@@ -20,7 +21,8 @@ import java.io.ObjectOutputStream;
  * <ol>
  *   <li>Ask for SIGKILL when the parent dies (prctl PR_SET_PDEATHSIG), then check the parent is still
  *       the one that started us (it may have died before the prctl). A spare does it before waiting;
- *       a cold child on a second thread while it decodes its task.</li>
+ *       a cold child on a second thread while it decodes its task. The signal belongs to the thread
+ *       that asked for it and is forgotten when that thread ends, so the second thread never ends.</li>
  *   <li>A spare JVM warms the task machinery (object streams, lambda deserialization) while it waits.</li>
  *   <li>Read one task frame from stdin, the control channel (see {@link TaskFrame}); EOF means the
  *       parent dismissed this spare or died, and the JVM exits quietly.</li>
@@ -43,7 +45,14 @@ public final class ChildMain {
         } else {
             // Linking the prctl downcall costs tens of ms in a fresh JVM; overlap it with reading and
             // decoding the task. The polling watcher covers the moment before it takes effect.
-            Thread follow = new Thread(() -> followParent(parentPid), "multiproc-pdeathsig");
+            Thread follow = new Thread(() -> {
+                followParent(parentPid);
+                // NOTE: the kernel keeps the parent-death signal per thread and sends it only while the
+                // thread that asked is alive, so this thread must live as long as the JVM.
+                while (true) {
+                    LockSupport.park();
+                }
+            }, "multiproc-pdeathsig");
             follow.setDaemon(true);
             follow.start();
         }

@@ -95,18 +95,10 @@ public abstract sealed class SharedObject implements AutoCloseable, Serializable
 
     /** Attaches to {@code name}, checking that it holds {@code what}; fails naming what is there instead. */
     static SharedSegments.Mapping attach(String name, String what, long magic, int version, NumberKind kind) {
-        SharedSegments.Mapping m;
         try {
-            m = SharedSegments.attach(name);
+            return SharedSegments.attach(name, seg -> SegmentHeader.check(seg, name, what, magic, version, kind.code));
         } catch (IOException e) {
             throw new UncheckedIOException("cannot attach " + what + " '" + name + "': " + e.getMessage(), e);
-        }
-        try {
-            SegmentHeader.check(m.segment(), name, what, magic, version, kind.code);
-            return m;
-        } catch (RuntimeException e) {
-            m.release();
-            throw e;
         }
     }
 }

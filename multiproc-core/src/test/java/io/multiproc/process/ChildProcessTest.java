@@ -1,0 +1,360 @@
+package io.multiproc.process;
+
+import io.multiproc.Multiproc;
+import io.multiproc.shared.SharedLong;
+import io.multiproc.testing.ReapChildrenCheckShm;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.Timeout;
+import org.junit.jupiter.api.extension.ExtendWith;
+
+import java.time.Duration;
+import java.util.List;
+import java.util.Set;
+import java.util.stream.Collectors;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+
+/**
+ * {@link ChildProcess} in one JVM: starting, joining, exit codes, names, options, spares and misuse,
+ * with real child JVMs. What needs the parent JVM itself to die or exit is in {@link ParentDeathTest}.
+ *
+ * <p>Tasks are lambdas that capture only locals (never {@code this}), so they serialize.
+ */
+@ExtendWith(ReapChildrenCheckShm.class)
+@Timeout(60)
+class ChildProcessTest {
+    private static final Duration LONG_ENOUGH = Duration.ofSeconds(20);
+
+    // ---- running and exit codes ----
+
+    @Test
+    void childRunsTargetAndExitsWithZero() throws Exception {
+        try (SharedLong v = SharedLong.create(0); ChildProcess p = ChildProcess.start(() -> v.addAndGet(42))) {
+            p.join();
+
+            assertThat(p.exitCode()).hasValue(0);
+            assertThat(p.isAlive()).isFalse();
+            assertThat(v.get()).isEqualTo(42);
+        }
+    }
+
+    @Test
+    void joinWithTimeoutIsFalseWhileChildRunsAndTrueAfterItReturns() throws Exception {
+        try (SharedLong gate = SharedLong.create(0); ChildProcess p = ChildProcess.start(() -> awaitNonZero(gate))) {
+            assertThat(p.join(Duration.ofMillis(200))).isFalse();
+            assertThat(p.isAlive()).isTrue();
+            assertThat(p.exitCode()).isEmpty();
+
+            gate.set(1);
+
+            assertThat(p.join(LONG_ENOUGH)).isTrue();
+            assertThat(p.isAlive()).isFalse();
+            assertThat(p.exitCode()).hasValue(0);
+        }
+    }
+
+    @Test
+    void exitCodeIsOneWhenTaskThrows() throws Exception {
+        try (ChildProcess p = ChildProcess.start(() -> {
+            throw new IllegalStateException("expected by ChildProcessTest: this child fails on purpose");
+        })) {
+            assertThat(p.join(LONG_ENOUGH)).isTrue();
+            assertThat(p.exitCode()).hasValue(1);
+        }
+    }
+
+    @Test
+    void exitCodeIsWhatTaskPassesToSystemExit() throws Exception {
+        try (ChildProcess p = ChildProcess.start(() -> System.exit(3))) {
+            assertThat(p.join(LONG_ENOUGH)).isTrue();
+            assertThat(p.exitCode()).hasValue(3);
+        }
+    }
+
+    @Test
+    void exitCodeIsMinusFifteenWhenTerminated() throws Exception {
+        try (SharedLong running = SharedLong.create(0);
+             ChildProcess p = ChildProcess.start(() -> runThenSleep(running))) {
+            awaitRunning(running, p);
+            assertThat(p.exitCode()).isEmpty();
+
+            p.terminate();
+
+            assertThat(p.join(LONG_ENOUGH)).isTrue();
+            assertThat(p.exitCode()).hasValue(-15);
+        }
+    }
+
+    @Test
+    void exitCodeIsMinusNineWhenKilled() throws Exception {
+        try (SharedLong running = SharedLong.create(0);
+             ChildProcess p = ChildProcess.start(() -> runThenSleep(running))) {
+            awaitRunning(running, p);
+
+            p.kill();
+
+            assertThat(p.join(LONG_ENOUGH)).isTrue();
+            assertThat(p.exitCode()).hasValue(-9);
+            assertThat(p.isAlive()).isFalse();
+        }
+    }
+
+    @Test
+    void pidIsThatOfALiveChildJvmOfThisProcess() throws Exception {
+        try (ChildProcess p = ChildProcess.start(() -> sleep(Duration.ofSeconds(60)))) {
+            ProcessHandle h = ProcessHandle.of(p.pid()).orElseThrow(() -> new AssertionError("no process with pid " + p.pid()));
+
+            assertThat(h.isAlive()).isTrue();
+            assertThat(h.parent().map(ProcessHandle::pid)).hasValue(ProcessHandle.current().pid());
+            assertThat(h.info().arguments().map(List::of).orElseThrow()).contains(Launcher.MAIN_CLASS);
+            assertThat(p.isAlive()).isTrue();
+        }
+    }
+
+    @Test
+    void activeChildrenListsRunningChildButNotFinishedOne() throws Exception {
+        try (ChildProcess sleeper = ChildProcess.start(() -> sleep(Duration.ofSeconds(60)));
+             ChildProcess quick = ChildProcess.start(() -> { })) {
+            assertThat(quick.join(LONG_ENOUGH)).isTrue();
+
+            assertThat(ChildProcess.activeChildren()).contains(sleeper).doesNotContain(quick);
+
+            sleeper.kill();
+            assertThat(sleeper.join(LONG_ENOUGH)).isTrue();
+            assertThat(ChildProcess.activeChildren()).doesNotContain(sleeper);
+        }
+    }
+
+    @Test
+    void cpuCountIsAtLeastOne() {
+        assertThat(Multiproc.cpuCount()).isGreaterThanOrEqualTo(1);
+    }
+
+    // ---- builder, names, options ----
+
+    @Test
+    void defaultNamesAreChildProcessNumbered() {
+        SerializableRunnable nothing = () -> { };
+        ChildProcess a = ChildProcess.builder().target(nothing).build();
+        ChildProcess b = ChildProcess.builder().target(nothing).build();
+
+        assertThat(a.name()).matches("ChildProcess-\\d+");
+        assertThat(b.name()).matches("ChildProcess-\\d+").isNotEqualTo(a.name());
+        assertThat(a.daemon()).isFalse();
+    }
+
+    @Test
+    void builtChildIsNotRunningUntilStarted() throws Exception {
+        try (ChildProcess p = ChildProcess.builder().name("built").target(() -> { }).build()) {
+            assertThat(p.isAlive()).isFalse();
+            assertThat(p.exitCode()).isEmpty();
+            assertThat(ChildProcess.activeChildren()).doesNotContain(p);
+
+            assertThat(p.start()).isSameAs(p);
+
+            assertThat(p.join(LONG_ENOUGH)).isTrue();
+            assertThat(p.exitCode()).hasValue(0);
+            assertThat(p.name()).isEqualTo("built");
+        }
+    }
+
+    @Test
+    void builderSettingsReachTheChild() throws Exception {
+        try (ChildProcess p = ChildProcess.builder()
+                .name("w1")
+                .daemon(true)
+                .jvmOptions(List.of("-Dmp.test=xyz"))
+                .target(() -> System.exit("xyz".equals(System.getProperty("mp.test")) ? 7 : 8))
+                .start()) {
+            assertThat(p.name()).isEqualTo("w1");
+            assertThat(p.daemon()).isTrue();
+            assertThat(p.join(LONG_ENOUGH)).isTrue();
+            assertThat(p.exitCode()).as("7: the child saw -Dmp.test=xyz; 8: it did not").hasValue(7);
+        }
+    }
+
+    // ---- spare JVMs ----
+
+    @Test
+    void childStartsInAReadySpareJvm() throws Exception {
+        try (ChildProcess first = ChildProcess.start(() -> { })) {
+            assertThat(first.join(LONG_ENOUGH)).isTrue();
+        }
+        long spare = awaitIdleSpare();
+        try (ChildProcess p = ChildProcess.start(() -> sleep(Duration.ofSeconds(60)))) {
+            assertThat(p.pid()).isEqualTo(spare);
+        }
+    }
+
+    @Test
+    void childrenStartColdWhenSparesAreOff() throws Exception {
+        try {
+            ChildProcess.setSpareJvms(0);
+            assertThat(ChildProcess.spareJvms()).isZero();
+
+            try (SharedLong v = SharedLong.create(0);
+                 ChildProcess p = ChildProcess.start(() -> runThenSleep(v))) {
+                awaitRunning(v, p);
+                assertThat(arguments(p.pid())).contains(Launcher.Mode.DIRECT.name()).doesNotContain(Launcher.Mode.SPARE.name());
+                p.kill();
+                assertThat(p.join(LONG_ENOUGH)).isTrue();
+            }
+        } finally {
+            ChildProcess.setSpareJvms(SpareJvms.DEFAULT);
+        }
+    }
+
+    @Test
+    void negativeSpareCountIsRejectedWithItsValue() {
+        try {
+            assertThatThrownBy(() -> ChildProcess.setSpareJvms(-1))
+                    .isInstanceOf(IllegalArgumentException.class)
+                    .hasMessageContaining("spareJvms=-1");
+            assertThat(ChildProcess.spareJvms()).isEqualTo(SpareJvms.DEFAULT);
+        } finally {
+            ChildProcess.setSpareJvms(SpareJvms.DEFAULT);
+        }
+    }
+
+    // ---- misuse ----
+
+    @Test
+    void startingTwiceThrows() throws Exception {
+        try (ChildProcess p = ChildProcess.builder().name("twice").target(() -> sleep(Duration.ofSeconds(60))).start()) {
+            long pid = p.pid();
+
+            assertThatThrownBy(p::start)
+                    .isInstanceOf(IllegalStateException.class)
+                    .hasMessageContaining("twice")
+                    .hasMessageContaining(Long.toString(pid));
+            assertThat(p.pid()).isEqualTo(pid);
+        }
+    }
+
+    @Test
+    void joinPidKillAndTerminateBeforeStartThrow() {
+        ChildProcess p = ChildProcess.builder().name("unstarted").target(() -> { }).build();
+
+        assertThatThrownBy(p::join).isInstanceOf(IllegalStateException.class).hasMessageContaining("unstarted");
+        assertThatThrownBy(() -> p.join(Duration.ofSeconds(1))).isInstanceOf(IllegalStateException.class);
+        assertThatThrownBy(p::pid).isInstanceOf(IllegalStateException.class);
+        assertThatThrownBy(p::kill).isInstanceOf(IllegalStateException.class);
+        assertThatThrownBy(p::terminate).isInstanceOf(IllegalStateException.class);
+    }
+
+    @Test
+    void negativeJoinTimeoutIsRejectedWithItsValue() throws Exception {
+        try (ChildProcess p = ChildProcess.start(() -> { })) {
+            assertThatThrownBy(() -> p.join(Duration.ofMillis(-1)))
+                    .isInstanceOf(IllegalArgumentException.class)
+                    .hasMessageContaining("timeout=" + Duration.ofMillis(-1));
+            assertThat(p.join(LONG_ENOUGH)).isTrue();
+        }
+    }
+
+    @Test
+    void targetCapturingPlainObjectFailsAtStartWithoutStartingAProcess() {
+        Object notSerializable = new Object();
+        assertStartRejected(() -> System.out.println(notSerializable), "java.lang.Object");
+    }
+
+    @Test
+    void targetCapturingThreadFailsAtStartWithoutStartingAProcess() {
+        Thread notSerializable = Thread.currentThread();
+        assertStartRejected(() -> System.out.println(notSerializable.getName()), "java.lang.Thread");
+    }
+
+    @Test
+    void builderWithoutTargetThrows() {
+        assertThatThrownBy(() -> ChildProcess.builder().name("no-target").build())
+                .isInstanceOf(IllegalStateException.class)
+                .hasMessageContaining("target=null");
+        assertThatThrownBy(() -> ChildProcess.builder().start())
+                .isInstanceOf(IllegalStateException.class)
+                .hasMessageContaining("target=null");
+    }
+
+    // ---- helpers ----
+
+    private static void assertStartRejected(SerializableRunnable target, String className) {
+        Set<Long> before = childJvms();
+        ChildProcess p = ChildProcess.builder().target(target).build();
+        try {
+            assertThatThrownBy(p::start)
+                    .isInstanceOf(IllegalArgumentException.class)
+                    .hasMessageContaining(className);
+            assertThat(p.isAlive()).isFalse();
+            assertThatThrownBy(p::pid).isInstanceOf(IllegalStateException.class);
+            assertThat(ChildProcess.activeChildren()).doesNotContain(p);
+            assertThat(childJvms()).as("child JVMs of this process").isSubsetOf(before);
+        } finally {
+            p.close();
+        }
+    }
+
+    /** The pids of this process's child JVMs (spares included). */
+    private static Set<Long> childJvms() {
+        return ProcessHandle.current().children()
+                .filter(h -> arguments(h.pid()).contains(Launcher.MAIN_CLASS))
+                .map(ProcessHandle::pid)
+                .collect(Collectors.toSet());
+    }
+
+    /** Waits until a spare JVM that runs no task is ready, and returns its pid. */
+    private static long awaitIdleSpare() throws InterruptedException {
+        Set<Long> busy = ChildProcess.activeChildren().stream().map(ChildProcess::pid).collect(Collectors.toSet());
+        long deadline = System.nanoTime() + LONG_ENOUGH.toNanos();
+        while (System.nanoTime() < deadline) {
+            var spare = ProcessHandle.current().children()
+                    .filter(h -> h.isAlive() && !busy.contains(h.pid()) && arguments(h.pid()).contains(Launcher.Mode.SPARE.name()))
+                    .findFirst();
+            if (spare.isPresent()) {
+                Thread.sleep(100); // it is listed as a spare right after it is forked; leave that a margin
+                return spare.get().pid();
+            }
+            Thread.sleep(20);
+        }
+        throw new AssertionError("no spare JVM was started within " + LONG_ENOUGH);
+    }
+
+    private static List<String> arguments(long pid) {
+        return ProcessHandle.of(pid).flatMap(h -> h.info().arguments()).map(List::of).orElse(List.of());
+    }
+
+    /** The task: report that it runs, then sleep for a minute (until killed). */
+    private static void runThenSleep(SharedLong running) {
+        running.set(1);
+        sleep(Duration.ofSeconds(60));
+    }
+
+    /** Waits until the child's task has set {@code running}; fails at once if the child has died. */
+    private static void awaitRunning(SharedLong running, ChildProcess p) {
+        long deadline = System.nanoTime() + LONG_ENOUGH.toNanos();
+        while (running.get() == 0) {
+            if (!p.isAlive() || System.nanoTime() > deadline) {
+                throw new AssertionError(p + " did not report that its task runs: " + running);
+            }
+            sleep(Duration.ofMillis(5));
+        }
+    }
+
+    /** Waits, in any JVM, until {@code v} is not zero; fails after {@link #LONG_ENOUGH}. */
+    private static void awaitNonZero(SharedLong v) {
+        long deadline = System.nanoTime() + LONG_ENOUGH.toNanos();
+        while (v.get() == 0) {
+            if (System.nanoTime() > deadline) {
+                throw new AssertionError(v + " still 0 after " + LONG_ENOUGH);
+            }
+            sleep(Duration.ofMillis(5));
+        }
+    }
+
+    private static void sleep(Duration d) {
+        try {
+            Thread.sleep(d);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+        }
+    }
+}

@@ -1,0 +1,390 @@
+package io.multiproc.shm;
+
+import io.multiproc.internal.SegmentRegistry;
+import io.multiproc.process.ChildProcess;
+import io.multiproc.testing.ReapChildrenCheckShm;
+import org.junit.jupiter.api.Assumptions;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.ExtendWith;
+
+import java.io.IOException;
+import java.io.UncheckedIOException;
+import java.lang.foreign.MemorySegment;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.FileAlreadyExistsException;
+import java.nio.file.Files;
+import java.nio.file.NoSuchFileException;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.HexFormat;
+import java.util.List;
+import java.util.concurrent.ThreadLocalRandom;
+import java.util.concurrent.TimeUnit;
+
+import static java.lang.foreign.ValueLayout.JAVA_BYTE;
+import static java.lang.foreign.ValueLayout.JAVA_LONG;
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+
+@ExtendWith(ReapChildrenCheckShm.class)
+class SharedMemoryTest {
+    private static final Duration CHILD_TIMEOUT = Duration.ofSeconds(20);
+
+    // ---------------------------------------------------------------- create, attach, close, unlink
+
+    @Test
+    void createWithoutANameGivesAFreshPsmName() throws IOException {
+        SharedMemory a = SharedMemory.create(null, 100);
+        SharedMemory b = SharedMemory.create(null, 100);
+        try {
+            assertThat(a.name()).matches("psm_[0-9a-f]{8}");
+            assertThat(b.name()).matches("psm_[0-9a-f]{8}").isNotEqualTo(a.name());
+            assertThat(shm(a.name())).exists();
+        } finally {
+            a.close();
+            b.close();
+            a.unlink();
+            b.unlink();
+        }
+        assertThat(shm(a.name())).doesNotExist();
+        assertThat(shm(b.name())).doesNotExist();
+    }
+
+    @Test
+    void createdSegmentHasTheRequestedSizeAndStartsZeroFilled() throws IOException {
+        String name = uniqueName();
+        try (SharedMemory shm = SharedMemory.create(name, 10_000)) {
+            try {
+                assertThat(shm.name()).isEqualTo(name);
+                assertThat(shm.size()).isEqualTo(10_000);
+                assertThat(shm.segment().byteSize()).isEqualTo(10_000);
+                assertThat(Files.size(shm(name))).isEqualTo(10_000);
+                assertThat(shm.segment().toArray(JAVA_BYTE)).containsOnly((byte) 0);
+                assertThat(shm.toString()).contains("name=" + name, "size=10000");
+            } finally {
+                shm.unlink();
+            }
+        }
+    }
+
+    @Test
+    void attachSeesTheCreatorsBytesAndSize() throws IOException {
+        try (SharedMemory created = SharedMemory.create(null, 4096)) {
+            try {
+                created.segment().set(JAVA_LONG, 8, 0x1122_3344_5566_7788L);
+                try (SharedMemory attached = SharedMemory.attach(created.name())) {
+                    assertThat(attached.name()).isEqualTo(created.name());
+                    assertThat(attached.size()).isEqualTo(4096);
+                    assertThat(attached.segment().get(JAVA_LONG, 8)).isEqualTo(0x1122_3344_5566_7788L);
+                    attached.segment().set(JAVA_LONG, 16, -5L);
+                    assertThat(created.segment().get(JAVA_LONG, 16)).isEqualTo(-5L);
+                }
+            } finally {
+                created.unlink();
+            }
+        }
+    }
+
+    @Test
+    void closeUnmapsButKeepsTheSegmentUntilUnlink() throws IOException {
+        SharedMemory shm = SharedMemory.create(null, 64);
+        String name = shm.name();
+        try {
+            shm.segment().set(JAVA_LONG, 0, 77L);
+            shm.close();
+            shm.close(); // idempotent
+            assertThatThrownBy(() -> shm.segment().get(JAVA_LONG, 0)).isInstanceOf(IllegalStateException.class);
+            assertThat(shm(name)).exists();
+            try (SharedMemory again = SharedMemory.attach(name)) {
+                assertThat(again.segment().get(JAVA_LONG, 0)).isEqualTo(77L);
+            }
+        } finally {
+            shm.unlink();
+        }
+        assertThat(shm(name)).doesNotExist();
+    }
+
+    @Test
+    void unlinkRemovesTheNameButKeepsExistingMappingsUsable() throws IOException {
+        try (SharedMemory shm = SharedMemory.create(null, 64)) {
+            shm.segment().set(JAVA_LONG, 0, 5L);
+            shm.unlink();
+            assertThat(shm(shm.name())).doesNotExist();
+            assertThat(shm.segment().get(JAVA_LONG, 0)).isEqualTo(5L);
+            assertThatThrownBy(() -> SharedMemory.attach(shm.name())).isInstanceOf(NoSuchFileException.class);
+        }
+    }
+
+    // ---------------------------------------------------------------- across processes
+
+    @Test
+    void childSeesParentsWritesAndParentSeesChildsWrites() throws Exception {
+        try (SharedMemory shm = SharedMemory.create(null, 4096)) {
+            try {
+                shm.segment().set(JAVA_LONG, 0, 41L);
+                shm.segment().set(JAVA_LONG, 4000, 1000L);
+                String name = shm.name();
+                ChildProcess child = ChildProcess.start(() -> SharedMemoryTest.readAndAnswer(name));
+                try {
+                    joinOk(child);
+                } finally {
+                    child.close();
+                }
+                assertThat(shm.segment().get(JAVA_LONG, 8)).isEqualTo(42L);
+                assertThat(shm.segment().get(JAVA_LONG, 4008)).isEqualTo(1001L);
+            } finally {
+                shm.unlink();
+            }
+        }
+    }
+
+    /** Runs in a child: answers every long the parent wrote with that long + 1 in the next slot. */
+    static void readAndAnswer(String name) {
+        try (SharedMemory shm = SharedMemory.attach(name)) {
+            MemorySegment s = shm.segment();
+            if (shm.size() != 4096) {
+                throw new IllegalStateException("size=" + shm.size());
+            }
+            s.set(JAVA_LONG, 8, s.get(JAVA_LONG, 0) + 1);
+            s.set(JAVA_LONG, 4008, s.get(JAVA_LONG, 4000) + 1);
+        } catch (IOException e) {
+            throw new UncheckedIOException(e);
+        }
+    }
+
+    // ---------------------------------------------------------------- bad input
+
+    @Test
+    void sizeMustBePositive() {
+        for (long size : new long[] {0, -1, Long.MIN_VALUE}) {
+            assertThatThrownBy(() -> SharedMemory.create(null, size))
+                    .isInstanceOf(IllegalArgumentException.class)
+                    .hasMessageContaining("size=" + size);
+            assertThatThrownBy(() -> SharedMemory.create("mpt_never_" + Math.abs(size % 1000), size, false))
+                    .isInstanceOf(IllegalArgumentException.class)
+                    .hasMessageContaining("size=" + size);
+        }
+    }
+
+    @Test
+    void namesWithSlashOrNulAreRejectedNamingTheValue() {
+        assertThatThrownBy(() -> SharedMemory.create("a/b", 64))
+                .isInstanceOf(IllegalArgumentException.class).hasMessageContaining("a/b");
+        assertThatThrownBy(() -> SharedMemory.create("/lead", 64))
+                .isInstanceOf(IllegalArgumentException.class).hasMessageContaining("/lead");
+        assertThatThrownBy(() -> SharedMemory.create("nul\0here", 64))
+                .isInstanceOf(IllegalArgumentException.class).hasMessageContaining("nul\\0here");
+        assertThatThrownBy(() -> SharedMemory.attach("x/y"))
+                .isInstanceOf(IllegalArgumentException.class).hasMessageContaining("x/y");
+    }
+
+    @Test
+    void emptyNameIsRejected() {
+        assertThatThrownBy(() -> SharedMemory.create("", 64))
+                .isInstanceOf(IllegalArgumentException.class).hasMessageContaining("name=''");
+        assertThatThrownBy(() -> SharedMemory.attach(""))
+                .isInstanceOf(IllegalArgumentException.class).hasMessageContaining("name=''");
+    }
+
+    @Test
+    void namesLongerThan200BytesAreRejectedNamingTheValue() throws IOException {
+        String ascii201 = "n" + "x".repeat(200);
+        assertThatThrownBy(() -> SharedMemory.create(ascii201, 64))
+                .isInstanceOf(IllegalArgumentException.class)
+                .hasMessageContaining(ascii201)
+                .hasMessageContaining("201 bytes");
+        // 101 two-byte characters: short in chars, too long in bytes
+        String utf8202 = "é".repeat(101);
+        assertThatThrownBy(() -> SharedMemory.create(utf8202, 64))
+                .isInstanceOf(IllegalArgumentException.class)
+                .hasMessageContaining(utf8202)
+                .hasMessageContaining("202 bytes");
+
+        // exactly 200 bytes is allowed
+        String name200 = uniqueName() + "_";
+        name200 = name200 + "y".repeat(200 - name200.getBytes(StandardCharsets.UTF_8).length);
+        assertThat(name200.getBytes(StandardCharsets.UTF_8)).hasSize(200);
+        try (SharedMemory shm = SharedMemory.create(name200, 64)) {
+            assertThat(shm(name200)).exists();
+            shm.unlink();
+        }
+    }
+
+    @Test
+    void creatingAnExistingNameFailsAndLeavesTheSegmentAndItsOwnerIntact() throws IOException {
+        String name = uniqueName();
+        try (SharedMemory first = SharedMemory.create(name, 64)) {
+            try {
+                first.segment().set(JAVA_LONG, 0, 123L);
+                assertThatThrownBy(() -> SharedMemory.create(name, 64))
+                        .isInstanceOf(FileAlreadyExistsException.class);
+                assertThatThrownBy(() -> SharedMemory.create(name, 128, false))
+                        .isInstanceOf(FileAlreadyExistsException.class);
+                assertThat(Files.size(shm(name))).isEqualTo(64);
+                assertThat(first.segment().get(JAVA_LONG, 0)).isEqualTo(123L);
+                // this process is still recorded as the owner, so the segment stays tracked
+                assertThat(info(name).holders()).singleElement()
+                        .satisfies(h -> assertThat(h.process().pid()).isEqualTo(ProcessHandle.current().pid()));
+            } finally {
+                first.unlink();
+            }
+        }
+    }
+
+    @Test
+    void attachingAMissingNameFailsWithNoSuchFile() {
+        String name = uniqueName();
+        assertThatThrownBy(() -> SharedMemory.attach(name))
+                .isInstanceOf(NoSuchFileException.class)
+                .hasMessageContaining(name);
+    }
+
+    @Test
+    void unlinkingTwiceFailsWithNoSuchFile() throws IOException {
+        try (SharedMemory shm = SharedMemory.create(null, 64)) {
+            shm.unlink();
+            assertThatThrownBy(shm::unlink)
+                    .isInstanceOf(NoSuchFileException.class)
+                    .hasMessageContaining(shm.name());
+        }
+    }
+
+    @Test
+    void sizeBeyondFreeSpaceFailsAtCreateAndLeavesNoFile() throws IOException {
+        long huge = 1L << 40;
+        assertThat(Files.getFileStore(Path.of("/dev/shm")).getUsableSpace()).isLessThan(huge);
+        String name = uniqueName();
+        for (boolean track : new boolean[] {true, false}) {
+            assertThatThrownBy(() -> SharedMemory.create(name, huge, track))
+                    .isInstanceOf(IOException.class)
+                    .hasMessageContaining(Long.toString(huge));
+            assertThat(shm(name)).doesNotExist();
+            assertThat(registryRecords(name)).isEmpty();
+        }
+        // the failure freed the name
+        try (SharedMemory shm = SharedMemory.create(name, 64)) {
+            shm.unlink();
+        }
+    }
+
+    // ---------------------------------------------------------------- CPython interop
+
+    private static final String PY_ATTACH_READ_WRITE = """
+            import sys
+            from multiprocessing import shared_memory, resource_tracker
+            shm = shared_memory.SharedMemory(name=sys.argv[1])
+            resource_tracker.unregister(shm._name, "shared_memory")
+            print(shm.size, bytes(shm.buf[0:5]).hex())
+            shm.buf[5:10] = b"world"
+            shm.close()
+            """;
+
+    private static final String PY_CREATE_WRITE = """
+            import sys
+            from multiprocessing import shared_memory, resource_tracker
+            shm = shared_memory.SharedMemory(name=sys.argv[1], create=True, size=int(sys.argv[2]))
+            resource_tracker.unregister(shm._name, "shared_memory")
+            shm.buf[0:4] = b"py!!"
+            shm.close()
+            print("created")
+            """;
+
+    private static final String PY_ATTACH_READ = """
+            import sys
+            from multiprocessing import shared_memory, resource_tracker
+            shm = shared_memory.SharedMemory(name=sys.argv[1])
+            resource_tracker.unregister(shm._name, "shared_memory")
+            print(shm.size, bytes(shm.buf[0:8]).decode("ascii"))
+            shm.close()
+            """;
+
+    @Test
+    void pythonReadsWhatJavaWroteAndJavaSeesWhatPythonWrote() throws Exception {
+        assumePython();
+        try (SharedMemory shm = SharedMemory.create(null, 64)) {
+            try {
+                MemorySegment.copy("hello".getBytes(StandardCharsets.US_ASCII), 0, shm.segment(), JAVA_BYTE, 0, 5);
+                String out = python(PY_ATTACH_READ_WRITE, shm.name());
+                assertThat(out).isEqualTo("64 " + HexFormat.of().formatHex("hello".getBytes(StandardCharsets.US_ASCII)));
+                byte[] seen = shm.segment().asSlice(5, 5).toArray(JAVA_BYTE);
+                assertThat(new String(seen, StandardCharsets.US_ASCII)).isEqualTo("world");
+                assertThat(shm(shm.name())).as("Python's exit must not unlink a segment it only attached").exists();
+            } finally {
+                shm.unlink();
+            }
+        }
+    }
+
+    @Test
+    void javaAttachesToASegmentPythonCreated() throws Exception {
+        assumePython();
+        String name = uniqueName();
+        try {
+            assertThat(python(PY_CREATE_WRITE, name, "100")).isEqualTo("created");
+            try (SharedMemory shm = SharedMemory.attach(name)) {
+                assertThat(shm.size()).isEqualTo(100);
+                assertThat(new String(shm.segment().asSlice(0, 4).toArray(JAVA_BYTE), StandardCharsets.US_ASCII))
+                        .isEqualTo("py!!");
+                MemorySegment.copy("java".getBytes(StandardCharsets.US_ASCII), 0, shm.segment(), JAVA_BYTE, 4, 4);
+                assertThat(python(PY_ATTACH_READ, name)).isEqualTo("100 py!!java");
+                shm.unlink();
+            }
+            assertThat(shm(name)).doesNotExist();
+        } finally {
+            Files.deleteIfExists(shm(name));
+        }
+    }
+
+    private static void assumePython() {
+        boolean present;
+        try {
+            Process p = new ProcessBuilder("python3", "--version").redirectErrorStream(true).start();
+            p.getInputStream().readAllBytes();
+            present = p.waitFor(20, TimeUnit.SECONDS) && p.exitValue() == 0;
+        } catch (IOException | InterruptedException e) {
+            present = false;
+        }
+        Assumptions.assumeTrue(present, "python3 is not installed");
+    }
+
+    /** Runs {@code python3 -c script args...}; returns its trimmed output, failing on a non-zero exit. */
+    private static String python(String script, String... args) throws IOException, InterruptedException {
+        List<String> cmd = new java.util.ArrayList<>(List.of("python3", "-c", script));
+        cmd.addAll(List.of(args));
+        Process p = new ProcessBuilder(cmd).redirectErrorStream(true).start();
+        try {
+            String out = new String(p.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
+            assertThat(p.waitFor(30, TimeUnit.SECONDS)).as("python3 finished").isTrue();
+            assertThat(p.exitValue()).as("python3 exit code; output:%n%s", out).isZero();
+            return out.trim();
+        } finally {
+            p.destroyForcibly();
+        }
+    }
+
+    // ---------------------------------------------------------------- helpers
+
+    private static String uniqueName() {
+        return "mpt_shm_" + Long.toHexString(ThreadLocalRandom.current().nextLong());
+    }
+
+    private static Path shm(String name) {
+        return Path.of("/dev/shm", name);
+    }
+
+    private static SegmentRegistry.SegmentInfo info(String name) throws IOException {
+        return SegmentRegistry.list().stream().filter(s -> s.name().equals(name)).findFirst()
+                .orElseThrow(() -> new AssertionError("no segment " + name + " in SegmentRegistry.list()"));
+    }
+
+    private static List<String> registryRecords(String name) throws IOException {
+        try (var files = Files.list(SegmentRegistry.dir())) {
+            return files.map(p -> p.getFileName().toString()).filter(f -> f.startsWith(name + "@")).toList();
+        }
+    }
+
+    private static void joinOk(ChildProcess child) throws InterruptedException {
+        assertThat(child.join(CHILD_TIMEOUT)).as("child exited within %s", CHILD_TIMEOUT).isTrue();
+        assertThat(child.exitCode()).as("child exit code").hasValue(0);
+    }
+}
