@@ -42,8 +42,9 @@ final class Lockstep {
                 started.add(ChildProcess.start(() -> {
                     before.run();
                     ctl.incrementAndGet(0);
+                    // Yield rather than spin: on 2 cores the parent must get a CPU to say go.
                     while (ctl.get(1) == 0) {
-                        Thread.onSpinWait();
+                        Thread.yield();
                     }
                     body.run();
                     ctl.set(2 + index, System.nanoTime());
@@ -55,7 +56,7 @@ final class Lockstep {
                         throw new IllegalStateException("benchmark child " + c.name() + " exited early: " + c.exitCode());
                     }
                 }
-                Thread.onSpinWait();
+                Thread.sleep(1);
             }
             long go = System.nanoTime();
             ctl.set(1, go);
