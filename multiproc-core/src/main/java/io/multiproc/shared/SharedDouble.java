@@ -56,12 +56,17 @@ public final class SharedDouble extends SharedNumber {
     }
 
     public double addAndGet(double delta) {
+        return addAndGet(whole, VALUE_OFFSET, delta);
+    }
+
+    /** Atomic add on the double at {@code offset}: a CAS loop, as there is no floating-point add instruction. */
+    static double addAndGet(java.lang.foreign.MemorySegment seg, long offset, double delta) {
         double prev;
         double next;
         do {
-            prev = (double) VH.getVolatile(whole, VALUE_OFFSET);
+            prev = (double) VH.getVolatile(seg, offset);
             next = prev + delta;
-        } while (!VH.weakCompareAndSet(whole, VALUE_OFFSET, prev, next));
+        } while (!VH.weakCompareAndSet(seg, offset, prev, next));
         return next;
     }
 

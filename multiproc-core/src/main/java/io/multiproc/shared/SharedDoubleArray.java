@@ -62,14 +62,7 @@ public final class SharedDoubleArray extends SharedNumberArray {
     }
 
     public double addAndGet(int index, double delta) {
-        long off = offset(index);
-        double prev;
-        double next;
-        do {
-            prev = (double) VH.getVolatile(whole, off);
-            next = prev + delta;
-        } while (!VH.weakCompareAndSet(whole, off, prev, next));
-        return next;
+        return SharedDouble.addAndGet(whole, offset(index), delta);
     }
 
     public double getAndSet(int index, double value) {
