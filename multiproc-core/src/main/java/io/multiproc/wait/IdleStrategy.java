@@ -1,0 +1,118 @@
+package io.multiproc.wait;
+
+import io.multiproc.internal.Native;
+
+import java.util.concurrent.locks.LockSupport;
+
+/**
+ * How a thread waits for shared memory to change: the one waiting seam of every blocking structure
+ * (locks, semaphores, events, queues, pipes), chosen per object.
+ *
+ * <pre>{@code
+ * SharedLock lock = SharedLock.create(IdleStrategy.busySpin());   // lowest latency, burns a core
+ * SharedQueue<String> q = SharedQueue.create(1024);                // default: IdleStrategy.blocking()
+ * }</pre>
+ *
+ * <p>A wait calls the strategy once per round in which its condition did not hold, with the round
+ * number counting from 0. In a round where {@link #sleepAt(int)} is true the waiter registers itself and
+ * sleeps on a futex until woken (or for at most {@link WaitWord#MAX_SLEEP_NANOS}, so that it can notice
+ * dead peers and interrupts); otherwise it calls {@link #pause(int)}, which returns after a short pause.
+ *
+ * <table>
+ *   <caption>The strategies</caption>
+ *   <tr><th>strategy</th><th>pause</th><th>hand-off latency</th><th>CPU while waiting</th></tr>
+ *   <tr><td>{@link #busySpin()}</td><td>{@link Thread#onSpinWait()}</td><td>~0.1 µs</td><td>one core</td></tr>
+ *   <tr><td>{@link #yielding()}</td><td>{@link Thread#yield()}</td><td>~1 µs</td><td>one core, shared</td></tr>
+ *   <tr><td>{@link #backoff()}</td><td>spin, yield, then park 1 µs doubling to 1 ms</td><td>up to 1 ms</td><td>low</td></tr>
+ *   <tr><td>{@link #blocking()} (default)</td><td>spin, yield, then futex sleep</td><td>~20 µs once asleep</td><td>none once asleep</td></tr>
+ * </table>
+ * Without native access {@code blocking()} behaves like {@code backoff()} (and says so once in the log).
+ */
+public interface IdleStrategy {
+
+    /** True when, in this round, the waiter should sleep until woken rather than {@link #pause(int)}. */
+    default boolean sleepAt(int round) {
+        return false;
+    }
+
+    /** Pauses briefly; called in the rounds where {@link #sleepAt(int)} is false. */
+    void pause(int round);
+
+    /** Spins: the lowest latency, and one busy core per waiting thread. */
+    static IdleStrategy busySpin() {
+        return Strategies.BUSY_SPIN;
+    }
+
+    /** Yields the CPU each round. */
+    static IdleStrategy yielding() {
+        return Strategies.YIELDING;
+    }
+
+    /** Spins, yields, then parks with exponential backoff from 1 µs to 1 ms; never sleeps on a futex. */
+    static IdleStrategy backoff() {
+        return Strategies.BACKOFF;
+    }
+
+    /** The default: spins briefly, yields, then sleeps on a futex until a waker sees it registered. */
+    static IdleStrategy blocking() {
+        return Strategies.BLOCKING;
+    }
+
+    /** The built-in strategies; stateless, so shared. */
+    final class Strategies {
+        static final int SPINS = 100;
+        static final int YIELDS = 10;
+        static final IdleStrategy BUSY_SPIN = new Named("busySpin", r -> Thread.onSpinWait());
+        static final IdleStrategy YIELDING = new Named("yielding", r -> Thread.yield());
+        static final IdleStrategy BACKOFF = new Named("backoff", Strategies::backoffPause);
+        static final IdleStrategy BLOCKING = new IdleStrategy() {
+            @Override
+            public boolean sleepAt(int round) {
+                if (round < SPINS + YIELDS) {
+                    return false;
+                }
+                if (Native.isAvailable()) {
+                    return true;
+                }
+                Native.logFallbackOnce("blocking waits");
+                return false;
+            }
+
+            @Override
+            public void pause(int round) {
+                backoffPause(round);
+            }
+
+            @Override
+            public String toString() {
+                return "blocking";
+            }
+        };
+
+        private Strategies() {
+        }
+
+        static void backoffPause(int round) {
+            if (round < SPINS) {
+                Thread.onSpinWait();
+            } else if (round < SPINS + YIELDS) {
+                Thread.yield();
+            } else {
+                int shift = Math.min(round - SPINS - YIELDS, 10);
+                LockSupport.parkNanos(1_000L << shift); // 1 µs .. ~1 ms
+            }
+        }
+
+        private record Named(String name, java.util.function.IntConsumer action) implements IdleStrategy {
+            @Override
+            public void pause(int round) {
+                action.accept(round);
+            }
+
+            @Override
+            public String toString() {
+                return name;
+            }
+        }
+    }
+}

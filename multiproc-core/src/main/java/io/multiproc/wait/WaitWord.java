@@ -1,0 +1,101 @@
+package io.multiproc.wait;
+
+import io.multiproc.internal.Native;
+
+import java.lang.foreign.Arena;
+import java.lang.foreign.MemorySegment;
+import java.lang.invoke.VarHandle;
+
+import static java.lang.foreign.ValueLayout.JAVA_INT;
+
+/**
+ * The place in shared memory where waiters of one structure sleep and wakers wake them: two 4-byte
+ * words, a futex sequence and a count of registered sleepers, at 4-aligned offsets of a mapped segment.
+ *
+ * <h2>Implementation overview</h2>
+ * An event count. Waiters that are about to sleep {@link #register()} (sleepers + 1, a full fence),
+ * read {@link #sequence()}, re-check their condition, and only then {@link #sleep} while the sequence is
+ * unchanged. Wakers change the structure's state with a volatile write or CAS and then call
+ * {@link #wakeAll()}/{@link #wake(int)}, which bump the sequence and issue FUTEX_WAKE only if a sleeper
+ * is registered: an uncontended release costs one volatile read here and no system call.
+ * <p>No lost wake-up: both sides use sequentially consistent accesses (Dekker). If the waker read
+ * sleepers == 0, its state change preceded the waiter's registration, so the waiter's re-check sees it;
+ * otherwise the waker bumps the sequence after its state change, and the waiter either read the new
+ * sequence (then its re-check sees the state) or FUTEX_WAIT finds the sequence changed and returns.
+ * <p>Dead processes: a sleeper that dies leaves sleepers one too high, which only costs wakers a futex
+ * call that wakes nobody; sleeps last at most {@link #MAX_SLEEP_NANOS}, so every waiter re-checks
+ * (for a dead lock owner, a broken barrier, an interrupt) at least that often.
+ *
+ * <pre>{@code
+ * WaitWord w = new WaitWord(segment, SEQ_OFFSET, SLEEPERS_OFFSET);
+ * // waker:  state.setVolatile(...); w.wakeAll();
+ * }</pre>
+ */
+public final class WaitWord {
+    /** Longest single futex sleep: bounds how late a waiter notices a dead peer or an interrupt. */
+    public static final long MAX_SLEEP_NANOS = 20_000_000L;
+    private static final VarHandle INT = JAVA_INT.varHandle();
+    /** Per-thread scratch for the futex call's errno capture and timespec. */
+    private static final ThreadLocal<MemorySegment> SCRATCH = ThreadLocal.withInitial(
+            () -> Arena.ofAuto().allocate(Native.futexScratchSize(), 8));
+
+    private final MemorySegment segment;
+    /** Futex word; written by wakers (getAndAdd), read by sleepers and the kernel. */
+    private final long seqOffset;
+    /** Sleepers registered right now; getAndAdd by sleepers, volatile read by wakers. */
+    private final long sleepersOffset;
+    private final MemorySegment seqWord;
+
+    public WaitWord(MemorySegment segment, long seqOffset, long sleepersOffset) {
+        if ((seqOffset & 3) != 0 || (sleepersOffset & 3) != 0) {
+            throw new IllegalArgumentException("seqOffset=" + seqOffset + " and sleepersOffset=" + sleepersOffset
+                    + " must be 4-aligned");
+        }
+        this.segment = segment;
+        this.seqOffset = seqOffset;
+        this.sleepersOffset = sleepersOffset;
+        this.seqWord = segment.asSlice(seqOffset, 4);
+    }
+
+    public int sequence() {
+        return (int) INT.getVolatile(segment, seqOffset);
+    }
+
+    /** Counts this thread as a sleeper; a full fence. Pair with {@link #unregister()}. */
+    public void register() {
+        INT.getAndAdd(segment, sleepersOffset, 1);
+    }
+
+    public void unregister() {
+        INT.getAndAdd(segment, sleepersOffset, -1);
+    }
+
+    /**
+     * Sleeps while the sequence equals {@code observed}, at most {@code nanos} (capped at
+     * {@link #MAX_SLEEP_NANOS}). Returns early on a wake, a changed sequence, or a signal.
+     */
+    public void sleep(int observed, long nanos) {
+        long t = Math.max(0, Math.min(nanos, MAX_SLEEP_NANOS));
+        Native.futexWait(seqWord, observed, t, SCRATCH.get());
+    }
+
+    /** Wakes every registered sleeper (no system call when there is none). */
+    public void wakeAll() {
+        wake(Integer.MAX_VALUE);
+    }
+
+    /** Wakes up to {@code count} registered sleepers (no system call when there is none). */
+    public void wake(int count) {
+        if ((int) INT.getVolatile(segment, sleepersOffset) > 0) {
+            INT.getAndAdd(segment, seqOffset, 1);
+            if (Native.isAvailable()) {
+                Native.futexWake(seqWord, count, SCRATCH.get());
+            }
+        }
+    }
+
+    /** Registered sleepers, for diagnostics and tests. */
+    public int sleepers() {
+        return (int) INT.getVolatile(segment, sleepersOffset);
+    }
+}

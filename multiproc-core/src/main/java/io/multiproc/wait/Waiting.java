@@ -1,0 +1,85 @@
+package io.multiproc.wait;
+
+/**
+ * The wait loop shared by every blocking structure: re-check, pause or sleep per the
+ * {@link IdleStrategy}, honour the deadline and interrupts.
+ *
+ * <pre>{@code
+ * boolean ok = Waiting.await(word, idle, () -> tryAcquire(), deadlineNanos, true);
+ * }</pre>
+ */
+public final class Waiting {
+    /** No deadline. */
+    public static final long FOREVER = Long.MAX_VALUE;
+
+    private Waiting() {
+    }
+
+    /** A condition a waiter re-checks; true ends the wait. May have effects (such as taking a lock). */
+    @FunctionalInterface
+    public interface Ready {
+        boolean ready();
+    }
+
+    /** The deadline ({@link System#nanoTime()} based) {@code nanos} from now, saturating; negative means 0. */
+    public static long deadline(long nanos) {
+        if (nanos <= 0) {
+            return System.nanoTime();
+        }
+        long now = System.nanoTime();
+        long d = now + nanos;
+        return d - now < 0 ? FOREVER : d; // overflow: treat as forever
+    }
+
+    /**
+     * Waits until {@code ready} returns true or the deadline passes.
+     *
+     * @param interruptible throw InterruptedException when interrupted (else keep the interrupt status)
+     * @return true if ready, false at the deadline
+     */
+    public static boolean await(WaitWord word, IdleStrategy idle, Ready ready, long deadline, boolean interruptible)
+            throws InterruptedException {
+        boolean interrupted = false;
+        try {
+            for (int round = 0; ; round++) {
+                if (ready.ready()) {
+                    return true;
+                }
+                if (interruptible && Thread.interrupted()) {
+                    throw new InterruptedException();
+                }
+                long remaining = deadline == FOREVER ? Long.MAX_VALUE : deadline - System.nanoTime();
+                if (remaining <= 0) {
+                    return false;
+                }
+                if (idle.sleepAt(round)) {
+                    word.register();
+                    try {
+                        int seq = word.sequence();
+                        if (ready.ready()) {
+                            return true;
+                        }
+                        word.sleep(seq, remaining);
+                    } finally {
+                        word.unregister();
+                    }
+                    if (!interruptible && Thread.interrupted()) {
+                        interrupted = true;
+                    }
+                } else {
+                    idle.pause(round);
+                    if (!interruptible && Thread.interrupted()) {
+                        interrupted = true; // parkNanos returns at once while interrupted: clear, restore later
+                    }
+                }
+                if (round == Integer.MAX_VALUE - 1) {
+                    round = IdleStrategy.Strategies.SPINS + IdleStrategy.Strategies.YIELDS;
+                }
+            }
+        } finally {
+            if (interrupted) {
+                Thread.currentThread().interrupt();
+            }
+        }
+    }
+}
