@@ -59,6 +59,30 @@ public record ProcessIdentity(long pid, long startTicks) {
         return stat.substring(stat.lastIndexOf(')') + 2).split(" ");
     }
 
+    /**
+     * This identity in one 64-bit word, for CAS-able owner fields: {@code pid << 32 | (startTicks & 0xffffffff)}.
+     * Never 0. The low 32 bits of the start time (clock ticks since boot) tell a reused pid apart.
+     */
+    public long token() {
+        return pid << 32 | (startTicks & 0xffff_ffffL);
+    }
+
+    /** The pid in a {@link #token()}. */
+    public static long pidOf(long token) {
+        return token >>> 32;
+    }
+
+    /** True while the process a {@link #token()} names is running. */
+    public static boolean isAlive(long token) {
+        String stat = readStat(pidOf(token));
+        if (stat == null) {
+            return false;
+        }
+        String[] fields = fieldsAfterComm(stat);
+        char state = fields[0].charAt(0);
+        return state != 'Z' && state != 'X' && (Long.parseLong(fields[19]) & 0xffff_ffffL) == (token & 0xffff_ffffL);
+    }
+
     @Override
     public String toString() {
         return pid + "." + startTicks;

@@ -222,6 +222,25 @@ public final class SegmentRegistry {
         });
     }
 
+    /**
+     * Forgets the holders of {@code name} that died without releasing it (crashed), and says how many
+     * there were. Structures whose users wait for each other (a barrier) treat that as a broken peer;
+     * removing the records makes each death count once. Never unlinks: live holders remain.
+     */
+    public static int removeDeadHolders(String name) throws IOException {
+        return locked(d -> {
+            int dead = 0;
+            for (Path record : records(d, name)) {
+                ProcessIdentity p = identityOf(record.getFileName().toString());
+                if (p == null || !p.isAlive()) {
+                    Files.deleteIfExists(record);
+                    dead++;
+                }
+            }
+            return dead;
+        });
+    }
+
     /** True if this process holds {@code name}. */
     public static boolean holds(String name) {
         return HELD.contains(name);

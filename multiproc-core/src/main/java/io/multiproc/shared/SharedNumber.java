@@ -32,6 +32,11 @@ public abstract sealed class SharedNumber extends SharedObject permits SharedInt
     }
 
     @Override
+    final long lockOffset() {
+        return SharedValueLayout.LOCK_OFFSET;
+    }
+
+    @Override
     final boolean isArray() {
         return false;
     }

@@ -51,6 +51,11 @@ public abstract sealed class SharedNumberArray extends SharedObject
     }
 
     @Override
+    final long lockOffset() {
+        return SharedArrayLayout.LOCK_OFFSET;
+    }
+
+    @Override
     final boolean isArray() {
         return true;
     }

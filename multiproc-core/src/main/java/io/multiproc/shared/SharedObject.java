@@ -1,7 +1,10 @@
 package io.multiproc.shared;
 
+import io.multiproc.internal.MappedObject;
 import io.multiproc.internal.SegmentHeader;
 import io.multiproc.internal.SharedSegments;
+import io.multiproc.sync.EmbeddedLocks;
+import io.multiproc.sync.SharedRLock;
 
 import java.io.IOException;
 import java.io.InvalidObjectException;
@@ -10,7 +13,6 @@ import java.io.Serial;
 import java.io.Serializable;
 import java.io.UncheckedIOException;
 import java.lang.foreign.MemorySegment;
-import java.util.concurrent.atomic.AtomicBoolean;
 
 /**
  * What every shared value and array is: a handle on a named segment in /dev/shm.
@@ -27,35 +29,59 @@ import java.util.concurrent.atomic.AtomicBoolean;
  * }
  * }</pre>
  */
-public abstract sealed class SharedObject implements AutoCloseable, Serializable
+public abstract sealed class SharedObject extends MappedObject implements Serializable
         permits SharedNumber, SharedNumberArray {
-    private final transient SharedSegments.Mapping mapping;
-    private final transient AtomicBoolean closed = new AtomicBoolean();
-    /** The whole mapped segment; subclasses read it into a final field of their own for hot paths. */
-    final transient MemorySegment whole;
     final transient NumberKind kind;
 
     SharedObject(SharedSegments.Mapping mapping, NumberKind kind) {
-        this.mapping = mapping;
-        this.whole = mapping.segment();
+        super(mapping);
         this.kind = kind;
     }
 
-    /** The segment's name in /dev/shm. */
-    public final String name() {
-        return mapping.name();
-    }
+    /** Created on first use by {@link #getLock()}; closed with this object. */
+    private transient volatile SharedRLock lock;
 
     /**
-     * Detaches this handle. When no process uses the segment any more it is removed. Idempotent.
-     * Using the object afterwards fails once this process has no other handle on the same segment.
+     * A reentrant lock living in this object's own segment, for compound updates that must not
+     * interleave with other processes' (like Python's {@code get_lock()}). Every handle on the same
+     * object, in any process, sees the same lock. Single atomic operations need no lock.
+     *
+     * <pre>{@code
+     * SharedRLock l = balance.getLock();
+     * l.lock();
+     * try { if (balance.get() >= 30) balance.set(balance.get() - 30); } finally { l.unlock(); }
+     * }</pre>
      */
-    @Override
-    public final void close() {
-        if (closed.compareAndSet(false, true)) {
-            mapping.release();
+    public final SharedRLock getLock() {
+        SharedRLock l = lock;
+        if (l == null) {
+            synchronized (this) {
+                l = lock;
+                if (l == null) {
+                    try {
+                        l = EmbeddedLocks.rlockAt(SharedSegments.attach(name()), lockOffset());
+                    } catch (IOException e) {
+                        throw new UncheckedIOException("cannot map the lock of " + this + ": " + e.getMessage(), e);
+                    }
+                    lock = l;
+                }
+            }
         }
+        return l;
     }
+
+    /** Also closes the object's {@link #getLock()} handle, if one was made. */
+    @Override
+    public void close() {
+        SharedRLock l = lock;
+        if (l != null) {
+            l.close();
+        }
+        super.close();
+    }
+
+    /** Offset of the 128-byte lock area in this object's segment. */
+    abstract long lockOffset();
 
     abstract boolean isArray();
 

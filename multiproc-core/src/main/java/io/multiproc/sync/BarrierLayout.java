@@ -1,0 +1,44 @@
+package io.multiproc.sync;
+
+/**
+ * Layout of a {@link SharedBarrier} segment.
+ *
+ * <pre>
+ *  0               64       128                 136       140        144     148        152   256
+ *  +---------------+--------+-------------------+---------+----------+-------+----------+-----+
+ *  | SegmentHeader | (pad)  | state: generation | parties | broken   | seq   | sleepers |     |
+ *  | magic MPBBARR1|        | << 32 | arrived   | int     | now, int | futex | int      |     |
+ *  +---------------+--------+-------------------+---------+----------+-------+----------+-----+
+ *  256: outcome ring, OUTCOMES longs: entry (generation << 2 | NONE/TRIPPED/BROKEN) at generation % OUTCOMES
+ *  768: action length (int), 776: the action, JDK-serialized (at most MAX_ACTION_BYTES)
+ * </pre>
+ * state: CAS by arriving parties; volatile write by the last arriver (next generation, 0 arrived) and
+ * by reset. outcome: CAS from a stale entry to TRIPPED (last arriver) or BROKEN (a timeout, interrupt,
+ * abort, reset or dead party); waiters of a generation leave when its entry says so.
+ */
+final class BarrierLayout {
+    static final long MAGIC = 0x3152_5241_4242_504DL; // "MPBBARR1" read little-endian
+    static final int VERSION = 1;
+    static final int KIND = 1;
+    static final long STATE = 128;
+    static final long PARTIES = 136;
+    static final long BROKEN_NOW = 140;
+    static final long SEQ = 144;
+    static final long SLEEPERS = 148;
+    static final long OUTCOMES_OFFSET = 256;
+    static final int OUTCOMES = 64;
+    static final long ACTION_LENGTH = OUTCOMES_OFFSET + OUTCOMES * 8L;
+    static final long ACTION = ACTION_LENGTH + 8;
+    static final int MAX_ACTION_BYTES = 64 * 1024;
+
+    static final int NONE = 0;
+    static final int TRIPPED = 1;
+    static final int BROKEN = 2;
+
+    private BarrierLayout() {
+    }
+
+    static long outcomeSlot(int generation) {
+        return OUTCOMES_OFFSET + 8L * Math.floorMod(generation, OUTCOMES);
+    }
+}

@@ -1,0 +1,43 @@
+package io.multiproc.sync;
+
+import io.multiproc.internal.SegmentHeader;
+
+/**
+ * Layout of a lock: a 128-byte region, either in a segment of its own (at {@link #REGION_OFFSET}) or in
+ * the lock area of a shared value or array (their {@code getLock()}). Offsets are relative to the region.
+ *
+ * <pre>
+ *  region +0        +8            +16        +20     +24        +28
+ *  +----------------+-------------+----------+-------+----------+--------+---- ... 128
+ *  | owner          | owner thread| holds    | seq   | sleepers | (pad)  |
+ *  | long: process  | long: Java  | int:     | int:  | int      |        |
+ *  | token, 0 free  | thread id   | RLock    | futex |          |        |
+ *  +----------------+-------------+----------+-------+----------+--------+---- ... 128
+ * </pre>
+ * owner: CAS by acquirers (0 to their {@code ProcessIdentity.token()}, or a dead owner's token to
+ * theirs), volatile write of 0 by the releaser. owner thread and holds: written only by the holder,
+ * after its CAS, read only by threads of the holder's process. seq/sleepers: the {@code WaitWord}.
+ */
+final class LockLayout {
+    static final long MAGIC = 0x3143_4F4C_5043_504DL; // "MPCPLOC1" read little-endian
+    static final int VERSION = 1;
+    static final int KIND_LOCK = 1;
+    static final int KIND_RLOCK = 2;
+    /** Where the region starts in a lock's own segment. */
+    static final long REGION_OFFSET = 128;
+    static final long SEGMENT_SIZE = REGION_OFFSET + 128;
+
+    static final long OWNER = 0;
+    static final long OWNER_THREAD = 8;
+    static final long HOLDS = 16;
+    static final long SEQ = 20;
+    static final long SLEEPERS = 24;
+    static final long REGION_SIZE = 128;
+
+    static {
+        assert REGION_OFFSET >= SegmentHeader.SIZE;
+    }
+
+    private LockLayout() {
+    }
+}

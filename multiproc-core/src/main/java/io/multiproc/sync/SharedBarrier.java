@@ -1,0 +1,336 @@
+package io.multiproc.sync;
+
+import io.multiproc.internal.MappedObject;
+import io.multiproc.internal.SegmentRegistry;
+import io.multiproc.internal.SharedSegments;
+import io.multiproc.process.SerializableRunnable;
+import io.multiproc.wait.IdleStrategy;
+import io.multiproc.wait.WaitWord;
+import io.multiproc.wait.Waiting;
+
+import java.io.ByteArrayInputStream;
+import java.io.ByteArrayOutputStream;
+import java.io.IOException;
+import java.io.ObjectInputStream;
+import java.io.ObjectOutputStream;
+import java.io.ObjectStreamException;
+import java.io.Serial;
+import java.io.Serializable;
+import java.io.UncheckedIOException;
+import java.lang.foreign.MemorySegment;
+import java.lang.invoke.VarHandle;
+import java.time.Duration;
+import java.util.Objects;
+import java.util.concurrent.BrokenBarrierException;
+import java.util.concurrent.TimeoutException;
+
+import static io.multiproc.sync.BarrierLayout.BROKEN;
+import static io.multiproc.sync.BarrierLayout.BROKEN_NOW;
+import static io.multiproc.sync.BarrierLayout.NONE;
+import static io.multiproc.sync.BarrierLayout.PARTIES;
+import static io.multiproc.sync.BarrierLayout.STATE;
+import static io.multiproc.sync.BarrierLayout.TRIPPED;
+import static io.multiproc.sync.BarrierLayout.outcomeSlot;
+import static java.lang.foreign.ValueLayout.JAVA_BYTE;
+import static java.lang.foreign.ValueLayout.JAVA_INT;
+import static java.lang.foreign.ValueLayout.JAVA_LONG;
+
+/**
+ * A barrier for a fixed number of parties in any processes: Python's {@code multiprocessing.Barrier},
+ * with {@link java.util.concurrent.CyclicBarrier}'s vocabulary.
+ *
+ * <pre>{@code
+ * try (SharedBarrier step = SharedBarrier.create(3, () -> System.out.println("all arrived"))) {
+ *     for (int i = 0; i < 2; i++) {
+ *         ChildProcess.start(() -> { for (int r = 0; r < 10; r++) step.await(); });
+ *     }
+ *     for (int r = 0; r < 10; r++) step.await(Duration.ofSeconds(5));
+ * }
+ * }</pre>
+ *
+ * <p>{@link #await()} returns the arrival index: {@code parties - 1} for the first to arrive, 0 for
+ * the last, which also runs the action (if any) before the others are released. A timeout, an
+ * interrupt, {@link #abort()}, a {@link #reset()} while parties wait, or the death of a process using
+ * the barrier breaks the current generation: its waiters get {@link BrokenBarrierException} (the one
+ * that timed out gets {@link TimeoutException}), and later calls do too until {@link #reset()}.
+ *
+ * <h2>Implementation overview</h2>
+ * One CAS-ed long holds the generation and the arrivals. The last arrival starts the next generation
+ * (the same CAS), runs the action, records TRIPPED in the generation's outcome entry and wakes everyone; waiters leave when their
+ * generation's outcome is set. Breaking CASes the outcome from NONE to BROKEN, so a generation either
+ * trips or breaks, never both. Dead parties: while waiting, each waiter looks (every 100 ms) for
+ * processes recorded as users of the barrier's segment that died without releasing it; finding one
+ * breaks the barrier (within about 150 ms of the death) and removes that record, so a death counts once.
+ */
+public final class SharedBarrier extends MappedObject implements Serializable {
+    private static final VarHandle INT = JAVA_INT.varHandle();
+    private static final VarHandle LONG = JAVA_LONG.varHandle();
+    private static final long DEATH_CHECK_NANOS = 100_000_000L;
+
+    private final transient WaitWord word;
+    private final transient IdleStrategy idle;
+    private final transient int parties;
+    private transient Runnable action; // decoded on first trip in this process
+
+    private SharedBarrier(SharedSegments.Mapping mapping, IdleStrategy idle) {
+        super(mapping);
+        this.idle = Objects.requireNonNull(idle, "idle");
+        this.word = new WaitWord(whole, BarrierLayout.SEQ, BarrierLayout.SLEEPERS);
+        this.parties = whole.get(JAVA_INT, PARTIES);
+    }
+
+    /** A barrier for {@code parties > 0} parties, without action. */
+    public static SharedBarrier create(int parties) {
+        return create(parties, null);
+    }
+
+    /**
+     * A barrier for {@code parties > 0} parties whose last arrival in each generation runs
+     * {@code action} (serialized now, so it can run in any process; null for none).
+     */
+    public static SharedBarrier create(int parties, SerializableRunnable action) {
+        if (parties <= 0) {
+            throw new IllegalArgumentException("parties=" + parties + " must be > 0");
+        }
+        byte[] code = action == null ? new byte[0] : serialize(action);
+        if (code.length > BarrierLayout.MAX_ACTION_BYTES) {
+            throw new IllegalArgumentException("action of " + code.length + " serialized bytes is larger than "
+                    + BarrierLayout.MAX_ACTION_BYTES);
+        }
+        return new SharedBarrier(SyncSegments.create(BarrierLayout.MAGIC, BarrierLayout.VERSION, BarrierLayout.KIND,
+                BarrierLayout.ACTION + Math.max(8, code.length), seg -> {
+                    seg.set(JAVA_INT, PARTIES, parties);
+                    seg.set(JAVA_INT, BarrierLayout.ACTION_LENGTH, code.length);
+                    MemorySegment.copy(code, 0, seg, JAVA_BYTE, BarrierLayout.ACTION, code.length);
+                }), IdleStrategy.blocking());
+    }
+
+    public static SharedBarrier attach(String name) {
+        return new SharedBarrier(SyncSegments.attach(name, "SharedBarrier", BarrierLayout.MAGIC, BarrierLayout.VERSION,
+                BarrierLayout.KIND), IdleStrategy.blocking());
+    }
+
+    public int getParties() {
+        return parties;
+    }
+
+    /** Parties waiting right now. */
+    public int getNumberWaiting() {
+        return (int) (long) LONG.getVolatile(whole, STATE);
+    }
+
+    public boolean isBroken() {
+        return (int) INT.getVolatile(whole, BROKEN_NOW) != 0;
+    }
+
+    /** Waits until all parties have arrived; returns this party's arrival index. */
+    public int await() throws InterruptedException, BrokenBarrierException {
+        try {
+            return doAwait(Waiting.FOREVER);
+        } catch (TimeoutException impossible) {
+            throw new AssertionError(impossible);
+        }
+    }
+
+    /**
+     * Waits at most {@code timeout}; on timeout the barrier breaks and this call throws TimeoutException.
+     */
+    public int await(Duration timeout) throws InterruptedException, BrokenBarrierException, TimeoutException {
+        Objects.requireNonNull(timeout, "timeout");
+        if (timeout.isNegative()) {
+            throw new IllegalArgumentException("timeout=" + timeout + " must be >= 0");
+        }
+        return doAwait(Waiting.deadline(timeout.toNanos()));
+    }
+
+    private int doAwait(long deadline) throws InterruptedException, BrokenBarrierException, TimeoutException {
+        if (Thread.interrupted()) {
+            breakGeneration(generation());
+            throw new InterruptedException();
+        }
+        for (;;) {
+            if (isBroken()) {
+                throw broken();
+            }
+            long s = (long) LONG.getVolatile(whole, STATE);
+            int gen = (int) (s >>> 32);
+            int arrived = (int) s + 1;
+            if (arrived == parties) {
+                // NOTE: claim the trip by starting the next generation first, so that a party of the
+                // next round that arrives meanwhile counts in the new generation, never in this one.
+                if (LONG.compareAndSet(whole, STATE, s, (long) (gen + 1) << 32)) {
+                    trip(gen);
+                    return 0;
+                }
+                continue;
+            }
+            if (LONG.compareAndSet(whole, STATE, s, (long) gen << 32 | arrived)) {
+                awaitOutcome(gen, deadline);
+                return parties - arrived;
+            }
+        }
+    }
+
+    private void trip(int gen) throws BrokenBarrierException {
+        try {
+            Runnable a = action();
+            if (a != null) {
+                a.run();
+            }
+        } catch (RuntimeException | Error e) {
+            breakGeneration(gen);
+            throw e;
+        }
+        long slot = outcomeSlot(gen);
+        long stale = (long) LONG.getVolatile(whole, slot);
+        if (outcomeOf(stale, gen) != NONE || !LONG.compareAndSet(whole, slot, stale, (long) gen << 2 | TRIPPED)) {
+            throw broken(); // broken while the action ran
+        }
+        word.wakeAll();
+    }
+
+    private void awaitOutcome(int gen, long deadline) throws InterruptedException, BrokenBarrierException, TimeoutException {
+        long slot = outcomeSlot(gen);
+        long[] lastDeathCheck = {System.nanoTime()};
+        boolean done;
+        try {
+            done = Waiting.await(word, idle, () -> {
+                if (outcomeOf((long) LONG.getVolatile(whole, slot), gen) != NONE) {
+                    return true;
+                }
+                long now = System.nanoTime();
+                if (now - lastDeathCheck[0] >= DEATH_CHECK_NANOS) {
+                    lastDeathCheck[0] = now;
+                    if (aUserDied()) {
+                        breakGeneration(gen);
+                        return true;
+                    }
+                }
+                return false;
+            }, deadline, true);
+        } catch (InterruptedException e) {
+            if (breakGeneration(gen)) {
+                throw e;
+            }
+            Thread.currentThread().interrupt(); // it tripped meanwhile: keep the interrupt, report the trip
+            done = true;
+        }
+        if (!done && breakGeneration(gen)) {
+            throw new TimeoutException("SharedBarrier '" + name() + "': timed out waiting for " + parties + " parties");
+        }
+        if (outcomeOf((long) LONG.getVolatile(whole, slot), gen) == BROKEN) {
+            throw broken();
+        }
+    }
+
+    private boolean aUserDied() {
+        try {
+            return SegmentRegistry.removeDeadHolders(name()) > 0;
+        } catch (IOException e) {
+            return false;
+        }
+    }
+
+    /** Marks generation {@code gen} broken unless it tripped; true if this call (or an earlier one) broke it. */
+    private boolean breakGeneration(int gen) {
+        long slot = outcomeSlot(gen);
+        for (;;) {
+            long entry = (long) LONG.getVolatile(whole, slot);
+            int outcome = outcomeOf(entry, gen);
+            if (outcome == TRIPPED) {
+                return false;
+            }
+            if (outcome == BROKEN || LONG.compareAndSet(whole, slot, entry, (long) gen << 2 | BROKEN)) {
+                INT.setVolatile(whole, BROKEN_NOW, 1);
+                word.wakeAll();
+                return true;
+            }
+        }
+    }
+
+    private static int outcomeOf(long entry, int gen) {
+        return (int) (entry >>> 2) == gen ? (int) (entry & 3) : NONE;
+    }
+
+    private int generation() {
+        return (int) ((long) LONG.getVolatile(whole, STATE) >>> 32);
+    }
+
+    /** Breaks the barrier: waiting and later parties get BrokenBarrierException until {@link #reset()}. */
+    public void abort() {
+        breakGeneration(generation());
+    }
+
+    /**
+     * Returns the barrier to its initial state: parties waiting now get BrokenBarrierException, later
+     * ones start a new generation.
+     */
+    public void reset() {
+        for (;;) {
+            long s = (long) LONG.getVolatile(whole, STATE);
+            int gen = (int) (s >>> 32);
+            if ((int) s > 0) {
+                breakGeneration(gen);
+            }
+            if (LONG.compareAndSet(whole, STATE, s, (long) (gen + 1) << 32)) {
+                INT.setVolatile(whole, BROKEN_NOW, 0);
+                word.wakeAll();
+                return;
+            }
+        }
+    }
+
+    private BrokenBarrierException broken() {
+        return new BrokenBarrierException("SharedBarrier '" + name() + "' is broken");
+    }
+
+    private Runnable action() {
+        Runnable a = action;
+        if (a == null) {
+            int len = whole.get(JAVA_INT, BarrierLayout.ACTION_LENGTH);
+            if (len == 0) {
+                return null;
+            }
+            byte[] code = whole.asSlice(BarrierLayout.ACTION, len).toArray(JAVA_BYTE);
+            try (ObjectInputStream in = new ObjectInputStream(new ByteArrayInputStream(code))) {
+                a = (Runnable) in.readObject();
+            } catch (IOException | ClassNotFoundException e) {
+                throw new IllegalStateException("SharedBarrier '" + name() + "': cannot decode its action: " + e, e);
+            }
+            action = a;
+        }
+        return a;
+    }
+
+    private static byte[] serialize(SerializableRunnable action) {
+        ByteArrayOutputStream bytes = new ByteArrayOutputStream();
+        try (ObjectOutputStream out = new ObjectOutputStream(bytes)) {
+            out.writeObject(action);
+        } catch (IOException e) {
+            throw new IllegalArgumentException("action cannot be serialized: " + e.getMessage(), e);
+        }
+        return bytes.toByteArray();
+    }
+
+    @Override
+    public String toString() {
+        return "SharedBarrier[name=" + name() + ", parties=" + parties + ", waiting=" + getNumberWaiting()
+                + (isBroken() ? ", broken" : "") + "]";
+    }
+
+    @Serial
+    Object writeReplace() {
+        return new Handle(name());
+    }
+
+    record Handle(String name) implements Serializable {
+        @Serial
+        Object readResolve() throws ObjectStreamException {
+            try {
+                return SharedBarrier.attach(name);
+            } catch (RuntimeException e) {
+                throw SyncSegments.cannotResolve("SharedBarrier", name, e);
+            }
+        }
+    }
+}

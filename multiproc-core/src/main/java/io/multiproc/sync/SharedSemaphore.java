@@ -1,0 +1,161 @@
+package io.multiproc.sync;
+
+import io.multiproc.internal.MappedObject;
+import io.multiproc.internal.SharedSegments;
+import io.multiproc.wait.IdleStrategy;
+import io.multiproc.wait.WaitWord;
+import io.multiproc.wait.Waiting;
+
+import java.io.ObjectStreamException;
+import java.io.Serial;
+import java.io.Serializable;
+import java.lang.invoke.VarHandle;
+import java.time.Duration;
+import java.util.Objects;
+
+import static io.multiproc.sync.SemaphoreLayout.BOUND;
+import static io.multiproc.sync.SemaphoreLayout.PERMITS;
+import static java.lang.foreign.ValueLayout.JAVA_INT;
+
+/**
+ * A counting semaphore in shared memory: Python's {@code multiprocessing.Semaphore}.
+ *
+ * <pre>{@code
+ * try (SharedSemaphore slots = SharedSemaphore.create(2)) {
+ *     slots.acquire();                                   // 2 -> 1
+ *     boolean got = slots.tryAcquire(Duration.ofMillis(100));
+ *     slots.release();
+ * }
+ * }</pre>
+ *
+ * <h2>Implementation overview</h2>
+ * One int of permits, changed by CAS (acquire: down if above 0; release: up). Waiters use the
+ * {@link Waiting} loop; a release wakes as many sleepers as permits it added.
+ * <p><b>Permits of a dead process are not given back.</b> A permit is a count, not an ownership: one
+ * process often releases what another acquired (a producer signalling a consumer), so there is no
+ * way to tell a permit "held" by a dead process from one it legitimately consumed. A process killed
+ * after {@code acquire()} and before {@code release()} leaves the count one lower for good, exactly
+ * like POSIX and CPython semaphores; use a {@link SharedLock} (which is taken over from a dead holder)
+ * where ownership matters. Waiters never wait past their timeout on a dead peer.
+ */
+public sealed class SharedSemaphore extends MappedObject implements Serializable permits SharedBoundedSemaphore {
+    private static final VarHandle INT = JAVA_INT.varHandle();
+    final transient WaitWord word;
+    final transient IdleStrategy idle;
+
+    SharedSemaphore(SharedSegments.Mapping mapping, IdleStrategy idle) {
+        super(mapping);
+        this.idle = Objects.requireNonNull(idle, "idle");
+        this.word = new WaitWord(whole, SemaphoreLayout.SEQ, SemaphoreLayout.SLEEPERS);
+    }
+
+    /** A semaphore with {@code permits >= 0} permits. */
+    public static SharedSemaphore create(int permits) {
+        return new SharedSemaphore(createSegment(permits, 0, SemaphoreLayout.KIND_SEMAPHORE), IdleStrategy.blocking());
+    }
+
+    static SharedSegments.Mapping createSegment(int permits, int bound, int kind) {
+        if (permits < 0) {
+            throw new IllegalArgumentException("permits=" + permits + " must be >= 0");
+        }
+        return SyncSegments.create(SemaphoreLayout.MAGIC, SemaphoreLayout.VERSION, kind, SemaphoreLayout.SEGMENT_SIZE, seg -> {
+            seg.set(JAVA_INT, PERMITS, permits);
+            seg.set(JAVA_INT, BOUND, bound);
+        });
+    }
+
+    /** Attaches to an existing semaphore by its {@link #name()}. */
+    public static SharedSemaphore attach(String name) {
+        return new SharedSemaphore(SyncSegments.attach(name, "SharedSemaphore", SemaphoreLayout.MAGIC,
+                SemaphoreLayout.VERSION, SemaphoreLayout.KIND_SEMAPHORE), IdleStrategy.blocking());
+    }
+
+    /** Takes a permit if one is available; never waits. */
+    public boolean tryAcquire() {
+        for (;;) {
+            int p = (int) INT.getVolatile(whole, PERMITS);
+            if (p <= 0) {
+                return false;
+            }
+            if (INT.compareAndSet(whole, PERMITS, p, p - 1)) {
+                return true;
+            }
+        }
+    }
+
+    /** Waits for a permit and takes it. */
+    public void acquire() throws InterruptedException {
+        if (!tryAcquire()) {
+            Waiting.await(word, idle, this::tryAcquire, Waiting.FOREVER, true);
+        }
+    }
+
+    /**
+     * Waits at most {@code timeout} for a permit.
+     *
+     * @return true if a permit was taken
+     */
+    public boolean tryAcquire(Duration timeout) throws InterruptedException {
+        Objects.requireNonNull(timeout, "timeout");
+        if (timeout.isNegative()) {
+            throw new IllegalArgumentException("timeout=" + timeout + " must be >= 0");
+        }
+        if (tryAcquire()) {
+            return true;
+        }
+        return Waiting.await(word, idle, this::tryAcquire, Waiting.deadline(timeout.toNanos()), true);
+    }
+
+    /** Returns a permit. */
+    public void release() {
+        release(1);
+    }
+
+    /** Returns {@code permits > 0} permits. */
+    public void release(int permits) {
+        if (permits <= 0) {
+            throw new IllegalArgumentException("permits=" + permits + " must be > 0");
+        }
+        int bound = (int) INT.getOpaque(whole, BOUND);
+        for (;;) {
+            int p = (int) INT.getVolatile(whole, PERMITS);
+            long next = (long) p + permits;
+            if (bound > 0 && next > bound) {
+                throw new IllegalStateException(getClass().getSimpleName() + " '" + name() + "' released too many times: permits="
+                        + p + " + " + permits + " would exceed its bound " + bound);
+            }
+            if (next > Integer.MAX_VALUE) {
+                throw new IllegalStateException("SharedSemaphore '" + name() + "': permits=" + p + " + " + permits + " overflows");
+            }
+            if (INT.compareAndSet(whole, PERMITS, p, (int) next)) {
+                break;
+            }
+        }
+        word.wake(permits);
+    }
+
+    public int availablePermits() {
+        return (int) INT.getVolatile(whole, PERMITS);
+    }
+
+    @Override
+    public String toString() {
+        return getClass().getSimpleName() + "[name=" + name() + ", permits=" + availablePermits() + "]";
+    }
+
+    @Serial
+    final Object writeReplace() {
+        return new Handle(name(), this instanceof SharedBoundedSemaphore);
+    }
+
+    record Handle(String name, boolean bounded) implements Serializable {
+        @Serial
+        Object readResolve() throws ObjectStreamException {
+            try {
+                return bounded ? SharedBoundedSemaphore.attach(name) : SharedSemaphore.attach(name);
+            } catch (RuntimeException e) {
+                throw SyncSegments.cannotResolve(bounded ? "SharedBoundedSemaphore" : "SharedSemaphore", name, e);
+            }
+        }
+    }
+}
