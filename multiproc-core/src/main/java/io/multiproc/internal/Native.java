@@ -173,7 +173,7 @@ public final class Native {
         try {
             MemorySegment timeout = MemorySegment.NULL;
             if (timeoutNanos >= 0) {
-                timeout = scratch.asSlice(Errno.CAPTURE.byteSize(), 16, 8);
+                timeout = scratch.asSlice(timespecOffset(), 16, 8);
                 timeout.set(JAVA_LONG, 0, timeoutNanos / 1_000_000_000L);
                 timeout.set(JAVA_LONG, 8, timeoutNanos % 1_000_000_000L);
             }
@@ -199,7 +199,12 @@ public final class Native {
 
     /** Bytes a caller must allocate (8-aligned) for the {@code scratch} argument of the futex calls. */
     public static long futexScratchSize() {
-        return Errno.CAPTURE.byteSize() + 16;
+        return timespecOffset() + 16;
+    }
+
+    /** The timespec follows the errno capture, rounded up to its 8-byte alignment. */
+    private static long timespecOffset() {
+        return (Errno.CAPTURE.byteSize() + 7) & ~7L;
     }
 
     public static boolean isTimeout(int errno) {

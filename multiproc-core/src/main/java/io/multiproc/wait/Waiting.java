@@ -66,6 +66,7 @@ public final class Waiting {
                     if (!interruptible && Thread.interrupted()) {
                         interrupted = true;
                     }
+                    round = -1; // woken: spin again before the next sleep, as the holder may be about to release
                 } else {
                     idle.pause(round);
                     if (!interruptible && Thread.interrupted()) {

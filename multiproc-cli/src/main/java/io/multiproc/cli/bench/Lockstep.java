@@ -33,6 +33,10 @@ final class Lockstep {
     static Times run(int children, IntFunction<SerializableRunnable> prepare, IntFunction<SerializableRunnable> work)
             throws InterruptedException {
         List<ChildProcess> started = new ArrayList<>();
+        // No spare JVMs here: taking one boots its replacement in the background, and on 2 cores that
+        // boot would run during the timed phase. Children start cold; "total" includes that.
+        int spares = ChildProcess.spareJvms();
+        ChildProcess.setSpareJvms(0);
         try (SharedLongArray ctl = SharedLongArray.create(2 + children)) {
             long t0 = System.nanoTime();
             for (int i = 0; i < children; i++) {
@@ -76,6 +80,7 @@ final class Lockstep {
             for (ChildProcess c : started) {
                 c.close();
             }
+            ChildProcess.setSpareJvms(spares);
         }
     }
 }

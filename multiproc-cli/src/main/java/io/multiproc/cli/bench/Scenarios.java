@@ -3,6 +3,9 @@ package io.multiproc.cli.bench;
 import io.multiproc.process.ChildProcess;
 import io.multiproc.shared.SharedDoubleArray;
 import io.multiproc.shared.SharedInt;
+import io.multiproc.shared.SharedLong;
+import io.multiproc.sync.SharedLock;
+import io.multiproc.sync.SharedRLock;
 
 import java.lang.foreign.MemorySegment;
 import java.util.ArrayList;
@@ -17,7 +20,7 @@ import static java.lang.foreign.ValueLayout.JAVA_DOUBLE;
  * bench/python, in the same run, and returns table rows.
  */
 public final class Scenarios {
-    public static final List<String> NAMES = List.of("value-counter", "shm-square", "process-start");
+    public static final List<String> NAMES = List.of("value-counter", "shm-square", "process-start", "lock-handoff");
 
     private final Python python;
 
@@ -38,6 +41,7 @@ public final class Scenarios {
             case "value-counter" -> valueCounter();
             case "shm-square" -> shmSquare();
             case "process-start" -> processStart();
+            case "lock-handoff" -> lockHandoff();
             default -> throw new IllegalArgumentException("scenario=" + name + " is not one of " + NAMES);
         };
     }
@@ -65,7 +69,88 @@ public final class Scenarios {
         double total = (double) processes * increments;
         String notes = String.format("java incrementAndGet %.1fM/s, lost %d; cpython get_lock() %.2fM/s; cpython unlocked lost %s",
                 total / t.work() / 1e6, lost, total / pyWork / 1e6, py.map(v -> v.get("unlocked_lost")).orElse("n/a"));
-        return List.of(new Row("value-counter", t.total(), t.work(), pyTotal, pyWork, Row.ratio(pyWork, t.work()), notes));
+        Lockstep.Times locked;
+        long lockedLost;
+        try (SharedInt counter = SharedInt.create(0)) {
+            locked = Lockstep.run(processes, i -> () -> {
+                try (SharedInt own = SharedInt.create(0)) {
+                    lockedIncrement(own, increments);
+                }
+            }, i -> () -> lockedIncrement(counter, increments));
+            lockedLost = (long) processes * increments - counter.get();
+        }
+        String lockedNotes = String.format("java getLock() + get/set %.1fM/s, lost %d; cpython get_lock() %.2fM/s",
+                total / locked.work() / 1e6, lockedLost, total / pyWork / 1e6);
+        return List.of(new Row("value-counter", t.total(), t.work(), pyTotal, pyWork, Row.ratio(pyWork, t.work()), notes),
+                new Row("value-counter locked (getLock)", locked.total(), locked.work(), pyTotal, pyWork,
+                        Row.ratio(pyWork, locked.work()), lockedNotes));
+    }
+
+    static void lockedIncrement(SharedInt counter, int times) {
+        SharedRLock lock = counter.getLock();
+        for (int k = 0; k < times; k++) {
+            lock.lock();
+            try {
+                counter.set(counter.get() + 1); // a compound update: only correct under the lock
+            } finally {
+                lock.unlock();
+            }
+        }
+    }
+
+    /**
+     * Two processes pass one lock back and forth 100,000 times. Each waits for its turn (a shared
+     * counter, read without the lock), then locks, advances the turn and unlocks. A second row checks
+     * the turn inside the lock instead (every failed check is a lock acquisition): that measures how
+     * the lock behaves when the process that just released it comes straight back.
+     */
+    private List<Row> lockHandoff() throws InterruptedException {
+        int handoffs = 100_000;
+        double roundTrips = handoffs / 2.0;
+        List<Row> rows = new ArrayList<>();
+        for (boolean inside : new boolean[] {false, true}) {
+            Lockstep.Times t;
+            long turns;
+            try (SharedLock lock = SharedLock.create(); SharedLong turn = SharedLong.create(0)) {
+                t = Lockstep.run(2, i -> () -> {
+                    try (SharedLock own = SharedLock.create(); SharedLong ownTurn = SharedLong.create(0)) {
+                        handoff(own, ownTurn, 0, 1, 20_000, inside); // JIT warm-up, alone: every turn is ours
+                    }
+                }, i -> () -> handoff(lock, turn, i, 2, handoffs, inside));
+                turns = turn.get();
+            }
+            Optional<Map<String, String>> py = python.run("lock_handoff.py", "--handoffs", "" + handoffs,
+                    "--inside", inside ? "1" : "0");
+            double pyWork = Python.num(py, "work_s");
+            String notes = String.format("java %.2f us per round trip (2 hand-offs)%s; cpython Lock %.2f us",
+                    t.work() / roundTrips * 1e6, turns == handoffs ? "" : " WRONG COUNT " + turns, pyWork / roundTrips * 1e6);
+            rows.add(new Row(inside ? "lock-handoff turn checked under the lock" : "lock-handoff", t.total(), t.work(),
+                    Python.num(py, "total_s"), pyWork, Row.ratio(pyWork, t.work()), notes));
+        }
+        return rows;
+    }
+
+    static void handoff(SharedLock lock, SharedLong turn, int me, int parties, int handoffs, boolean inside) {
+        for (;;) {
+            if (!inside) {
+                long seen;
+                while ((seen = turn.get()) < handoffs && seen % parties != me) {
+                    Thread.onSpinWait();
+                }
+            }
+            lock.lock();
+            try {
+                long t = turn.get();
+                if (t >= handoffs) {
+                    return;
+                }
+                if (t % parties == me) {
+                    turn.set(t + 1);
+                }
+            } finally {
+                lock.unlock();
+            }
+        }
     }
 
     static void increment(SharedInt counter, int times) {
