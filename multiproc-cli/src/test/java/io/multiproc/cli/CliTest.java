@@ -56,9 +56,12 @@ class CliTest {
     void benchJsonPrintsOneObjectPerRowWithNoLostUpdates() {
         Result r = run("bench", "--scenario", "value-counter", "--json");
         assertThat(r.exit()).isZero();
-        String line = r.out().strip();
-        assertThat(line.lines()).hasSize(1);
-        assertThat(line).startsWith("{\"scenario\":\"value-counter\"").contains("\"java_work_s\":").contains("lost 0;");
+        java.util.List<String> lines = r.out().strip().lines().toList();
+        // value-counter has two rows: lock-free incrementAndGet and the getLock()-guarded variant
+        assertThat(lines).hasSize(2);
+        assertThat(lines).allSatisfy(line -> assertThat(line).startsWith("{\"scenario\":\"value-counter").endsWith("}")
+                .contains("\"java_work_s\":").contains("lost 0;"));
+        assertThat(lines.get(1)).contains("locked");
     }
 
     @Test

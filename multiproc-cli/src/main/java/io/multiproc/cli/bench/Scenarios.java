@@ -67,8 +67,8 @@ public final class Scenarios {
         double pyTotal = Python.num(py, "locked_total_s");
         double pyWork = Python.num(py, "locked_work_s");
         double total = (double) processes * increments;
-        String notes = String.format("java incrementAndGet %.1fM/s, lost %d; cpython get_lock() %.2fM/s; cpython unlocked lost %s",
-                total / t.work() / 1e6, lost, total / pyWork / 1e6, py.map(v -> v.get("unlocked_lost")).orElse("n/a"));
+        String notes = String.format("java incrementAndGet %.1fM/s, lost %d; cpython get_lock() %sM/s; cpython unlocked lost %s",
+                total / t.work() / 1e6, lost, py("%.2f", total / pyWork / 1e6), py.map(v -> v.get("unlocked_lost")).orElse("n/a"));
         Lockstep.Times locked;
         long lockedLost;
         try (SharedInt counter = SharedInt.create(0)) {
@@ -79,8 +79,8 @@ public final class Scenarios {
             }, i -> () -> lockedIncrement(counter, increments));
             lockedLost = (long) processes * increments - counter.get();
         }
-        String lockedNotes = String.format("java getLock() + get/set %.1fM/s, lost %d; cpython get_lock() %.2fM/s",
-                total / locked.work() / 1e6, lockedLost, total / pyWork / 1e6);
+        String lockedNotes = String.format("java getLock() + get/set %.1fM/s, lost %d; cpython get_lock() %sM/s",
+                total / locked.work() / 1e6, lockedLost, py("%.2f", total / pyWork / 1e6));
         return List.of(new Row("value-counter", t.total(), t.work(), pyTotal, pyWork, Row.ratio(pyWork, t.work()), notes),
                 new Row("value-counter locked (getLock)", locked.total(), locked.work(), pyTotal, pyWork,
                         Row.ratio(pyWork, locked.work()), lockedNotes));
@@ -122,8 +122,8 @@ public final class Scenarios {
             Optional<Map<String, String>> py = python.run("lock_handoff.py", "--handoffs", "" + handoffs,
                     "--inside", inside ? "1" : "0");
             double pyWork = Python.num(py, "work_s");
-            String notes = String.format("java %.2f us per round trip (2 hand-offs)%s; cpython Lock %.2f us",
-                    t.work() / roundTrips * 1e6, turns == handoffs ? "" : " WRONG COUNT " + turns, pyWork / roundTrips * 1e6);
+            String notes = String.format("java %.2f us per round trip (2 hand-offs)%s; cpython Lock %s us",
+                    t.work() / roundTrips * 1e6, turns == handoffs ? "" : " WRONG COUNT " + turns, py("%.2f", pyWork / roundTrips * 1e6));
             rows.add(new Row(inside ? "lock-handoff turn checked under the lock" : "lock-handoff", t.total(), t.work(),
                     Python.num(py, "total_s"), pyWork, Row.ratio(pyWork, t.work()), notes));
         }
@@ -200,8 +200,8 @@ public final class Scenarios {
         double bytes = n * 16.0;
         Optional<Map<String, String>> py = python.run("shm_square.py", "--doubles", "" + n, "--processes", "" + processes);
         double pyWork = Python.num(py, "work_s");
-        String notes = String.format("java %.1f GB/s%s; cpython numpy %.1f GB/s", bytes / t.work() / 1e9,
-                verified ? "" : " WRONG RESULT", bytes / pyWork / 1e9);
+        String notes = String.format("java %.1f GB/s%s; cpython numpy %s GB/s", bytes / t.work() / 1e9,
+                verified ? "" : " WRONG RESULT", py("%.1f", bytes / pyWork / 1e9));
         return List.of(new Row("shm-square", t.total(), t.work(), Python.num(py, "total_s"), pyWork,
                 Row.ratio(pyWork, t.work()), notes));
     }
@@ -239,7 +239,8 @@ public final class Scenarios {
             double fork = Python.num(py, "fork_mean_s");
             double spawn = Python.num(py, "spawn_mean_s");
             double forkserver = Python.num(py, "forkserver_mean_s");
-            String pyNote = String.format("cpython fork %.1f ms, forkserver %.1f ms, spawn %.1f ms", fork * 1e3, forkserver * 1e3, spawn * 1e3);
+            String pyNote = String.format("cpython fork %s ms, forkserver %s ms, spawn %s ms", py("%.1f", fork * 1e3),
+                    py("%.1f", forkserver * 1e3), py("%.1f", spawn * 1e3));
             rows.add(new Row("process-start warm (vs fork)", warm, Double.NaN, fork, Double.NaN, Row.ratio(fork, warm),
                     String.format("java %.1f ms per start+join with a spare JVM ready; %s", warm * 1e3, pyNote)));
             rows.add(new Row("process-start cold (vs spawn)", cold, Double.NaN, spawn, Double.NaN, Row.ratio(spawn, cold),
@@ -271,6 +272,11 @@ public final class Scenarios {
             }
         }
         return seconds;
+    }
+
+    /** A CPython-side number for the notes; "n/a" when CPython's side did not run. */
+    static String py(String format, double value) {
+        return Double.isNaN(value) || Double.isInfinite(value) ? "n/a" : String.format(java.util.Locale.ROOT, format, value);
     }
 
     private static double mean(double[] values) {
