@@ -1,0 +1,9 @@
+package io.multiproc.codec;
+
+/** Holds the default codec instance, created on first use. */
+final class DefaultCodecHolder {
+    static final Codec DEFAULT = new JdkSerializationCodec();
+
+    private DefaultCodecHolder() {
+    }
+}
