@@ -70,7 +70,8 @@ public final class SharedBarrier extends MappedObject implements Serializable {
     private final transient WaitWord word;
     private final transient IdleStrategy idle;
     private final transient int parties;
-    private transient Runnable action; // decoded on first trip in this process
+    /** The creator's own action, or the stored one decoded on the first trip in another process. */
+    private transient Runnable action;
 
     private SharedBarrier(SharedSegments.Mapping mapping, IdleStrategy idle) {
         super(mapping);
@@ -97,12 +98,16 @@ public final class SharedBarrier extends MappedObject implements Serializable {
             throw new IllegalArgumentException("action of " + code.length + " serialized bytes is larger than "
                     + BarrierLayout.MAX_ACTION_BYTES);
         }
-        return new SharedBarrier(SyncSegments.create(BarrierLayout.MAGIC, BarrierLayout.VERSION, BarrierLayout.KIND,
+        SharedBarrier b = new SharedBarrier(SyncSegments.create(BarrierLayout.MAGIC, BarrierLayout.VERSION, BarrierLayout.KIND,
                 BarrierLayout.ACTION + Math.max(8, code.length), seg -> {
                     seg.set(JAVA_INT, PARTIES, parties);
                     seg.set(JAVA_INT, BarrierLayout.ACTION_LENGTH, code.length);
                     MemorySegment.copy(code, 0, seg, JAVA_BYTE, BarrierLayout.ACTION, code.length);
                 }), IdleStrategy.blocking());
+        // NOTE: the creator runs the action object it was given. Decoding the stored copy here would
+        // attach a second handle to every shared object the action captures, held until this JVM exits.
+        b.action = action;
+        return b;
     }
 
     public static SharedBarrier attach(String name) {

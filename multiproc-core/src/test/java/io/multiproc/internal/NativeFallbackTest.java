@@ -25,6 +25,7 @@ class NativeFallbackTest {
             assertThat(p.exitValue()).as(err).isZero();
             assertThat(out).contains("native=false").contains("size=12289").contains("value=42");
             assertThat(out).contains("huge=refused cannot reserve size=4398046511104");
+            assertThat(out).contains("event=true").contains("semaphore=false").contains("condition=true");
             assertThat(err.lines().filter(l -> l.contains("--enable-native-access=ALL-UNNAMED")).count()).isEqualTo(1);
             assertThat(err).doesNotContain("restricted method");
         } finally {

@@ -3,7 +3,14 @@ package io.multiproc.internal;
 import io.multiproc.shared.SharedLong;
 import io.multiproc.shm.SharedMemory;
 
+import io.multiproc.sync.SharedCondition;
+import io.multiproc.sync.SharedEvent;
+import io.multiproc.sync.SharedLock;
+import io.multiproc.sync.SharedRLock;
+import io.multiproc.sync.SharedSemaphore;
+
 import java.lang.foreign.ValueLayout;
+import java.time.Duration;
 
 /** Run without --enable-native-access by {@link NativeFallbackTest}: everything must still work. */
 public final class NoNativeAccessMain {
@@ -24,6 +31,42 @@ public final class NoNativeAccessMain {
         }
         try (SharedLong v = SharedLong.create(41)) {
             System.out.println("value=" + v.incrementAndGet());
+        }
+        syncWithoutFutex();
+    }
+
+    /** Contended waits run past the spinning rounds, into the pure-Java fallback of blocking waits. */
+    private static void syncWithoutFutex() throws Exception {
+        try (SharedLock lock = SharedLock.create(); SharedEvent done = SharedEvent.create();
+             SharedSemaphore none = SharedSemaphore.create(0); SharedRLock rlock = SharedRLock.create();
+             SharedCondition cond = rlock.newCondition()) {
+            lock.lock();
+            Thread t = new Thread(() -> {
+                lock.lock();
+                done.set();
+                lock.unlock();
+            });
+            t.start();
+            Thread.sleep(100);
+            lock.unlock();
+            System.out.println("event=" + done.await(Duration.ofSeconds(10)));
+            t.join();
+            System.out.println("semaphore=" + none.tryAcquire(Duration.ofMillis(50)));
+            Thread signaller = new Thread(() -> {
+                try {
+                    Thread.sleep(100);
+                } catch (InterruptedException e) {
+                    return;
+                }
+                rlock.lock();
+                cond.signal();
+                rlock.unlock();
+            });
+            rlock.lock();
+            signaller.start();
+            System.out.println("condition=" + cond.await(Duration.ofSeconds(10)));
+            rlock.unlock();
+            signaller.join();
         }
     }
 }

@@ -1,0 +1,249 @@
+package io.multiproc.sync;
+
+import io.multiproc.process.ChildProcess;
+import io.multiproc.shared.SharedLong;
+import io.multiproc.shared.SharedLongArray;
+import io.multiproc.testing.ReapChildrenCheckShm;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.ExtendWith;
+
+import java.time.Duration;
+import java.util.concurrent.BrokenBarrierException;
+import java.util.concurrent.TimeoutException;
+
+import static io.multiproc.sync.SharedLockTest.sleepQuietly;
+import static io.multiproc.testing.Children.awaitUntil;
+import static io.multiproc.testing.Children.joinAllOk;
+import static io.multiproc.testing.Children.joinOk;
+import static io.multiproc.testing.Children.reap;
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+
+/** SharedBarrier (Python's Barrier) with parties in several processes and threads. */
+@ExtendWith(ReapChildrenCheckShm.class)
+class SharedBarrierTest {
+    /** What a child party reports: 0 not yet, 1 passed, 2 broken, 3 timed out, 4 other failure. */
+    static final long PASSED = 1;
+    static final long BROKEN = 2;
+    static final long TIMED_OUT = 3;
+    static final long FAILED = 4;
+
+    static long awaitReporting(SharedBarrier b, Duration timeout) {
+        try {
+            b.await(timeout);
+            return PASSED;
+        } catch (BrokenBarrierException e) {
+            return BROKEN;
+        } catch (TimeoutException e) {
+            return TIMED_OUT;
+        } catch (InterruptedException e) {
+            return FAILED;
+        }
+    }
+
+    /**
+     * Five parties (this thread, and two threads in each of two children) pass the barrier together
+     * ten times: after each pass, every party must see all five arrivals of that round.
+     */
+    @Test
+    void fivePartiesInTwoProcessesAndThreadsMoveInLockstep() throws Exception {
+        int rounds = 10;
+        try (SharedBarrier b = SharedBarrier.create(5); SharedLongArray arrived = SharedLongArray.create(rounds + 1)) {
+            ChildProcess[] cs = new ChildProcess[2];
+            try {
+                for (int i = 0; i < cs.length; i++) {
+                    cs[i] = ChildProcess.start(() -> {
+                        Thread t = new Thread(() -> lockstep(b, arrived, rounds));
+                        t.start();
+                        lockstep(b, arrived, rounds);
+                        try {
+                            t.join();
+                        } catch (InterruptedException e) {
+                            throw new IllegalStateException(e);
+                        }
+                    });
+                }
+                lockstep(b, arrived, rounds);
+                joinAllOk(cs);
+            } finally {
+                reap(cs);
+            }
+            assertThat(arrived.get(rounds)).as("parties that saw an incomplete round").isZero();
+            for (int r = 0; r < rounds; r++) {
+                assertThat(arrived.get(r)).isEqualTo(5);
+            }
+        }
+    }
+
+    static void lockstep(SharedBarrier b, SharedLongArray arrived, int rounds) {
+        try {
+            for (int r = 0; r < rounds; r++) {
+                arrived.addAndGet(r, 1);
+                b.await(Duration.ofSeconds(20));
+                if (arrived.get(r) != 5) {
+                    arrived.addAndGet(rounds, 1);
+                }
+            }
+        } catch (Exception e) {
+            throw new IllegalStateException(e);
+        }
+    }
+
+    /**
+     * 1,000 passes of three parties in three processes: the action runs once per pass, and the
+     * arrival indexes of each pass are distinct with exactly one 0.
+     */
+    @Test
+    void aThousandPassesRunTheActionOncePerPassWithDistinctIndexes() throws Exception {
+        int passes = 1_000;
+        try (SharedLong actions = SharedLong.create(0);
+             SharedBarrier b = SharedBarrier.create(3, actions::incrementAndGet);
+             SharedLongArray zeros = SharedLongArray.create(passes);
+             SharedLongArray indexBits = SharedLongArray.create(passes)) {
+            ChildProcess[] cs = new ChildProcess[2];
+            try {
+                for (int i = 0; i < cs.length; i++) {
+                    cs[i] = ChildProcess.start(() -> pass(b, zeros, indexBits, passes));
+                }
+                pass(b, zeros, indexBits, passes);
+                joinAllOk(cs);
+            } finally {
+                reap(cs);
+            }
+            assertThat(actions.get()).isEqualTo(passes);
+            for (int p = 0; p < passes; p++) {
+                assertThat(zeros.get(p)).as("parties with index 0 in pass %d", p).isEqualTo(1);
+                assertThat(indexBits.get(p)).as("indexes seen in pass %d (bit set)", p).isEqualTo(0b111);
+            }
+        }
+    }
+
+    static void pass(SharedBarrier b, SharedLongArray zeros, SharedLongArray indexBits, int passes) {
+        try {
+            for (int p = 0; p < passes; p++) {
+                int index = b.await(Duration.ofSeconds(20));
+                if (index == 0) {
+                    zeros.addAndGet(p, 1);
+                }
+                indexBits.addAndGet(p, 1L << index); // distinct indexes: each bit added once
+            }
+        } catch (Exception e) {
+            throw new IllegalStateException(e);
+        }
+    }
+
+    @Test
+    void abortBreaksItForWaitersAndLaterPartiesUntilReset() throws Exception {
+        try (SharedBarrier b = SharedBarrier.create(2); SharedLong result = SharedLong.create(0)) {
+            ChildProcess c = ChildProcess.start(() -> result.set(awaitReporting(b, Duration.ofSeconds(20))));
+            try {
+                awaitUntil("the child waits", () -> b.getNumberWaiting() == 1);
+                b.abort();
+                joinOk(c);
+                assertThat(result.get()).isEqualTo(BROKEN);
+                assertThat(b.isBroken()).isTrue();
+                assertThatThrownBy(() -> b.await(Duration.ofSeconds(1))).isInstanceOf(BrokenBarrierException.class)
+                        .hasMessageContaining(b.name());
+                b.reset();
+                assertThat(b.isBroken()).isFalse();
+                ChildProcess d = ChildProcess.start(() -> result.set(awaitReporting(b, Duration.ofSeconds(20))));
+                try {
+                    assertThat(b.await(Duration.ofSeconds(30))).isBetween(0, 1);
+                    joinOk(d);
+                } finally {
+                    reap(d);
+                }
+                assertThat(result.get()).isEqualTo(PASSED);
+            } finally {
+                reap(c);
+            }
+        }
+    }
+
+    @Test
+    void aTimeoutBreaksItForTheOtherParties() throws Exception {
+        try (SharedBarrier b = SharedBarrier.create(3); SharedLong result = SharedLong.create(0)) {
+            ChildProcess c = ChildProcess.start(() -> result.set(awaitReporting(b, Duration.ofSeconds(20))));
+            try {
+                awaitUntil("the child waits", () -> b.getNumberWaiting() == 1);
+                long t0 = System.nanoTime();
+                assertThatThrownBy(() -> b.await(Duration.ofMillis(200))).isInstanceOf(TimeoutException.class);
+                assertThat((System.nanoTime() - t0) / 1_000_000).isBetween(190L, 5_000L);
+                joinOk(c);
+                assertThat(result.get()).isEqualTo(BROKEN);
+                assertThat(b.isBroken()).isTrue();
+            } finally {
+                reap(c);
+            }
+        }
+    }
+
+    @Test
+    void resetWhilePartiesWaitBreaksTheirGenerationOnly() throws Exception {
+        try (SharedBarrier b = SharedBarrier.create(2); SharedLong result = SharedLong.create(0)) {
+            ChildProcess c = ChildProcess.start(() -> result.set(awaitReporting(b, Duration.ofSeconds(20))));
+            try {
+                awaitUntil("the child waits", () -> b.getNumberWaiting() == 1);
+                b.reset();
+                joinOk(c);
+                assertThat(result.get()).isEqualTo(BROKEN);
+                assertThat(b.isBroken()).isFalse();
+                assertThat(b.getNumberWaiting()).isZero();
+            } finally {
+                reap(c);
+            }
+        }
+    }
+
+    @Test
+    void aKilledPartyBreaksTheBarrierForTheOthersWithinASecond() throws Exception {
+        try (SharedBarrier b = SharedBarrier.create(3); SharedLong result = SharedLong.create(0);
+             SharedLong attached = SharedLong.create(0)) {
+            ChildProcess waiter = ChildProcess.start(() -> result.set(awaitReporting(b, Duration.ofSeconds(20))));
+            ChildProcess doomed = ChildProcess.start(() -> {
+                attached.set(b.getParties()); // uses the barrier, never arrives
+                sleepQuietly(60_000);
+            });
+            try {
+                awaitUntil("the doomed party attached", () -> attached.get() == 3);
+                awaitUntil("the waiter waits", () -> b.getNumberWaiting() == 1);
+                long[] brokenAt = new long[1];
+                Thread me = new Thread(() -> {
+                    if (awaitReporting(b, Duration.ofSeconds(20)) == BROKEN) {
+                        brokenAt[0] = System.nanoTime();
+                    }
+                });
+                me.start();
+                Thread.sleep(100);
+                long killedAt = System.nanoTime();
+                doomed.kill();
+                me.join(20_000);
+                assertThat(brokenAt[0]).as("this process's party broke").isNotZero();
+                assertThat((brokenAt[0] - killedAt) / 1_000_000).as("ms from kill to broken").isLessThan(1_000L);
+                joinOk(waiter);
+                assertThat(result.get()).isEqualTo(BROKEN);
+            } finally {
+                reap(waiter, doomed);
+            }
+        }
+    }
+
+    @Test
+    void badPartiesAreRejectedNamingTheValue() {
+        assertThatThrownBy(() -> SharedBarrier.create(0)).isInstanceOf(IllegalArgumentException.class)
+                .hasMessageContaining("parties=0");
+        try (SharedBarrier b = SharedBarrier.create(1)) {
+            assertThatThrownBy(() -> b.await(Duration.ofSeconds(-1))).hasMessageContaining("timeout=PT-1S");
+            assertThat(b.isBroken()).isFalse();
+        }
+    }
+
+    @Test
+    void aSinglePartyBarrierPassesAtOnceAndRunsItsAction() throws Exception {
+        try (SharedLong actions = SharedLong.create(0); SharedBarrier b = SharedBarrier.create(1, actions::incrementAndGet)) {
+            assertThat(b.await()).isZero();
+            assertThat(b.await()).isZero();
+            assertThat(actions.get()).isEqualTo(2);
+        }
+    }
+}

@@ -1,0 +1,206 @@
+package io.multiproc.sync;
+
+import io.multiproc.process.ChildProcess;
+import io.multiproc.shared.SharedLong;
+import io.multiproc.testing.ReapChildrenCheckShm;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.ExtendWith;
+
+import java.io.IOException;
+import java.time.Duration;
+import java.util.concurrent.atomic.AtomicReference;
+
+import static io.multiproc.testing.Children.awaitUntil;
+import static io.multiproc.testing.Children.joinAllOk;
+import static io.multiproc.testing.Children.reap;
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+
+/** SharedCondition (Python's Condition) with waiters in several processes and threads. */
+@ExtendWith(ReapChildrenCheckShm.class)
+class SharedConditionTest {
+
+    /** A waiter: takes the lock, waits once for a signal (20 s at most), counts itself woken. */
+    static void waitOnce(SharedRLock lock, SharedCondition cond, SharedLong woken) {
+        lock.lock();
+        try {
+            if (cond.await(Duration.ofSeconds(20))) {
+                woken.incrementAndGet();
+            }
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+        } finally {
+            lock.unlock();
+        }
+    }
+
+    static void waitOnceInTwoThreads(SharedRLock lock, SharedCondition cond, SharedLong woken) {
+        Thread a = new Thread(() -> waitOnce(lock, cond, woken));
+        Thread b = new Thread(() -> waitOnce(lock, cond, woken));
+        a.start();
+        b.start();
+        try {
+            a.join();
+            b.join();
+        } catch (InterruptedException e) {
+            throw new IllegalStateException(e);
+        }
+    }
+
+    static void signal(SharedRLock lock, SharedCondition cond, boolean all) {
+        lock.lock();
+        try {
+            if (all) {
+                cond.signalAll();
+            } else {
+                cond.signal();
+            }
+        } finally {
+            lock.unlock();
+        }
+    }
+
+    /** Port of CPython's {@code _TestCondition.test_notify} and {@code test_notify_all}. */
+    @Test
+    void signalWakesOneWaiterAndSignalAllWakesTheRest() throws Exception {
+        try (SharedRLock lock = SharedRLock.create(); SharedCondition cond = lock.newCondition();
+             SharedLong woken = SharedLong.create(0)) {
+            ChildProcess[] cs = new ChildProcess[2];
+            Thread local = new Thread(() -> waitOnce(lock, cond, woken));
+            try {
+                for (int i = 0; i < cs.length; i++) {
+                    cs[i] = ChildProcess.start(() -> waitOnceInTwoThreads(lock, cond, woken));
+                }
+                local.start();
+                awaitUntil("five waiters", () -> cond.waiters() == 5);
+                signal(lock, cond, false);
+                awaitUntil("one woken", () -> woken.get() == 1);
+                Thread.sleep(200);
+                assertThat(woken.get()).as("signal wakes exactly one").isEqualTo(1);
+                assertThat(cond.waiters()).isEqualTo(4);
+                signal(lock, cond, false);
+                awaitUntil("two woken", () -> woken.get() == 2);
+                signal(lock, cond, true);
+                awaitUntil("all woken", () -> woken.get() == 5);
+                joinAllOk(cs);
+                local.join(10_000);
+                assertThat(cond.waiters()).isZero();
+                assertThat(lock.isLocked()).isFalse();
+            } finally {
+                reap(cs);
+            }
+        }
+    }
+
+    @Test
+    void aWaiterKilledWhileWaitingDoesNotTakeASignal() throws Exception {
+        try (SharedRLock lock = SharedRLock.create(); SharedCondition cond = lock.newCondition();
+             SharedLong woken = SharedLong.create(0)) {
+            ChildProcess first = ChildProcess.start(() -> waitOnce(lock, cond, woken));
+            ChildProcess second = null;
+            try {
+                awaitUntil("the first waiter waits", () -> cond.waiters() == 1);
+                second = ChildProcess.start(() -> waitOnce(lock, cond, woken));
+                awaitUntil("the second waiter waits", () -> cond.waiters() == 2);
+                first.kill(); // the oldest waiter, which signal() would pick
+                assertThat(first.join(Duration.ofSeconds(10))).isTrue();
+                signal(lock, cond, false);
+                awaitUntil("the live waiter is woken", () -> woken.get() == 1);
+                assertThat(second.join(Duration.ofSeconds(20))).isTrue();
+            } finally {
+                reap(first, second);
+            }
+        }
+    }
+
+    /**
+     * The signalled waiter is frozen (SIGSTOP) so that it cannot take its signal, then killed: the
+     * signal must pass to the other waiter.
+     */
+    @Test
+    void aSignalWhoseWaiterDiesBeforeTakingItPassesToAnotherWaiter() throws Exception {
+        try (SharedRLock lock = SharedRLock.create(); SharedCondition cond = lock.newCondition();
+             SharedLong woken = SharedLong.create(0)) {
+            ChildProcess first = ChildProcess.start(() -> waitOnce(lock, cond, woken));
+            ChildProcess second = null;
+            try {
+                awaitUntil("the first waiter waits", () -> cond.waiters() == 1);
+                second = ChildProcess.start(() -> waitOnce(lock, cond, woken));
+                awaitUntil("the second waiter waits", () -> cond.waiters() == 2);
+                sendSignal("STOP", first.pid());
+                signal(lock, cond, false); // goes to the first (oldest) waiter, which is frozen
+                Thread.sleep(100);
+                assertThat(woken.get()).isZero();
+                first.kill();
+                assertThat(first.join(Duration.ofSeconds(10))).isTrue();
+                awaitUntil("the signal reached the second waiter", () -> woken.get() == 1);
+                assertThat(second.join(Duration.ofSeconds(20))).isTrue();
+                assertThat(second.exitCode()).hasValue(0);
+            } finally {
+                reap(first, second);
+            }
+        }
+    }
+
+    static void sendSignal(String signal, long pid) throws IOException, InterruptedException {
+        Process kill = new ProcessBuilder("kill", "-" + signal, Long.toString(pid)).inheritIO().start();
+        assertThat(kill.waitFor()).isZero();
+    }
+
+    @Test
+    void awaitAndSignalWithoutTheLockThrow() {
+        try (SharedRLock lock = SharedRLock.create(); SharedCondition cond = lock.newCondition()) {
+            assertThatThrownBy(cond::await).isInstanceOf(IllegalMonitorStateException.class)
+                    .hasMessageContaining(cond.name()).hasMessageContaining(lock.name());
+            assertThatThrownBy(cond::signal).isInstanceOf(IllegalMonitorStateException.class);
+            assertThatThrownBy(cond::signalAll).isInstanceOf(IllegalMonitorStateException.class);
+            assertThat(cond.waiters()).isZero();
+        }
+    }
+
+    @Test
+    void timedAwaitReturnsFalseAndHoldsTheLockAgain() throws Exception {
+        try (SharedLock lock = SharedLock.create(); SharedCondition cond = lock.newCondition()) {
+            lock.lock();
+            long t0 = System.nanoTime();
+            assertThat(cond.await(Duration.ofMillis(200))).isFalse();
+            assertThat((System.nanoTime() - t0) / 1_000_000).isBetween(190L, 5_000L);
+            assertThat(lock.isLocked()).isTrue();
+            assertThat(cond.awaitNanos(10_000_000L)).isLessThanOrEqualTo(0L);
+            lock.unlock();
+            assertThatThrownBy(() -> {
+                lock.lock();
+                try {
+                    cond.await(Duration.ofSeconds(-1));
+                } finally {
+                    lock.unlock();
+                }
+            }).hasMessageContaining("timeout=PT-1S");
+        }
+    }
+
+    @Test
+    void anInterruptedWaiterThrowsHoldingTheLockAgain() throws Exception {
+        try (SharedRLock lock = SharedRLock.create(); SharedCondition cond = lock.newCondition()) {
+            AtomicReference<String> outcome = new AtomicReference<>();
+            Thread t = new Thread(() -> {
+                lock.lock();
+                try {
+                    cond.await();
+                    outcome.set("returned");
+                } catch (InterruptedException e) {
+                    outcome.set("interrupted, holding=" + lock.isHeldByCurrentThread());
+                } finally {
+                    lock.unlock();
+                }
+            });
+            t.start();
+            awaitUntil("the thread waits", () -> cond.waiters() == 1);
+            t.interrupt();
+            t.join(10_000);
+            assertThat(outcome.get()).isEqualTo("interrupted, holding=true");
+            assertThat(lock.isLocked()).isFalse();
+            assertThat(cond.waiters()).isZero();
+        }
+    }
+}

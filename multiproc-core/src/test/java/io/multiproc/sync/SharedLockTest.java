@@ -1,0 +1,308 @@
+package io.multiproc.sync;
+
+import io.multiproc.process.ChildProcess;
+import io.multiproc.shared.SharedLong;
+import io.multiproc.shared.SharedLongArray;
+import io.multiproc.testing.ReapChildrenCheckShm;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.ExtendWith;
+
+import java.time.Duration;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicReference;
+
+import static io.multiproc.testing.Children.awaitUntil;
+import static io.multiproc.testing.Children.joinAllOk;
+import static io.multiproc.testing.Children.joinOk;
+import static io.multiproc.testing.Children.reap;
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+
+/** SharedLock (Python's Lock) across real child JVMs, including holders killed with SIGKILL. */
+@ExtendWith(ReapChildrenCheckShm.class)
+class SharedLockTest {
+
+    /** A child that takes {@code lock}, says so through {@code state} (1), and then sleeps until killed. */
+    static ChildProcess holder(SharedLock lock, SharedLong state) throws InterruptedException {
+        ChildProcess c = ChildProcess.start(() -> {
+            lock.lock();
+            state.set(1);
+            sleepQuietly(60_000);
+        });
+        awaitUntil("the child holds the lock", () -> state.get() == 1);
+        return c;
+    }
+
+    static void sleepQuietly(long millis) {
+        try {
+            Thread.sleep(millis);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+        }
+    }
+
+    @Test
+    void tryLockOnALockHeldByAnotherProcessReturnsFalse() throws Exception {
+        try (SharedLock lock = SharedLock.create(); SharedLong state = SharedLong.create(0)) {
+            ChildProcess c = holder(lock, state);
+            try {
+                assertThat(lock.tryLock()).isFalse();
+                assertThat(lock.tryLock(Duration.ZERO)).isFalse();
+                assertThat(lock.isLocked()).isTrue();
+                assertThat(lock.ownerPid()).isEqualTo(c.pid());
+            } finally {
+                reap(c);
+            }
+        }
+    }
+
+    @Test
+    void lockedStateIsVisibleAcrossProcesses() throws Exception {
+        try (SharedLock lock = SharedLock.create(); SharedLong seen = SharedLong.create(-1)) {
+            assertThat(lock.isLocked()).isFalse();
+            lock.lock();
+            ChildProcess c = ChildProcess.start(() -> seen.set(lock.isLocked() ? 1 : 0));
+            try {
+                joinOk(c);
+            } finally {
+                reap(c);
+            }
+            assertThat(seen.get()).as("child saw the parent's lock").isEqualTo(1);
+            lock.unlock();
+            ChildProcess d = ChildProcess.start(() -> seen.set(lock.isLocked() ? 1 : 0));
+            try {
+                joinOk(d);
+            } finally {
+                reap(d);
+            }
+            assertThat(seen.get()).as("child saw it unlocked").isZero();
+        }
+    }
+
+    @Test
+    void unlockingAnUnlockedLockThrowsAndLeavesItUnlocked() {
+        try (SharedLock lock = SharedLock.create()) {
+            assertThatThrownBy(lock::unlock).isInstanceOf(IllegalMonitorStateException.class)
+                    .hasMessageContaining(lock.name()).hasMessageContaining("not locked");
+            assertThat(lock.isLocked()).isFalse();
+            assertThat(lock.tryLock()).isTrue();
+            lock.unlock();
+        }
+    }
+
+    /** Python's Lock may be released by any process, not only the one that acquired it. */
+    @Test
+    void anotherProcessMayUnlockAPlainLock() throws Exception {
+        try (SharedLock lock = SharedLock.create()) {
+            lock.lock();
+            ChildProcess c = ChildProcess.start(lock::unlock);
+            try {
+                joinOk(c);
+            } finally {
+                reap(c);
+            }
+            assertThat(lock.isLocked()).isFalse();
+            assertThat(lock.tryLock()).isTrue();
+            lock.unlock();
+        }
+    }
+
+    @Test
+    void timedTryLockGivesUpAfterAboutTheTimeout() throws Exception {
+        try (SharedLock lock = SharedLock.create(); SharedLong state = SharedLong.create(0)) {
+            ChildProcess c = holder(lock, state);
+            try {
+                long t0 = System.nanoTime();
+                assertThat(lock.tryLock(Duration.ofMillis(300))).isFalse();
+                long ms = (System.nanoTime() - t0) / 1_000_000;
+                assertThat(ms).isBetween(290L, 5_000L);
+                t0 = System.nanoTime();
+                assertThat(lock.tryLock(100, TimeUnit.MILLISECONDS)).isFalse();
+                assertThat((System.nanoTime() - t0) / 1_000_000).isGreaterThanOrEqualTo(95L);
+            } finally {
+                reap(c);
+            }
+        }
+    }
+
+    @Test
+    void aWaiterInAnotherProcessGetsTheLockWhenItIsReleased() throws Exception {
+        try (SharedLock lock = SharedLock.create(); SharedLong state = SharedLong.create(0)) {
+            lock.lock();
+            ChildProcess c = ChildProcess.start(() -> {
+                state.set(1);
+                lock.lock(); // blocks: spins, then sleeps on the futex
+                state.set(2);
+                lock.unlock();
+            });
+            try {
+                awaitUntil("the child is about to wait", () -> state.get() == 1);
+                Thread.sleep(200); // long enough for the child to be asleep, not spinning
+                assertThat(state.get()).isEqualTo(1);
+                lock.unlock();
+                joinOk(c);
+                assertThat(state.get()).isEqualTo(2);
+            } finally {
+                reap(c);
+            }
+        }
+    }
+
+    @Test
+    void lockIsTakenOverWhenHolderIsKilled() throws Exception {
+        try (SharedLock lock = SharedLock.create(); SharedLong state = SharedLong.create(0)) {
+            ChildProcess c = holder(lock, state);
+            try {
+                c.kill();
+                assertThat(lock.tryLock(Duration.ofSeconds(5))).isTrue();
+                assertThat(lock.previousOwnerDied()).as("told once").isTrue();
+                assertThat(lock.previousOwnerDied()).as("only once").isFalse();
+                assertThat(lock.ownerPid()).isEqualTo(ProcessHandle.current().pid());
+                lock.unlock();
+                assertThat(lock.tryLock()).isTrue();
+                assertThat(lock.previousOwnerDied()).as("a normal acquire").isFalse();
+                lock.unlock();
+            } finally {
+                reap(c);
+            }
+        }
+    }
+
+    /** A waiter already blocked when the holder dies takes the lock soon after the death. */
+    @Test
+    void aBlockedWaiterTakesOverSoonAfterTheHolderIsKilled() throws Exception {
+        try (SharedLock lock = SharedLock.create(); SharedLong state = SharedLong.create(0)) {
+            ChildProcess c = holder(lock, state);
+            try {
+                long[] acquiredAt = new long[1];
+                AtomicReference<Boolean> died = new AtomicReference<>();
+                Thread waiter = new Thread(() -> {
+                    lock.lock();
+                    acquiredAt[0] = System.nanoTime();
+                    died.set(lock.previousOwnerDied());
+                    lock.unlock();
+                });
+                waiter.start();
+                Thread.sleep(200); // the waiter is asleep on the futex by now
+                c.kill();
+                assertThat(c.join(Duration.ofSeconds(10))).isTrue();
+                long deadAt = System.nanoTime();
+                waiter.join(10_000);
+                assertThat(waiter.isAlive()).isFalse();
+                assertThat(died.get()).isTrue();
+                // The design goal is 100 ms; the bound here is generous for a loaded CI machine.
+                assertThat((acquiredAt[0] - deadAt) / 1_000_000).as("ms from death to takeover").isLessThan(1_000L);
+            } finally {
+                reap(c);
+            }
+        }
+    }
+
+    @Test
+    void lockInterruptiblyThrowsWhenInterruptedWhileWaiting() throws Exception {
+        try (SharedLock lock = SharedLock.create()) {
+            lock.lock();
+            AtomicReference<Throwable> thrown = new AtomicReference<>();
+            Thread t = new Thread(() -> {
+                try {
+                    lock.lockInterruptibly();
+                    thrown.set(new AssertionError("acquired a held lock"));
+                } catch (InterruptedException expected) {
+                    thrown.set(expected);
+                }
+            });
+            t.start();
+            Thread.sleep(100);
+            t.interrupt();
+            t.join(10_000);
+            assertThat(thrown.get()).isInstanceOf(InterruptedException.class);
+            assertThat(lock.isLocked()).isTrue();
+            lock.unlock();
+        }
+    }
+
+    @Test
+    void badTimeoutsAreRejectedNamingTheValue() {
+        try (SharedLock lock = SharedLock.create()) {
+            assertThatThrownBy(() -> lock.tryLock(Duration.ofMillis(-5)))
+                    .isInstanceOf(IllegalArgumentException.class).hasMessageContaining("timeout=PT-0.005S");
+            assertThat(lock.isLocked()).isFalse();
+        }
+    }
+
+    @Test
+    void attachingByNameGivesTheSameLock() {
+        try (SharedLock lock = SharedLock.create(); SharedLock same = SharedLock.attach(lock.name())) {
+            lock.lock();
+            assertThat(same.isLocked()).isTrue();
+            assertThat(same.tryLock()).isFalse();
+            same.unlock(); // any holder of the handle may unlock a plain lock
+            assertThat(lock.isLocked()).isFalse();
+        }
+        assertThatThrownBy(() -> SharedLock.attach("mp_no_such_lock")).hasMessageContaining("mp_no_such_lock");
+    }
+
+    @Test
+    void attachingSomethingElseAsALockFailsNamingWhatIsThere() {
+        try (SharedLong v = SharedLong.create(1)) {
+            assertThatThrownBy(() -> SharedLock.attach(v.name())).isInstanceOf(IllegalStateException.class)
+                    .hasMessageContaining(v.name()).hasMessageContaining("SharedLock");
+        }
+    }
+
+    /**
+     * Two processes x 4 threads each increment two counters with plain get/set under the lock; inside
+     * the lock the counters must always be equal, and at the end no update may be lost.
+     */
+    @Test
+    void processesAndThreadsHammeringOneLockKeepTheInvariant() throws Exception {
+        int processes = 2;
+        int threads = 4;
+        int rounds = 5_000;
+        try (SharedLock lock = SharedLock.create(); SharedLongArray c = SharedLongArray.create(3)) {
+            ChildProcess[] children = new ChildProcess[processes];
+            try {
+                for (int p = 0; p < processes; p++) {
+                    children[p] = ChildProcess.start(() -> hammer(lock, c, threads, rounds));
+                }
+                joinAllOk(children);
+            } finally {
+                reap(children);
+            }
+            assertThat(c.get(2)).as("invariant violations seen inside the lock").isZero();
+            assertThat(c.get(0)).isEqualTo((long) processes * threads * rounds);
+            assertThat(c.get(1)).isEqualTo(c.get(0));
+            assertThat(lock.isLocked()).isFalse();
+        }
+    }
+
+    static void hammer(SharedLock lock, SharedLongArray c, int threads, int rounds) {
+        Thread[] ts = new Thread[threads];
+        for (int t = 0; t < threads; t++) {
+            ts[t] = new Thread(() -> {
+                for (int r = 0; r < rounds; r++) {
+                    lock.lock();
+                    try {
+                        long a = c.get(0);
+                        if (c.get(1) != a) {
+                            c.addAndGet(2, 1);
+                        }
+                        c.set(0, a + 1);
+                        Thread.onSpinWait(); // widen the window a broken lock would show in
+                        c.set(1, c.get(1) + 1);
+                    } finally {
+                        lock.unlock();
+                    }
+                }
+            });
+            ts[t].start();
+        }
+        for (Thread t : ts) {
+            try {
+                t.join();
+            } catch (InterruptedException e) {
+                throw new IllegalStateException(e);
+            }
+        }
+    }
+}

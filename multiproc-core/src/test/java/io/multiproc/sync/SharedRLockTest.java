@@ -1,0 +1,174 @@
+package io.multiproc.sync;
+
+import io.multiproc.process.ChildProcess;
+import io.multiproc.shared.SharedDoubleArray;
+import io.multiproc.shared.SharedInt;
+import io.multiproc.shared.SharedLong;
+import io.multiproc.testing.ReapChildrenCheckShm;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.ExtendWith;
+
+import java.time.Duration;
+import java.util.concurrent.atomic.AtomicReference;
+
+import static io.multiproc.sync.SharedLockTest.sleepQuietly;
+import static io.multiproc.testing.Children.awaitUntil;
+import static io.multiproc.testing.Children.joinAllOk;
+import static io.multiproc.testing.Children.joinOk;
+import static io.multiproc.testing.Children.reap;
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+
+/** SharedRLock (Python's RLock) and the getLock() of shared values, across real child JVMs. */
+@ExtendWith(ReapChildrenCheckShm.class)
+class SharedRLockTest {
+
+    @Test
+    void nestsThreeDeepAndOnlyTheOwningThreadCanUnlock() throws Exception {
+        try (SharedRLock rlock = SharedRLock.create()) {
+            rlock.lock();
+            assertThat(rlock.tryLock()).isTrue();
+            assertThat(rlock.tryLock(Duration.ofMillis(10))).isTrue();
+            assertThat(rlock.getHoldCount()).isEqualTo(3);
+            AtomicReference<Throwable> other = new AtomicReference<>();
+            Thread t = new Thread(() -> {
+                try {
+                    other.set(rlock.tryLock() ? new AssertionError("another thread got a held RLock") : null);
+                    rlock.unlock();
+                } catch (Throwable e) {
+                    other.set(e);
+                }
+            });
+            t.start();
+            t.join(10_000);
+            assertThat(other.get()).isInstanceOf(IllegalMonitorStateException.class).hasMessageContaining(rlock.name());
+            rlock.unlock();
+            rlock.unlock();
+            assertThat(rlock.getHoldCount()).isEqualTo(1);
+            assertThat(rlock.isLocked()).isTrue();
+            rlock.unlock();
+            assertThat(rlock.isLocked()).isFalse();
+            assertThat(rlock.getHoldCount()).isZero();
+            assertThatThrownBy(rlock::unlock).isInstanceOf(IllegalMonitorStateException.class)
+                    .hasMessageContaining("not locked");
+        }
+    }
+
+    @Test
+    void anotherProcessCannotUnlockIt() throws Exception {
+        try (SharedRLock rlock = SharedRLock.create(); SharedLong result = SharedLong.create(0)) {
+            rlock.lock();
+            ChildProcess c = ChildProcess.start(() -> {
+                try {
+                    rlock.unlock();
+                    result.set(1);
+                } catch (IllegalMonitorStateException expected) {
+                    result.set(expected.getMessage().contains("holder pid " + ProcessHandle.current().parent().orElseThrow().pid()) ? 2 : 3);
+                }
+                result.compareAndSet(2, rlock.tryLock() ? 4 : 2);
+            });
+            try {
+                joinOk(c);
+            } finally {
+                reap(c);
+            }
+            assertThat(result.get()).as("1: unlocked, 2: refused naming the holder, 3: refused, 4: then acquired").isEqualTo(2);
+            assertThat(rlock.getHoldCount()).isEqualTo(1);
+            rlock.unlock();
+        }
+    }
+
+    @Test
+    void nestedHoldsOfAKilledProcessAreTakenOverAsOne() throws Exception {
+        try (SharedRLock rlock = SharedRLock.create(); SharedLong state = SharedLong.create(0)) {
+            ChildProcess c = ChildProcess.start(() -> {
+                rlock.lock();
+                rlock.lock();
+                rlock.lock();
+                state.set(1);
+                sleepQuietly(60_000);
+            });
+            try {
+                awaitUntil("the child holds the lock three times", () -> state.get() == 1);
+                assertThat(rlock.tryLock()).isFalse();
+                c.kill();
+                assertThat(rlock.tryLock(Duration.ofSeconds(5))).isTrue();
+                assertThat(rlock.previousOwnerDied()).isTrue();
+                assertThat(rlock.getHoldCount()).isEqualTo(1);
+                rlock.unlock();
+                assertThat(rlock.isLocked()).isFalse();
+            } finally {
+                reap(c);
+            }
+        }
+    }
+
+    @Test
+    void getLockOfAValueIsOneLockInEveryProcess() throws Exception {
+        try (SharedLong balance = SharedLong.create(0); SharedLong seen = SharedLong.create(0)) {
+            SharedRLock l = balance.getLock();
+            assertThat(balance.getLock()).isSameAs(l);
+            l.lock();
+            ChildProcess c = ChildProcess.start(() -> seen.set(balance.getLock().tryLock() ? 1 : 2));
+            try {
+                joinOk(c);
+            } finally {
+                reap(c);
+            }
+            assertThat(seen.get()).as("the child's getLock() is the parent's lock").isEqualTo(2);
+            l.unlock();
+        }
+    }
+
+    /** The compound update {@code v = v + 1} loses nothing under getLock(), for a value and an array. */
+    @Test
+    void getLockGuardsCompoundUpdatesAcrossProcesses() throws Exception {
+        int n = 5_000;
+        try (SharedInt v = SharedInt.create(0); SharedDoubleArray a = SharedDoubleArray.create(2)) {
+            ChildProcess[] cs = new ChildProcess[2];
+            try {
+                for (int i = 0; i < cs.length; i++) {
+                    cs[i] = ChildProcess.start(() -> {
+                        for (int k = 0; k < n; k++) {
+                            v.getLock().lock();
+                            try {
+                                v.set(v.get() + 1);
+                            } finally {
+                                v.getLock().unlock();
+                            }
+                            a.getLock().lock();
+                            try {
+                                a.set(0, a.get(0) + 1);
+                                a.set(1, a.get(0) * 2);
+                            } finally {
+                                a.getLock().unlock();
+                            }
+                        }
+                    });
+                }
+                joinAllOk(cs);
+            } finally {
+                reap(cs);
+            }
+            assertThat(v.get()).isEqualTo(2 * n);
+            assertThat(a.get(0)).isEqualTo(2.0 * n);
+            assertThat(a.get(1)).isEqualTo(4.0 * n);
+        }
+    }
+
+    @Test
+    void aConditionRestoresTheNestedHoldCountAfterAwait() throws Exception {
+        try (SharedRLock rlock = SharedRLock.create()) {
+            SharedCondition c = rlock.newCondition();
+            try (c) {
+                rlock.lock();
+                rlock.lock();
+                assertThat(c.await(Duration.ofMillis(50))).isFalse();
+                assertThat(rlock.getHoldCount()).isEqualTo(2);
+                rlock.unlock();
+                rlock.unlock();
+                assertThat(rlock.isLocked()).isFalse();
+            }
+        }
+    }
+}

@@ -1,0 +1,221 @@
+package io.multiproc.sync;
+
+import io.multiproc.process.ChildProcess;
+import io.multiproc.shared.SharedLong;
+import io.multiproc.testing.ReapChildrenCheckShm;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.ExtendWith;
+
+import java.time.Duration;
+import java.util.concurrent.atomic.AtomicReference;
+
+import static io.multiproc.sync.SharedLockTest.sleepQuietly;
+import static io.multiproc.testing.Children.awaitUntil;
+import static io.multiproc.testing.Children.joinOk;
+import static io.multiproc.testing.Children.reap;
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+
+/** SharedSemaphore and SharedBoundedSemaphore (Python's Semaphore, BoundedSemaphore) across processes. */
+@ExtendWith(ReapChildrenCheckShm.class)
+class SharedSemaphoreTest {
+
+    /** Port of CPython's {@code _TestSemaphore.test_semaphore}. */
+    @Test
+    void countsDownTwoToOneToZeroAndTryAcquireFailsAtZero() throws Exception {
+        try (SharedSemaphore s = SharedSemaphore.create(2)) {
+            assertThat(s.availablePermits()).isEqualTo(2);
+            s.acquire();
+            assertThat(s.availablePermits()).isEqualTo(1);
+            assertThat(s.tryAcquire()).isTrue();
+            assertThat(s.availablePermits()).isZero();
+            assertThat(s.tryAcquire()).isFalse();
+            assertThat(s.tryAcquire(Duration.ZERO)).isFalse();
+            s.release();
+            assertThat(s.availablePermits()).isEqualTo(1);
+            s.release(2);
+            assertThat(s.availablePermits()).isEqualTo(3); // an unbounded semaphore may go above its start
+        }
+    }
+
+    @Test
+    void timedAcquireReturnsFalseAfterAboutTheTimeout() throws Exception {
+        try (SharedSemaphore s = SharedSemaphore.create(0)) {
+            long t0 = System.nanoTime();
+            assertThat(s.tryAcquire(Duration.ofMillis(300))).isFalse();
+            assertThat((System.nanoTime() - t0) / 1_000_000).isBetween(290L, 5_000L);
+            assertThat(s.availablePermits()).isZero();
+        }
+    }
+
+    @Test
+    void aReleaseInAnotherProcessWakesAWaiter() throws Exception {
+        try (SharedSemaphore s = SharedSemaphore.create(0); SharedLong state = SharedLong.create(0)) {
+            ChildProcess c = ChildProcess.start(() -> {
+                state.set(1);
+                try {
+                    if (s.tryAcquire(Duration.ofSeconds(20))) {
+                        state.set(2);
+                    }
+                } catch (InterruptedException e) {
+                    throw new IllegalStateException(e);
+                }
+            });
+            try {
+                awaitUntil("the child waits", () -> state.get() == 1);
+                Thread.sleep(200);
+                assertThat(state.get()).isEqualTo(1);
+                s.release();
+                joinOk(c);
+                assertThat(state.get()).isEqualTo(2);
+                assertThat(s.availablePermits()).isZero();
+            } finally {
+                reap(c);
+            }
+        }
+    }
+
+    @Test
+    void manyWaitersInSeveralProcessesEachTakeOnePermit() throws Exception {
+        try (SharedSemaphore s = SharedSemaphore.create(0); SharedLong got = SharedLong.create(0)) {
+            ChildProcess[] cs = new ChildProcess[2];
+            try {
+                for (int i = 0; i < cs.length; i++) {
+                    cs[i] = ChildProcess.start(() -> SharedSemaphoreTest.takeTwo(s, got));
+                }
+                Thread.sleep(300);
+                s.release(3);
+                awaitUntil("three permits taken", () -> got.get() == 3);
+                Thread.sleep(100);
+                assertThat(got.get()).as("no fourth permit out of thin air").isEqualTo(3);
+                s.release();
+                for (ChildProcess c : cs) {
+                    joinOk(c);
+                }
+                assertThat(got.get()).isEqualTo(4);
+                assertThat(s.availablePermits()).isZero();
+            } finally {
+                reap(cs);
+            }
+        }
+    }
+
+    static void takeTwo(SharedSemaphore s, SharedLong got) {
+        Thread[] ts = new Thread[2];
+        for (int i = 0; i < 2; i++) {
+            ts[i] = new Thread(() -> {
+                try {
+                    if (s.tryAcquire(Duration.ofSeconds(20))) {
+                        got.incrementAndGet();
+                    }
+                } catch (InterruptedException e) {
+                    Thread.currentThread().interrupt();
+                }
+            });
+            ts[i].start();
+        }
+        for (Thread t : ts) {
+            try {
+                t.join();
+            } catch (InterruptedException e) {
+                throw new IllegalStateException(e);
+            }
+        }
+    }
+
+    @Test
+    void acquireHonoursInterrupts() throws Exception {
+        try (SharedSemaphore s = SharedSemaphore.create(0)) {
+            AtomicReference<Throwable> thrown = new AtomicReference<>();
+            Thread t = new Thread(() -> {
+                try {
+                    s.acquire();
+                } catch (InterruptedException e) {
+                    thrown.set(e);
+                }
+            });
+            t.start();
+            Thread.sleep(100);
+            t.interrupt();
+            t.join(10_000);
+            assertThat(thrown.get()).isInstanceOf(InterruptedException.class);
+            assertThat(s.availablePermits()).isZero();
+        }
+    }
+
+    @Test
+    void boundedSemaphoreThrowsOnOverReleaseAndKeepsItsCount() throws Exception {
+        try (SharedBoundedSemaphore b = SharedBoundedSemaphore.create(2)) {
+            b.acquire();
+            b.release();
+            assertThatThrownBy(b::release).isInstanceOf(IllegalStateException.class)
+                    .hasMessageContaining(b.name()).hasMessageContaining("bound 2");
+            assertThat(b.availablePermits()).isEqualTo(2);
+            b.acquire();
+            assertThatThrownBy(() -> b.release(2)).isInstanceOf(IllegalStateException.class);
+            assertThat(b.availablePermits()).isEqualTo(1);
+        }
+    }
+
+    @Test
+    void boundedSemaphoreOverReleasedFromAChildThrowsThere() throws Exception {
+        try (SharedBoundedSemaphore b = SharedBoundedSemaphore.create(1); SharedLong result = SharedLong.create(0)) {
+            ChildProcess c = ChildProcess.start(() -> {
+                try {
+                    b.release();
+                    result.set(1);
+                } catch (IllegalStateException expected) {
+                    result.set(2);
+                }
+            });
+            try {
+                joinOk(c);
+            } finally {
+                reap(c);
+            }
+            assertThat(result.get()).isEqualTo(2);
+            assertThat(b.availablePermits()).isEqualTo(1);
+        }
+    }
+
+    @Test
+    void badArgumentsAreRejectedNamingTheValue() {
+        assertThatThrownBy(() -> SharedSemaphore.create(-1)).isInstanceOf(IllegalArgumentException.class)
+                .hasMessageContaining("permits=-1");
+        assertThatThrownBy(() -> SharedBoundedSemaphore.create(0)).isInstanceOf(IllegalArgumentException.class)
+                .hasMessageContaining("permits=0");
+        try (SharedSemaphore s = SharedSemaphore.create(1)) {
+            assertThatThrownBy(() -> s.release(0)).hasMessageContaining("permits=0");
+            assertThatThrownBy(() -> s.tryAcquire(Duration.ofSeconds(-1))).hasMessageContaining("timeout=PT-1S");
+            assertThat(s.availablePermits()).isEqualTo(1);
+        }
+    }
+
+    /**
+     * Documented behaviour: a permit has no owner, so one taken by a process that is then killed is
+     * not given back (as with POSIX and CPython semaphores). Waiters still give up at their timeout.
+     */
+    @Test
+    void aPermitTakenByAKilledProcessIsNotGivenBack() throws Exception {
+        try (SharedSemaphore s = SharedSemaphore.create(1); SharedLong state = SharedLong.create(0)) {
+            ChildProcess c = ChildProcess.start(() -> {
+                try {
+                    s.acquire();
+                } catch (InterruptedException e) {
+                    throw new IllegalStateException(e);
+                }
+                state.set(1);
+                sleepQuietly(60_000);
+            });
+            try {
+                awaitUntil("the child took the permit", () -> state.get() == 1);
+                c.kill();
+                assertThat(c.join(Duration.ofSeconds(10))).isTrue();
+                assertThat(s.availablePermits()).isZero();
+                assertThat(s.tryAcquire(Duration.ofMillis(200))).isFalse();
+            } finally {
+                reap(c);
+            }
+        }
+    }
+}

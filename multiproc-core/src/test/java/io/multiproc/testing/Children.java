@@ -1,0 +1,56 @@
+package io.multiproc.testing;
+
+import io.multiproc.process.ChildProcess;
+
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.function.BooleanSupplier;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+/** Helpers for tests with real child JVMs: bounded joins and waits, never an unbounded loop. */
+public final class Children {
+    /** Generous: a child JVM on a loaded 2-core CI machine can take seconds to start. */
+    public static final Duration TIMEOUT = Duration.ofSeconds(30);
+
+    private Children() {
+    }
+
+    /** Waits for the child and checks it exited with 0. */
+    public static void joinOk(ChildProcess child) throws InterruptedException {
+        assertThat(child.join(TIMEOUT)).as("%s exited within %s", child, TIMEOUT).isTrue();
+        assertThat(child.exitCode()).as("%s exit code", child).hasValue(0);
+    }
+
+    /** Waits for every child, then checks all exit codes at once (so a failed partner shows). */
+    public static void joinAllOk(ChildProcess... children) throws InterruptedException {
+        long deadline = System.nanoTime() + TIMEOUT.toNanos();
+        List<String> states = new ArrayList<>();
+        for (ChildProcess c : children) {
+            c.join(Duration.ofNanos(Math.max(0, deadline - System.nanoTime())));
+            states.add(c.exitCode().isPresent() ? "exit " + c.exitCode().getAsInt() : "still running");
+        }
+        assertThat(states).as("children %s", List.of(children)).containsOnly("exit 0");
+    }
+
+    /** Polls {@code condition} until it holds; fails naming {@code what} after {@link #TIMEOUT}. */
+    public static void awaitUntil(String what, BooleanSupplier condition) throws InterruptedException {
+        long deadline = System.nanoTime() + TIMEOUT.toNanos();
+        while (!condition.getAsBoolean()) {
+            if (System.nanoTime() > deadline) {
+                throw new AssertionError("timed out after " + TIMEOUT + " waiting until " + what);
+            }
+            Thread.sleep(1);
+        }
+    }
+
+    /** Kills every child given (SIGKILL) and waits until each is gone; for finally blocks. */
+    public static void reap(ChildProcess... children) {
+        for (ChildProcess c : children) {
+            if (c != null) {
+                c.close();
+            }
+        }
+    }
+}
