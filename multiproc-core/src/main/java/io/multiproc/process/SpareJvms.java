@@ -1,6 +1,8 @@
 package io.multiproc.process;
 
 import java.util.List;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.TimeUnit;
 import java.util.concurrent.ConcurrentLinkedQueue;
 import java.util.concurrent.atomic.AtomicInteger;
 
@@ -14,6 +16,8 @@ import java.util.concurrent.atomic.AtomicInteger;
 final class SpareJvms {
     static final String PROPERTY = "multiproc.spareJvms";
     static final int DEFAULT = 1;
+    /** Longest wait, after a spare is taken, before its replacement starts booting. */
+    static final long REFILL_DELAY_MILLIS = 250;
     private static final ConcurrentLinkedQueue<Process> SPARES = new ConcurrentLinkedQueue<>();
     private static final AtomicInteger LAUNCHING = new AtomicInteger();
     private static volatile int target = initialTarget();
@@ -52,13 +56,24 @@ final class SpareJvms {
         }
     }
 
-    /** A running spare, or null if none is ready; starts a replacement either way. */
+    /**
+     * A running spare, or null if none is ready. The replacement boots once the taken spare's task
+     * ends, or after {@link #REFILL_DELAY_MILLIS}, whichever comes first (at once when none was ready).
+     */
     static Process take() {
         Process p;
         while ((p = SPARES.poll()) != null && !p.isAlive()) {
             // a spare that died (killed from outside) is dropped
         }
-        refill();
+        if (p == null) {
+            refill();
+        } else {
+            // NOTE: a JVM boot takes ~1.5 cores for ~100 ms. Booting the replacement while the task
+            // runs would slow a short task (and its exit) to a crawl on a 2-core machine.
+            CompletableFuture.anyOf(p.onExit(), CompletableFuture.runAsync(() -> { },
+                    CompletableFuture.delayedExecutor(REFILL_DELAY_MILLIS, TimeUnit.MILLISECONDS)))
+                    .thenRun(SpareJvms::refill);
+        }
         return p;
     }
 
