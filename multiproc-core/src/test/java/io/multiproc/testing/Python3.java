@@ -49,7 +49,9 @@ public final class Python3 {
 
     /** Runs {@code command} (a script file and its arguments, for example), like {@link #run}. */
     public static String exec(List<String> command) throws IOException, InterruptedException {
-        Process p = new ProcessBuilder(command).redirectErrorStream(true).start();
+        ProcessBuilder pb = new ProcessBuilder(command).redirectErrorStream(true);
+        pb.environment().put("PYTHONIOENCODING", "utf-8"); // non-ASCII output whatever the locale
+        Process p = pb.start();
         try {
             String out = new String(p.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
             assertThat(p.waitFor(60, TimeUnit.SECONDS)).as("%s finished", command.getFirst()).isTrue();
