@@ -87,7 +87,8 @@ import static java.lang.foreign.ValueLayout.JAVA_LONG;
  * acquire and written with release, as one 8-byte access, so it is never torn, and a process that sees a
  * value another process set also sees what that process wrote before. Everything else takes several
  * writes and is not atomic with respect to a concurrent reader of the same slot: changing a slot's type,
- * and any String or byte[] value (the same holds in CPython). Guard those with a {@code SharedLock}. The
+ * and any String or byte[] value (the same holds in CPython). Guard those with a {@code SharedLock}.
+ * {@link #set} reads the old item and writes the new one in two accesses (not an atomic get-and-set). The
  * bulk methods are plain copies, with no order between items.
  *
  * <h2>Lifetime</h2>
@@ -112,6 +113,8 @@ public final class ShareableList extends AbstractList<Object> implements RandomA
      */
     private final transient long[] slots;
     private final transient long formatsStart;
+    /** The format entries, {@code 8 * size} bytes from {@link #formatsStart}, for the bulk checks. */
+    private final transient MemorySegment formats;
     private final transient long codesStart;
 
     private ShareableList(SharedMemory shm, long[] slots) {
@@ -120,6 +123,7 @@ public final class ShareableList extends AbstractList<Object> implements RandomA
         this.size = slots.length - 1;
         this.slots = slots;
         this.formatsStart = slots[size];
+        this.formats = seg.asSlice(formatsStart, (long) ShareableListLayout.FORMAT_BYTES * size);
         this.codesStart = formatsStart + (long) ShareableListLayout.FORMAT_BYTES * size;
     }
 
@@ -210,13 +214,14 @@ public final class ShareableList extends AbstractList<Object> implements RandomA
     /** Item {@code index}: a Long, Double, Boolean, String, a new byte[], or null. */
     @Override
     public Object get(int index) {
+        MemorySegment s = seg;
         long off = slot(index);
-        long format = seg.get(JAVA_LONG, formatOffset(index));
+        long format = s.get(JAVA_LONG, formatOffset(index));
         if (format == FORMAT_LONG_WORD) {
-            return (long) LONG.getAcquire(seg, off);
+            return (long) LONG.getAcquire(s, off);
         }
         if (format == FORMAT_DOUBLE_WORD) {
-            return (double) DOUBLE.getAcquire(seg, off);
+            return (double) DOUBLE.getAcquire(s, off);
         }
         return readOther(index, off, format);
     }
@@ -231,7 +236,24 @@ public final class ShareableList extends AbstractList<Object> implements RandomA
      */
     @Override
     public Object set(int index, Object value) {
+        MemorySegment s = seg;
         long off = slot(index);
+        long format = s.get(JAVA_LONG, formatOffset(index));
+        // same-type numbers, the common case: one read of the old value, one write
+        if (format == FORMAT_LONG_WORD && value instanceof Long l) {
+            long old = (long) LONG.getAcquire(s, off);
+            LONG.setRelease(s, off, l.longValue());
+            return old;
+        }
+        if (format == FORMAT_DOUBLE_WORD && value instanceof Double d) {
+            double old = (double) DOUBLE.getAcquire(s, off);
+            DOUBLE.setRelease(s, off, d.doubleValue());
+            return old;
+        }
+        return setAnyType(index, off, value);
+    }
+
+    private Object setAnyType(int index, long off, Object value) {
         Kind kind = Kind.of(value);
         byte[] bytes = kind.isString() ? checkedBytes(index, value) : null;
         if (bytes != null && bytes.length > capacity(index)) {
@@ -289,18 +311,23 @@ public final class ShareableList extends AbstractList<Object> implements RandomA
      * @throws ClassCastException if the slot holds another type (naming it)
      */
     public long getLong(int index) {
+        MemorySegment s = seg;
         long off = slot(index);
-        if (seg.get(JAVA_LONG, formatOffset(index)) != FORMAT_LONG_WORD) {
+        if (s.get(JAVA_LONG, formatOffset(index)) != FORMAT_LONG_WORD) {
             throw notA(index, Kind.LONG);
         }
-        return (long) LONG.getAcquire(seg, off);
+        return (long) LONG.getAcquire(s, off);
     }
 
     /** Stores a long in slot {@code index} (any slot fits one), without boxing. */
     public void setLong(int index, long value) {
+        MemorySegment s = seg;
         long off = slot(index);
-        LONG.setRelease(seg, off, value);
-        tag(index, FORMAT_LONG_WORD, CODE_VALUE);
+        LONG.setRelease(s, off, value);
+        // NOTE: the value is written before the type: a slot changing type is not atomic (class Javadoc)
+        if (s.get(JAVA_LONG, formatOffset(index)) != FORMAT_LONG_WORD) {
+            tag(index, FORMAT_LONG_WORD, CODE_VALUE);
+        }
     }
 
     /**
@@ -309,18 +336,22 @@ public final class ShareableList extends AbstractList<Object> implements RandomA
      * @throws ClassCastException if the slot holds another type (naming it)
      */
     public double getDouble(int index) {
+        MemorySegment s = seg;
         long off = slot(index);
-        if (seg.get(JAVA_LONG, formatOffset(index)) != FORMAT_DOUBLE_WORD) {
+        if (s.get(JAVA_LONG, formatOffset(index)) != FORMAT_DOUBLE_WORD) {
             throw notA(index, Kind.DOUBLE);
         }
-        return (double) DOUBLE.getAcquire(seg, off);
+        return (double) DOUBLE.getAcquire(s, off);
     }
 
     /** Stores a double in slot {@code index} (any slot fits one), without boxing. */
     public void setDouble(int index, double value) {
+        MemorySegment s = seg;
         long off = slot(index);
-        DOUBLE.setRelease(seg, off, value);
-        tag(index, FORMAT_DOUBLE_WORD, CODE_VALUE);
+        DOUBLE.setRelease(s, off, value);
+        if (s.get(JAVA_LONG, formatOffset(index)) != FORMAT_DOUBLE_WORD) {
+            tag(index, FORMAT_DOUBLE_WORD, CODE_VALUE);
+        }
     }
 
     /**
@@ -351,12 +382,7 @@ public final class ShareableList extends AbstractList<Object> implements RandomA
 
     private void bulkGet(int from, Object dst, int count, ValueLayout layout, Kind kind) {
         checkRange(from, count);
-        long mismatch = 0;
-        MemorySegment formats = seg.asSlice(formatOffset(from), (long) ShareableListLayout.FORMAT_BYTES * count);
-        for (int k = 0; k < count; k++) { // int-counted over a slice: C2 vectorizes the OR reduction
-            mismatch |= formats.getAtIndex(JAVA_LONG, k) ^ kind.formatWord;
-        }
-        if (mismatch != 0) {
+        if (!allFormatsAre(from, count, kind.formatWord)) {
             for (int i = from; ; i++) {
                 if (seg.get(JAVA_LONG, formatOffset(i)) != kind.formatWord) {
                     throw notA(i, kind);
@@ -381,9 +407,21 @@ public final class ShareableList extends AbstractList<Object> implements RandomA
                 MemorySegment.copy(src, k, seg, layout, slots[from + k], 1);
             }
         }
-        for (int i = from; i < from + count; i++) {
-            tag(i, formatWord, CODE_VALUE);
+        if (!allFormatsAre(from, count, formatWord)) {
+            for (int i = from; i < from + count; i++) {
+                tag(i, formatWord, CODE_VALUE);
+            }
         }
+    }
+
+    /** True if every slot in the range has format {@code word} (then its code is 0 too: CPython writes both). */
+    private boolean allFormatsAre(int from, int count, long word) {
+        MemorySegment f = formats;
+        long mismatch = 0;
+        for (int i = from; i < from + count; i++) { // int-counted, no early exit: C2 vectorizes the OR
+            mismatch |= f.getAtIndex(JAVA_LONG, i) ^ word;
+        }
+        return mismatch == 0;
     }
 
     /** True if slots {@code [from, from + count)} are 8 bytes each, back to back (every numeric list). */
