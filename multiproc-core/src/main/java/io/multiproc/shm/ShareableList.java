@@ -7,7 +7,6 @@ import java.io.Serial;
 import java.io.Serializable;
 import java.lang.foreign.MemorySegment;
 import java.lang.foreign.ValueLayout;
-import java.lang.invoke.VarHandle;
 import java.nio.charset.StandardCharsets;
 import java.util.AbstractList;
 import java.util.Arrays;
@@ -83,13 +82,16 @@ import static java.lang.foreign.ValueLayout.JAVA_LONG;
  * {@link #getDoubles}/{@link #setDoubles} copy a run of slots at memory speed.
  *
  * <h2>Concurrency</h2>
- * Any thread of any process may call any method. A long or double slot that keeps its type is read with
- * acquire and written with release, as one 8-byte access, so it is never torn, and a process that sees a
- * value another process set also sees what that process wrote before. Everything else takes several
- * writes and is not atomic with respect to a concurrent reader of the same slot: changing a slot's type,
- * and any String or byte[] value (the same holds in CPython). Guard those with a {@code SharedLock}.
- * {@link #set} reads the old item and writes the new one in two accesses (not an atomic get-and-set). The
- * bulk methods are plain copies, with no order between items.
+ * Any thread of any process may call any method. Reads and writes are plain memory accesses, as in
+ * CPython (and as for the elements of a Java array): they do not order other memory accesses and are
+ * not a way to signal another process. Publish results with a synchronizer, such as a
+ * {@code SharedEvent}, a {@code SharedLock} or the end of a child process, and do not spin on a slot
+ * waiting for another process to change it (the compiler may hoist a plain read out of the loop).
+ * A long or double slot that keeps its type is read and written as one aligned 8-byte access, never
+ * torn on the 64-bit platforms multiproc supports. Everything else takes several writes and is not
+ * atomic with respect to a concurrent reader of the same slot: changing a slot's type, and any String or
+ * byte[] value (the same holds in CPython); guard those with a {@code SharedLock}. {@link #set} reads
+ * the old item and writes the new one in two accesses, not as an atomic get-and-set.
  *
  * <h2>Lifetime</h2>
  * As {@link SharedMemory}: {@link #close()} unmaps this process's view (later accesses throw
@@ -99,8 +101,6 @@ import static java.lang.foreign.ValueLayout.JAVA_LONG;
  * of a ShareableList.
  */
 public final class ShareableList extends AbstractList<Object> implements RandomAccess, AutoCloseable, Serializable {
-    private static final VarHandle LONG = JAVA_LONG.varHandle();
-    private static final VarHandle DOUBLE = JAVA_DOUBLE.varHandle();
     /** Items shown by {@link #toString()}; a list may hold millions. */
     private static final int TO_STRING_ITEMS = 100;
 
@@ -218,10 +218,10 @@ public final class ShareableList extends AbstractList<Object> implements RandomA
         long off = slot(index);
         long format = s.get(JAVA_LONG, formatOffset(index));
         if (format == FORMAT_LONG_WORD) {
-            return (long) LONG.getAcquire(s, off);
+            return s.get(JAVA_LONG, off);
         }
         if (format == FORMAT_DOUBLE_WORD) {
-            return (double) DOUBLE.getAcquire(s, off);
+            return s.get(JAVA_DOUBLE, off);
         }
         return readOther(index, off, format);
     }
@@ -241,13 +241,13 @@ public final class ShareableList extends AbstractList<Object> implements RandomA
         long format = s.get(JAVA_LONG, formatOffset(index));
         // same-type numbers, the common case: one read of the old value, one write
         if (format == FORMAT_LONG_WORD && value instanceof Long l) {
-            long old = (long) LONG.getAcquire(s, off);
-            LONG.setRelease(s, off, l.longValue());
+            long old = s.get(JAVA_LONG, off);
+            s.set(JAVA_LONG, off, l.longValue());
             return old;
         }
         if (format == FORMAT_DOUBLE_WORD && value instanceof Double d) {
-            double old = (double) DOUBLE.getAcquire(s, off);
-            DOUBLE.setRelease(s, off, d.doubleValue());
+            double old = s.get(JAVA_DOUBLE, off);
+            s.set(JAVA_DOUBLE, off, d.doubleValue());
             return old;
         }
         return setAnyType(index, off, value);
@@ -316,14 +316,14 @@ public final class ShareableList extends AbstractList<Object> implements RandomA
         if (s.get(JAVA_LONG, formatOffset(index)) != FORMAT_LONG_WORD) {
             throw notA(index, Kind.LONG);
         }
-        return (long) LONG.getAcquire(s, off);
+        return s.get(JAVA_LONG, off);
     }
 
     /** Stores a long in slot {@code index} (any slot fits one), without boxing. */
     public void setLong(int index, long value) {
         MemorySegment s = seg;
         long off = slot(index);
-        LONG.setRelease(s, off, value);
+        s.set(JAVA_LONG, off, value);
         // NOTE: the value is written before the type: a slot changing type is not atomic (class Javadoc)
         if (s.get(JAVA_LONG, formatOffset(index)) != FORMAT_LONG_WORD) {
             tag(index, FORMAT_LONG_WORD, CODE_VALUE);
@@ -341,14 +341,14 @@ public final class ShareableList extends AbstractList<Object> implements RandomA
         if (s.get(JAVA_LONG, formatOffset(index)) != FORMAT_DOUBLE_WORD) {
             throw notA(index, Kind.DOUBLE);
         }
-        return (double) DOUBLE.getAcquire(s, off);
+        return s.get(JAVA_DOUBLE, off);
     }
 
     /** Stores a double in slot {@code index} (any slot fits one), without boxing. */
     public void setDouble(int index, double value) {
         MemorySegment s = seg;
         long off = slot(index);
-        DOUBLE.setRelease(s, off, value);
+        s.set(JAVA_DOUBLE, off, value);
         if (s.get(JAVA_LONG, formatOffset(index)) != FORMAT_DOUBLE_WORD) {
             tag(index, FORMAT_DOUBLE_WORD, CODE_VALUE);
         }
