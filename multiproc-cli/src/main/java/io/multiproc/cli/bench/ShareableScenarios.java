@@ -115,13 +115,14 @@ final class ShareableScenarios {
 
     /**
      * JIT warm-up on a private list (CPython has no JIT to warm; see docs/decisions/004): the same
-     * method on the same class, so the work phase runs compiled code.
+     * method on the same class, so the work phase runs compiled code. 2,000 passes: the bulk methods
+     * must be called often enough for C2 to compile them whole, not only their loops.
      */
     private static void warmUp(Access access) {
-        try (ShareableList own = ShareableList.create(null, range(1 << 14))) {
+        try (ShareableList own = ShareableList.create(null, range(1 << 12))) {
             try {
                 long[] buffer = new long[own.size()];
-                for (int pass = 0; pass < 300; pass++) {
+                for (int pass = 0; pass < 2000; pass++) {
                     doubleInPlace(own, 0, own.size(), access, buffer);
                 }
             } finally {
