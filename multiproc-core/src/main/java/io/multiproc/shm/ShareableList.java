@@ -101,6 +101,25 @@ import static java.lang.foreign.ValueLayout.JAVA_LONG;
  * of a ShareableList.
  */
 public final class ShareableList extends AbstractList<Object> implements RandomAccess, AutoCloseable, Serializable {
+    /*
+     * Implementation overview.
+     *
+     * The segment holds CPython's layout and nothing else (ShareableListLayout): no header of ours, no
+     * lock, no version, since CPython must read it. The slot offsets cannot change after creation, so
+     * they are read (and checked) once into slots[]; get/set are then a bounds check, one load of the
+     * slot's format word (its type tag) and one access to its value.
+     *
+     * Writers: any thread of any process, with plain stores. A write stores the value first, then the
+     * format word, then the code, each only if it changes (tag()), so a same-type write of a number is
+     * one store. Readers decide the type from the format word (and the code when the format is not "q"
+     * or "d"), as CPython's reader does.
+     *
+     * A dead process: nothing to recover, nothing is held. A writer killed mid-write leaves at most
+     * one slot with a mixed value (part of a new String, a new value under the old format) or with a
+     * format and code that disagree; the latter reads as an IllegalStateException naming the slot, and
+     * the next set() of that slot repairs it.
+     */
+
     /** Items shown by {@link #toString()}; a list may hold millions. */
     private static final int TO_STRING_ITEMS = 100;
 
@@ -259,7 +278,8 @@ public final class ShareableList extends AbstractList<Object> implements RandomA
         if (bytes != null && bytes.length > capacity(index)) {
             throw tooLong(index, value, bytes.length);
         }
-        Object old = get(index);
+        // a slot left inconsistent by a writer that died mid-write has no previous item; this repairs it
+        Object old = kindAt(index) == null ? null : get(index);
         write(index, off, kind, value, bytes);
         return old;
     }
@@ -311,23 +331,13 @@ public final class ShareableList extends AbstractList<Object> implements RandomA
      * @throws ClassCastException if the slot holds another type (naming it)
      */
     public long getLong(int index) {
-        MemorySegment s = seg;
-        long off = slot(index);
-        if (s.get(JAVA_LONG, formatOffset(index)) != FORMAT_LONG_WORD) {
-            throw notA(index, Kind.LONG);
-        }
-        return s.get(JAVA_LONG, off);
+        return seg.get(JAVA_LONG, slotHolding(index, Kind.LONG));
     }
 
     /** Stores a long in slot {@code index} (any slot fits one), without boxing. */
     public void setLong(int index, long value) {
-        MemorySegment s = seg;
-        long off = slot(index);
-        s.set(JAVA_LONG, off, value);
-        // NOTE: the value is written before the type: a slot changing type is not atomic (class Javadoc)
-        if (s.get(JAVA_LONG, formatOffset(index)) != FORMAT_LONG_WORD) {
-            tag(index, FORMAT_LONG_WORD, CODE_VALUE);
-        }
+        seg.set(JAVA_LONG, slot(index), value);
+        retag(index, Kind.LONG);
     }
 
     /**
@@ -336,21 +346,32 @@ public final class ShareableList extends AbstractList<Object> implements RandomA
      * @throws ClassCastException if the slot holds another type (naming it)
      */
     public double getDouble(int index) {
-        MemorySegment s = seg;
-        long off = slot(index);
-        if (s.get(JAVA_LONG, formatOffset(index)) != FORMAT_DOUBLE_WORD) {
-            throw notA(index, Kind.DOUBLE);
-        }
-        return s.get(JAVA_DOUBLE, off);
+        return seg.get(JAVA_DOUBLE, slotHolding(index, Kind.DOUBLE));
     }
 
     /** Stores a double in slot {@code index} (any slot fits one), without boxing. */
     public void setDouble(int index, double value) {
-        MemorySegment s = seg;
+        seg.set(JAVA_DOUBLE, slot(index), value);
+        retag(index, Kind.DOUBLE);
+    }
+
+    /** Slot {@code index}'s offset, after checking that it holds a {@code kind} (a number kind). */
+    private long slotHolding(int index, Kind kind) {
         long off = slot(index);
-        s.set(JAVA_DOUBLE, off, value);
-        if (s.get(JAVA_LONG, formatOffset(index)) != FORMAT_DOUBLE_WORD) {
-            tag(index, FORMAT_DOUBLE_WORD, CODE_VALUE);
+        if (seg.get(JAVA_LONG, formatOffset(index)) != kind.formatWord) {
+            throw notA(index, kind);
+        }
+        return off;
+    }
+
+    /**
+     * Makes slot {@code index} a {@code kind} (a number kind) after its value was written; a slot that
+     * already is one is only read.
+     */
+    private void retag(int index, Kind kind) {
+        // NOTE: the value is written before the type: a slot changing type is not atomic (class Javadoc)
+        if (seg.get(JAVA_LONG, formatOffset(index)) != kind.formatWord) {
+            tag(index, kind.formatWord, kind.code);
         }
     }
 
@@ -518,26 +539,60 @@ public final class ShareableList extends AbstractList<Object> implements RandomA
         }
     }
 
-    /** Reads a slot whose format is neither "q" nor "d". */
-    private Object readOther(int index, long off, long format) {
+    /**
+     * What slot {@code index} holds, from its format word and code as CPython interprets them, or null
+     * if they disagree (a writer killed between writing them). "q" and "d" decide alone, as in
+     * {@link #get}'s fast path; otherwise code 3 is None whatever the format, as in CPython.
+     */
+    private Kind kindAt(int index, long format) {
+        if (format == FORMAT_LONG_WORD) {
+            return Kind.LONG;
+        }
+        if (format == FORMAT_DOUBLE_WORD) {
+            return Kind.DOUBLE;
+        }
         byte code = seg.get(JAVA_BYTE, codesStart + index);
         if (code == CODE_NULL) {
-            return null; // CPython: code 3 means None whatever the format says
+            return Kind.NULL;
         }
         if (code == CODE_VALUE && format == FORMAT_BOOLEAN_WORD) {
-            return seg.get(JAVA_BYTE, off + ShareableListLayout.BOOLEAN_BYTE) != 0;
+            return Kind.BOOLEAN;
         }
         long length = ShareableListLayout.stringFormatLength(format);
-        if ((code != CODE_STRING && code != CODE_BYTES) || length <= 0 || length > capacity(index)) {
-            throw new IllegalStateException("slot " + index + " of ShareableList '" + shm.name() + "' is corrupt: format='"
-                    + ShareableListLayout.formatString(format) + "', code=" + code + ", capacity=" + capacity(index));
+        if ((code == CODE_STRING || code == CODE_BYTES) && length > 0 && length <= capacity(index)) {
+            return code == CODE_STRING ? Kind.STRING : Kind.BYTES;
         }
-        int end = (int) length;
+        return null;
+    }
+
+    private Kind kindAt(int index) {
+        return kindAt(index, seg.get(JAVA_LONG, formatOffset(index)));
+    }
+
+    /** Reads a slot whose format is neither "q" nor "d". */
+    private Object readOther(int index, long off, long format) {
+        Kind kind = kindAt(index, format);
+        if (kind == null) {
+            throw new IllegalStateException("slot " + index + " of ShareableList '" + shm.name() + "' is inconsistent:"
+                    + " format='" + ShareableListLayout.formatString(format) + "', code=" + seg.get(JAVA_BYTE, codesStart + index)
+                    + ", capacity=" + capacity(index) + " (its writer died mid-write?); setting a value repairs it");
+        }
+        return switch (kind) {
+            case NULL -> null;
+            case BOOLEAN -> seg.get(JAVA_BYTE, off + ShareableListLayout.BOOLEAN_BYTE) != 0;
+            case STRING, BYTES -> readBytes(off, (int) ShareableListLayout.stringFormatLength(format), kind);
+            case LONG, DOUBLE -> throw new AssertionError("read by get() itself: " + kind);
+        };
+    }
+
+    /** A str/bytes slot's value: {@code length} bytes without their trailing NULs (CPython's reader strips them). */
+    private Object readBytes(long off, int length, Kind kind) {
+        int end = length;
         while (end > 0 && seg.get(JAVA_BYTE, off + end - 1) == 0) {
-            end--; // CPython's reader strips trailing NULs
+            end--;
         }
         byte[] bytes = seg.asSlice(off, end).toArray(JAVA_BYTE);
-        return code == CODE_STRING ? new String(bytes, StandardCharsets.UTF_8) : bytes;
+        return kind == Kind.STRING ? new String(bytes, StandardCharsets.UTF_8) : bytes;
     }
 
     /** Writes an already checked value: the data first, then the format and code. */
@@ -605,8 +660,8 @@ public final class ShareableList extends AbstractList<Object> implements RandomA
 
     /** The kind slot {@code index} holds now, for messages. */
     private String kindName(int index) {
-        Object v = get(index);
-        return v == null ? "null" : Kind.of(v).javaName;
+        Kind kind = kindAt(index);
+        return kind == null ? "inconsistent slot" : kind.javaName;
     }
 
     /** A String's UTF-8 bytes or a byte[] itself, refused if CPython's reader would strip its last byte. */

@@ -18,6 +18,7 @@ import java.util.Arrays;
 import java.util.List;
 import java.util.concurrent.ThreadLocalRandom;
 
+import static java.lang.foreign.ValueLayout.JAVA_BYTE;
 import static java.lang.foreign.ValueLayout.JAVA_LONG;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
@@ -454,6 +455,22 @@ class ShareableListTest {
                 assertThat(Path.of("/dev/shm", shm.name())).exists();
             } finally {
                 shm.unlink();
+            }
+        }
+    }
+
+    @Test
+    void slotWhoseFormatAndCodeDisagreeIsReportedAndRepairedBySet() throws IOException {
+        try (ShareableList sl = ShareableList.create(null, List.of(1L, "abc"))) {
+            try {
+                // as if a writer died between the format and the code: "8s" with code 0 (a number)
+                sl.shm().segment().set(JAVA_BYTE, sl.shm().size() - 1, (byte) 0);
+                assertThatThrownBy(() -> sl.get(1)).isInstanceOf(IllegalStateException.class)
+                        .hasMessageContaining("slot 1").hasMessageContaining("format='8s', code=0");
+                assertThat(sl.set(1, "fixed")).isNull();
+                assertThat(sl).containsExactly(1L, "fixed");
+            } finally {
+                sl.unlink();
             }
         }
     }
