@@ -439,8 +439,8 @@ public final class ShareableList extends AbstractList<Object> implements RandomA
     private boolean allFormatsAre(int from, int count, long word) {
         MemorySegment f = formats;
         long mismatch = 0;
-        for (int i = from; i < from + count; i++) { // int-counted, no early exit: C2 vectorizes the OR
-            mismatch |= f.getAtIndex(JAVA_LONG, i) ^ word;
+        for (int k = 0; k < count; k++) { // int-counted, no early exit: C2 vectorizes the OR
+            mismatch |= f.getAtIndex(JAVA_LONG, (long) from + k) ^ word;
         }
         return mismatch == 0;
     }
