@@ -77,7 +77,7 @@ import static java.lang.foreign.ValueLayout.JAVA_LONG;
  *
  * <h2>Speed</h2>
  * {@link #get}/{@link #set} are O(1): the slot offsets are read once at {@link #attach} (CPython 3.8's
- * reader walked the offsets on every access). {@link #getLong}/{@link #setLong} and
+ * ShareableList was O(n) per access). {@link #getLong}/{@link #setLong} and
  * {@link #getDouble}/{@link #setDouble} do not box; {@link #getLongs}/{@link #setLongs} and
  * {@link #getDoubles}/{@link #setDoubles} copy a run of slots at memory speed.
  *

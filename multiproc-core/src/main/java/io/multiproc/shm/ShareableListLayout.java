@@ -7,9 +7,10 @@ import java.nio.charset.StandardCharsets;
 import static java.lang.foreign.ValueLayout.JAVA_LONG;
 
 /**
- * Layout of a {@link ShareableList}: exactly CPython's {@code multiprocessing.shared_memory.ShareableList}
- * (3.8 to 3.13 use the same one), so that either language can create a list and the other read and
- * write it. For a list of {@code n} items whose slots take {@code D} data bytes in all:
+ * Layout of a {@link ShareableList}: exactly CPython 3.11's {@code multiprocessing.shared_memory.ShareableList}
+ * (checked byte for byte against CPython 3.11.7 by ShareableListPythonTest; other versions are not
+ * tested), so that either language can create a list and the other read and write it. For a list of
+ * {@code n} items whose slots take {@code D} data bytes in all:
  *
  * <pre>
  *  0        8                       8(n+2)                     F = 8(n+2) + D        F + 8n         F + 9n
