@@ -19,6 +19,9 @@ import static java.lang.foreign.ValueLayout.JAVA_DOUBLE;
  * }
  * }</pre>
  *
+ * <p>Python reads it without copying: {@code np.ndarray((a.length(),), dtype=np.float64,
+ * buffer=SharedMemory(name=a.name()).buf, offset=a.dataOffset())}.
+ *
  * <p>{@link #addAndGet(int, double)} is a compare-and-set loop; {@link #compareAndSet} compares bit
  * patterns. Indexes outside {@code [0, length())} throw {@link IndexOutOfBoundsException}.
  */

@@ -50,6 +50,15 @@ public abstract sealed class SharedNumberArray extends SharedObject
         return data;
     }
 
+    /**
+     * Where the elements start in the segment named {@link #name()} (after multiproc's header), for
+     * readers that map the segment themselves. numpy, zero-copy, for a {@code SharedDoubleArray}:
+     * {@code np.ndarray((length,), dtype=np.float64, buffer=SharedMemory(name).buf, offset=dataOffset)}.
+     */
+    public final long dataOffset() {
+        return SharedArrayLayout.DATA_OFFSET;
+    }
+
     @Override
     final long lockOffset() {
         return SharedArrayLayout.LOCK_OFFSET;

@@ -2,8 +2,8 @@ package io.multiproc.shm;
 
 import io.multiproc.internal.SegmentRegistry;
 import io.multiproc.process.ChildProcess;
+import io.multiproc.testing.Python3;
 import io.multiproc.testing.ReapChildrenCheckShm;
-import org.junit.jupiter.api.Assumptions;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.extension.ExtendWith;
 
@@ -19,7 +19,6 @@ import java.time.Duration;
 import java.util.HexFormat;
 import java.util.List;
 import java.util.concurrent.ThreadLocalRandom;
-import java.util.concurrent.TimeUnit;
 
 import static java.lang.foreign.ValueLayout.JAVA_BYTE;
 import static java.lang.foreign.ValueLayout.JAVA_LONG;
@@ -336,30 +335,11 @@ class SharedMemoryTest {
     }
 
     private static void assumePython() {
-        boolean present;
-        try {
-            Process p = new ProcessBuilder("python3", "--version").redirectErrorStream(true).start();
-            p.getInputStream().readAllBytes();
-            present = p.waitFor(20, TimeUnit.SECONDS) && p.exitValue() == 0;
-        } catch (IOException | InterruptedException e) {
-            present = false;
-        }
-        Assumptions.assumeTrue(present, "python3 is not installed");
+        Python3.assumePresent();
     }
 
-    /** Runs {@code python3 -c script args...}; returns its trimmed output, failing on a non-zero exit. */
     private static String python(String script, String... args) throws IOException, InterruptedException {
-        List<String> cmd = new java.util.ArrayList<>(List.of("python3", "-c", script));
-        cmd.addAll(List.of(args));
-        Process p = new ProcessBuilder(cmd).redirectErrorStream(true).start();
-        try {
-            String out = new String(p.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
-            assertThat(p.waitFor(30, TimeUnit.SECONDS)).as("python3 finished").isTrue();
-            assertThat(p.exitValue()).as("python3 exit code; output:%n%s", out).isZero();
-            return out.trim();
-        } finally {
-            p.destroyForcibly();
-        }
+        return Python3.run(script, args);
     }
 
     // ---------------------------------------------------------------- helpers

@@ -21,7 +21,7 @@ import static java.lang.foreign.ValueLayout.JAVA_DOUBLE;
  */
 public final class Scenarios {
     public static final List<String> NAMES = List.of("value-counter", "shm-square", "process-start", "lock-handoff",
-            "lock-takeover");
+            "lock-takeover", "shareable-double");
 
     private final Python python;
 
@@ -44,6 +44,7 @@ public final class Scenarios {
             case "process-start" -> processStart();
             case "lock-handoff" -> lockHandoff();
             case "lock-takeover" -> SyncScenarios.lockTakeover();
+            case "shareable-double" -> ShareableScenarios.shareableDouble(python);
             default -> throw new IllegalArgumentException("scenario=" + name + " is not one of " + NAMES);
         };
     }
