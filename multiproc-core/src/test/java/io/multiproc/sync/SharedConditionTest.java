@@ -128,6 +128,8 @@ class SharedConditionTest {
                 second = ChildProcess.start(() -> waitOnce(lock, cond, woken));
                 awaitUntil("the second waiter waits", () -> cond.waiters() == 2);
                 sendSignal("STOP", first.pid());
+                long frozen = first.pid();
+                awaitUntil("the first waiter is stopped", () -> stateOf(frozen) == 'T');
                 signal(lock, cond, false); // goes to the first (oldest) waiter, which is frozen
                 Thread.sleep(100);
                 assertThat(woken.get()).isZero();
@@ -139,6 +141,16 @@ class SharedConditionTest {
             } finally {
                 reap(first, second);
             }
+        }
+    }
+
+    /** The process state letter from /proc/PID/stat ('T' once stopped), or '?' if gone. */
+    static char stateOf(long pid) {
+        try {
+            String stat = java.nio.file.Files.readString(java.nio.file.Path.of("/proc", Long.toString(pid), "stat"));
+            return stat.charAt(stat.lastIndexOf(')') + 2);
+        } catch (IOException e) {
+            return '?';
         }
     }
 
