@@ -14,7 +14,8 @@ import java.util.Set;
  * classes (those of the jar or directory this class came from). Then either every application class
  * (any class not defined by the JDK's bootstrap or platform class loader: the default), or, once
  * packages are configured, only classes in those packages; and classes allowed one by one. Dynamic
- * proxies are never allowed (a proxy's handler is a classic deserialization gadget).
+ * proxies are never allowed (a proxy's handler is a classic deserialization gadget); a lambda's hidden
+ * class is allowed with the class that captured it.
  *
  * <p>Immutable and thread-safe; answers are cached per class.
  */
@@ -60,6 +61,12 @@ final class AllowList {
         }
         if (Proxy.isProxyClass(type)) {
             return false;
+        }
+        if (type.isHidden()) {
+            // a lambda made by an allowed capturing class's $deserializeLambda$ (the JDK checks the
+            // object readResolve returns): allowed with its nest host, the capturing class
+            Class<?> host = type.getNestHost();
+            return host != type && allows(host);
         }
         if (classes.contains(type) || isJavaBaseValue(type) || isOwn(type)) {
             return true;

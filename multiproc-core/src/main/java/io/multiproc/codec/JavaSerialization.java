@@ -52,7 +52,7 @@ final class JavaSerialization {
             ObjectInputFilter global = ObjectInputFilter.Config.getSerialFilter();
             in.setObjectInputFilter(global == null ? filter : ObjectInputFilter.merge(filter, global));
             return in.readObject();
-        } catch (IOException | ClassNotFoundException | RuntimeException | StackOverflowError e) {
+        } catch (IOException | ClassNotFoundException | RuntimeException | StackOverflowError | LinkageError e) {
             if (filter.refused != null) {
                 throw filter.refused;
             }
