@@ -4,7 +4,6 @@ import java.util.ArrayList;
 import java.util.LinkedHashSet;
 import java.util.Objects;
 import java.util.Set;
-import java.util.concurrent.ConcurrentHashMap;
 
 /**
  * multiproc's default {@link Codec}: a compact tagged binary format (see {@link WireFormat}) for the
@@ -76,11 +75,7 @@ public final class BuiltinCodec implements Codec {
     final int maxDepth;
     final int maxBytes;
     private final ClassLoader loader;
-    /** Class names resolved so far, with the loader they were resolved through. */
-    private final ConcurrentHashMap<String, Resolved> resolved = new ConcurrentHashMap<>();
-
-    private record Resolved(ClassLoader loader, Class<?> type) {
-    }
+    private final ClassNames classNames = new ClassNames();
 
     private BuiltinCodec(Builder b) {
         boolean applicationClasses = b.applicationClasses != null ? b.applicationClasses : b.packages.isEmpty();
@@ -136,23 +131,14 @@ public final class BuiltinCodec implements Codec {
         return context != null ? context : BuiltinCodec.class.getClassLoader();
     }
 
-    /** The class a value names, if the allow-list has it; never initialized here. */
-    Class<?> resolve(String name) {
-        ClassLoader l = classLoader();
-        Resolved r = resolved.get(name);
-        Class<?> type;
-        if (r != null && r.loader == l) {
-            type = r.type;
-        } else {
-            try {
-                type = Class.forName(name, false, l);
-            } catch (ClassNotFoundException | LinkageError e) {
-                throw new CodecException("class=" + name + " is not found by " + l, e);
-            }
-            resolved.put(name, new Resolved(l, type));
-        }
+    /**
+     * Reads the class name of {@code n} bytes that a value names and returns its class, if the
+     * allow-list has it; the class is loaded but not initialized.
+     */
+    Class<?> readClass(ByteSource in, int n) {
+        Class<?> type = classNames.read(in, n, classLoader());
         if (!allowList.allows(type)) {
-            throw Failures.notAllowed(name, allowList);
+            throw Failures.notAllowed(type.getName(), allowList);
         }
         return type;
     }

@@ -1,7 +1,6 @@
 package io.multiproc.codec;
 
 import java.util.ArrayList;
-import java.util.Arrays;
 import java.util.Collection;
 import java.util.LinkedHashMap;
 import java.util.LinkedHashSet;
@@ -18,15 +17,13 @@ import static io.multiproc.codec.WireFormat.*;
  *
  * <p>Used by one thread for one call.
  */
-final class Decoder {
+final class Decoder extends ClassTable {
     private final BuiltinCodec codec;
     private final ByteSource in;
     /** {@code in.remaining()} when the value started. */
     private final long start;
     /** The value may read until {@code in.remaining()} is down to this (the maxBytes limit). */
     private final long floor;
-    private Class<?>[] classes;
-    private int classCount;
     private List<AutoCloseable> attached;
 
     Decoder(BuiltinCodec codec, ByteSource in, long start, long floor) {
@@ -116,10 +113,10 @@ final class Decoder {
     }
 
     private Object readRecord(Class<?> type, int depth) {
-        if (!type.isRecord()) {
+        RecordType rt = TypeInfo.of(type).record; // NOTE: not Class.isRecord(), a slow native call
+        if (rt == null) {
             throw Failures.malformed("class=" + type.getName() + " under a record tag is not a record");
         }
-        RecordType rt = RecordType.of(type);
         if (rt.inaccessible != null) {
             throw new CodecException("cannot decode record=" + type.getName() + ": " + rt.inaccessible);
         }
@@ -167,7 +164,7 @@ final class Decoder {
 
     private Object readHandle(int depth) {
         Class<?> type = readClassRef(HANDLE);
-        if (!SharedHandle.class.isAssignableFrom(type) || !type.isRecord()) {
+        if (!SharedHandle.class.isAssignableFrom(type) || TypeInfo.of(type).record == null) {
             throw Failures.malformed("class=" + type.getName() + " under a handle tag is not a SharedHandle record");
         }
         Object handle = readRecord(type, depth);
@@ -208,9 +205,9 @@ final class Decoder {
         if (i >= 0 && i < KnownClasses.COUNT) {
             return KnownClasses.get(i);
         }
-        i -= KnownClasses.COUNT;
-        if (i >= 0 && i < classCount) {
-            return classes[i];
+        Class<?> named = classAt(i - KnownClasses.COUNT);
+        if (named != null) {
+            return named;
         }
         throw Failures.malformed("class ref=" + Integer.toUnsignedString(k) + " names no class");
     }
@@ -220,22 +217,18 @@ final class Decoder {
         if (n == 0 || n > MAX_CLASS_NAME) {
             throw Failures.malformed("class name length=" + n);
         }
-        Class<?> type = codec.resolve(Scalars.readUtf8(in, n));
+        Class<?> type = codec.readClass(in, n);
         if (tag != ENUM) {
             int components = Varints.readUnsignedInt(in);
-            int here = type.isRecord() ? RecordType.of(type).size() : -1;
+            RecordType rt = TypeInfo.of(type).record;
+            int here = rt != null ? rt.size() : -1;
             if (components != here) {
                 throw new CodecException("record=" + type.getName() + " has " + (here < 0 ? "no" : here)
                         + " components here, the input has " + Integer.toUnsignedString(components)
                         + " (different class versions?)");
             }
         }
-        if (classes == null) {
-            classes = new Class<?>[4];
-        } else if (classCount == classes.length) {
-            classes = Arrays.copyOf(classes, classCount * 2);
-        }
-        classes[classCount++] = type;
+        add(type);
         return type;
     }
 

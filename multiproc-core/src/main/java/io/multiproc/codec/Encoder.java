@@ -1,7 +1,6 @@
 package io.multiproc.codec;
 
 import java.lang.invoke.MethodHandle;
-import java.util.Arrays;
 import java.util.Collection;
 import java.util.Map;
 
@@ -13,11 +12,9 @@ import static io.multiproc.codec.WireFormat.*;
  *
  * <p>Used by one thread for one call.
  */
-final class Encoder {
+final class Encoder extends ClassTable {
     private final BuiltinCodec codec;
     private final ByteSink out;
-    private Class<?>[] classes;
-    private int classCount;
 
     Encoder(BuiltinCodec codec, ByteSink out) {
         this.codec = codec;
@@ -39,14 +36,14 @@ final class Encoder {
             case HANDLE_SOURCE -> writeHandle(v, info, depth);
             case ENUM -> {
                 out.writeByte(ENUM);
-                writeClassRef(info, false);
+                writeClassRef(info, null);
                 byte[] name = info.constantNames[((Enum<?>) v).ordinal()];
                 Varints.writeUnsigned(out, name.length);
                 out.write(name);
             }
             case RECORD -> {
                 out.writeByte(RECORD);
-                writeClassRef(info, true);
+                writeClassRef(info, info.record);
                 writeComponents(info.record, v, depth);
             }
             case LIST -> writeElements(LIST, (Collection<?>) v, depth);
@@ -103,14 +100,15 @@ final class Encoder {
         } catch (Throwable e) {
             throw Failures.unencodable(v.getClass(), "its writeReplace() failed: " + e);
         }
-        if (!(handle instanceof SharedHandle) || !handle.getClass().isRecord()) {
+        TypeInfo hi = handle instanceof SharedHandle ? TypeInfo.of(handle.getClass()) : null;
+        if (hi == null || hi.record == null) {
             writeSerialized(v); // a shared object of another design: JDK serialization runs writeReplace itself
             return;
         }
-        TypeInfo hi = TypeInfo.of(handle.getClass());
+        RecordType rt = hi.record;
         out.writeByte(HANDLE);
-        writeClassRef(hi, true);
-        writeComponents(RecordType.of(handle.getClass()), handle, depth);
+        writeClassRef(hi, rt);
+        writeComponents(rt, handle, depth);
     }
 
     private void writeSerialized(Object v) {
@@ -120,33 +118,30 @@ final class Encoder {
         out.write(bytes);
     }
 
-    /** The class's index if this value named it already (or it is well-known), else its name. */
-    private void writeClassRef(TypeInfo info, boolean isRecord) {
+    /**
+     * The class's index if this value named it already (or it is well-known), else its name, and for
+     * a record ({@code record} not null) its component count.
+     */
+    private void writeClassRef(TypeInfo info, RecordType record) {
         if (info.knownIndex >= 0) {
             Varints.writeUnsigned(out, info.knownIndex + 1);
             return;
         }
         Class<?> c = info.named;
-        for (int i = 0; i < classCount; i++) {
-            if (classes[i] == c) {
-                Varints.writeUnsigned(out, KnownClasses.COUNT + i + 1);
-                return;
-            }
+        int i = indexOf(c);
+        if (i >= 0) {
+            Varints.writeUnsigned(out, KnownClasses.COUNT + i + 1);
+            return;
         }
         if (!codec.allowList.allows(c)) {
             throw Failures.notAllowed(c.getName(), codec.allowList);
         }
-        if (classes == null) {
-            classes = new Class<?>[4];
-        } else if (classCount == classes.length) {
-            classes = Arrays.copyOf(classes, classCount * 2);
-        }
-        classes[classCount++] = c;
+        add(c);
         Varints.writeUnsigned(out, NEW_CLASS);
         Varints.writeUnsigned(out, info.nameUtf8.length);
         out.write(info.nameUtf8);
-        if (isRecord) {
-            Varints.writeUnsigned(out, RecordType.of(c).size());
+        if (record != null) {
+            Varints.writeUnsigned(out, record.size());
         }
     }
 

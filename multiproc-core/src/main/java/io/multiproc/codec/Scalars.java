@@ -51,7 +51,7 @@ final class Scalars {
                 out.writeShort(c);
             }
             default -> {
-                return writeArray(out, v);
+                return v.getClass().isArray() && writeArray(out, v);
             }
         }
         return true;

@@ -4,6 +4,7 @@ import java.lang.foreign.MemorySegment;
 import java.lang.foreign.ValueLayout;
 import java.nio.ByteOrder;
 import java.nio.charset.StandardCharsets;
+import java.util.Arrays;
 
 import static java.lang.foreign.ValueLayout.JAVA_BYTE;
 
@@ -106,6 +107,37 @@ public final class SegmentSource implements ByteSource {
         }
         MemorySegment.copy(segment, JAVA_BYTE, p, buf, 0, n);
         return new String(buf, 0, n, StandardCharsets.UTF_8);
+    }
+
+    /** {@link ClassNames#hash} of the next {@code n} bytes, not consuming them. */
+    int hashNext(int n) {
+        if (n < 0 || n > limit - position) {
+            throw new CodecException("truncated input: need " + n + " more bytes, " + (limit - position) + " left");
+        }
+        return ClassNames.hash(segment, position, n);
+    }
+
+    /** Consumes the next bytes if they are {@code expected}; else reads nothing and returns false. */
+    boolean skipIfNext(byte[] expected) {
+        int n = expected.length;
+        if (n > limit - position) {
+            return false;
+        }
+        byte[] a = heap;
+        if (a != null) {
+            int from = (int) (segment.address() + position);
+            if (!Arrays.equals(a, from, from + n, expected, 0, n)) {
+                return false;
+            }
+        } else {
+            for (int i = 0; i < n; i++) {
+                if (segment.get(JAVA_BYTE, position + i) != expected[i]) {
+                    return false;
+                }
+            }
+        }
+        position += n;
+        return true;
     }
 
     @Override
