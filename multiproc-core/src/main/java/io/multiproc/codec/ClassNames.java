@@ -72,7 +72,7 @@ final class ClassNames {
         try {
             type = Class.forName(name, false, loader);
         } catch (ClassNotFoundException | LinkageError e) {
-            throw new CodecException("class=" + name + " is not found by " + loader, e);
+            throw Failures.classNotFound(name, loader, e);
         }
         byte[] utf8 = name.getBytes(StandardCharsets.UTF_8);
         if (utf8.length == n && hash(MemorySegment.ofArray(utf8), 0, n) == hash) { // NOTE: false only for invalid UTF-8

@@ -118,7 +118,7 @@ final class Decoder extends ClassTable {
             throw Failures.malformed("class=" + type.getName() + " under a record tag is not a record");
         }
         if (rt.inaccessible != null) {
-            throw new CodecException("cannot decode record=" + type.getName() + ": " + rt.inaccessible);
+            throw Failures.undecodable(type, rt.inaccessible, null);
         }
         Object[] args = new Object[rt.size()];
         for (int i = 0; i < args.length; i++) {
@@ -129,7 +129,7 @@ final class Decoder extends ClassTable {
         } catch (Error e) {
             throw e;
         } catch (Throwable e) {
-            throw new CodecException("record=" + type.getName() + " refused the decoded components: " + e, e);
+            throw Failures.undecodable(type, "its constructor refused the decoded components: " + e, e);
         }
     }
 
@@ -170,7 +170,7 @@ final class Decoder extends ClassTable {
         Object handle = readRecord(type, depth);
         RecordType rt = RecordType.of(type);
         if (rt.readResolve == null) {
-            throw new CodecException("cannot decode handle class=" + type.getName() + ": it declares no readResolve()");
+            throw Failures.undecodable(type, "a SharedHandle record must declare readResolve()", null);
         }
         Object shared;
         try {
@@ -178,7 +178,7 @@ final class Decoder extends ClassTable {
         } catch (Error e) {
             throw e;
         } catch (Throwable e) {
-            throw new CodecException("cannot attach the shared object of " + handle + ": " + e.getMessage(), e);
+            throw Failures.undecodable(type, "cannot attach the shared object of " + handle + ": " + e.getMessage(), e);
         }
         if (shared instanceof AutoCloseable c) {
             if (attached == null) {
@@ -223,9 +223,7 @@ final class Decoder extends ClassTable {
             RecordType rt = TypeInfo.of(type).record;
             int here = rt != null ? rt.size() : -1;
             if (components != here) {
-                throw new CodecException("record=" + type.getName() + " has " + (here < 0 ? "no" : here)
-                        + " components here, the input has " + Integer.toUnsignedString(components)
-                        + " (different class versions?)");
+                throw Failures.componentCountDiffers(type, here, components);
             }
         }
         add(type);

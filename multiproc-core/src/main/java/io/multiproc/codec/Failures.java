@@ -41,6 +41,19 @@ final class Failures {
         return malformed("tag=0x" + Integer.toHexString(tag) + " is not a value tag");
     }
 
+    static CodecException undecodable(Class<?> type, String why, Throwable cause) {
+        return new CodecException("cannot decode class=" + type.getName() + ": " + why, cause);
+    }
+
+    static CodecException classNotFound(String name, ClassLoader loader, Throwable cause) {
+        return new CodecException("class=" + name + " named by the input is not found by " + loader, cause);
+    }
+
+    static CodecException componentCountDiffers(Class<?> type, int here, int inInput) {
+        return new CodecException("record=" + type.getName() + " has " + (here < 0 ? "no" : here)
+                + " components here, the input has " + Integer.toUnsignedString(inInput) + " (different class versions?)");
+    }
+
     static CodecException decodeFailed(String what, Throwable cause) {
         return new CodecException("cannot decode " + what + ": " + cause, cause);
     }

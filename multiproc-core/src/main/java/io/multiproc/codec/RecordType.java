@@ -6,6 +6,7 @@ import java.lang.invoke.MethodType;
 import java.lang.reflect.Constructor;
 import java.lang.reflect.Method;
 import java.lang.reflect.RecordComponent;
+import java.util.Map;
 
 /**
  * What the built-in codec knows about one record class, computed once per class: its components'
@@ -27,6 +28,9 @@ final class RecordType {
     static final int LONG = 6;
     static final int FLOAT = 7;
     static final int DOUBLE = 8;
+
+    private static final Map<Class<?>, Integer> PRIMITIVE_KINDS = Map.of(boolean.class, BOOLEAN, byte.class, BYTE,
+            short.class, SHORT, char.class, CHAR, int.class, INT, long.class, LONG, float.class, FLOAT, double.class, DOUBLE);
 
     private static final ClassValue<RecordType> TYPES = new ClassValue<>() {
         @Override
@@ -109,27 +113,6 @@ final class RecordType {
     }
 
     private static int kindOf(Class<?> t) {
-        if (!t.isPrimitive()) {
-            return REF;
-        }
-        if (t == int.class) {
-            return INT;
-        }
-        if (t == long.class) {
-            return LONG;
-        }
-        if (t == double.class) {
-            return DOUBLE;
-        }
-        if (t == boolean.class) {
-            return BOOLEAN;
-        }
-        if (t == float.class) {
-            return FLOAT;
-        }
-        if (t == byte.class) {
-            return BYTE;
-        }
-        return t == short.class ? SHORT : CHAR;
+        return PRIMITIVE_KINDS.getOrDefault(t, REF);
     }
 }

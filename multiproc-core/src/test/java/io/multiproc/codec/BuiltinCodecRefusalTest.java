@@ -142,7 +142,17 @@ class BuiltinCodecRefusalTest {
         byte[] bytes = encode(codec, new Positive(5));
         bytes[bytes.length - 1] = 0; // zigzag 0: n = 0
         assertThatThrownBy(() -> decode(codec, bytes)).isInstanceOf(CodecException.class)
-                .hasMessageContaining("record=" + Positive.class.getName()).hasMessageContaining("n=0 must be > 0");
+                .hasMessageContaining("class=" + Positive.class.getName()).hasMessageContaining("n=0 must be > 0");
+    }
+
+    @Test
+    void aRecordWhoseComponentCountDiffersFailsNamingIt() {
+        byte[] bytes = encode(codec, new Positive(5));
+        int nameLength = Positive.class.getName().length();
+        assertThat(bytes[3 + nameLength]).isEqualTo((byte) 1); // tag, new class, name length, name, count
+        bytes[3 + nameLength] = 2;
+        assertThatThrownBy(() -> decode(codec, bytes)).isInstanceOf(CodecException.class)
+                .hasMessageContaining("record=" + Positive.class.getName() + " has 1 components here, the input has 2");
     }
 
     @Test
