@@ -14,6 +14,11 @@ final class Failures {
                 + "); allow it with BuiltinCodec.builder().allowPackages(...) or allowClasses(...)");
     }
 
+    static CodecException refusedByJvmFilter(Class<?> type) {
+        return new CodecException((type == null ? "the stream" : "class=" + type.getName())
+                + " is refused by the JVM-wide filter (jdk.serialFilter)");
+    }
+
     static CodecException tooDeep(int depth, int maxDepth) {
         return new CodecException("depth=" + depth + " exceeds maxDepth=" + maxDepth
                 + " (a cycle, or raise it with BuiltinCodec.builder().maxDepth(...))");

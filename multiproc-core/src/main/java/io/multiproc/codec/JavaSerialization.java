@@ -15,7 +15,7 @@ import java.io.ObjectStreamClass;
  * lambdas, an application's own classes): one JDK serialization stream per object. Decoding goes
  * through an {@link ObjectInputFilter} that allows only the {@link AllowList}'s classes and enforces
  * the depth and size limits; encoding checks every class against the same list, so that a refused class
- * fails at the sender, naming it. A JVM-wide filter ({@code jdk.serialFilter}) is honoured as well: it
+ * fails at the sender, naming it. A JVM-wide filter ({@code jdk.serialFilter}) is consulted as well: it
  * can refuse more, never allow more.
  *
  * <p>Static-only.
@@ -47,10 +47,9 @@ final class JavaSerialization {
      * at the place the object sits.
      */
     static Object decode(byte[] bytes, AllowList allowList, int maxDepth, ClassLoader loader) {
-        Filter filter = new Filter(allowList, maxDepth, bytes.length);
+        Filter filter = new Filter(allowList, maxDepth, bytes.length, ObjectInputFilter.Config.getSerialFilter());
         try (CheckedInput in = new CheckedInput(new ByteArrayInputStream(bytes), loader)) {
-            ObjectInputFilter global = ObjectInputFilter.Config.getSerialFilter();
-            in.setObjectInputFilter(global == null ? filter : ObjectInputFilter.merge(filter, global));
+            in.setObjectInputFilter(filter);
             return in.readObject();
         } catch (IOException | ClassNotFoundException | RuntimeException | StackOverflowError | LinkageError e) {
             if (filter.refused != null) {
@@ -60,18 +59,23 @@ final class JavaSerialization {
         }
     }
 
-    /** Rejects what the allow-list does not hold, and streams deeper or bigger than the limits. */
+    /**
+     * Rejects what the allow-list does not hold, streams deeper or bigger than the limits, and what the
+     * JVM-wide filter, if one is set, rejects.
+     */
     private static final class Filter implements ObjectInputFilter {
         private final AllowList allowList;
         private final int maxDepth;
         private final long maxBytes;
+        private final ObjectInputFilter global;
         /** The reason for the first rejection, reported instead of the JDK's bare "filter status". */
         CodecException refused;
 
-        Filter(AllowList allowList, int maxDepth, long maxBytes) {
+        Filter(AllowList allowList, int maxDepth, long maxBytes, ObjectInputFilter global) {
             this.allowList = allowList;
             this.maxDepth = maxDepth;
             this.maxBytes = maxBytes;
+            this.global = global;
         }
 
         @Override
@@ -88,6 +92,9 @@ final class JavaSerialization {
             if (info.arrayLength() > maxBytes || info.references() > maxBytes || info.streamBytes() > maxBytes) {
                 return refuse(Failures.malformed("JDK serialization stream claims arrayLength=" + info.arrayLength()
                         + ", references=" + info.references() + " in " + maxBytes + " bytes"));
+            }
+            if (global != null && global.checkInput(info) == Status.REJECTED) {
+                return refuse(Failures.refusedByJvmFilter(type));
             }
             return Status.ALLOWED;
         }
