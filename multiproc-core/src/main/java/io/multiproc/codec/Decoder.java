@@ -18,6 +18,7 @@ import static io.multiproc.codec.WireFormat.*;
  * <p>Used by one thread for one call.
  */
 final class Decoder extends ClassTable {
+    private static final int PRESIZE_LIMIT = 1 << 16;
     private final BuiltinCodec codec;
     private final ByteSource in;
     /** {@code in.remaining()} when the value started. */
@@ -61,11 +62,11 @@ final class Decoder extends ClassTable {
         return switch (tag) {
             case LIST -> {
                 int n = count(1);
-                yield readElements(new ArrayList<>(n), n, depth);
+                yield readElements(new ArrayList<>(presize(n)), n, depth);
             }
             case SET -> {
                 int n = count(1);
-                yield readElements(LinkedHashSet.newLinkedHashSet(n), n, depth);
+                yield readElements(LinkedHashSet.newLinkedHashSet(presize(n)), n, depth);
             }
             case MAP -> readMap(depth);
             case ENUM -> readEnum();
@@ -74,6 +75,14 @@ final class Decoder extends ClassTable {
             case SERIALIZED -> readSerialized(depth);
             default -> throw Failures.unknownTag(tag);
         };
+    }
+
+    /**
+     * A collection's initial capacity: its count, up to a bound, so that a count the input does not back
+     * with elements cannot make a hash table several times the input's size; larger ones grow.
+     */
+    private static int presize(int n) {
+        return Math.min(n, PRESIZE_LIMIT);
     }
 
     /** A count of items that take at least {@code minBytes} each, checked against the bytes left. */
@@ -90,7 +99,7 @@ final class Decoder extends ClassTable {
 
     private Map<Object, Object> readMap(int depth) {
         int n = count(2);
-        Map<Object, Object> m = LinkedHashMap.newLinkedHashMap(n);
+        Map<Object, Object> m = LinkedHashMap.newLinkedHashMap(presize(n));
         for (int i = 0; i < n; i++) {
             Object k = read(depth + 1);
             m.put(k, read(depth + 1));
