@@ -112,17 +112,27 @@ final class Scalars {
     }
 
     private static void writeStringSlow(ByteSink out, String s) {
-        if (hasUnpairedSurrogate(s)) {
-            // UTF-8 would turn the lone surrogate into '?'; UTF-16 units keep the string exact
+        byte[] utf8 = s.getBytes(StandardCharsets.UTF_8);
+        // NOTE: as many bytes as chars and no '?' means pure ASCII: UTF-8 turns a lone surrogate into '?'
+        if ((utf8.length != s.length() || contains(utf8, (byte) '?')) && hasUnpairedSurrogate(s)) {
+            // UTF-16 units keep such a string exact
             out.writeByte(STRING_UTF16);
             Varints.writeUnsigned(out, s.length());
             out.write(MemorySegment.ofArray(s.toCharArray()), 0, 2L * s.length());
             return;
         }
-        byte[] utf8 = s.getBytes(StandardCharsets.UTF_8);
         out.writeByte(STRING);
         Varints.writeUnsigned(out, utf8.length);
         out.write(utf8);
+    }
+
+    private static boolean contains(byte[] bytes, byte b) {
+        for (byte x : bytes) {
+            if (x == b) {
+                return true;
+            }
+        }
+        return false;
     }
 
     private static boolean hasUnpairedSurrogate(String s) {

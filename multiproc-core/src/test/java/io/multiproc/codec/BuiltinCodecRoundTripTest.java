@@ -88,6 +88,7 @@ class BuiltinCodecRoundTripTest {
         String hugeMixed = "ab\u00e9\u4e2d\ud83d\ude00".repeat(200_000);
         List<String> strings = List.of("", "a", "ascii only, 64 chars long: 0123456789012345678901234567890123", "caf\u00e9",
                 "\u4e2d\u6587", "emoji \ud83d\ude00 pair", "lone high \ud800 surrogate", "lone low \udc00", "\u0000nul",
+                "long, with a lone surrogate that UTF-8 would make a question mark: \udbff.", "long, and asking? ".repeat(5),
                 huge, hugeMixed);
         for (String s : strings) {
             assertThat((String) roundTrip(codec, s)).isEqualTo(s);
