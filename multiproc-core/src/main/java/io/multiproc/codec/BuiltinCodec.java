@@ -6,7 +6,8 @@ import java.util.Objects;
 import java.util.Set;
 
 /**
- * multiproc's default {@link Codec}: a compact tagged binary format (see {@link WireFormat}) for the
+ * multiproc's default {@link Codec}: a compact tagged binary format (its table is in the source of
+ * {@code WireFormat} and in docs/decisions/010) for the
  * types that cross processes most, and JDK serialization behind an allow-list for everything else
  * that is {@code Serializable}.
  *
@@ -24,7 +25,9 @@ import java.util.Set;
  *         .build();
  * }</pre>
  *
- * <h2>Written natively (no reflection beyond records' own accessors and constructor)</h2>
+ * <h2>Written natively</h2>
+ * Reflection is used only on records' accessors and canonical constructors and on shared objects'
+ * {@code writeReplace}/{@code readResolve}; no {@code sun.misc.Unsafe}, no {@code --add-opens}.
  * <ul>
  *   <li>null, Boolean, Byte, Short, Character, Integer, Long, Float, Double, String (UTF-8, exact for
  *       any Java string), byte[] and every other primitive array (copied in bulk).</li>
@@ -60,9 +63,10 @@ import java.util.Set;
  * {@link BufferSink} leaves the sink as it was. Decoding checks every length against the bytes left
  * (so hostile input cannot make it allocate more than a small multiple of its own size), nesting
  * against {@code maxDepth} (default {@value #DEFAULT_MAX_DEPTH}; encoding too) and the size of one value
- * against {@code maxBytes} (default {@value #DEFAULT_MAX_BYTES}). Malformed UTF-8 decodes to U+FFFD as
- * in the JDK; other garbling fails. A shared object attached while decoding a value that then turns
- * out malformed is closed again.
+ * against {@code maxBytes} (default {@value #DEFAULT_MAX_BYTES}). Truncated input always fails; a
+ * garbled byte fails too unless it still spells a valid encoding (a changed digit of a number, a
+ * changed letter: there is no checksum), and malformed UTF-8 decodes to U+FFFD as in the JDK. A shared
+ * object attached while decoding a value that then turns out malformed is closed again.
  *
  * <p>Immutable and thread-safe. Classes are resolved through the builder's class loader, or else the
  * decoding thread's context class loader, or else multiproc's.
