@@ -97,6 +97,25 @@ public final class BufferSink implements ByteSink {
         size = 0;
     }
 
+    /**
+     * Forgets the bytes written after the first {@code size}: a codec whose encode fails part-way
+     * returns the sink to where it was, so a reused sink never carries half an item.
+     */
+    public void truncate(int size) {
+        if (size < 0 || size > this.size) {
+            throw new IndexOutOfBoundsException("size=" + size + " outside 0.." + this.size);
+        }
+        this.size = size;
+    }
+
+    /** Counts the next {@code n} bytes as written and returns where they start in {@link #array()}. */
+    int claim(int n) {
+        ensure(n);
+        int p = size;
+        size = p + n;
+        return p;
+    }
+
     /** A view of the bytes written so far (valid until the next write or reset). */
     public MemorySegment segment() {
         return MemorySegment.ofArray(buf).asSlice(0, size);

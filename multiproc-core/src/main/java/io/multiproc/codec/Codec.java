@@ -25,7 +25,10 @@ public interface Codec {
     /** Reads one value that {@link #encode} wrote. */
     Object decode(ByteSource in);
 
-    /** The codec multiproc uses unless told otherwise. */
+    /**
+     * The codec multiproc uses unless told otherwise: a {@link BuiltinCodec} with its default
+     * allow-list and limits.
+     */
     static Codec defaultCodec() {
         return DefaultCodecHolder.DEFAULT;
     }

@@ -1,5 +1,6 @@
 package io.multiproc.shared;
 
+import io.multiproc.codec.SharedHandle;
 import io.multiproc.internal.MappedObject;
 import io.multiproc.internal.SegmentHeader;
 import io.multiproc.internal.SharedSegments;
@@ -96,7 +97,7 @@ public abstract sealed class SharedObject extends MappedObject implements Serial
     }
 
     /** The serialized form: the kind and the segment name; readResolve attaches in the receiver. */
-    record Handle(NumberKind kind, boolean array, String name) implements Serializable {
+    record Handle(NumberKind kind, boolean array, String name) implements Serializable, SharedHandle {
         @Serial
         Object readResolve() throws ObjectStreamException {
             try {

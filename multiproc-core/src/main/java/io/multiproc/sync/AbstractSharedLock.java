@@ -1,5 +1,6 @@
 package io.multiproc.sync;
 
+import io.multiproc.codec.SharedHandle;
 import io.multiproc.internal.MappedObject;
 import io.multiproc.internal.ProcessIdentity;
 import io.multiproc.internal.SharedSegments;
@@ -229,7 +230,7 @@ public abstract sealed class AbstractSharedLock extends MappedObject implements 
     }
 
     /** Serialized form: the segment, the region offset and the kind; readResolve attaches. */
-    record Handle(String name, long base, boolean reentrant, boolean embedded) implements Serializable {
+    record Handle(String name, long base, boolean reentrant, boolean embedded) implements Serializable, SharedHandle {
         @Serial
         Object readResolve() throws ObjectStreamException {
             String what = reentrant ? "SharedRLock" : "SharedLock";

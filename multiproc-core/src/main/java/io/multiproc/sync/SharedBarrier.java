@@ -1,5 +1,6 @@
 package io.multiproc.sync;
 
+import io.multiproc.codec.SharedHandle;
 import io.multiproc.internal.MappedObject;
 import io.multiproc.internal.SegmentRegistry;
 import io.multiproc.internal.SharedSegments;
@@ -328,7 +329,7 @@ public final class SharedBarrier extends MappedObject implements Serializable {
         return new Handle(name());
     }
 
-    record Handle(String name) implements Serializable {
+    record Handle(String name) implements Serializable, SharedHandle {
         @Serial
         Object readResolve() throws ObjectStreamException {
             try {

@@ -1,5 +1,6 @@
 package io.multiproc.sync;
 
+import io.multiproc.codec.SharedHandle;
 import io.multiproc.internal.MappedObject;
 import io.multiproc.internal.ProcessIdentity;
 import io.multiproc.internal.SharedSegments;
@@ -296,7 +297,7 @@ public final class SharedCondition extends MappedObject implements Condition, Se
         return new Handle(name(), lock);
     }
 
-    record Handle(String name, AbstractSharedLock lock) implements Serializable {
+    record Handle(String name, AbstractSharedLock lock) implements Serializable, SharedHandle {
         @Serial
         Object readResolve() throws ObjectStreamException {
             try {

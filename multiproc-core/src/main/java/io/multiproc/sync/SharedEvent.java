@@ -1,5 +1,6 @@
 package io.multiproc.sync;
 
+import io.multiproc.codec.SharedHandle;
 import io.multiproc.internal.MappedObject;
 import io.multiproc.internal.SharedSegments;
 import io.multiproc.wait.IdleStrategy;
@@ -98,7 +99,7 @@ public final class SharedEvent extends MappedObject implements Serializable {
         return new Handle(name());
     }
 
-    record Handle(String name) implements Serializable {
+    record Handle(String name) implements Serializable, SharedHandle {
         @Serial
         Object readResolve() throws ObjectStreamException {
             try {

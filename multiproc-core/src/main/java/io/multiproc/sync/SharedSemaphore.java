@@ -1,5 +1,6 @@
 package io.multiproc.sync;
 
+import io.multiproc.codec.SharedHandle;
 import io.multiproc.internal.MappedObject;
 import io.multiproc.internal.SharedSegments;
 import io.multiproc.wait.IdleStrategy;
@@ -148,7 +149,7 @@ public sealed class SharedSemaphore extends MappedObject implements Serializable
         return new Handle(name(), this instanceof SharedBoundedSemaphore);
     }
 
-    record Handle(String name, boolean bounded) implements Serializable {
+    record Handle(String name, boolean bounded) implements Serializable, SharedHandle {
         @Serial
         Object readResolve() throws ObjectStreamException {
             try {

@@ -1,0 +1,233 @@
+package io.multiproc.codec;
+
+import java.util.ArrayList;
+import java.util.LinkedHashSet;
+import java.util.Objects;
+import java.util.Set;
+
+/**
+ * multiproc's default {@link Codec}: a compact tagged binary format (its table is in the source of
+ * {@code WireFormat} and in docs/decisions/010) for the
+ * types that cross processes most, and JDK serialization behind an allow-list for everything else
+ * that is {@code Serializable}.
+ *
+ * <pre>{@code
+ * record Trade(long id, String symbol, double price, int qty) {}
+ *
+ * Codec codec = Codec.defaultCodec();                      // a BuiltinCodec with the defaults below
+ * BufferSink out = new BufferSink(64);
+ * codec.encode(List.of(new Trade(1, "ACME", 9.5, 100), Side.BUY), out);
+ * Object back = codec.decode(SegmentSource.of(out.toByteArray()));   // [Trade[id=1, ...], BUY]
+ *
+ * Codec strict = BuiltinCodec.builder()
+ *         .allowPackages("com.acme.")                       // only com.acme.* besides the JDK's value types
+ *         .maxDepth(32).maxBytes(1 << 20)
+ *         .build();
+ * }</pre>
+ *
+ * <h2>Written natively</h2>
+ * Reflection is used only on records' accessors and canonical constructors and on shared objects'
+ * {@code writeReplace}/{@code readResolve}; no {@code sun.misc.Unsafe}, no {@code --add-opens}.
+ * <ul>
+ *   <li>null, Boolean, Byte, Short, Character, Integer, Long, Float, Double, String (UTF-8, exact for
+ *       any Java string), byte[] and every other primitive array (copied in bulk).</li>
+ *   <li>Enum constants, by class name and constant name (so reordering constants is harmless).</li>
+ *   <li>Records, through their accessors and canonical constructor: they need not be
+ *       {@code Serializable}, their components may be anything this codec writes, and the
+ *       constructor's validation runs on decoding. A record that declares {@code writeReplace} or
+ *       {@code readResolve} goes through JDK serialization so that those run.</li>
+ *   <li>The JDK's {@code List}, {@code Set} and {@code Map} classes (ArrayList, List.of, HashMap,
+ *       TreeSet, views, ...), decoded as a mutable {@code ArrayList}, {@code LinkedHashSet} or
+ *       {@code LinkedHashMap} in the original iteration order. Sortedness, comparators, immutability
+ *       and concurrency are not carried over. An application's own collection classes go through JDK
+ *       serialization instead, keeping their type.</li>
+ *   <li>multiproc's shared objects (values, arrays, locks, ...), as their {@link SharedHandle}: the
+ *       receiver attaches to the same shared memory (and should close what it receives).</li>
+ * </ul>
+ * Values are written as trees: an object referenced twice arrives as two copies, and a cycle fails at
+ * the depth limit.
+ *
+ * <h2>Everything else: JDK serialization behind an allow-list</h2>
+ * Other {@code Serializable} objects, serializable lambdas included, travel as JDK serialization
+ * streams, decoded through an {@link java.io.ObjectInputFilter}. Allowed by default: the java.base
+ * value types (boxes, String, the java.util collections and concurrent collections, java.time,
+ * java.math, regex patterns, exceptions of java.* packages, lambdas' SerializedLambda), multiproc's own
+ * classes, and every application class (a class not defined by the JDK's bootstrap or platform class
+ * loader). {@link Builder#allowPackages} narrows the application part to the named packages; dynamic
+ * proxies are never allowed. The same list governs the records and enums of the native format, and it
+ * is checked when encoding too, so a refused class fails at the sending call. Anything that is
+ * neither native nor {@code Serializable} fails to encode.
+ *
+ * <h2>Limits and failures</h2>
+ * Every failure is a {@link CodecException} naming the class or value at fault. A failed encode into a
+ * {@link BufferSink} leaves the sink as it was. Decoding checks every length against the bytes left
+ * (so hostile input cannot make it allocate more than a small multiple of its own size), nesting
+ * against {@code maxDepth} (default {@value #DEFAULT_MAX_DEPTH}; encoding too) and the size of one value
+ * against {@code maxBytes} (default {@value #DEFAULT_MAX_BYTES}). Truncated input always fails; a
+ * garbled byte fails too unless it still spells a valid encoding (a changed digit of a number, a
+ * changed letter: there is no checksum), and malformed UTF-8 decodes to U+FFFD as in the JDK. A shared
+ * object attached while decoding a value that then turns out malformed is closed again.
+ *
+ * <p>Immutable and thread-safe. Classes are resolved through the builder's class loader, or else the
+ * decoding thread's context class loader, or else multiproc's.
+ */
+public final class BuiltinCodec implements Codec {
+    public static final int DEFAULT_MAX_DEPTH = 256;
+    public static final int DEFAULT_MAX_BYTES = 256 << 20;
+
+    final AllowList allowList;
+    final int maxDepth;
+    final int maxBytes;
+    private final ClassLoader loader;
+    private final ClassNames classNames = new ClassNames();
+
+    private BuiltinCodec(Builder b) {
+        boolean applicationClasses = b.applicationClasses != null ? b.applicationClasses : b.packages.isEmpty();
+        this.allowList = new AllowList(applicationClasses, new ArrayList<>(b.packages), b.classes);
+        this.maxDepth = b.maxDepth;
+        this.maxBytes = b.maxBytes;
+        this.loader = b.loader;
+    }
+
+    public static Builder builder() {
+        return new Builder();
+    }
+
+    @Override
+    public void encode(Object value, ByteSink out) {
+        long begin = out.position();
+        try {
+            if (!Scalars.write(out, value)) {
+                new Encoder(this, out).writeComposite(value, 1);
+            }
+            long size = out.position() - begin;
+            if (size > maxBytes) {
+                throw Failures.tooBig(size, maxBytes);
+            }
+        } catch (RuntimeException | Error e) {
+            if (out instanceof BufferSink b) {
+                b.truncate((int) begin);
+            }
+            throw e;
+        }
+    }
+
+    @Override
+    public Object decode(ByteSource in) {
+        long start = in.remaining();
+        long floor = Math.max(0, start - maxBytes);
+        try {
+            int tag = in.readByte() & 0xFF;
+            Object v = Scalars.read(in, tag, floor);
+            return v != Scalars.NOT_SCALAR ? v : new Decoder(this, in, start, floor).readTop(tag);
+        } catch (CodecException e) {
+            throw e;
+        } catch (RuntimeException e) {
+            throw Failures.decodeFailed("the input", e);
+        }
+    }
+
+    ClassLoader classLoader() {
+        if (loader != null) {
+            return loader;
+        }
+        ClassLoader context = Thread.currentThread().getContextClassLoader();
+        return context != null ? context : BuiltinCodec.class.getClassLoader();
+    }
+
+    /**
+     * Reads the class name of {@code n} bytes that a value names and returns its class, if the
+     * allow-list has it; the class is loaded but not initialized.
+     */
+    Class<?> readClass(ByteSource in, int n) {
+        Class<?> type = classNames.read(in, n, classLoader());
+        if (!allowList.allows(type)) {
+            throw Failures.notAllowed(type.getName(), allowList);
+        }
+        return type;
+    }
+
+    @Override
+    public String toString() {
+        return "BuiltinCodec[allow=" + allowList + ", maxDepth=" + maxDepth + ", maxBytes=" + maxBytes + "]";
+    }
+
+    /**
+     * Configures a {@link BuiltinCodec}. Bad values throw {@link IllegalArgumentException} at once;
+     * nothing is read from system properties.
+     *
+     * <pre>{@code
+     * BuiltinCodec codec = BuiltinCodec.builder().allowPackages("com.acme.", "org.example.model.")
+     *         .allowClasses(java.net.URI.class).maxDepth(64).maxBytes(16 << 20).build();
+     * }</pre>
+     */
+    public static final class Builder {
+        private final Set<String> packages = new LinkedHashSet<>();
+        private final Set<Class<?>> classes = new LinkedHashSet<>();
+        private Boolean applicationClasses;
+        private int maxDepth = DEFAULT_MAX_DEPTH;
+        private int maxBytes = DEFAULT_MAX_BYTES;
+        private ClassLoader loader;
+
+        private Builder() {
+        }
+
+        /**
+         * Allows the classes whose names start with these prefixes (each ends with a dot, e.g.
+         * {@code "com.acme."}). Naming packages replaces the default "every application class" with
+         * these packages, unless {@link #allowApplicationClasses()} is also called.
+         */
+        public Builder allowPackages(String... prefixes) {
+            for (String p : prefixes) {
+                Objects.requireNonNull(p, "prefix");
+                if (p.length() < 2 || !p.endsWith(".") || p.startsWith(".")) {
+                    throw new IllegalArgumentException("prefix='" + p + "' must be a package name followed by a dot, e.g. 'com.acme.'");
+                }
+                packages.add(p);
+            }
+            return this;
+        }
+
+        /** Allows exactly these classes (for example a JDK class outside the default java.base types). */
+        public Builder allowClasses(Class<?>... types) {
+            for (Class<?> t : types) {
+                classes.add(Objects.requireNonNull(t, "type"));
+            }
+            return this;
+        }
+
+        /** Allows every application class (the default when no package is named). */
+        public Builder allowApplicationClasses() {
+            applicationClasses = true;
+            return this;
+        }
+
+        /** The deepest nesting of containers, records and objects one value may have (>= 1). */
+        public Builder maxDepth(int maxDepth) {
+            if (maxDepth < 1) {
+                throw new IllegalArgumentException("maxDepth=" + maxDepth + " must be >= 1");
+            }
+            this.maxDepth = maxDepth;
+            return this;
+        }
+
+        /** The largest encoded size of one value, in bytes (>= 64). */
+        public Builder maxBytes(int maxBytes) {
+            if (maxBytes < 64) {
+                throw new IllegalArgumentException("maxBytes=" + maxBytes + " must be >= 64");
+            }
+            this.maxBytes = maxBytes;
+            return this;
+        }
+
+        /** Resolves class names through {@code loader} instead of the decoding thread's context loader. */
+        public Builder classLoader(ClassLoader loader) {
+            this.loader = Objects.requireNonNull(loader, "loader");
+            return this;
+        }
+
+        public BuiltinCodec build() {
+            return new BuiltinCodec(this);
+        }
+    }
+}

@@ -1,0 +1,255 @@
+package io.multiproc.codec;
+
+import java.util.ArrayList;
+import java.util.Collection;
+import java.util.LinkedHashMap;
+import java.util.LinkedHashSet;
+import java.util.List;
+import java.util.Map;
+
+import static io.multiproc.codec.WireFormat.*;
+
+/**
+ * One decode call of a value that holds other values. Every length and count is checked against the
+ * bytes left before anything is allocated, nesting against the depth limit, and every class named
+ * against the allow-list before it is used. Shared objects attached along the way are closed again if
+ * the decode fails later, so a garbled item never keeps a segment alive.
+ *
+ * <p>Used by one thread for one call.
+ */
+final class Decoder extends ClassTable {
+    private static final int PRESIZE_LIMIT = 1 << 16;
+    private final BuiltinCodec codec;
+    private final ByteSource in;
+    /** {@code in.remaining()} when the value started. */
+    private final long start;
+    /** The value may read until {@code in.remaining()} is down to this (the maxBytes limit). */
+    private final long floor;
+    private List<AutoCloseable> attached;
+
+    Decoder(BuiltinCodec codec, ByteSource in, long start, long floor) {
+        this.codec = codec;
+        this.in = in;
+        this.start = start;
+        this.floor = floor;
+    }
+
+    /** The whole value, whose tag was read; on failure, closes what it attached. */
+    Object readTop(int tag) {
+        try {
+            Object v = readComposite(tag, 1);
+            long used = start - in.remaining();
+            if (used > codec.maxBytes) {
+                throw Failures.tooBig(used, codec.maxBytes);
+            }
+            return v;
+        } catch (RuntimeException | Error e) {
+            closeAttached(e);
+            throw e;
+        }
+    }
+
+    private Object read(int depth) {
+        int tag = in.readByte() & 0xFF;
+        Object v = Scalars.read(in, tag, floor);
+        return v != Scalars.NOT_SCALAR ? v : readComposite(tag, depth);
+    }
+
+    private Object readComposite(int tag, int depth) {
+        if (depth > codec.maxDepth) {
+            throw Failures.tooDeep(depth, codec.maxDepth);
+        }
+        return switch (tag) {
+            case LIST -> {
+                int n = count(1);
+                yield readElements(new ArrayList<>(presize(n)), n, depth);
+            }
+            case SET -> {
+                int n = count(1);
+                yield readElements(LinkedHashSet.newLinkedHashSet(presize(n)), n, depth);
+            }
+            case MAP -> readMap(depth);
+            case ENUM -> readEnum();
+            case RECORD -> readRecord(readClassRef(RECORD), depth);
+            case HANDLE -> readHandle(depth);
+            case SERIALIZED -> readSerialized(depth);
+            default -> throw Failures.unknownTag(tag);
+        };
+    }
+
+    /**
+     * A collection's initial capacity: its count, up to a bound, so that a count the input does not back
+     * with elements cannot make a hash table several times the input's size; larger ones grow.
+     */
+    private static int presize(int n) {
+        return Math.min(n, PRESIZE_LIMIT);
+    }
+
+    /** A count of items that take at least {@code minBytes} each, checked against the bytes left. */
+    private int count(int minBytes) {
+        return Varints.readLength(in, in.remaining() - floor, minBytes);
+    }
+
+    private Collection<Object> readElements(Collection<Object> into, int n, int depth) {
+        for (int i = 0; i < n; i++) {
+            into.add(read(depth + 1));
+        }
+        return into;
+    }
+
+    private Map<Object, Object> readMap(int depth) {
+        int n = count(2);
+        Map<Object, Object> m = LinkedHashMap.newLinkedHashMap(presize(n));
+        for (int i = 0; i < n; i++) {
+            Object k = read(depth + 1);
+            m.put(k, read(depth + 1));
+        }
+        return m;
+    }
+
+    @SuppressWarnings({"unchecked", "rawtypes"})
+    private Object readEnum() {
+        Class<?> type = readClassRef(ENUM);
+        if (!type.isEnum()) {
+            throw Failures.malformed("class=" + type.getName() + " under an enum tag is not an enum");
+        }
+        String name = Scalars.readStringBody(in, floor);
+        try {
+            return Enum.valueOf((Class) type, name);
+        } catch (IllegalArgumentException e) {
+            throw Failures.malformed("enum=" + type.getName() + " has no constant name=" + name);
+        }
+    }
+
+    private Object readRecord(Class<?> type, int depth) {
+        RecordType rt = TypeInfo.of(type).record; // NOTE: not Class.isRecord(), a slow native call
+        if (rt == null) {
+            throw Failures.malformed("class=" + type.getName() + " under a record tag is not a record");
+        }
+        if (rt.inaccessible != null) {
+            throw Failures.undecodable(type, rt.inaccessible, null);
+        }
+        Object[] args = new Object[rt.size()];
+        for (int i = 0; i < args.length; i++) {
+            args[i] = readComponent(rt, i, depth);
+        }
+        try {
+            return (Object) rt.constructor.invokeExact(args);
+        } catch (Error e) {
+            throw e;
+        } catch (Throwable e) {
+            throw Failures.undecodable(type, "its constructor refused the decoded components: " + e, e);
+        }
+    }
+
+    private Object readComponent(RecordType rt, int i, int depth) {
+        return switch (rt.kinds[i]) {
+            case RecordType.REF -> {
+                Object v = read(depth + 1);
+                if (v != null && !rt.types[i].isInstance(v)) {
+                    throw Failures.malformed("component=" + rt.names[i] + " of record=" + rt.type.getName()
+                            + " has type=" + rt.types[i].getName() + ", the input holds class=" + v.getClass().getName());
+                }
+                yield v;
+            }
+            case RecordType.INT -> Varints.readZigzagInt(in);
+            case RecordType.LONG -> Varints.readZigzagLong(in);
+            case RecordType.DOUBLE -> in.readDouble();
+            case RecordType.BOOLEAN -> readBoolean();
+            case RecordType.FLOAT -> in.readFloat();
+            case RecordType.BYTE -> in.readByte();
+            case RecordType.SHORT -> in.readShort();
+            default -> (char) in.readShort();
+        };
+    }
+
+    private boolean readBoolean() {
+        int b = in.readByte();
+        if ((b & ~1) != 0) {
+            throw Failures.malformed("boolean=" + b + " is neither 0 nor 1");
+        }
+        return b == 1;
+    }
+
+    private Object readHandle(int depth) {
+        Class<?> type = readClassRef(HANDLE);
+        if (!SharedHandle.class.isAssignableFrom(type) || TypeInfo.of(type).record == null) {
+            throw Failures.malformed("class=" + type.getName() + " under a handle tag is not a SharedHandle record");
+        }
+        Object handle = readRecord(type, depth);
+        RecordType rt = RecordType.of(type);
+        if (rt.readResolve == null) {
+            throw Failures.undecodable(type, "a SharedHandle record must declare readResolve()", null);
+        }
+        Object shared;
+        try {
+            shared = (Object) rt.readResolve.invokeExact(handle);
+        } catch (Error e) {
+            throw e;
+        } catch (Throwable e) {
+            throw Failures.undecodable(type, "cannot attach the shared object of " + handle + ": " + e.getMessage(), e);
+        }
+        if (shared instanceof AutoCloseable c) {
+            if (attached == null) {
+                attached = new ArrayList<>(2);
+            }
+            attached.add(c);
+        }
+        return shared;
+    }
+
+    private Object readSerialized(int depth) {
+        byte[] bytes = new byte[count(1)];
+        in.readFully(bytes, 0, bytes.length);
+        return JavaSerialization.decode(bytes, codec.allowList, codec.maxDepth - depth + 1, codec.classLoader());
+    }
+
+    /** A class ref (see {@link WireFormat}): a well-known class, one this value named before, or a new name. */
+    private Class<?> readClassRef(int tag) {
+        int k = Varints.readUnsignedInt(in);
+        if (k == NEW_CLASS) {
+            return readNewClass(tag);
+        }
+        int i = k - 1;
+        if (i >= 0 && i < KnownClasses.COUNT) {
+            return KnownClasses.get(i);
+        }
+        Class<?> named = classAt(i - KnownClasses.COUNT);
+        if (named != null) {
+            return named;
+        }
+        throw Failures.malformed("class ref=" + Integer.toUnsignedString(k) + " names no class");
+    }
+
+    private Class<?> readNewClass(int tag) {
+        int n = count(1);
+        if (n == 0 || n > MAX_CLASS_NAME) {
+            throw Failures.malformed("class name length=" + n);
+        }
+        Class<?> type = codec.readClass(in, n);
+        if (tag != ENUM) {
+            int components = Varints.readUnsignedInt(in);
+            RecordType rt = TypeInfo.of(type).record;
+            int here = rt != null ? rt.size() : -1;
+            if (components != here) {
+                throw Failures.componentCountDiffers(type, here, components);
+            }
+        }
+        add(type);
+        return type;
+    }
+
+    private void closeAttached(Throwable failure) {
+        if (attached == null) {
+            return;
+        }
+        for (AutoCloseable c : attached) {
+            try {
+                c.close();
+            } catch (Exception e) {
+                failure.addSuppressed(e);
+            }
+        }
+        attached = null;
+    }
+}

@@ -1,0 +1,173 @@
+package io.multiproc.codec;
+
+import java.lang.invoke.MethodHandle;
+import java.util.Collection;
+import java.util.Map;
+
+import static io.multiproc.codec.WireFormat.*;
+
+/**
+ * One encode call of a value that holds other values: writes it depth first, with this value's table
+ * of classes already named (see {@link WireFormat}, class ref). Scalars never get here.
+ *
+ * <p>Used by one thread for one call.
+ */
+final class Encoder extends ClassTable {
+    private final BuiltinCodec codec;
+    private final ByteSink out;
+
+    Encoder(BuiltinCodec codec, ByteSink out) {
+        this.codec = codec;
+        this.out = out;
+    }
+
+    void write(Object v, int depth) {
+        if (!Scalars.write(out, v)) {
+            writeComposite(v, depth);
+        }
+    }
+
+    void writeComposite(Object v, int depth) {
+        if (depth > codec.maxDepth) {
+            throw Failures.tooDeep(depth, codec.maxDepth);
+        }
+        TypeInfo info = TypeInfo.of(v.getClass());
+        switch (info.kind) {
+            case HANDLE_SOURCE -> writeHandle(v, info, depth);
+            case ENUM -> {
+                out.writeByte(ENUM);
+                writeClassRef(info, null);
+                byte[] name = info.constantNames[((Enum<?>) v).ordinal()];
+                Varints.writeUnsigned(out, name.length);
+                out.write(name);
+            }
+            case RECORD -> {
+                out.writeByte(RECORD);
+                writeClassRef(info, info.record);
+                writeComponents(info.record, v, depth);
+            }
+            case LIST -> writeElements(LIST, (Collection<?>) v, depth);
+            case SET -> writeElements(SET, (Collection<?>) v, depth);
+            case MAP -> writeMap((Map<?, ?>) v, depth);
+            case SERIALIZED -> writeSerialized(v);
+            case UNENCODABLE -> throw Failures.unencodable(v.getClass(), info.refusal);
+        }
+    }
+
+    private void writeElements(int tag, Collection<?> c, int depth) {
+        int n = c.size();
+        out.writeByte(tag);
+        Varints.writeUnsigned(out, n);
+        int written = 0;
+        for (Object e : c) {
+            if (++written > n) {
+                break;
+            }
+            write(e, depth + 1);
+        }
+        checkCount(c, n, written);
+    }
+
+    private void writeMap(Map<?, ?> m, int depth) {
+        int n = m.size();
+        out.writeByte(MAP);
+        Varints.writeUnsigned(out, n);
+        int written = 0;
+        for (Map.Entry<?, ?> e : m.entrySet()) {
+            if (++written > n) {
+                break;
+            }
+            write(e.getKey(), depth + 1);
+            write(e.getValue(), depth + 1);
+        }
+        checkCount(m, n, written);
+    }
+
+    /** A collection changed by another thread while written would make a count that lies. */
+    private static void checkCount(Object c, int n, int written) {
+        if (written != n) {
+            throw Failures.unencodable(c.getClass(), "size=" + n + " but " + written
+                    + " elements were seen (changed while being encoded?)");
+        }
+    }
+
+    private void writeHandle(Object v, TypeInfo info, int depth) {
+        Object handle;
+        try {
+            handle = (Object) info.writeReplace.invokeExact(v);
+        } catch (Error e) {
+            throw e;
+        } catch (Throwable e) {
+            throw Failures.unencodable(v.getClass(), "its writeReplace() failed: " + e);
+        }
+        TypeInfo hi = handle instanceof SharedHandle ? TypeInfo.of(handle.getClass()) : null;
+        if (hi == null || hi.record == null) {
+            writeSerialized(v); // a shared object of another design: JDK serialization runs writeReplace itself
+            return;
+        }
+        RecordType rt = hi.record;
+        out.writeByte(HANDLE);
+        writeClassRef(hi, rt);
+        writeComponents(rt, handle, depth);
+    }
+
+    private void writeSerialized(Object v) {
+        byte[] bytes = JavaSerialization.encode(v, codec.allowList);
+        out.writeByte(SERIALIZED);
+        Varints.writeUnsigned(out, bytes.length);
+        out.write(bytes);
+    }
+
+    /**
+     * The class's index if this value named it already (or it is well-known), else its name, and for
+     * a record ({@code record} not null) its component count.
+     */
+    private void writeClassRef(TypeInfo info, RecordType record) {
+        if (info.knownIndex >= 0) {
+            Varints.writeUnsigned(out, info.knownIndex + 1);
+            return;
+        }
+        Class<?> c = info.named;
+        int i = indexOf(c);
+        if (i >= 0) {
+            Varints.writeUnsigned(out, KnownClasses.COUNT + i + 1);
+            return;
+        }
+        if (!codec.allowList.allows(c)) {
+            throw Failures.notAllowed(c.getName(), codec.allowList);
+        }
+        add(c);
+        Varints.writeUnsigned(out, NEW_CLASS);
+        Varints.writeUnsigned(out, info.nameUtf8.length);
+        out.write(info.nameUtf8);
+        if (record != null) {
+            Varints.writeUnsigned(out, record.size());
+        }
+    }
+
+    private void writeComponents(RecordType rt, Object r, int depth) {
+        MethodHandle[] getters = rt.getters;
+        int[] kinds = rt.kinds;
+        int i = 0;
+        try {
+            for (; i < getters.length; i++) {
+                MethodHandle g = getters[i];
+                switch (kinds[i]) {
+                    case RecordType.REF -> write((Object) g.invokeExact(r), depth + 1);
+                    case RecordType.INT -> Varints.writeZigzag(out, (int) g.invokeExact(r));
+                    case RecordType.LONG -> Varints.writeZigzag(out, (long) g.invokeExact(r));
+                    case RecordType.DOUBLE -> out.writeDouble((double) g.invokeExact(r));
+                    case RecordType.BOOLEAN -> out.writeByte((boolean) g.invokeExact(r) ? 1 : 0);
+                    case RecordType.FLOAT -> out.writeFloat((float) g.invokeExact(r));
+                    case RecordType.BYTE -> out.writeByte((byte) g.invokeExact(r));
+                    case RecordType.SHORT -> out.writeShort((short) g.invokeExact(r));
+                    default -> out.writeShort((char) g.invokeExact(r));
+                }
+            }
+        } catch (CodecException | Error e) {
+            throw e;
+        } catch (Throwable e) {
+            throw Failures.unencodable(rt.type, "its accessor " + rt.names[i] + "() threw " + e);
+        }
+    }
+}

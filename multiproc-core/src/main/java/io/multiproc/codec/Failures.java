@@ -1,0 +1,65 @@
+package io.multiproc.codec;
+
+/** The codec package's exceptions, built in one place so that messages stay alike. Static-only. */
+final class Failures {
+    private Failures() {
+    }
+
+    static CodecException unencodable(Class<?> type, String why) {
+        return new CodecException("cannot encode class=" + type.getName() + ": " + why);
+    }
+
+    static CodecException notAllowed(String className, AllowList allowList) {
+        return new CodecException("class=" + className + " is not on the codec's allow-list (" + allowList
+                + "); allow it with BuiltinCodec.builder().allowPackages(...) or allowClasses(...)");
+    }
+
+    static CodecException refusedByJvmFilter(Class<?> type) {
+        return new CodecException((type == null ? "the stream" : "class=" + type.getName())
+                + " is refused by the JVM-wide filter (jdk.serialFilter)");
+    }
+
+    static CodecException tooDeep(int depth, int maxDepth) {
+        return new CodecException("depth=" + depth + " exceeds maxDepth=" + maxDepth
+                + " (a cycle, or raise it with BuiltinCodec.builder().maxDepth(...))");
+    }
+
+    static CodecException tooBig(long bytes, long maxBytes) {
+        return new CodecException("encoded size=" + bytes + " bytes exceeds maxBytes=" + maxBytes
+                + " (raise it with BuiltinCodec.builder().maxBytes(...))");
+    }
+
+    static CodecException lengthBeyondInput(int length, long bytes, long remaining, long budget) {
+        if (bytes > remaining) {
+            return new CodecException("truncated or garbled input: length=" + length + " needs " + bytes
+                    + " bytes, " + remaining + " left");
+        }
+        return new CodecException("length=" + length + " needs " + bytes + " bytes, beyond maxBytes (" + budget
+                + " bytes left of it)");
+    }
+
+    static CodecException malformed(String what) {
+        return new CodecException("malformed input: " + what);
+    }
+
+    static CodecException unknownTag(int tag) {
+        return malformed("tag=0x" + Integer.toHexString(tag) + " is not a value tag");
+    }
+
+    static CodecException undecodable(Class<?> type, String why, Throwable cause) {
+        return new CodecException("cannot decode class=" + type.getName() + ": " + why, cause);
+    }
+
+    static CodecException classNotFound(String name, ClassLoader loader, Throwable cause) {
+        return new CodecException("class=" + name + " named by the input is not found by " + loader, cause);
+    }
+
+    static CodecException componentCountDiffers(Class<?> type, int here, int inInput) {
+        return new CodecException("record=" + type.getName() + " has " + (here < 0 ? "no" : here)
+                + " components here, the input has " + Integer.toUnsignedString(inInput) + " (different class versions?)");
+    }
+
+    static CodecException decodeFailed(String what, Throwable cause) {
+        return new CodecException("cannot decode " + what + ": " + cause, cause);
+    }
+}

@@ -1,0 +1,157 @@
+package io.multiproc.codec;
+
+import java.io.ByteArrayInputStream;
+import java.io.ByteArrayOutputStream;
+import java.io.IOException;
+import java.io.InvalidClassException;
+import java.io.NotSerializableException;
+import java.io.ObjectInputFilter;
+import java.io.ObjectInputStream;
+import java.io.ObjectOutputStream;
+import java.io.ObjectStreamClass;
+
+/**
+ * The built-in codec's fallback for {@code Serializable} objects it has no native form for (serializable
+ * lambdas, an application's own classes): one JDK serialization stream per object. Decoding goes
+ * through an {@link ObjectInputFilter} that allows only the {@link AllowList}'s classes and enforces
+ * the depth and size limits; encoding checks every class against the same list, so that a refused class
+ * fails at the sender, naming it. A JVM-wide filter ({@code jdk.serialFilter}) is consulted as well: it
+ * can refuse more, never allow more.
+ *
+ * <p>Static-only.
+ */
+final class JavaSerialization {
+    private JavaSerialization() {
+    }
+
+    static byte[] encode(Object value, AllowList allowList) {
+        ByteArrayOutputStream bytes = new ByteArrayOutputStream(256);
+        try (CheckedOutput out = new CheckedOutput(bytes, allowList)) {
+            out.writeObject(value);
+        } catch (NotSerializableException e) {
+            throw Failures.unencodable(value.getClass(), "class=" + e.getMessage() + " inside it is not Serializable");
+        } catch (InvalidClassException e) {
+            throw e.classname != null && e.getMessage().contains(CheckedOutput.REFUSED)
+                    ? Failures.notAllowed(e.classname, allowList)
+                    : Failures.unencodable(value.getClass(), e.getMessage());
+        } catch (IOException e) {
+            throw Failures.unencodable(value.getClass(), e.toString());
+        } catch (StackOverflowError e) {
+            throw Failures.unencodable(value.getClass(), "its object graph is nested too deeply for JDK serialization");
+        }
+        return bytes.toByteArray();
+    }
+
+    /**
+     * Decodes one stream of {@code bytes}. {@code maxDepth} is what is left of the codec's depth limit
+     * at the place the object sits.
+     */
+    static Object decode(byte[] bytes, AllowList allowList, int maxDepth, ClassLoader loader) {
+        Filter filter = new Filter(allowList, maxDepth, bytes.length, ObjectInputFilter.Config.getSerialFilter());
+        try (CheckedInput in = new CheckedInput(new ByteArrayInputStream(bytes), loader)) {
+            in.setObjectInputFilter(filter);
+            return in.readObject();
+        } catch (IOException | ClassNotFoundException | RuntimeException | StackOverflowError | LinkageError e) {
+            if (filter.refused != null) {
+                throw filter.refused;
+            }
+            throw Failures.decodeFailed("a JDK-serialized object", e);
+        }
+    }
+
+    /**
+     * Rejects what the allow-list does not hold, streams deeper or bigger than the limits, and what the
+     * JVM-wide filter, if one is set, rejects.
+     */
+    private static final class Filter implements ObjectInputFilter {
+        private final AllowList allowList;
+        private final int maxDepth;
+        private final long maxBytes;
+        private final ObjectInputFilter global;
+        /** The reason for the first rejection, reported instead of the JDK's bare "filter status". */
+        CodecException refused;
+
+        Filter(AllowList allowList, int maxDepth, long maxBytes, ObjectInputFilter global) {
+            this.allowList = allowList;
+            this.maxDepth = maxDepth;
+            this.maxBytes = maxBytes;
+            this.global = global;
+        }
+
+        @Override
+        public Status checkInput(FilterInfo info) {
+            Class<?> type = info.serialClass();
+            if (type != null && !allowList.allows(type)) {
+                return refuse(Failures.notAllowed(type.getName(), allowList));
+            }
+            if (info.depth() > maxDepth) {
+                return refuse(Failures.tooDeep((int) info.depth(), maxDepth));
+            }
+            // NOTE: every array element and reference takes at least one byte of the stream, so a larger
+            // count is garbage; refusing it keeps the JDK from allocating for it.
+            if (info.arrayLength() > maxBytes || info.references() > maxBytes || info.streamBytes() > maxBytes) {
+                return refuse(Failures.malformed("JDK serialization stream claims arrayLength=" + info.arrayLength()
+                        + ", references=" + info.references() + " in " + maxBytes + " bytes"));
+            }
+            if (global != null && global.checkInput(info) == Status.REJECTED) {
+                return refuse(Failures.refusedByJvmFilter(type));
+            }
+            return Status.ALLOWED;
+        }
+
+        private Status refuse(CodecException why) {
+            if (refused == null) {
+                refused = why;
+            }
+            return Status.REJECTED;
+        }
+    }
+
+    /** Checks each class written against the allow-list; refuses dynamic proxies. */
+    private static final class CheckedOutput extends ObjectOutputStream {
+        static final String REFUSED = "not on the codec's allow-list";
+        private final AllowList allowList;
+
+        CheckedOutput(ByteArrayOutputStream out, AllowList allowList) throws IOException {
+            super(out);
+            this.allowList = allowList;
+        }
+
+        @Override
+        protected void annotateClass(Class<?> type) throws IOException {
+            if (!allowList.allows(type)) {
+                throw new InvalidClassException(type.getName(), REFUSED);
+            }
+        }
+
+        @Override
+        protected void annotateProxyClass(Class<?> type) throws IOException {
+            throw new InvalidClassException(type.getName(), REFUSED);
+        }
+    }
+
+    /** Resolves classes through the codec's class loader; refuses dynamic proxies before making one. */
+    private static final class CheckedInput extends ObjectInputStream {
+        private final ClassLoader loader;
+
+        CheckedInput(ByteArrayInputStream in, ClassLoader loader) throws IOException {
+            super(in);
+            this.loader = loader;
+        }
+
+        @Override
+        protected Class<?> resolveClass(ObjectStreamClass desc) throws IOException, ClassNotFoundException {
+            try {
+                return Class.forName(desc.getName(), false, loader);
+            } catch (ClassNotFoundException e) {
+                return super.resolveClass(desc); // primitives' classes
+            }
+        }
+
+        @Override
+        protected Class<?> resolveProxyClass(String[] interfaces) throws InvalidClassException {
+            throw new InvalidClassException("dynamic proxy of " + String.join(", ", interfaces),
+                    "dynamic proxies are not allowed");
+        }
+    }
+}

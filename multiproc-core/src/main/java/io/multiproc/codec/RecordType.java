@@ -1,0 +1,118 @@
+package io.multiproc.codec;
+
+import java.lang.invoke.MethodHandle;
+import java.lang.invoke.MethodHandles;
+import java.lang.invoke.MethodType;
+import java.lang.reflect.Constructor;
+import java.lang.reflect.Method;
+import java.lang.reflect.RecordComponent;
+import java.util.Map;
+
+/**
+ * What the built-in codec knows about one record class, computed once per class: its components'
+ * accessors and its canonical constructor as method handles (made accessible where the record's
+ * module allows it: always in the unnamed module), and a {@code readResolve()} if it declares one.
+ * No field access, no {@code sun.misc.Unsafe}: a record is rebuilt through its own constructor, so its
+ * validation runs on decoded data too.
+ *
+ * <p>Immutable and thread-safe.
+ */
+final class RecordType {
+    /** Component kinds: how a component is written (see {@link WireFormat}, tag 0x29). */
+    static final int REF = 0;
+    static final int BOOLEAN = 1;
+    static final int BYTE = 2;
+    static final int SHORT = 3;
+    static final int CHAR = 4;
+    static final int INT = 5;
+    static final int LONG = 6;
+    static final int FLOAT = 7;
+    static final int DOUBLE = 8;
+
+    private static final Map<Class<?>, Integer> PRIMITIVE_KINDS = Map.of(boolean.class, BOOLEAN, byte.class, BYTE,
+            short.class, SHORT, char.class, CHAR, int.class, INT, long.class, LONG, float.class, FLOAT, double.class, DOUBLE);
+
+    private static final ClassValue<RecordType> TYPES = new ClassValue<>() {
+        @Override
+        protected RecordType computeValue(Class<?> type) {
+            return new RecordType(type);
+        }
+    };
+
+    final Class<?> type;
+    final String[] names;
+    final Class<?>[] types;
+    final int[] kinds;
+    /** (Object)T, T the component's primitive type or Object. */
+    final MethodHandle[] getters;
+    /** (Object[])Object: the canonical constructor, spread. */
+    final MethodHandle constructor;
+    /** (Object)Object, or null when the record declares none. */
+    final MethodHandle readResolve;
+    /** True when the record declares writeReplace or readResolve: JDK serialization must run them. */
+    final boolean hasSerialHooks;
+    /** Why the codec cannot use this record (its module does not open it), or null. */
+    final String inaccessible;
+
+    private RecordType(Class<?> type) {
+        this.type = type;
+        RecordComponent[] rc = type.getRecordComponents();
+        int n = rc.length;
+        names = new String[n];
+        types = new Class<?>[n];
+        kinds = new int[n];
+        getters = new MethodHandle[n];
+        for (int i = 0; i < n; i++) {
+            names[i] = rc[i].getName();
+            types[i] = rc[i].getType();
+            kinds[i] = kindOf(types[i]);
+        }
+        MethodHandle ctor = null;
+        MethodHandle resolve = null;
+        String why = null;
+        try {
+            for (int i = 0; i < n; i++) {
+                MethodHandle g = unreflect(rc[i].getAccessor());
+                getters[i] = g.asType(MethodType.methodType(kinds[i] == REF ? Object.class : types[i], Object.class));
+            }
+            Constructor<?> c = type.getDeclaredConstructor(types);
+            c.trySetAccessible();
+            MethodHandle h = MethodHandles.lookup().unreflectConstructor(c);
+            ctor = h.asType(h.type().generic()).asSpreader(Object[].class, n);
+            Method rr = declared(type, "readResolve");
+            resolve = rr == null ? null : unreflect(rr).asType(MethodType.methodType(Object.class, Object.class));
+        } catch (IllegalAccessException | NoSuchMethodException | RuntimeException e) {
+            why = "record's members are not accessible to multiproc (" + e.getMessage()
+                    + "); open its package to multiproc or make it Serializable";
+        }
+        constructor = ctor;
+        readResolve = resolve;
+        inaccessible = why;
+        hasSerialHooks = declared(type, "readResolve") != null || declared(type, "writeReplace") != null;
+    }
+
+    static RecordType of(Class<?> type) {
+        return TYPES.get(type);
+    }
+
+    int size() {
+        return kinds.length;
+    }
+
+    private static MethodHandle unreflect(Method m) throws IllegalAccessException {
+        m.trySetAccessible();
+        return MethodHandles.lookup().unreflect(m);
+    }
+
+    private static Method declared(Class<?> type, String name) {
+        try {
+            return type.getDeclaredMethod(name);
+        } catch (NoSuchMethodException e) {
+            return null;
+        }
+    }
+
+    private static int kindOf(Class<?> t) {
+        return PRIMITIVE_KINDS.getOrDefault(t, REF);
+    }
+}

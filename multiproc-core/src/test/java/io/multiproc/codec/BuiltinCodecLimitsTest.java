@@ -1,0 +1,212 @@
+package io.multiproc.codec;
+
+import io.multiproc.shared.SharedLong;
+import io.multiproc.testing.ReapChildrenCheckShm;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.ExtendWith;
+
+import java.io.ByteArrayOutputStream;
+import java.io.Serializable;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.List;
+import java.util.Map;
+import java.util.Random;
+import java.util.function.Supplier;
+
+import static io.multiproc.codec.CodecTesting.decode;
+import static io.multiproc.codec.CodecTesting.encode;
+import static io.multiproc.codec.CodecTesting.roundTrip;
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+import static org.assertj.core.api.Assertions.catchThrowable;
+
+@ExtendWith(ReapChildrenCheckShm.class)
+class BuiltinCodecLimitsTest {
+    private final Codec codec = Codec.defaultCodec();
+
+    enum Side { BUY, SELL }
+
+    record Trade(long id, String symbol, double price, int qty, Side side, List<String> tags) {
+    }
+
+    static final class Chain implements Serializable {
+        final Chain next;
+        final long[] data;
+
+        Chain(Chain next, long[] data) {
+            this.next = next;
+            this.data = data;
+        }
+    }
+
+    @Test
+    void aCycleFailsAtTheDepthLimitInsteadOfOverflowingTheStack() {
+        List<Object> self = new ArrayList<>();
+        self.add(self);
+        assertThatThrownBy(() -> encode(codec, self)).isInstanceOf(CodecException.class)
+                .hasMessageContaining("depth=257 exceeds maxDepth=256");
+    }
+
+    @Test
+    void nestingDeeperThanMaxDepthFailsBothWays() {
+        Codec shallow = BuiltinCodec.builder().maxDepth(3).build();
+        Object three = List.of(Map.of("k", List.of(1)));
+        assertThat(roundTrip(shallow, three)).isEqualTo(three);
+        Object four = List.of(List.of(List.of(List.of())));
+        assertThatThrownBy(() -> encode(shallow, four)).isInstanceOf(CodecException.class).hasMessageContaining("depth=4");
+        byte[] bytes = encode(codec, four);
+        assertThatThrownBy(() -> decode(shallow, bytes)).isInstanceOf(CodecException.class).hasMessageContaining("depth=4");
+    }
+
+    @Test
+    void hostileDeepNestingFailsWithoutStackOverflow() {
+        ByteArrayOutputStream b = new ByteArrayOutputStream();
+        for (int i = 0; i < 1_000_000; i++) {
+            b.write(WireFormat.LIST);
+            b.write(1);
+        }
+        b.write(WireFormat.NULL);
+        assertThatThrownBy(() -> decode(codec, b.toByteArray())).isInstanceOf(CodecException.class)
+                .hasMessageContaining("exceeds maxDepth");
+    }
+
+    @Test
+    void deepJdkSerializedGraphsAreRefusedByTheFilter() {
+        Chain chain = null;
+        for (int i = 0; i < 50; i++) {
+            chain = new Chain(chain, null);
+        }
+        byte[] bytes = encode(codec, chain);
+        assertThat(roundTrip(codec, chain)).isInstanceOf(Chain.class);
+        Codec shallow = BuiltinCodec.builder().maxDepth(20).build();
+        assertThatThrownBy(() -> decode(shallow, bytes)).isInstanceOf(CodecException.class).hasMessageContaining("maxDepth=20");
+    }
+
+    @Test
+    void valuesLargerThanMaxBytesFailBothWays() {
+        Codec small = BuiltinCodec.builder().maxBytes(100).build();
+        assertThatThrownBy(() -> encode(small, new byte[1000])).isInstanceOf(CodecException.class)
+                .hasMessageContaining("maxBytes=100");
+        assertThatThrownBy(() -> encode(small, List.of("x".repeat(60), "y".repeat(60))))
+                .isInstanceOf(CodecException.class).hasMessageContaining("maxBytes=100");
+        byte[] big = encode(codec, new byte[1000]);
+        assertThatThrownBy(() -> decode(small, big)).isInstanceOf(CodecException.class).hasMessageContaining("maxBytes");
+        byte[] many = encode(codec, java.util.Collections.nCopies(200, 1));
+        assertThatThrownBy(() -> decode(small, many)).isInstanceOf(CodecException.class).hasMessageContaining("maxBytes");
+        assertThat(roundTrip(small, new byte[50])).isEqualTo(new byte[50]);
+    }
+
+    @Test
+    void hostileLengthsFailBeforeAnythingIsAllocated() {
+        byte[] max = {(byte) 0xFF, (byte) 0xFF, (byte) 0xFF, (byte) 0xFF, 0x07}; // varint Integer.MAX_VALUE
+        for (int tag : new int[] {WireFormat.LIST, WireFormat.SET, WireFormat.MAP, WireFormat.BYTES, WireFormat.LONGS,
+                WireFormat.BOOLEANS, WireFormat.STRING, WireFormat.STRING_UTF16, WireFormat.SERIALIZED}) {
+            byte[] bytes = concat(new byte[] {(byte) tag}, max, new byte[10]);
+            assertThatThrownBy(() -> decode(codec, bytes)).as("tag %x", tag).isInstanceOf(CodecException.class)
+                    .hasMessageContaining("length=2147483647");
+        }
+        byte[] className = concat(new byte[] {(byte) WireFormat.RECORD, WireFormat.NEW_CLASS}, max, new byte[3]);
+        assertThatThrownBy(() -> decode(codec, className)).isInstanceOf(CodecException.class);
+    }
+
+    @Test
+    void aJdkStreamClaimingAHugeArrayIsRefusedByTheFilter() {
+        byte[] bytes = encode(codec, new Chain(null, new long[10]));
+        int at = lastIndexOf(bytes, concat(new byte[] {0, 0, 0, 10}, new byte[80])); // the array's length, its zeros
+        assertThat(at).isPositive();
+        bytes[at] = 0x7F;
+        bytes[at + 1] = (byte) 0xFF;
+        byte[] hostile = bytes;
+        assertThatThrownBy(() -> decode(codec, hostile)).isInstanceOf(CodecException.class).hasMessageContaining("arrayLength=");
+    }
+
+    @Test
+    void malformedTagsAndVarintsFail() {
+        assertThatThrownBy(() -> decode(codec, new byte[0])).isInstanceOf(CodecException.class);
+        assertThatThrownBy(() -> decode(codec, new byte[] {(byte) 0xEE})).isInstanceOf(CodecException.class)
+                .hasMessageContaining("tag=0xee");
+        byte[] overlong = {WireFormat.INT, (byte) 0xFF, (byte) 0xFF, (byte) 0xFF, (byte) 0xFF, (byte) 0xFF, 0x01};
+        assertThatThrownBy(() -> decode(codec, overlong)).isInstanceOf(CodecException.class).hasMessageContaining("varint");
+        assertThatThrownBy(() -> decode(codec, new byte[] {WireFormat.BOOLEANS, 1, 2})).isInstanceOf(CodecException.class);
+        assertThatThrownBy(() -> decode(codec, new byte[] {WireFormat.ENUM, 99})).isInstanceOf(CodecException.class)
+                .hasMessageContaining("class ref=99");
+    }
+
+    @Test
+    void everyTruncationOfAnEncodingFails() {
+        try (SharedLong v = SharedLong.create(3)) {
+            for (Object value : samples(v)) {
+                byte[] bytes = encode(codec, value);
+                for (int n = 0; n < bytes.length; n++) {
+                    byte[] cut = Arrays.copyOf(bytes, n);
+                    Throwable t = catchThrowable(() -> closeAll(codec.decode(SegmentSource.of(cut))));
+                    assertThat(t).as("%s cut to %d of %d bytes", value, n, bytes.length).isInstanceOf(CodecException.class);
+                }
+            }
+        }
+    }
+
+    @Test
+    void randomByteFlipsDecodeToSomethingOrFailWithCodecException() {
+        Random random = new Random(42);
+        try (SharedLong v = SharedLong.create(3)) {
+            for (Object value : samples(v)) {
+                byte[] bytes = encode(codec, value);
+                for (int trial = 0; trial < 1500; trial++) {
+                    byte[] garbled = bytes.clone();
+                    for (int flips = 1 + random.nextInt(3); flips > 0; flips--) {
+                        garbled[random.nextInt(garbled.length)] ^= (byte) (1 << random.nextInt(8));
+                    }
+                    Throwable t = catchThrowable(() -> closeAll(codec.decode(SegmentSource.of(garbled))));
+                    if (t != null) {
+                        assertThat(t).as("%s garbled as %s", value, Arrays.toString(garbled)).isInstanceOf(CodecException.class);
+                    }
+                }
+            }
+        }
+    }
+
+    private static List<Object> samples(SharedLong v) {
+        Supplier<String> lambda = (Supplier<String> & Serializable) () -> "x";
+        return List.of(
+                List.of(1, -5L, "caf\u00e9", 2.5, Map.of("k", List.of(true, 'c')), new int[] {1, 2, 3}),
+                new Trade(77, "ACME", 1.25, 10, Side.SELL, List.of("a", "b")),
+                List.of(new Trade(1, "A", 1, 1, Side.BUY, List.of()), new Trade(2, "B", 2, 2, Side.BUY, List.of("t"))),
+                "a string of some length \u4e2d\u6587",
+                Map.of("lambda", lambda),
+                new Chain(new Chain(null, new long[] {1, 2}), null),
+                List.of("handle", v));
+    }
+
+    /** Closes the shared objects a garbled decode may have produced. */
+    private static void closeAll(Object decoded) throws Exception {
+        if (decoded instanceof AutoCloseable c) {
+            c.close();
+        } else if (decoded instanceof Iterable<?> it) {
+            for (Object o : it) {
+                closeAll(o);
+            }
+        } else if (decoded instanceof Map<?, ?> m) {
+            closeAll(m.keySet());
+            closeAll(m.values());
+        }
+    }
+
+    private static int lastIndexOf(byte[] bytes, byte[] part) {
+        for (int i = bytes.length - part.length; i >= 0; i--) {
+            if (Arrays.equals(bytes, i, i + part.length, part, 0, part.length)) {
+                return i;
+            }
+        }
+        return -1;
+    }
+
+    private static byte[] concat(byte[]... parts) {
+        ByteArrayOutputStream b = new ByteArrayOutputStream();
+        for (byte[] p : parts) {
+            b.writeBytes(p);
+        }
+        return b.toByteArray();
+    }
+}
