@@ -3,15 +3,11 @@ package io.multiproc.process;
 import io.multiproc.internal.Native;
 
 import java.io.BufferedInputStream;
-import java.io.ByteArrayInputStream;
 import java.io.DataInputStream;
 import java.io.EOFException;
 import java.io.FileDescriptor;
 import java.io.FileInputStream;
-import java.io.IOException;
 import java.io.InputStream;
-import java.io.ObjectInputStream;
-import java.io.ObjectOutputStream;
 import java.util.concurrent.locks.LockSupport;
 
 /**
@@ -88,11 +84,7 @@ public final class ChildMain {
 
     private static int run(TaskFrame frame) {
         try {
-            Runnable task;
-            try (ObjectInputStream in = new ObjectInputStream(new ByteArrayInputStream(frame.task()))) {
-                task = (Runnable) in.readObject();
-            }
-            task.run();
+            TaskCodec.decode(frame.task()).run();
             flush();
             return 0;
         } catch (Throwable t) {
@@ -129,15 +121,9 @@ public final class ChildMain {
         System.getLogger("java.lang.Runtime").isLoggable(System.Logger.Level.DEBUG);
         try {
             for (SerializableRunnable probe : probes()) {
-                java.io.ByteArrayOutputStream bytes = new java.io.ByteArrayOutputStream();
-                try (ObjectOutputStream out = new ObjectOutputStream(bytes)) {
-                    out.writeObject(probe);
-                }
-                try (ObjectInputStream in = new ObjectInputStream(new ByteArrayInputStream(bytes.toByteArray()))) {
-                    ((Runnable) in.readObject()).run();
-                }
+                TaskCodec.decode(TaskCodec.encode(probe)).run();
             }
-        } catch (IOException | ClassNotFoundException e) {
+        } catch (RuntimeException e) {
             // only a warm-up; the real task will report any problem
         }
     }

@@ -1,10 +1,7 @@
 package io.multiproc.process;
 
-import java.io.ByteArrayOutputStream;
 import java.io.DataOutputStream;
 import java.io.IOException;
-import java.io.NotSerializableException;
-import java.io.ObjectOutputStream;
 import java.time.Duration;
 import java.util.List;
 import java.util.Objects;
@@ -28,8 +25,9 @@ import java.util.concurrent.atomic.AtomicInteger;
  * }</pre>
  *
  * <p>The child runs the same {@code java} with the same class path and
- * {@code --enable-native-access=ALL-UNNAMED}. The target is serialized (JDK serialization), so it must
- * be a serializable lambda or object; shared objects it captures re-attach in the child. The child's
+ * {@code --enable-native-access=ALL-UNNAMED}. The target travels through the {@link io.multiproc.codec.Codec}
+ * (a lambda as JDK serialization behind its allow-list), so it must be a serializable lambda or object;
+ * shared objects it captures re-attach in the child. The child's
  * stdout and stderr are the parent's. The child dies when the parent dies, however it dies. When this
  * JVM exits normally, daemon children are terminated and the others are waited for, as in Python.
  *
@@ -112,7 +110,7 @@ public final class ChildProcess implements AutoCloseable {
             if (process != null) {
                 throw new IllegalStateException("child '" + name + "' was already started (pid " + process.pid() + ")");
             }
-            TaskFrame frame = new TaskFrame(name, daemon, serialize(target));
+            TaskFrame frame = new TaskFrame(name, daemon, TaskCodec.encode(target));
             Process p = jvmOptions.isEmpty() ? SpareJvms.take() : null;
             if (p == null || !send(p, frame)) {
                 p = Launcher.launch(jvmOptions, Launcher.Mode.DIRECT);
@@ -136,19 +134,6 @@ public final class ChildProcess implements AutoCloseable {
             p.destroyForcibly();
             return false;
         }
-    }
-
-    private static byte[] serialize(SerializableRunnable target) {
-        ByteArrayOutputStream bytes = new ByteArrayOutputStream(256);
-        try (ObjectOutputStream out = new ObjectOutputStream(bytes)) {
-            out.writeObject(target);
-        } catch (NotSerializableException e) {
-            throw new IllegalArgumentException("target cannot be sent to a child: class " + e.getMessage()
-                    + " is not Serializable (the task or something it captures)", e);
-        } catch (IOException e) {
-            throw new IllegalArgumentException("target cannot be sent to a child: " + e, e);
-        }
-        return bytes.toByteArray();
     }
 
     /** Waits until the child exits. */

@@ -10,7 +10,7 @@ package io.multiproc.sync;
  *  | magic MPBBARR1|        | << 32 | arrived   | int     | now, int | futex | int      |     |
  *  +---------------+--------+-------------------+---------+----------+-------+----------+-----+
  *  256: outcome ring, OUTCOMES longs: entry (generation << 2 | NONE/TRIPPED/BROKEN) at generation % OUTCOMES
- *  768: action length (int), 776: the action, JDK-serialized (at most MAX_ACTION_BYTES)
+ *  768: action length (int), 776: the action, in the default codec's bytes (at most MAX_ACTION_BYTES)
  * </pre>
  * state: CAS by arriving parties; volatile write by the last arriver (next generation, 0 arrived) and
  * by reset. outcome: CAS from a stale entry to TRIPPED (last arriver) or BROKEN (a timeout, interrupt,
@@ -18,7 +18,8 @@ package io.multiproc.sync;
  */
 final class BarrierLayout {
     static final long MAGIC = 0x3152_5241_4242_504DL; // "MPBBARR1" read little-endian
-    static final int VERSION = 1;
+    /** 2: the action is stored as codec bytes (1: JDK serialization). */
+    static final int VERSION = 2;
     static final int KIND = 1;
     static final long STATE = 128;
     static final long PARTIES = 136;

@@ -1,6 +1,10 @@
 package io.multiproc.sync;
 
 import io.multiproc.codec.SharedHandle;
+import io.multiproc.codec.BufferSink;
+import io.multiproc.codec.Codec;
+import io.multiproc.codec.CodecException;
+import io.multiproc.codec.SegmentSource;
 import io.multiproc.internal.MappedObject;
 import io.multiproc.internal.SegmentRegistry;
 import io.multiproc.internal.SharedSegments;
@@ -9,15 +13,10 @@ import io.multiproc.wait.IdleStrategy;
 import io.multiproc.wait.WaitWord;
 import io.multiproc.wait.Waiting;
 
-import java.io.ByteArrayInputStream;
-import java.io.ByteArrayOutputStream;
 import java.io.IOException;
-import java.io.ObjectInputStream;
-import java.io.ObjectOutputStream;
 import java.io.ObjectStreamException;
 import java.io.Serial;
 import java.io.Serializable;
-import java.io.UncheckedIOException;
 import java.lang.foreign.MemorySegment;
 import java.lang.invoke.VarHandle;
 import java.time.Duration;
@@ -88,7 +87,7 @@ public final class SharedBarrier extends MappedObject implements Serializable {
 
     /**
      * A barrier for {@code parties > 0} parties whose last arrival in each generation runs
-     * {@code action} (serialized now, so it can run in any process; null for none).
+     * {@code action} (encoded now through the default codec, so it can run in any process; null for none).
      */
     public static SharedBarrier create(int parties, SerializableRunnable action) {
         if (parties <= 0) {
@@ -297,25 +296,25 @@ public final class SharedBarrier extends MappedObject implements Serializable {
             if (len == 0) {
                 return null;
             }
-            byte[] code = whole.asSlice(BarrierLayout.ACTION, len).toArray(JAVA_BYTE);
-            try (ObjectInputStream in = new ObjectInputStream(new ByteArrayInputStream(code))) {
-                a = (Runnable) in.readObject();
-            } catch (IOException | ClassNotFoundException e) {
-                throw new IllegalStateException("SharedBarrier '" + name() + "': cannot decode its action: " + e, e);
+            try {
+                a = (Runnable) Codec.defaultCodec().decode(new SegmentSource().reset(whole, BarrierLayout.ACTION, len));
+            } catch (CodecException | ClassCastException e) {
+                throw new IllegalStateException("SharedBarrier '" + name() + "': cannot decode its action: " + e.getMessage(), e);
             }
             action = a;
         }
         return a;
     }
 
+    /** The action's bytes through the default codec; fails here, naming the class, if it cannot travel. */
     private static byte[] serialize(SerializableRunnable action) {
-        ByteArrayOutputStream bytes = new ByteArrayOutputStream();
-        try (ObjectOutputStream out = new ObjectOutputStream(bytes)) {
-            out.writeObject(action);
-        } catch (IOException e) {
-            throw new IllegalArgumentException("action cannot be serialized: " + e.getMessage(), e);
+        BufferSink sink = new BufferSink(256);
+        try {
+            Codec.defaultCodec().encode(action, sink);
+        } catch (CodecException e) {
+            throw new IllegalArgumentException("action cannot be sent to other processes: " + e.getMessage(), e);
         }
-        return bytes.toByteArray();
+        return sink.toByteArray();
     }
 
     @Override

@@ -71,16 +71,32 @@ public final class SharedCondition extends MappedObject implements Condition, Se
     private final transient WaitWord word;
     private final transient IdleStrategy idle;
 
-    private SharedCondition(SharedSegments.Mapping mapping, AbstractSharedLock lock) {
+    /** True when this handle was received (decoded), so the lock handle decoded with it is ours to close. */
+    private final transient boolean ownsLock;
+
+    private SharedCondition(SharedSegments.Mapping mapping, AbstractSharedLock lock, boolean ownsLock) {
         super(mapping);
         this.lock = Objects.requireNonNull(lock, "lock");
+        this.ownsLock = ownsLock;
         this.idle = lock.idle;
         this.word = new WaitWord(whole, ConditionLayout.SEQ, ConditionLayout.SLEEPERS);
     }
 
     static SharedCondition create(AbstractSharedLock lock) {
         return new SharedCondition(SyncSegments.create(ConditionLayout.MAGIC, ConditionLayout.VERSION, ConditionLayout.KIND,
-                ConditionLayout.SEGMENT_SIZE, seg -> { }), lock);
+                ConditionLayout.SEGMENT_SIZE, seg -> { }), lock, false);
+    }
+
+    /**
+     * Detaches this handle. A condition received from another process (decoded with its lock) also
+     * closes that lock handle; one made by {@code newCondition()} leaves the caller's lock alone.
+     */
+    @Override
+    public void close() {
+        super.close();
+        if (ownsLock) {
+            lock.close();
+        }
     }
 
     /** The lock this condition belongs to. */
@@ -302,7 +318,7 @@ public final class SharedCondition extends MappedObject implements Condition, Se
         Object readResolve() throws ObjectStreamException {
             try {
                 return new SharedCondition(SyncSegments.attach(name, "SharedCondition", ConditionLayout.MAGIC,
-                        ConditionLayout.VERSION, ConditionLayout.KIND), lock);
+                        ConditionLayout.VERSION, ConditionLayout.KIND), lock, true);
             } catch (RuntimeException e) {
                 throw SyncSegments.cannotResolve("SharedCondition", name, e);
             }

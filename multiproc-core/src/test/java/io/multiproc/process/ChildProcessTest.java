@@ -259,6 +259,23 @@ class ChildProcessTest {
         assertStartRejected(() -> System.out.println(notSerializable), "java.lang.Object");
     }
 
+    /** The task channel is trusted: JDK value types outside the default codec allow-list still travel. */
+    @Test
+    void taskCapturingJdkValuesOutsideTheDefaultAllowListReachesTheChild() throws Exception {
+        java.net.URI uri = java.net.URI.create("https://example.org/a?b=c");
+        java.net.InetSocketAddress address = java.net.InetSocketAddress.createUnresolved("example.org", 8080);
+        try (SharedLong seen = SharedLong.create(0)) {
+            ChildProcess c = ChildProcess.start(() -> seen.set(uri.getQuery().length() * 10_000L + address.getPort()));
+            try {
+                assertThat(c.join(Duration.ofSeconds(30))).isTrue();
+                assertThat(c.exitCode()).hasValue(0);
+            } finally {
+                c.close();
+            }
+            assertThat(seen.get()).isEqualTo(3 * 10_000L + 8080);
+        }
+    }
+
     @Test
     void targetCapturingThreadFailsAtStartWithoutStartingAProcess() {
         Thread notSerializable = Thread.currentThread();

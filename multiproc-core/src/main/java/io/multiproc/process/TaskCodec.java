@@ -1,0 +1,42 @@
+package io.multiproc.process;
+
+import io.multiproc.codec.BufferSink;
+import io.multiproc.codec.BuiltinCodec;
+import io.multiproc.codec.Codec;
+import io.multiproc.codec.CodecException;
+import io.multiproc.codec.SegmentSource;
+
+/**
+ * How a child's task travels: through the one {@link Codec} seam, like every other object multiproc
+ * sends. The task comes from this JVM's own parent over the child's stdin, a trusted channel, so its
+ * allow-list is wider than the default's: every {@code java.*} and {@code javax.*} class a task may
+ * capture (a {@code URI}, an {@code InetSocketAddress}...) and every application class. Dynamic proxies
+ * stay refused.
+ */
+final class TaskCodec {
+    private static final Codec CODEC = BuiltinCodec.builder().allowPackages("java.", "javax.")
+            .allowApplicationClasses().build();
+
+    private TaskCodec() {
+    }
+
+    /** The task's bytes; IllegalArgumentException naming the class that cannot be sent. */
+    static byte[] encode(SerializableRunnable task) {
+        BufferSink sink = new BufferSink(512);
+        try {
+            CODEC.encode(task, sink);
+        } catch (CodecException e) {
+            throw new IllegalArgumentException("target cannot be sent to a child: " + e.getMessage(), e);
+        }
+        return sink.toByteArray();
+    }
+
+    static Runnable decode(byte[] bytes) {
+        Object task = CODEC.decode(SegmentSource.of(bytes));
+        if (!(task instanceof Runnable r)) {
+            throw new IllegalStateException("task frame holds a " + (task == null ? "null" : task.getClass().getName())
+                    + ", not a Runnable");
+        }
+        return r;
+    }
+}
