@@ -17,6 +17,8 @@ import java.util.Optional;
 import static java.lang.foreign.ValueLayout.JAVA_DOUBLE;
 import static java.lang.foreign.ValueLayout.JAVA_INT;
 import static java.lang.foreign.ValueLayout.JAVA_LONG;
+import static io.multiproc.testing.Children.joinAllOk;
+import static io.multiproc.testing.Children.joinOk;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 import static org.assertj.core.api.SoftAssertions.assertSoftly;
@@ -416,19 +418,5 @@ class SharedValuesTest {
         }
     }
 
-    /** Waits for every child, then checks all exit codes at once (so a failed partner shows). */
-    private static void joinAllOk(ChildProcess... children) throws InterruptedException {
-        long deadline = System.nanoTime() + TIMEOUT.toNanos();
-        java.util.List<String> states = new java.util.ArrayList<>();
-        for (ChildProcess c : children) {
-            c.join(Duration.ofNanos(Math.max(0, deadline - System.nanoTime())));
-            states.add(c.exitCode().isPresent() ? "exit " + c.exitCode().getAsInt() : "still running");
-        }
-        assertThat(states).as("children %s", java.util.List.of(children)).containsOnly("exit 0");
-    }
 
-    private static void joinOk(ChildProcess child) throws InterruptedException {
-        assertThat(child.join(TIMEOUT)).as("child exited within %s", TIMEOUT).isTrue();
-        assertThat(child.exitCode()).as("child exit code").hasValue(0);
-    }
 }

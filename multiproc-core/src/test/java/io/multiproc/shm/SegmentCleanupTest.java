@@ -18,6 +18,7 @@ import java.util.Optional;
 import java.util.concurrent.ThreadLocalRandom;
 
 import static java.lang.foreign.ValueLayout.JAVA_LONG;
+import static io.multiproc.testing.Children.joinOk;
 import static org.assertj.core.api.Assertions.assertThat;
 
 /**
@@ -343,8 +344,4 @@ class SegmentCleanupTest {
         assertThat(child.exitCode()).hasValue(-9);
     }
 
-    private static void joinOk(ChildProcess child) throws InterruptedException {
-        assertThat(child.join(TIMEOUT)).as("child exited within %s", TIMEOUT).isTrue();
-        assertThat(child.exitCode()).as("child exit code").hasValue(0);
-    }
 }

@@ -13,6 +13,7 @@ import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.List;
 
+import static io.multiproc.testing.Children.joinOk;
 import static org.assertj.core.api.Assertions.assertThat;
 
 /** ShareableList between real child JVMs: captured lists re-attach, writes are seen both ways. */
@@ -117,8 +118,4 @@ class ShareableListProcessesTest {
         }
     }
 
-    private static void joinOk(ChildProcess child) throws InterruptedException {
-        assertThat(child.join(TIMEOUT)).as("child exited within %s", TIMEOUT).isTrue();
-        assertThat(child.exitCode()).as("child exit code").hasValue(0);
-    }
 }

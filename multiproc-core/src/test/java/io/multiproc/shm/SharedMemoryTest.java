@@ -22,6 +22,7 @@ import java.util.concurrent.ThreadLocalRandom;
 
 import static java.lang.foreign.ValueLayout.JAVA_BYTE;
 import static java.lang.foreign.ValueLayout.JAVA_LONG;
+import static io.multiproc.testing.Children.joinOk;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
@@ -363,8 +364,4 @@ class SharedMemoryTest {
         }
     }
 
-    private static void joinOk(ChildProcess child) throws InterruptedException {
-        assertThat(child.join(CHILD_TIMEOUT)).as("child exited within %s", CHILD_TIMEOUT).isTrue();
-        assertThat(child.exitCode()).as("child exit code").hasValue(0);
-    }
 }

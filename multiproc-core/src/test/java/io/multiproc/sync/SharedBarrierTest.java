@@ -13,6 +13,7 @@ import java.util.concurrent.TimeoutException;
 
 import static io.multiproc.sync.SharedLockTest.sleepQuietly;
 import static io.multiproc.testing.Children.awaitUntil;
+import static io.multiproc.testing.Children.inThreads;
 import static io.multiproc.testing.Children.joinAllOk;
 import static io.multiproc.testing.Children.joinOk;
 import static io.multiproc.testing.Children.reap;
@@ -52,16 +53,7 @@ class SharedBarrierTest {
             ChildProcess[] cs = new ChildProcess[2];
             try {
                 for (int i = 0; i < cs.length; i++) {
-                    cs[i] = ChildProcess.start(() -> {
-                        Thread t = new Thread(() -> lockstep(b, arrived, rounds));
-                        t.start();
-                        lockstep(b, arrived, rounds);
-                        try {
-                            t.join();
-                        } catch (InterruptedException e) {
-                            throw new IllegalStateException(e);
-                        }
-                    });
+                    cs[i] = ChildProcess.start(() -> inThreads(2, () -> lockstep(b, arrived, rounds)));
                 }
                 lockstep(b, arrived, rounds);
                 joinAllOk(cs);

@@ -11,6 +11,7 @@ import java.time.Duration;
 import java.util.concurrent.atomic.AtomicReference;
 
 import static io.multiproc.testing.Children.awaitUntil;
+import static io.multiproc.testing.Children.inThreads;
 import static io.multiproc.testing.Children.joinAllOk;
 import static io.multiproc.testing.Children.reap;
 import static org.assertj.core.api.Assertions.assertThat;
@@ -35,16 +36,17 @@ class SharedConditionTest {
     }
 
     static void waitOnceInTwoThreads(SharedRLock lock, SharedCondition cond, SharedLong woken) {
-        Thread a = new Thread(() -> waitOnce(lock, cond, woken));
-        Thread b = new Thread(() -> waitOnce(lock, cond, woken));
-        a.start();
-        b.start();
-        try {
-            a.join();
-            b.join();
-        } catch (InterruptedException e) {
-            throw new IllegalStateException(e);
-        }
+        inThreads(2, () -> waitOnce(lock, cond, woken));
+    }
+
+    /** Two waiter children, the first surely older (a lower ticket) than the second. */
+    static ChildProcess[] twoWaiters(SharedRLock lock, SharedCondition cond, SharedLong woken) throws InterruptedException {
+        ChildProcess[] waiters = new ChildProcess[2];
+        waiters[0] = ChildProcess.start(() -> waitOnce(lock, cond, woken));
+        awaitUntil("the first waiter waits", () -> cond.waiters() == 1);
+        waiters[1] = ChildProcess.start(() -> waitOnce(lock, cond, woken));
+        awaitUntil("the second waiter waits", () -> cond.waiters() == 2);
+        return waiters;
     }
 
     static void signal(SharedRLock lock, SharedCondition cond, boolean all) {
@@ -96,12 +98,10 @@ class SharedConditionTest {
     void aWaiterKilledWhileWaitingDoesNotTakeASignal() throws Exception {
         try (SharedRLock lock = SharedRLock.create(); SharedCondition cond = lock.newCondition();
              SharedLong woken = SharedLong.create(0)) {
-            ChildProcess first = ChildProcess.start(() -> waitOnce(lock, cond, woken));
-            ChildProcess second = null;
+            ChildProcess[] waiters = twoWaiters(lock, cond, woken);
+            ChildProcess first = waiters[0];
+            ChildProcess second = waiters[1];
             try {
-                awaitUntil("the first waiter waits", () -> cond.waiters() == 1);
-                second = ChildProcess.start(() -> waitOnce(lock, cond, woken));
-                awaitUntil("the second waiter waits", () -> cond.waiters() == 2);
                 first.kill(); // the oldest waiter, which signal() would pick
                 assertThat(first.join(Duration.ofSeconds(10))).isTrue();
                 signal(lock, cond, false);
@@ -121,12 +121,10 @@ class SharedConditionTest {
     void aSignalWhoseWaiterDiesBeforeTakingItPassesToAnotherWaiter() throws Exception {
         try (SharedRLock lock = SharedRLock.create(); SharedCondition cond = lock.newCondition();
              SharedLong woken = SharedLong.create(0)) {
-            ChildProcess first = ChildProcess.start(() -> waitOnce(lock, cond, woken));
-            ChildProcess second = null;
+            ChildProcess[] waiters = twoWaiters(lock, cond, woken);
+            ChildProcess first = waiters[0];
+            ChildProcess second = waiters[1];
             try {
-                awaitUntil("the first waiter waits", () -> cond.waiters() == 1);
-                second = ChildProcess.start(() -> waitOnce(lock, cond, woken));
-                awaitUntil("the second waiter waits", () -> cond.waiters() == 2);
                 sendSignal("STOP", first.pid());
                 long frozen = first.pid();
                 awaitUntil("the first waiter is stopped", () -> stateOf(frozen) == 'T');

@@ -9,6 +9,7 @@ import org.junit.jupiter.api.extension.ExtendWith;
 import java.time.Duration;
 
 import static io.multiproc.testing.Children.awaitUntil;
+import static io.multiproc.testing.Children.inThreads;
 import static io.multiproc.testing.Children.joinAllOk;
 import static io.multiproc.testing.Children.joinOk;
 import static io.multiproc.testing.Children.reap;
@@ -78,27 +79,16 @@ class SharedEventTest {
     }
 
     static void waitInTwoThreads(SharedEvent e, SharedLong waiting, SharedLong released) {
-        Thread[] ts = new Thread[2];
-        for (int i = 0; i < ts.length; i++) {
-            ts[i] = new Thread(() -> {
-                waiting.incrementAndGet();
-                try {
-                    if (e.await(Duration.ofSeconds(20))) {
-                        released.incrementAndGet();
-                    }
-                } catch (InterruptedException ex) {
-                    Thread.currentThread().interrupt();
-                }
-            });
-            ts[i].start();
-        }
-        for (Thread t : ts) {
+        inThreads(2, () -> {
+            waiting.incrementAndGet();
             try {
-                t.join();
+                if (e.await(Duration.ofSeconds(20))) {
+                    released.incrementAndGet();
+                }
             } catch (InterruptedException ex) {
-                throw new IllegalStateException(ex);
+                Thread.currentThread().interrupt();
             }
-        }
+        });
     }
 
     @Test

@@ -12,6 +12,7 @@ import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicReference;
 
 import static io.multiproc.testing.Children.awaitUntil;
+import static io.multiproc.testing.Children.inThreads;
 import static io.multiproc.testing.Children.joinAllOk;
 import static io.multiproc.testing.Children.joinOk;
 import static io.multiproc.testing.Children.reap;
@@ -277,32 +278,21 @@ class SharedLockTest {
     }
 
     static void hammer(SharedLock lock, SharedLongArray c, int threads, int rounds) {
-        Thread[] ts = new Thread[threads];
-        for (int t = 0; t < threads; t++) {
-            ts[t] = new Thread(() -> {
-                for (int r = 0; r < rounds; r++) {
-                    lock.lock();
-                    try {
-                        long a = c.get(0);
-                        if (c.get(1) != a) {
-                            c.addAndGet(2, 1);
-                        }
-                        c.set(0, a + 1);
-                        Thread.onSpinWait(); // widen the window a broken lock would show in
-                        c.set(1, c.get(1) + 1);
-                    } finally {
-                        lock.unlock();
+        inThreads(threads, () -> {
+            for (int r = 0; r < rounds; r++) {
+                lock.lock();
+                try {
+                    long a = c.get(0);
+                    if (c.get(1) != a) {
+                        c.addAndGet(2, 1);
                     }
+                    c.set(0, a + 1);
+                    Thread.onSpinWait(); // widen the window a broken lock would show in
+                    c.set(1, c.get(1) + 1);
+                } finally {
+                    lock.unlock();
                 }
-            });
-            ts[t].start();
-        }
-        for (Thread t : ts) {
-            try {
-                t.join();
-            } catch (InterruptedException e) {
-                throw new IllegalStateException(e);
             }
-        }
+        });
     }
 }

@@ -11,6 +11,7 @@ import java.util.concurrent.atomic.AtomicReference;
 
 import static io.multiproc.sync.SharedLockTest.sleepQuietly;
 import static io.multiproc.testing.Children.awaitUntil;
+import static io.multiproc.testing.Children.inThreads;
 import static io.multiproc.testing.Children.joinOk;
 import static io.multiproc.testing.Children.reap;
 import static org.assertj.core.api.Assertions.assertThat;
@@ -101,26 +102,15 @@ class SharedSemaphoreTest {
     }
 
     static void takeTwo(SharedSemaphore s, SharedLong got) {
-        Thread[] ts = new Thread[2];
-        for (int i = 0; i < 2; i++) {
-            ts[i] = new Thread(() -> {
-                try {
-                    if (s.tryAcquire(Duration.ofSeconds(20))) {
-                        got.incrementAndGet();
-                    }
-                } catch (InterruptedException e) {
-                    Thread.currentThread().interrupt();
-                }
-            });
-            ts[i].start();
-        }
-        for (Thread t : ts) {
+        inThreads(2, () -> {
             try {
-                t.join();
+                if (s.tryAcquire(Duration.ofSeconds(20))) {
+                    got.incrementAndGet();
+                }
             } catch (InterruptedException e) {
-                throw new IllegalStateException(e);
+                Thread.currentThread().interrupt();
             }
-        }
+        });
     }
 
     @Test

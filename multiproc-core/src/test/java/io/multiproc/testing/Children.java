@@ -45,6 +45,36 @@ public final class Children {
         }
     }
 
+    /**
+     * Runs {@code body} in {@code threads} new threads at once and waits for all of them; for tasks that
+     * put several threads of one child JVM to work. A thread's failure is rethrown here.
+     */
+    public static void inThreads(int threads, Runnable body) {
+        Thread[] ts = new Thread[threads];
+        Throwable[] failure = new Throwable[1];
+        for (int i = 0; i < threads; i++) {
+            ts[i] = new Thread(body);
+            ts[i].setUncaughtExceptionHandler((t, e) -> {
+                synchronized (failure) {
+                    failure[0] = e;
+                }
+            });
+            ts[i].start();
+        }
+        for (Thread t : ts) {
+            try {
+                t.join();
+            } catch (InterruptedException e) {
+                throw new IllegalStateException("interrupted while joining the threads", e);
+            }
+        }
+        synchronized (failure) {
+            if (failure[0] != null) {
+                throw new IllegalStateException("a thread failed", failure[0]);
+            }
+        }
+    }
+
     /** Kills every child given (SIGKILL) and waits until each is gone; for finally blocks. */
     public static void reap(ChildProcess... children) {
         for (ChildProcess c : children) {
