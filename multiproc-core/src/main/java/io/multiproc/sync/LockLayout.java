@@ -15,8 +15,8 @@ import io.multiproc.internal.SegmentHeader;
  *  +----------------+-------------+----------+-------+----------+--------+---- ... 128
  * </pre>
  * owner: CAS by acquirers (0 to their {@code ProcessIdentity.token()}, or a dead owner's token to
- * theirs), volatile write of 0 by the releaser. owner thread and holds: written only by the holder,
- * after its CAS, read only by threads of the holder's process. seq/sleepers: the {@code WaitWord}.
+ * theirs), getAndSet of 0 by the releaser. owner thread and holds: plain writes by the holder
+ * only, after its CAS and before its release; read only by threads of the holder's process. seq/sleepers: the {@code WaitWord}.
  */
 final class LockLayout {
     static final long MAGIC = 0x3143_4F4C_5043_504DL; // "MPCPLOC1" read little-endian

@@ -46,12 +46,17 @@ public final class SharedRLock extends AbstractSharedLock {
 
     @Override
     boolean tryAcquire(boolean checkLiveness) {
+        // NOTE: the CAS first: a free lock is the common case, and a thread that holds the lock sees its
+        // own token there, so the CAS fails and the re-entry check below runs.
+        if (casFree()) {
+            return true;
+        }
         if (heldByThisThread()) {
-            int holds = (int) INT.getOpaque(whole, base + HOLDS);
+            int holds = (int) INT.get(whole, base + HOLDS);
             if (holds == Integer.MAX_VALUE) {
                 throw new Error("SharedRLock '" + name() + "': maximum lock count exceeded");
             }
-            INT.setOpaque(whole, base + HOLDS, holds + 1);
+            INT.set(whole, base + HOLDS, holds + 1);
             return true;
         }
         return casOwner(checkLiveness);
@@ -67,9 +72,9 @@ public final class SharedRLock extends AbstractSharedLock {
         if (!heldByThisThread()) {
             throw notHeld("SharedRLock");
         }
-        int holds = (int) INT.getOpaque(whole, base + HOLDS);
+        int holds = (int) INT.get(whole, base + HOLDS);
         if (holds > 1) {
-            INT.setOpaque(whole, base + HOLDS, holds - 1);
+            INT.set(whole, base + HOLDS, holds - 1);
         } else {
             releaseOwner();
         }
@@ -77,7 +82,7 @@ public final class SharedRLock extends AbstractSharedLock {
 
     /** How many times the calling thread holds this lock (0 if it does not). */
     public int getHoldCount() {
-        return heldByThisThread() ? (int) INT.getOpaque(whole, base + HOLDS) : 0;
+        return heldByThisThread() ? (int) INT.get(whole, base + HOLDS) : 0;
     }
 
     public boolean isHeldByCurrentThread() {
@@ -89,7 +94,7 @@ public final class SharedRLock extends AbstractSharedLock {
         if (!heldByThisThread()) {
             throw notHeld("SharedRLock");
         }
-        int holds = (int) INT.getOpaque(whole, base + HOLDS);
+        int holds = (int) INT.get(whole, base + HOLDS);
         releaseOwner();
         return holds;
     }
@@ -97,7 +102,7 @@ public final class SharedRLock extends AbstractSharedLock {
     @Override
     void reacquire(int holds) {
         lock();
-        INT.setOpaque(whole, base + HOLDS, holds);
+        INT.set(whole, base + HOLDS, holds);
     }
 
     @Override
