@@ -23,7 +23,8 @@ import static java.lang.foreign.ValueLayout.JAVA_LONG;
  */
 final class SharedArrayLayout {
     static final long MAGIC = 0x3159_4152_5241_504DL; // "MPARRAY1" read little-endian
-    static final int VERSION = 1;
+    /** 2: the lock area follows version 2 of the lock layout (the waiters bit). */
+    static final int VERSION = 2;
     static final long LENGTH_OFFSET = SegmentHeader.SIZE;
     static final long LOCK_OFFSET = 128;
     static final long DATA_OFFSET = 256;

@@ -18,7 +18,8 @@ import io.multiproc.internal.SegmentHeader;
  */
 final class SharedValueLayout {
     static final long MAGIC = 0x3145_554C_4156_504DL; // "MPVALUE1" read little-endian
-    static final int VERSION = 1;
+    /** 2: the lock area follows version 2 of the lock layout (the waiters bit). */
+    static final int VERSION = 2;
     static final long LOCK_OFFSET = 128;
     static final long VALUE_OFFSET = 256;
     static final long TOTAL_SIZE = VALUE_OFFSET + 128;

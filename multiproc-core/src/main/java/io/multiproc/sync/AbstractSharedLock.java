@@ -29,13 +29,18 @@ import static java.lang.foreign.ValueLayout.JAVA_LONG;
  *
  * <h2>Implementation overview</h2>
  * The lock is the {@code owner} word of a {@link LockLayout} region: 0 when free, else the holding
- * process's {@link ProcessIdentity#token()} (pid and start time in one long).
+ * process's {@link ProcessIdentity#token()} (pid and start time in one long), with bit 63
+ * ({@link LockLayout#WAITERS}) set when a waiter may be asleep.
  * <ul>
  *   <li>Acquire: CAS 0 to my token; no system call. Contended: the {@link Waiting} loop with the
- *       object's {@link IdleStrategy}; sleepers register in the region's {@link WaitWord}.</li>
- *   <li>Release: getAndSet of 0 (a full fence; {@link SharedLock} also learns whether it was locked),
- *       then wake one sleeper if one is registered. NOTE: not a release store: the read of the sleeper
- *       count after it must not move before it (a lost wake-up otherwise).</li>
+ *       object's {@link IdleStrategy}; sleepers register in the region's {@link WaitWord} and, right
+ *       before sleeping, set the waiters bit on the owner word they saw (a CAS; if the word changed,
+ *       they re-check instead of sleeping). A waiter that acquires while others are registered takes
+ *       the lock with the waiters bit set, so its release wakes the next one.</li>
+ *   <li>Release: getAndSet of 0 (a full fence; {@link SharedLock} also learns whether it was locked);
+ *       only if the old word had the waiters bit, wake one sleeper. So a holder that keeps re-taking
+ *       the lock while a woken waiter is still on its way pays one system call per sleep of that
+ *       waiter, not one per release (Drepper's "Futexes Are Tricky", mutex 2, with a waiters bit).</li>
  *   <li>Dead holder: a waiter that finds the lock held checks, on its first try and then at least every
  *       {@link WaitWord#MAX_SLEEP_NANOS} while it waits, whether the owner token's process still runs
  *       (/proc, pid and start time). If not, it CASes the dead token to its own: exactly one waiter
@@ -54,6 +59,8 @@ public abstract sealed class AbstractSharedLock extends MappedObject implements 
     static final VarHandle INT = JAVA_INT.varHandle();
     /** This process's owner token. */
     static final long ME = ProcessIdentity.current().token();
+    /** The waiters bit of the owner word (see {@link LockLayout#WAITERS}). */
+    static final long WAITERS = LockLayout.WAITERS;
     /** Checking a holder's liveness reads /proc: at most this often while spinning. */
     private static final long LIVENESS_CHECK_NANOS = 5_000_000L;
 
@@ -74,8 +81,12 @@ public abstract sealed class AbstractSharedLock extends MappedObject implements 
         this.word = new WaitWord(whole, base + LockLayout.SEQ, base + LockLayout.SLEEPERS);
     }
 
-    /** The acquire attempt of this lock kind: true if the calling thread now holds it. */
-    abstract boolean tryAcquire(boolean checkLiveness);
+    /**
+     * The acquire attempt of this lock kind: true if the calling thread now holds it.
+     *
+     * @param contended the caller has been waiting (see {@link #casOwner(boolean, boolean)})
+     */
+    abstract boolean tryAcquire(boolean checkLiveness, boolean contended);
 
     /** Releases completely, returning what {@link #reacquire(int)} needs to restore (conditions). */
     abstract int releaseFully();
@@ -93,20 +104,45 @@ public abstract sealed class AbstractSharedLock extends MappedObject implements 
         return false;
     }
 
-    /** CAS free (or a dead holder) to this process; on success records the thread. */
-    final boolean casOwner(boolean checkLiveness) {
-        if (casFree()) {
+    /**
+     * CAS free (or a dead holder) to this process; on success records the thread. A contended
+     * acquirer (one that has been waiting) keeps the waiters bit set while others are registered.
+     */
+    final boolean casOwner(boolean checkLiveness, boolean contended) {
+        long mine = contended && word.sleepers() > 0 ? ME | WAITERS : ME;
+        if (LONG.compareAndSet(whole, base + OWNER, 0L, mine)) {
+            onAcquired(false);
             return true;
         }
         if (checkLiveness) {
             long owner = (long) LONG.getVolatile(whole, base + OWNER);
-            if (owner != 0 && owner != ME && !ProcessIdentity.isAlive(owner)
-                    && LONG.compareAndSet(whole, base + OWNER, owner, ME)) {
+            long token = owner & ~WAITERS;
+            if (token != 0 && token != ME && !ProcessIdentity.isAlive(token)
+                    && LONG.compareAndSet(whole, base + OWNER, owner, ME | (owner & WAITERS))) {
                 onAcquired(true);
                 return true;
             }
         }
         return false;
+    }
+
+    /**
+     * Before a waiter sleeps: set the waiters bit on the owner word, so that the release wakes it.
+     * False when the lock was freed (or changed hands) meanwhile: then the waiter retries instead.
+     */
+    private boolean announceSleeper() {
+        long owner = (long) LONG.getVolatile(whole, base + OWNER);
+        if (owner == 0) {
+            return false;
+        }
+        return (owner & WAITERS) != 0 || LONG.compareAndSet(whole, base + OWNER, owner, owner | WAITERS);
+    }
+
+    /** After freeing the owner word: wake one sleeper if the old word said one may be asleep. */
+    final void wakeAfterRelease(long oldOwner) {
+        if ((oldOwner & WAITERS) != 0) {
+            word.wake(1);
+        }
     }
 
     private void onAcquired(boolean fromDeadOwner) {
@@ -121,19 +157,19 @@ public abstract sealed class AbstractSharedLock extends MappedObject implements 
     final void releaseOwner() {
         LONG.set(whole, base + OWNER_THREAD, 0L);
         INT.set(whole, base + HOLDS, 0);
-        // NOTE: getAndSet is a full fence, so the sleeper check in wake() stays after the release.
-        LONG.getAndSet(whole, base + OWNER, 0L);
-        word.wake(1);
+        // NOTE: getAndSet is a full fence: the plain writes above are published with the release, and
+        // the sleeper check in wake() stays after it.
+        wakeAfterRelease((long) LONG.getAndSet(whole, base + OWNER, 0L));
     }
 
     final boolean heldByThisThread() {
-        return (long) LONG.getVolatile(whole, base + OWNER) == ME
+        return ((long) LONG.getVolatile(whole, base + OWNER) & ~WAITERS) == ME
                 && (long) LONG.get(whole, base + OWNER_THREAD) == Thread.currentThread().threadId();
     }
 
     /** One blocking acquisition; the waiter re-checks the holder's liveness now and then. */
     final boolean acquire(long deadline, boolean interruptible) throws InterruptedException {
-        if (tryAcquire(false)) {
+        if (tryAcquire(false, false)) {
             return true;
         }
         long[] lastCheck = {System.nanoTime() - LIVENESS_CHECK_NANOS};
@@ -143,8 +179,8 @@ public abstract sealed class AbstractSharedLock extends MappedObject implements 
             if (check) {
                 lastCheck[0] = now;
             }
-            return tryAcquire(check);
-        }, deadline, interruptible);
+            return tryAcquire(check, true);
+        }, this::announceSleeper, deadline, interruptible);
     }
 
     @Override
@@ -167,7 +203,7 @@ public abstract sealed class AbstractSharedLock extends MappedObject implements 
     /** Takes the lock if it is free (or its holder died); never waits. */
     @Override
     public boolean tryLock() {
-        return tryAcquire(true);
+        return tryAcquire(true, false);
     }
 
     @Override
@@ -177,7 +213,7 @@ public abstract sealed class AbstractSharedLock extends MappedObject implements 
             throw new InterruptedException();
         }
         if (time <= 0) {
-            return tryAcquire(true);
+            return tryAcquire(true, false);
         }
         return acquire(Waiting.deadline(unit.toNanos(time)), true);
     }
@@ -198,7 +234,7 @@ public abstract sealed class AbstractSharedLock extends MappedObject implements 
 
     /** The pid of the holding process, or 0 when free. */
     public long ownerPid() {
-        return ProcessIdentity.pidOf((long) LONG.getVolatile(whole, base + OWNER));
+        return ProcessIdentity.pidOf((long) LONG.getVolatile(whole, base + OWNER) & ~WAITERS);
     }
 
     /**
@@ -227,13 +263,13 @@ public abstract sealed class AbstractSharedLock extends MappedObject implements 
     final IllegalMonitorStateException notHeld(String what) {
         long owner = (long) LONG.getVolatile(whole, base + OWNER);
         return new IllegalMonitorStateException(what + " '" + name() + "' is not held by this thread"
-                + (owner == 0 ? " (it is not locked)" : " (holder pid " + ProcessIdentity.pidOf(owner) + ")"));
+                + (owner == 0 ? " (it is not locked)" : " (holder pid " + ProcessIdentity.pidOf(owner & ~WAITERS) + ")"));
     }
 
     @Override
     public String toString() {
         long owner = (long) LONG.getVolatile(whole, base + OWNER);
-        return getClass().getSimpleName() + "[name=" + name() + (owner == 0 ? ", unlocked" : ", locked by pid " + ProcessIdentity.pidOf(owner)) + "]";
+        return getClass().getSimpleName() + "[name=" + name() + (owner == 0 ? ", unlocked" : ", locked by pid " + ProcessIdentity.pidOf(owner & ~WAITERS)) + "]";
     }
 
     @Serial

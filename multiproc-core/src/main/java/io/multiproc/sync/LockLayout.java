@@ -11,16 +11,19 @@ import io.multiproc.internal.SegmentHeader;
  *  +----------------+-------------+----------+-------+----------+--------+---- ... 128
  *  | owner          | owner thread| holds    | seq   | sleepers | (pad)  |
  *  | long: process  | long: Java  | int:     | int:  | int      |        |
- *  | token, 0 free  | thread id   | RLock    | futex |          |        |
+ *  | token, 0 free, | thread id   | RLock    | futex |          |        |
+ *  | bit 63 waiters |             |          |       |          |        |
  *  +----------------+-------------+----------+-------+----------+--------+---- ... 128
  * </pre>
  * owner: CAS by acquirers (0 to their {@code ProcessIdentity.token()}, or a dead owner's token to
- * theirs), getAndSet of 0 by the releaser. owner thread and holds: plain writes by the holder
- * only, after its CAS and before its release; read only by threads of the holder's process. seq/sleepers: the {@code WaitWord}.
+ * theirs), CAS by a waiter about to sleep (sets {@link #WAITERS}), getAndSet of 0 by the releaser.
+ * owner thread and holds: plain writes by the holder only, after its CAS and before its release; read
+ * only by threads of the holder's process. seq/sleepers: the {@code WaitWord}.
  */
 final class LockLayout {
     static final long MAGIC = 0x3143_4F4C_5043_504DL; // "MPCPLOC1" read little-endian
-    static final int VERSION = 1;
+    /** 2: the owner word carries the waiters bit. */
+    static final int VERSION = 2;
     static final int KIND_LOCK = 1;
     static final int KIND_RLOCK = 2;
     /** Where the region starts in a lock's own segment. */
@@ -28,6 +31,12 @@ final class LockLayout {
     static final long SEGMENT_SIZE = REGION_OFFSET + 128;
 
     static final long OWNER = 0;
+    /**
+     * Bit 63 of the owner word: a waiter may be asleep, so the releaser must wake one. The rest of the
+     * word is the holder's token ({@code pid << 32 | start ticks}); pids stay below 2^22, so a token
+     * never has this bit.
+     */
+    static final long WAITERS = 1L << 63;
     static final long OWNER_THREAD = 8;
     static final long HOLDS = 16;
     static final long SEQ = 20;

@@ -48,8 +48,8 @@ public final class SharedLock extends AbstractSharedLock {
     }
 
     @Override
-    boolean tryAcquire(boolean checkLiveness) {
-        return casOwner(checkLiveness);
+    boolean tryAcquire(boolean checkLiveness, boolean contended) {
+        return casOwner(checkLiveness, contended);
     }
 
     /**
@@ -65,7 +65,7 @@ public final class SharedLock extends AbstractSharedLock {
         if (previous == 0) {
             throw new IllegalMonitorStateException("SharedLock '" + name() + "' is not locked");
         }
-        word.wake(1);
+        wakeAfterRelease(previous);
     }
 
     @Override

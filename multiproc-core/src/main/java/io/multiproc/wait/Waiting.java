@@ -32,6 +32,17 @@ public final class Waiting {
     }
 
     /**
+     * Called by a registered waiter right before it sleeps: announce the sleep where wakers look (a
+     * lock sets its "waiters" bit). False means the state moved on, so the waiter re-checks instead.
+     */
+    @FunctionalInterface
+    public interface BeforeSleep {
+        boolean announce();
+    }
+
+    private static final BeforeSleep ALWAYS = () -> true;
+
+    /**
      * Waits until {@code ready} returns true or the deadline passes.
      *
      * @param interruptible throw InterruptedException when interrupted (else keep the interrupt status)
@@ -39,6 +50,15 @@ public final class Waiting {
      */
     public static boolean await(WaitWord word, IdleStrategy idle, Ready ready, long deadline, boolean interruptible)
             throws InterruptedException {
+        return await(word, idle, ready, ALWAYS, deadline, interruptible);
+    }
+
+    /**
+     * Waits like {@link #await(WaitWord, IdleStrategy, Ready, long, boolean)}; before each sleep, after
+     * registering and reading the sequence, {@code beforeSleep} announces it (or says to re-check).
+     */
+    public static boolean await(WaitWord word, IdleStrategy idle, Ready ready, BeforeSleep beforeSleep, long deadline,
+                                boolean interruptible) throws InterruptedException {
         boolean interrupted = false;
         try {
             for (int round = 0; ; round++) {
@@ -59,7 +79,11 @@ public final class Waiting {
                         if (ready.ready()) {
                             return true;
                         }
-                        word.sleep(seq, remaining);
+                        // NOTE: announced after the sequence is read: a waker that sees the announcement
+                        // bumps the sequence afterwards, so this sleep cannot miss its wake-up.
+                        if (beforeSleep.announce()) {
+                            word.sleep(seq, remaining);
+                        }
                     } finally {
                         word.unregister();
                     }
