@@ -1,0 +1,490 @@
+package io.multiproc.queue;
+
+import io.multiproc.internal.MappedObject;
+import io.multiproc.internal.SegmentHeader;
+import io.multiproc.internal.SharedSegments;
+import io.multiproc.wait.IdleStrategy;
+import io.multiproc.wait.WaitWord;
+import io.multiproc.wait.Waiting;
+
+import java.io.IOException;
+import java.io.UncheckedIOException;
+import java.lang.foreign.MemorySegment;
+import java.lang.invoke.MethodHandles;
+import java.lang.invoke.VarHandle;
+import java.nio.ByteOrder;
+import java.util.ArrayList;
+import java.util.List;
+
+import static io.multiproc.queue.QueueLayout.CONSUMER;
+import static io.multiproc.queue.QueueLayout.LOCK;
+import static io.multiproc.queue.QueueLayout.LOCK_SEQ;
+import static io.multiproc.queue.QueueLayout.LOCK_SLEEPERS;
+import static io.multiproc.queue.QueueLayout.PRODUCER;
+import static io.multiproc.queue.RecordLayout.SPILL;
+import static java.lang.foreign.ValueLayout.JAVA_INT;
+
+/*
+ * Implementation overview
+ *
+ * Algorithm: a byte ring of variable-length records (RecordLayout) with two locks, as in Michael and
+ * Scott's two-lock queue: producers serialize on the producer lock, consumers on the consumer lock, and
+ * the two sides meet only through the tail and head words. A producer encodes its item before taking
+ * any lock; under the producer lock it checks room (item count and bytes against the head word), writes
+ * the record, and publishes it with one volatile write of the tail word. A consumer, under the consumer
+ * lock, reads the record at the head, copies it out, and frees it with one volatile write of the head
+ * word; it decodes after unlocking. Items larger than half the ring go to a spill segment and the
+ * ring carries a reference to it (Spills).
+ *
+ * Shared fields (QueueLayout): tail word - written only by the producer-lock holder (setVolatile),
+ * read by everyone (getVolatile). head word - the same for the consumer-lock holder. Lock words - CAS
+ * by acquirers, setVolatile(0) by the holder. Record bytes - written by the producer-lock holder before
+ * the tail covers them, read by consumer-lock holders only after the tail does (the volatile tail write
+ * and read order them); rewritten only after the head has passed them. Wait words - see WaitWord.
+ *
+ * Waiting: a full producer sleeps on "not full", an empty consumer on "not empty", through the queue's
+ * IdleStrategy; each side wakes the other after its volatile write, and only if a sleeper is registered.
+ * Lock waits use the lock's own wait word. Lock holders never wait for anything while holding.
+ *
+ * Dead processes: a record becomes visible only when the tail word covers it, so a producer killed
+ * mid-record leaves nothing consumers can see: they go on with the records before it and are never
+ * blocked by it. The dead producer holds the producer lock; the next producer finds its token dead
+ * (checked every 5 ms while waiting), takes the lock over, and writes over the half-written bytes: its
+ * spill segments that were not yet referenced are swept (Spills.reclaimOrphans). A consumer killed
+ * mid-read has not moved the head, so the next consumer takes the same record again: nothing is lost;
+ * a consumer killed after moving the head loses the one item it was taking. A spilled item is unlinked
+ * by its consumer before the head moves; a consumer killed in between leaves a reference to a missing
+ * segment, which the next consumer skips (that item is lost). Takeover happens within about 25 ms.
+ *
+ * Closing a handle: a Guard counts this handle's operations in flight; close() marks it closed, wakes
+ * this process's waiters, waits for in-flight operations to leave, and only then drops the mapping,
+ * so a thread of a live process is never cut off while holding a ring lock.
+ */
+
+/** The MPMC ring behind {@link SharedQueue}: bytes in, bytes out, with locks, waits and spills. */
+final class QueueRing extends MappedObject {
+    private static final VarHandle INT_LE = MethodHandles.byteArrayViewVarHandle(int[].class, ByteOrder.LITTLE_ENDIAN);
+    /** A drain takes at most this many payload bytes per lock hold. */
+    private static final int DRAIN_BYTES = 1 << 20;
+    static final long NOW = Long.MIN_VALUE;
+
+    final String what;
+    final int kind;
+    final IdleStrategy idle;
+    final RecordRing ring;
+    private final int maxInline;
+    private final RingLock producers;
+    private final RingLock consumers;
+    private final WaitWord notEmpty;
+    private final WaitWord notFull;
+    final WaitWord joinWord;
+    private final Guard guard = new Guard();
+
+    private QueueRing(SharedSegments.Mapping mapping, String what, IdleStrategy custom) {
+        super(mapping);
+        this.what = what;
+        this.kind = whole.get(JAVA_INT, SegmentHeader.KIND_OFFSET);
+        int capacity = whole.get(JAVA_INT, QueueLayout.CAPACITY);
+        this.idle = Idles.of(whole.get(JAVA_INT, QueueLayout.IDLE), custom);
+        this.ring = new RecordRing(whole, QueueLayout.RING, capacity, whole.get(JAVA_INT, QueueLayout.MAX_ITEMS),
+                QueueLayout.TAIL, QueueLayout.HEAD);
+        this.maxInline = RecordLayout.maxInlinePayload(capacity);
+        this.producers = new RingLock(whole, PRODUCER + LOCK, new WaitWord(whole, PRODUCER + LOCK_SEQ, PRODUCER + LOCK_SLEEPERS), idle);
+        this.consumers = new RingLock(whole, CONSUMER + LOCK, new WaitWord(whole, CONSUMER + LOCK_SEQ, CONSUMER + LOCK_SLEEPERS), idle);
+        this.notEmpty = new WaitWord(whole, QueueLayout.NOT_EMPTY_SEQ, QueueLayout.NOT_EMPTY_SLEEPERS);
+        this.notFull = new WaitWord(whole, QueueLayout.NOT_FULL_SEQ, QueueLayout.NOT_FULL_SLEEPERS);
+        this.joinWord = new WaitWord(whole, QueueLayout.JOIN_SEQ, QueueLayout.JOIN_SLEEPERS);
+    }
+
+    static QueueRing create(String what, int kind, int maxItems, int capacity, IdleStrategy idle) {
+        SharedSegments.Mapping m = SharedSegments.create("mpq_", QueueLayout.segmentSize(capacity), seg -> {
+            seg.set(JAVA_INT, QueueLayout.CAPACITY, capacity);
+            seg.set(JAVA_INT, QueueLayout.MAX_ITEMS, maxItems);
+            seg.set(JAVA_INT, QueueLayout.IDLE, Idles.code(idle));
+            SegmentHeader.write(seg, QueueLayout.MAGIC, QueueLayout.VERSION, kind);
+        });
+        return new QueueRing(m, what, idle);
+    }
+
+    /** Attaches to queue {@code name} of {@code kind}; {@code custom} is used if its creator's strategy was custom. */
+    static QueueRing attach(String name, String what, int kind, IdleStrategy custom) {
+        try {
+            return new QueueRing(SharedSegments.attach(name, seg -> SegmentHeader.check(seg, name, what,
+                    QueueLayout.MAGIC, QueueLayout.VERSION, kind)), what, custom);
+        } catch (IOException e) {
+            throw new UncheckedIOException("cannot attach " + what + " '" + name + "': " + e.getMessage(), e);
+        }
+    }
+
+    MemorySegment segment() {
+        return whole;
+    }
+
+    // ------------------------------------------------------------------ producing
+
+    /**
+     * Appends {@code src[0, length)} as one item, waiting until {@code deadline} for room
+     * ({@link #NOW}: no waiting).
+     *
+     * @return false if there was no room in time; nothing was written
+     */
+    boolean offer(byte[] src, int length, long deadline, boolean interruptible) throws InterruptedException {
+        enter();
+        try {
+            if (length <= maxInline) {
+                return append(RecordLayout.ITEM, src, length, deadline, interruptible);
+            }
+            String spill = Spills.create(src, length, name());
+            boolean ok = false;
+            try {
+                byte[] ref = SpillLayout.reference(spill, length);
+                ok = append(SPILL, ref, ref.length, deadline, interruptible);
+            } finally {
+                if (!ok) {
+                    Spills.unlink(spill);
+                }
+            }
+            return ok;
+        } finally {
+            guard.exit();
+        }
+    }
+
+    private boolean append(int kind, byte[] src, int length, long deadline, boolean interruptible)
+            throws InterruptedException {
+        if (tryAppend(kind, src, length)) {
+            return true;
+        }
+        if (deadline == NOW) {
+            return false;
+        }
+        return Waiting.await(notFull, idle, () -> tryAppend(kind, src, length), deadline, interruptible);
+    }
+
+    private boolean tryAppend(int kind, byte[] src, int length) {
+        checkOpen();
+        if (!mayHaveRoom(length)) {
+            return false;
+        }
+        if (producers.lock()) {
+            Spills.reclaimOrphans();
+        }
+        boolean ok;
+        try {
+            ok = ring.tryAppend(kind, src, length);
+        } finally {
+            producers.unlock();
+        }
+        if (ok) {
+            notEmpty.wake(1);
+        }
+        return ok;
+    }
+
+    /** A lock-free pre-check, so that waiting producers do not take the lock while the ring is full. */
+    private boolean mayHaveRoom(int length) {
+        long h = ring.headWord();
+        long t = ring.tailWord();
+        return RecordLayout.count(t) - RecordLayout.count(h) < ring.maxItems()
+                && (RecordLayout.position(t) - RecordLayout.position(h)) + RecordLayout.recordSize(length) <= ring.capacity();
+    }
+
+    // ------------------------------------------------------------------ consuming
+
+    /**
+     * Takes the head item into {@code s}'s input (from index 0), waiting until {@code deadline} for
+     * one ({@link #NOW}: no waiting).
+     *
+     * @return false if there was none in time
+     */
+    boolean poll(Scratch s, long deadline, boolean interruptible) throws InterruptedException {
+        enter();
+        try {
+            if (tryTake(s)) {
+                return true;
+            }
+            if (deadline == NOW) {
+                return false;
+            }
+            return Waiting.await(notEmpty, idle, () -> tryTake(s), deadline, interruptible);
+        } finally {
+            guard.exit();
+        }
+    }
+
+    private boolean tryTake(Scratch s) {
+        checkOpen();
+        if (!ring.hasItems()) {
+            return false;
+        }
+        consumers.lock(); // a dead consumer left nothing to reclaim: its record is still at the head
+        boolean took;
+        try {
+            took = takeLocked(s);
+        } finally {
+            consumers.unlock();
+        }
+        if (took) {
+            notFull.wakeAll();
+        }
+        return took;
+    }
+
+    private boolean takeLocked(Scratch s) {
+        for (;;) {
+            long at = ring.first();
+            if (at == RecordRing.EMPTY) {
+                return false;
+            }
+            int pos = (int) at;
+            boolean read = readRecord(pos, s, 0, true) >= 0;
+            FaultInjection.at(RecordLayout.kind(ring.kindLengthAt(pos)) == SPILL
+                    ? FaultInjection.Point.CONSUMER_AFTER_SPILL_UNLINK : FaultInjection.Point.CONSUMER_MID_RECORD);
+            ring.consume(pos);
+            if (read) {
+                return true;
+            } // else a spilled item whose segment is gone: skipped, try the next one
+        }
+    }
+
+    /**
+     * Copies the item at {@code pos} into {@code s}'s input at {@code offset}; for a spilled item reads
+     * (and, if {@code take}, unlinks) its segment. Caller holds the consumer lock.
+     *
+     * @return the item's length, or -1 if it was a spilled item whose segment is gone
+     */
+    private int readRecord(int pos, Scratch s, int offset, boolean take) {
+        int kl = ring.kindLengthAt(pos);
+        int length = RecordLayout.length(kl);
+        if (RecordLayout.kind(kl) != SPILL) {
+            ring.copyPayload(pos, length, s.growInput(offset, length), offset);
+            return length;
+        }
+        byte[] ref = new byte[length];
+        ring.copyPayload(pos, length, ref, 0);
+        long itemLength = SpillLayout.referencedLength(ref, 0);
+        String name = SpillLayout.referencedName(ref, 0, length);
+        return Spills.read(name, itemLength, s, offset, take) ? (int) itemLength : -1;
+    }
+
+    /** Copies the head item into {@code s} without taking it. */
+    boolean peek(Scratch s) {
+        enter();
+        try {
+            if (!ring.hasItems()) {
+                return false;
+            }
+            consumers.lock();
+            try {
+                for (;;) {
+                    long at = ring.first();
+                    if (at == RecordRing.EMPTY) {
+                        return false;
+                    }
+                    if (readRecord((int) at, s, 0, false) >= 0) {
+                        return true;
+                    }
+                    ring.consume((int) at);
+                }
+            } finally {
+                consumers.unlock();
+            }
+        } finally {
+            guard.exit();
+        }
+    }
+
+    /**
+     * Takes up to {@code max} items into {@code s}'s input as {@code [int length][bytes]...}, in one
+     * lock hold (at most about {@link #DRAIN_BYTES} bytes).
+     *
+     * @return how many
+     */
+    int drain(Scratch s, int max) {
+        enter();
+        try {
+            if (max <= 0 || !ring.hasItems()) {
+                return 0;
+            }
+            int n = 0;
+            int used = 0;
+            consumers.lock();
+            try {
+                long at;
+                while (n < max && used < DRAIN_BYTES && (at = ring.first()) != RecordRing.EMPTY) {
+                    int length = readRecord((int) at, s, used + 4, true);
+                    ring.consume((int) at);
+                    if (length >= 0) {
+                        INT_LE.set(s.inputArray(), used, length);
+                        used += 4 + length;
+                        n++;
+                    }
+                }
+            } finally {
+                consumers.unlock();
+            }
+            notFull.wakeAll();
+            return n;
+        } finally {
+            guard.exit();
+        }
+    }
+
+    /** The length prefix that {@link #drain} wrote at {@code offset} of {@code s}'s input. */
+    static int drainedLength(Scratch s, int offset) {
+        return (int) INT_LE.get(s.inputArray(), offset);
+    }
+
+    /** Takes every item without decoding it (spilled ones are unlinked). */
+    void clear() {
+        enter();
+        try {
+            consumers.lock();
+            try {
+                long at;
+                while ((at = ring.first()) != RecordRing.EMPTY) {
+                    dropSpill((int) at);
+                    ring.consume((int) at);
+                }
+            } finally {
+                consumers.unlock();
+            }
+            notFull.wakeAll();
+        } finally {
+            guard.exit();
+        }
+    }
+
+    private void dropSpill(int pos) {
+        int kl = ring.kindLengthAt(pos);
+        if (RecordLayout.kind(kl) == SPILL) {
+            byte[] ref = new byte[RecordLayout.length(kl)];
+            ring.copyPayload(pos, ref.length, ref, 0);
+            Spills.unlink(SpillLayout.referencedName(ref, 0, ref.length));
+        }
+    }
+
+    // ------------------------------------------------------------------ iteration and removal
+
+    /** One item as an iterator saw it: where it was, and its bytes. */
+    record Entry(int position, int seq, byte[] bytes) {
+    }
+
+    /** Copies every item between head and tail, in order (a weakly consistent snapshot). */
+    List<Entry> snapshot() {
+        enter();
+        List<Entry> out = new ArrayList<>();
+        Scratch s = Scratch.acquire();
+        try {
+            consumers.lock();
+            try {
+                long at = ring.first();
+                if (at == RecordRing.EMPTY) {
+                    return out;
+                }
+                int end = RecordLayout.position(ring.tailWord());
+                for (int pos = (int) at; pos != end; pos = ring.next(pos)) {
+                    int k = RecordLayout.kind(ring.kindLengthAt(pos));
+                    if (k == RecordLayout.ITEM || k == SPILL) {
+                        int length = readRecord(pos, s, 0, false);
+                        if (length >= 0) {
+                            out.add(new Entry(pos, ring.seqAt(pos), java.util.Arrays.copyOf(s.inputArray(), length)));
+                        }
+                    }
+                }
+                return out;
+            } finally {
+                consumers.unlock();
+            }
+        } finally {
+            s.release();
+            guard.exit();
+        }
+    }
+
+    /**
+     * Removes the item an iterator saw at {@code position} with {@code seq}, if it is still there.
+     *
+     * @return true if it was removed
+     */
+    boolean removeAt(int position, int seq) {
+        enter();
+        try {
+            boolean removed = false;
+            consumers.lock();
+            try {
+                if (ring.holds(position) && ring.seqAt(position) == seq) {
+                    int k = RecordLayout.kind(ring.kindLengthAt(position));
+                    if (k == RecordLayout.ITEM || k == SPILL) {
+                        dropSpill(position);
+                        ring.markRemoved(position);
+                        removed = true;
+                    }
+                }
+            } finally {
+                consumers.unlock();
+            }
+            if (removed) {
+                notFull.wakeAll();
+            }
+            return removed;
+        } finally {
+            guard.exit();
+        }
+    }
+
+    // ------------------------------------------------------------------ state and lifetime
+
+    int size() {
+        enter();
+        try {
+            return ring.size();
+        } finally {
+            guard.exit();
+        }
+    }
+
+    int maxItems() {
+        return ring.maxItems();
+    }
+
+    int capacityBytes() {
+        return ring.capacity();
+    }
+
+    void enter() {
+        if (!guard.enter()) {
+            throw closed();
+        }
+    }
+
+    void exit() {
+        guard.exit();
+    }
+
+    void checkOpen() {
+        if (guard.isClosed()) {
+            throw closed();
+        }
+    }
+
+    boolean isOpen() {
+        return !guard.isClosed();
+    }
+
+    IllegalStateException closed() {
+        return new IllegalStateException(what + " '" + name() + "' is closed");
+    }
+
+    /** Releases this handle once no operation of it is in flight (see the overview). Idempotent. */
+    @Override
+    public void close() {
+        if (guard.close(() -> {
+            notEmpty.wakeAll();
+            notFull.wakeAll();
+            joinWord.wakeAll();
+        })) {
+            super.close();
+        }
+    }
+}

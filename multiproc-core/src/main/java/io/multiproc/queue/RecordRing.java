@@ -1,0 +1,206 @@
+package io.multiproc.queue;
+
+import java.lang.foreign.MemorySegment;
+import java.lang.invoke.VarHandle;
+
+import static io.multiproc.queue.RecordLayout.HEADER;
+import static io.multiproc.queue.RecordLayout.ITEM;
+import static io.multiproc.queue.RecordLayout.KIND_LENGTH;
+import static io.multiproc.queue.RecordLayout.PADDING;
+import static io.multiproc.queue.RecordLayout.PAYLOAD;
+import static io.multiproc.queue.RecordLayout.REMOVED;
+import static io.multiproc.queue.RecordLayout.SEQ;
+import static io.multiproc.queue.RecordLayout.SPILL;
+import static io.multiproc.queue.RecordLayout.count;
+import static io.multiproc.queue.RecordLayout.kind;
+import static io.multiproc.queue.RecordLayout.kindLength;
+import static io.multiproc.queue.RecordLayout.length;
+import static io.multiproc.queue.RecordLayout.position;
+import static io.multiproc.queue.RecordLayout.recordSize;
+import static io.multiproc.queue.RecordLayout.word;
+import static java.lang.foreign.ValueLayout.JAVA_BYTE;
+import static java.lang.foreign.ValueLayout.JAVA_INT;
+import static java.lang.foreign.ValueLayout.JAVA_LONG;
+
+/**
+ * The records of one ring ({@link RecordLayout}) over a mapped segment: appending at the tail,
+ * reading and freeing at the head. It does no locking: producer methods assume the caller is the only
+ * producer right now (it holds the producer lock, or it is a pipe's one sender), consumer methods the
+ * same for consumers. Reads of the other side's word are volatile, writes of one's own word are
+ * volatile (they publish, and they are one half of a Dekker pair with the wait words' sleeper counts).
+ *
+ * <pre>{@code
+ * RecordRing r = new RecordRing(seg, RING, capacity, maxItems, TAIL, HEAD);
+ * if (r.tryAppend(RecordLayout.ITEM, bytes, n)) { ... }          // producer
+ * long at = r.first(); if (at != RecordRing.EMPTY) { copy; r.consume((int) at); }   // consumer
+ * }</pre>
+ */
+final class RecordRing {
+    private static final VarHandle LONG = JAVA_LONG.varHandle();
+    /** {@link #first()} when there is no item. */
+    static final long EMPTY = -1L;
+
+    private final MemorySegment seg;
+    private final long ring;
+    private final int capacity;
+    private final int mask;
+    private final int maxItems;
+    private final long tail;
+    private final long head;
+
+    RecordRing(MemorySegment seg, long ring, int capacity, int maxItems, long tail, long head) {
+        this.seg = seg;
+        this.ring = ring;
+        this.capacity = capacity;
+        this.mask = capacity - 1;
+        this.maxItems = maxItems;
+        this.tail = tail;
+        this.head = head;
+    }
+
+    int capacity() {
+        return capacity;
+    }
+
+    int maxItems() {
+        return maxItems;
+    }
+
+    long tailWord() {
+        return (long) LONG.getVolatile(seg, tail);
+    }
+
+    long headWord() {
+        return (long) LONG.getVolatile(seg, head);
+    }
+
+    /** Items between head and tail (read head first: never negative, possibly already stale). */
+    int size() {
+        long h = headWord();
+        long t = tailWord();
+        return Math.max(0, Math.min(maxItems, count(t) - count(h)));
+    }
+
+    /** True if an item (not just padding or removed records) is between head and tail. */
+    boolean hasItems() {
+        return count(tailWord()) != count(headWord());
+    }
+
+    // ------------------------------------------------------------------ producer side
+
+    /**
+     * Appends one record if there is room for it (item count and bytes), and publishes it.
+     *
+     * @return false if the ring is full for this record; nothing written
+     */
+    boolean tryAppend(int kind, byte[] src, int length) {
+        long t = tailWord();
+        long h = headWord();
+        int tailCount = count(t);
+        int tailPos = position(t);
+        if (tailCount - count(h) >= maxItems) {
+            return false;
+        }
+        int size = recordSize(length);
+        int offset = tailPos & mask;
+        int pad = capacity - offset < size ? capacity - offset : 0;
+        if ((tailPos - position(h)) + pad + size > capacity) {
+            return false;
+        }
+        if (pad > 0) {
+            seg.set(JAVA_INT, ring + offset + KIND_LENGTH, kindLength(PADDING, pad - HEADER));
+            tailPos += pad;
+            offset = 0;
+        }
+        long at = ring + offset;
+        seg.set(JAVA_INT, at + SEQ, tailCount);
+        copyIn(src, length, at + PAYLOAD);
+        seg.set(JAVA_INT, at + KIND_LENGTH, kindLength(kind, length));
+        // NOTE: publishes the record: its bytes (plain writes above) become visible before the tail
+        // covers them; volatile, so the caller's check for sleeping consumers stays after it.
+        LONG.setVolatile(seg, tail, word(tailCount + 1, tailPos + size));
+        return true;
+    }
+
+    private void copyIn(byte[] src, int length, long at) {
+        if (FaultInjection.hook == null) {
+            MemorySegment.copy(src, 0, seg, JAVA_BYTE, at, length);
+            return;
+        }
+        int half = length / 2;
+        MemorySegment.copy(src, 0, seg, JAVA_BYTE, at, half);
+        FaultInjection.at(FaultInjection.Point.PRODUCER_MID_RECORD);
+        MemorySegment.copy(src, half, seg, JAVA_BYTE, at + half, length - half);
+    }
+
+    // ------------------------------------------------------------------ consumer side
+
+    /**
+     * The position of the first item record (ITEM or SPILL), after freeing the padding and removed
+     * records before it; {@link #EMPTY} if there is none.
+     */
+    long first() {
+        long h = headWord();
+        long t = tailWord();
+        if (count(h) == count(t)) {
+            return EMPTY;
+        }
+        int pos = position(h);
+        for (;;) {
+            int kl = seg.get(JAVA_INT, ring + (pos & mask) + KIND_LENGTH);
+            int k = kind(kl);
+            if (k == ITEM || k == SPILL) {
+                break;
+            }
+            pos += recordSize(length(kl));
+        }
+        if (pos != position(h)) {
+            // NOTE: frees the skipped records for producers; the count is unchanged (nothing taken).
+            LONG.setVolatile(seg, head, word(count(h), pos));
+        }
+        return pos & 0xffff_ffffL;
+    }
+
+    int kindLengthAt(int pos) {
+        return seg.get(JAVA_INT, ring + (pos & mask) + KIND_LENGTH);
+    }
+
+    int seqAt(int pos) {
+        return seg.get(JAVA_INT, ring + (pos & mask) + SEQ);
+    }
+
+    /** Copies {@code length} payload bytes of the record at {@code pos} into {@code dst} at {@code dstOffset}. */
+    void copyPayload(int pos, int length, byte[] dst, int dstOffset) {
+        MemorySegment.copy(seg, JAVA_BYTE, ring + (pos & mask) + PAYLOAD, dst, dstOffset, length);
+    }
+
+    /** Takes the record at {@code pos}, which is the head record: frees it and counts one item taken. */
+    void consume(int pos) {
+        long h = headWord();
+        int size = recordSize(length(kindLengthAt(pos)));
+        // NOTE: frees the record for producers only after the caller copied it out; volatile, so the
+        // caller's check for sleeping producers stays after it.
+        LONG.setVolatile(seg, head, word(count(h) + 1, pos + size));
+    }
+
+    /** Turns the item record at {@code pos} (anywhere between head and tail) into a removed one. */
+    void markRemoved(int pos) {
+        long at = ring + (pos & mask) + KIND_LENGTH;
+        seg.set(JAVA_INT, at, kindLength(REMOVED, length(seg.get(JAVA_INT, at))));
+        long h = headWord();
+        // NOTE: the item counts as taken now; its bytes are freed when the head passes the record.
+        LONG.setVolatile(seg, head, word(count(h) + 1, position(h)));
+    }
+
+    /** Position of the record after the one at {@code pos}. */
+    int next(int pos) {
+        return pos + recordSize(length(kindLengthAt(pos)));
+    }
+
+    /** True if {@code pos} lies in [head, tail) as seen now. */
+    boolean holds(int pos) {
+        int h = position(headWord());
+        int t = position(tailWord());
+        return pos - h >= 0 && pos - h < t - h;
+    }
+}

@@ -1,0 +1,109 @@
+package io.multiproc.queue;
+
+import io.multiproc.internal.SegmentHeader;
+import io.multiproc.internal.SegmentRegistry;
+import io.multiproc.internal.SharedSegments;
+
+import java.io.IOException;
+import java.io.UncheckedIOException;
+import java.lang.foreign.MemorySegment;
+import java.nio.file.NoSuchFileException;
+
+import static java.lang.foreign.ValueLayout.JAVA_BYTE;
+import static java.lang.foreign.ValueLayout.JAVA_LONG;
+
+/**
+ * Spill segments ({@link SpillLayout}): one per item too large for its ring.
+ *
+ * <p>Lifetime: the producer creates the segment (held by itself), writes the item, adds a registry
+ * <em>parent hold</em> naming the ring's segment, and drops its own hold; so the item survives its
+ * producer exiting at once, and is removed with the ring's segment if nobody takes it. The consumer
+ * that takes it copies it out and unlinks it. A producer killed before the parent hold leaves a
+ * segment whose only holder is dead: the next sweep removes it (and {@link #reclaimOrphans()} runs one
+ * when a ring lock is taken over from a dead process).
+ *
+ * <pre>{@code
+ * String name = Spills.create(bytes, n, ringSegmentName);
+ * Spills.read(name, scratch, 0, true);   // copies into scratch and unlinks
+ * }</pre>
+ */
+final class Spills {
+    private static final System.Logger LOG = System.getLogger("io.multiproc");
+
+    private Spills() {
+    }
+
+    /** Creates a spill segment holding {@code src[0, length)}, held by segment {@code parent}; returns its name. */
+    static String create(byte[] src, int length, String parent) {
+        SharedSegments.Mapping m = SharedSegments.create(SpillLayout.PREFIX, SpillLayout.segmentSize(length), seg -> {
+            seg.set(JAVA_LONG, SpillLayout.LENGTH, length);
+            MemorySegment.copy(src, 0, seg, JAVA_BYTE, SpillLayout.DATA, length);
+            SegmentHeader.write(seg, SpillLayout.MAGIC, SpillLayout.VERSION, SpillLayout.KIND);
+        });
+        try {
+            SegmentRegistry.addParentHold(m.name(), parent);
+        } catch (IOException | RuntimeException e) {
+            m.release(); // no holder left: unlinked
+            throw e instanceof IOException io ? new UncheckedIOException("cannot hand spill segment '" + m.name()
+                    + "' to '" + parent + "'", io) : (RuntimeException) e;
+        }
+        m.release(); // NOTE: after the parent hold exists, so the segment is never without a holder
+        return m.name();
+    }
+
+    /**
+     * Copies the spilled item into {@code dst}'s input at {@code dstOffset} (growing it), optionally
+     * unlinking the segment afterwards.
+     *
+     * @return false if the segment is gone (a consumer died after unlinking it, before moving the head)
+     */
+    static boolean read(String name, long length, Scratch dst, int dstOffset, boolean unlink) {
+        SharedSegments.Mapping m;
+        try {
+            m = SharedSegments.attach(name, seg -> SegmentHeader.check(seg, name, "spill segment", SpillLayout.MAGIC,
+                    SpillLayout.VERSION, SpillLayout.KIND));
+        } catch (NoSuchFileException gone) {
+            LOG.log(System.Logger.Level.WARNING, "multiproc: spilled item '" + name
+                    + "' is gone (its reader died while taking it); skipped");
+            return false;
+        } catch (IOException e) {
+            throw new UncheckedIOException("cannot read spilled item '" + name + "'", e);
+        }
+        try {
+            MemorySegment seg = m.segment();
+            long stored = seg.get(JAVA_LONG, SpillLayout.LENGTH);
+            if (stored != length || length > Integer.MAX_VALUE - 16 - dstOffset) {
+                throw new IllegalStateException("spill segment '" + name + "' holds length=" + stored
+                        + " but its record says " + length);
+            }
+            byte[] into = dst.growInput(dstOffset, (int) length);
+            MemorySegment.copy(seg, JAVA_BYTE, SpillLayout.DATA, into, dstOffset, (int) length);
+            if (unlink) {
+                unlink(name);
+            }
+        } finally {
+            m.release();
+        }
+        return true;
+    }
+
+    /** Removes a spill segment (an item taken or dropped); already gone is fine. */
+    static void unlink(String name) {
+        try {
+            SegmentRegistry.unlink(name);
+        } catch (NoSuchFileException gone) {
+            // already removed
+        } catch (IOException e) {
+            throw new UncheckedIOException("cannot remove spill segment '" + name + "'", e);
+        }
+    }
+
+    /** After taking a lock over from a dead process: removes segments whose holders all died (its spills). */
+    static void reclaimOrphans() {
+        try {
+            SegmentRegistry.sweep();
+        } catch (IOException | RuntimeException e) {
+            LOG.log(System.Logger.Level.WARNING, "multiproc: sweep after a dead holder failed: " + e);
+        }
+    }
+}
