@@ -134,17 +134,7 @@ final class QueueRing extends MappedObject {
             if (length <= maxInline) {
                 return append(RecordLayout.ITEM, src, length, deadline, interruptible);
             }
-            String spill = Spills.create(src, length, name());
-            boolean ok = false;
-            try {
-                byte[] ref = SpillLayout.reference(spill, length);
-                ok = append(SPILL, ref, ref.length, deadline, interruptible);
-            } finally {
-                if (!ok) {
-                    Spills.unlink(spill);
-                }
-            }
-            return ok;
+            return Spills.appendSpilled(src, length, name(), (kind, ref, n) -> append(kind, ref, n, deadline, interruptible));
         } finally {
             guard.exit();
         }
@@ -237,7 +227,7 @@ final class QueueRing extends MappedObject {
                 return false;
             }
             int pos = (int) at;
-            boolean read = readRecord(pos, s, 0, true) >= 0;
+            boolean read = Spills.readItem(ring, pos, s, 0, true) >= 0;
             FaultInjection.at(RecordLayout.kind(ring.kindLengthAt(pos)) == SPILL
                     ? FaultInjection.Point.CONSUMER_AFTER_SPILL_UNLINK : FaultInjection.Point.CONSUMER_MID_RECORD);
             ring.consume(pos);
@@ -245,26 +235,6 @@ final class QueueRing extends MappedObject {
                 return true;
             } // else a spilled item whose segment is gone: skipped, try the next one
         }
-    }
-
-    /**
-     * Copies the item at {@code pos} into {@code s}'s input at {@code offset}; for a spilled item reads
-     * (and, if {@code take}, unlinks) its segment. Caller holds the consumer lock.
-     *
-     * @return the item's length, or -1 if it was a spilled item whose segment is gone
-     */
-    private int readRecord(int pos, Scratch s, int offset, boolean take) {
-        int kl = ring.kindLengthAt(pos);
-        int length = RecordLayout.length(kl);
-        if (RecordLayout.kind(kl) != SPILL) {
-            ring.copyPayload(pos, length, s.growInput(offset, length), offset);
-            return length;
-        }
-        byte[] ref = new byte[length];
-        ring.copyPayload(pos, length, ref, 0);
-        long itemLength = SpillLayout.referencedLength(ref, 0);
-        String name = SpillLayout.referencedName(ref, 0, length);
-        return Spills.read(name, itemLength, s, offset, take) ? (int) itemLength : -1;
     }
 
     /** Copies the head item into {@code s} without taking it. */
@@ -281,7 +251,7 @@ final class QueueRing extends MappedObject {
                     if (at == RecordRing.EMPTY) {
                         return false;
                     }
-                    if (readRecord((int) at, s, 0, false) >= 0) {
+                    if (Spills.readItem(ring, (int) at, s, 0, false) >= 0) {
                         return true;
                     }
                     ring.consume((int) at);
@@ -312,7 +282,7 @@ final class QueueRing extends MappedObject {
             try {
                 long at;
                 while (n < max && used < DRAIN_BYTES && (at = ring.first()) != RecordRing.EMPTY) {
-                    int length = readRecord((int) at, s, used + 4, true);
+                    int length = Spills.readItem(ring, (int) at, s, used + 4, true);
                     ring.consume((int) at);
                     if (length >= 0) {
                         INT_LE.set(s.inputArray(), used, length);
@@ -343,7 +313,7 @@ final class QueueRing extends MappedObject {
             try {
                 long at;
                 while ((at = ring.first()) != RecordRing.EMPTY) {
-                    dropSpill((int) at);
+                    Spills.dropItem(ring, (int) at);
                     ring.consume((int) at);
                 }
             } finally {
@@ -352,15 +322,6 @@ final class QueueRing extends MappedObject {
             notFull.wakeAll();
         } finally {
             guard.exit();
-        }
-    }
-
-    private void dropSpill(int pos) {
-        int kl = ring.kindLengthAt(pos);
-        if (RecordLayout.kind(kl) == SPILL) {
-            byte[] ref = new byte[RecordLayout.length(kl)];
-            ring.copyPayload(pos, ref.length, ref, 0);
-            Spills.unlink(SpillLayout.referencedName(ref, 0, ref.length));
         }
     }
 
@@ -386,7 +347,7 @@ final class QueueRing extends MappedObject {
                 for (int pos = (int) at; pos != end; pos = ring.next(pos)) {
                     int k = RecordLayout.kind(ring.kindLengthAt(pos));
                     if (k == RecordLayout.ITEM || k == SPILL) {
-                        int length = readRecord(pos, s, 0, false);
+                        int length = Spills.readItem(ring, pos, s, 0, false);
                         if (length >= 0) {
                             out.add(new Entry(pos, ring.seqAt(pos), java.util.Arrays.copyOf(s.inputArray(), length)));
                         }
@@ -416,7 +377,7 @@ final class QueueRing extends MappedObject {
                 if (ring.holds(position) && ring.seqAt(position) == seq) {
                     int k = RecordLayout.kind(ring.kindLengthAt(position));
                     if (k == RecordLayout.ITEM || k == SPILL) {
-                        dropSpill(position);
+                        Spills.dropItem(ring, position);
                         ring.markRemoved(position);
                         removed = true;
                     }

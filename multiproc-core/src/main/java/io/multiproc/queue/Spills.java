@@ -87,6 +87,61 @@ final class Spills {
         return true;
     }
 
+    /**
+     * Copies the item record at {@code pos} of {@code ring} into {@code s}'s input at {@code offset}; for
+     * a spilled item reads (and, if {@code take}, unlinks) its segment. The caller is the ring's one
+     * consumer right now.
+     *
+     * @return the item's length, or -1 if it was a spilled item whose segment is gone
+     */
+    static int readItem(RecordRing ring, int pos, Scratch s, int offset, boolean take) {
+        int kl = ring.kindLengthAt(pos);
+        int length = RecordLayout.length(kl);
+        if (RecordLayout.kind(kl) != RecordLayout.SPILL) {
+            ring.copyPayload(pos, length, s.growInput(offset, length), offset);
+            return length;
+        }
+        byte[] ref = new byte[length];
+        ring.copyPayload(pos, length, ref, 0);
+        long itemLength = SpillLayout.referencedLength(ref, 0);
+        String name = SpillLayout.referencedName(ref, 0, length);
+        return read(name, itemLength, s, offset, take) ? (int) itemLength : -1;
+    }
+
+    /** Before an item record is dropped without being read: unlinks its spill segment, if it has one. */
+    static void dropItem(RecordRing ring, int pos) {
+        int kl = ring.kindLengthAt(pos);
+        if (RecordLayout.kind(kl) == RecordLayout.SPILL) {
+            byte[] ref = new byte[RecordLayout.length(kl)];
+            ring.copyPayload(pos, ref.length, ref, 0);
+            unlink(SpillLayout.referencedName(ref, 0, ref.length));
+        }
+    }
+
+    /**
+     * Writes {@code src[0, length)}, too large for its ring, as one item: into a spill segment held by
+     * {@code parent}, then its reference through {@code append}; the segment is unlinked again if that fails.
+     */
+    static <X extends Exception> boolean appendSpilled(byte[] src, int length, String parent, Appender<X> append) throws X {
+        String spill = create(src, length, parent);
+        boolean ok = false;
+        try {
+            byte[] ref = SpillLayout.reference(spill, length);
+            ok = append.append(RecordLayout.SPILL, ref, ref.length);
+        } finally {
+            if (!ok) {
+                unlink(spill);
+            }
+        }
+        return ok;
+    }
+
+    /** Appends one record of {@code kind} (waiting as the caller's ring does); false if it did not. */
+    @FunctionalInterface
+    interface Appender<X extends Exception> {
+        boolean append(int kind, byte[] src, int length) throws X;
+    }
+
     /** Removes a spill segment (an item taken or dropped); already gone is fine. */
     static void unlink(String name) {
         try {
