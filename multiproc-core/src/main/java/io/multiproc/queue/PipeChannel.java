@@ -3,6 +3,7 @@ package io.multiproc.queue;
 import io.multiproc.wait.WaitWord;
 
 import java.lang.foreign.MemorySegment;
+import java.lang.invoke.VarHandle;
 
 import static io.multiproc.queue.PipeLayout.DATA_SEQ;
 import static io.multiproc.queue.PipeLayout.DATA_SLEEPERS;
@@ -14,8 +15,9 @@ import static io.multiproc.queue.PipeLayout.TAIL;
 /**
  * One direction of a pipe: a single-producer single-consumer {@link RecordRing} and its two wait words.
  * No locks: the sending end's one process writes the tail, the receiving end's the head ({@link
- * Connection} serializes its own threads). The sender publishes with a volatile tail write and then
- * wakes a registered receiver; the receiver frees with a volatile head write and wakes a sender.
+ * Connection} serializes its own threads). The sender publishes with a release store of the tail, a
+ * full fence, and then wakes a registered receiver; the receiver frees with a release store of the
+ * head, a fence, and wakes a sender (the fences pair with the waiters' registration: no lost wake-up).
  */
 final class PipeChannel {
     final RecordRing ring;
@@ -37,6 +39,7 @@ final class PipeChannel {
         if (!ring.tryAppend(kind, src, length)) {
             return false;
         }
+        VarHandle.fullFence(); // NOTE: keeps the tail's release store before the sleeper check
         data.wakeAll(); // a receiver may wait in recv and another thread in poll
         return true;
     }
@@ -50,6 +53,7 @@ final class PipeChannel {
             }
             int length = Spills.readItem(ring, (int) at, s, 0, true);
             ring.consume((int) at);
+            VarHandle.fullFence(); // NOTE: keeps the head's release store before the sleeper check
             space.wake(1);
             if (length >= 0) {
                 return true;

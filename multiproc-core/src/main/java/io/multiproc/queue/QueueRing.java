@@ -148,25 +148,27 @@ final class QueueRing extends MappedObject {
         if (deadline == NOW) {
             return false;
         }
-        return Waiting.await(notFull, idle, () -> tryAppend(kind, src, length), deadline, interruptible);
+        return Waiting.await(notFull, idle, () -> {
+            checkOpen();
+            return mayHaveRoom(length) && tryAppend(kind, src, length);
+        }, deadline, interruptible);
     }
 
     private boolean tryAppend(int kind, byte[] src, int length) {
-        checkOpen();
-        if (!mayHaveRoom(length)) {
-            return false;
-        }
         if (producers.lock()) {
             Spills.reclaimOrphans();
         }
-        boolean ok;
+        boolean ok = false;
         try {
             ok = ring.tryAppend(kind, src, length);
         } finally {
-            producers.unlock();
-        }
-        if (ok) {
-            notEmpty.wake(1);
+            producers.release();
+            // NOTE: one fence for the tail and the lock release: both stay before the sleeper checks.
+            VarHandle.fullFence();
+            producers.wakeWaiter();
+            if (ok) {
+                notEmpty.wake(1);
+            }
         }
         return ok;
     }
@@ -196,26 +198,22 @@ final class QueueRing extends MappedObject {
             if (deadline == NOW) {
                 return false;
             }
-            return Waiting.await(notEmpty, idle, () -> tryTake(s), deadline, interruptible);
+            return Waiting.await(notEmpty, idle, () -> {
+                checkOpen();
+                return ring.hasItems() && tryTake(s);
+            }, deadline, interruptible);
         } finally {
             guard.exit();
         }
     }
 
     private boolean tryTake(Scratch s) {
-        checkOpen();
-        if (!ring.hasItems()) {
-            return false;
-        }
         consumers.lock(); // a dead consumer left nothing to reclaim: its record is still at the head
-        boolean took;
+        boolean took = false;
         try {
             took = takeLocked(s);
         } finally {
-            consumers.unlock();
-        }
-        if (took) {
-            notFull.wakeAll();
+            unlockConsumers(took);
         }
         return took;
     }
@@ -227,10 +225,13 @@ final class QueueRing extends MappedObject {
                 return false;
             }
             int pos = (int) at;
-            boolean read = Spills.readItem(ring, pos, s, 0, true) >= 0;
-            FaultInjection.at(RecordLayout.kind(ring.kindLengthAt(pos)) == SPILL
-                    ? FaultInjection.Point.CONSUMER_AFTER_SPILL_UNLINK : FaultInjection.Point.CONSUMER_MID_RECORD);
-            ring.consume(pos);
+            int kl = ring.kindLengthAt(pos);
+            boolean read = Spills.readItem(ring, pos, kl, s, 0, true) >= 0;
+            if (FaultInjection.hook != null) {
+                FaultInjection.at(RecordLayout.kind(kl) == SPILL
+                        ? FaultInjection.Point.CONSUMER_AFTER_SPILL_UNLINK : FaultInjection.Point.CONSUMER_MID_RECORD);
+            }
+            ring.consume(pos, RecordLayout.length(kl));
             if (read) {
                 return true;
             } // else a spilled item whose segment is gone: skipped, try the next one
@@ -257,10 +258,24 @@ final class QueueRing extends MappedObject {
                     ring.consume((int) at);
                 }
             } finally {
-                consumers.unlock();
+                unlockConsumers(false);
             }
         } finally {
             guard.exit();
+        }
+    }
+
+    /**
+     * Frees the consumer lock; then, behind one fence for the head and the lock, wakes a lock waiter and
+     * (if {@code freed}) the producers waiting for room.
+     */
+    private void unlockConsumers(boolean freed) {
+        consumers.release();
+        // NOTE: the fence keeps the head and lock release stores before the sleeper checks.
+        VarHandle.fullFence();
+        consumers.wakeWaiter();
+        if (freed) {
+            notFull.wakeAll();
         }
     }
 
@@ -291,9 +306,8 @@ final class QueueRing extends MappedObject {
                     }
                 }
             } finally {
-                consumers.unlock();
+                unlockConsumers(true);
             }
-            notFull.wakeAll();
             return n;
         } finally {
             guard.exit();
@@ -317,9 +331,8 @@ final class QueueRing extends MappedObject {
                     ring.consume((int) at);
                 }
             } finally {
-                consumers.unlock();
+                unlockConsumers(true);
             }
-            notFull.wakeAll();
         } finally {
             guard.exit();
         }
@@ -355,7 +368,7 @@ final class QueueRing extends MappedObject {
                 }
                 return out;
             } finally {
-                consumers.unlock();
+                unlockConsumers(false);
             }
         } finally {
             s.release();
@@ -383,10 +396,7 @@ final class QueueRing extends MappedObject {
                     }
                 }
             } finally {
-                consumers.unlock();
-            }
-            if (removed) {
-                notFull.wakeAll();
+                unlockConsumers(removed);
             }
             return removed;
         } finally {

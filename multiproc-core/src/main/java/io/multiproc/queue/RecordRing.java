@@ -1,7 +1,9 @@
 package io.multiproc.queue;
 
 import java.lang.foreign.MemorySegment;
+import java.lang.invoke.MethodHandles;
 import java.lang.invoke.VarHandle;
+import java.nio.ByteOrder;
 
 import static io.multiproc.queue.RecordLayout.HEADER;
 import static io.multiproc.queue.RecordLayout.ITEM;
@@ -26,8 +28,11 @@ import static java.lang.foreign.ValueLayout.JAVA_LONG;
  * The records of one ring ({@link RecordLayout}) over a mapped segment: appending at the tail,
  * reading and freeing at the head. It does no locking: producer methods assume the caller is the only
  * producer right now (it holds the producer lock, or it is a pipe's one sender), consumer methods the
- * same for consumers. Reads of the other side's word are volatile, writes of one's own word are
- * volatile (they publish, and they are one half of a Dekker pair with the wait words' sleeper counts).
+ * same for consumers. Reads of the other side's word are volatile; writes of one's own word are
+ * release stores (they publish). Callers that then check a wait word for sleepers issue a full fence
+ * first ({@code VarHandle.fullFence()}): the store and the sleeper check are one half of a Dekker pair
+ * with a waiter's registration and re-check, and one fence can serve several stores (the position word
+ * and the lock word).
  *
  * <pre>{@code
  * RecordRing r = new RecordRing(seg, RING, capacity, maxItems, TAIL, HEAD);
@@ -37,6 +42,9 @@ import static java.lang.foreign.ValueLayout.JAVA_LONG;
  */
 final class RecordRing {
     private static final VarHandle LONG = JAVA_LONG.varHandle();
+    private static final VarHandle ARRAY_LONG = MethodHandles.byteArrayViewVarHandle(long[].class, ByteOrder.LITTLE_ENDIAN);
+    /** Payloads up to this many bytes are copied as 8-byte words rather than with a bulk copy. */
+    private static final int WORD_COPY_MAX = 32;
     /** {@link #first()} when there is no item. */
     static final long EMPTY = -1L;
 
@@ -117,12 +125,21 @@ final class RecordRing {
         copyIn(src, length, at + PAYLOAD);
         seg.set(JAVA_INT, at + KIND_LENGTH, kindLength(kind, length));
         // NOTE: publishes the record: its bytes (plain writes above) become visible before the tail
-        // covers them; volatile, so the caller's check for sleeping consumers stays after it.
-        LONG.setVolatile(seg, tail, word(tailCount + 1, tailPos + size));
+        // covers them. The caller fences before it checks for sleeping consumers.
+        LONG.setRelease(seg, tail, word(tailCount + 1, tailPos + size));
         return true;
     }
 
     private void copyIn(byte[] src, int length, long at) {
+        int words = (length + 7) & -8;
+        if (words <= WORD_COPY_MAX && src.length >= words && FaultInjection.hook == null) {
+            // Small items: whole words. The record's payload area is 8-aligned and at least this long,
+            // so the bytes after length land in the record's own alignment padding.
+            for (int i = 0; i < words; i += 8) {
+                seg.set(JAVA_LONG, at + i, (long) ARRAY_LONG.get(src, i));
+            }
+            return;
+        }
         if (FaultInjection.hook == null) {
             MemorySegment.copy(src, 0, seg, JAVA_BYTE, at, length);
             return;
@@ -156,7 +173,7 @@ final class RecordRing {
         }
         if (pos != position(h)) {
             // NOTE: frees the skipped records for producers; the count is unchanged (nothing taken).
-            LONG.setVolatile(seg, head, word(count(h), pos));
+            LONG.setRelease(seg, head, word(count(h), pos));
         }
         return pos & 0xffff_ffffL;
     }
@@ -169,18 +186,35 @@ final class RecordRing {
         return seg.get(JAVA_INT, ring + (pos & mask) + SEQ);
     }
 
-    /** Copies {@code length} payload bytes of the record at {@code pos} into {@code dst} at {@code dstOffset}. */
+    /**
+     * Copies {@code length} payload bytes of the record at {@code pos} into {@code dst} at
+     * {@code dstOffset}. Small payloads are copied as whole words when {@code dst} has room for them
+     * (the bytes after {@code length} are then overwritten with the record's padding).
+     */
     void copyPayload(int pos, int length, byte[] dst, int dstOffset) {
-        MemorySegment.copy(seg, JAVA_BYTE, ring + (pos & mask) + PAYLOAD, dst, dstOffset, length);
+        long at = ring + (pos & mask) + PAYLOAD;
+        int words = (length + 7) & -8;
+        if (words <= WORD_COPY_MAX && dst.length - dstOffset >= words) {
+            for (int i = 0; i < words; i += 8) {
+                ARRAY_LONG.set(dst, dstOffset + i, seg.get(JAVA_LONG, at + i));
+            }
+            return;
+        }
+        MemorySegment.copy(seg, JAVA_BYTE, at, dst, dstOffset, length);
     }
 
     /** Takes the record at {@code pos}, which is the head record: frees it and counts one item taken. */
     void consume(int pos) {
+        consume(pos, length(kindLengthAt(pos)));
+    }
+
+    /** {@link #consume(int)} for a record whose payload length the caller already read. */
+    void consume(int pos, int length) {
         long h = headWord();
-        int size = recordSize(length(kindLengthAt(pos)));
-        // NOTE: frees the record for producers only after the caller copied it out; volatile, so the
-        // caller's check for sleeping producers stays after it.
-        LONG.setVolatile(seg, head, word(count(h) + 1, pos + size));
+        int size = recordSize(length);
+        // NOTE: frees the record for producers only after the caller copied it out (release). The
+        // caller fences before it checks for sleeping producers.
+        LONG.setRelease(seg, head, word(count(h) + 1, pos + size));
     }
 
     /** Turns the item record at {@code pos} (anywhere between head and tail) into a removed one. */
@@ -188,8 +222,9 @@ final class RecordRing {
         long at = ring + (pos & mask) + KIND_LENGTH;
         seg.set(JAVA_INT, at, kindLength(REMOVED, length(seg.get(JAVA_INT, at))));
         long h = headWord();
-        // NOTE: the item counts as taken now; its bytes are freed when the head passes the record.
-        LONG.setVolatile(seg, head, word(count(h) + 1, position(h)));
+        // NOTE: the item counts as taken now (release, after the kind change); its bytes are freed when
+        // the head passes the record.
+        LONG.setRelease(seg, head, word(count(h) + 1, position(h)));
     }
 
     /** Position of the record after the one at {@code pos}. */

@@ -77,10 +77,17 @@ final class RingLock {
         return tookOver[0];
     }
 
-    void unlock() {
-        // NOTE: volatile, so everything written under the lock is visible to the next holder, and the
-        // sleeper check in wake() stays after the release (a lost wake-up otherwise).
-        LONG.setVolatile(segment, owner, 0L);
+    /**
+     * Frees the lock (a release store: everything written under it is visible to the next holder).
+     * The caller must then issue {@code VarHandle.fullFence()} and call {@link #wakeWaiter()}; the fence
+     * keeps the sleeper check after the release (a lost wake-up otherwise) and may serve other stores too.
+     */
+    void release() {
+        LONG.setRelease(segment, owner, 0L);
+    }
+
+    /** After {@link #release()} and a full fence: wakes one waiter if one sleeps. */
+    void wakeWaiter() {
         word.wake(1);
     }
 

@@ -20,6 +20,8 @@ import java.lang.foreign.MemorySegment;
  */
 final class Scratch {
     private static final int KEEP_BYTES = 1 << 20;
+    /** Room after the bytes asked for, so that a small record can be copied in whole 8-byte words. */
+    private static final int SLACK = 8;
     private static final ThreadLocal<Scratch> LOCAL = ThreadLocal.withInitial(Scratch::new);
 
     private BufferSink sink = new BufferSink(256);
@@ -61,8 +63,8 @@ final class Scratch {
 
     /** The input array with room for {@code length} bytes from index 0 (contents not kept). */
     byte[] input(int length) {
-        if (input.length < length) {
-            input = new byte[Math.max(length, (int) Math.min(Integer.MAX_VALUE - 16, 2L * input.length))];
+        if (input.length < length + SLACK) {
+            input = new byte[Math.max(length + SLACK, (int) Math.min(Integer.MAX_VALUE - 16, 2L * input.length))];
             inputSegment = MemorySegment.ofArray(input);
         }
         inputLength = length;
@@ -72,11 +74,11 @@ final class Scratch {
     /** The input array with room for {@code more} bytes after the first {@code keep}, which are kept. */
     byte[] growInput(int keep, int more) {
         long need = (long) keep + more;
-        if (need > Integer.MAX_VALUE - 16) {
+        if (need > Integer.MAX_VALUE - 16 - SLACK) {
             throw new IllegalStateException("batch of size=" + need + " bytes is too large");
         }
-        if (input.length < need) {
-            byte[] bigger = new byte[(int) Math.max(need, Math.min(Integer.MAX_VALUE - 16, 2L * input.length))];
+        if (input.length < need + SLACK) {
+            byte[] bigger = new byte[(int) Math.max(need + SLACK, Math.min(Integer.MAX_VALUE - 16, 2L * input.length))];
             System.arraycopy(input, 0, bigger, 0, Math.min(keep, input.length));
             input = bigger;
             inputSegment = MemorySegment.ofArray(input);

@@ -95,7 +95,11 @@ final class Spills {
      * @return the item's length, or -1 if it was a spilled item whose segment is gone
      */
     static int readItem(RecordRing ring, int pos, Scratch s, int offset, boolean take) {
-        int kl = ring.kindLengthAt(pos);
+        return readItem(ring, pos, ring.kindLengthAt(pos), s, offset, take);
+    }
+
+    /** {@link #readItem(RecordRing, int, Scratch, int, boolean)} with the record's first int already read. */
+    static int readItem(RecordRing ring, int pos, int kl, Scratch s, int offset, boolean take) {
         int length = RecordLayout.length(kl);
         if (RecordLayout.kind(kl) != RecordLayout.SPILL) {
             ring.copyPayload(pos, length, s.growInput(offset, length), offset);
