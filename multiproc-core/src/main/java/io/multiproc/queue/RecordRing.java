@@ -55,6 +55,18 @@ final class RecordRing {
     private final int maxItems;
     private final long tail;
     private final long head;
+    /*
+     * Each side's last view of the other side's word, so that it reads (and pulls over the other
+     * core's cache line) only when the view says "full" or "empty". Stale views are conservative: the
+     * head and tail only move forward. A view is trusted only while this side's own position has moved
+     * less than one ring since it was read, which rules out a wrap of the 32-bit positions. Plain
+     * fields: used only by the holder of that side's right (lock, or a pipe end's own thread), whose
+     * acquisition orders them.
+     */
+    private long headView;
+    private int headViewAt;
+    private long tailView;
+    private int tailViewAt;
 
     RecordRing(MemorySegment seg, long ring, int capacity, int maxItems, long tail, long head) {
         this.seg = seg;
@@ -64,6 +76,20 @@ final class RecordRing {
         this.maxItems = maxItems;
         this.tail = tail;
         this.head = head;
+        // Views start from real values (stale later, never wrong); see trusted().
+        this.headView = headWord();
+        this.tailView = tailWord();
+        this.headViewAt = position(tailView);
+        this.tailViewAt = position(headView);
+    }
+
+    /**
+     * A view is trusted while this side moved {@code [0, capacity)} bytes since reading it. Unsigned:
+     * a view read at a position "after" the current one (impossible unless the 32-bit positions wrapped
+     * around it) counts as far away.
+     */
+    private boolean trusted(int ownPosition, int viewAt) {
+        return Integer.compareUnsigned(ownPosition - viewAt, capacity) < 0;
     }
 
     int capacity() {
@@ -103,17 +129,18 @@ final class RecordRing {
      */
     boolean tryAppend(int kind, byte[] src, int length) {
         long t = tailWord();
-        long h = headWord();
         int tailCount = count(t);
         int tailPos = position(t);
-        if (tailCount - count(h) >= maxItems) {
-            return false;
-        }
         int size = recordSize(length);
         int offset = tailPos & mask;
         int pad = capacity - offset < size ? capacity - offset : 0;
-        if ((tailPos - position(h)) + pad + size > capacity) {
-            return false;
+        if (!trusted(tailPos, headViewAt) || !fits(t, headView, pad + size)) {
+            long h = headWord();
+            headView = h;
+            headViewAt = tailPos;
+            if (!fits(t, h, pad + size)) {
+                return false;
+            }
         }
         if (pad > 0) {
             seg.set(JAVA_INT, ring + offset + KIND_LENGTH, kindLength(PADDING, pad - HEADER));
@@ -128,6 +155,11 @@ final class RecordRing {
         // covers them. The caller fences before it checks for sleeping consumers.
         LONG.setRelease(seg, tail, word(tailCount + 1, tailPos + size));
         return true;
+    }
+
+    /** Room for one more item of {@code bytes} (padding included) between head {@code h} and tail {@code t}. */
+    private boolean fits(long t, long h, int bytes) {
+        return count(t) - count(h) < maxItems && (position(t) - position(h)) + bytes <= capacity;
     }
 
     private void copyIn(byte[] src, int length, long at) {
@@ -158,10 +190,16 @@ final class RecordRing {
      */
     long first() {
         long h = headWord();
-        long t = tailWord();
-        if (count(h) == count(t)) {
-            return EMPTY;
+        if (!trusted(position(h), tailViewAt) || count(tailView) - count(h) <= 0) {
+            long t = tailWord();
+            tailView = t;
+            tailViewAt = position(h);
+            if (count(h) == count(t)) {
+                return EMPTY;
+            }
         }
+        // NOTE: items exist between the head and the tail view (a tail value once published), so the
+        // walk below ends at one of them; records there were complete before that tail was written.
         int pos = position(h);
         for (;;) {
             int kl = seg.get(JAVA_INT, ring + (pos & mask) + KIND_LENGTH);

@@ -126,4 +126,43 @@ class QueueLayoutTest {
             }
         }
     }
+
+    @Test
+    void twoHandlesTakingTurnsOnOneRingNeverTrustAStaleViewOfTheOtherSide() {
+        int capacity = 1024;
+        Random random = new Random(7);
+        try (Arena arena = Arena.ofConfined()) {
+            MemorySegment seg = arena.allocate(64 + capacity, 8);
+            seg.set(JAVA_LONG, 0, word(Integer.MAX_VALUE - 30, -3000)); // counts and positions wrap
+            seg.set(JAVA_LONG, 8, word(Integer.MAX_VALUE - 30, -3000));
+            RecordRing[] handles = {new RecordRing(seg, 64, capacity, 20, 0, 8), new RecordRing(seg, 64, capacity, 20, 0, 8)};
+            ArrayDeque<byte[]> expected = new ArrayDeque<>();
+            for (int round = 0; round < 50_000; round++) {
+                RecordRing r = handles[random.nextInt(2)]; // whichever "process" holds the right this time
+                if (random.nextInt(3) > 0) {
+                    byte[] b = new byte[random.nextInt(60)];
+                    random.nextBytes(b);
+                    if (r.tryAppend(RecordLayout.ITEM, b, b.length)) {
+                        expected.add(b);
+                    } else {
+                        assertThat(expected.size() >= 20 || expected.stream().mapToInt(x -> RecordLayout.recordSize(x.length)).sum()
+                                + RecordLayout.recordSize(b.length) > capacity - RecordLayout.recordSize(59)).as("refused only when full (padding included)").isTrue();
+                    }
+                } else {
+                    long at = r.first();
+                    if (expected.isEmpty()) {
+                        assertThat(at).isEqualTo(RecordRing.EMPTY);
+                        continue;
+                    }
+                    assertThat(at).isNotEqualTo(RecordRing.EMPTY);
+                    byte[] want = expected.poll();
+                    int length = RecordLayout.length(r.kindLengthAt((int) at));
+                    byte[] got = new byte[length];
+                    r.copyPayload((int) at, length, got, 0);
+                    assertThat(got).isEqualTo(want);
+                    r.consume((int) at);
+                }
+            }
+        }
+    }
 }

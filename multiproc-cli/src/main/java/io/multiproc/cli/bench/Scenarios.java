@@ -20,7 +20,8 @@ import static java.lang.foreign.ValueLayout.JAVA_DOUBLE;
  * bench/python, in the same run, and returns table rows.
  */
 public final class Scenarios {
-    public static final List<String> NAMES = List.of("value-counter", "shm-square", "process-start", "lock-handoff");
+    public static final List<String> NAMES = List.of("value-counter", "shm-square", "process-start", "lock-handoff",
+            "queue-throughput", "pipe-pingpong");
 
     private final Python python;
 
@@ -42,6 +43,8 @@ public final class Scenarios {
             case "shm-square" -> shmSquare();
             case "process-start" -> processStart();
             case "lock-handoff" -> lockHandoff();
+            case "queue-throughput" -> new QueueScenarios(python).queueThroughput();
+            case "pipe-pingpong" -> new QueueScenarios(python).pipePingpong();
             default -> throw new IllegalArgumentException("scenario=" + name + " is not one of " + NAMES);
         };
     }
