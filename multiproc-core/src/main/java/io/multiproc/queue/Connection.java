@@ -70,13 +70,35 @@ import static java.lang.foreign.ValueLayout.JAVA_LONG;
  *   <li>After {@link #close()}, every method of this end throws {@link IllegalStateException} naming it.</li>
  * </ul>
  * Thread-safety: any number of threads may use an end; sends are serialized among themselves, and so
- * are receives. The pipe's algorithm: {@link PipeChannel}, layout: {@link PipeLayout}.
+ * are receives (a monitor per direction; the ring itself has one writer and one reader).
+ *
+ * <h2>Implementation overview</h2>
+ * <b>Algorithm.</b> Each direction is a single-producer single-consumer ring of records
+ * ({@link PipeChannel}, {@code RecordLayout}; layout {@code PipeLayout}). The sender encodes into a
+ * per-thread buffer, writes the record and publishes it with a release store of the channel's tail
+ * word; the receiver copies the record out and frees it with a release store of the head word. No
+ * locks: an end is used by one process, and within it the monitors serialize threads. Messages over
+ * half the ring spill into a segment of their own, as queue items do.
+ * <p><b>Shared fields.</b> Tail word: written by the sending end's process only; head word: by the
+ * receiving end's process only; each reads the other's with volatile reads, and only when its view
+ * says full or empty. Owner token of an end: a volatile write by the process that creates or receives
+ * the end (the transfer); read by the peer's liveness checks and by this end's own calls (a copy left
+ * behind in another process refuses to be used). Closed flag: 0, then 1 by a volatile write of the
+ * owner after all its sends (so a peer that sees it and re-reads the tail has every message); never
+ * reset. Wait words: as for queues, one fence after the release stores before the sleeper check.
+ * <p><b>Dead processes.</b> A sender killed mid-message has not moved the tail: the receiver never sees
+ * the partial message, receives everything before it, and then, within about 25 ms of waiting, sees the
+ * owner token's process gone and throws {@link EOFException}. A receiver killed mid-read loses at most
+ * that message; a sender to it fails with "broken pipe" once the ring is full and it has waited 5 ms.
+ * The segment goes when the last process using it closes or dies, like every shared object's.
  */
 public final class Connection extends MappedObject implements Serializable {
     private static final VarHandle LONG = JAVA_LONG.varHandle();
     private static final VarHandle INT = JAVA_INT.varHandle();
     private static final long ME = ProcessIdentity.current().token();
     private static final long LIVENESS_CHECK_NANOS = 5_000_000L;
+    /** Wait rounds of a {@code PeerWatch} that count as spinning: a little more than blocking()'s spin and yield phases. */
+    private static final int SPIN_CALLS = 128;
     /** This process's open ends, so that an end received again resolves to the same object. */
     private static final Map<String, Connection> OPEN = new ConcurrentHashMap<>();
 
@@ -383,8 +405,10 @@ public final class Connection extends MappedObject implements Serializable {
 
     /**
      * Whether the other end is gone: its closed flag (read every time), or its process's death (checked
-     * every {@link #LIVENESS_CHECK_NANOS}, a /proc read, so never on the fast path). The clock is read
-     * only every 64 calls, so a spinning receiver reacts to a message without a clock read in between.
+     * every {@link #LIVENESS_CHECK_NANOS}, a /proc read, so never on the fast path). During the first
+     * {@link #SPIN_CALLS} calls (the spinning rounds of a wait) the clock is read only every 64th call,
+     * so a spinning receiver reacts to a message without clock reads; later rounds may sleep up to 20 ms
+     * each, so from then on every call reads it.
      */
     private final class PeerWatch {
         private long lastCheck;
@@ -401,7 +425,7 @@ public final class Connection extends MappedObject implements Serializable {
             if ((int) INT.getVolatile(whole, peerEnd + CLOSED) != 0) {
                 return gone = true;
             }
-            if ((++calls & 63) != 0) {
+            if (++calls < SPIN_CALLS && (calls & 63) != 0) {
                 return false;
             }
             long now = System.nanoTime();

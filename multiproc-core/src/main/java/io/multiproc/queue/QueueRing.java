@@ -24,44 +24,12 @@ import static io.multiproc.queue.QueueLayout.PRODUCER;
 import static io.multiproc.queue.RecordLayout.SPILL;
 import static java.lang.foreign.ValueLayout.JAVA_INT;
 
-/*
- * Implementation overview
- *
- * Algorithm: a byte ring of variable-length records (RecordLayout) with two locks, as in Michael and
- * Scott's two-lock queue: producers serialize on the producer lock, consumers on the consumer lock, and
- * the two sides meet only through the tail and head words. A producer encodes its item before taking
- * any lock; under the producer lock it checks room (item count and bytes against the head word), writes
- * the record, and publishes it with one volatile write of the tail word. A consumer, under the consumer
- * lock, reads the record at the head, copies it out, and frees it with one volatile write of the head
- * word; it decodes after unlocking. Items larger than half the ring go to a spill segment and the
- * ring carries a reference to it (Spills).
- *
- * Shared fields (QueueLayout): tail word - written only by the producer-lock holder (setVolatile),
- * read by everyone (getVolatile). head word - the same for the consumer-lock holder. Lock words - CAS
- * by acquirers, setVolatile(0) by the holder. Record bytes - written by the producer-lock holder before
- * the tail covers them, read by consumer-lock holders only after the tail does (the volatile tail write
- * and read order them); rewritten only after the head has passed them. Wait words - see WaitWord.
- *
- * Waiting: a full producer sleeps on "not full", an empty consumer on "not empty", through the queue's
- * IdleStrategy; each side wakes the other after its volatile write, and only if a sleeper is registered.
- * Lock waits use the lock's own wait word. Lock holders never wait for anything while holding.
- *
- * Dead processes: a record becomes visible only when the tail word covers it, so a producer killed
- * mid-record leaves nothing consumers can see: they go on with the records before it and are never
- * blocked by it. The dead producer holds the producer lock; the next producer finds its token dead
- * (checked every 5 ms while waiting), takes the lock over, and writes over the half-written bytes: its
- * spill segments that were not yet referenced are swept (Spills.reclaimOrphans). A consumer killed
- * mid-read has not moved the head, so the next consumer takes the same record again: nothing is lost;
- * a consumer killed after moving the head loses the one item it was taking. A spilled item is unlinked
- * by its consumer before the head moves; a consumer killed in between leaves a reference to a missing
- * segment, which the next consumer skips (that item is lost). Takeover happens within about 25 ms.
- *
- * Closing a handle: a Guard counts this handle's operations in flight; close() marks it closed, wakes
- * this process's waiters, waits for in-flight operations to leave, and only then drops the mapping,
- * so a thread of a live process is never cut off while holding a ring lock.
+/**
+ * The MPMC ring behind {@link SharedQueue}, {@link JoinableQueue} and {@link SimpleQueue}: bytes in,
+ * bytes out, with the two ring locks, the waits, the spills and the close guard. The algorithm, each
+ * shared field's writer and ordering, and dead-process handling: {@link SharedQueue}'s
+ * "Implementation overview".
  */
-
-/** The MPMC ring behind {@link SharedQueue}: bytes in, bytes out, with locks, waits and spills. */
 final class QueueRing extends MappedObject {
     private static final VarHandle INT_LE = MethodHandles.byteArrayViewVarHandle(int[].class, ByteOrder.LITTLE_ENDIAN);
     /** A drain takes at most this many payload bytes per lock hold. */

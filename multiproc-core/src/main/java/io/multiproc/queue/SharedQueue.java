@@ -73,7 +73,49 @@ import java.util.concurrent.TimeUnit;
  * </ul>
  *
  * <p>Thread-safety: all methods may be called by any number of threads in any number of processes.
- * The algorithm and each shared field's ordering are described in {@code QueueRing}.
+ *
+ * <h2>Implementation overview</h2>
+ * <b>Algorithm.</b> A byte ring of variable-length records in one shared segment ({@code QueueLayout},
+ * records: {@code RecordLayout}) with two locks, as in Michael and Scott's two-lock queue: producers
+ * serialize on the producer lock, consumers on the consumer lock, and the two sides meet only through
+ * the tail and head words. A producer encodes its item into a per-thread buffer before touching shared
+ * memory. Under the producer lock it checks room (items and bytes) against its view of the head word,
+ * re-reading the head only when the view says "full", writes the record, and publishes it with one
+ * release store of the tail word. A consumer, under the consumer lock, finds the head record (re-reading
+ * the tail only when its view says "empty"), copies it out, and frees it with one release store of the
+ * head word; it decodes after unlocking. An item larger than half the ring goes to a spill segment of
+ * its own and the ring carries a reference to it (decision 013). Why locks and not a lock-free claim:
+ * decision 012.
+ * <p><b>Shared fields, writers and ordering.</b>
+ * <ul>
+ *   <li>tail word (count and position packed in one long): written only by the producer-lock holder,
+ *       release store; volatile reads by consumers and the next producers. head word: the same for
+ *       the consumer-lock holder. One write per side, so a process killed between two writes cannot
+ *       leave count and position inconsistent.</li>
+ *   <li>lock words: CAS from 0 (or from a dead holder's token) to the acquirer's process token;
+ *       release store of 0 by the holder. Acquiring one orders everything its previous holder wrote.</li>
+ *   <li>record bytes: written by the producer-lock holder before the tail covers them (the release
+ *       store orders them), read by a consumer-lock holder only below a tail value it read; rewritten
+ *       only after the head has passed them.</li>
+ *   <li>wait words ("not empty", "not full", each lock's, "join"): a waiter registers (atomic add),
+ *       re-checks, then sleeps on the futex; a side that published or freed issues one full fence after
+ *       its release stores (position word and lock word) and then reads the sleeper counts, waking only
+ *       if someone sleeps (the Dekker pair of {@code WaitWord}: no lost wake-up).</li>
+ *   <li>done count (joinable queues): CAS by {@code taskDone()}; read by {@code join()} waiters.</li>
+ * </ul>
+ * <p><b>Dead processes.</b> A record becomes visible only when the tail word covers it, so a producer
+ * killed mid-record leaves nothing consumers can see: they go on with the records before it and are
+ * never blocked by it. The dead producer still holds the producer lock; the next producer finds its
+ * token dead (checked every 5 ms while waiting), takes the lock over and writes over the half-written
+ * bytes, then sweeps spill segments whose only holder died. A consumer killed before freeing its
+ * record has not moved the head: the next consumer takes the same record again. A consumer killed
+ * after freeing it (before returning) takes that one item with it. A spilled item is unlinked by its
+ * consumer before the head moves; a consumer killed in between leaves a reference to a missing segment,
+ * which the next consumer skips (that item is lost). Takeover happens within about 25 ms.
+ * <p><b>Closing a handle.</b> A guard counts this handle's operations in flight; {@code close()} marks
+ * it closed, wakes this process's sleepers, waits until the operations have left, and only then drops
+ * the mapping. Unmapping under a thread would cut it off between two accesses (leaving a ring lock held
+ * by a live process) or fail while it sleeps in a futex call (decision 014).
  *
  * @param <E> the element type; every element must be encodable by the queue's codec
  */

@@ -49,6 +49,15 @@ public final class SimpleQueue<E> implements AutoCloseable, Serializable {
         queue.put(item);
     }
 
+    /**
+     * Adds {@code item}, waiting at most {@code timeout} while 16 MiB of items are unread.
+     *
+     * @return false if there was no room in time; nothing was written
+     */
+    public boolean offer(E item, Duration timeout) throws InterruptedException {
+        return queue.offer(item, timeout);
+    }
+
     /** Takes the next item, waiting for one. */
     public E get() throws InterruptedException {
         return queue.take();
