@@ -23,6 +23,7 @@ import java.util.Map;
 import java.util.Objects;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.TimeoutException;
+import java.util.function.BiFunction;
 
 import static io.multiproc.queue.PipeLayout.CLOSED;
 import static io.multiproc.queue.PipeLayout.OWNER;
@@ -294,49 +295,46 @@ public final class Connection extends MappedObject implements Serializable {
 
     /** Receives the next message and decodes it; waits for one. */
     public Object recv() throws IOException {
-        Scratch s = Scratch.acquire();
-        try {
-            receive(s, Waiting.FOREVER);
-            return codec.decode(s.source());
-        } finally {
-            s.release();
-        }
+        return receiveForever(DECODE);
     }
 
     /** Receives the next message, waiting at most {@code timeout}. */
     public Object recv(Duration timeout) throws IOException, TimeoutException {
-        long deadline = deadline(timeout);
-        Scratch s = Scratch.acquire();
-        try {
-            if (!receive(s, deadline)) {
-                throw timedOut(timeout);
-            }
-            return codec.decode(s.source());
-        } finally {
-            s.release();
-        }
+        return receiveWithin(timeout, DECODE);
     }
 
     /** Receives the next message as bytes (Python's {@code recv_bytes}); waits for one. */
     public byte[] recvBytes() throws IOException {
+        return receiveForever(BYTES);
+    }
+
+    /** Receives the next message as bytes, waiting at most {@code timeout}. */
+    public byte[] recvBytes(Duration timeout) throws IOException, TimeoutException {
+        return receiveWithin(timeout, BYTES);
+    }
+
+    /** What a received message becomes (static, so the hot path allocates no lambda). */
+    private static final BiFunction<Connection, Scratch, Object> DECODE = (c, s) -> c.codec.decode(s.source());
+    private static final BiFunction<Connection, Scratch, byte[]> BYTES = (c, s) -> Arrays.copyOf(s.inputArray(), s.inputLength());
+
+    private <T> T receiveForever(BiFunction<Connection, Scratch, T> as) throws IOException {
         Scratch s = Scratch.acquire();
         try {
             receive(s, Waiting.FOREVER);
-            return Arrays.copyOf(s.inputArray(), s.inputLength());
+            return as.apply(this, s);
         } finally {
             s.release();
         }
     }
 
-    /** Receives the next message as bytes, waiting at most {@code timeout}. */
-    public byte[] recvBytes(Duration timeout) throws IOException, TimeoutException {
+    private <T> T receiveWithin(Duration timeout, BiFunction<Connection, Scratch, T> as) throws IOException, TimeoutException {
         long deadline = deadline(timeout);
         Scratch s = Scratch.acquire();
         try {
             if (!receive(s, deadline)) {
                 throw timedOut(timeout);
             }
-            return Arrays.copyOf(s.inputArray(), s.inputLength());
+            return as.apply(this, s);
         } finally {
             s.release();
         }
@@ -529,23 +527,22 @@ public final class Connection extends MappedObject implements Serializable {
     // ------------------------------------------------------------------ helpers
 
     private PipeChannel sending() {
-        checkOpen();
-        if (out == null) {
-            throw new IllegalStateException("Connection " + side() + " of one-way pipe '" + name()
-                    + "' only receives (Pipe.open(false): left receives, right sends)");
-        }
-        checkOwned();
-        return out;
+        return usable(out, "only receives");
     }
 
     private PipeChannel receiving() {
+        return usable(in, "only sends");
+    }
+
+    /** {@code ch} if this end is open, has that direction and belongs to this process; else throws. */
+    private PipeChannel usable(PipeChannel ch, String onlyTheOther) {
         checkOpen();
-        if (in == null) {
-            throw new IllegalStateException("Connection " + side() + " of one-way pipe '" + name()
-                    + "' only sends (Pipe.open(false): left receives, right sends)");
+        if (ch == null) {
+            throw new IllegalStateException("Connection " + side() + " of one-way pipe '" + name() + "' " + onlyTheOther
+                    + " (Pipe.open(false): left receives, right sends)");
         }
         checkOwned();
-        return in;
+        return ch;
     }
 
     private void checkOwned() {
