@@ -197,6 +197,26 @@ public final class SegmentRegistry {
     }
 
     /**
+     * Creates segment {@code name} exclusively, held only by segment {@code parent} (see
+     * {@link #addParentHold}); the returned channel is open. FileAlreadyExistsException if the name is
+     * taken (and nothing is recorded).
+     */
+    public static FileChannel createHeldByParent(String name, String parent) throws IOException {
+        ShmFiles.validateName(parent);
+        Path path = ShmFiles.path(name);
+        return locked(d -> {
+            Path record = d.resolve(name + SEP + PARENT_MARK + parent);
+            Files.createFile(record);
+            try {
+                return ShmFiles.createNew(path);
+            } catch (IOException | RuntimeException e) {
+                Files.deleteIfExists(record);
+                throw e;
+            }
+        });
+    }
+
+    /**
      * Records that segment {@code name} lives while segment {@code parent} exists, whatever happens to the
      * processes that made or read it; NoSuchFileException if {@code name} is gone. Undone by
      * {@link #unlink(String)} of {@code name}, or when {@code parent} is unlinked.

@@ -2,11 +2,14 @@ package io.multiproc.queue;
 
 import io.multiproc.internal.SegmentHeader;
 import io.multiproc.internal.SegmentRegistry;
-import io.multiproc.internal.SharedSegments;
+import io.multiproc.internal.ShmFiles;
 
 import java.io.IOException;
 import java.io.UncheckedIOException;
+import java.lang.foreign.Arena;
 import java.lang.foreign.MemorySegment;
+import java.nio.channels.FileChannel;
+import java.nio.file.FileAlreadyExistsException;
 import java.nio.file.NoSuchFileException;
 
 import static java.lang.foreign.ValueLayout.JAVA_BYTE;
@@ -15,12 +18,12 @@ import static java.lang.foreign.ValueLayout.JAVA_LONG;
 /**
  * Spill segments ({@link SpillLayout}): one per item too large for its ring.
  *
- * <p>Lifetime: the producer creates the segment (held by itself), writes the item, adds a registry
- * <em>parent hold</em> naming the ring's segment, and drops its own hold; so the item survives its
- * producer exiting at once, and is removed with the ring's segment if nobody takes it. The consumer
- * that takes it copies it out and unlinks it. A producer killed before the parent hold leaves a
- * segment whose only holder is dead: the next sweep removes it (and {@link #reclaimOrphans()} runs one
- * when a ring lock is taken over from a dead process).
+ * <p>Lifetime: the producer creates the segment with a registry <em>parent hold</em> naming the ring's
+ * segment (decision 013), and writes the item; so the item survives its producer exiting at once, and
+ * is removed with the ring's segment if nobody takes it. The consumer that takes it copies it out and
+ * unlinks it. A producer killed before referencing it from the ring leaves it unreferenced but held by
+ * the ring: it goes with the ring. {@link #reclaimOrphans()} (run when a ring lock is taken over from
+ * a dead process) also removes segments whose only holders died.
  *
  * <pre>{@code
  * String name = Spills.create(bytes, n, ringSegmentName);
@@ -33,44 +36,61 @@ final class Spills {
     private Spills() {
     }
 
-    /** Creates a spill segment holding {@code src[0, length)}, held by segment {@code parent}; returns its name. */
+    /**
+     * Creates a spill segment holding {@code src[0, length)}, held by segment {@code parent} from the
+     * start (never by this process: it may exit right after); returns its name. The segment is mapped
+     * privately for the copy, not through the process-wide mapping cache: it is written once here and
+     * read once by its consumer.
+     */
     static String create(byte[] src, int length, String parent) {
-        SharedSegments.Mapping m = SharedSegments.create(SpillLayout.PREFIX, SpillLayout.segmentSize(length), seg -> {
-            seg.set(JAVA_LONG, SpillLayout.LENGTH, length);
-            MemorySegment.copy(src, 0, seg, JAVA_BYTE, SpillLayout.DATA, length);
-            SegmentHeader.write(seg, SpillLayout.MAGIC, SpillLayout.VERSION, SpillLayout.KIND);
-        });
-        try {
-            SegmentRegistry.addParentHold(m.name(), parent);
-        } catch (IOException | RuntimeException e) {
-            m.release(); // no holder left: unlinked
-            throw e instanceof IOException io ? new UncheckedIOException("cannot hand spill segment '" + m.name()
-                    + "' to '" + parent + "'", io) : (RuntimeException) e;
+        for (int attempt = 0; ; attempt++) {
+            String name = ShmFiles.randomName(SpillLayout.PREFIX, 8);
+            FileChannel ch;
+            try {
+                ch = SegmentRegistry.createHeldByParent(name, parent);
+            } catch (FileAlreadyExistsException taken) {
+                if (attempt < 8) {
+                    continue;
+                }
+                throw new UncheckedIOException(taken);
+            } catch (IOException e) {
+                throw new UncheckedIOException("cannot create a spill segment for '" + parent + "'", e);
+            }
+            long size = SpillLayout.segmentSize(length);
+            try (ch; Arena arena = Arena.ofConfined()) {
+                ShmFiles.reserve(ch, ShmFiles.path(name), size);
+                MemorySegment seg = ShmFiles.map(ch, size, arena);
+                seg.set(JAVA_LONG, SpillLayout.LENGTH, length);
+                MemorySegment.copy(src, 0, seg, JAVA_BYTE, SpillLayout.DATA, length);
+                SegmentHeader.write(seg, SpillLayout.MAGIC, SpillLayout.VERSION, SpillLayout.KIND);
+                return name;
+            } catch (IOException | RuntimeException e) {
+                unlinkAfter(e, name);
+                throw e instanceof IOException io ? new UncheckedIOException("cannot write spill segment '" + name + "'", io)
+                        : (RuntimeException) e;
+            }
         }
-        m.release(); // NOTE: after the parent hold exists, so the segment is never without a holder
-        return m.name();
+    }
+
+    private static void unlinkAfter(Exception failure, String name) {
+        try {
+            unlink(name);
+        } catch (RuntimeException suppressed) {
+            failure.addSuppressed(suppressed);
+        }
     }
 
     /**
      * Copies the spilled item into {@code dst}'s input at {@code dstOffset} (growing it), optionally
-     * unlinking the segment afterwards.
+     * unlinking the segment afterwards. Mapped privately for the copy (see {@link #create}); the parent
+     * hold keeps the segment meanwhile, so this process needs no hold of its own.
      *
      * @return false if the segment is gone (a consumer died after unlinking it, before moving the head)
      */
     static boolean read(String name, long length, Scratch dst, int dstOffset, boolean unlink) {
-        SharedSegments.Mapping m;
-        try {
-            m = SharedSegments.attach(name, seg -> SegmentHeader.check(seg, name, "spill segment", SpillLayout.MAGIC,
-                    SpillLayout.VERSION, SpillLayout.KIND));
-        } catch (NoSuchFileException gone) {
-            LOG.log(System.Logger.Level.WARNING, "multiproc: spilled item '" + name
-                    + "' is gone (its reader died while taking it); skipped");
-            return false;
-        } catch (IOException e) {
-            throw new UncheckedIOException("cannot read spilled item '" + name + "'", e);
-        }
-        try {
-            MemorySegment seg = m.segment();
+        try (FileChannel ch = ShmFiles.openExisting(ShmFiles.path(name)); Arena arena = Arena.ofConfined()) {
+            MemorySegment seg = ShmFiles.map(ch, ch.size(), arena);
+            SegmentHeader.check(seg, name, "spill segment", SpillLayout.MAGIC, SpillLayout.VERSION, SpillLayout.KIND);
             long stored = seg.get(JAVA_LONG, SpillLayout.LENGTH);
             if (stored != length || length > Integer.MAX_VALUE - 16 - dstOffset) {
                 throw new IllegalStateException("spill segment '" + name + "' holds length=" + stored
@@ -78,11 +98,15 @@ final class Spills {
             }
             byte[] into = dst.growInput(dstOffset, (int) length);
             MemorySegment.copy(seg, JAVA_BYTE, SpillLayout.DATA, into, dstOffset, (int) length);
-            if (unlink) {
-                unlink(name);
-            }
-        } finally {
-            m.release();
+        } catch (NoSuchFileException gone) {
+            LOG.log(System.Logger.Level.WARNING, "multiproc: spilled item '" + name
+                    + "' is gone (its reader died while taking it); skipped");
+            return false;
+        } catch (IOException e) {
+            throw new UncheckedIOException("cannot read spilled item '" + name + "'", e);
+        }
+        if (unlink) {
+            unlink(name);
         }
         return true;
     }
