@@ -103,19 +103,30 @@ public final class Connection extends MappedObject implements Serializable {
     /** This process's open ends, so that an end received again resolves to the same object. */
     private static final Map<String, Connection> OPEN = new ConcurrentHashMap<>();
 
+    /** What a received message becomes (static, so the hot path allocates no lambda). */
+    private static final BiFunction<Connection, Scratch, Object> DECODE = (c, s) -> c.codec.decode(s.source());
+    private static final BiFunction<Connection, Scratch, byte[]> BYTES = (c, s) -> Arrays.copyOf(s.inputArray(), s.inputLength());
+
     static {
         Runtime.getRuntime().addShutdownHook(new Thread(Connection::closeAllAtExit, "multiproc-pipes-exit"));
     }
 
+    /** {@code PipeLayout.LEFT} or {@code RIGHT}. */
     private final transient int end;
     private final transient boolean duplex;
+    /** The channel this end receives on (its head word is written by this end's process only), or null. */
     private final transient PipeChannel in;
+    /** The channel this end sends on (its tail word is written by this end's process only), or null. */
     private final transient PipeChannel out;
     private final transient Codec codec;
+    /** The creator's strategy (recorded in the segment), shared by both ends in every process. */
     private final transient IdleStrategy idle;
+    /** Offsets of this end's line (owner token, closed flag: written by this end's owner) and the peer's. */
     private final transient long myEnd;
     private final transient long peerEnd;
+    /** This handle's operations in flight and its closed bit (heap, this process only). */
     private final transient Guard guard = new Guard();
+    /** Serialize this process's threads on each direction: the ring has one writer and one reader. */
     private final transient Object sendLock = new Object();
     private final transient Object receiveLock = new Object();
 
@@ -313,10 +324,6 @@ public final class Connection extends MappedObject implements Serializable {
         return receiveWithin(timeout, BYTES);
     }
 
-    /** What a received message becomes (static, so the hot path allocates no lambda). */
-    private static final BiFunction<Connection, Scratch, Object> DECODE = (c, s) -> c.codec.decode(s.source());
-    private static final BiFunction<Connection, Scratch, byte[]> BYTES = (c, s) -> Arrays.copyOf(s.inputArray(), s.inputLength());
-
     private <T> T receiveForever(BiFunction<Connection, Scratch, T> as) throws IOException {
         Scratch s = Scratch.acquire();
         try {
@@ -496,6 +503,8 @@ public final class Connection extends MappedObject implements Serializable {
         for (Connection c : OPEN.values()) {
             try {
                 if ((long) LONG.getVolatile(c.whole, c.myEnd + OWNER) == ME) {
+                    // NOTE: after every send of this process (as in close()): a peer that sees the flag
+                    // and re-reads the tail has every message.
                     INT.setVolatile(c.whole, c.myEnd + CLOSED, 1);
                     c.wakeAll();
                 }

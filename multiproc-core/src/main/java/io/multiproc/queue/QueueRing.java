@@ -36,16 +36,27 @@ final class QueueRing extends MappedObject {
     private static final int DRAIN_BYTES = 1 << 20;
     static final long NOW = Long.MIN_VALUE;
 
+    /** "SharedQueue", "JoinableQueue" or "SimpleQueue", for messages. */
     final String what;
+    /** {@code QueueLayout.KIND_*}: which class a received handle becomes. */
     final int kind;
+    /** The creator's strategy (recorded in the segment), so every process waits the same way. */
     final IdleStrategy idle;
+    /** The records: tail word written by the producer-lock holder, head word by the consumer-lock holder. */
     final RecordRing ring;
+    /** Larger items spill. */
     private final int maxInline;
+    /** Right to write the tail: CAS by producers in any process, release store by the holder. */
     private final RingLock producers;
+    /** Right to write the head: the same for consumers. */
     private final RingLock consumers;
+    /** Consumers sleep here; a producer wakes them after publishing (fence, then the sleeper check). */
     private final WaitWord notEmpty;
+    /** Producers sleep here; a consumer wakes them after freeing (fence, then the sleeper check). */
     private final WaitWord notFull;
+    /** {@code join()} waiters sleep here; {@code taskDone()} wakes them after its CAS. */
     final WaitWord joinWord;
+    /** This handle's operations in flight and its closed bit (heap, this process only). */
     private final Guard guard = new Guard();
 
     private QueueRing(SharedSegments.Mapping mapping, String what, IdleStrategy custom) {

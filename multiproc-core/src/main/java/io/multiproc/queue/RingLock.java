@@ -44,6 +44,8 @@ final class RingLock {
      * @return true if it was taken over from a process that died holding it
      */
     boolean lock() {
+        // NOTE: the CAS acquires: what the previous holder (any process) wrote before its release store
+        // is visible from here on.
         if (LONG.compareAndSet(segment, owner, 0L, ME)) {
             return false;
         }
@@ -64,6 +66,8 @@ final class RingLock {
                 }
                 lastCheck[0] = now;
                 long holder = (long) LONG.getVolatile(segment, owner);
+                // NOTE: only one waiter's CAS from the dead token wins; the dead holder wrote nothing
+                // that a reader trusts (its tail or head store never happened, or happened in full).
                 if (holder != 0 && holder != ME && !ProcessIdentity.isAlive(holder)
                         && LONG.compareAndSet(segment, owner, holder, ME)) {
                     tookOver[0] = true;

@@ -151,6 +151,8 @@ final class Spills {
      * {@code parent}, then its reference through {@code append}; the segment is unlinked again if that fails.
      */
     static <X extends Exception> boolean appendSpilled(byte[] src, int length, String parent, Appender<X> append) throws X {
+        // NOTE: the segment is complete (and unmapped here) before its reference is appended; the
+        // ring's release store of the tail publishes both to the consumer.
         String spill = create(src, length, parent);
         boolean ok = false;
         try {
