@@ -307,6 +307,18 @@ class PipeTest {
     }
 
     @Test
+    void anUnencodableMessageFailsAtSendNamingItsClassAndNothingIsSent() throws Exception {
+        try (Pipe pipe = Pipe.open(false)) {
+            assertThatThrownBy(() -> pipe.right().send(new SharedQueueTest.NotEncodable()))
+                    .isInstanceOf(io.multiproc.codec.CodecException.class)
+                    .hasMessageContaining(SharedQueueTest.NotEncodable.class.getName());
+            assertThat(pipe.left().poll()).isFalse();
+            pipe.right().send("next");
+            assertThat(pipe.left().recv()).isEqualTo("next");
+        }
+    }
+
+    @Test
     void capacityAndArgumentsAreCheckedNamingTheValue() {
         assertThatThrownBy(() -> Pipe.open(true, 10, IdleStrategy.blocking(), Codec.defaultCodec()))
                 .isInstanceOf(IllegalArgumentException.class).hasMessageContaining("capacityBytes=10");
