@@ -12,7 +12,8 @@ import java.util.concurrent.Callable;
 
 /** Scenario benchmarks, Java beside CPython's multiprocessing in the same run. */
 @Command(name = "bench", description = {"Run scenario benchmarks: Java beside CPython's multiprocessing, in the same run.",
-        "Scenarios: value-counter, shm-square, process-start, lock-handoff, lock-takeover, shareable-double."})
+        "Scenarios: value-counter, shm-square, process-start, lock-handoff, lock-takeover, shareable-double,",
+        "queue-throughput, pipe-pingpong."})
 final class BenchCommand implements Callable<Integer> {
     @Option(names = "--scenario", paramLabel = "NAME", description = "Run only this scenario (repeatable).")
     List<String> scenarios = new ArrayList<>();

@@ -38,6 +38,9 @@ import java.util.concurrent.locks.ReentrantLock;
  *   <li>Dropping the last live holder unlinks the segment; dead holders' records are deleted on the way.</li>
  *   <li>A JVM shutdown hook drops every hold this process still has, so a program that forgets to close
  *       leaves /dev/shm as it found it; SIGKILL skips the hook and the next sweep cleans up.</li>
+ *   <li>A holder can also be another segment: {@code SEGMENT@^PARENT} keeps SEGMENT while PARENT exists
+ *       (a queue's spill segment, whose writer may exit before a reader takes it). Unlinking PARENT, by
+ *       its last release, {@link #unlink} or a sweep, unlinks such dependents that no live process holds.</li>
  * </ul>
  * The directory itself and its lock file stay (a few bytes, created once per user).
  *
@@ -46,6 +49,8 @@ import java.util.concurrent.locks.ReentrantLock;
 public final class SegmentRegistry {
     private static final System.Logger LOG = System.getLogger("io.multiproc");
     private static final char SEP = '@';
+    /** Marks a holder that is a segment, not a process: {@code SEGMENT@^PARENT}. */
+    private static final char PARENT_MARK = '^';
     private static final ReentrantLock JVM_LOCK = new ReentrantLock();
     /** Segments this process holds; guarded by JVM_LOCK for changes, read by the shutdown hook. */
     private static final Set<String> HELD = ConcurrentHashMap.newKeySet();
@@ -192,6 +197,46 @@ public final class SegmentRegistry {
     }
 
     /**
+     * Creates segment {@code name} exclusively, held only by segment {@code parent} (see
+     * {@link #addParentHold}); the returned channel is open. FileAlreadyExistsException if the name is
+     * taken (and nothing is recorded).
+     */
+    public static FileChannel createHeldByParent(String name, String parent) throws IOException {
+        ShmFiles.validateName(parent);
+        Path path = ShmFiles.path(name);
+        return locked(d -> {
+            Path record = d.resolve(name + SEP + PARENT_MARK + parent);
+            Files.createFile(record);
+            try {
+                return ShmFiles.createNew(path);
+            } catch (IOException | RuntimeException e) {
+                Files.deleteIfExists(record);
+                throw e;
+            }
+        });
+    }
+
+    /**
+     * Records that segment {@code name} lives while segment {@code parent} exists, whatever happens to the
+     * processes that made or read it; NoSuchFileException if {@code name} is gone. Undone by
+     * {@link #unlink(String)} of {@code name}, or when {@code parent} is unlinked.
+     */
+    public static void addParentHold(String name, String parent) throws IOException {
+        ShmFiles.validateName(parent);
+        Path path = ShmFiles.path(name);
+        locked(d -> {
+            if (!Files.exists(path)) {
+                throw new NoSuchFileException(path.toString(), null, "no shared memory segment named '" + name + "'");
+            }
+            Path record = d.resolve(name + SEP + PARENT_MARK + parent);
+            if (!Files.exists(record)) {
+                Files.createFile(record);
+            }
+            return null;
+        });
+    }
+
+    /**
      * Drops this process's hold on {@code name}; when no live holder remains the segment is unlinked.
      *
      * @return true if the segment was unlinked
@@ -206,7 +251,31 @@ public final class SegmentRegistry {
         if (anyLiveHolder(d, name)) {
             return false;
         }
-        return Files.deleteIfExists(ShmFiles.SHM_DIR.resolve(name));
+        boolean unlinked = Files.deleteIfExists(ShmFiles.SHM_DIR.resolve(name));
+        unlinkDependents(d, name);
+        return unlinked;
+    }
+
+    /** Drops the parent holds that {@code parent} (just unlinked) had, unlinking what nothing else holds. */
+    private static void unlinkDependents(Path d, String parent) throws IOException {
+        String suffix = "" + SEP + PARENT_MARK + parent;
+        List<Path> dependents = new ArrayList<>();
+        try (DirectoryStream<Path> ds = Files.newDirectoryStream(d)) {
+            for (Path p : ds) {
+                if (p.getFileName().toString().endsWith(suffix)) {
+                    dependents.add(p);
+                }
+            }
+        }
+        for (Path record : dependents) {
+            Files.deleteIfExists(record);
+            String f = record.getFileName().toString();
+            String child = f.substring(0, f.length() - suffix.length());
+            if (!anyLiveHolder(d, child)) {
+                Files.deleteIfExists(ShmFiles.SHM_DIR.resolve(child));
+                unlinkDependents(d, child);
+            }
+        }
     }
 
     /** Unlinks {@code name} and forgets every holder record of it (CPython's {@code unlink()}). */
@@ -218,6 +287,7 @@ public final class SegmentRegistry {
             }
             HELD.remove(name);
             Files.delete(path);
+            unlinkDependents(d, name);
             return null;
         });
     }
@@ -231,8 +301,7 @@ public final class SegmentRegistry {
         return locked(d -> {
             int dead = 0;
             for (Path record : records(d, name)) {
-                ProcessIdentity p = identityOf(record.getFileName().toString());
-                if (p == null || !p.isAlive()) {
+                if (!holderAlive(record.getFileName().toString())) {
                     Files.deleteIfExists(record);
                     dead++;
                 }
@@ -250,14 +319,27 @@ public final class SegmentRegistry {
     private static boolean anyLiveHolder(Path d, String name) throws IOException {
         boolean live = false;
         for (Path record : records(d, name)) {
-            ProcessIdentity p = identityOf(record.getFileName().toString());
-            if (p != null && p.isAlive()) {
+            if (holderAlive(record.getFileName().toString())) {
                 live = true;
             } else {
                 Files.deleteIfExists(record);
             }
         }
         return live;
+    }
+
+    /** A process holder is alive while it runs; a parent holder ({@code ^PARENT}) while PARENT exists. */
+    private static boolean holderAlive(String recordName) {
+        int at = recordName.lastIndexOf(SEP);
+        if (at <= 0) {
+            return false;
+        }
+        if (recordName.length() > at + 1 && recordName.charAt(at + 1) == PARENT_MARK) {
+            String parent = recordName.substring(at + 2);
+            return !parent.isEmpty() && Files.exists(ShmFiles.SHM_DIR.resolve(parent));
+        }
+        ProcessIdentity p = ProcessIdentity.parse(recordName.substring(at + 1));
+        return p != null && p.isAlive();
     }
 
     private static List<Path> records(Path d, String name) throws IOException {
@@ -292,13 +374,28 @@ public final class SegmentRegistry {
     public static List<String> sweep() throws IOException {
         return locked(d -> {
             List<String> removed = new ArrayList<>();
-            for (String name : recordsBySegment(d).keySet()) {
+            for (String name : segmentsWithRecords(d)) {
                 if (!anyLiveHolder(d, name) && Files.deleteIfExists(ShmFiles.SHM_DIR.resolve(name))) {
                     removed.add(name);
+                    unlinkDependents(d, name);
                 }
             }
             return removed;
         });
+    }
+
+    /** Every segment with a holder record of either kind. */
+    private static Set<String> segmentsWithRecords(Path d) throws IOException {
+        Set<String> names = new java.util.TreeSet<>();
+        try (DirectoryStream<Path> ds = Files.newDirectoryStream(d)) {
+            for (Path p : ds) {
+                String seg = segmentOf(p.getFileName().toString());
+                if (seg != null) {
+                    names.add(seg);
+                }
+            }
+        }
+        return names;
     }
 
     private static Map<String, List<ProcessIdentity>> recordsBySegment(Path d) throws IOException {

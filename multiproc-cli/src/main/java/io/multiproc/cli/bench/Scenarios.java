@@ -21,7 +21,7 @@ import static java.lang.foreign.ValueLayout.JAVA_DOUBLE;
  */
 public final class Scenarios {
     public static final List<String> NAMES = List.of("value-counter", "shm-square", "process-start", "lock-handoff",
-            "lock-takeover", "shareable-double");
+            "lock-takeover", "shareable-double", "queue-throughput", "pipe-pingpong");
 
     private final Python python;
 
@@ -45,6 +45,8 @@ public final class Scenarios {
             case "lock-handoff" -> lockHandoff();
             case "lock-takeover" -> SyncScenarios.lockTakeover();
             case "shareable-double" -> ShareableScenarios.shareableDouble(python);
+            case "queue-throughput" -> new QueueScenarios(python).queueThroughput();
+            case "pipe-pingpong" -> new QueueScenarios(python).pipePingpong();
             default -> throw new IllegalArgumentException("scenario=" + name + " is not one of " + NAMES);
         };
     }

@@ -1,0 +1,279 @@
+package io.multiproc.queue;
+
+import java.lang.foreign.MemorySegment;
+import java.lang.invoke.MethodHandles;
+import java.lang.invoke.VarHandle;
+import java.nio.ByteOrder;
+
+import static io.multiproc.queue.RecordLayout.HEADER;
+import static io.multiproc.queue.RecordLayout.ITEM;
+import static io.multiproc.queue.RecordLayout.KIND_LENGTH;
+import static io.multiproc.queue.RecordLayout.PADDING;
+import static io.multiproc.queue.RecordLayout.PAYLOAD;
+import static io.multiproc.queue.RecordLayout.REMOVED;
+import static io.multiproc.queue.RecordLayout.SEQ;
+import static io.multiproc.queue.RecordLayout.SPILL;
+import static io.multiproc.queue.RecordLayout.count;
+import static io.multiproc.queue.RecordLayout.kind;
+import static io.multiproc.queue.RecordLayout.kindLength;
+import static io.multiproc.queue.RecordLayout.length;
+import static io.multiproc.queue.RecordLayout.position;
+import static io.multiproc.queue.RecordLayout.recordSize;
+import static io.multiproc.queue.RecordLayout.word;
+import static java.lang.foreign.ValueLayout.JAVA_BYTE;
+import static java.lang.foreign.ValueLayout.JAVA_INT;
+import static java.lang.foreign.ValueLayout.JAVA_LONG;
+
+/**
+ * The records of one ring ({@link RecordLayout}) over a mapped segment: appending at the tail,
+ * reading and freeing at the head. It does no locking: producer methods assume the caller is the only
+ * producer right now (it holds the producer lock, or it is a pipe's one sender), consumer methods the
+ * same for consumers. Reads of the other side's word are volatile; writes of one's own word are
+ * release stores (they publish). Callers that then check a wait word for sleepers issue a full fence
+ * first ({@code VarHandle.fullFence()}): the store and the sleeper check are one half of a Dekker pair
+ * with a waiter's registration and re-check, and one fence can serve several stores (the position word
+ * and the lock word).
+ *
+ * <pre>{@code
+ * RecordRing r = new RecordRing(seg, RING, capacity, maxItems, TAIL, HEAD);
+ * if (r.tryAppend(RecordLayout.ITEM, bytes, n)) { ... }          // producer
+ * long at = r.first(); if (at != RecordRing.EMPTY) { copy; r.consume((int) at); }   // consumer
+ * }</pre>
+ */
+final class RecordRing {
+    private static final VarHandle LONG = JAVA_LONG.varHandle();
+    private static final VarHandle ARRAY_LONG = MethodHandles.byteArrayViewVarHandle(long[].class, ByteOrder.LITTLE_ENDIAN);
+    /** Payloads up to this many bytes are copied as 8-byte words rather than with a bulk copy. */
+    private static final int WORD_COPY_MAX = 32;
+    /** {@link #first()} when there is no item. */
+    static final long EMPTY = -1L;
+
+    private final MemorySegment seg;
+    private final long ring;
+    private final int capacity;
+    private final int mask;
+    private final int maxItems;
+    private final long tail;
+    private final long head;
+    /*
+     * Each side's last view of the other side's word, so that it reads (and pulls over the other
+     * core's cache line) only when the view says "full" or "empty". Stale views are conservative: the
+     * head and tail only move forward. A view is trusted only while this side's own position has moved
+     * less than one ring since it was read, which rules out a wrap of the 32-bit positions. Plain
+     * fields: used only by the holder of that side's right (lock, or a pipe end's own thread), whose
+     * acquisition orders them.
+     */
+    private long headView;
+    private int headViewAt;
+    private long tailView;
+    private int tailViewAt;
+
+    RecordRing(MemorySegment seg, long ring, int capacity, int maxItems, long tail, long head) {
+        this.seg = seg;
+        this.ring = ring;
+        this.capacity = capacity;
+        this.mask = capacity - 1;
+        this.maxItems = maxItems;
+        this.tail = tail;
+        this.head = head;
+        // Views start from real values (stale later, never wrong); see trusted().
+        this.headView = headWord();
+        this.tailView = tailWord();
+        this.headViewAt = position(tailView);
+        this.tailViewAt = position(headView);
+    }
+
+    /**
+     * A view is trusted while this side moved {@code [0, capacity)} bytes since reading it. Unsigned:
+     * a view read at a position "after" the current one (impossible unless the 32-bit positions wrapped
+     * around it) counts as far away.
+     */
+    private boolean trusted(int ownPosition, int viewAt) {
+        return Integer.compareUnsigned(ownPosition - viewAt, capacity) < 0;
+    }
+
+    int capacity() {
+        return capacity;
+    }
+
+    int maxItems() {
+        return maxItems;
+    }
+
+    long tailWord() {
+        return (long) LONG.getVolatile(seg, tail);
+    }
+
+    long headWord() {
+        return (long) LONG.getVolatile(seg, head);
+    }
+
+    /** Items between head and tail (read head first: never negative, possibly already stale). */
+    int size() {
+        long h = headWord();
+        long t = tailWord();
+        return Math.max(0, Math.min(maxItems, count(t) - count(h)));
+    }
+
+    /** True if an item (not just padding or removed records) is between head and tail. */
+    boolean hasItems() {
+        return count(tailWord()) != count(headWord());
+    }
+
+    // ------------------------------------------------------------------ producer side
+
+    /**
+     * Appends one record if there is room for it (item count and bytes), and publishes it.
+     *
+     * @return false if the ring is full for this record; nothing written
+     */
+    boolean tryAppend(int kind, byte[] src, int length) {
+        long t = tailWord();
+        int tailCount = count(t);
+        int tailPos = position(t);
+        int size = recordSize(length);
+        int offset = tailPos & mask;
+        int pad = capacity - offset < size ? capacity - offset : 0;
+        if (!trusted(tailPos, headViewAt) || !fits(t, headView, pad + size)) {
+            long h = headWord();
+            headView = h;
+            headViewAt = tailPos;
+            if (!fits(t, h, pad + size)) {
+                return false;
+            }
+        }
+        if (pad > 0) {
+            seg.set(JAVA_INT, ring + offset + KIND_LENGTH, kindLength(PADDING, pad - HEADER));
+            tailPos += pad;
+            offset = 0;
+        }
+        long at = ring + offset;
+        seg.set(JAVA_INT, at + SEQ, tailCount);
+        copyIn(src, length, at + PAYLOAD);
+        seg.set(JAVA_INT, at + KIND_LENGTH, kindLength(kind, length));
+        // NOTE: publishes the record: its bytes (plain writes above) become visible before the tail
+        // covers them. The caller fences before it checks for sleeping consumers.
+        LONG.setRelease(seg, tail, word(tailCount + 1, tailPos + size));
+        return true;
+    }
+
+    /** Room for one more item of {@code bytes} (padding included) between head {@code h} and tail {@code t}. */
+    private boolean fits(long t, long h, int bytes) {
+        return count(t) - count(h) < maxItems && (position(t) - position(h)) + bytes <= capacity;
+    }
+
+    private void copyIn(byte[] src, int length, long at) {
+        int words = (length + 7) & -8;
+        if (words <= WORD_COPY_MAX && src.length >= words && FaultInjection.hook == null) {
+            // Small items: whole words. The record's payload area is 8-aligned and at least this long,
+            // so the bytes after length land in the record's own alignment padding.
+            for (int i = 0; i < words; i += 8) {
+                seg.set(JAVA_LONG, at + i, (long) ARRAY_LONG.get(src, i));
+            }
+            return;
+        }
+        if (FaultInjection.hook == null) {
+            MemorySegment.copy(src, 0, seg, JAVA_BYTE, at, length);
+            return;
+        }
+        int half = length / 2;
+        MemorySegment.copy(src, 0, seg, JAVA_BYTE, at, half);
+        FaultInjection.at(FaultInjection.Point.PRODUCER_MID_RECORD);
+        MemorySegment.copy(src, half, seg, JAVA_BYTE, at + half, length - half);
+    }
+
+    // ------------------------------------------------------------------ consumer side
+
+    /**
+     * The position of the first item record (ITEM or SPILL), after freeing the padding and removed
+     * records before it; {@link #EMPTY} if there is none.
+     */
+    long first() {
+        long h = headWord();
+        if (!trusted(position(h), tailViewAt) || count(tailView) - count(h) <= 0) {
+            long t = tailWord();
+            tailView = t;
+            tailViewAt = position(h);
+            if (count(h) == count(t)) {
+                return EMPTY;
+            }
+        }
+        // NOTE: items exist between the head and the tail view (a tail value once published), so the
+        // walk below ends at one of them; records there were complete before that tail was written.
+        int pos = position(h);
+        for (;;) {
+            int kl = seg.get(JAVA_INT, ring + (pos & mask) + KIND_LENGTH);
+            int k = kind(kl);
+            if (k == ITEM || k == SPILL) {
+                break;
+            }
+            pos += recordSize(length(kl));
+        }
+        if (pos != position(h)) {
+            // NOTE: frees the skipped records for producers; the count is unchanged (nothing taken).
+            LONG.setRelease(seg, head, word(count(h), pos));
+        }
+        return pos & 0xffff_ffffL;
+    }
+
+    int kindLengthAt(int pos) {
+        return seg.get(JAVA_INT, ring + (pos & mask) + KIND_LENGTH);
+    }
+
+    int seqAt(int pos) {
+        return seg.get(JAVA_INT, ring + (pos & mask) + SEQ);
+    }
+
+    /**
+     * Copies {@code length} payload bytes of the record at {@code pos} into {@code dst} at
+     * {@code dstOffset}. Small payloads are copied as whole words when {@code dst} has room for them
+     * (the bytes after {@code length} are then overwritten with the record's padding).
+     */
+    void copyPayload(int pos, int length, byte[] dst, int dstOffset) {
+        long at = ring + (pos & mask) + PAYLOAD;
+        int words = (length + 7) & -8;
+        if (words <= WORD_COPY_MAX && dst.length - dstOffset >= words) {
+            for (int i = 0; i < words; i += 8) {
+                ARRAY_LONG.set(dst, dstOffset + i, seg.get(JAVA_LONG, at + i));
+            }
+            return;
+        }
+        MemorySegment.copy(seg, JAVA_BYTE, at, dst, dstOffset, length);
+    }
+
+    /** Takes the record at {@code pos}, which is the head record: frees it and counts one item taken. */
+    void consume(int pos) {
+        consume(pos, length(kindLengthAt(pos)));
+    }
+
+    /** {@link #consume(int)} for a record whose payload length the caller already read. */
+    void consume(int pos, int length) {
+        long h = headWord();
+        int size = recordSize(length);
+        // NOTE: frees the record for producers only after the caller copied it out (release). The
+        // caller fences before it checks for sleeping producers.
+        LONG.setRelease(seg, head, word(count(h) + 1, pos + size));
+    }
+
+    /** Turns the item record at {@code pos} (anywhere between head and tail) into a removed one. */
+    void markRemoved(int pos) {
+        long at = ring + (pos & mask) + KIND_LENGTH;
+        seg.set(JAVA_INT, at, kindLength(REMOVED, length(seg.get(JAVA_INT, at))));
+        long h = headWord();
+        // NOTE: the item counts as taken now (release, after the kind change); its bytes are freed when
+        // the head passes the record.
+        LONG.setRelease(seg, head, word(count(h) + 1, position(h)));
+    }
+
+    /** Position of the record after the one at {@code pos}. */
+    int next(int pos) {
+        return pos + recordSize(length(kindLengthAt(pos)));
+    }
+
+    /** True if {@code pos} lies in [head, tail) as seen now. */
+    boolean holds(int pos) {
+        int h = position(headWord());
+        int t = position(tailWord());
+        return pos - h >= 0 && pos - h < t - h;
+    }
+}

@@ -1,0 +1,53 @@
+package io.multiproc.queue;
+
+import io.multiproc.process.ChildProcess;
+
+import java.time.Duration;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+/** Helpers for tests with child JVMs. */
+final class Children {
+    static final Duration JOIN = Duration.ofSeconds(60);
+
+    private Children() {
+    }
+
+    /** Waits for the child to exit and checks that it exited normally. */
+    static void joinOk(ChildProcess c) throws InterruptedException {
+        assertThat(c.join(JOIN)).as("%s exited within %s", c.name(), JOIN).isTrue();
+        assertThat(c.exitCode()).as("exit code of %s", c.name()).hasValue(0);
+    }
+
+    /** Closes (kills if still running, and reaps) every child; for finally blocks. */
+    static void reap(ChildProcess... children) {
+        for (ChildProcess c : children) {
+            if (c != null) {
+                c.close();
+            }
+        }
+    }
+
+    static void sleepForever() {
+        try {
+            Thread.sleep(600_000);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+        }
+    }
+
+    /** A byte array whose content depends on {@code seed}, and its checksum. */
+    static byte[] pattern(int length, int seed) {
+        byte[] b = new byte[length];
+        for (int i = 0; i < length; i++) {
+            b[i] = (byte) (i * 31 + seed);
+        }
+        return b;
+    }
+
+    static long checksum(byte[] b) {
+        java.util.zip.CRC32 crc = new java.util.zip.CRC32();
+        crc.update(b);
+        return crc.getValue() ^ ((long) b.length << 32);
+    }
+}

@@ -1,0 +1,168 @@
+package io.multiproc.queue;
+
+import org.junit.jupiter.api.Test;
+
+import java.lang.foreign.Arena;
+import java.lang.foreign.MemorySegment;
+import java.util.ArrayDeque;
+import java.util.Random;
+
+import static io.multiproc.queue.RecordLayout.count;
+import static io.multiproc.queue.RecordLayout.position;
+import static io.multiproc.queue.RecordLayout.word;
+import static java.lang.foreign.ValueLayout.JAVA_LONG;
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+
+/** Arithmetic of the layouts and of the record ring, without processes. */
+class QueueLayoutTest {
+
+    @Test
+    void aPositionWordPacksCountAndPositionAndDifferencesSurviveTheWrap() {
+        long w = word(-1, -8);
+        assertThat(count(w)).isEqualTo(-1);
+        assertThat(position(w)).isEqualTo(-8);
+        long later = word(count(w) + 3, position(w) + 24);
+        assertThat(count(later)).isEqualTo(2);
+        assertThat(position(later)).isEqualTo(16);
+        assertThat(count(later) - count(w)).as("items across the wrap").isEqualTo(3);
+        assertThat(position(later) - position(w)).as("bytes across the wrap").isEqualTo(24);
+    }
+
+    @Test
+    void recordsAreAHeaderPlusPayloadRoundedUpToEightBytes() {
+        assertThat(RecordLayout.recordSize(0)).isEqualTo(8);
+        assertThat(RecordLayout.recordSize(1)).isEqualTo(16);
+        assertThat(RecordLayout.recordSize(8)).isEqualTo(16);
+        assertThat(RecordLayout.recordSize(9)).isEqualTo(24);
+        int kl = RecordLayout.kindLength(RecordLayout.SPILL, 12345);
+        assertThat(RecordLayout.kind(kl)).isEqualTo(RecordLayout.SPILL);
+        assertThat(RecordLayout.length(kl)).isEqualTo(12345);
+        assertThat(RecordLayout.kind(RecordLayout.kindLength(RecordLayout.REMOVED, (1 << 29)))).isEqualTo(RecordLayout.REMOVED);
+    }
+
+    @Test
+    void capacitiesRoundUpToAPowerOfTwoWithinTheBounds() {
+        assertThat(RecordLayout.checkCapacity("capacityBytes", 1024)).isEqualTo(1024);
+        assertThat(RecordLayout.checkCapacity("capacityBytes", 1025)).isEqualTo(2048);
+        assertThat(RecordLayout.checkCapacity("capacityBytes", 1 << 30)).isEqualTo(1 << 30);
+        assertThatThrownBy(() -> RecordLayout.checkCapacity("capacityBytes", 1023)).hasMessageContaining("capacityBytes=1023");
+        assertThatThrownBy(() -> RecordLayout.checkCapacity("capacityBytes", (1L << 30) + 1)).hasMessageContaining("capacityBytes=");
+        assertThat(QueueLayout.defaultCapacity(6)).isEqualTo(64 << 10);
+        assertThat(QueueLayout.defaultCapacity(10_000)).isEqualTo(1 << 20);
+        assertThat(QueueLayout.defaultCapacity(Integer.MAX_VALUE)).isEqualTo(16 << 20);
+        assertThat(RecordLayout.maxInlinePayload(1024)).isEqualTo(504);
+    }
+
+    @Test
+    void theQueueLinesAre128BytesApartAfterTheHeader() {
+        long[] lines = {QueueLayout.PRODUCER, QueueLayout.CONSUMER, QueueLayout.NOT_EMPTY_SEQ, QueueLayout.NOT_FULL_SEQ,
+                QueueLayout.DONE, QueueLayout.RING};
+        assertThat(QueueLayout.CAPACITY).isGreaterThanOrEqualTo(io.multiproc.internal.SegmentHeader.SIZE);
+        for (int i = 1; i < lines.length; i++) {
+            assertThat(lines[i] - lines[i - 1]).isEqualTo(128);
+        }
+        assertThat(QueueLayout.LOCK_SLEEPERS + 4).isLessThanOrEqualTo(128);
+        assertThat(QueueLayout.TAIL % 8).isZero();
+        assertThat(QueueLayout.HEAD % 8).isZero();
+        assertThat(QueueLayout.segmentSize(1024)).isEqualTo(QueueLayout.RING + 1024);
+        assertThat(PipeLayout.channel(1) - PipeLayout.channel(0)).isEqualTo(PipeLayout.CHANNEL_SIZE);
+        assertThat(PipeLayout.ring(2, 1, 4096) - PipeLayout.ring(2, 0, 4096)).isEqualTo(4096);
+        assertThat(PipeLayout.ring(2, 0, 4096)).isEqualTo(PipeLayout.channel(2));
+    }
+
+    @Test
+    void anEmptyRingTakesTheLargestInlineRecordAtAnyOffset() {
+        int capacity = 1024;
+        for (int start = 0; start < capacity; start += 8) {
+            try (Arena arena = Arena.ofConfined()) {
+                MemorySegment seg = arena.allocate(64 + capacity, 8);
+                seg.set(JAVA_LONG, 0, word(7, start));
+                seg.set(JAVA_LONG, 8, word(7, start));
+                RecordRing ring = new RecordRing(seg, 64, capacity, 100, 0, 8);
+                int max = RecordLayout.maxInlinePayload(capacity);
+                assertThat(ring.tryAppend(RecordLayout.ITEM, new byte[max], max)).as("offset %d", start).isTrue();
+                ring.tryAppend(RecordLayout.ITEM, new byte[max], max); // fits only at offsets 0 and capacity / 2
+                assertThat(ring.tryAppend(RecordLayout.ITEM, new byte[max], max)).as("full at offset %d", start).isFalse();
+                assertThat(ring.size()).isEqualTo(start % (capacity / 2) == 0 ? 2 : 1);
+            }
+        }
+    }
+
+    @Test
+    void recordsOfRandomLengthsComeBackIntactAcrossManyWrapsAndTheCounterWrap() {
+        int capacity = 1024;
+        Random random = new Random(42);
+        try (Arena arena = Arena.ofConfined()) {
+            MemorySegment seg = arena.allocate(64 + capacity, 8);
+            seg.set(JAVA_LONG, 0, word(-50, -1000)); // both counters wrap during the test
+            seg.set(JAVA_LONG, 8, word(-50, -1000));
+            RecordRing ring = new RecordRing(seg, 64, capacity, 6, 0, 8);
+            ArrayDeque<byte[]> expected = new ArrayDeque<>();
+            for (int round = 0; round < 20_000; round++) {
+                if (random.nextBoolean()) {
+                    byte[] b = new byte[random.nextInt(RecordLayout.maxInlinePayload(capacity) + 1)];
+                    random.nextBytes(b);
+                    boolean fits = ring.tryAppend(RecordLayout.ITEM, b, b.length);
+                    if (fits) {
+                        expected.add(b);
+                    } else {
+                        assertThat(expected).as("refused only when something is queued").isNotEmpty();
+                    }
+                } else if (!expected.isEmpty()) {
+                    long at = ring.first();
+                    assertThat(at).isNotEqualTo(RecordRing.EMPTY);
+                    byte[] want = expected.poll();
+                    int length = RecordLayout.length(ring.kindLengthAt((int) at));
+                    byte[] got = new byte[length];
+                    ring.copyPayload((int) at, length, got, 0);
+                    assertThat(got).isEqualTo(want);
+                    ring.consume((int) at);
+                } else {
+                    assertThat(ring.first()).isEqualTo(RecordRing.EMPTY);
+                }
+                assertThat(ring.size()).isEqualTo(expected.size());
+                assertThat(expected.size()).isLessThanOrEqualTo(6);
+            }
+        }
+    }
+
+    @Test
+    void twoHandlesTakingTurnsOnOneRingNeverTrustAStaleViewOfTheOtherSide() {
+        int capacity = 1024;
+        Random random = new Random(7);
+        try (Arena arena = Arena.ofConfined()) {
+            MemorySegment seg = arena.allocate(64 + capacity, 8);
+            seg.set(JAVA_LONG, 0, word(Integer.MAX_VALUE - 30, -3000)); // counts and positions wrap
+            seg.set(JAVA_LONG, 8, word(Integer.MAX_VALUE - 30, -3000));
+            RecordRing[] handles = {new RecordRing(seg, 64, capacity, 20, 0, 8), new RecordRing(seg, 64, capacity, 20, 0, 8)};
+            ArrayDeque<byte[]> expected = new ArrayDeque<>();
+            for (int round = 0; round < 50_000; round++) {
+                RecordRing r = handles[random.nextInt(2)]; // whichever "process" holds the right this time
+                if (random.nextInt(3) > 0) {
+                    byte[] b = new byte[random.nextInt(60)];
+                    random.nextBytes(b);
+                    if (r.tryAppend(RecordLayout.ITEM, b, b.length)) {
+                        expected.add(b);
+                    } else {
+                        assertThat(expected.size() >= 20 || expected.stream().mapToInt(x -> RecordLayout.recordSize(x.length)).sum()
+                                + RecordLayout.recordSize(b.length) > capacity - RecordLayout.recordSize(59)).as("refused only when full (padding included)").isTrue();
+                    }
+                } else {
+                    long at = r.first();
+                    if (expected.isEmpty()) {
+                        assertThat(at).isEqualTo(RecordRing.EMPTY);
+                        continue;
+                    }
+                    assertThat(at).isNotEqualTo(RecordRing.EMPTY);
+                    byte[] want = expected.poll();
+                    int length = RecordLayout.length(r.kindLengthAt((int) at));
+                    byte[] got = new byte[length];
+                    r.copyPayload((int) at, length, got, 0);
+                    assertThat(got).isEqualTo(want);
+                    r.consume((int) at);
+                }
+            }
+        }
+    }
+}

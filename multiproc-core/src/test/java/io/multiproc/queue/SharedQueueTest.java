@@ -1,0 +1,351 @@
+package io.multiproc.queue;
+
+import io.multiproc.codec.ByteSink;
+import io.multiproc.codec.ByteSource;
+import io.multiproc.codec.Codec;
+import io.multiproc.codec.CodecException;
+import io.multiproc.process.ChildProcess;
+import io.multiproc.shared.SharedLong;
+import io.multiproc.shared.SharedLongArray;
+import io.multiproc.testing.ReapChildrenCheckShm;
+import io.multiproc.wait.IdleStrategy;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.ExtendWith;
+
+import java.io.ByteArrayInputStream;
+import java.io.ByteArrayOutputStream;
+import java.io.ObjectInputStream;
+import java.io.ObjectOutputStream;
+import java.io.Serializable;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.concurrent.TimeUnit;
+
+import static io.multiproc.queue.Children.checksum;
+import static io.multiproc.queue.Children.joinOk;
+import static io.multiproc.queue.Children.pattern;
+import static io.multiproc.queue.Children.reap;
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+
+/** SharedQueue beyond the BlockingQueue contract: CPython's Queue behaviours, codecs, spills, handles, lifetime. */
+@ExtendWith(ReapChildrenCheckShm.class)
+class SharedQueueTest {
+
+    // ------------------------------------------------------------------ CPython's Queue (test_queue, maxsize 6)
+
+    @Test
+    void aQueueOfSixFailsAtOnceWhenFullOrEmptyWithoutWaitingAndAfterAboutTheTimeoutWithIt() throws Exception {
+        try (SharedQueue<Integer> q = SharedQueue.create(6)) {
+            assertThat(q.poll()).isNull();
+            long t0 = System.nanoTime();
+            assertThat(q.poll(Duration.ofMillis(200))).isNull();
+            assertThat(System.nanoTime() - t0).isBetween(TimeUnit.MILLISECONDS.toNanos(190), TimeUnit.SECONDS.toNanos(10));
+            for (int i = 0; i < 6; i++) {
+                q.put(i);
+            }
+            t0 = System.nanoTime();
+            assertThat(q.offer(6)).isFalse();
+            assertThat(System.nanoTime() - t0).as("non-blocking put on a full queue").isLessThan(TimeUnit.SECONDS.toNanos(1));
+            t0 = System.nanoTime();
+            assertThat(q.offer(6, Duration.ofMillis(200))).isFalse();
+            assertThat(System.nanoTime() - t0).isBetween(TimeUnit.MILLISECONDS.toNanos(190), TimeUnit.SECONDS.toNanos(10));
+            assertThat(q.size()).as("size right after failed puts").isEqualTo(6);
+            assertThat(q.remainingCapacity()).isZero();
+        }
+    }
+
+    @Test
+    void aChildTakesItemsInTheOrderTheParentPutThemAndSendsThemBackInOrder() throws Exception {
+        try (SharedQueue<Integer> toChild = SharedQueue.create(6); SharedQueue<Integer> back = SharedQueue.create(6);
+             SharedLong outOfOrder = SharedLong.create(0)) {
+            ChildProcess child = ChildProcess.start(() -> {
+                try {
+                    for (int i = 0; i < 200; i++) {
+                        int v = toChild.take();
+                        if (v != i) {
+                            outOfOrder.incrementAndGet();
+                        }
+                        back.put(v * 2);
+                    }
+                } catch (InterruptedException e) {
+                    throw new IllegalStateException(e);
+                }
+            });
+            try {
+                List<Integer> got = new ArrayList<>();
+                for (int i = 0; i < 200; i++) {
+                    toChild.put(i);
+                    while (back.poll() instanceof Integer v) {
+                        got.add(v);
+                    }
+                }
+                while (got.size() < 200) {
+                    got.add(back.poll(Children.JOIN));
+                }
+                joinOk(child);
+                assertThat(outOfOrder.get()).as("items the child saw out of order").isZero();
+                for (int i = 0; i < 200; i++) {
+                    assertThat(got.get(i)).isEqualTo(2 * i);
+                }
+            } finally {
+                reap(child);
+            }
+        }
+    }
+
+    // ------------------------------------------------------------------ synchronous puts
+
+    /** Not Serializable, so no codec can write it. */
+    static final class NotEncodable {
+        @Override
+        public String toString() {
+            return "NotEncodable";
+        }
+    }
+
+    @Test
+    void anUnencodableItemFailsAtPutNamingItsClassAndNothingIsWritten() throws Exception {
+        try (SharedQueue<Object> q = SharedQueue.create(6)) {
+            q.put("before");
+            assertThatThrownBy(() -> q.put(new NotEncodable()))
+                    .isInstanceOf(CodecException.class)
+                    .hasMessageContaining(NotEncodable.class.getName());
+            assertThatThrownBy(() -> q.offer(List.of(1, new NotEncodable())))
+                    .isInstanceOf(CodecException.class)
+                    .hasMessageContaining(NotEncodable.class.getName());
+            assertThat(q.size()).isEqualTo(1);
+            q.put("after");
+            assertThat(q.take()).isEqualTo("before");
+            assertThat(q.take()).isEqualTo("after");
+            assertThat(q.poll()).isNull();
+        }
+    }
+
+    @Test
+    void aProducerExitsRightAfterPutWhileNobodyHasTakenItsItems() throws Exception {
+        // CPython gh-73983: joining a producer before draining its queue deadlocks (the feeder thread
+        // cannot flush a large item). Here put writes synchronously, so the producer can exit at once.
+        try (SharedQueue<Object> q = SharedQueue.create(2000)) {
+            ChildProcess producer = ChildProcess.start(() -> {
+                try {
+                    for (int i = 0; i < 1000; i++) {
+                        q.put(i);
+                    }
+                    q.put(pattern(1 << 20, 7)); // larger than the ring: spills
+                } catch (InterruptedException e) {
+                    throw new IllegalStateException(e);
+                }
+            });
+            try {
+                joinOk(producer); // join first, drain afterwards
+            } finally {
+                reap(producer);
+            }
+            assertThat(q.size()).isEqualTo(1001);
+            for (int i = 0; i < 1000; i++) {
+                assertThat(q.take()).isEqualTo(i);
+            }
+            assertThat(checksum((byte[]) q.take())).isEqualTo(checksum(pattern(1 << 20, 7)));
+        }
+    }
+
+    // ------------------------------------------------------------------ large items
+
+    @Test
+    void sixteenMegabyteItemsGoBothWaysThroughA64KiBQueue() throws Exception {
+        int size = 16 << 20;
+        try (SharedQueue<byte[]> toChild = SharedQueue.create(2); SharedQueue<byte[]> back = SharedQueue.create(2);
+             SharedLong seen = SharedLong.create(0)) {
+            assertThat(toChild.capacityBytes()).isEqualTo(64 << 10);
+            ChildProcess child = ChildProcess.start(() -> {
+                try {
+                    seen.set(checksum(toChild.take()));
+                    back.put(pattern(size, 2));
+                } catch (InterruptedException e) {
+                    throw new IllegalStateException(e);
+                }
+            });
+            try {
+                toChild.put(pattern(size, 1));
+                byte[] reply = back.poll(Children.JOIN);
+                joinOk(child);
+                assertThat(seen.get()).isEqualTo(checksum(pattern(size, 1)));
+                assertThat(reply).isNotNull();
+                assertThat(checksum(reply)).isEqualTo(checksum(pattern(size, 2)));
+            } finally {
+                reap(child);
+            }
+        }
+    }
+
+    @Test
+    void spilledItemsAreSeenByPeekAndIteratorsAndRemovedWithTheQueue() throws Exception {
+        SharedQueue<Object> q = SharedQueue.create(10, 4096);
+        try {
+            q.put("small");
+            q.put(pattern(100_000, 3));
+            q.put(pattern(50_000, 4));
+            List<Object> items = new ArrayList<>(q);
+            assertThat(items).hasSize(3);
+            assertThat(checksum((byte[]) items.get(1))).isEqualTo(checksum(pattern(100_000, 3)));
+            assertThat(q.poll()).isEqualTo("small");
+            assertThat(checksum((byte[]) q.peek())).isEqualTo(checksum(pattern(100_000, 3)));
+            assertThat(q.removeIf(o -> o instanceof byte[] b && b.length == 100_000)).isTrue();
+            assertThat(q.size()).isEqualTo(1);
+        } finally {
+            q.close(); // the 50,000-byte item is still in it: its spill segment must go with the queue
+        }
+    }
+
+    @Test
+    void largeItemsFillTheByteBoundBeforeTheItemBound() throws Exception {
+        try (SharedQueue<byte[]> q = SharedQueue.create(1000, 4096)) {
+            int n = 0;
+            while (q.offer(new byte[300])) {
+                n++;
+            }
+            assertThat(n).isBetween(3, 12);
+            assertThat(q.size()).isEqualTo(n);
+            assertThat(q.remainingCapacity()).isEqualTo(1000 - n);
+            q.take();
+            assertThat(q.offer(new byte[300])).isTrue();
+        }
+    }
+
+    // ------------------------------------------------------------------ handles and lifetime
+
+    @Test
+    void aClosedHandleThrowsNamingTheQueueWhileOtherHandlesKeepWorking() throws Exception {
+        try (SharedQueue<String> q = SharedQueue.create(6)) {
+            SharedQueue<String> other = SharedQueue.attach(q.name());
+            other.put("x");
+            other.close();
+            other.close(); // idempotent
+            String named = "'" + q.name() + "' is closed";
+            assertThatThrownBy(() -> other.put("y")).isInstanceOf(IllegalStateException.class).hasMessageContaining(named);
+            assertThatThrownBy(other::take).isInstanceOf(IllegalStateException.class).hasMessageContaining(named);
+            assertThatThrownBy(other::poll).isInstanceOf(IllegalStateException.class).hasMessageContaining(named);
+            assertThatThrownBy(() -> other.offer("y")).isInstanceOf(IllegalStateException.class).hasMessageContaining(named);
+            assertThatThrownBy(other::size).isInstanceOf(IllegalStateException.class).hasMessageContaining(named);
+            assertThatThrownBy(other::peek).isInstanceOf(IllegalStateException.class).hasMessageContaining(named);
+            assertThatThrownBy(other::iterator).isInstanceOf(IllegalStateException.class).hasMessageContaining(named);
+            assertThatThrownBy(() -> other.drainTo(new ArrayList<>())).isInstanceOf(IllegalStateException.class);
+            assertThat(other.toString()).contains("closed");
+            assertThat(q.take()).isEqualTo("x");
+        }
+    }
+
+    @Test
+    void closingAHandleWakesItsOwnBlockedTakeWithIllegalState() throws Exception {
+        SharedQueue<String> q = SharedQueue.create(6);
+        java.util.concurrent.CompletableFuture<Throwable> outcome = new java.util.concurrent.CompletableFuture<>();
+        Thread waiter = Thread.ofPlatform().start(() -> {
+            try {
+                q.take();
+                outcome.complete(null);
+            } catch (Throwable t) {
+                outcome.complete(t);
+            }
+        });
+        Thread.sleep(200);
+        q.close();
+        assertThat(outcome.get(10, TimeUnit.SECONDS)).isInstanceOf(IllegalStateException.class).hasMessageContaining("is closed");
+        waiter.join();
+    }
+
+    @Test
+    void attachingChecksTheKindAndTheName() {
+        try (SharedQueue<String> q = SharedQueue.create(3)) {
+            assertThatThrownBy(() -> JoinableQueue.attach(q.name()))
+                    .isInstanceOf(IllegalStateException.class)
+                    .hasMessageContaining("is not a JoinableQueue");
+            assertThatThrownBy(() -> SharedQueue.attach("mpq_no_such_queue"))
+                    .hasMessageContaining("mpq_no_such_queue");
+        }
+    }
+
+    @Test
+    void creationArgumentsAreCheckedNamingTheValue() {
+        assertThatThrownBy(() -> SharedQueue.create(0)).isInstanceOf(IllegalArgumentException.class).hasMessageContaining("maxItems=0");
+        assertThatThrownBy(() -> SharedQueue.create(-5, 4096)).isInstanceOf(IllegalArgumentException.class).hasMessageContaining("maxItems=-5");
+        assertThatThrownBy(() -> SharedQueue.create(5, 100)).isInstanceOf(IllegalArgumentException.class).hasMessageContaining("capacityBytes=100");
+        assertThatThrownBy(() -> SharedQueue.create(5, 1L << 31)).isInstanceOf(IllegalArgumentException.class).hasMessageContaining("capacityBytes=");
+        assertThatThrownBy(() -> SharedQueue.create(5, (IdleStrategy) null)).isInstanceOf(NullPointerException.class);
+        try (SharedQueue<String> q = SharedQueue.create(5, 5000)) {
+            assertThat(q.capacityBytes()).isEqualTo(8192);
+            assertThat(q.maxItems()).isEqualTo(5);
+        }
+    }
+
+    /** A codec of its own (Serializable, so handles can carry it): a marker, then JDK serialization. */
+    record MarkedCodec(int marker) implements Codec, Serializable {
+        @Override
+        public void encode(Object value, ByteSink out) {
+            try {
+                ByteArrayOutputStream bytes = new ByteArrayOutputStream();
+                try (ObjectOutputStream o = new ObjectOutputStream(bytes)) {
+                    o.writeObject(value);
+                }
+                out.writeInt(marker);
+                out.writeInt(bytes.size());
+                out.write(bytes.toByteArray());
+            } catch (java.io.IOException e) {
+                throw new CodecException("cannot encode " + value.getClass().getName(), e);
+            }
+        }
+
+        @Override
+        public Object decode(ByteSource in) {
+            if (in.readInt() != marker) {
+                throw new CodecException("not written by MarkedCodec(" + marker + ")");
+            }
+            byte[] b = new byte[in.readInt()];
+            in.readFully(b, 0, b.length);
+            try (ObjectInputStream o = new ObjectInputStream(new ByteArrayInputStream(b))) {
+                return o.readObject();
+            } catch (Exception e) {
+                throw new CodecException("cannot decode", e);
+            }
+        }
+    }
+
+    @Test
+    void theCodecAndTheIdleStrategyTravelWithTheHandleToAChild() throws Exception {
+        try (SharedQueue<String> q = SharedQueue.create(4, 4096, IdleStrategy.busySpin(), new MarkedCodec(0x5eed));
+             SharedLongArray seen = SharedLongArray.create(1)) {
+            ChildProcess child = ChildProcess.start(() -> {
+                seen.set(0, q.ring.idle == IdleStrategy.busySpin() ? 1 : -1);
+                q.offer("from the child");
+            });
+            try {
+                joinOk(child);
+            } finally {
+                reap(child);
+            }
+            assertThat(seen.get(0)).as("the child's queue busy-spins").isEqualTo(1);
+            assertThat(q.poll()).isEqualTo("from the child");
+        }
+    }
+
+    @Test
+    void aQueueWithACodecThatIsNotSerializableCannotBeSentToAChild() {
+        Codec local = new Codec() {
+            @Override
+            public void encode(Object value, ByteSink out) {
+                Codec.defaultCodec().encode(value, out);
+            }
+
+            @Override
+            public Object decode(ByteSource in) {
+                return Codec.defaultCodec().decode(in);
+            }
+        };
+        try (SharedQueue<String> q = SharedQueue.create(4, 4096, IdleStrategy.blocking(), local)) {
+            assertThatThrownBy(() -> ChildProcess.start(() -> q.offer("x")))
+                    .isInstanceOf(IllegalArgumentException.class)
+                    .hasMessageContaining("not Serializable");
+        }
+    }
+}
