@@ -64,13 +64,17 @@ public final class SharedSegments {
                     return;
                 }
                 MAPPINGS.remove(name);
-                arena.close();
                 // NOTE: still under MAPPINGS, so an attach of the same name in this process waits until
                 // the hold is gone (and then finds the segment, or finds it unlinked), never in between.
+                // The hold goes even if unmapping fails, or the segment would outlive every user.
                 try {
-                    SegmentRegistry.release(name);
-                } catch (IOException e) {
-                    throw new UncheckedIOException("cannot release segment '" + name + "'", e);
+                    arena.close();
+                } finally {
+                    try {
+                        SegmentRegistry.release(name);
+                    } catch (IOException e) {
+                        throw new UncheckedIOException("cannot release segment '" + name + "'", e);
+                    }
                 }
             }
         }

@@ -44,6 +44,12 @@ public final class WaitWord {
     private final long seqOffset;
     /** Sleepers registered right now; getAndAdd by sleepers, volatile read by wakers. */
     private final long sleepersOffset;
+    /**
+     * The futex word as a bare address, not a slice of the mapping: a downcall given a segment holds its
+     * arena's session for the whole call, and a sleeping thread would then stop another thread from
+     * closing the object (IllegalStateException "session is acquired"). The kernel checks the address
+     * itself (EFAULT once unmapped), and {@link #sleep} checks the mapping is still open first.
+     */
     private final MemorySegment seqWord;
 
     public WaitWord(MemorySegment segment, long seqOffset, long sleepersOffset) {
@@ -54,7 +60,7 @@ public final class WaitWord {
         this.segment = segment;
         this.seqOffset = seqOffset;
         this.sleepersOffset = sleepersOffset;
-        this.seqWord = segment.asSlice(seqOffset, 4);
+        this.seqWord = MemorySegment.ofAddress(segment.asSlice(seqOffset, 4).address());
     }
 
     public int sequence() {
@@ -76,6 +82,9 @@ public final class WaitWord {
      */
     public void sleep(int observed, long nanos) {
         long t = Math.max(0, Math.min(nanos, MAX_SLEEP_NANOS));
+        if (!segment.scope().isAlive()) {
+            throw new IllegalStateException("the shared object was closed while a thread waited on it");
+        }
         Native.futexWait(seqWord, observed, t, SCRATCH.get());
     }
 
@@ -88,7 +97,7 @@ public final class WaitWord {
     public void wake(int count) {
         if ((int) INT.getVolatile(segment, sleepersOffset) > 0) {
             INT.getAndAdd(segment, seqOffset, 1);
-            if (Native.isAvailable()) {
+            if (Native.isAvailable() && segment.scope().isAlive()) {
                 Native.futexWake(seqWord, count, SCRATCH.get());
             }
         }

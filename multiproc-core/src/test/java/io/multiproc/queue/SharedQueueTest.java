@@ -206,7 +206,7 @@ class SharedQueueTest {
             while (q.offer(new byte[300])) {
                 n++;
             }
-            assertThat(n).isBetween(3, 12);
+            assertThat(n).as("the payload alone bounds it, whatever the codec adds").isBetween(3, 4096 / 300);
             assertThat(q.size()).isEqualTo(n);
             assertThat(q.remainingCapacity()).isEqualTo(1000 - n);
             q.take();

@@ -91,6 +91,27 @@ class SharedEventTest {
         });
     }
 
+    /** The waiter sleeps in a futex call; closing must still unmap and release (no leak), and the waiter fails. */
+    @Test
+    void closingWhileAnotherThreadWaitsReleasesTheEventAndFailsTheWaiter() throws Exception {
+        SharedEvent e = SharedEvent.create();
+        java.util.concurrent.atomic.AtomicReference<Throwable> outcome = new java.util.concurrent.atomic.AtomicReference<>();
+        Thread waiter = new Thread(() -> {
+            try {
+                outcome.set(new AssertionError("await returned " + e.await(Duration.ofSeconds(20))));
+            } catch (Throwable t) {
+                outcome.set(t);
+            }
+        });
+        waiter.start();
+        Thread.sleep(200); // asleep on the futex by now
+        e.close();
+        assertThat(java.nio.file.Files.exists(java.nio.file.Path.of("/dev/shm", e.name()))).isFalse();
+        waiter.join(5_000);
+        assertThat(waiter.isAlive()).as("the waiter gave up").isFalse();
+        assertThat(outcome.get()).isInstanceOf(IllegalStateException.class);
+    }
+
     @Test
     void badTimeoutIsRejectedNamingTheValue() {
         try (SharedEvent e = SharedEvent.create()) {
