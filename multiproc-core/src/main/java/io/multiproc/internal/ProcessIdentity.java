@@ -83,6 +83,34 @@ public record ProcessIdentity(long pid, long startTicks) {
         return state != 'Z' && state != 'X' && (Long.parseLong(fields[19]) & 0xffff_ffffL) == (token & 0xffff_ffffL);
     }
 
+    /** How long a process seen alive counts as alive for {@link #isAliveRecently(long)}. */
+    public static final long ALIVE_CACHE_NANOS = 5_000_000L;
+    private static final int CACHE_SLOTS = 16;
+    /** Tokens recently seen alive; racy slots of immutable entries (a lost update costs one /proc read). */
+    private static final AliveAt[] RECENTLY_ALIVE = new AliveAt[CACHE_SLOTS];
+
+    private record AliveAt(long token, long nanos) {
+    }
+
+    /**
+     * Like {@link #isAlive(long)}, but a process seen alive in the last {@link #ALIVE_CACHE_NANOS} is
+     * taken as alive without reading /proc again (a read costs ~10 µs; a waiter asks on every failed
+     * attempt). A death is therefore noticed up to that much later. Dead answers are never cached.
+     */
+    public static boolean isAliveRecently(long token) {
+        int slot = (int) (token ^ token >>> 29) & (CACHE_SLOTS - 1);
+        AliveAt seen = RECENTLY_ALIVE[slot];
+        long now = System.nanoTime();
+        if (seen != null && seen.token == token && now - seen.nanos < ALIVE_CACHE_NANOS) {
+            return true;
+        }
+        boolean alive = isAlive(token);
+        if (alive) {
+            RECENTLY_ALIVE[slot] = new AliveAt(token, now);
+        }
+        return alive;
+    }
+
     @Override
     public String toString() {
         return pid + "." + startTicks;

@@ -55,7 +55,7 @@ import static java.lang.foreign.ValueLayout.JAVA_LONG;
  *       died, a {@code recv} on a drained pipe throws {@link EOFException} (messages sent before that
  *       are still received first), and {@code send} throws {@link IOException} ("broken pipe"). A close,
  *       and a normal exit (a shutdown hook closes the ends a process owns), are seen at once; a SIGKILL
- *       within about 25 ms by a waiting receiver (it checks the peer's process every 5 ms while it
+ *       within about 30 ms by a waiting receiver (it checks the peer's process every 5 ms while it
  *       waits), and by a sender once the ring is full. {@link #poll} returns true at end of stream too,
  *       as Python's does: {@code recv} would not block.</li>
  *   <li><b>An end belongs to one process</b>: the one that created it, or the last one that received it
@@ -88,7 +88,7 @@ import static java.lang.foreign.ValueLayout.JAVA_LONG;
  * owner after all its sends (so a peer that sees it and re-reads the tail has every message); never
  * reset. Wait words: as for queues, one fence after the release stores before the sleeper check.
  * <p><b>Dead processes.</b> A sender killed mid-message has not moved the tail: the receiver never sees
- * the partial message, receives everything before it, and then, within about 25 ms of waiting, sees the
+ * the partial message, receives everything before it, and then, within about 30 ms of waiting, sees the
  * owner token's process gone and throws {@link EOFException}. A receiver killed mid-read loses at most
  * that message; a sender to it fails with "broken pipe" once the ring is full and it has waited 5 ms.
  * The segment goes when the last process using it closes or dies, like every shared object's.
@@ -439,7 +439,7 @@ public final class Connection extends MappedObject implements Serializable {
             }
             lastCheck = now;
             long owner = (long) LONG.getVolatile(whole, peerEnd + OWNER);
-            if (owner != ME && !ProcessIdentity.isAlive(owner)) { // /proc: pid and start time
+            if (owner != ME && !ProcessIdentity.isAliveRecently(owner)) { // /proc: pid and start time
                 died = true;
                 return gone = true;
             }

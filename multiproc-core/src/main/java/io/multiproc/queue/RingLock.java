@@ -68,7 +68,7 @@ final class RingLock {
                 long holder = (long) LONG.getVolatile(segment, owner);
                 // NOTE: only one waiter's CAS from the dead token wins; the dead holder wrote nothing
                 // that a reader trusts (its tail or head store never happened, or happened in full).
-                if (holder != 0 && holder != ME && !ProcessIdentity.isAlive(holder)
+                if (holder != 0 && holder != ME && !ProcessIdentity.isAliveRecently(holder)
                         && LONG.compareAndSet(segment, owner, holder, ME)) {
                     tookOver[0] = true;
                     return true;

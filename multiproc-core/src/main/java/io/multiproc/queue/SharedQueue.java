@@ -53,7 +53,7 @@ import java.util.concurrent.TimeUnit;
  *   <li><b>Delivery guarantee</b>: every item a {@code put} or successful {@code offer} wrote is taken
  *       by at most one consumer, in order. A producer killed during {@code put} either wrote the item
  *       completely or not at all; consumers never see a partial item and are not blocked by it, and other
- *       producers go on within about 25 ms. A consumer killed while taking an item either leaves it in the
+ *       producers go on within about 30 ms. A consumer killed while taking an item either leaves it in the
  *       queue (killed before it was freed: another consumer gets it) or takes it with it (killed between
  *       freeing it and returning): at most the one item it was taking is lost. Nothing else is lost or
  *       duplicated.</li>
@@ -113,7 +113,7 @@ import java.util.concurrent.TimeUnit;
  * record has not moved the head: the next consumer takes the same record again. A consumer killed
  * after freeing it (before returning) takes that one item with it. A spilled item is unlinked by its
  * consumer before the head moves; a consumer killed in between leaves a reference to a missing segment,
- * which the next consumer skips (that item is lost). Takeover happens within about 25 ms.
+ * which the next consumer skips (that item is lost). Takeover happens within about 30 ms.
  * <p><b>Closing a handle.</b> A guard counts this handle's operations in flight; {@code close()} marks
  * it closed, wakes this process's sleepers, waits until the operations have left, and only then drops
  * the mapping. Unmapping under a thread would cut it off between two accesses (leaving a ring lock held

@@ -44,8 +44,9 @@ import static java.lang.foreign.ValueLayout.JAVA_LONG;
  *   <li>Dead holder: a waiter that finds the lock held checks, on its first try and then at least every
  *       {@link WaitWord#MAX_SLEEP_NANOS} while it waits, whether the owner token's process still runs
  *       (/proc, pid and start time). If not, it CASes the dead token to its own: exactly one waiter
- *       wins, and {@link #previousOwnerDied()} tells it once. Taking over happens within about 25 ms of
- *       the death. Threads dying inside a live process are not detected (as with java.util.concurrent).</li>
+ *       wins, and {@link #previousOwnerDied()} tells it once. A holder seen alive in the last 5 ms is
+ *       not looked up again ({@link ProcessIdentity#isAliveRecently}: /proc costs ~10 µs), so taking
+ *       over happens within about 30 ms of the death. Threads dying inside a live process are not detected (as with java.util.concurrent).</li>
  *   <li>Owner thread and hold count are written by the holder after its CAS and read only by threads of
  *       the holder's process (to recognise re-entry); the holder clears them before releasing. Plain
  *       accesses: the CAS that takes the lock and the getAndSet that frees it order them against every
@@ -109,15 +110,20 @@ public abstract sealed class AbstractSharedLock extends MappedObject implements 
      * acquirer (one that has been waiting) keeps the waiters bit set while others are registered.
      */
     final boolean casOwner(boolean checkLiveness, boolean contended) {
-        long mine = contended && word.sleepers() > 0 ? ME | WAITERS : ME;
-        if (LONG.compareAndSet(whole, base + OWNER, 0L, mine)) {
-            onAcquired(false);
-            return true;
+        // NOTE: a waiter reads before it CASes (test-and-test-and-set): a failing CAS still takes the
+        // cache line from the holder, and a waiter spinning on CAS slows every lock and unlock it waits for.
+        long owner = contended ? (long) LONG.getVolatile(whole, base + OWNER) : 0L;
+        if (owner == 0) {
+            long mine = contended && word.sleepers() > 0 ? ME | WAITERS : ME;
+            if (LONG.compareAndSet(whole, base + OWNER, 0L, mine)) {
+                onAcquired(false);
+                return true;
+            }
         }
         if (checkLiveness) {
-            long owner = (long) LONG.getVolatile(whole, base + OWNER);
+            owner = (long) LONG.getVolatile(whole, base + OWNER);
             long token = owner & ~WAITERS;
-            if (token != 0 && token != ME && !ProcessIdentity.isAlive(token)
+            if (token != 0 && token != ME && !ProcessIdentity.isAliveRecently(token)
                     && LONG.compareAndSet(whole, base + OWNER, owner, ME | (owner & WAITERS))) {
                 onAcquired(true);
                 return true;

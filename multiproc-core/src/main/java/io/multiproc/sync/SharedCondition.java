@@ -198,7 +198,7 @@ public final class SharedCondition extends MappedObject implements Condition, Se
         for (int i = 0; i < SLOTS; i++) {
             long s = slot(i);
             int state = (int) INT.getVolatile(whole, s + SLOT_STATE);
-            if (state != FREE && state != CLAIMED && !ProcessIdentity.isAlive((long) LONG.getVolatile(whole, s + SLOT_OWNER))) {
+            if (state != FREE && state != CLAIMED && !ProcessIdentity.isAliveRecently((long) LONG.getVolatile(whole, s + SLOT_OWNER))) {
                 INT.compareAndSet(whole, s + SLOT_STATE, state, FREE); // a dead waiter's slot
                 state = FREE;
             }
@@ -271,7 +271,7 @@ public final class SharedCondition extends MappedObject implements Condition, Se
     /** True if the slot's process lives; otherwise frees the slot (a dead waiter) and returns false. */
     private boolean liveOrFreed(long s) {
         long owner = (long) LONG.getVolatile(whole, s + SLOT_OWNER);
-        if (owner == ME || ProcessIdentity.isAlive(owner)) {
+        if (owner == ME || ProcessIdentity.isAliveRecently(owner)) {
             return true;
         }
         int state = (int) INT.getVolatile(whole, s + SLOT_STATE);
