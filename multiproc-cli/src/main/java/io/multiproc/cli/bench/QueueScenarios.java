@@ -8,6 +8,7 @@ import io.multiproc.queue.Connection;
 import io.multiproc.queue.Pipe;
 import io.multiproc.queue.SharedQueue;
 import io.multiproc.shared.SharedLong;
+import io.multiproc.shared.SharedLongArray;
 import io.multiproc.wait.IdleStrategy;
 
 import java.io.IOException;
@@ -154,16 +155,25 @@ final class QueueScenarios {
     private Row pingpongRow(String name, Setup setup, boolean objects, double pyTotal, double pyWork, String pyCall)
             throws InterruptedException {
         Lockstep.Times t;
-        try (Pipe pipe = Pipe.open(true, 1 << 20, setup.idle(), setup.codec())) {
+        long p50;
+        long p99;
+        long max;
+        try (Pipe pipe = Pipe.open(true, 1 << 20, setup.idle(), setup.codec());
+             SharedLongArray percentiles = SharedLongArray.create(3)) {
             Connection[] ends = {pipe.left(), pipe.right()};
             t = Lockstep.run(2, i -> () -> warmUpPipe(setup, objects), i -> {
                 Connection end = ends[i];
                 boolean pinger = i == 0;
-                return () -> bounce(end, pinger, ROUND_TRIPS, objects);
+                return () -> bounce(end, pinger, ROUND_TRIPS, objects, percentiles);
             });
+            p50 = percentiles.get(0);
+            p99 = percentiles.get(1);
+            max = percentiles.get(2);
         }
-        String notes = String.format("java %.2f us per round trip; cpython Pipe %s %s us", t.work() / ROUND_TRIPS * 1e6, pyCall,
-                py("%.2f", pyWork / ROUND_TRIPS * 1e6));
+        // The mean is the row's number; the percentiles show how much of it a few preempted round trips
+        // make (two busy processes on 2 shared vCPUs lose a core to any third runnable thread).
+        String notes = String.format("java %.2f us per round trip (p50 %.2f, p99 %.2f, max %.0f); cpython Pipe %s %s us",
+                t.work() / ROUND_TRIPS * 1e6, p50 / 1e3, p99 / 1e3, max / 1e3, pyCall, py("%.2f", pyWork / ROUND_TRIPS * 1e6));
         return new Row(name, t.total(), t.work(), pyTotal, pyWork, Row.ratio(pyWork, t.work()), notes);
     }
 
@@ -171,19 +181,22 @@ final class QueueScenarios {
     static void warmUpPipe(Setup setup, boolean objects) {
         Setup blocking = new Setup(false, setup.intCodec());
         try (Pipe own = Pipe.open(true, 1 << 16, blocking.idle(), blocking.codec())) {
-            Thread ponger = Thread.ofPlatform().start(() -> bounce(own.right(), false, WARM_UP / 5, objects));
-            bounce(own.left(), true, WARM_UP / 5, objects);
+            Thread ponger = Thread.ofPlatform().start(() -> bounce(own.right(), false, WARM_UP / 5, objects, null));
+            bounce(own.left(), true, WARM_UP / 5, objects, null);
             ponger.join();
         } catch (InterruptedException e) {
             throw new IllegalStateException(e);
         }
     }
 
-    static void bounce(Connection end, boolean pinger, int roundTrips, boolean objects) {
+    /** The pinger times every round trip and leaves p50, p99 and max (ns) in {@code percentiles}. */
+    static void bounce(Connection end, boolean pinger, int roundTrips, boolean objects, SharedLongArray percentiles) {
         byte[] message = new byte[8];
+        long[] samples = pinger ? new long[roundTrips] : null;
         try {
             for (int i = 0; i < roundTrips; i++) {
                 if (pinger) {
+                    long t0 = System.nanoTime();
                     if (objects) {
                         end.send(i);
                         end.recv();
@@ -191,6 +204,7 @@ final class QueueScenarios {
                         end.sendBytes(message);
                         end.recvBytes();
                     }
+                    samples[i] = System.nanoTime() - t0;
                 } else if (objects) {
                     end.send(end.recv());
                 } else {
@@ -199,6 +213,12 @@ final class QueueScenarios {
             }
         } catch (IOException e) {
             throw new UncheckedIOException(e);
+        }
+        if (pinger && percentiles != null) {
+            java.util.Arrays.sort(samples);
+            percentiles.set(0, samples[roundTrips / 2]);
+            percentiles.set(1, samples[(int) (roundTrips * 0.99)]);
+            percentiles.set(2, samples[roundTrips - 1]);
         }
     }
 }
