@@ -7,32 +7,38 @@ import io.multiproc.internal.SegmentHeader;
  * only; records and position words: {@link RecordLayout}.
  *
  * <pre>
- *  0               64              128                  256                  384         512         640         768
- *  +---------------+---------------+--------------------+--------------------+-----------+-----------+-----------+------- ... ---+
- *  | SegmentHeader | config        | producer line      | consumer line      | not empty | not full  | join line | ring          |
- *  | magic         | +0 capacity   | +0 tail word       | +0 head word       | +0 seq    | +0 seq    | +0 done   | capacity      |
- *  | MPQUEUE1      | +4 max items  | +8 producer lock   | +8 consumer lock   | +4 sleep- | +4 sleep- | +4 seq    | bytes of      |
- *  | kind: queue,  | +8 idle code  |    owner token     |    owner token     |    ers    |    ers    | +8 sleep- | records       |
- *  | joinable,     |               | +16 lock seq       | +16 lock seq       |           |           |    ers    |               |
- *  | simple        |               | +20 lock sleepers  | +20 lock sleepers  |           |           |           |               |
- *  +---------------+---------------+--------------------+--------------------+-----------+-----------+-----------+------- ... ---+
+ *  0               64              128           256            384           512            640         768         896         1024
+ *  +---------------+---------------+-------------+--------------+-------------+--------------+-----------+-----------+-----------+---- ... ---+
+ *  | SegmentHeader | config        | tail line   | producer     | head line   | consumer     | not empty | not full  | join line | ring        |
+ *  | magic         | +0 capacity   | +0 tail     | lock line    | +0 head     | lock line    | +0 seq    | +0 seq    | +0 done   | capacity    |
+ *  | MPQUEUE1      | +4 max items  |    word     | +0 owner     |    word     | +0 owner     | +4 sleep- | +4 sleep- | +4 seq    | bytes of    |
+ *  | kind: queue,  | +8 idle code  |             | +8 lock seq  |             | +8 lock seq  |    ers    |    ers    | +8 sleep- | records     |
+ *  | joinable,     |               |             | +12 lock     |             | +12 lock     |           |           |    ers    |             |
+ *  | simple        |               |             |    sleepers  |             |    sleepers  |           |           |           |             |
+ *  +---------------+---------------+-------------+--------------+-------------+--------------+-----------+-----------+-----------+---- ... ---+
  * </pre>
  * <ul>
  *   <li>config: written once by the creator before the name is shared; plain reads.</li>
- *   <li>producer line: the tail word, written (volatile) only by the holder of the producer lock; the
- *       lock word, CAS 0 to a {@code ProcessIdentity} token by producers (or a dead holder's token to
- *       theirs), volatile 0 by the holder; its wait word (seq, sleepers).</li>
- *   <li>consumer line: the same for the head word and the consumer lock.</li>
+ *   <li>tail line: the tail word, written (release) only by the holder of the producer lock, read by
+ *       consumers (when their view says empty) and producers.</li>
+ *   <li>producer lock line: the lock word, CAS 0 to a {@code ProcessIdentity} token by producers (or a
+ *       dead holder's token to theirs), 0 by the holder; its wait word (seq, sleepers). Only producers
+ *       touch it.</li>
+ *   <li>head line and consumer lock line: the same for the head word and the consumer lock.</li>
  *   <li>not empty: consumers sleep here, producers wake them after publishing. not full: the other
  *       way round.</li>
  *   <li>join line: done, the count of {@code taskDone()} calls modulo 2^32 (CAS by any process); join
  *       waiters sleep on its wait word.</li>
  * </ul>
- * Each line is 128 bytes from the next: producers and consumers write different lines.
+ * Each line is 128 bytes from the next. NOTE: the lock words have lines of their own because the other
+ * side reads the position words: a producer waiting on a full ring re-reads the head, and if the
+ * consumer lock shared the head's line, every take's lock and unlock would first have to take the line
+ * back from that producer (three contended writes per take instead of one).
  */
 final class QueueLayout {
     static final long MAGIC = 0x3145_5545_5551_504DL; // "MPQUEUE1" read little-endian
-    static final int VERSION = 1;
+    /** 2: the ring locks have lines of their own. */
+    static final int VERSION = 2;
     static final int KIND_QUEUE = 1;
     static final int KIND_JOINABLE = 2;
     static final int KIND_SIMPLE = 3;
@@ -42,21 +48,24 @@ final class QueueLayout {
     static final long IDLE = 72;
 
     static final long PRODUCER = 128;
-    static final long CONSUMER = 256;
-    /** Offsets inside the producer and consumer lines. */
+    static final long PRODUCER_LOCK = 256;
+    static final long CONSUMER = 384;
+    static final long CONSUMER_LOCK = 512;
+    /** Offset of the position word in the tail and head lines. */
     static final long POSITION_WORD = 0;
-    static final long LOCK = 8;
-    static final long LOCK_SEQ = 16;
-    static final long LOCK_SLEEPERS = 20;
+    /** Offsets inside the producer and consumer lock lines. */
+    static final long LOCK = 0;
+    static final long LOCK_SEQ = 8;
+    static final long LOCK_SLEEPERS = 12;
 
-    static final long NOT_EMPTY_SEQ = 384;
-    static final long NOT_EMPTY_SLEEPERS = 388;
-    static final long NOT_FULL_SEQ = 512;
-    static final long NOT_FULL_SLEEPERS = 516;
-    static final long DONE = 640;
-    static final long JOIN_SEQ = 644;
-    static final long JOIN_SLEEPERS = 648;
-    static final long RING = 768;
+    static final long NOT_EMPTY_SEQ = 640;
+    static final long NOT_EMPTY_SLEEPERS = 644;
+    static final long NOT_FULL_SEQ = 768;
+    static final long NOT_FULL_SLEEPERS = 772;
+    static final long DONE = 896;
+    static final long JOIN_SEQ = 900;
+    static final long JOIN_SLEEPERS = 904;
+    static final long RING = 1024;
 
     static final long TAIL = PRODUCER + POSITION_WORD;
     static final long HEAD = CONSUMER + POSITION_WORD;

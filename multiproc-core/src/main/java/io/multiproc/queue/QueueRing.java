@@ -16,11 +16,11 @@ import java.nio.ByteOrder;
 import java.util.ArrayList;
 import java.util.List;
 
-import static io.multiproc.queue.QueueLayout.CONSUMER;
+import static io.multiproc.queue.QueueLayout.CONSUMER_LOCK;
 import static io.multiproc.queue.QueueLayout.LOCK;
 import static io.multiproc.queue.QueueLayout.LOCK_SEQ;
 import static io.multiproc.queue.QueueLayout.LOCK_SLEEPERS;
-import static io.multiproc.queue.QueueLayout.PRODUCER;
+import static io.multiproc.queue.QueueLayout.PRODUCER_LOCK;
 import static io.multiproc.queue.RecordLayout.SPILL;
 import static java.lang.foreign.ValueLayout.JAVA_INT;
 
@@ -68,8 +68,10 @@ final class QueueRing extends MappedObject {
         this.ring = new RecordRing(whole, QueueLayout.RING, capacity, whole.get(JAVA_INT, QueueLayout.MAX_ITEMS),
                 QueueLayout.TAIL, QueueLayout.HEAD);
         this.maxInline = RecordLayout.maxInlinePayload(capacity);
-        this.producers = new RingLock(whole, PRODUCER + LOCK, new WaitWord(whole, PRODUCER + LOCK_SEQ, PRODUCER + LOCK_SLEEPERS), idle);
-        this.consumers = new RingLock(whole, CONSUMER + LOCK, new WaitWord(whole, CONSUMER + LOCK_SEQ, CONSUMER + LOCK_SLEEPERS), idle);
+        this.producers = new RingLock(whole, PRODUCER_LOCK + LOCK,
+                new WaitWord(whole, PRODUCER_LOCK + LOCK_SEQ, PRODUCER_LOCK + LOCK_SLEEPERS), idle);
+        this.consumers = new RingLock(whole, CONSUMER_LOCK + LOCK,
+                new WaitWord(whole, CONSUMER_LOCK + LOCK_SEQ, CONSUMER_LOCK + LOCK_SLEEPERS), idle);
         this.notEmpty = new WaitWord(whole, QueueLayout.NOT_EMPTY_SEQ, QueueLayout.NOT_EMPTY_SLEEPERS);
         this.notFull = new WaitWord(whole, QueueLayout.NOT_FULL_SEQ, QueueLayout.NOT_FULL_SLEEPERS);
         this.joinWord = new WaitWord(whole, QueueLayout.JOIN_SEQ, QueueLayout.JOIN_SLEEPERS);

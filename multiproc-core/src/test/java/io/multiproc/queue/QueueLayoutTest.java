@@ -56,8 +56,8 @@ class QueueLayoutTest {
 
     @Test
     void theQueueLinesAre128BytesApartAfterTheHeader() {
-        long[] lines = {QueueLayout.PRODUCER, QueueLayout.CONSUMER, QueueLayout.NOT_EMPTY_SEQ, QueueLayout.NOT_FULL_SEQ,
-                QueueLayout.DONE, QueueLayout.RING};
+        long[] lines = {QueueLayout.PRODUCER, QueueLayout.PRODUCER_LOCK, QueueLayout.CONSUMER, QueueLayout.CONSUMER_LOCK,
+                QueueLayout.NOT_EMPTY_SEQ, QueueLayout.NOT_FULL_SEQ, QueueLayout.DONE, QueueLayout.RING};
         assertThat(QueueLayout.CAPACITY).isGreaterThanOrEqualTo(io.multiproc.internal.SegmentHeader.SIZE);
         for (int i = 1; i < lines.length; i++) {
             assertThat(lines[i] - lines[i - 1]).isEqualTo(128);
