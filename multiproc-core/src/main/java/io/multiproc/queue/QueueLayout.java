@@ -1,6 +1,7 @@
 package io.multiproc.queue;
 
 import io.multiproc.internal.SegmentHeader;
+import io.multiproc.sync.EmbeddedLocks;
 
 /**
  * Layout of a {@link SharedQueue} segment (also {@link JoinableQueue} and {@link SimpleQueue}). Static
@@ -10,20 +11,20 @@ import io.multiproc.internal.SegmentHeader;
  *  0               64              128           256            384           512            640         768         896         1024
  *  +---------------+---------------+-------------+--------------+-------------+--------------+-----------+-----------+-----------+---- ... ---+
  *  | SegmentHeader | config        | tail line   | producer     | head line   | consumer     | not empty | not full  | join line | ring        |
- *  | magic         | +0 capacity   | +0 tail     | lock line    | +0 head     | lock line    | +0 seq    | +0 seq    | +0 done   | capacity    |
- *  | MPQUEUE1      | +4 max items  |    word     | +0 owner     |    word     | +0 owner     | +4 sleep- | +4 sleep- | +4 seq    | bytes of    |
- *  | kind: queue,  | +8 idle code  |             | +8 lock seq  |             | +8 lock seq  |    ers    |    ers    | +8 sleep- | records     |
- *  | joinable,     |               |             | +12 lock     |             | +12 lock     |           |           |    ers    |             |
- *  | simple        |               |             |    sleepers  |             |    sleepers  |           |           |           |             |
+ *  | magic         | +0 capacity   | +0 tail     | lock line:   | +0 head     | lock line:   | +0 seq    | +0 seq    | +0 done   | capacity    |
+ *  | MPQUEUE1      | +4 max items  |    word     | a lock       |    word     | a lock       | +4 sleep- | +4 sleep- | +4 seq    | bytes of    |
+ *  | kind: queue,  | +8 idle code  |             | region (sync |             | region (sync |    ers    |    ers    | +8 sleep- | records     |
+ *  | joinable,     |               |             | LockLayout)  |             | LockLayout)  |           |           |    ers    |             |
+ *  | simple        |               |             |              |             |              |           |           |           |             |
  *  +---------------+---------------+-------------+--------------+-------------+--------------+-----------+-----------+-----------+---- ... ---+
  * </pre>
  * <ul>
  *   <li>config: written once by the creator before the name is shared; plain reads.</li>
  *   <li>tail line: the tail word, written (release) only by the holder of the producer lock, read by
  *       consumers (when their view says empty) and producers.</li>
- *   <li>producer lock line: the lock word, CAS 0 to a {@code ProcessIdentity} token by producers (or a
- *       dead holder's token to theirs), 0 by the holder; its wait word (seq, sleepers). Only producers
- *       touch it.</li>
+ *   <li>producer lock line: an {@code io.multiproc.sync} lock region ({@code EmbeddedLocks.lockAt}: owner
+ *       token with the waiters bit, owner thread, wait word), taken over from a dead holder. Only
+ *       producers touch it.</li>
  *   <li>head line and consumer lock line: the same for the head word and the consumer lock.</li>
  *   <li>not empty: consumers sleep here, producers wake them after publishing. not full: the other
  *       way round.</li>
@@ -37,7 +38,7 @@ import io.multiproc.internal.SegmentHeader;
  */
 final class QueueLayout {
     static final long MAGIC = 0x3145_5545_5551_504DL; // "MPQUEUE1" read little-endian
-    /** 2: the ring locks have lines of their own. */
+    /** 2: the ring locks are sync lock regions on lines of their own. */
     static final int VERSION = 2;
     static final int KIND_QUEUE = 1;
     static final int KIND_JOINABLE = 2;
@@ -53,10 +54,6 @@ final class QueueLayout {
     static final long CONSUMER_LOCK = 512;
     /** Offset of the position word in the tail and head lines. */
     static final long POSITION_WORD = 0;
-    /** Offsets inside the producer and consumer lock lines. */
-    static final long LOCK = 0;
-    static final long LOCK_SEQ = 8;
-    static final long LOCK_SLEEPERS = 12;
 
     static final long NOT_EMPTY_SEQ = 640;
     static final long NOT_EMPTY_SLEEPERS = 644;
@@ -77,6 +74,7 @@ final class QueueLayout {
 
     static {
         assert CAPACITY >= SegmentHeader.SIZE;
+        assert EmbeddedLocks.REGION_SIZE <= CONSUMER - PRODUCER_LOCK;
     }
 
     private QueueLayout() {

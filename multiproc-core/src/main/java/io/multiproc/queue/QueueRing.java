@@ -3,6 +3,8 @@ package io.multiproc.queue;
 import io.multiproc.internal.MappedObject;
 import io.multiproc.internal.SegmentHeader;
 import io.multiproc.internal.SharedSegments;
+import io.multiproc.sync.EmbeddedLocks;
+import io.multiproc.sync.SharedLock;
 import io.multiproc.wait.IdleStrategy;
 import io.multiproc.wait.WaitWord;
 import io.multiproc.wait.Waiting;
@@ -16,11 +18,6 @@ import java.nio.ByteOrder;
 import java.util.ArrayList;
 import java.util.List;
 
-import static io.multiproc.queue.QueueLayout.CONSUMER_LOCK;
-import static io.multiproc.queue.QueueLayout.LOCK;
-import static io.multiproc.queue.QueueLayout.LOCK_SEQ;
-import static io.multiproc.queue.QueueLayout.LOCK_SLEEPERS;
-import static io.multiproc.queue.QueueLayout.PRODUCER_LOCK;
 import static io.multiproc.queue.RecordLayout.SPILL;
 import static java.lang.foreign.ValueLayout.JAVA_INT;
 
@@ -46,10 +43,13 @@ final class QueueRing extends MappedObject {
     final RecordRing ring;
     /** Larger items spill. */
     private final int maxInline;
-    /** Right to write the tail: CAS by producers in any process, release store by the holder. */
-    private final RingLock producers;
-    /** Right to write the head: the same for consumers. */
-    private final RingLock consumers;
+    /**
+     * Right to write the tail: an {@code io.multiproc.sync} lock in the queue's producer lock line, so a
+     * dead holder is taken over and a release wakes only when a producer sleeps (decision 012).
+     */
+    private final SharedLock producers;
+    /** Right to write the head: the same for consumers, in the consumer lock line. */
+    private final SharedLock consumers;
     /** Consumers sleep here; a producer wakes them after publishing (fence, then the sleeper check). */
     private final WaitWord notEmpty;
     /** Producers sleep here; a consumer wakes them after freeing (fence, then the sleeper check). */
@@ -68,10 +68,8 @@ final class QueueRing extends MappedObject {
         this.ring = new RecordRing(whole, QueueLayout.RING, capacity, whole.get(JAVA_INT, QueueLayout.MAX_ITEMS),
                 QueueLayout.TAIL, QueueLayout.HEAD);
         this.maxInline = RecordLayout.maxInlinePayload(capacity);
-        this.producers = new RingLock(whole, PRODUCER_LOCK + LOCK,
-                new WaitWord(whole, PRODUCER_LOCK + LOCK_SEQ, PRODUCER_LOCK + LOCK_SLEEPERS), idle);
-        this.consumers = new RingLock(whole, CONSUMER_LOCK + LOCK,
-                new WaitWord(whole, CONSUMER_LOCK + LOCK_SEQ, CONSUMER_LOCK + LOCK_SLEEPERS), idle);
+        this.producers = EmbeddedLocks.lockAt(anotherReference(), QueueLayout.PRODUCER_LOCK, idle);
+        this.consumers = EmbeddedLocks.lockAt(anotherReference(), QueueLayout.CONSUMER_LOCK, idle);
         this.notEmpty = new WaitWord(whole, QueueLayout.NOT_EMPTY_SEQ, QueueLayout.NOT_EMPTY_SLEEPERS);
         this.notFull = new WaitWord(whole, QueueLayout.NOT_FULL_SEQ, QueueLayout.NOT_FULL_SLEEPERS);
         this.joinWord = new WaitWord(whole, QueueLayout.JOIN_SEQ, QueueLayout.JOIN_SLEEPERS);
@@ -136,17 +134,17 @@ final class QueueRing extends MappedObject {
     }
 
     private boolean tryAppend(int kind, byte[] src, int length) {
-        if (producers.lock()) {
+        producers.lock();
+        if (producers.previousOwnerDied()) {
             Spills.reclaimOrphans();
         }
         boolean ok = false;
         try {
             ok = ring.tryAppend(kind, src, length);
         } finally {
-            producers.release();
-            // NOTE: one fence for the tail and the lock release: both stay before the sleeper checks.
-            VarHandle.fullFence();
-            producers.wakeWaiter();
+            // NOTE: the unlock's getAndSet is a full fence: the tail's release store stays before the
+            // check for sleeping consumers below (no lost wake-up).
+            producers.unlock();
             if (ok) {
                 notEmpty.wake(1);
             }
@@ -251,10 +249,9 @@ final class QueueRing extends MappedObject {
      * (if {@code freed}) the producers waiting for room.
      */
     private void unlockConsumers(boolean freed) {
-        consumers.release();
-        // NOTE: the fence keeps the head and lock release stores before the sleeper checks.
-        VarHandle.fullFence();
-        consumers.wakeWaiter();
+        // NOTE: the unlock's getAndSet is a full fence: the head's release store stays before the check
+        // for sleeping producers below.
+        consumers.unlock();
         if (freed) {
             notFull.wakeAll();
         }
@@ -436,7 +433,18 @@ final class QueueRing extends MappedObject {
             notFull.wakeAll();
             joinWord.wakeAll();
         })) {
+            producers.close();
+            consumers.close();
             super.close();
+        }
+    }
+
+    /** One more reference to this queue's mapping (no file or registry work: the segment is mapped). */
+    private SharedSegments.Mapping anotherReference() {
+        try {
+            return SharedSegments.attach(name());
+        } catch (IOException e) {
+            throw new UncheckedIOException("cannot map the locks of " + what + " '" + name() + "': " + e.getMessage(), e);
         }
     }
 }

@@ -30,9 +30,8 @@ import static java.lang.foreign.ValueLayout.JAVA_LONG;
  * producer right now (it holds the producer lock, or it is a pipe's one sender), consumer methods the
  * same for consumers. Reads of the other side's word are volatile; writes of one's own word are
  * release stores (they publish). Callers that then check a wait word for sleepers issue a full fence
- * first ({@code VarHandle.fullFence()}): the store and the sleeper check are one half of a Dekker pair
- * with a waiter's registration and re-check, and one fence can serve several stores (the position word
- * and the lock word).
+ * first (a pipe's {@code VarHandle.fullFence()}, a queue's lock release): the store and the sleeper check
+ * are one half of a Dekker pair with a waiter's registration and re-check.
  *
  * <pre>{@code
  * RecordRing r = new RecordRing(seg, RING, capacity, maxItems, TAIL, HEAD);

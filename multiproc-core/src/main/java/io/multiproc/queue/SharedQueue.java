@@ -94,14 +94,16 @@ import java.util.concurrent.TimeUnit;
  *       release store; volatile reads by consumers and the next producers. head word: the same for
  *       the consumer-lock holder. One write per side, so a process killed between two writes cannot
  *       leave count and position inconsistent.</li>
- *   <li>lock words: CAS from 0 (or from a dead holder's token) to the acquirer's process token;
- *       release store of 0 by the holder. Acquiring one orders everything its previous holder wrote.</li>
+ *   <li>the two locks: {@code io.multiproc.sync} locks in the queue's segment (CAS from 0, or from a
+ *       dead holder's token, to the acquirer's process token; getAndSet of 0 by the holder, a full fence
+ *       that also orders the position word before the sleeper checks). Acquiring one orders everything
+ *       its previous holder wrote.</li>
  *   <li>record bytes: written by the producer-lock holder before the tail covers them (the release
  *       store orders them), read by a consumer-lock holder only below a tail value it read; rewritten
  *       only after the head has passed them.</li>
  *   <li>wait words ("not empty", "not full", each lock's, "join"): a waiter registers (atomic add),
- *       re-checks, then sleeps on the futex; a side that published or freed issues one full fence after
- *       its release stores (position word and lock word) and then reads the sleeper counts, waking only
+ *       re-checks, then sleeps on the futex; a side that published or freed releases its lock (a full
+ *       fence after its position word's release store) and then reads the sleeper counts, waking only
  *       if someone sleeps (the Dekker pair of {@code WaitWord}: no lost wake-up).</li>
  *   <li>done count (joinable queues): CAS by {@code taskDone()}; read by {@code join()} waiters.</li>
  * </ul>

@@ -62,7 +62,7 @@ class QueueLayoutTest {
         for (int i = 1; i < lines.length; i++) {
             assertThat(lines[i] - lines[i - 1]).isEqualTo(128);
         }
-        assertThat(QueueLayout.LOCK_SLEEPERS + 4).isLessThanOrEqualTo(128);
+        assertThat(io.multiproc.sync.EmbeddedLocks.REGION_SIZE).isLessThanOrEqualTo(128); // a lock region fits its line
         assertThat(QueueLayout.TAIL % 8).isZero();
         assertThat(QueueLayout.HEAD % 8).isZero();
         assertThat(QueueLayout.segmentSize(1024)).isEqualTo(QueueLayout.RING + 1024);
