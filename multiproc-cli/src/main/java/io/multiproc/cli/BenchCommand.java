@@ -11,12 +11,19 @@ import java.util.Locale;
 import java.util.concurrent.Callable;
 
 /** Scenario benchmarks, Java beside CPython's multiprocessing in the same run. */
-@Command(name = "bench", description = {"Run scenario benchmarks: Java beside CPython's multiprocessing, in the same run.",
-        "Scenarios: value-counter, shm-square, process-start, lock-handoff, lock-takeover, shareable-double,",
-        "queue-throughput, pipe-pingpong."})
+@Command(name = "bench", description = "Run scenario benchmarks: Java beside CPython's multiprocessing, in the same run.")
 final class BenchCommand implements Callable<Integer> {
-    @Option(names = "--scenario", paramLabel = "NAME", description = "Run only this scenario (repeatable).")
+    @Option(names = "--scenario", paramLabel = "NAME", completionCandidates = ScenarioNames.class,
+            description = "Run only this scenario (repeatable): ${COMPLETION-CANDIDATES}.")
     List<String> scenarios = new ArrayList<>();
+
+    /** The scenario names for the help text, from the one list in {@link Scenarios#NAMES}. */
+    static final class ScenarioNames implements Iterable<String> {
+        @Override
+        public java.util.Iterator<String> iterator() {
+            return Scenarios.NAMES.iterator();
+        }
+    }
 
     @Option(names = "--json", description = "Print one JSON object per result row instead of the table.")
     boolean json;
