@@ -34,6 +34,7 @@ public final class Native {
     public static final int SIGTERM = 15;
 
     private static final int PR_SET_PDEATHSIG = 1;
+    private static final int PRIO_PROCESS = 0;
     private static final int O_RDWR = 2;
     private static final int FUTEX_WAIT = 0;
     private static final int FUTEX_WAKE = 1;
@@ -82,6 +83,11 @@ public final class Native {
                 FunctionDescriptor.of(ADDRESS.withTargetLayout(MemoryLayout.sequenceLayout(256, ValueLayout.JAVA_BYTE)), JAVA_INT));
     }
 
+    private static final class Priority {
+        static final MethodHandle SETPRIORITY = Linking.downcall("setpriority",
+                FunctionDescriptor.of(JAVA_INT, JAVA_INT, JAVA_INT, JAVA_INT));
+    }
+
     private static final class Futex {
         static final long NR = futexSyscallNumber();
         static final MethodHandle SYSCALL = Linking.downcall("syscall",
@@ -122,6 +128,26 @@ public final class Native {
         }
         if (rc != 0) {
             throw new IllegalStateException("prctl(PR_SET_PDEATHSIG, " + signal + ") failed: rc=" + rc);
+        }
+    }
+
+    /**
+     * Lowers the scheduling priority of the calling thread only, to nice value {@code nice} (0 to 19).
+     * On Linux {@code setpriority(PRIO_PROCESS, 0, nice)} applies to the calling thread, not the whole
+     * process, and threads it starts later inherit it. An unprivileged thread cannot raise its priority
+     * back, so call this only on a thread that never runs user work.
+     *
+     * @return true if the priority was changed
+     */
+    public static boolean lowerThisThreadPriority(int nice) {
+        if (nice < 0 || nice > 19) {
+            throw new IllegalArgumentException("nice=" + nice + " must be between 0 and 19");
+        }
+        requireAvailable();
+        try {
+            return (int) Priority.SETPRIORITY.invokeExact(PRIO_PROCESS, 0, nice) == 0;
+        } catch (Throwable t) {
+            throw rethrow(t);
         }
     }
 

@@ -35,7 +35,11 @@ public final class ChildMain {
     public static void main(String[] args) throws Exception {
         long parentPid = Long.parseLong(args[0]);
         Launcher.Mode mode = Launcher.Mode.valueOf(args[1]);
-        boolean spare = mode != Launcher.Mode.DIRECT;
+        if (mode == Launcher.Mode.TRAIN) {
+            train();
+            return;
+        }
+        boolean spare = mode == Launcher.Mode.SPARE;
         if (spare) {
             followParent(parentPid);
         } else {
@@ -54,23 +58,104 @@ public final class ChildMain {
         }
         DataInputStream control = new DataInputStream(new BufferedInputStream(new FileInputStream(FileDescriptor.in)));
         System.setIn(InputStream.nullInputStream());
+        Thread hotPaths = null;
         if (spare) {
-            warmUp();
-        }
-        if (mode == Launcher.Mode.TRAIN) {
-            train();
-            System.exit(0);
+            // A spare taken while still booting has its task waiting already: run it now, warm later.
+            if (control.available() == 0) {
+                warmUp();
+            }
+            setState(State.SPARE);
+            hotPaths = warmHotPaths();
         }
         TaskFrame frame;
         try {
             frame = TaskFrame.read(control);
         } catch (EOFException dismissed) {
+            // NOTE: the warm-up closes its private objects when it sees the flag: halting in the middle
+            // would leave its current segment to the registry's sweep.
+            TASK_ARRIVED = true;
+            if (hotPaths != null) {
+                hotPaths.join(2_000);
+            }
             Runtime.getRuntime().halt(0);
             return;
         }
+        // The task wins: the warm-up stops before its next iteration (it also runs at the lowest
+        // priority) and closes its private objects; the JVM's exit waits for that, briefly.
+        TASK_ARRIVED = true;
+        if (hotPaths != null && hotPaths.isAlive()) {
+            Thread warmUp = hotPaths;
+            Runtime.getRuntime().addShutdownHook(new Thread(() -> {
+                try {
+                    warmUp.join(WARM_UP_EXIT_WAIT_MILLIS);
+                } catch (InterruptedException ignored) {
+                    // exiting anyway
+                }
+            }, "multiproc-warm-up-exit"));
+        }
+        setState(State.RUNNING);
         watchParent(parentPid);
         System.exit(run(frame));
     }
+
+    /** Longest wait at exit for the stopped warm-up to close its objects. */
+    private static final long WARM_UP_EXIT_WAIT_MILLIS = 1_000;
+
+    /** Set by the main thread when a task (or the dismissal) arrives; read by the warm-up thread. */
+    private static volatile boolean TASK_ARRIVED;
+
+    /**
+     * What this child JVM is doing, shown as its process name ({@code /proc/PID/comm}, what {@code ps}
+     * and {@code top} print): the parent reads it to tell a booted spare from a booting one without a
+     * second channel. A JVM still booting keeps the launcher's name, {@code java}.
+     */
+    enum State {
+        /** Booted and warmed up; waiting for a task. */
+        SPARE("mp-spare"),
+        /** Running its task (spare or cold). */
+        RUNNING("mp-child");
+
+        final String comm;
+
+        State(String comm) {
+            this.comm = comm;
+        }
+    }
+
+    /** Writes this JVM's process name; the thread-group leader's comm, which /proc/PID/comm shows. */
+    private static void setState(State state) {
+        try {
+            java.nio.file.Files.writeString(java.nio.file.Path.of("/proc/self/comm"), state.comm);
+        } catch (java.io.IOException | RuntimeException e) {
+            // without /proc the parent counts this JVM as booting a little longer; nothing else changes
+        }
+    }
+
+    /**
+     * Runs the library's hot paths ({@link HotPaths}) on a daemon thread at the lowest priority until
+     * they are compiled or a task arrives, whichever is first.
+     */
+    private static Thread warmHotPaths() {
+        if (!HOT_PATHS) {
+            return null;
+        }
+        Thread t = new Thread(() -> {
+            if (Native.isAvailable()) {
+                Native.lowerThisThreadPriority(19);
+            }
+            try {
+                HotPaths.run(() -> TASK_ARRIVED);
+            } catch (RuntimeException | Error e) {
+                // only a warm-up; the task reports its own problems
+            }
+        }, "multiproc-warm-up");
+        t.setDaemon(true);
+        t.start();
+        return t;
+    }
+
+    /** {@code -Dmultiproc.spareWarmUp=false} turns the hot-path warm-up off (for measuring what it buys). */
+    private static final boolean HOT_PATHS = !"false".equals(System.getProperty("multiproc.spareWarmUp"));
 
     /** Asks for SIGKILL when the parent dies, then checks it has not died already. */
     private static void followParent(long parentPid) {
@@ -145,11 +230,13 @@ public final class ChildMain {
         }
     }
 
-    /** The typical path of a child, for the AOT cache to record: shared values, object streams. */
+    /**
+     * The AOT cache's training run: the task machinery a spare warms, then the library's hot paths,
+     * so that their classes and method profiles (JEP 515) are in the cache. Bounded: no deadline needed.
+     */
     private static void train() {
-        try (io.multiproc.shared.SharedLong v = io.multiproc.shared.SharedLong.create(0)) {
-            v.incrementAndGet();
-        }
+        warmUp();
+        HotPaths.run(() -> false);
     }
 
     private static void flush() {
