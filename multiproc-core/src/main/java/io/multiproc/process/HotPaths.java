@@ -1,5 +1,6 @@
 package io.multiproc.process;
 
+import io.multiproc.internal.SharedSegments;
 import io.multiproc.queue.Pipe;
 import io.multiproc.queue.SharedQueue;
 import io.multiproc.shared.SharedDouble;
@@ -32,9 +33,9 @@ import static java.lang.foreign.ValueLayout.JAVA_SHORT;
  *
  * <p>Each path is one {@link Path}; {@link #run} runs them in turn, {@link #ROUNDS} rounds of
  * {@link #BATCH} iterations each, and asks {@code stop} before every iteration, so a task that arrives
- * stops the warm-up within one iteration; the path then closes its objects. The objects are real shared-memory objects with random names that no other
- * process knows, created and closed inside one path; a spare killed in the middle leaves at most one
- * segment, which the registry's sweep reclaims like any dead process's.
+ * stops the warm-up within one iteration; the path then closes its objects. The objects are real
+ * shared-memory objects (the same segment classes users' loops see), private to this JVM: their names
+ * are never in /dev/shm (memfd), so a spare killed mid-way leaves nothing behind.
  *
  * <p>Iteration counts were checked with {@code -XX:+PrintCompilation}: 24,000 calls get every method
  * below compiled at tier 4 (C2) on JDK 25 (see BENCHMARKS.md, "Starts").
@@ -116,11 +117,6 @@ final class HotPaths {
                     }
                 } finally {
                     list.close();
-                    try {
-                        list.shm().unlink();
-                    } catch (java.io.IOException e) {
-                        // the registry's sweep removes it once this JVM is gone
-                    }
                 }
             }
         },
@@ -193,14 +189,22 @@ final class HotPaths {
     private HotPaths() {
     }
 
-    /** Runs every path in turn, each until compiled or until {@code stop} says so. */
+    /**
+     * Runs every path in turn, each until compiled or until {@code stop} says so, on segments private to
+     * this JVM ({@link SharedSegments#privately}): a spare killed mid-way leaves nothing in /dev/shm.
+     */
     static void run(BooleanSupplier stop) {
-        for (Path p : Path.values()) {
-            if (stop.getAsBoolean()) {
-                return;
-            }
-            p.run(BATCH, stop);
+        if (!io.multiproc.internal.Native.isAvailable()) {
+            return; // private segments need memfd_create; child JVMs always have native access
         }
+        SharedSegments.privately(() -> {
+            for (Path p : Path.values()) {
+                if (stop.getAsBoolean()) {
+                    return;
+                }
+                p.run(BATCH, stop);
+            }
+        });
     }
 
     /** Values of the types users send most: the built-in codec's common cases. */

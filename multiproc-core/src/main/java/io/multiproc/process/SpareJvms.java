@@ -67,8 +67,8 @@ final class SpareJvms {
     private static final Object LOCK = new Object();
     /** Spares not yet taken, booting or booted, oldest first. */
     private static final ArrayDeque<Process> SPARES = new ArrayDeque<>();
-    /** Cold children whose task has not started yet. */
-    private static final List<Process> COLD_BOOTING = new ArrayList<>();
+    /** Other JVMs still booting: cold children whose task has not started, dismissed spares. */
+    private static final List<Process> OTHERS_BOOTING = new ArrayList<>();
     private static final ScheduledExecutorService TICKER = ticker();
 
     private static int base = intProperty(PROPERTY, DEFAULT);
@@ -162,6 +162,21 @@ final class SpareJvms {
         tickNow();
     }
 
+    /** For tests: settings back to their defaults, the burst history forgotten, extra spares dismissed. */
+    static void resetToDefaults() {
+        synchronized (LOCK) {
+            base = intProperty(PROPERTY, DEFAULT);
+            max = intProperty(MAX_PROPERTY, Math.min(LIMIT, Math.max(4, Multiproc.cpuCount())));
+            maxBooting = Math.max(1, intProperty(BOOTING_PROPERTY, Multiproc.cpuCount()));
+            idleNanos = idleProperty();
+            peak = 0;
+            started = 0;
+            reserved = 0;
+            dismissExtra();
+        }
+        tickNow();
+    }
+
     // ---- what ChildProcess and Pool call ----
 
     /**
@@ -236,7 +251,7 @@ final class SpareJvms {
             synchronized (LOCK) {
                 launching--;
                 if (p != null) {
-                    COLD_BOOTING.add(p);
+                    OTHERS_BOOTING.add(p);
                 }
             }
             tickNow();
@@ -248,8 +263,14 @@ final class SpareJvms {
         tickNow();
     }
 
-    /** Closing its stdin makes a waiting spare exit quietly. */
-    static void dismiss(Process spare) {
+    /**
+     * Closing its stdin makes a waiting spare exit quietly. A spare still booting exits only once
+     * booted, so it keeps its boot slot until then. Caller holds LOCK.
+     */
+    private static void dismiss(Process spare) {
+        if (!hasBooted(spare)) {
+            OTHERS_BOOTING.add(spare);
+        }
         try {
             spare.getOutputStream().close();
         } catch (IOException ignored) {
@@ -316,7 +337,7 @@ final class SpareJvms {
         return ChildProcess.runningCount();
     }
 
-    /** JVMs booting now: spares not yet booted, cold children whose task has not started, launches. */
+    /** JVMs booting now: spares not yet booted, cold children whose task has not started, dismissed spares not yet booted, launches. */
     private static int booting() {
         int n = launching;
         for (Process p : SPARES) {
@@ -324,8 +345,8 @@ final class SpareJvms {
                 n++;
             }
         }
-        COLD_BOOTING.removeIf(p -> hasBooted(p));
-        n += COLD_BOOTING.size();
+        OTHERS_BOOTING.removeIf(p -> hasBooted(p));
+        n += OTHERS_BOOTING.size();
         mostBooting = Math.max(mostBooting, n);
         return n;
     }
