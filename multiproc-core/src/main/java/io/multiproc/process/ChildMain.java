@@ -58,48 +58,29 @@ public final class ChildMain {
         }
         DataInputStream control = new DataInputStream(new BufferedInputStream(new FileInputStream(FileDescriptor.in)));
         System.setIn(InputStream.nullInputStream());
-        Thread hotPaths = null;
         if (spare) {
             // A spare taken while still booting has its task waiting already: run it now, warm later.
             if (control.available() == 0) {
                 warmUp();
             }
             setState(State.SPARE);
-            hotPaths = warmHotPaths();
+            warmHotPaths();
         }
         TaskFrame frame;
         try {
             frame = TaskFrame.read(control);
         } catch (EOFException dismissed) {
-            // NOTE: the warm-up closes its private objects when it sees the flag: halting in the middle
-            // would leave its current segment to the registry's sweep.
-            TASK_ARRIVED = true;
-            if (hotPaths != null) {
-                hotPaths.join(2_000);
-            }
             Runtime.getRuntime().halt(0);
             return;
         }
         // The task wins: the warm-up stops before its next iteration (it also runs at the lowest
-        // priority) and closes its private objects; the JVM's exit waits for that, briefly.
+        // priority). Nothing waits for it: its objects live in memfd segments that no other process
+        // knows and that vanish with this JVM, however it ends.
         TASK_ARRIVED = true;
-        if (hotPaths != null && hotPaths.isAlive()) {
-            Thread warmUp = hotPaths;
-            Runtime.getRuntime().addShutdownHook(new Thread(() -> {
-                try {
-                    warmUp.join(WARM_UP_EXIT_WAIT_MILLIS);
-                } catch (InterruptedException ignored) {
-                    // exiting anyway
-                }
-            }, "multiproc-warm-up-exit"));
-        }
         setState(State.RUNNING);
         watchParent(parentPid);
         System.exit(run(frame));
     }
-
-    /** Longest wait at exit for the stopped warm-up to close its objects. */
-    private static final long WARM_UP_EXIT_WAIT_MILLIS = 1_000;
 
     /** Set by the main thread when a task (or the dismissal) arrives; read by the warm-up thread. */
     private static volatile boolean TASK_ARRIVED;
@@ -135,10 +116,14 @@ public final class ChildMain {
      * Runs the library's hot paths ({@link HotPaths}) on a daemon thread at the lowest priority until
      * they are compiled or a task arrives, whichever is first.
      */
-    private static Thread warmHotPaths() {
-        if (!HOT_PATHS) {
-            return null;
+    private static void warmHotPaths() {
+        if (!HOT_PATHS || !Native.isAvailable()) {
+            return;
         }
+        // NOTE: the classes the warm-up uses are initialized here, on the main thread at normal
+        // priority: a task needing a class whose initialization a starved nice-19 thread had begun
+        // would wait for that thread (class initialization holds a lock).
+        HotPaths.initializeClasses();
         Thread t = new Thread(() -> {
             if (Native.isAvailable()) {
                 Native.lowerThisThreadPriority(19);
@@ -151,7 +136,6 @@ public final class ChildMain {
         }, "multiproc-warm-up");
         t.setDaemon(true);
         t.start();
-        return t;
     }
 
     /** {@code -Dmultiproc.spareWarmUp=false} turns the hot-path warm-up off (for measuring what it buys). */

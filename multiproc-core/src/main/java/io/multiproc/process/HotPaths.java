@@ -50,9 +50,9 @@ final class HotPaths {
     enum Path {
         VALUES {
             @Override
-            void run(int iterations, BooleanSupplier stop) {
+            void run(int iterations, int rounds, BooleanSupplier stop) {
                 try (SharedInt i = SharedInt.create(0); SharedLong l = SharedLong.create(0); SharedDouble d = SharedDouble.create(0)) {
-                    for (int r = 0; r < ROUNDS; r++) {
+                    for (int r = 0; r < rounds; r++) {
                         for (int k = 0; k < iterations; k++) {
                             if (stop.getAsBoolean()) {
                                 return;
@@ -71,11 +71,11 @@ final class HotPaths {
         },
         ARRAYS {
             @Override
-            void run(int iterations, BooleanSupplier stop) {
+            void run(int iterations, int rounds, BooleanSupplier stop) {
                 int n = 1024;
                 try (SharedIntArray ia = SharedIntArray.create(n); SharedLongArray la = SharedLongArray.create(n);
                      SharedDoubleArray da = SharedDoubleArray.create(n)) {
-                    for (int r = 0; r < ROUNDS; r++) {
+                    for (int r = 0; r < rounds; r++) {
                         for (int k = 0; k < iterations; k++) {
                             if (stop.getAsBoolean()) {
                                 return;
@@ -96,7 +96,7 @@ final class HotPaths {
         },
         SHAREABLE_LIST {
             @Override
-            void run(int iterations, BooleanSupplier stop) {
+            void run(int iterations, int rounds, BooleanSupplier stop) {
                 ShareableList list;
                 try {
                     list = ShareableList.create(null, List.of(0L, 0.5, "warm-up", true));
@@ -104,7 +104,7 @@ final class HotPaths {
                     throw new java.io.UncheckedIOException(e);
                 }
                 try {
-                    for (int r = 0; r < ROUNDS; r++) {
+                    for (int r = 0; r < rounds; r++) {
                         for (int k = 0; k < iterations; k++) {
                             if (stop.getAsBoolean()) {
                                 return;
@@ -122,9 +122,9 @@ final class HotPaths {
         },
         QUEUE {
             @Override
-            void run(int iterations, BooleanSupplier stop) {
+            void run(int iterations, int rounds, BooleanSupplier stop) {
                 try (SharedQueue<Object> q = SharedQueue.create(64)) {
-                    for (int r = 0; r < ROUNDS; r++) {
+                    for (int r = 0; r < rounds; r++) {
                         for (int k = 0; k < iterations; k++) {
                             if (stop.getAsBoolean()) {
                                 return;
@@ -141,9 +141,9 @@ final class HotPaths {
         },
         PIPE {
             @Override
-            void run(int iterations, BooleanSupplier stop) {
+            void run(int iterations, int rounds, BooleanSupplier stop) {
                 try (Pipe pipe = Pipe.open(true)) {
-                    for (int r = 0; r < ROUNDS; r++) {
+                    for (int r = 0; r < rounds; r++) {
                         for (int k = 0; k < iterations; k++) {
                             if (stop.getAsBoolean()) {
                                 return;
@@ -161,9 +161,9 @@ final class HotPaths {
         },
         LOCKS {
             @Override
-            void run(int iterations, BooleanSupplier stop) {
+            void run(int iterations, int rounds, BooleanSupplier stop) {
                 try (SharedLock lock = SharedLock.create(); SharedRLock rlock = SharedRLock.create()) {
-                    for (int r = 0; r < ROUNDS; r++) {
+                    for (int r = 0; r < rounds; r++) {
                         for (int k = 0; k < iterations; k++) {
                             if (stop.getAsBoolean()) {
                                 return;
@@ -183,7 +183,7 @@ final class HotPaths {
             }
         };
 
-        abstract void run(int iterations, BooleanSupplier stop);
+        abstract void run(int iterations, int rounds, BooleanSupplier stop);
     }
 
     private HotPaths() {
@@ -202,7 +202,23 @@ final class HotPaths {
                 if (stop.getAsBoolean()) {
                     return;
                 }
-                p.run(BATCH, stop);
+                p.run(BATCH, ROUNDS, stop);
+            }
+        });
+    }
+
+    /**
+     * One iteration of every path, on the calling thread: loads and initializes every class the paths
+     * use (and the objects' first mapping), so the warm-up thread never holds a class initialization
+     * lock a task could wait for.
+     */
+    static void initializeClasses() {
+        if (!io.multiproc.internal.Native.isAvailable()) {
+            return;
+        }
+        SharedSegments.privately(() -> {
+            for (Path p : Path.values()) {
+                p.run(1, 1, () -> false);
             }
         });
     }

@@ -125,12 +125,14 @@ final class StartScenarios {
     }
 
     /** Runs {@link StartProgram} in {@link #RUNS} fresh JVMs and returns what each printed. */
-    private static List<Map<String, String>> fresh(String... args) throws InterruptedException {
+    private static List<Map<String, String>> fresh(Object... args) throws InterruptedException {
         List<Map<String, String>> out = new ArrayList<>();
         for (int i = 0; i < RUNS; i++) {
             List<String> cmd = new ArrayList<>(List.of(Path.of(System.getProperty("java.home"), "bin", "java").toString(),
                     "--enable-native-access=ALL-UNNAMED", "-cp", System.getProperty("java.class.path"), StartProgram.class.getName()));
-            cmd.addAll(List.of(args));
+            for (Object a : args) {
+                cmd.add(String.valueOf(a));
+            }
             try {
                 Process p = new ProcessBuilder(cmd).redirectError(ProcessBuilder.Redirect.INHERIT).start();
                 String text = new String(p.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
