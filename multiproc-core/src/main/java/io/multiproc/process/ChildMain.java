@@ -9,6 +9,7 @@ import java.io.FileDescriptor;
 import java.io.FileInputStream;
 import java.io.InputStream;
 import java.util.concurrent.locks.LockSupport;
+import java.util.function.BooleanSupplier;
 
 /**
  * Entry point of every child JVM multiproc starts. Not for users to call.
@@ -19,7 +20,11 @@ import java.util.concurrent.locks.LockSupport;
  *       the one that started us (it may have died before the prctl). A spare does it before waiting;
  *       a cold child on a second thread while it decodes its task. The signal belongs to the thread
  *       that asked for it and is forgotten when that thread ends, so the second thread never ends.</li>
- *   <li>A spare JVM warms the task machinery (object streams, lambda deserialization) while it waits.</li>
+ *   <li>A spare JVM warms the task machinery (lambda decoding, the exit logger), initializes the
+ *       library's hot-path classes ({@link HotPaths}), then renames itself {@code mp-spare} (how the
+ *       parent knows it has booted, {@link State}) and runs the hot paths on a nice-19 thread on private
+ *       memory until compiled or until a task arrives. Each step is skipped once a task is waiting (a
+ *       start may take a spare still booting).</li>
  *   <li>Read one task frame from stdin, the control channel (see {@link TaskFrame}); EOF means the
  *       parent dismissed this spare or died, and the JVM exits quietly.</li>
  *   <li>A daemon thread checks every 100 ms that the parent is still our parent (the fallback when
@@ -59,12 +64,21 @@ public final class ChildMain {
         DataInputStream control = new DataInputStream(new BufferedInputStream(new FileInputStream(FileDescriptor.in)));
         System.setIn(InputStream.nullInputStream());
         if (spare) {
-            // A spare taken while still booting has its task waiting already: run it now, warm later.
-            if (control.available() == 0) {
+            // A spare taken while still booting has its task waiting already: each step of the
+            // warm-up is skipped once it is, so a start that waits for a booting spare never waits
+            // longer than for a cold JVM.
+            BooleanSupplier taskWaiting = () -> available(control) > 0;
+            if (!taskWaiting.getAsBoolean()) {
                 warmUp();
             }
+            // NOTE: the classes the hot-path warm-up uses are initialized here, on the main thread at
+            // normal priority, before this JVM reports itself booted: a task needing a class whose
+            // initialization a starved nice-19 thread had begun would wait for that thread.
+            boolean primed = HOT_PATHS && Native.isAvailable() && prime(taskWaiting);
             setState(State.SPARE);
-            warmHotPaths();
+            if (primed && !taskWaiting.getAsBoolean()) {
+                warmHotPaths();
+            }
         }
         TaskFrame frame;
         try {
@@ -117,13 +131,6 @@ public final class ChildMain {
      * they are compiled or a task arrives, whichever is first.
      */
     private static void warmHotPaths() {
-        if (!HOT_PATHS || !Native.isAvailable()) {
-            return;
-        }
-        // NOTE: the classes the warm-up uses are initialized here, on the main thread at normal
-        // priority: a task needing a class whose initialization a starved nice-19 thread had begun
-        // would wait for that thread (class initialization holds a lock).
-        HotPaths.initializeClasses();
         Thread t = new Thread(() -> {
             if (Native.isAvailable()) {
                 Native.lowerThisThreadPriority(19);
@@ -140,6 +147,22 @@ public final class ChildMain {
 
     /** {@code -Dmultiproc.spareWarmUp=false} turns the hot-path warm-up off (for measuring what it buys). */
     private static final boolean HOT_PATHS = !"false".equals(System.getProperty("multiproc.spareWarmUp"));
+
+    private static boolean prime(BooleanSupplier taskWaiting) {
+        try {
+            return HotPaths.initializeClasses(taskWaiting);
+        } catch (RuntimeException | Error e) {
+            return false; // only a warm-up; the task reports its own problems
+        }
+    }
+
+    private static int available(InputStream in) {
+        try {
+            return in.available();
+        } catch (java.io.IOException e) {
+            return 1; // let the read find out
+        }
+    }
 
     /** Asks for SIGKILL when the parent dies, then checks it has not died already. */
     private static void followParent(long parentPid) {

@@ -209,18 +209,25 @@ final class HotPaths {
 
     /**
      * One iteration of every path, on the calling thread: loads and initializes every class the paths
-     * use (and the objects' first mapping), so the warm-up thread never holds a class initialization
-     * lock a task could wait for.
+     * use, so the warm-up thread never holds a class initialization lock a task could wait for.
+     *
+     * @return false if {@code stop} ended it early (the warm-up thread must then not run)
      */
-    static void initializeClasses() {
+    static boolean initializeClasses(BooleanSupplier stop) {
         if (!io.multiproc.internal.Native.isAvailable()) {
-            return;
+            return false;
         }
+        boolean[] all = {true};
         SharedSegments.privately(() -> {
             for (Path p : Path.values()) {
+                if (stop.getAsBoolean()) {
+                    all[0] = false;
+                    return;
+                }
                 p.run(1, 1, () -> false);
             }
         });
+        return all[0];
     }
 
     /** Values of the types users send most: the built-in codec's common cases. */
