@@ -77,6 +77,8 @@ final class SpareJvms {
     private static long idleNanos = idleProperty();
     /** Launch requests handed to the launcher thread that have not returned a process yet. */
     private static int launching;
+    /** Of those, the spares. */
+    private static int launchingSpares;
     /** Peak of concurrently running children since the last idle period. */
     private static int peak;
     /** Children started since the last idle period. */
@@ -221,6 +223,18 @@ final class SpareJvms {
             started++;
             peak = Math.max(peak, running);
             p = base == 0 ? null : pollBootedFirst();
+            // NOTE: a spare whose launch is under way (a few ms on the launcher thread) is as good as
+            // one booting: wait for it rather than boot a second JVM next to it.
+            long deadline = System.nanoTime() + TimeUnit.MILLISECONDS.toNanos(SLOT_WAIT_MILLIS);
+            while (p == null && base > 0 && launchingSpares > 0 && System.nanoTime() - deadline < 0) {
+                try {
+                    LOCK.wait(1);
+                } catch (InterruptedException e) {
+                    Thread.currentThread().interrupt();
+                    break;
+                }
+                p = pollBootedFirst();
+            }
         }
         tickNow();
         return p;
@@ -441,9 +455,12 @@ final class SpareJvms {
     /** Caller holds LOCK. */
     private static void launchSpare() {
         launching++;
+        launchingSpares++;
         Launcher.launchAsync(List.of(), Launcher.Mode.SPARE).whenComplete((proc, err) -> {
             synchronized (LOCK) {
                 launching--;
+                launchingSpares--;
+                LOCK.notifyAll();
                 if (proc != null) {
                     if (SPARES.size() < wanted()) {
                         SPARES.addLast(proc);
