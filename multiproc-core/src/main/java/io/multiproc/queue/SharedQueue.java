@@ -17,6 +17,8 @@ import java.util.Iterator;
 import java.util.List;
 import java.util.NoSuchElementException;
 import java.util.Objects;
+import java.util.Spliterator;
+import java.util.Spliterators;
 import java.util.concurrent.BlockingQueue;
 import java.util.concurrent.TimeUnit;
 
@@ -245,14 +247,14 @@ public sealed class SharedQueue<E> extends AbstractQueue<E> implements BlockingQ
     @Override
     public E take() throws InterruptedException {
         checkInterrupt();
-        return receive(Waiting.FOREVER, true);
+        return receive(Waiting.FOREVER, true, true);
     }
 
     /** The head item, or null at once if the queue is empty. */
     @Override
     public E poll() {
         try {
-            return receive(QueueRing.NOW, false);
+            return receive(QueueRing.NOW, false, false);
         } catch (InterruptedException impossible) {
             throw new AssertionError(impossible);
         }
@@ -262,7 +264,7 @@ public sealed class SharedQueue<E> extends AbstractQueue<E> implements BlockingQ
     public E poll(long timeout, TimeUnit unit) throws InterruptedException {
         Objects.requireNonNull(unit, "unit");
         checkInterrupt();
-        return receive(deadline(unit.toNanos(timeout)), true);
+        return receive(deadline(unit.toNanos(timeout)), true, false);
     }
 
     /** {@link #poll(long, TimeUnit)} with a Duration; a negative one throws. */
@@ -270,10 +272,15 @@ public sealed class SharedQueue<E> extends AbstractQueue<E> implements BlockingQ
         return poll(nanos(timeout), TimeUnit.NANOSECONDS);
     }
 
-    private E receive(long deadline, boolean interruptible) throws InterruptedException {
+    /** The head item; null if none came by {@code deadline} or the stream ended (then {@code take} throws). */
+    private E receive(long deadline, boolean interruptible, boolean throwAtEnd) throws InterruptedException {
         Scratch s = Scratch.acquire();
         try {
-            return ring.poll(s, deadline, interruptible) ? decode(s.source()) : null;
+            int got = ring.poll(s, deadline, interruptible);
+            if (got == QueueRing.END_OF_STREAM && throwAtEnd) {
+                throw new EndOfStreamException(ring.what + " '" + name() + "' is closed for writing and drained");
+            }
+            return got == QueueRing.TOOK ? decode(s.source()) : null;
         } finally {
             s.release();
         }
@@ -309,7 +316,7 @@ public sealed class SharedQueue<E> extends AbstractQueue<E> implements BlockingQ
     public int drainTo(Collection<? super E> c, int maxElements) {
         Objects.requireNonNull(c, "c");
         if (c == this) {
-            throw new IllegalArgumentException("c=this: cannot drain " + this + " into itself");
+            throw new IllegalArgumentException("c=this: cannot drain " + describe() + " into itself");
         }
         int limit = Math.min(maxElements, ring.size());
         int total = 0;
@@ -410,10 +417,57 @@ public sealed class SharedQueue<E> extends AbstractQueue<E> implements BlockingQ
         ring.close();
     }
 
+    /**
+     * The items queued now, as {@code java.util.concurrent} queues print them ({@code [1, 2, 3]}): a
+     * weakly consistent snapshot, each item decoded. A closed handle prints {@link #describe()}.
+     */
     @Override
     public String toString() {
+        return ring.isOpen() ? super.toString() : describe();
+    }
+
+    /**
+     * This handle and the queue's shape, without decoding any item:
+     * {@code SharedQueue[name=mpq_…, size=3, maxItems=100, capacityBytes=65536]}.
+     */
+    public String describe() {
         return ring.what + "[name=" + name() + (ring.isOpen() ? ", size=" + size() : ", closed") + ", maxItems=" + maxItems()
-                + ", capacityBytes=" + capacityBytes() + "]";
+                + ", capacityBytes=" + capacityBytes() + (ring.isOpen() && ring.isClosedForWriting() ? ", closedForWriting" : "")
+                + "]";
+    }
+
+    /**
+     * A weakly consistent spliterator over a snapshot (as {@link #iterator()}), reporting
+     * {@code CONCURRENT | ORDERED | NONNULL} like the JDK's concurrent queues, not {@code SIZED}: other
+     * threads and processes change the size at any time, so streams must not trust it.
+     */
+    @Override
+    public Spliterator<E> spliterator() {
+        return Spliterators.spliteratorUnknownSize(iterator(),
+                Spliterator.CONCURRENT | Spliterator.ORDERED | Spliterator.NONNULL);
+    }
+
+    // ------------------------------------------------------------------ end of stream
+
+    /**
+     * Ends the stream, for every handle in every process: later {@code put}/{@code offer} calls throw
+     * {@link IllegalStateException} naming the queue, and blocked ones wake and throw. Consumers take
+     * what is left; then {@link #take()} throws {@link EndOfStreamException} and {@code poll} (timed or
+     * not) returns null at once. Idempotent; cannot be undone. Waits only for a put in progress (it
+     * takes the producer lock, taking it over from a dead holder).
+     */
+    public void closeForWriting() {
+        ring.closeForWriting();
+    }
+
+    /** True once {@link #closeForWriting()} was called in any process. */
+    public boolean isClosedForWriting() {
+        ring.enter();
+        try {
+            return ring.isClosedForWriting();
+        } finally {
+            ring.exit();
+        }
     }
 
     // ------------------------------------------------------------------ helpers

@@ -1,8 +1,10 @@
 package io.multiproc.queue;
 
 import io.multiproc.process.ChildProcess;
+import io.multiproc.process.SerializableRunnable;
 
 import java.time.Duration;
+import java.util.List;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
@@ -11,6 +13,22 @@ final class Children {
     static final Duration JOIN = Duration.ofSeconds(60);
 
     private Children() {
+    }
+
+    /**
+     * Starts {@code target} in a child JVM with the queue's fault-injection points compiled in
+     * ({@link FaultInjection#ENABLED}); the target sets {@link FaultInjection#hook} there.
+     */
+    static ChildProcess startHooked(SerializableRunnable target) {
+        return ChildProcess.builder().jvmOptions(List.of(FaultInjection.JVM_OPTION)).target(target).start();
+    }
+
+    /** Sends {@code signal} ("STOP", "CONT", ...) to process {@code pid}. */
+    static void signal(long pid, String signal) throws Exception {
+        Process p = new ProcessBuilder("kill", "-" + signal, Long.toString(pid)).inheritIO().start();
+        if (p.waitFor() != 0) {
+            throw new IllegalStateException("kill -" + signal + " " + pid + " failed");
+        }
     }
 
     /** Waits for the child to exit and checks that it exited normally. */
