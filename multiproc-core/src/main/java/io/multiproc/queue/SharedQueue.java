@@ -175,9 +175,82 @@ public sealed class SharedQueue<E> extends AbstractQueue<E> implements BlockingQ
     }
 
     static QueueRing newRing(String what, int kind, int maxItems, long capacityBytes, IdleStrategy idle) {
+        return newRing(what, kind, maxItems, capacityBytes, idle, false);
+    }
+
+    static QueueRing newRing(String what, int kind, int maxItems, long capacityBytes, IdleStrategy idle, boolean trackPeers) {
         QueueLayout.checkMaxItems(maxItems);
         Objects.requireNonNull(idle, "idle");
-        return QueueRing.create(what, kind, maxItems, RecordLayout.checkCapacity("capacityBytes", capacityBytes), idle);
+        return QueueRing.create(what, kind, maxItems, RecordLayout.checkCapacity("capacityBytes", capacityBytes), idle, trackPeers);
+    }
+
+    /**
+     * A builder for queues with options beyond the {@code create} overloads, such as peer tracking:
+     * <pre>{@code
+     * SharedQueue<Result> results = SharedQueue.<Result>builder().maxItems(1000).trackPeers(true).build();
+     * }</pre>
+     */
+    public static <E> Builder<E> builder() {
+        return new Builder<>();
+    }
+
+    /** Options of a new queue; {@link #build()} creates it. Not thread-safe. */
+    public static final class Builder<E> {
+        private int maxItems = -1;
+        private long capacityBytes = -1;
+        private IdleStrategy idle = IdleStrategy.blocking();
+        private Codec codec = Codec.defaultCodec();
+        private boolean trackPeers;
+
+        private Builder() {
+        }
+
+        /** The item bound ({@code > 0}); required. */
+        public Builder<E> maxItems(int maxItems) {
+            QueueLayout.checkMaxItems(maxItems);
+            this.maxItems = maxItems;
+            return this;
+        }
+
+        /** The ring's bytes (1 KiB to 1 GiB, rounded up to a power of two); default from {@code maxItems}. */
+        public Builder<E> capacityBytes(long capacityBytes) {
+            RecordLayout.checkCapacity("capacityBytes", capacityBytes);
+            this.capacityBytes = capacityBytes;
+            return this;
+        }
+
+        /** How every process's waiters wait; default {@link IdleStrategy#blocking()}. */
+        public Builder<E> idle(IdleStrategy idle) {
+            this.idle = Objects.requireNonNull(idle, "idle");
+            return this;
+        }
+
+        /** How items are encoded; default {@link Codec#defaultCodec()}. */
+        public Builder<E> codec(Codec codec) {
+            this.codec = checkCodec(codec);
+            return this;
+        }
+
+        /**
+         * Peer tracking: a process counts as a producer from its first put or offer, and as a consumer
+         * from its first take, poll or drain (up to 32 of each; beyond that the queue stops concluding
+         * anything). A waiting {@code take}/{@code poll(timeout)} on an empty queue whose producers all
+         * died, or a waiting {@code put}/{@code offer(timeout)} on a full queue whose consumers all died,
+         * then throws {@link PeerDiedException} (checked every 100 ms) instead of waiting on. Default off.
+         */
+        public Builder<E> trackPeers(boolean trackPeers) {
+            this.trackPeers = trackPeers;
+            return this;
+        }
+
+        /** Creates the queue. */
+        public SharedQueue<E> build() {
+            if (maxItems < 0) {
+                throw new IllegalStateException("maxItems was not set: call maxItems(n) before build()");
+            }
+            long bytes = capacityBytes > 0 ? capacityBytes : QueueLayout.defaultCapacity(maxItems);
+            return new SharedQueue<>(newRing("SharedQueue", QueueLayout.KIND_QUEUE, maxItems, bytes, idle, trackPeers), codec);
+        }
     }
 
     static Codec checkCodec(Codec codec) {

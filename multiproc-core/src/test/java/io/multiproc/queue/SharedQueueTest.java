@@ -348,4 +348,56 @@ class SharedQueueTest {
                     .hasMessageContaining("not Serializable");
         }
     }
+
+    // ------------------------------------------------------------------ java.util.concurrent conventions
+
+    @Test
+    void toStringPrintsTheItemsLikeTheJdkQueuesAndDescribeNamesTheHandle() throws Exception {
+        try (SharedQueue<Integer> q = SharedQueue.create(10)) {
+            assertThat(q.toString()).isEqualTo("[]");
+            q.put(1);
+            q.put(2);
+            q.put(3);
+            assertThat(q.toString()).isEqualTo(new java.util.concurrent.ArrayBlockingQueue<>(3, false, List.of(1, 2, 3)).toString())
+                    .isEqualTo("[1, 2, 3]");
+            assertThat(q.describe()).isEqualTo("SharedQueue[name=" + q.name() + ", size=3, maxItems=10, capacityBytes=65536]");
+            assertThat(q.size()).as("printing takes nothing").isEqualTo(3);
+        }
+    }
+
+    @Test
+    void aStreamOverAQueueThatOtherThreadsChangeNeverFailsOnItsSize() throws Exception {
+        try (SharedQueue<Integer> q = SharedQueue.create(64)) {
+            java.util.Spliterator<Integer> sp = q.spliterator();
+            assertThat(sp.hasCharacteristics(java.util.Spliterator.CONCURRENT)).isTrue();
+            assertThat(sp.hasCharacteristics(java.util.Spliterator.ORDERED)).isTrue();
+            assertThat(sp.hasCharacteristics(java.util.Spliterator.NONNULL)).isTrue();
+            assertThat(sp.hasCharacteristics(java.util.Spliterator.SIZED)).isFalse();
+            for (int i = 0; i < 32; i++) {
+                q.put(i);
+            }
+            java.util.concurrent.atomic.AtomicBoolean stop = new java.util.concurrent.atomic.AtomicBoolean();
+            Thread churn = new Thread(() -> {
+                for (int i = 0; !stop.get(); i++) {
+                    q.offer(i);
+                    q.poll();
+                    if (i % 3 == 0) {
+                        q.poll();
+                        q.offer(i);
+                    }
+                }
+            });
+            churn.start();
+            try {
+                for (int round = 0; round < 2000; round++) {
+                    Object[] items = q.stream().toArray(); // a SIZED spliterator threw "End size N is less than fixed size"
+                    assertThat(items.length).isBetween(1, 64);
+                    assertThat(q.stream().filter(x -> x >= 0).count()).isBetween(1L, 64L);
+                }
+            } finally {
+                stop.set(true);
+                churn.join();
+            }
+        }
+    }
 }
