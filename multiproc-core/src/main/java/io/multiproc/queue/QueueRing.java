@@ -275,6 +275,69 @@ final class QueueRing extends MappedObject {
         return ok;
     }
 
+    /**
+     * Appends items {@code first..count-1} of a batch ({@code src}, item i ending at {@code ends[i]}, all
+     * at most {@link #maxInline()}) in one producer-lock hold, as many as fit; waits until
+     * {@code deadline} for room for at least one ({@link #NOW}: no waiting).
+     *
+     * @return how many were appended (0: no room in time)
+     */
+    int offerBatch(byte[] src, int[] ends, int first, int count, long deadline, boolean interruptible)
+            throws InterruptedException {
+        enter();
+        try {
+            if (producerPeers != null) {
+                producerPeers.register();
+            }
+            int n = tryAppendBatch(src, ends, first, count, deadline);
+            if (n > 0 || deadline == NOW) {
+                return n;
+            }
+            int from = first == 0 ? 0 : ends[first - 1];
+            int length = ends[first] - from;
+            int[] appended = {0};
+            awaitPeers(notFull, () -> {
+                checkWritable();
+                return mayHaveRoom(length) && (appended[0] = tryAppendBatch(src, ends, first, count, deadline)) > 0;
+            }, consumerPeers, deadline, interruptible);
+            return appended[0];
+        } finally {
+            guard.exit();
+        }
+    }
+
+    private int tryAppendBatch(byte[] src, int[] ends, int first, int count, long deadline) {
+        if (!lockBy(producers, deadline)) {
+            checkWritable();
+            return 0;
+        }
+        int n = 0;
+        try {
+            producersLocked();
+            checkWritable();
+            for (int i = first, from = first == 0 ? 0 : ends[first - 1]; i < count; from = ends[i++]) {
+                if (!ring.tryAppend(RecordLayout.ITEM, src, from, ends[i] - from)) {
+                    break;
+                }
+                n++;
+            }
+        } finally {
+            // NOTE: as in tryAppend: the unlock's full fence orders the tail stores before the sleeper check.
+            producers.unlock();
+            if (n == 1) {
+                notEmpty.wake(1);
+            } else if (n > 1) {
+                notEmpty.wakeAll();
+            }
+        }
+        return n;
+    }
+
+    /** Items longer than this spill: a batch carries only shorter ones. */
+    int maxInline() {
+        return maxInline;
+    }
+
     /** A lock-free pre-check, so that waiting producers do not take the lock while the ring is full. */
     private boolean mayHaveRoom(int length) {
         long h = ring.headWord();

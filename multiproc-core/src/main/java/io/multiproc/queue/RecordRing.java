@@ -132,6 +132,11 @@ final class RecordRing {
      * @return false if the ring is full for this record; nothing written
      */
     boolean tryAppend(int kind, byte[] src, int length) {
+        return tryAppend(kind, src, 0, length);
+    }
+
+    /** {@link #tryAppend(int, byte[], int)} of {@code src[from, from + length)}. */
+    boolean tryAppend(int kind, byte[] src, int from, int length) {
         long t = tailWord();
         long full = ownFull(tailFull, t);
         int size = recordSize(length);
@@ -152,7 +157,7 @@ final class RecordRing {
         int tailCount = count(t);
         long at = ring + offset;
         seg.set(JAVA_INT, at + SEQ, tailCount);
-        copyIn(src, length, at + PAYLOAD);
+        copyIn(src, from, length, at + PAYLOAD);
         seg.set(JAVA_INT, at + KIND_LENGTH, kindLength(kind, length));
         publishTail(tailCount + 1, full + pad + size);
         return true;
@@ -179,13 +184,13 @@ final class RecordRing {
         return count(t) - count(h) < maxItems && Integer.toUnsignedLong(position(t) - position(h)) + bytes <= capacity;
     }
 
-    private void copyIn(byte[] src, int length, long at) {
+    private void copyIn(byte[] src, int from, int length, long at) {
         int words = (length + 7) & -8;
-        if (words <= WORD_COPY_MAX && src.length >= words) {
+        if (words <= WORD_COPY_MAX && src.length - from >= words) {
             // Small items: whole words. The record's payload area is 8-aligned and at least this long,
             // so the bytes after length land in the record's own alignment padding.
             for (int i = 0; i < words; i += 8) {
-                seg.set(JAVA_LONG, at + i, (long) ARRAY_LONG.get(src, i));
+                seg.set(JAVA_LONG, at + i, (long) ARRAY_LONG.get(src, from + i));
                 if (FaultInjection.ENABLED && i == 0) {
                     FaultInjection.at(FaultInjection.Point.PRODUCER_MID_RECORD);
                 }
@@ -193,14 +198,14 @@ final class RecordRing {
             return;
         }
         if (!FaultInjection.ENABLED) {
-            MemorySegment.copy(src, 0, seg, JAVA_BYTE, at, length);
+            MemorySegment.copy(src, from, seg, JAVA_BYTE, at, length);
             return;
         }
         // The same bulk copy in two halves, so that a test can stop the producer in the middle.
         int half = length / 2;
-        MemorySegment.copy(src, 0, seg, JAVA_BYTE, at, half);
+        MemorySegment.copy(src, from, seg, JAVA_BYTE, at, half);
         FaultInjection.at(FaultInjection.Point.PRODUCER_MID_RECORD);
-        MemorySegment.copy(src, half, seg, JAVA_BYTE, at + half, length - half);
+        MemorySegment.copy(src, from + half, seg, JAVA_BYTE, at + half, length - half);
     }
 
     // ------------------------------------------------------------------ consumer side

@@ -315,6 +315,109 @@ public sealed class SharedQueue<E> extends AbstractQueue<E> implements BlockingQ
         }
     }
 
+    /** A batch holds at most this many items and about this many bytes. */
+    private static final int BATCH_ITEMS = 1024;
+    private static final int BATCH_BYTES = 1 << 20;
+
+    /**
+     * Adds every item of {@code items}, in iteration order, waiting for room as needed: one
+     * producer-lock hold for as many items as fit at a time instead of one per item. Items are encoded
+     * a batch at a time before that batch is written; if one is null or cannot be encoded, the items
+     * before it are added and then the exception is thrown (as {@code addAll} does).
+     *
+     * <pre>{@code
+     * q.putAll(List.of("a", "b", "c"));
+     * }</pre>
+     */
+    public void putAll(Collection<? extends E> items) throws InterruptedException {
+        checkInterrupt();
+        sendAll(items, Waiting.FOREVER, true);
+    }
+
+    /**
+     * Adds, in iteration order, as many items of {@code items} as there is room for now (a prefix),
+     * without waiting: one producer-lock hold per batch. Failures as in {@link #putAll(Collection)}.
+     *
+     * @return how many were added (the first that many of the iteration)
+     */
+    public int offerAll(Collection<? extends E> items) {
+        try {
+            return sendAll(items, QueueRing.NOW, false);
+        } catch (InterruptedException impossible) {
+            throw new AssertionError(impossible);
+        }
+    }
+
+    private int sendAll(Collection<? extends E> items, long deadline, boolean interruptible) throws InterruptedException {
+        Objects.requireNonNull(items, "items");
+        if (items == this) {
+            throw new IllegalArgumentException("items=this: cannot add " + describe() + " to itself");
+        }
+        ring.checkOpen();
+        Iterator<? extends E> it = items.iterator();
+        int total = 0;
+        Scratch s = Scratch.acquire();
+        try {
+            while (it.hasNext()) {
+                RuntimeException failure = null;
+                E large = null;
+                int n = 0;
+                int[] ends = s.ends(BATCH_ITEMS);
+                s.sink().reset();
+                while (n < BATCH_ITEMS && s.sink().size() < BATCH_BYTES && it.hasNext()) {
+                    E e = it.next();
+                    int before = s.sink().size();
+                    try {
+                        Objects.requireNonNull(e, "items: a SharedQueue does not accept null elements");
+                        codec.encode(e, s.sink());
+                    } catch (RuntimeException ex) {
+                        s.sink().truncate(before);
+                        failure = ex;
+                        break;
+                    }
+                    if (s.sink().size() - before > ring.maxInline()) { // spills: goes alone, after the batch
+                        s.sink().truncate(before);
+                        large = e;
+                        break;
+                    }
+                    ends[n++] = s.sink().size();
+                }
+                int sent = sendBatch(s, n, deadline, interruptible);
+                total += sent;
+                if (sent < n) {
+                    return total; // no room now (offerAll)
+                }
+                if (failure != null) {
+                    throw failure;
+                }
+                if (large != null) {
+                    s.sink().reset();
+                    codec.encode(large, s.sink());
+                    if (!ring.offer(s.sink().array(), s.sink().size(), deadline, interruptible)) {
+                        return total;
+                    }
+                    total++;
+                }
+            }
+            return total;
+        } finally {
+            s.release();
+        }
+    }
+
+    /** Writes the first {@code n} encoded items of {@code s}; returns how many (fewer only when not waiting). */
+    private int sendBatch(Scratch s, int n, long deadline, boolean interruptible) throws InterruptedException {
+        int done = 0;
+        while (done < n) {
+            int k = ring.offerBatch(s.sink().array(), s.ends(n), done, n, deadline, interruptible);
+            if (k == 0) {
+                break;
+            }
+            done += k;
+        }
+        return done;
+    }
+
     // ------------------------------------------------------------------ taking
 
     @Override

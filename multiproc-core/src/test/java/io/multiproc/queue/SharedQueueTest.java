@@ -400,4 +400,63 @@ class SharedQueueTest {
             }
         }
     }
+
+    // ------------------------------------------------------------------ batches
+
+    @Test
+    void offerAllAddsThePrefixThatFitsAndSaysHowMany() throws Exception {
+        try (SharedQueue<Integer> q = SharedQueue.create(10)) {
+            q.put(-1);
+            List<Integer> items = java.util.stream.IntStream.range(0, 15).boxed().toList();
+            assertThat(q.offerAll(items)).isEqualTo(9);
+            assertThat(q.offerAll(items)).as("full: nothing added").isZero();
+            List<Integer> got = new ArrayList<>();
+            assertThat(q.drainTo(got)).isEqualTo(10);
+            assertThat(got).containsExactly(-1, 0, 1, 2, 3, 4, 5, 6, 7, 8);
+            assertThat(q.offerAll(List.of())).isZero();
+        }
+    }
+
+    @Test
+    void putAllWaitsForRoomAndKeepsOrderAcrossBatchesAndSpilledItems() throws Exception {
+        try (SharedQueue<Object> q = SharedQueue.create(100, 4096)) {
+            List<Object> items = new ArrayList<>();
+            for (int i = 0; i < 5000; i++) {
+                items.add(i % 1000 == 500 ? pattern(10_000, i) : (Object) i); // every 1000th spills
+            }
+            ChildProcess consumer = ChildProcess.start(() -> {
+                try {
+                    for (int i = 0; i < 5000; i++) {
+                        Object o = q.take();
+                        boolean ok = i % 1000 == 500 ? checksum((byte[]) o) == checksum(pattern(10_000, i)) : o.equals(i);
+                        if (!ok) {
+                            throw new IllegalStateException("item " + i + " was " + o);
+                        }
+                    }
+                } catch (InterruptedException e) {
+                    throw new IllegalStateException(e);
+                }
+            });
+            try {
+                q.putAll(items);
+                joinOk(consumer);
+                assertThat(q.isEmpty()).isTrue();
+            } finally {
+                reap(consumer);
+            }
+        }
+    }
+
+    @Test
+    void putAllAddsTheItemsBeforeANullOrUnencodableOneThenThrows() throws Exception {
+        try (SharedQueue<Object> q = SharedQueue.create(10)) {
+            assertThatThrownBy(() -> q.putAll(java.util.Arrays.asList("a", "b", null, "c"))).isInstanceOf(NullPointerException.class);
+            assertThatThrownBy(() -> q.putAll(List.of("d", new Object(), "e"))).isInstanceOf(CodecException.class);
+            assertThat(q.toString()).isEqualTo("[a, b, d]");
+            assertThatThrownBy(() -> q.putAll(q)).isInstanceOf(IllegalArgumentException.class).hasMessageContaining("items=this");
+            q.closeForWriting();
+            assertThatThrownBy(() -> q.putAll(List.of("f"))).isInstanceOf(IllegalStateException.class).hasMessageContaining("closed for writing");
+            assertThatThrownBy(() -> q.offerAll(List.of("f"))).isInstanceOf(IllegalStateException.class).hasMessageContaining("closed for writing");
+        }
+    }
 }
