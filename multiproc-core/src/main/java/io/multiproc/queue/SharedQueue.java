@@ -62,8 +62,20 @@ import java.util.concurrent.TimeUnit;
  *   <li><b>Waiting</b> goes through the queue's {@link IdleStrategy} (default {@link IdleStrategy#blocking()}:
  *       spin briefly, then sleep on a futex, woken only when a sleeper is registered), which every process
  *       using the queue shares. Blocking methods have timed variants and honour interrupts as
- *       {@code java.util.concurrent} queues do. A waiting {@code take} does not notice that all producers
- *       died; use a timed {@code poll}.</li>
+ *       {@code java.util.concurrent} queues do. Every call is bounded: the timed ones return by their
+ *       deadline and {@code offer(e)}/{@code poll()}/{@code peek()} within about 10 ms even while another
+ *       process holds the queue's lock and does not run (SIGSTOP, a long GC pause): they then answer
+ *       false/null as if the queue were full/empty.</li>
+ *   <li><b>End of stream</b>: {@link #closeForWriting()} ends the stream for every process: later puts
+ *       throw {@link IllegalStateException}; consumers take what is left, then {@link #take()} throws
+ *       {@link EndOfStreamException} and {@code poll} returns null at once (decision 022).</li>
+ *   <li><b>Dead peers</b>: a queue built with {@link Builder#trackPeers(boolean) trackPeers(true)}
+ *       records which processes put and which took; a waiting {@code take} on an empty queue whose
+ *       producers all died, or a waiting {@code put} on a full queue whose consumers all died, throws
+ *       {@link PeerDiedException} within about 100 ms of the last death. Without it, a waiting
+ *       {@code take} does not notice that all producers died; use a timed {@code poll}.</li>
+ *   <li><b>Batches</b>: {@link #putAll(Collection)}, {@link #offerAll(Collection)} and
+ *       {@link #drainTo(Collection, int)} take the ring lock once per batch instead of once per item.</li>
  *   <li><b>Handles</b>: the object is a handle on the queue; it is {@link Serializable}, so a lambda given
  *       to {@code ChildProcess.start} may capture it and the child attaches. {@link #close()} releases this
  *       handle only: other handles and processes keep using the queue; when the last one closes or dies
@@ -92,14 +104,18 @@ import java.util.concurrent.TimeUnit;
  * decision 012.
  * <p><b>Shared fields, writers and ordering.</b>
  * <ul>
- *   <li>tail word (count and position packed in one long): written only by the producer-lock holder,
- *       release store; volatile reads by consumers and the next producers. head word: the same for
- *       the consumer-lock holder. One write per side, so a process killed between two writes cannot
- *       leave count and position inconsistent.</li>
+ *   <li>tail word (count and the low 32 bits of the byte position packed in one long): written only by
+ *       the producer-lock holder, release store; volatile reads by consumers and the next producers.
+ *       head word: the same for the consumer-lock holder. One write per side publishes, so a process
+ *       killed between two writes cannot leave count and position inconsistent.</li>
+ *   <li>full positions (64 bits, never wrap), one beside each word: written by the same holder right
+ *       before the word (plain; the release store orders it), so never behind the word. They decide
+ *       when a view may be trusted (below).</li>
  *   <li>the two locks: {@code io.multiproc.sync} locks in the queue's segment (CAS from 0, or from a
  *       dead holder's token, to the acquirer's process token; getAndSet of 0 by the holder, a full fence
  *       that also orders the position word before the sleeper checks). Acquiring one orders everything
- *       its previous holder wrote.</li>
+ *       its previous holder wrote. Taken with {@code tryLock}: at once, within 10 ms for the calls that
+ *       do not wait, else in 20 ms slices up to the caller's deadline that re-check the handle is open.</li>
  *   <li>record bytes: written by the producer-lock holder before the tail covers them (the release
  *       store orders them), read by a consumer-lock holder only below a tail value it read; rewritten
  *       only after the head has passed them.</li>
@@ -107,7 +123,24 @@ import java.util.concurrent.TimeUnit;
  *       re-checks, then sleeps on the futex; a side that published or freed releases its lock (a full
  *       fence after its position word's release store) and then reads the sleeper counts, waking only
  *       if someone sleeps (the Dekker pair of {@code WaitWord}: no lost wake-up).</li>
+ *   <li>writing closed: set once (release) under the producer lock by {@code closeForWriting()}; read
+ *       under that lock by producers (nothing is appended after it) and (acquire) by consumers before
+ *       they look for items (so "closed and empty" means no item can come).</li>
+ *   <li>peer tables (only with peer tracking): a process CASes its token into a slot at its first
+ *       put / take; waiters read them every 100 ms.</li>
  *   <li>done count (joinable queues): CAS by {@code taskDone()}; read by {@code join()} waiters.</li>
+ * </ul>
+ * <p><b>Invariants.</b>
+ * <ul>
+ *   <li>A side trusts its cached view of the other side's word only while its own full position moved
+ *       less than one ring since the view was read, whoever moved it (other handles in other processes
+ *       too). So every difference it computes is below 2^31 and exact, however long a handle sat idle.</li>
+ *   <li>Every consumer walk (finding the head item, snapshots, recounts) stops at a tail value it read:
+ *       only published, complete records are read, whatever the counts say.</li>
+ *   <li>The head count equals the tail count minus the ITEM and SPILL records between head and tail,
+ *       except while a remover is between its two stores (record marked removed, then count); a remover
+ *       killed there leaves it one short (size one too high), and the next consumer, told {@code previousOwnerDied()}
+ *       by the consumer lock, recounts (a walk bounded by the tail) and fixes it with one store.</li>
  * </ul>
  * <p><b>Dead processes.</b> A record becomes visible only when the tail word covers it, so a producer
  * killed mid-record leaves nothing consumers can see: they go on with the records before it and are
@@ -115,13 +148,17 @@ import java.util.concurrent.TimeUnit;
  * token dead (checked every 5 ms while waiting), takes the lock over and writes over the half-written
  * bytes, then sweeps spill segments whose only holder died. A consumer killed before freeing its
  * record has not moved the head: the next consumer takes the same record again. A consumer killed
- * after freeing it (before returning) takes that one item with it. A spilled item is unlinked by its
- * consumer before the head moves; a consumer killed in between leaves a reference to a missing segment,
- * which the next consumer skips (that item is lost). Takeover happens within about 30 ms.
+ * after freeing it (before returning) takes that one item with it. A consumer killed inside a removal
+ * is repaired as above. A spilled item is unlinked by its consumer before the head moves; a consumer
+ * killed in between leaves a reference to a missing segment, which the next consumer skips (that item
+ * is lost). Takeover happens within about 30 ms. A holder that is alive but stopped is never taken
+ * over: callers give up at their deadline instead.
  * <p><b>Closing a handle.</b> A guard counts this handle's operations in flight; {@code close()} marks
  * it closed, wakes this process's sleepers, waits until the operations have left, and only then drops
  * the mapping. Unmapping under a thread would cut it off between two accesses (leaving a ring lock held
- * by a live process) or fail while it sleeps in a futex call (decision 014).
+ * by a live process) or fail while it sleeps in a futex call (decision 014). The wait is bounded: an
+ * operation waiting for a ring lock re-checks the closed bit every 20 ms, so a stopped lock holder in
+ * another process cannot make {@code close()} hang.
  *
  * @param <E> the element type; every element must be encodable by the queue's codec
  */
