@@ -23,6 +23,38 @@ final class Children {
         return ChildProcess.builder().jvmOptions(List.of(FaultInjection.JVM_OPTION)).target(target).start();
     }
 
+    /** A fault hook that, at {@code point}, reports stage 1 and parks the thread there (holding whatever it holds). */
+    static java.util.function.Consumer<FaultInjection.Point> parkAt(FaultInjection.Point point, io.multiproc.shared.SharedLong stage) {
+        return p -> {
+            if (p == point) {
+                stage.set(1);
+                sleepForever();
+            }
+        };
+    }
+
+    /** {@code q.take()} in another thread of this process. */
+    static <T> java.util.concurrent.CompletableFuture<T> takeAsync(java.util.concurrent.BlockingQueue<T> q) {
+        return java.util.concurrent.CompletableFuture.supplyAsync(() -> {
+            try {
+                return q.take();
+            } catch (InterruptedException e) {
+                throw new IllegalStateException(e);
+            }
+        });
+    }
+
+    /** {@code q.put(item)} in another thread of this process. */
+    static <T> java.util.concurrent.CompletableFuture<Void> putAsync(java.util.concurrent.BlockingQueue<T> q, T item) {
+        return java.util.concurrent.CompletableFuture.runAsync(() -> {
+            try {
+                q.put(item);
+            } catch (InterruptedException e) {
+                throw new IllegalStateException(e);
+            }
+        });
+    }
+
     /** Sends {@code signal} ("STOP", "CONT", ...) to process {@code pid}. */
     static void signal(long pid, String signal) throws Exception {
         Process p = new ProcessBuilder("kill", "-" + signal, Long.toString(pid)).inheritIO().start();

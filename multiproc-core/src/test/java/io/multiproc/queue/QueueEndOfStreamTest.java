@@ -56,20 +56,8 @@ class QueueEndOfStreamTest {
     void blockedTakersAndPutersWakeWhenTheQueueIsClosedForWriting() throws Exception {
         try (SharedQueue<String> empty = SharedQueue.create(1); SharedQueue<String> full = SharedQueue.create(1)) {
             full.put("x");
-            CompletableFuture<String> take = CompletableFuture.supplyAsync(() -> {
-                try {
-                    return empty.take();
-                } catch (InterruptedException e) {
-                    throw new IllegalStateException(e);
-                }
-            });
-            CompletableFuture<Void> put = CompletableFuture.runAsync(() -> {
-                try {
-                    full.put("y");
-                } catch (InterruptedException e) {
-                    throw new IllegalStateException(e);
-                }
-            });
+            CompletableFuture<String> take = Children.takeAsync(empty);
+            CompletableFuture<Void> put = Children.putAsync(full, "y");
             Thread.sleep(200);
             assertThat(take).isNotDone();
             assertThat(put).isNotDone();
@@ -114,6 +102,14 @@ class QueueEndOfStreamTest {
         }
     }
 
+    private static void awaitStage(SharedLong stage) throws InterruptedException {
+        long deadline = System.nanoTime() + Children.JOIN.toNanos();
+        while (stage.get() != 1) {
+            assertThat(System.nanoTime()).as("the child got there in time").isLessThan(deadline);
+            Thread.sleep(5);
+        }
+    }
+
     @Test
     void aTakeFailsWhenEveryProducerOfAPeerTrackedQueueIsKilled() throws Exception {
         try (SharedQueue<String> q = SharedQueue.<String>builder().maxItems(10).trackPeers(true).build();
@@ -129,14 +125,8 @@ class QueueEndOfStreamTest {
             });
             try {
                 assertThat(q.take()).isEqualTo("one");
-                assertThat(stage.get()).isEqualTo(1);
-                CompletableFuture<String> take = CompletableFuture.supplyAsync(() -> {
-                    try {
-                        return q.take();
-                    } catch (InterruptedException e) {
-                        throw new IllegalStateException(e);
-                    }
-                });
+                awaitStage(stage);
+                CompletableFuture<String> take = Children.takeAsync(q);
                 Thread.sleep(300);
                 assertThat(take).as("waits while the producer lives").isNotDone();
                 producer.kill();
@@ -162,19 +152,10 @@ class QueueEndOfStreamTest {
                 sleepForever();
             });
             try {
-                long deadline = System.nanoTime() + Children.JOIN.toNanos();
-                while (stage.get() != 1 && System.nanoTime() < deadline) {
-                    Thread.sleep(5);
-                }
+                awaitStage(stage);
                 q.put("a");
                 q.put("b");
-                CompletableFuture<Void> put = CompletableFuture.runAsync(() -> {
-                    try {
-                        q.put("c");
-                    } catch (InterruptedException e) {
-                        throw new IllegalStateException(e);
-                    }
-                });
+                CompletableFuture<Void> put = Children.putAsync(q, "c");
                 Thread.sleep(300);
                 assertThat(put).as("waits while the consumer lives").isNotDone();
                 consumer.kill();

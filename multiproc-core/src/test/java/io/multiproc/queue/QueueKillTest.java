@@ -133,12 +133,7 @@ class QueueKillTest {
             q.put(pattern(300_000, 5));
             q.put("next");
             ChildProcess consumer = Children.startHooked(() -> {
-                FaultInjection.hook = point -> {
-                    if (point == FaultInjection.Point.CONSUMER_AFTER_SPILL_UNLINK) {
-                        stage.set(1);
-                        sleepForever();
-                    }
-                };
+                FaultInjection.hook = Children.parkAt(FaultInjection.Point.CONSUMER_AFTER_SPILL_UNLINK, stage);
                 q.poll();
             });
             try {
@@ -158,12 +153,8 @@ class QueueKillTest {
             q.put("a");
             q.put("b");
             ChildProcess remover = Children.startHooked(() -> {
-                FaultInjection.hook = point -> {
-                    if (point == FaultInjection.Point.CONSUMER_MID_REMOVE) {
-                        stage.set(1);
-                        sleepForever(); // "b" is marked removed; the head count does not know yet
-                    }
-                };
+                // parks with "b" marked removed and the head count not yet told
+                FaultInjection.hook = Children.parkAt(FaultInjection.Point.CONSUMER_MID_REMOVE, stage);
                 q.remove("b");
             });
             try {

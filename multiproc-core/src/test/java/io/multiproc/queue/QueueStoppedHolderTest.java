@@ -32,12 +32,7 @@ class QueueStoppedHolderTest {
     /** Starts a child that takes {@code point}'s ring lock of {@code q} and stays there; then stops it. */
     private static ChildProcess stoppedHolder(SharedQueue<String> q, SharedLong stage, FaultInjection.Point point) throws Exception {
         ChildProcess child = Children.startHooked(() -> {
-            FaultInjection.hook = p -> {
-                if (p == point) {
-                    stage.set(1);
-                    sleepForever();
-                }
-            };
+            FaultInjection.hook = Children.parkAt(point, stage);
             if (point == FaultInjection.Point.PRODUCER_LOCKED) {
                 q.offer("from the stopped child");
             } else {
@@ -73,13 +68,7 @@ class QueueStoppedHolderTest {
                 assertThat(q.poll()).as("consumers are not affected").isEqualTo("before");
 
                 SharedQueue<String> other = SharedQueue.attach(q.name());
-                CompletableFuture<Void> put = CompletableFuture.runAsync(() -> {
-                    try {
-                        other.put("blocked");
-                    } catch (InterruptedException e) {
-                        throw new IllegalStateException(e);
-                    }
-                });
+                CompletableFuture<Void> put = Children.putAsync(other, "blocked");
                 Thread.sleep(200);
                 assertThat(put).isNotDone();
                 t0 = System.nanoTime();
@@ -119,13 +108,7 @@ class QueueStoppedHolderTest {
                 assertThat(q.offer("c")).as("producers are not affected").isTrue();
 
                 SharedQueue<String> other = SharedQueue.attach(q.name());
-                CompletableFuture<String> take = CompletableFuture.supplyAsync(() -> {
-                    try {
-                        return other.take();
-                    } catch (InterruptedException e) {
-                        throw new IllegalStateException(e);
-                    }
-                });
+                CompletableFuture<String> take = Children.takeAsync(other);
                 Thread.sleep(200);
                 assertThat(take).isNotDone();
                 t0 = System.nanoTime();
