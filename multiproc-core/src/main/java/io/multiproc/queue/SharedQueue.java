@@ -62,10 +62,10 @@ import java.util.concurrent.TimeUnit;
  *   <li><b>Waiting</b> goes through the queue's {@link IdleStrategy} (default {@link IdleStrategy#blocking()}:
  *       spin briefly, then sleep on a futex, woken only when a sleeper is registered), which every process
  *       using the queue shares. Blocking methods have timed variants and honour interrupts as
- *       {@code java.util.concurrent} queues do. Timed and non-blocking calls keep their bound: the timed ones return by their
- *       deadline and {@code offer(e)}/{@code poll()}/{@code peek()} within about 10 ms even while another
- *       process holds the queue's lock and does not run (SIGSTOP, a long GC pause): they then answer
- *       false/null as if the queue were full/empty.</li>
+ *       {@code java.util.concurrent} queues do. Timed and non-blocking calls keep their bound: the
+ *       timed ones return by their deadline and {@code offer(e)}/{@code poll()}/{@code peek()} within
+ *       about 10 ms even while another process holds the queue's lock and does not run (SIGSTOP, a
+ *       long GC pause): they then answer false/null as if the queue were full/empty.</li>
  *   <li><b>End of stream</b>: {@link #closeForWriting()} ends the stream for every process: later puts
  *       throw {@link IllegalStateException}; consumers take what is left, then {@link #take()} throws
  *       {@link EndOfStreamException} and {@code poll} returns null at once (decision 022).</li>
