@@ -35,12 +35,18 @@ import java.util.concurrent.TimeUnit;
  *       and cold children together; default cpuCount, {@code -Dmultiproc.maxBootingJvms}) boot at once:
  *       a cold start waits for a slot.</li>
  *   <li><b>Taking.</b> A start takes a booted spare if there is one, else the oldest spare still
- *       booting (it is further along than a new JVM would be), and starts a JVM cold only when there is
- *       no spare at all. So back-to-back starts are never slower than cold ones.</li>
+ *       booting (it is further along than a new JVM would be), else waits for a spare whose launch is
+ *       under way, and starts a JVM cold only when there is no spare at all. A spare taken while
+ *       booting skips its warm-up. So back-to-back starts are never slower than cold ones.</li>
  *   <li><b>Retiring.</b> After {@code idleTimeout} without a start (default 30 s,
  *       {@code -Dmultiproc.spareJvms.idleTimeout=SECONDS}), the burst spares exit and {@code base}
  *       remain. An idle spare costs ~40-60 MB of resident memory (BENCHMARKS.md, "Starts").</li>
  * </ul>
+ *
+ * <h2>For the Pool</h2>
+ * {@link #reserve(int) reserve(k)} keeps k spares (booting now, on idle cores) until the next idle
+ * period, and {@link #awaitBooted(int, Duration) awaitBooted(k, timeout)} waits until k have booted; a
+ * Pool calls them before starting k workers with default JVM options, which then take the spares.
  *
  * <h2>Implementation overview</h2>
  * All state is guarded by {@code LOCK}. One daemon thread ({@code multiproc-spares}) runs {@link #tick}:
