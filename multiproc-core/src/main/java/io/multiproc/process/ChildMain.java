@@ -42,7 +42,7 @@ public final class ChildMain {
         Launcher.Mode mode = Launcher.Mode.valueOf(args[1]);
         if (mode == Launcher.Mode.TRAIN) {
             train();
-            return;
+            System.exit(0); // the JDK writes the AOT cache at exit
         }
         boolean spare = mode == Launcher.Mode.SPARE;
         if (spare) {
@@ -95,6 +95,9 @@ public final class ChildMain {
         watchParent(parentPid);
         System.exit(run(frame));
     }
+
+    /** Longest a training run may take before it gives up (it takes seconds). */
+    private static final long TRAIN_DEADLINE_MILLIS = 300_000;
 
     /** Set by the main thread when a task (or the dismissal) arrives; read by the warm-up thread. */
     private static volatile boolean TASK_ARRIVED;
@@ -242,6 +245,18 @@ public final class ChildMain {
      * so that their classes and method profiles (JEP 515) are in the cache. Bounded: no deadline needed.
      */
     private static void train() {
+        // A training run does not follow its parent (it must finish after a short program), so it
+        // bounds itself: a run stuck for any reason must not stay behind.
+        Thread deadline = new Thread(() -> {
+            try {
+                Thread.sleep(TRAIN_DEADLINE_MILLIS);
+                Runtime.getRuntime().halt(2);
+            } catch (InterruptedException ignored) {
+                // exiting
+            }
+        }, "multiproc-train-deadline");
+        deadline.setDaemon(true);
+        deadline.start();
         warmUp();
         HotPaths.run(() -> false);
     }
