@@ -4,6 +4,9 @@ import io.multiproc.internal.SharedSegments;
 
 import java.lang.foreign.MemorySegment;
 import java.lang.invoke.VarHandle;
+import java.nio.DoubleBuffer;
+import java.util.function.DoubleUnaryOperator;
+import java.util.function.IntToDoubleFunction;
 
 import static java.lang.foreign.ValueLayout.JAVA_DOUBLE;
 
@@ -28,8 +31,12 @@ import static java.lang.foreign.ValueLayout.JAVA_DOUBLE;
 public final class SharedDoubleArray extends SharedNumberArray {
     private static final VarHandle VH = JAVA_DOUBLE.varHandle();
 
+    /** The elements as a native-order buffer view, for the element-wise operations ({@link #buffer()}). */
+    private final DoubleBuffer view;
+
     SharedDoubleArray(SharedSegments.Mapping mapping) {
         super(mapping, NumberKind.DOUBLE);
+        this.view = buffer().asDoubleBuffer();
     }
 
     /** A new zero-filled array of {@code length > 0} elements. */
@@ -79,6 +86,69 @@ public final class SharedDoubleArray extends SharedNumberArray {
     /** A copy of the elements (plain reads: a snapshot only if no one writes meanwhile). */
     public double[] toArray() {
         return data.toArray(JAVA_DOUBLE);
+    }
+
+    // ---------------------------------------------------------------- bulk
+
+    /**
+     * Copies elements {@code [from, from + dst.length)} into {@code dst}, at memory speed.
+     *
+     * @throws IndexOutOfBoundsException naming the values, if the range is not inside this array
+     */
+    public void getDoubles(int from, double[] dst) {
+        getDoubles(from, dst, 0, dst.length);
+    }
+
+    /** Copies {@code count} elements from element {@code from} into {@code dst[dstFrom...]}. */
+    public void getDoubles(int from, double[] dst, int dstFrom, int count) {
+        checkCopy(from, dstFrom, count, dst.length);
+        MemorySegment.copy(data, JAVA_DOUBLE, (long) from * JAVA_DOUBLE.byteSize(), dst, dstFrom, count);
+    }
+
+    /** Stores {@code src} in elements {@code [from, from + src.length)}, at memory speed. */
+    public void setDoubles(int from, double[] src) {
+        setDoubles(from, src, 0, src.length);
+    }
+
+    /** Stores {@code count} elements of {@code src} from {@code srcFrom} in elements from {@code from} on. */
+    public void setDoubles(int from, double[] src, int srcFrom, int count) {
+        checkCopy(from, srcFrom, count, src.length);
+        MemorySegment.copy(src, srcFrom, data, JAVA_DOUBLE, (long) from * JAVA_DOUBLE.byteSize(), count);
+    }
+
+    /**
+     * Sets every element {@code i} to {@code f.applyAsDouble(i)}, like {@link java.util.Arrays#setAll}: the
+     * fast way to fill an array (one loop the JIT compiles early and vectorizes where it can).
+     */
+    public void setAll(IntToDoubleFunction f) {
+        java.util.Objects.requireNonNull(f, "f");
+        DoubleBuffer v = view;
+        int n = length;
+        for (int i = 0; i < n; i++) {
+            v.put(i, f.applyAsDouble(i));
+        }
+    }
+
+    /** Replaces every element {@code x} with {@code op.applyAsDouble(x)}: {@code replaceAll(0, length(), op)}. */
+    public void replaceAll(DoubleUnaryOperator op) {
+        replaceAll(0, length, op);
+    }
+
+    /**
+     * Replaces each element {@code x} of {@code [from, to)} with {@code op.applyAsDouble(x)}, in place: the fast
+     * way to update many elements, for example {@code a.replaceAll(0, half, x -> x * x)}. Plain reads and writes, element by
+     * element, as a loop over a Java array would do (not atomic; publish the result with a join, a lock
+     * or an event); write-through, so a partial update is visible if {@code op} throws.
+     *
+     * @throws IndexOutOfBoundsException naming the values, if {@code [from, to)} is not inside this array
+     */
+    public void replaceAll(int from, int to, DoubleUnaryOperator op) {
+        checkRange(from, to);
+        java.util.Objects.requireNonNull(op, "op");
+        DoubleBuffer v = view;
+        for (int i = from; i < to; i++) {
+            v.put(i, op.applyAsDouble(v.get(i)));
+        }
     }
 
     @Override

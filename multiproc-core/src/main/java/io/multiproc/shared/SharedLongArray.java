@@ -2,7 +2,11 @@ package io.multiproc.shared;
 
 import io.multiproc.internal.SharedSegments;
 
+import java.lang.foreign.MemorySegment;
 import java.lang.invoke.VarHandle;
+import java.nio.LongBuffer;
+import java.util.function.LongUnaryOperator;
+import java.util.function.IntToLongFunction;
 
 import static java.lang.foreign.ValueLayout.JAVA_LONG;
 
@@ -23,8 +27,12 @@ import static java.lang.foreign.ValueLayout.JAVA_LONG;
 public final class SharedLongArray extends SharedNumberArray {
     private static final VarHandle VH = JAVA_LONG.varHandle();
 
+    /** The elements as a native-order buffer view, for the element-wise operations ({@link #buffer()}). */
+    private final LongBuffer view;
+
     SharedLongArray(SharedSegments.Mapping mapping) {
         super(mapping, NumberKind.LONG);
+        this.view = buffer().asLongBuffer();
     }
 
     /** A new zero-filled array of {@code length > 0} elements. */
@@ -82,6 +90,69 @@ public final class SharedLongArray extends SharedNumberArray {
     /** A copy of the elements (plain reads: a snapshot only if no one writes meanwhile). */
     public long[] toArray() {
         return data.toArray(JAVA_LONG);
+    }
+
+    // ---------------------------------------------------------------- bulk
+
+    /**
+     * Copies elements {@code [from, from + dst.length)} into {@code dst}, at memory speed.
+     *
+     * @throws IndexOutOfBoundsException naming the values, if the range is not inside this array
+     */
+    public void getLongs(int from, long[] dst) {
+        getLongs(from, dst, 0, dst.length);
+    }
+
+    /** Copies {@code count} elements from element {@code from} into {@code dst[dstFrom...]}. */
+    public void getLongs(int from, long[] dst, int dstFrom, int count) {
+        checkCopy(from, dstFrom, count, dst.length);
+        MemorySegment.copy(data, JAVA_LONG, (long) from * JAVA_LONG.byteSize(), dst, dstFrom, count);
+    }
+
+    /** Stores {@code src} in elements {@code [from, from + src.length)}, at memory speed. */
+    public void setLongs(int from, long[] src) {
+        setLongs(from, src, 0, src.length);
+    }
+
+    /** Stores {@code count} elements of {@code src} from {@code srcFrom} in elements from {@code from} on. */
+    public void setLongs(int from, long[] src, int srcFrom, int count) {
+        checkCopy(from, srcFrom, count, src.length);
+        MemorySegment.copy(src, srcFrom, data, JAVA_LONG, (long) from * JAVA_LONG.byteSize(), count);
+    }
+
+    /**
+     * Sets every element {@code i} to {@code f.applyAsLong(i)}, like {@link java.util.Arrays#setAll}: the
+     * fast way to fill an array (one loop the JIT compiles early and vectorizes where it can).
+     */
+    public void setAll(IntToLongFunction f) {
+        java.util.Objects.requireNonNull(f, "f");
+        LongBuffer v = view;
+        int n = length;
+        for (int i = 0; i < n; i++) {
+            v.put(i, f.applyAsLong(i));
+        }
+    }
+
+    /** Replaces every element {@code x} with {@code op.applyAsLong(x)}: {@code replaceAll(0, length(), op)}. */
+    public void replaceAll(LongUnaryOperator op) {
+        replaceAll(0, length, op);
+    }
+
+    /**
+     * Replaces each element {@code x} of {@code [from, to)} with {@code op.applyAsLong(x)}, in place: the fast
+     * way to update many elements, for example {@code a.replaceAll(0, half, x -> x * 2)}. Plain reads and writes, element by
+     * element, as a loop over a Java array would do (not atomic; publish the result with a join, a lock
+     * or an event); write-through, so a partial update is visible if {@code op} throws.
+     *
+     * @throws IndexOutOfBoundsException naming the values, if {@code [from, to)} is not inside this array
+     */
+    public void replaceAll(int from, int to, LongUnaryOperator op) {
+        checkRange(from, to);
+        java.util.Objects.requireNonNull(op, "op");
+        LongBuffer v = view;
+        for (int i = from; i < to; i++) {
+            v.put(i, op.applyAsLong(v.get(i)));
+        }
     }
 
     @Override

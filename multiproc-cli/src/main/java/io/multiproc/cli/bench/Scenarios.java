@@ -37,7 +37,19 @@ public final class Scenarios {
         return python.missing();
     }
 
+    /**
+     * The scenario's rows: first the first-run rows ({@link FirstRun}), then the scenario's own rows,
+     * which are labelled steady state unless they carry a label (process-start measures starts).
+     */
     public List<Row> run(String name) throws InterruptedException {
+        List<Row> rows = new ArrayList<>(FirstRun.rows(name, python));
+        for (Row r : runOwn(name)) {
+            rows.add(r.phase().isEmpty() && !name.equals("process-start") ? r.withPhase(FirstRun.STEADY) : r);
+        }
+        return rows;
+    }
+
+    private List<Row> runOwn(String name) throws InterruptedException {
         return switch (name) {
             case "value-counter" -> valueCounter();
             case "shm-square" -> shmSquare();
