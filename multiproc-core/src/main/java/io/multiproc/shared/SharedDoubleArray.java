@@ -31,12 +31,8 @@ import static java.lang.foreign.ValueLayout.JAVA_DOUBLE;
 public final class SharedDoubleArray extends SharedNumberArray {
     private static final VarHandle VH = JAVA_DOUBLE.varHandle();
 
-    /** The elements as a native-order buffer view, for the element-wise operations ({@link #buffer()}). */
-    private final DoubleBuffer view;
-
     SharedDoubleArray(SharedSegments.Mapping mapping) {
         super(mapping, NumberKind.DOUBLE);
-        this.view = buffer().asDoubleBuffer();
     }
 
     /** A new zero-filled array of {@code length > 0} elements. */
@@ -122,10 +118,12 @@ public final class SharedDoubleArray extends SharedNumberArray {
      */
     public void setAll(IntToDoubleFunction f) {
         java.util.Objects.requireNonNull(f, "f");
-        DoubleBuffer v = view;
-        int n = length;
-        for (int i = 0; i < n; i++) {
-            v.put(i, f.applyAsDouble(i));
+        for (int at = 0, n; at < length; at += n) {
+            n = Math.min(WINDOW, length - at);
+            DoubleBuffer v = window(at, n).asDoubleBuffer();
+            for (int k = 0; k < n; k++) {
+                v.put(k, f.applyAsDouble(at + k));
+            }
         }
     }
 
@@ -145,9 +143,12 @@ public final class SharedDoubleArray extends SharedNumberArray {
     public void replaceAll(int from, int to, DoubleUnaryOperator op) {
         checkRange(from, to);
         java.util.Objects.requireNonNull(op, "op");
-        DoubleBuffer v = view;
-        for (int i = from; i < to; i++) {
-            v.put(i, op.applyAsDouble(v.get(i)));
+        for (int at = from, n; at < to; at += n) {
+            n = Math.min(WINDOW, to - at);
+            DoubleBuffer v = window(at, n).asDoubleBuffer();
+            for (int k = 0; k < n; k++) {
+                v.put(k, op.applyAsDouble(v.get(k)));
+            }
         }
     }
 

@@ -26,12 +26,8 @@ import static java.lang.foreign.ValueLayout.JAVA_INT;
 public final class SharedIntArray extends SharedNumberArray {
     private static final VarHandle VH = JAVA_INT.varHandle();
 
-    /** The elements as a native-order buffer view, for the element-wise operations ({@link #buffer()}). */
-    private final IntBuffer view;
-
     SharedIntArray(SharedSegments.Mapping mapping) {
         super(mapping, NumberKind.INT);
-        this.view = buffer().asIntBuffer();
     }
 
     /** A new zero-filled array of {@code length > 0} elements. */
@@ -125,10 +121,12 @@ public final class SharedIntArray extends SharedNumberArray {
      */
     public void setAll(IntUnaryOperator f) {
         java.util.Objects.requireNonNull(f, "f");
-        IntBuffer v = view;
-        int n = length;
-        for (int i = 0; i < n; i++) {
-            v.put(i, f.applyAsInt(i));
+        for (int at = 0, n; at < length; at += n) {
+            n = Math.min(WINDOW, length - at);
+            IntBuffer v = window(at, n).asIntBuffer();
+            for (int k = 0; k < n; k++) {
+                v.put(k, f.applyAsInt(at + k));
+            }
         }
     }
 
@@ -148,9 +146,12 @@ public final class SharedIntArray extends SharedNumberArray {
     public void replaceAll(int from, int to, IntUnaryOperator op) {
         checkRange(from, to);
         java.util.Objects.requireNonNull(op, "op");
-        IntBuffer v = view;
-        for (int i = from; i < to; i++) {
-            v.put(i, op.applyAsInt(v.get(i)));
+        for (int at = from, n; at < to; at += n) {
+            n = Math.min(WINDOW, to - at);
+            IntBuffer v = window(at, n).asIntBuffer();
+            for (int k = 0; k < n; k++) {
+                v.put(k, op.applyAsInt(v.get(k)));
+            }
         }
     }
 

@@ -27,12 +27,8 @@ import static java.lang.foreign.ValueLayout.JAVA_LONG;
 public final class SharedLongArray extends SharedNumberArray {
     private static final VarHandle VH = JAVA_LONG.varHandle();
 
-    /** The elements as a native-order buffer view, for the element-wise operations ({@link #buffer()}). */
-    private final LongBuffer view;
-
     SharedLongArray(SharedSegments.Mapping mapping) {
         super(mapping, NumberKind.LONG);
-        this.view = buffer().asLongBuffer();
     }
 
     /** A new zero-filled array of {@code length > 0} elements. */
@@ -126,10 +122,12 @@ public final class SharedLongArray extends SharedNumberArray {
      */
     public void setAll(IntToLongFunction f) {
         java.util.Objects.requireNonNull(f, "f");
-        LongBuffer v = view;
-        int n = length;
-        for (int i = 0; i < n; i++) {
-            v.put(i, f.applyAsLong(i));
+        for (int at = 0, n; at < length; at += n) {
+            n = Math.min(WINDOW, length - at);
+            LongBuffer v = window(at, n).asLongBuffer();
+            for (int k = 0; k < n; k++) {
+                v.put(k, f.applyAsLong(at + k));
+            }
         }
     }
 
@@ -149,9 +147,12 @@ public final class SharedLongArray extends SharedNumberArray {
     public void replaceAll(int from, int to, LongUnaryOperator op) {
         checkRange(from, to);
         java.util.Objects.requireNonNull(op, "op");
-        LongBuffer v = view;
-        for (int i = from; i < to; i++) {
-            v.put(i, op.applyAsLong(v.get(i)));
+        for (int at = from, n; at < to; at += n) {
+            n = Math.min(WINDOW, to - at);
+            LongBuffer v = window(at, n).asLongBuffer();
+            for (int k = 0; k < n; k++) {
+                v.put(k, op.applyAsLong(v.get(k)));
+            }
         }
     }
 

@@ -69,14 +69,18 @@ public abstract sealed class SharedNumberArray extends SharedObject
         return true;
     }
 
+    /** Most elements one buffer view covers: a buffer holds at most 2 GiB, an array up to 16 GiB. */
+    static final int WINDOW = 1 << 27;
+
     /**
-     * The elements as a native-order {@link java.nio.ByteBuffer} for the element-wise bulk operations.
-     * NOTE: a buffer view, not the segment's VarHandles, because a fresh JVM interprets the first
-     * thousands of iterations of a loop: a buffer access costs ~0.6 us there and a segment access ~3 us,
-     * and compiled they run at the same speed (docs/decisions/060).
+     * Elements {@code [from, from + count)}, {@code count <= WINDOW}, as a native-order buffer for the
+     * element-wise bulk operations. NOTE: a buffer view, not the segment's VarHandles, because a fresh
+     * JVM interprets the first thousands of iterations of a loop: a buffer access costs ~0.6 us there
+     * and a segment access ~3 us, and compiled they run at the same speed (docs/decisions/060).
      */
-    final java.nio.ByteBuffer buffer() {
-        return data.asByteBuffer().order(java.nio.ByteOrder.nativeOrder());
+    final java.nio.ByteBuffer window(int from, int count) {
+        return data.asSlice((long) from * kind.bytes(), (long) count * kind.bytes()).asByteBuffer()
+                .order(java.nio.ByteOrder.nativeOrder());
     }
 
     /** Checks that {@code [from, to)} is a range of elements. */
