@@ -26,27 +26,17 @@ import _common  # noqa: E402
 
 def handoff_child(idx, gate, lock, turn, handoffs, inside):
     gate.ready_and_wait()
+    handoff(idx, lock, turn, handoffs, inside)
+    gate.done(idx)
+
+
+def handoff(idx, lock, turn, handoffs, inside=False):
     while True:
         if not inside:
             while True:
                 seen = turn.value
                 if seen >= handoffs or seen % 2 == idx:
                     break
-        with lock:
-            t = turn.value
-            if t >= handoffs:
-                break
-            if t % 2 == idx:
-                turn.value = t + 1
-    gate.done(idx)
-
-
-def handoff(idx, lock, turn, handoffs):
-    while True:
-        while True:
-            seen = turn.value
-            if seen >= handoffs or seen % 2 == idx:
-                break
         with lock:
             t = turn.value
             if t >= handoffs:
