@@ -16,9 +16,10 @@ import static java.lang.foreign.ValueLayout.JAVA_DOUBLE;
  *
  * <pre>{@code
  * try (SharedDoubleArray a = SharedDoubleArray.create(1_000_000)) {
- *     MemorySegment s = a.segment();          // the 8,000,000 data bytes
- *     for (long i = 0; i < a.length(); i++) s.setAtIndex(JAVA_DOUBLE, i, i * 0.5);
- *     ChildProcess.start(() -> System.out.println(a.get(10))).join();   // 5.0
+ *     a.setAll(i -> i * 0.5);                 // bulk: one call instead of a loop
+ *     ChildProcess.start(() -> a.replaceAll(x -> x * x)).join();
+ *     System.out.println(a.get(10));          // 25.0
+ *     MemorySegment s = a.segment();          // the 8,000,000 data bytes, for other bulk work
  * }
  * }</pre>
  *
@@ -114,7 +115,7 @@ public final class SharedDoubleArray extends SharedNumberArray {
 
     /**
      * Sets every element {@code i} to {@code f.applyAsDouble(i)}, like {@link java.util.Arrays#setAll}: the
-     * fast way to fill an array (one loop the JIT compiles early and vectorizes where it can).
+     * fast way to fill an array (cheap while a fresh JVM still interprets it, at memory speed compiled).
      */
     public void setAll(IntToDoubleFunction f) {
         java.util.Objects.requireNonNull(f, "f");

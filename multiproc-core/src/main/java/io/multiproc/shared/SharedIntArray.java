@@ -117,7 +117,7 @@ public final class SharedIntArray extends SharedNumberArray {
 
     /**
      * Sets every element {@code i} to {@code f.applyAsInt(i)}, like {@link java.util.Arrays#setAll}: the
-     * fast way to fill an array (one loop the JIT compiles early and vectorizes where it can).
+     * fast way to fill an array (cheap while a fresh JVM still interprets it, at memory speed compiled).
      */
     public void setAll(IntUnaryOperator f) {
         java.util.Objects.requireNonNull(f, "f");
