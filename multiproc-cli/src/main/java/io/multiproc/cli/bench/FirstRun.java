@@ -81,7 +81,7 @@ public final class FirstRun {
         double pyS = Python.num(py, "first_run_s");
         boolean javaOk = java.map(v -> "1".equals(v.get("verified"))).orElse(false);
         boolean pyOk = py.map(v -> "1".equals(v.get("verified"))).orElse(true);
-        String notes = String.format(Locale.ROOT, "fresh JVM, program as in the README: java %s s%s (whole JVM %s s); %s %s s%s (whole python3 %s s)",
+        String notes = String.format(Locale.ROOT, "the program once in a fresh JVM: java %s s%s (whole JVM %s s); %s %s s%s (whole python3 %s s)",
                 py("%.3f", javaS), javaOk ? "" : " WRONG RESULT", py("%.2f", Python.num(java, "process_s")), pyName,
                 py("%.3f", pyS), pyOk ? "" : " WRONG RESULT", py("%.2f", Python.num(py, "process_s")));
         return new Row(label, javaS, Double.NaN, pyS, Double.NaN, Row.ratio(pyS, javaS), notes, PHASE);
