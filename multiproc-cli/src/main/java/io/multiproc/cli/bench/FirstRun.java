@@ -70,7 +70,7 @@ public final class FirstRun {
             case "lock-handoff" -> List.of(row("lock-handoff", "lock-handoff",
                     python.run("lock_handoff.py", "--first-run", "1", "--handoffs", "" + HANDOFFS), "python Lock"));
             case "lock-takeover" -> List.of(row("lock-takeover after SIGKILL", "lock-takeover", Optional.empty(),
-                    "python Lock: the waiter blocks forever"));
+                    "cpython Lock: the waiter blocks forever, nothing to time"));
             default -> List.of();
         };
     }
@@ -81,9 +81,11 @@ public final class FirstRun {
         double pyS = Python.num(py, "first_run_s");
         boolean javaOk = java.map(v -> "1".equals(v.get("verified"))).orElse(false);
         boolean pyOk = py.map(v -> "1".equals(v.get("verified"))).orElse(true);
-        String notes = String.format(Locale.ROOT, "the program once in a fresh JVM: java %s s%s (whole JVM %s s); %s %s s%s (whole python3 %s s)",
-                py("%.3f", javaS), javaOk ? "" : " WRONG RESULT", py("%.2f", Python.num(java, "process_s")), pyName,
-                py("%.3f", pyS), pyOk ? "" : " WRONG RESULT", py("%.2f", Python.num(py, "process_s")));
+        String javaNote = String.format(Locale.ROOT, "the program once in a fresh JVM: java %s s%s (whole JVM %s s); ",
+                py("%.3f", javaS), javaOk ? "" : " WRONG RESULT", py("%.2f", Python.num(java, "process_s")));
+        String pyNote = pyName.startsWith("python") ? String.format(Locale.ROOT, "%s %s s%s (whole python3 %s s)", pyName,
+                py("%.3f", pyS), pyOk ? "" : " WRONG RESULT", py("%.2f", Python.num(py, "process_s"))) : pyName;
+        String notes = javaNote + pyNote;
         return new Row(label, javaS, Double.NaN, pyS, Double.NaN, Row.ratio(pyS, javaS), notes, PHASE);
     }
 
