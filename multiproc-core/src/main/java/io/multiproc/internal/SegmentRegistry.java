@@ -2,6 +2,8 @@ package io.multiproc.internal;
 
 import java.io.IOException;
 import java.io.UncheckedIOException;
+import java.nio.ByteBuffer;
+import java.nio.charset.StandardCharsets;
 import java.nio.channels.FileChannel;
 import java.nio.channels.FileLock;
 import java.nio.file.DirectoryStream;
@@ -195,7 +197,7 @@ public final class SegmentRegistry {
             // stale one); it must survive a failed create, or the segment loses its owner.
             boolean hadRecord = Files.exists(record);
             if (!hadRecord) {
-                Files.createFile(record);
+                createProcessRecord(record, ProcessIdentity.current());
             }
             try {
                 FileChannel ch = ShmFiles.createNew(path);
@@ -216,6 +218,15 @@ public final class SegmentRegistry {
      * @return true if this process did not hold it before, so that {@link #dropHold(String)} undoes this
      */
     public static boolean addHolder(String name) throws IOException {
+        return addHolder(name, null);
+    }
+
+    /**
+     * Like {@link #addHolder(String)}, for a receiver that got the segment's handle from {@code carrier}
+     * (a queue or pipe segment; null if none): in the same step, drops one of the carrier's in-flight
+     * holds on it ({@link #addInFlightHold}), which this process's own hold now replaces.
+     */
+    public static boolean addHolder(String name, String carrier) throws IOException {
         Path path = ShmFiles.path(name);
         return locked(d -> {
             if (!Files.exists(path)) {
@@ -224,11 +235,102 @@ public final class SegmentRegistry {
             Path record = d.resolve(name + SEP + SELF);
             boolean added = !Files.exists(record);
             if (added) {
-                Files.createFile(record);
+                createProcessRecord(record, ProcessIdentity.current());
             }
             HELD.add(name);
+            if (carrier != null) {
+                countInFlight(d, name, carrier, -1);
+            }
             return added;
         });
+    }
+
+    /**
+     * Records process {@code p} (a child this process starts) as a holder of {@code name}, for a handle
+     * travelling in its task: the segment stays while the child lives, and the child's own attach finds
+     * the record its own (one record per process and segment). NoSuchFileException if the segment is gone.
+     */
+    public static void addHolderFor(String name, ProcessIdentity p) throws IOException {
+        Path path = ShmFiles.path(name);
+        locked(d -> {
+            if (!Files.exists(path)) {
+                throw new NoSuchFileException(path.toString(), null, "no shared memory segment named '" + name + "'");
+            }
+            Path record = d.resolve(name + SEP + p);
+            if (!Files.exists(record)) {
+                createProcessRecord(record, p);
+            }
+            return null;
+        });
+    }
+
+    /**
+     * Adds one in-flight hold of segment {@code carrier} on segment {@code name}: a queue item or pipe
+     * message in {@code carrier} carries {@code name}'s handle. It is the parent hold
+     * {@code NAME@^CARRIER} ({@link #addParentHold}) with a count in its content (empty means 1): the
+     * segment lives while the carrier exists and holds some, whatever happens to its sender. The
+     * receiver's {@link #addHolder(String, String)} drops one; unlinking the carrier drops them all.
+     * NoSuchFileException if {@code name} is gone (a closed object cannot travel).
+     */
+    public static void addInFlightHold(String name, String carrier) throws IOException {
+        ShmFiles.validateName(carrier);
+        Path path = ShmFiles.path(name);
+        locked(d -> {
+            if (!Files.exists(path)) {
+                throw new NoSuchFileException(path.toString(), null, "no shared memory segment named '" + name
+                        + "': a closed shared object cannot be sent");
+            }
+            countInFlight(d, name, carrier, +1);
+            return null;
+        });
+    }
+
+    /** Undoes one {@link #addInFlightHold} whose item was not sent after all. */
+    public static void dropInFlightHold(String name, String carrier) throws IOException {
+        ShmFiles.validateName(carrier);
+        ShmFiles.validateName(name);
+        locked(d -> {
+            countInFlight(d, name, carrier, -1);
+            return null;
+        });
+    }
+
+    /**
+     * Changes the count of {@code NAME@^CARRIER} by {@code delta}, creating it at 1 or deleting it at 0
+     * (a missing record counts 0 and stays missing on a decrement). The count is rewritten in one
+     * fixed-width write, so a holder killed meanwhile leaves the old or the new count.
+     */
+    private static void countInFlight(Path d, String name, String carrier, int delta) throws IOException {
+        Path record = d.resolve(name + SEP + PARENT_MARK + carrier);
+        long count;
+        try {
+            String text = new String(Files.readAllBytes(record), StandardCharsets.US_ASCII).trim();
+            count = text.isEmpty() ? 1 : Long.parseLong(text);
+        } catch (NoSuchFileException absent) {
+            count = 0;
+        } catch (NumberFormatException garbled) {
+            count = 1;
+        }
+        long next = count + delta;
+        if (next <= 0) {
+            Files.deleteIfExists(record);
+            return;
+        }
+        byte[] text = String.format("%019d", next).getBytes(StandardCharsets.US_ASCII);
+        try (FileChannel ch = FileChannel.open(record, StandardOpenOption.CREATE, StandardOpenOption.WRITE,
+                LinkOption.NOFOLLOW_LINKS)) {
+            ch.write(ByteBuffer.wrap(text), 0);
+        }
+    }
+
+    /**
+     * A process holder record; its content is the process's pid namespace, so that a process of
+     * another namespace, which our /proc cannot see, is never judged dead ({@link ProcessIdentity}).
+     * The name stays {@code SEGMENT@PID.STARTTICKS}, which older versions read too.
+     */
+    private static void createProcessRecord(Path record, ProcessIdentity p) throws IOException {
+        Files.write(record, Long.toString(p.pidNamespace()).getBytes(StandardCharsets.US_ASCII),
+                StandardOpenOption.CREATE_NEW, StandardOpenOption.WRITE, LinkOption.NOFOLLOW_LINKS);
     }
 
     /**
@@ -348,7 +450,7 @@ public final class SegmentRegistry {
         return locked(d -> {
             int dead = 0;
             for (Path record : records(d, name)) {
-                if (!holderAlive(record.getFileName().toString())) {
+                if (!holderAlive(record)) {
                     Files.deleteIfExists(record);
                     dead++;
                 }
@@ -366,7 +468,7 @@ public final class SegmentRegistry {
     private static boolean anyLiveHolder(Path d, String name) throws IOException {
         boolean live = false;
         for (Path record : records(d, name)) {
-            if (holderAlive(record.getFileName().toString())) {
+            if (holderAlive(record)) {
                 live = true;
             } else {
                 Files.deleteIfExists(record);
@@ -375,8 +477,12 @@ public final class SegmentRegistry {
         return live;
     }
 
-    /** A process holder is alive while it runs; a parent holder ({@code ^PARENT}) while PARENT exists. */
-    private static boolean holderAlive(String recordName) {
+    /**
+     * A process holder is alive while it runs, or while it cannot be judged (another pid namespace); a
+     * parent holder ({@code ^PARENT}) while PARENT exists.
+     */
+    private static boolean holderAlive(Path record) {
+        String recordName = record.getFileName().toString();
         int at = recordName.lastIndexOf(SEP);
         if (at <= 0) {
             return false;
@@ -385,8 +491,25 @@ public final class SegmentRegistry {
             String parent = recordName.substring(at + 2);
             return !parent.isEmpty() && Files.exists(ShmFiles.SHM_DIR.resolve(parent));
         }
-        ProcessIdentity p = ProcessIdentity.parse(recordName.substring(at + 1));
+        ProcessIdentity p = processHolder(record, recordName.substring(at + 1));
         return p != null && p.isAlive();
+    }
+
+    /**
+     * The process a record names, with the pid namespace its content records. NOTE: the content is read
+     * only when /proc says the pid is not running: the usual answer costs no more than before.
+     */
+    private static ProcessIdentity processHolder(Path record, String identity) {
+        ProcessIdentity p = ProcessIdentity.parse(identity);
+        if (p == null || p.isAlive()) {
+            return p;
+        }
+        try {
+            String text = new String(Files.readAllBytes(record), StandardCharsets.US_ASCII).trim();
+            return text.isEmpty() ? p : new ProcessIdentity(p.pid(), p.startTicks(), Long.parseLong(text));
+        } catch (IOException | NumberFormatException e) {
+            return p; // gone meanwhile, or an older version's empty record: judged in our namespace
+        }
     }
 
     private static List<Path> records(Path d, String name) throws IOException {
@@ -408,9 +531,10 @@ public final class SegmentRegistry {
         return at <= 0 ? null : recordName.substring(0, at);
     }
 
-    private static ProcessIdentity identityOf(String recordName) {
+    private static ProcessIdentity identityOf(Path record) {
+        String recordName = record.getFileName().toString();
         int at = recordName.lastIndexOf(SEP);
-        return at <= 0 ? null : ProcessIdentity.parse(recordName.substring(at + 1));
+        return at <= 0 ? null : processHolder(record, recordName.substring(at + 1));
     }
 
     /**
@@ -451,7 +575,7 @@ public final class SegmentRegistry {
             for (Path p : ds) {
                 String f = p.getFileName().toString();
                 String seg = segmentOf(f);
-                ProcessIdentity id = identityOf(f);
+                ProcessIdentity id = identityOf(p);
                 if (seg != null && id != null) {
                     bySegment.computeIfAbsent(seg, k -> new ArrayList<>()).add(id);
                 }

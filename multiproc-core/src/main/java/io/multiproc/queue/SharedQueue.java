@@ -4,6 +4,7 @@ import io.multiproc.codec.ByteSource;
 import io.multiproc.codec.Codec;
 import io.multiproc.codec.CodecException;
 import io.multiproc.codec.SegmentSource;
+import io.multiproc.internal.InFlight;
 import io.multiproc.wait.IdleStrategy;
 import io.multiproc.wait.Waiting;
 
@@ -234,7 +235,17 @@ public sealed class SharedQueue<E> extends AbstractQueue<E> implements BlockingQ
         Scratch s = Scratch.acquire();
         try {
             codec.encode(e, s.sink()); // NOTE: before anything is written: a failure leaves the queue as it was
-            return ring.offer(s.sink().array(), s.sink().size(), deadline, interruptible);
+            // NOTE: shared objects in the item are held by the queue before it is published (InFlight)
+            InFlight.Holds held = s.flight.holdFor(s.flightMark, ring.name());
+            boolean sent = false;
+            try {
+                sent = ring.offer(s.sink().array(), s.sink().size(), deadline, interruptible);
+                return sent;
+            } finally {
+                if (!sent && held != null) {
+                    held.release();
+                }
+            }
         } finally {
             s.release();
         }
@@ -273,7 +284,7 @@ public sealed class SharedQueue<E> extends AbstractQueue<E> implements BlockingQ
     private E receive(long deadline, boolean interruptible) throws InterruptedException {
         Scratch s = Scratch.acquire();
         try {
-            return ring.poll(s, deadline, interruptible) ? decode(s.source()) : null;
+            return ring.poll(s, deadline, interruptible) ? decodeTaken(s, s.source()) : null;
         } finally {
             s.release();
         }
@@ -287,6 +298,16 @@ public sealed class SharedQueue<E> extends AbstractQueue<E> implements BlockingQ
             return ring.peek(s) ? decode(s.source()) : null;
         } finally {
             s.release();
+        }
+    }
+
+    /** Decodes an item taken from the queue: shared objects in it take over the queue's in-flight holds. */
+    private E decodeTaken(Scratch s, ByteSource in) {
+        String previous = s.flight.beginReceive(ring.name());
+        try {
+            return decode(in);
+        } finally {
+            s.flight.endReceive(previous);
         }
     }
 
@@ -334,7 +355,7 @@ public sealed class SharedQueue<E> extends AbstractQueue<E> implements BlockingQ
         for (int i = 0, offset = 0; i < n; i++) {
             int length = QueueRing.drainedLength(s, offset);
             try {
-                c.add(decode(s.source(offset + 4, length)));
+                c.add(decodeTaken(s, s.source(offset + 4, length)));
             } catch (RuntimeException e) {
                 if (failure == null) {
                     failure = e;

@@ -325,7 +325,7 @@ public final class SharedBarrier extends MappedObject implements Serializable {
 
     @Serial
     Object writeReplace() {
-        return new Handle(name());
+        return new Handle(nameInFlight());
     }
 
     record Handle(String name) implements Serializable, SharedHandle {
