@@ -57,6 +57,8 @@ public final class SegmentRegistry {
     /** Marks a holder that is a segment, not a process: {@code SEGMENT@^PARENT}. */
     private static final char PARENT_MARK = '^';
     private static final Set<PosixFilePermission> OWNER_ONLY = PosixFilePermissions.fromString("rwx------");
+    /** Where tests put the registry directory instead of /dev/shm; not for production use. */
+    static final String TEST_ROOT_PROPERTY = "multiproc.test.registryRoot";
     private static final ReentrantLock JVM_LOCK = new ReentrantLock();
     /** Segments this process holds; guarded by JVM_LOCK for changes, read by the shutdown hook. */
     private static final Set<String> HELD = ConcurrentHashMap.newKeySet();
@@ -104,7 +106,10 @@ public final class SegmentRegistry {
         }
         try {
             int uid = ((Number) Files.getAttribute(Path.of("/proc/self"), "unix:uid")).intValue();
-            Path d = openDirectory(ShmFiles.SHM_DIR, uid);
+            // NOTE: tests only (a registry of their own, e.g. for processes in another pid namespace);
+            // segments stay in /dev/shm.
+            String testRoot = System.getProperty(TEST_ROOT_PROPERTY);
+            Path d = openDirectory(testRoot != null ? Path.of(testRoot) : ShmFiles.SHM_DIR, uid);
             lockChannel = FileChannel.open(d.resolve("registry.lock"), StandardOpenOption.CREATE,
                     StandardOpenOption.WRITE, LinkOption.NOFOLLOW_LINKS);
             dir = d;
