@@ -30,7 +30,7 @@ import java.util.concurrent.locks.ReentrantLock;
  * live holder never is.
  *
  * <h2>Implementation overview</h2>
- * The registry is the directory {@code /dev/shm/multiproc-UID/}. A holder is an empty file named
+ * The registry is the directory {@code /dev/shm/multiproc-UID/}. A holder is a small file named
  * {@code SEGMENT@PID.STARTTICKS} in it ({@link ProcessIdentity}): the owner of a raw
  * {@code SharedMemory}, or every process attached to a high-level object (value, array, lock...).
  * Untracked segments have no record and are never touched.
@@ -46,6 +46,17 @@ import java.util.concurrent.locks.ReentrantLock;
  *   <li>A holder can also be another segment: {@code SEGMENT@^PARENT} keeps SEGMENT while PARENT exists
  *       (a queue's spill segment, whose writer may exit before a reader takes it). Unlinking PARENT, by
  *       its last release, {@link #unlink} or a sweep, unlinks such dependents that no live process holds.</li>
+ *   <li>Handles in flight ({@link InFlight}): a shared object encoded into a queue item or pipe message is
+ *       held by the carrier's segment through the same parent record, whose content counts the items
+ *       (empty means 1); the taking receiver's attach replaces one count with its own record in one step.
+ *       One encoded into a child's task is held by a record in the child's name.</li>
+ *   <li>A process record's content is its pid namespace (the inode of /proc/self/ns/pid). A process
+ *       that /proc says is not running but whose record names another namespace is kept: our /proc
+ *       cannot see it ({@link ProcessIdentity}). Older versions' records are empty and judged as ours.</li>
+ *   <li>The directory must be ours: owned by this user, mode 0700, not a symlink (checked without
+ *       following links), or nothing is trusted and the first use fails naming its owner and mode.
+ *       Another user could otherwise plant records that make our sweep unlink our files, or hold the
+ *       lock. One of ours with a looser mode is tightened and cleared of other users' entries.</li>
  * </ul>
  * The directory itself and its lock file stay (a few bytes, created once per user).
  *
