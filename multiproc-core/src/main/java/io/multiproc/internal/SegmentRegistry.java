@@ -245,9 +245,7 @@ public final class SegmentRegistry {
     public static boolean addHolder(String name, String carrier) throws IOException {
         Path path = ShmFiles.path(name);
         return locked(d -> {
-            if (!Files.exists(path)) {
-                throw new NoSuchFileException(path.toString(), null, "no shared memory segment named '" + name + "'");
-            }
+            requireSegment(path, name, "");
             Path record = d.resolve(name + SEP + SELF);
             boolean added = !Files.exists(record);
             if (added) {
@@ -269,9 +267,7 @@ public final class SegmentRegistry {
     public static void addHolderFor(String name, ProcessIdentity p) throws IOException {
         Path path = ShmFiles.path(name);
         locked(d -> {
-            if (!Files.exists(path)) {
-                throw new NoSuchFileException(path.toString(), null, "no shared memory segment named '" + name + "'");
-            }
+            requireSegment(path, name, "");
             Path record = d.resolve(name + SEP + p);
             if (!Files.exists(record)) {
                 createProcessRecord(record, p);
@@ -292,10 +288,7 @@ public final class SegmentRegistry {
         ShmFiles.validateName(carrier);
         Path path = ShmFiles.path(name);
         locked(d -> {
-            if (!Files.exists(path)) {
-                throw new NoSuchFileException(path.toString(), null, "no shared memory segment named '" + name
-                        + "': a closed shared object cannot be sent");
-            }
+            requireSegment(path, name, ": a closed shared object cannot be sent");
             countInFlight(d, name, carrier, +1);
             return null;
         });
@@ -336,6 +329,12 @@ public final class SegmentRegistry {
         try (FileChannel ch = FileChannel.open(record, StandardOpenOption.CREATE, StandardOpenOption.WRITE,
                 LinkOption.NOFOLLOW_LINKS)) {
             ch.write(ByteBuffer.wrap(text), 0);
+        }
+    }
+
+    private static void requireSegment(Path path, String name, String why) throws NoSuchFileException {
+        if (!Files.exists(path)) {
+            throw new NoSuchFileException(path.toString(), null, "no shared memory segment named '" + name + "'" + why);
         }
     }
 
@@ -390,9 +389,7 @@ public final class SegmentRegistry {
         ShmFiles.validateName(parent);
         Path path = ShmFiles.path(name);
         locked(d -> {
-            if (!Files.exists(path)) {
-                throw new NoSuchFileException(path.toString(), null, "no shared memory segment named '" + name + "'");
-            }
+            requireSegment(path, name, "");
             Path record = d.resolve(name + SEP + PARENT_MARK + parent);
             if (!Files.exists(record)) {
                 Files.createFile(record);
