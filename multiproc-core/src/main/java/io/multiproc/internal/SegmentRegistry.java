@@ -49,7 +49,9 @@ import java.util.concurrent.locks.ReentrantLock;
  *   <li>Handles in flight ({@link InFlight}): a shared object encoded into a queue item or pipe message is
  *       held by the carrier's segment through the same parent record, whose content counts the items
  *       (empty means 1); the taking receiver's attach replaces one count with its own record in one step.
- *       One encoded into a child's task is held by a record in the child's name.</li>
+ *       One encoded into a child's task is held by a record in the child's name. Parent holds can form
+ *       cycles (a queue's item carrying the queue): a segment held only by segments is kept only if
+ *       a chain of them reaches a live process, checked when such a segment is released and by sweeps.</li>
  *   <li>A process record's content is its pid namespace (the inode of /proc/self/ns/pid). A process
  *       that /proc says is not running but whose record names another namespace is kept: our /proc
  *       cannot see it ({@link ProcessIdentity}). Older versions' records are empty and judged as ours.</li>
@@ -410,12 +412,76 @@ public final class SegmentRegistry {
     private static boolean releaseLocked(Path d, String name) throws IOException {
         Files.deleteIfExists(d.resolve(name + SEP + SELF));
         HELD.remove(name);
-        if (anyLiveHolder(d, name)) {
+        int holders = liveHolders(d, name);
+        if (holders == SEGMENTS_ONLY) {
+            // NOTE: held only by carriers (handles in flight): a cycle of them (a queue holding an item
+            // that carries the queue) holds nothing alive, and would otherwise never go.
+            return unlinkUnreachable(d).contains(name);
+        }
+        if (holders != NONE) {
             return false;
         }
         boolean unlinked = Files.deleteIfExists(ShmFiles.SHM_DIR.resolve(name));
         unlinkDependents(d, name);
         return unlinked;
+    }
+
+    /**
+     * Unlinks the segments held only through parent holds that lead to no live process: cycles of
+     * carriers (two queues whose items carry each other, a queue whose item carries itself) once every
+     * process is gone. Segments without any record are untracked and count as live parents.
+     *
+     * @return the names unlinked
+     */
+    private static List<String> unlinkUnreachable(Path d) throws IOException {
+        Map<String, List<String>> parentsOf = new java.util.HashMap<>();
+        Set<String> tracked = new java.util.HashSet<>();
+        Set<String> live = new java.util.HashSet<>();
+        Map<String, Boolean> alive = new java.util.HashMap<>(); // per process: one /proc read each
+        try (DirectoryStream<Path> ds = Files.newDirectoryStream(d)) {
+            for (Path p : ds) {
+                String f = p.getFileName().toString();
+                int at = f.lastIndexOf(SEP);
+                if (at <= 0 || at == f.length() - 1) {
+                    continue;
+                }
+                String seg = f.substring(0, at);
+                tracked.add(seg);
+                if (f.charAt(at + 1) == PARENT_MARK) {
+                    parentsOf.computeIfAbsent(seg, k -> new ArrayList<>()).add(f.substring(at + 2));
+                } else if (alive.computeIfAbsent(f.substring(at + 1), k -> holderAlive(p))) {
+                    live.add(seg);
+                }
+            }
+        }
+        for (boolean grew = true; grew; ) {
+            grew = false;
+            for (Map.Entry<String, List<String>> e : parentsOf.entrySet()) {
+                if (live.contains(e.getKey())) {
+                    continue;
+                }
+                for (String parent : e.getValue()) {
+                    if (live.contains(parent) || !tracked.contains(parent) && Files.exists(ShmFiles.SHM_DIR.resolve(parent))) {
+                        live.add(e.getKey());
+                        grew = true;
+                        break;
+                    }
+                }
+            }
+        }
+        List<String> removed = new ArrayList<>();
+        for (String seg : parentsOf.keySet()) {
+            if (!live.contains(seg)) {
+                for (Path record : records(d, seg)) {
+                    Files.deleteIfExists(record);
+                }
+                HELD.remove(seg);
+                if (Files.deleteIfExists(ShmFiles.SHM_DIR.resolve(seg))) {
+                    removed.add(seg);
+                }
+            }
+        }
+        return removed;
     }
 
     /** Drops the parent holds that {@code parent} (just unlinked) had, unlinking what nothing else holds. */
@@ -477,12 +543,22 @@ public final class SegmentRegistry {
         return HELD.contains(name);
     }
 
+    private static final int NONE = 0;
+    private static final int SEGMENTS_ONLY = 1;
+    private static final int A_PROCESS = 2;
+
     /** Live holders' records are kept; dead ones deleted on the way. */
     private static boolean anyLiveHolder(Path d, String name) throws IOException {
-        boolean live = false;
+        return liveHolders(d, name) != NONE;
+    }
+
+    /** {@link #A_PROCESS} if a live process holds {@code name}, else {@link #SEGMENTS_ONLY} or {@link #NONE}. */
+    private static int liveHolders(Path d, String name) throws IOException {
+        int live = NONE;
         for (Path record : records(d, name)) {
             if (holderAlive(record)) {
-                live = true;
+                String f = record.getFileName().toString();
+                live = Math.max(live, f.charAt(name.length() + 1) == PARENT_MARK ? SEGMENTS_ONLY : A_PROCESS);
             } else {
                 Files.deleteIfExists(record);
             }
@@ -564,6 +640,7 @@ public final class SegmentRegistry {
                     unlinkDependents(d, name);
                 }
             }
+            removed.addAll(unlinkUnreachable(d));
             return removed;
         });
     }

@@ -142,6 +142,21 @@ class HandlesInFlightTest {
         }
     }
 
+    @Test
+    void queuesWhoseItemsCarryEachOtherGoOnceEveryProcessClosedThem() throws Exception {
+        String a;
+        String b;
+        try (SharedQueue<Object> qa = SharedQueue.create(4); SharedQueue<Object> qb = SharedQueue.create(4)) {
+            a = qa.name();
+            b = qb.name();
+            qa.put(qb);
+            qb.put(qa);
+            qa.put(qa);
+        }
+        assertThat(shm(a)).as("held only by a cycle of untaken items").doesNotExist();
+        assertThat(shm(b)).doesNotExist();
+    }
+
     private static void closeAll(Object o) {
         if (o instanceof AutoCloseable c) {
             try {
