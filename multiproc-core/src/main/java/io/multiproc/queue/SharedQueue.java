@@ -88,7 +88,8 @@ import java.util.concurrent.TimeUnit;
  * the tail only when its view says "empty"), copies it out, and frees it with one release store of the
  * head word; it decodes after unlocking. An item larger than half the ring goes to a spill segment of
  * its own and the ring carries a reference to it (decision 013). Why locks and not a lock-free claim:
- * decision 012.
+ * decision 012. A shared object inside an item is held by the queue's segment from before the item is
+ * published until the consumer that takes it has attached, or until the queue is unlinked (decision 030).
  * <p><b>Shared fields, writers and ordering.</b>
  * <ul>
  *   <li>tail word (count and position packed in one long): written only by the producer-lock holder,
