@@ -267,12 +267,22 @@ public final class SegmentRegistry {
      * the record its own (one record per process and segment). NoSuchFileException if the segment is gone.
      */
     public static void addHolderFor(String name, ProcessIdentity p) throws IOException {
+        addRecord(name, p.toString(), p);
+    }
+
+    /** Under the lock: checks that the segment exists, then creates the record unless it is there. */
+    private static void addRecord(String name, String holder, ProcessIdentity process) throws IOException {
         Path path = ShmFiles.path(name);
         locked(d -> {
             requireSegment(path, name, "");
-            Path record = d.resolve(name + SEP + p);
-            if (!Files.exists(record)) {
-                createProcessRecord(record, p);
+            Path record = d.resolve(name + SEP + holder);
+            if (Files.exists(record)) {
+                return null;
+            }
+            if (process != null) {
+                createProcessRecord(record, process);
+            } else {
+                Files.createFile(record);
             }
             return null;
         });
@@ -389,15 +399,7 @@ public final class SegmentRegistry {
      */
     public static void addParentHold(String name, String parent) throws IOException {
         ShmFiles.validateName(parent);
-        Path path = ShmFiles.path(name);
-        locked(d -> {
-            requireSegment(path, name, "");
-            Path record = d.resolve(name + SEP + PARENT_MARK + parent);
-            if (!Files.exists(record)) {
-                Files.createFile(record);
-            }
-            return null;
-        });
+        addRecord(name, PARENT_MARK + parent, null);
     }
 
     /**

@@ -17,7 +17,6 @@ import java.io.Serializable;
 import java.util.List;
 
 import static io.multiproc.testing.Children.joinOk;
-import static io.multiproc.testing.Children.reap;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
@@ -83,11 +82,7 @@ class DataChannelAllowListTest {
         Gadget g = new Gadget("echo ok");
         try (SharedLong ran = SharedLong.create(0)) {
             ChildProcess child = ChildProcess.start(() -> ran.set(Gadget.readObjectRan && g.command.equals("echo ok") ? 1 : 2));
-            try {
-                joinOk(child);
-            } finally {
-                reap(child);
-            }
+            joinOk(child); // ReapChildrenCheckShm reaps it if this fails
             assertThat(ran.get()).as("decoded in the child, readObject and all").isEqualTo(1);
         }
     }
@@ -103,11 +98,7 @@ class DataChannelAllowListTest {
                     throw new IllegalStateException(e);
                 }
             });
-            try {
-                joinOk(producer);
-            } finally {
-                reap(producer);
-            }
+            joinOk(producer); // ReapChildrenCheckShm reaps it if this fails
             assertThat(((Gadget) q.take()).command).isEqualTo("from the child");
         }
     }

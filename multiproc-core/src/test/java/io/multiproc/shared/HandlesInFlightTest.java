@@ -15,7 +15,6 @@ import java.time.Duration;
 import java.util.List;
 
 import static io.multiproc.testing.Children.joinOk;
-import static io.multiproc.testing.Children.reap;
 import static org.assertj.core.api.Assertions.assertThat;
 
 /**
@@ -35,11 +34,7 @@ class HandlesInFlightTest {
                 name = v.name();
                 child = ChildProcess.start(() -> result.set(v.incrementAndGet()));
             } // closed before the child could attach: no join
-            try {
-                joinOk(child);
-            } finally {
-                reap(child);
-            }
+            joinOk(child); // ReapChildrenCheckShm reaps it if this fails
             assertThat(result.get()).as("the child attached and incremented").isEqualTo(42);
             assertThat(shm(name)).as("gone once the child is done with it").doesNotExist();
         }
@@ -55,11 +50,7 @@ class HandlesInFlightTest {
                     throw new IllegalStateException(e);
                 }
             });
-            try {
-                joinOk(producer);
-            } finally {
-                reap(producer);
-            }
+            joinOk(producer); // ReapChildrenCheckShm reaps it if this fails
             String name;
             try (SharedLong got = q.take()) {
                 name = got.name();
@@ -128,11 +119,7 @@ class HandlesInFlightTest {
                     throw new UncheckedIOException(e);
                 }
             });
-            try {
-                joinOk(sender);
-            } finally {
-                reap(sender);
-            }
+            joinOk(sender); // ReapChildrenCheckShm reaps it if this fails
             String name;
             try (SharedLong got = (SharedLong) here.recv()) {
                 name = got.name();
