@@ -69,8 +69,7 @@ public final class InFlight {
     /** Closes the bracket opened at {@code mark}, forgetting what it noted. */
     public void endSend(int mark) {
         sending--;
-        Arrays.fill(sent, mark, sentCount, null);
-        sentCount = mark;
+        clearSince(mark);
     }
 
     /** The distinct segments noted since {@code mark}. */
@@ -89,9 +88,16 @@ public final class InFlight {
         }
     }
 
+    /** Forgets what was noted since {@code mark} (an item that failed to encode), keeping the bracket open. */
+    public void clearSince(int mark) {
+        Arrays.fill(sent, mark, sentCount, null);
+        sentCount = mark;
+    }
+
     /**
      * Takes one in-flight hold of {@code carrier} on every segment noted since {@code mark}, before the
-     * item is published. Null (and nothing done) when the item carries no shared object, the usual case.
+     * item is published, and forgets them (the next item of a batch starts afresh). Null (and nothing
+     * done) when the item carries no shared object, the usual case.
      *
      * @throws IllegalStateException if an object's segment is gone (it was closed everywhere)
      */
@@ -100,6 +106,7 @@ public final class InFlight {
             return null;
         }
         List<String> names = sentSince(mark);
+        clearSince(mark);
         Holds h = new Holds(names, carrier);
         int done = 0;
         try {

@@ -130,6 +130,24 @@ class HandlesInFlightTest {
     }
 
     @Test
+    void eachItemOfABatchHoldsItsObjectsAndItemsLeftOutHoldNothing() throws Exception {
+        try (SharedQueue<Object> q = SharedQueue.create(2)) {
+            String shared;
+            String leftOut;
+            try (SharedLong v = SharedLong.create(5); SharedLong w = SharedLong.create(6)) {
+                shared = v.name();
+                leftOut = w.name();
+                assertThat(q.offerAll(List.of(v, List.of(v), w))).as("room for two").isEqualTo(2);
+            }
+            assertThat(shm(leftOut)).as("not sent, so not held").doesNotExist();
+            closeAll(q.take());
+            assertThat(shm(shared)).as("the second item still holds it").exists();
+            closeAll(q.take());
+            assertThat(shm(shared)).doesNotExist();
+        }
+    }
+
+    @Test
     void queuesWhoseItemsCarryEachOtherGoOnceEveryProcessClosedThem() throws Exception {
         String a;
         String b;
