@@ -201,6 +201,11 @@ public final class ChildProcess implements AutoCloseable {
         }
     }
 
+    /** The running process, for the pool's exit callbacks (started children only). */
+    Process process() {
+        return started();
+    }
+
     private Process started() {
         Process p = process;
         if (p == null) {

@@ -1,0 +1,96 @@
+package io.multiproc.process;
+
+import io.multiproc.codec.BufferSink;
+import io.multiproc.codec.Codec;
+import io.multiproc.codec.CodecException;
+import io.multiproc.codec.SegmentSource;
+
+/**
+ * The bytes a {@link Pool} and its workers exchange on a worker's data pipe: one message per chunk each
+ * way, each a small fixed header followed by ONE codec frame.
+ *
+ * <pre>
+ * task  (parent to worker): [long id][int kind: CALL | MAP][int fnLength][fn: codec frame of the function][payload: codec frame]
+ * reply (worker to parent): [long id][int status][payload: codec frame]
+ * </pre>
+ * The function is encoded once per call ({@link #function}) and its bytes are copied into every chunk,
+ * so a worker can keep the decoded function of the previous chunk when the bytes are the same. A MAP
+ * payload is the chunk's items as one List; a CALL has no payload. Reply payloads: HELLO the worker's pid,
+ * OK the result (a List for MAP), FAILED and INIT_FAILED a {@link io.multiproc.internal.RemoteFailure},
+ * SKIPPED nothing (the task was cancelled before it started), READY nothing (the initializer is done).
+ */
+final class PoolFrames {
+    static final int CALL = 1;
+    static final int MAP = 2;
+
+    static final int HELLO = 1;
+    static final int OK = 2;
+    static final int FAILED = 3;
+    static final int INIT_FAILED = 4;
+    static final int SKIPPED = 5;
+    static final int READY = 6;
+
+    private static final int TASK_HEADER = 16;
+
+    private PoolFrames() {
+    }
+
+    /** The function's codec frame; IllegalArgumentException naming the class that cannot be sent. */
+    static byte[] function(Codec codec, Object fn) {
+        BufferSink sink = new BufferSink(256);
+        try {
+            codec.encode(fn, sink);
+        } catch (CodecException e) {
+            throw new IllegalArgumentException("task " + fn.getClass().getName() + " cannot be sent to a pool worker: "
+                    + e.getMessage(), e);
+        }
+        return sink.toByteArray();
+    }
+
+    /** A task message; IllegalArgumentException naming the class of an item that cannot be sent. */
+    static byte[] task(long id, int kind, byte[] fn, Codec codec, Object payload) {
+        BufferSink sink = new BufferSink(TASK_HEADER + fn.length + 64);
+        sink.writeLong(id);
+        sink.writeInt(kind);
+        sink.writeInt(fn.length);
+        sink.write(fn, 0, fn.length);
+        try {
+            codec.encode(payload, sink);
+        } catch (CodecException e) {
+            throw new IllegalArgumentException("task items cannot be sent to a pool worker: " + e.getMessage(), e);
+        }
+        return sink.toByteArray();
+    }
+
+    /** A decoded task; {@code fn} stays bytes until the worker decides whether it has it already. */
+    record Task(long id, int kind, byte[] fn, Object payload) {
+    }
+
+    static Task decodeTask(Codec codec, byte[] message) {
+        SegmentSource in = SegmentSource.of(message);
+        long id = in.readLong();
+        int kind = in.readInt();
+        byte[] fn = new byte[in.readInt()];
+        in.readFully(fn, 0, fn.length);
+        return new Task(id, kind, fn, codec.decode(in));
+    }
+
+    /** A reply message; CodecException if the payload cannot be encoded (the caller reports that instead). */
+    static byte[] reply(long id, int status, Codec codec, Object payload) {
+        BufferSink sink = new BufferSink(64);
+        sink.writeLong(id);
+        sink.writeInt(status);
+        codec.encode(payload, sink);
+        return sink.toByteArray();
+    }
+
+    record Reply(long id, int status, Object payload) {
+    }
+
+    static Reply decodeReply(Codec codec, byte[] message) {
+        SegmentSource in = SegmentSource.of(message);
+        long id = in.readLong();
+        int status = in.readInt();
+        return new Reply(id, status, codec.decode(in));
+    }
+}

@@ -1,0 +1,46 @@
+package io.multiproc.process;
+
+import io.multiproc.internal.Native;
+import io.multiproc.wait.IdleStrategy;
+
+import java.io.Serial;
+import java.io.Serializable;
+
+/**
+ * A {@link Pool}'s default way of waiting for messages: spin for some tens of microseconds (a pool's
+ * next task or result usually comes that soon), yield a few times, then sleep on a futex, so an idle
+ * pool costs no CPU. Serializable, so the worker end of each pipe waits the same way.
+ *
+ * @param spins rounds of {@link Thread#onSpinWait()} before yielding
+ */
+record PoolIdle(int spins) implements IdleStrategy, Serializable {
+    @Serial
+    private static final long serialVersionUID = 1L;
+    private static final int YIELDS = 20;
+    /** About 50 µs of spinning on current x86 (a PAUSE is 40-140 cycles). */
+    static final PoolIdle DEFAULT = new PoolIdle(2_000);
+
+    @Override
+    public boolean sleepAt(int round) {
+        if (round < spins + YIELDS) {
+            return false;
+        }
+        return Native.isAvailable() || IdleStrategy.blocking().sleepAt(round);
+    }
+
+    @Override
+    public void pause(int round) {
+        if (round < spins) {
+            Thread.onSpinWait();
+        } else if (round < spins + YIELDS) {
+            Thread.yield();
+        } else {
+            IdleStrategy.backoff().pause(round - spins - YIELDS + 110);
+        }
+    }
+
+    @Override
+    public String toString() {
+        return "PoolIdle[spins=" + spins + "]";
+    }
+}
