@@ -149,7 +149,7 @@ public final class Pool implements ExecutorService {
 
     private PoolWorker startWorker(int slot) {
         return PoolWorker.start(this, slot, name + "-worker-" + started.incrementAndGet(), jvmOptions, idle,
-                initializer, maxTasksPerChild, userCodec);
+                initializer, maxTasksPerChild, userCodec, codec);
     }
 
     /** Puts a started worker in its slot (or kills it if the pool stopped meanwhile). */
@@ -473,8 +473,7 @@ public final class Pool implements ExecutorService {
             pending.clear();
             for (PoolWorker w : slots) {
                 if (w != null) {
-                    held.addAll(w.inFlight.values());
-                    w.inFlight.clear();
+                    held.addAll(w.takeAll());
                     w.retiring = true;
                     all.add(w);
                 }
@@ -678,7 +677,7 @@ public final class Pool implements ExecutorService {
     private void completed(PoolWorker w, PoolFrames.Reply r) {
         PoolWork.Chunk c;
         synchronized (lock) {
-            c = w.inFlight.remove(r.id());
+            c = w.answered(r.id());
             dispatchLocked();
             retireIdleLocked();
         }
@@ -698,8 +697,7 @@ public final class Pool implements ExecutorService {
         List<PoolWork.Chunk> lost;
         boolean replace;
         synchronized (lock) {
-            lost = new ArrayList<>(w.inFlight.values());
-            w.inFlight.clear();
+            lost = w.takeAll();
             replace = state == State.RUNNING || (state == State.SHUTDOWN && !pending.isEmpty());
             if (slots[w.slot] == w) {
                 slots[w.slot] = null;
@@ -709,7 +707,7 @@ public final class Pool implements ExecutorService {
             }
             checkTerminatedLocked();
         }
-        w.closePipes();
+        w.closePipe();
         for (PoolWork.Chunk c : lost) {
             c.job.failed(c, new WorkerDiedException(w.pid(), exitCode, c.describe()));
         }

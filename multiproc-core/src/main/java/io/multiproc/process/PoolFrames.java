@@ -10,7 +10,7 @@ import io.multiproc.codec.SegmentSource;
  * way, each a small fixed header followed by ONE codec frame.
  *
  * <pre>
- * task  (parent to worker): [long id][int kind: CALL | MAP][int fnLength][fn: codec frame of the function][payload: codec frame]
+ * task  (parent to worker): [long id][int kind: CALL | MAP | CANCEL | CANCEL_QUIETLY][int fnLength][fn: codec frame of the function][payload: codec frame]
  * reply (worker to parent): [long id][int status][payload: codec frame]
  * </pre>
  * The function is encoded once per call ({@link #function}) and its bytes are copied into every chunk,
@@ -22,6 +22,10 @@ import io.multiproc.codec.SegmentSource;
 final class PoolFrames {
     static final int CALL = 1;
     static final int MAP = 2;
+    /** Skip task {@code id} if it has not started; interrupt it if it runs. */
+    static final int CANCEL = 3;
+    /** Skip task {@code id} if it has not started; let it finish if it runs. */
+    static final int CANCEL_QUIETLY = 4;
 
     static final int HELLO = 1;
     static final int OK = 2;
@@ -64,6 +68,25 @@ final class PoolFrames {
 
     /** A decoded task; {@code fn} stays bytes until the worker decides whether it has it already. */
     record Task(long id, int kind, byte[] fn, Object payload) {
+    }
+
+    private static final byte[] NO_FUNCTION = {};
+
+    /** A cancellation of task {@code id}. */
+    static byte[] cancel(long id, boolean interrupt, Codec codec) {
+        return task(id, interrupt ? CANCEL : CANCEL_QUIETLY, NO_FUNCTION, codec, null);
+    }
+
+    /** The kind of a task message, read without decoding it. */
+    static int kindOf(byte[] message) {
+        SegmentSource in = SegmentSource.of(message);
+        in.readLong();
+        return in.readInt();
+    }
+
+    /** The id of a task message, read without decoding it. */
+    static long idOf(byte[] message) {
+        return SegmentSource.of(message).readLong();
     }
 
     static Task decodeTask(Codec codec, byte[] message) {

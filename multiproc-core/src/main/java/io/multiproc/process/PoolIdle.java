@@ -9,7 +9,10 @@ import java.io.Serializable;
 /**
  * A {@link Pool}'s default way of waiting for messages: spin for some tens of microseconds (a pool's
  * next task or result usually comes that soon), yield a few times, then sleep on a futex, so an idle
- * pool costs no CPU. Serializable, so the worker end of each pipe waits the same way.
+ * pool costs no CPU. A sleep lasts up to a second ({@link #maxSleepNanos()}): a send wakes the
+ * sleeper, and neither side relies on the pipe's own check of its peer (workers die with their parent
+ * through the parent-death signal; the parent learns of a worker's death from its process exit). 
+ * Serializable, so the worker end of each pipe waits the same way.
  *
  * @param spins rounds of {@link Thread#onSpinWait()} before yielding
  */
@@ -26,6 +29,11 @@ record PoolIdle(int spins) implements IdleStrategy, Serializable {
             return false;
         }
         return Native.isAvailable() || IdleStrategy.blocking().sleepAt(round);
+    }
+
+    @Override
+    public long maxSleepNanos() {
+        return 1_000_000_000L;
     }
 
     @Override
