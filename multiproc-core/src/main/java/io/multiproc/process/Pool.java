@@ -85,6 +85,8 @@ public final class Pool implements ExecutorService {
     /** Chunks a worker may hold: the one it runs and the next one. */
     static final int AHEAD = 2;
     private static final AtomicInteger POOLS = new AtomicInteger();
+    /** The parent's codec paths are warmed once per JVM (see {@link PoolFrames#warmUp}). */
+    private static final java.util.concurrent.atomic.AtomicBoolean PARENT_WARM = new java.util.concurrent.atomic.AtomicBoolean();
 
     private enum State { RUNNING, SHUTDOWN, STOPPED }
 
@@ -106,6 +108,8 @@ public final class Pool implements ExecutorService {
     private int starting;
     private final AtomicInteger started = new AtomicInteger();
     private final CompletableFuture<Void> terminated = new CompletableFuture<>();
+    /** The last stateless function encoded and its bytes ({fn, byte[]}); racy but always a consistent pair. */
+    private volatile Object[] lastFunction;
 
     private Pool(Builder b) {
         this.name = "Pool-" + POOLS.incrementAndGet();
@@ -134,6 +138,12 @@ public final class Pool implements ExecutorService {
     }
 
     private void startAll() {
+        if (PARENT_WARM.compareAndSet(false, true)) {
+            Thread warm = new Thread(() -> PoolFrames.warmUp(codec), "mpool-warm-up");
+            warm.setDaemon(true);
+            warm.setPriority(Thread.MIN_PRIORITY);
+            warm.start();
+        }
         synchronized (lock) {
             starting = workers;
         }
@@ -209,19 +219,43 @@ public final class Pool implements ExecutorService {
             checkAccepting();
             return CompletableFuture.completedFuture(List.of());
         }
-        byte[] fn = PoolFrames.function(codec, f);
+        byte[] fn = function(f);
         int chunks = (n + chunkSize - 1) / chunkSize;
         PoolWork.MapJob<R> job = new PoolWork.MapJob<>(this, n, chunks, progress);
-        List<PoolWork.Chunk> all = new ArrayList<>(chunks);
-        for (int i = 0; i < chunks; i++) {
+        for (int i = 0; i < chunks && !job.isDone(); i++) {
             int from = i * chunkSize;
             int to = Math.min(n, from + chunkSize);
             long id = ids.getAndIncrement();
-            all.add(new PoolWork.Chunk(id, PoolFrames.task(id, PoolFrames.MAP, fn, codec, items.subList(from, to)),
-                    job, i, from, to - from));
+            PoolWork.Chunk c;
+            try {
+                c = new PoolWork.Chunk(id, PoolFrames.task(id, PoolFrames.MAP, fn, codec, items.subList(from, to)), job, i, from, to - from);
+            } catch (IllegalArgumentException unencodable) {
+                if (i == 0) {
+                    throw unencodable; // nothing was sent: fail at the call
+                }
+                job.future.completeExceptionally(unencodable);
+                break;
+            }
+            // NOTE: each chunk goes out as soon as it is encoded, so workers start while the rest is encoded
+            enqueue(List.of(c));
         }
-        enqueue(all);
         return job.future;
+    }
+
+    /**
+     * The function's bytes. A lambda without captured state is one object per call site, so its bytes
+     * are kept and reused when the same object comes again (encoding a lambda costs tens of µs).
+     */
+    private byte[] function(Object fn) {
+        Object[] last = lastFunction;
+        if (last != null && last[0] == fn) {
+            return (byte[]) last[1];
+        }
+        byte[] bytes = PoolFrames.function(codec, fn);
+        if (fn.getClass().isSynthetic() && fn.getClass().getDeclaredFields().length == 0) {
+            lastFunction = new Object[] {fn, bytes};
+        }
+        return bytes;
     }
 
     /** CPython's default chunk size: ceil(n / (4 * workers)). */
@@ -255,7 +289,7 @@ public final class Pool implements ExecutorService {
         Objects.requireNonNull(f, "f");
         Objects.requireNonNull(items, "items");
         checkChunkSize(chunkSize);
-        byte[] fn = PoolFrames.function(codec, f);
+        byte[] fn = function(f);
         PoolWork.Imap<T, R> job = new PoolWork.Imap<>(this, items.iterator(), fn, codec, chunkSize,
                 2 * AHEAD * workers + 2, ordered, ids::getAndIncrement);
         enqueue(List.of(job));
@@ -312,7 +346,7 @@ public final class Pool implements ExecutorService {
         long id = ids.getAndIncrement();
         byte[] fn;
         try {
-            fn = PoolFrames.function(codec, task);
+            fn = function(task);
         } catch (IllegalArgumentException e) {
             throw new IllegalArgumentException("task " + original.getClass().getName()
                     + " cannot be sent to a pool worker: " + e.getCause().getMessage(), e.getCause());
@@ -539,6 +573,31 @@ public final class Pool implements ExecutorService {
         return terminated.isDone();
     }
 
+    /**
+     * Waits until every worker has booted and run its initializer (workers start in the background;
+     * tasks submitted before then simply wait for them).
+     *
+     * @return true if all were ready within {@code timeout}
+     */
+    public boolean awaitReady(Duration timeout) throws InterruptedException {
+        long deadline = System.nanoTime() + timeout.toNanos();
+        while (true) {
+            synchronized (lock) {
+                boolean all = starting == 0;
+                for (PoolWorker w : slots) {
+                    all &= w != null && w.ready;
+                }
+                if (all || state == State.STOPPED) {
+                    return all;
+                }
+            }
+            if (System.nanoTime() > deadline) {
+                return false;
+            }
+            Thread.sleep(1);
+        }
+    }
+
     /** The pids of the running workers (for monitoring and tests). */
     public List<Long> workerPids() {
         List<Long> pids = new ArrayList<>();
@@ -649,19 +708,16 @@ public final class Pool implements ExecutorService {
 
     // ------------------------------------------------------------------ reader threads
 
-    /** A reply from worker {@code w}'s reader thread. */
+    /**
+     * A reply from worker {@code w}'s reader thread. The header is read first and the worker gets its
+     * next chunk before the payload is decoded, so a worker never waits for the parent's decoding.
+     */
     void onReply(PoolWorker w, byte[] message) {
-        PoolFrames.Reply r;
-        try {
-            r = PoolFrames.decodeReply(codec, message);
-        } catch (RuntimeException | LinkageError e) {
-            r = new PoolFrames.Reply(io.multiproc.codec.SegmentSource.of(message).readLong(), PoolFrames.FAILED,
-                    RemoteFailure.of(new IllegalStateException("the reply of a pool worker cannot be decoded: " + e, e)));
-        }
+        PoolFrames.Reply r = PoolFrames.replyHeader(message);
         switch (r.status()) {
             case PoolFrames.HELLO -> { }
             case PoolFrames.INIT_FAILED -> {
-                Throwable t = ((RemoteFailure) r.payload()).toThrowable(RemoteFailure.ANY_CLASS);
+                Throwable t = failure(decodePayload(message)).toThrowable(RemoteFailure.ANY_CLASS);
                 stop(t, t);
             }
             case PoolFrames.READY -> {
@@ -670,25 +726,49 @@ public final class Pool implements ExecutorService {
                     retireIdleLocked();
                 }
             }
-            default -> completed(w, r);
+            default -> completed(w, r.id(), r.status(), message);
         }
     }
 
-    private void completed(PoolWorker w, PoolFrames.Reply r) {
+    private void completed(PoolWorker w, long id, int status, byte[] message) {
         PoolWork.Chunk c;
         synchronized (lock) {
-            c = w.answered(r.id());
+            c = w.answered(id);
             dispatchLocked();
             retireIdleLocked();
         }
-        if (c == null) {
-            return; // terminated or shut down meanwhile: its future is complete already
+        if (c == null || c.job.isDone()) {
+            return; // terminated, shut down or cancelled meanwhile: its future is complete already
         }
-        switch (r.status()) {
-            case PoolFrames.OK -> c.job.succeeded(c, r.payload());
-            case PoolFrames.FAILED -> c.job.failed(c, ((RemoteFailure) r.payload()).toThrowable(RemoteFailure.ANY_CLASS));
-            default -> c.job.failed(c, new CancellationException("task id=" + r.id() + " was cancelled before it started"));
+        Object payload = status == PoolFrames.SKIPPED ? null : decodePayload(message);
+        if (payload instanceof DecodeFailure d) {
+            c.job.failed(c, d.error);
+            return;
         }
+        switch (status) {
+            case PoolFrames.OK -> c.job.succeeded(c, payload);
+            case PoolFrames.FAILED -> c.job.failed(c, failure(payload).toThrowable(RemoteFailure.ANY_CLASS));
+            default -> c.job.failed(c, new CancellationException("task id=" + id + " was cancelled before it started"));
+        }
+    }
+
+    private record DecodeFailure(RuntimeException error) {
+    }
+
+    private Object decodePayload(byte[] message) {
+        try {
+            return PoolFrames.replyPayload(codec, message);
+        } catch (RuntimeException | LinkageError e) {
+            return new DecodeFailure(new IllegalStateException("the reply of a pool worker cannot be decoded here: " + e, e));
+        }
+    }
+
+    private static RemoteFailure failure(Object payload) {
+        if (payload instanceof RemoteFailure f) {
+            return f;
+        }
+        Throwable t = payload instanceof DecodeFailure d ? d.error : new IllegalStateException("not a failure: " + payload);
+        return RemoteFailure.of(t);
     }
 
     /** Worker {@code w} exited, died or was retired: fail what it held, replace it if work remains. */

@@ -7,8 +7,8 @@ import java.io.Serial;
 import java.io.Serializable;
 
 /**
- * A {@link Pool}'s default way of waiting for messages: spin for some tens of microseconds (a pool's
- * next task or result usually comes that soon), yield a few times, then sleep on a futex, so an idle
+ * A {@link Pool}'s default way of waiting for messages: spin for a few microseconds (a pool's next
+ * task or result often comes that soon), yield a few times, then sleep on a futex, so an idle
  * pool costs no CPU. A sleep lasts up to a second ({@link #maxSleepNanos()}): a send wakes the
  * sleeper, and neither side relies on the pipe's own check of its peer (workers die with their parent
  * through the parent-death signal; the parent learns of a worker's death from its process exit). 
@@ -20,8 +20,12 @@ record PoolIdle(int spins) implements IdleStrategy, Serializable {
     @Serial
     private static final long serialVersionUID = 1L;
     private static final int YIELDS = 20;
-    /** About 50 µs of spinning on current x86 (a PAUSE is 40-140 cycles). */
-    static final PoolIdle DEFAULT = new PoolIdle(2_000);
+    /**
+     * A few µs of spinning (a PAUSE is 40-140 cycles on current x86). Longer spins lost under load on 2
+     * shared cores: a spinning reader, receiver and runner took the CPU from the thread with work
+     * (apply round trip ~600 µs with 2,000 spins, ~290 µs with 100, measured at load average 27).
+     */
+    static final PoolIdle DEFAULT = new PoolIdle(200);
 
     @Override
     public boolean sleepAt(int round) {

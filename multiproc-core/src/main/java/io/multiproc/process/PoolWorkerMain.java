@@ -82,6 +82,7 @@ final class PoolWorkerMain implements SerializableRunnable {
                     throw t;
                 }
             }
+            PoolFrames.warmUp(c);
             send(PoolFrames.reply(0, PoolFrames.READY, c, null));
             LinkedBlockingQueue<byte[]> tasks = new LinkedBlockingQueue<>();
             startReceiver(tasks);
