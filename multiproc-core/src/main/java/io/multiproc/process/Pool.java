@@ -896,14 +896,11 @@ public final class Pool implements ExecutorService {
 
         /** Options for the workers' {@code java} command; with options, workers start cold (no spares). */
         public Builder jvmOptions(List<String> jvmOptions) {
-            for (String o : jvmOptions) {
-                Objects.requireNonNull(o, "jvmOptions element");
-            }
-            this.jvmOptions = List.copyOf(jvmOptions);
+            this.jvmOptions = ChildProcess.checkedOptions(jvmOptions);
             return this;
         }
 
-        /** How the pool's threads and workers wait for messages (default: spin ~50 µs, then sleep). */
+        /** How the pool's threads and workers wait for messages (default: spin a few µs, then sleep on a futex). */
         public Builder idle(IdleStrategy idle) {
             this.idle = Objects.requireNonNull(idle, "idle");
             return this;

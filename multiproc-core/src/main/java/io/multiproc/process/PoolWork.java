@@ -132,27 +132,13 @@ final class PoolWork {
         }
     }
 
-    /** One call: {@code applyAsync}, {@code submit}, {@code execute}. */
-    static final class Single<T> extends Job {
+    /** A job that ends in one future: it fails as a whole with its first failure. */
+    abstract static class FutureJob<T> extends Job {
         final TaskFuture<T> future;
-        /** The caller's task, for {@code shutdownNow}'s list of tasks that never started. */
-        final Object task;
-        /** For {@code submit(Runnable, result)}: the result to complete with, kept here. */
-        private final boolean useLocal;
-        private final T local;
 
-        Single(Pool pool, Object task, boolean useLocal, T local) {
+        FutureJob(Pool pool) {
             this.future = new TaskFuture<>(pool);
             this.future.job = this;
-            this.task = task;
-            this.useLocal = useLocal;
-            this.local = local;
-        }
-
-        @Override
-        @SuppressWarnings("unchecked")
-        void succeeded(Chunk c, Object result) {
-            future.complete(useLocal ? local : (T) result);
         }
 
         @Override
@@ -163,6 +149,28 @@ final class PoolWork {
         @Override
         boolean isDone() {
             return future.isDone();
+        }
+    }
+
+    /** One call: {@code applyAsync}, {@code submit}, {@code execute}. */
+    static final class Single<T> extends FutureJob<T> {
+        /** The caller's task, for {@code shutdownNow}'s list of tasks that never started. */
+        final Object task;
+        /** For {@code submit(Runnable, result)}: the result to complete with, kept here. */
+        private final boolean useLocal;
+        private final T local;
+
+        Single(Pool pool, Object task, boolean useLocal, T local) {
+            super(pool);
+            this.task = task;
+            this.useLocal = useLocal;
+            this.local = local;
+        }
+
+        @Override
+        @SuppressWarnings("unchecked")
+        void succeeded(Chunk c, Object result) {
+            future.complete(useLocal ? local : (T) result);
         }
 
         @Override
@@ -187,16 +195,14 @@ final class PoolWork {
     }
 
     /** An ordered map over a List: fails as a whole with the first failure of any chunk. */
-    static final class MapJob<R> extends Job {
-        final TaskFuture<List<R>> future;
+    static final class MapJob<R> extends FutureJob<List<R>> {
         private final Object[] results;
         private final Progress progress;
         private int chunksLeft;
         private long completed;
 
         MapJob(Pool pool, int items, int chunks, Progress progress) {
-            this.future = new TaskFuture<>(pool);
-            this.future.job = this;
+            super(pool);
             this.results = new Object[items];
             this.chunksLeft = chunks;
             this.progress = progress;
@@ -225,16 +231,6 @@ final class PoolWork {
             if (last) {
                 future.complete((List<R>) Arrays.asList(results));
             }
-        }
-
-        @Override
-        void failed(Chunk c, Throwable t) {
-            future.completeExceptionally(t);
-        }
-
-        @Override
-        boolean isDone() {
-            return future.isDone();
         }
 
         @Override

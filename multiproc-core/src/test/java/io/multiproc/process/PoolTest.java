@@ -65,6 +65,25 @@ class PoolTest {
         }
     }
 
+    @Test
+    void jvmOptionsReachTheWorkersAndACodecMustBeSerializable() throws Exception {
+        try (Pool pool = Pool.builder().workers(1).jvmOptions(List.of("-Dpool.test.option=on")).build()) {
+            assertThat(pool.applyAsync(() -> System.getProperty("pool.test.option")).get(SECONDS, TimeUnit.SECONDS)).isEqualTo("on");
+        }
+        io.multiproc.codec.Codec local = new io.multiproc.codec.Codec() {
+            @Override
+            public void encode(Object value, io.multiproc.codec.ByteSink out) {
+            }
+
+            @Override
+            public Object decode(io.multiproc.codec.ByteSource in) {
+                return null;
+            }
+        };
+        assertThatThrownBy(() -> Pool.builder().codec(local)).isInstanceOf(IllegalArgumentException.class)
+                .hasMessageContaining("must be Serializable");
+    }
+
     // ---- maps
 
     @Test
