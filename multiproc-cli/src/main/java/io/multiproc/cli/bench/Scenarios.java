@@ -21,7 +21,8 @@ import static java.lang.foreign.ValueLayout.JAVA_DOUBLE;
  */
 public final class Scenarios {
     public static final List<String> NAMES = List.of("value-counter", "shm-square", "process-start", "lock-handoff",
-            "lock-takeover", "shareable-double", "queue-throughput", "pipe-pingpong");
+            "lock-takeover", "shareable-double", "queue-throughput", "pipe-pingpong",
+            "pool-map-tiny", "pool-apply-latency", "pool-map-cpu", "pool-worker-death");
 
     private final Python python;
 
@@ -59,6 +60,10 @@ public final class Scenarios {
             case "shareable-double" -> ShareableScenarios.shareableDouble(python);
             case "queue-throughput" -> new QueueScenarios(python).queueThroughput();
             case "pipe-pingpong" -> new QueueScenarios(python).pipePingpong();
+            case "pool-map-tiny" -> new PoolScenarios(python).mapTiny();
+            case "pool-apply-latency" -> new PoolScenarios(python).applyLatency();
+            case "pool-map-cpu" -> new PoolScenarios(python).mapCpu();
+            case "pool-worker-death" -> new PoolScenarios(python).workerDeath();
             default -> throw new IllegalArgumentException("scenario=" + name + " is not one of " + NAMES);
         };
     }
