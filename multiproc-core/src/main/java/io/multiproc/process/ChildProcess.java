@@ -1,5 +1,7 @@
 package io.multiproc.process;
 
+import io.multiproc.internal.InFlight;
+
 import java.io.DataOutputStream;
 import java.io.IOException;
 import java.time.Duration;
@@ -160,11 +162,20 @@ public final class ChildProcess implements AutoCloseable {
             if (process != null) {
                 throw new IllegalStateException("child '" + name + "' was already started (pid " + process.pid() + ")");
             }
-            TaskFrame frame = new TaskFrame(name, daemon, TaskCodec.encode(target));
+            InFlight flight = InFlight.here();
+            int mark = flight.beginSend();
+            TaskFrame frame;
+            List<String> carried;
+            try {
+                frame = new TaskFrame(name, daemon, TaskCodec.encode(target));
+                carried = flight.sentSince(mark);
+            } finally {
+                flight.endSend(mark);
+            }
             Process p = jvmOptions.isEmpty() ? SpareJvms.take(runningCount() + 1) : null;
-            if (p == null || !send(p, frame)) {
+            if (p == null || !send(p, frame, carried)) {
                 p = SpareJvms.launchCold(jvmOptions);
-                if (!send(p, frame)) {
+                if (!send(p, frame, carried)) {
                     p.destroyForcibly();
                     throw new IllegalStateException("child '" + name + "' (pid " + p.pid() + ") died before it got its task");
                 }
@@ -179,7 +190,12 @@ public final class ChildProcess implements AutoCloseable {
         }
     }
 
-    private static boolean send(Process p, TaskFrame frame) {
+    /**
+     * Sends the task, after recording the child as a holder of the shared objects it carries: they
+     * outlive this process's handles (closed right after start, say) until the child has attached.
+     */
+    private static boolean send(Process p, TaskFrame frame, List<String> carried) {
+        InFlight.holdForProcess(carried, p.pid());
         try {
             frame.write(new DataOutputStream(p.getOutputStream()));
             return true;
@@ -254,6 +270,11 @@ public final class ChildProcess implements AutoCloseable {
         }
     }
 
+    /** The running process, for the pool's exit callbacks (started children only). */
+    Process process() {
+        return started();
+    }
+
     private Process started() {
         Process p = process;
         if (p == null) {
@@ -287,6 +308,14 @@ public final class ChildProcess implements AutoCloseable {
         }
     }
 
+    /** An immutable copy of JVM options; NullPointerException naming a null element. */
+    static List<String> checkedOptions(List<String> jvmOptions) {
+        for (String o : jvmOptions) {
+            Objects.requireNonNull(o, "jvmOptions element");
+        }
+        return List.copyOf(jvmOptions);
+    }
+
     /** Settings for a child; {@link #start()} builds and starts it, {@link #build()} only builds it. */
     public static final class Builder {
         private String name;
@@ -311,10 +340,7 @@ public final class ChildProcess implements AutoCloseable {
 
         /** Extra options for the child's {@code java} command, such as {@code -Xmx64m}. */
         public Builder jvmOptions(List<String> jvmOptions) {
-            for (String o : jvmOptions) {
-                Objects.requireNonNull(o, "jvmOptions element");
-            }
-            this.jvmOptions = List.copyOf(jvmOptions);
+            this.jvmOptions = checkedOptions(jvmOptions);
             return this;
         }
 
