@@ -12,9 +12,9 @@ public record Row(String scenario, double javaTotal, double javaWork, double pyt
     }
 
     public String json() {
-        return "{\"scenario\":\"" + esc(scenario) + "\",\"java_total_s\":" + num(javaTotal) + ",\"java_work_s\":" + num(javaWork)
+        return "{\"scenario\":" + esc(scenario) + ",\"java_total_s\":" + num(javaTotal) + ",\"java_work_s\":" + num(javaWork)
                 + ",\"cpython_total_s\":" + num(pythonTotal) + ",\"cpython_work_s\":" + num(pythonWork)
-                + ",\"ratio\":" + num(ratio) + ",\"notes\":\"" + esc(notes) + "\"}";
+                + ",\"ratio\":" + num(ratio) + ",\"notes\":" + esc(notes) + "}";
     }
 
     private static String num(double v) {
@@ -22,6 +22,6 @@ public record Row(String scenario, double javaTotal, double javaWork, double pyt
     }
 
     private static String esc(String s) {
-        return s.replace("\\", "\\\\").replace("\"", "\\\"");
+        return io.multiproc.cli.Json.quote(s);
     }
 }
