@@ -49,45 +49,55 @@ public final class SharedDoubleArray extends SharedNumberArray {
     }
 
     public double get(int index) {
+        ensureOpen();
         return (double) VH.getVolatile(whole, offset(index));
     }
 
     public void set(int index, double value) {
+        ensureOpen();
         VH.setVolatile(whole, offset(index), value);
     }
 
     public double getAcquire(int index) {
+        ensureOpen();
         return (double) VH.getAcquire(whole, offset(index));
     }
 
     public void setRelease(int index, double value) {
+        ensureOpen();
         VH.setRelease(whole, offset(index), value);
     }
 
     public double addAndGet(int index, double delta) {
+        ensureOpen();
         return SharedDouble.addAndGet(whole, offset(index), delta);
     }
 
     public double getAndSet(int index, double value) {
+        ensureOpen();
         return (double) VH.getAndSet(whole, offset(index), value);
     }
 
     public boolean compareAndSet(int index, double expected, double value) {
+        ensureOpen();
         return VH.compareAndSet(whole, offset(index), expected, value);
     }
 
     /** A copy of the elements (plain reads: a snapshot only if no one writes meanwhile). */
     public double[] toArray() {
+        ensureOpen();
         return data.toArray(JAVA_DOUBLE);
     }
 
     @Override
     public Double getValue(int index) {
+        ensureOpen();
         return get(index);
     }
 
     @Override
     public void setValue(int index, Number value) {
+        ensureOpen();
         set(index, value.doubleValue());
     }
 }

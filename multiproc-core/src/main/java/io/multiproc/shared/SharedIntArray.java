@@ -44,53 +44,65 @@ public final class SharedIntArray extends SharedNumberArray {
     }
 
     public int get(int index) {
+        ensureOpen();
         return (int) VH.getVolatile(whole, offset(index));
     }
 
     public void set(int index, int value) {
+        ensureOpen();
         VH.setVolatile(whole, offset(index), value);
     }
 
     public int getAcquire(int index) {
+        ensureOpen();
         return (int) VH.getAcquire(whole, offset(index));
     }
 
     public void setRelease(int index, int value) {
+        ensureOpen();
         VH.setRelease(whole, offset(index), value);
     }
 
     public int incrementAndGet(int index) {
+        ensureOpen();
         return (int) VH.getAndAdd(whole, offset(index), 1) + 1;
     }
 
     public int addAndGet(int index, int delta) {
+        ensureOpen();
         return (int) VH.getAndAdd(whole, offset(index), delta) + delta;
     }
 
     public int getAndAdd(int index, int delta) {
+        ensureOpen();
         return (int) VH.getAndAdd(whole, offset(index), delta);
     }
 
     public int getAndSet(int index, int value) {
+        ensureOpen();
         return (int) VH.getAndSet(whole, offset(index), value);
     }
 
     public boolean compareAndSet(int index, int expected, int value) {
+        ensureOpen();
         return VH.compareAndSet(whole, offset(index), expected, value);
     }
 
     /** A copy of the elements (plain reads: a snapshot only if no one writes meanwhile). */
     public int[] toArray() {
+        ensureOpen();
         return data.toArray(JAVA_INT);
     }
 
     @Override
     public Integer getValue(int index) {
+        ensureOpen();
         return get(index);
     }
 
     @Override
     public void setValue(int index, Number value) {
+        ensureOpen();
         set(index, value.intValue());
     }
 }

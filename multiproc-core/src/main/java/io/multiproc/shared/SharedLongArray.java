@@ -44,53 +44,65 @@ public final class SharedLongArray extends SharedNumberArray {
     }
 
     public long get(int index) {
+        ensureOpen();
         return (long) VH.getVolatile(whole, offset(index));
     }
 
     public void set(int index, long value) {
+        ensureOpen();
         VH.setVolatile(whole, offset(index), value);
     }
 
     public long getAcquire(int index) {
+        ensureOpen();
         return (long) VH.getAcquire(whole, offset(index));
     }
 
     public void setRelease(int index, long value) {
+        ensureOpen();
         VH.setRelease(whole, offset(index), value);
     }
 
     public long incrementAndGet(int index) {
+        ensureOpen();
         return (long) VH.getAndAdd(whole, offset(index), 1L) + 1L;
     }
 
     public long addAndGet(int index, long delta) {
+        ensureOpen();
         return (long) VH.getAndAdd(whole, offset(index), delta) + delta;
     }
 
     public long getAndAdd(int index, long delta) {
+        ensureOpen();
         return (long) VH.getAndAdd(whole, offset(index), delta);
     }
 
     public long getAndSet(int index, long value) {
+        ensureOpen();
         return (long) VH.getAndSet(whole, offset(index), value);
     }
 
     public boolean compareAndSet(int index, long expected, long value) {
+        ensureOpen();
         return VH.compareAndSet(whole, offset(index), expected, value);
     }
 
     /** A copy of the elements (plain reads: a snapshot only if no one writes meanwhile). */
     public long[] toArray() {
+        ensureOpen();
         return data.toArray(JAVA_LONG);
     }
 
     @Override
     public Long getValue(int index) {
+        ensureOpen();
         return get(index);
     }
 
     @Override
     public void setValue(int index, Number value) {
+        ensureOpen();
         set(index, value.longValue());
     }
 }
