@@ -81,8 +81,32 @@ final class LsCommand implements Callable<Integer> {
         return ProcessHandle.of(h.process().pid()).flatMap(p -> p.info().commandLine());
     }
 
-    private static String abbreviate(String s) {
-        return s.length() <= 60 ? s : s.substring(0, 57) + "...";
+    /** JVM options that take the next argument as their value, skipped when looking for the main class. */
+    private static final java.util.Set<String> VALUE_OPTIONS = java.util.Set.of("-cp", "-classpath", "--class-path",
+            "-p", "--module-path", "--add-modules", "--add-opens", "--add-exports", "--add-reads", "--patch-module");
+
+    /**
+     * For the table: a JVM as {@code java MAIN-CLASS-OR-JAR args}, since its class path hides what runs;
+     * anything else as its command line, both cut to 70 characters. {@code --json} has the whole line.
+     */
+    static String abbreviate(String commandLine) {
+        String[] words = commandLine.split(" ");
+        String s = commandLine;
+        if (words.length > 1 && (words[0].equals("java") || words[0].endsWith("/java"))) {
+            for (int i = 1; i < words.length; i++) {
+                String w = words[i];
+                if (VALUE_OPTIONS.contains(w)) {
+                    i++;
+                } else if (w.equals("-jar") || w.equals("-m") || w.equals("--module")) {
+                    s = "java " + String.join(" ", java.util.Arrays.copyOfRange(words, i, words.length));
+                    break;
+                } else if (!w.startsWith("-")) {
+                    s = "java " + String.join(" ", java.util.Arrays.copyOfRange(words, i, words.length));
+                    break;
+                }
+            }
+        }
+        return s.length() <= 70 ? s : s.substring(0, 67) + "...";
     }
 
     static String kindOf(String name) {

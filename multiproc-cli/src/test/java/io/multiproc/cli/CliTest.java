@@ -176,8 +176,16 @@ class CliTest {
         try (io.multiproc.shared.SharedLong counter = io.multiproc.shared.SharedLong.create(7)) {
             Result ls = run("ls");
             String line = ls.out().lines().filter(l -> l.startsWith(counter.name() + " ")).findFirst().orElseThrow();
-            assertThat(line).containsPattern("\\s+value\\s+live\\s+pid " + ProcessHandle.current().pid() + " alive \\(.*java");
+            assertThat(line).containsPattern("\\s+value\\s+live\\s+pid " + ProcessHandle.current().pid() + " alive \\(java ");
         }
+    }
+
+    @Test
+    void lsShowsAJvmHolderByItsMainClassOrJarNotItsClassPath() {
+        assertThat(LsCommand.abbreviate("/usr/lib/jvm/jdk-25/bin/java --enable-native-access=ALL-UNNAMED -cp /a.jar:/b.jar"
+                + " -Xmx1g com.acme.Main input.txt")).isEqualTo("java com.acme.Main input.txt");
+        assertThat(LsCommand.abbreviate("java -jar app.jar --port 1")).isEqualTo("java -jar app.jar --port 1");
+        assertThat(LsCommand.abbreviate("python3 -c " + "x".repeat(100))).hasSize(70).endsWith("...");
     }
 
     @Test
