@@ -17,10 +17,12 @@ import java.util.concurrent.Callable;
                 "Progress goes to stderr while a scenario runs; the summary table (or --json rows) to stdout.",
                 "",
                 "Columns:",
+                "  phase                            first run: the program end to end in a fresh JVM;",
+                "                                   steady state: the work phase after a warm-up",
                 "  java total s / cpython total s   seconds for the whole scenario: starting processes, setup, work, joining",
-                "  java work s / cpython work s     seconds for the timed work phase only (see docs/decisions/004)",
-                "  ratio                            CPython seconds / Java seconds for the work phase (or per start+join);",
-                "                                   above 1: Java is faster",
+                "  java work s / cpython work s     seconds for the timed work phase only (docs/decisions/004)",
+                "  ratio                            CPython seconds / Java seconds (total for first run, work for steady",
+                "                                   state, per start+join for process-start); above 1: Java is faster",
                 "  notes                            what the row measures and checks (for example 'lost 0' updates)"})
 final class BenchCommand implements Callable<Integer> {
     @Option(names = "--scenario", paramLabel = "NAME", completionCandidates = ScenarioNames.class,
@@ -38,8 +40,16 @@ final class BenchCommand implements Callable<Integer> {
     @Option(names = "--json", description = "Print one JSON object per result row instead of the table.")
     boolean json;
 
+    @Option(names = "--repeat", paramLabel = "N", defaultValue = "1",
+            description = "Run each scenario N times and print the median of each row (default: ${DEFAULT-VALUE}).")
+    int repeat;
+
     @Override
     public Integer call() throws Exception {
+        if (repeat < 1 || repeat > 100) {
+            System.err.println("multiproc bench: --repeat=" + repeat + " must be between 1 and 100");
+            return 2;
+        }
         List<String> names = scenarios.isEmpty() ? Scenarios.NAMES : scenarios;
         for (String n : names) {
             if (!Scenarios.NAMES.contains(n)) {
@@ -51,36 +61,49 @@ final class BenchCommand implements Callable<Integer> {
         // Build the AOT cache for child JVMs (once per class path) and boot the spare before timing.
         io.multiproc.process.ChildProcess.prepareFastStarts(java.time.Duration.ofSeconds(60));
         // Progress goes to stderr as each scenario runs; the table is printed whole at the end so that it is
-        // not interleaved with progress in a terminal (JSON rows stream as they come, one per line).
+        // not interleaved with progress in a terminal (JSON rows stream as each scenario ends).
         List<Row> rows = new ArrayList<>();
-        int done = 0;
-        for (String n : names) {
-            done++;
-            System.err.printf(Locale.ROOT, "multiproc bench: [%d/%d] %s ...%n", done, names.size(), n);
-            long start = System.nanoTime();
-            for (Row r : bench.run(n)) {
+        for (int i = 0; i < names.size(); i++) {
+            for (Row r : medians(bench, names.get(i), (i + 1) + "/" + names.size())) {
                 if (json) {
                     System.out.println(r.json());
                 }
                 rows.add(r);
             }
-            System.err.printf(Locale.ROOT, "multiproc bench: [%d/%d] %s done in %.1f s%n", done, names.size(), n,
-                    (System.nanoTime() - start) / 1e9);
         }
         if (!json) {
-            System.out.printf(Locale.ROOT, "%-40s %12s %12s %14s %14s %8s  %s%n", "scenario", "java total s", "java work s",
-                    "cpython total s", "cpython work s", "ratio", "notes");
+            System.out.printf(Locale.ROOT, "%-40s %-12s %12s %12s %14s %14s %8s  %s%n", "scenario", "phase", "java total s",
+                    "java work s", "cpython total s", "cpython work s", "ratio", "notes");
             rows.forEach(r -> System.out.println(table(r)));
         }
         if (!json) {
             System.out.println(bench.pythonMissing().map(why -> "CPython side not run: " + why)
-                    .orElse("ratio = CPython seconds / Java seconds for the work phase (or per start+join); above 1: Java is faster"));
+                    .orElse("ratio = CPython seconds / Java seconds: first run = the program end to end in a fresh JVM (total),"
+                            + " steady state = the work phase after a warm-up (work), process-start = per start+join; above 1: Java is faster"));
         }
         return 0;
     }
 
+    /** The scenario's rows, each the median over {@link #repeat} runs (rows matched by scenario and phase). */
+    private List<Row> medians(Scenarios bench, String name, String position) throws InterruptedException {
+        java.util.Map<String, List<Row>> runs = new java.util.LinkedHashMap<>();
+        for (int k = 0; k < repeat; k++) {
+            String run = repeat > 1 ? " (run " + (k + 1) + " of " + repeat + ")" : "";
+            System.err.printf(Locale.ROOT, "multiproc bench: [%s] %s%s ...%n", position, name, run);
+            long start = System.nanoTime();
+            List<Row> got = bench.run(name);
+            System.err.printf(Locale.ROOT, "multiproc bench: [%s] %s%s done in %.1f s%n", position, name, run,
+                    (System.nanoTime() - start) / 1e9);
+            for (Row r : got) {
+                runs.computeIfAbsent(r.scenario() + "\0" + r.phase(), key -> new ArrayList<>()).add(r);
+            }
+        }
+        return runs.values().stream().map(Row::median).toList();
+    }
+
     private static String table(Row r) {
-        return String.format(Locale.ROOT, "%-40s %12s %12s %14s %14s %8s  %s", r.scenario(), f(r.javaTotal()), f(r.javaWork()),
+        return String.format(Locale.ROOT, "%-40s %-12s %12s %12s %14s %14s %8s  %s", r.scenario(), r.phase().isEmpty() ? "-" : r.phase(),
+                f(r.javaTotal()), f(r.javaWork()),
                 f(r.pythonTotal()), f(r.pythonWork()), Double.isNaN(r.ratio()) ? "-" : String.format(Locale.ROOT, "%.1fx", r.ratio()), r.notes());
     }
 

@@ -1,6 +1,6 @@
 package io.multiproc.cli;
 
-/** The CLI's one JSON string escaper (the CLI writes JSON by hand to stay dependency-free). */
+/** JSON string escaping for the CLI's hand-written JSON (control characters included, for command lines). */
 public final class Json {
     private Json() {
     }
