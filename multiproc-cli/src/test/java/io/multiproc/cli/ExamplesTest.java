@@ -72,6 +72,17 @@ class ExamplesTest {
     }
 
     @Test
+    void wordCountWithAPoolGivesTheSameCounts(@TempDir Path texts) throws Exception {
+        Files.writeString(texts.resolve("a.txt"), "the cat and the hat");
+        Files.writeString(texts.resolve("b.txt"), "The end. THE END");
+        Files.writeString(texts.resolve("c.txt"), "cat");
+        Run r = buildAndRun("word-count", "example.WordCountPool", texts.toString());
+        assertThat(r.exit()).as(r.out()).isZero();
+        assertThat(r.out()).contains("3 files, 10 words, pool of 2 worker processes").contains("4 the\n")
+                .contains("2 cat\n").contains("2 end\n");
+    }
+
+    @Test
     void countersAndLocksExampleLosesNoUpdateAndTakesOverADeadHoldersLock() throws Exception {
         Run r = buildAndRun("counters-and-locks", "example.CountersAndLocks");
         assertThat(r.exit()).as(r.out()).isZero();
