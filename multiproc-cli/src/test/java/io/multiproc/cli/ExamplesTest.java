@@ -60,11 +60,16 @@ class ExamplesTest {
         return exec(ROOT, cmd);
     }
 
-    @Test
-    void wordCountExampleCountsWordsAcrossChildProcesses(@TempDir Path texts) throws Exception {
+    /** 10 words: the x4, cat x2, end x2, and, hat. */
+    private static void writeThreeTexts(Path texts) throws IOException {
         Files.writeString(texts.resolve("a.txt"), "the cat and the hat");
         Files.writeString(texts.resolve("b.txt"), "The end. THE END");
         Files.writeString(texts.resolve("c.txt"), "cat");
+    }
+
+    @Test
+    void wordCountExampleCountsWordsAcrossChildProcesses(@TempDir Path texts) throws Exception {
+        writeThreeTexts(texts);
         Run r = buildAndRun("word-count", "example.WordCount", texts.toString());
         assertThat(r.exit()).as(r.out()).isZero();
         assertThat(r.out()).contains("3 files, 10 words, 2 worker processes").contains("4 the\n").contains("2 cat\n")
@@ -73,9 +78,7 @@ class ExamplesTest {
 
     @Test
     void wordCountWithAPoolGivesTheSameCounts(@TempDir Path texts) throws Exception {
-        Files.writeString(texts.resolve("a.txt"), "the cat and the hat");
-        Files.writeString(texts.resolve("b.txt"), "The end. THE END");
-        Files.writeString(texts.resolve("c.txt"), "cat");
+        writeThreeTexts(texts);
         Run r = buildAndRun("word-count", "example.WordCountPool", texts.toString());
         assertThat(r.exit()).as(r.out()).isZero();
         assertThat(r.out()).contains("3 files, 10 words, pool of 2 worker processes").contains("4 the\n")
