@@ -28,6 +28,8 @@ import java.util.function.Consumer;
  */
 public final class SharedSegments {
     private static final Map<String, Mapping> MAPPINGS = new HashMap<>();
+    /** Set on a thread inside {@link #privately}: what it creates is private to this process. */
+    private static final ThreadLocal<Boolean> PRIVATE = ThreadLocal.withInitial(() -> false);
 
     private SharedSegments() {
     }
@@ -37,12 +39,15 @@ public final class SharedSegments {
         private final String name;
         private final MemorySegment segment;
         private final Arena arena;
+        /** Made inside {@link #privately}: no file, no registry hold; release only unmaps. */
+        private final boolean isPrivate;
         private int references; // guarded by MAPPINGS
 
-        private Mapping(String name, MemorySegment segment, Arena arena) {
+        private Mapping(String name, MemorySegment segment, Arena arena, boolean isPrivate) {
             this.name = name;
             this.segment = segment;
             this.arena = arena;
+            this.isPrivate = isPrivate;
             this.references = 1;
         }
 
@@ -70,6 +75,9 @@ public final class SharedSegments {
                 try {
                     arena.close();
                 } finally {
+                    if (isPrivate) {
+                        return;
+                    }
                     try {
                         SegmentRegistry.release(name);
                     } catch (IOException e) {
@@ -85,6 +93,9 @@ public final class SharedSegments {
      * lets {@code init} write its header (before any other process can know the name), and maps it.
      */
     public static Mapping create(String prefix, long size, Consumer<MemorySegment> init) {
+        if (PRIVATE.get()) {
+            return createPrivate(prefix, size, init);
+        }
         for (int attempt = 0; ; attempt++) {
             String name = ShmFiles.randomName(prefix, 8);
             Path path = ShmFiles.path(name);
@@ -104,7 +115,7 @@ public final class SharedSegments {
                 ShmFiles.reserve(ch, path, size);
                 MemorySegment seg = ShmFiles.map(ch, size, arena);
                 init.accept(seg);
-                Mapping m = new Mapping(name, seg, arena);
+                Mapping m = new Mapping(name, seg, arena, false);
                 synchronized (MAPPINGS) {
                     MAPPINGS.put(name, m);
                 }
@@ -118,6 +129,67 @@ public final class SharedSegments {
                 }
                 throw e instanceof IOException io ? new UncheckedIOException(io) : (RuntimeException) e;
             }
+        }
+    }
+
+    /**
+     * Runs {@code body} so that every segment this thread creates meanwhile is private to this process:
+     * an anonymous memfd, never named in /dev/shm nor registered, so nothing is left behind however the
+     * process ends (mapped through a FileChannel like a shared one: the same segment class, which
+     * matters to the JIT's type profiles). Needs native access. Objects made so work as usual inside this process, and attach by name only
+     * here. For the spare JVMs' warm-up of the library's hot paths.
+     */
+    public static void privately(Runnable body) {
+        PRIVATE.set(true);
+        try {
+            body.run();
+        } finally {
+            PRIVATE.set(false);
+        }
+    }
+
+    /** True on a thread inside {@link #privately}: raw segments it creates must use {@link #mapPrivate}. */
+    public static boolean creatingPrivately() {
+        return PRIVATE.get();
+    }
+
+    /**
+     * Maps {@code size} bytes of a new anonymous memfd into {@code arena}: a file that has no name in
+     * /dev/shm at any moment, so a process killed at any point (a spare warming up at the lowest
+     * priority can sit anywhere for long) leaves nothing behind. Mapped through a FileChannel like a
+     * shared segment, so it is the same segment class. Needs native access.
+     */
+    public static MemorySegment mapPrivate(String name, long size, Arena arena) throws IOException {
+        if (!Native.isAvailable()) {
+            throw new UnsupportedOperationException("private segments need native access (memfd_create)");
+        }
+        int fd = Native.memfdCreate(name);
+        if (fd < 0) {
+            throw new IOException("memfd_create(" + name + ") failed: " + Native.strerror(-fd));
+        }
+        Path path = Path.of("/proc/self/fd/" + fd);
+        try (FileChannel ch = ShmFiles.openExisting(path)) {
+            ShmFiles.reserve(ch, path, size);
+            return ShmFiles.map(ch, size, arena);
+        } finally {
+            Native.closeFd(fd);
+        }
+    }
+
+    private static Mapping createPrivate(String prefix, long size, Consumer<MemorySegment> init) {
+        String name = ShmFiles.randomName(prefix, 8);
+        Arena arena = Arena.ofShared();
+        try {
+            MemorySegment seg = mapPrivate(name, size, arena);
+            init.accept(seg);
+            Mapping m = new Mapping(name, seg, arena, true);
+            synchronized (MAPPINGS) {
+                MAPPINGS.put(name, m);
+            }
+            return m;
+        } catch (IOException | RuntimeException e) {
+            arena.close();
+            throw e instanceof IOException io ? new UncheckedIOException(io) : (RuntimeException) e;
         }
     }
 
@@ -155,7 +227,7 @@ public final class SharedSegments {
             try (FileChannel ch = ShmFiles.openExisting(path)) {
                 MemorySegment seg = ShmFiles.map(ch, ch.size(), arena);
                 check.accept(seg);
-                m = new Mapping(name, seg, arena);
+                m = new Mapping(name, seg, arena, false);
                 MAPPINGS.put(name, m);
                 return m;
             } catch (IOException | RuntimeException e) {
