@@ -389,9 +389,41 @@ final class ManagedList<E> extends AbstractList<E> implements RandomAccess, Seri
 
     /** Removes the elements {@code filter} accepts, atomically: {@code filter} runs in this process under the lock. */
     @Override
-    @SuppressWarnings("unchecked")
     public boolean removeIf(Predicate<? super E> filter) {
         Objects.requireNonNull(filter, "filter");
+        return removeMatching((i, v) -> filter.test(v), false);
+    }
+
+    /** Removes the first element equal to {@code o}, atomically. */
+    @Override
+    public boolean remove(Object o) {
+        return removeMatching((i, v) -> Objects.equals(v, o), true);
+    }
+
+    @Override
+    public boolean removeAll(Collection<?> items) {
+        Objects.requireNonNull(items, "items");
+        return removeMatching((i, v) -> items.contains(v), false);
+    }
+
+    @Override
+    public boolean retainAll(Collection<?> items) {
+        Objects.requireNonNull(items, "items");
+        return removeMatching((i, v) -> !items.contains(v), false);
+    }
+
+    /** Atomically removes indexes {@code from} (inclusive) to {@code to} (what {@code subList(..).clear()} calls). */
+    @Override
+    protected void removeRange(int from, int to) {
+        removeMatching((i, v) -> i >= from && i < to, false);
+    }
+
+    /**
+     * Under the lock: a new array without the elements {@code test} accepts (only the first if
+     * {@code firstOnly}), published with one store; the removed items are freed after unlocking.
+     */
+    @SuppressWarnings("unchecked")
+    private boolean removeMatching(java.util.function.BiPredicate<Integer, ? super E> test, boolean firstOnly) {
         long old;
         long[] removed;
         int nRemoved = 0;
@@ -406,7 +438,7 @@ final class ManagedList<E> extends AbstractList<E> implements RandomAccess, Seri
             int nKept = 0;
             for (int i = 0; i < size; i++) {
                 long item = s.get(JAVA_LONG, p + ITEMS + 8L * i);
-                if (filter.test((E) Items.readValue(c.heap, item))) {
+                if ((!firstOnly || nRemoved == 0) && test.test(i, (E) Items.readValue(c.heap, item))) {
                     removed[nRemoved++] = item;
                 } else {
                     kept[nKept++] = item;
