@@ -74,9 +74,14 @@ public final class LocalManager implements Manager {
         return Heap.attach(manager).proxy(ref);
     }
 
-    /** Bytes of /dev/shm the manager's heap segments take (for reports). */
+    /** Bytes of /dev/shm the manager's heap segments take (reserved; for reports). */
     public long heapBytes() {
         return heap.mappedBytes();
+    }
+
+    /** Bytes carved from the heap so far (for reports). */
+    public long heapBytesCarved() {
+        return heap.carvedBytes();
     }
 
     @Override
@@ -185,10 +190,10 @@ public final class LocalManager implements Manager {
     public Condition condition(Lock lock) {
         checkOpen();
         if (lock instanceof SharedRLock r) {
-            return r.newCondition();
+            return made(r.newCondition());
         }
         if (lock instanceof SharedLock l) {
-            return l.newCondition();
+            return made(l.newCondition());
         }
         throw new IllegalArgumentException("lock=" + lock + " is not a lock from a local manager's lock() or rlock()");
     }
