@@ -1,5 +1,7 @@
 package io.multiproc.process;
 
+import io.multiproc.internal.InFlight;
+
 import java.io.DataOutputStream;
 import java.io.IOException;
 import java.time.Duration;
@@ -110,11 +112,20 @@ public final class ChildProcess implements AutoCloseable {
             if (process != null) {
                 throw new IllegalStateException("child '" + name + "' was already started (pid " + process.pid() + ")");
             }
-            TaskFrame frame = new TaskFrame(name, daemon, TaskCodec.encode(target));
+            InFlight flight = InFlight.here();
+            int mark = flight.beginSend();
+            TaskFrame frame;
+            List<String> carried;
+            try {
+                frame = new TaskFrame(name, daemon, TaskCodec.encode(target));
+                carried = flight.sentSince(mark);
+            } finally {
+                flight.endSend(mark);
+            }
             Process p = jvmOptions.isEmpty() ? SpareJvms.take() : null;
-            if (p == null || !send(p, frame)) {
+            if (p == null || !send(p, frame, carried)) {
                 p = Launcher.launch(jvmOptions, Launcher.Mode.DIRECT);
-                if (!send(p, frame)) {
+                if (!send(p, frame, carried)) {
                     p.destroyForcibly();
                     throw new IllegalStateException("child '" + name + "' (pid " + p.pid() + ") died before it got its task");
                 }
@@ -126,7 +137,12 @@ public final class ChildProcess implements AutoCloseable {
         }
     }
 
-    private static boolean send(Process p, TaskFrame frame) {
+    /**
+     * Sends the task, after recording the child as a holder of the shared objects it carries: they
+     * outlive this process's handles (closed right after start, say) until the child has attached.
+     */
+    private static boolean send(Process p, TaskFrame frame, List<String> carried) {
+        InFlight.holdForProcess(carried, p.pid());
         try {
             frame.write(new DataOutputStream(p.getOutputStream()));
             return true;

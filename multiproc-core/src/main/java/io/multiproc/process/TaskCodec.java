@@ -14,8 +14,7 @@ import io.multiproc.codec.SegmentSource;
  * stay refused.
  */
 final class TaskCodec {
-    private static final Codec CODEC = BuiltinCodec.builder().allowPackages("java.", "javax.")
-            .allowApplicationClasses().build();
+    private static final Codec CODEC = BuiltinCodec.taskCodec();
 
     private TaskCodec() {
     }
