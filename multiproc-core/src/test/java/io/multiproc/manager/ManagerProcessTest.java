@@ -166,10 +166,18 @@ class ManagerProcessTest {
             });
             try {
                 Children.awaitUntil("owner filled its manager", () -> stage.get() == 1);
-                assertThat(Manager.attach(name).<Integer, Object>dict("d")).hasSize(100);
+                ConcurrentMap<Integer, Object> seen = Manager.attach(name).dict("d");
+                assertThat(seen).hasSize(100);
                 assertThat(shmEntriesOf(name)).hasSizeGreaterThanOrEqualTo(2);
                 owner.kill();
                 assertThat(owner.join(Children.TIMEOUT)).isTrue();
+                long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(10);
+                assertThatThrownBy(() -> {
+                    while (System.nanoTime() < deadline) {
+                        seen.get(1);
+                    }
+                }).as("an attached proxy fails soon after the owner died")
+                        .isInstanceOf(IllegalStateException.class).hasMessageContaining("its owner died");
             } finally {
                 Children.reap(owner);
             }

@@ -134,12 +134,25 @@ final class Heap {
                 || !ProcessIdentity.isAliveRecently((long) LONG.get(root, OWNER_TOKEN));
     }
 
-    /** Throws IllegalStateException naming the manager if it was closed (here or by its owner). */
+    /**
+     * Throws IllegalStateException naming the manager if it was closed (here or by its owner), or, in an
+     * attached process, if the owner died (checked every {@link #OWNER_CHECK_EVERY} operations: a
+     * liveness look-up is cached for 5 ms but still costs a map read).
+     */
     void checkOpen() {
         if (detached || (int) INT.getVolatile(root, CLOSED) != 0) {
             throw closed();
         }
+        if (!owner && (++operations & (OWNER_CHECK_EVERY - 1)) == 0
+                && !ProcessIdentity.isAliveRecently((long) LONG.get(root, OWNER_TOKEN))) {
+            detach();
+            throw new IllegalStateException("manager '" + name + "' is closed: its owner died");
+        }
     }
+
+    private static final int OWNER_CHECK_EVERY = 1024;
+    /** Operations since attaching, counted loosely (plain increments from any thread) to pace owner checks. */
+    private int operations;
 
     IllegalStateException closed() {
         if (!detached) {
