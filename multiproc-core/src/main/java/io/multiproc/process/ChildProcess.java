@@ -217,6 +217,11 @@ public final class ChildProcess implements AutoCloseable {
         }
     }
 
+    /** The running process, for the pool's exit callbacks (started children only). */
+    Process process() {
+        return started();
+    }
+
     private Process started() {
         Process p = process;
         if (p == null) {
@@ -250,6 +255,14 @@ public final class ChildProcess implements AutoCloseable {
         }
     }
 
+    /** An immutable copy of JVM options; NullPointerException naming a null element. */
+    static List<String> checkedOptions(List<String> jvmOptions) {
+        for (String o : jvmOptions) {
+            Objects.requireNonNull(o, "jvmOptions element");
+        }
+        return List.copyOf(jvmOptions);
+    }
+
     /** Settings for a child; {@link #start()} builds and starts it, {@link #build()} only builds it. */
     public static final class Builder {
         private String name;
@@ -274,10 +287,7 @@ public final class ChildProcess implements AutoCloseable {
 
         /** Extra options for the child's {@code java} command, such as {@code -Xmx64m}. */
         public Builder jvmOptions(List<String> jvmOptions) {
-            for (String o : jvmOptions) {
-                Objects.requireNonNull(o, "jvmOptions element");
-            }
-            this.jvmOptions = List.copyOf(jvmOptions);
+            this.jvmOptions = checkedOptions(jvmOptions);
             return this;
         }
 

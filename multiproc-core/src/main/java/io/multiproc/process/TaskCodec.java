@@ -19,6 +19,11 @@ final class TaskCodec {
     private TaskCodec() {
     }
 
+    /** The codec of task frames; also a {@link Pool}'s default codec (its workers are children as trusted). */
+    static Codec codec() {
+        return CODEC;
+    }
+
     /** The task's bytes; IllegalArgumentException naming the class that cannot be sent. */
     static byte[] encode(SerializableRunnable task) {
         BufferSink sink = new BufferSink(512);
