@@ -12,6 +12,13 @@ the server) is reported as forkserver_first_s.
 
 Prints key=value lines: fork_mean_s, fork_min_s, spawn_mean_s, spawn_min_s,
 forkserver_mean_s, forkserver_min_s, forkserver_first_s.
+
+With the default start method (what a user's program gets; fork on Linux up
+to 3.13), the same programs as the Java side's rows:
+--bursts 2,4,20 starts K processes at once, then joins them all (first start
+to last join), the first burst in this interpreter: burst_K_s.
+--back-to-back N does N start+joins in a row: back_to_back_mean_s,
+back_to_back_max_s. default_method names the start method used.
 """
 
 import multiprocessing
@@ -41,12 +48,43 @@ def start_join(ctx):
     return dt
 
 
+def burst(ctx, k):
+    t0 = time.monotonic_ns()
+    procs = [ctx.Process(target=empty_target) for _ in range(k)]
+    for p in procs:
+        p.start()
+    for p in procs:
+        p.join()
+    dt = (time.monotonic_ns() - t0) / _common.NS_PER_S
+    bad = [p.exitcode for p in procs if p.exitcode != 0]
+    if bad:
+        raise RuntimeError("burst children exited with %r" % bad)
+    return dt
+
+
 def main():
+    # parse_args takes int options only; --bursts is a list, so it is split off first.
+    bursts = []
+    if "--bursts" in sys.argv:
+        i = sys.argv.index("--bursts")
+        bursts = [int(k) for k in sys.argv[i + 1].split(",") if k]
+        del sys.argv[i:i + 2]
     args = _common.parse_args(
         "Process start+join latency per start method.",
         [("fork", 20, "fork repetitions (0 = skip)"),
          ("spawn", 10, "spawn repetitions (0 = skip)"),
-         ("forkserver", 10, "forkserver repetitions (0 = skip)")])
+         ("forkserver", 10, "forkserver repetitions (0 = skip)"),
+         ("back-to-back", 0, "start+joins in a row with the default start method (0 = skip)")])
+
+    default = multiprocessing.get_context()
+    if bursts or args.back_to_back:
+        _common.emit("default_method", default.get_start_method())
+    for k in bursts:
+        _common.emit("burst_%d_s" % k, burst(default, k))
+    if args.back_to_back:
+        samples = [start_join(default) for _ in range(args.back_to_back)]
+        _common.emit("back_to_back_mean_s", sum(samples) / len(samples))
+        _common.emit("back_to_back_max_s", max(samples))
 
     for method in ("fork", "spawn", "forkserver"):
         count = getattr(args, method)

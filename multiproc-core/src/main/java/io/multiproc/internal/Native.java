@@ -34,6 +34,8 @@ public final class Native {
     public static final int SIGTERM = 15;
 
     private static final int PR_SET_PDEATHSIG = 1;
+    private static final int PRIO_PROCESS = 0;
+    private static final int MFD_CLOEXEC = 1;
     private static final int O_RDWR = 2;
     private static final int FUTEX_WAIT = 0;
     private static final int FUTEX_WAKE = 1;
@@ -82,6 +84,16 @@ public final class Native {
                 FunctionDescriptor.of(ADDRESS.withTargetLayout(MemoryLayout.sequenceLayout(256, ValueLayout.JAVA_BYTE)), JAVA_INT));
     }
 
+    private static final class Memfd {
+        static final MethodHandle MEMFD_CREATE = Linking.downcall("memfd_create",
+                FunctionDescriptor.of(JAVA_INT, ADDRESS, JAVA_INT), Linker.Option.captureCallState("errno"));
+    }
+
+    private static final class Priority {
+        static final MethodHandle SETPRIORITY = Linking.downcall("setpriority",
+                FunctionDescriptor.of(JAVA_INT, JAVA_INT, JAVA_INT, JAVA_INT));
+    }
+
     private static final class Futex {
         static final long NR = futexSyscallNumber();
         static final MethodHandle SYSCALL = Linking.downcall("syscall",
@@ -122,6 +134,54 @@ public final class Native {
         }
         if (rc != 0) {
             throw new IllegalStateException("prctl(PR_SET_PDEATHSIG, " + signal + ") failed: rc=" + rc);
+        }
+    }
+
+    /**
+     * memfd_create(name, MFD_CLOEXEC): an anonymous shared-memory file that has no name in any directory,
+     * so nothing is left behind however this process ends. Open it as {@code /proc/self/fd/FD}, then
+     * {@link #closeFd} the descriptor.
+     *
+     * @return the file descriptor, or minus the error number
+     */
+    public static int memfdCreate(String name) {
+        requireAvailable();
+        try (Arena arena = Arena.ofConfined()) {
+            MemorySegment capture = arena.allocate(Errno.CAPTURE);
+            int fd = (int) Memfd.MEMFD_CREATE.invokeExact(capture, arena.allocateFrom(name), MFD_CLOEXEC);
+            return fd >= 0 ? fd : -(int) Errno.ERRNO.get(capture, 0L);
+        } catch (Throwable t) {
+            throw rethrow(t);
+        }
+    }
+
+    /** close(fd) for a descriptor from {@link #memfdCreate}. */
+    public static void closeFd(int fd) {
+        requireAvailable();
+        try {
+            int ignored = (int) Files.CLOSE.invokeExact(fd);
+        } catch (Throwable t) {
+            throw rethrow(t);
+        }
+    }
+
+    /**
+     * Lowers the scheduling priority of the calling thread only, to nice value {@code nice} (0 to 19).
+     * On Linux {@code setpriority(PRIO_PROCESS, 0, nice)} applies to the calling thread, not the whole
+     * process, and threads it starts later inherit it. An unprivileged thread cannot raise its priority
+     * back, so call this only on a thread that never runs user work.
+     *
+     * @return true if the priority was changed
+     */
+    public static boolean lowerThisThreadPriority(int nice) {
+        if (nice < 0 || nice > 19) {
+            throw new IllegalArgumentException("nice=" + nice + " must be between 0 and 19");
+        }
+        requireAvailable();
+        try {
+            return (int) Priority.SETPRIORITY.invokeExact(PRIO_PROCESS, 0, nice) == 0;
+        } catch (Throwable t) {
+            throw rethrow(t);
         }
     }
 

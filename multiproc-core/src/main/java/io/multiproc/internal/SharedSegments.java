@@ -28,6 +28,8 @@ import java.util.function.Consumer;
  */
 public final class SharedSegments {
     private static final Map<String, Mapping> MAPPINGS = new HashMap<>();
+    /** Set on a thread inside {@link #privately}: what it creates is private to this process. */
+    private static final ThreadLocal<Boolean> PRIVATE = ThreadLocal.withInitial(() -> false);
 
     private SharedSegments() {
     }
@@ -37,18 +39,21 @@ public final class SharedSegments {
         private final String name;
         private final MemorySegment segment;
         private final Arena arena;
+        /** Made inside {@link #privately}: no file, no registry hold; release only unmaps. */
+        private final boolean isPrivate;
         /** False for a mapping that records no hold in the registry (a manager's heap in attached processes). */
         private final boolean held;
         private int references; // guarded by MAPPINGS
 
-        private Mapping(String name, MemorySegment segment, Arena arena) {
-            this(name, segment, arena, true);
+        private Mapping(String name, MemorySegment segment, Arena arena, boolean isPrivate) {
+            this(name, segment, arena, isPrivate, true);
         }
 
-        private Mapping(String name, MemorySegment segment, Arena arena, boolean held) {
+        private Mapping(String name, MemorySegment segment, Arena arena, boolean isPrivate, boolean held) {
             this.name = name;
             this.segment = segment;
             this.arena = arena;
+            this.isPrivate = isPrivate;
             this.held = held;
             this.references = 1;
         }
@@ -88,6 +93,9 @@ public final class SharedSegments {
                 try {
                     arena.close();
                 } finally {
+                    if (isPrivate) {
+                        return;
+                    }
                     try {
                         if (held) {
                             SegmentRegistry.release(name);
@@ -105,6 +113,9 @@ public final class SharedSegments {
      * lets {@code init} write its header (before any other process can know the name), and maps it.
      */
     public static Mapping create(String prefix, long size, Consumer<MemorySegment> init) {
+        if (PRIVATE.get()) {
+            return createPrivate(prefix, size, init);
+        }
         for (int attempt = 0; ; attempt++) {
             try {
                 return createNamed(ShmFiles.randomName(prefix, 8), size, init);
@@ -158,7 +169,7 @@ public final class SharedSegments {
             ShmFiles.reserve(ch, ShmFiles.path(name), size);
             MemorySegment seg = ShmFiles.map(ch, size, arena);
             init.accept(seg);
-            Mapping m = new Mapping(name, seg, arena, held);
+            Mapping m = new Mapping(name, seg, arena, false, held);
             synchronized (MAPPINGS) {
                 MAPPINGS.put(name, m);
             }
@@ -195,13 +206,74 @@ public final class SharedSegments {
             try (FileChannel ch = ShmFiles.openExisting(ShmFiles.path(name))) {
                 MemorySegment seg = ShmFiles.map(ch, ch.size(), arena);
                 check.accept(seg);
-                m = new Mapping(name, seg, arena, false);
+                m = new Mapping(name, seg, arena, false, false);
                 MAPPINGS.put(name, m);
                 return m;
             } catch (IOException | RuntimeException e) {
                 arena.close();
                 throw e;
             }
+        }
+    }
+
+    /**
+     * Runs {@code body} so that every segment this thread creates meanwhile is private to this process:
+     * an anonymous memfd, never named in /dev/shm nor registered, so nothing is left behind however the
+     * process ends (mapped through a FileChannel like a shared one: the same segment class, which
+     * matters to the JIT's type profiles). Needs native access. Objects made so work as usual inside this process, and attach by name only
+     * here. For the spare JVMs' warm-up of the library's hot paths.
+     */
+    public static void privately(Runnable body) {
+        PRIVATE.set(true);
+        try {
+            body.run();
+        } finally {
+            PRIVATE.set(false);
+        }
+    }
+
+    /** True on a thread inside {@link #privately}: raw segments it creates must use {@link #mapPrivate}. */
+    public static boolean creatingPrivately() {
+        return PRIVATE.get();
+    }
+
+    /**
+     * Maps {@code size} bytes of a new anonymous memfd into {@code arena}: a file that has no name in
+     * /dev/shm at any moment, so a process killed at any point (a spare warming up at the lowest
+     * priority can sit anywhere for long) leaves nothing behind. Mapped through a FileChannel like a
+     * shared segment, so it is the same segment class. Needs native access.
+     */
+    public static MemorySegment mapPrivate(String name, long size, Arena arena) throws IOException {
+        if (!Native.isAvailable()) {
+            throw new UnsupportedOperationException("private segments need native access (memfd_create)");
+        }
+        int fd = Native.memfdCreate(name);
+        if (fd < 0) {
+            throw new IOException("memfd_create(" + name + ") failed: " + Native.strerror(-fd));
+        }
+        Path path = Path.of("/proc/self/fd/" + fd);
+        try (FileChannel ch = ShmFiles.openExisting(path)) {
+            ShmFiles.reserve(ch, path, size);
+            return ShmFiles.map(ch, size, arena);
+        } finally {
+            Native.closeFd(fd);
+        }
+    }
+
+    private static Mapping createPrivate(String prefix, long size, Consumer<MemorySegment> init) {
+        String name = ShmFiles.randomName(prefix, 8);
+        Arena arena = Arena.ofShared();
+        try {
+            MemorySegment seg = mapPrivate(name, size, arena);
+            init.accept(seg);
+            Mapping m = new Mapping(name, seg, arena, true);
+            synchronized (MAPPINGS) {
+                MAPPINGS.put(name, m);
+            }
+            return m;
+        } catch (IOException | RuntimeException e) {
+            arena.close();
+            throw e instanceof IOException io ? new UncheckedIOException(io) : (RuntimeException) e;
         }
     }
 
@@ -239,7 +311,7 @@ public final class SharedSegments {
             try (FileChannel ch = ShmFiles.openExisting(path)) {
                 MemorySegment seg = ShmFiles.map(ch, ch.size(), arena);
                 check.accept(seg);
-                m = new Mapping(name, seg, arena);
+                m = new Mapping(name, seg, arena, false);
                 MAPPINGS.put(name, m);
                 return m;
             } catch (IOException | RuntimeException e) {

@@ -1,14 +1,21 @@
 package io.multiproc.process;
 
+import io.multiproc.internal.PrivateDirectory;
+
 import java.io.File;
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
+import java.nio.file.DirectoryStream;
 import java.nio.file.Files;
+import java.nio.file.LinkOption;
 import java.nio.file.Path;
-import java.nio.file.StandardCopyOption;
+import java.nio.file.attribute.FileTime;
 import java.security.MessageDigest;
 import java.security.NoSuchAlgorithmException;
 import java.time.Duration;
+import java.time.Instant;
+import java.util.ArrayList;
+import java.util.Comparator;
 import java.util.HexFormat;
 import java.util.List;
 import java.util.concurrent.CompletableFuture;
@@ -17,22 +24,46 @@ import java.util.concurrent.TimeUnit;
 import java.util.concurrent.TimeoutException;
 
 /**
- * A JDK 25 AOT cache (JEP 483/514) for child JVMs: classes loaded and linked ahead of time, which cuts
- * a cold child start by about a third here (measured: 0.21 s to 0.14 s for a child using FFM and
- * object streams).
+ * A JDK 25 AOT cache (JEP 483/514/515) for child JVMs: classes loaded and linked ahead of time, plus the
+ * method profiles of a training run that exercised the library's hot paths ({@link HotPaths}), so a
+ * child's JIT compiles them early.
  *
  * <p>Only for class paths made of jar files (the JDK refuses non-empty directories) and children with
- * default options. The cache is built once per class path, in the background, by a training child
- * ({@code -XX:AOTCacheOutput}) that runs {@link ChildMain}'s typical path; it lives in
- * {@code $TMPDIR/multiproc-aot-USER/} under a key of the JDK, the class path and each jar's size and
- * modification time, so a rebuilt jar gets a new cache. Until it exists children start without it.
+ * default options. The cache is built once per class path by a training JVM ({@code -XX:AOTCacheOutput},
+ * run by ChildMain in {@code TRAIN} mode) under a small shell that renames the result into place and
+ * removes the JDK's temporary files: it runs at the lowest priority, in the background, and finishes
+ * even when the program that started it has already exited (a short program leaves nothing behind; the
+ * next run finds the cache). Until the cache exists children start without it.
+ *
+ * <h2>Where, and why it can be trusted</h2>
+ * {@code $TMPDIR/multiproc-aot-USER/}, one {@code HASH.aot} per class path (the key covers the JDK, the
+ * class path and each jar's size and modification time). Another local user must not plant a cache there
+ * (children would load it as trusted class metadata) nor a symbolic link at a temporary name, so the
+ * directory is created 0700 and used only when owned by this user and writable by nobody else, checked
+ * without following links ({@link PrivateDirectory}); temporary files are created {@code CREATE_NEW}
+ * and {@code NOFOLLOW_LINKS} before the JDK writes them. Otherwise there is no AOT cache, and one log
+ * line says why. Temporary files older than {@link #STALE_TEMP} (a build killed with its program) are
+ * removed, and only the {@link #KEEP} most recently used caches are kept (each is ~17 MB).
  */
 final class AotCache {
+    /** {@code -Dmultiproc.aotCache=false} turns the cache off. */
+    static final String PROPERTY = "multiproc.aotCache";
+    /** Caches kept per user: the most recently used ones. */
+    static final int KEEP = 4;
+    /** A temporary file this old belongs to a build that was killed (a build takes seconds). */
+    static final Duration STALE_TEMP = Duration.ofMinutes(10);
+    static final String TEMP_MARK = ".tmp";
+
     private static final System.Logger LOG = System.getLogger("io.multiproc");
     private static final Path FILE = cacheFile();
-    private static volatile CompletableFuture<Boolean> training;
+    private static CompletableFuture<Boolean> training;
 
     private AotCache() {
+    }
+
+    /** The cache file of this class path, or null when there is none to have (see the class comment). */
+    static Path file() {
+        return FILE;
     }
 
     /** JVM options for a default child: the cache if it exists (training it on first call otherwise). */
@@ -40,7 +71,7 @@ final class AotCache {
         if (FILE == null) {
             return List.of();
         }
-        if (Files.isRegularFile(FILE)) {
+        if (PrivateDirectory.isPrivateFile(FILE)) {
             return List.of("-XX:AOTCache=" + FILE);
         }
         train();
@@ -52,7 +83,7 @@ final class AotCache {
         if (FILE == null) {
             return false;
         }
-        if (Files.isRegularFile(FILE)) {
+        if (PrivateDirectory.isPrivateFile(FILE)) {
             return true;
         }
         try {
@@ -66,35 +97,46 @@ final class AotCache {
         if (training != null) {
             return training;
         }
-        Path tmp = FILE.resolveSibling(FILE.getFileName() + "." + ProcessHandle.current().pid() + ".tmp");
-        List<String> opts = List.of("-XX:AOTCacheOutput=" + tmp, "-Xlog:aot=off", "-Xlog:cds=off");
-        training = Launcher.launchAsync(opts, Launcher.Mode.TRAIN).thenCompose(Process::onExit).handle((p, err) -> {
-            try {
-                if (err == null && p.exitValue() == 0 && Files.isRegularFile(tmp)) {
-                    Files.move(tmp, FILE, StandardCopyOption.ATOMIC_MOVE, StandardCopyOption.REPLACE_EXISTING);
-                    return true;
-                }
-                LOG.log(System.Logger.Level.DEBUG, "multiproc: AOT cache training did not produce a cache", err);
-                return false;
-            } catch (IOException e) {
-                return false;
-            } finally {
-                try {
-                    Files.deleteIfExists(tmp);
-                    Files.deleteIfExists(tmp.resolveSibling(tmp.getFileName() + ".config"));
-                } catch (IOException ignored) {
-                    // a stale temporary file in the cache directory is harmless
-                }
-            }
-        });
+        Path tmp = FILE.resolveSibling(FILE.getFileName() + "." + ProcessHandle.current().pid() + TEMP_MARK);
+        Path config = tmp.resolveSibling(tmp.getFileName() + ".config");
+        try {
+            // NOTE: both names are ours before the JDK opens them: a link planted there makes this fail.
+            PrivateDirectory.createFile(tmp);
+            PrivateDirectory.createFile(config);
+        } catch (IOException e) {
+            deleteQuietly(tmp);
+            LOG.log(System.Logger.Level.INFO, "multiproc: no AOT cache for child JVMs: cannot create " + tmp + ": " + e);
+            training = CompletableFuture.completedFuture(false);
+            return training;
+        }
+        List<String> java = Launcher.command(List.of("-XX:AOTCacheOutput=" + tmp), Launcher.Mode.TRAIN);
+        List<String> command = new ArrayList<>(List.of("/bin/sh", "-c", BUILD_SCRIPT, "multiproc-aot", tmp.toString(), FILE.toString()));
+        command.addAll(java);
+        training = Launcher.startDetached(command).thenCompose(Process::onExit)
+                .handle((p, err) -> err == null && p.exitValue() == 0 && PrivateDirectory.isPrivateFile(FILE));
         return training;
     }
 
+    /**
+     * Runs the training JVM at the lowest priority, then renames its cache into place (one atomic
+     * rename in the private directory) and removes the temporary files, whatever happened.
+     * Arguments: $1 the temporary cache, $2 the cache, then the java command.
+     */
+    private static final String BUILD_SCRIPT = """
+            tmp=$1; final=$2; shift 2
+            if command -v nice >/dev/null 2>&1; then nice -n 19 "$@"; else "$@"; fi >/dev/null 2>&1 </dev/null
+            rc=$?
+            if [ "$rc" -eq 0 ] && [ -s "$tmp" ]; then mv -f "$tmp" "$final" || rc=1; else rc=1; fi
+            rm -f "$tmp" "$tmp.config"
+            exit "$rc"
+            """;
+
     private static Path cacheFile() {
         String cp = System.getProperty("java.class.path", "");
-        if (cp.isEmpty()) {
+        if (cp.isEmpty() || "false".equals(System.getProperty(PROPERTY))) {
             return null;
         }
+        String key;
         try {
             MessageDigest sha = MessageDigest.getInstance("SHA-256");
             sha.update((System.getProperty("java.home") + '\n' + System.getProperty("java.vm.version") + '\n' + cp)
@@ -107,11 +149,73 @@ final class AotCache {
                 sha.update((Files.size(jar) + ":" + Files.getLastModifiedTime(jar).toMillis() + '\n')
                         .getBytes(StandardCharsets.UTF_8));
             }
-            Path dir = Path.of(System.getProperty("java.io.tmpdir"), "multiproc-aot-" + System.getProperty("user.name"));
-            Files.createDirectories(dir);
-            return dir.resolve(HexFormat.of().formatHex(sha.digest(), 0, 12) + ".aot");
+            key = HexFormat.of().formatHex(sha.digest(), 0, 12);
         } catch (IOException | NoSuchAlgorithmException | RuntimeException e) {
             return null;
+        }
+        Path dir = directory();
+        try {
+            PrivateDirectory.ensure(dir);
+        } catch (IOException | RuntimeException e) {
+            LOG.log(System.Logger.Level.WARNING, "multiproc: no AOT cache for child JVMs (they start slower): " + e.getMessage());
+            return null;
+        }
+        Path file = dir.resolve(key + ".aot");
+        tidy(dir, file);
+        return file;
+    }
+
+    static Path directory() {
+        return Path.of(System.getProperty("java.io.tmpdir"), "multiproc-aot-" + System.getProperty("user.name"));
+    }
+
+    /**
+     * Removes stale temporary files and all but the {@link #KEEP} most recently used caches; marks
+     * {@code current} as used now (its modification time is its last use).
+     */
+    static void tidy(Path dir, Path current) {
+        if (PrivateDirectory.isPrivateFile(current)) {
+            try {
+                Files.setLastModifiedTime(current, FileTime.from(Instant.now()));
+            } catch (IOException ignored) {
+                // pruning may then take it a little early; it is rebuilt if needed
+            }
+        }
+        Instant staleBefore = Instant.now().minus(STALE_TEMP);
+        List<Path> caches = new ArrayList<>();
+        try (DirectoryStream<Path> entries = Files.newDirectoryStream(dir)) {
+            for (Path p : entries) {
+                String name = p.getFileName().toString();
+                if (name.contains(TEMP_MARK)) {
+                    if (modified(p).isBefore(staleBefore)) {
+                        deleteQuietly(p);
+                    }
+                } else if (name.endsWith(".aot") && Files.isRegularFile(p, LinkOption.NOFOLLOW_LINKS)) {
+                    caches.add(p);
+                }
+            }
+        } catch (IOException | RuntimeException e) {
+            return;
+        }
+        caches.sort(Comparator.comparing(AotCache::modified).reversed());
+        for (int i = KEEP; i < caches.size(); i++) {
+            deleteQuietly(caches.get(i));
+        }
+    }
+
+    private static Instant modified(Path p) {
+        try {
+            return Files.getLastModifiedTime(p, LinkOption.NOFOLLOW_LINKS).toInstant();
+        } catch (IOException e) {
+            return Instant.EPOCH;
+        }
+    }
+
+    private static void deleteQuietly(Path p) {
+        try {
+            Files.deleteIfExists(p);
+        } catch (IOException ignored) {
+            // another process of this user removed it, or will
         }
     }
 }

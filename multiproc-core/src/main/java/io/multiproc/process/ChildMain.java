@@ -9,6 +9,7 @@ import java.io.FileDescriptor;
 import java.io.FileInputStream;
 import java.io.InputStream;
 import java.util.concurrent.locks.LockSupport;
+import java.util.function.BooleanSupplier;
 
 /**
  * Entry point of every child JVM multiproc starts. Not for users to call.
@@ -19,7 +20,11 @@ import java.util.concurrent.locks.LockSupport;
  *       the one that started us (it may have died before the prctl). A spare does it before waiting;
  *       a cold child on a second thread while it decodes its task. The signal belongs to the thread
  *       that asked for it and is forgotten when that thread ends, so the second thread never ends.</li>
- *   <li>A spare JVM warms the task machinery (object streams, lambda deserialization) while it waits.</li>
+ *   <li>A spare JVM warms the task machinery (lambda decoding, the exit logger), initializes the
+ *       library's hot-path classes ({@link HotPaths}), then renames itself {@code mp-spare} (how the
+ *       parent knows it has booted, {@link State}) and runs the hot paths on a nice-19 thread on private
+ *       memory until compiled or until a task arrives. Each step is skipped once a task is waiting (a
+ *       start may take a spare still booting).</li>
  *   <li>Read one task frame from stdin, the control channel (see {@link TaskFrame}); EOF means the
  *       parent dismissed this spare or died, and the JVM exits quietly.</li>
  *   <li>A daemon thread checks every 100 ms (every second when prctl took effect) that the parent is
@@ -35,7 +40,11 @@ public final class ChildMain {
     public static void main(String[] args) throws Exception {
         long parentPid = Long.parseLong(args[0]);
         Launcher.Mode mode = Launcher.Mode.valueOf(args[1]);
-        boolean spare = mode != Launcher.Mode.DIRECT;
+        if (mode == Launcher.Mode.TRAIN) {
+            train();
+            System.exit(0); // the JDK writes the AOT cache at exit
+        }
+        boolean spare = mode == Launcher.Mode.SPARE;
         if (spare) {
             followParent(parentPid);
         } else {
@@ -55,11 +64,21 @@ public final class ChildMain {
         DataInputStream control = new DataInputStream(new BufferedInputStream(new FileInputStream(FileDescriptor.in)));
         System.setIn(InputStream.nullInputStream());
         if (spare) {
-            warmUp();
-        }
-        if (mode == Launcher.Mode.TRAIN) {
-            train();
-            System.exit(0);
+            // A spare taken while still booting has its task waiting already: each step of the
+            // warm-up is skipped once it is, so a start that waits for a booting spare never waits
+            // longer than for a cold JVM.
+            BooleanSupplier taskWaiting = () -> available(control) > 0;
+            if (!taskWaiting.getAsBoolean()) {
+                warmUp();
+            }
+            // NOTE: the classes the hot-path warm-up uses are initialized here, on the main thread at
+            // normal priority, before this JVM reports itself booted: a task needing a class whose
+            // initialization a starved nice-19 thread had begun would wait for that thread.
+            boolean primed = HOT_PATHS && Native.isAvailable() && prime(taskWaiting);
+            setState(State.SPARE);
+            if (primed && !taskWaiting.getAsBoolean()) {
+                warmHotPaths();
+            }
         }
         TaskFrame frame;
         try {
@@ -68,8 +87,84 @@ public final class ChildMain {
             Runtime.getRuntime().halt(0);
             return;
         }
+        // The task wins: the warm-up stops before its next iteration (it also runs at the lowest
+        // priority). Nothing waits for it: its objects live in memfd segments that no other process
+        // knows and that vanish with this JVM, however it ends.
+        TASK_ARRIVED = true;
+        setState(State.RUNNING);
         watchParent(parentPid);
         System.exit(run(frame));
+    }
+
+    /** Longest a training run may take before it gives up (it takes seconds). */
+    private static final long TRAIN_DEADLINE_MILLIS = 300_000;
+
+    /** Set by the main thread when a task (or the dismissal) arrives; read by the warm-up thread. */
+    private static volatile boolean TASK_ARRIVED;
+
+    /**
+     * What this child JVM is doing, shown as its process name ({@code /proc/PID/comm}, what {@code ps}
+     * and {@code top} print): the parent reads it to tell a booted spare from a booting one without a
+     * second channel. A JVM still booting keeps the launcher's name, {@code java}.
+     */
+    enum State {
+        /** Booted and warmed up; waiting for a task. */
+        SPARE("mp-spare"),
+        /** Running its task (spare or cold). */
+        RUNNING("mp-child");
+
+        final String comm;
+
+        State(String comm) {
+            this.comm = comm;
+        }
+    }
+
+    /** Writes this JVM's process name; the thread-group leader's comm, which /proc/PID/comm shows. */
+    private static void setState(State state) {
+        try {
+            java.nio.file.Files.writeString(java.nio.file.Path.of("/proc/self/comm"), state.comm);
+        } catch (java.io.IOException | RuntimeException e) {
+            // without /proc the parent counts this JVM as booting a little longer; nothing else changes
+        }
+    }
+
+    /**
+     * Runs the library's hot paths ({@link HotPaths}) on a daemon thread at the lowest priority until
+     * they are compiled or a task arrives, whichever is first.
+     */
+    private static void warmHotPaths() {
+        Thread t = new Thread(() -> {
+            if (Native.isAvailable()) {
+                Native.lowerThisThreadPriority(19);
+            }
+            try {
+                HotPaths.run(() -> TASK_ARRIVED);
+            } catch (RuntimeException | Error e) {
+                // only a warm-up; the task reports its own problems
+            }
+        }, "multiproc-warm-up");
+        t.setDaemon(true);
+        t.start();
+    }
+
+    /** {@code -Dmultiproc.spareWarmUp=false} turns the hot-path warm-up off (for measuring what it buys). */
+    private static final boolean HOT_PATHS = !"false".equals(System.getProperty("multiproc.spareWarmUp"));
+
+    private static boolean prime(BooleanSupplier taskWaiting) {
+        try {
+            return HotPaths.initializeClasses(taskWaiting);
+        } catch (RuntimeException | Error e) {
+            return false; // only a warm-up; the task reports its own problems
+        }
+    }
+
+    private static int available(InputStream in) {
+        try {
+            return in.available();
+        } catch (java.io.IOException e) {
+            return 1; // let the read find out
+        }
     }
 
     /** Asks for SIGKILL when the parent dies, then checks it has not died already. */
@@ -148,11 +243,25 @@ public final class ChildMain {
         }
     }
 
-    /** The typical path of a child, for the AOT cache to record: shared values, object streams. */
+    /**
+     * The AOT cache's training run: the task machinery a spare warms, then the library's hot paths,
+     * so that their classes and method profiles (JEP 515) are in the cache. Bounded: no deadline needed.
+     */
     private static void train() {
-        try (io.multiproc.shared.SharedLong v = io.multiproc.shared.SharedLong.create(0)) {
-            v.incrementAndGet();
-        }
+        // A training run does not follow its parent (it must finish after a short program), so it
+        // bounds itself: a run stuck for any reason must not stay behind.
+        Thread deadline = new Thread(() -> {
+            try {
+                Thread.sleep(TRAIN_DEADLINE_MILLIS);
+                Runtime.getRuntime().halt(2);
+            } catch (InterruptedException ignored) {
+                // exiting
+            }
+        }, "multiproc-train-deadline");
+        deadline.setDaemon(true);
+        deadline.start();
+        warmUp();
+        HotPaths.run(() -> false);
     }
 
     private static void flush() {

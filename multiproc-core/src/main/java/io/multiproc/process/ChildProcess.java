@@ -79,8 +79,11 @@ public final class ChildProcess implements AutoCloseable {
     }
 
     /**
-     * How many spare JVMs to keep booted for fast starts (default 1; also {@code -Dmultiproc.spareJvms}).
-     * 0 turns spares off; existing extra spares exit.
+     * How many spare JVMs to keep booted for fast starts when the program is idle (default 1; also
+     * {@code -Dmultiproc.spareJvms}). 0 turns spares off; existing extra spares exit. On top of these,
+     * spares follow the program's recent peak of concurrently running children (at least
+     * {@link io.multiproc.Multiproc#cpuCount()} once a second child was started), up to
+     * {@link #setMaxSpareJvms}, and retire after {@link #setSpareJvmsIdleTimeout} without a start.
      */
     public static void setSpareJvms(int count) {
         SpareJvms.setTarget(count);
@@ -91,14 +94,61 @@ public final class ChildProcess implements AutoCloseable {
     }
 
     /**
+     * The most spares kept after a burst of starts (default {@code max(4, cpuCount)}; also
+     * {@code -Dmultiproc.spareJvms.max}). Each idle spare costs ~40-60 MB of resident memory.
+     */
+    public static void setMaxSpareJvms(int count) {
+        SpareJvms.setMax(count);
+    }
+
+    public static int maxSpareJvms() {
+        return SpareJvms.max();
+    }
+
+    /**
+     * How long spares above {@link #spareJvms()} stay after the last start (default 30 s; also
+     * {@code -Dmultiproc.spareJvms.idleTimeout=SECONDS}).
+     */
+    public static void setSpareJvmsIdleTimeout(Duration timeout) {
+        SpareJvms.setIdleTimeout(Objects.requireNonNull(timeout, "timeout"));
+    }
+
+    public static Duration spareJvmsIdleTimeout() {
+        return SpareJvms.idleTimeout();
+    }
+
+    /**
+     * How many JVMs (spares and cold children) may boot at the same time (default cpuCount; also
+     * {@code -Dmultiproc.maxBootingJvms}); a cold start beyond that waits for one of them to boot.
+     */
+    public static void setMaxBootingJvms(int count) {
+        SpareJvms.setMaxBooting(count);
+    }
+
+    public static int maxBootingJvms() {
+        return SpareJvms.maxBooting();
+    }
+
+    /**
      * Prepares fast child starts now instead of on the first start: boots the spare JVMs and, when the
      * class path is made of jars, builds the JDK AOT cache that cold starts use (once per class path).
      *
      * @return true if the AOT cache is ready within {@code timeout}
      */
     public static boolean prepareFastStarts(Duration timeout) throws InterruptedException {
-        SpareJvms.refill();
+        SpareJvms.reserve(SpareJvms.target());
         return AotCache.await(timeout);
+    }
+
+    /** This JVM's children that are still running (the count the spare policy follows). */
+    static int runningCount() {
+        int n = 0;
+        for (ChildProcess c : ACTIVE) {
+            if (c.isAlive()) {
+                n++;
+            }
+        }
+        return n;
     }
 
     /**
@@ -122,9 +172,9 @@ public final class ChildProcess implements AutoCloseable {
             } finally {
                 flight.endSend(mark);
             }
-            Process p = jvmOptions.isEmpty() ? SpareJvms.take() : null;
+            Process p = jvmOptions.isEmpty() ? SpareJvms.take(runningCount() + 1) : null;
             if (p == null || !send(p, frame, carried)) {
-                p = Launcher.launch(jvmOptions, Launcher.Mode.DIRECT);
+                p = SpareJvms.launchCold(jvmOptions);
                 if (!send(p, frame, carried)) {
                     p.destroyForcibly();
                     throw new IllegalStateException("child '" + name + "' (pid " + p.pid() + ") died before it got its task");
@@ -132,7 +182,10 @@ public final class ChildProcess implements AutoCloseable {
             }
             process = p;
             ACTIVE.add(this);
-            p.onExit().thenRun(() -> ACTIVE.remove(this));
+            p.onExit().thenRun(() -> {
+                ACTIVE.remove(this);
+                SpareJvms.childExited();
+            });
             return this;
         }
     }

@@ -26,7 +26,11 @@ final class Launcher {
         DIRECT,
         /** Boots, warms up and waits for a task. */
         SPARE,
-        /** Runs ChildMain's typical path once so that the JDK records it in an AOT cache, then exits. */
+        /**
+         * Runs ChildMain's warm-up and the library's hot paths once so that the JDK records them in an
+         * AOT cache, then exits. Does not follow its parent: the build finishes even after a short
+         * program has exited (see {@link AotCache}).
+         */
         TRAIN
     }
     private static final ExecutorService THREAD = Executors.newSingleThreadExecutor(r -> {
@@ -67,6 +71,24 @@ final class Launcher {
         }, THREAD);
     }
 
+    /**
+     * Starts {@code command} on the launcher thread, with no input and its output discarded; used for
+     * the AOT cache build, which must outlive a short program and so does not ask to die with it.
+     */
+    static CompletableFuture<Process> startDetached(List<String> command) {
+        return CompletableFuture.supplyAsync(() -> {
+            try {
+                return new ProcessBuilder(command)
+                        .redirectInput(ProcessBuilder.Redirect.from(new java.io.File("/dev/null")))
+                        .redirectOutput(ProcessBuilder.Redirect.DISCARD)
+                        .redirectError(ProcessBuilder.Redirect.DISCARD)
+                        .start();
+            } catch (IOException e) {
+                throw new UncheckedIOException("cannot start " + String.join(" ", command), e);
+            }
+        }, THREAD);
+    }
+
     static List<String> command(List<String> jvmOptions, Mode mode) {
         List<String> cmd = new ArrayList<>();
         cmd.add(Path.of(System.getProperty("java.home"), "bin", "java").toString());
@@ -76,6 +98,11 @@ final class Launcher {
         if (jvmOptions.isEmpty()) {
             cmd.addAll(AotCache.options());
         }
+        // NOTE: a cache removed between the check and the child's start (another program of this user
+        // pruned it) must not print the JDK's errors into the user's output; the child then starts
+        // without it. The same options in the training run keep its report off the user's terminal.
+        cmd.add("-Xlog:aot=off");
+        cmd.add("-Xlog:cds=off");
         cmd.addAll(jvmOptions);
         cmd.add(MAIN_CLASS);
         cmd.add(Long.toString(ProcessHandle.current().pid()));

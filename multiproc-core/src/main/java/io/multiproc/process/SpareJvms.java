@@ -1,111 +1,521 @@
 package io.multiproc.process;
 
+import io.multiproc.Multiproc;
+
+import java.io.IOException;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.ArrayDeque;
+import java.util.ArrayList;
+import java.util.Iterator;
 import java.util.List;
-import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.ScheduledExecutorService;
+import java.util.concurrent.ScheduledFuture;
+import java.util.concurrent.ScheduledThreadPoolExecutor;
 import java.util.concurrent.TimeUnit;
-import java.util.concurrent.ConcurrentLinkedQueue;
-import java.util.concurrent.atomic.AtomicInteger;
 
 /**
- * A few child JVMs started ahead of time, each booted and blocked reading its control channel, so that
- * {@link ChildProcess#start()} only has to send the task. A spare that is taken is replaced in the
- * background. Spares are used only for children with default JVM options.
+ * Child JVMs started ahead of time, each booted, warmed up and blocked reading its control channel, so
+ * that {@link ChildProcess#start()} only has to send the task. Spares are used only for children with
+ * default JVM options. They die with this JVM like any child (their stdin closes and PR_SET_PDEATHSIG
+ * fires).
  *
- * <p>Spares die with this JVM like any child (their stdin closes and PR_SET_PDEATHSIG fires).
+ * <h2>Policy</h2>
+ * <ul>
+ *   <li><b>How many.</b> {@code base} spares (default 1, {@code -Dmultiproc.spareJvms}; 0 turns spares
+ *       off) and, on top, as many as the program's recent peak of concurrently running children, at
+ *       least {@link Multiproc#cpuCount()} once a second child was started, and at least what a caller
+ *       {@link #reserve reserved} (a Pool for its workers); never more than {@code max} (default
+ *       {@code max(4, cpuCount)}, {@code -Dmultiproc.spareJvms.max}) unless reserved.</li>
+ *   <li><b>When they boot.</b> Only on cores the program's children leave idle: while the running
+ *       children plus the booting JVMs are fewer than cpuCount. A burst of k long-running children
+ *       therefore gets its replacements after it, not during it. At most {@code maxBooting} JVMs (spares
+ *       and cold children together; default cpuCount, {@code -Dmultiproc.maxBootingJvms}) boot at once:
+ *       a cold start waits for a slot.</li>
+ *   <li><b>Taking.</b> A start takes a booted spare if there is one, else the oldest spare still
+ *       booting (it is further along than a new JVM would be), else waits for a spare whose launch is
+ *       under way, and starts a JVM cold only when there is no spare at all. A spare taken while
+ *       booting skips its warm-up. So back-to-back starts are never slower than cold ones.</li>
+ *   <li><b>Retiring.</b> After {@code idleTimeout} without a start (default 30 s,
+ *       {@code -Dmultiproc.spareJvms.idleTimeout=SECONDS}), the burst spares exit and {@code base}
+ *       remain. An idle spare costs ~40-60 MB of resident memory (BENCHMARKS.md, "Starts").</li>
+ * </ul>
+ *
+ * <h2>For the Pool</h2>
+ * {@link #reserve(int) reserve(k)} keeps k spares (booting now, on idle cores) until the next idle
+ * period, and {@link #awaitBooted(int, Duration) awaitBooted(k, timeout)} waits until k have booted; a
+ * Pool calls them before starting k workers with default JVM options, which then take the spares.
+ *
+ * <h2>Implementation overview</h2>
+ * All state is guarded by {@code LOCK}. One daemon thread ({@code multiproc-spares}) runs {@link #tick}:
+ * drops dead spares, retires after the idle timeout, and boots spares while the policy allows; it
+ * re-runs every {@link #TICK_MILLIS} while a JVM is booting or spares are missing, and otherwise sleeps
+ * until the next retirement. Starts, child exits and reservations wake it. Launches themselves happen on
+ * the {@link Launcher} thread (decision 003). A JVM counts as booting until its process name says it has
+ * booted ({@link ChildMain.State}, read from {@code /proc/PID/comm}): spares rename themselves when they
+ * wait for a task, cold children when their task starts.
  */
 final class SpareJvms {
     static final String PROPERTY = "multiproc.spareJvms";
+    static final String MAX_PROPERTY = "multiproc.spareJvms.max";
+    static final String IDLE_PROPERTY = "multiproc.spareJvms.idleTimeout";
+    static final String BOOTING_PROPERTY = "multiproc.maxBootingJvms";
     static final int DEFAULT = 1;
-    /** Longest wait, after a spare is taken, before its replacement starts booting. */
-    static final long REFILL_DELAY_MILLIS = 250;
-    private static final ConcurrentLinkedQueue<Process> SPARES = new ConcurrentLinkedQueue<>();
-    private static final AtomicInteger LAUNCHING = new AtomicInteger();
-    private static volatile int target = initialTarget();
+    static final Duration DEFAULT_IDLE_TIMEOUT = Duration.ofSeconds(30);
+    static final int LIMIT = 64;
+    /** How often the spares thread looks again while a JVM boots or spares are missing. */
+    static final long TICK_MILLIS = 10;
+    /** Longest wait of a cold start for a boot slot; a JVM stuck booting must not block starts forever. */
+    static final long SLOT_WAIT_MILLIS = 5_000;
+
+    private static final Object LOCK = new Object();
+    /** Spares not yet taken, booting or booted, oldest first. */
+    private static final ArrayDeque<Process> SPARES = new ArrayDeque<>();
+    /** Other JVMs still booting: cold children whose task has not started, dismissed spares. */
+    private static final List<Process> OTHERS_BOOTING = new ArrayList<>();
+    private static final ScheduledExecutorService TICKER = ticker();
+
+    private static int base = intProperty(PROPERTY, DEFAULT);
+    private static int max = intProperty(MAX_PROPERTY, Math.min(LIMIT, Math.max(4, Multiproc.cpuCount())));
+    private static int maxBooting = Math.max(1, intProperty(BOOTING_PROPERTY, Multiproc.cpuCount()));
+    private static long idleNanos = idleProperty();
+    /** Launch requests handed to the launcher thread that have not returned a process yet. */
+    private static int launching;
+    /** Of those, the spares. */
+    private static int launchingSpares;
+    /** Peak of concurrently running children since the last idle period. */
+    private static int peak;
+    /** Children started since the last idle period. */
+    private static int started;
+    /** Spares asked for by {@link #reserve} since the last idle period. */
+    private static int reserved;
+    private static long lastDemandNanos = System.nanoTime();
+    private static ScheduledFuture<?> nextTick;
+    private static long nextTickAt = Long.MAX_VALUE;
 
     private SpareJvms() {
     }
 
-    private static int initialTarget() {
-        String v = System.getProperty(PROPERTY);
-        if (v == null) {
-            return DEFAULT;
-        }
-        try {
-            return checkCount(Integer.parseInt(v.trim()));
-        } catch (IllegalArgumentException e) {
-            throw new IllegalArgumentException("-D" + PROPERTY + "=" + v + " must be a whole number >= 0");
-        }
-    }
+    // ---- configuration ----
 
     static int checkCount(int count) {
-        if (count < 0 || count > 64) {
-            throw new IllegalArgumentException("spareJvms=" + count + " must be between 0 and 64");
+        if (count < 0 || count > LIMIT) {
+            throw new IllegalArgumentException("spareJvms=" + count + " must be between 0 and " + LIMIT);
         }
         return count;
     }
 
     static int target() {
-        return target;
+        synchronized (LOCK) {
+            return base;
+        }
     }
 
+    /** Sets the base count; 0 turns spares off (existing ones exit). */
     static void setTarget(int count) {
-        target = checkCount(count);
-        Process extra;
-        while (SPARES.size() > count && (extra = SPARES.poll()) != null) {
-            dismiss(extra);
+        checkCount(count);
+        synchronized (LOCK) {
+            base = count;
+            dismissExtra();
+        }
+        tickNow();
+    }
+
+    static void setMax(int count) {
+        checkCount(count);
+        synchronized (LOCK) {
+            max = count;
+            dismissExtra();
+        }
+        tickNow();
+    }
+
+    static int max() {
+        synchronized (LOCK) {
+            return max;
+        }
+    }
+
+    static Duration idleTimeout() {
+        synchronized (LOCK) {
+            return Duration.ofNanos(idleNanos);
+        }
+    }
+
+    static void setIdleTimeout(Duration timeout) {
+        if (timeout.isNegative() || timeout.isZero()) {
+            throw new IllegalArgumentException("idleTimeout=" + timeout + " must be > 0");
+        }
+        synchronized (LOCK) {
+            idleNanos = timeout.toNanos();
+        }
+        tickNow();
+    }
+
+    static int maxBooting() {
+        synchronized (LOCK) {
+            return maxBooting;
+        }
+    }
+
+    static void setMaxBooting(int count) {
+        if (count < 1 || count > LIMIT) {
+            throw new IllegalArgumentException("maxBootingJvms=" + count + " must be between 1 and " + LIMIT);
+        }
+        synchronized (LOCK) {
+            maxBooting = count;
+        }
+        tickNow();
+    }
+
+    /** For tests: settings back to their defaults, the burst history forgotten, extra spares dismissed. */
+    static void resetToDefaults() {
+        synchronized (LOCK) {
+            base = intProperty(PROPERTY, DEFAULT);
+            max = intProperty(MAX_PROPERTY, Math.min(LIMIT, Math.max(4, Multiproc.cpuCount())));
+            maxBooting = Math.max(1, intProperty(BOOTING_PROPERTY, Multiproc.cpuCount()));
+            idleNanos = idleProperty();
+            peak = 0;
+            started = 0;
+            reserved = 0;
+            dismissExtra();
+        }
+        tickNow();
+    }
+
+    // ---- what ChildProcess and Pool call ----
+
+    /**
+     * Asks for {@code count} spare JVMs to be kept (booting now, on idle cores) until the next idle
+     * period: what a Pool calls before starting {@code count} workers, or to keep its replacements warm.
+     * Starting with default JVM options then takes them. Package-private: the Pool's internal API.
+     */
+    static void reserve(int count) {
+        checkCount(count);
+        synchronized (LOCK) {
+            reserved = Math.max(reserved, count);
+            lastDemandNanos = System.nanoTime();
+        }
+        tickNow();
+    }
+
+    /** Waits until at least {@code count} spares have booted (or fewer are wanted); false on timeout. */
+    static boolean awaitBooted(int count, Duration timeout) throws InterruptedException {
+        long deadline = System.nanoTime() + timeout.toNanos();
+        while (true) {
+            synchronized (LOCK) {
+                if (booted() >= Math.min(count, wanted())) {
+                    return true;
+                }
+            }
+            if (System.nanoTime() - deadline > 0) {
+                return false;
+            }
+            Thread.sleep(TICK_MILLIS);
         }
     }
 
     /**
-     * A running spare, or null if none is ready. The replacement boots once the taken spare's task
-     * ends, or after {@link #REFILL_DELAY_MILLIS}, whichever comes first (at once when none was ready).
+     * A spare for a child about to start, or null if there is none (booted or booting).
+     *
+     * @param running this JVM's running children, the one about to start included
      */
-    static Process take() {
+    static Process take(int running) {
         Process p;
-        while ((p = SPARES.poll()) != null && !p.isAlive()) {
-            // a spare that died (killed from outside) is dropped
+        synchronized (LOCK) {
+            lastDemandNanos = System.nanoTime();
+            started++;
+            peak = Math.max(peak, running);
+            p = base == 0 ? null : pollBootedFirst();
+            // NOTE: a spare whose launch is under way (a few ms on the launcher thread) is as good as
+            // one booting: wait for it rather than boot a second JVM next to it.
+            long deadline = System.nanoTime() + TimeUnit.MILLISECONDS.toNanos(SLOT_WAIT_MILLIS);
+            while (p == null && base > 0 && launchingSpares > 0 && System.nanoTime() - deadline < 0) {
+                try {
+                    LOCK.wait(1);
+                } catch (InterruptedException e) {
+                    Thread.currentThread().interrupt();
+                    break;
+                }
+                p = pollBootedFirst();
+            }
         }
-        if (p == null) {
-            refill();
-        } else {
-            // NOTE: a JVM boot takes ~1.5 cores for ~100 ms. Booting the replacement while the task
-            // runs would slow a short task (and its exit) to a crawl on a 2-core machine.
-            CompletableFuture.anyOf(p.onExit(), CompletableFuture.runAsync(() -> { },
-                    CompletableFuture.delayedExecutor(REFILL_DELAY_MILLIS, TimeUnit.MILLISECONDS)))
-                    .thenRun(SpareJvms::refill);
-        }
+        tickNow();
         return p;
     }
 
-    static void refill() {
-        while (SPARES.size() + LAUNCHING.get() < target) {
-            LAUNCHING.incrementAndGet();
-            Launcher.launchAsync(List.of(), Launcher.Mode.SPARE).whenComplete((proc, err) -> {
-                if (proc != null) {
-                    if (SPARES.size() < target) {
-                        SPARES.add(proc);
-                    } else {
-                        dismiss(proc);
-                    }
+    /**
+     * Starts a child JVM cold (no spare), once fewer than {@code maxBooting} JVMs are booting (waiting
+     * at most {@link #SLOT_WAIT_MILLIS} for a slot), and counts it as booting until its task starts.
+     */
+    static Process launchCold(List<String> jvmOptions) {
+        long deadline = System.nanoTime() + TimeUnit.MILLISECONDS.toNanos(SLOT_WAIT_MILLIS);
+        synchronized (LOCK) {
+            while (booting() >= maxBooting && System.nanoTime() - deadline < 0) {
+                try {
+                    LOCK.wait(2);
+                } catch (InterruptedException e) {
+                    Thread.currentThread().interrupt();
+                    break;
                 }
-                LAUNCHING.decrementAndGet();
-            });
+            }
+            launching++;
+        }
+        Process p = null;
+        try {
+            p = Launcher.launch(jvmOptions, Launcher.Mode.DIRECT);
+            return p;
+        } finally {
+            synchronized (LOCK) {
+                launching--;
+                if (p != null) {
+                    OTHERS_BOOTING.add(p);
+                }
+            }
+            tickNow();
         }
     }
 
-    /** Closing its stdin makes a waiting spare exit quietly. */
-    static void dismiss(Process spare) {
+    /** A child of this JVM exited: its core may be free for a spare to boot. */
+    static void childExited() {
+        tickNow();
+    }
+
+    /**
+     * Closing its stdin makes a waiting spare exit quietly. A spare still booting exits only once
+     * booted, so it keeps its boot slot until then. Caller holds LOCK.
+     */
+    private static void dismiss(Process spare) {
+        if (!hasBooted(spare)) {
+            OTHERS_BOOTING.add(spare);
+        }
         try {
             spare.getOutputStream().close();
-        } catch (java.io.IOException ignored) {
+        } catch (IOException ignored) {
             spare.destroyForcibly();
         }
     }
 
     static void dismissAll() {
-        Process p;
-        while ((p = SPARES.poll()) != null) {
-            dismiss(p);
+        synchronized (LOCK) {
+            base = 0;
+            for (Process p : SPARES) {
+                dismiss(p);
+            }
+            SPARES.clear();
+        }
+    }
+
+    /** For tests and benchmarks: spares not yet taken (booted or booting). */
+    static List<Process> spares() {
+        synchronized (LOCK) {
+            return List.copyOf(SPARES);
+        }
+    }
+
+    /** For tests: how many spares the policy wants now. */
+    static int wantedNow() {
+        synchronized (LOCK) {
+            return wanted();
+        }
+    }
+
+    /** For tests: the most JVMs seen booting at once since the last call (spares and cold children). */
+    static int takeMostBooting() {
+        synchronized (LOCK) {
+            int m = mostBooting;
+            mostBooting = booting();
+            return m;
+        }
+    }
+
+    private static int mostBooting;
+
+    // ---- the policy (callers hold LOCK) ----
+
+    private static int wanted() {
+        if (base == 0) {
+            return 0;
+        }
+        int burst = Math.max(peak, started >= 2 ? Multiproc.cpuCount() : 0);
+        int want = Math.max(base, Math.min(burst, max));
+        return Math.min(LIMIT, Math.max(want, reserved));
+    }
+
+    /** Dismisses spares beyond what the policy wants, newest first; returns what it wants. */
+    private static int dismissExtra() {
+        int want = wanted();
+        while (SPARES.size() > want) {
+            dismiss(SPARES.pollLast());
+        }
+        return want;
+    }
+
+    private static int running() {
+        return ChildProcess.runningCount();
+    }
+
+    /** JVMs booting now: spares not yet booted, cold children whose task has not started, dismissed spares not yet booted, launches. */
+    private static int booting() {
+        int n = launching;
+        for (Process p : SPARES) {
+            if (!hasBooted(p)) {
+                n++;
+            }
+        }
+        OTHERS_BOOTING.removeIf(p -> hasBooted(p));
+        n += OTHERS_BOOTING.size();
+        mostBooting = Math.max(mostBooting, n);
+        return n;
+    }
+
+    private static int booted() {
+        int n = 0;
+        for (Process p : SPARES) {
+            if (hasBooted(p)) {
+                n++;
+            }
+        }
+        return n;
+    }
+
+    private static Process pollBootedFirst() {
+        SPARES.removeIf(p -> !p.isAlive());
+        for (Iterator<Process> it = SPARES.iterator(); it.hasNext(); ) {
+            Process p = it.next();
+            if (hasBooted(p)) {
+                it.remove();
+                return p;
+            }
+        }
+        return SPARES.pollFirst();
+    }
+
+    /** Dead counts as booted: it no longer uses a boot slot. */
+    private static boolean hasBooted(Process p) {
+        if (!p.isAlive()) {
+            return true;
+        }
+        try {
+            String comm = new String(Files.readAllBytes(Path.of("/proc/" + p.pid() + "/comm")), StandardCharsets.US_ASCII).trim();
+            return comm.equals(ChildMain.State.SPARE.comm) || comm.equals(ChildMain.State.RUNNING.comm);
+        } catch (IOException e) {
+            return true; // gone, or no /proc: do not hold a slot for it
+        }
+    }
+
+    // ---- the spares thread ----
+
+    private static void tickNow() {
+        schedule(0);
+    }
+
+    private static void schedule(long delayNanos) {
+        synchronized (LOCK) {
+            long at = System.nanoTime() + delayNanos;
+            if (nextTick != null && !nextTick.isDone() && nextTickAt - at <= 0) {
+                return; // an earlier tick is already due
+            }
+            if (nextTick != null) {
+                nextTick.cancel(false);
+            }
+            nextTickAt = at;
+            nextTick = TICKER.schedule(SpareJvms::tick, delayNanos, TimeUnit.NANOSECONDS);
+        }
+    }
+
+    private static void tick() {
+        long again;
+        synchronized (LOCK) {
+            nextTick = null;
+            nextTickAt = Long.MAX_VALUE;
+            long now = System.nanoTime();
+            SPARES.removeIf(p -> !p.isAlive());
+            long idleFor = now - lastDemandNanos;
+            if (idleFor >= idleNanos) {
+                peak = 0;
+                started = 0;
+                reserved = 0;
+            }
+            int want = dismissExtra();
+            int booting = booting();
+            int cores = Multiproc.cpuCount();
+            while (SPARES.size() + launching < want && booting < maxBooting && running() + booting < cores) {
+                launchSpare();
+                booting++;
+            }
+            LOCK.notifyAll(); // cold starts waiting for a boot slot look again
+            if (booting > 0 || SPARES.size() + launching < want) {
+                again = TimeUnit.MILLISECONDS.toNanos(TICK_MILLIS);
+            } else if (SPARES.size() > base) {
+                again = Math.max(0, idleNanos - idleFor) + TimeUnit.MILLISECONDS.toNanos(1);
+            } else {
+                return;
+            }
+        }
+        schedule(again);
+    }
+
+    /** Caller holds LOCK. */
+    private static void launchSpare() {
+        launching++;
+        launchingSpares++;
+        Launcher.launchAsync(List.of(), Launcher.Mode.SPARE).whenComplete((proc, err) -> {
+            synchronized (LOCK) {
+                launching--;
+                launchingSpares--;
+                LOCK.notifyAll();
+                if (proc != null) {
+                    if (SPARES.size() < wanted()) {
+                        SPARES.addLast(proc);
+                    } else {
+                        dismiss(proc);
+                    }
+                }
+            }
+            tickNow();
+        });
+    }
+
+    private static ScheduledExecutorService ticker() {
+        ScheduledThreadPoolExecutor t = new ScheduledThreadPoolExecutor(1, r -> {
+            Thread th = new Thread(r, "multiproc-spares");
+            th.setDaemon(true);
+            return th;
+        });
+        t.setRemoveOnCancelPolicy(true);
+        return t;
+    }
+
+    // ---- system properties ----
+
+    private static int intProperty(String name, int defaultValue) {
+        String v = System.getProperty(name);
+        if (v == null) {
+            return defaultValue;
+        }
+        try {
+            return checkCount(Integer.parseInt(v.trim()));
+        } catch (IllegalArgumentException e) {
+            throw new IllegalArgumentException("-D" + name + "=" + v + " must be a whole number between 0 and " + LIMIT);
+        }
+    }
+
+    private static long idleProperty() {
+        String v = System.getProperty(IDLE_PROPERTY);
+        if (v == null) {
+            return DEFAULT_IDLE_TIMEOUT.toNanos();
+        }
+        try {
+            double seconds = Double.parseDouble(v.trim());
+            if (!(seconds > 0) || seconds > 1e9) {
+                throw new NumberFormatException();
+            }
+            return (long) (seconds * 1e9);
+        } catch (NumberFormatException e) {
+            throw new IllegalArgumentException("-D" + IDLE_PROPERTY + "=" + v + " must be a number of seconds > 0");
         }
     }
 }

@@ -81,6 +81,16 @@ public final class SharedMemory implements AutoCloseable {
     }
 
     private static SharedMemory create0(String name, long size, boolean track) throws IOException {
+        if (io.multiproc.internal.SharedSegments.creatingPrivately()) {
+            // the spare JVMs' warm-up: a segment private to this process, never named in /dev/shm
+            Arena arena = Arena.ofShared();
+            try {
+                return new SharedMemory(name, size, arena, io.multiproc.internal.SharedSegments.mapPrivate(name, size, arena));
+            } catch (IOException | RuntimeException e) {
+                arena.close();
+                throw e;
+            }
+        }
         Path path = ShmFiles.path(name);
         FileChannel ch = track ? SegmentRegistry.createHeld(name) : ShmFiles.createNew(path);
         Arena arena = Arena.ofShared();

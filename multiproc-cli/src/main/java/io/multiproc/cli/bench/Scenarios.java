@@ -1,6 +1,5 @@
 package io.multiproc.cli.bench;
 
-import io.multiproc.process.ChildProcess;
 import io.multiproc.shared.SharedDoubleArray;
 import io.multiproc.shared.SharedInt;
 import io.multiproc.shared.SharedLong;
@@ -55,7 +54,7 @@ public final class Scenarios {
         return switch (name) {
             case "value-counter" -> valueCounter();
             case "shm-square" -> shmSquare();
-            case "process-start" -> processStart();
+            case "process-start" -> new StartScenarios(python).processStart();
             case "lock-handoff" -> lockHandoff();
             case "lock-takeover" -> SyncScenarios.lockTakeover();
             case "shareable-double" -> ShareableScenarios.shareableDouble(python);
@@ -244,66 +243,8 @@ public final class Scenarios {
         a.replaceAll(from, to, x -> x * x);
     }
 
-    /** Start+join of a child with an empty task: warm (spare ready), cold (no spare), 20 back-to-back. */
-    private List<Row> processStart() throws InterruptedException {
-        int spares = ChildProcess.spareJvms();
-        List<Row> rows = new ArrayList<>();
-        try {
-            ChildProcess.setSpareJvms(0);
-            double cold = mean(startJoin(5, 0));
-            ChildProcess.setSpareJvms(Math.max(1, spares));
-            startJoin(1, 0); // fills the spare pool
-            double warm = mean(startJoin(10, 1500));
-            double backToBack = mean(startJoin(20, 0));
-            Optional<Map<String, String>> py = python.run("process_start.py", "--fork", "20", "--spawn", "10", "--forkserver", "10");
-            double fork = Python.num(py, "fork_mean_s");
-            double spawn = Python.num(py, "spawn_mean_s");
-            double forkserver = Python.num(py, "forkserver_mean_s");
-            String pyNote = String.format("cpython fork %s ms, forkserver %s ms, spawn %s ms", py("%.1f", fork * 1e3),
-                    py("%.1f", forkserver * 1e3), py("%.1f", spawn * 1e3));
-            rows.add(new Row("process-start warm (vs fork)", warm, Double.NaN, fork, Double.NaN, Row.ratio(fork, warm),
-                    String.format("java %.1f ms per start+join with a spare JVM ready; %s", warm * 1e3, pyNote)));
-            rows.add(new Row("process-start cold (vs spawn)", cold, Double.NaN, spawn, Double.NaN, Row.ratio(spawn, cold),
-                    String.format("java %.1f ms per start+join, no spare", cold * 1e3)));
-            rows.add(new Row("process-start 20 back-to-back (vs spawn)", backToBack, Double.NaN, spawn, Double.NaN,
-                    Row.ratio(spawn, backToBack), String.format("java %.1f ms mean per start+join", backToBack * 1e3)));
-        } finally {
-            ChildProcess.setSpareJvms(spares);
-        }
-        return rows;
-    }
-
-    private static double[] startJoin(int count, long pauseMillis) throws InterruptedException {
-        double[] seconds = new double[count];
-        for (int i = 0; i < count; i++) {
-            if (pauseMillis > 0) {
-                Thread.sleep(pauseMillis);
-            }
-            long t0 = System.nanoTime();
-            ChildProcess c = ChildProcess.start(() -> { });
-            try {
-                c.join();
-            } finally {
-                c.close();
-            }
-            seconds[i] = (System.nanoTime() - t0) / 1e9;
-            if (c.exitCode().orElse(-1) != 0) {
-                throw new IllegalStateException("empty child exited with " + c.exitCode());
-            }
-        }
-        return seconds;
-    }
-
     /** A CPython-side number for the notes; "n/a" when CPython's side did not run. */
     static String py(String format, double value) {
         return Double.isNaN(value) || Double.isInfinite(value) ? "n/a" : String.format(java.util.Locale.ROOT, format, value);
-    }
-
-    private static double mean(double[] values) {
-        double sum = 0;
-        for (double v : values) {
-            sum += v;
-        }
-        return sum / values.length;
     }
 }

@@ -1,0 +1,184 @@
+package io.multiproc.cli.bench;
+
+import io.multiproc.process.ChildProcess;
+
+import java.io.IOException;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+import java.util.concurrent.TimeUnit;
+
+/**
+ * The {@code process-start} scenario: start+join of children with an empty task, in this JVM (spares in
+ * the state earlier starts left them) and as a user's fresh program would do it (a new JVM running
+ * {@link StartProgram}: no spares yet, the parent's own first use included), beside CPython's same
+ * programs (bench/python/process_start.py) in the same run.
+ */
+final class StartScenarios {
+    /** Fresh programs per first-run row; the row reports their median. */
+    private static final int RUNS = 3;
+
+    private final Python python;
+
+    StartScenarios(Python python) {
+        this.python = python;
+    }
+
+    List<Row> processStart() throws InterruptedException {
+        int spares = ChildProcess.spareJvms();
+        List<Row> rows = new ArrayList<>();
+        // The AOT cache is built once per class path, in the background; a user's second run has it.
+        boolean aot = ChildProcess.prepareFastStarts(Duration.ofSeconds(120));
+        Optional<Map<String, String>> py = python.run("process_start.py", "--fork", "20", "--spawn", "10", "--forkserver", "10",
+                "--bursts", "2,4,20", "--back-to-back", "10");
+        double fork = Python.num(py, "fork_mean_s");
+        double spawn = Python.num(py, "spawn_mean_s");
+        String pyNote = String.format("cpython fork %s ms, forkserver %s ms, spawn %s ms", Scenarios.py("%.1f", fork * 1e3),
+                Scenarios.py("%.1f", Python.num(py, "forkserver_mean_s") * 1e3), Scenarios.py("%.1f", spawn * 1e3));
+        try {
+            ChildProcess.setSpareJvms(0);
+            double cold = mean(startJoin(5, 0));
+            ChildProcess.setSpareJvms(Math.max(1, spares));
+            startJoin(2, 0); // a second child: spares follow (cpuCount)
+            double warm = mean(startJoin(10, 1500));
+            rows.add(new Row("process-start warm (vs fork)", warm, Double.NaN, fork, Double.NaN, Row.ratio(fork, warm),
+                    String.format("java %.1f ms per start+join with a spare JVM ready; %s", warm * 1e3, pyNote)));
+            rows.add(new Row("process-start cold (vs spawn)", cold, Double.NaN, spawn, Double.NaN, Row.ratio(spawn, cold),
+                    String.format("java %.1f ms per start+join, no spare, AOT cache %s", cold * 1e3, aot ? "on" : "off")));
+            Thread.sleep(1500);
+            double two = burst(2);
+            rows.add(burstRow("process-start 2 at once, spares ready", two, Python.num(py, "burst_2_s"),
+                    String.format("java %.1f ms = %.1fx one warm start+join (target <= 2x)", two * 1e3, two / warm)));
+        } finally {
+            ChildProcess.setSpareJvms(spares);
+        }
+        // First runs: a fresh JVM per run, the user's program as written.
+        double first = median(fresh("burst", 1), "seconds");
+        rows.add(new Row("process-start first in a fresh program (vs spawn)", first, Double.NaN, spawn, Double.NaN,
+                Row.ratio(spawn, first), String.format("java %.1f ms: the program's first start+join, library loading included", first * 1e3)));
+        List<Map<String, String>> four = fresh("burst", 4, 2000);
+        double fourFirst = median(four, "seconds");
+        double fourAgain = median(four, "again");
+        rows.add(burstRow("process-start 4 at once, first burst", fourFirst, Python.num(py, "burst_4_s"),
+                String.format("java %.1f ms in a fresh program (target <= 2 cold starts, 260 ms)", fourFirst * 1e3)));
+        rows.add(burstRow("process-start 4 at once, repeated burst", fourAgain, Python.num(py, "burst_4_s"),
+                String.format("java %.1f ms, 2 s after the first burst (target <= 3 warm start+joins)", fourAgain * 1e3)));
+        List<Map<String, String>> b2b = fresh("sequence", 10);
+        double b2bMean = median(b2b, "mean");
+        double b2bMax = median(b2b, "max");
+        rows.add(new Row("process-start 10 back-to-back (vs fork)", b2bMean, Double.NaN, Python.num(py, "back_to_back_mean_s"),
+                Double.NaN, Row.ratio(Python.num(py, "back_to_back_mean_s"), b2bMean),
+                String.format("java mean %.1f ms, slowest %.1f ms per start+join in a fresh program (target: each <= one cold start)",
+                        b2bMean * 1e3, b2bMax * 1e3)));
+        double twenty = median(fresh("burst", 20), "seconds");
+        rows.add(burstRow("process-start 20 at once, first burst", twenty, Python.num(py, "burst_20_s"),
+                String.format("java %.0f ms in a fresh program, %.0f ms per child", twenty * 1e3, twenty * 1e3 / 20)));
+        return rows;
+    }
+
+    private static Row burstRow(String name, double java, double cpython, String notes) {
+        return new Row(name + " (vs fork)", java, Double.NaN, cpython, Double.NaN, Row.ratio(cpython, java), notes);
+    }
+
+    /** Start {@code k} children, then join them all; seconds from the first start to the last join. */
+    static double burst(int k) throws InterruptedException {
+        long t0 = System.nanoTime();
+        List<ChildProcess> children = new ArrayList<>();
+        for (int i = 0; i < k; i++) {
+            children.add(ChildProcess.start(() -> { }));
+        }
+        for (ChildProcess c : children) {
+            c.join();
+        }
+        double s = (System.nanoTime() - t0) / 1e9;
+        for (ChildProcess c : children) {
+            check(c);
+        }
+        return s;
+    }
+
+    static double[] startJoin(int count, long pauseMillis) throws InterruptedException {
+        double[] seconds = new double[count];
+        for (int i = 0; i < count; i++) {
+            if (pauseMillis > 0) {
+                Thread.sleep(pauseMillis);
+            }
+            long t0 = System.nanoTime();
+            ChildProcess c = ChildProcess.start(() -> { });
+            c.join();
+            seconds[i] = (System.nanoTime() - t0) / 1e9;
+            check(c);
+        }
+        return seconds;
+    }
+
+    private static void check(ChildProcess c) {
+        if (c.exitCode().orElse(-1) != 0) {
+            throw new IllegalStateException("empty child exited with " + c.exitCode());
+        }
+    }
+
+    /** Runs {@link StartProgram} in {@link #RUNS} fresh JVMs and returns what each printed. */
+    private static List<Map<String, String>> fresh(Object... args) throws InterruptedException {
+        List<Map<String, String>> out = new ArrayList<>();
+        for (int i = 0; i < RUNS; i++) {
+            List<String> cmd = new ArrayList<>(List.of(Path.of(System.getProperty("java.home"), "bin", "java").toString(),
+                    "--enable-native-access=ALL-UNNAMED", "-cp", System.getProperty("java.class.path"), StartProgram.class.getName()));
+            for (Object a : args) {
+                cmd.add(String.valueOf(a));
+            }
+            try {
+                Process p = new ProcessBuilder(cmd).redirectError(ProcessBuilder.Redirect.INHERIT).start();
+                String text = new String(p.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
+                if (!p.waitFor(120, TimeUnit.SECONDS) || p.exitValue() != 0) {
+                    throw new IllegalStateException(String.join(" ", cmd) + " failed: " + text);
+                }
+                Map<String, String> values = new LinkedHashMap<>();
+                text.lines().filter(l -> l.contains("=")).forEach(l -> values.put(l.substring(0, l.indexOf('=')), l.substring(l.indexOf('=') + 1)));
+                out.add(values);
+            } catch (IOException e) {
+                throw new IllegalStateException("cannot run " + cmd, e);
+            }
+            Thread.sleep(500); // let the previous program's children go
+        }
+        return out;
+    }
+
+    private static double median(List<Map<String, String>> runs, String key) {
+        double[] v = runs.stream().mapToDouble(m -> Double.parseDouble(m.get(key))).sorted().toArray();
+        return v[v.length / 2];
+    }
+
+    private static double mean(double[] values) {
+        return Arrays.stream(values).average().orElse(Double.NaN);
+    }
+
+    /** A user's program, run in a fresh JVM by the scenario: the measured part is timed inside it. */
+    public static final class StartProgram {
+        private StartProgram() {
+        }
+
+        /** {@code burst K [PAUSE_MS]}: K at once (and again after PAUSE_MS); {@code sequence N}: N start+joins. */
+        public static void main(String[] args) throws InterruptedException {
+            int k = Integer.parseInt(args[1]);
+            if (args[0].equals("sequence")) {
+                double[] s = startJoin(k, 0);
+                System.out.println("mean=" + mean(s));
+                System.out.println("max=" + Arrays.stream(s).max().orElse(Double.NaN));
+            } else {
+                System.out.println("seconds=" + burst(k));
+                if (args.length > 2) {
+                    Thread.sleep(Long.parseLong(args[2]));
+                    System.out.println("again=" + burst(k));
+                }
+            }
+            System.exit(0); // spares exit with us
+        }
+    }
+}

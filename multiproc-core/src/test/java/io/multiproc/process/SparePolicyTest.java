@@ -1,0 +1,178 @@
+package io.multiproc.process;
+
+import io.multiproc.shared.SharedLong;
+import io.multiproc.testing.Children;
+import io.multiproc.testing.ReapChildrenCheckShm;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.Timeout;
+import org.junit.jupiter.api.extension.ExtendWith;
+
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.concurrent.atomic.AtomicBoolean;
+import java.util.concurrent.atomic.AtomicInteger;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+
+/**
+ * The spare JVM policy with real child JVMs, without timing: how many spares a burst leaves, when they
+ * retire, how many JVMs boot at once, and that a start takes a spare still booting rather than starting
+ * another JVM. Speed itself is measured by {@code multiproc bench --scenario process-start}.
+ */
+@ExtendWith(ReapChildrenCheckShm.class)
+@Timeout(120)
+class SparePolicyTest {
+    private static final Duration LONG_ENOUGH = Duration.ofSeconds(60);
+
+    @BeforeEach
+    @AfterEach
+    void defaults() {
+        SpareJvms.resetToDefaults();
+    }
+
+    @Test
+    void afterABurstOfKStartsKSparesAreBooted() throws Exception {
+        int k = 4;
+        ChildProcess.setMaxSpareJvms(k);
+        List<ChildProcess> burst = new ArrayList<>();
+        try (SharedLong gate = SharedLong.create(0)) {
+            for (int i = 0; i < k; i++) {
+                burst.add(ChildProcess.start(() -> awaitNonZero(gate)));
+            }
+            gate.set(1);
+            Children.joinAllOk(burst.toArray(ChildProcess[]::new));
+        } finally {
+            Children.reap(burst.toArray(ChildProcess[]::new));
+        }
+
+        assertThat(SpareJvms.wantedNow()).isEqualTo(k);
+        assertThat(SpareJvms.awaitBooted(k, LONG_ENOUGH)).as("%d spares booted", k).isTrue();
+        assertThat(SpareJvms.spares()).hasSize(k).allSatisfy(p -> assertThat(comm(p.pid())).isEqualTo("mp-spare"));
+    }
+
+    @Test
+    void aSecondChildRaisesTheSparesToCpuCount() throws Exception {
+        ChildProcess.setMaxSpareJvms(64);
+        assertThat(SpareJvms.wantedNow()).isEqualTo(1);
+
+        Children.joinOk(ChildProcess.start(() -> { }));
+        Children.joinOk(ChildProcess.start(() -> { }));
+
+        assertThat(SpareJvms.wantedNow()).isEqualTo(Math.max(1, io.multiproc.Multiproc.cpuCount()));
+    }
+
+    @Test
+    void burstSparesRetireAfterTheIdleTimeoutAndTheBaseStays() throws Exception {
+        ChildProcess.setMaxSpareJvms(3);
+        List<ChildProcess> burst = new ArrayList<>();
+        try (SharedLong gate = SharedLong.create(0)) {
+            for (int i = 0; i < 3; i++) {
+                burst.add(ChildProcess.start(() -> awaitNonZero(gate)));
+            }
+            gate.set(1);
+            Children.joinAllOk(burst.toArray(ChildProcess[]::new));
+        }
+        assertThat(SpareJvms.awaitBooted(3, LONG_ENOUGH)).isTrue();
+        List<Process> spares = SpareJvms.spares();
+        assertThat(spares).hasSize(3);
+
+        ChildProcess.setSpareJvmsIdleTimeout(Duration.ofSeconds(1));
+
+        Children.awaitUntil("burst spares retired", () -> SpareJvms.spares().size() == 1 && SpareJvms.wantedNow() == 1);
+
+        Children.awaitUntil("retired spare JVMs exited", () -> spares.stream().filter(Process::isAlive).count() <= 1);
+    }
+
+    @Test
+    void noMoreJvmsBootAtOnceThanTheBound() throws Exception {
+        ChildProcess.setSpareJvms(0); // every start is cold: the bound alone decides
+        ChildProcess.setMaxBootingJvms(1);
+        Children.awaitUntil("earlier tests' JVMs booted", () -> bootingChildren() == 0);
+        AtomicInteger most = new AtomicInteger();
+        AtomicBoolean sampling = new AtomicBoolean(true);
+        Thread sampler = new Thread(() -> {
+            while (sampling.get()) {
+                most.accumulateAndGet(bootingChildren(), Math::max);
+                Thread.onSpinWait();
+            }
+        });
+        sampler.start();
+        List<ChildProcess> children = new ArrayList<>();
+        try {
+            for (int i = 0; i < 3; i++) {
+                children.add(ChildProcess.start(() -> { }));
+            }
+            Children.joinAllOk(children.toArray(ChildProcess[]::new));
+        } finally {
+            sampling.set(false);
+            sampler.join();
+            Children.reap(children.toArray(ChildProcess[]::new));
+        }
+
+        assertThat(most.get()).as("child JVMs seen booting at once").isEqualTo(1);
+    }
+
+    @Test
+    void aStartTakesASpareThatIsStillBootingInsteadOfStartingAnotherJvm() throws Exception {
+        ChildProcess.setSpareJvms(1);
+        SpareJvms.reserve(1);
+        Children.awaitUntil("a spare launched", () -> !SpareJvms.spares().isEmpty());
+        long spare = SpareJvms.spares().get(0).pid();
+
+        try (ChildProcess p = ChildProcess.start(() -> { })) {
+            assertThat(p.pid()).isEqualTo(spare);
+            Children.joinOk(p);
+        }
+    }
+
+    @Test
+    void badSettingsAreRejectedWithTheirValues() {
+        assertThatThrownBy(() -> ChildProcess.setMaxSpareJvms(-2)).isInstanceOf(IllegalArgumentException.class)
+                .hasMessageContaining("spareJvms=-2");
+        assertThatThrownBy(() -> ChildProcess.setMaxBootingJvms(0)).isInstanceOf(IllegalArgumentException.class)
+                .hasMessageContaining("maxBootingJvms=0");
+        assertThatThrownBy(() -> ChildProcess.setSpareJvmsIdleTimeout(Duration.ZERO)).isInstanceOf(IllegalArgumentException.class)
+                .hasMessageContaining("idleTimeout=PT0S");
+        assertThat(ChildProcess.maxBootingJvms()).isEqualTo(SpareJvms.maxBooting());
+    }
+
+    // ---- helpers ----
+
+    /** This JVM's child JVMs that have not booted yet (process name still {@code java}). */
+    private static int bootingChildren() {
+        int[] n = {0};
+        ProcessHandle.current().children().forEach(h -> {
+            String comm = comm(h.pid());
+            if (comm.equals("java") || comm.equals("jspawnhelper")) {
+                n[0]++;
+            }
+        });
+        return n[0];
+    }
+
+    private static String comm(long pid) {
+        try {
+            return Files.readString(Path.of("/proc/" + pid + "/comm")).trim();
+        } catch (IOException e) {
+            return "";
+        }
+    }
+
+    private static void awaitNonZero(SharedLong v) {
+        long deadline = System.nanoTime() + LONG_ENOUGH.toNanos();
+        while (v.get() == 0 && System.nanoTime() < deadline) {
+            try {
+                Thread.sleep(5);
+            } catch (InterruptedException e) {
+                return;
+            }
+        }
+    }
+}
