@@ -46,9 +46,15 @@ public final class ManagerServer implements AutoCloseable {
     private static final System.Logger LOG = System.getLogger("io.multiproc.manager");
     static final int HANDSHAKE_TIMEOUT_MILLIS = 10_000;
     static final int MAX_CONNECTIONS = 256;
+    private static final String NO_APPLICATION_PACKAGE = "io.multiproc.manager.remote.noclasses.";
 
-    /** The codec both sides use on a TCP connection: data types only, no application classes. */
-    static final Codec CODEC = BuiltinCodec.builder().allowPackages("io.multiproc.").maxDepth(64)
+    /**
+     * The codec both sides use on a TCP connection: the built-in types, java.base value types and
+     * multiproc's own records, no application classes. Naming a package switches the "every
+     * application class" default off; the one named holds no classes (until the codec has a data
+     * allow-list of its own: decision record 051).
+     */
+    static final Codec CODEC = BuiltinCodec.builder().allowPackages(NO_APPLICATION_PACKAGE).maxDepth(64)
             .maxBytes(Wire.MAX_FRAME).build();
 
     private final Manager manager;
@@ -159,7 +165,7 @@ public final class ManagerServer implements AutoCloseable {
             LOG.log(System.Logger.Level.DEBUG, "manager server: " + peer + ": " + e.getMessage());
         } catch (IOException | RuntimeException e) {
             if (!closed) {
-                LOG.log(System.Logger.Level.INFO, "manager server: closed the connection of " + peer + ": " + e);
+                LOG.log(System.Logger.Level.DEBUG, "manager server: closed the connection of " + peer + ": " + e);
             }
         } catch (StackOverflowError | OutOfMemoryError e) {
             LOG.log(System.Logger.Level.WARNING, "manager server: closed the connection of " + peer + ": " + e);
