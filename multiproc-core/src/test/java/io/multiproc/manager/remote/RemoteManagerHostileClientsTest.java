@@ -49,7 +49,7 @@ class RemoteManagerHostileClientsTest {
 
     @BeforeEach
     void serve() {
-        local = RemoteManagerTest.backing();
+        local = Manager.start();
         server = ManagerServer.start(local, LOOPBACK_ANY_PORT, KEY);
         bystander = Manager.connect(server.address(), KEY);
         bystanderDict = bystander.dict("bystander");

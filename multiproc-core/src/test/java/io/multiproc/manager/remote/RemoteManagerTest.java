@@ -26,15 +26,23 @@ import static org.assertj.core.api.Assertions.assertThatThrownBy;
 /** A remote manager over real loopback sockets: what a client of {@code Manager.connect} sees. */
 @ExtendWith(ReapChildrenCheckShm.class)
 class RemoteManagerTest {
+    /** The same protocol tests against a manager of java.util.concurrent collections in this JVM. */
+    static final class OverInMemoryCollectionsTest extends RemoteManagerTest {
+        @Override
+        Manager backing() {
+            return new InMemoryManager();
+        }
+    }
+
     static final byte[] KEY = "the right key".getBytes(StandardCharsets.UTF_8);
     static final InetSocketAddress LOOPBACK_ANY_PORT = new InetSocketAddress("127.0.0.1", 0);
 
     private Manager local;
     private ManagerServer server;
 
-    /** The manager the server serves. */
-    static Manager backing() {
-        return new InMemoryManager();
+    /** The manager the server serves: the real local one (subclasses: another). */
+    Manager backing() {
+        return Manager.start();
     }
 
     @BeforeEach
@@ -133,6 +141,7 @@ class RemoteManagerTest {
             @SuppressWarnings("unchecked")
             List<Integer> inner = (List<Integer>) d.get("inner");
             inner.add(10);
+            ((RemoteManager) m).sync();   // add is pipelined: wait until the server applied it before looking locally
             assertThat((List<Object>) local.<String, Object>dict("outer").get("inner")).containsExactly(1, 2, 10);
 
             Namespace ns = m.namespace();
