@@ -14,7 +14,8 @@ import java.util.Set;
  * classes (those of the jar or directory this class came from). Then either every application class
  * (any class not defined by the JDK's bootstrap or platform class loader: the default), or, once
  * packages are configured, only classes in those packages; and classes allowed one by one. Dynamic
- * proxies are never allowed (a proxy's handler is a classic deserialization gadget); a lambda's hidden
+ * proxies are never read from a stream (a proxy's handler is a classic deserialization gadget); only
+ * a {@link HandleSource} proxy that an allowed handle's readResolve made passes the filter; a lambda's hidden
  * class is allowed with the class that captured it.
  *
  * <p>Immutable and thread-safe; answers are cached per class.
@@ -60,7 +61,10 @@ final class AllowList {
             return component == Object.class || allows(component);
         }
         if (Proxy.isProxyClass(type)) {
-            return false;
+            // Streams never make proxies (CheckedInput refuses proxy class descriptors). A proxy class
+            // reaches this check only as the class of what an allowed handle's readResolve returned
+            // (the JDK filters that too): multiproc's own proxies (a custom type's) mark themselves so.
+            return HandleSource.class.isAssignableFrom(type);
         }
         if (type.isHidden()) {
             // a lambda made by an allowed capturing class's $deserializeLambda$ (the JDK checks the
