@@ -21,7 +21,8 @@ import static java.lang.foreign.ValueLayout.JAVA_DOUBLE;
  */
 public final class Scenarios {
     public static final List<String> NAMES = List.of("value-counter", "shm-square", "process-start", "lock-handoff",
-            "lock-takeover", "shareable-double", "queue-throughput", "pipe-pingpong");
+            "lock-takeover", "shareable-double", "queue-throughput", "pipe-pingpong",
+            "manager-remote");
 
     private final Python python;
 
@@ -47,6 +48,7 @@ public final class Scenarios {
             case "shareable-double" -> ShareableScenarios.shareableDouble(python);
             case "queue-throughput" -> new QueueScenarios(python).queueThroughput();
             case "pipe-pingpong" -> new QueueScenarios(python).pipePingpong();
+            case "manager-remote" -> new RemoteManagerScenarios(python).managerRemote();
             default -> throw new IllegalArgumentException("scenario=" + name + " is not one of " + NAMES);
         };
     }

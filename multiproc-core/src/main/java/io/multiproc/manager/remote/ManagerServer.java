@@ -133,7 +133,7 @@ public final class ManagerServer implements AutoCloseable {
                 continue;
             }
             open.add(s);
-            Thread.ofVirtual().name("multiproc-manager-client-" + s.getRemoteSocketAddress()).start(() -> {
+            Thread.ofPlatform().daemon(true).name("multiproc-manager-client-" + s.getRemoteSocketAddress()).start(() -> {
                 try {
                     serve(s);
                 } finally {
