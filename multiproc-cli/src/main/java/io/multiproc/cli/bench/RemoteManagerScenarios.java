@@ -1,6 +1,7 @@
 package io.multiproc.cli.bench;
 
 import io.multiproc.manager.Manager;
+import io.multiproc.manager.remote.CustomTypes;
 import io.multiproc.manager.remote.ManagerServer;
 
 import java.net.InetSocketAddress;
@@ -20,7 +21,9 @@ import static io.multiproc.cli.bench.Scenarios.py;
  * a loopback socket to another thread of control. Rows: {@code d.put}/{@code d.get} per operation; a
  * batched {@code putAll} of 10,000 entries (CPython: {@code update}); 10,000 {@code list.add} calls
  * (pipelined here, a round trip each in CPython). Totals run from manager start to close, JIT
- * warm-up included; work phases follow a short warm-up on another dict.
+ * warm-up included; work phases follow a short warm-up on another dict. A fourth row: calls of a
+ * custom type's method ({@code register}/{@code create}: an object in a server JVM) beside CPython's
+ * {@code BaseManager.register}.
  */
 final class RemoteManagerScenarios {
     private static final byte[] KEY = "bench-key".getBytes(StandardCharsets.UTF_8);
@@ -89,7 +92,7 @@ final class RemoteManagerScenarios {
         double pyAppend = Python.num(p, "append_s");
         double work = (setUs + getUs) * ops / 1e6;
         double pyWork = (pySet + pyGet) * ops / 1e6;
-        return List.of(
+        return List.of(customCall(),
                 new Row("manager-remote set/get", total, work, pyTotal, pyWork, Row.ratio(pyWork, work),
                         String.format("java put %.1f us, get %.1f us per op; cpython d[k]=v %s us, d[k] %s us (loopback TCP)",
                                 setUs, getUs, py("%.1f", pySet), py("%.1f", pyGet))),
@@ -99,6 +102,50 @@ final class RemoteManagerScenarios {
                 new Row("manager-remote list.add x10,000", Double.NaN, appendS, Double.NaN, pyAppend,
                         Row.ratio(pyAppend, appendS), String.format("java pipelined %.2f us/add; cpython append %s us (a round trip each)",
                         appendS * 1e6 / entries, py("%.2f", pyAppend * 1e6 / entries))));
+    }
+
+    /** A custom type for the call row: public, so the server JVM and the proxy can reach it. */
+    public interface Counter {
+        long increment();
+    }
+
+    /** The hosted implementation. */
+    public static final class CounterImpl implements Counter {
+        private final java.util.concurrent.atomic.AtomicLong n = new java.util.concurrent.atomic.AtomicLong();
+
+        @Override
+        public long increment() {
+            return n.incrementAndGet();
+        }
+    }
+
+    /** 10,000 calls of a custom type's method through its proxy, beside CPython's BaseManager.register. */
+    Row customCall() {
+        int calls = 10_000;
+        long start = System.nanoTime();
+        double workS;
+        try (CustomTypes types = new CustomTypes("bench")) {
+            types.register("counter", CounterImpl::new, Counter.class);
+            Counter c = types.create("counter");
+            for (int i = 0; i < 2_000; i++) {
+                c.increment(); // JIT warm-up on this side
+            }
+            long t0 = System.nanoTime();
+            for (int i = 0; i < calls; i++) {
+                c.increment();
+            }
+            workS = (System.nanoTime() - t0) / 1e9;
+            if (c.increment() != calls + 2_001) {
+                throw new IllegalStateException("lost calls");
+            }
+        }
+        double total = (System.nanoTime() - start) / 1e9;
+        Optional<Map<String, String>> p = python.run("manager_custom.py", "--calls", "" + calls);
+        double pyTotal = Python.num(p, "total_s");
+        double pyWork = Python.num(p, "work_s");
+        return new Row("manager-custom call", total, workS, pyTotal, pyWork, Row.ratio(pyWork, workS),
+                String.format("java %.1f us per call (server JVM, shared-memory pipe); cpython %s us (manager process, unix socket)",
+                        workS * 1e6 / calls, py("%.1f", pyWork * 1e6 / calls)));
     }
 
     private static void setGet(ConcurrentMap<Integer, Integer> d, int ops) {
