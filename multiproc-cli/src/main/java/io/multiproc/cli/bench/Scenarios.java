@@ -21,8 +21,8 @@ import static java.lang.foreign.ValueLayout.JAVA_DOUBLE;
  */
 public final class Scenarios {
     public static final List<String> NAMES = List.of("value-counter", "shm-square", "process-start", "lock-handoff",
-            "lock-takeover", "shareable-double", "queue-throughput", "pipe-pingpong",
-            "manager-remote");
+            "lock-takeover", "shareable-double", "queue-throughput", "pipe-pingpong", "manager-list-append",
+            "manager-dict-ops", "manager-nested", "manager-many", "manager-remote");
 
     private final Python python;
 
@@ -48,6 +48,10 @@ public final class Scenarios {
             case "shareable-double" -> ShareableScenarios.shareableDouble(python);
             case "queue-throughput" -> new QueueScenarios(python).queueThroughput();
             case "pipe-pingpong" -> new QueueScenarios(python).pipePingpong();
+            case "manager-list-append" -> new ManagerScenarios(python).listAppend();
+            case "manager-dict-ops" -> new ManagerScenarios(python).dictOps();
+            case "manager-nested" -> new ManagerScenarios(python).nested();
+            case "manager-many" -> new ManagerScenarios(python).many();
             case "manager-remote" -> new RemoteManagerScenarios(python).managerRemote();
             default -> throw new IllegalArgumentException("scenario=" + name + " is not one of " + NAMES);
         };

@@ -21,10 +21,14 @@ public final class FaultPoints {
         LIST_AFTER_PUBLISH,
         /** list set/remove: the new array or item is written, not yet published. */
         LIST_REWRITE_BEFORE_PUBLISH,
-        /** dict put: the new entry is written, the slot not yet switched. */
+        /** dict put of a new key: the entry is written, the free slot not yet filled. */
         DICT_PUT_BEFORE_PUBLISH,
-        /** dict put: the slot is switched, the count not yet updated and the old entry not yet freed. */
+        /** dict put of a new key: the slot is filled, the counts not yet updated (the next holder recounts). */
         DICT_PUT_AFTER_PUBLISH,
+        /** dict put of an existing key: the new entry is written, the slot not yet switched. */
+        DICT_REPLACE_BEFORE_PUBLISH,
+        /** dict put of an existing key: the slot is switched, the old entry not yet freed (it leaks). */
+        DICT_REPLACE_AFTER_PUBLISH,
         /** dict resize: the new table is written, not yet published. */
         DICT_RESIZE_BEFORE_PUBLISH
     }

@@ -90,11 +90,11 @@ final class Heap {
 
     /** This process's view of the live manager {@code name}, mapping it on first use. */
     static Heap attach(String name) {
-        validate(name);
         Heap h = OPEN.get(name);
         if (h != null && !h.detached) {
-            return h;
+            return h; // every decoded proxy comes through here: no validation on this path
         }
+        validate(name);
         synchronized (OPEN) {
             h = OPEN.get(name);
             if (h != null && !h.detached) {
@@ -119,8 +119,10 @@ final class Heap {
         }
     }
 
+    private static final java.util.regex.Pattern VALID_NAME = java.util.regex.Pattern.compile("[A-Za-z0-9_-]{1,64}");
+
     private static void validate(String name) {
-        if (name == null || !name.matches("[A-Za-z0-9_-]{1,64}")) {
+        if (name == null || !VALID_NAME.matcher(name).matches()) {
             throw new IllegalArgumentException("name='" + name + "' must be 1 to 64 letters, digits, '_' or '-'");
         }
     }

@@ -1,7 +1,9 @@
 package io.multiproc.manager.local;
 
+import io.multiproc.codec.HandleSource;
+
 /** A local proxy: a {@link ManagedContainer} with its {@link Container}. */
-interface Proxy extends ManagedContainer {
+interface Proxy extends ManagedContainer, HandleSource {
     Container container();
 
     @Override

@@ -70,9 +70,9 @@ final class Table {
     static long replace(Container c, long slotOffset, long item, int keyHash) {
         MemorySegment s = c.heap.segment(c.data());
         long old = (long) LONG.get(s, slotOffset) & HeapLayout.REF_MASK;
-        FaultPoints.at(FaultPoints.Point.DICT_PUT_BEFORE_PUBLISH);
+        FaultPoints.at(FaultPoints.Point.DICT_REPLACE_BEFORE_PUBLISH);
         LONG.setRelease(s, slotOffset, (long) hash24(keyHash) << HASH_SHIFT | item);
-        FaultPoints.at(FaultPoints.Point.DICT_PUT_AFTER_PUBLISH);
+        FaultPoints.at(FaultPoints.Point.DICT_REPLACE_AFTER_PUBLISH);
         return old;
     }
 
