@@ -15,7 +15,7 @@ import java.util.concurrent.atomic.AtomicLong;
 
 /**
  * The custom-type server: runs in its own JVM (a {@code ChildProcess} the manager starts on the
- * first {@code create}), hosts the objects, and serves each channel in a virtual thread of its own.
+ * first {@code create}), hosts the objects, and serves each channel in a thread of its own.
  * A channel is the far end of a duplex pipe some process made and put in {@link #inbox}; receiving
  * it moves it to this process. Requests on one channel are served in order; channels run
  * concurrently, so a hosted object is called from several threads at once (as in CPython's server,
@@ -41,7 +41,9 @@ final class CustomTypeServer {
                 return; // closed: the manager is gone
             }
             if (next instanceof Connection c) {
-                Thread.ofVirtual().name("multiproc-custom-channel").start(() -> server.serve(c));
+                // NOTE: a platform thread: a channel waiting in recv sleeps in a futex system call, which
+                // pins a virtual thread's carrier; a few idle channels would starve all the others.
+                Thread.ofPlatform().daemon(true).name("multiproc-custom-channel").start(() -> server.serve(c));
             }
         }
     }

@@ -34,7 +34,7 @@ import java.util.concurrent.Semaphore;
  * }</pre>
  *
  * <h2>Implementation overview</h2>
- * One acceptor thread; one virtual thread per connection, which first runs the handshake
+ * One acceptor thread; one platform thread per connection, which first runs the handshake
  * ({@link Wire}) under a {@link #HANDSHAKE_TIMEOUT_MILLIS} read timeout, then a {@link ServerSession}.
  * Whatever a connection does (a wrong key, a malformed or hostile frame, a disconnect in the middle
  * of a request) ends that connection only: its thread closes the socket and returns. At most

@@ -142,6 +142,23 @@ class CustomTypesTest {
     }
 
     @Test
+    void manyConcurrentCallersAreAllServedWhileOtherChannelsSitIdle() {
+        types.register("counter", CounterImpl::new, Counter.class);
+        Counter c = types.create("counter");
+        Children.inThreads(8, () -> {   // 8 channels, then idle in the pool (their server threads wait in recv)
+            for (int i = 0; i < 100; i++) {
+                c.increment();
+            }
+        });
+        Children.inThreads(3, () -> {   // at most 3 of them busy again, 5 idle
+            for (int i = 0; i < 100; i++) {
+                c.increment();
+            }
+        });
+        assertThat(c.value()).isEqualTo(1100);
+    }
+
+    @Test
     void callsFailPromptlyWithAClearExceptionWhenTheServerIsKilled() throws Exception {
         types.register("counter", CounterImpl::new, Counter.class);
         Counter c = types.create("counter");
