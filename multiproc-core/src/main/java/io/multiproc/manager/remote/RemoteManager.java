@@ -28,11 +28,9 @@ import java.time.Duration;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.LinkedHashMap;
-import java.util.LinkedHashSet;
 import java.util.List;
 import java.util.Map;
 import java.util.Objects;
-import java.util.Set;
 import java.util.concurrent.BlockingQueue;
 import java.util.concurrent.ConcurrentMap;
 import java.util.concurrent.locks.Condition;
@@ -339,31 +337,7 @@ public final class RemoteManager implements Manager {
 
     /** An argument: this connection's proxies become their ids, inside plain collections too. */
     private Object toWire(Object v) {
-        return switch (v) {
-            case RemoteContainer c -> c.ref(this);
-            case List<?> l -> {
-                List<Object> c = new ArrayList<>(l.size());
-                for (Object e : l) {
-                    c.add(toWire(e));
-                }
-                yield c;
-            }
-            case Set<?> s -> {
-                Set<Object> c = new LinkedHashSet<>();
-                for (Object e : s) {
-                    c.add(toWire(e));
-                }
-                yield c;
-            }
-            case Map<?, ?> m -> {
-                Map<Object, Object> c = new LinkedHashMap<>();
-                for (Map.Entry<?, ?> e : m.entrySet()) {
-                    c.put(toWire(e.getKey()), toWire(e.getValue()));
-                }
-                yield c;
-            }
-            case null, default -> v;
-        };
+        return PlainValues.map(v, x -> x instanceof RemoteContainer c ? c.ref(this) : x);
     }
 
     /** A reply's value: ids become proxies (containers are only ever at the top or in a snapshot). */

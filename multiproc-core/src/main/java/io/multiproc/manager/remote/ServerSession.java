@@ -17,9 +17,7 @@ import java.nio.ByteBuffer;
 import java.util.ArrayList;
 import java.util.Collection;
 import java.util.HashMap;
-import java.util.IdentityHashMap;
 import java.util.LinkedHashMap;
-import java.util.LinkedHashSet;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
@@ -307,37 +305,15 @@ final class ServerSession {
 
     /** A request's value: ids become this client's containers, inside plain collections too. */
     private Object fromWire(Object v) {
-        return switch (v) {
-            case RemoteRef r -> {
-                Object o = objects.get((int) checkedId(r.id()));
-                if (kindOf(o) != r.kind()) {
-                    throw new Wire.ProtocolError("id=" + r.id() + " is a " + kindName(kindOf(o)) + ", not a " + kindName(r.kind()));
-                }
-                yield o;
-            }
-            case List<?> l -> {
-                List<Object> c = new ArrayList<>(l.size());
-                for (Object e : l) {
-                    c.add(fromWire(e));
-                }
-                yield c;
-            }
-            case Set<?> s -> {
-                Set<Object> c = new LinkedHashSet<>();
-                for (Object e : s) {
-                    c.add(fromWire(e));
-                }
-                yield c;
-            }
-            case Map<?, ?> m -> {
-                Map<Object, Object> c = new LinkedHashMap<>();
-                for (Map.Entry<?, ?> e : m.entrySet()) {
-                    c.put(fromWire(e.getKey()), fromWire(e.getValue()));
-                }
-                yield c;
-            }
-            case null, default -> v;
-        };
+        return PlainValues.map(v, x -> x instanceof RemoteRef r ? container(r) : x);
+    }
+
+    private Object container(RemoteRef r) {
+        Object o = objects.get((int) checkedId(r.id()));
+        if (kindOf(o) != r.kind()) {
+            throw new Wire.ProtocolError("id=" + r.id() + " is a " + kindName(kindOf(o)) + ", not a " + kindName(r.kind()));
+        }
+        return o;
     }
 
     private long checkedId(long id) {
