@@ -82,8 +82,12 @@ public final class RemoteManager implements Manager {
     private final String name;
     private final BufferSink request = new BufferSink(256);
     private final SegmentSource source = new SegmentSource();
-    /** Why the connection is unusable (closed by the user, or broken), or null. Guarded by this. */
-    private String closedBecause;
+    /**
+     * Why the connection is unusable (closed by the user, or broken), or null. Written by any thread
+     * (close) or by the calling thread (broken); volatile, so a close from another thread is seen by
+     * the next call, and the socket's closing wakes a call blocked in its read.
+     */
+    private volatile String closedBecause;
 
     private RemoteManager(String server, Socket socket, byte[] key) throws IOException {
         this.server = server;
@@ -237,17 +241,15 @@ public final class RemoteManager implements Manager {
         call(Ops.SYNC, 0);
     }
 
-    /** Sends what is pending and closes the connection; proxies then throw IllegalStateException. Idempotent. */
+    /**
+     * Closes the connection (pipelined calls were sent as they were made: the server still applies
+     * them); proxies then throw IllegalStateException, and a call waiting in another thread fails at
+     * once. Idempotent.
+     */
     @Override
-    public synchronized void close() {
-        if (closedBecause != null) {
-            return;
-        }
-        closedBecause = "closed";
-        try {
-            out.flush();
-        } catch (IOException ignored) {
-            // the server is gone; nothing left to deliver
+    public void close() {
+        if (closedBecause == null) {
+            closedBecause = "closed";
         }
         closeQuietly(socket);
     }
@@ -269,6 +271,9 @@ public final class RemoteManager implements Manager {
                 throw new Wire.ProtocolException("empty reply");
             }
             Object body = CODEC.decode(source.reset(MemorySegment.ofArray(frame), 1, frame.length - 1));
+            if (source.remaining() != 0) {
+                throw new Wire.ProtocolException(source.remaining() + " bytes after a reply's value");
+            }
             if (frame[0] == Wire.OK) {
                 return fromWire(body);
             }
@@ -329,6 +334,9 @@ public final class RemoteManager implements Manager {
     }
 
     private UncheckedIOException broken(String why, Exception e) {
+        if (closedBecause != null) {
+            throw new IllegalStateException(this + " is " + closedBecause, e);
+        }
         closedBecause = "broken (" + why + ")";
         closeQuietly(socket);
         IOException io = e instanceof IOException x ? x : new IOException(e);
