@@ -2,6 +2,7 @@ package io.multiproc.queue;
 
 import io.multiproc.codec.BufferSink;
 import io.multiproc.codec.SegmentSource;
+import io.multiproc.internal.InFlight;
 
 import java.lang.foreign.MemorySegment;
 
@@ -24,12 +25,17 @@ final class Scratch {
     private static final int SLACK = 8;
     private static final ThreadLocal<Scratch> LOCAL = ThreadLocal.withInitial(Scratch::new);
 
+    /** This thread's in-flight holds: acquire opens a send bracket, release closes it. */
+    final InFlight flight = InFlight.here();
+    int flightMark;
     private BufferSink sink = new BufferSink(256);
     private byte[] input = new byte[256];
     private MemorySegment inputSegment = MemorySegment.ofArray(input);
     private final SegmentSource source = new SegmentSource();
     private int inputLength;
     private boolean busy;
+    /** End offsets in the sink of the items of a batch ({@code putAll}/{@code offerAll}). */
+    private int[] ends = new int[0];
 
     private Scratch() {
     }
@@ -41,11 +47,13 @@ final class Scratch {
             s = new Scratch();
         }
         s.busy = true;
+        s.flightMark = s.flight.beginSend();
         return s;
     }
 
     void release() {
         busy = false;
+        flight.endSend(flightMark);
         sink.reset();
         inputLength = 0;
         if (sink.array().length > KEEP_BYTES) {
@@ -59,6 +67,14 @@ final class Scratch {
 
     BufferSink sink() {
         return sink;
+    }
+
+    /** An array of at least {@code n} ints for a batch's item end offsets (kept for reuse). */
+    int[] ends(int n) {
+        if (ends.length < n) {
+            ends = new int[n];
+        }
+        return ends;
     }
 
     /** The input array with room for {@code length} bytes from index 0 (contents not kept). */

@@ -280,7 +280,7 @@ public abstract sealed class AbstractSharedLock extends MappedObject implements 
 
     @Serial
     final Object writeReplace() {
-        return new Handle(name(), base, reentrant(), embedded);
+        return new Handle(nameInFlight(), base, reentrant(), embedded);
     }
 
     /** Serialized form: the segment, the region offset and the kind; readResolve attaches. */

@@ -23,8 +23,9 @@ import static java.lang.foreign.ValueLayout.JAVA_INT;
  * otherwise the waker bumps the sequence after its state change, and the waiter either read the new
  * sequence (then its re-check sees the state) or FUTEX_WAIT finds the sequence changed and returns.
  * <p>Dead processes: a sleeper that dies leaves sleepers one too high, which only costs wakers a futex
- * call that wakes nobody; sleeps last at most {@link #MAX_SLEEP_NANOS}, so every waiter re-checks
- * (for a dead lock owner, a broken barrier, an interrupt) at least that often.
+ * call that wakes nobody; sleeps last at most {@link #MAX_SLEEP_NANOS} (unless the waiter's
+ * {@link IdleStrategy#maxSleepNanos()} allows longer), so every waiter re-checks (for a dead lock
+ * owner, a broken barrier, an interrupt) at least that often.
  *
  * <pre>{@code
  * WaitWord w = new WaitWord(segment, SEQ_OFFSET, SLEEPERS_OFFSET);
@@ -77,11 +78,12 @@ public final class WaitWord {
     }
 
     /**
-     * Sleeps while the sequence equals {@code observed}, at most {@code nanos} (capped at
+     * Sleeps while the sequence equals {@code observed}, at most {@code nanos} (callers cap it:
+     * {@link Waiting} at the strategy's {@link IdleStrategy#maxSleepNanos()}, by default
      * {@link #MAX_SLEEP_NANOS}). Returns early on a wake, a changed sequence, or a signal.
      */
     public void sleep(int observed, long nanos) {
-        long t = Math.max(0, Math.min(nanos, MAX_SLEEP_NANOS));
+        long t = Math.max(0, nanos);
         if (!segment.scope().isAlive()) {
             throw new IllegalStateException("the shared object was closed while a thread waited on it");
         }

@@ -73,6 +73,7 @@ public final class Waiting {
                     return false;
                 }
                 if (idle.sleepAt(round)) {
+                    boolean woken;
                     word.register();
                     try {
                         int seq = word.sequence();
@@ -82,15 +83,22 @@ public final class Waiting {
                         // NOTE: announced after the sequence is read: a waker that sees the announcement
                         // bumps the sequence afterwards, so this sleep cannot miss its wake-up.
                         if (beforeSleep.announce()) {
-                            word.sleep(seq, remaining);
+                            word.sleep(seq, Math.min(remaining, idle.maxSleepNanos()));
                         }
+                        woken = word.sequence() != seq;
                     } finally {
                         word.unregister();
                     }
                     if (!interruptible && Thread.interrupted()) {
                         interrupted = true;
                     }
-                    round = -1; // woken: spin again before the next sleep, as the holder may be about to release
+                    if (woken) {
+                        round = -1; // woken: spin again before the next sleep, as the holder may be about to release
+                    } else {
+                        // NOTE: the sleep timed out (nothing changed): an idle waiter goes back to sleep
+                        // without spinning again, so a long idle wait costs a re-check per sleep only.
+                        round--;
+                    }
                 } else {
                     idle.pause(round);
                     if (!interruptible && Thread.interrupted()) {
