@@ -122,7 +122,6 @@ public final class SharedSegments {
      * @throws FileAlreadyExistsException if the name is taken (nothing is changed)
      */
     public static Mapping createNamed(String name, long size, Consumer<MemorySegment> init) throws FileAlreadyExistsException {
-        Path path = ShmFiles.path(name);
         FileChannel ch;
         try {
             ch = SegmentRegistry.createHeld(name);
@@ -131,25 +130,7 @@ public final class SharedSegments {
         } catch (IOException e) {
             throw new UncheckedIOException(e);
         }
-        Arena arena = Arena.ofShared();
-        try (ch) {
-            ShmFiles.reserve(ch, path, size);
-            MemorySegment seg = ShmFiles.map(ch, size, arena);
-            init.accept(seg);
-            Mapping m = new Mapping(name, seg, arena);
-            synchronized (MAPPINGS) {
-                MAPPINGS.put(name, m);
-            }
-            return m;
-        } catch (IOException | RuntimeException e) {
-            arena.close();
-            try {
-                SegmentRegistry.release(name);
-            } catch (IOException suppressed) {
-                e.addSuppressed(suppressed);
-            }
-            throw e instanceof IOException io ? new UncheckedIOException(io) : (RuntimeException) e;
-        }
+        return mapCreated(name, ch, size, init, true);
     }
 
     /**
@@ -158,19 +139,26 @@ public final class SharedSegments {
      * hold of this process. FileAlreadyExistsException (wrapped unchecked) if the name is taken.
      */
     public static Mapping createDependent(String name, long size, String parent, Consumer<MemorySegment> init) {
-        Path path = ShmFiles.path(name);
         FileChannel ch;
         try {
             ch = SegmentRegistry.createHeldByParent(name, parent);
         } catch (IOException e) {
             throw new UncheckedIOException(e);
         }
+        return mapCreated(name, ch, size, init, false);
+    }
+
+    /**
+     * Reserves and maps a segment just created on {@code ch}, lets {@code init} write it and records the
+     * mapping; on failure undoes the creation (drops this process's hold, or unlinks an unheld segment).
+     */
+    private static Mapping mapCreated(String name, FileChannel ch, long size, Consumer<MemorySegment> init, boolean held) {
         Arena arena = Arena.ofShared();
         try (ch) {
-            ShmFiles.reserve(ch, path, size);
+            ShmFiles.reserve(ch, ShmFiles.path(name), size);
             MemorySegment seg = ShmFiles.map(ch, size, arena);
             init.accept(seg);
-            Mapping m = new Mapping(name, seg, arena, false);
+            Mapping m = new Mapping(name, seg, arena, held);
             synchronized (MAPPINGS) {
                 MAPPINGS.put(name, m);
             }
@@ -178,7 +166,11 @@ public final class SharedSegments {
         } catch (IOException | RuntimeException e) {
             arena.close();
             try {
-                SegmentRegistry.unlink(name);
+                if (held) {
+                    SegmentRegistry.release(name);
+                } else {
+                    SegmentRegistry.unlink(name);
+                }
             } catch (IOException suppressed) {
                 e.addSuppressed(suppressed);
             }

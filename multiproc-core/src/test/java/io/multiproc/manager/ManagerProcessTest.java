@@ -100,6 +100,19 @@ class ManagerProcessTest {
     }
 
     @Test
+    void aManagerCapturedByATaskAttachesInTheChild() throws Exception {
+        try (Manager m = Manager.start()) {
+            ChildProcess c = ChildProcess.start(() -> m.<Integer>list("from-child").add(1));
+            try {
+                Children.joinOk(c);
+            } finally {
+                Children.reap(c);
+            }
+            assertThat(m.<Integer>list("from-child")).containsExactly(1);
+        }
+    }
+
+    @Test
     void aProxyUsedAfterTheOwnerClosedThrowsIllegalStateNamingTheManager() throws Exception {
         Manager m = Manager.start();
         List<Integer> ls = m.list();

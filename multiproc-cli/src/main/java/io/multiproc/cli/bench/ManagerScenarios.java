@@ -217,6 +217,7 @@ final class ManagerScenarios {
         double pyTotal = Python.num(py, "total_s");
         long t0 = System.nanoTime();
         long heapBytes;
+        long carved;
         long sum;
         double build;
         double add;
@@ -249,6 +250,7 @@ final class ManagerScenarios {
             });
             summer.join();
             heapBytes = ((LocalManager) m).heapBytes();
+            carved = ((LocalManager) m).heapBytesCarved();
             long c0 = System.nanoTime();
             m.close();
             close = (System.nanoTime() - c0) / 1e9;
@@ -259,8 +261,8 @@ final class ManagerScenarios {
         double total = (System.nanoTime() - t0) / 1e9;
         String check = sum == 45L * MANY ? "sum ok" : "WRONG sum=" + sum;
         return List.of(new Row("manager-many", total, build + add, pyTotal, pyBuild + pySum, Row.ratio(pyBuild + pySum, build + add),
-                String.format("%s; build %.2f s (cpython %s), sum %.2f s (cpython %s); /dev/shm %.1f MB in heap segments; close %.0f ms; "
-                        + "java lists are managed containers, cpython's are copies", check, build, py("%.2f", pyBuild), add,
-                        py("%.2f", pySum), heapBytes / 1e6, close * 1e3)));
+                String.format("%s; build %.2f s (cpython %s), sum %.2f s (cpython %s); /dev/shm %.1f MB in heap segments (%.1f MB carved); "
+                        + "close %.0f ms; java lists are managed containers, cpython's are copies", check, build, py("%.2f", pyBuild), add,
+                        py("%.2f", pySum), heapBytes / 1e6, carved / 1e6, close * 1e3)));
     }
 }

@@ -13,7 +13,8 @@ package io.multiproc.manager.local;
  * </pre>
  * magic, kind, creator: written once before the container's ref is published. references: how many
  * items and directory entries refer to it (atomic adds by any process; informational until nested
- * containers are freed). data: the list's array block, the dict's table block, the value's item; written
+ * containers are freed). data: the list's array block, the dict's table block, the value's item (or the
+ * value itself when it fits in 7 bytes, see {@link Items#INLINE_MAX}); written
  * by the lock holder with one store (release), the publication point of every structural change.
  */
 final class ContainerLayout {

@@ -58,6 +58,8 @@ final class Heap {
     /** This process's proxy of each container it met, by ref (so each has one lock object here). */
     private final ConcurrentHashMap<Long, Proxy> proxies = new ConcurrentHashMap<>();
     private volatile boolean detached;
+    /** This process's block cache (chunks carved without the alloc lock, and blocks it freed). */
+    private final LocalBlocks local = new LocalBlocks(this);
 
     private Heap(String name, boolean owner, SharedSegments.Mapping rootMapping) {
         this.name = name;
@@ -265,12 +267,24 @@ final class Heap {
 
     // ---- allocation ----------------------------------------------------------------------------------
 
-    /** A block whose payload holds at least {@code payload} bytes; returns its ref (payload at ref + 8). */
+    /**
+     * A block whose payload holds at least {@code payload} bytes; returns its ref (payload at ref + 8).
+     * Small blocks come from this process's cache ({@link LocalBlocks}) without the heap's lock.
+     */
     long allocate(long payload) {
         int c = BlockLayout.classFor(payload);
         if (c >= SIZE_CLASSES) {
             throw new IllegalArgumentException("size=" + payload + " bytes is too large for a manager heap block");
         }
+        checkOpen();
+        if (c <= LocalBlocks.MAX_CLASS) {
+            return local.allocate(c);
+        }
+        return allocateShared(c);
+    }
+
+    /** A block of class {@code c} from the shared free lists or the newest segment, under the alloc lock. */
+    long allocateShared(int c) {
         allocLock.lock();
         try {
             allocLock.previousOwnerDied(); // nothing to repair: every allocator step is one store
@@ -347,14 +361,22 @@ final class Heap {
         return count;
     }
 
-    /** Returns a block to its class's free list. */
+    /** Frees a block: small ones go to this process's cache, the others to the shared free lists. */
     void free(long ref) {
         if (ref == 0) {
             return;
         }
+        int c = segment(ref).get(JAVA_INT, offset(ref) + CLASS);
+        if (c <= LocalBlocks.MAX_CLASS && local.free(ref, c)) {
+            return;
+        }
+        freeShared(ref, c);
+    }
+
+    /** Returns a block to its class's shared free list, under the alloc lock. */
+    void freeShared(long ref, int c) {
         MemorySegment s = segment(ref);
         long off = offset(ref);
-        int c = s.get(JAVA_INT, off + CLASS);
         allocLock.lock();
         try {
             allocLock.previousOwnerDied();
@@ -371,6 +393,17 @@ final class Heap {
     /** Payload capacity of the block at {@code ref}. */
     long capacity(long ref) {
         return BlockLayout.blockSize(segment(ref).get(JAVA_INT, offset(ref) + CLASS)) - BlockLayout.PAYLOAD;
+    }
+
+    /** Bytes carved from the heap's segments so far (blocks in use, cached or free). */
+    long carvedBytes() {
+        int count = (int) INT.getAcquire(root, SEGMENT_COUNT);
+        long total = 0;
+        for (int i = 0; i < count; i++) {
+            MemorySegment s = segment(ref(i, 0));
+            total += (long) LONG.getAcquire(s, TOP) - (i == 0 ? ROOT_FIRST_BLOCK : FIRST_BLOCK);
+        }
+        return total;
     }
 
     /** Total bytes of the heap's segments (for reports). */

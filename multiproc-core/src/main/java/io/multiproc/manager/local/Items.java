@@ -29,6 +29,9 @@ final class Items {
         final BufferSink key = new BufferSink(64);
         final BufferSink value = new BufferSink(256);
         final SegmentSource source = new SegmentSource();
+        /** An inline item's bytes, for decoding. */
+        final byte[] inline = new byte[8];
+        final MemorySegment inlineSegment = MemorySegment.ofArray(inline);
         int keyHash;
         long nested;
     }
@@ -112,6 +115,9 @@ final class Items {
     static long write(Heap heap, Scratch s, boolean withKey) {
         int keyLen = withKey ? s.key.size() : 0;
         int valueLen = s.value.size();
+        if (!withKey && valueLen <= INLINE_MAX) {
+            return inline(s.value.array(), valueLen);
+        }
         long ref = heap.allocate(ItemLayout.BYTES + keyLen + valueLen);
         MemorySegment seg = heap.segment(ref);
         long p = HeapLayout.offset(ref) + BlockLayout.PAYLOAD;
@@ -128,8 +134,36 @@ final class Items {
         return ref;
     }
 
-    /** Decodes the value of item {@code ref}. */
+    /**
+     * A list element's or value's word when its codec bytes fit in 7 bytes (small numbers, short strings,
+     * booleans, null): bit 63 set, the length in bits 56-58, the bytes in bits 0-55 (little-endian).
+     * No block, nothing to free; a ref never has bit 63.
+     */
+    static final int INLINE_MAX = 7;
+    private static final long INLINE = 1L << 63;
+
+    private static long inline(byte[] b, int len) {
+        long w = INLINE | (long) len << 56;
+        for (int i = 0; i < len; i++) {
+            w |= (b[i] & 0xFFL) << (8 * i);
+        }
+        return w;
+    }
+
+    static boolean isInline(long word) {
+        return word < 0;
+    }
+
+    /** Decodes the value of item {@code ref} (or of an inline word). */
     static Object readValue(Heap heap, long ref) {
+        if (ref < 0) {
+            Scratch s = SCRATCH.get();
+            int len = (int) (ref >>> 56) & 0x7;
+            for (int i = 0; i < len; i++) {
+                s.inline[i] = (byte) (ref >>> (8 * i));
+            }
+            return CODEC.decode(s.source.reset(s.inlineSegment, 0, len));
+        }
         MemorySegment seg = heap.segment(ref);
         long p = HeapLayout.offset(ref) + BlockLayout.PAYLOAD;
         int keyLen = seg.get(JAVA_INT, p + ItemLayout.KEY_LEN);
@@ -168,8 +202,8 @@ final class Items {
 
     /** Frees item {@code ref} after it was unpublished, dropping its nested container's reference. */
     static void free(Heap heap, long ref) {
-        if (ref == 0) {
-            return;
+        if (ref == 0 || ref < 0) {
+            return; // no item, or an inline one
         }
         MemorySegment seg = heap.segment(ref);
         long nested = seg.get(JAVA_LONG, HeapLayout.offset(ref) + BlockLayout.PAYLOAD + ItemLayout.NESTED);

@@ -6,11 +6,12 @@ package io.multiproc.manager.local;
  * <pre>
  *  0           8           16          24          ...   16 + 8 * capacity
  *  +-----------+-----------+-----------+-----------+---+
- *  | capacity  | size      | item ref  | item ref  |...|
+ *  | capacity  | size      | element   | element   |...|
  *  | long      | long      | [0]       | [1]       |   |
  *  +-----------+-----------+-----------+-----------+---+
  * </pre>
- * Written only under the list's lock. An append writes the item ref past {@code size} (where no reader
+ * An element is an item ref, or the element itself when its codec bytes fit in 7 ({@link Items#INLINE_MAX}:
+ * bit 63 set). Written only under the list's lock. An append writes the item ref past {@code size} (where no reader
  * looks), then publishes with one store of {@code size}. Any other structural change (insert, remove,
  * growth) writes a new array and publishes it with one store of the container's data ref; the old array
  * and removed items are freed after that.

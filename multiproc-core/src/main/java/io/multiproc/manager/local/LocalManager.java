@@ -1,5 +1,7 @@
 package io.multiproc.manager.local;
 
+import io.multiproc.codec.HandleSource;
+import io.multiproc.codec.SharedHandle;
 import io.multiproc.internal.ShmFiles;
 import io.multiproc.manager.BarrierProxy;
 import io.multiproc.manager.EventProxy;
@@ -15,6 +17,9 @@ import io.multiproc.sync.SharedLock;
 import io.multiproc.sync.SharedRLock;
 import io.multiproc.sync.SharedSemaphore;
 
+import java.io.ObjectStreamException;
+import java.io.Serial;
+import java.io.Serializable;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
@@ -32,12 +37,14 @@ import java.util.function.Supplier;
  * directly by every process under each container's lock. Named objects live in a names directory (a
  * dict container whose ref is in the root). Not part of the public API; use {@link Manager#start()}.
  */
-public final class LocalManager implements Manager {
-    private final Heap heap;
-    private final ManagedMap<String, Object> directory;
+public final class LocalManager implements Manager, HandleSource, Serializable {
+    @Serial
+    private static final long serialVersionUID = 1L;
+    private final transient Heap heap;
+    private final transient ManagedMap<String, Object> directory;
     /** Queues, locks and friends this Manager object made: closed with it. */
-    private final List<AutoCloseable> made = new ArrayList<>();
-    private volatile boolean closed;
+    private final transient List<AutoCloseable> made = new ArrayList<>();
+    private transient volatile boolean closed;
 
     private LocalManager(Heap heap) {
         this.heap = heap;
@@ -74,9 +81,14 @@ public final class LocalManager implements Manager {
         return Heap.attach(manager).proxy(ref);
     }
 
-    /** Bytes of /dev/shm the manager's heap segments take (for reports). */
+    /** Bytes of /dev/shm the manager's heap segments take (reserved; for reports). */
     public long heapBytes() {
         return heap.mappedBytes();
+    }
+
+    /** Bytes carved from the heap so far (for reports). */
+    public long heapBytesCarved() {
+        return heap.carvedBytes();
     }
 
     @Override
@@ -185,10 +197,10 @@ public final class LocalManager implements Manager {
     public Condition condition(Lock lock) {
         checkOpen();
         if (lock instanceof SharedRLock r) {
-            return r.newCondition();
+            return made(r.newCondition());
         }
         if (lock instanceof SharedLock l) {
-            return l.newCondition();
+            return made(l.newCondition());
         }
         throw new IllegalArgumentException("lock=" + lock + " is not a lock from a local manager's lock() or rlock()");
     }
@@ -251,6 +263,19 @@ public final class LocalManager implements Manager {
         }
         if (failure != null) {
             throw failure;
+        }
+    }
+
+    /** A manager captured by a task or sent through a queue travels as its name and attaches on arrival. */
+    @Serial
+    Object writeReplace() {
+        return new Handle(heap.name);
+    }
+
+    record Handle(String name) implements Serializable, SharedHandle {
+        @Serial
+        Object readResolve() throws ObjectStreamException {
+            return LocalManager.attach(name);
         }
     }
 

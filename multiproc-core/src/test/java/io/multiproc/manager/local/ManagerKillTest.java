@@ -33,7 +33,10 @@ class ManagerKillTest {
     private static final List<Consumer<Containers>> OPS = List.of(
             c -> c.list.add(100),                           // LIST_ADD_*, ALLOC_*
             c -> c.list.remove(0),                          // LIST_REWRITE_BEFORE_PUBLISH
-            c -> c.list.set(0, 1000),                       // ALLOC_POPPING (reuses the removed item's block)
+            c -> c.list.set(0, 1000),
+            c -> c.list.set(1, "a".repeat(5000)),           // blocks above 4 KB come from the shared lists
+            c -> c.list.set(1, "b".repeat(5000)),           // frees the 'a' block to the shared list
+            c -> c.list.set(1, "c".repeat(5000)),           // ALLOC_POPPING (pops it)
             c -> c.dict.put("k0", 100),                     // DICT_REPLACE_*
             c -> c.dict.put("n1", 1),                       // DICT_PUT_* (the count is repaired)
             c -> c.dict.put("n2", 2),                       // DICT_RESIZE_BEFORE_PUBLISH
