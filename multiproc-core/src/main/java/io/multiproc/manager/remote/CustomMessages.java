@@ -1,5 +1,8 @@
 package io.multiproc.manager.remote;
 
+import io.multiproc.codec.BufferSink;
+import io.multiproc.codec.BuiltinCodec;
+import io.multiproc.codec.SegmentSource;
 import io.multiproc.internal.RemoteFailure;
 import io.multiproc.manager.SerializableSupplier;
 
@@ -10,8 +13,21 @@ final class CustomMessages {
     private CustomMessages() {
     }
 
-    /** Build an object with {@code factory}; the reply's value is its id (a Long). */
-    record Create(String typeId, SerializableSupplier<?> factory, String iface) {
+    /**
+     * Build an object with the factory; the reply's value is its id (a Long). The factory is the
+     * program's own code (a serializable lambda), so it travels as bytes of the task codec, which the
+     * server decodes with the task codec; everything else on a channel is data (the default codec).
+     */
+    record Create(String typeId, byte[] factory, String iface) {
+        static Create of(String typeId, SerializableSupplier<?> factory, Class<?> iface) {
+            BufferSink out = new BufferSink(256);
+            BuiltinCodec.taskCodec().encode(factory, out);
+            return new Create(typeId, out.toByteArray(), iface.getName());
+        }
+
+        SerializableSupplier<?> decodeFactory() {
+            return (SerializableSupplier<?>) BuiltinCodec.taskCodec().decode(SegmentSource.of(factory));
+        }
     }
 
     /** Call {@code method(parameterTypes)} of the object {@code objectId} with {@code args}. */

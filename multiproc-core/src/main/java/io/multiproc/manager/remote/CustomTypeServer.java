@@ -75,7 +75,7 @@ final class CustomTypeServer {
         return switch (request) {
             case CustomMessages.Create c -> {
                 Class<?> iface = Class.forName(c.iface(), false, Thread.currentThread().getContextClassLoader());
-                Object made = c.factory().get();
+                Object made = c.decodeFactory().get();
                 if (!iface.isInstance(made)) {
                     throw new ClassCastException("the factory of typeId='" + c.typeId() + "' made a "
                             + (made == null ? "null" : made.getClass().getName()) + ", not a " + iface.getName());

@@ -81,7 +81,7 @@ public final class CustomTypes implements AutoCloseable {
             id = serverId;
         }
         long objectId = (Long) CustomChannels.call(box, id, manager,
-                new CustomMessages.Create(typeId, r.factory(), r.iface().getName()));
+                CustomMessages.Create.of(typeId, r.factory(), r.iface()));
         return (T) CustomProxy.of(new CustomHandle(box, manager, id.pid(), id.startTicks(), objectId, r.iface().getName()),
                 r.iface());
     }

@@ -39,23 +39,19 @@ import java.util.concurrent.Semaphore;
  * Whatever a connection does (a wrong key, a malformed or hostile frame, a disconnect in the middle
  * of a request) ends that connection only: its thread closes the socket and returns. At most
  * {@link #MAX_CONNECTIONS} connections are open at once; more are closed at accept. Requests are
- * decoded by a codec that allows the built-in types, java.base value types and multiproc's own
- * records, not application classes (decision record 051).
+ * decoded through the codec's data allow-list (decision record 051).
  */
 public final class ManagerServer implements AutoCloseable {
     private static final System.Logger LOG = System.getLogger("io.multiproc.manager");
     static final int HANDSHAKE_TIMEOUT_MILLIS = 10_000;
     static final int MAX_CONNECTIONS = 256;
-    private static final String NO_APPLICATION_PACKAGE = "io.multiproc.manager.remote.noclasses.";
 
     /**
-     * The codec both sides use on a TCP connection: the built-in types, java.base value types and
-     * multiproc's own records, no application classes. Naming a package switches the "every
-     * application class" default off; the one named holds no classes (until the codec has a data
-     * allow-list of its own: decision record 051).
+     * The codec both sides use on a TCP connection: the data allow-list (the built-in types, records
+     * and enums, java.base value types, multiproc's own classes; JDK serialization of no application
+     * class, so no gadget's readObject runs), with a frame's size as its limit.
      */
-    static final Codec CODEC = BuiltinCodec.builder().allowPackages(NO_APPLICATION_PACKAGE).maxDepth(64)
-            .maxBytes(Wire.MAX_FRAME).build();
+    static final Codec CODEC = BuiltinCodec.builder().maxDepth(64).maxBytes(Wire.MAX_FRAME).build();
 
     private final Manager manager;
     private final byte[] key;
