@@ -11,11 +11,13 @@ import picocli.CommandLine.Command;
  * multiproc ls                                    shared-memory segments with their holders
  * multiproc clean                                 remove segments whose holders all died
  * multiproc help [COMMAND]                        help; every command also takes -h/--help
+ * multiproc manager serve --bind HOST:PORT --authkey-file FILE   serve a manager over TCP
  * </pre>
  */
 @Command(name = "multiproc", mixinStandardHelpOptions = true, versionProvider = Main.Version.class,
         description = "Python's multiprocessing shared-state toolkit for the JVM.",
-        subcommands = {BenchCommand.class, LsCommand.class, CleanCommand.class, CommandLine.HelpCommand.class})
+        subcommands = {BenchCommand.class, LsCommand.class, CleanCommand.class, ManagerCommand.class,
+                CommandLine.HelpCommand.class})
 public final class Main implements Runnable {
     @CommandLine.Spec
     CommandLine.Model.CommandSpec spec;

@@ -55,14 +55,36 @@ public interface Manager extends AutoCloseable {
         return io.multiproc.manager.local.LocalManager.attach(name);
     }
 
-    /** A manager served by {@link #serve} on another host; a wrong key gets {@code javax.security.sasl.AuthenticationException}. */
+    /**
+     * A manager served by {@link #serve} on another host (CPython's {@code BaseManager(address, authkey)}):
+     * its lists, dicts, namespaces and values make requests over TCP. A wrong key gets
+     * {@link AuthenticationException}. See {@code io.multiproc.manager.remote.RemoteManager}.
+     */
     static Manager connect(InetSocketAddress address, byte[] authkey) {
-        throw new UnsupportedOperationException("Manager.connect: being built");
+        return io.multiproc.manager.remote.RemoteManager.connect(address, authkey);
     }
 
-    /** Serves a local manager's named objects over TCP until the process is stopped (blocks). */
+    /**
+     * Starts a local manager and serves its objects over TCP at {@code address} until the process is
+     * stopped (blocks). Bind to a loopback address unless other hosts must reach it; every client must
+     * know {@code authkey}. Also: {@code multiproc manager serve --bind HOST:PORT --authkey-file FILE}.
+     */
     static void serve(InetSocketAddress address, byte[] authkey) {
-        throw new UnsupportedOperationException("Manager.serve: being built");
+        try (Manager m = start()) {
+            serve(m, address, authkey);
+        }
+    }
+
+    /**
+     * Serves {@code manager}'s objects over TCP at {@code address} until the thread is interrupted
+     * (blocks; returns with the interrupt status set). The caller keeps owning the manager.
+     */
+    static void serve(Manager manager, InetSocketAddress address, byte[] authkey) {
+        try (var server = io.multiproc.manager.remote.ManagerServer.start(manager, address, authkey)) {
+            server.awaitClose();
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+        }
     }
 
     /** The manager's name, for {@link #attach(String)}. */
