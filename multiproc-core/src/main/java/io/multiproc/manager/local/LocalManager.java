@@ -10,6 +10,7 @@ import io.multiproc.manager.Namespace;
 import io.multiproc.manager.SemaphoreProxy;
 import io.multiproc.manager.SerializableSupplier;
 import io.multiproc.manager.SharedValueProxy;
+import io.multiproc.manager.remote.CustomTypes;
 import io.multiproc.queue.SharedQueue;
 import io.multiproc.sync.SharedBarrier;
 import io.multiproc.sync.SharedEvent;
@@ -44,6 +45,8 @@ public final class LocalManager implements Manager, HandleSource, Serializable {
     private final transient ManagedMap<String, Object> directory;
     /** Queues, locks and friends this Manager object made: closed with it. */
     private final transient List<AutoCloseable> made = new ArrayList<>();
+    /** Made on first register/create; guarded by this. */
+    private transient CustomTypes customTypes;
     private transient volatile boolean closed;
 
     private LocalManager(Heap heap) {
@@ -222,12 +225,21 @@ public final class LocalManager implements Manager, HandleSource, Serializable {
 
     @Override
     public <T> void register(String typeId, SerializableSupplier<? extends T> factory, Class<T> exposedInterface) {
-        throw new UnsupportedOperationException("Manager.register: being built");
+        customTypes().register(typeId, factory, exposedInterface);
     }
 
     @Override
     public <T> T create(String typeId) {
-        throw new UnsupportedOperationException("Manager.create: being built");
+        return customTypes().create(typeId);
+    }
+
+    /** Custom types live in a server JVM this process starts on first use; it belongs to this Manager object. */
+    private synchronized CustomTypes customTypes() {
+        checkOpen();
+        if (customTypes == null) {
+            customTypes = new CustomTypes(heap.name);
+        }
+        return customTypes;
     }
 
     /**
@@ -243,7 +255,11 @@ public final class LocalManager implements Manager, HandleSource, Serializable {
                 return;
             }
             closed = true;
-            toClose = new ArrayList<>(made);
+            toClose = new ArrayList<>();
+            if (customTypes != null) {
+                toClose.add(customTypes::close);   // first: the server may hold proxies of containers
+            }
+            toClose.addAll(made);
             made.clear();
         }
         RuntimeException failure = null;

@@ -87,6 +87,19 @@ class CustomTypesTest {
     }
 
     @Test
+    void aManagerRegistersAndCreatesCustomTypesAndItsCloseStopsTheServer() {
+        Counter c;
+        try (io.multiproc.manager.Manager m = io.multiproc.manager.Manager.start()) {
+            m.register("counter", CounterImpl::new, Counter.class);
+            c = m.create("counter");
+            assertThat(c.add(5)).isEqualTo(5);
+            assertThatThrownBy(() -> c.fail("index")).isExactlyInstanceOf(IndexOutOfBoundsException.class);
+            assertThat(c.increment()).isEqualTo(6);
+        }
+        assertThatThrownBy(c::value).isInstanceOf(IllegalStateException.class);
+    }
+
+    @Test
     void aCreatedObjectLivesInTheServerAndItsProxyCallsIt() {
         types.register("counter", CounterImpl::new, Counter.class);
         Counter c = types.create("counter");
