@@ -11,7 +11,19 @@ import java.util.Locale;
 import java.util.concurrent.Callable;
 
 /** Scenario benchmarks, Java beside CPython's multiprocessing in the same run. */
-@Command(name = "bench", description = "Run scenario benchmarks: Java beside CPython's multiprocessing, in the same run.")
+@Command(name = "bench", mixinStandardHelpOptions = true, versionProvider = Main.Version.class,
+        description = {"Run scenario benchmarks: Java beside CPython's multiprocessing, in the same run.",
+                "Needs python3 with numpy on the PATH for the CPython side (without them only Java's columns are filled).",
+                "Progress goes to stderr while a scenario runs; the summary table (or --json rows) to stdout.",
+                "",
+                "Columns:",
+                "  phase                            first run: the program end to end in a fresh JVM;",
+                "                                   steady state: the work phase after a warm-up",
+                "  java total s / cpython total s   seconds for the whole scenario: starting processes, setup, work, joining",
+                "  java work s / cpython work s     seconds for the timed work phase only (docs/decisions/004)",
+                "  ratio                            CPython seconds / Java seconds (total for first run, work for steady",
+                "                                   state, per start+join for process-start); above 1: Java is faster",
+                "  notes                            what the row measures and checks (for example 'lost 0' updates)"})
 final class BenchCommand implements Callable<Integer> {
     @Option(names = "--scenario", paramLabel = "NAME", completionCandidates = ScenarioNames.class,
             description = "Run only this scenario (repeatable): ${COMPLETION-CANDIDATES}.")
@@ -48,14 +60,21 @@ final class BenchCommand implements Callable<Integer> {
         Scenarios bench = Scenarios.withPython();
         // Build the AOT cache for child JVMs (once per class path) and boot the spare before timing.
         io.multiproc.process.ChildProcess.prepareFastStarts(java.time.Duration.ofSeconds(60));
+        // Progress goes to stderr as each scenario runs; the table is printed whole at the end so that it is
+        // not interleaved with progress in a terminal (JSON rows stream as each scenario ends).
+        List<Row> rows = new ArrayList<>();
+        for (int i = 0; i < names.size(); i++) {
+            for (Row r : medians(bench, names.get(i), (i + 1) + "/" + names.size())) {
+                if (json) {
+                    System.out.println(r.json());
+                }
+                rows.add(r);
+            }
+        }
         if (!json) {
             System.out.printf(Locale.ROOT, "%-40s %-12s %12s %12s %14s %14s %8s  %s%n", "scenario", "phase", "java total s",
                     "java work s", "cpython total s", "cpython work s", "ratio", "notes");
-        }
-        for (String n : names) {
-            for (Row r : medians(bench, n)) {
-                System.out.println(json ? r.json() : table(r));
-            }
+            rows.forEach(r -> System.out.println(table(r)));
         }
         if (!json) {
             System.out.println(bench.pythonMissing().map(why -> "CPython side not run: " + why)
@@ -66,10 +85,16 @@ final class BenchCommand implements Callable<Integer> {
     }
 
     /** The scenario's rows, each the median over {@link #repeat} runs (rows matched by scenario and phase). */
-    private List<Row> medians(Scenarios bench, String name) throws InterruptedException {
+    private List<Row> medians(Scenarios bench, String name, String position) throws InterruptedException {
         java.util.Map<String, List<Row>> runs = new java.util.LinkedHashMap<>();
         for (int k = 0; k < repeat; k++) {
-            for (Row r : bench.run(name)) {
+            String run = repeat > 1 ? " (run " + (k + 1) + " of " + repeat + ")" : "";
+            System.err.printf(Locale.ROOT, "multiproc bench: [%s] %s%s ...%n", position, name, run);
+            long start = System.nanoTime();
+            List<Row> got = bench.run(name);
+            System.err.printf(Locale.ROOT, "multiproc bench: [%s] %s%s done in %.1f s%n", position, name, run,
+                    (System.nanoTime() - start) / 1e9);
+            for (Row r : got) {
                 runs.computeIfAbsent(r.scenario() + "\0" + r.phase(), key -> new ArrayList<>()).add(r);
             }
         }

@@ -4,6 +4,7 @@ import io.multiproc.process.ChildProcess;
 import io.multiproc.shm.SharedMemory;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
 import picocli.CommandLine;
 
 import java.io.ByteArrayOutputStream;
@@ -12,6 +13,8 @@ import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
@@ -67,6 +70,7 @@ class CliTest {
                 .contains("\"java_work_s\":").contains("lost 0;"));
         assertThat(lines.get(1)).contains("locked");
         assertThat(lines.get(3)).contains("locked");
+        assertThat(r.err()).contains("[1/1] value-counter ...").contains("[1/1] value-counter done in");
     }
 
     @Test
@@ -77,12 +81,132 @@ class CliTest {
     }
 
     @Test
+    void everySubcommandHasHelpSayingWhatItNeedsAndWhatItsColumnsMean() {
+        for (String[] args : new String[][] {{"bench", "--help"}, {"bench", "-h"}, {"help", "bench"}}) {
+            Result r = run(args);
+            assertThat(r.exit()).as(String.join(" ", args)).isZero();
+            assertThat(r.out()).contains("Usage: multiproc bench").contains("python3").contains("numpy")
+                    .contains("ratio").contains("--scenario");
+        }
+        for (String[] args : new String[][] {{"ls", "--help"}, {"ls", "-h"}, {"help", "ls"}}) {
+            Result r = run(args);
+            assertThat(r.exit()).as(String.join(" ", args)).isZero();
+            assertThat(r.out()).contains("Usage: multiproc ls").contains("--json").contains("orphaned").contains("HOLDERS");
+        }
+        for (String[] args : new String[][] {{"clean", "--help"}, {"clean", "-h"}, {"help", "clean"}}) {
+            Result r = run(args);
+            assertThat(r.exit()).as(String.join(" ", args)).isZero();
+            assertThat(r.out()).contains("Usage: multiproc clean").contains("never one with a live holder");
+        }
+        assertThat(run("--help").out()).contains("bench").contains("ls").contains("clean").contains("help");
+    }
+
+    @Test
+    void benchTableComesWholeAfterTheProgressLines() {
+        Result r = run("bench", "--scenario", "value-counter");
+        assertThat(r.exit()).isZero();
+        List<String> lines = r.out().strip().lines().toList();
+        assertThat(lines.get(0)).startsWith("scenario").contains("java work s").contains("ratio");
+        assertThat(lines.get(1)).startsWith("value-counter");
+        assertThat(r.err()).contains("multiproc bench: [1/1] value-counter ...");
+    }
+
+    /** Creates a SharedMemory segment named args[0], says "ready", and sleeps until it is SIGKILLed. */
+    public static final class OrphanMaker {
+        public static void main(String[] args) throws Exception {
+            SharedMemory.create(args[0], 4096);
+            System.out.println("ready");
+            System.out.flush();
+            Thread.sleep(120_000);
+        }
+    }
+
+    /** A fresh JVM on the test class path, as `multiproc` runs: its registry opens in that JVM, not this one. */
+    private Process javaProcess(Path registryRoot, String mainClass, String... args) throws Exception {
+        List<String> cmd = new ArrayList<>(List.of(ProcessHandle.current().info().command().orElseThrow(),
+                "--enable-native-access=ALL-UNNAMED", "-cp", System.getProperty("java.class.path"),
+                // NOTE: a registry of this test's own (once the registry honours it), so that other JVMs'
+                // startup sweeps on a busy machine cannot remove the orphan between the test's steps.
+                "-Dmultiproc.test.registryRoot=" + registryRoot, mainClass));
+        cmd.addAll(List.of(args));
+        return new ProcessBuilder(cmd).start();
+    }
+
+    private Result cliProcess(Path registryRoot, String... args) throws Exception {
+        Process p = javaProcess(registryRoot, Main.class.getName(), args);
+        var err = java.util.concurrent.CompletableFuture.supplyAsync(() -> {
+            try {
+                return new String(p.getErrorStream().readAllBytes(), StandardCharsets.UTF_8);
+            } catch (java.io.IOException e) {
+                throw new java.io.UncheckedIOException(e);
+            }
+        });
+        String out = new String(p.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
+        assertThat(p.waitFor(60, java.util.concurrent.TimeUnit.SECONDS)).isTrue();
+        return new Result(p.exitValue(), out, err.get(60, java.util.concurrent.TimeUnit.SECONDS));
+    }
+
+    @Test
+    void lsShowsTheOrphanOfAKilledJvmWithoutRemovingItAndCleanRemovesItReportingItOnce(@TempDir Path registryRoot)
+            throws Exception {
+        String name = "mpcli_" + ProcessHandle.current().pid() + "_" + System.nanoTime();
+        Path file = Path.of("/dev/shm", name);
+        Process owner = javaProcess(registryRoot, OrphanMaker.class.getName(), name);
+        try {
+            var reader = new java.io.BufferedReader(new java.io.InputStreamReader(owner.getInputStream(), StandardCharsets.UTF_8));
+            assertThat(reader.readLine()).isEqualTo("ready");
+            long ownerPid = owner.pid();
+            owner.destroyForcibly(); // SIGKILL: no shutdown hook runs, the segment and its record stay
+            assertThat(owner.waitFor(30, java.util.concurrent.TimeUnit.SECONDS)).isTrue();
+            assertThat(file).exists();
+
+            Result ls = cliProcess(registryRoot, "ls");
+            assertThat(ls.exit()).isZero();
+            assertThat(ls.out()).containsPattern(name + "\\s+4096\\s+raw\\s+orphaned\\s+pid " + ownerPid + " dead");
+            assertThat(file).as("ls is read-only").exists();
+
+            Result json = cliProcess(registryRoot, "ls", "--json");
+            assertThat(json.exit()).isZero();
+            assertThat(json.out().lines().filter(l -> l.contains(name)).toList()).singleElement().isEqualTo(
+                    "{\"name\":\"" + name + "\",\"size\":4096,\"kind\":\"raw\",\"state\":\"orphaned\",\"holders\":[{\"pid\":"
+                            + ownerPid + ",\"alive\":false,\"command\":null}]}");
+            assertThat(file).as("ls --json is read-only").exists();
+
+            Result clean = cliProcess(registryRoot, "clean");
+            assertThat(clean.exit()).isZero();
+            assertThat(clean.out().lines().filter(l -> l.contains(name)).toList()).containsExactly("removed " + name);
+            assertThat(clean.err()).doesNotContain(name);
+            assertThat(file).doesNotExist();
+        } finally {
+            owner.destroyForcibly();
+            Files.deleteIfExists(file);
+        }
+    }
+
+    @Test
+    void lsShowsKindAndTheLiveHoldersCommandLine() throws Exception {
+        try (io.multiproc.shared.SharedLong counter = io.multiproc.shared.SharedLong.create(7)) {
+            Result ls = run("ls");
+            String line = ls.out().lines().filter(l -> l.startsWith(counter.name() + " ")).findFirst().orElseThrow();
+            assertThat(line).containsPattern("\\s+value\\s+live\\s+pid " + ProcessHandle.current().pid() + " alive \\(java ");
+        }
+    }
+
+    @Test
+    void lsShowsAJvmHolderByItsMainClassOrJarNotItsClassPath() {
+        assertThat(LsCommand.abbreviate("/usr/lib/jvm/jdk-25/bin/java --enable-native-access=ALL-UNNAMED -cp /a.jar:/b.jar"
+                + " -Xmx1g com.acme.Main input.txt")).isEqualTo("java com.acme.Main input.txt");
+        assertThat(LsCommand.abbreviate("java -jar app.jar --port 1")).isEqualTo("java -jar app.jar --port 1");
+        assertThat(LsCommand.abbreviate("python3 -c " + "x".repeat(100))).hasSize(70).endsWith("...");
+    }
+
+    @Test
     void lsShowsALiveOwnersSegmentAndCleanLeavesIt() throws Exception {
         try (SharedMemory shm = SharedMemory.create(null, 4096)) {
             try {
                 Result ls = run("ls");
                 assertThat(ls.exit()).isZero();
-                assertThat(ls.out()).containsPattern(shm.name() + "\\s+4096\\s+live\\s+" + ProcessHandle.current().pid() + "\\.");
+                assertThat(ls.out()).containsPattern(shm.name() + "\\s+4096\\s+raw\\s+live\\s+pid " + ProcessHandle.current().pid() + " alive");
                 Result clean = run("clean");
                 assertThat(clean.exit()).isZero();
                 assertThat(clean.out()).doesNotContain(shm.name());

@@ -22,8 +22,9 @@ import java.util.Set;
  *       an application class the user did not allow: a third-party jar's {@code readObject} never runs
  *       on bytes another process wrote.</li>
  * </ul>
- * Dynamic proxies are never allowed (a proxy's handler is a classic deserialization gadget); a lambda's
- * hidden class is allowed with the class that captured it.
+ * Dynamic proxies are never read from a stream (a proxy's handler is a classic deserialization gadget);
+ * only a {@link HandleSource} proxy that an allowed handle's readResolve made passes the filter (a
+ * manager's custom-type proxy). A lambda's hidden class is allowed with the class that captured it.
  *
  * <p>Immutable and thread-safe; answers are cached per class.
  */
@@ -92,7 +93,10 @@ final class AllowList {
             return component == Object.class || decide(component, applicationClasses);
         }
         if (Proxy.isProxyClass(type)) {
-            return false;
+            // Streams never make proxies (CheckedInput refuses proxy class descriptors). A proxy class
+            // reaches this check only as the class of what an allowed handle's readResolve returned
+            // (the JDK filters that too): multiproc's own proxies (a custom type's) mark themselves so.
+            return HandleSource.class.isAssignableFrom(type);
         }
         if (type.isHidden()) {
             // a lambda made by an allowed capturing class's $deserializeLambda$ (the JDK checks the

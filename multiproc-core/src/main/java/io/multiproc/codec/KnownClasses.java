@@ -17,7 +17,8 @@ final class KnownClasses {
             "io.multiproc.sync.SharedSemaphore$Handle",
             "io.multiproc.sync.SharedEvent$Handle",
             "io.multiproc.sync.SharedCondition$Handle",
-            "io.multiproc.sync.SharedBarrier$Handle");
+            "io.multiproc.sync.SharedBarrier$Handle",
+            "io.multiproc.manager.local.ContainerHandle");
     static final int COUNT = NAMES.size();
     /** Resolved on first use; a race resolves the same class twice, harmlessly. */
     private static final Class<?>[] CLASSES = new Class<?>[COUNT];

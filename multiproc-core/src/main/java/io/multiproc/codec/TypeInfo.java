@@ -53,7 +53,8 @@ final class TypeInfo {
         named = enumClass != null ? enumClass : type;
         knownIndex = KnownClasses.indexOf(named);
         nameUtf8 = named.getName().getBytes(StandardCharsets.UTF_8);
-        MethodHandle replace = MappedObject.class.isAssignableFrom(type) ? findWriteReplace(type) : null;
+        MethodHandle replace = MappedObject.class.isAssignableFrom(type) || HandleSource.class.isAssignableFrom(type)
+                ? findWriteReplace(type) : null;
         RecordType rt = type.isRecord() ? RecordType.of(type) : null;
         writeReplace = replace;
         record = rt;

@@ -56,4 +56,26 @@ public abstract class MappedObject implements AutoCloseable {
     protected final boolean isClosed() {
         return closed.get();
     }
+
+    /**
+     * Throws {@link #closedException()} if {@link #close()} was called on this handle. Public methods
+     * call it first, so that use after close names the object (the JDK's own message, once the mapping
+     * is gone, is a bare "Already closed") and fails the same whether or not another handle in this
+     * process still maps the segment. One plain read of a flag no other process writes.
+     */
+    protected final void ensureOpen() {
+        if (closed.getPlain()) {
+            throw closedException();
+        }
+    }
+
+    /** What {@code toString()} shows after close, when the shared state can no longer be read. */
+    protected final String closedString() {
+        return getClass().getSimpleName() + "[name=" + name() + ", closed]";
+    }
+
+    /** "SharedLong 'mpv_...' is closed": the one message for use after close. */
+    protected final IllegalStateException closedException() {
+        return new IllegalStateException(getClass().getSimpleName() + " '" + name() + "' is closed");
+    }
 }

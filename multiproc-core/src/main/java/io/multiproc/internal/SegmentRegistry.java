@@ -80,6 +80,8 @@ public final class SegmentRegistry {
     private static FileChannel lockChannel;
     /** What the sweep at this JVM's first use of the registry removed. */
     private static volatile List<String> initialSweep = List.of();
+    /** Whether this JVM ran its startup sweep; written once under the class lock. */
+    private static volatile boolean swept;
 
     private SegmentRegistry() {
     }
@@ -107,8 +109,30 @@ public final class SegmentRegistry {
     /** The registry directory; created (and swept once) on first use in this JVM. */
     public static Path dir() {
         Path d = dir;
-        if (d == null) {
-            d = init();
+        if (d == null || !swept) {
+            d = initAndSweep();
+        }
+        return d;
+    }
+
+    /**
+     * Opens the registry and runs the startup sweep once. Kept apart from {@link #init()} so that the
+     * read-only {@link #list()} ({@code multiproc ls}) opens it without removing anything.
+     */
+    private static synchronized Path initAndSweep() {
+        Path d = init();
+        if (!swept) {
+            // NOTE: set before sweeping: sweep() comes back through dir(), which must not sweep again.
+            swept = true;
+            try {
+                List<String> removed = sweep();
+                initialSweep = List.copyOf(removed);
+                if (!removed.isEmpty()) {
+                    LOG.log(System.Logger.Level.INFO, "multiproc: removed segments whose holders died: " + removed);
+                }
+            } catch (IOException e) {
+                throw new UncheckedIOException("cannot sweep the segment registry " + d, e);
+            }
         }
         return d;
     }
@@ -127,11 +151,6 @@ public final class SegmentRegistry {
                     StandardOpenOption.WRITE, LinkOption.NOFOLLOW_LINKS);
             dir = d;
             Runtime.getRuntime().addShutdownHook(new Thread(SegmentRegistry::releaseAllAtExit, "multiproc-registry-exit"));
-            List<String> removed = sweep();
-            initialSweep = List.copyOf(removed);
-            if (!removed.isEmpty()) {
-                LOG.log(System.Logger.Level.INFO, "multiproc: removed segments whose holders died: " + removed);
-            }
             return d;
         } catch (IOException e) {
             throw new UncheckedIOException("cannot open the segment registry under " + ShmFiles.SHM_DIR + ": "
@@ -194,7 +213,10 @@ public final class SegmentRegistry {
     }
 
     private static <T> T locked(LockedBody<T> body) throws IOException {
-        Path d = dir();
+        return locked(dir(), body);
+    }
+
+    private static <T> T locked(Path d, LockedBody<T> body) throws IOException {
         JVM_LOCK.lock();
         try (FileLock ignored = lockChannel.lock()) {
             return body.run(d);
@@ -676,9 +698,13 @@ public final class SegmentRegistry {
         return bySegment;
     }
 
-    /** Every regular file in /dev/shm with its holders, tracked or not. */
+    /**
+     * Every regular file in /dev/shm with its holders, tracked or not. Read-only: unlike the other entry
+     * points it does not run the startup sweep, so that {@code multiproc ls} shows orphans as such.
+     */
     public static List<SegmentInfo> list() throws IOException {
-        Map<String, List<ProcessIdentity>> bySegment = locked(SegmentRegistry::recordsBySegment);
+        Path d = dir != null ? dir : init();
+        Map<String, List<ProcessIdentity>> bySegment = locked(d, SegmentRegistry::recordsBySegment);
         List<SegmentInfo> out = new ArrayList<>();
         try (DirectoryStream<Path> ds = Files.newDirectoryStream(ShmFiles.SHM_DIR)) {
             for (Path p : ds) {

@@ -41,14 +41,32 @@ public final class SharedSegments {
         private final Arena arena;
         /** Made inside {@link #privately}: no file, no registry hold; release only unmaps. */
         private final boolean isPrivate;
+        /** False for a mapping that records no hold in the registry (a manager's heap in attached processes). */
+        private final boolean held;
         private int references; // guarded by MAPPINGS
 
         private Mapping(String name, MemorySegment segment, Arena arena, boolean isPrivate) {
+            this(name, segment, arena, isPrivate, true);
+        }
+
+        private Mapping(String name, MemorySegment segment, Arena arena, boolean isPrivate, boolean held) {
             this.name = name;
             this.segment = segment;
             this.arena = arena;
             this.isPrivate = isPrivate;
+            this.held = held;
             this.references = 1;
+        }
+
+        /** Takes one more reference to this mapping (for an object that lives in it and is closed on its own). */
+        public Mapping retain() {
+            synchronized (MAPPINGS) {
+                if (references == 0) {
+                    throw new IllegalStateException("segment '" + name + "' is no longer mapped");
+                }
+                references++;
+                return this;
+            }
         }
 
         public String name() {
@@ -79,7 +97,9 @@ public final class SharedSegments {
                         return;
                     }
                     try {
-                        SegmentRegistry.release(name);
+                        if (held) {
+                            SegmentRegistry.release(name);
+                        }
                     } catch (IOException e) {
                         throw new UncheckedIOException("cannot release segment '" + name + "'", e);
                     }
@@ -97,37 +117,101 @@ public final class SharedSegments {
             return createPrivate(prefix, size, init);
         }
         for (int attempt = 0; ; attempt++) {
-            String name = ShmFiles.randomName(prefix, 8);
-            Path path = ShmFiles.path(name);
-            FileChannel ch;
             try {
-                ch = SegmentRegistry.createHeld(name);
+                return createNamed(ShmFiles.randomName(prefix, 8), size, init);
             } catch (FileAlreadyExistsException taken) {
-                if (attempt < 8) {
-                    continue;
+                if (attempt >= 8) {
+                    throw new UncheckedIOException(taken);
                 }
-                throw new UncheckedIOException(taken);
-            } catch (IOException e) {
-                throw new UncheckedIOException(e);
+            }
+        }
+    }
+
+    /**
+     * Creates segment {@code name} exclusively, held by this process, like {@link #create}.
+     *
+     * @throws FileAlreadyExistsException if the name is taken (nothing is changed)
+     */
+    public static Mapping createNamed(String name, long size, Consumer<MemorySegment> init) throws FileAlreadyExistsException {
+        FileChannel ch;
+        try {
+            ch = SegmentRegistry.createHeld(name);
+        } catch (FileAlreadyExistsException taken) {
+            throw taken;
+        } catch (IOException e) {
+            throw new UncheckedIOException(e);
+        }
+        return mapCreated(name, ch, size, init, true);
+    }
+
+    /**
+     * Creates segment {@code name} exclusively, held in the registry only by segment {@code parent} (it is
+     * removed with the parent), lets {@code init} write its header and maps it. The mapping records no
+     * hold of this process. FileAlreadyExistsException (wrapped unchecked) if the name is taken.
+     */
+    public static Mapping createDependent(String name, long size, String parent, Consumer<MemorySegment> init) {
+        FileChannel ch;
+        try {
+            ch = SegmentRegistry.createHeldByParent(name, parent);
+        } catch (IOException e) {
+            throw new UncheckedIOException(e);
+        }
+        return mapCreated(name, ch, size, init, false);
+    }
+
+    /**
+     * Reserves and maps a segment just created on {@code ch}, lets {@code init} write it and records the
+     * mapping; on failure undoes the creation (drops this process's hold, or unlinks an unheld segment).
+     */
+    private static Mapping mapCreated(String name, FileChannel ch, long size, Consumer<MemorySegment> init, boolean held) {
+        Arena arena = Arena.ofShared();
+        try (ch) {
+            ShmFiles.reserve(ch, ShmFiles.path(name), size);
+            MemorySegment seg = ShmFiles.map(ch, size, arena);
+            init.accept(seg);
+            Mapping m = new Mapping(name, seg, arena, false, held);
+            synchronized (MAPPINGS) {
+                MAPPINGS.put(name, m);
+            }
+            return m;
+        } catch (IOException | RuntimeException e) {
+            arena.close();
+            try {
+                if (held) {
+                    SegmentRegistry.release(name);
+                } else {
+                    SegmentRegistry.unlink(name);
+                }
+            } catch (IOException suppressed) {
+                e.addSuppressed(suppressed);
+            }
+            throw e instanceof IOException io ? new UncheckedIOException(io) : (RuntimeException) e;
+        }
+    }
+
+    /**
+     * Maps an existing segment without recording this process as a holder (its lifetime is someone
+     * else's: a manager's heap lives while its owner does), sharing this process's mapping if it has one;
+     * {@code check} inspects the bytes first.
+     */
+    public static Mapping mapUnheld(String name, Consumer<MemorySegment> check) throws IOException {
+        synchronized (MAPPINGS) {
+            Mapping m = MAPPINGS.get(name);
+            if (m != null) {
+                check.accept(m.segment);
+                m.references++;
+                return m;
             }
             Arena arena = Arena.ofShared();
-            try (ch) {
-                ShmFiles.reserve(ch, path, size);
-                MemorySegment seg = ShmFiles.map(ch, size, arena);
-                init.accept(seg);
-                Mapping m = new Mapping(name, seg, arena, false);
-                synchronized (MAPPINGS) {
-                    MAPPINGS.put(name, m);
-                }
+            try (FileChannel ch = ShmFiles.openExisting(ShmFiles.path(name))) {
+                MemorySegment seg = ShmFiles.map(ch, ch.size(), arena);
+                check.accept(seg);
+                m = new Mapping(name, seg, arena, false, false);
+                MAPPINGS.put(name, m);
                 return m;
             } catch (IOException | RuntimeException e) {
                 arena.close();
-                try {
-                    SegmentRegistry.release(name);
-                } catch (IOException suppressed) {
-                    e.addSuppressed(suppressed);
-                }
-                throw e instanceof IOException io ? new UncheckedIOException(io) : (RuntimeException) e;
+                throw e;
             }
         }
     }

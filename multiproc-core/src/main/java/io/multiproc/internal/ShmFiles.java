@@ -68,7 +68,13 @@ public final class ShmFiles {
     }
 
     public static FileChannel openExisting(Path path) throws IOException {
-        return FileChannel.open(path, StandardOpenOption.READ, StandardOpenOption.WRITE);
+        try {
+            return FileChannel.open(path, StandardOpenOption.READ, StandardOpenOption.WRITE);
+        } catch (java.nio.file.NoSuchFileException e) {
+            // The one message for every attach of a missing name (docs/decisions/058).
+            throw new java.nio.file.NoSuchFileException(path.toString(), null,
+                    "no shared memory segment named '" + path.getFileName() + "'");
+        }
     }
 
     /**

@@ -40,22 +40,27 @@ public final class SharedDouble extends SharedNumber {
     }
 
     public double get() {
+        ensureOpen();
         return (double) VH.getVolatile(whole, VALUE_OFFSET);
     }
 
     public void set(double value) {
+        ensureOpen();
         VH.setVolatile(whole, VALUE_OFFSET, value);
     }
 
     public double getAcquire() {
+        ensureOpen();
         return (double) VH.getAcquire(whole, VALUE_OFFSET);
     }
 
     public void setRelease(double value) {
+        ensureOpen();
         VH.setRelease(whole, VALUE_OFFSET, value);
     }
 
     public double addAndGet(double delta) {
+        ensureOpen();
         return addAndGet(whole, VALUE_OFFSET, delta);
     }
 
@@ -71,25 +76,32 @@ public final class SharedDouble extends SharedNumber {
     }
 
     public double getAndSet(double value) {
+        ensureOpen();
         return (double) VH.getAndSet(whole, VALUE_OFFSET, value);
     }
 
     public boolean compareAndSet(double expected, double value) {
+        ensureOpen();
         return VH.compareAndSet(whole, VALUE_OFFSET, expected, value);
     }
 
     @Override
     public Double getValue() {
+        ensureOpen();
         return get();
     }
 
     @Override
     public void setValue(Number value) {
+        ensureOpen();
         set(value.doubleValue());
     }
 
     @Override
     public String toString() {
+        if (isClosed()) {
+            return closedString();
+        }
         return "SharedDouble[name=" + name() + ", value=" + get() + "]";
     }
 }

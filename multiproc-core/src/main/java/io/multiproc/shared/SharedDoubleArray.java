@@ -53,35 +53,43 @@ public final class SharedDoubleArray extends SharedNumberArray {
     }
 
     public double get(int index) {
+        ensureOpen();
         return (double) VH.getVolatile(whole, offset(index));
     }
 
     public void set(int index, double value) {
+        ensureOpen();
         VH.setVolatile(whole, offset(index), value);
     }
 
     public double getAcquire(int index) {
+        ensureOpen();
         return (double) VH.getAcquire(whole, offset(index));
     }
 
     public void setRelease(int index, double value) {
+        ensureOpen();
         VH.setRelease(whole, offset(index), value);
     }
 
     public double addAndGet(int index, double delta) {
+        ensureOpen();
         return SharedDouble.addAndGet(whole, offset(index), delta);
     }
 
     public double getAndSet(int index, double value) {
+        ensureOpen();
         return (double) VH.getAndSet(whole, offset(index), value);
     }
 
     public boolean compareAndSet(int index, double expected, double value) {
+        ensureOpen();
         return VH.compareAndSet(whole, offset(index), expected, value);
     }
 
     /** A copy of the elements (plain reads: a snapshot only if no one writes meanwhile). */
     public double[] toArray() {
+        ensureOpen();
         return data.toArray(JAVA_DOUBLE);
     }
 
@@ -93,22 +101,26 @@ public final class SharedDoubleArray extends SharedNumberArray {
      * @throws IndexOutOfBoundsException naming the values, if the range is not inside this array
      */
     public void getDoubles(int from, double[] dst) {
+        ensureOpen();
         getDoubles(from, dst, 0, dst.length);
     }
 
     /** Copies {@code count} elements from element {@code from} into {@code dst[dstFrom...]}. */
     public void getDoubles(int from, double[] dst, int dstFrom, int count) {
+        ensureOpen();
         checkCopy(from, dstFrom, count, dst.length);
         MemorySegment.copy(data, JAVA_DOUBLE, (long) from * JAVA_DOUBLE.byteSize(), dst, dstFrom, count);
     }
 
     /** Stores {@code src} in elements {@code [from, from + src.length)}, at memory speed. */
     public void setDoubles(int from, double[] src) {
+        ensureOpen();
         setDoubles(from, src, 0, src.length);
     }
 
     /** Stores {@code count} elements of {@code src} from {@code srcFrom} in elements from {@code from} on. */
     public void setDoubles(int from, double[] src, int srcFrom, int count) {
+        ensureOpen();
         checkCopy(from, srcFrom, count, src.length);
         MemorySegment.copy(src, srcFrom, data, JAVA_DOUBLE, (long) from * JAVA_DOUBLE.byteSize(), count);
     }
@@ -118,6 +130,7 @@ public final class SharedDoubleArray extends SharedNumberArray {
      * fast way to fill an array (cheap while a fresh JVM still interprets it, at memory speed compiled).
      */
     public void setAll(IntToDoubleFunction f) {
+        ensureOpen();
         java.util.Objects.requireNonNull(f, "f");
         for (int at = 0, n; at < length; at += n) {
             n = Math.min(WINDOW, length - at);
@@ -130,6 +143,7 @@ public final class SharedDoubleArray extends SharedNumberArray {
 
     /** Replaces every element {@code x} with {@code op.applyAsDouble(x)}: {@code replaceAll(0, length(), op)}. */
     public void replaceAll(DoubleUnaryOperator op) {
+        ensureOpen();
         replaceAll(0, length, op);
     }
 
@@ -142,6 +156,7 @@ public final class SharedDoubleArray extends SharedNumberArray {
      * @throws IndexOutOfBoundsException naming the values, if {@code [from, to)} is not inside this array
      */
     public void replaceAll(int from, int to, DoubleUnaryOperator op) {
+        ensureOpen();
         checkRange(from, to);
         java.util.Objects.requireNonNull(op, "op");
         for (int at = from, n; at < to; at += n) {
@@ -155,11 +170,13 @@ public final class SharedDoubleArray extends SharedNumberArray {
 
     @Override
     public Double getValue(int index) {
+        ensureOpen();
         return get(index);
     }
 
     @Override
     public void setValue(int index, Number value) {
+        ensureOpen();
         set(index, value.doubleValue());
     }
 }

@@ -42,57 +42,72 @@ public final class SharedInt extends SharedNumber {
     }
 
     public int get() {
+        ensureOpen();
         return (int) VH.getVolatile(whole, VALUE_OFFSET);
     }
 
     public void set(int value) {
+        ensureOpen();
         VH.setVolatile(whole, VALUE_OFFSET, value);
     }
 
     public int getAcquire() {
+        ensureOpen();
         return (int) VH.getAcquire(whole, VALUE_OFFSET);
     }
 
     public void setRelease(int value) {
+        ensureOpen();
         VH.setRelease(whole, VALUE_OFFSET, value);
     }
 
     public int incrementAndGet() {
+        ensureOpen();
         return (int) VH.getAndAdd(whole, VALUE_OFFSET, 1) + 1;
     }
 
     public int decrementAndGet() {
+        ensureOpen();
         return (int) VH.getAndAdd(whole, VALUE_OFFSET, -1) - 1;
     }
 
     public int addAndGet(int delta) {
+        ensureOpen();
         return (int) VH.getAndAdd(whole, VALUE_OFFSET, delta) + delta;
     }
 
     public int getAndAdd(int delta) {
+        ensureOpen();
         return (int) VH.getAndAdd(whole, VALUE_OFFSET, delta);
     }
 
     public int getAndSet(int value) {
+        ensureOpen();
         return (int) VH.getAndSet(whole, VALUE_OFFSET, value);
     }
 
     public boolean compareAndSet(int expected, int value) {
+        ensureOpen();
         return VH.compareAndSet(whole, VALUE_OFFSET, expected, value);
     }
 
     @Override
     public Integer getValue() {
+        ensureOpen();
         return get();
     }
 
     @Override
     public void setValue(Number value) {
+        ensureOpen();
         set(value.intValue());
     }
 
     @Override
     public String toString() {
+        if (isClosed()) {
+            return closedString();
+        }
         return "SharedInt[name=" + name() + ", value=" + get() + "]";
     }
 }

@@ -47,43 +47,53 @@ public final class SharedIntArray extends SharedNumberArray {
     }
 
     public int get(int index) {
+        ensureOpen();
         return (int) VH.getVolatile(whole, offset(index));
     }
 
     public void set(int index, int value) {
+        ensureOpen();
         VH.setVolatile(whole, offset(index), value);
     }
 
     public int getAcquire(int index) {
+        ensureOpen();
         return (int) VH.getAcquire(whole, offset(index));
     }
 
     public void setRelease(int index, int value) {
+        ensureOpen();
         VH.setRelease(whole, offset(index), value);
     }
 
     public int incrementAndGet(int index) {
+        ensureOpen();
         return (int) VH.getAndAdd(whole, offset(index), 1) + 1;
     }
 
     public int addAndGet(int index, int delta) {
+        ensureOpen();
         return (int) VH.getAndAdd(whole, offset(index), delta) + delta;
     }
 
     public int getAndAdd(int index, int delta) {
+        ensureOpen();
         return (int) VH.getAndAdd(whole, offset(index), delta);
     }
 
     public int getAndSet(int index, int value) {
+        ensureOpen();
         return (int) VH.getAndSet(whole, offset(index), value);
     }
 
     public boolean compareAndSet(int index, int expected, int value) {
+        ensureOpen();
         return VH.compareAndSet(whole, offset(index), expected, value);
     }
 
     /** A copy of the elements (plain reads: a snapshot only if no one writes meanwhile). */
     public int[] toArray() {
+        ensureOpen();
         return data.toArray(JAVA_INT);
     }
 
@@ -95,22 +105,26 @@ public final class SharedIntArray extends SharedNumberArray {
      * @throws IndexOutOfBoundsException naming the values, if the range is not inside this array
      */
     public void getInts(int from, int[] dst) {
+        ensureOpen();
         getInts(from, dst, 0, dst.length);
     }
 
     /** Copies {@code count} elements from element {@code from} into {@code dst[dstFrom...]}. */
     public void getInts(int from, int[] dst, int dstFrom, int count) {
+        ensureOpen();
         checkCopy(from, dstFrom, count, dst.length);
         MemorySegment.copy(data, JAVA_INT, (long) from * JAVA_INT.byteSize(), dst, dstFrom, count);
     }
 
     /** Stores {@code src} in elements {@code [from, from + src.length)}, at memory speed. */
     public void setInts(int from, int[] src) {
+        ensureOpen();
         setInts(from, src, 0, src.length);
     }
 
     /** Stores {@code count} elements of {@code src} from {@code srcFrom} in elements from {@code from} on. */
     public void setInts(int from, int[] src, int srcFrom, int count) {
+        ensureOpen();
         checkCopy(from, srcFrom, count, src.length);
         MemorySegment.copy(src, srcFrom, data, JAVA_INT, (long) from * JAVA_INT.byteSize(), count);
     }
@@ -120,6 +134,7 @@ public final class SharedIntArray extends SharedNumberArray {
      * fast way to fill an array (cheap while a fresh JVM still interprets it, at memory speed compiled).
      */
     public void setAll(IntUnaryOperator f) {
+        ensureOpen();
         java.util.Objects.requireNonNull(f, "f");
         for (int at = 0, n; at < length; at += n) {
             n = Math.min(WINDOW, length - at);
@@ -132,6 +147,7 @@ public final class SharedIntArray extends SharedNumberArray {
 
     /** Replaces every element {@code x} with {@code op.applyAsInt(x)}: {@code replaceAll(0, length(), op)}. */
     public void replaceAll(IntUnaryOperator op) {
+        ensureOpen();
         replaceAll(0, length, op);
     }
 
@@ -144,6 +160,7 @@ public final class SharedIntArray extends SharedNumberArray {
      * @throws IndexOutOfBoundsException naming the values, if {@code [from, to)} is not inside this array
      */
     public void replaceAll(int from, int to, IntUnaryOperator op) {
+        ensureOpen();
         checkRange(from, to);
         java.util.Objects.requireNonNull(op, "op");
         for (int at = from, n; at < to; at += n) {
@@ -157,11 +174,13 @@ public final class SharedIntArray extends SharedNumberArray {
 
     @Override
     public Integer getValue(int index) {
+        ensureOpen();
         return get(index);
     }
 
     @Override
     public void setValue(int index, Number value) {
+        ensureOpen();
         set(index, value.intValue());
     }
 }

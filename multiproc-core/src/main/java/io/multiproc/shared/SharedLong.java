@@ -42,57 +42,72 @@ public final class SharedLong extends SharedNumber {
     }
 
     public long get() {
+        ensureOpen();
         return (long) VH.getVolatile(whole, VALUE_OFFSET);
     }
 
     public void set(long value) {
+        ensureOpen();
         VH.setVolatile(whole, VALUE_OFFSET, value);
     }
 
     public long getAcquire() {
+        ensureOpen();
         return (long) VH.getAcquire(whole, VALUE_OFFSET);
     }
 
     public void setRelease(long value) {
+        ensureOpen();
         VH.setRelease(whole, VALUE_OFFSET, value);
     }
 
     public long incrementAndGet() {
+        ensureOpen();
         return (long) VH.getAndAdd(whole, VALUE_OFFSET, 1L) + 1L;
     }
 
     public long decrementAndGet() {
+        ensureOpen();
         return (long) VH.getAndAdd(whole, VALUE_OFFSET, -1L) - 1L;
     }
 
     public long addAndGet(long delta) {
+        ensureOpen();
         return (long) VH.getAndAdd(whole, VALUE_OFFSET, delta) + delta;
     }
 
     public long getAndAdd(long delta) {
+        ensureOpen();
         return (long) VH.getAndAdd(whole, VALUE_OFFSET, delta);
     }
 
     public long getAndSet(long value) {
+        ensureOpen();
         return (long) VH.getAndSet(whole, VALUE_OFFSET, value);
     }
 
     public boolean compareAndSet(long expected, long value) {
+        ensureOpen();
         return VH.compareAndSet(whole, VALUE_OFFSET, expected, value);
     }
 
     @Override
     public Long getValue() {
+        ensureOpen();
         return get();
     }
 
     @Override
     public void setValue(Number value) {
+        ensureOpen();
         set(value.longValue());
     }
 
     @Override
     public String toString() {
+        if (isClosed()) {
+            return closedString();
+        }
         return "SharedLong[name=" + name() + ", value=" + get() + "]";
     }
 }

@@ -48,43 +48,53 @@ public final class SharedLongArray extends SharedNumberArray {
     }
 
     public long get(int index) {
+        ensureOpen();
         return (long) VH.getVolatile(whole, offset(index));
     }
 
     public void set(int index, long value) {
+        ensureOpen();
         VH.setVolatile(whole, offset(index), value);
     }
 
     public long getAcquire(int index) {
+        ensureOpen();
         return (long) VH.getAcquire(whole, offset(index));
     }
 
     public void setRelease(int index, long value) {
+        ensureOpen();
         VH.setRelease(whole, offset(index), value);
     }
 
     public long incrementAndGet(int index) {
+        ensureOpen();
         return (long) VH.getAndAdd(whole, offset(index), 1L) + 1L;
     }
 
     public long addAndGet(int index, long delta) {
+        ensureOpen();
         return (long) VH.getAndAdd(whole, offset(index), delta) + delta;
     }
 
     public long getAndAdd(int index, long delta) {
+        ensureOpen();
         return (long) VH.getAndAdd(whole, offset(index), delta);
     }
 
     public long getAndSet(int index, long value) {
+        ensureOpen();
         return (long) VH.getAndSet(whole, offset(index), value);
     }
 
     public boolean compareAndSet(int index, long expected, long value) {
+        ensureOpen();
         return VH.compareAndSet(whole, offset(index), expected, value);
     }
 
     /** A copy of the elements (plain reads: a snapshot only if no one writes meanwhile). */
     public long[] toArray() {
+        ensureOpen();
         return data.toArray(JAVA_LONG);
     }
 
@@ -96,22 +106,26 @@ public final class SharedLongArray extends SharedNumberArray {
      * @throws IndexOutOfBoundsException naming the values, if the range is not inside this array
      */
     public void getLongs(int from, long[] dst) {
+        ensureOpen();
         getLongs(from, dst, 0, dst.length);
     }
 
     /** Copies {@code count} elements from element {@code from} into {@code dst[dstFrom...]}. */
     public void getLongs(int from, long[] dst, int dstFrom, int count) {
+        ensureOpen();
         checkCopy(from, dstFrom, count, dst.length);
         MemorySegment.copy(data, JAVA_LONG, (long) from * JAVA_LONG.byteSize(), dst, dstFrom, count);
     }
 
     /** Stores {@code src} in elements {@code [from, from + src.length)}, at memory speed. */
     public void setLongs(int from, long[] src) {
+        ensureOpen();
         setLongs(from, src, 0, src.length);
     }
 
     /** Stores {@code count} elements of {@code src} from {@code srcFrom} in elements from {@code from} on. */
     public void setLongs(int from, long[] src, int srcFrom, int count) {
+        ensureOpen();
         checkCopy(from, srcFrom, count, src.length);
         MemorySegment.copy(src, srcFrom, data, JAVA_LONG, (long) from * JAVA_LONG.byteSize(), count);
     }
@@ -121,6 +135,7 @@ public final class SharedLongArray extends SharedNumberArray {
      * fast way to fill an array (cheap while a fresh JVM still interprets it, at memory speed compiled).
      */
     public void setAll(IntToLongFunction f) {
+        ensureOpen();
         java.util.Objects.requireNonNull(f, "f");
         for (int at = 0, n; at < length; at += n) {
             n = Math.min(WINDOW, length - at);
@@ -133,6 +148,7 @@ public final class SharedLongArray extends SharedNumberArray {
 
     /** Replaces every element {@code x} with {@code op.applyAsLong(x)}: {@code replaceAll(0, length(), op)}. */
     public void replaceAll(LongUnaryOperator op) {
+        ensureOpen();
         replaceAll(0, length, op);
     }
 
@@ -145,6 +161,7 @@ public final class SharedLongArray extends SharedNumberArray {
      * @throws IndexOutOfBoundsException naming the values, if {@code [from, to)} is not inside this array
      */
     public void replaceAll(int from, int to, LongUnaryOperator op) {
+        ensureOpen();
         checkRange(from, to);
         java.util.Objects.requireNonNull(op, "op");
         for (int at = from, n; at < to; at += n) {
@@ -158,11 +175,13 @@ public final class SharedLongArray extends SharedNumberArray {
 
     @Override
     public Long getValue(int index) {
+        ensureOpen();
         return get(index);
     }
 
     @Override
     public void setValue(int index, Number value) {
+        ensureOpen();
         set(index, value.longValue());
     }
 }

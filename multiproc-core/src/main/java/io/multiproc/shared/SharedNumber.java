@@ -28,6 +28,7 @@ public abstract sealed class SharedNumber extends SharedObject permits SharedInt
 
     /** The bytes of the value itself (4 or 8, naturally aligned). */
     public final MemorySegment segment() {
+        ensureOpen();
         return whole.asSlice(SharedValueLayout.VALUE_OFFSET, kind.bytes());
     }
 

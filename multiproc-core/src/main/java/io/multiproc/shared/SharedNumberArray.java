@@ -33,6 +33,7 @@ public abstract sealed class SharedNumberArray extends SharedObject
     }
 
     public final int length() {
+        ensureOpen();
         return length;
     }
 
@@ -47,13 +48,15 @@ public abstract sealed class SharedNumberArray extends SharedObject
      * array, 8-byte aligned. Plain accesses through it are not atomic with respect to other processes.
      */
     public final MemorySegment segment() {
+        ensureOpen();
         return data;
     }
 
     /**
      * Where the elements start in the segment named {@link #name()} (after multiproc's header), for
      * readers that map the segment themselves. numpy, zero-copy, for a {@code SharedDoubleArray}:
-     * {@code np.ndarray((length,), dtype=np.float64, buffer=SharedMemory(name).buf, offset=dataOffset)}.
+     * {@code np.ndarray((length,), dtype=np.float64, buffer=SharedMemory(name).buf, offset=dataOffset)},
+     * where dataOffset is 256 (fixed by the layout version, so Python code may hard-code {@code offset=256}).
      */
     public final long dataOffset() {
         return SharedArrayLayout.DATA_OFFSET;
@@ -122,7 +125,20 @@ public abstract sealed class SharedNumberArray extends SharedObject
 
     static SharedNumberArray attach(String name, NumberKind kind) {
         String what = "Shared" + kind.name().charAt(0) + kind.name().substring(1).toLowerCase(Locale.ROOT) + "Array";
-        SharedSegments.Mapping m = SharedObject.attach(name, what, SharedArrayLayout.MAGIC, SharedArrayLayout.VERSION, kind);
+        SharedSegments.Mapping m;
+        try {
+            m = SharedObject.attach(name, what, SharedArrayLayout.MAGIC, SharedArrayLayout.VERSION, kind);
+        } catch (IllegalStateException notOurs) {
+            if (!notOurs.getMessage().contains(": magic=") && !notOurs.getMessage().contains("smaller than a multiproc header")) {
+                throw notOurs;
+            }
+            // Most often a segment made by Python (numpy on SharedMemory.buf): say how to read it instead.
+            throw new IllegalStateException(notOurs.getMessage() + ". A segment made by another program (Python's"
+                    + " SharedMemory, numpy) has no multiproc header: map it with SharedMemory.attach(\"" + name
+                    + "\").segment() and read its elements from the byte offset its writer used (0 for"
+                    + " np.ndarray(..., buffer=shm.buf)); the other way round, numpy reads a multiproc array at"
+                    + " offset=dataOffset() (" + SharedArrayLayout.DATA_OFFSET + ")", notOurs);
+        }
         return switch (kind) {
             case INT -> new SharedIntArray(m);
             case LONG -> new SharedLongArray(m);

@@ -54,6 +54,7 @@ public abstract sealed class SharedObject extends MappedObject implements Serial
      * }</pre>
      */
     public final SharedRLock getLock() {
+        ensureOpen();
         SharedRLock l = lock;
         if (l == null) {
             synchronized (this) {
@@ -93,7 +94,7 @@ public abstract sealed class SharedObject extends MappedObject implements Serial
 
     @Override
     public String toString() {
-        return getClass().getSimpleName() + "[name=" + name() + "]";
+        return isClosed() ? closedString() : getClass().getSimpleName() + "[name=" + name() + "]";
     }
 
     /** The serialized form: the kind and the segment name; readResolve attaches in the receiver. */

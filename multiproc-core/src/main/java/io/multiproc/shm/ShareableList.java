@@ -279,6 +279,7 @@ public final class ShareableList extends AbstractList<Object> implements RandomA
     /** Item {@code index}: a Long, Double, Boolean, String, a new byte[], or null. */
     @Override
     public Object get(int index) {
+        ensureOpen();
         MemorySegment s = seg;
         long off = slot(index);
         long format = s.get(JAVA_LONG, formatOffset(index));
@@ -301,6 +302,7 @@ public final class ShareableList extends AbstractList<Object> implements RandomA
      */
     @Override
     public Object set(int index, Object value) {
+        ensureOpen();
         MemorySegment s = seg;
         long off = slot(index);
         long format = s.get(JAVA_LONG, formatOffset(index));
@@ -332,6 +334,7 @@ public final class ShareableList extends AbstractList<Object> implements RandomA
 
     @Override
     public int indexOf(Object value) {
+        ensureOpen();
         Object wanted = widen(value);
         for (int i = 0; i < size; i++) {
             if (same(wanted, get(i))) {
@@ -343,6 +346,7 @@ public final class ShareableList extends AbstractList<Object> implements RandomA
 
     @Override
     public int lastIndexOf(Object value) {
+        ensureOpen();
         Object wanted = widen(value);
         for (int i = size - 1; i >= 0; i--) {
             if (same(wanted, get(i))) {
@@ -354,11 +358,13 @@ public final class ShareableList extends AbstractList<Object> implements RandomA
 
     @Override
     public boolean contains(Object value) {
+        ensureOpen();
         return indexOf(value) >= 0;
     }
 
     /** How many items equal {@code value} (Python's {@code count}); equality as in {@link #indexOf}. */
     public int count(Object value) {
+        ensureOpen();
         Object wanted = widen(value);
         int c = 0;
         for (int i = 0; i < size; i++) {
@@ -377,11 +383,13 @@ public final class ShareableList extends AbstractList<Object> implements RandomA
      * @throws ClassCastException if the slot holds another type (naming it)
      */
     public long getLong(int index) {
+        ensureOpen();
         return seg.get(JAVA_LONG, slotHolding(index, Kind.LONG));
     }
 
     /** Stores a long in slot {@code index} (any slot fits one), without boxing. */
     public void setLong(int index, long value) {
+        ensureOpen();
         seg.set(JAVA_LONG, slot(index), value);
         retag(index, Kind.LONG);
     }
@@ -392,11 +400,13 @@ public final class ShareableList extends AbstractList<Object> implements RandomA
      * @throws ClassCastException if the slot holds another type (naming it)
      */
     public double getDouble(int index) {
+        ensureOpen();
         return seg.get(JAVA_DOUBLE, slotHolding(index, Kind.DOUBLE));
     }
 
     /** Stores a double in slot {@code index} (any slot fits one), without boxing. */
     public void setDouble(int index, double value) {
+        ensureOpen();
         seg.set(JAVA_DOUBLE, slot(index), value);
         retag(index, Kind.DOUBLE);
     }
@@ -429,41 +439,49 @@ public final class ShareableList extends AbstractList<Object> implements RandomA
      * @throws IndexOutOfBoundsException if the range is not inside the list
      */
     public void getLongs(int from, long[] dst) {
+        ensureOpen();
         getLongs(from, dst, 0, dst.length);
     }
 
     /** As {@link #getLongs(int, long[])} for {@code count} slots into {@code dst[dstFrom...]}. */
     public void getLongs(int from, long[] dst, int dstFrom, int count) {
+        ensureOpen();
         bulkGet(from, dst, dstFrom, count, dst.length, JAVA_LONG, Kind.LONG);
     }
 
     /** Stores {@code src} in slots {@code [from, from + src.length)}, whatever they held before. */
     public void setLongs(int from, long[] src) {
+        ensureOpen();
         setLongs(from, src, 0, src.length);
     }
 
     /** As {@link #setLongs(int, long[])} for {@code count} values from {@code src[srcFrom]} on. */
     public void setLongs(int from, long[] src, int srcFrom, int count) {
+        ensureOpen();
         bulkSet(from, src, srcFrom, count, src.length, JAVA_LONG, FORMAT_LONG_WORD);
     }
 
     /** As {@link #getLongs(int, long[])} for doubles. */
     public void getDoubles(int from, double[] dst) {
+        ensureOpen();
         getDoubles(from, dst, 0, dst.length);
     }
 
     /** As {@link #getLongs(int, long[], int, int)} for doubles. */
     public void getDoubles(int from, double[] dst, int dstFrom, int count) {
+        ensureOpen();
         bulkGet(from, dst, dstFrom, count, dst.length, JAVA_DOUBLE, Kind.DOUBLE);
     }
 
     /** As {@link #setLongs(int, long[])} for doubles. */
     public void setDoubles(int from, double[] src) {
+        ensureOpen();
         setDoubles(from, src, 0, src.length);
     }
 
     /** As {@link #setLongs(int, long[], int, int)} for doubles. */
     public void setDoubles(int from, double[] src, int srcFrom, int count) {
+        ensureOpen();
         bulkSet(from, src, srcFrom, count, src.length, JAVA_DOUBLE, FORMAT_DOUBLE_WORD);
     }
 
@@ -478,6 +496,7 @@ public final class ShareableList extends AbstractList<Object> implements RandomA
      * @throws IndexOutOfBoundsException naming the values, if {@code [from, to)} is not inside the list
      */
     public void replaceAllLongs(int from, int to, LongUnaryOperator op) {
+        ensureOpen();
         int count = checkFromTo(from, to);
         Objects.requireNonNull(op, "op");
         checkAllAre(from, count, Kind.LONG);
@@ -496,6 +515,7 @@ public final class ShareableList extends AbstractList<Object> implements RandomA
 
     /** As {@link #replaceAllLongs} for doubles: {@code op.applyAsDouble(x)} replaces each double {@code x}. */
     public void replaceAllDoubles(int from, int to, DoubleUnaryOperator op) {
+        ensureOpen();
         int count = checkFromTo(from, to);
         Objects.requireNonNull(op, "op");
         checkAllAre(from, count, Kind.DOUBLE);
@@ -591,12 +611,14 @@ public final class ShareableList extends AbstractList<Object> implements RandomA
 
     /** The struct format of slot {@code index} as CPython reports it: {@code "q"}, {@code "d"}, {@code "16s"}... */
     public String format(int index) {
+        ensureOpen();
         slot(index);
         return ShareableListLayout.formatString(seg.get(JAVA_LONG, formatOffset(index)));
     }
 
     /** All slots' formats joined, like CPython's {@code ShareableList.format}. */
     public String format() {
+        ensureOpen();
         StringBuilder b = new StringBuilder();
         for (int i = 0; i < size; i++) {
             b.append(format(i));
@@ -606,6 +628,7 @@ public final class ShareableList extends AbstractList<Object> implements RandomA
 
     /** The bytes a String/byte[] can take in slot {@code index} (8 for a slot made for a number). */
     public int capacity(int index) {
+        ensureOpen();
         slot(index);
         return (int) (slots[index + 1] - slots[index]);
     }
@@ -634,6 +657,9 @@ public final class ShareableList extends AbstractList<Object> implements RandomA
     /** The name and the first 100 items; byte arrays in hex. */
     @Override
     public String toString() {
+        if (!shm.isOpen()) {
+            return "ShareableList[name=" + shm.name() + ", size=" + size + ", closed]";
+        }
         StringBuilder b = new StringBuilder("ShareableList[name=").append(shm.name()).append(", size=").append(size)
                 .append(", items=[");
         int shown = Math.min(size, TO_STRING_ITEMS);
@@ -642,6 +668,31 @@ public final class ShareableList extends AbstractList<Object> implements RandomA
             b.append(i == 0 ? "" : ", ").append(v instanceof byte[] a ? "bytes[" + HexFormat.of().formatHex(a) + "]" : v);
         }
         return b.append(size > shown ? ", ... " + (size - shown) + " more]]" : "]]").toString();
+    }
+
+    /** Always throws: a ShareableList has a fixed size, like CPython's. */
+    @Override
+    public void add(int index, Object element) {
+        ensureOpen();
+        throw fixedSize("add");
+    }
+
+    /** Always throws: a ShareableList has a fixed size, like CPython's. */
+    @Override
+    public Object remove(int index) {
+        ensureOpen();
+        throw fixedSize("remove");
+    }
+
+    private UnsupportedOperationException fixedSize(String op) {
+        return new UnsupportedOperationException("ShareableList '" + shm.name() + "' is fixed size (size=" + size
+                + "): " + op + " is not supported; set(index, value) replaces an item");
+    }
+
+    private void ensureOpen() {
+        if (!shm.isOpen()) {
+            throw new IllegalStateException("ShareableList '" + shm.name() + "' is closed");
+        }
     }
 
     // ---------------------------------------------------------------- slots

@@ -119,22 +119,32 @@ public final class SharedMemory implements AutoCloseable {
         try (FileChannel ch = ShmFiles.openExisting(path)) {
             long size = ch.size();
             return new SharedMemory(name, size, arena, ShmFiles.map(ch, size, arena));
-        } catch (NoSuchFileException e) {
-            arena.close();
-            throw new NoSuchFileException(path.toString(), null, "no shared memory segment named '" + name + "'");
         } catch (IOException | RuntimeException e) {
             arena.close();
             throw e;
         }
     }
 
-    /** The mapped bytes; fails with IllegalStateException after {@link #close()}. */
+    /**
+     * The mapped bytes.
+     *
+     * @throws IllegalStateException naming this segment after {@link #close()} (a MemorySegment kept
+     *         from before fails on access with the JDK's own "Already closed")
+     */
     public MemorySegment segment() {
+        if (!arena.scope().isAlive()) {
+            throw new IllegalStateException("SharedMemory '" + name + "' is closed");
+        }
         return segment;
     }
 
     public String name() {
         return name;
+    }
+
+    /** Whether {@link #close()} has not yet been called (for the owning package's closed checks). */
+    boolean isOpen() {
+        return arena.scope().isAlive();
     }
 
     public long size() {
@@ -164,6 +174,6 @@ public final class SharedMemory implements AutoCloseable {
 
     @Override
     public String toString() {
-        return "SharedMemory[name=" + name + ", size=" + size + "]";
+        return "SharedMemory[name=" + name + ", size=" + size + (arena.scope().isAlive() ? "" : ", closed") + "]";
     }
 }

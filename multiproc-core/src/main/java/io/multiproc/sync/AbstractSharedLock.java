@@ -191,6 +191,7 @@ public abstract sealed class AbstractSharedLock extends MappedObject implements 
 
     @Override
     public void lock() {
+        ensureOpen();
         try {
             acquire(Waiting.FOREVER, false);
         } catch (InterruptedException impossible) {
@@ -200,6 +201,7 @@ public abstract sealed class AbstractSharedLock extends MappedObject implements 
 
     @Override
     public void lockInterruptibly() throws InterruptedException {
+        ensureOpen();
         if (Thread.interrupted()) {
             throw new InterruptedException();
         }
@@ -209,11 +211,13 @@ public abstract sealed class AbstractSharedLock extends MappedObject implements 
     /** Takes the lock if it is free (or its holder died); never waits. */
     @Override
     public boolean tryLock() {
+        ensureOpen();
         return tryAcquire(true, false);
     }
 
     @Override
     public boolean tryLock(long time, TimeUnit unit) throws InterruptedException {
+        ensureOpen();
         Objects.requireNonNull(unit, "unit");
         if (Thread.interrupted()) {
             throw new InterruptedException();
@@ -226,6 +230,7 @@ public abstract sealed class AbstractSharedLock extends MappedObject implements 
 
     /** {@link #tryLock(long, TimeUnit)} with a Duration; a negative timeout throws. */
     public boolean tryLock(Duration timeout) throws InterruptedException {
+        ensureOpen();
         Objects.requireNonNull(timeout, "timeout");
         if (timeout.isNegative()) {
             throw new IllegalArgumentException("timeout=" + timeout + " must be >= 0");
@@ -235,11 +240,13 @@ public abstract sealed class AbstractSharedLock extends MappedObject implements 
 
     /** True while some thread of some process holds the lock. */
     public boolean isLocked() {
+        ensureOpen();
         return (long) LONG.getVolatile(whole, base + OWNER) != 0;
     }
 
     /** The pid of the holding process, or 0 when free. */
     public long ownerPid() {
+        ensureOpen();
         return ProcessIdentity.pidOf((long) LONG.getVolatile(whole, base + OWNER) & ~WAITERS);
     }
 
@@ -248,6 +255,7 @@ public abstract sealed class AbstractSharedLock extends MappedObject implements 
      * whatever it guarded may be half-updated. Reading it clears it.
      */
     public boolean previousOwnerDied() {
+        ensureOpen();
         if (tookOver) {
             tookOver = false;
             return true;
@@ -258,6 +266,7 @@ public abstract sealed class AbstractSharedLock extends MappedObject implements 
     /** A condition bound to this lock, usable across processes (Python's Condition). */
     @Override
     public SharedCondition newCondition() {
+        ensureOpen();
         return SharedCondition.create(this);
     }
 
@@ -274,6 +283,9 @@ public abstract sealed class AbstractSharedLock extends MappedObject implements 
 
     @Override
     public String toString() {
+        if (isClosed()) {
+            return closedString();
+        }
         long owner = (long) LONG.getVolatile(whole, base + OWNER);
         return getClass().getSimpleName() + "[name=" + name() + (owner == 0 ? ", unlocked" : ", locked by pid " + ProcessIdentity.pidOf(owner & ~WAITERS)) + "]";
     }

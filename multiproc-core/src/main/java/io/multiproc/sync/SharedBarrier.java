@@ -116,20 +116,24 @@ public final class SharedBarrier extends MappedObject implements Serializable {
     }
 
     public int getParties() {
+        ensureOpen();
         return parties;
     }
 
     /** Parties waiting right now. */
     public int getNumberWaiting() {
+        ensureOpen();
         return (int) (long) LONG.getVolatile(whole, STATE);
     }
 
     public boolean isBroken() {
+        ensureOpen();
         return (int) INT.getVolatile(whole, BROKEN_NOW) != 0;
     }
 
     /** Waits until all parties have arrived; returns this party's arrival index. */
     public int await() throws InterruptedException, BrokenBarrierException {
+        ensureOpen();
         try {
             return doAwait(Waiting.FOREVER);
         } catch (TimeoutException impossible) {
@@ -141,6 +145,7 @@ public final class SharedBarrier extends MappedObject implements Serializable {
      * Waits at most {@code timeout}; on timeout the barrier breaks and this call throws TimeoutException.
      */
     public int await(Duration timeout) throws InterruptedException, BrokenBarrierException, TimeoutException {
+        ensureOpen();
         Objects.requireNonNull(timeout, "timeout");
         if (timeout.isNegative()) {
             throw new IllegalArgumentException("timeout=" + timeout + " must be >= 0");
@@ -263,6 +268,7 @@ public final class SharedBarrier extends MappedObject implements Serializable {
 
     /** Breaks the barrier: waiting and later parties get BrokenBarrierException until {@link #reset()}. */
     public void abort() {
+        ensureOpen();
         breakGeneration(generation());
     }
 
@@ -271,6 +277,7 @@ public final class SharedBarrier extends MappedObject implements Serializable {
      * ones start a new generation.
      */
     public void reset() {
+        ensureOpen();
         for (;;) {
             long s = (long) LONG.getVolatile(whole, STATE);
             int gen = (int) (s >>> 32);
@@ -319,6 +326,9 @@ public final class SharedBarrier extends MappedObject implements Serializable {
 
     @Override
     public String toString() {
+        if (isClosed()) {
+            return closedString();
+        }
         return "SharedBarrier[name=" + name() + ", parties=" + parties + ", waiting=" + getNumberWaiting()
                 + (isBroken() ? ", broken" : "") + "]";
     }

@@ -106,11 +106,13 @@ public final class SharedCondition extends MappedObject implements Condition, Se
 
     @Override
     public void await() throws InterruptedException {
+        ensureOpen();
         doAwait(Waiting.FOREVER, true);
     }
 
     @Override
     public void awaitUninterruptibly() {
+        ensureOpen();
         try {
             doAwait(Waiting.FOREVER, false);
         } catch (InterruptedException impossible) {
@@ -120,6 +122,7 @@ public final class SharedCondition extends MappedObject implements Condition, Se
 
     @Override
     public long awaitNanos(long nanosTimeout) throws InterruptedException {
+        ensureOpen();
         long deadline = Waiting.deadline(nanosTimeout);
         doAwait(deadline, true);
         return deadline - System.nanoTime();
@@ -127,6 +130,7 @@ public final class SharedCondition extends MappedObject implements Condition, Se
 
     @Override
     public boolean await(long time, TimeUnit unit) throws InterruptedException {
+        ensureOpen();
         return doAwait(Waiting.deadline(unit.toNanos(time)), true);
     }
 
@@ -136,6 +140,7 @@ public final class SharedCondition extends MappedObject implements Condition, Se
      * @return false if the time ran out first
      */
     public boolean await(Duration timeout) throws InterruptedException {
+        ensureOpen();
         Objects.requireNonNull(timeout, "timeout");
         if (timeout.isNegative()) {
             throw new IllegalArgumentException("timeout=" + timeout + " must be >= 0");
@@ -145,6 +150,7 @@ public final class SharedCondition extends MappedObject implements Condition, Se
 
     @Override
     public boolean awaitUntil(Date deadline) throws InterruptedException {
+        ensureOpen();
         return await(deadline.getTime() - System.currentTimeMillis(), TimeUnit.MILLISECONDS);
     }
 
@@ -216,6 +222,7 @@ public final class SharedCondition extends MappedObject implements Condition, Se
     /** Wakes the longest-waiting live waiter. */
     @Override
     public void signal() {
+        ensureOpen();
         requireLock("signal");
         signalOne();
     }
@@ -223,6 +230,7 @@ public final class SharedCondition extends MappedObject implements Condition, Se
     /** Wakes every waiter. */
     @Override
     public void signalAll() {
+        ensureOpen();
         requireLock("signalAll");
         boolean any = false;
         for (int i = 0; i < SLOTS; i++) {
@@ -294,6 +302,7 @@ public final class SharedCondition extends MappedObject implements Condition, Se
 
     /** Threads waiting now (in all processes), for diagnostics and tests. */
     public int waiters() {
+        ensureOpen();
         int n = 0;
         for (int i = 0; i < SLOTS; i++) {
             if ((int) INT.getVolatile(whole, slot(i) + SLOT_STATE) == WAITING) {
@@ -305,6 +314,9 @@ public final class SharedCondition extends MappedObject implements Condition, Se
 
     @Override
     public String toString() {
+        if (isClosed()) {
+            return closedString();
+        }
         return "SharedCondition[name=" + name() + ", lock=" + lock.name() + ", waiters=" + waiters() + "]";
     }
 

@@ -59,20 +59,24 @@ public final class SharedEvent extends MappedObject implements Serializable {
 
     /** Sets the flag and wakes every waiter. */
     public void set() {
+        ensureOpen();
         INT.setVolatile(whole, FLAG, 1); // NOTE: volatile, so the sleeper check in wakeAll stays after it
         word.wakeAll();
     }
 
     public void clear() {
+        ensureOpen();
         INT.setVolatile(whole, FLAG, 0);
     }
 
     public boolean isSet() {
+        ensureOpen();
         return (int) INT.getVolatile(whole, FLAG) != 0;
     }
 
     /** Waits until the flag is set; returns true (as Python's {@code wait()} does). */
     public boolean await() throws InterruptedException {
+        ensureOpen();
         return isSet() || Waiting.await(word, idle, this::isSet, Waiting.FOREVER, true);
     }
 
@@ -82,6 +86,7 @@ public final class SharedEvent extends MappedObject implements Serializable {
      * @return whether the flag is set
      */
     public boolean await(Duration timeout) throws InterruptedException {
+        ensureOpen();
         Objects.requireNonNull(timeout, "timeout");
         if (timeout.isNegative()) {
             throw new IllegalArgumentException("timeout=" + timeout + " must be >= 0");
@@ -91,6 +96,9 @@ public final class SharedEvent extends MappedObject implements Serializable {
 
     @Override
     public String toString() {
+        if (isClosed()) {
+            return closedString();
+        }
         return "SharedEvent[name=" + name() + (isSet() ? ", set" : ", clear") + "]";
     }
 

@@ -59,6 +59,7 @@ public final class SharedLock extends AbstractSharedLock {
      */
     @Override
     public void unlock() {
+        ensureOpen();
         LONG.set(whole, base + LockLayout.OWNER_THREAD, 0L);
         // NOTE: getAndSet is a full fence, so the sleeper check in wake() stays after the release.
         long previous = (long) LONG.getAndSet(whole, base + OWNER, 0L);

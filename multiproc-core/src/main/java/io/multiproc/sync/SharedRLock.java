@@ -69,6 +69,7 @@ public final class SharedRLock extends AbstractSharedLock {
      */
     @Override
     public void unlock() {
+        ensureOpen();
         if (!heldByThisThread()) {
             throw notHeld("SharedRLock");
         }
@@ -82,10 +83,12 @@ public final class SharedRLock extends AbstractSharedLock {
 
     /** How many times the calling thread holds this lock (0 if it does not). */
     public int getHoldCount() {
+        ensureOpen();
         return heldByThisThread() ? (int) INT.get(whole, base + HOLDS) : 0;
     }
 
     public boolean isHeldByCurrentThread() {
+        ensureOpen();
         return heldByThisThread();
     }
 

@@ -73,6 +73,7 @@ public sealed class SharedSemaphore extends MappedObject implements Serializable
 
     /** Takes a permit if one is available; never waits. */
     public boolean tryAcquire() {
+        ensureOpen();
         for (;;) {
             int p = (int) INT.getVolatile(whole, PERMITS);
             if (p <= 0) {
@@ -86,6 +87,7 @@ public sealed class SharedSemaphore extends MappedObject implements Serializable
 
     /** Waits for a permit and takes it. */
     public void acquire() throws InterruptedException {
+        ensureOpen();
         if (!tryAcquire()) {
             Waiting.await(word, idle, this::tryAcquire, Waiting.FOREVER, true);
         }
@@ -97,6 +99,7 @@ public sealed class SharedSemaphore extends MappedObject implements Serializable
      * @return true if a permit was taken
      */
     public boolean tryAcquire(Duration timeout) throws InterruptedException {
+        ensureOpen();
         Objects.requireNonNull(timeout, "timeout");
         if (timeout.isNegative()) {
             throw new IllegalArgumentException("timeout=" + timeout + " must be >= 0");
@@ -109,11 +112,13 @@ public sealed class SharedSemaphore extends MappedObject implements Serializable
 
     /** Returns a permit. */
     public void release() {
+        ensureOpen();
         release(1);
     }
 
     /** Returns {@code permits > 0} permits. */
     public void release(int permits) {
+        ensureOpen();
         if (permits <= 0) {
             throw new IllegalArgumentException("permits=" + permits + " must be > 0");
         }
@@ -136,11 +141,15 @@ public sealed class SharedSemaphore extends MappedObject implements Serializable
     }
 
     public int availablePermits() {
+        ensureOpen();
         return (int) INT.getVolatile(whole, PERMITS);
     }
 
     @Override
     public String toString() {
+        if (isClosed()) {
+            return closedString();
+        }
         return getClass().getSimpleName() + "[name=" + name() + ", permits=" + availablePermits() + "]";
     }
 

@@ -134,14 +134,17 @@ class SharedValuesTest {
             assertThat(d).isInstanceOf(SharedDouble.class);
             assertThat(d.getValue()).isEqualTo(2.0);
         }
-        try (SharedNumber narrowed = Value.of("i", 3.9)) {
-            assertThat(narrowed.getValue()).isEqualTo(3);
+        // Like CPython's Value('i', 3.9) (TypeError): an integer typecode takes integers, not a silent cast.
+        assertThatThrownBy(() -> Value.of("i", 3.9)).isInstanceOf(IllegalArgumentException.class)
+                .hasMessageContaining("initial=3.9 is not an integer");
+        try (SharedNumber integral = Value.of("i", 3.0)) {
+            assertThat(integral.getValue()).isEqualTo(3);
         }
     }
 
     @Test
     void unsupportedTypecodeIsRejectedNamingIt() {
-        for (String code : new String[] {"x", "f", "h", "I", "", "dd"}) {
+        for (String code : new String[] {"x", "u", "w", "P", "", "dd"}) {
             assertThatThrownBy(() -> Value.of(code, 1))
                     .isInstanceOf(IllegalArgumentException.class)
                     .hasMessageContaining("typecode='" + code + "'");

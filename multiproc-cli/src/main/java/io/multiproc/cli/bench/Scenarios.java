@@ -21,7 +21,8 @@ import static java.lang.foreign.ValueLayout.JAVA_DOUBLE;
 public final class Scenarios {
     public static final List<String> NAMES = List.of("value-counter", "shm-square", "process-start", "lock-handoff",
             "lock-takeover", "shareable-double", "queue-throughput", "pipe-pingpong",
-            "pool-map-tiny", "pool-apply-latency", "pool-map-cpu", "pool-worker-death");
+            "pool-map-tiny", "pool-apply-latency", "pool-map-cpu", "pool-worker-death", "manager-list-append",
+            "manager-dict-ops", "manager-nested", "manager-many", "manager-remote");
 
     private final Python python;
 
@@ -59,6 +60,11 @@ public final class Scenarios {
             case "shareable-double" -> ShareableScenarios.shareableDouble(python);
             case "queue-throughput" -> new QueueScenarios(python).queueThroughput();
             case "pipe-pingpong" -> new QueueScenarios(python).pipePingpong();
+            case "manager-list-append" -> new ManagerScenarios(python).listAppend();
+            case "manager-dict-ops" -> new ManagerScenarios(python).dictOps();
+            case "manager-nested" -> new ManagerScenarios(python).nested();
+            case "manager-many" -> new ManagerScenarios(python).many();
+            case "manager-remote" -> new RemoteManagerScenarios(python).managerRemote();
             case "pool-map-tiny" -> new PoolScenarios(python).mapTiny();
             case "pool-apply-latency" -> new PoolScenarios(python).applyLatency();
             case "pool-map-cpu" -> new PoolScenarios(python).mapCpu();

@@ -1,0 +1,69 @@
+"""CPython reference for the Java "manager-remote" scenario.
+
+A SyncManager serving on a loopback TCP address (127.0.0.1, a free port,
+an authkey), used from this process through its proxies -- CPython's
+BaseManager(address, authkey), which is what Manager.connect mirrors:
+
+* set/get: --ops times d[i % 100] = i, then --ops times d[i % 100]
+  (each one a pickle-and-socket round trip);
+* putall: d2.update() of --entries entries (one request), then len(d2);
+* append: --entries times l.append(i), then len(l).
+
+Prints key=value lines: ops, entries; total_s (manager start to shutdown);
+set_us, get_us per operation; putall_s; append_s.
+"""
+
+import os
+import sys
+import time
+from multiprocessing.managers import SyncManager
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+sys.dont_write_bytecode = True  # keep bench/python/ free of __pycache__
+
+import _common  # noqa: E402
+
+
+def main():
+    args = _common.parse_args(
+        "A remote SyncManager's dict and list over loopback TCP.",
+        [("ops", 20000, "set and get operations each"),
+         ("entries", 10000, "entries of the batched update and appends")])
+    ops, entries = args.ops, args.entries
+    start = time.monotonic_ns()
+    manager = SyncManager(address=("127.0.0.1", 0), authkey=b"bench-key")
+    manager.start()
+    d = manager.dict()
+    t0 = time.monotonic_ns()
+    for i in range(ops):
+        d[i % 100] = i
+    t1 = time.monotonic_ns()
+    for i in range(ops):
+        d[i % 100]
+    t2 = time.monotonic_ns()
+    big = {i: i for i in range(entries)}
+    d2 = manager.dict()
+    t3 = time.monotonic_ns()
+    d2.update(big)
+    assert len(d2) == entries
+    t4 = time.monotonic_ns()
+    lst = manager.list()
+    t5 = time.monotonic_ns()
+    for i in range(entries):
+        lst.append(i)
+    assert len(lst) == entries
+    t6 = time.monotonic_ns()
+    manager.shutdown()
+    end = time.monotonic_ns()
+    ns = _common.NS_PER_S
+    _common.emit("ops", ops)
+    _common.emit("entries", entries)
+    _common.emit("total_s", (end - start) / ns)
+    _common.emit("set_us", (t1 - t0) / ops / 1e3)
+    _common.emit("get_us", (t2 - t1) / ops / 1e3)
+    _common.emit("putall_s", (t4 - t3) / ns)
+    _common.emit("append_s", (t6 - t5) / ns)
+
+
+if __name__ == "__main__":
+    main()

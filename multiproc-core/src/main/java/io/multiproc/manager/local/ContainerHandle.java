@@ -1,0 +1,20 @@
+package io.multiproc.manager.local;
+
+import io.multiproc.codec.SharedHandle;
+
+import java.io.ObjectStreamException;
+import java.io.Serial;
+import java.io.Serializable;
+
+/** How a proxy travels (codec or JDK serialization): decoding attaches the manager and returns its proxy. */
+record ContainerHandle(String manager, long ref, int kind) implements Serializable, SharedHandle {
+    @Serial
+    Object readResolve() throws ObjectStreamException {
+        Proxy c = Heap.attach(manager).proxy(ref);
+        if (c.kind().code != kind) {
+            throw new IllegalStateException("manager '" + manager + "': ref=" + ref + " is a " + c.kind().label
+                    + ", the handle says kind=" + kind);
+        }
+        return c;
+    }
+}

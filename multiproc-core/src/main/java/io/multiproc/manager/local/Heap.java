@@ -1,0 +1,439 @@
+package io.multiproc.manager.local;
+
+import io.multiproc.internal.ProcessIdentity;
+import io.multiproc.internal.SegmentHeader;
+import io.multiproc.internal.SegmentRegistry;
+import io.multiproc.internal.SharedSegments;
+import io.multiproc.sync.EmbeddedLocks;
+import io.multiproc.sync.SharedLock;
+import io.multiproc.wait.IdleStrategy;
+
+import java.io.IOException;
+import java.io.UncheckedIOException;
+import java.lang.foreign.MemorySegment;
+import java.lang.invoke.VarHandle;
+import java.nio.file.FileAlreadyExistsException;
+import java.nio.file.NoSuchFileException;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.concurrent.ConcurrentHashMap;
+
+import static io.multiproc.manager.local.BlockLayout.CLASS;
+import static io.multiproc.manager.local.BlockLayout.NEXT_FREE;
+import static io.multiproc.manager.local.BlockLayout.STATE;
+import static io.multiproc.manager.local.HeapLayout.*;
+import static java.lang.foreign.ValueLayout.JAVA_INT;
+import static java.lang.foreign.ValueLayout.JAVA_LONG;
+
+/**
+ * One process's view of a manager's shared heap: the mapped segments, the allocator, and the proxies
+ * this process made for its containers (one per container).
+ *
+ * <h2>Implementation overview</h2>
+ * Blocks come from per-size-class free lists (power-of-two classes, {@link BlockLayout}) or are carved
+ * from the newest segment's {@code top}; all of that runs under the heap's alloc lock (an embedded
+ * {@link SharedLock} in the root). When the newest segment is full the holder creates the next one
+ * (twice the size, or enough for the block), initialises its header, and only then publishes it by
+ * raising the segment count (the generation word, release). Other processes map a segment the first
+ * time they meet a ref into it (acquire read of the count), so growth costs them nothing until then.
+ * <p>Crash consistency: every allocator step publishes with one store (the free list head, or
+ * {@code top}), so a holder killed mid-step leaks at most one block and leaves the lists intact; the
+ * next holder needs no repair. Container operations allocate their new bytes first, publish them with
+ * one store under the container's lock, and free the old ones afterwards.
+ * <p>Lifetime: the root segment is held in the registry by the owner only and the other segments by the
+ * root, so the owner's close or death removes all of them; attached processes map without holding.
+ */
+final class Heap {
+    private static final VarHandle INT = JAVA_INT.varHandle();
+    private static final VarHandle LONG = JAVA_LONG.varHandle();
+    /** Each manager this process has open, by name. */
+    private static final ConcurrentHashMap<String, Heap> OPEN = new ConcurrentHashMap<>();
+
+    final String name;
+    final boolean owner;
+    private final MemorySegment root;
+    private final SharedLock allocLock;
+    private final List<SharedSegments.Mapping> mappings = new ArrayList<>(); // guarded by this
+    private volatile MemorySegment[] segments;
+    /** This process's proxy of each container it met, by ref (so each has one lock object here). */
+    private final ConcurrentHashMap<Long, Proxy> proxies = new ConcurrentHashMap<>();
+    private volatile boolean detached;
+    /** This process's block cache (chunks carved without the alloc lock, and blocks it freed). */
+    private final LocalBlocks local = new LocalBlocks(this);
+
+    private Heap(String name, boolean owner, SharedSegments.Mapping rootMapping) {
+        this.name = name;
+        this.owner = owner;
+        this.root = rootMapping.segment();
+        this.mappings.add(rootMapping);
+        this.segments = new MemorySegment[] {root};
+        this.allocLock = EmbeddedLocks.lockAt(rootMapping.retain(), ALLOC_LOCK, IdleStrategy.blocking());
+    }
+
+    // ---- opening and closing -------------------------------------------------------------------------
+
+    static Heap create(String name) {
+        validate(name);
+        SharedSegments.Mapping m;
+        try {
+            m = SharedSegments.createNamed(rootName(name), ROOT_SIZE, seg -> {
+                SegmentHeader.write(seg, MAGIC, VERSION, KIND_ROOT);
+                seg.set(JAVA_LONG, TOP, ROOT_FIRST_BLOCK);
+                seg.set(JAVA_INT, SEGMENT_COUNT, 1);
+                seg.set(JAVA_LONG, OWNER_TOKEN, ProcessIdentity.current().token());
+            });
+        } catch (FileAlreadyExistsException e) {
+            throw new IllegalStateException("a manager named '" + name + "' already exists", e);
+        }
+        Heap h = new Heap(name, true, m);
+        OPEN.put(name, h);
+        return h;
+    }
+
+    /** This process's view of the live manager {@code name}, mapping it on first use. */
+    static Heap attach(String name) {
+        Heap h = OPEN.get(name);
+        if (h != null && !h.detached) {
+            return h; // every decoded proxy comes through here: no validation on this path
+        }
+        validate(name);
+        synchronized (OPEN) {
+            h = OPEN.get(name);
+            if (h != null && !h.detached) {
+                return h;
+            }
+            SharedSegments.Mapping m;
+            try {
+                m = SharedSegments.mapUnheld(rootName(name), seg -> SegmentHeader.check(seg, rootName(name),
+                        "manager heap", MAGIC, VERSION, KIND_ROOT));
+            } catch (NoSuchFileException e) {
+                throw new IllegalStateException("no manager named '" + name + "' (closed, or its owner died)", e);
+            } catch (IOException e) {
+                throw new UncheckedIOException(e);
+            }
+            h = new Heap(name, false, m);
+            if (h.isClosedShared()) {
+                h.detach();
+                throw new IllegalStateException("manager '" + name + "' is closed");
+            }
+            OPEN.put(name, h);
+            return h;
+        }
+    }
+
+    private static final java.util.regex.Pattern VALID_NAME = java.util.regex.Pattern.compile("[A-Za-z0-9_-]{1,64}");
+
+    private static void validate(String name) {
+        if (name == null || !VALID_NAME.matcher(name).matches()) {
+            throw new IllegalArgumentException("name='" + name + "' must be 1 to 64 letters, digits, '_' or '-'");
+        }
+    }
+
+    private boolean isClosedShared() {
+        return (int) INT.getVolatile(root, CLOSED) != 0
+                || !ProcessIdentity.isAliveRecently((long) LONG.get(root, OWNER_TOKEN));
+    }
+
+    /**
+     * Throws IllegalStateException naming the manager if it was closed (here or by its owner), or, in an
+     * attached process, if the owner died (checked every {@link #OWNER_CHECK_EVERY} operations: a
+     * liveness look-up is cached for 5 ms but still costs a map read).
+     */
+    void checkOpen() {
+        if (detached || (int) INT.getVolatile(root, CLOSED) != 0) {
+            throw closed();
+        }
+        if (!owner && (++operations & (OWNER_CHECK_EVERY - 1)) == 0
+                && !ProcessIdentity.isAliveRecently((long) LONG.get(root, OWNER_TOKEN))) {
+            detach();
+            throw new IllegalStateException("manager '" + name + "' is closed: its owner died");
+        }
+    }
+
+    private static final int OWNER_CHECK_EVERY = 1024;
+    /** Operations since attaching, counted loosely (plain increments from any thread) to pace owner checks. */
+    private int operations;
+
+    IllegalStateException closed() {
+        if (!detached) {
+            detach();
+        }
+        return new IllegalStateException("manager '" + name + "' is closed");
+    }
+
+    /** The owner's close: marks the heap closed for everyone, then removes every segment. */
+    void destroy() {
+        if (detached) {
+            return;
+        }
+        // NOTE: the closed flag goes first, so a process that still maps the heap fails its next
+        // operation instead of writing to segments nobody will read again.
+        INT.setVolatile(root, CLOSED, 1);
+        detach();
+        try {
+            SegmentRegistry.unlink(rootName(name));
+        } catch (NoSuchFileException gone) {
+            // already removed (multiproc clean)
+        } catch (IOException e) {
+            throw new UncheckedIOException("cannot remove manager '" + name + "'", e);
+        }
+    }
+
+    /** Drops this process's mappings and lock objects; proxies fail afterwards. */
+    synchronized void detach() {
+        if (detached) {
+            return;
+        }
+        detached = true;
+        OPEN.remove(name, this);
+        for (Proxy p : proxies.values()) {
+            p.container().lock.close();
+        }
+        proxies.clear();
+        allocLock.close();
+        for (SharedSegments.Mapping m : mappings) {
+            m.release();
+        }
+        mappings.clear();
+    }
+
+    boolean isDetached() {
+        return detached;
+    }
+
+    /** This process's proxy of the container at {@code ref}. */
+    Proxy proxy(long ref) {
+        Proxy p = proxies.get(ref);
+        if (p != null) {
+            return p;
+        }
+        checkOpen();
+        return proxies.computeIfAbsent(ref, this::newProxy);
+    }
+
+    private Proxy newProxy(long ref) {
+        MemorySegment s = segment(ref);
+        long h = offset(ref) + BlockLayout.PAYLOAD;
+        if (h + ContainerLayout.SIZE > s.byteSize() || s.get(JAVA_INT, h) != ContainerLayout.MAGIC) {
+            throw new IllegalStateException("manager '" + name + "': ref=" + ref + " is not a container");
+        }
+        ContainerKind kind = ContainerKind.of(s.get(JAVA_INT, h + ContainerLayout.KIND));
+        Container c = new Container(this, ref, kind);
+        return switch (kind) {
+            case LIST -> new ManagedList<>(c);
+            case DICT -> new ManagedMap<>(c, false);
+            case SET -> new ManagedSet<>(c);
+            case NAMESPACE -> new ManagedNamespace(c);
+            case VALUE -> new ManagedValue<>(c);
+        };
+    }
+
+    // ---- refs --------------------------------------------------------------------------------------
+
+    /** The mapped segment that {@code ref} points into. */
+    MemorySegment segment(long ref) {
+        int s = HeapLayout.segment(ref);
+        MemorySegment[] segs = segments;
+        if (s < segs.length) {
+            return segs[s];
+        }
+        return mapUpTo(s);
+    }
+
+    MemorySegment root() {
+        return root;
+    }
+
+    SharedSegments.Mapping mappingOf(long ref) {
+        segment(ref);
+        synchronized (this) {
+            return mappings.get(HeapLayout.segment(ref));
+        }
+    }
+
+    private synchronized MemorySegment mapUpTo(int s) {
+        checkOpen();
+        int published = (int) INT.getAcquire(root, SEGMENT_COUNT);
+        if (s >= published) {
+            throw new IllegalStateException("manager '" + name + "': ref into segment " + s
+                    + " but only " + published + " exist (corrupt ref)");
+        }
+        MemorySegment[] segs = segments;
+        if (s < segs.length) {
+            return segs[s];
+        }
+        List<MemorySegment> grown = new ArrayList<>(List.of(segs));
+        for (int i = segs.length; i < published; i++) {
+            String ext = extentName(name, i);
+            try {
+                SharedSegments.Mapping m = SharedSegments.mapUnheld(ext, seg -> SegmentHeader.check(seg, ext,
+                        "manager heap extent", MAGIC, VERSION, KIND_EXTENT));
+                mappings.add(m);
+                grown.add(m.segment());
+            } catch (IOException e) {
+                throw new UncheckedIOException("manager '" + name + "': cannot map " + ext, e);
+            }
+        }
+        segments = grown.toArray(MemorySegment[]::new);
+        return segments[s];
+    }
+
+    // ---- allocation ----------------------------------------------------------------------------------
+
+    /**
+     * A block whose payload holds at least {@code payload} bytes; returns its ref (payload at ref + 8).
+     * Small blocks come from this process's cache ({@link LocalBlocks}) without the heap's lock.
+     */
+    long allocate(long payload) {
+        int c = BlockLayout.classFor(payload);
+        if (c >= SIZE_CLASSES) {
+            throw new IllegalArgumentException("size=" + payload + " bytes is too large for a manager heap block");
+        }
+        checkOpen();
+        if (c <= LocalBlocks.MAX_CLASS) {
+            return local.allocate(c);
+        }
+        return allocateShared(c);
+    }
+
+    /** A block of class {@code c} from the shared free lists or the newest segment, under the alloc lock. */
+    long allocateShared(int c) {
+        allocLock.lock();
+        try {
+            allocLock.previousOwnerDied(); // nothing to repair: every allocator step is one store
+            long head = (long) LONG.get(root, FREE_HEADS + 8L * c);
+            if (head != 0) {
+                MemorySegment s = segment(head);
+                long off = offset(head);
+                long next = (long) LONG.get(s, off + NEXT_FREE);
+                FaultPoints.at(FaultPoints.Point.ALLOC_POPPING);
+                LONG.set(root, FREE_HEADS + 8L * c, next);
+                INT.set(s, off + STATE, BlockLayout.USED);
+                return head;
+            }
+            return carve(c);
+        } finally {
+            allocLock.unlock();
+        }
+    }
+
+    private long carve(int c) {
+        long size = BlockLayout.blockSize(c);
+        int count = (int) INT.getAcquire(root, SEGMENT_COUNT);
+        int last = count - 1;
+        MemorySegment s = segment(ref(last, 0));
+        long top = (long) LONG.get(s, TOP);
+        if (top + size > s.byteSize()) {
+            last = grow(count, size);
+            s = segment(ref(last, 0));
+            top = (long) LONG.get(s, TOP);
+        }
+        LONG.set(s, TOP, top + size);
+        s.set(JAVA_INT, top + CLASS, c);
+        INT.set(s, top + STATE, BlockLayout.USED);
+        return ref(last, top);
+    }
+
+    /** Creates segment {@code count} big enough for a {@code need}-byte block and publishes it. */
+    private int grow(int count, long need) {
+        if (count >= MAX_SEGMENTS) {
+            throw new IllegalStateException("manager '" + name + "' heap is full: " + count + " segments");
+        }
+        MemorySegment lastSeg = segment(ref(count - 1, 0));
+        long size = Math.max(lastSeg.byteSize() * 2, need + FIRST_BLOCK);
+        String ext = extentName(name, count);
+        SharedSegments.Mapping m;
+        try {
+            m = SharedSegments.createDependent(ext, size, rootName(name), seg -> {
+                SegmentHeader.write(seg, MAGIC, VERSION, KIND_EXTENT);
+                seg.set(JAVA_LONG, TOP, FIRST_BLOCK);
+            });
+        } catch (UncheckedIOException e) {
+            if (!(e.getCause() instanceof FileAlreadyExistsException)) {
+                throw e;
+            }
+            // a grower died after creating the file and before publishing it: nobody maps it yet
+            try {
+                SegmentRegistry.unlink(ext);
+            } catch (IOException again) {
+                e.addSuppressed(again);
+                throw e;
+            }
+            return grow(count, need);
+        }
+        synchronized (this) {
+            mappings.add(m);
+            MemorySegment[] segs = segments;
+            MemorySegment[] grown = java.util.Arrays.copyOf(segs, count + 1);
+            grown[count] = m.segment();
+            segments = grown;
+        }
+        FaultPoints.at(FaultPoints.Point.GROW_BEFORE_PUBLISH);
+        // NOTE: release: the new segment's header and top are written before anyone can learn of it.
+        INT.setRelease(root, SEGMENT_COUNT, count + 1);
+        return count;
+    }
+
+    /** Frees a block: small ones go to this process's cache, the others to the shared free lists. */
+    void free(long ref) {
+        if (ref == 0) {
+            return;
+        }
+        int c = segment(ref).get(JAVA_INT, offset(ref) + CLASS);
+        if (c <= LocalBlocks.MAX_CLASS && local.free(ref, c)) {
+            return;
+        }
+        freeShared(ref, c);
+    }
+
+    /** Returns a block to its class's shared free list, under the alloc lock. */
+    void freeShared(long ref, int c) {
+        MemorySegment s = segment(ref);
+        long off = offset(ref);
+        allocLock.lock();
+        try {
+            allocLock.previousOwnerDied();
+            long head = (long) LONG.get(root, FREE_HEADS + 8L * c);
+            LONG.set(s, off + NEXT_FREE, head);
+            INT.set(s, off + STATE, BlockLayout.FREE);
+            // NOTE: one store publishes the block as free; killed before it, the block only leaks
+            LONG.set(root, FREE_HEADS + 8L * c, ref);
+        } finally {
+            allocLock.unlock();
+        }
+    }
+
+    /** Payload capacity of the block at {@code ref}. */
+    long capacity(long ref) {
+        return BlockLayout.blockSize(segment(ref).get(JAVA_INT, offset(ref) + CLASS)) - BlockLayout.PAYLOAD;
+    }
+
+    /** Bytes carved from the heap's segments so far (blocks in use, cached or free). */
+    long carvedBytes() {
+        int count = (int) INT.getAcquire(root, SEGMENT_COUNT);
+        long total = 0;
+        for (int i = 0; i < count; i++) {
+            MemorySegment s = segment(ref(i, 0));
+            total += (long) LONG.getAcquire(s, TOP) - (i == 0 ? ROOT_FIRST_BLOCK : FIRST_BLOCK);
+        }
+        return total;
+    }
+
+    /** Total bytes of the heap's segments (for reports). */
+    long mappedBytes() {
+        int count = (int) INT.getAcquire(root, SEGMENT_COUNT);
+        long total = 0;
+        for (int i = 0; i < count; i++) {
+            total += segment(ref(i, 0)).byteSize();
+        }
+        return total;
+    }
+
+    long directoryRef() {
+        return (long) LONG.getAcquire(root, DIRECTORY);
+    }
+
+    void publishDirectory(long ref) {
+        LONG.setRelease(root, DIRECTORY, ref);
+    }
+}

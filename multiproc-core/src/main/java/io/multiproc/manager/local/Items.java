@@ -1,0 +1,227 @@
+package io.multiproc.manager.local;
+
+import io.multiproc.codec.BufferSink;
+import io.multiproc.codec.Codec;
+import io.multiproc.codec.SegmentSource;
+import io.multiproc.manager.Namespace;
+
+import java.lang.foreign.MemorySegment;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+
+import static java.lang.foreign.ValueLayout.JAVA_BYTE;
+import static java.lang.foreign.ValueLayout.JAVA_INT;
+import static java.lang.foreign.ValueLayout.JAVA_LONG;
+
+/**
+ * Items in the heap ({@link ItemLayout}): encoding a value (turning a plain {@code List}, {@code Map},
+ * {@code Set} or {@code Namespace} into a managed container first), writing it to a fresh block,
+ * reading it back, and freeing it. Encoding happens into this thread's scratch buffers, so a value the
+ * codec refuses fails before anything in shared memory changes.
+ */
+final class Items {
+    private static final Codec CODEC = Codec.defaultCodec();
+    private static final ThreadLocal<Scratch> SCRATCH = ThreadLocal.withInitial(Scratch::new);
+
+    /** One thread's encoding buffers: the key (dict entries) and the value of the item being written. */
+    static final class Scratch {
+        final BufferSink key = new BufferSink(64);
+        final BufferSink value = new BufferSink(256);
+        final SegmentSource source = new SegmentSource();
+        /** An inline item's bytes, for decoding. */
+        final byte[] inline = new byte[8];
+        final MemorySegment inlineSegment = MemorySegment.ofArray(inline);
+        int keyHash;
+        long nested;
+    }
+
+    private Items() {
+    }
+
+    static Scratch scratch() {
+        return SCRATCH.get();
+    }
+
+    /** Encodes {@code key} into the scratch key buffer and computes its hash; returns the scratch. */
+    static Scratch encodeKey(Object key) {
+        Scratch s = SCRATCH.get();
+        s.key.reset();
+        CODEC.encode(key, s.key);
+        checkSize("key", s.key.size());
+        s.keyHash = hash(s.key.array(), s.key.size());
+        return s;
+    }
+
+    /**
+     * Encodes {@code value} into the scratch value buffer, first making a managed container of a plain
+     * collection, and notes the container it refers to.
+     */
+    static Scratch encodeValue(Heap heap, Object value) {
+        return encodeManaged(heap, SCRATCH.get(), manage(heap, value));
+    }
+
+    /**
+     * Encodes an already {@link #manage managed} value into {@code s}'s value buffer (call right before
+     * {@link #write}: managing a value and user functions may reuse this thread's scratch).
+     */
+    static Scratch encodeManaged(Heap heap, Scratch s, Object stored) {
+        s.value.reset();
+        CODEC.encode(stored, s.value);
+        checkSize("value", s.value.size());
+        s.nested = stored instanceof ManagedContainer mc && mc.managerName().equals(heap.name) ? mc.ref() : 0;
+        return s;
+    }
+
+    /** A plain List/Map/Set/Namespace becomes a managed copy in {@code heap}; anything else is stored as is. */
+    static Object manage(Heap heap, Object value) {
+        if (value == null || value instanceof ManagedContainer) {
+            return value;
+        }
+        if (value instanceof List<?> l) {
+            ManagedList<Object> m = ManagedList.create(heap);
+            m.addAll(l);
+            return m;
+        }
+        if (value instanceof Set<?> set) {
+            ManagedSet<Object> m = ManagedSet.create(heap);
+            m.addAll(set);
+            return m;
+        }
+        if (value instanceof Map<?, ?> map) {
+            ManagedMap<Object, Object> m = ManagedMap.create(heap, ContainerKind.DICT);
+            m.putAll(map);
+            return m;
+        }
+        if (value instanceof Namespace ns) {
+            ManagedNamespace m = ManagedNamespace.create(heap);
+            ns.snapshot().forEach(m::set);
+            return m;
+        }
+        return value;
+    }
+
+    private static void checkSize(String what, int size) {
+        if (size > ItemLayout.MAX_BYTES) {
+            throw new IllegalArgumentException(what + " of size=" + size + " bytes is larger than the manager's limit of "
+                    + ItemLayout.MAX_BYTES + " bytes");
+        }
+    }
+
+    /**
+     * Writes an item from the scratch buffers (the key only if {@code withKey}) into a new block and
+     * counts the reference to its nested container; returns the item's ref. Nothing refers to it yet.
+     */
+    static long write(Heap heap, Scratch s, boolean withKey) {
+        int keyLen = withKey ? s.key.size() : 0;
+        int valueLen = s.value.size();
+        if (!withKey && valueLen <= INLINE_MAX) {
+            return inline(s.value.array(), valueLen);
+        }
+        long ref = heap.allocate(ItemLayout.BYTES + keyLen + valueLen);
+        MemorySegment seg = heap.segment(ref);
+        long p = HeapLayout.offset(ref) + BlockLayout.PAYLOAD;
+        seg.set(JAVA_INT, p + ItemLayout.KEY_LEN, keyLen);
+        seg.set(JAVA_INT, p + ItemLayout.VALUE_LEN, valueLen);
+        seg.set(JAVA_LONG, p + ItemLayout.NESTED, s.nested);
+        if (keyLen > 0) {
+            MemorySegment.copy(s.key.array(), 0, seg, JAVA_BYTE, p + ItemLayout.BYTES, keyLen);
+        }
+        MemorySegment.copy(s.value.array(), 0, seg, JAVA_BYTE, p + ItemLayout.BYTES + keyLen, valueLen);
+        if (s.nested != 0) {
+            heap.proxy(s.nested).container().addReference(1);
+        }
+        return ref;
+    }
+
+    /**
+     * A list element's or value's word when its codec bytes fit in 7 bytes (small numbers, short strings,
+     * booleans, null): bit 63 set, the length in bits 56-58, the bytes in bits 0-55 (little-endian).
+     * No block, nothing to free; a ref never has bit 63.
+     */
+    static final int INLINE_MAX = 7;
+    private static final long INLINE = 1L << 63;
+
+    private static long inline(byte[] b, int len) {
+        long w = INLINE | (long) len << 56;
+        for (int i = 0; i < len; i++) {
+            w |= (b[i] & 0xFFL) << (8 * i);
+        }
+        return w;
+    }
+
+    static boolean isInline(long word) {
+        return word < 0;
+    }
+
+    /** Decodes the value of item {@code ref} (or of an inline word). */
+    static Object readValue(Heap heap, long ref) {
+        if (ref < 0) {
+            Scratch s = SCRATCH.get();
+            int len = (int) (ref >>> 56) & 0x7;
+            for (int i = 0; i < len; i++) {
+                s.inline[i] = (byte) (ref >>> (8 * i));
+            }
+            return CODEC.decode(s.source.reset(s.inlineSegment, 0, len));
+        }
+        MemorySegment seg = heap.segment(ref);
+        long p = HeapLayout.offset(ref) + BlockLayout.PAYLOAD;
+        int keyLen = seg.get(JAVA_INT, p + ItemLayout.KEY_LEN);
+        int valueLen = seg.get(JAVA_INT, p + ItemLayout.VALUE_LEN);
+        SegmentSource src = SCRATCH.get().source;
+        return CODEC.decode(src.reset(seg, p + ItemLayout.BYTES + keyLen, valueLen));
+    }
+
+    /** Decodes the key of dict entry {@code ref}. */
+    static Object readKey(Heap heap, long ref) {
+        MemorySegment seg = heap.segment(ref);
+        long p = HeapLayout.offset(ref) + BlockLayout.PAYLOAD;
+        int keyLen = seg.get(JAVA_INT, p + ItemLayout.KEY_LEN);
+        SegmentSource src = SCRATCH.get().source;
+        return CODEC.decode(src.reset(seg, p + ItemLayout.BYTES, keyLen));
+    }
+
+    /** True if entry {@code ref}'s key bytes are the scratch key's. */
+    static boolean keyEquals(Heap heap, long ref, Scratch s) {
+        MemorySegment seg = heap.segment(ref);
+        long p = HeapLayout.offset(ref) + BlockLayout.PAYLOAD;
+        int keyLen = seg.get(JAVA_INT, p + ItemLayout.KEY_LEN);
+        int len = s.key.size();
+        if (keyLen != len) {
+            return false;
+        }
+        byte[] k = s.key.array();
+        long base = p + ItemLayout.BYTES;
+        for (int i = 0; i < len; i++) {
+            if (seg.get(JAVA_BYTE, base + i) != k[i]) {
+                return false;
+            }
+        }
+        return true;
+    }
+
+    /** Frees item {@code ref} after it was unpublished, dropping its nested container's reference. */
+    static void free(Heap heap, long ref) {
+        if (ref == 0 || ref < 0) {
+            return; // no item, or an inline one
+        }
+        MemorySegment seg = heap.segment(ref);
+        long nested = seg.get(JAVA_LONG, HeapLayout.offset(ref) + BlockLayout.PAYLOAD + ItemLayout.NESTED);
+        heap.free(ref);
+        if (nested != 0) {
+            heap.proxy(nested).container().addReference(-1);
+        }
+    }
+
+    /** FNV-1a over the bytes, then mixed: the key's identity in a table. */
+    static int hash(byte[] b, int len) {
+        int h = 0x811C9DC5;
+        for (int i = 0; i < len; i++) {
+            h = (h ^ b[i]) * 0x01000193;
+        }
+        h ^= h >>> 16;
+        h *= 0x85EBCA6B;
+        h ^= h >>> 13;
+        return h;
+    }
+}

@@ -1,0 +1,396 @@
+package io.multiproc.manager.local;
+
+import io.multiproc.codec.HandleSource;
+import io.multiproc.codec.SharedHandle;
+import io.multiproc.internal.ShmFiles;
+import io.multiproc.manager.BarrierProxy;
+import io.multiproc.manager.EventProxy;
+import io.multiproc.manager.Manager;
+import io.multiproc.manager.Namespace;
+import io.multiproc.manager.SemaphoreProxy;
+import io.multiproc.manager.SerializableSupplier;
+import io.multiproc.manager.SharedValueProxy;
+import io.multiproc.manager.remote.CustomTypes;
+import io.multiproc.queue.SharedQueue;
+import io.multiproc.sync.SharedBarrier;
+import io.multiproc.sync.SharedEvent;
+import io.multiproc.sync.SharedLock;
+import io.multiproc.sync.SharedRLock;
+import io.multiproc.sync.SharedSemaphore;
+
+import java.io.ObjectStreamException;
+import java.io.Serial;
+import java.io.Serializable;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Optional;
+import java.util.concurrent.BlockingQueue;
+import java.util.concurrent.BrokenBarrierException;
+import java.util.concurrent.ConcurrentMap;
+import java.util.concurrent.TimeoutException;
+import java.util.concurrent.locks.Condition;
+import java.util.concurrent.locks.Lock;
+import java.util.function.Supplier;
+
+/**
+ * The local {@link Manager}: containers in a shared heap in /dev/shm ({@link Heap}), operated on
+ * directly by every process under each container's lock. Named objects live in a names directory (a
+ * dict container whose ref is in the root). Not part of the public API; use {@link Manager#start()}.
+ */
+public final class LocalManager implements Manager, HandleSource, Serializable {
+    @Serial
+    private static final long serialVersionUID = 1L;
+    private final transient Heap heap;
+    private final transient ManagedMap<String, Object> directory;
+    /** Queues, locks and friends this Manager object made: closed with it. */
+    private final transient List<AutoCloseable> made = new ArrayList<>();
+    /** Made on first register/create; guarded by this. */
+    private transient CustomTypes customTypes;
+    private transient volatile boolean closed;
+
+    private LocalManager(Heap heap) {
+        this.heap = heap;
+        this.directory = (ManagedMap<String, Object>) heap.proxy(heap.directoryRef());
+    }
+
+    /** Starts a manager called {@code name} (a fresh one if null), owned by this process. */
+    public static Manager start(String name) {
+        Heap heap = Heap.create(name != null ? name : ShmFiles.randomName("", 6));
+        try {
+            ManagedMap<String, Object> dir = ManagedMap.create(heap, ContainerKind.DICT);
+            heap.publishDirectory(dir.container().ref);
+            return new LocalManager(heap);
+        } catch (RuntimeException e) {
+            heap.destroy();
+            throw e;
+        }
+    }
+
+    /** This process's view of the live manager {@code name}. */
+    public static Manager attach(String name) {
+        return new LocalManager(Heap.attach(name));
+    }
+
+    /** The proxy of the named object {@code name} of manager {@code manager}, of whatever kind, if any. */
+    public static Optional<Object> lookup(String manager, String name) {
+        Heap h = Heap.attach(manager);
+        Object v = ((ManagedMap<String, Object>) h.proxy(h.directoryRef())).get(name);
+        return Optional.ofNullable(v);
+    }
+
+    /** The proxy of the container at {@code ref} in manager {@code manager} (see {@link ManagedContainer#ref()}). */
+    public static ManagedContainer byRef(String manager, long ref) {
+        return Heap.attach(manager).proxy(ref);
+    }
+
+    /** Bytes of /dev/shm the manager's heap segments take (reserved; for reports). */
+    public long heapBytes() {
+        return heap.mappedBytes();
+    }
+
+    /** Bytes carved from the heap so far (for reports). */
+    public long heapBytesCarved() {
+        return heap.carvedBytes();
+    }
+
+    @Override
+    public String name() {
+        return heap.name;
+    }
+
+    private void checkOpen() {
+        if (closed) {
+            throw new IllegalStateException("manager '" + heap.name + "' is closed");
+        }
+        heap.checkOpen();
+    }
+
+    @Override
+    public <E> List<E> list() {
+        checkOpen();
+        return ManagedList.create(heap);
+    }
+
+    @Override
+    @SuppressWarnings("unchecked")
+    public <E> List<E> list(String name) {
+        return (List<E>) named(name, ContainerKind.LIST, () -> ManagedList.create(heap));
+    }
+
+    @Override
+    public <K, V> ConcurrentMap<K, V> dict() {
+        checkOpen();
+        return ManagedMap.create(heap, ContainerKind.DICT);
+    }
+
+    @Override
+    @SuppressWarnings("unchecked")
+    public <K, V> ConcurrentMap<K, V> dict(String name) {
+        return (ConcurrentMap<K, V>) named(name, ContainerKind.DICT, () -> ManagedMap.create(heap, ContainerKind.DICT));
+    }
+
+    @Override
+    public Namespace namespace() {
+        checkOpen();
+        return ManagedNamespace.create(heap);
+    }
+
+    @Override
+    public Namespace namespace(String name) {
+        return (Namespace) named(name, ContainerKind.NAMESPACE, () -> ManagedNamespace.create(heap));
+    }
+
+    @Override
+    public <T> SharedValueProxy<T> value(T initial) {
+        checkOpen();
+        return ManagedValue.create(heap, initial);
+    }
+
+    @Override
+    @SuppressWarnings("unchecked")
+    public <T> SharedValueProxy<T> value(String name, T initial) {
+        return (SharedValueProxy<T>) named(name, ContainerKind.VALUE, () -> ManagedValue.create(heap, initial));
+    }
+
+    /** Gets or creates the named container, atomically (under the directory's lock). */
+    private Object named(String name, ContainerKind kind, Supplier<Proxy> create) {
+        checkOpen();
+        if (name == null || name.isEmpty()) {
+            throw new IllegalArgumentException("name='" + name + "' must be a non-empty string");
+        }
+        Object found = directory.computeIfAbsent(name, k -> create.get());
+        if (!(found instanceof Proxy p) || p.kind() != kind) {
+            String what = found instanceof Proxy p ? p.kind().label : found.getClass().getName();
+            throw new IllegalStateException("name='" + name + "' is a " + what + ", not a " + kind.label
+                    + " (manager '" + heap.name + "')");
+        }
+        return found;
+    }
+
+    // ---- the existing shared objects ----------------------------------------------------------------
+
+    private synchronized <T extends AutoCloseable> T made(T object) {
+        checkOpen();
+        made.add(object);
+        return object;
+    }
+
+    @Override
+    public <E> BlockingQueue<E> queue() {
+        return made(SharedQueue.create(Integer.MAX_VALUE));
+    }
+
+    @Override
+    public <E> BlockingQueue<E> queue(int maxItems) {
+        return made(SharedQueue.create(maxItems));
+    }
+
+    @Override
+    public Lock lock() {
+        return made(SharedLock.create());
+    }
+
+    @Override
+    public Lock rlock() {
+        return made(SharedRLock.create());
+    }
+
+    @Override
+    public Condition condition(Lock lock) {
+        checkOpen();
+        if (lock instanceof SharedRLock r) {
+            return made(r.newCondition());
+        }
+        if (lock instanceof SharedLock l) {
+            return made(l.newCondition());
+        }
+        throw new IllegalArgumentException("lock=" + lock + " is not a lock from a local manager's lock() or rlock()");
+    }
+
+    @Override
+    public SemaphoreProxy semaphore(int permits) {
+        return new Semaphore(made(SharedSemaphore.create(permits)));
+    }
+
+    @Override
+    public EventProxy event() {
+        return new Event(made(SharedEvent.create()));
+    }
+
+    @Override
+    public BarrierProxy barrier(int parties) {
+        return new Barrier(made(SharedBarrier.create(parties)));
+    }
+
+    @Override
+    public <T> void register(String typeId, SerializableSupplier<? extends T> factory, Class<T> exposedInterface) {
+        customTypes().register(typeId, factory, exposedInterface);
+    }
+
+    @Override
+    public <T> T create(String typeId) {
+        return customTypes().create(typeId);
+    }
+
+    /** Custom types live in a server JVM this process starts on first use; it belongs to this Manager object. */
+    private synchronized CustomTypes customTypes() {
+        checkOpen();
+        if (customTypes == null) {
+            customTypes = new CustomTypes(heap.name);
+        }
+        return customTypes;
+    }
+
+    /**
+     * The owner's close removes every container, segment and shared object of the manager; proxies
+     * anywhere fail afterwards with IllegalStateException naming it. An attached process's close only
+     * closes the shared objects this Manager object made.
+     */
+    @Override
+    public void close() {
+        List<AutoCloseable> toClose;
+        synchronized (this) {
+            if (closed) {
+                return;
+            }
+            closed = true;
+            toClose = new ArrayList<>();
+            if (customTypes != null) {
+                toClose.add(customTypes::close);   // first: the server may hold proxies of containers
+            }
+            toClose.addAll(made);
+            made.clear();
+        }
+        RuntimeException failure = null;
+        for (AutoCloseable c : toClose) {
+            try {
+                c.close();
+            } catch (Exception e) {
+                if (failure == null) {
+                    failure = new IllegalStateException("manager '" + heap.name + "': closing " + c + " failed", e);
+                } else {
+                    failure.addSuppressed(e);
+                }
+            }
+        }
+        if (heap.owner) {
+            heap.destroy();
+        }
+        if (failure != null) {
+            throw failure;
+        }
+    }
+
+    /** A manager captured by a task or sent through a queue travels as its name and attaches on arrival. */
+    @Serial
+    Object writeReplace() {
+        return new Handle(heap.name);
+    }
+
+    record Handle(String name) implements Serializable, SharedHandle {
+        @Serial
+        Object readResolve() throws ObjectStreamException {
+            return LocalManager.attach(name);
+        }
+    }
+
+    @Override
+    public String toString() {
+        return "Manager[name=" + heap.name + (heap.owner ? ", owner" : ", attached") + (closed ? ", closed" : "") + "]";
+    }
+
+    /** {@link SemaphoreProxy} over a {@link SharedSemaphore}; travels as its semaphore's handle. */
+    record Semaphore(SharedSemaphore s) implements SemaphoreProxy {
+        @Override
+        public void acquire() throws InterruptedException {
+            s.acquire();
+        }
+
+        @Override
+        public boolean tryAcquire() {
+            return s.tryAcquire();
+        }
+
+        @Override
+        public boolean tryAcquire(Duration timeout) throws InterruptedException {
+            return s.tryAcquire(timeout);
+        }
+
+        @Override
+        public void release() {
+            s.release();
+        }
+
+        @Override
+        public int availablePermits() {
+            return s.availablePermits();
+        }
+    }
+
+    /** {@link EventProxy} over a {@link SharedEvent}. */
+    record Event(SharedEvent e) implements EventProxy {
+        @Override
+        public void set() {
+            e.set();
+        }
+
+        @Override
+        public void clear() {
+            e.clear();
+        }
+
+        @Override
+        public boolean isSet() {
+            return e.isSet();
+        }
+
+        @Override
+        public boolean await() throws InterruptedException {
+            return e.await();
+        }
+
+        @Override
+        public boolean await(Duration timeout) throws InterruptedException {
+            return e.await(timeout);
+        }
+    }
+
+    /** {@link BarrierProxy} over a {@link SharedBarrier}. */
+    record Barrier(SharedBarrier b) implements BarrierProxy {
+        @Override
+        public int await() throws InterruptedException, BrokenBarrierException {
+            return b.await();
+        }
+
+        @Override
+        public int await(Duration timeout) throws InterruptedException, BrokenBarrierException, TimeoutException {
+            return b.await(timeout);
+        }
+
+        @Override
+        public int getParties() {
+            return b.getParties();
+        }
+
+        @Override
+        public int getNumberWaiting() {
+            return b.getNumberWaiting();
+        }
+
+        @Override
+        public boolean isBroken() {
+            return b.isBroken();
+        }
+
+        @Override
+        public void reset() {
+            b.reset();
+        }
+
+        @Override
+        public void abort() {
+            b.abort();
+        }
+    }
+}

@@ -1,0 +1,520 @@
+package io.multiproc.manager.local;
+
+import java.io.Serial;
+import java.io.Serializable;
+import java.lang.foreign.MemorySegment;
+import java.util.AbstractList;
+import java.util.ArrayList;
+import java.util.Collection;
+import java.util.Collections;
+import java.util.Comparator;
+import java.util.Iterator;
+import java.util.List;
+import java.util.ListIterator;
+import java.util.Objects;
+import java.util.RandomAccess;
+import java.util.function.Predicate;
+import java.util.function.UnaryOperator;
+
+import static io.multiproc.manager.local.ListLayout.CAPACITY;
+import static io.multiproc.manager.local.ListLayout.ITEMS;
+import static io.multiproc.manager.local.ListLayout.SIZE;
+import static java.lang.foreign.ValueLayout.JAVA_LONG;
+
+/**
+ * A manager's list: a {@link java.util.List} whose elements live in the manager's shared heap as codec
+ * bytes. Every call takes the list's cross-process lock, so calls are linearizable; there is no server.
+ * Iterators, {@code toString}, {@code equals} and {@code toArray} work on a snapshot taken under the lock
+ * (their {@code remove}/{@code set} throw UnsupportedOperationException: use {@link #removeIf} and
+ * {@link #replaceAll}, which run atomically under the lock).
+ *
+ * <pre>{@code
+ * List<Integer> ls = manager.list();
+ * ChildProcess.start(() -> ls.add(1)).join();
+ * ls.add(List.of(2, 3));                 // stored as a nested managed list
+ * ((List<Integer>) (List<?>) ls.get(1)).add(4);   // live: everyone sees [1, [2, 3, 4]]
+ * }</pre>
+ */
+final class ManagedList<E> extends AbstractList<E> implements RandomAccess, Serializable, Proxy {
+    @Serial
+    private static final long serialVersionUID = 1L;
+    private static final long INITIAL_CAPACITY = 8;
+    private final transient Container c;
+
+    ManagedList(Container c) {
+        this.c = c;
+    }
+
+    static <E> ManagedList<E> create(Heap heap) {
+        long array = allocateArray(heap, INITIAL_CAPACITY);
+        @SuppressWarnings("unchecked")
+        ManagedList<E> l = (ManagedList<E>) heap.proxy(Container.allocate(heap, ContainerKind.LIST, array));
+        return l;
+    }
+
+    private static long allocateArray(Heap heap, long capacity) {
+        long ref = heap.allocate(ListLayout.bytesFor(capacity));
+        MemorySegment s = heap.segment(ref);
+        long p = payload(ref);
+        s.set(JAVA_LONG, p + CAPACITY, capacity);
+        s.set(JAVA_LONG, p + SIZE, 0L);
+        return ref;
+    }
+
+    private static long payload(long ref) {
+        return HeapLayout.offset(ref) + BlockLayout.PAYLOAD;
+    }
+
+    @Override
+    public Container container() {
+        return c;
+    }
+
+    // ---- reads ---------------------------------------------------------------------------------------
+
+    @Override
+    public int size() {
+        c.lock();
+        try {
+            long a = c.data();
+            return (int) c.heap.segment(a).get(JAVA_LONG, payload(a) + SIZE);
+        } finally {
+            c.unlock();
+        }
+    }
+
+    @Override
+    @SuppressWarnings("unchecked")
+    public E get(int index) {
+        c.lock();
+        try {
+            long a = c.data();
+            MemorySegment s = c.heap.segment(a);
+            long p = payload(a);
+            Objects.checkIndex(index, (int) s.get(JAVA_LONG, p + SIZE));
+            return (E) Items.readValue(c.heap, s.get(JAVA_LONG, p + ITEMS + 8L * index));
+        } finally {
+            c.unlock();
+        }
+    }
+
+    /** A copy of the elements, taken under the lock (what iteration and bulk reads use). */
+    @SuppressWarnings("unchecked")
+    List<E> snapshot() {
+        c.lock();
+        try {
+            long a = c.data();
+            MemorySegment s = c.heap.segment(a);
+            long p = payload(a);
+            int n = (int) s.get(JAVA_LONG, p + SIZE);
+            List<E> out = new ArrayList<>(n);
+            for (int i = 0; i < n; i++) {
+                out.add((E) Items.readValue(c.heap, s.get(JAVA_LONG, p + ITEMS + 8L * i)));
+            }
+            return out;
+        } finally {
+            c.unlock();
+        }
+    }
+
+    /** Iterates a snapshot taken under the lock; {@code remove} is not supported (use {@link #removeIf}). */
+    @Override
+    public Iterator<E> iterator() {
+        return Collections.unmodifiableList(snapshot()).iterator();
+    }
+
+    /** Iterates a snapshot taken under the lock; changing through it is not supported. */
+    @Override
+    public ListIterator<E> listIterator(int index) {
+        List<E> snap = snapshot();
+        Objects.checkIndex(index, snap.size() + 1);
+        return Collections.unmodifiableList(snap).listIterator(index);
+    }
+
+    @Override
+    public Object[] toArray() {
+        return snapshot().toArray();
+    }
+
+    @Override
+    public <T> T[] toArray(T[] a) {
+        return snapshot().toArray(a);
+    }
+
+    // ---- writes --------------------------------------------------------------------------------------
+
+    @Override
+    public boolean add(E e) {
+        long item = Items.write(c.heap, Items.encodeValue(c.heap, e), false);
+        c.lock();
+        try {
+            append(new long[] {item}, 1);
+            return true;
+        } catch (RuntimeException ex) {
+            Items.free(c.heap, item);
+            throw ex;
+        } finally {
+            c.unlock();
+        }
+    }
+
+    /** Appends every element in one locked step (one publication). */
+    @Override
+    public boolean addAll(Collection<? extends E> items) {
+        long[] refs = writeAll(items);
+        if (refs.length == 0) {
+            return false;
+        }
+        c.lock();
+        try {
+            append(refs, refs.length);
+            return true;
+        } catch (RuntimeException ex) {
+            freeAll(refs, refs.length);
+            throw ex;
+        } finally {
+            c.unlock();
+        }
+    }
+
+    private long[] writeAll(Collection<? extends E> items) {
+        Object[] values = items.toArray();
+        long[] refs = new long[values.length];
+        int i = 0;
+        try {
+            for (; i < values.length; i++) {
+                refs[i] = Items.write(c.heap, Items.encodeValue(c.heap, values[i]), false);
+            }
+        } catch (RuntimeException ex) {
+            freeAll(refs, i);
+            throw ex;
+        }
+        return refs;
+    }
+
+    private void freeAll(long[] refs, int n) {
+        for (int i = 0; i < n; i++) {
+            Items.free(c.heap, refs[i]);
+        }
+    }
+
+    /** Under the lock: writes the refs past the end, then publishes them with one store of the size (or of a grown array). */
+    private void append(long[] refs, int n) {
+        long a = c.data();
+        MemorySegment s = c.heap.segment(a);
+        long p = payload(a);
+        long size = s.get(JAVA_LONG, p + SIZE);
+        long cap = s.get(JAVA_LONG, p + CAPACITY);
+        if (size + n <= cap) {
+            for (int i = 0; i < n; i++) {
+                s.set(JAVA_LONG, p + ITEMS + 8 * (size + i), refs[i]);
+            }
+            FaultPoints.at(FaultPoints.Point.LIST_ADD_BEFORE_PUBLISH);
+            // NOTE: one release store publishes every element written above
+            Container.LONG.setRelease(s, p + SIZE, size + n);
+            FaultPoints.at(FaultPoints.Point.LIST_AFTER_PUBLISH);
+            return;
+        }
+        long newCap = Math.max(cap * 2, size + n);
+        if (newCap > Integer.MAX_VALUE - 8) {
+            throw new IllegalStateException(c.describe() + " cannot hold more than " + (Integer.MAX_VALUE - 8) + " elements");
+        }
+        long fresh = allocateArray(c.heap, newCap);
+        MemorySegment ns = c.heap.segment(fresh);
+        long np = payload(fresh);
+        MemorySegment.copy(s, p + ITEMS, ns, np + ITEMS, 8 * size);
+        for (int i = 0; i < n; i++) {
+            ns.set(JAVA_LONG, np + ITEMS + 8 * (size + i), refs[i]);
+        }
+        ns.set(JAVA_LONG, np + SIZE, size + n);
+        FaultPoints.at(FaultPoints.Point.LIST_ADD_BEFORE_PUBLISH);
+        c.publishData(fresh);
+        FaultPoints.at(FaultPoints.Point.LIST_AFTER_PUBLISH);
+        c.heap.free(a);
+    }
+
+    @Override
+    public E set(int index, E element) {
+        long item = Items.write(c.heap, Items.encodeValue(c.heap, element), false);
+        long old;
+        E previous;
+        c.lock();
+        try {
+            long a = c.data();
+            MemorySegment s = c.heap.segment(a);
+            long p = payload(a);
+            Objects.checkIndex(index, (int) s.get(JAVA_LONG, p + SIZE));
+            long at = p + ITEMS + 8L * index;
+            old = s.get(JAVA_LONG, at);
+            @SuppressWarnings("unchecked")
+            E prev = (E) Items.readValue(c.heap, old);
+            previous = prev;
+            FaultPoints.at(FaultPoints.Point.LIST_REWRITE_BEFORE_PUBLISH);
+            Container.LONG.setRelease(s, at, item);
+        } catch (RuntimeException ex) {
+            Items.free(c.heap, item);
+            throw ex;
+        } finally {
+            c.unlock();
+        }
+        Items.free(c.heap, old); // unpublished: no reader can reach it (readers decode under the lock)
+        return previous;
+    }
+
+    @Override
+    public void add(int index, E element) {
+        long item = Items.write(c.heap, Items.encodeValue(c.heap, element), false);
+        c.lock();
+        try {
+            long a = c.data();
+            int size = (int) c.heap.segment(a).get(JAVA_LONG, payload(a) + SIZE);
+            Objects.checkIndex(index, size + 1);
+            if (index == size) {
+                append(new long[] {item}, 1);
+            } else {
+                rewrite(a, size, index, item, -1);
+            }
+        } catch (RuntimeException ex) {
+            Items.free(c.heap, item);
+            throw ex;
+        } finally {
+            c.unlock();
+        }
+    }
+
+    @Override
+    @SuppressWarnings("unchecked")
+    public E remove(int index) {
+        long old;
+        E previous;
+        c.lock();
+        try {
+            long a = c.data();
+            MemorySegment s = c.heap.segment(a);
+            long p = payload(a);
+            int size = (int) s.get(JAVA_LONG, p + SIZE);
+            Objects.checkIndex(index, size);
+            old = s.get(JAVA_LONG, p + ITEMS + 8L * index);
+            previous = (E) Items.readValue(c.heap, old);
+            if (index == size - 1) {
+                Container.LONG.setRelease(s, p + SIZE, (long) size - 1);
+            } else {
+                rewrite(a, size, -1, 0, index);
+            }
+        } finally {
+            c.unlock();
+        }
+        Items.free(c.heap, old);
+        return previous;
+    }
+
+    /**
+     * Under the lock: a new array equal to the current one with {@code item} inserted at
+     * {@code insertAt} or the element at {@code removeAt} left out, published with one store.
+     */
+    private void rewrite(long a, int size, int insertAt, long item, int removeAt) {
+        MemorySegment s = c.heap.segment(a);
+        long p = payload(a);
+        long cap = s.get(JAVA_LONG, p + CAPACITY);
+        int newSize = insertAt >= 0 ? size + 1 : size - 1;
+        long fresh = allocateArray(c.heap, Math.max(cap, newSize));
+        MemorySegment ns = c.heap.segment(fresh);
+        long np = payload(fresh);
+        int split = insertAt >= 0 ? insertAt : removeAt;
+        MemorySegment.copy(s, p + ITEMS, ns, np + ITEMS, 8L * split);
+        if (insertAt >= 0) {
+            ns.set(JAVA_LONG, np + ITEMS + 8L * split, item);
+            MemorySegment.copy(s, p + ITEMS + 8L * split, ns, np + ITEMS + 8L * (split + 1), 8L * (size - split));
+        } else {
+            MemorySegment.copy(s, p + ITEMS + 8L * (split + 1), ns, np + ITEMS + 8L * split, 8L * (size - split - 1));
+        }
+        ns.set(JAVA_LONG, np + SIZE, newSize);
+        FaultPoints.at(FaultPoints.Point.LIST_REWRITE_BEFORE_PUBLISH);
+        c.publishData(fresh);
+        c.heap.free(a);
+    }
+
+    @Override
+    public void clear() {
+        long old;
+        c.lock();
+        try {
+            old = c.data();
+            c.publishData(allocateArray(c.heap, INITIAL_CAPACITY));
+        } finally {
+            c.unlock();
+        }
+        freeArrayAndItems(old, 0, Integer.MAX_VALUE);
+    }
+
+    private void freeArrayAndItems(long a, long from, long to) {
+        MemorySegment s = c.heap.segment(a);
+        long p = payload(a);
+        long size = Math.min(to, s.get(JAVA_LONG, p + SIZE));
+        for (long i = from; i < size; i++) {
+            Items.free(c.heap, s.get(JAVA_LONG, p + ITEMS + 8 * i));
+        }
+        c.heap.free(a);
+    }
+
+    /** Replaces every element with {@code op}'s result, atomically: {@code op} runs in this process under the lock. */
+    @Override
+    @SuppressWarnings("unchecked")
+    public void replaceAll(UnaryOperator<E> op) {
+        Objects.requireNonNull(op, "op");
+        long old;
+        c.lock();
+        try {
+            old = c.data();
+            MemorySegment s = c.heap.segment(old);
+            long p = payload(old);
+            int size = (int) s.get(JAVA_LONG, p + SIZE);
+            long[] refs = new long[size];
+            int i = 0;
+            try {
+                for (; i < size; i++) {
+                    E v = (E) Items.readValue(c.heap, s.get(JAVA_LONG, p + ITEMS + 8L * i));
+                    refs[i] = Items.write(c.heap, Items.encodeValue(c.heap, op.apply(v)), false);
+                }
+            } catch (RuntimeException ex) {
+                freeAll(refs, i);
+                throw ex;
+            }
+            publishNew(refs, size, s.get(JAVA_LONG, p + CAPACITY));
+        } finally {
+            c.unlock();
+        }
+        freeArrayAndItems(old, 0, Integer.MAX_VALUE);
+    }
+
+    /** Removes the elements {@code filter} accepts, atomically: {@code filter} runs in this process under the lock. */
+    @Override
+    public boolean removeIf(Predicate<? super E> filter) {
+        Objects.requireNonNull(filter, "filter");
+        return removeMatching((i, v) -> filter.test(v), false);
+    }
+
+    /** Removes the first element equal to {@code o}, atomically. */
+    @Override
+    public boolean remove(Object o) {
+        return removeMatching((i, v) -> Objects.equals(v, o), true);
+    }
+
+    @Override
+    public boolean removeAll(Collection<?> items) {
+        Objects.requireNonNull(items, "items");
+        return removeMatching((i, v) -> items.contains(v), false);
+    }
+
+    @Override
+    public boolean retainAll(Collection<?> items) {
+        Objects.requireNonNull(items, "items");
+        return removeMatching((i, v) -> !items.contains(v), false);
+    }
+
+    /** Atomically removes indexes {@code from} (inclusive) to {@code to} (what {@code subList(..).clear()} calls). */
+    @Override
+    protected void removeRange(int from, int to) {
+        removeMatching((i, v) -> i >= from && i < to, false);
+    }
+
+    /**
+     * Under the lock: a new array without the elements {@code test} accepts (only the first if
+     * {@code firstOnly}), published with one store; the removed items are freed after unlocking.
+     */
+    @SuppressWarnings("unchecked")
+    private boolean removeMatching(java.util.function.BiPredicate<Integer, ? super E> test, boolean firstOnly) {
+        long old;
+        long[] removed;
+        int nRemoved = 0;
+        c.lock();
+        try {
+            old = c.data();
+            MemorySegment s = c.heap.segment(old);
+            long p = payload(old);
+            int size = (int) s.get(JAVA_LONG, p + SIZE);
+            long[] kept = new long[size];
+            removed = new long[size];
+            int nKept = 0;
+            for (int i = 0; i < size; i++) {
+                long item = s.get(JAVA_LONG, p + ITEMS + 8L * i);
+                if ((!firstOnly || nRemoved == 0) && test.test(i, (E) Items.readValue(c.heap, item))) {
+                    removed[nRemoved++] = item;
+                } else {
+                    kept[nKept++] = item;
+                }
+            }
+            if (nRemoved == 0) {
+                return false;
+            }
+            publishNew(kept, nKept, s.get(JAVA_LONG, p + CAPACITY));
+        } finally {
+            c.unlock();
+        }
+        freeAll(removed, nRemoved);
+        c.heap.free(old);
+        return true;
+    }
+
+    /** Sorts under the lock by reordering the item refs (no element is re-encoded). */
+    @Override
+    @SuppressWarnings("unchecked")
+    public void sort(Comparator<? super E> cmp) {
+        long old;
+        c.lock();
+        try {
+            old = c.data();
+            MemorySegment s = c.heap.segment(old);
+            long p = payload(old);
+            int size = (int) s.get(JAVA_LONG, p + SIZE);
+            List<Object[]> pairs = new ArrayList<>(size);
+            for (int i = 0; i < size; i++) {
+                long item = s.get(JAVA_LONG, p + ITEMS + 8L * i);
+                pairs.add(new Object[] {Items.readValue(c.heap, item), item});
+            }
+            Comparator<? super E> order = cmp != null ? cmp : (Comparator<? super E>) Comparator.naturalOrder();
+            pairs.sort((x, y) -> order.compare((E) x[0], (E) y[0]));
+            long[] refs = new long[size];
+            for (int i = 0; i < size; i++) {
+                refs[i] = (long) pairs.get(i)[1];
+            }
+            publishNew(refs, size, s.get(JAVA_LONG, p + CAPACITY));
+        } finally {
+            c.unlock();
+        }
+        c.heap.free(old);
+    }
+
+    /** Under the lock: a new array of {@code refs}, published with one store. */
+    private void publishNew(long[] refs, int n, long capacity) {
+        long fresh = allocateArray(c.heap, Math.max(Math.max(capacity, n), 1));
+        MemorySegment ns = c.heap.segment(fresh);
+        long np = payload(fresh);
+        for (int i = 0; i < n; i++) {
+            ns.set(JAVA_LONG, np + ITEMS + 8L * i, refs[i]);
+        }
+        ns.set(JAVA_LONG, np + SIZE, n);
+        FaultPoints.at(FaultPoints.Point.LIST_REWRITE_BEFORE_PUBLISH);
+        c.publishData(fresh);
+    }
+
+    @Override
+    public String toString() {
+        return snapshot().toString();
+    }
+
+    @Override
+    public boolean equals(Object o) {
+        return o == this || o instanceof List<?> other && snapshot().equals(other instanceof ManagedList<?> m ? m.snapshot() : other);
+    }
+
+    @Override
+    public int hashCode() {
+        return snapshot().hashCode();
+    }
+
+    @Serial
+    Object writeReplace() {
+        return c.handle();
+    }
+}

@@ -1,0 +1,460 @@
+package io.multiproc.manager.local;
+
+import java.io.Serial;
+import java.io.Serializable;
+import java.util.AbstractMap;
+import java.util.AbstractSet;
+import java.util.ArrayList;
+import java.util.Collections;
+import java.util.Iterator;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Objects;
+import java.util.Set;
+import java.util.concurrent.ConcurrentMap;
+import java.util.function.BiConsumer;
+import java.util.function.BiFunction;
+import java.util.function.Function;
+
+/**
+ * A manager's dict: a {@link ConcurrentMap} whose entries live in the manager's shared heap as codec
+ * bytes, in an open-addressing table guarded by the map's cross-process lock. Calls are linearizable;
+ * {@code compute}, {@code merge}, {@code putIfAbsent}, {@code computeIfAbsent}, {@code replace} and
+ * {@code replaceAll} run their function in the calling process while it holds the lock, so they are
+ * atomic across processes (the function must not use the same map). Null keys and values are refused
+ * (NullPointerException), as by {@code ConcurrentHashMap}. Keys are equal when their codec bytes are.
+ * The views iterate a snapshot taken under the lock; their iterators' {@code remove} removes the key
+ * from the map, {@code Entry.setValue} puts.
+ *
+ * <pre>{@code
+ * ConcurrentMap<String, Integer> d = manager.dict("hits");
+ * ChildProcess.start(() -> d.merge("k", 1, Integer::sum)).join();
+ * d.get("k");   // 1
+ * }</pre>
+ */
+final class ManagedMap<K, V> extends AbstractMap<K, V> implements ConcurrentMap<K, V>, Serializable, Proxy {
+    @Serial
+    private static final long serialVersionUID = 1L;
+    /** What {@link #update}'s decision returns to leave the entry as it is, or to remove it. */
+    private static final Object KEEP = new Object();
+    private static final Object REMOVE = new Object();
+    static final Object ABSENT = new Object();
+
+    private final transient Container c;
+    /** Namespaces store null values (Python's None); maps refuse them. */
+    private final transient boolean nullValues;
+
+    ManagedMap(Container c, boolean nullValues) {
+        this.c = c;
+        this.nullValues = nullValues;
+    }
+
+    static <K, V> ManagedMap<K, V> create(Heap heap, ContainerKind kind) {
+        long table = Table.allocate(heap, Table.INITIAL_CAPACITY);
+        Proxy p = heap.proxy(Container.allocate(heap, kind, table));
+        @SuppressWarnings("unchecked")
+        ManagedMap<K, V> m = p instanceof ManagedMap<?, ?> mm ? (ManagedMap<K, V>) mm
+                : (ManagedMap<K, V>) ((Backed) p).map();
+        return m;
+    }
+
+    /** Proxies backed by a map over the same container (sets and namespaces). */
+    interface Backed {
+        ManagedMap<?, ?> map();
+    }
+
+    @Override
+    public Container container() {
+        return c;
+    }
+
+    private static Object checkKey(Object key) {
+        return Objects.requireNonNull(key, "key=null: a managed dict does not store null keys");
+    }
+
+    private Object checkValue(Object value) {
+        return nullValues ? value : Objects.requireNonNull(value, "value=null: a managed dict does not store null values");
+    }
+
+    // ---- reads ---------------------------------------------------------------------------------------
+
+    @Override
+    public int size() {
+        c.lock();
+        try {
+            return (int) Table.count(c);
+        } finally {
+            c.unlock();
+        }
+    }
+
+    @Override
+    public boolean isEmpty() {
+        return size() == 0;
+    }
+
+    @Override
+    public boolean containsKey(Object key) {
+        return lookup(key) != ABSENT;
+    }
+
+    @Override
+    @SuppressWarnings("unchecked")
+    public V get(Object key) {
+        Object v = lookup(key);
+        return v == ABSENT ? null : (V) v;
+    }
+
+    @Override
+    @SuppressWarnings("unchecked")
+    public V getOrDefault(Object key, V defaultValue) {
+        Object v = lookup(key);
+        return v == ABSENT ? defaultValue : (V) v;
+    }
+
+    /** The value of {@code key}, or {@link #ABSENT}. */
+    Object lookup(Object key) {
+        Items.Scratch k = Items.encodeKey(checkKey(key));
+        c.lock();
+        try {
+            long at = Table.find(c, k);
+            return at < 0 ? ABSENT : Items.readValue(c.heap, Table.itemAt(c, at));
+        } finally {
+            c.unlock();
+        }
+    }
+
+    /** A copy of the entries, taken under the lock, in table order. */
+    @SuppressWarnings("unchecked")
+    Map<K, V> snapshot() {
+        Map<K, V> out = new LinkedHashMap<>();
+        c.lock();
+        try {
+            Table.forEach(c, item -> out.put((K) Items.readKey(c.heap, item), (V) Items.readValue(c.heap, item)));
+        } finally {
+            c.unlock();
+        }
+        return out;
+    }
+
+    // ---- writes --------------------------------------------------------------------------------------
+
+    @Override
+    public V put(K key, V value) {
+        Object old = putValue(key, value, false);
+        @SuppressWarnings("unchecked")
+        V v = old == ABSENT ? null : (V) old;
+        return v;
+    }
+
+    @Override
+    public V putIfAbsent(K key, V value) {
+        Object old = putValue(key, value, true);
+        @SuppressWarnings("unchecked")
+        V v = old == ABSENT ? null : (V) old;
+        return v;
+    }
+
+    /** Encodes and writes the entry before locking, then publishes it with one slot store; returns the old value or ABSENT. */
+    Object putValue(Object key, Object value, boolean onlyIfAbsent) {
+        checkKey(key);
+        Object stored = Items.manage(c.heap, checkValue(value));
+        Items.Scratch k = Items.encodeKey(key);
+        long item = Items.write(c.heap, Items.encodeManaged(c.heap, k, stored), true);
+        long freeAfter = item;
+        Object old;
+        c.lock();
+        try {
+            long at = Table.find(c, k);
+            if (at >= 0) {
+                old = Items.readValue(c.heap, Table.itemAt(c, at));
+                if (!onlyIfAbsent) {
+                    freeAfter = Table.replace(c, at, item, k.keyHash);
+                }
+            } else {
+                old = ABSENT;
+                Table.insert(c, at, k, item);
+                freeAfter = 0;
+            }
+        } finally {
+            c.unlock();
+        }
+        Items.free(c.heap, freeAfter);
+        return old;
+    }
+
+    /** Puts each entry (one locked step each). */
+    @Override
+    public void putAll(Map<? extends K, ? extends V> m) {
+        for (Map.Entry<? extends K, ? extends V> e : m.entrySet()) {
+            put(e.getKey(), e.getValue());
+        }
+    }
+
+    /** Removes {@code key}; returns its value or {@link #ABSENT}. */
+    Object removeEntry(Object key) {
+        return update(key, v -> REMOVE);
+    }
+
+    @Override
+    public V remove(Object key) {
+        Object old = removeEntry(key);
+        @SuppressWarnings("unchecked")
+        V v = old == ABSENT ? null : (V) old;
+        return v;
+    }
+
+    @Override
+    public boolean remove(Object key, Object value) {
+        if (value == null) {
+            return false;
+        }
+        boolean[] done = {false};
+        update(key, v -> {
+            done[0] = v != ABSENT && Objects.equals(v, value);
+            return done[0] ? REMOVE : KEEP;
+        });
+        return done[0];
+    }
+
+    @Override
+    public boolean replace(K key, V oldValue, V newValue) {
+        checkValue(oldValue);
+        checkValue(newValue);
+        boolean[] done = {false};
+        update(key, v -> {
+            done[0] = v != ABSENT && Objects.equals(v, oldValue);
+            return done[0] ? newValue : KEEP;
+        });
+        return done[0];
+    }
+
+    @Override
+    public V replace(K key, V value) {
+        checkValue(value);
+        Object old = update(key, v -> v == ABSENT ? KEEP : value);
+        @SuppressWarnings("unchecked")
+        V v = old == ABSENT ? null : (V) old;
+        return v;
+    }
+
+    @Override
+    @SuppressWarnings("unchecked")
+    public V compute(K key, BiFunction<? super K, ? super V, ? extends V> f) {
+        Objects.requireNonNull(f, "remappingFunction");
+        Object[] now = {null};
+        update(key, v -> {
+            V r = f.apply(key, v == ABSENT ? null : (V) v);
+            now[0] = r;
+            return r == null ? REMOVE : r;
+        });
+        return (V) now[0];
+    }
+
+    @Override
+    @SuppressWarnings("unchecked")
+    public V computeIfAbsent(K key, Function<? super K, ? extends V> f) {
+        Objects.requireNonNull(f, "mappingFunction");
+        Object[] now = {null};
+        update(key, v -> {
+            if (v != ABSENT) {
+                now[0] = v;
+                return KEEP;
+            }
+            V r = f.apply(key);
+            now[0] = r;
+            return r == null ? KEEP : r;
+        });
+        return (V) now[0];
+    }
+
+    @Override
+    @SuppressWarnings("unchecked")
+    public V computeIfPresent(K key, BiFunction<? super K, ? super V, ? extends V> f) {
+        Objects.requireNonNull(f, "remappingFunction");
+        Object[] now = {null};
+        update(key, v -> {
+            if (v == ABSENT) {
+                return KEEP;
+            }
+            V r = f.apply(key, (V) v);
+            now[0] = r;
+            return r == null ? REMOVE : r;
+        });
+        return (V) now[0];
+    }
+
+    @Override
+    @SuppressWarnings("unchecked")
+    public V merge(K key, V value, BiFunction<? super V, ? super V, ? extends V> f) {
+        Objects.requireNonNull(value, "value");
+        Objects.requireNonNull(f, "remappingFunction");
+        Object[] now = {null};
+        update(key, v -> {
+            V r = v == ABSENT ? value : f.apply((V) v, value);
+            now[0] = r;
+            return r == null ? REMOVE : r;
+        });
+        return (V) now[0];
+    }
+
+    /** Applies {@code f} to every entry atomically, under the lock. */
+    @Override
+    @SuppressWarnings("unchecked")
+    public void replaceAll(BiFunction<? super K, ? super V, ? extends V> f) {
+        Objects.requireNonNull(f, "function");
+        for (K key : snapshot().keySet()) { // per key under the lock; keys added meanwhile are left as they are
+            update(key, v -> v == ABSENT ? KEEP : Objects.requireNonNull(f.apply(key, (V) v), "replaceAll's function returned null"));
+        }
+    }
+
+    /**
+     * The one read-modify-write step: under the lock, finds {@code key}, lets {@code decide} see its value
+     * (or {@link #ABSENT}) and return the new value, {@link #KEEP} or {@link #REMOVE}; publishes the
+     * result with one slot store, and frees what it replaced after unlocking. Returns the old value.
+     */
+    Object update(Object key, Function<Object, Object> decide) {
+        checkKey(key);
+        Items.Scratch k = Items.encodeKey(key);
+        long freeAfter = 0;
+        Object old;
+        c.lock();
+        try {
+            long at = Table.find(c, k);
+            old = at >= 0 ? Items.readValue(c.heap, Table.itemAt(c, at)) : ABSENT;
+            Object now = decide.apply(old);
+            if (now == REMOVE) {
+                if (at >= 0) {
+                    freeAfter = Table.remove(c, at);
+                }
+            } else if (now != KEEP) {
+                Object stored = Items.manage(c.heap, checkValue(now));
+                k = Items.encodeKey(key); // decide and manage may have used this thread's scratch
+                long item = Items.write(c.heap, Items.encodeManaged(c.heap, k, stored), true);
+                if (at >= 0) {
+                    freeAfter = Table.replace(c, at, item, k.keyHash);
+                } else {
+                    Table.insert(c, at, k, item);
+                }
+            }
+        } finally {
+            c.unlock();
+        }
+        Items.free(c.heap, freeAfter);
+        return old;
+    }
+
+    @Override
+    public void clear() {
+        List<Long> items = new ArrayList<>();
+        long old;
+        c.lock();
+        try {
+            Table.forEach(c, items::add);
+            old = Table.clear(c);
+        } finally {
+            c.unlock();
+        }
+        for (long item : items) {
+            Items.free(c.heap, item);
+        }
+        c.heap.free(old);
+    }
+
+    // ---- views ---------------------------------------------------------------------------------------
+
+    @Override
+    public void forEach(BiConsumer<? super K, ? super V> action) {
+        snapshot().forEach(action);
+    }
+
+    /** A view whose iteration is over a snapshot; iterator remove and setValue change the map. */
+    @Override
+    public Set<Map.Entry<K, V>> entrySet() {
+        return new AbstractSet<>() {
+            @Override
+            public Iterator<Map.Entry<K, V>> iterator() {
+                Iterator<Map.Entry<K, V>> it = snapshot().entrySet().iterator();
+                return new Iterator<>() {
+                    private K last;
+                    private boolean canRemove;
+
+                    @Override
+                    public boolean hasNext() {
+                        return it.hasNext();
+                    }
+
+                    @Override
+                    public Map.Entry<K, V> next() {
+                        Map.Entry<K, V> e = it.next();
+                        last = e.getKey();
+                        canRemove = true;
+                        return new AbstractMap.SimpleEntry<>(e) {
+                            @Override
+                            public V setValue(V value) {
+                                super.setValue(value);
+                                return ManagedMap.this.put(getKey(), value);
+                            }
+                        };
+                    }
+
+                    @Override
+                    public void remove() {
+                        if (!canRemove) {
+                            throw new IllegalStateException("next() was not called, or remove() was called already");
+                        }
+                        canRemove = false;
+                        ManagedMap.this.remove(last);
+                    }
+                };
+            }
+
+            @Override
+            public int size() {
+                return ManagedMap.this.size();
+            }
+
+            @Override
+            public boolean contains(Object o) {
+                return o instanceof Map.Entry<?, ?> e && e.getKey() != null
+                        && Objects.equals(lookup(e.getKey()), e.getValue());
+            }
+
+            @Override
+            public boolean remove(Object o) {
+                return o instanceof Map.Entry<?, ?> e && e.getKey() != null && ManagedMap.this.remove(e.getKey(), e.getValue());
+            }
+
+            @Override
+            public void clear() {
+                ManagedMap.this.clear();
+            }
+        };
+    }
+
+    @Override
+    public boolean equals(Object o) {
+        return o == this || o instanceof Map<?, ?> m && snapshot().equals(m instanceof ManagedMap<?, ?> mm ? mm.snapshot() : m);
+    }
+
+    @Override
+    public int hashCode() {
+        return snapshot().hashCode();
+    }
+
+    @Override
+    public String toString() {
+        return snapshot().toString();
+    }
+
+    @Serial
+    Object writeReplace() {
+        return c.handle();
+    }
+
+    /** For {@link java.util.Collections#unmodifiableMap} style reads of the keys only. */
+    Set<K> keysSnapshot() {
+        return Collections.unmodifiableSet(snapshot().keySet());
+    }
+}

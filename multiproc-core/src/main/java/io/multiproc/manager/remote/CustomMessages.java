@@ -1,0 +1,40 @@
+package io.multiproc.manager.remote;
+
+import io.multiproc.codec.BufferSink;
+import io.multiproc.codec.BuiltinCodec;
+import io.multiproc.codec.SegmentSource;
+import io.multiproc.internal.RemoteFailure;
+import io.multiproc.manager.SerializableSupplier;
+
+import java.util.List;
+
+/** What travels on a custom-type channel (a duplex {@code Pipe}): one request, then its reply. */
+final class CustomMessages {
+    private CustomMessages() {
+    }
+
+    /**
+     * Build an object with the factory; the reply's value is its id (a Long). The factory is the
+     * program's own code (a serializable lambda), so it travels as bytes of the task codec, which the
+     * server decodes with the task codec; everything else on a channel is data (the default codec).
+     */
+    record Create(String typeId, byte[] factory, String iface) {
+        static Create of(String typeId, SerializableSupplier<?> factory, Class<?> iface) {
+            BufferSink out = new BufferSink(256);
+            BuiltinCodec.taskCodec().encode(factory, out);
+            return new Create(typeId, out.toByteArray(), iface.getName());
+        }
+
+        SerializableSupplier<?> decodeFactory() {
+            return (SerializableSupplier<?>) BuiltinCodec.taskCodec().decode(SegmentSource.of(factory));
+        }
+    }
+
+    /** Call {@code method(parameterTypes)} of the object {@code objectId} with {@code args}. */
+    record Call(long objectId, String method, List<String> parameterTypes, List<Object> args) {
+    }
+
+    /** A result: {@code value} when {@code failure} is null, else the failure. */
+    record Reply(Object value, RemoteFailure failure) {
+    }
+}

@@ -1,0 +1,62 @@
+package io.multiproc.manager.remote;
+
+import io.multiproc.internal.ProcessIdentity;
+
+import java.lang.reflect.InvocationHandler;
+import java.lang.reflect.Method;
+import java.lang.reflect.Proxy;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.List;
+
+/**
+ * The invocation handler of a custom-type proxy: every abstract method of the exposed interface is a
+ * request to the server ({@link CustomChannels}); default methods run here (over the remote abstract
+ * ones); {@code equals}/{@code hashCode} compare server and object id; {@code toString} names them.
+ */
+final class CustomProxy implements InvocationHandler {
+    private final CustomHandle handle;
+    private final ProcessIdentity server;
+
+    private CustomProxy(CustomHandle handle) {
+        this.handle = handle;
+        this.server = new ProcessIdentity(handle.serverPid(), handle.serverStart());
+    }
+
+    static Object of(CustomHandle handle, Class<?> iface) {
+        if (!iface.isInterface()) {
+            throw new IllegalArgumentException("exposedInterface=" + iface.getName() + " is not an interface");
+        }
+        return Proxy.newProxyInstance(iface.getClassLoader(), new Class<?>[] {iface, CustomObject.class},
+                new CustomProxy(handle));
+    }
+
+    @Override
+    public Object invoke(Object proxy, Method method, Object[] args) throws Throwable {
+        if (method.getDeclaringClass() == Object.class) {
+            return switch (method.getName()) {
+                case "equals" -> args[0] != null && Proxy.isProxyClass(args[0].getClass())
+                        && Proxy.getInvocationHandler(args[0]) instanceof CustomProxy other && other.sameObject(this);
+                case "hashCode" -> Long.hashCode(handle.objectId()) * 31 + Long.hashCode(handle.serverPid());
+                default -> handle.iface() + "#" + handle.objectId() + " in " + CustomChannels.describe(server, handle.manager());
+            };
+        }
+        if (method.getDeclaringClass() == CustomObject.class) {
+            return handle; // writeReplace
+        }
+        if (method.isDefault()) {
+            return InvocationHandler.invokeDefault(proxy, method, args);
+        }
+        List<String> types = new ArrayList<>(method.getParameterCount());
+        for (Class<?> t : method.getParameterTypes()) {
+            types.add(t.getName());
+        }
+        List<Object> values = args == null ? new ArrayList<>() : new ArrayList<>(Arrays.asList(args));
+        return CustomChannels.call(handle.inbox(), server, handle.manager(),
+                new CustomMessages.Call(handle.objectId(), method.getName(), types, values));
+    }
+
+    private boolean sameObject(CustomProxy other) {
+        return other.server.equals(server) && other.handle.objectId() == handle.objectId();
+    }
+}

@@ -1,0 +1,126 @@
+package io.multiproc.manager.remote;
+
+import io.multiproc.internal.RemoteFailure;
+import io.multiproc.queue.Connection;
+import io.multiproc.queue.SharedQueue;
+
+import java.io.EOFException;
+import java.io.IOException;
+import java.lang.reflect.InvocationTargetException;
+import java.lang.reflect.Method;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.atomic.AtomicLong;
+
+/**
+ * The custom-type server: runs in its own JVM (a {@code ChildProcess} the manager starts on the
+ * first {@code create}), hosts the objects, and serves each channel in a thread of its own.
+ * A channel is the far end of a duplex pipe some process made and put in {@link #inbox}; receiving
+ * it moves it to this process. Requests on one channel are served in order; channels run
+ * concurrently, so a hosted object is called from several threads at once (as in CPython's server,
+ * which runs a thread per connection) and must be thread-safe if it is shared.
+ */
+final class CustomTypeServer {
+    private final Map<Long, Hosted> objects = new ConcurrentHashMap<>();
+    private final AtomicLong nextId = new AtomicLong(1);
+    /** Resolved methods by interface and signature. */
+    private final Map<String, Method> methods = new ConcurrentHashMap<>();
+
+    private record Hosted(Object object, Class<?> iface) {
+    }
+
+    /** The server's main loop: takes channels until the inbox is closed; the JVM ends with its parent. */
+    static void run(SharedQueue<Object> inbox) {
+        CustomTypeServer server = new CustomTypeServer();
+        while (true) {
+            Object next;
+            try {
+                next = inbox.take();
+            } catch (InterruptedException | IllegalStateException e) {
+                return; // closed: the manager is gone
+            }
+            if (next instanceof Connection c) {
+                // NOTE: a platform thread: a channel waiting in recv sleeps in a futex system call, which
+                // pins a virtual thread's carrier; a few idle channels would starve all the others.
+                Thread.ofPlatform().daemon(true).name("multiproc-custom-channel").start(() -> server.serve(c));
+            }
+        }
+    }
+
+    private void serve(Connection channel) {
+        try (channel) {
+            while (true) {
+                Object request = channel.recv();
+                channel.send(reply(request));
+            }
+        } catch (EOFException e) {
+            // the client process closed the channel or died
+        } catch (IOException | RuntimeException e) {
+            // a broken channel ends only itself
+        }
+    }
+
+    private CustomMessages.Reply reply(Object request) {
+        try {
+            return new CustomMessages.Reply(execute(request), null);
+        } catch (InvocationTargetException e) {
+            return new CustomMessages.Reply(null, RemoteFailure.of(e.getCause()));
+        } catch (ReflectiveOperationException | RuntimeException | LinkageError e) {
+            return new CustomMessages.Reply(null, RemoteFailure.of(e));
+        }
+    }
+
+    private Object execute(Object request) throws ReflectiveOperationException {
+        return switch (request) {
+            case CustomMessages.Create c -> {
+                Class<?> iface = Class.forName(c.iface(), false, Thread.currentThread().getContextClassLoader());
+                Object made = c.decodeFactory().get();
+                if (!iface.isInstance(made)) {
+                    throw new ClassCastException("the factory of typeId='" + c.typeId() + "' made a "
+                            + (made == null ? "null" : made.getClass().getName()) + ", not a " + iface.getName());
+                }
+                long id = nextId.getAndIncrement();
+                objects.put(id, new Hosted(made, iface));
+                yield id;
+            }
+            case CustomMessages.Call c -> {
+                Hosted h = objects.get(c.objectId());
+                if (h == null) {
+                    throw new IllegalStateException("no object id=" + c.objectId() + " in this server");
+                }
+                yield method(h.iface(), c.method(), c.parameterTypes()).invoke(h.object(), c.args().toArray());
+            }
+            default -> throw new IllegalArgumentException("request of class "
+                    + (request == null ? "null" : request.getClass().getName()));
+        };
+    }
+
+    private Method method(Class<?> iface, String name, List<String> parameterTypes) throws ReflectiveOperationException {
+        String key = iface.getName() + "#" + name + parameterTypes;
+        Method m = methods.get(key);
+        if (m == null) {
+            Class<?>[] types = new Class<?>[parameterTypes.size()];
+            for (int i = 0; i < types.length; i++) {
+                types[i] = typeNamed(parameterTypes.get(i), iface.getClassLoader());
+            }
+            m = iface.getMethod(name, types);
+            methods.put(key, m);
+        }
+        return m;
+    }
+
+    private static Class<?> typeNamed(String name, ClassLoader loader) throws ClassNotFoundException {
+        return switch (name) {
+            case "boolean" -> boolean.class;
+            case "byte" -> byte.class;
+            case "short" -> short.class;
+            case "char" -> char.class;
+            case "int" -> int.class;
+            case "long" -> long.class;
+            case "float" -> float.class;
+            case "double" -> double.class;
+            default -> Class.forName(name, false, loader);
+        };
+    }
+}

@@ -1,0 +1,131 @@
+package io.multiproc.manager.remote;
+
+import io.multiproc.internal.ProcessIdentity;
+import io.multiproc.manager.SerializableSupplier;
+import io.multiproc.process.ChildProcess;
+import io.multiproc.queue.SharedQueue;
+
+import java.util.Map;
+import java.util.Objects;
+import java.util.concurrent.ConcurrentHashMap;
+
+/**
+ * A manager's custom types ({@code Manager.register} / {@code Manager.create}): objects with behaviour
+ * that live in a server JVM, used through a {@link java.lang.reflect.Proxy} of their interface.
+ * Not part of the public API: a Manager delegates its {@code register} and {@code create} here.
+ *
+ * <pre>{@code
+ * CustomTypes types = new CustomTypes("jobs");
+ * types.register("counter", Counter::new, CounterApi.class);
+ * CounterApi c = types.create("counter");     // starts the server JVM on first use
+ * ChildProcess.start(() -> c.increment());     // the proxy travels; the child calls the same object
+ * c.value();                                   // 1
+ * types.close();                               // stops the server; its objects are gone
+ * }</pre>
+ *
+ * <h2>Implementation overview</h2>
+ * The server is a {@link ChildProcess} (warm, from the spare JVMs) running {@link CustomTypeServer}
+ * over an inbox {@link SharedQueue}; every process talks to it over pooled duplex pipes
+ * ({@link CustomChannels}). The factory travels with each {@code create} (JDK serialization of the
+ * lambda, as for tasks). Proxies travel as a {@link CustomHandle} (inbox, server identity, object
+ * id, interface name). Errors: an exception of the hosted object comes back through
+ * {@code RemoteFailure} as the same type for the JDK contract exceptions, else
+ * {@code io.multiproc.RemoteException}, with the server's trace; a dead server fails calls with
+ * {@link IllegalStateException} within about 100 ms. The server is a daemon child: it dies with
+ * the process that started it, and {@link #close()} stops it.
+ */
+public final class CustomTypes implements AutoCloseable {
+    private final String manager;
+    private final Map<String, Registration> types = new ConcurrentHashMap<>();
+    /** Guarded by this. */
+    private ChildProcess server;
+    private SharedQueue<Object> inbox;
+    private ProcessIdentity serverId;
+    private boolean closed;
+
+    private record Registration(SerializableSupplier<?> factory, Class<?> iface) {
+    }
+
+    /** @param manager the manager's name, for messages and the server's process name */
+    public CustomTypes(String manager) {
+        this.manager = Objects.requireNonNull(manager, "manager");
+    }
+
+    /** Registers (or replaces, as CPython's register does) {@code typeId}. */
+    public <T> void register(String typeId, SerializableSupplier<? extends T> factory, Class<T> exposedInterface) {
+        Objects.requireNonNull(factory, "factory");
+        Objects.requireNonNull(exposedInterface, "exposedInterface");
+        if (typeId == null || typeId.isEmpty()) {
+            throw new IllegalArgumentException("typeId=" + (typeId == null ? "null" : "''") + " must be a non-empty string");
+        }
+        if (!exposedInterface.isInterface()) {
+            throw new IllegalArgumentException("exposedInterface=" + exposedInterface.getName()
+                    + " must be an interface (the proxy implements it)");
+        }
+        types.put(typeId, new Registration(factory, exposedInterface));
+    }
+
+    /** A new object of {@code typeId}, built by its factory in the server JVM; a proxy of its interface. */
+    @SuppressWarnings("unchecked")
+    public <T> T create(String typeId) {
+        Registration r = types.get(Objects.requireNonNull(typeId, "typeId"));
+        if (r == null) {
+            throw new IllegalArgumentException("typeId='" + typeId + "' is not registered with manager '" + manager
+                    + "'; registered: " + types.keySet());
+        }
+        SharedQueue<Object> box;
+        ProcessIdentity id;
+        synchronized (this) {
+            ensureServer();
+            box = inbox;
+            id = serverId;
+        }
+        long objectId = (Long) CustomChannels.call(box, id, manager,
+                CustomMessages.Create.of(typeId, r.factory(), r.iface()));
+        return (T) CustomProxy.of(new CustomHandle(box, manager, id.pid(), id.startTicks(), objectId, r.iface().getName()),
+                r.iface());
+    }
+
+    /** The server's pid, or -1 before the first {@code create} (for tests and tools). */
+    public synchronized long serverPid() {
+        return server == null ? -1 : server.pid();
+    }
+
+    private void ensureServer() {
+        if (closed) {
+            throw new IllegalStateException("manager '" + manager + "' is closed");
+        }
+        if (server != null) {
+            return;
+        }
+        SharedQueue<Object> box = SharedQueue.create(64);
+        ChildProcess p;
+        try {
+            p = ChildProcess.builder().name("manager-" + manager + "-types").daemon(true)
+                    .target(() -> CustomTypeServer.run(box)).start();
+        } catch (RuntimeException e) {
+            box.close();
+            throw e;
+        }
+        ProcessIdentity id = ProcessIdentity.of(p.pid()).orElse(null);
+        if (id == null) {
+            p.close();
+            box.close();
+            throw new IllegalStateException("the custom-type server of manager '" + manager + "' died at start");
+        }
+        inbox = CustomChannels.inbox(id, box);
+        server = p;
+        serverId = id;
+    }
+
+    /** Stops the server (its objects are gone; proxies then fail with IllegalStateException). Idempotent. */
+    @Override
+    public synchronized void close() {
+        closed = true;
+        if (server != null) {
+            server.close(); // SIGKILL and wait: hosted objects have no close protocol to honour
+            CustomChannels.forget(serverId); // closes the inbox too
+            server = null;
+        }
+    }
+}

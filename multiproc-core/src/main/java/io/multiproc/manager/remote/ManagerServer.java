@@ -1,0 +1,180 @@
+package io.multiproc.manager.remote;
+
+import io.multiproc.codec.BuiltinCodec;
+import io.multiproc.codec.Codec;
+import io.multiproc.manager.Manager;
+
+import java.io.BufferedInputStream;
+import java.io.BufferedOutputStream;
+import java.io.DataInputStream;
+import java.io.DataOutputStream;
+import java.io.EOFException;
+import java.io.IOException;
+import java.io.UncheckedIOException;
+import java.net.InetSocketAddress;
+import java.net.ServerSocket;
+import java.net.Socket;
+import java.net.SocketException;
+import java.util.Objects;
+import java.util.Set;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.Semaphore;
+
+/**
+ * Serves a manager's containers over TCP to {@link RemoteManager} clients (CPython's
+ * {@code BaseManager(address, authkey).get_server().serve_forever()}). Not part of the public API:
+ * users call {@code Manager.serve} or {@code multiproc manager serve}.
+ *
+ * <pre>{@code
+ * try (Manager local = Manager.start("jobs");
+ *      ManagerServer server = ManagerServer.start(local, new InetSocketAddress("127.0.0.1", 0), key)) {
+ *     int port = server.address().getPort();   // clients: Manager.connect(new InetSocketAddress(host, port), key)
+ *     server.awaitClose();
+ * }
+ * }</pre>
+ *
+ * <h2>Implementation overview</h2>
+ * One acceptor thread; one platform thread per connection, which first runs the handshake
+ * ({@link Wire}) under a {@link #HANDSHAKE_TIMEOUT_MILLIS} read timeout, then a {@link ServerSession}.
+ * Whatever a connection does (a wrong key, a malformed or hostile frame, a disconnect in the middle
+ * of a request) ends that connection only: its thread closes the socket and returns. At most
+ * {@link #MAX_CONNECTIONS} connections are open at once; more are closed at accept. Requests are
+ * decoded through the codec's data allow-list (decision record 051).
+ */
+public final class ManagerServer implements AutoCloseable {
+    private static final System.Logger LOG = System.getLogger("io.multiproc.manager");
+    static final int HANDSHAKE_TIMEOUT_MILLIS = 10_000;
+    static final int MAX_CONNECTIONS = 256;
+
+    /**
+     * The codec both sides use on a TCP connection: the data allow-list (the built-in types, records
+     * and enums, java.base value types, multiproc's own classes; JDK serialization of no application
+     * class, so no gadget's readObject runs), with a frame's size as its limit.
+     */
+    static final Codec CODEC = BuiltinCodec.builder().maxDepth(64).maxBytes(Wire.MAX_FRAME).build();
+
+    private final Manager manager;
+    private final byte[] key;
+    private final ServerSocket socket;
+    private final Thread acceptor;
+    private final Semaphore slots = new Semaphore(MAX_CONNECTIONS);
+    private final Set<Socket> open = ConcurrentHashMap.newKeySet();
+    private volatile boolean closed;
+
+    private ManagerServer(Manager manager, byte[] key, ServerSocket socket) {
+        this.manager = manager;
+        this.key = key;
+        this.socket = socket;
+        this.acceptor = Thread.ofPlatform().name("multiproc-manager-server-" + socket.getLocalPort()).daemon(true)
+                .unstarted(this::acceptLoop);
+    }
+
+    /**
+     * Starts serving {@code manager} at {@code address} (port 0 picks a free port; see
+     * {@link #address()}). The caller keeps owning the manager.
+     */
+    public static ManagerServer start(Manager manager, InetSocketAddress address, byte[] authkey) {
+        Objects.requireNonNull(manager, "manager");
+        Objects.requireNonNull(address, "address");
+        byte[] key = Wire.checkedKey(authkey);
+        ServerSocket ss = null;
+        try {
+            ss = new ServerSocket();
+            ss.setReuseAddress(true);
+            ss.bind(address, 64);
+        } catch (IOException e) {
+            closeQuietly(ss);
+            throw new UncheckedIOException("cannot listen on address=" + address + ": " + e.getMessage(), e);
+        }
+        ManagerServer server = new ManagerServer(manager, key, ss);
+        server.acceptor.start();
+        return server;
+    }
+
+    /** Where the server listens. */
+    public InetSocketAddress address() {
+        return (InetSocketAddress) socket.getLocalSocketAddress();
+    }
+
+    /** Waits until {@link #close()} (from another thread or a shutdown hook). */
+    public void awaitClose() throws InterruptedException {
+        acceptor.join();
+    }
+
+    /** Stops accepting and closes every connection; the manager stays as it is. Idempotent. */
+    @Override
+    public void close() {
+        closed = true;
+        closeQuietly(socket);
+        for (Socket s : open) {
+            closeQuietly(s);
+        }
+    }
+
+    private void acceptLoop() {
+        while (!closed) {
+            Socket s;
+            try {
+                s = socket.accept();
+            } catch (IOException e) {
+                if (!closed) {
+                    LOG.log(System.Logger.Level.WARNING, "manager server at " + address() + ": accept failed", e);
+                }
+                continue;
+            }
+            if (!slots.tryAcquire()) {
+                LOG.log(System.Logger.Level.WARNING, "manager server: " + MAX_CONNECTIONS + " connections open, refusing "
+                        + s.getRemoteSocketAddress());
+                closeQuietly(s);
+                continue;
+            }
+            open.add(s);
+            Thread.ofPlatform().daemon(true).name("multiproc-manager-client-" + s.getRemoteSocketAddress()).start(() -> {
+                try {
+                    serve(s);
+                } finally {
+                    open.remove(s);
+                    closeQuietly(s);
+                    slots.release();
+                }
+            });
+        }
+    }
+
+    /** One connection, start to end; never throws (whatever happens ends this connection only). */
+    private void serve(Socket s) {
+        String peer = String.valueOf(s.getRemoteSocketAddress());
+        try {
+            s.setTcpNoDelay(true);
+            s.setSoTimeout(HANDSHAKE_TIMEOUT_MILLIS);
+            DataInputStream in = new DataInputStream(new BufferedInputStream(s.getInputStream(), 64 << 10));
+            DataOutputStream out = new DataOutputStream(new BufferedOutputStream(s.getOutputStream(), 64 << 10));
+            if (!Wire.serverHandshake(in, out, key)) {
+                LOG.log(System.Logger.Level.DEBUG, "manager server: " + peer + " did not have the authkey");
+                return;
+            }
+            s.setSoTimeout(0); // an idle client may stay connected; its death closes the socket
+            new ServerSession(manager, CODEC, in, out).run();
+        } catch (EOFException e) {
+            LOG.log(System.Logger.Level.DEBUG, "manager server: " + peer + " disconnected");
+        } catch (SocketException e) {
+            LOG.log(System.Logger.Level.DEBUG, "manager server: " + peer + ": " + e.getMessage());
+        } catch (IOException | RuntimeException e) {
+            if (!closed) {
+                LOG.log(System.Logger.Level.DEBUG, "manager server: closed the connection of " + peer + ": " + e);
+            }
+        } catch (StackOverflowError | OutOfMemoryError e) {
+            LOG.log(System.Logger.Level.WARNING, "manager server: closed the connection of " + peer + ": " + e);
+        }
+    }
+
+    private static void closeQuietly(AutoCloseable c) {
+        if (c != null) {
+            try {
+                c.close();
+            } catch (Exception ignored) {
+                // closing is best effort
+            }
+        }
+    }
+}

@@ -1,0 +1,54 @@
+package io.multiproc.manager.remote;
+
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.LinkedHashSet;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+import java.util.function.UnaryOperator;
+
+/**
+ * The one walk over a value that both ends of a remote connection need: containers travel as
+ * {@link RemoteRef}s, also inside plain lists, sets and maps, so the client turns its proxies into refs
+ * and the server turns refs into its containers.
+ */
+final class PlainValues {
+    private PlainValues() {
+    }
+
+    /**
+     * {@code v} with {@code leaf} applied first to {@code v} itself and, where {@code leaf} leaves a
+     * value unchanged, to the elements, keys and values of plain lists, sets and maps, rebuilt.
+     */
+    static Object map(Object v, UnaryOperator<Object> leaf) {
+        Object r = leaf.apply(v);
+        if (r != v) {
+            return r;
+        }
+        return switch (v) {
+            case List<?> l -> {
+                List<Object> c = new ArrayList<>(l.size());
+                for (Object e : l) {
+                    c.add(map(e, leaf));
+                }
+                yield c;
+            }
+            case Set<?> s -> {
+                Set<Object> c = new LinkedHashSet<>();
+                for (Object e : s) {
+                    c.add(map(e, leaf));
+                }
+                yield c;
+            }
+            case Map<?, ?> m -> {
+                Map<Object, Object> c = new LinkedHashMap<>();
+                for (Map.Entry<?, ?> e : m.entrySet()) {
+                    c.put(map(e.getKey(), leaf), map(e.getValue(), leaf));
+                }
+                yield c;
+            }
+            case null, default -> v;
+        };
+    }
+}

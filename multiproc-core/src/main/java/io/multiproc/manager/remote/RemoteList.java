@@ -1,0 +1,211 @@
+package io.multiproc.manager.remote;
+
+import java.util.AbstractList;
+import java.util.ArrayList;
+import java.util.Collection;
+import java.util.Iterator;
+import java.util.List;
+import java.util.ListIterator;
+import java.util.Objects;
+
+/**
+ * A remote manager's list: every call is a request (see {@link RemoteManager} for which ones are
+ * pipelined). Iteration is over a snapshot fetched in one request; the iterator's {@code set} and
+ * {@code remove} write through by index, which is not atomic against other clients.
+ */
+final class RemoteList<E> extends AbstractList<E> implements RemoteManager.RemoteContainer {
+    private final Target t;
+
+    RemoteList(RemoteManager manager, RemoteRef ref) {
+        this.t = new Target(manager, ref);
+    }
+
+    @Override
+    public RemoteRef ref(RemoteManager m) {
+        return t.refFor(m);
+    }
+
+    @Override
+    public int size() {
+        return t.callInt(Ops.SIZE);
+    }
+
+    @SuppressWarnings("unchecked")
+    @Override
+    public E get(int index) {
+        return (E) t.call(Ops.L_GET, index);
+    }
+
+    @SuppressWarnings("unchecked")
+    @Override
+    public E set(int index, E element) {
+        return (E) t.call(Ops.L_SET, index, element);
+    }
+
+    /** Pipelined: returns true at once (a list always accepts); a failure surfaces at the next waiting call. */
+    @Override
+    public boolean add(E element) {
+        t.pipeline(Ops.L_ADD, element);
+        return true;
+    }
+
+    @Override
+    public void add(int index, E element) {
+        t.call(Ops.L_INSERT, index, element);
+    }
+
+    @SuppressWarnings("unchecked")
+    @Override
+    public E remove(int index) {
+        return (E) t.call(Ops.L_REMOVE_AT, index);
+    }
+
+    @Override
+    public boolean remove(Object o) {
+        return t.callBoolean(Ops.L_REMOVE, o);
+    }
+
+    @Override
+    public int indexOf(Object o) {
+        return t.callInt(Ops.L_INDEX_OF, o);
+    }
+
+    @Override
+    public int lastIndexOf(Object o) {
+        return t.callInt(Ops.L_LAST_INDEX_OF, o);
+    }
+
+    @Override
+    public boolean contains(Object o) {
+        return t.callBoolean(Ops.CONTAINS, o);
+    }
+
+    /** One pipelined request for all of {@code c}. */
+    @Override
+    public boolean addAll(Collection<? extends E> c) {
+        Objects.requireNonNull(c, "c");
+        if (c.isEmpty()) {
+            return false;
+        }
+        t.pipeline(Ops.L_ADD_ALL, new ArrayList<>(c));
+        return true;
+    }
+
+    @Override
+    public void clear() {
+        t.pipeline(Ops.CLEAR);
+    }
+
+    /** A copy of the whole list, fetched in one request. */
+    @SuppressWarnings("unchecked")
+    List<E> snapshot() {
+        return (List<E>) t.call(Ops.SNAPSHOT);
+    }
+
+    @Override
+    public Object[] toArray() {
+        return snapshot().toArray();
+    }
+
+    @Override
+    public <T> T[] toArray(T[] a) {
+        return snapshot().toArray(a);
+    }
+
+    @Override
+    public Iterator<E> iterator() {
+        return listIterator(0);
+    }
+
+    @Override
+    public ListIterator<E> listIterator(int index) {
+        List<E> snapshot = snapshot();
+        if (index < 0 || index > snapshot.size()) {
+            throw new IndexOutOfBoundsException("index=" + index + ", size=" + snapshot.size());
+        }
+        return new SnapshotIterator(snapshot, index);
+    }
+
+    @Override
+    public String toString() {
+        return snapshot().toString();
+    }
+
+    @Override
+    public boolean equals(Object o) {
+        return o == this || o instanceof List<?> l && snapshot().equals(l instanceof RemoteList<?> r ? r.snapshot() : l);
+    }
+
+    @Override
+    public int hashCode() {
+        return snapshot().hashCode();
+    }
+
+    /** Over a snapshot; set/remove/add write through by index (the snapshot follows its own changes). */
+    private final class SnapshotIterator implements ListIterator<E> {
+        private final ListIterator<E> it;
+        private int last = -1;
+
+        SnapshotIterator(List<E> snapshot, int index) {
+            this.it = snapshot.listIterator(index);
+        }
+
+        @Override
+        public boolean hasNext() {
+            return it.hasNext();
+        }
+
+        @Override
+        public E next() {
+            last = it.nextIndex();
+            return it.next();
+        }
+
+        @Override
+        public boolean hasPrevious() {
+            return it.hasPrevious();
+        }
+
+        @Override
+        public E previous() {
+            last = it.previousIndex();
+            return it.previous();
+        }
+
+        @Override
+        public int nextIndex() {
+            return it.nextIndex();
+        }
+
+        @Override
+        public int previousIndex() {
+            return it.previousIndex();
+        }
+
+        @Override
+        public void remove() {
+            if (last < 0) {
+                throw new IllegalStateException("next() or previous() first");
+            }
+            RemoteList.this.remove(last);
+            it.remove();
+            last = -1;
+        }
+
+        @Override
+        public void set(E e) {
+            if (last < 0) {
+                throw new IllegalStateException("next() or previous() first");
+            }
+            RemoteList.this.set(last, e);
+            it.set(e);
+        }
+
+        @Override
+        public void add(E e) {
+            RemoteList.this.add(it.nextIndex(), e);
+            it.add(e);
+            last = -1;
+        }
+    }
+}

@@ -1,0 +1,402 @@
+package io.multiproc.manager.remote;
+
+import io.multiproc.codec.BufferSink;
+import io.multiproc.codec.Codec;
+import io.multiproc.codec.CodecException;
+import io.multiproc.codec.SegmentSource;
+import io.multiproc.internal.RemoteFailure;
+import io.multiproc.manager.AuthenticationException;
+import io.multiproc.manager.BarrierProxy;
+import io.multiproc.manager.EventProxy;
+import io.multiproc.manager.Manager;
+import io.multiproc.manager.Namespace;
+import io.multiproc.manager.SemaphoreProxy;
+import io.multiproc.manager.SerializableSupplier;
+import io.multiproc.manager.SharedValueProxy;
+
+import java.io.BufferedInputStream;
+import java.io.BufferedOutputStream;
+import java.io.DataInputStream;
+import java.io.DataOutputStream;
+import java.io.IOException;
+import java.io.UncheckedIOException;
+import java.lang.foreign.MemorySegment;
+import java.net.InetSocketAddress;
+import java.net.Socket;
+import java.net.SocketTimeoutException;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Objects;
+import java.util.concurrent.BlockingQueue;
+import java.util.concurrent.ConcurrentMap;
+import java.util.concurrent.locks.Condition;
+import java.util.concurrent.locks.Lock;
+
+/**
+ * A {@link Manager} served by a {@link ManagerServer} over TCP: {@code Manager.connect(address, key)}.
+ * Its lists, dicts, namespaces and values are proxies whose calls are requests to the server.
+ *
+ * <pre>{@code
+ * try (Manager m = Manager.connect(new InetSocketAddress("10.0.0.5", 50000), key)) {
+ *     ConcurrentMap<String, Integer> d = m.dict("config");
+ *     d.put("threads", 8);                 // one round trip
+ *     d.putAll(bigMap);                    // one request, not waited for
+ *     new HashMap<>(d);                    // one request: a snapshot copy
+ * }
+ * }</pre>
+ *
+ * <h2>Requests</h2>
+ * One connection per manager; calls from several threads take turns. A call that returns something
+ * waits for the reply (at most the reply timeout, 30 s by default; then the connection is closed and
+ * the call throws {@link UncheckedIOException}). Calls that return nothing the caller needs
+ * ({@code List.add}, {@code clear}, {@code addAll}, {@code putAll}, {@code Namespace.set},
+ * {@code SharedValueProxy.set}) are pipelined: sent at once, not waited for, applied by the server in
+ * order. If one of them fails on the server, the next waiting call throws that failure and nothing
+ * sent between the two was applied; {@link #sync()} waits until everything sent so far is applied.
+ * Iterators, {@code toString}, {@code equals} and copies ({@code new ArrayList<>(list)},
+ * {@code new HashMap<>(dict)}) work on a snapshot fetched in one request. The atomic operations of
+ * {@code ConcurrentMap} ({@code merge}, {@code compute}, ...) and {@code updateAndGet} run their
+ * function here and publish with the server's compare-and-set operations, retrying on a conflict, so
+ * they are atomic without sending code to the server. {@code List.replaceAll}, {@code removeIf} and
+ * {@code sort} are not atomic on a remote list.
+ *
+ * <p>Errors keep the JDK contract types ({@code IndexOutOfBoundsException}, {@code NoSuchElementException},
+ * ...); anything else arrives as {@code io.multiproc.RemoteException}; both with the server's trace.
+ * Queues, locks, semaphores, events, barriers and custom types need shared memory or a local server
+ * JVM and are not offered remotely (UnsupportedOperationException). Proxies belong to this connection:
+ * after {@link #close()} they throw {@link IllegalStateException}.
+ */
+public final class RemoteManager implements Manager {
+    /** How long a call waits for its reply by default. */
+    public static final Duration DEFAULT_REPLY_TIMEOUT = Duration.ofSeconds(30);
+    private static final Codec CODEC = ManagerServer.CODEC;
+
+    private final String server;
+    private final Socket socket;
+    private final DataInputStream in;
+    private final DataOutputStream out;
+    private final String name;
+    private final BufferSink request = new BufferSink(256);
+    private final SegmentSource source = new SegmentSource();
+    /**
+     * Why the connection is unusable (closed by the user, or broken), or null. Written by any thread
+     * (close) or by the calling thread (broken); volatile, so a close from another thread is seen by
+     * the next call, and the socket's closing wakes a call blocked in its read.
+     */
+    private volatile String closedBecause;
+
+    private RemoteManager(String server, Socket socket, byte[] key) throws IOException {
+        this.server = server;
+        this.socket = socket;
+        this.in = new DataInputStream(new BufferedInputStream(socket.getInputStream(), 64 << 10));
+        this.out = new DataOutputStream(new BufferedOutputStream(socket.getOutputStream(), 64 << 10));
+        Wire.clientHandshake(in, out, key, server);
+        this.name = (String) call(Ops.HELLO, 0);
+    }
+
+    /** Connects and authenticates; {@link AuthenticationException} if the keys differ. */
+    public static RemoteManager connect(InetSocketAddress address, byte[] authkey) {
+        return connect(address, authkey, DEFAULT_REPLY_TIMEOUT);
+    }
+
+    /** As {@link #connect(InetSocketAddress, byte[])}, waiting at most {@code replyTimeout} for any reply. */
+    public static RemoteManager connect(InetSocketAddress address, byte[] authkey, Duration replyTimeout) {
+        Objects.requireNonNull(address, "address");
+        byte[] key = Wire.checkedKey(authkey);
+        if (replyTimeout.isNegative() || replyTimeout.isZero()) {
+            throw new IllegalArgumentException("replyTimeout=" + replyTimeout + " must be > 0");
+        }
+        String server = "manager server " + address;
+        Socket s = new Socket();
+        try {
+            s.setTcpNoDelay(true);
+            s.connect(address, (int) Math.min(Integer.MAX_VALUE, replyTimeout.toMillis()));
+            s.setSoTimeout((int) Math.min(Integer.MAX_VALUE, replyTimeout.toMillis()));
+            return new RemoteManager(server, s, key);
+        } catch (IOException e) {
+            closeQuietly(s);
+            throw new UncheckedIOException("cannot connect to " + server + ": " + e.getMessage(), e);
+        } catch (RuntimeException e) {
+            closeQuietly(s);
+            throw e;
+        } finally {
+            Arrays.fill(key, (byte) 0);
+        }
+    }
+
+    // ------------------------------------------------------------------ Manager
+
+    @Override
+    public String name() {
+        return name;
+    }
+
+    @Override
+    public <E> List<E> list() {
+        return open(RemoteRef.KIND_LIST, null, null);
+    }
+
+    @Override
+    public <E> List<E> list(String name) {
+        return open(RemoteRef.KIND_LIST, Objects.requireNonNull(name, "name"), null);
+    }
+
+    @Override
+    public <K, V> ConcurrentMap<K, V> dict() {
+        return open(RemoteRef.KIND_DICT, null, null);
+    }
+
+    @Override
+    public <K, V> ConcurrentMap<K, V> dict(String name) {
+        return open(RemoteRef.KIND_DICT, Objects.requireNonNull(name, "name"), null);
+    }
+
+    @Override
+    public Namespace namespace() {
+        return open(RemoteRef.KIND_NAMESPACE, null, null);
+    }
+
+    @Override
+    public Namespace namespace(String name) {
+        return open(RemoteRef.KIND_NAMESPACE, Objects.requireNonNull(name, "name"), null);
+    }
+
+    @Override
+    public <T> SharedValueProxy<T> value(T initial) {
+        return open(RemoteRef.KIND_VALUE, null, initial);
+    }
+
+    @Override
+    public <T> SharedValueProxy<T> value(String name, T initial) {
+        return open(RemoteRef.KIND_VALUE, Objects.requireNonNull(name, "name"), initial);
+    }
+
+    @SuppressWarnings("unchecked")
+    private <T> T open(int kind, String name, Object initial) {
+        return (T) call(Ops.OPEN, 0, kind, name, initial);
+    }
+
+    @Override
+    public <E> BlockingQueue<E> queue() {
+        throw notRemote("queue()");
+    }
+
+    @Override
+    public <E> BlockingQueue<E> queue(int maxItems) {
+        throw notRemote("queue(int)");
+    }
+
+    @Override
+    public Lock lock() {
+        throw notRemote("lock()");
+    }
+
+    @Override
+    public Lock rlock() {
+        throw notRemote("rlock()");
+    }
+
+    @Override
+    public Condition condition(Lock lock) {
+        throw notRemote("condition(Lock)");
+    }
+
+    @Override
+    public SemaphoreProxy semaphore(int permits) {
+        throw notRemote("semaphore(int)");
+    }
+
+    @Override
+    public EventProxy event() {
+        throw notRemote("event()");
+    }
+
+    @Override
+    public BarrierProxy barrier(int parties) {
+        throw notRemote("barrier(int)");
+    }
+
+    @Override
+    public <T> void register(String typeId, SerializableSupplier<? extends T> factory, Class<T> exposedInterface) {
+        throw notRemote("register");
+    }
+
+    @Override
+    public <T> T create(String typeId) {
+        throw notRemote("create");
+    }
+
+    private UnsupportedOperationException notRemote(String what) {
+        return new UnsupportedOperationException(what + " is not offered by a remote manager (" + server
+                + "): it serves lists, dicts, namespaces and values; use Manager.attach(\"" + name
+                + "\") on the server's host for the rest");
+    }
+
+    /** Waits until the server has applied every request sent so far; throws a pipelined call's failure. */
+    public void sync() {
+        call(Ops.SYNC, 0);
+    }
+
+    /**
+     * Closes the connection (pipelined calls were sent as they were made: the server still applies
+     * them); proxies then throw IllegalStateException, and a call waiting in another thread fails at
+     * once. Idempotent.
+     */
+    @Override
+    public void close() {
+        if (closedBecause == null) {
+            closedBecause = "closed";
+        }
+        closeQuietly(socket);
+    }
+
+    @Override
+    public String toString() {
+        return "RemoteManager[" + name + " at " + server + "]";
+    }
+
+    // ------------------------------------------------------------------ requests
+
+    /** Sends a request and returns its reply's value (containers as proxies). */
+    synchronized Object call(int op, long target, Object... args) {
+        send(op, 0, target, args);
+        try {
+            out.flush();
+            byte[] frame = Wire.readFrame(in, Wire.MAX_FRAME);
+            if (frame.length < 1) {
+                throw new Wire.ProtocolException("empty reply");
+            }
+            Object body = CODEC.decode(source.reset(MemorySegment.ofArray(frame), 1, frame.length - 1));
+            if (source.remaining() != 0) {
+                throw new Wire.ProtocolException(source.remaining() + " bytes after a reply's value");
+            }
+            if (frame[0] == Wire.OK) {
+                return fromWire(body);
+            }
+            if ((frame[0] == Wire.FAILED || frame[0] == Wire.EARLIER_FAILED) && body instanceof RemoteFailure f) {
+                throw failure(f, frame[0] == Wire.EARLIER_FAILED);
+            }
+            throw new Wire.ProtocolException("reply status=" + frame[0] + " with a " + (body == null ? "null" : body.getClass().getName()));
+        } catch (SocketTimeoutException e) {
+            throw broken("no reply within the reply timeout", e);
+        } catch (IOException | CodecException e) {
+            throw broken(e.getMessage(), e);
+        }
+    }
+
+    /** Sends a request that gets no reply unless it fails (see the class comment). */
+    synchronized void pipeline(int op, long target, Object... args) {
+        send(op, Wire.FLAG_PIPELINED, target, args);
+        try {
+            out.flush();
+        } catch (IOException e) {
+            throw broken(e.getMessage(), e);
+        }
+    }
+
+    private void send(int op, int flags, long target, Object[] args) {
+        if (closedBecause != null) {
+            throw new IllegalStateException(this + " is " + closedBecause);
+        }
+        List<Object> list = new ArrayList<>(args.length);
+        for (Object a : args) {
+            list.add(toWire(a));
+        }
+        request.reset();
+        request.writeByte(op);
+        request.writeByte(flags);
+        for (int shift = 56; shift >= 0; shift -= 8) {
+            request.writeByte((int) (target >>> shift));
+        }
+        CODEC.encode(list, request); // a value the codec refuses fails here, before anything is sent
+        if (request.size() > Wire.MAX_FRAME) {
+            throw new IllegalArgumentException("request of " + request.size() + " bytes is larger than the limit of "
+                    + Wire.MAX_FRAME + " bytes: send it in parts");
+        }
+        try {
+            Wire.writeFrame(out, request.array(), 0, request.size());
+        } catch (IOException e) {
+            throw broken(e.getMessage(), e);
+        }
+    }
+
+    private RuntimeException failure(RemoteFailure f, boolean earlier) {
+        Throwable t = f.toThrowable(RemoteFailure.JDK_CONTRACT);
+        if (earlier) {
+            t.addSuppressed(new IllegalStateException("thrown by an earlier pipelined call to " + server
+                    + "; calls sent after it up to this one were not applied"));
+        }
+        return t instanceof RuntimeException r ? r : new io.multiproc.RemoteException(f.className(), f.message());
+    }
+
+    private UncheckedIOException broken(String why, Exception e) {
+        if (closedBecause != null) {
+            throw new IllegalStateException(this + " is " + closedBecause, e);
+        }
+        closedBecause = "broken (" + why + ")";
+        closeQuietly(socket);
+        IOException io = e instanceof IOException x ? x : new IOException(e);
+        return new UncheckedIOException(server + ": connection lost: " + why, io);
+    }
+
+    /** An argument: this connection's proxies become their ids, inside plain collections too. */
+    private Object toWire(Object v) {
+        return PlainValues.map(v, x -> x instanceof RemoteContainer c ? c.ref(this) : x);
+    }
+
+    /** A reply's value: ids become proxies (containers are only ever at the top or in a snapshot). */
+    Object fromWire(Object v) {
+        return switch (v) {
+            case RemoteRef r -> proxy(r);
+            case List<?> l when containsRef(l) -> {
+                List<Object> c = new ArrayList<>(l);
+                c.replaceAll(this::fromWire);
+                yield c;
+            }
+            case Map<?, ?> m when containsRef(m.values()) -> {
+                Map<Object, Object> c = new LinkedHashMap<>(m);
+                c.replaceAll((k, x) -> fromWire(x));
+                yield c;
+            }
+            case null, default -> v;
+        };
+    }
+
+    private static boolean containsRef(java.util.Collection<?> c) {
+        for (Object e : c) {
+            if (e instanceof RemoteRef) {
+                return true;
+            }
+        }
+        return false;
+    }
+
+    private Object proxy(RemoteRef r) {
+        return switch (r.kind()) {
+            case RemoteRef.KIND_LIST -> new RemoteList<>(this, r);
+            case RemoteRef.KIND_DICT -> new RemoteDict<>(this, r);
+            case RemoteRef.KIND_NAMESPACE -> new RemoteNamespace(this, r);
+            case RemoteRef.KIND_VALUE -> new RemoteValue<>(this, r);
+            case RemoteRef.KIND_SET -> new RemoteSet<>(this, r);
+            default -> throw new UncheckedIOException(new Wire.ProtocolException(server + " sent a container of kind=" + r.kind()));
+        };
+    }
+
+    private static void closeQuietly(AutoCloseable c) {
+        try {
+            c.close();
+        } catch (Exception ignored) {
+            // best effort
+        }
+    }
+
+    /** A proxy of this connection. */
+    interface RemoteContainer {
+        /** Its id, if it belongs to {@code m}; IllegalArgumentException otherwise. */
+        RemoteRef ref(RemoteManager m);
+    }
+}

@@ -1,0 +1,66 @@
+package io.multiproc.manager.remote;
+
+import io.multiproc.manager.Namespace;
+
+import java.util.LinkedHashSet;
+import java.util.Map;
+import java.util.Objects;
+import java.util.Set;
+
+/** A remote manager's namespace; {@code set} is pipelined, the rest one request each. */
+final class RemoteNamespace implements Namespace, RemoteManager.RemoteContainer {
+    private final Target t;
+
+    RemoteNamespace(RemoteManager manager, RemoteRef ref) {
+        this.t = new Target(manager, ref);
+    }
+
+    @Override
+    public RemoteRef ref(RemoteManager m) {
+        return t.refFor(m);
+    }
+
+    @SuppressWarnings("unchecked")
+    @Override
+    public <T> T get(String name) {
+        return (T) t.call(Ops.N_GET, Objects.requireNonNull(name, "name"));
+    }
+
+    @SuppressWarnings("unchecked")
+    @Override
+    public <T> T getOrDefault(String name, T defaultValue) {
+        Map<String, Object> all = snapshot();
+        return all.containsKey(name) ? (T) all.get(name) : defaultValue;
+    }
+
+    @Override
+    public void set(String name, Object value) {
+        t.pipeline(Ops.N_SET, Objects.requireNonNull(name, "name"), value);
+    }
+
+    @Override
+    public boolean has(String name) {
+        return t.callBoolean(Ops.CONTAINS, Objects.requireNonNull(name, "name"));
+    }
+
+    @Override
+    public boolean remove(String name) {
+        return t.callBoolean(Ops.N_REMOVE, Objects.requireNonNull(name, "name"));
+    }
+
+    @Override
+    public Set<String> names() {
+        return new LinkedHashSet<>(snapshot().keySet());
+    }
+
+    @SuppressWarnings("unchecked")
+    @Override
+    public Map<String, Object> snapshot() {
+        return (Map<String, Object>) t.call(Ops.SNAPSHOT);
+    }
+
+    @Override
+    public String toString() {
+        return "Namespace" + snapshot();
+    }
+}

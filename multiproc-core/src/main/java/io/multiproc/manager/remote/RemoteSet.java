@@ -1,0 +1,77 @@
+package io.multiproc.manager.remote;
+
+import java.util.AbstractSet;
+import java.util.ArrayList;
+import java.util.Iterator;
+import java.util.List;
+
+/** A set nested in a remote manager's container; iteration is over a snapshot. */
+final class RemoteSet<E> extends AbstractSet<E> implements RemoteManager.RemoteContainer {
+    private final Target t;
+
+    RemoteSet(RemoteManager manager, RemoteRef ref) {
+        this.t = new Target(manager, ref);
+    }
+
+    @Override
+    public RemoteRef ref(RemoteManager m) {
+        return t.refFor(m);
+    }
+
+    @Override
+    public int size() {
+        return t.callInt(Ops.SIZE);
+    }
+
+    @Override
+    public boolean contains(Object o) {
+        return t.callBoolean(Ops.CONTAINS, o);
+    }
+
+    @Override
+    public boolean add(E e) {
+        return t.callBoolean(Ops.S_ADD, e);
+    }
+
+    @Override
+    public boolean remove(Object o) {
+        return t.callBoolean(Ops.S_REMOVE, o);
+    }
+
+    @Override
+    public void clear() {
+        t.pipeline(Ops.CLEAR);
+    }
+
+    @SuppressWarnings("unchecked")
+    @Override
+    public Iterator<E> iterator() {
+        List<E> snapshot = new ArrayList<>((List<E>) t.call(Ops.SNAPSHOT));
+        Iterator<E> it = snapshot.iterator();
+        return new Iterator<>() {
+            private E last;
+            private boolean has;
+
+            @Override
+            public boolean hasNext() {
+                return it.hasNext();
+            }
+
+            @Override
+            public E next() {
+                last = it.next();
+                has = true;
+                return last;
+            }
+
+            @Override
+            public void remove() {
+                if (!has) {
+                    throw new IllegalStateException("next() first");
+                }
+                RemoteSet.this.remove(last);
+                has = false;
+            }
+        };
+    }
+}

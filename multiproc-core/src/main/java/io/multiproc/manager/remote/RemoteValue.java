@@ -1,0 +1,74 @@
+package io.multiproc.manager.remote;
+
+import io.multiproc.manager.SharedValueProxy;
+
+import java.util.Objects;
+import java.util.function.UnaryOperator;
+
+/**
+ * A remote manager's value. {@code updateAndGet}/{@code getAndUpdate} run the function here and
+ * publish with the server's compare-and-set, retrying on a conflict (the function may run more than
+ * once, as with {@code AtomicReference}).
+ */
+final class RemoteValue<T> implements SharedValueProxy<T>, RemoteManager.RemoteContainer {
+    private final Target t;
+
+    RemoteValue(RemoteManager manager, RemoteRef ref) {
+        this.t = new Target(manager, ref);
+    }
+
+    @Override
+    public RemoteRef ref(RemoteManager m) {
+        return t.refFor(m);
+    }
+
+    @SuppressWarnings("unchecked")
+    @Override
+    public T get() {
+        return (T) t.call(Ops.V_GET);
+    }
+
+    @Override
+    public void set(T value) {
+        t.pipeline(Ops.V_SET, value);
+    }
+
+    @SuppressWarnings("unchecked")
+    @Override
+    public T getAndSet(T value) {
+        return (T) t.call(Ops.V_GET_AND_SET, value);
+    }
+
+    @Override
+    public boolean compareAndSet(T expected, T newValue) {
+        return t.callBoolean(Ops.V_CAS, expected, newValue);
+    }
+
+    @Override
+    public T updateAndGet(UnaryOperator<T> update) {
+        Objects.requireNonNull(update, "update");
+        while (true) {
+            T current = get();
+            T next = update.apply(current);
+            if (compareAndSet(current, next)) {
+                return next;
+            }
+        }
+    }
+
+    @Override
+    public T getAndUpdate(UnaryOperator<T> update) {
+        Objects.requireNonNull(update, "update");
+        while (true) {
+            T current = get();
+            if (compareAndSet(current, update.apply(current))) {
+                return current;
+            }
+        }
+    }
+
+    @Override
+    public String toString() {
+        return "Value[" + get() + "]";
+    }
+}

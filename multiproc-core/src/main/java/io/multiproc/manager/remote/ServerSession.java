@@ -1,0 +1,374 @@
+package io.multiproc.manager.remote;
+
+import io.multiproc.codec.BufferSink;
+import io.multiproc.codec.Codec;
+import io.multiproc.codec.CodecException;
+import io.multiproc.codec.SegmentSource;
+import io.multiproc.internal.RemoteFailure;
+import io.multiproc.manager.Manager;
+import io.multiproc.manager.Namespace;
+import io.multiproc.manager.SharedValueProxy;
+
+import java.io.DataInputStream;
+import java.io.DataOutputStream;
+import java.io.IOException;
+import java.lang.foreign.MemorySegment;
+import java.nio.ByteBuffer;
+import java.util.ArrayList;
+import java.util.Collection;
+import java.util.HashMap;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+import java.util.concurrent.ConcurrentMap;
+
+import static io.multiproc.manager.remote.Ops.*;
+import static io.multiproc.manager.remote.RemoteRef.*;
+
+/**
+ * One authenticated client connection of a {@link ManagerServer}: reads requests in order, applies
+ * each to the local manager's containers, and replies to those that are not pipelined. Used by one
+ * thread. A request that breaks the protocol (a bad length, bytes the codec refuses, an unknown
+ * op or id, arguments of the wrong shape) ends the session with a {@link Wire.ProtocolException};
+ * an exception thrown by the container itself is the reply.
+ *
+ * <p>Pipelined requests get no reply when they succeed. When one fails, its failure is kept, the
+ * pipelined requests after it are skipped, and the next request that waits for a reply is answered
+ * with {@link Wire#EARLIER_FAILED} and that failure instead of being run: the client sees the error
+ * at its next call, and nothing after the failed request was applied.
+ */
+final class ServerSession {
+    private final Manager manager;
+    private final Codec codec;
+    private final DataInputStream in;
+    private final DataOutputStream out;
+    /** The containers this client has been given, by id (index); id 0 is the manager. */
+    private final List<Object> objects = new ArrayList<>();
+    private final Map<Object, Long> ids = new HashMap<>();
+    private final SegmentSource source = new SegmentSource();
+    private final BufferSink reply = new BufferSink(256);
+    private RemoteFailure earlierFailure;
+
+    ServerSession(Manager manager, Codec codec, DataInputStream in, DataOutputStream out) {
+        this.manager = manager;
+        this.codec = codec;
+        this.in = in;
+        this.out = out;
+        objects.add(manager);
+    }
+
+    /** Serves until the client disconnects (EOFException) or breaks the protocol. */
+    void run() throws IOException {
+        while (true) {
+            byte[] frame = Wire.readFrame(in, Wire.MAX_FRAME);
+            if (frame.length < Wire.REQUEST_HEADER) {
+                throw new Wire.ProtocolException("request of " + frame.length + " bytes is shorter than its header");
+            }
+            int op = frame[0] & 0xFF;
+            boolean pipelined = (frame[1] & Wire.FLAG_PIPELINED) != 0;
+            if ((frame[1] & ~Wire.FLAG_PIPELINED) != 0 || pipelined && !Ops.pipelined(op)) {
+                throw new Wire.ProtocolException("op=" + op + " flags=" + frame[1] + " is not a valid combination");
+            }
+            long target = ByteBuffer.wrap(frame, 2, 8).getLong();
+            Object receiver = objectAt(target);
+            List<?> args = args(frame);
+            if (earlierFailure != null) {
+                if (!pipelined) {
+                    respond(Wire.EARLIER_FAILED, earlierFailure);
+                    earlierFailure = null;
+                }
+                continue;
+            }
+            Object result;
+            try {
+                result = execute(op, receiver, args);
+            } catch (Wire.ProtocolError e) {
+                throw new Wire.ProtocolException(e.getMessage());
+            } catch (RuntimeException e) {
+                if (pipelined) {
+                    earlierFailure = RemoteFailure.of(e);
+                } else {
+                    respond(Wire.FAILED, RemoteFailure.of(e));
+                }
+                continue;
+            }
+            if (!pipelined) {
+                respondResult(result);
+            }
+        }
+    }
+
+    private List<?> args(byte[] frame) throws Wire.ProtocolException {
+        Object decoded;
+        try {
+            decoded = codec.decode(source.reset(MemorySegment.ofArray(frame), Wire.REQUEST_HEADER,
+                    frame.length - Wire.REQUEST_HEADER));
+        } catch (CodecException e) {
+            throw new Wire.ProtocolException("request arguments do not decode: " + e.getMessage(), e);
+        }
+        if (source.remaining() != 0) {
+            throw new Wire.ProtocolException(source.remaining() + " bytes after the request's arguments");
+        }
+        if (!(decoded instanceof List<?> list)) {
+            throw new Wire.ProtocolException("request arguments are a " + (decoded == null ? "null" : decoded.getClass().getName())
+                    + ", not a list");
+        }
+        return list;
+    }
+
+    private Object objectAt(long id) throws Wire.ProtocolException {
+        if (id < 0 || id >= objects.size()) {
+            throw new Wire.ProtocolException("id=" + id + " was never given to this client");
+        }
+        return objects.get((int) id);
+    }
+
+    private void respondResult(Object result) throws IOException {
+        reply.reset();
+        reply.writeByte(Wire.OK);
+        try {
+            codec.encode(result instanceof Copy c ? c.value() : toWire(result), reply);
+        } catch (CodecException e) {
+            respond(Wire.FAILED, RemoteFailure.of(e));
+            return;
+        }
+        send();
+    }
+
+    private void respond(byte status, RemoteFailure failure) throws IOException {
+        reply.reset();
+        reply.writeByte(status);
+        codec.encode(failure, reply);
+        send();
+    }
+
+    private void send() throws IOException {
+        Wire.writeFrame(out, reply.array(), 0, reply.size());
+        out.flush();
+    }
+
+    // ------------------------------------------------------------------ operations
+
+    private Object execute(int op, Object target, List<?> a) {
+        return switch (target) {
+            case Manager m -> manager(op, a);
+            case Namespace ns -> namespace(op, ns, a);
+            case SharedValueProxy<?> v -> value(op, v, a);
+            case List<?> l -> list(op, l, a);
+            case Set<?> s -> set(op, s, a);
+            case Map<?, ?> d -> dict(op, d, a);
+            default -> throw new Wire.ProtocolError("target of class " + target.getClass().getName());
+        };
+    }
+
+    private Object manager(int op, List<?> a) {
+        return switch (op) {
+            case HELLO -> manager.name();
+            case SYNC -> null;
+            case OPEN -> open(arg(a, 0, 3, Integer.class), arg(a, 1, 3, String.class), fromWire(a.get(2)));
+            default -> throw badOp(op, "the manager");
+        };
+    }
+
+    private Object open(int kind, String name, Object initial) {
+        Object made = switch (kind) {
+            case KIND_LIST -> name == null ? manager.list() : manager.list(name);
+            case KIND_DICT -> name == null ? manager.dict() : manager.dict(name);
+            case KIND_NAMESPACE -> name == null ? manager.namespace() : manager.namespace(name);
+            case KIND_VALUE -> name == null ? manager.value(initial) : manager.value(name, initial);
+            default -> throw new Wire.ProtocolError("open of kind=" + kind);
+        };
+        return made;
+    }
+
+    @SuppressWarnings("unchecked")
+    private Object list(int op, List<?> target, List<?> a) {
+        List<Object> l = (List<Object>) target;
+        return switch (op) {
+            case SIZE -> l.size();
+            case CLEAR -> { l.clear(); yield null; }
+            case SNAPSHOT -> wireList(new ArrayList<>(l));
+            case CONTAINS -> l.contains(fromWire(arg(a, 0, 1)));
+            case L_GET -> l.get(index(a, 0, 1));
+            case L_SET -> l.set(index(a, 0, 2), fromWire(a.get(1)));
+            case L_ADD -> l.add(fromWire(arg(a, 0, 1)));
+            case L_INSERT -> { l.add(index(a, 0, 2), fromWire(a.get(1))); yield null; }
+            case L_REMOVE_AT -> l.remove(index(a, 0, 1));
+            case L_REMOVE -> l.remove(fromWire(arg(a, 0, 1)));
+            case L_INDEX_OF -> l.indexOf(fromWire(arg(a, 0, 1)));
+            case L_LAST_INDEX_OF -> l.lastIndexOf(fromWire(arg(a, 0, 1)));
+            case L_ADD_ALL -> l.addAll((Collection<?>) fromWire(arg(a, 0, 1, List.class)));
+            default -> throw badOp(op, "a list");
+        };
+    }
+
+    @SuppressWarnings("unchecked")
+    private Object dict(int op, Map<?, ?> target, List<?> a) {
+        if (!(target instanceof ConcurrentMap<?, ?>)) {
+            throw new Wire.ProtocolError("a dict that is not a ConcurrentMap");
+        }
+        ConcurrentMap<Object, Object> d = (ConcurrentMap<Object, Object>) target;
+        return switch (op) {
+            case SIZE -> d.size();
+            case CLEAR -> { d.clear(); yield null; }
+            case SNAPSHOT -> wireMap(new LinkedHashMap<>(d));
+            case CONTAINS -> d.containsKey(fromWire(arg(a, 0, 1)));
+            case D_GET -> d.get(fromWire(arg(a, 0, 1)));
+            case D_PUT -> d.put(fromWire(arg(a, 0, 2)), fromWire(a.get(1)));
+            case D_SET -> { d.put(fromWire(arg(a, 0, 2)), fromWire(a.get(1))); yield null; }
+            case D_REMOVE -> d.remove(fromWire(arg(a, 0, 1)));
+            case D_REMOVE_IF -> d.remove(fromWire(arg(a, 0, 2)), fromWire(a.get(1)));
+            case D_PUT_IF_ABSENT -> d.putIfAbsent(fromWire(arg(a, 0, 2)), fromWire(a.get(1)));
+            case D_REPLACE -> d.replace(fromWire(arg(a, 0, 2)), fromWire(a.get(1)));
+            case D_REPLACE_IF -> d.replace(fromWire(arg(a, 0, 3)), fromWire(a.get(1)), fromWire(a.get(2)));
+            case D_CONTAINS_VALUE -> d.containsValue(fromWire(arg(a, 0, 1)));
+            case D_PUT_ALL -> { d.putAll((Map<?, ?>) fromWire(arg(a, 0, 1, Map.class))); yield null; }
+            case D_GET_ALL -> {
+                List<?> keys = (List<?>) fromWire(arg(a, 0, 1, List.class));
+                List<Object> values = new ArrayList<>(keys.size());
+                for (Object k : keys) {
+                    values.add(toWire(d.get(k)));
+                }
+                yield new Copy(values);
+            }
+            default -> throw badOp(op, "a dict");
+        };
+    }
+
+    private Object namespace(int op, Namespace ns, List<?> a) {
+        return switch (op) {
+            case SNAPSHOT -> wireMap(new LinkedHashMap<>(ns.snapshot()));
+            case CONTAINS -> ns.has(arg(a, 0, 1, String.class));
+            case N_GET -> ns.get(arg(a, 0, 1, String.class));
+            case N_SET -> { ns.set(arg(a, 0, 2, String.class), fromWire(a.get(1))); yield null; }
+            case N_REMOVE -> ns.remove(arg(a, 0, 1, String.class));
+            default -> throw badOp(op, "a namespace");
+        };
+    }
+
+    @SuppressWarnings("unchecked")
+    private Object value(int op, SharedValueProxy<?> target, List<?> a) {
+        SharedValueProxy<Object> v = (SharedValueProxy<Object>) target;
+        return switch (op) {
+            case V_GET -> v.get();
+            case V_SET -> { v.set(fromWire(arg(a, 0, 1))); yield null; }
+            case V_GET_AND_SET -> v.getAndSet(fromWire(arg(a, 0, 1)));
+            case V_CAS -> v.compareAndSet(fromWire(arg(a, 0, 2)), fromWire(a.get(1)));
+            default -> throw badOp(op, "a value");
+        };
+    }
+
+    @SuppressWarnings("unchecked")
+    private Object set(int op, Set<?> target, List<?> a) {
+        Set<Object> s = (Set<Object>) target;
+        return switch (op) {
+            case SIZE -> s.size();
+            case CLEAR -> { s.clear(); yield null; }
+            case SNAPSHOT -> wireList(new ArrayList<>(s));
+            case CONTAINS -> s.contains(fromWire(arg(a, 0, 1)));
+            case S_ADD -> s.add(fromWire(arg(a, 0, 1)));
+            case S_REMOVE -> s.remove(fromWire(arg(a, 0, 1)));
+            default -> throw badOp(op, "a set");
+        };
+    }
+
+    // ------------------------------------------------------------------ arguments and results
+
+    /** Argument {@code i} of a request that must have exactly {@code count}. */
+    private static Object arg(List<?> a, int i, int count) {
+        if (a.size() != count) {
+            throw new Wire.ProtocolError(a.size() + " arguments where " + count + " belong");
+        }
+        return a.get(i);
+    }
+
+    private static <T> T arg(List<?> a, int i, int count, Class<T> type) {
+        Object v = arg(a, i, count);
+        if (v != null && !type.isInstance(v)) {
+            throw new Wire.ProtocolError("argument " + i + " is a " + v.getClass().getName() + ", not a " + type.getName());
+        }
+        return type.cast(v);
+    }
+
+    private static int index(List<?> a, int i, int count) {
+        Integer index = arg(a, i, count, Integer.class);
+        if (index == null) {
+            throw new Wire.ProtocolError("index is null");
+        }
+        return index;
+    }
+
+    private static Wire.ProtocolError badOp(int op, String what) {
+        return new Wire.ProtocolError("op=" + op + " on " + what);
+    }
+
+    /** A request's value: ids become this client's containers, inside plain collections too. */
+    private Object fromWire(Object v) {
+        return PlainValues.map(v, x -> x instanceof RemoteRef r ? container(r) : x);
+    }
+
+    private Object container(RemoteRef r) {
+        Object o = objects.get((int) checkedId(r.id()));
+        if (kindOf(o) != r.kind()) {
+            throw new Wire.ProtocolError("id=" + r.id() + " is a " + kindName(kindOf(o)) + ", not a " + kindName(r.kind()));
+        }
+        return o;
+    }
+
+    private long checkedId(long id) {
+        if (id <= 0 || id >= objects.size()) {
+            throw new Wire.ProtocolError("id=" + id + " was never given to this client");
+        }
+        return id;
+    }
+
+    /** A result: a container (the manager's proxies of nested lists, dicts, ...) becomes its id. */
+    private Object toWire(Object v) {
+        int kind = kindOf(v);
+        if (kind == 0) {
+            return v;
+        }
+        Object key = identity(v);
+        Long id = ids.get(key);
+        if (id == null) {
+            id = (long) objects.size();
+            objects.add(v);
+            ids.put(key, id);
+        }
+        return new RemoteRef(id, kind);
+    }
+
+    /** A result that is a copy (a snapshot): sent as it is, its containers already ids. */
+    private record Copy(Object value) {
+    }
+
+    private Copy wireList(List<Object> snapshot) {
+        snapshot.replaceAll(this::toWire);
+        return new Copy(snapshot);
+    }
+
+    private Copy wireMap(Map<Object, Object> snapshot) {
+        snapshot.replaceAll((k, v) -> toWire(v));
+        return new Copy(snapshot);
+    }
+
+    /**
+     * What makes two proxies the same container: the local manager's own identity when it has one,
+     * else the proxy object itself, so asking for a nested container again reuses its id.
+     */
+    private static Object identity(Object container) {
+        return ContainerIdentity.of(container);
+    }
+
+    static int kindOf(Object v) {
+        return switch (v) {
+            case Namespace ns -> KIND_NAMESPACE;
+            case SharedValueProxy<?> sv -> KIND_VALUE;
+            case List<?> l -> KIND_LIST;
+            case Set<?> s -> KIND_SET;
+            case Map<?, ?> m -> KIND_DICT;
+            case null, default -> 0;
+        };
+    }
+}

@@ -1,0 +1,55 @@
+package io.multiproc.manager;
+
+import io.multiproc.manager.contract.ListContract;
+import io.multiproc.manager.contract.MapContract;
+import io.multiproc.testing.ReapChildrenCheckShm;
+import org.junit.jupiter.api.Nested;
+import org.junit.jupiter.api.extension.ExtendWith;
+
+import java.util.List;
+import java.util.Map;
+
+/** The List and Map contract suites against the local manager's list and dict. */
+@ExtendWith(ReapChildrenCheckShm.class)
+class ManagedContractTest {
+    @Nested
+    class OnManagedList extends ListContract {
+        private Manager m;
+
+        @Override
+        protected List<Object> create() {
+            m = Manager.start();
+            return m.list();
+        }
+
+        @Override
+        protected void dispose() {
+            if (m != null) {
+                m.close();
+            }
+        }
+    }
+
+    @Nested
+    class OnManagedDict extends MapContract {
+        private Manager m;
+
+        @Override
+        protected Map<Object, Object> create() {
+            m = Manager.start();
+            return m.dict();
+        }
+
+        @Override
+        protected boolean allowsNulls() {
+            return false;
+        }
+
+        @Override
+        protected void dispose() {
+            if (m != null) {
+                m.close();
+            }
+        }
+    }
+}

@@ -1,0 +1,154 @@
+package io.multiproc.manager;
+
+import io.multiproc.testing.ReapChildrenCheckShm;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.ExtendWith;
+
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.HashSet;
+import java.util.List;
+import java.util.Map;
+import java.util.NoSuchElementException;
+import java.util.Set;
+import java.util.concurrent.BlockingQueue;
+import java.util.concurrent.ConcurrentMap;
+import java.util.concurrent.locks.Condition;
+import java.util.concurrent.locks.Lock;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+
+/** One process: values, namespaces, sets, big values, the other shared objects, misuse. */
+@ExtendWith(ReapChildrenCheckShm.class)
+class ManagerTest {
+
+    @Test
+    void aValueIsReadUpdatedAndComparedAtomically() {
+        try (Manager m = Manager.start()) {
+            SharedValueProxy<Integer> v = m.value(1);
+            assertThat(v.get()).isEqualTo(1);
+            assertThat(v.updateAndGet(x -> x + 1)).isEqualTo(2);
+            assertThat(v.getAndUpdate(x -> x * 10)).isEqualTo(2);
+            assertThat(v.compareAndSet(5, 0)).isFalse();
+            assertThat(v.compareAndSet(20, 0)).isTrue();
+            assertThat(v.getAndSet(7)).isEqualTo(0);
+            v.set(null);
+            assertThat(v.get()).isNull();
+        }
+    }
+
+    @Test
+    void aNamespaceHasAttributesAndNamesAMissingOne() {
+        try (Manager m = Manager.start()) {
+            Namespace ns = m.namespace();
+            ns.set("x", 1);
+            ns.set("none", null);
+            assertThat(ns.<Integer>get("x")).isEqualTo(1);
+            assertThat(ns.has("none")).isTrue();
+            assertThat((Object) ns.get("none")).isNull();
+            assertThat(ns.getOrDefault("zz", 5)).isEqualTo(5);
+            assertThatThrownBy(() -> ns.get("zz")).isInstanceOf(NoSuchElementException.class).hasMessageContaining("'zz'");
+            assertThat(ns.names()).containsExactlyInAnyOrder("x", "none");
+            assertThat(ns.remove("x")).isTrue();
+            assertThat(ns.remove("x")).isFalse();
+            assertThatThrownBy(() -> ns.getAs("none", String.class).length()).isInstanceOf(NullPointerException.class);
+            ns.set("s", "text");
+            assertThatThrownBy(() -> ns.getAs("s", Integer.class)).isInstanceOf(ClassCastException.class).hasMessageContaining("'s'");
+        }
+    }
+
+    @Test
+    void storedSetsAndMapsBecomeLiveManagedContainers() {
+        try (Manager m = Manager.start()) {
+            ConcurrentMap<String, Object> d = m.dict();
+            d.put("tags", new HashSet<>(Set.of("a")));
+            d.put("nested", Map.of("inner", new ArrayList<>(List.of(1))));
+            @SuppressWarnings("unchecked")
+            Set<String> tags = (Set<String>) d.get("tags");
+            tags.add("b");
+            assertThat(d.get("tags")).isEqualTo(Set.of("a", "b"));
+            @SuppressWarnings("unchecked")
+            List<Integer> inner = (List<Integer>) ((Map<String, Object>) d.get("nested")).get("inner");
+            inner.add(2);
+            assertThat(d.get("nested")).isEqualTo(Map.of("inner", List.of(1, 2)));
+            List<Object> ls = m.list();
+            ls.add(tags); // a proxy is stored as a reference, not copied
+            tags.add("c");
+            assertThat(ls.get(0)).isEqualTo(Set.of("a", "b", "c"));
+        }
+    }
+
+    @Test
+    void valuesUpToSixteenMegabytesWorkAndLargerOnesAreRefusedLeavingTheListIntact() {
+        try (Manager m = Manager.start()) {
+            List<Object> ls = m.list();
+            byte[] big = new byte[16 * 1024 * 1024 - 64];
+            big[big.length - 1] = 7;
+            ls.add(big);
+            assertThat(((byte[]) ls.get(0))[big.length - 1]).isEqualTo((byte) 7);
+            assertThatThrownBy(() -> ls.add(new byte[17 * 1024 * 1024])).isInstanceOf(IllegalArgumentException.class)
+                    .hasMessageContaining("size=");
+            assertThat(ls).hasSize(1);
+            ls.set(0, "small");
+            assertThat(ls).containsExactly("small");
+        }
+    }
+
+    @Test
+    void aFunctionUsingItsOwnMapUnderComputeIsRefused() {
+        try (Manager m = Manager.start()) {
+            ConcurrentMap<String, Integer> d = m.dict();
+            d.put("a", 1);
+            assertThatThrownBy(() -> d.compute("a", (k, v) -> d.get("b"))).isInstanceOf(IllegalStateException.class)
+                    .hasMessageContaining("recursive update");
+            assertThat(d).isEqualTo(Map.of("a", 1));
+            d.put("b", 2); // the lock was released
+        }
+    }
+
+    @Test
+    void theOtherSharedObjectsComeFromTheManager() throws Exception {
+        try (Manager m = Manager.start()) {
+            BlockingQueue<String> q = m.queue(4);
+            q.put("x");
+            assertThat(q.take()).isEqualTo("x");
+            Lock lock = m.rlock();
+            Condition c = m.condition(lock);
+            lock.lock();
+            try {
+                assertThat(c.await(1, java.util.concurrent.TimeUnit.MILLISECONDS)).isFalse();
+            } finally {
+                lock.unlock();
+            }
+            SemaphoreProxy s = m.semaphore(1);
+            assertThat(s.tryAcquire()).isTrue();
+            assertThat(s.tryAcquire()).isFalse();
+            s.release();
+            EventProxy e = m.event();
+            e.set();
+            assertThat(e.await(Duration.ofMillis(1))).isTrue();
+            BarrierProxy b = m.barrier(1);
+            assertThat(b.await(Duration.ofSeconds(1))).isEqualTo(0);
+            assertThatThrownBy(() -> m.condition(new java.util.concurrent.locks.ReentrantLock()))
+                    .isInstanceOf(IllegalArgumentException.class);
+        }
+    }
+
+    @Test
+    void badNamesAndClosedManagersFailClearly() {
+        Manager m = Manager.start();
+        assertThatThrownBy(() -> Manager.start("bad/name")).isInstanceOf(IllegalArgumentException.class)
+                .hasMessageContaining("name='bad/name'");
+        assertThatThrownBy(() -> Manager.start(m.name())).isInstanceOf(IllegalStateException.class)
+                .hasMessageContaining("already exists");
+        assertThatThrownBy(() -> Manager.attach("no-such-manager-" + ProcessHandle.current().pid()))
+                .isInstanceOf(IllegalStateException.class).hasMessageContaining("no manager named");
+        ConcurrentMap<String, Integer> d = m.dict("d");
+        m.close();
+        m.close(); // idempotent
+        assertThatThrownBy(() -> d.put("a", 1)).isInstanceOf(IllegalStateException.class)
+                .hasMessageContaining("manager '" + m.name() + "' is closed");
+        assertThatThrownBy(m::list).isInstanceOf(IllegalStateException.class);
+    }
+}

@@ -1,0 +1,141 @@
+package io.multiproc.manager.local;
+
+import io.multiproc.manager.Manager;
+import io.multiproc.process.ChildProcess;
+import io.multiproc.shared.SharedLong;
+import io.multiproc.testing.Children;
+import io.multiproc.testing.ReapChildrenCheckShm;
+import org.junit.jupiter.api.extension.ExtendWith;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.EnumSource;
+
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.ConcurrentMap;
+import java.util.function.Consumer;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+/**
+ * Crash consistency: a writer is stopped at each fault point (between two stores of an operation,
+ * holding the container's or the heap's lock), then SIGKILLed. The container must show the state
+ * before or after one of the writer's operations, never a torn one; counts must be right (the next
+ * holder repairs them); and every operation must keep working.
+ */
+@ExtendWith(ReapChildrenCheckShm.class)
+class ManagerKillTest {
+    private static final String BIG = "x".repeat(1_500_000);
+
+    /** The writer's operations, in order; each point is reached by at least one of them. */
+    private static final List<Consumer<Containers>> OPS = List.of(
+            c -> c.list.add(100),                           // LIST_ADD_*, ALLOC_*
+            c -> c.list.remove(0),                          // LIST_REWRITE_BEFORE_PUBLISH
+            c -> c.list.set(0, 1000),
+            c -> c.list.set(1, "a".repeat(5000)),           // blocks above 4 KB come from the shared lists
+            c -> c.list.set(1, "b".repeat(5000)),           // frees the 'a' block to the shared list
+            c -> c.list.set(1, "c".repeat(5000)),           // ALLOC_POPPING (pops it)
+            c -> c.dict.put("k0", 100),                     // DICT_REPLACE_*
+            c -> c.dict.put("n1", 1),                       // DICT_PUT_* (the count is repaired)
+            c -> c.dict.put("n2", 2),                       // DICT_RESIZE_BEFORE_PUBLISH
+            c -> c.list.add(BIG));                          // GROW_BEFORE_PUBLISH
+
+    record Containers(List<Object> list, ConcurrentMap<String, Object> dict) implements java.io.Serializable {
+    }
+
+    private static void fill(Containers c) {
+        for (int i = 0; i < 10; i++) {
+            c.list.add(i);
+        }
+        for (int i = 0; i < 5; i++) {
+            c.dict.put("k" + i, i);
+        }
+    }
+
+    @ParameterizedTest
+    @EnumSource(FaultPoints.Point.class)
+    void aWriterKilledAtEachStepLeavesAConsistentContainer(FaultPoints.Point point) throws Exception {
+        try (Manager m = Manager.start(); SharedLong stage = SharedLong.create(0)) {
+            Containers shared = new Containers(m.list(), m.dict());
+            fill(shared);
+            ChildProcess writer = ChildProcess.builder().jvmOptions(List.of("-Dmultiproc.manager.faults=true"))
+                    .target(() -> {
+                        FaultPoints.hook = p -> {
+                            if (p == point) {
+                                stage.set(1);
+                                while (true) {
+                                    Thread.onSpinWait(); // stopped here, holding a lock, until killed
+                                }
+                            }
+                        };
+                        for (Consumer<Containers> op : OPS) {
+                            op.accept(shared);
+                        }
+                        stage.set(2);
+                    }).start();
+            try {
+                Children.awaitUntil("writer reached " + point, () -> stage.get() != 0 || !writer.isAlive());
+                assertThat(stage.get()).as("writer stopped at %s", point).isEqualTo(1);
+                writer.kill();
+                assertThat(writer.join(Children.TIMEOUT)).isTrue();
+            } finally {
+                Children.reap(writer);
+            }
+            checkConsistent(shared);
+        }
+    }
+
+    /** The containers show a state after some prefix of {@link #OPS}, their sizes agree, and they still work. */
+    private static void checkConsistent(Containers shared) {
+        List<List<Object>> lists = new ArrayList<>();
+        List<Map<String, Object>> dicts = new ArrayList<>();
+        Containers model = new Containers(new ArrayList<>(), new ConcurrentHashMapModel());
+        fill(model);
+        lists.add(new ArrayList<>(model.list));
+        dicts.add(new HashMap<>(model.dict));
+        for (Consumer<Containers> op : OPS) {
+            op.accept(model);
+            lists.add(new ArrayList<>(model.list));
+            dicts.add(new HashMap<>(model.dict));
+        }
+        List<Object> list = new ArrayList<>(shared.list);
+        Map<String, Object> dict = new HashMap<>(shared.dict);
+        assertThat(lists).as("list states a writer can leave").contains(list);
+        assertThat(dicts).as("dict states a writer can leave").contains(dict);
+        assertThat(shared.list.size()).isEqualTo(list.size());
+        assertThat(shared.dict.size()).as("dict count (repaired)").isEqualTo(dict.size());
+        for (int i = 0; i < 200; i++) {
+            shared.list.add(i);
+            shared.dict.put("after" + i, i);
+        }
+        assertThat(shared.list.size()).isEqualTo(list.size() + 200);
+        assertThat(shared.dict.size()).isEqualTo(dict.size() + 200);
+        assertThat(shared.dict.get("after199")).isEqualTo(199);
+        assertThat(shared.list.get(list.size() + 199)).isEqualTo(199);
+    }
+
+    /** A plain map with the ConcurrentMap type the model needs. */
+    private static final class ConcurrentHashMapModel extends LinkedHashMap<String, Object> implements ConcurrentMap<String, Object> {
+        @Override
+        public Object putIfAbsent(String key, Object value) {
+            return super.putIfAbsent(key, value);
+        }
+
+        @Override
+        public boolean remove(Object key, Object value) {
+            return super.remove(key, value);
+        }
+
+        @Override
+        public boolean replace(String key, Object oldValue, Object newValue) {
+            return super.replace(key, oldValue, newValue);
+        }
+
+        @Override
+        public Object replace(String key, Object value) {
+            return super.replace(key, value);
+        }
+    }
+}

@@ -1,0 +1,198 @@
+package io.multiproc.manager.remote;
+
+import io.multiproc.RemoteException;
+import io.multiproc.process.ChildProcess;
+import io.multiproc.queue.SharedQueue;
+import io.multiproc.testing.Children;
+import io.multiproc.testing.ReapChildrenCheckShm;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.ExtendWith;
+
+import java.util.ArrayList;
+import java.util.List;
+import java.util.concurrent.atomic.AtomicLong;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+
+/** Custom types: objects with behaviour hosted in a server JVM, used through proxies from any process. */
+@ExtendWith(ReapChildrenCheckShm.class)
+class CustomTypesTest {
+    public interface Counter {
+        long increment();
+
+        long add(long n);
+
+        long value();
+
+        List<String> log(String entry);
+
+        void fail(String kind);
+
+        default long incrementTwice() {
+            increment();
+            return increment();
+        }
+    }
+
+    /** Thread-safe: channels of several processes call it at once. */
+    public static final class CounterImpl implements Counter {
+        private final AtomicLong n = new AtomicLong();
+        private final List<String> log = new ArrayList<>();
+
+        @Override
+        public long increment() {
+            return n.incrementAndGet();
+        }
+
+        @Override
+        public long add(long k) {
+            return n.addAndGet(k);
+        }
+
+        @Override
+        public long value() {
+            return n.get();
+        }
+
+        @Override
+        public synchronized List<String> log(String entry) {
+            log.add(entry);
+            return new ArrayList<>(log);
+        }
+
+        @Override
+        public void fail(String kind) {
+            switch (kind) {
+                case "index" -> throw new IndexOutOfBoundsException("index=7, size=3");
+                case "custom" -> throw new CounterBroken("the counter broke");
+                default -> throw new IllegalArgumentException("kind=" + kind);
+            }
+        }
+    }
+
+    /** Not a JDK contract exception: arrives as RemoteException. */
+    public static final class CounterBroken extends RuntimeException {
+        public CounterBroken(String message) {
+            super(message);
+        }
+    }
+
+    private final CustomTypes types = new CustomTypes("custom-test");
+
+    @AfterEach
+    void close() {
+        types.close();
+    }
+
+    @Test
+    void aManagerRegistersAndCreatesCustomTypesAndItsCloseStopsTheServer() {
+        Counter c;
+        try (io.multiproc.manager.Manager m = io.multiproc.manager.Manager.start()) {
+            m.register("counter", CounterImpl::new, Counter.class);
+            c = m.create("counter");
+            assertThat(c.add(5)).isEqualTo(5);
+            assertThatThrownBy(() -> c.fail("index")).isExactlyInstanceOf(IndexOutOfBoundsException.class);
+            assertThat(c.increment()).isEqualTo(6);
+        }
+        assertThatThrownBy(c::value).isInstanceOf(IllegalStateException.class);
+    }
+
+    @Test
+    void aCreatedObjectLivesInTheServerAndItsProxyCallsIt() {
+        types.register("counter", CounterImpl::new, Counter.class);
+        Counter c = types.create("counter");
+        assertThat(types.serverPid()).isPositive().isNotEqualTo(ProcessHandle.current().pid());
+        assertThat(c.increment()).isEqualTo(1);
+        assertThat(c.add(41)).isEqualTo(42);
+        assertThat(c.log("a")).containsExactly("a");
+        assertThat(c.log("b")).containsExactly("a", "b");
+        assertThat(c.incrementTwice()).isEqualTo(44);   // a default method runs here, over remote calls
+        Counter other = types.create("counter");
+        assertThat(other.value()).isZero();
+        assertThat(other).isNotEqualTo(c);
+        assertThat(c.toString()).contains("Counter#").contains("custom-test");
+    }
+
+    @Test
+    void exceptionsKeepJdkContractTypesAndTheRemoteTrace() {
+        types.register("counter", CounterImpl::new, Counter.class);
+        Counter c = types.create("counter");
+        assertThatThrownBy(() -> c.fail("index")).isInstanceOf(IndexOutOfBoundsException.class)
+                .hasMessage("index=7, size=3")
+                .satisfies(e -> assertThat(e.getStackTrace()[0].getClassName()).isEqualTo(CounterImpl.class.getName()));
+        assertThatThrownBy(() -> c.fail("arg")).isInstanceOf(IllegalArgumentException.class).hasMessage("kind=arg");
+        assertThatThrownBy(() -> c.fail("custom")).isInstanceOf(RemoteException.class)
+                .satisfies(e -> assertThat(((RemoteException) e).remoteClassName()).isEqualTo(CounterBroken.class.getName()))
+                .hasMessageContaining("the counter broke");
+        assertThat(c.increment()).isEqualTo(1); // the channel is still good
+    }
+
+    @Test
+    void proxiesTravelToChildrenAndCallTheSameObject() throws Exception {
+        types.register("counter", CounterImpl::new, Counter.class);
+        Counter c = types.create("counter");
+        ChildProcess a = ChildProcess.start(() -> Children.inThreads(4, () -> {
+            for (int i = 0; i < 250; i++) {
+                c.increment();
+            }
+        }));
+        ChildProcess b = ChildProcess.start(() -> {
+            for (int i = 0; i < 1000; i++) {
+                c.increment();
+            }
+        });
+        Children.joinAllOk(a, b);
+        assertThat(c.value()).isEqualTo(2000);
+        // and through a queue, as data
+        try (SharedQueue<Object> q = SharedQueue.create(4)) {
+            q.put(c);
+            Counter back = (Counter) q.take();
+            assertThat(back).isEqualTo(c);
+            assertThat(back.add(1)).isEqualTo(2001);
+        }
+    }
+
+    @Test
+    void manyConcurrentCallersAreAllServedWhileOtherChannelsSitIdle() {
+        types.register("counter", CounterImpl::new, Counter.class);
+        Counter c = types.create("counter");
+        Children.inThreads(8, () -> {   // 8 channels, then idle in the pool (their server threads wait in recv)
+            for (int i = 0; i < 100; i++) {
+                c.increment();
+            }
+        });
+        Children.inThreads(3, () -> {   // at most 3 of them busy again, 5 idle
+            for (int i = 0; i < 100; i++) {
+                c.increment();
+            }
+        });
+        assertThat(c.value()).isEqualTo(1100);
+    }
+
+    @Test
+    void callsFailPromptlyWithAClearExceptionWhenTheServerIsKilled() throws Exception {
+        types.register("counter", CounterImpl::new, Counter.class);
+        Counter c = types.create("counter");
+        c.increment();
+        ProcessHandle server = ProcessHandle.of(types.serverPid()).orElseThrow();
+        server.destroyForcibly();
+        server.onExit().get();
+        long start = System.nanoTime();
+        assertThatThrownBy(c::increment).isInstanceOf(IllegalStateException.class)
+                .hasMessageContaining("custom-type server of manager 'custom-test'").hasMessageContaining("is gone");
+        assertThat(System.nanoTime() - start).as("nanos until the call failed").isLessThan(5_000_000_000L);
+        assertThatThrownBy(() -> types.create("counter")).isInstanceOf(IllegalStateException.class);
+    }
+
+    @Test
+    void badRegistrationsAreRefusedNamingTheValue() {
+        assertThatThrownBy(() -> types.register("", CounterImpl::new, Counter.class)).hasMessageContaining("typeId=''");
+        assertThatThrownBy(() -> types.register("x", CounterImpl::new, CounterImpl.class))
+                .hasMessageContaining("must be an interface");
+        assertThatThrownBy(() -> types.create("nope")).isInstanceOf(IllegalArgumentException.class)
+                .hasMessageContaining("typeId='nope' is not registered");
+        assertThat(types.serverPid()).isEqualTo(-1); // nothing started for nothing
+    }
+}

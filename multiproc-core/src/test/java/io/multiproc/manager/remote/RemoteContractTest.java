@@ -1,0 +1,70 @@
+package io.multiproc.manager.remote;
+
+import io.multiproc.manager.Manager;
+import io.multiproc.manager.contract.ListContract;
+import io.multiproc.manager.contract.MapContract;
+import io.multiproc.testing.ReapChildrenCheckShm;
+import org.junit.jupiter.api.Nested;
+import org.junit.jupiter.api.extension.ExtendWith;
+
+import java.util.List;
+import java.util.Map;
+
+/** The List and Map contract suites against a remote manager's list and dict, served from a local manager. */
+@ExtendWith(ReapChildrenCheckShm.class)
+class RemoteContractTest {
+    /** A local manager, a server for it on loopback, and a client. */
+    private static final class Served implements AutoCloseable {
+        final Manager local = Manager.start();
+        final ManagerServer server = ManagerServer.start(local, RemoteManagerTest.LOOPBACK_ANY_PORT, RemoteManagerTest.KEY);
+        final Manager client = Manager.connect(server.address(), RemoteManagerTest.KEY);
+
+        @Override
+        public void close() {
+            client.close();
+            server.close();
+            local.close();
+        }
+    }
+
+    @Nested
+    class OnRemoteList extends ListContract {
+        private Served s;
+
+        @Override
+        protected List<Object> create() {
+            s = new Served();
+            return s.client.list();
+        }
+
+        @Override
+        protected void dispose() {
+            if (s != null) {
+                s.close();
+            }
+        }
+    }
+
+    @Nested
+    class OnRemoteDict extends MapContract {
+        private Served s;
+
+        @Override
+        protected Map<Object, Object> create() {
+            s = new Served();
+            return s.client.dict();
+        }
+
+        @Override
+        protected boolean allowsNulls() {
+            return false;
+        }
+
+        @Override
+        protected void dispose() {
+            if (s != null) {
+                s.close();
+            }
+        }
+    }
+}

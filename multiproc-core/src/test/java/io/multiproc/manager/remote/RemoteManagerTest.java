@@ -1,0 +1,233 @@
+package io.multiproc.manager.remote;
+
+import io.multiproc.RemoteException;
+import io.multiproc.manager.AuthenticationException;
+import io.multiproc.manager.Manager;
+import io.multiproc.manager.Namespace;
+import io.multiproc.manager.SharedValueProxy;
+import io.multiproc.testing.ReapChildrenCheckShm;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.ExtendWith;
+
+import java.net.InetSocketAddress;
+import java.nio.charset.StandardCharsets;
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.NoSuchElementException;
+import java.util.concurrent.ConcurrentMap;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+
+/** A remote manager over real loopback sockets: what a client of {@code Manager.connect} sees. */
+@ExtendWith(ReapChildrenCheckShm.class)
+class RemoteManagerTest {
+    /** The same protocol tests against a manager of java.util.concurrent collections in this JVM. */
+    static final class OverInMemoryCollectionsTest extends RemoteManagerTest {
+        @Override
+        Manager backing() {
+            return new InMemoryManager();
+        }
+    }
+
+    static final byte[] KEY = "the right key".getBytes(StandardCharsets.UTF_8);
+    static final InetSocketAddress LOOPBACK_ANY_PORT = new InetSocketAddress("127.0.0.1", 0);
+
+    private Manager local;
+    private ManagerServer server;
+
+    /** The manager the server serves: the real local one (subclasses: another). */
+    Manager backing() {
+        return Manager.start();
+    }
+
+    @BeforeEach
+    void serve() {
+        local = backing();
+        server = ManagerServer.start(local, LOOPBACK_ANY_PORT, KEY);
+    }
+
+    @AfterEach
+    void stop() {
+        server.close();
+        local.close();
+    }
+
+    private Manager connect() {
+        return Manager.connect(server.address(), KEY);
+    }
+
+    @Test
+    void aClientWithTheRightKeySeesTheServersNamedObjects() {
+        ConcurrentMap<String, Integer> served = local.dict("config");
+        served.put("threads", 8);
+        try (Manager m = connect()) {
+            assertThat(m.name()).isEqualTo(local.name());
+            ConcurrentMap<String, Integer> d = m.dict("config");
+            assertThat(d.get("threads")).isEqualTo(8);
+            d.put("retries", 3);
+            assertThat(served).containsEntry("retries", 3);
+            assertThat(d.merge("threads", 1, Integer::sum)).isEqualTo(9);
+            assertThat(d.putIfAbsent("threads", 0)).isEqualTo(9);
+            assertThat(d.replace("retries", 3, 4)).isTrue();
+            assertThat(d.remove("retries", 3)).isFalse();
+            assertThat(new HashMap<>(d)).isEqualTo(Map.of("threads", 9, "retries", 4));
+            assertThat(d.getOrDefault("absent", -1)).isEqualTo(-1);
+        }
+    }
+
+    @Test
+    void listsNamespacesAndValuesWorkRemotely() {
+        try (Manager m = connect()) {
+            List<Integer> ls = m.list("numbers");
+            for (int i = 0; i < 100; i++) {
+                ls.add(i);            // pipelined
+            }
+            assertThat(ls.size()).isEqualTo(100);
+            assertThat(ls.get(42)).isEqualTo(42);
+            assertThat(ls.set(0, -1)).isEqualTo(0);
+            assertThat(ls.indexOf(-1)).isZero();
+            assertThat(ls.remove(Integer.valueOf(-1))).isTrue();
+            assertThat(ls.stream().mapToInt(Integer::intValue).sum()).isEqualTo(4950);
+            assertThat(local.<Integer>list("numbers")).hasSize(99);
+
+            Namespace ns = m.namespace("ns");
+            ns.set("x", 1);
+            assertThat(ns.<Integer>get("x")).isEqualTo(1);
+            assertThat(ns.has("y")).isFalse();
+            assertThat(ns.names()).containsExactly("x");
+
+            SharedValueProxy<Integer> v = m.value("hits", 0);
+            assertThat(v.updateAndGet(n -> n + 5)).isEqualTo(5);
+            assertThat(v.compareAndSet(5, 6)).isTrue();
+            v.set(7);
+            assertThat(v.get()).isEqualTo(7);
+        }
+    }
+
+    @Test
+    void batchOperationsCarryManyItemsInOneRequest() {
+        try (Manager m = connect()) {
+            ConcurrentMap<Integer, String> d = m.dict("big");
+            Map<Integer, String> entries = new HashMap<>();
+            for (int i = 0; i < 10_000; i++) {
+                entries.put(i, "v" + i);
+            }
+            d.putAll(entries);
+            assertThat(d.size()).isEqualTo(10_000);
+            assertThat(((RemoteDict<Integer, String>) d).getAll(List.of(1, 2, 20_000))).isEqualTo(Map.of(1, "v1", 2, "v2"));
+            assertThat(new HashMap<>(d)).isEqualTo(entries);
+
+            List<Integer> ls = m.list("many");
+            List<Integer> items = new ArrayList<>();
+            for (int i = 0; i < 10_000; i++) {
+                items.add(i);
+            }
+            ls.addAll(items);
+            assertThat(new ArrayList<>(ls)).isEqualTo(items);
+        }
+    }
+
+    @Test
+    @SuppressWarnings("unchecked")
+    void aNestedContainerIsALiveProxyNotACopy() {
+        try (Manager m = connect()) {
+            ConcurrentMap<String, Object> d = m.dict("outer");
+            d.put("inner", new ArrayList<>(List.of(1, 2)));
+            @SuppressWarnings("unchecked")
+            List<Integer> inner = (List<Integer>) d.get("inner");
+            inner.add(10);
+            ((RemoteManager) m).sync();   // add is pipelined: wait until the server applied it before looking locally
+            assertThat((List<Object>) local.<String, Object>dict("outer").get("inner")).containsExactly(1, 2, 10);
+
+            Namespace ns = m.namespace();
+            ns.set("y", inner);   // storing a proxy stores the container, not a copy
+            ns.<List<Integer>>get("y").add(11);
+            assertThat(inner).containsExactly(1, 2, 10, 11);
+        }
+    }
+
+    @Test
+    void errorsKeepTheirJdkTypesWithTheServersTrace() {
+        try (Manager m = connect()) {
+            List<Integer> ls = m.list("errors");
+            assertThatThrownBy(() -> ls.get(3)).isInstanceOf(IndexOutOfBoundsException.class)
+                    .satisfies(e -> assertThat(e.getStackTrace()).anyMatch(f -> f.getClassName().equals(ServerSession.class.getName())));
+            assertThatThrownBy(() -> m.namespace("n").get("missing")).isInstanceOf(NoSuchElementException.class)
+                    .hasMessageContaining("missing");
+            assertThatThrownBy(() -> m.<String, Integer>dict("d").put(null, 1)).isInstanceOf(NullPointerException.class);
+            // still usable afterwards
+            ls.add(1);
+            assertThat(ls).containsExactly(1);
+        }
+    }
+
+    @Test
+    void aFailedPipelinedCallIsThrownByTheNextWaitingCallAndLaterOnesAreSkipped() {
+        try (Manager m = connect()) {
+            ConcurrentMap<String, Integer> d = m.dict("pipelined");
+            Namespace ns = m.namespace("pns");
+            d.putAll(java.util.Collections.singletonMap(null, 1));   // ConcurrentHashMap refuses a null key
+            ns.set("after", 1);                                      // skipped
+            assertThatThrownBy(d::size).isInstanceOf(NullPointerException.class)
+                    .satisfies(e -> assertThat(e.getSuppressed()[0]).hasMessageContaining("earlier pipelined call"));
+            assertThat(ns.has("after")).isFalse();
+            assertThat(d.size()).isZero();
+        }
+    }
+
+    @Test
+    void anExceptionOutsideTheJdkContractArrivesAsRemoteException() {
+        local.value("v", 0);
+        try (Manager m = connect()) {
+            // an unserializable value cannot even be sent: refused at the call, nothing sent
+            assertThatThrownBy(() -> m.dict("d").put("k", new Object())).isInstanceOf(IllegalArgumentException.class);
+            assertThatThrownBy(() -> m.list("v")).isInstanceOf(RuntimeException.class)
+                    .satisfies(e -> assertThat(e).isInstanceOfAny(IllegalStateException.class, RemoteException.class));
+            assertThat(m.value("v", 0).get()).isZero();
+        }
+    }
+
+    @Test
+    void aWrongKeyIsRefusedOnTheClientAndTheServerKeepsServing() {
+        assertThatThrownBy(() -> Manager.connect(server.address(), "wrong".getBytes(StandardCharsets.UTF_8)))
+                .isInstanceOf(AuthenticationException.class).hasMessageContaining("refused the authkey");
+        try (Manager m = connect()) {
+            assertThat(m.list("after").size()).isZero();
+        }
+    }
+
+    @Test
+    void aServerWithoutTheKeyCannotPassAsTheRealOne() {
+        try (ManagerServer impostor = ManagerServer.start(new InMemoryManager(), LOOPBACK_ANY_PORT,
+                "impostor".getBytes(StandardCharsets.UTF_8))) {
+            // the impostor refuses us (our answer is wrong for its key); either way: AuthenticationException
+            assertThatThrownBy(() -> Manager.connect(impostor.address(), KEY)).isInstanceOf(AuthenticationException.class);
+        }
+    }
+
+    @Test
+    void proxiesThrowIllegalStateExceptionAfterTheirManagerClosed() {
+        Manager m = connect();
+        List<Integer> ls = m.list("closed");
+        m.close();
+        assertThatThrownBy(ls::size).isInstanceOf(IllegalStateException.class).hasMessageContaining("closed");
+    }
+
+    @Test
+    void whatOnlySharedMemoryOffersIsRefusedClearly() {
+        try (Manager m = connect()) {
+            assertThatThrownBy(m::queue).isInstanceOf(UnsupportedOperationException.class).hasMessageContaining("attach");
+        }
+    }
+
+    @Test
+    void badArgumentsAreRefusedNamingTheValue() {
+        assertThatThrownBy(() -> Manager.connect(server.address(), new byte[0])).hasMessageContaining("authkey=empty");
+        assertThatThrownBy(() -> ManagerServer.start(local, LOOPBACK_ANY_PORT, null)).hasMessageContaining("authkey=null");
+    }
+}
