@@ -58,7 +58,14 @@ record PoolIdle(int spins) implements IdleStrategy, Serializable {
     public void pause(int round) {
         if (!inSpinPhase(round)) {
             IdleStrategy.backoff().pause(round + 110); // past backoff's own spins; only without native futexes: sleepAt said no sleep
-        } else if (round % YIELD_EVERY == YIELD_EVERY - 1) {
+        } else {
+            spin(round);
+        }
+    }
+
+    /** One round of a pool waiter's spin: a PAUSE, or every {@link #YIELD_EVERY}th round a yield. */
+    static void spin(int round) {
+        if (round % YIELD_EVERY == YIELD_EVERY - 1) {
             Thread.yield();
         } else {
             Thread.onSpinWait();

@@ -151,11 +151,7 @@ final class PoolWork {
         private void spinUntilDone() {
             long start = System.nanoTime();
             for (int i = 0; !isDone() && System.nanoTime() - start < PoolIdle.SPIN_NANOS; i++) {
-                if (i % PoolIdle.YIELD_EVERY == PoolIdle.YIELD_EVERY - 1) {
-                    Thread.yield();
-                } else {
-                    Thread.onSpinWait();
-                }
+                PoolIdle.spin(i);
             }
         }
 

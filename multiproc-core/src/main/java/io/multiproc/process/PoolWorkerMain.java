@@ -114,11 +114,7 @@ final class PoolWorkerMain implements SerializableRunnable {
             if (m != null) {
                 return m;
             }
-            if (i % PoolIdle.YIELD_EVERY == PoolIdle.YIELD_EVERY - 1) {
-                Thread.yield();
-            } else {
-                Thread.onSpinWait();
-            }
+            PoolIdle.spin(i);
         }
         while (true) {
             try {
