@@ -12,18 +12,20 @@ import io.multiproc.internal.SegmentHeader;
  *  | owner          | owner thread| holds    | seq   | sleepers | (pad)  |
  *  | long: process  | long: Java  | int:     | int:  | int      |        |
  *  | token, 0 free, | thread id   | RLock    | futex |          |        |
- *  | bit 63 waiters |             |          |       |          |        |
+ *  | bit 63 waiters,|             |          |       |          |        |
+ *  | bit 62 taking  |             |          |       |          |        |
  *  +----------------+-------------+----------+-------+----------+--------+---- ... 128
  * </pre>
  * owner: CAS by acquirers (0 to their {@code ProcessIdentity.token()}, or a dead owner's token to
- * theirs), CAS by a waiter about to sleep (sets {@link #WAITERS}), getAndSet of 0 by the releaser.
+ * theirs with {@link #TAKING}, cleared by a second CAS once the thread word is theirs), CAS by a waiter
+ * about to sleep (sets {@link #WAITERS}), getAndSet of 0 by the releaser.
  * owner thread and holds: plain writes by the holder only, after its CAS and before its release; read
  * only by threads of the holder's process. seq/sleepers: the {@code WaitWord}.
  */
 final class LockLayout {
     static final long MAGIC = 0x3143_4F4C_5043_504DL; // "MPCPLOC1" read little-endian
-    /** 2: the owner word carries the waiters bit. */
-    static final int VERSION = 2;
+    /** 2: the owner word carries the waiters bit. 3: and the taking bit. */
+    static final int VERSION = 3;
     static final int KIND_LOCK = 1;
     static final int KIND_RLOCK = 2;
     /** Where the region starts in a lock's own segment. */
@@ -37,6 +39,14 @@ final class LockLayout {
      * never has this bit.
      */
     static final long WAITERS = 1L << 63;
+    /**
+     * Bit 62 of the owner word: the process whose token is in the word has just taken the lock over from
+     * a dead holder and has not yet written its thread into {@link #OWNER_THREAD}, which still holds the
+     * dead holder's thread id. While it is set no thread recognises the lock as its own.
+     */
+    static final long TAKING = 1L << 62;
+    /** The token part of the owner word. */
+    static final long TOKEN = ~(WAITERS | TAKING);
     static final long OWNER_THREAD = 8;
     static final long HOLDS = 16;
     static final long SEQ = 20;

@@ -48,8 +48,8 @@ public final class SharedLock extends AbstractSharedLock {
     }
 
     @Override
-    boolean tryAcquire(boolean checkLiveness, boolean contended) {
-        return casOwner(checkLiveness, contended);
+    boolean tryAcquire(boolean checkLiveness, int attempt) {
+        return casOwner(checkLiveness, attempt);
     }
 
     /**

@@ -45,7 +45,7 @@ public final class SharedRLock extends AbstractSharedLock {
     }
 
     @Override
-    boolean tryAcquire(boolean checkLiveness, boolean contended) {
+    boolean tryAcquire(boolean checkLiveness, int attempt) {
         // NOTE: the CAS first: a free lock is the common case, and a thread that holds the lock sees its
         // own token there, so the CAS fails and the re-entry check below runs.
         if (casFree()) {
@@ -59,7 +59,7 @@ public final class SharedRLock extends AbstractSharedLock {
             INT.set(whole, base + HOLDS, holds + 1);
             return true;
         }
-        return casOwner(checkLiveness, contended);
+        return casOwner(checkLiveness, attempt);
     }
 
     /**

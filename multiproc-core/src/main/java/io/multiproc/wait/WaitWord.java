@@ -22,9 +22,15 @@ import static java.lang.foreign.ValueLayout.JAVA_INT;
  * sleepers == 0, its state change preceded the waiter's registration, so the waiter's re-check sees it;
  * otherwise the waker bumps the sequence after its state change, and the waiter either read the new
  * sequence (then its re-check sees the state) or FUTEX_WAIT finds the sequence changed and returns.
+ * <p>No wake-up is spent on a waiter that leaves: a waiter whose sleep ended because the sequence moved
+ * and that then leaves without success (timeout, interrupt) calls {@link #wake(int) wake(1)} on its way
+ * out ({@link Waiting}), so the wake-up reaches the next sleeper. Correctness never rests on the
+ * sleep's time limit (the tests run with it raised to seconds: {@code -Dmultiproc.test.maxSleepMillis}).
  * <p>Dead processes: a sleeper that dies leaves sleepers one too high, which only costs wakers a futex
- * call that wakes nobody; sleeps last at most {@link #MAX_SLEEP_NANOS}, so every waiter re-checks
- * (for a dead lock owner, a broken barrier, an interrupt) at least that often.
+ * call that wakes nobody. Sleeps last at most {@link #MAX_SLEEP_NANOS}, so that every waiter re-checks
+ * what no wake-up announces (a dead lock owner, a dead party of a barrier, an interrupt: a futex sleep
+ * does not notice {@link Thread#interrupt()}) at least that often. A sleep that times out goes straight
+ * back to sleep without spinning, so an idle waiter costs a few microseconds of CPU per wake-up.
  *
  * <pre>{@code
  * WaitWord w = new WaitWord(segment, SEQ_OFFSET, SLEEPERS_OFFSET);
@@ -33,7 +39,7 @@ import static java.lang.foreign.ValueLayout.JAVA_INT;
  */
 public final class WaitWord {
     /** Longest single futex sleep: bounds how late a waiter notices a dead peer or an interrupt. */
-    public static final long MAX_SLEEP_NANOS = 20_000_000L;
+    public static final long MAX_SLEEP_NANOS = maxSleepNanos();
     private static final VarHandle INT = JAVA_INT.varHandle();
     /** Per-thread scratch for the futex call's errno capture and timespec. */
     private static final ThreadLocal<MemorySegment> SCRATCH = ThreadLocal.withInitial(
@@ -106,5 +112,26 @@ public final class WaitWord {
     /** Registered sleepers, for diagnostics and tests. */
     public int sleepers() {
         return (int) INT.getVolatile(segment, sleepersOffset);
+    }
+
+    /**
+     * 20 ms. Tests that show no wake-up depends on this limit raise it with
+     * {@code -Dmultiproc.test.maxSleepMillis=N} in the child JVM they start (a bad value fails at once).
+     */
+    private static long maxSleepNanos() {
+        String ms = System.getProperty("multiproc.test.maxSleepMillis");
+        if (ms == null) {
+            return 20_000_000L;
+        }
+        long v;
+        try {
+            v = Long.parseLong(ms);
+        } catch (NumberFormatException e) {
+            v = -1;
+        }
+        if (v <= 0) {
+            throw new IllegalArgumentException("multiproc.test.maxSleepMillis=" + ms + " must be a positive number of ms");
+        }
+        return v * 1_000_000L;
     }
 }

@@ -4,11 +4,15 @@ import io.multiproc.process.ChildProcess;
 import io.multiproc.shared.SharedDoubleArray;
 import io.multiproc.shared.SharedInt;
 import io.multiproc.shared.SharedLong;
+import io.multiproc.shared.SharedLongArray;
 import io.multiproc.testing.ReapChildrenCheckShm;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.extension.ExtendWith;
 
 import java.time.Duration;
+import java.util.List;
+import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicReference;
 
 import static io.multiproc.sync.SharedLockTest.sleepQuietly;
@@ -169,6 +173,72 @@ class SharedRLockTest {
                 rlock.unlock();
                 assertThat(rlock.isLocked()).isFalse();
             }
+        }
+    }
+
+    /**
+     * Two threads of one process race on an RLock whose holder (another process) was killed. One of
+     * them takes it over and is stopped (a fault hook) right after its takeover CAS; the other, whose
+     * thread id equals the dead holder's (both are their JVM's main thread), must not get in.
+     */
+    @Test
+    void twoThreadsRacingToTakeOverFromAKilledHolderDoNotBothGetIn() throws Exception {
+        try (SharedRLock rlock = SharedRLock.create(); SharedLong state = SharedLong.create(0);
+             SharedLongArray result = SharedLongArray.create(4)) {
+            ChildProcess holder = ChildProcess.start(() -> {
+                rlock.lock();
+                result.set(0, Thread.currentThread().threadId());
+                state.set(1);
+                sleepQuietly(60_000);
+            });
+            ChildProcess racer = null;
+            try {
+                awaitUntil("the first child holds the lock", () -> state.get() == 1);
+                holder.kill();
+                assertThat(holder.join(Duration.ofSeconds(10))).isTrue();
+                racer = ChildProcess.builder().jvmOptions(List.of("-Dmultiproc.test.syncFaults=true"))
+                        .target(() -> raceForTheDeadHoldersLock(rlock, result)).start();
+                joinOk(racer);
+            } finally {
+                reap(holder, racer);
+            }
+            assertThat(result.get(1)).as("precondition: the racer's main thread has the dead holder's thread id")
+                    .isEqualTo(1);
+            assertThat(result.get(2)).as("the taker was stopped right after its takeover CAS").isEqualTo(1);
+            assertThat(result.get(3)).as("1: the other thread got in while the taker held the lock").isZero();
+            assertThat(rlock.isLocked()).isFalse();
+        }
+    }
+
+    /** In the racing child: a second thread takes the lock over and stops in the window; main tries to enter. */
+    static void raceForTheDeadHoldersLock(SharedRLock rlock, SharedLongArray result) {
+        result.set(1, Thread.currentThread().threadId() == result.get(0) ? 1 : 0);
+        CountDownLatch inWindow = new CountDownLatch(1);
+        CountDownLatch tried = new CountDownLatch(1);
+        SyncFaults.hook = point -> {
+            inWindow.countDown();
+            try {
+                tried.await(10, TimeUnit.SECONDS);
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+            }
+        };
+        Thread taker = new Thread(() -> {
+            rlock.lock();
+            rlock.unlock();
+        });
+        taker.start();
+        try {
+            if (inWindow.await(10, TimeUnit.SECONDS)) {
+                result.set(2, 1);
+                result.set(3, rlock.tryLock() ? 1 : 0);
+            }
+            tried.countDown();
+            taker.join(10_000);
+        } catch (InterruptedException e) {
+            throw new IllegalStateException(e);
+        } finally {
+            SyncFaults.hook = null;
         }
     }
 }
