@@ -94,6 +94,9 @@ public abstract sealed class AbstractSharedLock extends MappedObject implements 
     final transient boolean embedded;
     /** Set by the thread that took the lock over from a dead holder; read and cleared by previousOwnerDied(). */
     private transient volatile boolean tookOver;
+    /** Conditions made from (or received with) this handle, closed with it; guarded by itself. */
+    private final transient java.util.Set<SharedCondition> conditions =
+            java.util.Collections.newSetFromMap(new java.util.IdentityHashMap<>());
     /** The contended path's state and callbacks, made once so that waiting allocates nothing. */
     private final transient Waiter waiter = new Waiter();
 
@@ -324,15 +327,47 @@ public abstract sealed class AbstractSharedLock extends MappedObject implements 
         return false;
     }
 
-    /** A condition bound to this lock, usable across processes (Python's Condition). */
+    /**
+     * A condition bound to this lock, usable across processes (Python's Condition). It lives no longer
+     * than this handle: closing the lock closes it (it may be closed earlier).
+     */
     @Override
     public SharedCondition newCondition() {
         return SharedCondition.create(this);
     }
 
+    /** Ties {@code c}'s lifetime to this handle's. */
+    final void adopt(SharedCondition c) {
+        synchronized (conditions) {
+            if (isClosed()) {
+                c.close();
+                throw new IllegalStateException(getClass().getSimpleName() + " '" + name() + "' is closed");
+            }
+            conditions.add(c);
+        }
+    }
+
+    final void forget(SharedCondition c) {
+        synchronized (conditions) {
+            conditions.remove(c);
+        }
+    }
+
+    /** Detaches this handle and closes the conditions made from it (their segments go with their last user). */
     @Override
     public void close() {
-        super.close();
+        SharedCondition[] mine;
+        synchronized (conditions) {
+            if (isClosed()) {
+                return;
+            }
+            super.close();
+            mine = conditions.toArray(SharedCondition[]::new);
+            conditions.clear();
+        }
+        for (SharedCondition c : mine) {
+            c.close();
+        }
     }
 
     final IllegalMonitorStateException notHeld(String what) {

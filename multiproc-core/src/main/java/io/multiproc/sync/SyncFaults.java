@@ -15,7 +15,9 @@ final class SyncFaults {
 
     enum Point {
         /** A waiter has CASed a dead holder's token to its own and has not yet recorded its thread. */
-        TAKEOVER_CLAIMED
+        TAKEOVER_CLAIMED,
+        /** A condition waiter (lock held) has claimed a slot and not yet marked it WAITING. */
+        CONDITION_SLOT_CLAIMED
     }
 
     static volatile Consumer<Point> hook;
