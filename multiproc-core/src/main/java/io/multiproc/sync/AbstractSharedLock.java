@@ -3,6 +3,7 @@ package io.multiproc.sync;
 import io.multiproc.codec.SharedHandle;
 import io.multiproc.internal.MappedObject;
 import io.multiproc.internal.ProcessIdentity;
+import io.multiproc.internal.SegmentHeader;
 import io.multiproc.internal.SharedSegments;
 import io.multiproc.wait.IdleStrategy;
 import io.multiproc.wait.WaitWord;
@@ -384,18 +385,24 @@ public abstract sealed class AbstractSharedLock extends MappedObject implements 
 
     @Serial
     final Object writeReplace() {
-        return new Handle(name(), base, reentrant(), embedded);
+        return new Handle(name(), base, reentrant(), whole.get(JAVA_LONG, SegmentHeader.MAGIC_OFFSET),
+                whole.get(JAVA_INT, SegmentHeader.VERSION_OFFSET), whole.get(JAVA_INT, SegmentHeader.KIND_OFFSET));
     }
 
-    /** Serialized form: the segment, the region offset and the kind; readResolve attaches. */
-    record Handle(String name, long base, boolean reentrant, boolean embedded) implements Serializable, SharedHandle {
+    /**
+     * Serialized form: the segment, the header its structure has (a lock's own, or its host's: a
+     * value, an array, a queue), the region offset and the kind. readResolve attaches checking all of
+     * it, like every other attach: the header, then a marked lock region of this kind at {@code base}.
+     */
+    record Handle(String name, long base, boolean reentrant, long magic, int version, int kind)
+            implements Serializable, SharedHandle {
         @Serial
         Object readResolve() throws ObjectStreamException {
             String what = reentrant ? "SharedRLock" : "SharedLock";
             try {
-                SharedSegments.Mapping m = embedded ? SyncSegments.attachAny(name, what)
-                        : SyncSegments.attach(name, what, LockLayout.MAGIC, LockLayout.VERSION,
-                        reentrant ? LockLayout.KIND_RLOCK : LockLayout.KIND_LOCK);
+                SharedSegments.Mapping m = SyncSegments.attach(name, what, magic, version, kind,
+                        seg -> LockLayout.checkRegion(seg, name, what, base, reentrant));
+                boolean embedded = magic != LockLayout.MAGIC;
                 return reentrant ? new SharedRLock(m, base, embedded, IdleStrategy.blocking())
                         : new SharedLock(m, base, embedded, IdleStrategy.blocking());
             } catch (RuntimeException e) {

@@ -4,6 +4,7 @@ import io.multiproc.internal.SharedSegments;
 import io.multiproc.wait.IdleStrategy;
 
 import static io.multiproc.sync.LockLayout.OWNER;
+import static java.lang.foreign.ValueLayout.JAVA_LONG;
 
 /**
  * A lock in shared memory that works across processes and threads: Python's
@@ -38,7 +39,8 @@ public final class SharedLock extends AbstractSharedLock {
     /** A new unlocked lock whose waiters in this process use {@code idle}. */
     public static SharedLock create(IdleStrategy idle) {
         return new SharedLock(SyncSegments.create(LockLayout.MAGIC, LockLayout.VERSION, LockLayout.KIND_LOCK,
-                LockLayout.SEGMENT_SIZE, seg -> { }), LockLayout.REGION_OFFSET, false, idle);
+                LockLayout.SEGMENT_SIZE, seg -> seg.set(JAVA_LONG, LockLayout.REGION_OFFSET + LockLayout.MARK,
+                        LockLayout.MARK_LOCK)), LockLayout.REGION_OFFSET, false, idle);
     }
 
     /** Attaches to an existing lock by its {@link #name()}. */

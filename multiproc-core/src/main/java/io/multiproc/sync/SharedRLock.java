@@ -4,6 +4,7 @@ import io.multiproc.internal.SharedSegments;
 import io.multiproc.wait.IdleStrategy;
 
 import static io.multiproc.sync.LockLayout.HOLDS;
+import static java.lang.foreign.ValueLayout.JAVA_LONG;
 
 /**
  * A reentrant lock in shared memory: Python's {@code multiprocessing.RLock}, as a
@@ -35,7 +36,8 @@ public final class SharedRLock extends AbstractSharedLock {
     /** A new unlocked reentrant lock whose waiters in this process use {@code idle}. */
     public static SharedRLock create(IdleStrategy idle) {
         return new SharedRLock(SyncSegments.create(LockLayout.MAGIC, LockLayout.VERSION, LockLayout.KIND_RLOCK,
-                LockLayout.SEGMENT_SIZE, seg -> { }), LockLayout.REGION_OFFSET, false, idle);
+                LockLayout.SEGMENT_SIZE, seg -> seg.set(JAVA_LONG, LockLayout.REGION_OFFSET + LockLayout.MARK,
+                        LockLayout.MARK_RLOCK)), LockLayout.REGION_OFFSET, false, idle);
     }
 
     /** Attaches to an existing reentrant lock by its {@link #name()}. */

@@ -241,4 +241,88 @@ class SharedRLockTest {
             SyncFaults.hook = null;
         }
     }
+
+    /**
+     * A stopped holder (SIGSTOP, state T) is alive: its lock is not taken over; after SIGCONT it still
+     * holds the lock; once it is killed, the lock is taken over.
+     */
+    @Test
+    void aStoppedHolderKeepsItsLockUntilItIsKilled() throws Exception {
+        try (SharedRLock rlock = SharedRLock.create(); SharedLong state = SharedLong.create(0)) {
+            ChildProcess c = ChildProcess.start(() -> {
+                rlock.lock();
+                state.set(1);
+                while (state.get() != 2) {
+                    sleepQuietly(1);
+                }
+                state.set(rlock.isHeldByCurrentThread() && rlock.getHoldCount() == 1 ? 3 : 4);
+                sleepQuietly(60_000);
+            });
+            try {
+                awaitUntil("the child holds the lock", () -> state.get() == 1);
+                SharedConditionTest.stop(c);
+                assertThat(rlock.tryLock(Duration.ofMillis(500))).as("taken from a stopped holder").isFalse();
+                assertThat(rlock.tryLock()).isFalse();
+                assertThat(SharedConditionTest.stateOf(c.pid())).isEqualTo('T');
+                assertThat(rlock.ownerPid()).isEqualTo(c.pid());
+                SharedConditionTest.sendSignal("CONT", c.pid());
+                state.set(2);
+                awaitUntil("the continued child looked at its lock", () -> state.get() >= 3);
+                assertThat(state.get()).as("3: the continued child still holds the lock").isEqualTo(3);
+                c.kill();
+                assertThat(rlock.tryLock(Duration.ofSeconds(5))).as("taken over once the holder is killed").isTrue();
+                assertThat(rlock.previousOwnerDied()).isTrue();
+                rlock.unlock();
+            } finally {
+                reap(c);
+            }
+        }
+    }
+
+    /** A value's lock handle travels to a child and is the same lock there. */
+    @Test
+    void aValuesLockHandleTravelsToAChild() throws Exception {
+        try (SharedLong v = SharedLong.create(0); SharedLong seen = SharedLong.create(0)) {
+            SharedRLock l = v.getLock();
+            l.lock();
+            ChildProcess c = ChildProcess.start(() -> seen.set(l.isLocked() && !l.tryLock() ? 1 : 2));
+            try {
+                joinOk(c);
+            } finally {
+                reap(c);
+            }
+            assertThat(seen.get()).as("1: the child saw the parent's hold").isEqualTo(1);
+            l.unlock();
+        }
+    }
+
+    /**
+     * A lock handle that names a segment and an offset attaches only where a lock of its kind is: the
+     * segment's header must be the one the handle names, and the offset a marked lock region in it.
+     */
+    @Test
+    void aLockHandleThatDoesNotPointAtALockRegionIsRefused() {
+        try (SharedLongArray host = SharedLongArray.create(64)) {
+            AbstractSharedLock.Handle real = (AbstractSharedLock.Handle) host.getLock().writeReplace();
+            String name = host.name();
+            assertRefused(new AbstractSharedLock.Handle(name, 8, true, real.magic(), real.version(), real.kind()),
+                    "base=8");
+            assertRefused(new AbstractSharedLock.Handle(name, real.base() + 4, true, real.magic(), real.version(), real.kind()),
+                    "base=" + (real.base() + 4));
+            assertRefused(new AbstractSharedLock.Handle(name, 1L << 40, true, real.magic(), real.version(), real.kind()),
+                    "base=" + (1L << 40));
+            assertRefused(new AbstractSharedLock.Handle(name, real.base() + 128, true, real.magic(), real.version(), real.kind()),
+                    "mark=0x0");
+            assertRefused(new AbstractSharedLock.Handle(name, real.base(), false, real.magic(), real.version(), real.kind()),
+                    "SharedLock");
+            assertRefused(new AbstractSharedLock.Handle(name, real.base(), true, LockLayout.MAGIC, LockLayout.VERSION,
+                    LockLayout.KIND_RLOCK), "magic");
+            assertThat(host.getLock().isLocked()).isFalse();
+        }
+    }
+
+    static void assertRefused(AbstractSharedLock.Handle forged, String why) {
+        assertThatThrownBy(forged::readResolve).isInstanceOf(java.io.InvalidObjectException.class)
+                .hasMessageContaining(forged.name()).hasMessageContaining(why);
+    }
 }
