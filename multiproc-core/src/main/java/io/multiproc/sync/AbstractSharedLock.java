@@ -46,13 +46,14 @@ import static java.lang.foreign.ValueLayout.JAVA_LONG;
  *       waiter, not one per release (Drepper's "Futexes Are Tricky", mutex 2, with a waiters bit). A
  *       woken waiter that leaves without the lock (timeout, interrupt) passes the wake-up on
  *       ({@link Waiting}): the next sleeper re-checks and announces itself again.</li>
- *   <li>Dead holder: a waiter that finds the lock held checks, on its first try and then at least every
- *       {@link WaitWord#MAX_SLEEP_NANOS} while it waits, whether the owner token's process still runs
+ *   <li>Dead holder: a waiter that finds the lock held checks, on its first try and then after every
+ *       sleep while it waits (20 ms, doubling while idle up to {@link WaitWord#MAX_SLEEP_NANOS}), whether the owner token's process still runs
  *       (/proc, pid and start time). If not, it CASes the dead token to its own with the taking bit:
  *       exactly one waiter wins. It then writes its thread and hold count and clears the taking bit
  *       (CAS, keeping the waiters bit); {@link #previousOwnerDied()} tells it once. A holder seen alive
  *       in the last 5 ms is not looked up again ({@link ProcessIdentity#isAliveRecently}: /proc costs
- *       ~10 µs), so taking over happens within about 30 ms of the death. A stopped process (SIGSTOP) is
+ *       ~10 µs), so taking over happens within about 30 ms of the death (up to about 90 ms for a waiter that has
+ *       slept for a while). A stopped process (SIGSTOP) is
  *       alive. Threads dying inside a live process are not detected (as with java.util.concurrent).</li>
  *   <li>Owner thread and hold count are written by the holder after its CAS and read only by threads of
  *       the holder's process (to recognise re-entry); the holder clears them before releasing. Plain

@@ -10,7 +10,7 @@ import static java.lang.foreign.ValueLayout.JAVA_LONG;
  * A lock in shared memory that works across processes and threads: Python's
  * {@code multiprocessing.Lock}, as a {@link java.util.concurrent.locks.Lock}. Not reentrant; any thread
  * of any process may unlock it (as in Python). When the holding process dies, the next acquirer takes
- * the lock within about 30 ms and {@link #previousOwnerDied()} tells it so.
+ * the lock within about 30 ms (90 ms at most) and {@link #previousOwnerDied()} tells it so.
  *
  * <pre>{@code
  * try (SharedLock lock = SharedLock.create(); SharedLong balance = SharedLong.create(100)) {

@@ -27,10 +27,12 @@ import static java.lang.foreign.ValueLayout.JAVA_INT;
  * out ({@link Waiting}), so the wake-up reaches the next sleeper. Correctness never rests on the
  * sleep's time limit (the tests run with it raised to seconds: {@code -Dmultiproc.test.maxSleepMillis}).
  * <p>Dead processes: a sleeper that dies leaves sleepers one too high, which only costs wakers a futex
- * call that wakes nobody. Sleeps last at most {@link #MAX_SLEEP_NANOS}, so that every waiter re-checks
- * what no wake-up announces (a dead lock owner, a dead party of a barrier, an interrupt: a futex sleep
- * does not notice {@link Thread#interrupt()}) at least that often. A sleep that times out goes straight
- * back to sleep without spinning, so an idle waiter costs a few microseconds of CPU per wake-up.
+ * call that wakes nobody. A waiter's first sleep lasts at most {@link #FIRST_SLEEP_NANOS}; each one that
+ * times out with nothing changed doubles the next, up to {@link #MAX_SLEEP_NANOS}, and a wake-up starts
+ * over. So every waiter re-checks what no wake-up announces (a dead lock owner, a dead party of a
+ * barrier, an interrupt: a futex sleep does not notice {@link Thread#interrupt()}) within 20 ms while
+ * things move and within 80 ms when idle, and an idle waiter wakes 12.5 times a second, not 50. A sleep
+ * that times out goes straight back to sleep without spinning.
  *
  * <pre>{@code
  * WaitWord w = new WaitWord(segment, SEQ_OFFSET, SLEEPERS_OFFSET);
@@ -38,8 +40,10 @@ import static java.lang.foreign.ValueLayout.JAVA_INT;
  * }</pre>
  */
 public final class WaitWord {
-    /** Longest single futex sleep: bounds how late a waiter notices a dead peer or an interrupt. */
-    public static final long MAX_SLEEP_NANOS = maxSleepNanos();
+    /** Longest single futex sleep: bounds how late an idle waiter notices a dead peer or an interrupt. */
+    public static final long MAX_SLEEP_NANOS = testSleepNanos(80_000_000L);
+    /** Longest first sleep of a wait, and of the first after each wake-up. */
+    public static final long FIRST_SLEEP_NANOS = testSleepNanos(20_000_000L);
     private static final VarHandle INT = JAVA_INT.varHandle();
     /** Per-thread scratch for the futex call's errno capture and timespec. */
     private static final ThreadLocal<MemorySegment> SCRATCH = ThreadLocal.withInitial(
@@ -115,13 +119,14 @@ public final class WaitWord {
     }
 
     /**
-     * 20 ms. Tests that show no wake-up depends on this limit raise it with
-     * {@code -Dmultiproc.test.maxSleepMillis=N} in the child JVM they start (a bad value fails at once).
+     * {@code nanos}, or for tests that show no wake-up depends on these limits, the value of
+     * {@code -Dmultiproc.test.maxSleepMillis=N} given to the child JVM they start (for both limits; a bad
+     * value fails at once).
      */
-    private static long maxSleepNanos() {
+    private static long testSleepNanos(long nanos) {
         String ms = System.getProperty("multiproc.test.maxSleepMillis");
         if (ms == null) {
-            return 20_000_000L;
+            return nanos;
         }
         long v;
         try {

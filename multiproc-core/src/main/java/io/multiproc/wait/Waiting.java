@@ -73,6 +73,7 @@ public final class Waiting {
         // this waiter) until this waiter sleeps again. Leaving unsuccessfully in between passes it on.
         boolean woken = false;
         boolean done = false;
+        long nap = WaitWord.FIRST_SLEEP_NANOS;
         try {
             for (int round = 0; ; round++) {
                 if (ready.ready()) {
@@ -99,7 +100,7 @@ public final class Waiting {
                         // bumps the sequence afterwards, so this sleep cannot miss its wake-up.
                         if (beforeSleep.announce()) {
                             woken = false; // sleeping again: this waiter is in line once more
-                            word.sleep(seq, remaining);
+                            word.sleep(seq, Math.min(remaining, nap));
                             slept = true;
                         }
                         woken |= word.sequence() != seq;
@@ -111,7 +112,11 @@ public final class Waiting {
                     }
                     if (woken || !slept) {
                         round = -1; // woken: spin again before the next sleep, as the holder may be about to release
-                    } // else the sleep timed out: sleep again at once; spinning now would only burn CPU
+                        nap = WaitWord.FIRST_SLEEP_NANOS;
+                    } else {
+                        // timed out with nothing changed: sleep again at once, longer (spinning now would only burn CPU)
+                        nap = Math.min(nap * 2, WaitWord.MAX_SLEEP_NANOS);
+                    }
                 } else {
                     idle.pause(round);
                     if (!interruptible && Thread.interrupted()) {
