@@ -50,9 +50,15 @@ public sealed class SharedSemaphore extends MappedObject implements Serializable
         this.word = new WaitWord(whole, SemaphoreLayout.SEQ, SemaphoreLayout.SLEEPERS);
     }
 
-    /** A semaphore with {@code permits >= 0} permits. */
+    /** A semaphore with {@code permits >= 0} permits that waits with the default {@link IdleStrategy#blocking()}. */
     public static SharedSemaphore create(int permits) {
-        return new SharedSemaphore(createSegment(permits, 0, SemaphoreLayout.KIND_SEMAPHORE), IdleStrategy.blocking());
+        return create(permits, IdleStrategy.blocking());
+    }
+
+    /** A semaphore with {@code permits >= 0} permits whose waiters in this process use {@code idle}. */
+    public static SharedSemaphore create(int permits, IdleStrategy idle) {
+        Objects.requireNonNull(idle, "idle");
+        return new SharedSemaphore(createSegment(permits, 0, SemaphoreLayout.KIND_SEMAPHORE), idle);
     }
 
     static SharedSegments.Mapping createSegment(int permits, int bound, int kind) {

@@ -208,4 +208,43 @@ class SharedSemaphoreTest {
             }
         }
     }
+
+    /**
+     * Semaphores and barriers take an {@link io.multiproc.wait.IdleStrategy} like locks and events: a
+     * busy-spinning waiter never sleeps on the futex, and still gets what it waits for.
+     */
+    @Test
+    void semaphoresAndBarriersWaitWithTheIdleStrategyTheyWereCreatedWith() throws Exception {
+        io.multiproc.wait.IdleStrategy spin = io.multiproc.wait.IdleStrategy.busySpin();
+        try (SharedSemaphore s = SharedSemaphore.create(0, spin);
+             SharedBoundedSemaphore b = SharedBoundedSemaphore.create(1, spin);
+             SharedBarrier barrier = SharedBarrier.create(2, spin)) {
+            b.acquire();
+            java.util.concurrent.atomic.AtomicInteger done = new java.util.concurrent.atomic.AtomicInteger();
+            Thread t = new Thread(() -> {
+                try {
+                    s.acquire();
+                    b.acquire();
+                    barrier.await();
+                    done.set(1);
+                } catch (Exception e) {
+                    done.set(2);
+                }
+            });
+            t.start();
+            Thread.sleep(300); // a blocking() waiter would be asleep by now
+            assertThat(s.word.sleepers()).isZero();
+            s.release();
+            Thread.sleep(300);
+            assertThat(b.word.sleepers()).isZero();
+            b.release();
+            Thread.sleep(300);
+            assertThat(barrier.word.sleepers()).isZero();
+            barrier.await(Duration.ofSeconds(10));
+            t.join(10_000);
+            assertThat(done.get()).isEqualTo(1);
+        }
+        assertThatThrownBy(() -> SharedSemaphore.create(1, null)).isInstanceOf(NullPointerException.class)
+                .hasMessageContaining("idle");
+    }
 }
