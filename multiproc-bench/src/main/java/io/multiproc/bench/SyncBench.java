@@ -17,6 +17,7 @@ import org.openjdk.jmh.annotations.Setup;
 import org.openjdk.jmh.annotations.State;
 import org.openjdk.jmh.annotations.TearDown;
 import org.openjdk.jmh.annotations.Warmup;
+import org.openjdk.jmh.infra.Blackhole;
 
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.locks.ReentrantLock;
@@ -132,5 +133,27 @@ public class SyncBench {
     public void contendedHeapReentrantLockLockUnlock(Contended c) {
         c.heapLock.lock();
         c.heapLock.unlock();
+    }
+
+    /**
+     * Two threads that hold the lock for a little work: nearly every acquisition finds the lock held,
+     * so this measures the waiting path (spin, then futex sleep) and its allocation.
+     */
+    @Benchmark
+    @Group("contendedSharedLockHeld")
+    @GroupThreads(2)
+    public void contendedSharedLockHeldLockUnlock(Contended c) {
+        c.lock.lock();
+        Blackhole.consumeCPU(100);
+        c.lock.unlock();
+    }
+
+    @Benchmark
+    @Group("contendedSharedRLockHeld")
+    @GroupThreads(2)
+    public void contendedSharedRLockHeldLockUnlock(Contended c) {
+        c.rlock.lock();
+        Blackhole.consumeCPU(100);
+        c.rlock.unlock();
     }
 }

@@ -247,4 +247,53 @@ class SharedSemaphoreTest {
         assertThatThrownBy(() -> SharedSemaphore.create(1, null)).isInstanceOf(NullPointerException.class)
                 .hasMessageContaining("idle");
     }
+
+    /**
+     * release(n) wakes n sleepers and release() one more, at once: run with futex sleeps raised to 20 s,
+     * so that nothing rests on the sleep's time limit.
+     */
+    @Test
+    void releasedPermitsReachSleepersWithoutWaitingOutASleep() throws Exception {
+        try (SharedSemaphore s = SharedSemaphore.create(0); SharedLong out = SharedLong.create(0)) {
+            ChildProcess c = ChildProcess.builder().jvmOptions(java.util.List.of("-Dmultiproc.test.maxSleepMillis=20000"))
+                    .target(() -> {
+                        java.util.concurrent.atomic.AtomicInteger got = new java.util.concurrent.atomic.AtomicInteger();
+                        Runnable take = () -> {
+                            try {
+                                s.acquire();
+                                got.incrementAndGet();
+                            } catch (InterruptedException e) {
+                                Thread.currentThread().interrupt();
+                            }
+                        };
+                        Thread[] ts = {new Thread(take), new Thread(take), new Thread(take)};
+                        try {
+                            for (Thread t : ts) {
+                                t.start();
+                                int n = (int) java.util.Arrays.stream(ts).filter(Thread::isAlive).count();
+                                awaitUntil("sleepers", () -> s.word.sleepers() == n);
+                                Thread.sleep(50);
+                            }
+                            long t0 = System.nanoTime();
+                            s.release(2);
+                            awaitUntil("two permits taken", () -> got.get() == 2);
+                            s.release();
+                            awaitUntil("three permits taken", () -> got.get() == 3);
+                            out.set((System.nanoTime() - t0) / 1_000_000);
+                            for (Thread t : ts) {
+                                t.join(10_000);
+                            }
+                        } catch (InterruptedException e) {
+                            throw new IllegalStateException(e);
+                        }
+                    }).start();
+            try {
+                assertThat(c.join(Duration.ofSeconds(60))).isTrue();
+                assertThat(c.exitCode()).hasValue(0);
+            } finally {
+                reap(c);
+            }
+            assertThat(out.get()).as("ms until three sleepers held the three permits").isBetween(0L, 5_000L);
+        }
+    }
 }
