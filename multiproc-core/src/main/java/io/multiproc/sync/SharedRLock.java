@@ -49,8 +49,9 @@ public final class SharedRLock extends AbstractSharedLock {
     @Override
     boolean tryAcquire(boolean checkLiveness, int attempt) {
         // NOTE: the CAS first: a free lock is the common case, and a thread that holds the lock sees its
-        // own token there, so the CAS fails and the re-entry check below runs.
-        if (casFree()) {
+        // own token there, so the CAS fails and the re-entry check below runs. Only on the first attempt:
+        // a waiter takes the lock through casOwner, which keeps the waiters bit while others sleep.
+        if (attempt == FIRST && casFree()) {
             return true;
         }
         if (heldByThisThread()) {

@@ -325,4 +325,50 @@ class SharedRLockTest {
         assertThatThrownBy(forged::readResolve).isInstanceOf(java.io.InvalidObjectException.class)
                 .hasMessageContaining(forged.name()).hasMessageContaining(why);
     }
+
+    /**
+     * Of two threads asleep on an RLock, the one woken by a release takes the lock, and its own release
+     * must wake the other: run with futex sleeps raised to 20 s, so that nothing rests on the sleep's
+     * time limit.
+     */
+    @Test
+    void aWokenWaiterThatTakesTheLockWakesTheNextSleeperOnRelease() throws Exception {
+        try (SharedRLock rlock = SharedRLock.create(); SharedLongArray out = SharedLongArray.create(2)) {
+            ChildProcess c = ChildProcess.builder().jvmOptions(List.of("-Dmultiproc.test.maxSleepMillis=20000"))
+                    .target(() -> {
+                        rlock.lock();
+                        Runnable takeBriefly = () -> {
+                            rlock.lock();
+                            sleepQuietly(50);
+                            out.set(0, System.nanoTime());
+                            rlock.unlock();
+                        };
+                        Thread first = new Thread(takeBriefly);
+                        Thread second = new Thread(takeBriefly);
+                        try {
+                            first.start();
+                            awaitUntil("the first waiter sleeps", () -> rlock.word.sleepers() == 1);
+                            Thread.sleep(100);
+                            second.start();
+                            awaitUntil("the second waiter sleeps", () -> rlock.word.sleepers() == 2);
+                            Thread.sleep(100);
+                            long released = System.nanoTime();
+                            rlock.unlock();
+                            first.join(30_000);
+                            second.join(30_000);
+                            out.set(1, (System.nanoTime() - released) / 1_000_000);
+                        } catch (InterruptedException e) {
+                            throw new IllegalStateException(e);
+                        }
+                    }).start();
+            try {
+                assertThat(c.join(Duration.ofSeconds(60))).isTrue();
+                assertThat(c.exitCode()).hasValue(0);
+            } finally {
+                reap(c);
+            }
+            assertThat(out.get(1)).as("ms for both waiters to take the lock in turn (each holds it 50 ms)")
+                    .isBetween(100L, 5_000L);
+        }
+    }
 }
