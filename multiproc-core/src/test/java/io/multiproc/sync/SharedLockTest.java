@@ -35,6 +35,21 @@ class SharedLockTest {
         return c;
     }
 
+    /**
+     * Runs {@code task} in a child JVM whose futex sleeps last up to 20 s instead of 20 to 80 ms, so
+     * that a wake-up that is lost shows as a wait of seconds; checks that the child exits with 0.
+     */
+    static void inChildWithLongSleeps(io.multiproc.process.SerializableRunnable task) throws InterruptedException {
+        ChildProcess c = ChildProcess.builder().jvmOptions(List.of("-Dmultiproc.test.maxSleepMillis=20000"))
+                .target(task).start();
+        try {
+            assertThat(c.join(Duration.ofSeconds(60))).as("the child exited").isTrue();
+            assertThat(c.exitCode()).hasValue(0);
+        } finally {
+            reap(c);
+        }
+    }
+
     static void sleepQuietly(long millis) {
         try {
             Thread.sleep(millis);
@@ -305,14 +320,7 @@ class SharedLockTest {
     @Test
     void aWokenWaiterThatLeavesPassesTheWakeUpOnToTheNextSleeper() throws Exception {
         try (SharedLock lock = SharedLock.create(); SharedLongArray out = SharedLongArray.create(3)) {
-            ChildProcess c = ChildProcess.builder().jvmOptions(List.of("-Dmultiproc.test.maxSleepMillis=20000"))
-                    .target(() -> passWakeUpOn(lock, out)).start();
-            try {
-                assertThat(c.join(Duration.ofSeconds(60))).isTrue();
-                assertThat(c.exitCode()).hasValue(0);
-            } finally {
-                reap(c);
-            }
+            inChildWithLongSleeps(() -> passWakeUpOn(lock, out));
             assertThat(out.get(0)).as("precondition: the first waiter was woken and left interrupted (2)").isEqualTo(2);
             assertThat(out.get(2)).as("ms from the last unlock until the second waiter held the lock")
                     .isBetween(0L, 5_000L);

@@ -334,8 +334,7 @@ class SharedRLockTest {
     @Test
     void aWokenWaiterThatTakesTheLockWakesTheNextSleeperOnRelease() throws Exception {
         try (SharedRLock rlock = SharedRLock.create(); SharedLongArray out = SharedLongArray.create(2)) {
-            ChildProcess c = ChildProcess.builder().jvmOptions(List.of("-Dmultiproc.test.maxSleepMillis=20000"))
-                    .target(() -> {
+            SharedLockTest.inChildWithLongSleeps(() -> {
                         rlock.lock();
                         Runnable takeBriefly = () -> {
                             rlock.lock();
@@ -360,13 +359,7 @@ class SharedRLockTest {
                         } catch (InterruptedException e) {
                             throw new IllegalStateException(e);
                         }
-                    }).start();
-            try {
-                assertThat(c.join(Duration.ofSeconds(60))).isTrue();
-                assertThat(c.exitCode()).hasValue(0);
-            } finally {
-                reap(c);
-            }
+                    });
             assertThat(out.get(1)).as("ms for both waiters to take the lock in turn (each holds it 50 ms)")
                     .isBetween(100L, 5_000L);
         }
