@@ -12,15 +12,19 @@ import org.openjdk.jmh.annotations.BenchmarkMode;
 import org.openjdk.jmh.annotations.Fork;
 import org.openjdk.jmh.annotations.Measurement;
 import org.openjdk.jmh.annotations.Mode;
+import org.openjdk.jmh.annotations.OperationsPerInvocation;
 import org.openjdk.jmh.annotations.OutputTimeUnit;
 import org.openjdk.jmh.annotations.Scope;
 import org.openjdk.jmh.annotations.Setup;
 import org.openjdk.jmh.annotations.State;
 import org.openjdk.jmh.annotations.TearDown;
 import org.openjdk.jmh.annotations.Warmup;
+import org.openjdk.jmh.infra.Blackhole;
 
 import java.io.IOException;
 import java.io.Serializable;
+import java.util.ArrayList;
+import java.util.List;
 import java.util.concurrent.ArrayBlockingQueue;
 import java.util.concurrent.TimeUnit;
 
@@ -88,6 +92,33 @@ public class QueueBench {
     public Integer sharedQueueOfferPollDefaultCodec() {
         defaultQueue.offer(ITEM);
         return defaultQueue.poll();
+    }
+
+    /** Items per batch in the batch benchmarks (scores are per item: {@code @OperationsPerInvocation}). */
+    static final int BATCH = 100;
+    private final List<Integer> batch = java.util.Collections.nCopies(BATCH, ITEM);
+    private final ArrayList<Integer> drained = new ArrayList<>(BATCH);
+
+    /** 100 items offered and polled one by one: the per-item baseline for the batch benchmark below. */
+    @Benchmark
+    @OperationsPerInvocation(BATCH)
+    public void sharedQueueOfferPollOneByOneIntCodec(Blackhole bh) {
+        for (int i = 0; i < BATCH; i++) {
+            intQueue.offer(ITEM);
+        }
+        for (int i = 0; i < BATCH; i++) {
+            bh.consume(intQueue.poll());
+        }
+    }
+
+    /** The same 100 items with offerAll and drainTo: one lock hold per side per batch. */
+    @Benchmark
+    @OperationsPerInvocation(BATCH)
+    public void sharedQueueOfferAllDrainToIntCodec(Blackhole bh) {
+        intQueue.offerAll(batch);
+        intQueue.drainTo(drained, BATCH);
+        bh.consume(drained.get(BATCH - 1));
+        drained.clear();
     }
 
     @Benchmark

@@ -136,8 +136,8 @@ public final class JoinableQueue<E> extends SharedQueue<E> {
     }
 
     @Override
-    public String toString() {
-        String s = super.toString();
+    public String describe() {
+        String s = super.describe();
         return ring.isOpen() ? s.substring(0, s.length() - 1) + ", unfinished=" + unfinished() + "]" : s;
     }
 }

@@ -18,8 +18,9 @@ import io.multiproc.internal.SegmentHeader;
  *  channel c (received by end c: channel 0 by the left end, channel 1 by the right end):
  *  +0               +128             +256                 +384
  *  +----------------+----------------+--------------------+--------------------+
- *  | tail word      | head word      | data: seq,sleepers | space: seq,sleepers|
- *  | sender writes  | receiver writes| receiver sleeps    | sender sleeps      |
+ *  | tail word,     | head word,     | data: seq,sleepers | space: seq,sleepers|
+ *  | +8 full pos.   | +8 full pos.   | receiver sleeps    | sender sleeps      |
+ *  | sender writes  | receiver writes|                    |                    |
  *  +----------------+----------------+--------------------+--------------------+
  * </pre>
  * A one-way pipe has only channel 0: the left end receives, the right end sends (Python's
@@ -35,7 +36,8 @@ import io.multiproc.internal.SegmentHeader;
  */
 final class PipeLayout {
     static final long MAGIC = 0x3130_4550_4950_504DL; // "MPPIPE01" read little-endian
-    static final int VERSION = 1;
+    /** 2: each tail and head word has its 64-bit full position 8 bytes after it ({@link RecordLayout}). */
+    static final int VERSION = 2;
     static final int KIND_DUPLEX = 1;
     static final int KIND_ONE_WAY = 2;
     static final int LEFT = 0;

@@ -8,20 +8,27 @@ import io.multiproc.sync.EmbeddedLocks;
  * only; records and position words: {@link RecordLayout}.
  *
  * <pre>
- *  0               64              128           256            384           512            640         768         896         1024
- *  +---------------+---------------+-------------+--------------+-------------+--------------+-----------+-----------+-----------+---- ... ---+
- *  | SegmentHeader | config        | tail line   | producer     | head line   | consumer     | not empty | not full  | join line | ring        |
- *  | magic         | +0 capacity   | +0 tail     | lock line:   | +0 head     | lock line:   | +0 seq    | +0 seq    | +0 done   | capacity    |
- *  | MPQUEUE1      | +4 max items  |    word     | a lock       |    word     | a lock       | +4 sleep- | +4 sleep- | +4 seq    | bytes of    |
- *  | kind: queue,  | +8 idle code  |             | region (sync |             | region (sync |    ers    |    ers    | +8 sleep- | records     |
- *  | joinable,     |               |             | LockLayout)  |             | LockLayout)  |           |           |    ers    |             |
- *  | simple        |               |             |              |             |              |           |           |           |             |
- *  +---------------+---------------+-------------+--------------+-------------+--------------+-----------+-----------+-----------+---- ... ---+
+ *  0               64              128           256            384           512            640         768         896         1024          1280          1536
+ *  +---------------+---------------+-------------+--------------+-------------+--------------+-----------+-----------+-----------+-------------+-------------+---- ... ---+
+ *  | SegmentHeader | config        | tail line   | producer     | head line   | consumer     | not empty | not full  | join line | producers   | consumers   | ring        |
+ *  | magic         | +0 capacity   | +0 tail     | lock line:   | +0 head     | lock line:   | +0 seq    | +0 seq    | +0 done   | 32 process  | 32 process  | capacity    |
+ *  | MPQUEUE1      | +4 max items  |    word     | a lock       |    word     | a lock       | +4 sleep- | +4 sleep- | +4 seq    | tokens      | tokens      | bytes of    |
+ *  | kind: queue,  | +8 idle code  | +8 tail full| region (sync |+8 head full | region (sync |    ers    |    ers    | +8 sleep- | (peer       | (peer       | records     |
+ *  | joinable,     | +12 flags     |    position | LockLayout)  |   position  | LockLayout)  |           |           |    ers    | tracking)   | tracking)   |             |
+ *  | simple        | +16 writing   |             |              |             |              |           |           |           |             |             |             |
+ *  |               |     closed    |             |              |             |              |           |           |           |             |             |             |
+ *  |               | +20 overflow  |             |              |             |              |           |           |           |             |             |             |
+ *  +---------------+---------------+-------------+--------------+-------------+--------------+-----------+-----------+-----------+-------------+-------------+---- ... ---+
  * </pre>
  * <ul>
- *   <li>config: written once by the creator before the name is shared; plain reads.</li>
- *   <li>tail line: the tail word, written (release) only by the holder of the producer lock, read by
- *       consumers (when their view says empty) and producers.</li>
+ *   <li>config: capacity, max items, idle code and flags ({@link #FLAG_TRACK_PEERS}) written once by
+ *       the creator before the name is shared; plain reads. writing closed: 0, or 1 once
+ *       {@code closeForWriting()} ran; written (release) only under the producer lock, never reset;
+ *       read (acquire) by producers under that lock and by consumers that found the queue empty.
+ *       overflow: bit 0 / bit 1 set (CAS) when a producer / consumer process found no free peer slot.</li>
+ *   <li>tail line: the tail word and the tail's full position ({@link RecordLayout}), written only by
+ *       the holder of the producer lock (full position plain, then the word with a release store),
+ *       the word read by consumers (when their view says empty) and producers.</li>
  *   <li>producer lock line: an {@code io.multiproc.sync} lock region ({@code EmbeddedLocks.lockAt}: owner
  *       token with the waiters bit, owner thread, wait word), taken over from a dead holder. Only
  *       producers touch it.</li>
@@ -30,6 +37,9 @@ import io.multiproc.sync.EmbeddedLocks;
  *       way round.</li>
  *   <li>join line: done, the count of {@code taskDone()} calls modulo 2^32 (CAS by any process); join
  *       waiters sleep on its wait word.</li>
+ *   <li>producers, consumers (used only when peer tracking is on): {@link #PEER_SLOTS} process tokens
+ *       each, 0 when free. A process CASes its token into a free slot (or a dead process's) at its
+ *       first put / take; waiters read them to tell whether every producer / consumer died.</li>
  * </ul>
  * Each line is 128 bytes from the next. NOTE: the lock words have lines of their own because the other
  * side reads the position words: a producer waiting on a full ring re-reads the head, and if the
@@ -38,8 +48,11 @@ import io.multiproc.sync.EmbeddedLocks;
  */
 final class QueueLayout {
     static final long MAGIC = 0x3145_5545_5551_504DL; // "MPQUEUE1" read little-endian
-    /** 2: the ring locks are sync lock regions on lines of their own. */
-    static final int VERSION = 2;
+    /**
+     * 2: the ring locks are sync lock regions on lines of their own. 3: 64-bit full positions beside
+     * the position words, the writing-closed word, peer tracking.
+     */
+    static final int VERSION = 3;
     static final int KIND_QUEUE = 1;
     static final int KIND_JOINABLE = 2;
     static final int KIND_SIMPLE = 3;
@@ -47,6 +60,11 @@ final class QueueLayout {
     static final long CAPACITY = 64;
     static final long MAX_ITEMS = 68;
     static final long IDLE = 72;
+    static final long FLAGS = 76;
+    static final long WRITING_CLOSED = 80;
+    static final long PEER_OVERFLOW = 84;
+    /** {@link #FLAGS} bit: producers and consumers register in the peer tables. */
+    static final int FLAG_TRACK_PEERS = 1;
 
     static final long PRODUCER = 128;
     static final long PRODUCER_LOCK = 256;
@@ -62,7 +80,10 @@ final class QueueLayout {
     static final long DONE = 896;
     static final long JOIN_SEQ = 900;
     static final long JOIN_SLEEPERS = 904;
-    static final long RING = 1024;
+    static final long PRODUCERS = 1024;
+    static final long CONSUMERS = 1280;
+    static final int PEER_SLOTS = 32;
+    static final long RING = 1536;
 
     static final long TAIL = PRODUCER + POSITION_WORD;
     static final long HEAD = CONSUMER + POSITION_WORD;
@@ -75,6 +96,7 @@ final class QueueLayout {
     static {
         assert CAPACITY >= SegmentHeader.SIZE;
         assert EmbeddedLocks.REGION_SIZE <= CONSUMER - PRODUCER_LOCK;
+        assert PRODUCERS + PEER_SLOTS * 8L == CONSUMERS && CONSUMERS + PEER_SLOTS * 8L == RING;
     }
 
     private QueueLayout() {

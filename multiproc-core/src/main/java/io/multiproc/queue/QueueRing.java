@@ -17,6 +17,7 @@ import java.lang.invoke.VarHandle;
 import java.nio.ByteOrder;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.concurrent.TimeUnit;
 
 import static io.multiproc.queue.RecordLayout.SPILL;
 import static java.lang.foreign.ValueLayout.JAVA_INT;
@@ -28,10 +29,25 @@ import static java.lang.foreign.ValueLayout.JAVA_INT;
  * "Implementation overview".
  */
 final class QueueRing extends MappedObject {
+    private static final VarHandle INT = JAVA_INT.varHandle();
     private static final VarHandle INT_LE = MethodHandles.byteArrayViewVarHandle(int[].class, ByteOrder.LITTLE_ENDIAN);
     /** A drain takes at most this many payload bytes per lock hold. */
     private static final int DRAIN_BYTES = 1 << 20;
     static final long NOW = Long.MIN_VALUE;
+    /**
+     * How long the calls that never wait ({@link #NOW}) try a ring lock that another thread holds:
+     * long enough for any normal hold (well under a microsecond) and a descheduled holder, short
+     * enough to count as "at once" when the holder is a stopped process.
+     */
+    static final long IMMEDIATE_LOCK_NANOS = 10_000_000L;
+    /** Waiting for a ring lock goes in slices this long, re-checking that this handle is open. */
+    private static final long LOCK_SLICE_NANOS = 20_000_000L;
+    /** A waiter of a queue with peer tracking checks this often whether every peer it waits for died. */
+    static final long PEER_CHECK_NANOS = 100_000_000L;
+    /** {@link #poll} results. */
+    static final int TOOK = 1;
+    static final int NONE = 0;
+    static final int END_OF_STREAM = -1;
 
     /** "SharedQueue", "JoinableQueue" or "SimpleQueue", for messages. */
     final String what;
@@ -58,6 +74,9 @@ final class QueueRing extends MappedObject {
     final WaitWord joinWord;
     /** This handle's operations in flight and its closed bit (heap, this process only). */
     private final Guard guard = new Guard();
+    /** Peer tables, or null when peer tracking is off (QueueLayout.FLAG_TRACK_PEERS). */
+    private final Peers producerPeers;
+    private final Peers consumerPeers;
 
     private QueueRing(SharedSegments.Mapping mapping, String what, IdleStrategy custom) {
         super(mapping);
@@ -73,13 +92,21 @@ final class QueueRing extends MappedObject {
         this.notEmpty = new WaitWord(whole, QueueLayout.NOT_EMPTY_SEQ, QueueLayout.NOT_EMPTY_SLEEPERS);
         this.notFull = new WaitWord(whole, QueueLayout.NOT_FULL_SEQ, QueueLayout.NOT_FULL_SLEEPERS);
         this.joinWord = new WaitWord(whole, QueueLayout.JOIN_SEQ, QueueLayout.JOIN_SLEEPERS);
+        boolean track = (whole.get(JAVA_INT, QueueLayout.FLAGS) & QueueLayout.FLAG_TRACK_PEERS) != 0;
+        this.producerPeers = track ? new Peers(whole, QueueLayout.PRODUCERS, 1) : null;
+        this.consumerPeers = track ? new Peers(whole, QueueLayout.CONSUMERS, 2) : null;
     }
 
     static QueueRing create(String what, int kind, int maxItems, int capacity, IdleStrategy idle) {
+        return create(what, kind, maxItems, capacity, idle, false);
+    }
+
+    static QueueRing create(String what, int kind, int maxItems, int capacity, IdleStrategy idle, boolean trackPeers) {
         SharedSegments.Mapping m = SharedSegments.create("mpq_", QueueLayout.segmentSize(capacity), seg -> {
             seg.set(JAVA_INT, QueueLayout.CAPACITY, capacity);
             seg.set(JAVA_INT, QueueLayout.MAX_ITEMS, maxItems);
             seg.set(JAVA_INT, QueueLayout.IDLE, Idles.code(idle));
+            seg.set(JAVA_INT, QueueLayout.FLAGS, trackPeers ? QueueLayout.FLAG_TRACK_PEERS : 0);
             SegmentHeader.write(seg, QueueLayout.MAGIC, QueueLayout.VERSION, kind);
         });
         return new QueueRing(m, what, idle);
@@ -99,6 +126,95 @@ final class QueueRing extends MappedObject {
         return whole;
     }
 
+    // ------------------------------------------------------------------ ring locks
+
+    /**
+     * Takes a ring lock by {@code deadline}: at once if free (or its holder died); for {@link #NOW}
+     * calls within {@link #IMMEDIATE_LOCK_NANOS}; else in slices that re-check that this handle is
+     * open, so neither a stopped holder nor {@link #close()} can keep a caller longer than its deadline.
+     *
+     * @return false at the deadline, or when the thread is interrupted (its status kept, for the caller to act on)
+     */
+    private boolean lockBy(SharedLock lock, long deadline) {
+        if (lock.tryLock()) {
+            return true;
+        }
+        if (deadline == NOW) {
+            return lockSoon(lock);
+        }
+        for (;;) {
+            checkOpen();
+            long remaining = deadline == Waiting.FOREVER ? LOCK_SLICE_NANOS
+                    : Math.min(LOCK_SLICE_NANOS, deadline - System.nanoTime());
+            if (remaining <= 0 || Thread.currentThread().isInterrupted()) {
+                return false;
+            }
+            try {
+                if (lock.tryLock(remaining, TimeUnit.NANOSECONDS)) {
+                    return true;
+                }
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+                return false;
+            }
+        }
+    }
+
+    /** Tries {@code lock} for at most {@link #IMMEDIATE_LOCK_NANOS}, without sleeping or looking at interrupts. */
+    private static boolean lockSoon(SharedLock lock) {
+        long start = System.nanoTime();
+        for (int i = 0; ; i++) {
+            if (i < 64) {
+                Thread.onSpinWait();
+            } else {
+                Thread.yield();
+            }
+            if (lock.tryLock()) {
+                return true;
+            }
+            if (System.nanoTime() - start > IMMEDIATE_LOCK_NANOS) {
+                return false;
+            }
+        }
+    }
+
+    /** Takes a ring lock with no deadline and without being interrupted (it keeps the status); throws if this handle closes. */
+    private void lockFully(SharedLock lock) {
+        boolean interrupted = Thread.interrupted();
+        try {
+            while (!lockBy(lock, Waiting.FOREVER)) {
+                interrupted |= Thread.interrupted();
+            }
+        } finally {
+            if (interrupted) {
+                Thread.currentThread().interrupt();
+            }
+        }
+    }
+
+    /** After acquiring the producer lock: a dead holder may have left an unreferenced spill segment. */
+    private void producersLocked() {
+        if (producers.previousOwnerDied()) {
+            Spills.reclaimOrphans();
+        }
+        if (FaultInjection.ENABLED) {
+            FaultInjection.at(FaultInjection.Point.PRODUCER_LOCKED);
+        }
+    }
+
+    /**
+     * After acquiring the consumer lock: a dead holder left its record at the head (nothing to
+     * reclaim), but one killed inside a removal left the head count one short: recount.
+     */
+    private void consumersLocked() {
+        if (consumers.previousOwnerDied()) {
+            ring.repairHeadCount();
+        }
+        if (FaultInjection.ENABLED) {
+            FaultInjection.at(FaultInjection.Point.CONSUMER_LOCKED);
+        }
+    }
+
     // ------------------------------------------------------------------ producing
 
     /**
@@ -106,10 +222,14 @@ final class QueueRing extends MappedObject {
      * ({@link #NOW}: no waiting).
      *
      * @return false if there was no room in time; nothing was written
+     * @throws IllegalStateException if the queue is closed for writing
      */
     boolean offer(byte[] src, int length, long deadline, boolean interruptible) throws InterruptedException {
         enter();
         try {
+            if (producerPeers != null) {
+                producerPeers.register();
+            }
             if (length <= maxInline) {
                 return append(RecordLayout.ITEM, src, length, deadline, interruptible);
             }
@@ -121,25 +241,28 @@ final class QueueRing extends MappedObject {
 
     private boolean append(int kind, byte[] src, int length, long deadline, boolean interruptible)
             throws InterruptedException {
-        if (tryAppend(kind, src, length)) {
+        if (tryAppend(kind, src, length, deadline)) {
             return true;
         }
         if (deadline == NOW) {
             return false;
         }
-        return Waiting.await(notFull, idle, () -> {
-            checkOpen();
-            return mayHaveRoom(length) && tryAppend(kind, src, length);
-        }, deadline, interruptible);
+        return awaitPeers(notFull, () -> {
+            checkWritable();
+            return mayHaveRoom(length) && tryAppend(kind, src, length, deadline);
+        }, consumerPeers, deadline, interruptible);
     }
 
-    private boolean tryAppend(int kind, byte[] src, int length) {
-        producers.lock();
-        if (producers.previousOwnerDied()) {
-            Spills.reclaimOrphans();
+    /** Appends if there is room now; false if full, or if the producer lock could not be had by {@code deadline}. */
+    private boolean tryAppend(int kind, byte[] src, int length, long deadline) {
+        if (!lockBy(producers, deadline)) {
+            checkWritable();
+            return false;
         }
         boolean ok = false;
         try {
+            producersLocked();
+            checkWritable(); // NOTE: under the lock that closeForWriting sets it under: nothing is appended after it
             ok = ring.tryAppend(kind, src, length);
         } finally {
             // NOTE: the unlock's getAndSet is a full fence: the tail's release store stays before the
@@ -152,12 +275,143 @@ final class QueueRing extends MappedObject {
         return ok;
     }
 
+    /**
+     * Appends items {@code first..count-1} of a batch ({@code src}, item i ending at {@code ends[i]}, all
+     * at most {@link #maxInline()}) in one producer-lock hold, as many as fit; waits until
+     * {@code deadline} for room for at least one ({@link #NOW}: no waiting).
+     *
+     * @return how many were appended (0: no room in time)
+     */
+    int offerBatch(byte[] src, int[] ends, int first, int count, long deadline, boolean interruptible)
+            throws InterruptedException {
+        enter();
+        try {
+            if (producerPeers != null) {
+                producerPeers.register();
+            }
+            int n = tryAppendBatch(src, ends, first, count, deadline);
+            if (n > 0 || deadline == NOW) {
+                return n;
+            }
+            int from = first == 0 ? 0 : ends[first - 1];
+            int length = ends[first] - from;
+            int[] appended = {0};
+            awaitPeers(notFull, () -> {
+                checkWritable();
+                return mayHaveRoom(length) && (appended[0] = tryAppendBatch(src, ends, first, count, deadline)) > 0;
+            }, consumerPeers, deadline, interruptible);
+            return appended[0];
+        } finally {
+            guard.exit();
+        }
+    }
+
+    private int tryAppendBatch(byte[] src, int[] ends, int first, int count, long deadline) {
+        if (!lockBy(producers, deadline)) {
+            checkWritable();
+            return 0;
+        }
+        int n = 0;
+        try {
+            producersLocked();
+            checkWritable();
+            for (int i = first, from = first == 0 ? 0 : ends[first - 1]; i < count; from = ends[i++]) {
+                if (!ring.tryAppend(RecordLayout.ITEM, src, from, ends[i] - from)) {
+                    break;
+                }
+                n++;
+            }
+        } finally {
+            // NOTE: as in tryAppend: the unlock's full fence orders the tail stores before the sleeper check.
+            producers.unlock();
+            if (n == 1) {
+                notEmpty.wake(1);
+            } else if (n > 1) {
+                notEmpty.wakeAll();
+            }
+        }
+        return n;
+    }
+
+    /** Items longer than this spill: a batch carries only shorter ones. */
+    int maxInline() {
+        return maxInline;
+    }
+
     /** A lock-free pre-check, so that waiting producers do not take the lock while the ring is full. */
     private boolean mayHaveRoom(int length) {
         long h = ring.headWord();
         long t = ring.tailWord();
         return RecordLayout.count(t) - RecordLayout.count(h) < ring.maxItems()
-                && (RecordLayout.position(t) - RecordLayout.position(h)) + RecordLayout.recordSize(length) <= ring.capacity();
+                && Integer.toUnsignedLong(RecordLayout.position(t) - RecordLayout.position(h)) + RecordLayout.recordSize(length)
+                <= ring.capacity();
+    }
+
+    /**
+     * Waits on {@code word} like {@link Waiting#await}; when {@code peers} (the other side) is tracked,
+     * wakes every {@link #PEER_CHECK_NANOS} to see whether all of them died, and then fails.
+     */
+    private boolean awaitPeers(WaitWord word, Waiting.Ready ready, Peers peers, long deadline, boolean interruptible)
+            throws InterruptedException {
+        if (peers == null) {
+            return Waiting.await(word, idle, ready, deadline, interruptible);
+        }
+        for (;;) {
+            long slice = Waiting.deadline(PEER_CHECK_NANOS);
+            boolean last = deadline - slice <= 0;
+            if (Waiting.await(word, idle, ready, last ? deadline : slice, interruptible)) {
+                return true;
+            }
+            if (last) {
+                return false;
+            }
+            List<Long> dead = peers.deadIfAllDead();
+            if (!dead.isEmpty()) {
+                if (ready.ready()) { // the last item (or room) may have come just before the peers died
+                    return true;
+                }
+                throw new PeerDiedException(what + " '" + name() + "': every " + (peers == consumerPeers
+                        ? "consumer that took from it died (pids " + dead + ") and it is full: nothing will make room"
+                        : "producer that put to it died (pids " + dead + ") and it is empty: nothing will arrive"));
+            }
+        }
+    }
+
+    // ------------------------------------------------------------------ closing for writing
+
+    /** True once {@link #closeForWriting()} ran in any process. */
+    boolean isClosedForWriting() {
+        return (int) INT.getAcquire(whole, QueueLayout.WRITING_CLOSED) != 0;
+    }
+
+    private void checkWritable() {
+        checkOpen();
+        if (isClosedForWriting()) {
+            throw new IllegalStateException(what + " '" + name() + "' is closed for writing");
+        }
+    }
+
+    /**
+     * Ends the stream: under the producer lock (so no put is half-way), sets the writing-closed word;
+     * then wakes every waiter. Idempotent.
+     */
+    void closeForWriting() {
+        enter();
+        try {
+            lockFully(producers);
+            try {
+                producersLocked();
+                // NOTE: release, under the producer lock: every item published before it is visible to
+                // a consumer that reads the word (acquire) and then finds the ring empty.
+                INT.setRelease(whole, QueueLayout.WRITING_CLOSED, 1);
+            } finally {
+                producers.unlock();
+            }
+            notEmpty.wakeAll();
+            notFull.wakeAll();
+        } finally {
+            guard.exit();
+        }
     }
 
     // ------------------------------------------------------------------ consuming
@@ -166,30 +420,47 @@ final class QueueRing extends MappedObject {
      * Takes the head item into {@code s}'s input (from index 0), waiting until {@code deadline} for
      * one ({@link #NOW}: no waiting).
      *
-     * @return false if there was none in time
+     * @return {@link #TOOK}; {@link #NONE} if there was none in time; {@link #END_OF_STREAM} if there
+     *         is none and the queue is closed for writing
      */
-    boolean poll(Scratch s, long deadline, boolean interruptible) throws InterruptedException {
+    int poll(Scratch s, long deadline, boolean interruptible) throws InterruptedException {
         enter();
         try {
-            if (tryTake(s)) {
-                return true;
+            if (consumerPeers != null) {
+                consumerPeers.register();
+            }
+            if (tryTake(s, deadline)) {
+                return TOOK;
+            }
+            if (endOfStream()) {
+                return END_OF_STREAM;
             }
             if (deadline == NOW) {
-                return false;
+                return NONE;
             }
-            return Waiting.await(notEmpty, idle, () -> {
+            boolean[] took = {false};
+            boolean done = awaitPeers(notEmpty, () -> {
                 checkOpen();
-                return ring.hasItems() && tryTake(s);
-            }, deadline, interruptible);
+                return (took[0] = ring.hasItems() && tryTake(s, deadline)) || endOfStream();
+            }, producerPeers, deadline, interruptible);
+            return took[0] ? TOOK : done ? END_OF_STREAM : NONE;
         } finally {
             guard.exit();
         }
     }
 
-    private boolean tryTake(Scratch s) {
-        consumers.lock(); // a dead consumer left nothing to reclaim: its record is still at the head
+    /** Closed for writing (read first, acquire) and then nothing left: no item can ever come. */
+    private boolean endOfStream() {
+        return isClosedForWriting() && !ring.hasItems();
+    }
+
+    private boolean tryTake(Scratch s, long deadline) {
+        if (!lockBy(consumers, deadline)) {
+            return false;
+        }
         boolean took = false;
         try {
+            consumersLocked();
             took = takeLocked(s);
         } finally {
             unlockConsumers(took);
@@ -206,7 +477,7 @@ final class QueueRing extends MappedObject {
             int pos = (int) at;
             int kl = ring.kindLengthAt(pos);
             boolean read = Spills.readItem(ring, pos, kl, s, 0, true) >= 0;
-            if (FaultInjection.hook != null) {
+            if (FaultInjection.ENABLED) {
                 FaultInjection.at(RecordLayout.kind(kl) == SPILL
                         ? FaultInjection.Point.CONSUMER_AFTER_SPILL_UNLINK : FaultInjection.Point.CONSUMER_MID_RECORD);
             }
@@ -217,15 +488,15 @@ final class QueueRing extends MappedObject {
         }
     }
 
-    /** Copies the head item into {@code s} without taking it. */
+    /** Copies the head item into {@code s} without taking it; false at once if none (or the consumer lock is held by a stopped process). */
     boolean peek(Scratch s) {
         enter();
         try {
-            if (!ring.hasItems()) {
+            if (!ring.hasItems() || !lockBy(consumers, NOW)) {
                 return false;
             }
-            consumers.lock();
             try {
+                consumersLocked();
                 for (;;) {
                     long at = ring.first();
                     if (at == RecordRing.EMPTY) {
@@ -269,10 +540,14 @@ final class QueueRing extends MappedObject {
             if (max <= 0 || !ring.hasItems()) {
                 return 0;
             }
+            if (consumerPeers != null) {
+                consumerPeers.register();
+            }
             int n = 0;
             int used = 0;
-            consumers.lock();
+            lockFully(consumers);
             try {
+                consumersLocked();
                 long at;
                 while (n < max && used < DRAIN_BYTES && (at = ring.first()) != RecordRing.EMPTY) {
                     int length = Spills.readItem(ring, (int) at, s, used + 4, true);
@@ -301,8 +576,9 @@ final class QueueRing extends MappedObject {
     void clear() {
         enter();
         try {
-            consumers.lock();
+            lockFully(consumers);
             try {
+                consumersLocked();
                 long at;
                 while ((at = ring.first()) != RecordRing.EMPTY) {
                     Spills.dropItem(ring, (int) at);
@@ -328,14 +604,15 @@ final class QueueRing extends MappedObject {
         List<Entry> out = new ArrayList<>();
         Scratch s = Scratch.acquire();
         try {
-            consumers.lock();
+            lockFully(consumers);
             try {
+                consumersLocked();
                 long at = ring.first();
                 if (at == RecordRing.EMPTY) {
                     return out;
                 }
                 int end = RecordLayout.position(ring.tailWord());
-                for (int pos = (int) at; pos != end; pos = ring.next(pos)) {
+                for (int pos = (int) at; pos - end < 0; pos = ring.next(pos)) {
                     int k = RecordLayout.kind(ring.kindLengthAt(pos));
                     if (k == RecordLayout.ITEM || k == SPILL) {
                         int length = Spills.readItem(ring, pos, s, 0, false);
@@ -363,8 +640,9 @@ final class QueueRing extends MappedObject {
         enter();
         try {
             boolean removed = false;
-            consumers.lock();
+            lockFully(consumers);
             try {
+                consumersLocked();
                 if (ring.holds(position) && ring.seqAt(position) == seq) {
                     int k = RecordLayout.kind(ring.kindLengthAt(position));
                     if (k == RecordLayout.ITEM || k == SPILL) {

@@ -20,6 +20,17 @@ package io.multiproc.queue;
  * holds at most {@link #MAX_CAPACITY} bytes and at most {@code Integer.MAX_VALUE} items. The ring
  * offset of a position is {@code position & (capacity - 1)}; capacities are powers of two.
  *
+ * <h2>Full positions</h2>
+ * {@link #FULL_POSITION} bytes after each position word sits the side's <em>full position</em>: the
+ * same byte position as a 64-bit count that never wraps (2^64 bytes). The writer of the side stores
+ * it (plain) right before the position word's release store, so it is never behind that word; after a
+ * writer died between the two stores it is ahead by that one unpublished record, and
+ * {@link #fullPosition(long, int)} recovers the exact value from the two (the low 32 bits must match
+ * the word). It exists for the views (a side's cached copy of the other side's word): a view is
+ * trusted only while the side's own full position moved less than one ring since the view was read,
+ * which no amount of traffic through other handles can fake (with 32-bit positions, 2^32 bytes of
+ * other handles' traffic looked like none).
+ *
  * <h2>Records</h2>
  * 8-aligned; a record never wraps: when it would not fit before the end of the ring, a padding
  * record fills the rest and the record starts at offset 0.
@@ -48,6 +59,9 @@ final class RecordLayout {
     static final int REMOVED = 3;
     private static final int LENGTH_MASK = (1 << 30) - 1;
 
+    /** Offset of a side's 64-bit full position from its position word (see "Full positions"). */
+    static final int FULL_POSITION = 8;
+
     /** Offsets inside a record. */
     static final int KIND_LENGTH = 0;
     static final int SEQ = 4;
@@ -66,6 +80,15 @@ final class RecordLayout {
 
     static int position(long word) {
         return (int) word;
+    }
+
+    /**
+     * The exact 64-bit position of a side whose position word holds {@code position} and whose full
+     * position word holds {@code hint} (equal, or ahead by less than 2^31 bytes: a writer died between
+     * its two stores, or more records were published between reading the word and the hint).
+     */
+    static long fullPosition(long hint, int position) {
+        return hint - Integer.toUnsignedLong((int) hint - position);
     }
 
     /** The first int of a record. */

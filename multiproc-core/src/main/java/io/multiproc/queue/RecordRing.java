@@ -5,6 +5,7 @@ import java.lang.invoke.MethodHandles;
 import java.lang.invoke.VarHandle;
 import java.nio.ByteOrder;
 
+import static io.multiproc.queue.RecordLayout.FULL_POSITION;
 import static io.multiproc.queue.RecordLayout.HEADER;
 import static io.multiproc.queue.RecordLayout.ITEM;
 import static io.multiproc.queue.RecordLayout.KIND_LENGTH;
@@ -54,18 +55,24 @@ final class RecordRing {
     private final int maxItems;
     private final long tail;
     private final long head;
+    /** The sides' 64-bit full positions ({@link RecordLayout#FULL_POSITION} after each word). */
+    private final long tailFull;
+    private final long headFull;
     /*
      * Each side's last view of the other side's word, so that it reads (and pulls over the other
      * core's cache line) only when the view says "full" or "empty". Stale views are conservative: the
-     * head and tail only move forward. A view is trusted only while this side's own position has moved
-     * less than one ring since it was read, which rules out a wrap of the 32-bit positions. Plain
-     * fields: used only by the holder of that side's right (lock, or a pipe end's own thread), whose
-     * acquisition orders them.
+     * head and tail only move forward. A view is trusted only while this side's own full position
+     * (64 bits, never wraps) has moved less than one ring since the view was read, whoever moved it:
+     * other handles of an MPMC queue move "this side" too, and no amount of their traffic can make an
+     * old view look fresh. Plain fields: used only by the holder of that side's right (lock, or a pipe
+     * end's own thread), whose acquisition orders them.
      */
     private long headView;
-    private int headViewAt;
+    private long headViewAt = UNTRUSTED;
     private long tailView;
-    private int tailViewAt;
+    private long tailViewAt = UNTRUSTED;
+    /** A view-read position that no own position is within one ring of: the first use reads fresh. */
+    private static final long UNTRUSTED = Long.MIN_VALUE;
 
     RecordRing(MemorySegment seg, long ring, int capacity, int maxItems, long tail, long head) {
         this.seg = seg;
@@ -75,20 +82,18 @@ final class RecordRing {
         this.maxItems = maxItems;
         this.tail = tail;
         this.head = head;
-        // Views start from real values (stale later, never wrong); see trusted().
-        this.headView = headWord();
-        this.tailView = tailWord();
-        this.headViewAt = position(tailView);
-        this.tailViewAt = position(headView);
+        this.tailFull = tail + FULL_POSITION;
+        this.headFull = head + FULL_POSITION;
     }
 
-    /**
-     * A view is trusted while this side moved {@code [0, capacity)} bytes since reading it. Unsigned:
-     * a view read at a position "after" the current one (impossible unless the 32-bit positions wrapped
-     * around it) counts as far away.
-     */
-    private boolean trusted(int ownPosition, int viewAt) {
-        return Integer.compareUnsigned(ownPosition - viewAt, capacity) < 0;
+    /** A view read when this side's full position was {@code viewAt} is trusted while it moved {@code [0, capacity)} since. */
+    private boolean trusted(long ownFull, long viewAt) {
+        return Long.compareUnsigned(ownFull - viewAt, capacity) < 0;
+    }
+
+    /** This side's exact full position, for the holder of its right, given its word {@code w} read now. */
+    private long ownFull(long fullOffset, long w) {
+        return RecordLayout.fullPosition(seg.get(JAVA_LONG, fullOffset), position(w));
     }
 
     int capacity() {
@@ -127,92 +132,128 @@ final class RecordRing {
      * @return false if the ring is full for this record; nothing written
      */
     boolean tryAppend(int kind, byte[] src, int length) {
+        return tryAppend(kind, src, 0, length);
+    }
+
+    /** {@link #tryAppend(int, byte[], int)} of {@code src[from, from + length)}. */
+    boolean tryAppend(int kind, byte[] src, int from, int length) {
         long t = tailWord();
-        int tailCount = count(t);
-        int tailPos = position(t);
+        long full = ownFull(tailFull, t);
         int size = recordSize(length);
-        int offset = tailPos & mask;
+        int offset = (int) full & mask;
         int pad = capacity - offset < size ? capacity - offset : 0;
-        if (!trusted(tailPos, headViewAt) || !fits(t, headView, pad + size)) {
+        if (!trusted(full, headViewAt) || !fits(t, headView, pad + size)) {
             long h = headWord();
             headView = h;
-            headViewAt = tailPos;
+            headViewAt = full;
             if (!fits(t, h, pad + size)) {
                 return false;
             }
         }
         if (pad > 0) {
             seg.set(JAVA_INT, ring + offset + KIND_LENGTH, kindLength(PADDING, pad - HEADER));
-            tailPos += pad;
             offset = 0;
         }
+        int tailCount = count(t);
         long at = ring + offset;
         seg.set(JAVA_INT, at + SEQ, tailCount);
-        copyIn(src, length, at + PAYLOAD);
+        copyIn(src, from, length, at + PAYLOAD);
         seg.set(JAVA_INT, at + KIND_LENGTH, kindLength(kind, length));
-        // NOTE: publishes the record: its bytes (plain writes above) become visible before the tail
-        // covers them. The caller fences before it checks for sleeping consumers.
-        LONG.setRelease(seg, tail, word(tailCount + 1, tailPos + size));
+        publishTail(tailCount + 1, full + pad + size);
         return true;
+    }
+
+    /** Publishes the tail: the full position first (never behind the word), then the word. */
+    private void publishTail(int count, long full) {
+        seg.set(JAVA_LONG, tailFull, full);
+        // NOTE: publishes the records: their bytes (plain writes before) become visible before the
+        // tail covers them. The caller fences before it checks for sleeping consumers.
+        LONG.setRelease(seg, tail, word(count, (int) full));
+    }
+
+    /** Publishes the head: the full position first (never behind the word), then the word. */
+    private void publishHead(int count, long full) {
+        seg.set(JAVA_LONG, headFull, full);
+        // NOTE: frees the records for producers only after the caller copied them out (release). The
+        // caller fences before it checks for sleeping producers.
+        LONG.setRelease(seg, head, word(count, (int) full));
     }
 
     /** Room for one more item of {@code bytes} (padding included) between head {@code h} and tail {@code t}. */
     private boolean fits(long t, long h, int bytes) {
-        return count(t) - count(h) < maxItems && (position(t) - position(h)) + bytes <= capacity;
+        return count(t) - count(h) < maxItems && Integer.toUnsignedLong(position(t) - position(h)) + bytes <= capacity;
     }
 
-    private void copyIn(byte[] src, int length, long at) {
+    private void copyIn(byte[] src, int from, int length, long at) {
         int words = (length + 7) & -8;
-        if (words <= WORD_COPY_MAX && src.length >= words && FaultInjection.hook == null) {
+        if (words <= WORD_COPY_MAX && src.length - from >= words) {
             // Small items: whole words. The record's payload area is 8-aligned and at least this long,
             // so the bytes after length land in the record's own alignment padding.
             for (int i = 0; i < words; i += 8) {
-                seg.set(JAVA_LONG, at + i, (long) ARRAY_LONG.get(src, i));
+                seg.set(JAVA_LONG, at + i, (long) ARRAY_LONG.get(src, from + i));
+                if (FaultInjection.ENABLED && i == 0) {
+                    FaultInjection.at(FaultInjection.Point.PRODUCER_MID_RECORD);
+                }
             }
             return;
         }
-        if (FaultInjection.hook == null) {
-            MemorySegment.copy(src, 0, seg, JAVA_BYTE, at, length);
+        if (!FaultInjection.ENABLED) {
+            MemorySegment.copy(src, from, seg, JAVA_BYTE, at, length);
             return;
         }
+        // The same bulk copy in two halves, so that a test can stop the producer in the middle.
         int half = length / 2;
-        MemorySegment.copy(src, 0, seg, JAVA_BYTE, at, half);
+        MemorySegment.copy(src, from, seg, JAVA_BYTE, at, half);
         FaultInjection.at(FaultInjection.Point.PRODUCER_MID_RECORD);
-        MemorySegment.copy(src, half, seg, JAVA_BYTE, at + half, length - half);
+        MemorySegment.copy(src, from + half, seg, JAVA_BYTE, at + half, length - half);
     }
 
     // ------------------------------------------------------------------ consumer side
 
     /**
      * The position of the first item record (ITEM or SPILL), after freeing the padding and removed
-     * records before it; {@link #EMPTY} if there is none.
+     * records before it; {@link #EMPTY} if there is none. The walk never passes a tail value read from
+     * the tail word: only records a producer published are read.
      */
     long first() {
         long h = headWord();
-        if (!trusted(position(h), tailViewAt) || count(tailView) - count(h) <= 0) {
-            long t = tailWord();
+        long full = ownFull(headFull, h);
+        long t = tailView;
+        if (!trusted(full, tailViewAt) || count(t) - count(h) <= 0) {
+            t = tailWord();
             tailView = t;
-            tailViewAt = position(h);
-            if (count(h) == count(t)) {
-                return EMPTY;
-            }
+            tailViewAt = full;
         }
-        // NOTE: items exist between the head and the tail view (a tail value once published), so the
-        // walk below ends at one of them; records there were complete before that tail was written.
         int pos = position(h);
         for (;;) {
-            int kl = seg.get(JAVA_INT, ring + (pos & mask) + KIND_LENGTH);
-            int k = kind(kl);
-            if (k == ITEM || k == SPILL) {
-                break;
+            // NOTE: records in [head, t) were complete before the tail word t was written (release),
+            // which this side read (acquire), now or in the view.
+            int end = position(t);
+            while (pos - end < 0) {
+                int kl = seg.get(JAVA_INT, ring + (pos & mask) + KIND_LENGTH);
+                int k = kind(kl);
+                if (k == ITEM || k == SPILL) {
+                    freeSkipped(h, full, pos);
+                    return pos & 0xffff_ffffL;
+                }
+                pos += recordSize(length(kl));
             }
-            pos += recordSize(length(kl));
+            long fresh = tailWord();
+            if (position(fresh) == end) {
+                freeSkipped(h, full, pos);
+                return EMPTY;
+            }
+            t = fresh;
+            tailView = t;
+            tailViewAt = full;
         }
+    }
+
+    /** Frees the padding and removed records between the head {@code h} and {@code pos}; the count is unchanged. */
+    private void freeSkipped(long h, long full, int pos) {
         if (pos != position(h)) {
-            // NOTE: frees the skipped records for producers; the count is unchanged (nothing taken).
-            LONG.setRelease(seg, head, word(count(h), pos));
+            publishHead(count(h), full + (pos - position(h)));
         }
-        return pos & 0xffff_ffffL;
     }
 
     int kindLengthAt(int pos) {
@@ -248,20 +289,52 @@ final class RecordRing {
     /** {@link #consume(int)} for a record whose payload length the caller already read. */
     void consume(int pos, int length) {
         long h = headWord();
-        int size = recordSize(length);
-        // NOTE: frees the record for producers only after the caller copied it out (release). The
-        // caller fences before it checks for sleeping producers.
-        LONG.setRelease(seg, head, word(count(h) + 1, pos + size));
+        long full = ownFull(headFull, h);
+        publishHead(count(h) + 1, full + (pos - position(h)) + recordSize(length));
     }
 
-    /** Turns the item record at {@code pos} (anywhere between head and tail) into a removed one. */
+    /**
+     * Turns the item record at {@code pos} (anywhere between head and tail) into a removed one: two
+     * stores. The kind change is what consumers act on (the walk skips the record); the head count is
+     * bookkeeping for {@link #size()}. A consumer killed between the two leaves the count one short,
+     * which {@link #repairHeadCount()} fixes under the consumer lock taken over from it.
+     */
     void markRemoved(int pos) {
         long at = ring + (pos & mask) + KIND_LENGTH;
         seg.set(JAVA_INT, at, kindLength(REMOVED, length(seg.get(JAVA_INT, at))));
+        if (FaultInjection.ENABLED) {
+            FaultInjection.at(FaultInjection.Point.CONSUMER_MID_REMOVE);
+        }
         long h = headWord();
         // NOTE: the item counts as taken now (release, after the kind change); its bytes are freed when
         // the head passes the record.
         LONG.setRelease(seg, head, word(count(h) + 1, position(h)));
+    }
+
+    /**
+     * After taking the consumer right over from a dead holder: sets the head count to the tail count
+     * minus the items actually between head and tail (a walk bounded by the tail), in one store.
+     *
+     * @return true if the count was wrong
+     */
+    boolean repairHeadCount() {
+        long h = headWord();
+        long t = tailWord();
+        int items = 0;
+        int end = position(t);
+        for (int pos = position(h); pos - end < 0; pos = next(pos)) {
+            int k = kind(kindLengthAt(pos));
+            if (k == ITEM || k == SPILL) {
+                items++;
+            }
+        }
+        int want = count(t) - items;
+        if (want == count(h)) {
+            return false;
+        }
+        // NOTE: one release store; the position is unchanged, so the full position stays valid.
+        LONG.setRelease(seg, head, word(want, position(h)));
+        return true;
     }
 
     /** Position of the record after the one at {@code pos}. */

@@ -30,6 +30,8 @@ final class Scratch {
     private final SegmentSource source = new SegmentSource();
     private int inputLength;
     private boolean busy;
+    /** End offsets in the sink of the items of a batch ({@code putAll}/{@code offerAll}). */
+    private int[] ends = new int[0];
 
     private Scratch() {
     }
@@ -59,6 +61,14 @@ final class Scratch {
 
     BufferSink sink() {
         return sink;
+    }
+
+    /** An array of at least {@code n} ints for a batch's item end offsets (kept for reuse). */
+    int[] ends(int n) {
+        if (ends.length < n) {
+            ends = new int[n];
+        }
+        return ends;
     }
 
     /** The input array with room for {@code length} bytes from index 0 (contents not kept). */

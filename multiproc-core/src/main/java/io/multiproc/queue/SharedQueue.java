@@ -17,6 +17,8 @@ import java.util.Iterator;
 import java.util.List;
 import java.util.NoSuchElementException;
 import java.util.Objects;
+import java.util.Spliterator;
+import java.util.Spliterators;
 import java.util.concurrent.BlockingQueue;
 import java.util.concurrent.TimeUnit;
 
@@ -60,8 +62,20 @@ import java.util.concurrent.TimeUnit;
  *   <li><b>Waiting</b> goes through the queue's {@link IdleStrategy} (default {@link IdleStrategy#blocking()}:
  *       spin briefly, then sleep on a futex, woken only when a sleeper is registered), which every process
  *       using the queue shares. Blocking methods have timed variants and honour interrupts as
- *       {@code java.util.concurrent} queues do. A waiting {@code take} does not notice that all producers
- *       died; use a timed {@code poll}.</li>
+ *       {@code java.util.concurrent} queues do. Timed and non-blocking calls keep their bound: the
+ *       timed ones return by their deadline and {@code offer(e)}/{@code poll()}/{@code peek()} within
+ *       about 10 ms even while another process holds the queue's lock and does not run (SIGSTOP, a
+ *       long GC pause): they then answer false/null as if the queue were full/empty.</li>
+ *   <li><b>End of stream</b>: {@link #closeForWriting()} ends the stream for every process: later puts
+ *       throw {@link IllegalStateException}; consumers take what is left, then {@link #take()} throws
+ *       {@link EndOfStreamException} and {@code poll} returns null at once (decision 022).</li>
+ *   <li><b>Dead peers</b>: a queue built with {@link Builder#trackPeers(boolean) trackPeers(true)}
+ *       records which processes put and which took; a waiting {@code take} on an empty queue whose
+ *       producers all died, or a waiting {@code put} on a full queue whose consumers all died, throws
+ *       {@link PeerDiedException} within about 100 ms of the last death. Without it, a waiting
+ *       {@code take} does not notice that all producers died; use a timed {@code poll}.</li>
+ *   <li><b>Batches</b>: {@link #putAll(Collection)}, {@link #offerAll(Collection)} and
+ *       {@link #drainTo(Collection, int)} take the ring lock once per batch instead of once per item.</li>
  *   <li><b>Handles</b>: the object is a handle on the queue; it is {@link Serializable}, so a lambda given
  *       to {@code ChildProcess.start} may capture it and the child attaches. {@link #close()} releases this
  *       handle only: other handles and processes keep using the queue; when the last one closes or dies
@@ -90,14 +104,18 @@ import java.util.concurrent.TimeUnit;
  * decision 012.
  * <p><b>Shared fields, writers and ordering.</b>
  * <ul>
- *   <li>tail word (count and position packed in one long): written only by the producer-lock holder,
- *       release store; volatile reads by consumers and the next producers. head word: the same for
- *       the consumer-lock holder. One write per side, so a process killed between two writes cannot
- *       leave count and position inconsistent.</li>
+ *   <li>tail word (count and the low 32 bits of the byte position packed in one long): written only by
+ *       the producer-lock holder, release store; volatile reads by consumers and the next producers.
+ *       head word: the same for the consumer-lock holder. One write per side publishes, so a process
+ *       killed between two writes cannot leave count and position inconsistent.</li>
+ *   <li>full positions (64 bits, never wrap), one beside each word: written by the same holder right
+ *       before the word (plain; the release store orders it), so never behind the word. They decide
+ *       when a view may be trusted (below).</li>
  *   <li>the two locks: {@code io.multiproc.sync} locks in the queue's segment (CAS from 0, or from a
  *       dead holder's token, to the acquirer's process token; getAndSet of 0 by the holder, a full fence
  *       that also orders the position word before the sleeper checks). Acquiring one orders everything
- *       its previous holder wrote.</li>
+ *       its previous holder wrote. Taken with {@code tryLock}: at once, within 10 ms for the calls that
+ *       do not wait, else in 20 ms slices up to the caller's deadline that re-check the handle is open.</li>
  *   <li>record bytes: written by the producer-lock holder before the tail covers them (the release
  *       store orders them), read by a consumer-lock holder only below a tail value it read; rewritten
  *       only after the head has passed them.</li>
@@ -105,7 +123,24 @@ import java.util.concurrent.TimeUnit;
  *       re-checks, then sleeps on the futex; a side that published or freed releases its lock (a full
  *       fence after its position word's release store) and then reads the sleeper counts, waking only
  *       if someone sleeps (the Dekker pair of {@code WaitWord}: no lost wake-up).</li>
+ *   <li>writing closed: set once (release) under the producer lock by {@code closeForWriting()}; read
+ *       under that lock by producers (nothing is appended after it) and (acquire) by consumers before
+ *       they look for items (so "closed and empty" means no item can come).</li>
+ *   <li>peer tables (only with peer tracking): a process CASes its token into a slot at its first
+ *       put / take; waiters read them every 100 ms.</li>
  *   <li>done count (joinable queues): CAS by {@code taskDone()}; read by {@code join()} waiters.</li>
+ * </ul>
+ * <p><b>Invariants.</b>
+ * <ul>
+ *   <li>A side trusts its cached view of the other side's word only while its own full position moved
+ *       less than one ring since the view was read, whoever moved it (other handles in other processes
+ *       too). So every difference it computes is below 2^31 and exact, however long a handle sat idle.</li>
+ *   <li>Every consumer walk (finding the head item, snapshots, recounts) stops at a tail value it read:
+ *       only published, complete records are read, whatever the counts say.</li>
+ *   <li>The head count equals the tail count minus the ITEM and SPILL records between head and tail,
+ *       except while a remover is between its two stores (record marked removed, then count); a remover
+ *       killed there leaves it one short (size one too high), and the next consumer, told {@code previousOwnerDied()}
+ *       by the consumer lock, recounts (a walk bounded by the tail) and fixes it with one store.</li>
  * </ul>
  * <p><b>Dead processes.</b> A record becomes visible only when the tail word covers it, so a producer
  * killed mid-record leaves nothing consumers can see: they go on with the records before it and are
@@ -113,13 +148,17 @@ import java.util.concurrent.TimeUnit;
  * token dead (checked every 5 ms while waiting), takes the lock over and writes over the half-written
  * bytes, then sweeps spill segments whose only holder died. A consumer killed before freeing its
  * record has not moved the head: the next consumer takes the same record again. A consumer killed
- * after freeing it (before returning) takes that one item with it. A spilled item is unlinked by its
- * consumer before the head moves; a consumer killed in between leaves a reference to a missing segment,
- * which the next consumer skips (that item is lost). Takeover happens within about 30 ms.
+ * after freeing it (before returning) takes that one item with it. A consumer killed inside a removal
+ * is repaired as above. A spilled item is unlinked by its consumer before the head moves; a consumer
+ * killed in between leaves a reference to a missing segment, which the next consumer skips (that item
+ * is lost). Takeover happens within about 30 ms. A holder that is alive but stopped is never taken
+ * over: callers give up at their deadline instead.
  * <p><b>Closing a handle.</b> A guard counts this handle's operations in flight; {@code close()} marks
  * it closed, wakes this process's sleepers, waits until the operations have left, and only then drops
  * the mapping. Unmapping under a thread would cut it off between two accesses (leaving a ring lock held
- * by a live process) or fail while it sleeps in a futex call (decision 014).
+ * by a live process) or fail while it sleeps in a futex call (decision 014). The wait is bounded: an
+ * operation waiting for a ring lock re-checks the closed bit every 20 ms, so a stopped lock holder in
+ * another process cannot make {@code close()} hang.
  *
  * @param <E> the element type; every element must be encodable by the queue's codec
  */
@@ -173,9 +212,82 @@ public sealed class SharedQueue<E> extends AbstractQueue<E> implements BlockingQ
     }
 
     static QueueRing newRing(String what, int kind, int maxItems, long capacityBytes, IdleStrategy idle) {
+        return newRing(what, kind, maxItems, capacityBytes, idle, false);
+    }
+
+    static QueueRing newRing(String what, int kind, int maxItems, long capacityBytes, IdleStrategy idle, boolean trackPeers) {
         QueueLayout.checkMaxItems(maxItems);
         Objects.requireNonNull(idle, "idle");
-        return QueueRing.create(what, kind, maxItems, RecordLayout.checkCapacity("capacityBytes", capacityBytes), idle);
+        return QueueRing.create(what, kind, maxItems, RecordLayout.checkCapacity("capacityBytes", capacityBytes), idle, trackPeers);
+    }
+
+    /**
+     * A builder for queues with options beyond the {@code create} overloads, such as peer tracking:
+     * <pre>{@code
+     * SharedQueue<Result> results = SharedQueue.<Result>builder().maxItems(1000).trackPeers(true).build();
+     * }</pre>
+     */
+    public static <E> Builder<E> builder() {
+        return new Builder<>();
+    }
+
+    /** Options of a new queue; {@link #build()} creates it. Not thread-safe. */
+    public static final class Builder<E> {
+        private int maxItems = -1;
+        private long capacityBytes = -1;
+        private IdleStrategy idle = IdleStrategy.blocking();
+        private Codec codec = Codec.defaultCodec();
+        private boolean trackPeers;
+
+        private Builder() {
+        }
+
+        /** The item bound ({@code > 0}); required. */
+        public Builder<E> maxItems(int maxItems) {
+            QueueLayout.checkMaxItems(maxItems);
+            this.maxItems = maxItems;
+            return this;
+        }
+
+        /** The ring's bytes (1 KiB to 1 GiB, rounded up to a power of two); default from {@code maxItems}. */
+        public Builder<E> capacityBytes(long capacityBytes) {
+            RecordLayout.checkCapacity("capacityBytes", capacityBytes);
+            this.capacityBytes = capacityBytes;
+            return this;
+        }
+
+        /** How every process's waiters wait; default {@link IdleStrategy#blocking()}. */
+        public Builder<E> idle(IdleStrategy idle) {
+            this.idle = Objects.requireNonNull(idle, "idle");
+            return this;
+        }
+
+        /** How items are encoded; default {@link Codec#defaultCodec()}. */
+        public Builder<E> codec(Codec codec) {
+            this.codec = checkCodec(codec);
+            return this;
+        }
+
+        /**
+         * Peer tracking: a process counts as a producer from its first put or offer, and as a consumer
+         * from its first take, poll or drain (up to 32 of each; beyond that the queue stops concluding
+         * anything). A waiting {@code take}/{@code poll(timeout)} on an empty queue whose producers all
+         * died, or a waiting {@code put}/{@code offer(timeout)} on a full queue whose consumers all died,
+         * then throws {@link PeerDiedException} (checked every 100 ms) instead of waiting on. Default off.
+         */
+        public Builder<E> trackPeers(boolean trackPeers) {
+            this.trackPeers = trackPeers;
+            return this;
+        }
+
+        /** Creates the queue. */
+        public SharedQueue<E> build() {
+            if (maxItems < 0) {
+                throw new IllegalStateException("maxItems was not set: call maxItems(n) before build()");
+            }
+            long bytes = capacityBytes > 0 ? capacityBytes : QueueLayout.defaultCapacity(maxItems);
+            return new SharedQueue<>(newRing("SharedQueue", QueueLayout.KIND_QUEUE, maxItems, bytes, idle, trackPeers), codec);
+        }
     }
 
     static Codec checkCodec(Codec codec) {
@@ -240,19 +352,122 @@ public sealed class SharedQueue<E> extends AbstractQueue<E> implements BlockingQ
         }
     }
 
+    /** A batch holds at most this many items and about this many bytes. */
+    private static final int BATCH_ITEMS = 1024;
+    private static final int BATCH_BYTES = 1 << 20;
+
+    /**
+     * Adds every item of {@code items}, in iteration order, waiting for room as needed: one
+     * producer-lock hold for as many items as fit at a time instead of one per item. Items are encoded
+     * a batch at a time before that batch is written; if one is null or cannot be encoded, the items
+     * before it are added and then the exception is thrown (as {@code addAll} does).
+     *
+     * <pre>{@code
+     * q.putAll(List.of("a", "b", "c"));
+     * }</pre>
+     */
+    public void putAll(Collection<? extends E> items) throws InterruptedException {
+        checkInterrupt();
+        sendAll(items, Waiting.FOREVER, true);
+    }
+
+    /**
+     * Adds, in iteration order, as many items of {@code items} as there is room for now (a prefix),
+     * without waiting: one producer-lock hold per batch. Failures as in {@link #putAll(Collection)}.
+     *
+     * @return how many were added (the first that many of the iteration)
+     */
+    public int offerAll(Collection<? extends E> items) {
+        try {
+            return sendAll(items, QueueRing.NOW, false);
+        } catch (InterruptedException impossible) {
+            throw new AssertionError(impossible);
+        }
+    }
+
+    private int sendAll(Collection<? extends E> items, long deadline, boolean interruptible) throws InterruptedException {
+        Objects.requireNonNull(items, "items");
+        if (items == this) {
+            throw new IllegalArgumentException("items=this: cannot add " + describe() + " to itself");
+        }
+        ring.checkOpen();
+        Iterator<? extends E> it = items.iterator();
+        int total = 0;
+        Scratch s = Scratch.acquire();
+        try {
+            while (it.hasNext()) {
+                RuntimeException failure = null;
+                E large = null;
+                int n = 0;
+                int[] ends = s.ends(BATCH_ITEMS);
+                s.sink().reset();
+                while (n < BATCH_ITEMS && s.sink().size() < BATCH_BYTES && it.hasNext()) {
+                    E e = it.next();
+                    int before = s.sink().size();
+                    try {
+                        Objects.requireNonNull(e, "items: a SharedQueue does not accept null elements");
+                        codec.encode(e, s.sink());
+                    } catch (RuntimeException ex) {
+                        s.sink().truncate(before);
+                        failure = ex;
+                        break;
+                    }
+                    if (s.sink().size() - before > ring.maxInline()) { // spills: goes alone, after the batch
+                        s.sink().truncate(before);
+                        large = e;
+                        break;
+                    }
+                    ends[n++] = s.sink().size();
+                }
+                int sent = sendBatch(s, n, deadline, interruptible);
+                total += sent;
+                if (sent < n) {
+                    return total; // no room now (offerAll)
+                }
+                if (failure != null) {
+                    throw failure;
+                }
+                if (large != null) {
+                    s.sink().reset();
+                    codec.encode(large, s.sink());
+                    if (!ring.offer(s.sink().array(), s.sink().size(), deadline, interruptible)) {
+                        return total;
+                    }
+                    total++;
+                }
+            }
+            return total;
+        } finally {
+            s.release();
+        }
+    }
+
+    /** Writes the first {@code n} encoded items of {@code s}; returns how many (fewer only when not waiting). */
+    private int sendBatch(Scratch s, int n, long deadline, boolean interruptible) throws InterruptedException {
+        int done = 0;
+        while (done < n) {
+            int k = ring.offerBatch(s.sink().array(), s.ends(n), done, n, deadline, interruptible);
+            if (k == 0) {
+                break;
+            }
+            done += k;
+        }
+        return done;
+    }
+
     // ------------------------------------------------------------------ taking
 
     @Override
     public E take() throws InterruptedException {
         checkInterrupt();
-        return receive(Waiting.FOREVER, true);
+        return receive(Waiting.FOREVER, true, true);
     }
 
     /** The head item, or null at once if the queue is empty. */
     @Override
     public E poll() {
         try {
-            return receive(QueueRing.NOW, false);
+            return receive(QueueRing.NOW, false, false);
         } catch (InterruptedException impossible) {
             throw new AssertionError(impossible);
         }
@@ -262,7 +477,7 @@ public sealed class SharedQueue<E> extends AbstractQueue<E> implements BlockingQ
     public E poll(long timeout, TimeUnit unit) throws InterruptedException {
         Objects.requireNonNull(unit, "unit");
         checkInterrupt();
-        return receive(deadline(unit.toNanos(timeout)), true);
+        return receive(deadline(unit.toNanos(timeout)), true, false);
     }
 
     /** {@link #poll(long, TimeUnit)} with a Duration; a negative one throws. */
@@ -270,10 +485,15 @@ public sealed class SharedQueue<E> extends AbstractQueue<E> implements BlockingQ
         return poll(nanos(timeout), TimeUnit.NANOSECONDS);
     }
 
-    private E receive(long deadline, boolean interruptible) throws InterruptedException {
+    /** The head item; null if none came by {@code deadline} or the stream ended (then {@code take} throws). */
+    private E receive(long deadline, boolean interruptible, boolean throwAtEnd) throws InterruptedException {
         Scratch s = Scratch.acquire();
         try {
-            return ring.poll(s, deadline, interruptible) ? decode(s.source()) : null;
+            int got = ring.poll(s, deadline, interruptible);
+            if (got == QueueRing.END_OF_STREAM && throwAtEnd) {
+                throw new EndOfStreamException(ring.what + " '" + name() + "' is closed for writing and drained");
+            }
+            return got == QueueRing.TOOK ? decode(s.source()) : null;
         } finally {
             s.release();
         }
@@ -309,7 +529,7 @@ public sealed class SharedQueue<E> extends AbstractQueue<E> implements BlockingQ
     public int drainTo(Collection<? super E> c, int maxElements) {
         Objects.requireNonNull(c, "c");
         if (c == this) {
-            throw new IllegalArgumentException("c=this: cannot drain " + this + " into itself");
+            throw new IllegalArgumentException("c=this: cannot drain " + describe() + " into itself");
         }
         int limit = Math.min(maxElements, ring.size());
         int total = 0;
@@ -410,10 +630,57 @@ public sealed class SharedQueue<E> extends AbstractQueue<E> implements BlockingQ
         ring.close();
     }
 
+    /**
+     * The items queued now, as {@code java.util.concurrent} queues print them ({@code [1, 2, 3]}): a
+     * weakly consistent snapshot, each item decoded. A closed handle prints {@link #describe()}.
+     */
     @Override
     public String toString() {
+        return ring.isOpen() ? super.toString() : describe();
+    }
+
+    /**
+     * This handle and the queue's shape, without decoding any item:
+     * {@code SharedQueue[name=mpq_…, size=3, maxItems=100, capacityBytes=65536]}.
+     */
+    public String describe() {
         return ring.what + "[name=" + name() + (ring.isOpen() ? ", size=" + size() : ", closed") + ", maxItems=" + maxItems()
-                + ", capacityBytes=" + capacityBytes() + "]";
+                + ", capacityBytes=" + capacityBytes() + (ring.isOpen() && ring.isClosedForWriting() ? ", closedForWriting" : "")
+                + "]";
+    }
+
+    /**
+     * A weakly consistent spliterator over a snapshot (as {@link #iterator()}), reporting
+     * {@code CONCURRENT | ORDERED | NONNULL} like the JDK's concurrent queues, not {@code SIZED}: other
+     * threads and processes change the size at any time, so streams must not trust it.
+     */
+    @Override
+    public Spliterator<E> spliterator() {
+        return Spliterators.spliteratorUnknownSize(iterator(),
+                Spliterator.CONCURRENT | Spliterator.ORDERED | Spliterator.NONNULL);
+    }
+
+    // ------------------------------------------------------------------ end of stream
+
+    /**
+     * Ends the stream, for every handle in every process: later {@code put}/{@code offer} calls throw
+     * {@link IllegalStateException} naming the queue, and blocked ones wake and throw. Consumers take
+     * what is left; then {@link #take()} throws {@link EndOfStreamException} and {@code poll} (timed or
+     * not) returns null at once. Idempotent; cannot be undone. Waits only for a put in progress (it
+     * takes the producer lock, taking it over from a dead holder).
+     */
+    public void closeForWriting() {
+        ring.closeForWriting();
+    }
+
+    /** True once {@link #closeForWriting()} was called in any process. */
+    public boolean isClosedForWriting() {
+        ring.enter();
+        try {
+            return ring.isClosedForWriting();
+        } finally {
+            ring.exit();
+        }
     }
 
     // ------------------------------------------------------------------ helpers

@@ -83,9 +83,15 @@ public final class SimpleQueue<E> implements AutoCloseable, Serializable {
         queue.close();
     }
 
+    /** This handle and the queue's shape ({@link SharedQueue#describe()}); a SimpleQueue is not a collection. */
     @Override
     public String toString() {
-        return queue.toString();
+        return queue.describe();
+    }
+
+    /** Ends the stream ({@link SharedQueue#closeForWriting()}): later puts throw; {@link #get()} throws {@link EndOfStreamException} once drained. */
+    public void closeForWriting() {
+        queue.closeForWriting();
     }
 
     @Serial

@@ -1,8 +1,10 @@
 package io.multiproc.queue;
 
 import io.multiproc.process.ChildProcess;
+import io.multiproc.process.SerializableRunnable;
 
 import java.time.Duration;
+import java.util.List;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
@@ -11,6 +13,54 @@ final class Children {
     static final Duration JOIN = Duration.ofSeconds(60);
 
     private Children() {
+    }
+
+    /**
+     * Starts {@code target} in a child JVM with the queue's fault-injection points compiled in
+     * ({@link FaultInjection#ENABLED}); the target sets {@link FaultInjection#hook} there.
+     */
+    static ChildProcess startHooked(SerializableRunnable target) {
+        return ChildProcess.builder().jvmOptions(List.of(FaultInjection.JVM_OPTION)).target(target).start();
+    }
+
+    /** A fault hook that, at {@code point}, reports stage 1 and parks the thread there (holding whatever it holds). */
+    static java.util.function.Consumer<FaultInjection.Point> parkAt(FaultInjection.Point point, io.multiproc.shared.SharedLong stage) {
+        return p -> {
+            if (p == point) {
+                stage.set(1);
+                sleepForever();
+            }
+        };
+    }
+
+    /** {@code q.take()} in another thread of this process. */
+    static <T> java.util.concurrent.CompletableFuture<T> takeAsync(java.util.concurrent.BlockingQueue<T> q) {
+        return java.util.concurrent.CompletableFuture.supplyAsync(() -> {
+            try {
+                return q.take();
+            } catch (InterruptedException e) {
+                throw new IllegalStateException(e);
+            }
+        });
+    }
+
+    /** {@code q.put(item)} in another thread of this process. */
+    static <T> java.util.concurrent.CompletableFuture<Void> putAsync(java.util.concurrent.BlockingQueue<T> q, T item) {
+        return java.util.concurrent.CompletableFuture.runAsync(() -> {
+            try {
+                q.put(item);
+            } catch (InterruptedException e) {
+                throw new IllegalStateException(e);
+            }
+        });
+    }
+
+    /** Sends {@code signal} ("STOP", "CONT", ...) to process {@code pid}. */
+    static void signal(long pid, String signal) throws Exception {
+        Process p = new ProcessBuilder("kill", "-" + signal, Long.toString(pid)).inheritIO().start();
+        if (p.waitFor() != 0) {
+            throw new IllegalStateException("kill -" + signal + " " + pid + " failed");
+        }
     }
 
     /** Waits for the child to exit and checks that it exited normally. */

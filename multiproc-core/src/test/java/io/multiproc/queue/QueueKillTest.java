@@ -43,7 +43,7 @@ class QueueKillTest {
     @Test
     void aProducerKilledMidRecordBlocksNoConsumerAndCorruptsNoLaterItem() throws Exception {
         try (SharedQueue<Object> q = SharedQueue.create(100); SharedLong stage = SharedLong.create(0)) {
-            ChildProcess producer = ChildProcess.start(() -> {
+            ChildProcess producer = Children.startHooked(() -> {
                 try {
                     for (int i = 0; i < 10; i++) {
                         q.put(i);
@@ -83,7 +83,7 @@ class QueueKillTest {
     @Test
     void aProducerKilledWhileReferencingASpilledItemLeaksNoSegment() throws Exception {
         try (SharedQueue<Object> q = SharedQueue.create(10, 4096); SharedLong stage = SharedLong.create(0)) {
-            ChildProcess producer = ChildProcess.start(() -> {
+            ChildProcess producer = Children.startHooked(() -> {
                 FaultInjection.hook = point -> {
                     stage.set(1);
                     sleepForever(); // the spill segment exists (held by the queue); its reference is half-written
@@ -107,7 +107,7 @@ class QueueKillTest {
         try (SharedQueue<String> q = SharedQueue.create(10); SharedLong stage = SharedLong.create(0)) {
             q.put("a");
             q.put("b");
-            ChildProcess consumer = ChildProcess.start(() -> {
+            ChildProcess consumer = Children.startHooked(() -> {
                 FaultInjection.hook = point -> {
                     stage.set(1);
                     sleepForever(); // holds the consumer lock with "a" copied, the head not moved
@@ -132,13 +132,8 @@ class QueueKillTest {
         try (SharedQueue<Object> q = SharedQueue.create(10, 4096); SharedLong stage = SharedLong.create(0)) {
             q.put(pattern(300_000, 5));
             q.put("next");
-            ChildProcess consumer = ChildProcess.start(() -> {
-                FaultInjection.hook = point -> {
-                    if (point == FaultInjection.Point.CONSUMER_AFTER_SPILL_UNLINK) {
-                        stage.set(1);
-                        sleepForever();
-                    }
-                };
+            ChildProcess consumer = Children.startHooked(() -> {
+                FaultInjection.hook = Children.parkAt(FaultInjection.Point.CONSUMER_AFTER_SPILL_UNLINK, stage);
                 q.poll();
             });
             try {
@@ -148,6 +143,33 @@ class QueueKillTest {
                 assertThat(q.poll()).isNull();
             } finally {
                 reap(consumer);
+            }
+        }
+    }
+
+    @Test
+    void aConsumerKilledInTheMiddleOfRemovingAnItemLeavesACorrectQueue() throws Exception {
+        try (SharedQueue<String> q = SharedQueue.create(10); SharedLong stage = SharedLong.create(0)) {
+            q.put("a");
+            q.put("b");
+            ChildProcess remover = Children.startHooked(() -> {
+                // parks with "b" marked removed and the head count not yet told
+                FaultInjection.hook = Children.parkAt(FaultInjection.Point.CONSUMER_MID_REMOVE, stage);
+                q.remove("b");
+            });
+            try {
+                awaitStage(stage, 1, remover);
+                kill(remover);
+                assertThat(q.poll(Duration.ofSeconds(5))).isEqualTo("a");
+                assertThat(q.poll()).as("b was removed; nothing after the tail is read").isNull();
+                assertThat(q.size()).as("the count was repaired").isZero();
+                assertThat(q.isEmpty()).isTrue();
+                q.put("c");
+                assertThat(q.size()).isEqualTo(1);
+                assertThat(q.poll()).isEqualTo("c");
+                assertThat(q.poll()).isNull();
+            } finally {
+                reap(remover);
             }
         }
     }

@@ -16,6 +16,17 @@ import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 /** Arithmetic of the layouts and of the record ring, without processes. */
 class QueueLayoutTest {
+    /** Test rings put the tail word (and its full position) at 0, the head word at 16, records at 64. */
+    private static final long TAIL = 0;
+    private static final long HEAD = 16;
+
+    /** Sets both sides to {@code count} items and full position {@code position}, as a ring that moved that far. */
+    private static void startAt(MemorySegment seg, int count, long position) {
+        for (long side : new long[] {TAIL, HEAD}) {
+            seg.set(JAVA_LONG, side, word(count, (int) position));
+            seg.set(JAVA_LONG, side + RecordLayout.FULL_POSITION, position);
+        }
+    }
 
     @Test
     void aPositionWordPacksCountAndPositionAndDifferencesSurviveTheWrap() {
@@ -57,12 +68,16 @@ class QueueLayoutTest {
     @Test
     void theQueueLinesAre128BytesApartAfterTheHeader() {
         long[] lines = {QueueLayout.PRODUCER, QueueLayout.PRODUCER_LOCK, QueueLayout.CONSUMER, QueueLayout.CONSUMER_LOCK,
-                QueueLayout.NOT_EMPTY_SEQ, QueueLayout.NOT_FULL_SEQ, QueueLayout.DONE, QueueLayout.RING};
+                QueueLayout.NOT_EMPTY_SEQ, QueueLayout.NOT_FULL_SEQ, QueueLayout.DONE, QueueLayout.PRODUCERS};
         assertThat(QueueLayout.CAPACITY).isGreaterThanOrEqualTo(io.multiproc.internal.SegmentHeader.SIZE);
         for (int i = 1; i < lines.length; i++) {
             assertThat(lines[i] - lines[i - 1]).isEqualTo(128);
         }
         assertThat(io.multiproc.sync.EmbeddedLocks.REGION_SIZE).isLessThanOrEqualTo(128); // a lock region fits its line
+        assertThat(QueueLayout.CONSUMERS - QueueLayout.PRODUCERS).isEqualTo(8L * QueueLayout.PEER_SLOTS);
+        assertThat(QueueLayout.RING - QueueLayout.CONSUMERS).isEqualTo(8L * QueueLayout.PEER_SLOTS);
+        assertThat(QueueLayout.WRITING_CLOSED + 8).as("config fits its line").isLessThanOrEqualTo(QueueLayout.PRODUCER);
+        assertThat(QueueLayout.TAIL + RecordLayout.FULL_POSITION + 8).as("full position in the tail line").isLessThanOrEqualTo(QueueLayout.PRODUCER_LOCK);
         assertThat(QueueLayout.TAIL % 8).isZero();
         assertThat(QueueLayout.HEAD % 8).isZero();
         assertThat(QueueLayout.segmentSize(1024)).isEqualTo(QueueLayout.RING + 1024);
@@ -77,9 +92,8 @@ class QueueLayoutTest {
         for (int start = 0; start < capacity; start += 8) {
             try (Arena arena = Arena.ofConfined()) {
                 MemorySegment seg = arena.allocate(64 + capacity, 8);
-                seg.set(JAVA_LONG, 0, word(7, start));
-                seg.set(JAVA_LONG, 8, word(7, start));
-                RecordRing ring = new RecordRing(seg, 64, capacity, 100, 0, 8);
+                startAt(seg, 7, start);
+                RecordRing ring = new RecordRing(seg, 64, capacity, 100, TAIL, HEAD);
                 int max = RecordLayout.maxInlinePayload(capacity);
                 assertThat(ring.tryAppend(RecordLayout.ITEM, new byte[max], max)).as("offset %d", start).isTrue();
                 ring.tryAppend(RecordLayout.ITEM, new byte[max], max); // fits only at offsets 0 and capacity / 2
@@ -95,9 +109,8 @@ class QueueLayoutTest {
         Random random = new Random(42);
         try (Arena arena = Arena.ofConfined()) {
             MemorySegment seg = arena.allocate(64 + capacity, 8);
-            seg.set(JAVA_LONG, 0, word(-50, -1000)); // both counters wrap during the test
-            seg.set(JAVA_LONG, 8, word(-50, -1000));
-            RecordRing ring = new RecordRing(seg, 64, capacity, 6, 0, 8);
+            startAt(seg, -50, (1L << 32) - 1000); // both 32-bit counters wrap during the test
+            RecordRing ring = new RecordRing(seg, 64, capacity, 6, TAIL, HEAD);
             ArrayDeque<byte[]> expected = new ArrayDeque<>();
             for (int round = 0; round < 20_000; round++) {
                 if (random.nextBoolean()) {
@@ -133,9 +146,8 @@ class QueueLayoutTest {
         Random random = new Random(7);
         try (Arena arena = Arena.ofConfined()) {
             MemorySegment seg = arena.allocate(64 + capacity, 8);
-            seg.set(JAVA_LONG, 0, word(Integer.MAX_VALUE - 30, -3000)); // counts and positions wrap
-            seg.set(JAVA_LONG, 8, word(Integer.MAX_VALUE - 30, -3000));
-            RecordRing[] handles = {new RecordRing(seg, 64, capacity, 20, 0, 8), new RecordRing(seg, 64, capacity, 20, 0, 8)};
+            startAt(seg, Integer.MAX_VALUE - 30, (1L << 32) - 3000); // counts and positions wrap
+            RecordRing[] handles = {new RecordRing(seg, 64, capacity, 20, TAIL, HEAD), new RecordRing(seg, 64, capacity, 20, TAIL, HEAD)};
             ArrayDeque<byte[]> expected = new ArrayDeque<>();
             for (int round = 0; round < 50_000; round++) {
                 RecordRing r = handles[random.nextInt(2)]; // whichever "process" holds the right this time
@@ -163,6 +175,85 @@ class QueueLayoutTest {
                     r.consume((int) at);
                 }
             }
+        }
+    }
+
+    @Test
+    void aProducerHandleLeftIdleWhileOthersPushMoreThan2To32BytesDoesNotOverwriteUnreadRecords() {
+        int capacity = 1 << 20;
+        int quarter = capacity / 4;
+        byte[] payload = new byte[quarter - RecordLayout.HEADER]; // records of exactly a quarter ring
+        try (Arena arena = Arena.ofConfined()) {
+            MemorySegment seg = arena.allocate(64 + capacity, 8);
+            startAt(seg, 0, 0);
+            RecordRing idle = new RecordRing(seg, 64, capacity, Integer.MAX_VALUE, TAIL, HEAD);
+            RecordRing busy = new RecordRing(seg, 64, capacity, Integer.MAX_VALUE, TAIL, HEAD);
+            assertThat(idle.tryAppend(RecordLayout.ITEM, payload, payload.length)).isTrue(); // reads its view of the head
+            // Other handles push and take records until the tail is exactly 2^32 bytes past where the idle
+            // handle read its view, leaving the ring full of four unread records.
+            long records = (1L << 32) / quarter;
+            for (long i = 1; i < records; i++) {
+                if (i <= records - 4) {
+                    take(busy);
+                }
+                payload[0] = (byte) i;
+                assertThat(busy.tryAppend(RecordLayout.ITEM, payload, payload.length)).as("record %d", i).isTrue();
+            }
+            assertThat(seg.get(JAVA_LONG, TAIL + RecordLayout.FULL_POSITION)).isEqualTo(1L << 32);
+            assertThat(busy.size()).isEqualTo(4);
+
+            assertThat(idle.tryAppend(RecordLayout.ITEM, payload, payload.length)).as("the ring is full").isFalse();
+            for (long i = records - 4; i < records; i++) {
+                long at = busy.first();
+                assertThat(at).isNotEqualTo(RecordRing.EMPTY);
+                assertThat(busy.seqAt((int) at)).as("record %d unread and intact", i).isEqualTo((int) i);
+                byte[] got = new byte[8];
+                busy.copyPayload((int) at, 8, got, 0);
+                assertThat(got[0]).isEqualTo((byte) i);
+                busy.consume((int) at);
+            }
+            assertThat(busy.first()).isEqualTo(RecordRing.EMPTY);
+        }
+    }
+
+    private static void take(RecordRing ring) {
+        long at = ring.first();
+        assertThat(at).isNotEqualTo(RecordRing.EMPTY);
+        ring.consume((int) at);
+    }
+
+    @Test
+    void aRemovalCutShortBetweenItsTwoStoresIsRepairedAndNoWalkPassesTheTail() {
+        int capacity = 1024;
+        try (Arena arena = Arena.ofConfined()) {
+            MemorySegment seg = arena.allocate(64 + capacity, 8);
+            startAt(seg, 5, (1L << 32) - 40); // the walk crosses the 32-bit wrap
+            RecordRing ring = new RecordRing(seg, 64, capacity, 100, TAIL, HEAD);
+            for (int i = 0; i < 3; i++) {
+                assertThat(ring.tryAppend(RecordLayout.ITEM, new byte[] {(byte) i}, 1)).isTrue();
+            }
+            long headBefore = seg.get(JAVA_LONG, HEAD);
+            take(ring);
+            take(ring);
+            // A consumer that dies inside markRemoved: the record says REMOVED, the head count is not moved
+            // (the third record sits after a padding record, at the start of the ring).
+            int third = (int) ring.first();
+            seg.set(java.lang.foreign.ValueLayout.JAVA_INT, 64 + (third & (capacity - 1)),
+                    RecordLayout.kindLength(RecordLayout.REMOVED, 1));
+            assertThat(ring.size()).as("the count still holds the removed item").isEqualTo(1);
+            // Stale bytes after the tail that look like an item: the walk must not reach them.
+            long afterTail = 64 + (RecordLayout.position(ring.tailWord()) & (capacity - 1));
+            seg.set(java.lang.foreign.ValueLayout.JAVA_INT, afterTail, RecordLayout.kindLength(RecordLayout.ITEM, 1));
+            assertThat(ring.first()).as("only a removed record before the tail").isEqualTo(RecordRing.EMPTY);
+            assertThat(ring.repairHeadCount()).isTrue();
+            assertThat(ring.size()).isZero();
+            assertThat(ring.repairHeadCount()).as("nothing left to repair").isFalse();
+            assertThat(count(seg.get(JAVA_LONG, HEAD))).isEqualTo(count(headBefore) + 3);
+            assertThat(ring.tryAppend(RecordLayout.ITEM, new byte[] {9}, 1)).isTrue();
+            long at = ring.first();
+            byte[] got = new byte[1];
+            ring.copyPayload((int) at, 1, got, 0);
+            assertThat(got[0]).isEqualTo((byte) 9);
         }
     }
 }

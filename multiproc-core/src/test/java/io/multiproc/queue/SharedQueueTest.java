@@ -348,4 +348,115 @@ class SharedQueueTest {
                     .hasMessageContaining("not Serializable");
         }
     }
+
+    // ------------------------------------------------------------------ java.util.concurrent conventions
+
+    @Test
+    void toStringPrintsTheItemsLikeTheJdkQueuesAndDescribeNamesTheHandle() throws Exception {
+        try (SharedQueue<Integer> q = SharedQueue.create(10)) {
+            assertThat(q.toString()).isEqualTo("[]");
+            q.put(1);
+            q.put(2);
+            q.put(3);
+            assertThat(q.toString()).isEqualTo(new java.util.concurrent.ArrayBlockingQueue<>(3, false, List.of(1, 2, 3)).toString())
+                    .isEqualTo("[1, 2, 3]");
+            assertThat(q.describe()).isEqualTo("SharedQueue[name=" + q.name() + ", size=3, maxItems=10, capacityBytes=65536]");
+            assertThat(q.size()).as("printing takes nothing").isEqualTo(3);
+        }
+    }
+
+    @Test
+    void aStreamOverAQueueThatOtherThreadsChangeNeverFailsOnItsSize() throws Exception {
+        try (SharedQueue<Integer> q = SharedQueue.create(64)) {
+            java.util.Spliterator<Integer> sp = q.spliterator();
+            assertThat(sp.hasCharacteristics(java.util.Spliterator.CONCURRENT)).isTrue();
+            assertThat(sp.hasCharacteristics(java.util.Spliterator.ORDERED)).isTrue();
+            assertThat(sp.hasCharacteristics(java.util.Spliterator.NONNULL)).isTrue();
+            assertThat(sp.hasCharacteristics(java.util.Spliterator.SIZED)).isFalse();
+            for (int i = 0; i < 32; i++) {
+                q.put(i);
+            }
+            java.util.concurrent.atomic.AtomicBoolean stop = new java.util.concurrent.atomic.AtomicBoolean();
+            Thread churn = new Thread(() -> {
+                for (int i = 0; !stop.get(); i++) {
+                    q.offer(i);
+                    q.poll();
+                    if (i % 3 == 0) {
+                        q.poll();
+                        q.offer(i);
+                    }
+                }
+            });
+            churn.start();
+            try {
+                for (int round = 0; round < 2000; round++) {
+                    Object[] items = q.stream().toArray(); // a SIZED spliterator threw "End size N is less than fixed size"
+                    assertThat(items.length).isBetween(1, 64);
+                    assertThat(q.stream().filter(x -> x >= 0).count()).isBetween(1L, 64L);
+                }
+            } finally {
+                stop.set(true);
+                churn.join();
+            }
+        }
+    }
+
+    // ------------------------------------------------------------------ batches
+
+    @Test
+    void offerAllAddsThePrefixThatFitsAndSaysHowMany() throws Exception {
+        try (SharedQueue<Integer> q = SharedQueue.create(10)) {
+            q.put(-1);
+            List<Integer> items = java.util.stream.IntStream.range(0, 15).boxed().toList();
+            assertThat(q.offerAll(items)).isEqualTo(9);
+            assertThat(q.offerAll(items)).as("full: nothing added").isZero();
+            List<Integer> got = new ArrayList<>();
+            assertThat(q.drainTo(got)).isEqualTo(10);
+            assertThat(got).containsExactly(-1, 0, 1, 2, 3, 4, 5, 6, 7, 8);
+            assertThat(q.offerAll(List.of())).isZero();
+        }
+    }
+
+    @Test
+    void putAllWaitsForRoomAndKeepsOrderAcrossBatchesAndSpilledItems() throws Exception {
+        try (SharedQueue<Object> q = SharedQueue.create(100, 4096)) {
+            List<Object> items = new ArrayList<>();
+            for (int i = 0; i < 5000; i++) {
+                items.add(i % 1000 == 500 ? pattern(10_000, i) : (Object) i); // every 1000th spills
+            }
+            ChildProcess consumer = ChildProcess.start(() -> {
+                try {
+                    for (int i = 0; i < 5000; i++) {
+                        Object o = q.take();
+                        boolean ok = i % 1000 == 500 ? checksum((byte[]) o) == checksum(pattern(10_000, i)) : o.equals(i);
+                        if (!ok) {
+                            throw new IllegalStateException("item " + i + " was " + o);
+                        }
+                    }
+                } catch (InterruptedException e) {
+                    throw new IllegalStateException(e);
+                }
+            });
+            try {
+                q.putAll(items);
+                joinOk(consumer);
+                assertThat(q.isEmpty()).isTrue();
+            } finally {
+                reap(consumer);
+            }
+        }
+    }
+
+    @Test
+    void putAllAddsTheItemsBeforeANullOrUnencodableOneThenThrows() throws Exception {
+        try (SharedQueue<Object> q = SharedQueue.create(10)) {
+            assertThatThrownBy(() -> q.putAll(java.util.Arrays.asList("a", "b", null, "c"))).isInstanceOf(NullPointerException.class);
+            assertThatThrownBy(() -> q.putAll(List.of("d", new Object(), "e"))).isInstanceOf(CodecException.class);
+            assertThat(q.toString()).isEqualTo("[a, b, d]");
+            assertThatThrownBy(() -> q.putAll(q)).isInstanceOf(IllegalArgumentException.class).hasMessageContaining("items=this");
+            q.closeForWriting();
+            assertThatThrownBy(() -> q.putAll(List.of("f"))).isInstanceOf(IllegalStateException.class).hasMessageContaining("closed for writing");
+            assertThatThrownBy(() -> q.offerAll(List.of("f"))).isInstanceOf(IllegalStateException.class).hasMessageContaining("closed for writing");
+        }
+    }
 }

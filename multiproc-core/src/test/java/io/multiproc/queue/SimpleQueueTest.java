@@ -33,6 +33,19 @@ class SimpleQueueTest {
     }
 
     @Test
+    void getThrowsEndOfStreamOnceAClosedForWritingQueueIsDrained() throws Exception {
+        try (SimpleQueue<String> q = SimpleQueue.create()) {
+            q.put("last");
+            q.closeForWriting();
+            assertThatThrownBy(() -> q.put("more")).isInstanceOf(IllegalStateException.class).hasMessageContaining(q.name());
+            assertThat(q.get()).isEqualTo("last");
+            assertThatThrownBy(q::get).isInstanceOf(EndOfStreamException.class);
+            assertThat(q.poll(Duration.ofSeconds(30))).isNull();
+            assertThat(q.toString()).startsWith("SimpleQueue[name=" + q.name());
+        }
+    }
+
+    @Test
     void itLooksUnboundedForManySmallAndSomeHugeItems() throws Exception {
         try (SimpleQueue<Object> q = SimpleQueue.create()) {
             for (int i = 0; i < 20_000; i++) {
