@@ -7,6 +7,9 @@ Timing conventions (shared with the Java harness):
 
 * total -- from just before the child Process objects are created until all
   children have been joined.
+* first_run -- the program a user writes, run once (--first-run 1): from
+  its first call (creating the shared object) to the last join, with no
+  ready/go gate; the Java side runs the same program in a fresh JVM.
 * work  -- children are started, each signals "ready" and blocks on a go
   Event; the parent records t0 = time.monotonic_ns() immediately before
   setting go; each child writes time.monotonic_ns() into a shared int64 array
@@ -76,6 +79,29 @@ class Gate:
         self.ends[idx] = time.monotonic_ns()
 
 
+def start_join(targets):
+    """The first-run programs' ending: start a Process per (target, args) in order, then join them all
+    in order, as a user's program does.  Raises RuntimeError if a child failed."""
+    procs = [multiprocessing.Process(target=t, args=a) for t, a in targets]
+    for p in procs:
+        p.start()
+    for p in procs:
+        p.join()
+    _check_exits(procs)
+
+
+def _check_exits(procs):
+    bad = [p.exitcode for p in procs if p.exitcode != 0]
+    if bad:
+        raise RuntimeError("child process failed, exit codes %r" % bad)
+
+
+def emit_first_run(started_ns, ended_ns, verified):
+    """Prints first_run_s (from the program's first call to its last join) and verified."""
+    emit("first_run_s", (ended_ns - started_ns) / NS_PER_S)
+    emit("verified", bool(verified))
+
+
 def _child_main(target, idx, gate, args):
     target(idx, gate, *args)
 
@@ -118,9 +144,7 @@ def run_children(nprocs, target, args=(), ctx=None, ready_timeout=120.0):
                 p.terminate()
         for p in procs:
             p.join()
-    bad = [p.exitcode for p in procs if p.exitcode != 0]
-    if bad:
-        raise RuntimeError("child process failed, exit codes %r" % bad)
+    _check_exits(procs)
     ends = list(gate.ends)
     if min(ends) == 0:
         raise RuntimeError("a child did not record its end time")

@@ -16,6 +16,7 @@ handoffs).  total/work are defined in _common.py.
 import multiprocessing
 import os
 import sys
+import time
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 sys.dont_write_bytecode = True  # keep bench/python/ free of __pycache__
@@ -25,6 +26,11 @@ import _common  # noqa: E402
 
 def handoff_child(idx, gate, lock, turn, handoffs, inside):
     gate.ready_and_wait()
+    handoff(idx, lock, turn, handoffs, inside)
+    gate.done(idx)
+
+
+def handoff(idx, lock, turn, handoffs, inside=False):
     while True:
         if not inside:
             while True:
@@ -37,14 +43,27 @@ def handoff_child(idx, gate, lock, turn, handoffs, inside):
                 break
             if t % 2 == idx:
                 turn.value = t + 1
-    gate.done(idx)
+
+
+def first_run(handoffs):
+    """The program as a user writes it: two children pass the lock, join."""
+    t0 = time.monotonic_ns()
+    lock = multiprocessing.Lock()
+    turn = multiprocessing.RawValue("q", 0)
+    _common.start_join([(handoff, (0, lock, turn, handoffs)), (handoff, (1, lock, turn, handoffs))])
+    t1 = time.monotonic_ns()
+    _common.emit_first_run(t0, t1, turn.value == handoffs)
 
 
 def main():
     args = _common.parse_args(
         "Two processes passing a Lock back and forth.",
         [("handoffs", 100000, "number of hand-offs (a round trip is two)"),
-         ("inside", 0, "1: check the turn only under the lock")])
+         ("inside", 0, "1: check the turn only under the lock"),
+         ("first-run", 0, "1: only the first-run program (no ready/go gate)")])
+    if args.first_run:
+        first_run(args.handoffs)
+        return
     lock = multiprocessing.Lock()
     turn = multiprocessing.RawValue("q", 0)
     total_s, work_s = _common.run_children(2, handoff_child,

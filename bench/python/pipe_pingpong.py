@@ -13,6 +13,7 @@ send_bytes/recv_bytes.  total/work are defined in _common.py.
 import multiprocessing
 import os
 import sys
+import time
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 sys.dont_write_bytecode = True  # keep bench/python/ free of __pycache__
@@ -41,10 +42,36 @@ def pingpong_child(idx, gate, conns, round_trips, raw):
     gate.done(idx)
 
 
+def pong(conn, round_trips):
+    for _ in range(round_trips):
+        conn.send(conn.recv())
+
+
+def ping(conn, round_trips, answered):
+    for i in range(round_trips):
+        conn.send(i)
+        if conn.recv() == i:
+            answered.value += 1
+
+
+def first_run(round_trips):
+    """The program as a user writes it: a ponger and a pinger child over one Pipe, join."""
+    t0 = time.monotonic_ns()
+    left, right = multiprocessing.Pipe(duplex=True)
+    answered = multiprocessing.RawValue("q", 0)
+    _common.start_join([(pong, (right, round_trips)), (ping, (left, round_trips, answered))])
+    t1 = time.monotonic_ns()
+    _common.emit_first_run(t0, t1, answered.value == round_trips)
+
+
 def main():
     args = _common.parse_args(
         "Two processes bounce a message over a Pipe.",
-        [("round-trips", 20000, "number of round trips")])
+        [("round-trips", 20000, "number of round trips"),
+         ("first-run", 0, "1: only the first-run program (no ready/go gate)")])
+    if args.first_run:
+        first_run(args.round_trips)
+        return
     trips = args.round_trips
     for raw, prefix in ((False, ""), (True, "bytes_")):
         conns = multiprocessing.Pipe(duplex=True)

@@ -14,6 +14,7 @@ defined in _common.py.
 import multiprocessing
 import os
 import sys
+import time
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 sys.dont_write_bytecode = True  # keep bench/python/ free of __pycache__
@@ -34,10 +35,36 @@ def queue_child(idx, gate, queue, items, sum_ok):
     gate.done(idx)
 
 
+def produce(queue, items):
+    for i in range(items):
+        queue.put(i)
+
+
+def consume(queue, items, total):
+    s = 0
+    for _ in range(items):
+        s += queue.get()
+    total.value = s
+
+
+def first_run(items):
+    """The program as a user writes it: a producer and a consumer child, join."""
+    t0 = time.monotonic_ns()
+    queue = multiprocessing.Queue()
+    total = multiprocessing.RawValue("q", 0)
+    _common.start_join([(produce, (queue, items)), (consume, (queue, items, total))])
+    t1 = time.monotonic_ns()
+    _common.emit_first_run(t0, t1, total.value == items * (items - 1) // 2)
+
+
 def main():
     args = _common.parse_args(
         "One process sends small ints to another through multiprocessing.Queue.",
-        [("items", 200000, "number of ints to send")])
+        [("items", 200000, "number of ints to send"),
+         ("first-run", 0, "1: only the first-run program (no ready/go gate)")])
+    if args.first_run:
+        first_run(args.items)
+        return
     queue = multiprocessing.Queue()
     sum_ok = multiprocessing.RawValue("i", 0)
     total_s, work_s = _common.run_children(2, queue_child,

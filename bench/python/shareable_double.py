@@ -22,6 +22,7 @@ closes and unlinks.
 
 import os
 import sys
+import time
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 sys.dont_write_bytecode = True  # keep bench/python/ free of __pycache__
@@ -51,12 +52,34 @@ def double_child(idx, gate, name, n, processes):
         sl.shm.close()
 
 
+def double_part(sl, lo, hi):
+    for i in range(lo, hi):
+        sl[i] = sl[i] * 2
+
+
+def first_run(n):
+    """The program as a user writes it: the list, two children double a half each, join."""
+    t0 = time.monotonic_ns()
+    sl = ShareableList(range(n))
+    half = n // 2
+    _common.start_join([(double_part, (sl, 0, half)), (double_part, (sl, half, n))])
+    t1 = time.monotonic_ns()
+    verified = all(sl[i] == 2 * i for i in range(n))
+    sl.shm.close()
+    sl.shm.unlink()
+    _common.emit_first_run(t0, t1, verified)
+
+
 def main():
     args = _common.parse_args(
         "Doubling every int of a ShareableList in place.",
         [("items", 99999, "number of ints in the list"),
-         ("processes", 2, "number of child processes")])
+         ("processes", 2, "number of child processes"),
+         ("first-run", 0, "1: only the first-run program (no ready/go gate)")])
     n, processes = args.items, args.processes
+    if args.first_run:
+        first_run(n)
+        return
     if n < 1 or processes < 1:
         raise SystemExit("--items and --processes must be >= 1")
 

@@ -26,6 +26,7 @@ Children therefore leave the tracker alone; the parent closes and unlinks.
 
 import os
 import sys
+import time
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 sys.dont_write_bytecode = True  # keep bench/python/ free of __pycache__
@@ -59,6 +60,31 @@ def square_child(idx, gate, name, n, processes):
         shm.close()
 
 
+def square_part(name, n, lo, hi):
+    shm = shared_memory.SharedMemory(name=name)
+    a = np.ndarray((n,), dtype=np.float64, buffer=shm.buf)
+    np.square(a[lo:hi], out=a[lo:hi])
+    del a
+    shm.close()
+
+
+def first_run(n):
+    """The program as a user writes it: create, fill, two children square a half each, join."""
+    t0 = time.monotonic_ns()
+    shm = shared_memory.SharedMemory(create=True, size=n * 8)
+    a = np.ndarray((n,), dtype=np.float64, buffer=shm.buf)
+    np.remainder(np.arange(n, dtype=np.float64), 1000.0, out=a)
+    half = n // 2
+    _common.start_join([(square_part, (shm.name, n, 0, half)),
+                        (square_part, (shm.name, n, half, n))])
+    t1 = time.monotonic_ns()
+    verified = verify(a)
+    del a
+    shm.close()
+    shm.unlink()
+    _common.emit_first_run(t0, t1, verified)
+
+
 def fill(a):
     n = a.shape[0]
     for lo in range(0, n, CHUNK):
@@ -85,8 +111,12 @@ def main():
     args = _common.parse_args(
         "In-place squaring of a SharedMemory float64 array.",
         [("doubles", 20000000, "number of float64 elements"),
-         ("processes", 2, "number of child processes")])
+         ("processes", 2, "number of child processes"),
+         ("first-run", 0, "1: only the first-run program (no ready/go gate)")])
     n, processes = args.doubles, args.processes
+    if args.first_run:
+        first_run(n)
+        return
     if n < 1 or processes < 1:
         raise SystemExit("--doubles and --processes must be >= 1")
 

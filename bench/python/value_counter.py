@@ -16,6 +16,7 @@ unlocked_lost.  total/work are defined in _common.py.
 import multiprocessing
 import os
 import sys
+import time
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 sys.dont_write_bytecode = True  # keep bench/python/ free of __pycache__
@@ -39,6 +40,21 @@ def unlocked_child(idx, gate, v, increments):
     gate.done(idx)
 
 
+def locked_loop(v, increments):
+    for _ in range(increments):
+        with v.get_lock():
+            v.value += 1
+
+
+def first_run(processes, increments):
+    """The program as a user writes it: Value, start the children, join them."""
+    t0 = time.monotonic_ns()
+    v = multiprocessing.Value("i", 0)
+    _common.start_join([(locked_loop, (v, increments))] * processes)
+    t1 = time.monotonic_ns()
+    _common.emit_first_run(t0, t1, v.value == processes * increments)
+
+
 def run_variant(target, processes, increments):
     v = multiprocessing.Value("i", 0)
     total_s, work_s = _common.run_children(processes, target,
@@ -50,7 +66,11 @@ def main():
     args = _common.parse_args(
         "Shared Value counter, locked vs unlocked increments.",
         [("processes", 2, "number of child processes"),
-         ("increments", 100000, "increments per child")])
+         ("increments", 100000, "increments per child"),
+         ("first-run", 0, "1: only the first-run program (no ready/go gate)")])
+    if args.first_run:
+        first_run(args.processes, args.increments)
+        return
     expected = args.processes * args.increments
     if expected >= 2 ** 31:
         raise SystemExit("processes*increments overflows Value('i')")

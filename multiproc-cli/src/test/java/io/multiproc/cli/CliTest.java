@@ -53,15 +53,27 @@ class CliTest {
     }
 
     @Test
-    void benchJsonPrintsOneObjectPerRowWithNoLostUpdates() {
+    void benchJsonPrintsFirstRunRowsThenSteadyStateRowsWithNoLostUpdates() {
         Result r = run("bench", "--scenario", "value-counter", "--json");
         assertThat(r.exit()).isZero();
         java.util.List<String> lines = r.out().strip().lines().toList();
-        // value-counter has two rows: lock-free incrementAndGet and the getLock()-guarded variant
-        assertThat(lines).hasSize(2);
+        // the README's program once in a fresh JVM (lock-free, then getLock()), then the warmed work phases
+        assertThat(lines).hasSize(4);
         assertThat(lines).allSatisfy(line -> assertThat(line).startsWith("{\"scenario\":\"value-counter").endsWith("}")
+                .contains("\"java_total_s\":").doesNotContain("WRONG RESULT"));
+        assertThat(lines.subList(0, 2)).allSatisfy(line -> assertThat(line).contains("\"phase\":\"first run\"")
+                .contains("fresh JVM").doesNotContain("\"java_total_s\":null"));
+        assertThat(lines.subList(2, 4)).allSatisfy(line -> assertThat(line).contains("\"phase\":\"steady state\"")
                 .contains("\"java_work_s\":").contains("lost 0;"));
         assertThat(lines.get(1)).contains("locked");
+        assertThat(lines.get(3)).contains("locked");
+    }
+
+    @Test
+    void benchRejectsARepeatCountOutOfRangeNamingIt() {
+        Result r = run("bench", "--scenario", "value-counter", "--repeat", "0");
+        assertThat(r.exit()).isEqualTo(2);
+        assertThat(r.err()).contains("--repeat=0");
     }
 
     @Test

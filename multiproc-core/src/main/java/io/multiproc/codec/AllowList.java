@@ -6,16 +6,24 @@ import java.util.List;
 import java.util.Set;
 
 /**
- * Which classes a codec may decode (and, so that a sender fails at once, encode) by name: the classes
- * of records and enums in the built-in format, and every class of a JDK serialization stream.
+ * Which classes a codec may decode (and, so that a sender fails at once, encode) by name. Two lists:
+ * {@link #allows} for the classes the built-in format names (records and enums, built through their
+ * canonical constructor or by constant name, so no class-specific decoding code runs), and
+ * {@link #allowsSerialized} for every class of a JDK serialization stream, the classic gadget surface.
  *
  * <p>Always allowed: primitives; arrays of allowed types ({@code Object[]} too: its elements are
  * checked one by one); the java.base value types of {@link #isJavaBaseValue}; multiproc's own
- * classes (those of the jar or directory this class came from). Then either every application class
- * (any class not defined by the JDK's bootstrap or platform class loader: the default), or, once
- * packages are configured, only classes in those packages; and classes allowed one by one. Dynamic
- * proxies are never allowed (a proxy's handler is a classic deserialization gadget); a lambda's hidden
- * class is allowed with the class that captured it.
+ * classes (those of the jar or directory this class came from); the packages and classes configured.
+ * Application classes (any class not defined by the JDK's bootstrap or platform class loader):
+ * <ul>
+ *   <li>in the built-in format, all of them unless packages are configured (then only those);</li>
+ *   <li>in JDK serialization, only on a trusted list ({@code allowApplicationClasses}: task frames from
+ *       the parent). A data channel (queue, pipe, shared list, manager object) decodes no JDK stream of
+ *       an application class the user did not allow: a third-party jar's {@code readObject} never runs
+ *       on bytes another process wrote.</li>
+ * </ul>
+ * Dynamic proxies are never allowed (a proxy's handler is a classic deserialization gadget); a lambda's
+ * hidden class is allowed with the class that captured it.
  *
  * <p>Immutable and thread-safe; answers are cached per class.
  */
@@ -26,38 +34,62 @@ final class AllowList {
             "java.time.temporal", "java.time.zone", "java.math");
     private static final Set<Class<?>> JAVA_LANG = Set.of(Boolean.class, Byte.class, Short.class, Character.class,
             Integer.class, Long.class, Float.class, Double.class, Number.class, String.class, Enum.class,
-            StackTraceElement.class, StringBuilder.class, StringBuffer.class,
-            java.lang.invoke.SerializedLambda.class);
+            StackTraceElement.class, StringBuilder.class, StringBuffer.class);
+    /**
+     * java.util classes whose {@code readObject} calls a comparator read from the stream (the start of
+     * the commons-collections and commons-beanutils gadget chains). Lists that trust all of java.* still
+     * allow them.
+     */
+    private static final Set<Class<?>> COMPARING_ON_READ = Set.of(java.util.PriorityQueue.class,
+            java.util.concurrent.PriorityBlockingQueue.class, java.util.concurrent.ConcurrentSkipListMap.class,
+            java.util.concurrent.ConcurrentSkipListSet.class);
     /** Where multiproc's classes come from (a jar or a directory); null if unknown. */
     private static final String OWN_LOCATION = locationOf(AllowList.class);
 
-    private final boolean applicationClasses;
+    /** Application classes in the built-in format (records, enums). */
+    private final boolean nativeApplicationClasses;
+    /** Application classes in JDK serialization streams: trusted channels only. */
+    final boolean serializedApplicationClasses;
     private final List<String> packages;
     private final Set<Class<?>> classes;
-    private final ClassValue<Boolean> answers = new ClassValue<>() {
+    private final ClassValue<Boolean> nativeAnswers = new ClassValue<>() {
         @Override
         protected Boolean computeValue(Class<?> type) {
-            return decide(type);
+            return decide(type, nativeApplicationClasses);
+        }
+    };
+    private final ClassValue<Boolean> serializedAnswers = new ClassValue<>() {
+        @Override
+        protected Boolean computeValue(Class<?> type) {
+            return decide(type, serializedApplicationClasses);
         }
     };
 
-    AllowList(boolean applicationClasses, List<String> packages, Set<Class<?>> classes) {
-        this.applicationClasses = applicationClasses;
+    AllowList(boolean nativeApplicationClasses, boolean serializedApplicationClasses, List<String> packages,
+              Set<Class<?>> classes) {
+        this.nativeApplicationClasses = nativeApplicationClasses;
+        this.serializedApplicationClasses = serializedApplicationClasses;
         this.packages = List.copyOf(packages);
         this.classes = Set.copyOf(classes);
     }
 
+    /** May a record or enum of {@code type} be written or read in the built-in format? */
     boolean allows(Class<?> type) {
-        return answers.get(type);
+        return nativeAnswers.get(type);
     }
 
-    private boolean decide(Class<?> type) {
+    /** May {@code type} be written or read in a JDK serialization stream? */
+    boolean allowsSerialized(Class<?> type) {
+        return serializedAnswers.get(type);
+    }
+
+    private boolean decide(Class<?> type, boolean applicationClasses) {
         if (type.isPrimitive()) {
             return true;
         }
         if (type.isArray()) {
             Class<?> component = type.getComponentType();
-            return component == Object.class || allows(component);
+            return component == Object.class || decide(component, applicationClasses);
         }
         if (Proxy.isProxyClass(type)) {
             return false;
@@ -66,7 +98,7 @@ final class AllowList {
             // a lambda made by an allowed capturing class's $deserializeLambda$ (the JDK checks the
             // object readResolve returns): allowed with its nest host, the capturing class
             Class<?> host = type.getNestHost();
-            return host != type && allows(host);
+            return host != type && decide(host, applicationClasses);
         }
         if (classes.contains(type) || isJavaBaseValue(type) || isOwn(type)) {
             return true;
@@ -82,13 +114,13 @@ final class AllowList {
     }
 
     /**
-     * The boxes, String, Number, Enum, StackTraceElement, StringBuilder/Buffer, SerializedLambda (a
-     * lambda's serial form; its capturing class is checked on its own), the collections, concurrent
-     * collections and atomics of java.util, regex patterns, java.time, java.math, and exceptions of
-     * java.* packages.
+     * The boxes, String, Number, Enum, StackTraceElement, StringBuilder/Buffer, the collections,
+     * concurrent collections and atomics of java.util (except those that run a comparator while they are
+     * read), regex patterns, java.time, java.math, and exceptions of java.* packages. Not lambdas
+     * ({@code SerializedLambda} runs the capturing class's code): those are for trusted lists.
      */
     static boolean isJavaBaseValue(Class<?> type) {
-        if (type.getClassLoader() != null) {
+        if (type.getClassLoader() != null || COMPARING_ON_READ.contains(type)) {
             return false;
         }
         return JAVA_LANG.contains(type) || JAVA_BASE_PACKAGES.contains(type.getPackageName())
@@ -108,7 +140,14 @@ final class AllowList {
     @Override
     public String toString() {
         StringBuilder b = new StringBuilder("java.base value types, multiproc's own classes, ");
-        b.append(applicationClasses ? "application classes" : "packages=" + packages);
+        if (serializedApplicationClasses) {
+            b.append("application classes");
+        } else if (nativeApplicationClasses) {
+            b.append("application records and enums");
+        }
+        if (!packages.isEmpty()) {
+            b.append(nativeApplicationClasses ? ", " : "").append("packages=").append(packages);
+        }
         if (!classes.isEmpty()) {
             b.append(", classes=").append(classes.stream().map(Class::getName).sorted().toList());
         }

@@ -1,6 +1,11 @@
 package io.multiproc.codec;
 
+import java.io.InvalidObjectException;
+import java.io.ObjectStreamException;
+import java.io.Serial;
+import java.io.Serializable;
 import java.util.ArrayList;
+import java.util.List;
 import java.util.LinkedHashSet;
 import java.util.Objects;
 import java.util.Set;
@@ -48,15 +53,20 @@ import java.util.Set;
  * the depth limit.
  *
  * <h2>Everything else: JDK serialization behind an allow-list</h2>
- * Other {@code Serializable} objects, serializable lambdas included, travel as JDK serialization
- * streams, decoded through an {@link java.io.ObjectInputFilter}. Allowed by default: the java.base
- * value types (boxes, String, the java.util collections and concurrent collections, java.time,
- * java.math, regex patterns, exceptions of java.* packages, lambdas' SerializedLambda), multiproc's own
- * classes, and every application class (a class not defined by the JDK's bootstrap or platform class
- * loader). {@link Builder#allowPackages} narrows the application part to the named packages; dynamic
- * proxies are never allowed. The same list governs the records and enums of the native format, and it
- * is checked when encoding too, so a refused class fails at the sending call. Anything that is
- * neither native nor {@code Serializable} fails to encode.
+ * Other {@code Serializable} objects travel as JDK serialization streams, decoded through an
+ * {@link java.io.ObjectInputFilter}. JDK serialization runs each class's own {@code readObject} code on
+ * the bytes, so the default codec (used by queues, pipes, shared lists and manager objects: data
+ * channels) allows it only for the java.base value types (boxes, String, the java.util collections and
+ * concurrent collections except those that run a comparator while reading, java.time, java.math, regex
+ * patterns, exceptions of java.* packages), multiproc's own classes, and the classes and packages
+ * registered with {@link Builder#allowClasses} and {@link Builder#allowPackages}. Records and enums of
+ * any application class (a class not defined by the JDK's bootstrap or platform class loader) travel in
+ * the native format; naming packages narrows those to the packages too. The broad list, every
+ * application class and every {@code java.*}/{@code javax.*} class, serializable lambdas included, is
+ * {@link #taskCodec()}'s: for code the program sends itself (a child's task, a barrier's action). Dynamic
+ * proxies are never allowed. The lists are checked when encoding too, so a refused class fails at the
+ * sending call, naming the class and how to allow it. Anything that is neither native nor
+ * {@code Serializable} fails to encode.
  *
  * <h2>Limits and failures</h2>
  * Every failure is a {@link CodecException} naming the class or value at fault. A failed encode into a
@@ -71,19 +81,41 @@ import java.util.Set;
  * <p>Immutable and thread-safe. Classes are resolved through the builder's class loader, or else the
  * decoding thread's context class loader, or else multiproc's.
  */
-public final class BuiltinCodec implements Codec {
+public final class BuiltinCodec implements Codec, Serializable {
     public static final int DEFAULT_MAX_DEPTH = 256;
     public static final int DEFAULT_MAX_BYTES = 256 << 20;
+    @Serial
+    private static final long serialVersionUID = 1L;
 
-    final AllowList allowList;
-    final int maxDepth;
-    final int maxBytes;
-    private final ClassLoader loader;
-    private final ClassNames classNames = new ClassNames();
+    final transient AllowList allowList;
+    final transient int maxDepth;
+    final transient int maxBytes;
+    private final transient ClassLoader loader;
+    private final transient ClassNames classNames = new ClassNames();
+    /** What the builder was given, for the serialized form. */
+    private final transient List<String> packages;
+    private final transient List<Class<?>> classes;
+
+    /** Holds the task codec, created on first use. */
+    private static final class TaskCodecHolder {
+        static final BuiltinCodec TASKS = builder().allowPackages("java.", "javax.").allowApplicationClasses().build();
+    }
+
+    /**
+     * The codec for what the program sends itself on a trusted channel: a child's task (from its
+     * parent), a barrier's action. It allows every {@code java.*} and {@code javax.*} class and every
+     * application class in JDK serialization too, serializable lambdas included. Never use it for data
+     * other processes write (queues, pipes): their default codec is narrower on purpose.
+     */
+    public static BuiltinCodec taskCodec() {
+        return TaskCodecHolder.TASKS;
+    }
 
     private BuiltinCodec(Builder b) {
-        boolean applicationClasses = b.applicationClasses != null ? b.applicationClasses : b.packages.isEmpty();
-        this.allowList = new AllowList(applicationClasses, new ArrayList<>(b.packages), b.classes);
+        this.packages = List.copyOf(b.packages);
+        this.classes = List.copyOf(b.classes);
+        boolean trusted = b.applicationClasses;
+        this.allowList = new AllowList(trusted || b.packages.isEmpty(), trusted, new ArrayList<>(b.packages), b.classes);
         this.maxDepth = b.maxDepth;
         this.maxBytes = b.maxBytes;
         this.loader = b.loader;
@@ -147,6 +179,39 @@ public final class BuiltinCodec implements Codec {
         return type;
     }
 
+    /**
+     * A codec travels (with a queue or pipe handle that uses it) as its settings; the receiver rebuilds it
+     * and resolves the classes with its own loader.
+     */
+    @Serial
+    private Object writeReplace() {
+        return new Settings(packages, classes.stream().map(Class::getName).toList(), allowList.serializedApplicationClasses,
+                maxDepth, maxBytes);
+    }
+
+    /** The serialized form of a {@link BuiltinCodec}. */
+    private record Settings(List<String> packages, List<String> classNames, boolean applicationClasses, int maxDepth,
+                            int maxBytes) implements Serializable {
+        @Serial
+        private Object readResolve() throws ObjectStreamException {
+            try {
+                Builder b = builder().maxDepth(maxDepth).maxBytes(maxBytes).allowPackages(packages.toArray(String[]::new));
+                ClassLoader cl = Thread.currentThread().getContextClassLoader();
+                for (String n : classNames) {
+                    b.allowClasses(Class.forName(n, false, cl != null ? cl : BuiltinCodec.class.getClassLoader()));
+                }
+                if (applicationClasses) {
+                    b.allowApplicationClasses();
+                }
+                return b.build();
+            } catch (ClassNotFoundException | RuntimeException e) {
+                InvalidObjectException ioe = new InvalidObjectException("cannot rebuild a BuiltinCodec: " + e);
+                ioe.initCause(e);
+                throw ioe;
+            }
+        }
+    }
+
     @Override
     public String toString() {
         return "BuiltinCodec[allow=" + allowList + ", maxDepth=" + maxDepth + ", maxBytes=" + maxBytes + "]";
@@ -164,7 +229,7 @@ public final class BuiltinCodec implements Codec {
     public static final class Builder {
         private final Set<String> packages = new LinkedHashSet<>();
         private final Set<Class<?>> classes = new LinkedHashSet<>();
-        private Boolean applicationClasses;
+        private boolean applicationClasses;
         private int maxDepth = DEFAULT_MAX_DEPTH;
         private int maxBytes = DEFAULT_MAX_BYTES;
         private ClassLoader loader;
@@ -174,8 +239,8 @@ public final class BuiltinCodec implements Codec {
 
         /**
          * Allows the classes whose names start with these prefixes (each ends with a dot, e.g.
-         * {@code "com.acme."}). Naming packages replaces the default "every application class" with
-         * these packages, unless {@link #allowApplicationClasses()} is also called.
+         * {@code "com.acme."}), in JDK serialization too. Naming packages also narrows the records and
+         * enums of the native format (by default those of every application class) to these packages.
          */
         public Builder allowPackages(String... prefixes) {
             for (String p : prefixes) {
@@ -196,7 +261,12 @@ public final class BuiltinCodec implements Codec {
             return this;
         }
 
-        /** Allows every application class (the default when no package is named). */
+        /**
+         * Allows every application class, in JDK serialization too: only for trusted channels, where the
+         * bytes come from this program itself (see {@link BuiltinCodec#taskCodec()}). Without it, records
+         * and enums of every application class are allowed unless packages are named, and JDK
+         * serialization only for the classes and packages named.
+         */
         public Builder allowApplicationClasses() {
             applicationClasses = true;
             return this;

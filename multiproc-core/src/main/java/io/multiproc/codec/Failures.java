@@ -11,7 +11,28 @@ final class Failures {
 
     static CodecException notAllowed(String className, AllowList allowList) {
         return new CodecException("class=" + className + " is not on the codec's allow-list (" + allowList
-                + "); allow it with BuiltinCodec.builder().allowPackages(...) or allowClasses(...)");
+                + "); allow it with " + howToAllow(className));
+    }
+
+    /** A class that would travel as JDK serialization, which data channels accept only for what the user allowed. */
+    static CodecException notAllowedSerialized(String className, AllowList allowList) {
+        if (className.equals("java.lang.invoke.SerializedLambda")) {
+            return new CodecException("class=" + className + " (a serializable lambda) is not on the codec's allow-list for JDK "
+                    + "serialization (" + allowList + "): queues, pipes and shared lists carry data, not code. Send code as a "
+                    + "child's task, or allow it with BuiltinCodec.builder().allowClasses(SerializedLambda.class, "
+                    + "TheClassThatWroteTheLambda.class) and give that codec to the queue or pipe");
+        }
+        return new CodecException("class=" + className + " is not on the codec's allow-list for JDK serialization ("
+                + allowList + "): queues, pipes and shared lists do not run the readObject code of classes you did not "
+                + "allow. Allow it with " + howToAllow(className) + ", or make it a record (records need no JDK serialization)");
+    }
+
+    private static String howToAllow(String className) {
+        int dot = className.lastIndexOf('.');
+        String simple = className.substring(dot + 1).replace('$', '.');
+        String pkg = dot < 0 ? "" : className.substring(0, dot + 1);
+        return "BuiltinCodec.builder().allowClasses(" + simple + ".class)"
+                + (pkg.isEmpty() ? "" : " or allowPackages(\"" + pkg + "\")") + " and give that codec to the queue or pipe";
     }
 
     static CodecException refusedByJvmFilter(Class<?> type) {

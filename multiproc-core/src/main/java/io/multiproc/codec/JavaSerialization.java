@@ -13,7 +13,7 @@ import java.io.ObjectStreamClass;
 /**
  * The built-in codec's fallback for {@code Serializable} objects it has no native form for (serializable
  * lambdas, an application's own classes): one JDK serialization stream per object. Decoding goes
- * through an {@link ObjectInputFilter} that allows only the {@link AllowList}'s classes and enforces
+ * through an {@link ObjectInputFilter} that allows only the {@link AllowList}'s classes for JDK streams and enforces
  * the depth and size limits; encoding checks every class against the same list, so that a refused class
  * fails at the sender, naming it. A JVM-wide filter ({@code jdk.serialFilter}) is consulted as well: it
  * can refuse more, never allow more.
@@ -32,7 +32,7 @@ final class JavaSerialization {
             throw Failures.unencodable(value.getClass(), "class=" + e.getMessage() + " inside it is not Serializable");
         } catch (InvalidClassException e) {
             throw e.classname != null && e.getMessage().contains(CheckedOutput.REFUSED)
-                    ? Failures.notAllowed(e.classname, allowList)
+                    ? Failures.notAllowedSerialized(e.classname, allowList)
                     : Failures.unencodable(value.getClass(), e.getMessage());
         } catch (IOException e) {
             throw Failures.unencodable(value.getClass(), e.toString());
@@ -81,8 +81,8 @@ final class JavaSerialization {
         @Override
         public Status checkInput(FilterInfo info) {
             Class<?> type = info.serialClass();
-            if (type != null && !allowList.allows(type)) {
-                return refuse(Failures.notAllowed(type.getName(), allowList));
+            if (type != null && !allowList.allowsSerialized(type)) {
+                return refuse(Failures.notAllowedSerialized(type.getName(), allowList));
             }
             if (info.depth() > maxDepth) {
                 return refuse(Failures.tooDeep((int) info.depth(), maxDepth));
@@ -119,7 +119,7 @@ final class JavaSerialization {
 
         @Override
         protected void annotateClass(Class<?> type) throws IOException {
-            if (!allowList.allows(type)) {
+            if (!allowList.allowsSerialized(type)) {
                 throw new InvalidClassException(type.getName(), REFUSED);
             }
         }

@@ -26,6 +26,17 @@ public abstract class MappedObject implements AutoCloseable {
         return mapping.name();
     }
 
+    /**
+     * The segment's name, for {@code writeReplace}: every subclass's serialized form is made with it, so
+     * that a handle encoded into a task, a queue item or a pipe message holds its segment until the
+     * receiver attaches ({@link InFlight}).
+     */
+    public final String nameInFlight() {
+        String n = mapping.name();
+        InFlight.noteSent(n);
+        return n;
+    }
+
     /** This object's reference to the mapping, for objects that live inside another's segment. */
     protected final SharedSegments.Mapping mapping() {
         return mapping;

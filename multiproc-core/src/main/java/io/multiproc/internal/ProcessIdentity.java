@@ -7,8 +7,15 @@ import java.nio.file.Path;
 
 /**
  * A process as the kernel knows it: pid plus its start time in clock ticks since boot (field 22 of
- * {@code /proc/PID/stat}). The pair stays unique when a pid is reused, so a record left by a dead
+ * {@code /proc/PID/stat}), plus the pid namespace the pid belongs to (the inode of
+ * {@code /proc/self/ns/pid}). The pair stays unique when a pid is reused, so a record left by a dead
  * process is never mistaken for a live one.
+ *
+ * <p>Liveness is read from this process's /proc, which shows the pids of this process's pid namespace
+ * only. A process of another pid namespace (another container sharing /dev/shm: a Kubernetes memory
+ * volume, {@code --ipc=host}) cannot be judged that way: its pid may be absent here or name another
+ * process. Such a process is therefore never judged dead ({@link #isAlive()} says true: "alive or
+ * unknown"); processes of its own namespace judge it.
  *
  * <pre>{@code
  * ProcessIdentity me = ProcessIdentity.current();
@@ -16,9 +23,18 @@ import java.nio.file.Path;
  * }</pre>
  *
  * <p>Not part of the public API.
+ *
+ * @param pidNamespace the inode of the process's pid namespace; 0 when unknown, taken as this process's
  */
-public record ProcessIdentity(long pid, long startTicks) {
+public record ProcessIdentity(long pid, long startTicks, long pidNamespace) {
+    /** This process's pid namespace: the inode of /proc/self/ns/pid, or 0 if it cannot be read. */
+    public static final long OWN_NAMESPACE = readOwnNamespace();
     private static final ProcessIdentity CURRENT = read(ProcessHandle.current().pid());
+
+    /** A process of this process's pid namespace (or a record that did not say which). */
+    public ProcessIdentity(long pid, long startTicks) {
+        this(pid, startTicks, OWN_NAMESPACE);
+    }
 
     public static ProcessIdentity current() {
         return CURRENT;
@@ -29,8 +45,14 @@ public record ProcessIdentity(long pid, long startTicks) {
         return java.util.Optional.ofNullable(read(pid));
     }
 
-    /** True while this very process (not a later one with the same pid) is running and not a zombie. */
+    /**
+     * True while this very process (not a later one with the same pid) is running and not a zombie, and
+     * always for a process of another pid namespace, which this process's /proc cannot judge.
+     */
     public boolean isAlive() {
+        if (!sameNamespace(pidNamespace)) {
+            return true;
+        }
         String stat = readStat(pid);
         if (stat == null) {
             return false;
@@ -41,9 +63,22 @@ public record ProcessIdentity(long pid, long startTicks) {
         return state != 'Z' && state != 'X' && Long.parseLong(fields[19]) == startTicks;
     }
 
+    /** True if a process of pid namespace {@code ns} can be judged by this process's /proc. */
+    public static boolean sameNamespace(long ns) {
+        return ns == OWN_NAMESPACE || ns == 0 || OWN_NAMESPACE == 0;
+    }
+
+    private static long readOwnNamespace() {
+        try {
+            return ((Number) Files.getAttribute(Path.of("/proc/self/ns/pid"), "unix:ino")).longValue();
+        } catch (IOException | RuntimeException e) {
+            return 0;
+        }
+    }
+
     private static ProcessIdentity read(long pid) {
         String stat = readStat(pid);
-        return stat == null ? null : new ProcessIdentity(pid, Long.parseLong(fieldsAfterComm(stat)[19]));
+        return stat == null ? null : new ProcessIdentity(pid, Long.parseLong(fieldsAfterComm(stat)[19]), OWN_NAMESPACE);
     }
 
     private static String readStat(long pid) {
@@ -60,20 +95,43 @@ public record ProcessIdentity(long pid, long startTicks) {
     }
 
     /**
-     * This identity in one 64-bit word, for CAS-able owner fields: {@code pid << 32 | (startTicks & 0xffffffff)}.
-     * Never 0. The low 32 bits of the start time (clock ticks since boot) tell a reused pid apart.
+     * This identity in one 64-bit word, for CAS-able owner fields. Never 0; bit 63 is always 0 (lock
+     * words use it as a flag).
+     * <pre>
+     *  bit 63: 0 | bits 54-62: pid namespace tag | bits 32-53: pid | bits 0-31: start ticks (low 32 bits)
+     * </pre>
+     * The low 32 bits of the start time (clock ticks since boot) tell a reused pid apart; a pid fits 22
+     * bits (Linux's PID_MAX_LIMIT is 2^22). The namespace tag is the low 9 bits of the pid namespace's
+     * inode: a token whose tag differs from this process's comes from another namespace and is never
+     * judged dead ({@link #isAlive(long)}). Two namespaces whose inodes differ by a multiple of 512 share
+     * a tag and are judged as one, as before namespaces were recorded.
      */
     public long token() {
-        return pid << 32 | (startTicks & 0xffff_ffffL);
+        return namespaceTag(pidNamespace) << NS_SHIFT | (pid & PID_MASK) << 32 | (startTicks & 0xffff_ffffL);
+    }
+
+    private static final int NS_SHIFT = 54;
+    private static final long NS_TAG_MASK = 0x1ff;
+    private static final long PID_MASK = (1L << 22) - 1;
+    private static final long OWN_TAG = namespaceTag(OWN_NAMESPACE);
+
+    private static long namespaceTag(long ns) {
+        return (ns == 0 ? OWN_NAMESPACE : ns) & NS_TAG_MASK;
     }
 
     /** The pid in a {@link #token()}. */
     public static long pidOf(long token) {
-        return token >>> 32;
+        return token >>> 32 & PID_MASK;
     }
 
-    /** True while the process a {@link #token()} names is running. */
+    /**
+     * True while the process a {@link #token()} names is running, and always for a token of another pid
+     * namespace (see {@link #token()}), which this process's /proc cannot judge.
+     */
     public static boolean isAlive(long token) {
+        if ((token >>> NS_SHIFT & NS_TAG_MASK) != OWN_TAG) {
+            return true;
+        }
         String stat = readStat(pidOf(token));
         if (stat == null) {
             return false;
@@ -111,12 +169,13 @@ public record ProcessIdentity(long pid, long startTicks) {
         return alive;
     }
 
+    /** {@code PID.STARTTICKS}: the namespace is not part of it (registry records keep it in their content). */
     @Override
     public String toString() {
         return pid + "." + startTicks;
     }
 
-    /** Parses {@link #toString()}'s form back, or returns null if it is not one. */
+    /** Parses {@link #toString()}'s form back (a process of this namespace), or returns null if it is not one. */
     public static ProcessIdentity parse(String s) {
         int dot = s.indexOf('.');
         if (dot <= 0) {

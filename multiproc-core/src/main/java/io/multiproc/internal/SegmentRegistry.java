@@ -2,6 +2,8 @@ package io.multiproc.internal;
 
 import java.io.IOException;
 import java.io.UncheckedIOException;
+import java.nio.ByteBuffer;
+import java.nio.charset.StandardCharsets;
 import java.nio.channels.FileChannel;
 import java.nio.channels.FileLock;
 import java.nio.file.DirectoryStream;
@@ -10,6 +12,9 @@ import java.nio.file.Files;
 import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
 import java.nio.file.StandardOpenOption;
+import java.nio.file.LinkOption;
+import java.nio.file.attribute.PosixFileAttributes;
+import java.nio.file.attribute.PosixFilePermission;
 import java.nio.file.attribute.PosixFilePermissions;
 import java.util.ArrayList;
 import java.util.List;
@@ -25,7 +30,7 @@ import java.util.concurrent.locks.ReentrantLock;
  * live holder never is.
  *
  * <h2>Implementation overview</h2>
- * The registry is the directory {@code /dev/shm/multiproc-UID/}. A holder is an empty file named
+ * The registry is the directory {@code /dev/shm/multiproc-UID/}. A holder is a small file named
  * {@code SEGMENT@PID.STARTTICKS} in it ({@link ProcessIdentity}): the owner of a raw
  * {@code SharedMemory}, or every process attached to a high-level object (value, array, lock...).
  * Untracked segments have no record and are never touched.
@@ -41,6 +46,19 @@ import java.util.concurrent.locks.ReentrantLock;
  *   <li>A holder can also be another segment: {@code SEGMENT@^PARENT} keeps SEGMENT while PARENT exists
  *       (a queue's spill segment, whose writer may exit before a reader takes it). Unlinking PARENT, by
  *       its last release, {@link #unlink} or a sweep, unlinks such dependents that no live process holds.</li>
+ *   <li>Handles in flight ({@link InFlight}): a shared object encoded into a queue item or pipe message is
+ *       held by the carrier's segment through the same parent record, whose content counts the items
+ *       (empty means 1); the taking receiver's attach replaces one count with its own record in one step.
+ *       One encoded into a child's task is held by a record in the child's name. Parent holds can form
+ *       cycles (a queue's item carrying the queue): a segment held only by segments is kept only if
+ *       a chain of them reaches a live process, checked when such a segment is released and by sweeps.</li>
+ *   <li>A process record's content is its pid namespace (the inode of /proc/self/ns/pid). A process
+ *       that /proc says is not running but whose record names another namespace is kept: our /proc
+ *       cannot see it ({@link ProcessIdentity}). Older versions' records are empty and judged as ours.</li>
+ *   <li>The directory must be ours: owned by this user, mode 0700, not a symlink (checked without
+ *       following links), or nothing is trusted and the first use fails naming its owner and mode.
+ *       Another user could otherwise plant records that make our sweep unlink our files, or hold the
+ *       lock. One of ours with a looser mode is tightened and cleared of other users' entries.</li>
  * </ul>
  * The directory itself and its lock file stay (a few bytes, created once per user).
  *
@@ -51,6 +69,9 @@ public final class SegmentRegistry {
     private static final char SEP = '@';
     /** Marks a holder that is a segment, not a process: {@code SEGMENT@^PARENT}. */
     private static final char PARENT_MARK = '^';
+    private static final Set<PosixFilePermission> OWNER_ONLY = PosixFilePermissions.fromString("rwx------");
+    /** Where tests put the registry directory instead of /dev/shm; not for production use. */
+    static final String TEST_ROOT_PROPERTY = "multiproc.test.registryRoot";
     private static final ReentrantLock JVM_LOCK = new ReentrantLock();
     /** Segments this process holds; guarded by JVM_LOCK for changes, read by the shutdown hook. */
     private static final Set<String> HELD = ConcurrentHashMap.newKeySet();
@@ -97,17 +118,13 @@ public final class SegmentRegistry {
             return dir;
         }
         try {
-            Object uid = Files.getAttribute(Path.of("/proc/self"), "unix:uid");
-            Path d = ShmFiles.SHM_DIR.resolve("multiproc-" + uid);
-            if (!Files.isDirectory(d)) {
-                try {
-                    Files.createDirectory(d, PosixFilePermissions.asFileAttribute(PosixFilePermissions.fromString("rwx------")));
-                } catch (FileAlreadyExistsException raced) {
-                    // another process made it first
-                }
-            }
+            int uid = ((Number) Files.getAttribute(Path.of("/proc/self"), "unix:uid")).intValue();
+            // NOTE: tests only (a registry of their own, e.g. for processes in another pid namespace);
+            // segments stay in /dev/shm.
+            String testRoot = System.getProperty(TEST_ROOT_PROPERTY);
+            Path d = openDirectory(testRoot != null ? Path.of(testRoot) : ShmFiles.SHM_DIR, uid);
             lockChannel = FileChannel.open(d.resolve("registry.lock"), StandardOpenOption.CREATE,
-                    StandardOpenOption.WRITE);
+                    StandardOpenOption.WRITE, LinkOption.NOFOLLOW_LINKS);
             dir = d;
             Runtime.getRuntime().addShutdownHook(new Thread(SegmentRegistry::releaseAllAtExit, "multiproc-registry-exit"));
             List<String> removed = sweep();
@@ -117,8 +134,58 @@ public final class SegmentRegistry {
             }
             return d;
         } catch (IOException e) {
-            throw new UncheckedIOException("cannot open the segment registry under " + ShmFiles.SHM_DIR, e);
+            throw new UncheckedIOException("cannot open the segment registry under " + ShmFiles.SHM_DIR + ": "
+                    + e.getMessage(), e);
         }
+    }
+
+    /**
+     * Creates {@code root/multiproc-UID} (mode 0700) or checks the one that is there, without following
+     * symlinks: it must be a directory owned by {@code uid}. Another local user could otherwise create it
+     * first and plant records that make our sweep unlink any of our segments, or hold its lock. One of
+     * ours with a looser mode (older versions made it so) is tightened to 0700, and entries that another
+     * user planted while it was open are removed. Package-private so that tests can use a fake root.
+     *
+     * @throws IOException naming the path, owner and mode when the directory is not ours
+     */
+    static Path openDirectory(Path root, int uid) throws IOException {
+        Path d = root.resolve("multiproc-" + uid);
+        try {
+            Files.createDirectory(d, PosixFilePermissions.asFileAttribute(OWNER_ONLY));
+        } catch (FileAlreadyExistsException exists) {
+            // made before (by us, we check now) or by someone else (refused below)
+        }
+        PosixFileAttributes a = Files.readAttributes(d, PosixFileAttributes.class, LinkOption.NOFOLLOW_LINKS);
+        int owner = (Integer) Files.getAttribute(d, "unix:uid", LinkOption.NOFOLLOW_LINKS);
+        int mode = (Integer) Files.getAttribute(d, "unix:mode", LinkOption.NOFOLLOW_LINKS) & 07777;
+        if (!a.isDirectory() || owner != uid) {
+            throw new IOException("refusing the segment registry " + d + ": it is " + (a.isSymbolicLink() ? "a symbolic link"
+                    : a.isDirectory() ? "a directory" : "not a directory") + " owned by uid " + owner + " (" + a.owner().getName()
+                    + ") with mode " + String.format("%04o", mode) + "; it must be a directory owned by uid " + uid
+                    + " with mode 0700. Another local user may have made it to tamper with your segments: check it, remove it, and run again");
+        }
+        if (mode != 0700) {
+            // NOTE: a directory of ours (the sticky /dev/shm keeps others from replacing it) that others
+            // could write: close it first, then remove what they may have put in it meanwhile.
+            Files.setPosixFilePermissions(d, OWNER_ONLY);
+            List<String> planted = removeForeignEntries(d, uid);
+            LOG.log(System.Logger.Level.WARNING, "multiproc: the segment registry " + d + " had mode "
+                    + String.format("%04o", mode) + "; set it to 0700" + (planted.isEmpty() ? "" : " and removed entries of other users: " + planted));
+        }
+        return d;
+    }
+
+    private static List<String> removeForeignEntries(Path d, int uid) throws IOException {
+        List<String> removed = new ArrayList<>();
+        try (DirectoryStream<Path> ds = Files.newDirectoryStream(d)) {
+            for (Path p : ds) {
+                if ((Integer) Files.getAttribute(p, "unix:uid", LinkOption.NOFOLLOW_LINKS) != uid || Files.isSymbolicLink(p)) {
+                    Files.deleteIfExists(p);
+                    removed.add(p.getFileName().toString());
+                }
+            }
+        }
+        return removed;
     }
 
     @FunctionalInterface
@@ -148,7 +215,7 @@ public final class SegmentRegistry {
             // stale one); it must survive a failed create, or the segment loses its owner.
             boolean hadRecord = Files.exists(record);
             if (!hadRecord) {
-                Files.createFile(record);
+                createProcessRecord(record, ProcessIdentity.current());
             }
             try {
                 FileChannel ch = ShmFiles.createNew(path);
@@ -169,19 +236,128 @@ public final class SegmentRegistry {
      * @return true if this process did not hold it before, so that {@link #dropHold(String)} undoes this
      */
     public static boolean addHolder(String name) throws IOException {
+        return addHolder(name, null);
+    }
+
+    /**
+     * Like {@link #addHolder(String)}, for a receiver that got the segment's handle from {@code carrier}
+     * (a queue or pipe segment; null if none): in the same step, drops one of the carrier's in-flight
+     * holds on it ({@link #addInFlightHold}), which this process's own hold now replaces.
+     */
+    public static boolean addHolder(String name, String carrier) throws IOException {
         Path path = ShmFiles.path(name);
         return locked(d -> {
-            if (!Files.exists(path)) {
-                throw new NoSuchFileException(path.toString(), null, "no shared memory segment named '" + name + "'");
-            }
+            requireSegment(path, name, "");
             Path record = d.resolve(name + SEP + SELF);
             boolean added = !Files.exists(record);
             if (added) {
-                Files.createFile(record);
+                createProcessRecord(record, ProcessIdentity.current());
             }
             HELD.add(name);
+            if (carrier != null) {
+                countInFlight(d, name, carrier, -1);
+            }
             return added;
         });
+    }
+
+    /**
+     * Records process {@code p} (a child this process starts) as a holder of {@code name}, for a handle
+     * travelling in its task: the segment stays while the child lives, and the child's own attach finds
+     * the record its own (one record per process and segment). NoSuchFileException if the segment is gone.
+     */
+    public static void addHolderFor(String name, ProcessIdentity p) throws IOException {
+        addRecord(name, p.toString(), p);
+    }
+
+    /** Under the lock: checks that the segment exists, then creates the record unless it is there. */
+    private static void addRecord(String name, String holder, ProcessIdentity process) throws IOException {
+        Path path = ShmFiles.path(name);
+        locked(d -> {
+            requireSegment(path, name, "");
+            Path record = d.resolve(name + SEP + holder);
+            if (Files.exists(record)) {
+                return null;
+            }
+            if (process != null) {
+                createProcessRecord(record, process);
+            } else {
+                Files.createFile(record);
+            }
+            return null;
+        });
+    }
+
+    /**
+     * Adds one in-flight hold of segment {@code carrier} on segment {@code name}: a queue item or pipe
+     * message in {@code carrier} carries {@code name}'s handle. It is the parent hold
+     * {@code NAME@^CARRIER} ({@link #addParentHold}) with a count in its content (empty means 1): the
+     * segment lives while the carrier exists and holds some, whatever happens to its sender. The
+     * receiver's {@link #addHolder(String, String)} drops one; unlinking the carrier drops them all.
+     * NoSuchFileException if {@code name} is gone (a closed object cannot travel).
+     */
+    public static void addInFlightHold(String name, String carrier) throws IOException {
+        ShmFiles.validateName(carrier);
+        Path path = ShmFiles.path(name);
+        locked(d -> {
+            requireSegment(path, name, ": a closed shared object cannot be sent");
+            countInFlight(d, name, carrier, +1);
+            return null;
+        });
+    }
+
+    /** Undoes one {@link #addInFlightHold} whose item was not sent after all. */
+    public static void dropInFlightHold(String name, String carrier) throws IOException {
+        ShmFiles.validateName(carrier);
+        ShmFiles.validateName(name);
+        locked(d -> {
+            countInFlight(d, name, carrier, -1);
+            return null;
+        });
+    }
+
+    /**
+     * Changes the count of {@code NAME@^CARRIER} by {@code delta}, creating it at 1 or deleting it at 0
+     * (a missing record counts 0 and stays missing on a decrement). The count is rewritten in one
+     * fixed-width write, so a holder killed meanwhile leaves the old or the new count.
+     */
+    private static void countInFlight(Path d, String name, String carrier, int delta) throws IOException {
+        Path record = d.resolve(name + SEP + PARENT_MARK + carrier);
+        long count;
+        try {
+            String text = new String(Files.readAllBytes(record), StandardCharsets.US_ASCII).trim();
+            count = text.isEmpty() ? 1 : Long.parseLong(text);
+        } catch (NoSuchFileException absent) {
+            count = 0;
+        } catch (NumberFormatException garbled) {
+            count = 1;
+        }
+        long next = count + delta;
+        if (next <= 0) {
+            Files.deleteIfExists(record);
+            return;
+        }
+        byte[] text = String.format("%019d", next).getBytes(StandardCharsets.US_ASCII);
+        try (FileChannel ch = FileChannel.open(record, StandardOpenOption.CREATE, StandardOpenOption.WRITE,
+                LinkOption.NOFOLLOW_LINKS)) {
+            ch.write(ByteBuffer.wrap(text), 0);
+        }
+    }
+
+    private static void requireSegment(Path path, String name, String why) throws NoSuchFileException {
+        if (!Files.exists(path)) {
+            throw new NoSuchFileException(path.toString(), null, "no shared memory segment named '" + name + "'" + why);
+        }
+    }
+
+    /**
+     * A process holder record; its content is the process's pid namespace, so that a process of
+     * another namespace, which our /proc cannot see, is never judged dead ({@link ProcessIdentity}).
+     * The name stays {@code SEGMENT@PID.STARTTICKS}, which older versions read too.
+     */
+    private static void createProcessRecord(Path record, ProcessIdentity p) throws IOException {
+        Files.write(record, Long.toString(p.pidNamespace()).getBytes(StandardCharsets.US_ASCII),
+                StandardOpenOption.CREATE_NEW, StandardOpenOption.WRITE, LinkOption.NOFOLLOW_LINKS);
     }
 
     /**
@@ -223,17 +399,7 @@ public final class SegmentRegistry {
      */
     public static void addParentHold(String name, String parent) throws IOException {
         ShmFiles.validateName(parent);
-        Path path = ShmFiles.path(name);
-        locked(d -> {
-            if (!Files.exists(path)) {
-                throw new NoSuchFileException(path.toString(), null, "no shared memory segment named '" + name + "'");
-            }
-            Path record = d.resolve(name + SEP + PARENT_MARK + parent);
-            if (!Files.exists(record)) {
-                Files.createFile(record);
-            }
-            return null;
-        });
+        addRecord(name, PARENT_MARK + parent, null);
     }
 
     /**
@@ -248,12 +414,76 @@ public final class SegmentRegistry {
     private static boolean releaseLocked(Path d, String name) throws IOException {
         Files.deleteIfExists(d.resolve(name + SEP + SELF));
         HELD.remove(name);
-        if (anyLiveHolder(d, name)) {
+        int holders = liveHolders(d, name);
+        if (holders == SEGMENTS_ONLY) {
+            // NOTE: held only by carriers (handles in flight): a cycle of them (a queue holding an item
+            // that carries the queue) holds nothing alive, and would otherwise never go.
+            return unlinkUnreachable(d).contains(name);
+        }
+        if (holders != NONE) {
             return false;
         }
         boolean unlinked = Files.deleteIfExists(ShmFiles.SHM_DIR.resolve(name));
         unlinkDependents(d, name);
         return unlinked;
+    }
+
+    /**
+     * Unlinks the segments held only through parent holds that lead to no live process: cycles of
+     * carriers (two queues whose items carry each other, a queue whose item carries itself) once every
+     * process is gone. Segments without any record are untracked and count as live parents.
+     *
+     * @return the names unlinked
+     */
+    private static List<String> unlinkUnreachable(Path d) throws IOException {
+        Map<String, List<String>> parentsOf = new java.util.HashMap<>();
+        Set<String> tracked = new java.util.HashSet<>();
+        Set<String> live = new java.util.HashSet<>();
+        Map<String, Boolean> alive = new java.util.HashMap<>(); // per process: one /proc read each
+        try (DirectoryStream<Path> ds = Files.newDirectoryStream(d)) {
+            for (Path p : ds) {
+                String f = p.getFileName().toString();
+                int at = f.lastIndexOf(SEP);
+                if (at <= 0 || at == f.length() - 1) {
+                    continue;
+                }
+                String seg = f.substring(0, at);
+                tracked.add(seg);
+                if (f.charAt(at + 1) == PARENT_MARK) {
+                    parentsOf.computeIfAbsent(seg, k -> new ArrayList<>()).add(f.substring(at + 2));
+                } else if (alive.computeIfAbsent(f.substring(at + 1), k -> holderAlive(p))) {
+                    live.add(seg);
+                }
+            }
+        }
+        for (boolean grew = true; grew; ) {
+            grew = false;
+            for (Map.Entry<String, List<String>> e : parentsOf.entrySet()) {
+                if (live.contains(e.getKey())) {
+                    continue;
+                }
+                for (String parent : e.getValue()) {
+                    if (live.contains(parent) || !tracked.contains(parent) && Files.exists(ShmFiles.SHM_DIR.resolve(parent))) {
+                        live.add(e.getKey());
+                        grew = true;
+                        break;
+                    }
+                }
+            }
+        }
+        List<String> removed = new ArrayList<>();
+        for (String seg : parentsOf.keySet()) {
+            if (!live.contains(seg)) {
+                for (Path record : records(d, seg)) {
+                    Files.deleteIfExists(record);
+                }
+                HELD.remove(seg);
+                if (Files.deleteIfExists(ShmFiles.SHM_DIR.resolve(seg))) {
+                    removed.add(seg);
+                }
+            }
+        }
+        return removed;
     }
 
     /** Drops the parent holds that {@code parent} (just unlinked) had, unlinking what nothing else holds. */
@@ -301,7 +531,7 @@ public final class SegmentRegistry {
         return locked(d -> {
             int dead = 0;
             for (Path record : records(d, name)) {
-                if (!holderAlive(record.getFileName().toString())) {
+                if (!holderAlive(record)) {
                     Files.deleteIfExists(record);
                     dead++;
                 }
@@ -315,12 +545,22 @@ public final class SegmentRegistry {
         return HELD.contains(name);
     }
 
+    private static final int NONE = 0;
+    private static final int SEGMENTS_ONLY = 1;
+    private static final int A_PROCESS = 2;
+
     /** Live holders' records are kept; dead ones deleted on the way. */
     private static boolean anyLiveHolder(Path d, String name) throws IOException {
-        boolean live = false;
+        return liveHolders(d, name) != NONE;
+    }
+
+    /** {@link #A_PROCESS} if a live process holds {@code name}, else {@link #SEGMENTS_ONLY} or {@link #NONE}. */
+    private static int liveHolders(Path d, String name) throws IOException {
+        int live = NONE;
         for (Path record : records(d, name)) {
-            if (holderAlive(record.getFileName().toString())) {
-                live = true;
+            if (holderAlive(record)) {
+                String f = record.getFileName().toString();
+                live = Math.max(live, f.charAt(name.length() + 1) == PARENT_MARK ? SEGMENTS_ONLY : A_PROCESS);
             } else {
                 Files.deleteIfExists(record);
             }
@@ -328,8 +568,12 @@ public final class SegmentRegistry {
         return live;
     }
 
-    /** A process holder is alive while it runs; a parent holder ({@code ^PARENT}) while PARENT exists. */
-    private static boolean holderAlive(String recordName) {
+    /**
+     * A process holder is alive while it runs, or while it cannot be judged (another pid namespace); a
+     * parent holder ({@code ^PARENT}) while PARENT exists.
+     */
+    private static boolean holderAlive(Path record) {
+        String recordName = record.getFileName().toString();
         int at = recordName.lastIndexOf(SEP);
         if (at <= 0) {
             return false;
@@ -338,8 +582,25 @@ public final class SegmentRegistry {
             String parent = recordName.substring(at + 2);
             return !parent.isEmpty() && Files.exists(ShmFiles.SHM_DIR.resolve(parent));
         }
-        ProcessIdentity p = ProcessIdentity.parse(recordName.substring(at + 1));
+        ProcessIdentity p = processHolder(record, recordName.substring(at + 1));
         return p != null && p.isAlive();
+    }
+
+    /**
+     * The process a record names, with the pid namespace its content records. NOTE: the content is read
+     * only when /proc says the pid is not running: the usual answer costs no more than before.
+     */
+    private static ProcessIdentity processHolder(Path record, String identity) {
+        ProcessIdentity p = ProcessIdentity.parse(identity);
+        if (p == null || p.isAlive()) {
+            return p;
+        }
+        try {
+            String text = new String(Files.readAllBytes(record), StandardCharsets.US_ASCII).trim();
+            return text.isEmpty() ? p : new ProcessIdentity(p.pid(), p.startTicks(), Long.parseLong(text));
+        } catch (IOException | NumberFormatException e) {
+            return p; // gone meanwhile, or an older version's empty record: judged in our namespace
+        }
     }
 
     private static List<Path> records(Path d, String name) throws IOException {
@@ -361,9 +622,10 @@ public final class SegmentRegistry {
         return at <= 0 ? null : recordName.substring(0, at);
     }
 
-    private static ProcessIdentity identityOf(String recordName) {
+    private static ProcessIdentity identityOf(Path record) {
+        String recordName = record.getFileName().toString();
         int at = recordName.lastIndexOf(SEP);
-        return at <= 0 ? null : ProcessIdentity.parse(recordName.substring(at + 1));
+        return at <= 0 ? null : processHolder(record, recordName.substring(at + 1));
     }
 
     /**
@@ -380,6 +642,7 @@ public final class SegmentRegistry {
                     unlinkDependents(d, name);
                 }
             }
+            removed.addAll(unlinkUnreachable(d));
             return removed;
         });
     }
@@ -404,7 +667,7 @@ public final class SegmentRegistry {
             for (Path p : ds) {
                 String f = p.getFileName().toString();
                 String seg = segmentOf(f);
-                ProcessIdentity id = identityOf(f);
+                ProcessIdentity id = identityOf(p);
                 if (seg != null && id != null) {
                     bySegment.computeIfAbsent(seg, k -> new ArrayList<>()).add(id);
                 }

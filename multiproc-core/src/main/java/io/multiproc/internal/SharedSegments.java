@@ -136,15 +136,21 @@ public final class SharedSegments {
      * segment may be another program's).
      */
     public static Mapping attach(String name, Consumer<MemorySegment> check) throws IOException {
+        // NOTE: decoding an item taken from a queue or pipe: this attach replaces the carrier's
+        // in-flight hold on the segment (InFlight), in the same registry step as our own hold.
+        String carrier = InFlight.carrierToAdopt(name);
         synchronized (MAPPINGS) {
             Mapping m = MAPPINGS.get(name);
             if (m != null) {
                 check.accept(m.segment);
+                if (carrier != null) {
+                    SegmentRegistry.addHolder(name, carrier);
+                }
                 m.references++;
                 return m;
             }
             Path path = ShmFiles.path(name);
-            boolean added = SegmentRegistry.addHolder(name);
+            boolean added = SegmentRegistry.addHolder(name, carrier);
             Arena arena = Arena.ofShared();
             try (FileChannel ch = ShmFiles.openExisting(path)) {
                 MemorySegment seg = ShmFiles.map(ch, ch.size(), arena);

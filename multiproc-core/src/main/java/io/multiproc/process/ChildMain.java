@@ -22,8 +22,8 @@ import java.util.concurrent.locks.LockSupport;
  *   <li>A spare JVM warms the task machinery (object streams, lambda deserialization) while it waits.</li>
  *   <li>Read one task frame from stdin, the control channel (see {@link TaskFrame}); EOF means the
  *       parent dismissed this spare or died, and the JVM exits quietly.</li>
- *   <li>A daemon thread checks every 100 ms that the parent is still our parent (the fallback when
- *       prctl is unavailable) and halts the JVM otherwise. It sleeps rather than blocking in a read of
+ *   <li>A daemon thread checks every 100 ms (every second when prctl took effect) that the parent is
+ *       still our parent (the fallback when prctl is unavailable) and halts the JVM otherwise. It sleeps rather than blocking in a read of
  *       stdin: HotSpot's exit waits up to 300 ms for threads blocked in native code.</li>
  *   <li>Run the task; exit 0, or print the stack trace to stderr and exit 1.</li>
  * </ol>
@@ -98,8 +98,11 @@ public final class ChildMain {
     private static void watchParent(long parentPid) {
         Thread watcher = new Thread(() -> {
             try {
+                // With the parent-death signal in place this is only a second line of defence: look
+                // less often (each look reads /proc), so that an idle child costs next to no CPU.
+                long interval = Native.isAvailable() ? 1000 : 100;
                 while (ProcessHandle.current().parent().map(ProcessHandle::pid).orElse(-1L) == parentPid) {
-                    Thread.sleep(100);
+                    Thread.sleep(interval);
                 }
             } catch (InterruptedException ignored) {
                 return;

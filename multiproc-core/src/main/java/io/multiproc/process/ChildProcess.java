@@ -1,5 +1,7 @@
 package io.multiproc.process;
 
+import io.multiproc.internal.InFlight;
+
 import java.io.DataOutputStream;
 import java.io.IOException;
 import java.time.Duration;
@@ -110,11 +112,20 @@ public final class ChildProcess implements AutoCloseable {
             if (process != null) {
                 throw new IllegalStateException("child '" + name + "' was already started (pid " + process.pid() + ")");
             }
-            TaskFrame frame = new TaskFrame(name, daemon, TaskCodec.encode(target));
+            InFlight flight = InFlight.here();
+            int mark = flight.beginSend();
+            TaskFrame frame;
+            List<String> carried;
+            try {
+                frame = new TaskFrame(name, daemon, TaskCodec.encode(target));
+                carried = flight.sentSince(mark);
+            } finally {
+                flight.endSend(mark);
+            }
             Process p = jvmOptions.isEmpty() ? SpareJvms.take() : null;
-            if (p == null || !send(p, frame)) {
+            if (p == null || !send(p, frame, carried)) {
                 p = Launcher.launch(jvmOptions, Launcher.Mode.DIRECT);
-                if (!send(p, frame)) {
+                if (!send(p, frame, carried)) {
                     p.destroyForcibly();
                     throw new IllegalStateException("child '" + name + "' (pid " + p.pid() + ") died before it got its task");
                 }
@@ -126,7 +137,12 @@ public final class ChildProcess implements AutoCloseable {
         }
     }
 
-    private static boolean send(Process p, TaskFrame frame) {
+    /**
+     * Sends the task, after recording the child as a holder of the shared objects it carries: they
+     * outlive this process's handles (closed right after start, say) until the child has attached.
+     */
+    private static boolean send(Process p, TaskFrame frame, List<String> carried) {
+        InFlight.holdForProcess(carried, p.pid());
         try {
             frame.write(new DataOutputStream(p.getOutputStream()));
             return true;
@@ -201,6 +217,11 @@ public final class ChildProcess implements AutoCloseable {
         }
     }
 
+    /** The running process, for the pool's exit callbacks (started children only). */
+    Process process() {
+        return started();
+    }
+
     private Process started() {
         Process p = process;
         if (p == null) {
@@ -234,6 +255,14 @@ public final class ChildProcess implements AutoCloseable {
         }
     }
 
+    /** An immutable copy of JVM options; NullPointerException naming a null element. */
+    static List<String> checkedOptions(List<String> jvmOptions) {
+        for (String o : jvmOptions) {
+            Objects.requireNonNull(o, "jvmOptions element");
+        }
+        return List.copyOf(jvmOptions);
+    }
+
     /** Settings for a child; {@link #start()} builds and starts it, {@link #build()} only builds it. */
     public static final class Builder {
         private String name;
@@ -258,10 +287,7 @@ public final class ChildProcess implements AutoCloseable {
 
         /** Extra options for the child's {@code java} command, such as {@code -Xmx64m}. */
         public Builder jvmOptions(List<String> jvmOptions) {
-            for (String o : jvmOptions) {
-                Objects.requireNonNull(o, "jvmOptions element");
-            }
-            this.jvmOptions = List.copyOf(jvmOptions);
+            this.jvmOptions = checkedOptions(jvmOptions);
             return this;
         }
 

@@ -14,10 +14,14 @@ import io.multiproc.codec.SegmentSource;
  * stay refused.
  */
 final class TaskCodec {
-    private static final Codec CODEC = BuiltinCodec.builder().allowPackages("java.", "javax.")
-            .allowApplicationClasses().build();
+    private static final Codec CODEC = BuiltinCodec.taskCodec();
 
     private TaskCodec() {
+    }
+
+    /** The codec of task frames; also a {@link Pool}'s default codec (its workers are children as trusted). */
+    static Codec codec() {
+        return CODEC;
     }
 
     /** The task's bytes; IllegalArgumentException naming the class that cannot be sent. */

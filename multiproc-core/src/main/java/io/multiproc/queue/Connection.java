@@ -1,6 +1,7 @@
 package io.multiproc.queue;
 
 import io.multiproc.codec.Codec;
+import io.multiproc.internal.InFlight;
 import io.multiproc.internal.MappedObject;
 import io.multiproc.internal.ProcessIdentity;
 import io.multiproc.internal.SegmentHeader;
@@ -104,7 +105,7 @@ public final class Connection extends MappedObject implements Serializable {
     private static final Map<String, Connection> OPEN = new ConcurrentHashMap<>();
 
     /** What a received message becomes (static, so the hot path allocates no lambda). */
-    private static final BiFunction<Connection, Scratch, Object> DECODE = (c, s) -> c.codec.decode(s.source());
+    private static final BiFunction<Connection, Scratch, Object> DECODE = Connection::decodeTaken;
     private static final BiFunction<Connection, Scratch, byte[]> BYTES = (c, s) -> Arrays.copyOf(s.inputArray(), s.inputLength());
 
     static {
@@ -236,9 +237,29 @@ public final class Connection extends MappedObject implements Serializable {
         Scratch s = Scratch.acquire();
         try {
             codec.encode(message, s.sink()); // NOTE: before anything is written: a failure sends nothing
-            return sendRaw(ch, s.sink().array(), s.sink().size(), deadline);
+            // NOTE: shared objects in the message are held by the pipe before it is sent (InFlight)
+            InFlight.Holds held = s.flight.holdFor(s.flightMark, name());
+            boolean sent = false;
+            try {
+                sent = sendRaw(ch, s.sink().array(), s.sink().size(), deadline);
+                return sent;
+            } finally {
+                if (!sent && held != null) {
+                    held.release();
+                }
+            }
         } finally {
             s.release();
+        }
+    }
+
+    /** Decodes a received message: shared objects in it take over the pipe's in-flight holds. */
+    private Object decodeTaken(Scratch s) {
+        String previous = s.flight.beginReceive(name());
+        try {
+            return codec.decode(s.source());
+        } finally {
+            s.flight.endReceive(previous);
         }
     }
 
@@ -599,7 +620,7 @@ public final class Connection extends MappedObject implements Serializable {
 
     @Serial
     Object writeReplace() throws ObjectStreamException {
-        return new ConnectionHandle(name(), end, Idles.portable(idle), QueueHandle.portableCodec("Connection", name(), codec));
+        return new ConnectionHandle(nameInFlight(), end, Idles.portable(idle), QueueHandle.portableCodec("Connection", name(), codec));
     }
 
     /** Serialized form of an end; {@code readResolve} moves the end to the receiving process. */

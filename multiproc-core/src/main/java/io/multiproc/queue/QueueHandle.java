@@ -19,7 +19,7 @@ import java.io.Serializable;
 record QueueHandle(String name, int kind, IdleStrategy idle, Codec codec) implements Serializable {
 
     static QueueHandle of(QueueRing ring, Codec codec) throws NotSerializableException {
-        return new QueueHandle(ring.name(), ring.kind, Idles.portable(ring.idle), portableCodec(ring.what, ring.name(), codec));
+        return new QueueHandle(ring.nameInFlight(), ring.kind, Idles.portable(ring.idle), portableCodec(ring.what, ring.name(), codec));
     }
 
     /** Null for the default codec; the codec itself if it can travel; else NotSerializableException. */

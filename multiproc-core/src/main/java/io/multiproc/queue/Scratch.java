@@ -2,6 +2,7 @@ package io.multiproc.queue;
 
 import io.multiproc.codec.BufferSink;
 import io.multiproc.codec.SegmentSource;
+import io.multiproc.internal.InFlight;
 
 import java.lang.foreign.MemorySegment;
 
@@ -24,6 +25,9 @@ final class Scratch {
     private static final int SLACK = 8;
     private static final ThreadLocal<Scratch> LOCAL = ThreadLocal.withInitial(Scratch::new);
 
+    /** This thread's in-flight holds: acquire opens a send bracket, release closes it. */
+    final InFlight flight = InFlight.here();
+    int flightMark;
     private BufferSink sink = new BufferSink(256);
     private byte[] input = new byte[256];
     private MemorySegment inputSegment = MemorySegment.ofArray(input);
@@ -43,11 +47,13 @@ final class Scratch {
             s = new Scratch();
         }
         s.busy = true;
+        s.flightMark = s.flight.beginSend();
         return s;
     }
 
     void release() {
         busy = false;
+        flight.endSend(flightMark);
         sink.reset();
         inputLength = 0;
         if (sink.array().length > KEEP_BYTES) {

@@ -4,6 +4,7 @@ import io.multiproc.codec.ByteSource;
 import io.multiproc.codec.Codec;
 import io.multiproc.codec.CodecException;
 import io.multiproc.codec.SegmentSource;
+import io.multiproc.internal.InFlight;
 import io.multiproc.wait.IdleStrategy;
 import io.multiproc.wait.Waiting;
 
@@ -101,7 +102,8 @@ import java.util.concurrent.TimeUnit;
  * the tail only when its view says "empty"), copies it out, and frees it with one release store of the
  * head word; it decodes after unlocking. An item larger than half the ring goes to a spill segment of
  * its own and the ring carries a reference to it (decision 013). Why locks and not a lock-free claim:
- * decision 012.
+ * decision 012. A shared object inside an item is held by the queue's segment from before the item is
+ * published until the consumer that takes it has attached, or until the queue is unlinked (decision 030).
  * <p><b>Shared fields, writers and ordering.</b>
  * <ul>
  *   <li>tail word (count and the low 32 bits of the byte position packed in one long): written only by
@@ -345,10 +347,25 @@ public sealed class SharedQueue<E> extends AbstractQueue<E> implements BlockingQ
         ring.checkOpen();
         Scratch s = Scratch.acquire();
         try {
-            codec.encode(e, s.sink()); // NOTE: before anything is written: a failure leaves the queue as it was
-            return ring.offer(s.sink().array(), s.sink().size(), deadline, interruptible);
+            return sendOne(s, e, deadline, interruptible);
         } finally {
             s.release();
+        }
+    }
+
+    /** Encodes {@code e} into the empty sink of {@code s} and writes it as one record (or a spilled one). */
+    private boolean sendOne(Scratch s, E e, long deadline, boolean interruptible) throws InterruptedException {
+        codec.encode(e, s.sink()); // NOTE: before anything is written: a failure leaves the queue as it was
+        // NOTE: shared objects in the item are held by the queue before it is published (InFlight)
+        InFlight.Holds held = s.flight.holdFor(s.flightMark, ring.name());
+        boolean sent = false;
+        try {
+            sent = ring.offer(s.sink().array(), s.sink().size(), deadline, interruptible);
+            return sent;
+        } finally {
+            if (!sent && held != null) {
+                held.release();
+            }
         }
     }
 
@@ -400,6 +417,7 @@ public sealed class SharedQueue<E> extends AbstractQueue<E> implements BlockingQ
                 E large = null;
                 int n = 0;
                 int[] ends = s.ends(BATCH_ITEMS);
+                InFlight.Holds[] holds = null; // per item, for those that carry shared objects
                 s.sink().reset();
                 while (n < BATCH_ITEMS && s.sink().size() < BATCH_BYTES && it.hasNext()) {
                     E e = it.next();
@@ -409,17 +427,24 @@ public sealed class SharedQueue<E> extends AbstractQueue<E> implements BlockingQ
                         codec.encode(e, s.sink());
                     } catch (RuntimeException ex) {
                         s.sink().truncate(before);
+                        s.flight.clearSince(s.flightMark);
                         failure = ex;
                         break;
                     }
                     if (s.sink().size() - before > ring.maxInline()) { // spills: goes alone, after the batch
                         s.sink().truncate(before);
+                        s.flight.clearSince(s.flightMark);
                         large = e;
                         break;
                     }
+                    InFlight.Holds held = s.flight.holdFor(s.flightMark, ring.name());
+                    if (held != null) {
+                        holds = holds != null ? holds : new InFlight.Holds[BATCH_ITEMS];
+                        holds[n] = held;
+                    }
                     ends[n++] = s.sink().size();
                 }
-                int sent = sendBatch(s, n, deadline, interruptible);
+                int sent = sendBatch(s, n, holds, deadline, interruptible);
                 total += sent;
                 if (sent < n) {
                     return total; // no room now (offerAll)
@@ -429,8 +454,7 @@ public sealed class SharedQueue<E> extends AbstractQueue<E> implements BlockingQ
                 }
                 if (large != null) {
                     s.sink().reset();
-                    codec.encode(large, s.sink());
-                    if (!ring.offer(s.sink().array(), s.sink().size(), deadline, interruptible)) {
+                    if (!sendOne(s, large, deadline, interruptible)) {
                         return total;
                     }
                     total++;
@@ -442,17 +466,29 @@ public sealed class SharedQueue<E> extends AbstractQueue<E> implements BlockingQ
         }
     }
 
-    /** Writes the first {@code n} encoded items of {@code s}; returns how many (fewer only when not waiting). */
-    private int sendBatch(Scratch s, int n, long deadline, boolean interruptible) throws InterruptedException {
+    /**
+     * Writes the first {@code n} encoded items of {@code s}; returns how many (fewer only when not waiting).
+     * Gives back the in-flight holds ({@code holds}, null if no item has any) of the items not written.
+     */
+    private int sendBatch(Scratch s, int n, InFlight.Holds[] holds, long deadline, boolean interruptible)
+            throws InterruptedException {
         int done = 0;
-        while (done < n) {
-            int k = ring.offerBatch(s.sink().array(), s.ends(n), done, n, deadline, interruptible);
-            if (k == 0) {
-                break;
+        try {
+            while (done < n) {
+                int k = ring.offerBatch(s.sink().array(), s.ends(n), done, n, deadline, interruptible);
+                if (k == 0) {
+                    break;
+                }
+                done += k;
             }
-            done += k;
+            return done;
+        } finally {
+            for (int i = done; holds != null && i < n; i++) {
+                if (holds[i] != null) {
+                    holds[i].release();
+                }
+            }
         }
-        return done;
     }
 
     // ------------------------------------------------------------------ taking
@@ -493,7 +529,7 @@ public sealed class SharedQueue<E> extends AbstractQueue<E> implements BlockingQ
             if (got == QueueRing.END_OF_STREAM && throwAtEnd) {
                 throw new EndOfStreamException(ring.what + " '" + name() + "' is closed for writing and drained");
             }
-            return got == QueueRing.TOOK ? decode(s.source()) : null;
+            return got == QueueRing.TOOK ? decodeTaken(s, s.source()) : null;
         } finally {
             s.release();
         }
@@ -507,6 +543,16 @@ public sealed class SharedQueue<E> extends AbstractQueue<E> implements BlockingQ
             return ring.peek(s) ? decode(s.source()) : null;
         } finally {
             s.release();
+        }
+    }
+
+    /** Decodes an item taken from the queue: shared objects in it take over the queue's in-flight holds. */
+    private E decodeTaken(Scratch s, ByteSource in) {
+        String previous = s.flight.beginReceive(ring.name());
+        try {
+            return decode(in);
+        } finally {
+            s.flight.endReceive(previous);
         }
     }
 
@@ -554,7 +600,7 @@ public sealed class SharedQueue<E> extends AbstractQueue<E> implements BlockingQ
         for (int i = 0, offset = 0; i < n; i++) {
             int length = QueueRing.drainedLength(s, offset);
             try {
-                c.add(decode(s.source(offset + 4, length)));
+                c.add(decodeTaken(s, s.source(offset + 4, length)));
             } catch (RuntimeException e) {
                 if (failure == null) {
                     failure = e;

@@ -2,7 +2,10 @@ package io.multiproc.shared;
 
 import io.multiproc.internal.SharedSegments;
 
+import java.lang.foreign.MemorySegment;
 import java.lang.invoke.VarHandle;
+import java.nio.IntBuffer;
+import java.util.function.IntUnaryOperator;
 
 import static java.lang.foreign.ValueLayout.JAVA_INT;
 
@@ -82,6 +85,74 @@ public final class SharedIntArray extends SharedNumberArray {
     /** A copy of the elements (plain reads: a snapshot only if no one writes meanwhile). */
     public int[] toArray() {
         return data.toArray(JAVA_INT);
+    }
+
+    // ---------------------------------------------------------------- bulk
+
+    /**
+     * Copies elements {@code [from, from + dst.length)} into {@code dst}, at memory speed.
+     *
+     * @throws IndexOutOfBoundsException naming the values, if the range is not inside this array
+     */
+    public void getInts(int from, int[] dst) {
+        getInts(from, dst, 0, dst.length);
+    }
+
+    /** Copies {@code count} elements from element {@code from} into {@code dst[dstFrom...]}. */
+    public void getInts(int from, int[] dst, int dstFrom, int count) {
+        checkCopy(from, dstFrom, count, dst.length);
+        MemorySegment.copy(data, JAVA_INT, (long) from * JAVA_INT.byteSize(), dst, dstFrom, count);
+    }
+
+    /** Stores {@code src} in elements {@code [from, from + src.length)}, at memory speed. */
+    public void setInts(int from, int[] src) {
+        setInts(from, src, 0, src.length);
+    }
+
+    /** Stores {@code count} elements of {@code src} from {@code srcFrom} in elements from {@code from} on. */
+    public void setInts(int from, int[] src, int srcFrom, int count) {
+        checkCopy(from, srcFrom, count, src.length);
+        MemorySegment.copy(src, srcFrom, data, JAVA_INT, (long) from * JAVA_INT.byteSize(), count);
+    }
+
+    /**
+     * Sets every element {@code i} to {@code f.applyAsInt(i)}, like {@link java.util.Arrays#setAll}: the
+     * fast way to fill an array (cheap while a fresh JVM still interprets it, at memory speed compiled).
+     */
+    public void setAll(IntUnaryOperator f) {
+        java.util.Objects.requireNonNull(f, "f");
+        for (int at = 0, n; at < length; at += n) {
+            n = Math.min(WINDOW, length - at);
+            IntBuffer v = window(at, n).asIntBuffer();
+            for (int k = 0; k < n; k++) {
+                v.put(k, f.applyAsInt(at + k));
+            }
+        }
+    }
+
+    /** Replaces every element {@code x} with {@code op.applyAsInt(x)}: {@code replaceAll(0, length(), op)}. */
+    public void replaceAll(IntUnaryOperator op) {
+        replaceAll(0, length, op);
+    }
+
+    /**
+     * Replaces each element {@code x} of {@code [from, to)} with {@code op.applyAsInt(x)}, in place: the fast
+     * way to update many elements, for example {@code a.replaceAll(0, half, x -> x + 1)}. Plain reads and writes, element by
+     * element, as a loop over a Java array would do (not atomic; publish the result with a join, a lock
+     * or an event); write-through, so a partial update is visible if {@code op} throws.
+     *
+     * @throws IndexOutOfBoundsException naming the values, if {@code [from, to)} is not inside this array
+     */
+    public void replaceAll(int from, int to, IntUnaryOperator op) {
+        checkRange(from, to);
+        java.util.Objects.requireNonNull(op, "op");
+        for (int at = from, n; at < to; at += n) {
+            n = Math.min(WINDOW, to - at);
+            IntBuffer v = window(at, n).asIntBuffer();
+            for (int k = 0; k < n; k++) {
+                v.put(k, op.applyAsInt(v.get(k)));
+            }
+        }
     }
 
     @Override

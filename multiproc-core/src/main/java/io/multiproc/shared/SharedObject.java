@@ -88,7 +88,7 @@ public abstract sealed class SharedObject extends MappedObject implements Serial
 
     @Serial
     final Object writeReplace() {
-        return new Handle(kind, isArray(), name());
+        return new Handle(kind, isArray(), nameInFlight());
     }
 
     @Override

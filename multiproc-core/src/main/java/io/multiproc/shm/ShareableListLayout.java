@@ -81,6 +81,9 @@ final class ShareableListLayout {
 
     private static final boolean LITTLE_ENDIAN = ByteOrder.nativeOrder() == ByteOrder.LITTLE_ENDIAN;
 
+    /** A bool slot holding true, as one native-order word: byte {@link #BOOLEAN_BYTE} is 1, the rest 0. */
+    static final long BOOLEAN_TRUE_WORD = LITTLE_ENDIAN ? 1L << (8 * BOOLEAN_BYTE) : 1L;
+
     private ShareableListLayout() {
     }
 

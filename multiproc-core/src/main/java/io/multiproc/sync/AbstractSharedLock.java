@@ -386,7 +386,7 @@ public abstract sealed class AbstractSharedLock extends MappedObject implements 
 
     @Serial
     final Object writeReplace() {
-        return new Handle(name(), base, reentrant(), whole.get(JAVA_LONG, SegmentHeader.MAGIC_OFFSET),
+        return new Handle(nameInFlight(), base, reentrant(), whole.get(JAVA_LONG, SegmentHeader.MAGIC_OFFSET),
                 whole.get(JAVA_INT, SegmentHeader.VERSION_OFFSET), whole.get(JAVA_INT, SegmentHeader.KIND_OFFSET));
     }
 

@@ -2,7 +2,7 @@ package io.multiproc.sync;
 
 import io.multiproc.codec.SharedHandle;
 import io.multiproc.codec.BufferSink;
-import io.multiproc.codec.Codec;
+import io.multiproc.codec.BuiltinCodec;
 import io.multiproc.codec.CodecException;
 import io.multiproc.codec.SegmentSource;
 import io.multiproc.internal.MappedObject;
@@ -308,7 +308,7 @@ public final class SharedBarrier extends MappedObject implements Serializable {
                 return null;
             }
             try {
-                a = (Runnable) Codec.defaultCodec().decode(new SegmentSource().reset(whole, BarrierLayout.ACTION, len));
+                a = (Runnable) BuiltinCodec.taskCodec().decode(new SegmentSource().reset(whole, BarrierLayout.ACTION, len));
             } catch (CodecException | ClassCastException e) {
                 throw new IllegalStateException("SharedBarrier '" + name() + "': cannot decode its action: " + e.getMessage(), e);
             }
@@ -317,11 +317,11 @@ public final class SharedBarrier extends MappedObject implements Serializable {
         return a;
     }
 
-    /** The action's bytes through the default codec; fails here, naming the class, if it cannot travel. */
+    /** The action's bytes through the task codec (a lambda, like a child's task); fails here, naming the class, if it cannot travel. */
     private static byte[] serialize(SerializableRunnable action) {
         BufferSink sink = new BufferSink(256);
         try {
-            Codec.defaultCodec().encode(action, sink);
+            BuiltinCodec.taskCodec().encode(action, sink); // code the program itself sends: the task list
         } catch (CodecException e) {
             throw new IllegalArgumentException("action cannot be sent to other processes: " + e.getMessage(), e);
         }
@@ -336,7 +336,7 @@ public final class SharedBarrier extends MappedObject implements Serializable {
 
     @Serial
     Object writeReplace() {
-        return new Handle(name());
+        return new Handle(nameInFlight());
     }
 
     record Handle(String name) implements Serializable, SharedHandle {

@@ -347,7 +347,7 @@ public final class SharedCondition extends MappedObject implements Condition, Se
 
     @Serial
     Object writeReplace() {
-        return new Handle(name(), lock);
+        return new Handle(nameInFlight(), lock);
     }
 
     record Handle(String name, AbstractSharedLock lock) implements Serializable, SharedHandle {

@@ -115,7 +115,7 @@ public final class SharedEvent extends MappedObject implements Serializable {
 
     @Serial
     Object writeReplace() {
-        return new Handle(name());
+        return new Handle(nameInFlight());
     }
 
     record Handle(String name) implements Serializable, SharedHandle {

@@ -155,7 +155,7 @@ public sealed class SharedSemaphore extends MappedObject implements Serializable
 
     @Serial
     final Object writeReplace() {
-        return new Handle(name(), this instanceof SharedBoundedSemaphore);
+        return new Handle(nameInFlight(), this instanceof SharedBoundedSemaphore);
     }
 
     record Handle(String name, boolean bounded) implements Serializable, SharedHandle {

@@ -15,7 +15,8 @@ import java.util.concurrent.locks.LockSupport;
  *
  * <p>A wait calls the strategy once per round in which its condition did not hold, with the round
  * number counting from 0. In a round where {@link #sleepAt(int)} is true the waiter registers itself and
- * sleeps on a futex until woken (or for at most 20 ms, doubling while nothing changes up to {@link WaitWord#MAX_SLEEP_NANOS}, so that it can notice
+ * sleeps on a futex until woken (or for at most 20 ms, doubling while nothing changes up to
+ * {@link #maxSleepNanos()}, so that it can notice
  * dead peers and interrupts); otherwise it calls {@link #pause(int)}, which returns after a short pause.
  *
  * <table>
@@ -33,6 +34,15 @@ public interface IdleStrategy {
     /** True when, in this round, the waiter should sleep until woken rather than {@link #pause(int)}. */
     default boolean sleepAt(int round) {
         return false;
+    }
+
+    /**
+     * The longest a sleep may last before the waiter re-checks its condition on its own (dead peers,
+     * interrupts). Default {@link WaitWord#MAX_SLEEP_NANOS}; a strategy for waiters that have other
+     * ways to learn of a dead peer may allow longer sleeps, so an idle waiter wakes less often.
+     */
+    default long maxSleepNanos() {
+        return WaitWord.MAX_SLEEP_NANOS;
     }
 
     /** Pauses briefly; called in the rounds where {@link #sleepAt(int)} is false. */

@@ -28,11 +28,12 @@ import static java.lang.foreign.ValueLayout.JAVA_INT;
  * sleep's time limit (the tests run with it raised to seconds: {@code -Dmultiproc.test.maxSleepMillis}).
  * <p>Dead processes: a sleeper that dies leaves sleepers one too high, which only costs wakers a futex
  * call that wakes nobody. A waiter's first sleep lasts at most {@link #FIRST_SLEEP_NANOS}; each one that
- * times out with nothing changed doubles the next, up to {@link #MAX_SLEEP_NANOS}, and a wake-up starts
- * over. So every waiter re-checks what no wake-up announces (a dead lock owner, a dead party of a
- * barrier, an interrupt: a futex sleep does not notice {@link Thread#interrupt()}) within 20 ms while
- * things move and within 80 ms when idle, and an idle waiter wakes 12.5 times a second, not 50. A sleep
- * that times out goes straight back to sleep without spinning.
+ * times out with nothing changed doubles the next, up to its strategy's
+ * {@link IdleStrategy#maxSleepNanos()} ({@link #MAX_SLEEP_NANOS} unless the strategy allows longer), and
+ * a wake-up starts over. So every waiter re-checks what no wake-up announces (a dead lock owner, a dead
+ * party of a barrier, an interrupt: a futex sleep does not notice {@link Thread#interrupt()}) within
+ * 20 ms while things move and within 80 ms when idle, and an idle waiter wakes 12.5 times a second, not
+ * 50. A sleep that times out goes straight back to sleep without spinning.
  *
  * <pre>{@code
  * WaitWord w = new WaitWord(segment, SEQ_OFFSET, SLEEPERS_OFFSET);
@@ -87,11 +88,12 @@ public final class WaitWord {
     }
 
     /**
-     * Sleeps while the sequence equals {@code observed}, at most {@code nanos} (capped at
+     * Sleeps while the sequence equals {@code observed}, at most {@code nanos} (callers cap it:
+     * {@link Waiting} at the strategy's {@link IdleStrategy#maxSleepNanos()}, by default
      * {@link #MAX_SLEEP_NANOS}). Returns early on a wake, a changed sequence, or a signal.
      */
     public void sleep(int observed, long nanos) {
-        long t = Math.max(0, Math.min(nanos, MAX_SLEEP_NANOS));
+        long t = Math.max(0, nanos);
         if (!segment.scope().isAlive()) {
             throw new IllegalStateException("the shared object was closed while a thread waited on it");
         }

@@ -73,7 +73,7 @@ public final class Waiting {
         // this waiter) until this waiter sleeps again. Leaving unsuccessfully in between passes it on.
         boolean woken = false;
         boolean done = false;
-        long nap = WaitWord.FIRST_SLEEP_NANOS;
+        long nap = Math.min(WaitWord.FIRST_SLEEP_NANOS, idle.maxSleepNanos());
         try {
             for (int round = 0; ; round++) {
                 if (ready.ready()) {
@@ -112,10 +112,12 @@ public final class Waiting {
                     }
                     if (woken || !slept) {
                         round = -1; // woken: spin again before the next sleep, as the holder may be about to release
-                        nap = WaitWord.FIRST_SLEEP_NANOS;
+                        nap = Math.min(WaitWord.FIRST_SLEEP_NANOS, idle.maxSleepNanos());
                     } else {
-                        // timed out with nothing changed: sleep again at once, longer (spinning now would only burn CPU)
-                        nap = Math.min(nap * 2, WaitWord.MAX_SLEEP_NANOS);
+                        // NOTE: the sleep timed out (nothing changed): an idle waiter goes back to sleep
+                        // without spinning again, for longer, so a long idle wait costs a re-check per sleep.
+                        round--;
+                        nap = Math.min(nap * 2, idle.maxSleepNanos());
                     }
                 } else {
                     idle.pause(round);

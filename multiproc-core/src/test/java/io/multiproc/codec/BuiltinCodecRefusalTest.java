@@ -58,7 +58,8 @@ class BuiltinCodecRefusalTest {
     void anUnencodableObjectDeepInsideFailsNamingItsClass() {
         assertThatThrownBy(() -> encode(codec, List.of(1, Map.of("k", List.of(new NotSerializable())))))
                 .isInstanceOf(CodecException.class).hasMessageContaining(NotSerializable.class.getName());
-        assertThatThrownBy(() -> encode(codec, new Holder(new NotSerializable())))
+        Codec allowingHolder = BuiltinCodec.builder().allowClasses(Holder.class).build();
+        assertThatThrownBy(() -> encode(allowingHolder, new Holder(new NotSerializable())))
                 .isInstanceOf(CodecException.class)
                 .hasMessageContaining("class=" + Holder.class.getName())
                 .hasMessageContaining(NotSerializable.class.getName());
@@ -98,19 +99,29 @@ class BuiltinCodecRefusalTest {
         byte[] enumBytes = encode(codec, Color.RED);
         assertThatThrownBy(() -> decode(strict, enumBytes))
                 .isInstanceOf(CodecException.class).hasMessageContaining("class=" + Color.class.getName());
-        byte[] serialized = encode(codec, Map.of("x", new Holder("payload")));
+        byte[] serialized = encode(BuiltinCodec.taskCodec(), Map.of("x", new Holder("payload")));
         assertThatThrownBy(() -> decode(strict, serialized))
                 .isInstanceOf(CodecException.class)
                 .hasMessageContaining("class=" + Holder.class.getName() + " is not on the codec's allow-list");
+        assertThatThrownBy(() -> decode(codec, serialized)).as("the default, a data channel's codec")
+                .isInstanceOf(CodecException.class)
+                .hasMessageContaining("class=" + Holder.class.getName() + " is not on the codec's allow-list for JDK serialization")
+                .hasMessageContaining("allowClasses(BuiltinCodecRefusalTest.Holder.class)");
     }
 
     @Test
     void aLambdaIsRefusedUnlessItsCapturingClassIsAllowed() {
         Supplier<String> s = (Supplier<String> & Serializable) () -> "hi";
-        byte[] bytes = encode(codec, s);
-        assertThatThrownBy(() -> decode(strict, bytes))
+        assertThatThrownBy(() -> encode(codec, s)).as("data channels carry no code")
+                .isInstanceOf(CodecException.class).hasMessageContaining("class=java.lang.invoke.SerializedLambda (a serializable lambda)");
+        byte[] bytes = encode(BuiltinCodec.taskCodec(), s);
+        assertThatThrownBy(() -> decode(codec, bytes))
+                .isInstanceOf(CodecException.class).hasMessageContaining("SerializedLambda");
+        Codec lambdasOnly = BuiltinCodec.builder().allowClasses(java.lang.invoke.SerializedLambda.class).build();
+        assertThatThrownBy(() -> decode(lambdasOnly, bytes))
                 .isInstanceOf(CodecException.class).hasMessageContaining(BuiltinCodecRefusalTest.class.getName());
-        Codec allowing = BuiltinCodec.builder().allowPackages("com.acme.").allowClasses(BuiltinCodecRefusalTest.class).build();
+        Codec allowing = BuiltinCodec.builder().allowPackages("com.acme.")
+                .allowClasses(java.lang.invoke.SerializedLambda.class, BuiltinCodecRefusalTest.class).build();
         @SuppressWarnings("unchecked")
         Supplier<String> back = (Supplier<String>) decode(allowing, bytes);
         assertThat(back.get()).isEqualTo("hi");
@@ -123,7 +134,10 @@ class BuiltinCodecRefusalTest {
                 .isInstanceOf(CodecException.class).hasMessageContaining("class=java.net.URI");
         Codec withUri = BuiltinCodec.builder().allowClasses(URI.class).build();
         assertThat(roundTrip(withUri, uri)).isEqualTo(uri);
-        assertThat(roundTrip(withUri, new Holder(1))).isInstanceOf(Holder.class); // application classes still allowed
+        assertThatThrownBy(() -> encode(withUri, new Holder(1))).as("only what is allowed travels by JDK serialization")
+                .isInstanceOf(CodecException.class).hasMessageContaining("class=" + Holder.class.getName());
+        assertThat(roundTrip(withUri, List.of(Color.RED, new Positive(3)))).as("records and enums need no allowing")
+                .isEqualTo(List.of(Color.RED, new Positive(3)));
     }
 
     @Test

@@ -55,11 +55,22 @@ final class Python {
         }
         List<String> cmd = new ArrayList<>(List.of("python3", scripts.resolve(script).toString()));
         cmd.addAll(List.of(args));
+        return runCommand(cmd);
+    }
+
+    /**
+     * Runs {@code cmd} (stderr inherited) and parses its {@code key=value} stdout lines, adding
+     * {@code process_s}: the process's wall time from start to exit. Empty if it failed.
+     */
+    static Optional<Map<String, String>> runCommand(List<String> cmd) {
         try {
+            long t0 = System.nanoTime();
             Process p = new ProcessBuilder(cmd).redirectError(ProcessBuilder.Redirect.INHERIT).start();
             String out = new String(p.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
-            if (p.waitFor() != 0) {
-                System.err.println("multiproc bench: " + String.join(" ", cmd) + " exited with " + p.exitValue());
+            int exit = p.waitFor();
+            double seconds = (System.nanoTime() - t0) / 1e9;
+            if (exit != 0) {
+                System.err.println("multiproc bench: " + String.join(" ", cmd) + " exited with " + exit);
                 return Optional.empty();
             }
             Map<String, String> values = new LinkedHashMap<>();
@@ -69,6 +80,7 @@ final class Python {
                     values.put(line.substring(0, eq).trim(), line.substring(eq + 1).trim());
                 }
             }
+            values.put("process_s", Double.toString(seconds));
             return Optional.of(values);
         } catch (IOException e) {
             System.err.println("multiproc bench: cannot run " + String.join(" ", cmd) + ": " + e.getMessage());

@@ -21,7 +21,8 @@ import static java.lang.foreign.ValueLayout.JAVA_DOUBLE;
  */
 public final class Scenarios {
     public static final List<String> NAMES = List.of("value-counter", "shm-square", "process-start", "lock-handoff",
-            "lock-takeover", "shareable-double", "queue-throughput", "pipe-pingpong");
+            "lock-takeover", "shareable-double", "queue-throughput", "pipe-pingpong",
+            "pool-map-tiny", "pool-apply-latency", "pool-map-cpu", "pool-worker-death");
 
     private final Python python;
 
@@ -37,7 +38,19 @@ public final class Scenarios {
         return python.missing();
     }
 
+    /**
+     * The scenario's rows: first the first-run rows ({@link FirstRun}), then the scenario's own rows,
+     * which are labelled steady state unless they carry a label (process-start measures starts).
+     */
     public List<Row> run(String name) throws InterruptedException {
+        List<Row> rows = new ArrayList<>(FirstRun.rows(name, python));
+        for (Row r : runOwn(name)) {
+            rows.add(r.phase().isEmpty() && !name.equals("process-start") ? r.withPhase(FirstRun.STEADY) : r);
+        }
+        return rows;
+    }
+
+    private List<Row> runOwn(String name) throws InterruptedException {
         return switch (name) {
             case "value-counter" -> valueCounter();
             case "shm-square" -> shmSquare();
@@ -47,6 +60,10 @@ public final class Scenarios {
             case "shareable-double" -> ShareableScenarios.shareableDouble(python);
             case "queue-throughput" -> new QueueScenarios(python).queueThroughput();
             case "pipe-pingpong" -> new QueueScenarios(python).pipePingpong();
+            case "pool-map-tiny" -> new PoolScenarios(python).mapTiny();
+            case "pool-apply-latency" -> new PoolScenarios(python).applyLatency();
+            case "pool-map-cpu" -> new PoolScenarios(python).mapCpu();
+            case "pool-worker-death" -> new PoolScenarios(python).workerDeath();
             default -> throw new IllegalArgumentException("scenario=" + name + " is not one of " + NAMES);
         };
     }
@@ -172,9 +189,7 @@ public final class Scenarios {
         boolean verified;
         try (SharedDoubleArray a = SharedDoubleArray.create(n)) {
             MemorySegment data = a.segment();
-            for (long i = 0; i < n; i++) {
-                data.setAtIndex(JAVA_DOUBLE, i, i % 1000);
-            }
+            a.setAll(i -> i % 1000);
             t = Lockstep.run(processes, i -> {
                 long from = (long) n * i / processes;
                 long to = (long) n * (i + 1) / processes;
@@ -184,14 +199,14 @@ public final class Scenarios {
                     touch(a.segment(), from, to);
                     try (SharedDoubleArray own = SharedDoubleArray.create(1 << 16)) {
                         for (int k = 0; k < 300; k++) {
-                            square(own.segment(), 0, own.length());
+                            square(own, 0, own.length());
                         }
                     }
                 };
             }, i -> {
                 long from = (long) n * i / processes;
                 long to = (long) n * (i + 1) / processes;
-                return () -> square(a.segment(), from, to);
+                return () -> square(a, (int) from, (int) to);
             });
             verified = true;
             for (long i = 0; i < n; i++) {
@@ -207,7 +222,7 @@ public final class Scenarios {
         double pyWork = Python.num(py, "work_s");
         String notes = String.format("java %.1f GB/s%s; cpython numpy %s GB/s", bytes / t.work() / 1e9,
                 verified ? "" : " WRONG RESULT", py("%.1f", bytes / pyWork / 1e9));
-        return List.of(new Row("shm-square", t.total(), t.work(), Python.num(py, "total_s"), pyWork,
+        return List.of(new Row("shm-square replaceAll(x -> x * x)", t.total(), t.work(), Python.num(py, "total_s"), pyWork,
                 Row.ratio(pyWork, t.work()), notes));
     }
 
@@ -219,14 +234,9 @@ public final class Scenarios {
         return sum;
     }
 
-    static void square(MemorySegment data, long from, long to) {
-        // An int-counted loop over a slice: C2 vectorizes it (a long-counted one it does not).
-        MemorySegment s = data.asSlice(from * Double.BYTES, (to - from) * Double.BYTES);
-        int n = (int) (to - from);
-        for (int i = 0; i < n; i++) {
-            double x = s.getAtIndex(JAVA_DOUBLE, i);
-            s.setAtIndex(JAVA_DOUBLE, i, x * x);
-        }
+    /** The README's way: one call, the library's loop (the first-run row runs the same call, unwarmed). */
+    static void square(SharedDoubleArray a, int from, int to) {
+        a.replaceAll(from, to, x -> x * x);
     }
 
     /** Start+join of a child with an empty task: warm (spare ready), cold (no spare), 20 back-to-back. */

@@ -35,7 +35,8 @@ final class ShareableScenarios {
     enum Access {
         PER_ITEM("set(get*2)"),
         UNBOXED("setLong(getLong*2)"),
-        BULK("bulk getLongs/setLongs");
+        BULK("bulk getLongs/setLongs"),
+        REPLACE_ALL("replaceAllLongs(x -> x * 2)");
 
         final String label;
 
@@ -121,6 +122,7 @@ final class ShareableScenarios {
                 }
                 sl.setLongs(from, buffer);
             }
+            case REPLACE_ALL -> sl.replaceAllLongs(from, to, x -> x * 2);
         }
     }
 

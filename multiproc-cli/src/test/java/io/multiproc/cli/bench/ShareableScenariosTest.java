@@ -50,7 +50,8 @@ class ShareableScenariosTest {
             Python python = Python.find();
             List<Row> rows = ShareableScenarios.shareableDouble(python);
             assertThat(rows).extracting(Row::scenario).containsExactly("shareable-double set(get*2)",
-                    "shareable-double setLong(getLong*2)", "shareable-double bulk getLongs/setLongs");
+                    "shareable-double setLong(getLong*2)", "shareable-double bulk getLongs/setLongs",
+                    "shareable-double replaceAllLongs(x -> x * 2)");
             assertThat(rows).allSatisfy(r -> {
                 assertThat(r.notes()).doesNotContain("WRONG RESULT").contains("java ").contains("M items/s");
                 assertThat(r.javaWork()).isPositive();

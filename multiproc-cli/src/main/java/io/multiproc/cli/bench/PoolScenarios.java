@@ -1,0 +1,200 @@
+package io.multiproc.cli.bench;
+
+import io.multiproc.process.Pool;
+import io.multiproc.process.WorkerDiedException;
+import io.multiproc.shared.SharedLong;
+
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.ExecutionException;
+import java.util.concurrent.TimeUnit;
+import java.util.stream.IntStream;
+
+import static io.multiproc.cli.bench.Scenarios.py;
+
+/**
+ * The Pool scenarios, each beside CPython's {@code multiprocessing.Pool} (bench/python/pool.py) in the
+ * same run: {@code pool-map-tiny}, {@code pool-apply-latency}, {@code pool-map-cpu},
+ * {@code pool-worker-death}. End-to-end rows include creating and closing the pool; work rows time
+ * the call on a started pool, first call first (no warm-up), then steady state after warm-up calls.
+ */
+final class PoolScenarios {
+    private static final int WORKERS = 2;
+    private static final int TINY_ITEMS = 1_000_000;
+    private static final int ROUND_TRIPS = 5_000;
+    private static final int PRIME_LIMIT = 200_000;
+    private static final int PRIME_CHUNKS = 64;
+
+    private final Python python;
+
+    PoolScenarios(Python python) {
+        this.python = python;
+    }
+
+    /** map x -> x * x over 1,000,000 ints with the default chunk size. */
+    List<Row> mapTiny() throws InterruptedException {
+        List<Integer> items = IntStream.range(0, TINY_ITEMS).boxed().toList();
+        long t0 = System.nanoTime();
+        double first;
+        double steady;
+        double total;
+        double ready;
+        try (Pool pool = Pool.create(WORKERS)) {
+            check(pool.awaitReady(java.time.Duration.ofSeconds(60)), "workers not ready in 60 s");
+            long t1 = System.nanoTime();
+            ready = (t1 - t0) / 1e9;
+            List<Integer> out = pool.map(x -> x * x, items);
+            first = (System.nanoTime() - t1) / 1e9;
+            total = (System.nanoTime() - t0) / 1e9;
+            check(out.get(TINY_ITEMS - 1) == (TINY_ITEMS - 1) * (TINY_ITEMS - 1), "wrong map result");
+            steady = best(5, () -> pool.map(x -> x * x, items));
+        }
+        double totalWithClose = (System.nanoTime() - t0) / 1e9;
+        Optional<Map<String, String>> py = python.run("pool.py", "--scenario", "map-tiny", "--items", "" + TINY_ITEMS);
+        double pyTotal = Python.num(py, "total_s");
+        double pyWork = Python.num(py, "work_s");
+        return List.of(
+                new Row("pool-map-tiny", totalWithClose, first, pyTotal, pyWork, Row.ratio(pyWork, first),
+                        String.format("Pool(%d), first map once the workers are up (%.3f s after create); end to end (create+map+close) java %.3f s, "
+                                + "cpython %s s; create+first map %.3f s", WORKERS, ready, totalWithClose, py("%.3f", pyTotal), total)),
+                new Row("pool-map-tiny steady", Double.NaN, steady, pyTotal, pyWork, Row.ratio(pyWork, steady),
+                        "best of 5 maps after the first"));
+    }
+
+    /** One tiny applyAsync(...).get() on an idle pool. */
+    List<Row> applyLatency() throws InterruptedException {
+        double[] us = new double[ROUND_TRIPS];
+        try (Pool pool = Pool.create(WORKERS)) {
+            for (int i = 0; i < 2_000; i++) {
+                get(pool.applyAsync(() -> 1));
+            }
+            for (int i = 0; i < ROUND_TRIPS; i++) {
+                long t0 = System.nanoTime();
+                get(pool.applyAsync(() -> 1));
+                us[i] = (System.nanoTime() - t0) / 1e3;
+            }
+        }
+        Arrays.sort(us);
+        double median = us[ROUND_TRIPS / 2];
+        double p99 = us[(int) (ROUND_TRIPS * 0.99)];
+        Optional<Map<String, String>> py = python.run("pool.py", "--scenario", "apply-latency", "--round-trips", "2000");
+        double pyMedian = Python.num(py, "median_us");
+        return List.of(new Row("pool-apply-latency", Double.NaN, median / 1e6, Double.NaN, pyMedian / 1e6,
+                Row.ratio(pyMedian, median), String.format("median %.1f us, p99 %.1f us (after 2,000 warm-up calls); cpython Pool.apply median %s us, p99 %s us",
+                        median, p99, py("%.1f", pyMedian), py("%.1f", Python.num(py, "p99_us")))));
+    }
+
+    /** Counting primes below 200,000 by trial division, in 64 chunks. */
+    List<Row> mapCpu() throws InterruptedException {
+        List<int[]> bounds = new ArrayList<>();
+        for (int i = 0; i < PRIME_CHUNKS; i++) {
+            bounds.add(new int[] {(int) ((long) PRIME_LIMIT * i / PRIME_CHUNKS), (int) ((long) PRIME_LIMIT * (i + 1) / PRIME_CHUNKS)});
+        }
+        long t0 = System.nanoTime();
+        double work;
+        int primes;
+        try (Pool pool = Pool.create(WORKERS)) {
+            check(pool.awaitReady(java.time.Duration.ofSeconds(60)), "workers not ready in 60 s");
+            long t1 = System.nanoTime();
+            primes = pool.map(PoolScenarios::countPrimes, bounds, 1).stream().mapToInt(Integer::intValue).sum();
+            work = (System.nanoTime() - t1) / 1e9;
+        }
+        double total = (System.nanoTime() - t0) / 1e9;
+        Optional<Map<String, String>> py = python.run("pool.py", "--scenario", "map-cpu", "--limit", "" + PRIME_LIMIT);
+        double pyWork = Python.num(py, "work_s");
+        String pyPrimes = py.map(v -> v.get("primes")).orElse("n/a");
+        return List.of(new Row("pool-map-cpu", total, work, Python.num(py, "total_s"), pyWork, Row.ratio(pyWork, work),
+                String.format("primes below %d in %d chunks: java %d, cpython %s; first map once the workers are up, no warm-up", PRIME_LIMIT,
+                        PRIME_CHUNKS, primes, pyPrimes)));
+    }
+
+    static int countPrimes(int[] range) {
+        int n = 0;
+        for (int k = Math.max(range[0], 2); k < range[1]; k++) {
+            boolean prime = true;
+            for (int d = 2; d * d <= k; d++) {
+                if (k % d == 0) {
+                    prime = false;
+                    break;
+                }
+            }
+            if (prime) {
+                n++;
+            }
+        }
+        return n;
+    }
+
+    /** SIGKILL of a busy worker: time to the caller's WorkerDiedException, and to the replacement's first result. */
+    List<Row> workerDeath() throws InterruptedException {
+        int rounds = 5;
+        double[] toFailure = new double[rounds];
+        double[] toReplacement = new double[rounds];
+        try (Pool pool = Pool.create(1); SharedLong running = SharedLong.create(0)) {
+            get(pool.applyAsync(() -> 0));
+            for (int r = 0; r < rounds; r++) {
+                running.set(0);
+                CompletableFuture<Object> busy = pool.applyAsync(() -> {
+                    running.set(ProcessHandle.current().pid());
+                    while (true) {
+                        Thread.onSpinWait();
+                    }
+                });
+                long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(30);
+                while (running.get() == 0 && System.nanoTime() < deadline) {
+                    Thread.onSpinWait();
+                }
+                long t0 = System.nanoTime();
+                ProcessHandle.of(running.get()).ifPresent(ProcessHandle::destroyForcibly);
+                try {
+                    busy.get(30, TimeUnit.SECONDS);
+                    throw new IllegalStateException("the killed task returned");
+                } catch (ExecutionException e) {
+                    check(e.getCause() instanceof WorkerDiedException, "not a WorkerDiedException: " + e.getCause());
+                } catch (java.util.concurrent.TimeoutException e) {
+                    throw new IllegalStateException("no WorkerDiedException within 30 s", e);
+                }
+                toFailure[r] = (System.nanoTime() - t0) / 1e6;
+                get(pool.applyAsync(() -> 1));
+                toReplacement[r] = (System.nanoTime() - t0) / 1e6;
+            }
+        }
+        Arrays.sort(toFailure);
+        Arrays.sort(toReplacement);
+        Optional<Map<String, String>> py = python.run("pool.py", "--scenario", "worker-death", "--wait-s", "2");
+        String pyNote = py.map(v -> "1".equals(v.get("hung")) ? "cpython: no result and no error after " + v.get("waited_s") + " s (hangs, gh-66587)"
+                : "cpython: the result or an error arrived").orElse("cpython n/a");
+        return List.of(new Row("pool-worker-death", toReplacement[rounds / 2] / 1e3, toFailure[rounds / 2] / 1e3, Double.NaN,
+                Double.NaN, Double.NaN, String.format("SIGKILL to WorkerDiedException median %.1f ms (min %.1f, max %.1f); "
+                        + "to the replacement's first result median %.0f ms; %s", toFailure[rounds / 2], toFailure[0],
+                        toFailure[rounds - 1], toReplacement[rounds / 2], pyNote)));
+    }
+
+    private static double best(int times, Runnable r) {
+        double best = Double.MAX_VALUE;
+        for (int i = 0; i < times; i++) {
+            long t0 = System.nanoTime();
+            r.run();
+            best = Math.min(best, (System.nanoTime() - t0) / 1e9);
+        }
+        return best;
+    }
+
+    private static <T> T get(CompletableFuture<T> f) throws InterruptedException {
+        try {
+            return f.get(60, TimeUnit.SECONDS);
+        } catch (ExecutionException | java.util.concurrent.TimeoutException e) {
+            throw new IllegalStateException("pool task failed", e);
+        }
+    }
+
+    private static void check(boolean ok, String what) {
+        if (!ok) {
+            throw new IllegalStateException(what);
+        }
+    }
+}

@@ -1,0 +1,926 @@
+package io.multiproc.process;
+
+import io.multiproc.Multiproc;
+import io.multiproc.codec.Codec;
+import io.multiproc.internal.RemoteFailure;
+import io.multiproc.wait.IdleStrategy;
+
+import java.io.Serial;
+import java.io.Serializable;
+import java.time.Duration;
+import java.util.ArrayDeque;
+import java.util.ArrayList;
+import java.util.Collection;
+import java.util.Iterator;
+import java.util.List;
+import java.util.Objects;
+import java.util.concurrent.Callable;
+import java.util.concurrent.CancellationException;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CompletionException;
+import java.util.concurrent.ExecutionException;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Future;
+import java.util.concurrent.RejectedExecutionException;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.TimeoutException;
+import java.util.concurrent.atomic.AtomicInteger;
+import java.util.concurrent.atomic.AtomicLong;
+
+/**
+ * A pool of worker JVMs: Python's {@code multiprocessing.Pool}, and an {@link ExecutorService}.
+ *
+ * <pre>{@code
+ * try (Pool pool = Pool.create(4)) {
+ *     List<Integer> squares = pool.map(x -> x * x, List.of(1, 2, 3));          // [1, 4, 9]
+ *     CompletableFuture<String> f = pool.applyAsync(() -> ProcessHandle.current().pid() + "");
+ *     for (Iterator<Integer> it = pool.imap(x -> x + 1, hugeIterable, 100); it.hasNext(); ) { ... }
+ * }
+ * Pool pool = Pool.builder().workers(4).initializer(() -> loadModel()).maxTasksPerChild(100)
+ *         .jvmOptions(List.of("-Xmx256m")).build();
+ * }</pre>
+ *
+ * <p>Functions and tasks travel through the {@link Codec} (lambdas must be serializable: the parameter
+ * types {@link SerializableFunction} and {@link SerializableCallable} make a lambda so); a task that
+ * cannot be encoded fails at the call with IllegalArgumentException naming the class. Shared objects
+ * (values, locks, queues, lists) captured by a task re-attach in the worker.
+ *
+ * <h2>Failures</h2>
+ * <ul>
+ *   <li>A task's exception is the {@link ExecutionException}'s cause, re-created with its own type and
+ *       message when possible, else as {@link io.multiproc.RemoteException}; the stack trace is the
+ *       worker's. A result that cannot be encoded fails that task only.</li>
+ *   <li>A worker that dies (SIGKILL, {@code Runtime.halt}, OOM) fails the chunks it held, at most two,
+ *       with {@link WorkerDiedException} within ~25 ms, and a replacement starts; other tasks go on.
+ *       {@link #map} and {@link #mapAsync} fail promptly as a whole with that cause (like any failure of
+ *       one of their chunks; their chunks still queued are dropped), while {@link #imap} and
+ *       {@link #imapUnordered} report it in place of the lost chunk's results and go on.</li>
+ *   <li>An initializer that throws (or kills its JVM) fails every pending task with its exception
+ *       and breaks the pool, which then rejects new tasks, instead of starting replacements forever.</li>
+ * </ul>
+ *
+ * <h2>Lifetime</h2>
+ * {@link #shutdown()} is Python's {@code close()}: no new tasks (RejectedExecutionException), queued
+ * ones still run, then the workers exit. {@link #close()} shuts down and waits. {@link #terminate()}
+ * kills the workers at once and completes every unfinished future exceptionally
+ * (CancellationException). {@link #shutdownNow()} cancels what runs (interrupting it in the worker)
+ * and returns the tasks that never started. Workers are daemon children: they die with this JVM, and
+ * a pool that is never closed does not keep the JVM alive. Worker output goes to this JVM's stdout and
+ * stderr.
+ *
+ * <h2>Implementation overview</h2>
+ * Each worker is a warm child JVM ({@link ChildProcess}, from the spares) running {@link PoolWorkerMain}
+ * over a shared-memory data pipe; {@link PoolWorker} is its parent side. Callers encode their task
+ * (ONE codec frame per chunk) and add it to {@link #pending}; the dispatcher ({@link #dispatchLocked},
+ * under {@link #lock}) sends chunks to workers that hold fewer than {@link #AHEAD}, idle workers
+ * first, so a worker always has its next chunk and the parent knows what each holds. Each worker's
+ * reader thread completes jobs outside the lock, then dispatches again. Waiting on the pipes follows
+ * the pool's {@link IdleStrategy}: spin briefly after each message, then sleep on a futex, so an idle
+ * pool costs no CPU.
+ * <p>Fields guarded by {@link #lock}: {@link #pending}, {@link #slots}, {@link #state},
+ * {@link #broken}, {@link #starting}.
+ */
+public final class Pool implements ExecutorService {
+    static final System.Logger LOG = System.getLogger(Pool.class.getName());
+    /** Chunks a worker may hold: the one it runs and the next one. */
+    static final int AHEAD = 2;
+    private static final AtomicInteger POOLS = new AtomicInteger();
+    /** The parent's codec paths are warmed once per JVM (see {@link PoolFrames#warmUp}). */
+    private static final java.util.concurrent.atomic.AtomicBoolean PARENT_WARM = new java.util.concurrent.atomic.AtomicBoolean();
+
+    private enum State { RUNNING, SHUTDOWN, STOPPED }
+
+    private final String name;
+    private final int workers;
+    private final int maxTasksPerChild;
+    private final List<String> jvmOptions;
+    private final IdleStrategy idle;
+    private final SerializableRunnable initializer;
+    /** The user's codec (null: the default task codec); the worker gets it too. */
+    private final Codec userCodec;
+    private final Codec codec;
+    private final AtomicLong ids = new AtomicLong(1);
+    private final Object lock = new Object();
+    private final ArrayDeque<PoolWork.Feed> pending = new ArrayDeque<>();
+    private final PoolWorker[] slots;
+    private State state = State.RUNNING;
+    private Throwable broken;
+    private int starting;
+    private final AtomicInteger started = new AtomicInteger();
+    private final CompletableFuture<Void> terminated = new CompletableFuture<>();
+    /** The last stateless function encoded and its bytes ({fn, byte[]}); racy but always a consistent pair. */
+    private volatile Object[] lastFunction;
+
+    private Pool(Builder b) {
+        this.name = "Pool-" + POOLS.incrementAndGet();
+        this.workers = b.workers;
+        this.maxTasksPerChild = b.maxTasksPerChild;
+        this.jvmOptions = b.jvmOptions;
+        this.idle = b.idle;
+        this.initializer = b.initializer;
+        this.userCodec = b.codec;
+        this.codec = b.codec != null ? b.codec : TaskCodec.codec();
+        this.slots = new PoolWorker[workers];
+    }
+
+    /** A pool of {@code workers} worker JVMs. */
+    public static Pool create(int workers) {
+        return builder().workers(workers).build();
+    }
+
+    /** A pool of {@link Multiproc#cpuCount()} workers. */
+    public static Pool create() {
+        return builder().build();
+    }
+
+    public static Builder builder() {
+        return new Builder();
+    }
+
+    private void startAll() {
+        if (PARENT_WARM.compareAndSet(false, true)) {
+            Thread warm = new Thread(() -> PoolFrames.warmUp(codec), "mpool-warm-up");
+            warm.setDaemon(true);
+            warm.setPriority(Thread.MIN_PRIORITY);
+            warm.start();
+        }
+        synchronized (lock) {
+            starting = workers;
+        }
+        try {
+            for (int i = 0; i < workers; i++) {
+                install(i, startWorker(i));
+            }
+        } catch (RuntimeException | Error e) {
+            terminate();
+            throw e;
+        }
+    }
+
+    private PoolWorker startWorker(int slot) {
+        return PoolWorker.start(this, slot, name + "-worker-" + started.incrementAndGet(), jvmOptions, idle,
+                initializer, maxTasksPerChild, userCodec, codec);
+    }
+
+    /** Puts a started worker in its slot (or kills it if the pool stopped meanwhile). */
+    private void install(int slot, PoolWorker w) {
+        synchronized (lock) {
+            starting--;
+            if (state != State.STOPPED) {
+                slots[slot] = w;
+                dispatchLocked();
+                return;
+            }
+        }
+        w.kill();
+    }
+
+    // ------------------------------------------------------------------ Python's API
+
+    /** Applies {@code f} to every item in worker JVMs; results in the items' order. Chunk size as CPython's. */
+    public <T, R> List<R> map(SerializableFunction<T, R> f, List<T> items) {
+        return await(mapAsync(f, items));
+    }
+
+    /** Applies {@code f} to every item, sending {@code chunkSize} items per message. */
+    public <T, R> List<R> map(SerializableFunction<T, R> f, List<T> items, int chunkSize) {
+        return await(mapAsync(f, items, chunkSize, null));
+    }
+
+    /** Like {@link #map(SerializableFunction, List)}, telling {@code progress} as chunks complete. */
+    public <T, R> List<R> map(SerializableFunction<T, R> f, List<T> items, Progress progress) {
+        return await(mapAsync(f, items, defaultChunkSize(items.size(), workers), Objects.requireNonNull(progress, "progress")));
+    }
+
+    /** Like {@link #map(SerializableFunction, List, int)}, telling {@code progress} as chunks complete. */
+    public <T, R> List<R> map(SerializableFunction<T, R> f, List<T> items, int chunkSize, Progress progress) {
+        return await(mapAsync(f, items, chunkSize, Objects.requireNonNull(progress, "progress")));
+    }
+
+    public <T, R> CompletableFuture<List<R>> mapAsync(SerializableFunction<T, R> f, List<T> items) {
+        return mapAsync(f, items, defaultChunkSize(Objects.requireNonNull(items, "items").size(), workers), null);
+    }
+
+    public <T, R> CompletableFuture<List<R>> mapAsync(SerializableFunction<T, R> f, List<T> items, int chunkSize) {
+        return mapAsync(f, items, chunkSize, null);
+    }
+
+    /**
+     * Starts a map and returns at once; the future completes with the results in order, or exceptionally
+     * with the first failure. Cancelling it cancels the map's chunks (interrupting running ones if asked).
+     */
+    public <T, R> CompletableFuture<List<R>> mapAsync(SerializableFunction<T, R> f, List<T> items, int chunkSize,
+                                                      Progress progress) {
+        Objects.requireNonNull(f, "f");
+        Objects.requireNonNull(items, "items");
+        checkChunkSize(chunkSize);
+        int n = items.size();
+        if (n == 0) {
+            checkAccepting();
+            return CompletableFuture.completedFuture(List.of());
+        }
+        byte[] fn = function(f);
+        int chunks = (n + chunkSize - 1) / chunkSize;
+        PoolWork.MapJob<R> job = new PoolWork.MapJob<>(this, n, chunks, progress);
+        for (int i = 0; i < chunks && !job.isDone(); i++) {
+            int from = i * chunkSize;
+            int to = Math.min(n, from + chunkSize);
+            long id = ids.getAndIncrement();
+            PoolWork.Chunk c;
+            try {
+                c = new PoolWork.Chunk(id, PoolFrames.task(id, PoolFrames.MAP, fn, codec, items.subList(from, to)), job, i, from, to - from);
+            } catch (IllegalArgumentException unencodable) {
+                if (i == 0) {
+                    throw unencodable; // nothing was sent: fail at the call
+                }
+                job.future.completeExceptionally(unencodable);
+                break;
+            }
+            // NOTE: each chunk goes out as soon as it is encoded, so workers start while the rest is encoded
+            enqueue(List.of(c));
+        }
+        return job.future;
+    }
+
+    /**
+     * The function's bytes. A lambda without captured state is one object per call site, so its bytes
+     * are kept and reused when the same object comes again (encoding a lambda costs tens of µs).
+     */
+    private byte[] function(Object fn) {
+        Object[] last = lastFunction;
+        if (last != null && last[0] == fn) {
+            return (byte[]) last[1];
+        }
+        byte[] bytes = PoolFrames.function(codec, fn);
+        if (fn.getClass().isSynthetic() && fn.getClass().getDeclaredFields().length == 0) {
+            lastFunction = new Object[] {fn, bytes};
+        }
+        return bytes;
+    }
+
+    /** CPython's default chunk size: ceil(n / (4 * workers)). */
+    static int defaultChunkSize(int n, int workers) {
+        return Math.max(1, (int) ((n + 4L * workers - 1) / (4L * workers)));
+    }
+
+    /** A lazy ordered map, one item per chunk. */
+    public <T, R> PoolIterator<R> imap(SerializableFunction<T, R> f, Iterable<T> items) {
+        return imap(f, items, 1);
+    }
+
+    /**
+     * A lazy ordered map: reads {@code items} only as workers need more (a bounded window ahead of the
+     * consumer), so an endless or huge Iterable works in bounded memory.
+     */
+    public <T, R> PoolIterator<R> imap(SerializableFunction<T, R> f, Iterable<T> items, int chunkSize) {
+        return lazyMap(f, items, chunkSize, true);
+    }
+
+    public <T, R> PoolIterator<R> imapUnordered(SerializableFunction<T, R> f, Iterable<T> items) {
+        return imapUnordered(f, items, 1);
+    }
+
+    /** Like {@link #imap}, with results in the order they complete (chunk by chunk). */
+    public <T, R> PoolIterator<R> imapUnordered(SerializableFunction<T, R> f, Iterable<T> items, int chunkSize) {
+        return lazyMap(f, items, chunkSize, false);
+    }
+
+    private <T, R> PoolIterator<R> lazyMap(SerializableFunction<T, R> f, Iterable<T> items, int chunkSize, boolean ordered) {
+        Objects.requireNonNull(f, "f");
+        Objects.requireNonNull(items, "items");
+        checkChunkSize(chunkSize);
+        byte[] fn = function(f);
+        PoolWork.Imap<T, R> job = new PoolWork.Imap<>(this, items.iterator(), fn, codec, chunkSize,
+                2 * AHEAD * workers + 2, ordered, ids::getAndIncrement);
+        enqueue(List.of(job));
+        return job;
+    }
+
+    /** Runs {@code task} in a worker; Python's {@code apply_async}. */
+    public <R> CompletableFuture<R> applyAsync(SerializableCallable<R> task) {
+        return call(task, task, false, null);
+    }
+
+    // ------------------------------------------------------------------ ExecutorService
+
+    @Override
+    public <T> Future<T> submit(Callable<T> task) {
+        return call(task, task, false, null);
+    }
+
+    @Override
+    public Future<?> submit(Runnable task) {
+        return call(new RunnableCall(Objects.requireNonNull(task, "task")), task, false, null);
+    }
+
+    @Override
+    public <T> Future<T> submit(Runnable task, T result) {
+        return call(new RunnableCall(Objects.requireNonNull(task, "task")), task, true, result);
+    }
+
+    /** Runs {@code command} in a worker; a failure is logged (there is no future to report it to). */
+    @Override
+    public void execute(Runnable command) {
+        call(new RunnableCall(Objects.requireNonNull(command, "command")), command, false, null)
+                .whenComplete((r, e) -> {
+                    if (e != null && !(e instanceof CancellationException)) {
+                        LOG.log(System.Logger.Level.WARNING, name + ": task " + command.getClass().getName() + " failed", e);
+                    }
+                });
+    }
+
+    /** A Runnable as a Callable, so both travel the same way. */
+    private record RunnableCall(Runnable task) implements SerializableCallable<Object> {
+        @Serial
+        private static final long serialVersionUID = 1L;
+
+        @Override
+        public Object call() {
+            task.run();
+            return null;
+        }
+    }
+
+    private <T> PoolWork.TaskFuture<T> call(Callable<?> task, Object original, boolean useLocal, T local) {
+        Objects.requireNonNull(task, "task");
+        long id = ids.getAndIncrement();
+        byte[] fn;
+        try {
+            fn = function(task);
+        } catch (IllegalArgumentException e) {
+            throw new IllegalArgumentException("task " + original.getClass().getName()
+                    + " cannot be sent to a pool worker: " + e.getCause().getMessage(), e.getCause());
+        }
+        PoolWork.Single<T> job = new PoolWork.Single<>(this, original, useLocal, local);
+        enqueue(List.of(new PoolWork.Chunk(id, PoolFrames.task(id, PoolFrames.CALL, fn, codec, null), job, 0, 0, 1)));
+        return job.future;
+    }
+
+    @Override
+    public <T> List<Future<T>> invokeAll(Collection<? extends Callable<T>> tasks) throws InterruptedException {
+        List<Future<T>> futures = submitAll(tasks);
+        for (Future<T> f : futures) {
+            try {
+                f.get();
+            } catch (ExecutionException | CancellationException ignored) {
+                // reported by the future itself
+            }
+        }
+        return futures;
+    }
+
+    @Override
+    public <T> List<Future<T>> invokeAll(Collection<? extends Callable<T>> tasks, long timeout, TimeUnit unit)
+            throws InterruptedException {
+        long deadline = System.nanoTime() + unit.toNanos(timeout);
+        List<Future<T>> futures = submitAll(tasks);
+        for (Future<T> f : futures) {
+            try {
+                f.get(Math.max(0, deadline - System.nanoTime()), TimeUnit.NANOSECONDS);
+            } catch (ExecutionException | CancellationException ignored) {
+                // reported by the future itself
+            } catch (TimeoutException late) {
+                futures.forEach(x -> x.cancel(true));
+                break;
+            }
+        }
+        return futures;
+    }
+
+    private <T> List<Future<T>> submitAll(Collection<? extends Callable<T>> tasks) {
+        List<Future<T>> futures = new ArrayList<>(tasks.size());
+        try {
+            for (Callable<T> t : tasks) {
+                futures.add(submit(t));
+            }
+        } catch (RuntimeException e) {
+            futures.forEach(f -> f.cancel(true));
+            throw e;
+        }
+        return futures;
+    }
+
+    @Override
+    public <T> T invokeAny(Collection<? extends Callable<T>> tasks) throws InterruptedException, ExecutionException {
+        try {
+            return invokeAny(tasks, Long.MAX_VALUE, TimeUnit.NANOSECONDS);
+        } catch (TimeoutException cannot) {
+            throw new AssertionError(cannot);
+        }
+    }
+
+    @Override
+    public <T> T invokeAny(Collection<? extends Callable<T>> tasks, long timeout, TimeUnit unit)
+            throws InterruptedException, ExecutionException, TimeoutException {
+        if (tasks.isEmpty()) {
+            throw new IllegalArgumentException("tasks is empty");
+        }
+        List<Future<T>> futures = submitAll(tasks);
+        CompletableFuture<T> first = new CompletableFuture<>();
+        AtomicInteger failures = new AtomicInteger();
+        for (Future<T> f : futures) {
+            ((CompletableFuture<T>) f).whenComplete((v, e) -> {
+                if (e == null) {
+                    first.complete(v);
+                } else if (failures.incrementAndGet() == futures.size()) {
+                    first.completeExceptionally(e);
+                }
+            });
+        }
+        try {
+            return timeout == Long.MAX_VALUE && unit == TimeUnit.NANOSECONDS ? first.get() : first.get(timeout, unit);
+        } finally {
+            futures.forEach(f -> f.cancel(true));
+        }
+    }
+
+    // ------------------------------------------------------------------ lifetime
+
+    /** Python's {@code close()}: no new tasks; queued ones still run, then the workers exit. */
+    @Override
+    public void shutdown() {
+        synchronized (lock) {
+            if (state == State.RUNNING) {
+                state = State.SHUTDOWN;
+            }
+            retireIdleLocked();
+            checkTerminatedLocked();
+        }
+    }
+
+    /**
+     * Shuts down, cancels what runs (interrupting it in its worker) and returns the tasks that never
+     * started (single tasks; the chunks of a map or imap that never started fail with CancellationException).
+     */
+    @Override
+    public List<Runnable> shutdownNow() {
+        List<Runnable> never = new ArrayList<>();
+        List<PoolWork.Feed> feeds = new ArrayList<>();
+        List<PoolWork.Chunk> running = new ArrayList<>();
+        synchronized (lock) {
+            if (state == State.RUNNING) {
+                state = State.SHUTDOWN;
+            }
+            feeds.addAll(pending);
+            pending.clear();
+            for (PoolWorker w : slots) {
+                if (w != null) {
+                    running.addAll(w.inFlight.values());
+                }
+            }
+        }
+        CancellationException cancelled = new CancellationException(name + " was shut down before this task finished");
+        for (PoolWork.Feed f : feeds) {
+            if (f instanceof PoolWork.Chunk c && c.job instanceof PoolWork.Single<?> s) {
+                if (s.future.cancel(false)) {
+                    never.add(s.asRunnable());
+                }
+            } else {
+                f.abandon(cancelled);
+            }
+        }
+        for (PoolWork.Chunk c : running) {
+            c.job.failed(c, cancelled);
+            cancelled(c.job, true);
+        }
+        shutdown();
+        return never;
+    }
+
+    /** Kills the workers now; every unfinished future completes exceptionally (CancellationException). */
+    public void terminate() {
+        stop(new CancellationException(name + " was terminated before this task finished"), null);
+    }
+
+    /** Stops the pool: fails all pending and held work with {@code cause}; {@code why} set means broken. */
+    private void stop(Throwable cause, Throwable why) {
+        List<PoolWork.Feed> feeds;
+        List<PoolWork.Chunk> held = new ArrayList<>();
+        List<PoolWorker> all = new ArrayList<>();
+        synchronized (lock) {
+            if (state == State.STOPPED) {
+                return;
+            }
+            state = State.STOPPED;
+            broken = why;
+            feeds = new ArrayList<>(pending);
+            pending.clear();
+            for (PoolWorker w : slots) {
+                if (w != null) {
+                    held.addAll(w.takeAll());
+                    w.retiring = true;
+                    all.add(w);
+                }
+            }
+            checkTerminatedLocked();
+        }
+        for (PoolWorker w : all) {
+            w.kill();
+        }
+        for (PoolWork.Chunk c : held) {
+            c.job.failed(c, cause);
+        }
+        for (PoolWork.Feed f : feeds) {
+            f.abandon(cause);
+        }
+    }
+
+    /** Waits until every worker has exited; Python's {@code join()}: call {@link #shutdown()} or {@link #terminate()} first. */
+    public void join() throws InterruptedException {
+        checkNotRunning();
+        try {
+            terminated.get();
+        } catch (ExecutionException cannot) {
+            throw new AssertionError(cannot);
+        }
+    }
+
+    /** Waits at most {@code timeout} until every worker has exited; true if they have. */
+    public boolean join(Duration timeout) throws InterruptedException {
+        checkNotRunning();
+        return awaitTermination(timeout.toNanos(), TimeUnit.NANOSECONDS);
+    }
+
+    private void checkNotRunning() {
+        synchronized (lock) {
+            if (state == State.RUNNING) {
+                throw new IllegalStateException(name + " is running: call shutdown() or terminate() before join()");
+            }
+        }
+    }
+
+    @Override
+    public boolean awaitTermination(long timeout, TimeUnit unit) throws InterruptedException {
+        try {
+            terminated.get(timeout, unit);
+            return true;
+        } catch (TimeoutException e) {
+            return false;
+        } catch (ExecutionException cannot) {
+            throw new AssertionError(cannot);
+        }
+    }
+
+    @Override
+    public boolean isShutdown() {
+        synchronized (lock) {
+            return state != State.RUNNING;
+        }
+    }
+
+    @Override
+    public boolean isTerminated() {
+        return terminated.isDone();
+    }
+
+    /**
+     * Waits until every worker has booted and run its initializer (workers start in the background;
+     * tasks submitted before then simply wait for them).
+     *
+     * @return true if all were ready within {@code timeout}
+     */
+    public boolean awaitReady(Duration timeout) throws InterruptedException {
+        long deadline = System.nanoTime() + timeout.toNanos();
+        while (true) {
+            synchronized (lock) {
+                boolean all = starting == 0;
+                for (PoolWorker w : slots) {
+                    all &= w != null && w.ready;
+                }
+                if (all || state == State.STOPPED) {
+                    return all;
+                }
+            }
+            if (System.nanoTime() > deadline) {
+                return false;
+            }
+            Thread.sleep(1);
+        }
+    }
+
+    /** The pids of the running workers (for monitoring and tests). */
+    public List<Long> workerPids() {
+        List<Long> pids = new ArrayList<>();
+        synchronized (lock) {
+            for (PoolWorker w : slots) {
+                if (w != null && w.child.isAlive()) {
+                    pids.add(w.pid());
+                }
+            }
+        }
+        return pids;
+    }
+
+    /** The number of worker slots. */
+    public int workers() {
+        return workers;
+    }
+
+    @Override
+    public String toString() {
+        synchronized (lock) {
+            return name + "[workers=" + workers + ", " + state + (broken != null ? ", broken" : "") + "]";
+        }
+    }
+
+    // ------------------------------------------------------------------ dispatching (lock held)
+
+    private void enqueue(List<? extends PoolWork.Feed> feeds) {
+        synchronized (lock) {
+            checkAccepting();
+            pending.addAll(feeds);
+            dispatchLocked();
+        }
+    }
+
+    private void checkAccepting() {
+        synchronized (lock) {
+            if (state != State.RUNNING) {
+                throw new RejectedExecutionException(name + (broken != null ? " is broken: a worker's initializer failed"
+                        : state == State.STOPPED ? " was terminated" : " was shut down"), broken);
+            }
+        }
+    }
+
+    /** Sends chunks to workers holding fewer than {@link #AHEAD}: idle ones first, then one ahead. */
+    private void dispatchLocked() {
+        for (int limit = 1; limit <= AHEAD && !pending.isEmpty(); limit++) {
+            for (PoolWorker w : slots) {
+                while (w != null && w.canTake(limit, maxTasksPerChild)) {
+                    PoolWork.Chunk c = nextChunkLocked();
+                    if (c == null) {
+                        return;
+                    }
+                    if (!w.trySend(c)) {
+                        c.putBack();
+                        pending.addFirst(c);
+                        break;
+                    }
+                }
+            }
+        }
+    }
+
+    private PoolWork.Chunk nextChunkLocked() {
+        for (Iterator<PoolWork.Feed> it = pending.iterator(); it.hasNext(); ) {
+            PoolWork.Feed f = it.next();
+            PoolWork.Chunk c = f.take();
+            if (f.exhausted()) {
+                it.remove();
+            }
+            if (c != null && !c.job.isDone()) {
+                return c;
+            }
+        }
+        return null;
+    }
+
+    /** An imap consumer moved on: its window may allow more chunks. */
+    void feedMore() {
+        synchronized (lock) {
+            dispatchLocked();
+        }
+    }
+
+    /** After shutdown: idle workers with nothing left to do close their data end and exit. */
+    private void retireIdleLocked() {
+        if (state != State.SHUTDOWN || !pending.isEmpty()) {
+            return;
+        }
+        for (PoolWorker w : slots) {
+            if (w != null && w.ready && !w.retiring && w.inFlight.isEmpty()) {
+                w.retire();
+            }
+        }
+    }
+
+    private void checkTerminatedLocked() {
+        if (state == State.RUNNING || starting > 0) {
+            return;
+        }
+        for (PoolWorker w : slots) {
+            if (w != null) {
+                return;
+            }
+        }
+        terminated.complete(null);
+    }
+
+    // ------------------------------------------------------------------ reader threads
+
+    /**
+     * A reply from worker {@code w}'s reader thread. The header is read first and the worker gets its
+     * next chunk before the payload is decoded, so a worker never waits for the parent's decoding.
+     */
+    void onReply(PoolWorker w, byte[] message) {
+        PoolFrames.Reply r = PoolFrames.replyHeader(message);
+        switch (r.status()) {
+            case PoolFrames.HELLO -> { }
+            case PoolFrames.INIT_FAILED -> {
+                Throwable t = failure(decodePayload(message)).toThrowable(RemoteFailure.ANY_CLASS);
+                stop(t, t);
+            }
+            case PoolFrames.READY -> {
+                w.ready = true;
+                synchronized (lock) {
+                    retireIdleLocked();
+                }
+            }
+            default -> completed(w, r.id(), r.status(), message);
+        }
+    }
+
+    private void completed(PoolWorker w, long id, int status, byte[] message) {
+        PoolWork.Chunk c;
+        synchronized (lock) {
+            c = w.answered(id);
+            dispatchLocked();
+            retireIdleLocked();
+        }
+        if (c == null || c.job.isDone()) {
+            return; // terminated, shut down or cancelled meanwhile: its future is complete already
+        }
+        Object payload = status == PoolFrames.SKIPPED ? null : decodePayload(message);
+        if (payload instanceof DecodeFailure d) {
+            c.job.failed(c, d.error);
+            return;
+        }
+        switch (status) {
+            case PoolFrames.OK -> c.job.succeeded(c, payload);
+            case PoolFrames.FAILED -> c.job.failed(c, failure(payload).toThrowable(RemoteFailure.ANY_CLASS));
+            default -> c.job.failed(c, new CancellationException("task id=" + id + " was cancelled before it started"));
+        }
+    }
+
+    private record DecodeFailure(RuntimeException error) {
+    }
+
+    private Object decodePayload(byte[] message) {
+        try {
+            return PoolFrames.replyPayload(codec, message);
+        } catch (RuntimeException | LinkageError e) {
+            return new DecodeFailure(new IllegalStateException("the reply of a pool worker cannot be decoded here: " + e, e));
+        }
+    }
+
+    private static RemoteFailure failure(Object payload) {
+        if (payload instanceof RemoteFailure f) {
+            return f;
+        }
+        Throwable t = payload instanceof DecodeFailure d ? d.error : new IllegalStateException("not a failure: " + payload);
+        return RemoteFailure.of(t);
+    }
+
+    /** Worker {@code w} exited, died or was retired: fail what it held, replace it if work remains. */
+    void onWorkerGone(PoolWorker w) {
+        int exitCode = w.awaitExitCode();
+        List<PoolWork.Chunk> lost;
+        boolean replace;
+        synchronized (lock) {
+            lost = w.takeAll();
+            replace = state == State.RUNNING || (state == State.SHUTDOWN && !pending.isEmpty());
+            if (slots[w.slot] == w) {
+                slots[w.slot] = null;
+            }
+            if (replace) {
+                starting++;
+            }
+            checkTerminatedLocked();
+        }
+        w.closePipe();
+        for (PoolWork.Chunk c : lost) {
+            c.job.failed(c, new WorkerDiedException(w.pid(), exitCode, c.describe()));
+        }
+        if (initializer != null && !w.ready && !w.retiring && exitCode != 0) {
+            // died in its initializer: replacing it would loop
+            if (replace) {
+                synchronized (lock) {
+                    starting--;
+                }
+            }
+            Throwable t = new WorkerDiedException(w.pid(), exitCode, "its initializer");
+            stop(t, t);
+            return;
+        }
+        if (replace) {
+            try {
+                install(w.slot, startWorker(w.slot));
+            } catch (RuntimeException | Error e) {
+                LOG.log(System.Logger.Level.ERROR, name + ": cannot start a replacement worker", e);
+                stop(e, e);
+            }
+        }
+    }
+
+    /** A job's future was cancelled: tell the workers that hold its chunks. */
+    void cancelled(PoolWork.Job job, boolean interrupt) {
+        synchronized (lock) {
+            for (PoolWorker w : slots) {
+                if (w != null) {
+                    for (PoolWork.Chunk c : w.inFlight.values()) {
+                        if (c.job == job) {
+                            w.cancel(c.id, interrupt);
+                        }
+                    }
+                }
+            }
+        }
+    }
+
+    // ------------------------------------------------------------------ helpers
+
+    private static void checkChunkSize(int chunkSize) {
+        if (chunkSize <= 0) {
+            throw new IllegalArgumentException("chunkSize=" + chunkSize + " must be > 0");
+        }
+    }
+
+    /** Waits for a map; throws its failure (unchecked as is, checked inside a CompletionException). */
+    private static <R> R await(CompletableFuture<R> future) {
+        try {
+            return future.get();
+        } catch (ExecutionException e) {
+            throw unwrap(e.getCause());
+        } catch (InterruptedException e) {
+            future.cancel(true);
+            Thread.currentThread().interrupt();
+            throw new CancellationException("interrupted while waiting for the pool");
+        }
+    }
+
+    static RuntimeException unwrap(Throwable t) {
+        if (t instanceof RuntimeException r) {
+            return r;
+        }
+        if (t instanceof Error e) {
+            throw e;
+        }
+        return new CompletionException(t);
+    }
+
+    /** Settings of a pool; {@link #build()} starts its workers. */
+    public static final class Builder {
+        private int workers = Multiproc.cpuCount();
+        private SerializableRunnable initializer;
+        private int maxTasksPerChild;
+        private List<String> jvmOptions = List.of();
+        private IdleStrategy idle = PoolIdle.DEFAULT;
+        private Codec codec;
+
+        private Builder() {
+        }
+
+        /** How many worker JVMs (default {@link Multiproc#cpuCount()}). */
+        public Builder workers(int workers) {
+            if (workers <= 0) {
+                throw new IllegalArgumentException("workers=" + workers + " must be > 0");
+            }
+            this.workers = workers;
+            return this;
+        }
+
+        /** Runs once in every worker (replacements too) before its first task. */
+        public Builder initializer(SerializableRunnable initializer) {
+            this.initializer = Objects.requireNonNull(initializer, "initializer");
+            return this;
+        }
+
+        /** Replace a worker after it ran this many tasks (map chunks count one each); 0 (default): never. */
+        public Builder maxTasksPerChild(int maxTasks) {
+            if (maxTasks < 0) {
+                throw new IllegalArgumentException("maxTasksPerChild=" + maxTasks + " must be >= 0 (0: no limit)");
+            }
+            this.maxTasksPerChild = maxTasks;
+            return this;
+        }
+
+        /** Options for the workers' {@code java} command; with options, workers start cold (no spares). */
+        public Builder jvmOptions(List<String> jvmOptions) {
+            this.jvmOptions = ChildProcess.checkedOptions(jvmOptions);
+            return this;
+        }
+
+        /** How the pool's threads and workers wait for messages (default: spin a few µs, then sleep on a futex). */
+        public Builder idle(IdleStrategy idle) {
+            this.idle = Objects.requireNonNull(idle, "idle");
+            return this;
+        }
+
+        /** How tasks, items and results are encoded, in both directions; must be Serializable to reach the workers. */
+        public Builder codec(Codec codec) {
+            if (!(Objects.requireNonNull(codec, "codec") instanceof Serializable)) {
+                throw new IllegalArgumentException("codec " + codec.getClass().getName()
+                        + " must be Serializable: the workers need it too");
+            }
+            this.codec = codec;
+            return this;
+        }
+
+        /** Starts the workers and returns the pool. */
+        public Pool build() {
+            Pool pool = new Pool(this);
+            pool.startAll();
+            return pool;
+        }
+    }
+}

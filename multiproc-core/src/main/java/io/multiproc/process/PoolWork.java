@@ -1,0 +1,468 @@
+package io.multiproc.process;
+
+import io.multiproc.codec.Codec;
+
+import java.time.Duration;
+import java.util.ArrayDeque;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.HashMap;
+import java.util.Iterator;
+import java.util.List;
+import java.util.Map;
+import java.util.NoSuchElementException;
+import java.util.concurrent.Callable;
+import java.util.concurrent.CancellationException;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.TimeoutException;
+import java.util.function.LongSupplier;
+
+/**
+ * A {@link Pool}'s work on the parent side: chunks (one task message each), the jobs they belong to,
+ * and the feeds the dispatcher takes chunks from.
+ *
+ * <h2>Implementation overview</h2>
+ * The pool's pending deque holds {@link Feed}s: a {@link Chunk} is a feed of itself; an
+ * {@link Imap} job produces chunks lazily from the caller's iterator, at most {@code window} chunks
+ * ahead of what its consumer has taken, so an endless input works in bounded memory. Feeds are read
+ * only under the pool's lock. A job learns each chunk's outcome ({@link Job#succeeded},
+ * {@link Job#failed}) from a reader thread, outside the pool's lock; a job guards its own state with its
+ * own monitor (lock order: pool, then job).
+ */
+final class PoolWork {
+    private PoolWork() {
+    }
+
+    /** Where the dispatcher takes chunks from. Called under the pool's lock. */
+    interface Feed {
+        /** The next chunk to send, or null if there is none now. */
+        Chunk take();
+
+        /** True when this feed will never give another chunk (it can be dropped). */
+        boolean exhausted();
+
+        /** Fails what this feed has not handed out yet (the pool was terminated or broke). */
+        void abandon(Throwable cause);
+    }
+
+    /** One task message: a single call, or a slice of a map's items. */
+    static final class Chunk implements Feed {
+        final long id;
+        final byte[] message;
+        final Job job;
+        /** Index of the chunk in its job, and of its first item; its number of items. */
+        final int index;
+        final long first;
+        final int size;
+        /** Handed out by {@link #take()}; reset when a send failed and the chunk goes back. Pool lock. */
+        private boolean taken;
+
+        Chunk(long id, byte[] message, Job job, int index, long first, int size) {
+            this.id = id;
+            this.message = message;
+            this.job = job;
+            this.index = index;
+            this.first = first;
+            this.size = size;
+        }
+
+        @Override
+        public Chunk take() {
+            if (taken) {
+                return null;
+            }
+            taken = true;
+            return this;
+        }
+
+        @Override
+        public boolean exhausted() {
+            return taken;
+        }
+
+        void putBack() {
+            taken = false;
+        }
+
+        @Override
+        public void abandon(Throwable cause) {
+            job.failed(this, cause);
+        }
+
+        String describe() {
+            return job.describe(this);
+        }
+    }
+
+    /** What a chunk belongs to. Outcomes come from reader threads; implementations are thread-safe. */
+    abstract static class Job {
+        abstract void succeeded(Chunk c, Object result);
+
+        abstract void failed(Chunk c, Throwable t);
+
+        /** True once nothing of this job needs running (done, failed or cancelled). */
+        abstract boolean isDone();
+
+        String describe(Chunk c) {
+            return "task id=" + c.id;
+        }
+    }
+
+    /** A future whose {@code cancel} tells the pool, which then cancels the job's chunks in the workers. */
+    static final class TaskFuture<T> extends CompletableFuture<T> {
+        private final Pool pool;
+        Job job;
+
+        TaskFuture(Pool pool) {
+            this.pool = pool;
+        }
+
+        @Override
+        public boolean cancel(boolean mayInterruptIfRunning) {
+            boolean cancelled = super.cancel(mayInterruptIfRunning);
+            if (cancelled && job != null) {
+                pool.cancelled(job, mayInterruptIfRunning);
+            }
+            return cancelled;
+        }
+
+        @Override
+        public <U> CompletableFuture<U> newIncompleteFuture() {
+            return new CompletableFuture<>(); // dependents are plain futures: cancelling one cancels no task
+        }
+    }
+
+    /** A job that ends in one future: it fails as a whole with its first failure. */
+    abstract static class FutureJob<T> extends Job {
+        final TaskFuture<T> future;
+
+        FutureJob(Pool pool) {
+            this.future = new TaskFuture<>(pool);
+            this.future.job = this;
+        }
+
+        @Override
+        void failed(Chunk c, Throwable t) {
+            future.completeExceptionally(t);
+        }
+
+        @Override
+        boolean isDone() {
+            return future.isDone();
+        }
+    }
+
+    /** One call: {@code applyAsync}, {@code submit}, {@code execute}. */
+    static final class Single<T> extends FutureJob<T> {
+        /** The caller's task, for {@code shutdownNow}'s list of tasks that never started. */
+        final Object task;
+        /** For {@code submit(Runnable, result)}: the result to complete with, kept here. */
+        private final boolean useLocal;
+        private final T local;
+
+        Single(Pool pool, Object task, boolean useLocal, T local) {
+            super(pool);
+            this.task = task;
+            this.useLocal = useLocal;
+            this.local = local;
+        }
+
+        @Override
+        @SuppressWarnings("unchecked")
+        void succeeded(Chunk c, Object result) {
+            future.complete(useLocal ? local : (T) result);
+        }
+
+        @Override
+        String describe(Chunk c) {
+            return "task id=" + c.id + " (" + task.getClass().getName() + ")";
+        }
+
+        /** The task as a Runnable that runs it here, for {@code shutdownNow}. */
+        Runnable asRunnable() {
+            if (task instanceof Runnable r) {
+                return r;
+            }
+            Callable<?> call = (Callable<?>) task;
+            return () -> {
+                try {
+                    call.call();
+                } catch (Exception e) {
+                    throw new java.util.concurrent.CompletionException(e);
+                }
+            };
+        }
+    }
+
+    /** An ordered map over a List: fails as a whole with the first failure of any chunk. */
+    static final class MapJob<R> extends FutureJob<List<R>> {
+        private final Object[] results;
+        private final Progress progress;
+        private int chunksLeft;
+        private long completed;
+
+        MapJob(Pool pool, int items, int chunks, Progress progress) {
+            super(pool);
+            this.results = new Object[items];
+            this.chunksLeft = chunks;
+            this.progress = progress;
+        }
+
+        @Override
+        @SuppressWarnings("unchecked")
+        void succeeded(Chunk c, Object result) {
+            List<?> values = (List<?>) result;
+            long done;
+            boolean last;
+            synchronized (this) {
+                if (future.isDone()) {
+                    return;
+                }
+                int at = (int) c.first;
+                for (Object v : values) {
+                    results[at++] = v;
+                }
+                done = completed += values.size();
+                last = --chunksLeft == 0;
+            }
+            if (progress != null) {
+                progress.update(done, results.length);
+            }
+            if (last) {
+                future.complete((List<R>) Arrays.asList(results));
+            }
+        }
+
+        @Override
+        String describe(Chunk c) {
+            return "map chunk id=" + c.id + " (items " + c.first + ".." + (c.first + c.size - 1) + ")";
+        }
+    }
+
+    /**
+     * A lazy map over an Iterable ({@code imap}, {@code imapUnordered}): a feed that makes chunks from
+     * the source as workers need them and a window allows, and the iterator over their results.
+     */
+    static final class Imap<T, R> extends Job implements Feed, PoolIterator<R> {
+        private static final Object FAILED_MARK = new Object();
+        private final Pool pool;
+        private final Iterator<T> source;
+        private final byte[] fn;
+        private final Codec codec;
+        private final int chunkSize;
+        private final int window;
+        private final boolean ordered;
+        private final LongSupplier ids;
+        // guarded by this
+        private int produced;
+        private int consumed;
+        private boolean sourceDone;
+        private Throwable terminal;
+        private final Map<Integer, Object> byIndex = new HashMap<>();
+        private final ArrayDeque<Object> arrived = new ArrayDeque<>();
+        private Iterator<?> current;
+        private long currentFirst;
+
+        Imap(Pool pool, Iterator<T> source, byte[] fn, Codec codec, int chunkSize, int window, boolean ordered, LongSupplier ids) {
+            this.pool = pool;
+            this.source = source;
+            this.fn = fn;
+            this.codec = codec;
+            this.chunkSize = chunkSize;
+            this.window = window;
+            this.ordered = ordered;
+            this.ids = ids;
+        }
+
+        // ---- feed (pool lock held)
+
+        @Override
+        public synchronized Chunk take() {
+            if (sourceDone || produced - consumed >= window) {
+                return null;
+            }
+            List<T> items = new ArrayList<>(Math.min(chunkSize, 1024));
+            try {
+                while (items.size() < chunkSize && source.hasNext()) {
+                    items.add(source.next());
+                }
+            } catch (RuntimeException e) {
+                terminal = e;
+                sourceDone = true;
+                notifyAll();
+                return null;
+            }
+            if (!source.hasNext()) {
+                sourceDone = true;
+                notifyAll();
+            }
+            if (items.isEmpty()) {
+                return null;
+            }
+            long id = ids.getAsLong();
+            int index = produced++;
+            long first = (long) index * chunkSize;
+            try {
+                return new Chunk(id, PoolFrames.task(id, PoolFrames.MAP, fn, codec, items), this, index, first, items.size());
+            } catch (IllegalArgumentException unencodable) {
+                outcome(index, unencodable);
+                return null;
+            }
+        }
+
+        @Override
+        public synchronized boolean exhausted() {
+            return sourceDone;
+        }
+
+        @Override
+        public synchronized void abandon(Throwable cause) {
+            if (terminal == null) {
+                terminal = cause;
+            }
+            sourceDone = true;
+            notifyAll();
+        }
+
+        // ---- job (reader threads)
+
+        @Override
+        void succeeded(Chunk c, Object result) {
+            outcome(c.index, result);
+        }
+
+        @Override
+        void failed(Chunk c, Throwable t) {
+            outcome(c.index, new Failure(t));
+        }
+
+        private synchronized void outcome(int index, Object value) {
+            if (value instanceof Throwable t) {
+                value = new Failure(t);
+            }
+            if (ordered) {
+                byIndex.put(index, value);
+            } else {
+                arrived.add(value);
+            }
+            notifyAll();
+        }
+
+        @Override
+        boolean isDone() {
+            return false;
+        }
+
+        @Override
+        String describe(Chunk c) {
+            return "imap chunk id=" + c.id + " (items " + c.first + ".." + (c.first + c.size - 1) + ")";
+        }
+
+        private record Failure(Throwable cause) {
+        }
+
+        // ---- iterator (the consumer's thread)
+
+        @Override
+        public boolean hasNext() {
+            try {
+                return await(Long.MAX_VALUE);
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+                throw new CancellationException("interrupted while waiting for the next imap result");
+            } catch (TimeoutException cannot) {
+                throw new AssertionError(cannot);
+            }
+        }
+
+        @Override
+        public R next() {
+            if (!hasNext()) {
+                throw new NoSuchElementException("no more imap results");
+            }
+            return takeResult();
+        }
+
+        @Override
+        public R next(Duration timeout) throws TimeoutException, InterruptedException {
+            long nanos = timeout.toNanos();
+            if (nanos < 0) {
+                throw new IllegalArgumentException("timeout=" + timeout + " must be >= 0");
+            }
+            if (!await(nanos)) {
+                throw new NoSuchElementException("no more imap results");
+            }
+            return takeResult();
+        }
+
+        @SuppressWarnings("unchecked")
+        private synchronized R takeResult() {
+            Object v = current.next();
+            if (current instanceof FailureIterator f) {
+                throw Pool.unwrap(f.cause);
+            }
+            return (R) v;
+        }
+
+        /** Waits until {@code current} has an element (true) or the results are over (false). */
+        private boolean await(long nanos) throws InterruptedException, TimeoutException {
+            long deadline = System.nanoTime() + Math.min(nanos, Long.MAX_VALUE / 4);
+            while (true) {
+                synchronized (this) {
+                    if (current != null && current.hasNext()) {
+                        return true;
+                    }
+                    boolean moved = current != null;
+                    if (moved) {
+                        current = null;
+                        consumed++;
+                    }
+                    Object next = ordered ? byIndex.remove(consumed) : arrived.poll();
+                    if (next != null) {
+                        current = next instanceof Failure f ? new FailureIterator(f.cause) : ((List<?>) next).iterator();
+                    } else if (sourceDone && consumed >= produced) {
+                        if (terminal == null) {
+                            return false;
+                        }
+                        current = new FailureIterator(terminal);
+                        terminal = null;
+                        produced++; // the terminal failure counts as one more chunk to consume
+                    } else if (!moved) {
+                        long left = deadline - System.nanoTime();
+                        if (left <= 0) {
+                            throw new TimeoutException("no imap result within the timeout");
+                        }
+                        wait(Math.max(1, left / 1_000_000));
+                        continue;
+                    }
+                    if (!moved) {
+                        continue;
+                    }
+                }
+                // moved past a chunk: the window has room for one more (pool lock outside this monitor)
+                pool.feedMore();
+            }
+        }
+
+        /** Stands for a failed chunk in the results: its one "element" is the failure. */
+        private static final class FailureIterator implements Iterator<Object> {
+            final Throwable cause;
+            private boolean done;
+
+            FailureIterator(Throwable cause) {
+                this.cause = cause;
+            }
+
+            @Override
+            public boolean hasNext() {
+                return !done;
+            }
+
+            @Override
+            public Object next() {
+                done = true;
+                return FAILED_MARK;
+            }
+        }
+    }
+}

@@ -1,0 +1,214 @@
+package io.multiproc.process;
+
+import io.multiproc.codec.Codec;
+import io.multiproc.codec.SegmentSource;
+import io.multiproc.internal.RemoteFailure;
+import io.multiproc.queue.Connection;
+
+import java.io.IOException;
+import java.io.Serial;
+import java.io.UncheckedIOException;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.HashSet;
+import java.util.List;
+import java.util.Set;
+import java.util.concurrent.Callable;
+import java.util.concurrent.LinkedBlockingQueue;
+import java.util.function.Function;
+
+/**
+ * What a {@link Pool} worker JVM runs: the target of its {@link ChildProcess}. Not for users.
+ *
+ * <h2>Implementation overview</h2>
+ * The main thread (the runner) sends HELLO, runs the initializer, sends READY, then runs tasks one at
+ * a time and sends each reply itself; it is the only sender on the data pipe. A daemon receiver
+ * thread is the only receiver: it moves task messages to a local queue at once and handles
+ * cancellations itself, so a cancel reaches a running task. The runner waits on the local queue
+ * (spins briefly, then parks). The receiver waits in the pipe with the pool's {@link PoolIdle}: it
+ * spins briefly, then sleeps up to a second at a time (the parent's send wakes it), so an idle worker
+ * costs next to no CPU; the parent's death kills this JVM through the parent-death signal anyway.
+ * <p>Cancellation: if the task is running, the receiver interrupts the runner (CANCEL) or lets it
+ * finish (CANCEL_QUIETLY); otherwise it remembers the id and the runner skips that task (reply
+ * SKIPPED). {@link #runningId}, {@link #cancelled} and the interrupt are guarded by {@code this}'s
+ * monitor, so an interrupt meant for one task never lands in the next one.
+ * <p>End of stream on the data pipe (the pool closed its end, or died) ends the loop and the JVM exits
+ * 0; so does reaching {@code maxTasks} (the parent never sends more than that, so nothing is lost). A
+ * result the codec cannot write fails only that task: the reply becomes FAILED with the codec's
+ * message. A huge result or exception spills like any large pipe message; the parent's reader thread
+ * only receives, so neither side waits for the other.
+ */
+final class PoolWorkerMain implements SerializableRunnable {
+    @Serial
+    private static final long serialVersionUID = 1L;
+    private static final long NONE = Long.MIN_VALUE;
+    private static final byte[] END = {};
+
+    private final Connection data;
+    private final SerializableRunnable initializer;
+    private final int maxTasks;
+    private final int spins;
+    /** Null: the default task codec. */
+    private final Codec codec;
+
+    /** The id of the task the runner runs, or NONE; guarded by {@code this}. */
+    private transient long runningId = NONE;
+    /** Ids cancelled before they started; guarded by {@code this}. */
+    private transient Set<Long> cancelled;
+    private transient Thread runner;
+    private transient byte[] lastFnBytes;
+    private transient Object lastFn;
+
+    PoolWorkerMain(Connection data, SerializableRunnable initializer, int maxTasks, int spins, Codec codec) {
+        this.data = data;
+        this.initializer = initializer;
+        this.maxTasks = maxTasks;
+        this.spins = spins;
+        this.codec = codec;
+    }
+
+    @Override
+    public void run() {
+        Codec c = codec != null ? codec : TaskCodec.codec();
+        runner = Thread.currentThread();
+        cancelled = new HashSet<>();
+        try {
+            send(PoolFrames.reply(0, PoolFrames.HELLO, c, ProcessHandle.current().pid()));
+            if (initializer != null) {
+                try {
+                    initializer.run();
+                } catch (Throwable t) {
+                    send(PoolFrames.reply(0, PoolFrames.INIT_FAILED, c, RemoteFailure.of(t)));
+                    throw t;
+                }
+            }
+            PoolFrames.warmUp(c);
+            send(PoolFrames.reply(0, PoolFrames.READY, c, null));
+            LinkedBlockingQueue<byte[]> tasks = new LinkedBlockingQueue<>();
+            startReceiver(tasks);
+            for (int done = 0; maxTasks == 0 || done < maxTasks; done++) {
+                byte[] message = next(tasks);
+                if (message == END) {
+                    return;
+                }
+                send(runOne(c, message));
+            }
+        } catch (IOException e) {
+            throw new UncheckedIOException(e); // the pool is gone: nothing to report to
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+        } finally {
+            System.out.flush();
+            System.err.flush();
+        }
+    }
+
+    /** The next task message: spins briefly (the next task usually comes that soon), then parks. */
+    private byte[] next(LinkedBlockingQueue<byte[]> tasks) throws InterruptedException {
+        for (int i = 0; i < spins; i++) {
+            byte[] m = tasks.poll();
+            if (m != null) {
+                return m;
+            }
+            Thread.onSpinWait();
+        }
+        while (true) {
+            try {
+                return tasks.take();
+            } catch (InterruptedException stale) {
+                // a cancel that raced with the end of its task; no task runs now
+                synchronized (this) {
+                    Thread.interrupted();
+                }
+            }
+        }
+    }
+
+    private byte[] runOne(Codec c, byte[] message) {
+        long id = PoolFrames.idOf(message);
+        synchronized (this) {
+            if (cancelled.remove(id)) {
+                return PoolFrames.reply(id, PoolFrames.SKIPPED, c, null);
+            }
+            runningId = id;
+        }
+        Object outcome;
+        int status;
+        try {
+            outcome = run(c, PoolFrames.decodeTask(c, message));
+            status = PoolFrames.OK;
+        } catch (Throwable t) {
+            outcome = RemoteFailure.of(t);
+            status = PoolFrames.FAILED;
+        } finally {
+            synchronized (this) {
+                runningId = NONE;
+                Thread.interrupted(); // a cancel that came as the task ended must not reach the next one
+            }
+        }
+        try {
+            return PoolFrames.reply(id, status, c, outcome);
+        } catch (RuntimeException e) {
+            return PoolFrames.reply(id, PoolFrames.FAILED, c, RemoteFailure.of(new IllegalArgumentException(
+                    "the result of task id=" + id + " cannot be sent back to the pool: " + e.getMessage(), e)));
+        }
+    }
+
+    private Object run(Codec c, PoolFrames.Task task) throws Exception {
+        Object fn = function(c, task.fn());
+        if (task.kind() == PoolFrames.CALL) {
+            return ((Callable<?>) fn).call();
+        }
+        @SuppressWarnings("unchecked")
+        Function<Object, Object> f = (Function<Object, Object>) fn;
+        List<?> items = (List<?>) task.payload();
+        List<Object> out = new ArrayList<>(items.size());
+        for (Object item : items) {
+            out.add(f.apply(item));
+        }
+        return out;
+    }
+
+    /** The decoded function, reusing the previous chunk's when its bytes are the same. */
+    private Object function(Codec c, byte[] fnBytes) {
+        if (lastFnBytes == null || !Arrays.equals(lastFnBytes, fnBytes)) {
+            lastFn = c.decode(SegmentSource.of(fnBytes));
+            lastFnBytes = fnBytes;
+        }
+        return lastFn;
+    }
+
+    private void send(byte[] reply) throws IOException {
+        data.sendBytes(reply);
+    }
+
+    private void startReceiver(LinkedBlockingQueue<byte[]> tasks) {
+        Thread t = new Thread(() -> {
+            try {
+                while (true) {
+                    byte[] m = data.recvBytes();
+                    int kind = PoolFrames.kindOf(m);
+                    if (kind == PoolFrames.CANCEL || kind == PoolFrames.CANCEL_QUIETLY) {
+                        cancel(PoolFrames.idOf(m), kind == PoolFrames.CANCEL);
+                    } else {
+                        tasks.add(m);
+                    }
+                }
+            } catch (IOException | RuntimeException endOrClosed) {
+                tasks.add(END); // the pool closed its end or died
+            }
+        }, "multiproc-pool-receiver");
+        t.setDaemon(true);
+        t.start();
+    }
+
+    private synchronized void cancel(long id, boolean interrupt) {
+        if (runningId == id) {
+            if (interrupt) {
+                runner.interrupt();
+            }
+        } else {
+            cancelled.add(id);
+        }
+    }
+}

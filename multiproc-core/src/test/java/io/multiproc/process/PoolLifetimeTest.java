@@ -1,0 +1,171 @@
+package io.multiproc.process;
+
+import io.multiproc.testing.ReapChildrenCheckShm;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.Timeout;
+import org.junit.jupiter.api.extension.ExtendWith;
+import org.junit.jupiter.api.io.TempDir;
+
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Optional;
+import java.util.concurrent.TimeUnit;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
+
+import static io.multiproc.testing.Children.TIMEOUT;
+import static org.assertj.core.api.Assertions.assertThat;
+
+/**
+ * A pool as part of a program: its workers' output reaches the program's, an unclosed pool does not
+ * keep the program alive, a program that dies takes its workers with it, and an idle pool costs
+ * (almost) no CPU.
+ */
+@ExtendWith(ReapChildrenCheckShm.class)
+@Timeout(120)
+class PoolLifetimeTest {
+    @TempDir
+    Path dir;
+
+    @Test
+    void workerOutputReachesTheProgramAndAnUnclosedPoolDoesNotKeepItAlive() throws Exception {
+        Process p = start("unclosed");
+        try {
+            assertThat(p.waitFor(TIMEOUT.toSeconds(), TimeUnit.SECONDS)).as("program exited with its pool unclosed").isTrue();
+            String out = Files.readString(dir.resolve("out"));
+            String err = Files.readString(dir.resolve("err"));
+            assertThat(p.exitValue()).as("exit value; stderr:\n" + err).isZero();
+            assertThat(out).contains("mapped=[10, 20, 30]", "out-from-worker-1", "out-from-worker-2", "out-from-worker-3");
+            assertThat(err).contains("err-from-worker-1", "err-from-worker-3");
+        } finally {
+            killTree(p);
+        }
+    }
+
+    @Test
+    void programKilledTakesItsWorkersWithIt() throws Exception {
+        Process p = start("orphan");
+        try {
+            List<ProcessHandle> workers = new ArrayList<>();
+            for (String pid : awaitLine(p, "worker-pids=").split(",")) {
+                ProcessHandle.of(Long.parseLong(pid)).ifPresent(workers::add);
+            }
+            assertThat(workers).hasSize(2);
+            p.destroyForcibly();
+            long deadline = System.nanoTime() + Duration.ofSeconds(5).toNanos();
+            while (workers.stream().anyMatch(PoolLifetimeTest::running) && System.nanoTime() < deadline) {
+                Thread.sleep(20);
+            }
+            assertThat(workers.stream().filter(PoolLifetimeTest::running).toList()).as("workers left running").isEmpty();
+        } finally {
+            killTree(p);
+        }
+    }
+
+    /**
+     * An idle pool of 4 waits on futexes: its workers and this JVM's reader threads use well under 1%
+     * of a CPU together (sampled from /proc over 5 s, after the pool has settled).
+     */
+    @Test
+    void idlePoolOfFourUsesLessThanOnePercentCpu() throws Exception {
+        try (Pool pool = Pool.create(4)) {
+            pool.map(x -> x, List.of(1, 2, 3, 4, 5, 6, 7, 8), 1);
+            Thread.sleep(3000); // let spinning end and the workers' JIT settle
+            List<Long> pids = pool.workerPids();
+            assertThat(pids).hasSize(4);
+            long before = cpuTicks(pids) + readerTicks();
+            long t0 = System.nanoTime();
+            Thread.sleep(5000);
+            long ticks = cpuTicks(pids) + readerTicks() - before;
+            double seconds = (System.nanoTime() - t0) / 1e9;
+            double percent = 100.0 * ticks / 100.0 / seconds; // USER_HZ = 100
+            System.out.printf("PoolLifetimeTest: idle pool of 4: %.2f%% of one CPU (%d ticks in %.1f s)%n", percent, ticks, seconds);
+            assertThat(percent).isLessThan(1.0);
+        }
+    }
+
+    // ---- helpers
+
+    private Process start(String scenario) throws IOException {
+        List<String> command = new ArrayList<>(List.of(
+                Path.of(System.getProperty("java.home"), "bin", "java").toString(),
+                "--enable-native-access=ALL-UNNAMED", "-cp", System.getProperty("java.class.path"),
+                PoolScenario.MAIN_CLASS, scenario));
+        return new ProcessBuilder(command).redirectOutput(dir.resolve("out").toFile()).redirectError(dir.resolve("err").toFile()).start();
+    }
+
+    private String awaitLine(Process p, String prefix) throws Exception {
+        Pattern line = Pattern.compile("^" + Pattern.quote(prefix) + "(\\S+)$", Pattern.MULTILINE);
+        long deadline = System.nanoTime() + TIMEOUT.toNanos();
+        while (System.nanoTime() < deadline) {
+            Matcher m = line.matcher(Files.readString(dir.resolve("out")));
+            if (m.find()) {
+                return m.group(1);
+            }
+            if (!p.isAlive()) {
+                break;
+            }
+            Thread.sleep(20);
+        }
+        throw new AssertionError("no line " + prefix + " ; stderr:\n" + Files.readString(dir.resolve("err")));
+    }
+
+    private static void killTree(Process p) throws InterruptedException {
+        List<ProcessHandle> all = p.descendants().toList();
+        p.destroyForcibly();
+        all.forEach(ProcessHandle::destroyForcibly);
+        p.waitFor(30, TimeUnit.SECONDS);
+    }
+
+    /** Alive and not a zombie (an orphan may be reaped late by pid 1). */
+    private static boolean running(ProcessHandle h) {
+        return h.isAlive() && stat(h.pid()).map(s -> {
+            char state = s.charAt(s.lastIndexOf(')') + 2);
+            return state != 'Z' && state != 'X';
+        }).orElse(false);
+    }
+
+    private static Optional<String> stat(long pid) {
+        try {
+            return Optional.of(Files.readString(Path.of("/proc", Long.toString(pid), "stat")));
+        } catch (IOException gone) {
+            return Optional.empty();
+        }
+    }
+
+    /** utime + stime of the processes, in clock ticks. */
+    private static long cpuTicks(List<Long> pids) {
+        long sum = 0;
+        for (long pid : pids) {
+            sum += stat(pid).map(PoolLifetimeTest::ticksOf).orElse(0L);
+        }
+        return sum;
+    }
+
+    /** utime + stime of this JVM's pool reader threads. */
+    private static long readerTicks() throws IOException {
+        long sum = 0;
+        try (var tasks = Files.list(Path.of("/proc/self/task"))) {
+            for (Path t : tasks.toList()) {
+                try {
+                    if (Files.readString(t.resolve("comm")).startsWith("mpool-reader")) {
+                        sum += ticksOf(Files.readString(t.resolve("stat")));
+                    }
+                } catch (IOException gone) {
+                    // the thread ended
+                }
+            }
+        }
+        return sum;
+    }
+
+    private static long ticksOf(String stat) {
+        String[] f = stat.substring(stat.lastIndexOf(')') + 2).split(" ");
+        return Long.parseLong(f[11]) + Long.parseLong(f[12]); // fields 14 and 15: utime, stime
+    }
+
+}

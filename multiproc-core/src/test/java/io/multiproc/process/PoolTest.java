@@ -1,0 +1,413 @@
+package io.multiproc.process;
+
+import io.multiproc.RemoteException;
+import io.multiproc.shared.SharedLong;
+import io.multiproc.testing.ReapChildrenCheckShm;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.Timeout;
+import org.junit.jupiter.api.extension.ExtendWith;
+
+import java.time.Duration;
+import java.util.AbstractMap;
+import java.util.ArrayList;
+import java.util.Iterator;
+import java.util.List;
+import java.util.Set;
+import java.util.TreeSet;
+import java.util.concurrent.Callable;
+import java.util.concurrent.CancellationException;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.ExecutionException;
+import java.util.concurrent.Future;
+import java.util.concurrent.RejectedExecutionException;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.TimeoutException;
+import java.util.concurrent.atomic.AtomicLong;
+import java.util.stream.IntStream;
+
+import static io.multiproc.testing.Children.TIMEOUT;
+import static io.multiproc.testing.Children.awaitUntil;
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+
+/**
+ * {@link Pool} with real worker JVMs: maps, lazy maps, single tasks, the ExecutorService contract,
+ * failures travelling back, and lifetime. Worker deaths are in {@link PoolWorkerDeathTest}.
+ *
+ * <p>Tasks are lambdas that capture only locals (never {@code this}), so they serialize.
+ */
+@ExtendWith(ReapChildrenCheckShm.class)
+@Timeout(120)
+class PoolTest {
+    private static final long SECONDS = TIMEOUT.toSeconds();
+
+    // ---- creating
+
+    @Test
+    void poolOfZeroOrNegativeWorkersIsRejectedNamingTheValue() {
+        assertThatThrownBy(() -> Pool.create(0)).isInstanceOf(IllegalArgumentException.class).hasMessageContaining("workers=0");
+        assertThatThrownBy(() -> Pool.create(-3)).isInstanceOf(IllegalArgumentException.class).hasMessageContaining("workers=-3");
+        assertThatThrownBy(() -> Pool.builder().maxTasksPerChild(-1)).hasMessageContaining("maxTasksPerChild=-1");
+    }
+
+    @Test
+    void defaultChunkSizeIsCPythons() {
+        assertThat(Pool.defaultChunkSize(1_000_000, 2)).isEqualTo(125_000);
+        assertThat(Pool.defaultChunkSize(10, 4)).isEqualTo(1);
+        assertThat(Pool.defaultChunkSize(17, 2)).isEqualTo(3);
+        assertThat(Pool.defaultChunkSize(0, 2)).isEqualTo(1);
+    }
+
+    @Test
+    void createWithoutCountHasOneWorkerPerCpu() {
+        try (Pool pool = Pool.create()) {
+            assertThat(pool.workers()).isEqualTo(io.multiproc.Multiproc.cpuCount());
+        }
+    }
+
+    @Test
+    void jvmOptionsReachTheWorkersAndACodecMustBeSerializable() throws Exception {
+        try (Pool pool = Pool.builder().workers(1).jvmOptions(List.of("-Dpool.test.option=on")).build()) {
+            assertThat(pool.applyAsync(() -> System.getProperty("pool.test.option")).get(SECONDS, TimeUnit.SECONDS)).isEqualTo("on");
+        }
+        io.multiproc.codec.Codec local = new io.multiproc.codec.Codec() {
+            @Override
+            public void encode(Object value, io.multiproc.codec.ByteSink out) {
+            }
+
+            @Override
+            public Object decode(io.multiproc.codec.ByteSource in) {
+                return null;
+            }
+        };
+        assertThatThrownBy(() -> Pool.builder().codec(local)).isInstanceOf(IllegalArgumentException.class)
+                .hasMessageContaining("must be Serializable");
+    }
+
+    // ---- maps
+
+    @Test
+    void mapKeepsOrderWithAnyChunkSizeAndEmptyInputWorks() {
+        List<Integer> items = IntStream.range(0, 1000).boxed().toList();
+        List<Integer> squares = items.stream().map(x -> x * x).toList();
+        try (Pool pool = Pool.create(2)) {
+            assertThat(pool.map(x -> x * x, items)).isEqualTo(squares);
+            assertThat(pool.map(x -> x * x, items, 7)).isEqualTo(squares);
+            assertThat(pool.map(x -> x * x, items, 5000)).isEqualTo(squares);
+            assertThat(pool.map(x -> x * x, List.<Integer>of())).isEmpty();
+            assertThatThrownBy(() -> pool.map(x -> x, items, 0)).isInstanceOf(IllegalArgumentException.class)
+                    .hasMessageContaining("chunkSize=0");
+        }
+    }
+
+    @Test
+    void mapAsyncCompletesWithTheResultsAndStarmapStyleWorksWithRecords() throws Exception {
+        record Pair(int a, int b) implements java.io.Serializable { }
+        try (Pool pool = Pool.create(2)) {
+            CompletableFuture<List<Integer>> f = pool.mapAsync(p -> p.a() * p.b(), List.of(new Pair(2, 3), new Pair(4, 5)));
+            assertThat(f.get(SECONDS, TimeUnit.SECONDS)).containsExactly(6, 20);
+            assertThat(pool.map(e -> e.getKey() + e.getValue(), List.of(new AbstractMap.SimpleImmutableEntry<>("a", 1), new AbstractMap.SimpleImmutableEntry<>("b", 2))))
+                    .containsExactly("a1", "b2");
+        }
+    }
+
+    @Test
+    void imapReadsAnEndlessInputOnlyAsWorkersNeedIt() throws Exception {
+        AtomicLong read = new AtomicLong();
+        Iterable<Long> endless = () -> new Iterator<>() {
+            @Override
+            public boolean hasNext() {
+                return true;
+            }
+
+            @Override
+            public Long next() {
+                return read.getAndIncrement();
+            }
+        };
+        try (Pool pool = Pool.create(2)) {
+            PoolIterator<Long> it = pool.imap(x -> x + 1, endless, 10);
+            for (long i = 0; i < 500; i++) {
+                assertThat(it.next(TIMEOUT)).isEqualTo(i + 1);
+            }
+            Thread.sleep(200);
+            assertThat(read.get()).as("items read from the endless input").isLessThan(500 + 20 * 10 + 10);
+            pool.terminate();
+        }
+    }
+
+    @Test
+    void imapNextWithTimeoutThrowsTimeoutExceptionThenGetsTheResult() throws Exception {
+        try (Pool pool = Pool.create(1)) {
+            PoolIterator<Integer> it = pool.imap(x -> {
+                sleep(1500);
+                return x * 2;
+            }, List.of(21));
+            assertThatThrownBy(() -> it.next(Duration.ofMillis(100))).isInstanceOf(TimeoutException.class);
+            assertThat(it.next(TIMEOUT)).isEqualTo(42);
+            assertThat(it.hasNext()).isFalse();
+        }
+    }
+
+    @Test
+    void imapUnorderedReturnsEveryResultOnce() {
+        try (Pool pool = Pool.create(2)) {
+            List<Integer> out = new ArrayList<>();
+            pool.<Integer, Integer>imapUnordered(x -> x * 3, IntStream.range(0, 300).boxed().toList(), 7).forEachRemaining(out::add);
+            assertThat(out).containsExactlyInAnyOrderElementsOf(IntStream.range(0, 300).map(x -> x * 3).boxed().toList());
+        }
+    }
+
+    @Test
+    void progressCallbackSeesCompletedOutOfTotal() {
+        List<long[]> seen = new java.util.concurrent.CopyOnWriteArrayList<>();
+        try (Pool pool = Pool.create(2)) {
+            pool.map(x -> x, IntStream.range(0, 100).boxed().toList(), 10, (done, total) -> seen.add(new long[] {done, total}));
+        }
+        assertThat(seen).hasSize(10);
+        assertThat(seen).allSatisfy(p -> assertThat(p[1]).isEqualTo(100));
+        assertThat(seen.stream().mapToLong(p -> p[0]).max().orElseThrow()).isEqualTo(100);
+        assertThat(Progress.ConsoleBar.line("sq", 50, 100)).isEqualTo("sq [###############               ] 50% 50/100");
+    }
+
+    // ---- single tasks and the ExecutorService contract
+
+    @Test
+    void applyAsyncSubmitInvokeAllInvokeAnyAndExecuteRunInWorkers() throws Exception {
+        long me = ProcessHandle.current().pid();
+        try (Pool pool = Pool.create(2); SharedLong ran = SharedLong.create(0)) {
+            long pid = pool.applyAsync(() -> ProcessHandle.current().pid()).get(SECONDS, TimeUnit.SECONDS);
+            assertThat(pid).isNotEqualTo(me).isIn(pool.workerPids());
+
+            Callable<String> c = (Callable<String> & java.io.Serializable) () -> "called";
+            assertThat(pool.submit(c).get(SECONDS, TimeUnit.SECONDS)).isEqualTo("called");
+            Runnable r = (Runnable & java.io.Serializable) ran::incrementAndGet;
+            assertThat(pool.submit(r).get(SECONDS, TimeUnit.SECONDS)).isNull();
+            assertThat(pool.submit(r, "given").get(SECONDS, TimeUnit.SECONDS)).isEqualTo("given");
+            pool.execute(r);
+            awaitUntil("the executed task ran", () -> ran.get() == 3);
+
+            List<Callable<Integer>> tasks = List.of(serializable(() -> 1), serializable(() -> 2), serializable(() -> 3));
+            assertThat(pool.invokeAll(tasks)).extracting(Future::resultNow).containsExactly(1, 2, 3);
+            assertThat(pool.invokeAny(List.of(serializable(() -> { throw new IllegalStateException("no"); }),
+                    serializable(() -> 7)))).isEqualTo(7);
+        }
+    }
+
+    @Test
+    void taskThatCannotBeEncodedFailsAtTheCallNamingItsClass() {
+        Object notSerializable = new Object();
+        try (Pool pool = Pool.create(1)) {
+            Callable<Object> c = () -> notSerializable;
+            assertThatThrownBy(() -> pool.submit(c)).isInstanceOf(IllegalArgumentException.class)
+                    .hasMessageContaining(c.getClass().getName());
+            assertThatThrownBy(() -> pool.map(x -> notSerializable, List.of(1))).isInstanceOf(IllegalArgumentException.class)
+                    .hasMessageContaining("java.lang.Object");
+        }
+    }
+
+    @Test
+    void resultThatCannotBeEncodedFailsOnlyThatTask() throws Exception {
+        try (Pool pool = Pool.create(1)) {
+            CompletableFuture<Object> bad = pool.applyAsync(Thread::new);
+            CompletableFuture<Integer> good = pool.applyAsync(() -> 5);
+            assertThatThrownBy(() -> bad.get(SECONDS, TimeUnit.SECONDS)).isInstanceOf(ExecutionException.class)
+                    .cause().isInstanceOf(IllegalArgumentException.class).hasMessageContaining("java.lang.Thread");
+            assertThat(good.get(SECONDS, TimeUnit.SECONDS)).isEqualTo(5);
+        }
+    }
+
+    @Test
+    void taskExceptionKeepsItsTypeMessageAndRemoteStackTrace() throws Exception {
+        try (Pool pool = Pool.create(1)) {
+            CompletableFuture<Object> f = pool.applyAsync(() -> {
+                throw new IllegalStateException("boom in worker");
+            });
+            Throwable cause = catchCause(f);
+            assertThat(cause).isInstanceOf(IllegalStateException.class).hasMessage("boom in worker");
+            assertThat(cause.getStackTrace()).anySatisfy(e -> assertThat(e.getClassName()).startsWith(PoolTest.class.getName()));
+
+            Throwable hidden = catchCause(pool.applyAsync(() -> {
+                throw new PrivateFailure("not re-creatable");
+            }));
+            assertThat(hidden).isInstanceOf(RemoteException.class).hasMessageContaining("not re-creatable");
+            assertThat(((RemoteException) hidden).remoteClassName()).isEqualTo(PrivateFailure.class.getName());
+            assertThat(hidden.getStackTrace()).isNotEmpty();
+
+            assertThatThrownBy(() -> pool.map(x -> 10 / x, List.of(1, 0, 2))).isInstanceOf(ArithmeticException.class);
+        }
+    }
+
+    @Test
+    void hugeExceptionDoesNotDeadlock() throws Exception {
+        try (Pool pool = Pool.create(1)) {
+            CompletableFuture<Object> f = pool.applyAsync(() -> {
+                RuntimeException e = new RuntimeException("x".repeat(60_000));
+                for (int i = 0; i < 3000; i++) {
+                    e.addSuppressed(new IllegalStateException("suppressed " + i + " " + "y".repeat(1000)));
+                }
+                throw e;
+            });
+            assertThat(catchCause(f).getSuppressed()).hasSize(3000);
+            assertThat(pool.applyAsync(() -> 1).get(SECONDS, TimeUnit.SECONDS)).isEqualTo(1);
+        }
+    }
+
+    @Test
+    void cancelWithInterruptStopsTheTaskInTheWorker() throws Exception {
+        try (Pool pool = Pool.create(1); SharedLong state = SharedLong.create(0)) {
+            CompletableFuture<Object> f = pool.applyAsync(() -> {
+                state.set(1);
+                try {
+                    Thread.sleep(60_000);
+                } catch (InterruptedException e) {
+                    state.set(2);
+                }
+                return null;
+            });
+            awaitUntil("the task runs", () -> state.get() == 1);
+            assertThat(f.cancel(true)).isTrue();
+            awaitUntil("the task was interrupted in its worker", () -> state.get() == 2);
+            assertThat(pool.applyAsync(() -> "next").get(SECONDS, TimeUnit.SECONDS)).isEqualTo("next");
+        }
+    }
+
+    @Test
+    void sharedObjectsCapturedByTasksWorkInWorkers() {
+        try (Pool pool = Pool.create(2); SharedLong sum = SharedLong.create(0)) {
+            pool.map(x -> sum.addAndGet(x), IntStream.rangeClosed(1, 100).boxed().toList(), 5);
+            assertThat(sum.get()).isEqualTo(5050);
+        }
+    }
+
+    // ---- workers: initializer, maxTasksPerChild
+
+    @Test
+    void maxTasksPerChildReplacesWorkersAndInitializerRunsInReplacements() {
+        try (Pool pool = Pool.builder().workers(1).maxTasksPerChild(2)
+                .initializer(() -> System.setProperty("pool.test.init", "done")).build()) {
+            List<String> seen = pool.map(x -> ProcessHandle.current().pid() + ":" + System.getProperty("pool.test.init"),
+                    IntStream.range(0, 6).boxed().toList(), 1);
+            Set<String> pids = new TreeSet<>();
+            for (String s : seen) {
+                assertThat(s).endsWith(":done");
+                pids.add(s.substring(0, s.indexOf(':')));
+            }
+            assertThat(pids).hasSize(3);
+        }
+    }
+
+    @Test
+    void throwingInitializerFailsPendingWorkInsteadOfLooping() throws Exception {
+        Pool pool = Pool.builder().workers(2).initializer(() -> {
+            throw new IllegalStateException("initializer boom");
+        }).build();
+        try {
+            CompletableFuture<Integer> f = pool.applyAsync(() -> 1);
+            Throwable cause = catchCause(f);
+            assertThat(cause).isInstanceOf(IllegalStateException.class).hasMessage("initializer boom");
+            assertThatThrownBy(() -> pool.applyAsync(() -> 2)).isInstanceOf(RejectedExecutionException.class);
+            assertThat(pool.join(TIMEOUT)).isTrue();
+        } finally {
+            pool.terminate();
+        }
+    }
+
+    // ---- lifetime
+
+    @Test
+    void shutdownRejectsNewTasksRunsQueuedOnesAndTerminates() throws Exception {
+        Pool pool = Pool.create(2);
+        CompletableFuture<Integer> queued = pool.applyAsync(() -> {
+            sleep(300);
+            return 9;
+        });
+        pool.shutdown();
+        assertThat(pool.isShutdown()).isTrue();
+        assertThatThrownBy(() -> pool.applyAsync(() -> 1)).isInstanceOf(RejectedExecutionException.class);
+        assertThat(queued.get(SECONDS, TimeUnit.SECONDS)).isEqualTo(9);
+        assertThat(pool.awaitTermination(SECONDS, TimeUnit.SECONDS)).isTrue();
+        assertThat(pool.isTerminated()).isTrue();
+        pool.join();
+    }
+
+    @Test
+    void joinWhileRunningIsRejected() {
+        try (Pool pool = Pool.create(1)) {
+            assertThatThrownBy(pool::join).isInstanceOf(IllegalStateException.class).hasMessageContaining("shutdown()");
+        }
+    }
+
+    @Test
+    void shutdownNowReturnsTheTasksThatNeverStarted() throws Exception {
+        try (Pool pool = Pool.create(1); SharedLong running = SharedLong.create(0)) {
+            CompletableFuture<Object> first = pool.applyAsync(() -> {
+                running.set(1);
+                sleep(60_000);
+                return null;
+            });
+            awaitUntil("the first task runs", () -> running.get() == 1);
+            List<CompletableFuture<Integer>> rest = new ArrayList<>();
+            for (int i = 0; i < 5; i++) {
+                int v = i;
+                rest.add(pool.applyAsync(() -> v));
+            }
+            List<Runnable> never = pool.shutdownNow();
+            assertThat(never).hasSize(4); // one more was already in the worker's pipe (it holds 2)
+            assertThat(first).isCompletedExceptionally();
+            assertThat(rest).allSatisfy(f -> assertThat(f).isCompletedExceptionally());
+            assertThat(pool.awaitTermination(SECONDS, TimeUnit.SECONDS)).isTrue();
+        }
+    }
+
+    @Test
+    void terminateCompletesTenThousandQueuedFuturesExceptionallyWithinTwoSeconds() throws Exception {
+        Pool pool = Pool.create(2);
+        List<CompletableFuture<Integer>> futures = new ArrayList<>();
+        for (int i = 0; i < 10_000; i++) {
+            futures.add(pool.applyAsync(() -> {
+                sleep(10);
+                return 1;
+            }));
+        }
+        long t0 = System.nanoTime();
+        pool.terminate();
+        CompletableFuture.allOf(futures.toArray(CompletableFuture[]::new)).handle((v, e) -> null).get(2, TimeUnit.SECONDS);
+        Duration took = Duration.ofNanos(System.nanoTime() - t0);
+        assertThat(futures).allSatisfy(f -> assertThat(f).isDone());
+        assertThat(futures.stream().filter(CompletableFuture::isCompletedExceptionally).count()).isGreaterThan(9_900);
+        assertThat(took).isLessThan(Duration.ofSeconds(2));
+        assertThat(pool.awaitTermination(SECONDS, TimeUnit.SECONDS)).isTrue();
+        assertThatThrownBy(() -> pool.applyAsync(() -> 1)).isInstanceOf(RejectedExecutionException.class);
+    }
+
+    // ---- helpers
+
+    /** Not public: the parent cannot re-create it, so it arrives as a RemoteException. */
+    static final class PrivateFailure extends RuntimeException {
+        PrivateFailure(String message) {
+            super(message);
+        }
+    }
+
+    static <T> Callable<T> serializable(SerializableCallable<T> c) {
+        return c;
+    }
+
+    static Throwable catchCause(Future<?> f) throws Exception {
+        try {
+            f.get(SECONDS, TimeUnit.SECONDS);
+        } catch (ExecutionException e) {
+            return e.getCause();
+        }
+        throw new AssertionError("the task did not fail");
+    }
+
+    static void sleep(long millis) {
+        try {
+            Thread.sleep(millis);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+        }
+    }
+}
