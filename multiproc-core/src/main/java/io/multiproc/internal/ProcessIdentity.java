@@ -95,15 +95,15 @@ public record ProcessIdentity(long pid, long startTicks, long pidNamespace) {
     }
 
     /**
-     * This identity in one 64-bit word, for CAS-able owner fields. Never 0; bit 63 is always 0 (lock
-     * words use it as a flag).
+     * This identity in one 64-bit word, for CAS-able owner fields. Never 0; bits 61 to 63 are always 0
+     * (lock words use 62 and 63 as flags, condition slots keep their state there).
      * <pre>
-     *  bit 63: 0 | bits 54-62: pid namespace tag | bits 32-53: pid | bits 0-31: start ticks (low 32 bits)
+     *  bits 61-63: 0 | bits 54-60: pid namespace tag | bits 32-53: pid | bits 0-31: start ticks (low 32 bits)
      * </pre>
      * The low 32 bits of the start time (clock ticks since boot) tell a reused pid apart; a pid fits 22
-     * bits (Linux's PID_MAX_LIMIT is 2^22). The namespace tag is the low 9 bits of the pid namespace's
+     * bits (Linux's PID_MAX_LIMIT is 2^22). The namespace tag is the low 7 bits of the pid namespace's
      * inode: a token whose tag differs from this process's comes from another namespace and is never
-     * judged dead ({@link #isAlive(long)}). Two namespaces whose inodes differ by a multiple of 512 share
+     * judged dead ({@link #isAlive(long)}). Two namespaces whose inodes differ by a multiple of 128 share
      * a tag and are judged as one, as before namespaces were recorded.
      */
     public long token() {
@@ -111,7 +111,7 @@ public record ProcessIdentity(long pid, long startTicks, long pidNamespace) {
     }
 
     private static final int NS_SHIFT = 54;
-    private static final long NS_TAG_MASK = 0x1ff;
+    private static final long NS_TAG_MASK = 0x7f; // 7 bits: 61-63 stay free for the sync package's flags
     private static final long PID_MASK = (1L << 22) - 1;
     private static final long OWN_TAG = namespaceTag(OWN_NAMESPACE);
 

@@ -3,6 +3,7 @@ package io.multiproc.sync;
 import io.multiproc.codec.SharedHandle;
 import io.multiproc.internal.MappedObject;
 import io.multiproc.internal.ProcessIdentity;
+import io.multiproc.internal.SegmentHeader;
 import io.multiproc.internal.SharedSegments;
 import io.multiproc.wait.IdleStrategy;
 import io.multiproc.wait.WaitWord;
@@ -30,28 +31,40 @@ import static java.lang.foreign.ValueLayout.JAVA_LONG;
  * <h2>Implementation overview</h2>
  * The lock is the {@code owner} word of a {@link LockLayout} region: 0 when free, else the holding
  * process's {@link ProcessIdentity#token()} (pid and start time in one long), with bit 63
- * ({@link LockLayout#WAITERS}) set when a waiter may be asleep.
+ * ({@link LockLayout#WAITERS}) set when a waiter may be asleep and bit 62 ({@link LockLayout#TAKING})
+ * set while a process takes the lock over from a dead holder.
  * <ul>
  *   <li>Acquire: CAS 0 to my token; no system call. Contended: the {@link Waiting} loop with the
  *       object's {@link IdleStrategy}; sleepers register in the region's {@link WaitWord} and, right
  *       before sleeping, set the waiters bit on the owner word they saw (a CAS; if the word changed,
- *       they re-check instead of sleeping). A waiter that acquires while others are registered takes
- *       the lock with the waiters bit set, so its release wakes the next one.</li>
+ *       they re-check instead of sleeping). A waiter that acquires while other sleepers are registered
+ *       (not counting itself) takes the lock with the waiters bit set, so its release wakes the next
+ *       one. The contended path allocates nothing: its state is one {@link Waiter} per handle.</li>
  *   <li>Release: getAndSet of 0 (a full fence; {@link SharedLock} also learns whether it was locked);
  *       only if the old word had the waiters bit, wake one sleeper. So a holder that keeps re-taking
  *       the lock while a woken waiter is still on its way pays one system call per sleep of that
- *       waiter, not one per release (Drepper's "Futexes Are Tricky", mutex 2, with a waiters bit).</li>
- *   <li>Dead holder: a waiter that finds the lock held checks, on its first try and then at least every
- *       {@link WaitWord#MAX_SLEEP_NANOS} while it waits, whether the owner token's process still runs
- *       (/proc, pid and start time). If not, it CASes the dead token to its own: exactly one waiter
- *       wins, and {@link #previousOwnerDied()} tells it once. A holder seen alive in the last 5 ms is
- *       not looked up again ({@link ProcessIdentity#isAliveRecently}: /proc costs ~10 µs), so taking
- *       over happens within about 30 ms of the death. Threads dying inside a live process are not detected (as with java.util.concurrent).</li>
+ *       waiter, not one per release (Drepper's "Futexes Are Tricky", mutex 2, with a waiters bit). A
+ *       woken waiter that leaves without the lock (timeout, interrupt) passes the wake-up on
+ *       ({@link Waiting}): the next sleeper re-checks and announces itself again.</li>
+ *   <li>Dead holder: a waiter that finds the lock held checks, on its first try and then after every
+ *       sleep while it waits (20 ms, doubling while idle up to {@link WaitWord#MAX_SLEEP_NANOS}), whether the owner token's process still runs
+ *       (/proc, pid and start time). If not, it CASes the dead token to its own with the taking bit:
+ *       exactly one waiter wins. It then writes its thread and hold count and clears the taking bit
+ *       (CAS, keeping the waiters bit); {@link #previousOwnerDied()} tells it once. A holder seen alive
+ *       in the last 5 ms is not looked up again ({@link ProcessIdentity#isAliveRecently}: /proc costs
+ *       ~10 µs), so taking over happens within about 30 ms of the death (up to about 90 ms for a waiter that has
+ *       slept for a while). A stopped process (SIGSTOP) is
+ *       alive. Threads dying inside a live process are not detected (as with java.util.concurrent).</li>
  *   <li>Owner thread and hold count are written by the holder after its CAS and read only by threads of
  *       the holder's process (to recognise re-entry); the holder clears them before releasing. Plain
  *       accesses: the CAS that takes the lock and the getAndSet that frees it order them against every
  *       other holder's, and the only thread that acts on seeing its own id there is the one that wrote
- *       it (a thread always sees its own latest write). Opaque accesses cost an RLock lock+unlock ~9 ns.</li>
+ *       it (a thread always sees its own latest write). Invariant: while the owner word is exactly my
+ *       token, the thread word is 0 or the id of the thread of my process that holds the lock. A
+ *       takeover leaves the dead holder's thread id there until the taker overwrites it, and thread ids
+ *       coincide across JVMs (every main thread has the same one); the taking bit keeps the word from
+ *       being my token until then, so no other thread of my process mistakes the lock for its own.
+ *       Opaque accesses cost an RLock lock+unlock ~9 ns.</li>
  * </ul>
  */
 public abstract sealed class AbstractSharedLock extends MappedObject implements Lock, Serializable
@@ -62,6 +75,16 @@ public abstract sealed class AbstractSharedLock extends MappedObject implements 
     static final long ME = ProcessIdentity.current().token();
     /** The waiters bit of the owner word (see {@link LockLayout#WAITERS}). */
     static final long WAITERS = LockLayout.WAITERS;
+    /** The taking bit of the owner word (see {@link LockLayout#TAKING}). */
+    static final long TAKING = LockLayout.TAKING;
+    /** The token part of the owner word. */
+    static final long TOKEN = LockLayout.TOKEN;
+    /** Attempts of {@link #tryAcquire(boolean, int)}: the first one, not waiting yet. */
+    static final int FIRST = 0;
+    /** An attempt of a waiter that is not registered as a sleeper. */
+    static final int WAITER = 1;
+    /** An attempt of a waiter registered as a sleeper (it counts itself in the sleepers). */
+    static final int SLEEPER = 2;
     /** Checking a holder's liveness reads /proc: at most this often while spinning. */
     private static final long LIVENESS_CHECK_NANOS = 5_000_000L;
 
@@ -73,6 +96,11 @@ public abstract sealed class AbstractSharedLock extends MappedObject implements 
     final transient boolean embedded;
     /** Set by the thread that took the lock over from a dead holder; read and cleared by previousOwnerDied(). */
     private transient volatile boolean tookOver;
+    /** Conditions made from (or received with) this handle, closed with it; guarded by itself. */
+    private final transient java.util.Set<SharedCondition> conditions =
+            java.util.Collections.newSetFromMap(new java.util.IdentityHashMap<>());
+    /** The contended path's state and callbacks, made once so that waiting allocates nothing. */
+    private final transient Waiter waiter = new Waiter();
 
     AbstractSharedLock(SharedSegments.Mapping mapping, long base, boolean embedded, IdleStrategy idle) {
         super(mapping);
@@ -85,9 +113,9 @@ public abstract sealed class AbstractSharedLock extends MappedObject implements 
     /**
      * The acquire attempt of this lock kind: true if the calling thread now holds it.
      *
-     * @param contended the caller has been waiting (see {@link #casOwner(boolean, boolean)})
+     * @param attempt {@link #FIRST}, {@link #WAITER} or {@link #SLEEPER} (see {@link #casOwner(boolean, int)})
      */
-    abstract boolean tryAcquire(boolean checkLiveness, boolean contended);
+    abstract boolean tryAcquire(boolean checkLiveness, int attempt);
 
     /** Releases completely, returning what {@link #reacquire(int)} needs to restore (conditions). */
     abstract int releaseFully();
@@ -99,37 +127,56 @@ public abstract sealed class AbstractSharedLock extends MappedObject implements 
     /** CAS free to this process; on success records the thread. */
     final boolean casFree() {
         if (LONG.compareAndSet(whole, base + OWNER, 0L, ME)) {
-            onAcquired(false);
+            onAcquired();
             return true;
         }
         return false;
     }
 
     /**
-     * CAS free (or a dead holder) to this process; on success records the thread. A contended
-     * acquirer (one that has been waiting) keeps the waiters bit set while others are registered.
+     * CAS free (or a dead holder) to this process; on success records the thread. A waiter (an
+     * attempt after the first) keeps the waiters bit set while other sleepers are registered.
      */
-    final boolean casOwner(boolean checkLiveness, boolean contended) {
+    final boolean casOwner(boolean checkLiveness, int attempt) {
         // NOTE: a waiter reads before it CASes (test-and-test-and-set): a failing CAS still takes the
         // cache line from the holder, and a waiter spinning on CAS slows every lock and unlock it waits for.
-        long owner = contended ? (long) LONG.getVolatile(whole, base + OWNER) : 0L;
+        long owner = attempt != FIRST ? (long) LONG.getVolatile(whole, base + OWNER) : 0L;
         if (owner == 0) {
-            long mine = contended && word.sleepers() > 0 ? ME | WAITERS : ME;
+            // A registered sleeper counts itself: only others make its release wake someone.
+            long mine = attempt != FIRST && word.sleepers() > (attempt == SLEEPER ? 1 : 0) ? ME | WAITERS : ME;
             if (LONG.compareAndSet(whole, base + OWNER, 0L, mine)) {
-                onAcquired(false);
+                onAcquired();
                 return true;
             }
         }
-        if (checkLiveness) {
-            owner = (long) LONG.getVolatile(whole, base + OWNER);
-            long token = owner & ~WAITERS;
-            if (token != 0 && token != ME && !ProcessIdentity.isAliveRecently(token)
-                    && LONG.compareAndSet(whole, base + OWNER, owner, ME | (owner & WAITERS))) {
-                onAcquired(true);
-                return true;
+        return checkLiveness && takeOverIfDead();
+    }
+
+    /** If the holder's process is dead, takes the lock over (exactly one taker wins). */
+    private boolean takeOverIfDead() {
+        long owner = (long) LONG.getVolatile(whole, base + OWNER);
+        long token = owner & TOKEN;
+        if (token == 0 || token == ME || ProcessIdentity.isAliveRecently(token)
+                || !LONG.compareAndSet(whole, base + OWNER, owner, ME | TAKING | (owner & WAITERS))) {
+            return false;
+        }
+        if (SyncFaults.ENABLED) {
+            SyncFaults.at(SyncFaults.Point.TAKEOVER_CLAIMED);
+        }
+        onAcquired();
+        // NOTE: the thread word is mine before the taking bit goes (a CAS: release), so a thread of this
+        // process that sees exactly my token also sees my thread id, never the dead holder's.
+        for (;;) {
+            long w = (long) LONG.getVolatile(whole, base + OWNER);
+            if ((w & (TOKEN | TAKING)) != (ME | TAKING)) {
+                break; // a plain lock may be unlocked by anyone, even now
+            }
+            if (LONG.compareAndSet(whole, base + OWNER, w, w & ~TAKING)) {
+                break;
             }
         }
-        return false;
+        tookOver = true;
+        return true;
     }
 
     /**
@@ -151,12 +198,9 @@ public abstract sealed class AbstractSharedLock extends MappedObject implements 
         }
     }
 
-    private void onAcquired(boolean fromDeadOwner) {
+    private void onAcquired() {
         LONG.set(whole, base + OWNER_THREAD, Thread.currentThread().threadId());
         INT.set(whole, base + HOLDS, 1);
-        if (fromDeadOwner) {
-            tookOver = true;
-        }
     }
 
     /** Clears the holder's fields (plain writes, published by the getAndSet) and frees the lock; then wakes one sleeper if any. */
@@ -169,24 +213,54 @@ public abstract sealed class AbstractSharedLock extends MappedObject implements 
     }
 
     final boolean heldByThisThread() {
+        // NOTE: exactly my token (the waiters bit aside): with the taking bit set, the thread word may
+        // still be the dead holder's, whose thread id may be the calling thread's.
         return ((long) LONG.getVolatile(whole, base + OWNER) & ~WAITERS) == ME
                 && (long) LONG.get(whole, base + OWNER_THREAD) == Thread.currentThread().threadId();
     }
 
     /** One blocking acquisition; the waiter re-checks the holder's liveness now and then. */
     final boolean acquire(long deadline, boolean interruptible) throws InterruptedException {
-        if (tryAcquire(false, false)) {
+        if (tryAcquire(false, FIRST)) {
             return true;
         }
-        long[] lastCheck = {System.nanoTime() - LIVENESS_CHECK_NANOS};
-        return Waiting.await(word, idle, () -> {
+        return Waiting.await(word, idle, waiter, waiter, deadline, interruptible);
+    }
+
+    /**
+     * The contended path's callbacks: one per handle, shared by the threads of this process that wait
+     * on it, so that waiting allocates nothing (no lambda, no captured state per acquisition).
+     */
+    private final class Waiter implements Waiting.Ready, Waiting.BeforeSleep {
+        /**
+         * When a waiter of this process last checked the holder's liveness ({@link System#nanoTime()}).
+         * Plain, racy between this process's waiting threads: a lost update costs one more check.
+         */
+        private long lastLivenessCheck = System.nanoTime() - LIVENESS_CHECK_NANOS;
+
+        @Override
+        public boolean ready() {
+            return tryAcquire(livenessCheckDue(), WAITER);
+        }
+
+        @Override
+        public boolean readyAsSleeper() {
+            return tryAcquire(livenessCheckDue(), SLEEPER);
+        }
+
+        private boolean livenessCheckDue() {
             long now = System.nanoTime();
-            boolean check = now - lastCheck[0] >= LIVENESS_CHECK_NANOS;
-            if (check) {
-                lastCheck[0] = now;
+            if (now - lastLivenessCheck >= LIVENESS_CHECK_NANOS) {
+                lastLivenessCheck = now;
+                return true;
             }
-            return tryAcquire(check, true);
-        }, this::announceSleeper, deadline, interruptible);
+            return false;
+        }
+
+        @Override
+        public boolean announce() {
+            return announceSleeper();
+        }
     }
 
     @Override
@@ -212,7 +286,7 @@ public abstract sealed class AbstractSharedLock extends MappedObject implements 
     @Override
     public boolean tryLock() {
         ensureOpen();
-        return tryAcquire(true, false);
+        return tryAcquire(true, FIRST);
     }
 
     @Override
@@ -223,7 +297,7 @@ public abstract sealed class AbstractSharedLock extends MappedObject implements 
             throw new InterruptedException();
         }
         if (time <= 0) {
-            return tryAcquire(true, false);
+            return tryAcquire(true, FIRST);
         }
         return acquire(Waiting.deadline(unit.toNanos(time)), true);
     }
@@ -247,7 +321,7 @@ public abstract sealed class AbstractSharedLock extends MappedObject implements 
     /** The pid of the holding process, or 0 when free. */
     public long ownerPid() {
         ensureOpen();
-        return ProcessIdentity.pidOf((long) LONG.getVolatile(whole, base + OWNER) & ~WAITERS);
+        return ProcessIdentity.pidOf((long) LONG.getVolatile(whole, base + OWNER) & TOKEN);
     }
 
     /**
@@ -263,22 +337,54 @@ public abstract sealed class AbstractSharedLock extends MappedObject implements 
         return false;
     }
 
-    /** A condition bound to this lock, usable across processes (Python's Condition). */
+    /**
+     * A condition bound to this lock, usable across processes (Python's Condition). It lives no longer
+     * than this handle: closing the lock closes it (it may be closed earlier).
+     */
     @Override
     public SharedCondition newCondition() {
         ensureOpen();
         return SharedCondition.create(this);
     }
 
+    /** Ties {@code c}'s lifetime to this handle's. */
+    final void adopt(SharedCondition c) {
+        synchronized (conditions) {
+            if (isClosed()) {
+                c.close();
+                throw new IllegalStateException(getClass().getSimpleName() + " '" + name() + "' is closed");
+            }
+            conditions.add(c);
+        }
+    }
+
+    final void forget(SharedCondition c) {
+        synchronized (conditions) {
+            conditions.remove(c);
+        }
+    }
+
+    /** Detaches this handle and closes the conditions made from it (their segments go with their last user). */
     @Override
     public void close() {
-        super.close();
+        SharedCondition[] mine;
+        synchronized (conditions) {
+            if (isClosed()) {
+                return;
+            }
+            super.close();
+            mine = conditions.toArray(SharedCondition[]::new);
+            conditions.clear();
+        }
+        for (SharedCondition c : mine) {
+            c.close();
+        }
     }
 
     final IllegalMonitorStateException notHeld(String what) {
         long owner = (long) LONG.getVolatile(whole, base + OWNER);
         return new IllegalMonitorStateException(what + " '" + name() + "' is not held by this thread"
-                + (owner == 0 ? " (it is not locked)" : " (holder pid " + ProcessIdentity.pidOf(owner & ~WAITERS) + ")"));
+                + (owner == 0 ? " (it is not locked)" : " (holder pid " + ProcessIdentity.pidOf(owner & TOKEN) + ")"));
     }
 
     @Override
@@ -287,23 +393,29 @@ public abstract sealed class AbstractSharedLock extends MappedObject implements 
             return closedString();
         }
         long owner = (long) LONG.getVolatile(whole, base + OWNER);
-        return getClass().getSimpleName() + "[name=" + name() + (owner == 0 ? ", unlocked" : ", locked by pid " + ProcessIdentity.pidOf(owner & ~WAITERS)) + "]";
+        return getClass().getSimpleName() + "[name=" + name() + (owner == 0 ? ", unlocked" : ", locked by pid " + ProcessIdentity.pidOf(owner & TOKEN)) + "]";
     }
 
     @Serial
     final Object writeReplace() {
-        return new Handle(nameInFlight(), base, reentrant(), embedded);
+        return new Handle(nameInFlight(), base, reentrant(), whole.get(JAVA_LONG, SegmentHeader.MAGIC_OFFSET),
+                whole.get(JAVA_INT, SegmentHeader.VERSION_OFFSET), whole.get(JAVA_INT, SegmentHeader.KIND_OFFSET));
     }
 
-    /** Serialized form: the segment, the region offset and the kind; readResolve attaches. */
-    record Handle(String name, long base, boolean reentrant, boolean embedded) implements Serializable, SharedHandle {
+    /**
+     * Serialized form: the segment, the header its structure has (a lock's own, or its host's: a
+     * value, an array, a queue), the region offset and the kind. readResolve attaches checking all of
+     * it, like every other attach: the header, then a marked lock region of this kind at {@code base}.
+     */
+    record Handle(String name, long base, boolean reentrant, long magic, int version, int kind)
+            implements Serializable, SharedHandle {
         @Serial
         Object readResolve() throws ObjectStreamException {
             String what = reentrant ? "SharedRLock" : "SharedLock";
             try {
-                SharedSegments.Mapping m = embedded ? SyncSegments.attachAny(name, what)
-                        : SyncSegments.attach(name, what, LockLayout.MAGIC, LockLayout.VERSION,
-                        reentrant ? LockLayout.KIND_RLOCK : LockLayout.KIND_LOCK);
+                SharedSegments.Mapping m = SyncSegments.attach(name, what, magic, version, kind,
+                        seg -> LockLayout.checkRegion(seg, name, what, base, reentrant));
+                boolean embedded = magic != LockLayout.MAGIC;
                 return reentrant ? new SharedRLock(m, base, embedded, IdleStrategy.blocking())
                         : new SharedLock(m, base, embedded, IdleStrategy.blocking());
             } catch (RuntimeException e) {

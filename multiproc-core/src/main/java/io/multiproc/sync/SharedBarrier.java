@@ -67,7 +67,7 @@ public final class SharedBarrier extends MappedObject implements Serializable {
     private static final VarHandle LONG = JAVA_LONG.varHandle();
     private static final long DEATH_CHECK_NANOS = 100_000_000L;
 
-    private final transient WaitWord word;
+    final transient WaitWord word;
     private final transient IdleStrategy idle;
     private final transient int parties;
     /** The creator's own action, or the stored one decoded on the first trip in another process. */
@@ -82,7 +82,7 @@ public final class SharedBarrier extends MappedObject implements Serializable {
 
     /** A barrier for {@code parties > 0} parties, without action. */
     public static SharedBarrier create(int parties) {
-        return create(parties, null);
+        return create(parties, null, IdleStrategy.blocking());
     }
 
     /**
@@ -90,6 +90,17 @@ public final class SharedBarrier extends MappedObject implements Serializable {
      * {@code action} (encoded now through the default codec, so it can run in any process; null for none).
      */
     public static SharedBarrier create(int parties, SerializableRunnable action) {
+        return create(parties, action, IdleStrategy.blocking());
+    }
+
+    /** A barrier for {@code parties > 0} parties, without action, whose waiters in this process use {@code idle}. */
+    public static SharedBarrier create(int parties, IdleStrategy idle) {
+        return create(parties, null, idle);
+    }
+
+    /** Like {@link #create(int, SerializableRunnable)}, with waiters in this process using {@code idle}. */
+    public static SharedBarrier create(int parties, SerializableRunnable action, IdleStrategy idle) {
+        Objects.requireNonNull(idle, "idle");
         if (parties <= 0) {
             throw new IllegalArgumentException("parties=" + parties + " must be > 0");
         }
@@ -103,7 +114,7 @@ public final class SharedBarrier extends MappedObject implements Serializable {
                     seg.set(JAVA_INT, PARTIES, parties);
                     seg.set(JAVA_INT, BarrierLayout.ACTION_LENGTH, code.length);
                     MemorySegment.copy(code, 0, seg, JAVA_BYTE, BarrierLayout.ACTION, code.length);
-                }), IdleStrategy.blocking());
+                }), idle);
         // NOTE: the creator runs the action object it was given. Decoding the stored copy here would
         // attach a second handle to every shared object the action captures, held until this JVM exits.
         b.action = action;

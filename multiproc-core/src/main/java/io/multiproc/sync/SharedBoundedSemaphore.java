@@ -23,10 +23,16 @@ public final class SharedBoundedSemaphore extends SharedSemaphore {
 
     /** A bounded semaphore with {@code permits > 0} permits, which is also its bound. */
     public static SharedBoundedSemaphore create(int permits) {
+        return create(permits, IdleStrategy.blocking());
+    }
+
+    /** A bounded semaphore with {@code permits > 0} permits whose waiters in this process use {@code idle}. */
+    public static SharedBoundedSemaphore create(int permits, IdleStrategy idle) {
+        java.util.Objects.requireNonNull(idle, "idle");
         if (permits <= 0) {
             throw new IllegalArgumentException("permits=" + permits + " must be > 0 for a bounded semaphore");
         }
-        return new SharedBoundedSemaphore(createSegment(permits, permits, SemaphoreLayout.KIND_BOUNDED), IdleStrategy.blocking());
+        return new SharedBoundedSemaphore(createSegment(permits, permits, SemaphoreLayout.KIND_BOUNDED), idle);
     }
 
     public static SharedBoundedSemaphore attach(String name) {

@@ -19,16 +19,16 @@ import java.util.concurrent.TimeUnit;
 import java.util.concurrent.locks.Condition;
 
 import static io.multiproc.sync.ConditionLayout.CLAIMED;
-import static io.multiproc.sync.ConditionLayout.FREE;
 import static io.multiproc.sync.ConditionLayout.SIGNALED;
 import static io.multiproc.sync.ConditionLayout.SLOTS;
-import static io.multiproc.sync.ConditionLayout.SLOT_OWNER;
-import static io.multiproc.sync.ConditionLayout.SLOT_STATE;
 import static io.multiproc.sync.ConditionLayout.SLOT_THREAD;
 import static io.multiproc.sync.ConditionLayout.SLOT_TICKET;
+import static io.multiproc.sync.ConditionLayout.SLOT_WORD;
 import static io.multiproc.sync.ConditionLayout.WAITING;
+import static io.multiproc.sync.ConditionLayout.owner;
 import static io.multiproc.sync.ConditionLayout.slot;
-import static java.lang.foreign.ValueLayout.JAVA_INT;
+import static io.multiproc.sync.ConditionLayout.state;
+import static io.multiproc.sync.ConditionLayout.word;
 import static java.lang.foreign.ValueLayout.JAVA_LONG;
 
 /**
@@ -48,21 +48,28 @@ import static java.lang.foreign.ValueLayout.JAVA_LONG;
  * }</pre>
  *
  * <h2>Implementation overview</h2>
- * A table of {@link ConditionLayout#SLOTS} waiter slots. {@code await} claims a free slot, stamps it
- * with a ticket (FIFO order), its process token and thread, marks it WAITING, releases the lock fully,
- * waits (the {@link Waiting} loop on one {@link WaitWord}) until its slot is SIGNALED, frees the slot and
- * re-acquires the lock with its old hold count. {@code signal} (lock held) marks the oldest WAITING slot
- * of a live process SIGNALED and wakes the sleepers, which re-check their own slot.
- * <p>Dead waiters: slots whose process died are freed by whoever meets them, so they neither fill the
- * table nor receive a signal. A signal that reached a waiter which then died before taking it is passed
- * on: live waiters look for such slots every few milliseconds while they wait and signal the next
- * waiter instead. So no signal is swallowed by a dead process.
+ * A table of {@link ConditionLayout#SLOTS} waiter slots, each one long word holding its state and its
+ * owner's process token (so no state but FREE is ever without an owner). {@code await} claims a free
+ * slot (CAS 0 to CLAIMED and its token), stamps it with a ticket (FIFO order) and its thread, marks it
+ * WAITING, releases the lock fully, waits (the {@link Waiting} loop on one {@link WaitWord}) until its
+ * slot is SIGNALED, frees the slot and re-acquires the lock with its old hold count. {@code signal}
+ * (lock held) marks the oldest WAITING slot of a live process SIGNALED and wakes the sleepers, which
+ * re-check their own slot.
+ * <p>Dead waiters. Invariant: a slot whose owner process died is freed by whoever meets it, whatever
+ * its state, and if it was SIGNALED its signal is passed on to the oldest live waiter. Who meets it:
+ * {@code await} frees every dead slot it passes while looking for a free one (so slots left CLAIMED
+ * or WAITING by the dead never fill the table), {@code signal} and {@code signalAll} skip and free dead
+ * WAITING slots, and live waiters look for dead SIGNALED slots every few milliseconds while they wait.
+ * So no signal is swallowed by a dead process, and the table holds {@link ConditionLayout#SLOTS} live
+ * waiters. A stopped process (SIGSTOP) is alive.
+ * <p>Lifetime: a condition made by {@code lock.newCondition()} is closed with that lock handle (and
+ * may be closed before it); a condition received from another process closes the lock handle it came
+ * with.
  * <p>At most {@link ConditionLayout#SLOTS} threads may wait at once; one more gets IllegalStateException.
  * Waiting honours interrupts and deadlines like {@code java.util.concurrent}; a signal that races with
  * a timeout counts as a signal.
  */
 public final class SharedCondition extends MappedObject implements Condition, Serializable {
-    private static final VarHandle INT = JAVA_INT.varHandle();
     private static final VarHandle LONG = JAVA_LONG.varHandle();
     private static final long RESCUE_NANOS = 5_000_000L;
     private static final long ME = ProcessIdentity.current().token();
@@ -83,17 +90,24 @@ public final class SharedCondition extends MappedObject implements Condition, Se
     }
 
     static SharedCondition create(AbstractSharedLock lock) {
-        return new SharedCondition(SyncSegments.create(ConditionLayout.MAGIC, ConditionLayout.VERSION, ConditionLayout.KIND,
-                ConditionLayout.SEGMENT_SIZE, seg -> { }), lock, false);
+        SharedCondition c = new SharedCondition(SyncSegments.create(ConditionLayout.MAGIC, ConditionLayout.VERSION,
+                ConditionLayout.KIND, ConditionLayout.SEGMENT_SIZE, seg -> { }), lock, false);
+        lock.adopt(c);
+        return c;
     }
 
     /**
-     * Detaches this handle. A condition received from another process (decoded with its lock) also
-     * closes that lock handle; one made by {@code newCondition()} leaves the caller's lock alone.
+     * Detaches this handle. Closing its lock handle does this too. A condition received from another
+     * process (decoded with its lock) also closes that lock handle; one made by {@code newCondition()}
+     * leaves the caller's lock alone.
      */
     @Override
     public void close() {
+        if (isClosed()) {
+            return;
+        }
         super.close();
+        lock.forget(this);
         if (ownsLock) {
             lock.close();
         }
@@ -169,7 +183,7 @@ public final class SharedCondition extends MappedObject implements Condition, Se
         try {
             long[] lastRescue = {System.nanoTime()};
             signaled = Waiting.await(word, idle, () -> {
-                if ((int) INT.getVolatile(whole, slot + SLOT_STATE) == SIGNALED) {
+                if (state((long) LONG.getVolatile(whole, slot + SLOT_WORD)) == SIGNALED) {
                     return true;
                 }
                 long now = System.nanoTime();
@@ -183,11 +197,11 @@ public final class SharedCondition extends MappedObject implements Condition, Se
             interrupted = e;
             signaled = false;
         }
-        if (!signaled && !INT.compareAndSet(whole, slot + SLOT_STATE, WAITING, FREE)) {
+        if (!signaled && !LONG.compareAndSet(whole, slot + SLOT_WORD, word(WAITING, ME), 0L)) {
             signaled = true; // a signal raced with the timeout or interrupt: take it
         }
         if (signaled) {
-            INT.setVolatile(whole, slot + SLOT_STATE, FREE);
+            LONG.setVolatile(whole, slot + SLOT_WORD, 0L);
         }
         lock.reacquire(holds);
         if (interrupted != null) {
@@ -200,23 +214,41 @@ public final class SharedCondition extends MappedObject implements Condition, Se
         return signaled;
     }
 
+    /**
+     * Claims a free slot for the calling thread (lock held), freeing the dead processes' slots it passes
+     * on the way; signals those held are passed on once this waiter's own slot is WAITING.
+     */
     private long claimSlot() {
-        for (int i = 0; i < SLOTS; i++) {
+        int passOn = 0;
+        long mine = -1;
+        for (int i = 0; i < SLOTS && mine < 0; i++) {
             long s = slot(i);
-            int state = (int) INT.getVolatile(whole, s + SLOT_STATE);
-            if (state != FREE && state != CLAIMED && !ProcessIdentity.isAliveRecently((long) LONG.getVolatile(whole, s + SLOT_OWNER))) {
-                INT.compareAndSet(whole, s + SLOT_STATE, state, FREE); // a dead waiter's slot
-                state = FREE;
+            long w = (long) LONG.getVolatile(whole, s + SLOT_WORD);
+            if (w != 0 && owner(w) != ME && !ProcessIdentity.isAliveRecently(owner(w))
+                    && LONG.compareAndSet(whole, s + SLOT_WORD, w, 0L)) {
+                passOn += state(w) == SIGNALED ? 1 : 0; // a dead waiter's slot, in any state
+                w = 0;
             }
-            if (state == FREE && INT.compareAndSet(whole, s + SLOT_STATE, FREE, CLAIMED)) {
-                LONG.setOpaque(whole, s + SLOT_TICKET, (long) LONG.getAndAdd(whole, ConditionLayout.NEXT_TICKET, 1L));
-                LONG.setOpaque(whole, s + SLOT_OWNER, ME);
-                LONG.setOpaque(whole, s + SLOT_THREAD, Thread.currentThread().threadId());
-                INT.setVolatile(whole, s + SLOT_STATE, WAITING); // NOTE: publishes ticket and owner
-                return s;
+            if (w == 0 && LONG.compareAndSet(whole, s + SLOT_WORD, 0L, word(CLAIMED, ME))) {
+                mine = s;
             }
         }
-        throw new IllegalStateException("SharedCondition '" + name() + "' already has " + SLOTS + " waiters");
+        if (mine < 0) {
+            for (; passOn > 0; passOn--) {
+                signalOne();
+            }
+            throw new IllegalStateException("SharedCondition '" + name() + "' already has " + SLOTS + " waiters");
+        }
+        if (SyncFaults.ENABLED) {
+            SyncFaults.at(SyncFaults.Point.CONDITION_SLOT_CLAIMED);
+        }
+        LONG.setOpaque(whole, mine + SLOT_TICKET, (long) LONG.getAndAdd(whole, ConditionLayout.NEXT_TICKET, 1L));
+        LONG.setOpaque(whole, mine + SLOT_THREAD, Thread.currentThread().threadId());
+        LONG.setVolatile(whole, mine + SLOT_WORD, word(WAITING, ME)); // NOTE: publishes ticket and thread
+        for (; passOn > 0; passOn--) {
+            signalOne(); // NOTE: after this waiter's slot is WAITING: if no one else waits, it takes the signal itself
+        }
+        return mine;
     }
 
     /** Wakes the longest-waiting live waiter. */
@@ -235,8 +267,9 @@ public final class SharedCondition extends MappedObject implements Condition, Se
         boolean any = false;
         for (int i = 0; i < SLOTS; i++) {
             long s = slot(i);
-            if ((int) INT.getVolatile(whole, s + SLOT_STATE) == WAITING && liveOrFreed(s)) {
-                any |= INT.compareAndSet(whole, s + SLOT_STATE, WAITING, SIGNALED);
+            long w = (long) LONG.getVolatile(whole, s + SLOT_WORD);
+            if (state(w) == WAITING && liveOrFreed(s, w)) {
+                any |= LONG.compareAndSet(whole, s + SLOT_WORD, w, word(SIGNALED, owner(w)));
             }
         }
         if (any) {
@@ -254,13 +287,16 @@ public final class SharedCondition extends MappedObject implements Condition, Se
     private boolean signalOne() {
         for (;;) {
             long oldest = -1;
+            long oldestWord = 0;
             long oldestTicket = Long.MAX_VALUE;
             for (int i = 0; i < SLOTS; i++) {
                 long s = slot(i);
-                if ((int) INT.getVolatile(whole, s + SLOT_STATE) == WAITING) {
+                long w = (long) LONG.getVolatile(whole, s + SLOT_WORD);
+                if (state(w) == WAITING) {
                     long ticket = (long) LONG.getOpaque(whole, s + SLOT_TICKET);
-                    if (ticket < oldestTicket && liveOrFreed(s)) {
+                    if (ticket < oldestTicket && liveOrFreed(s, w)) {
                         oldest = s;
+                        oldestWord = w;
                         oldestTicket = ticket;
                     }
                 }
@@ -268,7 +304,7 @@ public final class SharedCondition extends MappedObject implements Condition, Se
             if (oldest < 0) {
                 return false;
             }
-            if (INT.compareAndSet(whole, oldest + SLOT_STATE, WAITING, SIGNALED)) {
+            if (LONG.compareAndSet(whole, oldest + SLOT_WORD, oldestWord, word(SIGNALED, owner(oldestWord)))) {
                 word.wakeAll(); // sleepers re-check their own slot; only the signalled one leaves
                 return true;
             }
@@ -276,17 +312,17 @@ public final class SharedCondition extends MappedObject implements Condition, Se
         }
     }
 
-    /** True if the slot's process lives; otherwise frees the slot (a dead waiter) and returns false. */
-    private boolean liveOrFreed(long s) {
-        long owner = (long) LONG.getVolatile(whole, s + SLOT_OWNER);
+    /**
+     * True if the owner of slot {@code s} (whose word was {@code w}) lives; otherwise frees the slot (a
+     * dead waiter), passes on the signal it held if any, and returns false.
+     */
+    private boolean liveOrFreed(long s, long w) {
+        long owner = owner(w);
         if (owner == ME || ProcessIdentity.isAliveRecently(owner)) {
             return true;
         }
-        int state = (int) INT.getVolatile(whole, s + SLOT_STATE);
-        if ((state == WAITING || state == SIGNALED) && INT.compareAndSet(whole, s + SLOT_STATE, state, FREE)) {
-            if (state == SIGNALED) {
-                signalOne(); // the dead waiter had a signal it never took: pass it on
-            }
+        if (LONG.compareAndSet(whole, s + SLOT_WORD, w, 0L) && state(w) == SIGNALED) {
+            signalOne(); // the dead waiter had a signal it never took: pass it on
         }
         return false;
     }
@@ -294,8 +330,9 @@ public final class SharedCondition extends MappedObject implements Condition, Se
     private void passOnSignalsOfDeadWaiters() {
         for (int i = 0; i < SLOTS; i++) {
             long s = slot(i);
-            if ((int) INT.getVolatile(whole, s + SLOT_STATE) == SIGNALED) {
-                liveOrFreed(s);
+            long w = (long) LONG.getVolatile(whole, s + SLOT_WORD);
+            if (state(w) == SIGNALED) {
+                liveOrFreed(s, w);
             }
         }
     }
@@ -305,7 +342,7 @@ public final class SharedCondition extends MappedObject implements Condition, Se
         ensureOpen();
         int n = 0;
         for (int i = 0; i < SLOTS; i++) {
-            if ((int) INT.getVolatile(whole, slot(i) + SLOT_STATE) == WAITING) {
+            if (state((long) LONG.getVolatile(whole, slot(i) + SLOT_WORD)) == WAITING) {
                 n++;
             }
         }
@@ -329,8 +366,10 @@ public final class SharedCondition extends MappedObject implements Condition, Se
         @Serial
         Object readResolve() throws ObjectStreamException {
             try {
-                return new SharedCondition(SyncSegments.attach(name, "SharedCondition", ConditionLayout.MAGIC,
+                SharedCondition c = new SharedCondition(SyncSegments.attach(name, "SharedCondition", ConditionLayout.MAGIC,
                         ConditionLayout.VERSION, ConditionLayout.KIND), lock, true);
+                lock.adopt(c);
+                return c;
             } catch (RuntimeException e) {
                 throw SyncSegments.cannotResolve("SharedCondition", name, e);
             }

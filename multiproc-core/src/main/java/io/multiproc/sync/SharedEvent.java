@@ -15,6 +15,7 @@ import java.time.Duration;
 import java.util.Objects;
 
 import static io.multiproc.sync.EventLayout.FLAG;
+import static io.multiproc.sync.EventLayout.SETS;
 import static java.lang.foreign.ValueLayout.JAVA_INT;
 
 /**
@@ -27,12 +28,21 @@ import static java.lang.foreign.ValueLayout.JAVA_INT;
  * }
  * }</pre>
  *
- * <p>{@link #set()} wakes every waiter; waiters that arrive while it is set return at once. Setting is a
- * volatile write plus a check for sleepers: no system call unless someone sleeps.
+ * <p>{@link #set()} wakes every waiter; waiters that arrive while it is set return at once. A waiter
+ * returns true when the flag is set or a {@code set()} happened while it waited, even if a
+ * {@code clear()} followed before it looked (Python's {@code threading.Event}: a pulse
+ * {@code set(); clear()} releases everyone waiting at that moment). Setting is a volatile write, an
+ * atomic increment and a check for sleepers: no system call unless someone sleeps.
+ *
+ * <h2>Implementation overview</h2>
+ * A flag word and a count of {@code set()} calls ({@link EventLayout}). A waiter reads the count
+ * first, then the flag, and waits (the {@link Waiting} loop) until the flag is set or the count moved.
+ * {@code set()} writes the flag, then increments the count (a full fence), then wakes the sleepers.
+ * Invariant: a waiter that was waiting when a {@code set()} ran returns true.
  */
 public final class SharedEvent extends MappedObject implements Serializable {
     private static final VarHandle INT = JAVA_INT.varHandle();
-    private final transient WaitWord word;
+    final transient WaitWord word;
     private final transient IdleStrategy idle;
 
     private SharedEvent(SharedSegments.Mapping mapping, IdleStrategy idle) {
@@ -60,7 +70,10 @@ public final class SharedEvent extends MappedObject implements Serializable {
     /** Sets the flag and wakes every waiter. */
     public void set() {
         ensureOpen();
-        INT.setVolatile(whole, FLAG, 1); // NOTE: volatile, so the sleeper check in wakeAll stays after it
+        INT.setVolatile(whole, FLAG, 1);
+        // NOTE: a full fence after the flag: a waiter that sees the count move sees the flag's set, and
+        // the sleeper check in wakeAll stays after both.
+        INT.getAndAdd(whole, SETS, 1);
         word.wakeAll();
     }
 
@@ -74,16 +87,16 @@ public final class SharedEvent extends MappedObject implements Serializable {
         return (int) INT.getVolatile(whole, FLAG) != 0;
     }
 
-    /** Waits until the flag is set; returns true (as Python's {@code wait()} does). */
+    /** Waits until the flag is set (or a set() happens); returns true (as Python's {@code wait()} does). */
     public boolean await() throws InterruptedException {
         ensureOpen();
-        return isSet() || Waiting.await(word, idle, this::isSet, Waiting.FOREVER, true);
+        return awaitUntil(Waiting.FOREVER);
     }
 
     /**
      * Waits at most {@code timeout} for the flag.
      *
-     * @return whether the flag is set
+     * @return true if the flag is set, or a set() happened while this call waited; false at the timeout
      */
     public boolean await(Duration timeout) throws InterruptedException {
         ensureOpen();
@@ -91,7 +104,13 @@ public final class SharedEvent extends MappedObject implements Serializable {
         if (timeout.isNegative()) {
             throw new IllegalArgumentException("timeout=" + timeout + " must be >= 0");
         }
-        return isSet() || Waiting.await(word, idle, this::isSet, Waiting.deadline(timeout.toNanos()), true);
+        return awaitUntil(Waiting.deadline(timeout.toNanos()));
+    }
+
+    private boolean awaitUntil(long deadline) throws InterruptedException {
+        int sets = (int) INT.getVolatile(whole, SETS); // NOTE: before the flag (see set())
+        return isSet() || Waiting.await(word, idle, () -> isSet() || (int) INT.getVolatile(whole, SETS) != sets,
+                deadline, true);
     }
 
     @Override

@@ -4,12 +4,13 @@ import io.multiproc.internal.SharedSegments;
 import io.multiproc.wait.IdleStrategy;
 
 import static io.multiproc.sync.LockLayout.OWNER;
+import static java.lang.foreign.ValueLayout.JAVA_LONG;
 
 /**
  * A lock in shared memory that works across processes and threads: Python's
  * {@code multiprocessing.Lock}, as a {@link java.util.concurrent.locks.Lock}. Not reentrant; any thread
  * of any process may unlock it (as in Python). When the holding process dies, the next acquirer takes
- * the lock within about 30 ms and {@link #previousOwnerDied()} tells it so.
+ * the lock within about 30 ms (90 ms at most) and {@link #previousOwnerDied()} tells it so.
  *
  * <pre>{@code
  * try (SharedLock lock = SharedLock.create(); SharedLong balance = SharedLong.create(100)) {
@@ -38,7 +39,8 @@ public final class SharedLock extends AbstractSharedLock {
     /** A new unlocked lock whose waiters in this process use {@code idle}. */
     public static SharedLock create(IdleStrategy idle) {
         return new SharedLock(SyncSegments.create(LockLayout.MAGIC, LockLayout.VERSION, LockLayout.KIND_LOCK,
-                LockLayout.SEGMENT_SIZE, seg -> { }), LockLayout.REGION_OFFSET, false, idle);
+                LockLayout.SEGMENT_SIZE, seg -> seg.set(JAVA_LONG, LockLayout.REGION_OFFSET + LockLayout.MARK,
+                        LockLayout.MARK_LOCK)), LockLayout.REGION_OFFSET, false, idle);
     }
 
     /** Attaches to an existing lock by its {@link #name()}. */
@@ -48,8 +50,8 @@ public final class SharedLock extends AbstractSharedLock {
     }
 
     @Override
-    boolean tryAcquire(boolean checkLiveness, boolean contended) {
-        return casOwner(checkLiveness, contended);
+    boolean tryAcquire(boolean checkLiveness, int attempt) {
+        return casOwner(checkLiveness, attempt);
     }
 
     /**

@@ -4,6 +4,7 @@ import io.multiproc.internal.SharedSegments;
 import io.multiproc.wait.IdleStrategy;
 
 import static io.multiproc.sync.LockLayout.HOLDS;
+import static java.lang.foreign.ValueLayout.JAVA_LONG;
 
 /**
  * A reentrant lock in shared memory: Python's {@code multiprocessing.RLock}, as a
@@ -35,7 +36,8 @@ public final class SharedRLock extends AbstractSharedLock {
     /** A new unlocked reentrant lock whose waiters in this process use {@code idle}. */
     public static SharedRLock create(IdleStrategy idle) {
         return new SharedRLock(SyncSegments.create(LockLayout.MAGIC, LockLayout.VERSION, LockLayout.KIND_RLOCK,
-                LockLayout.SEGMENT_SIZE, seg -> { }), LockLayout.REGION_OFFSET, false, idle);
+                LockLayout.SEGMENT_SIZE, seg -> seg.set(JAVA_LONG, LockLayout.REGION_OFFSET + LockLayout.MARK,
+                        LockLayout.MARK_RLOCK)), LockLayout.REGION_OFFSET, false, idle);
     }
 
     /** Attaches to an existing reentrant lock by its {@link #name()}. */
@@ -45,10 +47,11 @@ public final class SharedRLock extends AbstractSharedLock {
     }
 
     @Override
-    boolean tryAcquire(boolean checkLiveness, boolean contended) {
+    boolean tryAcquire(boolean checkLiveness, int attempt) {
         // NOTE: the CAS first: a free lock is the common case, and a thread that holds the lock sees its
-        // own token there, so the CAS fails and the re-entry check below runs.
-        if (casFree()) {
+        // own token there, so the CAS fails and the re-entry check below runs. Only on the first attempt:
+        // a waiter takes the lock through casOwner, which keeps the waiters bit while others sleep.
+        if (attempt == FIRST && casFree()) {
             return true;
         }
         if (heldByThisThread()) {
@@ -59,7 +62,7 @@ public final class SharedRLock extends AbstractSharedLock {
             INT.set(whole, base + HOLDS, holds + 1);
             return true;
         }
-        return casOwner(checkLiveness, contended);
+        return casOwner(checkLiveness, attempt);
     }
 
     /**

@@ -31,7 +31,10 @@ import static java.lang.foreign.ValueLayout.JAVA_INT;
  *
  * <h2>Implementation overview</h2>
  * One int of permits, changed by CAS (acquire: down if above 0; release: up). Waiters use the
- * {@link Waiting} loop; a release wakes as many sleepers as permits it added.
+ * {@link Waiting} loop; a release wakes as many sleepers as permits it added. Invariant: a permit
+ * released while threads sleep reaches one of them without waiting out a sleep's time limit: a woken
+ * waiter re-checks the permits before it may leave on a timeout or interrupt, and one that leaves
+ * without a permit after a wake-up passes the wake-up on ({@link Waiting}).
  * <p><b>Permits of a dead process are not given back.</b> A permit is a count, not an ownership: one
  * process often releases what another acquired (a producer signalling a consumer), so there is no
  * way to tell a permit "held" by a dead process from one it legitimately consumed. A process killed
@@ -50,9 +53,15 @@ public sealed class SharedSemaphore extends MappedObject implements Serializable
         this.word = new WaitWord(whole, SemaphoreLayout.SEQ, SemaphoreLayout.SLEEPERS);
     }
 
-    /** A semaphore with {@code permits >= 0} permits. */
+    /** A semaphore with {@code permits >= 0} permits that waits with the default {@link IdleStrategy#blocking()}. */
     public static SharedSemaphore create(int permits) {
-        return new SharedSemaphore(createSegment(permits, 0, SemaphoreLayout.KIND_SEMAPHORE), IdleStrategy.blocking());
+        return create(permits, IdleStrategy.blocking());
+    }
+
+    /** A semaphore with {@code permits >= 0} permits whose waiters in this process use {@code idle}. */
+    public static SharedSemaphore create(int permits, IdleStrategy idle) {
+        Objects.requireNonNull(idle, "idle");
+        return new SharedSemaphore(createSegment(permits, 0, SemaphoreLayout.KIND_SEMAPHORE), idle);
     }
 
     static SharedSegments.Mapping createSegment(int permits, int bound, int kind) {

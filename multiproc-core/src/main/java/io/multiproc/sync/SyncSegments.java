@@ -29,9 +29,14 @@ final class SyncSegments {
         }
     }
 
-    static SharedSegments.Mapping attachAny(String name, String what) {
+    /** Attaches like {@link #attach(String, String, long, int, int)}, then lets {@code check} inspect the segment too. */
+    static SharedSegments.Mapping attach(String name, String what, long magic, int version, int kind,
+                                         Consumer<MemorySegment> check) {
         try {
-            return SharedSegments.attach(name);
+            return SharedSegments.attach(name, seg -> {
+                SegmentHeader.check(seg, name, what, magic, version, kind);
+                check.accept(seg);
+            });
         } catch (IOException e) {
             throw new UncheckedIOException("cannot attach " + what + " '" + name + "': " + e.getMessage(), e);
         }

@@ -15,7 +15,8 @@ import java.util.concurrent.locks.LockSupport;
  *
  * <p>A wait calls the strategy once per round in which its condition did not hold, with the round
  * number counting from 0. In a round where {@link #sleepAt(int)} is true the waiter registers itself and
- * sleeps on a futex until woken (or for at most {@link #maxSleepNanos()}, so that it can notice
+ * sleeps on a futex until woken (or for at most 20 ms, doubling while nothing changes up to
+ * {@link #maxSleepNanos()}, so that it can notice
  * dead peers and interrupts); otherwise it calls {@link #pause(int)}, which returns after a short pause.
  *
  * <table>

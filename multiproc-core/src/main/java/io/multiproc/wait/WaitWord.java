@@ -22,10 +22,18 @@ import static java.lang.foreign.ValueLayout.JAVA_INT;
  * sleepers == 0, its state change preceded the waiter's registration, so the waiter's re-check sees it;
  * otherwise the waker bumps the sequence after its state change, and the waiter either read the new
  * sequence (then its re-check sees the state) or FUTEX_WAIT finds the sequence changed and returns.
+ * <p>No wake-up is spent on a waiter that leaves: a waiter whose sleep ended because the sequence moved
+ * and that then leaves without success (timeout, interrupt) calls {@link #wake(int) wake(1)} on its way
+ * out ({@link Waiting}), so the wake-up reaches the next sleeper. Correctness never rests on the
+ * sleep's time limit (the tests run with it raised to seconds: {@code -Dmultiproc.test.maxSleepMillis}).
  * <p>Dead processes: a sleeper that dies leaves sleepers one too high, which only costs wakers a futex
- * call that wakes nobody; sleeps last at most {@link #MAX_SLEEP_NANOS} (unless the waiter's
- * {@link IdleStrategy#maxSleepNanos()} allows longer), so every waiter re-checks (for a dead lock
- * owner, a broken barrier, an interrupt) at least that often.
+ * call that wakes nobody. A waiter's first sleep lasts at most {@link #FIRST_SLEEP_NANOS}; each one that
+ * times out with nothing changed doubles the next, up to its strategy's
+ * {@link IdleStrategy#maxSleepNanos()} ({@link #MAX_SLEEP_NANOS} unless the strategy allows longer), and
+ * a wake-up starts over. So every waiter re-checks what no wake-up announces (a dead lock owner, a dead
+ * party of a barrier, an interrupt: a futex sleep does not notice {@link Thread#interrupt()}) within
+ * 20 ms while things move and within 80 ms when idle, and an idle waiter wakes 12.5 times a second, not
+ * 50. A sleep that times out goes straight back to sleep without spinning.
  *
  * <pre>{@code
  * WaitWord w = new WaitWord(segment, SEQ_OFFSET, SLEEPERS_OFFSET);
@@ -33,8 +41,10 @@ import static java.lang.foreign.ValueLayout.JAVA_INT;
  * }</pre>
  */
 public final class WaitWord {
-    /** Longest single futex sleep: bounds how late a waiter notices a dead peer or an interrupt. */
-    public static final long MAX_SLEEP_NANOS = 20_000_000L;
+    /** Longest single futex sleep: bounds how late an idle waiter notices a dead peer or an interrupt. */
+    public static final long MAX_SLEEP_NANOS = testSleepNanos(80_000_000L);
+    /** Longest first sleep of a wait, and of the first after each wake-up. */
+    public static final long FIRST_SLEEP_NANOS = testSleepNanos(20_000_000L);
     private static final VarHandle INT = JAVA_INT.varHandle();
     /** Per-thread scratch for the futex call's errno capture and timespec. */
     private static final ThreadLocal<MemorySegment> SCRATCH = ThreadLocal.withInitial(
@@ -108,5 +118,27 @@ public final class WaitWord {
     /** Registered sleepers, for diagnostics and tests. */
     public int sleepers() {
         return (int) INT.getVolatile(segment, sleepersOffset);
+    }
+
+    /**
+     * {@code nanos}, or for tests that show no wake-up depends on these limits, the value of
+     * {@code -Dmultiproc.test.maxSleepMillis=N} given to the child JVM they start (for both limits; a bad
+     * value fails at once).
+     */
+    private static long testSleepNanos(long nanos) {
+        String ms = System.getProperty("multiproc.test.maxSleepMillis");
+        if (ms == null) {
+            return nanos;
+        }
+        long v;
+        try {
+            v = Long.parseLong(ms);
+        } catch (NumberFormatException e) {
+            v = -1;
+        }
+        if (v <= 0) {
+            throw new IllegalArgumentException("multiproc.test.maxSleepMillis=" + ms + " must be a positive number of ms");
+        }
+        return v * 1_000_000L;
     }
 }

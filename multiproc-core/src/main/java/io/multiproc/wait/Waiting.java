@@ -19,6 +19,15 @@ public final class Waiting {
     @FunctionalInterface
     public interface Ready {
         boolean ready();
+
+        /**
+         * The same check, made right after the waiter registered itself as a sleeper (so it counts
+         * itself in {@link WaitWord#sleepers()}); a lock overrides it so as not to mistake itself for
+         * another sleeper.
+         */
+        default boolean readyAsSleeper() {
+            return ready();
+        }
     }
 
     /** The deadline ({@link System#nanoTime()} based) {@code nanos} from now, saturating; negative means 0. */
@@ -60,9 +69,15 @@ public final class Waiting {
     public static boolean await(WaitWord word, IdleStrategy idle, Ready ready, BeforeSleep beforeSleep, long deadline,
                                 boolean interruptible) throws InterruptedException {
         boolean interrupted = false;
+        // True from a sleep that ended because the sequence moved (a wake-up, perhaps the one meant for
+        // this waiter) until this waiter sleeps again. Leaving unsuccessfully in between passes it on.
+        boolean woken = false;
+        boolean done = false;
+        long nap = Math.min(WaitWord.FIRST_SLEEP_NANOS, idle.maxSleepNanos());
         try {
             for (int round = 0; ; round++) {
                 if (ready.ready()) {
+                    done = true;
                     return true;
                 }
                 if (interruptible && Thread.interrupted()) {
@@ -73,31 +88,36 @@ public final class Waiting {
                     return false;
                 }
                 if (idle.sleepAt(round)) {
-                    boolean woken;
+                    boolean slept = false;
                     word.register();
                     try {
                         int seq = word.sequence();
-                        if (ready.ready()) {
+                        if (ready.readyAsSleeper()) {
+                            done = true;
                             return true;
                         }
                         // NOTE: announced after the sequence is read: a waker that sees the announcement
                         // bumps the sequence afterwards, so this sleep cannot miss its wake-up.
                         if (beforeSleep.announce()) {
-                            word.sleep(seq, Math.min(remaining, idle.maxSleepNanos()));
+                            woken = false; // sleeping again: this waiter is in line once more
+                            word.sleep(seq, Math.min(remaining, nap));
+                            slept = true;
                         }
-                        woken = word.sequence() != seq;
+                        woken |= word.sequence() != seq;
                     } finally {
                         word.unregister();
                     }
                     if (!interruptible && Thread.interrupted()) {
                         interrupted = true;
                     }
-                    if (woken) {
+                    if (woken || !slept) {
                         round = -1; // woken: spin again before the next sleep, as the holder may be about to release
+                        nap = Math.min(WaitWord.FIRST_SLEEP_NANOS, idle.maxSleepNanos());
                     } else {
                         // NOTE: the sleep timed out (nothing changed): an idle waiter goes back to sleep
-                        // without spinning again, so a long idle wait costs a re-check per sleep only.
+                        // without spinning again, for longer, so a long idle wait costs a re-check per sleep.
                         round--;
+                        nap = Math.min(nap * 2, idle.maxSleepNanos());
                     }
                 } else {
                     idle.pause(round);
@@ -110,6 +130,12 @@ public final class Waiting {
                 }
             }
         } finally {
+            if (woken && !done) {
+                // NOTE: this waiter may have taken the wake-up of a release meant for the next sleeper
+                // (FUTEX_WAKE picked it) and now leaves on a timeout, an interrupt or an exception: pass
+                // it on, so that no sleeper waits for a wake-up that was spent on a waiter that left.
+                word.wake(1);
+            }
             if (interrupted) {
                 Thread.currentThread().interrupt();
             }

@@ -8,6 +8,8 @@ import org.junit.jupiter.api.extension.ExtendWith;
 
 import java.io.IOException;
 import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
 import java.util.concurrent.atomic.AtomicReference;
 
 import static io.multiproc.testing.Children.awaitUntil;
@@ -212,5 +214,120 @@ class SharedConditionTest {
             assertThat(lock.isLocked()).isFalse();
             assertThat(cond.waiters()).isZero();
         }
+    }
+
+    /**
+     * A signalled waiter dies before taking its signal, and the next thread to arrive (await's slot
+     * search) is the first to meet its slot: the signal must still reach the live waiter. The live
+     * waiter is stopped meanwhile, so that only the arriving thread can meet the dead slot.
+     */
+    @Test
+    void aSignalOfADeadWaiterMetByAnArrivingWaiterIsPassedOn() throws Exception {
+        try (SharedRLock lock = SharedRLock.create(); SharedCondition cond = lock.newCondition();
+             SharedLong woken = SharedLong.create(0)) {
+            ChildProcess[] waiters = twoWaiters(lock, cond, woken);
+            ChildProcess first = waiters[0];
+            ChildProcess second = waiters[1];
+            try {
+                stop(first);
+                stop(second);
+                signal(lock, cond, false); // goes to the first (oldest) waiter, which is frozen
+                first.kill();
+                assertThat(first.join(Duration.ofSeconds(10))).isTrue();
+                lock.lock();
+                try {
+                    cond.await(Duration.ofMillis(200)); // its slot search meets the dead waiter's signalled slot
+                } finally {
+                    lock.unlock();
+                }
+                sendSignal("CONT", second.pid());
+                awaitUntil("the signal reached the second waiter", () -> woken.get() == 1);
+                assertThat(second.join(Duration.ofSeconds(20))).isTrue();
+                assertThat(second.exitCode()).hasValue(0);
+            } finally {
+                reap(first, second);
+            }
+        }
+    }
+
+    static void stop(ChildProcess c) throws IOException, InterruptedException {
+        sendSignal("STOP", c.pid());
+        long pid = c.pid();
+        awaitUntil("pid " + pid + " is stopped", () -> stateOf(pid) == 'T');
+    }
+
+    /**
+     * A process killed in the middle of claiming a slot (after the claim, before it waits) leaves the
+     * slot CLAIMED; it must be reclaimed, so that the table still takes its full number of waiters.
+     */
+    @Test
+    void aSlotLeftClaimedByAKilledProcessIsReclaimed() throws Exception {
+        try (SharedRLock lock = SharedRLock.create(); SharedCondition cond = lock.newCondition();
+             SharedLong state = SharedLong.create(0)) {
+            ChildProcess c = ChildProcess.builder().jvmOptions(List.of("-Dmultiproc.test.syncFaults=true")).target(() -> {
+                SyncFaults.hook = point -> {
+                    state.set(1);
+                    SharedLockTest.sleepQuietly(60_000);
+                };
+                lock.lock();
+                try {
+                    cond.await(Duration.ofSeconds(60));
+                } catch (InterruptedException e) {
+                    Thread.currentThread().interrupt();
+                } finally {
+                    lock.unlock();
+                }
+            }).start();
+            List<Thread> threads = new ArrayList<>();
+            SharedLong waited = SharedLong.create(0);
+            try (waited) {
+                awaitUntil("the child has claimed a slot", () -> state.get() == 1);
+                c.kill();
+                assertThat(c.join(Duration.ofSeconds(10))).isTrue();
+                AtomicReference<Throwable> failure = new AtomicReference<>();
+                for (int i = 0; i < ConditionLayout.SLOTS; i++) {
+                    Thread t = new Thread(() -> {
+                        lock.lock();
+                        try {
+                            if (cond.await(Duration.ofSeconds(30))) {
+                                waited.incrementAndGet();
+                            }
+                        } catch (Throwable e) {
+                            failure.compareAndSet(null, e);
+                        } finally {
+                            lock.unlock();
+                        }
+                    });
+                    t.start();
+                    threads.add(t);
+                }
+                awaitUntil("all threads wait, or one failed",
+                        () -> cond.waiters() == ConditionLayout.SLOTS || failure.get() != null);
+                assertThat(failure.get()).as("a waiter failed").isNull();
+                signal(lock, cond, true);
+                for (Thread t : threads) {
+                    t.join(30_000);
+                }
+                assertThat(waited.get()).isEqualTo(ConditionLayout.SLOTS);
+            } finally {
+                reap(c);
+                for (Thread t : threads) {
+                    t.interrupt();
+                }
+            }
+        }
+    }
+
+    /** Java code never closes a Condition: closing the lock that made it removes its segment too. */
+    @Test
+    void closingTheLockReleasesTheConditionsItMade() throws Exception {
+        SharedRLock lock = SharedRLock.create();
+        SharedCondition a = lock.newCondition();
+        SharedCondition b = lock.newCondition();
+        b.close(); // closing one first is fine too
+        assertThat(ReapChildrenCheckShm.shmFiles()).contains(lock.name(), a.name()).doesNotContain(b.name());
+        lock.close();
+        assertThat(ReapChildrenCheckShm.shmFiles()).doesNotContain(lock.name(), a.name(), b.name());
+        assertThatThrownBy(lock::newCondition).isInstanceOf(IllegalStateException.class);
     }
 }

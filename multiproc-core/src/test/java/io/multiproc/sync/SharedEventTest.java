@@ -119,4 +119,36 @@ class SharedEventTest {
                     .hasMessageContaining("timeout=PT-0.001S");
         }
     }
+
+    /**
+     * {@code set(); clear()} while a waiter sleeps releases it with true, as Python's
+     * {@code threading.Event.wait()} reports a pulse, even though the flag is clear when it looks (the
+     * waiter is stopped meanwhile, so it surely looks after the clear).
+     */
+    @Test
+    void aSetAndClearPulseReleasesAWaiterInAnotherProcess() throws Exception {
+        try (SharedEvent e = SharedEvent.create(); SharedLong result = SharedLong.create(0)) {
+            ChildProcess c = ChildProcess.start(() -> {
+                try {
+                    result.set(e.await(Duration.ofSeconds(10)) ? 1 : 2);
+                } catch (InterruptedException x) {
+                    result.set(3);
+                }
+            });
+            try {
+                awaitUntil("the child sleeps on the event", () -> e.word.sleepers() == 1);
+                Thread.sleep(100);
+                SharedConditionTest.stop(c); // so that it looks only after the clear
+                e.set();
+                e.clear();
+                SharedConditionTest.sendSignal("CONT", c.pid());
+                joinOk(c);
+            } finally {
+                reap(c);
+            }
+            assertThat(result.get()).as("1: the waiter saw the pulse, 2: it timed out").isEqualTo(1);
+            assertThat(e.isSet()).isFalse();
+            assertThat(e.await(Duration.ofMillis(50))).as("a later waiter does not see an old pulse").isFalse();
+        }
+    }
 }

@@ -8,6 +8,7 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.extension.ExtendWith;
 
 import java.time.Duration;
+import java.util.List;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicReference;
 
@@ -32,6 +33,21 @@ class SharedLockTest {
         });
         awaitUntil("the child holds the lock", () -> state.get() == 1);
         return c;
+    }
+
+    /**
+     * Runs {@code task} in a child JVM whose futex sleeps last up to 20 s instead of 20 to 80 ms, so
+     * that a wake-up that is lost shows as a wait of seconds; checks that the child exits with 0.
+     */
+    static void inChildWithLongSleeps(io.multiproc.process.SerializableRunnable task) throws InterruptedException {
+        ChildProcess c = ChildProcess.builder().jvmOptions(List.of("-Dmultiproc.test.maxSleepMillis=20000"))
+                .target(task).start();
+        try {
+            assertThat(c.join(Duration.ofSeconds(60))).as("the child exited").isTrue();
+            assertThat(c.exitCode()).hasValue(0);
+        } finally {
+            reap(c);
+        }
     }
 
     static void sleepQuietly(long millis) {
@@ -294,5 +310,62 @@ class SharedLockTest {
                 }
             }
         });
+    }
+
+    /**
+     * A waiter woken by a release that then leaves without the lock (here: interrupted) passes the
+     * wake-up on to the next sleeper. Run with futex sleeps raised to 20 s, so that nothing rests on
+     * the sleep's time limit: without the pass-on the second waiter sleeps out those 20 s.
+     */
+    @Test
+    void aWokenWaiterThatLeavesPassesTheWakeUpOnToTheNextSleeper() throws Exception {
+        try (SharedLock lock = SharedLock.create(); SharedLongArray out = SharedLongArray.create(3)) {
+            inChildWithLongSleeps(() -> passWakeUpOn(lock, out));
+            assertThat(out.get(0)).as("precondition: the first waiter was woken and left interrupted (2)").isEqualTo(2);
+            assertThat(out.get(2)).as("ms from the last unlock until the second waiter held the lock")
+                    .isBetween(0L, 5_000L);
+        }
+    }
+
+    /**
+     * In the child: two threads sleep on the held lock, the first one longer; the first is interrupted
+     * (a futex sleep does not notice), then an unlock wakes it and this thread barges back in, so the
+     * first finds the lock held and leaves. Then the last unlock must reach the second waiter.
+     */
+    static void passWakeUpOn(SharedLock lock, SharedLongArray out) {
+        lock.lock();
+        Thread first = new Thread(() -> {
+            try {
+                lock.lockInterruptibly();
+                out.set(0, 1);
+                lock.unlock();
+            } catch (InterruptedException e) {
+                out.set(0, 2);
+            }
+        });
+        Thread second = new Thread(() -> {
+            lock.lock();
+            out.set(1, System.nanoTime());
+            lock.unlock();
+        });
+        try {
+            first.start();
+            awaitUntil("the first waiter sleeps", () -> lock.word.sleepers() == 1);
+            Thread.sleep(100);
+            second.start();
+            awaitUntil("the second waiter sleeps", () -> lock.word.sleepers() == 2);
+            Thread.sleep(100);
+            first.interrupt();
+            lock.unlock(); // wakes the first sleeper...
+            lock.lock(); // ...which finds the lock held again and leaves, interrupted
+            first.join(10_000);
+            Thread.sleep(100);
+            long releasedAt = System.nanoTime();
+            lock.unlock();
+            second.join(30_000);
+            out.set(2, (out.get(1) - releasedAt) / 1_000_000);
+        } catch (InterruptedException e) {
+            throw new IllegalStateException(e);
+        }
     }
 }

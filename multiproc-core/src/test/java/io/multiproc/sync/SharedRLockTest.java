@@ -4,11 +4,15 @@ import io.multiproc.process.ChildProcess;
 import io.multiproc.shared.SharedDoubleArray;
 import io.multiproc.shared.SharedInt;
 import io.multiproc.shared.SharedLong;
+import io.multiproc.shared.SharedLongArray;
 import io.multiproc.testing.ReapChildrenCheckShm;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.extension.ExtendWith;
 
 import java.time.Duration;
+import java.util.List;
+import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicReference;
 
 import static io.multiproc.sync.SharedLockTest.sleepQuietly;
@@ -169,6 +173,195 @@ class SharedRLockTest {
                 rlock.unlock();
                 assertThat(rlock.isLocked()).isFalse();
             }
+        }
+    }
+
+    /**
+     * Two threads of one process race on an RLock whose holder (another process) was killed. One of
+     * them takes it over and is stopped (a fault hook) right after its takeover CAS; the other, whose
+     * thread id equals the dead holder's (both are their JVM's main thread), must not get in.
+     */
+    @Test
+    void twoThreadsRacingToTakeOverFromAKilledHolderDoNotBothGetIn() throws Exception {
+        try (SharedRLock rlock = SharedRLock.create(); SharedLong state = SharedLong.create(0);
+             SharedLongArray result = SharedLongArray.create(4)) {
+            ChildProcess holder = ChildProcess.start(() -> {
+                rlock.lock();
+                result.set(0, Thread.currentThread().threadId());
+                state.set(1);
+                sleepQuietly(60_000);
+            });
+            ChildProcess racer = null;
+            try {
+                awaitUntil("the first child holds the lock", () -> state.get() == 1);
+                holder.kill();
+                assertThat(holder.join(Duration.ofSeconds(10))).isTrue();
+                racer = ChildProcess.builder().jvmOptions(List.of("-Dmultiproc.test.syncFaults=true"))
+                        .target(() -> raceForTheDeadHoldersLock(rlock, result)).start();
+                joinOk(racer);
+            } finally {
+                reap(holder, racer);
+            }
+            assertThat(result.get(1)).as("precondition: the racer's main thread has the dead holder's thread id")
+                    .isEqualTo(1);
+            assertThat(result.get(2)).as("the taker was stopped right after its takeover CAS").isEqualTo(1);
+            assertThat(result.get(3)).as("1: the other thread got in while the taker held the lock").isZero();
+            assertThat(rlock.isLocked()).isFalse();
+        }
+    }
+
+    /** In the racing child: a second thread takes the lock over and stops in the window; main tries to enter. */
+    static void raceForTheDeadHoldersLock(SharedRLock rlock, SharedLongArray result) {
+        result.set(1, Thread.currentThread().threadId() == result.get(0) ? 1 : 0);
+        CountDownLatch inWindow = new CountDownLatch(1);
+        CountDownLatch tried = new CountDownLatch(1);
+        SyncFaults.hook = point -> {
+            inWindow.countDown();
+            try {
+                tried.await(10, TimeUnit.SECONDS);
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+            }
+        };
+        Thread taker = new Thread(() -> {
+            rlock.lock();
+            rlock.unlock();
+        });
+        taker.start();
+        try {
+            if (inWindow.await(10, TimeUnit.SECONDS)) {
+                result.set(2, 1);
+                result.set(3, rlock.tryLock() ? 1 : 0);
+            }
+            tried.countDown();
+            taker.join(10_000);
+        } catch (InterruptedException e) {
+            throw new IllegalStateException(e);
+        } finally {
+            SyncFaults.hook = null;
+        }
+    }
+
+    /**
+     * A stopped holder (SIGSTOP, state T) is alive: its lock is not taken over; after SIGCONT it still
+     * holds the lock; once it is killed, the lock is taken over.
+     */
+    @Test
+    void aStoppedHolderKeepsItsLockUntilItIsKilled() throws Exception {
+        try (SharedRLock rlock = SharedRLock.create(); SharedLong state = SharedLong.create(0)) {
+            ChildProcess c = ChildProcess.start(() -> {
+                rlock.lock();
+                state.set(1);
+                while (state.get() != 2) {
+                    sleepQuietly(1);
+                }
+                state.set(rlock.isHeldByCurrentThread() && rlock.getHoldCount() == 1 ? 3 : 4);
+                sleepQuietly(60_000);
+            });
+            try {
+                awaitUntil("the child holds the lock", () -> state.get() == 1);
+                SharedConditionTest.stop(c);
+                assertThat(rlock.tryLock(Duration.ofMillis(500))).as("taken from a stopped holder").isFalse();
+                assertThat(rlock.tryLock()).isFalse();
+                assertThat(SharedConditionTest.stateOf(c.pid())).isEqualTo('T');
+                assertThat(rlock.ownerPid()).isEqualTo(c.pid());
+                SharedConditionTest.sendSignal("CONT", c.pid());
+                state.set(2);
+                awaitUntil("the continued child looked at its lock", () -> state.get() >= 3);
+                assertThat(state.get()).as("3: the continued child still holds the lock").isEqualTo(3);
+                c.kill();
+                assertThat(rlock.tryLock(Duration.ofSeconds(5))).as("taken over once the holder is killed").isTrue();
+                assertThat(rlock.previousOwnerDied()).isTrue();
+                rlock.unlock();
+            } finally {
+                reap(c);
+            }
+        }
+    }
+
+    /** A value's lock handle travels to a child and is the same lock there. */
+    @Test
+    void aValuesLockHandleTravelsToAChild() throws Exception {
+        try (SharedLong v = SharedLong.create(0); SharedLong seen = SharedLong.create(0)) {
+            SharedRLock l = v.getLock();
+            l.lock();
+            ChildProcess c = ChildProcess.start(() -> seen.set(l.isLocked() && !l.tryLock() ? 1 : 2));
+            try {
+                joinOk(c);
+            } finally {
+                reap(c);
+            }
+            assertThat(seen.get()).as("1: the child saw the parent's hold").isEqualTo(1);
+            l.unlock();
+        }
+    }
+
+    /**
+     * A lock handle that names a segment and an offset attaches only where a lock of its kind is: the
+     * segment's header must be the one the handle names, and the offset a marked lock region in it.
+     */
+    @Test
+    void aLockHandleThatDoesNotPointAtALockRegionIsRefused() {
+        try (SharedLongArray host = SharedLongArray.create(64)) {
+            AbstractSharedLock.Handle real = (AbstractSharedLock.Handle) host.getLock().writeReplace();
+            String name = host.name();
+            assertRefused(new AbstractSharedLock.Handle(name, 8, true, real.magic(), real.version(), real.kind()),
+                    "base=8");
+            assertRefused(new AbstractSharedLock.Handle(name, real.base() + 4, true, real.magic(), real.version(), real.kind()),
+                    "base=" + (real.base() + 4));
+            assertRefused(new AbstractSharedLock.Handle(name, 1L << 40, true, real.magic(), real.version(), real.kind()),
+                    "base=" + (1L << 40));
+            assertRefused(new AbstractSharedLock.Handle(name, real.base() + 128, true, real.magic(), real.version(), real.kind()),
+                    "mark=0x0");
+            assertRefused(new AbstractSharedLock.Handle(name, real.base(), false, real.magic(), real.version(), real.kind()),
+                    "SharedLock");
+            assertRefused(new AbstractSharedLock.Handle(name, real.base(), true, LockLayout.MAGIC, LockLayout.VERSION,
+                    LockLayout.KIND_RLOCK), "magic");
+            assertThat(host.getLock().isLocked()).isFalse();
+        }
+    }
+
+    static void assertRefused(AbstractSharedLock.Handle forged, String why) {
+        assertThatThrownBy(forged::readResolve).isInstanceOf(java.io.InvalidObjectException.class)
+                .hasMessageContaining(forged.name()).hasMessageContaining(why);
+    }
+
+    /**
+     * Of two threads asleep on an RLock, the one woken by a release takes the lock, and its own release
+     * must wake the other: run with futex sleeps raised to 20 s, so that nothing rests on the sleep's
+     * time limit.
+     */
+    @Test
+    void aWokenWaiterThatTakesTheLockWakesTheNextSleeperOnRelease() throws Exception {
+        try (SharedRLock rlock = SharedRLock.create(); SharedLongArray out = SharedLongArray.create(2)) {
+            SharedLockTest.inChildWithLongSleeps(() -> {
+                        rlock.lock();
+                        Runnable takeBriefly = () -> {
+                            rlock.lock();
+                            sleepQuietly(50);
+                            out.set(0, System.nanoTime());
+                            rlock.unlock();
+                        };
+                        Thread first = new Thread(takeBriefly);
+                        Thread second = new Thread(takeBriefly);
+                        try {
+                            first.start();
+                            awaitUntil("the first waiter sleeps", () -> rlock.word.sleepers() == 1);
+                            Thread.sleep(100);
+                            second.start();
+                            awaitUntil("the second waiter sleeps", () -> rlock.word.sleepers() == 2);
+                            Thread.sleep(100);
+                            long released = System.nanoTime();
+                            rlock.unlock();
+                            first.join(30_000);
+                            second.join(30_000);
+                            out.set(1, (System.nanoTime() - released) / 1_000_000);
+                        } catch (InterruptedException e) {
+                            throw new IllegalStateException(e);
+                        }
+                    });
+            assertThat(out.get(1)).as("ms for both waiters to take the lock in turn (each holds it 50 ms)")
+                    .isBetween(100L, 5_000L);
         }
     }
 }

@@ -208,4 +208,85 @@ class SharedSemaphoreTest {
             }
         }
     }
+
+    /**
+     * Semaphores and barriers take an {@link io.multiproc.wait.IdleStrategy} like locks and events: a
+     * busy-spinning waiter never sleeps on the futex, and still gets what it waits for.
+     */
+    @Test
+    void semaphoresAndBarriersWaitWithTheIdleStrategyTheyWereCreatedWith() throws Exception {
+        io.multiproc.wait.IdleStrategy spin = io.multiproc.wait.IdleStrategy.busySpin();
+        try (SharedSemaphore s = SharedSemaphore.create(0, spin);
+             SharedBoundedSemaphore b = SharedBoundedSemaphore.create(1, spin);
+             SharedBarrier barrier = SharedBarrier.create(2, spin)) {
+            b.acquire();
+            java.util.concurrent.atomic.AtomicInteger done = new java.util.concurrent.atomic.AtomicInteger();
+            Thread t = new Thread(() -> {
+                try {
+                    s.acquire();
+                    b.acquire();
+                    barrier.await();
+                    done.set(1);
+                } catch (Exception e) {
+                    done.set(2);
+                }
+            });
+            t.start();
+            Thread.sleep(300); // a blocking() waiter would be asleep by now
+            assertThat(s.word.sleepers()).isZero();
+            s.release();
+            Thread.sleep(300);
+            assertThat(b.word.sleepers()).isZero();
+            b.release();
+            Thread.sleep(300);
+            assertThat(barrier.word.sleepers()).isZero();
+            barrier.await(Duration.ofSeconds(10));
+            t.join(10_000);
+            assertThat(done.get()).isEqualTo(1);
+        }
+        assertThatThrownBy(() -> SharedSemaphore.create(1, null)).isInstanceOf(NullPointerException.class)
+                .hasMessageContaining("idle");
+    }
+
+    /**
+     * release(n) wakes n sleepers and release() one more, at once: run with futex sleeps raised to 20 s,
+     * so that nothing rests on the sleep's time limit.
+     */
+    @Test
+    void releasedPermitsReachSleepersWithoutWaitingOutASleep() throws Exception {
+        try (SharedSemaphore s = SharedSemaphore.create(0); SharedLong out = SharedLong.create(0)) {
+            SharedLockTest.inChildWithLongSleeps(() -> {
+                        java.util.concurrent.atomic.AtomicInteger got = new java.util.concurrent.atomic.AtomicInteger();
+                        Runnable take = () -> {
+                            try {
+                                s.acquire();
+                                got.incrementAndGet();
+                            } catch (InterruptedException e) {
+                                Thread.currentThread().interrupt();
+                            }
+                        };
+                        Thread[] ts = {new Thread(take), new Thread(take), new Thread(take)};
+                        try {
+                            for (Thread t : ts) {
+                                t.start();
+                                int n = (int) java.util.Arrays.stream(ts).filter(Thread::isAlive).count();
+                                awaitUntil("sleepers", () -> s.word.sleepers() == n);
+                                Thread.sleep(50);
+                            }
+                            long t0 = System.nanoTime();
+                            s.release(2);
+                            awaitUntil("two permits taken", () -> got.get() == 2);
+                            s.release();
+                            awaitUntil("three permits taken", () -> got.get() == 3);
+                            out.set((System.nanoTime() - t0) / 1_000_000);
+                            for (Thread t : ts) {
+                                t.join(10_000);
+                            }
+                        } catch (InterruptedException e) {
+                            throw new IllegalStateException(e);
+                        }
+                    });
+            assertThat(out.get()).as("ms until three sleepers held the three permits").isBetween(0L, 5_000L);
+        }
+    }
 }

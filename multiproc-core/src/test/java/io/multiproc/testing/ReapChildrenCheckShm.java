@@ -9,7 +9,9 @@ import io.multiproc.internal.SegmentRegistry;
 
 import java.io.IOException;
 import java.time.Duration;
+import java.util.HashMap;
 import java.util.HashSet;
+import java.util.Map;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.Set;
@@ -57,14 +59,32 @@ public final class ReapChildrenCheckShm implements BeforeEachCallback, AfterEach
         }
     }
 
-    /** Segments whose holders are all live processes that are neither this JVM nor its descendants. */
+    /**
+     * Segments whose holders are all live processes that are neither this JVM nor its descendants. A
+     * segment held by another segment ({@code SEG@^PARENT} in the registry, e.g. a manager's heap
+     * extents) counts as held by its parent's holders.
+     */
     private static Set<String> heldOnlyByOthers() throws IOException {
         Set<Long> ours = new HashSet<>();
         ours.add(ProcessHandle.current().pid());
         ProcessHandle.current().descendants().forEach(h -> ours.add(h.pid()));
-        Set<String> out = new TreeSet<>();
+        Map<String, SegmentRegistry.SegmentInfo> byName = new HashMap<>();
         for (SegmentRegistry.SegmentInfo info : SegmentRegistry.list()) {
-            if (info.tracked() && info.holders().stream().allMatch(h -> h.alive() && !ours.contains(h.process().pid()))) {
+            byName.put(info.name(), info);
+        }
+        Map<String, String> parents = new HashMap<>();
+        try (Stream<Path> records = Files.list(SegmentRegistry.dir())) {
+            records.map(r -> r.getFileName().toString()).filter(r -> r.contains("@^"))
+                    .forEach(r -> parents.putIfAbsent(r.substring(0, r.indexOf("@^")), r.substring(r.indexOf("@^") + 2)));
+        }
+        Set<String> out = new TreeSet<>();
+        for (SegmentRegistry.SegmentInfo info : byName.values()) {
+            SegmentRegistry.SegmentInfo holderInfo = info;
+            for (int hops = 0; !holderInfo.tracked() && parents.containsKey(holderInfo.name()) && hops < 8; hops++) {
+                holderInfo = byName.getOrDefault(parents.get(holderInfo.name()), holderInfo);
+            }
+            if (holderInfo.tracked()
+                    && holderInfo.holders().stream().allMatch(h -> h.alive() && !ours.contains(h.process().pid()))) {
                 out.add(info.name());
             }
         }
