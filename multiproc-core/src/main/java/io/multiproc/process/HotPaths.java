@@ -181,6 +181,30 @@ final class HotPaths {
                     }
                 }
             }
+        },
+        /**
+         * A pool worker's chunk decode and reply encode, and the parent's reply decode, on Integer lists
+         * (the commonest map): a worker taken from the spares handles its first 125k-item chunk compiled.
+         */
+        POOL_FRAMES {
+            @Override
+            void run(int iterations, int rounds, BooleanSupplier stop) {
+                io.multiproc.codec.Codec codec = TaskCodec.codec();
+                List<Integer> items = new java.util.ArrayList<>();
+                for (int i = 0; i < 64; i++) {
+                    items.add(i * 31);
+                }
+                byte[] fn = {};
+                for (int r = 0; r < rounds; r++) {
+                    for (int k = 0; k < iterations; k++) {
+                        if (stop.getAsBoolean()) {
+                            return;
+                        }
+                        blackhole(PoolFrames.decodeTask(codec, PoolFrames.task(k, PoolFrames.MAP, fn, codec, items)));
+                        blackhole(PoolFrames.replyPayload(codec, PoolFrames.reply(k, PoolFrames.OK, codec, items)));
+                    }
+                }
+            }
         };
 
         abstract void run(int iterations, int rounds, BooleanSupplier stop);

@@ -158,6 +158,12 @@ public final class Pool implements ExecutorService {
     }
 
     private PoolWorker startWorker(int slot) {
+        if (jvmOptions.isEmpty()) {
+            // NOTE: n spares booting together on idle cores make a pool of n start in about one warm
+            // start, not n cold ones; asking again for each replacement keeps the reservation alive past
+            // the spares' idle period, so a replacement also takes a warm JVM.
+            SpareJvms.reserve(workers);
+        }
         return PoolWorker.start(this, slot, name + "-worker-" + started.incrementAndGet(), jvmOptions, idle,
                 initializer, maxTasksPerChild, userCodec, codec);
     }

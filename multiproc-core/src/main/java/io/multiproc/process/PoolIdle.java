@@ -7,29 +7,43 @@ import java.io.Serial;
 import java.io.Serializable;
 
 /**
- * A {@link Pool}'s default way of waiting for messages: spin for a few microseconds (a pool's next
- * task or result often comes that soon), yield a few times, then sleep on a futex, so an idle
- * pool costs no CPU. A sleep lasts up to a second ({@link #maxSleepNanos()}): a send wakes the
- * sleeper, and neither side relies on the pipe's own check of its peer (workers die with their parent
- * through the parent-death signal; the parent learns of a worker's death from its process exit). 
+ * A {@link Pool}'s default way of waiting for messages: spin for up to {@link #SPIN_NANOS} after the
+ * last activity (a pool's next task or result usually comes that soon, and a futex wake costs ~20 µs
+ * here), yielding the CPU every {@link #YIELD_EVERY} rounds so a thread with work on a busy machine
+ * gets it; then sleep on a futex, so an idle pool costs no CPU. A sleep lasts up to a second
+ * ({@link #maxSleepNanos()}): a send wakes the sleeper, and neither side relies on the pipe's own check
+ * of its peer (workers die with their parent through the parent-death signal; the parent learns of a
+ * worker's death from its process exit).
  * Serializable, so the worker end of each pipe waits the same way.
+ * <p>Example: {@code Pool.builder().idle(new PoolIdle(20_000)).build()} (package-private: the default
+ * is what {@code Pool} uses).
  *
- * @param spins rounds of {@link Thread#onSpinWait()} before yielding
+ * @param spins most spin rounds before sleeping, whatever the time (a bound for a slow clock)
  */
 record PoolIdle(int spins) implements IdleStrategy, Serializable {
     @Serial
     private static final long serialVersionUID = 1L;
-    private static final int YIELDS = 20;
     /**
-     * A few µs of spinning (a PAUSE is 40-140 cycles on current x86). Longer spins lost under load on 2
-     * shared cores: a spinning reader, receiver and runner took the CPU from the thread with work
-     * (apply round trip ~600 µs with 2,000 spins, ~290 µs with 100, measured at load average 27).
+     * How long a waiter spins after the last activity. Round trips measured at load average ~20 on 2
+     * cores, default spins: BENCHMARKS.md "Pool apply latency with bounded spinning".
      */
-    static final PoolIdle DEFAULT = new PoolIdle(200);
+    static final long SPIN_NANOS = 100_000;
+    /** A yield every this many spin rounds: on an idle core it returns at once, on a busy one it gives way. */
+    static final int YIELD_EVERY = 64;
+    /** Spin rounds are bounded by time; this bounds them by count too (a round is ~30-100 ns). */
+    static final PoolIdle DEFAULT = new PoolIdle(20_000);
+    /** When the current spin phase of this thread began (round 0 of a wait). */
+    private static final ThreadLocal<long[]> SPIN_START = ThreadLocal.withInitial(() -> new long[1]);
 
     @Override
     public boolean sleepAt(int round) {
-        if (round < spins + YIELDS) {
+        long now = System.nanoTime();
+        long[] start = SPIN_START.get();
+        if (round == 0) {
+            start[0] = now;
+            return false;
+        }
+        if (round < spins && now - start[0] < SPIN_NANOS) {
             return false;
         }
         return Native.isAvailable() || IdleStrategy.blocking().sleepAt(round);
@@ -42,13 +56,24 @@ record PoolIdle(int spins) implements IdleStrategy, Serializable {
 
     @Override
     public void pause(int round) {
-        if (round < spins) {
-            Thread.onSpinWait();
-        } else if (round < spins + YIELDS) {
+        if (!inSpinPhase(round)) {
+            IdleStrategy.backoff().pause(round + 110); // past backoff's own spins; only without native futexes: sleepAt said no sleep
+        } else {
+            spin(round);
+        }
+    }
+
+    /** One round of a pool waiter's spin: a PAUSE, or every {@link #YIELD_EVERY}th round a yield. */
+    static void spin(int round) {
+        if (round % YIELD_EVERY == YIELD_EVERY - 1) {
             Thread.yield();
         } else {
-            IdleStrategy.backoff().pause(round - spins - YIELDS + 110);
+            Thread.onSpinWait();
         }
+    }
+
+    private boolean inSpinPhase(int round) {
+        return round < spins && System.nanoTime() - SPIN_START.get()[0] < SPIN_NANOS;
     }
 
     @Override

@@ -14,6 +14,8 @@ import java.util.NoSuchElementException;
 import java.util.concurrent.Callable;
 import java.util.concurrent.CancellationException;
 import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.ExecutionException;
+import java.util.concurrent.TimeUnit;
 import java.util.concurrent.TimeoutException;
 import java.util.function.LongSupplier;
 
@@ -124,6 +126,33 @@ final class PoolWork {
                 pool.cancelled(job, mayInterruptIfRunning);
             }
             return cancelled;
+        }
+
+        /** Spins briefly first: a tiny task's result usually comes within microseconds, a park/unpark costs ~20. */
+        @Override
+        public T get() throws InterruptedException, ExecutionException {
+            spinUntilDone();
+            return super.get();
+        }
+
+        @Override
+        public T get(long timeout, TimeUnit unit)
+                throws InterruptedException, ExecutionException, TimeoutException {
+            spinUntilDone();
+            return super.get(timeout, unit);
+        }
+
+        @Override
+        public T join() {
+            spinUntilDone();
+            return super.join();
+        }
+
+        private void spinUntilDone() {
+            long start = System.nanoTime();
+            for (int i = 0; !isDone() && System.nanoTime() - start < PoolIdle.SPIN_NANOS; i++) {
+                PoolIdle.spin(i);
+            }
         }
 
         @Override

@@ -103,14 +103,18 @@ final class PoolWorkerMain implements SerializableRunnable {
         }
     }
 
-    /** The next task message: spins briefly (the next task usually comes that soon), then parks. */
+    /**
+     * The next task message: spins up to {@link PoolIdle#SPIN_NANOS} (the next task usually comes that
+     * soon, and the receiver's hand-off would otherwise cost a futex wake), then parks.
+     */
     private byte[] next(LinkedBlockingQueue<byte[]> tasks) throws InterruptedException {
-        for (int i = 0; i < spins; i++) {
+        long start = System.nanoTime();
+        for (int i = 0; i < spins && System.nanoTime() - start < PoolIdle.SPIN_NANOS; i++) {
             byte[] m = tasks.poll();
             if (m != null) {
                 return m;
             }
-            Thread.onSpinWait();
+            PoolIdle.spin(i);
         }
         while (true) {
             try {

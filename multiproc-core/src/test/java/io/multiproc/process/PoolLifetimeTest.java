@@ -1,5 +1,6 @@
 package io.multiproc.process;
 
+import io.multiproc.internal.SegmentRegistry;
 import io.multiproc.testing.ReapChildrenCheckShm;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
@@ -11,8 +12,10 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
+import java.util.HashSet;
 import java.util.List;
 import java.util.Optional;
+import java.util.Set;
 import java.util.concurrent.TimeUnit;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
@@ -46,8 +49,13 @@ class PoolLifetimeTest {
         }
     }
 
+    /**
+     * A SIGKILLed program takes its workers (and its spare JVMs) with it, and the next multiproc
+     * process's sweep removes the pipes they shared: this test runs that sweep itself rather than
+     * relying on some other process to do it.
+     */
     @Test
-    void programKilledTakesItsWorkersWithIt() throws Exception {
+    void programKilledTakesItsWorkersWithItAndTheNextSweepRemovesTheirPipes() throws Exception {
         Process p = start("orphan");
         try {
             List<ProcessHandle> workers = new ArrayList<>();
@@ -55,12 +63,29 @@ class PoolLifetimeTest {
                 ProcessHandle.of(Long.parseLong(pid)).ifPresent(workers::add);
             }
             assertThat(workers).hasSize(2);
+            List<ProcessHandle> family = new ArrayList<>(p.descendants().toList());
+            family.addAll(workers);
+            Set<Long> pids = new HashSet<>();
+            pids.add(p.pid());
+            family.forEach(h -> pids.add(h.pid()));
+            List<String> theirs = new ArrayList<>();
+            for (SegmentRegistry.SegmentInfo info : SegmentRegistry.list()) {
+                if (info.holders().stream().anyMatch(h -> pids.contains(h.process().pid()))) {
+                    theirs.add(info.name());
+                }
+            }
+            assertThat(theirs).as("segments the program and its workers held").anyMatch(n -> n.startsWith("mpp_"));
+
             p.destroyForcibly();
+            assertThat(p.waitFor(TIMEOUT.toSeconds(), TimeUnit.SECONDS)).as("program killed").isTrue();
             long deadline = System.nanoTime() + Duration.ofSeconds(5).toNanos();
-            while (workers.stream().anyMatch(PoolLifetimeTest::running) && System.nanoTime() < deadline) {
+            while (family.stream().anyMatch(PoolLifetimeTest::running) && System.nanoTime() < deadline) {
                 Thread.sleep(20);
             }
-            assertThat(workers.stream().filter(PoolLifetimeTest::running).toList()).as("workers left running").isEmpty();
+            assertThat(family.stream().filter(PoolLifetimeTest::running).toList()).as("workers and spares left running").isEmpty();
+
+            SegmentRegistry.sweep();
+            assertThat(ReapChildrenCheckShm.shmFiles()).as("left in /dev/shm after a sweep").doesNotContainAnyElementsOf(theirs);
         } finally {
             killTree(p);
         }

@@ -132,6 +132,31 @@ class SparePolicyTest {
         }
     }
 
+    /**
+     * A pool of n with default JVM options reserves n spares before it starts its workers (also past
+     * the spare cap), so its workers are JVMs launched as spares, not cold starts one after another.
+     */
+    @Test
+    void aPoolOfNReservesNSparesAndItsWorkersAreSpares() throws Exception {
+        ChildProcess.setMaxSpareJvms(1);
+        int n = 2;
+        try (Pool pool = Pool.create(n)) {
+            assertThat(SpareJvms.wantedNow()).as("spares wanted while a pool of %d runs, cap 1", n).isEqualTo(n);
+            assertThat(pool.map(x -> x + 1, List.of(1, 2, 3, 4), 1)).containsExactly(2, 3, 4, 5);
+            for (long pid : pool.workerPids()) {
+                assertThat(cmdline(pid)).as("worker %d's command line", pid).endsWith(" SPARE");
+            }
+        }
+    }
+
+    @Test
+    void aPoolWithJvmOptionsReservesNothing() throws Exception {
+        ChildProcess.setMaxSpareJvms(1);
+        try (Pool pool = Pool.builder().workers(2).jvmOptions(List.of("-Xmx128m")).build()) {
+            assertThat(SpareJvms.wantedNow()).isEqualTo(1);
+        }
+    }
+
     @Test
     void badSettingsAreRejectedWithTheirValues() {
         assertThatThrownBy(() -> ChildProcess.setMaxSpareJvms(-2)).isInstanceOf(IllegalArgumentException.class)
@@ -174,5 +199,9 @@ class SparePolicyTest {
                 return;
             }
         }
+    }
+
+    private static String cmdline(long pid) throws IOException {
+        return new String(Files.readAllBytes(Path.of("/proc", Long.toString(pid), "cmdline"))).replace('\0', ' ').strip();
     }
 }
