@@ -9,6 +9,7 @@ import org.junit.jupiter.api.extension.ExtendWith;
 
 import java.time.Duration;
 import java.util.List;
+import java.util.Map;
 import java.util.Set;
 import java.util.stream.Collectors;
 
@@ -295,7 +296,7 @@ class ChildProcessTest {
     // ---- helpers ----
 
     private static void assertStartRejected(SerializableRunnable target, String className) {
-        Set<Long> before = childJvms();
+        Map<Long, String> before = childJvmNames();
         ChildProcess p = ChildProcess.builder().target(target).build();
         try {
             assertThatThrownBy(p::start)
@@ -304,18 +305,39 @@ class ChildProcessTest {
             assertThat(p.isAlive()).isFalse();
             assertThatThrownBy(p::pid).isInstanceOf(IllegalStateException.class);
             assertThat(ChildProcess.activeChildren()).doesNotContain(p);
-            assertThat(childJvms()).as("child JVMs of this process").isSubsetOf(before);
+            // The spare pool may boot a replacement in the background at any time (a new SPARE-mode JVM);
+            // what start must not do is launch a task JVM or hand the task to a spare (renamed mp-child).
+            Map<Long, String> after = childJvmNames();
+            for (Map.Entry<Long, String> e : after.entrySet()) {
+                if (before.containsKey(e.getKey())) {
+                    if (!"mp-child".equals(before.get(e.getKey()))) {
+                        assertThat(e.getValue()).as("spare %d after the rejected start", e.getKey()).isNotEqualTo("mp-child");
+                    }
+                } else {
+                    assertThat(arguments(e.getKey())).as("new child JVM %d", e.getKey())
+                            .contains(Launcher.Mode.SPARE.name()).doesNotContain(Launcher.Mode.DIRECT.name());
+                }
+            }
         } finally {
             p.close();
         }
     }
 
-    /** The pids of this process's child JVMs (spares included). */
-    private static Set<Long> childJvms() {
-        return ProcessHandle.current().children()
+    /** This process's child JVMs (spares included), pid to process name (mp-spare, mp-child, java while booting). */
+    private static Map<Long, String> childJvmNames() {
+        Map<Long, String> names = new java.util.HashMap<>();
+        ProcessHandle.current().children()
                 .filter(h -> arguments(h.pid()).contains(Launcher.MAIN_CLASS))
-                .map(ProcessHandle::pid)
-                .collect(Collectors.toSet());
+                .forEach(h -> names.put(h.pid(), processName(h.pid())));
+        return names;
+    }
+
+    private static String processName(long pid) {
+        try {
+            return java.nio.file.Files.readString(java.nio.file.Path.of("/proc", Long.toString(pid), "comm")).strip();
+        } catch (java.io.IOException gone) {
+            return "";
+        }
     }
 
     /** Waits until a spare JVM that runs no task is ready, and returns its pid. */
