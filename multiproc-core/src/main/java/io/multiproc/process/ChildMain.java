@@ -30,7 +30,11 @@ import java.util.function.BooleanSupplier;
  *   <li>A daemon thread checks every 100 ms (every second when prctl took effect) that the parent is
  *       still our parent (the fallback when prctl is unavailable) and halts the JVM otherwise. It sleeps rather than blocking in a read of
  *       stdin: HotSpot's exit waits up to 300 ms for threads blocked in native code.</li>
- *   <li>Run the task; exit 0, or print the stack trace to stderr and exit 1.</li>
+ *   <li>Decode the task; report "loaded" (the process name, see {@link ChildReport}), or the failure
+ *       to decode it (in the report file the parent named) and exit 1.</li>
+ *   <li>Run the task; if it threw, report the failure and print the stack trace to stderr. Then wait
+ *       for the non-daemon threads it started (as a JVM after {@code main} does) and exit, 0 or 1
+ *       (shutdown hooks run).</li>
  * </ol>
  */
 public final class ChildMain {
@@ -93,7 +97,7 @@ public final class ChildMain {
         TASK_ARRIVED = true;
         setState(State.RUNNING);
         watchParent(parentPid);
-        System.exit(run(frame));
+        System.exit(run(frame, parentPid));
     }
 
     /** Longest a training run may take before it gives up (it takes seconds). */
@@ -110,8 +114,10 @@ public final class ChildMain {
     enum State {
         /** Booted and warmed up; waiting for a task. */
         SPARE("mp-spare"),
-        /** Running its task (spare or cold). */
-        RUNNING("mp-child");
+        /** Running its task (spare or cold), not yet decoded. */
+        RUNNING("mp-child"),
+        /** Its task decoded: what {@link ChildProcess#start()} waits for (see {@link ChildReport}). */
+        LOADED("mp-loaded");
 
         final String comm;
 
@@ -121,7 +127,7 @@ public final class ChildMain {
     }
 
     /** Writes this JVM's process name; the thread-group leader's comm, which /proc/PID/comm shows. */
-    private static void setState(State state) {
+    static void setState(State state) {
         try {
             java.nio.file.Files.writeString(java.nio.file.Path.of("/proc/self/comm"), state.comm);
         } catch (java.io.IOException | RuntimeException e) {
@@ -177,16 +183,58 @@ public final class ChildMain {
         }
     }
 
-    private static int run(TaskFrame frame) {
+    private static int run(TaskFrame frame, long parentPid) {
+        ChildProcess.becomeChild(frame, parentPid);
+        SerializableTask task;
         try {
-            TaskCodec.decode(frame.task()).run();
-            flush();
-            return 0;
+            task = TaskCodec.decode(frame.task());
         } catch (Throwable t) {
-            System.err.println("Process " + frame.name() + " (pid " + ProcessHandle.current().pid() + ") failed:");
-            t.printStackTrace();
-            flush();
-            return 1;
+            ChildReport.write(frame.report(), ChildReport.LOAD_FAILED, t);
+            return failed(frame, "could not load its task", t);
+        }
+        ChildReport.loaded();
+        int exitCode = 0;
+        try {
+            task.run();
+        } catch (Throwable t) {
+            ChildReport.write(frame.report(), ChildReport.TASK_FAILED, t);
+            exitCode = failed(frame, "failed", t);
+        }
+        // As a JVM after main and CPython's child after run(), whether the task returned or threw.
+        awaitNonDaemonThreads();
+        flush();
+        return exitCode;
+    }
+
+    private static int failed(TaskFrame frame, String what, Throwable t) {
+        System.err.println("Process " + frame.name() + " (pid " + ProcessHandle.current().pid() + ") " + what + ":");
+        t.printStackTrace();
+        flush();
+        return 1;
+    }
+
+    /**
+     * Joins every live non-daemon thread but this one, until none is left (a joined thread may have
+     * started others): what the JVM's DestroyJavaVM does after {@code main} returns.
+     */
+    private static void awaitNonDaemonThreads() {
+        Thread me = Thread.currentThread();
+        while (true) {
+            Thread next = null;
+            for (Thread t : Thread.getAllStackTraces().keySet()) {
+                if (t != me && !t.isDaemon() && t.isAlive() && !"DestroyJavaVM".equals(t.getName())) {
+                    next = t;
+                    break;
+                }
+            }
+            if (next == null) {
+                return;
+            }
+            try {
+                next.join();
+            } catch (InterruptedException e) {
+                return;
+            }
         }
     }
 
@@ -221,7 +269,7 @@ public final class ChildMain {
             for (SerializableRunnable probe : probes()) {
                 TaskCodec.decode(TaskCodec.encode(probe)).run();
             }
-        } catch (RuntimeException e) {
+        } catch (Exception e) {
             // only a warm-up; the real task will report any problem
         }
     }

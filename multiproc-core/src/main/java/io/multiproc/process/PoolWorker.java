@@ -81,7 +81,10 @@ final class PoolWorker {
         try {
             int spins = idle instanceof PoolIdle p ? p.spins() : 100;
             PoolWorkerMain main = new PoolWorkerMain(data.right(), initializer, maxTasks, spins, userCodec);
-            ChildProcess child = ChildProcess.builder().name(name).daemon(true).jvmOptions(jvmOptions).target(main).start();
+            // NOTE: not waiting for the child to load its task: a pool starts its workers all at once (a worker
+            // that cannot load it breaks the pool, Pool.onWorkerGone).
+            ChildProcess child = ChildProcess.builder().name(name).daemon(true).jvmOptions(jvmOptions).target(main).build()
+                    .start(false);
             PoolWorker w = new PoolWorker(pool, slot, data, child, codec);
             child.process().onExit().thenRun(w::onExit);
             Thread reader = new Thread(w::readLoop, "mpool-reader-" + slot);
