@@ -245,8 +245,11 @@ public final class ChildProcess implements AutoCloseable {
 
     /**
      * Starts the child. The target is serialized first, so a target that cannot be serialized fails
-     * here with IllegalArgumentException naming the class.
+     * here with IllegalArgumentException naming the class. When the task's class comes from a class
+     * loader other than the application's, or the child has JVM options or a class path of its own,
+     * returns only once the child has decoded its task (see the class comment).
      *
+     * @throws ChildStartException if the child could not load its task, or exited before it did
      * @throws IllegalStateException if already started
      */
     public ChildProcess start() {
@@ -413,8 +416,10 @@ public final class ChildProcess implements AutoCloseable {
 
     /**
      * The task's uncaught exception, re-created in this JVM (its class when it can be, else
-     * {@link io.multiproc.RemoteException}; the child's stack trace either way). Empty while the child
-     * runs, after a normal exit, and when it was killed.
+     * {@link io.multiproc.RemoteException}; the child's stack trace either way). A child that could not
+     * load its task (a class from another loader, see {@link Builder#classPath}) fails with a
+     * {@link ChildStartException} whose cause is the child's exception. Empty while the child runs,
+     * after a normal exit, and when it was killed.
      */
     public Optional<Throwable> failure() {
         Process p = process;
