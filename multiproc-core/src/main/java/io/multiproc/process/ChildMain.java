@@ -100,6 +100,22 @@ public final class ChildMain {
         System.exit(run(frame, parentPid));
     }
 
+    /** Name of a JVM multiproc did not start (CPython's main process name). */
+    static final String MAIN_PROCESS = "MainProcess";
+    /**
+     * This JVM's identity, {@link ChildProcess#current()}: set once by {@link #becomeChild} in a child
+     * before its task is decoded; read by any thread. Kept here, not in ChildProcess, so that a child
+     * does not initialize ChildProcess (and its exit hook) unless its task uses it.
+     */
+    static volatile ProcessInfo current = new ProcessInfo(ProcessHandle.current().pid(), MAIN_PROCESS, false);
+    /** This JVM's parent as its task frame told it ({@link ChildProcess#parent()}); set with {@link #current}. */
+    static volatile ProcessInfo parent;
+
+    private static void becomeChild(TaskFrame frame, long parentPid) {
+        parent = new ProcessInfo(parentPid, frame.parentName(), frame.parentIsChild());
+        current = new ProcessInfo(ProcessHandle.current().pid(), frame.name(), true);
+    }
+
     /** Longest a training run may take before it gives up (it takes seconds). */
     private static final long TRAIN_DEADLINE_MILLIS = 300_000;
 
@@ -117,7 +133,7 @@ public final class ChildMain {
         /** Running its task (spare or cold), not yet decoded. */
         RUNNING("mp-child"),
         /** Its task decoded: what {@link ChildProcess#start()} waits for (see {@link ChildReport}). */
-        LOADED("mp-loaded");
+        LOADED(ChildReport.LOADED_COMM);
 
         final String comm;
 
@@ -184,7 +200,7 @@ public final class ChildMain {
     }
 
     private static int run(TaskFrame frame, long parentPid) {
-        ChildProcess.becomeChild(frame, parentPid);
+        becomeChild(frame, parentPid);
         SerializableTask task;
         try {
             task = TaskCodec.decode(frame.task());
@@ -192,7 +208,8 @@ public final class ChildMain {
             ChildReport.write(frame.report(), ChildReport.LOAD_FAILED, t);
             return failed(frame, "could not load its task", t);
         }
-        ChildReport.loaded();
+        // NOTE: the one step of "loaded" on the success path: a start that waits reads it (ChildReport).
+        setState(State.LOADED);
         int exitCode = 0;
         try {
             task.run();

@@ -75,13 +75,6 @@ public final class ChildProcess implements AutoCloseable {
      * machine takes seconds to boot); after that it returns and the child goes on.
      */
     public static final Duration LOAD_REPORT_TIMEOUT = Duration.ofSeconds(60);
-    /** Name of a JVM multiproc did not start (CPython's main process name). */
-    static final String MAIN_PROCESS = "MainProcess";
-    /** This JVM's identity: set once by ChildMain in a child before its task is decoded; read by anyone. */
-    private static volatile ProcessInfo current = new ProcessInfo(ProcessHandle.current().pid(), MAIN_PROCESS, false);
-    /** This JVM's parent as its task frame told it; set with {@link #current}. */
-    private static volatile ProcessInfo parent;
-
     private final String name;
     private final boolean daemon;
     private final List<String> jvmOptions;
@@ -143,7 +136,7 @@ public final class ChildProcess implements AutoCloseable {
      * it is a multiproc child. CPython's {@code current_process()}.
      */
     public static ProcessInfo current() {
-        return current;
+        return ChildMain.current;
     }
 
     /**
@@ -151,14 +144,9 @@ public final class ChildProcess implements AutoCloseable {
      * None in the main process).
      */
     public static Optional<ProcessInfo> parent() {
-        return Optional.ofNullable(parent);
+        return Optional.ofNullable(ChildMain.parent);
     }
 
-    /** Called once by ChildMain, before the task is decoded. */
-    static void becomeChild(TaskFrame frame, long parentPid) {
-        parent = new ProcessInfo(parentPid, frame.parentName(), frame.parentIsChild());
-        current = new ProcessInfo(ProcessHandle.current().pid(), frame.name(), true);
-    }
 
     public static Builder builder() {
         return new Builder();
@@ -289,7 +277,7 @@ public final class ChildProcess implements AutoCloseable {
             TaskFrame frame;
             List<String> carried;
             try {
-                ProcessInfo me = current;
+                ProcessInfo me = ChildMain.current;
                 frame = new TaskFrame(name, daemon, me.name(), me.multiprocChild(), file.toString(), TaskCodec.encode(target));
                 carried = flight.sentSince(mark);
             } finally {

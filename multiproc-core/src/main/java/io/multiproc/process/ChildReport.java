@@ -40,9 +40,7 @@ import java.util.concurrent.locks.LockSupport;
 final class ChildReport {
     static final byte LOAD_FAILED = 'L';
     static final byte TASK_FAILED = 'F';
-    static final String LOADED_COMM = ChildMain.State.LOADED.comm;
-    /** This JVM's report files: the parent's identity, so that a sweep can tell whose files are orphans. */
-    private static final String PREFIX = ProcessIdentity.current() + "-" + ProcessIdentity.OWN_NAMESPACE + "-";
+    static final String LOADED_COMM = "mp-loaded";
     private static final AtomicLong SEQUENCE = new AtomicLong();
 
     /** What an exited child reported. */
@@ -60,17 +58,15 @@ final class ChildReport {
         return Path.of(System.getProperty("java.io.tmpdir"), "multiproc-reports-" + System.getProperty("user.name"));
     }
 
-    /** A fresh report file path for a child about to start (nothing is created). */
+    /**
+     * A fresh report file path for a child about to start (nothing is created): named for this JVM, so
+     * that a sweep can tell whose files are orphans.
+     */
     static Path newFile() {
-        return directory().resolve(PREFIX + SEQUENCE.incrementAndGet());
+        return directory().resolve(ProcessIdentity.current() + "-" + ProcessIdentity.OWN_NAMESPACE + "-" + SEQUENCE.incrementAndGet());
     }
 
     // ---------------------------------------------------------------- child side
-
-    /** Without /proc the parent's start does not wait (see {@link #awaitLoaded}). */
-    static void loaded() {
-        ChildMain.setState(ChildMain.State.LOADED);
-    }
 
     /** Writes the failure to {@code file}; a child that cannot write it still exits 1, which the parent sees. */
     static void write(String file, byte kind, Throwable t) {

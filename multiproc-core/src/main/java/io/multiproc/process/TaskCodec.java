@@ -44,7 +44,7 @@ final class TaskCodec {
         return t;
     }
 
-    /** Decodes what {@link #encode} wrote (the task frame's other objects, such as the report end). */
+    /** Decodes what {@link #encode} wrote (a task, or a child's failure report, {@link ChildReport}). */
     static Object decodeObject(byte[] bytes) {
         return CODEC.decode(SegmentSource.of(bytes));
     }
