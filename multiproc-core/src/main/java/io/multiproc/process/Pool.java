@@ -797,10 +797,11 @@ public final class Pool implements ExecutorService {
             checkTerminatedLocked();
         }
         w.closePipe();
-        for (PoolWork.Chunk c : lost) {
-            c.job.failed(c, new WorkerDiedException(w.pid(), exitCode, c.describe()));
-        }
+        // A worker that could not load its task never ran what it held: that is the cause, not its death.
         Throwable couldNotLoad = w.ready ? null : w.child.failure().filter(ChildStartException.class::isInstance).orElse(null);
+        for (PoolWork.Chunk c : lost) {
+            c.job.failed(c, couldNotLoad != null ? couldNotLoad : new WorkerDiedException(w.pid(), exitCode, c.describe()));
+        }
         if ((initializer != null || couldNotLoad != null) && !w.ready && !w.retiring && exitCode != 0) {
             // died in its initializer, or could not load it (a class from another loader): replacing it would loop
             if (replace) {
