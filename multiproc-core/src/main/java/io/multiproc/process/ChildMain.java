@@ -143,7 +143,7 @@ public final class ChildMain {
     }
 
     /** Writes this JVM's process name; the thread-group leader's comm, which /proc/PID/comm shows. */
-    static void setState(State state) {
+    private static void setState(State state) {
         try {
             java.nio.file.Files.writeString(java.nio.file.Path.of("/proc/self/comm"), state.comm);
         } catch (java.io.IOException | RuntimeException e) {
