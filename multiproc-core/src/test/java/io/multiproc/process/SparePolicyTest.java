@@ -119,6 +119,35 @@ class SparePolicyTest {
         assertThat(most.get()).as("child JVMs seen booting at once").isEqualTo(1);
     }
 
+    /**
+     * Back-to-back starts take a spare that may still be booting; a replacement booting beside it on the
+     * same cores made each start slower than a cold one. Only one JVM boots at a time here.
+     */
+    @Test
+    void backToBackStartsNeverBootASpareBesideABootingChild() throws Exception {
+        assertThat(SpareJvms.awaitBooted(1, LONG_ENOUGH)).isTrue();
+        Children.awaitUntil("earlier tests' JVMs booted", () -> bootingChildren() == 0);
+        AtomicInteger most = new AtomicInteger();
+        AtomicBoolean sampling = new AtomicBoolean(true);
+        Thread sampler = new Thread(() -> {
+            while (sampling.get()) {
+                most.accumulateAndGet(bootingChildren(), Math::max);
+                Thread.onSpinWait();
+            }
+        });
+        sampler.start();
+        try {
+            for (int i = 0; i < 6; i++) {
+                Children.joinOk(ChildProcess.start(() -> { }));
+            }
+        } finally {
+            sampling.set(false);
+            sampler.join();
+        }
+
+        assertThat(most.get()).as("JVMs seen booting at once during back-to-back starts").isEqualTo(1);
+    }
+
     @Test
     void aStartTakesASpareThatIsStillBootingInsteadOfStartingAnotherJvm() throws Exception {
         ChildProcess.setSpareJvms(1);
