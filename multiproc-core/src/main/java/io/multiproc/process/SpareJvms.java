@@ -223,6 +223,20 @@ final class SpareJvms {
     }
 
     /**
+     * Called when a start with default JVM options begins, before its task is serialized: if there is no
+     * spare at all (booted, booting or being launched), launches one now, so the JVM boots while this
+     * JVM serializes the task (the program's first start spends 100-300 ms there, loading classes) and
+     * {@link #take} finds it. A start whose task turns out not to be serializable leaves it a spare.
+     */
+    static void launchForStart() {
+        synchronized (LOCK) {
+            if (base > 0 && SPARES.isEmpty() && launchingSpares == 0 && booting() < maxBooting) {
+                launchSpare();
+            }
+        }
+    }
+
+    /**
      * A spare for a child about to start, or null if there is none (booted or booting).
      *
      * @param running this JVM's running children, the one about to start included

@@ -148,6 +148,54 @@ class SparePolicyTest {
         assertThat(most.get()).as("JVMs seen booting at once during back-to-back starts").isEqualTo(1);
     }
 
+    /**
+     * A program's first start spends 100-300 ms serializing its task (class loading); its JVM boots
+     * meanwhile instead of after. Here every core runs a child, so no spare boots on its own.
+     */
+    @Test
+    void aStartWithNoSpareLaunchesItsJvmBeforeSerializingTheTask() throws Exception {
+        int cores = io.multiproc.Multiproc.cpuCount();
+        List<ChildProcess> busy = new ArrayList<>();
+        try (SharedLong gate = SharedLong.create(0)) {
+            for (int i = 0; i < cores; i++) {
+                busy.add(ChildProcess.start(() -> awaitNonZero(gate)));
+            }
+            Children.awaitUntil("the busy children booted and no spare is left",
+                    () -> bootingChildren() == 0 && SpareJvms.spares().isEmpty());
+            SlowToSerialize task = new SlowToSerialize();
+            try (ChildProcess p = ChildProcess.start(task)) {
+                assertThat(SlowToSerialize.childrenWhileSerializing).as("this JVM's children while the task was serialized")
+                        .contains(p.pid());
+                Children.joinOk(p);
+            } finally {
+                gate.set(1);
+            }
+            Children.joinAllOk(busy.toArray(ChildProcess[]::new));
+        } finally {
+            Children.reap(busy.toArray(ChildProcess[]::new));
+        }
+    }
+
+    /** A task whose serialization takes 300 ms and records which child JVMs existed by its end. */
+    static final class SlowToSerialize implements SerializableRunnable {
+        private static final long serialVersionUID = 1L;
+        static volatile List<Long> childrenWhileSerializing = List.of();
+
+        @Override
+        public void run() {
+        }
+
+        private void writeObject(java.io.ObjectOutputStream out) throws IOException {
+            try {
+                Thread.sleep(300);
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+            }
+            childrenWhileSerializing = ProcessHandle.current().children().map(ProcessHandle::pid).toList();
+            out.defaultWriteObject();
+        }
+    }
+
     @Test
     void aStartTakesASpareThatIsStillBootingInsteadOfStartingAnotherJvm() throws Exception {
         ChildProcess.setSpareJvms(1);
