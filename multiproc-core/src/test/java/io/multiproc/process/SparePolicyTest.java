@@ -95,28 +95,20 @@ class SparePolicyTest {
         ChildProcess.setSpareJvms(0); // every start is cold: the bound alone decides
         ChildProcess.setMaxBootingJvms(1);
         Children.awaitUntil("earlier tests' JVMs booted", () -> bootingChildren() == 0);
-        AtomicInteger most = new AtomicInteger();
-        AtomicBoolean sampling = new AtomicBoolean(true);
-        Thread sampler = new Thread(() -> {
-            while (sampling.get()) {
-                most.accumulateAndGet(bootingChildren(), Math::max);
-                Thread.onSpinWait();
-            }
-        });
-        sampler.start();
         List<ChildProcess> children = new ArrayList<>();
+        int most;
         try {
-            for (int i = 0; i < 3; i++) {
-                children.add(ChildProcess.start(() -> { }));
-            }
-            Children.joinAllOk(children.toArray(ChildProcess[]::new));
+            most = mostBootingWhile(() -> {
+                for (int i = 0; i < 3; i++) {
+                    children.add(ChildProcess.start(() -> { }));
+                }
+                Children.joinAllOk(children.toArray(ChildProcess[]::new));
+            });
         } finally {
-            sampling.set(false);
-            sampler.join();
             Children.reap(children.toArray(ChildProcess[]::new));
         }
 
-        assertThat(most.get()).as("child JVMs seen booting at once").isEqualTo(1);
+        assertThat(most).as("child JVMs seen booting at once").isEqualTo(1);
     }
 
     /**
@@ -127,25 +119,13 @@ class SparePolicyTest {
     void backToBackStartsNeverBootASpareBesideABootingChild() throws Exception {
         assertThat(SpareJvms.awaitBooted(1, LONG_ENOUGH)).isTrue();
         Children.awaitUntil("earlier tests' JVMs booted", () -> bootingChildren() == 0);
-        AtomicInteger most = new AtomicInteger();
-        AtomicBoolean sampling = new AtomicBoolean(true);
-        Thread sampler = new Thread(() -> {
-            while (sampling.get()) {
-                most.accumulateAndGet(bootingChildren(), Math::max);
-                Thread.onSpinWait();
-            }
-        });
-        sampler.start();
-        try {
+        int most = mostBootingWhile(() -> {
             for (int i = 0; i < 6; i++) {
                 Children.joinOk(ChildProcess.start(() -> { }));
             }
-        } finally {
-            sampling.set(false);
-            sampler.join();
-        }
+        });
 
-        assertThat(most.get()).as("JVMs seen booting at once during back-to-back starts").isEqualTo(1);
+        assertThat(most).as("JVMs seen booting at once during back-to-back starts").isEqualTo(1);
     }
 
     /**
@@ -246,6 +226,30 @@ class SparePolicyTest {
     }
 
     // ---- helpers ----
+
+    interface Body {
+        void run() throws Exception;
+    }
+
+    /** Runs {@code body} while a thread samples {@link #bootingChildren()}; returns the most it saw. */
+    private static int mostBootingWhile(Body body) throws Exception {
+        AtomicInteger most = new AtomicInteger();
+        AtomicBoolean sampling = new AtomicBoolean(true);
+        Thread sampler = new Thread(() -> {
+            while (sampling.get()) {
+                most.accumulateAndGet(bootingChildren(), Math::max);
+                Thread.onSpinWait();
+            }
+        });
+        sampler.start();
+        try {
+            body.run();
+        } finally {
+            sampling.set(false);
+            sampler.join();
+        }
+        return most.get();
+    }
 
     /** This JVM's child JVMs that have not booted yet (process name still {@code java}). */
     private static int bootingChildren() {
