@@ -85,8 +85,6 @@ public final class Pool implements ExecutorService {
     /** Chunks a worker may hold: the one it runs and the next one. */
     static final int AHEAD = 2;
     private static final AtomicInteger POOLS = new AtomicInteger();
-    /** The parent's codec paths are warmed once per JVM (see {@link PoolFrames#warmUp}). */
-    private static final java.util.concurrent.atomic.AtomicBoolean PARENT_WARM = new java.util.concurrent.atomic.AtomicBoolean();
 
     private enum State { RUNNING, SHUTDOWN, STOPPED }
 
@@ -137,23 +135,46 @@ public final class Pool implements ExecutorService {
         return new Builder();
     }
 
+    /**
+     * Asks for the spares and returns: the workers start on a background thread, and tasks queue until
+     * they are up. Creating a pool costs the caller nothing; the workers are ready after about one warm
+     * start (spares booted or booting) or one cold start.
+     */
     private void startAll() {
-        if (PARENT_WARM.compareAndSet(false, true)) {
-            Thread warm = new Thread(() -> PoolFrames.warmUp(codec), "mpool-warm-up");
-            warm.setDaemon(true);
-            warm.setPriority(Thread.MIN_PRIORITY);
-            warm.start();
-        }
         synchronized (lock) {
             starting = workers;
         }
-        try {
-            for (int i = 0; i < workers; i++) {
-                install(i, startWorker(i));
+        if (jvmOptions.isEmpty()) {
+            SpareJvms.reserve(workers); // NOTE: before the starter runs: the spares boot while it opens the pipes
+        }
+        Thread starter = new Thread(this::startWorkers, name + "-starter");
+        starter.setDaemon(true);
+        starter.start();
+    }
+
+    /** The starter thread: starts each worker in turn (each start takes a spare and returns); stops at the first failure. */
+    private void startWorkers() {
+        for (int i = 0; i < workers; i++) {
+            synchronized (lock) {
+                if (state == State.STOPPED) {
+                    starting -= workers - i; // terminated meanwhile: the rest never starts
+                    checkTerminatedLocked();
+                    return;
+                }
             }
-        } catch (RuntimeException | Error e) {
-            terminate();
-            throw e;
+            PoolWorker w;
+            try {
+                w = startWorker(i);
+            } catch (RuntimeException | Error e) {
+                LOG.log(System.Logger.Level.ERROR, name + ": cannot start its workers", e);
+                synchronized (lock) {
+                    starting -= workers - i;
+                    checkTerminatedLocked(); // when terminate() came first, stop() below does nothing
+                }
+                stop(e, e);
+                return;
+            }
+            install(i, w);
         }
     }
 
@@ -752,7 +773,7 @@ public final class Pool implements ExecutorService {
             return;
         }
         switch (status) {
-            case PoolFrames.OK -> c.job.succeeded(c, payload);
+            case PoolFrames.OK -> c.job.succeeded(c, c.job instanceof PoolWork.Single<?> ? payload : PackedItems.unpack(payload));
             case PoolFrames.FAILED -> c.job.failed(c, failure(payload).toThrowable(RemoteFailure.ANY_CLASS));
             default -> c.job.failed(c, new CancellationException("task id=" + id + " was cancelled before it started"));
         }
@@ -922,7 +943,11 @@ public final class Pool implements ExecutorService {
             return this;
         }
 
-        /** Starts the workers and returns the pool. */
+        /**
+         * Returns the pool at once; its workers start in the background and tasks wait for them. A
+         * worker that cannot be started breaks the pool: pending tasks fail with that error and new
+         * ones are rejected with it as the cause.
+         */
         public Pool build() {
             Pool pool = new Pool(this);
             pool.startAll();

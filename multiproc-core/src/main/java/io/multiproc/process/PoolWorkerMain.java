@@ -82,7 +82,6 @@ final class PoolWorkerMain implements SerializableRunnable {
                     throw t;
                 }
             }
-            PoolFrames.warmUp(c);
             send(PoolFrames.reply(0, PoolFrames.READY, c, null));
             LinkedBlockingQueue<byte[]> tasks = new LinkedBlockingQueue<>();
             startReceiver(tasks);
@@ -130,6 +129,7 @@ final class PoolWorkerMain implements SerializableRunnable {
 
     private byte[] runOne(Codec c, byte[] message) {
         long id = PoolFrames.idOf(message);
+        int kind = PoolFrames.kindOf(message);
         synchronized (this) {
             if (cancelled.remove(id)) {
                 return PoolFrames.reply(id, PoolFrames.SKIPPED, c, null);
@@ -151,7 +151,8 @@ final class PoolWorkerMain implements SerializableRunnable {
             }
         }
         try {
-            return PoolFrames.reply(id, status, c, outcome);
+            return status == PoolFrames.OK && kind == PoolFrames.MAP ? PoolFrames.mapReply(id, c, (List<?>) outcome)
+                    : PoolFrames.reply(id, status, c, outcome);
         } catch (RuntimeException e) {
             return PoolFrames.reply(id, PoolFrames.FAILED, c, RemoteFailure.of(new IllegalArgumentException(
                     "the result of task id=" + id + " cannot be sent back to the pool: " + e.getMessage(), e)));
@@ -165,7 +166,7 @@ final class PoolWorkerMain implements SerializableRunnable {
         }
         @SuppressWarnings("unchecked")
         Function<Object, Object> f = (Function<Object, Object>) fn;
-        List<?> items = (List<?>) task.payload();
+        List<?> items = PackedItems.unpack(task.payload());
         List<Object> out = new ArrayList<>(items.size());
         for (Object item : items) {
             out.add(f.apply(item));

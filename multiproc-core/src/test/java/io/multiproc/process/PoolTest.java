@@ -66,6 +66,23 @@ class PoolTest {
     }
 
     @Test
+    void createReturnsAtOnceAndTasksQueueWhileTheWorkersBoot() throws Exception {
+        long t0 = System.nanoTime();
+        // four cold JVMs (JVM options: no spares); a machine boots them a core's worth at a time
+        try (Pool pool = Pool.builder().workers(4).jvmOptions(List.of("-Dpool.test.cold=on")).build()) {
+            long created = System.nanoTime() - t0;
+            CompletableFuture<Integer> queued = pool.applyAsync(() -> 42);
+            List<Integer> squares = pool.map(x -> x * x, List.of(1, 2, 3));
+            assertThat(pool.awaitReady(TIMEOUT)).isTrue();
+            long ready = System.nanoTime() - t0;
+            assertThat(queued.get(SECONDS, TimeUnit.SECONDS)).isEqualTo(42);
+            assertThat(squares).containsExactly(1, 4, 9);
+            assertThat(created).as("create took %d ms, the workers were ready after %d ms", created / 1_000_000, ready / 1_000_000)
+                    .isLessThan(ready / 10);
+        }
+    }
+
+    @Test
     void jvmOptionsReachTheWorkersAndACodecMustBeSerializable() throws Exception {
         try (Pool pool = Pool.builder().workers(1).jvmOptions(List.of("-Dpool.test.option=on")).build()) {
             assertThat(pool.applyAsync(() -> System.getProperty("pool.test.option")).get(SECONDS, TimeUnit.SECONDS)).isEqualTo("on");
