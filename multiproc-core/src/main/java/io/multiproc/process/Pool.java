@@ -248,7 +248,7 @@ public final class Pool implements ExecutorService {
         }
         byte[] fn = function(f);
         int chunks = (n + chunkSize - 1) / chunkSize;
-        PoolWork.MapJob<R> job = new PoolWork.MapJob<>(this, n, chunks, progress);
+        PoolWork.MapJob<T, R> job = new PoolWork.MapJob<>(this, f, items, chunks, progress);
         for (int i = 0; i < chunks && !job.isDone(); i++) {
             int from = i * chunkSize;
             int to = Math.min(n, from + chunkSize);
@@ -476,8 +476,12 @@ public final class Pool implements ExecutorService {
     }
 
     /**
-     * Shuts down, cancels what runs (interrupting it in its worker) and returns the tasks that never
-     * started (single tasks; the chunks of a map or imap that never started fail with CancellationException).
+     * Shuts down, cancels what runs (interrupting it in its worker) and returns the work that never
+     * started, as Runnables that run it in the calling JVM with results dropped: each single task that
+     * never started (its future is cancelled), and each map chunk that never started (applying the
+     * function to its items; the map's future fails with CancellationException). An imap's items not
+     * yet read are not listed (its input is lazy and may be endless); its iterator reports the
+     * CancellationException.
      */
     @Override
     public List<Runnable> shutdownNow() {
@@ -498,12 +502,18 @@ public final class Pool implements ExecutorService {
         }
         CancellationException cancelled = new CancellationException(name + " was shut down before this task finished");
         for (PoolWork.Feed f : feeds) {
+            // NOTE: all of a map's chunks are listed before its first abandon below fails it (a failed map's chunks are not work)
+            if (f instanceof PoolWork.Chunk c && c.job instanceof PoolWork.MapJob<?, ?> m && !m.isDone()) {
+                never.add(m.asRunnable(c));
+            }
+        }
+        for (PoolWork.Feed f : feeds) {
             if (f instanceof PoolWork.Chunk c && c.job instanceof PoolWork.Single<?> s) {
                 if (s.future.cancel(false)) {
                     never.add(s.asRunnable());
                 }
             } else {
-                f.abandon(cancelled);
+                f.abandon(cancelled); // a map's future fails as a whole; an imap's lazy input is not work that can be listed
             }
         }
         for (PoolWork.Chunk c : running) {

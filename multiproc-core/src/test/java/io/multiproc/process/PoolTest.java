@@ -378,6 +378,28 @@ class PoolTest {
     }
 
     @Test
+    void shutdownNowReturnsTheNeverStartedChunksOfAMapAsRunnablesOfTheirItems() throws Exception {
+        try (Pool pool = Pool.create(1); SharedLong running = SharedLong.create(0); SharedLong sum = SharedLong.create(0)) {
+            CompletableFuture<List<Integer>> map = pool.mapAsync(x -> {
+                if (x == 0) {
+                    running.set(1);
+                    sleep(60_000);
+                }
+                sum.addAndGet(x);
+                return x;
+            }, IntStream.range(0, 10).boxed().toList(), 1);
+            awaitUntil("the first chunk runs", () -> running.get() == 1);
+            List<Runnable> never = pool.shutdownNow();
+            // chunk 0 runs, chunk 1 is in the worker's pipe (it holds 2): items 2..9 never started
+            assertThat(never).hasSize(8);
+            assertThatThrownBy(() -> map.get(SECONDS, TimeUnit.SECONDS)).hasCauseInstanceOf(CancellationException.class);
+            never.forEach(Runnable::run); // here, in this JVM
+            assertThat(sum.get()).isEqualTo(2 + 3 + 4 + 5 + 6 + 7 + 8 + 9);
+            assertThat(pool.awaitTermination(SECONDS, TimeUnit.SECONDS)).isTrue();
+        }
+    }
+
+    @Test
     void terminateCompletesTenThousandQueuedFuturesExceptionallyWithinTwoSeconds() throws Exception {
         Pool pool = Pool.create(2);
         List<CompletableFuture<Integer>> futures = new ArrayList<>();
