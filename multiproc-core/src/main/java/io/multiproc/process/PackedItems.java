@@ -5,7 +5,9 @@ import io.multiproc.codec.Codec;
 
 import java.util.AbstractList;
 import java.util.List;
+import java.util.Objects;
 import java.util.RandomAccess;
+import java.util.function.IntFunction;
 
 /**
  * A map chunk's items, or its results, as they travel between a {@link Pool} and its workers: a List
@@ -35,26 +37,17 @@ final class PackedItems {
         if (n == 0 || !(codec instanceof BuiltinCodec)) {
             return items;
         }
-        Object first = items.getFirst();
-        if (first instanceof Integer) {
-            return ints(items, n);
-        }
-        if (first instanceof Long) {
-            return longs(items, n);
-        }
-        if (first instanceof Double) {
-            return doubles(items, n);
-        }
-        return items;
+        Class<?> type = items.getFirst() == null ? null : items.getFirst().getClass();
+        return type == Integer.class || type == Long.class || type == Double.class ? packed(items, n, type) : items;
     }
 
     /** What {@link #pack} made, as a List (a packed array boxes its elements on access). */
     static List<?> unpack(Object payload) {
         return switch (payload) {
             case List<?> list -> list;
-            case int[] a -> new Ints(a);
-            case long[] a -> new Longs(a);
-            case double[] a -> new Doubles(a);
+            case int[] a -> new Boxed(a.length, i -> a[i]);
+            case long[] a -> new Boxed(a.length, i -> a[i]);
+            case double[] a -> new Boxed(a.length, i -> a[i]);
             case null, default -> throw new IllegalStateException("a map chunk holds a "
                     + (payload == null ? "null" : payload.getClass().getName()) + ", not a List or a packed array");
         };
@@ -63,93 +56,42 @@ final class PackedItems {
     // NOTE: iterate, never get(i): the items may be a LinkedList's subList. A size that changes while
     // packing (another thread) falls back to the List, and the codec then reports it.
 
-    private static Object ints(List<?> items, int n) {
-        int[] a = new int[n];
+    private static Object packed(List<?> items, int n, Class<?> type) {
+        Object array = type == Integer.class ? new int[n] : type == Long.class ? new long[n] : new double[n];
         int i = 0;
         for (Object o : items) {
-            if (i == n || !(o instanceof Integer v)) {
+            if (i == n || o == null || o.getClass() != type) {
                 return items;
             }
-            a[i++] = v;
-        }
-        return i == n ? a : items;
-    }
-
-    private static Object longs(List<?> items, int n) {
-        long[] a = new long[n];
-        int i = 0;
-        for (Object o : items) {
-            if (i == n || !(o instanceof Long v)) {
-                return items;
+            switch (o) {
+                case Integer v -> ((int[]) array)[i] = v;
+                case Long v -> ((long[]) array)[i] = v;
+                default -> ((double[]) array)[i] = (Double) o;
             }
-            a[i++] = v;
+            i++;
         }
-        return i == n ? a : items;
+        return i == n ? array : items;
     }
 
-    private static Object doubles(List<?> items, int n) {
-        double[] a = new double[n];
-        int i = 0;
-        for (Object o : items) {
-            if (i == n || !(o instanceof Double v)) {
-                return items;
-            }
-            a[i++] = v;
-        }
-        return i == n ? a : items;
-    }
+    /** A packed array as a List: element {@code i} is {@code at.apply(i)}, boxed on access. */
+    private static final class Boxed extends AbstractList<Object> implements RandomAccess {
+        private final int size;
+        private final IntFunction<Object> at;
 
-    private static final class Ints extends AbstractList<Integer> implements RandomAccess {
-        private final int[] a;
-
-        Ints(int[] a) {
-            this.a = a;
+        Boxed(int size, IntFunction<Object> at) {
+            this.size = size;
+            this.at = at;
         }
 
         @Override
-        public Integer get(int i) {
-            return a[i];
+        public Object get(int i) {
+            Objects.checkIndex(i, size);
+            return at.apply(i);
         }
 
         @Override
         public int size() {
-            return a.length;
-        }
-    }
-
-    private static final class Longs extends AbstractList<Long> implements RandomAccess {
-        private final long[] a;
-
-        Longs(long[] a) {
-            this.a = a;
-        }
-
-        @Override
-        public Long get(int i) {
-            return a[i];
-        }
-
-        @Override
-        public int size() {
-            return a.length;
-        }
-    }
-
-    private static final class Doubles extends AbstractList<Double> implements RandomAccess {
-        private final double[] a;
-
-        Doubles(double[] a) {
-            this.a = a;
-        }
-
-        @Override
-        public Double get(int i) {
-            return a[i];
-        }
-
-        @Override
-        public int size() {
-            return a.length;
+            return size;
         }
     }
 }

@@ -64,9 +64,10 @@ import java.util.concurrent.atomic.AtomicLong;
  * ones still run, then the workers exit. {@link #close()} shuts down and waits. {@link #terminate()}
  * kills the workers at once and completes every unfinished future exceptionally
  * (CancellationException). {@link #shutdownNow()} cancels what runs (interrupting it in the worker)
- * and returns the tasks that never started. Workers are daemon children: they die with this JVM, and
- * a pool that is never closed does not keep the JVM alive. Worker output goes to this JVM's stdout and
- * stderr.
+ * and returns the work that never started (single tasks and map chunks) as Runnables. Workers are
+ * daemon children: they die with this JVM, and a pool that is never closed does not keep the JVM alive.
+ * Worker output goes to this JVM's stdout and stderr. {@code create} returns at once: the workers start
+ * in the background and tasks wait for them ({@link #awaitReady}).
  *
  * <h2>Implementation overview</h2>
  * Each worker is a warm child JVM ({@link ChildProcess}, from the spares) running {@link PoolWorkerMain}
@@ -854,7 +855,10 @@ public final class Pool implements ExecutorService {
         synchronized (lock) {
             for (PoolWorker w : slots) {
                 if (w != null) {
-                    for (PoolWork.Chunk c : w.inFlight.values()) {
+                    // NOTE: newest first: a worker learns that its queued chunks are cancelled before the
+                    // running one is interrupted, so it cannot move on to one of them in between.
+                    List<PoolWork.Chunk> held = new ArrayList<>(w.inFlight.values());
+                    for (PoolWork.Chunk c : held.reversed()) {
                         if (c.job == job) {
                             w.cancel(c.id, interrupt);
                         }

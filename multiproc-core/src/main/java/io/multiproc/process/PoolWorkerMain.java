@@ -24,7 +24,7 @@ import java.util.function.Function;
  * the data pipe itself, runs them one at a time and sends each reply; it is the only sender and the
  * only receiver on the data pipe. Receiving directly (no receiver thread handing tasks over a local
  * queue) keeps one thread of this JVM spinning between back-to-back tasks instead of two, which on a
- * machine with few cores is what a short round trip needs (decision 095). The pipe waits with the
+ * machine with few cores is what a short round trip needs (decision 097). The pipe waits with the
  * pool's {@link PoolIdle}: it spins briefly, then sleeps up to a second at a time (the parent's send
  * wakes it), so an idle worker costs next to no CPU; the parent's death kills this JVM through the
  * parent-death signal anyway.
