@@ -59,6 +59,7 @@ public final class LocalManager implements Manager, HandleSource, Serializable {
         Heap heap = Heap.create(name != null ? name : ShmFiles.randomName("", 6));
         try {
             ManagedMap<String, Object> dir = ManagedMap.create(heap, ContainerKind.DICT);
+            ContainerLife.addReference(heap, dir.container().ref); // the root's: the directory is never freed
             heap.publishDirectory(dir.container().ref);
             return new LocalManager(heap);
         } catch (RuntimeException e) {
@@ -92,6 +93,35 @@ public final class LocalManager implements Manager, HandleSource, Serializable {
     /** Bytes carved from the heap so far (for reports). */
     public long heapBytesCarved() {
         return heap.carvedBytes();
+    }
+
+    /**
+     * Bytes of heap blocks in use: containers, their arrays and tables, items, and whatever dead writers
+     * left allocated until a {@link #reclaim()} (walks the heap: for reports and tests).
+     */
+    public long heapBytesInUse() {
+        checkOpen();
+        return Reclaimer.bytesInUse(heap);
+    }
+
+    /**
+     * Bytes of heap blocks live data needs (what live containers reach, plus the process table); equal to
+     * {@link #heapBytesInUse()} when nothing leaked and no operation is running. Locks each container in turn.
+     */
+    public long heapBytesReachable() {
+        checkOpen();
+        return Reclaimer.bytesReachable(heap);
+    }
+
+    /**
+     * Gives back what processes that died left in the heap: their holds on nested containers (freeing
+     * those nothing else keeps), blocks they allocated and never published or unpublished and never
+     * freed, their cached blocks and chunk rests. The owner also does this by itself about once a
+     * second when a process died. Returns how many dead processes were swept.
+     */
+    public int reclaim() {
+        checkOpen();
+        return Reclaimer.sweepDeadProcesses(heap);
     }
 
     @Override
