@@ -139,7 +139,7 @@ public final class LocalManager implements Manager, HandleSource, Serializable {
     @Override
     public <E> List<E> list() {
         checkOpen();
-        return ManagedList.create(heap);
+        return pinned(ManagedList.create(heap));
     }
 
     @Override
@@ -151,7 +151,7 @@ public final class LocalManager implements Manager, HandleSource, Serializable {
     @Override
     public <K, V> ConcurrentMap<K, V> dict() {
         checkOpen();
-        return ManagedMap.create(heap, ContainerKind.DICT);
+        return pinned(ManagedMap.create(heap, ContainerKind.DICT));
     }
 
     @Override
@@ -163,7 +163,7 @@ public final class LocalManager implements Manager, HandleSource, Serializable {
     @Override
     public Namespace namespace() {
         checkOpen();
-        return ManagedNamespace.create(heap);
+        return pinned(ManagedNamespace.create(heap));
     }
 
     @Override
@@ -174,13 +174,24 @@ public final class LocalManager implements Manager, HandleSource, Serializable {
     @Override
     public <T> SharedValueProxy<T> value(T initial) {
         checkOpen();
-        return ManagedValue.create(heap, initial);
+        return pinned(ManagedValue.create(heap, initial));
     }
 
     @Override
     @SuppressWarnings("unchecked")
     public <T> SharedValueProxy<T> value(String name, T initial) {
         return (SharedValueProxy<T>) named(name, ContainerKind.VALUE, () -> ManagedValue.create(heap, initial));
+    }
+
+    /**
+     * A container made by {@code list()}, {@code dict()}... gets the manager's own reference: it lives until
+     * the manager closes, so a proxy in flight to a child never names a freed container (the parent
+     * may drop its proxy as soon as the task is sent). Nested containers are freed as soon as nothing
+     * refers to them and no process holds a proxy (see {@link ContainerLife}).
+     */
+    private <P extends Proxy> P pinned(P proxy) {
+        ContainerLife.addReference(heap, proxy.container().ref);
+        return proxy;
     }
 
     /** Gets or creates the named container, atomically (under the directory's lock). */

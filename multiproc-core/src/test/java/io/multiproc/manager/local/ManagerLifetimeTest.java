@@ -160,10 +160,17 @@ class ManagerLifetimeTest {
             }
             // unbounded, 100,000 nested lists would take over 40 MB
             assertThat(maxCarved).as("heap carved during the churn").isLessThan(16L << 20);
-            Children.awaitUntil("every nested list is freed", () -> {
-                System.gc();
-                return lm.heapBytesInUse() == before;
-            });
+            long[] last = {0};
+            try {
+                Children.awaitUntil("every nested list is freed", () -> {
+                    System.gc();
+                    last[0] = lm.heapBytesInUse();
+                    return last[0] == before;
+                });
+            } catch (AssertionError e) {
+                throw new AssertionError(e.getMessage() + ": in use " + last[0] + ", before " + before
+                        + ", reachable " + lm.heapBytesReachable() + ", max carved " + maxCarved, e);
+            }
         }
     }
 
