@@ -124,11 +124,11 @@ final class ContainerLife {
             k.lock();
             try {
                 long data = (long) LONG.getAcquire(s, h + DATA);
-                switch (kind) {
-                    case LIST -> freeList(heap, data, work);
-                    case DICT, SET, NAMESPACE -> freeTable(heap, data, work);
-                    case VALUE -> freeItem(heap, data, work);
+                forEachItem(heap, kind, data, item -> freeItem(heap, item, work));
+                if (kind != ContainerKind.VALUE) {
+                    heap.free(data);
                 }
+                heap.markContainerFreed(c);
             } finally {
                 k.unlock();
                 k.lock.close();
@@ -137,35 +137,45 @@ final class ContainerLife {
         }
     }
 
-    private static void freeList(Heap heap, long array, ArrayDeque<Long> work) {
-        MemorySegment s = heap.segment(array);
-        long p = header(array);
-        long size = s.get(JAVA_LONG, p + ListLayout.SIZE);
-        for (long i = 0; i < size; i++) {
-            freeItem(heap, s.get(JAVA_LONG, p + ListLayout.ITEMS + 8 * i), work);
+    /**
+     * Calls {@code visit} with each item block ref of a container of {@code kind} whose data is
+     * {@code data} (a list's array, a table, a value's item; inline words are not blocks). Call under the
+     * container's lock. A list's size is bounded by its capacity, so a sweep reading a block that was
+     * freed and reused meanwhile stays inside it.
+     */
+    static void forEachItem(Heap heap, ContainerKind kind, long data, java.util.function.LongConsumer visit) {
+        if (data <= 0) {
+            return;
         }
-        heap.free(array);
-    }
-
-    private static void freeTable(Heap heap, long table, ArrayDeque<Long> work) {
-        MemorySegment s = heap.segment(table);
-        long p = header(table);
-        long cap = s.get(JAVA_LONG, p + TableLayout.CAPACITY);
-        for (long i = 0; i < cap; i++) {
-            long slot = s.get(JAVA_LONG, p + TableLayout.SLOTS + 8 * i);
-            if (slot != TableLayout.EMPTY && slot != TableLayout.TOMBSTONE) {
-                freeItem(heap, slot & HeapLayout.REF_MASK, work);
+        MemorySegment s = heap.segment(data);
+        long p = header(data);
+        switch (kind) {
+            case LIST -> {
+                long n = Math.min(s.get(JAVA_LONG, p + ListLayout.SIZE), s.get(JAVA_LONG, p + ListLayout.CAPACITY));
+                for (long i = 0; i < n; i++) {
+                    long item = s.get(JAVA_LONG, p + ListLayout.ITEMS + 8 * i);
+                    if (item > 0) {
+                        visit.accept(item);
+                    }
+                }
             }
+            case DICT, SET, NAMESPACE -> {
+                long cap = s.get(JAVA_LONG, p + TableLayout.CAPACITY);
+                for (long i = 0; i < cap; i++) {
+                    long slot = s.get(JAVA_LONG, p + TableLayout.SLOTS + 8 * i);
+                    if (slot != TableLayout.EMPTY && slot != TableLayout.TOMBSTONE) {
+                        visit.accept(slot & HeapLayout.REF_MASK);
+                    }
+                }
+            }
+            case VALUE -> visit.accept(data);
         }
-        heap.free(table);
     }
 
     /** Frees an unreachable item; its nested container, if that was its last reference, joins the work. */
     private static void freeItem(Heap heap, long item, ArrayDeque<Long> work) {
         long nested = Items.nestedOf(heap, item);
-        if (item > 0) {
-            heap.free(item);
-        }
+        heap.free(item);
         if (nested != 0) {
             long before = (long) LONG.getAndAdd(heap.segment(nested), header(nested) + LIFE, -ONE_REFERENCE);
             if (before == ONE_REFERENCE) {

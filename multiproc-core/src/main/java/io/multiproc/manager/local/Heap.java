@@ -470,14 +470,25 @@ final class Heap {
         return ref;
     }
 
-    /** Frees a container header: marked freed, its generation raised, then onto the freed-headers list. */
-    void freeContainerHeader(long ref) {
+    /**
+     * Marks a container header freed (under its lock, once its blocks are freed): its generation raised,
+     * its magic {@link ContainerLayout#FREED_MAGIC}, so a stale handle or a sweep's trace skips it.
+     */
+    void markContainerFreed(long ref) {
         MemorySegment s = segment(ref);
-        long off = offset(ref);
-        long h = off + BlockLayout.PAYLOAD;
+        long h = offset(ref) + BlockLayout.PAYLOAD;
         // NOTE: the generation is raised before the header can be reused, so a stale handle never matches
         INT.setRelease(s, h + ContainerLayout.GENERATION, s.get(JAVA_INT, h + ContainerLayout.GENERATION) + 1);
         INT.setRelease(s, h, ContainerLayout.FREED_MAGIC);
+    }
+
+    /** Puts a header onto the freed-headers list (marked freed first if it is not: a never-adopted one). */
+    void freeContainerHeader(long ref) {
+        MemorySegment s = segment(ref);
+        long off = offset(ref);
+        if (s.get(JAVA_INT, off + BlockLayout.PAYLOAD) == ContainerLayout.MAGIC) {
+            markContainerFreed(ref);
+        }
         allocLock.lock();
         try {
             allocLock.previousOwnerDied();

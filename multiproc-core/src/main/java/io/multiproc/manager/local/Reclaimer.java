@@ -309,43 +309,14 @@ final class Reclaimer {
         c.lock();
         try {
             if (s.get(JAVA_INT, h) != ContainerLayout.MAGIC) {
-                return; // freed before we got the lock: its blocks were freed under the lock
+                return; // freed before we got the lock (marked freed under it): its blocks are gone
             }
             long data = c.data();
-            switch (kind) {
-                case LIST -> {
-                    if (valid(heap, data)) {
-                        reachable.add(data);
-                        MemorySegment a = heap.segment(data);
-                        long p = ContainerLife.header(data);
-                        long n = Math.min(a.get(JAVA_LONG, p + ListLayout.SIZE), a.get(JAVA_LONG, p + ListLayout.CAPACITY));
-                        for (long i = 0; i < n; i++) {
-                            long item = a.get(JAVA_LONG, p + ListLayout.ITEMS + 8 * i);
-                            if (item > 0) {
-                                reachable.add(item);
-                            }
-                        }
-                    }
+            if (kind == ContainerKind.VALUE || valid(heap, data)) {
+                if (kind != ContainerKind.VALUE) {
+                    reachable.add(data);
                 }
-                case DICT, SET, NAMESPACE -> {
-                    if (valid(heap, data)) {
-                        reachable.add(data);
-                        MemorySegment t = heap.segment(data);
-                        long p = ContainerLife.header(data);
-                        long cap = t.get(JAVA_LONG, p + TableLayout.CAPACITY);
-                        for (long i = 0; i < cap; i++) {
-                            long slot = t.get(JAVA_LONG, p + TableLayout.SLOTS + 8 * i);
-                            if (slot != TableLayout.EMPTY && slot != TableLayout.TOMBSTONE) {
-                                reachable.add(slot & HeapLayout.REF_MASK);
-                            }
-                        }
-                    }
-                }
-                case VALUE -> {
-                    if (data > 0) {
-                        reachable.add(data);
-                    }
-                }
+                ContainerLife.forEachItem(heap, kind, data, reachable::add);
             }
         } finally {
             c.unlock();

@@ -92,10 +92,7 @@ class ManagerLifetimeTest {
                 Children.awaitUntil("child holds the nested list", () -> stage.get() == 1);
                 top.remove("inner");
                 stage.set(2);
-                Children.awaitUntil("the list is freed while the child lives on", () -> {
-                    System.gc();                        // the parent's proxy, returned by remove, goes too
-                    return lm.heapBytesInUse() == before;
-                });
+                awaitInUse(lm, before, "the list is freed while the child lives on"); // the parent's proxy from remove goes too
                 assertThat(child.isAlive()).isTrue();
                 stage.set(3);
                 Children.joinOk(child);
@@ -114,10 +111,7 @@ class ManagerLifetimeTest {
             top.add(List.of(1, 2, 3));
             byte[] handle = encode(top.get(0));         // the proxy from get(0) is dropped at once
             top.clear();
-            Children.awaitUntil("the nested list is freed", () -> {
-                System.gc();
-                return lm.heapBytesInUse() == before;
-            });
+            awaitInUse(lm, before, "the nested list is freed");
             List<Object> reused = m.list();             // may reuse the freed header (a new generation)
             reused.add("new");
             assertThatThrownBy(() -> Codec.defaultCodec().decode(SegmentSource.of(handle)))
@@ -136,10 +130,7 @@ class ManagerLifetimeTest {
             top.put("a", Map.of("b", List.of(List.of(1, 2), Map.of("c", thousand()))));
             assertThat(lm.heapBytesInUse()).isGreaterThan(before + 8_000);
             top.remove("a");
-            Children.awaitUntil("the whole tree is freed", () -> {
-                System.gc();
-                return lm.heapBytesInUse() == before;
-            });
+            awaitInUse(lm, before, "the whole tree is freed");
         }
     }
 
@@ -172,6 +163,14 @@ class ManagerLifetimeTest {
                         + ", reachable " + lm.heapBytesReachable() + ", max carved " + maxCarved, e);
             }
         }
+    }
+
+    /** Waits (collecting garbage, so dropped proxies release their holds) until bytes in use are {@code expected}. */
+    private static void awaitInUse(LocalManager lm, long expected, String what) throws InterruptedException {
+        Children.awaitUntil(what, () -> {
+            System.gc();
+            return lm.heapBytesInUse() == expected;
+        });
     }
 
     private static byte[] encode(Object value) {
