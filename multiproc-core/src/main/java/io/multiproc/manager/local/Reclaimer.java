@@ -268,8 +268,8 @@ final class Reclaimer {
     }
 
     /**
-     * The blocks reachable from live containers (each read whole under its lock) and the process table's
-     * holds arrays. Container headers are not included: they live by their life words.
+     * The blocks reachable from live containers (each read whole under its lock), the process table and
+     * its holds arrays. Container headers are not included: they live by their life words.
      */
     static Set<Long> trace(Heap heap) {
         List<Long> containers = new ArrayList<>();
@@ -286,13 +286,7 @@ final class Reclaimer {
         for (long ref : containers) {
             traceContainer(heap, ref, reachable);
         }
-        MemorySegment table = heap.segment(heap.processTable());
-        for (int row = 1; row <= Holds.ROWS; row++) {
-            long array = (long) LONG.getAcquire(table, Holds.rowAt(heap, row) + Holds.ARRAY);
-            if (array != 0) {
-                reachable.add(array);
-            }
-        }
+        reachable.addAll(bookkeeping(heap));
         return reachable;
     }
 
@@ -369,6 +363,7 @@ final class Reclaimer {
         return total[0];
     }
 
+    /** The process table and its rows' holds arrays. */
     private static Set<Long> bookkeeping(Heap heap) {
         Set<Long> refs = new HashSet<>();
         refs.add(heap.processTable());
