@@ -447,10 +447,18 @@ final class Heap {
         }
     }
 
-    /** A container header block: a freed one (its generation kept) or a new one (generation 0). */
+    /**
+     * A container header block: a freed one (its generation kept) or a new one (generation 0, from this
+     * process's cache like any small block when no freed header waits: no heap-wide lock then).
+     */
     long allocateContainerHeader() {
         checkOpen();
         int state = BlockLayout.used(BlockLayout.KIND_BLOCK, holds.slot);
+        if ((long) LONG.getAcquire(root, FREE_CONTAINERS) == 0) {
+            long ref = local.allocate(BlockLayout.classFor(ContainerLayout.SIZE), state);
+            segment(ref).set(JAVA_INT, offset(ref) + BlockLayout.PAYLOAD + ContainerLayout.GENERATION, 0);
+            return ref;
+        }
         allocLock.lock();
         try {
             allocLock.previousOwnerDied();
