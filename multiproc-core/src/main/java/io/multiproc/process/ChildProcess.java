@@ -271,6 +271,9 @@ public final class ChildProcess implements AutoCloseable {
             if (process != null) {
                 throw new IllegalStateException("child '" + name + "' was already started (pid " + process.pid() + ")");
             }
+            if (jvmOptions.isEmpty()) {
+                SpareJvms.launchForStart();
+            }
             java.nio.file.Path file = ChildReport.newFile();
             InFlight flight = InFlight.here();
             int mark = flight.beginSend();
