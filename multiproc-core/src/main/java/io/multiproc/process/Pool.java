@@ -831,18 +831,22 @@ public final class Pool implements ExecutorService {
         w.closePipe();
         // A worker that could not load its task never ran what it held: that is the cause, not its death.
         Throwable couldNotLoad = w.ready ? null : w.child.failure().filter(ChildStartException.class::isInstance).orElse(null);
-        for (PoolWork.Chunk c : lost) {
-            c.job.failed(c, couldNotLoad != null ? couldNotLoad : new WorkerDiedException(w.pid(), exitCode, c.describe()));
-        }
-        if ((initializer != null || couldNotLoad != null) && !w.ready && !w.retiring && exitCode != 0) {
-            // died in its initializer, or could not load it (a class from another loader): replacing it would loop
+        // died in its initializer, or could not load it (a class from another loader): replacing it would loop
+        boolean breaks = (initializer != null || couldNotLoad != null) && !w.ready && !w.retiring && exitCode != 0;
+        if (breaks) {
             if (replace) {
                 synchronized (lock) {
                     starting--;
                 }
             }
             Throwable t = couldNotLoad != null ? couldNotLoad : new WorkerDiedException(w.pid(), exitCode, "its initializer");
+            // NOTE: stopped before the lost chunks' futures fail, so that whoever they wake sees the pool stopped
             stop(t, t);
+        }
+        for (PoolWork.Chunk c : lost) {
+            c.job.failed(c, couldNotLoad != null ? couldNotLoad : new WorkerDiedException(w.pid(), exitCode, c.describe()));
+        }
+        if (breaks) {
             return;
         }
         if (replace) {
