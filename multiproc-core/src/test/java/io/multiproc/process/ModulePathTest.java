@@ -20,8 +20,8 @@ import java.util.concurrent.TimeUnit;
 import static org.assertj.core.api.Assertions.assertThat;
 
 /**
- * A program of one's own that runs on the module path ({@code requires io.multiproc}) starts children
- * and a pool: they run the user's lambdas and records, and native access is on in them. The program is
+ * A program of one's own that runs on the module path ({@code requires io.multiproc}) starts children,
+ * a pool and a manager: they run the user's lambdas and records, and native access is on in them. The program is
  * a tiny user module compiled here with javac against this build's {@code io.multiproc} (its classes
  * directory is an exploded module) and run as a real {@code java --module-path ... -m} process.
  */
@@ -35,14 +35,15 @@ class ModulePathTest {
     Path tmp;
 
     @Test
-    void programOnTheModulePathStartsChildrenAndAPoolThatRunItsLambdasAndRecords() throws Exception {
+    void programOnTheModulePathStartsChildrenPoolAndManagerThatRunItsLambdasAndRecords() throws Exception {
         Path app = compileUserModule();
 
         Result r = run(app);
 
         assertThat(r.exitCode).as("program output:%n%s", r.output).isZero();
-        // child 1 added 41 to the SharedLong; child 2 (possibly a spare) saw native access and its own module
-        assertThat(r.output).contains("counter=41", "child2 nativeAccess=true module=user.app",
+        // child 1 added 41 to the SharedLong, put a record into a manager's dict and called a custom type in
+        // the manager's server JVM; child 2 (possibly a spare) saw native access and its own module
+        assertThat(r.output).contains("counter=41 dict={p=Point[x=7, y=8]} hosted=1", "child2 nativeAccess=true module=user.app",
                 "map=[Point[x=1, y=2], Point[x=2, y=4], Point[x=3, y=6]]");
         // one run of the program (it starts several JVMs) also shows the error for a record whose package
         // the module does not open: it names the line to add
@@ -87,6 +88,8 @@ class ModulePathTest {
                 requires io.multiproc;
                 // records the built-in codec rebuilds through their constructor; lambdas need nothing
                 opens user.app.data to io.multiproc;
+                // the interface of a manager's custom type: its server calls it by reflection
+                exports user.app.api to io.multiproc;
             }
             """;
 
@@ -95,26 +98,48 @@ class ModulePathTest {
             public record Point(int x, int y) {}
             """;
 
+    private static final String COUNTER = """
+            package user.app.api;
+            public interface Counter { int increment(); int value(); }
+            """;
+
     private static final String MAIN = """
             package user.app;
 
+            import io.multiproc.manager.Manager;
             import io.multiproc.process.ChildProcess;
             import io.multiproc.process.Pool;
             import io.multiproc.shared.SharedLong;
             import io.multiproc.shared.SharedLongArray;
             import io.multiproc.queue.SharedQueue;
+            import user.app.api.Counter;
             import user.app.data.Point;
             import java.time.Duration;
             import java.util.List;
+            import java.util.Map;
 
             public class Main {
                 record Secret(int a) {}
 
+                static final class CounterImpl implements Counter {
+                    private int n;
+                    public int increment() { return ++n; }
+                    public int value() { return n; }
+                }
+
                 public static void main(String[] args) throws Exception {
-                    try (SharedLong counter = SharedLong.create(0); SharedLongArray seen = SharedLongArray.create(2)) {
-                        ChildProcess c1 = ChildProcess.start(() -> counter.addAndGet(41));
+                    try (SharedLong counter = SharedLong.create(0); SharedLongArray seen = SharedLongArray.create(2);
+                            Manager manager = Manager.start()) {
+                        Map<String, Point> dict = manager.dict();
+                        manager.register("counter", CounterImpl::new, Counter.class);
+                        Counter hosted = manager.create("counter");
+                        ChildProcess c1 = ChildProcess.start(() -> {
+                            counter.addAndGet(41);
+                            dict.put("p", new Point(7, 8));
+                            hosted.increment();
+                        });
                         check(c1);
-                        System.out.println("counter=" + counter.get());
+                        System.out.println("counter=" + counter.get() + " dict=" + dict + " hosted=" + hosted.value());
                         ChildProcess c2 = ChildProcess.start(() -> {
                             seen.set(0, SharedLong.class.getModule().isNativeAccessEnabled() ? 1 : 2);
                             seen.set(1, "user.app".equals(Main.class.getModule().getName()) ? 1 : 2);
@@ -154,6 +179,7 @@ class ModulePathTest {
         Path src = tmp.resolve("src/user.app");
         write(src.resolve("module-info.java"), MODULE_INFO);
         write(src.resolve("user/app/data/Point.java"), POINT);
+        write(src.resolve("user/app/api/Counter.java"), COUNTER);
         write(src.resolve("user/app/Main.java"), MAIN);
         Path out = tmp.resolve("mods");
         // javac as a process: the tests are compiled as a patch of io.multiproc, which does not read java.compiler
