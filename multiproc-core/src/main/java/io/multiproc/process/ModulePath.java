@@ -13,7 +13,7 @@ import java.util.TreeSet;
  * {@code io.multiproc} and for every such module that has it in the parent. On the class path there
  * are none: the child gets {@code -cp} alone. Decision 081.
  *
- * <p>Not covered: modules in layers other than the boot layer (a plugin system's), and the parent's
+ * <p>Not covered: modules in layers other than the boot layer (a plugin system's), a jlink image, and the parent's
  * {@code --add-opens}/{@code --add-exports}/{@code --add-reads}/{@code --patch-module}, which the JDK
  * does not show a program: pass them in the child's JVM options.
  */
@@ -26,9 +26,9 @@ final class ModulePath {
     /** Options to add to a child's {@code java} command (empty on the class path). */
     static List<String> options() {
         if (OPTIONS == null) {
-            throw new IllegalStateException("io.multiproc is a named module outside the boot layer ("
-                    + ModulePath.class.getModule().getLayer() + "): a child JVM cannot be started like this JVM; "
-                    + "put io.multiproc on the --module-path or the class path of the java command");
+            throw new IllegalStateException("io.multiproc is a named module that was not loaded from the --module-path "
+                    + "into the boot layer (its layer: " + ModulePath.class.getModule().getLayer() + "): a child JVM cannot "
+                    + "be started like this JVM; put io.multiproc on the --module-path or the class path of the java command");
         }
         return OPTIONS;
     }
@@ -47,7 +47,10 @@ final class ModulePath {
                 : List.of(System.getProperty("jdk.module.path").split(java.io.File.pathSeparator));
     }
 
-    /** The options, or null when io.multiproc is a named module that the boot layer does not hold. */
+    /**
+     * The options, or null when io.multiproc is a named module that did not come from the module path into
+     * the boot layer (a layer the program made, or a jlink image: not supported).
+     */
     private static List<String> compute() {
         Module library = ModulePath.class.getModule();
         if (!library.isNamed()) {

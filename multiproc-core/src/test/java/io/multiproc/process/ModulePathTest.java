@@ -13,17 +13,20 @@ import java.lang.reflect.InvocationTargetException;
 import java.lang.reflect.Method;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.ArrayList;
 import java.util.List;
+import java.util.Map;
 import java.util.Set;
 import java.util.concurrent.TimeUnit;
+import java.util.stream.Stream;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
 /**
  * A program of one's own that runs on the module path ({@code requires io.multiproc}) starts children,
- * a pool and a manager: they run the user's lambdas and records, and native access is on in them. The program is
- * a tiny user module compiled here with javac against this build's {@code io.multiproc} (its classes
- * directory is an exploded module) and run as a real {@code java --module-path ... -m} process.
+ * a pool and a manager: they run the user's lambdas and records, and native access is on in them. The
+ * programs are tiny user modules compiled here with javac against this build's {@code io.multiproc} (its
+ * classes directory is an exploded module) and run as real {@code java --module-path ... -m} processes.
  */
 @ExtendWith(ReapChildrenCheckShm.class)
 @Timeout(300)
@@ -36,9 +39,12 @@ class ModulePathTest {
 
     @Test
     void programOnTheModulePathStartsChildrenPoolAndManagerThatRunItsLambdasAndRecords() throws Exception {
-        Path app = compileUserModule();
+        Path app = compileUserModule("user.app", MODULE_INFO,
+                Map.of("user/app/data/Point.java", POINT, "user/app/api/Counter.java", COUNTER, "user/app/Main.java", MAIN));
 
-        Result r = run(app);
+        // no AOT cache: its background build would outlive this test (the test below waits for one)
+        Result r = run(List.of("--enable-native-access=io.multiproc", "-Dmultiproc.aotCache=false",
+                "--module-path", coreModule() + File.pathSeparator + app, "-m", "user.app/user.app.Main"));
 
         assertThat(r.exitCode).as("program output:%n%s", r.output).isZero();
         // child 1 added 41 to the SharedLong, put a record into a manager's dict and called a custom type in
@@ -49,6 +55,31 @@ class ModulePathTest {
         // the module does not open: it names the line to add
         assertThat(r.output).contains("refused: cannot encode class=user.app.Main$Secret",
                 "add 'opens user.app to io.multiproc;' to module user.app's module-info.java, or make the record Serializable");
+    }
+
+    @Test
+    void childrenOfAModulePathProgramUseAnAotCacheBuiltForItsModuleJars() throws Exception {
+        // the JDK's AOT cache takes jars only: the library's classes and the user's module, each as a jar
+        Path core = jar(coreModule(), tmp.resolve("jars/io.multiproc.jar"));
+        Path app = jar(compileUserModule("user.aot", AOT_MODULE_INFO, Map.of("user/aot/Main.java", AOT_MAIN)),
+                tmp.resolve("jars/user.aot.jar"));
+        Path tmpdir = Files.createDirectory(tmp.resolve("tmpdir"));
+        Path dir = tmpdir.resolve("multiproc-aot-" + System.getProperty("user.name"));
+        List<String> command = List.of("--enable-native-access=io.multiproc", "-Djava.io.tmpdir=" + tmpdir,
+                "--module-path", core + File.pathSeparator + app, "-m", "user.aot/user.aot.Main");
+
+        Result first = run(command);
+        assertThat(first.exitCode).as(first.output).isZero();
+        assertThat(first.output).contains("child aotCache=false");
+        long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(240);
+        while (aotFiles(dir).isEmpty()) {
+            assertThat(System.nanoTime() - deadline).as("cache built within 240 s").isNegative();
+            Thread.sleep(200);
+        }
+        Result second = run(command);
+
+        assertThat(second.exitCode).as(second.output).isZero();
+        assertThat(second.output).contains("child aotCache=true");
     }
 
     @Test
@@ -70,7 +101,7 @@ class ModulePathTest {
         }
 
         assertThat(thrown).isInstanceOf(IllegalStateException.class)
-                .hasMessageContaining("io.multiproc is a named module outside the boot layer")
+                .hasMessageContaining("io.multiproc is a named module that was not loaded from the --module-path into the boot layer")
                 .hasMessageContaining("put io.multiproc on the --module-path or the class path");
     }
 
@@ -115,7 +146,9 @@ class ModulePathTest {
             import user.app.api.Counter;
             import user.app.data.Point;
             import java.time.Duration;
-            import java.util.List;
+            import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
             import java.util.Map;
 
             public class Main {
@@ -168,6 +201,38 @@ class ModulePathTest {
             }
             """;
 
+    private static final String AOT_MODULE_INFO = """
+            module user.aot {
+                requires io.multiproc;
+            }
+            """;
+
+    /** Says whether the child was started with an AOT cache. */
+    private static final String AOT_MAIN = """
+            package user.aot;
+
+            import io.multiproc.process.ChildProcess;
+            import java.nio.file.Files;
+            import java.nio.file.Path;
+            import java.time.Duration;
+
+            public class Main {
+                public static void main(String[] args) throws Exception {
+                    ChildProcess c = ChildProcess.start(() -> {
+                        try {
+                            String cmdline = new String(Files.readAllBytes(Path.of("/proc/self/cmdline")));
+                            System.out.println("child aotCache=" + cmdline.contains("-XX:AOTCache="));
+                        } catch (java.io.IOException e) {
+                            throw new java.io.UncheckedIOException(e);
+                        }
+                    });
+                    if (!c.join(Duration.ofSeconds(120)) || c.exitCode().getAsInt() != 0) {
+                        System.exit(3);
+                    }
+                }
+            }
+            """;
+
     /** The library's classes directory (an exploded module: it holds module-info.class) or jar. */
     private static Path coreModule() throws Exception {
         Path core = Path.of(ChildProcess.class.getProtectionDomain().getCodeSource().getLocation().toURI());
@@ -175,18 +240,19 @@ class ModulePathTest {
         return core;
     }
 
-    private Path compileUserModule() throws Exception {
-        Path src = tmp.resolve("src/user.app");
-        write(src.resolve("module-info.java"), MODULE_INFO);
-        write(src.resolve("user/app/data/Point.java"), POINT);
-        write(src.resolve("user/app/api/Counter.java"), COUNTER);
-        write(src.resolve("user/app/Main.java"), MAIN);
+    /** Compiles module {@code name} from {@code files} (path to source) into its own directory. */
+    private Path compileUserModule(String name, String moduleInfo, Map<String, String> files) throws Exception {
+        Path src = tmp.resolve("src/" + name);
+        write(src.resolve("module-info.java"), moduleInfo);
+        for (Map.Entry<String, String> f : files.entrySet()) {
+            write(src.resolve(f.getKey()), f.getValue());
+        }
         Path out = tmp.resolve("mods");
         // javac as a process: the tests are compiled as a patch of io.multiproc, which does not read java.compiler
         Path javac = Path.of(System.getProperty("java.home"), "bin", "javac");
         Path log = tmp.resolve("javac.txt");
         Process p = new ProcessBuilder(javac.toString(), "-d", out.toString(), "--module-path", coreModule().toString(),
-                "--module-source-path", tmp.resolve("src").toString(), "-m", "user.app")
+                "--module-source-path", tmp.resolve("src").toString(), "-m", name)
                 .redirectErrorStream(true).redirectOutput(log.toFile()).start();
         try {
             assertThat(p.waitFor(PROGRAM_DEADLINE_SECONDS, TimeUnit.SECONDS)).as("javac finished").isTrue();
@@ -194,7 +260,32 @@ class ModulePathTest {
         } finally {
             p.destroyForcibly();
         }
-        return out.resolve("user.app");
+        return out.resolve(name);
+    }
+
+    /** {@code dir}'s files as the jar {@code jar}, with the JDK's jar tool. */
+    private static Path jar(Path dir, Path jar) throws Exception {
+        Files.createDirectories(jar.getParent());
+        Path tool = Path.of(System.getProperty("java.home"), "bin", "jar");
+        Process p = new ProcessBuilder(tool.toString(), "--create", "--file", jar.toString(), "-C", dir.toString(), ".")
+                .redirectErrorStream(true).start();
+        try {
+            String out = new String(p.getInputStream().readAllBytes());
+            assertThat(p.waitFor(PROGRAM_DEADLINE_SECONDS, TimeUnit.SECONDS)).as("jar finished").isTrue();
+            assertThat(p.exitValue()).as("jar: %s", out).isZero();
+        } finally {
+            p.destroyForcibly();
+        }
+        return jar;
+    }
+
+    private static List<Path> aotFiles(Path dir) throws Exception {
+        if (!Files.isDirectory(dir)) {
+            return List.of();
+        }
+        try (Stream<Path> files = Files.list(dir)) {
+            return files.filter(f -> f.getFileName().toString().endsWith(".aot")).toList();
+        }
     }
 
     private static void write(Path file, String text) throws Exception {
@@ -205,14 +296,13 @@ class ModulePathTest {
     private record Result(int exitCode, String output) {
     }
 
-    /** Runs the program as the user would; reaps it and everything it started, whatever happens. */
-    private Result run(Path app) throws Exception {
-        Path java = Path.of(System.getProperty("java.home"), "bin", "java");
-        Path log = tmp.resolve("out.txt");
-        // no AOT cache: its background build would outlive this test (AotCacheTest covers it)
-        Process p = new ProcessBuilder(java.toString(), "--enable-native-access=io.multiproc", "-Dmultiproc.aotCache=false",
-                "--module-path", coreModule() + File.pathSeparator + app, "-m", "user.app/user.app.Main")
-                .redirectErrorStream(true).redirectOutput(log.toFile()).start();
+    /** Runs {@code java ARGS} as the user would; reaps it and everything it started, whatever happens. */
+    private Result run(List<String> args) throws Exception {
+        List<String> command = new ArrayList<>();
+        command.add(Path.of(System.getProperty("java.home"), "bin", "java").toString());
+        command.addAll(args);
+        Path log = Files.createTempFile(tmp, "out", ".txt");
+        Process p = new ProcessBuilder(command).redirectErrorStream(true).redirectOutput(log.toFile()).start();
         try {
             assertThat(p.waitFor(PROGRAM_DEADLINE_SECONDS, TimeUnit.SECONDS))
                     .as("program exited within %d s; output:%n%s", PROGRAM_DEADLINE_SECONDS, Files.readString(log)).isTrue();
