@@ -58,6 +58,20 @@ class ModulePathTest {
     }
 
     @Test
+    void programOnTheModulePathWithoutNativeAccessIsToldTheModulesFlag() throws Exception {
+        Path app = compileUserModule("user.plain", PLAIN_MODULE_INFO, Map.of("user/plain/Main.java", PLAIN_MAIN));
+
+        Result r = run(List.of("-Dmultiproc.aotCache=false", "--module-path", coreModule() + File.pathSeparator + app,
+                "-m", "user.plain/user.plain.Main"));
+
+        assertThat(r.exitCode).as(r.output).isZero();
+        assertThat(r.output).contains("value=42");
+        assertThat(r.output.lines().filter(l -> l.contains("run java with --enable-native-access=io.multiproc")).count())
+                .as(r.output).isEqualTo(1);
+        assertThat(r.output).doesNotContain("ALL-UNNAMED");
+    }
+
+    @Test
     void childrenOfAModulePathProgramUseAnAotCacheBuiltForItsModuleJars() throws Exception {
         // the JDK's AOT cache takes jars only: the library's classes and the user's module, each as a jar
         Path core = jar(coreModule(), tmp.resolve("jars/io.multiproc.jar"));
@@ -196,6 +210,26 @@ import java.util.Map;
                     if (!c.join(Duration.ofSeconds(120)) || c.exitCode().getAsInt() != 0) {
                         System.out.println(c + " failed: " + c.exitCode());
                         System.exit(3);
+                    }
+                }
+            }
+            """;
+
+    private static final String PLAIN_MODULE_INFO = """
+            module user.plain {
+                requires io.multiproc;
+            }
+            """;
+
+    private static final String PLAIN_MAIN = """
+            package user.plain;
+
+            import io.multiproc.shared.SharedLong;
+
+            public class Main {
+                public static void main(String[] args) {
+                    try (SharedLong v = SharedLong.create(41)) {
+                        System.out.println("value=" + v.incrementAndGet());
                     }
                 }
             }
