@@ -82,13 +82,22 @@ final class RecordType {
             Method rr = declared(type, "readResolve");
             resolve = rr == null ? null : unreflect(rr).asType(MethodType.methodType(Object.class, Object.class));
         } catch (IllegalAccessException | NoSuchMethodException | RuntimeException e) {
-            why = "record's members are not accessible to multiproc (" + e.getMessage()
-                    + "); open its package to multiproc or make it Serializable";
+            why = inaccessible(type, e);
         }
         constructor = ctor;
         readResolve = resolve;
         inaccessible = why;
         hasSerialHooks = declared(type, "readResolve") != null || declared(type, "writeReplace") != null;
+    }
+
+    /** Why the codec cannot rebuild {@code type}, with the fix: the module-info line, or Serializable. */
+    private static String inaccessible(Class<?> type, Exception e) {
+        Module m = type.getModule();
+        String fix = m.isNamed()
+                ? "add 'opens " + type.getPackageName() + " to io.multiproc;' to module " + m.getName() + "'s module-info.java"
+                : "make it accessible to multiproc";
+        return "record's members are not accessible to multiproc (" + e.getClass().getSimpleName() + "); " + fix
+                + ", or make the record Serializable";
     }
 
     static RecordType of(Class<?> type) {

@@ -125,7 +125,14 @@ public final class Native {
         }
     }
 
-    /** True when this module may call native code ({@code --enable-native-access=ALL-UNNAMED}). */
+    /**
+     * The flag that gives this library native access: {@code ALL-UNNAMED} on the class path, the module's
+     * name on the module path (decision 081).
+     */
+    public static final String FLAG = "--enable-native-access="
+            + (Native.class.getModule().isNamed() ? Native.class.getModule().getName() : "ALL-UNNAMED");
+
+    /** True when this module may call native code ({@link #FLAG}). */
     public static boolean isAvailable() {
         return AVAILABLE;
     }
@@ -134,7 +141,7 @@ public final class Native {
     public static void logFallbackOnce(String feature) {
         if (FALLBACK_LOGGED.compareAndSet(false, true)) {
             LOG.log(System.Logger.Level.WARNING, "multiproc: native access is off, so " + feature
-                    + " uses a slower pure-Java fallback; run java with --enable-native-access=ALL-UNNAMED");
+                    + " uses a slower pure-Java fallback; run java with " + FLAG);
         }
     }
 
@@ -300,7 +307,7 @@ public final class Native {
 
     private static void requireAvailable() {
         if (!AVAILABLE) {
-            throw new IllegalStateException("native access is off; run java with --enable-native-access=ALL-UNNAMED");
+            throw new IllegalStateException("native access is off; run java with " + FLAG);
         }
     }
 

@@ -35,7 +35,8 @@ import java.util.concurrent.TimeoutException;
  *
  * <h2>Where, and why it can be trusted</h2>
  * {@code $TMPDIR/multiproc-aot-USER/}, one {@code HASH.aot} per class path (the key covers the JDK, the
- * class path and each jar's size and modification time). Another local user must not plant a cache there
+ * class path and each jar's size and modification time; on the module path also the module options and
+ * the module jars, see {@link ModulePath}). Another local user must not plant a cache there
  * (children would load it as trusted class metadata) nor a symbolic link at a temporary name, so the
  * directory is created 0700 and used only when owned by this user and writable by nobody else, checked
  * without following links ({@link PrivateDirectory}); temporary files are created {@code CREATE_NEW}
@@ -131,14 +132,20 @@ final class AotCache {
 
     private static Path cacheFile() {
         String cp = System.getProperty("java.class.path", "");
-        if (cp.isEmpty() || "false".equals(System.getProperty(PROPERTY))) {
+        // On the module path (decision 081) the cache also covers the module options and the module jars.
+        List<String> entries = new ArrayList<>(ModulePath.entries());
+        if (!cp.isEmpty()) {
+            entries.addAll(List.of(cp.split(File.pathSeparator)));
+        }
+        if (entries.isEmpty() || "false".equals(System.getProperty(PROPERTY))) {
             return null;
         }
         String key;
         try {
             CacheKey k = new CacheKey();
-            k.add(System.getProperty("java.home") + '\n' + System.getProperty("java.vm.version") + '\n' + cp);
-            for (String entry : cp.split(File.pathSeparator)) {
+            k.add(System.getProperty("java.home") + '\n' + System.getProperty("java.vm.version") + '\n' + cp
+                    + '\n' + String.join("\n", ModulePath.cacheKey()));
+            for (String entry : entries) {
                 Path jar = Path.of(entry);
                 if (!entry.endsWith(".jar") || !Files.isRegularFile(jar)) {
                     return null; // directories (or missing entries) rule the AOT cache out

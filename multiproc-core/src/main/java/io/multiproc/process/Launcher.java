@@ -95,6 +95,7 @@ final class Launcher {
         cmd.add("--enable-native-access=ALL-UNNAMED");
         cmd.add("-cp");
         cmd.add(System.getProperty("java.class.path"));
+        cmd.addAll(ModulePath.options());
         if (jvmOptions.isEmpty()) {
             cmd.addAll(AotCache.options());
         }

@@ -1,7 +1,7 @@
 package io.multiproc.queue;
 
 import io.multiproc.internal.SegmentHeader;
-import io.multiproc.sync.EmbeddedLocks;
+import io.multiproc.internal.EmbeddedLocks;
 
 /**
  * Layout of a {@link SharedQueue} segment (also {@link JoinableQueue} and {@link SimpleQueue}). Static

@@ -3,7 +3,7 @@ package io.multiproc.queue;
 import io.multiproc.internal.MappedObject;
 import io.multiproc.internal.SegmentHeader;
 import io.multiproc.internal.SharedSegments;
-import io.multiproc.sync.EmbeddedLocks;
+import io.multiproc.internal.EmbeddedLocks;
 import io.multiproc.sync.SharedLock;
 import io.multiproc.wait.IdleStrategy;
 import io.multiproc.wait.WaitWord;

@@ -4,7 +4,7 @@ import io.multiproc.codec.SharedHandle;
 import io.multiproc.internal.MappedObject;
 import io.multiproc.internal.SegmentHeader;
 import io.multiproc.internal.SharedSegments;
-import io.multiproc.sync.EmbeddedLocks;
+import io.multiproc.internal.EmbeddedLocks;
 import io.multiproc.sync.SharedRLock;
 
 import java.io.IOException;

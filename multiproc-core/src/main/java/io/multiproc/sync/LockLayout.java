@@ -63,7 +63,7 @@ final class LockLayout {
     static final long MARK = 32;
     static final long MARK_LOCK = 0x314B_434F_4C47_524DL; // "MRGLOCK1" read little-endian
     static final long MARK_RLOCK = 0x324B_434F_4C47_524DL; // "MRGLOCK2" read little-endian
-    static final long REGION_SIZE = 128;
+    static final long REGION_SIZE = io.multiproc.internal.EmbeddedLocks.REGION_SIZE;
     private static final VarHandle LONG = JAVA_LONG.varHandle();
 
     static {

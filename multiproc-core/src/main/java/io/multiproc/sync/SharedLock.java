@@ -26,6 +26,10 @@ import static java.lang.foreign.ValueLayout.JAVA_LONG;
  * that is not locked throws {@link IllegalMonitorStateException} (Python's RuntimeError).
  */
 public final class SharedLock extends AbstractSharedLock {
+    static {
+        // the one way other packages of the library make locks inside their own segments
+        io.multiproc.internal.EmbeddedLocks.install(new EmbeddedLockFactory());
+    }
 
     SharedLock(SharedSegments.Mapping mapping, long base, boolean embedded, IdleStrategy idle) {
         super(mapping, base, embedded, idle);

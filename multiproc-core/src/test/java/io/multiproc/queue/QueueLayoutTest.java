@@ -73,7 +73,7 @@ class QueueLayoutTest {
         for (int i = 1; i < lines.length; i++) {
             assertThat(lines[i] - lines[i - 1]).isEqualTo(128);
         }
-        assertThat(io.multiproc.sync.EmbeddedLocks.REGION_SIZE).isLessThanOrEqualTo(128); // a lock region fits its line
+        assertThat(io.multiproc.internal.EmbeddedLocks.REGION_SIZE).isLessThanOrEqualTo(128); // a lock region fits its line
         assertThat(QueueLayout.CONSUMERS - QueueLayout.PRODUCERS).isEqualTo(8L * QueueLayout.PEER_SLOTS);
         assertThat(QueueLayout.RING - QueueLayout.CONSUMERS).isEqualTo(8L * QueueLayout.PEER_SLOTS);
         assertThat(QueueLayout.WRITING_CLOSED + 8).as("config fits its line").isLessThanOrEqualTo(QueueLayout.PRODUCER);

@@ -1,7 +1,7 @@
 package io.multiproc.manager.local;
 
 import io.multiproc.internal.ProcessIdentity;
-import io.multiproc.sync.EmbeddedLocks;
+import io.multiproc.internal.EmbeddedLocks;
 import io.multiproc.sync.SharedLock;
 import io.multiproc.wait.IdleStrategy;
 

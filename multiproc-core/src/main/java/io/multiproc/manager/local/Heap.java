@@ -4,7 +4,7 @@ import io.multiproc.internal.ProcessIdentity;
 import io.multiproc.internal.SegmentHeader;
 import io.multiproc.internal.SegmentRegistry;
 import io.multiproc.internal.SharedSegments;
-import io.multiproc.sync.EmbeddedLocks;
+import io.multiproc.internal.EmbeddedLocks;
 import io.multiproc.sync.SharedLock;
 import io.multiproc.wait.IdleStrategy;
 
