@@ -12,7 +12,6 @@ import org.junit.jupiter.api.Timeout;
 import org.junit.jupiter.api.extension.ExtendWith;
 import org.junit.jupiter.api.io.TempDir;
 
-import javax.tools.ToolProvider;
 import java.io.IOException;
 import java.net.URL;
 import java.net.URLClassLoader;
@@ -358,9 +357,19 @@ class ChildTaskTest {
                 }
                 """);
         Path classes = dir.resolve("classes");
-        int rc = ToolProvider.getSystemJavaCompiler().run(null, null, null, "-d", classes.toString(),
-                "-cp", System.getProperty("java.class.path"), src.toString());
-        assertThat(rc).as("javac of the plugin").isZero();
+        // javac as a process: the tests are compiled as a patch of io.multiproc, which does not read java.compiler
+        Path log = dir.resolve("javac.txt");
+        Process javac = new ProcessBuilder(Path.of(System.getProperty("java.home"), "bin", "javac").toString(),
+                "-d", classes.toString(), "-cp", System.getProperty("java.class.path"), src.toString())
+                .redirectErrorStream(true).redirectOutput(log.toFile()).start();
+        try {
+            assertThat(javac.waitFor(90, TimeUnit.SECONDS)).as("javac finished").isTrue();
+            assertThat(javac.exitValue()).as("javac of the plugin: %s", Files.readString(log)).isZero();
+        } catch (InterruptedException e) {
+            throw new IOException(e);
+        } finally {
+            javac.destroyForcibly();
+        }
         return classes;
     }
 }
