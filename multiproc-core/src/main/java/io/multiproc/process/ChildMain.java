@@ -30,7 +30,11 @@ import java.util.function.BooleanSupplier;
  *   <li>A daemon thread checks every 100 ms (every second when prctl took effect) that the parent is
  *       still our parent (the fallback when prctl is unavailable) and halts the JVM otherwise. It sleeps rather than blocking in a read of
  *       stdin: HotSpot's exit waits up to 300 ms for threads blocked in native code.</li>
- *   <li>Run the task; exit 0, or print the stack trace to stderr and exit 1.</li>
+ *   <li>Decode the task; report "loaded" (the process name, see {@link ChildReport}), or the failure
+ *       to decode it (in the report file the parent named) and exit 1.</li>
+ *   <li>Run the task; if it threw, report the failure and print the stack trace to stderr. Then wait
+ *       for the non-daemon threads it started (as a JVM after {@code main} does) and exit, 0 or 1
+ *       (shutdown hooks run).</li>
  * </ol>
  */
 public final class ChildMain {
@@ -91,7 +95,23 @@ public final class ChildMain {
         TASK_ARRIVED = true;
         setState(State.RUNNING);
         watchParent(parentPid);
-        System.exit(run(frame));
+        System.exit(run(frame, parentPid));
+    }
+
+    /** Name of a JVM multiproc did not start (CPython's main process name). */
+    static final String MAIN_PROCESS = "MainProcess";
+    /**
+     * This JVM's identity, {@link ChildProcess#current()}: set once by {@link #becomeChild} in a child
+     * before its task is decoded; read by any thread. Kept here, not in ChildProcess, so that a child
+     * does not initialize ChildProcess (and its exit hook) unless its task uses it.
+     */
+    static volatile ProcessInfo current = new ProcessInfo(ProcessHandle.current().pid(), MAIN_PROCESS, false);
+    /** This JVM's parent as its task frame told it ({@link ChildProcess#parent()}); set with {@link #current}. */
+    static volatile ProcessInfo parent;
+
+    private static void becomeChild(TaskFrame frame, long parentPid) {
+        parent = new ProcessInfo(parentPid, frame.parentName(), frame.parentIsChild());
+        current = new ProcessInfo(ProcessHandle.current().pid(), frame.name(), true);
     }
 
     /** Longest a training run may take before it gives up (it takes seconds). */
@@ -108,8 +128,10 @@ public final class ChildMain {
     enum State {
         /** Booted and warmed up; waiting for a task. */
         SPARE("mp-spare"),
-        /** Running its task (spare or cold). */
-        RUNNING("mp-child");
+        /** Running its task (spare or cold), not yet decoded. */
+        RUNNING("mp-child"),
+        /** Its task decoded: what {@link ChildProcess#start()} waits for (see {@link ChildReport}). */
+        LOADED(ChildReport.LOADED_COMM);
 
         final String comm;
 
@@ -175,16 +197,67 @@ public final class ChildMain {
         }
     }
 
-    private static int run(TaskFrame frame) {
+    private static int run(TaskFrame frame, long parentPid) {
+        becomeChild(frame, parentPid);
+        SerializableTask task;
         try {
-            TaskCodec.decode(frame.task()).run();
-            flush();
-            return 0;
+            task = TaskCodec.decode(frame.task());
         } catch (Throwable t) {
-            System.err.println("Process " + frame.name() + " (pid " + ProcessHandle.current().pid() + ") failed:");
-            t.printStackTrace();
-            flush();
-            return 1;
+            ChildReport.write(frame.report(), ChildReport.LOAD_FAILED, t);
+            return failed(frame, "could not load its task", t);
+        }
+        // NOTE: the one step of "loaded" on the success path: a start that waits reads it (ChildReport).
+        setState(State.LOADED);
+        int exitCode = 0;
+        try {
+            task.run();
+        } catch (Throwable t) {
+            ChildReport.write(frame.report(), ChildReport.TASK_FAILED, t);
+            exitCode = failed(frame, "failed", t);
+        }
+        // As a JVM after main and CPython's child after run(), whether the task returned or threw.
+        awaitNonDaemonThreads();
+        flush();
+        return exitCode;
+    }
+
+    private static int failed(TaskFrame frame, String what, Throwable t) {
+        System.err.println("Process " + frame.name() + " (pid " + ProcessHandle.current().pid() + ") " + what + ":");
+        t.printStackTrace();
+        flush();
+        return 1;
+    }
+
+    /**
+     * Joins every live non-daemon thread but this one, until none is left (a joined thread may have
+     * started others): what the JVM's DestroyJavaVM does after {@code main} returns.
+     */
+    private static void awaitNonDaemonThreads() {
+        Thread me = Thread.currentThread();
+        ThreadGroup root = me.getThreadGroup();
+        while (root.getParent() != null) {
+            root = root.getParent();
+        }
+        while (true) {
+            // NOTE: enumerating the thread groups, not Thread.getAllStackTraces(): no safepoint and no
+            // stack walks on every child's exit. Virtual threads are not listed; they are daemons.
+            Thread[] threads = new Thread[root.activeCount() + 8];
+            int n = root.enumerate(threads, true);
+            Thread next = null;
+            for (int i = 0; i < n && next == null; i++) {
+                Thread t = threads[i];
+                if (t != me && !t.isDaemon() && t.isAlive() && !"DestroyJavaVM".equals(t.getName())) {
+                    next = t;
+                }
+            }
+            if (next == null) {
+                return;
+            }
+            try {
+                next.join();
+            } catch (InterruptedException e) {
+                return;
+            }
         }
     }
 
@@ -219,7 +292,7 @@ public final class ChildMain {
             for (SerializableRunnable probe : probes()) {
                 TaskCodec.decode(TaskCodec.encode(probe)).run();
             }
-        } catch (RuntimeException e) {
+        } catch (Exception e) {
             // only a warm-up; the real task will report any problem
         }
     }

@@ -1,9 +1,16 @@
 package io.multiproc.process;
 
 import io.multiproc.internal.InFlight;
+import io.multiproc.internal.RemoteFailure;
 
 import java.io.DataOutputStream;
 import java.io.IOException;
+import java.io.File;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.Collection;
+import java.util.Optional;
+import java.util.concurrent.CompletableFuture;
 import java.time.Duration;
 import java.util.List;
 import java.util.Objects;
@@ -33,6 +40,19 @@ import java.util.concurrent.atomic.AtomicInteger;
  * stdout and stderr are the parent's. The child dies when the parent dies, however it dies. When this
  * JVM exits normally, daemon children are terminated and the others are waited for, as in Python.
  *
+ * <p><b>Start fails when the child cannot load its task.</b> When the task's class comes from a class
+ * loader the child does not have (a parent running under {@code mvn exec:java}, a Spring Boot fat jar,
+ * jshell, {@code java Hello.java}, a plugin's loader), or the child has JVM options or a class path of
+ * its own, {@link #start()} returns only once the child has decoded its task (or at most
+ * {@link #LOAD_REPORT_TIMEOUT} later), and throws {@link ChildStartException} naming the missing class and
+ * the fix, {@link Builder#classPath(List)}, if it could not. A task of the application's class path
+ * starts without that wait; should the child still fail to load something (an object the task holds,
+ * from another loader), {@link #failure()} is that same ChildStartException. A task's uncaught
+ * exception is available as {@link #failure()}.
+ *
+ * <p>After the task returns, the child waits for the non-daemon threads it started, runs its shutdown
+ * hooks and exits, as a JVM (and CPython's child) does.
+ *
  * <p>Exit codes, as Python reports them: empty while running, 0 after a normal return, 1 when the task
  * threw (its stack trace is on the child's stderr), {@code -N} when killed by signal N. A task that
  * calls {@code System.exit(n)} reports n, except that n above 128 reads as a signal (the JVM reports a
@@ -43,30 +63,90 @@ import java.util.concurrent.atomic.AtomicInteger;
 public final class ChildProcess implements AutoCloseable {
     private static final AtomicInteger COUNTER = new AtomicInteger();
     private static final Set<ChildProcess> ACTIVE = ConcurrentHashMap.newKeySet();
+    /** Started children whose exit was not yet settled (their report file may still be there). */
+    private static final Set<ChildProcess> UNSETTLED = ConcurrentHashMap.newKeySet();
 
     static {
         Runtime.getRuntime().addShutdownHook(new Thread(ChildProcess::atExit, "multiproc-children-exit"));
     }
 
+    /**
+     * Longest {@link #start()} waits for the child's "task loaded" report (a cold JVM on a loaded
+     * machine takes seconds to boot); after that it returns and the child goes on.
+     */
+    public static final Duration LOAD_REPORT_TIMEOUT = Duration.ofSeconds(60);
     private final String name;
     private final boolean daemon;
     private final List<String> jvmOptions;
-    private final SerializableRunnable target;
+    private final SerializableTask target;
     private final Object startLock = new Object();
     /** Set once by start(); read by every other method. */
     private volatile Process process;
+    /** Where the child writes its failure, if it has one ({@link ChildReport}); set by start(). */
+    private volatile java.nio.file.Path reportFile;
+    /** What the exited child reported, taken once by {@link #settleLocked()}; written under startLock. */
+    private ChildReport.Report reported;
+    /** Completed by settle() once the child has exited and its report is read. */
+    private final CompletableFuture<ChildProcess> exited = new CompletableFuture<>();
+    /** The task's failure re-created; written by settle() before {@link #exited} completes. */
+    private volatile Throwable failure;
 
     private ChildProcess(Builder b) {
         this.name = b.name != null ? b.name : "ChildProcess-" + COUNTER.incrementAndGet();
         this.daemon = b.daemon;
-        this.jvmOptions = List.copyOf(b.jvmOptions);
+        this.jvmOptions = childOptions(b);
         this.target = b.target;
     }
 
-    /** Starts {@code target} in a new child JVM with default settings. */
-    public static ChildProcess start(SerializableRunnable target) {
+    /**
+     * The builder's JVM options, then the marked system properties, then the class path: a second
+     * {@code -cp} after the launcher's own (the parent's {@code java.class.path}); the last one counts.
+     */
+    private static List<String> childOptions(Builder b) {
+        List<String> options = new ArrayList<>(b.jvmOptions);
+        for (String property : b.systemProperties) {
+            String value = System.getProperty(property);
+            if (value != null) {
+                options.add("-D" + property + "=" + value);
+            }
+        }
+        if (!b.classPath.isEmpty()) {
+            StringBuilder cp = new StringBuilder(System.getProperty("java.class.path"));
+            for (Path entry : b.classPath) {
+                cp.append(File.pathSeparatorChar).append(entry.toAbsolutePath());
+            }
+            options.add("-cp");
+            options.add(cp.toString());
+        }
+        return List.copyOf(options);
+    }
+
+    /**
+     * Starts {@code target} in a new child JVM with default settings. Any lambda fits, one that throws
+     * checked exceptions too; a {@link SerializableRunnable} is a {@link SerializableTask}.
+     *
+     * @throws ChildStartException if the child could not load the task (see {@link Builder#classPath})
+     */
+    public static ChildProcess start(SerializableTask target) {
         return builder().target(target).start();
     }
+
+    /**
+     * This process: its pid, its name ({@code "MainProcess"} unless multiproc started it) and whether
+     * it is a multiproc child. CPython's {@code current_process()}.
+     */
+    public static ProcessInfo current() {
+        return ChildMain.current;
+    }
+
+    /**
+     * The process that started this one, if multiproc did (CPython's {@code parent_process()}, which is
+     * None in the main process).
+     */
+    public static Optional<ProcessInfo> parent() {
+        return Optional.ofNullable(ChildMain.parent);
+    }
+
 
     public static Builder builder() {
         return new Builder();
@@ -153,11 +233,40 @@ public final class ChildProcess implements AutoCloseable {
 
     /**
      * Starts the child. The target is serialized first, so a target that cannot be serialized fails
-     * here with IllegalArgumentException naming the class.
+     * here with IllegalArgumentException naming the class. When the task's class comes from a class
+     * loader other than the application's, or the child has JVM options or a class path of its own,
+     * returns only once the child has decoded its task (see the class comment).
      *
+     * @throws ChildStartException if the child could not load its task, or exited before it did
      * @throws IllegalStateException if already started
      */
     public ChildProcess start() {
+        return start(mustConfirmLoad());
+    }
+
+    /**
+     * True if {@link #start()} must wait for the child to say it loaded its task (decision 076): the
+     * child has a command line of its own (JVM options, a class path: it may not even boot), or the
+     * task's class comes from a class loader the child does not have (its lambdas are defined by the
+     * capturing class's loader). A task of the application's class path needs no wait: the child
+     * loads from that same class path, so a burst of starts is not serialized behind each child's boot.
+     */
+    private boolean mustConfirmLoad() {
+        return !jvmOptions.isEmpty() || !onChildClassPath(target.getClass());
+    }
+
+    /** Defined by the bootstrap, platform or application class loader, which every child has. */
+    static boolean onChildClassPath(Class<?> type) {
+        ClassLoader loader = type.getClassLoader();
+        return loader == null || loader == ClassLoader.getPlatformClassLoader() || loader == ClassLoader.getSystemClassLoader();
+    }
+
+    /**
+     * Starts the child; with {@code confirmLoad}, returns only once it has decoded its task (or exited,
+     * or {@link #LOAD_REPORT_TIMEOUT} passed). The Pool starts its workers without waiting, all at
+     * once, and learns of a worker that could not load its task from {@link #failure()}.
+     */
+    ChildProcess start(boolean confirmLoad) {
         synchronized (startLock) {
             if (process != null) {
                 throw new IllegalStateException("child '" + name + "' was already started (pid " + process.pid() + ")");
@@ -165,12 +274,14 @@ public final class ChildProcess implements AutoCloseable {
             if (jvmOptions.isEmpty()) {
                 SpareJvms.launchForStart();
             }
+            java.nio.file.Path file = ChildReport.newFile();
             InFlight flight = InFlight.here();
             int mark = flight.beginSend();
             TaskFrame frame;
             List<String> carried;
             try {
-                frame = new TaskFrame(name, daemon, TaskCodec.encode(target));
+                ProcessInfo me = ChildMain.current;
+                frame = new TaskFrame(name, daemon, me.name(), me.multiprocChild(), file.toString(), TaskCodec.encode(target));
                 carried = flight.sentSince(mark);
             } finally {
                 flight.endSend(mark);
@@ -184,13 +295,71 @@ public final class ChildProcess implements AutoCloseable {
                 }
             }
             process = p;
+            reportFile = file;
             ACTIVE.add(this);
+            UNSETTLED.add(this);
+            // NOTE: settle() takes startLock, so a child that exits at once is settled only after
+            // awaitLoaded has looked at it (an exit it sees first, it settles itself).
             p.onExit().thenRun(() -> {
                 ACTIVE.remove(this);
                 SpareJvms.childExited();
+                settle();
             });
+            if (confirmLoad) {
+                awaitLoaded(p);
+            }
             return this;
         }
+    }
+
+    /**
+     * Waits for the child to say it loaded its task. Loaded, or still running: return. Could not load:
+     * throw, naming the class. Exited 1 without a report: throw with the exit code (a child that cannot
+     * even load multiproc says so on its stderr, "Could not find or load main class"). Called under startLock.
+     */
+    private void awaitLoaded(Process p) {
+        boolean loaded;
+        try {
+            loaded = ChildReport.awaitLoaded(p, LOAD_REPORT_TIMEOUT);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            return; // the child goes on; this thread's caller sees the interrupt
+        }
+        if (loaded || p.isAlive()) {
+            return;
+        }
+        // Exited before "loaded" was seen: a task that loaded and ended at once, or a child that could not load it.
+        settleLocked();
+        if (reported != null && reported.couldNotLoad()) {
+            throw (ChildStartException) failure;
+        }
+        if (reported == null && p.exitValue() == 1) {
+            throw ChildStartException.diedAtStart(this, p.pid(), p.exitValue());
+        }
+    }
+
+    /** Once the child has exited: takes its report, if any, and completes onExit. */
+    private void settle() {
+        synchronized (startLock) {
+            settleLocked();
+        }
+    }
+
+    /**
+     * Under startLock, once: takes the exited child's report (deleting its file), re-creates its
+     * failure (a load failure as a {@link ChildStartException}), completes {@link #exited}.
+     */
+    private void settleLocked() {
+        if (exited.isDone()) {
+            return;
+        }
+        reported = ChildReport.take(reportFile);
+        if (reported != null) {
+            Throwable t = reported.failure().toThrowable(RemoteFailure.ANY_CLASS);
+            failure = reported.couldNotLoad() ? ChildStartException.couldNotLoad(this, process.pid(), t) : t;
+        }
+        UNSETTLED.remove(this);
+        exited.complete(this);
     }
 
     /**
@@ -234,6 +403,30 @@ public final class ChildProcess implements AutoCloseable {
         }
         int v = p.exitValue();
         return OptionalInt.of(v > 128 && v <= 128 + 64 ? -(v - 128) : v);
+    }
+
+    /**
+     * The task's uncaught exception, re-created in this JVM (its class when it can be, else
+     * {@link io.multiproc.RemoteException}; the child's stack trace either way). A child that could not
+     * load its task (a class from another loader, see {@link Builder#classPath}) fails with a
+     * {@link ChildStartException} whose cause is the child's exception. Empty while the child runs,
+     * after a normal exit, and when it was killed.
+     */
+    public Optional<Throwable> failure() {
+        Process p = process;
+        if (p == null || p.isAlive()) {
+            return Optional.empty();
+        }
+        settle();
+        return Optional.ofNullable(failure);
+    }
+
+    /**
+     * Completes with this child once it has exited and its {@link #failure()} is known: CPython's
+     * {@code sentinel}. Use {@code CompletableFuture.anyOf} to wait for the first of several children.
+     */
+    public CompletableFuture<ChildProcess> onExit() {
+        return exited.copy();
     }
 
     public boolean isAlive() {
@@ -309,6 +502,13 @@ public final class ChildProcess implements AutoCloseable {
                 }
             }
         }
+        // NOTE: a child that failed left its report file; the JDK's exit callbacks that take them may
+        // not run before this JVM is gone, so whatever has exited is settled here.
+        for (ChildProcess c : List.copyOf(UNSETTLED)) {
+            if (!c.process.isAlive()) {
+                c.settle();
+            }
+        }
     }
 
     /** An immutable copy of JVM options; NullPointerException naming a null element. */
@@ -324,7 +524,9 @@ public final class ChildProcess implements AutoCloseable {
         private String name;
         private boolean daemon;
         private List<String> jvmOptions = List.of();
-        private SerializableRunnable target;
+        private List<Path> classPath = List.of();
+        private List<String> systemProperties = List.of();
+        private SerializableTask target;
 
         private Builder() {
         }
@@ -347,7 +549,38 @@ public final class ChildProcess implements AutoCloseable {
             return this;
         }
 
-        public Builder target(SerializableRunnable target) {
+        /**
+         * Class path entries the child needs beyond this JVM's {@code java.class.path}: the directories
+         * or jars of a class loader the task's classes came from (mvn exec:java, Spring Boot's nested
+         * jars unpacked, a plugin's URLClassLoader). The child's class path is {@code java.class.path}
+         * followed by these. A child with a class path of its own boots cold (no spare JVM).
+         */
+        public Builder classPath(List<Path> classPath) {
+            for (Path p : classPath) {
+                Objects.requireNonNull(p, "classPath element");
+            }
+            this.classPath = List.copyOf(classPath);
+            return this;
+        }
+
+        /**
+         * Names of this JVM's system properties to pass on to the child as {@code -Dname=value} (with
+         * their values at {@link #build()}); unset ones are skipped. Nothing else is passed on: a child
+         * sees only the JDK's defaults and these. A child with properties boots cold (no spare JVM).
+         */
+        public Builder systemProperties(Collection<String> names) {
+            for (String n : names) {
+                Objects.requireNonNull(n, "systemProperties element");
+                if (n.isEmpty() || n.contains("=")) {
+                    throw new IllegalArgumentException("systemProperties element='" + n + "' must be a property name");
+                }
+            }
+            this.systemProperties = List.copyOf(names);
+            return this;
+        }
+
+        /** The task; a lambda that throws checked exceptions fits, and so does a {@link SerializableRunnable}. */
+        public Builder target(SerializableTask target) {
             this.target = Objects.requireNonNull(target, "target");
             return this;
         }

@@ -56,7 +56,9 @@ import java.util.concurrent.atomic.AtomicLong;
  *       one of their chunks; their chunks still queued are dropped), while {@link #imap} and
  *       {@link #imapUnordered} report it in place of the lost chunk's results and go on.</li>
  *   <li>An initializer that throws (or kills its JVM) fails every pending task with its exception
- *       and breaks the pool, which then rejects new tasks, instead of starting replacements forever.</li>
+ *       and breaks the pool, which then rejects new tasks, instead of starting replacements forever.
+ *       So does a worker that cannot load its task (an initializer or codec from a class loader the
+ *       worker does not have): the cause is then a {@link ChildStartException} naming the class and the fix.</li>
  * </ul>
  *
  * <h2>Lifetime</h2>
@@ -675,6 +677,7 @@ public final class Pool implements ExecutorService {
         synchronized (lock) {
             if (state != State.RUNNING) {
                 throw new RejectedExecutionException(name + (broken != null ? " is broken: a worker's initializer failed"
+                        + (broken instanceof ChildStartException ? " to load" : "")
                         : state == State.STOPPED ? " was terminated" : " was shut down"), broken);
             }
         }
@@ -826,18 +829,24 @@ public final class Pool implements ExecutorService {
             checkTerminatedLocked();
         }
         w.closePipe();
-        for (PoolWork.Chunk c : lost) {
-            c.job.failed(c, new WorkerDiedException(w.pid(), exitCode, c.describe()));
-        }
-        if (initializer != null && !w.ready && !w.retiring && exitCode != 0) {
-            // died in its initializer: replacing it would loop
+        // A worker that could not load its task never ran what it held: that is the cause, not its death.
+        Throwable couldNotLoad = w.ready ? null : w.child.failure().filter(ChildStartException.class::isInstance).orElse(null);
+        // died in its initializer, or could not load it (a class from another loader): replacing it would loop
+        boolean breaks = (initializer != null || couldNotLoad != null) && !w.ready && !w.retiring && exitCode != 0;
+        if (breaks) {
             if (replace) {
                 synchronized (lock) {
                     starting--;
                 }
             }
-            Throwable t = new WorkerDiedException(w.pid(), exitCode, "its initializer");
+            Throwable t = couldNotLoad != null ? couldNotLoad : new WorkerDiedException(w.pid(), exitCode, "its initializer");
+            // NOTE: stopped before the lost chunks' futures fail, so that whoever they wake sees the pool stopped
             stop(t, t);
+        }
+        for (PoolWork.Chunk c : lost) {
+            c.job.failed(c, couldNotLoad != null ? couldNotLoad : new WorkerDiedException(w.pid(), exitCode, c.describe()));
+        }
+        if (breaks) {
             return;
         }
         if (replace) {

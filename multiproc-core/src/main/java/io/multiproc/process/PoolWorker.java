@@ -94,7 +94,10 @@ final class PoolWorker {
         try {
             // NOTE: a one-way pipe's right end sends: this side keeps it, the worker receives on the left
             PoolWorkerMain main = new PoolWorkerMain(data.right(), control.left(), initializer, maxTasks, userCodec);
-            ChildProcess child = ChildProcess.builder().name(name).daemon(true).jvmOptions(jvmOptions).target(main).start();
+            // NOTE: not waiting for the child to load its task: a pool starts its workers all at once (a worker
+            // that cannot load it breaks the pool, Pool.onWorkerGone).
+            ChildProcess child = ChildProcess.builder().name(name).daemon(true).jvmOptions(jvmOptions).target(main).build()
+                    .start(false);
             PoolWorker w = new PoolWorker(pool, slot, data, control, child, codec);
             child.process().onExit().thenRun(w::onExit);
             Thread reader = new Thread(w::readLoop, "mpool-reader-" + slot);

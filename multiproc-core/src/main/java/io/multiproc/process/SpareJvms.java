@@ -423,7 +423,8 @@ final class SpareJvms {
         }
         try {
             String comm = new String(Files.readAllBytes(Path.of("/proc/" + p.pid() + "/comm")), StandardCharsets.US_ASCII).trim();
-            return comm.equals(ChildMain.State.SPARE.comm) || comm.equals(ChildMain.State.RUNNING.comm);
+            return comm.equals(ChildMain.State.SPARE.comm) || comm.equals(ChildMain.State.RUNNING.comm)
+                    || comm.equals(ChildMain.State.LOADED.comm);
         } catch (IOException e) {
             return true; // gone, or no /proc: do not hold a slot for it
         }

@@ -25,7 +25,7 @@ final class TaskCodec {
     }
 
     /** The task's bytes; IllegalArgumentException naming the class that cannot be sent. */
-    static byte[] encode(SerializableRunnable task) {
+    static byte[] encode(Object task) {
         BufferSink sink = new BufferSink(512);
         try {
             CODEC.encode(task, sink);
@@ -35,12 +35,17 @@ final class TaskCodec {
         return sink.toByteArray();
     }
 
-    static Runnable decode(byte[] bytes) {
-        Object task = CODEC.decode(SegmentSource.of(bytes));
-        if (!(task instanceof Runnable r)) {
+    static SerializableTask decode(byte[] bytes) {
+        Object task = decodeObject(bytes);
+        if (!(task instanceof SerializableTask t)) {
             throw new IllegalStateException("task frame holds a " + (task == null ? "null" : task.getClass().getName())
-                    + ", not a Runnable");
+                    + ", not a SerializableTask");
         }
-        return r;
+        return t;
+    }
+
+    /** Decodes what {@link #encode} wrote (a task, or a child's failure report, {@link ChildReport}). */
+    static Object decodeObject(byte[] bytes) {
+        return CODEC.decode(SegmentSource.of(bytes));
     }
 }

@@ -19,7 +19,10 @@ import java.io.Serializable;
 import java.io.UncheckedIOException;
 import java.lang.invoke.VarHandle;
 import java.time.Duration;
+import java.util.ArrayList;
 import java.util.Arrays;
+import java.util.Collection;
+import java.util.List;
 import java.util.Map;
 import java.util.Objects;
 import java.util.concurrent.ConcurrentHashMap;
@@ -396,6 +399,65 @@ public final class Connection extends MappedObject implements Serializable {
         } finally {
             guard.exit();
         }
+    }
+
+    /**
+     * Waits until at least one of {@code objects} is ready, or {@code timeout} passes: CPython's
+     * {@code multiprocessing.connection.wait}. Ready means: a {@link Connection} whose {@link #poll()}
+     * is true (a message, or end of stream); a {@link SharedQueue} (any {@link java.util.Queue}) that is
+     * not empty, or closed for writing; a {@link java.util.concurrent.Future} that is done, such as
+     * {@code ChildProcess.onExit()} (CPython's process sentinel).
+     *
+     * <pre>{@code
+     * List<Object> ready = Connection.wait(List.of(fromA, fromB, queue, child.onExit()), Duration.ofSeconds(5));
+     * for (Object o : ready) { if (o instanceof Connection c) handle(c.recv()); }
+     * }</pre>
+     *
+     * @return the ready objects, in the collection's order; empty after the timeout
+     * @throws IllegalArgumentException naming an object of another kind (checked before waiting)
+     * @throws InterruptedIOException if interrupted (the interrupt status is set again)
+     */
+    public static List<Object> wait(Collection<?> objects, Duration timeout) throws IOException {
+        Objects.requireNonNull(objects, "objects");
+        long deadline = deadline(timeout);
+        for (Object o : objects) {
+            if (!(o instanceof Connection || o instanceof java.util.Queue<?> || o instanceof java.util.concurrent.Future<?>)) {
+                throw new IllegalArgumentException("objects element=" + o + " (" + (o == null ? "null" : o.getClass().getName())
+                        + ") is not a Connection, a queue or a Future");
+            }
+        }
+        IdleStrategy idle = IdleStrategy.backoff();
+        for (int round = 0; ; round++) {
+            List<Object> ready = new ArrayList<>();
+            for (Object o : objects) {
+                if (isReady(o)) {
+                    ready.add(o);
+                }
+            }
+            if (!ready.isEmpty() || System.nanoTime() - deadline >= 0) {
+                return ready;
+            }
+            if (Thread.interrupted()) {
+                Thread.currentThread().interrupt();
+                throw new InterruptedIOException("interrupted while waiting for " + objects.size() + " objects");
+            }
+            // NOTE: the objects have different wait words (or none: a Future), so this polls them all
+            // with backoff (up to 1 ms between looks) rather than sleeping on one.
+            idle.pause(round);
+        }
+    }
+
+    private static boolean isReady(Object o) throws IOException {
+        if (o instanceof Connection c) {
+            return c.poll();
+        }
+        if (o instanceof SharedQueue<?> q) {
+            return !q.isEmpty() || q.isClosedForWriting();
+        }
+        if (o instanceof java.util.Queue<?> q) {
+            return !q.isEmpty();
+        }
+        return ((java.util.concurrent.Future<?>) o).isDone();
     }
 
     /** True if a message can be received now or the other end is gone (recv would not block). */

@@ -35,7 +35,8 @@ import java.nio.file.Path;
  * <p>Thread-safety: the segment may be used by any thread; {@code close()} while other threads still
  * access it makes their accesses fail with {@link IllegalStateException} rather than crash.
  */
-public final class SharedMemory implements AutoCloseable {
+public final class SharedMemory implements AutoCloseable, java.io.Serializable, io.multiproc.codec.HandleSource {
+    private static final long serialVersionUID = 1L;
     private final String name;
     private final long size;
     private final Arena arena;
@@ -149,6 +150,30 @@ public final class SharedMemory implements AutoCloseable {
 
     public long size() {
         return size;
+    }
+
+    /**
+     * Travels by name, as CPython pickles a SharedMemory: the receiver {@linkplain #attach attaches}
+     * (never ownership) and should close its copy when done.
+     */
+    @java.io.Serial
+    private Object writeReplace() {
+        return new Handle(name);
+    }
+
+    /** What a SharedMemory travels as: its name. */
+    record Handle(String name) implements java.io.Serializable, io.multiproc.codec.SharedHandle {
+        @java.io.Serial
+        private Object readResolve() throws java.io.ObjectStreamException {
+            try {
+                return SharedMemory.attach(name);
+            } catch (IOException e) {
+                java.io.InvalidObjectException x = new java.io.InvalidObjectException(
+                        "cannot attach shared memory '" + name + "': " + e.getMessage());
+                x.initCause(e);
+                throw x;
+            }
+        }
     }
 
     /** Unmaps this process's view. Idempotent; the segment itself stays until {@link #unlink()}. */
