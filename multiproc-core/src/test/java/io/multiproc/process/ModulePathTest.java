@@ -225,11 +225,14 @@ import java.util.Map;
             package user.plain;
 
             import io.multiproc.shared.SharedLong;
+            import io.multiproc.sync.SharedEvent;
 
             public class Main {
-                public static void main(String[] args) {
-                    try (SharedLong v = SharedLong.create(41)) {
+                public static void main(String[] args) throws Exception {
+                    // a create needs no native call; a blocking wait does, and takes the fallback without it
+                    try (SharedLong v = SharedLong.create(41); SharedEvent e = SharedEvent.create()) {
                         System.out.println("value=" + v.incrementAndGet());
+                        System.out.println("event=" + e.await(java.time.Duration.ofMillis(200)));
                     }
                 }
             }
