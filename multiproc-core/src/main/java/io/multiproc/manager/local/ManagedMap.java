@@ -142,18 +142,18 @@ final class ManagedMap<K, V> extends AbstractMap<K, V> implements ConcurrentMap<
 
     @Override
     public V put(K key, V value) {
-        Object old = putValue(key, value, false);
-        @SuppressWarnings("unchecked")
-        V v = old == ABSENT ? null : (V) old;
-        return v;
+        return orNull(putValue(key, value, false));
     }
 
     @Override
     public V putIfAbsent(K key, V value) {
-        Object old = putValue(key, value, true);
-        @SuppressWarnings("unchecked")
-        V v = old == ABSENT ? null : (V) old;
-        return v;
+        return orNull(putValue(key, value, true));
+    }
+
+    /** A value found by {@link #putValue}, {@link #update} or {@link #removeEntry}, or null for {@link #ABSENT}. */
+    @SuppressWarnings("unchecked")
+    private V orNull(Object old) {
+        return old == ABSENT ? null : (V) old;
     }
 
     /** Encodes and writes the entry before locking, then publishes it with one slot store; returns the old value or ABSENT. */
@@ -184,11 +184,62 @@ final class ManagedMap<K, V> extends AbstractMap<K, V> implements ConcurrentMap<
         return old;
     }
 
-    /** Puts each entry (one locked step each). */
+    /**
+     * Puts every entry in one locked step (CPython's {@code d.update(m)}): each entry is encoded and
+     * written before the lock is taken; under it, the table grows once for all of them, then each entry
+     * is published by its own slot store, as by {@link #put}. Other processes see all of them or, if
+     * this one dies midway, the entries published so far (each whole). Replaced entries are freed after
+     * unlocking. A null key or value (or one the codec refuses) fails before anything is published.
+     */
     @Override
     public void putAll(Map<? extends K, ? extends V> m) {
-        for (Map.Entry<? extends K, ? extends V> e : m.entrySet()) {
-            put(e.getKey(), e.getValue());
+        int n = m.size();
+        if (n == 0) {
+            return;
+        }
+        Object[] keys = new Object[n];
+        long[] items = new long[n];
+        int written = 0;
+        try {
+            for (Map.Entry<? extends K, ? extends V> e : m.entrySet()) {
+                if (written == n) {
+                    throw new java.util.ConcurrentModificationException("map grew during putAll: size()=" + n);
+                }
+                Object key = checkKey(e.getKey());
+                Object stored = Items.manage(c.heap, checkValue(e.getValue()));
+                keys[written] = key;
+                items[written] = Items.write(c.heap, Items.encodeManaged(c.heap, Items.encodeKey(key), stored), true);
+                written++;
+            }
+        } catch (RuntimeException | Error ex) {
+            freeItems(items, 0, written);
+            throw ex;
+        }
+        int published = 0;
+        c.lock();
+        try {
+            Table.reserve(c, written);
+            for (; published < written; published++) {
+                Items.Scratch k = Items.encodeKey(keys[published]);
+                long at = Table.find(c, k);
+                long item = items[published];
+                items[published] = 0; // NOTE: before its publishing store: if that step throws, the item leaks, never a double free
+                if (at >= 0) {
+                    items[published] = Table.replace(c, at, item, k.keyHash); // the replaced entry, to free
+                } else {
+                    Table.insert(c, at, k, item);
+                }
+            }
+        } finally {
+            c.unlock();
+            // the unpublished entries (if a step threw) and the replaced ones: nothing refers to them now
+            freeItems(items, 0, written);
+        }
+    }
+
+    private void freeItems(long[] items, int from, int to) {
+        for (int i = from; i < to; i++) {
+            Items.free(c.heap, items[i]);
         }
     }
 
@@ -199,10 +250,7 @@ final class ManagedMap<K, V> extends AbstractMap<K, V> implements ConcurrentMap<
 
     @Override
     public V remove(Object key) {
-        Object old = removeEntry(key);
-        @SuppressWarnings("unchecked")
-        V v = old == ABSENT ? null : (V) old;
-        return v;
+        return orNull(removeEntry(key));
     }
 
     @Override
@@ -233,10 +281,7 @@ final class ManagedMap<K, V> extends AbstractMap<K, V> implements ConcurrentMap<
     @Override
     public V replace(K key, V value) {
         checkValue(value);
-        Object old = update(key, v -> v == ABSENT ? KEEP : value);
-        @SuppressWarnings("unchecked")
-        V v = old == ABSENT ? null : (V) old;
-        return v;
+        return orNull(update(key, v -> v == ABSENT ? KEEP : value));
     }
 
     @Override

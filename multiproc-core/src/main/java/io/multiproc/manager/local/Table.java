@@ -134,6 +134,19 @@ final class Table {
         }
     }
 
+    /**
+     * Grows the table once (one publishing store) if {@code more} inserts could make it grow, so that a
+     * batch of inserts under one lock hold resizes at most here.
+     */
+    static void reserve(Container c, long more) {
+        long t = c.data();
+        MemorySegment s = c.heap.segment(t);
+        long p = HeapLayout.offset(t) + BlockLayout.PAYLOAD;
+        if ((s.get(JAVA_LONG, p + USED) + more) * 4 > s.get(JAVA_LONG, p + CAPACITY) * 3) {
+            resize(c, s.get(JAVA_LONG, p + COUNT) + more);
+        }
+    }
+
     /** Rebuilds the table with room for {@code entries} and no tombstones; one store publishes it. */
     static void resize(Container c, long entries) {
         long cap = INITIAL_CAPACITY;
