@@ -216,6 +216,8 @@ final class ManagedMap<K, V> extends AbstractMap<K, V> implements ConcurrentMap<
             throw ex;
         }
         int published = 0;
+        long added = 0;
+        long newSlots = 0;
         c.lock();
         try {
             Table.reserve(c, written);
@@ -227,10 +229,12 @@ final class ManagedMap<K, V> extends AbstractMap<K, V> implements ConcurrentMap<
                 if (at >= 0) {
                     items[published] = Table.replace(c, at, item, k.keyHash); // the replaced entry, to free
                 } else {
-                    Table.insert(c, at, k, item);
+                    added++;
+                    newSlots += Table.insertSlot(c, at, k, item, false) ? 0 : 1;
                 }
             }
         } finally {
+            Table.addCounts(c, added, newSlots); // once for the batch: the slots above are what counts
             c.unlock();
             // the unpublished entries (if a step threw) and the replaced ones: nothing refers to them now
             freeItems(items, 0, written);
