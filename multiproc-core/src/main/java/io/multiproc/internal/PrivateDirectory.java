@@ -1,20 +1,27 @@
 package io.multiproc.internal;
 
 import java.io.IOException;
+import java.nio.file.DirectoryStream;
 import java.nio.file.FileAlreadyExistsException;
 import java.nio.file.Files;
 import java.nio.file.LinkOption;
 import java.nio.file.Path;
 import java.nio.file.StandardOpenOption;
+import java.nio.file.attribute.PosixFileAttributes;
 import java.nio.file.attribute.PosixFilePermission;
 import java.nio.file.attribute.PosixFilePermissions;
+import java.util.ArrayList;
+import java.util.List;
 import java.util.Set;
 
 /**
  * A directory only this user can use: other local users are adversaries (DESIGN.md), so a directory
- * multiproc trusts is created with mode 0700, and an existing one is used only if it is a real directory
- * (not a symbolic link), owned by this user and writable by nobody else; all checked without following
- * symbolic links. Files in it are created with {@code CREATE_NEW} and {@code NOFOLLOW_LINKS}, mode 0600.
+ * multiproc trusts (the segment registry in /dev/shm, the AOT cache in the temporary directory) is created
+ * with mode 0700, and an existing one is used only if it is a real directory (not a symbolic link) owned by
+ * this user; all checked without following symbolic links. One of ours with a looser mode (older versions
+ * made them so) is set to 0700 first and then cleared of what others could have put in it meanwhile:
+ * entries owned by another user, and symbolic links. Files in it are created with {@code CREATE_NEW} and
+ * {@code NOFOLLOW_LINKS}, mode 0600. The one place this policy lives (decisions 031, 037).
  *
  * <pre>{@code
  * Path dir = PrivateDirectory.ensure(Path.of(System.getProperty("java.io.tmpdir"), "multiproc-aot-" + user));
@@ -24,6 +31,7 @@ import java.util.Set;
  * <p>Not part of the public API.
  */
 public final class PrivateDirectory {
+    private static final System.Logger LOG = System.getLogger("io.multiproc");
     private static final Set<PosixFilePermission> OWNER_ONLY = PosixFilePermissions.fromString("rwx------");
     private static final Set<PosixFilePermission> OWNER_FILE = PosixFilePermissions.fromString("rw-------");
     /** Group and other write bits: with one of them set, someone else may have planted entries. */
@@ -32,30 +40,55 @@ public final class PrivateDirectory {
     private PrivateDirectory() {
     }
 
+    /** {@link #ensure(Path, int, String)} for this user, the directory described by its path. */
+    public static Path ensure(Path dir) throws IOException {
+        return ensure(dir, currentUid(), "directory");
+    }
+
     /**
-     * Creates {@code dir} (mode 0700) if absent, else verifies it. An existing directory of this user
-     * that others can read but not write (an older multiproc made it 0755) is tightened to 0700.
+     * Creates {@code dir} (mode 0700) if absent, else verifies it: a directory owned by {@code uid}, not a
+     * symbolic link. One of ours with another mode is set to 0700, and if others could write it, entries
+     * of other users and symbolic links are removed, with one warning naming them.
      *
+     * @param what how messages name the directory ("the segment registry")
      * @throws IOException naming the path, its owner and its mode when it cannot be trusted
      */
-    public static Path ensure(Path dir) throws IOException {
+    public static Path ensure(Path dir, int uid, String what) throws IOException {
         try {
             Files.createDirectory(dir, PosixFilePermissions.asFileAttribute(OWNER_ONLY));
         } catch (FileAlreadyExistsException exists) {
-            // verified below, whoever made it
+            // made before, by us (checked now) or by someone else (refused below)
         }
-        int uid = (int) Files.getAttribute(dir, "unix:uid", LinkOption.NOFOLLOW_LINKS);
-        int mode = (int) Files.getAttribute(dir, "unix:mode", LinkOption.NOFOLLOW_LINKS);
-        boolean isDirectory = Files.isDirectory(dir, LinkOption.NOFOLLOW_LINKS);
-        if (!isDirectory || uid != currentUid() || (mode & WRITABLE_BY_OTHERS) != 0) {
-            throw new IOException("refusing directory " + dir + ": owner uid=" + uid + ", mode=" + modeString(mode)
-                    + (isDirectory ? "" : " (not a directory)") + "; it must be a directory owned by uid="
-                    + currentUid() + " with mode 0700");
+        PosixFileAttributes a = Files.readAttributes(dir, PosixFileAttributes.class, LinkOption.NOFOLLOW_LINKS);
+        int owner = (int) Files.getAttribute(dir, "unix:uid", LinkOption.NOFOLLOW_LINKS);
+        int mode = (int) Files.getAttribute(dir, "unix:mode", LinkOption.NOFOLLOW_LINKS) & 07777;
+        if (!a.isDirectory() || owner != uid) {
+            throw new IOException("refusing " + what + " " + dir + ": it is "
+                    + (a.isSymbolicLink() ? "a symbolic link (not a directory)" : a.isDirectory() ? "a directory" : "not a directory")
+                    + " owned by uid=" + owner + " with mode=" + modeString(mode) + "; it must be a directory owned by uid="
+                    + uid + " with mode 0700. Another local user may have made it: check it, remove it, and run again");
         }
-        if ((mode & 0777) != 0700) {
+        if (mode != 0700) {
+            // NOTE: close it first, then remove what others may have put in it while it was open.
             Files.setPosixFilePermissions(dir, OWNER_ONLY);
+            List<String> planted = (mode & WRITABLE_BY_OTHERS) != 0 ? removeForeignEntries(dir, uid) : List.of();
+            LOG.log(System.Logger.Level.WARNING, "multiproc: " + what + " " + dir + " had mode " + modeString(mode)
+                    + "; set it to 0700" + (planted.isEmpty() ? "" : " and removed entries of other users: " + planted));
         }
         return dir;
+    }
+
+    private static List<String> removeForeignEntries(Path dir, int uid) throws IOException {
+        List<String> removed = new ArrayList<>();
+        try (DirectoryStream<Path> entries = Files.newDirectoryStream(dir)) {
+            for (Path p : entries) {
+                if (Files.isSymbolicLink(p) || (int) Files.getAttribute(p, "unix:uid", LinkOption.NOFOLLOW_LINKS) != uid) {
+                    Files.deleteIfExists(p);
+                    removed.add(p.getFileName().toString());
+                }
+            }
+        }
+        return removed;
     }
 
     /** Creates a new empty file, mode 0600; fails if any entry (a symbolic link included) has that name. */
@@ -82,6 +115,6 @@ public final class PrivateDirectory {
     }
 
     private static String modeString(int mode) {
-        return String.format("0%o", mode & 07777);
+        return String.format("%04o", mode & 07777);
     }
 }

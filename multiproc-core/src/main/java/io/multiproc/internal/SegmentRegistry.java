@@ -13,9 +13,6 @@ import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
 import java.nio.file.StandardOpenOption;
 import java.nio.file.LinkOption;
-import java.nio.file.attribute.PosixFileAttributes;
-import java.nio.file.attribute.PosixFilePermission;
-import java.nio.file.attribute.PosixFilePermissions;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
@@ -69,7 +66,6 @@ public final class SegmentRegistry {
     private static final char SEP = '@';
     /** Marks a holder that is a segment, not a process: {@code SEGMENT@^PARENT}. */
     private static final char PARENT_MARK = '^';
-    private static final Set<PosixFilePermission> OWNER_ONLY = PosixFilePermissions.fromString("rwx------");
     /** Where tests put the registry directory instead of /dev/shm; not for production use. */
     static final String TEST_ROOT_PROPERTY = "multiproc.test.registryRoot";
     private static final ReentrantLock JVM_LOCK = new ReentrantLock();
@@ -168,43 +164,7 @@ public final class SegmentRegistry {
      * @throws IOException naming the path, owner and mode when the directory is not ours
      */
     static Path openDirectory(Path root, int uid) throws IOException {
-        Path d = root.resolve("multiproc-" + uid);
-        try {
-            Files.createDirectory(d, PosixFilePermissions.asFileAttribute(OWNER_ONLY));
-        } catch (FileAlreadyExistsException exists) {
-            // made before (by us, we check now) or by someone else (refused below)
-        }
-        PosixFileAttributes a = Files.readAttributes(d, PosixFileAttributes.class, LinkOption.NOFOLLOW_LINKS);
-        int owner = (Integer) Files.getAttribute(d, "unix:uid", LinkOption.NOFOLLOW_LINKS);
-        int mode = (Integer) Files.getAttribute(d, "unix:mode", LinkOption.NOFOLLOW_LINKS) & 07777;
-        if (!a.isDirectory() || owner != uid) {
-            throw new IOException("refusing the segment registry " + d + ": it is " + (a.isSymbolicLink() ? "a symbolic link"
-                    : a.isDirectory() ? "a directory" : "not a directory") + " owned by uid " + owner + " (" + a.owner().getName()
-                    + ") with mode " + String.format("%04o", mode) + "; it must be a directory owned by uid " + uid
-                    + " with mode 0700. Another local user may have made it to tamper with your segments: check it, remove it, and run again");
-        }
-        if (mode != 0700) {
-            // NOTE: a directory of ours (the sticky /dev/shm keeps others from replacing it) that others
-            // could write: close it first, then remove what they may have put in it meanwhile.
-            Files.setPosixFilePermissions(d, OWNER_ONLY);
-            List<String> planted = removeForeignEntries(d, uid);
-            LOG.log(System.Logger.Level.WARNING, "multiproc: the segment registry " + d + " had mode "
-                    + String.format("%04o", mode) + "; set it to 0700" + (planted.isEmpty() ? "" : " and removed entries of other users: " + planted));
-        }
-        return d;
-    }
-
-    private static List<String> removeForeignEntries(Path d, int uid) throws IOException {
-        List<String> removed = new ArrayList<>();
-        try (DirectoryStream<Path> ds = Files.newDirectoryStream(d)) {
-            for (Path p : ds) {
-                if ((Integer) Files.getAttribute(p, "unix:uid", LinkOption.NOFOLLOW_LINKS) != uid || Files.isSymbolicLink(p)) {
-                    Files.deleteIfExists(p);
-                    removed.add(p.getFileName().toString());
-                }
-            }
-        }
-        return removed;
+        return PrivateDirectory.ensure(root.resolve("multiproc-" + uid), uid, "the segment registry");
     }
 
     @FunctionalInterface

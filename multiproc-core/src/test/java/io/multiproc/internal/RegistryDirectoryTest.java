@@ -62,9 +62,9 @@ class RegistryDirectoryTest {
         assertThatThrownBy(() -> SegmentRegistry.openDirectory(root, uid))
                 .isInstanceOf(IOException.class)
                 .hasMessageContaining(d.toString())
-                .hasMessageContaining("owned by uid " + OTHER_UID)
-                .hasMessageContaining("mode 0777")
-                .hasMessageContaining("must be a directory owned by uid " + uid + " with mode 0700");
+                .hasMessageContaining("owned by uid=" + OTHER_UID)
+                .hasMessageContaining("mode=0777")
+                .hasMessageContaining("must be a directory owned by uid=" + uid + " with mode 0700");
         assertThat(Files.getAttribute(d, "unix:uid", LinkOption.NOFOLLOW_LINKS)).as("left as it was").isEqualTo(OTHER_UID);
     }
 

@@ -51,16 +51,17 @@ class AotCacheTest {
     }
 
     @Test
-    void directoryOthersCanWriteIsRefusedNamingPathOwnerAndMode() throws IOException {
-        Path dir = Files.createDirectory(tmp.resolve("squatted"));
+    void ownDirectoryOthersCouldWriteIsClosedAndClearedOfWhatOthersPlanted() throws IOException {
+        Path dir = Files.createDirectory(tmp.resolve("loose"));
         Files.setPosixFilePermissions(dir, PosixFilePermissions.fromString("rwxrwxrwx"));
+        Path ours = Files.writeString(dir.resolve("c0.aot"), "x");
+        Path plantedLink = Files.createSymbolicLink(dir.resolve("c1.aot"), ours);
 
-        assertThatThrownBy(() -> PrivateDirectory.ensure(dir))
-                .isInstanceOf(IOException.class)
-                .hasMessageContaining(dir.toString())
-                .hasMessageContaining("uid=")
-                .hasMessageContaining("mode=0777");
-        assertThat(mode(dir)).as("left as it was").isEqualTo(0777);
+        PrivateDirectory.ensure(dir);
+
+        assertThat(mode(dir)).isEqualTo(0700);
+        assertThat(ours).exists();
+        assertThat(Files.exists(plantedLink, LinkOption.NOFOLLOW_LINKS)).as("a link someone planted").isFalse();
     }
 
     @Test
@@ -156,17 +157,19 @@ class AotCacheTest {
 
     @Test
     void squattedCacheDirectoryMeansNoCacheAndOneLogLine() throws Exception {
+        assumeTrue(PrivateDirectory.currentUid() == 0, "only root can give a directory to another user");
         Path jar = programJar();
         Path tmpdir = Files.createDirectory(tmp.resolve("tmpdir"));
         Path dir = Files.createDirectory(tmpdir.resolve("multiproc-aot-" + System.getProperty("user.name")));
         Files.setPosixFilePermissions(dir, PosixFilePermissions.fromString("rwxrwxrwx"));
+        Files.setAttribute(dir, "unix:uid", 65534, LinkOption.NOFOLLOW_LINKS);
 
         Result r = runProgram(jar, tmpdir);
 
         assertThat(r.exit).as(r.output).isZero();
         assertThat(r.output).contains("child-exit=0");
         assertThat(r.output.lines().filter(l -> l.contains("no AOT cache"))).as(r.output).hasSize(1);
-        assertThat(r.output).contains(dir.toString()).contains("mode=0777");
+        assertThat(r.output).contains(dir.toString()).contains("uid=65534").contains("mode=0777");
         Thread.sleep(1000);
         assertThat(names(dir)).as("nothing written into a directory others can write").isEmpty();
     }
