@@ -283,7 +283,7 @@ final class ManagedList<E> extends AbstractList<E> implements RandomAccess, Seri
 
     @Override
     public E set(int index, E element) {
-        long item = Items.write(c.heap, Items.encodeValue(c.heap, element), false);
+        long item = writeItem(element);
         long old;
         E previous;
         c.lock();
@@ -405,7 +405,7 @@ final class ManagedList<E> extends AbstractList<E> implements RandomAccess, Seri
             try {
                 for (; i < size; i++) {
                     E v = (E) Items.readValue(c.heap, s.get(JAVA_LONG, p + ITEMS + 8L * i));
-                    refs[i] = Items.write(c.heap, Items.encodeValue(c.heap, op.apply(v)), false);
+                    refs[i] = writeItem(op.apply(v));
                 }
             } catch (RuntimeException ex) {
                 freeAll(refs, i);
