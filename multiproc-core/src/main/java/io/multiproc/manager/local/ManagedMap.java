@@ -158,10 +158,8 @@ final class ManagedMap<K, V> extends AbstractMap<K, V> implements ConcurrentMap<
 
     /** Encodes and writes the entry before locking, then publishes it with one slot store; returns the old value or ABSENT. */
     Object putValue(Object key, Object value, boolean onlyIfAbsent) {
-        checkKey(key);
-        Object stored = Items.manage(c.heap, checkValue(value));
-        Items.Scratch k = Items.encodeKey(key);
-        long item = Items.write(c.heap, Items.encodeManaged(c.heap, k, stored), true);
+        long item = writeEntry(key, value);
+        Items.Scratch k = Items.scratch(); // still holds the key writeEntry encoded
         long freeAfter = item;
         Object old;
         c.lock();
@@ -205,40 +203,62 @@ final class ManagedMap<K, V> extends AbstractMap<K, V> implements ConcurrentMap<
                 if (written == n) {
                     throw new java.util.ConcurrentModificationException("map grew during putAll: size()=" + n);
                 }
-                Object key = checkKey(e.getKey());
-                Object stored = Items.manage(c.heap, checkValue(e.getValue()));
-                keys[written] = key;
-                items[written] = Items.write(c.heap, Items.encodeManaged(c.heap, Items.encodeKey(key), stored), true);
+                keys[written] = e.getKey();
+                items[written] = writeEntry(e.getKey(), e.getValue());
                 written++;
             }
         } catch (RuntimeException | Error ex) {
             freeItems(items, 0, written);
             throw ex;
         }
-        int published = 0;
-        long added = 0;
-        long newSlots = 0;
+        long[] counts = new long[2]; // entries added, slots used
         c.lock();
         try {
             Table.reserve(c, written);
-            for (; published < written; published++) {
-                Items.Scratch k = Items.encodeKey(keys[published]);
-                long at = Table.find(c, k);
-                long item = items[published];
-                items[published] = 0; // NOTE: before its publishing store: if that step throws, the item leaks, never a double free
-                if (at >= 0) {
-                    items[published] = Table.replace(c, at, item, k.keyHash); // the replaced entry, to free
-                } else {
-                    added++;
-                    newSlots += Table.insertSlot(c, at, k, item, false) ? 0 : 1;
-                }
+            for (int i = 0; i < written; i++) {
+                long item = items[i];
+                items[i] = 0; // NOTE: before its publishing store: if that step throws, the item leaks, never a double free
+                items[i] = publishInBatch(keys[i], item, counts); // the replaced entry, to free, or 0
             }
         } finally {
-            Table.addCounts(c, added, newSlots); // once for the batch: the slots above are what counts
-            c.unlock();
+            try {
+                Table.addCounts(c, counts[0], counts[1]); // once for the batch: the slots above are what counts
+            } finally {
+                c.unlock();
+            }
             // the unpublished entries (if a step threw) and the replaced ones: nothing refers to them now
             freeItems(items, 0, written);
         }
+    }
+
+    /**
+     * Encodes and writes one entry where nobody looks yet (call before locking); afterwards this
+     * thread's scratch holds its encoded key. The per-entry step of {@link #put} and {@link #putAll}, in
+     * one method so that single puts get it compiled before a first batch (whose own loop runs
+     * interpreted in a fresh JVM).
+     */
+    private long writeEntry(Object key, Object value) {
+        checkKey(key);
+        Object stored = Items.manage(c.heap, checkValue(value));
+        return Items.write(c.heap, Items.encodeManaged(c.heap, Items.encodeKey(key), stored), true);
+    }
+
+    /**
+     * Under the lock, in a batch whose room {@link Table#reserve} made: publishes {@code item} (the entry
+     * of {@code key}) with one slot store; returns the entry it replaced (to free after unlocking), or 0
+     * after counting a new entry in {@code counts} (entries, slots) for {@link Table#addCounts}.
+     */
+    private long publishInBatch(Object key, long item, long[] counts) {
+        Items.Scratch k = Items.encodeKey(key);
+        long at = Table.find(c, k);
+        if (at >= 0) {
+            return Table.replace(c, at, item, k.keyHash);
+        }
+        counts[0]++;
+        if (!Table.insertSlot(c, at, k, item, false)) {
+            counts[1]++;
+        }
+        return 0;
     }
 
     private void freeItems(long[] items, int from, int to) {
