@@ -46,6 +46,8 @@ public final class Native {
     private static final boolean AVAILABLE = Native.class.getModule().isNativeAccessEnabled();
     private static final AtomicBoolean FALLBACK_LOGGED = new AtomicBoolean();
     private static final System.Logger LOG = System.getLogger("io.multiproc");
+    /** Written once by {@code Files}' static initializer; read by any thread (a stale false only costs a write). */
+    private static volatile boolean fallocateLinked;
 
     private Native() {
     }
@@ -73,13 +75,26 @@ public final class Native {
                 FunctionDescriptor.of(JAVA_INT, JAVA_INT, JAVA_LONG), Linker.Option.firstVariadicArg(1));
     }
 
+    private static final class Close {
+        static final MethodHandle CLOSE = Linking.downcall("close", FunctionDescriptor.of(JAVA_INT, JAVA_INT));
+    }
+
+    /** What {@link #fallocate} needs; {@code fallocateLinked} turns true once all of it is linked. */
     private static final class Files {
         static final MethodHandle OPEN = Linking.downcall("open",
                 FunctionDescriptor.of(JAVA_INT, ADDRESS, JAVA_INT, JAVA_INT),
                 Linker.Option.firstVariadicArg(2), Linker.Option.captureCallState("errno"));
-        static final MethodHandle CLOSE = Linking.downcall("close", FunctionDescriptor.of(JAVA_INT, JAVA_INT));
         static final MethodHandle POSIX_FALLOCATE = Linking.downcall("posix_fallocate",
                 FunctionDescriptor.of(JAVA_INT, JAVA_INT, JAVA_LONG, JAVA_LONG));
+        static final MethodHandle CLOSE = Close.CLOSE;
+
+        static {
+            fallocateLinked = true;
+        }
+    }
+
+    /** Only for error messages: never linked on a path that succeeds. */
+    private static final class Strerror {
         static final MethodHandle STRERROR = Linking.downcall("strerror",
                 FunctionDescriptor.of(ADDRESS.withTargetLayout(MemoryLayout.sequenceLayout(256, ValueLayout.JAVA_BYTE)), JAVA_INT));
     }
@@ -159,7 +174,7 @@ public final class Native {
     public static void closeFd(int fd) {
         requireAvailable();
         try {
-            int ignored = (int) Files.CLOSE.invokeExact(fd);
+            int ignored = (int) Close.CLOSE.invokeExact(fd);
         } catch (Throwable t) {
             throw rethrow(t);
         }
@@ -209,13 +224,21 @@ public final class Native {
         }
     }
 
+    /**
+     * True once {@link #fallocate} has been linked in this JVM, so calling it costs no more linking:
+     * ShmFiles then prefers it to writing zeros at any size.
+     */
+    public static boolean isFallocateLinked() {
+        return fallocateLinked;
+    }
+
     /** The C library's text for an error number, for messages. */
     public static String strerror(int errno) {
         if (!AVAILABLE) {
             return "errno " + errno;
         }
         try {
-            MemorySegment s = (MemorySegment) Files.STRERROR.invokeExact(errno);
+            MemorySegment s = (MemorySegment) Strerror.STRERROR.invokeExact(errno);
             return s.getString(0) + " (errno " + errno + ")";
         } catch (Throwable t) {
             return "errno " + errno;

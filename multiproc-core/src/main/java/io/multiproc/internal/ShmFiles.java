@@ -1,6 +1,8 @@
 package io.multiproc.internal;
 
+import java.io.FileInputStream;
 import java.io.IOException;
+import java.io.InputStream;
 import java.lang.foreign.Arena;
 import java.lang.foreign.MemorySegment;
 import java.nio.ByteBuffer;
@@ -24,8 +26,14 @@ public final class ShmFiles {
     public static final Path SHM_DIR = Path.of("/dev/shm");
     /** Leaves room below NAME_MAX (255) for the registry's record names ({@code name@pid.start}). */
     public static final int MAX_NAME_BYTES = 200;
-    private static final long PAGE = 4096;
-    private static final SecureRandom RANDOM = new SecureRandom();
+    /**
+     * Below this size {@link #reserve} writes zeros through the channel instead of calling
+     * posix_fallocate: linking the first native downcall costs a fresh JVM 150-400 ms (FFM's linker
+     * classes, then spinning the stub), while writing zeros costs a second pass over the memory, ~0.4 ms
+     * per MiB here; the two meet near 600 MiB. Once the native call is linked it is used at any size.
+     */
+    static final long FALLOCATE_MIN_BYTES = 512L << 20;
+    private static final int ZERO_CHUNK = 1 << 20;
 
     private ShmFiles() {
     }
@@ -54,11 +62,49 @@ public final class ShmFiles {
         }
     }
 
-    /** A fresh random name: {@code prefix} followed by {@code hexBytes} random bytes in hex. */
+    /**
+     * A fresh random name: {@code prefix} followed by {@code hexBytes} random bytes in hex. The bytes come
+     * from the kernel's /dev/urandom, read directly: {@code SecureRandom}'s first use costs a fresh JVM
+     * 55-78 ms (security providers), a read costs one system call. Names need not be secret (anyone can
+     * list /dev/shm) but must not be predictable, so another user cannot take the next name first;
+     * files are created O_EXCL, so a collision only retries with a new name.
+     */
     public static String randomName(String prefix, int hexBytes) {
-        byte[] b = new byte[hexBytes];
-        RANDOM.nextBytes(b);
-        return prefix + HexFormat.of().formatHex(b);
+        return prefix + HexFormat.of().formatHex(Urandom.bytes(hexBytes));
+    }
+
+    /** The kernel's random source, opened on first use and kept open; SecureRandom if it cannot be read. */
+    private static final class Urandom {
+        private static final InputStream IN = open();
+        private static volatile SecureRandom fallback;
+
+        static byte[] bytes(int n) {
+            byte[] b = new byte[n];
+            if (IN != null) {
+                try {
+                    // NOTE: read(2) on /dev/urandom is thread-safe and returns up to 256 bytes whole.
+                    if (IN.readNBytes(b, 0, n) == n) {
+                        return b;
+                    }
+                } catch (IOException e) {
+                    // fall through to SecureRandom
+                }
+            }
+            SecureRandom r = fallback;
+            if (r == null) {
+                fallback = r = new SecureRandom();
+            }
+            r.nextBytes(b);
+            return b;
+        }
+
+        private static InputStream open() {
+            try {
+                return new FileInputStream("/dev/urandom");
+            } catch (IOException e) {
+                return null;
+            }
+        }
     }
 
     /** Creates the file exclusively (0600, as CPython does); FileAlreadyExistsException if taken. */
@@ -78,29 +124,39 @@ public final class ShmFiles {
     }
 
     /**
-     * Gives the file its size and reserves the memory behind it now. tmpfs allocates pages lazily, so
-     * without this a full /dev/shm shows up later as SIGBUS in whichever process touches the page.
+     * Gives the new, empty file its size and reserves the memory behind it now. tmpfs allocates pages
+     * lazily, so without this a full /dev/shm shows up later as SIGBUS in whichever process touches the
+     * page. Small and medium files are filled with zeros through {@code channel} (no native call to
+     * link, see {@link #FALLOCATE_MIN_BYTES}); large ones use posix_fallocate.
      */
     public static void reserve(FileChannel channel, Path path, long size) throws IOException {
         long free = freeBytes();
         if (free >= 0 && size > free) {
             throw noSpace(path, size, "not enough free space");
         }
-        if (Native.isAvailable()) {
+        if (Native.isAvailable() && (size >= FALLOCATE_MIN_BYTES || Native.isFallocateLinked())) {
             int err = Native.fallocate(path.toString(), size);
             if (err != 0) {
                 throw noSpace(path, size, Native.strerror(err));
             }
             return;
         }
-        Native.logFallbackOnce("reserving /dev/shm space");
-        // Writing one byte into every page makes tmpfs allocate it, or fail with ENOSPC now.
-        ByteBuffer zero = ByteBuffer.allocate(1);
-        try {
-            for (long off = 0; off < size; off += PAGE) {
-                channel.write(zero.clear(), off);
+        if (size >= FALLOCATE_MIN_BYTES) {
+            Native.logFallbackOnce("reserving /dev/shm space");
+        }
+        writeZeros(channel, path, size);
+    }
+
+    /** Writing every page makes tmpfs allocate it now, or fail with ENOSPC now. */
+    private static void writeZeros(FileChannel channel, Path path, long size) throws IOException {
+        try (Arena arena = Arena.ofConfined()) {
+            // NOTE: Arena memory is zeroed, and freed at the end of this block (a heap buffer would leave
+            // a 1 MiB temporary direct buffer cached in this thread for good).
+            ByteBuffer zeros = arena.allocate(Math.min(size, ZERO_CHUNK)).asByteBuffer();
+            for (long off = 0; off < size; ) {
+                zeros.clear().limit((int) Math.min(zeros.capacity(), size - off));
+                off += channel.write(zeros, off);
             }
-            channel.write(zero.clear(), size - 1);
         } catch (IOException e) {
             throw noSpace(path, size, e.getMessage());
         }

@@ -10,8 +10,6 @@ import java.nio.file.Files;
 import java.nio.file.LinkOption;
 import java.nio.file.Path;
 import java.nio.file.attribute.FileTime;
-import java.security.MessageDigest;
-import java.security.NoSuchAlgorithmException;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.ArrayList;
@@ -138,19 +136,17 @@ final class AotCache {
         }
         String key;
         try {
-            MessageDigest sha = MessageDigest.getInstance("SHA-256");
-            sha.update((System.getProperty("java.home") + '\n' + System.getProperty("java.vm.version") + '\n' + cp)
-                    .getBytes(StandardCharsets.UTF_8));
+            CacheKey k = new CacheKey();
+            k.add(System.getProperty("java.home") + '\n' + System.getProperty("java.vm.version") + '\n' + cp);
             for (String entry : cp.split(File.pathSeparator)) {
                 Path jar = Path.of(entry);
                 if (!entry.endsWith(".jar") || !Files.isRegularFile(jar)) {
                     return null; // directories (or missing entries) rule the AOT cache out
                 }
-                sha.update((Files.size(jar) + ":" + Files.getLastModifiedTime(jar).toMillis() + '\n')
-                        .getBytes(StandardCharsets.UTF_8));
+                k.add(Files.size(jar) + ":" + Files.getLastModifiedTime(jar).toMillis() + '\n');
             }
-            key = HexFormat.of().formatHex(sha.digest(), 0, 12);
-        } catch (IOException | NoSuchAlgorithmException | RuntimeException e) {
+            key = k.hex();
+        } catch (IOException | RuntimeException e) {
             return null;
         }
         Path dir = directory();
@@ -163,6 +159,31 @@ final class AotCache {
         Path file = dir.resolve(key + ".aot");
         tidy(dir, file);
         return file;
+    }
+
+    /**
+     * The cache's name: two 64-bit hashes of the JDK, the class path and each jar's size and time, 96
+     * bits shown. Not a MessageDigest: its first use costs a fresh JVM 50-80 ms (security providers) on
+     * the first start's path. Nothing relies on the name for safety: the directory is private, and the JDK
+     * itself checks a cache against the class path and ignores one that does not match.
+     */
+    static final class CacheKey {
+        private long fnv = 0xcbf29ce484222325L;
+        private long poly = 0x9e3779b97f4a7c15L;
+
+        void add(String text) {
+            for (byte b : text.getBytes(StandardCharsets.UTF_8)) {
+                fnv = (fnv ^ (b & 0xff)) * 0x100000001b3L;
+                poly = (poly + (b & 0xff)) * 0xff51afd7ed558ccdL;
+            }
+        }
+
+        String hex() {
+            long mixed = poly ^ (poly >>> 33);
+            mixed *= 0xc4ceb9fe1a85ec53L;
+            mixed ^= mixed >>> 33;
+            return HexFormat.of().toHexDigits(fnv) + HexFormat.of().toHexDigits((int) (mixed >>> 32));
+        }
     }
 
     static Path directory() {

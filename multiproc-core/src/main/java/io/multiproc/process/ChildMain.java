@@ -17,8 +17,8 @@ import java.util.function.BooleanSupplier;
  * <h2>Implementation overview</h2>
  * <ol>
  *   <li>Ask for SIGKILL when the parent dies (prctl PR_SET_PDEATHSIG), then check the parent is still
- *       the one that started us (it may have died before the prctl). A spare does it before waiting;
- *       a cold child on a second thread while it decodes its task. The signal belongs to the thread
+ *       the one that started us (it may have died before the prctl), on a second thread while the main
+ *       thread boots, warms up or decodes its task. The signal belongs to the thread
  *       that asked for it and is forgotten when that thread ends, so the second thread never ends.</li>
  *   <li>A spare JVM warms the task machinery (lambda decoding, the exit logger), initializes the
  *       library's hot-path classes ({@link HotPaths}), then renames itself {@code mp-spare} (how the
@@ -45,22 +45,20 @@ public final class ChildMain {
             System.exit(0); // the JDK writes the AOT cache at exit
         }
         boolean spare = mode == Launcher.Mode.SPARE;
-        if (spare) {
+        // Linking the prctl downcall (FFM's linker, the first stub) costs 100-180 ms of a fresh JVM;
+        // overlap it with reading and decoding the task, in a spare too (one taken while booting has
+        // its task waiting). Until it takes effect, a spare learns of its parent's death from the EOF
+        // on stdin, a running child from the polling watcher.
+        Thread follow = new Thread(() -> {
             followParent(parentPid);
-        } else {
-            // Linking the prctl downcall costs tens of ms in a fresh JVM; overlap it with reading and
-            // decoding the task. The polling watcher covers the moment before it takes effect.
-            Thread follow = new Thread(() -> {
-                followParent(parentPid);
-                // NOTE: the kernel keeps the parent-death signal per thread and sends it only while the
-                // thread that asked is alive, so this thread must live as long as the JVM.
-                while (true) {
-                    LockSupport.park();
-                }
-            }, "multiproc-pdeathsig");
-            follow.setDaemon(true);
-            follow.start();
-        }
+            // NOTE: the kernel keeps the parent-death signal per thread and sends it only while the
+            // thread that asked is alive, so this thread must live as long as the JVM.
+            while (true) {
+                LockSupport.park();
+            }
+        }, "multiproc-pdeathsig");
+        follow.setDaemon(true);
+        follow.start();
         DataInputStream control = new DataInputStream(new BufferedInputStream(new FileInputStream(FileDescriptor.in)));
         System.setIn(InputStream.nullInputStream());
         if (spare) {

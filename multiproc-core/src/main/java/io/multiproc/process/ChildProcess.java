@@ -162,6 +162,9 @@ public final class ChildProcess implements AutoCloseable {
             if (process != null) {
                 throw new IllegalStateException("child '" + name + "' was already started (pid " + process.pid() + ")");
             }
+            if (jvmOptions.isEmpty()) {
+                SpareJvms.launchForStart();
+            }
             InFlight flight = InFlight.here();
             int mark = flight.beginSend();
             TaskFrame frame;

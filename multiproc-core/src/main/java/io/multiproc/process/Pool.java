@@ -64,9 +64,10 @@ import java.util.concurrent.atomic.AtomicLong;
  * ones still run, then the workers exit. {@link #close()} shuts down and waits. {@link #terminate()}
  * kills the workers at once and completes every unfinished future exceptionally
  * (CancellationException). {@link #shutdownNow()} cancels what runs (interrupting it in the worker)
- * and returns the tasks that never started. Workers are daemon children: they die with this JVM, and
- * a pool that is never closed does not keep the JVM alive. Worker output goes to this JVM's stdout and
- * stderr.
+ * and returns the work that never started (single tasks and map chunks) as Runnables. Workers are
+ * daemon children: they die with this JVM, and a pool that is never closed does not keep the JVM alive.
+ * Worker output goes to this JVM's stdout and stderr. {@code create} returns at once: the workers start
+ * in the background and tasks wait for them ({@link #awaitReady}).
  *
  * <h2>Implementation overview</h2>
  * Each worker is a warm child JVM ({@link ChildProcess}, from the spares) running {@link PoolWorkerMain}
@@ -85,8 +86,6 @@ public final class Pool implements ExecutorService {
     /** Chunks a worker may hold: the one it runs and the next one. */
     static final int AHEAD = 2;
     private static final AtomicInteger POOLS = new AtomicInteger();
-    /** The parent's codec paths are warmed once per JVM (see {@link PoolFrames#warmUp}). */
-    private static final java.util.concurrent.atomic.AtomicBoolean PARENT_WARM = new java.util.concurrent.atomic.AtomicBoolean();
 
     private enum State { RUNNING, SHUTDOWN, STOPPED }
 
@@ -137,23 +136,46 @@ public final class Pool implements ExecutorService {
         return new Builder();
     }
 
+    /**
+     * Asks for the spares and returns: the workers start on a background thread, and tasks queue until
+     * they are up. Creating a pool costs the caller nothing; the workers are ready after about one warm
+     * start (spares booted or booting) or one cold start.
+     */
     private void startAll() {
-        if (PARENT_WARM.compareAndSet(false, true)) {
-            Thread warm = new Thread(() -> PoolFrames.warmUp(codec), "mpool-warm-up");
-            warm.setDaemon(true);
-            warm.setPriority(Thread.MIN_PRIORITY);
-            warm.start();
-        }
         synchronized (lock) {
             starting = workers;
         }
-        try {
-            for (int i = 0; i < workers; i++) {
-                install(i, startWorker(i));
+        if (jvmOptions.isEmpty()) {
+            SpareJvms.reserve(workers); // NOTE: before the starter runs: the spares boot while it opens the pipes
+        }
+        Thread starter = new Thread(this::startWorkers, name + "-starter");
+        starter.setDaemon(true);
+        starter.start();
+    }
+
+    /** The starter thread: starts each worker in turn (each start takes a spare and returns); stops at the first failure. */
+    private void startWorkers() {
+        for (int i = 0; i < workers; i++) {
+            synchronized (lock) {
+                if (state == State.STOPPED) {
+                    starting -= workers - i; // terminated meanwhile: the rest never starts
+                    checkTerminatedLocked();
+                    return;
+                }
             }
-        } catch (RuntimeException | Error e) {
-            terminate();
-            throw e;
+            PoolWorker w;
+            try {
+                w = startWorker(i);
+            } catch (RuntimeException | Error e) {
+                LOG.log(System.Logger.Level.ERROR, name + ": cannot start its workers", e);
+                synchronized (lock) {
+                    starting -= workers - i;
+                    checkTerminatedLocked(); // when terminate() came first, stop() below does nothing
+                }
+                stop(e, e);
+                return;
+            }
+            install(i, w);
         }
     }
 
@@ -227,7 +249,7 @@ public final class Pool implements ExecutorService {
         }
         byte[] fn = function(f);
         int chunks = (n + chunkSize - 1) / chunkSize;
-        PoolWork.MapJob<R> job = new PoolWork.MapJob<>(this, n, chunks, progress);
+        PoolWork.MapJob<T, R> job = new PoolWork.MapJob<>(this, f, items, chunks, progress);
         for (int i = 0; i < chunks && !job.isDone(); i++) {
             int from = i * chunkSize;
             int to = Math.min(n, from + chunkSize);
@@ -455,8 +477,12 @@ public final class Pool implements ExecutorService {
     }
 
     /**
-     * Shuts down, cancels what runs (interrupting it in its worker) and returns the tasks that never
-     * started (single tasks; the chunks of a map or imap that never started fail with CancellationException).
+     * Shuts down, cancels what runs (interrupting it in its worker) and returns the work that never
+     * started, as Runnables that run it in the calling JVM with results dropped: each single task that
+     * never started (its future is cancelled), and each map chunk that never started (applying the
+     * function to its items; the map's future fails with CancellationException). An imap's items not
+     * yet read are not listed (its input is lazy and may be endless); its iterator reports the
+     * CancellationException.
      */
     @Override
     public List<Runnable> shutdownNow() {
@@ -477,12 +503,18 @@ public final class Pool implements ExecutorService {
         }
         CancellationException cancelled = new CancellationException(name + " was shut down before this task finished");
         for (PoolWork.Feed f : feeds) {
+            // NOTE: all of a map's chunks are listed before its first abandon below fails it (a failed map's chunks are not work)
+            if (f instanceof PoolWork.Chunk c && c.job instanceof PoolWork.MapJob<?, ?> m && !m.isDone()) {
+                never.add(m.asRunnable(c));
+            }
+        }
+        for (PoolWork.Feed f : feeds) {
             if (f instanceof PoolWork.Chunk c && c.job instanceof PoolWork.Single<?> s) {
                 if (s.future.cancel(false)) {
                     never.add(s.asRunnable());
                 }
             } else {
-                f.abandon(cancelled);
+                f.abandon(cancelled); // a map's future fails as a whole; an imap's lazy input is not work that can be listed
             }
         }
         for (PoolWork.Chunk c : running) {
@@ -752,7 +784,7 @@ public final class Pool implements ExecutorService {
             return;
         }
         switch (status) {
-            case PoolFrames.OK -> c.job.succeeded(c, payload);
+            case PoolFrames.OK -> c.job.succeeded(c, c.job instanceof PoolWork.Single<?> ? payload : PackedItems.unpack(payload));
             case PoolFrames.FAILED -> c.job.failed(c, failure(payload).toThrowable(RemoteFailure.ANY_CLASS));
             default -> c.job.failed(c, new CancellationException("task id=" + id + " was cancelled before it started"));
         }
@@ -823,7 +855,10 @@ public final class Pool implements ExecutorService {
         synchronized (lock) {
             for (PoolWorker w : slots) {
                 if (w != null) {
-                    for (PoolWork.Chunk c : w.inFlight.values()) {
+                    // NOTE: newest first: a worker learns that its queued chunks are cancelled before the
+                    // running one is interrupted, so it cannot move on to one of them in between.
+                    List<PoolWork.Chunk> held = new ArrayList<>(w.inFlight.values());
+                    for (PoolWork.Chunk c : held.reversed()) {
                         if (c.job == job) {
                             w.cancel(c.id, interrupt);
                         }
@@ -922,7 +957,11 @@ public final class Pool implements ExecutorService {
             return this;
         }
 
-        /** Starts the workers and returns the pool. */
+        /**
+         * Returns the pool at once; its workers start in the background and tasks wait for them. A
+         * worker that cannot be started breaks the pool: pending tasks fail with that error and new
+         * ones are rejected with it as the cause.
+         */
         public Pool build() {
             Pool pool = new Pool(this);
             pool.startAll();

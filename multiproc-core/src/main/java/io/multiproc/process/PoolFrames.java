@@ -5,7 +5,6 @@ import io.multiproc.codec.Codec;
 import io.multiproc.codec.CodecException;
 import io.multiproc.codec.SegmentSource;
 
-import java.util.ArrayList;
 import java.util.List;
 
 /**
@@ -18,8 +17,8 @@ import java.util.List;
  * </pre>
  * The function is encoded once per call ({@link #function}) and its bytes are copied into every chunk,
  * so a worker can keep the decoded function of the previous chunk when the bytes are the same. A MAP
- * payload is the chunk's items as one List; a CALL has no payload. Reply payloads: HELLO the worker's pid,
- * OK the result (a List for MAP), FAILED and INIT_FAILED a {@link io.multiproc.internal.RemoteFailure},
+ * payload is the chunk's items as one List, or packed as one primitive array ({@link PackedItems}); a CALL
+ * has no payload. Reply payloads: HELLO the worker's pid, OK the result (for MAP a List or a packed array), FAILED and INIT_FAILED a {@link io.multiproc.internal.RemoteFailure},
  * SKIPPED nothing (the task was cancelled before it started), READY nothing (the initializer is done).
  */
 final class PoolFrames {
@@ -54,19 +53,38 @@ final class PoolFrames {
         return sink.toByteArray();
     }
 
-    /** A task message; IllegalArgumentException naming the class of an item that cannot be sent. */
+    /**
+     * A task message; IllegalArgumentException naming the class of an item that cannot be sent. A MAP
+     * payload (a List) goes packed when it can ({@link PackedItems}).
+     */
     static byte[] task(long id, int kind, byte[] fn, Codec codec, Object payload) {
-        BufferSink sink = new BufferSink(TASK_HEADER + fn.length + 64);
+        Object wire = kind == MAP && payload instanceof List<?> items ? PackedItems.pack(codec, items) : payload;
+        BufferSink sink = new BufferSink(TASK_HEADER + fn.length + 64 + packedBytes(wire));
         sink.writeLong(id);
         sink.writeInt(kind);
         sink.writeInt(fn.length);
         sink.write(fn, 0, fn.length);
         try {
-            codec.encode(payload, sink);
+            codec.encode(wire, sink);
         } catch (CodecException e) {
             throw new IllegalArgumentException("task items cannot be sent to a pool worker: " + e.getMessage(), e);
         }
         return sink.toByteArray();
+    }
+
+    /** The size of a packed array's elements (the buffer is sized once), 0 for anything else. */
+    private static int packedBytes(Object wire) {
+        return switch (wire) {
+            case int[] a -> 4 * a.length;
+            case long[] a -> 8 * a.length;
+            case double[] a -> 8 * a.length;
+            case null, default -> 0;
+        };
+    }
+
+    /** A map chunk's reply: its results, packed when they can be ({@link PackedItems}). */
+    static byte[] mapReply(long id, Codec codec, List<?> results) {
+        return reply(id, OK, codec, PackedItems.pack(codec, results));
     }
 
     /** A decoded task; {@code fn} stays bytes until the worker decides whether it has it already. */
@@ -103,7 +121,7 @@ final class PoolFrames {
 
     /** A reply message; CodecException if the payload cannot be encoded (the caller reports that instead). */
     static byte[] reply(long id, int status, Codec codec, Object payload) {
-        BufferSink sink = new BufferSink(64);
+        BufferSink sink = new BufferSink(64 + packedBytes(payload));
         sink.writeLong(id);
         sink.writeInt(status);
         codec.encode(payload, sink);
@@ -111,27 +129,6 @@ final class PoolFrames {
     }
 
     record Reply(long id, int status, Object payload) {
-    }
-
-    /**
-     * Runs the encode and decode paths of chunks of numbers and strings until the JIT has compiled
-     * them: a fresh JVM decodes its first 125,000-item chunk ~50x slower than a warm one. A worker does
-     * it before it reports ready, the parent on a background thread when a pool is created.
-     */
-    static void warmUp(Codec codec) {
-        List<Object> items = new ArrayList<>();
-        for (int i = 0; i < 4_000; i++) {
-            items.add(i);
-            items.add((long) i << 20);
-            items.add(i + 0.5);
-            items.add(i % 7 == 0 ? "s" + i : null);
-        }
-        byte[] fn = {};
-        for (int round = 0; round < 30; round++) {
-            byte[] task = task(round, MAP, fn, codec, items);
-            decodeTask(codec, task);
-            replyPayload(codec, reply(round, OK, codec, items));
-        }
     }
 
     /** A reply's id and status; its payload (null here) is decoded apart by {@link #replyPayload}. */

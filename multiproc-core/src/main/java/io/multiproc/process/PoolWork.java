@@ -224,17 +224,28 @@ final class PoolWork {
     }
 
     /** An ordered map over a List: fails as a whole with the first failure of any chunk. */
-    static final class MapJob<R> extends FutureJob<List<R>> {
+    static final class MapJob<T, R> extends FutureJob<List<R>> {
         private final Object[] results;
         private final Progress progress;
+        /** The caller's function and items, for {@code shutdownNow}'s list of work that never started. */
+        private final SerializableFunction<T, R> f;
+        private final List<T> items;
         private int chunksLeft;
         private long completed;
 
-        MapJob(Pool pool, int items, int chunks, Progress progress) {
+        MapJob(Pool pool, SerializableFunction<T, R> f, List<T> items, int chunks, Progress progress) {
             super(pool);
-            this.results = new Object[items];
+            this.f = f;
+            this.items = items;
+            this.results = new Object[items.size()];
             this.chunksLeft = chunks;
             this.progress = progress;
+        }
+
+        /** Chunk {@code c}'s work as a Runnable that applies the function to its items here (results dropped). */
+        Runnable asRunnable(Chunk c) {
+            List<T> slice = items.subList((int) c.first, (int) c.first + c.size);
+            return () -> slice.forEach(f::apply);
         }
 
         @Override

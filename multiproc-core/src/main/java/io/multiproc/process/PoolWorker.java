@@ -18,8 +18,9 @@ import java.util.concurrent.TimeoutException;
  * thread that reads its replies.
  *
  * <h2>Implementation overview</h2>
- * One duplex pipe per worker: tasks and cancellations out, replies back; this side keeps the left
- * end, the worker takes the right one. Sends happen under the pool's lock and never wait ({@code sendBytes(.., ZERO)}): a full
+ * One duplex pipe per worker: tasks out, replies back; this side keeps the left end, the worker takes
+ * the right one. Cancellations go on a second, one-way control pipe, so that the worker's runner is the
+ * only reader of the data pipe. Sends happen under the pool's lock and never wait ({@code sendBytes(.., ZERO)}): a full
  * ring means the chunk goes back to the pending deque, so no thread ever waits for a worker while
  * holding the lock, and the reader thread, which only receives, always drains replies.
  * <p>{@link #inFlight} and {@link #sent} are written under the pool's lock only. The reader thread
@@ -43,12 +44,16 @@ final class PoolWorker {
     private static final Duration POLL = Duration.ofMillis(10);
     /** How long a reader whose worker holds nothing keeps waiting in the pipe before it parks. */
     private static final Duration LINGER = Duration.ofMillis(5);
+    /** The control pipe's ring: a cancellation is a 16-byte header and an empty frame. */
+    private static final long CONTROL_BYTES = 16_384;
 
     final int slot;
     final ChildProcess child;
     private final Pool pool;
     private final Pipe data;
     private final Connection out;
+    /** Cancellations to the worker (this side sends on its right end), apart from tasks so its runner alone reads the data pipe. */
+    private final Pipe control;
     private final Codec codec;
     /** The reader parks on it while the worker holds nothing. */
     private final Object signal = new Object();
@@ -65,11 +70,12 @@ final class PoolWorker {
     /** The process exited (set by the JDK's process reaper thread). */
     private volatile boolean exited;
 
-    private PoolWorker(Pool pool, int slot, Pipe data, ChildProcess child, Codec codec) {
+    private PoolWorker(Pool pool, int slot, Pipe data, Pipe control, ChildProcess child, Codec codec) {
         this.pool = pool;
         this.slot = slot;
         this.data = data;
         this.out = data.left();
+        this.control = control;
         this.child = child;
         this.codec = codec;
     }
@@ -78,11 +84,18 @@ final class PoolWorker {
     static PoolWorker start(Pool pool, int slot, String name, List<String> jvmOptions, IdleStrategy idle,
                             SerializableRunnable initializer, int maxTasks, Codec userCodec, Codec codec) {
         Pipe data = Pipe.open(true, idle);
+        Pipe control;
         try {
-            int spins = idle instanceof PoolIdle p ? p.spins() : 100;
-            PoolWorkerMain main = new PoolWorkerMain(data.right(), initializer, maxTasks, spins, userCodec);
+            control = Pipe.open(false, CONTROL_BYTES, idle, Codec.defaultCodec());
+        } catch (RuntimeException | Error e) {
+            data.close();
+            throw e;
+        }
+        try {
+            // NOTE: a one-way pipe's right end sends: this side keeps it, the worker receives on the left
+            PoolWorkerMain main = new PoolWorkerMain(data.right(), control.left(), initializer, maxTasks, userCodec);
             ChildProcess child = ChildProcess.builder().name(name).daemon(true).jvmOptions(jvmOptions).target(main).start();
-            PoolWorker w = new PoolWorker(pool, slot, data, child, codec);
+            PoolWorker w = new PoolWorker(pool, slot, data, control, child, codec);
             child.process().onExit().thenRun(w::onExit);
             Thread reader = new Thread(w::readLoop, "mpool-reader-" + slot);
             reader.setDaemon(true);
@@ -90,6 +103,7 @@ final class PoolWorker {
             return w;
         } catch (RuntimeException | Error e) {
             data.close();
+            control.close();
             throw e;
         }
     }
@@ -144,7 +158,7 @@ final class PoolWorker {
     /** Asks the worker to skip chunk {@code id} if it has not started, and to interrupt it if it has and {@code interrupt}. */
     void cancel(long id, boolean interrupt) {
         try {
-            out.sendBytes(PoolFrames.cancel(id, interrupt, codec), Duration.ZERO);
+            control.right().sendBytes(PoolFrames.cancel(id, interrupt, codec), Duration.ZERO);
         } catch (IOException | IllegalStateException gone) {
             // the worker is gone or leaving: its chunks end anyway
         }
@@ -181,9 +195,10 @@ final class PoolWorker {
         return code.orElse(Integer.MIN_VALUE);
     }
 
-    /** Releases the pipe (the worker's end is its own by now, or the worker is dead). */
+    /** Releases the pipes (the worker's ends are its own by now, or the worker is dead). */
     void closePipe() {
         data.close();
+        control.close();
     }
 
     private void readLoop() {

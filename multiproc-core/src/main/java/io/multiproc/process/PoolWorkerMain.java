@@ -14,24 +14,25 @@ import java.util.HashSet;
 import java.util.List;
 import java.util.Set;
 import java.util.concurrent.Callable;
-import java.util.concurrent.LinkedBlockingQueue;
 import java.util.function.Function;
 
 /**
  * What a {@link Pool} worker JVM runs: the target of its {@link ChildProcess}. Not for users.
  *
  * <h2>Implementation overview</h2>
- * The main thread (the runner) sends HELLO, runs the initializer, sends READY, then runs tasks one at
- * a time and sends each reply itself; it is the only sender on the data pipe. A daemon receiver
- * thread is the only receiver: it moves task messages to a local queue at once and handles
- * cancellations itself, so a cancel reaches a running task. The runner waits on the local queue
- * (spins briefly, then parks). The receiver waits in the pipe with the pool's {@link PoolIdle}: it
- * spins briefly, then sleeps up to a second at a time (the parent's send wakes it), so an idle worker
- * costs next to no CPU; the parent's death kills this JVM through the parent-death signal anyway.
- * <p>Cancellation: if the task is running, the receiver interrupts the runner (CANCEL) or lets it
- * finish (CANCEL_QUIETLY); otherwise it remembers the id and the runner skips that task (reply
- * SKIPPED). {@link #runningId}, {@link #cancelled} and the interrupt are guarded by {@code this}'s
- * monitor, so an interrupt meant for one task never lands in the next one.
+ * The main thread (the runner) sends HELLO, runs the initializer, sends READY, then receives tasks from
+ * the data pipe itself, runs them one at a time and sends each reply; it is the only sender and the
+ * only receiver on the data pipe. Receiving directly (no receiver thread handing tasks over a local
+ * queue) keeps one thread of this JVM spinning between back-to-back tasks instead of two, which on a
+ * machine with few cores is what a short round trip needs (decision 097). The pipe waits with the
+ * pool's {@link PoolIdle}: it spins briefly, then sleeps up to a second at a time (the parent's send
+ * wakes it), so an idle worker costs next to no CPU; the parent's death kills this JVM through the
+ * parent-death signal anyway.
+ * <p>Cancellations come on a separate one-way control pipe, read by a daemon canceller thread, so a
+ * cancel reaches a running task: if the task is running, the canceller interrupts the runner (CANCEL)
+ * or lets it finish (CANCEL_QUIETLY); otherwise it remembers the id and the runner skips that task
+ * (reply SKIPPED). {@link #runningId}, {@link #cancelled} and the interrupt are guarded by
+ * {@code this}'s monitor, so an interrupt meant for one task never lands in the next one.
  * <p>End of stream on the data pipe (the pool closed its end, or died) ends the loop and the JVM exits
  * 0; so does reaching {@code maxTasks} (the parent never sends more than that, so nothing is lost). A
  * result the codec cannot write fails only that task: the reply becomes FAILED with the codec's
@@ -42,12 +43,11 @@ final class PoolWorkerMain implements SerializableRunnable {
     @Serial
     private static final long serialVersionUID = 1L;
     private static final long NONE = Long.MIN_VALUE;
-    private static final byte[] END = {};
-
     private final Connection data;
+    /** The receiving end of the control pipe: cancellations. */
+    private final Connection control;
     private final SerializableRunnable initializer;
     private final int maxTasks;
-    private final int spins;
     /** Null: the default task codec. */
     private final Codec codec;
 
@@ -59,11 +59,11 @@ final class PoolWorkerMain implements SerializableRunnable {
     private transient byte[] lastFnBytes;
     private transient Object lastFn;
 
-    PoolWorkerMain(Connection data, SerializableRunnable initializer, int maxTasks, int spins, Codec codec) {
+    PoolWorkerMain(Connection data, Connection control, SerializableRunnable initializer, int maxTasks, Codec codec) {
         this.data = data;
+        this.control = control;
         this.initializer = initializer;
         this.maxTasks = maxTasks;
-        this.spins = spins;
         this.codec = codec;
     }
 
@@ -82,54 +82,42 @@ final class PoolWorkerMain implements SerializableRunnable {
                     throw t;
                 }
             }
-            PoolFrames.warmUp(c);
             send(PoolFrames.reply(0, PoolFrames.READY, c, null));
-            LinkedBlockingQueue<byte[]> tasks = new LinkedBlockingQueue<>();
-            startReceiver(tasks);
+            startCanceller();
             for (int done = 0; maxTasks == 0 || done < maxTasks; done++) {
-                byte[] message = next(tasks);
-                if (message == END) {
+                byte[] message = next();
+                if (message == null) {
                     return;
                 }
                 send(runOne(c, message));
             }
         } catch (IOException e) {
             throw new UncheckedIOException(e); // the pool is gone: nothing to report to
-        } catch (InterruptedException e) {
-            Thread.currentThread().interrupt();
         } finally {
             System.out.flush();
             System.err.flush();
         }
     }
 
-    /**
-     * The next task message: spins up to {@link PoolIdle#SPIN_NANOS} (the next task usually comes that
-     * soon, and the receiver's hand-off would otherwise cost a futex wake), then parks.
-     */
-    private byte[] next(LinkedBlockingQueue<byte[]> tasks) throws InterruptedException {
-        long start = System.nanoTime();
-        for (int i = 0; i < spins && System.nanoTime() - start < PoolIdle.SPIN_NANOS; i++) {
-            byte[] m = tasks.poll();
-            if (m != null) {
-                return m;
-            }
-            PoolIdle.spin(i);
-        }
+    /** The next task message, or null at end of stream (the pool closed its end, or died). */
+    private byte[] next() {
         while (true) {
             try {
-                return tasks.take();
-            } catch (InterruptedException stale) {
+                return data.recvBytes();
+            } catch (java.io.InterruptedIOException stale) {
                 // a cancel that raced with the end of its task; no task runs now
                 synchronized (this) {
                     Thread.interrupted();
                 }
+            } catch (IOException | IllegalStateException endOrClosed) {
+                return null;
             }
         }
     }
 
     private byte[] runOne(Codec c, byte[] message) {
         long id = PoolFrames.idOf(message);
+        int kind = PoolFrames.kindOf(message);
         synchronized (this) {
             if (cancelled.remove(id)) {
                 return PoolFrames.reply(id, PoolFrames.SKIPPED, c, null);
@@ -151,7 +139,8 @@ final class PoolWorkerMain implements SerializableRunnable {
             }
         }
         try {
-            return PoolFrames.reply(id, status, c, outcome);
+            return status == PoolFrames.OK && kind == PoolFrames.MAP ? PoolFrames.mapReply(id, c, (List<?>) outcome)
+                    : PoolFrames.reply(id, status, c, outcome);
         } catch (RuntimeException e) {
             return PoolFrames.reply(id, PoolFrames.FAILED, c, RemoteFailure.of(new IllegalArgumentException(
                     "the result of task id=" + id + " cannot be sent back to the pool: " + e.getMessage(), e)));
@@ -165,7 +154,7 @@ final class PoolWorkerMain implements SerializableRunnable {
         }
         @SuppressWarnings("unchecked")
         Function<Object, Object> f = (Function<Object, Object>) fn;
-        List<?> items = (List<?>) task.payload();
+        List<?> items = PackedItems.unpack(task.payload());
         List<Object> out = new ArrayList<>(items.size());
         for (Object item : items) {
             out.add(f.apply(item));
@@ -186,22 +175,17 @@ final class PoolWorkerMain implements SerializableRunnable {
         data.sendBytes(reply);
     }
 
-    private void startReceiver(LinkedBlockingQueue<byte[]> tasks) {
+    private void startCanceller() {
         Thread t = new Thread(() -> {
             try {
                 while (true) {
-                    byte[] m = data.recvBytes();
-                    int kind = PoolFrames.kindOf(m);
-                    if (kind == PoolFrames.CANCEL || kind == PoolFrames.CANCEL_QUIETLY) {
-                        cancel(PoolFrames.idOf(m), kind == PoolFrames.CANCEL);
-                    } else {
-                        tasks.add(m);
-                    }
+                    byte[] m = control.recvBytes();
+                    cancel(PoolFrames.idOf(m), PoolFrames.kindOf(m) == PoolFrames.CANCEL);
                 }
             } catch (IOException | RuntimeException endOrClosed) {
-                tasks.add(END); // the pool closed its end or died
+                // the pool closed its end or died: the runner sees the same on the data pipe
             }
-        }, "multiproc-pool-receiver");
+        }, "multiproc-pool-canceller");
         t.setDaemon(true);
         t.start();
     }

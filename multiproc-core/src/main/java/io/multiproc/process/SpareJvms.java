@@ -29,9 +29,12 @@ import java.util.concurrent.TimeUnit;
  *       least {@link Multiproc#cpuCount()} once a second child was started, and at least what a caller
  *       {@link #reserve reserved} (a Pool for its workers); never more than {@code max} (default
  *       {@code max(4, cpuCount)}, {@code -Dmultiproc.spareJvms.max}) unless reserved.</li>
- *   <li><b>When they boot.</b> Only on cores the program's children leave idle: while the running
- *       children plus the booting JVMs are fewer than cpuCount. A burst of k long-running children
- *       therefore gets its replacements after it, not during it. At most {@code maxBooting} JVMs (spares
+ *   <li><b>When they boot.</b> One at a time, while no other JVM boots (a cold child, a spare taken
+ *       before it had booted, another spare), and only on cores the program's children leave idle: while
+ *       the running children plus the booting JVMs are fewer than cpuCount. A burst of k long-running
+ *       children therefore gets its replacements after it, not during it, and back-to-back starts never
+ *       wait for a JVM that shares the cores with another one booting. Spares a Pool reserved boot up to
+ *       {@code maxBooting} at once (the Pool waits for all of them). At most {@code maxBooting} JVMs (spares
  *       and cold children together; default cpuCount, {@code -Dmultiproc.maxBootingJvms}) boot at once:
  *       a cold start waits for a slot.</li>
  *   <li><b>Taking.</b> A start takes a booted spare if there is one, else the oldest spare still
@@ -73,7 +76,9 @@ final class SpareJvms {
     private static final Object LOCK = new Object();
     /** Spares not yet taken, booting or booted, oldest first. */
     private static final ArrayDeque<Process> SPARES = new ArrayDeque<>();
-    /** Other JVMs still booting: cold children whose task has not started, dismissed spares. */
+    /** Children still booting: cold ones, and spares taken before they had booted. */
+    private static final List<Process> CHILDREN_BOOTING = new ArrayList<>();
+    /** Dismissed spares still booting (they exit once booted). */
     private static final List<Process> OTHERS_BOOTING = new ArrayList<>();
     private static final ScheduledExecutorService TICKER = ticker();
 
@@ -218,6 +223,20 @@ final class SpareJvms {
     }
 
     /**
+     * Called when a start with default JVM options begins, before its task is serialized: if there is no
+     * spare at all (booted, booting or being launched), launches one now, so the JVM boots while this
+     * JVM serializes the task (the program's first start spends 100-300 ms there, loading classes) and
+     * {@link #take} finds it. A start whose task turns out not to be serializable leaves it a spare.
+     */
+    static void launchForStart() {
+        synchronized (LOCK) {
+            if (base > 0 && SPARES.isEmpty() && launchingSpares == 0 && booting() < maxBooting) {
+                launchSpare();
+            }
+        }
+    }
+
+    /**
      * A spare for a child about to start, or null if there is none (booted or booting).
      *
      * @param running this JVM's running children, the one about to start included
@@ -240,6 +259,9 @@ final class SpareJvms {
                     break;
                 }
                 p = pollBootedFirst();
+            }
+            if (p != null && !hasBooted(p)) {
+                CHILDREN_BOOTING.add(p); // no spare boots beside it until it has (see tick)
             }
         }
         tickNow();
@@ -271,7 +293,7 @@ final class SpareJvms {
             synchronized (LOCK) {
                 launching--;
                 if (p != null) {
-                    OTHERS_BOOTING.add(p);
+                    CHILDREN_BOOTING.add(p);
                 }
             }
             tickNow();
@@ -366,7 +388,8 @@ final class SpareJvms {
             }
         }
         OTHERS_BOOTING.removeIf(p -> hasBooted(p));
-        n += OTHERS_BOOTING.size();
+        CHILDREN_BOOTING.removeIf(p -> hasBooted(p));
+        n += OTHERS_BOOTING.size() + CHILDREN_BOOTING.size();
         mostBooting = Math.max(mostBooting, n);
         return n;
     }
@@ -442,7 +465,14 @@ final class SpareJvms {
             int want = dismissExtra();
             int booting = booting();
             int cores = Multiproc.cpuCount();
-            while (SPARES.size() + launching < want && booting < maxBooting && running() + booting < cores) {
+            // NOTE: a booting JVM keeps more than one core busy (its JIT and GC threads). A spare booting
+            // beside a booting child, or beside the spare the next start will take, made back-to-back
+            // starts slower than cold ones: unless a Pool reserved spares for its workers (it waits for
+            // all of them), spares boot one at a time and only while no child boots.
+            int bootLimit = reserved > 0 ? maxBooting : 1;
+            // A child still booting is also running: count its core once.
+            int busy = Math.max(0, running() - CHILDREN_BOOTING.size());
+            while (SPARES.size() + launching < want && booting < bootLimit && busy + booting < cores) {
                 launchSpare();
                 booting++;
             }

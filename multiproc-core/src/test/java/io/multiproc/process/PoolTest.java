@@ -66,6 +66,23 @@ class PoolTest {
     }
 
     @Test
+    void createReturnsAtOnceAndTasksQueueWhileTheWorkersBoot() throws Exception {
+        long t0 = System.nanoTime();
+        // four cold JVMs (JVM options: no spares); a machine boots them a core's worth at a time
+        try (Pool pool = Pool.builder().workers(4).jvmOptions(List.of("-Dpool.test.cold=on")).build()) {
+            long created = System.nanoTime() - t0;
+            CompletableFuture<Integer> queued = pool.applyAsync(() -> 42);
+            List<Integer> squares = pool.map(x -> x * x, List.of(1, 2, 3));
+            assertThat(pool.awaitReady(TIMEOUT)).isTrue();
+            long ready = System.nanoTime() - t0;
+            assertThat(queued.get(SECONDS, TimeUnit.SECONDS)).isEqualTo(42);
+            assertThat(squares).containsExactly(1, 4, 9);
+            assertThat(created).as("create took %d ms, the workers were ready after %d ms", created / 1_000_000, ready / 1_000_000)
+                    .isLessThan(ready / 10);
+        }
+    }
+
+    @Test
     void jvmOptionsReachTheWorkersAndACodecMustBeSerializable() throws Exception {
         try (Pool pool = Pool.builder().workers(1).jvmOptions(List.of("-Dpool.test.option=on")).build()) {
             assertThat(pool.applyAsync(() -> System.getProperty("pool.test.option")).get(SECONDS, TimeUnit.SECONDS)).isEqualTo("on");
@@ -356,6 +373,28 @@ class PoolTest {
             assertThat(never).hasSize(4); // one more was already in the worker's pipe (it holds 2)
             assertThat(first).isCompletedExceptionally();
             assertThat(rest).allSatisfy(f -> assertThat(f).isCompletedExceptionally());
+            assertThat(pool.awaitTermination(SECONDS, TimeUnit.SECONDS)).isTrue();
+        }
+    }
+
+    @Test
+    void shutdownNowReturnsTheNeverStartedChunksOfAMapAsRunnablesOfTheirItems() throws Exception {
+        try (Pool pool = Pool.create(1); SharedLong running = SharedLong.create(0); SharedLong sum = SharedLong.create(0)) {
+            CompletableFuture<List<Integer>> map = pool.mapAsync(x -> {
+                if (x == 0) {
+                    running.set(1);
+                    sleep(60_000);
+                }
+                sum.addAndGet(x);
+                return x;
+            }, IntStream.range(0, 10).boxed().toList(), 1);
+            awaitUntil("the first chunk runs", () -> running.get() == 1);
+            List<Runnable> never = pool.shutdownNow();
+            // chunk 0 runs, chunk 1 is in the worker's pipe (it holds 2): items 2..9 never started
+            assertThat(never).hasSize(8);
+            assertThatThrownBy(() -> map.get(SECONDS, TimeUnit.SECONDS)).hasCauseInstanceOf(CancellationException.class);
+            never.forEach(Runnable::run); // here, in this JVM
+            assertThat(sum.get()).isEqualTo(2 + 3 + 4 + 5 + 6 + 7 + 8 + 9);
             assertThat(pool.awaitTermination(SECONDS, TimeUnit.SECONDS)).isTrue();
         }
     }

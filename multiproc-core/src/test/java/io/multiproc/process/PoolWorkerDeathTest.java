@@ -33,6 +33,7 @@ class PoolWorkerDeathTest {
     @Test
     void taskThatHaltsItsJvmFailsWithWorkerDiedAndThePoolGoesOn() throws Exception {
         try (Pool pool = Pool.create(2)) {
+            assertThat(pool.awaitReady(TIMEOUT)).isTrue(); // create returns before its workers run
             List<Long> before = pool.workerPids();
             CompletableFuture<Object> f = pool.applyAsync(() -> {
                 Runtime.getRuntime().halt(9);

@@ -95,28 +95,85 @@ class SparePolicyTest {
         ChildProcess.setSpareJvms(0); // every start is cold: the bound alone decides
         ChildProcess.setMaxBootingJvms(1);
         Children.awaitUntil("earlier tests' JVMs booted", () -> bootingChildren() == 0);
-        AtomicInteger most = new AtomicInteger();
-        AtomicBoolean sampling = new AtomicBoolean(true);
-        Thread sampler = new Thread(() -> {
-            while (sampling.get()) {
-                most.accumulateAndGet(bootingChildren(), Math::max);
-                Thread.onSpinWait();
-            }
-        });
-        sampler.start();
         List<ChildProcess> children = new ArrayList<>();
+        int most;
         try {
-            for (int i = 0; i < 3; i++) {
-                children.add(ChildProcess.start(() -> { }));
-            }
-            Children.joinAllOk(children.toArray(ChildProcess[]::new));
+            most = mostBootingWhile(() -> {
+                for (int i = 0; i < 3; i++) {
+                    children.add(ChildProcess.start(() -> { }));
+                }
+                Children.joinAllOk(children.toArray(ChildProcess[]::new));
+            });
         } finally {
-            sampling.set(false);
-            sampler.join();
             Children.reap(children.toArray(ChildProcess[]::new));
         }
 
-        assertThat(most.get()).as("child JVMs seen booting at once").isEqualTo(1);
+        assertThat(most).as("child JVMs seen booting at once").isEqualTo(1);
+    }
+
+    /**
+     * Back-to-back starts take a spare that may still be booting; a replacement booting beside it on the
+     * same cores made each start slower than a cold one. Only one JVM boots at a time here.
+     */
+    @Test
+    void backToBackStartsNeverBootASpareBesideABootingChild() throws Exception {
+        assertThat(SpareJvms.awaitBooted(1, LONG_ENOUGH)).isTrue();
+        Children.awaitUntil("earlier tests' JVMs booted", () -> bootingChildren() == 0);
+        int most = mostBootingWhile(() -> {
+            for (int i = 0; i < 6; i++) {
+                Children.joinOk(ChildProcess.start(() -> { }));
+            }
+        });
+
+        assertThat(most).as("JVMs seen booting at once during back-to-back starts").isEqualTo(1);
+    }
+
+    /**
+     * A program's first start spends 100-300 ms serializing its task (class loading); its JVM boots
+     * meanwhile instead of after. Here every core runs a child, so no spare boots on its own.
+     */
+    @Test
+    void aStartWithNoSpareLaunchesItsJvmBeforeSerializingTheTask() throws Exception {
+        int cores = io.multiproc.Multiproc.cpuCount();
+        List<ChildProcess> busy = new ArrayList<>();
+        try (SharedLong gate = SharedLong.create(0)) {
+            for (int i = 0; i < cores; i++) {
+                busy.add(ChildProcess.start(() -> awaitNonZero(gate)));
+            }
+            Children.awaitUntil("the busy children booted and no spare is left",
+                    () -> bootingChildren() == 0 && SpareJvms.spares().isEmpty());
+            SlowToSerialize task = new SlowToSerialize();
+            try (ChildProcess p = ChildProcess.start(task)) {
+                assertThat(SlowToSerialize.childrenWhileSerializing).as("this JVM's children while the task was serialized")
+                        .contains(p.pid());
+                Children.joinOk(p);
+            } finally {
+                gate.set(1);
+            }
+            Children.joinAllOk(busy.toArray(ChildProcess[]::new));
+        } finally {
+            Children.reap(busy.toArray(ChildProcess[]::new));
+        }
+    }
+
+    /** A task whose serialization takes 300 ms and records which child JVMs existed by its end. */
+    static final class SlowToSerialize implements SerializableRunnable {
+        private static final long serialVersionUID = 1L;
+        static volatile List<Long> childrenWhileSerializing = List.of();
+
+        @Override
+        public void run() {
+        }
+
+        private void writeObject(java.io.ObjectOutputStream out) throws IOException {
+            try {
+                Thread.sleep(300);
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+            }
+            childrenWhileSerializing = ProcessHandle.current().children().map(ProcessHandle::pid).toList();
+            out.defaultWriteObject();
+        }
     }
 
     @Test
@@ -169,6 +226,30 @@ class SparePolicyTest {
     }
 
     // ---- helpers ----
+
+    interface Body {
+        void run() throws Exception;
+    }
+
+    /** Runs {@code body} while a thread samples {@link #bootingChildren()}; returns the most it saw. */
+    private static int mostBootingWhile(Body body) throws Exception {
+        AtomicInteger most = new AtomicInteger();
+        AtomicBoolean sampling = new AtomicBoolean(true);
+        Thread sampler = new Thread(() -> {
+            while (sampling.get()) {
+                most.accumulateAndGet(bootingChildren(), Math::max);
+                Thread.onSpinWait();
+            }
+        });
+        sampler.start();
+        try {
+            body.run();
+        } finally {
+            sampling.set(false);
+            sampler.join();
+        }
+        return most.get();
+    }
 
     /** This JVM's child JVMs that have not booted yet (process name still {@code java}). */
     private static int bootingChildren() {

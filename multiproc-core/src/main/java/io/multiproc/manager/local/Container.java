@@ -26,24 +26,36 @@ final class Container {
     final MemorySegment seg;
     final long hdr;
     final SharedLock lock;
+    /** The generation this proxy was made for (a handle names it; see {@link ContainerLife}). */
+    final int generation;
+    /** Drops this proxy's hold (once); set by {@link Heap} right after construction. */
+    java.lang.ref.Cleaner.Cleanable release;
+    /** Made by {@link Items#manage} only to build a nested container: its hold is dropped once the item is written. */
+    boolean temporary;
     /** The thread of this process holding the lock, to refuse re-entry (a compute function using its own map). */
     private Thread holder;
 
-    Container(Heap heap, long ref, ContainerKind kind) {
+    Container(Heap heap, long ref, ContainerKind kind, int generation) {
         this.heap = heap;
         this.ref = ref;
         this.kind = kind;
+        this.generation = generation;
         this.seg = heap.segment(ref);
         this.hdr = HeapLayout.offset(ref) + BlockLayout.PAYLOAD;
         this.lock = EmbeddedLocks.lockAt(heap.mappingOf(ref).retain(), hdr + ContainerLayout.LOCK, IdleStrategy.blocking());
     }
 
-    /** Allocates and initialises a container header of {@code kind} whose data is {@code data}; returns its ref. */
+    /**
+     * Allocates and initialises a container header of {@code kind} whose data is {@code data}; returns its
+     * ref. Its life word is 0 until the caller adopts it ({@link Heap#adopt}).
+     */
     static long allocate(Heap heap, ContainerKind kind, long data) {
-        long ref = heap.allocate(ContainerLayout.SIZE);
+        long ref = heap.allocateContainerHeader();
         MemorySegment s = heap.segment(ref);
         long h = HeapLayout.offset(ref) + BlockLayout.PAYLOAD;
+        int generation = s.get(JAVA_INT, h + ContainerLayout.GENERATION);
         s.asSlice(h, ContainerLayout.SIZE).fill((byte) 0);
+        s.set(JAVA_INT, h + ContainerLayout.GENERATION, generation);
         ProcessIdentity me = ProcessIdentity.current();
         s.set(JAVA_INT, h, ContainerLayout.MAGIC);
         s.set(JAVA_INT, h + ContainerLayout.KIND, kind.code);
@@ -82,13 +94,10 @@ final class Container {
         return (long) LONG.getAcquire(seg, hdr + ContainerLayout.DATA);
     }
 
-    /** Publishes a new data ref with one store. */
+    /** Publishes a new data ref with one store (the old one is retired first: the caller frees it). */
     void publishData(long data) {
+        heap.retire((long) LONG.get(seg, hdr + ContainerLayout.DATA));
         LONG.setRelease(seg, hdr + ContainerLayout.DATA, data);
-    }
-
-    void addReference(long delta) {
-        LONG.getAndAdd(seg, hdr + ContainerLayout.REFERENCES, delta);
     }
 
     /**
@@ -107,6 +116,6 @@ final class Container {
 
     /** The proxy's serialized form. */
     ContainerHandle handle() {
-        return new ContainerHandle(heap.name, ref, kind.code);
+        return new ContainerHandle(heap.name, ref, kind.code, generation);
     }
 }

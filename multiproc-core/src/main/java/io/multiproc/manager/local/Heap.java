@@ -12,6 +12,8 @@ import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.lang.foreign.MemorySegment;
 import java.lang.invoke.VarHandle;
+import java.lang.ref.Cleaner;
+import java.lang.ref.WeakReference;
 import java.nio.file.FileAlreadyExistsException;
 import java.nio.file.NoSuchFileException;
 import java.util.ArrayList;
@@ -20,7 +22,6 @@ import java.util.concurrent.ConcurrentHashMap;
 
 import static io.multiproc.manager.local.BlockLayout.CLASS;
 import static io.multiproc.manager.local.BlockLayout.NEXT_FREE;
-import static io.multiproc.manager.local.BlockLayout.STATE;
 import static io.multiproc.manager.local.HeapLayout.*;
 import static java.lang.foreign.ValueLayout.JAVA_INT;
 import static java.lang.foreign.ValueLayout.JAVA_LONG;
@@ -42,6 +43,12 @@ import static java.lang.foreign.ValueLayout.JAVA_LONG;
  * one store under the container's lock, and free the old ones afterwards.
  * <p>Lifetime: the root segment is held in the registry by the owner only and the other segments by the
  * root, so the owner's close or death removes all of them; attached processes map without holding.
+ * Within the heap, a container lives while something refers to it or a process holds a proxy of it
+ * ({@link ContainerLife}). This process keeps one proxy per container in a weak cache: making it takes
+ * a hold (one shared write per proxy object, none per call or per {@code get} that finds it cached),
+ * and a {@link Cleaner} drops the hold once the proxy is unreachable here. This process's holds and
+ * the blocks it allocates carry its row in the process table ({@link Holds}), so that a sweep can undo
+ * what a dead process left ({@link Reclaimer}).
  */
 final class Heap {
     private static final VarHandle INT = JAVA_INT.varHandle();
@@ -61,8 +68,12 @@ final class Heap {
     private final SharedLock allocLock;
     private final List<SharedSegments.Mapping> mappings = new ArrayList<>(); // guarded by this
     private volatile MemorySegment[] segments;
-    /** This process's proxy of each container it met, by ref (so each has one lock object here). */
-    private final ConcurrentHashMap<Long, Proxy> proxies = new ConcurrentHashMap<>();
+    /** Drops the holds of proxies this process no longer reaches. */
+    private static final Cleaner CLEANER = Cleaner.create();
+    /** This process's proxy of each container it met, by ref (so each has one lock object here), held weakly. */
+    private final ConcurrentHashMap<Long, ProxyRef> proxies = new ConcurrentHashMap<>();
+    /** This process's row in the process table: set once, before the heap is shared with other threads. */
+    private Holds holds;
     private volatile boolean detached;
     /** This process's block cache (chunks carved without the alloc lock, and blocks it freed). */
     private final LocalBlocks local = new LocalBlocks(this);
@@ -87,17 +98,30 @@ final class Heap {
             seg.set(JAVA_INT, SEGMENT_COUNT, 1);
             seg.set(JAVA_LONG, OWNER_TOKEN, ProcessIdentity.current().token());
         };
+        Heap h;
         if (SharedSegments.creatingPrivately()) {
-            return new Heap(name, true, true, SharedSegments.create(rootName(name), ROOT_SIZE, init));
+            h = new Heap(name, true, true, SharedSegments.create(rootName(name), ROOT_SIZE, init));
+        } else {
+            SharedSegments.Mapping m;
+            try {
+                m = SharedSegments.createNamed(rootName(name), ROOT_SIZE, init);
+            } catch (FileAlreadyExistsException e) {
+                throw new IllegalStateException("a manager named '" + name + "' already exists", e);
+            }
+            h = new Heap(name, true, false, m);
         }
-        SharedSegments.Mapping m;
         try {
-            m = SharedSegments.createNamed(rootName(name), ROOT_SIZE, init);
-        } catch (FileAlreadyExistsException e) {
-            throw new IllegalStateException("a manager named '" + name + "' already exists", e);
+            LONG.setRelease(h.root, PROCESS_TABLE, Holds.createTable(h));
+            h.holds = Holds.claim(h);
+        } catch (RuntimeException e) {
+            h.destroy();
+            throw e;
         }
-        Heap h = new Heap(name, true, false, m);
+        if (h.isPrivate) {
+            return h; // only this thread knows it: not attachable by name, nobody else's leftovers to sweep
+        }
         OPEN.put(name, h);
+        Reclaimer.watch(h);
         return h;
     }
 
@@ -127,6 +151,7 @@ final class Heap {
                 h.detach();
                 throw new IllegalStateException("manager '" + name + "' is closed");
             }
+            h.holds = Holds.claim(h);
             OPEN.put(name, h);
             return h;
         }
@@ -194,14 +219,22 @@ final class Heap {
     }
 
     /** Drops this process's mappings and lock objects; proxies fail afterwards. */
-    synchronized void detach() {
+    void detach() {
+        Holds hs = holds;
+        if (hs != null) {
+            hs.close(); // first, outside this monitor: a release in progress finishes before the unmapping
+        }
+        detachMappings();
+    }
+
+    private synchronized void detachMappings() {
         if (detached) {
             return;
         }
         detached = true;
         OPEN.remove(name, this);
-        for (Proxy p : proxies.values()) {
-            p.container().lock.close();
+        for (ProxyRef r : proxies.values()) {
+            r.container.lock.close();
         }
         proxies.clear();
         allocLock.close();
@@ -215,24 +248,114 @@ final class Heap {
         return detached;
     }
 
-    /** This process's proxy of the container at {@code ref}. */
+    /** This process's proxy of the live container at {@code ref}, whatever its generation (names, refs). */
     Proxy proxy(long ref) {
-        Proxy p = proxies.get(ref);
-        if (p != null) {
-            return p;
-        }
         checkOpen();
-        return proxies.computeIfAbsent(ref, this::newProxy);
+        checkContainer(ref, -1);
+        return proxy(ref, ContainerLife.generation(this, ref));
     }
 
-    private Proxy newProxy(long ref) {
+    /**
+     * This process's proxy of generation {@code generation} of the container at {@code ref} (what a
+     * handle names); IllegalStateException naming it if that container was freed.
+     */
+    Proxy proxy(long ref, int generation) {
+        ProxyRef r = proxies.get(ref);
+        Proxy p = r != null ? r.get() : null;
+        if (p != null && r.container.generation == generation) {
+            return p; // every get of a nested container comes through here: no shared write
+        }
+        checkOpen();
+        synchronized (holds) {
+            r = proxies.get(ref);
+            p = r != null ? r.get() : null;
+            if (p != null && r.container.generation == generation) {
+                return p;
+            }
+            ContainerKind kind = checkContainer(ref, generation);
+            if (!ContainerLife.tryHold(this, ref, generation)) {
+                throw freed(ref, generation);
+            }
+            return register(ref, kind, generation);
+        }
+    }
+
+    /** The proxy of a container this process just allocated: its first hold (see {@link ContainerLife#adopt}). */
+    Proxy adopt(long ref) {
+        synchronized (holds) {
+            ContainerKind kind = checkContainer(ref, -1);
+            ContainerLife.adopt(this, ref);
+            return register(ref, kind, ContainerLife.generation(this, ref));
+        }
+    }
+
+    private ContainerKind checkContainer(long ref, int generation) {
         MemorySegment s = segment(ref);
         long h = offset(ref) + BlockLayout.PAYLOAD;
-        if (h + ContainerLayout.SIZE > s.byteSize() || s.get(JAVA_INT, h) != ContainerLayout.MAGIC) {
+        if (ref <= 0 || h + ContainerLayout.SIZE > s.byteSize()) {
             throw new IllegalStateException("manager '" + name + "': ref=" + ref + " is not a container");
         }
-        ContainerKind kind = ContainerKind.of(s.get(JAVA_INT, h + ContainerLayout.KIND));
-        Container c = new Container(this, ref, kind);
+        if (s.get(JAVA_INT, h) != ContainerLayout.MAGIC) {
+            throw freed(ref, generation);
+        }
+        return ContainerKind.of(s.get(JAVA_INT, h + ContainerLayout.KIND));
+    }
+
+    private IllegalStateException freed(long ref, int generation) {
+        return new IllegalStateException("manager '" + name + "': the container ref=" + ref
+                + (generation >= 0 ? " (generation " + generation + ")" : "")
+                + " was freed: no container referred to it and no process held a proxy of it");
+    }
+
+    /** Under the holds' monitor, with the hold counted: records it and makes the proxy. */
+    private Proxy register(long ref, ContainerKind kind, int generation) {
+        int index = holds.add(ref);
+        Container c = new Container(this, ref, kind, generation);
+        Proxy p = newProxy(c, kind);
+        ProxyRef r = new ProxyRef(p, c);
+        c.release = CLEANER.register(p, new Release(this, ref, index, c, r));
+        proxies.put(ref, r);
+        return p;
+    }
+
+    /** A proxy held weakly, with what its release needs (the container object does not reach the proxy). */
+    private static final class ProxyRef extends WeakReference<Proxy> {
+        final Container container;
+
+        ProxyRef(Proxy p, Container c) {
+            super(p);
+            this.container = c;
+        }
+    }
+
+    /** Runs once per proxy: when it became unreachable, or {@link #releaseTemporary} ran it. */
+    private record Release(Heap heap, long ref, int index, Container container, ProxyRef key) implements Runnable {
+        @Override
+        public void run() {
+            heap.proxies.remove(ref, key);
+            heap.holds.release(index, ref);
+            container.lock.close();
+        }
+    }
+
+    /**
+     * Drops the hold of a proxy this process made only to build a nested container, once the item that
+     * refers to it is written (counted): nobody else has that proxy object, so it leaves the cache.
+     */
+    void releaseTemporary(Container c) {
+        c.release.clean();
+    }
+
+    /** This process's row in the process table (the slot its blocks carry). */
+    int slot() {
+        return holds.slot;
+    }
+
+    long processTable() {
+        return (long) LONG.getAcquire(root, PROCESS_TABLE);
+    }
+
+    private static Proxy newProxy(Container c, ContainerKind kind) {
         return switch (kind) {
             case LIST -> new ManagedList<>(c);
             case DICT -> new ManagedMap<>(c, false);
@@ -265,8 +388,14 @@ final class Heap {
         }
     }
 
-    private synchronized MemorySegment mapUpTo(int s) {
-        checkOpen();
+    private MemorySegment mapUpTo(int s) {
+        checkOpen(); // outside the monitor: a closed heap detaches, which takes the holds' monitor first
+        synchronized (this) {
+            return mapUpToLocked(s);
+        }
+    }
+
+    private MemorySegment mapUpToLocked(int s) {
         int published = (int) INT.getAcquire(root, SEGMENT_COUNT);
         if (s >= published) {
             throw new IllegalStateException("manager '" + name + "': ref into segment " + s
@@ -299,19 +428,25 @@ final class Heap {
      * Small blocks come from this process's cache ({@link LocalBlocks}) without the heap's lock.
      */
     long allocate(long payload) {
+        return allocate(payload, BlockLayout.KIND_BLOCK);
+    }
+
+    /** A block of {@code kind} ({@link BlockLayout#KIND_ITEM} for items) tagged with this process's slot. */
+    long allocate(long payload, int kind) {
         int c = BlockLayout.classFor(payload);
         if (c >= SIZE_CLASSES) {
             throw new IllegalArgumentException("size=" + payload + " bytes is too large for a manager heap block");
         }
         checkOpen();
         if (c <= LocalBlocks.MAX_CLASS) {
-            return local.allocate(c);
+            return local.allocate(c, BlockLayout.used(kind, holds.slot));
         }
-        return allocateShared(c);
+        return allocateShared(c, kind, holds.slot);
     }
 
     /** A block of class {@code c} from the shared free lists or the newest segment, under the alloc lock. */
-    long allocateShared(int c) {
+    long allocateShared(int c, int kind, int slot) {
+        int state = BlockLayout.used(kind, slot);
         allocLock.lock();
         try {
             allocLock.previousOwnerDied(); // nothing to repair: every allocator step is one store
@@ -322,16 +457,79 @@ final class Heap {
                 long next = (long) LONG.get(s, off + NEXT_FREE);
                 FaultPoints.at(FaultPoints.Point.ALLOC_POPPING);
                 LONG.set(root, FREE_HEADS + 8L * c, next);
-                INT.set(s, off + STATE, BlockLayout.USED);
+                LONG.setRelease(s, off + CLASS, BlockLayout.header(c, state));
                 return head;
             }
-            return carve(c);
+            return carve(c, state);
         } finally {
             allocLock.unlock();
         }
     }
 
-    private long carve(int c) {
+    /**
+     * A container header block: a freed one (its generation kept) or a new one (generation 0, from this
+     * process's cache like any small block when no freed header waits: no heap-wide lock then).
+     */
+    long allocateContainerHeader() {
+        checkOpen();
+        int state = BlockLayout.used(BlockLayout.KIND_BLOCK, holds.slot);
+        if ((long) LONG.getAcquire(root, FREE_CONTAINERS) == 0) {
+            long ref = local.allocate(BlockLayout.classFor(ContainerLayout.SIZE), state);
+            segment(ref).set(JAVA_INT, offset(ref) + BlockLayout.PAYLOAD + ContainerLayout.GENERATION, 0);
+            return ref;
+        }
+        allocLock.lock();
+        try {
+            allocLock.previousOwnerDied();
+            long head = (long) LONG.get(root, FREE_CONTAINERS);
+            if (head != 0) {
+                MemorySegment s = segment(head);
+                long off = offset(head);
+                LONG.set(root, FREE_CONTAINERS, (long) LONG.get(s, off + NEXT_FREE));
+                LONG.setRelease(s, off + CLASS, BlockLayout.header(s.get(JAVA_INT, off + CLASS), state));
+                return head;
+            }
+        } finally {
+            allocLock.unlock();
+        }
+        long ref = allocateShared(BlockLayout.classFor(ContainerLayout.SIZE), BlockLayout.KIND_BLOCK, holds.slot);
+        segment(ref).set(JAVA_INT, offset(ref) + BlockLayout.PAYLOAD + ContainerLayout.GENERATION, 0);
+        return ref;
+    }
+
+    /**
+     * Marks a container header freed (under its lock, once its blocks are freed): its generation raised,
+     * its magic {@link ContainerLayout#FREED_MAGIC}, so a stale handle or a sweep's trace skips it.
+     */
+    void markContainerFreed(long ref) {
+        MemorySegment s = segment(ref);
+        long h = offset(ref) + BlockLayout.PAYLOAD;
+        // NOTE: the generation is raised before the header can be reused, so a stale handle never matches
+        INT.setRelease(s, h + ContainerLayout.GENERATION, s.get(JAVA_INT, h + ContainerLayout.GENERATION) + 1);
+        INT.setRelease(s, h, ContainerLayout.FREED_MAGIC);
+    }
+
+    /** Puts a header onto the freed-headers list (marked freed first if it is not: a never-adopted one). */
+    void freeContainerHeader(long ref) {
+        MemorySegment s = segment(ref);
+        long off = offset(ref);
+        if (s.get(JAVA_INT, off + BlockLayout.PAYLOAD) == ContainerLayout.MAGIC) {
+            markContainerFreed(ref);
+        }
+        allocLock.lock();
+        try {
+            allocLock.previousOwnerDied();
+            long head = (long) LONG.get(root, FREE_CONTAINERS);
+            LONG.set(s, off + NEXT_FREE, head);
+            LONG.setRelease(s, off + CLASS, BlockLayout.header(s.get(JAVA_INT, off + CLASS), BlockLayout.FREE));
+            // NOTE: one store publishes the header as free; killed before it, the header only leaks
+            LONG.set(root, FREE_CONTAINERS, ref);
+        } finally {
+            allocLock.unlock();
+        }
+    }
+
+    private long carve(int c, int state) {
         long size = BlockLayout.blockSize(c);
         int count = (int) INT.getAcquire(root, SEGMENT_COUNT);
         int last = count - 1;
@@ -342,9 +540,9 @@ final class Heap {
             s = segment(ref(last, 0));
             top = (long) LONG.get(s, TOP);
         }
-        LONG.set(s, TOP, top + size);
-        s.set(JAVA_INT, top + CLASS, c);
-        INT.set(s, top + STATE, BlockLayout.USED);
+        LONG.setRelease(s, top + CLASS, BlockLayout.header(c, state));
+        // NOTE: release: the block's header is written before top covers it (a walk never sees garbage)
+        LONG.setRelease(s, TOP, top + size);
         return ref(last, top);
     }
 
@@ -396,13 +594,33 @@ final class Heap {
         return count;
     }
 
+    /**
+     * Tags a block this process is about to unpublish (under the lock of the container that reaches it)
+     * with its own slot, keeping its kind: killed before freeing it, the block is then this process's
+     * to reclaim, and a sweep never mistakes it for another dead writer's unreachable block.
+     */
+    void retire(long ref) {
+        if (ref <= 0) {
+            return; // none, or an inline word
+        }
+        MemorySegment s = segment(ref);
+        long off = offset(ref);
+        long header = (long) LONG.get(s, off + CLASS);
+        int state = BlockLayout.stateOf(header);
+        LONG.setRelease(s, off + CLASS, BlockLayout.header(BlockLayout.classOf(header),
+                BlockLayout.used(BlockLayout.kind(state), holds.slot)));
+    }
+
+    /** Serializes this process's sweeps of this heap ({@link Reclaimer}). */
+    final Object reclaimLock = new Object();
+
     /** Frees a block: small ones go to this process's cache, the others to the shared free lists. */
     void free(long ref) {
         if (ref == 0) {
             return;
         }
         int c = segment(ref).get(JAVA_INT, offset(ref) + CLASS);
-        if (c <= LocalBlocks.MAX_CLASS && local.free(ref, c)) {
+        if (c <= LocalBlocks.MAX_CLASS && local.free(ref, c, holds.slot)) {
             return;
         }
         freeShared(ref, c);
@@ -417,7 +635,7 @@ final class Heap {
             allocLock.previousOwnerDied();
             long head = (long) LONG.get(root, FREE_HEADS + 8L * c);
             LONG.set(s, off + NEXT_FREE, head);
-            INT.set(s, off + STATE, BlockLayout.FREE);
+            LONG.setRelease(s, off + CLASS, BlockLayout.header(c, BlockLayout.FREE));
             // NOTE: one store publishes the block as free; killed before it, the block only leaks
             LONG.set(root, FREE_HEADS + 8L * c, ref);
         } finally {

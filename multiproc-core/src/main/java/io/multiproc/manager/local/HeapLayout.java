@@ -16,19 +16,22 @@ import io.multiproc.internal.SegmentHeader;
  *  | creator         | pointer |                         |
  *  +-----------------+---------+-------------------------+----
  *  root only, from 128:
- *  128      132       136           144             152         256              384            768      1024
- *  +--------+---------+-------------+---------------+-----------+----------------+--------------+--------+--- blocks
- *  | closed | segment | owner token | directory ref | free      | alloc lock     | free list    |        |
- *  | int    | count   | long        | long          | bytes     | region (128)   | heads, 48 x  |        |
- *  |        | int     |             |               | long      |                | long refs    |        |
- *  +--------+---------+-------------+---------------+-----------+----------------+--------------+--------+---
+ *  128      132       136           144             152         256              384            768        776       1024
+ *  +--------+---------+-------------+---------------+-----------+----------------+--------------+----------+---------+--- blocks
+ *  | closed | segment | owner token | directory ref | free      | alloc lock     | free list    | freed    | process |
+ *  | int    | count   | long        | long          | bytes     | region (128)   | heads, 48 x  | headers  | table   |
+ *  |        | int     |             |               | long      |                | long refs    | head ref | ref     |
+ *  +--------+---------+-------------+---------------+-----------+----------------+--------------+----------+---------+---
  * </pre>
  * top: written by the alloc lock's holder (plain; published to other holders by the lock), the next
  * free byte of that segment. closed: set once (volatile) by the owner's close. segment count: the
  * generation word, written (release) by the alloc lock's holder after the new segment is fully
  * initialised; read (acquire) by anyone resolving a ref into a segment it has not mapped yet.
  * directory ref: the names directory (a dict container), written once at creation. free lists: heads
- * by size class, written by the alloc lock's holder only.
+ * by size class, written by the alloc lock's holder only. freed headers: the list of freed container
+ * header blocks, kept apart so a container header is only ever reused as a container header (a stale
+ * handle's generation check then reads a generation word, never item bytes); alloc lock's holder only.
+ * process table: the {@link Holds} slots, written once at creation.
  *
  * <p>A ref is {@code segment index << 34 | offset}: 6 bits of segment (at most {@link #MAX_SEGMENTS})
  * and 34 bits of offset (segments up to 16 GB); it fits in 40 bits, so a dict slot packs a 24-bit hash
@@ -36,7 +39,7 @@ import io.multiproc.internal.SegmentHeader;
  */
 final class HeapLayout {
     static final long MAGIC = 0x3150_4145_484D_504DL; // "MPMHEAP1" read little-endian
-    static final int VERSION = 1;
+    static final int VERSION = 2;
     static final int KIND_ROOT = 1;
     static final int KIND_EXTENT = 2;
 
@@ -51,6 +54,8 @@ final class HeapLayout {
     static final long ALLOC_LOCK = 256;
     static final long FREE_HEADS = 384;
     static final int SIZE_CLASSES = 48;
+    static final long FREE_CONTAINERS = 768;
+    static final long PROCESS_TABLE = 776;
     static final long ROOT_FIRST_BLOCK = 1024;
 
     static final int MAX_SEGMENTS = 64;

@@ -37,6 +37,8 @@ final class Items {
         final MemorySegment inlineSegment = MemorySegment.ofArray(inline);
         int keyHash;
         long nested;
+        /** The nested container's proxy if {@link #manage} made it for this value (its hold is dropped once written). */
+        Container temporary;
 
         MemorySegment keySegment() {
             byte[] a = key.array();
@@ -82,14 +84,26 @@ final class Items {
         CODEC.encode(stored, s.value);
         checkSize("value", s.value.size());
         s.nested = stored instanceof ManagedContainer mc && mc.managerName().equals(heap.name) ? mc.ref() : 0;
+        s.temporary = s.nested != 0 && stored instanceof Proxy p && p.container().temporary ? p.container() : null;
         return s;
     }
 
-    /** A plain List/Map/Set/Namespace becomes a managed copy in {@code heap}; anything else is stored as is. */
+    /**
+     * A plain List/Map/Set/Namespace becomes a managed copy in {@code heap} (its proxy marked temporary:
+     * only the item being written refers to it); anything else is stored as is.
+     */
     static Object manage(Heap heap, Object value) {
         if (value == null || value instanceof ManagedContainer) {
             return value;
         }
+        Object managed = copy(heap, value);
+        if (managed instanceof Proxy p) {
+            p.container().temporary = true;
+        }
+        return managed;
+    }
+
+    private static Object copy(Heap heap, Object value) {
         if (value instanceof List<?> l) {
             ManagedList<Object> m = ManagedList.create(heap);
             m.addAll(l);
@@ -130,7 +144,7 @@ final class Items {
         if (!withKey && valueLen <= INLINE_MAX) {
             return inline(s.value.array(), valueLen);
         }
-        long ref = heap.allocate(ItemLayout.BYTES + keyLen + valueLen);
+        long ref = heap.allocate(ItemLayout.BYTES + keyLen + valueLen, BlockLayout.KIND_ITEM);
         MemorySegment seg = heap.segment(ref);
         long p = HeapLayout.offset(ref) + BlockLayout.PAYLOAD;
         seg.set(JAVA_INT, p + ItemLayout.KEY_LEN, keyLen);
@@ -141,7 +155,12 @@ final class Items {
         }
         MemorySegment.copy(s.value.array(), 0, seg, JAVA_BYTE, p + ItemLayout.BYTES + keyLen, valueLen);
         if (s.nested != 0) {
-            heap.proxy(s.nested).container().addReference(1);
+            // NOTE: counted before the item can be published, so the container outlives every reader of it
+            ContainerLife.addReference(heap, s.nested);
+            if (s.temporary != null) {
+                heap.releaseTemporary(s.temporary);
+                s.temporary = null;
+            }
         }
         return ref;
     }
@@ -213,12 +232,19 @@ final class Items {
         if (ref == 0 || ref < 0) {
             return; // no item, or an inline one
         }
-        MemorySegment seg = heap.segment(ref);
-        long nested = seg.get(JAVA_LONG, HeapLayout.offset(ref) + BlockLayout.PAYLOAD + ItemLayout.NESTED);
+        long nested = nestedOf(heap, ref);
         heap.free(ref);
         if (nested != 0) {
-            heap.proxy(nested).container().addReference(-1);
+            ContainerLife.dropReference(heap, nested); // may free it (and what only it refers to)
         }
+    }
+
+    /** The container item {@code ref} refers to, 0 if none (or an inline word, or no item). */
+    static long nestedOf(Heap heap, long ref) {
+        if (ref <= 0) {
+            return 0;
+        }
+        return heap.segment(ref).get(JAVA_LONG, HeapLayout.offset(ref) + BlockLayout.PAYLOAD + ItemLayout.NESTED);
     }
 
     /** FNV-1a over the bytes, then mixed: the key's identity in a table. */

@@ -1,11 +1,11 @@
 package io.multiproc.manager.local;
 
-import java.lang.foreign.MemorySegment;
 import java.util.Arrays;
 
+import java.lang.invoke.VarHandle;
+
 import static io.multiproc.manager.local.BlockLayout.CLASS;
-import static io.multiproc.manager.local.BlockLayout.STATE;
-import static java.lang.foreign.ValueLayout.JAVA_INT;
+import static java.lang.foreign.ValueLayout.JAVA_LONG;
 
 /**
  * One process's cache of small heap blocks, so that the common operations (an append, a put) take no
@@ -14,9 +14,12 @@ import static java.lang.foreign.ValueLayout.JAVA_INT;
  * {@link #MAX_CACHED} per size class; the rest go back to the shared free lists).
  *
  * <p>A block freed here was unpublished first, so no process can reach it: reusing it in this process
- * is as safe as returning it to the shared lists. When the process dies, its chunk's uncarved rest and
- * its cached blocks leak until the manager closes (as with any block a dead writer held). Guarded by
- * this object's monitor (threads of one process).
+ * is as safe as returning it to the shared lists. Cached blocks are tagged CACHED and the chunk's
+ * uncarved rest is one TAIL pseudo-block (both with this process's slot, see {@link BlockLayout}), so
+ * the heap stays walkable and a sweep gives both back to the shared lists once this process died
+ * ({@link Reclaimer}). Carving writes the new rest's header first, then (release) the block's header
+ * over the old rest's: a walker sees either the old rest or the block followed by the new rest.
+ * Guarded by this object's monitor (threads of one process).
  */
 final class LocalBlocks {
     /** Largest size class served here: blocks of up to 4 KB. */
@@ -35,31 +38,43 @@ final class LocalBlocks {
         this.heap = heap;
     }
 
-    synchronized long allocate(int c) {
+    private static final VarHandle LONG = JAVA_LONG.varHandle();
+
+    /** A block of class {@code c} whose header gets {@code state} (a USED tag with this process's slot). */
+    synchronized long allocate(int c, int state) {
         int n = counts[c];
         if (n > 0) {
             counts[c] = n - 1;
             long ref = cached[c][n - 1];
-            heap.segment(ref).set(JAVA_INT, HeapLayout.offset(ref) + STATE, BlockLayout.USED);
+            LONG.setRelease(heap.segment(ref), HeapLayout.offset(ref) + CLASS, BlockLayout.header(c, state));
             return ref;
         }
         long size = BlockLayout.blockSize(c);
+        int slot = BlockLayout.slot(state);
         if (chunk == 0 || chunk + size > chunkEnd) {
-            long fresh = heap.allocateShared(CHUNK_CLASS);
+            long fresh = heap.allocateShared(CHUNK_CLASS, BlockLayout.KIND_BLOCK, slot);
             chunk = fresh;
             chunkEnd = fresh + BlockLayout.blockSize(CHUNK_CLASS);
+            writeTail(chunk, slot);
         }
         long ref = chunk;
         chunk += size;
-        MemorySegment s = heap.segment(ref);
-        long off = HeapLayout.offset(ref);
-        s.set(JAVA_INT, off + CLASS, c);
-        s.set(JAVA_INT, off + STATE, BlockLayout.USED);
+        writeTail(chunk, slot);
+        // NOTE: release: the new rest's header is in place before this header stops covering it
+        LONG.setRelease(heap.segment(ref), HeapLayout.offset(ref) + CLASS, BlockLayout.header(c, state));
         return ref;
     }
 
+    /** The rest of the chunk from {@code at} as one TAIL pseudo-block (class: minus its length in 16-byte units). */
+    private void writeTail(long at, int slot) {
+        if (at < chunkEnd) {
+            LONG.setRelease(heap.segment(at), HeapLayout.offset(at) + CLASS,
+                    BlockLayout.header((int) -((chunkEnd - at) >> 4), BlockLayout.state(BlockLayout.TAG_TAIL, 0, slot)));
+        }
+    }
+
     /** Keeps {@code ref} for reuse here; false if this class's cache is full (free it to the heap). */
-    synchronized boolean free(long ref, int c) {
+    synchronized boolean free(long ref, int c, int slot) {
         int n = counts[c];
         if (n >= MAX_CACHED) {
             return false;
@@ -70,7 +85,8 @@ final class LocalBlocks {
         }
         a[n] = ref;
         counts[c] = n + 1;
-        heap.segment(ref).set(JAVA_INT, HeapLayout.offset(ref) + STATE, BlockLayout.FREE);
+        LONG.setRelease(heap.segment(ref), HeapLayout.offset(ref) + CLASS,
+                BlockLayout.header(c, BlockLayout.state(BlockLayout.TAG_CACHED, 0, slot)));
         return true;
     }
 }

@@ -59,6 +59,7 @@ public final class LocalManager implements Manager, HandleSource, Serializable {
         Heap heap = Heap.create(name != null ? name : ShmFiles.randomName("", 6));
         try {
             ManagedMap<String, Object> dir = ManagedMap.create(heap, ContainerKind.DICT);
+            ContainerLife.addReference(heap, dir.container().ref); // the root's: the directory is never freed
             heap.publishDirectory(dir.container().ref);
             return new LocalManager(heap);
         } catch (RuntimeException e) {
@@ -94,6 +95,35 @@ public final class LocalManager implements Manager, HandleSource, Serializable {
         return heap.carvedBytes();
     }
 
+    /**
+     * Bytes of heap blocks in use: containers, their arrays and tables, items, and whatever dead writers
+     * left allocated until a {@link #reclaim()} (walks the heap: for reports and tests).
+     */
+    public long heapBytesInUse() {
+        checkOpen();
+        return Reclaimer.bytesInUse(heap);
+    }
+
+    /**
+     * Bytes of heap blocks live data needs (what live containers reach, plus the process table); equal to
+     * {@link #heapBytesInUse()} when nothing leaked and no operation is running. Locks each container in turn.
+     */
+    public long heapBytesReachable() {
+        checkOpen();
+        return Reclaimer.bytesReachable(heap);
+    }
+
+    /**
+     * Gives back what processes that died left in the heap: their holds on nested containers (freeing
+     * those nothing else keeps), blocks they allocated and never published or unpublished and never
+     * freed, their cached blocks and chunk rests. The owner also does this by itself about once a
+     * second when a process died. Returns how many dead processes were swept.
+     */
+    public int reclaim() {
+        checkOpen();
+        return Reclaimer.sweepDeadProcesses(heap);
+    }
+
     @Override
     public String name() {
         return heap.name;
@@ -109,7 +139,7 @@ public final class LocalManager implements Manager, HandleSource, Serializable {
     @Override
     public <E> List<E> list() {
         checkOpen();
-        return ManagedList.create(heap);
+        return pinned(ManagedList.create(heap));
     }
 
     @Override
@@ -121,7 +151,7 @@ public final class LocalManager implements Manager, HandleSource, Serializable {
     @Override
     public <K, V> ConcurrentMap<K, V> dict() {
         checkOpen();
-        return ManagedMap.create(heap, ContainerKind.DICT);
+        return pinned(ManagedMap.create(heap, ContainerKind.DICT));
     }
 
     @Override
@@ -133,7 +163,7 @@ public final class LocalManager implements Manager, HandleSource, Serializable {
     @Override
     public Namespace namespace() {
         checkOpen();
-        return ManagedNamespace.create(heap);
+        return pinned(ManagedNamespace.create(heap));
     }
 
     @Override
@@ -144,13 +174,24 @@ public final class LocalManager implements Manager, HandleSource, Serializable {
     @Override
     public <T> SharedValueProxy<T> value(T initial) {
         checkOpen();
-        return ManagedValue.create(heap, initial);
+        return pinned(ManagedValue.create(heap, initial));
     }
 
     @Override
     @SuppressWarnings("unchecked")
     public <T> SharedValueProxy<T> value(String name, T initial) {
         return (SharedValueProxy<T>) named(name, ContainerKind.VALUE, () -> ManagedValue.create(heap, initial));
+    }
+
+    /**
+     * A container made by {@code list()}, {@code dict()}... gets the manager's own reference: it lives until
+     * the manager closes, so a proxy in flight to a child never names a freed container (the parent
+     * may drop its proxy as soon as the task is sent). Nested containers are freed as soon as nothing
+     * refers to them and no process holds a proxy (see {@link ContainerLife}).
+     */
+    private <P extends Proxy> P pinned(P proxy) {
+        ContainerLife.addReference(heap, proxy.container().ref);
+        return proxy;
     }
 
     /** Gets or creates the named container, atomically (under the directory's lock). */

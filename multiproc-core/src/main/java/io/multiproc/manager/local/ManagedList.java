@@ -48,7 +48,7 @@ final class ManagedList<E> extends AbstractList<E> implements RandomAccess, Seri
     static <E> ManagedList<E> create(Heap heap) {
         long array = allocateArray(heap, INITIAL_CAPACITY);
         @SuppressWarnings("unchecked")
-        ManagedList<E> l = (ManagedList<E>) heap.proxy(Container.allocate(heap, ContainerKind.LIST, array));
+        ManagedList<E> l = (ManagedList<E>) heap.adopt(Container.allocate(heap, ContainerKind.LIST, array));
         return l;
     }
 
@@ -298,6 +298,7 @@ final class ManagedList<E> extends AbstractList<E> implements RandomAccess, Seri
             E prev = (E) Items.readValue(c.heap, old);
             previous = prev;
             FaultPoints.at(FaultPoints.Point.LIST_REWRITE_BEFORE_PUBLISH);
+            c.heap.retire(old);
             Container.LONG.setRelease(s, at, item);
         } catch (RuntimeException ex) {
             Items.free(c.heap, item);
@@ -324,6 +325,7 @@ final class ManagedList<E> extends AbstractList<E> implements RandomAccess, Seri
             Objects.checkIndex(index, size);
             old = s.get(JAVA_LONG, p + ITEMS + 8L * index);
             previous = (E) Items.readValue(c.heap, old);
+            c.heap.retire(old);
             if (index == size - 1) {
                 Container.LONG.setRelease(s, p + SIZE, (long) size - 1);
             } else {
@@ -371,11 +373,22 @@ final class ManagedList<E> extends AbstractList<E> implements RandomAccess, Seri
         c.lock();
         try {
             old = c.data();
+            retireItems(old);
             c.publishData(allocateArray(c.heap, INITIAL_CAPACITY));
         } finally {
             c.unlock();
         }
         freeArrayAndItems(old, 0, Integer.MAX_VALUE);
+    }
+
+    /** Under the lock, before the array {@code a} is unpublished: retires its items (see {@link Heap#retire}). */
+    private void retireItems(long a) {
+        MemorySegment s = c.heap.segment(a);
+        long p = payload(a);
+        long size = s.get(JAVA_LONG, p + SIZE);
+        for (long i = 0; i < size; i++) {
+            c.heap.retire(s.get(JAVA_LONG, p + ITEMS + 8 * i));
+        }
     }
 
     private void freeArrayAndItems(long a, long from, long to) {
@@ -411,6 +424,7 @@ final class ManagedList<E> extends AbstractList<E> implements RandomAccess, Seri
                 freeAll(refs, i);
                 throw ex;
             }
+            retireItems(old);
             publishNew(refs, size, s.get(JAVA_LONG, p + CAPACITY));
         } finally {
             c.unlock();
@@ -477,6 +491,9 @@ final class ManagedList<E> extends AbstractList<E> implements RandomAccess, Seri
             }
             if (nRemoved == 0) {
                 return false;
+            }
+            for (int i = 0; i < nRemoved; i++) {
+                c.heap.retire(removed[i]);
             }
             publishNew(kept, nKept, s.get(JAVA_LONG, p + CAPACITY));
         } finally {

@@ -52,7 +52,7 @@ final class ManagedMap<K, V> extends AbstractMap<K, V> implements ConcurrentMap<
 
     static <K, V> ManagedMap<K, V> create(Heap heap, ContainerKind kind) {
         long table = Table.allocate(heap, Table.INITIAL_CAPACITY);
-        Proxy p = heap.proxy(Container.allocate(heap, kind, table));
+        Proxy p = heap.adopt(Container.allocate(heap, kind, table));
         @SuppressWarnings("unchecked")
         ManagedMap<K, V> m = p instanceof ManagedMap<?, ?> mm ? (ManagedMap<K, V>) mm
                 : (ManagedMap<K, V>) ((Backed) p).map();
@@ -421,6 +421,9 @@ final class ManagedMap<K, V> extends AbstractMap<K, V> implements ConcurrentMap<
         c.lock();
         try {
             Table.forEach(c, items::add);
+            for (long item : items) {
+                c.heap.retire(item);
+            }
             old = Table.clear(c);
         } finally {
             c.unlock();

@@ -19,7 +19,7 @@ final class ManagedNamespace implements Namespace, Serializable, Proxy, ManagedM
 
     static ManagedNamespace create(Heap heap) {
         long table = Table.allocate(heap, Table.INITIAL_CAPACITY);
-        return (ManagedNamespace) heap.proxy(Container.allocate(heap, ContainerKind.NAMESPACE, table));
+        return (ManagedNamespace) heap.adopt(Container.allocate(heap, ContainerKind.NAMESPACE, table));
     }
 
     @Override

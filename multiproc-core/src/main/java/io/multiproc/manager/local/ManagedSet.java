@@ -23,7 +23,7 @@ final class ManagedSet<E> extends AbstractSet<E> implements Serializable, Proxy,
     @SuppressWarnings("unchecked")
     static <E> ManagedSet<E> create(Heap heap) {
         long table = Table.allocate(heap, Table.INITIAL_CAPACITY);
-        return (ManagedSet<E>) heap.proxy(Container.allocate(heap, ContainerKind.SET, table));
+        return (ManagedSet<E>) heap.adopt(Container.allocate(heap, ContainerKind.SET, table));
     }
 
     @Override

@@ -23,7 +23,7 @@ final class ManagedValue<T> implements SharedValueProxy<T>, Serializable, Proxy 
     @SuppressWarnings("unchecked")
     static <T> ManagedValue<T> create(Heap heap, T initial) {
         long item = Items.write(heap, Items.encodeValue(heap, initial), false);
-        return (ManagedValue<T>) heap.proxy(Container.allocate(heap, ContainerKind.VALUE, item));
+        return (ManagedValue<T>) heap.adopt(Container.allocate(heap, ContainerKind.VALUE, item));
     }
 
     @Override

@@ -71,6 +71,7 @@ final class Table {
         MemorySegment s = c.heap.segment(c.data());
         long old = (long) LONG.get(s, slotOffset) & HeapLayout.REF_MASK;
         FaultPoints.at(FaultPoints.Point.DICT_REPLACE_BEFORE_PUBLISH);
+        c.heap.retire(old);
         LONG.setRelease(s, slotOffset, (long) hash24(keyHash) << HASH_SHIFT | item);
         FaultPoints.at(FaultPoints.Point.DICT_REPLACE_AFTER_PUBLISH);
         return old;
@@ -126,6 +127,7 @@ final class Table {
         MemorySegment s = c.heap.segment(t);
         long p = HeapLayout.offset(t) + BlockLayout.PAYLOAD;
         long old = (long) LONG.get(s, slotOffset) & HeapLayout.REF_MASK;
+        c.heap.retire(old);
         LONG.setRelease(s, slotOffset, TOMBSTONE);
         s.set(JAVA_LONG, p + COUNT, s.get(JAVA_LONG, p + COUNT) - 1);
         return old;

@@ -43,6 +43,12 @@ class ManagerKillTest {
             c -> c.dict.put("n2", 2),                       // DICT_RESIZE_BEFORE_PUBLISH
             c -> c.list.add(BIG));                          // GROW_BEFORE_PUBLISH
 
+    /** Points where the writer holds a block nothing reaches (new and unpublished, or unpublished and not yet freed). */
+    private static final java.util.Set<FaultPoints.Point> LEAKING = java.util.EnumSet.of(
+            FaultPoints.Point.LIST_REWRITE_BEFORE_PUBLISH, FaultPoints.Point.DICT_PUT_BEFORE_PUBLISH,
+            FaultPoints.Point.DICT_REPLACE_BEFORE_PUBLISH, FaultPoints.Point.DICT_REPLACE_AFTER_PUBLISH,
+            FaultPoints.Point.DICT_RESIZE_BEFORE_PUBLISH);
+
     record Containers(List<Object> list, ConcurrentMap<String, Object> dict) implements java.io.Serializable {
     }
 
@@ -58,6 +64,7 @@ class ManagerKillTest {
     @ParameterizedTest
     @EnumSource(FaultPoints.Point.class)
     void aWriterKilledAtEachStepLeavesAConsistentContainer(FaultPoints.Point point) throws Exception {
+        Reclaimer.watching = false; // the explicit reclaim below must find the leaks
         try (Manager m = Manager.start(); SharedLong stage = SharedLong.create(0)) {
             Containers shared = new Containers(m.list(), m.dict());
             fill(shared);
@@ -84,7 +91,18 @@ class ManagerKillTest {
             } finally {
                 Children.reap(writer);
             }
+            // what the killed writer left allocated and unreachable comes back
+            LocalManager lm = (LocalManager) m;
+            long leaked = lm.heapBytesInUse() - lm.heapBytesReachable();
+            if (LEAKING.contains(point)) {
+                assertThat(leaked).as("bytes the writer left unreachable at %s", point).isGreaterThan(0);
+            }
+            assertThat(lm.reclaim()).as("dead processes swept").isLessThanOrEqualTo(1);
+            assertThat(lm.heapBytesInUse()).as("bytes in use after a reclaim (%d leaked before)", leaked)
+                    .isEqualTo(lm.heapBytesReachable());
             checkConsistent(shared);
+        } finally {
+            Reclaimer.watching = true;
         }
     }
 

@@ -1,0 +1,143 @@
+package io.multiproc.manager.local;
+
+import io.multiproc.internal.ProcessIdentity;
+
+import java.lang.foreign.MemorySegment;
+import java.lang.invoke.VarHandle;
+import java.util.Arrays;
+
+import static java.lang.foreign.ValueLayout.JAVA_LONG;
+
+/**
+ * This process's row in a manager's process table: its slot number (the identity its blocks carry, see
+ * {@link BlockLayout}) and the containers it holds a proxy of, so that a sweep can drop the holds of a
+ * process that died ({@link Reclaimer}). One per {@link Heap}; any thread of this process may call it.
+ *
+ * <pre>
+ *  process table block payload:            holds array block payload:
+ *  0          8          16                0          8          16
+ *  +----------+----------+---- rows 1..    +----------+----------+----------+---
+ *  | capacity | (pad)    | token | holds   | capacity | entry[0] | entry[1] |...
+ *  | long     |          | long  | ref     | long     | long ref | long ref |
+ *  +----------+----------+-------+-------  +----------+----------+----------+---
+ * </pre>
+ * token: the {@link ProcessIdentity#token()} of the process using the row, 0 if free; set by a
+ * compare-and-set from 0 (claiming) or from a dead process's token (a sweep taking the row over), and
+ * back to 0 (release) once a sweep is done with it. holds ref: the row's holds array, written (release)
+ * by the row's process only, after the new array is complete. An entry is the ref of a held container,
+ * 0 if empty: written by the row's process (a hold is counted in the container's life word before its
+ * entry is written, and its entry cleared before the count is dropped), and cleared by a sweep after
+ * the process died.
+ */
+final class Holds {
+    private static final VarHandle LONG = JAVA_LONG.varHandle();
+    /** Rows 1..ROWS; the table is one 32 KB block. */
+    static final int ROWS = 2047;
+    static final long TOKEN = 0;
+    static final long ARRAY = 8;
+    private static final int FIRST_CAPACITY = 64;
+
+    private final Heap heap;
+    /** This process's row. */
+    final int slot;
+    private long array;          // this row's holds array ref, 0 before the first hold
+    private int capacity;
+    private int used;            // entries handed out so far (the free ones are in freeIndexes)
+    private int[] freeIndexes = new int[16];
+    private int freeCount;
+    private boolean closed;
+
+    private Holds(Heap heap, int slot) {
+        this.heap = heap;
+        this.slot = slot;
+    }
+
+    /** Allocates a manager's process table (at creation, before anyone else can map the heap). */
+    static long createTable(Heap heap) {
+        long ref = heap.allocateShared(BlockLayout.classFor(16L * (ROWS + 1)), BlockLayout.KIND_BLOCK, 0);
+        MemorySegment s = heap.segment(ref);
+        long p = ContainerLife.header(ref);
+        s.asSlice(p, 16L * (ROWS + 1)).fill((byte) 0);
+        s.set(JAVA_LONG, p, ROWS);
+        return ref;
+    }
+
+    /** Claims a free row for this process; a full table first has its dead processes swept. */
+    static Holds claim(Heap heap) {
+        for (int attempt = 0; attempt < 2; attempt++) {
+            MemorySegment s = heap.segment(heap.processTable());
+            long p = ContainerLife.header(heap.processTable());
+            long me = ProcessIdentity.current().token();
+            for (int row = 1; row <= ROWS; row++) {
+                long at = p + 16L * row + TOKEN;
+                if ((long) LONG.getVolatile(s, at) == 0 && LONG.compareAndSet(s, at, 0L, me)) {
+                    return new Holds(heap, row);
+                }
+            }
+            Reclaimer.sweepDeadProcesses(heap);
+        }
+        throw new IllegalStateException("manager '" + heap.name + "' has " + ROWS + " live processes attached: no room for another");
+    }
+
+    /** The offset of {@code row}'s token in the process table's segment. */
+    static long rowAt(Heap heap, int row) {
+        return ContainerLife.header(heap.processTable()) + 16L * row;
+    }
+
+    /** Records a hold on {@code ref} (already counted in its life word); returns the entry's index. */
+    synchronized int add(long ref) {
+        int index;
+        if (freeCount > 0) {
+            index = freeIndexes[--freeCount];
+        } else {
+            if (used == capacity) {
+                grow();
+            }
+            index = used++;
+        }
+        LONG.setRelease(heap.segment(array), ContainerLife.header(array) + 8 + 8L * index, ref);
+        return index;
+    }
+
+    /**
+     * Clears entry {@code index} (holding {@code ref}) and drops the hold, freeing the container if it
+     * was the last thing keeping it. Nothing happens once the heap is detached (its memory is unmapped).
+     */
+    synchronized void release(int index, long ref) {
+        if (closed) {
+            return;
+        }
+        LONG.setRelease(heap.segment(array), ContainerLife.header(array) + 8 + 8L * index, 0L);
+        if (freeCount == freeIndexes.length) {
+            freeIndexes = Arrays.copyOf(freeIndexes, freeCount * 2);
+        }
+        freeIndexes[freeCount++] = index;
+        ContainerLife.dropHold(heap, ref);
+    }
+
+    /** Stops all releases (before the heap unmaps its segments). */
+    synchronized void close() {
+        closed = true;
+    }
+
+    /** A bigger holds array with the same entries, published (release) in this row, then the old one freed. */
+    private void grow() {
+        int newCapacity = capacity == 0 ? FIRST_CAPACITY : capacity * 2;
+        long fresh = heap.allocateShared(BlockLayout.classFor(8 + 8L * newCapacity), BlockLayout.KIND_BLOCK, slot);
+        MemorySegment ns = heap.segment(fresh);
+        long np = ContainerLife.header(fresh);
+        ns.asSlice(np, 8 + 8L * newCapacity).fill((byte) 0);
+        ns.set(JAVA_LONG, np, newCapacity);
+        long old = array;
+        if (old != 0) {
+            MemorySegment.copy(heap.segment(old), ContainerLife.header(old) + 8, ns, np + 8, 8L * capacity);
+        }
+        // NOTE: release: the new array's entries are written before a sweep can read them through the row
+        LONG.setRelease(heap.segment(heap.processTable()), rowAt(heap, slot) + ARRAY, fresh);
+        array = fresh;
+        capacity = newCapacity;
+        if (old != 0) {
+            heap.freeShared(old, heap.segment(old).get(java.lang.foreign.ValueLayout.JAVA_INT, HeapLayout.offset(old) + BlockLayout.CLASS));
+        }
+    }
+}

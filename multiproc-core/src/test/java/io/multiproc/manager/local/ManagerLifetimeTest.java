@@ -1,0 +1,196 @@
+package io.multiproc.manager.local;
+
+import io.multiproc.codec.BufferSink;
+import io.multiproc.codec.Codec;
+import io.multiproc.codec.SegmentSource;
+import io.multiproc.manager.Manager;
+import io.multiproc.process.ChildProcess;
+import io.multiproc.shared.SharedLong;
+import io.multiproc.testing.Children;
+import io.multiproc.testing.ReapChildrenCheckShm;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.ExtendWith;
+
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.ConcurrentMap;
+import java.util.stream.IntStream;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+
+/**
+ * Nested containers are freed when no container refers to them and no process holds a proxy of them;
+ * a dead process's holds are dropped; handles that outlived their container fail by name.
+ */
+@ExtendWith(ReapChildrenCheckShm.class)
+class ManagerLifetimeTest {
+    private static final String ITEM = "y".repeat(100);
+
+    private static List<Integer> thousand() {
+        return new ArrayList<>(IntStream.range(0, 1000).boxed().toList());
+    }
+
+    @Test
+    void aNestedListAChildHoldsOutlivesItsRemovalUntilTheChildIsKilled() throws Exception {
+        try (Manager m = Manager.start(); SharedLong stage = SharedLong.create(0); SharedLong seen = SharedLong.create(0)) {
+            LocalManager lm = (LocalManager) m;
+            List<Object> top = m.list();
+            long before = lm.heapBytesInUse();
+            top.add(thousand());
+            ChildProcess child = ChildProcess.start(() -> {
+                @SuppressWarnings("unchecked")
+                List<Object> inner = (List<Object>) top.get(0);
+                stage.set(1);
+                awaitStage(stage, 2);
+                inner.add(ITEM);                       // still works: this process holds it
+                seen.set(inner.size());
+                stage.set(3);
+                awaitStage(stage, 99);                 // until killed
+            });
+            try {
+                Children.awaitUntil("child holds the nested list", () -> stage.get() == 1);
+                top.clear();                           // the last reference goes; the child's hold remains
+                stage.set(2);
+                Children.awaitUntil("child used its proxy", () -> stage.get() == 3);
+                assertThat(seen.get()).as("the child's proxy kept working after the removal").isEqualTo(1001);
+                assertThat(lm.heapBytesInUse()).as("the held list is not freed").isGreaterThan(before + 8_000);
+                child.kill();
+                assertThat(child.join(Children.TIMEOUT)).isTrue();
+            } finally {
+                Children.reap(child);
+            }
+            lm.reclaim();
+            assertThat(lm.heapBytesInUse()).as("bytes in use after the holder died and a reclaim").isEqualTo(before);
+            top.add(List.of(1, 2));
+            assertThat(top).isEqualTo(List.of(List.of(1, 2)));
+        }
+    }
+
+    @Test
+    void aNestedListIsFreedOnceTheChildDropsItsProxy() throws Exception {
+        try (Manager m = Manager.start(); SharedLong stage = SharedLong.create(0)) {
+            LocalManager lm = (LocalManager) m;
+            ConcurrentMap<String, Object> top = m.dict();
+            long before = lm.heapBytesInUse();
+            top.put("inner", thousand());
+            ChildProcess child = ChildProcess.start(() -> {
+                List<?> inner = (List<?>) top.get("inner");
+                stage.set(1);
+                awaitStage(stage, 2);
+                if (inner.size() != 1000) {
+                    throw new AssertionError("size " + inner.size());
+                }
+                inner = null;                           // dropped: the GC and a Cleaner release the hold
+                while (stage.get() != 3) {
+                    System.gc();
+                    sleep(50);
+                }
+            });
+            try {
+                Children.awaitUntil("child holds the nested list", () -> stage.get() == 1);
+                top.remove("inner");
+                stage.set(2);
+                awaitInUse(lm, before, "the list is freed while the child lives on"); // the parent's proxy from remove goes too
+                assertThat(child.isAlive()).isTrue();
+                stage.set(3);
+                Children.joinOk(child);
+            } finally {
+                Children.reap(child);
+            }
+        }
+    }
+
+    @Test
+    void aHandleThatOutlivedItsContainerThrowsNamingIt() throws Exception {
+        try (Manager m = Manager.start()) {
+            LocalManager lm = (LocalManager) m;
+            List<Object> top = m.list();
+            long before = lm.heapBytesInUse();
+            top.add(List.of(1, 2, 3));
+            byte[] handle = encode(top.get(0));         // the proxy from get(0) is dropped at once
+            top.clear();
+            awaitInUse(lm, before, "the nested list is freed");
+            List<Object> reused = m.list();             // may reuse the freed header (a new generation)
+            reused.add("new");
+            assertThatThrownBy(() -> Codec.defaultCodec().decode(SegmentSource.of(handle)))
+                    .hasRootCauseInstanceOf(IllegalStateException.class)
+                    .rootCause().hasMessageContaining("manager '" + m.name() + "'").hasMessageContaining("was freed");
+            assertThat(reused).containsExactly("new");
+        }
+    }
+
+    @Test
+    void containersOfContainersAreFreedTogether() throws Exception {
+        try (Manager m = Manager.start()) {
+            LocalManager lm = (LocalManager) m;
+            ConcurrentMap<String, Object> top = m.dict();
+            long before = lm.heapBytesInUse();
+            top.put("a", Map.of("b", List.of(List.of(1, 2), Map.of("c", thousand()))));
+            assertThat(lm.heapBytesInUse()).isGreaterThan(before + 8_000);
+            top.remove("a");
+            awaitInUse(lm, before, "the whole tree is freed");
+        }
+    }
+
+    @Test
+    void churnOfNestedListsKeepsMemoryBounded() throws Exception {
+        try (Manager m = Manager.start()) {
+            LocalManager lm = (LocalManager) m;
+            List<Object> top = m.list();
+            long before = lm.heapBytesInUse();
+            long maxCarved = 0;
+            for (int i = 0; i < Integer.getInteger("churn", 100_000); i++) {
+                top.add(List.of(i, i + 1));
+                top.remove(0);                          // returns a proxy: its hold goes when the GC collects it
+                if (i % 10_000 == 0) {
+                    System.gc();
+                    maxCarved = Math.max(maxCarved, lm.heapBytesCarved());
+                }
+            }
+            // unbounded, 100,000 nested lists would take over 40 MB
+            assertThat(maxCarved).as("heap carved during the churn").isLessThan(16L << 20);
+            long[] last = {0};
+            try {
+                Children.awaitUntil("every nested list is freed", () -> {
+                    System.gc();
+                    last[0] = lm.heapBytesInUse();
+                    return last[0] == before;
+                });
+            } catch (AssertionError e) {
+                throw new AssertionError(e.getMessage() + ": in use " + last[0] + ", before " + before
+                        + ", reachable " + lm.heapBytesReachable() + ", max carved " + maxCarved, e);
+            }
+        }
+    }
+
+    /** Waits (collecting garbage, so dropped proxies release their holds) until bytes in use are {@code expected}. */
+    private static void awaitInUse(LocalManager lm, long expected, String what) throws InterruptedException {
+        Children.awaitUntil(what, () -> {
+            System.gc();
+            return lm.heapBytesInUse() == expected;
+        });
+    }
+
+    private static byte[] encode(Object value) {
+        BufferSink out = new BufferSink(64);
+        Codec.defaultCodec().encode(value, out);
+        return out.toByteArray();
+    }
+
+    private static void awaitStage(SharedLong stage, long value) {
+        while (stage.get() < value) {
+            sleep(5);
+        }
+    }
+
+    private static void sleep(long ms) {
+        try {
+            Thread.sleep(ms);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            throw new IllegalStateException(e);
+        }
+    }
+}
