@@ -205,6 +205,13 @@ final class HotPaths {
                     }
                 }
             }
+        },
+        /** A manager's list appends and reads, dict put/get/merge and batches, on a private heap (seed 000's loop). */
+        MANAGER {
+            @Override
+            void run(int iterations, int rounds, BooleanSupplier stop) {
+                io.multiproc.manager.local.ManagerWarmUp.run(iterations, rounds, stop);
+            }
         };
 
         abstract void run(int iterations, int rounds, BooleanSupplier stop);

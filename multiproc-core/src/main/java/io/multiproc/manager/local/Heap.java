@@ -58,6 +58,12 @@ final class Heap {
 
     final String name;
     final boolean owner;
+    /**
+     * Made inside {@link SharedSegments#privately} (the spares' warm-up of the manager's hot paths): its
+     * segments are anonymous memfd mappings of this process, never named in /dev/shm nor registered,
+     * and the heap is not in {@link #OPEN}, so nothing can attach to it and nothing is left to remove.
+     */
+    private final boolean isPrivate;
     private final MemorySegment root;
     private final SharedLock allocLock;
     private final List<SharedSegments.Mapping> mappings = new ArrayList<>(); // guarded by this
@@ -72,9 +78,10 @@ final class Heap {
     /** This process's block cache (chunks carved without the alloc lock, and blocks it freed). */
     private final LocalBlocks local = new LocalBlocks(this);
 
-    private Heap(String name, boolean owner, SharedSegments.Mapping rootMapping) {
+    private Heap(String name, boolean owner, boolean isPrivate, SharedSegments.Mapping rootMapping) {
         this.name = name;
         this.owner = owner;
+        this.isPrivate = isPrivate;
         this.root = rootMapping.segment();
         this.mappings.add(rootMapping);
         this.segments = new MemorySegment[] {root};
@@ -85,24 +92,33 @@ final class Heap {
 
     static Heap create(String name) {
         validate(name);
-        SharedSegments.Mapping m;
-        try {
-            m = SharedSegments.createNamed(rootName(name), ROOT_SIZE, seg -> {
-                SegmentHeader.write(seg, MAGIC, VERSION, KIND_ROOT);
-                seg.set(JAVA_LONG, TOP, ROOT_FIRST_BLOCK);
-                seg.set(JAVA_INT, SEGMENT_COUNT, 1);
-                seg.set(JAVA_LONG, OWNER_TOKEN, ProcessIdentity.current().token());
-            });
-        } catch (FileAlreadyExistsException e) {
-            throw new IllegalStateException("a manager named '" + name + "' already exists", e);
+        java.util.function.Consumer<MemorySegment> init = seg -> {
+            SegmentHeader.write(seg, MAGIC, VERSION, KIND_ROOT);
+            seg.set(JAVA_LONG, TOP, ROOT_FIRST_BLOCK);
+            seg.set(JAVA_INT, SEGMENT_COUNT, 1);
+            seg.set(JAVA_LONG, OWNER_TOKEN, ProcessIdentity.current().token());
+        };
+        Heap h;
+        if (SharedSegments.creatingPrivately()) {
+            h = new Heap(name, true, true, SharedSegments.create(rootName(name), ROOT_SIZE, init));
+        } else {
+            SharedSegments.Mapping m;
+            try {
+                m = SharedSegments.createNamed(rootName(name), ROOT_SIZE, init);
+            } catch (FileAlreadyExistsException e) {
+                throw new IllegalStateException("a manager named '" + name + "' already exists", e);
+            }
+            h = new Heap(name, true, false, m);
         }
-        Heap h = new Heap(name, true, m);
         try {
             LONG.setRelease(h.root, PROCESS_TABLE, Holds.createTable(h));
             h.holds = Holds.claim(h);
         } catch (RuntimeException e) {
             h.destroy();
             throw e;
+        }
+        if (h.isPrivate) {
+            return h; // only this thread knows it: not attachable by name, nobody else's leftovers to sweep
         }
         OPEN.put(name, h);
         Reclaimer.watch(h);
@@ -130,7 +146,7 @@ final class Heap {
             } catch (IOException e) {
                 throw new UncheckedIOException(e);
             }
-            h = new Heap(name, false, m);
+            h = new Heap(name, false, false, m);
             if (h.isClosedShared()) {
                 h.detach();
                 throw new IllegalStateException("manager '" + name + "' is closed");
@@ -190,6 +206,9 @@ final class Heap {
         // operation instead of writing to segments nobody will read again.
         INT.setVolatile(root, CLOSED, 1);
         detach();
+        if (isPrivate) {
+            return; // nothing named: unmapping removed it
+        }
         try {
             SegmentRegistry.unlink(rootName(name));
         } catch (NoSuchFileException gone) {
@@ -535,12 +554,20 @@ final class Heap {
         MemorySegment lastSeg = segment(ref(count - 1, 0));
         long size = Math.max(lastSeg.byteSize() * 2, need + FIRST_BLOCK);
         String ext = extentName(name, count);
+        java.util.function.Consumer<MemorySegment> init = seg -> {
+            SegmentHeader.write(seg, MAGIC, VERSION, KIND_EXTENT);
+            seg.set(JAVA_LONG, TOP, FIRST_BLOCK);
+        };
         SharedSegments.Mapping m;
         try {
-            m = SharedSegments.createDependent(ext, size, rootName(name), seg -> {
-                SegmentHeader.write(seg, MAGIC, VERSION, KIND_EXTENT);
-                seg.set(JAVA_LONG, TOP, FIRST_BLOCK);
-            });
+            if (isPrivate) {
+                if (!SharedSegments.creatingPrivately()) {
+                    throw new IllegalStateException("manager '" + name + "' is private to the thread that warms up with it");
+                }
+                m = SharedSegments.create(ext, size, init);
+            } else {
+                m = SharedSegments.createDependent(ext, size, rootName(name), init);
+            }
         } catch (UncheckedIOException e) {
             if (!(e.getCause() instanceof FileAlreadyExistsException)) {
                 throw e;

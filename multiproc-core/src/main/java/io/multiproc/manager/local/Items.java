@@ -27,6 +27,9 @@ final class Items {
     /** One thread's encoding buffers: the key (dict entries) and the value of the item being written. */
     static final class Scratch {
         final BufferSink key = new BufferSink(64);
+        /** A segment over {@link #key}'s current array, for bulk compares (remade when the sink grows it). */
+        private byte[] keyArray = key.array();
+        private MemorySegment keySegment = MemorySegment.ofArray(keyArray);
         final BufferSink value = new BufferSink(256);
         final SegmentSource source = new SegmentSource();
         /** An inline item's bytes, for decoding. */
@@ -36,6 +39,15 @@ final class Items {
         long nested;
         /** The nested container's proxy if {@link #manage} made it for this value (its hold is dropped once written). */
         Container temporary;
+
+        MemorySegment keySegment() {
+            byte[] a = key.array();
+            if (a != keyArray) {
+                keyArray = a;
+                keySegment = MemorySegment.ofArray(a);
+            }
+            return keySegment;
+        }
     }
 
     private Items() {
@@ -209,14 +221,10 @@ final class Items {
         if (keyLen != len) {
             return false;
         }
-        byte[] k = s.key.array();
         long base = p + ItemLayout.BYTES;
-        for (int i = 0; i < len; i++) {
-            if (seg.get(JAVA_BYTE, base + i) != k[i]) {
-                return false;
-            }
-        }
-        return true;
+        // NOTE: one bulk compare, not a loop of byte reads: interpreted (a process's first lookups),
+        // each segment read costs microseconds
+        return MemorySegment.mismatch(seg, base, base + len, s.keySegment(), 0, len) < 0;
     }
 
     /** Frees item {@code ref} after it was unpublished, dropping its nested container's reference. */

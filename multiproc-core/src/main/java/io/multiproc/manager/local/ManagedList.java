@@ -145,17 +145,13 @@ final class ManagedList<E> extends AbstractList<E> implements RandomAccess, Seri
 
     @Override
     public boolean add(E e) {
-        long item = Items.write(c.heap, Items.encodeValue(c.heap, e), false);
-        c.lock();
-        try {
-            append(new long[] {item}, 1);
-            return true;
-        } catch (RuntimeException ex) {
-            Items.free(c.heap, item);
-            throw ex;
-        } finally {
-            c.unlock();
-        }
+        insertLocked(writeItem(e), null, 1, APPEND);
+        return true;
+    }
+
+    @Override
+    public void add(int index, E element) {
+        insertLocked(writeItem(element), null, 1, index);
     }
 
     /** Appends every element in one locked step (one publication). */
@@ -165,16 +161,25 @@ final class ManagedList<E> extends AbstractList<E> implements RandomAccess, Seri
         if (refs.length == 0) {
             return false;
         }
-        c.lock();
-        try {
-            append(refs, refs.length);
-            return true;
-        } catch (RuntimeException ex) {
-            freeAll(refs, refs.length);
-            throw ex;
-        } finally {
-            c.unlock();
+        insertLocked(0, refs, refs.length, APPEND);
+        return true;
+    }
+
+    /** Inserts every element at {@code index} in one locked step (one publication). */
+    @Override
+    public boolean addAll(int index, Collection<? extends E> items) {
+        long[] refs = writeAll(items);
+        if (refs.length == 0) {
+            Objects.checkIndex(index, size() + 1);
+            return false;
         }
+        insertLocked(0, refs, refs.length, index);
+        return true;
+    }
+
+    /** Encodes and writes one element where nobody looks yet (before the lock is taken); returns its word. */
+    private long writeItem(Object e) {
+        return Items.write(c.heap, Items.encodeValue(c.heap, e), false);
     }
 
     private long[] writeAll(Collection<? extends E> items) {
@@ -183,7 +188,7 @@ final class ManagedList<E> extends AbstractList<E> implements RandomAccess, Seri
         int i = 0;
         try {
             for (; i < values.length; i++) {
-                refs[i] = Items.write(c.heap, Items.encodeValue(c.heap, values[i]), false);
+                refs[i] = writeItem(values[i]);
             }
         } catch (RuntimeException ex) {
             freeAll(refs, i);
@@ -198,22 +203,56 @@ final class ManagedList<E> extends AbstractList<E> implements RandomAccess, Seri
         }
     }
 
-    /** Under the lock: writes the refs past the end, then publishes them with one store of the size (or of a grown array). */
-    private void append(long[] refs, int n) {
-        long a = c.data();
-        MemorySegment s = c.heap.segment(a);
-        long p = payload(a);
-        long size = s.get(JAVA_LONG, p + SIZE);
+    /** {@link #insertLocked}'s index meaning "at the end, whatever the size is then". */
+    private static final int APPEND = -1;
+
+    /**
+     * The list's one insertion step, for elements written beforehand outside the lock ({@code item}
+     * when {@code refs} is null, else {@code refs[0..n)}): under the lock, puts them at {@code index}
+     * (or at the end) and publishes them with one store; if anything throws before that store, frees
+     * them (nothing refers to them). A replaced array is freed after unlocking (decision 047).
+     */
+    private void insertLocked(long item, long[] refs, int n, int index) {
+        long oldArray;
+        c.lock();
+        try {
+            long a = c.data();
+            MemorySegment s = c.heap.segment(a);
+            long p = payload(a);
+            long size = s.get(JAVA_LONG, p + SIZE);
+            if (index != APPEND) {
+                Objects.checkIndex(index, (int) size + 1);
+            }
+            oldArray = index == APPEND || index == size
+                    ? append(a, s, p, size, item, refs, n)
+                    : rewrite(a, (int) size, index, item, refs, n, -1);
+        } catch (RuntimeException | Error ex) {
+            if (refs == null) {
+                Items.free(c.heap, item);
+            } else {
+                freeAll(refs, n);
+            }
+            throw ex;
+        } finally {
+            c.unlock();
+        }
+        c.heap.free(oldArray);
+    }
+
+    /**
+     * Under the lock: writes the new elements past the end, then publishes them with one store of the
+     * size (or of a grown array). Returns the replaced array to free after unlocking, or 0. Growth
+     * doubles the capacity, so appends cost O(1) amortized and allocate nothing in this process.
+     */
+    private long append(long a, MemorySegment s, long p, long size, long item, long[] refs, int n) {
         long cap = s.get(JAVA_LONG, p + CAPACITY);
         if (size + n <= cap) {
-            for (int i = 0; i < n; i++) {
-                s.set(JAVA_LONG, p + ITEMS + 8 * (size + i), refs[i]);
-            }
+            putItems(s, p + ITEMS + 8 * size, item, refs, n);
             FaultPoints.at(FaultPoints.Point.LIST_ADD_BEFORE_PUBLISH);
             // NOTE: one release store publishes every element written above
             Container.LONG.setRelease(s, p + SIZE, size + n);
             FaultPoints.at(FaultPoints.Point.LIST_AFTER_PUBLISH);
-            return;
+            return 0;
         }
         long newCap = Math.max(cap * 2, size + n);
         if (newCap > Integer.MAX_VALUE - 8) {
@@ -223,19 +262,28 @@ final class ManagedList<E> extends AbstractList<E> implements RandomAccess, Seri
         MemorySegment ns = c.heap.segment(fresh);
         long np = payload(fresh);
         MemorySegment.copy(s, p + ITEMS, ns, np + ITEMS, 8 * size);
-        for (int i = 0; i < n; i++) {
-            ns.set(JAVA_LONG, np + ITEMS + 8 * (size + i), refs[i]);
-        }
+        putItems(ns, np + ITEMS + 8 * size, item, refs, n);
         ns.set(JAVA_LONG, np + SIZE, size + n);
         FaultPoints.at(FaultPoints.Point.LIST_ADD_BEFORE_PUBLISH);
         c.publishData(fresh);
         FaultPoints.at(FaultPoints.Point.LIST_AFTER_PUBLISH);
-        c.heap.free(a);
+        return a;
+    }
+
+    /** Writes {@code item} (when {@code refs} is null) or {@code refs[0..n)} as consecutive words from {@code at}. */
+    private static void putItems(MemorySegment s, long at, long item, long[] refs, int n) {
+        if (refs == null) {
+            s.set(JAVA_LONG, at, item);
+            return;
+        }
+        for (int i = 0; i < n; i++) {
+            s.set(JAVA_LONG, at + 8L * i, refs[i]);
+        }
     }
 
     @Override
     public E set(int index, E element) {
-        long item = Items.write(c.heap, Items.encodeValue(c.heap, element), false);
+        long item = writeItem(element);
         long old;
         E previous;
         c.lock();
@@ -263,30 +311,10 @@ final class ManagedList<E> extends AbstractList<E> implements RandomAccess, Seri
     }
 
     @Override
-    public void add(int index, E element) {
-        long item = Items.write(c.heap, Items.encodeValue(c.heap, element), false);
-        c.lock();
-        try {
-            long a = c.data();
-            int size = (int) c.heap.segment(a).get(JAVA_LONG, payload(a) + SIZE);
-            Objects.checkIndex(index, size + 1);
-            if (index == size) {
-                append(new long[] {item}, 1);
-            } else {
-                rewrite(a, size, index, item, -1);
-            }
-        } catch (RuntimeException ex) {
-            Items.free(c.heap, item);
-            throw ex;
-        } finally {
-            c.unlock();
-        }
-    }
-
-    @Override
     @SuppressWarnings("unchecked")
     public E remove(int index) {
         long old;
+        long oldArray = 0;
         E previous;
         c.lock();
         try {
@@ -301,39 +329,42 @@ final class ManagedList<E> extends AbstractList<E> implements RandomAccess, Seri
             if (index == size - 1) {
                 Container.LONG.setRelease(s, p + SIZE, (long) size - 1);
             } else {
-                rewrite(a, size, -1, 0, index);
+                oldArray = rewrite(a, size, -1, 0, null, 0, index);
             }
         } finally {
             c.unlock();
         }
+        c.heap.free(oldArray);
         Items.free(c.heap, old);
         return previous;
     }
 
     /**
-     * Under the lock: a new array equal to the current one with {@code item} inserted at
-     * {@code insertAt} or the element at {@code removeAt} left out, published with one store.
+     * Under the lock: a new array equal to the current one with the new elements ({@code item} when
+     * {@code refs} is null, else {@code refs[0..n)}) inserted at {@code insertAt}, or with the element
+     * at {@code removeAt} left out (then {@code insertAt} is -1), published with one store. Returns the
+     * replaced array, to free after unlocking.
      */
-    private void rewrite(long a, int size, int insertAt, long item, int removeAt) {
+    private long rewrite(long a, int size, int insertAt, long item, long[] refs, int n, int removeAt) {
         MemorySegment s = c.heap.segment(a);
         long p = payload(a);
         long cap = s.get(JAVA_LONG, p + CAPACITY);
-        int newSize = insertAt >= 0 ? size + 1 : size - 1;
+        int newSize = insertAt >= 0 ? size + n : size - 1;
         long fresh = allocateArray(c.heap, Math.max(cap, newSize));
         MemorySegment ns = c.heap.segment(fresh);
         long np = payload(fresh);
         int split = insertAt >= 0 ? insertAt : removeAt;
         MemorySegment.copy(s, p + ITEMS, ns, np + ITEMS, 8L * split);
         if (insertAt >= 0) {
-            ns.set(JAVA_LONG, np + ITEMS + 8L * split, item);
-            MemorySegment.copy(s, p + ITEMS + 8L * split, ns, np + ITEMS + 8L * (split + 1), 8L * (size - split));
+            putItems(ns, np + ITEMS + 8L * split, item, refs, n);
+            MemorySegment.copy(s, p + ITEMS + 8L * split, ns, np + ITEMS + 8L * (split + n), 8L * (size - split));
         } else {
             MemorySegment.copy(s, p + ITEMS + 8L * (split + 1), ns, np + ITEMS + 8L * split, 8L * (size - split - 1));
         }
         ns.set(JAVA_LONG, np + SIZE, newSize);
         FaultPoints.at(FaultPoints.Point.LIST_REWRITE_BEFORE_PUBLISH);
         c.publishData(fresh);
-        c.heap.free(a);
+        return a;
     }
 
     @Override
@@ -387,7 +418,7 @@ final class ManagedList<E> extends AbstractList<E> implements RandomAccess, Seri
             try {
                 for (; i < size; i++) {
                     E v = (E) Items.readValue(c.heap, s.get(JAVA_LONG, p + ITEMS + 8L * i));
-                    refs[i] = Items.write(c.heap, Items.encodeValue(c.heap, op.apply(v)), false);
+                    refs[i] = writeItem(op.apply(v));
                 }
             } catch (RuntimeException ex) {
                 freeAll(refs, i);

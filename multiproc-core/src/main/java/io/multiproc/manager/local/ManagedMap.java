@@ -142,26 +142,24 @@ final class ManagedMap<K, V> extends AbstractMap<K, V> implements ConcurrentMap<
 
     @Override
     public V put(K key, V value) {
-        Object old = putValue(key, value, false);
-        @SuppressWarnings("unchecked")
-        V v = old == ABSENT ? null : (V) old;
-        return v;
+        return orNull(putValue(key, value, false));
     }
 
     @Override
     public V putIfAbsent(K key, V value) {
-        Object old = putValue(key, value, true);
-        @SuppressWarnings("unchecked")
-        V v = old == ABSENT ? null : (V) old;
-        return v;
+        return orNull(putValue(key, value, true));
+    }
+
+    /** A value found by {@link #putValue}, {@link #update} or {@link #removeEntry}, or null for {@link #ABSENT}. */
+    @SuppressWarnings("unchecked")
+    private V orNull(Object old) {
+        return old == ABSENT ? null : (V) old;
     }
 
     /** Encodes and writes the entry before locking, then publishes it with one slot store; returns the old value or ABSENT. */
     Object putValue(Object key, Object value, boolean onlyIfAbsent) {
-        checkKey(key);
-        Object stored = Items.manage(c.heap, checkValue(value));
-        Items.Scratch k = Items.encodeKey(key);
-        long item = Items.write(c.heap, Items.encodeManaged(c.heap, k, stored), true);
+        long item = writeEntry(key, value);
+        Items.Scratch k = Items.scratch(); // still holds the key writeEntry encoded
         long freeAfter = item;
         Object old;
         c.lock();
@@ -184,11 +182,88 @@ final class ManagedMap<K, V> extends AbstractMap<K, V> implements ConcurrentMap<
         return old;
     }
 
-    /** Puts each entry (one locked step each). */
+    /**
+     * Puts every entry in one locked step (CPython's {@code d.update(m)}): each entry is encoded and
+     * written before the lock is taken; under it, the table grows once for all of them, then each entry
+     * is published by its own slot store, as by {@link #put}. Other processes see all of them or, if
+     * this one dies midway, the entries published so far (each whole). Replaced entries are freed after
+     * unlocking. A null key or value (or one the codec refuses) fails before anything is published.
+     */
     @Override
     public void putAll(Map<? extends K, ? extends V> m) {
-        for (Map.Entry<? extends K, ? extends V> e : m.entrySet()) {
-            put(e.getKey(), e.getValue());
+        int n = m.size();
+        if (n == 0) {
+            return;
+        }
+        Object[] keys = new Object[n];
+        long[] items = new long[n];
+        int written = 0;
+        try {
+            for (Map.Entry<? extends K, ? extends V> e : m.entrySet()) {
+                if (written == n) {
+                    throw new java.util.ConcurrentModificationException("map grew during putAll: size()=" + n);
+                }
+                keys[written] = e.getKey();
+                items[written] = writeEntry(e.getKey(), e.getValue());
+                written++;
+            }
+        } catch (RuntimeException | Error ex) {
+            freeItems(items, 0, written);
+            throw ex;
+        }
+        long[] counts = new long[2]; // entries added, slots used
+        c.lock();
+        try {
+            Table.reserve(c, written);
+            for (int i = 0; i < written; i++) {
+                long item = items[i];
+                items[i] = 0; // NOTE: before its publishing store: if that step throws, the item leaks, never a double free
+                items[i] = publishInBatch(keys[i], item, counts); // the replaced entry, to free, or 0
+            }
+        } finally {
+            try {
+                Table.addCounts(c, counts[0], counts[1]); // once for the batch: the slots above are what counts
+            } finally {
+                c.unlock();
+            }
+            // the unpublished entries (if a step threw) and the replaced ones: nothing refers to them now
+            freeItems(items, 0, written);
+        }
+    }
+
+    /**
+     * Encodes and writes one entry where nobody looks yet (call before locking); afterwards this
+     * thread's scratch holds its encoded key. The per-entry step of {@link #put} and {@link #putAll}, in
+     * one method so that single puts get it compiled before a first batch (whose own loop runs
+     * interpreted in a fresh JVM).
+     */
+    private long writeEntry(Object key, Object value) {
+        checkKey(key);
+        Object stored = Items.manage(c.heap, checkValue(value));
+        return Items.write(c.heap, Items.encodeManaged(c.heap, Items.encodeKey(key), stored), true);
+    }
+
+    /**
+     * Under the lock, in a batch whose room {@link Table#reserve} made: publishes {@code item} (the entry
+     * of {@code key}) with one slot store; returns the entry it replaced (to free after unlocking), or 0
+     * after counting a new entry in {@code counts} (entries, slots) for {@link Table#addCounts}.
+     */
+    private long publishInBatch(Object key, long item, long[] counts) {
+        Items.Scratch k = Items.encodeKey(key);
+        long at = Table.find(c, k);
+        if (at >= 0) {
+            return Table.replace(c, at, item, k.keyHash);
+        }
+        counts[0]++;
+        if (!Table.insertSlot(c, at, k, item, false)) {
+            counts[1]++;
+        }
+        return 0;
+    }
+
+    private void freeItems(long[] items, int from, int to) {
+        for (int i = from; i < to; i++) {
+            Items.free(c.heap, items[i]);
         }
     }
 
@@ -199,10 +274,7 @@ final class ManagedMap<K, V> extends AbstractMap<K, V> implements ConcurrentMap<
 
     @Override
     public V remove(Object key) {
-        Object old = removeEntry(key);
-        @SuppressWarnings("unchecked")
-        V v = old == ABSENT ? null : (V) old;
-        return v;
+        return orNull(removeEntry(key));
     }
 
     @Override
@@ -233,10 +305,7 @@ final class ManagedMap<K, V> extends AbstractMap<K, V> implements ConcurrentMap<
     @Override
     public V replace(K key, V value) {
         checkValue(value);
-        Object old = update(key, v -> v == ABSENT ? KEEP : value);
-        @SuppressWarnings("unchecked")
-        V v = old == ABSENT ? null : (V) old;
-        return v;
+        return orNull(update(key, v -> v == ABSENT ? KEEP : value));
     }
 
     @Override

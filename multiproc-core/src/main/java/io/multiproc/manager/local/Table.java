@@ -82,26 +82,42 @@ final class Table {
      * table first if needed; the slot store publishes it, the counts follow.
      */
     static void insert(Container c, long notFound, Items.Scratch k, long item) {
+        boolean reusedTombstone = insertSlot(c, notFound, k, item, true);
+        addCounts(c, 1, reusedTombstone ? 0 : 1);
+    }
+
+    /**
+     * {@link #insert} without the counts, for a batch under one lock hold that adds them once at the
+     * end ({@link #addCounts}; a holder killed in between leaves them to the next holder's recount).
+     * With {@code mayGrow} false the caller has {@link #reserve reserved} room, so the table is not
+     * checked for growth (its counts lag behind meanwhile). Returns true if the slot was a tombstone.
+     */
+    static boolean insertSlot(Container c, long notFound, Items.Scratch k, long item, boolean mayGrow) {
         long t = c.data();
         MemorySegment s = c.heap.segment(t);
         long p = HeapLayout.offset(t) + BlockLayout.PAYLOAD;
-        long cap = s.get(JAVA_LONG, p + CAPACITY);
-        long used = s.get(JAVA_LONG, p + USED);
         long at = ~notFound;
         boolean reusesTombstone = s.get(JAVA_LONG, at) == TOMBSTONE;
-        if (!reusesTombstone && (used + 1) * 4 > cap * 3) {
+        if (mayGrow && !reusesTombstone && (s.get(JAVA_LONG, p + USED) + 1) * 4 > s.get(JAVA_LONG, p + CAPACITY) * 3) {
             resize(c, s.get(JAVA_LONG, p + COUNT) + 1);
             at = ~find(c, k);
             t = c.data();
             s = c.heap.segment(t);
-            p = HeapLayout.offset(t) + BlockLayout.PAYLOAD;
         }
         FaultPoints.at(FaultPoints.Point.DICT_PUT_BEFORE_PUBLISH);
         LONG.setRelease(s, at, (long) hash24(k.keyHash) << HASH_SHIFT | item);
         FaultPoints.at(FaultPoints.Point.DICT_PUT_AFTER_PUBLISH);
-        s.set(JAVA_LONG, p + COUNT, s.get(JAVA_LONG, p + COUNT) + 1);
-        if (!reusesTombstone) {
-            s.set(JAVA_LONG, p + USED, s.get(JAVA_LONG, p + USED) + 1);
+        return reusesTombstone;
+    }
+
+    /** Adds to the table's derived counts (live entries, used slots) after inserts published their slots. */
+    static void addCounts(Container c, long entries, long used) {
+        long t = c.data();
+        MemorySegment s = c.heap.segment(t);
+        long p = HeapLayout.offset(t) + BlockLayout.PAYLOAD;
+        s.set(JAVA_LONG, p + COUNT, s.get(JAVA_LONG, p + COUNT) + entries);
+        if (used != 0) {
+            s.set(JAVA_LONG, p + USED, s.get(JAVA_LONG, p + USED) + used);
         }
     }
 
@@ -133,6 +149,19 @@ final class Table {
             if (slot != EMPTY && slot != TOMBSTONE) {
                 visit.accept(slot & HeapLayout.REF_MASK);
             }
+        }
+    }
+
+    /**
+     * Grows the table once (one publishing store) if {@code more} inserts could make it grow, so that a
+     * batch of inserts under one lock hold resizes at most here.
+     */
+    static void reserve(Container c, long more) {
+        long t = c.data();
+        MemorySegment s = c.heap.segment(t);
+        long p = HeapLayout.offset(t) + BlockLayout.PAYLOAD;
+        if ((s.get(JAVA_LONG, p + USED) + more) * 4 > s.get(JAVA_LONG, p + CAPACITY) * 3) {
+            resize(c, s.get(JAVA_LONG, p + COUNT) + more);
         }
     }
 

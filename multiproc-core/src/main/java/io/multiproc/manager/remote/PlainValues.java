@@ -19,14 +19,19 @@ final class PlainValues {
 
     /**
      * {@code v} with {@code leaf} applied first to {@code v} itself and, where {@code leaf} leaves a
-     * value unchanged, to the elements, keys and values of plain lists, sets and maps, rebuilt.
+     * value unchanged, to the elements, keys and values of plain lists, sets and maps, rebuilt (a list or
+     * map of scalars only is returned as it is: callers encode it or hand it on, never change it).
      */
     static Object map(Object v, UnaryOperator<Object> leaf) {
+        if (isScalar(v)) {
+            return v; // the common case of a batch's keys and values: nothing to walk, no leaf call
+        }
         Object r = leaf.apply(v);
         if (r != v) {
             return r;
         }
         return switch (v) {
+            case List<?> l when allScalar(l) -> l;
             case List<?> l -> {
                 List<Object> c = new ArrayList<>(l.size());
                 for (Object e : l) {
@@ -41,6 +46,7 @@ final class PlainValues {
                 }
                 yield c;
             }
+            case Map<?, ?> m when allScalar(m) -> m; // a putAll of plain entries: no copy of 10,000 entries
             case Map<?, ?> m -> {
                 Map<Object, Object> c = new LinkedHashMap<>();
                 for (Map.Entry<?, ?> e : m.entrySet()) {
@@ -50,5 +56,29 @@ final class PlainValues {
             }
             case null, default -> v;
         };
+    }
+
+    /** Values the walk never changes: not a container, a ref, nor anything holding one. */
+    private static boolean isScalar(Object v) {
+        return v == null || v instanceof String || v instanceof Integer || v instanceof Long || v instanceof Double
+                || v instanceof Boolean || v instanceof Short || v instanceof Byte || v instanceof Float || v instanceof Character;
+    }
+
+    private static boolean allScalar(List<?> l) {
+        for (Object e : l) {
+            if (!isScalar(e)) {
+                return false;
+            }
+        }
+        return true;
+    }
+
+    private static boolean allScalar(Map<?, ?> m) {
+        for (Map.Entry<?, ?> e : m.entrySet()) {
+            if (!isScalar(e.getKey()) || !isScalar(e.getValue())) {
+                return false;
+            }
+        }
+        return true;
     }
 }

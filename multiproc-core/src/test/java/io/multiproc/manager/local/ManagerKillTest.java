@@ -5,6 +5,7 @@ import io.multiproc.process.ChildProcess;
 import io.multiproc.shared.SharedLong;
 import io.multiproc.testing.Children;
 import io.multiproc.testing.ReapChildrenCheckShm;
+import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.extension.ExtendWith;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.EnumSource;
@@ -102,6 +103,45 @@ class ManagerKillTest {
             checkConsistent(shared);
         } finally {
             Reclaimer.watching = true;
+        }
+    }
+
+    @Test
+    void aPutAllKilledMidwayLeavesTheEntriesItPublishedWholeAndTheCountRight() throws Exception {
+        try (Manager m = Manager.start(); SharedLong stage = SharedLong.create(0)) {
+            ConcurrentMap<String, Object> dict = m.dict();
+            dict.put("k0", 0);
+            ChildProcess writer = ChildProcess.builder().jvmOptions(List.of("-Dmultiproc.manager.faults=true"))
+                    .target(() -> {
+                        int[] published = {0};
+                        FaultPoints.hook = p -> {
+                            if (p == FaultPoints.Point.DICT_PUT_AFTER_PUBLISH && ++published[0] == 3) {
+                                stage.set(1);
+                                while (true) {
+                                    Thread.onSpinWait(); // the third new entry is published, the batch's counts not yet
+                                }
+                            }
+                        };
+                        Map<String, Object> batch = new LinkedHashMap<>();
+                        for (int i = 0; i < 6; i++) {
+                            batch.put("b" + i, "value " + i);
+                        }
+                        dict.putAll(batch);
+                        stage.set(2);
+                    }).start();
+            try {
+                Children.awaitUntil("writer stopped in putAll", () -> stage.get() != 0 || !writer.isAlive());
+                assertThat(stage.get()).isEqualTo(1);
+                writer.kill();
+                assertThat(writer.join(Children.TIMEOUT)).isTrue();
+            } finally {
+                Children.reap(writer);
+            }
+            assertThat(dict.size()).as("count repaired by the next holder").isEqualTo(4);
+            assertThat(new HashMap<>(dict)).isEqualTo(Map.of("k0", 0, "b0", "value 0", "b1", "value 1", "b2", "value 2"));
+            dict.putAll(Map.of("b2", "again", "b5", "new"));
+            assertThat(dict.size()).isEqualTo(5);
+            assertThat(dict.get("b2")).isEqualTo("again");
         }
     }
 
