@@ -10,16 +10,17 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Map;
 import java.util.concurrent.TimeUnit;
 
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.junit.jupiter.api.Assumptions.assumeTrue;
 
 /**
  * Builds and runs the standalone projects under examples/ as a user would: against the installed
  * artifact (this reactor's multiproc-core jar, installed into the local Maven repository like
  * {@code bin/install} does), offline, then {@code java -cp app.jar:multiproc-core.jar}. Runs in this
- * module because the reactor has packaged multiproc-core by then. examples/python-interop is run by
- * PythonInteropExampleTest in multiproc-core.
+ * module because the reactor has packaged multiproc-core by then.
  */
 class ExamplesTest {
     private static final Path ROOT = Path.of(System.getProperty("user.dir")).getParent();
@@ -29,12 +30,22 @@ class ExamplesTest {
     }
 
     private static Run exec(Path dir, List<String> cmd) throws IOException, InterruptedException {
+        return exec(dir, cmd, Map.of());
+    }
+
+    private static Run exec(Path dir, List<String> cmd, Map<String, String> env) throws IOException, InterruptedException {
         ProcessBuilder pb = new ProcessBuilder(cmd).directory(dir.toFile()).redirectErrorStream(true);
         pb.environment().put("JAVA_HOME", System.getProperty("java.home"));
+        pb.environment().putAll(env);
         Process p = pb.start();
-        String out = new String(p.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
-        assertThat(p.waitFor(5, TimeUnit.MINUTES)).as(String.join(" ", cmd)).isTrue();
-        return new Run(p.exitValue(), out);
+        try {
+            String out = new String(p.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
+            assertThat(p.waitFor(5, TimeUnit.MINUTES)).as(String.join(" ", cmd)).isTrue();
+            return new Run(p.exitValue(), out);
+        } finally {
+            p.descendants().forEach(ProcessHandle::destroyForcibly); // python3 or children, if it died early
+            p.destroyForcibly();
+        }
     }
 
     private static void mvn(String... args) throws Exception {
@@ -52,12 +63,16 @@ class ExamplesTest {
     }
 
     private static Run buildAndRun(String example, String mainClass, String... args) throws Exception {
+        return buildAndRun(Map.of(), example, mainClass, args);
+    }
+
+    private static Run buildAndRun(Map<String, String> env, String example, String mainClass, String... args) throws Exception {
         mvn("-f", "examples/" + example + "/pom.xml", "package");
         List<String> cmd = new ArrayList<>(List.of(Path.of(System.getProperty("java.home"), "bin", "java").toString(),
                 "--enable-native-access=ALL-UNNAMED", "-cp",
                 ROOT.resolve("examples/" + example + "/target/" + example + ".jar") + ":" + CORE_JAR, mainClass));
         cmd.addAll(List.of(args));
-        return exec(ROOT, cmd);
+        return exec(ROOT, cmd, env);
     }
 
     /** 10 words: the x4, cat x2, end x2, and, hat. */
@@ -94,5 +109,46 @@ class ExamplesTest {
                 .contains("parent took the lock over; previous owner died: true")
                 .contains("repairing the half-done update: a = 4001, b = 4000")
                 .contains("a = 4001, b = 4001 (consistent again)");
+    }
+
+    // ---- examples/python-interop: Java and CPython share memory both ways ----
+
+    private static final String NO_NUMPY = "numpy is not installed: skipping the numpy part";
+    private static final String ALL_OK = "OK: Java read Python's writes and Python read Java's, both directions";
+
+    @Test
+    void pythonInteropExampleSharesArrayAndListBothWaysWithNumpyWhenInstalled() throws Exception {
+        assumeTrue(python3("import sys"), "python3 is not installed");
+        Run r = buildAndRun("python-interop", "example.PythonInterop", ROOT.resolve("examples/python-interop").toString());
+        assertThat(r.exit()).as(r.out()).isZero();
+        assertThat(r.out()).contains(ALL_OK).doesNotContain("FAILED");
+        if (python3("import numpy")) {
+            assertThat(r.out()).contains("python numpy sum=249999750000.0 a[10]=5.0").doesNotContain(NO_NUMPY);
+        } else {
+            assertThat(r.out()).contains(NO_NUMPY); // only the numpy part is skipped, and says so
+        }
+    }
+
+    @Test
+    void pythonInteropExampleStillSharesBothWaysWithoutNumpy(@TempDir Path fakes) throws Exception {
+        assumeTrue(python3("import sys"), "python3 is not installed");
+        // a "numpy" first on PYTHONPATH that fails to import, as if numpy were not installed
+        Path numpy = Files.createDirectories(fakes.resolve("numpy"));
+        Files.writeString(numpy.resolve("__init__.py"), "raise ImportError('hidden by ExamplesTest')\n");
+        Run r = buildAndRun(Map.of("PYTHONPATH", fakes.toString()), "python-interop", "example.PythonInterop",
+                ROOT.resolve("examples/python-interop").toString());
+        assertThat(r.exit()).as(r.out()).isZero();
+        assertThat(r.out()).contains(NO_NUMPY, "python memoryview sum=249999750000.0 a[10]=5.0", ALL_OK)
+                .doesNotContain("FAILED");
+    }
+
+    private static boolean python3(String statement) {
+        try {
+            Process p = new ProcessBuilder("python3", "-c", statement).redirectErrorStream(true).start();
+            p.getInputStream().readAllBytes();
+            return p.waitFor(60, TimeUnit.SECONDS) && p.exitValue() == 0;
+        } catch (IOException | InterruptedException e) {
+            return false;
+        }
     }
 }

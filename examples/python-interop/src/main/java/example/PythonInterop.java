@@ -1,3 +1,5 @@
+package example;
+
 import io.multiproc.shared.SharedDoubleArray;
 import io.multiproc.shm.ShareableList;
 import io.multiproc.shm.SharedMemory;
@@ -24,8 +26,9 @@ import static java.lang.foreign.ValueLayout.JAVA_DOUBLE;
  *   <li>create_for_java.py creates a float64 array in a {@code SharedMemory} and a ShareableList; Java
  *       attaches by name, reads and writes; Python checks what Java wrote.</li>
  * </ol>
- * Run: {@code examples/python-interop/run.sh} (or
- * {@code java --enable-native-access=ALL-UNNAMED -cp multiproc-core/target/classes PythonInterop.java DIR}).
+ * Run: {@code examples/python-interop/run.sh}, or build it ({@code mvn package} after {@code bin/install}) and
+ * {@code java --enable-native-access=ALL-UNNAMED -cp target/python-interop.jar:multiproc-core.jar example.PythonInterop DIR}
+ * where DIR holds the two Python scripts.
  * Exits with 1 if either side did not see what the other wrote.
  */
 public final class PythonInterop {
