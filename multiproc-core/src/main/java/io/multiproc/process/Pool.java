@@ -837,6 +837,9 @@ public final class Pool implements ExecutorService {
             if (replace) {
                 synchronized (lock) {
                     starting--;
+                    // NOTE: two workers failing at once: the other one's stop() may have come first, and
+                    // stop() does nothing twice, so this decrement must itself complete termination.
+                    checkTerminatedLocked();
                 }
             }
             Throwable t = couldNotLoad != null ? couldNotLoad : new WorkerDiedException(w.pid(), exitCode, "its initializer");
@@ -854,6 +857,10 @@ public final class Pool implements ExecutorService {
                 install(w.slot, startWorker(w.slot));
             } catch (RuntimeException | Error e) {
                 LOG.log(System.Logger.Level.ERROR, name + ": cannot start a replacement worker", e);
+                synchronized (lock) {
+                    starting--;
+                    checkTerminatedLocked(); // when the pool stopped meanwhile, stop() below does nothing
+                }
                 stop(e, e);
             }
         }
