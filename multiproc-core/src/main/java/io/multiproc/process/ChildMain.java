@@ -138,6 +138,17 @@ public final class ChildMain {
         State(String comm) {
             this.comm = comm;
         }
+
+        /**
+         * The name process {@code pid} shows now: one of the states' names, or {@code java} while it boots.
+         * The one reader of what {@link #setState} writes (SpareJvms, ChildReport).
+         *
+         * @throws java.nio.file.NoSuchFileException when the process has gone; other IOExceptions when there is no /proc
+         */
+        static String nameOf(long pid) throws java.io.IOException {
+            return java.nio.file.Files.readString(java.nio.file.Path.of("/proc", Long.toString(pid), "comm"),
+                    java.nio.charset.StandardCharsets.US_ASCII).strip();
+        }
     }
 
     /** Writes this JVM's process name; the thread-group leader's comm, which /proc/PID/comm shows. */

@@ -106,12 +106,11 @@ final class ChildReport {
     }
 
     private static boolean lookUntilLoaded(Process child, Duration timeout) throws InterruptedException {
-        Path comm = Path.of("/proc", Long.toString(child.pid()), "comm");
         long deadline = System.nanoTime() + timeout.toNanos();
         long pause = 50_000;
         for (int round = 0; ; round++) {
             try {
-                if (Files.readString(comm).strip().equals(LOADED_COMM)) {
+                if (ChildMain.State.nameOf(child.pid()).equals(LOADED_COMM)) {
                     return true;
                 }
             } catch (NoSuchFileException gone) {

@@ -3,9 +3,6 @@ package io.multiproc.process;
 import io.multiproc.Multiproc;
 
 import java.io.IOException;
-import java.nio.charset.StandardCharsets;
-import java.nio.file.Files;
-import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayDeque;
 import java.util.ArrayList;
@@ -422,7 +419,7 @@ final class SpareJvms {
             return true;
         }
         try {
-            String comm = new String(Files.readAllBytes(Path.of("/proc/" + p.pid() + "/comm")), StandardCharsets.US_ASCII).trim();
+            String comm = ChildMain.State.nameOf(p.pid());
             return comm.equals(ChildMain.State.SPARE.comm) || comm.equals(ChildMain.State.RUNNING.comm)
                     || comm.equals(ChildMain.State.LOADED.comm);
         } catch (IOException e) {
