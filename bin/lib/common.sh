@@ -24,3 +24,18 @@ find_jdk() { # sets JAVA_HOME to a JDK >= 25 or exits with one clear line
 }
 
 mvnw() { "$MULTIPROC_ROOT/mvnw" -B -q -f "$MULTIPROC_ROOT/pom.xml" "$@"; }
+
+ensure_redis() { # the Redis tests and redis-* benchmarks start their own redis-server; install it when missing
+  [ -n "${MULTIPROC_REDIS_SERVER:-}" ] && return 0
+  command -v redis-server >/dev/null 2>&1 && return 0
+  command -v valkey-server >/dev/null 2>&1 && return 0
+  if [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then
+    echo "multiproc: installing the Debian package redis-server (needed by the multiproc-redis tests)" >&2
+    export DEBIAN_FRONTEND=noninteractive
+    apt-get install -y -q redis-server >/dev/null 2>&1 \
+      || { apt-get update -q >/dev/null 2>&1 && apt-get install -y -q redis-server >/dev/null 2>&1; } || true
+  fi
+  command -v redis-server >/dev/null 2>&1 && return 0
+  echo "multiproc: no redis-server or valkey-server on PATH and it could not be installed; install the package redis-server (or valkey-server) or set MULTIPROC_REDIS_SERVER" >&2
+  exit 1
+}
