@@ -1,5 +1,6 @@
 package io.multiproc.redis;
 
+import io.multiproc.internal.TaskEndHooks;
 import org.redisson.Redisson;
 import org.redisson.api.RedissonClient;
 import org.redisson.config.Config;
@@ -30,6 +31,14 @@ final class Clients {
 
     static {
         Runtime.getRuntime().addShutdownHook(new Thread(Clients::shutdownAll, "mp-redis-clients-shutdown"));
+        // In a child JVM, Redisson's non-daemon threads (event loop, timer) would keep the child from exiting
+        // after its task: close the clients when the task ends (decision 103).
+        TaskEndHooks.register(Clients::shutdownAtTaskEnd);
+    }
+
+    private static void shutdownAtTaskEnd() {
+        RedisManager.forgetAttached();
+        shutdownAll();
     }
 
     private Clients() {
@@ -110,7 +119,7 @@ final class Clients {
         return "the configured servers";
     }
 
-    private static void shutdownAll() {
+    static void shutdownAll() {
         List<Entry> all;
         synchronized (Clients.class) {
             all = List.copyOf(CLIENTS.values());

@@ -1,5 +1,7 @@
 package io.multiproc.redis;
 
+import io.multiproc.codec.HandleSource;
+import io.multiproc.codec.SharedHandle;
 import io.multiproc.manager.BarrierProxy;
 import io.multiproc.manager.EventProxy;
 import io.multiproc.manager.Manager;
@@ -11,6 +13,9 @@ import org.redisson.api.RedissonClient;
 import org.redisson.config.Config;
 import org.redisson.config.ConstantDelay;
 
+import java.io.ObjectStreamException;
+import java.io.Serial;
+import java.io.Serializable;
 import java.time.Duration;
 import java.util.List;
 import java.util.Map;
@@ -39,7 +44,10 @@ import java.util.regex.Pattern;
  * Named objects ({@code dict("hits")}) are shared by every connection with the same manager name;
  * unnamed ones get a random object name.
  */
-public final class RedisManager implements Manager {
+public final class RedisManager implements Manager, HandleSource, Serializable {
+
+    @Serial
+    private static final long serialVersionUID = 1L;
 
     private static final Pattern NAME = Pattern.compile("[A-Za-z0-9_-]{1,64}");
 
@@ -59,18 +67,18 @@ public final class RedisManager implements Manager {
     /** Managers that proxies arriving from other JVMs attached, by configuration and name; never closed. */
     private static final Map<List<String>, RedisManager> ATTACHED = new ConcurrentHashMap<>();
 
-    private final RedissonClient client;
-    private final String name;
-    private final String address;
+    private final transient RedissonClient client;
+    private final transient String name;
+    private final transient String address;
     /** The configuration as YAML: the shared client's key, and what travelling proxies carry. */
-    private final String configYaml;
+    private final transient String configYaml;
     /** False for a manager a travelling proxy attached: its close would remove nothing. */
-    private final boolean owner;
+    private final transient boolean owner;
     /** Set by close() (any thread of this JVM); proxies read it before each operation. */
-    private volatile boolean closed;
+    private transient volatile boolean closed;
     /** Keys (and kinds) of unnamed objects this connection created; written by any thread of this JVM. */
-    private final Map<String, String> created = new ConcurrentHashMap<>();
-    final Nesting nesting = new Nesting(this);
+    private final transient Map<String, String> created = new ConcurrentHashMap<>();
+    final transient Nesting nesting = new Nesting(this);
 
     private RedisManager(RedissonClient client, String name, String address, String configYaml, boolean owner) {
         this.client = client;
@@ -143,6 +151,11 @@ public final class RedisManager implements Manager {
         });
     }
 
+    /** The attached managers' clients are being shut down (a child's task ended): attach afresh next time. */
+    static void forgetAttached() {
+        ATTACHED.clear();
+    }
+
     /**
      * Deletes every key of the manager called {@code name} on the server at {@code url}, named objects
      * included (they outlive {@link #close()} on purpose); returns how many keys were deleted.
@@ -162,6 +175,20 @@ public final class RedisManager implements Manager {
         check();
         created.clear();
         return client.getKeys().deleteByPattern("mp:" + name + ":*");
+    }
+
+    /** A manager captured by a child's task or sent through a queue re-attaches in the receiving JVM. */
+    @Serial
+    Object writeReplace() {
+        return new Handle(configYaml, name);
+    }
+
+    /** How a manager travels: its configuration and name (see {@link RedisHandle} for proxies). */
+    record Handle(String config, String manager) implements Serializable, SharedHandle {
+        @Serial
+        Object readResolve() throws ObjectStreamException {
+            return attached(config, manager);
+        }
     }
 
     @Override
