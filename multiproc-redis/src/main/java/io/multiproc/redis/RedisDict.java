@@ -3,6 +3,8 @@ package io.multiproc.redis;
 import org.redisson.api.RMap;
 import org.redisson.api.RScript;
 
+import org.redisson.client.RedisException;
+
 import java.io.Serial;
 import java.io.Serializable;
 import java.util.AbstractMap;
@@ -67,7 +69,11 @@ final class RedisDict<K, V> extends AbstractMap<K, V> implements ConcurrentMap<K
     @Override
     public int size() {
         m.check();
-        return map.size();
+        try {
+            return map.size();
+        } catch (RedisException down) {
+            throw m.unavailable(down);
+        }
     }
 
     @Override
@@ -78,158 +84,206 @@ final class RedisDict<K, V> extends AbstractMap<K, V> implements ConcurrentMap<K
     @Override
     public boolean containsKey(Object k) {
         m.check();
-        return map.containsKey(Objects.requireNonNull(k, "key"));
+        try {
+            return map.containsKey(Objects.requireNonNull(k, "key"));
+        } catch (RedisException down) {
+            throw m.unavailable(down);
+        }
     }
 
     @Override
     public boolean containsValue(Object v) {
         m.check();
-        return map.containsValue(m.nesting.asStored(Objects.requireNonNull(v, "value")));
+        try {
+            return map.containsValue(m.nesting.asStored(Objects.requireNonNull(v, "value")));
+        } catch (RedisException down) {
+            throw m.unavailable(down);
+        }
     }
 
     @SuppressWarnings("unchecked")
     @Override
     public V get(Object k) {
         m.check();
-        return (V) m.nesting.fromStored(map.get(Objects.requireNonNull(k, "key")));
+        try {
+            return (V) m.nesting.fromStored(map.get(Objects.requireNonNull(k, "key")));
+        } catch (RedisException down) {
+            throw m.unavailable(down);
+        }
     }
 
     @SuppressWarnings("unchecked")
     @Override
     public V put(K k, V v) {
         m.check();
-        Objects.requireNonNull(k, "key");
-        Object stored = m.nesting.toStored(Objects.requireNonNull(v, "value"));
-        Object old;
         try {
-            old = map.put(k, stored);
-        } catch (RuntimeException e) {
-            m.nesting.undo(stored);
-            throw e;
+            Objects.requireNonNull(k, "key");
+            Object stored = m.nesting.toStored(Objects.requireNonNull(v, "value"));
+            Object old;
+            try {
+                old = map.put(k, stored);
+            } catch (RuntimeException e) {
+                m.nesting.undo(stored);
+                throw e;
+            }
+            m.nesting.release(old);
+            return (V) m.nesting.fromStored(old);
+        } catch (RedisException down) {
+            throw m.unavailable(down);
         }
-        m.nesting.release(old);
-        return (V) m.nesting.fromStored(old);
     }
 
     @SuppressWarnings("unchecked")
     @Override
     public V remove(Object k) {
         m.check();
-        Object old = map.remove(Objects.requireNonNull(k, "key"));
-        m.nesting.release(old);
-        return (V) m.nesting.fromStored(old);
+        try {
+            Object old = map.remove(Objects.requireNonNull(k, "key"));
+            m.nesting.release(old);
+            return (V) m.nesting.fromStored(old);
+        } catch (RedisException down) {
+            throw m.unavailable(down);
+        }
     }
 
     @SuppressWarnings("unchecked")
     @Override
     public V putIfAbsent(K k, V v) {
         m.check();
-        Objects.requireNonNull(k, "key");
-        Object stored = m.nesting.toStored(Objects.requireNonNull(v, "value"));
-        Object old;
         try {
-            old = map.putIfAbsent(k, stored);
-        } catch (RuntimeException e) {
-            m.nesting.undo(stored);
-            throw e;
+            Objects.requireNonNull(k, "key");
+            Object stored = m.nesting.toStored(Objects.requireNonNull(v, "value"));
+            Object old;
+            try {
+                old = map.putIfAbsent(k, stored);
+            } catch (RuntimeException e) {
+                m.nesting.undo(stored);
+                throw e;
+            }
+            if (old != null) {
+                m.nesting.undo(stored);
+            }
+            return (V) m.nesting.fromStored(old);
+        } catch (RedisException down) {
+            throw m.unavailable(down);
         }
-        if (old != null) {
-            m.nesting.undo(stored);
-        }
-        return (V) m.nesting.fromStored(old);
     }
 
     @Override
     public boolean remove(Object k, Object v) {
         m.check();
-        Objects.requireNonNull(k, "key");
-        if (v == null) {
-            return false;
+        try {
+            Objects.requireNonNull(k, "key");
+            if (v == null) {
+                return false;
+            }
+            Object stored = m.nesting.asStored(v);
+            boolean removed = map.remove(k, stored);
+            if (removed) {
+                m.nesting.release(stored);
+            }
+            return removed;
+        } catch (RedisException down) {
+            throw m.unavailable(down);
         }
-        Object stored = m.nesting.asStored(v);
-        boolean removed = map.remove(k, stored);
-        if (removed) {
-            m.nesting.release(stored);
-        }
-        return removed;
     }
 
     @Override
     public boolean replace(K k, V oldValue, V newValue) {
         m.check();
-        Objects.requireNonNull(k, "key");
-        Objects.requireNonNull(oldValue, "oldValue");
-        Object stored = m.nesting.toStored(Objects.requireNonNull(newValue, "newValue"));
-        Object expected = m.nesting.asStored(oldValue);
-        boolean replaced;
         try {
-            replaced = map.replace(k, expected, stored);
-        } catch (RuntimeException e) {
-            m.nesting.undo(stored);
-            throw e;
+            Objects.requireNonNull(k, "key");
+            Objects.requireNonNull(oldValue, "oldValue");
+            Object stored = m.nesting.toStored(Objects.requireNonNull(newValue, "newValue"));
+            Object expected = m.nesting.asStored(oldValue);
+            boolean replaced;
+            try {
+                replaced = map.replace(k, expected, stored);
+            } catch (RuntimeException e) {
+                m.nesting.undo(stored);
+                throw e;
+            }
+            m.nesting.release(replaced ? expected : stored);
+            return replaced;
+        } catch (RedisException down) {
+            throw m.unavailable(down);
         }
-        m.nesting.release(replaced ? expected : stored);
-        return replaced;
     }
 
     @SuppressWarnings("unchecked")
     @Override
     public V replace(K k, V v) {
         m.check();
-        Objects.requireNonNull(k, "key");
-        Object stored = m.nesting.toStored(Objects.requireNonNull(v, "value"));
-        Object old;
         try {
-            old = map.replace(k, stored);
-        } catch (RuntimeException e) {
-            m.nesting.undo(stored);
-            throw e;
+            Objects.requireNonNull(k, "key");
+            Object stored = m.nesting.toStored(Objects.requireNonNull(v, "value"));
+            Object old;
+            try {
+                old = map.replace(k, stored);
+            } catch (RuntimeException e) {
+                m.nesting.undo(stored);
+                throw e;
+            }
+            m.nesting.release(old == null ? stored : old);
+            return (V) m.nesting.fromStored(old);
+        } catch (RedisException down) {
+            throw m.unavailable(down);
         }
-        m.nesting.release(old == null ? stored : old);
-        return (V) m.nesting.fromStored(old);
     }
 
     /** One script for all entries (it also returns the overwritten values, to release nested containers). */
     @Override
     public void putAll(Map<? extends K, ? extends V> entries) {
         m.check();
-        List<Object> args = new ArrayList<>(entries.size() * 2);
         try {
-            for (Map.Entry<? extends K, ? extends V> e : entries.entrySet()) {
-                Objects.requireNonNull(e.getKey(), "key");
-                Objects.requireNonNull(e.getValue(), "value");
-                args.add(e.getKey());
-                args.add(m.nesting.toStored(e.getValue()));
+            List<Object> args = new ArrayList<>(entries.size() * 2);
+            try {
+                for (Map.Entry<? extends K, ? extends V> e : entries.entrySet()) {
+                    Objects.requireNonNull(e.getKey(), "key");
+                    Objects.requireNonNull(e.getValue(), "value");
+                    args.add(e.getKey());
+                    args.add(m.nesting.toStored(e.getValue()));
+                }
+                if (args.isEmpty()) {
+                    return;
+                }
+                List<Object> old = Lua.eval(m.redisson(), key, Lua.HASH_PUT_ALL, RScript.ReturnType.LIST, List.of(key),
+                        args.toArray());
+                m.nesting.releaseAll(Nesting.refsIn(old));
+            } catch (RuntimeException e) {
+                m.nesting.releaseAll(Nesting.refsIn(args));
+                throw e;
             }
-            if (args.isEmpty()) {
-                return;
-            }
-            List<Object> old = Lua.eval(m.redisson(), key, Lua.HASH_PUT_ALL, RScript.ReturnType.LIST, List.of(key),
-                    args.toArray());
-            m.nesting.releaseAll(Nesting.refsIn(old));
-        } catch (RuntimeException e) {
-            m.nesting.releaseAll(Nesting.refsIn(args));
-            throw e;
+        } catch (RedisException down) {
+            throw m.unavailable(down);
         }
     }
 
     @Override
     public void clear() {
         m.check();
-        List<Object> old = Lua.eval(m.redisson(), key, Lua.HASH_TAKE_ALL, RScript.ReturnType.LIST, List.of(key));
-        m.nesting.releaseAll(Nesting.refsIn(old));
+        try {
+            List<Object> old = Lua.eval(m.redisson(), key, Lua.HASH_TAKE_ALL, RScript.ReturnType.LIST, List.of(key));
+            m.nesting.releaseAll(Nesting.refsIn(old));
+        } catch (RedisException down) {
+            throw m.unavailable(down);
+        }
     }
 
     /** A copy of every entry, read in one round trip (nested containers as live proxies). */
     @SuppressWarnings("unchecked")
     Map<K, V> snapshot() {
         m.check();
-        Map<Object, Object> raw = map.readAllMap();
-        Map<K, V> out = new LinkedHashMap<>(raw.size() * 2);
-        for (Map.Entry<Object, Object> e : raw.entrySet()) {
-            out.put((K) e.getKey(), (V) m.nesting.fromStored(e.getValue()));
+        try {
+            Map<Object, Object> raw = map.readAllMap();
+            Map<K, V> out = new LinkedHashMap<>(raw.size() * 2);
+            for (Map.Entry<Object, Object> e : raw.entrySet()) {
+                out.put((K) e.getKey(), (V) m.nesting.fromStored(e.getValue()));
+            }
+            return out;
+        } catch (RedisException down) {
+            throw m.unavailable(down);
         }
-        return out;
     }
 
     @Override

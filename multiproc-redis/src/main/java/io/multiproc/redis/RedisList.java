@@ -3,6 +3,8 @@ package io.multiproc.redis;
 import org.redisson.api.RList;
 import org.redisson.api.RScript;
 
+import org.redisson.client.RedisException;
+
 import java.io.Serial;
 import java.io.Serializable;
 import java.util.AbstractList;
@@ -70,54 +72,70 @@ final class RedisList<E> extends AbstractList<E> implements RedisProxy, Serializ
     @Override
     public int size() {
         m.check();
-        return list.size();
+        try {
+            return list.size();
+        } catch (RedisException down) {
+            throw m.unavailable(down);
+        }
     }
 
     @SuppressWarnings("unchecked")
     @Override
     public E get(int index) {
         m.check();
-        if (index < 0) {
-            throw new IndexOutOfBoundsException("index=" + index + " < 0");
-        }
-        Object v = list.get(index);
-        if (v == null) {
-            int n = list.size(); // nil from LINDEX is a missing index; a stored null decodes to null too
-            if (index >= n) {
-                throw new IndexOutOfBoundsException("index=" + index + ", size=" + n);
+        try {
+            if (index < 0) {
+                throw new IndexOutOfBoundsException("index=" + index + " < 0");
             }
+            Object v = list.get(index);
+            if (v == null) {
+                int n = list.size(); // nil from LINDEX is a missing index; a stored null decodes to null too
+                if (index >= n) {
+                    throw new IndexOutOfBoundsException("index=" + index + ", size=" + n);
+                }
+            }
+            return (E) m.nesting.fromStored(v);
+        } catch (RedisException down) {
+            throw m.unavailable(down);
         }
-        return (E) m.nesting.fromStored(v);
     }
 
     @SuppressWarnings("unchecked")
     @Override
     public E set(int index, E element) {
         m.check();
-        Object stored = m.nesting.toStored(element);
-        Object old;
         try {
-            old = Lua.eval(m.redisson(), key, Lua.LIST_SET, RScript.ReturnType.VALUE, List.of(key),
-                    RedisCodec.Raw.of(index), stored);
-        } catch (RuntimeException e) {
-            m.nesting.undo(stored);
-            throw e;
+            Object stored = m.nesting.toStored(element);
+            Object old;
+            try {
+                old = Lua.eval(m.redisson(), key, Lua.LIST_SET, RScript.ReturnType.VALUE, List.of(key),
+                        RedisCodec.Raw.of(index), stored);
+            } catch (RuntimeException e) {
+                m.nesting.undo(stored);
+                throw e;
+            }
+            m.nesting.release(old);
+            return (E) m.nesting.fromStored(old);
+        } catch (RedisException down) {
+            throw m.unavailable(down);
         }
-        m.nesting.release(old);
-        return (E) m.nesting.fromStored(old);
     }
 
     @Override
     public boolean add(E element) {
         m.check();
-        Object stored = m.nesting.toStored(element);
         try {
-            list.add(stored);
-        } catch (RuntimeException e) {
-            m.nesting.undo(stored);
-            throw e;
+            Object stored = m.nesting.toStored(element);
+            try {
+                list.add(stored);
+            } catch (RuntimeException e) {
+                m.nesting.undo(stored);
+                throw e;
+            }
+            return true;
+        } catch (RedisException down) {
+            throw m.unavailable(down);
         }
-        return true;
     }
 
     @Override
@@ -129,33 +147,49 @@ final class RedisList<E> extends AbstractList<E> implements RedisProxy, Serializ
     @Override
     public E remove(int index) {
         m.check();
-        Object old = Lua.eval(m.redisson(), key, Lua.LIST_REMOVE_AT, RScript.ReturnType.VALUE, List.of(key),
-                RedisCodec.Raw.of(index), MARKER);
-        m.nesting.release(old);
-        return (E) m.nesting.fromStored(old);
+        try {
+            Object old = Lua.eval(m.redisson(), key, Lua.LIST_REMOVE_AT, RScript.ReturnType.VALUE, List.of(key),
+                    RedisCodec.Raw.of(index), MARKER);
+            m.nesting.release(old);
+            return (E) m.nesting.fromStored(old);
+        } catch (RedisException down) {
+            throw m.unavailable(down);
+        }
     }
 
     @Override
     public boolean remove(Object o) {
         m.check();
-        Object stored = m.nesting.asStored(o);
-        boolean removed = list.remove(stored);
-        if (removed) {
-            m.nesting.release(stored);
+        try {
+            Object stored = m.nesting.asStored(o);
+            boolean removed = list.remove(stored);
+            if (removed) {
+                m.nesting.release(stored);
+            }
+            return removed;
+        } catch (RedisException down) {
+            throw m.unavailable(down);
         }
-        return removed;
     }
 
     @Override
     public int indexOf(Object o) {
         m.check();
-        return list.indexOf(m.nesting.asStored(o));
+        try {
+            return list.indexOf(m.nesting.asStored(o));
+        } catch (RedisException down) {
+            throw m.unavailable(down);
+        }
     }
 
     @Override
     public int lastIndexOf(Object o) {
         m.check();
-        return list.lastIndexOf(m.nesting.asStored(o));
+        try {
+            return list.lastIndexOf(m.nesting.asStored(o));
+        } catch (RedisException down) {
+            throw m.unavailable(down);
+        }
     }
 
     @Override
@@ -167,36 +201,44 @@ final class RedisList<E> extends AbstractList<E> implements RedisProxy, Serializ
     @Override
     public boolean addAll(Collection<? extends E> c) {
         m.check();
-        List<Object> stored = storedAll(c);
-        if (stored.isEmpty()) {
-            return false;
-        }
         try {
-            list.addAll(stored);
-        } catch (RuntimeException e) {
-            m.nesting.releaseAll(stored);
-            throw e;
+            List<Object> stored = storedAll(c);
+            if (stored.isEmpty()) {
+                return false;
+            }
+            try {
+                list.addAll(stored);
+            } catch (RuntimeException e) {
+                m.nesting.releaseAll(stored);
+                throw e;
+            }
+            return true;
+        } catch (RedisException down) {
+            throw m.unavailable(down);
         }
-        return true;
     }
 
     /** One script inserting every element at {@code index}. */
     @Override
     public boolean addAll(int index, Collection<? extends E> c) {
         m.check();
-        List<Object> stored = storedAll(c);
-        Object[] args = new Object[stored.size() + 1];
-        args[0] = RedisCodec.Raw.of(index);
-        for (int i = 0; i < stored.size(); i++) {
-            args[i + 1] = stored.get(i);
-        }
         try {
-            Lua.eval(m.redisson(), key, Lua.LIST_INSERT, RScript.ReturnType.LONG, List.of(key), args);
-        } catch (RuntimeException e) {
-            m.nesting.releaseAll(stored);
-            throw e;
+            List<Object> stored = storedAll(c);
+            Object[] args = new Object[stored.size() + 1];
+            args[0] = RedisCodec.Raw.of(index);
+            for (int i = 0; i < stored.size(); i++) {
+                args[i + 1] = stored.get(i);
+            }
+            try {
+                Lua.eval(m.redisson(), key, Lua.LIST_INSERT, RScript.ReturnType.LONG, List.of(key), args);
+            } catch (RuntimeException e) {
+                m.nesting.releaseAll(stored);
+                throw e;
+            }
+            return !stored.isEmpty();
+        } catch (RedisException down) {
+            throw m.unavailable(down);
         }
-        return !stored.isEmpty();
     }
 
     private List<Object> storedAll(Collection<?> c) {
@@ -216,8 +258,12 @@ final class RedisList<E> extends AbstractList<E> implements RedisProxy, Serializ
     @Override
     public void clear() {
         m.check();
-        List<Object> old = Lua.eval(m.redisson(), key, Lua.LIST_TAKE_ALL, RScript.ReturnType.LIST, List.of(key));
-        m.nesting.releaseAll(old);
+        try {
+            List<Object> old = Lua.eval(m.redisson(), key, Lua.LIST_TAKE_ALL, RScript.ReturnType.LIST, List.of(key));
+            m.nesting.releaseAll(old);
+        } catch (RedisException down) {
+            throw m.unavailable(down);
+        }
     }
 
     @Override
@@ -312,7 +358,11 @@ final class RedisList<E> extends AbstractList<E> implements RedisProxy, Serializ
     /** A copy of the whole list, read in one round trip (nested containers as live proxies). */
     List<E> snapshot() {
         m.check();
-        return decoded(list.readAll());
+        try {
+            return decoded(list.readAll());
+        } catch (RedisException down) {
+            throw m.unavailable(down);
+        }
     }
 
     @Override

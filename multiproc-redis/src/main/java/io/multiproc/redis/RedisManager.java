@@ -10,6 +10,10 @@ import io.multiproc.manager.SemaphoreProxy;
 import io.multiproc.manager.SerializableSupplier;
 import io.multiproc.manager.SharedValueProxy;
 import org.redisson.api.RedissonClient;
+import org.redisson.client.RedisConnectionException;
+import org.redisson.client.RedisException;
+import org.redisson.client.RedisResponseTimeoutException;
+import org.redisson.client.RedisTimeoutException;
 import org.redisson.config.Config;
 import org.redisson.config.ConstantDelay;
 
@@ -236,6 +240,24 @@ public final class RedisManager implements Manager, HandleSource, Serializable {
         if (closed) {
             throw new IllegalStateException("RedisManager '" + name + "' at " + address + " is closed");
         }
+    }
+
+    /**
+     * What an operation throws when Redisson could not reach the server (connection refused or lost, no
+     * answer within the command timeout after the retries of decision 104): IllegalStateException naming
+     * the manager and the address. Other Redis errors pass through unchanged.
+     */
+    RuntimeException unavailable(RedisException e) {
+        boolean connection = e instanceof RedisConnectionException || e instanceof RedisTimeoutException
+                || e instanceof RedisResponseTimeoutException;
+        for (Throwable c = e.getCause(); c != null && !connection; c = c.getCause()) {
+            connection = c instanceof java.io.IOException;
+        }
+        if (!connection) {
+            return e;
+        }
+        return new IllegalStateException("RedisManager '" + name + "': the server at " + address
+                + " did not answer (" + e.getMessage() + "); operations fail like this until it is back", e);
     }
 
     /** A proxy of the object of {@code kind} at {@code key}. */

@@ -3,6 +3,8 @@ package io.multiproc.redis;
 import org.redisson.api.RBlockingQueue;
 import org.redisson.api.RBoundedBlockingQueue;
 
+import org.redisson.client.RedisException;
+
 import java.io.Serial;
 import java.io.Serializable;
 import java.util.AbstractQueue;
@@ -63,96 +65,156 @@ final class RedisQueue<E> extends AbstractQueue<E> implements BlockingQueue<E>, 
     @Override
     public boolean offer(E e) {
         m.check();
-        return q.offer(Objects.requireNonNull(e, "e"));
+        try {
+            return q.offer(Objects.requireNonNull(e, "e"));
+        } catch (RedisException down) {
+            throw m.unavailable(down);
+        }
     }
 
     @Override
     public void put(E e) throws InterruptedException {
         m.check();
-        q.put(Objects.requireNonNull(e, "e"));
+        try {
+            q.put(Objects.requireNonNull(e, "e"));
+        } catch (RedisException down) {
+            throw m.unavailable(down);
+        }
     }
 
     @Override
     public boolean offer(E e, long timeout, TimeUnit unit) throws InterruptedException {
         m.check();
-        Objects.requireNonNull(e, "e");
-        if (!bounded) {
-            return q.offer(e);
+        try {
+            Objects.requireNonNull(e, "e");
+            if (!bounded) {
+                return q.offer(e);
+            }
+            return ((RBoundedBlockingQueue<E>) q).offer(e, timeout, unit);
+        } catch (RedisException down) {
+            throw m.unavailable(down);
         }
-        return ((RBoundedBlockingQueue<E>) q).offer(e, timeout, unit);
     }
 
     @Override
     public E take() throws InterruptedException {
         m.check();
-        return q.take();
+        try {
+            return q.take();
+        } catch (RedisException down) {
+            throw m.unavailable(down);
+        }
     }
 
     @Override
     public E poll(long timeout, TimeUnit unit) throws InterruptedException {
         m.check();
-        return q.poll(timeout, unit);
+        try {
+            return q.poll(timeout, unit);
+        } catch (RedisException down) {
+            throw m.unavailable(down);
+        }
     }
 
     @Override
     public E poll() {
         m.check();
-        return q.poll();
+        try {
+            return q.poll();
+        } catch (RedisException down) {
+            throw m.unavailable(down);
+        }
     }
 
     @Override
     public E peek() {
         m.check();
-        return q.peek();
+        try {
+            return q.peek();
+        } catch (RedisException down) {
+            throw m.unavailable(down);
+        }
     }
 
     @Override
     public int size() {
         m.check();
-        return q.size();
+        try {
+            return q.size();
+        } catch (RedisException down) {
+            throw m.unavailable(down);
+        }
     }
 
     @Override
     public int remainingCapacity() {
         m.check();
-        return q.remainingCapacity();
+        try {
+            return q.remainingCapacity();
+        } catch (RedisException down) {
+            throw m.unavailable(down);
+        }
     }
 
     @Override
     public int drainTo(Collection<? super E> c) {
         m.check();
-        return q.drainTo(c);
+        try {
+            return q.drainTo(c);
+        } catch (RedisException down) {
+            throw m.unavailable(down);
+        }
     }
 
     @Override
     public int drainTo(Collection<? super E> c, int maxElements) {
         m.check();
-        return q.drainTo(c, maxElements);
+        try {
+            return q.drainTo(c, maxElements);
+        } catch (RedisException down) {
+            throw m.unavailable(down);
+        }
     }
 
     /** One command for all of {@code c}. */
     @Override
     public boolean addAll(Collection<? extends E> c) {
         m.check();
-        return q.addAll(c);
+        try {
+            return q.addAll(c);
+        } catch (RedisException down) {
+            throw m.unavailable(down);
+        }
     }
 
     @Override
     public void clear() {
         m.check();
-        q.clear();
+        try {
+            q.clear();
+        } catch (RedisException down) {
+            throw m.unavailable(down);
+        }
     }
 
     @Override
     public Iterator<E> iterator() {
         m.check();
-        List<E> snapshot = new ArrayList<>(q.readAll());
-        return snapshot.iterator();
+        try {
+            List<E> snapshot = new ArrayList<>(q.readAll());
+            return snapshot.iterator();
+        } catch (RedisException down) {
+            throw m.unavailable(down);
+        }
     }
 
     @Override
     public String toString() {
         m.check();
-        return q.readAll().toString();
+        try {
+            return q.readAll().toString();
+        } catch (RedisException down) {
+            throw m.unavailable(down);
+        }
     }
 }

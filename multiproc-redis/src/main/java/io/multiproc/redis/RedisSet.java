@@ -3,6 +3,8 @@ package io.multiproc.redis;
 import org.redisson.api.RScript;
 import org.redisson.api.RSet;
 
+import org.redisson.client.RedisException;
+
 import java.io.Serial;
 import java.io.Serializable;
 import java.util.AbstractSet;
@@ -53,52 +55,76 @@ final class RedisSet<E> extends AbstractSet<E> implements RedisProxy, Serializab
     @Override
     public int size() {
         m.check();
-        return set.size();
+        try {
+            return set.size();
+        } catch (RedisException down) {
+            throw m.unavailable(down);
+        }
     }
 
     @Override
     public boolean contains(Object o) {
         m.check();
-        return set.contains(m.nesting.asStored(o));
+        try {
+            return set.contains(m.nesting.asStored(o));
+        } catch (RedisException down) {
+            throw m.unavailable(down);
+        }
     }
 
     @Override
     public boolean add(E e) {
         m.check();
-        Object stored = m.nesting.toStored(e);
-        boolean added = set.add(stored);
-        if (!added) {
-            m.nesting.undo(stored);
+        try {
+            Object stored = m.nesting.toStored(e);
+            boolean added = set.add(stored);
+            if (!added) {
+                m.nesting.undo(stored);
+            }
+            return added;
+        } catch (RedisException down) {
+            throw m.unavailable(down);
         }
-        return added;
     }
 
     @Override
     public boolean remove(Object o) {
         m.check();
-        Object stored = m.nesting.asStored(o);
-        boolean removed = set.remove(stored);
-        if (removed) {
-            m.nesting.release(stored);
+        try {
+            Object stored = m.nesting.asStored(o);
+            boolean removed = set.remove(stored);
+            if (removed) {
+                m.nesting.release(stored);
+            }
+            return removed;
+        } catch (RedisException down) {
+            throw m.unavailable(down);
         }
-        return removed;
     }
 
     @Override
     public void clear() {
         m.check();
-        List<Object> old = Lua.eval(m.redisson(), key, Lua.SET_TAKE_ALL, RScript.ReturnType.LIST, List.of(key));
-        m.nesting.releaseAll(Nesting.refsIn(old));
+        try {
+            List<Object> old = Lua.eval(m.redisson(), key, Lua.SET_TAKE_ALL, RScript.ReturnType.LIST, List.of(key));
+            m.nesting.releaseAll(Nesting.refsIn(old));
+        } catch (RedisException down) {
+            throw m.unavailable(down);
+        }
     }
 
     @SuppressWarnings("unchecked")
     Set<E> snapshot() {
         m.check();
-        Set<E> out = new LinkedHashSet<>();
-        for (Object v : set.readAll()) {
-            out.add((E) m.nesting.fromStored(v));
+        try {
+            Set<E> out = new LinkedHashSet<>();
+            for (Object v : set.readAll()) {
+                out.add((E) m.nesting.fromStored(v));
+            }
+            return out;
+        } catch (RedisException down) {
+            throw m.unavailable(down);
         }
-        return out;
     }
 
     @Override

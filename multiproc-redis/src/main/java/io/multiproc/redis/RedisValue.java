@@ -3,6 +3,8 @@ package io.multiproc.redis;
 import io.multiproc.manager.SharedValueProxy;
 import org.redisson.api.RBucket;
 
+import org.redisson.client.RedisException;
+
 import java.io.Serial;
 import java.io.Serializable;
 import java.util.Objects;
@@ -54,31 +56,51 @@ final class RedisValue<T> implements SharedValueProxy<T>, RedisProxy, Serializab
     @Override
     public T get() {
         m.check();
-        return (T) bucket.get();
+        try {
+            return (T) bucket.get();
+        } catch (RedisException down) {
+            throw m.unavailable(down);
+        }
     }
 
     @Override
     public void set(T value) {
         m.check();
-        bucket.set(value);
+        try {
+            bucket.set(value);
+        } catch (RedisException down) {
+            throw m.unavailable(down);
+        }
     }
 
     void setIfAbsent(T value) {
         m.check();
-        bucket.setIfAbsent(value);
+        try {
+            bucket.setIfAbsent(value);
+        } catch (RedisException down) {
+            throw m.unavailable(down);
+        }
     }
 
     @SuppressWarnings("unchecked")
     @Override
     public T getAndSet(T value) {
         m.check();
-        return (T) bucket.getAndSet(value);
+        try {
+            return (T) bucket.getAndSet(value);
+        } catch (RedisException down) {
+            throw m.unavailable(down);
+        }
     }
 
     @Override
     public boolean compareAndSet(T expected, T newValue) {
         m.check();
-        return bucket.compareAndSet(expected, newValue);
+        try {
+            return bucket.compareAndSet(expected, newValue);
+        } catch (RedisException down) {
+            throw m.unavailable(down);
+        }
     }
 
     @Override
