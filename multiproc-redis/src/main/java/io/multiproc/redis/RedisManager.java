@@ -111,13 +111,19 @@ public final class RedisManager implements Manager, HandleSource, Serializable {
     }
 
     /**
-     * Connects with Redisson's own configuration as the manager called {@code name}. The configuration's
-     * codec is replaced by {@link RedisCodec} (on a copy). Connections with the same configuration in one
+     * Connects with Redisson's own configuration as the manager called {@code name}. The manager's objects
+     * use {@link RedisCodec} whatever the configuration's codec (a configuration without one is given
+     * RedisCodec). Connections with the same configuration in one
      * JVM share one Redisson client.
      */
     public static Manager connect(Config config, String name) {
         Objects.requireNonNull(config, "config");
         checkName(name);
+        if (config.getCodec() == null) {
+            // Redisson's copy constructor fills a missing codec with its default, Kryo, which is not on the
+            // class path (it needs sun.misc.Unsafe): give the caller's configuration ours first
+            config.setCodec(RedisCodec.INSTANCE);
+        }
         Config copy = new Config(config);
         copy.setCodec(RedisCodec.INSTANCE);
         String yaml = Clients.yamlOf(copy);
