@@ -131,8 +131,11 @@ public final class RedisManager implements Manager, HandleSource, Serializable {
         return new RedisManager(client, name, Clients.addressOf(copy), yaml, true);
     }
 
-    /** Redisson's configuration for {@code url} with the timeouts of {@link #connect(String, String)}. */
-    static Config configFor(String url) {
+    /**
+     * Redisson's configuration for {@code url} with the timeouts of {@link #connect(String, String)} and
+     * {@link RedisCodec}: a start for {@link #connect(Config, String)} or for plain Redisson beside a manager.
+     */
+    public static Config configFor(String url) {
         Objects.requireNonNull(url, "url");
         Config config = new Config();
         config.useSingleServer().setAddress(url)
