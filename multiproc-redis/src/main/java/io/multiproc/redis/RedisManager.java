@@ -113,8 +113,8 @@ public final class RedisManager implements Manager, HandleSource, Serializable {
     /**
      * Connects with Redisson's own configuration as the manager called {@code name}. The manager's objects
      * use {@link RedisCodec} whatever the configuration's codec (a configuration without one is given
-     * RedisCodec). Connections with the same configuration in one
-     * JVM share one Redisson client.
+     * RedisCodec). Connections with the same configuration in one JVM share one Redisson client. Proxies
+     * carry the configuration (as YAML, a password included) when they travel to another JVM.
      */
     public static Manager connect(Config config, String name) {
         Objects.requireNonNull(config, "config");
