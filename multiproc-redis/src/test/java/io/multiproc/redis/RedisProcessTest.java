@@ -12,6 +12,7 @@ import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.extension.ExtendWith;
 
+import java.time.Duration;
 import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.HashSet;
@@ -41,8 +42,17 @@ class RedisProcessTest {
         redis.close();
     }
 
+    /**
+     * Every Redis call is a network round trip: 10,000 of them from each of 4 JVMs take tens of seconds on
+     * a loaded 2-core machine, more than {@link Children#TIMEOUT}. Generous deadline, exact check.
+     */
+    private static final Duration REDIS_CHILD_TIMEOUT = Duration.ofMinutes(5);
+
     private static void runAll(ChildProcess... children) throws InterruptedException {
         try {
+            for (ChildProcess c : children) {
+                c.join(REDIS_CHILD_TIMEOUT);
+            }
             Children.joinAllOk(children);
         } finally {
             Children.reap(children);
