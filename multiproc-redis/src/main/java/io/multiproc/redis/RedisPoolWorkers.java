@@ -174,6 +174,19 @@ public final class RedisPoolWorkers implements AutoCloseable {
     /** Stops the worker JVMs (SIGTERM, then SIGKILL after a few seconds) and disconnects. */
     @Override
     public void close() {
+        // NOTE: an interrupted caller (Ctrl-C in a program that interrupts, a test) still reaps its workers:
+        // Redisson fails every call made with the interrupt flag set, so it is restored only at the end
+        boolean interrupted = Thread.interrupted();
+        try {
+            stopAll();
+        } finally {
+            if (interrupted) {
+                Thread.currentThread().interrupt();
+            }
+        }
+    }
+
+    private void stopAll() {
         closed = true;
         supervisor.interrupt();
         List<ChildProcess> all;
@@ -193,8 +206,7 @@ public final class RedisPoolWorkers implements AutoCloseable {
                         c.join(Duration.ofSeconds(5));
                     }
                 } catch (InterruptedException e) {
-                    Thread.currentThread().interrupt();
-                    c.kill();
+                    c.kill(); // interrupted again while closing: do not wait any longer
                 }
                 reap(c);
             }
