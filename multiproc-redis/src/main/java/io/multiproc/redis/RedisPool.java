@@ -68,7 +68,7 @@ import java.util.regex.Pattern;
  *       return on time; {@code map} waits, but work pending while no worker is alive for longer than
  *       {@link Builder#noWorkerTimeout} (default 60 s) fails with {@link IllegalStateException} saying so.</li>
  *   <li>Redis unreachable: pending work fails with {@link IllegalStateException} naming the address
- *       once Redisson gives up (its timeout times its retry attempts: about 10 s with the defaults);
+ *       once Redisson gives up (its timeout and retry attempts: about 6 s with its defaults);
  *       Redis restarted without its data: pending work fails within a second of the reconnection. The
  *       pool then takes new work again.</li>
  * </ul>
@@ -124,12 +124,17 @@ public final class RedisPool implements ExecutorService {
         this.codec = b.codec != null ? b.codec : BuiltinCodec.taskCodec();
         this.chunkSize = b.chunkSize;
         this.noWorkerTimeout = b.noWorkerTimeout;
-        store.callerBeat(caller, CALLER_LEASE);
         this.reader = new Thread(this::read, "multiproc-redis-pool-reader");
         this.monitor = new Thread(this::monitor, "multiproc-redis-pool-monitor");
         reader.setDaemon(true);
         monitor.setDaemon(true);
-        countWorkers();
+        try {
+            store.callerBeat(caller, CALLER_LEASE);
+            countWorkers();
+        } catch (RuntimeException e) {
+            client.shutdown();
+            throw e;
+        }
         reader.start();
         monitor.start();
     }
@@ -220,20 +225,21 @@ public final class RedisPool implements ExecutorService {
         }
         byte[] fn = RedisPoolFrames.function(codec, f);
         int chunks = (n + chunkSize - 1) / chunkSize;
-        List<CompletableFuture<Object>> parts = new ArrayList<>(chunks);
         List<byte[]> messages = new ArrayList<>(chunks);
+        long firstId = ids.getAndAdd(chunks);
+        for (int i = 0; i < chunks; i++) {
+            int from = i * chunkSize;
+            messages.add(RedisPoolFrames.chunk(caller, firstId + i, RedisPoolFrames.MAP, fn, codec,
+                    items.subList(from, Math.min(n, from + chunkSize))));
+        }
+        List<CompletableFuture<Object>> parts = track(firstId, messages, (id, i) -> "map chunk id=" + id
+                + " (items " + i * chunkSize + ".." + (Math.min(n, (i + 1) * chunkSize) - 1) + ")");
         Object[] results = new Object[n];
         MapFuture<R> map = new MapFuture<>(parts);
         AtomicInteger left = new AtomicInteger(chunks);
         for (int i = 0; i < chunks; i++) {
             int from = i * chunkSize;
-            int to = Math.min(n, from + chunkSize);
-            long id = ids.getAndIncrement();
-            byte[] message = RedisPoolFrames.chunk(caller, id, RedisPoolFrames.MAP, fn, codec, items.subList(from, to));
-            CompletableFuture<Object> part = track(id, message, "map chunk id=" + id + " (items " + from + ".." + (to - 1) + ")");
-            parts.add(part);
-            messages.add(message);
-            part.whenComplete((v, e) -> {
+            parts.get(i).whenComplete((v, e) -> {
                 if (e != null) {
                     map.completeExceptionally(e instanceof CompletionException ce && ce.getCause() != null ? ce.getCause() : e);
                     return;
@@ -309,10 +315,10 @@ public final class RedisPool implements ExecutorService {
         int window = 2 * Math.max(1, liveWorkers) + 2;
         return new RedisPoolIterator<>(items.iterator(), chunkSize, window, ordered, slice -> {
             long id = ids.getAndIncrement();
-            byte[] message = RedisPoolFrames.chunk(caller, id, RedisPoolFrames.MAP, fn, codec, slice);
-            CompletableFuture<Object> part = track(id, message, "imap chunk id=" + id);
-            send(List.of(message), List.of(part));
-            return part;
+            List<byte[]> message = List.of(RedisPoolFrames.chunk(caller, id, RedisPoolFrames.MAP, fn, codec, slice));
+            List<CompletableFuture<Object>> part = track(id, message, (i, k) -> "imap chunk id=" + i);
+            send(message, part);
+            return part.getFirst();
         });
     }
 
@@ -372,10 +378,10 @@ public final class RedisPool implements ExecutorService {
                     + " cannot be sent to a Redis pool worker: " + e.getCause().getMessage(), e.getCause());
         }
         long id = ids.getAndIncrement();
-        byte[] message = RedisPoolFrames.chunk(caller, id, RedisPoolFrames.CALL, fn, codec, null);
-        CompletableFuture<Object> f = track(id, message, "task id=" + id + " (" + original.getClass().getName() + ")");
-        send(List.of(message), List.of(f));
-        return (CompletableFuture<T>) f;
+        List<byte[]> message = List.of(RedisPoolFrames.chunk(caller, id, RedisPoolFrames.CALL, fn, codec, null));
+        List<CompletableFuture<Object>> f = track(id, message, (i, k) -> "task id=" + i + " (" + original.getClass().getName() + ")");
+        send(message, f);
+        return (CompletableFuture<T>) f.getFirst();
     }
 
     @Override
@@ -505,37 +511,53 @@ public final class RedisPool implements ExecutorService {
         }
     }
 
-    /** Registers a chunk before it is queued; a cancelled or failed chunk is unqueued (best effort). */
-    private CompletableFuture<Object> track(long id, byte[] message, String what) {
-        CompletableFuture<Object> f = new CompletableFuture<>();
-        pending.put(id, new Pending(message, f, what));
-        f.whenComplete((v, e) -> {
-            if (pending.remove(id) != null) { // not completed by its reply: cancelled or failed here
-                unqueue(message);
+    /** Describes chunk {@code index} of a call, whose id is {@code id}, for WorkerDiedException's message. */
+    private interface Describe {
+        String what(long id, int index);
+    }
+
+    /**
+     * Registers chunks with ids {@code firstId}, {@code firstId + 1}... before they are queued; a chunk
+     * cancelled or failed here is unqueued (best effort). Rejects them all if the pool does not accept
+     * work: under this pool's lock with the state check, so none is added after termination.
+     */
+    private List<CompletableFuture<Object>> track(long firstId, List<byte[]> messages, Describe describe) {
+        List<CompletableFuture<Object>> futures = new ArrayList<>(messages.size());
+        synchronized (this) {
+            checkAccepting();
+            for (int i = 0; i < messages.size(); i++) {
+                long id = firstId + i;
+                CompletableFuture<Object> f = new CompletableFuture<>();
+                pending.put(id, new Pending(messages.get(i), f, describe.what(id, i)));
+                futures.add(f);
             }
-            checkTerminated();
-        });
-        return f;
+        }
+        for (int i = 0; i < messages.size(); i++) {
+            long id = firstId + i;
+            byte[] message = messages.get(i);
+            futures.get(i).whenComplete((v, e) -> {
+                if (pending.remove(id) != null) { // not completed by its reply: cancelled or failed here
+                    unqueue(message);
+                }
+                checkTerminated();
+            });
+        }
+        return futures;
     }
 
     private void unqueue(byte[] message) {
         if (state == State.STOPPED) {
             return; // failAll removes all of them at once
         }
-        try {
-            store.unqueue(message);
-        } catch (RuntimeException e) {
-            LOG.log(System.Logger.Level.DEBUG, "cannot unqueue a cancelled chunk: " + e.getMessage());
-        }
+        store.unqueue(message); // asynchronous: a caller cancelling many chunks does not wait for each
     }
 
     private void send(List<byte[]> messages, List<CompletableFuture<Object>> parts) {
         try {
             store.enqueue(messages);
         } catch (RuntimeException e) {
-            IllegalStateException failure = redisFailed(e);
-            parts.forEach(p -> p.completeExceptionally(failure));
-            throw failure;
+            failAllRedis(e); // NOTE: out of pending first, so no unqueue goes to the failed Redis per chunk
+            throw redisFailed(e);
         }
     }
 
@@ -546,6 +568,15 @@ public final class RedisPool implements ExecutorService {
 
     /** Fails every pending chunk of this caller with {@code cause} and removes its queued chunks. */
     private void failAll(Throwable cause) {
+        failAll(cause, true);
+    }
+
+    /** Redis failed: fails every pending chunk, without asking that Redis to unqueue them. */
+    private void failAllRedis(RuntimeException e) {
+        failAll(redisFailed(e), false);
+    }
+
+    private void failAll(Throwable cause, boolean unqueue) {
         List<Pending> all = new ArrayList<>();
         for (Long id : new ArrayList<>(pending.keySet())) {
             Pending p = pending.remove(id);
@@ -557,7 +588,9 @@ public final class RedisPool implements ExecutorService {
             return;
         }
         try {
-            store.unqueueAll(callerPrefix);
+            if (unqueue) {
+                store.unqueueAll(callerPrefix);
+            }
         } catch (RuntimeException e) {
             LOG.log(System.Logger.Level.DEBUG, "cannot unqueue failed chunks: " + e.getMessage());
         }
@@ -586,7 +619,7 @@ public final class RedisPool implements ExecutorService {
                 if (terminated.isDone()) {
                     return;
                 }
-                failAll(redisFailed(e));
+                failAllRedis(e);
                 RedisPoolWorkers.sleepQuietly(MONITOR_PERIOD.toMillis());
             }
         }
@@ -644,7 +677,7 @@ public final class RedisPool implements ExecutorService {
                             + noWorkerTimeout.toMillis() + " ms; start some with: multiproc worker --redis URL --pool " + name()));
                 }
             } catch (RuntimeException e) {
-                failAll(redisFailed(e));
+                failAllRedis(e);
             }
         }
         release();

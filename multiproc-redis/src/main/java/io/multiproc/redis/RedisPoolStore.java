@@ -119,11 +119,13 @@ final class RedisPoolStore {
         }
     }
 
-    /** Removes one queued chunk (cancelled before a worker took it); false if a worker has it already. */
-    boolean unqueue(byte[] message) {
-        Long n = bytes().eval(RScript.Mode.READ_WRITE, "return redis.call('lrem', KEYS[1], 1, ARGV[1])",
+    /**
+     * Removes one queued chunk (cancelled before a worker took it), asynchronously: nothing to wait for,
+     * since a chunk a worker took already is answered anyway and its reply dropped.
+     */
+    void unqueue(byte[] message) {
+        bytes().evalAsync(RScript.Mode.READ_WRITE, "return redis.call('lrem', KEYS[1], 1, ARGV[1])",
                 RScript.ReturnType.LONG, keys(queueKey()), message);
-        return n != null && n > 0;
     }
 
     /** Removes every queued chunk of the caller whose messages start with {@code callerPrefix}. */

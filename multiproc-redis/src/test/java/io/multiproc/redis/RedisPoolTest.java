@@ -206,6 +206,7 @@ class RedisPoolTest {
             assertThat(died.pid()).isEqualTo(victim);
             assertThat(died.exitCode()).isEqualTo(-9);
             assertThat(millis).as("ms from SIGKILL to the failure").isLessThan(10_000);
+            System.out.printf("worker SIGKILLed: map failed after %d ms%n", millis);
             // the failed map's queued chunks are gone, and a replacement takes work
             awaitUntil("the queue is empty", () -> redis.command("LLEN mp:pool:{kill}:queue").equals(":0"));
             awaitUntil("a replacement worker", () -> w.workerPids().size() == 2 && !w.workerPids().contains(victim));
@@ -233,7 +234,10 @@ class RedisPoolTest {
                 });
                 awaitUntil("the task is held", () -> redis.command("LLEN mp:pool:{host}:held:" + worker).equals(":1"));
                 host.kill();
+                long killedAt = System.nanoTime();
                 Throwable e = catchThrowable(() -> stuck.get(60, TimeUnit.SECONDS));
+                System.out.printf("worker host SIGKILLed (lease 2 s): task failed after %d ms%n",
+                        (System.nanoTime() - killedAt) / 1_000_000);
                 assertThat(e.getCause()).isInstanceOf(WorkerLostException.class).hasMessageContaining(worker)
                         .hasMessageContaining("heartbeats");
                 assertThat(((WorkerLostException) e.getCause()).pid()).isEqualTo(RedisPoolWorker.pidOf(worker));
@@ -311,9 +315,17 @@ class RedisPoolTest {
             }, IntStream.range(0, 2000).boxed().toList(), 10);
             Thread.sleep(300);
             redis.kill();
+            long killedAt = System.nanoTime();
             Throwable e = catchThrowable(() -> map.get(120, TimeUnit.SECONDS));
+            long failedMs = (System.nanoTime() - killedAt) / 1_000_000;
             assertThat(e).isInstanceOf(ExecutionException.class);
             assertThat(e.getCause()).isInstanceOf(IllegalStateException.class).hasMessageContaining(redis.url());
+            // while it is down, a new call fails at the call, naming the address
+            long callAt = System.nanoTime();
+            assertThatThrownBy(() -> pool.map(x -> x, List.of(1, 2))).isInstanceOf(IllegalStateException.class)
+                    .hasMessageContaining(redis.url());
+            System.out.printf("redis killed: pending map failed after %d ms, a new map after %d ms%n",
+                    failedMs, (System.nanoTime() - callAt) / 1_000_000);
 
             redis.restart();
             awaitWorkers(pool, 1);
