@@ -6,6 +6,7 @@ import java.util.List;
 import java.util.concurrent.Callable;
 import java.util.concurrent.CancellationException;
 import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CompletionException;
 import java.util.concurrent.ExecutionException;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Future;
@@ -99,5 +100,32 @@ public final class Invocations {
         } finally {
             futures.forEach(f -> f.cancel(true));
         }
+    }
+
+    /**
+     * Waits for a pool's whole-call future ({@code map}); throws its failure as is when unchecked, a
+     * checked one inside a CompletionException; an interrupt cancels the future and keeps the flag.
+     */
+    public static <R> R await(CompletableFuture<R> future, String pool) {
+        try {
+            return future.get();
+        } catch (ExecutionException e) {
+            throw unwrap(e.getCause());
+        } catch (InterruptedException e) {
+            future.cancel(true);
+            Thread.currentThread().interrupt();
+            throw new CancellationException("interrupted while waiting for " + pool);
+        }
+    }
+
+    /** {@code t} as an unchecked exception to rethrow: itself if it is one, an Error thrown, else wrapped. */
+    public static RuntimeException unwrap(Throwable t) {
+        if (t instanceof RuntimeException r) {
+            return r;
+        }
+        if (t instanceof Error e) {
+            throw e;
+        }
+        return new CompletionException(t);
     }
 }

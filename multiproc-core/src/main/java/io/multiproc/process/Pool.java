@@ -843,25 +843,11 @@ public final class Pool implements ExecutorService {
 
     /** Waits for a map; throws its failure (unchecked as is, checked inside a CompletionException). */
     private static <R> R await(CompletableFuture<R> future) {
-        try {
-            return future.get();
-        } catch (ExecutionException e) {
-            throw unwrap(e.getCause());
-        } catch (InterruptedException e) {
-            future.cancel(true);
-            Thread.currentThread().interrupt();
-            throw new CancellationException("interrupted while waiting for the pool");
-        }
+        return Invocations.await(future, "the pool");
     }
 
     static RuntimeException unwrap(Throwable t) {
-        if (t instanceof RuntimeException r) {
-            return r;
-        }
-        if (t instanceof Error e) {
-            throw e;
-        }
-        return new CompletionException(t);
+        return Invocations.unwrap(t);
     }
 
     /** Settings of a pool; {@link #build()} starts its workers. */

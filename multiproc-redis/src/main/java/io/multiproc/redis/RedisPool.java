@@ -726,25 +726,11 @@ public final class RedisPool implements ExecutorService {
 
     /** Waits for a map; throws its failure (unchecked as is, checked inside a CompletionException). */
     private static <R> R await(CompletableFuture<R> future) {
-        try {
-            return future.get();
-        } catch (ExecutionException e) {
-            throw unwrap(e.getCause());
-        } catch (InterruptedException e) {
-            future.cancel(true);
-            Thread.currentThread().interrupt();
-            throw new CancellationException("interrupted while waiting for the Redis pool");
-        }
+        return Invocations.await(future, "the Redis pool");
     }
 
     static RuntimeException unwrap(Throwable t) {
-        if (t instanceof RuntimeException r) {
-            return r;
-        }
-        if (t instanceof Error e) {
-            throw e;
-        }
-        return new CompletionException(t);
+        return Invocations.unwrap(t);
     }
 
     /** Settings of a Redis pool connection; {@link #build()} connects. */
