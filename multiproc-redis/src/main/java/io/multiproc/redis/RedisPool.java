@@ -75,6 +75,7 @@ import java.util.regex.Pattern;
  * {@link #terminate()} fails this caller's pending work and removes its queued chunks; the workers
  * are shared with other callers and keep running (chunks already running finish, their results are dropped).
  * {@code future.cancel} removes a chunk that is still queued; a running one is not interrupted.
+ * Close the pool: unlike a local Pool, an unclosed RedisPool keeps the JVM alive (Redisson's threads).
  *
  * <h2>Implementation overview</h2>
  * {@link RedisPoolStore} holds the keys and the atomic steps. A caller has a random id, a results list
@@ -158,7 +159,12 @@ public final class RedisPool implements ExecutorService {
      * what {@code multiproc worker --redis URL --pool NAME --workers N} does.
      */
     public static void serveWorkers(String url, String pool, int workers) throws InterruptedException {
-        try (RedisPoolWorkers w = RedisPoolWorkers.start(singleServer(url), pool, workers, DEFAULT_LEASE, null)) {
+        serveWorkers(singleServer(url), pool, workers, DEFAULT_LEASE);
+    }
+
+    /** Like {@link #serveWorkers(String, String, int)}, with Redisson's own configuration and the workers' heartbeat lease. */
+    public static void serveWorkers(Config config, String pool, int workers, Duration lease) throws InterruptedException {
+        try (RedisPoolWorkers w = RedisPoolWorkers.start(config, pool, workers, lease, null)) {
             w.join();
         }
     }
@@ -755,7 +761,9 @@ public final class RedisPool implements ExecutorService {
         /** Redisson's own configuration (cluster, sentinel, TLS, auth). */
         public Builder config(Config config) {
             this.config = Objects.requireNonNull(config, "config");
-            this.address = String.valueOf(config.isClusterConfig() ? "a Redis Cluster" : config.useSingleServer().getAddress());
+            // NOTE: useSingleServer() on another kind of config would turn it into a single-server one
+            this.address = config.isSingleConfig() ? config.useSingleServer().getAddress()
+                    : config.isClusterConfig() ? "a Redis Cluster" : config.isSentinelConfig() ? "Redis Sentinel" : "Redis";
             return this;
         }
 
