@@ -16,6 +16,7 @@ import java.util.Map;
 import java.util.concurrent.ConcurrentMap;
 
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 /**
  * Bulk reads of a dict (its views' iteration, getAll) read under one lock hold, and the nested containers
@@ -50,6 +51,35 @@ class ManagerBulkReadTest {
             assertThat(lists).isEqualTo(50);
             assertThat(sum).isEqualTo(3L * (49 * 50 / 2) + 50 * 3 + 50 * 1000);
             assertThat(d).isEmpty();
+            it = null;
+            awaitInUse(lm, before, "the removed lists are freed once their proxies are unreachable");
+        }
+    }
+
+    @Test
+    @SuppressWarnings("unchecked")
+    void aListOfListsIteratesLiveNestedListsThatOutliveTheirRemoval() throws Exception {
+        try (Manager m = Manager.start()) {
+            LocalManager lm = (LocalManager) m;
+            List<Object> ls = m.list();
+            long before = lm.heapBytesInUse();
+            for (int k = 0; k < 30; k++) {
+                ls.add(List.of(k));
+            }
+            ls.add("plain");
+            Iterator<Object> it = ls.iterator();
+            Children.joinOk(ChildProcess.start(() -> ls.clear()));
+            List<Object> seen = new ArrayList<>();
+            while (it.hasNext()) {
+                Object v = it.next();
+                if (v instanceof List<?> l) {
+                    ((List<Object>) l).add("x");                     // a live proxy of a list nothing refers to now
+                    seen.add(List.copyOf(l));
+                } else {
+                    seen.add(v);
+                }
+            }
+            assertThat(seen).hasSize(31).startsWith(List.of(0, "x"), List.of(1, "x")).endsWith("plain");
             it = null;
             awaitInUse(lm, before, "the removed lists are freed once their proxies are unreachable");
         }
@@ -128,6 +158,10 @@ class ManagerBulkReadTest {
             }
             assertThat(bad.get()).as("a torn getAll (a * 1e6 + b)").isZero();
             assertThat(local.getAll(List.of("b", "a"))).containsExactly(d.get("b"), d.get("a"));
+            assertThat(LocalManager.getAll(d, List.of("a", "zz"))).containsExactly(d.get("a"), null);
+            assertThat(LocalManager.getAll(new java.util.HashMap<>(Map.of("a", 1)), List.of("a", "zz"))).containsExactly(1, null);
+            assertThatThrownBy(() -> local.getAll(Arrays.asList("a", null))).isInstanceOf(NullPointerException.class)
+                    .hasMessageContaining("key=null");
         }
     }
 
