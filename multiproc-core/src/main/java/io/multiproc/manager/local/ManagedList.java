@@ -11,7 +11,6 @@ import java.util.Collections;
 import java.util.Comparator;
 import java.util.Iterator;
 import java.util.List;
-import java.util.NoSuchElementException;
 import java.util.ListIterator;
 import java.util.Objects;
 import java.util.RandomAccess;
@@ -137,32 +136,12 @@ final class ManagedList<E> extends AbstractList<E> implements RandomAccess, Seri
      */
     @Override
     public Iterator<E> iterator() {
-        return new Iterator<>() {
-            private final DeferredProxies deferred = new DeferredProxies(c.heap);
-            private final Object[] e = elements(deferred);
-            private int next;
-
-            {
-                deferred.releaseWhenUnreachable(this);
-            }
-
-            @Override
-            public boolean hasNext() {
-                return next < e.length;
-            }
-
+        DeferredProxies deferred = new DeferredProxies(c.heap);
+        return new SnapshotIterator<>(deferred, elements(deferred), 1) {
             @Override
             @SuppressWarnings("unchecked")
             public E next() {
-                if (next >= e.length) {
-                    throw new NoSuchElementException();
-                }
-                Object v = e[next];
-                if (v == DeferredProxies.DEFERRED) {
-                    v = deferred.next();
-                }
-                e[next++] = null; // the caller's now: the snapshot does not keep it alive
-                return (E) v;
+                return (E) take(advance());
             }
         };
     }

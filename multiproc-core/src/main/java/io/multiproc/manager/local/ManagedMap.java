@@ -14,7 +14,6 @@ import java.util.LinkedHashMap;
 import java.util.LinkedHashSet;
 import java.util.List;
 import java.util.Map;
-import java.util.NoSuchElementException;
 import java.util.Objects;
 import java.util.Set;
 import java.util.concurrent.ConcurrentMap;
@@ -523,7 +522,7 @@ final class ManagedMap<K, V> extends AbstractMap<K, V> implements ConcurrentMap<
         return new AbstractSet<>() {
             @Override
             public Iterator<K> iterator() {
-                return new SnapshotIterator<>(KEYS);
+                return new Entries<>(KEYS, new DeferredProxies(c.heap));
             }
 
             @Override
@@ -557,7 +556,7 @@ final class ManagedMap<K, V> extends AbstractMap<K, V> implements ConcurrentMap<
         return new AbstractCollection<>() {
             @Override
             public Iterator<V> iterator() {
-                return new SnapshotIterator<>(VALUES);
+                return new Entries<>(VALUES, new DeferredProxies(c.heap));
             }
 
             @Override
@@ -586,45 +585,29 @@ final class ManagedMap<K, V> extends AbstractMap<K, V> implements ConcurrentMap<
      * entry's setValue puts); remove removes the key. Nested values' proxies are made as the iteration
      * reaches them ({@link DeferredProxies}).
      */
-    private final class SnapshotIterator<T> implements Iterator<T> {
-        private final DeferredProxies deferred = new DeferredProxies(c.heap);
-        private final Object[] e;
+    private final class Entries<T> extends SnapshotIterator<T> {
         private final int part;
-        private int next;
         private boolean canRemove;
 
-        SnapshotIterator(int part) {
+        Entries(int part, DeferredProxies deferred) {
+            super(deferred, entries(true, part != KEYS, deferred), 2);
             this.part = part;
-            this.e = entries(true, part != KEYS, deferred);
-            deferred.releaseWhenUnreachable(this);
-        }
-
-        @Override
-        public boolean hasNext() {
-            return next < e.length;
         }
 
         @Override
         @SuppressWarnings("unchecked")
         public T next() {
-            if (next >= e.length) {
-                throw new NoSuchElementException();
-            }
-            K key = (K) e[next];
-            Object value = e[next + 1];
-            if (value == DeferredProxies.DEFERRED) {
-                value = deferred.next();
-                e[next + 1] = null; // the proxy is the caller's now: the snapshot does not keep it alive
-            }
-            next += 2;
+            int at = advance();
+            K key = (K) slots[at];                 // kept: remove() needs it
             canRemove = true;
             if (part == KEYS) {
                 return (T) key;
             }
+            V value = (V) take(at + 1);
             if (part == VALUES) {
                 return (T) value;
             }
-            return (T) new AbstractMap.SimpleEntry<>(key, (V) value) {
+            return (T) new AbstractMap.SimpleEntry<>(key, value) {
                 @Override
                 public V setValue(V v) {
                     super.setValue(v);
@@ -639,7 +622,7 @@ final class ManagedMap<K, V> extends AbstractMap<K, V> implements ConcurrentMap<
                 throw new IllegalStateException("next() was not called, or remove() was called already");
             }
             canRemove = false;
-            ManagedMap.this.remove(e[next - 2]);
+            ManagedMap.this.remove(slots[next - 2]);
         }
     }
 
@@ -649,7 +632,7 @@ final class ManagedMap<K, V> extends AbstractMap<K, V> implements ConcurrentMap<
         return new AbstractSet<>() {
             @Override
             public Iterator<Map.Entry<K, V>> iterator() {
-                return new SnapshotIterator<>(ENTRIES);
+                return new Entries<>(ENTRIES, new DeferredProxies(c.heap));
             }
 
             @Override

@@ -15,6 +15,7 @@ import java.util.List;
 import java.util.Map;
 import java.util.concurrent.ConcurrentMap;
 
+import static io.multiproc.manager.local.ManagerLifetimeTest.awaitInUse;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
@@ -163,12 +164,5 @@ class ManagerBulkReadTest {
             assertThatThrownBy(() -> local.getAll(Arrays.asList("a", null))).isInstanceOf(NullPointerException.class)
                     .hasMessageContaining("key=null");
         }
-    }
-
-    private static void awaitInUse(LocalManager lm, long expected, String what) throws InterruptedException {
-        Children.awaitUntil(what, () -> {
-            System.gc();
-            return lm.heapBytesInUse() == expected;
-        });
     }
 }
