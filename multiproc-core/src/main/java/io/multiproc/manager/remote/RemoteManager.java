@@ -35,6 +35,7 @@ import java.util.concurrent.BlockingQueue;
 import java.util.concurrent.ConcurrentMap;
 import java.util.concurrent.locks.Condition;
 import java.util.concurrent.locks.Lock;
+import java.util.concurrent.locks.ReentrantLock;
 
 /**
  * A {@link Manager} served by a {@link ManagerServer} over TCP: {@code Manager.connect(address, key)}.
@@ -56,7 +57,8 @@ import java.util.concurrent.locks.Lock;
  * ({@code List.add}, {@code clear}, {@code addAll}, {@code putAll}, {@code Namespace.set},
  * {@code SharedValueProxy.set}) are pipelined: sent at once, not waited for, applied by the server in
  * order. If one of them fails on the server, the next waiting call throws that failure and nothing
- * sent between the two was applied; {@link #sync()} waits until everything sent so far is applied.
+ * sent between the two was applied; {@link #sync()} waits until everything sent so far is applied, and
+ * {@link #close()} does too (throwing a failure no call reported yet).
  * Iterators, {@code toString}, {@code equals} and copies ({@code new ArrayList<>(list)},
  * {@code new HashMap<>(dict)}) work on a snapshot fetched in one request. The atomic operations of
  * {@code ConcurrentMap} ({@code merge}, {@code compute}, ...) and {@code updateAndGet} run their
@@ -88,6 +90,13 @@ public final class RemoteManager implements Manager {
      * the next call, and the socket's closing wakes a call blocked in its read.
      */
     private volatile String closedBecause;
+    /** Calls from several threads take turns: one request (and its reply) at a time. */
+    private final ReentrantLock turn = new ReentrantLock();
+    /**
+     * A pipelined request was sent after the last reply, so the server has not confirmed it yet (read
+     * and written by the thread holding {@link #turn}); {@link #close()} then syncs first.
+     */
+    private boolean unconfirmed;
 
     private RemoteManager(String server, Socket socket, byte[] key) throws IOException {
         this.server = server;
@@ -242,16 +251,35 @@ public final class RemoteManager implements Manager {
     }
 
     /**
-     * Closes the connection (pipelined calls were sent as they were made: the server still applies
-     * them); proxies then throw IllegalStateException, and a call waiting in another thread fails at
-     * once. Idempotent.
+     * Waits until the server has applied every pipelined call, then closes the connection; proxies then
+     * throw IllegalStateException. If a pipelined call failed and no waiting call reported it yet, close
+     * throws that failure (after closing), as the next call would have; if the connection broke before
+     * the server confirmed them, {@link UncheckedIOException} (the pipelined calls may not all have been
+     * applied). The wait is bounded by the reply timeout. A close while another thread's call is under
+     * way does not wait: that call fails at once. Idempotent.
      */
     @Override
     public void close() {
+        RuntimeException failure = null;
+        if (closedBecause == null && unconfirmed && turn.tryLock()) {
+            try {
+                if (closedBecause == null && unconfirmed) {
+                    call(Ops.SYNC, 0);
+                }
+            } catch (RuntimeException e) {
+                // a close from another thread meanwhile: that one ends the connection, nothing to report
+                failure = "closed".equals(closedBecause) ? null : e;
+            } finally {
+                turn.unlock();
+            }
+        }
         if (closedBecause == null) {
             closedBecause = "closed";
         }
         closeQuietly(socket);
+        if (failure != null) {
+            throw failure;
+        }
     }
 
     @Override
@@ -262,11 +290,21 @@ public final class RemoteManager implements Manager {
     // ------------------------------------------------------------------ requests
 
     /** Sends a request and returns its reply's value (containers as proxies). */
-    synchronized Object call(int op, long target, Object... args) {
+    Object call(int op, long target, Object... args) {
+        turn.lock();
+        try {
+            return callInTurn(op, target, args);
+        } finally {
+            turn.unlock();
+        }
+    }
+
+    private Object callInTurn(int op, long target, Object[] args) {
         send(op, 0, target, args);
         try {
             out.flush();
             byte[] frame = Wire.readFrame(in, Wire.MAX_FRAME);
+            unconfirmed = false; // the server answers after applying (or reporting) every earlier request
             if (frame.length < 1) {
                 throw new Wire.ProtocolException("empty reply");
             }
@@ -289,12 +327,16 @@ public final class RemoteManager implements Manager {
     }
 
     /** Sends a request that gets no reply unless it fails (see the class comment). */
-    synchronized void pipeline(int op, long target, Object... args) {
-        send(op, Wire.FLAG_PIPELINED, target, args);
+    void pipeline(int op, long target, Object... args) {
+        turn.lock();
         try {
+            send(op, Wire.FLAG_PIPELINED, target, args);
+            unconfirmed = true;
             out.flush();
         } catch (IOException e) {
             throw broken(e.getMessage(), e);
+        } finally {
+            turn.unlock();
         }
     }
 

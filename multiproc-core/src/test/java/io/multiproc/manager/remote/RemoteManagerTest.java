@@ -181,6 +181,49 @@ class RemoteManagerTest {
     }
 
     @Test
+    void pipelinedCallsAreAppliedInTheOrderTheyWereMadeAmongWaitingCalls() {
+        try (Manager m = connect()) {
+            List<Integer> ls = m.list("ordered");
+            Namespace ns = m.namespace("last");
+            for (int i = 0; i < 2_000; i++) {
+                ls.add(i);                              // pipelined
+                ns.set("last", i);                      // pipelined
+                if (i % 100 == 99) {
+                    assertThat(ls.get(i)).isEqualTo(i); // a waiting call sees every add sent before it
+                    assertThat(ns.<Integer>get("last")).isEqualTo(i);
+                }
+            }
+            ls.clear();                                 // pipelined, after 2,000 adds
+            ls.addAll(List.of(7, 8));                   // pipelined, after the clear
+            assertThat(new ArrayList<>(ls)).containsExactly(7, 8);
+        }
+    }
+
+    @Test
+    void aFailedPipelinedCallIsThrownByCloseWhenNoCallCameAfterIt() {
+        Manager m = connect();
+        ConcurrentMap<String, Integer> d = m.dict("fails-at-close");
+        d.put("kept", 1);
+        d.putAll(java.util.Collections.singletonMap(null, 1));   // refused on the server, nothing waits for it
+        assertThatThrownBy(m::close).isInstanceOf(NullPointerException.class)
+                .satisfies(e -> assertThat(e.getSuppressed()[0]).hasMessageContaining("earlier pipelined call"));
+        assertThatThrownBy(d::size).isInstanceOf(IllegalStateException.class).hasMessageContaining("closed");
+        m.close(); // idempotent, the failure was reported once
+        assertThat(local.<String, Integer>dict("fails-at-close")).containsOnlyKeys("kept");
+    }
+
+    @Test
+    void closeAppliesEveryPipelinedCallBeforeReturning() {
+        Manager m = connect();
+        List<Integer> ls = m.list("applied-by-close");
+        for (int i = 0; i < 1_000; i++) {
+            ls.add(i);
+        }
+        m.close();
+        assertThat(local.<Integer>list("applied-by-close")).hasSize(1_000); // no sync needed: close waited
+    }
+
+    @Test
     void anExceptionOutsideTheJdkContractArrivesAsRemoteException() {
         local.value("v", 0);
         try (Manager m = connect()) {
