@@ -32,6 +32,7 @@ import java.util.List;
 import java.util.Map;
 import java.util.Objects;
 import java.util.concurrent.BlockingQueue;
+import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.ConcurrentMap;
 import java.util.concurrent.locks.Condition;
 import java.util.concurrent.locks.Lock;
@@ -78,6 +79,11 @@ public final class RemoteManager implements Manager {
     private static final Codec CODEC = ManagerServer.CODEC;
 
     private final String server;
+    private final InetSocketAddress address;
+    /** The authkey's id ({@link RemoteKeys}): what a travelling proxy names its key by. */
+    private final byte[] keyId;
+    /** Export tokens of this connection's containers by id, once a proxy of one has travelled. */
+    private final ConcurrentHashMap<Long, Long> exported = new ConcurrentHashMap<>();
     private final Socket socket;
     private final DataInputStream in;
     private final DataOutputStream out;
@@ -98,12 +104,14 @@ public final class RemoteManager implements Manager {
      */
     private boolean unconfirmed;
 
-    private RemoteManager(String server, Socket socket, byte[] key) throws IOException {
+    private RemoteManager(String server, InetSocketAddress address, Socket socket, byte[] key) throws IOException {
         this.server = server;
+        this.address = address;
         this.socket = socket;
         this.in = new DataInputStream(new BufferedInputStream(socket.getInputStream(), 64 << 10));
         this.out = new DataOutputStream(new BufferedOutputStream(socket.getOutputStream(), 64 << 10));
         Wire.clientHandshake(in, out, key, server);
+        this.keyId = RemoteKeys.remember(key); // proven right: proxies of this server may now travel to here
         this.name = (String) call(Ops.HELLO, 0);
     }
 
@@ -125,7 +133,7 @@ public final class RemoteManager implements Manager {
             s.setTcpNoDelay(true);
             s.connect(address, (int) Math.min(Integer.MAX_VALUE, replyTimeout.toMillis()));
             s.setSoTimeout((int) Math.min(Integer.MAX_VALUE, replyTimeout.toMillis()));
-            return new RemoteManager(server, s, key);
+            return new RemoteManager(server, address, s, key);
         } catch (IOException e) {
             closeQuietly(s);
             throw new UncheckedIOException("cannot connect to " + server + ": " + e.getMessage(), e);
@@ -135,6 +143,63 @@ public final class RemoteManager implements Manager {
         } finally {
             Arrays.fill(key, (byte) 0);
         }
+    }
+
+    /** This process's connections for travelling proxies, by server and key id; replaced when closed. */
+    private static final Map<String, RemoteManager> SHARED = new java.util.HashMap<>();
+
+    /**
+     * The connection this process's decoded proxies of {@code address} use (one per server and key,
+     * opened on first use, closed at exit after syncing its pipelined calls).
+     */
+    static RemoteManager shared(InetSocketAddress address, byte[] key) {
+        String at = address.getHostString() + ":" + address.getPort() + "/" + java.util.HexFormat.of().formatHex(RemoteKeys.idOf(key));
+        synchronized (SHARED) {
+            RemoteManager m = SHARED.get(at);
+            if (m == null || m.closedBecause != null) {
+                if (SHARED.isEmpty()) {
+                    Runtime.getRuntime().addShutdownHook(Thread.ofPlatform().unstarted(RemoteManager::closeShared));
+                }
+                m = connect(address, key);
+                SHARED.put(at, m);
+            }
+            return m;
+        }
+    }
+
+    private static void closeShared() {
+        List<RemoteManager> all;
+        synchronized (SHARED) {
+            all = new ArrayList<>(SHARED.values());
+        }
+        for (RemoteManager m : all) {
+            try {
+                m.close();
+            } catch (RuntimeException e) {
+                System.getLogger("io.multiproc.manager").log(System.Logger.Level.WARNING,
+                        "closing " + m + " at exit: a pipelined call failed", e);
+            }
+        }
+    }
+
+    /** The proxy of an exported container ({@link RemoteHandle}), with an id of this connection. */
+    Object imported(long token, int kind) {
+        return call(Ops.IMPORT, 0, token, kind);
+    }
+
+    /**
+     * What a proxy of container {@code ref} travels as: exported on its first trip (one round trip);
+     * the key in it only inside a child's task ({@link io.multiproc.internal.ChildTaskEncoding}).
+     */
+    RemoteHandle handle(RemoteRef ref) {
+        Long token = exported.get(ref.id());
+        if (token == null) {
+            token = (Long) call(Ops.EXPORT, ref.id());
+            exported.put(ref.id(), token);
+        }
+        byte[] key = io.multiproc.internal.ChildTaskEncoding.active() ? RemoteKeys.find(keyId) : null;
+        return new RemoteHandle(address.getHostString(), address.getPort(), name, keyId.clone(),
+                key == null ? new byte[0] : key, token, ref.kind());
     }
 
     // ------------------------------------------------------------------ Manager
@@ -308,7 +373,8 @@ public final class RemoteManager implements Manager {
             if (frame.length < 1) {
                 throw new Wire.ProtocolException("empty reply");
             }
-            Object body = CODEC.decode(source.reset(MemorySegment.ofArray(frame), 1, frame.length - 1));
+            Object body = RemoteKeys.wireDecoding(() -> CODEC.decode(source.reset(MemorySegment.ofArray(frame), 1,
+                    frame.length - 1)));
             if (source.remaining() != 0) {
                 throw new Wire.ProtocolException(source.remaining() + " bytes after a reply's value");
             }
@@ -436,8 +502,12 @@ public final class RemoteManager implements Manager {
         }
     }
 
-    /** A proxy of this connection. */
-    interface RemoteContainer {
+    /**
+     * A proxy of this connection. It travels in tasks, queues and pipes as a {@link RemoteHandle}: each
+     * class declares {@code Object writeReplace()} returning {@code handle()} (JDK serialization and
+     * the codec look for it on the class).
+     */
+    interface RemoteContainer extends io.multiproc.codec.HandleSource, java.io.Serializable {
         /** Its id, if it belongs to {@code m}; IllegalArgumentException otherwise. */
         RemoteRef ref(RemoteManager m);
     }
