@@ -102,7 +102,7 @@ final class RemoteDict<K, V> extends AbstractMap<K, V> implements ConcurrentMap<
     public void putAll(Map<? extends K, ? extends V> m) {
         Objects.requireNonNull(m, "m");
         if (!m.isEmpty()) {
-            t.pipeline(Ops.D_PUT_ALL, new LinkedHashMap<>(m));
+            t.pipeline(Ops.D_PUT_ALL, PlainValues.encodableAsIs(m) ? m : new LinkedHashMap<>(m));
         }
     }
 

@@ -93,7 +93,7 @@ final class RemoteList<E> extends AbstractList<E> implements RemoteManager.Remot
         if (c.isEmpty()) {
             return false;
         }
-        t.pipeline(Ops.L_ADD_ALL, new ArrayList<>(c));
+        t.pipeline(Ops.L_ADD_ALL, c instanceof List<?> && PlainValues.encodableAsIs(c) ? c : new ArrayList<>(c)); // the server takes a list
         return true;
     }
 

@@ -133,6 +133,27 @@ class RemoteManagerTest {
     }
 
     @Test
+    void aBatchOfAnyMapOrCollectionClassIsSentWhole() {
+        try (Manager m = connect()) {
+            ConcurrentMap<String, Integer> d = m.dict("any-map");
+            d.putAll(new java.util.TreeMap<>(Map.of("a", 1)));                              // a JDK map, sent as it is
+            d.putAll(new java.util.concurrent.ConcurrentHashMap<>(Map.of("b", 2)));         // concurrent: copied first
+            d.putAll(new java.util.AbstractMap<String, Integer>() {                         // an application class: copied
+                @Override
+                public java.util.Set<Entry<String, Integer>> entrySet() {
+                    return java.util.Set.of(Map.entry("c", 3));
+                }
+            });
+            assertThat(new HashMap<>(d)).isEqualTo(Map.of("a", 1, "b", 2, "c", 3));
+            List<Integer> ls = m.list("any-collection");
+            ls.addAll(List.of(1, 2));
+            ls.addAll(new java.util.TreeSet<>(List.of(4, 3)));                              // not a list: copied into one
+            ls.addAll(new java.util.concurrent.CopyOnWriteArrayList<>(List.of(5)));
+            assertThat(new ArrayList<>(ls)).containsExactly(1, 2, 3, 4, 5);
+        }
+    }
+
+    @Test
     @SuppressWarnings("unchecked")
     void aNestedContainerIsALiveProxyNotACopy() {
         try (Manager m = connect()) {
