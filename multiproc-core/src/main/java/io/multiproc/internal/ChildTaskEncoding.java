@@ -15,24 +15,18 @@ import java.util.function.Supplier;
  * <p>Not part of the public API.
  */
 public final class ChildTaskEncoding {
-    private static final ThreadLocal<int[]> DEPTH = ThreadLocal.withInitial(() -> new int[1]);
+    private static final ThreadFlag ENCODING = new ThreadFlag();
 
     private ChildTaskEncoding() {
     }
 
     /** Runs {@code encode} (the encoding of one child task) with {@link #active()} true on this thread. */
     public static <T> T encode(Supplier<T> encode) {
-        int[] depth = DEPTH.get();
-        depth[0]++;
-        try {
-            return encode.get();
-        } finally {
-            depth[0]--;
-        }
+        return ENCODING.during(encode);
     }
 
     /** True inside {@link #encode} on this thread. */
     public static boolean active() {
-        return DEPTH.get()[0] > 0;
+        return ENCODING.isSet();
     }
 }

@@ -21,7 +21,7 @@ final class RemoteKeys {
     private static final byte[] ID_LABEL = "mpm-key-id".getBytes(StandardCharsets.US_ASCII);
     /** Key id (hex) to key; written by any thread (connects, task decoding), read by handle decoding. */
     private static final ConcurrentHashMap<String, byte[]> KEYS = new ConcurrentHashMap<>();
-    private static final ThreadLocal<int[]> WIRE_DECODING = ThreadLocal.withInitial(() -> new int[1]);
+    private static final io.multiproc.internal.ThreadFlag WIRE_DECODING = new io.multiproc.internal.ThreadFlag();
 
     private RemoteKeys() {
     }
@@ -53,17 +53,11 @@ final class RemoteKeys {
 
     /** Runs {@code decode} (of a remote manager frame) so that handles in it refuse to resolve. */
     static <T> T wireDecoding(Supplier<T> decode) {
-        int[] depth = WIRE_DECODING.get();
-        depth[0]++;
-        try {
-            return decode.get();
-        } finally {
-            depth[0]--;
-        }
+        return WIRE_DECODING.during(decode);
     }
 
     /** True while this thread decodes a remote manager frame. */
     static boolean inWireDecoding() {
-        return WIRE_DECODING.get()[0] > 0;
+        return WIRE_DECODING.isSet();
     }
 }

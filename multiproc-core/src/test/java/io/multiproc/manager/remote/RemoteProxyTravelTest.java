@@ -139,7 +139,8 @@ class RemoteProxyTravelTest {
             // decoded in this process (which has the key), both are the same list
             @SuppressWarnings("unchecked")
             List<Integer> back = (List<Integer>) codec.decode(SegmentSource.of(plain));
-            back.add(5);
+            back.add(5);                       // pipelined on this process's shared connection, not m's
+            assertThat(back.size()).isEqualTo(1); // a waiting call there: the add is applied
             assertThat(ls).containsExactly(5);
         }
     }
