@@ -72,6 +72,17 @@ import java.util.concurrent.locks.ReentrantLock;
  * Queues, locks, semaphores, events, barriers and custom types need shared memory or a local server
  * JVM and are not offered remotely (UnsupportedOperationException). Proxies belong to this connection:
  * after {@link #close()} they throw {@link IllegalStateException}.
+ *
+ * <h2>Proxies that travel</h2>
+ * A proxy captured by a {@code ChildProcess} task or sent through a queue or pipe re-attaches in the
+ * receiving process, on a connection that process shares for the server (decision 116). It
+ * authenticates with the key that process has: its own {@code connect}, or the key its parent put in
+ * its task (only there: over the child's stdin) because the task captured a proxy. Queues and pipes
+ * never carry the key; a process without it gets an error saying how to get one.
+ * <pre>{@code
+ * ConcurrentMap<String, Integer> d = m.dict();
+ * ChildProcess.start(() -> d.merge("done", 1, Integer::sum)).join();   // the same dict in the child
+ * }</pre>
  */
 public final class RemoteManager implements Manager {
     /** How long a call waits for its reply by default. */
