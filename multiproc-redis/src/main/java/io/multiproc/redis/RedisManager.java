@@ -277,12 +277,7 @@ public final class RedisManager implements Manager {
     }
 
     private RedisSemaphore semaphore(String key, String name, int permits) {
-        if (permits < 0) {
-            throw new IllegalArgumentException("permits=" + permits + " must be >= 0");
-        }
-        org.redisson.api.RSemaphore s = client.getSemaphore(key);
-        s.trySetPermits(permits);
-        return new RedisSemaphore(s, name);
+        return new RedisSemaphore(sync(), name, key, permits);
     }
 
     @Override

@@ -3,9 +3,12 @@ package io.multiproc.redis;
 import org.redisson.api.RScript;
 import org.redisson.api.RTopic;
 import org.redisson.api.RedissonClient;
+import org.redisson.client.RedisException;
 import org.redisson.client.codec.StringCodec;
 
+import java.util.ArrayDeque;
 import java.util.ArrayList;
+import java.util.Deque;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
@@ -78,16 +81,52 @@ final class RedisSync {
     }
 
     long evalLong(String lua, List<Object> keys, Object... args) {
-        Long r = script.eval(RScript.Mode.READ_WRITE, lua, RScript.ReturnType.LONG, keys, args);
+        Long r = eval(lua, RScript.ReturnType.LONG, keys, args);
         return r == null ? 0 : r;
     }
 
     String evalString(String lua, List<Object> keys, Object... args) {
-        return script.eval(RScript.Mode.READ_WRITE, lua, RScript.ReturnType.VALUE, keys, args);
+        return eval(lua, RScript.ReturnType.VALUE, keys, args);
     }
 
     List<Object> evalList(String lua, List<Object> keys, Object... args) {
-        return script.eval(RScript.Mode.READ_WRITE, lua, RScript.ReturnType.LIST, keys, args);
+        return eval(lua, RScript.ReturnType.LIST, keys, args);
+    }
+
+    private <R> R eval(String lua, RScript.ReturnType type, List<Object> keys, Object... args) {
+        try {
+            return script.eval(RScript.Mode.READ_WRITE, lua, type, keys, args);
+        } catch (RedisException e) {
+            throw clearer(e);
+        }
+    }
+
+    /**
+     * Redisson's failure with its most specific reason (for example "Connection refused: 127.0.0.1/...:6379")
+     * in its message: Redisson's own often says only "Unexpected exception while processing command".
+     */
+    static RedisException clearer(RedisException e) {
+        String detail = null;
+        Deque<Throwable> todo = new ArrayDeque<>(List.of(e));
+        Set<Throwable> seen = java.util.Collections.newSetFromMap(new java.util.IdentityHashMap<>());
+        while (!todo.isEmpty() && seen.size() < 20) {
+            Throwable t = todo.pop();
+            if (!seen.add(t)) {
+                continue;
+            }
+            String m = t.getMessage();
+            boolean wrapper = t instanceof java.util.concurrent.CompletionException;
+            if (t != e && !wrapper && m != null && !m.equals(e.getMessage()) && (detail == null || m.length() > detail.length())) {
+                detail = m; // the most specific reason: "Connection refused: host/ip:port" over "Connection refused"
+            }
+            if (t.getCause() != null) {
+                todo.push(t.getCause());
+            }
+            for (Throwable s : t.getSuppressed()) {
+                todo.push(s);
+            }
+        }
+        return new RedisException("Redis failed: " + e.getMessage() + (detail == null ? "" : " (" + detail + ")"), e);
     }
 
     /** Starts renewing {@code key}'s lease while {@code owner} holds it. */
