@@ -4,7 +4,6 @@ import io.multiproc.manager.BarrierProxy;
 
 import java.time.Duration;
 import java.util.List;
-import java.util.Objects;
 import java.util.concurrent.BrokenBarrierException;
 import java.util.concurrent.TimeoutException;
 
@@ -114,11 +113,7 @@ public final class RedisBarrier implements BarrierProxy {
     /** Waits at most {@code timeout}; on timeout the barrier breaks and this call throws TimeoutException. */
     @Override
     public int await(Duration timeout) throws InterruptedException, BrokenBarrierException, TimeoutException {
-        Objects.requireNonNull(timeout, "timeout");
-        if (timeout.isNegative()) {
-            throw new IllegalArgumentException("timeout=" + timeout + " must be >= 0");
-        }
-        return awaitUntil(RedisSync.deadline(timeout.toNanos()));
+        return awaitUntil(RedisSync.deadline(RedisSync.timeoutNanos(timeout)));
     }
 
     private int awaitUntil(long deadline) throws InterruptedException, BrokenBarrierException, TimeoutException {

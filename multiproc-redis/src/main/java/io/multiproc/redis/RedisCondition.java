@@ -113,11 +113,7 @@ public final class RedisCondition implements Condition {
 
     /** {@link #await(long, TimeUnit)} with a Duration; a negative timeout throws. */
     public boolean await(Duration timeout) throws InterruptedException {
-        Objects.requireNonNull(timeout, "timeout");
-        if (timeout.isNegative()) {
-            throw new IllegalArgumentException("timeout=" + timeout + " must be >= 0");
-        }
-        return await(timeout.toNanos(), TimeUnit.NANOSECONDS);
+        return await(RedisSync.timeoutNanos(timeout), TimeUnit.NANOSECONDS);
     }
 
     @Override

@@ -4,7 +4,6 @@ import io.multiproc.manager.EventProxy;
 
 import java.time.Duration;
 import java.util.List;
-import java.util.Objects;
 
 /**
  * An event on Redis ({@link RedisManager#event(String)}): Python's {@code Event}, set and cleared any
@@ -60,29 +59,11 @@ public final class RedisEvent implements EventProxy {
 
     @Override
     public boolean await(Duration timeout) throws InterruptedException {
-        Objects.requireNonNull(timeout, "timeout");
-        if (timeout.isNegative()) {
-            throw new IllegalArgumentException("timeout=" + timeout + " must be >= 0");
-        }
-        return awaitUntil(RedisSync.deadline(timeout.toNanos()));
+        return awaitUntil(RedisSync.deadline(RedisSync.timeoutNanos(timeout)));
     }
 
     private boolean awaitUntil(long deadline) throws InterruptedException {
-        if (Thread.interrupted()) {
-            throw new InterruptedException();
-        }
-        RedisSync.Wake wake = sync.wake(key);
-        for (;;) {
-            long seen = wake.generation();
-            if (isSet()) {
-                return true;
-            }
-            long left = RedisSync.remaining(deadline);
-            if (left <= 0) {
-                return false;
-            }
-            wake.awaitChange(seen, Math.min(left, RedisSync.POLL_CAP_NANOS));
-        }
+        return sync.awaitUntil(key, deadline, this::isSet);
     }
 
     @Override

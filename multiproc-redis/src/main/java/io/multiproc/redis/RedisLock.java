@@ -4,7 +4,6 @@ import java.time.Duration;
 import java.util.List;
 import java.util.Objects;
 import java.util.concurrent.TimeUnit;
-import java.util.concurrent.locks.Condition;
 import java.util.concurrent.locks.Lock;
 
 /**
@@ -145,11 +144,7 @@ public final class RedisLock implements Lock {
 
     /** {@link #tryLock(long, TimeUnit)} with a Duration; a negative timeout throws. */
     public boolean tryLock(Duration timeout) throws InterruptedException {
-        Objects.requireNonNull(timeout, "timeout");
-        if (timeout.isNegative()) {
-            throw new IllegalArgumentException("timeout=" + timeout + " must be >= 0");
-        }
-        return tryLock(timeout.toNanos(), TimeUnit.NANOSECONDS);
+        return tryLock(RedisSync.timeoutNanos(timeout), TimeUnit.NANOSECONDS);
     }
 
     /**
@@ -184,11 +179,13 @@ public final class RedisLock implements Lock {
         return false;
     }
 
-    /** A condition on this lock, as {@link RedisManager#condition(Lock)} makes. */
+    /**
+     * A new unnamed condition on this lock, as {@link RedisManager#condition(Lock)} makes (its keys go when
+     * the connection closes); other JVMs find a condition by name: {@link RedisManager#condition(String, Lock)}.
+     */
     @Override
-    public Condition newCondition() {
-        throw new UnsupportedOperationException("use RedisManager.condition(lock) or condition(name, lock): a"
-                + " condition on Redis needs its manager");
+    public RedisCondition newCondition() {
+        return new RedisCondition(sync, this, java.util.UUID.randomUUID().toString(), true);
     }
 
     @Override

@@ -258,7 +258,7 @@ public final class RedisManager implements Manager {
     /** A condition over {@code lock}, which must be a {@link RedisLock} of a Redis manager. */
     @Override
     public RedisCondition condition(Lock lock) {
-        return new RedisCondition(sync(), redisLock(lock), UUID.randomUUID().toString(), true);
+        return redisLock(lock).newCondition();
     }
 
     /** The condition called {@code name} over {@code lock} (a RedisLock): every JVM naming both shares it. */

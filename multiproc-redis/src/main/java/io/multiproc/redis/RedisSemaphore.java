@@ -4,7 +4,6 @@ import io.multiproc.manager.SemaphoreProxy;
 
 import java.time.Duration;
 import java.util.List;
-import java.util.Objects;
 
 /**
  * A counting semaphore on Redis ({@link RedisManager#semaphore(String, int)}), shared by every JVM that
@@ -66,29 +65,11 @@ public final class RedisSemaphore implements SemaphoreProxy {
 
     @Override
     public boolean tryAcquire(Duration timeout) throws InterruptedException {
-        Objects.requireNonNull(timeout, "timeout");
-        if (timeout.isNegative()) {
-            throw new IllegalArgumentException("timeout=" + timeout + " must be >= 0");
-        }
-        return acquireUntil(RedisSync.deadline(timeout.toNanos()));
+        return acquireUntil(RedisSync.deadline(RedisSync.timeoutNanos(timeout)));
     }
 
     private boolean acquireUntil(long deadline) throws InterruptedException {
-        if (Thread.interrupted()) {
-            throw new InterruptedException();
-        }
-        RedisSync.Wake wake = sync.wake((String) keys.get(0));
-        for (;;) {
-            long seen = wake.generation();
-            if (tryAcquire()) {
-                return true;
-            }
-            long left = RedisSync.remaining(deadline);
-            if (left <= 0) {
-                return false;
-            }
-            wake.awaitChange(seen, Math.min(left, RedisSync.POLL_CAP_NANOS));
-        }
+        return sync.awaitUntil((String) keys.get(0), deadline, this::tryAcquire);
     }
 
     @Override

@@ -235,6 +235,38 @@ final class RedisSync {
         }
     }
 
+    /**
+     * The plain wait of events and semaphores: tries {@code attempt} until it returns true (then true) or
+     * {@code deadline} passes (then false), woken by messages on {@code channel} or every
+     * {@link #POLL_CAP_NANOS}.
+     */
+    boolean awaitUntil(String channel, long deadline, java.util.function.BooleanSupplier attempt) throws InterruptedException {
+        if (Thread.interrupted()) {
+            throw new InterruptedException();
+        }
+        Wake wake = wake(channel);
+        for (;;) {
+            long seen = wake.generation();
+            if (attempt.getAsBoolean()) {
+                return true;
+            }
+            long left = remaining(deadline);
+            if (left <= 0) {
+                return false;
+            }
+            wake.awaitChange(seen, Math.min(left, POLL_CAP_NANOS));
+        }
+    }
+
+    /** A timed variant's timeout in nanoseconds; NullPointerException or IllegalArgumentException naming it. */
+    static long timeoutNanos(java.time.Duration timeout) {
+        java.util.Objects.requireNonNull(timeout, "timeout");
+        if (timeout.isNegative()) {
+            throw new IllegalArgumentException("timeout=" + timeout + " must be >= 0");
+        }
+        return timeout.toNanos();
+    }
+
     /** Deadline arithmetic shared by every wait: FOREVER is Long.MAX_VALUE. */
     static final long FOREVER = Long.MAX_VALUE;
 

@@ -257,7 +257,7 @@ public abstract class ManagerSyncContract {
     @Test
     public void timedAwaitReturnsFalseWithoutASignalAndHoldsTheLockAgain() throws Exception {
         Lock r = m.rlock();
-        Condition c = m.condition(r);
+        Condition c = r.newCondition(); // the lock's own condition behaves as the manager's
         r.lock();
         try {
             long t0 = System.nanoTime();
@@ -360,17 +360,8 @@ public abstract class ManagerSyncContract {
     @Test
     public void barrierCountsWaitersAndATimeoutBreaksIt() throws Exception {
         BarrierProxy b = m.barrier(3);
-        Future<Object> first = inAnotherThread(() -> {
-            try {
-                return b.await(PATIENCE);
-            } catch (BrokenBarrierException expected) {
-                return expected;
-            }
-        });
-        long deadline = System.nanoTime() + PATIENCE.toNanos();
-        while (b.getNumberWaiting() < 1 && System.nanoTime() < deadline) {
-            Thread.sleep(10);
-        }
+        Future<Object> first = inAnotherThread(() -> awaitOrBroken(b));
+        awaitWaiting(b, 1);
         assertThat(b.getNumberWaiting()).isEqualTo(1);
         assertThatThrownBy(() -> b.await(SHORT)).isInstanceOf(TimeoutException.class);
         assertThat(first.get(PATIENCE.toMillis(), TimeUnit.MILLISECONDS)).isInstanceOf(BrokenBarrierException.class);
@@ -384,23 +375,29 @@ public abstract class ManagerSyncContract {
     @Test
     public void abortBreaksWaitersAndResetStartsAFreshGeneration() throws Exception {
         BarrierProxy b = m.barrier(2);
-        Future<Object> waiter = inAnotherThread(() -> {
-            try {
-                return b.await(PATIENCE);
-            } catch (BrokenBarrierException expected) {
-                return expected;
-            }
-        });
-        long deadline = System.nanoTime() + PATIENCE.toNanos();
-        while (b.getNumberWaiting() < 1 && System.nanoTime() < deadline) {
-            Thread.sleep(10);
-        }
+        Future<Object> waiter = inAnotherThread(() -> awaitOrBroken(b));
+        awaitWaiting(b, 1);
         b.abort();
         assertThat(waiter.get(PATIENCE.toMillis(), TimeUnit.MILLISECONDS)).isInstanceOf(BrokenBarrierException.class);
         b.reset();
         Future<Integer> other = inAnotherThread(() -> b.await(PATIENCE));
         int mine = b.await(PATIENCE);
         assertThat(Set.of(mine, other.get(PATIENCE.toMillis(), TimeUnit.MILLISECONDS))).containsExactlyInAnyOrder(0, 1);
+    }
+
+    private static Object awaitOrBroken(BarrierProxy b) throws Exception {
+        try {
+            return b.await(PATIENCE);
+        } catch (BrokenBarrierException expected) {
+            return expected;
+        }
+    }
+
+    private static void awaitWaiting(BarrierProxy b, int parties) throws InterruptedException {
+        long deadline = System.nanoTime() + PATIENCE.toNanos();
+        while (b.getNumberWaiting() < parties && System.nanoTime() < deadline) {
+            Thread.sleep(10);
+        }
     }
 
     @Test
