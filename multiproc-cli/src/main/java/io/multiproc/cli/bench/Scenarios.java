@@ -22,7 +22,7 @@ public final class Scenarios {
     public static final List<String> NAMES = List.of("value-counter", "shm-square", "process-start", "lock-handoff",
             "lock-takeover", "shareable-double", "queue-throughput", "pipe-pingpong",
             "pool-map-tiny", "pool-apply-latency", "pool-map-cpu", "pool-worker-death", "manager-list-append",
-            "manager-dict-ops", "manager-nested", "manager-many", "manager-remote", "redis-lock-pairs");
+            "manager-dict-ops", "manager-nested", "manager-many", "manager-remote", "redis-pool-map", "redis-lock-pairs");
 
     private final Python python;
 
@@ -70,6 +70,7 @@ public final class Scenarios {
             case "pool-apply-latency" -> new PoolScenarios(python).applyLatency();
             case "pool-map-cpu" -> new PoolScenarios(python).mapCpu();
             case "pool-worker-death" -> new PoolScenarios(python).workerDeath();
+            case "redis-pool-map" -> new RedisPoolScenarios(python).map();
             default -> throw new IllegalArgumentException("scenario=" + name + " is not one of " + NAMES);
         };
     }
