@@ -45,6 +45,19 @@ public final class RedisCodec extends BaseCodec {
         this.codec = Objects.requireNonNull(codec, "codec");
     }
 
+    /**
+     * Gives {@code config} this codec if it has none, and returns it. Every {@code Redisson.create} of
+     * multiproc goes through this: Redisson's default codec is Kryo, which multiproc-redis excludes (it
+     * needs {@code sun.misc.Unsafe}), so a configuration without a codec would fail with
+     * NoClassDefFoundError.
+     */
+    public static org.redisson.config.Config ensureOn(org.redisson.config.Config config) {
+        if (config.getCodec() == null) {
+            config.setCodec(INSTANCE);
+        }
+        return config;
+    }
+
     /** Bytes passed to a Lua script as they are (an index, a marker), not as codec bytes. */
     record Raw(byte[] bytes) {
         static Raw of(long number) {

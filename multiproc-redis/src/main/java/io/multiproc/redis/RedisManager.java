@@ -119,11 +119,8 @@ public final class RedisManager implements Manager, HandleSource, Serializable {
     public static Manager connect(Config config, String name) {
         Objects.requireNonNull(config, "config");
         checkName(name);
-        if (config.getCodec() == null) {
-            // Redisson's copy constructor fills a missing codec with its default, Kryo, which is not on the
-            // class path (it needs sun.misc.Unsafe): give the caller's configuration ours first
-            config.setCodec(RedisCodec.INSTANCE);
-        }
+        // Redisson's copy constructor fills a missing codec with its default, Kryo, which is not on the class path
+        RedisCodec.ensureOn(config);
         Config copy = new Config(config);
         copy.setCodec(RedisCodec.INSTANCE);
         String yaml = Clients.yamlOf(copy);
