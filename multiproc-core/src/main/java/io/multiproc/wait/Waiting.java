@@ -74,10 +74,18 @@ public final class Waiting {
         boolean woken = false;
         boolean done = false;
         long nap = Math.min(WaitWord.FIRST_SLEEP_NANOS, idle.maxSleepNanos());
+        // The default strategy yields a while longer when this word's recent waits ended soon after its
+        // fixed spin (WaitWord.learn); yieldFrom is when this wait first reached a sleeping round.
+        boolean adaptive = idle == IdleStrategy.blocking();
+        long yieldFrom = 0;
+        boolean learning = false;
         try {
             for (int round = 0; ; round++) {
                 if (ready.ready()) {
                     done = true;
+                    if (learning) {
+                        word.learn(System.nanoTime() - yieldFrom);
+                    }
                     return true;
                 }
                 if (interruptible && Thread.interrupted()) {
@@ -85,15 +93,34 @@ public final class Waiting {
                 }
                 long remaining = deadline == FOREVER ? Long.MAX_VALUE : deadline - System.nanoTime();
                 if (remaining <= 0) {
+                    if (learning) {
+                        word.learn(-1);
+                    }
                     return false;
                 }
                 if (idle.sleepAt(round)) {
+                    if (adaptive) {
+                        long now = System.nanoTime();
+                        if (!learning) {
+                            learning = true;
+                            yieldFrom = now;
+                        }
+                        // NOTE: yielding, this waiter is not registered: a peer that answers now skips
+                        // its futex wake, and this waiter sees the answer without a wake-up latency.
+                        if (now - yieldFrom < word.yieldNanos()) {
+                            Thread.yield();
+                            continue;
+                        }
+                    }
                     boolean slept = false;
                     word.register();
                     try {
                         int seq = word.sequence();
                         if (ready.readyAsSleeper()) {
                             done = true;
+                            if (learning) {
+                                word.learn(System.nanoTime() - yieldFrom);
+                            }
                             return true;
                         }
                         // NOTE: announced after the sequence is read: a waker that sees the announcement
