@@ -52,6 +52,13 @@ public final class Waiting {
     private static final BeforeSleep ALWAYS = () -> true;
 
     /**
+     * A yield that returns later than this gave the core to another thread: the machine has more runnable
+     * threads than cores, and a waiter that keeps yielding takes CPU from them (decision 118). A yield
+     * with nothing else to run returns in about a microsecond.
+     */
+    static final long CROWDED_YIELD_NANOS = 100_000;
+
+    /**
      * Waits until {@code ready} returns true or the deadline passes.
      *
      * @param interruptible throw InterruptedException when interrupted (else keep the interrupt status)
@@ -78,6 +85,7 @@ public final class Waiting {
         // fixed spin (WaitWord.learn); yieldFrom is when this wait first reached a sleeping round.
         boolean adaptive = idle == IdleStrategy.blocking();
         long yieldFrom = 0;
+        long lastYield = 0;
         boolean learning = false;
         try {
             for (int round = 0; ; round++) {
@@ -104,11 +112,15 @@ public final class Waiting {
                         if (!learning) {
                             learning = true;
                             yieldFrom = now;
+                            lastYield = now;
                         }
                         // NOTE: yielding, this waiter is not registered: a peer that answers now skips
-                        // its futex wake, and this waiter sees the answer without a wake-up latency.
-                        if (now - yieldFrom < word.yieldNanos()) {
+                        // its futex wake, and this waiter sees the answer without a wake-up latency. A
+                        // yield that took long means other threads wait for this core (a loaded machine):
+                        // then this waiter sleeps rather than take turns with them.
+                        if (now - yieldFrom < word.yieldNanos() && now - lastYield < CROWDED_YIELD_NANOS) {
                             Thread.yield();
+                            lastYield = System.nanoTime();
                             continue;
                         }
                     }
