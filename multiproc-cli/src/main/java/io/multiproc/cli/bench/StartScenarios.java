@@ -63,7 +63,7 @@ final class StartScenarios {
         double two = median(twos, "again");
         rows.add(burstRow("process-start 2 at once, spares ready", two, Python.num(py, "burst_2_s"),
                 String.format("java %.1f ms (%s) = %.1fx one warm start+join (target <= 2x), 1.5 s after a first burst of 2"
-                        + " in a fresh program; its 2 spares had booted %s ms after it", two * 1e3, range(twos, "again"), two / warm,
+                        + " in a fresh program; both spares booted, ms after the first burst: %s", two * 1e3, range(twos, "again"), two / warm,
                         sparesReady(twos))));
         // First runs: a fresh JVM per run, the user's program as written.
         double first = median(fresh(RUNS, "burst", 1), "seconds");
@@ -76,8 +76,8 @@ final class StartScenarios {
                 String.format("java %.1f ms (%s) in a fresh program (target <= 2 cold starts, 260 ms)", fourFirst * 1e3,
                         range(four, "seconds"))));
         rows.add(burstRow("process-start 4 at once, repeated burst", fourAgain, Python.num(py, "burst_4_s"),
-                String.format("java %.1f ms (%s), 2 s after the first burst (target <= 3 warm start+joins); its 4 spares had booted"
-                        + " %s ms after it", fourAgain * 1e3, range(four, "again"), sparesReady(four))));
+                String.format("java %.1f ms (%s), 2 s after the first burst (target <= 3 warm start+joins); all 4 spares booted, ms after"
+                        + " the first burst: %s", fourAgain * 1e3, range(four, "again"), sparesReady(four))));
         List<Map<String, String>> b2b = fresh(BURST_RUNS, "sequence", 10);
         double b2bMean = median(b2b, "mean");
         double b2bMax = median(b2b, "max");
@@ -170,11 +170,11 @@ final class StartScenarios {
         return String.format("%.0f-%.0f ms over %d runs", v[0] * 1e3, v[v.length - 1] * 1e3, v.length);
     }
 
-    /** Each run's time from the end of its first burst until its spares had booted ("never" if not in the pause). */
+    /** Each run's time from the end of its first burst until its spares had booted ("not in the pause" if not). */
     private static String sparesReady(List<Map<String, String>> runs) {
         return String.join(", ", runs.stream().map(m -> {
             long ms = Long.parseLong(m.getOrDefault("spares_ready_ms", "-1"));
-            return ms < 0 ? "never" : Long.toString(ms);
+            return ms < 0 ? "not in the pause" : Long.toString(ms);
         }).toList());
     }
 
