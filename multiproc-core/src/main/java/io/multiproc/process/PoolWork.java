@@ -160,7 +160,8 @@ final class PoolWork {
 
         private void spinUntilDone(long nanos) {
             long end = System.nanoTime() + nanos;
-            for (int i = 0; !isDone() && System.nanoTime() - end < 0; i++) {
+            Thread me = Thread.currentThread();
+            for (int i = 0; !isDone() && System.nanoTime() - end < 0 && !me.isInterrupted(); i++) {
                 Chunk c = job instanceof Single<?> s ? s.chunk : null;
                 PoolWorker w = c != null ? c.at : null;
                 if (w == null || !w.attend(this, end)) {
@@ -274,10 +275,7 @@ final class PoolWork {
                 if (future.isDone()) {
                     return;
                 }
-                int at = (int) c.first;
-                for (Object v : values) {
-                    results[at++] = v;
-                }
+                PackedItems.copyInto(values, results, (int) c.first);
                 done = completed += values.size();
                 last = --chunksLeft == 0;
             }

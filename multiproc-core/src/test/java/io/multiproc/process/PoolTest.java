@@ -240,6 +240,21 @@ class PoolTest {
         }
     }
 
+    @Test
+    void anInterruptedCallerGetsInterruptedExceptionAndTheTaskAndPoolGoOn() throws Exception {
+        try (Pool pool = Pool.create(1)) {
+            CompletableFuture<Integer> slow = pool.applyAsync(() -> {
+                Thread.sleep(500);
+                return 1;
+            });
+            Thread.currentThread().interrupt();
+            assertThatThrownBy(slow::get).isInstanceOf(InterruptedException.class);
+            assertThat(Thread.interrupted()).as("interrupt status after InterruptedException").isFalse();
+            assertThat(slow.get(SECONDS, TimeUnit.SECONDS)).isEqualTo(1);
+            assertThat(pool.applyAsync(() -> 2).get(SECONDS, TimeUnit.SECONDS)).isEqualTo(2);
+        }
+    }
+
     /** True if this runs inside a waiting caller's reading of its worker's replies (on the caller's thread). */
     private static boolean receivedInAttend() {
         for (StackTraceElement e : new Throwable().getStackTrace()) {
