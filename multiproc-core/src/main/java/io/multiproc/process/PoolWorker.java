@@ -59,7 +59,7 @@ final class PoolWorker {
      */
     private static final Duration POLL = Duration.ofMillis(10);
     /** Longest park of the reader thread while callers read replies (a single task's send does not unpark it then). */
-    static final long CALLER_PARK_NANOS = 1_000_000L;
+    private static final long CALLER_PARK_NANOS = 1_000_000L;
     /** How long after a caller last read replies the reader still parks for {@link #CALLER_PARK_NANOS} only. */
     private static final long CALLERS_RECENT_NANOS = 20_000_000L;
     /** Longest park of an idle reader (every send unparks it). */
