@@ -7,6 +7,7 @@ BaseManager(address, authkey), which is what Manager.connect mirrors:
 * set/get: --ops times d[i % 100] = i, then --ops times d[i % 100]
   (each one a pickle-and-socket round trip);
 * putall: d2.update() of --entries entries (one request), then len(d2);
+  putall_warm: the fastest of 5 more, each into a new dict;
 * append: --entries times l.append(i), then len(l).
 
 Prints key=value lines: ops, entries; total_s (manager start to shutdown);
@@ -47,6 +48,16 @@ def main():
     d2.update(big)
     assert len(d2) == entries
     t4 = time.monotonic_ns()
+    again = []
+    kept = []  # alive, as the Java side's dicts are
+    for _ in range(5):
+        d3 = manager.dict()
+        kept.append(d3)
+        a0 = time.monotonic_ns()
+        d3.update(big)
+        assert len(d3) == entries
+        again.append(time.monotonic_ns() - a0)
+    again.sort()
     lst = manager.list()
     t5 = time.monotonic_ns()
     for i in range(entries):
@@ -62,6 +73,9 @@ def main():
     _common.emit("set_us", (t1 - t0) / ops / 1e3)
     _common.emit("get_us", (t2 - t1) / ops / 1e3)
     _common.emit("putall_s", (t4 - t3) / ns)
+    # the fastest: a large update is sent as two writes without TCP_NODELAY, and often stalls ~40 ms on
+    # the server's delayed ACK; the floor is what is compared (the Java side's floor too)
+    _common.emit("putall_warm_s", again[0] / ns)
     _common.emit("append_s", (t6 - t5) / ns)
 
 

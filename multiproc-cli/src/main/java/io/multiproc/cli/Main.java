@@ -12,12 +12,13 @@ import picocli.CommandLine.Command;
  * multiproc clean                                 remove segments whose holders all died
  * multiproc help [COMMAND]                        help; every command also takes -h/--help
  * multiproc manager serve --bind HOST:PORT --authkey-file FILE   serve a manager over TCP
+ * multiproc worker --redis URL --pool NAME [--workers N]     worker JVMs of a Pool across hosts (RedisPool)
  * </pre>
  */
 @Command(name = "multiproc", mixinStandardHelpOptions = true, versionProvider = Main.Version.class,
         description = "Python's multiprocessing shared-state toolkit for the JVM.",
         subcommands = {BenchCommand.class, LsCommand.class, CleanCommand.class, ManagerCommand.class,
-                CommandLine.HelpCommand.class})
+                WorkerCommand.class, CommandLine.HelpCommand.class})
 public final class Main implements Runnable {
     @CommandLine.Spec
     CommandLine.Model.CommandSpec spec;

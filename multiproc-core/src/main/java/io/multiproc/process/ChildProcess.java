@@ -281,7 +281,8 @@ public final class ChildProcess implements AutoCloseable {
             List<String> carried;
             try {
                 ProcessInfo me = ChildMain.current;
-                frame = new TaskFrame(name, daemon, me.name(), me.multiprocChild(), file.toString(), TaskCodec.encode(target));
+                frame = new TaskFrame(name, daemon, me.name(), me.multiprocChild(), file.toString(),
+                        io.multiproc.internal.ChildTaskEncoding.encode(() -> TaskCodec.encode(target)));
                 carried = flight.sentSince(mark);
             } finally {
                 flight.endSend(mark);

@@ -2,6 +2,7 @@ package io.multiproc.process;
 
 import io.multiproc.Multiproc;
 import io.multiproc.codec.Codec;
+import io.multiproc.internal.Invocations;
 import io.multiproc.internal.RemoteFailure;
 import io.multiproc.wait.IdleStrategy;
 
@@ -390,52 +391,19 @@ public final class Pool implements ExecutorService {
 
     @Override
     public <T> List<Future<T>> invokeAll(Collection<? extends Callable<T>> tasks) throws InterruptedException {
-        List<Future<T>> futures = submitAll(tasks);
-        for (Future<T> f : futures) {
-            try {
-                f.get();
-            } catch (ExecutionException | CancellationException ignored) {
-                // reported by the future itself
-            }
-        }
-        return futures;
+        return Invocations.invokeAll(this, tasks);
     }
 
     @Override
     public <T> List<Future<T>> invokeAll(Collection<? extends Callable<T>> tasks, long timeout, TimeUnit unit)
             throws InterruptedException {
-        long deadline = System.nanoTime() + unit.toNanos(timeout);
-        List<Future<T>> futures = submitAll(tasks);
-        for (Future<T> f : futures) {
-            try {
-                f.get(Math.max(0, deadline - System.nanoTime()), TimeUnit.NANOSECONDS);
-            } catch (ExecutionException | CancellationException ignored) {
-                // reported by the future itself
-            } catch (TimeoutException late) {
-                futures.forEach(x -> x.cancel(true));
-                break;
-            }
-        }
-        return futures;
-    }
-
-    private <T> List<Future<T>> submitAll(Collection<? extends Callable<T>> tasks) {
-        List<Future<T>> futures = new ArrayList<>(tasks.size());
-        try {
-            for (Callable<T> t : tasks) {
-                futures.add(submit(t));
-            }
-        } catch (RuntimeException e) {
-            futures.forEach(f -> f.cancel(true));
-            throw e;
-        }
-        return futures;
+        return Invocations.invokeAll(this, tasks, timeout, unit);
     }
 
     @Override
     public <T> T invokeAny(Collection<? extends Callable<T>> tasks) throws InterruptedException, ExecutionException {
         try {
-            return invokeAny(tasks, Long.MAX_VALUE, TimeUnit.NANOSECONDS);
+            return Invocations.invokeAny(this, tasks, Long.MAX_VALUE, TimeUnit.NANOSECONDS);
         } catch (TimeoutException cannot) {
             throw new AssertionError(cannot);
         }
@@ -444,26 +412,7 @@ public final class Pool implements ExecutorService {
     @Override
     public <T> T invokeAny(Collection<? extends Callable<T>> tasks, long timeout, TimeUnit unit)
             throws InterruptedException, ExecutionException, TimeoutException {
-        if (tasks.isEmpty()) {
-            throw new IllegalArgumentException("tasks is empty");
-        }
-        List<Future<T>> futures = submitAll(tasks);
-        CompletableFuture<T> first = new CompletableFuture<>();
-        AtomicInteger failures = new AtomicInteger();
-        for (Future<T> f : futures) {
-            ((CompletableFuture<T>) f).whenComplete((v, e) -> {
-                if (e == null) {
-                    first.complete(v);
-                } else if (failures.incrementAndGet() == futures.size()) {
-                    first.completeExceptionally(e);
-                }
-            });
-        }
-        try {
-            return timeout == Long.MAX_VALUE && unit == TimeUnit.NANOSECONDS ? first.get() : first.get(timeout, unit);
-        } finally {
-            futures.forEach(f -> f.cancel(true));
-        }
+        return Invocations.invokeAny(this, tasks, timeout, unit);
     }
 
     // ------------------------------------------------------------------ lifetime
@@ -896,25 +845,11 @@ public final class Pool implements ExecutorService {
 
     /** Waits for a map; throws its failure (unchecked as is, checked inside a CompletionException). */
     private static <R> R await(CompletableFuture<R> future) {
-        try {
-            return future.get();
-        } catch (ExecutionException e) {
-            throw unwrap(e.getCause());
-        } catch (InterruptedException e) {
-            future.cancel(true);
-            Thread.currentThread().interrupt();
-            throw new CancellationException("interrupted while waiting for the pool");
-        }
+        return Invocations.await(future, "the pool");
     }
 
     static RuntimeException unwrap(Throwable t) {
-        if (t instanceof RuntimeException r) {
-            return r;
-        }
-        if (t instanceof Error e) {
-            throw e;
-        }
-        return new CompletionException(t);
+        return Invocations.unwrap(t);
     }
 
     /** Settings of a pool; {@link #build()} starts its workers. */

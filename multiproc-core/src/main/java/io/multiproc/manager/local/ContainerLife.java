@@ -63,6 +63,15 @@ final class ContainerLife {
         }
     }
 
+    /**
+     * Counts one more hold on {@code ref}, which the caller reaches through a published item under its
+     * parent's lock: that item's reference keeps the life word above 0, so a plain atomic add is safe
+     * (no compare-and-set against 0 or a changed generation, unlike {@link #tryHold}).
+     */
+    static void addHold(Heap heap, long ref) {
+        LONG.getAndAdd(heap.segment(ref), header(ref) + LIFE, 1L);
+    }
+
     /** Drops one hold; frees the container if that was the last hold and nothing refers to it. */
     static void dropHold(Heap heap, long ref) {
         long before = (long) LONG.getAndAdd(heap.segment(ref), header(ref) + LIFE, -1L);

@@ -69,7 +69,7 @@ final class Heap {
     private final List<SharedSegments.Mapping> mappings = new ArrayList<>(); // guarded by this
     private volatile MemorySegment[] segments;
     /** Drops the holds of proxies this process no longer reaches. */
-    private static final Cleaner CLEANER = Cleaner.create();
+    static final Cleaner CLEANER = Cleaner.create();
     /** This process's proxy of each container it met, by ref (so each has one lock object here), held weakly. */
     private final ConcurrentHashMap<Long, ProxyRef> proxies = new ConcurrentHashMap<>();
     /** This process's row in the process table: set once, before the heap is shared with other threads. */
@@ -307,9 +307,46 @@ final class Heap {
                 + " was freed: no container referred to it and no process held a proxy of it");
     }
 
+    /**
+     * This process's cached proxy of generation {@code generation} of the container at {@code ref}, or
+     * null if it has none (no shared write either way).
+     */
+    Proxy cachedProxy(long ref, int generation) {
+        ProxyRef r = proxies.get(ref);
+        Proxy p = r != null ? r.get() : null;
+        return p != null && r.container.generation == generation ? p : null;
+    }
+
+    /**
+     * The proxy of generation {@code generation} of the container at {@code ref}, whose hold this process
+     * already counted and recorded as entry {@code index} of its holds ({@link DeferredProxies}): the
+     * cached proxy if one appeared meanwhile (that extra hold is dropped: the cached proxy's own hold
+     * keeps the container), else a new proxy that owns the hold.
+     */
+    Proxy proxyHeld(long ref, int generation, int index) {
+        checkOpen();
+        synchronized (holds) {
+            Proxy p = cachedProxy(ref, generation);
+            if (p != null) {
+                holds.release(index, ref);
+                return p;
+            }
+            return register(ref, checkContainer(ref, generation), generation, index);
+        }
+    }
+
+    /** This process's holds (its row in the process table). */
+    Holds holds() {
+        return holds;
+    }
+
     /** Under the holds' monitor, with the hold counted: records it and makes the proxy. */
     private Proxy register(long ref, ContainerKind kind, int generation) {
-        int index = holds.add(ref);
+        return register(ref, kind, generation, holds.add(ref));
+    }
+
+    /** Under the holds' monitor, with the hold counted and recorded as entry {@code index}: makes the proxy. */
+    private Proxy register(long ref, ContainerKind kind, int generation, int index) {
         Container c = new Container(this, ref, kind, generation);
         Proxy p = newProxy(c, kind);
         ProxyRef r = new ProxyRef(p, c);

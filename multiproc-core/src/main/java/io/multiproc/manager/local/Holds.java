@@ -100,6 +100,16 @@ final class Holds {
     }
 
     /**
+     * Records holds on {@code refs[0..n)} (already counted in their life words), one entry each, in one
+     * call; entry {@code i}'s index goes to {@code indexes[i]}.
+     */
+    synchronized void addAll(long[] refs, int n, int[] indexes) {
+        for (int i = 0; i < n; i++) {
+            indexes[i] = add(refs[i]);
+        }
+    }
+
+    /**
      * Clears entry {@code index} (holding {@code ref}) and drops the hold, freeing the container if it
      * was the last thing keeping it. Nothing happens once the heap is detached (its memory is unmapped).
      */

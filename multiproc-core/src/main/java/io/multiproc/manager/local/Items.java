@@ -67,6 +67,15 @@ final class Items {
         return s;
     }
 
+    /** Puts a key encoded earlier by {@link #encodeKey} (its bytes and hash) back into the scratch key buffer. */
+    static Scratch encodeKeyBytes(byte[] key, int keyHash) {
+        Scratch s = SCRATCH.get();
+        s.key.reset();
+        s.key.write(key, 0, key.length);
+        s.keyHash = keyHash;
+        return s;
+    }
+
     /**
      * Encodes {@code value} into the scratch value buffer, first making a managed container of a plain
      * collection, and notes the container it refers to.
@@ -185,6 +194,15 @@ final class Items {
         return word < 0;
     }
 
+    /**
+     * Decodes the value of item {@code ref} for a snapshot iteration: a nested container's proxy is
+     * deferred by {@code deferred} (see {@link DeferredProxies}) unless this process has it cached.
+     */
+    static Object readValue(Heap heap, long ref, DeferredProxies deferred) {
+        long nested = nestedOf(heap, ref);
+        return nested != 0 ? deferred.decode(nested) : readValue(heap, ref);
+    }
+
     /** Decodes the value of item {@code ref} (or of an inline word). */
     static Object readValue(Heap heap, long ref) {
         if (ref < 0) {
@@ -197,6 +215,14 @@ final class Items {
         }
         MemorySegment seg = heap.segment(ref);
         long p = HeapLayout.offset(ref) + BlockLayout.PAYLOAD;
+        long nested = seg.get(JAVA_LONG, p + ItemLayout.NESTED);
+        if (nested != 0) {
+            // NOTE: the value is exactly the handle of this container (encodeManaged): its proxy comes
+            // from this heap by ref, without decoding the handle record nor looking the manager up by
+            // name. The item's reference keeps the container alive, so its header's generation is the
+            // handle's.
+            return heap.proxy(nested, ContainerLife.generation(heap, nested));
+        }
         int keyLen = seg.get(JAVA_INT, p + ItemLayout.KEY_LEN);
         int valueLen = seg.get(JAVA_INT, p + ItemLayout.VALUE_LEN);
         SegmentSource src = SCRATCH.get().source;

@@ -23,7 +23,9 @@ import java.io.Serial;
 import java.io.Serializable;
 import java.time.Duration;
 import java.util.ArrayList;
+import java.util.Collection;
 import java.util.List;
+import java.util.Map;
 import java.util.Optional;
 import java.util.concurrent.BlockingQueue;
 import java.util.concurrent.BrokenBarrierException;
@@ -83,6 +85,22 @@ public final class LocalManager implements Manager, HandleSource, Serializable {
     /** The proxy of the container at {@code ref} in manager {@code manager} (see {@link ManagedContainer#ref()}). */
     public static ManagedContainer byRef(String manager, long ref) {
         return Heap.attach(manager).proxy(ref);
+    }
+
+    /**
+     * The values of {@code keys} in {@code dict}, in order, null for an absent key: read under one lock
+     * hold when {@code dict} is a local manager's dict (all from one moment, one lock round trip instead
+     * of one per key), else key by key. What a batch read such as a remote {@code getAll} calls.
+     */
+    public static <K, V> List<V> getAll(Map<K, V> dict, Collection<? extends K> keys) {
+        if (dict instanceof ManagedMap<K, V> m) {
+            return m.getAll(keys);
+        }
+        List<V> out = new ArrayList<>(keys.size());
+        for (K k : keys) {
+            out.add(dict.get(k));
+        }
+        return out;
     }
 
     /** Bytes of /dev/shm the manager's heap segments take (reserved; for reports). */

@@ -5,6 +5,7 @@ import java.io.Serializable;
 import java.lang.foreign.MemorySegment;
 import java.util.AbstractList;
 import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.Collection;
 import java.util.Collections;
 import java.util.Comparator;
@@ -98,18 +99,30 @@ final class ManagedList<E> extends AbstractList<E> implements RandomAccess, Seri
         }
     }
 
-    /** A copy of the elements, taken under the lock (what iteration and bulk reads use). */
+    /** A copy of the elements, taken under the lock (what bulk reads use). */
     @SuppressWarnings("unchecked")
     List<E> snapshot() {
+        return (List<E>) Arrays.asList(elements(null));
+    }
+
+    /**
+     * The elements, decoded under the lock; with {@code deferred}, nested containers' proxies are left to
+     * it ({@link DeferredProxies#DEFERRED} in their place).
+     */
+    private Object[] elements(DeferredProxies deferred) {
         c.lock();
         try {
             long a = c.data();
             MemorySegment s = c.heap.segment(a);
             long p = payload(a);
             int n = (int) s.get(JAVA_LONG, p + SIZE);
-            List<E> out = new ArrayList<>(n);
+            Object[] out = new Object[n];
             for (int i = 0; i < n; i++) {
-                out.add((E) Items.readValue(c.heap, s.get(JAVA_LONG, p + ITEMS + 8L * i)));
+                long item = s.get(JAVA_LONG, p + ITEMS + 8L * i);
+                out[i] = deferred == null ? Items.readValue(c.heap, item) : Items.readValue(c.heap, item, deferred);
+            }
+            if (deferred != null) {
+                deferred.recordHolds();
             }
             return out;
         } finally {
@@ -117,10 +130,20 @@ final class ManagedList<E> extends AbstractList<E> implements RandomAccess, Seri
         }
     }
 
-    /** Iterates a snapshot taken under the lock; {@code remove} is not supported (use {@link #removeIf}). */
+    /**
+     * Iterates a snapshot taken under the lock; {@code remove} is not supported (use {@link #removeIf}).
+     * Nested containers' proxies are made as the iteration reaches them ({@link DeferredProxies}).
+     */
     @Override
     public Iterator<E> iterator() {
-        return Collections.unmodifiableList(snapshot()).iterator();
+        DeferredProxies deferred = new DeferredProxies(c.heap);
+        return new SnapshotIterator<>(deferred, elements(deferred), 1) {
+            @Override
+            @SuppressWarnings("unchecked")
+            public E next() {
+                return (E) take(advance());
+            }
+        };
     }
 
     /** Iterates a snapshot taken under the lock; changing through it is not supported. */

@@ -47,13 +47,24 @@ final class CustomProxy implements InvocationHandler {
         if (method.isDefault()) {
             return InvocationHandler.invokeDefault(proxy, method, args);
         }
+        List<String> types = PARAMETER_TYPES.computeIfAbsent(method, CustomProxy::parameterTypes);
+        List<Object> values = args == null ? new ArrayList<>() : new ArrayList<>(Arrays.asList(args));
+        return CustomChannels.call(handle.inbox(), server, handle.manager(),
+                new CustomMessages.Call(handle.objectId(), method.getName(), types, values));
+    }
+
+    /**
+     * A method's parameter type names, as a call names them: made once per method (getParameterTypes
+     * copies an array on each call, and the names were a new list per call).
+     */
+    private static final java.util.Map<Method, List<String>> PARAMETER_TYPES = new java.util.concurrent.ConcurrentHashMap<>();
+
+    private static List<String> parameterTypes(Method method) {
         List<String> types = new ArrayList<>(method.getParameterCount());
         for (Class<?> t : method.getParameterTypes()) {
             types.add(t.getName());
         }
-        List<Object> values = args == null ? new ArrayList<>() : new ArrayList<>(Arrays.asList(args));
-        return CustomChannels.call(handle.inbox(), server, handle.manager(),
-                new CustomMessages.Call(handle.objectId(), method.getName(), types, values));
+        return List.copyOf(types);
     }
 
     private boolean sameObject(CustomProxy other) {

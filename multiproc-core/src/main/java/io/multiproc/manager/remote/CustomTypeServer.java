@@ -25,7 +25,11 @@ final class CustomTypeServer {
     private final Map<Long, Hosted> objects = new ConcurrentHashMap<>();
     private final AtomicLong nextId = new AtomicLong(1);
     /** Resolved methods by interface and signature. */
-    private final Map<String, Method> methods = new ConcurrentHashMap<>();
+    private final Map<Signature, Method> methods = new ConcurrentHashMap<>();
+
+    /** A method as a call names it; a map key without building a string per call. */
+    private record Signature(Class<?> iface, String name, List<String> parameterTypes) {
+    }
 
     private record Hosted(Object object, Class<?> iface) {
     }
@@ -97,7 +101,7 @@ final class CustomTypeServer {
     }
 
     private Method method(Class<?> iface, String name, List<String> parameterTypes) throws ReflectiveOperationException {
-        String key = iface.getName() + "#" + name + parameterTypes;
+        Signature key = new Signature(iface, name, parameterTypes);
         Method m = methods.get(key);
         if (m == null) {
             Class<?>[] types = new Class<?>[parameterTypes.size()];

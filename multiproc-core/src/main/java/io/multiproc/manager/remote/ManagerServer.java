@@ -59,6 +59,7 @@ public final class ManagerServer implements AutoCloseable {
     private final Thread acceptor;
     private final Semaphore slots = new Semaphore(MAX_CONNECTIONS);
     private final Set<Socket> open = ConcurrentHashMap.newKeySet();
+    private final Exports exports = new Exports();
     private volatile boolean closed;
 
     private ManagerServer(Manager manager, byte[] key, ServerSocket socket) {
@@ -154,7 +155,7 @@ public final class ManagerServer implements AutoCloseable {
                 return;
             }
             s.setSoTimeout(0); // an idle client may stay connected; its death closes the socket
-            new ServerSession(manager, CODEC, in, out).run();
+            new ServerSession(manager, exports, CODEC, in, out).run();
         } catch (EOFException e) {
             LOG.log(System.Logger.Level.DEBUG, "manager server: " + peer + " disconnected");
         } catch (SocketException e) {

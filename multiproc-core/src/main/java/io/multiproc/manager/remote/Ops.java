@@ -10,11 +10,13 @@ final class Ops {
     static final int HELLO = 1;          // () -> manager name
     static final int OPEN = 2;           // (kind, name or null, initial value) -> RemoteRef
     static final int SYNC = 3;           // () -> null: a reply after every earlier request was applied
+    static final int IMPORT = 4;         // (token, kind) -> RemoteRef: an exported container, for this connection
     // any container
     static final int SIZE = 10;          // () -> int
     static final int CLEAR = 11;         // () pipelined
     static final int SNAPSHOT = 12;      // () -> ArrayList (list, set) or LinkedHashMap (dict, namespace)
     static final int CONTAINS = 13;      // (o) -> boolean: list/set element, dict key, namespace name
+    static final int EXPORT = 14;        // () -> long: the container's server-wide token (Exports)
     // list
     static final int L_GET = 20;         // (index)
     static final int L_SET = 21;         // (index, value) -> previous

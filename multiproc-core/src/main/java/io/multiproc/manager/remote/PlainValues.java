@@ -58,6 +58,16 @@ final class PlainValues {
         };
     }
 
+    /**
+     * Whether a batch's collection can be encoded as the caller passed it instead of copied first (a
+     * copy of 10,000 entries cost ~0.5 ms): a JDK class the codec writes, and not a concurrent one,
+     * which another thread may change while it is encoded (the codec refuses a count that changed).
+     */
+    static boolean encodableAsIs(Object c) {
+        Class<?> type = c.getClass();
+        return type.getClassLoader() == null && !type.getPackageName().equals("java.util.concurrent");
+    }
+
     /** Values the walk never changes: not a container, a ref, nor anything holding one. */
     private static boolean isScalar(Object v) {
         return v == null || v instanceof String || v instanceof Integer || v instanceof Long || v instanceof Double

@@ -20,7 +20,7 @@ import java.util.concurrent.ConcurrentMap;
  * {@link #getAll} one request; views iterate over a snapshot fetched in one request.
  */
 final class RemoteDict<K, V> extends AbstractMap<K, V> implements ConcurrentMap<K, V>, RemoteManager.RemoteContainer {
-    private final Target t;
+    private final transient Target t;
 
     RemoteDict(RemoteManager manager, RemoteRef ref) {
         this.t = new Target(manager, ref);
@@ -29,6 +29,12 @@ final class RemoteDict<K, V> extends AbstractMap<K, V> implements ConcurrentMap<
     @Override
     public RemoteRef ref(RemoteManager m) {
         return t.refFor(m);
+    }
+
+    /** Travels as a {@link RemoteHandle}: re-attaches in the receiving process (decision 116). */
+    @java.io.Serial
+    Object writeReplace() {
+        return t.handle();
     }
 
     @Override
@@ -96,7 +102,7 @@ final class RemoteDict<K, V> extends AbstractMap<K, V> implements ConcurrentMap<
     public void putAll(Map<? extends K, ? extends V> m) {
         Objects.requireNonNull(m, "m");
         if (!m.isEmpty()) {
-            t.pipeline(Ops.D_PUT_ALL, new LinkedHashMap<>(m));
+            t.pipeline(Ops.D_PUT_ALL, PlainValues.encodableAsIs(m) ? m : new LinkedHashMap<>(m));
         }
     }
 

@@ -14,7 +14,7 @@ import java.util.Objects;
  * {@code remove} write through by index, which is not atomic against other clients.
  */
 final class RemoteList<E> extends AbstractList<E> implements RemoteManager.RemoteContainer {
-    private final Target t;
+    private final transient Target t;
 
     RemoteList(RemoteManager manager, RemoteRef ref) {
         this.t = new Target(manager, ref);
@@ -23,6 +23,12 @@ final class RemoteList<E> extends AbstractList<E> implements RemoteManager.Remot
     @Override
     public RemoteRef ref(RemoteManager m) {
         return t.refFor(m);
+    }
+
+    /** Travels as a {@link RemoteHandle}: re-attaches in the receiving process (decision 116). */
+    @java.io.Serial
+    Object writeReplace() {
+        return t.handle();
     }
 
     @Override
@@ -87,7 +93,7 @@ final class RemoteList<E> extends AbstractList<E> implements RemoteManager.Remot
         if (c.isEmpty()) {
             return false;
         }
-        t.pipeline(Ops.L_ADD_ALL, new ArrayList<>(c));
+        t.pipeline(Ops.L_ADD_ALL, c instanceof List<?> && PlainValues.encodableAsIs(c) ? c : new ArrayList<>(c)); // the server takes a list
         return true;
     }
 

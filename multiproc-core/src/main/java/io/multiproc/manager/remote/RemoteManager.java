@@ -32,9 +32,11 @@ import java.util.List;
 import java.util.Map;
 import java.util.Objects;
 import java.util.concurrent.BlockingQueue;
+import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.ConcurrentMap;
 import java.util.concurrent.locks.Condition;
 import java.util.concurrent.locks.Lock;
+import java.util.concurrent.locks.ReentrantLock;
 
 /**
  * A {@link Manager} served by a {@link ManagerServer} over TCP: {@code Manager.connect(address, key)}.
@@ -56,7 +58,8 @@ import java.util.concurrent.locks.Lock;
  * ({@code List.add}, {@code clear}, {@code addAll}, {@code putAll}, {@code Namespace.set},
  * {@code SharedValueProxy.set}) are pipelined: sent at once, not waited for, applied by the server in
  * order. If one of them fails on the server, the next waiting call throws that failure and nothing
- * sent between the two was applied; {@link #sync()} waits until everything sent so far is applied.
+ * sent between the two was applied; {@link #sync()} waits until everything sent so far is applied, and
+ * {@link #close()} does too (throwing a failure no call reported yet).
  * Iterators, {@code toString}, {@code equals} and copies ({@code new ArrayList<>(list)},
  * {@code new HashMap<>(dict)}) work on a snapshot fetched in one request. The atomic operations of
  * {@code ConcurrentMap} ({@code merge}, {@code compute}, ...) and {@code updateAndGet} run their
@@ -69,6 +72,17 @@ import java.util.concurrent.locks.Lock;
  * Queues, locks, semaphores, events, barriers and custom types need shared memory or a local server
  * JVM and are not offered remotely (UnsupportedOperationException). Proxies belong to this connection:
  * after {@link #close()} they throw {@link IllegalStateException}.
+ *
+ * <h2>Proxies that travel</h2>
+ * A proxy captured by a {@code ChildProcess} task or sent through a queue or pipe re-attaches in the
+ * receiving process, on a connection that process shares for the server (decision 116). It
+ * authenticates with the key that process has: its own {@code connect}, or the key its parent put in
+ * its task (only there: over the child's stdin) because the task captured a proxy. Queues and pipes
+ * never carry the key; a process without it gets an error saying how to get one.
+ * <pre>{@code
+ * ConcurrentMap<String, Integer> d = m.dict();
+ * ChildProcess.start(() -> d.merge("done", 1, Integer::sum)).join();   // the same dict in the child
+ * }</pre>
  */
 public final class RemoteManager implements Manager {
     /** How long a call waits for its reply by default. */
@@ -76,6 +90,11 @@ public final class RemoteManager implements Manager {
     private static final Codec CODEC = ManagerServer.CODEC;
 
     private final String server;
+    private final InetSocketAddress address;
+    /** The authkey's id ({@link RemoteKeys}): what a travelling proxy names its key by. */
+    private final byte[] keyId;
+    /** Export tokens of this connection's containers by id, once a proxy of one has travelled. */
+    private final ConcurrentHashMap<Long, Long> exported = new ConcurrentHashMap<>();
     private final Socket socket;
     private final DataInputStream in;
     private final DataOutputStream out;
@@ -88,13 +107,22 @@ public final class RemoteManager implements Manager {
      * the next call, and the socket's closing wakes a call blocked in its read.
      */
     private volatile String closedBecause;
+    /** Calls from several threads take turns: one request (and its reply) at a time. */
+    private final ReentrantLock turn = new ReentrantLock();
+    /**
+     * A pipelined request was sent after the last reply, so the server has not confirmed it yet (read
+     * and written by the thread holding {@link #turn}); {@link #close()} then syncs first.
+     */
+    private boolean unconfirmed;
 
-    private RemoteManager(String server, Socket socket, byte[] key) throws IOException {
+    private RemoteManager(String server, InetSocketAddress address, Socket socket, byte[] key) throws IOException {
         this.server = server;
+        this.address = address;
         this.socket = socket;
         this.in = new DataInputStream(new BufferedInputStream(socket.getInputStream(), 64 << 10));
         this.out = new DataOutputStream(new BufferedOutputStream(socket.getOutputStream(), 64 << 10));
         Wire.clientHandshake(in, out, key, server);
+        this.keyId = RemoteKeys.remember(key); // proven right: proxies of this server may now travel to here
         this.name = (String) call(Ops.HELLO, 0);
     }
 
@@ -116,7 +144,7 @@ public final class RemoteManager implements Manager {
             s.setTcpNoDelay(true);
             s.connect(address, (int) Math.min(Integer.MAX_VALUE, replyTimeout.toMillis()));
             s.setSoTimeout((int) Math.min(Integer.MAX_VALUE, replyTimeout.toMillis()));
-            return new RemoteManager(server, s, key);
+            return new RemoteManager(server, address, s, key);
         } catch (IOException e) {
             closeQuietly(s);
             throw new UncheckedIOException("cannot connect to " + server + ": " + e.getMessage(), e);
@@ -126,6 +154,63 @@ public final class RemoteManager implements Manager {
         } finally {
             Arrays.fill(key, (byte) 0);
         }
+    }
+
+    /** This process's connections for travelling proxies, by server and key id; replaced when closed. */
+    private static final Map<String, RemoteManager> SHARED = new java.util.HashMap<>();
+
+    /**
+     * The connection this process's decoded proxies of {@code address} use (one per server and key,
+     * opened on first use, closed at exit after syncing its pipelined calls).
+     */
+    static RemoteManager shared(InetSocketAddress address, byte[] key) {
+        String at = address.getHostString() + ":" + address.getPort() + "/" + java.util.HexFormat.of().formatHex(RemoteKeys.idOf(key));
+        synchronized (SHARED) {
+            RemoteManager m = SHARED.get(at);
+            if (m == null || m.closedBecause != null) {
+                if (SHARED.isEmpty()) {
+                    Runtime.getRuntime().addShutdownHook(Thread.ofPlatform().unstarted(RemoteManager::closeShared));
+                }
+                m = connect(address, key);
+                SHARED.put(at, m);
+            }
+            return m;
+        }
+    }
+
+    private static void closeShared() {
+        List<RemoteManager> all;
+        synchronized (SHARED) {
+            all = new ArrayList<>(SHARED.values());
+        }
+        for (RemoteManager m : all) {
+            try {
+                m.close();
+            } catch (RuntimeException e) {
+                System.getLogger("io.multiproc.manager").log(System.Logger.Level.WARNING,
+                        "closing " + m + " at exit: a pipelined call failed", e);
+            }
+        }
+    }
+
+    /** The proxy of an exported container ({@link RemoteHandle}), with an id of this connection. */
+    Object imported(long token, int kind) {
+        return call(Ops.IMPORT, 0, token, kind);
+    }
+
+    /**
+     * What a proxy of container {@code ref} travels as: exported on its first trip (one round trip);
+     * the key in it only inside a child's task ({@link io.multiproc.internal.ChildTaskEncoding}).
+     */
+    RemoteHandle handle(RemoteRef ref) {
+        Long token = exported.get(ref.id());
+        if (token == null) {
+            token = (Long) call(Ops.EXPORT, ref.id());
+            exported.put(ref.id(), token);
+        }
+        byte[] key = io.multiproc.internal.ChildTaskEncoding.active() ? RemoteKeys.find(keyId) : null;
+        return new RemoteHandle(address.getHostString(), address.getPort(), name, keyId.clone(),
+                key == null ? new byte[0] : key, token, ref.kind());
     }
 
     // ------------------------------------------------------------------ Manager
@@ -242,16 +327,35 @@ public final class RemoteManager implements Manager {
     }
 
     /**
-     * Closes the connection (pipelined calls were sent as they were made: the server still applies
-     * them); proxies then throw IllegalStateException, and a call waiting in another thread fails at
-     * once. Idempotent.
+     * Waits until the server has applied every pipelined call, then closes the connection; proxies then
+     * throw IllegalStateException. If a pipelined call failed and no waiting call reported it yet, close
+     * throws that failure (after closing), as the next call would have; if the connection broke before
+     * the server confirmed them, {@link UncheckedIOException} (the pipelined calls may not all have been
+     * applied). The wait is bounded by the reply timeout. A close while another thread's call is under
+     * way does not wait: that call fails at once. Idempotent.
      */
     @Override
     public void close() {
+        RuntimeException failure = null;
+        if (closedBecause == null && unconfirmed && turn.tryLock()) {
+            try {
+                if (closedBecause == null && unconfirmed) {
+                    call(Ops.SYNC, 0);
+                }
+            } catch (RuntimeException e) {
+                // a close from another thread meanwhile: that one ends the connection, nothing to report
+                failure = "closed".equals(closedBecause) ? null : e;
+            } finally {
+                turn.unlock();
+            }
+        }
         if (closedBecause == null) {
             closedBecause = "closed";
         }
         closeQuietly(socket);
+        if (failure != null) {
+            throw failure;
+        }
     }
 
     @Override
@@ -262,15 +366,26 @@ public final class RemoteManager implements Manager {
     // ------------------------------------------------------------------ requests
 
     /** Sends a request and returns its reply's value (containers as proxies). */
-    synchronized Object call(int op, long target, Object... args) {
+    Object call(int op, long target, Object... args) {
+        turn.lock();
+        try {
+            return callInTurn(op, target, args);
+        } finally {
+            turn.unlock();
+        }
+    }
+
+    private Object callInTurn(int op, long target, Object[] args) {
         send(op, 0, target, args);
         try {
             out.flush();
             byte[] frame = Wire.readFrame(in, Wire.MAX_FRAME);
+            unconfirmed = false; // the server answers after applying (or reporting) every earlier request
             if (frame.length < 1) {
                 throw new Wire.ProtocolException("empty reply");
             }
-            Object body = CODEC.decode(source.reset(MemorySegment.ofArray(frame), 1, frame.length - 1));
+            Object body = RemoteKeys.wireDecoding(() -> CODEC.decode(source.reset(MemorySegment.ofArray(frame), 1,
+                    frame.length - 1)));
             if (source.remaining() != 0) {
                 throw new Wire.ProtocolException(source.remaining() + " bytes after a reply's value");
             }
@@ -289,12 +404,16 @@ public final class RemoteManager implements Manager {
     }
 
     /** Sends a request that gets no reply unless it fails (see the class comment). */
-    synchronized void pipeline(int op, long target, Object... args) {
-        send(op, Wire.FLAG_PIPELINED, target, args);
+    void pipeline(int op, long target, Object... args) {
+        turn.lock();
         try {
+            send(op, Wire.FLAG_PIPELINED, target, args);
+            unconfirmed = true;
             out.flush();
         } catch (IOException e) {
             throw broken(e.getMessage(), e);
+        } finally {
+            turn.unlock();
         }
     }
 
@@ -394,8 +513,12 @@ public final class RemoteManager implements Manager {
         }
     }
 
-    /** A proxy of this connection. */
-    interface RemoteContainer {
+    /**
+     * A proxy of this connection. It travels in tasks, queues and pipes as a {@link RemoteHandle}: each
+     * class declares {@code Object writeReplace()} returning {@code handle()} (JDK serialization and
+     * the codec look for it on the class).
+     */
+    interface RemoteContainer extends io.multiproc.codec.HandleSource, java.io.Serializable {
         /** Its id, if it belongs to {@code m}; IllegalArgumentException otherwise. */
         RemoteRef ref(RemoteManager m);
     }

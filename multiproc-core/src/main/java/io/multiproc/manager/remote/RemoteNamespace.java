@@ -9,7 +9,7 @@ import java.util.Set;
 
 /** A remote manager's namespace; {@code set} is pipelined, the rest one request each. */
 final class RemoteNamespace implements Namespace, RemoteManager.RemoteContainer {
-    private final Target t;
+    private final transient Target t;
 
     RemoteNamespace(RemoteManager manager, RemoteRef ref) {
         this.t = new Target(manager, ref);
@@ -18,6 +18,12 @@ final class RemoteNamespace implements Namespace, RemoteManager.RemoteContainer 
     @Override
     public RemoteRef ref(RemoteManager m) {
         return t.refFor(m);
+    }
+
+    /** Travels as a {@link RemoteHandle}: re-attaches in the receiving process (decision 116). */
+    @java.io.Serial
+    Object writeReplace() {
+        return t.handle();
     }
 
     @SuppressWarnings("unchecked")

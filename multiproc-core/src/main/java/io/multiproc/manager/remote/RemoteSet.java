@@ -7,7 +7,7 @@ import java.util.List;
 
 /** A set nested in a remote manager's container; iteration is over a snapshot. */
 final class RemoteSet<E> extends AbstractSet<E> implements RemoteManager.RemoteContainer {
-    private final Target t;
+    private final transient Target t;
 
     RemoteSet(RemoteManager manager, RemoteRef ref) {
         this.t = new Target(manager, ref);
@@ -16,6 +16,12 @@ final class RemoteSet<E> extends AbstractSet<E> implements RemoteManager.RemoteC
     @Override
     public RemoteRef ref(RemoteManager m) {
         return t.refFor(m);
+    }
+
+    /** Travels as a {@link RemoteHandle}: re-attaches in the receiving process (decision 116). */
+    @java.io.Serial
+    Object writeReplace() {
+        return t.handle();
     }
 
     @Override

@@ -11,7 +11,7 @@ import java.util.function.UnaryOperator;
  * once, as with {@code AtomicReference}).
  */
 final class RemoteValue<T> implements SharedValueProxy<T>, RemoteManager.RemoteContainer {
-    private final Target t;
+    private final transient Target t;
 
     RemoteValue(RemoteManager manager, RemoteRef ref) {
         this.t = new Target(manager, ref);
@@ -20,6 +20,12 @@ final class RemoteValue<T> implements SharedValueProxy<T>, RemoteManager.RemoteC
     @Override
     public RemoteRef ref(RemoteManager m) {
         return t.refFor(m);
+    }
+
+    /** Travels as a {@link RemoteHandle}: re-attaches in the receiving process (decision 116). */
+    @java.io.Serial
+    Object writeReplace() {
+        return t.handle();
     }
 
     @SuppressWarnings("unchecked")

@@ -40,6 +40,7 @@ import static io.multiproc.manager.remote.RemoteRef.*;
  */
 final class ServerSession {
     private final Manager manager;
+    private final Exports exports;
     private final Codec codec;
     private final DataInputStream in;
     private final DataOutputStream out;
@@ -50,8 +51,9 @@ final class ServerSession {
     private final BufferSink reply = new BufferSink(256);
     private RemoteFailure earlierFailure;
 
-    ServerSession(Manager manager, Codec codec, DataInputStream in, DataOutputStream out) {
+    ServerSession(Manager manager, Exports exports, Codec codec, DataInputStream in, DataOutputStream out) {
         this.manager = manager;
+        this.exports = exports;
         this.codec = codec;
         this.in = in;
         this.out = out;
@@ -102,8 +104,8 @@ final class ServerSession {
     private List<?> args(byte[] frame) throws Wire.ProtocolException {
         Object decoded;
         try {
-            decoded = codec.decode(source.reset(MemorySegment.ofArray(frame), Wire.REQUEST_HEADER,
-                    frame.length - Wire.REQUEST_HEADER));
+            decoded = RemoteKeys.wireDecoding(() -> codec.decode(source.reset(MemorySegment.ofArray(frame),
+                    Wire.REQUEST_HEADER, frame.length - Wire.REQUEST_HEADER)));
         } catch (CodecException e) {
             throw new Wire.ProtocolException("request arguments do not decode: " + e.getMessage(), e);
         }
@@ -151,6 +153,12 @@ final class ServerSession {
     // ------------------------------------------------------------------ operations
 
     private Object execute(int op, Object target, List<?> a) {
+        if (op == EXPORT && !(target instanceof Manager)) {
+            if (!a.isEmpty()) {
+                throw new Wire.ProtocolError(a.size() + " arguments where none belong");
+            }
+            return exports.export(target);
+        }
         return switch (target) {
             case Manager m -> manager(op, a);
             case Namespace ns -> namespace(op, ns, a);
@@ -166,9 +174,23 @@ final class ServerSession {
         return switch (op) {
             case HELLO -> manager.name();
             case SYNC -> null;
+            case IMPORT -> imported(arg(a, 0, 2, Long.class), arg(a, 1, 2, Integer.class));
             case OPEN -> open(arg(a, 0, 3, Integer.class), arg(a, 1, 3, String.class), fromWire(a.get(2)));
             default -> throw badOp(op, "the manager");
         };
+    }
+
+    /** An exported container (this connection then gives it an id of its own, as to any result). */
+    private Object imported(Long token, Integer kind) {
+        Object o = token == null ? null : exports.find(token);
+        if (o == null) {
+            throw new IllegalStateException("no container of manager '" + manager.name() + "' is exported as token="
+                    + token + " (the server restarted since the proxy was sent?)");
+        }
+        if (kind == null || kindOf(o) != kind) {
+            throw new Wire.ProtocolError("token=" + token + " is a " + kindName(kindOf(o)) + ", not a " + kind);
+        }
+        return o;
     }
 
     private Object open(int kind, String name, Object initial) {

@@ -10,6 +10,11 @@ record Target(RemoteManager manager, RemoteRef ref) {
         manager.pipeline(op, ref.id(), args);
     }
 
+    /** What the proxy travels as (its {@code writeReplace}). */
+    RemoteHandle handle() {
+        return manager.handle(ref);
+    }
+
     RemoteRef refFor(RemoteManager m) {
         if (m != manager) {
             throw new IllegalArgumentException("a proxy of " + manager + " cannot be stored through " + m

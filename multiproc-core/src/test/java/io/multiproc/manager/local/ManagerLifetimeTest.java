@@ -166,7 +166,7 @@ class ManagerLifetimeTest {
     }
 
     /** Waits (collecting garbage, so dropped proxies release their holds) until bytes in use are {@code expected}. */
-    private static void awaitInUse(LocalManager lm, long expected, String what) throws InterruptedException {
+    static void awaitInUse(LocalManager lm, long expected, String what) throws InterruptedException {
         Children.awaitUntil(what, () -> {
             System.gc();
             return lm.heapBytesInUse() == expected;

@@ -218,6 +218,31 @@ class RemoteManagerHostileClientsTest {
         serverStillServes(round);
     }
 
+    @Test
+    void aTravellingProxyInsideARequestIsRefusedAndUnknownTokensFindNothing() throws IOException {
+        BufferSink handle = new BufferSink(128);
+        ManagerServer.CODEC.encode(new ArrayList<>(java.util.Arrays.asList("k", bystander.list())), handle);
+        try (Socket s = authenticated()) {
+            long dictId = openDictRaw(s);
+            // a handle would make the server connect somewhere: refused while decoding, connection closed
+            s.getOutputStream().write(frame(request(Ops.D_PUT, 0, dictId, handle.toByteArray())));
+            assertThat(closedByServer(s)).isTrue();
+        }
+        serverStillServes(0);
+        try (Socket s = authenticated()) {
+            BufferSink args = new BufferSink(64);
+            ManagerServer.CODEC.encode(new ArrayList<>(java.util.Arrays.asList(12345L, RemoteRef.KIND_LIST)), args);
+            s.getOutputStream().write(frame(request(Ops.IMPORT, 0, 0, args.toByteArray())));
+            byte[] reply = Wire.readFrame(new DataInputStream(s.getInputStream()), Wire.MAX_FRAME);
+            assertThat(reply[0]).isEqualTo(Wire.FAILED);   // a stale token: an error reply, the connection stays
+            BufferSink none = new BufferSink(8);
+            ManagerServer.CODEC.encode(new ArrayList<>(), none);
+            s.getOutputStream().write(frame(request(Ops.EXPORT, 0, 0, none.toByteArray())));
+            assertThat(closedByServer(s)).isTrue();        // the manager itself is not exported
+        }
+        serverStillServes(1);
+    }
+
     /** Opens dict "gadgets" over a raw authenticated connection; its id there. */
     private static long openDictRaw(Socket s) throws IOException {
         BufferSink args = new BufferSink(64);

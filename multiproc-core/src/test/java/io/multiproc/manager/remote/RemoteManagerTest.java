@@ -133,6 +133,27 @@ class RemoteManagerTest {
     }
 
     @Test
+    void aBatchOfAnyMapOrCollectionClassIsSentWhole() {
+        try (Manager m = connect()) {
+            ConcurrentMap<String, Integer> d = m.dict("any-map");
+            d.putAll(new java.util.TreeMap<>(Map.of("a", 1)));                              // a JDK map, sent as it is
+            d.putAll(new java.util.concurrent.ConcurrentHashMap<>(Map.of("b", 2)));         // concurrent: copied first
+            d.putAll(new java.util.AbstractMap<String, Integer>() {                         // an application class: copied
+                @Override
+                public java.util.Set<Entry<String, Integer>> entrySet() {
+                    return java.util.Set.of(Map.entry("c", 3));
+                }
+            });
+            assertThat(new HashMap<>(d)).isEqualTo(Map.of("a", 1, "b", 2, "c", 3));
+            List<Integer> ls = m.list("any-collection");
+            ls.addAll(List.of(1, 2));
+            ls.addAll(new java.util.TreeSet<>(List.of(4, 3)));                              // not a list: copied into one
+            ls.addAll(new java.util.concurrent.CopyOnWriteArrayList<>(List.of(5)));
+            assertThat(new ArrayList<>(ls)).containsExactly(1, 2, 3, 4, 5);
+        }
+    }
+
+    @Test
     @SuppressWarnings("unchecked")
     void aNestedContainerIsALiveProxyNotACopy() {
         try (Manager m = connect()) {
@@ -178,6 +199,49 @@ class RemoteManagerTest {
             assertThat(ns.has("after")).isFalse();
             assertThat(d.size()).isZero();
         }
+    }
+
+    @Test
+    void pipelinedCallsAreAppliedInTheOrderTheyWereMadeAmongWaitingCalls() {
+        try (Manager m = connect()) {
+            List<Integer> ls = m.list("ordered");
+            Namespace ns = m.namespace("last");
+            for (int i = 0; i < 2_000; i++) {
+                ls.add(i);                              // pipelined
+                ns.set("last", i);                      // pipelined
+                if (i % 100 == 99) {
+                    assertThat(ls.get(i)).isEqualTo(i); // a waiting call sees every add sent before it
+                    assertThat(ns.<Integer>get("last")).isEqualTo(i);
+                }
+            }
+            ls.clear();                                 // pipelined, after 2,000 adds
+            ls.addAll(List.of(7, 8));                   // pipelined, after the clear
+            assertThat(new ArrayList<>(ls)).containsExactly(7, 8);
+        }
+    }
+
+    @Test
+    void aFailedPipelinedCallIsThrownByCloseWhenNoCallCameAfterIt() {
+        Manager m = connect();
+        ConcurrentMap<String, Integer> d = m.dict("fails-at-close");
+        d.put("kept", 1);
+        d.putAll(java.util.Collections.singletonMap(null, 1));   // refused on the server, nothing waits for it
+        assertThatThrownBy(m::close).isInstanceOf(NullPointerException.class)
+                .satisfies(e -> assertThat(e.getSuppressed()[0]).hasMessageContaining("earlier pipelined call"));
+        assertThatThrownBy(d::size).isInstanceOf(IllegalStateException.class).hasMessageContaining("closed");
+        m.close(); // idempotent, the failure was reported once
+        assertThat(local.<String, Integer>dict("fails-at-close")).containsOnlyKeys("kept");
+    }
+
+    @Test
+    void closeAppliesEveryPipelinedCallBeforeReturning() {
+        Manager m = connect();
+        List<Integer> ls = m.list("applied-by-close");
+        for (int i = 0; i < 1_000; i++) {
+            ls.add(i);
+        }
+        m.close();
+        assertThat(local.<Integer>list("applied-by-close")).hasSize(1_000); // no sync needed: close waited
     }
 
     @Test

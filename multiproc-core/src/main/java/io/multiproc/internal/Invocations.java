@@ -1,0 +1,131 @@
+package io.multiproc.internal;
+
+import java.util.ArrayList;
+import java.util.Collection;
+import java.util.List;
+import java.util.concurrent.Callable;
+import java.util.concurrent.CancellationException;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CompletionException;
+import java.util.concurrent.ExecutionException;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Future;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.TimeoutException;
+import java.util.concurrent.atomic.AtomicInteger;
+
+/**
+ * {@code invokeAll} and {@code invokeAny} for executors whose {@code submit} sends the task elsewhere and
+ * returns a {@link CompletableFuture} (the local Pool, the Redis pool): the JDK's
+ * {@code AbstractExecutorService} would wrap each task in a FutureTask run in this JVM instead.
+ *
+ * <pre>{@code
+ * public <T> List<Future<T>> invokeAll(Collection<? extends Callable<T>> tasks) throws InterruptedException {
+ *     return Invocations.invokeAll(this, tasks);
+ * }
+ * }</pre>
+ */
+public final class Invocations {
+    private Invocations() {
+    }
+
+    /** Submits every task, then waits for each; a task that cannot be submitted cancels those that were. */
+    public static <T> List<Future<T>> invokeAll(ExecutorService executor, Collection<? extends Callable<T>> tasks)
+            throws InterruptedException {
+        List<Future<T>> futures = submitAll(executor, tasks);
+        for (Future<T> f : futures) {
+            try {
+                f.get();
+            } catch (ExecutionException | CancellationException ignored) {
+                // reported by the future itself
+            }
+        }
+        return futures;
+    }
+
+    /** Like {@link #invokeAll(ExecutorService, Collection)}; at the deadline, cancels what has not completed. */
+    public static <T> List<Future<T>> invokeAll(ExecutorService executor, Collection<? extends Callable<T>> tasks,
+                                                long timeout, TimeUnit unit) throws InterruptedException {
+        long deadline = System.nanoTime() + unit.toNanos(timeout);
+        List<Future<T>> futures = submitAll(executor, tasks);
+        for (Future<T> f : futures) {
+            try {
+                f.get(Math.max(0, deadline - System.nanoTime()), TimeUnit.NANOSECONDS);
+            } catch (ExecutionException | CancellationException ignored) {
+                // reported by the future itself
+            } catch (TimeoutException late) {
+                futures.forEach(x -> x.cancel(true));
+                break;
+            }
+        }
+        return futures;
+    }
+
+    private static <T> List<Future<T>> submitAll(ExecutorService executor, Collection<? extends Callable<T>> tasks) {
+        List<Future<T>> futures = new ArrayList<>(tasks.size());
+        try {
+            for (Callable<T> t : tasks) {
+                futures.add(executor.submit(t));
+            }
+        } catch (RuntimeException e) {
+            futures.forEach(f -> f.cancel(true));
+            throw e;
+        }
+        return futures;
+    }
+
+    /**
+     * The first successful result (the others are cancelled), or the last failure if all fail.
+     * {@code timeout == Long.MAX_VALUE} with NANOSECONDS waits without a deadline.
+     */
+    public static <T> T invokeAny(ExecutorService executor, Collection<? extends Callable<T>> tasks, long timeout, TimeUnit unit)
+            throws InterruptedException, ExecutionException, TimeoutException {
+        if (tasks.isEmpty()) {
+            throw new IllegalArgumentException("tasks is empty");
+        }
+        List<Future<T>> futures = submitAll(executor, tasks);
+        CompletableFuture<T> first = new CompletableFuture<>();
+        AtomicInteger failures = new AtomicInteger();
+        for (Future<T> f : futures) {
+            ((CompletableFuture<T>) f).whenComplete((v, e) -> {
+                if (e == null) {
+                    first.complete(v);
+                } else if (failures.incrementAndGet() == futures.size()) {
+                    first.completeExceptionally(e);
+                }
+            });
+        }
+        try {
+            return timeout == Long.MAX_VALUE && unit == TimeUnit.NANOSECONDS ? first.get() : first.get(timeout, unit);
+        } finally {
+            futures.forEach(f -> f.cancel(true));
+        }
+    }
+
+    /**
+     * Waits for a pool's whole-call future ({@code map}); throws its failure as is when unchecked, a
+     * checked one inside a CompletionException; an interrupt cancels the future and keeps the flag.
+     */
+    public static <R> R await(CompletableFuture<R> future, String pool) {
+        try {
+            return future.get();
+        } catch (ExecutionException e) {
+            throw unwrap(e.getCause());
+        } catch (InterruptedException e) {
+            future.cancel(true);
+            Thread.currentThread().interrupt();
+            throw new CancellationException("interrupted while waiting for " + pool);
+        }
+    }
+
+    /** {@code t} as an unchecked exception to rethrow: itself if it is one, an Error thrown, else wrapped. */
+    public static RuntimeException unwrap(Throwable t) {
+        if (t instanceof RuntimeException r) {
+            return r;
+        }
+        if (t instanceof Error e) {
+            throw e;
+        }
+        return new CompletionException(t);
+    }
+}

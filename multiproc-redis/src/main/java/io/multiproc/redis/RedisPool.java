@@ -1,0 +1,817 @@
+package io.multiproc.redis;
+
+import io.multiproc.codec.BuiltinCodec;
+import io.multiproc.codec.Codec;
+import io.multiproc.internal.Invocations;
+import io.multiproc.internal.RemoteFailure;
+import io.multiproc.process.PoolIterator;
+import io.multiproc.process.SerializableCallable;
+import io.multiproc.process.SerializableFunction;
+import io.multiproc.process.WorkerDiedException;
+import org.redisson.Redisson;
+import org.redisson.api.RedissonClient;
+import org.redisson.config.Config;
+
+import java.io.Serial;
+import java.io.Serializable;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.Collection;
+import java.util.Iterator;
+import java.util.List;
+import java.util.Map;
+import java.util.Objects;
+import java.util.concurrent.Callable;
+import java.util.concurrent.CancellationException;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CompletionException;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.ExecutionException;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Future;
+import java.util.concurrent.RejectedExecutionException;
+import java.util.concurrent.ThreadLocalRandom;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.TimeoutException;
+import java.util.concurrent.atomic.AtomicInteger;
+import java.util.concurrent.atomic.AtomicLong;
+import java.util.regex.Pattern;
+
+/**
+ * A Pool whose workers are JVMs on any host connected to the same Redis or Valkey: the local
+ * {@link io.multiproc.process.Pool}'s API ({@code map}, {@code imap}, {@code applyAsync}, an
+ * {@link ExecutorService}) across hosts.
+ *
+ * <pre>{@code
+ * // on each worker host:  multiproc worker --redis redis://10.0.0.5:6379 --pool images --workers 4
+ * try (RedisPool pool = RedisPool.connect("redis://10.0.0.5:6379", "images")) {
+ *     List<Integer> squares = pool.map(x -> x * x, List.of(1, 2, 3));          // [1, 4, 9]
+ *     CompletableFuture<String> f = pool.applyAsync(() -> ProcessHandle.current().pid() + "");
+ * }
+ * }</pre>
+ *
+ * <p>Tasks, items and results travel through the {@link Codec} as in the local Pool (serializable
+ * lambdas; the workers need the same classes on their class path). A chunk is encoded once, queued
+ * in Redis and taken by exactly one worker.
+ *
+ * <h2>Guarantees (decision 110)</h2>
+ * <ul>
+ *   <li>A task's exception is the {@link ExecutionException}'s cause with its own type when possible,
+ *       else {@link io.multiproc.RemoteException}, with the worker's stack trace.</li>
+ *   <li>At most once: a worker JVM that dies (SIGKILL, halt, OOM) fails the chunk it held with
+ *       {@link WorkerDiedException} (pid and exit code, reported by the worker's supervisor at once); a
+ *       whole worker host that dies fails its chunks with {@link WorkerLostException} once its heartbeat
+ *       expires (the workers' lease, 5 s by default). Chunks are never re-run. As in the local Pool,
+ *       {@code map} fails as a whole with that cause, {@code imap} reports it in place of the chunk.</li>
+ *   <li>No live worker: {@code mapAsync(...).get(timeout)} and {@code imap}'s {@code next(timeout)}
+ *       return on time; {@code map} waits, but work pending while no worker is alive for longer than
+ *       {@link Builder#noWorkerTimeout} (default 60 s) fails with {@link IllegalStateException} saying so.</li>
+ *   <li>Redis unreachable: pending work fails with {@link IllegalStateException} naming the address
+ *       once Redisson gives up (its timeout and retry attempts: about 6 s with its defaults);
+ *       Redis restarted without its data: pending work fails within a second of the reconnection. The
+ *       pool then takes new work again.</li>
+ * </ul>
+ * {@link #terminate()} fails this caller's pending work and removes its queued chunks; the workers
+ * are shared with other callers and keep running (chunks already running finish, their results are dropped).
+ * {@code future.cancel} removes a chunk that is still queued; a running one is not interrupted.
+ * Close the pool: unlike a local Pool, an unclosed RedisPool keeps the JVM alive (Redisson's threads).
+ *
+ * <h2>Implementation overview</h2>
+ * {@link RedisPoolStore} holds the keys and the atomic steps. A caller has a random id, a results list
+ * and a heartbeat key. {@link #pending} maps chunk ids to their futures; a chunk is put there before its
+ * message is queued. The reader thread BLPOPs the results list and completes futures (removing them from
+ * {@link #pending} first, so a late or second reply finds nothing). The monitor thread, every
+ * {@link #MONITOR_PERIOD}: refreshes the caller's heartbeat (a missing key means Redis lost its data),
+ * reaps workers whose heartbeat expired, counts live workers, and applies the no-worker bound. Either
+ * thread fails all pending work when Redis fails. {@link #state} is written under {@code this}.
+ */
+public final class RedisPool implements ExecutorService {
+    private static final System.Logger LOG = System.getLogger(RedisPool.class.getName());
+    private static final Pattern NAME = Pattern.compile("[A-Za-z0-9_.-]{1,64}");
+    static final Duration MONITOR_PERIOD = Duration.ofMillis(500);
+    private static final Duration CALLER_LEASE = Duration.ofSeconds(30);
+    private static final Duration READ_WAIT = Duration.ofSeconds(1);
+    /** The workers' heartbeat lease when none is given. */
+    public static final Duration DEFAULT_LEASE = Duration.ofSeconds(5);
+
+    private enum State { RUNNING, SHUTDOWN, STOPPED }
+
+    private final RedissonClient client;
+    private final RedisPoolStore store;
+    private final String address;
+    private final Codec codec;
+    private final int chunkSize;
+    private final Duration noWorkerTimeout;
+    private final long caller = ThreadLocalRandom.current().nextLong();
+    private final byte[] callerPrefix = RedisPoolFrames.callerPrefix(caller);
+    private final AtomicLong ids = new AtomicLong(1);
+    private final Map<Long, Pending> pending = new ConcurrentHashMap<>();
+    private final CompletableFuture<Void> terminated = new CompletableFuture<>();
+    private final Thread reader;
+    private final Thread monitor;
+    /** Live workers seen by the last monitor pass (at least 1 for chunk sizes); written by the monitor. */
+    private volatile int liveWorkers;
+    private State state = State.RUNNING;
+
+    /** A chunk waiting for its reply: its message (to unqueue it) and what to complete. */
+    private record Pending(byte[] message, CompletableFuture<Object> result, String what) {
+    }
+
+    private RedisPool(Builder b) {
+        this.client = Redisson.create(b.config);
+        this.store = new RedisPoolStore(client, b.pool);
+        this.address = b.address;
+        this.codec = b.codec != null ? b.codec : BuiltinCodec.taskCodec();
+        this.chunkSize = b.chunkSize;
+        this.noWorkerTimeout = b.noWorkerTimeout;
+        this.reader = new Thread(this::read, "multiproc-redis-pool-reader");
+        this.monitor = new Thread(this::monitor, "multiproc-redis-pool-monitor");
+        reader.setDaemon(true);
+        monitor.setDaemon(true);
+        try {
+            store.callerBeat(caller, CALLER_LEASE);
+            countWorkers();
+        } catch (RuntimeException e) {
+            client.shutdown();
+            throw e;
+        }
+        reader.start();
+        monitor.start();
+    }
+
+    /** Connects to the pool called {@code pool} on the server at {@code url} ({@code redis://host:port}). */
+    public static RedisPool connect(String url, String pool) {
+        return builder().url(url).pool(pool).build();
+    }
+
+    /** Connects with Redisson's own configuration (cluster, sentinel, TLS, auth). */
+    public static RedisPool connect(Config config, String pool) {
+        return builder().config(config).pool(pool).build();
+    }
+
+    public static Builder builder() {
+        return new Builder();
+    }
+
+    /**
+     * Runs {@code workers} worker JVMs for pool {@code pool} on this host until this JVM is stopped:
+     * what {@code multiproc worker --redis URL --pool NAME --workers N} does.
+     */
+    public static void serveWorkers(String url, String pool, int workers) throws InterruptedException {
+        serveWorkers(singleServer(url), pool, workers, DEFAULT_LEASE);
+    }
+
+    /** Like {@link #serveWorkers(String, String, int)}, with Redisson's own configuration and the workers' heartbeat lease. */
+    public static void serveWorkers(Config config, String pool, int workers, Duration lease) throws InterruptedException {
+        try (RedisPoolWorkers w = RedisPoolWorkers.start(config, pool, workers, lease, null)) {
+            w.join();
+        }
+    }
+
+    static Config singleServer(String url) {
+        Objects.requireNonNull(url, "url");
+        Config config = new Config();
+        config.useSingleServer().setAddress(url);
+        return config;
+    }
+
+    static String checkName(String pool) {
+        if (pool == null || !NAME.matcher(pool).matches()) {
+            throw new IllegalArgumentException("pool=" + pool + " must be 1-64 letters, digits, '.', '_' or '-'");
+        }
+        return pool;
+    }
+
+    /** The pool's name. */
+    public String name() {
+        return store.pool();
+    }
+
+    /** The ids ({@code pid@host}) of the workers whose heartbeat is live now. */
+    public List<String> workers() {
+        List<String> live = new ArrayList<>();
+        for (String w : store.workers()) {
+            if (store.isAlive(w)) {
+                live.add(w);
+            }
+        }
+        return live;
+    }
+
+    // ------------------------------------------------------------------ Python's API
+
+    /** Applies {@code f} to every item on the workers; results in the items' order. Chunk size as CPython's. */
+    public <T, R> List<R> map(SerializableFunction<T, R> f, List<T> items) {
+        return await(mapAsync(f, items));
+    }
+
+    /** Applies {@code f} to every item, sending {@code chunkSize} items per chunk. */
+    public <T, R> List<R> map(SerializableFunction<T, R> f, List<T> items, int chunkSize) {
+        return await(mapAsync(f, items, chunkSize));
+    }
+
+    public <T, R> CompletableFuture<List<R>> mapAsync(SerializableFunction<T, R> f, List<T> items) {
+        return mapAsync(f, items, chunkSizeFor(Objects.requireNonNull(items, "items").size()));
+    }
+
+    /**
+     * Starts a map and returns at once; the future completes with the results in order, or
+     * exceptionally with the first failure (the map's chunks still queued are then removed).
+     * Cancelling it removes its queued chunks.
+     */
+    public <T, R> CompletableFuture<List<R>> mapAsync(SerializableFunction<T, R> f, List<T> items, int chunkSize) {
+        Objects.requireNonNull(f, "f");
+        Objects.requireNonNull(items, "items");
+        checkChunkSize(chunkSize);
+        checkAccepting();
+        int n = items.size();
+        if (n == 0) {
+            return CompletableFuture.completedFuture(List.of());
+        }
+        byte[] fn = RedisPoolFrames.function(codec, f);
+        int chunks = (n + chunkSize - 1) / chunkSize;
+        List<byte[]> messages = new ArrayList<>(chunks);
+        long firstId = ids.getAndAdd(chunks);
+        for (int i = 0; i < chunks; i++) {
+            int from = i * chunkSize;
+            messages.add(RedisPoolFrames.chunk(caller, firstId + i, RedisPoolFrames.MAP, fn, codec,
+                    items.subList(from, Math.min(n, from + chunkSize))));
+        }
+        List<CompletableFuture<Object>> parts = track(firstId, messages, (id, i) -> "map chunk id=" + id
+                + " (items " + i * chunkSize + ".." + (Math.min(n, (i + 1) * chunkSize) - 1) + ")");
+        Object[] results = new Object[n];
+        MapFuture<R> map = new MapFuture<>(parts);
+        AtomicInteger left = new AtomicInteger(chunks);
+        for (int i = 0; i < chunks; i++) {
+            int from = i * chunkSize;
+            parts.get(i).whenComplete((v, e) -> {
+                if (e != null) {
+                    map.completeExceptionally(e instanceof CompletionException ce && ce.getCause() != null ? ce.getCause() : e);
+                    return;
+                }
+                List<?> values = (List<?>) v;
+                synchronized (results) {
+                    for (int k = 0; k < values.size(); k++) {
+                        results[from + k] = values.get(k);
+                    }
+                }
+                if (left.decrementAndGet() == 0) {
+                    synchronized (results) {
+                        @SuppressWarnings("unchecked")
+                        List<R> all = (List<R>) Arrays.asList(results);
+                        map.complete(all);
+                    }
+                }
+            });
+        }
+        map.whenComplete((v, e) -> {
+            if (e != null) {
+                parts.forEach(p -> p.cancel(false)); // a failed map's chunks are not work: unqueue them
+            }
+        });
+        send(messages, parts);
+        return map;
+    }
+
+    /** A map's future: cancelling it cancels its chunks. */
+    private static final class MapFuture<R> extends CompletableFuture<List<R>> {
+        private final List<CompletableFuture<Object>> parts;
+
+        MapFuture(List<CompletableFuture<Object>> parts) {
+            this.parts = parts;
+        }
+
+        @Override
+        public boolean cancel(boolean mayInterruptIfRunning) {
+            boolean cancelled = super.cancel(mayInterruptIfRunning);
+            parts.forEach(p -> p.cancel(false));
+            return cancelled;
+        }
+    }
+
+    /** A lazy ordered map, one item per chunk. */
+    public <T, R> PoolIterator<R> imap(SerializableFunction<T, R> f, Iterable<T> items) {
+        return imap(f, items, 1);
+    }
+
+    /**
+     * A lazy ordered map: reads {@code items} only as results are consumed (a bounded window of chunks
+     * in flight), so an endless or huge Iterable works in bounded memory.
+     */
+    public <T, R> PoolIterator<R> imap(SerializableFunction<T, R> f, Iterable<T> items, int chunkSize) {
+        return lazyMap(f, items, chunkSize, true);
+    }
+
+    public <T, R> PoolIterator<R> imapUnordered(SerializableFunction<T, R> f, Iterable<T> items) {
+        return imapUnordered(f, items, 1);
+    }
+
+    /** Like {@link #imap}, with results in the order chunks complete. */
+    public <T, R> PoolIterator<R> imapUnordered(SerializableFunction<T, R> f, Iterable<T> items, int chunkSize) {
+        return lazyMap(f, items, chunkSize, false);
+    }
+
+    private <T, R> PoolIterator<R> lazyMap(SerializableFunction<T, R> f, Iterable<T> items, int chunkSize, boolean ordered) {
+        Objects.requireNonNull(f, "f");
+        Objects.requireNonNull(items, "items");
+        checkChunkSize(chunkSize);
+        checkAccepting();
+        byte[] fn = RedisPoolFrames.function(codec, f);
+        int window = 2 * Math.max(1, liveWorkers) + 2;
+        return new RedisPoolIterator<>(items.iterator(), chunkSize, window, ordered, slice -> {
+            long id = ids.getAndIncrement();
+            List<byte[]> message = List.of(RedisPoolFrames.chunk(caller, id, RedisPoolFrames.MAP, fn, codec, slice));
+            List<CompletableFuture<Object>> part = track(id, message, (i, k) -> "imap chunk id=" + i);
+            send(message, part);
+            return part.getFirst();
+        });
+    }
+
+    /** Runs {@code task} on a worker; Python's {@code apply_async}. */
+    public <R> CompletableFuture<R> applyAsync(SerializableCallable<R> task) {
+        return call(task, task);
+    }
+
+    // ------------------------------------------------------------------ ExecutorService
+
+    @Override
+    public <T> Future<T> submit(Callable<T> task) {
+        return call(task, task);
+    }
+
+    @Override
+    public Future<?> submit(Runnable task) {
+        return call(new RunnableCall(Objects.requireNonNull(task, "task")), task);
+    }
+
+    @Override
+    public <T> Future<T> submit(Runnable task, T result) {
+        return call(new RunnableCall(Objects.requireNonNull(task, "task")), task).thenApply(ignored -> result);
+    }
+
+    /** Runs {@code command} on a worker; a failure is logged (there is no future to report it to). */
+    @Override
+    public void execute(Runnable command) {
+        call(new RunnableCall(Objects.requireNonNull(command, "command")), command).whenComplete((r, e) -> {
+            if (e != null && !(e instanceof CancellationException)) {
+                LOG.log(System.Logger.Level.WARNING, name() + ": task " + command.getClass().getName() + " failed", e);
+            }
+        });
+    }
+
+    /** A Runnable as a Callable, so both travel the same way. */
+    private record RunnableCall(Runnable task) implements SerializableCallable<Object> {
+        @Serial
+        private static final long serialVersionUID = 1L;
+
+        @Override
+        public Object call() {
+            task.run();
+            return null;
+        }
+    }
+
+    @SuppressWarnings("unchecked")
+    private <T> CompletableFuture<T> call(Callable<?> task, Object original) {
+        Objects.requireNonNull(task, "task");
+        checkAccepting();
+        byte[] fn;
+        try {
+            fn = RedisPoolFrames.function(codec, task);
+        } catch (IllegalArgumentException e) {
+            throw new IllegalArgumentException("task " + original.getClass().getName()
+                    + " cannot be sent to a Redis pool worker: " + e.getCause().getMessage(), e.getCause());
+        }
+        long id = ids.getAndIncrement();
+        List<byte[]> message = List.of(RedisPoolFrames.chunk(caller, id, RedisPoolFrames.CALL, fn, codec, null));
+        List<CompletableFuture<Object>> f = track(id, message, (i, k) -> "task id=" + i + " (" + original.getClass().getName() + ")");
+        send(message, f);
+        return (CompletableFuture<T>) f.getFirst();
+    }
+
+    @Override
+    public <T> List<Future<T>> invokeAll(Collection<? extends Callable<T>> tasks) throws InterruptedException {
+        return Invocations.invokeAll(this, tasks);
+    }
+
+    @Override
+    public <T> List<Future<T>> invokeAll(Collection<? extends Callable<T>> tasks, long timeout, TimeUnit unit)
+            throws InterruptedException {
+        return Invocations.invokeAll(this, tasks, timeout, unit);
+    }
+
+    @Override
+    public <T> T invokeAny(Collection<? extends Callable<T>> tasks) throws InterruptedException, ExecutionException {
+        try {
+            return Invocations.invokeAny(this, tasks, Long.MAX_VALUE, TimeUnit.NANOSECONDS);
+        } catch (TimeoutException cannot) {
+            throw new AssertionError(cannot);
+        }
+    }
+
+    @Override
+    public <T> T invokeAny(Collection<? extends Callable<T>> tasks, long timeout, TimeUnit unit)
+            throws InterruptedException, ExecutionException, TimeoutException {
+        return Invocations.invokeAny(this, tasks, timeout, unit);
+    }
+
+    // ------------------------------------------------------------------ lifetime
+
+    /** Python's {@code close()}: no new tasks; pending ones still complete. */
+    @Override
+    public synchronized void shutdown() {
+        if (state == State.RUNNING) {
+            state = State.SHUTDOWN;
+        }
+        checkTerminated();
+    }
+
+    /**
+     * Shuts down, removes this caller's queued chunks and fails its pending work with
+     * CancellationException. Returns an empty list: the work is in Redis, not in this JVM, and chunks
+     * already taken by a worker may be running.
+     */
+    @Override
+    public List<Runnable> shutdownNow() {
+        terminate();
+        return List.of();
+    }
+
+    /** Fails this caller's pending work now (CancellationException) and removes its queued chunks; the workers go on. */
+    public void terminate() {
+        synchronized (this) {
+            if (state == State.STOPPED) {
+                return;
+            }
+            state = State.STOPPED;
+        }
+        failAll(new CancellationException("Redis pool " + name() + " was terminated before this task finished"));
+        checkTerminated();
+    }
+
+    /** ExecutorService.close: shuts down, waits for pending work, disconnects. */
+    @Override
+    public void close() {
+        shutdown();
+        boolean interrupted = false;
+        while (!terminated.isDone()) {
+            try {
+                terminated.get();
+            } catch (InterruptedException e) {
+                interrupted = true;
+                terminate();
+            } catch (ExecutionException cannot) {
+                throw new AssertionError(cannot);
+            }
+        }
+        try {
+            monitor.join(10_000);
+            reader.join(10_000);
+        } catch (InterruptedException e) {
+            interrupted = true;
+        }
+        if (interrupted) {
+            Thread.currentThread().interrupt();
+        }
+    }
+
+    @Override
+    public boolean awaitTermination(long timeout, TimeUnit unit) throws InterruptedException {
+        try {
+            terminated.get(timeout, unit);
+            return true;
+        } catch (TimeoutException e) {
+            return false;
+        } catch (ExecutionException cannot) {
+            throw new AssertionError(cannot);
+        }
+    }
+
+    @Override
+    public synchronized boolean isShutdown() {
+        return state != State.RUNNING;
+    }
+
+    @Override
+    public boolean isTerminated() {
+        return terminated.isDone();
+    }
+
+    @Override
+    public String toString() {
+        return "RedisPool[" + name() + " at " + address + ", " + liveWorkers + " live workers, " + pending.size() + " pending]";
+    }
+
+    private synchronized void checkTerminated() {
+        if (state != State.RUNNING && pending.isEmpty()) {
+            terminated.complete(null);
+        }
+    }
+
+    // ------------------------------------------------------------------ chunks
+
+    private synchronized void checkAccepting() {
+        if (state != State.RUNNING) {
+            throw new RejectedExecutionException("Redis pool " + name() + (state == State.STOPPED ? " was terminated" : " was shut down"));
+        }
+    }
+
+    /** Describes chunk {@code index} of a call, whose id is {@code id}, for WorkerDiedException's message. */
+    private interface Describe {
+        String what(long id, int index);
+    }
+
+    /**
+     * Registers chunks with ids {@code firstId}, {@code firstId + 1}... before they are queued; a chunk
+     * cancelled or failed here is unqueued (best effort). Rejects them all if the pool does not accept
+     * work: under this pool's lock with the state check, so none is added after termination.
+     */
+    private List<CompletableFuture<Object>> track(long firstId, List<byte[]> messages, Describe describe) {
+        List<CompletableFuture<Object>> futures = new ArrayList<>(messages.size());
+        synchronized (this) {
+            checkAccepting();
+            for (int i = 0; i < messages.size(); i++) {
+                long id = firstId + i;
+                CompletableFuture<Object> f = new CompletableFuture<>();
+                pending.put(id, new Pending(messages.get(i), f, describe.what(id, i)));
+                futures.add(f);
+            }
+        }
+        for (int i = 0; i < messages.size(); i++) {
+            long id = firstId + i;
+            byte[] message = messages.get(i);
+            futures.get(i).whenComplete((v, e) -> {
+                if (pending.remove(id) != null) { // not completed by its reply: cancelled or failed here
+                    unqueue(message);
+                }
+                checkTerminated();
+            });
+        }
+        return futures;
+    }
+
+    private void unqueue(byte[] message) {
+        if (state == State.STOPPED) {
+            return; // failAll removes all of them at once
+        }
+        store.unqueue(message); // asynchronous: a caller cancelling many chunks does not wait for each
+    }
+
+    private void send(List<byte[]> messages, List<CompletableFuture<Object>> parts) {
+        try {
+            store.enqueue(messages);
+        } catch (RuntimeException e) {
+            failAllRedis(e); // NOTE: out of pending first, so no unqueue goes to the failed Redis per chunk
+            throw redisFailed(e);
+        }
+    }
+
+    private IllegalStateException redisFailed(RuntimeException e) {
+        return new IllegalStateException("Redis pool " + name() + ": Redis at " + address + " failed ("
+                + e.getMessage() + "); this caller's pending tasks are lost", e);
+    }
+
+    /** Fails every pending chunk of this caller with {@code cause} and removes its queued chunks. */
+    private void failAll(Throwable cause) {
+        failAll(cause, true);
+    }
+
+    /** Redis failed: fails every pending chunk, without asking that Redis to unqueue them. */
+    private void failAllRedis(RuntimeException e) {
+        failAll(redisFailed(e), false);
+    }
+
+    private void failAll(Throwable cause, boolean unqueue) {
+        List<Pending> all = new ArrayList<>();
+        for (Long id : new ArrayList<>(pending.keySet())) {
+            Pending p = pending.remove(id);
+            if (p != null) {
+                all.add(p);
+            }
+        }
+        if (all.isEmpty()) {
+            return;
+        }
+        try {
+            if (unqueue) {
+                store.unqueueAll(callerPrefix);
+            }
+        } catch (RuntimeException e) {
+            LOG.log(System.Logger.Level.DEBUG, "cannot unqueue failed chunks: " + e.getMessage());
+        }
+        for (Pending p : all) {
+            p.result.completeExceptionally(cause);
+        }
+        checkTerminated();
+    }
+
+    // ------------------------------------------------------------------ reader and monitor threads
+
+    private void read() {
+        while (!terminated.isDone()) {
+            try {
+                byte[] first = store.nextResult(caller, READ_WAIT);
+                if (first == null) {
+                    continue;
+                }
+                onReply(first);
+                for (byte[] more : store.moreResults(caller, 256)) {
+                    onReply(more);
+                }
+            } catch (InterruptedException e) {
+                return;
+            } catch (RuntimeException e) {
+                if (terminated.isDone()) {
+                    return;
+                }
+                failAllRedis(e);
+                RedisPoolWorkers.sleepQuietly(MONITOR_PERIOD.toMillis());
+            }
+        }
+    }
+
+    private void onReply(byte[] message) {
+        Pending p = pending.remove(RedisPoolFrames.replyId(message));
+        if (p == null) {
+            return; // cancelled, failed or terminated meanwhile
+        }
+        RedisPoolFrames.Reply r;
+        try {
+            r = RedisPoolFrames.decodeReply(codec, message);
+        } catch (RuntimeException | LinkageError e) {
+            p.result.completeExceptionally(new IllegalStateException("the reply of a Redis pool worker cannot be decoded here: " + e, e));
+            return;
+        }
+        switch (r.status()) {
+            case RedisPoolFrames.OK -> p.result.complete(r.payload());
+            case RedisPoolFrames.FAILED -> p.result.completeExceptionally(r.payload() instanceof RemoteFailure f
+                    ? f.toThrowable(RemoteFailure.ANY_CLASS) : new IllegalStateException("not a failure: " + r.payload()));
+            default -> p.result.completeExceptionally(died((List<?>) r.payload(), p.what));
+        }
+    }
+
+    private static WorkerDiedException died(List<?> payload, String what) {
+        String worker = (String) payload.get(0);
+        Integer exitCode = (Integer) payload.get(1);
+        long pid = RedisPoolWorker.pidOf(worker);
+        return exitCode != null ? new WorkerDiedException(pid, exitCode, what + " on " + worker)
+                : new WorkerLostException(worker, pid, what);
+    }
+
+    private void monitor() {
+        long noWorkerSince = 0;
+        while (!terminated.isDone()) {
+            try {
+                Thread.sleep(MONITOR_PERIOD.toMillis());
+            } catch (InterruptedException e) {
+                break;
+            }
+            try {
+                if (!store.callerBeat(caller, CALLER_LEASE)) {
+                    failAll(new IllegalStateException("Redis pool " + name() + ": Redis at " + address
+                            + " lost this caller's queued chunks and results (restarted without persistence?)"));
+                }
+                int live = countWorkers();
+                if (live > 0 || pending.isEmpty()) {
+                    noWorkerSince = 0;
+                } else if (noWorkerSince == 0) {
+                    noWorkerSince = System.nanoTime();
+                } else if (System.nanoTime() - noWorkerSince > noWorkerTimeout.toNanos()) {
+                    noWorkerSince = 0;
+                    failAll(new IllegalStateException("Redis pool " + name() + ": no live worker for "
+                            + noWorkerTimeout.toMillis() + " ms; start some with: multiproc worker --redis URL --pool " + name()));
+                }
+            } catch (RuntimeException e) {
+                failAllRedis(e);
+            }
+        }
+        release();
+    }
+
+    /** Reaps workers whose heartbeat expired (answering their chunks with DIED) and returns how many are live. */
+    private int countWorkers() {
+        int live = 0;
+        for (String w : store.workers()) {
+            if (store.isAlive(w)) {
+                live++;
+                continue;
+            }
+            for (byte[] chunk : store.reap(w, false)) {
+                store.answer(RedisPoolFrames.header(chunk)[0], RedisPoolFrames.died(codec, chunk, w, null));
+            }
+        }
+        liveWorkers = live;
+        return live;
+    }
+
+    private void release() {
+        try {
+            store.forgetCaller(caller);
+        } catch (RuntimeException e) {
+            LOG.log(System.Logger.Level.DEBUG, "cannot remove the caller's keys: " + e.getMessage());
+        }
+        client.shutdown();
+    }
+
+    // ------------------------------------------------------------------ helpers
+
+    private int chunkSizeFor(int n) {
+        if (chunkSize > 0) {
+            return chunkSize;
+        }
+        int workers = Math.max(1, liveWorkers);
+        return Math.max(1, (int) ((n + 4L * workers - 1) / (4L * workers)));
+    }
+
+    private static void checkChunkSize(int chunkSize) {
+        if (chunkSize <= 0) {
+            throw new IllegalArgumentException("chunkSize=" + chunkSize + " must be > 0");
+        }
+    }
+
+    /** Waits for a map; throws its failure (unchecked as is, checked inside a CompletionException). */
+    private static <R> R await(CompletableFuture<R> future) {
+        return Invocations.await(future, "the Redis pool");
+    }
+
+    static RuntimeException unwrap(Throwable t) {
+        return Invocations.unwrap(t);
+    }
+
+    /** Settings of a Redis pool connection; {@link #build()} connects. */
+    public static final class Builder {
+        private Config config;
+        private String address;
+        private String pool;
+        private Codec codec;
+        private int chunkSize;
+        private Duration noWorkerTimeout = Duration.ofSeconds(60);
+
+        private Builder() {
+        }
+
+        /** The server at {@code url} ({@code redis://host:port} or {@code rediss://...}). */
+        public Builder url(String url) {
+            this.config = singleServer(url);
+            this.address = url;
+            return this;
+        }
+
+        /** Redisson's own configuration (cluster, sentinel, TLS, auth). */
+        public Builder config(Config config) {
+            this.config = Objects.requireNonNull(config, "config");
+            // NOTE: useSingleServer() on another kind of config would turn it into a single-server one
+            this.address = config.isSingleConfig() ? config.useSingleServer().getAddress()
+                    : config.isClusterConfig() ? "a Redis Cluster" : config.isSentinelConfig() ? "Redis Sentinel" : "Redis";
+            return this;
+        }
+
+        /** The pool's name: callers and workers with the same name share its queue. */
+        public Builder pool(String pool) {
+            this.pool = checkName(pool);
+            return this;
+        }
+
+        /** How tasks, items and results are encoded; the workers must be started with the same codec. */
+        public Builder codec(Codec codec) {
+            if (!(Objects.requireNonNull(codec, "codec") instanceof Serializable)) {
+                throw new IllegalArgumentException("codec " + codec.getClass().getName()
+                        + " must be Serializable: the workers need it too");
+            }
+            this.codec = codec;
+            return this;
+        }
+
+        /** The chunk size of {@code map(f, items)}; default (0): CPython's, ceil(n / (4 * live workers)). */
+        public Builder chunkSize(int chunkSize) {
+            checkChunkSize(chunkSize);
+            this.chunkSize = chunkSize;
+            return this;
+        }
+
+        /** Pending work fails when no worker has been alive for this long (default 60 s). */
+        public Builder noWorkerTimeout(Duration timeout) {
+            if (timeout.isNegative() || timeout.isZero()) {
+                throw new IllegalArgumentException("noWorkerTimeout=" + timeout + " must be > 0");
+            }
+            this.noWorkerTimeout = timeout;
+            return this;
+        }
+
+        /** Connects; IllegalStateException naming the address if Redis cannot be reached. */
+        public RedisPool build() {
+            if (config == null) {
+                throw new IllegalStateException("no Redis given: call url(...) or config(...)");
+            }
+            if (pool == null) {
+                throw new IllegalStateException("no pool name given: call pool(...)");
+            }
+            try {
+                return new RedisPool(this);
+            } catch (org.redisson.client.RedisException e) {
+                throw new IllegalStateException("cannot connect to Redis at " + address + ": " + e.getMessage(), e);
+            }
+        }
+    }
+}

@@ -1,0 +1,150 @@
+package io.multiproc.redis;
+
+import io.multiproc.process.PoolIterator;
+
+import java.time.Duration;
+import java.util.ArrayDeque;
+import java.util.ArrayList;
+import java.util.Iterator;
+import java.util.List;
+import java.util.NoSuchElementException;
+import java.util.concurrent.CancellationException;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.ExecutionException;
+import java.util.concurrent.LinkedBlockingQueue;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.TimeoutException;
+import java.util.function.Function;
+
+/**
+ * The results of {@link RedisPool#imap} and {@link RedisPool#imapUnordered}. The consumer's own calls
+ * read the source and send chunks, at most {@code window} chunks in flight, so the source is read only as
+ * fast as results are consumed (bounded memory). A failed chunk is reported by the {@code next} call that
+ * would have returned its first result (as the local Pool's iterator does), and iteration may go on.
+ * Used by one thread at a time.
+ */
+final class RedisPoolIterator<T, R> implements PoolIterator<R> {
+    private final Iterator<T> source;
+    private final int chunkSize;
+    private final int window;
+    private final boolean ordered;
+    private final Function<List<T>, CompletableFuture<Object>> send;
+    /** Ordered: chunks in flight, oldest first. */
+    private final ArrayDeque<CompletableFuture<Object>> inFlight = new ArrayDeque<>();
+    /** Unordered: chunks completed, in completion order. */
+    private final LinkedBlockingQueue<CompletableFuture<Object>> completed = new LinkedBlockingQueue<>();
+    private int outstanding;
+    private Iterator<?> current;
+    private RuntimeException sourceFailure;
+
+    RedisPoolIterator(Iterator<T> source, int chunkSize, int window, boolean ordered,
+                      Function<List<T>, CompletableFuture<Object>> send) {
+        this.source = source;
+        this.chunkSize = chunkSize;
+        this.window = window;
+        this.ordered = ordered;
+        this.send = send;
+    }
+
+    @Override
+    public boolean hasNext() {
+        try {
+            return await(Long.MAX_VALUE);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            throw new CancellationException("interrupted while waiting for the next imap result");
+        } catch (TimeoutException cannot) {
+            throw new AssertionError(cannot);
+        }
+    }
+
+    @Override
+    public R next() {
+        if (!hasNext()) {
+            throw new NoSuchElementException("no more imap results");
+        }
+        return take();
+    }
+
+    @Override
+    public R next(Duration timeout) throws TimeoutException, InterruptedException {
+        long nanos = timeout.toNanos();
+        if (nanos < 0) {
+            throw new IllegalArgumentException("timeout=" + timeout + " must be >= 0");
+        }
+        if (!await(nanos)) {
+            throw new NoSuchElementException("no more imap results");
+        }
+        return take();
+    }
+
+    @SuppressWarnings("unchecked")
+    private R take() {
+        Object v = current.next();
+        if (v instanceof Failed f) {
+            throw RedisPool.unwrap(f.cause);
+        }
+        return (R) v;
+    }
+
+    private record Failed(Throwable cause) {
+    }
+
+    /** Waits until {@code current} has an element (true) or the results are over (false). */
+    private boolean await(long nanos) throws InterruptedException, TimeoutException {
+        long deadline = System.nanoTime() + Math.min(nanos, Long.MAX_VALUE / 4);
+        while (current == null || !current.hasNext()) {
+            fill();
+            if (outstanding == 0) {
+                if (sourceFailure != null) {
+                    current = List.of(new Failed(sourceFailure)).iterator();
+                    sourceFailure = null;
+                    return true;
+                }
+                return false;
+            }
+            CompletableFuture<Object> f = ordered ? inFlight.peekFirst()
+                    : completed.poll(Math.max(0, deadline - System.nanoTime()), TimeUnit.NANOSECONDS);
+            if (f == null) {
+                throw new TimeoutException("no imap result within the timeout");
+            }
+            try {
+                Object v = f.get(Math.max(0, deadline - System.nanoTime()), TimeUnit.NANOSECONDS);
+                current = ((List<?>) v).iterator();
+            } catch (ExecutionException e) {
+                current = List.of(new Failed(e.getCause())).iterator();
+            } catch (CancellationException e) {
+                current = List.of(new Failed(e)).iterator();
+            }
+            if (ordered) {
+                inFlight.pollFirst();
+            }
+            outstanding--;
+        }
+        return true;
+    }
+
+    /** Sends chunks from the source while fewer than {@code window} are in flight. */
+    private void fill() {
+        while (outstanding < window && sourceFailure == null) {
+            List<T> items = new ArrayList<>(Math.min(chunkSize, 1024));
+            try {
+                while (items.size() < chunkSize && source.hasNext()) {
+                    items.add(source.next());
+                }
+            } catch (RuntimeException e) {
+                sourceFailure = e;
+            }
+            if (items.isEmpty()) {
+                return;
+            }
+            CompletableFuture<Object> f = send.apply(items);
+            outstanding++;
+            if (ordered) {
+                inFlight.addLast(f);
+            } else {
+                f.whenComplete((v, e) -> completed.add(f));
+            }
+        }
+    }
+}

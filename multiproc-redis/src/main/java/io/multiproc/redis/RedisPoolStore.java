@@ -1,0 +1,223 @@
+package io.multiproc.redis;
+
+import org.redisson.api.RBlockingQueue;
+import org.redisson.api.RScript;
+import org.redisson.api.RedissonClient;
+import org.redisson.client.codec.ByteArrayCodec;
+import org.redisson.client.codec.StringCodec;
+
+import java.nio.charset.StandardCharsets;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Set;
+import java.util.concurrent.TimeUnit;
+
+/**
+ * The Redis side of one {@link RedisPool}: its keys and every operation on them, used by callers
+ * ({@link RedisPool}), workers ({@link RedisPoolWorker}) and worker supervisors alike, so the key scheme
+ * and the atomic steps live in one place.
+ *
+ * <h2>Implementation overview</h2>
+ * Keys, all with the hash tag {@code {NAME}} so a pool's keys share one Redis Cluster slot and the Lua
+ * scripts below may touch several of them:
+ * <pre>
+ * mp:pool:{NAME}:queue            list  chunk messages; callers LPUSH, workers BRPOPLPUSH (FIFO)
+ * mp:pool:{NAME}:held:WORKER      list  what WORKER took and has not answered (the reliable hand-off)
+ * mp:pool:{NAME}:alive:WORKER     string, PX lease: WORKER's heartbeat
+ * mp:pool:{NAME}:workers          set   worker ids that may hold chunks
+ * mp:pool:{NAME}:caller:CALLER    string, PX lease: the caller's heartbeat (also "Redis kept our data")
+ * mp:pool:{NAME}:results:CALLER   list  reply messages for CALLER; workers RPUSH, the caller BLPOPs
+ * </pre>
+ * A chunk moves queue → held by one atomic BRPOPLPUSH, and held → results by one Lua script that pushes
+ * the reply only if the chunk was still held ({@link #complete}): each chunk gets at most one reply even
+ * if a worker thought dead comes back. A dead worker's held list is taken atomically by {@link #reap},
+ * and whoever reaped answers each chunk with a DIED reply; so no chunk is lost and none runs twice.
+ */
+final class RedisPoolStore {
+    private static final String BEAT =
+            "redis.call('set', KEYS[1], ARGV[1], 'PX', ARGV[2]); redis.call('sadd', KEYS[2], ARGV[1]); return 1";
+    /** Push the reply only if the chunk was still held, and only for a caller that is still there. */
+    private static final String COMPLETE =
+            "if redis.call('lrem', KEYS[1], 1, ARGV[1]) == 1 and redis.call('exists', KEYS[3]) == 1 then "
+            + "redis.call('rpush', KEYS[2], ARGV[2]) return 1 end return 0";
+    /** Take a worker's held chunks and forget it; unless forced, only when its heartbeat expired. */
+    private static final String REAP =
+            "if ARGV[1] == '0' and redis.call('exists', KEYS[2]) == 1 then return {} end "
+            + "local held = redis.call('lrange', KEYS[1], 0, -1) "
+            + "redis.call('del', KEYS[1], KEYS[2]) redis.call('srem', KEYS[3], ARGV[2]) return held";
+    private static final String CALLER_BEAT =
+            "local had = redis.call('exists', KEYS[1]) redis.call('set', KEYS[1], '1', 'PX', ARGV[1]) return had";
+    private static final String PUSH_IF_CALLER =
+            "if redis.call('exists', KEYS[2]) == 1 then redis.call('rpush', KEYS[1], ARGV[1]) return 1 end return 0";
+    private static final String ENQUEUE = "return redis.call('lpush', KEYS[1], unpack(ARGV))";
+    /** Remove every queued chunk whose message starts with ARGV[1] (one caller's prefix). */
+    private static final String REMOVE_CALLER =
+            "local all = redis.call('lrange', KEYS[1], 0, -1) local n = 0 redis.call('del', KEYS[1]) "
+            + "for _, m in ipairs(all) do if string.sub(m, 1, #ARGV[1]) == ARGV[1] then n = n + 1 "
+            + "else redis.call('rpush', KEYS[1], m) end end return n";
+    /** Lua's unpack takes a few thousand values at most: push in groups. */
+    private static final int ENQUEUE_GROUP = 512;
+
+    private final RedissonClient client;
+    private final String pool;
+    private final String prefix;
+
+    RedisPoolStore(RedissonClient client, String pool) {
+        this.client = client;
+        this.pool = pool;
+        this.prefix = "mp:pool:{" + pool + "}:";
+    }
+
+    String pool() {
+        return pool;
+    }
+
+    String queueKey() {
+        return prefix + "queue";
+    }
+
+    String heldKey(String worker) {
+        return prefix + "held:" + worker;
+    }
+
+    String aliveKey(String worker) {
+        return prefix + "alive:" + worker;
+    }
+
+    String workersKey() {
+        return prefix + "workers";
+    }
+
+    String callerKey(long caller) {
+        return prefix + "caller:" + Long.toHexString(caller);
+    }
+
+    String resultsKey(long caller) {
+        return prefix + "results:" + Long.toHexString(caller);
+    }
+
+    private RScript bytes() {
+        return client.getScript(ByteArrayCodec.INSTANCE);
+    }
+
+    private RScript strings() {
+        return client.getScript(StringCodec.INSTANCE);
+    }
+
+    private static List<Object> keys(String... keys) {
+        return List.of((Object[]) keys);
+    }
+
+    // ---- callers
+
+    /** Queues chunk messages (FIFO: workers take from the other end). */
+    void enqueue(List<byte[]> messages) {
+        for (int from = 0; from < messages.size(); from += ENQUEUE_GROUP) {
+            List<byte[]> group = messages.subList(from, Math.min(messages.size(), from + ENQUEUE_GROUP));
+            bytes().eval(RScript.Mode.READ_WRITE, ENQUEUE, RScript.ReturnType.LONG, keys(queueKey()), group.toArray());
+        }
+    }
+
+    /**
+     * Removes one queued chunk (cancelled before a worker took it), asynchronously: nothing to wait for,
+     * since a chunk a worker took already is answered anyway and its reply dropped.
+     */
+    void unqueue(byte[] message) {
+        bytes().evalAsync(RScript.Mode.READ_WRITE, "return redis.call('lrem', KEYS[1], 1, ARGV[1])",
+                RScript.ReturnType.LONG, keys(queueKey()), message);
+    }
+
+    /** Removes every queued chunk of the caller whose messages start with {@code callerPrefix}. */
+    long unqueueAll(byte[] callerPrefix) {
+        Long n = bytes().eval(RScript.Mode.READ_WRITE, REMOVE_CALLER, RScript.ReturnType.LONG, keys(queueKey()), callerPrefix);
+        return n == null ? 0 : n;
+    }
+
+    /** Refreshes the caller's heartbeat; false if the key was gone (first call, or Redis lost its data). */
+    boolean callerBeat(long caller, Duration lease) {
+        Long had = strings().eval(RScript.Mode.READ_WRITE, CALLER_BEAT, RScript.ReturnType.LONG,
+                keys(callerKey(caller)), Long.toString(lease.toMillis()));
+        return had != null && had == 1;
+    }
+
+    /** The next reply for {@code caller}, waiting at most {@code timeout}; null if none came. */
+    byte[] nextResult(long caller, Duration timeout) throws InterruptedException {
+        return results(caller).poll(timeout.toMillis(), TimeUnit.MILLISECONDS);
+    }
+
+    /** Up to {@code max} replies that are already there, without waiting. */
+    List<byte[]> moreResults(long caller, int max) {
+        return results(caller).poll(max);
+    }
+
+    private RBlockingQueue<byte[]> results(long caller) {
+        return client.getBlockingQueue(resultsKey(caller), ByteArrayCodec.INSTANCE);
+    }
+
+    /** Removes what a caller leaves behind when it closes. */
+    void forgetCaller(long caller) {
+        client.getKeys().delete(callerKey(caller), resultsKey(caller));
+    }
+
+    /** The ids of the workers that may hold chunks (live or not yet reaped). */
+    Set<String> workers() {
+        return client.<String>getSet(workersKey(), StringCodec.INSTANCE).readAll();
+    }
+
+    boolean isAlive(String worker) {
+        return client.getBucket(aliveKey(worker), StringCodec.INSTANCE).isExists();
+    }
+
+    // ---- workers
+
+    /** Refreshes worker {@code worker}'s heartbeat for {@code lease} and (re)lists it. */
+    void beat(String worker, Duration lease) {
+        strings().eval(RScript.Mode.READ_WRITE, BEAT, RScript.ReturnType.LONG,
+                keys(aliveKey(worker), workersKey()), worker, Long.toString(lease.toMillis()));
+    }
+
+    /** The next chunk, moved atomically into {@code worker}'s held list; null if none came within {@code timeout}. */
+    byte[] take(String worker, Duration timeout) throws InterruptedException {
+        RBlockingQueue<byte[]> queue = client.getBlockingQueue(queueKey(), ByteArrayCodec.INSTANCE);
+        return queue.pollLastAndOfferFirstTo(heldKey(worker), timeout.toMillis(), TimeUnit.MILLISECONDS);
+    }
+
+    /** Answers a held chunk; false if it was no longer held (reaped meanwhile) or its caller is gone. */
+    boolean complete(String worker, byte[] chunk, long caller, byte[] reply) {
+        Long n = bytes().eval(RScript.Mode.READ_WRITE, COMPLETE, RScript.ReturnType.LONG,
+                keys(heldKey(worker), resultsKey(caller), callerKey(caller)), chunk, reply);
+        return n != null && n == 1;
+    }
+
+    /** Removes a worker that exits cleanly (it holds nothing). */
+    void leave(String worker) {
+        reap(worker, true);
+    }
+
+    // ---- anyone
+
+    /**
+     * Takes the chunks {@code worker} held and forgets the worker: always when {@code force} (its
+     * supervisor saw it exit), else only if its heartbeat has expired. The caller of this method must
+     * answer each returned chunk (a DIED reply through {@link #answer}).
+     */
+    List<byte[]> reap(String worker, boolean force) {
+        List<Object> held = bytes().eval(RScript.Mode.READ_WRITE, REAP, RScript.ReturnType.LIST,
+                keys(heldKey(worker), aliveKey(worker), workersKey()),
+                (force ? "1" : "0").getBytes(StandardCharsets.UTF_8), worker.getBytes(StandardCharsets.UTF_8));
+        List<byte[]> out = new ArrayList<>();
+        if (held != null) {
+            for (Object o : held) {
+                out.add((byte[]) o);
+            }
+        }
+        return out;
+    }
+
+    /** Pushes a reply to {@code caller} if it is still there. */
+    void answer(long caller, byte[] reply) {
+        bytes().eval(RScript.Mode.READ_WRITE, PUSH_IF_CALLER, RScript.ReturnType.LONG,
+                keys(resultsKey(caller), callerKey(caller)), reply);
+    }
+}

@@ -1,0 +1,202 @@
+package io.multiproc.redis;
+
+import io.multiproc.codec.BuiltinCodec;
+import io.multiproc.codec.Codec;
+import io.multiproc.codec.SegmentSource;
+import io.multiproc.internal.RemoteFailure;
+import io.multiproc.process.SerializableRunnable;
+import org.redisson.Redisson;
+import org.redisson.api.RedissonClient;
+import org.redisson.client.RedisException;
+import org.redisson.config.Config;
+
+import java.io.Serial;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.List;
+import java.util.concurrent.Callable;
+import java.util.function.Function;
+
+/**
+ * What one Redis pool worker JVM runs (the target of a {@link io.multiproc.process.ChildProcess} that
+ * {@link RedisPoolWorkers} starts). Not for users: run {@code multiproc worker} or
+ * {@link RedisPool#serveWorkers}.
+ *
+ * <h2>Implementation overview</h2>
+ * The main thread takes one chunk at a time from the pool's queue into this worker's held list (one
+ * atomic BRPOPLPUSH, waiting at most {@link #TAKE_WAIT}), runs it, and answers it with one Lua script
+ * that removes it from the held list and pushes the reply ({@link RedisPoolStore#complete}). A daemon
+ * thread refreshes the heartbeat key every lease/3. If this JVM dies, its supervisor (same host) sees the
+ * exit at once and answers the held chunk with DIED and the exit code; if the whole host dies, the
+ * heartbeat expires after the lease and a caller reaps it the same way. Redis errors never end the loop:
+ * the worker waits and retries, so it serves again once Redis is back.
+ *
+ * @param config  the Redisson configuration as YAML ({@link Config#toYAML()})
+ * @param pool    the pool name
+ * @param leaseMillis how long the heartbeat key lives without a refresh
+ * @param codec   null: the default task codec
+ */
+record RedisPoolWorker(String config, String pool, long leaseMillis, Codec codec) implements SerializableRunnable {
+    @Serial
+    private static final long serialVersionUID = 1L;
+    private static final System.Logger LOG = System.getLogger(RedisPoolWorker.class.getName());
+    static final Duration TAKE_WAIT = Duration.ofSeconds(1);
+    /** How long a finished chunk's reply is retried while Redis is unreachable before it is dropped. */
+    private static final Duration ANSWER_RETRY = Duration.ofSeconds(60);
+
+    /** The id of the worker running in JVM {@code pid} on this host: {@code pid@host}. */
+    static String id(long pid) {
+        return pid + "@" + host();
+    }
+
+    /** The pid in a worker id, or -1 if the id is not of that form. */
+    static long pidOf(String worker) {
+        int at = worker.indexOf('@');
+        try {
+            return Long.parseLong(at < 0 ? worker : worker.substring(0, at));
+        } catch (NumberFormatException e) {
+            return -1;
+        }
+    }
+
+    static String host() {
+        String h = System.getenv("HOSTNAME");
+        if (h == null || h.isBlank()) {
+            try {
+                h = Files.readString(Path.of("/etc/hostname")).trim();
+            } catch (java.io.IOException | RuntimeException e) {
+                h = "localhost";
+            }
+        }
+        return h.isBlank() ? "localhost" : h;
+    }
+
+    @Override
+    public void run() {
+        Codec c = codec != null ? codec : BuiltinCodec.taskCodec();
+        RedissonClient client = Redisson.create(Config.fromYAML(config));
+        RedisPoolStore store = new RedisPoolStore(client, pool);
+        String id = id(ProcessHandle.current().pid());
+        Duration lease = Duration.ofMillis(leaseMillis);
+        store.beat(id, lease); // NOTE: heartbeat before the first take, so a held chunk always has a live key or a reaper
+        startHeartbeat(store, id, lease);
+        Loop loop = new Loop(c);
+        while (!Thread.currentThread().isInterrupted()) {
+            byte[] chunk;
+            try {
+                chunk = store.take(id, TAKE_WAIT);
+            } catch (RedisException e) {
+                pause("cannot take a chunk from Redis", e);
+                continue;
+            } catch (InterruptedException e) {
+                break;
+            }
+            if (chunk != null) {
+                answer(store, id, chunk, loop.runOne(chunk));
+            }
+        }
+        client.shutdown();
+    }
+
+    /** Answers a chunk, retrying while Redis is unreachable (the chunk stays held meanwhile). */
+    private static void answer(RedisPoolStore store, String id, byte[] chunk, byte[] reply) {
+        long caller = RedisPoolFrames.header(chunk)[0];
+        long deadline = System.nanoTime() + ANSWER_RETRY.toNanos();
+        while (true) {
+            try {
+                store.complete(id, chunk, caller, reply);
+                return;
+            } catch (RedisException e) {
+                if (System.nanoTime() > deadline) {
+                    LOG.log(System.Logger.Level.WARNING, "dropping a reply: Redis unreachable for " + ANSWER_RETRY, e);
+                    return;
+                }
+                pause("cannot answer a chunk", e);
+            }
+        }
+    }
+
+    private static void pause(String what, RuntimeException e) {
+        LOG.log(System.Logger.Level.WARNING, "redis pool worker: " + what + " (retrying): " + e.getMessage());
+        try {
+            Thread.sleep(500);
+        } catch (InterruptedException ie) {
+            Thread.currentThread().interrupt();
+        }
+    }
+
+    private static void startHeartbeat(RedisPoolStore store, String id, Duration lease) {
+        long period = Math.max(10, lease.toMillis() / 3);
+        Thread t = new Thread(() -> {
+            while (true) {
+                try {
+                    Thread.sleep(period);
+                    store.beat(id, lease);
+                } catch (InterruptedException e) {
+                    return;
+                } catch (RuntimeException e) {
+                    LOG.log(System.Logger.Level.WARNING, "redis pool worker: heartbeat failed: " + e.getMessage());
+                }
+            }
+        }, "multiproc-redis-pool-heartbeat");
+        t.setDaemon(true);
+        t.start();
+    }
+
+    /** Runs chunks; keeps the previous chunk's decoded function when the bytes are the same. */
+    private static final class Loop {
+        private final Codec codec;
+        private byte[] lastFnBytes;
+        private Object lastFn;
+
+        Loop(Codec codec) {
+            this.codec = codec;
+        }
+
+        byte[] runOne(byte[] message) {
+            long id = RedisPoolFrames.header(message)[1];
+            Object outcome;
+            int status;
+            try {
+                outcome = run(RedisPoolFrames.decodeChunk(codec, message));
+                status = RedisPoolFrames.OK;
+            } catch (Throwable t) {
+                outcome = RemoteFailure.of(t);
+                status = RedisPoolFrames.FAILED;
+            } finally {
+                Thread.interrupted(); // a task's own interrupt must not end the loop
+            }
+            try {
+                return RedisPoolFrames.reply(id, status, codec, outcome);
+            } catch (RuntimeException e) {
+                return RedisPoolFrames.reply(id, RedisPoolFrames.FAILED, codec, RemoteFailure.of(new IllegalArgumentException(
+                        "the result of task id=" + id + " cannot be sent back to the pool: " + e.getMessage(), e)));
+            }
+        }
+
+        private Object run(RedisPoolFrames.Chunk chunk) throws Exception {
+            Object fn = function(chunk.fn());
+            if (chunk.kind() == RedisPoolFrames.CALL) {
+                return ((Callable<?>) fn).call();
+            }
+            @SuppressWarnings("unchecked")
+            Function<Object, Object> f = (Function<Object, Object>) fn;
+            List<Object> out = new ArrayList<>(chunk.items().size());
+            for (Object item : chunk.items()) {
+                out.add(f.apply(item));
+            }
+            return out;
+        }
+
+        private Object function(byte[] fnBytes) {
+            if (lastFnBytes == null || !Arrays.equals(lastFnBytes, fnBytes)) {
+                lastFn = codec.decode(SegmentSource.of(fnBytes));
+                lastFnBytes = fnBytes;
+            }
+            return lastFn;
+        }
+    }
+}

@@ -1,0 +1,348 @@
+package io.multiproc.redis;
+
+import io.multiproc.RemoteException;
+import io.multiproc.process.ChildProcess;
+import io.multiproc.process.PoolIterator;
+import io.multiproc.process.WorkerDiedException;
+import io.multiproc.testing.ReapChildrenCheckShm;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.ExtendWith;
+import org.redisson.config.Config;
+
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.HashSet;
+import java.util.List;
+import java.util.Set;
+import io.multiproc.process.SerializableCallable;
+import java.util.concurrent.CancellationException;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.ExecutionException;
+import java.util.concurrent.RejectedExecutionException;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.TimeoutException;
+import java.util.function.BooleanSupplier;
+import java.util.stream.IntStream;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+import static org.assertj.core.api.Assertions.catchThrowable;
+
+/** A Pool across hosts: worker JVMs (real child processes) and callers meet only through a real redis-server. */
+@ExtendWith(ReapChildrenCheckShm.class)
+class RedisPoolTest {
+    private static final Duration LEASE = Duration.ofSeconds(2);
+    private static final Duration WAIT = Duration.ofSeconds(60);
+
+    private static RedisPoolWorkers workers(LocalRedis redis, String pool, int n) {
+        return RedisPoolWorkers.start(RedisPool.singleServer(redis.url()), pool, n, LEASE, null);
+    }
+
+    /** A worker whose pid appears in the pool's live worker list. */
+    private static void awaitWorkers(RedisPool pool, int n) throws InterruptedException {
+        awaitUntil(n + " live workers in " + pool, () -> pool.workers().size() >= n);
+    }
+
+    /** Thread.sleep for a function that may not throw a checked exception. */
+    static void nap(long millis) {
+        try {
+            Thread.sleep(millis);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+        }
+    }
+
+    private static long llen(LocalRedis redis, String key) {
+        return Long.parseLong(redis.command("LLEN " + key).substring(1));
+    }
+
+    private static void awaitUntil(String what, BooleanSupplier condition) throws InterruptedException {
+        long deadline = System.nanoTime() + WAIT.toNanos();
+        while (!condition.getAsBoolean()) {
+            if (System.nanoTime() > deadline) {
+                throw new AssertionError("timed out after " + WAIT + " waiting until " + what);
+            }
+            Thread.sleep(50);
+        }
+    }
+
+    @Test
+    void mapKeepsOrderAndTwoWorkerJvmsShareTheWork() throws Exception {
+        try (LocalRedis redis = LocalRedis.start();
+             RedisPoolWorkers w = workers(redis, "squares", 2);
+             RedisPool pool = RedisPool.connect(redis.url(), "squares")) {
+            List<Integer> items = IntStream.range(0, 1000).boxed().toList();
+            assertThat(pool.map(x -> x * x, items, 10)).isEqualTo(items.stream().map(x -> x * x).toList());
+            assertThat(pool.map(x -> x + 1, List.<Integer>of())).isEmpty();
+            awaitWorkers(pool, 2);
+            assertThat(pool.map(x -> x * 2, items)).isEqualTo(items.stream().map(x -> x * 2).toList()); // default chunk size
+
+            List<Long> pids = pool.map(x -> {
+                nap(20);
+                return ProcessHandle.current().pid();
+            }, IntStream.range(0, 60).boxed().toList(), 1);
+            assertThat(new HashSet<>(pids)).containsExactlyInAnyOrderElementsOf(w.workerPids());
+            assertThat(w.workerPids()).hasSize(2).doesNotContain(ProcessHandle.current().pid());
+
+            assertThat(pool.applyAsync(() -> "hi from " + ProcessHandle.current().pid()).get(60, TimeUnit.SECONDS))
+                    .startsWith("hi from ");
+            assertThat(pool.submit((SerializableCallable<Integer>) () -> 42).get(60, TimeUnit.SECONDS)).isEqualTo(42);
+            List<SerializableCallable<Integer>> calls = List.of(() -> 1, () -> 2, () -> 3);
+            assertThat(pool.invokeAll(calls).stream().map(f -> {
+                try {
+                    return f.get();
+                } catch (Exception e) {
+                    throw new AssertionError(e);
+                }
+            }).toList()).containsExactly(1, 2, 3);
+            assertThat(pool.invokeAny(List.<SerializableCallable<Integer>>of(() -> 7))).isEqualTo(7);
+            assertThat(pool.mapAsync(x -> -x, List.of(1, 2, 3)).get(60, TimeUnit.SECONDS)).containsExactly(-1, -2, -3);
+        }
+    }
+
+    @Test
+    void imapIsLazyOrderedAndImapUnorderedGivesEveryResult() throws Exception {
+        try (LocalRedis redis = LocalRedis.start();
+             RedisPoolWorkers w = workers(redis, "lazy", 2);
+             RedisPool pool = RedisPool.connect(redis.url(), "lazy")) {
+            // an endless source: only what the window needs is read
+            Iterable<Integer> naturals = () -> IntStream.iterate(0, i -> i + 1).iterator();
+            PoolIterator<Integer> it = pool.imap(x -> x * 3, naturals, 5);
+            List<Integer> first = new ArrayList<>();
+            for (int i = 0; i < 50; i++) {
+                first.add(it.next(WAIT));
+            }
+            assertThat(first).isEqualTo(IntStream.range(0, 50).map(x -> x * 3).boxed().toList());
+
+            List<Integer> all = new ArrayList<>();
+            pool.imapUnordered(x -> x + 1, IntStream.range(0, 100).boxed().toList(), 7).forEachRemaining(all::add);
+            assertThat(all).containsExactlyInAnyOrderElementsOf(IntStream.range(1, 101).boxed().toList());
+
+            // a failed chunk is reported in place and iteration goes on
+            PoolIterator<Integer> failing = pool.imap(x -> {
+                if (x == 2) {
+                    throw new IllegalStateException("x=2 is bad");
+                }
+                return x;
+            }, List.of(0, 1, 2, 3), 1);
+            assertThat(failing.next()).isZero();
+            assertThat(failing.next()).isEqualTo(1);
+            assertThatThrownBy(failing::next).isInstanceOf(IllegalStateException.class).hasMessage("x=2 is bad");
+            assertThat(failing.next()).isEqualTo(3);
+            assertThat(failing.hasNext()).isFalse();
+        }
+    }
+
+    /** Not constructible from a message: it arrives as RemoteException. */
+    public static final class OddException extends RuntimeException {
+        public OddException(int code) {
+            super("odd " + code);
+        }
+    }
+
+    @Test
+    void taskExceptionsReachTheCallerWithTheirTypeAndTheWorkersTrace() throws Exception {
+        try (LocalRedis redis = LocalRedis.start();
+             RedisPoolWorkers w = workers(redis, "errors", 1);
+             RedisPool pool = RedisPool.connect(redis.url(), "errors")) {
+            Throwable e = catchThrowable(() -> pool.applyAsync(() -> {
+                throw new IllegalArgumentException("bad x=3");
+            }).get(60, TimeUnit.SECONDS));
+            assertThat(e).isInstanceOf(ExecutionException.class);
+            assertThat(e.getCause()).isInstanceOf(IllegalArgumentException.class).hasMessage("bad x=3");
+            assertThat(e.getCause().getStackTrace()[0].getClassName()).startsWith(RedisPoolTest.class.getName());
+
+            Throwable odd = catchThrowable(() -> pool.submit((SerializableCallable<Object>) () -> {
+                throw new OddException(7);
+            }).get(60, TimeUnit.SECONDS));
+            assertThat(odd.getCause()).isInstanceOf(RemoteException.class).hasMessageContaining("odd 7")
+                    .hasMessageContaining(OddException.class.getName());
+
+            assertThatThrownBy(() -> pool.map(x -> 10 / x, List.of(1, 0, 2), 1))
+                    .isInstanceOf(ArithmeticException.class).hasMessageContaining("by zero");
+            // the pool goes on
+            assertThat(pool.map(x -> 10 / x, List.of(1, 2), 1)).containsExactly(10, 5);
+        }
+    }
+
+    @Test
+    void badInputFailsAtTheCallNamingTheValue() throws Exception {
+        try (LocalRedis redis = LocalRedis.start(); RedisPool pool = RedisPool.connect(redis.url(), "input")) {
+            assertThatThrownBy(() -> pool.map(x -> x, List.of(1), 0)).isInstanceOf(IllegalArgumentException.class)
+                    .hasMessageContaining("chunkSize=0");
+            Object notSerializable = new Object();
+            assertThatThrownBy(() -> pool.applyAsync(() -> notSerializable.hashCode()))
+                    .isInstanceOf(IllegalArgumentException.class).hasMessageContaining("java.lang.Object");
+            assertThatThrownBy(() -> RedisPool.connect(redis.url(), "no spaces"))
+                    .isInstanceOf(IllegalArgumentException.class).hasMessageContaining("pool=no spaces");
+        }
+        Config dead = new Config();
+        dead.useSingleServer().setAddress("redis://127.0.0.1:1").setConnectTimeout(500).setRetryAttempts(0);
+        assertThatThrownBy(() -> RedisPool.connect(dead, "nobody")).isInstanceOf(IllegalStateException.class)
+                .hasMessageContaining("127.0.0.1:1");
+    }
+
+    @Test
+    void aWorkerKilledInTheMiddleOfAMapFailsItWithWorkerDiedExceptionAndIsReplaced() throws Exception {
+        try (LocalRedis redis = LocalRedis.start();
+             RedisPoolWorkers w = workers(redis, "kill", 2);
+             RedisPool pool = RedisPool.connect(redis.url(), "kill")) {
+            awaitWorkers(pool, 2);
+            List<Integer> items = IntStream.range(0, 10_000).boxed().toList();
+            CompletableFuture<List<Integer>> map = pool.mapAsync(x -> {
+                nap(1);
+                return x;
+            }, items, 100);
+            awaitUntil("both workers are busy", () -> llen(redis, "mp:pool:{kill}:queue") <= 96);
+            long victim = w.workerPids().getFirst();
+            long killedAt = System.nanoTime();
+            ProcessHandle.of(victim).orElseThrow().destroyForcibly();
+            Throwable e = catchThrowable(() -> map.get(60, TimeUnit.SECONDS));
+            long millis = (System.nanoTime() - killedAt) / 1_000_000;
+            assertThat(e).isInstanceOf(ExecutionException.class);
+            assertThat(e.getCause()).isInstanceOf(WorkerDiedException.class).hasMessageContaining("pid=" + victim)
+                    .hasMessageContaining("SIGKILL");
+            WorkerDiedException died = (WorkerDiedException) e.getCause();
+            assertThat(died.pid()).isEqualTo(victim);
+            assertThat(died.exitCode()).isEqualTo(-9);
+            assertThat(millis).as("ms from SIGKILL to the failure").isLessThan(10_000);
+            System.out.printf("worker SIGKILLed: map failed after %d ms%n", millis);
+            // the failed map's queued chunks are gone, and a replacement takes work
+            awaitUntil("the queue is empty", () -> redis.command("LLEN mp:pool:{kill}:queue").equals(":0"));
+            awaitUntil("a replacement worker", () -> w.workerPids().size() == 2 && !w.workerPids().contains(victim));
+            assertThat(pool.map(x -> x + 1, items, 500)).isEqualTo(IntStream.range(1, 10_001).boxed().toList());
+        }
+    }
+
+    @Test
+    void aWorkerHostThatDiesIsNoticedThroughItsHeartbeat() throws Exception {
+        try (LocalRedis redis = LocalRedis.start(); RedisPool pool = RedisPool.connect(redis.url(), "host")) {
+            String url = redis.url();
+            // a "host": a supervisor JVM with one worker JVM; SIGKILL takes both (parent-death signal)
+            ChildProcess host = ChildProcess.start(() -> {
+                try (RedisPoolWorkers w = RedisPoolWorkers.start(RedisPool.singleServer(url), "host", 1,
+                        Duration.ofSeconds(2), null)) {
+                    w.join();
+                }
+            });
+            try {
+                awaitWorkers(pool, 1);
+                String worker = pool.workers().getFirst();
+                CompletableFuture<Integer> stuck = pool.applyAsync(() -> {
+                    Thread.sleep(600_000);
+                    return 1;
+                });
+                awaitUntil("the task is held", () -> redis.command("LLEN mp:pool:{host}:held:" + worker).equals(":1"));
+                host.kill();
+                long killedAt = System.nanoTime();
+                Throwable e = catchThrowable(() -> stuck.get(60, TimeUnit.SECONDS));
+                System.out.printf("worker host SIGKILLed (lease 2 s): task failed after %d ms%n",
+                        (System.nanoTime() - killedAt) / 1_000_000);
+                assertThat(e.getCause()).isInstanceOf(WorkerLostException.class).hasMessageContaining(worker)
+                        .hasMessageContaining("heartbeats");
+                assertThat(((WorkerLostException) e.getCause()).pid()).isEqualTo(RedisPoolWorker.pidOf(worker));
+                awaitUntil("the dead worker is forgotten", () -> pool.workers().isEmpty());
+            } finally {
+                host.kill();
+            }
+        }
+    }
+
+    @Test
+    void withoutWorkersTimedCallsReturnAndPendingWorkFailsAfterTheBound() throws Exception {
+        try (LocalRedis redis = LocalRedis.start();
+             RedisPool pool = RedisPool.builder().url(redis.url()).pool("empty").noWorkerTimeout(Duration.ofSeconds(2)).build()) {
+            CompletableFuture<List<Integer>> map = pool.mapAsync(x -> x, List.of(1, 2, 3));
+            assertThatThrownBy(() -> map.get(300, TimeUnit.MILLISECONDS)).isInstanceOf(TimeoutException.class);
+            PoolIterator<Integer> it = pool.imap(x -> x, List.of(1));
+            assertThatThrownBy(() -> it.next(Duration.ofMillis(300))).isInstanceOf(TimeoutException.class);
+            long start = System.nanoTime();
+            assertThatThrownBy(() -> pool.map(x -> x, List.of(1, 2))).isInstanceOf(IllegalStateException.class)
+                    .hasMessageContaining("no live worker").hasMessageContaining("multiproc worker --redis");
+            assertThat(Duration.ofNanos(System.nanoTime() - start)).isLessThan(Duration.ofSeconds(30));
+            assertThat(redis.command("LLEN mp:pool:{empty}:queue")).isEqualTo(":0");
+        }
+    }
+
+    @Test
+    void shutdownLetsPendingWorkFinishAndTerminateFailsItAtOnce() throws Exception {
+        try (LocalRedis redis = LocalRedis.start()) {
+            RedisPool pool = RedisPool.connect(redis.url(), "life");
+            List<CompletableFuture<Integer>> queued = new ArrayList<>();
+            for (int i = 0; i < 10_000; i++) {
+                int v = i;
+                queued.add(pool.applyAsync(() -> v));
+            }
+            assertThat(redis.command("LLEN mp:pool:{life}:queue")).isEqualTo(":10000");
+            long start = System.nanoTime();
+            pool.terminate();
+            for (CompletableFuture<Integer> f : queued) {
+                assertThat(f).isCompletedExceptionally();
+                assertThatThrownBy(f::join).isInstanceOf(CancellationException.class);
+            }
+            assertThat(Duration.ofNanos(System.nanoTime() - start)).isLessThan(Duration.ofSeconds(5));
+            assertThat(redis.command("LLEN mp:pool:{life}:queue")).isEqualTo(":0");
+            assertThat(pool.awaitTermination(10, TimeUnit.SECONDS)).isTrue();
+            assertThatThrownBy(() -> pool.applyAsync(() -> 1)).isInstanceOf(RejectedExecutionException.class);
+            pool.close();
+
+            try (RedisPoolWorkers w = workers(redis, "life", 1)) {
+                RedisPool p2 = RedisPool.connect(redis.url(), "life");
+                CompletableFuture<Integer> slow = p2.applyAsync(() -> {
+                    Thread.sleep(500);
+                    return 5;
+                });
+                p2.shutdown();
+                assertThat(p2.isShutdown()).isTrue();
+                assertThatThrownBy(() -> p2.map(x -> x, List.of(1))).isInstanceOf(RejectedExecutionException.class);
+                assertThat(p2.awaitTermination(60, TimeUnit.SECONDS)).isTrue();
+                assertThat(slow.get()).isEqualTo(5);
+                p2.close();
+                assertThat(p2.isTerminated()).isTrue();
+            }
+        }
+    }
+
+    @Test
+    void redisKilledInTheMiddleOfAMapFailsItWithAClearExceptionAndThePoolServesAgainAfterARestart() throws Exception {
+        try (LocalRedis redis = LocalRedis.start();
+             RedisPoolWorkers w = workers(redis, "crash", 1);
+             RedisPool pool = RedisPool.connect(redis.url(), "crash")) {
+            awaitWorkers(pool, 1);
+            CompletableFuture<List<Integer>> map = pool.mapAsync(x -> {
+                nap(10);
+                return x;
+            }, IntStream.range(0, 2000).boxed().toList(), 10);
+            Thread.sleep(300);
+            redis.kill();
+            long killedAt = System.nanoTime();
+            Throwable e = catchThrowable(() -> map.get(120, TimeUnit.SECONDS));
+            long failedMs = (System.nanoTime() - killedAt) / 1_000_000;
+            assertThat(e).isInstanceOf(ExecutionException.class);
+            assertThat(e.getCause()).isInstanceOf(IllegalStateException.class).hasMessageContaining(redis.url());
+            // while it is down, a new call fails at the call, naming the address
+            long callAt = System.nanoTime();
+            assertThatThrownBy(() -> pool.map(x -> x, List.of(1, 2))).isInstanceOf(IllegalStateException.class)
+                    .hasMessageContaining(redis.url());
+            System.out.printf("redis killed: pending map failed after %d ms, a new map after %d ms%n",
+                    failedMs, (System.nanoTime() - callAt) / 1_000_000);
+
+            redis.restart();
+            awaitWorkers(pool, 1);
+            assertThat(pool.map(x -> x * 10, List.of(1, 2, 3), 1)).containsExactly(10, 20, 30);
+        }
+    }
+
+    @Test
+    void redisRestartedWithoutItsDataFailsPendingWorkPromptly() throws Exception {
+        try (LocalRedis redis = LocalRedis.start();
+             RedisPool pool = RedisPool.connect(redis.url(), "amnesia")) {
+            CompletableFuture<Integer> f = pool.applyAsync(() -> 1); // no worker: stays queued
+            redis.restart();
+            Throwable e = catchThrowable(() -> f.get(120, TimeUnit.SECONDS));
+            assertThat(e.getCause()).isInstanceOf(IllegalStateException.class).hasMessageContaining(redis.url());
+            Set<String> none = new HashSet<>(pool.workers());
+            assertThat(none).isEmpty();
+        }
+    }
+}
