@@ -288,6 +288,8 @@ public final class ChildMain {
             ChildReport.write(frame.report(), ChildReport.TASK_FAILED, t);
             exitCode = failed(frame, "failed", t);
         }
+        // Infrastructure threads (a Redis client's) end first, so that only the task's own threads are awaited.
+        io.multiproc.internal.TaskEndHooks.runAll();
         // As a JVM after main and CPython's child after run(), whether the task returned or threw.
         awaitNonDaemonThreads();
         flush();
