@@ -8,7 +8,6 @@ import io.multiproc.process.PoolIterator;
 import io.multiproc.process.SerializableCallable;
 import io.multiproc.process.SerializableFunction;
 import io.multiproc.process.WorkerDiedException;
-import org.redisson.Redisson;
 import org.redisson.api.RedissonClient;
 import org.redisson.config.Config;
 
@@ -119,7 +118,7 @@ public final class RedisPool implements ExecutorService {
     }
 
     private RedisPool(Builder b) {
-        this.client = Redisson.create(RedisCodec.ensureOn(b.config));
+        this.client = Clients.create(b.config);
         this.store = new RedisPoolStore(client, b.pool);
         this.address = b.address;
         this.codec = b.codec != null ? b.codec : BuiltinCodec.taskCodec();
@@ -133,7 +132,7 @@ public final class RedisPool implements ExecutorService {
             store.callerBeat(caller, CALLER_LEASE);
             countWorkers();
         } catch (RuntimeException e) {
-            client.shutdown();
+            Clients.shutdown(client);
             throw e;
         }
         reader.start();
@@ -711,7 +710,7 @@ public final class RedisPool implements ExecutorService {
         } catch (RuntimeException e) {
             LOG.log(System.Logger.Level.DEBUG, "cannot remove the caller's keys: " + e.getMessage());
         }
-        client.shutdown();
+        Clients.shutdown(client);
     }
 
     // ------------------------------------------------------------------ helpers

@@ -5,7 +5,6 @@ import io.multiproc.codec.Codec;
 import io.multiproc.codec.SegmentSource;
 import io.multiproc.internal.RemoteFailure;
 import io.multiproc.process.SerializableRunnable;
-import org.redisson.Redisson;
 import org.redisson.api.RedissonClient;
 import org.redisson.client.RedisException;
 import org.redisson.config.Config;
@@ -77,7 +76,7 @@ record RedisPoolWorker(String config, String pool, long leaseMillis, Codec codec
     @Override
     public void run() {
         Codec c = codec != null ? codec : BuiltinCodec.taskCodec();
-        RedissonClient client = Redisson.create(RedisCodec.ensureOn(Config.fromYAML(config)));
+        RedissonClient client = Clients.create(Config.fromYAML(config));
         RedisPoolStore store = new RedisPoolStore(client, pool);
         String id = id(ProcessHandle.current().pid());
         Duration lease = Duration.ofMillis(leaseMillis);
@@ -98,7 +97,7 @@ record RedisPoolWorker(String config, String pool, long leaseMillis, Codec codec
                 answer(store, id, chunk, loop.runOne(chunk));
             }
         }
-        client.shutdown();
+        Clients.shutdown(client);
     }
 
     /** Answers a chunk, retrying while Redis is unreachable (the chunk stays held meanwhile). */

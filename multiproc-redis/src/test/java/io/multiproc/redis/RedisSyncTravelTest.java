@@ -6,7 +6,6 @@ import io.multiproc.manager.Manager;
 import io.multiproc.manager.SemaphoreProxy;
 import io.multiproc.process.ChildProcess;
 import io.multiproc.queue.SharedQueue;
-import io.multiproc.testing.Children;
 import io.multiproc.testing.ReapChildrenCheckShm;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
@@ -41,17 +40,6 @@ class RedisSyncTravelTest {
         redis.close();
     }
 
-    private static void runAll(ChildProcess... children) throws InterruptedException {
-        try {
-            for (ChildProcess c : children) {
-                c.join(WAIT);
-            }
-            Children.joinAllOk(children);
-        } finally {
-            Children.reap(children);
-        }
-    }
-
     @Test
     void aLockCapturedByChildrenExcludesThemFromEachOther() throws Exception {
         try (Manager m = RedisContractTest.fresh(redis)) {
@@ -71,7 +59,7 @@ class RedisSyncTravelTest {
                     }
                 });
             }
-            runAll(children);
+            RedisProcessTest.runAll(children);
             assertThat(counter.get(0)).isEqualTo(90);
         }
     }
@@ -101,7 +89,7 @@ class RedisSyncTravelTest {
             } finally {
                 lock.unlock();
             }
-            runAll(c);
+            RedisProcessTest.runAll(c);
         }
     }
 
@@ -122,7 +110,7 @@ class RedisSyncTravelTest {
                         // only the holding thread may release an rlock
                     }
                 });
-                runAll(c);
+                RedisProcessTest.runAll(c);
                 assertThat(rlock.tryLock()).isTrue(); // the parent's thread still owns it: re-entry
                 rlock.unlock();
             } finally {
@@ -144,7 +132,7 @@ class RedisSyncTravelTest {
                 }
             });
             assertThat(done.await(WAIT)).isTrue();
-            runAll(c);
+            RedisProcessTest.runAll(c);
         }
     }
 
@@ -164,7 +152,7 @@ class RedisSyncTravelTest {
             });
             barrier.await(WAIT);
             assertThat(order).contains("child");
-            runAll(c);
+            RedisProcessTest.runAll(c);
             assertThat(order).containsExactly("child", "child after");
         }
     }
@@ -201,7 +189,7 @@ class RedisSyncTravelTest {
             } finally {
                 lock.unlock();
             }
-            runAll(c);
+            RedisProcessTest.runAll(c);
         }
     }
 }
