@@ -11,6 +11,7 @@ import org.redisson.Redisson;
 import org.redisson.api.RedissonClient;
 import org.redisson.config.Config;
 
+import java.time.Duration;
 import java.util.List;
 import java.util.Objects;
 import java.util.Set;
@@ -67,6 +68,7 @@ public final class RedisManager implements Manager {
         Objects.requireNonNull(url, "url");
         Config config = new Config();
         config.useSingleServer().setAddress(url);
+        config.setLockWatchdogTimeout(DEFAULT_LOCK_LEASE.toMillis()); // dead holders' locks free in seconds, not 30 s
         return connect(config, name);
     }
 
@@ -177,7 +179,11 @@ public final class RedisManager implements Manager {
                 client.getKeys().delete(created.toArray(String[]::new));
             }
         } finally {
-            client.shutdown();
+            try {
+                closeSync();
+            } finally {
+                client.shutdown();
+            }
         }
     }
 
@@ -188,34 +194,124 @@ public final class RedisManager implements Manager {
 
     // ---- synchronization --------------------------------------------------------------------------
 
+    /**
+     * The lease of locks made through {@link #connect(String)}: a lock whose holder JVM died is free this
+     * long after the holder's last renewal. With {@link #connect(Config)} it is the Config's
+     * {@code lockWatchdogTimeout}.
+     */
+    public static final Duration DEFAULT_LOCK_LEASE = Duration.ofSeconds(5);
+
+    /** Locks, conditions and waits of this connection; created on first use, stopped by close. */
+    private volatile RedisSync sync;
+
+    private RedisSync sync() {
+        RedisSync s = sync;
+        if (s == null) {
+            synchronized (this) {
+                s = sync;
+                if (s == null) {
+                    s = new RedisSync(client, client.getConfig().getLockWatchdogTimeout());
+                    sync = s;
+                }
+            }
+        }
+        return s;
+    }
+
+    private void closeSync() {
+        RedisSync s;
+        synchronized (this) {
+            s = sync;
+        }
+        if (s != null) {
+            s.close();
+        }
+    }
+
+    /** The lease of this connection's locks (see {@link RedisLock}). */
+    public Duration lockLease() {
+        return Duration.ofMillis(client.getConfig().getLockWatchdogTimeout());
+    }
+
+    /** A new Python-style lock (any JVM may unlock), removed when this connection closes. */
     @Override
-    public Lock lock() {
-        throw notYet("lock");
+    public RedisLock lock() {
+        return new RedisLock(sync(), "(unnamed)", newKey("lock"), false, true);
+    }
+
+    /** The Python-style lock called {@code name}: every connection of this manager name shares it. */
+    public RedisLock lock(String name) {
+        return new RedisLock(sync(), checkName(name), key("lock", name), false, false);
+    }
+
+    /** A new reentrant lock, removed when this connection closes. */
+    @Override
+    public RedisLock rlock() {
+        return new RedisLock(sync(), "(unnamed)", newKey("rlock"), true, true);
+    }
+
+    /** The reentrant lock called {@code name}. */
+    public RedisLock rlock(String name) {
+        return new RedisLock(sync(), checkName(name), key("rlock", name), true, false);
+    }
+
+    /** A condition over {@code lock}, which must be a {@link RedisLock} of a Redis manager. */
+    @Override
+    public RedisCondition condition(Lock lock) {
+        return redisLock(lock).newCondition();
+    }
+
+    /** The condition called {@code name} over {@code lock} (a RedisLock): every JVM naming both shares it. */
+    public RedisCondition condition(String name, Lock lock) {
+        return new RedisCondition(sync(), redisLock(lock), checkName(name), false);
     }
 
     @Override
-    public Lock rlock() {
-        throw notYet("rlock");
+    public RedisSemaphore semaphore(int permits) {
+        return semaphore(newKey("semaphore"), "(unnamed)", permits);
+    }
+
+    /** The semaphore called {@code name}, created with {@code permits} permits if it does not exist. */
+    public RedisSemaphore semaphore(String name, int permits) {
+        return semaphore(key("semaphore", checkName(name)), name, permits);
+    }
+
+    private RedisSemaphore semaphore(String key, String name, int permits) {
+        return new RedisSemaphore(sync(), name, key, permits);
     }
 
     @Override
-    public Condition condition(Lock lock) {
-        throw notYet("condition");
+    public RedisEvent event() {
+        return new RedisEvent(sync(), "(unnamed)", newKey("event"));
+    }
+
+    /** The event called {@code name} (clear when first made). */
+    public RedisEvent event(String name) {
+        return new RedisEvent(sync(), checkName(name), key("event", name));
     }
 
     @Override
-    public SemaphoreProxy semaphore(int permits) {
-        throw notYet("semaphore");
+    public RedisBarrier barrier(int parties) {
+        return new RedisBarrier(sync(), "(unnamed)", newKey("barrier"), parties);
     }
 
-    @Override
-    public EventProxy event() {
-        throw notYet("event");
+    /** The barrier called {@code name}; IllegalArgumentException if it exists with another party count. */
+    public RedisBarrier barrier(String name, int parties) {
+        return new RedisBarrier(sync(), checkName(name), key("barrier", name), parties);
     }
 
-    @Override
-    public BarrierProxy barrier(int parties) {
-        throw notYet("barrier");
+    private static RedisLock redisLock(Lock lock) {
+        if (lock instanceof RedisLock r) {
+            return r;
+        }
+        throw new IllegalArgumentException("lock=" + lock + " is not a lock from a Redis manager's lock() or rlock()");
+    }
+
+    private static String checkName(String name) {
+        if (name == null || !NAME.matcher(name).matches()) {
+            throw new IllegalArgumentException("name=" + name + " must be 1-64 letters, digits, '_' or '-'");
+        }
+        return name;
     }
 
     private static UnsupportedOperationException notYet(String what) {

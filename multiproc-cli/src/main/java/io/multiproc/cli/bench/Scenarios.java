@@ -22,7 +22,7 @@ public final class Scenarios {
     public static final List<String> NAMES = List.of("value-counter", "shm-square", "process-start", "lock-handoff",
             "lock-takeover", "shareable-double", "queue-throughput", "pipe-pingpong",
             "pool-map-tiny", "pool-apply-latency", "pool-map-cpu", "pool-worker-death", "manager-list-append",
-            "manager-dict-ops", "manager-nested", "manager-many", "manager-remote", "redis-pool-map");
+            "manager-dict-ops", "manager-nested", "manager-many", "manager-remote", "redis-pool-map", "redis-lock-pairs");
 
     private final Python python;
 
@@ -65,6 +65,7 @@ public final class Scenarios {
             case "manager-nested" -> new ManagerScenarios(python).nested();
             case "manager-many" -> new ManagerScenarios(python).many();
             case "manager-remote" -> new RemoteManagerScenarios(python).managerRemote();
+            case "redis-lock-pairs" -> new RedisSyncScenarios(python).lockPairs();
             case "pool-map-tiny" -> new PoolScenarios(python).mapTiny();
             case "pool-apply-latency" -> new PoolScenarios(python).applyLatency();
             case "pool-map-cpu" -> new PoolScenarios(python).mapCpu();

@@ -1,0 +1,197 @@
+package io.multiproc.redis;
+
+import io.multiproc.manager.BarrierProxy;
+
+import java.time.Duration;
+import java.util.List;
+import java.util.concurrent.BrokenBarrierException;
+import java.util.concurrent.TimeoutException;
+
+/**
+ * A cyclic barrier on Redis ({@link RedisManager#barrier(String, int)}): Python's {@code Barrier} across
+ * hosts. Redisson has none; this one is a hash changed by Lua scripts.
+ *
+ * <pre>{@code
+ * BarrierProxy start = m.barrier("start", 3);          // the same barrier on the three hosts
+ * int arrival = start.await(Duration.ofSeconds(30));   // one party gets 0
+ * }</pre>
+ *
+ * <p>Implementation overview. Hash {@code K}: {@code p} parties (set once), {@code g} generation,
+ * {@code c} parties arrived in it, {@code k} 1 while the current generation is broken, {@code lb} the last
+ * generation that was broken and then reset. Arriving increments {@code c}; the last party starts
+ * generation g+1 and publishes on channel {@code K}. A waiter of generation g waits until {@code g} moves
+ * (tripped, unless {@code lb == g}: reset while it waited) or {@code k} is 1 (broken). A waiter that times
+ * out or is interrupted breaks its generation unless it tripped meanwhile. A party whose JVM dies while
+ * waiting is not noticed: the others wait until their timeout (use {@link #await(Duration)}).
+ */
+public final class RedisBarrier implements BarrierProxy {
+
+    // KEYS: barrier. ARGV: parties. Creates or checks the party count; returns the stored count.
+    private static final String INIT = """
+            redis.call('hsetnx', KEYS[1], 'p', ARGV[1])
+            return tonumber(redis.call('hget', KEYS[1], 'p'))""";
+
+    // ARGV: parties (re-created if Redis lost the hash). Returns -1 if broken, else
+    // index * 2^32 + generation (index 0: this party tripped the barrier).
+    private static final String ARRIVE = """
+            redis.call('hsetnx', KEYS[1], 'p', ARGV[1])
+            local g = tonumber(redis.call('hget', KEYS[1], 'g') or '0')
+            if redis.call('hget', KEYS[1], 'k') == '1' then return -1 end
+            local p = tonumber(redis.call('hget', KEYS[1], 'p'))
+            local c = redis.call('hincrby', KEYS[1], 'c', 1)
+            if c >= p then
+              redis.call('hset', KEYS[1], 'g', g + 1, 'c', 0)
+              redis.call('publish', KEYS[1], 't')
+              return g
+            end
+            return (p - c) * 4294967296 + g""";
+
+    private static final String OUTCOME_OF_G = """
+            local cur = tonumber(redis.call('hget', KEYS[1], 'g') or '0')
+            local g = tonumber(ARGV[1])
+            if cur ~= g then
+              if tonumber(redis.call('hget', KEYS[1], 'lb') or '-1') == g then return 2 end
+              return 1
+            end
+            if redis.call('hget', KEYS[1], 'k') == '1' then return 2 end""";
+
+    // ARGV: generation. Returns 0 waiting, 1 tripped, 2 broken.
+    private static final String OUTCOME = OUTCOME_OF_G + "\nreturn 0";
+
+    // ARGV: generation. Breaks it unless it tripped; returns 1 tripped, 2 broken.
+    private static final String BREAK = OUTCOME_OF_G + """
+
+            redis.call('hset', KEYS[1], 'k', 1)
+            redis.call('publish', KEYS[1], 'b')
+            return 2""";
+
+    private static final String RESET = """
+            local g = tonumber(redis.call('hget', KEYS[1], 'g') or '0')
+            if tonumber(redis.call('hget', KEYS[1], 'c') or '0') > 0 or redis.call('hget', KEYS[1], 'k') == '1' then
+              redis.call('hset', KEYS[1], 'lb', g)
+            end
+            redis.call('hset', KEYS[1], 'g', g + 1, 'c', 0, 'k', 0)
+            redis.call('publish', KEYS[1], 'r')
+            return 1""";
+
+    private static final String ABORT = """
+            redis.call('hset', KEYS[1], 'k', 1)
+            redis.call('publish', KEYS[1], 'b')
+            return 1""";
+
+    private static final int WAITING = 0;
+    private static final int TRIPPED = 1;
+
+    private final RedisSync sync;
+    private final String name;
+    private final List<Object> keys;
+    private final int parties;
+
+    RedisBarrier(RedisSync sync, String name, String key, int parties) {
+        if (parties <= 0) {
+            throw new IllegalArgumentException("parties=" + parties + " must be > 0");
+        }
+        this.sync = sync;
+        this.name = name;
+        this.keys = List.of(key);
+        long stored = sync.evalLong(INIT, keys, Integer.toString(parties));
+        if (stored != parties) {
+            throw new IllegalArgumentException("parties=" + parties + " but barrier '" + name + "' exists with " + stored);
+        }
+        this.parties = parties;
+    }
+
+    @Override
+    public int await() throws InterruptedException, BrokenBarrierException {
+        try {
+            return awaitUntil(RedisSync.FOREVER);
+        } catch (TimeoutException impossible) {
+            throw new AssertionError(impossible);
+        }
+    }
+
+    /** Waits at most {@code timeout}; on timeout the barrier breaks and this call throws TimeoutException. */
+    @Override
+    public int await(Duration timeout) throws InterruptedException, BrokenBarrierException, TimeoutException {
+        return awaitUntil(RedisSync.deadline(RedisSync.timeoutNanos(timeout)));
+    }
+
+    private int awaitUntil(long deadline) throws InterruptedException, BrokenBarrierException, TimeoutException {
+        RedisSync.Wake wake = sync.wake((String) keys.get(0));
+        if (Thread.interrupted()) {
+            abort();
+            throw new InterruptedException();
+        }
+        long arrival = sync.evalLong(ARRIVE, keys, Integer.toString(parties));
+        if (arrival < 0) {
+            throw broken();
+        }
+        int index = (int) (arrival >>> 32);
+        String gen = Long.toString(arrival & 0xFFFF_FFFFL);
+        if (index == 0) {
+            return 0;
+        }
+        for (;;) {
+            long seen = wake.generation();
+            int outcome = (int) sync.evalLong(OUTCOME, keys, gen);
+            if (outcome == TRIPPED) {
+                return index;
+            }
+            if (outcome != WAITING) {
+                throw broken();
+            }
+            long left = RedisSync.remaining(deadline);
+            if (left <= 0) {
+                if (sync.evalLong(BREAK, keys, gen) == TRIPPED) {
+                    return index;
+                }
+                throw new TimeoutException(this + ": timed out waiting for " + parties + " parties");
+            }
+            try {
+                wake.awaitChange(seen, Math.min(left, RedisSync.POLL_CAP_NANOS));
+            } catch (InterruptedException e) {
+                if (sync.evalLong(BREAK, keys, gen) == TRIPPED) {
+                    Thread.currentThread().interrupt(); // it tripped meanwhile: keep the interrupt, report the trip
+                    return index;
+                }
+                throw e;
+            }
+        }
+    }
+
+    @Override
+    public int getParties() {
+        return parties;
+    }
+
+    @Override
+    public int getNumberWaiting() {
+        return (int) sync.evalLong("return tonumber(redis.call('hget', KEYS[1], 'c') or '0')", keys);
+    }
+
+    @Override
+    public boolean isBroken() {
+        return sync.evalLong("if redis.call('hget', KEYS[1], 'k') == '1' then return 1 end return 0", keys) == 1;
+    }
+
+    /** Parties waiting now get BrokenBarrierException; later ones start a new generation. */
+    @Override
+    public void reset() {
+        sync.evalLong(RESET, keys);
+    }
+
+    /** Breaks the barrier: waiting and later parties get BrokenBarrierException until {@link #reset()}. */
+    @Override
+    public void abort() {
+        sync.evalLong(ABORT, keys);
+    }
+
+    private BrokenBarrierException broken() {
+        return new BrokenBarrierException(this + " is broken");
+    }
+
+    @Override
+    public String toString() {
+        return "RedisBarrier[" + name + "]";
+    }
+}

@@ -1,0 +1,204 @@
+package io.multiproc.redis;
+
+import java.time.Duration;
+import java.util.Date;
+import java.util.List;
+import java.util.Objects;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.locks.Condition;
+
+/**
+ * A condition over a {@link RedisLock}, shared by every JVM that names the same lock and condition
+ * ({@link RedisManager#condition(String, java.util.concurrent.locks.Lock)}): Python's {@code Condition}.
+ *
+ * <pre>{@code
+ * RedisLock lock = m.lock("jobs");
+ * Condition ready = m.condition("ready", lock);
+ * lock.lock();
+ * try { while (!done()) ready.await(1, TimeUnit.SECONDS); } finally { lock.unlock(); }
+ * }</pre>
+ *
+ * <p>Implementation overview. The keys share the lock's hash tag: {@code K:c:<name>:q}, a list of waiter
+ * tokens in arrival order, and {@code K:c:<name>:s}, a hash of signalled tokens. {@code await} appends its
+ * token and releases the lock in ONE script (so no signal falls between the two), then waits until its
+ * token appears in the signalled hash (HDEL returns 1), woken by a message on the queue's channel or by
+ * polling. {@code signal} pops the oldest token and marks it signalled, in one script that also checks the
+ * lock is held. A timed-out waiter removes its token; if it was already popped, the signal is consumed and
+ * reported as a wake-up. A waiter whose JVM dies while queued keeps its token in the queue: one later
+ * {@code signal()} is spent on it ({@code signalAll} is unaffected); use timed waits with a re-check loop.
+ */
+public final class RedisCondition implements Condition {
+
+    // KEYS: lock, marker, queue. ARGV: owner check ('' = any holder), lock channel, waiter token.
+    // Returns the hold count released, -1 if not locked, -2 if held by another owner. Also returns the owner.
+    private static final String ENQUEUE_AND_RELEASE = """
+            local o = redis.call('hget', KEYS[1], 'o')
+            if not o then return {-1, ''} end
+            if ARGV[1] ~= '' and o ~= ARGV[1] then return {-2, ''} end
+            local n = tonumber(redis.call('hget', KEYS[1], 'n'))
+            redis.call('rpush', KEYS[3], ARGV[3])
+            redis.call('del', KEYS[1], KEYS[2])
+            redis.call('publish', ARGV[2], 'u')
+            return {n, o}""";
+
+    // KEYS: lock, queue, signalled. ARGV: owner check, '1' = all, queue channel. Returns waiters woken, -1 not held.
+    private static final String SIGNAL = """
+            local o = redis.call('hget', KEYS[1], 'o')
+            if not o or (ARGV[1] ~= '' and o ~= ARGV[1]) then return -1 end
+            local n = 0
+            repeat
+              local id = redis.call('lpop', KEYS[2])
+              if not id then break end
+              redis.call('hset', KEYS[3], id, 1)
+              n = n + 1
+            until ARGV[2] ~= '1'
+            if n > 0 then redis.call('publish', ARGV[3], 'w') end
+            return n""";
+
+    // KEYS: queue, signalled. ARGV: waiter token. Returns 1 if it had been signalled (consumed), 0 if it left the queue.
+    private static final String LEAVE = """
+            if redis.call('lrem', KEYS[1], 0, ARGV[1]) > 0 then return 0 end
+            return redis.call('hdel', KEYS[2], ARGV[1])""";
+
+    private final RedisSync sync;
+    private final RedisLock lock;
+    private final String name;
+    private final String queue;
+    private final String signalled;
+
+    RedisCondition(RedisSync sync, RedisLock lock, String name, boolean unnamed) {
+        this.sync = sync;
+        this.lock = lock;
+        this.name = name;
+        this.queue = lock.key() + ":c:" + name + ":q";
+        this.signalled = lock.key() + ":c:" + name + ":s";
+        if (unnamed) {
+            sync.derived(queue);
+            sync.derived(signalled);
+        }
+    }
+
+    /** The lock this condition is bound to. */
+    public RedisLock lock() {
+        return lock;
+    }
+
+    @Override
+    public void await() throws InterruptedException {
+        awaitUntilDeadline(RedisSync.FOREVER, true);
+    }
+
+    @Override
+    public void awaitUninterruptibly() {
+        try {
+            awaitUntilDeadline(RedisSync.FOREVER, false);
+        } catch (InterruptedException impossible) {
+            throw new AssertionError(impossible);
+        }
+    }
+
+    @Override
+    public long awaitNanos(long nanosTimeout) throws InterruptedException {
+        long deadline = RedisSync.deadline(Math.max(0, nanosTimeout));
+        boolean signalled = awaitUntilDeadline(deadline, true);
+        long left = RedisSync.remaining(deadline);
+        return signalled ? Math.max(1, left) : Math.min(0, left);
+    }
+
+    @Override
+    public boolean await(long time, TimeUnit unit) throws InterruptedException {
+        Objects.requireNonNull(unit, "unit");
+        return awaitUntilDeadline(RedisSync.deadline(Math.max(0, unit.toNanos(time))), true);
+    }
+
+    /** {@link #await(long, TimeUnit)} with a Duration; a negative timeout throws. */
+    public boolean await(Duration timeout) throws InterruptedException {
+        return await(RedisSync.timeoutNanos(timeout), TimeUnit.NANOSECONDS);
+    }
+
+    @Override
+    public boolean awaitUntil(Date deadline) throws InterruptedException {
+        Objects.requireNonNull(deadline, "deadline");
+        return await(deadline.getTime() - System.currentTimeMillis(), TimeUnit.MILLISECONDS);
+    }
+
+    /** Wakes the longest waiting JVM thread, if any; the lock must be held (by this thread if reentrant). */
+    @Override
+    public void signal() {
+        signal(false);
+    }
+
+    /** Wakes every waiter; the lock must be held (by this thread if reentrant). */
+    @Override
+    public void signalAll() {
+        signal(true);
+    }
+
+    /** How many waiters are queued (including any that died while waiting). */
+    public int waiters() {
+        return (int) sync.evalLong("return redis.call('llen', KEYS[1])", List.of(queue));
+    }
+
+    @Override
+    public String toString() {
+        return "RedisCondition[" + name + " on " + lock + "]";
+    }
+
+    private void signal(boolean all) {
+        long r = sync.evalLong(SIGNAL, List.of(lock.key(), queue, signalled), lock.ownerCheck(), all ? "1" : "0", queue);
+        if (r < 0) {
+            throw new IllegalMonitorStateException(lock + " is not held" + (lock.isReentrant() ? " by this thread" : "")
+                    + ": signal needs it");
+        }
+    }
+
+    /** True if signalled, false on timeout; the lock is held again on return, also by an exception. */
+    private boolean awaitUntilDeadline(long deadline, boolean interruptible) throws InterruptedException {
+        if (interruptible && Thread.interrupted()) {
+            throw new InterruptedException();
+        }
+        String token = sync.newToken();
+        RedisSync.Wake wake = sync.wake(queue);
+        List<Object> released = sync.evalList(ENQUEUE_AND_RELEASE, List.of(lock.key(), lock.marker(), queue),
+                lock.ownerCheck(), lock.key(), token);
+        long holds = ((Number) released.get(0)).longValue();
+        if (holds < 0) {
+            throw new IllegalMonitorStateException(lock + " is not held" + (lock.isReentrant() ? " by this thread" : "")
+                    + ": await needs it");
+        }
+        lock.releasedBy((String) released.get(1));
+        boolean interrupted = false;
+        try {
+            for (;;) {
+                long seen = wake.generation();
+                if (sync.evalLong("return redis.call('hdel', KEYS[1], ARGV[1])", List.of(signalled), token) == 1) {
+                    return true;
+                }
+                long left = RedisSync.remaining(deadline);
+                if (left <= 0) {
+                    return sync.evalLong(LEAVE, List.of(queue, signalled), token) == 1;
+                }
+                long nap = Math.min(left, RedisSync.POLL_CAP_NANOS);
+                if (interruptible) {
+                    try {
+                        wake.awaitChange(seen, nap);
+                    } catch (InterruptedException e) {
+                        if (sync.evalLong(LEAVE, List.of(queue, signalled), token) == 1) {
+                            // signalled before the interrupt: keep the signal, report the interrupt by its flag
+                            interrupted = true;
+                            return true;
+                        }
+                        throw e;
+                    }
+                } else {
+                    interrupted |= wake.awaitChangeUninterruptibly(seen, nap);
+                }
+            }
+        } finally {
+            lock.reacquire((int) holds);
+            if (interrupted) {
+                Thread.currentThread().interrupt();
+            }
+        }
+    }
+}

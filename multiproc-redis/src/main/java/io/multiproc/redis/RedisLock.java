@@ -1,0 +1,290 @@
+package io.multiproc.redis;
+
+import java.time.Duration;
+import java.util.List;
+import java.util.Objects;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.locks.Lock;
+
+/**
+ * A lock on Redis shared by every JVM connected to the same server: {@link RedisManager#lock()} (Python's
+ * {@code Lock}: not reentrant, any thread of any JVM may unlock) or {@link RedisManager#rlock()} (reentrant,
+ * only the holding thread may unlock).
+ *
+ * <pre>{@code
+ * RedisManager m = (RedisManager) RedisManager.connect("redis://10.0.0.5:6379");
+ * RedisLock lock = m.lock("ledger");             // the same lock on every host that names it
+ * if (lock.tryLock(Duration.ofSeconds(2))) {
+ *     try {
+ *         if (lock.previousOwnerDied()) { repair(); }
+ *         work();
+ *     } finally { lock.unlock(); }
+ * }
+ * }</pre>
+ *
+ * <p>Dead holders: a held lock is a lease that its JVM renews every third of {@link #leaseTime()}
+ * (Redisson's {@code lockWatchdogTimeout}; 5 s by default through {@link RedisManager#connect(String)}).
+ * When the holder's JVM dies (or loses Redis for longer than the lease) the lock becomes free within one
+ * lease, and the next acquirer's {@link #previousOwnerDied()} is true. Redis is one master with
+ * asynchronous replication: after a failover a lock may be held twice; this is not a consensus lock.
+ *
+ * <p>Implementation overview. Key {@code K} is a hash {o: owner token, n: hold count} with a TTL (the
+ * lease); key {@code K:held} (no TTL) holds the owner token from acquisition until a clean release deletes
+ * it with {@code K} in one script. An acquisition that finds {@code K} absent but {@code K:held} present
+ * knows the previous holder's lease lapsed without a release: its owner died. Owner tokens: connection id
+ * + thread id (reentrant) or connection id + a fresh number per acquisition (Python's lock, so two threads
+ * of one JVM exclude each other). A release publishes on channel {@code K}; waiters also re-try after the
+ * remaining lease or {@link RedisSync#POLL_CAP_NANOS}, whichever comes first.
+ */
+public final class RedisLock implements Lock {
+
+    // KEYS: lock, marker. ARGV: owner, lease ms, reentrant 1/0, initial hold count.
+    // Returns -1 acquired, -2 acquired after a holder whose lease lapsed, 0 re-entered, > 0 ms left on the lease.
+    private static final String ACQUIRE = """
+            local o = redis.call('hget', KEYS[1], 'o')
+            if not o then
+              redis.call('hset', KEYS[1], 'o', ARGV[1], 'n', ARGV[4])
+              redis.call('pexpire', KEYS[1], ARGV[2])
+              if redis.call('getset', KEYS[2], ARGV[1]) then return -2 end
+              return -1
+            end
+            if ARGV[3] == '1' and o == ARGV[1] then
+              redis.call('hincrby', KEYS[1], 'n', ARGV[4])
+              redis.call('pexpire', KEYS[1], ARGV[2])
+              return 0
+            end
+            local t = redis.call('pttl', KEYS[1])
+            if t < 1 then return 1 end
+            return t""";
+
+    // KEYS: lock, marker. ARGV: owner ('' = any holder), lease ms, channel, '1' = release every hold.
+    // Returns 'U' not locked, 'O' held by another owner, 'R' still held (count > 0), 'F<owner>' freed.
+    private static final String RELEASE = """
+            local o = redis.call('hget', KEYS[1], 'o')
+            if not o then return 'U' end
+            if ARGV[1] ~= '' and o ~= ARGV[1] then return 'O' end
+            if ARGV[4] ~= '1' and redis.call('hincrby', KEYS[1], 'n', -1) > 0 then
+              redis.call('pexpire', KEYS[1], ARGV[2])
+              return 'R'
+            end
+            redis.call('del', KEYS[1], KEYS[2])
+            redis.call('publish', ARGV[3], 'u')
+            return 'F' .. o""";
+
+    private final RedisSync sync;
+    private final String name;
+    private final String key;
+    private final String marker;
+    private final boolean reentrant;
+    private final List<Object> keys;
+    /** Set by the acquiring thread of this JVM, read and cleared by previousOwnerDied(). */
+    private volatile boolean tookOver;
+
+    RedisLock(RedisSync sync, String name, String key, boolean reentrant, boolean unnamed) {
+        this.sync = sync;
+        this.name = name;
+        this.key = key;
+        this.marker = key + ":held";
+        this.reentrant = reentrant;
+        this.keys = List.of(key, marker);
+        if (unnamed) {
+            sync.derived(marker);
+        }
+    }
+
+    /** The name other JVMs use to find this lock ({@code RedisManager.lock(name)}). */
+    public String name() {
+        return name;
+    }
+
+    /** True for {@link RedisManager#rlock()}'s locks. */
+    public boolean isReentrant() {
+        return reentrant;
+    }
+
+    /** How long the lock stays held after its holder's JVM stops renewing it. */
+    public Duration leaseTime() {
+        return Duration.ofMillis(sync.leaseMillis());
+    }
+
+    @Override
+    public void lock() {
+        try {
+            acquire(RedisSync.FOREVER, false, 1);
+        } catch (InterruptedException impossible) {
+            throw new AssertionError(impossible);
+        }
+    }
+
+    @Override
+    public void lockInterruptibly() throws InterruptedException {
+        if (Thread.interrupted()) {
+            throw new InterruptedException();
+        }
+        acquire(RedisSync.FOREVER, true, 1);
+    }
+
+    /** Takes the lock if it is free; one round trip, never waits. */
+    @Override
+    public boolean tryLock() {
+        return tryOnce(ownerForAcquire(), 1) <= 0;
+    }
+
+    @Override
+    public boolean tryLock(long time, TimeUnit unit) throws InterruptedException {
+        Objects.requireNonNull(unit, "unit");
+        if (Thread.interrupted()) {
+            throw new InterruptedException();
+        }
+        if (time <= 0) {
+            return tryLock();
+        }
+        return acquire(RedisSync.deadline(unit.toNanos(time)), true, 1);
+    }
+
+    /** {@link #tryLock(long, TimeUnit)} with a Duration; a negative timeout throws. */
+    public boolean tryLock(Duration timeout) throws InterruptedException {
+        return tryLock(RedisSync.timeoutNanos(timeout), TimeUnit.NANOSECONDS);
+    }
+
+    /**
+     * Releases one hold. Python's lock: whoever holds it; IllegalMonitorStateException if it is not locked.
+     * Reentrant lock: IllegalMonitorStateException unless the calling thread holds it.
+     */
+    @Override
+    public void unlock() {
+        release(false);
+    }
+
+    /** True while some thread of some JVM holds the lock. */
+    public boolean isLocked() {
+        return sync.evalLong("return redis.call('exists', KEYS[1])", List.of(key)) == 1;
+    }
+
+    /** True if the calling thread holds this reentrant lock (always false for Python's lock). */
+    public boolean isHeldByCurrentThread() {
+        return reentrant && sync.threadToken().equals(sync.evalString("return redis.call('hget', KEYS[1], 'o')", List.of(key)));
+    }
+
+    /**
+     * True once after this object's latest acquisition found that the previous holder's lease lapsed
+     * without a release (its JVM died, or lost Redis for longer than the lease): whatever it guarded may be
+     * half-updated. Reading it clears it.
+     */
+    public boolean previousOwnerDied() {
+        if (tookOver) {
+            tookOver = false;
+            return true;
+        }
+        return false;
+    }
+
+    /**
+     * A new unnamed condition on this lock, as {@link RedisManager#condition(Lock)} makes (its keys go when
+     * the connection closes); other JVMs find a condition by name: {@link RedisManager#condition(String, Lock)}.
+     */
+    @Override
+    public RedisCondition newCondition() {
+        return new RedisCondition(sync, this, java.util.UUID.randomUUID().toString(), true);
+    }
+
+    @Override
+    public String toString() {
+        return (reentrant ? "RedisRLock" : "RedisLock") + "[" + name + "]";
+    }
+
+    // ---- package-private: RedisCondition ----------------------------------------------------------------
+
+    String key() {
+        return key;
+    }
+
+    String marker() {
+        return marker;
+    }
+
+    /** The owner argument of scripts that must check the holder: the thread's token, or '' for Python's lock. */
+    String ownerCheck() {
+        return reentrant ? sync.threadToken() : "";
+    }
+
+    /** Takes the lock back with {@code holds} holds after a condition wait, whatever interrupts come. */
+    void reacquire(int holds) {
+        boolean interrupted = false;
+        for (;;) {
+            try {
+                acquire(RedisSync.FOREVER, false, holds);
+                break;
+            } catch (InterruptedException e) {
+                interrupted = true;
+            }
+        }
+        if (interrupted) {
+            Thread.currentThread().interrupt();
+        }
+    }
+
+    /** Called when a condition's script released the lock that {@code owner} held. */
+    void releasedBy(String owner) {
+        sync.drop(key, owner);
+    }
+
+    // ---- acquire and release ----------------------------------------------------------------------------
+
+    private String ownerForAcquire() {
+        return reentrant ? sync.threadToken() : sync.newToken();
+    }
+
+    /** One try: <= 0 acquired (or re-entered), > 0 the milliseconds left on the holder's lease. */
+    private long tryOnce(String owner, int holds) {
+        long r = sync.evalLong(ACQUIRE, keys, owner, Long.toString(sync.leaseMillis()), reentrant ? "1" : "0",
+                Integer.toString(holds));
+        if (r < 0) {
+            sync.hold(key, owner);
+            tookOver = r == -2;
+        }
+        return r;
+    }
+
+    private boolean acquire(long deadline, boolean interruptible, int holds) throws InterruptedException {
+        String owner = ownerForAcquire();
+        RedisSync.Wake wake = sync.wake(key);
+        boolean interrupted = false;
+        try {
+            for (;;) {
+                long seen = wake.generation();
+                long leaseLeft = tryOnce(owner, holds);
+                if (leaseLeft <= 0) {
+                    return true;
+                }
+                long left = RedisSync.remaining(deadline);
+                if (left <= 0) {
+                    return false;
+                }
+                long nap = Math.min(Math.min(left, RedisSync.POLL_CAP_NANOS), TimeUnit.MILLISECONDS.toNanos(leaseLeft));
+                if (interruptible) {
+                    wake.awaitChange(seen, nap);
+                } else {
+                    interrupted |= wake.awaitChangeUninterruptibly(seen, nap);
+                }
+            }
+        } finally {
+            if (interrupted) {
+                Thread.currentThread().interrupt();
+            }
+        }
+    }
+
+    private void release(boolean all) {
+        String owner = reentrant ? sync.threadToken() : "";
+        String r = sync.evalString(RELEASE, keys, owner, Long.toString(sync.leaseMillis()), key, all ? "1" : "0");
+        switch (r.charAt(0)) {
+            case 'U' -> throw new IllegalMonitorStateException(this + " is not locked");
+            case 'O' -> throw new IllegalMonitorStateException(this + " is not held by this thread");
+            case 'F' -> sync.drop(key, r.substring(1));
+            default -> {
+                // still held by this thread (reentrant hold count > 0)
+            }
+        }
+    }
+}

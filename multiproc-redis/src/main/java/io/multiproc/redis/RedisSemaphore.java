@@ -1,0 +1,89 @@
+package io.multiproc.redis;
+
+import io.multiproc.manager.SemaphoreProxy;
+
+import java.time.Duration;
+import java.util.List;
+
+/**
+ * A counting semaphore on Redis ({@link RedisManager#semaphore(String, int)}), shared by every JVM that
+ * names it: Python's {@code Semaphore}.
+ *
+ * <pre>{@code
+ * SemaphoreProxy slots = m.semaphore("gpu", 2);   // created with 2 permits unless it exists
+ * if (slots.tryAcquire(Duration.ofSeconds(1))) { try { work(); } finally { slots.release(); } }
+ * }</pre>
+ *
+ * <p>Permits are counts, not owned (as Python's semaphore and the local one): any JVM may release, and a
+ * JVM that dies holding permits loses them for good. Where a dead holder's slot must come back, use a
+ * {@link RedisLock} per slot (its lease frees it), or Redisson's {@code RPermitExpirableSemaphore} through
+ * {@link RedisManager#redisson()}.
+ *
+ * <p>Implementation overview: key {@code K} holds the count. Acquire decrements it if positive, release
+ * increments it and publishes on channel {@code K}, each in one script; waiters wait as the locks' do
+ * (a message or {@link RedisSync#POLL_CAP_NANOS}, then try again), so a wait ends when Redis is gone.
+ * Not Redisson's {@code RSemaphore}: its waits do not end while the server is down.
+ */
+public final class RedisSemaphore implements SemaphoreProxy {
+
+    private static final String ACQUIRE = """
+            local v = tonumber(redis.call('get', KEYS[1]) or '0')
+            if v > 0 then
+              redis.call('decr', KEYS[1])
+              return 1
+            end
+            return 0""";
+
+    private static final String RELEASE = """
+            redis.call('incr', KEYS[1])
+            redis.call('publish', KEYS[1], 'r')
+            return 1""";
+
+    private final RedisSync sync;
+    private final String name;
+    private final List<Object> keys;
+
+    RedisSemaphore(RedisSync sync, String name, String key, int permits) {
+        if (permits < 0) {
+            throw new IllegalArgumentException("permits=" + permits + " must be >= 0");
+        }
+        this.sync = sync;
+        this.name = name;
+        this.keys = List.of(key);
+        sync.evalLong("return redis.call('setnx', KEYS[1], ARGV[1])", keys, Integer.toString(permits));
+    }
+
+    @Override
+    public void acquire() throws InterruptedException {
+        acquireUntil(RedisSync.FOREVER);
+    }
+
+    @Override
+    public boolean tryAcquire() {
+        return sync.evalLong(ACQUIRE, keys) == 1;
+    }
+
+    @Override
+    public boolean tryAcquire(Duration timeout) throws InterruptedException {
+        return acquireUntil(RedisSync.deadline(RedisSync.timeoutNanos(timeout)));
+    }
+
+    private boolean acquireUntil(long deadline) throws InterruptedException {
+        return sync.awaitUntil((String) keys.get(0), deadline, this::tryAcquire);
+    }
+
+    @Override
+    public void release() {
+        sync.evalLong(RELEASE, keys);
+    }
+
+    @Override
+    public int availablePermits() {
+        return (int) sync.evalLong("return tonumber(redis.call('get', KEYS[1]) or '0')", keys);
+    }
+
+    @Override
+    public String toString() {
+        return "RedisSemaphore[" + name + "]";
+    }
+}

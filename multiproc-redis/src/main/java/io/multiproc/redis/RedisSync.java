@@ -1,0 +1,282 @@
+package io.multiproc.redis;
+
+import org.redisson.api.RScript;
+import org.redisson.api.RTopic;
+import org.redisson.api.RedissonClient;
+import org.redisson.client.RedisException;
+import org.redisson.client.codec.StringCodec;
+
+import java.util.ArrayDeque;
+import java.util.ArrayList;
+import java.util.Deque;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+import java.util.UUID;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.Executors;
+import java.util.concurrent.ScheduledExecutorService;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicLong;
+
+/**
+ * What a {@link RedisManager}'s synchronization objects share: one script runner, the lease keeper
+ * (the watchdog that renews the leases of locks this connection holds) and one wake-up per channel.
+ *
+ * <p>Implementation overview. Every lock, condition, event and barrier is a few keys under one hash tag,
+ * changed only by Lua scripts (one round trip each, atomic on the server). Waiters never trust pub/sub
+ * alone: a waiter reads its channel's local generation, tries its script, and if it must wait, waits until
+ * the generation moves (a message arrived) or a bound passes ({@link #POLL_CAP_NANOS}, or the lock's
+ * remaining lease), then tries again. A message lost while Redis restarts therefore costs at most one
+ * poll interval, never a hang.
+ *
+ * <p>Leases: a lock key expires {@link #leaseMillis} after its last renewal. The keeper (one daemon thread
+ * per connection) renews every lock this connection holds each third of the lease; a renewal that finds
+ * another owner (the lock was released by someone else, or lapsed) drops the entry. A holder JVM that dies
+ * stops renewing, so its lock is free at most one lease later.
+ */
+final class RedisSync {
+
+    /** The longest a waiter sleeps between two tries when no message arrives. */
+    static final long POLL_CAP_NANOS = TimeUnit.MILLISECONDS.toNanos(500);
+
+    private final RedissonClient client;
+    private final RScript script;
+    private final long leaseMillis;
+    /** This connection's identity in owner tokens (one per RedisManager instance). */
+    private final String clientId = UUID.randomUUID().toString();
+    private final AtomicLong tokens = new AtomicLong();
+    /** key -> owner for locks this connection holds; written by acquiring/releasing threads and the keeper. */
+    private final Map<String, String> held = new ConcurrentHashMap<>();
+    private final Map<String, Wake> wakes = new ConcurrentHashMap<>();
+    /** Keys derived from unnamed objects' keys (markers, condition queues), deleted at close. */
+    private final Set<String> derivedKeys = ConcurrentHashMap.newKeySet();
+    private final ScheduledExecutorService keeper;
+
+    RedisSync(RedissonClient client, long leaseMillis) {
+        this.client = client;
+        this.script = client.getScript(StringCodec.INSTANCE);
+        this.leaseMillis = leaseMillis;
+        this.keeper = Executors.newSingleThreadScheduledExecutor(r -> {
+            Thread t = new Thread(r, "mp-redis-lease-keeper");
+            t.setDaemon(true);
+            return t;
+        });
+        long period = Math.max(1, leaseMillis / 3);
+        keeper.scheduleWithFixedDelay(this::renewAll, period, period, TimeUnit.MILLISECONDS);
+    }
+
+    long leaseMillis() {
+        return leaseMillis;
+    }
+
+    /** A fresh owner token of this connection (a Python-style lock's acquisition, a condition waiter). */
+    String newToken() {
+        return clientId + ":" + tokens.incrementAndGet();
+    }
+
+    /** The owner token of the calling thread on this connection (reentrant locks). */
+    String threadToken() {
+        return clientId + ":t" + Thread.currentThread().threadId();
+    }
+
+    long evalLong(String lua, List<Object> keys, Object... args) {
+        Long r = eval(lua, RScript.ReturnType.LONG, keys, args);
+        return r == null ? 0 : r;
+    }
+
+    String evalString(String lua, List<Object> keys, Object... args) {
+        return eval(lua, RScript.ReturnType.VALUE, keys, args);
+    }
+
+    List<Object> evalList(String lua, List<Object> keys, Object... args) {
+        return eval(lua, RScript.ReturnType.LIST, keys, args);
+    }
+
+    private <R> R eval(String lua, RScript.ReturnType type, List<Object> keys, Object... args) {
+        try {
+            return script.eval(RScript.Mode.READ_WRITE, lua, type, keys, args);
+        } catch (RedisException e) {
+            throw clearer(e);
+        }
+    }
+
+    /**
+     * Redisson's failure with its most specific reason (for example "Connection refused: 127.0.0.1/...:6379")
+     * in its message: Redisson's own often says only "Unexpected exception while processing command".
+     */
+    static RedisException clearer(RedisException e) {
+        String detail = null;
+        Deque<Throwable> todo = new ArrayDeque<>(List.of(e));
+        Set<Throwable> seen = java.util.Collections.newSetFromMap(new java.util.IdentityHashMap<>());
+        while (!todo.isEmpty() && seen.size() < 20) {
+            Throwable t = todo.pop();
+            if (!seen.add(t)) {
+                continue;
+            }
+            String m = t.getMessage();
+            boolean wrapper = t instanceof java.util.concurrent.CompletionException;
+            if (t != e && !wrapper && m != null && !m.equals(e.getMessage()) && (detail == null || m.length() > detail.length())) {
+                detail = m; // the most specific reason: "Connection refused: host/ip:port" over "Connection refused"
+            }
+            if (t.getCause() != null) {
+                todo.push(t.getCause());
+            }
+            for (Throwable s : t.getSuppressed()) {
+                todo.push(s);
+            }
+        }
+        return new RedisException("Redis failed: " + e.getMessage() + (detail == null ? "" : " (" + detail + ")"), e);
+    }
+
+    /** Starts renewing {@code key}'s lease while {@code owner} holds it. */
+    void hold(String key, String owner) {
+        held.put(key, owner);
+    }
+
+    /** Stops renewing {@code key} if {@code owner} is the owner this connection renews it for. */
+    void drop(String key, String owner) {
+        held.remove(key, owner);
+    }
+
+    /** Remembers a key derived from an unnamed object's key, to delete at close. */
+    void derived(String key) {
+        derivedKeys.add(key);
+    }
+
+    private static final String RENEW = """
+            if redis.call('hget', KEYS[1], 'o') == ARGV[1] then
+              redis.call('pexpire', KEYS[1], ARGV[2])
+              return 1
+            end
+            return 0""";
+
+    private void renewAll() {
+        for (Map.Entry<String, String> e : held.entrySet()) {
+            String key = e.getKey();
+            String owner = e.getValue();
+            script.<Long>evalAsync(RScript.Mode.READ_WRITE, RENEW, RScript.ReturnType.LONG,
+                    List.of(key), owner, Long.toString(leaseMillis)).whenComplete((r, failure) -> {
+                        if (failure == null && r != null && r == 0) {
+                            held.remove(key, owner); // released elsewhere or lapsed: nothing to keep
+                        }
+                        // a failure (Redis unreachable) keeps the entry: the next round tries again
+                    });
+        }
+    }
+
+    /** The wake-up of {@code channel}, subscribed on first use (this call waits for the subscription). */
+    Wake wake(String channel) {
+        Wake w = wakes.get(channel);
+        if (w != null) {
+            return w;
+        }
+        synchronized (wakes) {
+            w = wakes.get(channel);
+            if (w == null) {
+                Wake fresh = new Wake();
+                RTopic topic = client.getTopic(channel, StringCodec.INSTANCE);
+                topic.addListener(String.class, (ch, msg) -> fresh.bump());
+                wakes.put(channel, fresh);
+                w = fresh;
+            }
+            return w;
+        }
+    }
+
+    /** Stops the keeper and deletes the keys derived from unnamed objects. */
+    void close() {
+        keeper.shutdownNow();
+        List<String> keys = new ArrayList<>(derivedKeys);
+        if (!keys.isEmpty()) {
+            client.getKeys().delete(keys.toArray(String[]::new));
+        }
+    }
+
+    /**
+     * A local generation counter per channel, bumped by each message. Waiters read it before trying, so a
+     * message between their try and their wait is not missed.
+     */
+    static final class Wake {
+        // guarded by this object's monitor; written by Redisson's pub/sub thread, read by waiters
+        private long generation;
+
+        synchronized long generation() {
+            return generation;
+        }
+
+        synchronized void bump() {
+            generation++;
+            notifyAll();
+        }
+
+        /** Waits until the generation differs from {@code seen} or {@code nanos} pass. */
+        synchronized void awaitChange(long seen, long nanos) throws InterruptedException {
+            long deadline = System.nanoTime() + nanos;
+            long left = nanos;
+            while (generation == seen && left > 0) {
+                TimeUnit.NANOSECONDS.timedWait(this, left);
+                left = deadline - System.nanoTime();
+            }
+        }
+
+        /** {@link #awaitChange} that keeps waiting through interrupts; true if one came (to re-assert it). */
+        boolean awaitChangeUninterruptibly(long seen, long nanos) {
+            long deadline = System.nanoTime() + nanos;
+            boolean interrupted = false;
+            for (;;) {
+                try {
+                    awaitChange(seen, Math.max(0, deadline - System.nanoTime()));
+                    return interrupted;
+                } catch (InterruptedException e) {
+                    interrupted = true;
+                }
+            }
+        }
+    }
+
+    /**
+     * The plain wait of events and semaphores: tries {@code attempt} until it returns true (then true) or
+     * {@code deadline} passes (then false), woken by messages on {@code channel} or every
+     * {@link #POLL_CAP_NANOS}.
+     */
+    boolean awaitUntil(String channel, long deadline, java.util.function.BooleanSupplier attempt) throws InterruptedException {
+        if (Thread.interrupted()) {
+            throw new InterruptedException();
+        }
+        Wake wake = wake(channel);
+        for (;;) {
+            long seen = wake.generation();
+            if (attempt.getAsBoolean()) {
+                return true;
+            }
+            long left = remaining(deadline);
+            if (left <= 0) {
+                return false;
+            }
+            wake.awaitChange(seen, Math.min(left, POLL_CAP_NANOS));
+        }
+    }
+
+    /** A timed variant's timeout in nanoseconds; NullPointerException or IllegalArgumentException naming it. */
+    static long timeoutNanos(java.time.Duration timeout) {
+        java.util.Objects.requireNonNull(timeout, "timeout");
+        if (timeout.isNegative()) {
+            throw new IllegalArgumentException("timeout=" + timeout + " must be >= 0");
+        }
+        return timeout.toNanos();
+    }
+
+    /** Deadline arithmetic shared by every wait: FOREVER is Long.MAX_VALUE. */
+    static final long FOREVER = Long.MAX_VALUE;
+
+    static long deadline(long nanos) {
+        long now = System.nanoTime();
+        long d = now + nanos;
+        return nanos == FOREVER || d < now ? FOREVER : d; // d < now: the sum overflowed
+    }
+
+    static long remaining(long deadline) {
+        return deadline == FOREVER ? FOREVER : deadline - System.nanoTime();
+    }
+}

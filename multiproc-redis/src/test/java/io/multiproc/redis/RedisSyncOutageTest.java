@@ -1,0 +1,80 @@
+package io.multiproc.redis;
+
+import io.multiproc.manager.BarrierProxy;
+import io.multiproc.manager.EventProxy;
+import io.multiproc.manager.SemaphoreProxy;
+import org.junit.jupiter.api.Test;
+import org.redisson.client.RedisException;
+
+import java.time.Duration;
+import java.util.concurrent.ExecutionException;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.Future;
+import java.util.concurrent.TimeUnit;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+
+/**
+ * Redis dies while threads wait on its locks and events: every wait ends, with a RedisException naming
+ * the server when it stays down, or by succeeding once it is back, within {@link #OUTAGE_BOUND}; never a hang.
+ */
+class RedisSyncOutageTest {
+    /**
+     * The documented bound: Redisson gives up on a command after its timeout (3 s) plus retryAttempts x
+     * retryInterval (4 x 1.5 s) by default, and a waiter tries at least every 0.5 s; 30 s leaves room for a
+     * loaded machine.
+     */
+    private static final Duration OUTAGE_BOUND = Duration.ofSeconds(30);
+
+    @Test
+    void aLockWaiterGetsTheLockOnceRedisIsBackWithoutItsData() throws Exception {
+        ExecutorService threads = Executors.newCachedThreadPool();
+        try (LocalRedis redis = LocalRedis.start();
+             RedisManager holder = (RedisManager) RedisManager.connect(redis.url(), "outage");
+             RedisManager waiter = (RedisManager) RedisManager.connect(redis.url(), "outage")) {
+            holder.lock("l").lock();
+            RedisLock lock = waiter.lock("l");
+            Future<Boolean> got = threads.submit(() -> lock.tryLock(Duration.ofSeconds(120)));
+            Thread.sleep(300);
+            redis.kill();
+            Thread.sleep(1_000);
+            redis.restart(); // no persistence: the lock is gone, so the waiter takes it
+            assertThat(got.get(OUTAGE_BOUND.toMillis(), TimeUnit.MILLISECONDS)).isTrue();
+            lock.unlock();
+        } finally {
+            threads.shutdownNow();
+        }
+    }
+
+    @Test
+    void waitsOnADeadServerEndWithAnExceptionNamingIt() throws Exception {
+        ExecutorService threads = Executors.newCachedThreadPool();
+        try (LocalRedis redis = LocalRedis.start();
+             RedisManager m = (RedisManager) RedisManager.connect(redis.url(), "down")) {
+            m.lock("l").lock();
+            RedisLock lock = m.lock("l");
+            EventProxy event = m.event("e");
+            BarrierProxy barrier = m.barrier("b", 2);
+            Future<Boolean> lockWait = threads.submit(() -> lock.tryLock(Duration.ofSeconds(120)));
+            Future<Boolean> eventWait = threads.submit(() -> event.await(Duration.ofSeconds(120)));
+            Future<Integer> barrierWait = threads.submit(() -> barrier.await(Duration.ofSeconds(120)));
+            SemaphoreProxy none = m.semaphore("s", 0);
+            Future<Boolean> semaphoreWait = threads.submit(() -> none.tryAcquire(Duration.ofSeconds(120)));
+            Thread.sleep(300);
+            long t0 = System.nanoTime();
+            redis.kill();
+            for (Future<?> f : new Future<?>[] {lockWait, eventWait, barrierWait, semaphoreWait}) {
+                assertThatThrownBy(() -> f.get(OUTAGE_BOUND.toMillis(), TimeUnit.MILLISECONDS))
+                        .isInstanceOf(ExecutionException.class)
+                        .cause().isInstanceOf(RedisException.class)
+                        .hasMessageContaining(Integer.toString(redis.port()));
+            }
+            long took = TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - t0);
+            assertThat(took).isLessThan(OUTAGE_BOUND.toMillis());
+        } finally {
+            threads.shutdownNow();
+        }
+    }
+}
