@@ -96,6 +96,17 @@ final class AotCache {
         if (training != null) {
             return training;
         }
+        Path other = buildUnderWay();
+        if (other != null) {
+            // NOTE: a program run again before its previous run's training ended (users rerun programs)
+            // waits for that build instead of starting a second training JVM for the same cache.
+            training = CompletableFuture.supplyAsync(() -> awaitBuild(other), r -> {
+                Thread t = new Thread(r, "multiproc-aot-wait");
+                t.setDaemon(true);
+                t.start();
+            });
+            return training;
+        }
         Path tmp = FILE.resolveSibling(FILE.getFileName() + "." + ProcessHandle.current().pid() + TEMP_MARK);
         Path config = tmp.resolveSibling(tmp.getFileName() + ".config");
         try {
@@ -114,6 +125,37 @@ final class AotCache {
         training = Launcher.startDetached(command).thenCompose(Process::onExit)
                 .handle((p, err) -> err == null && p.exitValue() == 0 && PrivateDirectory.isPrivateFile(FILE));
         return training;
+    }
+
+    /**
+     * Another program's build of this cache that is still under way: its temporary cache file, younger
+     * than {@link #STALE_TEMP} (the build script removes it when it ends, whatever happened), or null.
+     */
+    static Path buildUnderWay() {
+        Instant staleBefore = Instant.now().minus(STALE_TEMP);
+        try (DirectoryStream<Path> temps = Files.newDirectoryStream(FILE.getParent(), FILE.getFileName() + ".*" + TEMP_MARK)) {
+            for (Path tmp : temps) {
+                if (modified(tmp).isAfter(staleBefore)) {
+                    return tmp;
+                }
+            }
+        } catch (IOException | RuntimeException e) {
+            return null; // then this program builds it
+        }
+        return null;
+    }
+
+    /** Waits until the build that writes {@code tmp} has ended; true if it left the cache. */
+    private static boolean awaitBuild(Path tmp) {
+        Instant giveUp = modified(tmp).plus(STALE_TEMP);
+        while (Files.exists(tmp, LinkOption.NOFOLLOW_LINKS) && Instant.now().isBefore(giveUp)) {
+            try {
+                Thread.sleep(100);
+            } catch (InterruptedException e) {
+                return false;
+            }
+        }
+        return PrivateDirectory.isPrivateFile(FILE);
     }
 
     /**

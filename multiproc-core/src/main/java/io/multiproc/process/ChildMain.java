@@ -79,7 +79,7 @@ public final class ChildMain {
             boolean primed = HOT_PATHS && Native.isAvailable() && prime(taskWaiting);
             setState(State.SPARE);
             if (primed && !taskWaiting.getAsBoolean()) {
-                warmHotPaths();
+                warmHotPaths(parentPid);
             }
         }
         TaskFrame frame;
@@ -162,14 +162,16 @@ public final class ChildMain {
 
     /**
      * Runs the library's hot paths ({@link HotPaths}) on a daemon thread at the lowest priority until
-     * they are compiled or a task arrives, whichever is first.
+     * they are compiled or a task arrives, whichever is first; it starts once no sibling JVM boots (see
+     * {@link #awaitSiblingsBooted}).
      */
-    private static void warmHotPaths() {
+    private static void warmHotPaths(long parentPid) {
         Thread t = new Thread(() -> {
             if (Native.isAvailable()) {
                 Native.lowerThisThreadPriority(19);
             }
             try {
+                awaitSiblingsBooted(parentPid, () -> TASK_ARRIVED);
                 HotPaths.run(() -> TASK_ARRIVED);
             } catch (RuntimeException | Error e) {
                 // only a warm-up; the task reports its own problems
@@ -177,6 +179,66 @@ public final class ChildMain {
         }, "multiproc-warm-up");
         t.setDaemon(true);
         t.start();
+    }
+
+    /** Longest a spare's warm-up waits for its siblings to boot: a JVM stuck booting must not stop it for good. */
+    static final long SIBLING_WAIT_MILLIS = 3_000;
+
+    /**
+     * Waits (at most {@link #SIBLING_WAIT_MILLIS}) while another child of {@code parentPid} is still
+     * booting (its process name is still {@code java}: see {@link State}). The warm-up's JIT threads are
+     * not niced and cost ~2 CPU-s; run beside the next spare's boot, they made that boot, and so the
+     * second spare of a burst, about twice as slow on 2 cores. A spare that waits here has already
+     * reported itself booted, so starts can take it.
+     */
+    static void awaitSiblingsBooted(long parentPid, BooleanSupplier stop) {
+        long deadline = System.nanoTime() + SIBLING_WAIT_MILLIS * 1_000_000L;
+        long me = ProcessHandle.current().pid();
+        while (!stop.getAsBoolean() && System.nanoTime() - deadline < 0 && siblingBooting(parentPid, me)) {
+            try {
+                Thread.sleep(20);
+            } catch (InterruptedException e) {
+                return;
+            }
+        }
+    }
+
+    /** True if a child of {@code parentPid} other than {@code me} is still booting (by its process name). */
+    static boolean siblingBooting(long parentPid, long me) {
+        // NOTE: /proc/PID/task/TID/children lists the children each thread forked: the parent launches
+        // from its launcher thread, so every thread's list is read.
+        try (java.nio.file.DirectoryStream<java.nio.file.Path> tasks = java.nio.file.Files.newDirectoryStream(
+                java.nio.file.Path.of("/proc", Long.toString(parentPid), "task"))) {
+            for (java.nio.file.Path task : tasks) {
+                String children;
+                try {
+                    children = java.nio.file.Files.readString(task.resolve("children"), java.nio.charset.StandardCharsets.US_ASCII);
+                } catch (java.io.IOException gone) {
+                    continue; // the thread ended
+                }
+                for (String pid : children.trim().split(" ")) {
+                    if (!pid.isEmpty() && Long.parseLong(pid) != me && booting(nameOrGone(Long.parseLong(pid)))) {
+                        return true;
+                    }
+                }
+            }
+        } catch (java.io.IOException | RuntimeException e) {
+            return false; // no /proc (or no children file): warm up at once, as before
+        }
+        return false;
+    }
+
+    /** A launched JVM is named {@code jspawnhelper} until it execs, then {@code java} until it renames itself. */
+    private static boolean booting(String name) {
+        return name.equals("java") || name.equals("jspawnhelper");
+    }
+
+    private static String nameOrGone(long pid) {
+        try {
+            return State.nameOf(pid);
+        } catch (java.io.IOException e) {
+            return "";
+        }
     }
 
     /** {@code -Dmultiproc.spareWarmUp=false} turns the hot-path warm-up off (for measuring what it buys). */
@@ -226,6 +288,8 @@ public final class ChildMain {
             ChildReport.write(frame.report(), ChildReport.TASK_FAILED, t);
             exitCode = failed(frame, "failed", t);
         }
+        // Infrastructure threads (a Redis client's) end first, so that only the task's own threads are awaited.
+        io.multiproc.internal.TaskEndHooks.runAll();
         // As a JVM after main and CPython's child after run(), whether the task returned or threw.
         awaitNonDaemonThreads();
         flush();

@@ -4,10 +4,11 @@ import io.multiproc.codec.BuiltinCodec;
 import io.multiproc.codec.Codec;
 
 import java.util.AbstractList;
+import java.util.Arrays;
 import java.util.List;
 import java.util.Objects;
 import java.util.RandomAccess;
-import java.util.function.IntFunction;
+import java.util.function.Function;
 
 /**
  * A map chunk's items, or its results, as they travel between a {@link Pool} and its workers: a List
@@ -26,6 +27,11 @@ import java.util.function.IntFunction;
  * on-stack replacement compiles within the first thousands of items, and the bulk copy needs no JIT at
  * all. Unambiguous on the wire: a map chunk's payload is otherwise always a List. Only with a
  * {@link BuiltinCodec}: a user's codec may not know primitive arrays.
+ * <p>The per-item loops here ({@link #applyAll}, {@link #packResults}, {@link #copyInto}) are what a
+ * worker's first chunk and a parent's first results run before the JIT has compiled them: each is one
+ * counted loop per element type, with plain class checks (no pattern {@code switch}, whose
+ * {@code invokedynamic} costs a bootstrap and, interpreted, method-handle calls per item) and no
+ * iterator or boxing view in between, so an interpreted item costs a few calls (decision 113).
  */
 final class PackedItems {
     private PackedItems() {
@@ -37,56 +43,181 @@ final class PackedItems {
         if (n == 0 || !(codec instanceof BuiltinCodec)) {
             return items;
         }
-        Class<?> type = items.getFirst() == null ? null : items.getFirst().getClass();
-        return type == Integer.class || type == Long.class || type == Double.class ? packed(items, n, type) : items;
+        Object first = items.getFirst();
+        Class<?> type = first == null ? null : first.getClass();
+        Object packed = type == Integer.class ? packInts(items, n) : type == Long.class ? packLongs(items, n)
+                : type == Double.class ? packDoubles(items, n) : null;
+        return packed != null ? packed : items;
     }
 
     /** What {@link #pack} made, as a List (a packed array boxes its elements on access). */
     static List<?> unpack(Object payload) {
-        return switch (payload) {
-            case List<?> list -> list;
-            case int[] a -> new Boxed(a.length, i -> a[i]);
-            case long[] a -> new Boxed(a.length, i -> a[i]);
-            case double[] a -> new Boxed(a.length, i -> a[i]);
-            case null, default -> throw new IllegalStateException("a map chunk holds a "
-                    + (payload == null ? "null" : payload.getClass().getName()) + ", not a List or a packed array");
-        };
+        if (payload instanceof List<?> list) {
+            return list;
+        }
+        if (payload instanceof int[] || payload instanceof long[] || payload instanceof double[]) {
+            return new Boxed(payload);
+        }
+        throw new IllegalStateException("a map chunk holds a " + (payload == null ? "null" : payload.getClass().getName())
+                + ", not a List or a packed array");
     }
 
     // NOTE: iterate, never get(i): the items may be a LinkedList's subList. A size that changes while
-    // packing (another thread) falls back to the List, and the codec then reports it.
+    // packing (another thread) falls back to the List (null here), and the codec then reports it.
 
-    private static Object packed(List<?> items, int n, Class<?> type) {
-        Object array = type == Integer.class ? new int[n] : type == Long.class ? new long[n] : new double[n];
+    private static int[] packInts(List<?> items, int n) {
+        int[] a = new int[n];
         int i = 0;
         for (Object o : items) {
-            if (i == n || o == null || o.getClass() != type) {
-                return items;
+            if (i == n || o == null || o.getClass() != Integer.class) {
+                return null;
             }
-            switch (o) {
-                case Integer v -> ((int[]) array)[i] = v;
-                case Long v -> ((long[]) array)[i] = v;
-                default -> ((double[]) array)[i] = (Double) o;
-            }
-            i++;
+            a[i++] = (Integer) o;
         }
-        return i == n ? array : items;
+        return i == n ? a : null;
     }
 
-    /** A packed array as a List: element {@code i} is {@code at.apply(i)}, boxed on access. */
-    private static final class Boxed extends AbstractList<Object> implements RandomAccess {
-        private final int size;
-        private final IntFunction<Object> at;
+    private static long[] packLongs(List<?> items, int n) {
+        long[] a = new long[n];
+        int i = 0;
+        for (Object o : items) {
+            if (i == n || o == null || o.getClass() != Long.class) {
+                return null;
+            }
+            a[i++] = (Long) o;
+        }
+        return i == n ? a : null;
+    }
 
-        Boxed(int size, IntFunction<Object> at) {
-            this.size = size;
-            this.at = at;
+    private static double[] packDoubles(List<?> items, int n) {
+        double[] a = new double[n];
+        int i = 0;
+        for (Object o : items) {
+            if (i == n || o == null || o.getClass() != Double.class) {
+                return null;
+            }
+            a[i++] = (Double) o;
+        }
+        return i == n ? a : null;
+    }
+
+    /**
+     * A worker's map loop: {@code f} applied to every item of a chunk's payload (a List or a packed
+     * array), the results in order. One counted loop per payload kind, nothing between the item and
+     * {@code f}.
+     */
+    static Object[] applyAll(Function<Object, Object> f, Object payload) {
+        if (payload instanceof int[] a) {
+            Object[] out = new Object[a.length];
+            for (int i = 0; i < a.length; i++) {
+                out[i] = f.apply(a[i]);
+            }
+            return out;
+        }
+        if (payload instanceof long[] a) {
+            Object[] out = new Object[a.length];
+            for (int i = 0; i < a.length; i++) {
+                out[i] = f.apply(a[i]);
+            }
+            return out;
+        }
+        if (payload instanceof double[] a) {
+            Object[] out = new Object[a.length];
+            for (int i = 0; i < a.length; i++) {
+                out[i] = f.apply(a[i]);
+            }
+            return out;
+        }
+        List<?> items = unpack(payload);
+        Object[] out = new Object[items.size()];
+        int i = 0;
+        for (Object item : items) {
+            out[i++] = f.apply(item);
+        }
+        return out;
+    }
+
+    /** A map chunk's results for the wire: packed as {@link #pack} would, else as a List over {@code results}. */
+    static Object packResults(Codec codec, Object[] results) {
+        int n = results.length;
+        Object first = n == 0 ? null : results[0];
+        if (first == null || !(codec instanceof BuiltinCodec)) {
+            return Arrays.asList(results);
+        }
+        Class<?> type = first.getClass();
+        Object packed = null;
+        if (type == Integer.class) {
+            int[] a = new int[n];
+            int i = 0;
+            while (i < n && results[i] != null && results[i].getClass() == Integer.class) {
+                a[i] = (Integer) results[i];
+                i++;
+            }
+            packed = i == n ? a : null;
+        } else if (type == Long.class) {
+            long[] a = new long[n];
+            int i = 0;
+            while (i < n && results[i] != null && results[i].getClass() == Long.class) {
+                a[i] = (Long) results[i];
+                i++;
+            }
+            packed = i == n ? a : null;
+        } else if (type == Double.class) {
+            double[] a = new double[n];
+            int i = 0;
+            while (i < n && results[i] != null && results[i].getClass() == Double.class) {
+                a[i] = (Double) results[i];
+                i++;
+            }
+            packed = i == n ? a : null;
+        }
+        return packed != null ? packed : Arrays.asList(results);
+    }
+
+    /** Copies a chunk's results ({@link #unpack}'s List) into {@code dst} from {@code at}; boxes packed ones in one loop. */
+    static void copyInto(List<?> values, Object[] dst, int at) {
+        Object array = values instanceof Boxed b ? b.array : null;
+        if (array instanceof int[] a) {
+            for (int i = 0; i < a.length; i++) {
+                dst[at + i] = a[i];
+            }
+        } else if (array instanceof long[] a) {
+            for (int i = 0; i < a.length; i++) {
+                dst[at + i] = a[i];
+            }
+        } else if (array instanceof double[] a) {
+            for (int i = 0; i < a.length; i++) {
+                dst[at + i] = a[i];
+            }
+        } else {
+            int i = at;
+            for (Object v : values) {
+                dst[i++] = v;
+            }
+        }
+    }
+
+    /** A packed array as a List: its elements boxed on access. */
+    private static final class Boxed extends AbstractList<Object> implements RandomAccess {
+        /** An int[], long[] or double[]. */
+        private final Object array;
+        private final int size;
+
+        Boxed(Object array) {
+            this.array = array;
+            this.size = java.lang.reflect.Array.getLength(array);
         }
 
         @Override
         public Object get(int i) {
             Objects.checkIndex(i, size);
-            return at.apply(i);
+            if (array instanceof int[] a) {
+                return a[i];
+            }
+            if (array instanceof long[] a) {
+                return a[i];
+            }
+            return ((double[]) array)[i];
         }
 
         @Override

@@ -383,7 +383,9 @@ public final class Pool implements ExecutorService {
                     + " cannot be sent to a pool worker: " + e.getCause().getMessage(), e.getCause());
         }
         PoolWork.Single<T> job = new PoolWork.Single<>(this, original, useLocal, local);
-        enqueue(List.of(new PoolWork.Chunk(id, PoolFrames.task(id, PoolFrames.CALL, fn, codec, null), job, 0, 0, 1)));
+        PoolWork.Chunk c = new PoolWork.Chunk(id, PoolFrames.task(id, PoolFrames.CALL, fn, codec, null), job, 0, 0, 1);
+        job.chunk = c;
+        enqueue(List.of(c));
         return job.future;
     }
 

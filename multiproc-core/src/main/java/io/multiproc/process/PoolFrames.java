@@ -74,17 +74,19 @@ final class PoolFrames {
 
     /** The size of a packed array's elements (the buffer is sized once), 0 for anything else. */
     private static int packedBytes(Object wire) {
-        return switch (wire) {
-            case int[] a -> 4 * a.length;
-            case long[] a -> 8 * a.length;
-            case double[] a -> 8 * a.length;
-            case null, default -> 0;
-        };
+        // NOTE: instanceof, not a pattern switch: no invokedynamic bootstrap on a worker's first chunk
+        if (wire instanceof int[] a) {
+            return 4 * a.length;
+        }
+        if (wire instanceof long[] a) {
+            return 8 * a.length;
+        }
+        return wire instanceof double[] a ? 8 * a.length : 0;
     }
 
     /** A map chunk's reply: its results, packed when they can be ({@link PackedItems}). */
-    static byte[] mapReply(long id, Codec codec, List<?> results) {
-        return reply(id, OK, codec, PackedItems.pack(codec, results));
+    static byte[] mapReply(long id, Codec codec, Object[] results) {
+        return reply(id, OK, codec, PackedItems.packResults(codec, results));
     }
 
     /** A decoded task; {@code fn} stays bytes until the worker decides whether it has it already. */

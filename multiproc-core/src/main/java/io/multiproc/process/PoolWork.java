@@ -58,6 +58,12 @@ final class PoolWork {
         final int size;
         /** Handed out by {@link #take()}; reset when a send failed and the chunk goes back. Pool lock. */
         private boolean taken;
+        /**
+         * The worker it was sent to (null until sent): written under the pool's lock when the send
+         * succeeded, read by a caller waiting for it ({@link TaskFuture#get}), which may then read
+         * that worker's replies itself.
+         */
+        volatile PoolWorker at;
 
         Chunk(long id, byte[] message, Job job, int index, long first, int size) {
             this.id = id;
@@ -128,30 +134,39 @@ final class PoolWork {
             return cancelled;
         }
 
-        /** Spins briefly first: a tiny task's result usually comes within microseconds, a park/unpark costs ~20. */
+        /**
+         * Spins briefly first: a tiny task's result usually comes within microseconds, a park/unpark
+         * costs ~20. While it spins, the caller of a single task reads its worker's replies itself
+         * ({@link PoolWorker#attend}), so the reply needs no hand-off through the reader thread.
+         */
         @Override
         public T get() throws InterruptedException, ExecutionException {
-            spinUntilDone();
+            spinUntilDone(PoolIdle.SPIN_NANOS);
             return super.get();
         }
 
         @Override
         public T get(long timeout, TimeUnit unit)
                 throws InterruptedException, ExecutionException, TimeoutException {
-            spinUntilDone();
+            spinUntilDone(Math.min(PoolIdle.SPIN_NANOS, unit.toNanos(timeout)));
             return super.get(timeout, unit);
         }
 
         @Override
         public T join() {
-            spinUntilDone();
+            spinUntilDone(PoolIdle.SPIN_NANOS);
             return super.join();
         }
 
-        private void spinUntilDone() {
-            long start = System.nanoTime();
-            for (int i = 0; !isDone() && System.nanoTime() - start < PoolIdle.SPIN_NANOS; i++) {
-                PoolIdle.spin(i);
+        private void spinUntilDone(long nanos) {
+            long end = System.nanoTime() + nanos;
+            Thread me = Thread.currentThread();
+            for (int i = 0; !isDone() && System.nanoTime() - end < 0 && !me.isInterrupted(); i++) {
+                Chunk c = job instanceof Single<?> s ? s.chunk : null;
+                PoolWorker w = c != null ? c.at : null;
+                if (w == null || !w.attend(this, end)) {
+                    PoolIdle.spin(i); // not sent yet, or another thread reads that worker's replies now
+                }
             }
         }
 
@@ -188,6 +203,8 @@ final class PoolWork {
         /** For {@code submit(Runnable, result)}: the result to complete with, kept here. */
         private final boolean useLocal;
         private final T local;
+        /** Its one chunk; set by the pool before the chunk is queued. */
+        volatile Chunk chunk;
 
         Single(Pool pool, Object task, boolean useLocal, T local) {
             super(pool);
@@ -258,10 +275,7 @@ final class PoolWork {
                 if (future.isDone()) {
                     return;
                 }
-                int at = (int) c.first;
-                for (Object v : values) {
-                    results[at++] = v;
-                }
+                PackedItems.copyInto(values, results, (int) c.first);
                 done = completed += values.size();
                 last = --chunksLeft == 0;
             }

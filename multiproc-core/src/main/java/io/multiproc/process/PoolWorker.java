@@ -11,7 +11,10 @@ import java.time.Duration;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.OptionalInt;
+import java.util.concurrent.Future;
 import java.util.concurrent.TimeoutException;
+import java.util.concurrent.atomic.AtomicInteger;
+import java.util.concurrent.locks.LockSupport;
 
 /**
  * The parent's side of one {@link Pool} worker: its child JVM, its two pipes, what it holds, and the
@@ -31,8 +34,21 @@ import java.util.concurrent.TimeoutException;
  * timeout and, when one expires with nothing left in the pipe and {@link #exited} set, ends (a dead
  * process sends nothing more, so every reply it sent has been received by then). This also covers a
  * worker that died before it took its end over, which never causes end of stream.
- * <p>Idle costs nothing: when the worker holds nothing ({@link #held} is 0) for {@link #LINGER}, the
- * reader parks on {@link #signal} until a chunk is sent or the process exits, instead of waking every
+ * <p><b>Who reads the replies.</b> One thread at a time holds the right to read ({@link #right}: FREE,
+ * READER, CALLER, ENDED; CAS), from a receive through the handling of that reply, so replies are
+ * handled one at a time in order and the end of stream is handled only after every reply before it.
+ * The reader thread waits for a message without the right ({@code poll}), then takes it to receive
+ * and handle it. A caller blocked in {@code get()} of a single task that this worker holds takes the
+ * right while it spins ({@link #attend}): it receives and handles the worker's replies itself (its
+ * own, and any before it), so a tiny round trip hands off between two spinning threads (caller and
+ * the worker's runner) instead of three (decision 112). Meanwhile the reader thread is parked off the
+ * pipe: it parks while a caller holds the right, and while the worker holds nothing, and is unparked
+ * by a send, by a caller leaving with chunks still held, or by the process's exit.
+ * <p>So that back-to-back calls of one thread do not wake the reader each time: while callers have
+ * been reading recently, the reader parks for at most {@link #CALLER_PARK_NANOS}, and a single task's
+ * send does not unpark it (its caller is expected to read the reply; if it does not call
+ * {@code get()}, the reader comes back within that bound). Otherwise the reader parks up to a second
+ * and every send that finds it parked unparks it, so an idle pool costs nothing: no wake-ups every
  * 20 ms in the pipe's wait to check its peer (a /proc read each time).
  */
 final class PoolWorker {
@@ -42,8 +58,18 @@ final class PoolWorker {
      * {@link PoolIdle#maxSleepNanos()} between looks).
      */
     private static final Duration POLL = Duration.ofMillis(10);
-    /** How long a reader whose worker holds nothing keeps waiting in the pipe before it parks. */
-    private static final Duration LINGER = Duration.ofMillis(5);
+    /** Longest park of the reader thread while callers read replies (a single task's send does not unpark it then). */
+    private static final long CALLER_PARK_NANOS = 1_000_000L;
+    /** How long after a caller last read replies the reader still parks for {@link #CALLER_PARK_NANOS} only. */
+    private static final long CALLERS_RECENT_NANOS = 20_000_000L;
+    /** Longest park of an idle reader (every send unparks it). */
+    private static final long IDLE_PARK_NANOS = 1_000_000_000L;
+    /** Values of {@link #right}: who may receive and handle replies now. */
+    private static final int FREE = 0;
+    private static final int READER = 1;
+    private static final int CALLER = 2;
+    /** The reader thread has ended (end of stream, exit, retirement): nobody reads any more. */
+    private static final int ENDED = 3;
     /** The control pipe's ring: a cancellation is a 16-byte header and an empty frame. */
     private static final long CONTROL_BYTES = 16_384;
 
@@ -55,8 +81,19 @@ final class PoolWorker {
     /** Cancellations to the worker (this side sends on its right end), apart from tasks so its runner alone reads the data pipe. */
     private final Pipe control;
     private final Codec codec;
-    /** The reader parks on it while the worker holds nothing. */
-    private final Object signal = new Object();
+    /**
+     * Who may receive on {@link #out} and handle the reply: FREE, READER (the reader thread), CALLER
+     * (a caller in {@link #attend}), ENDED. Taken by CAS from FREE, released by its holder with a
+     * volatile write; ENDED is set by the reader thread and never left.
+     */
+    private final AtomicInteger right = new AtomicInteger(FREE);
+    private Thread reader;
+    /** The reader thread is parked (off the pipe). Written by the reader thread, read by senders and callers. */
+    private volatile boolean parked;
+    /** The reader's park is the short one of {@link #CALLER_PARK_NANOS}. Written by the reader thread. */
+    private volatile boolean shortPark;
+    /** When a caller last took the right ({@link System#nanoTime()}). Written by callers. */
+    private volatile long callerRead = System.nanoTime() - CALLERS_RECENT_NANOS;
     /** {@code inFlight.size()}, for the reader: written under the pool's lock, read without it. */
     private volatile int held;
     /** Chunks sent and not yet answered, in send order. Pool lock. */
@@ -99,9 +136,10 @@ final class PoolWorker {
             ChildProcess child = ChildProcess.builder().name(name).daemon(true).jvmOptions(jvmOptions).target(main).build()
                     .start(false);
             PoolWorker w = new PoolWorker(pool, slot, data, control, child, codec);
-            child.process().onExit().thenRun(w::onExit);
             Thread reader = new Thread(w::readLoop, "mpool-reader-" + slot);
             reader.setDaemon(true);
+            w.reader = reader; // NOTE: before the exit callback and the first send can unpark it
+            child.process().onExit().thenRun(w::onExit);
             reader.start();
             return w;
         } catch (RuntimeException | Error e) {
@@ -113,9 +151,7 @@ final class PoolWorker {
 
     private void onExit() {
         exited = true;
-        synchronized (signal) {
-            signal.notifyAll();
-        }
+        LockSupport.unpark(reader);
     }
 
     /** True if this worker may be sent one more chunk while it holds fewer than {@code limit}. Pool lock. */
@@ -135,10 +171,13 @@ final class PoolWorker {
         }
         inFlight.put(c.id, c);
         sent++;
-        if (held++ == 0) {
-            synchronized (signal) {
-                signal.notifyAll(); // NOTE: after held was raised: a reader about to park re-checks it under the monitor
-            }
+        held++;
+        c.at = this;
+        // NOTE: held is raised (volatile) before parked is read; the reader sets parked before it re-reads
+        // held, so either it sees the chunk or this unparks it. A single task's caller reads the reply
+        // itself while callers do (the reader's park is short then): no wake-up for it.
+        if (parked && !(shortPark && c.job instanceof PoolWork.Single<?>)) {
+            LockSupport.unpark(reader);
         }
         return true;
     }
@@ -171,9 +210,7 @@ final class PoolWorker {
     void retire() {
         retiring = true;
         out.close();
-        synchronized (signal) {
-            signal.notifyAll();
-        }
+        LockSupport.unpark(reader);
     }
 
     void kill() {
@@ -204,38 +241,141 @@ final class PoolWorker {
         control.close();
     }
 
+    /**
+     * The reader thread: handles replies while no caller does, then the end: every reply before the
+     * end of stream (or before the process's exit) is handled first, then {@link Pool#onWorkerGone}.
+     */
     private void readLoop() {
         try {
             while (true) {
-                byte[] message;
-                Duration wait = ready && held == 0 ? LINGER : POLL;
-                try {
-                    message = out.recvBytes(wait);
-                } catch (TimeoutException quiet) {
-                    if (exited) {
+                if (stayOffPipe()) {
+                    park();
+                    continue;
+                }
+                // NOTE: waits without the right, so a caller can take it meanwhile; poll is also true at end of stream
+                if (!out.poll(POLL)) {
+                    if (exited && takeForGood()) {
+                        drain();
                         break;
-                    }
-                    if (wait == LINGER) {
-                        parkWhileIdle();
                     }
                     continue;
                 }
-                pool.onReply(this, message);
+                if (!right.compareAndSet(FREE, READER)) {
+                    continue; // a caller reads this reply
+                }
+                byte[] message;
+                try {
+                    message = out.recvBytes(POLL);
+                } catch (TimeoutException deadPeerNotSeenYet) {
+                    right.set(FREE);
+                    continue;
+                } catch (IOException | RuntimeException | Error e) {
+                    right.set(ENDED); // NOTE: held, so no caller is between a receive and its handling
+                    throw e;
+                }
+                try {
+                    pool.onReply(this, message);
+                } finally {
+                    right.set(FREE);
+                }
             }
         } catch (EOFException | IllegalStateException endOrRetired) {
             // the worker exited or died, or this side closed its end
-        } catch (IOException | InterruptedException | RuntimeException | Error e) {
+        } catch (IOException | RuntimeException | Error e) {
             Pool.LOG.log(System.Logger.Level.ERROR, "pool reader of worker " + child + " failed", e);
         }
+        takeForGood();
         pool.onWorkerGone(this);
     }
 
-    private void parkWhileIdle() throws InterruptedException {
-        synchronized (signal) {
-            while (held == 0 && !exited && !out.closed()) {
-                signal.wait(1000);
+    /** True while a caller reads the replies, or (once READY came) while the worker holds nothing. */
+    private boolean stayOffPipe() {
+        if (exited || out.closed()) {
+            return false;
+        }
+        return right.get() == CALLER || (ready && held == 0);
+    }
+
+    private void park() {
+        boolean callers = right.get() == CALLER || System.nanoTime() - callerRead < CALLERS_RECENT_NANOS;
+        shortPark = callers;
+        parked = true;
+        // NOTE: parked is set before the state is read again: a send, a caller leaving or the exit after
+        // this read sees parked and unparks (a permit that makes this park return at once).
+        if (stayOffPipe()) {
+            LockSupport.parkNanos(this, callers ? CALLER_PARK_NANOS : IDLE_PARK_NANOS);
+        }
+        parked = false;
+    }
+
+    /** Takes the right for good (waiting for a caller to leave); false if this thread had already ended it. */
+    private boolean takeForGood() {
+        while (true) {
+            int r = right.get();
+            if (r == ENDED) {
+                return false;
+            }
+            if (r != CALLER && right.compareAndSet(r, ENDED)) {
+                return true;
+            }
+            LockSupport.parkNanos(10_000L); // a caller leaves within its spin (~100 µs)
+        }
+    }
+
+    /** After the exit: handles what the dead process sent before it died (it sends nothing more). */
+    private void drain() throws IOException {
+        while (true) {
+            byte[] message;
+            try {
+                message = out.recvBytes(Duration.ZERO);
+            } catch (TimeoutException | EOFException nothingLeft) {
+                return;
+            }
+            pool.onReply(this, message);
+        }
+    }
+
+    /**
+     * Called by a caller spinning in {@code get()} for {@code future}, whose single chunk this worker
+     * holds: if no other thread reads this worker's replies now, receives and handles them here until
+     * the future is done or {@code deadline} passes.
+     *
+     * @return false if another thread holds the right (the caller goes on spinning on its future)
+     */
+    boolean attend(Future<?> future, long deadline) {
+        if (!right.compareAndSet(FREE, CALLER)) {
+            return false;
+        }
+        callerRead = System.nanoTime();
+        try {
+            while (!future.isDone()) {
+                long left = deadline - System.nanoTime();
+                if (left <= 0) {
+                    break;
+                }
+                byte[] message;
+                try {
+                    message = out.recvBytes(Duration.ofNanos(left));
+                } catch (TimeoutException late) {
+                    break;
+                } catch (IOException | IllegalStateException endInterruptedOrRetired) {
+                    break; // the reader thread handles the end; an interrupt stays set for get() to throw
+                }
+                try {
+                    pool.onReply(this, message);
+                } catch (RuntimeException | Error e) {
+                    Pool.LOG.log(System.Logger.Level.ERROR, "pool: handling a reply of worker " + child + " failed", e);
+                }
+            }
+        } finally {
+            right.set(FREE);
+            // NOTE: the right is released (volatile) before parked is read: a reader that re-reads the
+            // right after setting parked sees FREE, or this sees parked and unparks it.
+            if (parked && (held > 0 || !future.isDone())) {
+                LockSupport.unpark(reader);
             }
         }
+        return true;
     }
 
     @Override

@@ -8,10 +8,8 @@ import io.multiproc.queue.Connection;
 import java.io.IOException;
 import java.io.Serial;
 import java.io.UncheckedIOException;
-import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.HashSet;
-import java.util.List;
 import java.util.Set;
 import java.util.concurrent.Callable;
 import java.util.function.Function;
@@ -139,7 +137,7 @@ final class PoolWorkerMain implements SerializableRunnable {
             }
         }
         try {
-            return status == PoolFrames.OK && kind == PoolFrames.MAP ? PoolFrames.mapReply(id, c, (List<?>) outcome)
+            return status == PoolFrames.OK && kind == PoolFrames.MAP ? PoolFrames.mapReply(id, c, (Object[]) outcome)
                     : PoolFrames.reply(id, status, c, outcome);
         } catch (RuntimeException e) {
             return PoolFrames.reply(id, PoolFrames.FAILED, c, RemoteFailure.of(new IllegalArgumentException(
@@ -154,12 +152,7 @@ final class PoolWorkerMain implements SerializableRunnable {
         }
         @SuppressWarnings("unchecked")
         Function<Object, Object> f = (Function<Object, Object>) fn;
-        List<?> items = PackedItems.unpack(task.payload());
-        List<Object> out = new ArrayList<>(items.size());
-        for (Object item : items) {
-            out.add(f.apply(item));
-        }
-        return out;
+        return PackedItems.applyAll(f, task.payload());
     }
 
     /** The decoded function, reusing the previous chunk's when its bytes are the same. */

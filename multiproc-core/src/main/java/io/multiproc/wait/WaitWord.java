@@ -43,6 +43,12 @@ import static java.lang.foreign.ValueLayout.JAVA_INT;
 public final class WaitWord {
     /** Longest single futex sleep: bounds how late an idle waiter notices a dead peer or an interrupt. */
     public static final long MAX_SLEEP_NANOS = testSleepNanos(80_000_000L);
+    /**
+     * Longest a default-strategy waiter yields before it sleeps, when its peer answered that fast recently:
+     * a first run's interpreted peer answers a pipe or lock hand-off in 20-400 us, where sleeping cost each
+     * side a futex call and a wake-up latency per message (BENCHMARKS.md, issue 13 "first-run waits").
+     */
+    public static final long MAX_YIELD_NANOS = 1_000_000L;
     /** Longest first sleep of a wait, and of the first after each wake-up. */
     public static final long FIRST_SLEEP_NANOS = testSleepNanos(20_000_000L);
     private static final VarHandle INT = JAVA_INT.varHandle();
@@ -62,6 +68,12 @@ public final class WaitWord {
      * itself (EFAULT once unmapped), and {@link #sleep} checks the mapping is still open first.
      */
     private final MemorySegment seqWord;
+    /**
+     * How long (ns) a waiter of this process yields before it sleeps, learnt from this word's recent waits
+     * ({@link #learn}). Plain int: written and read by this process's waiting threads only, a heuristic
+     * that tolerates a lost update (an int is never torn).
+     */
+    private int yieldNanos;
 
     public WaitWord(MemorySegment segment, long seqOffset, long sleepersOffset) {
         if ((seqOffset & 3) != 0 || (sleepersOffset & 3) != 0) {
@@ -113,6 +125,33 @@ public final class WaitWord {
                 Native.futexWake(seqWord, count, SCRATCH.get());
             }
         }
+    }
+
+    /**
+     * How long a waiter of the default strategy should yield, past its fixed spin, before it sleeps:
+     * long enough to catch a peer that answered recently within that time (see {@link #learn}).
+     */
+    int yieldNanos() {
+        return yieldNanos;
+    }
+
+    /**
+     * Learns from one finished wait that got past the fixed spin: {@code nanos} from the end of the
+     * fixed spin until the condition held ({@code -1}: it never held, a timeout). A peer that answered
+     * within {@link #MAX_YIELD_NANOS} is active: the next waits yield twice that long before sleeping,
+     * so the peer's next answer finds the waiter awake (no futex wake in the peer, no wake-up latency
+     * here). A longer wait (an idle peer) halves the budget, so idle waiters soon sleep at once again.
+     */
+    void learn(long nanos) {
+        yieldNanos = nextYieldNanos(yieldNanos, nanos);
+    }
+
+    /** The rule of {@link #learn}, on its own for tests. */
+    static int nextYieldNanos(int current, long waitedNanos) {
+        if (waitedNanos >= 0 && waitedNanos <= MAX_YIELD_NANOS) {
+            return (int) Math.min(MAX_YIELD_NANOS, Math.max(current, 2 * waitedNanos));
+        }
+        return current / 2;
     }
 
     /** Registered sleepers, for diagnostics and tests. */

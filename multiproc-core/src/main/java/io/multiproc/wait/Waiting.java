@@ -52,6 +52,13 @@ public final class Waiting {
     private static final BeforeSleep ALWAYS = () -> true;
 
     /**
+     * A yield that returns later than this gave the core to another thread: the machine has more runnable
+     * threads than cores, and a waiter that keeps yielding takes CPU from them (decision 118). A yield
+     * with nothing else to run returns in about a microsecond.
+     */
+    static final long CROWDED_YIELD_NANOS = 100_000;
+
+    /**
      * Waits until {@code ready} returns true or the deadline passes.
      *
      * @param interruptible throw InterruptedException when interrupted (else keep the interrupt status)
@@ -74,10 +81,19 @@ public final class Waiting {
         boolean woken = false;
         boolean done = false;
         long nap = Math.min(WaitWord.FIRST_SLEEP_NANOS, idle.maxSleepNanos());
+        // The default strategy yields a while longer when this word's recent waits ended soon after its
+        // fixed spin (WaitWord.learn); yieldFrom is when this wait first reached a sleeping round.
+        boolean adaptive = idle == IdleStrategy.blocking();
+        long yieldFrom = 0;
+        long lastYield = 0;
+        boolean learning = false;
         try {
             for (int round = 0; ; round++) {
                 if (ready.ready()) {
                     done = true;
+                    if (learning) {
+                        word.learn(System.nanoTime() - yieldFrom);
+                    }
                     return true;
                 }
                 if (interruptible && Thread.interrupted()) {
@@ -85,15 +101,38 @@ public final class Waiting {
                 }
                 long remaining = deadline == FOREVER ? Long.MAX_VALUE : deadline - System.nanoTime();
                 if (remaining <= 0) {
+                    if (learning) {
+                        word.learn(-1);
+                    }
                     return false;
                 }
                 if (idle.sleepAt(round)) {
+                    if (adaptive) {
+                        long now = System.nanoTime();
+                        if (!learning) {
+                            learning = true;
+                            yieldFrom = now;
+                            lastYield = now;
+                        }
+                        // NOTE: yielding, this waiter is not registered: a peer that answers now skips
+                        // its futex wake, and this waiter sees the answer without a wake-up latency. A
+                        // yield that took long means other threads wait for this core (a loaded machine):
+                        // then this waiter sleeps rather than take turns with them.
+                        if (now - yieldFrom < word.yieldNanos() && now - lastYield < CROWDED_YIELD_NANOS) {
+                            Thread.yield();
+                            lastYield = System.nanoTime();
+                            continue;
+                        }
+                    }
                     boolean slept = false;
                     word.register();
                     try {
                         int seq = word.sequence();
                         if (ready.readyAsSleeper()) {
                             done = true;
+                            if (learning) {
+                                word.learn(System.nanoTime() - yieldFrom);
+                            }
                             return true;
                         }
                         // NOTE: announced after the sequence is read: a waker that sees the announcement

@@ -156,6 +156,45 @@ class AotCacheTest {
     }
 
     @Test
+    void aProgramRunAgainWhileTheCacheIsBuildingStartsNoSecondBuild() throws Exception {
+        Path jar = programJar();
+        Path tmpdir = Files.createDirectory(tmp.resolve("tmpdir"));
+        Path dir = tmpdir.resolve("multiproc-aot-" + System.getProperty("user.name"));
+        java.util.Set<String> builds = java.util.concurrent.ConcurrentHashMap.newKeySet();
+        java.util.concurrent.atomic.AtomicBoolean watching = new java.util.concurrent.atomic.AtomicBoolean(true);
+        Thread watcher = new Thread(() -> {
+            while (watching.get()) {
+                try {
+                    names(dir).stream().filter(n -> n.endsWith(".tmp")).forEach(builds::add);
+                    Thread.sleep(20);
+                } catch (IOException | InterruptedException e) {
+                    return;
+                }
+            }
+        });
+        watcher.start();
+        try {
+            Result first = runProgram(jar, tmpdir);
+            assertThat(first.exit).as(first.output).isZero();
+            boolean stillBuilding = names(dir).stream().anyMatch(n -> n.endsWith(".tmp"));
+            Result second = runProgram(jar, tmpdir);
+            assertThat(second.exit).as(second.output).isZero();
+            assumeTrue(stillBuilding, "the first program's build ended before the second program started");
+
+            long deadline = System.nanoTime() + BUILD_DEADLINE.toNanos();
+            while (!(names(dir).stream().anyMatch(n -> n.endsWith(".aot")) && names(dir).stream().noneMatch(n -> n.contains(".tmp")))) {
+                assertThat(System.nanoTime() - deadline).as("cache built within %s; directory holds %s", BUILD_DEADLINE, names(dir)).isNegative();
+                Thread.sleep(200);
+            }
+        } finally {
+            watching.set(false);
+            watcher.join();
+        }
+        assertThat(builds).as("training runs started for one cache").hasSize(1);
+        assertThat(names(dir)).hasSize(1).allMatch(n -> n.endsWith(".aot"));
+    }
+
+    @Test
     void squattedCacheDirectoryMeansNoCacheAndOneLogLine() throws Exception {
         assumeTrue(PrivateDirectory.currentUid() == 0, "only root can give a directory to another user");
         Path jar = programJar();

@@ -23,9 +23,38 @@ class PackedItemsTest {
         for (List<?> items : List.of(List.of(1, 2, 3), List.of(4L, 5L), List.of(6.5, Double.NEGATIVE_INFINITY))) {
             byte[] task = PoolFrames.task(7, PoolFrames.MAP, new byte[0], codec, items);
             assertThat(PackedItems.unpack(PoolFrames.decodeTask(codec, task).payload())).isEqualTo(items);
-            byte[] reply = PoolFrames.mapReply(7, codec, items);
+            byte[] reply = PoolFrames.mapReply(7, codec, items.toArray());
             assertThat(PackedItems.unpack(PoolFrames.replyPayload(codec, reply))).isEqualTo(items);
         }
+    }
+
+    @Test
+    void aWorkersMapLoopAppliesTheFunctionToEveryKindOfChunkAndPacksWhatItCan() {
+        java.util.function.Function<Object, Object> half = x -> ((Number) x).doubleValue() / 2;
+        java.util.function.Function<Object, Object> same = x -> x;
+        assertThat(PackedItems.applyAll(half, new int[] {2, 5})).containsExactly(1.0, 2.5);
+        assertThat(PackedItems.applyAll(same, new long[] {1L << 40})).containsExactly(1L << 40);
+        assertThat(PackedItems.applyAll(same, new double[] {0.25})).containsExactly(0.25);
+        assertThat(PackedItems.applyAll(same, new LinkedList<>(List.of("a", "b")))).containsExactly("a", "b");
+
+        assertThat(PackedItems.packResults(codec, new Object[] {1, 2})).isEqualTo(new int[] {1, 2});
+        assertThat(PackedItems.packResults(codec, new Object[] {1L, 2L})).isEqualTo(new long[] {1L, 2L});
+        assertThat(PackedItems.packResults(codec, new Object[] {1.5, 2.0})).isEqualTo(new double[] {1.5, 2.0});
+        for (Object[] mixed : List.of(new Object[] {1, 2L}, new Object[] {1, null}, new Object[] {null, 1}, new Object[] {"x"}, new Object[0])) {
+            assertThat(PackedItems.packResults(codec, mixed)).as("results %s", java.util.Arrays.asList(mixed))
+                    .isEqualTo(java.util.Arrays.asList(mixed));
+        }
+    }
+
+    @Test
+    void chunkResultsLandAtTheirPlaceWhateverTheirKind() {
+        Object[] all = new Object[9];
+        PackedItems.copyInto(PackedItems.unpack(new int[] {1, 2}), all, 0);
+        PackedItems.copyInto(PackedItems.unpack(new long[] {3L, 4L}), all, 2);
+        PackedItems.copyInto(PackedItems.unpack(new double[] {5.5}), all, 4);
+        PackedItems.copyInto(PackedItems.unpack(List.of("six", 7)), all, 5);
+        PackedItems.copyInto(PackedItems.unpack(new LinkedList<>(List.of(8, 9))), all, 7);
+        assertThat(all).containsExactly(1, 2, 3L, 4L, 5.5, "six", 7, 8, 9);
     }
 
     @Test
@@ -59,6 +88,7 @@ class PackedItemsTest {
         };
         List<Integer> ints = List.of(1, 2);
         assertThat(PackedItems.pack(user, ints)).isSameAs(ints);
+        assertThat(PackedItems.packResults(user, new Object[] {1, 2})).isEqualTo(List.of(1, 2));
         assertThatThrownBy(() -> PackedItems.unpack("x")).isInstanceOf(IllegalStateException.class)
                 .hasMessageContaining("java.lang.String");
     }

@@ -211,6 +211,107 @@ class PoolTest {
         }
     }
 
+    /**
+     * A caller blocked in {@code get()} on a tiny task reads its own reply (no hand-off through the
+     * pool's reader thread): a dependent registered before completion runs inside the completing
+     * call, so its stack shows who received the reply. Only round trips still running after the
+     * dependent was registered count. Under load a reply may come after the caller's spin and the
+     * reader thread then receives it, so this asks for most, not all.
+     */
+    @Test
+    void callerWaitingOnATinyTaskReceivesItsReplyItself() throws Exception {
+        try (Pool pool = Pool.create(1)) {
+            assertThat(pool.applyAsync(() -> 0).get(SECONDS, TimeUnit.SECONDS)).isZero();
+            int counted = 0;
+            int byCaller = 0;
+            for (int i = 0; i < 300; i++) {
+                int n = i;
+                CompletableFuture<Integer> f = pool.applyAsync(() -> n + 1);
+                CompletableFuture<Boolean> receivedByCaller = f.thenApply(v -> receivedInAttend());
+                boolean registeredFirst = !f.isDone();
+                assertThat(f.get(SECONDS, TimeUnit.SECONDS)).isEqualTo(n + 1);
+                if (registeredFirst) {
+                    counted++;
+                    byCaller += receivedByCaller.get(SECONDS, TimeUnit.SECONDS) ? 1 : 0;
+                }
+            }
+            assertThat(counted).as("round trips still running once their dependent was registered").isPositive();
+            assertThat(byCaller).as("of those %d, the ones whose reply the waiting caller received", counted).isGreaterThan(counted / 2);
+        }
+    }
+
+    @Test
+    void anInterruptedCallerGetsInterruptedExceptionAndTheTaskAndPoolGoOn() throws Exception {
+        try (Pool pool = Pool.create(1)) {
+            CompletableFuture<Integer> slow = pool.applyAsync(() -> {
+                Thread.sleep(500);
+                return 1;
+            });
+            Thread.currentThread().interrupt();
+            assertThatThrownBy(slow::get).isInstanceOf(InterruptedException.class);
+            assertThat(Thread.interrupted()).as("interrupt status after InterruptedException").isFalse();
+            assertThat(slow.get(SECONDS, TimeUnit.SECONDS)).isEqualTo(1);
+            assertThat(pool.applyAsync(() -> 2).get(SECONDS, TimeUnit.SECONDS)).isEqualTo(2);
+        }
+    }
+
+    /** True if this runs inside a waiting caller's reading of its worker's replies (on the caller's thread). */
+    private static boolean receivedInAttend() {
+        for (StackTraceElement e : new Throwable().getStackTrace()) {
+            if (e.getClassName().equals(PoolWorker.class.getName()) && e.getMethodName().equals("attend")) {
+                return true;
+            }
+        }
+        return false;
+    }
+
+    /**
+     * Four threads each make 2,000 round trips while a map runs beside them: every caller gets exactly
+     * its own results (callers read each other's replies and the map's), none lost or duplicated.
+     */
+    @Test
+    void concurrentCallersEachGetTheirOwnResultsWhileAMapRuns() throws Exception {
+        int threads = 4;
+        int calls = 2_000;
+        try (Pool pool = Pool.create(2)) {
+            CompletableFuture<List<Integer>> map = pool.mapAsync(x -> x + 1, IntStream.range(0, 20_000).boxed().toList(), 50);
+            List<CompletableFuture<Long>> callers = new ArrayList<>();
+            for (int t = 0; t < threads; t++) {
+                int thread = t;
+                callers.add(CompletableFuture.supplyAsync(() -> {
+                    long matched = 0;
+                    for (int i = 0; i < calls; i++) {
+                        int n = i;
+                        CompletableFuture<Long> f = pool.applyAsync(() -> thread * 1_000_000L + n);
+                        long v = n % 3 == 0 ? f.join() : uncheckedGet(f);
+                        assertThat(v).as("result of call %d of thread %d", n, thread).isEqualTo(thread * 1_000_000L + n);
+                        matched++;
+                    }
+                    return matched;
+                }, runnable -> {
+                    Thread th = new Thread(runnable, "caller-" + thread);
+                    th.start();
+                }));
+            }
+            for (CompletableFuture<Long> c : callers) {
+                assertThat(c.get(SECONDS * 4, TimeUnit.SECONDS)).isEqualTo(calls);
+            }
+            List<Integer> mapped = map.get(SECONDS, TimeUnit.SECONDS);
+            assertThat(mapped).hasSize(20_000);
+            for (int i = 0; i < mapped.size(); i++) {
+                assertThat(mapped.get(i)).isEqualTo(i + 1);
+            }
+        }
+    }
+
+    private static <T> T uncheckedGet(CompletableFuture<T> f) {
+        try {
+            return f.get(SECONDS, TimeUnit.SECONDS);
+        } catch (Exception e) {
+            throw new AssertionError(e);
+        }
+    }
+
     @Test
     void taskThatCannotBeEncodedFailsAtTheCallNamingItsClass() {
         Object notSerializable = new Object();

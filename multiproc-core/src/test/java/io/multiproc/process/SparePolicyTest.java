@@ -225,6 +225,42 @@ class SparePolicyTest {
         assertThat(ChildProcess.maxBootingJvms()).isEqualTo(SpareJvms.maxBooting());
     }
 
+    @Test
+    void aSparesWarmUpWaitsWhileASiblingJvmBoots() throws Exception {
+        ChildProcess.setSpareJvms(0); // no spare of this JVM boots beside the sibling below
+        long me = ProcessHandle.current().pid();
+        Children.awaitUntil("no child of this JVM boots", () -> !ChildMain.siblingBooting(me, -1));
+        // A plain JVM that never renames itself: to its siblings it is booting until it exits.
+        Process sibling = new ProcessBuilder(Path.of(System.getProperty("java.home"), "bin", "java").toString(),
+                "-cp", System.getProperty("java.class.path"), SleepMain.class.getName()).start();
+        try {
+            Children.awaitUntil("the sibling is seen booting", () -> ChildMain.siblingBooting(me, -1));
+            assertThat(ChildMain.siblingBooting(me, sibling.pid())).as("a JVM is not its own sibling").isFalse();
+            long[] waited = {0};
+            Thread warmUp = new Thread(() -> {
+                long t0 = System.nanoTime();
+                ChildMain.awaitSiblingsBooted(me, () -> false);
+                waited[0] = System.nanoTime() - t0;
+            });
+            warmUp.start();
+            Thread.sleep(300);
+            assertThat(warmUp.isAlive()).as("the warm-up waits while the sibling boots").isTrue();
+            sibling.destroyForcibly().waitFor();
+            warmUp.join(ChildMain.SIBLING_WAIT_MILLIS + 10_000);
+            assertThat(waited[0]).as("the warm-up waited about until the sibling was gone, ns")
+                    .isBetween(300_000_000L, ChildMain.SIBLING_WAIT_MILLIS * 1_000_000L);
+        } finally {
+            sibling.destroyForcibly();
+        }
+    }
+
+    /** A JVM that sleeps until killed, under its launcher's name {@code java}. */
+    public static final class SleepMain {
+        public static void main(String[] args) throws InterruptedException {
+            Thread.sleep(60_000);
+        }
+    }
+
     // ---- helpers ----
 
     interface Body {

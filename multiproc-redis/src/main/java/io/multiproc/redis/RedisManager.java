@@ -1,5 +1,7 @@
 package io.multiproc.redis;
 
+import io.multiproc.codec.HandleSource;
+import io.multiproc.codec.SharedHandle;
 import io.multiproc.manager.BarrierProxy;
 import io.multiproc.manager.EventProxy;
 import io.multiproc.manager.Manager;
@@ -7,14 +9,21 @@ import io.multiproc.manager.Namespace;
 import io.multiproc.manager.SemaphoreProxy;
 import io.multiproc.manager.SerializableSupplier;
 import io.multiproc.manager.SharedValueProxy;
-import org.redisson.Redisson;
 import org.redisson.api.RedissonClient;
+import org.redisson.client.RedisConnectionException;
+import org.redisson.client.RedisException;
+import org.redisson.client.RedisResponseTimeoutException;
+import org.redisson.client.RedisTimeoutException;
 import org.redisson.config.Config;
+import org.redisson.config.ConstantDelay;
 
+import java.io.ObjectStreamException;
+import java.io.Serial;
+import java.io.Serializable;
 import java.time.Duration;
 import java.util.List;
+import java.util.Map;
 import java.util.Objects;
-import java.util.Set;
 import java.util.UUID;
 import java.util.concurrent.BlockingQueue;
 import java.util.concurrent.ConcurrentHashMap;
@@ -39,23 +48,48 @@ import java.util.regex.Pattern;
  * Named objects ({@code dict("hits")}) are shared by every connection with the same manager name;
  * unnamed ones get a random object name.
  */
-public final class RedisManager implements Manager {
+public final class RedisManager implements Manager, HandleSource, Serializable {
+
+    @Serial
+    private static final long serialVersionUID = 1L;
 
     private static final Pattern NAME = Pattern.compile("[A-Za-z0-9_-]{1,64}");
 
     /** The manager name {@link #connect(String)} uses. */
     public static final String DEFAULT_NAME = "default";
 
-    private final RedissonClient client;
-    private final String name;
-    private final String address;
-    /** Keys of unnamed objects this connection created; written by any thread of this JVM. */
-    private final Set<String> created = ConcurrentHashMap.newKeySet();
+    /**
+     * Timeouts of {@link #connect(String)}: a server that is down fails the connect after one connect
+     * timeout, and a command to a server that died mid-run fails after at most
+     * {@code (COMMAND_TIMEOUT + RETRY_DELAY) x (RETRY_ATTEMPTS + 1)}, about 8 s (decision 104).
+     */
+    static final Duration CONNECT_TIMEOUT = Duration.ofSeconds(2);
+    static final Duration COMMAND_TIMEOUT = Duration.ofSeconds(2);
+    static final Duration RETRY_DELAY = Duration.ofMillis(500);
+    static final int RETRY_ATTEMPTS = 2;
 
-    private RedisManager(RedissonClient client, String name, String address) {
+    /** Managers that proxies arriving from other JVMs attached, by configuration and name; never closed. */
+    private static final Map<List<String>, RedisManager> ATTACHED = new ConcurrentHashMap<>();
+
+    private final transient RedissonClient client;
+    private final transient String name;
+    private final transient String address;
+    /** The configuration as YAML: the shared client's key, and what travelling proxies carry. */
+    private final transient String configYaml;
+    /** False for a manager a travelling proxy attached: its close would remove nothing. */
+    private final transient boolean owner;
+    /** Set by close() (any thread of this JVM); proxies read it before each operation. */
+    private transient volatile boolean closed;
+    /** Keys (and kinds) of unnamed objects this connection created; written by any thread of this JVM. */
+    private final transient Map<String, String> created = new ConcurrentHashMap<>();
+    final transient Nesting nesting = new Nesting(this);
+
+    private RedisManager(RedissonClient client, String name, String address, String configYaml, boolean owner) {
         this.client = client;
         this.name = name;
         this.address = address;
+        this.configYaml = configYaml;
+        this.owner = owner;
     }
 
     /** Connects to the server at {@code url} ({@code redis://host:port} or {@code rediss://...}) as manager "default". */
@@ -63,13 +97,12 @@ public final class RedisManager implements Manager {
         return connect(url, DEFAULT_NAME);
     }
 
-    /** Connects to the server at {@code url} as the manager called {@code name}. */
+    /**
+     * Connects to the server at {@code url} as the manager called {@code name}, with short timeouts: a
+     * server that is down fails within {@link #CONNECT_TIMEOUT}, naming the address.
+     */
     public static Manager connect(String url, String name) {
-        Objects.requireNonNull(url, "url");
-        Config config = new Config();
-        config.useSingleServer().setAddress(url);
-        config.setLockWatchdogTimeout(DEFAULT_LOCK_LEASE.toMillis()); // dead holders' locks free in seconds, not 30 s
-        return connect(config, name);
+        return connect(configFor(url), name);
     }
 
     /** Connects with Redisson's own configuration (cluster, sentinel, TLS, auth) as manager "default". */
@@ -77,13 +110,90 @@ public final class RedisManager implements Manager {
         return connect(config, DEFAULT_NAME);
     }
 
-    /** Connects with Redisson's own configuration as the manager called {@code name}. */
+    /**
+     * Connects with Redisson's own configuration as the manager called {@code name}. The manager's objects
+     * use {@link RedisCodec} whatever the configuration's codec (a configuration without one is given
+     * RedisCodec). Connections with the same configuration in one JVM share one Redisson client. Proxies
+     * carry the configuration (as YAML, a password included) when they travel to another JVM.
+     */
     public static Manager connect(Config config, String name) {
         Objects.requireNonNull(config, "config");
-        if (name == null || !NAME.matcher(name).matches()) {
-            throw new IllegalArgumentException("name=" + name + " must be 1-64 letters, digits, '_' or '-'");
+        checkName(name);
+        // Redisson's copy constructor fills a missing codec with its default, Kryo, which is not on the class path
+        RedisCodec.ensureOn(config);
+        Config copy = new Config(config);
+        copy.setCodec(RedisCodec.INSTANCE);
+        String yaml = Clients.yamlOf(copy);
+        RedissonClient client = Clients.acquire(yaml, copy);
+        return new RedisManager(client, name, Clients.addressOf(copy), yaml, true);
+    }
+
+    /**
+     * Redisson's configuration for {@code url} with the timeouts of {@link #connect(String, String)} and
+     * {@link RedisCodec}: a start for {@link #connect(Config, String)} or for plain Redisson beside a manager.
+     */
+    public static Config configFor(String url) {
+        Objects.requireNonNull(url, "url");
+        Config config = new Config();
+        config.useSingleServer().setAddress(url)
+                .setConnectTimeout((int) CONNECT_TIMEOUT.toMillis())
+                .setTimeout((int) COMMAND_TIMEOUT.toMillis())
+                .setRetryAttempts(RETRY_ATTEMPTS)
+                .setRetryDelay(new ConstantDelay(RETRY_DELAY))
+                .setConnectionMinimumIdleSize(1)
+                .setSubscriptionConnectionMinimumIdleSize(1);
+        config.setLockWatchdogTimeout(DEFAULT_LOCK_LEASE.toMillis()); // dead holders' locks free in seconds, not 30 s
+        config.setCodec(RedisCodec.INSTANCE);
+        return config;
+    }
+
+    /** The manager a proxy from another JVM attaches to: this JVM's shared client for {@code yaml}. */
+    static RedisManager attached(String yaml, String name) {
+        return ATTACHED.computeIfAbsent(List.of(yaml, name), k -> {
+            Config config = Clients.fromYaml(yaml);
+            config.setCodec(RedisCodec.INSTANCE);
+            return new RedisManager(Clients.acquire(yaml, config), name, Clients.addressOf(config), yaml, false);
+        });
+    }
+
+    /** The attached managers' clients are being shut down (a child's task ended): attach afresh next time. */
+    static void forgetAttached() {
+        ATTACHED.clear();
+    }
+
+    /**
+     * Deletes every key of the manager called {@code name} on the server at {@code url}, named objects
+     * included (they outlive {@link #close()} on purpose); returns how many keys were deleted.
+     */
+    public static long deleteAll(String url, String name) {
+        checkName(name);
+        try (RedisManager m = (RedisManager) connect(url, name)) {
+            return m.destroy();
         }
-        return new RedisManager(Redisson.create(config), name, String.valueOf(config));
+    }
+
+    /**
+     * Deletes every key of this manager's name, named objects included, for every connection using the
+     * name; returns how many keys were deleted. The manager stays usable (its objects start empty).
+     */
+    public long destroy() {
+        check();
+        created.clear();
+        return client.getKeys().deleteByPattern("mp:" + name + ":*");
+    }
+
+    /** A manager captured by a child's task or sent through a queue re-attaches in the receiving JVM. */
+    @Serial
+    Object writeReplace() {
+        return new Handle(configYaml, name);
+    }
+
+    /** How a manager travels: its configuration and name (see {@link RedisHandle} for proxies). */
+    record Handle(String config, String manager) implements Serializable, SharedHandle {
+        @Serial
+        Object readResolve() throws ObjectStreamException {
+            return attached(config, manager);
+        }
     }
 
     @Override
@@ -103,88 +213,191 @@ public final class RedisManager implements Manager {
 
     /** A fresh key for an unnamed object of {@code kind}, removed when this connection closes. */
     String newKey(String kind) {
-        String key = key(kind, UUID.randomUUID().toString());
-        created.add(key);
+        String key = key(kind, "~" + UUID.randomUUID());
+        created.put(key, kind);
         return key;
+    }
+
+    /** A fresh key for a nested object: it lives while a container references it (decision 102). */
+    String nestedKey(Kind kind) {
+        return key(kind.label, "~" + UUID.randomUUID());
+    }
+
+    /** Unnamed objects' names start with '~', which user names cannot contain. */
+    boolean isUnnamed(String key) {
+        return key.contains(":{~");
+    }
+
+    String configYaml() {
+        return configYaml;
+    }
+
+    boolean sameServer(RedisManager other) {
+        return other == this || configYaml.equals(other.configYaml);
+    }
+
+    /** Throws IllegalStateException naming the manager once it is closed. */
+    void check() {
+        if (closed) {
+            throw new IllegalStateException("RedisManager '" + name + "' at " + address + " is closed");
+        }
+    }
+
+    /**
+     * What an operation throws when Redisson could not reach the server (connection refused or lost, no
+     * answer within the command timeout after the retries of decision 104): IllegalStateException naming
+     * the manager and the address. Other Redis errors pass through unchanged.
+     */
+    RuntimeException unavailable(RedisException e) {
+        boolean connection = e instanceof RedisConnectionException || e instanceof RedisTimeoutException
+                || e instanceof RedisResponseTimeoutException;
+        for (Throwable c = e.getCause(); c != null && !connection; c = c.getCause()) {
+            connection = c instanceof java.io.IOException;
+        }
+        if (!connection) {
+            return e;
+        }
+        return new IllegalStateException("RedisManager '" + name + "': the server at " + address
+                + " did not answer (" + e.getMessage() + "); operations fail like this until it is back", e);
+    }
+
+    /** A proxy of the object of {@code kind} at {@code key}. */
+    @SuppressWarnings("unchecked")
+    <T> T proxy(Kind kind, String key) {
+        check();
+        return (T) switch (kind) {
+            case LIST -> new RedisList<>(this, key);
+            case DICT -> new RedisDict<>(this, key);
+            case NAMESPACE -> new RedisNamespace(this, key);
+            case SET -> new RedisSet<>(this, key);
+            case VALUE -> new RedisValue<>(this, key);
+            case QUEUE -> new RedisQueue<>(this, key, false);
+            case BOUNDED_QUEUE -> new RedisQueue<>(this, key, true);
+        };
     }
 
     // ---- containers -------------------------------------------------------------------------------
 
     @Override
     public <E> List<E> list() {
-        throw notYet("list");
+        return proxy(Kind.LIST, newKey(Kind.LIST.label));
     }
 
     @Override
     public <E> List<E> list(String name) {
-        throw notYet("list");
+        return proxy(Kind.LIST, key(Kind.LIST.label, checkName(name)));
     }
 
     @Override
     public <K, V> ConcurrentMap<K, V> dict() {
-        throw notYet("dict");
+        return proxy(Kind.DICT, newKey(Kind.DICT.label));
     }
 
     @Override
     public <K, V> ConcurrentMap<K, V> dict(String name) {
-        throw notYet("dict");
+        return proxy(Kind.DICT, key(Kind.DICT.label, checkName(name)));
     }
 
     @Override
     public Namespace namespace() {
-        throw notYet("namespace");
+        return proxy(Kind.NAMESPACE, newKey(Kind.NAMESPACE.label));
     }
 
     @Override
     public Namespace namespace(String name) {
-        throw notYet("namespace");
+        return proxy(Kind.NAMESPACE, key(Kind.NAMESPACE.label, checkName(name)));
     }
 
     @Override
     public <T> SharedValueProxy<T> value(T initial) {
-        throw notYet("value");
+        RedisValue<T> v = proxy(Kind.VALUE, newKey(Kind.VALUE.label));
+        v.set(initial);
+        return v;
     }
 
     @Override
     public <T> SharedValueProxy<T> value(String name, T initial) {
-        throw notYet("value");
+        RedisValue<T> v = proxy(Kind.VALUE, key(Kind.VALUE.label, checkName(name)));
+        v.setIfAbsent(initial);
+        return v;
     }
 
     @Override
     public <E> BlockingQueue<E> queue() {
-        throw notYet("queue");
+        return proxy(Kind.QUEUE, newKey(Kind.QUEUE.label));
     }
 
     @Override
     public <E> BlockingQueue<E> queue(int maxItems) {
-        throw notYet("queue");
+        if (maxItems <= 0) {
+            throw new IllegalArgumentException("maxItems=" + maxItems + " must be > 0");
+        }
+        RedisQueue<E> q = proxy(Kind.BOUNDED_QUEUE, newKey(Kind.BOUNDED_QUEUE.label));
+        q.bound(maxItems);
+        return q;
     }
 
+    /**
+     * Refused: a custom type's object would need a server process holding it, which is what Redis
+     * replaces (decision 105). Keep such objects in a local manager, or store their state in a dict.
+     */
     @Override
     public <T> void register(String typeId, SerializableSupplier<? extends T> factory, Class<T> exposedInterface) {
-        throw notYet("register");
+        throw customTypes();
     }
 
+    /** Refused, like {@link #register}. */
     @Override
     public <T> T create(String typeId) {
-        throw notYet("create");
+        throw customTypes();
+    }
+
+    private static UnsupportedOperationException customTypes() {
+        return new UnsupportedOperationException("RedisManager has no custom types (register/create): they need a"
+                + " server process holding the object; use a local Manager for them, or keep their state in a dict"
+                + " (decision 105)");
     }
 
     // ---- lifetime ---------------------------------------------------------------------------------
 
+    /**
+     * Removes the unnamed objects this connection created that no container references (and the nested
+     * objects only they referenced), then releases the connection. Named objects persist for other
+     * connections; {@link #destroy()} or {@link #deleteAll} removes them. A proxy used afterwards throws
+     * IllegalStateException naming the manager. A manager that arriving proxies attached is not closed.
+     */
     @Override
     public void close() {
+        if (closed || !owner) {
+            return;
+        }
         try {
-            if (!created.isEmpty()) {
-                client.getKeys().delete(created.toArray(String[]::new));
+            for (Map.Entry<String, String> e : created.entrySet()) {
+                Kind kind = kindOrNull(e.getValue());
+                if (kind == null) {
+                    client.getKeys().delete(e.getKey()); // a synchronization object: nothing nests in it
+                } else {
+                    nesting.dropIfUnreferenced(kind, e.getKey());
+                }
             }
+            created.clear();
         } finally {
+            closed = true;
             try {
                 closeSync();
             } finally {
-                client.shutdown();
+                Clients.release(configYaml);
             }
         }
+    }
+
+    private static Kind kindOrNull(String label) {
+        for (Kind k : Kind.values()) {
+            if (k.label.equals(label)) {
+                return k;
+            }
+        }
+        return null;
     }
 
     @Override

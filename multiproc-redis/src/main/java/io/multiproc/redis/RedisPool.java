@@ -119,7 +119,7 @@ public final class RedisPool implements ExecutorService {
     }
 
     private RedisPool(Builder b) {
-        this.client = Redisson.create(b.config);
+        this.client = Redisson.create(RedisCodec.ensureOn(b.config));
         this.store = new RedisPoolStore(client, b.pool);
         this.address = b.address;
         this.codec = b.codec != null ? b.codec : BuiltinCodec.taskCodec();

@@ -77,7 +77,7 @@ record RedisPoolWorker(String config, String pool, long leaseMillis, Codec codec
     @Override
     public void run() {
         Codec c = codec != null ? codec : BuiltinCodec.taskCodec();
-        RedissonClient client = Redisson.create(Config.fromYAML(config));
+        RedissonClient client = Redisson.create(RedisCodec.ensureOn(Config.fromYAML(config)));
         RedisPoolStore store = new RedisPoolStore(client, pool);
         String id = id(ProcessHandle.current().pid());
         Duration lease = Duration.ofMillis(leaseMillis);

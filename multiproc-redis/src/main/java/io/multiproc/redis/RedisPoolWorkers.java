@@ -57,6 +57,7 @@ public final class RedisPoolWorkers implements AutoCloseable {
     private volatile boolean closed;
 
     private RedisPoolWorkers(Config config, String pool, int workers, Duration lease, Codec codec) {
+        RedisCodec.ensureOn(config);
         String yaml;
         try {
             yaml = config.toYAML();

@@ -22,7 +22,8 @@ public final class Scenarios {
     public static final List<String> NAMES = List.of("value-counter", "shm-square", "process-start", "lock-handoff",
             "lock-takeover", "shareable-double", "queue-throughput", "pipe-pingpong",
             "pool-map-tiny", "pool-apply-latency", "pool-map-cpu", "pool-worker-death", "manager-list-append",
-            "manager-dict-ops", "manager-nested", "manager-many", "manager-remote", "redis-pool-map", "redis-lock-pairs");
+            "manager-dict-ops", "manager-nested", "manager-many", "manager-remote", "redis-pool-map", "redis-lock-pairs",
+            "redis-list-append", "redis-dict-ops", "redis-queue");
 
     private final Python python;
 
@@ -66,6 +67,9 @@ public final class Scenarios {
             case "manager-many" -> new ManagerScenarios(python).many();
             case "manager-remote" -> new RemoteManagerScenarios(python).managerRemote();
             case "redis-lock-pairs" -> new RedisSyncScenarios(python).lockPairs();
+            case "redis-list-append" -> new RedisScenarios(python).listAppend();
+            case "redis-dict-ops" -> new RedisScenarios(python).dictOps();
+            case "redis-queue" -> new RedisScenarios(python).queue();
             case "pool-map-tiny" -> new PoolScenarios(python).mapTiny();
             case "pool-apply-latency" -> new PoolScenarios(python).applyLatency();
             case "pool-map-cpu" -> new PoolScenarios(python).mapCpu();

@@ -1,0 +1,189 @@
+package io.multiproc.manager.contract;
+
+import io.multiproc.manager.Manager;
+import io.multiproc.manager.Namespace;
+import io.multiproc.manager.SharedValueProxy;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.Test;
+
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.HashSet;
+import java.util.List;
+import java.util.Map;
+import java.util.NoSuchElementException;
+import java.util.Set;
+import java.util.concurrent.BlockingQueue;
+import java.util.concurrent.ConcurrentMap;
+import java.util.concurrent.TimeUnit;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+
+/**
+ * What every {@link Manager}'s containers do, whatever keeps them (shared memory, Redis): the containers,
+ * nesting (seed 001's operations in one process), atomic merge from several threads, and the errors.
+ * Subclass it with a fresh manager per test (the local manager in multiproc-core, the Redis one in
+ * multiproc-redis).
+ */
+public abstract class ManagerContainersContract {
+    private Manager manager;
+
+    /** A new manager; closed after each test. */
+    protected abstract Manager start();
+
+    protected final Manager m() {
+        if (manager == null) {
+            manager = start();
+        }
+        return manager;
+    }
+
+    @AfterEach
+    final void closeManager() {
+        if (manager != null) {
+            manager.close();
+        }
+    }
+
+    @Test
+    public void everyContainerKindStoresAndReadsBack() throws Exception {
+        List<Object> l = m().list();
+        l.add("x");
+        ConcurrentMap<String, Object> d = m().dict();
+        d.put("k", 1);
+        Namespace ns = m().namespace();
+        ns.set("a", 2.5);
+        SharedValueProxy<Integer> v = m().value(7);
+        BlockingQueue<String> q = m().queue();
+        q.put("item");
+        assertThat(l).containsExactly("x");
+        assertThat(d).isEqualTo(Map.of("k", 1));
+        assertThat(ns.<Double>get("a")).isEqualTo(2.5);
+        assertThat(ns.has("a")).isTrue();
+        assertThat(ns.names()).containsExactly("a");
+        assertThat(v.get()).isEqualTo(7);
+        assertThat(q.poll(5, TimeUnit.SECONDS)).isEqualTo("item");
+        assertThat(q.poll(10, TimeUnit.MILLISECONDS)).isNull();
+    }
+
+    @Test
+    public void namedObjectsAreTheSameObjectEachTime() {
+        m().<String, Integer>dict("config").put("port", 80);
+        m().<String>list("jobs").add("first");
+        assertThat(m().<String, Integer>dict("config").get("port")).isEqualTo(80);
+        assertThat(m().<String>list("jobs")).containsExactly("first");
+        assertThat(m().value("hits", 5).get()).isEqualTo(5);
+        assertThat(m().value("hits", 9).get()).isEqualTo(5); // created once, with the first initial value
+    }
+
+    @Test
+    public void boundedQueueRefusesBeyondItsBound() throws Exception {
+        BlockingQueue<Integer> q = m().queue(2);
+        assertThat(q.offer(1)).isTrue();
+        assertThat(q.offer(2)).isTrue();
+        assertThat(q.offer(3, 50, TimeUnit.MILLISECONDS)).isFalse();
+        assertThat(q.take()).isEqualTo(1);
+        assertThat(q.offer(3)).isTrue();
+        assertThat(q).containsExactly(2, 3);
+    }
+
+    @SuppressWarnings("unchecked")
+    @Test
+    public void nestedContainersAreLiveProxies() {
+        List<Object> ls = m().list();
+        ls.add(0);
+        ls.add(new ArrayList<>(List.of(0, 0)));
+        ((List<Integer>) ls.get(1)).set(0, 1);                           // ls[1][0] += 1
+        assertThat(ls.get(1)).isEqualTo(List.of(1, 0));
+
+        ConcurrentMap<String, Object> d = m().dict();
+        d.put("inner", new ArrayList<>(List.of(1)));
+        d.put("counts", new HashMap<>(Map.of("a", 1)));
+        d.put("tags", new HashSet<>(Set.of("t")));
+        ((List<Integer>) d.get("inner")).add(2);
+        ((Map<String, Integer>) d.get("counts")).merge("a", 1, Integer::sum);
+        ((Set<String>) d.get("tags")).add("u");
+        assertThat(d.get("inner")).isEqualTo(List.of(1, 2));
+        assertThat(d.get("counts")).isEqualTo(Map.of("a", 2));
+        assertThat(d.get("tags")).isEqualTo(Set.of("t", "u"));
+
+        Namespace ns = m().namespace();
+        ns.set("y", new ArrayList<>(List.of(1, 2)));
+        ns.<List<Integer>>get("y").add(10);                                  // ns.y.append(10)
+        assertThat(ns.<List<Integer>>get("y")).containsExactly(1, 2, 10);
+    }
+
+    @SuppressWarnings("unchecked")
+    @Test
+    public void storingAProxyStoresAReferenceNotACopy() {
+        ConcurrentMap<String, Object> d = m().dict();
+        d.put("a", new ArrayList<>());
+        d.put("b", d.get("a"));
+        List<Object> top = m().list();
+        top.add(d.get("a"));
+        ((List<Integer>) d.get("a")).add(1);
+        assertThat(d.get("b")).isEqualTo(List.of(1));
+        assertThat(top.get(0)).isEqualTo(List.of(1));
+        d.remove("a");                                          // still referenced by "b" and top[0]
+        ((List<Integer>) d.get("b")).add(2);
+        assertThat(top.get(0)).isEqualTo(List.of(1, 2));
+    }
+
+    @Test
+    public void mergeFromManyThreadsLosesNothing() throws Exception {
+        ConcurrentMap<String, Integer> d = m().dict();
+        SharedValueProxy<Integer> v = m().value(0);
+        Thread[] threads = new Thread[4];
+        for (int t = 0; t < threads.length; t++) {
+            threads[t] = new Thread(() -> {
+                for (int i = 0; i < 250; i++) {
+                    d.merge("k", 1, Integer::sum);
+                    v.updateAndGet(n -> n + 1);
+                }
+            });
+            threads[t].start();
+        }
+        for (Thread t : threads) {
+            t.join(120_000);
+            assertThat(t.isAlive()).as("thread still merging after 120 s").isFalse();
+        }
+        assertThat(d.get("k")).isEqualTo(1000);
+        assertThat(v.get()).isEqualTo(1000);
+    }
+
+    @Test
+    public void listReplaceAllAndRemoveIfAreWholeListOperations() {
+        List<Integer> l = m().list();
+        l.addAll(List.of(1, 2, 3, 4));
+        l.replaceAll(x -> x * 10);
+        assertThat(l.removeIf(x -> x > 20)).isTrue();
+        assertThat(l).containsExactly(10, 20);
+    }
+
+    @Test
+    public void errorsKeepTheJdkTypesAndLeaveTheContainerIntact() {
+        List<Object> l = m().list();
+        l.add(1);
+        assertThatThrownBy(() -> l.get(3)).isInstanceOf(IndexOutOfBoundsException.class);
+        assertThatThrownBy(() -> l.set(-1, 0)).isInstanceOf(IndexOutOfBoundsException.class);
+        assertThatThrownBy(() -> l.remove(1)).isInstanceOf(IndexOutOfBoundsException.class);
+        ConcurrentMap<Object, Object> d = m().dict();
+        assertThatThrownBy(() -> d.put(null, 1)).isInstanceOf(NullPointerException.class);
+        assertThatThrownBy(() -> d.merge("a", 1, null)).isInstanceOf(NullPointerException.class);
+        Namespace ns = m().namespace();
+        assertThatThrownBy(() -> ns.get("missing")).isInstanceOf(NoSuchElementException.class).hasMessageContaining("missing");
+        assertThat(ns.<Integer>getOrDefault("missing", 3)).isEqualTo(3);
+        assertThat(l).containsExactly(1);
+        assertThat(d).isEmpty();
+    }
+
+    @Test
+    public void aProxyUsedAfterCloseThrowsIllegalStateNamingTheManager() {
+        Manager mgr = start();
+        List<Object> l = mgr.list();
+        l.add(1);
+        mgr.close();
+        assertThatThrownBy(l::size).isInstanceOf(IllegalStateException.class).hasMessageContaining(mgr.name());
+    }
+}

@@ -1,0 +1,136 @@
+package io.multiproc.redis;
+
+import io.multiproc.internal.TaskEndHooks;
+import org.redisson.Redisson;
+import org.redisson.api.RedissonClient;
+import org.redisson.config.Config;
+
+import java.io.IOException;
+import java.io.UncheckedIOException;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+
+/**
+ * One {@link RedissonClient} per configuration per JVM, shared by every manager and attached proxy that
+ * uses that configuration (a client costs threads and connections). Counted: the last
+ * {@link #release} shuts the client down; the clients that proxies arriving from other JVMs attached stay
+ * until this JVM exits, when a shutdown hook closes every client left.
+ */
+final class Clients {
+    private static final Map<String, Entry> CLIENTS = new HashMap<>(); // guarded by Clients.class
+
+    private static final class Entry {
+        final RedissonClient client;
+        int users;
+
+        Entry(RedissonClient client) {
+            this.client = client;
+        }
+    }
+
+    static {
+        Runtime.getRuntime().addShutdownHook(new Thread(Clients::shutdownAll, "mp-redis-clients-shutdown"));
+        // In a child JVM, Redisson's non-daemon threads (event loop, timer) would keep the child from exiting
+        // after its task: close the clients when the task ends (decision 103).
+        TaskEndHooks.register(Clients::shutdownAtTaskEnd);
+    }
+
+    private static void shutdownAtTaskEnd() {
+        RedisManager.forgetAttached();
+        shutdownAll();
+    }
+
+    private Clients() {
+    }
+
+    /** The configuration as YAML: the key of the shared client and what a {@link RedisHandle} carries. */
+    static String yamlOf(Config config) {
+        try {
+            return config.toYAML();
+        } catch (IOException e) {
+            throw new UncheckedIOException("cannot describe the Redisson configuration as YAML", e);
+        }
+    }
+
+    static Config fromYaml(String yaml) {
+        return Config.fromYAML(yaml);
+    }
+
+    /** The shared client for {@code yaml}, created (and connected) if there is none; count it as used. */
+    static RedissonClient acquire(String yaml, Config config) {
+        synchronized (Clients.class) {
+            Entry e = CLIENTS.get(yaml);
+            if (e != null && !e.client.isShutdown()) {
+                e.users++;
+                return e.client;
+            }
+        }
+        RedissonClient client = create(config); // outside the lock: connecting may take a connect timeout
+        synchronized (Clients.class) {
+            Entry e = CLIENTS.get(yaml);
+            if (e != null && !e.client.isShutdown()) {
+                client.shutdown(); // another thread connected first: use its client
+            } else {
+                e = new Entry(client);
+                CLIENTS.put(yaml, e);
+            }
+            e.users++;
+            return e.client;
+        }
+    }
+
+    /** One user of {@code yaml}'s client is done; the last one shuts it down. */
+    static void release(String yaml) {
+        RedissonClient stop = null;
+        synchronized (Clients.class) {
+            Entry e = CLIENTS.get(yaml);
+            if (e != null && --e.users <= 0) {
+                CLIENTS.remove(yaml);
+                stop = e.client;
+            }
+        }
+        if (stop != null) {
+            stop.shutdown();
+        }
+    }
+
+    private static RedissonClient create(Config config) {
+        try {
+            return Redisson.create(config);
+        } catch (RuntimeException e) {
+            throw new IllegalStateException("cannot connect to Redis at " + addressOf(config) + ": " + e.getMessage(), e);
+        }
+    }
+
+    /** The server address(es) a configuration names, for messages. */
+    static String addressOf(Config config) {
+        try {
+            if (config.isSingleConfig()) {
+                return config.useSingleServer().getAddress();
+            }
+            if (config.isClusterConfig()) {
+                List<String> nodes = config.useClusterServers().getNodeAddresses();
+                return "cluster " + nodes;
+            }
+        } catch (RuntimeException ignored) {
+            // an unusual configuration: fall back to a generic description
+        }
+        return "the configured servers";
+    }
+
+    static void shutdownAll() {
+        List<Entry> all;
+        synchronized (Clients.class) {
+            all = List.copyOf(CLIENTS.values());
+            CLIENTS.clear();
+        }
+        for (Entry e : all) {
+            try {
+                e.client.shutdown();
+            } catch (RuntimeException ignored) {
+                // the JVM is exiting: nothing more to do
+            }
+        }
+    }
+}

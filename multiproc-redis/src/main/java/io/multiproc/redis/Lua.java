@@ -1,0 +1,82 @@
+package io.multiproc.redis;
+
+import org.redisson.api.RScript;
+import org.redisson.api.RedissonClient;
+import org.redisson.client.RedisException;
+
+import java.util.List;
+
+/**
+ * The Lua scripts of the manager's containers and how they run: every script touches the keys of one
+ * object only (one hash tag, so one Redis Cluster slot), arguments that are not values travel as
+ * {@link RedisCodec.Raw}, and an index error comes back as {@code MPOOB[...]}, rethrown as
+ * {@link IndexOutOfBoundsException}.
+ */
+final class Lua {
+    private Lua() {
+    }
+
+    /** Bounds check shared by the indexed list scripts; {@code hi} is the largest valid index. */
+    private static final String BOUNDS = "local n = redis.call('llen', KEYS[1]) local i = tonumber(ARGV[1]) "
+            + "if i < 0 or i > n - %s then return redis.error_reply('MPOOB[index=' .. i .. ', size=' .. n .. ']') end ";
+
+    /** set(i, v): the previous element. */
+    static final String LIST_SET = BOUNDS.formatted(1)
+            + "local old = redis.call('lindex', KEYS[1], i) redis.call('lset', KEYS[1], i, ARGV[2]) return old";
+
+    /** remove(i): the removed element; ARGV[2] is a marker no codec value equals. */
+    static final String LIST_REMOVE_AT = BOUNDS.formatted(1)
+            + "local old = redis.call('lindex', KEYS[1], i) "
+            + "if i == 0 then redis.call('lpop', KEYS[1]) elseif i == n - 1 then redis.call('rpop', KEYS[1]) "
+            + "else redis.call('lset', KEYS[1], i, ARGV[2]) redis.call('lrem', KEYS[1], 1, ARGV[2]) end return old";
+
+    /** addAll(i, values): values ARGV[2..] inserted before index i (i == size appends). */
+    static final String LIST_INSERT = BOUNDS.formatted(0)
+            + "if i == n then for j = 2, #ARGV do redis.call('rpush', KEYS[1], ARGV[j]) end return n end "
+            + "local tail = redis.call('lrange', KEYS[1], i, -1) "
+            + "if i == 0 then redis.call('del', KEYS[1]) else redis.call('ltrim', KEYS[1], 0, i - 1) end "
+            + "for j = 2, #ARGV do redis.call('rpush', KEYS[1], ARGV[j]) end "
+            + "for j = 1, #tail do redis.call('rpush', KEYS[1], tail[j]) end return n";
+
+    /**
+     * Replace the whole list if it still holds exactly the elements read: ARGV[1] = count of old elements
+     * m, ARGV[2..m+1] the old elements, the rest the new ones. 1 if replaced, 0 if it changed meanwhile.
+     */
+    static final String LIST_REPLACE_IF_SAME = "local m = tonumber(ARGV[1]) local cur = redis.call('lrange', KEYS[1], 0, -1) "
+            + "if #cur ~= m then return 0 end "
+            + "for j = 1, m do if cur[j] ~= ARGV[j + 1] then return 0 end end "
+            + "redis.call('del', KEYS[1]) "
+            + "for j = m + 2, #ARGV do redis.call('rpush', KEYS[1], ARGV[j]) end return 1";
+
+    /** clear(): the elements removed (to release the nested containers among them). */
+    static final String LIST_TAKE_ALL = "local v = redis.call('lrange', KEYS[1], 0, -1) redis.call('del', KEYS[1]) return v";
+
+    static final String HASH_TAKE_ALL = "local v = redis.call('hvals', KEYS[1]) redis.call('del', KEYS[1]) return v";
+
+    static final String SET_TAKE_ALL = "local v = redis.call('smembers', KEYS[1]) redis.call('del', KEYS[1]) return v";
+
+    /** putAll: ARGV pairs; returns the previous values (false where there was none). */
+    static final String HASH_PUT_ALL = "local old = {} for j = 1, #ARGV, 2 do "
+            + "old[#old + 1] = redis.call('hget', KEYS[1], ARGV[j]) redis.call('hset', KEYS[1], ARGV[j], ARGV[j + 1]) end return old";
+
+    /** KEYS[1] the reference count: decrement; 1 if it reached zero (the count key is then gone). */
+    static final String RELEASE = "local n = redis.call('decr', KEYS[1]) if n <= 0 then redis.call('del', KEYS[1]) return 1 end return 0";
+
+    /** KEYS[1] the reference count: 1 if nothing references the object. */
+    static final String UNREFERENCED = "local n = tonumber(redis.call('get', KEYS[1]) or '0') if n <= 0 then return 1 end return 0";
+
+    static <R> R eval(RedissonClient client, String key, String script, RScript.ReturnType type, List<Object> keys,
+                      Object... args) {
+        try {
+            return client.getScript(RedisCodec.INSTANCE).eval(key, RScript.Mode.READ_WRITE, script, type, keys, args);
+        } catch (RedisException e) {
+            String msg = String.valueOf(e.getMessage());
+            int at = msg.indexOf("MPOOB[");
+            if (at >= 0) {
+                int end = msg.indexOf(']', at);
+                throw new IndexOutOfBoundsException(msg.substring(at + 6, end < 0 ? msg.length() : end));
+            }
+            throw e;
+        }
+    }
+}

@@ -1,0 +1,149 @@
+package io.multiproc.redis;
+
+import io.multiproc.manager.Namespace;
+import org.redisson.api.RScript;
+
+import java.util.ArrayList;
+import java.util.Collection;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+
+/**
+ * Nested containers on Redis (seed 001), the rule of decision 102: storing a {@code List}, {@code Map},
+ * {@code Set} or {@link Namespace} into a container creates a new Redis object filled with it and stores a
+ * {@link NestedRef}; storing a proxy of this manager stores its ref. Each stored ref counts one in the
+ * object's reference count (key {@code <object key>:refs}, same hash tag, so the same cluster slot); a
+ * removed or overwritten ref is released, and the release that takes the count to zero (decided in one Lua
+ * script) deletes an unnamed object and releases the refs it held. Proxies held by processes are not
+ * counted (Redis cannot see them): a proxy of a freed object sees it empty. Named objects are never freed
+ * by counting.
+ */
+final class Nesting {
+    private final RedisManager m;
+
+    Nesting(RedisManager m) {
+        this.m = m;
+    }
+
+    /** What {@code v} is stored as; a container value becomes a counted ref (call {@link #undo} if the store fails). */
+    Object toStored(Object v) {
+        if (v == null || v instanceof String || v instanceof Number || v instanceof Boolean) {
+            return v; // the common case: one cheap test before the container checks
+        }
+        if (v instanceof RedisProxy p && p.manager().sameServer(m)) {
+            NestedRef ref = p.ref();
+            retain(ref);
+            return ref;
+        }
+        return switch (v) {
+            case Namespace ns -> {
+                RedisNamespace n = (RedisNamespace) m.proxy(Kind.NAMESPACE, m.nestedKey(Kind.NAMESPACE));
+                for (Map.Entry<String, Object> e : ns.snapshot().entrySet()) {
+                    n.set(e.getKey(), e.getValue());
+                }
+                yield counted(n);
+            }
+            case List<?> l -> {
+                RedisList<Object> n = m.proxy(Kind.LIST, m.nestedKey(Kind.LIST));
+                n.addAll(l);
+                yield counted(n);
+            }
+            case Set<?> s -> {
+                RedisSet<Object> n = m.proxy(Kind.SET, m.nestedKey(Kind.SET));
+                n.addAll(s);
+                yield counted(n);
+            }
+            case Map<?, ?> map -> {
+                RedisDict<Object, Object> n = m.proxy(Kind.DICT, m.nestedKey(Kind.DICT));
+                n.putAll(map);
+                yield counted(n);
+            }
+            default -> v;
+        };
+    }
+
+    /** The stored form of {@code v} for comparing (remove(o), replace(k, old, new)): no new object, no count. */
+    Object asStored(Object v) {
+        return v instanceof RedisProxy p && p.manager().sameServer(m) ? p.ref() : v;
+    }
+
+    /** What a stored value reads as: a ref becomes a live proxy. */
+    Object fromStored(Object v) {
+        return v instanceof NestedRef r ? m.proxy(Kind.of(r.kind()), r.key()) : v;
+    }
+
+    /** A store of {@code stored} did not happen: drop the count it took. */
+    void undo(Object stored) {
+        release(stored);
+    }
+
+    /** {@code old} is no longer stored (removed or overwritten): release it if it is a ref. */
+    void release(Object old) {
+        if (old instanceof NestedRef r) {
+            boolean last = Lua.<Long>eval(m.redisson(), r.key(), Lua.RELEASE, RScript.ReturnType.LONG,
+                    List.of(refsKey(r.key()))) == 1L;
+            if (last && m.isUnnamed(r.key())) {
+                free(Kind.of(r.kind()), r.key());
+            }
+        }
+    }
+
+    void releaseAll(Collection<?> olds) {
+        for (Object o : olds) {
+            release(o);
+        }
+    }
+
+    /** Deletes the object at {@code key} if no container references it (an unnamed object at close). */
+    void dropIfUnreferenced(Kind kind, String key) {
+        if (Lua.<Long>eval(m.redisson(), key, Lua.UNREFERENCED, RScript.ReturnType.LONG, List.of(refsKey(key))) == 1L) {
+            free(kind, key);
+        }
+    }
+
+    /** Deletes the object at {@code key} and releases the refs it held, in one script per object. */
+    private void free(Kind kind, String key) {
+        String script = switch (kind) {
+            case LIST -> Lua.LIST_TAKE_ALL;
+            case DICT, NAMESPACE -> Lua.HASH_TAKE_ALL;
+            case SET -> Lua.SET_TAKE_ALL;
+            case VALUE, QUEUE, BOUNDED_QUEUE -> null;
+        };
+        if (kind == Kind.BOUNDED_QUEUE) {
+            m.redisson().getBoundedBlockingQueue(key, RedisCodec.INSTANCE).delete(); // and its capacity semaphore
+            return;
+        }
+        if (script == null) {
+            m.redisson().getKeys().delete(key);
+            return;
+        }
+        List<Object> held = Lua.eval(m.redisson(), key, script, RScript.ReturnType.LIST, List.of(key));
+        releaseAll(held);
+    }
+
+    private void retain(NestedRef ref) {
+        m.redisson().getAtomicLong(refsKey(ref.key())).incrementAndGet();
+    }
+
+    private NestedRef counted(RedisProxy p) {
+        NestedRef ref = p.ref();
+        retain(ref);
+        return ref;
+    }
+
+    static String refsKey(String key) {
+        return key + ":refs";
+    }
+
+    /** The refs among {@code values} (to release after a whole-container replacement). */
+    static List<Object> refsIn(Collection<?> values) {
+        List<Object> refs = new ArrayList<>();
+        for (Object v : values) {
+            if (v instanceof NestedRef) {
+                refs.add(v);
+            }
+        }
+        return refs;
+    }
+}

@@ -1,0 +1,108 @@
+package io.multiproc.redis;
+
+import io.multiproc.codec.BufferSink;
+import io.multiproc.codec.Codec;
+import io.multiproc.codec.SegmentSource;
+import io.netty.buffer.ByteBuf;
+import io.netty.buffer.Unpooled;
+import org.redisson.client.codec.BaseCodec;
+import org.redisson.client.protocol.Decoder;
+import org.redisson.client.protocol.Encoder;
+
+import java.nio.charset.StandardCharsets;
+import java.util.Objects;
+
+/**
+ * multiproc's {@link Codec} as a Redisson codec: every value a {@link RedisManager} stores in Redis is the
+ * bytes {@link Codec#defaultCodec()} writes, so what travels through a local queue or manager travels
+ * through Redis too (records, enums, JDK collections, allowed Serializable classes), with the same
+ * allow-list on decoding. Never Kryo or Fory: both need {@code sun.misc.Unsafe}.
+ *
+ * <pre>{@code
+ * RList<Trade> trades = redissonClient.getList("trades", new RedisCodec());
+ * trades.add(new Trade(1, "ACME", 9.5, 100));   // stored as multiproc codec bytes
+ * }</pre>
+ *
+ * <p>Thread-safe; the no-argument constructor is what Redisson's YAML configuration instantiates.
+ */
+public final class RedisCodec extends BaseCodec {
+
+    /** The instance the manager's objects use. */
+    public static final RedisCodec INSTANCE = new RedisCodec();
+
+    private final Codec codec;
+
+    private final Encoder encoder = this::encode;
+    private final Decoder<Object> decoder = (buf, state) -> decode(buf);
+
+    /** Over {@link Codec#defaultCodec()}. */
+    public RedisCodec() {
+        this(Codec.defaultCodec());
+    }
+
+    /** Over {@code codec} (for example a {@code BuiltinCodec} with a narrower allow-list). */
+    public RedisCodec(Codec codec) {
+        this.codec = Objects.requireNonNull(codec, "codec");
+    }
+
+    /**
+     * Gives {@code config} this codec if it has none, and returns it. Every {@code Redisson.create} of
+     * multiproc goes through this: Redisson's default codec is Kryo, which multiproc-redis excludes (it
+     * needs {@code sun.misc.Unsafe}), so a configuration without a codec would fail with
+     * NoClassDefFoundError.
+     */
+    public static org.redisson.config.Config ensureOn(org.redisson.config.Config config) {
+        if (config.getCodec() == null) {
+            config.setCodec(INSTANCE);
+        }
+        return config;
+    }
+
+    /** Bytes passed to a Lua script as they are (an index, a marker), not as codec bytes. */
+    record Raw(byte[] bytes) {
+        static Raw of(long number) {
+            return new Raw(Long.toString(number).getBytes(StandardCharsets.US_ASCII));
+        }
+
+        static Raw of(String text) {
+            return new Raw(text.getBytes(StandardCharsets.UTF_8));
+        }
+    }
+
+    private ByteBuf encode(Object value) {
+        if (value instanceof Raw raw) {
+            return Unpooled.wrappedBuffer(raw.bytes());
+        }
+        BufferSink out = new BufferSink(64);
+        codec.encode(value, out);
+        return Unpooled.wrappedBuffer(out.array(), 0, out.size());
+    }
+
+    private Object decode(ByteBuf buf) {
+        byte[] bytes = new byte[buf.readableBytes()];
+        buf.readBytes(bytes);
+        return codec.decode(SegmentSource.of(bytes));
+    }
+
+    /** The bytes {@code value} is stored as (what a Lua script compares). */
+    byte[] bytesOf(Object value) {
+        BufferSink out = new BufferSink(64);
+        codec.encode(value, out);
+        return out.toByteArray();
+    }
+
+    @Override
+    public Decoder<Object> getValueDecoder() {
+        return decoder;
+    }
+
+    @Override
+    public Encoder getValueEncoder() {
+        return encoder;
+    }
+
+    @Override
+    public ClassLoader getClassLoader() {
+        return RedisCodec.class.getClassLoader();
+    }
+}

@@ -1,0 +1,348 @@
+package io.multiproc.redis;
+
+import org.redisson.api.RMap;
+import org.redisson.api.RScript;
+
+import org.redisson.client.RedisException;
+
+import java.io.Serial;
+import java.io.Serializable;
+import java.util.AbstractMap;
+import java.util.AbstractSet;
+import java.util.ArrayList;
+import java.util.Iterator;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Objects;
+import java.util.Set;
+import java.util.concurrent.ConcurrentMap;
+
+/**
+ * A {@link RedisManager}'s dict: a Redis hash of codec bytes ({@link RMap} with {@link RedisCodec}).
+ * {@code putIfAbsent}, {@code replace} and {@code remove(key, value)} are Redisson's atomic scripts (values
+ * compared as codec bytes); {@code merge}, {@code compute}, {@code computeIfAbsent} and
+ * {@code computeIfPresent} are {@link ConcurrentMap}'s retry loops over them, so they are atomic across
+ * hosts without a lock (the function may run more than once, as with {@code ConcurrentHashMap}'s
+ * defaults). Null keys and values throw NullPointerException. Views iterate a snapshot read in one round
+ * trip; their iterators' {@code remove} and entries' {@code setValue} write through.
+ *
+ * <pre>{@code
+ * ConcurrentMap<String, Integer> hits = redisManager.dict("hits");
+ * hits.merge("page", 1, Integer::sum);    // from any number of hosts at once, nothing lost
+ * }</pre>
+ */
+final class RedisDict<K, V> extends AbstractMap<K, V> implements ConcurrentMap<K, V>, RedisProxy, Serializable {
+    @Serial
+    private static final long serialVersionUID = 1L;
+
+    private final transient RedisManager m;
+    private final transient String key;
+    private final transient RMap<Object, Object> map;
+
+    RedisDict(RedisManager m, String key) {
+        this.m = m;
+        this.key = key;
+        this.map = m.redisson().getMap(key, RedisCodec.INSTANCE);
+    }
+
+    @Override
+    public RedisManager manager() {
+        return m;
+    }
+
+    @Override
+    public String key() {
+        return key;
+    }
+
+    @Override
+    public Kind kind() {
+        return Kind.DICT;
+    }
+
+    @Serial
+    Object writeReplace() {
+        return handle();
+    }
+
+    @Override
+    public int size() {
+        m.check();
+        try {
+            return map.size();
+        } catch (RedisException down) {
+            throw m.unavailable(down);
+        }
+    }
+
+    @Override
+    public boolean isEmpty() {
+        return size() == 0;
+    }
+
+    @Override
+    public boolean containsKey(Object k) {
+        m.check();
+        try {
+            return map.containsKey(Objects.requireNonNull(k, "key"));
+        } catch (RedisException down) {
+            throw m.unavailable(down);
+        }
+    }
+
+    @Override
+    public boolean containsValue(Object v) {
+        m.check();
+        try {
+            return map.containsValue(m.nesting.asStored(Objects.requireNonNull(v, "value")));
+        } catch (RedisException down) {
+            throw m.unavailable(down);
+        }
+    }
+
+    @SuppressWarnings("unchecked")
+    @Override
+    public V get(Object k) {
+        m.check();
+        try {
+            return (V) m.nesting.fromStored(map.get(Objects.requireNonNull(k, "key")));
+        } catch (RedisException down) {
+            throw m.unavailable(down);
+        }
+    }
+
+    @SuppressWarnings("unchecked")
+    @Override
+    public V put(K k, V v) {
+        m.check();
+        try {
+            Objects.requireNonNull(k, "key");
+            Object stored = m.nesting.toStored(Objects.requireNonNull(v, "value"));
+            Object old;
+            try {
+                old = map.put(k, stored);
+            } catch (RuntimeException e) {
+                m.nesting.undo(stored);
+                throw e;
+            }
+            m.nesting.release(old);
+            return (V) m.nesting.fromStored(old);
+        } catch (RedisException down) {
+            throw m.unavailable(down);
+        }
+    }
+
+    @SuppressWarnings("unchecked")
+    @Override
+    public V remove(Object k) {
+        m.check();
+        try {
+            Object old = map.remove(Objects.requireNonNull(k, "key"));
+            m.nesting.release(old);
+            return (V) m.nesting.fromStored(old);
+        } catch (RedisException down) {
+            throw m.unavailable(down);
+        }
+    }
+
+    @SuppressWarnings("unchecked")
+    @Override
+    public V putIfAbsent(K k, V v) {
+        m.check();
+        try {
+            Objects.requireNonNull(k, "key");
+            Object stored = m.nesting.toStored(Objects.requireNonNull(v, "value"));
+            Object old;
+            try {
+                old = map.putIfAbsent(k, stored);
+            } catch (RuntimeException e) {
+                m.nesting.undo(stored);
+                throw e;
+            }
+            if (old != null) {
+                m.nesting.undo(stored);
+            }
+            return (V) m.nesting.fromStored(old);
+        } catch (RedisException down) {
+            throw m.unavailable(down);
+        }
+    }
+
+    @Override
+    public boolean remove(Object k, Object v) {
+        m.check();
+        try {
+            Objects.requireNonNull(k, "key");
+            if (v == null) {
+                return false;
+            }
+            Object stored = m.nesting.asStored(v);
+            boolean removed = map.remove(k, stored);
+            if (removed) {
+                m.nesting.release(stored);
+            }
+            return removed;
+        } catch (RedisException down) {
+            throw m.unavailable(down);
+        }
+    }
+
+    @Override
+    public boolean replace(K k, V oldValue, V newValue) {
+        m.check();
+        try {
+            Objects.requireNonNull(k, "key");
+            Objects.requireNonNull(oldValue, "oldValue");
+            Object stored = m.nesting.toStored(Objects.requireNonNull(newValue, "newValue"));
+            Object expected = m.nesting.asStored(oldValue);
+            boolean replaced;
+            try {
+                replaced = map.replace(k, expected, stored);
+            } catch (RuntimeException e) {
+                m.nesting.undo(stored);
+                throw e;
+            }
+            m.nesting.release(replaced ? expected : stored);
+            return replaced;
+        } catch (RedisException down) {
+            throw m.unavailable(down);
+        }
+    }
+
+    @SuppressWarnings("unchecked")
+    @Override
+    public V replace(K k, V v) {
+        m.check();
+        try {
+            Objects.requireNonNull(k, "key");
+            Object stored = m.nesting.toStored(Objects.requireNonNull(v, "value"));
+            Object old;
+            try {
+                old = map.replace(k, stored);
+            } catch (RuntimeException e) {
+                m.nesting.undo(stored);
+                throw e;
+            }
+            m.nesting.release(old == null ? stored : old);
+            return (V) m.nesting.fromStored(old);
+        } catch (RedisException down) {
+            throw m.unavailable(down);
+        }
+    }
+
+    /** One script for all entries (it also returns the overwritten values, to release nested containers). */
+    @Override
+    public void putAll(Map<? extends K, ? extends V> entries) {
+        m.check();
+        try {
+            List<Object> args = new ArrayList<>(entries.size() * 2);
+            try {
+                for (Map.Entry<? extends K, ? extends V> e : entries.entrySet()) {
+                    Objects.requireNonNull(e.getKey(), "key");
+                    Objects.requireNonNull(e.getValue(), "value");
+                    args.add(e.getKey());
+                    args.add(m.nesting.toStored(e.getValue()));
+                }
+                if (args.isEmpty()) {
+                    return;
+                }
+                List<Object> old = Lua.eval(m.redisson(), key, Lua.HASH_PUT_ALL, RScript.ReturnType.LIST, List.of(key),
+                        args.toArray());
+                m.nesting.releaseAll(Nesting.refsIn(old));
+            } catch (RuntimeException e) {
+                m.nesting.releaseAll(Nesting.refsIn(args));
+                throw e;
+            }
+        } catch (RedisException down) {
+            throw m.unavailable(down);
+        }
+    }
+
+    @Override
+    public void clear() {
+        m.check();
+        try {
+            List<Object> old = Lua.eval(m.redisson(), key, Lua.HASH_TAKE_ALL, RScript.ReturnType.LIST, List.of(key));
+            m.nesting.releaseAll(Nesting.refsIn(old));
+        } catch (RedisException down) {
+            throw m.unavailable(down);
+        }
+    }
+
+    /** A copy of every entry, read in one round trip (nested containers as live proxies). */
+    @SuppressWarnings("unchecked")
+    Map<K, V> snapshot() {
+        m.check();
+        try {
+            Map<Object, Object> raw = map.readAllMap();
+            Map<K, V> out = new LinkedHashMap<>(raw.size() * 2);
+            for (Map.Entry<Object, Object> e : raw.entrySet()) {
+                out.put((K) e.getKey(), (V) m.nesting.fromStored(e.getValue()));
+            }
+            return out;
+        } catch (RedisException down) {
+            throw m.unavailable(down);
+        }
+    }
+
+    @Override
+    public Set<Entry<K, V>> entrySet() {
+        return new AbstractSet<>() {
+            @Override
+            public Iterator<Entry<K, V>> iterator() {
+                Iterator<Entry<K, V>> it = snapshot().entrySet().iterator();
+                return new Iterator<>() {
+                    private Entry<K, V> current;
+
+                    @Override
+                    public boolean hasNext() {
+                        return it.hasNext();
+                    }
+
+                    @Override
+                    public Entry<K, V> next() {
+                        Entry<K, V> e = it.next();
+                        current = e;
+                        return new SimpleEntry<>(e) {
+                            @Override
+                            public V setValue(V value) {
+                                super.setValue(value);
+                                return put(getKey(), value);
+                            }
+                        };
+                    }
+
+                    @Override
+                    public void remove() {
+                        if (current == null) {
+                            throw new IllegalStateException("call next() first");
+                        }
+                        RedisDict.this.remove(current.getKey());
+                        current = null;
+                    }
+                };
+            }
+
+            @Override
+            public int size() {
+                return RedisDict.this.size();
+            }
+        };
+    }
+
+    @Override
+    public String toString() {
+        return snapshot().toString();
+    }
+
+    @Override
+    public boolean equals(Object o) {
+        return o == this || o instanceof Map<?, ?> other && snapshot().equals(other instanceof RedisDict<?, ?> r ? r.snapshot() : other);
+    }
+
+    @Override
+    public int hashCode() {
+        return snapshot().hashCode();
+    }
+}

@@ -1,0 +1,402 @@
+package io.multiproc.redis;
+
+import org.redisson.api.RList;
+import org.redisson.api.RScript;
+
+import org.redisson.client.RedisException;
+
+import java.io.Serial;
+import java.io.Serializable;
+import java.util.AbstractList;
+import java.util.ArrayList;
+import java.util.Collection;
+import java.util.Collections;
+import java.util.Comparator;
+import java.util.List;
+import java.util.ListIterator;
+import java.util.Objects;
+import java.util.UUID;
+import java.util.function.Predicate;
+import java.util.function.UnaryOperator;
+
+/**
+ * A {@link RedisManager}'s list: a Redis list of codec bytes ({@link RList} with {@link RedisCodec}).
+ * Every operation is one round trip and atomic on the server (Redisson's commands or one Lua script);
+ * {@code sort}, {@code replaceAll}, {@code removeIf}, {@code removeAll} and {@code retainAll} read the
+ * list, run the function here, and replace the list only if it did not change meanwhile (else they
+ * retry, so the function may run more than once), which makes them atomic across hosts without a lock.
+ * Iteration and {@code toString}/{@code equals} are over a snapshot read in one round trip; the
+ * iterator's {@code set}/{@code remove} write through by index.
+ *
+ * <pre>{@code
+ * List<Integer> ls = redisManager.list("jobs");
+ * ls.addAll(List.of(1, 2, 3));       // one RPUSH
+ * }</pre>
+ */
+final class RedisList<E> extends AbstractList<E> implements RedisProxy, Serializable {
+    @Serial
+    private static final long serialVersionUID = 1L;
+    /** Stands for a removed element inside {@link Lua#LIST_REMOVE_AT}; no codec value starts with a NUL byte here. */
+    private static final RedisCodec.Raw MARKER = RedisCodec.Raw.of("\0multiproc-removed-" + UUID.randomUUID());
+
+    private final transient RedisManager m;
+    private final transient String key;
+    private final transient RList<Object> list;
+
+    RedisList(RedisManager m, String key) {
+        this.m = m;
+        this.key = key;
+        this.list = m.redisson().getList(key, RedisCodec.INSTANCE);
+    }
+
+    @Override
+    public RedisManager manager() {
+        return m;
+    }
+
+    @Override
+    public String key() {
+        return key;
+    }
+
+    @Override
+    public Kind kind() {
+        return Kind.LIST;
+    }
+
+    @Serial
+    Object writeReplace() {
+        return handle();
+    }
+
+    @Override
+    public int size() {
+        m.check();
+        try {
+            return list.size();
+        } catch (RedisException down) {
+            throw m.unavailable(down);
+        }
+    }
+
+    @SuppressWarnings("unchecked")
+    @Override
+    public E get(int index) {
+        m.check();
+        try {
+            if (index < 0) {
+                throw new IndexOutOfBoundsException("index=" + index + " < 0");
+            }
+            Object v = list.get(index);
+            if (v == null) {
+                int n = list.size(); // nil from LINDEX is a missing index; a stored null decodes to null too
+                if (index >= n) {
+                    throw new IndexOutOfBoundsException("index=" + index + ", size=" + n);
+                }
+            }
+            return (E) m.nesting.fromStored(v);
+        } catch (RedisException down) {
+            throw m.unavailable(down);
+        }
+    }
+
+    @SuppressWarnings("unchecked")
+    @Override
+    public E set(int index, E element) {
+        m.check();
+        try {
+            Object stored = m.nesting.toStored(element);
+            Object old;
+            try {
+                old = Lua.eval(m.redisson(), key, Lua.LIST_SET, RScript.ReturnType.VALUE, List.of(key),
+                        RedisCodec.Raw.of(index), stored);
+            } catch (RuntimeException e) {
+                m.nesting.undo(stored);
+                throw e;
+            }
+            m.nesting.release(old);
+            return (E) m.nesting.fromStored(old);
+        } catch (RedisException down) {
+            throw m.unavailable(down);
+        }
+    }
+
+    @Override
+    public boolean add(E element) {
+        m.check();
+        try {
+            Object stored = m.nesting.toStored(element);
+            try {
+                list.add(stored);
+            } catch (RuntimeException e) {
+                m.nesting.undo(stored);
+                throw e;
+            }
+            return true;
+        } catch (RedisException down) {
+            throw m.unavailable(down);
+        }
+    }
+
+    @Override
+    public void add(int index, E element) {
+        addAll(index, Collections.singletonList(element));
+    }
+
+    @SuppressWarnings("unchecked")
+    @Override
+    public E remove(int index) {
+        m.check();
+        try {
+            Object old = Lua.eval(m.redisson(), key, Lua.LIST_REMOVE_AT, RScript.ReturnType.VALUE, List.of(key),
+                    RedisCodec.Raw.of(index), MARKER);
+            m.nesting.release(old);
+            return (E) m.nesting.fromStored(old);
+        } catch (RedisException down) {
+            throw m.unavailable(down);
+        }
+    }
+
+    @Override
+    public boolean remove(Object o) {
+        m.check();
+        try {
+            Object stored = m.nesting.asStored(o);
+            boolean removed = list.remove(stored);
+            if (removed) {
+                m.nesting.release(stored);
+            }
+            return removed;
+        } catch (RedisException down) {
+            throw m.unavailable(down);
+        }
+    }
+
+    @Override
+    public int indexOf(Object o) {
+        m.check();
+        try {
+            return list.indexOf(m.nesting.asStored(o));
+        } catch (RedisException down) {
+            throw m.unavailable(down);
+        }
+    }
+
+    @Override
+    public int lastIndexOf(Object o) {
+        m.check();
+        try {
+            return list.lastIndexOf(m.nesting.asStored(o));
+        } catch (RedisException down) {
+            throw m.unavailable(down);
+        }
+    }
+
+    @Override
+    public boolean contains(Object o) {
+        return indexOf(o) >= 0;
+    }
+
+    /** One RPUSH with every element. */
+    @Override
+    public boolean addAll(Collection<? extends E> c) {
+        m.check();
+        try {
+            List<Object> stored = storedAll(c);
+            if (stored.isEmpty()) {
+                return false;
+            }
+            try {
+                list.addAll(stored);
+            } catch (RuntimeException e) {
+                m.nesting.releaseAll(stored);
+                throw e;
+            }
+            return true;
+        } catch (RedisException down) {
+            throw m.unavailable(down);
+        }
+    }
+
+    /** One script inserting every element at {@code index}. */
+    @Override
+    public boolean addAll(int index, Collection<? extends E> c) {
+        m.check();
+        try {
+            List<Object> stored = storedAll(c);
+            Object[] args = new Object[stored.size() + 1];
+            args[0] = RedisCodec.Raw.of(index);
+            for (int i = 0; i < stored.size(); i++) {
+                args[i + 1] = stored.get(i);
+            }
+            try {
+                Lua.eval(m.redisson(), key, Lua.LIST_INSERT, RScript.ReturnType.LONG, List.of(key), args);
+            } catch (RuntimeException e) {
+                m.nesting.releaseAll(stored);
+                throw e;
+            }
+            return !stored.isEmpty();
+        } catch (RedisException down) {
+            throw m.unavailable(down);
+        }
+    }
+
+    private List<Object> storedAll(Collection<?> c) {
+        Objects.requireNonNull(c, "c");
+        List<Object> stored = new ArrayList<>(c.size());
+        try {
+            for (Object e : c) {
+                stored.add(m.nesting.toStored(e));
+            }
+        } catch (RuntimeException e) {
+            m.nesting.releaseAll(stored);
+            throw e;
+        }
+        return stored;
+    }
+
+    @Override
+    public void clear() {
+        m.check();
+        try {
+            List<Object> old = Lua.eval(m.redisson(), key, Lua.LIST_TAKE_ALL, RScript.ReturnType.LIST, List.of(key));
+            m.nesting.releaseAll(old);
+        } catch (RedisException down) {
+            throw m.unavailable(down);
+        }
+    }
+
+    @Override
+    protected void removeRange(int fromIndex, int toIndex) {
+        transform(l -> {
+            l.subList(fromIndex, toIndex).clear();
+            return true;
+        });
+    }
+
+    @Override
+    public void sort(Comparator<? super E> c) {
+        transform(l -> {
+            l.sort(c);
+            return true;
+        });
+    }
+
+    @Override
+    public void replaceAll(UnaryOperator<E> operator) {
+        Objects.requireNonNull(operator, "operator");
+        transform(l -> {
+            l.replaceAll(operator);
+            return true;
+        });
+    }
+
+    @Override
+    public boolean removeIf(Predicate<? super E> filter) {
+        Objects.requireNonNull(filter, "filter");
+        return transform(l -> l.removeIf(filter));
+    }
+
+    @Override
+    public boolean removeAll(Collection<?> c) {
+        Objects.requireNonNull(c, "c");
+        return transform(l -> l.removeAll(c));
+    }
+
+    @Override
+    public boolean retainAll(Collection<?> c) {
+        Objects.requireNonNull(c, "c");
+        return transform(l -> l.retainAll(c));
+    }
+
+    /**
+     * Applies {@code change} to a copy of the list and stores the result if the list still holds what was
+     * read (compare-and-set of the whole list in one script), retrying otherwise. Nothing is written when
+     * {@code change} says it changed nothing.
+     */
+    private boolean transform(Predicate<List<E>> change) {
+        while (true) {
+            m.check();
+            List<Object> raw = list.readAll();
+            List<E> copy = decoded(raw);
+            if (!change.test(copy)) {
+                return false;
+            }
+            List<Object> stored = storedAll(copy); // refs of kept proxies count again; the old ones are released below
+            Object[] args = new Object[1 + raw.size() + stored.size()];
+            args[0] = RedisCodec.Raw.of(raw.size());
+            for (int i = 0; i < raw.size(); i++) {
+                args[1 + i] = raw.get(i);
+            }
+            for (int i = 0; i < stored.size(); i++) {
+                args[1 + raw.size() + i] = stored.get(i);
+            }
+            long done;
+            try {
+                done = Lua.<Long>eval(m.redisson(), key, Lua.LIST_REPLACE_IF_SAME, RScript.ReturnType.LONG, List.of(key), args);
+            } catch (RuntimeException e) {
+                m.nesting.releaseAll(stored);
+                throw e;
+            }
+            if (done == 1L) {
+                m.nesting.releaseAll(Nesting.refsIn(raw));
+                return true;
+            }
+            m.nesting.releaseAll(stored);
+        }
+    }
+
+    @SuppressWarnings("unchecked")
+    private List<E> decoded(List<Object> raw) {
+        List<E> out = new ArrayList<>(raw.size());
+        for (Object v : raw) {
+            out.add((E) m.nesting.fromStored(v));
+        }
+        return out;
+    }
+
+    /** A copy of the whole list, read in one round trip (nested containers as live proxies). */
+    List<E> snapshot() {
+        m.check();
+        try {
+            return decoded(list.readAll());
+        } catch (RedisException down) {
+            throw m.unavailable(down);
+        }
+    }
+
+    @Override
+    public Object[] toArray() {
+        return snapshot().toArray();
+    }
+
+    @Override
+    public <T> T[] toArray(T[] a) {
+        return snapshot().toArray(a);
+    }
+
+    @Override
+    public java.util.Iterator<E> iterator() {
+        return listIterator(0);
+    }
+
+    @Override
+    public ListIterator<E> listIterator(int index) {
+        return new SnapshotListIterator<>(this, snapshot(), index);
+    }
+
+    @Override
+    public String toString() {
+        return snapshot().toString();
+    }
+
+    @Override
+    public boolean equals(Object o) {
+        return o == this || o instanceof List<?> l && snapshot().equals(l instanceof RedisList<?> r ? r.snapshot() : l);
+    }
+
+    @Override
+    public int hashCode() {
+        return snapshot().hashCode();
+    }
+}

@@ -1,0 +1,25 @@
+package io.multiproc.redis;
+
+import io.multiproc.codec.HandleSource;
+
+/**
+ * A proxy of one Redis object of a {@link RedisManager}. It travels (codec or JDK serialization) as a
+ * {@link RedisHandle}: the connection's configuration, the manager's name and the key, so the receiving
+ * JVM re-attaches through its own shared client.
+ */
+interface RedisProxy extends HandleSource {
+    RedisManager manager();
+
+    String key();
+
+    Kind kind();
+
+    /** The record this proxy is stored as inside another container of the same manager. */
+    default NestedRef ref() {
+        return new NestedRef(kind().label, key());
+    }
+
+    default RedisHandle handle() {
+        return new RedisHandle(manager().configYaml(), manager().name(), kind().label, key());
+    }
+}

@@ -1,0 +1,133 @@
+package io.multiproc.redis;
+
+import io.multiproc.manager.SharedValueProxy;
+import org.redisson.api.RBucket;
+
+import org.redisson.client.RedisException;
+
+import java.io.Serial;
+import java.io.Serializable;
+import java.util.Objects;
+import java.util.function.UnaryOperator;
+
+/**
+ * A {@link RedisManager}'s value: one Redis string of codec bytes ({@link RBucket}). {@code updateAndGet}
+ * and {@code getAndUpdate} run the function here and store the result with Redisson's compare-and-set
+ * (codec bytes compared on the server), retrying when another host changed it meanwhile: atomic across
+ * hosts, no lock, the function may run more than once. A value holds a copy: containers stored in it are
+ * not turned into nested containers.
+ */
+final class RedisValue<T> implements SharedValueProxy<T>, RedisProxy, Serializable {
+    @Serial
+    private static final long serialVersionUID = 1L;
+
+    private final transient RedisManager m;
+    private final transient String key;
+    private final transient RBucket<Object> bucket;
+
+    RedisValue(RedisManager m, String key) {
+        this.m = m;
+        this.key = key;
+        this.bucket = m.redisson().getBucket(key, RedisCodec.INSTANCE);
+    }
+
+    @Override
+    public RedisManager manager() {
+        return m;
+    }
+
+    @Override
+    public String key() {
+        return key;
+    }
+
+    @Override
+    public Kind kind() {
+        return Kind.VALUE;
+    }
+
+    @Serial
+    Object writeReplace() {
+        return handle();
+    }
+
+    /** A null value is a missing key (Redisson deletes the key for null), read back as null. */
+    @SuppressWarnings("unchecked")
+    @Override
+    public T get() {
+        m.check();
+        try {
+            return (T) bucket.get();
+        } catch (RedisException down) {
+            throw m.unavailable(down);
+        }
+    }
+
+    @Override
+    public void set(T value) {
+        m.check();
+        try {
+            bucket.set(value);
+        } catch (RedisException down) {
+            throw m.unavailable(down);
+        }
+    }
+
+    void setIfAbsent(T value) {
+        m.check();
+        try {
+            bucket.setIfAbsent(value);
+        } catch (RedisException down) {
+            throw m.unavailable(down);
+        }
+    }
+
+    @SuppressWarnings("unchecked")
+    @Override
+    public T getAndSet(T value) {
+        m.check();
+        try {
+            return (T) bucket.getAndSet(value);
+        } catch (RedisException down) {
+            throw m.unavailable(down);
+        }
+    }
+
+    @Override
+    public boolean compareAndSet(T expected, T newValue) {
+        m.check();
+        try {
+            return bucket.compareAndSet(expected, newValue);
+        } catch (RedisException down) {
+            throw m.unavailable(down);
+        }
+    }
+
+    @Override
+    public T updateAndGet(UnaryOperator<T> update) {
+        Objects.requireNonNull(update, "update");
+        while (true) {
+            T old = get();
+            T next = update.apply(old);
+            if (compareAndSet(old, next)) {
+                return next;
+            }
+        }
+    }
+
+    @Override
+    public T getAndUpdate(UnaryOperator<T> update) {
+        Objects.requireNonNull(update, "update");
+        while (true) {
+            T old = get();
+            if (compareAndSet(old, update.apply(old))) {
+                return old;
+            }
+        }
+    }
+
+    @Override
+    public String toString() {
+        return "Value[" + get() + "]";
+    }
+}

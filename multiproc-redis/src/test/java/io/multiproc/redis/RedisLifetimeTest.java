@@ -1,0 +1,114 @@
+package io.multiproc.redis;
+
+import io.multiproc.manager.Manager;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Set;
+import java.util.UUID;
+import java.util.concurrent.ConcurrentMap;
+import java.util.stream.Collectors;
+import java.util.stream.StreamSupport;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+
+/** What a Redis manager leaves behind: unnamed objects go at close, named ones stay until destroyed, nested ones go with their last reference. */
+class RedisLifetimeTest {
+    private static LocalRedis redis;
+
+    @BeforeAll
+    static void startServer() {
+        redis = LocalRedis.start();
+    }
+
+    @AfterAll
+    static void stopServer() {
+        redis.close();
+    }
+
+    private static String freshName() {
+        return "life" + UUID.randomUUID().toString().substring(0, 8);
+    }
+
+    private static Set<String> keysOf(String name) {
+        try (RedisManager probe = (RedisManager) RedisManager.connect(redis.url(), name)) {
+            return StreamSupport.stream(probe.redisson().getKeys().getKeysByPattern("mp:" + name + ":*").spliterator(), false)
+                    .collect(Collectors.toSet());
+        }
+    }
+
+    @Test
+    void closeRemovesTheUnnamedObjectsAndKeepsTheNamedOnes() {
+        String name = freshName();
+        try (Manager m = RedisManager.connect(redis.url(), name)) {
+            m.list().add(1);
+            m.dict().put("k", new ArrayList<>(List.of(1)));   // with a nested list
+            m.namespace().set("a", 1);
+            m.value(3);
+            m.queue(4).add("x");
+            m.<Integer>list("kept").add(1);
+        }
+        assertThat(keysOf(name)).containsExactly("mp:" + name + ":list:{kept}");
+        try (Manager again = RedisManager.connect(redis.url(), name)) {
+            assertThat(again.<Integer>list("kept")).containsExactly(1);
+            assertThat(((RedisManager) again).destroy()).isEqualTo(1);
+        }
+        assertThat(keysOf(name)).isEmpty();
+    }
+
+    @Test
+    void deleteAllRemovesANamedManagersKeys() {
+        String name = freshName();
+        try (Manager m = RedisManager.connect(redis.url(), name)) {
+            m.<String, Integer>dict("a").put("k", 1);
+            m.<Integer>list("b").add(1);
+        }
+        assertThat(keysOf(name)).hasSize(2);
+        assertThat(RedisManager.deleteAll(redis.url(), name)).isEqualTo(2);
+        assertThat(keysOf(name)).isEmpty();
+    }
+
+    @SuppressWarnings("unchecked")
+    @Test
+    void aNestedContainerIsFreedWithItsLastReference() {
+        String name = freshName();
+        try (Manager m = RedisManager.connect(redis.url(), name)) {
+            ConcurrentMap<String, Object> d = m.dict("top");
+            d.put("a", new ArrayList<>(List.of(1, new ArrayList<>(List.of(2)))));   // a list holding a list
+            d.put("b", d.get("a"));                                                  // a second reference
+            assertThat(keysOf(name)).hasSize(1 + 2 * 2);   // the dict, two lists with their counts
+            d.remove("a");
+            assertThat(((List<Object>) d.get("b")).get(0)).isEqualTo(1);
+            assertThat(keysOf(name)).hasSize(5);
+            d.put("b", "plain");                           // the last reference overwritten
+            assertThat(keysOf(name)).containsExactly("mp:" + name + ":dict:{top}");
+            List<Object> top = m.list("l");
+            top.add(new ArrayList<>(List.of(1)));
+            top.clear();
+            assertThat(keysOf(name)).containsExactlyInAnyOrder("mp:" + name + ":dict:{top}");
+            ((RedisManager) m).destroy();
+        }
+    }
+
+    @Test
+    void customTypesAreRefusedWithAClearMessage() {
+        try (Manager m = RedisManager.connect(redis.url(), freshName())) {
+            assertThatThrownBy(() -> m.register("counter", () -> new Object(), Object.class))
+                    .isInstanceOf(UnsupportedOperationException.class).hasMessageContaining("custom types");
+            assertThatThrownBy(() -> m.create("counter")).isInstanceOf(UnsupportedOperationException.class);
+        }
+    }
+
+    @Test
+    void badNamesAndBoundsAreRefusedNamingTheValue() {
+        try (Manager m = RedisManager.connect(redis.url(), freshName())) {
+            assertThatThrownBy(() -> m.list("a b")).isInstanceOf(IllegalArgumentException.class).hasMessageContaining("name=a b");
+            assertThatThrownBy(() -> m.queue(0)).isInstanceOf(IllegalArgumentException.class).hasMessageContaining("maxItems=0");
+        }
+        assertThatThrownBy(() -> RedisManager.connect(redis.url(), "")).isInstanceOf(IllegalArgumentException.class);
+    }
+}
