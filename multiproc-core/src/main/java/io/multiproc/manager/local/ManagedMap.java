@@ -265,7 +265,10 @@ final class ManagedMap<K, V> extends AbstractMap<K, V> implements ConcurrentMap<
         if (n == 0) {
             return;
         }
-        Object[] keys = new Object[n];
+        // each key's codec bytes and hash as writeEntry encoded them: publishing copies them back into the
+        // scratch instead of encoding every key a second time under the lock
+        byte[][] keys = new byte[n][];
+        int[] hashes = new int[n];
         long[] items = new long[n];
         int written = 0;
         try {
@@ -273,8 +276,10 @@ final class ManagedMap<K, V> extends AbstractMap<K, V> implements ConcurrentMap<
                 if (written == n) {
                     throw new java.util.ConcurrentModificationException("map grew during putAll: size()=" + n);
                 }
-                keys[written] = e.getKey();
                 items[written] = writeEntry(e.getKey(), e.getValue());
+                Items.Scratch k = Items.scratch(); // still holds the key writeEntry encoded
+                keys[written] = k.key.toByteArray();
+                hashes[written] = k.keyHash;
                 written++;
             }
         } catch (RuntimeException | Error ex) {
@@ -288,7 +293,7 @@ final class ManagedMap<K, V> extends AbstractMap<K, V> implements ConcurrentMap<
             for (int i = 0; i < written; i++) {
                 long item = items[i];
                 items[i] = 0; // NOTE: before its publishing store: if that step throws, the item leaks, never a double free
-                items[i] = publishInBatch(keys[i], item, counts); // the replaced entry, to free, or 0
+                items[i] = publishInBatch(Items.encodeKeyBytes(keys[i], hashes[i]), item, counts); // the replaced entry, to free, or 0
             }
         } finally {
             try {
@@ -315,11 +320,10 @@ final class ManagedMap<K, V> extends AbstractMap<K, V> implements ConcurrentMap<
 
     /**
      * Under the lock, in a batch whose room {@link Table#reserve} made: publishes {@code item} (the entry
-     * of {@code key}) with one slot store; returns the entry it replaced (to free after unlocking), or 0
-     * after counting a new entry in {@code counts} (entries, slots) for {@link Table#addCounts}.
+     * whose encoded key {@code k} holds) with one slot store; returns the entry it replaced (to free after
+     * unlocking), or 0 after counting a new entry in {@code counts} (entries, slots) for {@link Table#addCounts}.
      */
-    private long publishInBatch(Object key, long item, long[] counts) {
-        Items.Scratch k = Items.encodeKey(key);
+    private long publishInBatch(Items.Scratch k, long item, long[] counts) {
         long at = Table.find(c, k);
         if (at >= 0) {
             return Table.replace(c, at, item, k.keyHash);

@@ -87,6 +87,14 @@ import java.util.concurrent.locks.ReentrantLock;
 public final class RemoteManager implements Manager {
     /** How long a call waits for its reply by default. */
     public static final Duration DEFAULT_REPLY_TIMEOUT = Duration.ofSeconds(30);
+
+    /**
+     * For {@link io.multiproc.manager.Managers#getAll}: the values of {@code keys} read in one request
+     * (absent keys left out) when {@code map} is a remote manager's dict, else null.
+     */
+    public static <K, V> Map<K, V> getAllIfRemote(Map<K, V> map, java.util.Collection<? extends K> keys) {
+        return map instanceof RemoteDict<K, V> d ? d.getAll(keys) : null;
+    }
     private static final Codec CODEC = ManagerServer.CODEC;
 
     private final String server;

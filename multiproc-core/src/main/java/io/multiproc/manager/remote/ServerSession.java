@@ -8,6 +8,7 @@ import io.multiproc.internal.RemoteFailure;
 import io.multiproc.manager.Manager;
 import io.multiproc.manager.Namespace;
 import io.multiproc.manager.SharedValueProxy;
+import io.multiproc.manager.local.LocalManager;
 
 import java.io.DataInputStream;
 import java.io.DataOutputStream;
@@ -248,10 +249,9 @@ final class ServerSession {
             case D_PUT_ALL -> { d.putAll((Map<?, ?>) fromWire(arg(a, 0, 1, Map.class))); yield null; }
             case D_GET_ALL -> {
                 List<?> keys = (List<?>) fromWire(arg(a, 0, 1, List.class));
-                List<Object> values = new ArrayList<>(keys.size());
-                for (Object k : keys) {
-                    values.add(toWire(d.get(k)));
-                }
+                // one lock hold for a local manager's dict: every value from one moment, one lock round trip
+                List<Object> values = LocalManager.getAll(d, keys);
+                values.replaceAll(this::toWire);
                 yield new Copy(values);
             }
             default -> throw badOp(op, "a dict");
