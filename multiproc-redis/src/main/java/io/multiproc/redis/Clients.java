@@ -1,9 +1,6 @@
 package io.multiproc.redis;
 
 import io.multiproc.internal.TaskEndHooks;
-import io.netty.channel.EventLoopGroup;
-import io.netty.channel.MultiThreadIoEventLoopGroup;
-import io.netty.channel.nio.NioIoHandler;
 import org.redisson.Redisson;
 import org.redisson.api.RedissonClient;
 import org.redisson.config.Config;
@@ -17,7 +14,6 @@ import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.ThreadFactory;
-import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
 
 /**
@@ -98,7 +94,7 @@ final class Clients {
     }
 
     /**
-     * What {@link #create} made for a client beyond Redisson's own (daemon event loop group, executor),
+     * What {@link #create} made for a client beyond Redisson's own (a daemon executor),
      * stopped by {@link #shutdown}; written by creating and shutting-down threads of this JVM.
      */
     private static final Map<RedissonClient, Runnable> OWNED = new ConcurrentHashMap<>();
@@ -165,19 +161,15 @@ final class Clients {
 
     /**
      * A new Redisson client for {@code config} (every client multiproc makes goes through here: the
-     * manager's, a RedisPool's and its workers'). Redisson's event loop and executor threads are
-     * non-daemon and would keep an unclosed client's JVM alive, which the local Pool and Manager do not:
-     * a configuration without its own event loop group or executor is given daemon ones, which
-     * {@link #shutdown} stops with the client (decision 123). A user's own group or executor is left alone.
+     * manager's, a RedisPool's and its workers'). Redisson's threads are non-daemon and would keep an
+     * unclosed client's JVM alive, which the local Pool and Manager do not: a configuration without its
+     * own executor is given a daemon one, which {@link #shutdown} stops with the client (a user's own is
+     * left alone); the event loop and timer threads are ended by the exit watch (decision 123). Not a
+     * daemon event loop group: with one given, a RedisPool did not recover from a Redis restart in tests.
      */
     static RedissonClient create(Config config) {
         Config c = new Config(RedisCodec.ensureOn(config));
-        EventLoopGroup group = null;
         ExecutorService executor = null;
-        if (c.getEventLoopGroup() == null) {
-            group = new MultiThreadIoEventLoopGroup(0, daemon("mp-redis-netty-"), NioIoHandler.newFactory());
-            c.setEventLoopGroup(group);
-        }
         if (c.getExecutor() == null) {
             int threads = c.getThreads() > 0 ? c.getThreads() : 2 * Runtime.getRuntime().availableProcessors();
             executor = Executors.newFixedThreadPool(threads, daemon("mp-redis-exec-"));
@@ -187,12 +179,11 @@ final class Clients {
         try {
             client = Redisson.create(c);
         } catch (RuntimeException e) {
-            stopOwned(group, executor);
+            stopOwned(executor);
             throw e;
         }
-        EventLoopGroup g = group;
         ExecutorService x = executor;
-        OWNED.put(client, () -> stopOwned(g, x));
+        OWNED.put(client, () -> stopOwned(x));
         return client;
     }
 
@@ -208,10 +199,7 @@ final class Clients {
         }
     }
 
-    private static void stopOwned(EventLoopGroup group, ExecutorService executor) {
-        if (group != null) {
-            group.shutdownGracefully(0, 0, TimeUnit.MILLISECONDS);
-        }
+    private static void stopOwned(ExecutorService executor) {
         if (executor != null) {
             executor.shutdownNow();
         }
