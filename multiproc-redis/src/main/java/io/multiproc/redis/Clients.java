@@ -10,11 +10,6 @@ import java.io.UncheckedIOException;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
-import java.util.concurrent.ConcurrentHashMap;
-import java.util.concurrent.ExecutorService;
-import java.util.concurrent.Executors;
-import java.util.concurrent.ThreadFactory;
-import java.util.concurrent.atomic.AtomicInteger;
 
 /**
  * One {@link RedissonClient} per configuration per JVM, shared by every manager and attached proxy that
@@ -39,66 +34,7 @@ final class Clients {
         // In a child JVM, Redisson's non-daemon threads (event loop, timer) would keep the child from exiting
         // after its task: close the clients when the task ends (decision 103).
         TaskEndHooks.register(Clients::shutdownAtTaskEnd);
-        Thread watch = new Thread(Clients::watchForExit, "mp-redis-exit-watch");
-        watch.setDaemon(true);
-        watch.start();
     }
-
-    /** How often the exit watch looks whether the user's program has finished. */
-    private static final long WATCH_MILLIS = 200;
-
-    /**
-     * Redisson's timer thread ("redisson-timer") is non-daemon and cannot be configured: once the JVM's
-     * main has returned (the launcher's "DestroyJavaVM" thread waits for non-daemon threads) and only
-     * Redisson's threads are left, shut every client down so the JVM exits as it would without Redis
-     * (decision 123). In a child JVM, {@link TaskEndHooks} does it at task end instead.
-     */
-    private static void watchForExit() {
-        while (true) {
-            try {
-                Thread.sleep(WATCH_MILLIS);
-            } catch (InterruptedException e) {
-                return;
-            }
-            if (!OWNED.isEmpty() && onlyRedissonKeepsTheJvmAlive()) {
-                RedisManager.forgetAttached();
-                shutdownAll();
-                for (RedissonClient c : List.copyOf(OWNED.keySet())) {
-                    try {
-                        shutdown(c); // a RedisPool's or its workers' client
-                    } catch (RuntimeException ignored) {
-                        // the JVM is exiting
-                    }
-                }
-            }
-        }
-    }
-
-    private static boolean onlyRedissonKeepsTheJvmAlive() {
-        ThreadGroup root = Thread.currentThread().getThreadGroup();
-        while (root.getParent() != null) {
-            root = root.getParent();
-        }
-        Thread[] threads = new Thread[root.activeCount() + 16];
-        int n = root.enumerate(threads, true);
-        boolean mainReturned = false;
-        for (int i = 0; i < n; i++) {
-            Thread t = threads[i];
-            if (t.getName().equals("DestroyJavaVM")) {
-                mainReturned = true;
-            } else if (!t.isDaemon() && t.isAlive() && !t.getName().startsWith("redisson-")) {
-                return false;
-            }
-        }
-        return mainReturned;
-    }
-
-    /**
-     * What {@link #create} made for a client beyond Redisson's own (a daemon executor),
-     * stopped by {@link #shutdown}; written by creating and shutting-down threads of this JVM.
-     */
-    private static final Map<RedissonClient, Runnable> OWNED = new ConcurrentHashMap<>();
-    private static final AtomicInteger THREADS = new AtomicInteger();
 
     private static void shutdownAtTaskEnd() {
         RedisManager.forgetAttached();
@@ -130,7 +66,7 @@ final class Clients {
                 return e.client;
             }
         }
-        RedissonClient client = connect(config); // outside the lock: connecting may take a connect timeout
+        RedissonClient client = create(config); // outside the lock: connecting may take a connect timeout
         synchronized (Clients.class) {
             Entry e = CLIENTS.get(yaml);
             if (e != null && !e.client.isShutdown()) {
@@ -155,67 +91,13 @@ final class Clients {
             }
         }
         if (stop != null) {
-            shutdown(stop);
+            stop.shutdown();
         }
     }
 
-    /**
-     * A new Redisson client for {@code config} (every client multiproc makes goes through here: the
-     * manager's, a RedisPool's and its workers'). Redisson's threads are non-daemon and would keep an
-     * unclosed client's JVM alive, which the local Pool and Manager do not: a configuration without its
-     * own executor is given a daemon one, which {@link #shutdown} stops with the client (a user's own is
-     * left alone); the event loop and timer threads are ended by the exit watch (decision 123). Not a
-     * daemon event loop group: with one given, a RedisPool did not recover from a Redis restart in tests.
-     */
-    static RedissonClient create(Config config) {
-        Config c = new Config(RedisCodec.ensureOn(config));
-        ExecutorService executor = null;
-        if (c.getExecutor() == null) {
-            int threads = c.getThreads() > 0 ? c.getThreads() : 2 * Runtime.getRuntime().availableProcessors();
-            executor = Executors.newFixedThreadPool(threads, daemon("mp-redis-exec-"));
-            c.setExecutor(executor);
-        }
-        RedissonClient client;
+    private static RedissonClient create(Config config) {
         try {
-            client = Redisson.create(c);
-        } catch (RuntimeException e) {
-            stopOwned(executor);
-            throw e;
-        }
-        ExecutorService x = executor;
-        OWNED.put(client, () -> stopOwned(x));
-        return client;
-    }
-
-    /** Shuts {@code client} down, then what {@link #create} made for it. */
-    static void shutdown(RedissonClient client) {
-        try {
-            client.shutdown();
-        } finally {
-            Runnable owned = OWNED.remove(client);
-            if (owned != null) {
-                owned.run();
-            }
-        }
-    }
-
-    private static void stopOwned(ExecutorService executor) {
-        if (executor != null) {
-            executor.shutdownNow();
-        }
-    }
-
-    private static ThreadFactory daemon(String prefix) {
-        return r -> {
-            Thread t = new Thread(r, prefix + THREADS.incrementAndGet());
-            t.setDaemon(true);
-            return t;
-        };
-    }
-
-    private static RedissonClient connect(Config config) {
-        try {
-            return create(config);
+            return Redisson.create(config);
         } catch (RuntimeException e) {
             throw new IllegalStateException("cannot connect to Redis at " + addressOf(config) + ": " + e.getMessage(), e);
         }
@@ -245,7 +127,7 @@ final class Clients {
         }
         for (Entry e : all) {
             try {
-                shutdown(e.client);
+                e.client.shutdown();
             } catch (RuntimeException ignored) {
                 // the JVM is exiting: nothing more to do
             }

@@ -8,6 +8,7 @@ import io.multiproc.process.PoolIterator;
 import io.multiproc.process.SerializableCallable;
 import io.multiproc.process.SerializableFunction;
 import io.multiproc.process.WorkerDiedException;
+import org.redisson.Redisson;
 import org.redisson.api.RedissonClient;
 import org.redisson.config.Config;
 
@@ -118,7 +119,7 @@ public final class RedisPool implements ExecutorService {
     }
 
     private RedisPool(Builder b) {
-        this.client = Clients.create(b.config);
+        this.client = Redisson.create(RedisCodec.ensureOn(b.config));
         this.store = new RedisPoolStore(client, b.pool);
         this.address = b.address;
         this.codec = b.codec != null ? b.codec : BuiltinCodec.taskCodec();
@@ -132,7 +133,7 @@ public final class RedisPool implements ExecutorService {
             store.callerBeat(caller, CALLER_LEASE);
             countWorkers();
         } catch (RuntimeException e) {
-            Clients.shutdown(client);
+            client.shutdown();
             throw e;
         }
         reader.start();
@@ -710,7 +711,7 @@ public final class RedisPool implements ExecutorService {
         } catch (RuntimeException e) {
             LOG.log(System.Logger.Level.DEBUG, "cannot remove the caller's keys: " + e.getMessage());
         }
-        Clients.shutdown(client);
+        client.shutdown();
     }
 
     // ------------------------------------------------------------------ helpers

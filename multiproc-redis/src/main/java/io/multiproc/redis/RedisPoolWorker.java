@@ -5,6 +5,7 @@ import io.multiproc.codec.Codec;
 import io.multiproc.codec.SegmentSource;
 import io.multiproc.internal.RemoteFailure;
 import io.multiproc.process.SerializableRunnable;
+import org.redisson.Redisson;
 import org.redisson.api.RedissonClient;
 import org.redisson.client.RedisException;
 import org.redisson.config.Config;
@@ -76,7 +77,7 @@ record RedisPoolWorker(String config, String pool, long leaseMillis, Codec codec
     @Override
     public void run() {
         Codec c = codec != null ? codec : BuiltinCodec.taskCodec();
-        RedissonClient client = Clients.create(Config.fromYAML(config));
+        RedissonClient client = Redisson.create(RedisCodec.ensureOn(Config.fromYAML(config)));
         RedisPoolStore store = new RedisPoolStore(client, pool);
         String id = id(ProcessHandle.current().pid());
         Duration lease = Duration.ofMillis(leaseMillis);
@@ -97,7 +98,7 @@ record RedisPoolWorker(String config, String pool, long leaseMillis, Codec codec
                 answer(store, id, chunk, loop.runOne(chunk));
             }
         }
-        Clients.shutdown(client);
+        client.shutdown();
     }
 
     /** Answers a chunk, retrying while Redis is unreachable (the chunk stays held meanwhile). */

@@ -3,6 +3,7 @@ package io.multiproc.redis;
 import io.multiproc.codec.BuiltinCodec;
 import io.multiproc.codec.Codec;
 import io.multiproc.process.ChildProcess;
+import org.redisson.Redisson;
 import org.redisson.api.RedissonClient;
 import org.redisson.config.Config;
 
@@ -63,7 +64,7 @@ public final class RedisPoolWorkers implements AutoCloseable {
         } catch (IOException e) {
             throw new UncheckedIOException("cannot write the Redisson configuration for the workers", e);
         }
-        this.client = Clients.create(config);
+        this.client = Redisson.create(config);
         this.store = new RedisPoolStore(client, pool);
         this.target = new RedisPoolWorker(yaml, pool, lease.toMillis(), codec);
         this.codec = codec != null ? codec : BuiltinCodec.taskCodec();
@@ -211,7 +212,7 @@ public final class RedisPoolWorkers implements AutoCloseable {
                 reap(c);
             }
         }
-        Clients.shutdown(client);
+        client.shutdown();
     }
 
     static void sleepQuietly(long millis) {
