@@ -1,7 +1,11 @@
 package io.multiproc.redis;
 
+import io.multiproc.codec.HandleSource;
+
 import io.multiproc.manager.BarrierProxy;
 
+import java.io.Serial;
+import java.io.Serializable;
 import java.time.Duration;
 import java.util.List;
 import java.util.concurrent.BrokenBarrierException;
@@ -24,7 +28,10 @@ import java.util.concurrent.TimeoutException;
  * out or is interrupted breaks its generation unless it tripped meanwhile. A party whose JVM dies while
  * waiting is not noticed: the others wait until their timeout (use {@link #await(Duration)}).
  */
-public final class RedisBarrier implements BarrierProxy {
+public final class RedisBarrier implements BarrierProxy, HandleSource, Serializable {
+    @Serial
+    private static final long serialVersionUID = 1L;
+
 
     // KEYS: barrier. ARGV: parties. Creates or checks the party count; returns the stored count.
     private static final String INIT = """
@@ -82,10 +89,10 @@ public final class RedisBarrier implements BarrierProxy {
     private static final int WAITING = 0;
     private static final int TRIPPED = 1;
 
-    private final RedisSync sync;
-    private final String name;
-    private final List<Object> keys;
-    private final int parties;
+    private final transient RedisSync sync;
+    private final transient String name;
+    private final transient List<Object> keys;
+    private final transient int parties;
 
     RedisBarrier(RedisSync sync, String name, String key, int parties) {
         if (parties <= 0) {
@@ -194,4 +201,14 @@ public final class RedisBarrier implements BarrierProxy {
     public String toString() {
         return "RedisBarrier[" + name + "]";
     }
+
+    /**
+     * Captured by a child's task or sent through a queue, this object re-attaches in the receiving JVM to
+     * the same Redis object (decision 122).
+     */
+    @Serial
+    Object writeReplace() {
+        return sync.handle(RedisSync.BARRIER, (String) keys.get(0), name, parties, null);
+    }
+
 }

@@ -1,5 +1,9 @@
 package io.multiproc.redis;
 
+import io.multiproc.codec.HandleSource;
+
+import java.io.Serial;
+import java.io.Serializable;
 import java.time.Duration;
 import java.util.Date;
 import java.util.List;
@@ -27,7 +31,10 @@ import java.util.concurrent.locks.Condition;
  * reported as a wake-up. A waiter whose JVM dies while queued keeps its token in the queue: one later
  * {@code signal()} is spent on it ({@code signalAll} is unaffected); use timed waits with a re-check loop.
  */
-public final class RedisCondition implements Condition {
+public final class RedisCondition implements Condition, HandleSource, Serializable {
+    @Serial
+    private static final long serialVersionUID = 1L;
+
 
     // KEYS: lock, marker, queue. ARGV: owner check ('' = any holder), lock channel, waiter token.
     // Returns the hold count released, -1 if not locked, -2 if held by another owner. Also returns the owner.
@@ -60,11 +67,11 @@ public final class RedisCondition implements Condition {
             if redis.call('lrem', KEYS[1], 0, ARGV[1]) > 0 then return 0 end
             return redis.call('hdel', KEYS[2], ARGV[1])""";
 
-    private final RedisSync sync;
-    private final RedisLock lock;
-    private final String name;
-    private final String queue;
-    private final String signalled;
+    private final transient RedisSync sync;
+    private final transient RedisLock lock;
+    private final transient String name;
+    private final transient String queue;
+    private final transient String signalled;
 
     RedisCondition(RedisSync sync, RedisLock lock, String name, boolean unnamed) {
         this.sync = sync;
@@ -201,4 +208,14 @@ public final class RedisCondition implements Condition {
             }
         }
     }
+
+    /**
+     * Captured by a child's task or sent through a queue, this object re-attaches in the receiving JVM to
+     * the same Redis object (decision 122).
+     */
+    @Serial
+    Object writeReplace() {
+        return sync.handle(RedisSync.CONDITION, lock.key(), name, 0, lock);
+    }
+
 }

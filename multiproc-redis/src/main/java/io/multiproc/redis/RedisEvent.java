@@ -1,7 +1,11 @@
 package io.multiproc.redis;
 
+import io.multiproc.codec.HandleSource;
+
 import io.multiproc.manager.EventProxy;
 
+import java.io.Serial;
+import java.io.Serializable;
 import java.time.Duration;
 import java.util.List;
 
@@ -20,16 +24,19 @@ import java.util.List;
  * {@link RedisSync#POLL_CAP_NANOS}. A {@code set} and {@code clear} in quick succession may be missed by a
  * waiter that checks after the clear (Python's Event has the same race).
  */
-public final class RedisEvent implements EventProxy {
+public final class RedisEvent implements EventProxy, HandleSource, Serializable {
+    @Serial
+    private static final long serialVersionUID = 1L;
+
 
     private static final String SET = """
             redis.call('set', KEYS[1], '1')
             redis.call('publish', KEYS[1], 's')
             return 1""";
 
-    private final RedisSync sync;
-    private final String name;
-    private final String key;
+    private final transient RedisSync sync;
+    private final transient String name;
+    private final transient String key;
 
     RedisEvent(RedisSync sync, String name, String key) {
         this.sync = sync;
@@ -70,4 +77,14 @@ public final class RedisEvent implements EventProxy {
     public String toString() {
         return "RedisEvent[" + name + "]";
     }
+
+    /**
+     * Captured by a child's task or sent through a queue, this object re-attaches in the receiving JVM to
+     * the same Redis object (decision 122).
+     */
+    @Serial
+    Object writeReplace() {
+        return sync.handle(RedisSync.EVENT, key, name, 0, null);
+    }
+
 }

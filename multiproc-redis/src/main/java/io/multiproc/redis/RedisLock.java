@@ -1,5 +1,9 @@
 package io.multiproc.redis;
 
+import io.multiproc.codec.HandleSource;
+
+import java.io.Serial;
+import java.io.Serializable;
 import java.time.Duration;
 import java.util.List;
 import java.util.Objects;
@@ -36,7 +40,10 @@ import java.util.concurrent.locks.Lock;
  * of one JVM exclude each other). A release publishes on channel {@code K}; waiters also re-try after the
  * remaining lease or {@link RedisSync#POLL_CAP_NANOS}, whichever comes first.
  */
-public final class RedisLock implements Lock {
+public final class RedisLock implements Lock, HandleSource, Serializable {
+    @Serial
+    private static final long serialVersionUID = 1L;
+
 
     // KEYS: lock, marker. ARGV: owner, lease ms, reentrant 1/0, initial hold count.
     // Returns -1 acquired, -2 acquired after a holder whose lease lapsed, 0 re-entered, > 0 ms left on the lease.
@@ -71,14 +78,14 @@ public final class RedisLock implements Lock {
             redis.call('publish', ARGV[3], 'u')
             return 'F' .. o""";
 
-    private final RedisSync sync;
-    private final String name;
-    private final String key;
-    private final String marker;
-    private final boolean reentrant;
-    private final List<Object> keys;
+    private final transient RedisSync sync;
+    private final transient String name;
+    private final transient String key;
+    private final transient String marker;
+    private final transient boolean reentrant;
+    private final transient List<Object> keys;
     /** Set by the acquiring thread of this JVM, read and cleared by previousOwnerDied(). */
-    private volatile boolean tookOver;
+    private transient volatile boolean tookOver;
 
     RedisLock(RedisSync sync, String name, String key, boolean reentrant, boolean unnamed) {
         this.sync = sync;
@@ -287,4 +294,14 @@ public final class RedisLock implements Lock {
             }
         }
     }
+
+    /**
+     * Captured by a child's task or sent through a queue, this object re-attaches in the receiving JVM to
+     * the same Redis object (decision 122).
+     */
+    @Serial
+    Object writeReplace() {
+        return sync.handle(reentrant ? RedisSync.RLOCK : RedisSync.LOCK, key, name, 0, null);
+    }
+
 }

@@ -423,7 +423,7 @@ public final class RedisManager implements Manager, HandleSource, Serializable {
             synchronized (this) {
                 s = sync;
                 if (s == null) {
-                    s = new RedisSync(client, client.getConfig().getLockWatchdogTimeout());
+                    s = new RedisSync(this, client, client.getConfig().getLockWatchdogTimeout());
                     sync = s;
                 }
             }
@@ -449,23 +449,23 @@ public final class RedisManager implements Manager, HandleSource, Serializable {
     /** A new Python-style lock (any JVM may unlock), removed when this connection closes. */
     @Override
     public RedisLock lock() {
-        return new RedisLock(sync(), "(unnamed)", newKey("lock"), false, true);
+        return new RedisLock(sync(), "(unnamed)", newKey(RedisSync.LOCK), false, true);
     }
 
     /** The Python-style lock called {@code name}: every connection of this manager name shares it. */
     public RedisLock lock(String name) {
-        return new RedisLock(sync(), checkName(name), key("lock", name), false, false);
+        return new RedisLock(sync(), checkName(name), key(RedisSync.LOCK, name), false, false);
     }
 
     /** A new reentrant lock, removed when this connection closes. */
     @Override
     public RedisLock rlock() {
-        return new RedisLock(sync(), "(unnamed)", newKey("rlock"), true, true);
+        return new RedisLock(sync(), "(unnamed)", newKey(RedisSync.RLOCK), true, true);
     }
 
     /** The reentrant lock called {@code name}. */
     public RedisLock rlock(String name) {
-        return new RedisLock(sync(), checkName(name), key("rlock", name), true, false);
+        return new RedisLock(sync(), checkName(name), key(RedisSync.RLOCK, name), true, false);
     }
 
     /** A condition over {@code lock}, which must be a {@link RedisLock} of a Redis manager. */
@@ -481,12 +481,12 @@ public final class RedisManager implements Manager, HandleSource, Serializable {
 
     @Override
     public RedisSemaphore semaphore(int permits) {
-        return semaphore(newKey("semaphore"), "(unnamed)", permits);
+        return semaphore(newKey(RedisSync.SEMAPHORE), "(unnamed)", permits);
     }
 
     /** The semaphore called {@code name}, created with {@code permits} permits if it does not exist. */
     public RedisSemaphore semaphore(String name, int permits) {
-        return semaphore(key("semaphore", checkName(name)), name, permits);
+        return semaphore(key(RedisSync.SEMAPHORE, checkName(name)), name, permits);
     }
 
     private RedisSemaphore semaphore(String key, String name, int permits) {
@@ -495,22 +495,40 @@ public final class RedisManager implements Manager, HandleSource, Serializable {
 
     @Override
     public RedisEvent event() {
-        return new RedisEvent(sync(), "(unnamed)", newKey("event"));
+        return new RedisEvent(sync(), "(unnamed)", newKey(RedisSync.EVENT));
     }
 
     /** The event called {@code name} (clear when first made). */
     public RedisEvent event(String name) {
-        return new RedisEvent(sync(), checkName(name), key("event", name));
+        return new RedisEvent(sync(), checkName(name), key(RedisSync.EVENT, name));
     }
 
     @Override
     public RedisBarrier barrier(int parties) {
-        return new RedisBarrier(sync(), "(unnamed)", newKey("barrier"), parties);
+        return new RedisBarrier(sync(), "(unnamed)", newKey(RedisSync.BARRIER), parties);
     }
 
     /** The barrier called {@code name}; IllegalArgumentException if it exists with another party count. */
     public RedisBarrier barrier(String name, int parties) {
-        return new RedisBarrier(sync(), checkName(name), key("barrier", name), parties);
+        return new RedisBarrier(sync(), checkName(name), key(RedisSync.BARRIER, name), parties);
+    }
+
+    /**
+     * The synchronization object a {@link RedisHandle} from another JVM names, on this (attached)
+     * manager: it is not this connection's to delete, so nothing is registered for removal at close.
+     */
+    Object syncObject(String kind, String key, RedisHandle.Sync s) {
+        check();
+        return switch (kind) {
+            case RedisSync.LOCK -> new RedisLock(sync(), s.name(), key, false, false);
+            case RedisSync.RLOCK -> new RedisLock(sync(), s.name(), key, true, false);
+            case RedisSync.CONDITION -> new RedisCondition(sync(), s.lock(), s.name(), false);
+            case RedisSync.SEMAPHORE -> semaphore(key, s.name(), s.count());
+            case RedisSync.EVENT -> new RedisEvent(sync(), s.name(), key);
+            case RedisSync.BARRIER -> new RedisBarrier(sync(), s.name(), key, s.count());
+            default -> throw new IllegalArgumentException("kind=" + kind
+                    + " is not one of lock, rlock, condition, semaphore, event, barrier");
+        };
     }
 
     private static RedisLock redisLock(Lock lock) {

@@ -1,7 +1,11 @@
 package io.multiproc.redis;
 
+import io.multiproc.codec.HandleSource;
+
 import io.multiproc.manager.SemaphoreProxy;
 
+import java.io.Serial;
+import java.io.Serializable;
 import java.time.Duration;
 import java.util.List;
 
@@ -24,7 +28,10 @@ import java.util.List;
  * (a message or {@link RedisSync#POLL_CAP_NANOS}, then try again), so a wait ends when Redis is gone.
  * Not Redisson's {@code RSemaphore}: its waits do not end while the server is down.
  */
-public final class RedisSemaphore implements SemaphoreProxy {
+public final class RedisSemaphore implements SemaphoreProxy, HandleSource, Serializable {
+    @Serial
+    private static final long serialVersionUID = 1L;
+
 
     private static final String ACQUIRE = """
             local v = tonumber(redis.call('get', KEYS[1]) or '0')
@@ -39,9 +46,11 @@ public final class RedisSemaphore implements SemaphoreProxy {
             redis.call('publish', KEYS[1], 'r')
             return 1""";
 
-    private final RedisSync sync;
-    private final String name;
-    private final List<Object> keys;
+    private final transient RedisSync sync;
+    private final transient String name;
+    private final transient List<Object> keys;
+    /** The initial permits: a travelled copy sets them only if the key is gone, as a named semaphore does. */
+    private final transient int permits;
 
     RedisSemaphore(RedisSync sync, String name, String key, int permits) {
         if (permits < 0) {
@@ -50,6 +59,7 @@ public final class RedisSemaphore implements SemaphoreProxy {
         this.sync = sync;
         this.name = name;
         this.keys = List.of(key);
+        this.permits = permits;
         sync.evalLong("return redis.call('setnx', KEYS[1], ARGV[1])", keys, Integer.toString(permits));
     }
 
@@ -86,4 +96,14 @@ public final class RedisSemaphore implements SemaphoreProxy {
     public String toString() {
         return "RedisSemaphore[" + name + "]";
     }
+
+    /**
+     * Captured by a child's task or sent through a queue, this object re-attaches in the receiving JVM to
+     * the same Redis object (decision 122).
+     */
+    @Serial
+    Object writeReplace() {
+        return sync.handle(RedisSync.SEMAPHORE, (String) keys.get(0), name, permits, null);
+    }
+
 }

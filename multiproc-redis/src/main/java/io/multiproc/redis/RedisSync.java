@@ -40,6 +40,16 @@ final class RedisSync {
     /** The longest a waiter sleeps between two tries when no message arrives. */
     static final long POLL_CAP_NANOS = TimeUnit.MILLISECONDS.toNanos(500);
 
+    /** The kinds of synchronization object, as their keys and {@link RedisHandle}s name them. */
+    static final String LOCK = "lock";
+    static final String RLOCK = "rlock";
+    static final String CONDITION = "condition";
+    static final String SEMAPHORE = "semaphore";
+    static final String EVENT = "event";
+    static final String BARRIER = "barrier";
+
+    /** The manager these objects belong to: what their handles name when they travel. */
+    private final RedisManager manager;
     private final RedissonClient client;
     private final RScript script;
     private final long leaseMillis;
@@ -53,7 +63,8 @@ final class RedisSync {
     private final Set<String> derivedKeys = ConcurrentHashMap.newKeySet();
     private final ScheduledExecutorService keeper;
 
-    RedisSync(RedissonClient client, long leaseMillis) {
+    RedisSync(RedisManager manager, RedissonClient client, long leaseMillis) {
+        this.manager = manager;
         this.client = client;
         this.script = client.getScript(StringCodec.INSTANCE);
         this.leaseMillis = leaseMillis;
@@ -64,6 +75,14 @@ final class RedisSync {
         });
         long period = Math.max(1, leaseMillis / 3);
         keeper.scheduleWithFixedDelay(this::renewAll, period, period, TimeUnit.MILLISECONDS);
+    }
+
+    /**
+     * How the object of {@code kind} at {@code key} travels: the same handle as the containers' (decision
+     * 103), so the receiving JVM re-attaches to this manager's server and name (decision 122).
+     */
+    RedisHandle handle(String kind, String key, String name, int count, RedisLock lock) {
+        return new RedisHandle(manager.configYaml(), manager.name(), kind, key, new RedisHandle.Sync(name, count, lock));
     }
 
     long leaseMillis() {

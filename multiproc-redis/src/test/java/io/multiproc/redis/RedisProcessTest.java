@@ -48,7 +48,7 @@ class RedisProcessTest {
      */
     private static final Duration REDIS_CHILD_TIMEOUT = Duration.ofMinutes(5);
 
-    private static void runAll(ChildProcess... children) throws InterruptedException {
+    static void runAll(ChildProcess... children) throws InterruptedException {
         try {
             for (ChildProcess c : children) {
                 c.join(REDIS_CHILD_TIMEOUT);
