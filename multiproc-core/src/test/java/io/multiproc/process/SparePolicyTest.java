@@ -254,6 +254,51 @@ class SparePolicyTest {
         }
     }
 
+    @Test
+    void aSparesWarmUpPausesWhileASiblingComputesAndGoesOnWhenItStops() throws Exception {
+        long me = ProcessHandle.current().pid();
+        try (SharedLong spin = SharedLong.create(1)) {
+            // Four spinning threads: at least 40% of a core even on a loaded 2-core machine.
+            ChildProcess busy = ChildProcess.start(() -> {
+                List<Thread> threads = new ArrayList<>();
+                for (int t = 0; t < 4; t++) {
+                    threads.add(Thread.ofPlatform().start(() -> {
+                        while (spin.get() != 0) {
+                            Thread.onSpinWait();
+                        }
+                    }));
+                }
+                for (Thread t : threads) {
+                    t.join();
+                }
+            });
+            Children.awaitUntil("the sibling computes", () -> ChildMain.cpuTicks(busy.pid()) > 20);
+            // The warm-up's view from a JVM of the same parent (this test JVM is the parent).
+            ChildMain.IdlePacer pacer = new ChildMain.IdlePacer(me, () -> false);
+            AtomicBoolean stopped = new AtomicBoolean(true);
+            long[] paused = {0};
+            Thread warmUp = new Thread(() -> {
+                Thread.yield();
+                try {
+                    Thread.sleep(ChildMain.IdlePacer.WINDOW_MILLIS + 10); // a window has passed: it looks
+                } catch (InterruptedException e) {
+                    return;
+                }
+                long t0 = System.nanoTime();
+                stopped.set(pacer.stopOrPause());
+                paused[0] = System.nanoTime() - t0;
+            });
+            warmUp.start();
+            Thread.sleep(500);
+            assertThat(warmUp.isAlive()).as("the warm-up pauses while its sibling computes").isTrue();
+            spin.set(0);
+            Children.joinOk(busy);
+            warmUp.join(Children.TIMEOUT.toMillis());
+            assertThat(stopped.get()).as("it goes on (no task arrived)").isFalse();
+            assertThat(paused[0]).as("paused about until the sibling stopped, ns").isGreaterThan(400_000_000L);
+        }
+    }
+
     /** A JVM that sleeps until killed, under its launcher's name {@code java}. */
     public static final class SleepMain {
         public static void main(String[] args) throws InterruptedException {
