@@ -67,6 +67,12 @@ final class SpareJvms {
     static final int LIMIT = 64;
     /** How often the spares thread looks again while a JVM boots or spares are missing. */
     static final long TICK_MILLIS = 10;
+    /**
+     * How long a replacement spare waits after a start while the child runs and a booted spare is left
+     * ({@code -Dmultiproc.spareJvms.replacementDelayMillis}, 0 for none).
+     */
+    static final long REPLACEMENT_DELAY_NANOS = TimeUnit.MILLISECONDS.toNanos(
+            Long.getLong("multiproc.spareJvms.replacementDelayMillis", 250));
     /** Longest wait of a cold start for a boot slot; a JVM stuck booting must not block starts forever. */
     static final long SLOT_WAIT_MILLIS = 5_000;
 
@@ -94,6 +100,8 @@ final class SpareJvms {
     /** Spares asked for by {@link #reserve} since the last idle period. */
     private static int reserved;
     private static long lastDemandNanos = System.nanoTime();
+    /** When {@link #take} last gave a start a spare (or found none). */
+    private static long lastStartNanos = System.nanoTime() - TimeUnit.DAYS.toNanos(1);
     private static ScheduledFuture<?> nextTick;
     private static long nextTickAt = Long.MAX_VALUE;
 
@@ -242,6 +250,7 @@ final class SpareJvms {
         Process p;
         synchronized (LOCK) {
             lastDemandNanos = System.nanoTime();
+            lastStartNanos = lastDemandNanos;
             started++;
             peak = Math.max(peak, running);
             p = base == 0 ? null : pollBootedFirst();
@@ -470,7 +479,12 @@ final class SpareJvms {
             int bootLimit = reserved > 0 ? maxBooting : 1;
             // A child still booting is also running: count its core once.
             int busy = Math.max(0, running() - CHILDREN_BOOTING.size());
-            while (SPARES.size() + launching < want && booting < bootLimit && busy + booting < cores) {
+            // NOTE: a replacement's boot beside a child that has just started (its task loading, its
+            // first compilations, often its whole run and exit) took the cores it was using: while a
+            // booted spare is left for the next start, the replacement waits until that child has run
+            // REPLACEMENT_DELAY or exited.
+            boolean deferred = reserved == 0 && running() > 0 && now - lastStartNanos < REPLACEMENT_DELAY_NANOS && booted() > 0;
+            while (!deferred && SPARES.size() + launching < want && booting < bootLimit && busy + booting < cores) {
                 launchSpare();
                 booting++;
             }

@@ -255,6 +255,37 @@ class SparePolicyTest {
     }
 
     @Test
+    void aReplacementSpareWaitsWhileTheChildJustStartedRunsIfASpareIsLeft() throws Exception {
+        ChildProcess.setSpareJvms(2);
+        assertThat(SpareJvms.awaitBooted(2, LONG_ENOUGH)).as("2 spares booted").isTrue();
+        long delayMillis = SpareJvms.REPLACEMENT_DELAY_NANOS / 1_000_000;
+        // Retried while the machine was too slow to look within the delay (no conclusion either way).
+        boolean looked = false;
+        for (int attempt = 0; attempt < 5 && !looked; attempt++) {
+            Children.awaitUntil("2 spares booted again", () -> SpareJvms.spares().size() == 2 && SpareJvms.takeMostBooting() == 0
+                    && SpareJvms.takeMostBooting() == 0);
+            try (SharedLong gate = SharedLong.create(0)) {
+                ChildProcess child = ChildProcess.start(() -> awaitNonZero(gate));
+                long t0 = System.nanoTime();
+                try {
+                    Thread.sleep(delayMillis / 3);
+                    int mostBooting = SpareJvms.takeMostBooting();
+                    if ((System.nanoTime() - t0) / 1_000_000 < delayMillis * 2 / 3) {
+                        looked = true;
+                        assertThat(mostBooting).as("JVMs booting in the child's first %d ms", delayMillis / 3).isZero();
+                    }
+                    Children.awaitUntil("the replacement boots while the child still runs", () -> SpareJvms.spares().size() == 2);
+                    assertThat(child.isAlive()).isTrue();
+                } finally {
+                    gate.set(1);
+                    Children.joinOk(child);
+                }
+            }
+        }
+        assertThat(looked).as("looked within the delay once in 5 tries").isTrue();
+    }
+
+    @Test
     void aSparesWarmUpPausesWhileASiblingComputesAndGoesOnWhenItStops() throws Exception {
         long me = ProcessHandle.current().pid();
         try (SharedLong spin = SharedLong.create(1)) {
