@@ -30,7 +30,9 @@ import java.util.concurrent.TimeUnit;
  *       before it had booted, another spare), and only on cores the program's children leave idle: while
  *       the running children plus the booting JVMs are fewer than cpuCount. A burst of k long-running
  *       children therefore gets its replacements after it, not during it, and back-to-back starts never
- *       wait for a JVM that shares the cores with another one booting. Spares a Pool reserved boot up to
+ *       wait for a JVM that shares the cores with another one booting. A replacement for a spare just
+ *       taken waits while that child runs, up to {@link #REPLACEMENT_DELAY_NANOS}, if a booted spare is
+ *       left (decision 125). Spares a Pool reserved boot up to
  *       {@code maxBooting} at once (the Pool waits for all of them). At most {@code maxBooting} JVMs (spares
  *       and cold children together; default cpuCount, {@code -Dmultiproc.maxBootingJvms}) boot at once:
  *       a cold start waits for a slot.</li>
@@ -40,7 +42,7 @@ import java.util.concurrent.TimeUnit;
  *       booting skips its warm-up. So back-to-back starts are never slower than cold ones.</li>
  *   <li><b>Retiring.</b> After {@code idleTimeout} without a start (default 30 s,
  *       {@code -Dmultiproc.spareJvms.idleTimeout=SECONDS}), the burst spares exit and {@code base}
- *       remain. An idle spare costs ~40-60 MB of resident memory (BENCHMARKS.md, "Starts").</li>
+ *       remain. An idle spare costs 80-96 MB of resident memory once warmed (BENCHMARKS.md, "Starts").</li>
  * </ul>
  *
  * <h2>For the Pool</h2>
