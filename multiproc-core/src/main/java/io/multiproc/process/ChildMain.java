@@ -55,7 +55,11 @@ public final class ChildMain {
         // on stdin, a running child from the polling watcher.
         Thread follow = new Thread(() -> {
             followParent(parentPid);
-            prepareExitNow();
+            try {
+                prepareExitNow();
+            } finally {
+                EXIT_PREPARED.countDown();
+            }
             // NOTE: the kernel keeps the parent-death signal per thread and sends it only while the
             // thread that asked is alive, so this thread must live as long as the JVM.
             while (true) {
@@ -107,6 +111,10 @@ public final class ChildMain {
     private static final boolean FAST_EXIT = !"false".equals(System.getProperty(FAST_EXIT_PROPERTY));
     /** Written by the follow thread once the exit hook is registered and {@code _exit} linked; read by the main thread at exit. */
     private static volatile boolean exitNowReady;
+    /** Counted down by the follow thread once {@link #prepareExitNow} has returned, whatever it did. */
+    private static final java.util.concurrent.CountDownLatch EXIT_PREPARED = new java.util.concurrent.CountDownLatch(1);
+    /** Longest the exit waits for {@link #prepareExitNow}; a follow thread starved by a loaded machine must not hold it. */
+    private static final long EXIT_PREPARE_WAIT_MILLIS = 100;
     /** The thread that called {@link #exit} and its code: written before System.exit, read by the exit hook it runs. */
     private static volatile Thread exitingThread;
     private static volatile int exitingCode;
@@ -121,6 +129,13 @@ public final class ChildMain {
      * no JVM options in the environment; this JVM's perf-data file (what jps reads) is removed first.
      */
     private static void exit(int code) {
+        try {
+            // A cold child's task may end before the follow thread has linked _exit (20-70 ms of a
+            // fresh JVM): that wait is shorter than the JVM's own exit beside its JIT threads.
+            EXIT_PREPARED.await(EXIT_PREPARE_WAIT_MILLIS, java.util.concurrent.TimeUnit.MILLISECONDS);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+        }
         if (exitNowReady) {
             exitingCode = code;
             exitingThread = Thread.currentThread();
