@@ -104,6 +104,8 @@ final class SpareJvms {
     private static long lastDemandNanos = System.nanoTime();
     /** When {@link #take} last gave a start a spare (or found none). */
     private static long lastStartNanos = System.nanoTime() - TimeUnit.DAYS.toNanos(1);
+    /** The spare {@link #take} gave last: its replacement waits while it runs (decision 125). */
+    private static Process lastTaken;
     private static ScheduledFuture<?> nextTick;
     private static long nextTickAt = Long.MAX_VALUE;
 
@@ -268,6 +270,7 @@ final class SpareJvms {
                 }
                 p = pollBootedFirst();
             }
+            lastTaken = p;
             if (p != null && !hasBooted(p)) {
                 CHILDREN_BOOTING.add(p); // no spare boots beside it until it has (see tick)
             }
@@ -485,7 +488,9 @@ final class SpareJvms {
             // first compilations, often its whole run and exit) took the cores it was using: while a
             // booted spare is left for the next start, the replacement waits until that child has run
             // REPLACEMENT_DELAY or exited.
-            boolean deferred = reserved == 0 && running() > 0 && now - lastStartNanos < REPLACEMENT_DELAY_NANOS && booted() > 0;
+            // (The taken process, not the running count: the start registers its child after take.)
+            boolean deferred = reserved == 0 && lastTaken != null && lastTaken.isAlive()
+                    && now - lastStartNanos < REPLACEMENT_DELAY_NANOS && booted() > 0;
             while (!deferred && SPARES.size() + launching < want && booting < bootLimit && busy + booting < cores) {
                 launchSpare();
                 booting++;
