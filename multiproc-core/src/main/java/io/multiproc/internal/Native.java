@@ -48,6 +48,8 @@ public final class Native {
     private static final System.Logger LOG = System.getLogger("io.multiproc");
     /** Written once by {@code Files}' static initializer; read by any thread (a stale false only costs a write). */
     private static volatile boolean fallocateLinked;
+    /** Written once by {@code ExitNow}'s static initializer; read by the thread that exits. */
+    private static volatile boolean exitLinked;
 
     private Native() {
     }
@@ -107,6 +109,15 @@ public final class Native {
     private static final class Priority {
         static final MethodHandle SETPRIORITY = Linking.downcall("setpriority",
                 FunctionDescriptor.of(JAVA_INT, JAVA_INT, JAVA_INT, JAVA_INT));
+    }
+
+    /** Linked ahead by {@link #linkExitNow} (a child's exit must not pay the 5-25 ms of linking a handle). */
+    private static final class ExitNow {
+        static final MethodHandle EXIT = Linking.downcall("_exit", FunctionDescriptor.ofVoid(JAVA_INT));
+
+        static {
+            exitLinked = true;
+        }
     }
 
     private static final class Futex {
@@ -205,6 +216,40 @@ public final class Native {
         } catch (Throwable t) {
             throw rethrow(t);
         }
+    }
+
+    /**
+     * Links {@link #exitNow} now (5-25 ms in a JVM that linked little before), so that an exit needing it
+     * later does not pay for it; call it off the critical path. False if native access is off.
+     */
+    public static boolean linkExitNow() {
+        if (!AVAILABLE) {
+            return false;
+        }
+        try {
+            return ExitNow.EXIT != null;
+        } catch (RuntimeException | Error e) {
+            return false;
+        }
+    }
+
+    /** True once {@link #linkExitNow} has linked {@link #exitNow} in this JVM. */
+    public static boolean isExitNowLinked() {
+        return exitLinked;
+    }
+
+    /**
+     * Ends this process at once with {@code status} ({@code _exit(2)}): no shutdown hooks, no JVM exit
+     * sequence, Java streams not flushed. Only for a child whose hooks already ran (see ChildMain).
+     */
+    public static void exitNow(int status) {
+        requireAvailable();
+        try {
+            ExitNow.EXIT.invokeExact(status);
+        } catch (Throwable t) {
+            throw rethrow(t);
+        }
+        throw new IllegalStateException("_exit(" + status + ") returned");
     }
 
     /**

@@ -31,7 +31,10 @@ import java.util.Set;
  * <p>Not part of the public API.
  */
 public final class PrivateDirectory {
-    private static final System.Logger LOG = System.getLogger("io.multiproc");
+    /** Built on first use: System.getLogger boots java.util.logging (~20 ms on a program's first start). */
+    private static final class Log {
+        static final System.Logger LOG = System.getLogger("io.multiproc");
+    }
     private static final Set<PosixFilePermission> OWNER_ONLY = PosixFilePermissions.fromString("rwx------");
     private static final Set<PosixFilePermission> OWNER_FILE = PosixFilePermissions.fromString("rw-------");
     /** Group and other write bits: with one of them set, someone else may have planted entries. */
@@ -72,7 +75,7 @@ public final class PrivateDirectory {
             // NOTE: close it first, then remove what others may have put in it while it was open.
             Files.setPosixFilePermissions(dir, OWNER_ONLY);
             List<String> planted = (mode & WRITABLE_BY_OTHERS) != 0 ? removeForeignEntries(dir, uid) : List.of();
-            LOG.log(System.Logger.Level.WARNING, "multiproc: " + what + " " + dir + " had mode " + modeString(mode)
+            Log.LOG.log(System.Logger.Level.WARNING, "multiproc: " + what + " " + dir + " had mode " + modeString(mode)
                     + "; set it to 0700" + (planted.isEmpty() ? "" : " and removed entries of other users: " + planted));
         }
         return dir;

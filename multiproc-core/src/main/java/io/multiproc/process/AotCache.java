@@ -53,7 +53,10 @@ final class AotCache {
     static final Duration STALE_TEMP = Duration.ofMinutes(10);
     static final String TEMP_MARK = ".tmp";
 
-    private static final System.Logger LOG = System.getLogger("io.multiproc");
+    /** Built on first use: System.getLogger boots java.util.logging (~20 ms before a program's first child). */
+    private static final class Log {
+        static final System.Logger LOG = System.getLogger("io.multiproc");
+    }
     private static final Path FILE = cacheFile();
     private static CompletableFuture<Boolean> training;
 
@@ -115,7 +118,7 @@ final class AotCache {
             PrivateDirectory.createFile(config);
         } catch (IOException e) {
             deleteQuietly(tmp);
-            LOG.log(System.Logger.Level.INFO, "multiproc: no AOT cache for child JVMs: cannot create " + tmp + ": " + e);
+            Log.LOG.log(System.Logger.Level.INFO, "multiproc: no AOT cache for child JVMs: cannot create " + tmp + ": " + e);
             training = CompletableFuture.completedFuture(false);
             return training;
         }
@@ -202,11 +205,13 @@ final class AotCache {
         try {
             PrivateDirectory.ensure(dir);
         } catch (IOException | RuntimeException e) {
-            LOG.log(System.Logger.Level.WARNING, "multiproc: no AOT cache for child JVMs (they start slower): " + e.getMessage());
+            Log.LOG.log(System.Logger.Level.WARNING, "multiproc: no AOT cache for child JVMs (they start slower): " + e.getMessage());
             return null;
         }
         Path file = dir.resolve(key + ".aot");
-        tidy(dir, file);
+        // NOTE: off the program's first start, which computes this before it launches its first JVM
+        // (the directory scan and its file attributes took 30-50 ms there).
+        Thread.ofPlatform().daemon().name("multiproc-aot-tidy").start(() -> tidy(dir, file));
         return file;
     }
 

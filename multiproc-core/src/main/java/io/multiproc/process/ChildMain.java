@@ -22,8 +22,8 @@ import java.util.function.BooleanSupplier;
  *       that asked for it and is forgotten when that thread ends, so the second thread never ends.</li>
  *   <li>A spare JVM warms the task machinery (lambda decoding, the exit logger), initializes the
  *       library's hot-path classes ({@link HotPaths}), then renames itself {@code mp-spare} (how the
- *       parent knows it has booted, {@link State}) and runs the hot paths on a nice-19 thread on private
- *       memory until compiled or until a task arrives. Each step is skipped once a task is waiting (a
+ *       parent knows it has booted, {@link State}) and runs the hot paths on private
+ *       memory, in the program's idle moments, until compiled or until a task arrives. Each step is skipped once a task is waiting (a
  *       start may take a spare still booting).</li>
  *   <li>Read one task frame from stdin, the control channel (see {@link TaskFrame}); EOF means the
  *       parent dismissed this spare or died, and the JVM exits quietly.</li>
@@ -55,6 +55,11 @@ public final class ChildMain {
         // on stdin, a running child from the polling watcher.
         Thread follow = new Thread(() -> {
             followParent(parentPid);
+            try {
+                prepareExitNow();
+            } finally {
+                EXIT_PREPARED.countDown();
+            }
             // NOTE: the kernel keeps the parent-death signal per thread and sends it only while the
             // thread that asked is alive, so this thread must live as long as the JVM.
             while (true) {
@@ -75,7 +80,7 @@ public final class ChildMain {
             }
             // NOTE: the classes the hot-path warm-up uses are initialized here, on the main thread at
             // normal priority, before this JVM reports itself booted: a task needing a class whose
-            // initialization a starved nice-19 thread had begun would wait for that thread.
+            // initialization a paused (or starved) warm-up thread had begun would wait for that thread.
             boolean primed = HOT_PATHS && Native.isAvailable() && prime(taskWaiting);
             setState(State.SPARE);
             if (primed && !taskWaiting.getAsBoolean()) {
@@ -95,7 +100,102 @@ public final class ChildMain {
         TASK_ARRIVED = true;
         setState(State.RUNNING);
         watchParent(parentPid);
-        System.exit(run(frame, parentPid));
+        exit(run(frame, parentPid));
+    }
+
+    /**
+     * {@code -Dmultiproc.fastExit=false} makes a child exit through the JVM's whole exit sequence (see
+     * {@link #exit}); the launcher sets it for children started with the user's own JVM options.
+     */
+    static final String FAST_EXIT_PROPERTY = "multiproc.fastExit";
+    private static final boolean FAST_EXIT = !"false".equals(System.getProperty(FAST_EXIT_PROPERTY));
+    /** Written by the follow thread once the exit hook is registered and {@code _exit} linked; read by the main thread at exit. */
+    private static volatile boolean exitNowReady;
+    /** Counted down by the follow thread once {@link #prepareExitNow} has returned, whatever it did. */
+    private static final java.util.concurrent.CountDownLatch EXIT_PREPARED = new java.util.concurrent.CountDownLatch(1);
+    /** Longest the exit waits for {@link #prepareExitNow}; a follow thread starved by a loaded machine must not hold it. */
+    private static final long EXIT_PREPARE_WAIT_MILLIS = 100;
+    /** The thread that called {@link #exit} and its code: written before System.exit, read by the exit hook it runs. */
+    private static volatile Thread exitingThread;
+    private static volatile int exitingCode;
+
+    /**
+     * Ends the child with {@code code} once its task ran: System.exit (shutdown hooks run, as they would),
+     * then, right after the last system hook (files marked delete-on-exit deleted), {@code _exit(code)}.
+     * HotSpot's own exit waits, in 10 ms steps for up to 10 s, while a JIT thread is compiling (the spare's
+     * warm-up or the task left methods queued): 10-70 ms of a warm start+join went there. What the JVM's
+     * exit does after the hooks (JVMTI VMDeath, -Xlog and JFR flushes, the perf-data file) matters only
+     * for user JVM options, agents and tools, so the fast way is taken only for default options with
+     * no JVM options in the environment; this JVM's perf-data file (what jps reads) is removed first.
+     */
+    private static void exit(int code) {
+        try {
+            // A cold child's task may end before the follow thread has linked _exit (20-70 ms of a
+            // fresh JVM): that wait is shorter than the JVM's own exit beside its JIT threads.
+            EXIT_PREPARED.await(EXIT_PREPARE_WAIT_MILLIS, java.util.concurrent.TimeUnit.MILLISECONDS);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+        }
+        if (exitNowReady) {
+            exitingCode = code;
+            exitingThread = Thread.currentThread();
+        }
+        System.exit(code);
+    }
+
+    /**
+     * On the follow thread, off the task's path: links {@code _exit} (5-25 ms) and registers the hook that
+     * calls it last. A user's own System.exit in the task runs the hook on another thread (or before
+     * {@link #exit} named this one) and so exits the usual way, with the user's code.
+     */
+    private static void prepareExitNow() {
+        if (!FAST_EXIT || !Native.isAvailable() || jvmOptionsInEnvironment()) {
+            return;
+        }
+        try {
+            Object access = Class.forName("jdk.internal.access.SharedSecrets").getMethod("getJavaLangAccess").invoke(null);
+            java.lang.reflect.Method register = Class.forName("jdk.internal.access.JavaLangAccess")
+                    .getMethod("registerShutdownHook", int.class, boolean.class, Runnable.class);
+            if (!Native.linkExitNow()) {
+                return;
+            }
+            register.invoke(access, EXIT_HOOK_SLOT, false, (Runnable) ChildMain::exitNowIfOurs);
+            exitNowReady = true;
+        } catch (ReflectiveOperationException | RuntimeException | Error e) {
+            // the package is not exported to us (an unusual launch) or the slot is taken: the usual exit
+        }
+    }
+
+    /**
+     * The last of the JDK's ten system shutdown-hook slots: 0 restores the console, 1 runs the
+     * application's hooks and waits for them, 2 deletes files marked delete-on-exit.
+     */
+    private static final int EXIT_HOOK_SLOT = 9;
+
+    private static void exitNowIfOurs() {
+        Thread exiting = exitingThread;
+        if (exiting == null || exiting != Thread.currentThread()) {
+            return; // a user's System.exit: the JVM's own exit, with the user's code
+        }
+        flush();
+        try {
+            java.nio.file.Files.deleteIfExists(java.nio.file.Path.of("/tmp", "hsperfdata_" + System.getProperty("user.name"), Long.toString(ProcessHandle.current().pid())));
+        } catch (java.io.IOException | RuntimeException e) {
+            // the JVM's next start of this user removes files of dead processes anyway
+        }
+        Native.exitNow(exitingCode);
+    }
+
+    /** JVM options given through the environment (agents, -Xlog, JFR) may need the JVM's own exit. */
+    private static boolean jvmOptionsInEnvironment() {
+        for (String name : new String[] {"JAVA_TOOL_OPTIONS", "JDK_JAVA_OPTIONS", "_JAVA_OPTIONS"}) {
+            String v = System.getenv(name);
+            if (v != null && (v.contains("-agent") || v.contains("-XX:") || v.contains("-Xlog") || v.contains("-verbose")
+                    || v.contains("-Xrun"))) {
+                return true;
+            }
+        }
+        return false;
     }
 
     /** Name of a JVM multiproc did not start (CPython's main process name). */
@@ -161,24 +261,113 @@ public final class ChildMain {
     }
 
     /**
-     * Runs the library's hot paths ({@link HotPaths}) on a daemon thread at the lowest priority until
-     * they are compiled or a task arrives, whichever is first; it starts once no sibling JVM boots (see
-     * {@link #awaitSiblingsBooted}).
+     * Runs the library's hot paths ({@link HotPaths}) on a daemon thread until they are compiled or a task
+     * arrives, whichever is first, in this program's idle moments: it starts once no sibling JVM boots
+     * (see {@link #awaitSiblingsBooted}) and pauses while the parent or a sibling uses the CPU (see
+     * {@link IdlePacer}). Then a full GC returns the young generation the warm-up filled.
      */
     private static void warmHotPaths(long parentPid) {
         Thread t = new Thread(() -> {
-            if (Native.isAvailable()) {
-                Native.lowerThisThreadPriority(19);
+            if (WARM_UP_NICE > 0 && Native.isAvailable()) {
+                Native.lowerThisThreadPriority(WARM_UP_NICE);
             }
             try {
                 awaitSiblingsBooted(parentPid, () -> TASK_ARRIVED);
-                HotPaths.run(() -> TASK_ARRIVED);
+                IdlePacer pacer = PACE ? new IdlePacer(parentPid, () -> TASK_ARRIVED) : null;
+                HotPaths.run(pacer == null ? () -> TASK_ARRIVED : pacer::stopOrPause);
+                if (!TASK_ARRIVED && SPARE_GC) {
+                    // NOTE: the warm-up's garbage filled a young generation of 100-150 MB; an idle
+                    // spare then held 200-226 MB resident, and the kernel tore all of it down at the
+                    // task's exit. After this GC G1 shrinks the heap: 88-96 MB (BENCHMARKS.md).
+                    System.gc();
+                }
             } catch (RuntimeException | Error e) {
                 // only a warm-up; the task reports its own problems
             }
         }, "multiproc-warm-up");
         t.setDaemon(true);
         t.start();
+    }
+
+    /**
+     * Nice value of the warm-up thread; 0 (none) by default. At nice 19 a warm-up thread that was still
+     * runnable when the task arrived got the CPU only after every other runnable thread of the machine
+     * (tens of ms on 2 cores beside one booting JVM, seconds under load): each safepoint of the task and
+     * the JVM's exit waited for it. For measuring: {@code -Dmultiproc.warmUpNice=19}.
+     */
+    private static final int WARM_UP_NICE = Integer.getInteger("multiproc.warmUpNice", 0);
+    /** {@code -Dmultiproc.warmUpPacing=false}: the warm-up does not pause for busy siblings (for measuring). */
+    private static final boolean PACE = !"false".equals(System.getProperty("multiproc.warmUpPacing"));
+    /** {@code -Dmultiproc.spareGc=false}: no full GC after the warm-up (for measuring what it costs). */
+    private static final boolean SPARE_GC = !"false".equals(System.getProperty("multiproc.spareGc"));
+
+    /**
+     * Paces the warm-up to this program's idle moments, instead of a nice value (see {@link #WARM_UP_NICE}):
+     * every {@link #WINDOW_MILLIS} of warm-up it reads the CPU time of the parent and of each sibling JVM
+     * ({@code /proc/PID/stat}, in clock ticks) and, while they used more than {@link #BUSY_TICKS} ticks in
+     * the window, sleeps a window at a time. A thread that sleeps is never runnable when the task arrives.
+     * Used by the warm-up thread only.
+     */
+    static final class IdlePacer {
+        static final long WINDOW_MILLIS = 50;
+        /** Clock ticks (10 ms each at the usual 100 Hz) in one window above which the program counts as busy: 40% of a core. */
+        static final long BUSY_TICKS = 1;
+        private final long parentPid;
+        private final long me = ProcessHandle.current().pid();
+        private final BooleanSupplier stop;
+        private long windowStart = System.nanoTime();
+        private long ticks;
+
+        IdlePacer(long parentPid, BooleanSupplier stop) {
+            this.parentPid = parentPid;
+            this.stop = stop;
+            this.ticks = programTicks();
+        }
+
+        /** True when the warm-up must stop; first sleeps while the program is busy. */
+        boolean stopOrPause() {
+            if (System.nanoTime() - windowStart < WINDOW_MILLIS * 1_000_000L) {
+                return stop.getAsBoolean();
+            }
+            while (!stop.getAsBoolean()) {
+                long now = programTicks();
+                boolean busy = now - ticks > BUSY_TICKS;
+                ticks = now;
+                windowStart = System.nanoTime();
+                if (!busy) {
+                    return false;
+                }
+                try {
+                    Thread.sleep(WINDOW_MILLIS);
+                } catch (InterruptedException e) {
+                    return true;
+                }
+            }
+            return true;
+        }
+
+        /** CPU clock ticks the parent and this JVM's siblings have used (a sibling that exited drops out). */
+        long programTicks() {
+            long[] sum = {cpuTicks(parentPid)};
+            forEachSibling(parentPid, me, pid -> {
+                sum[0] += cpuTicks(pid);
+                return false;
+            });
+            return sum[0];
+        }
+    }
+
+    /** utime + stime of process {@code pid} in clock ticks, 0 if it is gone. */
+    static long cpuTicks(long pid) {
+        try {
+            String stat = java.nio.file.Files.readString(java.nio.file.Path.of("/proc", Long.toString(pid), "stat"),
+                    java.nio.charset.StandardCharsets.US_ASCII);
+            // NOTE: the name field (2) may hold spaces and parentheses: count fields after the last ')'.
+            String[] f = stat.substring(stat.lastIndexOf(')') + 2).split(" ");
+            return Long.parseLong(f[11]) + Long.parseLong(f[12]); // fields 14 and 15
+        } catch (java.io.IOException | RuntimeException e) {
+            return 0;
+        }
     }
 
     /** Longest a spare's warm-up waits for its siblings to boot: a JVM stuck booting must not stop it for good. */
@@ -205,6 +394,14 @@ public final class ChildMain {
 
     /** True if a child of {@code parentPid} other than {@code me} is still booting (by its process name). */
     static boolean siblingBooting(long parentPid, long me) {
+        return forEachSibling(parentPid, me, pid -> booting(nameOrGone(pid)));
+    }
+
+    /**
+     * Calls {@code visit} with each child of {@code parentPid} but {@code me} until it returns true;
+     * returns whether one did (false too when there is no /proc).
+     */
+    static boolean forEachSibling(long parentPid, long me, java.util.function.LongPredicate visit) {
         // NOTE: /proc/PID/task/TID/children lists the children each thread forked: the parent launches
         // from its launcher thread, so every thread's list is read.
         try (java.nio.file.DirectoryStream<java.nio.file.Path> tasks = java.nio.file.Files.newDirectoryStream(
@@ -217,13 +414,13 @@ public final class ChildMain {
                     continue; // the thread ended
                 }
                 for (String pid : children.trim().split(" ")) {
-                    if (!pid.isEmpty() && Long.parseLong(pid) != me && booting(nameOrGone(Long.parseLong(pid)))) {
+                    if (!pid.isEmpty() && Long.parseLong(pid) != me && visit.test(Long.parseLong(pid))) {
                         return true;
                     }
                 }
             }
         } catch (java.io.IOException | RuntimeException e) {
-            return false; // no /proc (or no children file): warm up at once, as before
+            return false; // no /proc (or no children file): as if there were no siblings
         }
         return false;
     }
@@ -407,6 +604,13 @@ public final class ChildMain {
         deadline.setDaemon(true);
         deadline.start();
         warmUp();
+        if (Native.isAvailable()) {
+            // What every child's pdeathsig thread links (30-70 ms of CPU in a cold child, on 2 cores
+            // beside its siblings' boots): the linker's classes and method handles go into the cache.
+            // Signal 0 clears the parent-death signal, which a training run does not want anyway.
+            Native.setParentDeathSignal(0);
+            Native.linkExitNow();
+        }
         HotPaths.run(() -> false);
     }
 

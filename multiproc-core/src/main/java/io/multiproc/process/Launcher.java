@@ -104,6 +104,14 @@ final class Launcher {
         // without it. The same options in the training run keep its report off the user's terminal.
         cmd.add("-Xlog:aot=off");
         cmd.add("-Xlog:cds=off");
+        // What ChildMain's fast exit registers its last shutdown hook through (the same in the AOT
+        // cache's training run, whose options the cache must match).
+        cmd.add("--add-exports=java.base/jdk.internal.access="
+                + (Launcher.class.getModule().isNamed() ? Launcher.class.getModule().getName() : "ALL-UNNAMED"));
+        if (!jvmOptions.isEmpty() && mode != Mode.TRAIN) {
+            // the user's own JVM options (agents, logging, JFR) may need the JVM's whole exit sequence
+            cmd.add("-D" + ChildMain.FAST_EXIT_PROPERTY + "=false");
+        }
         cmd.addAll(jvmOptions);
         cmd.add(MAIN_CLASS);
         cmd.add(Long.toString(ProcessHandle.current().pid()));

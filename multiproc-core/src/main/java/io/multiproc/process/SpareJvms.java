@@ -30,7 +30,9 @@ import java.util.concurrent.TimeUnit;
  *       before it had booted, another spare), and only on cores the program's children leave idle: while
  *       the running children plus the booting JVMs are fewer than cpuCount. A burst of k long-running
  *       children therefore gets its replacements after it, not during it, and back-to-back starts never
- *       wait for a JVM that shares the cores with another one booting. Spares a Pool reserved boot up to
+ *       wait for a JVM that shares the cores with another one booting. A replacement for a spare just
+ *       taken waits while that child runs, up to {@link #REPLACEMENT_DELAY_NANOS}, if a booted spare is
+ *       left (decision 125). Spares a Pool reserved boot up to
  *       {@code maxBooting} at once (the Pool waits for all of them). At most {@code maxBooting} JVMs (spares
  *       and cold children together; default cpuCount, {@code -Dmultiproc.maxBootingJvms}) boot at once:
  *       a cold start waits for a slot.</li>
@@ -40,7 +42,7 @@ import java.util.concurrent.TimeUnit;
  *       booting skips its warm-up. So back-to-back starts are never slower than cold ones.</li>
  *   <li><b>Retiring.</b> After {@code idleTimeout} without a start (default 30 s,
  *       {@code -Dmultiproc.spareJvms.idleTimeout=SECONDS}), the burst spares exit and {@code base}
- *       remain. An idle spare costs ~40-60 MB of resident memory (BENCHMARKS.md, "Starts").</li>
+ *       remain. An idle spare costs 80-96 MB of resident memory once warmed (BENCHMARKS.md, "Starts").</li>
  * </ul>
  *
  * <h2>For the Pool</h2>
@@ -67,6 +69,12 @@ final class SpareJvms {
     static final int LIMIT = 64;
     /** How often the spares thread looks again while a JVM boots or spares are missing. */
     static final long TICK_MILLIS = 10;
+    /**
+     * How long a replacement spare waits after a start while the child runs and a booted spare is left
+     * ({@code -Dmultiproc.spareJvms.replacementDelayMillis}, 0 for none).
+     */
+    static final long REPLACEMENT_DELAY_NANOS = TimeUnit.MILLISECONDS.toNanos(
+            Long.getLong("multiproc.spareJvms.replacementDelayMillis", 250));
     /** Longest wait of a cold start for a boot slot; a JVM stuck booting must not block starts forever. */
     static final long SLOT_WAIT_MILLIS = 5_000;
 
@@ -94,6 +102,10 @@ final class SpareJvms {
     /** Spares asked for by {@link #reserve} since the last idle period. */
     private static int reserved;
     private static long lastDemandNanos = System.nanoTime();
+    /** When {@link #take} last gave a start a spare (or found none). */
+    private static long lastStartNanos = System.nanoTime() - TimeUnit.DAYS.toNanos(1);
+    /** The spare {@link #take} gave last: its replacement waits while it runs (decision 125). */
+    private static Process lastTaken;
     private static ScheduledFuture<?> nextTick;
     private static long nextTickAt = Long.MAX_VALUE;
 
@@ -242,6 +254,7 @@ final class SpareJvms {
         Process p;
         synchronized (LOCK) {
             lastDemandNanos = System.nanoTime();
+            lastStartNanos = lastDemandNanos;
             started++;
             peak = Math.max(peak, running);
             p = base == 0 ? null : pollBootedFirst();
@@ -257,6 +270,7 @@ final class SpareJvms {
                 }
                 p = pollBootedFirst();
             }
+            lastTaken = p;
             if (p != null && !hasBooted(p)) {
                 CHILDREN_BOOTING.add(p); // no spare boots beside it until it has (see tick)
             }
@@ -470,7 +484,14 @@ final class SpareJvms {
             int bootLimit = reserved > 0 ? maxBooting : 1;
             // A child still booting is also running: count its core once.
             int busy = Math.max(0, running() - CHILDREN_BOOTING.size());
-            while (SPARES.size() + launching < want && booting < bootLimit && busy + booting < cores) {
+            // NOTE: a replacement's boot beside a child that has just started (its task loading, its
+            // first compilations, often its whole run and exit) took the cores it was using: while a
+            // booted spare is left for the next start, the replacement waits until that child has run
+            // REPLACEMENT_DELAY or exited.
+            // (The taken process, not the running count: the start registers its child after take.)
+            boolean deferred = reserved == 0 && lastTaken != null && lastTaken.isAlive()
+                    && now - lastStartNanos < REPLACEMENT_DELAY_NANOS && booted() > 0;
+            while (!deferred && SPARES.size() + launching < want && booting < bootLimit && busy + booting < cores) {
                 launchSpare();
                 booting++;
             }

@@ -59,6 +59,20 @@ class ParentDeathTest {
      * signal can end it: the child's own watcher thread cannot run. Every other child JVM of that parent
      * (in {@code spare} mode, the replacement spare) must end too.
      */
+    /** Each process's pid, name (what ChildMain reached: java = booting, mp-spare, mp-child...) and state letter. */
+    private static String describe(List<ProcessHandle> processes) {
+        StringBuilder sb = new StringBuilder();
+        for (ProcessHandle h : processes) {
+            try {
+                String stat = Files.readString(Path.of("/proc", Long.toString(h.pid()), "stat"));
+                sb.append(h.pid()).append(' ').append(stat, stat.indexOf('('), stat.lastIndexOf(')') + 3).append("; ");
+            } catch (IOException e) {
+                sb.append(h.pid()).append(" gone; ");
+            }
+        }
+        return sb.toString();
+    }
+
     @ParameterizedTest(name = "{0} child")
     @ValueSource(strings = {"spare", "cold"})
     void childIsKilledWhenParentIsKilled(String mode) throws Exception {
@@ -74,7 +88,8 @@ class ParentDeathTest {
             parent.process.destroyForcibly();
 
             assertThat(parent.process.waitFor(LONG_ENOUGH.toSeconds(), TimeUnit.SECONDS)).isTrue();
-            assertThat(awaitEnded(all, PROMPTLY)).as("child JVMs running %s after their parent was killed", PROMPTLY).isEmpty();
+            List<ProcessHandle> left = awaitEnded(all, PROMPTLY);
+            assertThat(left).as("child JVMs running %s after their parent was killed: %s", PROMPTLY, describe(left)).isEmpty();
             assertThat(awaitEnded(parent.childJvms(), PROMPTLY)).as("child JVMs of the dead parent").isEmpty();
         }
     }

@@ -254,6 +254,84 @@ class SparePolicyTest {
         }
     }
 
+    @Test
+    void aReplacementSpareWaitsWhileTheChildJustStartedRunsIfASpareIsLeft() throws Exception {
+        ChildProcess.setSpareJvms(2);
+        assertThat(SpareJvms.awaitBooted(2, LONG_ENOUGH)).as("2 spares booted").isTrue();
+        long delayMillis = SpareJvms.REPLACEMENT_DELAY_NANOS / 1_000_000;
+        // Retried while the machine was too slow to look within the delay (no conclusion either way).
+        boolean looked = false;
+        for (int attempt = 0; attempt < 5 && !looked; attempt++) {
+            Children.awaitUntil("2 spares booted again", () -> SpareJvms.spares().size() == 2 && SpareJvms.takeMostBooting() == 0
+                    && SpareJvms.takeMostBooting() == 0);
+            try (SharedLong gate = SharedLong.create(0)) {
+                ChildProcess child = ChildProcess.start(() -> awaitNonZero(gate));
+                long t0 = System.nanoTime();
+                try {
+                    Thread.sleep(delayMillis / 3);
+                    int mostBooting = SpareJvms.takeMostBooting();
+                    if ((System.nanoTime() - t0) / 1_000_000 < delayMillis * 2 / 3) {
+                        looked = true;
+                        assertThat(mostBooting).as("JVMs booting in the child's first %d ms", delayMillis / 3).isZero();
+                    }
+                    Children.awaitUntil("the replacement boots while the child still runs", () -> SpareJvms.spares().size() == 2);
+                    assertThat(child.isAlive()).isTrue();
+                } finally {
+                    gate.set(1);
+                    Children.joinOk(child);
+                }
+            }
+        }
+        assertThat(looked).as("looked within the delay once in 5 tries").isTrue();
+        // no spare left booting for the next test (a dismissed booting spare holds a boot slot)
+        assertThat(SpareJvms.awaitBooted(2, LONG_ENOUGH)).isTrue();
+    }
+
+    @Test
+    void aSparesWarmUpPausesWhileASiblingComputesAndGoesOnWhenItStops() throws Exception {
+        long me = ProcessHandle.current().pid();
+        try (SharedLong spin = SharedLong.create(1)) {
+            // Eight spinning threads: well above 40% of a core even on a loaded 2-core machine.
+            ChildProcess busy = ChildProcess.start(() -> {
+                List<Thread> threads = new ArrayList<>();
+                for (int t = 0; t < 8; t++) {
+                    threads.add(Thread.ofPlatform().start(() -> {
+                        while (spin.get() != 0) {
+                            Thread.onSpinWait();
+                        }
+                    }));
+                }
+                for (Thread t : threads) {
+                    t.join();
+                }
+            });
+            Children.awaitUntil("the sibling computes", () -> ChildMain.cpuTicks(busy.pid()) > 20);
+            // The warm-up's view from a JVM of the same parent (this test JVM is the parent): a second
+            // of warm-up iterations (1 ms each) while the sibling spins; "stop" ends that second.
+            long t0 = System.nanoTime();
+            ChildMain.IdlePacer pacer = new ChildMain.IdlePacer(me, () -> System.nanoTime() - t0 > 1_000_000_000L);
+            long paused = 0;
+            while (true) {
+                long p0 = System.nanoTime();
+                boolean stop = pacer.stopOrPause();
+                paused += System.nanoTime() - p0;
+                if (stop) {
+                    break;
+                }
+                Thread.sleep(1);
+            }
+            assertThat(paused).as("ns paused in a second of warm-up beside a computing sibling").isGreaterThan(500_000_000L);
+            spin.set(0);
+            Children.joinOk(busy);
+            // Once it stops, the warm-up goes on (this JVM idle enough: waits up to the children's timeout).
+            ChildMain.IdlePacer after = new ChildMain.IdlePacer(me, () -> false);
+            Thread.sleep(ChildMain.IdlePacer.WINDOW_MILLIS + 10); // a window has passed: it looks
+            long t1 = System.nanoTime();
+            assertThat(after.stopOrPause()).isFalse();
+            assertThat(System.nanoTime() - t1).as("ns until it went on").isLessThan(Children.TIMEOUT.toNanos());
+        }
+    }
+
     /** A JVM that sleeps until killed, under its launcher's name {@code java}. */
     public static final class SleepMain {
         public static void main(String[] args) throws InterruptedException {
