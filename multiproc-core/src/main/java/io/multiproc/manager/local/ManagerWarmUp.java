@@ -28,8 +28,15 @@ public final class ManagerWarmUp {
         }
     }
 
-    /** One append in this many finds the list locked by {@link Contender}: each round of 2,000 has 7. */
+    /**
+     * One append in this many finds the list locked by {@link Contender}: each round of 2,000 has 7. In the
+     * first round's first 1,024 iterations one in 16 does, so that the contended branches are in the
+     * profile before C2 first compiles the lock path (which happens within that first thousand): code
+     * compiled before any contention keeps its traps until it meets one itself.
+     */
     private static final int CONTEND_EVERY_MASK = 255;
+    private static final int CONTEND_EARLY_MASK = 15;
+    private static final int EARLY_ITERATIONS = 1_024;
 
     private ManagerWarmUp() {
     }
@@ -47,47 +54,69 @@ public final class ManagerWarmUp {
     }
 
     private static void warm(int iterations, int rounds, BooleanSupplier stop) {
-        try (Manager m = Manager.start(); Contender contender = new Contender()) {
-            List<Object> ls = m.list();
-            Container listLock = ((Proxy) ls).container();
-            ConcurrentMap<String, Integer> d = m.dict();
-            List<Integer> batch = new ArrayList<>();
-            Map<String, Integer> entries = new LinkedHashMap<>();
-            for (int i = 0; i < KEYS.length; i++) {
-                batch.add(i);
-                entries.put(KEYS[i], i);
-            }
-            long sink = 0;
+        List<Integer> batch = new ArrayList<>();
+        Map<String, Integer> entries = new LinkedHashMap<>();
+        for (int i = 0; i < KEYS.length; i++) {
+            batch.add(i);
+            entries.put(KEYS[i], i);
+        }
+        long[] sink = {0};
+        try (Contender contender = new Contender()) {
+            // NOTE: a manager per round: a process's first allocation and first frees in a heap take
+            // branches (an empty block cache) that a child meets on its parent's manager; one heap for the
+            // whole warm-up left them out of the profile, and so compiled as traps (decision 130).
             for (int r = 0; r < rounds; r++) {
-                for (int k = 0; k < iterations; k++) {
-                    if (stop.getAsBoolean()) {
+                try (Manager m = Manager.start()) {
+                    if (!round(m, iterations, r == 0 ? EARLY_ITERATIONS : 0, stop, contender, batch, entries, sink)) {
                         return;
                     }
-                    if ((k & CONTEND_EVERY_MASK) == CONTEND_EVERY_MASK) {
-                        contender.holdWhileNext(listLock, k); // the next add waits: the contended path
-                    }
-                    ls.add(k);
-                    if ((k & 7) == 0) {
-                        ls.add(LONG_VALUE);
-                    }
-                    sink += ls.get(k & 63).hashCode(); // the list holds at least min(k + 1, 64) elements
-                    String key = KEYS[k & (KEYS.length - 1)];
-                    d.put(key, k);
-                    sink += d.get(key);
-                    d.merge(key, 1, Integer::sum);
-                    if ((k & 1023) == 1023) { // bounded: the private heap never grows
-                        sink += ls.size();
-                        ls.clear();
-                        ls.addAll(batch);
-                        d.putAll(entries);
-                    }
                 }
-                ls.clear();
             }
-            if (sink == 42) {
+        } finally {
+            if (sink[0] == 42) {
                 System.getLogger(ManagerWarmUp.class.getName()).log(System.Logger.Level.TRACE, "sink");
             }
         }
+    }
+
+    /**
+     * One round of {@code iterations} on {@code m}'s list and dict, contending more often in the first
+     * {@code early} ones; false if {@code stop} ended it early.
+     */
+    private static boolean round(Manager m, int iterations, int early, BooleanSupplier stop, Contender contender,
+                                 List<Integer> batch, Map<String, Integer> entries, long[] sinkOut) {
+        List<Object> ls = m.list();
+        Container listLock = ((Proxy) ls).container();
+        ConcurrentMap<String, Integer> d = m.dict();
+        long sink = 0;
+        for (int k = 0; k < iterations; k++) {
+            if (stop.getAsBoolean()) {
+                sinkOut[0] += sink;
+                return false;
+            }
+            int mask = k < early ? CONTEND_EARLY_MASK : CONTEND_EVERY_MASK;
+            if ((k & mask) == mask) {
+                contender.holdWhileNext(listLock); // the next add waits: the contended path
+            }
+            ls.add(k);
+            if ((k & 7) == 0) {
+                ls.add(LONG_VALUE);
+            }
+            sink += ls.get(k & 63).hashCode(); // the list holds at least min(k + 1, 64) elements
+            String key = KEYS[k & (KEYS.length - 1)];
+            d.put(key, k);
+            sink += d.get(key);
+            d.merge(key, 1, Integer::sum);
+            if ((k & 1023) == 1023) { // bounded: the private heap never grows
+                sink += ls.size();
+                ls.clear();
+                ls.addAll(batch);
+                d.putAll(entries);
+            }
+        }
+        ls.clear();
+        sinkOut[0] += sink;
+        return true;
     }
 
     /**
@@ -106,6 +135,8 @@ public final class ManagerWarmUp {
         private final java.util.concurrent.Semaphore held = new java.util.concurrent.Semaphore(0);
         private final Thread thread;
         private volatile long holdNanos;
+        /** Holds asked for so far (warm-up thread only): every other one is long. */
+        private int asked;
 
         Contender() {
             thread = new Thread(this::serve, "multiproc-manager-warm-up-contender");
@@ -113,9 +144,9 @@ public final class ManagerWarmUp {
             thread.start();
         }
 
-        /** Returns once the contender holds {@code c}'s lock; it releases it {@code 0} or 2 ms later. */
-        void holdWhileNext(Container c, int k) {
-            holdNanos = (k & 256) == 0 ? 0 : 2_000_000L;
+        /** Returns once the contender holds {@code c}'s lock; it releases it at once or 2 ms later, in turn. */
+        void holdWhileNext(Container c) {
+            holdNanos = (asked++ & 1) == 0 ? 0 : 2_000_000L;
             try {
                 asks.put(c);
                 held.acquire();
