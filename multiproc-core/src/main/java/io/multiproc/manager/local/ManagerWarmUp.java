@@ -148,8 +148,10 @@ public final class ManagerWarmUp {
         void holdWhileNext(Container c) {
             holdNanos = (asked++ & 1) == 0 ? 0 : 2_000_000L;
             try {
-                asks.put(c);
-                held.acquire();
+                // NOTE: bounded: if the contender cannot take the lock (it ended), the append just runs uncontended
+                if (asks.offer(c, 1, java.util.concurrent.TimeUnit.SECONDS)) {
+                    held.tryAcquire(1, java.util.concurrent.TimeUnit.SECONDS);
+                }
             } catch (InterruptedException e) {
                 Thread.currentThread().interrupt(); // the warm-up thread is stopped by its stop condition
             }
