@@ -179,15 +179,24 @@ final class Heap {
         if (detached || (int) INT.getVolatile(root, CLOSED) != 0) {
             throw closed();
         }
-        if (!owner && (++operations & (OWNER_CHECK_EVERY - 1)) == 0
-                && !ProcessIdentity.isAliveRecently((long) LONG.get(root, OWNER_TOKEN))) {
+        // NOTE: the same branches run in the owner and in every other process: the spares warm this path
+        // up on managers they own, and a branch on the per-process 'owner' flag here would be compiled as
+        // an uncommon trap that a child's first operation on its parent's manager hits (decision 130).
+        if ((++operations & (OWNER_CHECK_EVERY - 1)) == 0) {
+            checkOwnerAlive();
+        }
+    }
+
+    /** Every {@link #OWNER_CHECK_EVERY} operations: a process that is not the owner detaches once the owner died. */
+    private void checkOwnerAlive() {
+        if (!owner && !ProcessIdentity.isAliveRecently((long) LONG.get(root, OWNER_TOKEN))) {
             detach();
             throw new IllegalStateException("manager '" + name + "' is closed: its owner died");
         }
     }
 
     private static final int OWNER_CHECK_EVERY = 1024;
-    /** Operations since attaching, counted loosely (plain increments from any thread) to pace owner checks. */
+    /** Operations since attaching (in the owner too), counted loosely (plain increments from any thread) to pace owner checks. */
     private int operations;
 
     IllegalStateException closed() {

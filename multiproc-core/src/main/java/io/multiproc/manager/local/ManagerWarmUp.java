@@ -28,6 +28,16 @@ public final class ManagerWarmUp {
         }
     }
 
+    /**
+     * One append in this many finds the list locked by {@link Contender}: each round of 2,000 has 7. In the
+     * first round's first 1,024 iterations one in 16 does, so that the contended branches are in the
+     * profile before C2 first compiles the lock path (which happens within that first thousand): code
+     * compiled before any contention keeps its traps until it meets one itself.
+     */
+    private static final int CONTEND_EVERY_MASK = 255;
+    private static final int CONTEND_EARLY_MASK = 15;
+    private static final int EARLY_ITERATIONS = 1_024;
+
     private ManagerWarmUp() {
     }
 
@@ -44,41 +54,135 @@ public final class ManagerWarmUp {
     }
 
     private static void warm(int iterations, int rounds, BooleanSupplier stop) {
-        try (Manager m = Manager.start()) {
-            List<Object> ls = m.list();
-            ConcurrentMap<String, Integer> d = m.dict();
-            List<Integer> batch = new ArrayList<>();
-            Map<String, Integer> entries = new LinkedHashMap<>();
-            for (int i = 0; i < KEYS.length; i++) {
-                batch.add(i);
-                entries.put(KEYS[i], i);
-            }
-            long sink = 0;
+        List<Integer> batch = new ArrayList<>();
+        Map<String, Integer> entries = new LinkedHashMap<>();
+        for (int i = 0; i < KEYS.length; i++) {
+            batch.add(i);
+            entries.put(KEYS[i], i);
+        }
+        long[] sink = {0};
+        try (Contender contender = new Contender()) {
+            // NOTE: a manager per round: a process's first allocation and first frees in a heap take
+            // branches (an empty block cache) that a child meets on its parent's manager; one heap for the
+            // whole warm-up left them out of the profile, and so compiled as traps (decision 130).
             for (int r = 0; r < rounds; r++) {
-                for (int k = 0; k < iterations; k++) {
-                    if (stop.getAsBoolean()) {
+                try (Manager m = Manager.start()) {
+                    if (!round(m, iterations, r == 0 ? EARLY_ITERATIONS : 0, stop, contender, batch, entries, sink)) {
                         return;
                     }
-                    ls.add(k);
-                    if ((k & 7) == 0) {
-                        ls.add(LONG_VALUE);
-                    }
-                    sink += ls.get(k & 63).hashCode(); // the list holds at least min(k + 1, 64) elements
-                    String key = KEYS[k & (KEYS.length - 1)];
-                    d.put(key, k);
-                    sink += d.get(key);
-                    d.merge(key, 1, Integer::sum);
-                    if ((k & 1023) == 1023) { // bounded: the private heap never grows
-                        sink += ls.size();
-                        ls.clear();
-                        ls.addAll(batch);
-                        d.putAll(entries);
+                }
+            }
+        } finally {
+            if (sink[0] == 42) {
+                System.getLogger(ManagerWarmUp.class.getName()).log(System.Logger.Level.TRACE, "sink");
+            }
+        }
+    }
+
+    /**
+     * One round of {@code iterations} on {@code m}'s list and dict, contending more often in the first
+     * {@code early} ones; false if {@code stop} ended it early.
+     */
+    private static boolean round(Manager m, int iterations, int early, BooleanSupplier stop, Contender contender,
+                                 List<Integer> batch, Map<String, Integer> entries, long[] sinkOut) {
+        List<Object> ls = m.list();
+        Container listLock = ((Proxy) ls).container();
+        ConcurrentMap<String, Integer> d = m.dict();
+        long sink = 0;
+        for (int k = 0; k < iterations; k++) {
+            if (stop.getAsBoolean()) {
+                sinkOut[0] += sink;
+                return false;
+            }
+            int mask = k < early ? CONTEND_EARLY_MASK : CONTEND_EVERY_MASK;
+            if ((k & mask) == mask) {
+                contender.holdWhileNext(listLock); // the next add waits: the contended path
+            }
+            ls.add(k);
+            if ((k & 7) == 0) {
+                ls.add(LONG_VALUE);
+            }
+            sink += ls.get(k & 63).hashCode(); // the list holds at least min(k + 1, 64) elements
+            String key = KEYS[k & (KEYS.length - 1)];
+            d.put(key, k);
+            sink += d.get(key);
+            d.merge(key, 1, Integer::sum);
+            if ((k & 1023) == 1023) { // bounded: the private heap never grows
+                sink += ls.size();
+                ls.clear();
+                ls.addAll(batch);
+                d.putAll(entries);
+            }
+        }
+        ls.clear();
+        sinkOut[0] += sink;
+        return true;
+    }
+
+    /**
+     * A second thread that takes a container's lock when asked and holds it a while, so that the
+     * warm-up's next append finds it held: the lock's contended branches (the failed CAS, the wait
+     * loop's spins, yields and futex sleep, the release that wakes a sleeper) are in the JIT's profile
+     * before the warm-up's loop is compiled. Without them C2 compiles those branches as uncommon
+     * traps, and a user's first contended append (seed 000's four processes on one list) deoptimizes
+     * the compiled loop and runs interpreted until it is compiled again: measured, the first 40,000
+     * contended appends of four warmed processes took 70-110 ms of CPU against 12-16 ms (decision 129).
+     * The holds alternate between short (the waiter gets the lock while spinning) and 2 ms (it sleeps
+     * and is woken by the release).
+     */
+    private static final class Contender implements AutoCloseable {
+        private final java.util.concurrent.SynchronousQueue<Container> asks = new java.util.concurrent.SynchronousQueue<>();
+        private final java.util.concurrent.Semaphore held = new java.util.concurrent.Semaphore(0);
+        private final Thread thread;
+        private volatile long holdNanos;
+        /** Holds asked for so far (warm-up thread only): every other one is long. */
+        private int asked;
+
+        Contender() {
+            thread = new Thread(this::serve, "multiproc-manager-warm-up-contender");
+            thread.setDaemon(true);
+            thread.start();
+        }
+
+        /** Returns once the contender holds {@code c}'s lock; it releases it at once or 2 ms later, in turn. */
+        void holdWhileNext(Container c) {
+            holdNanos = (asked++ & 1) == 0 ? 0 : 2_000_000L;
+            try {
+                // NOTE: bounded: if the contender cannot take the lock (it ended), the append just runs uncontended
+                if (asks.offer(c, 1, java.util.concurrent.TimeUnit.SECONDS)) {
+                    held.tryAcquire(1, java.util.concurrent.TimeUnit.SECONDS);
+                }
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt(); // the warm-up thread is stopped by its stop condition
+            }
+        }
+
+        private void serve() {
+            try {
+                for (;;) {
+                    Container c = asks.take();
+                    c.lock();
+                    try {
+                        held.release();
+                        if (holdNanos > 0) {
+                            java.util.concurrent.locks.LockSupport.parkNanos(holdNanos);
+                        }
+                    } finally {
+                        c.unlock();
                     }
                 }
-                ls.clear();
+            } catch (InterruptedException | IllegalStateException done) {
+                // closed (or the manager closed under it): the warm-up is over
             }
-            if (sink == 42) {
-                System.getLogger(ManagerWarmUp.class.getName()).log(System.Logger.Level.TRACE, "sink");
+        }
+
+        @Override
+        public void close() {
+            thread.interrupt();
+            try {
+                thread.join();
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
             }
         }
     }
