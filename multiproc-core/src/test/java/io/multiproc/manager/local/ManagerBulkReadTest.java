@@ -87,6 +87,61 @@ class ManagerBulkReadTest {
     }
 
     @Test
+    @SuppressWarnings("unchecked")
+    void readingManyNestedListsLeavesNoProxyPerListInTheCacheButEachIsLiveAndWritable() throws Exception {
+        try (Manager m = Manager.start()) {
+            LocalManager lm = (LocalManager) m;
+            ConcurrentMap<Integer, List<Integer>> d = m.dict();
+            for (int k = 0; k < 2_000; k++) {
+                d.put(k, List.of(k, 1, 2));
+            }
+            int cached = lm.cachedProxies();
+            long sum = 0;
+            List<Integer> kept = null;
+            for (List<Integer> l : d.values()) {
+                for (int v : l) {
+                    sum += v;
+                }
+                kept = l;
+                assertThat(lm.cachedProxies()).as("proxies cached while reading").isEqualTo(cached);
+            }
+            assertThat(sum).isEqualTo(1_999L * 2_000 / 2 + 2_000 * 3);
+            kept.set(1, 100);                                        // a view writes through like any proxy
+            int key = kept.get(0);
+            assertThat(d.get(key)).containsExactly(key, 100, 2);
+            assertThat(d.get(key).equals(kept)).isTrue();
+        }
+    }
+
+    @Test
+    @SuppressWarnings("unchecked")
+    void aListKeptPastTheLoopOutlivesItsRemovalAndIsFreedWhenDropped() throws Exception {
+        try (Manager m = Manager.start()) {
+            LocalManager lm = (LocalManager) m;
+            ConcurrentMap<Integer, List<Integer>> d = m.dict();
+            long before = lm.heapBytesInUse();
+            for (int k = 0; k < 100; k++) {
+                d.put(k, List.of(k));
+            }
+            List<Integer> kept = null;
+            for (List<Integer> l : d.values()) {
+                if (l.get(0) == 42) {
+                    kept = l;
+                }
+            }
+            Children.joinOk(ChildProcess.start(() -> d.clear()));   // no reference to any list is left
+            for (int i = 0; i < 3; i++) {
+                System.gc();                                         // the iterator is gone; the kept list is not
+                Thread.sleep(20);
+            }
+            kept.add(43);
+            assertThat(kept).containsExactly(42, 43);
+            kept = null;
+            awaitInUse(lm, before, "every list is freed once the kept one is unreachable");
+        }
+    }
+
+    @Test
     void anIterationAbandonedMidwayReleasesTheHoldsItDidNotReach() throws Exception {
         try (Manager m = Manager.start()) {
             LocalManager lm = (LocalManager) m;
