@@ -3,8 +3,6 @@ package io.multiproc.redis;
 import org.redisson.api.RMap;
 import org.redisson.api.RScript;
 
-import org.redisson.client.RedisException;
-
 import java.io.Serial;
 import java.io.Serializable;
 import java.util.AbstractMap;
@@ -68,12 +66,7 @@ final class RedisDict<K, V> extends AbstractMap<K, V> implements ConcurrentMap<K
 
     @Override
     public int size() {
-        m.check();
-        try {
-            return map.size();
-        } catch (RedisException down) {
-            throw m.unavailable(down);
-        }
+        return m.call(() -> map.size());
     }
 
     @Override
@@ -83,40 +76,24 @@ final class RedisDict<K, V> extends AbstractMap<K, V> implements ConcurrentMap<K
 
     @Override
     public boolean containsKey(Object k) {
-        m.check();
-        try {
-            return map.containsKey(Objects.requireNonNull(k, "key"));
-        } catch (RedisException down) {
-            throw m.unavailable(down);
-        }
+        return m.call(() -> map.containsKey(Objects.requireNonNull(k, "key")));
     }
 
     @Override
     public boolean containsValue(Object v) {
-        m.check();
-        try {
-            return map.containsValue(m.nesting.asStored(Objects.requireNonNull(v, "value")));
-        } catch (RedisException down) {
-            throw m.unavailable(down);
-        }
+        return m.call(() -> map.containsValue(m.nesting.asStored(Objects.requireNonNull(v, "value"))));
     }
 
     @SuppressWarnings("unchecked")
     @Override
     public V get(Object k) {
-        m.check();
-        try {
-            return (V) m.nesting.fromStored(map.get(Objects.requireNonNull(k, "key")));
-        } catch (RedisException down) {
-            throw m.unavailable(down);
-        }
+        return m.call(() -> (V) m.nesting.fromStored(map.get(Objects.requireNonNull(k, "key"))));
     }
 
     @SuppressWarnings("unchecked")
     @Override
     public V put(K k, V v) {
-        m.check();
-        try {
+        return m.call(() -> {
             Objects.requireNonNull(k, "key");
             Object stored = m.nesting.toStored(Objects.requireNonNull(v, "value"));
             Object old;
@@ -128,29 +105,23 @@ final class RedisDict<K, V> extends AbstractMap<K, V> implements ConcurrentMap<K
             }
             m.nesting.release(old);
             return (V) m.nesting.fromStored(old);
-        } catch (RedisException down) {
-            throw m.unavailable(down);
-        }
+        });
     }
 
     @SuppressWarnings("unchecked")
     @Override
     public V remove(Object k) {
-        m.check();
-        try {
+        return m.call(() -> {
             Object old = map.remove(Objects.requireNonNull(k, "key"));
             m.nesting.release(old);
             return (V) m.nesting.fromStored(old);
-        } catch (RedisException down) {
-            throw m.unavailable(down);
-        }
+        });
     }
 
     @SuppressWarnings("unchecked")
     @Override
     public V putIfAbsent(K k, V v) {
-        m.check();
-        try {
+        return m.call(() -> {
             Objects.requireNonNull(k, "key");
             Object stored = m.nesting.toStored(Objects.requireNonNull(v, "value"));
             Object old;
@@ -164,15 +135,12 @@ final class RedisDict<K, V> extends AbstractMap<K, V> implements ConcurrentMap<K
                 m.nesting.undo(stored);
             }
             return (V) m.nesting.fromStored(old);
-        } catch (RedisException down) {
-            throw m.unavailable(down);
-        }
+        });
     }
 
     @Override
     public boolean remove(Object k, Object v) {
-        m.check();
-        try {
+        return m.call(() -> {
             Objects.requireNonNull(k, "key");
             if (v == null) {
                 return false;
@@ -183,15 +151,12 @@ final class RedisDict<K, V> extends AbstractMap<K, V> implements ConcurrentMap<K
                 m.nesting.release(stored);
             }
             return removed;
-        } catch (RedisException down) {
-            throw m.unavailable(down);
-        }
+        });
     }
 
     @Override
     public boolean replace(K k, V oldValue, V newValue) {
-        m.check();
-        try {
+        return m.call(() -> {
             Objects.requireNonNull(k, "key");
             Objects.requireNonNull(oldValue, "oldValue");
             Object stored = m.nesting.toStored(Objects.requireNonNull(newValue, "newValue"));
@@ -205,16 +170,13 @@ final class RedisDict<K, V> extends AbstractMap<K, V> implements ConcurrentMap<K
             }
             m.nesting.release(replaced ? expected : stored);
             return replaced;
-        } catch (RedisException down) {
-            throw m.unavailable(down);
-        }
+        });
     }
 
     @SuppressWarnings("unchecked")
     @Override
     public V replace(K k, V v) {
-        m.check();
-        try {
+        return m.call(() -> {
             Objects.requireNonNull(k, "key");
             Object stored = m.nesting.toStored(Objects.requireNonNull(v, "value"));
             Object old;
@@ -226,16 +188,13 @@ final class RedisDict<K, V> extends AbstractMap<K, V> implements ConcurrentMap<K
             }
             m.nesting.release(old == null ? stored : old);
             return (V) m.nesting.fromStored(old);
-        } catch (RedisException down) {
-            throw m.unavailable(down);
-        }
+        });
     }
 
     /** One script for all entries (it also returns the overwritten values, to release nested containers). */
     @Override
     public void putAll(Map<? extends K, ? extends V> entries) {
-        m.check();
-        try {
+        m.exec(() -> {
             List<Object> args = new ArrayList<>(entries.size() * 2);
             try {
                 for (Map.Entry<? extends K, ? extends V> e : entries.entrySet()) {
@@ -254,36 +213,28 @@ final class RedisDict<K, V> extends AbstractMap<K, V> implements ConcurrentMap<K
                 m.nesting.releaseAll(Nesting.refsIn(args));
                 throw e;
             }
-        } catch (RedisException down) {
-            throw m.unavailable(down);
-        }
+        });
     }
 
     @Override
     public void clear() {
-        m.check();
-        try {
+        m.exec(() -> {
             List<Object> old = Lua.eval(m.redisson(), key, Lua.HASH_TAKE_ALL, RScript.ReturnType.LIST, List.of(key));
             m.nesting.releaseAll(Nesting.refsIn(old));
-        } catch (RedisException down) {
-            throw m.unavailable(down);
-        }
+        });
     }
 
     /** A copy of every entry, read in one round trip (nested containers as live proxies). */
     @SuppressWarnings("unchecked")
     Map<K, V> snapshot() {
-        m.check();
-        try {
+        return m.call(() -> {
             Map<Object, Object> raw = map.readAllMap();
             Map<K, V> out = new LinkedHashMap<>(raw.size() * 2);
             for (Map.Entry<Object, Object> e : raw.entrySet()) {
                 out.put((K) e.getKey(), (V) m.nesting.fromStored(e.getValue()));
             }
             return out;
-        } catch (RedisException down) {
-            throw m.unavailable(down);
-        }
+        });
     }
 
     @Override

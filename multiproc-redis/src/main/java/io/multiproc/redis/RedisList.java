@@ -3,8 +3,6 @@ package io.multiproc.redis;
 import org.redisson.api.RList;
 import org.redisson.api.RScript;
 
-import org.redisson.client.RedisException;
-
 import java.io.Serial;
 import java.io.Serializable;
 import java.util.AbstractList;
@@ -71,19 +69,13 @@ final class RedisList<E> extends AbstractList<E> implements RedisProxy, Serializ
 
     @Override
     public int size() {
-        m.check();
-        try {
-            return list.size();
-        } catch (RedisException down) {
-            throw m.unavailable(down);
-        }
+        return m.call(() -> list.size());
     }
 
     @SuppressWarnings("unchecked")
     @Override
     public E get(int index) {
-        m.check();
-        try {
+        return m.call(() -> {
             if (index < 0) {
                 throw new IndexOutOfBoundsException("index=" + index + " < 0");
             }
@@ -95,16 +87,13 @@ final class RedisList<E> extends AbstractList<E> implements RedisProxy, Serializ
                 }
             }
             return (E) m.nesting.fromStored(v);
-        } catch (RedisException down) {
-            throw m.unavailable(down);
-        }
+        });
     }
 
     @SuppressWarnings("unchecked")
     @Override
     public E set(int index, E element) {
-        m.check();
-        try {
+        return m.call(() -> {
             Object stored = m.nesting.toStored(element);
             Object old;
             try {
@@ -116,15 +105,12 @@ final class RedisList<E> extends AbstractList<E> implements RedisProxy, Serializ
             }
             m.nesting.release(old);
             return (E) m.nesting.fromStored(old);
-        } catch (RedisException down) {
-            throw m.unavailable(down);
-        }
+        });
     }
 
     @Override
     public boolean add(E element) {
-        m.check();
-        try {
+        return m.call(() -> {
             Object stored = m.nesting.toStored(element);
             try {
                 list.add(stored);
@@ -133,9 +119,7 @@ final class RedisList<E> extends AbstractList<E> implements RedisProxy, Serializ
                 throw e;
             }
             return true;
-        } catch (RedisException down) {
-            throw m.unavailable(down);
-        }
+        });
     }
 
     @Override
@@ -146,50 +130,34 @@ final class RedisList<E> extends AbstractList<E> implements RedisProxy, Serializ
     @SuppressWarnings("unchecked")
     @Override
     public E remove(int index) {
-        m.check();
-        try {
+        return m.call(() -> {
             Object old = Lua.eval(m.redisson(), key, Lua.LIST_REMOVE_AT, RScript.ReturnType.VALUE, List.of(key),
                     RedisCodec.Raw.of(index), MARKER);
             m.nesting.release(old);
             return (E) m.nesting.fromStored(old);
-        } catch (RedisException down) {
-            throw m.unavailable(down);
-        }
+        });
     }
 
     @Override
     public boolean remove(Object o) {
-        m.check();
-        try {
+        return m.call(() -> {
             Object stored = m.nesting.asStored(o);
             boolean removed = list.remove(stored);
             if (removed) {
                 m.nesting.release(stored);
             }
             return removed;
-        } catch (RedisException down) {
-            throw m.unavailable(down);
-        }
+        });
     }
 
     @Override
     public int indexOf(Object o) {
-        m.check();
-        try {
-            return list.indexOf(m.nesting.asStored(o));
-        } catch (RedisException down) {
-            throw m.unavailable(down);
-        }
+        return m.call(() -> list.indexOf(m.nesting.asStored(o)));
     }
 
     @Override
     public int lastIndexOf(Object o) {
-        m.check();
-        try {
-            return list.lastIndexOf(m.nesting.asStored(o));
-        } catch (RedisException down) {
-            throw m.unavailable(down);
-        }
+        return m.call(() -> list.lastIndexOf(m.nesting.asStored(o)));
     }
 
     @Override
@@ -200,8 +168,7 @@ final class RedisList<E> extends AbstractList<E> implements RedisProxy, Serializ
     /** One RPUSH with every element. */
     @Override
     public boolean addAll(Collection<? extends E> c) {
-        m.check();
-        try {
+        return m.call(() -> {
             List<Object> stored = storedAll(c);
             if (stored.isEmpty()) {
                 return false;
@@ -213,16 +180,13 @@ final class RedisList<E> extends AbstractList<E> implements RedisProxy, Serializ
                 throw e;
             }
             return true;
-        } catch (RedisException down) {
-            throw m.unavailable(down);
-        }
+        });
     }
 
     /** One script inserting every element at {@code index}. */
     @Override
     public boolean addAll(int index, Collection<? extends E> c) {
-        m.check();
-        try {
+        return m.call(() -> {
             List<Object> stored = storedAll(c);
             Object[] args = new Object[stored.size() + 1];
             args[0] = RedisCodec.Raw.of(index);
@@ -236,9 +200,7 @@ final class RedisList<E> extends AbstractList<E> implements RedisProxy, Serializ
                 throw e;
             }
             return !stored.isEmpty();
-        } catch (RedisException down) {
-            throw m.unavailable(down);
-        }
+        });
     }
 
     private List<Object> storedAll(Collection<?> c) {
@@ -257,13 +219,10 @@ final class RedisList<E> extends AbstractList<E> implements RedisProxy, Serializ
 
     @Override
     public void clear() {
-        m.check();
-        try {
+        m.exec(() -> {
             List<Object> old = Lua.eval(m.redisson(), key, Lua.LIST_TAKE_ALL, RScript.ReturnType.LIST, List.of(key));
             m.nesting.releaseAll(old);
-        } catch (RedisException down) {
-            throw m.unavailable(down);
-        }
+        });
     }
 
     @Override
@@ -357,12 +316,7 @@ final class RedisList<E> extends AbstractList<E> implements RedisProxy, Serializ
 
     /** A copy of the whole list, read in one round trip (nested containers as live proxies). */
     List<E> snapshot() {
-        m.check();
-        try {
-            return decoded(list.readAll());
-        } catch (RedisException down) {
-            throw m.unavailable(down);
-        }
+        return m.call(() -> decoded(list.readAll()));
     }
 
     @Override

@@ -261,6 +261,41 @@ public final class RedisManager implements Manager, HandleSource, Serializable {
                 + " did not answer (" + e.getMessage() + "); operations fail like this until it is back", e);
     }
 
+    /** One operation of a proxy on the server; {@code X} lets a blocking one throw InterruptedException. */
+    @FunctionalInterface
+    interface Call<T, X extends Exception> {
+        T run() throws X;
+    }
+
+    /** {@link Call} with no result. */
+    @FunctionalInterface
+    interface Exec<X extends Exception> {
+        void run() throws X;
+    }
+
+    /**
+     * The one wrapper every proxy method goes through: a closed manager throws IllegalStateException
+     * naming it ({@link #check}), a server that cannot be reached becomes {@link #unavailable}.
+     */
+    <T, X extends Exception> T call(Call<T, X> op) throws X {
+        check();
+        try {
+            return op.run();
+        } catch (RedisException down) {
+            throw unavailable(down);
+        }
+    }
+
+    /** {@link #call} for an operation with no result. */
+    <X extends Exception> void exec(Exec<X> op) throws X {
+        check();
+        try {
+            op.run();
+        } catch (RedisException down) {
+            throw unavailable(down);
+        }
+    }
+
     /** A proxy of the object of {@code kind} at {@code key}. */
     @SuppressWarnings("unchecked")
     <T> T proxy(Kind kind, String key) {

@@ -3,8 +3,6 @@ package io.multiproc.redis;
 import org.redisson.api.RBlockingQueue;
 import org.redisson.api.RBoundedBlockingQueue;
 
-import org.redisson.client.RedisException;
-
 import java.io.Serial;
 import java.io.Serializable;
 import java.util.AbstractQueue;
@@ -64,157 +62,86 @@ final class RedisQueue<E> extends AbstractQueue<E> implements BlockingQueue<E>, 
 
     @Override
     public boolean offer(E e) {
-        m.check();
-        try {
-            return q.offer(Objects.requireNonNull(e, "e"));
-        } catch (RedisException down) {
-            throw m.unavailable(down);
-        }
+        return m.call(() -> q.offer(Objects.requireNonNull(e, "e")));
     }
 
     @Override
     public void put(E e) throws InterruptedException {
-        m.check();
-        try {
-            q.put(Objects.requireNonNull(e, "e"));
-        } catch (RedisException down) {
-            throw m.unavailable(down);
-        }
+        m.exec(() -> q.put(Objects.requireNonNull(e, "e")));
     }
 
     @Override
     public boolean offer(E e, long timeout, TimeUnit unit) throws InterruptedException {
-        m.check();
-        try {
+        return m.call(() -> {
             Objects.requireNonNull(e, "e");
             if (!bounded) {
                 return q.offer(e);
             }
             return ((RBoundedBlockingQueue<E>) q).offer(e, timeout, unit);
-        } catch (RedisException down) {
-            throw m.unavailable(down);
-        }
+        });
     }
 
     @Override
     public E take() throws InterruptedException {
-        m.check();
-        try {
-            return q.take();
-        } catch (RedisException down) {
-            throw m.unavailable(down);
-        }
+        return m.call(() -> q.take());
     }
 
     @Override
     public E poll(long timeout, TimeUnit unit) throws InterruptedException {
-        m.check();
-        try {
-            return q.poll(timeout, unit);
-        } catch (RedisException down) {
-            throw m.unavailable(down);
-        }
+        return m.call(() -> q.poll(timeout, unit));
     }
 
     @Override
     public E poll() {
-        m.check();
-        try {
-            return q.poll();
-        } catch (RedisException down) {
-            throw m.unavailable(down);
-        }
+        return m.call(() -> q.poll());
     }
 
     @Override
     public E peek() {
-        m.check();
-        try {
-            return q.peek();
-        } catch (RedisException down) {
-            throw m.unavailable(down);
-        }
+        return m.call(() -> q.peek());
     }
 
     @Override
     public int size() {
-        m.check();
-        try {
-            return q.size();
-        } catch (RedisException down) {
-            throw m.unavailable(down);
-        }
+        return m.call(() -> q.size());
     }
 
     @Override
     public int remainingCapacity() {
-        m.check();
-        try {
-            return q.remainingCapacity();
-        } catch (RedisException down) {
-            throw m.unavailable(down);
-        }
+        return m.call(() -> q.remainingCapacity());
     }
 
     @Override
     public int drainTo(Collection<? super E> c) {
-        m.check();
-        try {
-            return q.drainTo(c);
-        } catch (RedisException down) {
-            throw m.unavailable(down);
-        }
+        return m.call(() -> q.drainTo(c));
     }
 
     @Override
     public int drainTo(Collection<? super E> c, int maxElements) {
-        m.check();
-        try {
-            return q.drainTo(c, maxElements);
-        } catch (RedisException down) {
-            throw m.unavailable(down);
-        }
+        return m.call(() -> q.drainTo(c, maxElements));
     }
 
     /** One command for all of {@code c}. */
     @Override
     public boolean addAll(Collection<? extends E> c) {
-        m.check();
-        try {
-            return q.addAll(c);
-        } catch (RedisException down) {
-            throw m.unavailable(down);
-        }
+        return m.call(() -> q.addAll(c));
     }
 
     @Override
     public void clear() {
-        m.check();
-        try {
-            q.clear();
-        } catch (RedisException down) {
-            throw m.unavailable(down);
-        }
+        m.exec(() -> q.clear());
     }
 
     @Override
     public Iterator<E> iterator() {
-        m.check();
-        try {
+        return m.call(() -> {
             List<E> snapshot = new ArrayList<>(q.readAll());
             return snapshot.iterator();
-        } catch (RedisException down) {
-            throw m.unavailable(down);
-        }
+        });
     }
 
     @Override
     public String toString() {
-        m.check();
-        try {
-            return q.readAll().toString();
-        } catch (RedisException down) {
-            throw m.unavailable(down);
-        }
+        return m.call(() -> q.readAll().toString());
     }
 }

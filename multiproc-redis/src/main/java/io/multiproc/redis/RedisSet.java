@@ -3,8 +3,6 @@ package io.multiproc.redis;
 import org.redisson.api.RScript;
 import org.redisson.api.RSet;
 
-import org.redisson.client.RedisException;
-
 import java.io.Serial;
 import java.io.Serializable;
 import java.util.AbstractSet;
@@ -54,77 +52,55 @@ final class RedisSet<E> extends AbstractSet<E> implements RedisProxy, Serializab
 
     @Override
     public int size() {
-        m.check();
-        try {
-            return set.size();
-        } catch (RedisException down) {
-            throw m.unavailable(down);
-        }
+        return m.call(() -> set.size());
     }
 
     @Override
     public boolean contains(Object o) {
-        m.check();
-        try {
-            return set.contains(m.nesting.asStored(o));
-        } catch (RedisException down) {
-            throw m.unavailable(down);
-        }
+        return m.call(() -> set.contains(m.nesting.asStored(o)));
     }
 
     @Override
     public boolean add(E e) {
-        m.check();
-        try {
+        return m.call(() -> {
             Object stored = m.nesting.toStored(e);
             boolean added = set.add(stored);
             if (!added) {
                 m.nesting.undo(stored);
             }
             return added;
-        } catch (RedisException down) {
-            throw m.unavailable(down);
-        }
+        });
     }
 
     @Override
     public boolean remove(Object o) {
-        m.check();
-        try {
+        return m.call(() -> {
             Object stored = m.nesting.asStored(o);
             boolean removed = set.remove(stored);
             if (removed) {
                 m.nesting.release(stored);
             }
             return removed;
-        } catch (RedisException down) {
-            throw m.unavailable(down);
-        }
+        });
     }
 
     @Override
     public void clear() {
-        m.check();
-        try {
+        m.exec(() -> {
             List<Object> old = Lua.eval(m.redisson(), key, Lua.SET_TAKE_ALL, RScript.ReturnType.LIST, List.of(key));
             m.nesting.releaseAll(Nesting.refsIn(old));
-        } catch (RedisException down) {
-            throw m.unavailable(down);
-        }
+        });
     }
 
     @SuppressWarnings("unchecked")
     Set<E> snapshot() {
-        m.check();
-        try {
+        return m.call(() -> {
             Set<E> out = new LinkedHashSet<>();
             for (Object v : set.readAll()) {
                 out.add((E) m.nesting.fromStored(v));
             }
             return out;
-        } catch (RedisException down) {
-            throw m.unavailable(down);
-        }
+        });
     }
 
     @Override

@@ -3,8 +3,6 @@ package io.multiproc.redis;
 import io.multiproc.manager.SharedValueProxy;
 import org.redisson.api.RBucket;
 
-import org.redisson.client.RedisException;
-
 import java.io.Serial;
 import java.io.Serializable;
 import java.util.Objects;
@@ -55,52 +53,27 @@ final class RedisValue<T> implements SharedValueProxy<T>, RedisProxy, Serializab
     @SuppressWarnings("unchecked")
     @Override
     public T get() {
-        m.check();
-        try {
-            return (T) bucket.get();
-        } catch (RedisException down) {
-            throw m.unavailable(down);
-        }
+        return m.call(() -> (T) bucket.get());
     }
 
     @Override
     public void set(T value) {
-        m.check();
-        try {
-            bucket.set(value);
-        } catch (RedisException down) {
-            throw m.unavailable(down);
-        }
+        m.exec(() -> bucket.set(value));
     }
 
     void setIfAbsent(T value) {
-        m.check();
-        try {
-            bucket.setIfAbsent(value);
-        } catch (RedisException down) {
-            throw m.unavailable(down);
-        }
+        m.exec(() -> bucket.setIfAbsent(value));
     }
 
     @SuppressWarnings("unchecked")
     @Override
     public T getAndSet(T value) {
-        m.check();
-        try {
-            return (T) bucket.getAndSet(value);
-        } catch (RedisException down) {
-            throw m.unavailable(down);
-        }
+        return m.call(() -> (T) bucket.getAndSet(value));
     }
 
     @Override
     public boolean compareAndSet(T expected, T newValue) {
-        m.check();
-        try {
-            return bucket.compareAndSet(expected, newValue);
-        } catch (RedisException down) {
-            throw m.unavailable(down);
-        }
+        return m.call(() -> bucket.compareAndSet(expected, newValue));
     }
 
     @Override
