@@ -93,7 +93,9 @@ final class Container {
     /** Takes the container's lock; a holder that finds the previous one died repairs derived fields first. */
     void lock() {
         heap.checkOpen();
-        if (holder == Thread.currentThread()) {
+        // NOTE: a snapshot view and a cached proxy of one container are two objects over one lock
+        // (decision 132): the shared owner words tell that this thread holds it through the other.
+        if (holder == Thread.currentThread() || heap.viewsMade() && EmbeddedLocks.heldByThisThread(lock)) {
             throw new IllegalStateException("recursive update: a function running under " + describe()
                     + "'s lock used the same container");
         }

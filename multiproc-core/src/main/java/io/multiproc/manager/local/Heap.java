@@ -342,7 +342,19 @@ final class Heap {
             return cached;
         }
         ContainerKind kind = checkContainer(ref, generation);
+        viewsMade = true;
         return newProxy(new Container(this, ref, kind, generation, anchor), kind);
+    }
+
+    /**
+     * Set (never cleared) by any thread of this process once a view exists: from then on two proxy
+     * objects of one container may coexist here, and {@link Container#lock} checks the lock's shared
+     * owner words for re-entry, not only its own holder field. Volatile: read on every lock.
+     */
+    private volatile boolean viewsMade;
+
+    boolean viewsMade() {
+        return viewsMade;
     }
 
     /** Under the holds' monitor, with the hold counted: records it and makes the proxy. */

@@ -8,6 +8,7 @@ import io.multiproc.testing.ReapChildrenCheckShm;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.extension.ExtendWith;
 
+import java.time.Duration;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.Iterator;
@@ -18,6 +19,7 @@ import java.util.concurrent.ConcurrentMap;
 import static io.multiproc.manager.local.ManagerLifetimeTest.awaitInUse;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
+import static org.junit.jupiter.api.Assertions.assertTimeoutPreemptively;
 
 /**
  * Bulk reads of a dict (its views' iteration, getAll) read under one lock hold, and the nested containers
@@ -138,6 +140,29 @@ class ManagerBulkReadTest {
             assertThat(kept).containsExactly(42, 43);
             kept = null;
             awaitInUse(lm, before, "every list is freed once the kept one is unreachable");
+        }
+    }
+
+    @Test
+    void aFunctionUnderOneProxysLockUsingAViewOfTheSameListIsRefusedNotDeadlocked() {
+        // preemptive: before the fix this waited for itself forever
+        assertTimeoutPreemptively(Duration.ofSeconds(30), this::useAViewUnderTheSameListsLock);
+    }
+
+    private void useAViewUnderTheSameListsLock() {
+        try (Manager m = Manager.start()) {
+            ConcurrentMap<String, List<Integer>> d = m.dict();
+            d.put("a", List.of(1, 2));
+            List<Integer> view = d.values().iterator().next();   // an uncached view (decision 132)
+            List<Integer> cached = d.get("a");                    // a registered proxy of the same list
+            assertThat(cached).isNotSameAs(view);
+            assertThatThrownBy(() -> cached.replaceAll(x -> x + view.size())).isInstanceOf(IllegalStateException.class)
+                    .hasMessageContaining("recursive update");
+            assertThatThrownBy(() -> view.replaceAll(x -> x + cached.size())).isInstanceOf(IllegalStateException.class)
+                    .hasMessageContaining("recursive update");
+            assertThat(cached).containsExactly(1, 2);             // unchanged, and both locks were released
+            view.add(3);
+            assertThat(cached).containsExactly(1, 2, 3);
         }
     }
 
