@@ -144,6 +144,19 @@ public final class BuiltinCodec implements Codec, Serializable {
         }
     }
 
+    /**
+     * The Integer this format encodes as exactly the {@code len} (up to 7) low bytes of {@code word},
+     * little-endian, or null if those bytes encode anything else: a short cut for values kept in a word
+     * (a manager stores values of up to 7 bytes inline), decoded without a {@link ByteSource}.
+     * <pre>{@code
+     * Integer v = BuiltinCodec.inlineInt(word, len);
+     * Object value = v != null ? v : codec.decode(source.reset(bytes, 0, len));
+     * }</pre>
+     */
+    public static Integer inlineInt(long word, int len) {
+        return Scalars.inlineInt(word, len);
+    }
+
     @Override
     public Object decode(ByteSource in) {
         long start = in.remaining();

@@ -57,6 +57,26 @@ final class Scalars {
         return true;
     }
 
+    /**
+     * The Integer whose {@link WireFormat#INT} encoding is exactly the {@code len} low bytes of
+     * {@code word} (little-endian), or null if they are anything else (then the caller decodes them the
+     * usual way, which also reports malformed input). At most 5 bytes: the longest INT the writer makes.
+     */
+    static Integer inlineInt(long word, int len) {
+        if (len < 2 || len > 5 || (word & 0xFF) != INT) {
+            return null;
+        }
+        int u = 0;
+        for (int i = 1; i < len; i++) {
+            int b = (int) (word >>> (8 * i)) & 0xFF;
+            u |= (b & 0x7F) << (7 * (i - 1));
+            if ((b & 0x80) == 0) {
+                return i == len - 1 ? (u >>> 1) ^ -(u & 1) : null;
+            }
+        }
+        return null;
+    }
+
     static void writeInt(ByteSink out, int v) {
         int zz = Varints.zigzag(v);
         if (Integer.compareUnsigned(zz, INT_VARINT_LIMIT) < 0) {

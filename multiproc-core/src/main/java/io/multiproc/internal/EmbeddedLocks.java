@@ -32,6 +32,8 @@ public final class EmbeddedLocks {
         SharedLock lockAt(SharedSegments.Mapping mapping, long offset, IdleStrategy idle);
 
         SharedRLock rlockAt(SharedSegments.Mapping mapping, long offset);
+
+        boolean heldByThisThread(SharedLock lock);
     }
 
     /** Called once by {@code io.multiproc.sync}; a second call is a bug. */
@@ -56,6 +58,15 @@ public final class EmbeddedLocks {
     /** A reentrant lock over the region at {@code offset}, like {@link #lockAt}. */
     public static SharedRLock rlockAt(SharedSegments.Mapping mapping, long offset) {
         return factory().rlockAt(mapping, offset);
+    }
+
+    /**
+     * Whether the calling thread holds {@code lock}, read from the lock's shared words: true too when the
+     * thread took it through another lock object over the same region (a host that makes several
+     * objects of one lock uses this to refuse re-entry instead of waiting for itself).
+     */
+    public static boolean heldByThisThread(SharedLock lock) {
+        return factory().heldByThisThread(lock);
     }
 
     private static Factory factory() {

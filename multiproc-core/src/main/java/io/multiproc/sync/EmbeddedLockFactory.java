@@ -24,6 +24,11 @@ final class EmbeddedLockFactory implements EmbeddedLocks.Factory {
         return new SharedRLock(mapping, offset, true, IdleStrategy.blocking());
     }
 
+    @Override
+    public boolean heldByThisThread(SharedLock lock) {
+        return lock.heldByThisThread();
+    }
+
     private static void mark(SharedSegments.Mapping mapping, long offset, boolean reentrant) {
         try {
             String what = reentrant ? "SharedRLock" : "SharedLock";

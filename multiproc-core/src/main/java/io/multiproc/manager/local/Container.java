@@ -2,6 +2,7 @@ package io.multiproc.manager.local;
 
 import io.multiproc.internal.ProcessIdentity;
 import io.multiproc.internal.EmbeddedLocks;
+import io.multiproc.internal.SharedSegments;
 import io.multiproc.sync.SharedLock;
 import io.multiproc.wait.IdleStrategy;
 
@@ -32,17 +33,40 @@ final class Container {
     java.lang.ref.Cleaner.Cleanable release;
     /** Made by {@link Items#manage} only to build a nested container: its hold is dropped once the item is written. */
     boolean temporary;
+    /**
+     * Null for a registered proxy (its own hold, released by its cleaner); for a snapshot view
+     * ({@link Heap#view}) the snapshot's anchor, whose reachability keeps the snapshot's holds
+     * ({@link DeferredProxies}): a view kept past the loop keeps its container alive through it.
+     */
+    final Object anchor;
     /** The thread of this process holding the lock, to refuse re-entry (a compute function using its own map). */
     private Thread holder;
 
+    /** A registered proxy's container: its lock object holds the mapping and is closed with the proxy. */
     Container(Heap heap, long ref, ContainerKind kind, int generation) {
+        this(heap, ref, kind, generation, null);
+    }
+
+    /**
+     * With {@code anchor} non-null, a snapshot view's container: its lock object keeps no reference to
+     * the mapping and is never closed (it dies with the view; the heap's detach unmaps, after which
+     * {@link #lock} fails on the closed check before touching the lock).
+     */
+    Container(Heap heap, long ref, ContainerKind kind, int generation, Object anchor) {
         this.heap = heap;
         this.ref = ref;
         this.kind = kind;
         this.generation = generation;
+        this.anchor = anchor;
         this.seg = heap.segment(ref);
         this.hdr = HeapLayout.offset(ref) + BlockLayout.PAYLOAD;
-        this.lock = EmbeddedLocks.lockAt(heap.mappingOf(ref).retain(), hdr + ContainerLayout.LOCK, IdleStrategy.blocking());
+        SharedSegments.Mapping mapping = heap.mappingOf(ref).retain();
+        this.lock = EmbeddedLocks.lockAt(mapping, hdr + ContainerLayout.LOCK, IdleStrategy.blocking());
+        if (anchor != null) {
+            // NOTE: retained only for lockAt, which releases the mapping if the region is not a lock's;
+            // the heap's own reference keeps it mapped from here on.
+            mapping.release();
+        }
     }
 
     /**
@@ -69,7 +93,9 @@ final class Container {
     /** Takes the container's lock; a holder that finds the previous one died repairs derived fields first. */
     void lock() {
         heap.checkOpen();
-        if (holder == Thread.currentThread()) {
+        // NOTE: a snapshot view and a cached proxy of one container are two objects over one lock
+        // (decision 132): the shared owner words tell that this thread holds it through the other.
+        if (holder == Thread.currentThread() || heap.viewsMade() && EmbeddedLocks.heldByThisThread(lock)) {
             throw new IllegalStateException("recursive update: a function running under " + describe()
                     + "'s lock used the same container");
         }

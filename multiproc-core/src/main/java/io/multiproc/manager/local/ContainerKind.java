@@ -12,8 +12,11 @@ public enum ContainerKind {
         this.label = label;
     }
 
+    /** {@link #values()} once: it copies the array on every call, and every proxy made looks its kind up. */
+    private static final ContainerKind[] KINDS = values();
+
     static ContainerKind of(int code) {
-        for (ContainerKind k : values()) {
+        for (ContainerKind k : KINDS) {
             if (k.code == code) {
                 return k;
             }

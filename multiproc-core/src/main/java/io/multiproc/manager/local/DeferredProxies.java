@@ -4,10 +4,10 @@ import java.lang.ref.Cleaner;
 import java.util.Arrays;
 
 /**
- * The nested containers one snapshot iteration met under its container's lock, whose proxies it makes
- * only when the iteration reaches them: a reader of 100,000 nested lists then keeps no 100,000 proxies
- * (each with its lock object and cleaner) alive at once, so they die young instead of being copied by
- * every young collection the read spans.
+ * The nested containers one snapshot iteration met under its container's lock, whose proxies it hands
+ * out only when the iteration reaches them, as light views: a reader of 100,000 nested lists then makes
+ * no cache entry, cleaner registration, mapping retain or hold release per list, and keeps nothing per
+ * list alive once the user drops it (decisions 114, 132).
  *
  * <h2>Implementation overview</h2>
  * Under the parent's lock, {@link #decode} returns this process's cached proxy if it has one, else it
@@ -16,23 +16,29 @@ import java.util.Arrays;
  * writes all those holds into this process's {@link Holds} in one call. So the snapshot's nested values
  * live exactly as if their proxies had been made under the lock: another process removing one later does
  * not free it, and a sweep after this process dies drops the holds. {@link #next} hands the next deferred
- * hold, in snapshot order, to a proxy ({@link Heap#proxyHeld}); whatever the iteration did not reach is
- * released when it ends, or by a {@link Cleaner} once the iterator is unreachable ({@link #run}).
+ * container, in snapshot order, out as a view ({@link Heap#view}) that refers to the snapshot's anchor
+ * (an object the iterator holds too); the holds are all released by one {@link Cleaner} registration
+ * once the anchor is unreachable, that is once the iterator and every view it handed out are
+ * ({@link #run}). A view kept past the loop thus keeps the snapshot's other containers alive with its
+ * own: memory another process frees meanwhile comes back when the last view goes.
  * <p>One instance per iterator; {@link #next} and {@link #run} may be called from different threads (the
  * cleaner's), hence the monitor.
  */
 final class DeferredProxies implements Runnable {
     /** What {@link #decode} puts in a snapshot in place of a proxy it deferred. */
     static final Object DEFERRED = new Object();
+    /** {@link #indexes} entry of a hold already released (its container had a cached proxy by then). */
+    private static final int RELEASED = -1;
 
     private final Heap heap;
-    private long[] refs = new long[16];
-    private int[] generations = new int[16];
+    private long[] refs;
+    private int[] generations;
     private int[] indexes;
     private int count;
-    /** Deferred holds handed to proxies or released so far, in order; guarded by this. */
+    /** Deferred containers handed out so far, in order; guarded by this. */
     private int taken;
-    private Cleaner.Cleanable cleanable;
+    /** True once {@link #run} released the holds; guarded by this. */
+    private boolean released;
 
     DeferredProxies(Heap heap) {
         this.heap = heap;
@@ -48,7 +54,10 @@ final class DeferredProxies implements Runnable {
         if (cached != null) {
             return cached;
         }
-        if (count == refs.length) {
+        if (refs == null) {
+            refs = new long[16];
+            generations = new int[16];
+        } else if (count == refs.length) {
             refs = Arrays.copyOf(refs, count * 2);
             generations = Arrays.copyOf(generations, count * 2);
         }
@@ -66,15 +75,21 @@ final class DeferredProxies implements Runnable {
         }
     }
 
-    /** Releases the holds nobody took once {@code owner} (the iterator) is unreachable. */
-    void releaseWhenUnreachable(Object owner) {
-        if (count > 0) {
-            cleanable = Heap.CLEANER.register(owner, this);
+    /**
+     * The object whose reachability keeps this snapshot's holds (null when it deferred nothing): the
+     * iterator and every view hold it, and this (the cleaner's action) must not.
+     */
+    Object anchor() {
+        if (count == 0) {
+            return null;
         }
+        Object anchor = new Object();
+        Heap.CLEANER.register(anchor, this);
+        return anchor;
     }
 
-    /** The proxy of the next deferred container in snapshot order (it takes over that hold). */
-    Proxy next() {
+    /** The view of the next deferred container in snapshot order, tied to {@code anchor}. */
+    Proxy next(Object anchor) {
         int i;
         synchronized (this) {
             if (taken >= count) {
@@ -82,24 +97,30 @@ final class DeferredProxies implements Runnable {
             }
             i = taken++;
         }
-        Proxy p = heap.proxyHeld(refs[i], generations[i], indexes[i]);
-        if (i == count - 1 && cleanable != null) {
-            cleanable.clean(); // all taken: nothing left for the cleaner
+        Proxy p = heap.view(refs[i], generations[i], anchor);
+        if (p.container().anchor != anchor) {
+            synchronized (this) { // a cached proxy appeared meanwhile: its own hold keeps the container
+                heap.holds().release(indexes[i], refs[i]);
+                indexes[i] = RELEASED;
+            }
         }
         return p;
     }
 
-    /** Releases the holds the iteration did not reach (once; the cleaner's action). */
+    /** Releases the snapshot's holds (once; the cleaner's action, when the anchor is unreachable). */
     @Override
     public void run() {
-        int from;
         synchronized (this) {
-            from = taken;
-            taken = count;
+            if (released) {
+                return;
+            }
+            released = true;
         }
         Holds hs = heap.holds();
-        for (int i = from; i < count; i++) {
-            hs.release(indexes[i], refs[i]);
+        for (int i = 0; i < count; i++) {
+            if (indexes[i] != RELEASED) {
+                hs.release(indexes[i], refs[i]);
+            }
         }
     }
 }

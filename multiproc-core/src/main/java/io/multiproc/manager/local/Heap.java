@@ -326,27 +326,44 @@ final class Heap {
         return p != null && r.container.generation == generation ? p : null;
     }
 
-    /**
-     * The proxy of generation {@code generation} of the container at {@code ref}, whose hold this process
-     * already counted and recorded as entry {@code index} of its holds ({@link DeferredProxies}): the
-     * cached proxy if one appeared meanwhile (that extra hold is dropped: the cached proxy's own hold
-     * keeps the container), else a new proxy that owns the hold.
-     */
-    Proxy proxyHeld(long ref, int generation, int index) {
-        checkOpen();
-        synchronized (holds) {
-            Proxy p = cachedProxy(ref, generation);
-            if (p != null) {
-                holds.release(index, ref);
-                return p;
-            }
-            return register(ref, checkContainer(ref, generation), generation, index);
-        }
+    /** How many proxies this process has cached (registered proxies, not snapshot views): for tests. */
+    int cachedProxies() {
+        return proxies.size();
     }
 
     /** This process's holds (its row in the process table). */
     Holds holds() {
         return holds;
+    }
+
+    /**
+     * A snapshot view of generation {@code generation} of the container at {@code ref}, whose hold the
+     * snapshot ({@link DeferredProxies}) counted and keeps while {@code anchor} is reachable: this
+     * process's cached proxy if it has one (then the caller drops its extra hold), else a proxy that is
+     * neither cached nor registered with the cleaner, whose lock object retains no mapping. A reader of
+     * 100,000 nested lists so makes 100,000 short-lived objects and no shared write per list, instead
+     * of a cache entry, a cleaner registration and a hold release each (decision 132).
+     */
+    Proxy view(long ref, int generation, Object anchor) {
+        checkOpen();
+        Proxy cached = cachedProxy(ref, generation);
+        if (cached != null) {
+            return cached;
+        }
+        ContainerKind kind = checkContainer(ref, generation);
+        viewsMade = true;
+        return newProxy(new Container(this, ref, kind, generation, anchor), kind);
+    }
+
+    /**
+     * Set (never cleared) by any thread of this process once a view exists: from then on two proxy
+     * objects of one container may coexist here, and {@link Container#lock} checks the lock's shared
+     * owner words for re-entry, not only its own holder field. Volatile: read on every lock.
+     */
+    private volatile boolean viewsMade;
+
+    boolean viewsMade() {
+        return viewsMade;
     }
 
     /** Under the holds' monitor, with the hold counted: records it and makes the proxy. */

@@ -1,5 +1,6 @@
 package io.multiproc.manager.local;
 
+import io.multiproc.codec.BuiltinCodec;
 import io.multiproc.codec.BufferSink;
 import io.multiproc.codec.Codec;
 import io.multiproc.codec.SegmentSource;
@@ -206,8 +207,12 @@ final class Items {
     /** Decodes the value of item {@code ref} (or of an inline word). */
     static Object readValue(Heap heap, long ref) {
         if (ref < 0) {
-            Scratch s = SCRATCH.get();
             int len = (int) (ref >>> 56) & 0x7;
+            Integer small = BuiltinCodec.inlineInt(ref, len); // CODEC is the built-in default codec
+            if (small != null) {
+                return small; // manager-many's million ints: no thread-local, no byte source
+            }
+            Scratch s = SCRATCH.get();
             for (int i = 0; i < len; i++) {
                 s.inline[i] = (byte) (ref >>> (8 * i));
             }

@@ -122,6 +122,11 @@ public final class LocalManager implements Manager, HandleSource, Serializable {
         return Reclaimer.bytesInUse(heap);
     }
 
+    /** How many proxies this process keeps in its cache (snapshot views are not cached): for tests. */
+    int cachedProxies() {
+        return heap.cachedProxies();
+    }
+
     /**
      * Bytes of heap blocks live data needs (what live containers reach, plus the process table); equal to
      * {@link #heapBytesInUse()} when nothing leaked and no operation is running. Locks each container in turn.

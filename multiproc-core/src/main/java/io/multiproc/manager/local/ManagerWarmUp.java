@@ -13,7 +13,8 @@ import java.util.function.BooleanSupplier;
 /**
  * The manager's hot paths for the spares' warm-up ({@code io.multiproc.process.HotPaths}, decision 036)
  * and the AOT cache's training run: a list's appends and reads (seed 000's loop), a dict's put, get and
- * merge, and the batch paths, on a manager whose heap is private to this JVM (memfd segments, never in
+ * merge, the batch paths, and the iteration of a dict of nested lists (manager-many's reader), on a
+ * manager whose heap is private to this JVM (memfd segments, never in
  * /dev/shm; see {@link Heap#create}), so a spare killed mid-way leaves nothing behind. A child taken
  * from the spares then runs its first {@code ls.add} compiled. Not part of the public API.
  */
@@ -53,6 +54,17 @@ public final class ManagerWarmUp {
         }
     }
 
+    /** The reading loop a user writes over a dict of lists (snapshot views, decision 132). */
+    private static long sumNested(ConcurrentMap<Integer, List<Integer>> nested) {
+        long sum = 0;
+        for (List<Integer> l : nested.values()) {
+            for (int v : l) {
+                sum += v;
+            }
+        }
+        return sum;
+    }
+
     private static void warm(int iterations, int rounds, BooleanSupplier stop) {
         List<Integer> batch = new ArrayList<>();
         Map<String, Integer> entries = new LinkedHashMap<>();
@@ -88,6 +100,10 @@ public final class ManagerWarmUp {
         List<Object> ls = m.list();
         Container listLock = ((Proxy) ls).container();
         ConcurrentMap<String, Integer> d = m.dict();
+        ConcurrentMap<Integer, List<Integer>> nested = m.dict();
+        for (int k = 0; k < 16; k++) {
+            nested.put(k, List.of(k, 1, 2, 3, 4, 5, 6, 7, 8, 9));
+        }
         long sink = 0;
         for (int k = 0; k < iterations; k++) {
             if (stop.getAsBoolean()) {
@@ -107,6 +123,9 @@ public final class ManagerWarmUp {
             d.put(key, k);
             sink += d.get(key);
             d.merge(key, 1, Integer::sum);
+            if ((k & 15) == 15) { // manager-many's reader: a dict's values, each a nested list, iterated
+                sink += sumNested(nested);
+            }
             if ((k & 1023) == 1023) { // bounded: the private heap never grows
                 sink += ls.size();
                 ls.clear();

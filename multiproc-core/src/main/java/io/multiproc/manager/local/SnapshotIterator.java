@@ -5,11 +5,13 @@ import java.util.NoSuchElementException;
 
 /**
  * Iterates a snapshot array taken under a container's lock, {@code stride} slots per element (1 for a
- * list, 2 for a dict's key and value), making the nested proxies its {@link DeferredProxies} left out as
- * the iteration reaches them. Subclasses say what an element is.
+ * list, 2 for a dict's key and value), handing out the nested containers its {@link DeferredProxies} left
+ * out as views as the iteration reaches them. Subclasses say what an element is.
  */
 abstract class SnapshotIterator<T> implements Iterator<T> {
     private final DeferredProxies deferred;
+    /** Keeps the snapshot's holds while this iterator or a view it handed out is reachable; null if none. */
+    private final Object anchor;
     /** The snapshot; a slot {@link #take}n is cleared, so the snapshot does not keep the caller's proxies alive. */
     final Object[] slots;
     private final int stride;
@@ -20,7 +22,7 @@ abstract class SnapshotIterator<T> implements Iterator<T> {
         this.deferred = deferred;
         this.slots = slots;
         this.stride = stride;
-        deferred.releaseWhenUnreachable(this);
+        this.anchor = deferred.anchor();
     }
 
     @Override
@@ -38,10 +40,10 @@ abstract class SnapshotIterator<T> implements Iterator<T> {
         return at;
     }
 
-    /** Slot {@code i}'s value (a deferred proxy made now), handed over to the caller. */
+    /** Slot {@code i}'s value (a deferred container's view made now), handed over to the caller. */
     Object take(int i) {
         Object v = slots[i];
         slots[i] = null;
-        return v == DeferredProxies.DEFERRED ? deferred.next() : v;
+        return v == DeferredProxies.DEFERRED ? deferred.next(anchor) : v;
     }
 }

@@ -89,6 +89,7 @@ public final class ManagerServer implements AutoCloseable {
         }
         ManagerServer server = new ManagerServer(manager, key, ss);
         server.acceptor.start();
+        BatchWarmUp.startOnce(() -> server.closed); // a fresh server's first batch then runs compiled code
         return server;
     }
 

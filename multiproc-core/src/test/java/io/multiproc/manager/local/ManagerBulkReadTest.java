@@ -8,6 +8,7 @@ import io.multiproc.testing.ReapChildrenCheckShm;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.extension.ExtendWith;
 
+import java.time.Duration;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.Iterator;
@@ -18,6 +19,7 @@ import java.util.concurrent.ConcurrentMap;
 import static io.multiproc.manager.local.ManagerLifetimeTest.awaitInUse;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
+import static org.junit.jupiter.api.Assertions.assertTimeoutPreemptively;
 
 /**
  * Bulk reads of a dict (its views' iteration, getAll) read under one lock hold, and the nested containers
@@ -83,6 +85,84 @@ class ManagerBulkReadTest {
             assertThat(seen).hasSize(31).startsWith(List.of(0, "x"), List.of(1, "x")).endsWith("plain");
             it = null;
             awaitInUse(lm, before, "the removed lists are freed once their proxies are unreachable");
+        }
+    }
+
+    @Test
+    @SuppressWarnings("unchecked")
+    void readingManyNestedListsLeavesNoProxyPerListInTheCacheButEachIsLiveAndWritable() throws Exception {
+        try (Manager m = Manager.start()) {
+            LocalManager lm = (LocalManager) m;
+            ConcurrentMap<Integer, List<Integer>> d = m.dict();
+            for (int k = 0; k < 2_000; k++) {
+                d.put(k, List.of(k, 1, 2));
+            }
+            int cached = lm.cachedProxies();
+            long sum = 0;
+            List<Integer> kept = null;
+            for (List<Integer> l : d.values()) {
+                for (int v : l) {
+                    sum += v;
+                }
+                kept = l;
+                assertThat(lm.cachedProxies()).as("proxies cached while reading").isEqualTo(cached);
+            }
+            assertThat(sum).isEqualTo(1_999L * 2_000 / 2 + 2_000 * 3);
+            kept.set(1, 100);                                        // a view writes through like any proxy
+            int key = kept.get(0);
+            assertThat(d.get(key)).containsExactly(key, 100, 2);
+            assertThat(d.get(key).equals(kept)).isTrue();
+        }
+    }
+
+    @Test
+    @SuppressWarnings("unchecked")
+    void aListKeptPastTheLoopOutlivesItsRemovalAndIsFreedWhenDropped() throws Exception {
+        try (Manager m = Manager.start()) {
+            LocalManager lm = (LocalManager) m;
+            ConcurrentMap<Integer, List<Integer>> d = m.dict();
+            long before = lm.heapBytesInUse();
+            for (int k = 0; k < 100; k++) {
+                d.put(k, List.of(k));
+            }
+            List<Integer> kept = null;
+            for (List<Integer> l : d.values()) {
+                if (l.get(0) == 42) {
+                    kept = l;
+                }
+            }
+            Children.joinOk(ChildProcess.start(() -> d.clear()));   // no reference to any list is left
+            for (int i = 0; i < 3; i++) {
+                System.gc();                                         // the iterator is gone; the kept list is not
+                Thread.sleep(20);
+            }
+            kept.add(43);
+            assertThat(kept).containsExactly(42, 43);
+            kept = null;
+            awaitInUse(lm, before, "every list is freed once the kept one is unreachable");
+        }
+    }
+
+    @Test
+    void aFunctionUnderOneProxysLockUsingAViewOfTheSameListIsRefusedNotDeadlocked() {
+        // preemptive: before the fix this waited for itself forever
+        assertTimeoutPreemptively(Duration.ofSeconds(30), this::useAViewUnderTheSameListsLock);
+    }
+
+    private void useAViewUnderTheSameListsLock() {
+        try (Manager m = Manager.start()) {
+            ConcurrentMap<String, List<Integer>> d = m.dict();
+            d.put("a", List.of(1, 2));
+            List<Integer> view = d.values().iterator().next();   // an uncached view (decision 132)
+            List<Integer> cached = d.get("a");                    // a registered proxy of the same list
+            assertThat(cached).isNotSameAs(view);
+            assertThatThrownBy(() -> cached.replaceAll(x -> x + view.size())).isInstanceOf(IllegalStateException.class)
+                    .hasMessageContaining("recursive update");
+            assertThatThrownBy(() -> view.replaceAll(x -> x + cached.size())).isInstanceOf(IllegalStateException.class)
+                    .hasMessageContaining("recursive update");
+            assertThat(cached).containsExactly(1, 2);             // unchanged, and both locks were released
+            view.add(3);
+            assertThat(cached).containsExactly(1, 2, 3);
         }
     }
 
