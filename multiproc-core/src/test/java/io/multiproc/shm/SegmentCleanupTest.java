@@ -1,5 +1,6 @@
 package io.multiproc.shm;
 
+import io.multiproc.testing.TestShmNames;
 import io.multiproc.internal.SegmentRegistry;
 import io.multiproc.process.ChildProcess;
 import io.multiproc.shared.SharedLong;
@@ -15,7 +16,6 @@ import java.nio.file.Path;
 import java.time.Duration;
 import java.util.List;
 import java.util.Optional;
-import java.util.concurrent.ThreadLocalRandom;
 
 import static java.lang.foreign.ValueLayout.JAVA_LONG;
 import static io.multiproc.testing.Children.joinOk;
@@ -293,7 +293,7 @@ class SegmentCleanupTest {
     // ---------------------------------------------------------------- helpers
 
     private static String uniqueName() {
-        return "mpt_own_" + Long.toHexString(ThreadLocalRandom.current().nextLong());
+        return TestShmNames.unique("own");
     }
 
     private static Path shm(String name) {

@@ -1,5 +1,6 @@
 package io.multiproc.shm;
 
+import io.multiproc.testing.TestShmNames;
 import io.multiproc.testing.Python3;
 import io.multiproc.testing.ReapChildrenCheckShm;
 import org.junit.jupiter.api.BeforeEach;
@@ -11,7 +12,6 @@ import java.nio.file.Path;
 import java.util.Arrays;
 import java.util.HexFormat;
 import java.util.List;
-import java.util.concurrent.ThreadLocalRandom;
 
 import static java.lang.foreign.ValueLayout.JAVA_BYTE;
 import static org.assertj.core.api.Assertions.assertThat;
@@ -181,6 +181,6 @@ class ShareableListPythonTest {
     }
 
     private static String uniqueName() {
-        return "mpt_slpy_" + Long.toHexString(ThreadLocalRandom.current().nextLong());
+        return TestShmNames.unique("slpy");
     }
 }

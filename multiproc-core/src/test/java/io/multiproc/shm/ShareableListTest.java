@@ -1,5 +1,6 @@
 package io.multiproc.shm;
 
+import io.multiproc.testing.TestShmNames;
 import io.multiproc.testing.ReapChildrenCheckShm;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.extension.ExtendWith;
@@ -16,7 +17,6 @@ import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.List;
-import java.util.concurrent.ThreadLocalRandom;
 
 import static java.lang.foreign.ValueLayout.JAVA_BYTE;
 import static java.lang.foreign.ValueLayout.JAVA_LONG;
@@ -476,6 +476,6 @@ class ShareableListTest {
     }
 
     private static String uniqueName() {
-        return "mpt_sl_" + Long.toHexString(ThreadLocalRandom.current().nextLong());
+        return TestShmNames.unique("sl");
     }
 }

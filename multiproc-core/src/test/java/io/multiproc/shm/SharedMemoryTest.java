@@ -1,5 +1,6 @@
 package io.multiproc.shm;
 
+import io.multiproc.testing.TestShmNames;
 import io.multiproc.internal.SegmentRegistry;
 import io.multiproc.process.ChildProcess;
 import io.multiproc.testing.Python3;
@@ -18,7 +19,6 @@ import java.nio.file.Path;
 import java.time.Duration;
 import java.util.HexFormat;
 import java.util.List;
-import java.util.concurrent.ThreadLocalRandom;
 
 import static java.lang.foreign.ValueLayout.JAVA_BYTE;
 import static java.lang.foreign.ValueLayout.JAVA_LONG;
@@ -346,7 +346,7 @@ class SharedMemoryTest {
     // ---------------------------------------------------------------- helpers
 
     private static String uniqueName() {
-        return "mpt_shm_" + Long.toHexString(ThreadLocalRandom.current().nextLong());
+        return TestShmNames.unique("shm");
     }
 
     private static Path shm(String name) {
