@@ -3,7 +3,8 @@
 --scenario map-tiny:      Pool(2).map(square, range(--items)) with the default chunk size.
                           total_s: Pool creation + map + close/join; work_s: the map alone.
 --scenario apply-latency: one tiny Pool.apply round trip on an idle Pool(2), --round-trips times
-                          after 200 warm-up calls; median_us, p99_us.
+                          from the first call (first_median_us), then --round-trips times after
+                          calling for --warm-up-s seconds more (median_us, p99_us, calls_before).
 --scenario map-cpu:       count primes below --limit by trial division, split in 64 chunks,
                           Pool(2).map with chunksize 1; total_s (with Pool creation), work_s.
 --scenario worker-death:  Pool(1) runs a busy task; its worker gets SIGKILL; waits --wait-s for
@@ -73,18 +74,30 @@ def map_tiny(items):
     _common.emit("work_s", (t2 - t1) / 1e9)
 
 
-def apply_latency(trips):
+def apply_latency(trips, warm_up_s):
     with multiprocessing.Pool(2) as pool:
-        for i in range(200):
+        pool.apply(nothing, (0,))  # the workers are up, as the Java side's awaitReady
+        first = []
+        for i in range(trips):
+            t0 = time.perf_counter_ns()
             pool.apply(nothing, (i,))
+            first.append(time.perf_counter_ns() - t0)
+        calls = trips
+        end = time.monotonic() + warm_up_s
+        while time.monotonic() < end:
+            pool.apply(nothing, (calls,))
+            calls += 1
         times = []
         for i in range(trips):
             t0 = time.perf_counter_ns()
             pool.apply(nothing, (i,))
             times.append(time.perf_counter_ns() - t0)
+    first.sort()
     times.sort()
+    _common.emit("first_median_us", statistics.median(first) / 1e3)
     _common.emit("median_us", statistics.median(times) / 1e3)
     _common.emit("p99_us", times[int(len(times) * 0.99)] / 1e3)
+    _common.emit("calls_before", calls)
 
 
 def map_cpu(limit):
@@ -128,13 +141,14 @@ def main():
                         choices=["map-tiny", "apply-latency", "map-cpu", "worker-death"])
     parser.add_argument("--items", type=int, default=1000000)
     parser.add_argument("--round-trips", type=int, default=2000)
+    parser.add_argument("--warm-up-s", type=float, default=0.05)
     parser.add_argument("--limit", type=int, default=200000)
     parser.add_argument("--wait-s", type=int, default=2)
     args = parser.parse_args()
     if args.scenario == "map-tiny":
         map_tiny(args.items)
     elif args.scenario == "apply-latency":
-        apply_latency(args.round_trips)
+        apply_latency(args.round_trips, args.warm_up_s)
     elif args.scenario == "map-cpu":
         map_cpu(args.limit)
     else:
