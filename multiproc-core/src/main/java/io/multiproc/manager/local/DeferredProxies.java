@@ -1,12 +1,13 @@
 package io.multiproc.manager.local;
 
 import java.lang.ref.Cleaner;
+import java.lang.ref.Reference;
 import java.util.Arrays;
 
 /**
  * The nested containers one snapshot iteration met under its container's lock, whose proxies it hands
  * out only when the iteration reaches them, as light views: a reader of 100,000 nested lists then makes
- * no cache entry, cleaner registration, mapping retain or hold release per list, and keeps nothing per
+ * no cache entry, cleaner registration or hold release per list, and keeps nothing per
  * list alive once the user drops it (decisions 114, 132).
  *
  * <h2>Implementation overview</h2>
@@ -100,26 +101,30 @@ final class DeferredProxies implements Runnable {
         Proxy p = heap.view(refs[i], generations[i], anchor);
         if (p.container().anchor != anchor) {
             synchronized (this) { // a cached proxy appeared meanwhile: its own hold keeps the container
-                heap.holds().release(indexes[i], refs[i]);
-                indexes[i] = RELEASED;
+                // NOTE: the returned proxy does not refer to the anchor: the cleaner may have run already
+                if (!released && indexes[i] != RELEASED) {
+                    heap.holds().release(indexes[i], refs[i]);
+                    indexes[i] = RELEASED;
+                }
             }
         }
+        Reference.reachabilityFence(anchor); // the holds outlive this call whatever the caller keeps
         return p;
     }
 
     /** Releases the snapshot's holds (once; the cleaner's action, when the anchor is unreachable). */
     @Override
-    public void run() {
-        synchronized (this) {
-            if (released) {
-                return;
-            }
-            released = true;
+    public synchronized void run() {
+        // NOTE: under the monitor, so a next() releasing one hold early cannot release it a second time
+        if (released) {
+            return;
         }
+        released = true;
         Holds hs = heap.holds();
         for (int i = 0; i < count; i++) {
             if (indexes[i] != RELEASED) {
                 hs.release(indexes[i], refs[i]);
+                indexes[i] = RELEASED;
             }
         }
     }
