@@ -89,6 +89,20 @@ public record ProcessIdentity(long pid, long startTicks, long pidNamespace) {
         }
     }
 
+    /**
+     * CPU time (user + system, in clock ticks: 10 ms at the usual 100 Hz) of the process or thread whose
+     * stat file {@code stat} is ({@code /proc/PID/stat}, {@code /proc/self/stat}, {@code /proc/thread-self/stat});
+     * 0 if it is gone or unreadable. For pacing background work to idle moments.
+     */
+    public static long cpuTicks(Path stat) {
+        try {
+            String[] f = fieldsAfterComm(Files.readString(stat, StandardCharsets.ISO_8859_1));
+            return Long.parseLong(f[11]) + Long.parseLong(f[12]); // fields 14 and 15
+        } catch (IOException | RuntimeException e) {
+            return 0;
+        }
+    }
+
     /** Fields after "pid (comm)": comm may hold spaces and parentheses, so split after the last ')'. */
     private static String[] fieldsAfterComm(String stat) {
         return stat.substring(stat.lastIndexOf(')') + 2).split(" ");

@@ -1,6 +1,7 @@
 package io.multiproc.process;
 
 import io.multiproc.internal.Native;
+import io.multiproc.internal.ProcessIdentity;
 
 import java.io.BufferedInputStream;
 import java.io.DataInputStream;
@@ -129,12 +130,14 @@ public final class ChildMain {
      * no JVM options in the environment; this JVM's perf-data file (what jps reads) is removed first.
      */
     private static void exit(int code) {
-        try {
-            // A cold child's task may end before the follow thread has linked _exit (20-70 ms of a
-            // fresh JVM): that wait is shorter than the JVM's own exit beside its JIT threads.
-            EXIT_PREPARED.await(EXIT_PREPARE_WAIT_MILLIS, java.util.concurrent.TimeUnit.MILLISECONDS);
-        } catch (InterruptedException e) {
-            Thread.currentThread().interrupt();
+        if (fastExitPossible()) {
+            try {
+                // A cold child's task may end before the follow thread has linked _exit (20-70 ms of a
+                // fresh JVM): that wait is shorter than the JVM's own exit beside its JIT threads.
+                EXIT_PREPARED.await(EXIT_PREPARE_WAIT_MILLIS, java.util.concurrent.TimeUnit.MILLISECONDS);
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+            }
         }
         if (exitNowReady) {
             exitingCode = code;
@@ -149,7 +152,7 @@ public final class ChildMain {
      * {@link #exit} named this one) and so exits the usual way, with the user's code.
      */
     private static void prepareExitNow() {
-        if (!FAST_EXIT || !Native.isAvailable() || jvmOptionsInEnvironment()) {
+        if (!fastExitPossible()) {
             return;
         }
         try {
@@ -164,6 +167,14 @@ public final class ChildMain {
         } catch (ReflectiveOperationException | RuntimeException | Error e) {
             // the package is not exported to us (an unusual launch) or the slot is taken: the usual exit
         }
+    }
+
+    /**
+     * Whether this child may end with {@code _exit}: default JVM options (none from the user, none in
+     * the environment) and native access. When not, the exit does not wait for the follow thread.
+     */
+    private static boolean fastExitPossible() {
+        return FAST_EXIT && Native.isAvailable() && !jvmOptionsInEnvironment();
     }
 
     /**
@@ -295,7 +306,25 @@ public final class ChildMain {
      * (tens of ms on 2 cores beside one booting JVM, seconds under load): each safepoint of the task and
      * the JVM's exit waited for it. For measuring: {@code -Dmultiproc.warmUpNice=19}.
      */
-    private static final int WARM_UP_NICE = Integer.getInteger("multiproc.warmUpNice", 0);
+    private static final int WARM_UP_NICE = warmUpNice();
+
+    /** The property's value; a bad one is said on stderr (a child has nobody else to tell) and taken as 0. */
+    private static int warmUpNice() {
+        String v = System.getProperty("multiproc.warmUpNice");
+        if (v == null) {
+            return 0;
+        }
+        try {
+            int nice = Integer.parseInt(v.trim());
+            if (nice >= 0 && nice <= 19) {
+                return nice;
+            }
+        } catch (NumberFormatException e) {
+            // said below
+        }
+        System.err.println("multiproc: -Dmultiproc.warmUpNice=" + v + " must be a whole number from 0 to 19; using 0");
+        return 0;
+    }
     /** {@code -Dmultiproc.warmUpPacing=false}: the warm-up does not pause for busy siblings (for measuring). */
     private static final boolean PACE = !"false".equals(System.getProperty("multiproc.warmUpPacing"));
     /** {@code -Dmultiproc.spareGc=false}: no full GC after the warm-up (for measuring what it costs). */
@@ -359,15 +388,7 @@ public final class ChildMain {
 
     /** utime + stime of process {@code pid} in clock ticks, 0 if it is gone. */
     static long cpuTicks(long pid) {
-        try {
-            String stat = java.nio.file.Files.readString(java.nio.file.Path.of("/proc", Long.toString(pid), "stat"),
-                    java.nio.charset.StandardCharsets.US_ASCII);
-            // NOTE: the name field (2) may hold spaces and parentheses: count fields after the last ')'.
-            String[] f = stat.substring(stat.lastIndexOf(')') + 2).split(" ");
-            return Long.parseLong(f[11]) + Long.parseLong(f[12]); // fields 14 and 15
-        } catch (java.io.IOException | RuntimeException e) {
-            return 0;
-        }
+        return ProcessIdentity.cpuTicks(java.nio.file.Path.of("/proc", Long.toString(pid), "stat"));
     }
 
     /** Longest a spare's warm-up waits for its siblings to boot: a JVM stuck booting must not stop it for good. */

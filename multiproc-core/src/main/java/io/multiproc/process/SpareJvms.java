@@ -74,7 +74,7 @@ final class SpareJvms {
      * ({@code -Dmultiproc.spareJvms.replacementDelayMillis}, 0 for none).
      */
     static final long REPLACEMENT_DELAY_NANOS = TimeUnit.MILLISECONDS.toNanos(
-            Long.getLong("multiproc.spareJvms.replacementDelayMillis", 250));
+            millisProperty("multiproc.spareJvms.replacementDelayMillis", 250));
     /** Longest wait of a cold start for a boot slot; a JVM stuck booting must not block starts forever. */
     static final long SLOT_WAIT_MILLIS = 5_000;
 
@@ -549,6 +549,22 @@ final class SpareJvms {
             return checkCount(Integer.parseInt(v.trim()));
         } catch (IllegalArgumentException e) {
             throw new IllegalArgumentException("-D" + name + "=" + v + " must be a whole number between 0 and " + LIMIT);
+        }
+    }
+
+    private static long millisProperty(String name, long defaultValue) {
+        String v = System.getProperty(name);
+        if (v == null) {
+            return defaultValue;
+        }
+        try {
+            long millis = Long.parseLong(v.trim());
+            if (millis < 0 || millis > 60_000) {
+                throw new NumberFormatException();
+            }
+            return millis;
+        } catch (NumberFormatException e) {
+            throw new IllegalArgumentException("-D" + name + "=" + v + " must be a whole number of milliseconds between 0 and 60000");
         }
     }
 

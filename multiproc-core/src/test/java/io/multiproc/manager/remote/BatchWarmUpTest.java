@@ -26,6 +26,7 @@ class BatchWarmUpTest {
         try (var local = io.multiproc.manager.Manager.start();
              ManagerServer first = ManagerServer.start(local, new InetSocketAddress("127.0.0.1", 0), key);
              ManagerServer second = ManagerServer.start(local, new InetSocketAddress("127.0.0.1", 0), key)) {
+            assertThat(BatchWarmUp.started()).as("a server start began the warm-up (in this JVM, maybe by an earlier test)").isTrue();
             assertThat(Thread.getAllStackTraces().keySet().stream().filter(t -> t.getName().equals(THREAD)).count())
                     .as("warm-up threads").isLessThanOrEqualTo(1);
             Children.awaitUntil("the warm-up thread ends", () -> Thread.getAllStackTraces().keySet().stream()
