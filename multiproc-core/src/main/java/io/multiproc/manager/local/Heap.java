@@ -182,7 +182,7 @@ final class Heap {
         // NOTE: the same branches run in the owner and in every other process: the spares warm this path
         // up on managers they own, and a branch on the per-process 'owner' flag here would be compiled as
         // an uncommon trap that a child's first operation on its parent's manager hits (decision 130).
-        if ((++operations & (OWNER_CHECK_EVERY - 1)) == 0) {
+        if ((++operations[OPERATIONS] & (OWNER_CHECK_EVERY - 1)) == 0) {
             checkOwnerAlive();
         }
     }
@@ -196,8 +196,14 @@ final class Heap {
     }
 
     private static final int OWNER_CHECK_EVERY = 1024;
-    /** Operations since attaching (in the owner too), counted loosely (plain increments from any thread) to pace owner checks. */
-    private int operations;
+    /**
+     * Operations since attaching (in the owner too), counted loosely (plain increments from any thread of
+     * this process) to pace owner checks: element {@link #OPERATIONS} of its own array, 64 bytes from
+     * either end, so that a process whose threads all count here does not also move the cache line of
+     * the fields every operation reads ({@code detached}, {@code root}).
+     */
+    private final int[] operations = new int[2 * OPERATIONS + 1];
+    private static final int OPERATIONS = 16;
 
     IllegalStateException closed() {
         if (!detached) {

@@ -168,8 +168,10 @@ public final class ManagerWarmUp {
             holdNanos = (asked++ & 1) == 0 ? 0 : 2_000_000L;
             try {
                 // NOTE: bounded: if the contender cannot take the lock (it ended), the append just runs uncontended
-                if (asks.offer(c, 1, java.util.concurrent.TimeUnit.SECONDS)) {
-                    held.tryAcquire(1, java.util.concurrent.TimeUnit.SECONDS);
+                if (asks.offer(c, 1, java.util.concurrent.TimeUnit.SECONDS)
+                        && !held.tryAcquire(1, java.util.concurrent.TimeUnit.SECONDS)) {
+                    // NOTE: a starved contender holds it later: its permit must not count for the next ask
+                    held.drainPermits();
                 }
             } catch (InterruptedException e) {
                 Thread.currentThread().interrupt(); // the warm-up thread is stopped by its stop condition
@@ -180,18 +182,22 @@ public final class ManagerWarmUp {
             try {
                 for (;;) {
                     Container c = asks.take();
-                    c.lock();
                     try {
-                        held.release();
-                        if (holdNanos > 0) {
-                            java.util.concurrent.locks.LockSupport.parkNanos(holdNanos);
+                        c.lock();
+                        try {
+                            held.release();
+                            if (holdNanos > 0) {
+                                java.util.concurrent.locks.LockSupport.parkNanos(holdNanos);
+                            }
+                        } finally {
+                            c.unlock();
                         }
-                    } finally {
-                        c.unlock();
+                    } catch (IllegalStateException roundOver) {
+                        // its round's manager closed before this thread got to it: serve the next round's asks
                     }
                 }
-            } catch (InterruptedException | IllegalStateException done) {
-                // closed (or the manager closed under it): the warm-up is over
+            } catch (InterruptedException done) {
+                // closed: the warm-up is over
             }
         }
 
