@@ -54,11 +54,6 @@ class ParentDeathTest {
         }
     }
 
-    /**
-     * The child is stopped (SIGSTOP) before its parent is killed, so that only the kernel's parent-death
-     * signal can end it: the child's own watcher thread cannot run. Every other child JVM of that parent
-     * (in {@code spare} mode, the replacement spare) must end too.
-     */
     /** Each process's pid, name (what ChildMain reached: java = booting, mp-spare, mp-child...) and state letter. */
     private static String describe(List<ProcessHandle> processes) {
         StringBuilder sb = new StringBuilder();
@@ -73,6 +68,11 @@ class ParentDeathTest {
         return sb.toString();
     }
 
+    /**
+     * The child is stopped (SIGSTOP) before its parent is killed, so that only the kernel's parent-death
+     * signal can end it: the child's own watcher thread cannot run. Every other child JVM of that parent
+     * (in {@code spare} mode, the replacement spare) must end too.
+     */
     @ParameterizedTest(name = "{0} child")
     @ValueSource(strings = {"spare", "cold"})
     void childIsKilledWhenParentIsKilled(String mode) throws Exception {

@@ -35,6 +35,7 @@ class SharedCoreHandOffTest {
             Thread[] sides = new Thread[2];
             String[] tids = new String[2];
             java.util.concurrent.CountDownLatch pinned = new java.util.concurrent.CountDownLatch(1);
+            boolean[] pinnedOk = {false};
             java.util.concurrent.CountDownLatch named = new java.util.concurrent.CountDownLatch(2);
             for (int s = 0; s < 2; s++) {
                 int side = s;
@@ -43,13 +44,19 @@ class SharedCoreHandOffTest {
                         tids[side] = Files.readSymbolicLink(Path.of("/proc/thread-self")).getFileName().toString();
                         named.countDown();
                         pinned.await();
+                        if (!pinnedOk[0]) {
+                            return; // taskset failed: the test reports it
+                        }
                         for (int k = 0; k < HANDOFFS / 2; k++) {
                             int want = 2 * k + side; // this side's turn: the count equals want
                             int[] n = {0};
-                            Waiting.await(word, IdleStrategy.blocking(), () -> {
+                            boolean turn = Waiting.await(word, IdleStrategy.blocking(), () -> {
                                 n[0]++;
                                 return (int) INT.getVolatile(words, 8L) == want;
                             }, Waiting.deadline(TimeUnit.SECONDS.toNanos(30)), true);
+                            if (!turn) {
+                                return; // the peer never answered: the count below shows it
+                            }
                             checks[side][k] = n[0];
                             INT.setVolatile(words, 8L, want + 1);
                             word.wakeAll();
@@ -60,9 +67,13 @@ class SharedCoreHandOffTest {
                 });
             }
             named.await();
-            pin(tids[0]);
-            pin(tids[1]);
-            pinned.countDown();
+            try {
+                pin(tids[0]);
+                pin(tids[1]);
+                pinnedOk[0] = true;
+            } finally {
+                pinned.countDown(); // NOTE: the sides end either way (they are not daemons)
+            }
             for (Thread t : sides) {
                 t.join(60_000);
                 assertThat(t.isAlive()).as("a side still waits").isFalse();
