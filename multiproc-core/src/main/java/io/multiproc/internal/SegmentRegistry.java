@@ -4,7 +4,9 @@ import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.nio.ByteBuffer;
 import java.nio.charset.StandardCharsets;
+import java.nio.channels.ClosedChannelException;
 import java.nio.channels.FileChannel;
+import java.nio.channels.FileLockInterruptionException;
 import java.nio.channels.FileLock;
 import java.nio.file.DirectoryStream;
 import java.nio.file.FileAlreadyExistsException;
@@ -73,6 +75,7 @@ public final class SegmentRegistry {
     private static final Set<String> HELD = ConcurrentHashMap.newKeySet();
     private static final String SELF = ProcessIdentity.current().toString();
     private static volatile Path dir;
+    /** This JVM's handle on the registry lock file; used and replaced only under JVM_LOCK. */
     private static FileChannel lockChannel;
     /** What the sweep at this JVM's first use of the registry removed. */
     private static volatile List<String> initialSweep = List.of();
@@ -143,8 +146,7 @@ public final class SegmentRegistry {
             // segments stay in /dev/shm.
             String testRoot = System.getProperty(TEST_ROOT_PROPERTY);
             Path d = openDirectory(testRoot != null ? Path.of(testRoot) : ShmFiles.SHM_DIR, uid);
-            lockChannel = FileChannel.open(d.resolve("registry.lock"), StandardOpenOption.CREATE,
-                    StandardOpenOption.WRITE, LinkOption.NOFOLLOW_LINKS);
+            lockChannel = openLockFile(d);
             dir = d;
             Runtime.getRuntime().addShutdownHook(new Thread(SegmentRegistry::releaseAllAtExit, "multiproc-registry-exit"));
             return d;
@@ -177,12 +179,48 @@ public final class SegmentRegistry {
     }
 
     private static <T> T locked(Path d, LockedBody<T> body) throws IOException {
-        JVM_LOCK.lock();
-        try (FileLock ignored = lockChannel.lock()) {
-            return body.run(d);
+        // NOTE: lockChannel is this JVM's one registry lock: an interrupted thread's FileChannel.lock (or
+        // the record files the body writes) would close it for every thread (ShmFiles.interruptSetAside).
+        return ShmFiles.interruptSetAside(() -> {
+            JVM_LOCK.lock();
+            try (FileLock ignored = lockFile(d)) {
+                return body.run(d);
+            } finally {
+                JVM_LOCK.unlock();
+            }
+        });
+    }
+
+    /**
+     * Takes the registry's fcntl lock (caller holds JVM_LOCK). An interrupt that arrives while another
+     * process holds the lock closes the channel: it is reopened and the wait goes on, the interrupt kept
+     * for the caller.
+     */
+    private static FileLock lockFile(Path d) throws IOException {
+        boolean interrupted = false;
+        try {
+            for (int attempt = 0; ; attempt++) {
+                try {
+                    return lockChannel.lock();
+                } catch (ClosedChannelException | FileLockInterruptionException e) {
+                    interrupted |= Thread.interrupted();
+                    if (attempt >= 100) {
+                        throw e;
+                    }
+                    lockChannel.close();
+                    lockChannel = openLockFile(d);
+                }
+            }
         } finally {
-            JVM_LOCK.unlock();
+            if (interrupted) {
+                Thread.currentThread().interrupt();
+            }
         }
+    }
+
+    private static FileChannel openLockFile(Path d) throws IOException {
+        return FileChannel.open(d.resolve("registry.lock"), StandardOpenOption.CREATE, StandardOpenOption.WRITE,
+                LinkOption.NOFOLLOW_LINKS);
     }
 
     /**

@@ -204,7 +204,7 @@ public final class SharedSegments {
             }
             Arena arena = Arena.ofShared();
             try (FileChannel ch = ShmFiles.openExisting(ShmFiles.path(name))) {
-                MemorySegment seg = ShmFiles.map(ch, ch.size(), arena);
+                MemorySegment seg = ShmFiles.map(ch, ShmFiles.size(ch), arena);
                 check.accept(seg);
                 m = new Mapping(name, seg, arena, false, false);
                 MAPPINGS.put(name, m);
@@ -309,7 +309,7 @@ public final class SharedSegments {
             boolean added = SegmentRegistry.addHolder(name, carrier);
             Arena arena = Arena.ofShared();
             try (FileChannel ch = ShmFiles.openExisting(path)) {
-                MemorySegment seg = ShmFiles.map(ch, ch.size(), arena);
+                MemorySegment seg = ShmFiles.map(ch, ShmFiles.size(ch), arena);
                 check.accept(seg);
                 m = new Mapping(name, seg, arena, false);
                 MAPPINGS.put(name, m);

@@ -130,6 +130,13 @@ public final class ShmFiles {
      * link, see {@link #FALLOCATE_MIN_BYTES}); large ones use posix_fallocate.
      */
     public static void reserve(FileChannel channel, Path path, long size) throws IOException {
+        interruptSetAside(() -> {
+            reserveNow(channel, path, size);
+            return null;
+        });
+    }
+
+    private static void reserveNow(FileChannel channel, Path path, long size) throws IOException {
         long free = freeBytes();
         if (free >= 0 && size > free) {
             throw noSpace(path, size, "not enough free space");
@@ -176,6 +183,34 @@ public final class ShmFiles {
     }
 
     public static MemorySegment map(FileChannel channel, long size, Arena arena) throws IOException {
-        return channel.map(FileChannel.MapMode.READ_WRITE, 0, size, arena);
+        return interruptSetAside(() -> channel.map(FileChannel.MapMode.READ_WRITE, 0, size, arena));
+    }
+
+    /** The file's size, read like {@link #map} with the caller's interrupt set aside. */
+    public static long size(FileChannel channel) throws IOException {
+        return interruptSetAside(channel::size);
+    }
+
+    @FunctionalInterface
+    interface IoStep<T> {
+        T run() throws IOException;
+    }
+
+    /**
+     * Runs one step of channel I/O with this thread's interrupt set aside and given back after it. The
+     * JDK closes a FileChannel, and fails the step, when an interrupted thread does blocking I/O on it;
+     * creating, attaching and closing a shared object are short, bounded steps that a cancelled task or
+     * a stopping executor must still be able to finish (and the registry's lock channel is shared by
+     * the whole JVM). The interrupt stays for the caller's next blocking wait to see.
+     */
+    static <T> T interruptSetAside(IoStep<T> step) throws IOException {
+        boolean interrupted = Thread.interrupted();
+        try {
+            return step.run();
+        } finally {
+            if (interrupted) {
+                Thread.currentThread().interrupt();
+            }
+        }
     }
 }

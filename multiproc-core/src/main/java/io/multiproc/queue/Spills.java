@@ -89,7 +89,7 @@ final class Spills {
      */
     static boolean read(String name, long length, Scratch dst, int dstOffset, boolean unlink) {
         try (FileChannel ch = ShmFiles.openExisting(ShmFiles.path(name)); Arena arena = Arena.ofConfined()) {
-            MemorySegment seg = ShmFiles.map(ch, ch.size(), arena);
+            MemorySegment seg = ShmFiles.map(ch, ShmFiles.size(ch), arena);
             SegmentHeader.check(seg, name, "spill segment", SpillLayout.MAGIC, SpillLayout.VERSION, SpillLayout.KIND);
             long stored = seg.get(JAVA_LONG, SpillLayout.LENGTH);
             if (stored != length || length > Integer.MAX_VALUE - 16 - dstOffset) {

@@ -118,7 +118,7 @@ public final class SharedMemory implements AutoCloseable, java.io.Serializable, 
         Path path = ShmFiles.path(name);
         Arena arena = Arena.ofShared();
         try (FileChannel ch = ShmFiles.openExisting(path)) {
-            long size = ch.size();
+            long size = ShmFiles.size(ch);
             return new SharedMemory(name, size, arena, ShmFiles.map(ch, size, arena));
         } catch (IOException | RuntimeException e) {
             arena.close();
