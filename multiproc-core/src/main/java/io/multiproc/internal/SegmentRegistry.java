@@ -145,7 +145,7 @@ public final class SegmentRegistry {
             // NOTE: tests only (a registry of their own, e.g. for processes in another pid namespace);
             // segments stay in /dev/shm.
             String testRoot = System.getProperty(TEST_ROOT_PROPERTY);
-            Path d = openDirectory(testRoot != null ? Path.of(testRoot) : ShmFiles.SHM_DIR, uid);
+            Path d = ShmFiles.interruptSetAside(() -> openDirectory(testRoot != null ? Path.of(testRoot) : ShmFiles.SHM_DIR, uid));
             lockChannel = openLockFile(d);
             dir = d;
             Runtime.getRuntime().addShutdownHook(new Thread(SegmentRegistry::releaseAllAtExit, "multiproc-registry-exit"));
