@@ -271,18 +271,29 @@ public final class Connection extends MappedObject implements Serializable {
         sendBytes(bytes, 0, Objects.requireNonNull(bytes, "bytes").length);
     }
 
-    /** Sends {@code bytes[offset, offset + length)} as one message. */
+    /** Sends {@code bytes[offset, offset + length)} as one message (Python's {@code send_bytes(buf, offset, size)}). */
     public void sendBytes(byte[] bytes, int offset, int length) throws IOException {
+        sendSlice(bytes, offset, length, Waiting.FOREVER);
+    }
+
+    /**
+     * Sends {@code bytes[offset, offset + length)} as one message, waiting at most {@code timeout} for
+     * room; false if there was none (nothing is sent).
+     */
+    public boolean sendBytes(byte[] bytes, int offset, int length, Duration timeout) throws IOException {
+        return sendSlice(bytes, offset, length, deadline(timeout));
+    }
+
+    private boolean sendSlice(byte[] bytes, int offset, int length, long deadline) throws IOException {
         Objects.checkFromIndexSize(offset, length, Objects.requireNonNull(bytes, "bytes").length);
         PipeChannel ch = sending();
         if (offset == 0) {
-            sendRaw(ch, bytes, length, Waiting.FOREVER);
-            return;
+            return sendRaw(ch, bytes, length, deadline);
         }
         Scratch s = Scratch.acquire();
         try {
             s.sink().write(bytes, offset, length);
-            sendRaw(ch, s.sink().array(), length, Waiting.FOREVER);
+            return sendRaw(ch, s.sink().array(), length, deadline);
         } finally {
             s.release();
         }

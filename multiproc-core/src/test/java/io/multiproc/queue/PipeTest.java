@@ -319,6 +319,36 @@ class PipeTest {
     }
 
     @Test
+    void aSliceOfAnArrayGoesAsOneMessageAndItsTimedSendGivesUpOnAFullPipe() throws Exception {
+        try (Pipe pipe = Pipe.open(false, 1024, IdleStrategy.blocking(), Codec.defaultCodec())) {
+            Connection reader = pipe.left();
+            Connection writer = pipe.right();
+            byte[] buffer = new byte[300];
+            for (int i = 0; i < buffer.length; i++) {
+                buffer[i] = (byte) i;
+            }
+            assertThat(writer.sendBytes(buffer, 10, 100, Duration.ZERO)).isTrue();
+            assertThat(writer.sendBytes(buffer, 0, 0, Duration.ZERO)).isTrue();
+            assertThat(reader.recvBytes()).isEqualTo(java.util.Arrays.copyOfRange(buffer, 10, 110));
+            assertThat(reader.recvBytes()).isEmpty();
+            int sent = 0;
+            while (writer.sendBytes(buffer, 0, 100, Duration.ZERO)) {
+                sent++;
+            }
+            assertThat(sent).isBetween(5, 10);
+            assertThat(writer.sendBytes(buffer, 200, 100, Duration.ofMillis(100))).isFalse();
+            assertThatThrownBy(() -> writer.sendBytes(buffer, 250, 100, Duration.ZERO))
+                    .isInstanceOf(IndexOutOfBoundsException.class);
+            assertThatThrownBy(() -> writer.sendBytes(buffer, 0, 10, Duration.ofMillis(-1)))
+                    .isInstanceOf(IllegalArgumentException.class).hasMessageContaining("timeout=");
+            for (int i = 0; i < sent; i++) {
+                assertThat(reader.recvBytes()).isEqualTo(java.util.Arrays.copyOfRange(buffer, 0, 100));
+            }
+            assertThat(reader.poll()).isFalse();
+        }
+    }
+
+    @Test
     void capacityAndArgumentsAreCheckedNamingTheValue() {
         assertThatThrownBy(() -> Pipe.open(true, 10, IdleStrategy.blocking(), Codec.defaultCodec()))
                 .isInstanceOf(IllegalArgumentException.class).hasMessageContaining("capacityBytes=10");
