@@ -737,10 +737,16 @@ public final class Pool implements ExecutorService {
             c.job.failed(c, d.error);
             return;
         }
-        switch (status) {
-            case PoolFrames.OK -> c.job.succeeded(c, c.job instanceof PoolWork.Single<?> ? payload : PackedItems.unpack(payload));
-            case PoolFrames.FAILED -> c.job.failed(c, failure(payload).toThrowable(RemoteFailure.ANY_CLASS));
-            default -> c.job.failed(c, new CancellationException("task id=" + id + " was cancelled before it started"));
+        try {
+            switch (status) {
+                case PoolFrames.OK -> c.job.succeeded(c, c.job instanceof PoolWork.Single<?> ? payload : PackedItems.unpack(payload));
+                case PoolFrames.FAILED -> c.job.failed(c, failure(payload).toThrowable(RemoteFailure.ANY_CLASS));
+                default -> c.job.failed(c, new CancellationException("task id=" + id + " was cancelled before it started"));
+            }
+        } catch (RuntimeException | Error e) {
+            // NOTE: a reply its job cannot take fails that job: thrown on, it would end this worker's reader,
+            // which then takes a live worker for dead (killing it and failing its other chunks)
+            c.job.failed(c, e);
         }
     }
 

@@ -280,7 +280,14 @@ final class PoolWork {
                 last = --chunksLeft == 0;
             }
             if (progress != null) {
-                progress.update(done, results.length);
+                try {
+                    progress.update(done, results.length);
+                } catch (RuntimeException | Error e) {
+                    // NOTE: the user's callback runs on the pool's reader thread: its error fails this map
+                    // (the caller sees it) instead of ending the reader, which took the worker for dead
+                    future.completeExceptionally(e);
+                    return;
+                }
             }
             if (last) {
                 future.complete((List<R>) Arrays.asList(results));

@@ -12,7 +12,9 @@ import java.util.Objects;
  * pool.map(f, items, 100, (done, total) -> log.info(done + "/" + total));
  * }</pre>
  *
- * <p>{@code total} is -1 while it is unknown (an {@code imap} over an iterator not yet exhausted).
+ * <p>{@code total} is -1 while it is unknown (an {@code imap} over an iterator not yet exhausted). A
+ * callback that throws fails its map with that exception (the pool and its workers go on); CPython's
+ * result handler thread dies instead, and the pool hangs.
  */
 @FunctionalInterface
 public interface Progress {

@@ -187,6 +187,24 @@ class PoolTest {
         assertThat(Progress.ConsoleBar.line("sq", 50, 100)).isEqualTo("sq [###############               ] 50% 50/100");
     }
 
+    @Test
+    void aProgressCallbackThatThrowsFailsItsMapWithThatErrorAndThePoolAndItsWorkersGoOn() throws Exception {
+        try (Pool pool = Pool.create(2)) {
+            pool.awaitReady(TIMEOUT);
+            List<Long> pids = pool.workerPids();
+            List<Integer> items = IntStream.range(0, 100).boxed().toList();
+            // thrown at the last chunk too: the map must still end, with the callback's error as its cause
+            CompletableFuture<List<Integer>> map = pool.mapAsync(x -> x, items, 10, (done, total) -> {
+                throw new IllegalStateException("progress bar broke at " + done);
+            });
+            assertThatThrownBy(() -> map.get(SECONDS, TimeUnit.SECONDS)).isInstanceOf(ExecutionException.class)
+                    .cause().isInstanceOf(IllegalStateException.class).hasMessageStartingWith("progress bar broke at");
+            // the same workers answer the next map: none was taken for dead
+            assertThat(pool.map(x -> x + 1, items, 10)).hasSize(100).startsWith(1, 2, 3);
+            assertThat(pool.workerPids()).containsExactlyInAnyOrderElementsOf(pids);
+        }
+    }
+
     // ---- single tasks and the ExecutorService contract
 
     @Test
