@@ -437,7 +437,14 @@ public sealed class SharedQueue<E> extends AbstractQueue<E> implements BlockingQ
                         large = e;
                         break;
                     }
-                    InFlight.Holds held = s.flight.holdFor(s.flightMark, ring.name());
+                    InFlight.Holds held;
+                    try {
+                        held = s.flight.holdFor(s.flightMark, ring.name());
+                    } catch (RuntimeException ex) { // an object it carries is gone: like an unencodable item
+                        s.sink().truncate(before);
+                        failure = ex;
+                        break;
+                    }
                     if (held != null) {
                         holds = holds != null ? holds : new InFlight.Holds[BATCH_ITEMS];
                         holds[n] = held;

@@ -10,12 +10,14 @@ import org.junit.jupiter.api.extension.ExtendWith;
 
 import java.io.IOException;
 import java.io.UncheckedIOException;
+import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.List;
 
 import static io.multiproc.testing.Children.joinOk;
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 /**
  * A shared object sent to another process (captured in a child's task, put into a queue, sent through a
@@ -144,6 +146,24 @@ class HandlesInFlightTest {
             assertThat(shm(shared)).as("the second item still holds it").exists();
             closeAll(q.take());
             assertThat(shm(shared)).doesNotExist();
+        }
+    }
+
+    @Test
+    void aBatchWhoseLaterItemCannotBeSentAddsTheItemsBeforeItAndLeavesNoHoldBehind() throws Exception {
+        try (SharedQueue<Object> q = SharedQueue.create(8)) {
+            String sent;
+            try (SharedLong v = SharedLong.create(5); SharedLong gone = SharedLong.create(6)) {
+                sent = v.name();
+                Files.delete(shm(gone.name())); // someone ran `multiproc clean` or rm on it
+                assertThatThrownBy(() -> q.putAll(List.of(v, "text", gone, 7)))
+                        .isInstanceOf(IllegalStateException.class).hasMessageContaining(gone.name());
+            }
+            assertThat(q.size()).as("the items before the one that cannot go are added").isEqualTo(2);
+            assertThat(shm(sent)).as("the queued item holds its object").exists();
+            closeAll(q.take());
+            assertThat(q.take()).isEqualTo("text");
+            assertThat(shm(sent)).as("taken and closed: no hold left").doesNotExist();
         }
     }
 
