@@ -101,6 +101,12 @@ final class CustomChannels {
                         reply.failure().message());
             }
             return reply.value();
+        } catch (java.io.InterruptedIOException e) {
+            // NOTE: the server is alive: only this call's channel goes (its reply may still come), the
+            // other channels stay pooled, and the interrupt stays set for the caller
+            Thread.currentThread().interrupt();
+            throw new IllegalStateException("interrupted while calling " + describe(server, manager)
+                    + "; the call may still run there", e);
         } catch (IOException e) {
             throw dead(server, manager, e);
         } finally {

@@ -30,6 +30,9 @@ class CustomTypesTest {
 
         void fail(String kind);
 
+        /** Sleeps {@code millis} in the server, then increments. */
+        long slowIncrement(long millis);
+
         default long incrementTwice() {
             increment();
             return increment();
@@ -60,6 +63,16 @@ class CustomTypesTest {
         public synchronized List<String> log(String entry) {
             log.add(entry);
             return new ArrayList<>(log);
+        }
+
+        @Override
+        public long slowIncrement(long millis) {
+            try {
+                Thread.sleep(millis);
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+            }
+            return n.incrementAndGet();
         }
 
         @Override
@@ -184,6 +197,33 @@ class CustomTypesTest {
                 .hasMessageContaining("custom-type server of manager 'custom-test'").hasMessageContaining("is gone");
         assertThat(System.nanoTime() - start).as("nanos until the call failed").isLessThan(5_000_000_000L);
         assertThatThrownBy(() -> types.create("counter")).isInstanceOf(IllegalStateException.class);
+    }
+
+    @Test
+    void anInterruptedCallerIsToldSoWhileTheServerAndTheOtherCallersGoOn() throws Exception {
+        types.register("counter", CounterImpl::new, Counter.class);
+        Counter c = types.create("counter");
+        assertThat(c.increment()).isEqualTo(1);
+        java.util.concurrent.atomic.AtomicReference<Throwable> seen = new java.util.concurrent.atomic.AtomicReference<>();
+        java.util.concurrent.atomic.AtomicBoolean interruptKept = new java.util.concurrent.atomic.AtomicBoolean();
+        Thread caller = new Thread(() -> {
+            try {
+                c.slowIncrement(1_000);
+            } catch (Throwable e) {
+                seen.set(e);
+            }
+            interruptKept.set(Thread.currentThread().isInterrupted());
+        });
+        caller.start();
+        Thread.sleep(200);
+        caller.interrupt();
+        caller.join(10_000);
+        assertThat(seen.get()).isInstanceOf(IllegalStateException.class).hasMessageContaining("interrupted")
+                .hasMessageNotContaining("is gone");
+        assertThat(interruptKept).isTrue();
+        // the server is alive and this thread's calls go on; the interrupted call still ran there
+        assertThat(c.add(10)).isBetween(11L, 12L);
+        Children.awaitUntil("the interrupted call ran in the server", () -> c.value() == 12);
     }
 
     @Test
