@@ -375,11 +375,25 @@ public final class RemoteManager implements Manager {
 
     /** Sends a request and returns its reply's value (containers as proxies). */
     Object call(int op, long target, Object... args) {
+        boolean interrupted = Thread.interrupted();
         turn.lock();
         try {
             return callInTurn(op, target, args);
         } finally {
             turn.unlock();
+            keepInterrupt(interrupted);
+        }
+    }
+
+    /**
+     * NOTE: socket I/O of a virtual thread whose interrupt is set closes the socket (JDK 21+), and this
+     * connection is every thread's: a request runs with the caller's interrupt set aside and given back
+     * after it (the reply timeout bounds the wait). An interrupt that arrives while a virtual thread
+     * waits for its reply still ends the connection, as a lost connection does.
+     */
+    private static void keepInterrupt(boolean interrupted) {
+        if (interrupted) {
+            Thread.currentThread().interrupt();
         }
     }
 
@@ -413,6 +427,7 @@ public final class RemoteManager implements Manager {
 
     /** Sends a request that gets no reply unless it fails (see the class comment). */
     void pipeline(int op, long target, Object... args) {
+        boolean interrupted = Thread.interrupted();
         turn.lock();
         try {
             send(op, Wire.FLAG_PIPELINED, target, args);
@@ -422,6 +437,7 @@ public final class RemoteManager implements Manager {
             throw broken(e.getMessage(), e);
         } finally {
             turn.unlock();
+            keepInterrupt(interrupted);
         }
     }
 

@@ -62,6 +62,31 @@ class RemoteManagerTest {
     }
 
     @Test
+    void anInterruptedVirtualThreadsCallsWorkAndLeaveTheConnectionToTheOtherThreads() throws Exception {
+        local.dict("config").put("threads", 8);
+        try (Manager m = connect()) {
+            ConcurrentMap<String, Integer> d = m.dict("config");
+            java.util.concurrent.atomic.AtomicReference<Object> seen = new java.util.concurrent.atomic.AtomicReference<>();
+            java.util.concurrent.atomic.AtomicBoolean interruptKept = new java.util.concurrent.atomic.AtomicBoolean();
+            // a virtual thread's socket I/O with its interrupt set closes the socket (JDK 21+): one cancelled
+            // task must not take the connection from every thread of the process
+            Thread.ofVirtual().start(() -> {
+                Thread.currentThread().interrupt();
+                try {
+                    d.put("retries", 3);                 // pipelined: a write only
+                    seen.set(d.get("threads"));          // a round trip
+                } catch (RuntimeException e) {
+                    seen.set(e);
+                }
+                interruptKept.set(Thread.currentThread().isInterrupted());
+            }).join();
+            assertThat(seen.get()).isEqualTo(8);
+            assertThat(interruptKept).isTrue();
+            assertThat(d.get("retries")).isEqualTo(3);
+        }
+    }
+
+    @Test
     void aClientWithTheRightKeySeesTheServersNamedObjects() {
         ConcurrentMap<String, Integer> served = local.dict("config");
         served.put("threads", 8);
