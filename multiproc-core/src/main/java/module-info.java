@@ -21,6 +21,9 @@
  * not: they change without notice (decision 080).
  */
 module io.multiproc {
+    // the manager server's keep-alive timing; optional: without it the system's timing applies
+    requires static jdk.net;
+
     exports io.multiproc;
     exports io.multiproc.codec;
     exports io.multiproc.manager;

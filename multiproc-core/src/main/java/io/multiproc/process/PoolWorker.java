@@ -237,8 +237,15 @@ final class PoolWorker {
 
     /** Releases the pipes (the worker's ends are its own by now, or the worker is dead). */
     void closePipe() {
-        data.close();
-        control.close();
+        // NOTE: a close that fails (the registry could not be written) must not stop the caller, the
+        // dead worker's bookkeeping: its chunks must still fail and its slot be refilled
+        for (Pipe p : new Pipe[] {data, control}) {
+            try {
+                p.close();
+            } catch (RuntimeException e) {
+                Pool.LOG.log(System.Logger.Level.ERROR, "pool: closing a pipe of worker " + child + " failed", e);
+            }
+        }
     }
 
     /**

@@ -156,6 +156,7 @@ public final class ManagerServer implements AutoCloseable {
                 return;
             }
             s.setSoTimeout(0); // an idle client may stay connected; its death closes the socket
+            keepAlive(s);
             new ServerSession(manager, exports, CODEC, in, out).run();
         } catch (EOFException e) {
             LOG.log(System.Logger.Level.DEBUG, "manager server: " + peer + " disconnected");
@@ -167,6 +168,23 @@ public final class ManagerServer implements AutoCloseable {
             }
         } catch (StackOverflowError | OutOfMemoryError e) {
             LOG.log(System.Logger.Level.WARNING, "manager server: closed the connection of " + peer + ": " + e);
+        }
+    }
+
+    /**
+     * A client process that dies closes its socket, but a client host that loses power or its network
+     * sends nothing: without keep-alive probes its session would hold a thread and a connection slot
+     * for good. Probes after 60 s idle, every 10 s, 6 unanswered end the connection (about 2 minutes);
+     * where the finer options are missing, the system's keep-alive timing (Linux: 2 hours idle).
+     */
+    private static void keepAlive(Socket s) throws SocketException {
+        s.setKeepAlive(true);
+        try {
+            s.setOption(jdk.net.ExtendedSocketOptions.TCP_KEEPIDLE, 60);
+            s.setOption(jdk.net.ExtendedSocketOptions.TCP_KEEPINTERVAL, 10);
+            s.setOption(jdk.net.ExtendedSocketOptions.TCP_KEEPCOUNT, 6);
+        } catch (UnsupportedOperationException | IOException | LinkageError e) {
+            // the system's timing applies
         }
     }
 
