@@ -60,6 +60,8 @@ final class Reclaimer {
 
     /** Test hook: false stops the owners' periodic sweeps in this JVM (so a test sees the leaks first). */
     static volatile boolean watching = true;
+    /** Test hook: run inside a sweep, after the dead rows were claimed (a test makes a sweep fail there). */
+    static volatile Runnable duringSweep;
 
     private Reclaimer() {
     }
@@ -90,21 +92,41 @@ final class Reclaimer {
             MemorySegment s = heap.segment(heap.processTable());
             long me = ProcessIdentity.current().token();
             List<Integer> rows = new ArrayList<>();
+            List<Long> deadTokens = new ArrayList<>();
             for (int row = 1; row <= Holds.ROWS; row++) {
                 long at = Holds.rowAt(heap, row) + Holds.TOKEN;
                 long token = (long) LONG.getVolatile(s, at);
                 if (token != 0 && token != me && !ProcessIdentity.isAlive(token) && LONG.compareAndSet(s, at, token, me)) {
                     rows.add(row);
+                    deadTokens.add(token);
                 }
             }
             if (!rows.isEmpty()) {
-                sweep(heap, rows);
+                boolean swept = false;
+                try {
+                    sweep(heap, rows);
+                    swept = true;
+                } finally {
+                    if (!swept) {
+                        // NOTE: a claimed row carries this live process's token: left so, every later sweep
+                        // would skip it and its holds and blocks would leak. Rows the sweep finished are 0
+                        // already; the others go back to their dead owner, for the next sweep (a step
+                        // never frees twice when run again: cleared entries and claimed blocks are skipped).
+                        for (int i = 0; i < rows.size(); i++) {
+                            LONG.compareAndSet(s, Holds.rowAt(heap, rows.get(i)) + Holds.TOKEN, me, deadTokens.get(i));
+                        }
+                    }
+                }
             }
             return rows.size();
         }
     }
 
     private static void sweep(Heap heap, List<Integer> rows) {
+        Runnable hook = duringSweep;
+        if (hook != null) {
+            hook.run();
+        }
         Set<Integer> dead = new HashSet<>(rows);
         for (int row : rows) {
             dropHolds(heap, row);

@@ -19,6 +19,7 @@ import java.util.concurrent.ConcurrentMap;
 import java.util.function.Consumer;
 
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 /**
  * Crash consistency: a writer is stopped at each fault point (between two stores of an operation,
@@ -101,6 +102,41 @@ class ManagerKillTest {
             assertThat(lm.heapBytesInUse()).as("bytes in use after a reclaim (%d leaked before)", leaked)
                     .isEqualTo(lm.heapBytesReachable());
             checkConsistent(shared);
+        } finally {
+            Reclaimer.watching = true;
+        }
+    }
+
+    @Test
+    void aSweepThatFailsGivesItsDeadRowsBackSoTheNextSweepReclaimsThem() throws Exception {
+        Reclaimer.watching = false;
+        try (Manager m = Manager.start(); SharedLong stage = SharedLong.create(0)) {
+            List<Object> list = m.list();
+            ChildProcess holder = ChildProcess.start(() -> {
+                list.add("held by a process that dies");
+                stage.set(1);
+                while (true) {
+                    Thread.onSpinWait();
+                }
+            });
+            try {
+                Children.awaitUntil("the child added", () -> stage.get() != 0 || !holder.isAlive());
+                holder.kill();
+                assertThat(holder.join(Children.TIMEOUT)).isTrue();
+            } finally {
+                Children.reap(holder);
+            }
+            LocalManager lm = (LocalManager) m;
+            Reclaimer.duringSweep = () -> {
+                throw new IllegalStateException("a sweep step failed");
+            };
+            try {
+                assertThatThrownBy(lm::reclaim).isInstanceOf(IllegalStateException.class).hasMessage("a sweep step failed");
+            } finally {
+                Reclaimer.duringSweep = null;
+            }
+            assertThat(lm.reclaim()).as("the dead row is swept again, not kept by the failed sweeper").isEqualTo(1);
+            assertThat(list).containsExactly("held by a process that dies");
         } finally {
             Reclaimer.watching = true;
         }
