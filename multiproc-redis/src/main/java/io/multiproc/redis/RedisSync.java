@@ -174,13 +174,18 @@ final class RedisSync {
         for (Map.Entry<String, String> e : held.entrySet()) {
             String key = e.getKey();
             String owner = e.getValue();
-            script.<Long>evalAsync(RScript.Mode.READ_WRITE, RENEW, RScript.ReturnType.LONG,
-                    List.of(key), owner, Long.toString(leaseMillis)).whenComplete((r, failure) -> {
-                        if (failure == null && r != null && r == 0) {
-                            held.remove(key, owner); // released elsewhere or lapsed: nothing to keep
-                        }
-                        // a failure (Redis unreachable) keeps the entry: the next round tries again
-                    });
+            try {
+                script.<Long>evalAsync(RScript.Mode.READ_WRITE, RENEW, RScript.ReturnType.LONG,
+                        List.of(key), owner, Long.toString(leaseMillis)).whenComplete((r, failure) -> {
+                            if (failure == null && r != null && r == 0) {
+                                held.remove(key, owner); // released elsewhere or lapsed: nothing to keep
+                            }
+                            // a failure (Redis unreachable) keeps the entry: the next round tries again
+                        });
+            } catch (RuntimeException thrownAtOnce) {
+                // NOTE: an exception out of this method would cancel the keeper's schedule, and with it
+                // the renewal of every lease this JVM holds: the next round tries again
+            }
         }
     }
 
