@@ -112,9 +112,32 @@ final class RedisSync {
         return eval(lua, RScript.ReturnType.LIST, keys, args);
     }
 
+    /**
+     * Runs a script and waits for its result without reacting to interrupts ({@link #join} keeps the interrupt
+     * for the caller). Redisson's synchronous eval throws when the thread is interrupted, after the
+     * script may already have run: a lock taken in Redis but not recorded here would never be renewed
+     * or released by its owner. The wait is bounded by Redisson's timeout and retries.
+     */
     private <R> R eval(String lua, RScript.ReturnType type, List<Object> keys, Object... args) {
+        return join(script.<R>evalAsync(RScript.Mode.READ_WRITE, lua, type, keys, args));
+    }
+
+    /** Waits for {@code f} without reacting to interrupts (see {@link #eval}); failures as Redisson's sync calls throw them. */
+    private static <R> R join(org.redisson.api.RFuture<R> f) {
         try {
-            return script.eval(RScript.Mode.READ_WRITE, lua, type, keys, args);
+            return f.toCompletableFuture().join();
+        } catch (java.util.concurrent.CompletionException e) {
+            Throwable cause = e.getCause() != null ? e.getCause() : e;
+            if (cause instanceof RedisException r) {
+                throw clearer(r);
+            }
+            if (cause instanceof RuntimeException r) {
+                throw r;
+            }
+            if (cause instanceof Error err) {
+                throw err;
+            }
+            throw new RedisException(cause.toString(), cause);
         } catch (RedisException e) {
             throw clearer(e);
         }
@@ -200,7 +223,8 @@ final class RedisSync {
             if (w == null) {
                 Wake fresh = new Wake();
                 RTopic topic = client.getTopic(channel, StringCodec.INSTANCE);
-                topic.addListener(String.class, (ch, msg) -> fresh.bump());
+                // NOTE: async and joined, as eval: the synchronous subscribe throws for an interrupted thread
+                join(topic.addListenerAsync(String.class, (ch, msg) -> fresh.bump()));
                 wakes.put(channel, fresh);
                 w = fresh;
             }
