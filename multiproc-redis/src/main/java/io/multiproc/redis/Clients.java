@@ -44,6 +44,94 @@ final class Clients {
     private Clients() {
     }
 
+    /** Names of the threads Redisson starts (its event loops, timer and executor): "redisson-...". */
+    private static final String REDISSON_THREADS = "redisson-";
+    /** How often the watcher looks; a forgotten manager delays the program's end by up to this. */
+    private static final long WATCH_MILLIS = 250;
+    /** Whether the watcher runs (guarded by Clients.class). */
+    private static boolean watching;
+    /** What else ends with the program (a RedisPool's terminate: it owns a client of its own). */
+    private static final java.util.Set<Runnable> AT_PROGRAM_END = java.util.concurrent.ConcurrentHashMap.newKeySet();
+
+    /** Runs {@code end} when only Redisson's threads are left (see {@link #watchForProgramEnd}) unless forgotten first. */
+    static void atProgramEnd(Runnable end) {
+        AT_PROGRAM_END.add(end);
+        watchForProgramEnd();
+    }
+
+    static void forgetAtProgramEnd(Runnable end) {
+        AT_PROGRAM_END.remove(end);
+    }
+
+    /**
+     * Redisson's threads are not daemon threads (its timer's cannot be made so), so a program that
+     * returns from main without closing its Redis manager would never end; a Python program using a
+     * Redis client does. A daemon thread looks every {@link #WATCH_MILLIS} ms: once no live non-daemon
+     * thread but Redisson's is left (main has returned and the program's own threads have ended: the
+     * point where the JVM would exit), it shuts this JVM's clients down and the JVM ends. It never acts
+     * while any other non-daemon thread lives, and it stops when no client is left.
+     */
+    private static void watchForProgramEnd() {
+        synchronized (Clients.class) {
+            if (watching) {
+                return;
+            }
+            watching = true;
+        }
+        Thread t = new Thread(() -> {
+            try {
+                while (true) {
+                    Thread.sleep(WATCH_MILLIS);
+                    synchronized (Clients.class) {
+                        if (CLIENTS.isEmpty() && AT_PROGRAM_END.isEmpty()) {
+                            watching = false;
+                            return;
+                        }
+                    }
+                    if (onlyRedissonThreadsLeft()) {
+                        for (Runnable end : AT_PROGRAM_END) {
+                            try {
+                                end.run();
+                            } catch (RuntimeException e) {
+                                // the program is ending: the next look tries the rest again
+                            }
+                        }
+                        RedisManager.forgetAttached();
+                        shutdownAll();
+                    }
+                }
+            } catch (InterruptedException e) {
+                synchronized (Clients.class) {
+                    watching = false;
+                }
+            }
+        }, "mp-redis-exit-watch");
+        t.setDaemon(true);
+        t.start();
+    }
+
+    private static boolean onlyRedissonThreadsLeft() {
+        ThreadGroup root = Thread.currentThread().getThreadGroup();
+        while (root.getParent() != null) {
+            root = root.getParent();
+        }
+        // NOTE: enumerating thread groups lists platform threads only; virtual threads are daemons
+        Thread[] threads = new Thread[root.activeCount() + 8];
+        int n = root.enumerate(threads, true);
+        int redisson = 0;
+        for (int i = 0; i < n; i++) {
+            Thread th = threads[i];
+            if (th.isDaemon() || !th.isAlive() || "DestroyJavaVM".equals(th.getName())) {
+                continue;
+            }
+            if (!th.getName().startsWith(REDISSON_THREADS)) {
+                return false;
+            }
+            redisson++;
+        }
+        return redisson > 0;
+    }
+
     /** The configuration as YAML: the key of the shared client and what a {@link RedisHandle} carries. */
     static String yamlOf(Config config) {
         try {
@@ -97,7 +185,9 @@ final class Clients {
 
     private static RedissonClient create(Config config) {
         try {
-            return Redisson.create(config);
+            RedissonClient client = Redisson.create(config);
+            watchForProgramEnd();
+            return client;
         } catch (RuntimeException e) {
             throw new IllegalStateException("cannot connect to Redis at " + addressOf(config) + ": " + e.getMessage(), e);
         }

@@ -113,6 +113,8 @@ public final class RedisPool implements ExecutorService {
     /** Live workers seen by the last monitor pass (at least 1 for chunk sizes); written by the monitor. */
     private volatile int liveWorkers;
     private State state = State.RUNNING;
+    /** This pool's part in {@link Clients#atProgramEnd}: no caller is left to wait for its work. */
+    private final Runnable endWithProgram = this::terminate;
 
     /** A chunk waiting for its reply: its message (to unqueue it) and what to complete. */
     private record Pending(byte[] message, CompletableFuture<Object> result, String what) {
@@ -138,6 +140,8 @@ public final class RedisPool implements ExecutorService {
         }
         reader.start();
         monitor.start();
+        // an unclosed pool must not keep the program alive through its client's threads (as Pool)
+        Clients.atProgramEnd(endWithProgram);
     }
 
     /** Connects to the pool called {@code pool} on the server at {@code url} ({@code redis://host:port}). */
@@ -706,6 +710,7 @@ public final class RedisPool implements ExecutorService {
     }
 
     private void release() {
+        Clients.forgetAtProgramEnd(endWithProgram);
         try {
             store.forgetCaller(caller);
         } catch (RuntimeException e) {
