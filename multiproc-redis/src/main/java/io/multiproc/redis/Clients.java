@@ -162,6 +162,9 @@ final class Clients {
             } else {
                 e = new Entry(client);
                 CLIENTS.put(yaml, e);
+                // NOTE: after the put, under the lock the watcher's "nothing left" check takes: a
+                // watcher about to stop either sees this client or has stopped, and a new one starts
+                watchForProgramEnd();
             }
             e.users++;
             return e.client;
@@ -185,9 +188,7 @@ final class Clients {
 
     private static RedissonClient create(Config config) {
         try {
-            RedissonClient client = Redisson.create(config);
-            watchForProgramEnd();
-            return client;
+            return Redisson.create(config);
         } catch (RuntimeException e) {
             throw new IllegalStateException("cannot connect to Redis at " + addressOf(config) + ": " + e.getMessage(), e);
         }
