@@ -207,9 +207,13 @@ final class SpareJvms {
      * Starting with default JVM options then takes them. Package-private: the Pool's internal API.
      */
     static void reserve(int count) {
-        checkCount(count);
+        if (count < 0) {
+            throw new IllegalArgumentException("count=" + count + " must be >= 0");
+        }
         synchronized (LOCK) {
-            reserved = Math.max(reserved, count);
+            // NOTE: a pool larger than the limit (Pool.create() on a host of more than 64 CPUs) keeps
+            // LIMIT spares; its other workers start cold, as the spare setting's own limit says
+            reserved = Math.max(reserved, Math.min(count, LIMIT));
             lastDemandNanos = System.nanoTime();
         }
         tickNow();

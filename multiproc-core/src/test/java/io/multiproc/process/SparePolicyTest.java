@@ -206,6 +206,15 @@ class SparePolicyTest {
         }
     }
 
+    /** Pool.create() on a host of more than 64 CPUs used to fail naming a setting the user never made. */
+    @Test
+    void aPoolLargerThanTheSpareLimitReservesTheLimitInsteadOfFailing() throws Exception {
+        ChildProcess.setMaxBootingJvms(1);
+        SpareJvms.reserve(SpareJvms.LIMIT + 32);
+        assertThat(SpareJvms.wantedNow()).isEqualTo(SpareJvms.LIMIT);
+        assertThatThrownBy(() -> SpareJvms.reserve(-1)).isInstanceOf(IllegalArgumentException.class).hasMessageContaining("count=-1");
+    }
+
     @Test
     void aPoolWithJvmOptionsReservesNothing() throws Exception {
         ChildProcess.setMaxSpareJvms(1);
