@@ -260,7 +260,7 @@ public final class Pool implements ExecutorService {
             PoolWork.Chunk c;
             try {
                 c = new PoolWork.Chunk(id, PoolFrames.task(id, PoolFrames.MAP, fn, codec, items.subList(from, to)), job, i, from, to - from);
-            } catch (IllegalArgumentException unencodable) {
+            } catch (RuntimeException unencodable) { // IllegalArgumentException, or whatever a writeObject or codec threw
                 if (i == 0) {
                     throw unencodable; // nothing was sent: fail at the call
                 }
@@ -643,7 +643,8 @@ public final class Pool implements ExecutorService {
                     if (c == null) {
                         return;
                     }
-                    if (!w.trySend(c)) {
+                    int sent = w.trySend(c);
+                    if (sent == PoolWorker.NOT_SENT) {
                         c.putBack();
                         pending.addFirst(c);
                         break;

@@ -66,7 +66,7 @@ final class PoolFrames {
         sink.write(fn, 0, fn.length);
         try {
             codec.encode(wire, sink);
-        } catch (CodecException e) {
+        } catch (RuntimeException e) { // a CodecException, or whatever an item's writeObject or a user's codec threw
             throw new IllegalArgumentException("task items cannot be sent to a pool worker: " + e.getMessage(), e);
         }
         return sink.toByteArray();

@@ -365,7 +365,9 @@ final class PoolWork {
             long first = (long) index * chunkSize;
             try {
                 return new Chunk(id, PoolFrames.task(id, PoolFrames.MAP, fn, codec, items), this, index, first, items.size());
-            } catch (IllegalArgumentException unencodable) {
+            } catch (RuntimeException unencodable) {
+                // NOTE: any failure (a writeObject or a user's codec may throw anything): the index was
+                // counted, so it must get an outcome or the ordered iterator waits for it forever
                 outcome(index, unencodable);
                 return null;
             }

@@ -159,15 +159,28 @@ final class PoolWorker {
         return !retiring && !exited && inFlight.size() < limit && (maxTasks == 0 || sent < maxTasks);
     }
 
+    /** {@link #trySend}: sent. */
+    static final int SENT = 0;
+    /** {@link #trySend}: not sent (no room now, or the worker is gone); the chunk goes back. */
+    static final int NOT_SENT = 1;
+    /** {@link #trySend}: the chunk itself could not be sent and its job is being failed; it must not go back. */
+    static final int CHUNK_FAILED = 2;
+
     /** Sends {@code c} if the ring has room now; never waits. Pool lock. */
-    boolean trySend(PoolWork.Chunk c) {
+    int trySend(PoolWork.Chunk c) {
         try {
             if (!out.sendBytes(c.message, Duration.ZERO)) {
-                return false;
+                return NOT_SENT;
             }
         } catch (IOException | IllegalStateException brokenOrClosed) {
             retiring = true; // the worker is gone; its reader thread is about to notice
-            return false;
+            return NOT_SENT;
+        } catch (RuntimeException e) {
+            // NOTE: this chunk, not the worker (a large chunk's spill segment could not be made: /dev/shm
+            // full). It is in no list now, so its job is failed here, or its caller would wait forever;
+            // off the pool's lock, since completing a future runs the caller's dependent stages.
+            java.util.concurrent.ForkJoinPool.commonPool().execute(() -> c.job.failed(c, e));
+            return CHUNK_FAILED;
         }
         inFlight.put(c.id, c);
         sent++;
@@ -179,7 +192,7 @@ final class PoolWorker {
         if (parked && !(shortPark && c.job instanceof PoolWork.Single<?>)) {
             LockSupport.unpark(reader);
         }
-        return true;
+        return SENT;
     }
 
     /** Removes an answered chunk. Pool lock. */

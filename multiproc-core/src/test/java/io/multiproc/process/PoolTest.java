@@ -153,6 +153,35 @@ class PoolTest {
         }
     }
 
+    /** Serializable, but its writeObject throws an unchecked exception: it cannot be sent. */
+    static final class Unsendable implements java.io.Serializable {
+        private void writeObject(java.io.ObjectOutputStream out) {
+            throw new IllegalStateException("this item refuses to be written");
+        }
+    }
+
+    @Test
+    void anImapItemThatFailsToEncodeFailsItsOwnResultInsteadOfHangingTheIterator() {
+        List<Object> items = new ArrayList<>();
+        for (int i = 0; i < 10; i++) {
+            items.add(i == 6 ? new Unsendable() : (Object) i);
+        }
+        try (Pool pool = Pool.create(1)) {
+            org.junit.jupiter.api.Assertions.assertTimeoutPreemptively(Duration.ofSeconds(SECONDS), () -> {
+                PoolIterator<Object> it = pool.imap(x -> x, items);
+                for (int i = 0; i < 6; i++) {
+                    assertThat(it.next()).isEqualTo(i);
+                }
+                assertThatThrownBy(it::next).hasRootCauseMessage("this item refuses to be written");
+                for (int i = 7; i < 10; i++) {
+                    assertThat(it.next()).isEqualTo(i);
+                }
+                assertThat(it.hasNext()).isFalse();
+            });
+            assertThat(pool.map(x -> x * 2, List.of(1, 2, 3))).containsExactly(2, 4, 6);
+        }
+    }
+
     @Test
     void imapNextWithTimeoutThrowsTimeoutExceptionThenGetsTheResult() throws Exception {
         try (Pool pool = Pool.create(1)) {
