@@ -245,7 +245,7 @@ public final class RedisPool implements ExecutorService {
         List<CompletableFuture<Object>> parts = track(firstId, messages, (id, i) -> "map chunk id=" + id
                 + " (items " + i * chunkSize + ".." + (Math.min(n, (i + 1) * chunkSize) - 1) + ")");
         Object[] results = new Object[n];
-        MapFuture<R> map = new MapFuture<>(parts);
+        MapFuture<List<R>> map = new MapFuture<>(parts);
         AtomicInteger left = new AtomicInteger(chunks);
         for (int i = 0; i < chunks; i++) {
             int from = i * chunkSize;
@@ -278,8 +278,8 @@ public final class RedisPool implements ExecutorService {
         return map;
     }
 
-    /** A map's future: cancelling it cancels its chunks. */
-    private static final class MapFuture<R> extends CompletableFuture<List<R>> {
+    /** A map's (or a submit's) future: cancelling it cancels its chunks. */
+    private static final class MapFuture<R> extends CompletableFuture<R> {
         private final List<CompletableFuture<Object>> parts;
 
         MapFuture(List<CompletableFuture<Object>> parts) {
@@ -351,7 +351,17 @@ public final class RedisPool implements ExecutorService {
 
     @Override
     public <T> Future<T> submit(Runnable task, T result) {
-        return call(new RunnableCall(Objects.requireNonNull(task, "task")), task).thenApply(ignored -> result);
+        CompletableFuture<Object> inner = call(new RunnableCall(Objects.requireNonNull(task, "task")), task);
+        // NOTE: not inner.thenApply: cancelling a dependent future would leave the task queued
+        MapFuture<T> outer = new MapFuture<>(List.of(inner));
+        inner.whenComplete((ignored, failure) -> {
+            if (failure != null) {
+                outer.completeExceptionally(failure);
+            } else {
+                outer.complete(result);
+            }
+        });
+        return outer;
     }
 
     /** Runs {@code command} on a worker; a failure is logged (there is no future to report it to). */

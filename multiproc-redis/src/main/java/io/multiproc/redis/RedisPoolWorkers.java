@@ -93,8 +93,19 @@ public final class RedisPoolWorkers implements AutoCloseable {
             throw new IllegalArgumentException("codec " + codec.getClass().getName() + " must be Serializable: the workers need it too");
         }
         RedisPoolWorkers w = new RedisPoolWorkers(config, pool, workers, lease, codec);
-        for (int i = 0; i < workers; i++) {
-            w.startSlot(i);
+        try {
+            for (int i = 0; i < workers; i++) {
+                w.startSlot(i);
+            }
+        } catch (RuntimeException | Error e) {
+            // NOTE: the workers started so far would serve with nobody to answer for their deaths, and
+            // the client's (non-daemon) threads would keep this JVM alive
+            try {
+                w.close();
+            } catch (RuntimeException suppressed) {
+                e.addSuppressed(suppressed);
+            }
+            throw e;
         }
         w.supervisor.start();
         return w;
@@ -104,6 +115,12 @@ public final class RedisPoolWorkers implements AutoCloseable {
         ChildProcess child = ChildProcess.builder().name("redis-pool-" + store.pool() + "-worker-" + slot)
                 .daemon(true).target(target).start();
         synchronized (this) {
+            if (closed) {
+                // NOTE: close() took its list of workers while this one started (a replacement): it
+                // would serve on, unsupervised, until this JVM exits
+                child.kill();
+                return;
+            }
             slots[slot] = child;
             startedAt[slot] = System.nanoTime();
         }
@@ -188,12 +205,12 @@ public final class RedisPoolWorkers implements AutoCloseable {
     }
 
     private void stopAll() {
-        closed = true;
-        supervisor.interrupt();
         List<ChildProcess> all;
         synchronized (this) {
+            closed = true; // under the lock startSlot records a worker under: none is added after the list
             all = new ArrayList<>(List.of(slots));
         }
+        supervisor.interrupt();
         for (ChildProcess c : all) {
             if (c != null) {
                 c.terminate();

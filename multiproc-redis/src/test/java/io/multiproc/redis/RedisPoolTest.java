@@ -166,6 +166,19 @@ class RedisPoolTest {
     }
 
     @Test
+    void cancellingAQueuedSubmitWithAResultUnqueuesItsTask() throws Exception {
+        try (LocalRedis redis = LocalRedis.start(); RedisPool pool = RedisPool.connect(redis.url(), "cancel")) {
+            String queue = "mp:pool:{cancel}:queue";
+            Runnable r = (Runnable & java.io.Serializable) () -> { };
+            java.util.concurrent.Future<String> f = pool.submit(r, "done");   // no worker runs: it stays queued
+            awaitUntil("the task queued", () -> llen(redis, queue) == 1);
+            assertThat(f.cancel(true)).isTrue();
+            awaitUntil("the cancelled task unqueued", () -> llen(redis, queue) == 0);
+            assertThat(f.isCancelled()).isTrue();
+        }
+    }
+
+    @Test
     void badInputFailsAtTheCallNamingTheValue() throws Exception {
         try (LocalRedis redis = LocalRedis.start(); RedisPool pool = RedisPool.connect(redis.url(), "input")) {
             assertThatThrownBy(() -> pool.map(x -> x, List.of(1), 0)).isInstanceOf(IllegalArgumentException.class)
