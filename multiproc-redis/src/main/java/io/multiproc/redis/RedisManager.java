@@ -80,6 +80,8 @@ public final class RedisManager implements Manager, HandleSource, Serializable {
     private final transient boolean owner;
     /** Set by close() (any thread of this JVM); proxies read it before each operation. */
     private transient volatile boolean closed;
+    /** Set by the one close() that does the work (any thread). */
+    private final transient java.util.concurrent.atomic.AtomicBoolean closing = new java.util.concurrent.atomic.AtomicBoolean();
     /** Keys (and kinds) of unnamed objects this connection created; written by any thread of this JVM. */
     private final transient Map<String, String> created = new ConcurrentHashMap<>();
     final transient Nesting nesting = new Nesting(this);
@@ -403,7 +405,9 @@ public final class RedisManager implements Manager, HandleSource, Serializable {
      */
     @Override
     public void close() {
-        if (closed || !owner) {
+        // NOTE: one close does the work: two at once released the shared client twice, shutting it down
+        // under the other managers of this JVM that use it
+        if (closed || !owner || !closing.compareAndSet(false, true)) {
             return;
         }
         try {

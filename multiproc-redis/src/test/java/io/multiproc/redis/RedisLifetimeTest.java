@@ -61,6 +61,39 @@ class RedisLifetimeTest {
     }
 
     @Test
+    void twoThreadsClosingOneManagerAtOnceLeaveTheSharedClientToTheOtherManagers() throws Exception {
+        for (int round = 0; round < 20; round++) {
+            Manager keeper = RedisManager.connect(redis.url(), freshName());
+            try {
+                Manager m = RedisManager.connect(redis.url(), freshName()); // the same client as keeper's
+                for (int i = 0; i < 20; i++) {
+                    m.list().add(i); // unnamed objects: close() has work to do
+                }
+                java.util.concurrent.CyclicBarrier both = new java.util.concurrent.CyclicBarrier(2);
+                Runnable closer = () -> {
+                    try {
+                        both.await();
+                    } catch (Exception e) {
+                        throw new IllegalStateException(e);
+                    }
+                    m.close();
+                };
+                Thread a = new Thread(closer);
+                Thread b = new Thread(closer);
+                a.start();
+                b.start();
+                a.join();
+                b.join();
+                List<Integer> l = keeper.list();
+                l.add(round);
+                assertThat(l).as("round %d: the other manager's client is still open", round).containsExactly(round);
+            } finally {
+                keeper.close();
+            }
+        }
+    }
+
+    @Test
     void deleteAllRemovesANamedManagersKeys() {
         String name = freshName();
         try (Manager m = RedisManager.connect(redis.url(), name)) {
