@@ -204,6 +204,9 @@ class CustomTypesTest {
         types.register("counter", CounterImpl::new, Counter.class);
         Counter c = types.create("counter");
         assertThat(c.increment()).isEqualTo(1);
+        // the pipe of that call, pooled: the interrupted call below reuses it
+        java.util.Set<String> pipes = new java.util.TreeSet<>(ReapChildrenCheckShm.shmFiles());
+        pipes.removeIf(n -> !n.startsWith("mpp_"));
         java.util.concurrent.atomic.AtomicReference<Throwable> seen = new java.util.concurrent.atomic.AtomicReference<>();
         java.util.concurrent.atomic.AtomicBoolean interruptKept = new java.util.concurrent.atomic.AtomicBoolean();
         Thread caller = new Thread(() -> {
@@ -224,6 +227,14 @@ class CustomTypesTest {
         // the server is alive and this thread's calls go on; the interrupted call still ran there
         assertThat(c.add(10)).isBetween(11L, 12L);
         Children.awaitUntil("the interrupted call ran in the server", () -> c.value() == 12);
+        // its reply then finds the channel closed, and the server lets go of it too
+        Children.awaitUntil("the interrupted call's pipe removed", () -> {
+            try {
+                return java.util.Collections.disjoint(ReapChildrenCheckShm.shmFiles(), pipes);
+            } catch (java.io.IOException e) {
+                throw new java.io.UncheckedIOException(e);
+            }
+        });
     }
 
     @Test
