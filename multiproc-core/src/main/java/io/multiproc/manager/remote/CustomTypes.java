@@ -126,6 +126,15 @@ public final class CustomTypes implements AutoCloseable {
             server.close(); // SIGKILL and wait: hosted objects have no close protocol to honour
             CustomChannels.forget(serverId); // closes the inbox too
             server = null;
+            // NOTE: a pipe this process let go of while the server still used it (an interrupted call)
+            // had the server as its last holder: SIGKILLed, it releases nothing, so such pipes go now
+            // rather than at the next JVM's startup sweep
+            try {
+                io.multiproc.internal.SegmentRegistry.sweep();
+            } catch (java.io.IOException e) {
+                System.getLogger("io.multiproc").log(System.Logger.Level.WARNING,
+                        "manager '" + manager + "': cannot remove the segments its custom-type server held: " + e.getMessage());
+            }
         }
     }
 }
