@@ -208,7 +208,7 @@ final class HotPaths {
                             return;
                         }
                         PoolFrames.Task task = PoolFrames.decodeTask(codec, PoolFrames.task(k, PoolFrames.MAP, fn, codec, items));
-                        byte[] reply = PoolFrames.mapReply(k, codec, PackedItems.applyAll(square, task.payload()));
+                        byte[] reply = PoolFrames.reply(k, PoolFrames.OK, codec, PackedItems.applyPacked(codec, square, task.payload()));
                         PackedItems.copyInto(PackedItems.unpack(PoolFrames.replyPayload(codec, reply)), results, 0);
                         blackhole(PoolFrames.replyPayload(codec, PoolFrames.reply(k, PoolFrames.OK, codec, items)));
                         if ((k & 63) == 0) {

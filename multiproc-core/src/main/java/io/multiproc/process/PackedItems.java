@@ -27,7 +27,7 @@ import java.util.function.Function;
  * on-stack replacement compiles within the first thousands of items, and the bulk copy needs no JIT at
  * all. Unambiguous on the wire: a map chunk's payload is otherwise always a List. Only with a
  * {@link BuiltinCodec}: a user's codec may not know primitive arrays.
- * <p>The per-item loops here ({@link #applyAll}, {@link #packResults}, {@link #copyInto}) are what a
+ * <p>The per-item loops here ({@link #applyPacked}, {@link #copyInto}) are what a
  * worker's first chunk and a parent's first results run before the JIT has compiled them: each is one
  * counted loop per element type, with plain class checks (no pattern {@code switch}, whose
  * {@code invokedynamic} costs a bootstrap and, interpreted, method-handle calls per item) and no
@@ -103,75 +103,52 @@ final class PackedItems {
 
     /**
      * A worker's map loop: {@code f} applied to every item of a chunk's payload (a List or a packed
-     * array), the results in order. One counted loop per payload kind, nothing between the item and
-     * {@code f}.
+     * array), the results in order and ready for the wire: packed as {@link #pack} would pack them, else
+     * a List. One counted loop per payload kind, nothing between the item and {@code f} but the store.
+     * <p>Why the apply and the packing are one loop: a chunk's results were first an {@code Object[]} of
+     * boxed results, all alive until packed. A fresh worker's young generation is small, so its first
+     * chunks' garbage collections copied every one of them (one to three pauses of 8-31 ms per worker in
+     * a first map). Unboxed into the packed array at once, each result dies young and a collection
+     * copies almost nothing.
      */
-    static Object[] applyAll(Function<Object, Object> f, Object payload) {
+    static Object applyPacked(Codec codec, Function<Object, Object> f, Object payload) {
         if (payload instanceof int[] a) {
-            Object[] out = new Object[a.length];
+            Results out = new Results(codec, a.length);
             for (int i = 0; i < a.length; i++) {
-                out[i] = f.apply(a[i]);
+                out.set(i, f.apply(a[i]));
             }
-            return out;
+            return out.wire();
         }
         if (payload instanceof long[] a) {
-            Object[] out = new Object[a.length];
+            Results out = new Results(codec, a.length);
             for (int i = 0; i < a.length; i++) {
-                out[i] = f.apply(a[i]);
+                out.set(i, f.apply(a[i]));
             }
-            return out;
+            return out.wire();
         }
         if (payload instanceof double[] a) {
-            Object[] out = new Object[a.length];
+            Results out = new Results(codec, a.length);
             for (int i = 0; i < a.length; i++) {
-                out[i] = f.apply(a[i]);
+                out.set(i, f.apply(a[i]));
             }
-            return out;
+            return out.wire();
         }
         List<?> items = unpack(payload);
-        Object[] out = new Object[items.size()];
+        Results out = new Results(codec, items.size());
         int i = 0;
         for (Object item : items) {
-            out[i++] = f.apply(item);
+            out.set(i++, f.apply(item));
         }
-        return out;
+        return out.wire();
     }
 
     /** A map chunk's results for the wire: packed as {@link #pack} would, else as a List over {@code results}. */
     static Object packResults(Codec codec, Object[] results) {
-        int n = results.length;
-        Object first = n == 0 ? null : results[0];
-        if (first == null || !(codec instanceof BuiltinCodec)) {
-            return Arrays.asList(results);
+        Results out = new Results(codec, results.length);
+        for (int i = 0; i < results.length; i++) {
+            out.set(i, results[i]);
         }
-        Class<?> type = first.getClass();
-        Object packed = null;
-        if (type == Integer.class) {
-            int[] a = new int[n];
-            int i = 0;
-            while (i < n && results[i] != null && results[i].getClass() == Integer.class) {
-                a[i] = (Integer) results[i];
-                i++;
-            }
-            packed = i == n ? a : null;
-        } else if (type == Long.class) {
-            long[] a = new long[n];
-            int i = 0;
-            while (i < n && results[i] != null && results[i].getClass() == Long.class) {
-                a[i] = (Long) results[i];
-                i++;
-            }
-            packed = i == n ? a : null;
-        } else if (type == Double.class) {
-            double[] a = new double[n];
-            int i = 0;
-            while (i < n && results[i] != null && results[i].getClass() == Double.class) {
-                a[i] = (Double) results[i];
-                i++;
-            }
-            packed = i == n ? a : null;
-        }
-        return packed != null ? packed : Arrays.asList(results);
+        return out.wire();
     }
 
     /** Copies a chunk's results ({@link #unpack}'s List) into {@code dst} from {@code at}; boxes packed ones in one loop. */
@@ -194,6 +171,82 @@ final class PackedItems {
             for (Object v : values) {
                 dst[i++] = v;
             }
+        }
+    }
+
+    /**
+     * A chunk's results as they are produced, in the packed array that the first result's type chose
+     * (int[], long[], double[]) until a result of another type (or null) comes: from then on boxed in an
+     * Object[]. Only with a {@link BuiltinCodec}; a user's codec always gets the Object[] as a List.
+     */
+    private static final class Results {
+        private final int n;
+        private final boolean packable;
+        private int[] ints;
+        private long[] longs;
+        private double[] doubles;
+        private Object[] objects;
+
+        Results(Codec codec, int n) {
+            this.n = n;
+            this.packable = codec instanceof BuiltinCodec;
+        }
+
+        void set(int i, Object r) {
+            if (ints != null) {
+                if (r instanceof Integer v) {
+                    ints[i] = v;
+                    return;
+                }
+                spill(i);
+            } else if (longs != null) {
+                if (r instanceof Long v) {
+                    longs[i] = v;
+                    return;
+                }
+                spill(i);
+            } else if (doubles != null) {
+                if (r instanceof Double v) {
+                    doubles[i] = v;
+                    return;
+                }
+                spill(i);
+            } else if (objects == null) {
+                choose(r);
+                set(i, r);
+                return;
+            }
+            objects[i] = r;
+        }
+
+        /** The first result's array. */
+        private void choose(Object r) {
+            if (packable && r instanceof Integer) {
+                ints = new int[n];
+            } else if (packable && r instanceof Long) {
+                longs = new long[n];
+            } else if (packable && r instanceof Double) {
+                doubles = new double[n];
+            } else {
+                objects = new Object[n];
+            }
+        }
+
+        /** The first {@code done} results boxed into an Object[], which takes every later one. */
+        private void spill(int done) {
+            objects = new Object[n];
+            Boxed sofar = new Boxed(ints != null ? ints : longs != null ? longs : doubles);
+            for (int k = 0; k < done; k++) {
+                objects[k] = sofar.get(k);
+            }
+            ints = null;
+            longs = null;
+            doubles = null;
+        }
+
+        Object wire() {
+            Object packed = ints != null ? ints : longs != null ? longs : doubles;
+            return packed != null ? packed : Arrays.asList(objects != null ? objects : new Object[0]);
         }
     }
 

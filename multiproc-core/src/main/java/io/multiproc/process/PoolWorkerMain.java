@@ -115,7 +115,6 @@ final class PoolWorkerMain implements SerializableRunnable {
 
     private byte[] runOne(Codec c, byte[] message) {
         long id = PoolFrames.idOf(message);
-        int kind = PoolFrames.kindOf(message);
         synchronized (this) {
             if (cancelled.remove(id)) {
                 return PoolFrames.reply(id, PoolFrames.SKIPPED, c, null);
@@ -137,8 +136,7 @@ final class PoolWorkerMain implements SerializableRunnable {
             }
         }
         try {
-            return status == PoolFrames.OK && kind == PoolFrames.MAP ? PoolFrames.mapReply(id, c, (Object[]) outcome)
-                    : PoolFrames.reply(id, status, c, outcome);
+            return PoolFrames.reply(id, status, c, outcome);
         } catch (RuntimeException e) {
             return PoolFrames.reply(id, PoolFrames.FAILED, c, RemoteFailure.of(new IllegalArgumentException(
                     "the result of task id=" + id + " cannot be sent back to the pool: " + e.getMessage(), e)));
@@ -152,7 +150,7 @@ final class PoolWorkerMain implements SerializableRunnable {
         }
         @SuppressWarnings("unchecked")
         Function<Object, Object> f = (Function<Object, Object>) fn;
-        return PackedItems.applyAll(f, task.payload());
+        return PackedItems.applyPacked(c, f, task.payload());
     }
 
     /** The decoded function, reusing the previous chunk's when its bytes are the same. */

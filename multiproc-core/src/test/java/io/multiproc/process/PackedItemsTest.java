@@ -32,10 +32,13 @@ class PackedItemsTest {
     void aWorkersMapLoopAppliesTheFunctionToEveryKindOfChunkAndPacksWhatItCan() {
         java.util.function.Function<Object, Object> half = x -> ((Number) x).doubleValue() / 2;
         java.util.function.Function<Object, Object> same = x -> x;
-        assertThat(PackedItems.applyAll(half, new int[] {2, 5})).containsExactly(1.0, 2.5);
-        assertThat(PackedItems.applyAll(same, new long[] {1L << 40})).containsExactly(1L << 40);
-        assertThat(PackedItems.applyAll(same, new double[] {0.25})).containsExactly(0.25);
-        assertThat(PackedItems.applyAll(same, new LinkedList<>(List.of("a", "b")))).containsExactly("a", "b");
+        assertThat(PackedItems.applyPacked(codec, half, new int[] {2, 5})).isEqualTo(new double[] {1.0, 2.5});
+        assertThat(PackedItems.applyPacked(codec, same, new long[] {1L << 40})).isEqualTo(new long[] {1L << 40});
+        assertThat(PackedItems.applyPacked(codec, same, new double[] {0.25})).isEqualTo(new double[] {0.25});
+        assertThat(PackedItems.applyPacked(codec, same, new LinkedList<>(List.of("a", "b")))).isEqualTo(List.of("a", "b"));
+        assertThat(PackedItems.applyPacked(codec, same, new LinkedList<>(List.of(3, 4)))).isEqualTo(new int[] {3, 4});
+        assertThat(PackedItems.applyPacked(codec, same, new int[0])).isEqualTo(List.of());
+        assertThat(PackedItems.applyPacked(codec, same, List.of())).isEqualTo(List.of());
 
         assertThat(PackedItems.packResults(codec, new Object[] {1, 2})).isEqualTo(new int[] {1, 2});
         assertThat(PackedItems.packResults(codec, new Object[] {1L, 2L})).isEqualTo(new long[] {1L, 2L});
@@ -44,6 +47,23 @@ class PackedItemsTest {
             assertThat(PackedItems.packResults(codec, mixed)).as("results %s", java.util.Arrays.asList(mixed))
                     .isEqualTo(java.util.Arrays.asList(mixed));
         }
+    }
+
+    @Test
+    void aResultOfAnotherTypeMidChunkKeepsEveryResultInOrder() {
+        // the first result picks the packed array; a later Long, null or String must not lose the earlier ones
+        java.util.function.Function<Object, Object> oddOnes = x -> {
+            int v = (Integer) x;
+            return v == 2 ? (Object) 20L : v == 3 ? null : v == 4 ? "four" : (Object) (v * 10);
+        };
+        assertThat(PackedItems.applyPacked(codec, oddOnes, new int[] {0, 1, 2, 3, 4, 5}))
+                .isEqualTo(Arrays.asList(0, 10, 20L, null, "four", 50));
+        java.util.function.Function<Object, Object> longsThenInt = x -> (Integer) x < 2 ? (Object) ((Integer) x * 1L) : (Object) 7;
+        assertThat(PackedItems.applyPacked(codec, longsThenInt, new int[] {0, 1, 2})).isEqualTo(Arrays.asList(0L, 1L, 7));
+        java.util.function.Function<Object, Object> doublesThenNull = x -> (Integer) x == 0 ? 0.5 : null;
+        assertThat(PackedItems.applyPacked(codec, doublesThenNull, new int[] {0, 1})).isEqualTo(Arrays.asList(0.5, null));
+        java.util.function.Function<Object, Object> nullFirst = x -> (Integer) x == 0 ? null : x;
+        assertThat(PackedItems.applyPacked(codec, nullFirst, new int[] {0, 1})).isEqualTo(Arrays.asList(null, 1));
     }
 
     @Test
@@ -89,6 +109,7 @@ class PackedItemsTest {
         List<Integer> ints = List.of(1, 2);
         assertThat(PackedItems.pack(user, ints)).isSameAs(ints);
         assertThat(PackedItems.packResults(user, new Object[] {1, 2})).isEqualTo(List.of(1, 2));
+        assertThat(PackedItems.applyPacked(user, x -> x, new int[] {1, 2})).isEqualTo(List.of(1, 2));
         assertThatThrownBy(() -> PackedItems.unpack("x")).isInstanceOf(IllegalStateException.class)
                 .hasMessageContaining("java.lang.String");
     }
