@@ -39,28 +39,42 @@ final class Nesting {
         return switch (v) {
             case Namespace ns -> {
                 RedisNamespace n = (RedisNamespace) m.proxy(Kind.NAMESPACE, m.nestedKey(Kind.NAMESPACE));
-                for (Map.Entry<String, Object> e : ns.snapshot().entrySet()) {
-                    n.set(e.getKey(), e.getValue());
-                }
-                yield counted(n);
+                yield filled(n, () -> n.setAll(ns.snapshot()));
             }
             case List<?> l -> {
                 RedisList<Object> n = m.proxy(Kind.LIST, m.nestedKey(Kind.LIST));
-                n.addAll(l);
-                yield counted(n);
+                yield filled(n, () -> n.addAll(l));
             }
             case Set<?> s -> {
                 RedisSet<Object> n = m.proxy(Kind.SET, m.nestedKey(Kind.SET));
-                n.addAll(s);
-                yield counted(n);
+                yield filled(n, () -> n.addAll(s));
             }
             case Map<?, ?> map -> {
                 RedisDict<Object, Object> n = m.proxy(Kind.DICT, m.nestedKey(Kind.DICT));
-                n.putAll(map);
-                yield counted(n);
+                yield filled(n, () -> n.putAll(map));
             }
             default -> v;
         };
+    }
+
+    /**
+     * {@code n}, a new unnamed container, filled and counted once; if filling or counting fails, {@code n}
+     * is freed with whatever it took (it is referenced by nothing), and the failure is thrown.
+     * <p>Why: a namespace copied attribute by attribute stayed in Redis, half filled and uncounted, with
+     * the nested containers of the attributes before the failing one, until the manager closed.
+     */
+    private NestedRef filled(RedisProxy n, Runnable fill) {
+        try {
+            fill.run();
+            return counted(n);
+        } catch (RuntimeException | Error e) {
+            try {
+                free(n.kind(), n.key());
+            } catch (RuntimeException second) {
+                e.addSuppressed(second);
+            }
+            throw e;
+        }
     }
 
     /** The stored form of {@code v} for comparing (remove(o), replace(k, old, new)): no new object, no count. */

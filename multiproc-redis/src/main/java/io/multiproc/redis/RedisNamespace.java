@@ -70,6 +70,11 @@ final class RedisNamespace implements Namespace, RedisProxy, Serializable {
         attributes.put(Objects.requireNonNull(name, "name"), Objects.requireNonNull(value, "value"));
     }
 
+    /** Sets every attribute of {@code values} in one write: all of them, or none if one cannot be stored. */
+    void setAll(Map<String, Object> values) {
+        attributes.putAll(values);
+    }
+
     @Override
     public boolean has(String name) {
         return attributes.containsKey(Objects.requireNonNull(name, "name"));

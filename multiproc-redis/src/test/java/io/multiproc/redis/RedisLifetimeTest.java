@@ -1,6 +1,7 @@
 package io.multiproc.redis;
 
 import io.multiproc.manager.Manager;
+import io.multiproc.manager.Namespace;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
@@ -124,6 +125,66 @@ class RedisLifetimeTest {
             top.clear();
             assertThat(keysOf(name)).containsExactlyInAnyOrder("mp:" + name + ":dict:{top}");
             ((RedisManager) m).destroy();
+        }
+    }
+
+    @Test
+    void aNestedValueThatCannotBeStoredWholeLeavesNoHalfBuiltContainerBehind() {
+        String name = freshName();
+        try (Manager m = RedisManager.connect(redis.url(), name)) {
+            ConcurrentMap<String, Object> d = m.dict("top");
+            d.put("ok", 1);
+            Namespace ns = new PlainNamespace();
+            ns.set("list", new ArrayList<>(List.of(1)));   // becomes a nested list before "bad" fails
+            ns.set("bad", new Object());                   // not serializable: the codec refuses it
+            assertThatThrownBy(() -> d.put("ns", ns)).hasMessageContaining("java.lang.Object");
+            List<Object> halfBad = new ArrayList<>(List.of(new ArrayList<>(List.of(2)), new Object()));
+            assertThatThrownBy(() -> d.put("list", halfBad)).hasMessageContaining("java.lang.Object");
+            assertThat(d).containsOnlyKeys("ok");
+            assertThat(keysOf(name)).containsExactly("mp:" + name + ":dict:{top}");
+            ((RedisManager) m).destroy();
+        }
+    }
+
+    /** A namespace that is not a manager's: storing it copies its attributes into a new Redis namespace. */
+    private static final class PlainNamespace implements Namespace {
+        private final java.util.Map<String, Object> attributes = new java.util.LinkedHashMap<>();
+
+        @SuppressWarnings("unchecked")
+        @Override
+        public <T> T get(String name) {
+            return (T) attributes.get(name);
+        }
+
+        @SuppressWarnings("unchecked")
+        @Override
+        public <T> T getOrDefault(String name, T defaultValue) {
+            return (T) attributes.getOrDefault(name, defaultValue);
+        }
+
+        @Override
+        public void set(String name, Object value) {
+            attributes.put(name, value);
+        }
+
+        @Override
+        public boolean has(String name) {
+            return attributes.containsKey(name);
+        }
+
+        @Override
+        public boolean remove(String name) {
+            return attributes.remove(name) != null;
+        }
+
+        @Override
+        public Set<String> names() {
+            return new java.util.LinkedHashSet<>(attributes.keySet());
+        }
+
+        @Override
+        public java.util.Map<String, Object> snapshot() {
+            return new java.util.LinkedHashMap<>(attributes);
         }
     }
 
