@@ -430,6 +430,38 @@ public final class Pool implements ExecutorService {
     }
 
     /**
+     * ExecutorService's {@code close()}: shuts down and waits until the workers have exited. Work already
+     * submitted runs to its end, except that an {@link #imap} or {@link #imapUnordered} stops reading its
+     * input: its iterator gives the results of the items it had read, then throws
+     * CancellationException. Waiting for an input that nobody reads any more (the usual case: a
+     * try-with-resources block left after reading part of an imap) would never end. To get every
+     * result of an imap, read it to the end before {@code close()}, or call {@link #shutdown()} (which
+     * lets it read on) and read it to the end. Interrupted while waiting, it terminates the pool and
+     * keeps the interrupt, as {@code ExecutorService.close()} does.
+     */
+    @Override
+    public void close() {
+        CancellationException ended = new CancellationException(name + " was closed before this imap's input was read to "
+                + "the end: read an imap to the end before close(), or call shutdown() and read on");
+        synchronized (lock) {
+            if (state == State.RUNNING) {
+                state = State.SHUTDOWN;
+            }
+            for (Iterator<PoolWork.Feed> it = pending.iterator(); it.hasNext(); ) {
+                if (it.next() instanceof PoolWork.Imap<?, ?> imap) {
+                    if (!imap.exhausted()) { // (its input read to the end: nothing to report)
+                        imap.abandon(ended); // the chunks it handed out still run; the iterator reports the rest
+                    }
+                    it.remove();
+                }
+            }
+            retireIdleLocked();
+            checkTerminatedLocked();
+        }
+        ExecutorService.super.close();
+    }
+
+    /**
      * Shuts down, cancels what runs (interrupting it in its worker) and returns the work that never
      * started, as Runnables that run it in the calling JVM with results dropped: each single task that
      * never started (its future is cancelled), and each map chunk that never started (applying the

@@ -153,6 +153,72 @@ class PoolTest {
         }
     }
 
+    @Test
+    void closingAPoolInTheMiddleOfAnEndlessImapReturnsAndEndsTheIteratorInsteadOfWaitingForever() {
+        AtomicLong read = new AtomicLong();
+        Iterable<Long> endless = () -> new Iterator<>() {
+            @Override
+            public boolean hasNext() {
+                return true;
+            }
+
+            @Override
+            public Long next() {
+                return read.getAndIncrement();
+            }
+        };
+        Pool pool = Pool.create(2);
+        PoolIterator<Long> it = pool.imap(x -> x + 1, endless, 10);
+        org.junit.jupiter.api.Assertions.assertTimeoutPreemptively(Duration.ofSeconds(SECONDS), () -> {
+            try (pool) {   // what a user writes: read a few, leave the try
+                for (long i = 0; i < 50; i++) {
+                    assertThat(it.next(TIMEOUT)).isEqualTo(i + 1);
+                }
+            }
+        }, "close() waited for an endless input that nobody reads");
+        assertThat(pool.isTerminated()).isTrue();
+        long readAtClose = read.get();
+        long i = 50;
+        while (i < readAtClose) {   // the items read before close() still give their results, in order
+            Long next;
+            try {
+                next = it.next();
+            } catch (CancellationException ended) {
+                assertThat(ended).hasMessageContaining("closed");
+                break;
+            }
+            assertThat(next).isEqualTo(++i);
+        }
+        assertThatThrownBy(it::next).isInstanceOf(CancellationException.class).hasMessageContaining("closed");
+        assertThat(read.get()).as("input read after close()").isEqualTo(readAtClose);
+    }
+
+    @Test
+    void anImapReadToTheEndAfterShutdownGivesEveryResult() throws Exception {
+        try (Pool pool = Pool.create(2)) {
+            PoolIterator<Integer> it = pool.imap(x -> x * 2, IntStream.range(0, 2_000).boxed().toList(), 5);
+            assertThat(it.next(TIMEOUT)).isZero();
+            pool.shutdown();   // Python's close(): what was submitted still runs
+            for (int i = 1; i < 2_000; i++) {
+                assertThat(it.next(TIMEOUT)).isEqualTo(2 * i);
+            }
+            assertThat(it.hasNext()).isFalse();
+            assertThat(pool.awaitTermination(SECONDS, TimeUnit.SECONDS)).isTrue();
+        }
+    }
+
+    @Test
+    void closingAfterAnImapWasReadToTheEndReportsNothingMore() {
+        PoolIterator<Integer> it;
+        try (Pool pool = Pool.create(1)) {
+            it = pool.imap(x -> x * 2, List.of(1, 2, 3));
+            List<Integer> got = new ArrayList<>();
+            it.forEachRemaining(got::add);
+            assertThat(got).containsExactly(2, 4, 6);
+        }
+        assertThat(it.hasNext()).isFalse();
+    }
+
     /** Serializable, but its writeObject throws an unchecked exception: it cannot be sent. */
     static final class Unsendable implements java.io.Serializable {
         private void writeObject(java.io.ObjectOutputStream out) {

@@ -18,10 +18,12 @@ import java.time.Duration;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.Collection;
+import java.util.HashSet;
 import java.util.Iterator;
 import java.util.List;
 import java.util.Map;
 import java.util.Objects;
+import java.util.Set;
 import java.util.concurrent.Callable;
 import java.util.concurrent.CancellationException;
 import java.util.concurrent.CompletableFuture;
@@ -113,6 +115,13 @@ public final class RedisPool implements ExecutorService {
     /** Live workers seen by the last monitor pass (at least 1 for chunk sizes); written by the monitor. */
     private volatile int liveWorkers;
     private State state = State.RUNNING;
+    /**
+     * Lazy maps whose input is not read to the end (guarded by this): {@link #shutdown()} lets them read
+     * on and termination waits for them; {@link #close()} and {@link #terminate()} end them.
+     */
+    private final Set<RedisPoolIterator<?, ?>> reading = new HashSet<>();
+    /** Set by {@link #close()} (guarded by this): lazy maps may no longer send. */
+    private boolean closing;
     /** This pool's part in {@link Clients#atProgramEnd}: no caller is left to wait for its work. */
     private final Runnable endWithProgram = this::terminate;
 
@@ -323,13 +332,32 @@ public final class RedisPool implements ExecutorService {
         checkAccepting();
         byte[] fn = RedisPoolFrames.function(codec, f);
         int window = 2 * Math.max(1, liveWorkers) + 2;
-        return new RedisPoolIterator<>(items.iterator(), chunkSize, window, ordered, slice -> {
+        RedisPoolIterator<T, R> it = new RedisPoolIterator<>(items.iterator(), chunkSize, window, ordered, slice -> {
             long id = ids.getAndIncrement();
             List<byte[]> message = List.of(RedisPoolFrames.chunk(caller, id, RedisPoolFrames.MAP, fn, codec, slice));
-            List<CompletableFuture<Object>> part = track(id, message, (i, k) -> "imap chunk id=" + i);
+            List<CompletableFuture<Object>> part = track(id, message, (i, k) -> "imap chunk id=" + i, true);
             send(message, part);
             return part.getFirst();
-        });
+        }, this::inputRead);
+        synchronized (this) {
+            checkAccepting();
+            reading.add(it);
+        }
+        return it;
+    }
+
+    /** A lazy map has read its input to the end (or was ended): termination no longer waits for it. */
+    private synchronized void inputRead(RedisPoolIterator<?, ?> it) {
+        reading.remove(it);
+        checkTerminated();
+    }
+
+    /** Ends every lazy map's input with {@code why} (lock held); their iterators report it after the results already sent for. */
+    private void endReadingLocked(RuntimeException why) {
+        for (RedisPoolIterator<?, ?> it : reading) {
+            it.end(why);
+        }
+        reading.clear();
     }
 
     /** Runs {@code task} on a worker; Python's {@code apply_async}. */
@@ -459,14 +487,24 @@ public final class RedisPool implements ExecutorService {
                 return;
             }
             state = State.STOPPED;
+            endReadingLocked(new CancellationException("Redis pool " + name() + " was terminated before this imap's input was read to the end"));
         }
         failAll(new CancellationException("Redis pool " + name() + " was terminated before this task finished"));
         checkTerminated();
     }
 
-    /** ExecutorService.close: shuts down, waits for pending work, disconnects. */
+    /**
+     * ExecutorService.close: shuts down, waits for pending work, disconnects. As the local Pool's
+     * {@code close()}, an imap stops reading its input: its iterator gives the results of the items it
+     * had read, then throws CancellationException (waiting for an input nobody reads would never end).
+     */
     @Override
     public void close() {
+        synchronized (this) {
+            closing = true;
+            endReadingLocked(new CancellationException("Redis pool " + name() + " was closed before this imap's input was read "
+                    + "to the end: read an imap to the end before close(), or call shutdown() and read on"));
+        }
         shutdown();
         boolean interrupted = false;
         while (!terminated.isDone()) {
@@ -518,7 +556,7 @@ public final class RedisPool implements ExecutorService {
     }
 
     private synchronized void checkTerminated() {
-        if (state != State.RUNNING && pending.isEmpty()) {
+        if (state != State.RUNNING && pending.isEmpty() && reading.isEmpty()) {
             terminated.complete(null);
         }
     }
@@ -526,7 +564,12 @@ public final class RedisPool implements ExecutorService {
     // ------------------------------------------------------------------ chunks
 
     private synchronized void checkAccepting() {
-        if (state != State.RUNNING) {
+        checkAccepting(false);
+    }
+
+    /** {@code lazyMap}: a lazy map's further chunks, which shutdown() lets through until close(). */
+    private synchronized void checkAccepting(boolean lazyMap) {
+        if (state != State.RUNNING && !(lazyMap && state == State.SHUTDOWN && !closing)) {
             throw new RejectedExecutionException("Redis pool " + name() + (state == State.STOPPED ? " was terminated" : " was shut down"));
         }
     }
@@ -542,9 +585,13 @@ public final class RedisPool implements ExecutorService {
      * work: under this pool's lock with the state check, so none is added after termination.
      */
     private List<CompletableFuture<Object>> track(long firstId, List<byte[]> messages, Describe describe) {
+        return track(firstId, messages, describe, false);
+    }
+
+    private List<CompletableFuture<Object>> track(long firstId, List<byte[]> messages, Describe describe, boolean lazyMap) {
         List<CompletableFuture<Object>> futures = new ArrayList<>(messages.size());
         synchronized (this) {
-            checkAccepting();
+            checkAccepting(lazyMap);
             for (int i = 0; i < messages.size(); i++) {
                 long id = firstId + i;
                 CompletableFuture<Object> f = new CompletableFuture<>();

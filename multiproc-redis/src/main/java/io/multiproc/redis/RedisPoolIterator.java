@@ -12,8 +12,10 @@ import java.util.concurrent.CancellationException;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ExecutionException;
 import java.util.concurrent.LinkedBlockingQueue;
+import java.util.concurrent.RejectedExecutionException;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.TimeoutException;
+import java.util.function.Consumer;
 import java.util.function.Function;
 
 /**
@@ -21,7 +23,7 @@ import java.util.function.Function;
  * read the source and send chunks, at most {@code window} chunks in flight, so the source is read only as
  * fast as results are consumed (bounded memory). A failed chunk is reported by the {@code next} call that
  * would have returned its first result (as the local Pool's iterator does), and iteration may go on.
- * Used by one thread at a time.
+ * Used by one thread at a time, except {@link #end}, which the pool calls from the thread that closes it.
  */
 final class RedisPoolIterator<T, R> implements PoolIterator<R> {
     private final Iterator<T> source;
@@ -33,17 +35,29 @@ final class RedisPoolIterator<T, R> implements PoolIterator<R> {
     private final ArrayDeque<CompletableFuture<Object>> inFlight = new ArrayDeque<>();
     /** Unordered: chunks completed, in completion order. */
     private final LinkedBlockingQueue<CompletableFuture<Object>> completed = new LinkedBlockingQueue<>();
+    /** Told once when the source is read to the end, failed or was ended: the pool stops waiting for it. */
+    private final Consumer<RedisPoolIterator<T, R>> inputRead;
     private int outstanding;
     private Iterator<?> current;
     private RuntimeException sourceFailure;
+    /** No more reading from the source (the consumer's thread). */
+    private boolean sourceDone;
+    /** Set by the pool's close() or terminate() (another thread; volatile): read no more, report this after the results sent for. */
+    private volatile RuntimeException ended;
 
     RedisPoolIterator(Iterator<T> source, int chunkSize, int window, boolean ordered,
-                      Function<List<T>, CompletableFuture<Object>> send) {
+                      Function<List<T>, CompletableFuture<Object>> send, Consumer<RedisPoolIterator<T, R>> inputRead) {
         this.source = source;
         this.chunkSize = chunkSize;
         this.window = window;
         this.ordered = ordered;
         this.send = send;
+        this.inputRead = inputRead;
+    }
+
+    /** The pool closed or terminated: no more items are read; the results already sent for still come, then {@code why}. */
+    void end(RuntimeException why) {
+        ended = why;
     }
 
     @Override
@@ -126,25 +140,52 @@ final class RedisPoolIterator<T, R> implements PoolIterator<R> {
 
     /** Sends chunks from the source while fewer than {@code window} are in flight. */
     private void fill() {
-        while (outstanding < window && sourceFailure == null) {
+        while (outstanding < window && !sourceDone) {
+            RuntimeException why = ended;
+            if (why != null) {
+                stopReading(why);
+                return;
+            }
             List<T> items = new ArrayList<>(Math.min(chunkSize, 1024));
             try {
                 while (items.size() < chunkSize && source.hasNext()) {
                     items.add(source.next());
                 }
+                if (items.size() < chunkSize) {
+                    stopReading(null);
+                }
             } catch (RuntimeException e) {
-                sourceFailure = e;
+                stopReading(e);
             }
             if (items.isEmpty()) {
                 return;
             }
-            CompletableFuture<Object> f = send.apply(items);
+            CompletableFuture<Object> f;
+            try {
+                f = send.apply(items);
+            } catch (RejectedExecutionException e) {
+                // closed or terminated between the check above and this send: these items are not run
+                RuntimeException endedMeanwhile = ended;
+                stopReading(endedMeanwhile != null ? endedMeanwhile : e);
+                return;
+            }
             outstanding++;
             if (ordered) {
                 inFlight.addLast(f);
             } else {
                 f.whenComplete((v, e) -> completed.add(f));
             }
+        }
+    }
+
+    /** Reads no more of the source; {@code failure} (if any) is reported after the results already sent for. */
+    private void stopReading(RuntimeException failure) {
+        if (failure != null && sourceFailure == null) {
+            sourceFailure = failure;
+        }
+        if (!sourceDone) {
+            sourceDone = true;
+            inputRead.accept(this);
         }
     }
 }

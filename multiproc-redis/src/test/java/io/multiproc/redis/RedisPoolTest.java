@@ -278,6 +278,48 @@ class RedisPoolTest {
     }
 
     @Test
+    void anImapReadsOnAfterShutdownAndCloseEndsAnEndlessOneAsTheLocalPoolDoes() throws Exception {
+        try (LocalRedis redis = LocalRedis.start(); RedisPoolWorkers w = workers(redis, "ends", 1)) {
+            RedisPool pool = RedisPool.connect(redis.url(), "ends");
+            PoolIterator<Integer> it = pool.imap(x -> x * 2, IntStream.range(0, 200).boxed().toList(), 5);
+            assertThat(it.next(WAIT)).isZero();
+            pool.shutdown();   // Python's close(): what was submitted still runs, the imap reads on
+            for (int i = 1; i < 200; i++) {
+                assertThat(it.next(WAIT)).isEqualTo(2 * i);
+            }
+            assertThat(it.hasNext()).isFalse();
+            assertThat(pool.awaitTermination(60, TimeUnit.SECONDS)).isTrue();
+            pool.close();
+
+            java.util.concurrent.atomic.AtomicLong read = new java.util.concurrent.atomic.AtomicLong();
+            Iterable<Long> endless = () -> java.util.stream.LongStream.iterate(0, i -> i + 1).peek(i -> read.incrementAndGet()).iterator();
+            RedisPool p2 = RedisPool.connect(redis.url(), "ends");
+            PoolIterator<Long> e = p2.imap(x -> x + 1, endless, 5);
+            PoolIterator<Long> unread = p2.imap(x -> x, endless, 5);   // never read: must not hold close() either
+            for (long i = 0; i < 20; i++) {
+                assertThat(e.next(WAIT)).isEqualTo(i + 1);
+            }
+            org.junit.jupiter.api.Assertions.assertTimeoutPreemptively(WAIT, p2::close,
+                    "close() waited for an endless input that nobody reads");
+            assertThat(p2.isTerminated()).isTrue();
+            long readAtClose = read.get();
+            long i = 20;
+            while (true) {   // the items read before close() still give their results, in order
+                Long next;
+                try {
+                    next = e.next(WAIT);
+                } catch (CancellationException ended) {
+                    assertThat(ended).hasMessageContaining("closed");
+                    break;
+                }
+                assertThat(next).isEqualTo(++i);
+            }
+            assertThatThrownBy(unread::next).isInstanceOf(CancellationException.class).hasMessageContaining("closed");
+            assertThat(read.get()).as("input read after close()").isEqualTo(readAtClose);
+        }
+    }
+
+    @Test
     void shutdownLetsPendingWorkFinishAndTerminateFailsItAtOnce() throws Exception {
         try (LocalRedis redis = LocalRedis.start()) {
             RedisPool pool = RedisPool.connect(redis.url(), "life");
