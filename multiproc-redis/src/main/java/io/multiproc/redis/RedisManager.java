@@ -277,23 +277,48 @@ public final class RedisManager implements Manager, HandleSource, Serializable {
 
     /**
      * The one wrapper every proxy method goes through: a closed manager throws IllegalStateException
-     * naming it ({@link #check}), a server that cannot be reached becomes {@link #unavailable}.
+     * naming it ({@link #check}), a server that cannot be reached becomes {@link #unavailable}. The
+     * calling thread's interrupt is set aside during the call and given back afterwards, as the local
+     * manager's containers do: Redisson's synchronous calls throw for an interrupted thread, some after
+     * the command was sent, so an {@code add} that threw might have happened (or, retried, happen twice).
+     * Only the blocking queue calls answer interrupts ({@link #callBlocking}).
      */
     <T, X extends Exception> T call(Call<T, X> op) throws X {
         check();
+        boolean interrupted = Thread.interrupted();
         try {
             return op.run();
         } catch (RedisException down) {
             throw unavailable(down);
+        } finally {
+            if (interrupted) {
+                Thread.currentThread().interrupt();
+            }
         }
     }
 
     /** {@link #call} for an operation with no result. */
     <X extends Exception> void exec(Exec<X> op) throws X {
-        check();
-        try {
+        call(() -> {
             op.run();
+            return null;
+        });
+    }
+
+    /** {@link #call} for a call that may wait (a queue's put, take, timed offer and poll): an interrupt ends it with InterruptedException. */
+    <T> T callBlocking(Call<T, InterruptedException> op) throws InterruptedException {
+        check();
+        if (Thread.interrupted()) {
+            throw new InterruptedException(); // before anything is sent: nothing happened
+        }
+        try {
+            return op.run();
         } catch (RedisException down) {
+            if (down.getCause() instanceof InterruptedException) {
+                InterruptedException e = new InterruptedException("interrupted while waiting on RedisManager '" + name + "'");
+                e.initCause(down);
+                throw e;
+            }
             throw unavailable(down);
         }
     }

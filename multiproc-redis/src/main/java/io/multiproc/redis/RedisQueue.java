@@ -67,12 +67,15 @@ final class RedisQueue<E> extends AbstractQueue<E> implements BlockingQueue<E>, 
 
     @Override
     public void put(E e) throws InterruptedException {
-        m.exec(() -> q.put(Objects.requireNonNull(e, "e")));
+        m.callBlocking(() -> {
+            q.put(Objects.requireNonNull(e, "e"));
+            return null;
+        });
     }
 
     @Override
     public boolean offer(E e, long timeout, TimeUnit unit) throws InterruptedException {
-        return m.call(() -> {
+        return m.callBlocking(() -> {
             Objects.requireNonNull(e, "e");
             if (!bounded) {
                 return q.offer(e);
@@ -83,12 +86,12 @@ final class RedisQueue<E> extends AbstractQueue<E> implements BlockingQueue<E>, 
 
     @Override
     public E take() throws InterruptedException {
-        return m.call(() -> q.take());
+        return m.callBlocking(() -> q.take());
     }
 
     @Override
     public E poll(long timeout, TimeUnit unit) throws InterruptedException {
-        return m.call(() -> q.poll(timeout, unit));
+        return m.callBlocking(() -> q.poll(timeout, unit));
     }
 
     @Override

@@ -48,4 +48,46 @@ class RedisInterruptTest {
             again.unlock();
         }
     }
+
+    @Test
+    void containerCallsOfAnInterruptedThreadHappenOnceAndKeepTheInterruptWhileBlockingOnesThrow() throws Exception {
+        try (LocalRedis redis = LocalRedis.start();
+             RedisManager m = (RedisManager) RedisManager.connect(redis.url(), "interruptedops")) {
+            java.util.List<Integer> ls = m.list("l");
+            java.util.concurrent.ConcurrentMap<String, Integer> d = m.dict("d");
+            java.util.concurrent.BlockingQueue<Integer> q = m.queue();
+            AtomicReference<Throwable> failed = new AtomicReference<>();
+            AtomicBoolean interruptKept = new AtomicBoolean();
+            AtomicReference<Throwable> takeThrew = new AtomicReference<>();
+            Thread t = new Thread(() -> {
+                Thread.currentThread().interrupt();   // a cancelled task's thread, say
+                try {
+                    ls.add(1);
+                    ls.add(2);
+                    d.put("k", 7);
+                    d.merge("k", 1, Integer::sum);
+                    q.offer(5);
+                    if (ls.size() != 2 || ls.get(1) != 2 || d.get("k") != 8 || q.poll() != 5) {
+                        throw new AssertionError("wrong state: " + ls + " " + d);
+                    }
+                } catch (Throwable e) {
+                    failed.set(e);
+                }
+                interruptKept.set(Thread.currentThread().isInterrupted());
+                try {
+                    q.take();   // empty: a blocking call must answer the interrupt
+                } catch (Throwable e) {
+                    takeThrew.set(e);
+                }
+            });
+            t.start();
+            t.join(30_000);
+            assertThat(t.isAlive()).isFalse();
+            assertThat(failed.get()).isNull();
+            assertThat(interruptKept).isTrue();
+            assertThat(takeThrew.get()).isInstanceOf(InterruptedException.class);
+            assertThat(ls).containsExactly(1, 2);   // each add happened once
+            assertThat(d).containsEntry("k", 8);
+        }
+    }
 }
