@@ -389,11 +389,8 @@ public final class ChildProcess implements AutoCloseable {
      * @return true if it has exited
      */
     public boolean join(Duration timeout) throws InterruptedException {
-        Objects.requireNonNull(timeout, "timeout");
-        if (timeout.isNegative()) {
-            throw new IllegalArgumentException("timeout=" + timeout + " must be >= 0");
-        }
-        return started().waitFor(timeout.toNanos(), TimeUnit.NANOSECONDS);
+        long nanos = io.multiproc.wait.Waiting.nanos(timeout);
+        return started().waitFor(nanos, TimeUnit.NANOSECONDS);
     }
 
     /** Empty while running (or not started); 0 normal; 1 uncaught exception; -N killed by signal N. */

@@ -560,8 +560,9 @@ public final class Pool implements ExecutorService {
 
     /** Waits at most {@code timeout} until every worker has exited; true if they have. */
     public boolean join(Duration timeout) throws InterruptedException {
+        long nanos = io.multiproc.wait.Waiting.nanos(timeout);
         checkNotRunning();
-        return awaitTermination(timeout.toNanos(), TimeUnit.NANOSECONDS);
+        return awaitTermination(nanos, TimeUnit.NANOSECONDS);
     }
 
     private void checkNotRunning() {
@@ -603,7 +604,7 @@ public final class Pool implements ExecutorService {
      * @return true if all were ready within {@code timeout}
      */
     public boolean awaitReady(Duration timeout) throws InterruptedException {
-        long deadline = System.nanoTime() + timeout.toNanos();
+        long deadline = io.multiproc.wait.Waiting.deadline(io.multiproc.wait.Waiting.nanos(timeout));
         while (true) {
             synchronized (lock) {
                 boolean all = starting == 0;

@@ -163,7 +163,7 @@ final class SpareJvms {
             throw new IllegalArgumentException("idleTimeout=" + timeout + " must be > 0");
         }
         synchronized (LOCK) {
-            idleNanos = timeout.toNanos();
+            idleNanos = io.multiproc.wait.Waiting.nanos(timeout);
         }
         tickNow();
     }
@@ -221,7 +221,7 @@ final class SpareJvms {
 
     /** Waits until at least {@code count} spares have booted (or fewer are wanted); false on timeout. */
     static boolean awaitBooted(int count, Duration timeout) throws InterruptedException {
-        long deadline = System.nanoTime() + timeout.toNanos();
+        long deadline = io.multiproc.wait.Waiting.deadline(io.multiproc.wait.Waiting.nanos(timeout));
         while (true) {
             synchronized (LOCK) {
                 if (booted() >= Math.min(count, wanted())) {

@@ -748,15 +748,8 @@ public sealed class SharedQueue<E> extends AbstractQueue<E> implements BlockingQ
         return nanos <= 0 ? QueueRing.NOW : Waiting.deadline(nanos);
     }
 
-    /** The longest timeout in nanoseconds; a constant so that every timed call does not allocate it. */
-    private static final Duration MAX_NANOS = Duration.ofNanos(Long.MAX_VALUE);
-
     static long nanos(Duration timeout) {
-        Objects.requireNonNull(timeout, "timeout");
-        if (timeout.isNegative()) {
-            throw new IllegalArgumentException("timeout=" + timeout + " must be >= 0");
-        }
-        return timeout.compareTo(MAX_NANOS) >= 0 ? Long.MAX_VALUE : timeout.toNanos();
+        return Waiting.nanos(timeout);
     }
 
     @Serial

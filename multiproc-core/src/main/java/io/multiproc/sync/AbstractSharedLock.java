@@ -305,11 +305,8 @@ public abstract sealed class AbstractSharedLock extends MappedObject implements 
     /** {@link #tryLock(long, TimeUnit)} with a Duration; a negative timeout throws. */
     public boolean tryLock(Duration timeout) throws InterruptedException {
         ensureOpen();
-        Objects.requireNonNull(timeout, "timeout");
-        if (timeout.isNegative()) {
-            throw new IllegalArgumentException("timeout=" + timeout + " must be >= 0");
-        }
-        return tryLock(timeout.toNanos(), TimeUnit.NANOSECONDS);
+        long nanos = Waiting.nanos(timeout);
+        return tryLock(nanos, TimeUnit.NANOSECONDS);
     }
 
     /** True while some thread of some process holds the lock. */

@@ -157,11 +157,8 @@ public final class SharedBarrier extends MappedObject implements Serializable {
      */
     public int await(Duration timeout) throws InterruptedException, BrokenBarrierException, TimeoutException {
         ensureOpen();
-        Objects.requireNonNull(timeout, "timeout");
-        if (timeout.isNegative()) {
-            throw new IllegalArgumentException("timeout=" + timeout + " must be >= 0");
-        }
-        return doAwait(Waiting.deadline(timeout.toNanos()));
+        long nanos = Waiting.nanos(timeout);
+        return doAwait(Waiting.deadline(nanos));
     }
 
     private int doAwait(long deadline) throws InterruptedException, BrokenBarrierException, TimeoutException {

@@ -155,11 +155,8 @@ public final class SharedCondition extends MappedObject implements Condition, Se
      */
     public boolean await(Duration timeout) throws InterruptedException {
         ensureOpen();
-        Objects.requireNonNull(timeout, "timeout");
-        if (timeout.isNegative()) {
-            throw new IllegalArgumentException("timeout=" + timeout + " must be >= 0");
-        }
-        return doAwait(Waiting.deadline(timeout.toNanos()), true);
+        long nanos = Waiting.nanos(timeout);
+        return doAwait(Waiting.deadline(nanos), true);
     }
 
     @Override

@@ -100,11 +100,8 @@ public final class SharedEvent extends MappedObject implements Serializable {
      */
     public boolean await(Duration timeout) throws InterruptedException {
         ensureOpen();
-        Objects.requireNonNull(timeout, "timeout");
-        if (timeout.isNegative()) {
-            throw new IllegalArgumentException("timeout=" + timeout + " must be >= 0");
-        }
-        return awaitUntil(Waiting.deadline(timeout.toNanos()));
+        long nanos = Waiting.nanos(timeout);
+        return awaitUntil(Waiting.deadline(nanos));
     }
 
     private boolean awaitUntil(long deadline) throws InterruptedException {

@@ -109,14 +109,11 @@ public sealed class SharedSemaphore extends MappedObject implements Serializable
      */
     public boolean tryAcquire(Duration timeout) throws InterruptedException {
         ensureOpen();
-        Objects.requireNonNull(timeout, "timeout");
-        if (timeout.isNegative()) {
-            throw new IllegalArgumentException("timeout=" + timeout + " must be >= 0");
-        }
+        long nanos = Waiting.nanos(timeout);
         if (tryAcquire()) {
             return true;
         }
-        return Waiting.await(word, idle, this::tryAcquire, Waiting.deadline(timeout.toNanos()), true);
+        return Waiting.await(word, idle, this::tryAcquire, Waiting.deadline(nanos), true);
     }
 
     /** Returns a permit. */

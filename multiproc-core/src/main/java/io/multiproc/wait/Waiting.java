@@ -30,6 +30,24 @@ public final class Waiting {
         }
     }
 
+    /** The longest timeout in nanoseconds; a constant so that a timed call does not allocate it. */
+    private static final java.time.Duration MAX_NANOS = java.time.Duration.ofNanos(Long.MAX_VALUE);
+
+    /**
+     * A timed call's timeout in nanoseconds, saturating at {@code Long.MAX_VALUE} (about 292 years), so
+     * that "forever" written as a huge Duration waits instead of failing in {@code Duration.toNanos()}.
+     *
+     * @throws NullPointerException if {@code timeout} is null
+     * @throws IllegalArgumentException naming the value if it is negative
+     */
+    public static long nanos(java.time.Duration timeout) {
+        java.util.Objects.requireNonNull(timeout, "timeout");
+        if (timeout.isNegative()) {
+            throw new IllegalArgumentException("timeout=" + timeout + " must be >= 0");
+        }
+        return timeout.compareTo(MAX_NANOS) >= 0 ? Long.MAX_VALUE : timeout.toNanos();
+    }
+
     /** The deadline ({@link System#nanoTime()} based) {@code nanos} from now, saturating; negative means 0. */
     public static long deadline(long nanos) {
         if (nanos <= 0) {
@@ -37,7 +55,7 @@ public final class Waiting {
         }
         long now = System.nanoTime();
         long d = now + nanos;
-        return d - now < 0 ? FOREVER : d; // overflow: treat as forever
+        return d < now ? FOREVER : d; // overflow (nanos > 0): forever, so that callers may compare with nanoTime too
     }
 
     /**

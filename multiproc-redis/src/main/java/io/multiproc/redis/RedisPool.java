@@ -738,7 +738,7 @@ public final class RedisPool implements ExecutorService {
                     noWorkerSince = 0;
                 } else if (noWorkerSince == 0) {
                     noWorkerSince = System.nanoTime();
-                } else if (System.nanoTime() - noWorkerSince > noWorkerTimeout.toNanos()) {
+                } else if (System.nanoTime() - noWorkerSince > io.multiproc.wait.Waiting.nanos(noWorkerTimeout)) {
                     noWorkerSince = 0;
                     failAll(new IllegalStateException("Redis pool " + name() + ": no live worker for "
                             + noWorkerTimeout.toMillis() + " ms; start some with: multiproc worker --redis URL --pool " + name()));

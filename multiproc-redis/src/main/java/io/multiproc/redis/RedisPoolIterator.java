@@ -82,10 +82,7 @@ final class RedisPoolIterator<T, R> implements PoolIterator<R> {
 
     @Override
     public R next(Duration timeout) throws TimeoutException, InterruptedException {
-        long nanos = timeout.toNanos();
-        if (nanos < 0) {
-            throw new IllegalArgumentException("timeout=" + timeout + " must be >= 0");
-        }
+        long nanos = io.multiproc.wait.Waiting.nanos(timeout);
         if (!await(nanos)) {
             throw new NoSuchElementException("no more imap results");
         }

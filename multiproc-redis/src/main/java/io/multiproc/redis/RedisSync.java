@@ -308,11 +308,7 @@ final class RedisSync {
 
     /** A timed variant's timeout in nanoseconds; NullPointerException or IllegalArgumentException naming it. */
     static long timeoutNanos(java.time.Duration timeout) {
-        java.util.Objects.requireNonNull(timeout, "timeout");
-        if (timeout.isNegative()) {
-            throw new IllegalArgumentException("timeout=" + timeout + " must be >= 0");
-        }
-        return timeout.toNanos();
+        return io.multiproc.wait.Waiting.nanos(timeout);
     }
 
     /** Deadline arithmetic shared by every wait: FOREVER is Long.MAX_VALUE. */

@@ -90,4 +90,20 @@ class RedisInterruptTest {
             assertThat(d).containsEntry("k", 8);
         }
     }
+
+    @Test
+    void aHugeTimeoutIsForeverNotAnArithmeticException() throws Exception {
+        java.time.Duration forever = java.time.temporal.ChronoUnit.FOREVER.getDuration();
+        try (LocalRedis redis = LocalRedis.start();
+             RedisManager m = (RedisManager) RedisManager.connect(redis.url(), "hugetimeouts")) {
+            RedisLock lock = m.lock("l");
+            assertThat(lock.tryLock(forever)).isTrue();
+            lock.unlock();
+            RedisSemaphore sem = m.semaphore(1);
+            assertThat(sem.tryAcquire(forever)).isTrue();
+            RedisEvent event = m.event();
+            event.set();
+            assertThat(event.await(forever)).isTrue();
+        }
+    }
 }

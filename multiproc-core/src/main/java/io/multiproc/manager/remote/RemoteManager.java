@@ -150,8 +150,9 @@ public final class RemoteManager implements Manager {
         Socket s = new Socket();
         try {
             s.setTcpNoDelay(true);
-            s.connect(address, (int) Math.min(Integer.MAX_VALUE, replyTimeout.toMillis()));
-            s.setSoTimeout((int) Math.min(Integer.MAX_VALUE, replyTimeout.toMillis()));
+            int millis = (int) Math.min(Integer.MAX_VALUE, io.multiproc.wait.Waiting.nanos(replyTimeout) / 1_000_000);
+            s.connect(address, Math.max(1, millis));
+            s.setSoTimeout(Math.max(1, millis));
             return new RemoteManager(server, address, s, key);
         } catch (IOException e) {
             closeQuietly(s);
