@@ -6,24 +6,25 @@ package io.multiproc.sync;
  * <pre>
  *  0               64       128                 136       140        144     148        152   256
  *  +---------------+--------+-------------------+---------+----------+-------+----------+-----+
- *  | SegmentHeader | (pad)  | state: generation | parties | broken   | seq   | sleepers |     |
- *  | magic MPBBARR1|        | << 32 | arrived   | int     | now, int | futex | int      |     |
+ *  | SegmentHeader | (pad)  | state: generation | parties | (unused) | seq   | sleepers |     |
+ *  | magic MPBBARR1|        | << 32 | arrived   | int     |          | futex | int      |     |
  *  +---------------+--------+-------------------+---------+----------+-------+----------+-----+
  *  256: outcome ring, OUTCOMES longs: entry (generation << 2 | NONE/TRIPPED/BROKEN) at generation % OUTCOMES
  *  768: action length (int), 776: the action, in the default codec's bytes (at most MAX_ACTION_BYTES)
  * </pre>
  * state: CAS by arriving parties; volatile write by the last arriver (next generation, 0 arrived) and
  * by reset. outcome: CAS from a stale entry to TRIPPED (last arriver) or BROKEN (a timeout, interrupt,
- * abort, reset or dead party); waiters of a generation leave when its entry says so.
+ * abort, reset or dead party); waiters of a generation leave when its entry says so, and the barrier
+ * is broken while the current generation's entry says BROKEN (version 3; version 2 kept a barrier-wide
+ * flag at 140, which a waiter giving up after a reset set again for the new generation).
  */
 final class BarrierLayout {
     static final long MAGIC = 0x3152_5241_4242_504DL; // "MPBBARR1" read little-endian
-    /** 2: the action is stored as codec bytes (1: JDK serialization). */
-    static final int VERSION = 2;
+    /** 3: broken is per generation (2: a barrier-wide flag; 1: the action in JDK serialization). */
+    static final int VERSION = 3;
     static final int KIND = 1;
     static final long STATE = 128;
     static final long PARTIES = 136;
-    static final long BROKEN_NOW = 140;
     static final long SEQ = 144;
     static final long SLEEPERS = 148;
     static final long OUTCOMES_OFFSET = 256;

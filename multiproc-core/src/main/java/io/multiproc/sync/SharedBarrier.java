@@ -25,7 +25,6 @@ import java.util.concurrent.BrokenBarrierException;
 import java.util.concurrent.TimeoutException;
 
 import static io.multiproc.sync.BarrierLayout.BROKEN;
-import static io.multiproc.sync.BarrierLayout.BROKEN_NOW;
 import static io.multiproc.sync.BarrierLayout.NONE;
 import static io.multiproc.sync.BarrierLayout.PARTIES;
 import static io.multiproc.sync.BarrierLayout.STATE;
@@ -63,7 +62,6 @@ import static java.lang.foreign.ValueLayout.JAVA_LONG;
  * breaks the barrier (within about 150 ms of the death) and removes that record, so a death counts once.
  */
 public final class SharedBarrier extends MappedObject implements Serializable {
-    private static final VarHandle INT = JAVA_INT.varHandle();
     private static final VarHandle LONG = JAVA_LONG.varHandle();
     private static final long DEATH_CHECK_NANOS = 100_000_000L;
 
@@ -137,9 +135,11 @@ public final class SharedBarrier extends MappedObject implements Serializable {
         return (int) (long) LONG.getVolatile(whole, STATE);
     }
 
+    /** True if the current generation was broken (and not yet {@link #reset()}). */
     public boolean isBroken() {
         ensureOpen();
-        return (int) INT.getVolatile(whole, BROKEN_NOW) != 0;
+        int gen = generation();
+        return outcomeOf((long) LONG.getVolatile(whole, outcomeSlot(gen)), gen) == BROKEN;
     }
 
     /** Waits until all parties have arrived; returns this party's arrival index. */
@@ -197,6 +197,7 @@ public final class SharedBarrier extends MappedObject implements Serializable {
             }
         } catch (RuntimeException | Error e) {
             breakGeneration(gen);
+            breakGeneration(gen + 1); // as CyclicBarrier: broken for later parties too, until reset()
             throw e;
         }
         long slot = outcomeSlot(gen);
@@ -233,6 +234,9 @@ public final class SharedBarrier extends MappedObject implements Serializable {
             Thread.currentThread().interrupt(); // it tripped meanwhile: keep the interrupt, report the trip
             done = true;
         }
+        if (!done && SyncFaults.ENABLED) {
+            SyncFaults.at(SyncFaults.Point.BARRIER_TIMED_OUT);
+        }
         if (!done && breakGeneration(gen)) {
             throw new TimeoutException("SharedBarrier '" + name() + "': timed out waiting for " + parties + " parties");
         }
@@ -249,7 +253,11 @@ public final class SharedBarrier extends MappedObject implements Serializable {
         }
     }
 
-    /** Marks generation {@code gen} broken unless it tripped; true if this call (or an earlier one) broke it. */
+    /**
+     * Marks generation {@code gen} broken unless it tripped; true if this call (or an earlier one) broke
+     * it. Only that generation: a waiter that gives up after a reset breaks its old generation, never
+     * the new one (a barrier-wide "broken" flag did, so every later await failed until the next reset).
+     */
     private boolean breakGeneration(int gen) {
         long slot = outcomeSlot(gen);
         for (;;) {
@@ -258,8 +266,10 @@ public final class SharedBarrier extends MappedObject implements Serializable {
             if (outcome == TRIPPED) {
                 return false;
             }
-            if (outcome == BROKEN || LONG.compareAndSet(whole, slot, entry, (long) gen << 2 | BROKEN)) {
-                INT.setVolatile(whole, BROKEN_NOW, 1);
+            if (outcome == BROKEN) {
+                return true;
+            }
+            if (LONG.compareAndSet(whole, slot, entry, (long) gen << 2 | BROKEN)) {
                 word.wakeAll();
                 return true;
             }
@@ -293,7 +303,6 @@ public final class SharedBarrier extends MappedObject implements Serializable {
                 breakGeneration(gen);
             }
             if (LONG.compareAndSet(whole, STATE, s, (long) (gen + 1) << 32)) {
-                INT.setVolatile(whole, BROKEN_NOW, 0);
                 word.wakeAll();
                 return;
             }

@@ -17,7 +17,9 @@ final class SyncFaults {
         /** A waiter has CASed a dead holder's token to its own and has not yet recorded its thread. */
         TAKEOVER_CLAIMED,
         /** A condition waiter (lock held) has claimed a slot and not yet marked it WAITING. */
-        CONDITION_SLOT_CLAIMED
+        CONDITION_SLOT_CLAIMED,
+        /** A barrier waiter's timeout has passed and it has not yet broken its generation. */
+        BARRIER_TIMED_OUT
     }
 
     static volatile Consumer<Point> hook;

@@ -8,6 +8,7 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.extension.ExtendWith;
 
 import java.time.Duration;
+import java.util.List;
 import java.util.concurrent.BrokenBarrierException;
 import java.util.concurrent.TimeoutException;
 
@@ -187,6 +188,45 @@ class SharedBarrierTest {
         }
     }
 
+    /**
+     * A waiter whose timeout passed just as another process reset the barrier breaks only its own (old)
+     * generation: the barrier after the reset is not broken, and the next round passes.
+     */
+    @Test
+    void aWaiterTimingOutAcrossAResetLeavesTheNewGenerationWhole() throws Exception {
+        try (SharedBarrier b = SharedBarrier.create(2); SharedLong state = SharedLong.create(0);
+             SharedLong result = SharedLong.create(0)) {
+            ChildProcess c = ChildProcess.builder().jvmOptions(List.of("-Dmultiproc.test.syncFaults=true")).target(() -> {
+                SyncFaults.hook = point -> {
+                    state.set(1);   // timed out, generation not broken yet: the parent resets now
+                    long until = System.nanoTime() + 30_000_000_000L;
+                    while (state.get() != 2 && System.nanoTime() < until) {
+                        sleepQuietly(1);
+                    }
+                };
+                result.set(awaitReporting(b, Duration.ofMillis(100)));
+            }).start();
+            try {
+                awaitUntil("the child timed out", () -> state.get() == 1);
+                b.reset();
+                state.set(2);
+                joinOk(c);
+                assertThat(result.get()).isIn(TIMED_OUT, BROKEN);
+                assertThat(b.isBroken()).as("broken after a reset").isFalse();
+                ChildProcess d = ChildProcess.start(() -> result.set(awaitReporting(b, Duration.ofSeconds(20))));
+                try {
+                    assertThat(b.await(Duration.ofSeconds(30))).isBetween(0, 1);
+                    joinOk(d);
+                } finally {
+                    reap(d);
+                }
+                assertThat(result.get()).isEqualTo(PASSED);
+            } finally {
+                reap(c);
+            }
+        }
+    }
+
     @Test
     void aKilledPartyBreaksTheBarrierForTheOthersWithinASecond() throws Exception {
         try (SharedBarrier b = SharedBarrier.create(3); SharedLong result = SharedLong.create(0);
@@ -236,6 +276,25 @@ class SharedBarrierTest {
             assertThat(b.await()).isZero();
             assertThat(b.await()).isZero();
             assertThat(actions.get()).isEqualTo(2);
+        }
+    }
+
+    /** As CyclicBarrier: an action that throws breaks the barrier for its round and for later parties, until reset. */
+    @Test
+    void anActionThatThrowsBreaksTheBarrierUntilReset() throws Exception {
+        try (SharedLong calls = SharedLong.create(0);
+             SharedBarrier b = SharedBarrier.create(1, () -> {
+                 if (calls.incrementAndGet() == 1) {
+                     throw new IllegalStateException("action failed");
+                 }
+             })) {
+            assertThatThrownBy(b::await).isInstanceOf(IllegalStateException.class).hasMessage("action failed");
+            assertThat(b.isBroken()).isTrue();
+            assertThatThrownBy(() -> b.await(Duration.ofSeconds(1))).isInstanceOf(BrokenBarrierException.class);
+            b.reset();
+            assertThat(b.isBroken()).isFalse();
+            assertThat(b.await(Duration.ofSeconds(10))).isZero();
+            assertThat(calls.get()).isEqualTo(2);
         }
     }
 }
