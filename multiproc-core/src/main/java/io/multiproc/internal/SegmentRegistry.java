@@ -560,6 +560,24 @@ public final class SegmentRegistry {
         });
     }
 
+    /**
+     * True if someone other than this process may still use {@code name}: another live process holds it,
+     * or a live carrier (a queue or pipe whose item names it) does. False also removes dead holders' records.
+     */
+    public static boolean heldByOthers(String name) throws IOException {
+        return locked(d -> {
+            boolean others = false;
+            for (Path record : records(d, name)) {
+                if (!holderAlive(record)) {
+                    Files.deleteIfExists(record);
+                } else if (!record.getFileName().toString().equals(name + SEP + SELF)) {
+                    others = true;
+                }
+            }
+            return others;
+        });
+    }
+
     /** True if this process holds {@code name}. */
     public static boolean holds(String name) {
         return HELD.contains(name);

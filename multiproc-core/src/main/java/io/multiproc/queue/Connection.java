@@ -5,6 +5,7 @@ import io.multiproc.internal.InFlight;
 import io.multiproc.internal.MappedObject;
 import io.multiproc.internal.ProcessIdentity;
 import io.multiproc.internal.SegmentHeader;
+import io.multiproc.internal.SegmentRegistry;
 import io.multiproc.internal.SharedSegments;
 import io.multiproc.wait.IdleStrategy;
 import io.multiproc.wait.WaitWord;
@@ -102,6 +103,16 @@ public final class Connection extends MappedObject implements Serializable {
     private static final VarHandle INT = JAVA_INT.varHandle();
     private static final long ME = ProcessIdentity.current().token();
     private static final long LIVENESS_CHECK_NANOS = 5_000_000L;
+    /**
+     * Or'ed into an end's owner token by a sender that closed its copy of the end before the receiver
+     * attached (bit 62: free in every token). The receiver's take-over replaces it. Until then the end
+     * is alive while another process or a carrier may still take it ({@link SegmentRegistry#heldByOthers}):
+     * closing the copy must not close the end (Python closes its copy right after starting the child),
+     * and a receiver that can no longer come (died first, carrier gone) must not leave the peer waiting.
+     */
+    private static final long IN_TRANSIT = 1L << 62;
+    /** How often a waiting peer asks the registry about an end in transit (a lock and a directory scan). */
+    private static final long TRANSIT_CHECK_NANOS = 100_000_000L;
     /** Wait rounds of a {@code PeerWatch} that count as spinning: a little more than blocking()'s spin and yield phases. */
     private static final int SPIN_CALLS = 128;
     /** This process's open ends, so that an end received again resolves to the same object. */
@@ -133,6 +144,12 @@ public final class Connection extends MappedObject implements Serializable {
     /** Serialize this process's threads on each direction: the ring has one writer and one reader. */
     private final transient Object sendLock = new Object();
     private final transient Object receiveLock = new Object();
+    /**
+     * Set when this copy of the end was encoded to travel (to a child, in a queue item or a pipe message);
+     * its close then lets the end go in transit instead of closing it ({@link #IN_TRANSIT}). Written by the
+     * encoding thread, read by the closing one (volatile).
+     */
+    private transient volatile boolean sent;
 
     private Connection(SharedSegments.Mapping mapping, int end, IdleStrategy custom, Codec codec) {
         super(mapping);
@@ -511,6 +528,7 @@ public final class Connection extends MappedObject implements Serializable {
      */
     private final class PeerWatch {
         private long lastCheck;
+        private long lastTransitCheck;
         private int calls;
         boolean gone;
         boolean died;
@@ -533,11 +551,27 @@ public final class Connection extends MappedObject implements Serializable {
             }
             lastCheck = now;
             long owner = (long) LONG.getVolatile(whole, peerEnd + OWNER);
+            if ((owner & IN_TRANSIT) != 0) {
+                if (now - lastTransitCheck >= TRANSIT_CHECK_NANOS) {
+                    lastTransitCheck = now;
+                    return gone = !takeableByOthers();
+                }
+                return false;
+            }
             if (owner != ME && !ProcessIdentity.isAliveRecently(owner)) { // /proc: pid and start time
                 died = true;
                 return gone = true;
             }
             return false;
+        }
+    }
+
+    /** True if a process other than this one, or a carrier, may still take this pipe's end in transit. */
+    private boolean takeableByOthers() {
+        try {
+            return SegmentRegistry.heldByOthers(name());
+        } catch (IOException | RuntimeException cannotTell) {
+            return true; // keep waiting: the timed variants still bound the wait
         }
     }
 
@@ -566,7 +600,8 @@ public final class Connection extends MappedObject implements Serializable {
     /**
      * Closes this end: the other end's {@code recv} then throws {@link EOFException} once it has
      * received what was sent, and its {@code send} throws {@link IOException}. Closing a copy of an end
-     * that was passed to another process only releases the copy. Idempotent.
+     * that was passed to another process only releases the copy, also before that process has attached
+     * (Python's habit of closing the child's end right after start). Idempotent.
      */
     @Override
     public void close() {
@@ -574,9 +609,14 @@ public final class Connection extends MappedObject implements Serializable {
             return;
         }
         if ((long) LONG.getVolatile(whole, myEnd + OWNER) == ME) {
-            // NOTE: volatile, after every tail write of this end's sends, so a peer that reads the flag
-            // and then the tail sees every message.
-            INT.setVolatile(whole, myEnd + CLOSED, 1);
+            if (sent) {
+                // NOTE: a CAS: the receiver may take the end over at this very moment
+                LONG.compareAndSet(whole, myEnd + OWNER, ME, ME | IN_TRANSIT);
+            } else {
+                // NOTE: volatile, after every tail write of this end's sends, so a peer that reads the
+                // flag and then the tail sees every message.
+                INT.setVolatile(whole, myEnd + CLOSED, 1);
+            }
             wakeAll();
         }
         OPEN.remove(key(), this);
@@ -693,6 +733,7 @@ public final class Connection extends MappedObject implements Serializable {
 
     @Serial
     Object writeReplace() throws ObjectStreamException {
+        sent = true;
         return new ConnectionHandle(nameInFlight(), end, Idles.portable(idle), QueueHandle.portableCodec("Connection", name(), codec));
     }
 

@@ -306,6 +306,67 @@ class PipeTest {
         }
     }
 
+    /**
+     * Python's habit: start a child with one end, close the parent's copy at once. The child may not have
+     * attached yet; its end must stay open for it.
+     */
+    @Test
+    void closingTheParentsCopyRightAfterStartingTheChildLeavesTheChildsEndOpen() throws Exception {
+        for (int round = 0; round < 3; round++) {
+            try (Pipe pipe = Pipe.open()) {
+                Connection mine = pipe.left();
+                Connection theirs = pipe.right();
+                ChildProcess child = ChildProcess.start(() -> io(() -> theirs.send("hello from " + ProcessHandle.current().pid())));
+                try {
+                    theirs.close();
+                    assertThat((String) mine.recv(Children.JOIN)).isEqualTo("hello from " + child.pid());
+                    joinOk(child);
+                } finally {
+                    reap(child);
+                }
+            }
+        }
+    }
+
+    /** The same, made certain: the end travels in a queue item, and the parent closes its copy before anyone takes it. */
+    @Test
+    void anEndClosedByItsSenderBeforeTheReceiverAttachesStillWorksForTheReceiver() throws Exception {
+        try (Pipe pipe = Pipe.open(); SharedQueue<Connection> carrier = SharedQueue.create(1); SharedLong go = SharedLong.create(0)) {
+            Connection mine = pipe.left();
+            Connection theirs = pipe.right();
+            carrier.put(theirs);
+            theirs.close();
+            ChildProcess child = ChildProcess.start(() -> io(() -> {
+                try (Connection end = carrier.take()) {
+                    end.send("taken after the sender closed its copy");
+                }
+            }));
+            try {
+                assertThat(mine.recv(Children.JOIN)).isEqualTo("taken after the sender closed its copy");
+                assertThatThrownBy(() -> mine.recv(Children.JOIN)).isInstanceOf(EOFException.class);
+                joinOk(child);
+            } finally {
+                reap(child);
+            }
+        }
+    }
+
+    /** An end let go by its sender that can no longer reach anyone (its carrier is gone) is end of stream, not a wait forever. */
+    @Test
+    void anEndLetGoInTransitThatNobodyCanTakeAnyMoreIsEndOfStream() throws Exception {
+        try (Pipe pipe = Pipe.open()) {
+            Connection mine = pipe.left();
+            Connection theirs = pipe.right();
+            SharedQueue<Connection> carrier = SharedQueue.create(1);
+            carrier.put(theirs);
+            theirs.close();
+            carrier.close();   // the item, and the end in it, can never be taken now
+            long t0 = System.nanoTime();
+            assertThatThrownBy(() -> mine.recv(Duration.ofSeconds(60))).isInstanceOf(EOFException.class);
+            assertThat(Duration.ofNanos(System.nanoTime() - t0)).isLessThan(Duration.ofSeconds(10));
+        }
+    }
+
     @Test
     void anUnencodableMessageFailsAtSendNamingItsClassAndNothingIsSent() throws Exception {
         try (Pipe pipe = Pipe.open(false)) {
