@@ -551,7 +551,7 @@ public final class Connection extends MappedObject implements Serializable {
             }
             lastCheck = now;
             long owner = (long) LONG.getVolatile(whole, peerEnd + OWNER);
-            if ((owner & IN_TRANSIT) != 0) {
+            if ((owner & IN_TRANSIT) != 0 || owner == ME && peerCopySent()) {
                 if (now - lastTransitCheck >= TRANSIT_CHECK_NANOS) {
                     lastTransitCheck = now;
                     return gone = !takeableByOthers();
@@ -564,6 +564,16 @@ public final class Connection extends MappedObject implements Serializable {
             }
             return false;
         }
+    }
+
+    /**
+     * True if this process's copy of the other end was sent away (to a child, in a queue item or a
+     * message) and is still open here: the end then belongs to its receiver, which may not have attached
+     * yet, or may never (a child that died first), as if the copy had been closed.
+     */
+    private boolean peerCopySent() {
+        Connection copy = OPEN.get(name() + "/" + (1 - end));
+        return copy != null && copy.sent;
     }
 
     /** True if a process other than this one, or a carrier, may still take this pipe's end in transit. */

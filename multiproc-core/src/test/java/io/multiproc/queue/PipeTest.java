@@ -365,6 +365,15 @@ class PipeTest {
             assertThatThrownBy(() -> mine.recv(Duration.ofSeconds(60))).isInstanceOf(EOFException.class);
             assertThat(Duration.ofNanos(System.nanoTime() - t0)).isLessThan(Duration.ofSeconds(10));
         }
+        try (Pipe pipe = Pipe.open()) {   // the same with the sender's copy left open: it was given away all the same
+            Connection mine = pipe.left();
+            SharedQueue<Connection> carrier = SharedQueue.create(1);
+            carrier.put(pipe.right());
+            carrier.close();
+            long t0 = System.nanoTime();
+            assertThatThrownBy(() -> mine.recv(Duration.ofSeconds(60))).isInstanceOf(EOFException.class);
+            assertThat(Duration.ofNanos(System.nanoTime() - t0)).isLessThan(Duration.ofSeconds(10));
+        }
     }
 
     @Test
