@@ -13,7 +13,8 @@ import java.util.Set;
  *
  * <p>Always allowed: primitives; arrays of allowed types ({@code Object[]} too: its elements are
  * checked one by one); the java.base value types of {@link #isJavaBaseValue}; multiproc's own
- * classes (those of the jar or directory this class came from); the packages and classes configured.
+ * classes (io.multiproc.* from the jar or directory this class came from, so not the other classes of an
+ * uber-jar); the packages and classes configured.
  * Application classes (any class not defined by the JDK's bootstrap or platform class loader):
  * <ul>
  *   <li>in the built-in format, all of them unless packages are configured (then only those);</li>
@@ -131,8 +132,13 @@ final class AllowList {
                 || Throwable.class.isAssignableFrom(type) && type.getName().startsWith("java.");
     }
 
+    /**
+     * A class of multiproc's own: in its packages and from the jar or directory this class came from.
+     * Both: an uber-jar holds third-party classes (with their {@code readObject}s) beside multiproc's,
+     * and a class named io.multiproc.* elsewhere on the class path is nobody's promise.
+     */
     private static boolean isOwn(Class<?> type) {
-        return OWN_LOCATION != null && OWN_LOCATION.equals(locationOf(type));
+        return type.getName().startsWith("io.multiproc.") && OWN_LOCATION != null && OWN_LOCATION.equals(locationOf(type));
     }
 
     /** As a string: URL.equals may resolve host names. */
