@@ -190,18 +190,23 @@ final class Decoder extends ClassTable {
             throw Failures.undecodable(type, "cannot attach the shared object of " + handle + ": " + e.getMessage(), e);
         }
         if (shared instanceof AutoCloseable c) {
-            if (attached == null) {
-                attached = new ArrayList<>(2);
-            }
-            attached.add(c);
+            attached(c);
         }
         return shared;
+    }
+
+    /** A shared object this decoding attached: closed again if the decoding fails. */
+    private void attached(AutoCloseable c) {
+        if (attached == null) {
+            attached = new ArrayList<>(2);
+        }
+        attached.add(c);
     }
 
     private Object readSerialized(int depth) {
         byte[] bytes = new byte[count(1)];
         in.readFully(bytes, 0, bytes.length);
-        return JavaSerialization.decode(bytes, codec.allowList, codec.maxDepth - depth + 1, codec.classLoader());
+        return JavaSerialization.decode(bytes, codec.allowList, codec.maxDepth - depth + 1, codec.classLoader(), this::attached);
     }
 
     /** A class ref (see {@link WireFormat}): a well-known class, one this value named before, or a new name. */

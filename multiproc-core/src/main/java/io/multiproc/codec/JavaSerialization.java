@@ -44,18 +44,28 @@ final class JavaSerialization {
 
     /**
      * Decodes one stream of {@code bytes}. {@code maxDepth} is what is left of the codec's depth limit
-     * at the place the object sits.
+     * at the place the object sits. The shared objects the stream attached go to {@code attached} (the
+     * caller closes them if its own decoding fails later); if this stream fails, they are closed here.
      */
-    static Object decode(byte[] bytes, AllowList allowList, int maxDepth, ClassLoader loader) {
+    static Object decode(byte[] bytes, AllowList allowList, int maxDepth, ClassLoader loader,
+                         java.util.function.Consumer<AutoCloseable> attached) {
         Filter filter = new Filter(allowList, maxDepth, bytes.length, ObjectInputFilter.Config.getSerialFilter());
-        try (CheckedInput in = new CheckedInput(new ByteArrayInputStream(bytes), loader)) {
+        java.util.List<AutoCloseable> mine = new java.util.ArrayList<>(0);
+        try (CheckedInput in = new CheckedInput(new ByteArrayInputStream(bytes), loader, mine)) {
             in.setObjectInputFilter(filter);
-            return in.readObject();
+            Object v = in.readObject();
+            mine.forEach(attached);
+            return v;
         } catch (IOException | ClassNotFoundException | RuntimeException | StackOverflowError | LinkageError e) {
-            if (filter.refused != null) {
-                throw filter.refused;
+            RuntimeException failure = filter.refused != null ? filter.refused : Failures.decodeFailed("a JDK-serialized object", e);
+            for (AutoCloseable c : mine) {
+                try {
+                    c.close();
+                } catch (Exception closing) {
+                    failure.addSuppressed(closing);
+                }
             }
-            throw Failures.decodeFailed("a JDK-serialized object", e);
+            throw failure;
         }
     }
 
@@ -133,10 +143,22 @@ final class JavaSerialization {
     /** Resolves classes through the codec's class loader; refuses dynamic proxies before making one. */
     private static final class CheckedInput extends ObjectInputStream {
         private final ClassLoader loader;
+        /** The shared objects this stream attached (their handles' readResolve), to close if it fails. */
+        private final java.util.List<AutoCloseable> attached;
 
-        CheckedInput(ByteArrayInputStream in, ClassLoader loader) throws IOException {
+        CheckedInput(ByteArrayInputStream in, ClassLoader loader, java.util.List<AutoCloseable> attached) throws IOException {
             super(in);
             this.loader = loader;
+            this.attached = attached;
+            enableResolveObject(true);
+        }
+
+        @Override
+        protected Object resolveObject(Object obj) {
+            if (obj instanceof io.multiproc.internal.MappedObject shared) {
+                attached.add(shared);
+            }
+            return obj;
         }
 
         @Override

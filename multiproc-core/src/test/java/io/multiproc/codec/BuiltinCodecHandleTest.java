@@ -19,6 +19,7 @@ import java.util.Arrays;
 import java.util.List;
 import java.util.Map;
 
+import static io.multiproc.codec.CodecTesting.decode;
 import static io.multiproc.codec.CodecTesting.encode;
 import static io.multiproc.codec.CodecTesting.roundTrip;
 import static org.assertj.core.api.Assertions.assertThat;
@@ -42,6 +43,24 @@ class BuiltinCodecHandleTest {
                 assertThat(v.get()).isEqualTo(15);
             }
         }
+    }
+
+    /**
+     * A value that fails to decode closes the shared objects it attached on the way, also those inside a
+     * JDK-serialized part (here an AtomicReference): nothing stays mapped, and the segment goes with its
+     * creator's close (the extension checks /dev/shm after the test).
+     */
+    @Test
+    void aFailedDecodeClosesTheSharedObjectsAttachedInsideAJdkSerializedPart() {
+        SharedLong v = SharedLong.create(5);
+        byte[] bytes;
+        try (v) {
+            bytes = encode(codec, List.of(new java.util.concurrent.atomic.AtomicReference<>(v), "tail"));
+            byte[] cut = java.util.Arrays.copyOf(bytes, bytes.length - 2);
+            assertThatThrownBy(() -> decode(codec, cut)).isInstanceOf(CodecException.class);
+        }
+        assertThat(java.nio.file.Files.exists(java.nio.file.Path.of("/dev/shm", v.name())))
+                .as("segment of %s after its creator closed it", v.name()).isFalse();
     }
 
     @Test
