@@ -207,4 +207,15 @@ class EverydayErrorsTest {
             }
         }
     }
+
+    @Test
+    void aChildNameTooLongForItsTaskFrameOrAClosedChildIsRefusedAtOnce() {
+        String huge = "n".repeat(70_000);
+        assertThatThrownBy(() -> io.multiproc.process.ChildProcess.builder().name(huge))
+                .isInstanceOf(IllegalArgumentException.class).hasMessageContaining("70000 characters").hasMessageContaining("4096");
+        io.multiproc.process.ChildProcess never = io.multiproc.process.ChildProcess.builder().name("never").target(() -> { }).build();
+        never.close();
+        assertThatThrownBy(never::start).isInstanceOf(IllegalStateException.class)
+                .hasMessage("child 'never' was closed before it was started");
+    }
 }

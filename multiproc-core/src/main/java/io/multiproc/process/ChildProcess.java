@@ -75,6 +75,8 @@ public final class ChildProcess implements AutoCloseable {
      * machine takes seconds to boot); after that it returns and the child goes on.
      */
     public static final Duration LOAD_REPORT_TIMEOUT = Duration.ofSeconds(60);
+    /** The longest name: it travels in the task frame (modified UTF-8, at most 65,535 bytes, 3 per char). */
+    static final int MAX_NAME_CHARS = 4_096;
     private final String name;
     private final boolean daemon;
     private final List<String> jvmOptions;
@@ -82,6 +84,8 @@ public final class ChildProcess implements AutoCloseable {
     private final Object startLock = new Object();
     /** Set once by start(); read by every other method. */
     private volatile Process process;
+    /** Set by close() (any thread); start() refuses, or kills the child it has just published. */
+    private volatile boolean closed;
     /** Where the child writes its failure, if it has one ({@link ChildReport}); set by start(). */
     private volatile java.nio.file.Path reportFile;
     /** What the exited child reported, taken once by {@link #settleLocked()}; written under startLock. */
@@ -271,6 +275,9 @@ public final class ChildProcess implements AutoCloseable {
             if (process != null) {
                 throw new IllegalStateException("child '" + name + "' was already started (pid " + process.pid() + ")");
             }
+            if (closed) {
+                throw new IllegalStateException("child '" + name + "' was closed before it was started");
+            }
             if (jvmOptions.isEmpty()) {
                 SpareJvms.launchForStart();
             }
@@ -306,6 +313,10 @@ public final class ChildProcess implements AutoCloseable {
                 SpareJvms.childExited();
                 settle();
             });
+            if (closed) { // close() ran while this start was under way and may not have seen the process
+                p.destroyForcibly();
+                throw new IllegalStateException("child '" + name + "' was closed while it started; it was killed");
+            }
             if (confirmLoad) {
                 awaitLoaded(p);
             }
@@ -454,9 +465,15 @@ public final class ChildProcess implements AutoCloseable {
         return daemon;
     }
 
-    /** Kills the child if it is still running and waits for it to be gone. Idempotent. */
+    /**
+     * Kills the child if it is still running and waits for it to be gone; a child not started yet will
+     * not start ({@code start()} then throws IllegalStateException). Idempotent.
+     */
     @Override
     public void close() {
+        closed = true;
+        // NOTE: a start under way publishes its process and then reads closed, this reads process after
+        // writing closed (both volatile): one of the two sees the other, so its child is killed either way
         Process p = process;
         if (p != null && p.isAlive()) {
             p.destroyForcibly();
@@ -531,7 +548,12 @@ public final class ChildProcess implements AutoCloseable {
 
         /** The child's name (default {@code ChildProcess-N}), shown in its failure messages. */
         public Builder name(String name) {
-            this.name = Objects.requireNonNull(name, "name");
+            Objects.requireNonNull(name, "name");
+            if (name.length() > MAX_NAME_CHARS) {
+                throw new IllegalArgumentException("name of " + name.length() + " characters (\"" + name.substring(0, 40)
+                        + "...\") is too long: at most " + MAX_NAME_CHARS);
+            }
+            this.name = name;
             return this;
         }
 
