@@ -515,7 +515,17 @@ final class SpareJvms {
     private static void launchSpare() {
         launching++;
         launchingSpares++;
-        Launcher.launchAsync(List.of(), Launcher.Mode.SPARE).whenComplete((proc, err) -> {
+        java.util.concurrent.CompletableFuture<Process> launched;
+        try {
+            launched = Launcher.launchAsync(List.of(), Launcher.Mode.SPARE);
+        } catch (RuntimeException | Error e) {
+            // NOTE: the command is built before the launch goes async: counted launches that never
+            // happen would make every later take() wait for them
+            launching--;
+            launchingSpares--;
+            throw e;
+        }
+        launched.whenComplete((proc, err) -> {
             synchronized (LOCK) {
                 launching--;
                 launchingSpares--;
