@@ -128,10 +128,9 @@ class PoolTest {
         }
     }
 
-    @Test
-    void imapReadsAnEndlessInputOnlyAsWorkersNeedIt() throws Exception {
-        AtomicLong read = new AtomicLong();
-        Iterable<Long> endless = () -> new Iterator<>() {
+    /** 0, 1, 2, ... for ever; {@code read} counts the items taken. */
+    private static Iterable<Long> endless(AtomicLong read) {
+        return () -> new Iterator<>() {
             @Override
             public boolean hasNext() {
                 return true;
@@ -142,6 +141,12 @@ class PoolTest {
                 return read.getAndIncrement();
             }
         };
+    }
+
+    @Test
+    void imapReadsAnEndlessInputOnlyAsWorkersNeedIt() throws Exception {
+        AtomicLong read = new AtomicLong();
+        Iterable<Long> endless = endless(read);
         try (Pool pool = Pool.create(2)) {
             PoolIterator<Long> it = pool.imap(x -> x + 1, endless, 10);
             for (long i = 0; i < 500; i++) {
@@ -156,17 +161,7 @@ class PoolTest {
     @Test
     void closingAPoolInTheMiddleOfAnEndlessImapReturnsAndEndsTheIteratorInsteadOfWaitingForever() {
         AtomicLong read = new AtomicLong();
-        Iterable<Long> endless = () -> new Iterator<>() {
-            @Override
-            public boolean hasNext() {
-                return true;
-            }
-
-            @Override
-            public Long next() {
-                return read.getAndIncrement();
-            }
-        };
+        Iterable<Long> endless = endless(read);
         Pool pool = Pool.create(2);
         PoolIterator<Long> it = pool.imap(x -> x + 1, endless, 10);
         org.junit.jupiter.api.Assertions.assertTimeoutPreemptively(Duration.ofSeconds(SECONDS), () -> {

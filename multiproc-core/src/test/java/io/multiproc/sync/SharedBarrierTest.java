@@ -125,6 +125,18 @@ class SharedBarrierTest {
         }
     }
 
+    /** A round of a 2-party barrier: this thread and a child pass it together. */
+    private static void passesWithAChild(SharedBarrier b, SharedLong result) throws Exception {
+        ChildProcess d = ChildProcess.start(() -> result.set(awaitReporting(b, Duration.ofSeconds(20))));
+        try {
+            assertThat(b.await(Duration.ofSeconds(30))).isBetween(0, 1);
+            joinOk(d);
+        } finally {
+            reap(d);
+        }
+        assertThat(result.get()).isEqualTo(PASSED);
+    }
+
     @Test
     void abortBreaksItForWaitersAndLaterPartiesUntilReset() throws Exception {
         try (SharedBarrier b = SharedBarrier.create(2); SharedLong result = SharedLong.create(0)) {
@@ -139,14 +151,7 @@ class SharedBarrierTest {
                         .hasMessageContaining(b.name());
                 b.reset();
                 assertThat(b.isBroken()).isFalse();
-                ChildProcess d = ChildProcess.start(() -> result.set(awaitReporting(b, Duration.ofSeconds(20))));
-                try {
-                    assertThat(b.await(Duration.ofSeconds(30))).isBetween(0, 1);
-                    joinOk(d);
-                } finally {
-                    reap(d);
-                }
-                assertThat(result.get()).isEqualTo(PASSED);
+                passesWithAChild(b, result);
             } finally {
                 reap(c);
             }
@@ -213,14 +218,7 @@ class SharedBarrierTest {
                 joinOk(c);
                 assertThat(result.get()).isIn(TIMED_OUT, BROKEN);
                 assertThat(b.isBroken()).as("broken after a reset").isFalse();
-                ChildProcess d = ChildProcess.start(() -> result.set(awaitReporting(b, Duration.ofSeconds(20))));
-                try {
-                    assertThat(b.await(Duration.ofSeconds(30))).isBetween(0, 1);
-                    joinOk(d);
-                } finally {
-                    reap(d);
-                }
-                assertThat(result.get()).isEqualTo(PASSED);
+                passesWithAChild(b, result);
             } finally {
                 reap(c);
             }

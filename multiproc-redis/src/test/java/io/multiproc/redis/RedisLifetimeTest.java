@@ -134,7 +134,7 @@ class RedisLifetimeTest {
         try (Manager m = RedisManager.connect(redis.url(), name)) {
             ConcurrentMap<String, Object> d = m.dict("top");
             d.put("ok", 1);
-            Namespace ns = new PlainNamespace();
+            Namespace ns = new io.multiproc.testing.PlainNamespace();
             ns.set("list", new ArrayList<>(List.of(1)));   // becomes a nested list before "bad" fails
             ns.set("bad", new Object());                   // not serializable: the codec refuses it
             assertThatThrownBy(() -> d.put("ns", ns)).hasMessageContaining("java.lang.Object");
@@ -143,48 +143,6 @@ class RedisLifetimeTest {
             assertThat(d).containsOnlyKeys("ok");
             assertThat(keysOf(name)).containsExactly("mp:" + name + ":dict:{top}");
             ((RedisManager) m).destroy();
-        }
-    }
-
-    /** A namespace that is not a manager's: storing it copies its attributes into a new Redis namespace. */
-    private static final class PlainNamespace implements Namespace {
-        private final java.util.Map<String, Object> attributes = new java.util.LinkedHashMap<>();
-
-        @SuppressWarnings("unchecked")
-        @Override
-        public <T> T get(String name) {
-            return (T) attributes.get(name);
-        }
-
-        @SuppressWarnings("unchecked")
-        @Override
-        public <T> T getOrDefault(String name, T defaultValue) {
-            return (T) attributes.getOrDefault(name, defaultValue);
-        }
-
-        @Override
-        public void set(String name, Object value) {
-            attributes.put(name, value);
-        }
-
-        @Override
-        public boolean has(String name) {
-            return attributes.containsKey(name);
-        }
-
-        @Override
-        public boolean remove(String name) {
-            return attributes.remove(name) != null;
-        }
-
-        @Override
-        public Set<String> names() {
-            return new java.util.LinkedHashSet<>(attributes.keySet());
-        }
-
-        @Override
-        public java.util.Map<String, Object> snapshot() {
-            return new java.util.LinkedHashMap<>(attributes);
         }
     }
 

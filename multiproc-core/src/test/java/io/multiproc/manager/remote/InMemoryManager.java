@@ -10,8 +10,6 @@ import io.multiproc.manager.SharedValueProxy;
 
 import java.util.ArrayList;
 import java.util.Collections;
-import java.util.LinkedHashMap;
-import java.util.LinkedHashSet;
 import java.util.List;
 import java.util.Map;
 import java.util.Objects;
@@ -66,7 +64,7 @@ final class InMemoryManager implements Manager {
 
     @Override
     public Namespace namespace() {
-        return new Ns();
+        return new io.multiproc.testing.PlainNamespace();
     }
 
     @Override
@@ -136,51 +134,6 @@ final class InMemoryManager implements Manager {
 
     @Override
     public void close() {
-    }
-
-    private static final class Ns implements Namespace {
-        private final Map<String, Object> attrs = new ConcurrentHashMap<>();
-
-        @SuppressWarnings("unchecked")
-        @Override
-        public <T> T get(String name) {
-            Object v = attrs.get(name);
-            if (v == null && !attrs.containsKey(name)) {
-                throw Namespace.missing(name);
-            }
-            return (T) v;
-        }
-
-        @SuppressWarnings("unchecked")
-        @Override
-        public <T> T getOrDefault(String name, T defaultValue) {
-            return (T) attrs.getOrDefault(name, defaultValue);
-        }
-
-        @Override
-        public void set(String name, Object value) {
-            attrs.put(name, value);
-        }
-
-        @Override
-        public boolean has(String name) {
-            return attrs.containsKey(name);
-        }
-
-        @Override
-        public boolean remove(String name) {
-            return attrs.remove(name) != null;
-        }
-
-        @Override
-        public Set<String> names() {
-            return new LinkedHashSet<>(attrs.keySet());
-        }
-
-        @Override
-        public Map<String, Object> snapshot() {
-            return new LinkedHashMap<>(attrs);
-        }
     }
 
     private static final class Val<T> implements SharedValueProxy<T> {
