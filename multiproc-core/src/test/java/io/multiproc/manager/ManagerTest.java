@@ -151,4 +151,84 @@ class ManagerTest {
                 .hasMessageContaining("manager '" + m.name() + "' is closed");
         assertThatThrownBy(m::list).isInstanceOf(IllegalStateException.class);
     }
+
+    /** a.removeAll(b) beside b.retainAll(a) took each list's lock inside the other's: both hung, in every process. */
+    @Test
+    void removeAllAndRetainAllBetweenTwoManagedListsNeverDeadlock() throws Exception {
+        try (Manager m = Manager.start()) {
+            List<Integer> a = m.list();
+            List<Integer> b = m.list();
+            for (int i = 0; i < 500; i++) {
+                a.add(i);
+                b.add(i + 250);
+            }
+            java.util.concurrent.atomic.AtomicReference<Throwable> failed = new java.util.concurrent.atomic.AtomicReference<>();
+            Thread t1 = Thread.ofPlatform().start(() -> {
+                try {
+                    for (int r = 0; r < 200; r++) {
+                        a.removeAll(b);
+                        a.add(r);
+                    }
+                } catch (Throwable e) {
+                    failed.set(e);
+                }
+            });
+            Thread t2 = Thread.ofPlatform().start(() -> {
+                try {
+                    for (int r = 0; r < 200; r++) {
+                        b.retainAll(a);
+                        b.add(r);
+                    }
+                } catch (Throwable e) {
+                    failed.set(e);
+                }
+            });
+            t1.join(60_000);
+            t2.join(60_000);
+            assertThat(t1.isAlive() || t2.isAlive()).as("deadlocked").isFalse();
+            assertThat(failed.get()).isNull();
+            List<Integer> self = m.list();
+            self.addAll(List.of(1, 2, 3));
+            assertThat(self.retainAll(self)).isFalse();
+            assertThat(self).containsExactly(1, 2, 3);
+            assertThat(self.removeAll(self)).isTrue();   // as an ArrayList: empties itself
+            assertThat(self).isEmpty();
+        }
+    }
+
+    /** A key is stored by value and counted nowhere: a shared object or managed container as a key would outlive what it names. */
+    @Test
+    void aManagedContainerOrSharedObjectAsADictKeyOrSetElementIsRefusedNamingItsType() {
+        try (Manager m = Manager.start(); io.multiproc.shared.SharedLong shared = io.multiproc.shared.SharedLong.create(1)) {
+            java.util.concurrent.ConcurrentMap<Object, String> d = m.dict();
+            List<Integer> nested = m.list();
+            assertThatThrownBy(() -> d.put(nested, "v")).isInstanceOf(IllegalArgumentException.class)
+                    .hasMessageContaining("key of type").hasMessageContaining("shared object");
+            assertThatThrownBy(() -> d.merge(shared, "v", String::concat)).isInstanceOf(IllegalArgumentException.class)
+                    .hasMessageContaining(io.multiproc.shared.SharedLong.class.getName());
+            java.util.Map<String, java.util.Set<Object>> holder = m.dict();
+            holder.put("s", new java.util.HashSet<>());
+            java.util.Set<Object> set = holder.get("s");   // a managed set
+            assertThatThrownBy(() -> set.add(nested)).isInstanceOf(IllegalArgumentException.class);
+            assertThat(d).isEmpty();
+            assertThat(set).isEmpty();
+            d.put("k", "v");
+            assertThat(d.get(nested)).isNull();   // looking up is fine, as in a HashMap
+        }
+    }
+
+    @Test
+    void aContainerThatHoldsItselfPrintsAsTheJdkCollectionsDo() {
+        try (Manager m = Manager.start()) {
+            List<Object> l = m.list();
+            l.add(1);
+            l.add(l);
+            assertThat(l.toString()).isEqualTo("[1, (this Collection)]");
+            java.util.Map<String, Object> d = m.dict();
+            d.put("me", d);
+            assertThat(d.toString()).isEqualTo("{me=(this Map)}");
+            l.clear();   // drop the self-references before close
+            d.clear();
+        }
+    }
 }

@@ -144,4 +144,9 @@ final class Container {
     ContainerHandle handle() {
         return new ContainerHandle(heap.name, ref, kind.code, generation);
     }
+
+    /** True if {@code o} is a proxy of this container (how toString spots a container that holds itself). */
+    boolean sameAs(Object o) {
+        return o instanceof Proxy p && p.container().ref == ref && p.container().heap.name.equals(heap.name);
+    }
 }

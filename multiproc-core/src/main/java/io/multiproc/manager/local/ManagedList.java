@@ -470,14 +470,25 @@ final class ManagedList<E> extends AbstractList<E> implements RandomAccess, Seri
 
     @Override
     public boolean removeAll(Collection<?> items) {
-        Objects.requireNonNull(items, "items");
-        return removeMatching((i, v) -> items.contains(v), false);
+        Collection<?> local = local(items);
+        return removeMatching((i, v) -> local.contains(v), false);
     }
 
     @Override
     public boolean retainAll(Collection<?> items) {
+        Collection<?> local = local(items);
+        return removeMatching((i, v) -> !local.contains(v), false);
+    }
+
+    /**
+     * {@code items} as a collection whose {@code contains} takes no lock: a copy, taken before this
+     * list's lock, of a shared or managed one (this list itself included). Asking a managed
+     * collection under this list's lock took its lock too, so {@code a.removeAll(b)} beside
+     * {@code b.retainAll(a)} deadlocked both lists, in every process.
+     */
+    private static Collection<?> local(Collection<?> items) {
         Objects.requireNonNull(items, "items");
-        return removeMatching((i, v) -> !items.contains(v), false);
+        return items instanceof io.multiproc.codec.HandleSource ? new java.util.HashSet<>(items) : items;
     }
 
     /** Atomically removes indexes {@code from} (inclusive) to {@code to} (what {@code subList(..).clear()} calls). */
@@ -571,7 +582,11 @@ final class ManagedList<E> extends AbstractList<E> implements RandomAccess, Seri
 
     @Override
     public String toString() {
-        return snapshot().toString();
+        java.util.StringJoiner out = new java.util.StringJoiner(", ", "[", "]");
+        for (Object e : snapshot()) {
+            out.add(c.sameAs(e) ? "(this Collection)" : String.valueOf(e));
+        }
+        return out.toString();
     }
 
     @Override

@@ -77,6 +77,20 @@ final class ManagedMap<K, V> extends AbstractMap<K, V> implements ConcurrentMap<
         return Objects.requireNonNull(key, "key=null: a managed dict does not store null keys");
     }
 
+    /**
+     * A key about to be stored: not a shared object or a managed container. Keys are stored by value
+     * and counted nowhere, so an entry keyed by a handle outlives what the handle names, and the whole
+     * dict (or set) then fails to decode.
+     */
+    private static Object storableKey(Object key) {
+        checkKey(key);
+        if (key instanceof io.multiproc.codec.HandleSource || key instanceof io.multiproc.internal.MappedObject) {
+            throw new IllegalArgumentException("key of type " + key.getClass().getName() + " is a shared object: a managed "
+                    + "dict or set stores keys by value and cannot keep what a key refers to alive; use a value such as its name");
+        }
+        return key;
+    }
+
     private Object checkValue(Object value) {
         return nullValues ? value : Objects.requireNonNull(value, "value=null: a managed dict does not store null values");
     }
@@ -232,21 +246,31 @@ final class ManagedMap<K, V> extends AbstractMap<K, V> implements ConcurrentMap<
         Items.Scratch k = Items.scratch(); // still holds the key writeEntry encoded
         long freeAfter = item;
         Object old;
-        c.lock();
+        boolean published = false;
         try {
-            long at = Table.find(c, k);
-            if (at >= 0) {
-                old = Items.readValue(c.heap, Table.itemAt(c, at));
-                if (!onlyIfAbsent) {
-                    freeAfter = Table.replace(c, at, item, k.keyHash);
+            c.lock();
+            try {
+                long at = Table.find(c, k);
+                if (at >= 0) {
+                    old = Items.readValue(c.heap, Table.itemAt(c, at));
+                    if (!onlyIfAbsent) {
+                        freeAfter = Table.replace(c, at, item, k.keyHash);
+                        published = true;
+                    }
+                } else {
+                    old = ABSENT;
+                    Table.insert(c, at, k, item); // may grow the table: a full heap or table throws here
+                    published = true;
+                    freeAfter = 0;
                 }
-            } else {
-                old = ABSENT;
-                Table.insert(c, at, k, item);
-                freeAfter = 0;
+            } finally {
+                c.unlock();
             }
-        } finally {
-            c.unlock();
+        } catch (RuntimeException | Error e) {
+            if (!published) {
+                Items.free(c.heap, item); // and the nested container's reference it counted
+            }
+            throw e;
         }
         Items.free(c.heap, freeAfter);
         return old;
@@ -313,7 +337,7 @@ final class ManagedMap<K, V> extends AbstractMap<K, V> implements ConcurrentMap<
      * interpreted in a fresh JVM).
      */
     private long writeEntry(Object key, Object value) {
-        checkKey(key);
+        storableKey(key);
         Object stored = Items.manage(c.heap, checkValue(value));
         return Items.write(c.heap, Items.encodeManaged(c.heap, Items.encodeKey(key), stored), true);
     }
@@ -442,7 +466,11 @@ final class ManagedMap<K, V> extends AbstractMap<K, V> implements ConcurrentMap<
         return (V) now[0];
     }
 
-    /** Applies {@code f} to every entry atomically, under the lock. */
+    /**
+     * Applies {@code f} to every entry, each entry atomically under the lock, as
+     * {@code ConcurrentHashMap.replaceAll} does: not the map as a whole, so other processes may see some
+     * entries replaced and others not yet, and if {@code f} throws, the entries before stay replaced.
+     */
     @Override
     @SuppressWarnings("unchecked")
     public void replaceAll(BiFunction<? super K, ? super V, ? extends V> f) {
@@ -458,7 +486,7 @@ final class ManagedMap<K, V> extends AbstractMap<K, V> implements ConcurrentMap<
      * result with one slot store, and frees what it replaced after unlocking. Returns the old value.
      */
     Object update(Object key, Function<Object, Object> decide) {
-        checkKey(key);
+        storableKey(key);
         Items.Scratch k = Items.encodeKey(key);
         long freeAfter = 0;
         Object old;
@@ -475,10 +503,15 @@ final class ManagedMap<K, V> extends AbstractMap<K, V> implements ConcurrentMap<
                 Object stored = Items.manage(c.heap, checkValue(now));
                 k = Items.encodeKey(key); // decide and manage may have used this thread's scratch
                 long item = Items.write(c.heap, Items.encodeManaged(c.heap, k, stored), true);
-                if (at >= 0) {
-                    freeAfter = Table.replace(c, at, item, k.keyHash);
-                } else {
-                    Table.insert(c, at, k, item);
+                try {
+                    if (at >= 0) {
+                        freeAfter = Table.replace(c, at, item, k.keyHash);
+                    } else {
+                        Table.insert(c, at, k, item); // may grow the table: a full heap or table throws here
+                    }
+                } catch (RuntimeException | Error e) {
+                    Items.free(c.heap, item);
+                    throw e;
                 }
             }
         } finally {
@@ -674,7 +707,12 @@ final class ManagedMap<K, V> extends AbstractMap<K, V> implements ConcurrentMap<
 
     @Override
     public String toString() {
-        return snapshot().toString();
+        java.util.StringJoiner out = new java.util.StringJoiner(", ", "{", "}");
+        for (Map.Entry<K, V> e : snapshot().entrySet()) {
+            out.add((c.sameAs(e.getKey()) ? "(this Map)" : String.valueOf(e.getKey())) + "="
+                    + (c.sameAs(e.getValue()) ? "(this Map)" : String.valueOf(e.getValue())));
+        }
+        return out.toString();
     }
 
     @Serial
