@@ -213,7 +213,7 @@ final class ManagedList<E> extends AbstractList<E> implements RandomAccess, Seri
             for (; i < values.length; i++) {
                 refs[i] = writeItem(values[i]);
             }
-        } catch (RuntimeException ex) {
+        } catch (RuntimeException | Error ex) {
             freeAll(refs, i);
             throw ex;
         }
@@ -323,7 +323,7 @@ final class ManagedList<E> extends AbstractList<E> implements RandomAccess, Seri
             FaultPoints.at(FaultPoints.Point.LIST_REWRITE_BEFORE_PUBLISH);
             c.heap.retire(old);
             Container.LONG.setRelease(s, at, item);
-        } catch (RuntimeException ex) {
+        } catch (RuntimeException | Error ex) {
             Items.free(c.heap, item);
             throw ex;
         } finally {
@@ -443,7 +443,7 @@ final class ManagedList<E> extends AbstractList<E> implements RandomAccess, Seri
                     E v = (E) Items.readValue(c.heap, s.get(JAVA_LONG, p + ITEMS + 8L * i));
                     refs[i] = writeItem(op.apply(v));
                 }
-            } catch (RuntimeException ex) {
+            } catch (RuntimeException | Error ex) { // (an Error of op too: a StackOverflowError, an assertion)
                 freeAll(refs, i);
                 throw ex;
             }
