@@ -231,4 +231,28 @@ class ManagerTest {
             d.clear();
         }
     }
+
+    /** What a modifiable List's sublist does (Collections.sort(l.subList(..)) included), checked against an ArrayList. */
+    @Test
+    void aSubListSortsReplacesRemovesAndClearsItsRangeAsAnArrayListsDoes() {
+        try (Manager m = Manager.start()) {
+            List<Integer> managed = m.list();
+            List<Integer> plain = new java.util.ArrayList<>();
+            for (List<Integer> l : List.of(managed, plain)) {
+                l.addAll(List.of(9, 4, 7, 1, 8, 2, 6, 3, 5, 0));
+                java.util.Collections.sort(l.subList(2, 7));
+                l.subList(0, 5).replaceAll(x -> x * 10);
+                assertThat(l.subList(5, 10).removeIf(x -> x % 2 == 0)).isTrue();
+                List<Integer> tail = l.subList(3, l.size());
+                tail.add(0, 100);
+                tail.remove(Integer.valueOf(5));
+                tail.subList(1, 2).clear();
+                assertThat(tail.size()).isEqualTo(l.size() - 3);
+                l.subList(0, 2).sort(java.util.Comparator.reverseOrder());
+            }
+            assertThat(managed).containsExactlyElementsOf(plain);
+            assertThat(managed.subList(1, 4)).isEqualTo(plain.subList(1, 4));
+            assertThatThrownBy(() -> managed.subList(2, 99)).isInstanceOf(IndexOutOfBoundsException.class);
+        }
+    }
 }

@@ -406,10 +406,14 @@ final class ManagedList<E> extends AbstractList<E> implements RandomAccess, Seri
 
     /** Under the lock, before the array {@code a} is unpublished: retires its items (see {@link Heap#retire}). */
     private void retireItems(long a) {
+        retireItems(a, 0, Integer.MAX_VALUE);
+    }
+
+    private void retireItems(long a, long from, long to) {
         MemorySegment s = c.heap.segment(a);
         long p = payload(a);
-        long size = s.get(JAVA_LONG, p + SIZE);
-        for (long i = 0; i < size; i++) {
+        long size = Math.min(to, s.get(JAVA_LONG, p + SIZE));
+        for (long i = from; i < size; i++) {
             c.heap.retire(s.get(JAVA_LONG, p + ITEMS + 8 * i));
         }
     }
@@ -426,33 +430,46 @@ final class ManagedList<E> extends AbstractList<E> implements RandomAccess, Seri
 
     /** Replaces every element with {@code op}'s result, atomically: {@code op} runs in this process under the lock. */
     @Override
-    @SuppressWarnings("unchecked")
     public void replaceAll(UnaryOperator<E> op) {
+        replaceRange(0, -1, op);
+    }
+
+    /** {@link #replaceAll} of indexes {@code from} to {@code to} (exclusive; -1: to the end), for a sublist too. */
+    @SuppressWarnings("unchecked")
+    private void replaceRange(int from, int to, UnaryOperator<E> op) {
         Objects.requireNonNull(op, "op");
         long old;
+        int end;
         c.lock();
         try {
             old = c.data();
             MemorySegment s = c.heap.segment(old);
             long p = payload(old);
             int size = (int) s.get(JAVA_LONG, p + SIZE);
+            end = to < 0 ? size : to;
+            Objects.checkFromToIndex(from, end, size); // a sublist that another process has shortened meanwhile
             long[] refs = new long[size];
-            int i = 0;
+            for (int k = 0; k < size; k++) {
+                refs[k] = s.get(JAVA_LONG, p + ITEMS + 8L * k);
+            }
+            int i = from;
             try {
-                for (; i < size; i++) {
-                    E v = (E) Items.readValue(c.heap, s.get(JAVA_LONG, p + ITEMS + 8L * i));
+                for (; i < end; i++) {
+                    E v = (E) Items.readValue(c.heap, refs[i]);
                     refs[i] = writeItem(op.apply(v));
                 }
             } catch (RuntimeException | Error ex) { // (an Error of op too: a StackOverflowError, an assertion)
-                freeAll(refs, i);
+                for (int k = from; k < i; k++) {
+                    Items.free(c.heap, refs[k]);
+                }
                 throw ex;
             }
-            retireItems(old);
+            retireItems(old, from, end);
             publishNew(refs, size, s.get(JAVA_LONG, p + CAPACITY));
         } finally {
             c.unlock();
         }
-        freeArrayAndItems(old, 0, Integer.MAX_VALUE);
+        freeArrayAndItems(old, from, end);
     }
 
     /** Removes the elements {@code filter} accepts, atomically: {@code filter} runs in this process under the lock. */
@@ -503,6 +520,12 @@ final class ManagedList<E> extends AbstractList<E> implements RandomAccess, Seri
      */
     @SuppressWarnings("unchecked")
     private boolean removeMatching(java.util.function.BiPredicate<Integer, ? super E> test, boolean firstOnly) {
+        return removeCounting(test, firstOnly) > 0;
+    }
+
+    /** {@link #removeMatching}, saying how many it removed. */
+    @SuppressWarnings("unchecked")
+    private int removeCounting(java.util.function.BiPredicate<Integer, ? super E> test, boolean firstOnly) {
         long old;
         long[] removed;
         int nRemoved = 0;
@@ -524,7 +547,7 @@ final class ManagedList<E> extends AbstractList<E> implements RandomAccess, Seri
                 }
             }
             if (nRemoved == 0) {
-                return false;
+                return 0;
             }
             for (int i = 0; i < nRemoved; i++) {
                 c.heap.retire(removed[i]);
@@ -535,13 +558,145 @@ final class ManagedList<E> extends AbstractList<E> implements RandomAccess, Seri
         }
         freeAll(removed, nRemoved);
         c.heap.free(old);
-        return true;
+        return nRemoved;
+    }
+
+    /**
+     * A view of indexes {@code from} to {@code to}: reads and single writes go to this list; its
+     * {@code removeIf}, {@code replaceAll}, {@code sort} and {@code clear} are each one locked step over
+     * the range, like this list's own. Iteration is over a snapshot, as this list's. A view does not see
+     * the changes other processes make to the list's length: ranges past its end then throw
+     * IndexOutOfBoundsException.
+     */
+    @Override
+    public List<E> subList(int from, int to) {
+        Objects.checkFromToIndex(from, to, size());
+        return new Range(null, from, to - from);
+    }
+
+    /** {@link #subList}'s view. */
+    private final class Range extends AbstractList<E> implements java.util.RandomAccess {
+        /** The sublist this one was taken from, which its changes resize too; null for the list's own. */
+        private final Range parent;
+        private final int offset;
+        private int size;
+
+        Range(Range parent, int offset, int size) {
+            this.parent = parent;
+            this.offset = offset;
+            this.size = size;
+        }
+
+        private void resized(int delta) {
+            for (Range r = this; r != null; r = r.parent) {
+                r.size += delta;
+            }
+        }
+
+        @Override
+        public E get(int i) {
+            return ManagedList.this.get(offset + Objects.checkIndex(i, size));
+        }
+
+        @Override
+        public E set(int i, E e) {
+            return ManagedList.this.set(offset + Objects.checkIndex(i, size), e);
+        }
+
+        @Override
+        public int size() {
+            return size;
+        }
+
+        @Override
+        public void add(int i, E e) {
+            Objects.checkIndex(i, size + 1);
+            ManagedList.this.add(offset + i, e);
+            resized(1);
+        }
+
+        @Override
+        public E remove(int i) {
+            E removed = ManagedList.this.remove(offset + Objects.checkIndex(i, size));
+            resized(-1);
+            return removed;
+        }
+
+        @Override
+        protected void removeRange(int from, int to) {
+            Objects.checkFromToIndex(from, to, size);
+            ManagedList.this.removeRange(offset + from, offset + to);
+            resized(from - to);
+        }
+
+        @Override
+        public boolean removeIf(Predicate<? super E> filter) {
+            Objects.requireNonNull(filter, "filter");
+            return removeInRange((i, v) -> filter.test(v), false);
+        }
+
+        @Override
+        public boolean remove(Object o) {
+            return removeInRange((i, v) -> Objects.equals(v, o), true);
+        }
+
+        @Override
+        public boolean removeAll(Collection<?> items) {
+            Collection<?> local = local(items);
+            return removeInRange((i, v) -> local.contains(v), false);
+        }
+
+        @Override
+        public boolean retainAll(Collection<?> items) {
+            Collection<?> local = local(items);
+            return removeInRange((i, v) -> !local.contains(v), false);
+        }
+
+        private boolean removeInRange(java.util.function.BiPredicate<Integer, ? super E> test, boolean firstOnly) {
+            int end = offset + size;
+            int n = removeCounting((i, v) -> i >= offset && i < end && test.test(i, v), firstOnly);
+            resized(-n);
+            return n > 0;
+        }
+
+        @Override
+        public void replaceAll(UnaryOperator<E> op) {
+            replaceRange(offset, offset + size, op);
+        }
+
+        @Override
+        public void sort(Comparator<? super E> cmp) {
+            sortRange(offset, offset + size, cmp);
+        }
+
+        @Override
+        public ListIterator<E> listIterator(int index) {
+            Objects.checkIndex(index, size + 1);
+            return Collections.unmodifiableList(snapshot().subList(offset, offset + size)).listIterator(index);
+        }
+
+        @Override
+        public Iterator<E> iterator() {
+            return listIterator(0);
+        }
+
+        @Override
+        public List<E> subList(int from, int to) {
+            Objects.checkFromToIndex(from, to, size);
+            return new Range(this, offset + from, to - from);
+        }
     }
 
     /** Sorts under the lock by reordering the item refs (no element is re-encoded). */
     @Override
     @SuppressWarnings("unchecked")
     public void sort(Comparator<? super E> cmp) {
+        sortRange(0, -1, cmp);
+    }
+
+    /** {@link #sort} of indexes {@code from} to {@code to} (exclusive; -1: to the end), for a sublist too. */
+    @SuppressWarnings("unchecked")
+    private void sortRange(int from, int to, Comparator<? super E> cmp) {
         long old;
         c.lock();
         try {
@@ -549,16 +704,20 @@ final class ManagedList<E> extends AbstractList<E> implements RandomAccess, Seri
             MemorySegment s = c.heap.segment(old);
             long p = payload(old);
             int size = (int) s.get(JAVA_LONG, p + SIZE);
-            List<Object[]> pairs = new ArrayList<>(size);
+            int end = to < 0 ? size : to;
+            Objects.checkFromToIndex(from, end, size);
+            long[] refs = new long[size];
             for (int i = 0; i < size; i++) {
-                long item = s.get(JAVA_LONG, p + ITEMS + 8L * i);
-                pairs.add(new Object[] {Items.readValue(c.heap, item), item});
+                refs[i] = s.get(JAVA_LONG, p + ITEMS + 8L * i);
+            }
+            List<Object[]> pairs = new ArrayList<>(end - from);
+            for (int i = from; i < end; i++) {
+                pairs.add(new Object[] {Items.readValue(c.heap, refs[i]), refs[i]});
             }
             Comparator<? super E> order = cmp != null ? cmp : (Comparator<? super E>) Comparator.naturalOrder();
             pairs.sort((x, y) -> order.compare((E) x[0], (E) y[0]));
-            long[] refs = new long[size];
-            for (int i = 0; i < size; i++) {
-                refs[i] = (long) pairs.get(i)[1];
+            for (int i = from; i < end; i++) {
+                refs[i] = (long) pairs.get(i - from)[1];
             }
             publishNew(refs, size, s.get(JAVA_LONG, p + CAPACITY));
         } finally {
