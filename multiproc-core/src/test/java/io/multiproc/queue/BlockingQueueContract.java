@@ -154,6 +154,22 @@ abstract class BlockingQueueContract {
     }
 
     @Test
+    void aZeroOrNegativeTimeoutDoesNotWaitAndAHugeOneTakesWhatIsThere() {
+        BlockingQueue<Integer> q = queue(2);
+        org.junit.jupiter.api.Assertions.assertTimeoutPreemptively(GENEROUS, () -> {
+            assertThat(q.poll(0, TimeUnit.SECONDS)).isNull();
+            assertThat(q.poll(-5, TimeUnit.SECONDS)).isNull();
+            q.offer(7);
+            assertThat(q.poll(Long.MAX_VALUE, TimeUnit.DAYS)).isEqualTo(7);
+            q.offer(1);
+            q.offer(2);
+            assertThat(q.offer(3, 0, TimeUnit.SECONDS)).isFalse();
+            assertThat(q.offer(3, -1, TimeUnit.SECONDS)).isFalse();
+        }, "a timed call with a zero, negative or huge timeout");
+        assertThat(q).containsExactly(1, 2);
+    }
+
+    @Test
     void takeWaitsForAPut() throws Exception {
         BlockingQueue<Integer> q = queue(1);
         CompletableFuture<Integer> taken = CompletableFuture.supplyAsync(() -> uninterruptibly(q::take));

@@ -196,6 +196,7 @@ final class RedisDict<K, V> extends AbstractMap<K, V> implements ConcurrentMap<K
     public void putAll(Map<? extends K, ? extends V> entries) {
         m.exec(() -> {
             List<Object> args = new ArrayList<>(entries.size() * 2);
+            List<Object> old;
             try {
                 for (Map.Entry<? extends K, ? extends V> e : entries.entrySet()) {
                     Objects.requireNonNull(e.getKey(), "key");
@@ -206,13 +207,13 @@ final class RedisDict<K, V> extends AbstractMap<K, V> implements ConcurrentMap<K
                 if (args.isEmpty()) {
                     return;
                 }
-                List<Object> old = Lua.eval(m.redisson(), key, Lua.HASH_PUT_ALL, RScript.ReturnType.LIST, List.of(key),
-                        args.toArray());
-                m.nesting.releaseAll(Nesting.refsIn(old));
+                old = Lua.eval(m.redisson(), key, Lua.HASH_PUT_ALL, RScript.ReturnType.LIST, List.of(key), args.toArray());
             } catch (RuntimeException e) {
                 m.nesting.releaseAll(Nesting.refsIn(args));
                 throw e;
             }
+            // NOTE: outside the try: once the script ran, the new refs are stored and must never be released here
+            m.nesting.releaseAll(Nesting.refsIn(old));
         });
     }
 

@@ -120,7 +120,7 @@ public final class RedisManager implements Manager, HandleSource, Serializable {
      */
     public static Manager connect(Config config, String name) {
         Objects.requireNonNull(config, "config");
-        checkName(name);
+        checkManagerName(name);
         // Redisson's copy constructor fills a missing codec with its default, Kryo, which is not on the class path
         RedisCodec.ensureOn(config);
         Config copy = new Config(config);
@@ -168,7 +168,7 @@ public final class RedisManager implements Manager, HandleSource, Serializable {
      * included (they outlive {@link #close()} on purpose); returns how many keys were deleted.
      */
     public static long deleteAll(String url, String name) {
-        checkName(name);
+        checkManagerName(name);
         try (RedisManager m = (RedisManager) connect(url, name)) {
             return m.destroy();
         }
@@ -600,6 +600,16 @@ public final class RedisManager implements Manager, HandleSource, Serializable {
             return r;
         }
         throw new IllegalArgumentException("lock=" + lock + " is not a lock from a Redis manager's lock() or rlock()");
+    }
+
+    /** A manager's name: an object's name, and not "pool", whose key prefix is every Redis pool's ({@code mp:pool:}). */
+    private static String checkManagerName(String name) {
+        checkName(name);
+        if (name.equals("pool")) {
+            throw new IllegalArgumentException("name=pool is reserved: mp:pool: is the prefix of every Redis pool's keys, "
+                    + "so deleteAll(url, \"pool\") would delete them");
+        }
+        return name;
     }
 
     private static String checkName(String name) {

@@ -64,7 +64,13 @@ final class RedisSet<E> extends AbstractSet<E> implements RedisProxy, Serializab
     public boolean add(E e) {
         return m.call(() -> {
             Object stored = m.nesting.toStored(e);
-            boolean added = set.add(stored);
+            boolean added;
+            try {
+                added = set.add(stored);
+            } catch (RuntimeException failed) {
+                m.nesting.undo(stored); // a nested container made for it would stay counted, uncounted by anyone
+                throw failed;
+            }
             if (!added) {
                 m.nesting.undo(stored);
             }

@@ -159,6 +159,10 @@ class RedisLifetimeTest {
     void badNamesAndBoundsAreRefusedNamingTheValue() {
         try (Manager m = RedisManager.connect(redis.url(), freshName())) {
             assertThatThrownBy(() -> m.list("a b")).isInstanceOf(IllegalArgumentException.class).hasMessageContaining("name=a b");
+            // a manager named "pool" would share the key prefix of every Redis pool (deleteAll would wipe them)
+            assertThatThrownBy(() -> RedisManager.connect(redis.url(), "pool")).isInstanceOf(IllegalArgumentException.class)
+                    .hasMessageContaining("name=pool is reserved");
+            assertThatThrownBy(() -> RedisManager.deleteAll(redis.url(), "pool")).isInstanceOf(IllegalArgumentException.class);
             assertThatThrownBy(() -> m.queue(0)).isInstanceOf(IllegalArgumentException.class).hasMessageContaining("maxItems=0");
         }
         assertThatThrownBy(() -> RedisManager.connect(redis.url(), "")).isInstanceOf(IllegalArgumentException.class);
