@@ -142,15 +142,6 @@ final class PackedItems {
         return out.wire();
     }
 
-    /** A map chunk's results for the wire: packed as {@link #pack} would, else as a List over {@code results}. */
-    static Object packResults(Codec codec, Object[] results) {
-        Results out = new Results(codec, results.length);
-        for (int i = 0; i < results.length; i++) {
-            out.set(i, results[i]);
-        }
-        return out.wire();
-    }
-
     /** Copies a chunk's results ({@link #unpack}'s List) into {@code dst} from {@code at}; boxes packed ones in one loop. */
     static void copyInto(List<?> values, Object[] dst, int at) {
         Object array = values instanceof Boxed b ? b.array : null;

@@ -84,11 +84,6 @@ final class PoolFrames {
         return wire instanceof double[] a ? 8 * a.length : 0;
     }
 
-    /** A map chunk's reply: its results, packed when they can be ({@link PackedItems}). */
-    static byte[] mapReply(long id, Codec codec, Object[] results) {
-        return reply(id, OK, codec, PackedItems.packResults(codec, results));
-    }
-
     /** A decoded task; {@code fn} stays bytes until the worker decides whether it has it already. */
     record Task(long id, int kind, byte[] fn, Object payload) {
     }

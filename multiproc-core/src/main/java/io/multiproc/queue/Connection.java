@@ -738,7 +738,7 @@ public final class Connection extends MappedObject implements Serializable {
     }
 
     private static long deadline(Duration timeout) {
-        return Waiting.deadline(SharedQueue.nanos(timeout));
+        return Waiting.deadline(Waiting.nanos(timeout));
     }
 
     @Serial

@@ -118,7 +118,7 @@ public final class JoinableQueue<E> extends SharedQueue<E> {
      * @return true if they all were
      */
     public boolean join(Duration timeout) throws InterruptedException {
-        long nanos = nanos(timeout);
+        long nanos = Waiting.nanos(timeout);
         checkInterrupt();
         return awaitJoined(Waiting.deadline(nanos));
     }

@@ -339,7 +339,7 @@ public sealed class SharedQueue<E> extends AbstractQueue<E> implements BlockingQ
 
     /** {@link #offer(Object, long, TimeUnit)} with a Duration; a negative one throws. */
     public boolean offer(E e, Duration timeout) throws InterruptedException {
-        return offer(e, nanos(timeout), TimeUnit.NANOSECONDS);
+        return offer(e, Waiting.nanos(timeout), TimeUnit.NANOSECONDS);
     }
 
     private boolean send(E e, long deadline, boolean interruptible) throws InterruptedException {
@@ -525,7 +525,7 @@ public sealed class SharedQueue<E> extends AbstractQueue<E> implements BlockingQ
 
     /** {@link #poll(long, TimeUnit)} with a Duration; a negative one throws. */
     public E poll(Duration timeout) throws InterruptedException {
-        return poll(nanos(timeout), TimeUnit.NANOSECONDS);
+        return poll(Waiting.nanos(timeout), TimeUnit.NANOSECONDS);
     }
 
     /** The head item; null if none came by {@code deadline} or the stream ended (then {@code take} throws). */
@@ -746,10 +746,6 @@ public sealed class SharedQueue<E> extends AbstractQueue<E> implements BlockingQ
 
     static long deadline(long nanos) {
         return nanos <= 0 ? QueueRing.NOW : Waiting.deadline(nanos);
-    }
-
-    static long nanos(Duration timeout) {
-        return Waiting.nanos(timeout);
     }
 
     @Serial

@@ -23,7 +23,7 @@ class PackedItemsTest {
         for (List<?> items : List.of(List.of(1, 2, 3), List.of(4L, 5L), List.of(6.5, Double.NEGATIVE_INFINITY))) {
             byte[] task = PoolFrames.task(7, PoolFrames.MAP, new byte[0], codec, items);
             assertThat(PackedItems.unpack(PoolFrames.decodeTask(codec, task).payload())).isEqualTo(items);
-            byte[] reply = PoolFrames.mapReply(7, codec, items.toArray());
+            byte[] reply = PoolFrames.reply(7, PoolFrames.OK, codec, PackedItems.applyPacked(codec, x -> x, items));
             assertThat(PackedItems.unpack(PoolFrames.replyPayload(codec, reply))).isEqualTo(items);
         }
     }
@@ -40,11 +40,11 @@ class PackedItemsTest {
         assertThat(PackedItems.applyPacked(codec, same, new int[0])).isEqualTo(List.of());
         assertThat(PackedItems.applyPacked(codec, same, List.of())).isEqualTo(List.of());
 
-        assertThat(PackedItems.packResults(codec, new Object[] {1, 2})).isEqualTo(new int[] {1, 2});
-        assertThat(PackedItems.packResults(codec, new Object[] {1L, 2L})).isEqualTo(new long[] {1L, 2L});
-        assertThat(PackedItems.packResults(codec, new Object[] {1.5, 2.0})).isEqualTo(new double[] {1.5, 2.0});
+        assertThat(PackedItems.applyPacked(codec, x -> x, Arrays.asList(new Object[] {1, 2}))).isEqualTo(new int[] {1, 2});
+        assertThat(PackedItems.applyPacked(codec, x -> x, Arrays.asList(new Object[] {1L, 2L}))).isEqualTo(new long[] {1L, 2L});
+        assertThat(PackedItems.applyPacked(codec, x -> x, Arrays.asList(new Object[] {1.5, 2.0}))).isEqualTo(new double[] {1.5, 2.0});
         for (Object[] mixed : List.of(new Object[] {1, 2L}, new Object[] {1, null}, new Object[] {null, 1}, new Object[] {"x"}, new Object[0])) {
-            assertThat(PackedItems.packResults(codec, mixed)).as("results %s", java.util.Arrays.asList(mixed))
+            assertThat(PackedItems.applyPacked(codec, x -> x, Arrays.asList(mixed))).as("results %s", java.util.Arrays.asList(mixed))
                     .isEqualTo(java.util.Arrays.asList(mixed));
         }
     }
@@ -108,7 +108,7 @@ class PackedItemsTest {
         };
         List<Integer> ints = List.of(1, 2);
         assertThat(PackedItems.pack(user, ints)).isSameAs(ints);
-        assertThat(PackedItems.packResults(user, new Object[] {1, 2})).isEqualTo(List.of(1, 2));
+        assertThat(PackedItems.applyPacked(user, x -> x, Arrays.asList(new Object[] {1, 2}))).isEqualTo(List.of(1, 2));
         assertThat(PackedItems.applyPacked(user, x -> x, new int[] {1, 2})).isEqualTo(List.of(1, 2));
         assertThatThrownBy(() -> PackedItems.unpack("x")).isInstanceOf(IllegalStateException.class)
                 .hasMessageContaining("java.lang.String");
