@@ -251,11 +251,12 @@ public final class Pool implements ExecutorService {
             return CompletableFuture.completedFuture(List.of());
         }
         byte[] fn = function(f);
-        int chunks = (n + chunkSize - 1) / chunkSize;
+        // NOTE: in longs: n + chunkSize - 1 overflowed for a chunkSize near Integer.MAX_VALUE (no chunk, a map that never ended)
+        int chunks = (int) ((n + (long) chunkSize - 1) / chunkSize);
         PoolWork.MapJob<T, R> job = new PoolWork.MapJob<>(this, f, items, chunks, progress);
         for (int i = 0; i < chunks && !job.isDone(); i++) {
             int from = i * chunkSize;
-            int to = Math.min(n, from + chunkSize);
+            int to = (int) Math.min(n, (long) from + chunkSize);
             long id = ids.getAndIncrement();
             PoolWork.Chunk c;
             try {

@@ -118,6 +118,18 @@ class PoolTest {
     }
 
     @Test
+    void aChunkSizeLargerThanTheInputIsOneChunkEvenNearIntegerMaxValue() throws Exception {
+        try (Pool pool = Pool.create(1)) {
+            // n + chunkSize - 1 overflowed: no chunk was sent and the map waited forever
+            assertThat(pool.mapAsync(x -> x * 2, List.of(1, 2), Integer.MAX_VALUE).get(SECONDS, TimeUnit.SECONDS)).containsExactly(2, 4);
+            assertThat(pool.mapAsync(x -> x * 2, List.of(1, 2, 3), Integer.MAX_VALUE - 1).get(SECONDS, TimeUnit.SECONDS)).containsExactly(2, 4, 6);
+            List<Integer> it = new ArrayList<>();
+            pool.imap(x -> x * 2, List.of(1, 2, 3), Integer.MAX_VALUE).forEachRemaining(it::add);
+            assertThat(it).containsExactly(2, 4, 6);
+        }
+    }
+
+    @Test
     void mapAsyncCompletesWithTheResultsAndStarmapStyleWorksWithRecords() throws Exception {
         record Pair(int a, int b) implements java.io.Serializable { }
         try (Pool pool = Pool.create(2)) {

@@ -243,16 +243,17 @@ public final class RedisPool implements ExecutorService {
             return CompletableFuture.completedFuture(List.of());
         }
         byte[] fn = RedisPoolFrames.function(codec, f);
-        int chunks = (n + chunkSize - 1) / chunkSize;
+        // NOTE: in longs: n + chunkSize - 1 overflowed for a chunkSize near Integer.MAX_VALUE
+        int chunks = (int) ((n + (long) chunkSize - 1) / chunkSize);
         List<byte[]> messages = new ArrayList<>(chunks);
         long firstId = ids.getAndAdd(chunks);
         for (int i = 0; i < chunks; i++) {
             int from = i * chunkSize;
             messages.add(RedisPoolFrames.chunk(caller, firstId + i, RedisPoolFrames.MAP, fn, codec,
-                    items.subList(from, Math.min(n, from + chunkSize))));
+                    items.subList(from, (int) Math.min(n, (long) from + chunkSize))));
         }
         List<CompletableFuture<Object>> parts = track(firstId, messages, (id, i) -> "map chunk id=" + id
-                + " (items " + i * chunkSize + ".." + (Math.min(n, (i + 1) * chunkSize) - 1) + ")");
+                + " (items " + (long) i * chunkSize + ".." + (Math.min(n, (i + 1L) * chunkSize) - 1) + ")");
         Object[] results = new Object[n];
         MapFuture<List<R>> map = new MapFuture<>(parts);
         AtomicInteger left = new AtomicInteger(chunks);

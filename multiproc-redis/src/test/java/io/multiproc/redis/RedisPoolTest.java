@@ -97,6 +97,8 @@ class RedisPoolTest {
             }).toList()).containsExactly(1, 2, 3);
             assertThat(pool.invokeAny(List.<SerializableCallable<Integer>>of(() -> 7))).isEqualTo(7);
             assertThat(pool.mapAsync(x -> -x, List.of(1, 2, 3)).get(60, TimeUnit.SECONDS)).containsExactly(-1, -2, -3);
+            // a chunk size near Integer.MAX_VALUE is one chunk (n + chunkSize - 1 overflowed)
+            assertThat(pool.mapAsync(x -> -x, List.of(1, 2, 3), Integer.MAX_VALUE).get(60, TimeUnit.SECONDS)).containsExactly(-1, -2, -3);
         }
     }
 
