@@ -29,16 +29,25 @@ public final class Invocations {
     private Invocations() {
     }
 
-    /** Submits every task, then waits for each; a task that cannot be submitted cancels those that were. */
+    /**
+     * Submits every task, then waits for each; a task that cannot be submitted cancels those that were,
+     * and so does an interrupt (ExecutorService: "unfinished tasks are cancelled"), which the caller
+     * otherwise could not do: it gets no futures.
+     */
     public static <T> List<Future<T>> invokeAll(ExecutorService executor, Collection<? extends Callable<T>> tasks)
             throws InterruptedException {
         List<Future<T>> futures = submitAll(executor, tasks);
-        for (Future<T> f : futures) {
-            try {
-                f.get();
-            } catch (ExecutionException | CancellationException ignored) {
-                // reported by the future itself
+        try {
+            for (Future<T> f : futures) {
+                try {
+                    f.get();
+                } catch (ExecutionException | CancellationException ignored) {
+                    // reported by the future itself
+                }
             }
+        } catch (InterruptedException e) {
+            futures.forEach(x -> x.cancel(true));
+            throw e;
         }
         return futures;
     }
@@ -48,15 +57,20 @@ public final class Invocations {
                                                 long timeout, TimeUnit unit) throws InterruptedException {
         long deadline = System.nanoTime() + unit.toNanos(timeout);
         List<Future<T>> futures = submitAll(executor, tasks);
-        for (Future<T> f : futures) {
-            try {
-                f.get(Math.max(0, deadline - System.nanoTime()), TimeUnit.NANOSECONDS);
-            } catch (ExecutionException | CancellationException ignored) {
-                // reported by the future itself
-            } catch (TimeoutException late) {
-                futures.forEach(x -> x.cancel(true));
-                break;
+        try {
+            for (Future<T> f : futures) {
+                try {
+                    f.get(Math.max(0, deadline - System.nanoTime()), TimeUnit.NANOSECONDS);
+                } catch (ExecutionException | CancellationException ignored) {
+                    // reported by the future itself
+                } catch (TimeoutException late) {
+                    futures.forEach(x -> x.cancel(true));
+                    break;
+                }
             }
+        } catch (InterruptedException e) {
+            futures.forEach(x -> x.cancel(true));
+            throw e;
         }
         return futures;
     }
@@ -97,6 +111,9 @@ public final class Invocations {
         }
         try {
             return timeout == Long.MAX_VALUE && unit == TimeUnit.NANOSECONDS ? first.get() : first.get(timeout, unit);
+        } catch (CancellationException allCancelled) {
+            // the last task was cancelled (terminate, shutdownNow): still "no task completed", as the JDK's own invokeAny says it
+            throw new ExecutionException("no task completed: the last one was cancelled", allCancelled);
         } finally {
             futures.forEach(f -> f.cancel(true));
         }

@@ -331,6 +331,68 @@ class PoolTest {
         }
     }
 
+    @Test
+    void anInterruptedInvokeAllCancelsItsTasks() throws Exception {
+        try (Pool pool = Pool.create(1); SharedLong started = SharedLong.create(0)) {
+            List<Callable<Integer>> slow = List.of(serializable(() -> {
+                started.incrementAndGet();
+                Thread.sleep(120_000);
+                return 1;
+            }), serializable(() -> {
+                started.incrementAndGet();
+                Thread.sleep(120_000);
+                return 2;
+            }));
+            Thread caller = Thread.currentThread();
+            Thread interrupter = Thread.ofPlatform().start(() -> {
+                try {
+                    awaitUntil("the first task runs", () -> started.get() == 1);
+                } catch (InterruptedException e) {
+                    return;
+                }
+                caller.interrupt();
+            });
+            try {
+                assertThatThrownBy(() -> pool.invokeAll(slow)).isInstanceOf(InterruptedException.class);
+            } finally {
+                interrupter.join();
+                Thread.interrupted();
+            }
+            // ExecutorService.invokeAll: "if interrupted while waiting, unfinished tasks are cancelled". Before,
+            // both kept the only worker for two minutes and this call waited behind them.
+            assertThat(pool.applyAsync(() -> 42).get(SECONDS, TimeUnit.SECONDS)).isEqualTo(42);
+            assertThat(started.get()).isEqualTo(1);
+        }
+    }
+
+    @Test
+    void invokeAnyWhoseTasksAreAllCancelledThrowsExecutionException() throws Exception {
+        try (SharedLong started = SharedLong.create(0)) {
+            Pool pool = Pool.create(1);
+            try {
+                List<Callable<Integer>> slow = List.of(serializable(() -> {
+                    started.incrementAndGet();
+                    Thread.sleep(120_000);
+                    return 1;
+                }));
+                CompletableFuture<Object> outcome = new CompletableFuture<>();
+                Thread.ofPlatform().start(() -> {
+                    try {
+                        outcome.complete(pool.invokeAny(slow));
+                    } catch (Throwable t) {
+                        outcome.complete(t);
+                    }
+                });
+                awaitUntil("the task runs", () -> started.get() == 1);
+                pool.terminate();
+                // the contract's "if no task successfully completes": ExecutionException, not CancellationException
+                assertThat(outcome.get(SECONDS, TimeUnit.SECONDS)).isInstanceOf(ExecutionException.class);
+            } finally {
+                pool.terminate();
+            }
+        }
+    }
+
     /**
      * A caller blocked in {@code get()} on a tiny task reads its own reply (no hand-off through the
      * pool's reader thread): a dependent registered before completion runs inside the completing
