@@ -64,6 +64,11 @@ final class PoolWork {
          * that worker's replies itself.
          */
         volatile PoolWorker at;
+        /**
+         * An imap chunk's outcome was given (guarded by its {@link Imap}'s monitor): shutdownNow fails
+         * a running chunk at once, and the worker's late reply must not give it a second one (decision 110).
+         */
+        boolean decided;
 
         Chunk(long id, byte[] message, Job job, int index, long first, int size) {
             this.id = id;
@@ -390,13 +395,19 @@ final class PoolWork {
         // ---- job (reader threads)
 
         @Override
-        void succeeded(Chunk c, Object result) {
-            outcome(c.index, result);
+        synchronized void succeeded(Chunk c, Object result) {
+            if (!c.decided) {
+                c.decided = true;
+                outcome(c.index, result);
+            }
         }
 
         @Override
-        void failed(Chunk c, Throwable t) {
-            outcome(c.index, new Failure(t));
+        synchronized void failed(Chunk c, Throwable t) {
+            if (!c.decided) {
+                c.decided = true;
+                outcome(c.index, new Failure(t));
+            }
         }
 
         private synchronized void outcome(int index, Object value) {
