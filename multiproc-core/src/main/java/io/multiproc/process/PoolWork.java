@@ -254,6 +254,8 @@ final class PoolWork {
         private final List<T> items;
         private int chunksLeft;
         private long completed;
+        /** Held by the reader completing a chunk while it counts and calls {@link #progress} (only with one). */
+        private final Object progressOrder = new Object();
 
         MapJob(Pool pool, SerializableFunction<T, R> f, List<T> items, int chunks, Progress progress) {
             super(pool);
@@ -271,9 +273,22 @@ final class PoolWork {
         }
 
         @Override
-        @SuppressWarnings("unchecked")
         void succeeded(Chunk c, Object result) {
-            List<?> values = (List<?>) result;
+            if (progress == null) {
+                record((List<?>) result, c);
+                return;
+            }
+            // NOTE: two readers completing chunks at once called the callback in either order, and the
+            // last one completed the map while the other's callback was still to come: the count went
+            // backwards and came after map() returned. One at a time, the count and the callback in one step.
+            synchronized (progressOrder) {
+                record((List<?>) result, c);
+            }
+        }
+
+        /** Copies a chunk's results in, tells the progress callback, completes the map after its last chunk. */
+        @SuppressWarnings("unchecked")
+        private void record(List<?> values, Chunk c) {
             long done;
             boolean last;
             synchronized (this) {

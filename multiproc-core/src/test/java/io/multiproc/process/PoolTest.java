@@ -290,6 +290,24 @@ class PoolTest {
     }
 
     @Test
+    void progressNeverGoesBackwardsAndEndsBeforeTheMapReturns() throws Exception {
+        List<Long> seen = new java.util.concurrent.CopyOnWriteArrayList<>();
+        try (Pool pool = Pool.create(2)) {
+            // an even count's callback takes longer: two readers' callbacks overlapping then record out of order
+            pool.map(x -> x, IntStream.range(0, 400).boxed().toList(), 1, (done, total) -> {
+                if (done % 2 == 0) {
+                    sleep(2);
+                }
+                seen.add(done);
+            });
+            List<Long> atReturn = List.copyOf(seen);
+            Thread.sleep(100);
+            assertThat(seen).as("callbacks after map() returned").isEqualTo(atReturn);
+        }
+        assertThat(seen).isSorted().doesNotHaveDuplicates().hasSize(400).endsWith(400L);
+    }
+
+    @Test
     void aProgressCallbackThatThrowsFailsItsMapWithThatErrorAndThePoolAndItsWorkersGoOn() throws Exception {
         try (Pool pool = Pool.create(2)) {
             pool.awaitReady(TIMEOUT);
