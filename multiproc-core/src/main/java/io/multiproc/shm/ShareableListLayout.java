@@ -197,6 +197,11 @@ final class ShareableListLayout {
         if (n < 0 || n > (size - dataStart(0)) / (3L * ALIGNMENT + 1)) {
             throw notAList(name, "item count n=" + n + " does not fit in size=" + size);
         }
+        // a huge sparse segment can pass the check above; slots[] and List.size() are int-indexed
+        if (n >= Integer.MAX_VALUE) {
+            throw notAList(name, "item count n=" + n + " is more than a Java list holds (at most "
+                    + (Integer.MAX_VALUE - 1) + ")");
+        }
         int count = (int) n;
         long[] slots = new long[count + 1];
         long dataStart = dataStart(count);
@@ -207,8 +212,10 @@ final class ShareableListLayout {
         slots[0] = dataStart;
         for (int i = 1; i <= count; i++) {
             long off = seg.get(JAVA_LONG, offsetEntry(i));
-            long slot = off - previous;
-            if (slot < ALIGNMENT || slot % ALIGNMENT != 0 || off > size) {
+            // NOTE: compared, never subtracted first: a garbled offset (negative, or far below previous)
+            // makes off - previous wrap around to a positive multiple of 8 that would pass. previous is
+            // in [0, size] here, so once off is too, the difference cannot overflow.
+            if (off < 0 || off > size || off - previous < ALIGNMENT || (off - previous) % ALIGNMENT != 0) {
                 throw notAList(name, "slot " + (i - 1) + " spans offsets " + previous + " to " + off
                         + ": slots are positive multiples of " + ALIGNMENT + " bytes inside size=" + size);
             }

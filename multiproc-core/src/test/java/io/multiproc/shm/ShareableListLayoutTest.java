@@ -1,10 +1,16 @@
 package io.multiproc.shm;
 
+import io.multiproc.testing.TestShmNames;
 import org.junit.jupiter.api.Test;
 
+import java.io.IOException;
 import java.lang.foreign.Arena;
 import java.lang.foreign.MemorySegment;
 import java.nio.ByteOrder;
+import java.nio.channels.FileChannel;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.nio.file.StandardOpenOption;
 
 import static java.lang.foreign.ValueLayout.JAVA_LONG;
 import static org.assertj.core.api.Assertions.assertThat;
@@ -109,6 +115,48 @@ class ShareableListLayoutTest {
                     .hasMessageContaining("need size=49").hasMessageContaining("size=48");
             assertThat(ShareableListLayout.validate(list(arena, 49, 1, 0, 16), "ok")).containsExactly(24, 40);
             assertThat(ShareableListLayout.validate(list(arena, 41, 1, 0, 8), "one")).containsExactly(24, 32);
+        }
+    }
+
+    @Test
+    void validateRejectsOffsetsThatGoBackwardsOrBelowZeroWhateverTheirDifference() {
+        try (Arena arena = Arena.ofConfined()) {
+            // each difference, 1000 -> MIN+992 and MIN+992 -> 984, wraps around to a positive multiple of 8
+            MemorySegment backwards = list(arena, 2000, 3, 0, 1000, Long.MIN_VALUE + 992, 984);
+            assertThatThrownBy(() -> ShareableListLayout.validate(backwards, "backwards"))
+                    .isInstanceOf(IllegalStateException.class)
+                    .hasMessageContaining("'backwards' is not a ShareableList")
+                    .hasMessageContaining("slot 1 spans offsets 1000 to " + (Long.MIN_VALUE + 992));
+            MemorySegment negativeEnd = list(arena, 200, 2, 0, 8, Long.MIN_VALUE);
+            assertThatThrownBy(() -> ShareableListLayout.validate(negativeEnd, "negativeEnd"))
+                    .isInstanceOf(IllegalStateException.class)
+                    .hasMessageContaining("slot 1 spans offsets 8 to " + Long.MIN_VALUE);
+            MemorySegment shrinking = list(arena, 200, 2, 0, 16, 8);
+            assertThatThrownBy(() -> ShareableListLayout.validate(shrinking, "shrinking"))
+                    .isInstanceOf(IllegalStateException.class)
+                    .hasMessageContaining("slot 1 spans offsets 16 to 8");
+        }
+    }
+
+    @Test
+    void validateRejectsAnItemCountBeyondWhatAJavaListCanHold() throws IOException {
+        // a sparse /dev/shm file big enough that 2^31 items of 25 bytes would fit: only n's page is touched
+        long size = 25L * (1L << 31) + 4096;
+        for (long n : new long[] {1L << 31, Integer.MAX_VALUE}) {
+            String name = TestShmNames.unique("sparse");
+            Path path = Path.of("/dev/shm", name);
+            try (FileChannel ch = FileChannel.open(path, StandardOpenOption.CREATE_NEW, StandardOpenOption.READ,
+                    StandardOpenOption.WRITE); Arena arena = Arena.ofConfined()) {
+                ch.write(java.nio.ByteBuffer.allocate(1), size - 1); // sparse: no page but the last is written
+                MemorySegment seg = ch.map(FileChannel.MapMode.READ_WRITE, 0, size, arena);
+                seg.set(JAVA_LONG, 0, n);
+                assertThatThrownBy(() -> ShareableListLayout.validate(seg, name))
+                        .isInstanceOf(IllegalStateException.class)
+                        .hasMessageContaining("'" + name + "' is not a ShareableList")
+                        .hasMessageContaining("n=" + n);
+            } finally {
+                Files.deleteIfExists(path);
+            }
         }
     }
 
