@@ -414,8 +414,9 @@ public final class ShareableList extends AbstractList<Object> implements RandomA
     /** Slot {@code index}'s offset, after checking that it holds a {@code kind} (a number kind). */
     private long slotHolding(int index, Kind kind) {
         long off = slot(index);
-        if (seg.get(JAVA_LONG, formatOffset(index)) != kind.formatWord) {
-            throw notA(index, kind);
+        long format = seg.get(JAVA_LONG, formatOffset(index));
+        if (format != kind.formatWord) {
+            throw notA(index, kind, format);
         }
         return off;
     }
@@ -547,11 +548,14 @@ public final class ShareableList extends AbstractList<Object> implements RandomA
     /** Throws naming the first slot of {@code [from, from + count)} that does not hold a {@code kind}. */
     private void checkAllAre(int from, int count, Kind kind) {
         if (!allFormatsAre(from, count, kind.formatWord)) {
-            for (int i = from; ; i++) {
-                if (seg.get(JAVA_LONG, formatOffset(i)) != kind.formatWord) {
-                    throw notA(i, kind);
+            for (int i = from; i < from + count; i++) {
+                long format = seg.get(JAVA_LONG, formatOffset(i));
+                if (format != kind.formatWord) {
+                    throw notA(i, kind, format);
                 }
             }
+            // NOTE: another process changed the mismatching slot back between the two looks. Every slot
+            // held a kind when this look read it, which is all the first look would have promised: accept.
         }
     }
 
@@ -846,12 +850,6 @@ public final class ShareableList extends AbstractList<Object> implements RandomA
         }
     }
 
-    /** The kind slot {@code index} holds now, for messages. */
-    private String kindName(int index) {
-        Kind kind = kindAt(index);
-        return kind == null ? "inconsistent slot" : kind.javaName;
-    }
-
     /** A String's UTF-8 bytes or a byte[] itself, refused if CPython's reader would strip its last byte. */
     private static byte[] checkedBytes(int index, Object value) {
         byte[] bytes = value instanceof String s ? s.getBytes(StandardCharsets.UTF_8) : (byte[]) value;
@@ -892,9 +890,12 @@ public final class ShareableList extends AbstractList<Object> implements RandomA
                 + " bytes (fixed when the list was created); the slot keeps its old value");
     }
 
-    private ClassCastException notA(int index, Kind wanted) {
+    /** {@code format} is the word the check saw: read again, a slot another process changes could agree. */
+    private ClassCastException notA(int index, Kind wanted, long format) {
+        Kind kind = kindAt(index, format);
         return new ClassCastException("slot " + index + " of ShareableList '" + shm.name() + "' holds a "
-                + kindName(index) + ", not a " + wanted.javaName + " (format='" + format(index) + "')");
+                + (kind == null ? "inconsistent slot" : kind.javaName) + ", not a " + wanted.javaName
+                + " (format='" + ShareableListLayout.formatString(format) + "')");
     }
 
     // ---------------------------------------------------------------- serialization

@@ -1,6 +1,7 @@
 package io.multiproc.shm;
 
 import io.multiproc.process.ChildProcess;
+import io.multiproc.testing.Children;
 import io.multiproc.testing.ReapChildrenCheckShm;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.extension.ExtendWith;
@@ -90,6 +91,50 @@ class ShareableListProcessesTest {
         sl.set(3, false);
         sl.set(4, null);
         sl.set(5, new byte[] {9});
+    }
+
+    @Test
+    void bulkReadWhileAnotherProcessTogglesASlotsTypeCopiesOrNamesThatSlot() throws Exception {
+        // slots 0-3 are read in bulk while a child flips slot 3 between double and long; slot 4 says it runs
+        try (ShareableList sl = ShareableList.create(null, List.of(0L, 1L, 2L, 3L, 0L))) {
+            try {
+                ChildProcess toggler = ChildProcess.start(() -> ShareableListProcessesTest.toggleSlotThree(sl));
+                try {
+                    Children.awaitUntil("the child toggles slot 3", () -> sl.getLong(4) == 1);
+                    long[] dst = new long[4];
+                    int copied = 0;
+                    int refused = 0;
+                    while (!toggler.join(Duration.ZERO)) {
+                        try {
+                            sl.getLongs(0, dst);
+                            copied++;
+                        } catch (ClassCastException e) {
+                            assertThat(e).hasMessageContaining("slot 3 ").hasMessageContaining("not a long");
+                            refused++;
+                        }
+                    }
+                    joinOk(toggler);
+                    assertThat(copied).as("bulk reads that found slot 3 a long").isPositive();
+                    assertThat(refused).as("bulk reads that found slot 3 a double").isPositive();
+                } finally {
+                    toggler.close();
+                }
+            } finally {
+                sl.unlink();
+            }
+        }
+    }
+
+    /** Runs in a child: flips slot 3 between a double and a long for two seconds. */
+    static void toggleSlotThree(ShareableList sl) {
+        sl.setLong(4, 1);
+        long end = System.nanoTime() + Duration.ofSeconds(2).toNanos();
+        while (System.nanoTime() < end) {
+            for (int k = 0; k < 1000; k++) {
+                sl.set(3, 1.5);
+                sl.set(3, 7L);
+            }
+        }
     }
 
     @Test
