@@ -118,14 +118,18 @@ public final class ShareableList extends AbstractList<Object> implements RandomA
      * slot's format word (its type tag) and one access to its value.
      *
      * Writers: any thread of any process, with plain stores. A write stores the value first, then the
-     * format word, then the code, each only if it changes (tag()), so a same-type write of a number is
-     * one store. Readers decide the type from the format word (and the code when the format is not "q"
-     * or "d"), as CPython's reader does.
+     * format word and the code, each only if it changes (tag()), so a same-type write of a number is
+     * one store. Of format and code, tag() stores first the one that leaves a pair both languages read
+     * (ShareableListLayout.readableTogether): never "q"/"d" over a code other than 0, which Java's
+     * readers would not look at and CPython would turn into None or an AttributeError, never a str or
+     * bytes code under a format that is not "Ns", on which CPython raises. Readers decide the type from
+     * the format word (and the code when the format is not "q" or "d"), as CPython's reader does.
      *
      * A dead process: nothing to recover, nothing is held. A writer killed mid-write leaves at most
      * one slot with a mixed value (part of a new String, a new value under the old format) or with a
-     * format and code that disagree; the latter reads as an IllegalStateException naming the slot, and
-     * the next set() of that slot repairs it.
+     * format and code that disagree; the latter reads as an IllegalStateException naming the slot (or,
+     * "q"/"d" over another code, which only a CPython writer leaves, as the number), and the next
+     * write of that slot repairs it: every write path checks the code as well as the format.
      */
 
     /** Items shown by {@link #toString()}; a list may hold millions. */
@@ -143,6 +147,8 @@ public final class ShareableList extends AbstractList<Object> implements RandomA
     /** The format entries, {@code 8 * size} bytes from {@link #formatsStart}, for the bulk checks. */
     private final transient MemorySegment formats;
     private final transient long codesStart;
+    /** The codes, one byte per slot from {@link #codesStart}, for the bulk checks. */
+    private final transient MemorySegment codes;
 
     private ShareableList(SharedMemory shm, long[] slots) {
         this.shm = shm;
@@ -152,6 +158,7 @@ public final class ShareableList extends AbstractList<Object> implements RandomA
         this.formatsStart = slots[size];
         this.formats = seg.asSlice(formatsStart, (long) ShareableListLayout.FORMAT_BYTES * size);
         this.codesStart = formatsStart + (long) ShareableListLayout.FORMAT_BYTES * size;
+        this.codes = seg.asSlice(codesStart, size);
     }
 
     // ---------------------------------------------------------------- create, attach
@@ -306,13 +313,14 @@ public final class ShareableList extends AbstractList<Object> implements RandomA
         MemorySegment s = seg;
         long off = slot(index);
         long format = s.get(JAVA_LONG, formatOffset(index));
-        // same-type numbers, the common case: one read of the old value, one write
-        if (format == FORMAT_LONG_WORD && value instanceof Long l) {
+        // same-type numbers, the common case: one read of the old value, one write. NOTE: the code is
+        // checked too: a CPython writer killed mid-change leaves "q"/"d" over a str code (Python raises)
+        if (format == FORMAT_LONG_WORD && value instanceof Long l && s.get(JAVA_BYTE, codesStart + index) == CODE_VALUE) {
             long old = s.get(JAVA_LONG, off);
             s.set(JAVA_LONG, off, l.longValue());
             return old;
         }
-        if (format == FORMAT_DOUBLE_WORD && value instanceof Double d) {
+        if (format == FORMAT_DOUBLE_WORD && value instanceof Double d && s.get(JAVA_BYTE, codesStart + index) == CODE_VALUE) {
             double old = s.get(JAVA_DOUBLE, off);
             s.set(JAVA_DOUBLE, off, d.doubleValue());
             return old;
@@ -423,11 +431,12 @@ public final class ShareableList extends AbstractList<Object> implements RandomA
 
     /**
      * Makes slot {@code index} a {@code kind} (a number kind) after its value was written; a slot that
-     * already is one is only read.
+     * already is one is only read. Its code is read too: a number format over another code is a
+     * half-finished change of type (CPython writes the format before the code), repaired here.
      */
     private void retag(int index, Kind kind) {
         // NOTE: the value is written before the type: a slot changing type is not atomic (class Javadoc)
-        if (seg.get(JAVA_LONG, formatOffset(index)) != kind.formatWord) {
+        if (seg.get(JAVA_LONG, formatOffset(index)) != kind.formatWord || seg.get(JAVA_BYTE, codesStart + index) != CODE_VALUE) {
             tag(index, kind.formatWord, kind.code);
         }
     }
@@ -589,14 +598,24 @@ public final class ShareableList extends AbstractList<Object> implements RandomA
                 MemorySegment.copy(src, srcFrom + k, seg, layout, slots[from + k], 1);
             }
         }
-        if (!allFormatsAre(from, count, formatWord)) {
+        if (!allFormatsAre(from, count, formatWord) || !allCodesAreValues(from, count)) {
             for (int i = from; i < from + count; i++) {
                 tag(i, formatWord, CODE_VALUE);
             }
         }
     }
 
-    /** True if every slot in the range has format {@code word} (then its code is 0 too: CPython writes both). */
+    /** True if every slot in the range has code 0, as a number slot must (see {@link #retag}). */
+    private boolean allCodesAreValues(int from, int count) {
+        MemorySegment c = codes;
+        int nonZero = 0;
+        for (int k = 0; k < count; k++) { // no early exit, as in allFormatsAre
+            nonZero |= c.get(JAVA_BYTE, (long) from + k);
+        }
+        return nonZero == 0;
+    }
+
+    /** True if every slot in the range has format {@code word}. */
     private boolean allFormatsAre(int from, int count, long word) {
         MemorySegment f = formats;
         long mismatch = 0;
@@ -723,11 +742,28 @@ public final class ShareableList extends AbstractList<Object> implements RandomA
     /** Sets slot {@code index}'s format and code, writing only what changes (so same-type writes stay one store). */
     private void tag(int index, long formatWord, byte code) {
         long f = formatOffset(index);
-        if (seg.get(JAVA_LONG, f) != formatWord) {
-            seg.set(JAVA_LONG, f, formatWord);
-        }
-        if (seg.get(JAVA_BYTE, codesStart + index) != code) {
-            seg.set(JAVA_BYTE, codesStart + index, code);
+        long c = codesStart + index;
+        // NOTE: crash order. A writer killed between the two stores leaves the new format with the old
+        // code (format first) or the old format with the new code (code first); write first whichever
+        // leaves a pair both languages read safely (ShareableListLayout.readableTogether).
+        if (ShareableListLayout.readableTogether(formatWord, seg.get(JAVA_BYTE, c))) {
+            if (seg.get(JAVA_LONG, f) != formatWord) {
+                seg.set(JAVA_LONG, f, formatWord);
+            }
+            if (FaultInjection.ENABLED) {
+                FaultInjection.at(FaultInjection.Point.BETWEEN_FORMAT_AND_CODE);
+            }
+            if (seg.get(JAVA_BYTE, c) != code) {
+                seg.set(JAVA_BYTE, c, code);
+            }
+        } else {
+            seg.set(JAVA_BYTE, c, code); // differs: the old code made the new format unsafe
+            if (FaultInjection.ENABLED) {
+                FaultInjection.at(FaultInjection.Point.BETWEEN_FORMAT_AND_CODE);
+            }
+            if (seg.get(JAVA_LONG, f) != formatWord) {
+                seg.set(JAVA_LONG, f, formatWord);
+            }
         }
     }
 

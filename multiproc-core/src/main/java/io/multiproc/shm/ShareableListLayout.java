@@ -182,6 +182,26 @@ final class ShareableListLayout {
     }
 
     /**
+     * Whether a slot whose format word is {@code format} and code is {@code code} reads safely on both
+     * sides, so that a writer may leave it between its two stores of a type change: CPython reads it
+     * without raising, and Java either reads what CPython reads or reports the slot as inconsistent
+     * (which its next set() repairs). Unsafe are a number format ("q", "d") with a code other than 0,
+     * since Java reads those formats without looking at the code while CPython applies it (code 3
+     * reads None, codes 1 and 2 raise AttributeError), and codes 1 and 2 under a format that is not
+     * "Ns" (CPython strips and decodes what it unpacked as bytes; a bool or None unpacks otherwise).
+     * For every change between two consistent states, one of the two orders leaves a safe pair.
+     */
+    static boolean readableTogether(long format, byte code) {
+        if (format == FORMAT_LONG_WORD || format == FORMAT_DOUBLE_WORD) {
+            return code == CODE_VALUE;
+        }
+        if (code == CODE_STRING || code == CODE_BYTES) {
+            return stringFormatLength(format) >= 0;
+        }
+        return true;
+    }
+
+    /**
      * Reads and checks the structure of a list in {@code seg} and returns the absolute offset of every
      * slot, plus one past the last ({@code result[n]} is where the formats start).
      *

@@ -85,6 +85,25 @@ class ShareableListLayoutTest {
     }
 
     @Test
+    void everyChangeOfTypeHasAnOrderOfFormatAndCodeThatLeavesAReadablePair() {
+        String[] formats = {"q", "d", "xxxxxxx?", "xxxxxx?x", "8s", "8s", "8s"};
+        byte[] codes = {0, 0, 0, 3, 1, 2, 3};
+        for (int from = 0; from < formats.length; from++) {
+            long oldFormat = ShareableListLayout.formatWord(formats[from]);
+            assertThat(ShareableListLayout.readableTogether(oldFormat, codes[from])).as(formats[from]).isTrue();
+            for (int to = 0; to < formats.length - 1; to++) { // the last is a None whose format was not rewritten
+                long newFormat = ShareableListLayout.formatWord(formats[to]);
+                assertThat(ShareableListLayout.readableTogether(newFormat, codes[from])
+                        || ShareableListLayout.readableTogether(oldFormat, codes[to]))
+                        .as("%s/%d to %s/%d", formats[from], codes[from], formats[to], codes[to]).isTrue();
+            }
+        }
+        assertThat(ShareableListLayout.readableTogether(ShareableListLayout.FORMAT_LONG_WORD, ShareableListLayout.CODE_STRING)).isFalse();
+        assertThat(ShareableListLayout.readableTogether(ShareableListLayout.FORMAT_DOUBLE_WORD, ShareableListLayout.CODE_NULL)).isFalse();
+        assertThat(ShareableListLayout.readableTogether(ShareableListLayout.FORMAT_NULL_WORD, ShareableListLayout.CODE_BYTES)).isFalse();
+    }
+
+    @Test
     void validateReturnsAbsoluteSlotOffsetsOfAWellFormedList() {
         try (Arena arena = Arena.ofConfined()) {
             MemorySegment seg = list(arena, 249, 9, 0, 8, 16, 24, 32, 40, 56, 64, 72, 80);
