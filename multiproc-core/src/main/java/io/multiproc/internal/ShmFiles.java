@@ -160,6 +160,9 @@ public final class ShmFiles {
             // NOTE: Arena memory is zeroed, and freed at the end of this block (a heap buffer would leave
             // a 1 MiB temporary direct buffer cached in this thread for good).
             ByteBuffer zeros = arena.allocate(Math.min(size, ZERO_CHUNK)).asByteBuffer();
+            // NOTE: the final size first (one byte at size - 1, the rest a hole), then the zeros in place:
+            // a process that attaches meanwhile maps the whole segment, never the prefix written so far.
+            channel.write(zeros.limit(1), size - 1); // blocking, to a regular file: writes the byte
             for (long off = 0; off < size; ) {
                 zeros.clear().limit((int) Math.min(zeros.capacity(), size - off));
                 off += channel.write(zeros, off);

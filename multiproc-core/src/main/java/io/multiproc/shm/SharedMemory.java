@@ -113,12 +113,19 @@ public final class SharedMemory implements AutoCloseable, java.io.Serializable, 
      * Maps an existing segment (made by Java or Python); its size is the segment's size.
      *
      * @throws NoSuchFileException if there is no segment with that name
+     * @throws IOException naming the segment if it is empty (size=0): its creator has made the name but
+     *         not yet sized it, or it is not a segment (CPython: "cannot mmap an empty file")
      */
     public static SharedMemory attach(String name) throws IOException {
         Path path = ShmFiles.path(name);
         Arena arena = Arena.ofShared();
         try (FileChannel ch = ShmFiles.openExisting(path)) {
             long size = ShmFiles.size(ch);
+            if (size == 0) {
+                // NOTE: create() makes the file, then gives it its whole size in one step (ShmFiles.reserve)
+                throw new IOException("shared memory segment '" + name + "' is empty (size=0): its creator has not"
+                        + " sized it yet, or it is not a segment; attach again once it is created");
+            }
             return new SharedMemory(name, size, arena, ShmFiles.map(ch, size, arena));
         } catch (IOException | RuntimeException e) {
             arena.close();

@@ -16,7 +16,9 @@ import java.nio.file.FileAlreadyExistsException;
 import java.nio.file.Files;
 import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
+import java.nio.file.attribute.PosixFilePermissions;
 import java.time.Duration;
+import java.util.ArrayList;
 import java.util.HexFormat;
 import java.util.List;
 
@@ -115,6 +117,22 @@ class SharedMemoryTest {
         }
     }
 
+    @Test
+    void attachingAnEmptySegmentFailsClearlyInsteadOfMappingNothing() throws IOException {
+        // what attach finds between another process's create and its sizing, or a file made by hand
+        String name = uniqueName();
+        Files.createFile(shm(name), PosixFilePermissions.asFileAttribute(PosixFilePermissions.fromString("rw-------")));
+        try {
+            assertThatThrownBy(() -> SharedMemory.attach(name))
+                    .isInstanceOf(IOException.class)
+                    .hasMessageContaining("'" + name + "'")
+                    .hasMessageContaining("size=0");
+            assertThat(shm(name)).exists();
+        } finally {
+            Files.deleteIfExists(shm(name));
+        }
+    }
+
     // ---------------------------------------------------------------- across processes
 
     @Test
@@ -135,6 +153,33 @@ class SharedMemoryTest {
             } finally {
                 shm.unlink();
             }
+        }
+    }
+
+    @Test
+    void attachWhileAnotherProcessCreatesSeesTheWholeSegmentOrFails() throws Exception {
+        // below 512 MiB a fresh JVM reserves the space by writing zeros (no native call to link): ~100 ms here
+        long size = 256L << 20;
+        String name = uniqueName();
+        ChildProcess creator = ChildProcess.start(() -> SharedMemory.create(name, size, false).close());
+        try {
+            List<Long> sizes = new ArrayList<>();
+            boolean creatorDone;
+            do {
+                creatorDone = !creator.isAlive();
+                try (SharedMemory shm = SharedMemory.attach(name)) {
+                    sizes.add(shm.size());
+                } catch (NoSuchFileException notYet) {
+                    // the creator has not made the file yet
+                } catch (IOException empty) {
+                    assertThat(empty).hasMessageContaining("size=0"); // made, not yet sized
+                }
+            } while (!creatorDone);
+            joinOk(creator);
+            assertThat(sizes).as("sizes seen by attach").isNotEmpty().containsOnly(size);
+        } finally {
+            creator.close();
+            Files.deleteIfExists(shm(name));
         }
     }
 
