@@ -24,8 +24,16 @@ import java.util.Set;
  */
 public final class ShmFiles {
     public static final Path SHM_DIR = Path.of("/dev/shm");
-    /** Leaves room below NAME_MAX (255) for the registry's record names ({@code name@pid.start}). */
+    /**
+     * Longest name of a segment the registry may record ({@link #path}): leaves room below NAME_MAX (255)
+     * for the registry's record names ({@code name@pid.start}).
+     */
     public static final int MAX_NAME_BYTES = 200;
+    /**
+     * Longest name of a segment that is only opened or removed ({@link #existingPath}): NAME_MAX, what
+     * /dev/shm and so CPython's {@code SharedMemory(name=..., create=True)} accept.
+     */
+    public static final int MAX_EXISTING_NAME_BYTES = 255;
     /**
      * Below this size {@link #reserve} writes zeros through the channel instead of calling
      * posix_fallocate: linking the first native downcall costs a fresh JVM 150-400 ms (FFM's linker
@@ -38,13 +46,31 @@ public final class ShmFiles {
     private ShmFiles() {
     }
 
-    /** Checks a segment name and returns its path. */
+    /** Checks a segment name, at most {@link #MAX_NAME_BYTES} bytes, and returns its path. */
     public static Path path(String name) {
         validateName(name);
         return SHM_DIR.resolve(name);
     }
 
+    /**
+     * Checks the name of a segment someone else made, which this process opens or removes without
+     * recording it (CPython's names go up to {@link #MAX_EXISTING_NAME_BYTES} bytes), and returns its path.
+     */
+    public static Path existingPath(String name) {
+        validateName(name, MAX_EXISTING_NAME_BYTES);
+        return SHM_DIR.resolve(name);
+    }
+
+    /** Whether the registry can record {@code name} (a valid name of at most {@link #MAX_NAME_BYTES} bytes). */
+    public static boolean fitsRegistry(String name) {
+        return name.getBytes(StandardCharsets.UTF_8).length <= MAX_NAME_BYTES;
+    }
+
     public static void validateName(String name) {
+        validateName(name, MAX_NAME_BYTES);
+    }
+
+    private static void validateName(String name, int maxBytes) {
         if (name == null) {
             throw new IllegalArgumentException("name=null must not be null");
         }
@@ -56,9 +82,11 @@ public final class ShmFiles {
                     + "' must not contain '/' or NUL");
         }
         int bytes = name.getBytes(StandardCharsets.UTF_8).length;
-        if (bytes > MAX_NAME_BYTES) {
+        if (bytes > maxBytes) {
             throw new IllegalArgumentException("name='" + name + "' is too long: " + bytes + " bytes (at most "
-                    + MAX_NAME_BYTES + ")");
+                    + maxBytes + (maxBytes < MAX_EXISTING_NAME_BYTES
+                            ? "; a segment made elsewhere can be attached with up to " + MAX_EXISTING_NAME_BYTES : "")
+                    + ")");
         }
     }
 

@@ -110,14 +110,16 @@ public final class SharedMemory implements AutoCloseable, java.io.Serializable, 
     }
 
     /**
-     * Maps an existing segment (made by Java or Python); its size is the segment's size.
+     * Maps an existing segment (made by Java or Python); its size is the segment's size. Its name may be
+     * up to 255 bytes long, as CPython's may ({@link #create} takes up to 200, see the README).
      *
      * @throws NoSuchFileException if there is no segment with that name
      * @throws IOException naming the segment if it is empty (size=0): its creator has made the name but
      *         not yet sized it, or it is not a segment (CPython: "cannot mmap an empty file")
      */
     public static SharedMemory attach(String name) throws IOException {
-        Path path = ShmFiles.path(name);
+        // up to NAME_MAX, not create's 200 bytes: attaching writes no registry record (name@pid.start)
+        Path path = ShmFiles.existingPath(name);
         Arena arena = Arena.ofShared();
         try (FileChannel ch = ShmFiles.openExisting(path)) {
             long size = ShmFiles.size(ch);
@@ -198,7 +200,12 @@ public final class SharedMemory implements AutoCloseable, java.io.Serializable, 
      */
     public void unlink() throws IOException {
         try {
-            SegmentRegistry.unlink(name);
+            if (ShmFiles.fitsRegistry(name)) {
+                SegmentRegistry.unlink(name);
+            } else {
+                // attached, made elsewhere (create refuses such names): no registry record can name it
+                Files.delete(ShmFiles.existingPath(name));
+            }
         } catch (NoSuchFileException e) {
             throw new NoSuchFileException(e.getFile(), null, "shared memory segment '" + name + "' was already unlinked");
         }

@@ -380,6 +380,33 @@ class SharedMemoryTest {
         }
     }
 
+    @Test
+    void javaAttachesAndUnlinksSegmentsPythonMadeWithNamesUpTo255Bytes() throws Exception {
+        assumePython();
+        for (int length : new int[] {201, 220, 255}) {
+            String name = uniqueName() + "_";
+            name = name + "l".repeat(length - name.length());
+            try {
+                assertThat(python(PY_CREATE_WRITE, name, "100")).isEqualTo("created");
+                try (SharedMemory shm = SharedMemory.attach(name)) {
+                    assertThat(shm.size()).isEqualTo(100);
+                    assertThat(new String(shm.segment().asSlice(0, 4).toArray(JAVA_BYTE), StandardCharsets.US_ASCII))
+                            .isEqualTo("py!!");
+                    shm.unlink();
+                    assertThatThrownBy(shm::unlink).isInstanceOf(NoSuchFileException.class).hasMessageContaining(name);
+                }
+                assertThat(shm(name)).doesNotExist();
+                String missing = name;
+                assertThatThrownBy(() -> SharedMemory.attach(missing)).isInstanceOf(NoSuchFileException.class);
+            } finally {
+                Files.deleteIfExists(shm(name));
+            }
+        }
+        String name256 = "n".repeat(256);
+        assertThatThrownBy(() -> SharedMemory.attach(name256))
+                .isInstanceOf(IllegalArgumentException.class).hasMessageContaining("256 bytes").hasMessageContaining("255");
+    }
+
     private static void assumePython() {
         Python3.assumePresent();
     }
