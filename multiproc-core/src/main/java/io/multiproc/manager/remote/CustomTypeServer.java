@@ -56,13 +56,33 @@ final class CustomTypeServer {
         try (channel) {
             while (true) {
                 Object request = channel.recv();
-                channel.send(reply(request));
+                CustomMessages.Reply reply = reply(request);
+                try {
+                    channel.send(reply);
+                } catch (RuntimeException e) {
+                    // NOTE: Connection.send encodes before it writes, so nothing of the refused reply is on
+                    // the channel: the caller gets this failure instead, and the channel and the object
+                    // stay usable (closing the channel here would look like a dead server to the caller)
+                    channel.send(new CustomMessages.Reply(null, RemoteFailure.of(unsendable(request, reply.value(), e))));
+                }
             }
         } catch (EOFException e) {
             // the client process closed the channel or died
         } catch (IOException | RuntimeException e) {
             // a broken channel ends only itself
         }
+    }
+
+    /** Why a call's result cannot go back: an IllegalArgumentException naming the method and the value's class. */
+    private IllegalArgumentException unsendable(Object request, Object value, RuntimeException e) {
+        String what = "the result";
+        if (request instanceof CustomMessages.Call c) {
+            Hosted h = objects.get(c.objectId());
+            what = "the return value of " + (h == null ? "" : h.iface().getName() + ".") + c.method() + "()";
+        }
+        return new IllegalArgumentException(what + ", a " + (value == null ? "null" : value.getClass().getName())
+                + ", cannot be sent back from the custom-type server (return data the codec encodes: built-in types, "
+                + "records, enums, collections of them): " + e.getMessage(), e);
     }
 
     private CustomMessages.Reply reply(Object request) {

@@ -92,6 +92,38 @@ class CustomTypesTest {
         }
     }
 
+    public interface Box {
+        Object get();
+
+        Object payload();
+
+        int put(int n);
+    }
+
+    /** Serializable, but an application class: the data codec's allow-list refuses it. */
+    public static final class Payload implements java.io.Serializable {
+        private static final long serialVersionUID = 1L;
+    }
+
+    public static final class BoxImpl implements Box {
+        private final java.util.concurrent.atomic.AtomicInteger n = new java.util.concurrent.atomic.AtomicInteger();
+
+        @Override
+        public Object get() {
+            return new Object();
+        }
+
+        @Override
+        public Object payload() {
+            return new Payload();
+        }
+
+        @Override
+        public int put(int k) {
+            return n.addAndGet(k);
+        }
+    }
+
     private final CustomTypes types = new CustomTypes("custom-test");
 
     @AfterEach
@@ -140,6 +172,22 @@ class CustomTypesTest {
                 .satisfies(e -> assertThat(((RemoteException) e).remoteClassName()).isEqualTo(CounterBroken.class.getName()))
                 .hasMessageContaining("the counter broke");
         assertThat(c.increment()).isEqualTo(1); // the channel is still good
+    }
+
+    @Test
+    void aReturnValueTheServerCannotEncodeIsAClearErrorAndTheObjectAndChannelStayUsable() {
+        types.register("box", BoxImpl::new, Box.class);
+        Box box = types.create("box");
+        assertThat(box.put(1)).isEqualTo(1);
+        assertThatThrownBy(box::get).isInstanceOf(IllegalArgumentException.class)
+                .hasMessageContaining("java.lang.Object").hasMessageContaining("Box.get")
+                .hasMessageNotContaining("is gone");
+        assertThat(box.put(2)).isEqualTo(3); // the same object: the server and its objects are fine
+        assertThatThrownBy(box::payload).isInstanceOf(IllegalArgumentException.class)
+                .hasMessageContaining(Payload.class.getName());
+        assertThat(box.put(3)).isEqualTo(6);
+        Box other = types.create("box");
+        assertThat(other.put(5)).isEqualTo(5);
     }
 
     @Test
