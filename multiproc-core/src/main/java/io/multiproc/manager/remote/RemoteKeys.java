@@ -22,6 +22,7 @@ final class RemoteKeys {
     /** Key id (hex) to key; written by any thread (connects, task decoding), read by handle decoding. */
     private static final ConcurrentHashMap<String, byte[]> KEYS = new ConcurrentHashMap<>();
     private static final io.multiproc.internal.ThreadFlag WIRE_DECODING = new io.multiproc.internal.ThreadFlag();
+    private static final io.multiproc.internal.ThreadFlag WIRE_ENCODING = new io.multiproc.internal.ThreadFlag();
 
     private RemoteKeys() {
     }
@@ -54,6 +55,16 @@ final class RemoteKeys {
     /** Runs {@code decode} (of a remote manager frame) so that handles in it refuse to resolve. */
     static <T> T wireDecoding(Supplier<T> decode) {
         return WIRE_DECODING.during(decode);
+    }
+
+    /** Runs {@code encode} (of a remote manager request) so that proxies in it refuse to export themselves. */
+    static <T> T wireEncoding(Supplier<T> encode) {
+        return WIRE_ENCODING.during(encode);
+    }
+
+    /** True while this thread encodes a remote manager request. */
+    static boolean inWireEncoding() {
+        return WIRE_ENCODING.isSet();
     }
 
     /** True while this thread decodes a remote manager frame. */

@@ -212,6 +212,15 @@ public final class RemoteManager implements Manager {
      * the key in it only inside a child's task ({@link io.multiproc.internal.ChildTaskEncoding}).
      */
     RemoteHandle handle(RemoteRef ref) {
+        if (RemoteKeys.inWireEncoding()) {
+            // NOTE: reached from the codec inside send(), under this thread's turn: an EXPORT request now
+            // would reset the request buffer being encoded and corrupt the frame (the server then drops
+            // the connection, and every proxy of it). The server would refuse a handle in a request anyway.
+            String refused = "a remote proxy (" + RemoteRef.kindName(ref.kind()) + " #" + ref.id() + " of " + this
+                    + ") cannot be stored inside";
+            REFUSED_PROXY.set(refused); // the codec keeps only the message of what writeReplace threw
+            throw new IllegalArgumentException(refused);
+        }
         Long token = exported.get(ref.id());
         if (token == null) {
             token = (Long) call(Ops.EXPORT, ref.id());
@@ -456,7 +465,22 @@ public final class RemoteManager implements Manager {
         for (int shift = 56; shift >= 0; shift -= 8) {
             request.writeByte((int) (target >>> shift));
         }
-        CODEC.encode(list, request); // a value the codec refuses fails here, before anything is sent
+        // a value the codec refuses fails here, before anything is sent
+        try {
+            RemoteKeys.wireEncoding(() -> {
+                CODEC.encode(list, request);
+                return null;
+            });
+        } catch (RuntimeException e) {
+            String refused = REFUSED_PROXY.get();
+            if (refused != null) {
+                REFUSED_PROXY.remove();
+                Class<?> holder = opaqueHolder(list);
+                throw new IllegalArgumentException(refused + (holder == null ? " an object" : " a " + holder.getName())
+                        + " sent to a remote manager: store the container itself, or a List, Set or Map of them", e);
+            }
+            throw e;
+        }
         if (request.size() > Wire.MAX_FRAME) {
             throw new IllegalArgumentException("request of " + request.size() + " bytes is larger than the limit of "
                     + Wire.MAX_FRAME + " bytes: send it in parts");
@@ -466,6 +490,34 @@ public final class RemoteManager implements Manager {
         } catch (IOException e) {
             throw broken(e.getMessage(), e);
         }
+    }
+
+    /**
+     * Set by {@link #handle} when the codec reached a proxy inside a request (in an object the walk of
+     * {@link #toWire} does not enter), read and cleared by {@link #send} on the same thread.
+     */
+    private static final ThreadLocal<String> REFUSED_PROXY = new ThreadLocal<>();
+
+    /** The class of the first value in {@code v} that toWire does not walk into: the one holding a proxy. */
+    private static Class<?> opaqueHolder(Object v) {
+        java.util.Collection<?> items = switch (v) {
+            case RemoteContainer c -> List.of();
+            case java.util.Collection<?> c -> c;
+            case Map<?, ?> m -> m.entrySet().stream().flatMap(e -> java.util.stream.Stream.of(e.getKey(), e.getValue())).toList();
+            case null -> List.of();
+            default -> null;
+        };
+        if (items == null) {
+            // java.base values (String, Integer, ...) hold no proxy; the first class of the program's does
+            return v.getClass().getClassLoader() == null ? null : v.getClass();
+        }
+        for (Object e : items) {
+            Class<?> found = opaqueHolder(e);
+            if (found != null) {
+                return found;
+            }
+        }
+        return null;
     }
 
     private RuntimeException failure(RemoteFailure f, boolean earlier) {

@@ -197,6 +197,27 @@ class RemoteManagerTest {
         }
     }
 
+    /** An opaque value holding a proxy: the codec would have to export the proxy while it encodes the request. */
+    record Holder(List<Object> items) {
+    }
+
+    @Test
+    void aProxyInsideARecordIsRefusedClearlyAndTheConnectionStaysUsable() {
+        try (Manager m = connect()) {
+            List<Object> ls = m.list();
+            List<Object> inner = m.list();
+            inner.add("x");
+            assertThatThrownBy(() -> ls.add(new Holder(inner))).isInstanceOf(IllegalArgumentException.class)
+                    .hasMessageContaining("cannot be stored inside").hasMessageContaining(Holder.class.getName());
+            assertThat(ls.size()).isZero();   // the connection and every proxy of it still work
+            assertThat(inner).containsExactly("x");
+            ls.add(inner);                    // a proxy stored as such, or in a plain list or map, is fine
+            ls.add(List.of(inner));
+            assertThat(ls.size()).isEqualTo(2);
+            assertThat(m.namespace("after").has("x")).isFalse();
+        }
+    }
+
     @Test
     void errorsKeepTheirJdkTypesWithTheServersTrace() {
         try (Manager m = connect()) {
