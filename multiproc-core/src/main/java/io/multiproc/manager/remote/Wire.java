@@ -19,8 +19,8 @@ import java.util.Arrays;
  *
  * <h2>Frames</h2>
  * Every message either way is a frame: a 4-byte big-endian length, then that many bytes. The reader
- * checks the length against its limit before allocating anything; a length below 0 or above the
- * limit is a protocol error that closes the connection.
+ * checks the length against its limit before allocating anything, and allocates as the bytes arrive;
+ * a length below 0 or above the limit is a protocol error that closes the connection.
  * <pre>
  * request  = op:u8  flags:u8 (bit 0: pipelined, no reply on success)  target:i64  args: one codec value
  * reply    = status:u8 (OK, FAILED, EARLIER_FAILED)  body: one codec value (the result or a RemoteFailure)
@@ -45,6 +45,8 @@ final class Wire {
     static final int MAX_HANDSHAKE_FRAME = 128;
     /** Largest request or reply: values go up to 16 MB, batches of them a few times that. */
     static final int MAX_FRAME = 64 << 20;
+    /** A frame's buffer before any of its bytes arrived; it grows as they do. */
+    static final int FIRST_CHUNK = 64 << 10;
     /** Bytes before a request's codec value: op, flags, target. */
     static final int REQUEST_HEADER = 10;
 
@@ -68,8 +70,20 @@ final class Wire {
         if (length < 0 || length > max) {
             throw new ProtocolException("frame length=" + length + " outside 0.." + max);
         }
-        byte[] frame = new byte[length];
-        in.readFully(frame);
+        // NOTE: the buffer grows as bytes arrive (doubling: at most twice the copying), never to the
+        // announced length up front: a peer that sends a 64 MB length and then nothing must not pin 64 MB
+        byte[] frame = new byte[Math.min(length, FIRST_CHUNK)];
+        int filled = 0;
+        while (filled < length) {
+            if (filled == frame.length) {
+                frame = Arrays.copyOf(frame, (int) Math.min(length, 2L * frame.length));
+            }
+            int n = in.read(frame, filled, frame.length - filled);
+            if (n < 0) {
+                throw new EOFException("end of stream after " + filled + " of a frame's " + length + " bytes");
+            }
+            filled += n;
+        }
         return frame;
     }
 
