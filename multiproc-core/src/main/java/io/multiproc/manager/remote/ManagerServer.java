@@ -61,6 +61,10 @@ public final class ManagerServer implements AutoCloseable {
     private final Set<Socket> open = ConcurrentHashMap.newKeySet();
     private final Exports exports = new Exports();
     private volatile boolean closed;
+    /** For tests: runs in the acceptor right after each accept (to inject a failure or a close there). */
+    volatile Runnable afterAccept = () -> { };
+    /** For tests: how long an unauthenticated connection may take over the handshake. */
+    volatile int handshakeMillis = HANDSHAKE_TIMEOUT_MILLIS;
 
     private ManagerServer(Manager manager, byte[] key, ServerSocket socket) {
         this.manager = manager;
@@ -114,22 +118,44 @@ public final class ManagerServer implements AutoCloseable {
     }
 
     private void acceptLoop() {
+        int failures = 0;
         while (!closed) {
             Socket s;
             try {
                 s = socket.accept();
-            } catch (IOException e) {
-                if (!closed) {
-                    LOG.log(System.Logger.Level.WARNING, "manager server at " + address() + ": accept failed", e);
+                failures = 0;
+            } catch (IOException | RuntimeException | Error e) {
+                if (closed) {
+                    return;
                 }
+                LOG.log(System.Logger.Level.WARNING, "manager server at " + address() + ": accept failed", e);
+                backOff(++failures); // e.g. EMFILE: accept fails at once until a descriptor is free
                 continue;
             }
-            if (!slots.tryAcquire()) {
-                LOG.log(System.Logger.Level.WARNING, "manager server: " + MAX_CONNECTIONS + " connections open, refusing "
-                        + s.getRemoteSocketAddress());
+            try {
+                accepted(s);
+            } catch (IOException | RuntimeException | Error e) {
+                // NOTE: an Error here (OutOfMemoryError "unable to create native thread", say) ends this
+                // connection only: were it to end the acceptor, Manager.serve would return, closing the
+                // served manager and everything in it
                 closeQuietly(s);
-                continue;
+                LOG.log(System.Logger.Level.WARNING, "manager server at " + address() + ": could not serve "
+                        + s.getRemoteSocketAddress(), e);
             }
+        }
+    }
+
+    /** Hands a new connection to a thread of its own; the slot is released if that does not happen. */
+    private void accepted(Socket s) throws IOException {
+        afterAccept.run();
+        if (!slots.tryAcquire()) {
+            LOG.log(System.Logger.Level.WARNING, "manager server: " + MAX_CONNECTIONS + " connections open, refusing "
+                    + s.getRemoteSocketAddress());
+            closeQuietly(s);
+            return;
+        }
+        boolean started = false;
+        try {
             open.add(s);
             Thread.ofPlatform().daemon(true).name("multiproc-manager-client-" + s.getRemoteSocketAddress()).start(() -> {
                 try {
@@ -140,6 +166,22 @@ public final class ManagerServer implements AutoCloseable {
                     slots.release();
                 }
             });
+            started = true;
+        } finally {
+            if (!started) {
+                open.remove(s);
+                closeQuietly(s);
+                slots.release();
+            }
+        }
+    }
+
+    /** Sleeps a little longer after each consecutive failure of accept, up to a second. */
+    private static void backOff(int failures) {
+        try {
+            Thread.sleep(Math.min(1_000, 10L << Math.min(failures, 7)));
+        } catch (InterruptedException e) {
+            // no one interrupts the acceptor (close() ends it); kept set, every later sleep would spin
         }
     }
 
@@ -148,7 +190,7 @@ public final class ManagerServer implements AutoCloseable {
         String peer = String.valueOf(s.getRemoteSocketAddress());
         try {
             s.setTcpNoDelay(true);
-            s.setSoTimeout(HANDSHAKE_TIMEOUT_MILLIS);
+            s.setSoTimeout(handshakeMillis);
             DataInputStream in = new DataInputStream(new BufferedInputStream(s.getInputStream(), 64 << 10));
             DataOutputStream out = new DataOutputStream(new BufferedOutputStream(s.getOutputStream(), 64 << 10));
             if (!Wire.serverHandshake(in, out, key)) {
