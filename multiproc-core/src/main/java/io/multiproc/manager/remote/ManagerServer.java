@@ -157,6 +157,12 @@ public final class ManagerServer implements AutoCloseable {
         boolean started = false;
         try {
             open.add(s);
+            if (closed) {
+                // NOTE: close() sets closed, then closes what is in open: a socket accepted as it ran may
+                // have been added after its sweep. closed is volatile, so either close() sees s in open
+                // or this sees closed (the finally below closes s)
+                return;
+            }
             Thread.ofPlatform().daemon(true).name("multiproc-manager-client-" + s.getRemoteSocketAddress()).start(() -> {
                 try {
                     serve(s);

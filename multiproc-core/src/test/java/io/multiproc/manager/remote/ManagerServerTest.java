@@ -49,4 +49,10 @@ class ManagerServerTest {
             assertThat(m.list("after")).containsExactly(1);
         }
     }
+
+    @Test
+    void aConnectionAcceptedWhileTheServerClosesIsClosedToo() {
+        server.afterAccept = server::close; // the close lands between accept and the connection's registration
+        assertThatThrownBy(() -> RemoteManager.connect(server.address(), KEY, QUICK)).isInstanceOf(RuntimeException.class);
+    }
 }
