@@ -35,7 +35,7 @@ import java.util.concurrent.Semaphore;
  *
  * <h2>Implementation overview</h2>
  * One acceptor thread; one platform thread per connection, which first runs the handshake
- * ({@link Wire}) under a {@link #HANDSHAKE_TIMEOUT_MILLIS} read timeout, then a {@link ServerSession}.
+ * ({@link Wire}), which must be over within {@link #HANDSHAKE_TIMEOUT_MILLIS} in all, then a {@link ServerSession}.
  * Whatever a connection does (a wrong key, a malformed or hostile frame, a disconnect in the middle
  * of a request) ends that connection only: its thread closes the socket and returns. At most
  * {@link #MAX_CONNECTIONS} connections are open at once; more are closed at accept. Requests are
@@ -63,7 +63,7 @@ public final class ManagerServer implements AutoCloseable {
     private volatile boolean closed;
     /** For tests: runs in the acceptor right after each accept (to inject a failure or a close there). */
     volatile Runnable afterAccept = () -> { };
-    /** For tests: how long an unauthenticated connection may take over the handshake. */
+    /** How long an unauthenticated connection may take over the whole handshake (settable for tests). */
     volatile int handshakeMillis = HANDSHAKE_TIMEOUT_MILLIS;
 
     private ManagerServer(Manager manager, byte[] key, ServerSocket socket) {
@@ -196,14 +196,16 @@ public final class ManagerServer implements AutoCloseable {
         String peer = String.valueOf(s.getRemoteSocketAddress());
         try {
             s.setTcpNoDelay(true);
-            s.setSoTimeout(handshakeMillis);
-            DataInputStream in = new DataInputStream(new BufferedInputStream(s.getInputStream(), 64 << 10));
             DataOutputStream out = new DataOutputStream(new BufferedOutputStream(s.getOutputStream(), 64 << 10));
-            if (!Wire.serverHandshake(in, out, key)) {
+            // NOTE: unbuffered, so it reads nothing past the handshake; the client sends its first request
+            // only after the server's answer anyway
+            DataInputStream handshakeIn = new DataInputStream(new HandshakeInput(s, handshakeMillis));
+            if (!Wire.serverHandshake(handshakeIn, out, key)) {
                 LOG.log(System.Logger.Level.DEBUG, "manager server: " + peer + " did not have the authkey");
                 return;
             }
             s.setSoTimeout(0); // an idle client may stay connected; its death closes the socket
+            DataInputStream in = new DataInputStream(new BufferedInputStream(s.getInputStream(), 64 << 10));
             keepAlive(s);
             new ServerSession(manager, exports, CODEC, in, out).run();
         } catch (EOFException e) {
@@ -216,6 +218,45 @@ public final class ManagerServer implements AutoCloseable {
             }
         } catch (StackOverflowError | OutOfMemoryError e) {
             LOG.log(System.Logger.Level.WARNING, "manager server: closed the connection of " + peer + ": " + e);
+        }
+    }
+
+    /**
+     * A socket's input for the handshake: every read waits at most what is left of the handshake's total
+     * time, so a peer sending its answer a byte at a time (each within a per-read timeout) cannot hold a
+     * connection slot for minutes; 256 of them would lock every client out.
+     */
+    private static final class HandshakeInput extends java.io.InputStream {
+        private final Socket socket;
+        private final java.io.InputStream in;
+        private final long deadline;
+        private final int millis;
+
+        HandshakeInput(Socket socket, int millis) throws IOException {
+            this.socket = socket;
+            this.in = socket.getInputStream();
+            this.millis = millis;
+            this.deadline = System.nanoTime() + millis * 1_000_000L;
+        }
+
+        private void beforeRead() throws IOException {
+            long left = (deadline - System.nanoTime()) / 1_000_000;
+            if (left <= 0) {
+                throw new java.net.SocketTimeoutException("handshake not completed within " + millis + " ms");
+            }
+            socket.setSoTimeout((int) left);
+        }
+
+        @Override
+        public int read() throws IOException {
+            beforeRead();
+            return in.read();
+        }
+
+        @Override
+        public int read(byte[] b, int off, int len) throws IOException {
+            beforeRead();
+            return in.read(b, off, len);
         }
     }
 

@@ -7,6 +7,11 @@ import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.extension.ExtendWith;
 
+import java.io.DataInputStream;
+import java.io.IOException;
+import java.io.InputStream;
+import java.io.OutputStream;
+import java.net.Socket;
 import java.time.Duration;
 import java.util.concurrent.atomic.AtomicBoolean;
 
@@ -54,5 +59,46 @@ class ManagerServerTest {
     void aConnectionAcceptedWhileTheServerClosesIsClosedToo() {
         server.afterAccept = server::close; // the close lands between accept and the connection's registration
         assertThatThrownBy(() -> RemoteManager.connect(server.address(), KEY, QUICK)).isInstanceOf(RuntimeException.class);
+    }
+
+    @Test
+    void aPeerDribblingItsHandshakeIsCutOffAtTheHandshakeDeadlineNotPerByte() throws Exception {
+        server.handshakeMillis = 500;
+        try (Socket s = new Socket()) {
+            s.connect(server.address(), 5_000);
+            s.setSoTimeout(20_000);
+            DataInputStream in = new DataInputStream(s.getInputStream());
+            Wire.readFrame(in, Wire.MAX_HANDSHAKE_FRAME); // the server's challenge
+            long start = System.nanoTime();
+            Thread dribbler = Thread.ofPlatform().daemon(true).start(() -> {
+                try {
+                    OutputStream out = s.getOutputStream();
+                    out.write(new byte[] {0, 0, 0, Wire.HMAC + Wire.CHALLENGE});
+                    for (int i = 0; i < Wire.HMAC + Wire.CHALLENGE; i++) {
+                        Thread.sleep(100); // well inside any per-read timeout
+                        out.write(0);
+                        out.flush();
+                    }
+                } catch (IOException | InterruptedException e) {
+                    // the server closed the connection: what the test waits for
+                }
+            });
+            InputStream raw = s.getInputStream();
+            try {
+                while (raw.read() >= 0) {
+                    // a refusal frame would come only after the whole answer
+                }
+            } catch (IOException reset) {
+                // closed too
+            }
+            long millis = (System.nanoTime() - start) / 1_000_000;
+            dribbler.interrupt();
+            dribbler.join(5_000);
+            assertThat(millis).as("milliseconds until the server closed a peer sending 68 bytes over 6.8 s")
+                    .isLessThan(3_000);
+        }
+        try (Manager m = RemoteManager.connect(server.address(), KEY, QUICK)) {
+            assertThat(m.list("still")).isEmpty();
+        }
     }
 }
