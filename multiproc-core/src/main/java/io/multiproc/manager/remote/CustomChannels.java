@@ -123,16 +123,23 @@ final class CustomChannels {
     private static Channel open(SharedQueue<Object> inbox, ProcessIdentity server, String manager) throws IOException {
         checkAlive(server, manager);
         Pipe pipe = Pipe.open(true);
+        boolean offered = false;
         try {
             // NOTE: the far end moves to the server when it decodes it; until then this process owns it,
             // so a server that dies first is noticed by checkAlive, not by the pipe.
             while (!inbox.offer(pipe.right(), LIVENESS_SLICE.toMillis(), java.util.concurrent.TimeUnit.MILLISECONDS)) {
                 checkAlive(server, manager);
             }
+            offered = true;
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
-            pipe.close();
             throw new java.io.InterruptedIOException("interrupted while opening a channel to " + describe(server, manager));
+        } finally {
+            if (!offered) {
+                // the server died (checkAlive), the inbox was closed (its manager closed: offer throws
+                // IllegalStateException), or an interrupt: no one else will ever close this pipe
+                pipe.close();
+            }
         }
         return new Channel(pipe.left(), pipe.right());
     }

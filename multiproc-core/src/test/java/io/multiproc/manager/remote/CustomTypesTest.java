@@ -304,6 +304,59 @@ class CustomTypesTest {
         types.close(); // SIGKILLs the server, the pipe's last holder: the leak check after the test sees the rest
     }
 
+    /** The pipes (channels) this JVM has mapped: other test runs on the machine do not change it. */
+    private static java.util.Set<String> pipes() throws java.io.IOException {
+        java.util.Set<String> p = new java.util.TreeSet<>();
+        for (String line : java.nio.file.Files.readAllLines(java.nio.file.Path.of("/proc/self/maps"))) {
+            int at = line.indexOf("/dev/shm/mpp_");
+            if (at >= 0) {
+                p.add(line.substring(at).split(" ")[0]);
+            }
+        }
+        return p;
+    }
+
+    @Test
+    void openingAChannelToAClosedInboxLeavesNoPipeBehind() throws Exception {
+        java.util.Set<String> before = pipes();
+        SharedQueue<Object> inbox = SharedQueue.create(4);
+        inbox.close(); // the manager closed while this call was opening its channel
+        assertThatThrownBy(() -> CustomChannels.call(inbox, io.multiproc.internal.ProcessIdentity.current(), "closing",
+                "request")).isInstanceOf(IllegalStateException.class);
+        assertThat(pipes()).isEqualTo(before);
+    }
+
+    @Test
+    void openingAChannelToAServerThatDiesMeanwhileLeavesNoPipeBehind() throws Exception {
+        java.util.Set<String> before = pipes();
+        ChildProcess server = ChildProcess.start(() -> {
+            try {
+                Thread.sleep(60_000);
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+            }
+        });
+        try (SharedQueue<Object> inbox = SharedQueue.create(1)) {
+            io.multiproc.internal.ProcessIdentity id = io.multiproc.internal.ProcessIdentity.of(server.pid()).orElseThrow();
+            inbox.put("full: the new channel waits for room");
+            Thread killer = Thread.ofPlatform().start(() -> {
+                try {
+                    Thread.sleep(300);
+                } catch (InterruptedException e) {
+                    return;
+                }
+                server.kill();
+            });
+            assertThatThrownBy(() -> CustomChannels.call(inbox, id, "dying", "request"))
+                    .isInstanceOf(IllegalStateException.class).hasMessageContaining("is gone");
+            killer.join();
+            assertThat(pipes()).isEqualTo(before);
+        } finally {
+            server.kill();
+            server.join();
+        }
+    }
+
     @Test
     void badRegistrationsAreRefusedNamingTheValue() {
         assertThatThrownBy(() -> types.register("", CounterImpl::new, Counter.class)).hasMessageContaining("typeId=''");
