@@ -134,7 +134,7 @@ public final class ManagerServer implements AutoCloseable {
             }
             try {
                 accepted(s);
-            } catch (IOException | RuntimeException | Error e) {
+            } catch (RuntimeException | Error e) {
                 // NOTE: an Error here (OutOfMemoryError "unable to create native thread", say) ends this
                 // connection only: were it to end the acceptor, Manager.serve would return, closing the
                 // served manager and everything in it
@@ -146,7 +146,7 @@ public final class ManagerServer implements AutoCloseable {
     }
 
     /** Hands a new connection to a thread of its own; the slot is released if that does not happen. */
-    private void accepted(Socket s) throws IOException {
+    private void accepted(Socket s) {
         afterAccept.run();
         if (!slots.tryAcquire()) {
             LOG.log(System.Logger.Level.WARNING, "manager server: " + MAX_CONNECTIONS + " connections open, refusing "
