@@ -325,6 +325,7 @@ public final class Pool implements ExecutorService {
         PoolWork.Imap<T, R> job = new PoolWork.Imap<>(this, items.iterator(), fn, codec, chunkSize,
                 2 * AHEAD * workers + 2, ordered, ids::getAndIncrement);
         enqueue(List.of(job));
+        job.startFeeder(name + "-imap-feeder");
         return job;
     }
 
@@ -449,11 +450,12 @@ public final class Pool implements ExecutorService {
                 state = State.SHUTDOWN;
             }
             for (Iterator<PoolWork.Feed> it = pending.iterator(); it.hasNext(); ) {
+                // the feed stays until the chunks it made have gone out; the iterator then reports the end
                 if (it.next() instanceof PoolWork.Imap<?, ?> imap) {
-                    if (!imap.exhausted()) { // (its input read to the end: nothing to report)
-                        imap.abandon(ended); // the chunks it handed out still run; the iterator reports the rest
+                    imap.endInput(ended);
+                    if (imap.exhausted()) {
+                        it.remove(); // else idle workers would wait for it to be taken up by a dispatch
                     }
-                    it.remove();
                 }
             }
             retireIdleLocked();

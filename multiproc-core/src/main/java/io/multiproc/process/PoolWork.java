@@ -321,8 +321,9 @@ final class PoolWork {
     }
 
     /**
-     * A lazy map over an Iterable ({@code imap}, {@code imapUnordered}): a feed that makes chunks from
-     * the source as workers need them and a window allows, and the iterator over their results.
+     * A lazy map over an Iterable ({@code imap}, {@code imapUnordered}): a feed of chunks read from the
+     * source a window ahead of the consumer (on the caller's and the consumer's threads), and the
+     * iterator over their results.
      */
     static final class Imap<T, R> extends Job implements Feed, PoolIterator<R> {
         private static final Object FAILED_MARK = new Object();
@@ -335,9 +336,13 @@ final class PoolWork {
         private final boolean ordered;
         private final LongSupplier ids;
         // guarded by this
+        /** The thread running {@link #feed}, the only one that reads {@link #source}; interrupted when abandoned. */
+        private Thread feeder;
         private int produced;
         private int consumed;
         private boolean sourceDone;
+        /** Chunks made by {@link #fill}, not yet handed out, in index order. */
+        private final ArrayDeque<Chunk> ready = new ArrayDeque<>();
         private Throwable terminal;
         private final Map<Integer, Object> byIndex = new HashMap<>();
         private final ArrayDeque<Object> arrived = new ArrayDeque<>();
@@ -355,47 +360,121 @@ final class PoolWork {
             this.ids = ids;
         }
 
+        // ---- the source (the caller's and the consumer's threads)
+
+        /**
+         * The feeder: reads the source a window ahead of the consumer and makes the chunks {@link #take}
+         * hands out, on a virtual thread of its own, as CPython's task handler thread does. Never on a
+         * reader thread or under the pool's lock: the source may block, or be another imap of this pool.
+         * Read under the pool's lock, as before, that imap's results could not arrive and the whole pool
+         * hung, terminate() too. Ends when the source does or the imap is abandoned (which interrupts it).
+         */
+        void feed() {
+            boolean added = false;
+            while (true) {
+                int index;
+                added = false;
+                synchronized (this) {
+                    while (!sourceDone && produced - consumed >= window) {
+                        try {
+                            wait();
+                        } catch (InterruptedException e) {
+                            return; // abandoned
+                        }
+                    }
+                    if (sourceDone) {
+                        return;
+                    }
+                    index = produced; // only the feeder adds chunks
+                }
+                List<T> items = new ArrayList<>(Math.min(chunkSize, 1024));
+                boolean more;
+                try {
+                    while (items.size() < chunkSize && source.hasNext()) {
+                        items.add(source.next());
+                    }
+                    more = source.hasNext();
+                } catch (RuntimeException | Error e) {
+                    synchronized (this) {
+                        if (terminal == null) {
+                            terminal = e;
+                        }
+                        sourceDone = true;
+                        notifyAll();
+                    }
+                    return;
+                }
+                Chunk c = null;
+                RuntimeException unencodable = null;
+                if (!items.isEmpty()) {
+                    long id = ids.getAsLong();
+                    try {
+                        c = new Chunk(id, PoolFrames.task(id, PoolFrames.MAP, fn, codec, items), this, index, (long) index * chunkSize, items.size());
+                    } catch (RuntimeException e) { // a writeObject or a user's codec may throw anything
+                        unencodable = e;
+                    }
+                }
+                synchronized (this) {
+                    if (sourceDone) {
+                        return; // abandoned meanwhile (close, shutdownNow, terminate): what was read is dropped
+                    }
+                    if (!items.isEmpty()) {
+                        produced++;
+                        if (c != null) {
+                            ready.add(c);
+                            added = true;
+                        } else {
+                            // NOTE: the index was counted, so it must get an outcome or the ordered iterator waits for it forever
+                            outcome(index, unencodable);
+                        }
+                    }
+                    if (!more) {
+                        sourceDone = true;
+                    }
+                    notifyAll();
+                }
+                if (added) {
+                    pool.feedMore();
+                }
+            }
+        }
+
+        /** Starts {@link #feed} on a virtual thread (daemon: an unread imap does not keep the JVM alive). */
+        void startFeeder(String name) {
+            Thread t = Thread.ofVirtual().name(name).unstarted(this::feed);
+            synchronized (this) {
+                feeder = t;
+            }
+            t.start();
+        }
+
         // ---- feed (pool lock held)
 
         @Override
         public synchronized Chunk take() {
-            if (sourceDone || produced - consumed >= window) {
-                return null;
-            }
-            List<T> items = new ArrayList<>(Math.min(chunkSize, 1024));
-            try {
-                while (items.size() < chunkSize && source.hasNext()) {
-                    items.add(source.next());
-                }
-            } catch (RuntimeException e) {
-                terminal = e;
-                sourceDone = true;
-                notifyAll();
-                return null;
-            }
-            if (!source.hasNext()) {
-                sourceDone = true;
-                notifyAll();
-            }
-            if (items.isEmpty()) {
-                return null;
-            }
-            long id = ids.getAsLong();
-            int index = produced++;
-            long first = (long) index * chunkSize;
-            try {
-                return new Chunk(id, PoolFrames.task(id, PoolFrames.MAP, fn, codec, items), this, index, first, items.size());
-            } catch (RuntimeException unencodable) {
-                // NOTE: any failure (a writeObject or a user's codec may throw anything): the index was
-                // counted, so it must get an outcome or the ordered iterator waits for it forever
-                outcome(index, unencodable);
-                return null;
-            }
+            return ready.poll();
         }
 
         @Override
         public synchronized boolean exhausted() {
-            return sourceDone;
+            return sourceDone && ready.isEmpty();
+        }
+
+        /**
+         * Stops reading the source ({@code close()}, decision 136): the chunks already made still go out
+         * and give their results (a chunk the feeder was still reading is dropped), then the iterator
+         * reports {@code cause}.
+         */
+        synchronized void endInput(Throwable cause) {
+            if (sourceDone) {
+                return;
+            }
+            terminal = cause;
+            sourceDone = true;
+            notifyAll();
+            if (feeder != null) {
+                feeder.interrupt(); // a source blocked in next() may end with it; the feeder then stops
+            }
         }
 
         @Override
@@ -403,8 +482,14 @@ final class PoolWork {
             if (terminal == null) {
                 terminal = cause;
             }
+            // the chunks made but not handed out hold the highest indexes: uncounted, the iterator ends after the others
+            produced -= ready.size();
+            ready.clear();
             sourceDone = true;
             notifyAll();
+            if (feeder != null) {
+                feeder.interrupt(); // a source blocked in next() may end with it; the feeder then stops
+            }
         }
 
         // ---- job (reader threads)
@@ -502,6 +587,7 @@ final class PoolWork {
                     if (moved) {
                         current = null;
                         consumed++;
+                        notifyAll(); // the window has room for one more: the feeder waits for that
                     }
                     Object next = ordered ? byIndex.remove(consumed) : arrived.poll();
                     if (next != null) {
@@ -521,12 +607,7 @@ final class PoolWork {
                         wait(Math.max(1, left / 1_000_000));
                         continue;
                     }
-                    if (!moved) {
-                        continue;
-                    }
                 }
-                // moved past a chunk: the window has room for one more (pool lock outside this monitor)
-                pool.feedMore();
             }
         }
 
