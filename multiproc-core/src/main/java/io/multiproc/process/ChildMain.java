@@ -375,18 +375,11 @@ public final class ChildMain {
             return true;
         }
 
-        /**
-         * CPU clock ticks the parent and this JVM's siblings have used (a sibling that exited drops out).
-         * Idle spares do not count: what they compute is their own warm-up. Counted, the two spares of a
-         * Pool(2) paused for each other's warm-up and JIT threads, and in a second of idle program neither
-         * got past the first path (BENCHMARKS.md, "Spares warm up together").
-         */
+        /** CPU clock ticks the parent and this JVM's siblings have used (a sibling that exited drops out). */
         long programTicks() {
             long[] sum = {cpuTicks(parentPid)};
             forEachSibling(parentPid, me, pid -> {
-                if (!State.SPARE.comm.equals(nameOrGone(pid))) {
-                    sum[0] += cpuTicks(pid);
-                }
+                sum[0] += cpuTicks(pid);
                 return false;
             });
             return sum[0];
@@ -458,7 +451,7 @@ public final class ChildMain {
         return name.equals("java") || name.equals("jspawnhelper");
     }
 
-    static String nameOrGone(long pid) {
+    private static String nameOrGone(long pid) {
         try {
             return State.nameOf(pid);
         } catch (java.io.IOException e) {

@@ -341,57 +341,6 @@ class SparePolicyTest {
         }
     }
 
-    @Test
-    void sparesWarmingUpTogetherDoNotPauseEachOther() throws Exception {
-        long me = ProcessHandle.current().pid();
-        try (SharedLong spin = SharedLong.create(1)) {
-            // A sibling that computes under a spare's name, as a spare running its own warm-up does. A
-            // cold start (own JVM options) takes no spare, so no replacement boots meanwhile; the name is
-            // written again and again because the child's own start-up may write its state after the task began.
-            ChildProcess warming = ChildProcess.builder().jvmOptions(List.of("-Xmx64m")).target(() -> {
-                List<Thread> threads = new ArrayList<>();
-                for (int t = 0; t < 8; t++) {
-                    threads.add(Thread.ofPlatform().start(() -> {
-                        while (spin.get() != 0) {
-                            Thread.onSpinWait();
-                        }
-                    }));
-                }
-                while (spin.get() != 0) {
-                    java.nio.file.Files.writeString(java.nio.file.Path.of("/proc/self/comm"), ChildMain.State.SPARE.comm);
-                    Thread.sleep(5);
-                }
-                for (Thread t : threads) {
-                    t.join();
-                }
-            }).start();
-            try {
-                Children.awaitUntil("the sibling computes as a spare", () -> ChildMain.cpuTicks(warming.pid()) > 20
-                        && ChildMain.State.SPARE.comm.equals(ChildMain.nameOrGone(warming.pid())));
-                // a sibling booting counts as busy, rightly: wait until none boots
-                Children.awaitUntil("no sibling boots", () -> !ChildMain.siblingBooting(me, -1));
-                long t0 = System.nanoTime();
-                ChildMain.IdlePacer pacer = new ChildMain.IdlePacer(me, () -> System.nanoTime() - t0 > 1_000_000_000L);
-                long paused = 0;
-                while (true) {
-                    long p0 = System.nanoTime();
-                    boolean stop = pacer.stopOrPause();
-                    paused += System.nanoTime() - p0;
-                    if (stop) {
-                        break;
-                    }
-                    Thread.sleep(1);
-                }
-                // Before, the two spares of a Pool(2) paused for each other and neither reached the pool's path.
-                assertThat(paused).as("ns paused in a second of warm-up beside a warming spare").isLessThan(400_000_000L);
-            } finally {
-                spin.set(0);
-                warming.kill();
-                warming.join(Children.TIMEOUT);
-            }
-        }
-    }
-
     /** A JVM that sleeps until killed, under its launcher's name {@code java}. */
     public static final class SleepMain {
         public static void main(String[] args) throws InterruptedException {
