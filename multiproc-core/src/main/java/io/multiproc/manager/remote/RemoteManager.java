@@ -122,16 +122,85 @@ public final class RemoteManager implements Manager {
      * and written by the thread holding {@link #turn}); {@link #close()} then syncs first.
      */
     private boolean unconfirmed;
+    /** How long a read may wait for a reply, and a write for the server to take its bytes. */
+    private final long replyTimeoutNanos;
+    /**
+     * When the thread holding {@link #turn} began a write to the socket (never 0), or 0 when it is not
+     * writing: SO_TIMEOUT bounds reads only, and a server that stops reading (stopped, hung, its host
+     * gone) let a write wait forever once the socket's buffers were full. Written by that thread, read by
+     * {@link #WATCHDOG}, which closes the connection when a write makes no progress within the reply timeout.
+     */
+    private volatile long writingSince;
+    private final java.util.concurrent.ScheduledFuture<?> watch;
 
-    private RemoteManager(String server, InetSocketAddress address, Socket socket, byte[] key) throws IOException {
+    private RemoteManager(String server, InetSocketAddress address, Socket socket, byte[] key, long replyTimeoutNanos) throws IOException {
         this.server = server;
         this.address = address;
         this.socket = socket;
+        this.replyTimeoutNanos = replyTimeoutNanos;
+        long period = Math.max(10_000_000L, Math.min(1_000_000_000L, replyTimeoutNanos / 4));
+        this.watch = Watchdog.EXECUTOR.scheduleAtFixedRate(new Watchdog(this), period, period, java.util.concurrent.TimeUnit.NANOSECONDS);
         this.in = new DataInputStream(new BufferedInputStream(socket.getInputStream(), 64 << 10));
         this.out = new DataOutputStream(new BufferedOutputStream(socket.getOutputStream(), 64 << 10));
-        Wire.clientHandshake(in, out, key, server);
-        this.keyId = RemoteKeys.remember(key); // proven right: proxies of this server may now travel to here
-        this.name = (String) call(Ops.HELLO, 0);
+        try {
+            Wire.clientHandshake(in, out, key, server);
+            this.keyId = RemoteKeys.remember(key); // proven right: proxies of this server may now travel to here
+            this.name = (String) call(Ops.HELLO, 0);
+        } catch (IOException | RuntimeException e) {
+            watch.cancel(false);
+            throw e;
+        }
+    }
+
+    /**
+     * Closes a connection whose write has made no progress within the reply timeout; holds it weakly,
+     * so an unclosed, unreachable connection is not kept alive by its watch.
+     */
+    private static final class Watchdog implements Runnable {
+        static final java.util.concurrent.ScheduledThreadPoolExecutor EXECUTOR = executor();
+        private final java.lang.ref.WeakReference<RemoteManager> connection;
+
+        Watchdog(RemoteManager m) {
+            connection = new java.lang.ref.WeakReference<>(m);
+        }
+
+        @Override
+        public void run() {
+            RemoteManager m = connection.get();
+            if (m == null) {
+                throw new java.util.concurrent.CancellationException("gone"); // ends this periodic task
+            }
+            long since = m.writingSince;
+            if (since != 0 && System.nanoTime() - since > m.replyTimeoutNanos && m.closedBecause == null) {
+                m.closedBecause = "broken (the server took no bytes within the reply timeout while writing to it)";
+                closeQuietly(m.socket); // the blocked write throws
+            }
+        }
+
+        private static java.util.concurrent.ScheduledThreadPoolExecutor executor() {
+            var e = new java.util.concurrent.ScheduledThreadPoolExecutor(1, r -> {
+                Thread t = new Thread(r, "multiproc-remote-watchdog");
+                t.setDaemon(true);
+                return t;
+            });
+            e.setRemoveOnCancelPolicy(true);
+            return e;
+        }
+    }
+
+    /** Writes (to the socket's buffer, or flushes it) under the watchdog: see {@link #writingSince}. */
+    private void watched(IoStep step) throws IOException {
+        writingSince = System.nanoTime() | 1;
+        try {
+            step.run();
+        } finally {
+            writingSince = 0;
+        }
+    }
+
+    @FunctionalInterface
+    private interface IoStep {
+        void run() throws IOException;
     }
 
     /** Connects and authenticates; {@link AuthenticationException} if the keys differ. */
@@ -153,7 +222,7 @@ public final class RemoteManager implements Manager {
             int millis = (int) Math.min(Integer.MAX_VALUE, io.multiproc.wait.Waiting.nanos(replyTimeout) / 1_000_000);
             s.connect(address, Math.max(1, millis));
             s.setSoTimeout(Math.max(1, millis));
-            return new RemoteManager(server, address, s, key);
+            return new RemoteManager(server, address, s, key, io.multiproc.wait.Waiting.nanos(replyTimeout));
         } catch (IOException e) {
             closeQuietly(s);
             throw new UncheckedIOException("cannot connect to " + server + ": " + e.getMessage(), e);
@@ -370,6 +439,7 @@ public final class RemoteManager implements Manager {
         if (closedBecause == null) {
             closedBecause = "closed";
         }
+        watch.cancel(false);
         closeQuietly(socket);
         if (failure != null) {
             throw failure;
@@ -410,7 +480,7 @@ public final class RemoteManager implements Manager {
     private Object callInTurn(int op, long target, Object[] args) {
         send(op, 0, target, args);
         try {
-            out.flush();
+            watched(out::flush);
             byte[] frame = Wire.readFrame(in, Wire.MAX_FRAME);
             unconfirmed = false; // the server answers after applying (or reporting) every earlier request
             if (frame.length < 1) {
@@ -442,7 +512,7 @@ public final class RemoteManager implements Manager {
         try {
             send(op, Wire.FLAG_PIPELINED, target, args);
             unconfirmed = true;
-            out.flush();
+            watched(out::flush);
         } catch (IOException e) {
             throw broken(e.getMessage(), e);
         } finally {
@@ -486,7 +556,7 @@ public final class RemoteManager implements Manager {
                     + Wire.MAX_FRAME + " bytes: send it in parts");
         }
         try {
-            Wire.writeFrame(out, request.array(), 0, request.size());
+            watched(() -> Wire.writeFrame(out, request.array(), 0, request.size()));
         } catch (IOException e) {
             throw broken(e.getMessage(), e);
         }
@@ -534,6 +604,7 @@ public final class RemoteManager implements Manager {
             throw new IllegalStateException(this + " is " + closedBecause, e);
         }
         closedBecause = "broken (" + why + ")";
+        watch.cancel(false);
         closeQuietly(socket);
         IOException io = e instanceof IOException x ? x : new IOException(e);
         return new UncheckedIOException(server + ": connection lost: " + why, io);
