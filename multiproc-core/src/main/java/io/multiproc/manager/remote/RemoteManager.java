@@ -57,9 +57,11 @@ import java.util.concurrent.locks.ReentrantLock;
  * the call throws {@link UncheckedIOException}). Calls that return nothing the caller needs
  * ({@code List.add}, {@code clear}, {@code addAll}, {@code putAll}, {@code Namespace.set},
  * {@code SharedValueProxy.set}) are pipelined: sent at once, not waited for, applied by the server in
- * order. If one of them fails on the server, the next waiting call throws that failure and nothing
- * sent between the two was applied; {@link #sync()} waits until everything sent so far is applied, and
- * {@link #close()} does too (throwing a failure no call reported yet).
+ * order. If one of them fails on the server, the next waiting call of the same thread throws that
+ * failure and nothing that thread sent between the two was applied (another thread's call first waits
+ * for the pipelined calls of the thread before it, and leaves their failure to that thread);
+ * {@link #sync()} waits until everything sent so far is applied, and {@link #close()} does too
+ * (throwing a failure no call reported yet).
  * Iterators, {@code toString}, {@code equals} and copies ({@code new ArrayList<>(list)},
  * {@code new HashMap<>(dict)}) work on a snapshot fetched in one request. The atomic operations of
  * {@code ConcurrentMap} ({@code merge}, {@code compute}, ...) and {@code updateAndGet} run their
@@ -122,6 +124,14 @@ public final class RemoteManager implements Manager {
      * and written by the thread holding {@link #turn}); {@link #close()} then syncs first.
      */
     private boolean unconfirmed;
+    /** The thread whose pipelined requests are {@link #unconfirmed} (only one at a time: see {@link #confirmOthers}). Turn holder. */
+    private Thread unconfirmedBy;
+    /**
+     * A failure of a thread's pipelined request, learnt by another thread's confirming sync, for that
+     * thread's next call to report (its pipelined calls until then are dropped, as the server drops the
+     * calls after a failed one). Turn holder; weak keys: a thread that ended takes its failure with it.
+     */
+    private final Map<Thread, RuntimeException> deferred = new java.util.WeakHashMap<>();
     /** How long a read may wait for a reply, and a write for the server to take its bytes. */
     private final long replyTimeoutNanos;
     /**
@@ -424,10 +434,14 @@ public final class RemoteManager implements Manager {
     @Override
     public void close() {
         RuntimeException failure = null;
-        if (closedBecause == null && unconfirmed && turn.tryLock()) {
+        if (closedBecause == null && (unconfirmed || !deferred.isEmpty()) && turn.tryLock()) {
             try {
                 if (closedBecause == null && unconfirmed) {
-                    call(Ops.SYNC, 0);
+                    exchange(Ops.SYNC, 0, new Object[0]);
+                }
+                if (!deferred.isEmpty()) { // a failure no call reported yet, whichever thread's
+                    failure = deferred.values().iterator().next();
+                    deferred.clear();
                 }
             } catch (RuntimeException e) {
                 // a close from another thread meanwhile: that one ends the connection, nothing to report
@@ -478,11 +492,43 @@ public final class RemoteManager implements Manager {
     }
 
     private Object callInTurn(int op, long target, Object[] args) {
+        Thread me = Thread.currentThread();
+        RuntimeException mine = deferred.remove(me);
+        if (mine != null) {
+            throw mine; // like EARLIER_FAILED: this call is not sent, as the server would not have applied it
+        }
+        confirmOthers(me);
+        return exchange(op, target, args);
+    }
+
+    /**
+     * Before {@code me} sends anything: if another thread's pipelined requests are unconfirmed, waits for
+     * the server to apply them and keeps their failure for that thread. The server reports a failed
+     * pipelined request to the next waiting request, whichever thread sent it: B's {@code get} threw A's
+     * failure, and A never learnt that its later requests were dropped.
+     */
+    private void confirmOthers(Thread me) {
+        if (!unconfirmed || unconfirmedBy == me) {
+            return;
+        }
+        Thread owner = unconfirmedBy;
+        try {
+            exchange(Ops.SYNC, 0, new Object[0]);
+        } catch (RuntimeException e) {
+            if (closedBecause != null) {
+                throw e; // the connection broke: every caller learns that
+            }
+            deferred.put(owner, e);
+        }
+    }
+
+    private Object exchange(int op, long target, Object[] args) {
         send(op, 0, target, args);
         try {
             watched(out::flush);
             byte[] frame = Wire.readFrame(in, Wire.MAX_FRAME);
             unconfirmed = false; // the server answers after applying (or reporting) every earlier request
+            unconfirmedBy = null;
             if (frame.length < 1) {
                 throw new Wire.ProtocolException("empty reply");
             }
@@ -510,8 +556,14 @@ public final class RemoteManager implements Manager {
         boolean interrupted = Thread.interrupted();
         turn.lock();
         try {
+            Thread me = Thread.currentThread();
+            if (deferred.containsKey(me)) {
+                return; // dropped, as the server drops calls after a failed one; the next waiting call reports it
+            }
+            confirmOthers(me);
             send(op, Wire.FLAG_PIPELINED, target, args);
             unconfirmed = true;
+            unconfirmedBy = me;
             watched(out::flush);
         } catch (IOException e) {
             throw broken(e.getMessage(), e);

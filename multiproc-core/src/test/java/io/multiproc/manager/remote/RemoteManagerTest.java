@@ -62,6 +62,36 @@ class RemoteManagerTest {
     }
 
     @Test
+    void aPipelinedFailureIsReportedToTheThreadThatMadeTheCallNotToAnother() throws Exception {
+        local.dict("other").put("k", 1);
+        try (Manager m = connect()) {
+            Map<String, Integer> d = m.dict();
+            List<Object> ls = m.list();
+            ConcurrentMap<String, Integer> other = m.dict("other");
+            java.util.concurrent.ExecutorService a = java.util.concurrent.Executors.newSingleThreadExecutor();
+            java.util.concurrent.ExecutorService b = java.util.concurrent.Executors.newSingleThreadExecutor();
+            try {
+                Map<String, Integer> withNullKey = new java.util.HashMap<>();
+                withNullKey.put(null, 1);
+                a.submit(() -> {
+                    d.putAll(withNullKey);   // pipelined: fails on the server
+                    ls.add("after");         // pipelined: not applied, as after any failed pipelined call
+                }).get();
+                // another thread's call is its own: it neither gets A's failure nor loses its own request
+                assertThat(b.submit(() -> other.get("k")).get()).isEqualTo(1);
+                // A's next waiting call reports A's failure (before, A never learnt of it and B got it)
+                java.util.concurrent.ExecutionException e = org.junit.jupiter.api.Assertions.assertThrows(
+                        java.util.concurrent.ExecutionException.class, () -> a.submit(ls::size).get());
+                assertThat(e.getCause()).isInstanceOf(NullPointerException.class);
+                assertThat(a.submit(ls::size).get()).isZero();
+            } finally {
+                a.shutdownNow();
+                b.shutdownNow();
+            }
+        }
+    }
+
+    @Test
     void anInterruptedVirtualThreadsCallsWorkAndLeaveTheConnectionToTheOtherThreads() throws Exception {
         local.dict("config").put("threads", 8);
         try (Manager m = connect()) {
