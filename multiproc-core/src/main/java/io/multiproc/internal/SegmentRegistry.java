@@ -54,6 +54,13 @@ import java.util.concurrent.locks.ReentrantLock;
  *   <li>A process record's content is its pid namespace (the inode of /proc/self/ns/pid). A process
  *       that /proc says is not running but whose record names another namespace is kept: our /proc
  *       cannot see it ({@link ProcessIdentity}). Older versions' records are empty and judged as ours.</li>
+ *   <li>After the namespace, a process record names the file it holds: {@code NS DEV:INO}. Someone else
+ *       (a Python program, CPython's resource tracker) may unlink the name and create a new segment under
+ *       it; the old holders' records then outlive their file. When dead or released records are all that
+ *       is left of a segment, its file is unlinked only if it is the file one of them names, else the
+ *       records are just dropped ({@link HeldFiles}). A record without a file (older versions; or the
+ *       creator died between creating the file and writing its identity) is judged as before: the file
+ *       goes. The check and the unlink are two steps that only other programs can come between.</li>
  *   <li>The directory must be ours: owned by this user, mode 0700, not a symlink (checked without
  *       following links), or nothing is trusted and the first use fails naming its owner and mode.
  *       Another user could otherwise plant records that make our sweep unlink our files, or hold the
@@ -235,18 +242,27 @@ public final class SegmentRegistry {
             // stale one); it must survive a failed create, or the segment loses its owner.
             boolean hadRecord = Files.exists(record);
             if (!hadRecord) {
-                createProcessRecord(record, ProcessIdentity.current());
+                writeProcessRecord(record, ProcessIdentity.current(), null, StandardOpenOption.CREATE_NEW);
             }
+            FileChannel ch;
             try {
-                FileChannel ch = ShmFiles.createNew(path);
-                HELD.add(name);
-                return ch;
+                ch = ShmFiles.createNew(path);
             } catch (IOException | RuntimeException e) {
                 if (!hadRecord) {
                     Files.deleteIfExists(record);
                 }
                 throw e;
             }
+            HELD.add(name);
+            // NOTE: the file's identity is known only now; a record that stays without it (this process
+            // killed in between, or the write failed) is judged as older versions' records are.
+            try {
+                writeProcessRecord(record, ProcessIdentity.current(), fileIdentity(path),
+                        StandardOpenOption.TRUNCATE_EXISTING);
+            } catch (IOException e) {
+                LOG.log(System.Logger.Level.DEBUG, "multiproc: cannot record the identity of segment " + name, e);
+            }
+            return ch;
         });
     }
 
@@ -267,11 +283,11 @@ public final class SegmentRegistry {
     public static boolean addHolder(String name, String carrier) throws IOException {
         Path path = ShmFiles.path(name);
         return locked(d -> {
-            requireSegment(path, name, "");
+            String file = requireSegment(path, name, "");
             Path record = d.resolve(name + SEP + SELF);
             boolean added = !Files.exists(record);
             if (added) {
-                createProcessRecord(record, ProcessIdentity.current());
+                writeProcessRecord(record, ProcessIdentity.current(), file, StandardOpenOption.CREATE_NEW);
             }
             HELD.add(name);
             if (carrier != null) {
@@ -294,13 +310,13 @@ public final class SegmentRegistry {
     private static void addRecord(String name, String holder, ProcessIdentity process) throws IOException {
         Path path = ShmFiles.path(name);
         locked(d -> {
-            requireSegment(path, name, "");
+            String file = requireSegment(path, name, "");
             Path record = d.resolve(name + SEP + holder);
             if (Files.exists(record)) {
                 return null;
             }
             if (process != null) {
-                createProcessRecord(record, process);
+                writeProcessRecord(record, process, file, StandardOpenOption.CREATE_NEW);
             } else {
                 Files.createFile(record);
             }
@@ -364,20 +380,106 @@ public final class SegmentRegistry {
         }
     }
 
-    private static void requireSegment(Path path, String name, String why) throws NoSuchFileException {
-        if (!Files.exists(path)) {
+    /** The segment's {@link #fileIdentity}; NoSuchFileException naming it (and {@code why}) if it is gone. */
+    private static String requireSegment(Path path, String name, String why) throws IOException {
+        try {
+            return fileIdentity(path);
+        } catch (NoSuchFileException gone) {
             throw new NoSuchFileException(path.toString(), null, "no shared memory segment named '" + name + "'" + why);
         }
     }
 
     /**
-     * A process holder record; its content is the process's pid namespace, so that a process of
-     * another namespace, which our /proc cannot see, is never judged dead ({@link ProcessIdentity}).
+     * {@code DEV:INO} of the file at {@code path} (not following a link: what unlinking the name removes),
+     * or null where the platform cannot tell; NoSuchFileException if there is none.
+     */
+    private static String fileIdentity(Path path) throws IOException {
+        Map<String, Object> a;
+        try {
+            a = Files.readAttributes(path, "unix:dev,ino", LinkOption.NOFOLLOW_LINKS);
+        } catch (UnsupportedOperationException | IllegalArgumentException noUnixView) {
+            return null;
+        }
+        return a.get("dev") + ":" + a.get("ino");
+    }
+
+    /**
+     * Writes a process holder record: {@code NS} or {@code NS DEV:INO}, the process's pid namespace, so
+     * that a process of another namespace, which our /proc cannot see, is never judged dead
+     * ({@link ProcessIdentity}), and the identity of the segment file it holds (null if unknown), so that
+     * the record outliving that file never unlinks a new file of the same name ({@link HeldFiles}).
      * The name stays {@code SEGMENT@PID.STARTTICKS}, which older versions read too.
      */
-    private static void createProcessRecord(Path record, ProcessIdentity p) throws IOException {
-        Files.write(record, Long.toString(p.pidNamespace()).getBytes(StandardCharsets.US_ASCII),
-                StandardOpenOption.CREATE_NEW, StandardOpenOption.WRITE, LinkOption.NOFOLLOW_LINKS);
+    private static void writeProcessRecord(Path record, ProcessIdentity p, String file, StandardOpenOption mode)
+            throws IOException {
+        String text = file == null ? Long.toString(p.pidNamespace()) : p.pidNamespace() + " " + file;
+        Files.write(record, text.getBytes(StandardCharsets.US_ASCII), mode, StandardOpenOption.WRITE,
+                LinkOption.NOFOLLOW_LINKS);
+    }
+
+    /**
+     * A process record's content, trimmed: {@code NS DEV:INO}, {@code NS} or empty (older versions).
+     * Null if the record is gone.
+     */
+    private static String[] processRecordFields(Path record) {
+        try {
+            String text = new String(Files.readAllBytes(record), StandardCharsets.US_ASCII).trim();
+            return text.isEmpty() ? new String[0] : text.split(" ");
+        } catch (IOException e) {
+            return null;
+        }
+    }
+
+    /**
+     * The files that the process records judged on the way to unlinking segments (those of dead
+     * processes, and this process's own on release) say they held, per segment; records are deleted as
+     * they are judged, so they are noted first. Used within one locked step.
+     */
+    private static final class HeldFiles {
+        private final Map<String, Set<String>> files = new java.util.HashMap<>();
+        private final Set<String> unknown = new java.util.HashSet<>();
+
+        /** Notes what process record {@code record} of segment {@code seg} says it held (parent holds say nothing). */
+        void note(String seg, Path record) {
+            String f = record.getFileName().toString();
+            if (f.length() > seg.length() + 1 && f.charAt(seg.length() + 1) == PARENT_MARK) {
+                return;
+            }
+            String[] fields = processRecordFields(record);
+            if (fields == null) {
+                return; // no record, nothing held
+            }
+            if (fields.length < 2) {
+                unknown.add(seg);
+            } else {
+                files.computeIfAbsent(seg, k -> new java.util.HashSet<>()).add(fields[1]);
+            }
+        }
+
+        /**
+         * Unlinks segment {@code seg}'s file unless every noted record names another file: then the name
+         * was reused by someone else since, and that file is not ours to remove.
+         *
+         * @return true if the file was unlinked
+         */
+        boolean unlink(String seg) throws IOException {
+            Path path = ShmFiles.SHM_DIR.resolve(seg);
+            Set<String> held = files.get(seg);
+            if (held != null && !unknown.contains(seg)) {
+                String now;
+                try {
+                    now = fileIdentity(path);
+                } catch (NoSuchFileException gone) {
+                    return false;
+                }
+                if (now != null && !held.contains(now)) {
+                    LOG.log(System.Logger.Level.DEBUG, "multiproc: kept /dev/shm/" + seg
+                            + ": its last holders' records name another file (" + held + ", now " + now + "): the name was reused");
+                    return false;
+                }
+            }
+            return Files.deleteIfExists(path);
+        }
     }
 
     /**
@@ -432,19 +534,22 @@ public final class SegmentRegistry {
     }
 
     private static boolean releaseLocked(Path d, String name) throws IOException {
-        Files.deleteIfExists(d.resolve(name + SEP + SELF));
+        Path own = d.resolve(name + SEP + SELF);
+        HeldFiles heldFiles = new HeldFiles();
+        heldFiles.note(name, own);
+        Files.deleteIfExists(own);
         HELD.remove(name);
-        int holders = liveHolders(d, name);
+        int holders = liveHolders(d, name, heldFiles);
         if (holders == SEGMENTS_ONLY) {
             // NOTE: held only by carriers (handles in flight): a cycle of them (a queue holding an item
             // that carries the queue) holds nothing alive, and would otherwise never go.
-            return unlinkUnreachable(d).contains(name);
+            return unlinkUnreachable(d, heldFiles).contains(name);
         }
         if (holders != NONE) {
             return false;
         }
-        boolean unlinked = Files.deleteIfExists(ShmFiles.SHM_DIR.resolve(name));
-        unlinkDependents(d, name);
+        boolean unlinked = heldFiles.unlink(name);
+        unlinkDependents(d, name, heldFiles);
         return unlinked;
     }
 
@@ -455,7 +560,7 @@ public final class SegmentRegistry {
      *
      * @return the names unlinked
      */
-    private static List<String> unlinkUnreachable(Path d) throws IOException {
+    private static List<String> unlinkUnreachable(Path d, HeldFiles heldFiles) throws IOException {
         Map<String, List<String>> parentsOf = new java.util.HashMap<>();
         Set<String> tracked = new java.util.HashSet<>();
         Set<String> live = new java.util.HashSet<>();
@@ -495,10 +600,11 @@ public final class SegmentRegistry {
         for (String seg : parentsOf.keySet()) {
             if (!live.contains(seg)) {
                 for (Path record : records(d, seg)) {
+                    heldFiles.note(seg, record);
                     Files.deleteIfExists(record);
                 }
                 HELD.remove(seg);
-                if (Files.deleteIfExists(ShmFiles.SHM_DIR.resolve(seg))) {
+                if (heldFiles.unlink(seg)) {
                     removed.add(seg);
                 }
             }
@@ -507,7 +613,7 @@ public final class SegmentRegistry {
     }
 
     /** Drops the parent holds that {@code parent} (just unlinked) had, unlinking what nothing else holds. */
-    private static void unlinkDependents(Path d, String parent) throws IOException {
+    private static void unlinkDependents(Path d, String parent, HeldFiles heldFiles) throws IOException {
         String suffix = "" + SEP + PARENT_MARK + parent;
         List<Path> dependents = new ArrayList<>();
         try (DirectoryStream<Path> ds = Files.newDirectoryStream(d)) {
@@ -521,9 +627,9 @@ public final class SegmentRegistry {
             Files.deleteIfExists(record);
             String f = record.getFileName().toString();
             String child = f.substring(0, f.length() - suffix.length());
-            if (!anyLiveHolder(d, child)) {
-                Files.deleteIfExists(ShmFiles.SHM_DIR.resolve(child));
-                unlinkDependents(d, child);
+            if (liveHolders(d, child, heldFiles) == NONE) {
+                heldFiles.unlink(child);
+                unlinkDependents(d, child, heldFiles);
             }
         }
     }
@@ -537,7 +643,7 @@ public final class SegmentRegistry {
             }
             HELD.remove(name);
             Files.delete(path);
-            unlinkDependents(d, name);
+            unlinkDependents(d, name, new HeldFiles());
             return null;
         });
     }
@@ -587,19 +693,18 @@ public final class SegmentRegistry {
     private static final int SEGMENTS_ONLY = 1;
     private static final int A_PROCESS = 2;
 
-    /** Live holders' records are kept; dead ones deleted on the way. */
-    private static boolean anyLiveHolder(Path d, String name) throws IOException {
-        return liveHolders(d, name) != NONE;
-    }
-
-    /** {@link #A_PROCESS} if a live process holds {@code name}, else {@link #SEGMENTS_ONLY} or {@link #NONE}. */
-    private static int liveHolders(Path d, String name) throws IOException {
+    /**
+     * {@link #A_PROCESS} if a live process holds {@code name}, else {@link #SEGMENTS_ONLY} or {@link #NONE}.
+     * Live holders' records are kept; dead ones noted in {@code heldFiles} and deleted on the way.
+     */
+    private static int liveHolders(Path d, String name, HeldFiles heldFiles) throws IOException {
         int live = NONE;
         for (Path record : records(d, name)) {
             if (holderAlive(record)) {
                 String f = record.getFileName().toString();
                 live = Math.max(live, f.charAt(name.length() + 1) == PARENT_MARK ? SEGMENTS_ONLY : A_PROCESS);
             } else {
+                heldFiles.note(name, record);
                 Files.deleteIfExists(record);
             }
         }
@@ -633,11 +738,12 @@ public final class SegmentRegistry {
         if (p == null || p.isAlive()) {
             return p;
         }
+        String[] fields = processRecordFields(record);
         try {
-            String text = new String(Files.readAllBytes(record), StandardCharsets.US_ASCII).trim();
-            return text.isEmpty() ? p : new ProcessIdentity(p.pid(), p.startTicks(), Long.parseLong(text));
-        } catch (IOException | NumberFormatException e) {
-            return p; // gone meanwhile, or an older version's empty record: judged in our namespace
+            return fields == null || fields.length == 0 ? p
+                    : new ProcessIdentity(p.pid(), p.startTicks(), Long.parseLong(fields[0]));
+        } catch (NumberFormatException e) {
+            return p; // gone meanwhile, empty (older versions) or garbled: judged in our namespace
         }
     }
 
@@ -674,13 +780,14 @@ public final class SegmentRegistry {
     public static List<String> sweep() throws IOException {
         return locked(d -> {
             List<String> removed = new ArrayList<>();
+            HeldFiles heldFiles = new HeldFiles();
             for (String name : segmentsWithRecords(d)) {
-                if (!anyLiveHolder(d, name) && Files.deleteIfExists(ShmFiles.SHM_DIR.resolve(name))) {
+                if (liveHolders(d, name, heldFiles) == NONE && heldFiles.unlink(name)) {
                     removed.add(name);
-                    unlinkDependents(d, name);
+                    unlinkDependents(d, name, heldFiles);
                 }
             }
-            removed.addAll(unlinkUnreachable(d));
+            removed.addAll(unlinkUnreachable(d, heldFiles));
             return removed;
         });
     }
