@@ -24,6 +24,11 @@ import java.util.concurrent.TimeoutException;
  * a server that died fails the call with {@link IllegalStateException} within about that time (the
  * pipe's own end-of-stream detection is quicker once the server has taken the channel). A channel
  * whose call did not complete normally is closed, never reused.
+ *
+ * <p>A call that finds its server dead also lets go of everything this process kept for it: its pooled
+ * channels and its inbox handle. So a process that holds proxies of a manager that closed or died keeps
+ * none of that manager's segments mapped past its next call (the owner's close has already removed
+ * their names, {@link CustomTypes#close()}).
  */
 final class CustomChannels {
     static final Duration LIVENESS_SLICE = Duration.ofMillis(100);
@@ -74,15 +79,27 @@ final class CustomChannels {
 
     /** Sends {@code request} to the server and returns its reply's value, or throws its failure. */
     static Object call(SharedQueue<Object> inbox, ProcessIdentity server, String manager, Object request) {
+        return call(inbox, server, manager, request, null);
+    }
+
+    /**
+     * As {@link #call(SharedQueue, ProcessIdentity, String, Object)}, but a live server that has not
+     * answered within {@code timeout} (null: no bound) fails the call with IllegalStateException; its
+     * channel is closed, never reused, as after any call that did not complete.
+     */
+    static Object call(SharedQueue<Object> inbox, ProcessIdentity server, String manager, Object request,
+                       Duration timeout) {
+        long deadline = timeout == null ? 0 : System.nanoTime() + timeout.toNanos();
         ConcurrentLinkedDeque<Channel> pool = POOLS.computeIfAbsent(server, s -> new ConcurrentLinkedDeque<>());
         Channel c = pool.pollFirst();
         boolean reusable = false;
         try {
             if (c == null) {
-                c = open(inbox, server, manager);
+                c = open(inbox, server, manager, timeout, deadline);
             }
             while (!c.near.send(request, LIVENESS_SLICE)) {
                 checkAlive(server, manager);
+                checkDeadline(timeout, deadline, server, manager);
             }
             CustomMessages.Reply reply;
             while (true) {
@@ -92,6 +109,7 @@ final class CustomChannels {
                     break;
                 } catch (TimeoutException e) {
                     checkAlive(server, manager);
+                    checkDeadline(timeout, deadline, server, manager);
                 }
             }
             reusable = true;
@@ -120,7 +138,8 @@ final class CustomChannels {
         }
     }
 
-    private static Channel open(SharedQueue<Object> inbox, ProcessIdentity server, String manager) throws IOException {
+    private static Channel open(SharedQueue<Object> inbox, ProcessIdentity server, String manager, Duration timeout,
+                                long deadline) throws IOException {
         checkAlive(server, manager);
         Pipe pipe = Pipe.open(true);
         boolean offered = false;
@@ -129,8 +148,12 @@ final class CustomChannels {
             // so a server that dies first is noticed by checkAlive, not by the pipe.
             while (!inbox.offer(pipe.right(), LIVENESS_SLICE.toMillis(), java.util.concurrent.TimeUnit.MILLISECONDS)) {
                 checkAlive(server, manager);
+                checkDeadline(timeout, deadline, server, manager);
             }
             offered = true;
+        } catch (IllegalStateException closed) {
+            checkAlive(server, manager); // a call of another thread found the server dead and closed the inbox
+            throw closed;
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
             throw new java.io.InterruptedIOException("interrupted while opening a channel to " + describe(server, manager));
@@ -147,6 +170,12 @@ final class CustomChannels {
     private static void checkAlive(ProcessIdentity server, String manager) {
         if (!server.isAlive()) {
             throw dead(server, manager, null);
+        }
+    }
+
+    private static void checkDeadline(Duration timeout, long deadline, ProcessIdentity server, String manager) {
+        if (timeout != null && System.nanoTime() - deadline >= 0) {
+            throw new IllegalStateException(describe(server, manager) + " did not answer within " + timeout);
         }
     }
 
@@ -170,7 +199,14 @@ final class CustomChannels {
     }
 
     private static IllegalStateException dead(ProcessIdentity server, String manager, Exception cause) {
-        closeAll(server);
+        if (server.isAlive()) {
+            closeAll(server); // only a channel broke (the server ended it): the inbox still reaches the server
+        } else {
+            // NOTE: the server is dead for good (its identity includes its start time), so this process's
+            // inbox handle and channels can only keep the manager's segments: the owner's close unlinked
+            // their names, but a mapping still holds the memory, and a mere holder would keep the name
+            forget(server);
+        }
         return new IllegalStateException(describe(server, manager) + " is gone (its process died or the manager closed); "
                 + "objects it hosted are lost", cause);
     }

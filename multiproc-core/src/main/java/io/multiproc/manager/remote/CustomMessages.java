@@ -34,6 +34,13 @@ final class CustomMessages {
     record Call(long objectId, String method, List<String> parameterTypes, List<Object> args) {
     }
 
+    /**
+     * The owner is closing the manager: the server takes no more channels, and the reply's value is
+     * the names of the pipes it serves (a List of String), which the owner unlinks once it killed it.
+     */
+    record Closing() {
+    }
+
     /** A result: {@code value} when {@code failure} is null, else the failure. */
     record Reply(Object value, RemoteFailure failure) {
     }

@@ -20,10 +20,20 @@ import java.util.concurrent.atomic.AtomicLong;
  * it moves it to this process. Requests on one channel are served in order; channels run
  * concurrently, so a hosted object is called from several threads at once (as in CPython's server,
  * which runs a thread per connection) and must be thread-safe if it is shared.
+ *
+ * <p>The server keeps the names of the channels it serves: when its manager's owner closes, it asks
+ * for them ({@link CustomMessages.Closing}) before killing the server, and unlinks them, so that
+ * processes which still pool a channel (and may never call again) do not keep it in /dev/shm. From
+ * that request on, a channel that arrives is closed at once: it could be pooled by its process
+ * after the list was sent, and would then outlive the manager.
  */
 final class CustomTypeServer {
     private final Map<Long, Hosted> objects = new ConcurrentHashMap<>();
     private final AtomicLong nextId = new AtomicLong(1);
+    /** Names of the pipes of the channels being served; changed and read under its own monitor. */
+    private final java.util.Set<String> channels = new java.util.HashSet<>();
+    /** Set once by the owner's {@link CustomMessages.Closing} request; guarded by {@link #channels}. */
+    private boolean closing;
     /** Resolved methods by interface and signature. */
     private final Map<Signature, Method> methods = new ConcurrentHashMap<>();
 
@@ -45,10 +55,33 @@ final class CustomTypeServer {
                 return; // closed: the manager is gone
             }
             if (next instanceof Connection c) {
+                if (!server.accept(c)) {
+                    c.close(); // the manager is closing: its caller sees end of stream, as from a dead server
+                    continue;
+                }
                 // NOTE: a platform thread: a channel waiting in recv sleeps in a futex system call, which
                 // pins a virtual thread's carrier; a few idle channels would starve all the others.
                 Thread.ofPlatform().daemon(true).name("multiproc-custom-channel").start(() -> server.serve(c));
             }
+        }
+    }
+
+    /** Records a new channel; false once the manager is closing. */
+    private boolean accept(Connection channel) {
+        synchronized (channels) {
+            if (closing) {
+                return false;
+            }
+            channels.add(channel.name());
+            return true;
+        }
+    }
+
+    /** Takes no more channels and lists the ones being served (the owner's close). */
+    private List<String> closing() {
+        synchronized (channels) {
+            closing = true;
+            return List.copyOf(channels);
         }
     }
 
@@ -70,6 +103,10 @@ final class CustomTypeServer {
             // the client process closed the channel or died
         } catch (IOException | RuntimeException e) {
             // a broken channel ends only itself
+        } finally {
+            synchronized (channels) {
+                channels.remove(channel.name());
+            }
         }
     }
 
@@ -108,6 +145,7 @@ final class CustomTypeServer {
                 objects.put(id, new Hosted(made, iface));
                 yield id;
             }
+            case CustomMessages.Closing _ -> closing();
             case CustomMessages.Call c -> {
                 Hosted h = objects.get(c.objectId());
                 if (h == null) {

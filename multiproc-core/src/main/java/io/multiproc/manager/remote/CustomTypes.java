@@ -1,10 +1,15 @@
 package io.multiproc.manager.remote;
 
 import io.multiproc.internal.ProcessIdentity;
+import io.multiproc.internal.SegmentRegistry;
 import io.multiproc.manager.SerializableSupplier;
 import io.multiproc.process.ChildProcess;
 import io.multiproc.queue.SharedQueue;
 
+import java.io.IOException;
+import java.nio.file.NoSuchFileException;
+import java.time.Duration;
+import java.util.List;
 import java.util.Map;
 import java.util.Objects;
 import java.util.concurrent.ConcurrentHashMap;
@@ -32,7 +37,8 @@ import java.util.concurrent.ConcurrentHashMap;
  * {@code RemoteFailure} as the same type for the JDK contract exceptions, else
  * {@code io.multiproc.RemoteException}, with the server's trace; a dead server fails calls with
  * {@link IllegalStateException} within about 100 ms. The server is a daemon child: it dies with
- * the process that started it, and {@link #close()} stops it.
+ * the process that started it, and {@link #close()} stops it and unlinks its inbox and the pipes of
+ * its channels, which other processes may still map (decision 140).
  */
 public final class CustomTypes implements AutoCloseable {
     private final String manager;
@@ -42,6 +48,8 @@ public final class CustomTypes implements AutoCloseable {
     private SharedQueue<Object> inbox;
     private ProcessIdentity serverId;
     private boolean closed;
+    /** How long a closing owner waits for the server's list of channels; it is killed either way. */
+    private static final Duration CLOSING_ANSWER = Duration.ofSeconds(1);
 
     private record Registration(SerializableSupplier<?> factory, Class<?> iface) {
     }
@@ -118,23 +126,60 @@ public final class CustomTypes implements AutoCloseable {
         serverId = id;
     }
 
-    /** Stops the server (its objects are gone; proxies then fail with IllegalStateException). Idempotent. */
+    /**
+     * Stops the server (its objects are gone; proxies then fail with IllegalStateException) and removes
+     * what it used from /dev/shm: its inbox and the pipes of its channels, even those that other
+     * processes still hold (pooled for a next call that may never come). Idempotent.
+     */
     @Override
     public synchronized void close() {
         closed = true;
         if (server != null) {
+            List<String> channels = channelsToRemove();
             server.close(); // SIGKILL and wait: hosted objects have no close protocol to honour
+            String inboxName = inbox.name();
             CustomChannels.forget(serverId); // closes the inbox too
             server = null;
+            // NOTE: after the kill, when nothing serves these pipes any more. A process that maps one
+            // keeps its memory until it lets go (its next call finds the server dead and does, or its
+            // exit), but the names go now, as the manager's heap segments do (decision 140)
+            unlink(inboxName);
+            for (String channel : channels) {
+                unlink(channel);
+            }
             // NOTE: a pipe this process let go of while the server still used it (an interrupted call)
             // had the server as its last holder: SIGKILLed, it releases nothing, so such pipes go now
             // rather than at the next JVM's startup sweep
             try {
-                io.multiproc.internal.SegmentRegistry.sweep();
-            } catch (java.io.IOException e) {
+                SegmentRegistry.sweep();
+            } catch (IOException e) {
                 System.getLogger("io.multiproc").log(System.Logger.Level.WARNING,
                         "manager '" + manager + "': cannot remove the segments its custom-type server held: " + e.getMessage());
             }
+        }
+    }
+
+    /**
+     * The pipes the server serves, which it then stops taking; empty if it is dead or does not answer
+     * within {@link #CLOSING_ANSWER} (its channels then go when their processes next call or exit).
+     */
+    @SuppressWarnings("unchecked")
+    private List<String> channelsToRemove() {
+        try {
+            return (List<String>) CustomChannels.call(inbox, serverId, manager, new CustomMessages.Closing(), CLOSING_ANSWER);
+        } catch (RuntimeException deadOrStuck) {
+            return List.of();
+        }
+    }
+
+    private void unlink(String name) {
+        try {
+            SegmentRegistry.unlink(name);
+        } catch (NoSuchFileException gone) {
+            // its last holder let go of it (or multiproc clean removed it)
+        } catch (IOException e) {
+            System.getLogger("io.multiproc").log(System.Logger.Level.WARNING,
+                    "manager '" + manager + "': cannot remove segment '" + name + "' of its custom-type server: " + e.getMessage());
         }
     }
 }

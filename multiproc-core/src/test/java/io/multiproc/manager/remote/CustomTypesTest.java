@@ -124,6 +124,21 @@ class CustomTypesTest {
         }
     }
 
+    public interface Keeper {
+        /** Keeps {@code q} (the server attaches it) and returns its size. */
+        int keep(SharedQueue<Object> q);
+    }
+
+    public static final class KeeperImpl implements Keeper {
+        private final List<SharedQueue<Object>> kept = new java.util.concurrent.CopyOnWriteArrayList<>();
+
+        @Override
+        public int keep(SharedQueue<Object> q) {
+            kept.add(q);
+            return q.size();
+        }
+    }
+
     private final CustomTypes types = new CustomTypes("custom-test");
 
     @AfterEach
@@ -305,6 +320,86 @@ class CustomTypesTest {
         caller.interrupt();
         caller.join(10_000);
         types.close(); // SIGKILLs the server, the pipe's last holder: the leak check after the test sees the rest
+    }
+
+    @Test
+    @SuppressWarnings("unchecked")
+    void aChildThatUsedAProxyKeepsNothingOfAClosedManagerInDevShmAndItsNextCallFails() throws Exception {
+        io.multiproc.manager.Manager m = io.multiproc.manager.Manager.start();
+        ChildProcess child = null;
+        try (SharedQueue<Object> reports = SharedQueue.create(4);
+             io.multiproc.sync.SharedEvent callAgain = io.multiproc.sync.SharedEvent.create();
+             io.multiproc.sync.SharedEvent exit = io.multiproc.sync.SharedEvent.create()) {
+            m.register("counter", CounterImpl::new, Counter.class);
+            Counter c = m.create("counter");
+            String inbox = ((CustomHandle) ((CustomObject) c).writeReplace()).inbox().name();
+            child = ChildProcess.start(() -> {
+                c.increment();
+                reports.put(List.copyOf(mappedShm()));   // with its channel, pooled for the next call
+                callAgain.await();
+                String outcome;
+                try {
+                    c.increment();
+                    outcome = "the call went through";
+                } catch (IllegalStateException expected) {
+                    outcome = expected.getMessage();
+                }
+                reports.put(outcome);
+                reports.put(List.copyOf(mappedShm()));
+                exit.await(); // alive until told: what it holds must not keep the manager's entries
+            });
+            List<String> childMaps = (List<String>) reports.poll(30, java.util.concurrent.TimeUnit.SECONDS);
+            List<String> childPipes = childMaps.stream().filter(n -> n.startsWith("mpp_")).toList();
+            assertThat(childPipes).as("the child's channel").isNotEmpty();
+            assertThat(childMaps).as("the child maps the inbox").contains(inbox);
+
+            m.close();
+
+            assertThat(child.isAlive()).isTrue();
+            assertThat(ReapChildrenCheckShm.shmFiles()).as("/dev/shm after the manager closed, its user alive")
+                    .doesNotContain(inbox).doesNotContainAnyElementsOf(childPipes);
+            callAgain.set();
+            assertThat(reports.poll(30, java.util.concurrent.TimeUnit.SECONDS)).asString()
+                    .contains("manager '" + m.name() + "'").contains("is gone");
+            List<String> afterCall = (List<String>) reports.poll(30, java.util.concurrent.TimeUnit.SECONDS);
+            assertThat(child.isAlive()).as("the child alive (failure: %s)", child.failure()).isTrue();
+            assertThat(ReapChildrenCheckShm.shmFiles()).as("/dev/shm after the child's next call, the child alive")
+                    .doesNotContain(inbox).doesNotContainAnyElementsOf(childPipes);
+            assertThat(afterCall).as("what the child still maps after that call")
+                    .doesNotContain(inbox).noneMatch(n -> n.startsWith("mpp_"));
+            exit.set();
+            Children.joinOk(child);
+        } finally {
+            Children.reap(child);
+            m.close();
+        }
+    }
+
+    @Test
+    void closingTheManagerKeepsWhatTheProgramPassedToAHostedObject() throws Exception {
+        types.register("keeper", KeeperImpl::new, Keeper.class);
+        Keeper k = types.create("keeper");
+        try (SharedQueue<Object> mine = SharedQueue.create(4)) {
+            mine.put("before");
+            assertThat(k.keep(mine)).isEqualTo(1);
+            types.close(); // removes the server's inbox and channels, not the program's queue it held
+            assertThat(ReapChildrenCheckShm.shmFiles()).contains(mine.name());
+            mine.put("after");
+            assertThat(mine.take()).isEqualTo("before");
+            assertThat(mine.take()).isEqualTo("after");
+        }
+    }
+
+    /** The names of the /dev/shm files this JVM maps, whether or not they are still there. */
+    static java.util.Set<String> mappedShm() throws java.io.IOException {
+        java.util.Set<String> names = new java.util.TreeSet<>();
+        for (String line : java.nio.file.Files.readAllLines(java.nio.file.Path.of("/proc/self/maps"))) {
+            int at = line.indexOf("/dev/shm/");
+            if (at >= 0) {
+                names.add(line.substring(at + "/dev/shm/".length()).split(" ")[0]);
+            }
+        }
+        return names;
     }
 
     /** The pipes (channels) this JVM has mapped: other test runs on the machine do not change it. */
