@@ -271,9 +271,15 @@ final class RedisList<E> extends AbstractList<E> implements RedisProxy, Serializ
     /**
      * Applies {@code change} to a copy of the list and stores the result if the list still holds what was
      * read (compare-and-set of the whole list in one script), retrying otherwise. Nothing is written when
-     * {@code change} says it changed nothing.
+     * {@code change} says it changed nothing. Goes through {@link RedisManager#call} like every other
+     * method: an interrupted thread's call runs once and keeps the interrupt, a server that is down fails
+     * naming the manager.
      */
     private boolean transform(Predicate<List<E>> change) {
+        return m.call(() -> transformOnce(change));
+    }
+
+    private boolean transformOnce(Predicate<List<E>> change) {
         while (true) {
             m.check();
             List<Object> raw = list.readAll();

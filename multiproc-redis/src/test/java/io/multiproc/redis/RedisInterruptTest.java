@@ -92,6 +92,49 @@ class RedisInterruptTest {
     }
 
     @Test
+    void aListsSortAndRemoveIfFromAnInterruptedThreadRunOnceAndKeepTheInterrupt() throws Exception {
+        try (LocalRedis redis = LocalRedis.start();
+             RedisManager m = (RedisManager) RedisManager.connect(redis.url(), "interruptedtransforms")) {
+            java.util.List<Integer> ls = m.list("l");
+            ls.addAll(java.util.List.of(3, 1, 4, 2));
+            AtomicReference<Throwable> failed = new AtomicReference<>();
+            AtomicBoolean interruptKept = new AtomicBoolean();
+            Thread t = new Thread(() -> {
+                Thread.currentThread().interrupt();
+                try {
+                    ls.sort(null);
+                    ls.removeIf(x -> x == 4);
+                    ls.replaceAll(x -> x * 10);
+                    ls.subList(0, 1).clear();
+                } catch (Throwable e) {
+                    failed.set(e);
+                }
+                interruptKept.set(Thread.currentThread().isInterrupted());
+            });
+            t.start();
+            t.join(30_000);
+            assertThat(failed.get()).isNull();
+            assertThat(interruptKept).isTrue();
+            assertThat(ls).containsExactly(20, 30);
+        }
+    }
+
+    @Test
+    void aListsSortWhileTheServerIsDownNamesTheManager() throws Exception {
+        LocalRedis redis = LocalRedis.start();
+        try (RedisManager m = (RedisManager) RedisManager.connect(redis.url(), "downtransforms")) {
+            java.util.List<Integer> ls = m.list("l");
+            ls.addAll(java.util.List.of(2, 1));
+            redis.close();
+            org.assertj.core.api.Assertions.assertThatThrownBy(() -> ls.sort(null))
+                    .isInstanceOf(IllegalStateException.class)
+                    .hasMessageContaining("downtransforms");
+        } finally {
+            redis.close();
+        }
+    }
+
+    @Test
     void aHugeTimeoutIsForeverNotAnArithmeticException() throws Exception {
         java.time.Duration forever = java.time.temporal.ChronoUnit.FOREVER.getDuration();
         try (LocalRedis redis = LocalRedis.start();
