@@ -65,6 +65,12 @@ final class Lua {
     /** KEYS[1] the reference count: 1 if nothing references the object. */
     static final String UNREFERENCED = "local n = tonumber(redis.call('get', KEYS[1]) or '0') if n <= 0 then return 1 end return 0";
 
+    /**
+     * KEYS[1] a bounded queue: delete it and return how many items it held, so that the caller gives that
+     * many permits back to its capacity semaphore (which Redisson keeps outside the manager's prefix).
+     */
+    static final String QUEUE_TAKE_COUNT = "local n = redis.call('llen', KEYS[1]) redis.call('del', KEYS[1]) return n";
+
     static <R> R eval(RedissonClient client, String key, String script, RScript.ReturnType type, List<Object> keys,
                       Object... args) {
         try {

@@ -170,9 +170,14 @@ public final class RedisManager implements Manager, HandleSource, Serializable {
     public static long deleteAll(String url, String name) {
         checkManagerName(name);
         try (RedisManager m = (RedisManager) connect(url, name)) {
-            return m.destroy();
+            // destroy() keeps bounded queues' capacity semaphores for proxies still in use; after a crash
+            // nothing uses them, and they are Redisson's keys outside the manager's prefix
+            return m.destroy() + m.client.getKeys().deleteByPattern(CAPACITY_PREFIX + "mp:" + name + ":*");
         }
     }
+
+    /** Redisson's prefix of a bounded queue's capacity semaphore: prefixName("redisson_bqs", key). */
+    private static final String CAPACITY_PREFIX = "redisson_bqs:";
 
     /**
      * Deletes every key of this manager's name, named objects included, for every connection using the
@@ -180,8 +185,22 @@ public final class RedisManager implements Manager, HandleSource, Serializable {
      */
     public long destroy() {
         check();
-        created.clear();
-        return client.getKeys().deleteByPattern("mp:" + name + ":*");
+        // created stays: the manager stays usable, and an unnamed object used again after this must still go at close
+        long deleted = 0;
+        // A bounded queue's free capacity is a Redisson semaphore outside the pattern below: deleting only the
+        // items left it at zero (offer false, put blocked forever); deleting it too would do the same, since
+        // a missing semaphore has no permits and the bound is stored nowhere else. So each queue's items go
+        // and as many permits come back (release also wakes a put waiting for room).
+        for (String capacity : client.getKeys().getKeysByPattern(CAPACITY_PREFIX + "mp:" + name + ":*")) {
+            String queue = capacity.substring(CAPACITY_PREFIX.length());
+            long items = Lua.<Long>eval(client, queue, Lua.QUEUE_TAKE_COUNT, org.redisson.api.RScript.ReturnType.LONG,
+                    List.of(queue));
+            if (items > 0) {
+                deleted++;
+                client.getSemaphore(capacity).release((int) items);
+            }
+        }
+        return deleted + client.getKeys().deleteByPattern("mp:" + name + ":*");
     }
 
     /** A manager captured by a child's task or sent through a queue re-attaches in the receiving JVM. */

@@ -106,6 +106,56 @@ class RedisLifetimeTest {
         assertThat(keysOf(name)).isEmpty();
     }
 
+    /** Every key on the server that mentions the manager's prefix, Redisson's own prefixed keys included. */
+    private static Set<String> allKeysMentioning(String name) {
+        try (RedisManager probe = (RedisManager) RedisManager.connect(redis.url(), name)) {
+            return StreamSupport.stream(probe.redisson().getKeys().getKeysByPattern("*mp:" + name + ":*").spliterator(), false)
+                    .collect(Collectors.toSet());
+        }
+    }
+
+    @Test
+    void destroyEmptiesABoundedQueueAndGivesItsCapacityBack() throws Exception {
+        String name = freshName();
+        try (Manager m = RedisManager.connect(redis.url(), name)) {
+            java.util.concurrent.BlockingQueue<Integer> q = m.queue(2);
+            q.put(1);
+            q.put(2);
+            Thread blocked = new Thread(() -> {
+                try {
+                    q.put(9);   // full: waits for room
+                } catch (InterruptedException e) {
+                    Thread.currentThread().interrupt();
+                }
+            });
+            blocked.start();
+            Thread.sleep(300);
+            try {
+                assertThat(((RedisManager) m).destroy()).as("the queue's key").isEqualTo(1);
+                blocked.join(5_000);
+                assertThat(blocked.isAlive()).as("the waiting put got the room destroy gave back").isFalse();
+                assertThat(q).containsExactly(9);
+                assertThat(q.offer(3)).as("room again after destroy").isTrue();
+                assertThat(q.offer(4)).as("the bound is still 2").isFalse();
+            } finally {
+                blocked.interrupt();
+                blocked.join();
+            }
+        }
+        assertThat(allKeysMentioning(name)).as("close removes the unnamed queue and its capacity").isEmpty();
+    }
+
+    @Test
+    void deleteAllAfterACrashRemovesABoundedQueuesCapacityToo() {
+        String name = freshName();
+        try (Manager crashed = RedisManager.connect(redis.url(), name)) {   // never got to close: a crash
+            crashed.<Integer>queue(2).add(1);
+            assertThat(allKeysMentioning(name)).isNotEmpty();
+            RedisManager.deleteAll(redis.url(), name);
+            assertThat(allKeysMentioning(name)).isEmpty();
+        }
+    }
+
     @SuppressWarnings("unchecked")
     @Test
     void aNestedContainerIsFreedWithItsLastReference() {
