@@ -501,6 +501,7 @@ public final class RedisManager implements Manager, HandleSource, Serializable {
     private volatile RedisSync sync;
 
     private RedisSync sync() {
+        check(); // a keeper started after close would never be stopped
         RedisSync s = sync;
         if (s == null) {
             synchronized (this) {

@@ -119,6 +119,9 @@ final class RedisSync {
      * or released by its owner. The wait is bounded by Redisson's timeout and retries.
      */
     private <R> R eval(String lua, RScript.ReturnType type, List<Object> keys, Object... args) {
+        // NOTE: a closed manager's keeper is stopped: a lock taken now would never be renewed (another JVM
+        // takes it one lease later), so every object refuses, as the containers do
+        manager.check();
         return join(script.<R>evalAsync(RScript.Mode.READ_WRITE, lua, type, keys, args));
     }
 
@@ -171,8 +174,13 @@ final class RedisSync {
         return new RedisException("Redis failed: " + e.getMessage() + (detail == null ? "" : " (" + detail + ")"), e);
     }
 
-    /** Starts renewing {@code key}'s lease while {@code owner} holds it. */
+    /**
+     * Starts renewing {@code key}'s lease while {@code owner} holds it. Refused once the manager closed
+     * (between the acquiring script and this): nothing would renew it, so the caller must not think it
+     * holds the lock, which lapses within one lease.
+     */
     void hold(String key, String owner) {
+        manager.check();
         held.put(key, owner);
     }
 
@@ -214,6 +222,7 @@ final class RedisSync {
 
     /** The wake-up of {@code channel}, subscribed on first use (this call waits for the subscription). */
     Wake wake(String channel) {
+        manager.check();
         Wake w = wakes.get(channel);
         if (w != null) {
             return w;

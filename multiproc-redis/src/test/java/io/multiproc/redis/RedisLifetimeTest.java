@@ -156,6 +156,34 @@ class RedisLifetimeTest {
         }
     }
 
+    @Test
+    void synchronizationObjectsOfAClosedManagerThrowNamingItWhileAnotherManagerOnTheSameClientGoesOn() throws Exception {
+        String name = freshName();
+        try (RedisManager other = (RedisManager) RedisManager.connect(redis.url(), name)) {   // shares a's client
+            RedisManager a = (RedisManager) RedisManager.connect(redis.url(), name);
+            RedisLock lock = a.lock("L");
+            RedisLock rlock = a.rlock("R");
+            io.multiproc.manager.SemaphoreProxy sem = a.semaphore("S", 1);
+            io.multiproc.manager.EventProxy event = a.event("E");
+            io.multiproc.manager.BarrierProxy barrier = a.barrier("B", 1);
+            java.util.concurrent.locks.Condition cond = a.condition("C", rlock);
+            a.close();
+            List<org.assertj.core.api.ThrowableAssert.ThrowingCallable> uses = List.of(
+                    lock::lock, lock::tryLock, lock::unlock, rlock::lock, sem::tryAcquire, sem::release,
+                    event::set, event::isSet, () -> event.await(java.time.Duration.ofMillis(10)), barrier::await,
+                    cond::signal, () -> a.lock("M"), () -> a.semaphore(1));
+            for (org.assertj.core.api.ThrowableAssert.ThrowingCallable use : uses) {
+                assertThatThrownBy(use).isInstanceOf(IllegalStateException.class)
+                        .hasMessageContaining("'" + name + "'").hasMessageContaining("closed");
+            }
+            RedisLock theirs = other.lock("L");
+            assertThat(theirs.tryLock()).as("nobody took L through the closed manager").isTrue();
+            theirs.unlock();
+            assertThat(other.semaphore("S", 1).availablePermits()).isEqualTo(1);
+            assertThat(other.event("E").isSet()).isFalse();
+        }
+    }
+
     @SuppressWarnings("unchecked")
     @Test
     void aNestedContainerIsFreedWithItsLastReference() {
