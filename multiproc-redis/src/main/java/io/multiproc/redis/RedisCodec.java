@@ -8,6 +8,7 @@ import io.netty.buffer.Unpooled;
 import org.redisson.client.codec.BaseCodec;
 import org.redisson.client.protocol.Decoder;
 import org.redisson.client.protocol.Encoder;
+import org.redisson.client.protocol.RedisCommands;
 
 import java.nio.charset.StandardCharsets;
 import java.util.Objects;
@@ -45,11 +46,30 @@ public final class RedisCodec extends BaseCodec {
         this.codec = Objects.requireNonNull(codec, "codec");
     }
 
+    static {
+        scriptsAreNotResent();
+    }
+
+    /**
+     * Redisson sends a command again when its reply is later than the timeout (the retry attempts) unless
+     * the command is blocking or named in {@link RedisCommands#NO_RETRY}; that list has RPUSH, INCR and
+     * SETNX but no scripts, and every write of ours is a script (RMap.put too): a slow reply ran a put, a
+     * semaphore release or a pool enqueue twice, and the second run's answer (put's previous value: its
+     * own new value) came back. Named here, a late script fails the call after one timeout and runs at most
+     * once; retries before a command is sent (no connection yet, Redis restarting) stay (decision 141).
+     * NO_RETRY is Redisson's public mutable set, read by its I/O threads: the names go in once, when this
+     * class loads, before multiproc creates a client (every create passes through {@link #ensureOn}).
+     */
+    private static void scriptsAreNotResent() {
+        RedisCommands.NO_RETRY.addAll(java.util.List.of("EVAL", "EVALSHA", "EVAL_RO", "EVALSHA_RO", "FCALL"));
+    }
+
     /**
      * Gives {@code config} this codec if it has none, and returns it. Every {@code Redisson.create} of
      * multiproc goes through this: Redisson's default codec is Kryo, which multiproc-redis excludes (it
      * needs {@code sun.misc.Unsafe}), so a configuration without a codec would fail with
-     * NoClassDefFoundError.
+     * NoClassDefFoundError. Loading this class also stops Redisson re-sending scripts whose reply is late
+     * ({@link #scriptsAreNotResent}).
      */
     public static org.redisson.config.Config ensureOn(org.redisson.config.Config config) {
         if (config.getCodec() == null) {

@@ -61,7 +61,8 @@ public final class RedisManager implements Manager, HandleSource, Serializable {
     /**
      * Timeouts of {@link #connect(String)}: a server that is down fails the connect after one connect
      * timeout, and a command to a server that died mid-run fails after at most
-     * {@code (COMMAND_TIMEOUT + RETRY_DELAY) x (RETRY_ATTEMPTS + 1)}, about 8 s (decision 104).
+     * {@code (COMMAND_TIMEOUT + RETRY_DELAY) x (RETRY_ATTEMPTS + 1)}, about 8 s (decision 104). A script
+     * whose reply is late is not sent again but fails after one timeout (decision 141).
      */
     static final Duration CONNECT_TIMEOUT = Duration.ofSeconds(2);
     static final Duration COMMAND_TIMEOUT = Duration.ofSeconds(2);

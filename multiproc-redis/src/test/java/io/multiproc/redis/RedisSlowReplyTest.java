@@ -1,0 +1,84 @@
+package io.multiproc.redis;
+
+import org.junit.jupiter.api.Test;
+
+import java.util.List;
+import java.util.concurrent.ConcurrentMap;
+import java.util.concurrent.atomic.AtomicReference;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+/**
+ * A reply slower than the command timeout: the write is never sent twice. A call that returned happened
+ * once (put answers the value it replaced); one that failed, naming the server, happened at most once. Another client's CLIENT PAUSE ... WRITE holds every write (scripts included) for twice the
+ * 2 s command timeout, then lets what it held run.
+ */
+class RedisSlowReplyTest {
+
+    @Test
+    void writesAnsweredAfterTheTimeoutHappenAtMostOnce() throws Exception {
+        try (LocalRedis redis = LocalRedis.start();
+             RedisManager m = (RedisManager) RedisManager.connect(redis.url(), "slowreplies")) {
+            RedisSemaphore sem = m.semaphore(0);
+            List<Integer> list = m.list();
+            list.add(0);
+            ConcurrentMap<String, Integer> d = m.dict();
+            d.put("p", 1);
+            d.put("m", 1);
+            AtomicReference<Object> semDone = new AtomicReference<>();
+            AtomicReference<Object> listDone = new AtomicReference<>();
+            AtomicReference<Object> putDone = new AtomicReference<>();
+            AtomicReference<Object> mergeDone = new AtomicReference<>();
+            long pauseMillis = 2 * RedisManager.COMMAND_TIMEOUT.toMillis();
+            assertThat(redis.command("CLIENT PAUSE " + pauseMillis + " WRITE")).isEqualTo("+OK");
+            long pausedAt = System.nanoTime();
+            Thread[] writers = {
+                    new Thread(() -> run(() -> { sem.release(); return "released"; }, semDone)),
+                    new Thread(() -> run(() -> list.add(1), listDone)),
+                    new Thread(() -> run(() -> d.put("p", 2), putDone)),
+                    new Thread(() -> run(() -> d.merge("m", 10, Integer::sum), mergeDone)),
+            };
+            try {
+                for (Thread t : writers) {
+                    t.start();
+                }
+                for (Thread t : writers) {
+                    t.join(30_000);
+                }
+            } finally {
+                redis.command("CLIENT UNPAUSE");
+                for (Thread t : writers) {
+                    t.join();
+                }
+            }
+            // a held write whose caller gave up still runs when the pause ends: wait past it
+            Thread.sleep(Math.max(0, pauseMillis + 500 - (System.nanoTime() - pausedAt) / 1_000_000));
+            for (AtomicReference<Object> done : List.of(semDone, listDone, putDone, mergeDone)) {
+                if (done.get() instanceof Throwable failed) {
+                    assertThat(failed).as("a slow reply fails naming the server")
+                            .hasMessageContaining(Integer.toString(redis.port()));
+                }
+            }
+            // a call that failed may or may not have happened (Redis drops a held command whose client left);
+            // one that returned happened once, and nothing happened twice
+            boolean semOk = !(semDone.get() instanceof Throwable);
+            assertThat(sem.availablePermits()).as("release() gave at most one permit").isIn(semOk ? List.of(1) : List.of(0, 1));
+            boolean listOk = !(listDone.get() instanceof Throwable);
+            assertThat(list.size()).as("add(1) added at most once").isIn(listOk ? List.of(2) : List.of(1, 2));
+            if (!(putDone.get() instanceof Throwable)) {
+                assertThat(putDone.get()).as("put returned the value it replaced, not its own").isEqualTo(1);
+                assertThat(d.get("p")).isEqualTo(2);
+            }
+            boolean mergeOk = !(mergeDone.get() instanceof Throwable);
+            assertThat(d.get("m")).as("merge added at most once").isIn(mergeOk ? List.of(11) : List.of(1, 11));
+        }
+    }
+
+    private static void run(java.util.concurrent.Callable<Object> op, AtomicReference<Object> done) {
+        try {
+            done.set(op.call());
+        } catch (Throwable e) {
+            done.set(e);
+        }
+    }
+}
