@@ -187,21 +187,39 @@ public final class RedisManager implements Manager, HandleSource, Serializable {
     public long destroy() {
         check();
         // created stays: the manager stays usable, and an unnamed object used again after this must still go at close
-        long deleted = 0;
-        // A bounded queue's free capacity is a Redisson semaphore outside the pattern below: deleting only the
-        // items left it at zero (offer false, put blocked forever); deleting it too would do the same, since
-        // a missing semaphore has no permits and the bound is stored nowhere else. So each queue's items go
-        // and as many permits come back (release also wakes a put waiting for room).
+        // A bounded queue's free capacity is a Redisson semaphore outside mp:<name>:*: deleting only the items
+        // left it at zero (offer false, put blocked forever); deleting it too would do the same, since a
+        // missing semaphore has no permits and the bound is stored nowhere else. So each bounded queue's items
+        // go in one script that counts them, and as many permits come back (waking a put waiting for room).
+        // The queues are left out of the bulk delete: a put woken by the release, or an offer racing with
+        // destroy, must not have its item deleted after its permit was taken.
+        java.util.Set<String> queues = new java.util.HashSet<>();
         for (String capacity : client.getKeys().getKeysByPattern(CAPACITY_PREFIX + "mp:" + name + ":*")) {
-            String queue = capacity.substring(CAPACITY_PREFIX.length());
+            queues.add(capacity.substring(CAPACITY_PREFIX.length()));
+        }
+        long deleted = 0;
+        List<String> batch = new java.util.ArrayList<>();
+        for (String key : client.getKeys().getKeysByPattern("mp:" + name + ":*")) {
+            if (!queues.contains(key)) {
+                batch.add(key);
+            }
+            if (batch.size() == 1000) {
+                deleted += client.getKeys().delete(batch.toArray(String[]::new));
+                batch.clear();
+            }
+        }
+        if (!batch.isEmpty()) {
+            deleted += client.getKeys().delete(batch.toArray(String[]::new));
+        }
+        for (String queue : queues) {
             long items = Lua.<Long>eval(client, queue, Lua.QUEUE_TAKE_COUNT, org.redisson.api.RScript.ReturnType.LONG,
                     List.of(queue));
             if (items > 0) {
                 deleted++;
-                client.getSemaphore(capacity).release((int) items);
+                client.getSemaphore(CAPACITY_PREFIX + queue).release((int) items);
             }
         }
-        return deleted + client.getKeys().deleteByPattern("mp:" + name + ":*");
+        return deleted;
     }
 
     /** A manager captured by a child's task or sent through a queue re-attaches in the receiving JVM. */
