@@ -59,6 +59,8 @@ final class RedisSync {
     /** key -> owner for locks this connection holds; written by acquiring/releasing threads and the keeper. */
     private final Map<String, String> held = new ConcurrentHashMap<>();
     private final Map<String, Wake> wakes = new ConcurrentHashMap<>();
+    /** channel -> Redisson listener id of {@link #wakes}' subscriptions, removed at close; written under wakes' monitor. */
+    private final Map<String, Integer> listeners = new ConcurrentHashMap<>();
     /** Keys derived from unnamed objects' keys (markers, condition queues), deleted at close. */
     private final Set<String> derivedKeys = ConcurrentHashMap.newKeySet();
     private final ScheduledExecutorService keeper;
@@ -233,7 +235,8 @@ final class RedisSync {
                 Wake fresh = new Wake();
                 RTopic topic = client.getTopic(channel, StringCodec.INSTANCE);
                 // NOTE: async and joined, as eval: the synchronous subscribe throws for an interrupted thread
-                join(topic.addListenerAsync(String.class, (ch, msg) -> fresh.bump()));
+                int listener = join(topic.addListenerAsync(String.class, (ch, msg) -> fresh.bump()));
+                listeners.put(channel, listener);
                 wakes.put(channel, fresh);
                 w = fresh;
             }
@@ -241,9 +244,26 @@ final class RedisSync {
         }
     }
 
-    /** Stops the keeper and deletes the keys derived from unnamed objects. */
+    /**
+     * Stops the keeper, ends this connection's subscriptions and deletes the keys derived from unnamed
+     * objects. The client is shared with the other managers of this JVM on the same configuration, so a
+     * subscription left here stayed on the server (and its listener in this JVM) as long as any of them.
+     */
     void close() {
         keeper.shutdownNow();
+        synchronized (wakes) {
+            for (Map.Entry<String, Integer> e : listeners.entrySet()) {
+                try {
+                    // NOTE: not joined: a server that is down must not hold up close; Redisson unsubscribes
+                    // once the channel has no listener left
+                    client.getTopic(e.getKey(), StringCodec.INSTANCE).removeListenerAsync(e.getValue());
+                } catch (RuntimeException clientShutDown) {
+                    // the shared client is already gone: so are its subscriptions
+                }
+            }
+            listeners.clear();
+            wakes.clear();
+        }
         List<String> keys = new ArrayList<>(derivedKeys);
         if (!keys.isEmpty()) {
             client.getKeys().delete(keys.toArray(String[]::new));

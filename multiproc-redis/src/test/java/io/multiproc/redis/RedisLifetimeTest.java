@@ -184,6 +184,26 @@ class RedisLifetimeTest {
         }
     }
 
+    @Test
+    void closeEndsTheSubscriptionsOfItsWaitsWhileAnotherManagerKeepsTheSharedClient() throws Exception {
+        String name = freshName();
+        try (RedisManager other = (RedisManager) RedisManager.connect(redis.url(), name)) {   // shares a's client
+            RedisManager a = (RedisManager) RedisManager.connect(redis.url(), name);
+            a.event("E").await(java.time.Duration.ofMillis(10));
+            a.semaphore("S", 0).tryAcquire(java.time.Duration.ofMillis(10));
+            a.semaphore(0).tryAcquire(java.time.Duration.ofMillis(10));
+            String channels = "PUBSUB CHANNELS mp:" + name + ":*";
+            assertThat(redis.command(channels)).as("the waits subscribed").isEqualTo("*3");
+            a.close();
+            long deadline = System.nanoTime() + java.util.concurrent.TimeUnit.SECONDS.toNanos(5);
+            while (!redis.command(channels).equals("*0") && System.nanoTime() < deadline) {
+                Thread.sleep(20);
+            }
+            assertThat(redis.command(channels)).as("no subscription of the closed manager is left").isEqualTo("*0");
+            assertThat(other.event("E").await(java.time.Duration.ofMillis(10))).isFalse();   // the client still works
+        }
+    }
+
     @SuppressWarnings("unchecked")
     @Test
     void aNestedContainerIsFreedWithItsLastReference() {
