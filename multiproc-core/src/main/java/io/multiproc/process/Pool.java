@@ -711,6 +711,20 @@ public final class Pool implements ExecutorService {
         }
     }
 
+    /**
+     * An imap's input ended (read to the end, or it threw): its feed goes once its chunks have; an input
+     * that ended without one left its feed in the pending list, and after shutdown() the idle workers
+     * waited for it forever.
+     */
+    void feedEnded() {
+        synchronized (lock) {
+            dispatchLocked();
+            pending.removeIf(PoolWork.Feed::exhausted);
+            retireIdleLocked();
+            checkTerminatedLocked();
+        }
+    }
+
     /** After shutdown: idle workers with nothing left to do close their data end and exit. */
     private void retireIdleLocked() {
         if (state != State.SHUTDOWN || !pending.isEmpty()) {

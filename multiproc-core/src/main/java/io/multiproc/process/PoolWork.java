@@ -341,7 +341,7 @@ final class PoolWork {
         private int produced;
         private int consumed;
         private boolean sourceDone;
-        /** Chunks made by {@link #fill}, not yet handed out, in index order. */
+        /** Chunks made by {@link #feed}, not yet handed out, in index order. */
         private final ArrayDeque<Chunk> ready = new ArrayDeque<>();
         private Throwable terminal;
         private final Map<Integer, Object> byIndex = new HashMap<>();
@@ -360,7 +360,7 @@ final class PoolWork {
             this.ids = ids;
         }
 
-        // ---- the source (the caller's and the consumer's threads)
+        // ---- the source (the feeder's thread)
 
         /**
          * The feeder: reads the source a window ahead of the consumer and makes the chunks {@link #take}
@@ -402,6 +402,7 @@ final class PoolWork {
                         sourceDone = true;
                         notifyAll();
                     }
+                    pool.feedEnded();
                     return;
                 }
                 Chunk c = null;
@@ -432,6 +433,10 @@ final class PoolWork {
                         sourceDone = true;
                     }
                     notifyAll();
+                }
+                if (!more) {
+                    pool.feedEnded();
+                    return;
                 }
                 if (added) {
                     pool.feedMore();

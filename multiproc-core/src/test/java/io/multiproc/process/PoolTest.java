@@ -269,6 +269,32 @@ class PoolTest {
     }
 
     @Test
+    void aPoolWithAnImapOfAnEmptyInputShutsDownAndTerminates() throws Exception {
+        Pool pool = Pool.create(1);
+        try {
+            PoolIterator<Integer> it = pool.imap(x -> x, List.<Integer>of());
+            assertThat(it.hasNext()).isFalse();
+            PoolIterator<Integer> failing = pool.imap(x -> x, () -> new Iterator<Integer>() {
+                @Override
+                public boolean hasNext() {
+                    throw new IllegalStateException("no input today");
+                }
+
+                @Override
+                public Integer next() {
+                    throw new AssertionError();
+                }
+            });
+            assertThatThrownBy(failing::next).isInstanceOf(IllegalStateException.class).hasMessageContaining("no input today");
+            pool.shutdown();
+            // an input that ended without a chunk left its feed behind, and idle workers waited for it
+            assertThat(pool.awaitTermination(SECONDS, TimeUnit.SECONDS)).isTrue();
+        } finally {
+            pool.terminate();
+        }
+    }
+
+    @Test
     void anImapCanReadAnotherImapOfTheSamePool() throws Exception {
         try (Pool pool = Pool.create(2)) {
             CompletableFuture<List<Integer>> out = CompletableFuture.supplyAsync(() -> {
