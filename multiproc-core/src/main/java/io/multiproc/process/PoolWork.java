@@ -370,7 +370,24 @@ final class PoolWork {
          * hung, terminate() too. Ends when the source does or the imap is abandoned (which interrupts it).
          */
         void feed() {
-            boolean added = false;
+            try {
+                feedLoop();
+            } catch (RuntimeException | Error e) { // the pool's dispatch, or an Error while encoding: the consumer must not wait forever
+                synchronized (this) {
+                    if (!sourceDone) {
+                        if (terminal == null) {
+                            terminal = e;
+                        }
+                        sourceDone = true;
+                        notifyAll();
+                    }
+                }
+                pool.feedEnded();
+            }
+        }
+
+        private void feedLoop() {
+            boolean added;
             while (true) {
                 int index;
                 added = false;
