@@ -10,7 +10,6 @@ import java.util.Iterator;
 import java.util.List;
 import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.ScheduledFuture;
-import java.util.concurrent.ScheduledThreadPoolExecutor;
 import java.util.concurrent.TimeUnit;
 
 /**
@@ -85,7 +84,7 @@ final class SpareJvms {
     private static final List<Process> CHILDREN_BOOTING = new ArrayList<>();
     /** Dismissed spares still booting (they exit once booted). */
     private static final List<Process> OTHERS_BOOTING = new ArrayList<>();
-    private static final ScheduledExecutorService TICKER = ticker();
+    private static final ScheduledExecutorService TICKER = io.multiproc.internal.DaemonScheduler.create("multiproc-spares");
 
     private static int base = intProperty(PROPERTY, DEFAULT);
     private static int max = intProperty(MAX_PROPERTY, Math.min(LIMIT, Math.max(4, Multiproc.cpuCount())));
@@ -540,16 +539,6 @@ final class SpareJvms {
             }
             tickNow();
         });
-    }
-
-    private static ScheduledExecutorService ticker() {
-        ScheduledThreadPoolExecutor t = new ScheduledThreadPoolExecutor(1, r -> {
-            Thread th = new Thread(r, "multiproc-spares");
-            th.setDaemon(true);
-            return th;
-        });
-        t.setRemoveOnCancelPolicy(true);
-        return t;
     }
 
     // ---- system properties ----

@@ -10,7 +10,6 @@ import java.util.HashSet;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
-import java.util.concurrent.Executors;
 import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.ScheduledFuture;
 import java.util.concurrent.TimeUnit;
@@ -51,11 +50,7 @@ final class Reclaimer {
     private static final VarHandle LONG = JAVA_LONG.varHandle();
     private static final VarHandle INT = JAVA_INT.varHandle();
     static final long PERIOD_MS = 1000;
-    private static final ScheduledExecutorService TIMER = Executors.newSingleThreadScheduledExecutor(r -> {
-        Thread t = new Thread(r, "multiproc-manager-reclaim");
-        t.setDaemon(true);
-        return t;
-    });
+    private static final ScheduledExecutorService TIMER = io.multiproc.internal.DaemonScheduler.create("multiproc-manager-reclaim");
     private static final System.Logger LOG = System.getLogger(Reclaimer.class.getName());
 
     /** Test hook: false stops the owners' periodic sweeps in this JVM (so a test sees the leaks first). */

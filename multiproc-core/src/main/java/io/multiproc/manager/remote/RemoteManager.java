@@ -167,7 +167,7 @@ public final class RemoteManager implements Manager {
      * so an unclosed, unreachable connection is not kept alive by its watch.
      */
     private static final class Watchdog implements Runnable {
-        static final java.util.concurrent.ScheduledThreadPoolExecutor EXECUTOR = executor();
+        static final java.util.concurrent.ScheduledExecutorService EXECUTOR = io.multiproc.internal.DaemonScheduler.create("multiproc-remote-watchdog");
         private final java.lang.ref.WeakReference<RemoteManager> connection;
 
         Watchdog(RemoteManager m) {
@@ -185,16 +185,6 @@ public final class RemoteManager implements Manager {
                 m.closedBecause = "broken (the server took no bytes within the reply timeout while writing to it)";
                 closeQuietly(m.socket); // the blocked write throws
             }
-        }
-
-        private static java.util.concurrent.ScheduledThreadPoolExecutor executor() {
-            var e = new java.util.concurrent.ScheduledThreadPoolExecutor(1, r -> {
-                Thread t = new Thread(r, "multiproc-remote-watchdog");
-                t.setDaemon(true);
-                return t;
-            });
-            e.setRemoveOnCancelPolicy(true);
-            return e;
         }
     }
 
