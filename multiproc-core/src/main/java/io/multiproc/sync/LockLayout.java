@@ -99,7 +99,13 @@ final class LockLayout {
     /** Marks the region at {@code base} as a lock of this kind, unless it is already; fails if it is anything else. */
     static void markRegion(MemorySegment seg, String name, long base, boolean reentrant) {
         long mark = mark(reentrant);
-        long found = (long) LONG.compareAndExchange(seg, base + MARK, 0L, mark);
+        // NOTE: read before the CAS: every proxy of a container makes a lock over its region, and a CAS
+        // that finds the mark already there still takes the cache line exclusively from other processes.
+        long found = (long) LONG.getVolatile(seg, base + MARK);
+        if (found == mark) {
+            return;
+        }
+        found = (long) LONG.compareAndExchange(seg, base + MARK, 0L, mark);
         if (found != 0 && found != mark) {
             throw new IllegalStateException("segment '" + name + "' at base=" + base + " holds mark=0x" + Long.toHexString(found)
                     + ", not a " + (reentrant ? "SharedRLock" : "SharedLock") + " region");

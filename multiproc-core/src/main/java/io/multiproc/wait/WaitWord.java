@@ -5,6 +5,7 @@ import io.multiproc.internal.Native;
 import java.lang.foreign.Arena;
 import java.lang.foreign.MemorySegment;
 import java.lang.invoke.VarHandle;
+import java.util.Objects;
 
 import static java.lang.foreign.ValueLayout.JAVA_INT;
 
@@ -66,8 +67,12 @@ public final class WaitWord {
      * arena's session for the whole call, and a sleeping thread would then stop another thread from
      * closing the object (IllegalStateException "session is acquired"). The kernel checks the address
      * itself (EFAULT once unmapped), and {@link #sleep} checks the mapping is still open first.
+     * Made on the first sleep or wake, not in the constructor: most wait words never sleep (a lock
+     * nobody contends), and a reader of 100,000 nested lists makes a lock, so a wait word, per list.
+     * Racy single-check: any thread of this process may compute it; every result is equal, and the
+     * segment object's fields are final, so a racing reader sees it whole.
      */
-    private final MemorySegment seqWord;
+    private MemorySegment seqWord;
     /**
      * How long (ns) a waiter of this process yields before it sleeps, learnt from this word's recent waits
      * ({@link #learn}). Plain int: written and read by this process's waiting threads only, a heuristic
@@ -83,7 +88,17 @@ public final class WaitWord {
         this.segment = segment;
         this.seqOffset = seqOffset;
         this.sleepersOffset = sleepersOffset;
-        this.seqWord = MemorySegment.ofAddress(segment.asSlice(seqOffset, 4).address());
+        Objects.checkFromIndexSize(seqOffset, 4, segment.byteSize());
+        Objects.checkFromIndexSize(sleepersOffset, 4, segment.byteSize());
+    }
+
+    private MemorySegment seqWord() {
+        MemorySegment w = seqWord;
+        if (w == null) {
+            w = MemorySegment.ofAddress(segment.address() + seqOffset);
+            seqWord = w;
+        }
+        return w;
     }
 
     public int sequence() {
@@ -109,7 +124,7 @@ public final class WaitWord {
         if (!segment.scope().isAlive()) {
             throw new IllegalStateException("the shared object was closed while a thread waited on it");
         }
-        Native.futexWait(seqWord, observed, t, SCRATCH.get());
+        Native.futexWait(seqWord(), observed, t, SCRATCH.get());
     }
 
     /** Wakes every registered sleeper (no system call when there is none). */
@@ -122,7 +137,7 @@ public final class WaitWord {
         if ((int) INT.getVolatile(segment, sleepersOffset) > 0) {
             INT.getAndAdd(segment, seqOffset, 1);
             if (Native.isAvailable() && segment.scope().isAlive()) {
-                Native.futexWake(seqWord, count, SCRATCH.get());
+                Native.futexWake(seqWord(), count, SCRATCH.get());
             }
         }
     }
