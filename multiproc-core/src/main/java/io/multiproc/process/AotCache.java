@@ -81,7 +81,7 @@ final class AotCache {
     }
 
     /** Waits for the cache to be built (starting that if needed); false if unsupported or not in time. */
-    static boolean await(Duration timeout) throws InterruptedException {
+    static boolean await(long timeoutNanos) throws InterruptedException {
         if (FILE == null) {
             return false;
         }
@@ -89,7 +89,7 @@ final class AotCache {
             return true;
         }
         try {
-            return train().get(timeout.toNanos(), TimeUnit.NANOSECONDS);
+            return train().get(timeoutNanos, TimeUnit.NANOSECONDS);
         } catch (ExecutionException | TimeoutException e) {
             return false;
         }

@@ -217,11 +217,14 @@ public final class ChildProcess implements AutoCloseable {
      * Prepares fast child starts now instead of on the first start: boots the spare JVMs and, when the
      * class path is made of jars, builds the JDK AOT cache that cold starts use (once per class path).
      *
+     * @param timeout how long to wait for the cache; a huge one waits until it is built
      * @return true if the AOT cache is ready within {@code timeout}
+     * @throws IllegalArgumentException naming the value if {@code timeout} is negative
      */
     public static boolean prepareFastStarts(Duration timeout) throws InterruptedException {
+        long nanos = io.multiproc.wait.Waiting.nanos(timeout);
         SpareJvms.reserve(SpareJvms.target());
-        return AotCache.await(timeout);
+        return AotCache.await(nanos);
     }
 
     /** This JVM's children that are still running (the count the spare policy follows). */
@@ -295,12 +298,22 @@ public final class ChildProcess implements AutoCloseable {
                 flight.endSend(mark);
             }
             Process p = jvmOptions.isEmpty() ? SpareJvms.take(runningCount() + 1) : null;
-            if (p == null || !send(p, frame, carried)) {
-                p = SpareJvms.launchCold(jvmOptions);
-                if (!send(p, frame, carried)) {
-                    p.destroyForcibly();
-                    throw new IllegalStateException("child '" + name + "' (pid " + p.pid() + ") died before it got its task");
+            try {
+                if (p == null || !send(p, frame, carried)) {
+                    p = SpareJvms.launchCold(jvmOptions);
+                    if (!send(p, frame, carried)) {
+                        p.destroyForcibly();
+                        throw new IllegalStateException("child '" + name + "' (pid " + p.pid() + ") died before it got its task");
+                    }
                 }
+            } catch (RuntimeException | Error e) {
+                // A JVM taken or launched for this start and not handed its task (a carried segment was
+                // removed meanwhile, say) waits on its stdin for good: a spare nobody lists any more, or a
+                // cold JVM counted as booting forever, which would hold a boot slot.
+                if (p != null) {
+                    p.destroyForcibly();
+                }
+                throw e;
             }
             process = p;
             reportFile = file;

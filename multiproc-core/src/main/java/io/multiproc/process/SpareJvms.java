@@ -314,6 +314,17 @@ final class SpareJvms {
         }
     }
 
+    /** The pids of the spares this JVM keeps now (booted or booting): for tests. */
+    static java.util.Set<Long> sparePids() {
+        synchronized (LOCK) {
+            java.util.Set<Long> pids = new java.util.HashSet<>();
+            for (Process p : SPARES) {
+                pids.add(p.pid());
+            }
+            return pids;
+        }
+    }
+
     /** A child of this JVM exited: its core may be free for a spare to boot. */
     static void childExited() {
         tickNow();

@@ -283,6 +283,56 @@ class ChildProcessTest {
         assertStartRejected(() -> System.out.println(notSerializable.getName()), "java.lang.Thread");
     }
 
+    /**
+     * A task that carries a shared object already removed fails at start, and leaves no JVM behind: not
+     * the spare it took, not a cold JVM (which would also keep a boot slot for good).
+     */
+    @Test
+    void startCarryingAClosedSharedObjectThrowsAndLeavesNoJvmRunning() throws Exception {
+        SharedLong gone = SharedLong.create(0);
+        gone.close(); // the last handle: the segment is removed
+        String marker = "-Dmultiproc.test.leakMarker=" + java.util.UUID.randomUUID();
+
+        assertThatThrownBy(() -> ChildProcess.start(() -> gone.get()))
+                .isInstanceOf(IllegalStateException.class)
+                .hasMessageContaining(gone.name());
+        assertThatThrownBy(() -> ChildProcess.builder().jvmOptions(List.of(marker)).target(() -> gone.get()).start())
+                .isInstanceOf(IllegalStateException.class)
+                .hasMessageContaining(gone.name());
+
+        long deadline = System.nanoTime() + Duration.ofSeconds(10).toNanos();
+        while (jvmsWithArgument(marker) > 0 && System.nanoTime() < deadline) {
+            sleep(Duration.ofMillis(20));
+        }
+        assertThat(jvmsWithArgument(marker)).as("cold JVMs left running after the failed start").isZero();
+        // The spare that the first start took is killed too: every child of this JVM is a spare or has exited.
+        deadline = System.nanoTime() + Duration.ofSeconds(10).toNanos();
+        while (takenSparesAlive() > 0 && System.nanoTime() < deadline) {
+            sleep(Duration.ofMillis(20));
+        }
+        assertThat(takenSparesAlive()).as("children of this JVM that are neither spares nor started children").isZero();
+    }
+
+    private static long jvmsWithArgument(String argument) {
+        return ProcessHandle.current().children().filter(ProcessHandle::isAlive)
+                .filter(h -> h.info().arguments().map(a -> List.of(a).contains(argument)).orElse(false)).count();
+    }
+
+    /** Child JVMs of this one that SpareJvms no longer lists as spares (no ChildProcess of this test runs). */
+    private static long takenSparesAlive() {
+        Set<Long> spares = SpareJvms.sparePids();
+        return ProcessHandle.current().children().filter(ProcessHandle::isAlive)
+                .filter(h -> h.info().arguments().map(a -> List.of(a).contains("SPARE")).orElse(false))
+                .filter(h -> !spares.contains(h.pid())).count();
+    }
+
+    @Test
+    void prepareFastStartsRejectsANegativeTimeoutNamingIt() {
+        assertThatThrownBy(() -> ChildProcess.prepareFastStarts(Duration.ofMillis(-1)))
+                .isInstanceOf(IllegalArgumentException.class)
+                .hasMessageContaining("timeout=" + Duration.ofMillis(-1));
+    }
+
     @Test
     void builderWithoutTargetThrows() {
         assertThatThrownBy(() -> ChildProcess.builder().name("no-target").build())
