@@ -114,6 +114,8 @@ public final class Native {
     /** Linked ahead by {@link #linkExitNow} (a child's exit must not pay the 5-25 ms of linking a handle). */
     private static final class ExitNow {
         static final MethodHandle EXIT = Linking.downcall("_exit", FunctionDescriptor.ofVoid(JAVA_INT));
+        /** {@code fflush(NULL)}: libc's own buffers, which the JVM's exit (libc's exit) would have flushed. */
+        static final MethodHandle FLUSH_ALL = Linking.downcall("fflush", FunctionDescriptor.of(JAVA_INT, ADDRESS));
 
         static {
             exitLinked = true;
@@ -240,11 +242,14 @@ public final class Native {
 
     /**
      * Ends this process at once with {@code status} ({@code _exit(2)}): no shutdown hooks, no JVM exit
-     * sequence, Java streams not flushed. Only for a child whose hooks already ran (see ChildMain).
+     * sequence, Java streams not flushed. Only for a child whose hooks already ran (see ChildMain). Output
+     * that native code left in C stdio's buffers (a library's printf into a file or pipe) is flushed
+     * first; native {@code atexit} handlers do not run.
      */
     public static void exitNow(int status) {
         requireAvailable();
         try {
+            int unused = (int) ExitNow.FLUSH_ALL.invokeExact(MemorySegment.NULL);
             ExitNow.EXIT.invokeExact(status);
         } catch (Throwable t) {
             throw rethrow(t);

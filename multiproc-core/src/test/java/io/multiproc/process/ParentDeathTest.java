@@ -54,6 +54,19 @@ class ParentDeathTest {
         }
     }
 
+    /**
+     * A child's output written through C stdio (a JNI or FFM library's printf) reaches the parent's stdout
+     * even when that is a file, where libc buffers it: the child's fast exit flushes libc's streams too.
+     */
+    @Test
+    void childOutputWrittenThroughCStdioIsNotLostAtExit() throws Exception {
+        try (Parent parent = Parent.start(dir, "native-out")) {
+            assertThat(parent.process.waitFor(LONG_ENOUGH.toSeconds(), TimeUnit.SECONDS)).as("parent exited").isTrue();
+
+            assertThat(parent.stdout()).contains("exit-code=0").contains("native-out-from-child");
+        }
+    }
+
     /** Each process's pid, name (what ChildMain reached: java = booting, mp-spare, mp-child...) and state letter. */
     private static String describe(List<ProcessHandle> processes) {
         StringBuilder sb = new StringBuilder();

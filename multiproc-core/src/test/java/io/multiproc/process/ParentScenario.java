@@ -24,6 +24,8 @@ import java.util.concurrent.locks.LockSupport;
  *   <li>{@code daemon-exit}: a daemon child sleeps 60 s; prints {@code child-pid=N} and returns.</li>
  *   <li>{@code nondaemon-exit MARKER}: a non-daemon child sleeps 1.5 s, then creates the file MARKER;
  *       prints {@code child-pid=N} and returns at once.</li>
+ *   <li>{@code native-out}: a child writes {@code native-out-from-child} through C stdio ({@code puts},
+ *       left in libc's buffer: stdout is a file) and returns; prints {@code exit-code=N}.</li>
  * </ul>
  */
 public final class ParentScenario {
@@ -38,6 +40,7 @@ public final class ParentScenario {
             case "orphan" -> orphan(args[1]);
             case "daemon-exit" -> daemonExit();
             case "nondaemon-exit" -> nondaemonExit(args[1]);
+            case "native-out" -> nativeOut();
             default -> throw new IllegalArgumentException("scenario=" + args[0] + " is not known");
         }
     }
@@ -65,6 +68,21 @@ public final class ParentScenario {
         });
         announce(child);
         Thread.sleep(Duration.ofSeconds(60));
+    }
+
+    private static void nativeOut() throws InterruptedException {
+        ChildProcess child = ChildProcess.start(() -> {
+            java.lang.foreign.Linker linker = java.lang.foreign.Linker.nativeLinker();
+            java.lang.invoke.MethodHandle puts = linker.downcallHandle(linker.defaultLookup().find("puts").orElseThrow(),
+                    java.lang.foreign.FunctionDescriptor.of(java.lang.foreign.ValueLayout.JAVA_INT, java.lang.foreign.ValueLayout.ADDRESS));
+            try (java.lang.foreign.Arena arena = java.lang.foreign.Arena.ofConfined()) {
+                int unused = (int) puts.invokeExact(arena.allocateFrom("native-out-from-child"));
+            } catch (Throwable t) {
+                throw new IllegalStateException(t);
+            }
+        });
+        child.join();
+        System.out.println("exit-code=" + child.exitCode().orElse(Integer.MIN_VALUE));
     }
 
     private static void daemonExit() {
