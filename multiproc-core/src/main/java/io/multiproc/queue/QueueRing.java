@@ -204,11 +204,14 @@ final class QueueRing extends MappedObject {
 
     /**
      * After acquiring the consumer lock: a dead holder left its record at the head (nothing to
-     * reclaim), but one killed inside a removal left the head count one short: recount.
+     * reclaim), but one killed inside a removal left the head count one short and the removed record's
+     * bytes unfreed: recount, and free them. Callers read the head word before this, for
+     * {@link #unlockConsumers(long)}.
      */
     private void consumersLocked() {
         if (consumers.previousOwnerDied()) {
             ring.repairHeadCount();
+            ring.freeDone();
         }
         if (FaultInjection.ENABLED) {
             FaultInjection.at(FaultInjection.Point.CONSUMER_LOCKED);
@@ -459,11 +462,12 @@ final class QueueRing extends MappedObject {
             return false;
         }
         boolean took = false;
+        long before = ring.headWord();
         try {
             consumersLocked();
             took = takeLocked(s);
         } finally {
-            unlockConsumers(took);
+            unlockConsumers(before);
         }
         return took;
     }
@@ -495,6 +499,7 @@ final class QueueRing extends MappedObject {
             if (!ring.hasItems() || !lockBy(consumers, NOW)) {
                 return false;
             }
+            long before = ring.headWord();
             try {
                 consumersLocked();
                 for (;;) {
@@ -508,7 +513,7 @@ final class QueueRing extends MappedObject {
                     ring.consume((int) at);
                 }
             } finally {
-                unlockConsumers(false);
+                unlockConsumers(before);
             }
         } finally {
             guard.exit();
@@ -516,10 +521,13 @@ final class QueueRing extends MappedObject {
     }
 
     /**
-     * Frees the consumer lock; then, behind one fence for the head and the lock, wakes a lock waiter and
-     * (if {@code freed}) the producers waiting for room.
+     * Frees the consumer lock; then, behind one fence for the head and the lock, wakes a lock waiter and,
+     * if the head word moved from {@code before} during the hold, the producers waiting for room. Any
+     * move counts: a take, a removal (one more item slot), and a walk that only freed padding or removed
+     * records (bytes), which peeks and snapshots do too.
      */
-    private void unlockConsumers(boolean freed) {
+    private void unlockConsumers(long before) {
+        boolean freed = ring.headWord() != before; // the holder's own writes: no other process moves the head now
         // NOTE: the unlock's getAndSet is a full fence: the head's release store stays before the check
         // for sleeping producers below.
         consumers.unlock();
@@ -546,6 +554,7 @@ final class QueueRing extends MappedObject {
             int n = 0;
             int used = 0;
             lockFully(consumers);
+            long before = ring.headWord();
             try {
                 consumersLocked();
                 long at;
@@ -559,7 +568,7 @@ final class QueueRing extends MappedObject {
                     }
                 }
             } finally {
-                unlockConsumers(true);
+                unlockConsumers(before);
             }
             return n;
         } finally {
@@ -577,6 +586,7 @@ final class QueueRing extends MappedObject {
         enter();
         try {
             lockFully(consumers);
+            long before = ring.headWord();
             try {
                 consumersLocked();
                 long at;
@@ -585,7 +595,7 @@ final class QueueRing extends MappedObject {
                     ring.consume((int) at);
                 }
             } finally {
-                unlockConsumers(true);
+                unlockConsumers(before);
             }
         } finally {
             guard.exit();
@@ -605,6 +615,7 @@ final class QueueRing extends MappedObject {
         Scratch s = Scratch.acquire();
         try {
             lockFully(consumers);
+            long before = ring.headWord();
             try {
                 consumersLocked();
                 long at = ring.first();
@@ -623,7 +634,7 @@ final class QueueRing extends MappedObject {
                 }
                 return out;
             } finally {
-                unlockConsumers(false);
+                unlockConsumers(before);
             }
         } finally {
             s.release();
@@ -641,6 +652,7 @@ final class QueueRing extends MappedObject {
         try {
             boolean removed = false;
             lockFully(consumers);
+            long before = ring.headWord();
             try {
                 consumersLocked();
                 if (ring.holds(position) && ring.seqAt(position) == seq) {
@@ -648,11 +660,12 @@ final class QueueRing extends MappedObject {
                     if (k == RecordLayout.ITEM || k == SPILL) {
                         Spills.dropItem(ring, position);
                         ring.markRemoved(position);
+                        ring.freeDone(); // its bytes too, if it was the head record: nobody may take after us
                         removed = true;
                     }
                 }
             } finally {
-                unlockConsumers(removed);
+                unlockConsumers(before);
             }
             return removed;
         } finally {

@@ -281,7 +281,10 @@ final class RecordRing {
         MemorySegment.copy(seg, JAVA_BYTE, at, dst, dstOffset, length);
     }
 
-    /** Takes the record at {@code pos}, which is the head record: frees it and counts one item taken. */
+    /**
+     * Takes the record at {@code pos}, which is the head record: frees it, and the padding and removed
+     * records right after it (see {@link #freeDone()}), and counts one item taken, in one store.
+     */
     void consume(int pos) {
         consume(pos, length(kindLengthAt(pos)));
     }
@@ -290,7 +293,62 @@ final class RecordRing {
     void consume(int pos, int length) {
         long h = headWord();
         long full = ownFull(headFull, h);
-        publishHead(count(h) + 1, full + (pos - position(h)) + recordSize(length));
+        int count = count(h) + 1;
+        int next = skipDone(full, count, pos + recordSize(length));
+        publishHead(count, full + (next - position(h)));
+    }
+
+    /**
+     * Frees the padding and removed records at the head, up to the first item or the tail. A removed
+     * record keeps its bytes until the head passes it, and producers wait on bytes: one left at the head
+     * of a queue nobody takes from would keep them waiting forever. Consumer-lock holders call this after
+     * a removal; {@link #consume} and {@link #first()} do the same as they move the head.
+     */
+    void freeDone() {
+        long h = headWord();
+        long full = ownFull(headFull, h);
+        int next = skipDone(full, count(h), position(h));
+        if (next != position(h)) {
+            publishHead(count(h), full + (next - position(h)));
+        }
+    }
+
+    /**
+     * The position of the first record at or after {@code pos} (the head once its records before
+     * {@code pos} are freed) that is not padding or removed; the tail's if there is none. Reads the tail
+     * word only if a removed record may lie beyond this side's view: the head count {@code count} counts
+     * every item below {@code pos} and every removed record not yet passed, the view's count every item
+     * below the view's position, so at that position equal counts mean no removed record is pending.
+     */
+    private int skipDone(long full, int count, int pos) {
+        long t = tailView;
+        if (!trusted(full, tailViewAt)) {
+            t = tailWord();
+            tailView = t;
+            tailViewAt = full;
+        }
+        for (;;) {
+            // NOTE: records below the tail value t were complete before t was written (release), which
+            // this side read (acquire), now or in the view.
+            int end = position(t);
+            while (pos - end < 0) {
+                int k = kind(kindLengthAt(pos));
+                if (k == ITEM || k == SPILL) {
+                    return pos;
+                }
+                pos = next(pos);
+            }
+            if (count == count(t)) {
+                return pos;
+            }
+            long fresh = tailWord();
+            if (fresh == t) {
+                return pos;
+            }
+            t = fresh;
+            tailView = t;
+            tailViewAt = full;
+        }
     }
 
     /**
@@ -307,7 +365,7 @@ final class RecordRing {
         }
         long h = headWord();
         // NOTE: the item counts as taken now (release, after the kind change); its bytes are freed when
-        // the head passes the record.
+        // the head passes the record (the caller's freeDone(), or the consumer that takes the item before it).
         LONG.setRelease(seg, head, word(count(h) + 1, position(h)));
     }
 

@@ -143,6 +143,11 @@ import java.util.concurrent.TimeUnit;
  *       except while a remover is between its two stores (record marked removed, then count); a remover
  *       killed there leaves it one short (size one too high), and the next consumer, told {@code previousOwnerDied()}
  *       by the consumer lock, recounts (a walk bounded by the tail) and fixes it with one store.</li>
+ *   <li>A consumer-lock holder leaves no padding or removed record at the head: a removal, a take and a
+ *       walk to the first item each move the head past them, and the unlock wakes producers whenever the
+ *       head moved. Producers wait on bytes, so a removed record left at the head of a queue nobody takes
+ *       from would keep them waiting forever. A remover killed in between leaves its record, which the
+ *       next consumer frees with the recount.</li>
  * </ul>
  * <p><b>Dead processes.</b> A record becomes visible only when the tail word covers it, so a producer
  * killed mid-record leaves nothing consumers can see: they go on with the records before it and are
