@@ -639,19 +639,27 @@ public final class Connection extends MappedObject implements Serializable {
 
     /**
      * At JVM exit, marks the ends this process owns closed, so that peers see end of stream at once
-     * (as the kernel closes a process's pipe descriptors). Only the flag: the mapping stays until the
-     * process is gone, whatever the order of shutdown hooks. SIGKILL skips this; peers then notice the
-     * death itself.
+     * (as the kernel closes a process's pipe descriptors). An end this process sent away and nobody took
+     * yet is not closed but let go in transit, as {@link #close()} does: it belongs to its receiver.
+     * Only the words: the mapping stays until the process is gone, whatever the order of shutdown hooks.
+     * SIGKILL skips this; peers then notice the death itself (or, for an end in transit, that nobody
+     * can take it any more).
      */
     private static void closeAllAtExit() {
         for (Connection c : OPEN.values()) {
             try {
-                if ((long) LONG.getVolatile(c.whole, c.myEnd + OWNER) == ME) {
+                if ((long) LONG.getVolatile(c.whole, c.myEnd + OWNER) != ME) {
+                    continue;
+                }
+                if (c.sent) {
+                    // NOTE: a CAS, as in close(): the receiver may take the end over at this very moment
+                    LONG.compareAndSet(c.whole, c.myEnd + OWNER, ME, ME | IN_TRANSIT);
+                } else {
                     // NOTE: after every send of this process (as in close()): a peer that sees the flag
                     // and re-reads the tail has every message.
                     INT.setVolatile(c.whole, c.myEnd + CLOSED, 1);
-                    c.wakeAll();
                 }
+                c.wakeAll();
             } catch (RuntimeException e) {
                 // best effort at exit
             }

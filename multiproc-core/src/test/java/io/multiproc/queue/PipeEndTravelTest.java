@@ -1,0 +1,50 @@
+package io.multiproc.queue;
+
+import io.multiproc.process.ChildProcess;
+import io.multiproc.testing.ReapChildrenCheckShm;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.ExtendWith;
+
+import java.io.EOFException;
+
+import static io.multiproc.queue.Children.joinOk;
+import static io.multiproc.queue.Children.reap;
+import static io.multiproc.queue.PipeTest.io;
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+
+/** Pipe ends travelling in queue items: whoever takes an end owns it, whatever its sender did meanwhile. */
+@ExtendWith(ReapChildrenCheckShm.class)
+class PipeEndTravelTest {
+
+    @Test
+    void endsAProcessPutInAQueueAndThenExitedNormallyWorkForThoseWhoTakeThem() throws Exception {
+        try (SharedQueue<Connection> q = SharedQueue.create(2)) {
+            ChildProcess sender = ChildProcess.start(() -> {
+                Pipe p = Pipe.open();
+                try {
+                    q.put(p.left());
+                    q.put(p.right());
+                } catch (InterruptedException e) {
+                    throw new IllegalStateException(e);
+                }
+            }); // returns without closing anything: a normal exit, with its exit hooks
+            ChildProcess taker = null;
+            try {
+                joinOk(sender);
+                Connection left = q.take();
+                taker = ChildProcess.start(() -> io(() -> {
+                    try (Connection right = q.take()) {
+                        right.send("hello from the taker");
+                    }
+                }));
+                assertThat(left.recv(Children.JOIN)).isEqualTo("hello from the taker");
+                assertThatThrownBy(() -> left.recv(Children.JOIN)).as("the taker closed its end").isInstanceOf(EOFException.class);
+                joinOk(taker);
+                left.close();
+            } finally {
+                reap(sender, taker);
+            }
+        }
+    }
+}
