@@ -196,6 +196,7 @@ public final class Connection extends MappedObject implements Serializable {
     static Connection resolve(String name, int end, IdleStrategy custom, Codec codec) {
         Connection here = OPEN.get(name + "/" + end);
         if (here != null && !here.guard.isClosed()) {
+            here.adoptInFlightHold();
             here.takeOver();
             return here;
         }
@@ -228,8 +229,28 @@ public final class Connection extends MappedObject implements Serializable {
                 kind == PipeLayout.KIND_ONE_WAY ? kind : PipeLayout.KIND_DUPLEX);
     }
 
+    /**
+     * Takes the end over: it is this process's again, also when it comes back to the process that sent
+     * it (so a later close closes it rather than letting it go in transit).
+     */
     private void takeOver() {
+        sent = false;
         LONG.setVolatile(whole, myEnd + OWNER, ME); // NOTE: from now on the peer watches this process
+    }
+
+    /**
+     * For an end received by a process that still has it open: drops the carrier's in-flight hold on the
+     * pipe, as a first attach would (an attach inside the receive bracket swaps that hold for this
+     * process's, {@code SharedSegments.attach}); the extra reference goes at once. Otherwise the hold
+     * stayed while the carrier lived: the pipe outlived both closed ends, and a peer asking whether the
+     * end may still be taken ({@link #takeableByOthers()}) waited instead of seeing end of stream.
+     */
+    private void adoptInFlightHold() {
+        try {
+            SharedSegments.attach(name()).release();
+        } catch (IOException e) {
+            throw new UncheckedIOException("cannot take pipe '" + name() + "' over from its carrier: " + e.getMessage(), e);
+        }
     }
 
     private String key() {

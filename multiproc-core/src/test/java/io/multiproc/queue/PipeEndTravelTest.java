@@ -6,6 +6,7 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.extension.ExtendWith;
 
 import java.io.EOFException;
+import java.time.Duration;
 
 import static io.multiproc.queue.Children.joinOk;
 import static io.multiproc.queue.Children.reap;
@@ -45,6 +46,24 @@ class PipeEndTravelTest {
             } finally {
                 reap(sender, taker);
             }
+        }
+    }
+
+    @Test
+    void anEndThatComesBackToItsProcessAndIsClosedThereIsEndOfStreamForTheOtherEnd() throws Exception {
+        try (SharedQueue<Connection> q = SharedQueue.create(2)) {
+            Pipe p = Pipe.open();
+            String segment = p.left().name();
+            q.put(p.right());
+            Connection back = q.take();
+            assertThat(back).as("the same end object").isSameAs(p.right());
+            back.send("sent after the round trip");
+            assertThat(p.left().recv()).isEqualTo("sent after the round trip");
+            back.close();
+            assertThatThrownBy(() -> p.left().recv(Duration.ofSeconds(5))).isInstanceOf(EOFException.class);
+            p.left().close();
+            assertThat(ReapChildrenCheckShm.shmFiles()).as("both ends closed: the pipe's segment is gone while the queue lives")
+                    .doesNotContain(segment);
         }
     }
 }
