@@ -117,6 +117,11 @@ public final class Connection extends MappedObject implements Serializable {
     private static final int SPIN_CALLS = 128;
     /** This process's open ends, so that an end received again resolves to the same object. */
     private static final Map<String, Connection> OPEN = new ConcurrentHashMap<>();
+    /**
+     * How many decodes on this thread look at a queue item without taking it ({@link #lookAt}): an end
+     * decoded there is a view that takes nothing over, since the end still waits for its taker.
+     */
+    private static final ThreadLocal<int[]> LOOKING = ThreadLocal.withInitial(() -> new int[1]);
 
     /** What a received message becomes (static, so the hot path allocates no lambda). */
     private static final BiFunction<Connection, Scratch, Object> DECODE = Connection::decodeTaken;
@@ -192,12 +197,33 @@ public final class Connection extends MappedObject implements Serializable {
         return new Connection[] {left, right};
     }
 
-    /** Resolves a received end in this process: attaches (or finds it here) and takes it over. */
+    /**
+     * Runs {@code decode}, which looks at a queued item without taking it (a peek, an iterator): pipe
+     * ends in it resolve to views that leave the end where it is. Taking one over would move it to a
+     * process that is not its receiver, whose exit hook then closes it under its real taker.
+     */
+    static <T> T lookAt(java.util.function.Supplier<T> decode) {
+        int[] depth = LOOKING.get();
+        depth[0]++;
+        try {
+            return decode.get();
+        } finally {
+            depth[0]--;
+        }
+    }
+
+    /**
+     * Resolves a received end in this process: attaches (or finds it here) and takes it over; inside
+     * {@link #lookAt} only attaches (or finds it), and the view's calls throw as a copy left behind does.
+     */
     static Connection resolve(String name, int end, IdleStrategy custom, Codec codec) {
+        boolean looking = LOOKING.get()[0] > 0;
         Connection here = OPEN.get(name + "/" + end);
         if (here != null && !here.guard.isClosed()) {
-            here.adoptInFlightHold();
-            here.takeOver();
+            if (!looking) {
+                here.adoptInFlightHold();
+                here.takeOver();
+            }
             return here;
         }
         SharedSegments.Mapping m;
@@ -216,10 +242,14 @@ public final class Connection extends MappedObject implements Serializable {
         if (raced != null) {
             c.guard.close(() -> { });
             c.releaseMapping();
-            raced.takeOver();
+            if (!looking) {
+                raced.takeOver();
+            }
             return raced;
         }
-        c.takeOver();
+        if (!looking) {
+            c.takeOver();
+        }
         return c;
     }
 

@@ -85,8 +85,9 @@ import java.util.concurrent.TimeUnit;
  *   <li>Not supported: null elements ({@link NullPointerException}, as every {@code BlockingQueue}).
  *       {@code iterator()}, {@code contains}, {@code toArray} and {@code remove(Object)} work on a
  *       weakly consistent snapshot (each item decoded once); {@code Iterator.remove} removes that very
- *       item if it is still queued. A decoding failure on the consumer side ({@link CodecException})
- *       is thrown by the call that took the item: that item is gone.</li>
+ *       item if it is still queued. A pipe end seen by a peek or an iterator stays where it is, for the
+ *       process that takes it (decision 142). A decoding failure on the consumer side
+ *       ({@link CodecException}) is thrown by the call that took the item: that item is gone.</li>
  * </ul>
  *
  * <p>Thread-safety: all methods may be called by any number of threads in any number of processes.
@@ -552,7 +553,7 @@ public sealed class SharedQueue<E> extends AbstractQueue<E> implements BlockingQ
     public E peek() {
         Scratch s = Scratch.acquire();
         try {
-            return ring.peek(s) ? decode(s.source()) : null;
+            return ring.peek(s) ? lookAt(s.source()) : null;
         } finally {
             s.release();
         }
@@ -566,6 +567,11 @@ public sealed class SharedQueue<E> extends AbstractQueue<E> implements BlockingQ
         } finally {
             s.flight.endReceive(previous);
         }
+    }
+
+    /** Decodes an item left in the queue (peeks, iterators): pipe ends in it stay with their taker. */
+    private E lookAt(ByteSource in) {
+        return Connection.lookAt(() -> decode(in));
     }
 
     @SuppressWarnings("unchecked")
@@ -668,7 +674,7 @@ public sealed class SharedQueue<E> extends AbstractQueue<E> implements BlockingQ
                     throw new NoSuchElementException();
                 }
                 last = snapshot.get(next++);
-                return decode(SegmentSource.of(last.bytes()));
+                return lookAt(SegmentSource.of(last.bytes()));
             }
 
             @Override

@@ -66,4 +66,53 @@ class PipeEndTravelTest {
                     .doesNotContain(segment);
         }
     }
+
+    @Test
+    void aProcessThatOnlyLooksAtAQueuedEndLeavesItToTheProcessThatTakesIt() throws Exception {
+        try (Pipe p = Pipe.open(); SharedQueue<Connection> q = SharedQueue.create(2)) {
+            q.put(p.right());
+            ChildProcess monitor = ChildProcess.start(() -> {
+                // looks in every way that decodes the item without taking it, then exits normally
+                if (!q.toString().contains("Connection") || !q.contains(q.peek()) || !q.iterator().hasNext()) {
+                    throw new IllegalStateException("the monitor did not see the end: " + q);
+                }
+            });
+            ChildProcess taker = null;
+            try {
+                joinOk(monitor);
+                taker = ChildProcess.start(() -> io(() -> {
+                    try (Connection right = q.take()) {
+                        right.send("hello from the taker");
+                    }
+                }));
+                assertThat(p.left().recv(Children.JOIN)).isEqualTo("hello from the taker");
+                assertThatThrownBy(() -> p.left().recv(Children.JOIN)).as("the taker closed its end").isInstanceOf(EOFException.class);
+                joinOk(taker);
+            } finally {
+                reap(monitor, taker);
+            }
+        }
+    }
+
+    @Test
+    void theSenderLookingAtTheEndItQueuedStillLetsItGoWhenItClosesItsCopy() throws Exception {
+        try (Pipe p = Pipe.open(); SharedQueue<Connection> q = SharedQueue.create(2)) {
+            q.put(p.right());
+            assertThat(q.peek()).isSameAs(p.right());
+            assertThat(q.toString()).contains("Connection");
+            p.right().close(); // the copy left behind: the end in the queue stays open for its taker
+            ChildProcess taker = ChildProcess.start(() -> io(() -> {
+                try (Connection right = q.take()) {
+                    right.send("hello from the taker");
+                }
+            }));
+            try {
+                assertThat(p.left().recv(Children.JOIN)).isEqualTo("hello from the taker");
+                assertThatThrownBy(() -> p.left().recv(Children.JOIN)).isInstanceOf(EOFException.class);
+                joinOk(taker);
+            } finally {
+                reap(taker);
+            }
+        }
+    }
 }
