@@ -8,7 +8,7 @@ java_major() { # $1 = path to a java binary; prints its feature version or nothi
 }
 
 find_jdk() { # sets JAVA_HOME to a JDK >= 25 or exits with one clear line
-  local candidates=() c v
+  local candidates=() c v failed="" seen=" "
   [ -n "${JAVA_HOME:-}" ] && candidates+=("$JAVA_HOME")
   if command -v java >/dev/null 2>&1; then
     c="$(readlink -f "$(command -v java)")"; candidates+=("$(dirname "$(dirname "$c")")")
@@ -16,10 +16,15 @@ find_jdk() { # sets JAVA_HOME to a JDK >= 25 or exits with one clear line
   for c in $(ls -d /usr/lib/jvm/*/ 2>/dev/null | sort -rV); do candidates+=("${c%/}"); done
   for c in "${candidates[@]}"; do
     [ -x "$c/bin/java" ] && [ -x "$c/bin/javac" ] || continue
-    v="$(java_major "$c/bin/java")"
+    case "$seen" in *" $(readlink -f "$c") "*) continue ;; esac
+    seen="$seen$(readlink -f "$c") "
+    # A java that does not start (JDK 17 refuses a JAVA_TOOL_OPTIONS flag of a newer JDK) fails the pipeline;
+    # under the callers' set -e -o pipefail that would end the script silently, so it only skips the candidate.
+    v="$(java_major "$c/bin/java")" || v=""
+    [ -n "$v" ] || failed="${failed:+$failed, }$c/bin/java"
     if [ -n "$v" ] && [ "$v" -ge 25 ]; then export JAVA_HOME="$c"; export PATH="$c/bin:$PATH"; return 0; fi
   done
-  echo "multiproc: no JDK 25 or newer found (looked at JAVA_HOME, java on PATH and /usr/lib/jvm/*); install one or set JAVA_HOME" >&2
+  echo "multiproc: no JDK 25 or newer found (looked at JAVA_HOME, java on PATH and /usr/lib/jvm/*); install one or set JAVA_HOME${failed:+ (these did not start, check JAVA_TOOL_OPTIONS and JDK_JAVA_OPTIONS: $failed)}" >&2
   exit 1
 }
 
