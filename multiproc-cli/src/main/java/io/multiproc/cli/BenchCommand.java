@@ -8,13 +8,17 @@ import picocli.CommandLine.Option;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Locale;
+import java.util.Optional;
 import java.util.concurrent.Callable;
+import java.util.function.Supplier;
 
 /** Scenario benchmarks, Java beside CPython's multiprocessing in the same run. */
 @Command(name = "bench", mixinStandardHelpOptions = true, versionProvider = Main.Version.class,
         description = {"Run scenario benchmarks: Java beside CPython's multiprocessing, in the same run.",
                 "Needs python3 with numpy on the PATH for the CPython side (without them only Java's columns are filled).",
                 "Progress goes to stderr while a scenario runs; the summary table (or --json rows) to stdout.",
+                "A scenario that throws gets a 'failed' row naming the error (stack trace on stderr), the others still run,",
+                "and the exit code is then 1.",
                 "",
                 "Columns:",
                 "  phase                            first run: the program end to end in a fresh JVM;",
@@ -25,6 +29,48 @@ import java.util.concurrent.Callable;
                 "                                   state, per start+join for process-start); above 1: Java is faster",
                 "  notes                            what the row measures and checks (for example 'lost 0' updates)"})
 final class BenchCommand implements Callable<Integer> {
+    /** What bench runs: the scenarios of {@link Scenarios}, or in a test a stand-in whose scenario fails. */
+    interface Bench {
+        /** Called once before the first scenario runs. */
+        default void prepare() throws InterruptedException {
+        }
+
+        List<Row> run(String name) throws InterruptedException;
+
+        Optional<String> pythonMissing();
+    }
+
+    private final Supplier<Bench> benches;
+
+    BenchCommand() {
+        this(BenchCommand::scenarios);
+    }
+
+    BenchCommand(Supplier<Bench> benches) {
+        this.benches = benches;
+    }
+
+    private static Bench scenarios() {
+        Scenarios scenarios = Scenarios.withPython();
+        return new Bench() {
+            @Override
+            public void prepare() throws InterruptedException {
+                // Build the AOT cache for child JVMs (once per class path) and boot the spare before timing.
+                io.multiproc.process.ChildProcess.prepareFastStarts(java.time.Duration.ofSeconds(60));
+            }
+
+            @Override
+            public List<Row> run(String name) throws InterruptedException {
+                return scenarios.run(name);
+            }
+
+            @Override
+            public Optional<String> pythonMissing() {
+                return scenarios.pythonMissing();
+            }
+        };
+    }
+
     @Option(names = "--scenario", paramLabel = "NAME", completionCandidates = ScenarioNames.class,
             description = "Run only this scenario (repeatable): ${COMPLETION-CANDIDATES}.")
     List<String> scenarios = new ArrayList<>();
@@ -57,48 +103,86 @@ final class BenchCommand implements Callable<Integer> {
                 return 2;
             }
         }
-        Scenarios bench = Scenarios.withPython();
-        // Build the AOT cache for child JVMs (once per class path) and boot the spare before timing.
-        io.multiproc.process.ChildProcess.prepareFastStarts(java.time.Duration.ofSeconds(60));
+        Bench bench = benches.get();
+        bench.prepare();
         // Progress goes to stderr as each scenario runs; the table is printed whole at the end so that it is
         // not interleaved with progress in a terminal (JSON rows stream as each scenario ends).
+        // NOTE: a scenario that throws costs its own rows only: the others still run, the table is printed
+        // even when an interrupt or an Error ends the loop, and the exit code says that something failed
+        // (CI runs `bin/multiproc bench` under set -e and must fail then).
         List<Row> rows = new ArrayList<>();
-        for (int i = 0; i < names.size(); i++) {
-            for (Row r : medians(bench, names.get(i), (i + 1) + "/" + names.size())) {
-                if (json) {
-                    System.out.println(r.json());
+        List<String> failed = new ArrayList<>();
+        try {
+            for (int i = 0; i < names.size(); i++) {
+                for (Row r : medians(bench, names.get(i), (i + 1) + "/" + names.size())) {
+                    if (json) {
+                        System.out.println(r.json());
+                    }
+                    if (r.phase().equals(FAILED)) {
+                        failed.add(r.scenario());
+                    }
+                    rows.add(r);
                 }
-                rows.add(r);
+            }
+        } finally {
+            if (!json) {
+                printTable(rows, bench);
             }
         }
-        if (!json) {
-            System.out.printf(Locale.ROOT, "%-40s %-12s %12s %12s %14s %14s %8s  %s%n", "scenario", "phase", "java total s",
-                    "java work s", "cpython total s", "cpython work s", "ratio", "notes");
-            rows.forEach(r -> System.out.println(table(r)));
-        }
-        if (!json) {
-            System.out.println(bench.pythonMissing().map(why -> "CPython side not run: " + why)
-                    .orElse("ratio = CPython seconds / Java seconds: first run = the program end to end in a fresh JVM (total),"
-                            + " steady state = the work phase after a warm-up (work), process-start = per start+join; above 1: Java is faster"));
+        if (!failed.isEmpty()) {
+            System.err.println("multiproc bench: " + failed.size() + " scenario(s) failed: " + String.join(", ", failed));
+            return 1;
         }
         return 0;
     }
 
-    /** The scenario's rows, each the median over {@link #repeat} runs (rows matched by scenario and phase). */
-    private List<Row> medians(Scenarios bench, String name, String position) throws InterruptedException {
+    /** The phase of the row that stands for a scenario's failed runs; its numbers are NaN. */
+    static final String FAILED = "failed";
+
+    private static void printTable(List<Row> rows, Bench bench) {
+        System.out.printf(Locale.ROOT, "%-40s %-12s %12s %12s %14s %14s %8s  %s%n", "scenario", "phase", "java total s",
+                "java work s", "cpython total s", "cpython work s", "ratio", "notes");
+        rows.forEach(r -> System.out.println(table(r)));
+        System.out.println(bench.pythonMissing().map(why -> "CPython side not run: " + why)
+                .orElse("ratio = CPython seconds / Java seconds: first run = the program end to end in a fresh JVM (total),"
+                        + " steady state = the work phase after a warm-up (work), process-start = per start+join; above 1: Java is faster"));
+    }
+
+    /**
+     * The scenario's rows, each the median over the runs of {@link #repeat} that succeeded (rows matched by
+     * scenario and phase), then one {@link #FAILED} row if any run threw.
+     */
+    private List<Row> medians(Bench bench, String name, String position) throws InterruptedException {
         java.util.Map<String, List<Row>> runs = new java.util.LinkedHashMap<>();
+        int failures = 0;
+        RuntimeException lastFailure = null;
         for (int k = 0; k < repeat; k++) {
             String run = repeat > 1 ? " (run " + (k + 1) + " of " + repeat + ")" : "";
             System.err.printf(Locale.ROOT, "multiproc bench: [%s] %s%s ...%n", position, name, run);
             long start = System.nanoTime();
-            List<Row> got = bench.run(name);
+            List<Row> got;
+            try {
+                got = bench.run(name);
+            } catch (RuntimeException e) {
+                System.err.printf(Locale.ROOT, "multiproc bench: [%s] %s%s failed after %.1f s: %s%n", position, name, run,
+                        (System.nanoTime() - start) / 1e9, e);
+                e.printStackTrace(System.err);
+                failures++;
+                lastFailure = e;
+                continue;
+            }
             System.err.printf(Locale.ROOT, "multiproc bench: [%s] %s%s done in %.1f s%n", position, name, run,
                     (System.nanoTime() - start) / 1e9);
             for (Row r : got) {
                 runs.computeIfAbsent(r.scenario() + "\0" + r.phase(), key -> new ArrayList<>()).add(r);
             }
         }
-        return runs.values().stream().map(Row::median).toList();
+        List<Row> rows = new ArrayList<>(runs.values().stream().map(Row::median).toList());
+        if (failures > 0) {
+            String note = (repeat > 1 ? "failed in " + failures + " of " + repeat + " runs, last: " : "") + lastFailure;
+            rows.add(new Row(name, Double.NaN, Double.NaN, Double.NaN, Double.NaN, Double.NaN, note, FAILED));
+        }
+        return rows;
     }
 
     private static String table(Row r) {

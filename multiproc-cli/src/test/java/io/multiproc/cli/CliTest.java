@@ -1,5 +1,6 @@
 package io.multiproc.cli;
 
+import io.multiproc.cli.bench.Row;
 import io.multiproc.process.ChildProcess;
 import io.multiproc.shm.SharedMemory;
 import org.junit.jupiter.api.AfterEach;
@@ -35,12 +36,16 @@ class CliTest {
     }
 
     private Result run(String... args) {
+        return runCommand(new Main(), args);
+    }
+
+    private Result runCommand(Object command, String... args) {
         ByteArrayOutputStream out = new ByteArrayOutputStream();
         ByteArrayOutputStream err = new ByteArrayOutputStream();
         System.setOut(new PrintStream(out, true, StandardCharsets.UTF_8));
         System.setErr(new PrintStream(err, true, StandardCharsets.UTF_8));
         try {
-            int exit = new CommandLine(new Main()).execute(args);
+            int exit = new CommandLine(command).execute(args);
             return new Result(exit, out.toString(StandardCharsets.UTF_8), err.toString(StandardCharsets.UTF_8));
         } finally {
             System.setOut(realOut);
@@ -71,6 +76,51 @@ class CliTest {
         assertThat(lines.get(1)).contains("locked");
         assertThat(lines.get(3)).contains("locked");
         assertThat(r.err()).contains("[1/1] value-counter ...").contains("[1/1] value-counter done in");
+    }
+
+    /** Scenarios that return one made-up row each, except {@code failing}, which throws. */
+    private static BenchCommand.Bench benchWhere(String failing) {
+        return new BenchCommand.Bench() {
+            @Override
+            public List<Row> run(String name) {
+                if (name.equals(failing)) {
+                    throw new IllegalStateException("benchmark child c1 failed: exit 1");
+                }
+                return List.of(new Row(name, 1.5, 0.5, 3.0, 1.0, 2.0, "made up"));
+            }
+
+            @Override
+            public java.util.Optional<String> pythonMissing() {
+                return java.util.Optional.empty();
+            }
+        };
+    }
+
+    @Test
+    void benchKeepsTheRowsOfTheOtherScenariosWhenOneFailsAndExitsNonzeroNamingIt() {
+        Result r = runCommand(new BenchCommand(() -> benchWhere("shm-square")),
+                "--scenario", "value-counter", "--scenario", "shm-square", "--scenario", "process-start");
+        assertThat(r.exit()).as("a failed scenario fails the run (CI runs bin/multiproc bench)").isEqualTo(1);
+        List<String> lines = r.out().strip().lines().toList();
+        assertThat(lines.get(0)).startsWith("scenario");
+        assertThat(lines.get(1)).startsWith("value-counter").contains("1.5000").contains("made up");
+        assertThat(lines.get(2)).startsWith("shm-square").contains("failed")
+                .contains("IllegalStateException: benchmark child c1 failed: exit 1");
+        assertThat(lines.get(3)).startsWith("process-start").contains("made up");
+        assertThat(r.err()).contains("[3/3] process-start done in")
+                .contains("shm-square failed").contains("benchmark child c1 failed: exit 1");
+    }
+
+    @Test
+    void benchJsonKeepsStreamingRowsAfterAFailedScenario() {
+        Result r = runCommand(new BenchCommand(() -> benchWhere("value-counter")),
+                "--json", "--repeat", "2", "--scenario", "value-counter", "--scenario", "shm-square");
+        assertThat(r.exit()).isEqualTo(1);
+        List<String> lines = r.out().strip().lines().toList();
+        assertThat(lines).hasSize(2);
+        assertThat(lines.get(0)).contains("\"scenario\":\"value-counter\"").contains("\"phase\":\"failed\"")
+                .contains("\"java_total_s\":null").contains("failed in 2 of 2 runs");
+        assertThat(lines.get(1)).contains("\"scenario\":\"shm-square\"").contains("\"java_total_s\":1.50000");
     }
 
     @Test
