@@ -17,7 +17,8 @@ import java.util.Set;
 import java.util.concurrent.Callable;
 
 /** {@code multiproc manager serve}: CPython's {@code BaseManager(address, authkey).get_server().serve_forever()}. */
-@Command(name = "manager", description = "Manager commands.", subcommands = ManagerCommand.Serve.class)
+@Command(name = "manager", mixinStandardHelpOptions = true, versionProvider = Main.Version.class,
+        description = "Manager commands.", subcommands = ManagerCommand.Serve.class)
 final class ManagerCommand implements Runnable {
     @CommandLine.Spec
     CommandLine.Model.CommandSpec spec;
@@ -27,7 +28,7 @@ final class ManagerCommand implements Runnable {
         spec.commandLine().usage(System.out);
     }
 
-    @Command(name = "serve", description = {
+    @Command(name = "serve", mixinStandardHelpOptions = true, versionProvider = Main.Version.class, description = {
             "Serve a local manager's lists, dicts, namespaces and values over TCP until stopped;",
             "clients: Manager.connect(new InetSocketAddress(host, port), key)."})
     static final class Serve implements Callable<Integer> {
@@ -50,6 +51,9 @@ final class ManagerCommand implements Runnable {
 
         @Override
         public Integer call() throws Exception {
+            // NOTE: every value is checked (the host resolved, the key read) before a manager is opened, and a
+            // bind that fails closes the manager again: a mistake in an argument is a usage error, not a
+            // stack trace beside a manager started for nothing.
             InetSocketAddress address;
             byte[] key;
             try {
@@ -59,8 +63,19 @@ final class ManagerCommand implements Runnable {
                 throw new CommandLine.ParameterException(spec.commandLine(), e.getMessage());
             }
             Manager manager = openManager(name);
-            ManagerServer server = ManagerServer.start(manager, address, key);
-            Arrays.fill(key, (byte) 0);
+            ManagerServer server;
+            try {
+                server = ManagerServer.start(manager, address, key);
+            } catch (RuntimeException e) {
+                manager.close();
+                if (e instanceof java.io.UncheckedIOException io) {
+                    throw new CommandLine.ParameterException(spec.commandLine(),
+                            "--bind=" + bind + ": cannot listen there: " + io.getCause().getMessage());
+                }
+                throw e;
+            } finally {
+                Arrays.fill(key, (byte) 0);
+            }
             Runtime.getRuntime().addShutdownHook(new Thread(() -> {
                 server.close();
                 manager.close();
@@ -110,22 +125,35 @@ final class ManagerCommand implements Runnable {
         if (port < 0 || port > 65535) {
             throw new IllegalArgumentException("--bind=" + bind + ": port=" + port + " must be in 0..65535");
         }
-        return new InetSocketAddress(host, port);
+        InetSocketAddress address = new InetSocketAddress(host, port);
+        if (address.isUnresolved()) {
+            throw new IllegalArgumentException("--bind=" + bind + ": host=" + host + " cannot be resolved");
+        }
+        return address;
     }
 
-    /** The key file's bytes, one trailing newline dropped; refuses a file others may read or write. */
-    static byte[] readKey(Path file) throws IOException {
-        if (!Files.isRegularFile(file, LinkOption.NOFOLLOW_LINKS)) {
-            throw new IllegalArgumentException("--authkey-file=" + file + " is not a regular file");
-        }
-        Set<PosixFilePermission> perms = Files.getPosixFilePermissions(file, LinkOption.NOFOLLOW_LINKS);
-        for (PosixFilePermission p : perms) {
-            if (p.name().startsWith("GROUP") || p.name().startsWith("OTHERS")) {
-                throw new IllegalArgumentException("--authkey-file=" + file + " is accessible to other users ("
-                        + java.nio.file.attribute.PosixFilePermissions.toString(perms) + "): chmod 600 it");
+    /**
+     * The key file's bytes, one trailing newline dropped; refuses a file others may read or write. A symlink
+     * is followed and its target checked (a Kubernetes secret is a symlink to a 0400/0600 file).
+     */
+    static byte[] readKey(Path file) {
+        byte[] key;
+        try {
+            if (!Files.isRegularFile(file)) {
+                throw new IllegalArgumentException("--authkey-file=" + file
+                        + (Files.exists(file, LinkOption.NOFOLLOW_LINKS) ? " is not a regular file" : " does not exist"));
             }
+            Set<PosixFilePermission> perms = Files.getPosixFilePermissions(file);
+            for (PosixFilePermission p : perms) {
+                if (p.name().startsWith("GROUP") || p.name().startsWith("OTHERS")) {
+                    throw new IllegalArgumentException("--authkey-file=" + file + " is accessible to other users ("
+                            + java.nio.file.attribute.PosixFilePermissions.toString(perms) + "): chmod 600 it");
+                }
+            }
+            key = Files.readAllBytes(file);
+        } catch (IOException e) {
+            throw new IllegalArgumentException("--authkey-file=" + file + " cannot be read: " + e, e);
         }
-        byte[] key = Files.readAllBytes(file);
         int n = key.length;
         if (n > 0 && key[n - 1] == '\n') {
             n--;
@@ -133,9 +161,11 @@ final class ManagerCommand implements Runnable {
                 n--;
             }
         }
+        byte[] trimmed = Arrays.copyOf(key, n);
+        Arrays.fill(key, (byte) 0);
         if (n == 0) {
             throw new IllegalArgumentException("--authkey-file=" + file + " is empty");
         }
-        return Arrays.copyOf(key, n);
+        return trimmed;
     }
 }
