@@ -42,11 +42,12 @@ final class LsCommand implements Callable<Integer> {
     @Override
     public Integer call() throws Exception {
         List<SegmentRegistry.SegmentInfo> segments = SegmentRegistry.list();
+        Map<String, Path> paths = shmPaths();
         if (!json) {
             System.out.printf(Locale.ROOT, "%-40s %12s  %-11s %-9s %s%n", "NAME", "SIZE", "KIND", "STATE", "HOLDERS");
         }
         for (SegmentRegistry.SegmentInfo s : segments) {
-            String kind = kindOf(s.name());
+            String kind = kindOf(paths.get(s.name()));
             if (json) {
                 String holders = s.holders().stream().map(h -> "{\"pid\":" + h.process().pid() + ",\"alive\":" + h.alive()
                         + ",\"command\":" + commandLine(h).map(Json::quote).orElse("null") + "}").collect(Collectors.joining(","));
@@ -109,9 +110,32 @@ final class LsCommand implements Callable<Integer> {
         return s.length() <= 70 ? s : s.substring(0, 67) + "...";
     }
 
-    static String kindOf(String name) {
+    /**
+     * The files in /dev/shm by name, each the {@link Path} the listing gave. NOTE: such a Path keeps the
+     * name's bytes; one rebuilt from the name string does not when the name is not in the JVM's file-name
+     * charset (LANG=C makes it ASCII, and a UTF-8 name then reads "caf" and two U+FFFD, which cannot be
+     * encoded again). Two names that read the same are ambiguous: neither gets a path.
+     */
+    private static Map<String, Path> shmPaths() throws IOException {
+        Map<String, Path> paths = new java.util.HashMap<>();
+        try (java.nio.file.DirectoryStream<Path> ds = Files.newDirectoryStream(Path.of("/dev/shm"))) {
+            for (Path p : ds) {
+                paths.merge(p.getFileName().toString(), p, (a, b) -> AMBIGUOUS);
+            }
+        }
+        paths.values().removeIf(p -> p == AMBIGUOUS);
+        return paths;
+    }
+
+    private static final Path AMBIGUOUS = Path.of("");
+
+    /** The kind read from the header of the file at {@code path}; "raw" if none can be read (or path is null). */
+    static String kindOf(Path path) {
+        if (path == null) {
+            return "raw";
+        }
         byte[] magic = new byte[8];
-        try (InputStream in = Files.newInputStream(Path.of("/dev/shm", name))) {
+        try (InputStream in = Files.newInputStream(path)) {
             if (in.readNBytes(magic, 0, 8) < 8) {
                 return "raw";
             }

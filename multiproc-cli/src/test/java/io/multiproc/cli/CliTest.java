@@ -173,17 +173,28 @@ class CliTest {
 
     /** A fresh JVM on the test class path, as `multiproc` runs: its registry opens in that JVM, not this one. */
     private Process javaProcess(Path registryRoot, String mainClass, String... args) throws Exception {
+        return javaProcess(java.util.Map.of(), registryRoot, mainClass, args);
+    }
+
+    private Process javaProcess(java.util.Map<String, String> env, Path registryRoot, String mainClass, String... args)
+            throws Exception {
         List<String> cmd = new ArrayList<>(List.of(ProcessHandle.current().info().command().orElseThrow(),
                 "--enable-native-access=ALL-UNNAMED", "-cp", System.getProperty("java.class.path"),
                 // NOTE: a registry of this test's own (once the registry honours it), so that other JVMs'
                 // startup sweeps on a busy machine cannot remove the orphan between the test's steps.
                 "-Dmultiproc.test.registryRoot=" + registryRoot, mainClass));
         cmd.addAll(List.of(args));
-        return new ProcessBuilder(cmd).start();
+        ProcessBuilder pb = new ProcessBuilder(cmd);
+        pb.environment().putAll(env);
+        return pb.start();
     }
 
     private Result cliProcess(Path registryRoot, String... args) throws Exception {
-        Process p = javaProcess(registryRoot, Main.class.getName(), args);
+        return cliProcess(java.util.Map.of(), registryRoot, args);
+    }
+
+    private Result cliProcess(java.util.Map<String, String> env, Path registryRoot, String... args) throws Exception {
+        Process p = javaProcess(env, registryRoot, Main.class.getName(), args);
         var err = java.util.concurrent.CompletableFuture.supplyAsync(() -> {
             try {
                 return new String(p.getErrorStream().readAllBytes(), StandardCharsets.UTF_8);
@@ -230,6 +241,59 @@ class CliTest {
         } finally {
             owner.destroyForcibly();
             Files.deleteIfExists(file);
+        }
+    }
+
+    /** The C locale: the JVM's file names are ASCII (sun.jnu.encoding), so a UTF-8 name decodes with U+FFFD. */
+    private static final java.util.Map<String, String> ASCII_LOCALE = java.util.Map.of("LANG", "C", "LC_ALL", "C");
+
+    @Test
+    void lsInAnAsciiLocaleListsASegmentWithAUtf8NameAndReadsItsKind(@TempDir Path registryRoot) throws Exception {
+        String prefix = "mpcli_" + ProcessHandle.current().pid() + "_" + System.nanoTime() + "_caf";
+        Path file = Path.of("/dev/shm", prefix + "\u00e9"); // this JVM's names are UTF-8: the bytes c3 a9
+        try {
+            byte[] header = new byte[4096];
+            System.arraycopy("MPVALUE1".getBytes(StandardCharsets.US_ASCII), 0, header, 0, 8);
+            Files.write(file, header);
+            Result ls = cliProcess(ASCII_LOCALE, registryRoot, "ls");
+            assertThat(ls.err()).doesNotContain("InvalidPathException");
+            assertThat(ls.exit()).isZero();
+            assertThat(ls.out()).containsPattern(prefix + "\\S+\\s+4096\\s+value\\s+untracked");
+        } finally {
+            Files.deleteIfExists(file);
+        }
+    }
+
+    @Test
+    void cleanInAnAsciiLocaleLeavesAnOrphanItCannotNameToAUtf8CleanAndRemovesTheOthers(@TempDir Path registryRoot)
+            throws Exception {
+        String base = "mpcli_" + ProcessHandle.current().pid() + "_" + System.nanoTime();
+        String utf8 = base + "_caf\u00e9";
+        String ascii = base + "_plain";
+        Path registry = Files.createDirectory(registryRoot.resolve("multiproc-" + Files.getAttribute(Path.of("/proc/self"), "unix:uid")),
+                java.nio.file.attribute.PosixFilePermissions.asFileAttribute(java.nio.file.attribute.PosixFilePermissions.fromString("rwx------")));
+        Process gone = new ProcessBuilder("true").start();
+        gone.waitFor();
+        String deadHolder = gone.pid() + ".1"; // a pid that ran and ended; start ticks 1 match no running process
+        try {
+            for (String name : List.of(utf8, ascii)) {
+                Files.write(Path.of("/dev/shm", name), new byte[4096]);
+                Files.createFile(registry.resolve(name + "@" + deadHolder));
+            }
+            Result clean = cliProcess(ASCII_LOCALE, registryRoot, "clean");
+            assertThat(clean.err()).doesNotContain("InvalidPathException");
+            assertThat(clean.exit()).isZero();
+            assertThat(clean.out()).contains("removed " + ascii).doesNotContain("_caf");
+            assertThat(Path.of("/dev/shm", ascii)).doesNotExist();
+            assertThat(Path.of("/dev/shm", utf8)).as("left for a JVM that can name it").exists();
+
+            Result utf8Clean = cliProcess(registryRoot, "clean");
+            assertThat(utf8Clean.exit()).isZero();
+            assertThat(utf8Clean.out()).contains("removed " + utf8);
+            assertThat(Path.of("/dev/shm", utf8)).doesNotExist();
+        } finally {
+            Files.deleteIfExists(Path.of("/dev/shm", utf8));
+            Files.deleteIfExists(Path.of("/dev/shm", ascii));
         }
     }
 

@@ -463,7 +463,10 @@ public final class SegmentRegistry {
          * @return true if the file was unlinked
          */
         boolean unlink(String seg) throws IOException {
-            Path path = ShmFiles.SHM_DIR.resolve(seg);
+            Path path = nameablePath(seg);
+            if (path == null) {
+                return false;
+            }
             Set<String> held = files.get(seg);
             if (held != null && !unknown.contains(seg)) {
                 String now;
@@ -480,6 +483,31 @@ public final class SegmentRegistry {
             }
             return Files.deleteIfExists(path);
         }
+    }
+
+    /**
+     * The /dev/shm file of a segment whose name was read back from the registry directory, or null when
+     * this JVM cannot name that file again. NOTE: a listed name is decoded with the JVM's file-name charset
+     * (sun.jnu.encoding: ASCII under LANG=C), which turns bytes it cannot decode into U+FFFD; such a string
+     * either cannot be encoded back (InvalidPathException) or encodes to other bytes (a broken UTF-8 name
+     * in a UTF-8 JVM), naming another file or none. Sweeps leave such a segment, records and all, to a
+     * process whose charset can name it.
+     */
+    static Path nameablePath(String name) {
+        if (name.indexOf('\uFFFD') >= 0) {
+            return null;
+        }
+        try {
+            return ShmFiles.SHM_DIR.resolve(name);
+        } catch (java.nio.file.InvalidPathException e) {
+            return null;
+        }
+    }
+
+    /** Whether parent segment {@code parent} exists; true when this JVM cannot tell ({@link #nameablePath}). */
+    private static boolean parentExists(String parent) {
+        Path path = nameablePath(parent);
+        return path == null || Files.exists(path);
     }
 
     /**
@@ -574,7 +602,9 @@ public final class SegmentRegistry {
                 }
                 String seg = f.substring(0, at);
                 tracked.add(seg);
-                if (f.charAt(at + 1) == PARENT_MARK) {
+                if (nameablePath(seg) == null) {
+                    live.add(seg); // not ours to judge here: kept, and so is what it holds
+                } else if (f.charAt(at + 1) == PARENT_MARK) {
                     parentsOf.computeIfAbsent(seg, k -> new ArrayList<>()).add(f.substring(at + 2));
                 } else if (alive.computeIfAbsent(f.substring(at + 1), k -> holderAlive(p))) {
                     live.add(seg);
@@ -588,7 +618,7 @@ public final class SegmentRegistry {
                     continue;
                 }
                 for (String parent : e.getValue()) {
-                    if (live.contains(parent) || !tracked.contains(parent) && Files.exists(ShmFiles.SHM_DIR.resolve(parent))) {
+                    if (live.contains(parent) || !tracked.contains(parent) && parentExists(parent)) {
                         live.add(e.getKey());
                         grew = true;
                         break;
@@ -624,9 +654,12 @@ public final class SegmentRegistry {
             }
         }
         for (Path record : dependents) {
-            Files.deleteIfExists(record);
             String f = record.getFileName().toString();
             String child = f.substring(0, f.length() - suffix.length());
+            if (nameablePath(child) == null) {
+                continue; // its record stays, judged dead (its parent is gone) by a sweep that can name it
+            }
+            Files.deleteIfExists(record);
             if (liveHolders(d, child, heldFiles) == NONE) {
                 heldFiles.unlink(child);
                 unlinkDependents(d, child, heldFiles);
@@ -723,7 +756,7 @@ public final class SegmentRegistry {
         }
         if (recordName.length() > at + 1 && recordName.charAt(at + 1) == PARENT_MARK) {
             String parent = recordName.substring(at + 2);
-            return !parent.isEmpty() && Files.exists(ShmFiles.SHM_DIR.resolve(parent));
+            return !parent.isEmpty() && parentExists(parent);
         }
         ProcessIdentity p = processHolder(record, recordName.substring(at + 1));
         return p != null && p.isAlive();
@@ -781,13 +814,22 @@ public final class SegmentRegistry {
         return locked(d -> {
             List<String> removed = new ArrayList<>();
             HeldFiles heldFiles = new HeldFiles();
+            List<String> unnameable = new ArrayList<>();
             for (String name : segmentsWithRecords(d)) {
+                if (nameablePath(name) == null) {
+                    unnameable.add(name);
+                    continue;
+                }
                 if (liveHolders(d, name, heldFiles) == NONE && heldFiles.unlink(name)) {
                     removed.add(name);
                     unlinkDependents(d, name, heldFiles);
                 }
             }
             removed.addAll(unlinkUnreachable(d, heldFiles));
+            if (!unnameable.isEmpty()) {
+                LOG.log(System.Logger.Level.DEBUG, "multiproc: the sweep left segments whose names this JVM's file-name charset ("
+                        + System.getProperty("sun.jnu.encoding") + ") cannot encode, for a process that can: " + unnameable);
+            }
             return removed;
         });
     }
