@@ -87,10 +87,11 @@ def start_join(targets):
         p.start()
     for p in procs:
         p.join()
-    _check_exits(procs)
+    check_exits(procs)
 
 
-def _check_exits(procs):
+def check_exits(procs):
+    """Raises RuntimeError if a joined child failed: its numbers would time work it did not do."""
     bad = [p.exitcode for p in procs if p.exitcode != 0]
     if bad:
         raise RuntimeError("child process failed, exit codes %r" % bad)
@@ -144,7 +145,7 @@ def run_children(nprocs, target, args=(), ctx=None, ready_timeout=120.0):
                 p.terminate()
         for p in procs:
             p.join()
-    _check_exits(procs)
+    check_exits(procs)
     ends = list(gate.ends)
     if min(ends) == 0:
         raise RuntimeError("a child did not record its end time")

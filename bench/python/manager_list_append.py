@@ -68,6 +68,7 @@ def main():
     got = time.monotonic_ns()
     for p in procs:
         p.join()
+    _common.check_exits(procs)
     queue_total_s = (time.monotonic_ns() - t0) / _common.NS_PER_S
     queue_work_s = (got - go) / _common.NS_PER_S
     ok = ok and len(results) == n and sum(results) == expected

@@ -44,6 +44,7 @@ def main():
             p = multiprocessing.Process(target=target, args=(d, args.lists, out))
             p.start()
             p.join()
+            _common.check_exits([p])
     _common.emit("build_s", out[0])
     _common.emit("sum_s", out[1])
     _common.emit("total_s", (time.monotonic_ns() - t0) / _common.NS_PER_S)

@@ -39,6 +39,7 @@ def main():
             total += q.get()
         t1 = time.monotonic_ns()
         p.join()
+        _common.check_exits([p])
     work_s = (t1 - t0) / _common.NS_PER_S
     _common.emit("work_s", work_s)
     _common.emit("per_item_us", work_s * 1e6 / args.items)

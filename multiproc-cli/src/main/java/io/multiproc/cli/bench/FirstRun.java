@@ -79,12 +79,13 @@ public final class FirstRun {
         Optional<Map<String, String>> java = runFresh(program);
         double javaS = Python.num(java, "first_run_s");
         double pyS = Python.num(py, "first_run_s");
-        boolean javaOk = java.map(v -> "1".equals(v.get("verified"))).orElse(false);
-        boolean pyOk = py.map(v -> "1".equals(v.get("verified"))).orElse(true);
+        // NOTE: a run that failed or reported verified=0 is empty (Python.runCommand): no numbers, and
+        // stderr says which of the two it was.
         String javaNote = String.format(Locale.ROOT, "the program once in a fresh JVM: java %s s%s (whole JVM %s s); ",
-                py("%.3f", javaS), javaOk ? "" : " WRONG RESULT", py("%.2f", Python.num(java, "process_s")));
-        String pyNote = pyName.startsWith("python") ? String.format(Locale.ROOT, "%s %s s%s (whole python3 %s s)", pyName,
-                py("%.3f", pyS), pyOk ? "" : " WRONG RESULT", py("%.2f", Python.num(py, "process_s"))) : pyName;
+                py("%.3f", javaS), java.isPresent() ? "" : " FAILED or WRONG RESULT (see stderr)",
+                py("%.2f", Python.num(java, "process_s")));
+        String pyNote = pyName.startsWith("python") ? String.format(Locale.ROOT, "%s %s s (whole python3 %s s)", pyName,
+                py("%.3f", pyS), py("%.2f", Python.num(py, "process_s"))) : pyName;
         String notes = javaNote + pyNote;
         return new Row(label, javaS, Double.NaN, pyS, Double.NaN, Row.ratio(pyS, javaS), notes, PHASE);
     }

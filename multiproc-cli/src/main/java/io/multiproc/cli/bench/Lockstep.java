@@ -65,10 +65,7 @@ final class Lockstep {
             long go = System.nanoTime();
             ctl.set(1, go);
             for (ChildProcess c : started) {
-                c.join();
-                if (c.exitCode().orElse(-1) != 0) {
-                    throw new IllegalStateException("benchmark child " + c.name() + " failed: exit " + c.exitCode());
-                }
+                joinSucceeded(c);
             }
             long end = System.nanoTime();
             long lastWorkEnd = 0;
@@ -81,6 +78,19 @@ final class Lockstep {
                 c.close();
             }
             ChildProcess.setSpareJvms(spares);
+        }
+    }
+
+    /**
+     * Joins {@code c}; IllegalStateException naming it, its exit code and its error unless it exited 0:
+     * a benchmark child that failed did not do the work its numbers would claim.
+     */
+    static void joinSucceeded(ChildProcess c) throws InterruptedException {
+        c.join();
+        if (c.exitCode().orElse(-1) != 0) {
+            Throwable failure = c.failure().orElse(null);
+            throw new IllegalStateException("benchmark child " + c.name() + " failed: exit " + c.exitCode()
+                    + (failure == null ? "" : ": " + failure), failure);
         }
     }
 }

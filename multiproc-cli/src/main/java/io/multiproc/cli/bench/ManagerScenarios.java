@@ -93,9 +93,12 @@ final class ManagerScenarios {
                 children.add(ChildProcess.start(() -> appendRange(ls, base, APPENDS)));
             }
             for (ChildProcess c : children) {
-                c.join();
+                Lockstep.joinSucceeded(c);
             }
             n = new ArrayList<>(ls).size();
+        }
+        if (n != (long) PROCS * APPENDS) {
+            throw new IllegalStateException("manager-list-append as written: " + n + " items, expected " + PROCS * APPENDS);
         }
         double total = (System.nanoTime() - t0) / 1e9;
         return new Row("manager-list-append as written", total, Double.NaN, pyTotal, Double.NaN, Row.ratio(pyTotal, total),
@@ -228,8 +231,7 @@ final class ManagerScenarios {
         double build;
         double add;
         double close;
-        try (SharedLongArray out = SharedLongArray.create(3)) {
-            Manager m = Manager.start();
+        try (SharedLongArray out = SharedLongArray.create(3); Manager m = Manager.start()) {
             ConcurrentMap<Integer, List<Integer>> d = m.dict();
             ChildProcess builder = ChildProcess.start(() -> {
                 long s = System.nanoTime();
@@ -242,7 +244,7 @@ final class ManagerScenarios {
                 }
                 out.set(0, System.nanoTime() - s);
             });
-            builder.join();
+            Lockstep.joinSucceeded(builder);
             ChildProcess summer = ChildProcess.start(() -> {
                 long s = System.nanoTime();
                 long total = 0;
@@ -254,7 +256,7 @@ final class ManagerScenarios {
                 out.set(1, System.nanoTime() - s);
                 out.set(2, total);
             });
-            summer.join();
+            Lockstep.joinSucceeded(summer);
             heapBytes = ((LocalManager) m).heapBytes();
             carved = ((LocalManager) m).heapBytesCarved();
             long c0 = System.nanoTime();
@@ -265,7 +267,10 @@ final class ManagerScenarios {
             sum = out.get(2);
         }
         double total = (System.nanoTime() - t0) / 1e9;
-        String check = sum == 45L * MANY ? "sum ok" : "WRONG sum=" + sum;
+        if (sum != 45L * MANY) {
+            throw new IllegalStateException("manager-many: sum=" + sum + ", expected " + 45L * MANY);
+        }
+        String check = "sum ok";
         return List.of(new Row("manager-many", total, build + add, pyTotal, pyBuild + pySum, Row.ratio(pyBuild + pySum, build + add),
                 String.format("%s; build %.2f s (cpython %s), sum %.2f s (cpython %s); /dev/shm %.1f MB in heap segments (%.1f MB carved); "
                         + "close %.0f ms; java lists are managed containers, cpython's are copies", check, build, py("%.2f", pyBuild), add,

@@ -58,9 +58,14 @@ final class Python {
         return runCommand(cmd);
     }
 
+    /** The result checks a script or program may print; anything but 1 means its result was wrong. */
+    private static final List<String> CHECKS = List.of("ok", "sum_ok", "verified");
+
     /**
      * Runs {@code cmd} (stderr inherited) and parses its {@code key=value} stdout lines, adding
-     * {@code process_s}: the process's wall time from start to exit. Empty if it failed.
+     * {@code process_s}: the process's wall time from start to exit. Empty if it failed: it exited
+     * with a nonzero code, or one of its {@link #CHECKS} says its result was wrong (a time for wrong work
+     * is no benchmark); stderr says which.
      */
     static Optional<Map<String, String>> runCommand(List<String> cmd) {
         try {
@@ -78,6 +83,14 @@ final class Python {
                 int eq = line.indexOf('=');
                 if (eq > 0) {
                     values.put(line.substring(0, eq).trim(), line.substring(eq + 1).trim());
+                }
+            }
+            for (String flag : CHECKS) {
+                String v = values.get(flag);
+                if (v != null && !v.equals("1")) {
+                    System.err.println("multiproc bench: " + String.join(" ", cmd) + " reported " + flag + "=" + v
+                            + ": a wrong result, its numbers are left out");
+                    return Optional.empty();
                 }
             }
             values.put("process_s", Double.toString(seconds));
