@@ -44,3 +44,18 @@ ensure_redis() { # the Redis tests and redis-* benchmarks start their own redis-
   echo "multiproc: no redis-server or valkey-server on PATH and it could not be installed; install the package redis-server (or valkey-server) or set MULTIPROC_REDIS_SERVER" >&2
   exit 1
 }
+
+bench_needs_redis() { # $@ = the arguments after `bench`; true if they run a redis-* scenario (all scenarios do)
+  local a next="" picked=""
+  for a in "$@"; do
+    case "$a" in -h|--help|-V|--version) return 1 ;; esac # help runs nothing, wherever it stands
+  done
+  for a in "$@"; do
+    if [ -n "$next" ]; then next=""; picked=1; case "$a" in redis-*) return 0 ;; esac; continue; fi
+    case "$a" in
+      --scenario) next=1 ;;
+      --scenario=*) picked=1; case "${a#--scenario=}" in redis-*) return 0 ;; esac ;;
+    esac
+  done
+  [ -z "$picked" ]
+}
