@@ -162,7 +162,11 @@ public final class SharedCondition extends MappedObject implements Condition, Se
     @Override
     public boolean awaitUntil(Date deadline) throws InterruptedException {
         ensureOpen();
-        return await(deadline.getTime() - System.currentTimeMillis(), TimeUnit.MILLISECONDS);
+        long at = deadline.getTime();
+        long now = System.currentTimeMillis();
+        // NOTE: saturating: a deadline near Long.MIN_VALUE would otherwise wrap to a wait of ~292 million years
+        long millis = at < 0 && at - now > 0 ? Long.MIN_VALUE : at - now;
+        return await(millis, TimeUnit.MILLISECONDS);
     }
 
     private boolean doAwait(long deadline, boolean interruptible) throws InterruptedException {

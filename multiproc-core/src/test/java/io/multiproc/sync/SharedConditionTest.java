@@ -191,6 +191,33 @@ class SharedConditionTest {
         }
     }
 
+    /** A deadline long past, however far, means "do not wait": awaitUntil returns false at once. */
+    @Test
+    void awaitUntilADeadlineLongPastReturnsFalseAtOnce() throws Exception {
+        try (SharedLock lock = SharedLock.create(); SharedCondition cond = lock.newCondition()) {
+            AtomicReference<String> outcome = new AtomicReference<>();
+            Thread t = new Thread(() -> {
+                lock.lock();
+                try {
+                    outcome.set("returned " + cond.awaitUntil(new java.util.Date(Long.MIN_VALUE)));
+                } catch (InterruptedException e) {
+                    outcome.set("interrupted");
+                } finally {
+                    lock.unlock();
+                }
+            });
+            t.start();
+            try {
+                t.join(5_000);
+                assertThat(outcome.get()).as("awaitUntil(new Date(Long.MIN_VALUE)) within 5 s").isEqualTo("returned false");
+                assertThat(lock.isLocked()).isFalse();
+            } finally {
+                t.interrupt();
+                t.join(10_000);
+            }
+        }
+    }
+
     @Test
     void anInterruptedWaiterThrowsHoldingTheLockAgain() throws Exception {
         try (SharedRLock lock = SharedRLock.create(); SharedCondition cond = lock.newCondition()) {
