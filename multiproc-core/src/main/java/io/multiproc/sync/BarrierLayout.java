@@ -10,18 +10,24 @@ package io.multiproc.sync;
  *  | magic MPBBARR1|        | << 32 | arrived   | int     |          | futex | int      |     |
  *  +---------------+--------+-------------------+---------+----------+-------+----------+-----+
  *  256: outcome ring, OUTCOMES longs: entry (generation << 2 | NONE/TRIPPED/BROKEN) at generation % OUTCOMES
- *  768: action length (int), 776: the action, in the default codec's bytes (at most MAX_ACTION_BYTES)
+ *  768: user table, USERS longs: the process token of a process using the barrier, or 0 for a free entry
+ *  1792: action length (int), 1800: the action, in the default codec's bytes (at most MAX_ACTION_BYTES)
  * </pre>
  * state: CAS by arriving parties; volatile write by the last arriver (next generation, 0 arrived) and
  * by reset. outcome: CAS from a stale entry to TRIPPED (last arriver) or BROKEN (a timeout, interrupt,
  * abort, reset or dead party); waiters of a generation leave when its entry says so, and the barrier
  * is broken while the current generation's entry says BROKEN (version 3; version 2 kept a barrier-wide
  * flag at 140, which a waiter giving up after a reset set again for the new generation).
+ * users: one entry per process with a handle open, CAS 0 -> token by that process when it opens its
+ * first handle, CAS token -> 0 by it when it closes its last one (or exits normally), and CAS dead
+ * token -> 0 by whichever process finds the owner dead, which then breaks the current generation: the
+ * CAS makes each death count once (version 4; version 3 learnt deaths from the segment registry's
+ * holder records, which routine cleanup deletes, so a death could go unnoticed).
  */
 final class BarrierLayout {
     static final long MAGIC = 0x3152_5241_4242_504DL; // "MPBBARR1" read little-endian
-    /** 3: broken is per generation (2: a barrier-wide flag; 1: the action in JDK serialization). */
-    static final int VERSION = 3;
+    /** 4: the user table (3: deaths from registry records; 2: a barrier-wide flag; 1: the action in JDK serialization). */
+    static final int VERSION = 4;
     static final int KIND = 1;
     static final long STATE = 128;
     static final long PARTIES = 136;
@@ -29,7 +35,10 @@ final class BarrierLayout {
     static final long SLEEPERS = 148;
     static final long OUTCOMES_OFFSET = 256;
     static final int OUTCOMES = 64;
-    static final long ACTION_LENGTH = OUTCOMES_OFFSET + OUTCOMES * 8L;
+    static final long USERS_OFFSET = OUTCOMES_OFFSET + OUTCOMES * 8L;
+    /** Processes that may use one barrier at once; one more fails to attach. */
+    static final int USERS = 128;
+    static final long ACTION_LENGTH = USERS_OFFSET + USERS * 8L;
     static final long ACTION = ACTION_LENGTH + 8;
     static final int MAX_ACTION_BYTES = 64 * 1024;
 
@@ -38,6 +47,10 @@ final class BarrierLayout {
     static final int BROKEN = 2;
 
     private BarrierLayout() {
+    }
+
+    static long userSlot(int i) {
+        return USERS_OFFSET + 8L * i;
     }
 
     static long outcomeSlot(int generation) {

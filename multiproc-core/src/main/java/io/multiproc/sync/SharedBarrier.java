@@ -6,30 +6,34 @@ import io.multiproc.codec.BuiltinCodec;
 import io.multiproc.codec.CodecException;
 import io.multiproc.codec.SegmentSource;
 import io.multiproc.internal.MappedObject;
-import io.multiproc.internal.SegmentRegistry;
+import io.multiproc.internal.ProcessIdentity;
 import io.multiproc.internal.SharedSegments;
 import io.multiproc.process.SerializableRunnable;
 import io.multiproc.wait.IdleStrategy;
 import io.multiproc.wait.WaitWord;
 import io.multiproc.wait.Waiting;
 
-import java.io.IOException;
 import java.io.ObjectStreamException;
 import java.io.Serial;
 import java.io.Serializable;
 import java.lang.foreign.MemorySegment;
 import java.lang.invoke.VarHandle;
 import java.time.Duration;
+import java.util.HashMap;
+import java.util.Map;
 import java.util.Objects;
 import java.util.concurrent.BrokenBarrierException;
 import java.util.concurrent.TimeoutException;
+import java.util.concurrent.atomic.AtomicBoolean;
 
 import static io.multiproc.sync.BarrierLayout.BROKEN;
 import static io.multiproc.sync.BarrierLayout.NONE;
 import static io.multiproc.sync.BarrierLayout.PARTIES;
 import static io.multiproc.sync.BarrierLayout.STATE;
 import static io.multiproc.sync.BarrierLayout.TRIPPED;
+import static io.multiproc.sync.BarrierLayout.USERS;
 import static io.multiproc.sync.BarrierLayout.outcomeSlot;
+import static io.multiproc.sync.BarrierLayout.userSlot;
 import static java.lang.foreign.ValueLayout.JAVA_BYTE;
 import static java.lang.foreign.ValueLayout.JAVA_INT;
 import static java.lang.foreign.ValueLayout.JAVA_LONG;
@@ -57,25 +61,54 @@ import static java.lang.foreign.ValueLayout.JAVA_LONG;
  * One CAS-ed long holds the generation and the arrivals. The last arrival starts the next generation
  * (the same CAS), runs the action, records TRIPPED in the generation's outcome entry and wakes everyone; waiters leave when their
  * generation's outcome is set. Breaking CASes the outcome from NONE to BROKEN, so a generation either
- * trips or breaks, never both. Dead parties: while waiting, each waiter looks (every 100 ms) for
- * processes recorded as users of the barrier's segment that died without releasing it; finding one
- * breaks the barrier (within about 150 ms of the death) and removes that record, so a death counts once.
+ * trips or breaks, never both. Dead parties: the barrier keeps its own table of the processes using it
+ * (one entry per process, {@link BarrierLayout#USERS} at most: one more fails to attach), written only
+ * by the barrier, so no cleanup elsewhere can hide a death. A process enters its token with its first
+ * handle and removes it with its last (or at a normal exit). While waiting, each waiter looks (every
+ * 100 ms) for entries whose process died; it CASes such an entry to 0 (so a death counts once) and
+ * breaks the generation (within about 150 ms of the death). A process attaching to a full table does
+ * the same with the dead entries it finds before giving up.
  */
 public final class SharedBarrier extends MappedObject implements Serializable {
     private static final VarHandle LONG = JAVA_LONG.varHandle();
     private static final long DEATH_CHECK_NANOS = 100_000_000L;
+    private static final long ME = ProcessIdentity.current().token();
+
+    /**
+     * The barriers this process has handles on, by segment name: how many handles, so that the process's
+     * user entry goes with its last handle, and the segment, to remove the entry at a normal exit.
+     */
+    private static final Map<String, Use> USES = new HashMap<>(); // guarded by itself
+    private static boolean exitHookAdded; // guarded by USES
+
+    private static final class Use {
+        final MemorySegment whole;
+        int handles = 1;
+
+        Use(MemorySegment whole) {
+            this.whole = whole;
+        }
+    }
 
     final transient WaitWord word;
     private final transient IdleStrategy idle;
     private final transient int parties;
     /** The creator's own action, or the stored one decoded on the first trip in another process. */
     private transient Runnable action;
+    /** Set once this handle has given up its share of the process's user entry. */
+    private final transient AtomicBoolean left = new AtomicBoolean();
 
     private SharedBarrier(SharedSegments.Mapping mapping, IdleStrategy idle) {
         super(mapping);
         this.idle = Objects.requireNonNull(idle, "idle");
         this.word = new WaitWord(whole, BarrierLayout.SEQ, BarrierLayout.SLEEPERS);
         this.parties = whole.get(JAVA_INT, PARTIES);
+        try {
+            enter();
+        } catch (RuntimeException | Error e) {
+            mapping.release();
+            throw e;
+        }
     }
 
     /** A barrier for {@code parties > 0} parties, without action. */
@@ -122,6 +155,103 @@ public final class SharedBarrier extends MappedObject implements Serializable {
     public static SharedBarrier attach(String name) {
         return new SharedBarrier(SyncSegments.attach(name, "SharedBarrier", BarrierLayout.MAGIC, BarrierLayout.VERSION,
                 BarrierLayout.KIND), IdleStrategy.blocking());
+    }
+
+    /**
+     * Detaches this handle; the last handle of this process also removes the process from the barrier's
+     * users, so that its exit is not taken for a death. Idempotent.
+     */
+    @Override
+    public void close() {
+        if (left.compareAndSet(false, true)) {
+            leave(); // NOTE: before unmapping, while this handle still maps the table
+        }
+        super.close();
+    }
+
+    /** Records this process as a user of the barrier, with its first handle (see {@link BarrierLayout}). */
+    private void enter() {
+        synchronized (USES) {
+            Use use = USES.get(name());
+            if (use != null) {
+                use.handles++;
+                return;
+            }
+            claimUserEntry();
+            USES.put(name(), new Use(whole));
+            if (!exitHookAdded) {
+                exitHookAdded = true;
+                try {
+                    Runtime.getRuntime().addShutdownHook(new Thread(SharedBarrier::leaveAllAtExit, "multiproc-barriers-exit"));
+                } catch (IllegalStateException exiting) {
+                    // attached during this JVM's exit: its entry stays, and its users may take the exit for a death
+                }
+            }
+        }
+    }
+
+    private void claimUserEntry() {
+        for (;;) {
+            for (int i = 0; i < USERS; i++) {
+                if (LONG.compareAndSet(whole, userSlot(i), 0L, ME)) {
+                    return;
+                }
+            }
+            if (removeDeadUsers() == 0) {
+                throw new IllegalStateException("SharedBarrier '" + name() + "' is already used by " + USERS
+                        + " processes, the most one barrier can tell the deaths of");
+            }
+            breakGeneration(generation()); // those dead users will never arrive
+        }
+    }
+
+    private void leave() {
+        synchronized (USES) {
+            Use use = USES.get(name());
+            if (use == null || --use.handles > 0) {
+                return; // null: already removed at exit
+            }
+            USES.remove(name());
+            removeMyEntry(whole);
+        }
+    }
+
+    private static void removeMyEntry(MemorySegment whole) {
+        for (int i = 0; i < USERS; i++) {
+            if (LONG.compareAndSet(whole, userSlot(i), ME, 0L)) {
+                return;
+            }
+        }
+    }
+
+    /**
+     * A normal exit is no death: remove this process's entries, or the parties left waiting would take
+     * its exit (it closed nothing, as programs often do) for a crash and break.
+     */
+    private static void leaveAllAtExit() {
+        synchronized (USES) {
+            for (Use use : USES.values()) {
+                removeMyEntry(use.whole);
+            }
+            USES.clear();
+        }
+    }
+
+    /**
+     * Removes the entries of users that died (CAS to 0: whoever wins counts that death, once); how many
+     * this call removed.
+     */
+    private int removeDeadUsers() {
+        int dead = 0;
+        for (int i = 0; i < USERS; i++) {
+            long slot = userSlot(i);
+            long token = (long) LONG.getVolatile(whole, slot);
+            if (token != 0 && token != ME && !ProcessIdentity.isAlive(token)
+                    && LONG.compareAndSet(whole, slot, token, 0L)) {
+                dead++;
+            }
+        }
+        return dead;
     }
 
     public int getParties() {
@@ -220,7 +350,7 @@ public final class SharedBarrier extends MappedObject implements Serializable {
                 long now = System.nanoTime();
                 if (now - lastDeathCheck[0] >= DEATH_CHECK_NANOS) {
                     lastDeathCheck[0] = now;
-                    if (aUserDied()) {
+                    if (removeDeadUsers() > 0) {
                         breakGeneration(gen);
                         return true;
                     }
@@ -242,14 +372,6 @@ public final class SharedBarrier extends MappedObject implements Serializable {
         }
         if (outcomeOf((long) LONG.getVolatile(whole, slot), gen) == BROKEN) {
             throw broken();
-        }
-    }
-
-    private boolean aUserDied() {
-        try {
-            return SegmentRegistry.removeDeadHolders(name()) > 0;
-        } catch (IOException e) {
-            return false;
         }
     }
 

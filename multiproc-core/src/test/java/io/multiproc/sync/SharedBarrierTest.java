@@ -1,12 +1,21 @@
 package io.multiproc.sync;
 
+import io.multiproc.internal.ProcessIdentity;
 import io.multiproc.process.ChildProcess;
 import io.multiproc.shared.SharedLong;
 import io.multiproc.shared.SharedLongArray;
+import io.multiproc.testing.Children;
 import io.multiproc.testing.ReapChildrenCheckShm;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.extension.ExtendWith;
 
+import java.lang.foreign.Arena;
+import java.lang.foreign.MemorySegment;
+import java.lang.foreign.ValueLayout;
+import java.lang.invoke.VarHandle;
+import java.nio.channels.FileChannel;
+import java.nio.file.Path;
+import java.nio.file.StandardOpenOption;
 import java.time.Duration;
 import java.util.List;
 import java.util.concurrent.BrokenBarrierException;
@@ -254,6 +263,82 @@ class SharedBarrierTest {
                 assertThat(result.get()).isEqualTo(BROKEN);
             } finally {
                 reap(waiter, doomed);
+            }
+        }
+    }
+
+    /**
+     * A party is killed, and then another process that used the barrier exits (which tidies the dead
+     * party's registry record away): the barrier must still break for the parties waiting for the dead one.
+     */
+    @Test
+    void aKilledPartyBreaksTheBarrierEvenAfterAnotherUserCleanedUpAfterIt() throws Exception {
+        try (SharedBarrier b = SharedBarrier.create(2); SharedLong attached = SharedLong.create(0)) {
+            ChildProcess doomed = ChildProcess.start(() -> {
+                attached.set(b.getParties()); // uses the barrier, never arrives
+                sleepQuietly(60_000);
+            });
+            ChildProcess passer = null;
+            try {
+                awaitUntil("the doomed party attached", () -> attached.get() == 2);
+                doomed.kill();
+                assertThat(doomed.join(Duration.ofSeconds(10))).isTrue();
+                passer = ChildProcess.start(() -> attached.set(b.getParties() + 1)); // uses the barrier, exits
+                joinOk(passer);
+                long t0 = System.nanoTime();
+                assertThatThrownBy(() -> b.await(Duration.ofSeconds(5))).isInstanceOf(BrokenBarrierException.class);
+                assertThat((System.nanoTime() - t0) / 1_000_000).as("ms until broken").isLessThan(1_000L);
+            } finally {
+                reap(doomed, passer);
+            }
+        }
+    }
+
+    /** A process that used the barrier and exited normally, without closing it, is no dead party. */
+    @Test
+    void aUserThatExitsWithoutClosingDoesNotBreakIt() throws Exception {
+        try (SharedBarrier b = SharedBarrier.create(2); SharedLong result = SharedLong.create(0)) {
+            ChildProcess user = ChildProcess.start(() -> result.set(b.getParties()));
+            try {
+                joinOk(user);
+                assertThat(result.get()).isEqualTo(2);
+                assertThatThrownBy(() -> b.await(Duration.ofMillis(300))) // long enough for death checks
+                        .isInstanceOf(TimeoutException.class);
+                b.reset();
+                passesWithAChild(b, result);
+            } finally {
+                reap(user);
+            }
+        }
+    }
+
+    /**
+     * The table of user processes is full of live processes: one more process cannot attach, and is told
+     * why; the barrier's users are unharmed.
+     */
+    @Test
+    void aProcessBeyondTheUserTableIsRefusedNamingTheLimit() throws Exception {
+        long live = ProcessIdentity.of(ProcessHandle.current().parent().orElseThrow().pid()).orElseThrow().token();
+        try (SharedBarrier b = SharedBarrier.create(2); SharedLong result = SharedLong.create(0)) {
+            VarHandle longs = ValueLayout.JAVA_LONG.varHandle();
+            try (Arena arena = Arena.ofConfined();
+                 FileChannel ch = FileChannel.open(Path.of("/dev/shm", b.name()), StandardOpenOption.READ,
+                         StandardOpenOption.WRITE)) {
+                MemorySegment seg = ch.map(FileChannel.MapMode.READ_WRITE, 0, BarrierLayout.ACTION, arena);
+                for (int i = 0; i < BarrierLayout.USERS; i++) {
+                    longs.compareAndSet(seg, BarrierLayout.userSlot(i), 0L, live); // every entry but this process's
+                }
+            }
+            ChildProcess refused = ChildProcess.start(() -> result.set(b.getParties()));
+            try {
+                assertThat(refused.join(Children.TIMEOUT)).isTrue();
+                assertThat(refused.exitCode()).isNotEqualTo(java.util.OptionalInt.of(0));
+                assertThat(refused.failure()).hasValueSatisfying(f -> assertThat(f).hasStackTraceContaining(
+                        "is already used by " + BarrierLayout.USERS + " processes"));
+                assertThat(result.get()).isZero();
+                assertThat(b.isBroken()).isFalse();
+            } finally {
+                reap(refused);
             }
         }
     }
