@@ -212,6 +212,11 @@ public abstract sealed class AbstractSharedLock extends MappedObject implements 
         wakeAfterRelease((long) LONG.getAndSet(whole, base + OWNER, 0L));
     }
 
+    /** Whether this handle was closed, for a condition waiter that must not take the lock back then. */
+    final boolean closed() {
+        return isClosed();
+    }
+
     final boolean heldByThisThread() {
         // NOTE: exactly my token (the waiters bit aside): with the taking bit set, the thread word may
         // still be the dead holder's, whose thread id may be the calling thread's.

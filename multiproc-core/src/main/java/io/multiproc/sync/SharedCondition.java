@@ -64,7 +64,9 @@ import static java.lang.foreign.ValueLayout.JAVA_LONG;
  * waiters. A stopped process (SIGSTOP) is alive.
  * <p>Lifetime: a condition made by {@code lock.newCondition()} is closed with that lock handle (and
  * may be closed before it); a condition received from another process closes the lock handle it came
- * with.
+ * with. A wait pins the mapping: closing the handle wakes its waiters in this process, which free their
+ * slots (passing on a signal they got), take the lock back unless its handle was closed, and throw
+ * IllegalStateException; the last of them unmaps.
  * <p>At most {@link ConditionLayout#SLOTS} threads may wait at once; one more gets IllegalStateException.
  * Waiting honours interrupts and deadlines like {@code java.util.concurrent}; a signal that races with
  * a timeout counts as a signal.
@@ -106,7 +108,20 @@ public final class SharedCondition extends MappedObject implements Condition, Se
         if (isClosed()) {
             return;
         }
-        super.close();
+        SharedSegments.Mapping pin;
+        try {
+            pin = mapping().retain();
+        } catch (IllegalStateException alreadyClosed) {
+            return; // another thread closed this handle meanwhile
+        }
+        try {
+            super.close();
+            // NOTE: after the closed flag, so that this process's waiters on this handle, woken, see it
+            // (their pins keep the segment mapped until they have freed their slots).
+            word.wakeAll();
+        } finally {
+            pin.release();
+        }
         lock.forget(this);
         if (ownsLock) {
             lock.close();
@@ -177,14 +192,38 @@ public final class SharedCondition extends MappedObject implements Condition, Se
         if (interruptible && Thread.interrupted()) {
             throw new InterruptedException();
         }
+        // NOTE: the wait pins the mapping, so that a close() by another thread of this process cannot
+        // unmap the slot table before this waiter has freed its slot (else the slot stays WAITING under
+        // a live owner and signals from any process go to it, waking no one).
+        SharedSegments.Mapping pin;
+        try {
+            pin = mapping().retain();
+        } catch (IllegalStateException unmapped) {
+            throw closedException();
+        }
+        try {
+            if (isClosed()) {
+                throw closedException();
+            }
+            return awaitPinned(deadline, interruptible);
+        } finally {
+            pin.release();
+        }
+    }
+
+    /**
+     * Waits in a slot with the lock released. However the wait ends (signal, timeout, interrupt, this
+     * handle closed, an exception), the slot is freed and the lock held again (unless its handle was
+     * closed) before this returns or throws; a signal this waiter will not act on is passed on.
+     */
+    private boolean awaitPinned(long deadline, boolean interruptible) throws InterruptedException {
         long slot = claimSlot();
         int holds = lock.releaseFully();
-        boolean signaled;
-        InterruptedException interrupted = null;
+        Throwable failure = null;
         try {
             long[] lastRescue = {System.nanoTime()};
-            signaled = Waiting.await(word, idle, () -> {
-                if (state((long) LONG.getVolatile(whole, slot + SLOT_WORD)) == SIGNALED) {
+            Waiting.await(word, idle, () -> {
+                if (state((long) LONG.getVolatile(whole, slot + SLOT_WORD)) == SIGNALED || isClosed()) {
                     return true;
                 }
                 long now = System.nanoTime();
@@ -194,25 +233,53 @@ public final class SharedCondition extends MappedObject implements Condition, Se
                 }
                 return false;
             }, deadline, interruptible);
-        } catch (InterruptedException e) {
-            interrupted = e;
-            signaled = false;
+        } catch (InterruptedException | RuntimeException | Error e) {
+            failure = e;
         }
-        if (!signaled && !LONG.compareAndSet(whole, slot + SLOT_WORD, word(WAITING, ME), 0L)) {
-            signaled = true; // a signal raced with the timeout or interrupt: take it
+        if (failure == null && isClosed()) {
+            failure = closedException();
         }
+        // NOTE: only signallers change a WAITING slot of a live owner (to SIGNALED): if the CAS fails,
+        // a signal came, also one that raced with the timeout, the interrupt or the close.
+        boolean signaled = !LONG.compareAndSet(whole, slot + SLOT_WORD, word(WAITING, ME), 0L);
         if (signaled) {
             LONG.setVolatile(whole, slot + SLOT_WORD, 0L);
         }
-        lock.reacquire(holds);
-        if (interrupted != null) {
-            if (signaled) {
-                Thread.currentThread().interrupt();
-            } else {
+        if (signaled && failure != null && !(failure instanceof InterruptedException)) {
+            signaled = false;
+            signalOne(); // this waiter leaves with an exception: the signal goes to another
+        }
+        reacquire(holds, failure);
+        if (failure instanceof InterruptedException interrupted) {
+            if (!signaled) {
                 throw interrupted;
             }
+            Thread.currentThread().interrupt(); // signalled as well: report the signal, keep the interrupt
+        } else if (failure instanceof RuntimeException e) {
+            throw e;
+        } else if (failure instanceof Error e) {
+            throw e;
         }
         return signaled;
+    }
+
+    /**
+     * Takes the lock back with its old hold count, so that the caller's {@code finally unlock()} frees
+     * its own hold; not when the lock handle was closed (no one could unlock it then, and it would stay
+     * this process's until exit). A failure to take it is added to the wait's own.
+     */
+    private void reacquire(int holds, Throwable failure) {
+        if (failure != null && lock.closed()) {
+            return;
+        }
+        try {
+            lock.reacquire(holds);
+        } catch (RuntimeException | Error e) {
+            if (failure == null) {
+                throw e;
+            }
+            failure.addSuppressed(e);
+        }
     }
 
     /**

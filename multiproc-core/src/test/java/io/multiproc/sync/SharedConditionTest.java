@@ -345,6 +345,114 @@ class SharedConditionTest {
         }
     }
 
+    /**
+     * A thread waits on a condition that another thread of its process closes: the wait fails with
+     * IllegalStateException holding the lock again (so its finally unlocks its own hold), and its slot is
+     * freed, so that a signal from another process reaches the waiter there instead of the one that left.
+     */
+    @Test
+    void closingAConditionFailsItsWaitersHoldingTheLockAndSignalsStillReachOthers() throws Exception {
+        try (SharedLock lock = SharedLock.create(); SharedLong state = SharedLong.create(0);
+             SharedLong result = SharedLong.create(0)) {
+            SharedCondition cond = lock.newCondition();
+            AtomicReference<String> outcome = new AtomicReference<>();
+            Thread t1 = new Thread(() -> {
+                lock.lock();
+                try {
+                    cond.await();
+                    outcome.set("returned");
+                } catch (IllegalStateException e) {
+                    outcome.set("closed, holding=" + lock.heldByThisThread() + ": " + e.getMessage());
+                } catch (InterruptedException e) {
+                    outcome.set("interrupted");
+                } finally {
+                    lock.unlock();
+                }
+            });
+            ChildProcess c = null;
+            try {
+                t1.start();
+                awaitUntil("this process's thread waits", () -> cond.waiters() == 1);
+                c = ChildProcess.start(() -> {
+                    Thread w = new Thread(() -> {
+                        lock.lock();
+                        try {
+                            result.set(cond.await(Duration.ofSeconds(10)) ? 1 : 2);
+                        } catch (InterruptedException e) {
+                            result.set(3);
+                        } finally {
+                            lock.unlock();
+                        }
+                    });
+                    w.start();
+                    long until = System.nanoTime() + 30_000_000_000L;
+                    while (state.get() != 1 && System.nanoTime() < until) {
+                        SharedLockTest.sleepQuietly(1);
+                    }
+                    lock.lock();
+                    try {
+                        cond.signal();
+                    } finally {
+                        lock.unlock();
+                    }
+                    try {
+                        w.join(30_000);
+                    } catch (InterruptedException e) {
+                        Thread.currentThread().interrupt();
+                    }
+                });
+                awaitUntil("the child's thread waits too", () -> cond.waiters() == 2);
+                cond.close();
+                t1.join(10_000);
+                assertThat(outcome.get()).isEqualTo("closed, holding=true: SharedCondition '" + cond.name() + "' is closed");
+                assertThat(lock.isLocked()).isFalse();
+                long t0 = System.nanoTime();
+                state.set(1); // the child signals now
+                awaitUntil("the child's waiter is done", () -> result.get() != 0);
+                assertThat(result.get()).as("1: signalled, 2: timed out").isEqualTo(1);
+                assertThat((System.nanoTime() - t0) / 1_000_000).as("ms until signalled").isLessThan(5_000L);
+                joinAllOk(c);
+            } finally {
+                t1.interrupt();
+                t1.join(10_000);
+                reap(c);
+                cond.close();
+            }
+        }
+    }
+
+    /**
+     * Closing the lock closes its conditions: their waiters fail with IllegalStateException, and do not
+     * take the closed handle's lock back (no one could unlock it through that handle any more).
+     */
+    @Test
+    void closingTheLockFailsConditionWaitersWithoutTakingTheLockBack() throws Exception {
+        SharedLock lock = SharedLock.create();
+        try (SharedLock other = SharedLock.attach(lock.name())) {
+            SharedCondition cond = lock.newCondition();
+            AtomicReference<Throwable> failure = new AtomicReference<>();
+            Thread t = new Thread(() -> {
+                lock.lock();
+                try {
+                    cond.await();
+                } catch (Throwable e) {
+                    failure.set(e);
+                }
+            });
+            t.start();
+            try {
+                awaitUntil("the thread waits", () -> cond.waiters() == 1);
+                lock.close();
+                t.join(10_000);
+                assertThat(failure.get()).isInstanceOf(IllegalStateException.class).hasMessageContaining(cond.name());
+                assertThat(other.isLocked()).as("locked after its waiter left").isFalse();
+            } finally {
+                t.interrupt();
+                t.join(10_000);
+            }
+        }
+    }
+
     /** Java code never closes a Condition: closing the lock that made it removes its segment too. */
     @Test
     void closingTheLockReleasesTheConditionsItMade() throws Exception {
