@@ -55,7 +55,9 @@ import static java.lang.foreign.ValueLayout.JAVA_LONG;
  * the last, which also runs the action (if any) before the others are released. A timeout, an
  * interrupt, {@link #abort()}, a {@link #reset()} while parties wait, or the death of a process using
  * the barrier breaks the current generation: its waiters get {@link BrokenBarrierException} (the one
- * that timed out gets {@link TimeoutException}), and later calls do too until {@link #reset()}.
+ * that timed out gets {@link TimeoutException}), and later calls do too until {@link #reset()}. Once
+ * the last party has arrived, a timeout or an interrupt no longer breaks the pass: the waiter waits for
+ * the action to end and returns normally (keeping its interrupt), as with {@code CyclicBarrier}.
  *
  * <h2>Implementation overview</h2>
  * One CAS-ed long holds the generation and the arrivals. The last arrival starts the next generation
@@ -320,6 +322,12 @@ public final class SharedBarrier extends MappedObject implements Serializable {
     }
 
     private void trip(int gen) throws BrokenBarrierException {
+        long slot = outcomeSlot(gen);
+        if (outcomeOf((long) LONG.getVolatile(whole, slot), gen) == BROKEN) {
+            // a waiter gave up just before this trip was claimed: no action for a broken generation
+            breakGeneration(gen + 1);
+            throw broken();
+        }
         try {
             Runnable a = action();
             if (a != null) {
@@ -330,49 +338,78 @@ public final class SharedBarrier extends MappedObject implements Serializable {
             breakGeneration(gen + 1); // as CyclicBarrier: broken for later parties too, until reset()
             throw e;
         }
-        long slot = outcomeSlot(gen);
         long stale = (long) LONG.getVolatile(whole, slot);
         if (outcomeOf(stale, gen) != NONE || !LONG.compareAndSet(whole, slot, stale, (long) gen << 2 | TRIPPED)) {
-            throw broken(); // broken while the action ran
+            breakGeneration(gen + 1); // broken while the action ran (a user died): for later parties too
+            throw broken();
         }
         word.wakeAll();
     }
 
     private void awaitOutcome(int gen, long deadline) throws InterruptedException, BrokenBarrierException, TimeoutException {
-        long slot = outcomeSlot(gen);
-        long[] lastDeathCheck = {System.nanoTime()};
         boolean done;
+        boolean interrupted = false;
         try {
-            done = Waiting.await(word, idle, () -> {
-                if (outcomeOf((long) LONG.getVolatile(whole, slot), gen) != NONE) {
-                    return true;
-                }
-                long now = System.nanoTime();
-                if (now - lastDeathCheck[0] >= DEATH_CHECK_NANOS) {
-                    lastDeathCheck[0] = now;
-                    if (removeDeadUsers() > 0) {
-                        breakGeneration(gen);
-                        return true;
-                    }
-                }
-                return false;
-            }, deadline, true);
+            done = waitForOutcome(gen, deadline, true);
         } catch (InterruptedException e) {
-            if (breakGeneration(gen)) {
+            if (giveUp(gen)) {
                 throw e;
             }
-            Thread.currentThread().interrupt(); // it tripped meanwhile: keep the interrupt, report the trip
-            done = true;
+            interrupted = true; // every party had arrived: keep the interrupt, report the pass
+            done = false;
         }
-        if (!done && SyncFaults.ENABLED) {
-            SyncFaults.at(SyncFaults.Point.BARRIER_TIMED_OUT);
+        if (!done && !interrupted) {
+            if (SyncFaults.ENABLED) {
+                SyncFaults.at(SyncFaults.Point.BARRIER_TIMED_OUT);
+            }
+            if (giveUp(gen)) {
+                throw new TimeoutException("SharedBarrier '" + name() + "': timed out waiting for " + parties + " parties");
+            }
         }
-        if (!done && breakGeneration(gen)) {
-            throw new TimeoutException("SharedBarrier '" + name() + "': timed out waiting for " + parties + " parties");
+        if (!done) {
+            waitForOutcome(gen, Waiting.FOREVER, false); // the last party runs the action: its outcome decides
         }
-        if (outcomeOf((long) LONG.getVolatile(whole, slot), gen) == BROKEN) {
+        if (interrupted) {
+            Thread.currentThread().interrupt();
+        }
+        if (outcomeOf((long) LONG.getVolatile(whole, outcomeSlot(gen)), gen) == BROKEN) {
             throw broken();
         }
+    }
+
+    /** Waits until generation {@code gen} has an outcome (or breaks it on a user's death); false at the deadline. */
+    private boolean waitForOutcome(int gen, long deadline, boolean interruptible) throws InterruptedException {
+        long slot = outcomeSlot(gen);
+        long[] lastDeathCheck = {System.nanoTime()};
+        return Waiting.await(word, idle, () -> {
+            if (outcomeOf((long) LONG.getVolatile(whole, slot), gen) != NONE) {
+                return true;
+            }
+            long now = System.nanoTime();
+            if (now - lastDeathCheck[0] >= DEATH_CHECK_NANOS) {
+                lastDeathCheck[0] = now;
+                if (removeDeadUsers() > 0) {
+                    breakGeneration(gen);
+                    return true;
+                }
+            }
+            return false;
+        }, deadline, interruptible);
+    }
+
+    /**
+     * A waiter of {@code gen} whose time ran out or who was interrupted: true if {@code gen} is broken
+     * (this call breaks it if need be), so the waiter reports its own reason; false if the last party
+     * had already arrived, so the waiter waits for that party's outcome instead.
+     */
+    private boolean giveUp(int gen) {
+        // NOTE: the last arrival's CAS moves STATE to the next generation before its action runs: once it
+        // has, every party was there, and the pass stands (as in CyclicBarrier and CPython's Barrier, where
+        // a late waiter gets the lock only after the action). A reset also moves STATE, after it broke gen.
+        if (generation() == gen) {
+            return breakGeneration(gen);
+        }
+        return outcomeOf((long) LONG.getVolatile(whole, outcomeSlot(gen)), gen) == BROKEN;
     }
 
     /**

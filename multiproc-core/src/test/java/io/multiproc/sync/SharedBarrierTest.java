@@ -20,6 +20,7 @@ import java.time.Duration;
 import java.util.List;
 import java.util.concurrent.BrokenBarrierException;
 import java.util.concurrent.TimeoutException;
+import java.util.concurrent.atomic.AtomicReference;
 
 import static io.multiproc.sync.SharedLockTest.sleepQuietly;
 import static io.multiproc.testing.Children.awaitUntil;
@@ -339,6 +340,65 @@ class SharedBarrierTest {
                 assertThat(b.isBroken()).isFalse();
             } finally {
                 reap(refused);
+            }
+        }
+    }
+
+    static void slowAction() {
+        sleepQuietly(2_500);
+    }
+
+    /**
+     * Every party has arrived and the last one runs a slow action, during which an earlier party's
+     * timeout passes: the pass stands (as CyclicBarrier and CPython's Barrier), both parties return
+     * normally, and the barrier is whole for the next round.
+     */
+    @Test
+    void aTimeoutDuringTheLastPartysActionDoesNotBreakAPassThatHadEveryParty() throws Exception {
+        try (SharedBarrier b = SharedBarrier.create(2, SharedBarrierTest::slowAction); SharedLong result = SharedLong.create(0)) {
+            ChildProcess early = ChildProcess.start(() -> result.set(awaitReporting(b, Duration.ofMillis(1_000))));
+            try {
+                awaitUntil("the early party waits", () -> b.getNumberWaiting() == 1);
+                assertThat(b.await(Duration.ofSeconds(20))).isZero(); // runs the action, 2.5 s
+                joinOk(early);
+                assertThat(result.get()).as("the early party: 1 passed, 2 broken, 3 timed out").isEqualTo(PASSED);
+                assertThat(b.isBroken()).isFalse();
+                assertThat(b.getNumberWaiting()).isZero();
+            } finally {
+                reap(early);
+            }
+        }
+    }
+
+    /** Likewise an interrupt during the last party's action: the pass stands, the interrupt is kept. */
+    @Test
+    void anInterruptDuringTheLastPartysActionDoesNotBreakAPassThatHadEveryParty() throws Exception {
+        try (SharedBarrier b = SharedBarrier.create(2, SharedBarrierTest::slowAction); SharedLong result = SharedLong.create(0)) {
+            AtomicReference<String> outcome = new AtomicReference<>();
+            Thread early = new Thread(() -> {
+                try {
+                    int index = b.await(Duration.ofSeconds(20));
+                    outcome.set("index " + index + ", interrupted=" + Thread.currentThread().isInterrupted());
+                } catch (Exception e) {
+                    outcome.set(e.toString());
+                }
+            });
+            early.start();
+            ChildProcess last = null;
+            try {
+                awaitUntil("the early party waits", () -> b.getNumberWaiting() == 1);
+                last = ChildProcess.start(() -> result.set(awaitReporting(b, Duration.ofSeconds(20))));
+                awaitUntil("the last party has arrived", () -> b.getNumberWaiting() == 0);
+                early.interrupt(); // the action runs for 2.5 s
+                early.join(20_000);
+                assertThat(outcome.get()).isEqualTo("index 1, interrupted=true");
+                joinOk(last);
+                assertThat(result.get()).as("the last party: 1 passed, 2 broken").isEqualTo(PASSED);
+                assertThat(b.isBroken()).isFalse();
+            } finally {
+                early.interrupt();
+                early.join(10_000);
+                reap(last);
             }
         }
     }
