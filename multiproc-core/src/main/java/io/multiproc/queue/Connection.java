@@ -7,6 +7,7 @@ import io.multiproc.internal.ProcessIdentity;
 import io.multiproc.internal.SegmentHeader;
 import io.multiproc.internal.SegmentRegistry;
 import io.multiproc.internal.SharedSegments;
+import io.multiproc.internal.ThreadFlag;
 import io.multiproc.wait.IdleStrategy;
 import io.multiproc.wait.WaitWord;
 import io.multiproc.wait.Waiting;
@@ -121,7 +122,7 @@ public final class Connection extends MappedObject implements Serializable {
      * How many decodes on this thread look at a queue item without taking it ({@link #lookAt}): an end
      * decoded there is a view that takes nothing over, since the end still waits for its taker.
      */
-    private static final ThreadLocal<int[]> LOOKING = ThreadLocal.withInitial(() -> new int[1]);
+    private static final ThreadFlag LOOKING = new ThreadFlag();
 
     /** What a received message becomes (static, so the hot path allocates no lambda). */
     private static final BiFunction<Connection, Scratch, Object> DECODE = Connection::decodeTaken;
@@ -203,13 +204,7 @@ public final class Connection extends MappedObject implements Serializable {
      * process that is not its receiver, whose exit hook then closes it under its real taker.
      */
     static <T> T lookAt(java.util.function.Supplier<T> decode) {
-        int[] depth = LOOKING.get();
-        depth[0]++;
-        try {
-            return decode.get();
-        } finally {
-            depth[0]--;
-        }
+        return LOOKING.during(decode);
     }
 
     /**
@@ -217,7 +212,7 @@ public final class Connection extends MappedObject implements Serializable {
      * {@link #lookAt} only attaches (or finds it), and the view's calls throw as a copy left behind does.
      */
     static Connection resolve(String name, int end, IdleStrategy custom, Codec codec) {
-        boolean looking = LOOKING.get()[0] > 0;
+        boolean looking = LOOKING.isSet();
         Connection here = OPEN.get(name + "/" + end);
         if (here != null && !here.guard.isClosed()) {
             if (!looking) {
