@@ -99,7 +99,11 @@ final class Container {
             throw new IllegalStateException("recursive update: a function running under " + describe()
                     + "'s lock used the same container");
         }
-        lock.lock();
+        // NOTE: the uncontended path is this one CAS; a waiter re-checks the closed flag every slice
+        // (a holder in the owner's process may never release: the owner's close closes its lock object).
+        if (!lock.tryLock()) {
+            heap.awaitLock(lock);
+        }
         holder = Thread.currentThread();
         if (lock.previousOwnerDied()) {
             repair();

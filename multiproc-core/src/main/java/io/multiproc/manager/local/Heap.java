@@ -263,6 +263,50 @@ final class Heap {
         return detached;
     }
 
+    /** How long a waiter for one of this heap's locks sleeps before it re-checks whether the manager closed. */
+    private static final long LOCK_SLICE_NANOS = 50_000_000L;
+
+    /**
+     * Takes {@code l}, a lock in this heap whose uncontended attempt just failed, waiting in slices and
+     * throwing {@link #closed()} once the manager is closed. Why slices: the owner's close unmaps under
+     * its own threads, so a thread of the owner that held {@code l} cannot release it (its lock object
+     * is closed) and the owner word keeps a live process's token, which no waiter ever takes over.
+     * Interrupts do not end the wait (a container's lock is not interruptible); the flag is restored.
+     */
+    void awaitLock(SharedLock l) {
+        boolean interrupted = false;
+        try {
+            for (;;) {
+                try {
+                    if (l.tryLock(LOCK_SLICE_NANOS, java.util.concurrent.TimeUnit.NANOSECONDS)) {
+                        return;
+                    }
+                } catch (InterruptedException e) {
+                    interrupted = true;
+                } catch (IllegalStateException lockClosed) {
+                    if (detached || isClosedShared()) {
+                        throw closed(); // this process detached (another of its threads closed it) while this one waited
+                    }
+                    throw lockClosed;
+                }
+                if (detached || isClosedShared()) {
+                    throw closed();
+                }
+            }
+        } finally {
+            if (interrupted) {
+                Thread.currentThread().interrupt();
+            }
+        }
+    }
+
+    /** Takes the heap's alloc lock (see {@link #awaitLock}: the same uncontended CAS, then slices). */
+    private void lockAlloc() {
+        if (!allocLock.tryLock()) {
+            awaitLock(allocLock);
+        }
+    }
+
     /** This process's proxy of the live container at {@code ref}, whatever its generation (names, refs). */
     Proxy proxy(long ref) {
         checkOpen();
@@ -516,7 +560,7 @@ final class Heap {
     /** A block of class {@code c} from the shared free lists or the newest segment, under the alloc lock. */
     long allocateShared(int c, int kind, int slot) {
         int state = BlockLayout.used(kind, slot);
-        allocLock.lock();
+        lockAlloc();
         try {
             allocLock.previousOwnerDied(); // nothing to repair: every allocator step is one store
             long head = (long) LONG.get(root, FREE_HEADS + 8L * c);
@@ -547,7 +591,7 @@ final class Heap {
             segment(ref).set(JAVA_INT, offset(ref) + BlockLayout.PAYLOAD + ContainerLayout.GENERATION, 0);
             return ref;
         }
-        allocLock.lock();
+        lockAlloc();
         try {
             allocLock.previousOwnerDied();
             long head = (long) LONG.get(root, FREE_CONTAINERS);
@@ -585,7 +629,7 @@ final class Heap {
         if (s.get(JAVA_INT, off + BlockLayout.PAYLOAD) == ContainerLayout.MAGIC) {
             markContainerFreed(ref);
         }
-        allocLock.lock();
+        lockAlloc();
         try {
             allocLock.previousOwnerDied();
             long head = (long) LONG.get(root, FREE_CONTAINERS);
@@ -699,7 +743,7 @@ final class Heap {
     void freeShared(long ref, int c) {
         MemorySegment s = segment(ref);
         long off = offset(ref);
-        allocLock.lock();
+        lockAlloc();
         try {
             allocLock.previousOwnerDied();
             long head = (long) LONG.get(root, FREE_HEADS + 8L * c);

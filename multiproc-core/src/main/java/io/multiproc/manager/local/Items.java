@@ -263,6 +263,9 @@ final class Items {
         if (ref == 0 || ref < 0) {
             return; // no item, or an inline one
         }
+        if (heap.isDetached()) {
+            return; // the manager closed (an operation's clean-up after it failed so): its segments are gone
+        }
         long nested = nestedOf(heap, ref);
         heap.free(ref);
         if (nested != 0) {
