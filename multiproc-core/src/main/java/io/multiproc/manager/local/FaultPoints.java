@@ -30,7 +30,11 @@ public final class FaultPoints {
         /** dict put of an existing key: the slot is switched, the old entry not yet freed (it leaks). */
         DICT_REPLACE_AFTER_PUBLISH,
         /** dict resize: the new table is written, not yet published. */
-        DICT_RESIZE_BEFORE_PUBLISH
+        DICT_RESIZE_BEFORE_PUBLISH,
+        /** item write: the item's block is allocated (maybe a reused one, holding an old item's bytes), nothing written yet. */
+        ITEM_ALLOCATED,
+        /** item write: the item's bytes are written, its nested container's reference not yet counted. */
+        ITEM_WRITTEN_BEFORE_REFERENCE
     }
 
     /** Called at each point when {@link #ENABLED}; a test blocks or exits there. */

@@ -537,24 +537,32 @@ final class Heap {
     // ---- allocation ----------------------------------------------------------------------------------
 
     /**
-     * A block whose payload holds at least {@code payload} bytes; returns its ref (payload at ref + 8).
-     * Small blocks come from this process's cache ({@link LocalBlocks}) without the heap's lock.
+     * A block whose payload holds at least {@code payload} bytes, tagged with this process's slot;
+     * returns its ref (payload at ref + 8). Small blocks come from this process's cache
+     * ({@link LocalBlocks}) without the heap's lock.
      */
     long allocate(long payload) {
-        return allocate(payload, BlockLayout.KIND_BLOCK);
-    }
-
-    /** A block of {@code kind} ({@link BlockLayout#KIND_ITEM} for items) tagged with this process's slot. */
-    long allocate(long payload, int kind) {
         int c = BlockLayout.classFor(payload);
         if (c >= SIZE_CLASSES) {
             throw new IllegalArgumentException("size=" + payload + " bytes is too large for a manager heap block");
         }
         checkOpen();
         if (c <= LocalBlocks.MAX_CLASS) {
-            return local.allocate(c, BlockLayout.used(kind, holds.slot));
+            return local.allocate(c, BlockLayout.used(BlockLayout.KIND_BLOCK, holds.slot));
         }
-        return allocateShared(c, kind, holds.slot);
+        return allocateShared(c, BlockLayout.KIND_BLOCK, holds.slot);
+    }
+
+    /**
+     * Retags this process's new block {@code ref} as an item whose nested reference is counted
+     * ({@link BlockLayout#KIND_ITEM}): one release store of its header, after the count (see {@link Items#write}).
+     */
+    void tagAsItem(long ref) {
+        MemorySegment s = segment(ref);
+        long off = offset(ref);
+        long header = (long) LONG.get(s, off + CLASS);
+        LONG.setRelease(s, off + CLASS, BlockLayout.header(BlockLayout.classOf(header),
+                BlockLayout.used(BlockLayout.KIND_ITEM, holds.slot)));
     }
 
     /** A block of class {@code c} from the shared free lists or the newest segment, under the alloc lock. */

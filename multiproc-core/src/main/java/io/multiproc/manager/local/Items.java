@@ -147,6 +147,10 @@ final class Items {
     /**
      * Writes an item from the scratch buffers (the key only if {@code withKey}) into a new block and
      * counts the reference to its nested container; returns the item's ref. Nothing refers to it yet.
+     * <p>The block is a plain one (kind {@link BlockLayout#KIND_BLOCK}) until its reference is counted:
+     * a sweep after this process died drops the nested reference only of a {@link BlockLayout#KIND_ITEM}
+     * block, and before the count its nested word is not yet written (a reused block still holds an old
+     * item's bytes there) or names a reference nobody counted.
      */
     static long write(Heap heap, Scratch s, boolean withKey) {
         int keyLen = withKey ? s.key.size() : 0;
@@ -154,9 +158,10 @@ final class Items {
         if (!withKey && valueLen <= INLINE_MAX) {
             return inline(s.value.array(), valueLen);
         }
-        long ref = heap.allocate(ItemLayout.BYTES + keyLen + valueLen, BlockLayout.KIND_ITEM);
+        long ref = heap.allocate(ItemLayout.BYTES + keyLen + valueLen);
         MemorySegment seg = heap.segment(ref);
         long p = HeapLayout.offset(ref) + BlockLayout.PAYLOAD;
+        FaultPoints.at(FaultPoints.Point.ITEM_ALLOCATED);
         seg.set(JAVA_INT, p + ItemLayout.KEY_LEN, keyLen);
         seg.set(JAVA_INT, p + ItemLayout.VALUE_LEN, valueLen);
         seg.set(JAVA_LONG, p + ItemLayout.NESTED, s.nested);
@@ -164,9 +169,14 @@ final class Items {
             MemorySegment.copy(s.key.array(), 0, seg, JAVA_BYTE, p + ItemLayout.BYTES, keyLen);
         }
         MemorySegment.copy(s.value.array(), 0, seg, JAVA_BYTE, p + ItemLayout.BYTES + keyLen, valueLen);
+        FaultPoints.at(FaultPoints.Point.ITEM_WRITTEN_BEFORE_REFERENCE);
         if (s.nested != 0) {
             // NOTE: counted before the item can be published, so the container outlives every reader of it
             ContainerLife.addReference(heap, s.nested);
+            // NOTE: release, after the count: a sweep sees KIND_ITEM only with the nested word written and
+            // counted; killed before this store, the item leaks its reference (the container stays until
+            // the manager closes) instead of a sweep dropping one that was never counted
+            heap.tagAsItem(ref);
             if (s.temporary != null) {
                 heap.releaseTemporary(s.temporary);
                 s.temporary = null;

@@ -48,7 +48,8 @@ class ManagerKillTest {
     private static final java.util.Set<FaultPoints.Point> LEAKING = java.util.EnumSet.of(
             FaultPoints.Point.LIST_REWRITE_BEFORE_PUBLISH, FaultPoints.Point.DICT_PUT_BEFORE_PUBLISH,
             FaultPoints.Point.DICT_REPLACE_BEFORE_PUBLISH, FaultPoints.Point.DICT_REPLACE_AFTER_PUBLISH,
-            FaultPoints.Point.DICT_RESIZE_BEFORE_PUBLISH);
+            FaultPoints.Point.DICT_RESIZE_BEFORE_PUBLISH, FaultPoints.Point.ITEM_ALLOCATED,
+            FaultPoints.Point.ITEM_WRITTEN_BEFORE_REFERENCE);
 
     record Containers(List<Object> list, ConcurrentMap<String, Object> dict) implements java.io.Serializable {
     }
@@ -179,6 +180,96 @@ class ManagerKillTest {
             assertThat(dict.size()).isEqualTo(5);
             assertThat(dict.get("b2")).isEqualTo("again");
         }
+    }
+
+    @Test
+    void aWriterKilledWritingAnItemThatRefersToANestedListLeavesTheNestedListAlive() throws Exception {
+        Reclaimer.watching = false;
+        try (Manager m = Manager.start(); SharedLong stage = SharedLong.create(0)) {
+            List<Object> ls = m.list();
+            ls.add(new ArrayList<>(List.of(1)));
+            ChildProcess writer = ChildProcess.builder().jvmOptions(List.of("-Dmultiproc.manager.faults=true"))
+                    .target(() -> {
+                        Object nested = ls.get(0);
+                        FaultPoints.hook = stopAt(FaultPoints.Point.ITEM_WRITTEN_BEFORE_REFERENCE, stage);
+                        ls.add(nested); // a second item referring to the nested list
+                        stage.set(2);
+                    }).start();
+            killWhenStopped(writer, stage);
+            checkNestedListSurvivesASweep(m, ls);
+        } finally {
+            Reclaimer.watching = true;
+        }
+    }
+
+    @Test
+    void aWriterKilledRightAfterReusingABlockOfAnItemThatReferredToANestedListLeavesTheNestedListAlive() throws Exception {
+        Reclaimer.watching = false;
+        try (Manager m = Manager.start(); SharedLong stage = SharedLong.create(0)) {
+            List<Object> ls = m.list();
+            ls.add(new ArrayList<>(List.of(1)));
+            ChildProcess writer = ChildProcess.builder().jvmOptions(List.of("-Dmultiproc.manager.faults=true"))
+                    .target(() -> {
+                        Object nested = ls.get(0);
+                        ls.add(nested);
+                        ls.set(1, 5); // that item's block goes to this process's cache, its bytes as they were
+                        String same = sameBlockClassAs(ls, nested);
+                        FaultPoints.hook = stopAt(FaultPoints.Point.ITEM_ALLOCATED, stage);
+                        ls.add(same); // reuses the block: still the old item's bytes when stopped
+                        stage.set(2);
+                    }).start();
+            killWhenStopped(writer, stage);
+            checkNestedListSurvivesASweep(m, ls);
+        } finally {
+            Reclaimer.watching = true;
+        }
+    }
+
+    /** A string whose item takes a block of the same size class as an item holding {@code value}. */
+    private static String sameBlockClassAs(List<Object> ls, Object value) {
+        Heap heap = ((Proxy) ls).container().heap;
+        int target = BlockLayout.classFor(ItemLayout.BYTES + Items.encodeValue(heap, value).value.size());
+        for (int length = Items.INLINE_MAX + 1; length < 10_000; length++) {
+            String s = "s".repeat(length);
+            if (BlockLayout.classFor(ItemLayout.BYTES + Items.encodeValue(heap, s).value.size()) == target) {
+                return s;
+            }
+        }
+        throw new AssertionError("no string with an item of class " + target);
+    }
+
+    private static Consumer<FaultPoints.Point> stopAt(FaultPoints.Point point, SharedLong stage) {
+        return p -> {
+            if (p == point) {
+                stage.set(1);
+                while (true) {
+                    Thread.onSpinWait(); // stopped here until killed
+                }
+            }
+        };
+    }
+
+    private static void killWhenStopped(ChildProcess writer, SharedLong stage) throws InterruptedException {
+        try {
+            Children.awaitUntil("writer stopped", () -> stage.get() != 0 || !writer.isAlive());
+            assertThat(stage.get()).as("writer stopped at its fault point").isEqualTo(1);
+            writer.kill();
+            assertThat(writer.join(Children.TIMEOUT)).isTrue();
+        } finally {
+            Children.reap(writer);
+        }
+    }
+
+    /** After a sweep of the killed writer, the list's nested list (which only the list refers to) is alive and works. */
+    @SuppressWarnings("unchecked")
+    private static void checkNestedListSurvivesASweep(Manager m, List<Object> ls) {
+        LocalManager lm = (LocalManager) m;
+        assertThat(lm.reclaim()).as("dead processes swept").isEqualTo(1);
+        List<Integer> nested = (List<Integer>) ls.get(0);
+        assertThat(nested).containsExactly(1);
+        nested.add(2);
+        assertThat((List<Integer>) ls.get(0)).containsExactly(1, 2);
+        assertThat(lm.heapBytesInUse()).as("bytes in use after the sweep").isEqualTo(lm.heapBytesReachable());
     }
 
     /** The containers show a state after some prefix of {@link #OPS}, their sizes agree, and they still work. */
