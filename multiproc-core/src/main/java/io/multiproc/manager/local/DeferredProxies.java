@@ -68,12 +68,44 @@ final class DeferredProxies implements Runnable {
         return DEFERRED;
     }
 
-    /** Under the parent's lock, after the last {@link #decode}: records the counted holds. */
+    /**
+     * Under the parent's lock, after the last {@link #decode}: records the counted holds. If recording
+     * fails (no heap space for a bigger holds array), the holds are dropped again before it throws.
+     */
     void recordHolds() {
         if (count > 0) {
-            indexes = new int[count];
-            heap.holds().addAll(refs, count, indexes);
+            int[] recorded = new int[count];
+            Arrays.fill(recorded, RELEASED); // what addAll did not reach when it threw
+            try {
+                heap.holds().addAll(refs, count, recorded);
+            } catch (RuntimeException | Error e) {
+                Holds hs = heap.holds();
+                for (int i = 0; i < count; i++) {
+                    if (recorded[i] != RELEASED) {
+                        hs.release(recorded[i], refs[i]);
+                    } else {
+                        ContainerLife.dropHold(heap, refs[i]);
+                    }
+                }
+                count = 0;
+                throw e;
+            }
+            indexes = recorded;
         }
+    }
+
+    /**
+     * Under the parent's lock, when the snapshot failed before {@link #recordHolds} (an element that
+     * does not decode): drops the holds {@link #decode} counted, which nothing else would ever drop.
+     */
+    void abandon() {
+        if (indexes != null || heap.isDetached()) {
+            return; // recorded (the snapshot succeeded), or the manager closed: nothing to drop
+        }
+        for (int i = 0; i < count; i++) {
+            ContainerLife.dropHold(heap, refs[i]);
+        }
+        count = 0;
     }
 
     /**

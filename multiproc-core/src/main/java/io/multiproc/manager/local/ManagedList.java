@@ -125,6 +125,11 @@ final class ManagedList<E> extends AbstractList<E> implements RandomAccess, Seri
                 deferred.recordHolds();
             }
             return out;
+        } catch (RuntimeException | Error e) {
+            if (deferred != null) {
+                deferred.abandon();
+            }
+            throw e;
         } finally {
             c.unlock();
         }

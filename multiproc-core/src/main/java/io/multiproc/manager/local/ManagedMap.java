@@ -187,6 +187,11 @@ final class ManagedMap<K, V> extends AbstractMap<K, V> implements ConcurrentMap<
                 deferred.recordHolds();
             }
             return n[0] == out.length ? out : Arrays.copyOf(out, n[0]); // a recount is done by lock()
+        } catch (RuntimeException | Error e) {
+            if (deferred != null) {
+                deferred.abandon();
+            }
+            throw e;
         } finally {
             c.unlock();
         }

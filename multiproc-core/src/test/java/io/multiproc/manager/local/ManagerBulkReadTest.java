@@ -60,6 +60,40 @@ class ManagerBulkReadTest {
     }
 
     @Test
+    void aListIterationThatFailsPartWayLeavesNoHoldOnTheNestedListsItAlreadyRead() throws Exception {
+        try (Manager m = Manager.start()) {
+            LocalManager lm = (LocalManager) m;
+            List<Object> ls = m.list();
+            long before = lm.heapBytesInUse();
+            ls.add(new ArrayList<>(List.of(1, 2, 3)));
+            try (Manager other = Manager.start()) {
+                ls.add(other.list());                                // a proxy of another manager, stored by value
+            }
+            assertThatThrownBy(() -> ls.iterator()).hasMessageContaining("no manager named");
+            ls.clear();
+            awaitInUse(lm, before, "the nested list the failed snapshot read is freed once nothing refers to it");
+        }
+    }
+
+    @Test
+    void aDictIterationThatFailsPartWayLeavesNoHoldOnTheNestedListsItAlreadyRead() throws Exception {
+        try (Manager m = Manager.start()) {
+            LocalManager lm = (LocalManager) m;
+            ConcurrentMap<String, Object> d = m.dict();
+            long before = lm.heapBytesInUse();
+            for (int k = 0; k < 5; k++) {
+                d.put("list" + k, new ArrayList<>(List.of(k)));
+            }
+            try (Manager other = Manager.start()) {
+                d.put("other", other.list());
+            }
+            assertThatThrownBy(() -> d.values().iterator()).hasMessageContaining("no manager named");
+            d.clear();
+            awaitInUse(lm, before, "the nested lists the failed snapshot read are freed once nothing refers to them");
+        }
+    }
+
+    @Test
     @SuppressWarnings("unchecked")
     void aListOfListsIteratesLiveNestedListsThatOutliveTheirRemoval() throws Exception {
         try (Manager m = Manager.start()) {
