@@ -144,8 +144,9 @@ final class Container {
         return "managed " + kind.label + " (manager '" + heap.name + "', ref=" + ref + ")";
     }
 
-    /** The proxy's serialized form. */
+    /** The proxy's serialized form; refused inside another value stored into this proxy's manager ({@link Items#refuseNested}). */
     ContainerHandle handle() {
+        Items.refuseNested(this);
         return new ContainerHandle(heap.name, ref, kind.code, generation);
     }
 

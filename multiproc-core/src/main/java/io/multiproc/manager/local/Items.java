@@ -38,6 +38,14 @@ final class Items {
         final MemorySegment inlineSegment = MemorySegment.ofArray(inline);
         int keyHash;
         long nested;
+        /**
+         * While this thread encodes an item's value ({@link #encodeManaged}): the heap it goes to and the
+         * value itself, so that a proxy of that heap met below the top is refused ({@link #refuseNested});
+         * null otherwise. {@link #refused} is what the refusal said (the codec keeps only the message).
+         */
+        Heap encodingFor;
+        Object encodingTop;
+        String refused;
         /** The nested container's proxy if {@link #manage} made it for this value (its hold is dropped once written). */
         Container temporary;
 
@@ -91,11 +99,45 @@ final class Items {
      */
     static Scratch encodeManaged(Heap heap, Scratch s, Object stored) {
         s.value.reset();
-        CODEC.encode(stored, s.value);
+        s.encodingFor = heap;
+        s.encodingTop = stored;
+        try {
+            CODEC.encode(stored, s.value);
+        } catch (RuntimeException e) {
+            String refused = s.refused;
+            if (refused != null) {
+                throw new IllegalArgumentException(refused + " a " + stored.getClass().getName()
+                        + ": nothing would count that reference, so the container could be freed while the "
+                        + stored.getClass().getSimpleName() + " still names it; store the container itself, "
+                        + "or a List, Set or Map of them", e);
+            }
+            throw e;
+        } finally {
+            s.encodingFor = null;
+            s.encodingTop = null;
+            s.refused = null;
+        }
         checkSize("value", s.value.size());
         s.nested = stored instanceof ManagedContainer mc && mc.managerName().equals(heap.name) ? mc.ref() : 0;
         s.temporary = s.nested != 0 && stored instanceof Proxy p && p.container().temporary ? p.container() : null;
         return s;
+    }
+
+    /**
+     * Called as proxy {@code c} is encoded (its handle made): refuses it if this thread is encoding an
+     * item's value for {@code c}'s heap and {@code c} is not that value itself but inside it (a record, an
+     * array, an object of the user's). Only a top-level proxy has its reference counted
+     * ({@link #encodeManaged} notes it as the item's nested ref); one inside would be freed under it.
+     */
+    static void refuseNested(Container c) {
+        Scratch s = SCRATCH.get();
+        if (s.encodingFor == null || !s.encodingFor.name.equals(c.heap.name)
+                || s.encodingTop instanceof Proxy top && top.container() == c) {
+            return;
+        }
+        String refused = "a " + c.describe() + " cannot be stored inside";
+        s.refused = refused;
+        throw new IllegalArgumentException(refused);
     }
 
     /**

@@ -165,6 +165,38 @@ class ManagerLifetimeTest {
         }
     }
 
+    /** A value of the user's that holds a proxy: nothing in it is a container the heap could count. */
+    record Box(Object inner) {
+    }
+
+    @Test
+    @SuppressWarnings("unchecked")
+    void aProxyInsideARecordOrArrayIsRefusedNamingItsClassAndTheListStaysIntact() throws Exception {
+        try (Manager m = Manager.start()) {
+            LocalManager lm = (LocalManager) m;
+            List<Object> ls = m.list();
+            ls.add(new ArrayList<>(List.of(1)));
+            Object[] inner = {ls.get(0)};
+            assertThatThrownBy(() -> ls.add(new Box(inner[0]))).isInstanceOf(IllegalArgumentException.class)
+                    .hasMessageContaining(Box.class.getName()).hasMessageContaining("cannot be stored inside");
+            assertThatThrownBy(() -> ls.add(new Object[] {1, new Box(List.of(inner[0]))}))
+                    .isInstanceOf(IllegalArgumentException.class).hasMessageContaining("Object;");
+            ConcurrentMap<String, Object> d = m.dict();
+            assertThatThrownBy(() -> d.put("k", new Box(inner[0]))).isInstanceOf(IllegalArgumentException.class)
+                    .hasMessageContaining(Box.class.getName());
+            assertThat(d).isEmpty();
+            assertThat(ls).hasSize(1);
+            ls.add(new Box("plain"));                              // a record without a proxy is stored by value
+            ls.add(inner[0]);                                      // the proxy itself is stored by reference
+            ls.remove(0);
+            inner[0] = null;
+            System.gc();
+            assertThat((List<Integer>) ls.get(1)).containsExactly(1);
+            assertThat(ls.get(0)).isEqualTo(new Box("plain"));
+            assertThat(lm.heapBytesInUse()).isEqualTo(lm.heapBytesReachable());
+        }
+    }
+
     /** Waits (collecting garbage, so dropped proxies release their holds) until bytes in use are {@code expected}. */
     static void awaitInUse(LocalManager lm, long expected, String what) throws InterruptedException {
         Children.awaitUntil(what, () -> {
