@@ -111,6 +111,7 @@ final class Heap {
             h = new Heap(name, true, false, m);
         }
         try {
+            FaultPoints.at(FaultPoints.Point.START_BEFORE_PROCESS_TABLE);
             LONG.setRelease(h.root, PROCESS_TABLE, Holds.createTable(h));
             h.holds = Holds.claim(h);
         } catch (RuntimeException e) {
@@ -147,13 +148,45 @@ final class Heap {
                 throw new UncheckedIOException(e);
             }
             h = new Heap(name, false, false, m);
-            if (h.isClosedShared()) {
-                h.detach();
-                throw new IllegalStateException("manager '" + name + "' is closed");
+            try {
+                // NOTE: under OPEN's monitor, so a first attach of another manager by this process waits
+                // too (at most START_WAIT_NANOS, and only while an owner is between two of its first stores)
+                h.awaitStarted();
+                h.holds = Holds.claim(h);
+            } catch (RuntimeException | Error e) {
+                h.detach(); // not in OPEN: the next attach maps afresh
+                throw e;
             }
-            h.holds = Holds.claim(h);
             OPEN.put(name, h);
             return h;
+        }
+    }
+
+    /** How long {@link #attach} waits for an owner that is still starting the manager. */
+    private static final long START_WAIT_NANOS = 5_000_000_000L;
+
+    /**
+     * Waits until the owner published the process table and the directory: the root segment is visible
+     * by name from its creation on, and a row claimed before the table exists would be a word of the
+     * root's header. Bounded: an owner stopped or stuck in between fails the attach by name.
+     */
+    private void awaitStarted() {
+        long deadline = System.nanoTime() + START_WAIT_NANOS;
+        // NOTE: acquire reads, paired with the owner's release stores: what the table and the directory
+        // refer to is written before they become non-zero
+        while ((long) LONG.getAcquire(root, PROCESS_TABLE) == 0 || (long) LONG.getAcquire(root, DIRECTORY) == 0) {
+            if (isClosedShared()) {
+                throw new IllegalStateException("manager '" + name + "' is closed");
+            }
+            if (System.nanoTime() - deadline > 0) {
+                throw new IllegalStateException("manager '" + name + "' is still starting after "
+                        + START_WAIT_NANOS / 1_000_000_000L + " s: its owner (pid "
+                        + ProcessIdentity.pidOf((long) LONG.get(root, OWNER_TOKEN)) + ") has not published its directory");
+            }
+            java.util.concurrent.locks.LockSupport.parkNanos(1_000_000L);
+        }
+        if (isClosedShared()) {
+            throw new IllegalStateException("manager '" + name + "' is closed");
         }
     }
 

@@ -64,6 +64,10 @@ final class Holds {
 
     /** Claims a free row for this process; a full table first has its dead processes swept. */
     static Holds claim(Heap heap) {
+        if (heap.processTable() == 0) {
+            // a row claimed now would be a word of the root segment's header
+            throw new IllegalStateException("manager '" + heap.name + "' has no process table yet (its owner is still starting it)");
+        }
         for (int attempt = 0; attempt < 2; attempt++) {
             MemorySegment s = heap.segment(heap.processTable());
             long p = ContainerLife.header(heap.processTable());

@@ -1,0 +1,106 @@
+package io.multiproc.manager.local;
+
+import io.multiproc.manager.Manager;
+import io.multiproc.process.ChildProcess;
+import io.multiproc.shared.SharedLong;
+import io.multiproc.testing.Children;
+import io.multiproc.testing.ReapChildrenCheckShm;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.ExtendWith;
+
+import java.util.List;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.TimeUnit;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+
+/** Attaching by name to a manager whose owner is still starting it. */
+@ExtendWith(ReapChildrenCheckShm.class)
+class ManagerAttachTest {
+
+    /**
+     * A child that starts manager {@code name}, stopping after its root segment is visible (stage 1)
+     * until stage 2; then (stage 3) it waits for stage 4 and checks what the attached process wrote.
+     */
+    private static ChildProcess ownerStoppedWhileStarting(String name, SharedLong stage) {
+        return ChildProcess.builder().jvmOptions(List.of("-Dmultiproc.manager.faults=true")).target(() -> {
+            FaultPoints.hook = p -> {
+                if (p == FaultPoints.Point.START_BEFORE_PROCESS_TABLE) {
+                    stage.set(1);
+                    awaitStage(stage, 2);
+                }
+            };
+            try (Manager m = Manager.start(name)) {
+                FaultPoints.hook = null;
+                stage.set(3);
+                awaitStage(stage, 4);
+                List<Object> shared = m.list("shared");
+                if (!shared.equals(List.of("from the attached process"))) {
+                    throw new AssertionError("the owner reads " + shared);
+                }
+                List<Object> more = m.list();
+                for (int i = 0; i < 1000; i++) {
+                    more.add("item " + i); // the allocator and the process table still work
+                }
+                ((LocalManager) m).reclaim();
+            }
+        }).start();
+    }
+
+    @Test
+    void attachingWhileTheOwnerIsStillStartingWaitsUntilItHasStarted() throws Exception {
+        String name = "attach-starting-" + ProcessHandle.current().pid();
+        try (SharedLong stage = SharedLong.create(0)) {
+            ChildProcess owner = ownerStoppedWhileStarting(name, stage);
+            try {
+                Children.awaitUntil("the owner is starting", () -> stage.get() == 1 || !owner.isAlive());
+                CompletableFuture<Manager> attaching = CompletableFuture.supplyAsync(() -> Manager.attach(name));
+                Thread.sleep(300);
+                assertThat(attaching).as("attach waits for the owner").isNotDone();
+                stage.set(2);
+                try (Manager attached = attaching.get(30, TimeUnit.SECONDS)) {
+                    Children.awaitUntil("the owner started", () -> stage.get() == 3 || !owner.isAlive());
+                    attached.list("shared").add("from the attached process");
+                    stage.set(4);
+                    Children.joinOk(owner);
+                }
+            } finally {
+                Children.reap(owner);
+            }
+        }
+    }
+
+    @Test
+    void attachingToAnOwnerThatDoesNotFinishStartingFailsClearlyAndALaterAttachWorks() throws Exception {
+        String name = "attach-stuck-" + ProcessHandle.current().pid();
+        try (SharedLong stage = SharedLong.create(0)) {
+            ChildProcess owner = ownerStoppedWhileStarting(name, stage);
+            try {
+                Children.awaitUntil("the owner is starting", () -> stage.get() == 1 || !owner.isAlive());
+                assertThatThrownBy(() -> Manager.attach(name)).isInstanceOf(IllegalStateException.class)
+                        .hasMessageContaining("'" + name + "'").hasMessageContaining("still starting");
+                stage.set(2);
+                Children.awaitUntil("the owner started", () -> stage.get() == 3 || !owner.isAlive());
+                try (Manager attached = Manager.attach(name)) {
+                    attached.list("shared").add("from the attached process");
+                    stage.set(4);
+                    Children.joinOk(owner);
+                }
+            } finally {
+                Children.reap(owner);
+            }
+        }
+    }
+
+    private static void awaitStage(SharedLong stage, long value) {
+        long deadline = System.nanoTime() + Children.TIMEOUT.toNanos();
+        while (stage.get() < value && System.nanoTime() < deadline) {
+            try {
+                Thread.sleep(5);
+            } catch (InterruptedException e) {
+                throw new IllegalStateException(e);
+            }
+        }
+    }
+}
