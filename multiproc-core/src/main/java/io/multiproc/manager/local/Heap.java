@@ -551,20 +551,32 @@ final class Heap {
         if (s < segs.length) {
             return segs[s];
         }
-        List<MemorySegment> grown = new ArrayList<>(List.of(segs));
-        for (int i = segs.length; i < published; i++) {
-            String ext = extentName(name, i);
-            try {
-                SharedSegments.Mapping m = SharedSegments.mapUnheld(ext, seg -> SegmentHeader.check(seg, ext,
-                        "manager heap extent", MAGIC, VERSION, KIND_EXTENT));
-                mappings.add(m);
-                grown.add(m.segment());
-            } catch (IOException e) {
-                throw new UncheckedIOException("manager '" + name + "': cannot map " + ext, e);
+        // NOTE: mappings.get(i) is segment i's mapping (mappingOf): the new ones are committed together with
+        // segments, all or none, so a failure part-way leaves both as they were and the next call maps again
+        List<SharedSegments.Mapping> mapped = new ArrayList<>();
+        try {
+            for (int i = segs.length; i < published; i++) {
+                String ext = extentName(name, i);
+                try {
+                    mapped.add(SharedSegments.mapUnheld(ext, seg -> SegmentHeader.check(seg, ext,
+                            "manager heap extent", MAGIC, VERSION, KIND_EXTENT)));
+                } catch (IOException e) {
+                    throw new UncheckedIOException("manager '" + name + "': cannot map " + ext, e);
+                }
             }
+        } catch (RuntimeException | Error e) {
+            for (SharedSegments.Mapping m : mapped) {
+                m.release();
+            }
+            throw e;
         }
-        segments = grown.toArray(MemorySegment[]::new);
-        return segments[s];
+        MemorySegment[] grown = java.util.Arrays.copyOf(segs, published);
+        for (int i = 0; i < mapped.size(); i++) {
+            grown[segs.length + i] = mapped.get(i).segment();
+        }
+        mappings.addAll(mapped);
+        segments = grown;
+        return grown[s];
     }
 
     // ---- allocation ----------------------------------------------------------------------------------

@@ -93,6 +93,65 @@ class ManagerAttachTest {
         }
     }
 
+    @Test
+    void aProcessThatFailedToMapTheHeapsNewSegmentsUsesThemCorrectlyOnceItCan() throws Exception {
+        try (Manager m = Manager.start(); SharedLong stage = SharedLong.create(0)) {
+            String name = m.name();
+            List<Object> ls = m.list();
+            Heap heap = ((Proxy) ls).container().heap;
+            String big = "x".repeat(1_500_000);
+            ls.add(big);
+            ls.add(big);                                      // the heap now has two extents
+            assertThat((int) heap.root().get(java.lang.foreign.ValueLayout.JAVA_INT, HeapLayout.SEGMENT_COUNT)).isEqualTo(3);
+            String far = null;
+            for (int i = 0; i < 10_000 && far == null; i++) {
+                List<Object> l = m.list("far" + i);
+                if (HeapLayout.segment(((Proxy) l).container().ref) == 2) {
+                    l.add("in the second extent");
+                    far = "far" + i;
+                }
+            }
+            assertThat(far).as("a named list whose header is in the second extent").isNotNull();
+            String farName = far;
+            java.nio.file.Path extent = io.multiproc.internal.ShmFiles.path(HeapLayout.extentName(name, 2));
+            java.nio.file.Path away = extent.resolveSibling("away-" + extent.getFileName());
+            java.nio.file.Files.move(extent, away);           // the second extent cannot be mapped for now
+            ChildProcess child = null;
+            try {
+                child = ChildProcess.start(() -> {
+                    Manager attached = Manager.attach(name);
+                    try {
+                        attached.list(farName);
+                        throw new AssertionError("used a list in the second extent although it is missing");
+                    } catch (java.io.UncheckedIOException expected) {
+                        // mapped the first extent, then failed on the second
+                    }
+                    stage.set(1);
+                    awaitStage(stage, 2);
+                    List<Object> l = attached.list(farName);
+                    l.add("from the child");
+                    if (!l.equals(List.of("in the second extent", "from the child"))) {
+                        throw new AssertionError("the child reads " + l);
+                    }
+                });
+                ChildProcess c = child;
+                Children.awaitUntil("the child failed to map", () -> stage.get() == 1 || !c.isAlive());
+                java.nio.file.Files.move(away, extent);
+                stage.set(2);
+                Children.joinOk(child);
+            } finally {
+                if (java.nio.file.Files.exists(away)) {
+                    java.nio.file.Files.move(away, extent);
+                }
+                if (child != null) {
+                    Children.reap(child);
+                }
+            }
+            assertThat(m.list(farName)).containsExactly("in the second extent", "from the child");
+            assertThat(ls.get(1)).isEqualTo(big);
+        }
+    }
+
     private static void awaitStage(SharedLong stage, long value) {
         long deadline = System.nanoTime() + Children.TIMEOUT.toNanos();
         while (stage.get() < value && System.nanoTime() < deadline) {
