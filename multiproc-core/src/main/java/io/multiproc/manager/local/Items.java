@@ -333,6 +333,42 @@ final class Items {
         return heap.segment(ref).get(JAVA_LONG, HeapLayout.offset(ref) + BlockLayout.PAYLOAD + ItemLayout.NESTED);
     }
 
+    /**
+     * Whether a value read under a container's lock matches {@code o}, for the operations that compare
+     * there (list remove(Object), removeAll, retainAll; dict remove(k, v), replace(k, old, new); value
+     * compareAndSet). A managed container matches only a proxy of the same container (same manager and
+     * ref), never by contents, as CPython's proxies: its contents are read under its own lock, and taking
+     * it under this one orders the two locks parent then child, while a function running under the
+     * child's lock in another process may read the parent, child then parent (decision 145).
+     */
+    static boolean sameValue(Object stored, Object o) {
+        if (stored instanceof ManagedContainer a) {
+            return o instanceof ManagedContainer b && sameContainer(a, b);
+        }
+        return !(o instanceof ManagedContainer) && java.util.Objects.equals(stored, o);
+    }
+
+    private static boolean sameContainer(ManagedContainer a, ManagedContainer b) {
+        return a.ref() == b.ref() && a.managerName().equals(b.managerName());
+    }
+
+    /**
+     * {@code items.contains} for values read under a container's lock, in {@link #sameValue}'s terms:
+     * the managed containers among {@code items} are noted now (before the lock is taken) and match a
+     * stored container by identity; other stored values are looked up in {@code items} itself.
+     */
+    static java.util.function.Predicate<Object> containedIn(java.util.Collection<?> items) {
+        java.util.Set<String> containers = new java.util.HashSet<>();
+        for (Object o : items) {
+            if (o instanceof ManagedContainer mc) {
+                containers.add(mc.managerName() + "/" + mc.ref());
+            }
+        }
+        return v -> v instanceof ManagedContainer mc
+                ? containers.contains(mc.managerName() + "/" + mc.ref())
+                : items.contains(v);
+    }
+
     /** FNV-1a over the bytes, then mixed: the key's identity in a table. */
     static int hash(byte[] b, int len) {
         int h = 0x811C9DC5;

@@ -487,19 +487,19 @@ final class ManagedList<E> extends AbstractList<E> implements RandomAccess, Seri
     /** Removes the first element equal to {@code o}, atomically. */
     @Override
     public boolean remove(Object o) {
-        return removeMatching((i, v) -> Objects.equals(v, o), true);
+        return removeMatching((i, v) -> Items.sameValue(v, o), true);
     }
 
     @Override
     public boolean removeAll(Collection<?> items) {
-        Collection<?> local = local(items);
-        return removeMatching((i, v) -> local.contains(v), false);
+        java.util.function.Predicate<Object> in = Items.containedIn(local(items));
+        return removeMatching((i, v) -> in.test(v), false);
     }
 
     @Override
     public boolean retainAll(Collection<?> items) {
-        Collection<?> local = local(items);
-        return removeMatching((i, v) -> !local.contains(v), false);
+        java.util.function.Predicate<Object> in = Items.containedIn(local(items));
+        return removeMatching((i, v) -> !in.test(v), false);
     }
 
     /**
@@ -642,19 +642,19 @@ final class ManagedList<E> extends AbstractList<E> implements RandomAccess, Seri
 
         @Override
         public boolean remove(Object o) {
-            return removeInRange((i, v) -> Objects.equals(v, o), true);
+            return removeInRange((i, v) -> Items.sameValue(v, o), true);
         }
 
         @Override
         public boolean removeAll(Collection<?> items) {
-            Collection<?> local = local(items);
-            return removeInRange((i, v) -> local.contains(v), false);
+            java.util.function.Predicate<Object> in = Items.containedIn(local(items));
+            return removeInRange((i, v) -> in.test(v), false);
         }
 
         @Override
         public boolean retainAll(Collection<?> items) {
-            Collection<?> local = local(items);
-            return removeInRange((i, v) -> !local.contains(v), false);
+            java.util.function.Predicate<Object> in = Items.containedIn(local(items));
+            return removeInRange((i, v) -> !in.test(v), false);
         }
 
         private boolean removeInRange(java.util.function.BiPredicate<Integer, ? super E> test, boolean firstOnly) {

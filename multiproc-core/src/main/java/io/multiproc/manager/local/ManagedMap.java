@@ -387,7 +387,7 @@ final class ManagedMap<K, V> extends AbstractMap<K, V> implements ConcurrentMap<
         }
         boolean[] done = {false};
         update(key, v -> {
-            done[0] = v != ABSENT && Objects.equals(v, value);
+            done[0] = v != ABSENT && Items.sameValue(v, value);
             return done[0] ? REMOVE : KEEP;
         });
         return done[0];
@@ -399,7 +399,7 @@ final class ManagedMap<K, V> extends AbstractMap<K, V> implements ConcurrentMap<
         checkValue(newValue);
         boolean[] done = {false};
         update(key, v -> {
-            done[0] = v != ABSENT && Objects.equals(v, oldValue);
+            done[0] = v != ABSENT && Items.sameValue(v, oldValue);
             return done[0] ? newValue : KEEP;
         });
         return done[0];

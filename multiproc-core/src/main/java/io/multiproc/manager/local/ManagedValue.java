@@ -52,11 +52,12 @@ final class ManagedValue<T> implements SharedValueProxy<T>, Serializable, Proxy 
         return exchange(v -> value, false);
     }
 
+    /** As the interface says, except that a managed container matches only a proxy of itself ({@link Items#sameValue}). */
     @Override
     public boolean compareAndSet(T expected, T newValue) {
         boolean[] done = {false};
         exchange(v -> {
-            done[0] = Objects.equals(v, expected);
+            done[0] = Items.sameValue(v, expected);
             return done[0] ? newValue : v;
         }, false);
         return done[0];
