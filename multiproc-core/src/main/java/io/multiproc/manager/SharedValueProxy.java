@@ -24,7 +24,12 @@ public interface SharedValueProxy<T> {
     /** Replaces the value, returning the previous one. */
     T getAndSet(T value);
 
-    /** Sets {@code newValue} if the current value {@code equals} {@code expected}. */
+    /**
+     * Sets {@code newValue} if the current value {@code equals} {@code expected}. A current value that is
+     * a nested container (a managed list, dict, set or namespace) matches only a proxy of that same
+     * container, as Python's proxies compare (decision 145): comparing contents would take the nested
+     * container's lock under this value's.
+     */
     boolean compareAndSet(T expected, T newValue);
 
     /** Applies {@code update} atomically (under the value's lock) and returns the new value. */
