@@ -167,7 +167,11 @@ public final class BuiltinCodec implements Codec, Serializable {
             return v != Scalars.NOT_SCALAR ? v : new Decoder(this, in, start, floor).readTop(tag);
         } catch (CodecException e) {
             throw e;
-        } catch (RuntimeException e) {
+        } catch (RuntimeException | StackOverflowError | LinkageError e) {
+            // NOTE: Errors too that the input can cause: a stack overflow hashing a set's cyclic element, a
+            // class whose initializer fails or that cannot be linked here. Like any bad input they fail
+            // this value only (a queue's drainTo keeps the other items). Not OutOfMemoryError: the input
+            // cannot allocate more than a small multiple of its size, so that one is the JVM's trouble.
             throw Failures.decodeFailed("the input", e);
         }
     }

@@ -118,6 +118,8 @@ final class Decoder extends ClassTable {
             return Enum.valueOf((Class) type, name);
         } catch (IllegalArgumentException e) {
             throw Failures.malformed("enum=" + type.getName() + " has no constant name=" + name);
+        } catch (LinkageError e) { // the first use initializes the enum class here
+            throw Failures.undecodable(type, "its class cannot be initialized: " + e, e);
         }
     }
 
@@ -235,6 +237,9 @@ final class Decoder extends ClassTable {
         if (tag != ENUM) {
             int components = Varints.readUnsignedInt(in);
             RecordType rt = TypeInfo.of(type).record;
+            if (rt != null && rt.inaccessible != null) {
+                throw Failures.undecodable(type, rt.inaccessible, null); // before its count: it may not know it
+            }
             int here = rt != null ? rt.size() : -1;
             if (components != here) {
                 throw Failures.componentCountDiffers(type, here, components);

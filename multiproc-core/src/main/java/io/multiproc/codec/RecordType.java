@@ -51,12 +51,19 @@ final class RecordType {
     final MethodHandle readResolve;
     /** True when the record declares writeReplace or readResolve: JDK serialization must run them. */
     final boolean hasSerialHooks;
-    /** Why the codec cannot use this record (its module does not open it), or null. */
+    /** Why the codec cannot use this record (its module does not open it, a class it names is missing), or null. */
     final String inaccessible;
 
     private RecordType(Class<?> type) {
         this.type = type;
-        RecordComponent[] rc = type.getRecordComponents();
+        RecordComponent[] rc;
+        String why = null;
+        try {
+            rc = type.getRecordComponents();
+        } catch (LinkageError e) { // a component's class is missing or broken in this JVM
+            rc = new RecordComponent[0];
+            why = inaccessible(type, e);
+        }
         int n = rc.length;
         names = new String[n];
         types = new Class<?>[n];
@@ -69,29 +76,43 @@ final class RecordType {
         }
         MethodHandle ctor = null;
         MethodHandle resolve = null;
-        String why = null;
-        try {
-            for (int i = 0; i < n; i++) {
-                MethodHandle g = unreflect(rc[i].getAccessor());
-                getters[i] = g.asType(MethodType.methodType(kinds[i] == REF ? Object.class : types[i], Object.class));
+        boolean hooks = false;
+        if (why == null) {
+            try {
+                for (int i = 0; i < n; i++) {
+                    MethodHandle g = unreflect(rc[i].getAccessor());
+                    getters[i] = g.asType(MethodType.methodType(kinds[i] == REF ? Object.class : types[i], Object.class));
+                }
+                Constructor<?> c = type.getDeclaredConstructor(types);
+                c.trySetAccessible();
+                MethodHandle h = MethodHandles.lookup().unreflectConstructor(c);
+                ctor = h.asType(h.type().generic()).asSpreader(Object[].class, n);
+                Method rr = declared(type, "readResolve");
+                resolve = rr == null ? null : unreflect(rr).asType(MethodType.methodType(Object.class, Object.class));
+                hooks = rr != null || declared(type, "writeReplace") != null;
+            } catch (IllegalAccessException | NoSuchMethodException | RuntimeException | LinkageError e) {
+                // NOTE: LinkageError too: looking up a method resolves every declared method's
+                // signature, and a class one of them names may be missing here
+                why = inaccessible(type, e);
+                ctor = null;
+                resolve = null;
             }
-            Constructor<?> c = type.getDeclaredConstructor(types);
-            c.trySetAccessible();
-            MethodHandle h = MethodHandles.lookup().unreflectConstructor(c);
-            ctor = h.asType(h.type().generic()).asSpreader(Object[].class, n);
-            Method rr = declared(type, "readResolve");
-            resolve = rr == null ? null : unreflect(rr).asType(MethodType.methodType(Object.class, Object.class));
-        } catch (IllegalAccessException | NoSuchMethodException | RuntimeException e) {
-            why = inaccessible(type, e);
         }
         constructor = ctor;
         readResolve = resolve;
         inaccessible = why;
-        hasSerialHooks = declared(type, "readResolve") != null || declared(type, "writeReplace") != null;
+        hasSerialHooks = hooks;
     }
 
-    /** Why the codec cannot rebuild {@code type}, with the fix: the module-info line, or Serializable. */
-    private static String inaccessible(Class<?> type, Exception e) {
+    /**
+     * Why the codec cannot rebuild {@code type}, with the fix: the module-info line, or Serializable; or
+     * the class this JVM cannot load or link.
+     */
+    private static String inaccessible(Class<?> type, Throwable e) {
+        if (e instanceof LinkageError) {
+            return "record cannot be linked in this JVM (" + e + "); put the classes of its components on the "
+                    + "class path of every process that decodes it";
+        }
         Module m = type.getModule();
         String fix = m.isNamed()
                 ? "add 'opens " + type.getPackageName() + " to io.multiproc;' to module " + m.getName() + "'s module-info.java"
