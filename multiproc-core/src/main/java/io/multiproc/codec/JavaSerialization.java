@@ -155,8 +155,12 @@ final class JavaSerialization {
 
         @Override
         protected Object resolveObject(Object obj) {
-            if (obj instanceof io.multiproc.internal.MappedObject shared) {
-                attached.add(shared);
+            // NOTE: multiproc's shared objects only, whatever their base class (a raw SharedMemory, a
+            // manager is a HandleSource): another AutoCloseable read from the stream is a plain value,
+            // not something this decoding opened
+            if (obj instanceof AutoCloseable c
+                    && (obj instanceof io.multiproc.internal.MappedObject || obj instanceof HandleSource)) {
+                attached.add(c);
             }
             return obj;
         }

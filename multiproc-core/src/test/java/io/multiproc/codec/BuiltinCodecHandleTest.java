@@ -3,6 +3,7 @@ package io.multiproc.codec;
 import io.multiproc.process.ChildProcess;
 import io.multiproc.shared.SharedDoubleArray;
 import io.multiproc.shared.SharedLong;
+import io.multiproc.shm.SharedMemory;
 import io.multiproc.sync.SharedBarrier;
 import io.multiproc.sync.SharedBoundedSemaphore;
 import io.multiproc.sync.SharedCondition;
@@ -61,6 +62,25 @@ class BuiltinCodecHandleTest {
         }
         assertThat(java.nio.file.Files.exists(java.nio.file.Path.of("/dev/shm", v.name())))
                 .as("segment of %s after its creator closed it", v.name()).isFalse();
+    }
+
+    /**
+     * The same for a raw SharedMemory (not a MappedObject): after a failed decode and its creator's
+     * unlink, no mapping of it stays in this process.
+     */
+    @Test
+    void aFailedDecodeUnmapsASharedMemoryAttachedInsideAJdkSerializedPart() throws Exception {
+        String name;
+        try (SharedMemory shm = SharedMemory.create(null, 4096)) {
+            name = shm.name();
+            byte[] bytes = encode(codec, List.of(new java.util.concurrent.atomic.AtomicReference<>(shm), "tail"));
+            byte[] cut = Arrays.copyOf(bytes, bytes.length - 2);
+            assertThatThrownBy(() -> decode(codec, cut)).isInstanceOf(CodecException.class);
+            shm.unlink();
+        }
+        assertThat(java.nio.file.Files.readAllLines(java.nio.file.Path.of("/proc/self/maps")))
+                .as("mappings of %s after a failed decode and its creator's close", name)
+                .filteredOn(line -> line.contains("/dev/shm/" + name)).isEmpty();
     }
 
     @Test
