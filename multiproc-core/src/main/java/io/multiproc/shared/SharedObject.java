@@ -39,7 +39,11 @@ public abstract sealed class SharedObject extends MappedObject implements Serial
         this.kind = kind;
     }
 
-    /** Created on first use by {@link #getLock()}; closed with this object. */
+    /**
+     * Created on first use by {@link #getLock()}; closed with this object. Written under this object's
+     * monitor, as {@link #close()} reads it: a lock is either made before the close (which closes it) or
+     * not at all.
+     */
     private transient volatile SharedRLock lock;
 
     /**
@@ -60,11 +64,11 @@ public abstract sealed class SharedObject extends MappedObject implements Serial
             synchronized (this) {
                 l = lock;
                 if (l == null) {
-                    try {
-                        l = EmbeddedLocks.rlockAt(SharedSegments.attach(name()), lockOffset());
-                    } catch (IOException e) {
-                        throw new UncheckedIOException("cannot map the lock of " + this + ": " + e.getMessage(), e);
-                    }
+                    // NOTE: checked again under the monitor close() takes: a close() that ran since
+                    // ensureOpen() released this handle's mapping, and a lock made now would hold the
+                    // segment with nobody left to close it
+                    ensureOpen();
+                    l = EmbeddedLocks.rlockAt(mapping().retain(), lockOffset());
                     lock = l;
                 }
             }
@@ -75,11 +79,13 @@ public abstract sealed class SharedObject extends MappedObject implements Serial
     /** Also closes the object's {@link #getLock()} handle, if one was made. */
     @Override
     public void close() {
-        SharedRLock l = lock;
-        if (l != null) {
-            l.close();
+        synchronized (this) { // with getLock(): see lock
+            SharedRLock l = lock;
+            if (l != null) {
+                l.close();
+            }
+            super.close();
         }
-        super.close();
     }
 
     /** Offset of the 128-byte lock area in this object's segment. */

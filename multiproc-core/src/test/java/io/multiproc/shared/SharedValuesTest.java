@@ -13,6 +13,8 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.Optional;
+import java.util.concurrent.atomic.AtomicInteger;
+import java.util.concurrent.atomic.AtomicReference;
 
 import static java.lang.foreign.ValueLayout.JAVA_DOUBLE;
 import static java.lang.foreign.ValueLayout.JAVA_INT;
@@ -398,6 +400,60 @@ class SharedValuesTest {
             }
             assertThat(shm(name)).doesNotExist();
         }
+    }
+
+    /**
+     * getLock() in one thread while another closes the object: either the lock is made before the close
+     * (which closes it too) or getLock fails as closed; no lock outlives the close, holding the segment.
+     * Many rounds with a varying head start for the closing thread: the race is between two threads of
+     * this process. Each round's object is a cheap second handle on one segment.
+     */
+    @Test
+    void getLockRacingCloseLeavesNoLockOpen() throws Exception {
+        int rounds = 20_000;
+        AtomicReference<SharedLong> handOut = new AtomicReference<>();
+        AtomicInteger done = new AtomicInteger();
+        io.multiproc.sync.SharedRLock[] made = new io.multiproc.sync.SharedRLock[rounds];
+        Thread getter = new Thread(() -> {
+            for (int r = 0; r < rounds; r++) {
+                SharedLong v;
+                while ((v = handOut.getAndSet(null)) == null) {
+                    Thread.onSpinWait();
+                }
+                try {
+                    made[r] = v.getLock();
+                } catch (IllegalStateException closed) {
+                    // lost the race: fine
+                }
+                done.set(r + 1);
+            }
+        }, "getLock");
+        getter.setDaemon(true);
+        getter.start();
+        String name;
+        int leftOpen = 0;
+        try (SharedLong base = SharedLong.create(0)) {
+            name = base.name();
+            for (int r = 0; r < rounds; r++) {
+                SharedLong v = SharedLong.attach(name);
+                handOut.set(v);
+                for (int spin = r % 61; spin > 0; spin--) {
+                    Thread.onSpinWait();
+                }
+                v.close();
+                while (done.get() <= r) {
+                    Thread.onSpinWait();
+                }
+                if (made[r] != null && !made[r].toString().endsWith(", closed]")) {
+                    leftOpen++;
+                    made[r].close(); // tidy up for the shm check
+                }
+            }
+        } finally {
+            getter.join(TIMEOUT.toMillis());
+        }
+        assertThat(leftOpen).as("locks left open by close() racing getLock(), of %s rounds", rounds).isZero();
+        assertThat(shm(name)).doesNotExist();
     }
 
     // ---------------------------------------------------------------- helpers
