@@ -45,7 +45,11 @@ import java.util.Set;
  *       TreeSet, views, ...), decoded as a mutable {@code ArrayList}, {@code LinkedHashSet} or
  *       {@code LinkedHashMap} in the original iteration order. Sortedness, comparators, immutability
  *       and concurrency are not carried over. An application's own collection classes go through JDK
- *       serialization instead, keeping their type.</li>
+ *       serialization instead, keeping their type. A record component declared as a collection class
+ *       the decoded one is not keeps its class: {@code ConcurrentHashMap}, {@code CopyOnWriteArrayList},
+ *       {@code CopyOnWriteArraySet}, {@code Vector} and {@code LinkedList} by a copy of the decoded
+ *       collection, the others ({@code TreeMap}, {@code SortedSet}, {@code EnumSet}, {@code Deque}, ...)
+ *       by JDK serialization, with their comparator, under its allow-list.</li>
  *   <li>multiproc's shared objects (values, arrays, locks, ...), as their {@link SharedHandle}: the
  *       receiver attaches to the same shared memory (and should close what it receives).</li>
  * </ul>

@@ -148,6 +148,11 @@ final class Decoder extends ClassTable {
         return switch (rt.kinds[i]) {
             case RecordType.REF -> {
                 Object v = read(depth + 1);
+                if (v != null && !rt.types[i].isInstance(v) && rt.copiers[i] != null) {
+                    // a decoded collection into the declared ConcurrentHashMap, ...; null: not a collection of that shape
+                    Object copy = rt.copiers[i].apply(v);
+                    v = copy != null ? copy : v;
+                }
                 if (v != null && !rt.types[i].isInstance(v)) {
                     throw Failures.malformed("component=" + rt.names[i] + " of record=" + rt.type.getName()
                             + " has type=" + rt.types[i].getName() + ", the input holds class=" + v.getClass().getName());

@@ -145,6 +145,46 @@ final class Encoder extends ClassTable {
         }
     }
 
+    /**
+     * A component of reference type. A List, Set or Map of a class the decoded ArrayList, LinkedHashSet or
+     * LinkedHashMap is not (a component declared as TreeMap, Deque, EnumSet, ...) goes as JDK serialization,
+     * keeping its class and comparator: the record's constructor would refuse the decoded one. Except a
+     * value of exactly a class the decoder copies the decoded collection into (ConcurrentHashMap,
+     * LinkedList, ...: see RecordType.copiers), which goes natively.
+     */
+    private void writeComponent(RecordType rt, int i, Object v, int depth) {
+        if (Scalars.write(out, v)) {
+            return;
+        }
+        int takes = rt.takes[i];
+        if (takes != (RecordType.TAKES_LIST | RecordType.TAKES_SET | RecordType.TAKES_MAP)) {
+            int needs = switch (TypeInfo.of(v.getClass()).kind) {
+                case LIST -> RecordType.TAKES_LIST;
+                case SET -> RecordType.TAKES_SET;
+                case MAP -> RecordType.TAKES_MAP;
+                default -> 0;
+            };
+            if ((needs & ~takes) != 0 && !(rt.copiers[i] != null && v.getClass() == rt.types[i])) {
+                writeKeepingClass(rt, i, v, depth);
+                return;
+            }
+        }
+        writeComposite(v, depth);
+    }
+
+    private void writeKeepingClass(RecordType rt, int i, Object v, int depth) {
+        if (depth > codec.maxDepth) {
+            throw Failures.tooDeep(depth, codec.maxDepth);
+        }
+        try {
+            writeSerialized(v);
+        } catch (CodecException e) {
+            throw new CodecException("component=" + rt.names[i] + " of record=" + rt.type.getName() + " (type="
+                    + rt.types[i].getName() + ") holds a " + v.getClass().getName() + ", which keeps its class only "
+                    + "through JDK serialization, and " + e.getMessage() + "; or declare the component as List, Set or Map", e);
+        }
+    }
+
     private void writeComponents(RecordType rt, Object r, int depth) {
         MethodHandle[] getters = rt.getters;
         int[] kinds = rt.kinds;
@@ -153,7 +193,7 @@ final class Encoder extends ClassTable {
             for (; i < getters.length; i++) {
                 MethodHandle g = getters[i];
                 switch (kinds[i]) {
-                    case RecordType.REF -> write((Object) g.invokeExact(r), depth + 1);
+                    case RecordType.REF -> writeComponent(rt, i, (Object) g.invokeExact(r), depth + 1);
                     case RecordType.INT -> Varints.writeZigzag(out, (int) g.invokeExact(r));
                     case RecordType.LONG -> Varints.writeZigzag(out, (long) g.invokeExact(r));
                     case RecordType.DOUBLE -> out.writeDouble((double) g.invokeExact(r));

@@ -6,7 +6,18 @@ import java.lang.invoke.MethodType;
 import java.lang.reflect.Constructor;
 import java.lang.reflect.Method;
 import java.lang.reflect.RecordComponent;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.LinkedHashSet;
+import java.util.LinkedList;
+import java.util.List;
 import java.util.Map;
+import java.util.Set;
+import java.util.Vector;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.CopyOnWriteArrayList;
+import java.util.concurrent.CopyOnWriteArraySet;
+import java.util.function.UnaryOperator;
 
 /**
  * What the built-in codec knows about one record class, computed once per class: its components'
@@ -29,8 +40,24 @@ final class RecordType {
     static final int FLOAT = 7;
     static final int DOUBLE = 8;
 
+    static final int TAKES_LIST = 1;
+    static final int TAKES_SET = 2;
+    static final int TAKES_MAP = 4;
+
     private static final Map<Class<?>, Integer> PRIMITIVE_KINDS = Map.of(boolean.class, BOOLEAN, byte.class, BYTE,
             short.class, SHORT, char.class, CHAR, int.class, INT, long.class, LONG, float.class, FLOAT, double.class, DOUBLE);
+
+    /**
+     * Collection classes a component may be declared as that the decoded ArrayList, LinkedHashSet or
+     * LinkedHashMap is copied into: their copy constructors keep all they hold (no comparator, no bound).
+     * Each returns null for a decoded value of the wrong shape.
+     */
+    private static final Map<Class<?>, UnaryOperator<Object>> COPIED_INTO = Map.of(
+            ConcurrentHashMap.class, v -> v instanceof Map<?, ?> m ? new ConcurrentHashMap<>(m) : null,
+            CopyOnWriteArrayList.class, v -> v instanceof List<?> l ? new CopyOnWriteArrayList<>(l) : null,
+            CopyOnWriteArraySet.class, v -> v instanceof Set<?> s ? new CopyOnWriteArraySet<>(s) : null,
+            Vector.class, v -> v instanceof List<?> l ? new Vector<>(l) : null,
+            LinkedList.class, v -> v instanceof List<?> l ? new LinkedList<>(l) : null);
 
     private static final ClassValue<RecordType> TYPES = new ClassValue<>() {
         @Override
@@ -43,6 +70,17 @@ final class RecordType {
     final String[] names;
     final Class<?>[] types;
     final int[] kinds;
+    /**
+     * Per component, which of the classes the built-in format decodes collections to it can take: bit
+     * {@link #TAKES_LIST} for ArrayList, {@link #TAKES_SET} for LinkedHashSet, {@link #TAKES_MAP} for
+     * LinkedHashMap. A collection it cannot take travels keeping its own class (see {@code Encoder}).
+     */
+    final int[] takes;
+    /**
+     * Per component, the copy into its declared class (one of {@link #COPIED_INTO}) of the decoded
+     * collection, or null. Used only for a value of exactly that class (not a subclass such as Stack).
+     */
+    final UnaryOperator<Object>[] copiers;
     /** (Object)T, T the component's primitive type or Object. */
     final MethodHandle[] getters;
     /** (Object[])Object: the canonical constructor, spread. */
@@ -68,11 +106,19 @@ final class RecordType {
         names = new String[n];
         types = new Class<?>[n];
         kinds = new int[n];
+        takes = new int[n];
+        @SuppressWarnings("unchecked")
+        UnaryOperator<Object>[] copy = new UnaryOperator[n];
+        copiers = copy;
         getters = new MethodHandle[n];
         for (int i = 0; i < n; i++) {
             names[i] = rc[i].getName();
             types[i] = rc[i].getType();
             kinds[i] = kindOf(types[i]);
+            takes[i] = (types[i].isAssignableFrom(ArrayList.class) ? TAKES_LIST : 0)
+                    | (types[i].isAssignableFrom(LinkedHashSet.class) ? TAKES_SET : 0)
+                    | (types[i].isAssignableFrom(LinkedHashMap.class) ? TAKES_MAP : 0);
+            copiers[i] = COPIED_INTO.get(types[i]);
         }
         MethodHandle ctor = null;
         MethodHandle resolve = null;

@@ -178,6 +178,70 @@ class BuiltinCodecRoundTripTest {
         assertThat(roundTrip(codec, Map.of())).isEqualTo(Map.of());
     }
 
+    record Book(String title, TreeMap<String, Integer> index) {
+    }
+
+    record Shelves(java.util.SortedSet<String> sorted, java.util.Deque<Integer> queue,
+                   java.util.concurrent.CopyOnWriteArrayList<String> cow, ConcurrentHashMap<String, Integer> counts,
+                   java.util.Vector<Integer> vector, LinkedList<String> linked, java.util.Collection<String> any) {
+    }
+
+    record Sides(EnumSet<Side> sides) {
+    }
+
+    /**
+     * A record component declared as a collection class the built-in format does not decode to (it
+     * decodes Lists, Sets and Maps as ArrayList, LinkedHashSet, LinkedHashMap) comes back as the class
+     * sent, comparator included, instead of failing to decode.
+     */
+    @Test
+    void recordComponentsOfOtherCollectionClassesComeBackAsThatClass() {
+        Book book = new Book("a", new TreeMap<>(Map.of("b", 2, "a", 1)));
+        Object back = roundTrip(codec, book);
+        assertThat(back).isEqualTo(book);
+        assertThat(((Book) back).index()).isInstanceOf(TreeMap.class);
+
+        TreeMap<String, Integer> reversed = new TreeMap<>(java.util.Comparator.reverseOrder());
+        reversed.putAll(Map.of("a", 1, "b", 2, "c", 3));
+        Book reverse = (Book) roundTrip(codec, new Book("z", reversed));
+        assertThat(reverse.index().keySet()).containsExactly("c", "b", "a");
+        assertThat(reverse.index().comparator()).isEqualTo(java.util.Comparator.reverseOrder());
+
+        Shelves shelves = new Shelves(new TreeSet<>(Set.of("x", "y")), new java.util.ArrayDeque<>(List.of(1, 2)),
+                new java.util.concurrent.CopyOnWriteArrayList<>(List.of("c")), new ConcurrentHashMap<>(Map.of("k", 1)),
+                new java.util.Vector<>(List.of(5)), new LinkedList<>(List.of("l")), new TreeSet<>(Set.of("any")));
+        Shelves again = (Shelves) roundTrip(codec, shelves);
+        assertThat(again.sorted()).isInstanceOf(TreeSet.class).containsExactly("x", "y");
+        assertThat(again.queue()).containsExactly(1, 2);
+        assertThat(again.cow()).isInstanceOf(java.util.concurrent.CopyOnWriteArrayList.class).containsExactly("c");
+        assertThat(again.counts()).isInstanceOf(ConcurrentHashMap.class).isEqualTo(Map.of("k", 1));
+        assertThat(again.vector()).isInstanceOf(java.util.Vector.class).containsExactly(5);
+        assertThat(again.linked()).isInstanceOf(LinkedList.class).containsExactly("l");
+        assertThat(again.any()).containsExactly("any"); // declared as Collection: the native format's set does
+
+        java.util.Stack<Integer> stack = new java.util.Stack<>();
+        stack.push(9);
+        Shelves withStack = new Shelves(shelves.sorted(), shelves.queue(), shelves.cow(), shelves.counts(), stack,
+                shelves.linked(), shelves.any());
+        assertThat(((Shelves) roundTrip(codec, withStack)).vector()).isInstanceOf(java.util.Stack.class).containsExactly(9);
+    }
+
+    /**
+     * When such a component cannot travel with its class (here an EnumSet of an application enum, which a
+     * data channel's codec does not read from JDK streams), the sender fails, naming the component, and
+     * the value is never sent half-decodable.
+     */
+    @Test
+    void aRecordComponentThatCannotKeepItsClassFailsAtTheSender() {
+        org.assertj.core.api.Assertions.assertThatThrownBy(() -> encode(codec, new Sides(EnumSet.of(Side.BUY))))
+                .isInstanceOf(CodecException.class)
+                .hasMessageContaining("component=sides")
+                .hasMessageContaining(Sides.class.getName())
+                .hasMessageContaining("java.util.EnumSet");
+        Codec allowing = BuiltinCodec.builder().allowClasses(Side.class).build();
+        assertThat(roundTrip(allowing, new Sides(EnumSet.of(Side.BUY)))).isEqualTo(new Sides(EnumSet.of(Side.BUY)));
+    }
+
     @Test
     void serializableJdkValuesGoThroughTheAllowListFallback() {
         List<Object> values = List.of(new BigDecimal("123.456"), Instant.ofEpochSecond(1, 2), Duration.ofMillis(5),
