@@ -76,7 +76,8 @@ import java.util.Set;
  * Every failure is a {@link CodecException} naming the class or value at fault. A failed encode into a
  * {@link BufferSink} leaves the sink as it was. Decoding checks every length against the bytes left
  * (so hostile input cannot make it allocate more than a small multiple of its own size), nesting
- * against {@code maxDepth} (default {@value #DEFAULT_MAX_DEPTH}; encoding too) and the size of one value
+ * against {@code maxDepth} (default {@value #DEFAULT_MAX_DEPTH}; encoding too, JDK-serialized parts included:
+ * their stream is read back once without resolving any class, so no class's code runs) and the size of one value
  * against {@code maxBytes} (default {@value #DEFAULT_MAX_BYTES}). Truncated input always fails; a
  * garbled byte fails too unless it still spells a valid encoding (a changed digit of a number, a
  * changed letter: there is no checksum), and malformed UTF-8 decodes to U+FFFD as in the JDK. A shared

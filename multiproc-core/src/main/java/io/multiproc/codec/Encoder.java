@@ -49,7 +49,7 @@ final class Encoder extends ClassTable {
             case LIST -> writeElements(LIST, (Collection<?>) v, depth);
             case SET -> writeElements(SET, (Collection<?>) v, depth);
             case MAP -> writeMap((Map<?, ?>) v, depth);
-            case SERIALIZED -> writeSerialized(v);
+            case SERIALIZED -> writeSerialized(v, depth);
             case UNENCODABLE -> throw Failures.unencodable(v.getClass(), info.refusal);
         }
     }
@@ -102,7 +102,7 @@ final class Encoder extends ClassTable {
         }
         TypeInfo hi = handle instanceof SharedHandle ? TypeInfo.of(handle.getClass()) : null;
         if (hi == null || hi.record == null) {
-            writeSerialized(v); // a shared object of another design: JDK serialization runs writeReplace itself
+            writeSerialized(v, depth); // a shared object of another design: JDK serialization runs writeReplace itself
             return;
         }
         RecordType rt = hi.record;
@@ -111,8 +111,9 @@ final class Encoder extends ClassTable {
         writeComponents(rt, handle, depth);
     }
 
-    private void writeSerialized(Object v) {
-        byte[] bytes = JavaSerialization.encode(v, codec.allowList);
+    /** {@code v} as a JDK serialization stream, whose depth counts from {@code depth} (as the decoder's does). */
+    private void writeSerialized(Object v, int depth) {
+        byte[] bytes = JavaSerialization.encode(v, codec.allowList, codec.maxDepth - depth + 1);
         out.writeByte(SERIALIZED);
         Varints.writeUnsigned(out, bytes.length);
         out.write(bytes);
@@ -177,7 +178,7 @@ final class Encoder extends ClassTable {
             throw Failures.tooDeep(depth, codec.maxDepth);
         }
         try {
-            writeSerialized(v);
+            writeSerialized(v, depth);
         } catch (CodecException e) {
             throw new CodecException("component=" + rt.names[i] + " of record=" + rt.type.getName() + " (type="
                     + rt.types[i].getName() + ") holds a " + v.getClass().getName() + ", which keeps its class only "

@@ -24,7 +24,11 @@ final class JavaSerialization {
     private JavaSerialization() {
     }
 
-    static byte[] encode(Object value, AllowList allowList) {
+    /**
+     * One stream of {@code value}, checked as {@link #decode} will check it with the same
+     * {@code maxDepth} (what is left of the codec's depth limit at the place the object sits).
+     */
+    static byte[] encode(Object value, AllowList allowList, int maxDepth) {
         ByteArrayOutputStream bytes = new ByteArrayOutputStream(256);
         try (CheckedOutput out = new CheckedOutput(bytes, allowList)) {
             out.writeObject(value);
@@ -39,7 +43,39 @@ final class JavaSerialization {
         } catch (StackOverflowError e) {
             throw Failures.unencodable(value.getClass(), "its object graph is nested too deeply for JDK serialization");
         }
-        return bytes.toByteArray();
+        byte[] stream = bytes.toByteArray();
+        checkLimits(stream, allowList, maxDepth, value.getClass());
+        return stream;
+    }
+
+    /**
+     * Runs the decoder's filter over {@code stream} as the receiver will (depth, array lengths, references),
+     * but resolves no class, so no object is made and no class's code runs: the JDK then reads the stream
+     * only to skip over it, reporting the nesting to the filter as a real decode would. The depth an object
+     * graph reaches in JDK serialization shows only in its stream (custom writeObject methods, superclass
+     * descriptors).
+     */
+    private static void checkLimits(byte[] stream, AllowList allowList, int maxDepth, Class<?> type) {
+        // NOTE: each level of nesting the filter sees takes at least 5 bytes of the stream (a type code and
+        // a 4-byte handle of its class or of an object written before, or more), so a stream this short
+        // cannot be too deep: the skim, a few times the cost of a small stream's encoding, is skipped
+        if (stream.length / 5 <= maxDepth) {
+            return;
+        }
+        Filter filter = new Filter(allowList, maxDepth, stream.length, null);
+        try (Skimming in = new Skimming(new ByteArrayInputStream(stream))) {
+            in.setObjectInputFilter(filter);
+            in.readObject();
+        } catch (ClassNotFoundException expected) {
+            // every class the stream names is left unresolved
+        } catch (IOException | RuntimeException | StackOverflowError e) {
+            if (filter.refused == null) {
+                throw Failures.unencodable(type, "its JDK serialization stream cannot be read back: " + e);
+            }
+        }
+        if (filter.refused != null) {
+            throw Failures.unencodable(type, filter.refused.getMessage());
+        }
     }
 
     /**
@@ -114,6 +150,37 @@ final class JavaSerialization {
                 refused = why;
             }
             return Status.REJECTED;
+        }
+    }
+
+    /**
+     * Reads a stream without resolving its classes (only arrays of primitives, whose elements the
+     * stream holds as raw bytes): the JDK skips each object's data, runs no constructor, readObject or
+     * readResolve, and still passes every step to the filter with its depth.
+     */
+    private static final class Skimming extends ObjectInputStream {
+        /**
+         * Thrown for every class: one instance, made once, since filling a stack trace per class would cost
+         * more than the rest of the skim. The JDK only records it and throws it back at the end.
+         */
+        private static final ClassNotFoundException UNRESOLVED = new ClassNotFoundException("not resolved while skimming");
+
+        Skimming(ByteArrayInputStream in) throws IOException {
+            super(in);
+        }
+
+        @Override
+        protected Class<?> resolveClass(ObjectStreamClass desc) throws ClassNotFoundException {
+            String name = desc.getName();
+            if (name.length() == 2 && name.charAt(0) == '[') {
+                return Class.forName(name, false, null); // [I, [J, ...: no code runs
+            }
+            throw UNRESOLVED;
+        }
+
+        @Override
+        protected Class<?> resolveProxyClass(String[] interfaces) throws ClassNotFoundException {
+            throw UNRESOLVED;
         }
     }
 

@@ -84,6 +84,55 @@ class BuiltinCodecLimitsTest {
         assertThatThrownBy(() -> decode(shallow, bytes)).isInstanceOf(CodecException.class).hasMessageContaining("maxDepth=20");
     }
 
+    /**
+     * A JDK-serialized object deeper than the limit fails at the sender, as a native value does, instead
+     * of encoding fine and failing in every receiver; the limit left where it sits counts.
+     */
+    @Test
+    void deepJdkSerializedGraphsFailAtTheSender() {
+        Chain chain = null;
+        for (int i = 0; i < 300; i++) {
+            chain = new Chain(chain, i % 7 == 0 ? new long[] {i} : null);
+        }
+        Chain deep = chain;
+        assertThatThrownBy(() -> encode(codec, deep)).isInstanceOf(CodecException.class)
+                .hasMessageContaining("class=" + Chain.class.getName())
+                .hasMessageContaining("exceeds maxDepth=256");
+        Chain fifty = chain;
+        for (int i = 0; i < 250; i++) {
+            fifty = fifty.next;
+        }
+        Codec shallow = BuiltinCodec.builder().allowClasses(Chain.class).maxDepth(60).build();
+        assertThat(roundTrip(shallow, fifty)).isInstanceOf(Chain.class);
+        Object nested = List.of(List.of(List.of(List.of(List.of(List.of(List.of(List.of(List.of(List.of(List.of(fifty)))))))))));
+        assertThatThrownBy(() -> encode(shallow, nested)).isInstanceOf(CodecException.class)
+                .hasMessageContaining("exceeds maxDepth=49");
+    }
+
+    /** Large, shallow JDK streams of every shape (custom writeObject data, arrays, enums) pass that check. */
+    @Test
+    void largeShallowJdkSerializedValuesStillEncode() {
+        IllegalStateException ex = new IllegalStateException("outer", new RuntimeException("cause"));
+        ex.addSuppressed(new java.io.UncheckedIOException(new java.io.IOException("io")));
+        java.util.ArrayDeque<Object> deque = new java.util.ArrayDeque<>();
+        java.util.EnumMap<java.time.DayOfWeek, long[]> days = new java.util.EnumMap<>(java.time.DayOfWeek.class);
+        for (int i = 0; i < 500; i++) {
+            deque.add(i % 3 == 0 ? "s" + i : i % 3 == 1 ? new int[] {i} : java.time.Instant.ofEpochSecond(i));
+        }
+        for (java.time.DayOfWeek d : java.time.DayOfWeek.values()) {
+            days.put(d, new long[100]);
+        }
+        deque.add(days); // alone it would go natively, as a Map
+        Chain shallow = new Chain(new Chain(null, new long[1000]), new long[1000]);
+        for (Object v : List.of(ex, deque, shallow)) {
+            assertThat(encode(codec, v).length).as("%s", v.getClass()).isGreaterThan(5 * 256);
+            Object back = roundTrip(codec, v);
+            assertThat(back).isInstanceOf(v.getClass());
+        }
+        assertThat(((Throwable) roundTrip(codec, ex)).getSuppressed()).hasSize(1);
+        assertThat((java.util.ArrayDeque<?>) roundTrip(codec, deque)).hasSize(501);
+    }
+
     @Test
     void valuesLargerThanMaxBytesFailBothWays() {
         Codec small = BuiltinCodec.builder().maxBytes(100).build();
