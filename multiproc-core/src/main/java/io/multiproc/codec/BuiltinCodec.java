@@ -78,7 +78,8 @@ import java.util.Set;
  * (so hostile input cannot make it allocate more than a small multiple of its own size), nesting
  * against {@code maxDepth} (default {@value #DEFAULT_MAX_DEPTH}; encoding too, JDK-serialized parts included:
  * their stream is read back once without resolving any class, so no class's code runs) and the size of one value
- * against {@code maxBytes} (default {@value #DEFAULT_MAX_BYTES}). Truncated input always fails; a
+ * against {@code maxBytes} (default {@value #DEFAULT_MAX_BYTES}; each list, set, map and record counts as 32
+ * bytes more, encoding and decoding alike, so that input cannot make objects many times its size). Truncated input always fails; a
  * garbled byte fails too unless it still spells a valid encoding (a changed digit of a number, a
  * changed letter: there is no checksum), and malformed UTF-8 decodes to U+FFFD as in the JDK. A shared
  * object attached while decoding a value that then turns out malformed is closed again.
@@ -134,12 +135,15 @@ public final class BuiltinCodec implements Codec, Serializable {
     public void encode(Object value, ByteSink out) {
         long begin = out.position();
         try {
+            long containers = 0;
             if (!Scalars.write(out, value)) {
-                new Encoder(this, out).writeComposite(value, 1);
+                Encoder e = new Encoder(this, out);
+                e.writeComposite(value, 1);
+                containers = e.containers;
             }
             long size = out.position() - begin;
-            if (size > maxBytes) {
-                throw Failures.tooBig(size, maxBytes);
+            if (size + containers * WireFormat.CONTAINER_COST > maxBytes) {
+                throw Failures.tooBig(size, containers, maxBytes);
             }
         } catch (RuntimeException | Error e) {
             if (out instanceof BufferSink b) {

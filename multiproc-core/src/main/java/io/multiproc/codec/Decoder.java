@@ -26,6 +26,8 @@ final class Decoder extends ClassTable {
     /** The value may read until {@code in.remaining()} is down to this (the maxBytes limit). */
     private final long floor;
     private List<AutoCloseable> attached;
+    /** Lists, sets, maps and records read so far: each counts as {@link WireFormat#CONTAINER_COST} more bytes. */
+    private long containers;
 
     Decoder(BuiltinCodec codec, ByteSource in, long start, long floor) {
         this.codec = codec;
@@ -39,8 +41,8 @@ final class Decoder extends ClassTable {
         try {
             Object v = readComposite(tag, 1);
             long used = start - in.remaining();
-            if (used > codec.maxBytes) {
-                throw Failures.tooBig(used, codec.maxBytes);
+            if (used + containers * CONTAINER_COST > codec.maxBytes) {
+                throw Failures.tooBig(used, containers, codec.maxBytes);
             }
             return v;
         } catch (RuntimeException | Error e) {
@@ -59,6 +61,9 @@ final class Decoder extends ClassTable {
         if (depth > codec.maxDepth) {
             throw Failures.tooDeep(depth, codec.maxDepth);
         }
+        if (tag == LIST || tag == SET || tag == MAP || tag == RECORD) {
+            countContainer();
+        }
         return switch (tag) {
             case LIST -> {
                 int n = count(1);
@@ -75,6 +80,14 @@ final class Decoder extends ClassTable {
             case SERIALIZED -> readSerialized(depth);
             default -> throw Failures.unknownTag(tag);
         };
+    }
+
+    /** Fails once the bytes read and the containers made exceed maxBytes, before this one is made. */
+    private void countContainer() {
+        long used = start - in.remaining();
+        if (used + ++containers * CONTAINER_COST > codec.maxBytes) {
+            throw Failures.tooBig(used, containers, codec.maxBytes);
+        }
     }
 
     /**

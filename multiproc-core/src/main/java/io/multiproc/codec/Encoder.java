@@ -15,6 +15,8 @@ import static io.multiproc.codec.WireFormat.*;
 final class Encoder extends ClassTable {
     private final BuiltinCodec codec;
     private final ByteSink out;
+    /** Lists, sets, maps and records written: each counts as {@link WireFormat#CONTAINER_COST} more bytes. */
+    long containers;
 
     Encoder(BuiltinCodec codec, ByteSink out) {
         this.codec = codec;
@@ -42,13 +44,23 @@ final class Encoder extends ClassTable {
                 out.write(name);
             }
             case RECORD -> {
+                containers++;
                 out.writeByte(RECORD);
                 writeClassRef(info, info.record);
                 writeComponents(info.record, v, depth);
             }
-            case LIST -> writeElements(LIST, (Collection<?>) v, depth);
-            case SET -> writeElements(SET, (Collection<?>) v, depth);
-            case MAP -> writeMap((Map<?, ?>) v, depth);
+            case LIST -> {
+                containers++;
+                writeElements(LIST, (Collection<?>) v, depth);
+            }
+            case SET -> {
+                containers++;
+                writeElements(SET, (Collection<?>) v, depth);
+            }
+            case MAP -> {
+                containers++;
+                writeMap((Map<?, ?>) v, depth);
+            }
             case SERIALIZED -> writeSerialized(v, depth);
             case UNENCODABLE -> throw Failures.unencodable(v.getClass(), info.refusal);
         }

@@ -50,6 +50,15 @@ final class Failures {
                 + " (raise it with BuiltinCodec.builder().maxBytes(...))");
     }
 
+    static CodecException tooBig(long bytes, long containers, long maxBytes) {
+        if (containers == 0) {
+            return tooBig(bytes, maxBytes);
+        }
+        return new CodecException("encoded size=" + bytes + " bytes plus " + WireFormat.CONTAINER_COST + " for each of "
+                + containers + " lists, sets, maps and records exceeds maxBytes=" + maxBytes
+                + " (raise it with BuiltinCodec.builder().maxBytes(...))");
+    }
+
     static CodecException lengthBeyondInput(int length, long bytes, long remaining, long budget) {
         if (bytes > remaining) {
             return new CodecException("truncated or garbled input: length=" + length + " needs " + bytes

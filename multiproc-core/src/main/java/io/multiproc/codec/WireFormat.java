@@ -76,6 +76,12 @@ final class WireFormat {
     static final int FLOATS = 0x15;
     static final int DOUBLES = 0x16;
     static final int BOOLEANS = 0x17;
+    /**
+     * What a list, set, map or record counts as against maxBytes at least, on top of its bytes, when
+     * encoding and decoding alike: a collection object is tens of bytes however few the input spent on it.
+     */
+    static final int CONTAINER_COST = 32;
+
     static final int LIST = 0x20;
     static final int SET = 0x21;
     static final int MAP = 0x22;

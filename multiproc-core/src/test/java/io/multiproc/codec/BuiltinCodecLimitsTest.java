@@ -147,6 +147,24 @@ class BuiltinCodecLimitsTest {
         assertThat(roundTrip(small, new byte[50])).isEqualTo(new byte[50]);
     }
 
+    /**
+     * Every list, set, map and record counts as at least 32 bytes against maxBytes, on both sides: two
+     * bytes of input cannot make a collection object twenty times their size, beyond the limit.
+     */
+    @Test
+    void manySmallContainersCountAgainstMaxBytesBothWays() {
+        Codec small = BuiltinCodec.builder().maxBytes(1024).build();
+        List<Object> empties = java.util.Collections.nCopies(100, List.of()); // ~200 bytes, 100 collections
+        byte[] bytes = encode(codec, empties);
+        assertThat(bytes.length).isLessThan(300);
+        assertThatThrownBy(() -> decode(small, bytes)).isInstanceOf(CodecException.class)
+                .hasMessageContaining("maxBytes=1024");
+        assertThatThrownBy(() -> encode(small, empties)).isInstanceOf(CodecException.class)
+                .hasMessageContaining("maxBytes=1024");
+        List<Object> fewer = java.util.Collections.nCopies(25, Map.of());
+        assertThat(roundTrip(small, fewer)).isEqualTo(fewer);
+    }
+
     @Test
     void hostileLengthsFailBeforeAnythingIsAllocated() {
         byte[] max = {(byte) 0xFF, (byte) 0xFF, (byte) 0xFF, (byte) 0xFF, 0x07}; // varint Integer.MAX_VALUE
