@@ -54,7 +54,7 @@ final class RedisPoolFrames {
         sink.write(fn, 0, fn.length);
         try {
             codec.encode(items, sink);
-        } catch (CodecException e) {
+        } catch (RuntimeException e) { // a CodecException, or whatever an item's writeObject or a user's codec threw
             throw new IllegalArgumentException("task items cannot be sent to a Redis pool worker: " + e.getMessage(), e);
         }
         return sink.toByteArray();

@@ -157,15 +157,20 @@ final class RedisPoolIterator<T, R> implements PoolIterator<R> {
             if (items.isEmpty()) {
                 return;
             }
-            CompletableFuture<Object> f;
+            CompletableFuture<Object> sent;
             try {
-                f = send.apply(items);
+                sent = send.apply(items);
             } catch (RejectedExecutionException e) {
                 // closed or terminated between the check above and this send: these items are not run
                 RuntimeException endedMeanwhile = ended;
                 stopReading(endedMeanwhile != null ? endedMeanwhile : e);
                 return;
+            } catch (RuntimeException e) {
+                // NOTE: these items (one cannot be encoded, Redis refused them): their failure takes their
+                // place in the results, as the local Pool's; thrown from here it overtook the chunks in flight
+                sent = CompletableFuture.failedFuture(e);
             }
+            CompletableFuture<Object> f = sent;
             outstanding++;
             if (ordered) {
                 inFlight.addLast(f);

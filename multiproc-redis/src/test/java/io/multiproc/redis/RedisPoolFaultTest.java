@@ -1,0 +1,65 @@
+package io.multiproc.redis;
+
+import io.multiproc.process.PoolIterator;
+import io.multiproc.testing.ReapChildrenCheckShm;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.Timeout;
+import org.junit.jupiter.api.extension.ExtendWith;
+
+import java.time.Duration;
+import java.util.List;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.ExecutionException;
+import java.util.concurrent.TimeUnit;
+import java.util.function.BooleanSupplier;
+import java.util.stream.IntStream;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+import static org.assertj.core.api.Assertions.catchThrowable;
+
+/**
+ * A Redis pool when something goes wrong that is neither the task's fault nor a dead worker: an item or a
+ * result Redis refuses, a map failing while its chunks are still being queued, a worker restarted with an
+ * old worker's pid, a Redis that stops answering for a while. Real worker JVMs and a real redis-server.
+ */
+@ExtendWith(ReapChildrenCheckShm.class)
+// NOTE: a separate thread, so that a pool whose close() waits forever for a lost chunk fails its test, not the run
+@Timeout(value = 150, unit = TimeUnit.SECONDS, threadMode = Timeout.ThreadMode.SEPARATE_THREAD)
+class RedisPoolFaultTest {
+    private static final Duration LEASE = Duration.ofSeconds(2);
+    private static final Duration WAIT = Duration.ofSeconds(60);
+
+    private static RedisPoolWorkers workers(LocalRedis redis, String pool, int n) {
+        return RedisPoolWorkers.start(RedisPool.singleServer(redis.url()), pool, n, LEASE, null);
+    }
+
+    private static long llen(LocalRedis redis, String key) {
+        return Long.parseLong(redis.command("LLEN " + key).substring(1));
+    }
+
+    private static void awaitUntil(String what, Duration wait, BooleanSupplier condition) throws InterruptedException {
+        long deadline = System.nanoTime() + wait.toNanos();
+        while (!condition.getAsBoolean()) {
+            if (System.nanoTime() > deadline) {
+                throw new AssertionError("timed out after " + wait + " waiting until " + what);
+            }
+            Thread.sleep(50);
+        }
+    }
+
+    @Test
+    void anImapItemThatCannotBeEncodedFailsInItsOwnPlaceAndTheOthersAllComeBack() throws Exception {
+        try (LocalRedis redis = LocalRedis.start();
+             RedisPoolWorkers w = workers(redis, "encode", 1);
+             RedisPool pool = RedisPool.connect(redis.url(), "encode")) {
+            PoolIterator<Object> it = pool.imap(x -> x, List.<Object>of(1, 2, new Object(), 4));
+            assertThat(it.next(WAIT)).isEqualTo(1);
+            assertThat(it.next(WAIT)).isEqualTo(2);
+            assertThatThrownBy(() -> it.next(WAIT)).isInstanceOf(IllegalArgumentException.class)
+                    .hasMessageContaining("java.lang.Object");
+            assertThat(it.next(WAIT)).isEqualTo(4);
+            assertThat(it.hasNext()).isFalse();
+        }
+    }
+}
