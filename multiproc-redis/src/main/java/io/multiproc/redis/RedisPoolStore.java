@@ -3,6 +3,21 @@ package io.multiproc.redis;
 import org.redisson.api.RBlockingQueue;
 import org.redisson.api.RScript;
 import org.redisson.api.RedissonClient;
+import org.redisson.client.RedisBusyException;
+import org.redisson.client.RedisClusterDownException;
+import org.redisson.client.RedisConnectionException;
+import org.redisson.client.RedisException;
+import org.redisson.client.RedisLoadingException;
+import org.redisson.client.RedisMasterDownException;
+import org.redisson.client.RedisNoReplicasException;
+import org.redisson.client.RedisNodeNotFoundException;
+import org.redisson.client.RedisReconnectedException;
+import org.redisson.client.RedisRedirectException;
+import org.redisson.client.RedisResponseTimeoutException;
+import org.redisson.client.RedisRetryException;
+import org.redisson.client.RedisTimeoutException;
+import org.redisson.client.RedisTryAgainException;
+import org.redisson.client.RedisWaitException;
 import org.redisson.client.codec.ByteArrayCodec;
 import org.redisson.client.codec.StringCodec;
 
@@ -196,6 +211,20 @@ final class RedisPoolStore {
     }
 
     // ---- anyone
+
+    /**
+     * Whether {@code e} is Redis's error reply to a command it refused (too big, wrong type, out of
+     * memory...), as opposed to Redis being unreachable, slow, loading or failing over: retrying the same
+     * command cannot help, and Redis itself is fine.
+     */
+    static boolean refused(RuntimeException e) {
+        return e instanceof RedisException && !(e instanceof RedisConnectionException || e instanceof RedisTimeoutException
+                || e instanceof RedisResponseTimeoutException || e instanceof RedisNodeNotFoundException
+                || e instanceof RedisRetryException || e instanceof RedisReconnectedException || e instanceof RedisLoadingException
+                || e instanceof RedisBusyException || e instanceof RedisClusterDownException || e instanceof RedisMasterDownException
+                || e instanceof RedisTryAgainException || e instanceof RedisNoReplicasException || e instanceof RedisRedirectException
+                || e instanceof RedisWaitException);
+    }
 
     /**
      * Takes the chunks {@code worker} held and forgets the worker: always when {@code force} (its

@@ -46,6 +46,8 @@ record RedisPoolWorker(String config, String pool, long leaseMillis, Codec codec
     static final Duration TAKE_WAIT = Duration.ofSeconds(1);
     /** How long a finished chunk's reply is retried while Redis is unreachable before it is dropped. */
     private static final Duration ANSWER_RETRY = Duration.ofSeconds(60);
+    /** The exit code of a worker that could not store a chunk's answer (its supervisor reports the chunk DIED). */
+    static final int UNANSWERABLE = 70;
 
     /** The id of the worker running in JVM {@code pid} on this host: {@code pid@host}. */
     static String id(long pid) {
@@ -95,24 +97,61 @@ record RedisPoolWorker(String config, String pool, long leaseMillis, Codec codec
                 break;
             }
             if (chunk != null) {
-                answer(store, id, chunk, loop.runOne(chunk));
+                answer(store, id, c, chunk, loop.runOne(chunk));
             }
         }
         client.shutdown();
     }
 
-    /** Answers a chunk, retrying while Redis is unreachable (the chunk stays held meanwhile). */
-    private static void answer(RedisPoolStore store, String id, byte[] chunk, byte[] reply) {
+    /**
+     * Answers a chunk, retrying while Redis is unreachable (the chunk stays held meanwhile). A reply Redis
+     * refuses (an error reply such as "invalid bulk length": too big) is replaced by a small FAILED reply
+     * saying so. If no answer can be stored, this JVM exits: its supervisor then answers the chunk with
+     * DIED, where a worker that went on serving would keep it held forever and its caller waiting.
+     */
+    private static void answer(RedisPoolStore store, String id, Codec codec, byte[] chunk, byte[] reply) {
+        try {
+            if (tryAnswer(store, id, chunk, reply)) {
+                return;
+            }
+        } catch (RedisException refused) {
+            long taskId = RedisPoolFrames.header(chunk)[1];
+            byte[] failed = RedisPoolFrames.reply(taskId, RedisPoolFrames.FAILED, codec, RemoteFailure.of(new IllegalStateException(
+                    "the result of task id=" + taskId + " (a reply of " + reply.length + " bytes) could not be stored in Redis: "
+                    + refused.getMessage())));
+            try {
+                if (tryAnswer(store, id, chunk, failed)) {
+                    return;
+                }
+            } catch (RedisException again) {
+                refused.addSuppressed(again);
+            }
+            LOG.log(System.Logger.Level.ERROR, "redis pool worker " + id + ": Redis refuses even a failure reply; exiting "
+                    + "so that the supervisor reports the chunk as lost", refused);
+            Runtime.getRuntime().halt(UNANSWERABLE);
+        }
+        LOG.log(System.Logger.Level.ERROR, "redis pool worker " + id + ": Redis unreachable for " + ANSWER_RETRY
+                + " while answering a chunk; exiting so that the chunk is reported as lost");
+        Runtime.getRuntime().halt(UNANSWERABLE);
+    }
+
+    /**
+     * Tries to store {@code reply} while Redis is unreachable, for at most {@link #ANSWER_RETRY}: true once
+     * stored (or no longer wanted), false if Redis stayed unreachable; the RedisException of an error reply.
+     */
+    private static boolean tryAnswer(RedisPoolStore store, String id, byte[] chunk, byte[] reply) {
         long caller = RedisPoolFrames.header(chunk)[0];
         long deadline = System.nanoTime() + ANSWER_RETRY.toNanos();
         while (true) {
             try {
                 store.complete(id, chunk, caller, reply);
-                return;
+                return true;
             } catch (RedisException e) {
+                if (RedisPoolStore.refused(e)) {
+                    throw e;
+                }
                 if (System.nanoTime() > deadline) {
-                    LOG.log(System.Logger.Level.WARNING, "dropping a reply: Redis unreachable for " + ANSWER_RETRY, e);
-                    return;
+                    return false;
                 }
                 pause("cannot answer a chunk", e);
             }

@@ -62,4 +62,20 @@ class RedisPoolFaultTest {
             assertThat(it.hasNext()).isFalse();
         }
     }
+
+    @Test
+    void aResultRedisRefusesFailsItsTaskAndTheWorkerServesOn() throws Exception {
+        try (LocalRedis redis = LocalRedis.start();
+             RedisPoolWorkers w = workers(redis, "bigresult", 1);
+             RedisPool pool = RedisPool.connect(redis.url(), "bigresult")) {
+            assertThat(redis.command("CONFIG SET proto-max-bulk-len 1mb")).isEqualTo("+OK");
+            long start = System.nanoTime();
+            Throwable e = catchThrowable(() -> pool.applyAsync(() -> new byte[2_000_000]).get(30, TimeUnit.SECONDS));
+            assertThat(e).isInstanceOf(ExecutionException.class);
+            assertThat(e.getCause()).hasMessageContaining("could not be stored in Redis").hasMessageContaining("2000");
+            assertThat(Duration.ofNanos(System.nanoTime() - start)).isLessThan(Duration.ofSeconds(20));
+            assertThat(pool.applyAsync(() -> 7).get(30, TimeUnit.SECONDS)).isEqualTo(7);
+            assertThat(pool.workers()).hasSize(1);
+        }
+    }
 }
