@@ -252,8 +252,11 @@ public final class RedisPool implements ExecutorService {
             messages.add(RedisPoolFrames.chunk(caller, firstId + i, RedisPoolFrames.MAP, fn, codec,
                     items.subList(from, (int) Math.min(n, (long) from + chunkSize))));
         }
+        // NOTE: a map's parts are unqueued together when it fails (withdraw), not one LREM each: a LREM
+        // scans the queue, and a failed map of 100,000 chunks kept Redis busy for minutes
         List<CompletableFuture<Object>> parts = track(firstId, messages, (id, i) -> "map chunk id=" + id
-                + " (items " + (long) i * chunkSize + ".." + (Math.min(n, (i + 1L) * chunkSize) - 1) + ")");
+                + " (items " + (long) i * chunkSize + ".." + (Math.min(n, (i + 1L) * chunkSize) - 1) + ")", false, false);
+        AtomicInteger handedOver = new AtomicInteger();
         Object[] results = new Object[n];
         MapFuture<List<R>> map = new MapFuture<>(parts);
         AtomicInteger left = new AtomicInteger(chunks);
@@ -282,9 +285,10 @@ public final class RedisPool implements ExecutorService {
         map.whenComplete((v, e) -> {
             if (e != null) {
                 parts.forEach(p -> p.cancel(false)); // a failed map's chunks are not work: unqueue them
+                withdraw(messages, handedOver.get());
             }
         });
-        send(messages, parts);
+        send(messages, parts, handedOver);
         return map;
     }
 
@@ -336,8 +340,8 @@ public final class RedisPool implements ExecutorService {
         RedisPoolIterator<T, R> it = new RedisPoolIterator<>(items.iterator(), chunkSize, window, ordered, slice -> {
             long id = ids.getAndIncrement();
             List<byte[]> message = List.of(RedisPoolFrames.chunk(caller, id, RedisPoolFrames.MAP, fn, codec, slice));
-            List<CompletableFuture<Object>> part = track(id, message, (i, k) -> "imap chunk id=" + i, true);
-            send(message, part);
+            List<CompletableFuture<Object>> part = track(id, message, (i, k) -> "imap chunk id=" + i, true, true);
+            send(message, part, new AtomicInteger());
             return part.getFirst();
         }, this::inputRead);
         synchronized (this) {
@@ -429,7 +433,7 @@ public final class RedisPool implements ExecutorService {
         long id = ids.getAndIncrement();
         List<byte[]> message = List.of(RedisPoolFrames.chunk(caller, id, RedisPoolFrames.CALL, fn, codec, null));
         List<CompletableFuture<Object>> f = track(id, message, (i, k) -> "task id=" + i + " (" + original.getClass().getName() + ")");
-        send(message, f);
+        send(message, f, new AtomicInteger());
         return (CompletableFuture<T>) f.getFirst();
     }
 
@@ -586,10 +590,12 @@ public final class RedisPool implements ExecutorService {
      * work: under this pool's lock with the state check, so none is added after termination.
      */
     private List<CompletableFuture<Object>> track(long firstId, List<byte[]> messages, Describe describe) {
-        return track(firstId, messages, describe, false);
+        return track(firstId, messages, describe, false, true);
     }
 
-    private List<CompletableFuture<Object>> track(long firstId, List<byte[]> messages, Describe describe, boolean lazyMap) {
+    /** {@code unqueueEach}: unqueue a chunk as soon as it is withdrawn (false: its caller unqueues its chunks together). */
+    private List<CompletableFuture<Object>> track(long firstId, List<byte[]> messages, Describe describe, boolean lazyMap,
+                                                  boolean unqueueEach) {
         List<CompletableFuture<Object>> futures = new ArrayList<>(messages.size());
         synchronized (this) {
             checkAccepting(lazyMap);
@@ -604,7 +610,7 @@ public final class RedisPool implements ExecutorService {
             long id = firstId + i;
             byte[] message = messages.get(i);
             futures.get(i).whenComplete((v, e) -> {
-                if (pending.remove(id) != null) { // not completed by its reply: cancelled or failed here
+                if (pending.remove(id) != null && unqueueEach) { // not completed by its reply: cancelled or failed here
                     unqueue(message);
                 }
                 checkTerminated();
@@ -620,13 +626,32 @@ public final class RedisPool implements ExecutorService {
         store.unqueue(message); // asynchronous: a caller cancelling many chunks does not wait for each
     }
 
-    private void send(List<byte[]> messages, List<CompletableFuture<Object>> parts) {
+    /**
+     * Queues the chunks of {@code parts} that are still wanted: a map can fail or be cancelled, or the
+     * pool be terminated, while its later groups are still being queued.
+     */
+    private void send(List<byte[]> messages, List<CompletableFuture<Object>> parts, AtomicInteger handedOver) {
         try {
-            store.enqueue(messages);
+            // NOTE: a part completed exceptionally before its group was sent was withdrawn here (it had no
+            // reply yet); one completed so just after is rarely a worker's reply (workers take the oldest
+            // chunks first), and removing a chunk that ran finds nothing
+            store.enqueue(messages, i -> parts.get(i).isCompletedExceptionally(), handedOver);
         } catch (RuntimeException e) {
             failAllRedis(e); // NOTE: out of pending first, so no unqueue goes to the failed Redis per chunk
             throw redisFailed(e);
         }
+    }
+
+    /**
+     * Unqueues a failed map's chunks that were handed to Redis ({@code handedOver}: how many), in one pass
+     * over the queue per few thousand chunks, asynchronously (this may run on the reader thread). One that
+     * reaches the queue after this removal is removed by {@link RedisPoolStore#enqueue} itself.
+     */
+    private void withdraw(List<byte[]> messages, int handedOver) {
+        if (handedOver == 0 || state == State.STOPPED) {
+            return; // none queued yet; or failAll removes all of them at once
+        }
+        store.unqueueSome(messages.subList(0, handedOver));
     }
 
     private IllegalStateException redisFailed(RuntimeException e) {
@@ -652,10 +677,9 @@ public final class RedisPool implements ExecutorService {
                 all.add(p);
             }
         }
-        if (all.isEmpty()) {
-            return;
-        }
         try {
+            // NOTE: even with nothing pending: a chunk withdrawn while its map was still being queued may
+            // have been queued after its own removal
             if (unqueue) {
                 store.unqueueAll(callerPrefix);
             }

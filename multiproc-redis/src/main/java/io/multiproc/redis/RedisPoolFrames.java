@@ -28,6 +28,8 @@ final class RedisPoolFrames {
     static final int OK = 1;
     static final int FAILED = 2;
     static final int DIED = 3;
+    /** A chunk's caller and id: the bytes that tell one chunk from any other. */
+    static final int HEADER_BYTES = 16;
 
     private RedisPoolFrames() {
     }

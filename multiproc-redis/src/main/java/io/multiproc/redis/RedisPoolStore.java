@@ -24,9 +24,12 @@ import org.redisson.client.codec.StringCodec;
 import java.nio.charset.StandardCharsets;
 import java.time.Duration;
 import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.List;
 import java.util.Set;
 import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicInteger;
+import java.util.function.IntPredicate;
 
 /**
  * The Redis side of one {@link RedisPool}: its keys and every operation on them, used by callers
@@ -71,6 +74,16 @@ final class RedisPoolStore {
             "local all = redis.call('lrange', KEYS[1], 0, -1) local n = 0 redis.call('del', KEYS[1]) "
             + "for _, m in ipairs(all) do if string.sub(m, 1, #ARGV[1]) == ARGV[1] then n = n + 1 "
             + "else redis.call('rpush', KEYS[1], m) end end return n";
+    private static final String REMOVE_SOME =
+            "local n = 0 for _, m in ipairs(ARGV) do n = n + redis.call('lrem', KEYS[1], 1, m) end return n";
+    /** Remove every queued chunk whose header (caller and id: the first 16 bytes) is one of ARGV. */
+    private static final String REMOVE_HEADERS =
+            "local drop = {} for _, h in ipairs(ARGV) do drop[h] = true end "
+            + "local all = redis.call('lrange', KEYS[1], 0, -1) local n = 0 local kept = {} "
+            + "for _, m in ipairs(all) do if drop[string.sub(m, 1, 16)] then n = n + 1 else kept[#kept + 1] = m end end "
+            + "if n > 0 then redis.call('del', KEYS[1]) for i = 1, #kept, 1000 do "
+            + "redis.call('rpush', KEYS[1], unpack(kept, i, math.min(i + 999, #kept))) end end return n";
+    private static final int REMOVE_GROUP = 8192;
     /** Lua's unpack takes a few thousand values at most: push in groups. */
     private static final int ENQUEUE_GROUP = 512;
 
@@ -126,11 +139,40 @@ final class RedisPoolStore {
 
     // ---- callers
 
-    /** Queues chunk messages (FIFO: workers take from the other end). */
-    void enqueue(List<byte[]> messages) {
+    /**
+     * Queues chunk messages (FIFO: workers take from the other end), in groups, leaving out message
+     * {@code i} once {@code withdrawn(i)} says so (its caller no longer wants it: cancelled, failed,
+     * terminated). A message withdrawn while its group was on its way is removed again at once: the
+     * caller's own removal of it may have reached Redis before the group did; one withdrawn after its
+     * group was queued is the caller's to remove. {@code handedOver}: how many messages went to Redis.
+     */
+    void enqueue(List<byte[]> messages, IntPredicate withdrawn, AtomicInteger handedOver) {
         for (int from = 0; from < messages.size(); from += ENQUEUE_GROUP) {
-            List<byte[]> group = messages.subList(from, Math.min(messages.size(), from + ENQUEUE_GROUP));
-            bytes().eval(RScript.Mode.READ_WRITE, ENQUEUE, RScript.ReturnType.LONG, keys(queueKey()), group.toArray());
+            int to = Math.min(messages.size(), from + ENQUEUE_GROUP);
+            // NOTE: set before withdrawn is asked, and the caller withdraws before it reads handedOver (both
+            // volatile): a message is either left out here or in the caller's own removal
+            handedOver.set(to);
+            List<Integer> sent = new ArrayList<>(to - from);
+            for (int i = from; i < to; i++) {
+                if (!withdrawn.test(i)) {
+                    sent.add(i);
+                }
+            }
+            if (sent.isEmpty()) {
+                continue;
+            }
+            bytes().eval(RScript.Mode.READ_WRITE, ENQUEUE, RScript.ReturnType.LONG, keys(queueKey()),
+                    sent.stream().map(messages::get).toArray());
+            List<Object> late = new ArrayList<>();
+            for (int i : sent) {
+                if (withdrawn.test(i)) {
+                    late.add(messages.get(i));
+                }
+            }
+            if (!late.isEmpty()) {
+                // NOTE: just pushed: LREM finds them near the head, where LPUSH put them
+                bytes().eval(RScript.Mode.READ_WRITE, REMOVE_SOME, RScript.ReturnType.LONG, keys(queueKey()), late.toArray());
+            }
         }
     }
 
@@ -141,6 +183,21 @@ final class RedisPoolStore {
     void unqueue(byte[] message) {
         bytes().evalAsync(RScript.Mode.READ_WRITE, "return redis.call('lrem', KEYS[1], 1, ARGV[1])",
                 RScript.ReturnType.LONG, keys(queueKey()), message);
+    }
+
+    /**
+     * Removes these chunks if they are still queued, asynchronously: one pass over the queue per
+     * {@link #REMOVE_GROUP} chunks, where a LREM each would scan the queue once per chunk.
+     */
+    void unqueueSome(List<byte[]> messages) {
+        for (int from = 0; from < messages.size(); from += REMOVE_GROUP) {
+            List<byte[]> group = messages.subList(from, Math.min(messages.size(), from + REMOVE_GROUP));
+            Object[] headers = new Object[group.size()];
+            for (int i = 0; i < headers.length; i++) {
+                headers[i] = Arrays.copyOf(group.get(i), RedisPoolFrames.HEADER_BYTES);
+            }
+            bytes().evalAsync(RScript.Mode.READ_WRITE, REMOVE_HEADERS, RScript.ReturnType.LONG, keys(queueKey()), headers);
+        }
     }
 
     /** Removes every queued chunk of the caller whose messages start with {@code callerPrefix}. */

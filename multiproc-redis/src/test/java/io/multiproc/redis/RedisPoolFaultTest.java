@@ -78,4 +78,26 @@ class RedisPoolFaultTest {
             assertThat(pool.workers()).hasSize(1);
         }
     }
+
+    @Test
+    void aMapThatFailsWhileItsChunksAreBeingQueuedLeavesNoneOfThemQueued() throws Exception {
+        try (LocalRedis redis = LocalRedis.start();
+             RedisPoolWorkers w = workers(redis, "failfast", 1);
+             RedisPool pool = RedisPool.connect(redis.url(), "failfast")) {
+            pool.map(x -> x, List.of(1), 1); // the worker is up and has taken a chunk
+            assertThatThrownBy(() -> pool.map(x -> {
+                if (x == 0) {
+                    throw new IllegalStateException("x=0 fails at once");
+                }
+                RedisPoolTest.nap(20);
+                return x;
+            }, IntStream.range(0, 100_000).boxed().toList(), 1)).isInstanceOf(IllegalStateException.class);
+            // the worker needs 20 ms per chunk: only the cancelled chunks' removal empties the queue in time
+            awaitUntil("the failed map's chunks are unqueued", Duration.ofSeconds(10),
+                    () -> llen(redis, "mp:pool:{failfast}:queue") == 0);
+            assertThat(pool.map(x -> x + 1, List.of(1, 2), 1)).containsExactly(2, 3);
+            pool.terminate();
+            assertThat(llen(redis, "mp:pool:{failfast}:queue")).isZero();
+        }
+    }
 }
