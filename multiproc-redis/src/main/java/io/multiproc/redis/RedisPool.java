@@ -637,6 +637,13 @@ public final class RedisPool implements ExecutorService {
             // chunks first), and removing a chunk that ran finds nothing
             store.enqueue(messages, i -> parts.get(i).isCompletedExceptionally(), handedOver);
         } catch (RuntimeException e) {
+            if (RedisPoolStore.refused(e)) {
+                // Redis is fine and refused this call (a chunk too big): it alone fails; its chunks
+                // already queued are removed through their parts
+                IllegalArgumentException refused = refused(messages, e);
+                parts.forEach(p -> p.completeExceptionally(refused));
+                throw refused;
+            }
             failAllRedis(e); // NOTE: out of pending first, so no unqueue goes to the failed Redis per chunk
             throw redisFailed(e);
         }
@@ -652,6 +659,15 @@ public final class RedisPool implements ExecutorService {
             return; // none queued yet; or failAll removes all of them at once
         }
         store.unqueueSome(messages.subList(0, handedOver));
+    }
+
+    private IllegalArgumentException refused(List<byte[]> messages, RuntimeException e) {
+        int largest = 0;
+        for (byte[] m : messages) {
+            largest = Math.max(largest, m.length);
+        }
+        return new IllegalArgumentException("Redis pool " + name() + ": Redis at " + address + " refused this call's chunks "
+                + "(the largest is " + largest + " bytes: its task and captured values, and its items): " + e.getMessage(), e);
     }
 
     private IllegalStateException redisFailed(RuntimeException e) {

@@ -100,4 +100,22 @@ class RedisPoolFaultTest {
             assertThat(llen(redis, "mp:pool:{failfast}:queue")).isZero();
         }
     }
+
+    @Test
+    void aTaskRedisRefusesFailsAloneWithTheSizeAndOtherPendingWorkGoesOn() throws Exception {
+        try (LocalRedis redis = LocalRedis.start();
+             RedisPool pool = RedisPool.connect(redis.url(), "bigtask")) {
+            assertThat(redis.command("CONFIG SET proto-max-bulk-len 1mb")).isEqualTo("+OK");
+            CompletableFuture<Integer> first = pool.applyAsync(() -> 1); // no worker: stays queued
+            byte[] big = new byte[2_000_000];
+            assertThatThrownBy(() -> pool.applyAsync(() -> big.length)).isInstanceOf(IllegalArgumentException.class)
+                    .hasMessageContaining("bytes");
+            Thread.sleep(2 * RedisPool.MONITOR_PERIOD.toMillis());
+            assertThat(first).isNotDone();
+            assertThat(llen(redis, "mp:pool:{bigtask}:queue")).isEqualTo(1);
+            try (RedisPoolWorkers w = workers(redis, "bigtask", 1)) {
+                assertThat(first.get(30, TimeUnit.SECONDS)).isEqualTo(1);
+            }
+        }
+    }
 }
