@@ -201,7 +201,7 @@ public final class RedisPool implements ExecutorService {
         return store.pool();
     }
 
-    /** The ids ({@code pid@host}) of the workers whose heartbeat is live now. */
+    /** The ids ({@code pid@host#incarnation}) of the workers whose heartbeat is live now. */
     public List<String> workers() {
         List<String> live = new ArrayList<>();
         for (String w : store.workers()) {

@@ -38,8 +38,9 @@ import java.util.function.Function;
  * @param pool    the pool name
  * @param leaseMillis how long the heartbeat key lives without a refresh
  * @param codec   null: the default task codec
+ * @param incarnation this worker JVM's part of its id, new for every start: see {@link #id}
  */
-record RedisPoolWorker(String config, String pool, long leaseMillis, Codec codec) implements SerializableRunnable {
+record RedisPoolWorker(String config, String pool, long leaseMillis, Codec codec, String incarnation) implements SerializableRunnable {
     @Serial
     private static final long serialVersionUID = 1L;
     private static final System.Logger LOG = System.getLogger(RedisPoolWorker.class.getName());
@@ -49,9 +50,18 @@ record RedisPoolWorker(String config, String pool, long leaseMillis, Codec codec
     /** The exit code of a worker that could not store a chunk's answer (its supervisor reports the chunk DIED). */
     static final int UNANSWERABLE = 70;
 
-    /** The id of the worker running in JVM {@code pid} on this host: {@code pid@host}. */
-    static String id(long pid) {
-        return pid + "@" + host();
+    /**
+     * The id of the worker running in JVM {@code pid} on this host: {@code pid@host#incarnation}. The
+     * incarnation tells apart workers that had the same pid on the same host name (a restarted container
+     * reuses both): with {@code pid@host} alone, a new worker's heartbeat kept a dead one's chunks held.
+     */
+    static String id(long pid, String incarnation) {
+        return pid + "@" + host() + "#" + incarnation;
+    }
+
+    /** A new incarnation, for a worker about to start. */
+    static String newIncarnation() {
+        return Long.toString(java.util.concurrent.ThreadLocalRandom.current().nextLong() >>> 16, 36);
     }
 
     /** The pid in a worker id, or -1 if the id is not of that form. */
@@ -81,7 +91,7 @@ record RedisPoolWorker(String config, String pool, long leaseMillis, Codec codec
         Codec c = codec != null ? codec : BuiltinCodec.taskCodec();
         RedissonClient client = Redisson.create(RedisCodec.ensureOn(Config.fromYAML(config)));
         RedisPoolStore store = new RedisPoolStore(client, pool);
-        String id = id(ProcessHandle.current().pid());
+        String id = id(ProcessHandle.current().pid(), incarnation);
         Duration lease = Duration.ofMillis(leaseMillis);
         store.beat(id, lease); // NOTE: heartbeat before the first take, so a held chunk always has a live key or a reaper
         startHeartbeat(store, id, lease);

@@ -48,10 +48,13 @@ public final class RedisPoolWorkers implements AutoCloseable {
 
     private final RedissonClient client;
     private final RedisPoolStore store;
+    /** The workers' target, but for its incarnation (each start gets a new one). */
     private final RedisPoolWorker target;
     private final Codec codec;
     private final ChildProcess[] slots;
     private final long[] startedAt;
+    /** The worker id of each slot's worker (guarded by this, as slots). */
+    private final String[] ids;
     private final LinkedBlockingQueue<Integer> exits = new LinkedBlockingQueue<>();
     private final Thread supervisor;
     private volatile boolean closed;
@@ -66,10 +69,11 @@ public final class RedisPoolWorkers implements AutoCloseable {
         }
         this.client = Redisson.create(config);
         this.store = new RedisPoolStore(client, pool);
-        this.target = new RedisPoolWorker(yaml, pool, lease.toMillis(), codec);
+        this.target = new RedisPoolWorker(yaml, pool, lease.toMillis(), codec, "");
         this.codec = codec != null ? codec : BuiltinCodec.taskCodec();
         this.slots = new ChildProcess[workers];
         this.startedAt = new long[workers];
+        this.ids = new String[workers];
         this.supervisor = new Thread(this::supervise, "multiproc-redis-pool-supervisor");
         this.supervisor.setDaemon(true);
     }
@@ -112,8 +116,10 @@ public final class RedisPoolWorkers implements AutoCloseable {
     }
 
     private void startSlot(int slot) {
-        ChildProcess child = ChildProcess.builder().name("redis-pool-" + store.pool() + "-worker-" + slot)
-                .daemon(true).target(target).start();
+        String incarnation = RedisPoolWorker.newIncarnation();
+        ChildProcess child = ChildProcess.builder().name("redis-pool-" + store.pool() + "-worker-" + slot).daemon(true)
+                .target(new RedisPoolWorker(target.config(), target.pool(), target.leaseMillis(), target.codec(), incarnation))
+                .start();
         synchronized (this) {
             if (closed) {
                 // NOTE: close() took its list of workers while this one started (a replacement): it
@@ -123,6 +129,7 @@ public final class RedisPoolWorkers implements AutoCloseable {
             }
             slots[slot] = child;
             startedAt[slot] = System.nanoTime();
+            ids[slot] = RedisPoolWorker.id(child.pid(), incarnation);
         }
         child.onExit().thenRun(() -> exits.add(slot));
     }
@@ -136,12 +143,14 @@ public final class RedisPoolWorkers implements AutoCloseable {
                 return;
             }
             ChildProcess dead;
+            String id;
             long lived;
             synchronized (this) {
                 dead = slots[slot];
+                id = ids[slot];
                 lived = System.nanoTime() - startedAt[slot];
             }
-            reap(dead);
+            reap(dead, id);
             if (closed) {
                 return;
             }
@@ -160,8 +169,7 @@ public final class RedisPoolWorkers implements AutoCloseable {
     }
 
     /** Answers the chunks a dead worker held with DIED and its exit code. */
-    private void reap(ChildProcess dead) {
-        String id = RedisPoolWorker.id(dead.pid());
+    private void reap(ChildProcess dead, String id) {
         Integer exitCode = dead.exitCode().isPresent() ? dead.exitCode().getAsInt() : null;
         try {
             for (byte[] chunk : store.reap(id, true)) {
@@ -206,9 +214,11 @@ public final class RedisPoolWorkers implements AutoCloseable {
 
     private void stopAll() {
         List<ChildProcess> all;
+        List<String> allIds;
         synchronized (this) {
             closed = true; // under the lock startSlot records a worker under: none is added after the list
             all = new ArrayList<>(List.of(slots));
+            allIds = new ArrayList<>(java.util.Arrays.asList(ids));
         }
         supervisor.interrupt();
         for (ChildProcess c : all) {
@@ -216,7 +226,8 @@ public final class RedisPoolWorkers implements AutoCloseable {
                 c.terminate();
             }
         }
-        for (ChildProcess c : all) {
+        for (int i = 0; i < all.size(); i++) {
+            ChildProcess c = all.get(i);
             if (c != null) {
                 try {
                     if (!c.join(Duration.ofSeconds(5))) {
@@ -226,7 +237,7 @@ public final class RedisPoolWorkers implements AutoCloseable {
                 } catch (InterruptedException e) {
                     c.kill(); // interrupted again while closing: do not wait any longer
                 }
-                reap(c);
+                reap(c, allIds.get(i));
             }
         }
         client.shutdown();

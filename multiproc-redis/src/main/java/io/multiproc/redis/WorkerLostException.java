@@ -14,7 +14,7 @@ import java.util.OptionalInt;
  * try {
  *     pool.map(f, items);
  * } catch (WorkerDiedException e) {          // WorkerLostException is one
- *     System.out.println(e.getMessage());    // "... 4242@host-b stopped sending heartbeats ..."
+ *     System.out.println(e.getMessage());    // "... 4242@host-b#k3x9q1 stopped sending heartbeats ..."
  * }
  * }</pre>
  */
@@ -33,7 +33,7 @@ public final class WorkerLostException extends WorkerDiedException {
         this.held = held;
     }
 
-    /** The worker's id, {@code pid@host}. */
+    /** The worker's id, {@code pid@host#incarnation}. */
     public String worker() {
         return worker;
     }

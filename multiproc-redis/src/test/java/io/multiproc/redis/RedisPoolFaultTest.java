@@ -118,4 +118,31 @@ class RedisPoolFaultTest {
             }
         }
     }
+
+    @Test
+    void aWorkerWithTheSamePidAndHostAsADeadOneDoesNotKeepTheDeadOnesChunk() throws Exception {
+        try (LocalRedis redis = LocalRedis.start();
+             RedisPoolWorkers w = workers(redis, "reuse", 1);
+             RedisPool pool = RedisPool.connect(redis.url(), "reuse")) {
+            awaitUntil("a live worker", WAIT, () -> pool.workers().size() == 1);
+            String live = pool.workers().getFirst();
+            CompletableFuture<Integer> busy = pool.applyAsync(() -> {
+                Thread.sleep(600_000);
+                return 0;
+            });
+            awaitUntil("the worker is busy", WAIT, () -> llen(redis, "mp:pool:{reuse}:held:" + live) == 1);
+            CompletableFuture<Integer> orphan = pool.applyAsync(() -> 1);
+            awaitUntil("the second task queued", WAIT, () -> llen(redis, "mp:pool:{reuse}:queue") == 1);
+            // what a worker that had this pid on this host (a container restarted: same pid, same hostname)
+            // left when it was killed holding the second task
+            String previous = RedisPoolWorker.pidOf(live) + "@" + RedisPoolWorker.host();
+            redis.command("RPOPLPUSH mp:pool:{reuse}:queue mp:pool:{reuse}:held:" + previous);
+            redis.command("SADD mp:pool:{reuse}:workers " + previous);
+            Throwable e = catchThrowable(() -> orphan.get(30, TimeUnit.SECONDS));
+            assertThat(e).isInstanceOf(ExecutionException.class);
+            assertThat(e.getCause()).isInstanceOf(WorkerLostException.class).hasMessageContaining(previous);
+            assertThat(busy).isNotDone();
+            pool.terminate();
+        }
+    }
 }
