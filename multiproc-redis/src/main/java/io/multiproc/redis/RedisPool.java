@@ -29,6 +29,7 @@ import java.util.concurrent.CancellationException;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionException;
 import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.ConcurrentLinkedQueue;
 import java.util.concurrent.ExecutionException;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Future;
@@ -120,6 +121,12 @@ public final class RedisPool implements ExecutorService {
      * on and termination waits for them; {@link #close()} and {@link #terminate()} end them.
      */
     private final Set<RedisPoolIterator<?, ?>> reading = new HashSet<>();
+    /**
+     * Chunks failed as lost while Redis failed, and maybe still queued there: the monitor unqueues them
+     * once Redis answers again, so that no worker runs work its caller was told is lost. Added to by
+     * whichever thread saw Redis fail, drained by the monitor.
+     */
+    private final ConcurrentLinkedQueue<byte[]> lost = new ConcurrentLinkedQueue<>();
     /** Set by {@link #close()} (guarded by this): lazy maps may no longer send. */
     private boolean closing;
     /** This pool's part in {@link Clients#atProgramEnd}: no caller is left to wait for its work. */
@@ -658,7 +665,7 @@ public final class RedisPool implements ExecutorService {
         if (handedOver == 0 || state == State.STOPPED) {
             return; // none queued yet; or failAll removes all of them at once
         }
-        store.unqueueSome(messages.subList(0, handedOver));
+        store.unqueueSome(messages.subList(0, handedOver), false);
     }
 
     private IllegalArgumentException refused(List<byte[]> messages, RuntimeException e) {
@@ -691,6 +698,9 @@ public final class RedisPool implements ExecutorService {
             Pending p = pending.remove(id);
             if (p != null) {
                 all.add(p);
+                if (!unqueue) {
+                    lost.add(p.message);
+                }
             }
         }
         try {
@@ -774,6 +784,7 @@ public final class RedisPool implements ExecutorService {
                     failAll(new IllegalStateException("Redis pool " + name() + ": Redis at " + address
                             + " lost this caller's queued chunks and results (restarted without persistence?)"));
                 }
+                unqueueLost();
                 int live = countWorkers();
                 if (live > 0 || pending.isEmpty()) {
                     noWorkerSince = 0;
@@ -789,6 +800,23 @@ public final class RedisPool implements ExecutorService {
             }
         }
         release();
+    }
+
+    /** Redis answers again: removes the chunks failed as lost meanwhile that it still has queued. */
+    private void unqueueLost() {
+        List<byte[]> some = new ArrayList<>();
+        for (byte[] m = lost.peek(); m != null && some.size() < 8192; m = lost.peek()) {
+            some.add(m);
+            lost.poll();
+        }
+        if (!some.isEmpty()) {
+            try {
+                store.unqueueSome(some, true);
+            } catch (RuntimeException e) {
+                lost.addAll(some); // Redis failed again: next time
+                throw e;
+            }
+        }
     }
 
     /** Reaps workers whose heartbeat expired (answering their chunks with DIED) and returns how many are live. */

@@ -186,17 +186,21 @@ final class RedisPoolStore {
     }
 
     /**
-     * Removes these chunks if they are still queued, asynchronously: one pass over the queue per
-     * {@link #REMOVE_GROUP} chunks, where a LREM each would scan the queue once per chunk.
+     * Removes these chunks if they are still queued, asynchronously unless {@code wait}: one pass over
+     * the queue per {@link #REMOVE_GROUP} chunks, where a LREM each would scan the queue once per chunk.
      */
-    void unqueueSome(List<byte[]> messages) {
+    void unqueueSome(List<byte[]> messages, boolean wait) {
         for (int from = 0; from < messages.size(); from += REMOVE_GROUP) {
             List<byte[]> group = messages.subList(from, Math.min(messages.size(), from + REMOVE_GROUP));
             Object[] headers = new Object[group.size()];
             for (int i = 0; i < headers.length; i++) {
                 headers[i] = Arrays.copyOf(group.get(i), RedisPoolFrames.HEADER_BYTES);
             }
-            bytes().evalAsync(RScript.Mode.READ_WRITE, REMOVE_HEADERS, RScript.ReturnType.LONG, keys(queueKey()), headers);
+            if (wait) {
+                bytes().eval(RScript.Mode.READ_WRITE, REMOVE_HEADERS, RScript.ReturnType.LONG, keys(queueKey()), headers);
+            } else {
+                bytes().evalAsync(RScript.Mode.READ_WRITE, REMOVE_HEADERS, RScript.ReturnType.LONG, keys(queueKey()), headers);
+            }
         }
     }
 

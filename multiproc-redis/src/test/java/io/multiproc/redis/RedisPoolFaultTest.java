@@ -145,4 +145,28 @@ class RedisPoolFaultTest {
             pool.terminate();
         }
     }
+
+    @Test
+    void workReportedLostWhileRedisDidNotAnswerIsUnqueuedOnceItAnswersAgain() throws Exception {
+        try (LocalRedis redis = LocalRedis.start();
+             RedisPool pool = RedisPool.connect(redis.url(), "blip")) {
+            CompletableFuture<Integer> f = pool.applyAsync(() -> 1); // no worker: stays queued
+            assertThat(llen(redis, "mp:pool:{blip}:queue")).isEqualTo(1);
+            signal("STOP", redis.pid());
+            Throwable e;
+            try {
+                e = catchThrowable(() -> f.get(60, TimeUnit.SECONDS));
+            } finally {
+                signal("CONT", redis.pid());
+            }
+            assertThat(e).isInstanceOf(ExecutionException.class);
+            assertThat(e.getCause()).isInstanceOf(IllegalStateException.class).hasMessageContaining("lost");
+            // a worker starting now must not run the task its caller was told is lost
+            awaitUntil("the lost task is unqueued", Duration.ofSeconds(15), () -> llen(redis, "mp:pool:{blip}:queue") == 0);
+        }
+    }
+
+    private static void signal(String signal, long pid) throws Exception {
+        assertThat(new ProcessBuilder("kill", "-" + signal, Long.toString(pid)).inheritIO().start().waitFor()).isZero();
+    }
 }
