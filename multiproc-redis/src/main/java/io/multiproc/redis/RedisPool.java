@@ -827,9 +827,7 @@ public final class RedisPool implements ExecutorService {
                 live++;
                 continue;
             }
-            for (byte[] chunk : store.reap(w, false)) {
-                store.answer(RedisPoolFrames.header(chunk)[0], RedisPoolFrames.died(codec, chunk, w, null));
-            }
+            store.reap(w, false, chunk -> RedisPoolFrames.died(codec, chunk, w, null));
         }
         liveWorkers = live;
         return live;

@@ -29,6 +29,7 @@ import java.util.List;
 import java.util.Set;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
+import java.util.function.Function;
 import java.util.function.IntPredicate;
 
 /**
@@ -49,8 +50,9 @@ import java.util.function.IntPredicate;
  * </pre>
  * A chunk moves queue → held by one atomic BRPOPLPUSH, and held → results by one Lua script that pushes
  * the reply only if the chunk was still held ({@link #complete}): each chunk gets at most one reply even
- * if a worker thought dead comes back. A dead worker's held list is taken atomically by {@link #reap},
- * and whoever reaped answers each chunk with a DIED reply; so no chunk is lost and none runs twice.
+ * if a worker thought dead comes back, or two reapers answer the same dead worker. {@link #reap} answers
+ * each of a dead worker's held chunks with a DIED reply through that same script, and forgets the worker
+ * only once its held list is empty; so no chunk is lost (a reaper may die half way) and none runs twice.
  */
 final class RedisPoolStore {
     private static final String BEAT =
@@ -59,15 +61,16 @@ final class RedisPoolStore {
     private static final String COMPLETE =
             "if redis.call('lrem', KEYS[1], 1, ARGV[1]) == 1 and redis.call('exists', KEYS[3]) == 1 then "
             + "redis.call('rpush', KEYS[2], ARGV[2]) return 1 end return 0";
-    /** Take a worker's held chunks and forget it; unless forced, only when its heartbeat expired. */
+    /** A dead worker's held chunks (they stay held until answered); unless forced, only when its heartbeat expired. */
     private static final String REAP =
             "if ARGV[1] == '0' and redis.call('exists', KEYS[2]) == 1 then return {} end "
-            + "local held = redis.call('lrange', KEYS[1], 0, -1) "
-            + "redis.call('del', KEYS[1], KEYS[2]) redis.call('srem', KEYS[3], ARGV[2]) return held";
+            + "return redis.call('lrange', KEYS[1], 0, -1)";
+    /** Forget a dead worker once it holds nothing (unless forced, only while its heartbeat is still expired). */
+    private static final String FORGET =
+            "if redis.call('llen', KEYS[1]) > 0 or (ARGV[1] == '0' and redis.call('exists', KEYS[2]) == 1) then return 0 end "
+            + "redis.call('del', KEYS[1], KEYS[2]) redis.call('srem', KEYS[3], ARGV[2]) return 1";
     private static final String CALLER_BEAT =
             "local had = redis.call('exists', KEYS[1]) redis.call('set', KEYS[1], '1', 'PX', ARGV[1]) return had";
-    private static final String PUSH_IF_CALLER =
-            "if redis.call('exists', KEYS[2]) == 1 then redis.call('rpush', KEYS[1], ARGV[1]) return 1 end return 0";
     private static final String ENQUEUE = "return redis.call('lpush', KEYS[1], unpack(ARGV))";
     /** Remove every queued chunk whose message starts with ARGV[1] (one caller's prefix). */
     private static final String REMOVE_CALLER =
@@ -86,6 +89,12 @@ final class RedisPoolStore {
     private static final int REMOVE_GROUP = 8192;
     /** Lua's unpack takes a few thousand values at most: push in groups. */
     private static final int ENQUEUE_GROUP = 512;
+
+    /**
+     * Test hook (RedisPoolFaultTest), folded away when off: this JVM halts after reading a dead worker's
+     * held chunks, before answering them, as a reaper killed at that point would.
+     */
+    private static final boolean HALT_AFTER_REAP = Boolean.getBoolean("io.multiproc.redis.test.haltAfterReap");
 
     private final RedissonClient client;
     private final String pool;
@@ -266,10 +275,6 @@ final class RedisPoolStore {
         return n != null && n == 1;
     }
 
-    /** Removes a worker that exits cleanly (it holds nothing). */
-    void leave(String worker) {
-        reap(worker, true);
-    }
 
     // ---- anyone
 
@@ -288,26 +293,26 @@ final class RedisPoolStore {
     }
 
     /**
-     * Takes the chunks {@code worker} held and forgets the worker: always when {@code force} (its
-     * supervisor saw it exit), else only if its heartbeat has expired. The caller of this method must
-     * answer each returned chunk (a DIED reply through {@link #answer}).
+     * Answers the chunks a dead {@code worker} held with {@code died(chunk)} and then forgets the worker:
+     * always when {@code force} (its supervisor saw it exit), else only if its heartbeat has expired.
+     * Each chunk leaves the held list in the same script that pushes its answer ({@link #complete}), and
+     * the worker's keys go only once it holds nothing: a reaper that dies or fails half way leaves what
+     * it did not answer held, for the next reaper (any caller, once the heartbeat has expired).
      */
-    List<byte[]> reap(String worker, boolean force) {
+    void reap(String worker, boolean force, Function<byte[], byte[]> died) {
+        byte[] forced = (force ? "1" : "0").getBytes(StandardCharsets.UTF_8);
         List<Object> held = bytes().eval(RScript.Mode.READ_WRITE, REAP, RScript.ReturnType.LIST,
-                keys(heldKey(worker), aliveKey(worker), workersKey()),
-                (force ? "1" : "0").getBytes(StandardCharsets.UTF_8), worker.getBytes(StandardCharsets.UTF_8));
-        List<byte[]> out = new ArrayList<>();
+                keys(heldKey(worker), aliveKey(worker)), forced);
         if (held != null) {
             for (Object o : held) {
-                out.add((byte[]) o);
+                byte[] chunk = (byte[]) o;
+                if (HALT_AFTER_REAP) {
+                    Runtime.getRuntime().halt(99);
+                }
+                complete(worker, chunk, RedisPoolFrames.header(chunk)[0], died.apply(chunk));
             }
         }
-        return out;
-    }
-
-    /** Pushes a reply to {@code caller} if it is still there. */
-    void answer(long caller, byte[] reply) {
-        bytes().eval(RScript.Mode.READ_WRITE, PUSH_IF_CALLER, RScript.ReturnType.LONG,
-                keys(resultsKey(caller), callerKey(caller)), reply);
+        bytes().eval(RScript.Mode.READ_WRITE, FORGET, RScript.ReturnType.LONG,
+                keys(heldKey(worker), aliveKey(worker), workersKey()), forced, worker.getBytes(StandardCharsets.UTF_8));
     }
 }

@@ -172,9 +172,7 @@ public final class RedisPoolWorkers implements AutoCloseable {
     private void reap(ChildProcess dead, String id) {
         Integer exitCode = dead.exitCode().isPresent() ? dead.exitCode().getAsInt() : null;
         try {
-            for (byte[] chunk : store.reap(id, true)) {
-                store.answer(RedisPoolFrames.header(chunk)[0], RedisPoolFrames.died(codec, chunk, id, exitCode));
-            }
+            store.reap(id, true, chunk -> RedisPoolFrames.died(codec, chunk, id, exitCode));
         } catch (RuntimeException e) {
             // Redis unreachable: the chunk stays held; a caller reaps it when the heartbeat expires
             LOG.log(System.Logger.Level.WARNING, "cannot report the death of Redis pool worker " + id + ": " + e.getMessage());

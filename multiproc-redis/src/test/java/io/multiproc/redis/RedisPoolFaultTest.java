@@ -1,5 +1,6 @@
 package io.multiproc.redis;
 
+import io.multiproc.process.ChildProcess;
 import io.multiproc.process.PoolIterator;
 import io.multiproc.testing.ReapChildrenCheckShm;
 import org.junit.jupiter.api.Test;
@@ -143,6 +144,37 @@ class RedisPoolFaultTest {
             assertThat(e.getCause()).isInstanceOf(WorkerLostException.class).hasMessageContaining(previous);
             assertThat(busy).isNotDone();
             pool.terminate();
+        }
+    }
+
+    @Test
+    void aReaperThatDiesBeforeAnsweringADeadWorkersChunkLeavesItForTheNextReaper() throws Exception {
+        try (LocalRedis redis = LocalRedis.start(); RedisPool pool = RedisPool.connect(redis.url(), "reaper")) {
+            String url = redis.url();
+            // a "host" whose supervisor halts after reading its dead worker's held chunk, before answering it
+            ChildProcess host = ChildProcess.start(() -> {
+                System.setProperty("io.multiproc.redis.test.haltAfterReap", "true");
+                try (RedisPoolWorkers w = RedisPoolWorkers.start(RedisPool.singleServer(url), "reaper", 1, LEASE, null)) {
+                    w.join();
+                }
+            });
+            try {
+                awaitUntil("a live worker", WAIT, () -> pool.workers().size() == 1);
+                String worker = pool.workers().getFirst();
+                CompletableFuture<Integer> stuck = pool.applyAsync(() -> {
+                    Thread.sleep(600_000);
+                    return 1;
+                });
+                awaitUntil("the task is held", WAIT, () -> llen(redis, "mp:pool:{reaper}:held:" + worker) == 1);
+                ProcessHandle.of(RedisPoolWorker.pidOf(worker)).orElseThrow().destroyForcibly();
+                Throwable e = catchThrowable(() -> stuck.get(30, TimeUnit.SECONDS));
+                assertThat(e).isInstanceOf(ExecutionException.class);
+                assertThat(e.getCause()).isInstanceOf(WorkerLostException.class).hasMessageContaining(worker);
+                awaitUntil("the dead worker is forgotten", WAIT, () -> pool.workers().isEmpty()
+                        && redis.command("SCARD mp:pool:{reaper}:workers").equals(":0"));
+            } finally {
+                host.kill();
+            }
         }
     }
 
