@@ -284,7 +284,9 @@ final class RedisPoolStore {
      * command cannot help, and Redis itself is fine.
      */
     static boolean refused(RuntimeException e) {
-        return e instanceof RedisException && !(e instanceof RedisConnectionException || e instanceof RedisTimeoutException
+        // NOTE: an error reply is a RedisException without a cause; Redisson wraps a failure on the way to
+        // Redis in a plain RedisException too ("Unexpected exception while processing command"), with a cause
+        return e instanceof RedisException && e.getCause() == null && !(e instanceof RedisConnectionException || e instanceof RedisTimeoutException
                 || e instanceof RedisResponseTimeoutException || e instanceof RedisNodeNotFoundException
                 || e instanceof RedisRetryException || e instanceof RedisReconnectedException || e instanceof RedisLoadingException
                 || e instanceof RedisBusyException || e instanceof RedisClusterDownException || e instanceof RedisMasterDownException
