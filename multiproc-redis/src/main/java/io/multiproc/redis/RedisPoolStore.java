@@ -46,7 +46,7 @@ import java.util.function.IntPredicate;
  * mp:pool:{NAME}:alive:WORKER     string, PX lease: WORKER's heartbeat
  * mp:pool:{NAME}:workers          set   worker ids that may hold chunks
  * mp:pool:{NAME}:caller:CALLER    string, PX lease: the caller's heartbeat (also "Redis kept our data")
- * mp:pool:{NAME}:results:CALLER   list  reply messages for CALLER; workers RPUSH, the caller BLPOPs
+ * mp:pool:{NAME}:results:CALLER   list  reply messages for CALLER; workers RPUSH, the caller BLPOPs; PX as caller:CALLER
  * </pre>
  * A chunk moves queue → held by one atomic BRPOPLPUSH, and held → results by one Lua script that pushes
  * the reply only if the chunk was still held ({@link #complete}): each chunk gets at most one reply even
@@ -57,10 +57,14 @@ import java.util.function.IntPredicate;
 final class RedisPoolStore {
     private static final String BEAT =
             "redis.call('set', KEYS[1], ARGV[1], 'PX', ARGV[2]); redis.call('sadd', KEYS[2], ARGV[1]); return 1";
-    /** Push the reply only if the chunk was still held, and only for a caller that is still there. */
+    /**
+     * Push the reply only if the chunk was still held, and only for a caller that is still there; the
+     * replies live as long as the caller's heartbeat (a caller killed with SIGKILL leaves nothing for ever).
+     */
     private static final String COMPLETE =
             "if redis.call('lrem', KEYS[1], 1, ARGV[1]) == 1 and redis.call('exists', KEYS[3]) == 1 then "
-            + "redis.call('rpush', KEYS[2], ARGV[2]) return 1 end return 0";
+            + "redis.call('rpush', KEYS[2], ARGV[2]) local ttl = redis.call('pttl', KEYS[3]) "
+            + "if ttl > 0 then redis.call('pexpire', KEYS[2], ttl) end return 1 end return 0";
     /** A dead worker's held chunks (they stay held until answered); unless forced, only when its heartbeat expired. */
     private static final String REAP =
             "if ARGV[1] == '0' and redis.call('exists', KEYS[2]) == 1 then return {} end "
@@ -70,7 +74,8 @@ final class RedisPoolStore {
             "if redis.call('llen', KEYS[1]) > 0 or (ARGV[1] == '0' and redis.call('exists', KEYS[2]) == 1) then return 0 end "
             + "redis.call('del', KEYS[1], KEYS[2]) redis.call('srem', KEYS[3], ARGV[2]) return 1";
     private static final String CALLER_BEAT =
-            "local had = redis.call('exists', KEYS[1]) redis.call('set', KEYS[1], '1', 'PX', ARGV[1]) return had";
+            "local had = redis.call('exists', KEYS[1]) redis.call('set', KEYS[1], '1', 'PX', ARGV[1]) "
+            + "redis.call('pexpire', KEYS[2], ARGV[1]) return had";
     private static final String ENQUEUE = "return redis.call('lpush', KEYS[1], unpack(ARGV))";
     /** Remove every queued chunk whose message starts with ARGV[1] (one caller's prefix). */
     private static final String REMOVE_CALLER =
@@ -222,7 +227,7 @@ final class RedisPoolStore {
     /** Refreshes the caller's heartbeat; false if the key was gone (first call, or Redis lost its data). */
     boolean callerBeat(long caller, Duration lease) {
         Long had = strings().eval(RScript.Mode.READ_WRITE, CALLER_BEAT, RScript.ReturnType.LONG,
-                keys(callerKey(caller)), Long.toString(lease.toMillis()));
+                keys(callerKey(caller), resultsKey(caller)), Long.toString(lease.toMillis()));
         return had != null && had == 1;
     }
 

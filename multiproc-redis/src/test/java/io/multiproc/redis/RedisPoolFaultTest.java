@@ -179,6 +179,34 @@ class RedisPoolFaultTest {
     }
 
     @Test
+    void theRepliesOfACallerKilledWithSigkillExpireWithItsHeartbeat() throws Exception {
+        try (LocalRedis redis = LocalRedis.start(); RedisPoolWorkers w = workers(redis, "orphan", 1)) {
+            String url = redis.url();
+            ChildProcess caller = ChildProcess.start(() -> {
+                RedisPool pool = RedisPool.connect(url, "orphan");
+                pool.applyAsync(() -> {
+                    Thread.sleep(3000);
+                    return 1;
+                });
+                Thread.sleep(600_000);
+            });
+            try {
+                awaitUntil("the task is held", WAIT, () -> redis.command("KEYS mp:pool:{orphan}:held:*").equals("*1")
+                        && llen(redis, "mp:pool:{orphan}:queue") == 0);
+                caller.kill();
+                awaitUntil("the reply pushed for the dead caller", WAIT,
+                        () -> redis.command("KEYS mp:pool:{orphan}:results:*").equals("*1"));
+                awaitUntil("the caller's heartbeat expired", WAIT,
+                        () -> redis.command("KEYS mp:pool:{orphan}:caller:*").equals("*0"));
+                awaitUntil("its replies are gone too", Duration.ofSeconds(3),
+                        () -> redis.command("KEYS mp:pool:{orphan}:results:*").equals("*0"));
+            } finally {
+                caller.kill();
+            }
+        }
+    }
+
+    @Test
     void workReportedLostWhileRedisDidNotAnswerIsUnqueuedOnceItAnswersAgain() throws Exception {
         try (LocalRedis redis = LocalRedis.start();
              RedisPool pool = RedisPool.connect(redis.url(), "blip")) {
