@@ -39,7 +39,9 @@ import java.util.concurrent.locks.ReentrantLock;
  *       registry locked; plus a JVM-wide {@link ReentrantLock}, because fcntl locks are per process.</li>
  *   <li>Creating: the record is written before the segment file, under the lock, so a sweep never sees a
  *       new segment without its live holder.</li>
- *   <li>Dropping the last live holder unlinks the segment; dead holders' records are deleted on the way.</li>
+ *   <li>Dropping the last live holder unlinks the segment; dead holders' records are deleted on the way.
+ *       A process whose own record is gone when it releases (another process unlinked the segment, and
+ *       the name may since be another program's file) unlinks nothing.</li>
  *   <li>A JVM shutdown hook drops every hold this process still has, so a program that forgets to close
  *       leaves /dev/shm as it found it; SIGKILL skips the hook and the next sweep cleans up.</li>
  *   <li>A holder can also be another segment: {@code SEGMENT@^PARENT} keeps SEGMENT while PARENT exists
@@ -554,6 +556,7 @@ public final class SegmentRegistry {
 
     /**
      * Drops this process's hold on {@code name}; when no live holder remains the segment is unlinked.
+     * A process whose record is gone (someone unlinked the segment since) unlinks nothing.
      *
      * @return true if the segment was unlinked
      */
@@ -565,8 +568,13 @@ public final class SegmentRegistry {
         Path own = d.resolve(name + SEP + SELF);
         HeldFiles heldFiles = new HeldFiles();
         heldFiles.note(name, own);
-        Files.deleteIfExists(own);
+        boolean hadRecord = Files.deleteIfExists(own);
         HELD.remove(name);
+        if (!hadRecord) {
+            // NOTE: another process unlinked it (unlink() deletes every process's record, but only its own
+            // JVM's HELD) and the name may be another program's file by now: nothing there is ours.
+            return false;
+        }
         int holders = liveHolders(d, name, heldFiles);
         if (holders == SEGMENTS_ONLY) {
             // NOTE: held only by carriers (handles in flight): a cycle of them (a queue holding an item

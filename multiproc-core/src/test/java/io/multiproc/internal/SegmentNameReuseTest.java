@@ -54,6 +54,41 @@ class SegmentNameReuseTest {
         }
     }
 
+    /**
+     * Another Java process unlinks the owner's segment (which forgets every holder record of it, the
+     * owner's too), and a third program creates a new segment of that name. The owner's exit finds no
+     * record of its own: nothing there is its to remove.
+     */
+    @Test
+    void anOwnersExitKeepsTheSegmentMadeUnderTheSameNameAfterAnotherProcessUnlinkedIt() throws Exception {
+        String name = TestShmNames.unique("reuse");
+        Path go = Files.createTempFile("reuse-go", "");
+        Files.delete(go);
+        String goName = go.toString();
+        ChildProcess owner = ChildProcess.start(() -> createAndAwait(name, goName));
+        try {
+            awaitUntil("the owner created " + name, () -> sized(name));
+            try (SharedMemory attached = SharedMemory.attach(name)) {
+                attached.unlink();
+            }
+            try (SharedMemory untracked = SharedMemory.create(name, 4096, false)) {
+                untracked.segment().set(JAVA_LONG, 0, 7777L);
+            }
+            Files.createFile(go);
+            joinOk(owner);
+
+            assertThat(shm(name)).as("the third program's segment").exists();
+            try (SharedMemory again = SharedMemory.attach(name)) {
+                assertThat(again.segment().get(JAVA_LONG, 0)).as("the third program's data").isEqualTo(7777L);
+            }
+            assertThat(records(name)).isEmpty();
+        } finally {
+            owner.close();
+            Files.deleteIfExists(go);
+            Files.deleteIfExists(shm(name));
+        }
+    }
+
     @Test
     void aSweepAfterTheOwnerIsKilledKeepsTheSegmentAnotherProgramMadeUnderTheSameName() throws Exception {
         SegmentRegistry.dir(); // this JVM's startup sweep, done before anyone dies
