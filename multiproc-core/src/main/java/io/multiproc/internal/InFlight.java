@@ -204,6 +204,16 @@ public final class InFlight {
         return f.receivingFrom;
     }
 
+    /** Undoes {@link #carrierToAdopt} for {@code name}, whose attach failed and gave the hold back. */
+    static void notAdopted(String name) {
+        InFlight f = LOCAL.get();
+        int i = indexOf(f.adopted, f.adoptedCount, name);
+        if (i >= 0) {
+            f.adopted[i] = f.adopted[--f.adoptedCount];
+            f.adopted[f.adoptedCount] = null;
+        }
+    }
+
     private static int indexOf(String[] a, int n, String name) {
         for (int i = 0; i < n; i++) {
             if (a[i].equals(name)) {

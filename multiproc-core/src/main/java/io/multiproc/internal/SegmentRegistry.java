@@ -49,7 +49,8 @@ import java.util.concurrent.locks.ReentrantLock;
  *       its last release, {@link #unlink} or a sweep, unlinks such dependents that no live process holds.</li>
  *   <li>Handles in flight ({@link InFlight}): a shared object encoded into a queue item or pipe message is
  *       held by the carrier's segment through the same parent record, whose content counts the items
- *       (empty means 1); the taking receiver's attach replaces one count with its own record in one step.
+ *       (empty means 1); the taking receiver's attach replaces one count with its own record in one step,
+ *       and an attach that then fails (a header mismatch) gives the count back in one step.
  *       One encoded into a child's task is held by a record in the child's name. Parent holds can form
  *       cycles (a queue's item carrying the queue): a segment held only by segments is kept only if
  *       a chain of them reaches a live process, checked when such a segment is released and by sweeps.</li>
@@ -271,7 +272,7 @@ public final class SegmentRegistry {
     /**
      * Records this process as a holder of an existing segment; NoSuchFileException if it is gone.
      *
-     * @return true if this process did not hold it before, so that {@link #dropHold(String)} undoes this
+     * @return true if this process did not hold it before, so that {@link #undoAddHolder} undoes this
      */
     public static boolean addHolder(String name) throws IOException {
         return addHolder(name, null);
@@ -513,13 +514,25 @@ public final class SegmentRegistry {
     }
 
     /**
-     * Forgets this process's hold on {@code name} without ever unlinking it: undoes an
-     * {@link #addHolder(String)} whose attach failed (the segment may be someone else's, not ours to remove).
+     * Undoes an {@link #addHolder(String, String)} whose attach failed, in one locked step: drops this
+     * process's record if that call {@code added} it, and gives {@code carrier} (null if none) back the
+     * in-flight hold that call dropped. The item was taken but its object not adopted, so the segment stays
+     * held by the carrier and goes with it; never left with no record (untracked, never swept). Never
+     * unlinks: the segment may be someone else's.
      */
-    public static void dropHold(String name) throws IOException {
+    public static void undoAddHolder(String name, String carrier, boolean added) throws IOException {
+        if (carrier != null) {
+            ShmFiles.validateName(carrier);
+        }
+        ShmFiles.validateName(name);
         locked(d -> {
-            Files.deleteIfExists(d.resolve(name + SEP + SELF));
-            HELD.remove(name);
+            if (carrier != null) {
+                countInFlight(d, name, carrier, +1);
+            }
+            if (added) {
+                Files.deleteIfExists(d.resolve(name + SEP + SELF));
+                HELD.remove(name);
+            }
             return null;
         });
     }

@@ -289,7 +289,7 @@ public final class SharedSegments {
     /**
      * Attaches like {@link #attach(String)}, but first lets {@code check} inspect the mapped bytes; if it
      * throws, the attach fails and leaves the segment as it was (a failed attach never unlinks: the
-     * segment may be another program's).
+     * segment may be another program's), held as before, by its carrier too when it came in a taken item.
      */
     public static Mapping attach(String name, Consumer<MemorySegment> check) throws IOException {
         // NOTE: decoding an item taken from a queue or pipe: this attach replaces the carrier's
@@ -316,9 +316,14 @@ public final class SharedSegments {
                 return m;
             } catch (IOException | RuntimeException e) {
                 arena.close();
-                if (added) {
+                if (added || carrier != null) {
+                    // NOTE: the carrier's in-flight hold goes back with our record in one step: dropping
+                    // only ours would leave a segment held by nobody, which no sweep ever removes.
                     try {
-                        SegmentRegistry.dropHold(name);
+                        SegmentRegistry.undoAddHolder(name, carrier, added);
+                        if (carrier != null) {
+                            InFlight.notAdopted(name);
+                        }
                     } catch (IOException suppressed) {
                         e.addSuppressed(suppressed);
                     }
