@@ -260,8 +260,7 @@ public final class SegmentRegistry {
             // NOTE: the file's identity is known only now; a record that stays without it (this process
             // killed in between, or the write failed) is judged as older versions' records are.
             try {
-                writeProcessRecord(record, ProcessIdentity.current(), fileIdentity(path),
-                        StandardOpenOption.TRUNCATE_EXISTING);
+                writeProcessRecord(record, ProcessIdentity.current(), fileIdentity(path), StandardOpenOption.WRITE);
             } catch (IOException e) {
                 LOG.log(System.Logger.Level.DEBUG, "multiproc: cannot record the identity of segment " + name, e);
             }
@@ -377,6 +376,10 @@ public final class SegmentRegistry {
             return;
         }
         byte[] text = String.format("%019d", next).getBytes(StandardCharsets.US_ASCII);
+        if (count == 0) {
+            createRecord(record, text);
+            return;
+        }
         try (FileChannel ch = FileChannel.open(record, StandardOpenOption.CREATE, StandardOpenOption.WRITE,
                 LinkOption.NOFOLLOW_LINKS)) {
             ch.write(ByteBuffer.wrap(text), 0);
@@ -415,10 +418,101 @@ public final class SegmentRegistry {
      */
     private static void writeProcessRecord(Path record, ProcessIdentity p, String file, StandardOpenOption mode)
             throws IOException {
-        String text = file == null ? Long.toString(p.pidNamespace()) : p.pidNamespace() + " " + file;
-        Files.write(record, text.getBytes(StandardCharsets.US_ASCII), mode, StandardOpenOption.WRITE,
-                LinkOption.NOFOLLOW_LINKS);
+        byte[] text = (file == null ? Long.toString(p.pidNamespace()) : p.pidNamespace() + " " + file)
+                .getBytes(StandardCharsets.US_ASCII);
+        if (mode == StandardOpenOption.CREATE_NEW) {
+            createRecord(record, text);
+            return;
+        }
+        // NOTE: in place, not truncated: the new text starts with the old one (NS), and it fits the page
+        // the old one already has, so a full /dev/shm cannot leave the record empty.
+        try (FileChannel ch = FileChannel.open(record, StandardOpenOption.WRITE, LinkOption.NOFOLLOW_LINKS)) {
+            ByteBuffer buf = ByteBuffer.wrap(text);
+            while (buf.hasRemaining()) {
+                ch.write(buf, buf.position());
+            }
+        }
     }
+
+    /**
+     * Creates {@code record} (which must not exist) with {@code content}, or leaves none: on a full
+     * /dev/shm the new file is made (an inode) but its first byte fails (a page), and an empty record
+     * would read as a live holder of an unknown file (a process record) or as one item in flight.
+     * A process killed in between leaves that empty record: the reading of a crash, as before.
+     *
+     * @throws IOException naming /dev/shm and its free space when it is full ({@link #noSpace})
+     */
+    private static void createRecord(Path record, byte[] content) throws IOException {
+        FileChannel ch;
+        try {
+            ch = FileChannel.open(record, StandardOpenOption.CREATE_NEW, StandardOpenOption.WRITE,
+                    LinkOption.NOFOLLOW_LINKS);
+        } catch (IOException e) {
+            throw noSpace(record, e);
+        }
+        try (ch) {
+            if (FAULTS) {
+                RecordFault f = recordFault;
+                if (f != null) {
+                    f.beforeContent(record);
+                }
+            }
+            ByteBuffer buf = ByteBuffer.wrap(content);
+            while (buf.hasRemaining()) {
+                ch.write(buf);
+            }
+        } catch (IOException e) {
+            deleteAfterFailure(record, e);
+            throw noSpace(record, e);
+        } catch (RuntimeException e) {
+            deleteAfterFailure(record, e);
+            throw e;
+        }
+    }
+
+    private static void deleteAfterFailure(Path record, Exception failure) {
+        try {
+            Files.deleteIfExists(record);
+        } catch (IOException suppressed) {
+            failure.addSuppressed(suppressed);
+        }
+    }
+
+    /**
+     * {@code e} itself, or, when it says the file system is full (ENOSPC), an IOException saying so in the
+     * words of {@link ShmFiles#reserve}'s: /dev/shm is full, with its free bytes. The registry lives in
+     * /dev/shm, so its records need space there too, before any segment's own size is reserved.
+     */
+    private static IOException noSpace(Path record, IOException e) {
+        String m = e.getMessage();
+        if (m == null || !m.contains("No space left on device")) {
+            return e;
+        }
+        String f = record.getFileName().toString();
+        int at = f.lastIndexOf(SEP);
+        return new IOException("cannot record a holder of segment '" + (at > 0 ? f.substring(0, at) : f)
+                + "' in the registry " + record.getParent() + " (No space left on device); /dev/shm has "
+                + ShmFiles.freeBytes() + " bytes free", e);
+    }
+
+    // ---- test hooks -----------------------------------------------------------------------------------
+
+    /** The JVM option value that turns {@link #recordFault} on; tests set it only in a child JVM under test. */
+    static final String FAULTS_PROPERTY = "multiproc.test.registryFaults";
+    /**
+     * Read once: a {@code static final}, so the JIT folds the hook away where it is off (STYLE.md 14)
+     * and tests run the same record-writing code as production.
+     */
+    static final boolean FAULTS = Boolean.getBoolean(FAULTS_PROPERTY);
+
+    /** Fails a record write the way a full /dev/shm does: the file is created, its content not yet written. */
+    @FunctionalInterface
+    interface RecordFault {
+        void beforeContent(Path record) throws IOException;
+    }
+
+    /** Called (when {@link #FAULTS}) for every new record; volatile: set by the test's thread. */
+    static volatile RecordFault recordFault;
 
     /**
      * A process record's content, trimmed: {@code NS DEV:INO}, {@code NS} or empty (older versions).

@@ -205,7 +205,8 @@ public final class ShmFiles {
                 + "); /dev/shm has " + freeBytes() + " bytes free");
     }
 
-    private static long freeBytes() {
+    /** Bytes free in /dev/shm for this user, or -1 if unknown. */
+    static long freeBytes() {
         try {
             return Files.getFileStore(SHM_DIR).getUsableSpace();
         } catch (IOException e) {
