@@ -11,6 +11,8 @@ public final class FaultPoints {
 
     /** Where a writer can be stopped; each lies between two stores of an operation. */
     public enum Point {
+        /** Manager start: the root segment is visible by name and sized, its header not yet written. */
+        START_BEFORE_HEADER,
         /** Manager start: the root segment is visible by name, its process table not yet published. */
         START_BEFORE_PROCESS_TABLE,
         /** Allocator: a free block's next pointer was read, the list head not yet moved. */

@@ -93,10 +93,13 @@ final class Heap {
     static Heap create(String name) {
         validate(name);
         java.util.function.Consumer<MemorySegment> init = seg -> {
+            FaultPoints.at(FaultPoints.Point.START_BEFORE_HEADER);
             SegmentHeader.write(seg, MAGIC, VERSION, KIND_ROOT);
             seg.set(JAVA_LONG, TOP, ROOT_FIRST_BLOCK);
             seg.set(JAVA_INT, SEGMENT_COUNT, 1);
-            seg.set(JAVA_LONG, OWNER_TOKEN, ProcessIdentity.current().token());
+            // NOTE: the root's last init store, release: an attach by name that reads it non-zero (acquire,
+            // headerUnwritten) sees the whole header; before, the heap is still starting
+            LONG.setRelease(seg, OWNER_TOKEN, ProcessIdentity.current().token());
         };
         Heap h;
         if (SharedSegments.creatingPrivately()) {
@@ -138,20 +141,12 @@ final class Heap {
             if (h != null && !h.detached) {
                 return h;
             }
-            SharedSegments.Mapping m;
+            // NOTE: under OPEN's monitor, so a first attach of another manager by this process waits too
+            // (at most START_WAIT_NANOS, and only while an owner is between two of its first stores)
+            long deadline = System.nanoTime() + START_WAIT_NANOS;
+            h = new Heap(name, false, false, mapRoot(name, deadline));
             try {
-                m = SharedSegments.mapUnheld(rootName(name), seg -> SegmentHeader.check(seg, rootName(name),
-                        "manager heap", MAGIC, VERSION, KIND_ROOT));
-            } catch (NoSuchFileException e) {
-                throw new IllegalStateException("no manager named '" + name + "' (closed, or its owner died)", e);
-            } catch (IOException e) {
-                throw new UncheckedIOException(e);
-            }
-            h = new Heap(name, false, false, m);
-            try {
-                // NOTE: under OPEN's monitor, so a first attach of another manager by this process waits
-                // too (at most START_WAIT_NANOS, and only while an owner is between two of its first stores)
-                h.awaitStarted();
+                h.awaitStarted(deadline);
                 h.holds = Holds.claim(h);
             } catch (RuntimeException | Error e) {
                 h.detach(); // not in OPEN: the next attach maps afresh
@@ -165,13 +160,66 @@ final class Heap {
     /** How long {@link #attach} waits for an owner that is still starting the manager. */
     private static final long START_WAIT_NANOS = 5_000_000_000L;
 
+    /** Thrown by the root check while the owner has not yet written the header; never leaves {@link #mapRoot}. */
+    private static final class HeaderUnwritten extends RuntimeException {
+        HeaderUnwritten() {
+            super(null, null, false, false);
+        }
+    }
+
+    /**
+     * Maps the root segment of manager {@code name} and checks its header, waiting until {@code deadline}
+     * while the owner has not written it yet: the name is visible from the owner's create on, first empty
+     * (before its size is reserved), then zeros until the owner's init ends ({@link #headerUnwritten}).
+     * That is a manager still starting, not "not a manager heap".
+     */
+    private static SharedSegments.Mapping mapRoot(String name, long deadline) {
+        String root = rootName(name);
+        while (true) {
+            try {
+                return SharedSegments.mapUnheld(root, seg -> {
+                    if (headerUnwritten(seg)) {
+                        throw new HeaderUnwritten(); // not cached: the next try maps afresh, at its new size
+                    }
+                    SegmentHeader.check(seg, root, "manager heap", MAGIC, VERSION, KIND_ROOT);
+                });
+            } catch (HeaderUnwritten starting) {
+                if (System.nanoTime() - deadline > 0) {
+                    throw new IllegalStateException("manager '" + name + "' is still starting after "
+                            + START_WAIT_NANOS / 1_000_000_000L + " s: its owner has not written the header of '"
+                            + root + "'");
+                }
+                java.util.concurrent.locks.LockSupport.parkNanos(1_000_000L);
+            } catch (NoSuchFileException e) {
+                throw new IllegalStateException("no manager named '" + name + "' (closed, or its owner died)", e);
+            } catch (IOException e) {
+                throw new UncheckedIOException(e);
+            }
+        }
+    }
+
+    /**
+     * True while a root segment is as its owner's create leaves it before init has run: empty, or sized
+     * with no owner token yet (acquire, paired with init's last store) and a magic that is ours or still
+     * zero. Anything else is judged by the header check (another file under the name fails it at once).
+     */
+    private static boolean headerUnwritten(MemorySegment seg) {
+        if (seg.byteSize() == 0) {
+            return true;
+        }
+        if (seg.byteSize() < OWNER_TOKEN + Long.BYTES) {
+            return false;
+        }
+        long magic = seg.get(JAVA_LONG, SegmentHeader.MAGIC_OFFSET);
+        return (long) LONG.getAcquire(seg, OWNER_TOKEN) == 0 && (magic == 0 || magic == MAGIC);
+    }
+
     /**
      * Waits until the owner published the process table and the directory: the root segment is visible
      * by name from its creation on, and a row claimed before the table exists would be a word of the
      * root's header. Bounded: an owner stopped or stuck in between fails the attach by name.
      */
-    private void awaitStarted() {
-        long deadline = System.nanoTime() + START_WAIT_NANOS;
+    private void awaitStarted(long deadline) {
         // NOTE: acquire reads, paired with the owner's release stores: what the table and the directory
         // refer to is written before they become non-zero
         while ((long) LONG.getAcquire(root, PROCESS_TABLE) == 0 || (long) LONG.getAcquire(root, DIRECTORY) == 0) {

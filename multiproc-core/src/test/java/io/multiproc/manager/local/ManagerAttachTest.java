@@ -24,9 +24,14 @@ class ManagerAttachTest {
      * until stage 2; then (stage 3) it waits for stage 4 and checks what the attached process wrote.
      */
     private static ChildProcess ownerStoppedWhileStarting(String name, SharedLong stage) {
+        return ownerStoppedWhileStarting(name, stage, FaultPoints.Point.START_BEFORE_PROCESS_TABLE);
+    }
+
+    /** Like {@link #ownerStoppedWhileStarting(String, SharedLong)}, stopping at {@code at}. */
+    private static ChildProcess ownerStoppedWhileStarting(String name, SharedLong stage, FaultPoints.Point at) {
         return ChildProcess.builder().jvmOptions(List.of("-Dmultiproc.manager.faults=true")).target(() -> {
             FaultPoints.hook = p -> {
-                if (p == FaultPoints.Point.START_BEFORE_PROCESS_TABLE) {
+                if (p == at) {
                     stage.set(1);
                     awaitStage(stage, 2);
                 }
@@ -61,6 +66,51 @@ class ManagerAttachTest {
                 stage.set(2);
                 try (Manager attached = attaching.get(30, TimeUnit.SECONDS)) {
                     Children.awaitUntil("the owner started", () -> stage.get() == 3 || !owner.isAlive());
+                    attached.list("shared").add("from the attached process");
+                    stage.set(4);
+                    Children.joinOk(owner);
+                }
+            } finally {
+                Children.reap(owner);
+            }
+        }
+    }
+
+    @Test
+    void attachingBeforeTheOwnerHasWrittenTheHeapsHeaderWaitsUntilItHasStarted() throws Exception {
+        String name = "attach-headerless-" + ProcessHandle.current().pid();
+        try (SharedLong stage = SharedLong.create(0)) {
+            ChildProcess owner = ownerStoppedWhileStarting(name, stage, FaultPoints.Point.START_BEFORE_HEADER);
+            try {
+                Children.awaitUntil("the owner is starting", () -> stage.get() == 1 || !owner.isAlive());
+                CompletableFuture<Manager> attaching = CompletableFuture.supplyAsync(() -> Manager.attach(name));
+                Thread.sleep(300);
+                assertThat(attaching).as("attach waits for the owner (not: 'not a manager heap')").isNotDone();
+                stage.set(2);
+                try (Manager attached = attaching.get(30, TimeUnit.SECONDS)) {
+                    Children.awaitUntil("the owner started", () -> stage.get() == 3 || !owner.isAlive());
+                    attached.list("shared").add("from the attached process");
+                    stage.set(4);
+                    Children.joinOk(owner);
+                }
+            } finally {
+                Children.reap(owner);
+            }
+        }
+    }
+
+    @Test
+    void attachingBeforeTheOwnerHasWrittenTheHeapsHeaderFailsAsStillStartingIfItNeverDoes() throws Exception {
+        String name = "attach-headerless-stuck-" + ProcessHandle.current().pid();
+        try (SharedLong stage = SharedLong.create(0)) {
+            ChildProcess owner = ownerStoppedWhileStarting(name, stage, FaultPoints.Point.START_BEFORE_HEADER);
+            try {
+                Children.awaitUntil("the owner is starting", () -> stage.get() == 1 || !owner.isAlive());
+                assertThatThrownBy(() -> Manager.attach(name)).isInstanceOf(IllegalStateException.class)
+                        .hasMessageContaining("'" + name + "'").hasMessageContaining("still starting");
+                stage.set(2);
+                Children.awaitUntil("the owner started", () -> stage.get() == 3 || !owner.isAlive());
+                try (Manager attached = Manager.attach(name)) {
                     attached.list("shared").add("from the attached process");
                     stage.set(4);
                     Children.joinOk(owner);
