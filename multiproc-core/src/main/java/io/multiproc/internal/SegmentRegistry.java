@@ -69,7 +69,8 @@ import java.util.concurrent.locks.ReentrantLock;
  *       Another user could otherwise plant records that make our sweep unlink our files, or hold the
  *       lock. One of ours with a looser mode is tightened and cleared of other users' entries.</li>
  * </ul>
- * The directory itself and its lock file stay (a few bytes, created once per user).
+ * The directory itself and its lock file stay (a few bytes, created once per user). If someone removes
+ * them anyway, the next registry step of a process re-creates them and records its own holds again.
  *
  * <p>Not part of the public API.
  */
@@ -87,6 +88,10 @@ public final class SegmentRegistry {
     private static volatile Path dir;
     /** This JVM's handle on the registry lock file; used and replaced only under JVM_LOCK. */
     private static FileChannel lockChannel;
+    /** {@code DEV:INO} of the lock file {@link #lockChannel} has open (null if unknown); under JVM_LOCK. */
+    private static String lockFileId;
+    /** The uid whose registry this is; written once by {@link #init()}. */
+    private static int uid;
     /** What the sweep at this JVM's first use of the registry removed. */
     private static volatile List<String> initialSweep = List.of();
     /** Whether this JVM ran its startup sweep; written once under the class lock. */
@@ -151,12 +156,13 @@ public final class SegmentRegistry {
             return dir;
         }
         try {
-            int uid = ((Number) Files.getAttribute(Path.of("/proc/self"), "unix:uid")).intValue();
+            uid = ((Number) Files.getAttribute(Path.of("/proc/self"), "unix:uid")).intValue();
             // NOTE: tests only (a registry of their own, e.g. for processes in another pid namespace);
             // segments stay in /dev/shm.
             String testRoot = System.getProperty(TEST_ROOT_PROPERTY);
             Path d = ShmFiles.interruptSetAside(() -> openDirectory(testRoot != null ? Path.of(testRoot) : ShmFiles.SHM_DIR, uid));
             lockChannel = openLockFile(d);
+            lockFileId = lockFileIdentity(d);
             dir = d;
             Runtime.getRuntime().addShutdownHook(new Thread(SegmentRegistry::releaseAllAtExit, "multiproc-registry-exit"));
             return d;
@@ -193,12 +199,71 @@ public final class SegmentRegistry {
         // the record files the body writes) would close it for every thread (ShmFiles.interruptSetAside).
         return ShmFiles.interruptSetAside(() -> {
             JVM_LOCK.lock();
-            try (FileLock ignored = lockFile(d)) {
+            try (FileLock ignored = lockIntact(d)) {
                 return body.run(d);
             } finally {
                 JVM_LOCK.unlock();
             }
         });
+    }
+
+    /**
+     * Takes the registry lock (caller holds JVM_LOCK), first re-creating the registry if someone removed
+     * it ({@code rm -rf /dev/shm/multiproc-UID}): this JVM's lock would otherwise be on a deleted file,
+     * which other processes, locking the new one, never see, and every record written would fail. NOTE: checked after locking (the lock file at the path is still the
+     * one locked), as with any lock file that can be replaced; one stat per registry step.
+     */
+    private static FileLock lockIntact(Path d) throws IOException {
+        for (int attempt = 0; ; attempt++) {
+            FileLock lock = lockFile(d);
+            String atPath;
+            try {
+                atPath = lockFileIdentity(d);
+            } catch (NoSuchFileException gone) {
+                atPath = "";
+            }
+            if (atPath == null || atPath.equals(lockFileId)) {
+                if (attempt > 0) {
+                    rewriteHeld(d);
+                }
+                return lock;
+            }
+            lock.close();
+            if (attempt >= 10) {
+                throw new IOException("the segment registry " + d + " keeps being removed or replaced while in use");
+            }
+            LOG.log(System.Logger.Level.WARNING, "multiproc: the segment registry " + d
+                    + " was removed while in use; re-creating it and recording this process's segments again");
+            openDirectory(d.getParent(), uid);
+            lockChannel.close();
+            lockChannel = openLockFile(d);
+            lockFileId = lockFileIdentity(d);
+        }
+    }
+
+    /** {@code DEV:INO} of the registry's lock file; null if unknown, NoSuchFileException if it is gone. */
+    private static String lockFileIdentity(Path d) throws IOException {
+        return fileIdentity(d.resolve("registry.lock"));
+    }
+
+    /**
+     * Writes again the record of every segment this process holds whose file is still there (a registry
+     * re-created after its removal), so that it is neither swept while this process lives nor left behind.
+     * Other processes' records, in-flight counts and parent holds went with the old directory.
+     */
+    private static void rewriteHeld(Path d) throws IOException {
+        for (String name : HELD) {
+            Path record = d.resolve(name + SEP + SELF);
+            String file;
+            try {
+                file = fileIdentity(ShmFiles.path(name));
+            } catch (NoSuchFileException gone) {
+                continue; // its release finds no record and removes nothing
+            }
+            if (!Files.exists(record, LinkOption.NOFOLLOW_LINKS)) {
+                writeProcessRecord(record, ProcessIdentity.current(), file, StandardOpenOption.CREATE_NEW);
+            }
+        }
     }
 
     /**
