@@ -315,16 +315,25 @@ class SharedLockTest {
     /**
      * A waiter woken by a release that then leaves without the lock (here: interrupted) passes the
      * wake-up on to the next sleeper. Run with futex sleeps raised to 20 s, so that nothing rests on
-     * the sleep's time limit: without the pass-on the second waiter sleeps out those 20 s.
+     * the sleep's time limit: without the pass-on the second waiter sleeps out those 20 s. The woken
+     * waiter can win the lock before the child's main thread takes it back (main descheduled between its
+     * unlock and lock, under load); such a run proves nothing and is repeated, up to five times.
      */
     @Test
     void aWokenWaiterThatLeavesPassesTheWakeUpOnToTheNextSleeper() throws Exception {
-        try (SharedLock lock = SharedLock.create(); SharedLongArray out = SharedLongArray.create(3)) {
-            inChildWithLongSleeps(() -> passWakeUpOn(lock, out));
-            assertThat(out.get(0)).as("precondition: the first waiter was woken and left interrupted (2)").isEqualTo(2);
-            assertThat(out.get(2)).as("ms from the last unlock until the second waiter held the lock")
-                    .isBetween(0L, 5_000L);
+        long firstOutcome = 0;
+        for (int attempt = 0; attempt < 5 && firstOutcome != 2; attempt++) {
+            try (SharedLock lock = SharedLock.create(); SharedLongArray out = SharedLongArray.create(3)) {
+                inChildWithLongSleeps(() -> passWakeUpOn(lock, out));
+                firstOutcome = out.get(0);
+                if (firstOutcome == 2) {
+                    assertThat(out.get(2)).as("ms from the last unlock until the second waiter held the lock")
+                            .isBetween(0L, 5_000L);
+                }
+            }
         }
+        assertThat(firstOutcome).as("precondition, in one of 5 runs: the first waiter was woken and left interrupted (2)")
+                .isEqualTo(2);
     }
 
     /**
