@@ -55,37 +55,28 @@ class ManagerAttachTest {
 
     @Test
     void attachingWhileTheOwnerIsStillStartingWaitsUntilItHasStarted() throws Exception {
-        String name = "attach-starting-" + ProcessHandle.current().pid();
-        try (SharedLong stage = SharedLong.create(0)) {
-            ChildProcess owner = ownerStoppedWhileStarting(name, stage);
-            try {
-                Children.awaitUntil("the owner is starting", () -> stage.get() == 1 || !owner.isAlive());
-                CompletableFuture<Manager> attaching = CompletableFuture.supplyAsync(() -> Manager.attach(name));
-                Thread.sleep(300);
-                assertThat(attaching).as("attach waits for the owner").isNotDone();
-                stage.set(2);
-                try (Manager attached = attaching.get(30, TimeUnit.SECONDS)) {
-                    Children.awaitUntil("the owner started", () -> stage.get() == 3 || !owner.isAlive());
-                    attached.list("shared").add("from the attached process");
-                    stage.set(4);
-                    Children.joinOk(owner);
-                }
-            } finally {
-                Children.reap(owner);
-            }
-        }
+        attachWaitsForAnOwnerStoppedAt("attach-starting-" + ProcessHandle.current().pid(),
+                FaultPoints.Point.START_BEFORE_PROCESS_TABLE, "attach waits for the owner");
     }
 
     @Test
     void attachingBeforeTheOwnerHasWrittenTheHeapsHeaderWaitsUntilItHasStarted() throws Exception {
-        String name = "attach-headerless-" + ProcessHandle.current().pid();
+        attachWaitsForAnOwnerStoppedAt("attach-headerless-" + ProcessHandle.current().pid(),
+                FaultPoints.Point.START_BEFORE_HEADER, "attach waits for the owner (not: 'not a manager heap')");
+    }
+
+    /**
+     * An owner child stops at {@code at} while starting manager {@code name}; an attach made meanwhile
+     * waits, returns once the owner goes on, and the attached manager works.
+     */
+    private static void attachWaitsForAnOwnerStoppedAt(String name, FaultPoints.Point at, String waiting) throws Exception {
         try (SharedLong stage = SharedLong.create(0)) {
-            ChildProcess owner = ownerStoppedWhileStarting(name, stage, FaultPoints.Point.START_BEFORE_HEADER);
+            ChildProcess owner = ownerStoppedWhileStarting(name, stage, at);
             try {
                 Children.awaitUntil("the owner is starting", () -> stage.get() == 1 || !owner.isAlive());
                 CompletableFuture<Manager> attaching = CompletableFuture.supplyAsync(() -> Manager.attach(name));
                 Thread.sleep(300);
-                assertThat(attaching).as("attach waits for the owner (not: 'not a manager heap')").isNotDone();
+                assertThat(attaching).as(waiting).isNotDone();
                 stage.set(2);
                 try (Manager attached = attaching.get(30, TimeUnit.SECONDS)) {
                     Children.awaitUntil("the owner started", () -> stage.get() == 3 || !owner.isAlive());
