@@ -156,7 +156,7 @@ public final class SegmentRegistry {
             return dir;
         }
         try {
-            uid = ((Number) Files.getAttribute(Path.of("/proc/self"), "unix:uid")).intValue();
+            uid = PrivateDirectory.currentUid();
             // NOTE: tests only (a registry of their own, e.g. for processes in another pid namespace);
             // segments stay in /dev/shm.
             String testRoot = System.getProperty(TEST_ROOT_PROPERTY);
