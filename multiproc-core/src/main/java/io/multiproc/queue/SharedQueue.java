@@ -614,12 +614,12 @@ public sealed class SharedQueue<E> extends AbstractQueue<E> implements BlockingQ
     }
 
     private void addDrained(Scratch s, int n, Collection<? super E> c) {
-        RuntimeException failure = null;
+        Throwable failure = null;
         for (int i = 0, offset = 0; i < n; i++) {
             int length = QueueRing.drainedLength(s, offset);
             try {
                 c.add(decodeTaken(s, s.source(offset + 4, length)));
-            } catch (RuntimeException e) {
+            } catch (RuntimeException | Error e) { // NOTE: Errors too: a user's codec may throw one, and the batch's other items are already out of the ring
                 if (failure == null) {
                     failure = e;
                 } else {
@@ -628,8 +628,11 @@ public sealed class SharedQueue<E> extends AbstractQueue<E> implements BlockingQ
             }
             offset += 4 + length;
         }
+        if (failure instanceof RuntimeException e) {
+            throw e;
+        }
         if (failure != null) {
-            throw failure;
+            throw (Error) failure;
         }
     }
 

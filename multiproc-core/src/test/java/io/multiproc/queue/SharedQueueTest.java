@@ -330,6 +330,36 @@ class SharedQueueTest {
     }
 
     @Test
+    void drainToKeepsTheRestOfTheBatchWhenTheUsersCodecThrowsAnError() throws InterruptedException {
+        // a user's codec may fail with an Error (an assert, a StackOverflowError in its own recursion)
+        Codec failsOnBad = new Codec() {
+            @Override
+            public void encode(Object value, ByteSink out) {
+                Codec.defaultCodec().encode(value, out);
+            }
+
+            @Override
+            public Object decode(ByteSource in) {
+                Object o = Codec.defaultCodec().decode(in);
+                if ("bad".equals(o)) {
+                    throw new AssertionError("the user's codec refused " + o);
+                }
+                return o;
+            }
+        };
+        try (SharedQueue<String> q = SharedQueue.create(10, 4096, IdleStrategy.blocking(), failsOnBad)) {
+            q.put("a");
+            q.put("bad");
+            q.put("c");
+            q.put("d");
+            List<String> got = new ArrayList<>();
+            assertThatThrownBy(() -> q.drainTo(got)).isInstanceOf(AssertionError.class).hasMessageContaining("refused bad");
+            assertThat(got).as("the items around the failed one").containsExactly("a", "c", "d");
+            assertThat(q).isEmpty();
+        }
+    }
+
+    @Test
     void aQueueWithACodecThatIsNotSerializableCannotBeSentToAChild() {
         Codec local = new Codec() {
             @Override
