@@ -76,6 +76,37 @@ final class Items {
         return s;
     }
 
+    /**
+     * {@link #encodeKey} for a key about to be stored in {@code heap}: a proxy of that heap anywhere
+     * inside it is refused ({@link #refuseNested}). Keys are stored by value and counted nowhere, so a
+     * record key naming a nested container would outlive it, and the whole dict then fails to decode.
+     */
+    static Scratch encodeStoredKey(Heap heap, Object key) {
+        Scratch s = SCRATCH.get();
+        s.encodingFor = heap;
+        s.encodingTop = null; // NOTE: no top-level exception for keys: a proxy key is refused before this (storableKey)
+        try {
+            return encodeKey(key);
+        } catch (RuntimeException e) {
+            throw refusal(s, key, e);
+        } finally {
+            s.encodingFor = null;
+            s.refused = null;
+        }
+    }
+
+    /** The refusal {@link #refuseNested} recorded while {@code stored} was encoded, or {@code e} itself. */
+    private static RuntimeException refusal(Scratch s, Object stored, RuntimeException e) {
+        String refused = s.refused;
+        if (refused == null) {
+            return e;
+        }
+        return new IllegalArgumentException(refused + " a " + stored.getClass().getName()
+                + ": nothing would count that reference, so the container could be freed while the "
+                + stored.getClass().getSimpleName() + " still names it; store the container itself, "
+                + "or a List, Set or Map of them", e);
+    }
+
     /** Puts a key encoded earlier by {@link #encodeKey} (its bytes and hash) back into the scratch key buffer. */
     static Scratch encodeKeyBytes(byte[] key, int keyHash) {
         Scratch s = SCRATCH.get();
@@ -104,14 +135,7 @@ final class Items {
         try {
             CODEC.encode(stored, s.value);
         } catch (RuntimeException e) {
-            String refused = s.refused;
-            if (refused != null) {
-                throw new IllegalArgumentException(refused + " a " + stored.getClass().getName()
-                        + ": nothing would count that reference, so the container could be freed while the "
-                        + stored.getClass().getSimpleName() + " still names it; store the container itself, "
-                        + "or a List, Set or Map of them", e);
-            }
-            throw e;
+            throw refusal(s, stored, e);
         } finally {
             s.encodingFor = null;
             s.encodingTop = null;

@@ -344,7 +344,7 @@ final class ManagedMap<K, V> extends AbstractMap<K, V> implements ConcurrentMap<
     private long writeEntry(Object key, Object value) {
         storableKey(key);
         Object stored = Items.manage(c.heap, checkValue(value));
-        return Items.write(c.heap, Items.encodeManaged(c.heap, Items.encodeKey(key), stored), true);
+        return Items.write(c.heap, Items.encodeManaged(c.heap, Items.encodeStoredKey(c.heap, key), stored), true);
     }
 
     /**
@@ -492,7 +492,7 @@ final class ManagedMap<K, V> extends AbstractMap<K, V> implements ConcurrentMap<
      */
     Object update(Object key, Function<Object, Object> decide) {
         storableKey(key);
-        Items.Scratch k = Items.encodeKey(key);
+        Items.Scratch k = Items.encodeStoredKey(c.heap, key);
         long freeAfter = 0;
         Object old;
         c.lock();
@@ -506,7 +506,7 @@ final class ManagedMap<K, V> extends AbstractMap<K, V> implements ConcurrentMap<
                 }
             } else if (now != KEEP) {
                 Object stored = Items.manage(c.heap, checkValue(now));
-                k = Items.encodeKey(key); // decide and manage may have used this thread's scratch
+                k = Items.encodeStoredKey(c.heap, key); // decide and manage may have used this thread's scratch
                 long item = Items.write(c.heap, Items.encodeManaged(c.heap, k, stored), true);
                 try {
                     if (at >= 0) {

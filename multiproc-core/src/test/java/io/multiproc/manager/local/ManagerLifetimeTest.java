@@ -14,6 +14,7 @@ import org.junit.jupiter.api.extension.ExtendWith;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
+import java.util.Set;
 import java.util.concurrent.ConcurrentMap;
 import java.util.stream.IntStream;
 
@@ -193,6 +194,43 @@ class ManagerLifetimeTest {
             System.gc();
             assertThat((List<Integer>) ls.get(1)).containsExactly(1);
             assertThat(ls.get(0)).isEqualTo(new Box("plain"));
+            assertThat(lm.heapBytesInUse()).isEqualTo(lm.heapBytesReachable());
+        }
+    }
+
+    @Test
+    @SuppressWarnings("unchecked")
+    void aKeyHoldingAProxyIsRefusedAndTheDictAndSetStayIntact() throws Exception {
+        try (Manager m = Manager.start()) {
+            LocalManager lm = (LocalManager) m;
+            List<Object> ls = m.list();
+            ls.add(new ArrayList<>(List.of(1)));
+            Object[] inner = {ls.get(0)};
+            ConcurrentMap<Object, Object> d = m.dict();
+            ConcurrentMap<String, Object> holder = m.dict();
+            holder.put("s", new java.util.HashSet<>());
+            Set<Object> set = (Set<Object>) holder.get("s");
+            // keys are stored by value and counted nowhere: a key naming a nested list would outlive it
+            assertThatThrownBy(() -> d.put(new Box(inner[0]), "v")).isInstanceOf(IllegalArgumentException.class)
+                    .hasMessageContaining(Box.class.getName()).hasMessageContaining("cannot be stored inside");
+            assertThatThrownBy(() -> d.putAll(Map.of("ok", 1, new Box(inner[0]), 2))).isInstanceOf(IllegalArgumentException.class)
+                    .hasMessageContaining(Box.class.getName());
+            assertThatThrownBy(() -> d.merge(new Box(inner[0]), 1, (a, b) -> b)).isInstanceOf(IllegalArgumentException.class)
+                    .hasMessageContaining(Box.class.getName());
+            assertThatThrownBy(() -> d.computeIfAbsent(List.of(new Box(inner[0])), k -> 1)).isInstanceOf(IllegalArgumentException.class)
+                    .hasMessageContaining("cannot be stored inside");
+            assertThatThrownBy(() -> set.add(new Box(inner[0]))).isInstanceOf(IllegalArgumentException.class)
+                    .hasMessageContaining(Box.class.getName());
+            assertThat(d).isEmpty();
+            assertThat(set).isEmpty();
+            assertThat(d.get(new Box(inner[0]))).isNull();                 // a read with such a key stores nothing: allowed
+            d.put(new Box("plain"), "v");                                   // a record key without a proxy is stored by value
+            set.add(new Box("plain"));
+            ls.remove(0);
+            inner[0] = null;
+            System.gc();
+            assertThat(d).containsExactly(Map.entry(new Box("plain"), "v"));
+            assertThat(set).containsExactly(new Box("plain"));
             assertThat(lm.heapBytesInUse()).isEqualTo(lm.heapBytesReachable());
         }
     }
