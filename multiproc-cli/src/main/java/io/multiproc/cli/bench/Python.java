@@ -62,13 +62,15 @@ final class Python {
     private static final List<String> CHECKS = List.of("ok", "sum_ok", "verified");
 
     /**
-     * Runs {@code cmd} (stderr inherited) and parses its {@code key=value} stdout lines, adding
-     * {@code process_s}: the process's wall time from start to exit. Empty if it failed: it exited
+     * Runs {@code cmd} (stderr inherited) once this program's own processes are quiet ({@link Quiet}),
+     * and parses its {@code key=value} stdout lines, adding {@code process_s}: the process's wall time
+     * from start to exit. Empty if it failed: it exited
      * with a nonzero code, or one of its {@link #CHECKS} says its result was wrong (a time for wrong work
      * is no benchmark); stderr says which.
      */
     static Optional<Map<String, String>> runCommand(List<String> cmd) {
         try {
+            Quiet.await(Quiet.MAX_WAIT); // NOTE: the spares that replace a Java side's children boot and warm for seconds
             long t0 = System.nanoTime();
             Process p = new ProcessBuilder(cmd).redirectError(ProcessBuilder.Redirect.INHERIT).start();
             String out = new String(p.getInputStream().readAllBytes(), StandardCharsets.UTF_8);

@@ -143,6 +143,7 @@ final class StartScenarios {
                 cmd.add(String.valueOf(a));
             }
             try {
+                Quiet.await(Quiet.MAX_WAIT); // this program's own spares must not share the fresh JVM's cores
                 Process p = new ProcessBuilder(cmd).redirectError(ProcessBuilder.Redirect.INHERIT).start();
                 String text = new String(p.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
                 if (!p.waitFor(120, TimeUnit.SECONDS) || p.exitValue() != 0) {
