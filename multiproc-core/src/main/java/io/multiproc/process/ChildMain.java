@@ -334,8 +334,10 @@ public final class ChildMain {
      * Paces the warm-up to this program's idle moments, instead of a nice value (see {@link #WARM_UP_NICE}):
      * every {@link #WINDOW_MILLIS} of warm-up it reads the CPU time of the parent and of each sibling JVM
      * ({@code /proc/PID/stat}, in clock ticks) and, while they used more than {@link #BUSY_TICKS} ticks in
-     * the window, sleeps a window at a time. A thread that sleeps is never runnable when the task arrives.
-     * Used by the warm-up thread only.
+     * the window, sleeps a window at a time. It also sleeps while other programs of the machine
+     * (/proc/stat's busy ticks less this JVM's, the parent's and the siblings') kept all CPUs but one
+     * busy ({@link #othersBusyTicks}): a CPython program beside this one then keeps its cores (decision
+     * 152). A thread that sleeps is never runnable when the task arrives. Used by the warm-up thread only.
      */
     static final class IdlePacer {
         static final long WINDOW_MILLIS = 50;
@@ -345,12 +347,19 @@ public final class ChildMain {
         private final long me = ProcessHandle.current().pid();
         private final BooleanSupplier stop;
         private long windowStart = System.nanoTime();
+        /** The parent's and siblings' ticks at the window's start. */
         private long ticks;
+        /** This JVM's ticks at the window's start (its warm-up and JIT threads are not "others"). */
+        private long ownTicks;
+        /** The machine's busy ticks at the window's start ({@link #machineTicks}). */
+        private long machineBusy;
 
         IdlePacer(long parentPid, BooleanSupplier stop) {
             this.parentPid = parentPid;
             this.stop = stop;
             this.ticks = programTicks();
+            this.ownTicks = cpuTicks(me);
+            this.machineBusy = machineTicks()[0];
         }
 
         /** True when the warm-up must stop; first sleeps while the program is busy. */
@@ -360,8 +369,14 @@ public final class ChildMain {
             }
             while (!stop.getAsBoolean()) {
                 long now = programTicks();
-                boolean busy = now - ticks > BUSY_TICKS;
+                long own = cpuTicks(me);
+                long[] machine = machineTicks();
+                long elapsedTicks = (System.nanoTime() - windowStart) / 10_000_000L; // 100 ticks a second in /proc
+                long others = (machine[0] - machineBusy) - (own - ownTicks) - (now - ticks);
+                boolean busy = now - ticks > BUSY_TICKS || others >= othersBusyTicks(machine[1], elapsedTicks);
                 ticks = now;
+                ownTicks = own;
+                machineBusy = machine[0];
                 windowStart = System.nanoTime();
                 if (!busy) {
                     return false;
@@ -373,6 +388,46 @@ public final class ChildMain {
                 }
             }
             return true;
+        }
+
+        /**
+         * Ticks that other programs (not this JVM, its parent or siblings) may use in a window of
+         * {@code elapsedTicks} before the warm-up pauses: 80% of all CPUs but one, so a warm-up runs only
+         * on a core nobody else wants (decision 152); at least 2 ticks (a 1-CPU machine). Without /proc
+         * ({@code cpus} 0) never reached.
+         */
+        static long othersBusyTicks(long cpus, long elapsedTicks) {
+            return cpus == 0 ? Long.MAX_VALUE : Math.max(2, (cpus - 1) * elapsedTicks * 8 / 10);
+        }
+
+        /** The CPUs /proc/stat accounts for (its {@code cpuN} lines), 1 if it cannot be read. */
+        static int machineCpus() {
+            long[] m = machineTicks();
+            return (int) Math.max(1, m[1]);
+        }
+
+        /**
+         * From /proc/stat: {busy ticks of all CPUs (user, nice, system, irq, softirq), CPUs}; {0, 0}
+         * without /proc. Idle, iowait and steal are not busy: nobody here runs in them.
+         */
+        static long[] machineTicks() {
+            try (java.io.BufferedReader r = java.nio.file.Files.newBufferedReader(java.nio.file.Path.of("/proc/stat"),
+                    java.nio.charset.StandardCharsets.US_ASCII)) {
+                long busy = 0;
+                long cpus = 0;
+                for (String line = r.readLine(); line != null && line.startsWith("cpu"); line = r.readLine()) {
+                    if (line.startsWith("cpu ")) {
+                        String[] f = line.trim().split(" +");
+                        busy = Long.parseLong(f[1]) + Long.parseLong(f[2]) + Long.parseLong(f[3])
+                                + Long.parseLong(f[6]) + Long.parseLong(f[7]);
+                    } else {
+                        cpus++;
+                    }
+                }
+                return new long[] {busy, cpus};
+            } catch (java.io.IOException | RuntimeException noProc) {
+                return new long[] {0, 0};
+            }
         }
 
         /** CPU clock ticks the parent and this JVM's siblings have used (a sibling that exited drops out). */

@@ -341,6 +341,49 @@ class SparePolicyTest {
         }
     }
 
+    @Test
+    void aSparesWarmUpPausesWhileAnotherProgramFillsEveryCoreAndGoesOnWhenItStops() throws Exception {
+        // CPython beside Java on one machine: a program that is neither the spare's parent nor a sibling
+        // (here: children of this test JVM, while the pacer's "parent" is an idle process of its own).
+        Process parent = new ProcessBuilder("sleep", "60").start();
+        List<Process> hogs = new ArrayList<>();
+        try {
+            int cpus = ChildMain.IdlePacer.machineCpus();
+            assertThat(cpus).as("CPUs counted in /proc/stat").isPositive();
+            for (int i = 0; i < cpus; i++) {
+                hogs.add(new ProcessBuilder("sh", "-c", "while :; do :; done").start());
+            }
+            Children.awaitUntil("the other program computes",
+                    () -> hogs.stream().mapToLong(h -> ChildMain.cpuTicks(h.pid())).sum() > 20L * cpus);
+            long t0 = System.nanoTime();
+            ChildMain.IdlePacer pacer = new ChildMain.IdlePacer(parent.pid(), () -> System.nanoTime() - t0 > 1_000_000_000L);
+            long paused = 0;
+            while (true) {
+                long p0 = System.nanoTime();
+                boolean stop = pacer.stopOrPause();
+                paused += System.nanoTime() - p0;
+                if (stop) {
+                    break;
+                }
+                Thread.sleep(1);
+            }
+            assertThat(paused).as("ns paused in a second of warm-up while every core is taken").isGreaterThan(500_000_000L);
+            for (Process h : hogs) {
+                h.destroyForcibly().waitFor();
+            }
+            ChildMain.IdlePacer after = new ChildMain.IdlePacer(parent.pid(), () -> false);
+            Thread.sleep(ChildMain.IdlePacer.WINDOW_MILLIS + 10);
+            long t1 = System.nanoTime();
+            assertThat(after.stopOrPause()).isFalse();
+            assertThat(System.nanoTime() - t1).as("ns until it went on").isLessThan(Children.TIMEOUT.toNanos());
+        } finally {
+            for (Process h : hogs) {
+                h.destroyForcibly();
+            }
+            parent.destroyForcibly();
+        }
+    }
+
     /** A JVM that sleeps until killed, under its launcher's name {@code java}. */
     public static final class SleepMain {
         public static void main(String[] args) throws InterruptedException {
