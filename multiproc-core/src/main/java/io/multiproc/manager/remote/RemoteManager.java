@@ -571,6 +571,11 @@ public final class RemoteManager implements Manager {
         for (Object a : args) {
             list.add(toWire(a));
         }
+        // NOTE: the codec may call back into this connection while it encodes a request: a JDK view of
+        // a remote container (subList, keySet, Collections.unmodifiableList) is read there, and each read
+        // is a request of its own, sent whole before the outer one. Sharing the outer one's buffer, it
+        // reset that buffer under the encoder: the server got a garbled frame and dropped the connection
+        BufferSink request = RemoteKeys.inWireEncoding() ? new BufferSink(256) : this.request;
         request.reset();
         request.writeByte(op);
         request.writeByte(flags);

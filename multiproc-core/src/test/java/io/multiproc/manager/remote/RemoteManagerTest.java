@@ -227,6 +227,26 @@ class RemoteManagerTest {
         }
     }
 
+    @Test
+    @SuppressWarnings("unchecked")
+    void aJdkViewOfARemoteContainerIsStoredAsACopyAndTheConnectionStaysUsable() {
+        try (Manager m = connect()) {
+            List<Integer> ls = m.list();
+            ls.addAll(List.of(1, 2, 3));
+            ConcurrentMap<String, Object> d = m.dict();
+            // the codec reads these views while it encodes the request, and each read is a request itself
+            d.put("sub", ls.subList(0, 2));
+            d.put("all", java.util.Collections.unmodifiableList(ls));
+            m.namespace("views").set("keys", d.keySet());   // pipelined
+            assertThat(new ArrayList<>((List<Integer>) d.get("sub"))).containsExactly(1, 2);
+            assertThat(new ArrayList<>((List<Integer>) d.get("all"))).containsExactly(1, 2, 3);
+            assertThat(new java.util.HashSet<>(m.namespace("views").<java.util.Set<String>>get("keys")))
+                    .containsExactlyInAnyOrder("sub", "all");
+            ls.add(4);   // copies, not the list itself
+            assertThat(new ArrayList<>((List<Integer>) d.get("all"))).containsExactly(1, 2, 3);
+        }
+    }
+
     /** An opaque value holding a proxy: the codec would have to export the proxy while it encodes the request. */
     record Holder(List<Object> items) {
     }
