@@ -127,7 +127,11 @@ final class CustomTypeServer {
             return new CustomMessages.Reply(execute(request), null);
         } catch (InvocationTargetException e) {
             return new CustomMessages.Reply(null, RemoteFailure.of(e.getCause()));
-        } catch (ReflectiveOperationException | RuntimeException | LinkageError e) {
+        } catch (Exception | Error e) {
+            // NOTE: whatever the program's code throws, a factory's AssertionError or StackOverflowError
+            // (a method's comes wrapped) or a checked exception thrown sneakily, is this request's failure.
+            // Escaping, it ended the channel's thread and closed the channel, and the caller took the end
+            // of stream for a dead server: every pooled channel closed, "objects it hosted are lost"
             return new CustomMessages.Reply(null, RemoteFailure.of(e));
         }
     }

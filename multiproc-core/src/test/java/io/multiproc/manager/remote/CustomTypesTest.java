@@ -189,6 +189,25 @@ class CustomTypesTest {
         assertThat(c.increment()).isEqualTo(1); // the channel is still good
     }
 
+    /** A factory whose code fails with an Error (a failed assert, a stack overflow), not an exception. */
+    static Counter counterThatCannotBeMade() {
+        throw new AssertionError("the factory's invariant failed");
+    }
+
+    @Test
+    void aFactoryFailingWithAnErrorIsThatCreatesFailureAndTheServerAndItsObjectsStay() {
+        types.register("counter", CounterImpl::new, Counter.class);
+        types.register("broken", CustomTypesTest::counterThatCannotBeMade, Counter.class);
+        Counter c = types.create("counter");
+        assertThat(c.increment()).isEqualTo(1);
+        long pid = types.serverPid();
+        assertThatThrownBy(() -> types.create("broken")).isInstanceOf(RemoteException.class)
+                .hasMessageContaining("the factory's invariant failed").hasMessageNotContaining("is gone")
+                .satisfies(e -> assertThat(((RemoteException) e).remoteClassName()).isEqualTo(AssertionError.class.getName()));
+        assertThat(c.increment()).isEqualTo(2);   // the same server and object
+        assertThat(types.serverPid()).isEqualTo(pid);
+    }
+
     @Test
     void aReturnValueTheServerCannotEncodeIsAClearErrorAndTheObjectAndChannelStayUsable() {
         types.register("box", BoxImpl::new, Box.class);
