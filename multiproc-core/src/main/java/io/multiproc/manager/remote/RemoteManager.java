@@ -522,8 +522,16 @@ public final class RemoteManager implements Manager {
             if (frame.length < 1) {
                 throw new Wire.ProtocolException("empty reply");
             }
-            Object body = RemoteKeys.wireDecoding(() -> CODEC.decode(source.reset(MemorySegment.ofArray(frame), 1,
-                    frame.length - 1)));
+            Object body;
+            try {
+                body = RemoteKeys.wireDecoding(() -> CODEC.decode(source.reset(MemorySegment.ofArray(frame), 1,
+                        frame.length - 1)));
+            } catch (CodecException e) {
+                // NOTE: the frame was read whole, so the connection is still in step: a value this process
+                // cannot decode (a record class it lacks, stored by another program) fails this call only.
+                // Taken for a broken connection, it killed every proxy of it and the calls pipelined since
+                throw new CodecException(server + " replied with a value this process cannot decode: " + e.getMessage(), e);
+            }
             if (source.remaining() != 0) {
                 throw new Wire.ProtocolException(source.remaining() + " bytes after a reply's value");
             }
@@ -536,7 +544,7 @@ public final class RemoteManager implements Manager {
             throw new Wire.ProtocolException("reply status=" + frame[0] + " with a " + (body == null ? "null" : body.getClass().getName()));
         } catch (SocketTimeoutException e) {
             throw broken("no reply within the reply timeout", e);
-        } catch (IOException | CodecException e) {
+        } catch (IOException e) {
             throw broken(e.getMessage(), e);
         }
     }

@@ -247,6 +247,34 @@ class RemoteManagerTest {
         }
     }
 
+    /** An application record that another program sharing the server may not have. */
+    public record Point(int x, int y) {
+    }
+
+    @Test
+    void aValueThisProcessCannotDecodeFailsThatCallOnlyAndTheConnectionStaysUsable() throws Exception {
+        try (Manager m = connect()) {
+            ConcurrentMap<String, Object> d = m.dict();
+            d.put("point", new Point(1, 2));
+            d.put("n", 7);
+            // a program without the record's class: here, a thread whose class loader does not see it
+            java.util.concurrent.atomic.AtomicReference<Throwable> thrown = new java.util.concurrent.atomic.AtomicReference<>();
+            Thread reader = Thread.ofPlatform().unstarted(() -> {
+                try {
+                    d.get("point");
+                } catch (Throwable t) {
+                    thrown.set(t);
+                }
+            });
+            reader.setContextClassLoader(ClassLoader.getPlatformClassLoader());
+            reader.start();
+            reader.join();
+            assertThat(thrown.get()).isInstanceOf(IllegalArgumentException.class).hasMessageContaining(Point.class.getName());
+            assertThat(d.get("n")).isEqualTo(7);   // the connection and every proxy of it still work
+            assertThat(d.get("point")).isEqualTo(new Point(1, 2));
+        }
+    }
+
     /** An opaque value holding a proxy: the codec would have to export the proxy while it encodes the request. */
     record Holder(List<Object> items) {
     }
