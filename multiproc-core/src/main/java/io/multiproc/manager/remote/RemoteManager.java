@@ -135,9 +135,10 @@ public final class RemoteManager implements Manager {
     /** How long a read may wait for a reply, and a write for the server to take its bytes. */
     private final long replyTimeoutNanos;
     /**
-     * When the thread holding {@link #turn} began a write to the socket (never 0), or 0 when it is not
-     * writing: SO_TIMEOUT bounds reads only, and a server that stops reading (stopped, hung, its host
-     * gone) let a write wait forever once the socket's buffers were full. Written by that thread, read by
+     * When the thread holding {@link #turn} began its current write to the socket, at most
+     * {@link #WRITE_SLICE} bytes (never 0), or 0 when it is not writing: SO_TIMEOUT bounds reads only,
+     * and a server that stops reading (stopped, hung, its host gone) let a write wait forever once the
+     * socket's buffers were full. Written by that thread, read by
      * {@link #WATCHDOG}, which closes the connection when a write makes no progress within the reply timeout.
      */
     private volatile long writingSince;
@@ -611,9 +612,29 @@ public final class RemoteManager implements Manager {
                     + Wire.MAX_FRAME + " bytes: send it in parts");
         }
         try {
-            watched(() -> Wire.writeFrame(out, request.array(), 0, request.size()));
+            writeFrame(request.array(), request.size());
         } catch (IOException e) {
             throw broken(e.getMessage(), e);
+        }
+    }
+
+    /** What one watched write hands the socket at most: the watchdog sees progress at least this often. */
+    private static final int WRITE_SLICE = 64 << 10;
+
+    /**
+     * Writes a frame in slices, each watched on its own: the watchdog is to catch a server that takes no
+     * bytes, and timed a whole frame, so a 64 MB batch over a link slower than about 2 MB/s was cut off
+     * after the reply timeout while it was moving all along.
+     */
+    private void writeFrame(byte[] frame, int length) throws IOException {
+        if (length <= WRITE_SLICE) {
+            watched(() -> Wire.writeFrame(out, frame, 0, length));
+            return;
+        }
+        watched(() -> out.writeInt(length));
+        for (int offset = 0; offset < length; offset += WRITE_SLICE) {
+            int from = offset;
+            watched(() -> out.write(frame, from, Math.min(WRITE_SLICE, length - from)));
         }
     }
 

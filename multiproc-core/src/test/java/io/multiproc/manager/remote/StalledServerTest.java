@@ -64,6 +64,73 @@ class StalledServerTest {
         }
     }
 
+    @Test
+    void aLargeWriteOverASlowLinkThatKeepsMovingIsNotTakenForAStalledServer() throws Exception {
+        try (Manager local = Manager.start();
+             ManagerServer server = ManagerServer.start(local, RemoteManagerTest.LOOPBACK_ANY_PORT, KEY);
+             SlowLink link = new SlowLink(server.address(), 32 << 10, 10)) {   // ~3 MB/s towards the server
+            // a reply timeout well below the whole write's time (~4 s past the socket's buffers), well above
+            // the time the kernel lets a blocked writer wait for room (a third of a 4 MB buffer: ~0.4 s)
+            try (RemoteManager client = RemoteManager.connect(link.address(), KEY, Duration.ofMillis(1_500))) {
+                List<Object> ls = client.list("slow");
+                List<String> batch = java.util.Collections.nCopies(16, "x".repeat(1 << 20));
+                ls.addAll(batch);   // pipelined, one 16 MB frame: the write takes seconds, and moves all along
+                Children.awaitUntil("the server has the batch", () -> local.list("slow").size() == batch.size());
+                assertThat(ls.size()).isEqualTo(batch.size());
+            }
+        }
+    }
+
+    /** A TCP relay to {@code target} that forwards towards it {@code chunk} bytes every {@code pauseMillis}. */
+    static final class SlowLink implements AutoCloseable {
+        private final ServerSocket listener;
+        private final List<java.net.Socket> sockets = new java.util.concurrent.CopyOnWriteArrayList<>();
+
+        SlowLink(InetSocketAddress target, int chunk, long pauseMillis) throws java.io.IOException {
+            listener = new ServerSocket();
+            listener.setReceiveBufferSize(chunk); // accepted sockets inherit it: little waits in the link's buffers
+            listener.bind(new InetSocketAddress(java.net.InetAddress.getLoopbackAddress(), 0));
+            Thread.ofPlatform().daemon(true).start(() -> {
+                try {
+                    java.net.Socket in = listener.accept();
+                    java.net.Socket out = new java.net.Socket(target.getAddress(), target.getPort());
+                    sockets.add(in);
+                    sockets.add(out);
+                    Thread.ofPlatform().daemon(true).start(() -> pump(out, in, 64 << 10, 0));
+                    pump(in, out, chunk, pauseMillis);
+                } catch (java.io.IOException e) {
+                    // closed
+                }
+            });
+        }
+
+        private static void pump(java.net.Socket from, java.net.Socket to, int chunk, long pauseMillis) {
+            byte[] b = new byte[chunk];
+            try {
+                for (int n; (n = from.getInputStream().read(b)) > 0; ) {
+                    to.getOutputStream().write(b, 0, n);
+                    if (pauseMillis > 0) {
+                        Thread.sleep(pauseMillis);
+                    }
+                }
+            } catch (java.io.IOException | InterruptedException e) {
+                // closed
+            }
+        }
+
+        InetSocketAddress address() {
+            return (InetSocketAddress) listener.getLocalSocketAddress();
+        }
+
+        @Override
+        public void close() throws java.io.IOException {
+            listener.close();
+            for (java.net.Socket s : sockets) {
+                s.close();
+            }
+        }
+    }
+
     private static RemoteManager connectWhenUp(InetSocketAddress at) throws InterruptedException {
         long deadline = System.nanoTime() + Children.TIMEOUT.toNanos();
         while (true) {
