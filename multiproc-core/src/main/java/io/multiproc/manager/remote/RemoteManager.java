@@ -109,7 +109,8 @@ public final class RemoteManager implements Manager {
     private final DataInputStream in;
     private final DataOutputStream out;
     private final String name;
-    private final BufferSink request = new BufferSink(256);
+    /** Turn holder; replaced by a small one after a request that grew it past {@link Wire#KEPT_BUFFER}. */
+    private BufferSink request = new BufferSink(256);
     private final SegmentSource source = new SegmentSource();
     /**
      * Why the connection is unusable (closed by the user, or broken), or null. Written by any thread
@@ -531,10 +532,13 @@ public final class RemoteManager implements Manager {
                 // NOTE: the frame was read whole, so the connection is still in step: a value this process
                 // cannot decode (a record class it lacks, stored by another program) fails this call only.
                 // Taken for a broken connection, it killed every proxy of it and the calls pipelined since
+                source.reset(MemorySegment.NULL, 0, 0);
                 throw new CodecException(server + " replied with a value this process cannot decode: " + e.getMessage(), e);
             }
-            if (source.remaining() != 0) {
-                throw new Wire.ProtocolException(source.remaining() + " bytes after a reply's value");
+            long left = source.remaining();
+            source.reset(MemorySegment.NULL, 0, 0); // the decoded value is a copy: the frame may go now
+            if (left != 0) {
+                throw new Wire.ProtocolException(left + " bytes after a reply's value");
             }
             if (frame[0] == Wire.OK) {
                 return fromWire(body);
@@ -615,6 +619,9 @@ public final class RemoteManager implements Manager {
             writeFrame(request.array(), request.size());
         } catch (IOException e) {
             throw broken(e.getMessage(), e);
+        }
+        if (request == this.request && request.array().length > Wire.KEPT_BUFFER) {
+            this.request = new BufferSink(256);
         }
     }
 

@@ -49,7 +49,8 @@ final class ServerSession {
     private final List<Object> objects = new ArrayList<>();
     private final Map<Object, Long> ids = new HashMap<>();
     private final SegmentSource source = new SegmentSource();
-    private final BufferSink reply = new BufferSink(256);
+    /** Replaced by a small one after a reply that grew it past {@link Wire#KEPT_BUFFER}. */
+    private BufferSink reply = new BufferSink(256);
     private RemoteFailure earlierFailure;
 
     ServerSession(Manager manager, Exports exports, Codec codec, DataInputStream in, DataOutputStream out) {
@@ -110,8 +111,10 @@ final class ServerSession {
         } catch (CodecException e) {
             throw new Wire.ProtocolException("request arguments do not decode: " + e.getMessage(), e);
         }
-        if (source.remaining() != 0) {
-            throw new Wire.ProtocolException(source.remaining() + " bytes after the request's arguments");
+        long left = source.remaining();
+        source.reset(MemorySegment.NULL, 0, 0); // the decoded values are copies: the frame may go now
+        if (left != 0) {
+            throw new Wire.ProtocolException(left + " bytes after the request's arguments");
         }
         if (!(decoded instanceof List<?> list)) {
             throw new Wire.ProtocolException("request arguments are a " + (decoded == null ? "null" : decoded.getClass().getName())
@@ -149,6 +152,9 @@ final class ServerSession {
     private void send() throws IOException {
         Wire.writeFrame(out, reply.array(), 0, reply.size());
         out.flush();
+        if (reply.array().length > Wire.KEPT_BUFFER) {
+            reply = new BufferSink(256);
+        }
     }
 
     // ------------------------------------------------------------------ operations

@@ -47,6 +47,12 @@ final class Wire {
     static final int MAX_FRAME = 64 << 20;
     /** A frame's buffer before any of its bytes arrived; it grows as they do. */
     static final int FIRST_CHUNK = 64 << 10;
+    /**
+     * A request or reply buffer grown past this is let go once its frame is sent or decoded: a connection
+     * keeps its buffers for its life, and kept at its largest they pinned a batch's size (up to 64 MB) on
+     * either end of every idle connection that had once sent or received one.
+     */
+    static final int KEPT_BUFFER = 1 << 20;
     /** Bytes before a request's codec value: op, flags, target. */
     static final int REQUEST_HEADER = 10;
 

@@ -247,6 +247,31 @@ class RemoteManagerTest {
         }
     }
 
+    @Test
+    void anIdleConnectionKeepsNoBufferOfItsLargestRequestOrReply() throws Exception {
+        try (Manager m = connect()) {
+            List<String> ls = m.list();
+            ls.add("warm");
+            ls.clear();
+            ((RemoteManager) m).sync();
+            long before = heapUsedAfterGc();
+            ls.addAll(java.util.Collections.nCopies(24, "x".repeat(1 << 20)));   // one 24 MB request
+            assertThat(ls.toArray()).hasSize(24);                                // one 24 MB reply
+            ls.clear();
+            ((RemoteManager) m).sync();
+            // both ends of this connection (client and server live in this JVM) are idle now
+            assertThat(heapUsedAfterGc() - before).as("bytes still held").isLessThan(16L << 20);
+        }
+    }
+
+    private static long heapUsedAfterGc() throws InterruptedException {
+        for (int i = 0; i < 3; i++) {
+            System.gc();
+            Thread.sleep(20);
+        }
+        return Runtime.getRuntime().totalMemory() - Runtime.getRuntime().freeMemory();
+    }
+
     /** An application record that another program sharing the server may not have. */
     public record Point(int x, int y) {
     }
