@@ -438,8 +438,9 @@ public final class Pool implements ExecutorService {
      * CancellationException. Waiting for an input that nobody reads any more (the usual case: a
      * try-with-resources block left after reading part of an imap) would never end. To get every
      * result of an imap, read it to the end before {@code close()}, or call {@link #shutdown()} (which
-     * lets it read on) and read it to the end. Interrupted while waiting, it terminates the pool and
-     * keeps the interrupt, as {@code ExecutorService.close()} does.
+     * lets it read on) and read it to the end. Interrupted while waiting, it {@link #terminate()}s the
+     * pool (kills the workers, where {@code ExecutorService.close()} would call {@code shutdownNow()},
+     * which a task that ignores interrupts outlives) and keeps the interrupt.
      */
     @Override
     public void close() {
@@ -461,7 +462,23 @@ public final class Pool implements ExecutorService {
             retireIdleLocked();
             checkTerminatedLocked();
         }
-        ExecutorService.super.close();
+        // NOTE: not ExecutorService.super.close(): on an interrupt it calls shutdownNow(), which only
+        // interrupts the running tasks in their workers, so a task that ignores interrupts kept close()
+        // waiting forever. A worker is a process we can kill: terminate() ends every task for sure.
+        boolean interrupted = false;
+        while (!isTerminated()) {
+            try {
+                awaitTermination(1L, TimeUnit.DAYS);
+            } catch (InterruptedException e) {
+                if (!interrupted) {
+                    interrupted = true;
+                    terminate();
+                }
+            }
+        }
+        if (interrupted) {
+            Thread.currentThread().interrupt();
+        }
     }
 
     /**

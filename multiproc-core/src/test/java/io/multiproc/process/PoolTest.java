@@ -826,6 +826,39 @@ class PoolTest {
         assertThatThrownBy(() -> pool.applyAsync(() -> 1)).isInstanceOf(RejectedExecutionException.class);
     }
 
+    // ---- found by the second review
+
+    @Test
+    void anInterruptedCloseTerminatesThePoolEvenWhenATaskIgnoresInterrupts() throws Exception {
+        Pool pool = Pool.create(1);
+        try (SharedLong running = SharedLong.create(0); AutoCloseable killed = pool::terminate) {
+            CompletableFuture<Object> stubborn = pool.applyAsync(() -> {
+                running.set(1);
+                while (true) {
+                    try {
+                        Thread.sleep(50);
+                    } catch (InterruptedException ignored) {
+                        // this task does not stop when asked
+                    }
+                }
+            });
+            awaitUntil("the task runs", () -> running.get() == 1);
+            java.util.concurrent.atomic.AtomicBoolean keptInterrupt = new java.util.concurrent.atomic.AtomicBoolean();
+            Thread closer = new Thread(() -> {
+                pool.close();
+                keptInterrupt.set(Thread.currentThread().isInterrupted());
+            }, "closer");
+            closer.start();
+            Thread.sleep(300); // the closer waits in close()
+            closer.interrupt();
+            closer.join(10_000);
+            assertThat(closer.isAlive()).as("close() still waits after its thread was interrupted").isFalse();
+            assertThat(keptInterrupt).isTrue();
+            assertThat(pool.isTerminated()).isTrue();
+            assertThat(stubborn).isCompletedExceptionally();
+        }
+    }
+
     // ---- helpers
 
     /** Not public: the parent cannot re-create it, so it arrives as a RemoteException. */
