@@ -254,22 +254,40 @@ public final class Pool implements ExecutorService {
         // NOTE: in longs: n + chunkSize - 1 overflowed for a chunkSize near Integer.MAX_VALUE (no chunk, a map that never ended)
         int chunks = (int) ((n + (long) chunkSize - 1) / chunkSize);
         PoolWork.MapJob<T, R> job = new PoolWork.MapJob<>(this, f, items, chunks, progress);
-        for (int i = 0; i < chunks && !job.isDone(); i++) {
-            int from = i * chunkSize;
-            int to = (int) Math.min(n, (long) from + chunkSize);
-            long id = ids.getAndIncrement();
-            PoolWork.Chunk c;
-            try {
-                c = new PoolWork.Chunk(id, PoolFrames.task(id, PoolFrames.MAP, fn, codec, items.subList(from, to)), job, i, from, to - from);
-            } catch (RuntimeException unencodable) { // IllegalArgumentException, or whatever a writeObject or codec threw
-                if (i == 0) {
-                    throw unencodable; // nothing was sent: fail at the call
+        boolean accepted = false;
+        try {
+            for (int i = 0; i < chunks && !job.isDone(); i++) {
+                int from = i * chunkSize;
+                int to = (int) Math.min(n, (long) from + chunkSize);
+                long id = ids.getAndIncrement();
+                PoolWork.Chunk c;
+                try {
+                    c = new PoolWork.Chunk(id, PoolFrames.task(id, PoolFrames.MAP, fn, codec, items.subList(from, to)), job, i, from, to - from);
+                } catch (RuntimeException unencodable) { // IllegalArgumentException, or whatever a writeObject or codec threw
+                    if (i == 0) {
+                        throw unencodable; // nothing was sent: fail at the call
+                    }
+                    job.future.completeExceptionally(unencodable);
+                    break;
                 }
-                job.future.completeExceptionally(unencodable);
-                break;
+                if (!job.queue(c)) {
+                    break; // withdrawn: terminate() or shutdownNow() failed the map meanwhile
+                }
+                // NOTE: each chunk goes out as soon as it is encoded, so workers start while the rest is encoded.
+                // Only the first is checked against the pool's state: a shutdown() after it lets the map
+                // finish (the job stays pending until its last chunk is queued, so workers wait for it).
+                if (i == 0) {
+                    enqueue(List.of(job));
+                    accepted = true;
+                } else {
+                    feedMore();
+                }
             }
-            // NOTE: each chunk goes out as soon as it is encoded, so workers start while the rest is encoded
-            enqueue(List.of(c));
+        } finally {
+            job.queuedAll();
+            if (accepted) {
+                feedEnded(); // the job leaves the pending list once its chunks have; idle workers may retire
+            }
         }
         return job.future;
     }
@@ -511,6 +529,8 @@ public final class Pool implements ExecutorService {
             // NOTE: all of a map's chunks are listed before its first abandon below fails it (a failed map's chunks are not work)
             if (f instanceof PoolWork.Chunk c && c.job instanceof PoolWork.MapJob<?, ?> m && !m.isDone()) {
                 never.add(m.asRunnable(c));
+            } else if (f instanceof PoolWork.MapJob<?, ?> m && !m.isDone()) {
+                never.addAll(m.withdraw());
             }
         }
         for (PoolWork.Feed f : feeds) {
@@ -729,9 +749,9 @@ public final class Pool implements ExecutorService {
     }
 
     /**
-     * An imap's input ended (read to the end, or it threw): its feed goes once its chunks have; an input
-     * that ended without one left its feed in the pending list, and after shutdown() the idle workers
-     * waited for it forever.
+     * An imap's input ended (read to the end, or it threw), or a map's caller queued its last chunk: its
+     * feed goes once its chunks have; an input that ended without one left its feed in the pending
+     * list, and after shutdown() the idle workers waited for it forever.
      */
     void feedEnded() {
         synchronized (lock) {

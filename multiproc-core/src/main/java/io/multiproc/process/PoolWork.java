@@ -245,8 +245,21 @@ final class PoolWork {
         }
     }
 
-    /** An ordered map over a List: fails as a whole with the first failure of any chunk. */
-    static final class MapJob<T, R> extends FutureJob<List<R>> {
+    /**
+     * An ordered map over a List: fails as a whole with the first failure of any chunk. Also the feed of
+     * its chunks: the caller encodes them one by one and {@link #queue}s each (it goes out at once), and
+     * the job stays in the pool's pending list until the caller has queued the last one. So a map that
+     * was accepted is not cut short by a {@code shutdown()} while its caller is still encoding (the
+     * pool keeps its workers for it), and {@code terminate()} or {@code shutdownNow()} fails it as a
+     * whole ({@link #abandon}) instead of rejecting its next chunk at the caller.
+     */
+    static final class MapJob<T, R> extends FutureJob<List<R>> implements Feed {
+        /** Guards {@link #unsent} and {@link #allQueued}; not {@code this}, which results are copied under. */
+        private final Object feedLock = new Object();
+        /** Chunks queued by the caller, not yet taken by the dispatcher, in order. */
+        private final ArrayDeque<Chunk> unsent = new ArrayDeque<>();
+        /** The caller queued its last chunk, or the job was withdrawn: no chunk comes any more. */
+        private boolean allQueued;
         private final Object[] results;
         private final Progress progress;
         /** The caller's function and items, for {@code shutdownNow}'s list of work that never started. */
@@ -264,6 +277,60 @@ final class PoolWork {
             this.results = new Object[items.size()];
             this.chunksLeft = chunks;
             this.progress = progress;
+        }
+
+        /** Adds the caller's next chunk; false if the job was withdrawn meanwhile (terminate, shutdownNow). */
+        boolean queue(Chunk c) {
+            synchronized (feedLock) {
+                if (allQueued) {
+                    return false;
+                }
+                unsent.add(c);
+                return true;
+            }
+        }
+
+        /** The caller is done queueing (the last chunk, or it stopped early). */
+        void queuedAll() {
+            synchronized (feedLock) {
+                allQueued = true;
+            }
+        }
+
+        /** For {@code shutdownNow}: the chunks not taken yet, as Runnables of their items; no more are taken or queued. */
+        List<Runnable> withdraw() {
+            synchronized (feedLock) {
+                List<Runnable> work = new ArrayList<>(unsent.size());
+                for (Chunk c : unsent) {
+                    work.add(asRunnable(c));
+                }
+                unsent.clear();
+                allQueued = true;
+                return work;
+            }
+        }
+
+        @Override
+        public Chunk take() {
+            synchronized (feedLock) {
+                return unsent.poll();
+            }
+        }
+
+        @Override
+        public boolean exhausted() {
+            synchronized (feedLock) {
+                return isDone() || (allQueued && unsent.isEmpty());
+            }
+        }
+
+        @Override
+        public void abandon(Throwable cause) {
+            synchronized (feedLock) {
+                unsent.clear();
+                allQueued = true;
+            }
+            future.completeExceptionally(cause);
         }
 
         /** Chunk {@code c}'s work as a Runnable that applies the function to its items here (results dropped). */

@@ -859,6 +859,59 @@ class PoolTest {
         }
     }
 
+    /** Serializable and slow to write (100 ms): a map of them is still being sent when the test acts. */
+    static final class SlowToSend implements java.io.Serializable {
+        final int v;
+
+        SlowToSend(int v) {
+            this.v = v;
+        }
+
+        private void writeObject(java.io.ObjectOutputStream out) throws java.io.IOException {
+            sleep(100);
+            out.defaultWriteObject();
+        }
+    }
+
+    @Test
+    void aMapStartedBeforeShutdownRunsToItsEndInsteadOfBeingRejectedHalfWay() throws Exception {
+        List<SlowToSend> items = IntStream.range(0, 10).mapToObj(SlowToSend::new).toList();
+        Pool pool = Pool.create(1);
+        try (SharedLong ran = SharedLong.create(0)) {
+            assertThat(pool.awaitReady(TIMEOUT)).isTrue();
+            CompletableFuture<List<Integer>> whole = CompletableFuture.supplyAsync(() -> pool.map(x -> {
+                ran.incrementAndGet();
+                return x.v * 2;
+            }, items, 1));
+            awaitUntil("the map's first chunk ran", () -> ran.get() > 0);
+            pool.shutdown(); // the map is still sending its chunks (about 1 s in all)
+            assertThat(whole.get(SECONDS, TimeUnit.SECONDS)).containsExactly(0, 2, 4, 6, 8, 10, 12, 14, 16, 18);
+            assertThat(pool.awaitTermination(SECONDS, TimeUnit.SECONDS)).isTrue();
+        } finally {
+            pool.terminate();
+        }
+    }
+
+    @Test
+    void aMapStillBeingSentWhenThePoolIsTerminatedFailsWithCancellationNotRejection() throws Exception {
+        List<SlowToSend> items = IntStream.range(0, 10).mapToObj(SlowToSend::new).toList();
+        Pool pool = Pool.create(1);
+        try (SharedLong ran = SharedLong.create(0)) {
+            assertThat(pool.awaitReady(TIMEOUT)).isTrue();
+            CompletableFuture<CompletableFuture<List<Integer>>> call = CompletableFuture.supplyAsync(() -> pool.mapAsync(x -> {
+                ran.incrementAndGet();
+                return x.v * 2;
+            }, items, 1));
+            awaitUntil("the map's first chunk ran", () -> ran.get() > 0);
+            pool.terminate();
+            CompletableFuture<List<Integer>> whole = call.get(SECONDS, TimeUnit.SECONDS);
+            assertThatThrownBy(() -> whole.get(SECONDS, TimeUnit.SECONDS)).isInstanceOf(CancellationException.class);
+            assertThat(pool.awaitTermination(SECONDS, TimeUnit.SECONDS)).isTrue();
+        } finally {
+            pool.terminate();
+        }
+    }
+
     // ---- helpers
 
     /** Not public: the parent cannot re-create it, so it arrives as a RemoteException. */
