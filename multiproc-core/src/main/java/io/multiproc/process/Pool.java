@@ -59,7 +59,9 @@ import java.util.concurrent.atomic.AtomicLong;
  *   <li>An initializer that throws (or kills its JVM) fails every pending task with its exception
  *       and breaks the pool, which then rejects new tasks, instead of starting replacements forever.
  *       So does a worker that cannot load its task (an initializer or codec from a class loader the
- *       worker does not have): the cause is then a {@link ChildStartException} naming the class and the fix.</li>
+ *       worker does not have): the cause is then a {@link ChildStartException} naming the class and the fix;
+ *       and a worker JVM that exits with an error before it runs anything (a JVM option it refuses): a
+ *       {@link ChildStartException} with its exit code (its stderr, which is this JVM's, says why).</li>
  * </ul>
  *
  * <h2>Lifetime</h2>
@@ -700,8 +702,8 @@ public final class Pool implements ExecutorService {
     private void checkAccepting() {
         synchronized (lock) {
             if (state != State.RUNNING) {
-                throw new RejectedExecutionException(name + (broken != null ? " is broken: a worker's initializer failed"
-                        + (broken instanceof ChildStartException ? " to load" : "")
+                throw new RejectedExecutionException(name + (broken != null ? (broken instanceof ChildStartException
+                        ? " is broken: a worker could not start" : " is broken: a worker's initializer failed")
                         : state == State.STOPPED ? " was terminated" : " was shut down"), broken);
             }
         }
@@ -795,7 +797,7 @@ public final class Pool implements ExecutorService {
     void onReply(PoolWorker w, byte[] message) {
         PoolFrames.Reply r = PoolFrames.replyHeader(message);
         switch (r.status()) {
-            case PoolFrames.HELLO -> { }
+            case PoolFrames.HELLO -> w.booted = true;
             case PoolFrames.INIT_FAILED -> {
                 Throwable t = failure(decodePayload(message)).toThrowable(RemoteFailure.ANY_CLASS);
                 stop(t, t);
@@ -876,6 +878,13 @@ public final class Pool implements ExecutorService {
         w.closePipe();
         // A worker that could not load its task never ran what it held: that is the cause, not its death.
         Throwable couldNotLoad = w.ready ? null : w.child.failure().filter(ChildStartException.class::isInstance).orElse(null);
+        if (couldNotLoad == null && !w.booted && !w.retiring && exitCode > 0) {
+            // NOTE: a JVM that exited with an error before its first message never booted (a JVM option
+            // it refuses, a heap it cannot reserve): every replacement would do the same, and the pool
+            // relaunched JVMs forever while failing each task sent to them with WorkerDiedException.
+            // A signal (SIGKILL while booting: the OOM killer) is a death, replaced as usual.
+            couldNotLoad = ChildStartException.diedAtStart(w.child, w.pid(), exitCode);
+        }
         // died in its initializer, or could not load it (a class from another loader): replacing it would loop
         boolean breaks = (initializer != null || couldNotLoad != null) && !w.ready && !w.retiring && exitCode != 0;
         if (breaks) {

@@ -102,6 +102,8 @@ final class PoolWorker {
     int sent;
     /** Closing down: takes no more chunks. Pool lock. */
     boolean retiring;
+    /** Its JVM booted and ran {@link PoolWorkerMain} (HELLO came). Written by the thread that read the reply. */
+    volatile boolean booted;
     /** Its initializer finished (READY came). Written by the reader thread. */
     volatile boolean ready;
     /** The process exited (set by the JDK's process reaper thread). */

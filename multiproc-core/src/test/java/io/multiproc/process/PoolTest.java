@@ -912,6 +912,20 @@ class PoolTest {
         }
     }
 
+    @Test
+    void aWorkerJvmThatCannotBootBreaksThePoolInsteadOfBeingRelaunchedForever() throws Exception {
+        Pool pool = Pool.builder().workers(1).jvmOptions(List.of("-XX:+MultiprocNoSuchOption")).build();
+        try {
+            CompletableFuture<Integer> f = pool.applyAsync(() -> 1);
+            assertThatThrownBy(() -> f.get(SECONDS, TimeUnit.SECONDS)).isInstanceOf(ExecutionException.class);
+            assertThatThrownBy(() -> pool.applyAsync(() -> 2)).isInstanceOf(RejectedExecutionException.class)
+                    .cause().hasMessageContaining("exited with code 1");
+            assertThat(pool.join(TIMEOUT)).isTrue();
+        } finally {
+            pool.terminate();
+        }
+    }
+
     // ---- helpers
 
     /** Not public: the parent cannot re-create it, so it arrives as a RemoteException. */
