@@ -830,7 +830,7 @@ public final class Pool implements ExecutorService {
         try {
             switch (status) {
                 case PoolFrames.OK -> c.job.succeeded(c, c.job instanceof PoolWork.Single<?> ? payload : PackedItems.unpack(payload));
-                case PoolFrames.FAILED -> c.job.failed(c, failure(payload).toThrowable(RemoteFailure.ANY_CLASS));
+                case PoolFrames.FAILED -> c.job.failed(c, thrownByTask(c.job, failure(payload).toThrowable(RemoteFailure.ANY_CLASS)));
                 default -> c.job.failed(c, new CancellationException("task id=" + id + " was cancelled before it started"));
             }
         } catch (RuntimeException | Error e) {
@@ -841,6 +841,15 @@ public final class Pool implements ExecutorService {
     }
 
     private record DecodeFailure(RuntimeException error) {
+    }
+
+    /**
+     * A task's own exception as its future's outcome. A CancellationException the task threw goes
+     * inside a CompletionException, as CompletableFuture.supplyAsync does with one: set as is, the future
+     * looked cancelled (isCancelled() true) and get() threw it instead of ExecutionException.
+     */
+    private static Throwable thrownByTask(PoolWork.Job job, Throwable t) {
+        return t instanceof CancellationException && job instanceof PoolWork.FutureJob<?> ? new CompletionException(t) : t;
     }
 
     private Object decodePayload(byte[] message) {

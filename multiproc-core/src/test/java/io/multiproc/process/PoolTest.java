@@ -926,6 +926,19 @@ class PoolTest {
         }
     }
 
+    @Test
+    void aTaskThatThrowsCancellationExceptionFailsItsFutureInsteadOfLookingCancelled() throws Exception {
+        try (Pool pool = Pool.create(1)) {
+            Future<Object> f = pool.submit(serializable(() -> {
+                throw new CancellationException("the task's own");
+            }));
+            assertThatThrownBy(() -> f.get(SECONDS, TimeUnit.SECONDS)).isInstanceOf(ExecutionException.class)
+                    .cause().isInstanceOf(CancellationException.class).hasMessage("the task's own");
+            assertThat(f.isCancelled()).isFalse();
+            assertThat(f.isDone()).isTrue();
+        }
+    }
+
     // ---- helpers
 
     /** Not public: the parent cannot re-create it, so it arrives as a RemoteException. */
