@@ -2,7 +2,6 @@ package io.multiproc.process;
 
 import io.multiproc.codec.BufferSink;
 import io.multiproc.codec.Codec;
-import io.multiproc.codec.CodecException;
 import io.multiproc.codec.SegmentSource;
 
 import java.util.List;
@@ -46,7 +45,8 @@ final class PoolFrames {
         BufferSink sink = new BufferSink(256);
         try {
             codec.encode(fn, sink);
-        } catch (CodecException e) {
+        } catch (RuntimeException e) { // a CodecException, or whatever a captured object's writeObject or a user's codec threw
+            // NOTE: as for items (task()): any of these is "this task cannot be sent", not a failure of the pool
             throw new IllegalArgumentException("task " + fn.getClass().getName() + " cannot be sent to a pool worker: "
                     + e.getMessage(), e);
         }

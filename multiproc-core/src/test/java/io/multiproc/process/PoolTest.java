@@ -939,6 +939,19 @@ class PoolTest {
         }
     }
 
+    @Test
+    void aTaskCapturingAnObjectThatRefusesToBeWrittenFailsAtTheCallNamingItsClass() {
+        Unsendable refuses = new Unsendable();
+        try (Pool pool = Pool.create(1)) {
+            SerializableCallable<Integer> task = () -> refuses.hashCode();
+            assertThatThrownBy(() -> pool.applyAsync(task)).isInstanceOf(IllegalArgumentException.class)
+                    .hasMessageContaining(task.getClass().getName()).hasRootCauseMessage("this item refuses to be written");
+            assertThatThrownBy(() -> pool.map(x -> x + refuses.hashCode(), List.of(1))).isInstanceOf(IllegalArgumentException.class)
+                    .hasRootCauseMessage("this item refuses to be written");
+            assertThat(pool.map(x -> x * 2, List.of(1, 2))).containsExactly(2, 4);
+        }
+    }
+
     // ---- helpers
 
     /** Not public: the parent cannot re-create it, so it arrives as a RemoteException. */
