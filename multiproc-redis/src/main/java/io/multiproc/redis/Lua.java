@@ -59,11 +59,23 @@ final class Lua {
     static final String HASH_PUT_ALL = "local old = {} for j = 1, #ARGV, 2 do "
             + "old[#old + 1] = redis.call('hget', KEYS[1], ARGV[j]) redis.call('hset', KEYS[1], ARGV[j], ARGV[j + 1]) end return old";
 
-    /** KEYS[1] the reference count: decrement; 1 if it reached zero (the count key is then gone). */
-    static final String RELEASE = "local n = redis.call('decr', KEYS[1]) if n <= 0 then redis.call('del', KEYS[1]) return 1 end return 0";
+    /**
+     * KEYS[1] the reference count, KEYS[2] the object's orphan mark; ARGV[1] '1' for an object a manager
+     * made (m.list(), m.queue(n), ...), which its manager holds until its close. Decrements; 1 if the
+     * object is to be freed now: the count reached zero and the object is nested, or its manager's close
+     * found it referenced and marked it an orphan (the mark goes too). At zero the count key is gone.
+     */
+    static final String RELEASE = "local n = redis.call('decr', KEYS[1]) if n > 0 then return 0 end "
+            + "redis.call('del', KEYS[1]) "
+            + "if ARGV[1] == '1' and redis.call('del', KEYS[2]) == 0 then return 0 end return 1";
 
-    /** KEYS[1] the reference count: 1 if nothing references the object. */
-    static final String UNREFERENCED = "local n = tonumber(redis.call('get', KEYS[1]) or '0') if n <= 0 then return 1 end return 0";
+    /**
+     * At its manager's close, an object it made: KEYS[1] the reference count, KEYS[2] the orphan mark. 1 if
+     * nothing references it (free it now); else 0, and it is marked an orphan, so that the release that
+     * ends its last reference frees it.
+     */
+    static final String DROP_OR_ORPHAN = "local n = tonumber(redis.call('get', KEYS[1]) or '0') if n <= 0 then return 1 end "
+            + "redis.call('set', KEYS[2], '1') return 0";
 
     /**
      * KEYS[1] a bounded queue: delete it and return how many items it held, so that the caller gives that

@@ -17,7 +17,8 @@ import java.util.Set;
  * removed or overwritten ref is released, and the release that takes the count to zero (decided in one Lua
  * script) deletes an unnamed object and releases the refs it held. Proxies held by processes are not
  * counted (Redis cannot see them): a proxy of a freed object sees it empty. Named objects are never freed
- * by counting.
+ * by counting, and an object a manager made ({@code m.list()}, {@code m.queue(n)}) only once that
+ * manager has closed (decision 151).
  */
 final class Nesting {
     private final RedisManager m;
@@ -92,11 +93,17 @@ final class Nesting {
         release(stored);
     }
 
-    /** {@code old} is no longer stored (removed or overwritten): release it if it is a ref. */
+    /**
+     * {@code old} is no longer stored (removed or overwritten): release it if it is a ref. An object a
+     * manager made ({@link RedisManager#isMade}) is its manager's until close, whatever containers did
+     * with it: the release that ends its last reference frees it only once that manager has closed.
+     * <p>Why: m.queue(2) put into a dict and removed from it was freed while the program still used it;
+     * a bounded queue lost its capacity with it, so offer failed and put waited forever.
+     */
     void release(Object old) {
         if (old instanceof NestedRef r) {
             boolean last = Lua.<Long>eval(m.redisson(), r.key(), Lua.RELEASE, RScript.ReturnType.LONG,
-                    List.of(refsKey(r.key()))) == 1L;
+                    List.of(refsKey(r.key()), orphanKey(r.key())), RedisCodec.Raw.of(m.isMade(r.key()) ? "1" : "0")) == 1L;
             if (last && m.isUnnamed(r.key())) {
                 free(Kind.of(r.kind()), r.key());
             }
@@ -109,9 +116,13 @@ final class Nesting {
         }
     }
 
-    /** Deletes the object at {@code key} if no container references it (an unnamed object at close). */
+    /**
+     * At its manager's close: deletes the object at {@code key} if no container references it, else marks
+     * it an orphan, freed by the release of its last reference.
+     */
     void dropIfUnreferenced(Kind kind, String key) {
-        if (Lua.<Long>eval(m.redisson(), key, Lua.UNREFERENCED, RScript.ReturnType.LONG, List.of(refsKey(key))) == 1L) {
+        if (Lua.<Long>eval(m.redisson(), key, Lua.DROP_OR_ORPHAN, RScript.ReturnType.LONG,
+                List.of(refsKey(key), orphanKey(key))) == 1L) {
             free(kind, key);
         }
     }
@@ -148,6 +159,11 @@ final class Nesting {
 
     static String refsKey(String key) {
         return key + ":refs";
+    }
+
+    /** Set by the close of the manager that made the object while containers still referenced it. */
+    static String orphanKey(String key) {
+        return key + ":orphan";
     }
 
     /** The refs among {@code values} (to release after a whole-container replacement). */

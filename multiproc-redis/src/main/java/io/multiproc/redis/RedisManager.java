@@ -258,14 +258,27 @@ public final class RedisManager implements Manager, HandleSource, Serializable {
         return key;
     }
 
-    /** A fresh key for a nested object: it lives while a container references it (decision 102). */
+    /**
+     * A fresh key for a nested object: it lives while a container references it (decision 102). Its name
+     * starts with "~n", which a made object's ("~" and a UUID's hex digit) never does.
+     */
     String nestedKey(Kind kind) {
-        return key(kind.label, "~" + UUID.randomUUID());
+        return key(kind.label, NESTED + UUID.randomUUID());
     }
+
+    private static final String NESTED = "~n";
 
     /** Unnamed objects' names start with '~', which user names cannot contain. */
     boolean isUnnamed(String key) {
         return key.contains(":{~");
+    }
+
+    /**
+     * True for an unnamed object a manager made (m.list(), m.queue(n), ...) rather than one nested by
+     * storing a plain collection: it is its manager's until that manager closes.
+     */
+    boolean isMade(String key) {
+        return isUnnamed(key) && !key.contains(":{" + NESTED);
     }
 
     String configYaml() {

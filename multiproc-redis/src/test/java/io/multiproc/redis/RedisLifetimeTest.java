@@ -226,6 +226,52 @@ class RedisLifetimeTest {
         }
     }
 
+    /**
+     * An object the program made with m.queue(2) or m.list() is its manager's until close, as the local
+     * manager's process holds keep it: putting it into a container and taking it out again must not free it.
+     */
+    @Test
+    void anObjectOfAnOpenManagerOutlivesTheLastContainerThatHeldIt() {
+        String name = freshName();
+        try (Manager m = RedisManager.connect(redis.url(), name)) {
+            java.util.concurrent.BlockingQueue<String> jobs = m.queue(2);
+            List<Integer> results = m.list();
+            results.add(1);
+            ConcurrentMap<String, Object> registry = m.dict();
+            registry.put("jobs", jobs);
+            registry.put("results", results);
+            registry.remove("jobs");
+            registry.put("results", "done");
+            assertThat(jobs.offer("a")).as("the bounded queue keeps its capacity").isTrue();
+            assertThat(jobs.offer("b")).isTrue();
+            assertThat(jobs.offer("c")).as("and its bound").isFalse();
+            assertThat(results).as("the list keeps what the program added").containsExactly(1);
+        }
+        assertThat(allKeysMentioning(name)).as("close still removes them").isEmpty();
+    }
+
+    /** One still referenced at close stays until the last container lets it go, and then goes entirely. */
+    @SuppressWarnings("unchecked")
+    @Test
+    void anObjectReferencedAtItsManagersCloseGoesWithItsLastReference() {
+        String name = freshName();
+        try (Manager other = RedisManager.connect(redis.url(), name)) {
+            ConcurrentMap<String, Object> top = other.dict("top");
+            try (Manager m = RedisManager.connect(redis.url(), name)) {
+                List<Integer> l = m.list();
+                l.add(7);
+                top.put("a", l);
+                top.put("b", l);
+            }
+            assertThat((List<Object>) top.get("a")).containsExactly(7);
+            top.remove("a");
+            assertThat((List<Object>) top.get("b")).as("one reference left").containsExactly(7);
+            top.remove("b");
+            assertThat(allKeysMentioning(name)).as("the list, its count and its mark are gone (and the emptied dict)").isEmpty();
+            ((RedisManager) other).destroy();
+        }
+    }
+
     @Test
     void aNestedValueThatCannotBeStoredWholeLeavesNoHalfBuiltContainerBehind() {
         String name = freshName();
