@@ -23,7 +23,8 @@ import java.util.List;
  * {@link RedisLock} per slot (its lease frees it), or Redisson's {@code RPermitExpirableSemaphore} through
  * {@link RedisManager#redisson()}.
  *
- * <p>Implementation overview: key {@code K} holds the count. Acquire decrements it if positive, release
+ * <p>Implementation overview: key {@code K} holds the count (made again with the initial permits if Redis
+ * lost it, e.g. restarted without persistence). Acquire decrements it if positive, release
  * increments it and publishes on channel {@code K}, each in one script; waiters wait as the locks' do
  * (a message or {@link RedisSync#POLL_CAP_NANOS}, then try again), so a wait ends when Redis is gone.
  * Not Redisson's {@code RSemaphore}: its waits do not end while the server is down.
@@ -33,16 +34,29 @@ public final class RedisSemaphore implements SemaphoreProxy, HandleSource, Seria
     private static final long serialVersionUID = 1L;
 
 
+    // The count key exists from the constructor on (SETNX, "0" included), so a missing key means Redis lost
+    // it (a restart without persistence, destroy()): it is made again with the initial permits (ARGV[1]),
+    // as a lost lock is free. Treated as 0, every acquire waited for ever.
     private static final String ACQUIRE = """
-            local v = tonumber(redis.call('get', KEYS[1]) or '0')
-            if v > 0 then
+            local v = redis.call('get', KEYS[1])
+            if not v then
+              v = ARGV[1]
+              redis.call('set', KEYS[1], v)
+            end
+            if tonumber(v) > 0 then
               redis.call('decr', KEYS[1])
               return 1
             end
             return 0""";
 
+    // A release into a lost count makes it again with the initial permits: the permit released was taken
+    // before the loss, so it is one of them, not one more.
     private static final String RELEASE = """
-            redis.call('incr', KEYS[1])
+            if redis.call('exists', KEYS[1]) == 0 then
+              redis.call('set', KEYS[1], ARGV[1])
+            else
+              redis.call('incr', KEYS[1])
+            end
             redis.call('publish', KEYS[1], 'r')
             return 1""";
 
@@ -51,6 +65,8 @@ public final class RedisSemaphore implements SemaphoreProxy, HandleSource, Seria
     private final transient List<Object> keys;
     /** The initial permits: a travelled copy sets them only if the key is gone, as a named semaphore does. */
     private final transient int permits;
+    /** {@link #permits} as the scripts' argument. */
+    private final transient String initial;
 
     RedisSemaphore(RedisSync sync, String name, String key, int permits) {
         if (permits < 0) {
@@ -60,7 +76,8 @@ public final class RedisSemaphore implements SemaphoreProxy, HandleSource, Seria
         this.name = name;
         this.keys = List.of(key);
         this.permits = permits;
-        sync.evalLong("return redis.call('setnx', KEYS[1], ARGV[1])", keys, Integer.toString(permits));
+        this.initial = Integer.toString(permits);
+        sync.evalLong("return redis.call('setnx', KEYS[1], ARGV[1])", keys, initial);
     }
 
     @Override
@@ -70,7 +87,7 @@ public final class RedisSemaphore implements SemaphoreProxy, HandleSource, Seria
 
     @Override
     public boolean tryAcquire() {
-        return sync.evalLong(ACQUIRE, keys) == 1;
+        return sync.evalLong(ACQUIRE, keys, initial) == 1;
     }
 
     @Override
@@ -84,12 +101,12 @@ public final class RedisSemaphore implements SemaphoreProxy, HandleSource, Seria
 
     @Override
     public void release() {
-        sync.evalLong(RELEASE, keys);
+        sync.evalLong(RELEASE, keys, initial);
     }
 
     @Override
     public int availablePermits() {
-        return (int) sync.evalLong("return tonumber(redis.call('get', KEYS[1]) or '0')", keys);
+        return (int) sync.evalLong("return tonumber(redis.call('get', KEYS[1]) or ARGV[1])", keys, initial);
     }
 
     @Override
