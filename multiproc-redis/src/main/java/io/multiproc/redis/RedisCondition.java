@@ -28,7 +28,8 @@ import java.util.concurrent.locks.Condition;
  * token appears in the signalled hash (HDEL returns 1), woken by a message on the queue's channel or by
  * polling. {@code signal} pops the oldest token and marks it signalled, in one script that also checks the
  * lock is held. A timed-out waiter removes its token; if it was already popped, the signal is consumed and
- * reported as a wake-up. A waiter whose JVM dies while queued keeps its token in the queue: one later
+ * reported as a wake-up. A waiter whose token Redis lost (a restart without persistence) wakes up as
+ * Condition's spurious wake-ups do. A waiter whose JVM dies while queued keeps its token in the queue: one later
  * {@code signal()} is spent on it ({@code signalAll} is unaffected); use timed waits with a re-check loop.
  */
 public final class RedisCondition implements Condition, HandleSource, Serializable {
@@ -66,6 +67,14 @@ public final class RedisCondition implements Condition, HandleSource, Serializab
     private static final String LEAVE = """
             if redis.call('lrem', KEYS[1], 0, ARGV[1]) > 0 then return 0 end
             return redis.call('hdel', KEYS[2], ARGV[1])""";
+
+    // KEYS: signalled, queue. ARGV: waiter token. Returns 1 signalled (consumed), 2 lost, 0 still queued.
+    // Lost: the token is neither queued nor signalled, which only Redis losing its data (a restart without
+    // persistence) makes; no signal could ever reach it, so the waiter wakes as a spurious wake-up.
+    private static final String POLL = """
+            if redis.call('hdel', KEYS[1], ARGV[1]) == 1 then return 1 end
+            if not redis.call('lpos', KEYS[2], ARGV[1]) then return 2 end
+            return 0""";
 
     private final transient RedisSync sync;
     private final transient RedisLock lock;
@@ -178,8 +187,8 @@ public final class RedisCondition implements Condition, HandleSource, Serializab
         try {
             for (;;) {
                 long seen = wake.generation();
-                if (sync.evalLong("return redis.call('hdel', KEYS[1], ARGV[1])", List.of(signalled), token) == 1) {
-                    return true;
+                if (sync.evalLong(POLL, List.of(signalled, queue), token) != 0) {
+                    return true; // signalled, or its place was lost with Redis's data (spurious wake-up)
                 }
                 long left = RedisSync.remaining(deadline);
                 if (left <= 0) {

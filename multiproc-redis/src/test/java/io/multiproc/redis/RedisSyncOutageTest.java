@@ -105,6 +105,47 @@ class RedisSyncOutageTest {
         }
     }
 
+    /**
+     * Redis restarted without its data while a thread waited on a condition: the waiter's place in the
+     * queue is gone, so no signal can reach it; it wakes (a spurious wake-up, which Condition allows) and
+     * re-checks, instead of waiting for ever.
+     */
+    @Test
+    void aConditionWaiterWhosePlaceRedisLostWakesUp() throws Exception {
+        ExecutorService threads = Executors.newCachedThreadPool();
+        try (LocalRedis redis = LocalRedis.start();
+             RedisManager m = (RedisManager) RedisManager.connect(redis.url(), "outage")) {
+            RedisLock lock = m.lock("l");
+            RedisCondition ready = m.condition("ready", lock);
+            Future<Boolean> woke = threads.submit(() -> {
+                lock.lock();
+                try {
+                    ready.await();
+                    return true;
+                } finally {
+                    lock.unlock();
+                }
+            });
+            long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(10);
+            while (ready.waiters() == 0 && System.nanoTime() < deadline) {
+                Thread.sleep(20);
+            }
+            assertThat(ready.waiters()).isEqualTo(1);
+            redis.kill();
+            redis.restart(); // no persistence: the waiter's queued token is gone
+            awaitServer(m);
+            lock.lock();
+            try {
+                ready.signalAll(); // reaches nobody: the queue is empty
+            } finally {
+                lock.unlock();
+            }
+            assertThat(woke.get(OUTAGE_BOUND.toMillis(), TimeUnit.MILLISECONDS)).isTrue();
+        } finally {
+            threads.shutdownNow();
+        }
+    }
+
     /** Waits until the restarted server answers this manager (its client reconnects on its own). */
     private static void awaitServer(RedisManager m) throws InterruptedException {
         long deadline = System.nanoTime() + OUTAGE_BOUND.toNanos();
