@@ -135,7 +135,10 @@ public final class RedisCondition implements Condition, HandleSource, Serializab
     @Override
     public boolean awaitUntil(Date deadline) throws InterruptedException {
         Objects.requireNonNull(deadline, "deadline");
-        return await(deadline.getTime() - System.currentTimeMillis(), TimeUnit.MILLISECONDS);
+        long now = System.currentTimeMillis();
+        long at = deadline.getTime();
+        // NOTE: at - now for a deadline long past (new Date(Long.MIN_VALUE)) overflowed into a wait for ever
+        return await(at <= now ? 0 : at - now, TimeUnit.MILLISECONDS);
     }
 
     /** Wakes the longest waiting JVM thread, if any; the lock must be held (by this thread if reentrant). */
