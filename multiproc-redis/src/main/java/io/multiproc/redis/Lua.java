@@ -83,10 +83,32 @@ final class Lua {
      */
     static final String QUEUE_TAKE_COUNT = "local n = redis.call('llen', KEYS[1]) redis.call('del', KEYS[1]) return n";
 
+    /**
+     * KEYS[1] a hash. ARGV[1] the field; ARGV[2] '1' if the field is expected to hold exactly the bytes
+     * ARGV[3], '0' if expected absent; ARGV[4] '1' to set it to ARGV[5], '0' to delete it. 1 if done, 0 if
+     * the field held something else.
+     */
+    static final String HASH_CAS = "local cur = redis.call('hget', KEYS[1], ARGV[1]) "
+            + "if ARGV[2] == '1' then if cur ~= ARGV[3] then return 0 end elseif cur then return 0 end "
+            + "if ARGV[4] == '1' then redis.call('hset', KEYS[1], ARGV[1], ARGV[5]) else redis.call('hdel', KEYS[1], ARGV[1]) end "
+            + "return 1";
+
+    /** KEYS[1] a string: {@link #HASH_CAS} without the field (ARGV shifted by one). */
+    static final String STRING_CAS = "local cur = redis.call('get', KEYS[1]) "
+            + "if ARGV[1] == '1' then if cur ~= ARGV[2] then return 0 end elseif cur then return 0 end "
+            + "if ARGV[3] == '1' then redis.call('set', KEYS[1], ARGV[4]) else redis.call('del', KEYS[1]) end "
+            + "return 1";
+
     static <R> R eval(RedissonClient client, String key, String script, RScript.ReturnType type, List<Object> keys,
                       Object... args) {
+        return eval(client, RedisCodec.INSTANCE, key, script, type, keys, args);
+    }
+
+    /** {@link #eval} whose replies are decoded by {@code codec} (e.g. {@link RedisCodec#STORED_BYTES}). */
+    static <R> R eval(RedissonClient client, org.redisson.client.codec.Codec codec, String key, String script,
+                      RScript.ReturnType type, List<Object> keys, Object... args) {
         try {
-            return client.getScript(RedisCodec.INSTANCE).eval(key, RScript.Mode.READ_WRITE, script, type, keys, args);
+            return client.getScript(codec).eval(key, RScript.Mode.READ_WRITE, script, type, keys, args);
         } catch (RedisException e) {
             String msg = String.valueOf(e.getMessage());
             int at = msg.indexOf("MPOOB[");

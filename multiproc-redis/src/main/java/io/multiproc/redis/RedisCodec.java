@@ -104,6 +104,33 @@ public final class RedisCodec extends BaseCodec {
         return codec.decode(SegmentSource.of(bytes));
     }
 
+    /**
+     * Arguments encoded as {@link #INSTANCE} does, replies handed back as the bytes stored ({@code byte[]}):
+     * what a compare-and-set read must keep, since a value read back does not always encode to the same
+     * bytes again (a HashSet inside a JDK-serialized part carries its table capacity).
+     */
+    static final BaseCodec STORED_BYTES = new BaseCodec() {
+        @Override
+        public Decoder<Object> getValueDecoder() {
+            return org.redisson.client.codec.ByteArrayCodec.INSTANCE.getValueDecoder();
+        }
+
+        @Override
+        public Encoder getValueEncoder() {
+            return INSTANCE.getValueEncoder();
+        }
+
+        @Override
+        public ClassLoader getClassLoader() {
+            return RedisCodec.class.getClassLoader();
+        }
+    };
+
+    /** The value stored as {@code bytes} (as read through {@link #STORED_BYTES}). */
+    Object decodeStored(byte[] bytes) {
+        return codec.decode(SegmentSource.of(bytes));
+    }
+
     /** The bytes {@code value} is stored as (what a Lua script compares). */
     byte[] bytesOf(Object value) {
         BufferSink out = new BufferSink(64);

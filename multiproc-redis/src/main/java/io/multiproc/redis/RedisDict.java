@@ -191,6 +191,121 @@ final class RedisDict<K, V> extends AbstractMap<K, V> implements ConcurrentMap<K
         });
     }
 
+    // ---- the compute family: compare-and-set against the bytes read -------------------------------------
+    // ConcurrentMap's default loops compare with replace(k, old, new), which encodes the old value read
+    // again: for a value whose bytes differ once read back (a HashSet inside a JDK-serialized part carries
+    // its table capacity) replace never matched, and merge, compute and replaceAll retried for ever.
+
+    /** What field {@code k} held when read: its stored bytes (null if absent) and their decoded stored form. */
+    private record Read(byte[] bytes, Object stored) {
+    }
+
+    private Read read(Object k) {
+        byte[] bytes = Lua.eval(m.redisson(), RedisCodec.STORED_BYTES, key, "return redis.call('hget', KEYS[1], ARGV[1])",
+                RScript.ReturnType.VALUE, List.of(key), k);
+        return new Read(bytes, bytes == null ? null : RedisCodec.INSTANCE.decodeStored(bytes));
+    }
+
+    /**
+     * Sets {@code k} to {@code next} (removes it if null) if it still holds exactly what {@code read} saw;
+     * false if it changed meanwhile. Counts {@code next}'s nested container and releases the one replaced.
+     */
+    private boolean replaceIfSame(Object k, Read read, V next) {
+        Object stored = next == null ? null : m.nesting.toStored(next);
+        boolean done;
+        try {
+            done = Lua.<Long>eval(m.redisson(), key, Lua.HASH_CAS, RScript.ReturnType.LONG, List.of(key), k,
+                    RedisCodec.Raw.of(read.bytes() == null ? "0" : "1"), new RedisCodec.Raw(read.bytes() == null ? new byte[0] : read.bytes()),
+                    RedisCodec.Raw.of(stored == null ? "0" : "1"), stored == null ? RedisCodec.Raw.of("") : stored) == 1L;
+        } catch (RuntimeException e) {
+            m.nesting.undo(stored);
+            throw e;
+        }
+        if (done) {
+            m.nesting.release(read.stored());
+        } else {
+            m.nesting.undo(stored);
+        }
+        return done;
+    }
+
+    @SuppressWarnings("unchecked")
+    private V userValue(Read read) {
+        return (V) m.nesting.fromStored(read.stored());
+    }
+
+    @Override
+    public V merge(K k, V value, java.util.function.BiFunction<? super V, ? super V, ? extends V> remapping) {
+        Objects.requireNonNull(k, "key");
+        Objects.requireNonNull(value, "value");
+        Objects.requireNonNull(remapping, "remappingFunction");
+        return m.call(() -> {
+            while (true) {
+                Read read = read(k);
+                V old = userValue(read);
+                V next = old == null ? value : remapping.apply(old, value);
+                if (replaceIfSame(k, read, next)) {
+                    return next;
+                }
+            }
+        });
+    }
+
+    @Override
+    public V compute(K k, java.util.function.BiFunction<? super K, ? super V, ? extends V> remapping) {
+        Objects.requireNonNull(k, "key");
+        Objects.requireNonNull(remapping, "remappingFunction");
+        return m.call(() -> {
+            while (true) {
+                Read read = read(k);
+                V old = userValue(read);
+                V next = remapping.apply(k, old);
+                if ((old == null && next == null) || replaceIfSame(k, read, next)) {
+                    return next;
+                }
+            }
+        });
+    }
+
+    @Override
+    public V computeIfPresent(K k, java.util.function.BiFunction<? super K, ? super V, ? extends V> remapping) {
+        Objects.requireNonNull(k, "key");
+        Objects.requireNonNull(remapping, "remappingFunction");
+        return m.call(() -> {
+            while (true) {
+                Read read = read(k);
+                V old = userValue(read);
+                if (old == null) {
+                    return null;
+                }
+                V next = remapping.apply(k, old);
+                if (replaceIfSame(k, read, next)) {
+                    return next;
+                }
+            }
+        });
+    }
+
+    /** Per entry, as ConcurrentHashMap's: each entry present when reached is replaced once. */
+    @Override
+    public void replaceAll(java.util.function.BiFunction<? super K, ? super V, ? extends V> function) {
+        Objects.requireNonNull(function, "function");
+        m.exec(() -> {
+            for (K k : snapshot().keySet()) {
+                while (true) {
+                    Read read = read(k);
+                    if (read.bytes() == null) {
+                        break; // removed meanwhile
+                    }
+                    V next = Objects.requireNonNull(function.apply(k, userValue(read)), "the function's value");
+                    if (replaceIfSame(k, read, next)) {
+                        break;
+                    }
+                }
+            }
+        });
+    }
+
     /** One script for all entries (it also returns the overwritten values, to release nested containers). */
     @Override
     public void putAll(Map<? extends K, ? extends V> entries) {

@@ -282,7 +282,15 @@ final class RedisList<E> extends AbstractList<E> implements RedisProxy, Serializ
     private boolean transformOnce(Predicate<List<E>> change) {
         while (true) {
             m.check();
-            List<Object> raw = list.readAll();
+            // NOTE: the bytes stored, compared as they are: a value read back does not always encode to the
+            // same bytes again (a HashSet inside a JDK-serialized part carries its table capacity), and
+            // comparing a re-encoded copy retried such a list for ever
+            List<byte[]> bytes = Lua.eval(m.redisson(), RedisCodec.STORED_BYTES, key, "return redis.call('lrange', KEYS[1], 0, -1)",
+                    RScript.ReturnType.LIST, List.of(key));
+            List<Object> raw = new ArrayList<>(bytes.size());
+            for (byte[] b : bytes) {
+                raw.add(RedisCodec.INSTANCE.decodeStored(b));
+            }
             List<E> copy = decoded(raw);
             if (!change.test(copy)) {
                 return false;
@@ -291,7 +299,7 @@ final class RedisList<E> extends AbstractList<E> implements RedisProxy, Serializ
             Object[] args = new Object[1 + raw.size() + stored.size()];
             args[0] = RedisCodec.Raw.of(raw.size());
             for (int i = 0; i < raw.size(); i++) {
-                args[1 + i] = raw.get(i);
+                args[1 + i] = new RedisCodec.Raw(bytes.get(i));
             }
             for (int i = 0; i < stored.size(); i++) {
                 args[1 + raw.size() + i] = stored.get(i);

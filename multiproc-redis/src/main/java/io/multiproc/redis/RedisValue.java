@@ -78,25 +78,37 @@ final class RedisValue<T> implements SharedValueProxy<T>, RedisProxy, Serializab
 
     @Override
     public T updateAndGet(UnaryOperator<T> update) {
-        Objects.requireNonNull(update, "update");
-        while (true) {
-            T old = get();
-            T next = update.apply(old);
-            if (compareAndSet(old, next)) {
-                return next;
-            }
-        }
+        return update(update, false);
     }
 
     @Override
     public T getAndUpdate(UnaryOperator<T> update) {
+        return update(update, true);
+    }
+
+    /**
+     * Compare-and-set against the bytes read, not a re-encoding of the value decoded from them: a value
+     * read back does not always encode to the same bytes again (a HashSet inside a JDK-serialized part
+     * carries its table capacity), and compareAndSet(old, next) then never matched, retrying for ever.
+     */
+    @SuppressWarnings("unchecked")
+    private T update(UnaryOperator<T> update, boolean returnOld) {
         Objects.requireNonNull(update, "update");
-        while (true) {
-            T old = get();
-            if (compareAndSet(old, update.apply(old))) {
-                return old;
+        return m.call(() -> {
+            while (true) {
+                byte[] bytes = Lua.eval(m.redisson(), RedisCodec.STORED_BYTES, key, "return redis.call('get', KEYS[1])",
+                        org.redisson.api.RScript.ReturnType.VALUE, java.util.List.of(key));
+                T old = bytes == null ? null : (T) RedisCodec.INSTANCE.decodeStored(bytes);
+                T next = update.apply(old);
+                long done = Lua.<Long>eval(m.redisson(), key, Lua.STRING_CAS, org.redisson.api.RScript.ReturnType.LONG,
+                        java.util.List.of(key), RedisCodec.Raw.of(bytes == null ? "0" : "1"),
+                        new RedisCodec.Raw(bytes == null ? new byte[0] : bytes), RedisCodec.Raw.of(next == null ? "0" : "1"),
+                        next == null ? RedisCodec.Raw.of("") : next);
+                if (done == 1L) {
+                    return returnOld ? old : next;
+                }
             }
-        }
+        });
     }
 
     @Override
