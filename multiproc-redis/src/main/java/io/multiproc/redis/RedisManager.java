@@ -251,9 +251,13 @@ public final class RedisManager implements Manager, HandleSource, Serializable {
         return "mp:" + name + ":" + kind + ":{" + objectName + "}";
     }
 
-    /** A fresh key for an unnamed object of {@code kind}, removed when this connection closes. */
+    /**
+     * A fresh key for an unnamed object of {@code kind}, removed when this connection closes. A manager
+     * that arriving proxies attached never closes: its objects are named as nested ones, so that counting
+     * frees them (decision 151).
+     */
     String newKey(String kind) {
-        String key = key(kind, "~" + UUID.randomUUID());
+        String key = key(kind, (owner ? "~" : NESTED) + UUID.randomUUID());
         created.put(key, kind);
         return key;
     }

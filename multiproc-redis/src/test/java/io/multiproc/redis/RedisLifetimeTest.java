@@ -250,6 +250,27 @@ class RedisLifetimeTest {
         assertThat(allKeysMentioning(name)).as("close still removes them").isEmpty();
     }
 
+    /**
+     * A manager that arriving proxies attached (in a child) never closes: what it makes is freed by counting,
+     * as nested objects are, or it would stay for ever once a container held it and let go.
+     */
+    @SuppressWarnings("unchecked")
+    @Test
+    void anObjectMadeThroughAnAttachedManagerGoesWithItsLastReference() {
+        String name = freshName();
+        try (RedisManager m = (RedisManager) RedisManager.connect(redis.url(), name)) {
+            RedisManager attached = RedisManager.attached(m.configYaml(), name);
+            ConcurrentMap<String, Object> top = m.dict("top");
+            List<Integer> l = attached.list();
+            l.add(1);
+            top.put("l", l);
+            assertThat((List<Object>) top.get("l")).containsExactly(1);
+            top.put("l", "plain");
+            assertThat(allKeysMentioning(name)).containsExactly("mp:" + name + ":dict:{top}");
+            m.destroy();
+        }
+    }
+
     /** One still referenced at close stays until the last container lets it go, and then goes entirely. */
     @SuppressWarnings("unchecked")
     @Test
