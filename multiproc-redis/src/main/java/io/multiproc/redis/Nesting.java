@@ -18,7 +18,7 @@ import java.util.Set;
  * script) deletes an unnamed object and releases the refs it held. Proxies held by processes are not
  * counted (Redis cannot see them): a proxy of a freed object sees it empty. Named objects are never freed
  * by counting, and an object a manager made ({@code m.list()}, {@code m.queue(n)}) only once that
- * manager has closed (decision 153).
+ * manager has closed (decision 155).
  */
 final class Nesting {
     private final RedisManager m;

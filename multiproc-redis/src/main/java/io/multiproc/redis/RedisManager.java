@@ -254,7 +254,7 @@ public final class RedisManager implements Manager, HandleSource, Serializable {
     /**
      * A fresh key for an unnamed object of {@code kind}, removed when this connection closes. A manager
      * that arriving proxies attached never closes: its objects are named as nested ones, so that counting
-     * frees them (decision 153).
+     * frees them (decision 155).
      */
     String newKey(String kind) {
         String key = key(kind, (owner ? "~" : NESTED) + UUID.randomUUID());
