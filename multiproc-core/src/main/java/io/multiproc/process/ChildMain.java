@@ -353,10 +353,17 @@ public final class ChildMain {
         private long ownTicks;
         /** The machine's busy ticks at the window's start ({@link #machineTicks}). */
         private long machineBusy;
+        private final boolean otherPrograms;
 
         IdlePacer(long parentPid, BooleanSupplier stop) {
+            this(parentPid, stop, true);
+        }
+
+        /** {@code otherPrograms} false: paces against the parent and siblings only (tests of that rule alone). */
+        IdlePacer(long parentPid, BooleanSupplier stop, boolean otherPrograms) {
             this.parentPid = parentPid;
             this.stop = stop;
+            this.otherPrograms = otherPrograms;
             this.ticks = programTicks();
             this.ownTicks = cpuTicks(me);
             this.machineBusy = machineTicks()[0];
@@ -373,7 +380,7 @@ public final class ChildMain {
                 long[] machine = machineTicks();
                 long elapsedTicks = (System.nanoTime() - windowStart) / 10_000_000L; // 100 ticks a second in /proc
                 long others = (machine[0] - machineBusy) - (own - ownTicks) - (now - ticks);
-                boolean busy = now - ticks > BUSY_TICKS || others >= othersBusyTicks(machine[1], elapsedTicks);
+                boolean busy = now - ticks > BUSY_TICKS || otherPrograms && others >= othersBusyTicks(machine[1], elapsedTicks);
                 ticks = now;
                 ownTicks = own;
                 machineBusy = machine[0];
