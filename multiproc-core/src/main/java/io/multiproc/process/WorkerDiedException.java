@@ -25,7 +25,8 @@ public class WorkerDiedException extends RuntimeException {
 
     /**
      * @param pid      the worker's pid
-     * @param exitCode as {@link ChildProcess#exitCode()} reports it: {@code -N} for signal N
+     * @param exitCode as {@link ChildProcess#exitCode()} reports it: {@code -N} for signal N;
+     *                 {@link Integer#MIN_VALUE} when it could not be learnt (the process was never reaped)
      * @param held     what the worker held, for the message
      */
     public WorkerDiedException(long pid, int exitCode, String held) {
@@ -44,9 +45,9 @@ public class WorkerDiedException extends RuntimeException {
         return exitCode;
     }
 
-    /** The signal that killed the worker, if one did. */
+    /** The signal that killed the worker, if one did (and it is known). */
     public OptionalInt signal() {
-        return exitCode < 0 ? OptionalInt.of(-exitCode) : OptionalInt.empty();
+        return exitCode < 0 && exitCode != Integer.MIN_VALUE ? OptionalInt.of(-exitCode) : OptionalInt.empty();
     }
 
     private static String describe(int exitCode) {
@@ -55,6 +56,7 @@ public class WorkerDiedException extends RuntimeException {
             case -15 -> "killed by signal 15, SIGTERM";
             case -6 -> "killed by signal 6, SIGABRT";
             case -11 -> "killed by signal 11, SIGSEGV";
+            case Integer.MIN_VALUE -> "exit code unknown: the process was not reaped";
             default -> exitCode < 0 ? "killed by signal " + -exitCode : "exit code " + exitCode;
         };
     }
