@@ -202,6 +202,10 @@ public final class Pool implements ExecutorService {
             if (state != State.STOPPED) {
                 slots[slot] = w;
                 dispatchLocked();
+                // NOTE: its READY may have come before this (the starter thread preempted in between), when
+                // the reader's retireIdleLocked() could not see it yet: after shutdown() it was never
+                // retired and join() waited forever. No test makes that preemption happen on demand.
+                retireIdleLocked();
                 return;
             }
         }
