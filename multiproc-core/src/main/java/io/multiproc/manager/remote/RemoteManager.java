@@ -292,6 +292,13 @@ public final class RemoteManager implements Manager {
             REFUSED_PROXY.set(refused); // the codec keeps only the message of what writeReplace threw
             throw new IllegalArgumentException(refused);
         }
+        // NOTE: an export token is remembered once a proxy has travelled, so later trips need no request
+        // and would not see the connection closed: a task made after close() carried the token (and the
+        // key) to a child, where the proxy worked on that process's shared connection. A proxy of a
+        // closed manager must fail wherever it is used, its travels included.
+        if (closedBecause != null) {
+            throw new IllegalStateException(this + " is " + closedBecause + ": its proxies cannot travel");
+        }
         Long token = exported.get(ref.id());
         if (token == null) {
             token = (Long) call(Ops.EXPORT, ref.id());

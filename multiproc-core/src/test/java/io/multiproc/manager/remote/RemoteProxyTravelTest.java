@@ -70,6 +70,35 @@ class RemoteProxyTravelTest {
         }
     }
 
+    /**
+     * A proxy that travelled once is exported, and its token remembered: a task made after the manager
+     * closed carried that token (and the key) to a child, where the dict still worked on a shared connection.
+     */
+    @Test
+    void aProxyOfAClosedRemoteManagerFailsAtStartInsteadOfWorkingInTheChild() throws Exception {
+        Manager m = Manager.connect(server.address(), KEY);
+        ConcurrentMap<String, Integer> d = m.dict("closed-then-sent");
+        ChildProcess first = ChildProcess.start(() -> d.put("while-open", 1));
+        try {
+            Children.joinOk(first);
+        } finally {
+            Children.reap(first);
+        }
+        m.close();
+        ChildProcess[] started = new ChildProcess[1];
+        try {
+            assertThatThrownBy(() -> started[0] = ChildProcess.start(() -> d.put("after-close", 1)))
+                    .isInstanceOf(IllegalStateException.class)
+                    .hasMessageContaining(m.toString()).hasMessageContaining("closed");
+        } finally {
+            if (started[0] != null) {
+                Children.joinOk(started[0]);
+                Children.reap(started[0]);
+            }
+        }
+        assertThat(local.<String, Integer>dict("closed-then-sent")).containsOnlyKeys("while-open");
+    }
+
     @Test
     void aProxySentThroughALocalQueueReattachesInAProcessThatInheritedTheKey() throws Exception {
         try (Manager m = Manager.connect(server.address(), KEY);
