@@ -433,7 +433,11 @@ public final class RemoteManager implements Manager {
     @Override
     public void close() {
         RuntimeException failure = null;
-        if (closedBecause == null && (unconfirmed || !deferred.isEmpty()) && turn.tryLock()) {
+        // NOTE: unconfirmed and deferred are the turn holder's, so they are read under the turn only.
+        // deferred is a WeakHashMap: even isEmpty() unlinks the entries of collected threads, so reading
+        // it here unlocked, while another thread's call put or removed an entry under the turn, was two
+        // unsynchronized structural changes (a lost failure, or a corrupt bucket chain that loops forever).
+        if (closedBecause == null && turn.tryLock()) {
             try {
                 if (closedBecause == null && unconfirmed) {
                     exchange(Ops.SYNC, 0, new Object[0]);
