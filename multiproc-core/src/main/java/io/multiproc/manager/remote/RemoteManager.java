@@ -248,13 +248,27 @@ public final class RemoteManager implements Manager {
         synchronized (SHARED) {
             RemoteManager m = SHARED.get(at);
             if (m == null || m.closedBecause != null) {
-                if (SHARED.isEmpty()) {
+                // NOTE: added once per process, before the first connect (during shutdown that throws and
+                // nothing connects). Added whenever SHARED was empty, it was added again by every failed
+                // connect (a retry loop against a server that is down): one Thread per attempt, kept until exit
+                if (exitHooksAdded == 0) {
                     Runtime.getRuntime().addShutdownHook(Thread.ofPlatform().unstarted(RemoteManager::closeShared));
+                    exitHooksAdded++;
                 }
                 m = connect(address, key);
                 SHARED.put(at, m);
             }
             return m;
+        }
+    }
+
+    /** How many shutdown hooks {@link #shared} has added in this process: 0 or 1 (guarded by SHARED). */
+    private static int exitHooksAdded;
+
+    /** For tests: how many shutdown hooks {@link #shared} has added in this process. */
+    static int exitHooksAdded() {
+        synchronized (SHARED) {
+            return exitHooksAdded;
         }
     }
 

@@ -99,6 +99,43 @@ class RemoteProxyTravelTest {
         assertThat(local.<String, Integer>dict("closed-then-sent")).containsOnlyKeys("while-open");
     }
 
+    /**
+     * A process retrying a server that is down (a proxy it received, re-attached in a loop) added one
+     * shutdown hook, a Thread kept until exit, per failed attempt. Run in a child: its shared connections
+     * are this test's alone.
+     */
+    @Test
+    void failedConnectsOfTravellingProxiesDoNotPileUpShutdownHooks() throws Exception {
+        int port;
+        try (java.net.ServerSocket down = new java.net.ServerSocket(0, 1, java.net.InetAddress.getLoopbackAddress())) {
+            port = down.getLocalPort(); // closed below: nobody listens there
+        }
+        int downPort = port;
+        ChildProcess c = ChildProcess.start(() -> {
+            java.net.InetSocketAddress address = new java.net.InetSocketAddress(java.net.InetAddress.getLoopbackAddress(), downPort);
+            int before = RemoteManager.exitHooksAdded();
+            for (int i = 0; i < 5; i++) {
+                try {
+                    RemoteManager.shared(address, KEY);
+                    throw new AssertionError("connected to port " + downPort + ", where nothing should listen");
+                } catch (java.io.UncheckedIOException expected) {
+                    // the server is down: the caller would retry
+                }
+            }
+            int added = RemoteManager.exitHooksAdded() - before;
+            if (added > 1) {
+                throw new AssertionError(added + " shutdown hooks added by 5 failed connects");
+            }
+        });
+        try {
+            assertThat(c.join(Children.TIMEOUT)).isTrue();
+            assertThat(c.failure()).as("the child's failure").isEmpty();
+            Children.joinOk(c);
+        } finally {
+            Children.reap(c);
+        }
+    }
+
     @Test
     void aProxySentThroughALocalQueueReattachesInAProcessThatInheritedTheKey() throws Exception {
         try (Manager m = Manager.connect(server.address(), KEY);
