@@ -60,14 +60,16 @@ public final class ManagerServer implements AutoCloseable {
     private final Semaphore slots = new Semaphore(MAX_CONNECTIONS);
     private final Set<Socket> open = ConcurrentHashMap.newKeySet();
     private final Exports exports = new Exports();
+    private final Unpinned unpinned;
     private volatile boolean closed;
     /** For tests: runs in the acceptor right after each accept (to inject a failure or a close there). */
     volatile Runnable afterAccept = () -> { };
     /** How long an unauthenticated connection may take over the whole handshake (settable for tests). */
     volatile int handshakeMillis = HANDSHAKE_TIMEOUT_MILLIS;
 
-    private ManagerServer(Manager manager, byte[] key, ServerSocket socket) {
+    private ManagerServer(Manager manager, Unpinned unpinned, byte[] key, ServerSocket socket) {
         this.manager = manager;
+        this.unpinned = unpinned;
         this.key = key;
         this.socket = socket;
         this.acceptor = Thread.ofPlatform().name("multiproc-manager-server-" + socket.getLocalPort()).daemon(true)
@@ -82,6 +84,7 @@ public final class ManagerServer implements AutoCloseable {
         Objects.requireNonNull(manager, "manager");
         Objects.requireNonNull(address, "address");
         byte[] key = Wire.checkedKey(authkey);
+        Unpinned unpinned = new Unpinned(manager); // before the socket: a closed manager fails here, leaving nothing
         ServerSocket ss = null;
         try {
             ss = new ServerSocket();
@@ -91,7 +94,7 @@ public final class ManagerServer implements AutoCloseable {
             closeQuietly(ss);
             throw new UncheckedIOException("cannot listen on address=" + address + ": " + e.getMessage(), e);
         }
-        ManagerServer server = new ManagerServer(manager, key, ss);
+        ManagerServer server = new ManagerServer(manager, unpinned, key, ss);
         server.acceptor.start();
         BatchWarmUp.startOnce(() -> server.closed); // a fresh server's first batch then runs compiled code
         return server;
@@ -207,7 +210,7 @@ public final class ManagerServer implements AutoCloseable {
             s.setSoTimeout(0); // an idle client may stay connected; its death closes the socket
             DataInputStream in = new DataInputStream(new BufferedInputStream(s.getInputStream(), 64 << 10));
             keepAlive(s);
-            new ServerSession(manager, exports, CODEC, in, out).run();
+            new ServerSession(manager, exports, unpinned, CODEC, in, out).run();
         } catch (EOFException e) {
             LOG.log(System.Logger.Level.DEBUG, "manager server: " + peer + " disconnected");
         } catch (SocketException e) {

@@ -11,6 +11,8 @@ final class Ops {
     static final int OPEN = 2;           // (kind, name or null, initial value) -> RemoteRef
     static final int SYNC = 3;           // () -> null: a reply after every earlier request was applied
     static final int IMPORT = 4;         // (token, kind) -> RemoteRef: an exported container, for this connection
+    static final int RELEASE = 5;        // (id, count, id, count, ...) pipelined only: the client let go of that
+                                         // many hand-outs of each id (decision 155); never fails, never skipped
     // any container
     static final int SIZE = 10;          // () -> int
     static final int CLEAR = 11;         // () pipelined
@@ -56,7 +58,7 @@ final class Ops {
     }
 
     static boolean pipelined(int op) {
-        return op == CLEAR || op == L_ADD || op == L_ADD_ALL || op == D_PUT_ALL || op == D_SET || op == N_SET
+        return op == RELEASE || op == CLEAR || op == L_ADD || op == L_ADD_ALL || op == D_PUT_ALL || op == D_SET || op == N_SET
                 || op == V_SET;
     }
 }

@@ -22,8 +22,8 @@ import java.util.concurrent.ConcurrentMap;
 final class RemoteDict<K, V> extends AbstractMap<K, V> implements ConcurrentMap<K, V>, RemoteManager.RemoteContainer {
     private final transient Target t;
 
-    RemoteDict(RemoteManager manager, RemoteRef ref) {
-        this.t = new Target(manager, ref);
+    RemoteDict(Target t) {
+        this.t = t;
     }
 
     @Override

@@ -16,8 +16,8 @@ import java.util.Objects;
 final class RemoteList<E> extends AbstractList<E> implements RemoteManager.RemoteContainer {
     private final transient Target t;
 
-    RemoteList(RemoteManager manager, RemoteRef ref) {
-        this.t = new Target(manager, ref);
+    RemoteList(Target t) {
+        this.t = t;
     }
 
     @Override

@@ -73,7 +73,9 @@ import java.util.concurrent.locks.ReentrantLock;
  * ...); anything else arrives as {@code io.multiproc.RemoteException}; both with the server's trace.
  * Queues, locks, semaphores, events, barriers and custom types need shared memory or a local server
  * JVM and are not offered remotely (UnsupportedOperationException). Proxies belong to this connection:
- * after {@link #close()} they throw {@link IllegalStateException}.
+ * after {@link #close()} they throw {@link IllegalStateException}. Once the last proxy of a container is
+ * garbage here, the connection tells the server, which lets go of it: an anonymous one is then freed
+ * unless another container refers to it (decision 155; see {@link #targetGone}).
  *
  * <h2>Proxies that travel</h2>
  * A proxy captured by a {@code ChildProcess} task or sent through a queue or pipe re-attaches in the
@@ -136,7 +138,13 @@ public final class RemoteManager implements Manager {
     /** How long a read may wait for a reply, and a write for the server to take its bytes. */
     private final long replyTimeoutNanos;
     /**
-     * When the thread holding {@link #turn} began its current write to the socket, at most
+     * Every write to the socket (a frame, or a flush) holds it: the turn holder's requests, and releases
+     * ({@link #flushReleases}), which are written without the turn so that they never wait for a reply
+     * and {@link #close()} never finds the turn taken by them.
+     */
+    private final ReentrantLock writing = new ReentrantLock();
+    /**
+     * When the thread holding {@link #writing} began its current write to the socket, at most
      * {@link #WRITE_SLICE} bytes (never 0), or 0 when it is not writing: SO_TIMEOUT bounds reads only,
      * and a server that stops reading (stopped, hung, its host gone) let a write wait forever once the
      * socket's buffers were full. Written by that thread, read by
@@ -144,6 +152,18 @@ public final class RemoteManager implements Manager {
      */
     private volatile long writingSince;
     private final java.util.concurrent.ScheduledFuture<?> watch;
+    /**
+     * Per id of this connection: how many replies handed it to this process and how many of the
+     * proxies made from them are not garbage yet (decision 155). Guarded by itself: changed by the
+     * turn holder as it decodes a reply ({@link #proxy}) and by {@link #RELEASES}' thread.
+     */
+    private final Map<Long, Receipts> receipts = new java.util.HashMap<>();
+    /** (id, count) pairs whose last proxy is garbage, not yet sent; guarded by {@link #receipts}. */
+    private final List<Long> toRelease = new ArrayList<>();
+    /** A thread is on its way to send {@link #toRelease}; guarded by {@link #receipts}. */
+    private boolean releasing;
+    /** Hand-outs released so far (for tests); written under {@link #writing}. */
+    private volatile long receiptsReleased;
 
     private RemoteManager(String server, InetSocketAddress address, Socket socket, byte[] key, long replyTimeoutNanos) throws IOException {
         this.server = server;
@@ -542,7 +562,7 @@ public final class RemoteManager implements Manager {
     private Object exchange(int op, long target, Object[] args) {
         send(op, 0, target, args);
         try {
-            watched(out::flush);
+            flushOut();
             byte[] frame = Wire.readFrame(in, Wire.MAX_FRAME);
             unconfirmed = false; // the server answers after applying (or reporting) every earlier request
             unconfirmedBy = null;
@@ -592,7 +612,7 @@ public final class RemoteManager implements Manager {
             send(op, Wire.FLAG_PIPELINED, target, args);
             unconfirmed = true;
             unconfirmedBy = me;
-            watched(out::flush);
+            flushOut();
         } catch (IOException e) {
             throw broken(e.getMessage(), e);
         } finally {
@@ -641,12 +661,31 @@ public final class RemoteManager implements Manager {
                     + Wire.MAX_FRAME + " bytes: send it in parts");
         }
         try {
-            writeFrame(request.array(), request.size());
+            writing.lock();
+            try {
+                writeFrame(request.array(), request.size());
+            } finally {
+                writing.unlock();
+            }
         } catch (IOException e) {
             throw broken(e.getMessage(), e);
+        } finally {
+            // NOTE: the proxies among the arguments stay reachable until their ids are written: a release
+            // of one sent before this request would make the server drop the id it names
+            java.lang.ref.Reference.reachabilityFence(args);
         }
         if (request == this.request && request.array().length > Wire.KEPT_BUFFER) {
             this.request = new BufferSink(256);
+        }
+    }
+
+    /** Flushes the turn holder's requests to the socket (under {@link #writing}, watched). */
+    private void flushOut() throws IOException {
+        writing.lock();
+        try {
+            watched(out::flush);
+        } finally {
+            writing.unlock();
         }
     }
 
@@ -750,15 +789,136 @@ public final class RemoteManager implements Manager {
         return false;
     }
 
+    /** One receipt of {@code r} (a reply handed it to this process): a proxy, counted until it is garbage. */
     private Object proxy(RemoteRef r) {
-        return switch (r.kind()) {
-            case RemoteRef.KIND_LIST -> new RemoteList<>(this, r);
-            case RemoteRef.KIND_DICT -> new RemoteDict<>(this, r);
-            case RemoteRef.KIND_NAMESPACE -> new RemoteNamespace(this, r);
-            case RemoteRef.KIND_VALUE -> new RemoteValue<>(this, r);
-            case RemoteRef.KIND_SET -> new RemoteSet<>(this, r);
+        Target t = new Target(this, r);
+        Object proxy = switch (r.kind()) {
+            case RemoteRef.KIND_LIST -> new RemoteList<>(t);
+            case RemoteRef.KIND_DICT -> new RemoteDict<>(t);
+            case RemoteRef.KIND_NAMESPACE -> new RemoteNamespace(t);
+            case RemoteRef.KIND_VALUE -> new RemoteValue<>(t);
+            case RemoteRef.KIND_SET -> new RemoteSet<>(t);
             default -> throw new UncheckedIOException(new Wire.ProtocolException(server + " sent a container of kind=" + r.kind()));
         };
+        synchronized (receipts) {
+            Receipts c = receipts.computeIfAbsent(r.id(), id -> new Receipts());
+            c.received++;
+            c.live++;
+        }
+        // NOTE: on the Target, not the proxy: every request of a proxy and of its views goes through it
+        RELEASES.register(t, new TargetGone(this, r.id()));
+        return proxy;
+    }
+
+    // ------------------------------------------------------------------ releases (decision 155)
+
+    /** Runs the release of each {@link Target} that became garbage; one daemon thread per JVM. */
+    private static final java.lang.ref.Cleaner RELEASES = java.lang.ref.Cleaner.create(
+            Thread.ofPlatform().daemon().name("multiproc-remote-releases").factory());
+
+    /** Most (id, count) pairs in one release frame: a backlog goes as several frames of bounded size. */
+    private static final int RELEASE_BATCH = 4096;
+
+    /** What this process received of one id: hand-outs counted, and proxies made from them still alive. */
+    private static final class Receipts {
+        long received;
+        int live;
+    }
+
+    /** A Target's cleaning action: holds its connection, never the Target. */
+    private record TargetGone(RemoteManager m, long id) implements Runnable {
+        @Override
+        public void run() {
+            m.targetGone(id);
+        }
+    }
+
+    /**
+     * The last live proxy of {@code id} went: releases every hand-out of it received so far. A reply
+     * handing out {@code id} that is still on its way was counted by the server and not in this count,
+     * so the server keeps the container for the proxy that reply becomes.
+     */
+    private void targetGone(long id) {
+        synchronized (receipts) {
+            Receipts c = receipts.get(id);
+            if (--c.live > 0) {
+                return;
+            }
+            receipts.remove(id);
+            if (closedBecause != null) {
+                return; // the server forgot this connection's ids when it ended
+            }
+            toRelease.add(id);
+            toRelease.add(c.received);
+            if (releasing) {
+                return;
+            }
+            releasing = true;
+        }
+        exported.remove(id);
+        // NOTE: a thread of its own, not the cleaner's: a write may wait (up to the reply timeout) for a
+        // server that does not read, and every connection's releases share the cleaner's thread
+        Thread.ofVirtual().name("multiproc-remote-release").start(this::flushReleases);
+    }
+
+    /** Sends the pending releases as pipelined requests (no reply), between whole frames of other threads. */
+    private void flushReleases() {
+        try {
+            Thread.sleep(2); // the cleaner usually finds many proxies at once: one frame for all of them
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            return;
+        }
+        List<Long> pairs;
+        synchronized (receipts) {
+            releasing = false;
+            pairs = new ArrayList<>(toRelease);
+            toRelease.clear();
+        }
+        writing.lock();
+        try {
+            for (int from = 0; from < pairs.size() && closedBecause == null; from += 2 * RELEASE_BATCH) {
+                List<Long> batch = pairs.subList(from, Math.min(pairs.size(), from + 2 * RELEASE_BATCH));
+                BufferSink frame = new BufferSink(16 + 10 * batch.size());
+                frame.writeByte(Ops.RELEASE);
+                frame.writeByte(Wire.FLAG_PIPELINED);
+                for (int i = 0; i < 8; i++) {
+                    frame.writeByte(0); // target: the manager
+                }
+                CODEC.encode(new ArrayList<>(batch), frame);
+                writeFrame(frame.array(), frame.size());
+                long released = receiptsReleased;
+                for (int i = 1; i < batch.size(); i += 2) {
+                    released += batch.get(i);
+                }
+                receiptsReleased = released;
+            }
+            if (closedBecause == null) {
+                watched(out::flush);
+            }
+        } catch (IOException e) {
+            if (closedBecause == null) {
+                // the next call learns it too; nothing waits for this write
+                System.getLogger("io.multiproc.manager").log(System.Logger.Level.DEBUG, this + ": " + broken(e.getMessage(), e).getMessage());
+            }
+        } catch (RuntimeException e) {
+            System.getLogger("io.multiproc.manager").log(System.Logger.Level.DEBUG, this + ": releases not sent", e);
+        } finally {
+            writing.unlock();
+        }
+    }
+
+    /** Hand-outs of ids this connection released to the server so far (for tests). */
+    long receiptsReleased() {
+        return receiptsReleased;
+    }
+
+    /** How many proxies of {@code id} this process counts as not garbage yet (for tests). */
+    int liveProxies(long id) {
+        synchronized (receipts) {
+            Receipts c = receipts.get(id);
+            return c == null ? 0 : c.live;
+        }
     }
 
     private static void closeQuietly(AutoCloseable c) {

@@ -11,8 +11,8 @@ import java.util.Set;
 final class RemoteNamespace implements Namespace, RemoteManager.RemoteContainer {
     private final transient Target t;
 
-    RemoteNamespace(RemoteManager manager, RemoteRef ref) {
-        this.t = new Target(manager, ref);
+    RemoteNamespace(Target t) {
+        this.t = t;
     }
 
     @Override

@@ -9,8 +9,8 @@ import java.util.List;
 final class RemoteSet<E> extends AbstractSet<E> implements RemoteManager.RemoteContainer {
     private final transient Target t;
 
-    RemoteSet(RemoteManager manager, RemoteRef ref) {
-        this.t = new Target(manager, ref);
+    RemoteSet(Target t) {
+        this.t = t;
     }
 
     @Override

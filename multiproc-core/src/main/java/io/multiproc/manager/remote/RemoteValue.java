@@ -13,8 +13,8 @@ import java.util.function.UnaryOperator;
 final class RemoteValue<T> implements SharedValueProxy<T>, RemoteManager.RemoteContainer {
     private final transient Target t;
 
-    RemoteValue(RemoteManager manager, RemoteRef ref) {
-        this.t = new Target(manager, ref);
+    RemoteValue(Target t) {
+        this.t = t;
     }
 
     @Override

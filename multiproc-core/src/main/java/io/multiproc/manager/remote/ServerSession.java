@@ -38,28 +38,52 @@ import static io.multiproc.manager.remote.RemoteRef.*;
  * pipelined requests after it are skipped, and the next request that waits for a reply is answered
  * with {@link Wire#EARLIER_FAILED} and that failure instead of being run: the client sees the error
  * at its next call, and nothing after the failed request was applied.
+ *
+ * <p>Ids (decision 155): every container a reply hands the client gets this connection's id for it,
+ * and each hand-out of an id is counted. The client sends {@link Ops#RELEASE} with an id and the
+ * number of hand-outs it received once its last proxy of that id is garbage; the session drops the
+ * container when its count reaches 0, so the served manager frees it unless something else holds or
+ * refers to it (a name, another container, another client, a proxy in this JVM). Counting hand-outs
+ * rather than proxies makes a reply in flight safe: a release sent while a reply naming the same id
+ * travels to the client leaves that reply's count, so the proxy it becomes never names a dropped id.
+ * Ids are never reused: a container handed out again after its drop gets a new one.
  */
 final class ServerSession {
     private final Manager manager;
     private final Exports exports;
+    private final Unpinned unpinned;
     private final Codec codec;
     private final DataInputStream in;
     private final DataOutputStream out;
-    /** The containers this client has been given, by id (index); id 0 is the manager. */
-    private final List<Object> objects = new ArrayList<>();
+    /** The containers this client holds ids of, by id; id 0, the manager, is not in it and never released. */
+    private final Map<Long, Held> objects = new HashMap<>();
+    /** The id of each container in {@link #objects}, by {@link #identity}. */
     private final Map<Object, Long> ids = new HashMap<>();
+    private long nextId = 1;
+    /** The ids handed out in the reply being built, one entry per hand-out: taken back if it is not sent. */
+    private final List<Long> handed = new ArrayList<>();
     private final SegmentSource source = new SegmentSource();
     /** Replaced by a small one after a reply that grew it past {@link Wire#KEPT_BUFFER}. */
     private BufferSink reply = new BufferSink(256);
     private RemoteFailure earlierFailure;
 
-    ServerSession(Manager manager, Exports exports, Codec codec, DataInputStream in, DataOutputStream out) {
+    ServerSession(Manager manager, Exports exports, Unpinned unpinned, Codec codec, DataInputStream in, DataOutputStream out) {
         this.manager = manager;
         this.exports = exports;
+        this.unpinned = unpinned;
         this.codec = codec;
         this.in = in;
         this.out = out;
-        objects.add(manager);
+    }
+
+    /** A container this client was given, and how many replies handed it out and were not released yet. */
+    private static final class Held {
+        final Object container;
+        long handed;
+
+        Held(Object container) {
+            this.container = container;
+        }
     }
 
     /** Serves until the client disconnects (EOFException) or breaks the protocol. */
@@ -77,6 +101,16 @@ final class ServerSession {
             long target = ByteBuffer.wrap(frame, 2, 8).getLong();
             Object receiver = objectAt(target);
             List<?> args = args(frame);
+            if (op == RELEASE) {
+                // NOTE: applied even after a failed pipelined request: it is bookkeeping the client sends
+                // on its own, never one of the calls skipped until the failure is reported; skipped, the
+                // client (which forgot those hand-outs) would never send it again
+                if (!pipelined) {
+                    throw new Wire.ProtocolException("op=" + op + " (release) flags=" + frame[1] + ": a release is only pipelined");
+                }
+                release(target, args);
+                continue;
+            }
             if (earlierFailure != null) {
                 if (!pipelined) {
                     respond(Wire.EARLIER_FAILED, earlierFailure);
@@ -90,6 +124,7 @@ final class ServerSession {
             } catch (Wire.ProtocolError e) {
                 throw new Wire.ProtocolException(e.getMessage());
             } catch (RuntimeException e) {
+                takeBack();
                 if (pipelined) {
                     earlierFailure = RemoteFailure.of(e);
                 } else {
@@ -97,7 +132,9 @@ final class ServerSession {
                 }
                 continue;
             }
-            if (!pipelined) {
+            if (pipelined) {
+                takeBack(); // none of them returns a container; should one, the client never receives it
+            } else {
                 respondResult(result);
             }
         }
@@ -124,10 +161,18 @@ final class ServerSession {
     }
 
     private Object objectAt(long id) throws Wire.ProtocolException {
-        if (id < 0 || id >= objects.size()) {
-            throw new Wire.ProtocolException("id=" + id + " was never given to this client");
+        if (id == 0) {
+            return manager;
         }
-        return objects.get((int) id);
+        Held h = objects.get(id);
+        if (h == null) {
+            throw new Wire.ProtocolException(notHeld(id));
+        }
+        return h.container;
+    }
+
+    private static String notHeld(long id) {
+        return "id=" + id + " was never given to this client, or it released it";
     }
 
     private void respondResult(Object result) throws IOException {
@@ -136,10 +181,65 @@ final class ServerSession {
         try {
             codec.encode(result instanceof Copy c ? c.value() : toWire(result), reply);
         } catch (CodecException e) {
+            takeBack();
             respond(Wire.FAILED, RemoteFailure.of(e));
             return;
         }
+        handed.clear(); // NOTE: before the send: the client may release these hand-outs as soon as it reads them
         send();
+    }
+
+    // ------------------------------------------------------------------ releases
+
+    /**
+     * {@link Ops#RELEASE}: (id, count) pairs of longs, each count at most the hand-outs of that id not
+     * released yet. Anything else is a protocol error (the client's counts can no longer be trusted).
+     */
+    private void release(long target, List<?> a) throws Wire.ProtocolException {
+        if (target != 0) {
+            throw new Wire.ProtocolException("release sent to id=" + target + ", not to the manager (id 0)");
+        }
+        if (a.isEmpty() || a.size() % 2 != 0) {
+            throw new Wire.ProtocolException("release of " + a.size() + " numbers, not (id, count) pairs");
+        }
+        for (int i = 0; i < a.size(); i += 2) {
+            if (!(a.get(i) instanceof Long id) || !(a.get(i + 1) instanceof Long count)) {
+                throw new Wire.ProtocolException("release pair " + i / 2 + " is (" + a.get(i) + ", " + a.get(i + 1)
+                        + "), not two longs");
+            }
+            Held h = objects.get(id);
+            if (h == null) {
+                throw new Wire.ProtocolException("release of " + notHeld(id));
+            }
+            if (count <= 0 || count > h.handed) {
+                throw new Wire.ProtocolException("release of id=" + id + " count=" + count + " outside 1.." + h.handed);
+            }
+            h.handed -= count;
+            if (h.handed == 0) {
+                drop(id, h);
+            }
+        }
+    }
+
+    /** Takes back the hand-outs of a reply that is not sent: the client never counts them. */
+    private void takeBack() {
+        for (long id : handed) {
+            Held h = objects.get(id);
+            if (--h.handed == 0) {
+                drop(id, h);
+            }
+        }
+        handed.clear();
+    }
+
+    /**
+     * Forgets a container: this session's reference to the manager's proxy was the client's hold, and
+     * the manager drops it when that proxy is unreachable here (a local manager's proxy releases its
+     * hold through its cleaner, at this JVM's next garbage collection).
+     */
+    private void drop(long id, Held h) {
+        objects.remove(id);
+        ids.remove(identity(h.container));
     }
 
     private void respond(byte status, RemoteFailure failure) throws IOException {
@@ -201,6 +301,10 @@ final class ServerSession {
     }
 
     private Object open(int kind, String name, Object initial) {
+        Object anonymous = name == null ? unpinned.make(kind) : null;
+        if (anonymous != null) {
+            return anonymous;
+        }
         Object made = switch (kind) {
             case KIND_LIST -> name == null ? manager.list() : manager.list(name);
             case KIND_DICT -> name == null ? manager.dict() : manager.dict(name);
@@ -337,21 +441,18 @@ final class ServerSession {
     }
 
     private Object container(RemoteRef r) {
-        Object o = objects.get((int) checkedId(r.id()));
+        Held h = objects.get(r.id());
+        if (h == null) {
+            throw new Wire.ProtocolError(notHeld(r.id()));
+        }
+        Object o = h.container;
         if (kindOf(o) != r.kind()) {
             throw new Wire.ProtocolError("id=" + r.id() + " is a " + kindName(kindOf(o)) + ", not a " + kindName(r.kind()));
         }
         return o;
     }
 
-    private long checkedId(long id) {
-        if (id <= 0 || id >= objects.size()) {
-            throw new Wire.ProtocolError("id=" + id + " was never given to this client");
-        }
-        return id;
-    }
-
-    /** A result: a container (the manager's proxies of nested lists, dicts, ...) becomes its id. */
+    /** A result: a container (the manager's proxies of nested lists, dicts, ...) becomes its id, counted. */
     private Object toWire(Object v) {
         int kind = kindOf(v);
         if (kind == 0) {
@@ -359,11 +460,17 @@ final class ServerSession {
         }
         Object key = identity(v);
         Long id = ids.get(key);
+        Held h;
         if (id == null) {
-            id = (long) objects.size();
-            objects.add(v);
+            id = nextId++;
+            h = new Held(v);
+            objects.put(id, h);
             ids.put(key, id);
+        } else {
+            h = objects.get(id);
         }
+        h.handed++;
+        handed.add(id);
         return new RemoteRef(id, kind);
     }
 

@@ -1,18 +1,38 @@
 package io.multiproc.manager.remote;
 
-/** What every remote proxy holds: its connection and its id there; requests go through it. */
+import java.lang.ref.Reference;
+
+/**
+ * What every remote proxy holds: its connection and its id there; requests go through it. Its
+ * connection counts it as a live proxy of that id until it is garbage (decision 155: then the server
+ * may drop the container), so each request keeps it reachable until the request is written.
+ */
 record Target(RemoteManager manager, RemoteRef ref) {
     Object call(int op, Object... args) {
-        return manager.call(op, ref.id(), args);
+        try {
+            return manager.call(op, ref.id(), args);
+        } finally {
+            // NOTE: without it this Target may be collected once ref.id() is read, and its release sent
+            // before this request: the server, having dropped the id, would end the connection
+            Reference.reachabilityFence(this);
+        }
     }
 
     void pipeline(int op, Object... args) {
-        manager.pipeline(op, ref.id(), args);
+        try {
+            manager.pipeline(op, ref.id(), args);
+        } finally {
+            Reference.reachabilityFence(this); // as in call
+        }
     }
 
     /** What the proxy travels as (its {@code writeReplace}). */
     RemoteHandle handle() {
-        return manager.handle(ref);
+        try {
+            return manager.handle(ref);
+        } finally {
+            Reference.reachabilityFence(this); // as in call: handle() may send an EXPORT of this id
+        }
     }
 
     RemoteRef refFor(RemoteManager m) {

@@ -25,7 +25,7 @@ import java.util.function.UnaryOperator;
  * A Manager over java.util.concurrent collections in this JVM, to test the remote protocol apart
  * from the shared-memory containers. Named objects are get-or-create, like the local manager's.
  */
-final class InMemoryManager implements Manager {
+class InMemoryManager implements Manager {
     private final Map<String, Object> named = new ConcurrentHashMap<>();
 
     @Override

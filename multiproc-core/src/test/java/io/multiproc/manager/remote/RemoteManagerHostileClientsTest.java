@@ -243,6 +243,51 @@ class RemoteManagerHostileClientsTest {
         serverStillServes(1);
     }
 
+    private static byte[] encoded(Object... values) {
+        BufferSink args = new BufferSink(64);
+        ManagerServer.CODEC.encode(new ArrayList<>(java.util.Arrays.asList(values)), args);
+        return args.toByteArray();
+    }
+
+    @Test
+    void malformedReleasesCloseOnlyTheirConnection() throws IOException {
+        int round = 0;
+        // each on a fresh connection that was handed one dict, once: its id and a count of 1
+        List<java.util.function.LongFunction<byte[]>> malformed = List.of(
+                id -> request(Ops.RELEASE, Wire.FLAG_PIPELINED, 0, encoded()),                    // no pairs
+                id -> request(Ops.RELEASE, Wire.FLAG_PIPELINED, 0, encoded(id)),                  // half a pair
+                id -> request(Ops.RELEASE, Wire.FLAG_PIPELINED, 0, encoded(id, 0L)),              // count 0
+                id -> request(Ops.RELEASE, Wire.FLAG_PIPELINED, 0, encoded(id, -1L)),             // negative
+                id -> request(Ops.RELEASE, Wire.FLAG_PIPELINED, 0, encoded(id, 2L)),              // more than handed out
+                id -> request(Ops.RELEASE, Wire.FLAG_PIPELINED, 0, encoded(id, 1L, id, 1L)),      // twice
+                id -> request(Ops.RELEASE, Wire.FLAG_PIPELINED, 0, encoded(99L, 1L)),             // never given
+                id -> request(Ops.RELEASE, Wire.FLAG_PIPELINED, 0, encoded(0L, 1L)),              // the manager
+                id -> request(Ops.RELEASE, Wire.FLAG_PIPELINED, 0, encoded((int) id, 1L)),        // an int id
+                id -> request(Ops.RELEASE, Wire.FLAG_PIPELINED, 0, encoded("x", 1L)),             // not a number
+                id -> request(Ops.RELEASE, 0, 0, encoded(id, 1L)),                                // waits for a reply
+                id -> request(Ops.RELEASE, Wire.FLAG_PIPELINED, id, encoded(id, 1L)));            // sent to the dict
+        for (java.util.function.LongFunction<byte[]> body : malformed) {
+            try (Socket s = authenticated()) {
+                long id = openDictRaw(s);
+                s.getOutputStream().write(frame(body.apply(id)));
+                assertThat(closedByServer(s)).as("malformed release %d", round).isTrue();
+            }
+            serverStillServes(round++);
+        }
+        // a well-formed release gets no reply and leaves the connection usable; the released id is then unknown
+        try (Socket s = authenticated()) {
+            long id = openDictRaw(s);
+            s.getOutputStream().write(frame(request(Ops.RELEASE, Wire.FLAG_PIPELINED, 0, encoded(id, 1L))));
+            s.getOutputStream().write(frame(request(Ops.SYNC, 0, 0, encoded())));
+            byte[] reply = Wire.readFrame(new DataInputStream(s.getInputStream()), Wire.MAX_FRAME);
+            assertThat(reply[0]).isEqualTo(Wire.OK);
+            assertThat(openDictRaw(s)).as("a container handed out again gets a new id").isNotEqualTo(id);
+            s.getOutputStream().write(frame(request(Ops.SIZE, 0, id, encoded())));
+            assertThat(closedByServer(s)).as("a request naming a released id").isTrue();
+        }
+        serverStillServes(round);
+    }
+
     /** Opens dict "gadgets" over a raw authenticated connection; its id there. */
     private static long openDictRaw(Socket s) throws IOException {
         BufferSink args = new BufferSink(64);
