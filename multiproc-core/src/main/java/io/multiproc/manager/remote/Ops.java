@@ -12,7 +12,7 @@ final class Ops {
     static final int SYNC = 3;           // () -> null: a reply after every earlier request was applied
     static final int IMPORT = 4;         // (token, kind) -> RemoteRef: an exported container, for this connection
     static final int RELEASE = 5;        // (id, count, id, count, ...) pipelined only: the client let go of that
-                                         // many hand-outs of each id (decision 155); never fails, never skipped
+                                         // many hand-outs of each id (decision 157); never fails, never skipped
     // any container
     static final int SIZE = 10;          // () -> int
     static final int CLEAR = 11;         // () pipelined

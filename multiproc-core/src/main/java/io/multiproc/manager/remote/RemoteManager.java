@@ -75,7 +75,7 @@ import java.util.concurrent.locks.ReentrantLock;
  * JVM and are not offered remotely (UnsupportedOperationException). Proxies belong to this connection:
  * after {@link #close()} they throw {@link IllegalStateException}. Once the last proxy of a container is
  * garbage here, the connection tells the server, which lets go of it: an anonymous one is then freed
- * unless another container refers to it (decision 155; see {@link #targetGone}).
+ * unless another container refers to it (decision 157; see {@link #targetGone}).
  *
  * <h2>Proxies that travel</h2>
  * A proxy captured by a {@code ChildProcess} task or sent through a queue or pipe re-attaches in the
@@ -154,7 +154,7 @@ public final class RemoteManager implements Manager {
     private final java.util.concurrent.ScheduledFuture<?> watch;
     /**
      * Per id of this connection: how many replies handed it to this process and how many of the
-     * proxies made from them are not garbage yet (decision 155). Guarded by itself: changed by the
+     * proxies made from them are not garbage yet (decision 157). Guarded by itself: changed by the
      * turn holder as it decodes a reply ({@link #proxy}) and by {@link #RELEASES}' thread.
      */
     private final Map<Long, Receipts> receipts = new java.util.HashMap<>();
@@ -810,7 +810,7 @@ public final class RemoteManager implements Manager {
         return proxy;
     }
 
-    // ------------------------------------------------------------------ releases (decision 155)
+    // ------------------------------------------------------------------ releases (decision 157)
 
     /** Runs the release of each {@link Target} that became garbage; one daemon thread per JVM. */
     private static final java.lang.ref.Cleaner RELEASES = java.lang.ref.Cleaner.create(

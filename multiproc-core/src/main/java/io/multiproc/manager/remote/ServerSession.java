@@ -39,7 +39,7 @@ import static io.multiproc.manager.remote.RemoteRef.*;
  * with {@link Wire#EARLIER_FAILED} and that failure instead of being run: the client sees the error
  * at its next call, and nothing after the failed request was applied.
  *
- * <p>Ids (decision 155): every container a reply hands the client gets this connection's id for it,
+ * <p>Ids (decision 157): every container a reply hands the client gets this connection's id for it,
  * and each hand-out of an id is counted. The client sends {@link Ops#RELEASE} with an id and the
  * number of hand-outs it received once its last proxy of that id is garbage; the session drops the
  * container when its count reaches 0, so the served manager frees it unless something else holds or

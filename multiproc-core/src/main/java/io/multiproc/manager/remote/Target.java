@@ -4,7 +4,7 @@ import java.lang.ref.Reference;
 
 /**
  * What every remote proxy holds: its connection and its id there; requests go through it. Its
- * connection counts it as a live proxy of that id until it is garbage (decision 155: then the server
+ * connection counts it as a live proxy of that id until it is garbage (decision 157: then the server
  * may drop the container), so each request keeps it reachable until the request is written.
  */
 record Target(RemoteManager manager, RemoteRef ref) {

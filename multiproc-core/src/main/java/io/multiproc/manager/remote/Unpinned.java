@@ -14,7 +14,7 @@ import java.util.concurrent.atomic.AtomicLong;
 import static io.multiproc.manager.remote.RemoteRef.*;
 
 /**
- * The anonymous lists, dicts and namespaces a server makes for its clients (decision 155). A local
+ * The anonymous lists, dicts and namespaces a server makes for its clients (decision 157). A local
  * manager's {@code list()} keeps the manager's own reference until it closes (decision 090: a proxy in
  * flight never names a freed container), so a client that opens one per job filled the served heap
  * however well the session let go of its ids. A server-wide scratch dict makes them as nested

@@ -29,7 +29,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 
 /**
  * A remote manager's server lets go of the containers a client no longer holds a proxy of, as CPython's
- * BaseManager does (decision 155): a long-lived client that makes an anonymous list per job does not
+ * BaseManager does (decision 157): a long-lived client that makes an anonymous list per job does not
  * grow the served manager's heap for the connection's life.
  */
 @ExtendWith(ReapChildrenCheckShm.class)
