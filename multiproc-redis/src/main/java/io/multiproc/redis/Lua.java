@@ -20,6 +20,15 @@ final class Lua {
     private static final String BOUNDS = "local n = redis.call('llen', KEYS[1]) local i = tonumber(ARGV[1]) "
             + "if i < 0 or i > n - %s then return redis.error_reply('MPOOB[index=' .. i .. ', size=' .. n .. ']') end ";
 
+    /**
+     * get(i) for {@code i >= 0}: the element, or MPOOB if there is none. Why one script: nil from LINDEX is a missing
+     * index but a stored null decodes to null too, and an LLEN in a second round trip saw another client's
+     * append made meanwhile, so get(size) answered null instead of throwing.
+     */
+    static final String LIST_GET = "local i = tonumber(ARGV[1]) local v = redis.call('lindex', KEYS[1], i) "
+            + "if not v then return redis.error_reply('MPOOB[index=' .. i .. ', size=' .. redis.call('llen', KEYS[1]) .. ']') end "
+            + "return v";
+
     /** set(i, v): the previous element. */
     static final String LIST_SET = BOUNDS.formatted(1)
             + "local old = redis.call('lindex', KEYS[1], i) redis.call('lset', KEYS[1], i, ARGV[2]) return old";

@@ -79,13 +79,8 @@ final class RedisList<E> extends AbstractList<E> implements RedisProxy, Serializ
             if (index < 0) {
                 throw new IndexOutOfBoundsException("index=" + index + " < 0");
             }
-            Object v = list.get(index);
-            if (v == null) {
-                int n = list.size(); // nil from LINDEX is a missing index; a stored null decodes to null too
-                if (index >= n) {
-                    throw new IndexOutOfBoundsException("index=" + index + ", size=" + n);
-                }
-            }
+            // NOTE: one script, not LINDEX then LLEN: an append between the two made get(size) answer null
+            Object v = Lua.eval(m.redisson(), key, Lua.LIST_GET, RScript.ReturnType.VALUE, List.of(key), RedisCodec.Raw.of(index));
             return (E) m.nesting.fromStored(v);
         });
     }
