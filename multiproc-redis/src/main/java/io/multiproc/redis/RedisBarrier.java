@@ -21,10 +21,11 @@ import java.util.concurrent.TimeoutException;
  * }</pre>
  *
  * <p>Implementation overview. Hash {@code K}: {@code p} parties (set once), {@code g} generation,
- * {@code c} parties arrived in it, {@code k} 1 while the current generation is broken, {@code lb} the last
- * generation that was broken and then reset. Arriving increments {@code c}; the last party starts
+ * {@code c} parties arrived in it, {@code k} 1 while the current generation is broken, {@code bg} the last
+ * {@link #BROKEN_REMEMBERED} generations that were broken and then reset (" 3 7 9 "; {@code lb} the last
+ * of them, as older versions wrote it). Arriving increments {@code c}; the last party starts
  * generation g+1 and publishes on channel {@code K}. A waiter of generation g waits until {@code g} moves
- * (tripped, unless {@code lb == g}: reset while it waited) or {@code k} is 1 (broken). A waiter that times
+ * (tripped, unless g is in {@code bg}: reset while it waited, even if later generations were reset too) or {@code k} is 1 (broken). A waiter that times
  * out or is interrupted breaks its generation unless it tripped meanwhile. A party whose JVM dies while
  * waiting is not noticed: the others wait until their timeout (use {@link #await(Duration)}).
  */
@@ -58,6 +59,8 @@ public final class RedisBarrier implements BarrierProxy, HandleSource, Serializa
             local g = tonumber(ARGV[1])
             if cur ~= g then
               if tonumber(redis.call('hget', KEYS[1], 'lb') or '-1') == g then return 2 end
+              local bg = redis.call('hget', KEYS[1], 'bg')
+              if bg and string.find(bg, ' ' .. ARGV[1] .. ' ', 1, true) then return 2 end
               return 1
             end
             if redis.call('hget', KEYS[1], 'k') == '1' then return 2 end""";
@@ -72,10 +75,22 @@ public final class RedisBarrier implements BarrierProxy, HandleSource, Serializa
             redis.call('publish', KEYS[1], 'b')
             return 2""";
 
+    // ARGV: how many broken generations to remember. NOTE: each one, not only the last (lb, still written
+    // for older clients): a waiter of g that looked again only after g and then g+1 were reset with
+    // parties waiting saw lb == g+1 and took its moved generation for a trip
     private static final String RESET = """
             local g = tonumber(redis.call('hget', KEYS[1], 'g') or '0')
             if tonumber(redis.call('hget', KEYS[1], 'c') or '0') > 0 or redis.call('hget', KEYS[1], 'k') == '1' then
               redis.call('hset', KEYS[1], 'lb', g)
+              local bg = (redis.call('hget', KEYS[1], 'bg') or ' ') .. string.format('%d', g) .. ' '
+              local n = 0
+              for _ in string.gmatch(bg, '%d+') do n = n + 1 end
+              while n > tonumber(ARGV[1]) do
+                local second = string.find(bg, ' ', 2, true)
+                bg = string.sub(bg, second)
+                n = n - 1
+              end
+              redis.call('hset', KEYS[1], 'bg', bg)
             end
             redis.call('hset', KEYS[1], 'g', g + 1, 'c', 0, 'k', 0)
             redis.call('publish', KEYS[1], 'r')
@@ -85,6 +100,13 @@ public final class RedisBarrier implements BarrierProxy, HandleSource, Serializa
             redis.call('hset', KEYS[1], 'k', 1)
             redis.call('publish', KEYS[1], 'b')
             return 1""";
+
+    /**
+     * How many broken generations a barrier remembers: a waiter that does not look again (its JVM stopped,
+     * a long GC pause) while more than this many generations are reset with parties waiting takes its
+     * own broken generation for a trip. The list is read by every poll of a waiter, so it stays short.
+     */
+    static final int BROKEN_REMEMBERED = 64;
 
     private static final int WAITING = 0;
     private static final int TRIPPED = 1;
@@ -184,7 +206,7 @@ public final class RedisBarrier implements BarrierProxy, HandleSource, Serializa
     /** Parties waiting now get BrokenBarrierException; later ones start a new generation. */
     @Override
     public void reset() {
-        sync.evalLong(RESET, keys);
+        sync.evalLong(RESET, keys, Integer.toString(BROKEN_REMEMBERED));
     }
 
     /** Breaks the barrier: waiting and later parties get BrokenBarrierException until {@link #reset()}. */

@@ -16,6 +16,7 @@ import java.util.UUID;
 import java.util.concurrent.TimeUnit;
 
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 /**
  * Locks and friends between JVMs, as two hosts would use them: each child connects to the same server by
@@ -256,6 +257,96 @@ class RedisSyncProcessTest {
             } finally {
                 Children.reap(c);
             }
+        }
+    }
+
+    /**
+     * A waiter whose JVM does not run (SIGSTOP, a long GC pause) while its generation is reset, and then the
+     * next generation is reset too, learns that its generation was broken: only the last reset generation was
+     * remembered, so it took the moved generation for a trip and returned as if every party had arrived.
+     */
+    @Test
+    void aPausedBarrierWaiterWhoseGenerationWasResetIsToldSoAfterALaterResetToo() throws Exception {
+        String url = redis.url();
+        String mgr = freshName();
+        try (RedisManager m = connect(url, mgr)) {
+            BarrierProxy b = m.barrier("b", 2);
+            ChildProcess c = ChildProcess.start(() -> {
+                try (RedisManager o = connect(url, mgr)) {
+                    try {
+                        int index = o.barrier("b", 2).await(WAIT);
+                        o.event("tripped" + index).set();
+                    } catch (java.util.concurrent.BrokenBarrierException e) {
+                        o.event("broken").set();
+                    }
+                } catch (Exception e) {
+                    throw new IllegalStateException(e);
+                }
+            });
+            try {
+                Children.awaitUntil("the child waits at the barrier", () -> b.getNumberWaiting() == 1);
+                signal(c.pid(), "STOP");
+                b.reset();   // the child's generation: broken
+                java.util.concurrent.CompletableFuture<Integer> here = java.util.concurrent.CompletableFuture.supplyAsync(() -> {
+                    try {
+                        return b.await(WAIT);
+                    } catch (Exception e) {
+                        throw new java.util.concurrent.CompletionException(e);
+                    }
+                });
+                Children.awaitUntil("this JVM waits in the next generation", () -> b.getNumberWaiting() == 1);
+                b.reset();   // the next one: broken too
+                assertThatThrownBy(() -> here.get(WAIT.toSeconds(), TimeUnit.SECONDS))
+                        .rootCause().isInstanceOf(java.util.concurrent.BrokenBarrierException.class);
+                signal(c.pid(), "CONT");
+                Children.joinOk(c);
+                assertThat(m.event("broken").isSet()).as("the child was told its generation broke").isTrue();
+            } finally {
+                new ProcessBuilder("kill", "-CONT", Long.toString(c.pid())).start().waitFor(); // if a check above failed
+                Children.reap(c);
+            }
+        }
+    }
+
+    /** The barrier remembers its recent broken generations only, and goes on tripping after many resets. */
+    @Test
+    void aBarrierResetManyTimesKeepsAShortMemoryAndStillTrips() throws Exception {
+        try (RedisManager m = connect(redis.url(), freshName())) {
+            BarrierProxy b = m.barrier("b", 2);
+            for (int i = 0; i < RedisBarrier.BROKEN_REMEMBERED + 10; i++) {
+                b.abort();
+                b.reset();
+            }
+            String key = m.redisson().getKeys().getKeysStream().filter(k -> k.contains(m.name()) && k.contains("barrier"))
+                    .findFirst().orElseThrow();
+            String remembered = (String) m.redisson().getMap(key, org.redisson.client.codec.StringCodec.INSTANCE).get("bg");
+            assertThat(remembered.trim().split(" ")).hasSize(RedisBarrier.BROKEN_REMEMBERED)
+                    .endsWith(Integer.toString(RedisBarrier.BROKEN_REMEMBERED + 9));
+            java.util.concurrent.CompletableFuture<Integer> other = java.util.concurrent.CompletableFuture.supplyAsync(() -> {
+                try {
+                    return b.await(WAIT);
+                } catch (Exception e) {
+                    throw new java.util.concurrent.CompletionException(e);
+                }
+            });
+            int mine = b.await(WAIT);
+            assertThat(mine + other.get(WAIT.toSeconds(), TimeUnit.SECONDS)).isEqualTo(1);
+        }
+    }
+
+    /** Sends {@code signal} ("STOP", "CONT") to {@code pid}; the process is stopped once kill returns. */
+    private static void signal(long pid, String signal) throws Exception {
+        Process kill = new ProcessBuilder("kill", "-" + signal, Long.toString(pid)).inheritIO().start();
+        assertThat(kill.waitFor(WAIT.toSeconds(), TimeUnit.SECONDS) && kill.exitValue() == 0).as("kill -%s %d", signal, pid).isTrue();
+        if (signal.equals("STOP")) {
+            Children.awaitUntil("process " + pid + " is stopped", () -> {
+                try {
+                    String stat = java.nio.file.Files.readString(java.nio.file.Path.of("/proc/" + pid + "/stat"));
+                    return stat.substring(stat.lastIndexOf(')') + 2).startsWith("T");
+                } catch (java.io.IOException e) {
+                    return false;
+                }
+            });
         }
     }
 }
