@@ -78,6 +78,87 @@ final class Nesting {
         }
     }
 
+    /**
+     * While this thread checks a dict key or set element ({@link #checkStoredByValue}): the manager it goes
+     * to, and what {@link #refuseNested} said (the codec may wrap the exception it throws); null otherwise.
+     */
+    private static final ThreadLocal<Checking> CHECKING = new ThreadLocal<>();
+
+    private static final class Checking {
+        final RedisManager into;
+        String refused;
+
+        Checking(RedisManager into) {
+            this.into = into;
+        }
+    }
+
+    /**
+     * Refuses a dict key that is a proxy of this manager's server, or holds one anywhere inside (a record,
+     * a List used as a key): IllegalArgumentException naming its class, before anything is stored.
+     * <p>Why: keys are stored by value and counted nowhere, so a record key naming a nested list kept
+     * naming it once the list was freed with its last counted reference (it then read as empty), as the
+     * local manager's keys did (which refuses them too).
+     */
+    void checkKey(Object key) {
+        if (key instanceof RedisProxy p && p.manager().sameServer(m)) {
+            throw new IllegalArgumentException("key of type " + key.getClass().getName() + " is a shared object: a Redis "
+                    + "dict stores keys by value and cannot keep what a key refers to alive; use a value such as its name");
+        }
+        checkStoredByValue(key);
+    }
+
+    /**
+     * {@link #checkKey} for a set element: a proxy or a List, Set, Map or Namespace is stored as a counted
+     * ref ({@link #toStored}), anything else by value, and then must not hold a proxy of this server.
+     */
+    void checkElement(Object element) {
+        if (element instanceof RedisProxy p && p.manager().sameServer(m)
+                || element instanceof Namespace || element instanceof Collection<?> || element instanceof Map<?, ?>) {
+            return;
+        }
+        checkStoredByValue(element);
+    }
+
+    /**
+     * Encodes {@code v} once, to see whether a proxy of this server is inside it: the codec calls each
+     * proxy's writeReplace, which asks {@link #refuseNested}. Costs one encoding of a key that is not a
+     * String, number, boolean or enum (keys are small); a value that cannot be encoded at all is left to
+     * the store itself, which reports it.
+     */
+    private void checkStoredByValue(Object v) {
+        if (v == null || v instanceof String || v instanceof Number || v instanceof Boolean || v instanceof Character
+                || v instanceof Enum<?>) {
+            return;
+        }
+        Checking outer = CHECKING.get();
+        Checking c = new Checking(m);
+        CHECKING.set(c);
+        try {
+            RedisCodec.INSTANCE.bytesOf(v);
+        } catch (RuntimeException e) {
+            if (c.refused != null) {
+                throw new IllegalArgumentException(c.refused + " a " + v.getClass().getName() + " used as a dict key or set "
+                        + "element: those are stored by value and nothing would count that reference, so the container "
+                        + "could be freed while the " + v.getClass().getSimpleName() + " still names it; use a value such "
+                        + "as its name, or store the container itself as a value", e);
+            }
+        } finally {
+            CHECKING.set(outer);
+        }
+    }
+
+    /** From a proxy's writeReplace: inside a key or element being checked, a proxy of its server is refused. */
+    static void refuseNested(RedisProxy p) {
+        Checking c = CHECKING.get();
+        if (c == null || !p.manager().sameServer(c.into)) {
+            return;
+        }
+        c.refused = "a Redis " + p.kind().label + " proxy (manager '" + p.manager().name() + "', key " + p.key()
+                + ") cannot be stored inside";
+        throw new IllegalArgumentException(c.refused);
+    }
+
     /** The stored form of {@code v} for comparing (remove(o), replace(k, old, new)): no new object, no count. */
     Object asStored(Object v) {
         return v instanceof RedisProxy p && p.manager().sameServer(m) ? p.ref() : v;

@@ -94,7 +94,7 @@ final class RedisDict<K, V> extends AbstractMap<K, V> implements ConcurrentMap<K
     @Override
     public V put(K k, V v) {
         return m.call(() -> {
-            Objects.requireNonNull(k, "key");
+            m.nesting.checkKey(Objects.requireNonNull(k, "key"));
             Object stored = m.nesting.toStored(Objects.requireNonNull(v, "value"));
             Object old;
             try {
@@ -122,7 +122,7 @@ final class RedisDict<K, V> extends AbstractMap<K, V> implements ConcurrentMap<K
     @Override
     public V putIfAbsent(K k, V v) {
         return m.call(() -> {
-            Objects.requireNonNull(k, "key");
+            m.nesting.checkKey(Objects.requireNonNull(k, "key"));
             Object stored = m.nesting.toStored(Objects.requireNonNull(v, "value"));
             Object old;
             try {
@@ -240,6 +240,7 @@ final class RedisDict<K, V> extends AbstractMap<K, V> implements ConcurrentMap<K
         Objects.requireNonNull(value, "value");
         Objects.requireNonNull(remapping, "remappingFunction");
         return m.call(() -> {
+            m.nesting.checkKey(k);
             while (true) {
                 Read read = read(k);
                 V old = userValue(read);
@@ -256,6 +257,7 @@ final class RedisDict<K, V> extends AbstractMap<K, V> implements ConcurrentMap<K
         Objects.requireNonNull(k, "key");
         Objects.requireNonNull(remapping, "remappingFunction");
         return m.call(() -> {
+            m.nesting.checkKey(k);
             while (true) {
                 Read read = read(k);
                 V old = userValue(read);
@@ -314,7 +316,7 @@ final class RedisDict<K, V> extends AbstractMap<K, V> implements ConcurrentMap<K
             List<Object> old;
             try {
                 for (Map.Entry<? extends K, ? extends V> e : entries.entrySet()) {
-                    Objects.requireNonNull(e.getKey(), "key");
+                    m.nesting.checkKey(Objects.requireNonNull(e.getKey(), "key"));
                     Objects.requireNonNull(e.getValue(), "value");
                     args.add(e.getKey());
                     args.add(m.nesting.toStored(e.getValue()));

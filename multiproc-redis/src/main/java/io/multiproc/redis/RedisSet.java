@@ -63,6 +63,7 @@ final class RedisSet<E> extends AbstractSet<E> implements RedisProxy, Serializab
     @Override
     public boolean add(E e) {
         return m.call(() -> {
+            m.nesting.checkElement(e);
             Object stored = m.nesting.toStored(e);
             boolean added;
             try {

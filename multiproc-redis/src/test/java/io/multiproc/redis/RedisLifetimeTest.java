@@ -311,6 +311,57 @@ class RedisLifetimeTest {
         }
     }
 
+    /** A key or element of the user's that holds a proxy: nothing in it is a container Redis could count. */
+    record Box(Object inner) {
+    }
+
+    /**
+     * Dict keys and set elements are stored by value and counted nowhere, so a record key naming a nested
+     * list kept naming it after the list was freed with its last counted reference (it read as empty):
+     * such a key is refused naming its class, as the local manager refuses it, and the dict and set stay
+     * as they were.
+     */
+    @SuppressWarnings("unchecked")
+    @Test
+    void aKeyOrElementHoldingAProxyIsRefusedAndTheDictAndSetStayIntact() {
+        String name = freshName();
+        try (Manager m = RedisManager.connect(redis.url(), name)) {
+            List<Object> ls = m.list("top");
+            ls.add(new ArrayList<>(List.of(1)));
+            Object inner = ls.get(0);
+            ConcurrentMap<Object, Object> d = m.dict("d");
+            ConcurrentMap<String, Object> holder = m.dict("holder");
+            holder.put("s", new java.util.HashSet<>());
+            Set<Object> set = (Set<Object>) holder.get("s");
+            assertThatThrownBy(() -> d.put(new Box(inner), "v")).isInstanceOf(IllegalArgumentException.class)
+                    .hasMessageContaining(Box.class.getName()).hasMessageContaining("cannot be stored inside");
+            assertThatThrownBy(() -> d.putIfAbsent(new Box(inner), "v")).isInstanceOf(IllegalArgumentException.class)
+                    .hasMessageContaining(Box.class.getName());
+            assertThatThrownBy(() -> d.putAll(java.util.Map.of("ok", 1, new Box(inner), 2))).isInstanceOf(IllegalArgumentException.class)
+                    .hasMessageContaining(Box.class.getName());
+            assertThatThrownBy(() -> d.merge(new Box(inner), 1, (a, b) -> b)).isInstanceOf(IllegalArgumentException.class)
+                    .hasMessageContaining(Box.class.getName());
+            assertThatThrownBy(() -> d.compute(new Box(inner), (k, v) -> 1)).isInstanceOf(IllegalArgumentException.class)
+                    .hasMessageContaining(Box.class.getName());
+            assertThatThrownBy(() -> d.computeIfAbsent(List.of(new Box(inner)), k -> 1)).isInstanceOf(IllegalArgumentException.class)
+                    .hasMessageContaining("cannot be stored inside");
+            assertThatThrownBy(() -> d.put(inner, "v")).as("the proxy itself as a key").isInstanceOf(IllegalArgumentException.class)
+                    .hasMessageContaining("shared object");
+            assertThatThrownBy(() -> set.add(new Box(inner))).isInstanceOf(IllegalArgumentException.class)
+                    .hasMessageContaining(Box.class.getName());
+            assertThat(d).isEmpty();
+            assertThat(set).isEmpty();
+            assertThat(d.get(new Box(inner))).as("a read with such a key stores nothing: allowed").isNull();
+            assertThat(set.contains(new Box(inner))).isFalse();
+            set.add(inner);                                  // the proxy itself is a counted element
+            d.put(new Box("plain"), "v");                    // a record key without a proxy is stored by value
+            set.add(new Box("plain"));
+            assertThat(d).containsExactly(java.util.Map.entry(new Box("plain"), "v"));
+            assertThat(set).containsExactlyInAnyOrder(new Box("plain"), inner);
+            ((RedisManager) m).destroy();
+        }
+    }
+
     @Test
     void customTypesAreRefusedWithAClearMessage() {
         try (Manager m = RedisManager.connect(redis.url(), freshName())) {
