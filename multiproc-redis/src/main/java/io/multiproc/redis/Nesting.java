@@ -54,7 +54,10 @@ final class Nesting {
                 RedisDict<Object, Object> n = m.proxy(Kind.DICT, m.nestedKey(Kind.DICT));
                 yield filled(n, () -> n.putAll(map));
             }
-            default -> v;
+            default -> {
+                checkStoredByValue(v, AS_VALUE, AS_VALUE_INSTEAD);
+                yield v;
+            }
         };
     }
 
@@ -79,8 +82,9 @@ final class Nesting {
     }
 
     /**
-     * While this thread checks a dict key or set element ({@link #checkStoredByValue}): the manager it goes
-     * to, and what {@link #refuseNested} said (the codec may wrap the exception it throws); null otherwise.
+     * While this thread checks what is about to be stored by value ({@link #checkStoredByValue}): the
+     * manager it goes to, and what {@link #refuseNested} said (the codec may wrap the exception it throws);
+     * null otherwise.
      */
     private static final ThreadLocal<Checking> CHECKING = new ThreadLocal<>();
 
@@ -92,6 +96,18 @@ final class Nesting {
             this.into = into;
         }
     }
+
+    /** How a refused key or set element is stored, and what to do instead (the message's end). */
+    private static final String AS_KEY = " used as a dict key or set element: those are stored by value and nothing would "
+            + "count that reference";
+    private static final String AS_KEY_INSTEAD = "use a value such as its name, or store the container itself as a value";
+    /** The same for a container's value: below its top nothing is counted ({@link #toStored} counts only the top). */
+    private static final String AS_VALUE = " stored as a value: only a container stored itself, or in a List, Set or Map "
+            + "(which becomes a nested container), has that reference counted";
+    private static final String AS_VALUE_INSTEAD = "store the container itself, or a List, Set or Map of them";
+    private static final String IN_SHARED_VALUE = " stored in a shared value: a value holds a copy and nothing would count "
+            + "that reference";
+    private static final String IN_SHARED_VALUE_INSTEAD = "keep the container in a list, dict or namespace, or store its name";
 
     /**
      * Refuses a dict key that is a proxy of this manager's server, or holds one anywhere inside (a record,
@@ -105,7 +121,7 @@ final class Nesting {
             throw new IllegalArgumentException("key of type " + key.getClass().getName() + " is a shared object: a Redis "
                     + "dict stores keys by value and cannot keep what a key refers to alive; use a value such as its name");
         }
-        checkStoredByValue(key);
+        checkStoredByValue(key, AS_KEY, AS_KEY_INSTEAD);
     }
 
     /**
@@ -117,18 +133,31 @@ final class Nesting {
                 || element instanceof Namespace || element instanceof Collection<?> || element instanceof Map<?, ?>) {
             return;
         }
-        checkStoredByValue(element);
+        checkStoredByValue(element, AS_KEY, AS_KEY_INSTEAD);
+    }
+
+    /**
+     * For a {@link RedisValue}, which holds a copy (no nested container, no count): a proxy of this server
+     * anywhere below the top, a List of them included, is refused naming the outer class. The proxy itself
+     * as the whole value is stored as its handle, as before.
+     * <p>Why: a record naming a nested list, set into a value, kept naming it once the list was freed with
+     * its last counted reference (it then read as empty).
+     */
+    void checkValue(Object v) {
+        checkStoredByValue(v, IN_SHARED_VALUE, IN_SHARED_VALUE_INSTEAD);
     }
 
     /**
      * Encodes {@code v} once, to see whether a proxy of this server is inside it: the codec calls each
-     * proxy's writeReplace, which asks {@link #refuseNested}. Costs one encoding of a key that is not a
-     * String, number, boolean or enum (keys are small); a value that cannot be encoded at all is left to
-     * the store itself, which reports it.
+     * proxy's writeReplace, which asks {@link #refuseNested}. Costs one encoding of what is not a String,
+     * number, boolean, character, enum or primitive array (those hold no proxy), so the common values pay
+     * nothing; nor of a proxy, which each caller refuses or counts itself as the top. A value that cannot be
+     * encoded at all is left to the store itself, which reports it.
      */
-    private void checkStoredByValue(Object v) {
+    private void checkStoredByValue(Object v, String as, String instead) {
         if (v == null || v instanceof String || v instanceof Number || v instanceof Boolean || v instanceof Character
-                || v instanceof Enum<?>) {
+                || v instanceof Enum<?> || v instanceof RedisProxy
+                || v.getClass().isArray() && v.getClass().componentType().isPrimitive()) {
             return;
         }
         Checking outer = CHECKING.get();
@@ -138,17 +167,16 @@ final class Nesting {
             RedisCodec.INSTANCE.bytesOf(v);
         } catch (RuntimeException e) {
             if (c.refused != null) {
-                throw new IllegalArgumentException(c.refused + " a " + v.getClass().getName() + " used as a dict key or set "
-                        + "element: those are stored by value and nothing would count that reference, so the container "
-                        + "could be freed while the " + v.getClass().getSimpleName() + " still names it; use a value such "
-                        + "as its name, or store the container itself as a value", e);
+                throw new IllegalArgumentException(c.refused + " a " + v.getClass().getName() + as + ", so the container "
+                        + "could be freed while the " + v.getClass().getSimpleName() + " still names it; "
+                        + instead, e);
             }
         } finally {
             CHECKING.set(outer);
         }
     }
 
-    /** From a proxy's writeReplace: inside a key or element being checked, a proxy of its server is refused. */
+    /** From a proxy's writeReplace: inside anything being checked as stored by value, a proxy of its server is refused. */
     static void refuseNested(RedisProxy p) {
         Checking c = CHECKING.get();
         if (c == null || !p.manager().sameServer(c.into)) {

@@ -19,7 +19,7 @@ interface RedisProxy extends HandleSource {
         return new NestedRef(kind().label, key());
     }
 
-    /** What this proxy travels as (its writeReplace); refused inside a dict key or set element of its server ({@link Nesting#refuseNested}). */
+    /** What this proxy travels as (its writeReplace); refused inside anything its server stores by value: a key, set element or value below its top ({@link Nesting#refuseNested}). */
     default RedisHandle handle() {
         Nesting.refuseNested(this);
         return new RedisHandle(manager().configYaml(), manager().name(), kind().label, key());

@@ -13,7 +13,8 @@ import java.util.function.UnaryOperator;
  * and {@code getAndUpdate} run the function here and store the result with Redisson's compare-and-set
  * (codec bytes compared on the server), retrying when another host changed it meanwhile: atomic across
  * hosts, no lock, the function may run more than once. A value holds a copy: containers stored in it are
- * not turned into nested containers.
+ * not turned into nested containers, so a proxy of the same server below its top (in a record, a List) is
+ * refused ({@link Nesting#checkValue}); nothing would count that reference.
  */
 final class RedisValue<T> implements SharedValueProxy<T>, RedisProxy, Serializable {
     @Serial
@@ -58,22 +59,34 @@ final class RedisValue<T> implements SharedValueProxy<T>, RedisProxy, Serializab
 
     @Override
     public void set(T value) {
-        m.exec(() -> bucket.set(value));
+        m.exec(() -> {
+            m.nesting.checkValue(value);
+            bucket.set(value);
+        });
     }
 
     void setIfAbsent(T value) {
-        m.exec(() -> bucket.setIfAbsent(value));
+        m.exec(() -> {
+            m.nesting.checkValue(value);
+            bucket.setIfAbsent(value);
+        });
     }
 
     @SuppressWarnings("unchecked")
     @Override
     public T getAndSet(T value) {
-        return m.call(() -> (T) bucket.getAndSet(value));
+        return m.call(() -> {
+            m.nesting.checkValue(value);
+            return (T) bucket.getAndSet(value);
+        });
     }
 
     @Override
     public boolean compareAndSet(T expected, T newValue) {
-        return m.call(() -> bucket.compareAndSet(expected, newValue));
+        return m.call(() -> {
+            m.nesting.checkValue(newValue);
+            return bucket.compareAndSet(expected, newValue);
+        });
     }
 
     @Override
@@ -100,6 +113,7 @@ final class RedisValue<T> implements SharedValueProxy<T>, RedisProxy, Serializab
                         org.redisson.api.RScript.ReturnType.VALUE, java.util.List.of(key));
                 T old = bytes == null ? null : (T) RedisCodec.INSTANCE.decodeStored(bytes);
                 T next = update.apply(old);
+                m.nesting.checkValue(next);
                 long done = Lua.<Long>eval(m.redisson(), key, Lua.STRING_CAS, org.redisson.api.RScript.ReturnType.LONG,
                         java.util.List.of(key), RedisCodec.Raw.of(bytes == null ? "0" : "1"),
                         new RedisCodec.Raw(bytes == null ? new byte[0] : bytes), RedisCodec.Raw.of(next == null ? "0" : "1"),

@@ -362,6 +362,77 @@ class RedisLifetimeTest {
         }
     }
 
+    /**
+     * Only a container stored itself as a value is counted (or a List, Set or Map of them, which becomes a
+     * nested container): a record naming a nested list, stored as a list element, dict value, attribute or
+     * value, kept naming it after the list was freed with its last counted reference (it read as empty).
+     * Such a value is refused naming its class, as the local manager refuses it, and nothing is written.
+     */
+    @SuppressWarnings("unchecked")
+    @Test
+    void aValueHoldingAProxyBelowTheTopIsRefusedAndNothingIsWritten() {
+        String name = freshName();
+        try (Manager m = RedisManager.connect(redis.url(), name)) {
+            List<Object> top = m.list("top");
+            top.add(new ArrayList<>(List.of(1)));
+            Object inner = top.get(0);
+            List<Object> ls = m.list("ls");
+            ls.add("x");
+            ConcurrentMap<String, Object> d = m.dict("d");
+            d.put("k", 1);
+            Namespace ns = m.namespace("ns");
+            io.multiproc.manager.SharedValueProxy<Object> v = m.value("v", 1);
+            Set<String> before = keysOf(name);
+            List<org.assertj.core.api.ThrowableAssert.ThrowingCallable> writes = List.of(
+                    () -> ls.add(new Box(inner)),
+                    () -> ls.set(0, new Box(inner)),
+                    () -> ls.addAll(List.of("y", new Box(inner))),
+                    () -> ls.add(new ArrayList<>(List.of(2, new Box(inner)))), // its nested list is not left behind
+                    () -> d.put("k", new Box(inner)),
+                    () -> d.put("k2", new Box(inner)),
+                    () -> d.putIfAbsent("k2", new Box(inner)),
+                    () -> d.putAll(java.util.Map.of("k3", new Box(inner))),
+                    () -> d.replace("k", new Box(inner)),
+                    () -> d.merge("k", 2, (a, b) -> new Box(inner)),
+                    () -> d.compute("k", (k, old) -> new Box(inner)),
+                    () -> d.computeIfAbsent("k4", k -> new Box(inner)),
+                    () -> d.replaceAll((k, old) -> new Box(inner)),
+                    () -> ns.set("a", new Box(inner)),
+                    () -> v.set(new Box(inner)),
+                    () -> v.getAndSet(new Box(inner)),
+                    () -> v.compareAndSet(1, new Box(inner)),
+                    () -> v.updateAndGet(old -> new Box(inner)),
+                    () -> v.set(List.of(inner))); // a value holds a copy: no nested container to count it
+            for (int i = 0; i < writes.size(); i++) {
+                assertThatThrownBy(writes.get(i)).as("write %d", i).isInstanceOf(IllegalArgumentException.class)
+                        .hasMessageContaining("cannot be stored inside").hasMessageContaining(
+                                i == writes.size() - 1 ? "List" : Box.class.getName());
+            }
+            assertThatThrownBy(() -> ls.add(new Object[] {inner})).isInstanceOf(IllegalArgumentException.class)
+                    .hasMessageContaining(Object[].class.getName());
+            assertThat(ls).containsExactly("x");
+            assertThat(d).containsExactly(java.util.Map.entry("k", 1));
+            assertThat(ns.has("a")).isFalse();
+            assertThat(v.get()).isEqualTo(1);
+            assertThat(keysOf(name)).as("no nested container half built").isEqualTo(before);
+
+            ls.add(new Box("plain"));                              // a record without a proxy is stored by value
+            d.put("b", new Box("plain"));
+            v.set(new Box("plain"));
+            assertThat(v.get()).isEqualTo(new Box("plain"));
+            ls.add(inner);                                         // the proxy itself: a counted ref
+            ls.add(new ArrayList<>(List.of(inner)));               // a nested list holding it: counted too
+            d.merge("k", 2, (a, b) -> inner);
+            ns.set("a", inner);
+            top.clear();                                           // its first reference goes: the others keep it
+            assertThat((List<Object>) ls.get(2)).containsExactly(1);
+            assertThat((List<Object>) ((List<Object>) ls.get(3)).get(0)).containsExactly(1);
+            assertThat((List<Object>) d.get("k")).containsExactly(1);
+            assertThat((List<Object>) ns.get("a")).containsExactly(1);
+            ((RedisManager) m).destroy();
+        }
+    }
+
     @Test
     void customTypesAreRefusedWithAClearMessage() {
         try (Manager m = RedisManager.connect(redis.url(), freshName())) {
