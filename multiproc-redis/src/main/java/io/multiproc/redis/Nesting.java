@@ -138,12 +138,19 @@ final class Nesting {
 
     /**
      * For a {@link RedisValue}, which holds a copy (no nested container, no count): a proxy of this server
-     * anywhere below the top, a List of them included, is refused naming the outer class. The proxy itself
-     * as the whole value is stored as its handle, as before.
+     * anywhere below the top, a List of them included, is refused naming the outer class; so is the proxy
+     * itself as the whole value.
      * <p>Why: a record naming a nested list, set into a value, kept naming it once the list was freed with
-     * its last counted reference (it then read as empty).
+     * its last counted reference (it then read as empty). The proxy itself was stored as its handle,
+     * uncounted too, and reading it back failed inside Redisson: its network thread decoded the handle
+     * and the new proxy called the server synchronously there ("Sync methods can't be invoked from
+     * async/rx/reactive listeners").
      */
     void checkValue(Object v) {
+        if (v instanceof RedisProxy p && p.manager().sameServer(m)) {
+            throw new IllegalArgumentException("a Redis " + p.kind().label + " proxy (manager '" + p.manager().name() + "', key "
+                    + p.key() + ")" + IN_SHARED_VALUE + "; " + IN_SHARED_VALUE_INSTEAD);
+        }
         checkStoredByValue(v, IN_SHARED_VALUE, IN_SHARED_VALUE_INSTEAD);
     }
 

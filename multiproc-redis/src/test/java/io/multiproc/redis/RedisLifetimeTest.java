@@ -434,6 +434,35 @@ class RedisLifetimeTest {
     }
 
     @Test
+    @SuppressWarnings("unchecked")
+    void aProxyOfTheSameServerAsASharedValueIsRefusedAndTheValueStaysReadable() {
+        String name = freshName();
+        try (Manager m = RedisManager.connect(redis.url(), name)) {
+            List<Object> top = m.list("top");
+            top.add(new ArrayList<>(List.of(1)));
+            Object inner = top.get(0);
+            io.multiproc.manager.SharedValueProxy<Object> v = m.value("v", 1);
+            // a shared value holds a copy: nothing would count the reference, and reading it back failed
+            // inside Redisson (its network thread decoded the proxy and called the server synchronously)
+            List<org.assertj.core.api.ThrowableAssert.ThrowingCallable> writes = List.of(
+                    () -> v.set(inner),
+                    () -> v.getAndSet(inner),
+                    () -> v.compareAndSet(1, inner),
+                    () -> v.updateAndGet(old -> inner),
+                    () -> m.value("w", inner));
+            for (int i = 0; i < writes.size(); i++) {
+                assertThatThrownBy(writes.get(i)).as("write %d", i).isInstanceOf(IllegalArgumentException.class)
+                        .hasMessageContaining("shared value");
+            }
+            assertThat(v.get()).isEqualTo(1);
+            v.set(List.of(1, 2));                                  // a plain list is a copy: fine
+            assertThat((List<Object>) v.get()).containsExactly(1, 2);
+            assertThat((List<Object>) top.get(0)).containsExactly(1);
+            ((RedisManager) m).destroy();
+        }
+    }
+
+    @Test
     void customTypesAreRefusedWithAClearMessage() {
         try (Manager m = RedisManager.connect(redis.url(), freshName())) {
             assertThatThrownBy(() -> m.register("counter", () -> new Object(), Object.class))
