@@ -191,10 +191,9 @@ class ManagerLifetimeTest {
             ls.add(inner[0]);                                      // the proxy itself is stored by reference
             ls.remove(0);
             inner[0] = null;
-            System.gc();
             assertThat((List<Integer>) ls.get(1)).containsExactly(1);
             assertThat(ls.get(0)).isEqualTo(new Box("plain"));
-            assertThat(lm.heapBytesInUse()).isEqualTo(lm.heapBytesReachable());
+            awaitInUseReachable(lm);
         }
     }
 
@@ -228,10 +227,9 @@ class ManagerLifetimeTest {
             set.add(new Box("plain"));
             ls.remove(0);
             inner[0] = null;
-            System.gc();
             assertThat(d).containsExactly(Map.entry(new Box("plain"), "v"));
             assertThat(set).containsExactly(new Box("plain"));
-            assertThat(lm.heapBytesInUse()).isEqualTo(lm.heapBytesReachable());
+            awaitInUseReachable(lm);                                        // the dropped list is freed: nothing names it
         }
     }
 
@@ -240,6 +238,17 @@ class ManagerLifetimeTest {
         Children.awaitUntil(what, () -> {
             System.gc();
             return lm.heapBytesInUse() == expected;
+        });
+    }
+
+    /**
+     * Waits (collecting garbage: a dropped proxy releases its hold from the cleaner's thread, after a GC)
+     * until every byte in use in the heap is reachable from a container or a live proxy.
+     */
+    static void awaitInUseReachable(LocalManager lm) throws InterruptedException {
+        Children.awaitUntil("bytes in use are all reachable", () -> {
+            System.gc();
+            return lm.heapBytesInUse() == lm.heapBytesReachable();
         });
     }
 
