@@ -241,14 +241,7 @@ final class RedisDict<K, V> extends AbstractMap<K, V> implements ConcurrentMap<K
         Objects.requireNonNull(remapping, "remappingFunction");
         return m.call(() -> {
             m.nesting.checkKey(k);
-            while (true) {
-                Read read = read(k);
-                V old = userValue(read);
-                V next = old == null ? value : remapping.apply(old, value);
-                if (replaceIfSame(k, read, next)) {
-                    return next;
-                }
-            }
+            return updateLoop(k, old -> old == null ? value : remapping.apply(old, value));
         });
     }
 
@@ -258,15 +251,24 @@ final class RedisDict<K, V> extends AbstractMap<K, V> implements ConcurrentMap<K
         Objects.requireNonNull(remapping, "remappingFunction");
         return m.call(() -> {
             m.nesting.checkKey(k);
-            while (true) {
-                Read read = read(k);
-                V old = userValue(read);
-                V next = remapping.apply(k, old);
-                if ((old == null && next == null) || replaceIfSame(k, read, next)) {
-                    return next;
-                }
-            }
+            return updateLoop(k, old -> remapping.apply(k, old));
         });
+    }
+
+    /**
+     * Reads {@code k}, lets {@code decide} make the next value from the current one (null: absent), and
+     * stores it by compare-and-set against the bytes read, again until no other writer came between; a
+     * null next value removes the entry (nothing to do if it was absent). Returns the next value.
+     */
+    private V updateLoop(K k, java.util.function.Function<V, V> decide) {
+        while (true) {
+            Read read = read(k);
+            V old = userValue(read);
+            V next = decide.apply(old);
+            if ((old == null && next == null) || replaceIfSame(k, read, next)) {
+                return next;
+            }
+        }
     }
 
     @Override
