@@ -681,7 +681,7 @@ final class PoolWork {
                     Object next = ordered ? byIndex.remove(consumed) : arrived.poll();
                     if (next != null) {
                         current = next instanceof Failure f ? new FailureIterator(f.cause) : ((List<?>) next).iterator();
-                    } else if (sourceDone && consumed >= produced) {
+                    } else if (sourceDone && consumed - produced >= 0) { // NOTE: wrap-safe: an endless imap passes 2^31 chunks
                         if (terminal == null) {
                             return false;
                         }
