@@ -1,7 +1,7 @@
 package io.multiproc.cli.bench;
 
-import java.io.IOException;
-import java.nio.file.Files;
+import io.multiproc.internal.ProcessIdentity;
+
 import java.nio.file.Path;
 import java.time.Duration;
 
@@ -29,6 +29,10 @@ final class Quiet {
     private Quiet() {
     }
 
+    private static long ticks(long pid) {
+        return ProcessIdentity.cpuTicks(Path.of("/proc", Long.toString(pid), "stat"));
+    }
+
     /** Waits up to {@code max} for this process tree to be quiet; returns the seconds waited. */
     static double await(Duration max) {
         long start = System.nanoTime();
@@ -50,7 +54,8 @@ final class Quiet {
             java.util.Map<Long, Long> now = treeTicks();
             long used = 0;
             for (java.util.Map.Entry<Long, Long> e : now.entrySet()) {
-                used += e.getValue() - before.getOrDefault(e.getKey(), 0L); // a process that ended is left out, not subtracted
+                // a process that ended is left out (or read 0 as it ended): never subtracted
+                used += Math.max(0, e.getValue() - before.getOrDefault(e.getKey(), 0L));
             }
             quiet = used <= QUIET_TICKS ? quiet + 1 : 0;
             before = now;
@@ -66,17 +71,5 @@ final class Quiet {
             ticks.put(h.pid(), ticks(h.pid()));
         }
         return ticks;
-    }
-
-    /** utime + stime of {@code pid} from /proc, or 0 if it is gone or this is not Linux. */
-    private static long ticks(long pid) {
-        try {
-            String stat = Files.readString(Path.of("/proc/" + pid + "/stat"));
-            // NOTE: the command name (field 2) may hold spaces and ')': fields are counted after the last ')'
-            String[] f = stat.substring(stat.lastIndexOf(')') + 2).split(" ");
-            return Long.parseLong(f[11]) + Long.parseLong(f[12]);
-        } catch (IOException | RuntimeException goneOrNotLinux) {
-            return 0;
-        }
     }
 }
