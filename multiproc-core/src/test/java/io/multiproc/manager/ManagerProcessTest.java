@@ -155,7 +155,7 @@ class ManagerProcessTest {
             ChildProcess owner = ChildProcess.start(() -> {
                 Manager m = Manager.start(name);
                 ConcurrentMap<Integer, Object> d = m.dict("d");
-                d.put(0, "x".repeat(3_000_000)); // forces a second heap segment
+                d.put(0, "x".repeat(9_000_000)); // forces a second heap segment (the first holds 8 MB)
                 for (int i = 1; i < 100; i++) {
                     d.put(i, new ArrayList<>(List.of(i)));
                 }

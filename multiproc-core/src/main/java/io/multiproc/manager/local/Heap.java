@@ -103,7 +103,7 @@ final class Heap {
         };
         Heap h;
         if (SharedSegments.creatingPrivately()) {
-            h = new Heap(name, true, true, SharedSegments.create(rootName(name), ROOT_SIZE, init));
+            h = new Heap(name, true, true, SharedSegments.create(rootName(name), PRIVATE_ROOT_SIZE, init));
         } else {
             SharedSegments.Mapping m;
             try {

@@ -140,7 +140,7 @@ class ManagerAttachTest {
             String name = m.name();
             List<Object> ls = m.list();
             Heap heap = ((Proxy) ls).container().heap;
-            String big = "x".repeat(1_500_000);
+            String big = "x".repeat(9_000_000); // more than the first segment (8 MB) holds, and than the second (16 MB) keeps free
             ls.add(big);
             ls.add(big);                                      // the heap now has two extents
             assertThat((int) heap.root().get(java.lang.foreign.ValueLayout.JAVA_INT, HeapLayout.SEGMENT_COUNT)).isEqualTo(3);

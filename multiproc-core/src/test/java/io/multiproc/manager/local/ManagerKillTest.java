@@ -29,7 +29,7 @@ import static org.assertj.core.api.Assertions.assertThatThrownBy;
  */
 @ExtendWith(ReapChildrenCheckShm.class)
 class ManagerKillTest {
-    private static final String BIG = "x".repeat(1_500_000);
+    private static final String BIG = "x".repeat((int) HeapLayout.ROOT_SIZE + 1); // more than the first segment holds
 
     /** The writer's operations, in order; each point is reached by at least one of them. */
     private static final List<Consumer<Containers>> OPS = List.of(
