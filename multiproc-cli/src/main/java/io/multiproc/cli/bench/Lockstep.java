@@ -82,6 +82,35 @@ final class Lockstep {
     }
 
     /**
+     * In a child's prepare step, after its JIT warm-up: returns once this JVM's JIT compilers have been idle
+     * for {@value #JIT_QUIET_MILLIS} ms (5 s at most), as a spare's are by the time a task comes (its warm-up
+     * runs while it waits). Without it the timed phase started while C2 still compiled what the warm-up
+     * queued, on the same 2 cores.
+     */
+    static void awaitJitQuiet() {
+        java.lang.management.CompilationMXBean jit = java.lang.management.ManagementFactory.getCompilationMXBean();
+        if (jit == null || !jit.isCompilationTimeMonitoringSupported()) {
+            return;
+        }
+        long deadline = System.nanoTime() + 5_000_000_000L;
+        long last = jit.getTotalCompilationTime();
+        try {
+            while (System.nanoTime() - deadline < 0) {
+                Thread.sleep(JIT_QUIET_MILLIS);
+                long now = jit.getTotalCompilationTime();
+                if (now == last) {
+                    return;
+                }
+                last = now;
+            }
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+        }
+    }
+
+    private static final long JIT_QUIET_MILLIS = 100;
+
+    /**
      * Joins {@code c}; IllegalStateException naming it, its exit code and its error unless it exited 0:
      * a benchmark child that failed did not do the work its numbers would claim.
      */

@@ -59,6 +59,7 @@ final class ManagerScenarios {
                     if (warmed) { // JIT warm-up: what a spare runs (contended appends included), then another list
                         ManagerWarmUp.run(2_000, 12, () -> false);
                         appendRange(scratch, 0, APPENDS);
+                        Lockstep.awaitJitQuiet();
                     }
                 }, i -> () -> appendRange(ls, i * APPENDS, APPENDS));
                 List<Integer> all = new ArrayList<>(ls);
@@ -69,7 +70,7 @@ final class ManagerScenarios {
             long expected = (long) PROCS * APPENDS;
             String check = n == expected && sum == expected * (expected - 1) / 2 ? "all " + n + " present, sum ok" : "LOST: n=" + n;
             String notes = String.format("%s; java %.2fM appends/s; cpython %s appends/s; children start cold%s",
-                    check, expected / t.work() / 1e6, py("%.0f", expected / pyWork), warmed ? ", JIT warmed as a spare is and on another list" : "");
+                    check, expected / t.work() / 1e6, py("%.0f", expected / pyWork), warmed ? ", JIT warmed as a spare is (its compiler queue done) and on another list" : "");
             rows.add(new Row(warmed ? "manager-list-append warmed" : "manager-list-append", total, t.work(), pyTotal, pyWork,
                     Row.ratio(pyWork, t.work()), notes));
             if (!warmed) {
@@ -130,6 +131,7 @@ final class ManagerScenarios {
             Lockstep.run(2, i -> () -> {
                 ManagerWarmUp.run(2_000, 12, () -> false);
                 dictWork(m.<String, Integer>dict("warm" + i), DICT_OPS / 4);
+                Lockstep.awaitJitQuiet();
             }, i -> () -> {
                 double[] r = dictWork(d, DICT_OPS / 4);
                 out.set(2 * i, Double.doubleToLongBits(r[0]));
