@@ -4,6 +4,9 @@
 reads the list and checks its length and sum.  Also the baseline people use instead: each child builds
 a local list and sends it once through a multiprocessing.Queue.
 
+With --first-run 1, only seed 000 as a user writes it, run once: first_run_s (Manager start to its
+shutdown, the list read before) and verified.
+
 Prints key=value lines: manager_total_s (Manager start, children start, appends, joins, final read),
 manager_work_s (appends only, go-flag pattern of _common.py), queue_total_s, queue_work_s, appends_per_s,
 ok (1 if every count and sum was right).
@@ -38,9 +41,30 @@ def queue_child(idx, gate, q, appends):
     gate.done(idx)
 
 
+def plain_append(base, ls, appends):
+    for i in range(appends):
+        ls.append(base + i)
+
+
+def first_run(procs, appends):
+    """Seed 000 as a user writes it: Manager, start the children, join them, read the list, shut down."""
+    n = procs * appends
+    t0 = time.monotonic_ns()
+    with multiprocessing.Manager() as m:
+        ls = m.list()
+        _common.start_join([(plain_append, (c * appends, ls, appends)) for c in range(procs)])
+        values = list(ls)
+    t1 = time.monotonic_ns()
+    _common.emit_first_run(t0, t1, len(values) == n and sum(values) == n * (n - 1) // 2)
+
+
 def main():
     args = _common.parse_args("Children append to one Manager().list().",
-                              [("procs", 4, "child processes"), ("appends", 10000, "appends per child")])
+                              [("procs", 4, "child processes"), ("appends", 10000, "appends per child"),
+                               ("first-run", 0, "1: only the first-run program (no ready/go gate)")])
+    if args.first_run:
+        first_run(args.procs, args.appends)
+        return
     n = args.procs * args.appends
     expected = n * (n - 1) // 2
     t0 = time.monotonic_ns()

@@ -1,5 +1,6 @@
 package io.multiproc.cli.bench;
 
+import io.multiproc.manager.Manager;
 import io.multiproc.process.ChildProcess;
 import io.multiproc.queue.Connection;
 import io.multiproc.queue.Pipe;
@@ -44,6 +45,8 @@ public final class FirstRun {
     private static final int QUEUE_ITEMS = 200_000;
     private static final int ROUND_TRIPS = 20_000;
     private static final int HANDOFFS = 100_000;
+    private static final int MANAGER_PROCS = 4;
+    private static final int MANAGER_APPENDS = 10_000;
 
     private FirstRun() {
     }
@@ -69,6 +72,9 @@ public final class FirstRun {
                     "python Pipe send/recv"));
             case "lock-handoff" -> List.of(row("lock-handoff", "lock-handoff",
                     python.run("lock_handoff.py", "--first-run", "1", "--handoffs", "" + HANDOFFS), "python Lock"));
+            case "manager-list-append" -> List.of(row("manager-list-append", "manager-list-append",
+                    python.run("manager_list_append.py", "--first-run", "1", "--procs", "" + MANAGER_PROCS,
+                            "--appends", "" + MANAGER_APPENDS), "python Manager().list()"));
             case "lock-takeover" -> List.of(row("lock-takeover after SIGKILL", "lock-takeover", Optional.empty(),
                     "cpython Lock: the waiter blocks forever, nothing to time"));
             default -> List.of();
@@ -109,6 +115,7 @@ public final class FirstRun {
             case "pipe-pingpong" -> pipePingpong();
             case "lock-handoff" -> lockHandoff();
             case "lock-takeover" -> lockTakeover();
+            case "manager-list-append" -> managerListAppend();
             default -> throw new IllegalArgumentException("program=" + args[0] + " is not a first-run program");
         };
         // Each program's clock starts at its first call and stops at its last join: the programs set it.
@@ -129,6 +136,25 @@ public final class FirstRun {
     }
 
     // ------------------------------------------------------------------ the programs (README snippets)
+
+    /** Seed 000, the README's snippet: Manager, 4 children appending 10,000 ints each, joins, the list read, close. */
+    static boolean managerListAppend() throws InterruptedException {
+        start();
+        List<Integer> all;
+        try (Manager m = Manager.start()) {
+            List<Integer> ls = m.list();
+            List<ChildProcess> children = new ArrayList<>();
+            for (int c = 0; c < 4; c++) {
+                int base = c * 10_000;
+                children.add(ChildProcess.start(() -> { for (int i = 0; i < 10_000; i++) ls.add(base + i); }));
+            }
+            for (ChildProcess c : children) c.join();
+            all = new ArrayList<>(ls);
+        }
+        stop();
+        long n = (long) MANAGER_PROCS * MANAGER_APPENDS;
+        return all.size() == n && all.stream().mapToLong(Integer::longValue).sum() == n * (n - 1) / 2;
+    }
 
     static boolean valueCounter() throws InterruptedException {
         start();
