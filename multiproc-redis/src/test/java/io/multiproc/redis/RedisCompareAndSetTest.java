@@ -4,9 +4,8 @@ import io.multiproc.codec.Codec;
 import io.multiproc.codec.SegmentSource;
 import io.multiproc.manager.Manager;
 import io.multiproc.manager.SharedValueProxy;
-import org.junit.jupiter.api.AfterAll;
-import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.RegisterExtension;
 
 import java.time.Duration;
 import java.util.HashSet;
@@ -24,17 +23,8 @@ import static org.junit.jupiter.api.Assertions.assertTimeoutPreemptively;
  * serialization, of HashSets, whose serialized form carries their table capacity).
  */
 class RedisCompareAndSetTest {
-    private static LocalRedis redis;
-
-    @BeforeAll
-    static void startServer() {
-        redis = LocalRedis.start();
-    }
-
-    @AfterAll
-    static void stopServer() {
-        redis.close();
-    }
+    @RegisterExtension
+    static final RedisPerClass redis = new RedisPerClass();
 
     record Tags(TreeMap<String, HashSet<Integer>> byName) {
     }
@@ -58,7 +48,7 @@ class RedisCompareAndSetTest {
 
     @Test
     void dictFunctionsFinishOnSuchAValue() {
-        try (Manager m = RedisContractTest.fresh(redis)) {
+        try (Manager m = RedisContractTest.fresh(redis.server())) {
             ConcurrentMap<String, Object> d = m.dict();
             d.put("merge", tags());
             d.put("compute", tags());
@@ -77,7 +67,7 @@ class RedisCompareAndSetTest {
 
     @Test
     void listFunctionsFinishOnSuchAValue() {
-        try (Manager m = RedisContractTest.fresh(redis)) {
+        try (Manager m = RedisContractTest.fresh(redis.server())) {
             List<Object> l = m.list();
             l.add(tags());
             l.add(2);
@@ -93,7 +83,7 @@ class RedisCompareAndSetTest {
 
     @Test
     void valueUpdatesFinishOnSuchAValue() {
-        try (Manager m = RedisContractTest.fresh(redis)) {
+        try (Manager m = RedisContractTest.fresh(redis.server())) {
             SharedValueProxy<Object> v = m.value(tags());
             assertTimeoutPreemptively(BOUND, () -> {
                 assertThat(v.getAndUpdate(old -> tags())).isEqualTo(tags());

@@ -3,8 +3,7 @@ package io.multiproc.redis;
 import io.multiproc.manager.Manager;
 import io.multiproc.manager.contract.ListContract;
 import io.multiproc.manager.contract.MapContract;
-import org.junit.jupiter.api.AfterAll;
-import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.extension.RegisterExtension;
 import org.junit.jupiter.api.Nested;
 
 import java.util.List;
@@ -13,17 +12,8 @@ import java.util.UUID;
 
 /** The List and Map contract suites against the Redis manager's list and dict, on a throwaway server. */
 class RedisContractTest {
-    private static LocalRedis redis;
-
-    @BeforeAll
-    static void startServer() {
-        redis = LocalRedis.start();
-    }
-
-    @AfterAll
-    static void stopServer() {
-        redis.close();
-    }
+    @RegisterExtension
+    static final RedisPerClass redis = new RedisPerClass();
 
     static Manager fresh(LocalRedis server) {
         return RedisManager.connect(server.url(), "t" + UUID.randomUUID().toString().substring(0, 8));
@@ -35,7 +25,7 @@ class RedisContractTest {
 
         @Override
         protected List<Object> create() {
-            m = fresh(redis);
+            m = fresh(redis.server());
             return m.list();
         }
 
@@ -53,7 +43,7 @@ class RedisContractTest {
 
         @Override
         protected Map<Object, Object> create() {
-            m = fresh(redis);
+            m = fresh(redis.server());
             return m.dict();
         }
 

@@ -2,9 +2,8 @@ package io.multiproc.redis;
 
 import io.multiproc.manager.Manager;
 import io.multiproc.manager.Namespace;
-import org.junit.jupiter.api.AfterAll;
-import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.RegisterExtension;
 
 import java.util.ArrayList;
 import java.util.List;
@@ -19,17 +18,8 @@ import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 /** What a Redis manager leaves behind: unnamed objects go at close, named ones stay until destroyed, nested ones go with their last reference. */
 class RedisLifetimeTest {
-    private static LocalRedis redis;
-
-    @BeforeAll
-    static void startServer() {
-        redis = LocalRedis.start();
-    }
-
-    @AfterAll
-    static void stopServer() {
-        redis.close();
-    }
+    @RegisterExtension
+    static final RedisPerClass redis = new RedisPerClass();
 
     private static String freshName() {
         return "life" + UUID.randomUUID().toString().substring(0, 8);

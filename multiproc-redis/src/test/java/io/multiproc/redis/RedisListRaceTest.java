@@ -1,8 +1,7 @@
 package io.multiproc.redis;
 
 import io.multiproc.manager.Manager;
-import org.junit.jupiter.api.AfterAll;
-import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.extension.RegisterExtension;
 import org.junit.jupiter.api.Test;
 
 import java.util.List;
@@ -15,17 +14,8 @@ import static org.assertj.core.api.Assertions.assertThat;
 
 /** A Redis list read at its end while another client (its own connection, as another host) appends to it. */
 class RedisListRaceTest {
-    private static LocalRedis redis;
-
-    @BeforeAll
-    static void startServer() {
-        redis = LocalRedis.start();
-    }
-
-    @AfterAll
-    static void stopServer() {
-        redis.close();
-    }
+    @RegisterExtension
+    static final RedisPerClass redis = new RedisPerClass();
 
     /**
      * get(size) either finds the element an append put there meanwhile or throws IndexOutOfBoundsException;

@@ -2,25 +2,15 @@ package io.multiproc.redis;
 
 import io.multiproc.manager.Manager;
 import io.multiproc.manager.contract.ManagerContainersContract;
-import org.junit.jupiter.api.AfterAll;
-import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.extension.RegisterExtension;
 
 /** The Manager-level container contract against the Redis manager, on a throwaway server. */
 class RedisManagerContainersTest extends ManagerContainersContract {
-    private static LocalRedis redis;
-
-    @BeforeAll
-    static void startServer() {
-        redis = LocalRedis.start();
-    }
-
-    @AfterAll
-    static void stopServer() {
-        redis.close();
-    }
+    @RegisterExtension
+    static final RedisPerClass redis = new RedisPerClass();
 
     @Override
     protected Manager start() {
-        return RedisContractTest.fresh(redis);
+        return RedisContractTest.fresh(redis.server());
     }
 }

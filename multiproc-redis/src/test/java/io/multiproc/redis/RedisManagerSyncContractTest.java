@@ -2,9 +2,8 @@ package io.multiproc.redis;
 
 import io.multiproc.manager.Manager;
 import io.multiproc.manager.contract.ManagerSyncContract;
-import org.junit.jupiter.api.AfterAll;
-import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.RegisterExtension;
 
 import java.time.Duration;
 import java.util.Date;
@@ -17,17 +16,8 @@ import static org.junit.jupiter.api.Assertions.assertTimeoutPreemptively;
 
 /** The Manager's synchronization contract on Redis (one throwaway server for the class, a fresh manager name per test). */
 class RedisManagerSyncContractTest extends ManagerSyncContract {
-    private static LocalRedis redis;
-
-    @BeforeAll
-    static void startServer() {
-        redis = LocalRedis.start();
-    }
-
-    @AfterAll
-    static void stopServer() {
-        redis.close();
-    }
+    @RegisterExtension
+    static final RedisPerClass redis = new RedisPerClass();
 
     @Override
     protected Manager start() {

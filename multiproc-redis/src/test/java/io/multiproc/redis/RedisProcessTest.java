@@ -7,10 +7,9 @@ import io.multiproc.process.ChildProcess;
 import io.multiproc.queue.SharedQueue;
 import io.multiproc.testing.Children;
 import io.multiproc.testing.ReapChildrenCheckShm;
-import org.junit.jupiter.api.AfterAll;
-import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.extension.ExtendWith;
+import org.junit.jupiter.api.extension.RegisterExtension;
 
 import java.time.Duration;
 import java.util.ArrayList;
@@ -30,17 +29,8 @@ import static org.assertj.core.api.Assertions.assertThat;
  */
 @ExtendWith(ReapChildrenCheckShm.class)
 class RedisProcessTest {
-    private static LocalRedis redis;
-
-    @BeforeAll
-    static void startServer() {
-        redis = LocalRedis.start();
-    }
-
-    @AfterAll
-    static void stopServer() {
-        redis.close();
-    }
+    @RegisterExtension
+    static final RedisPerClass redis = new RedisPerClass();
 
     /**
      * Every Redis call is a network round trip: 10,000 of them from each of 4 JVMs take tens of seconds on
@@ -62,7 +52,7 @@ class RedisProcessTest {
     /** Seed 000 on Redis: 4 child JVMs append 10,000 items each to one list; all 40,000 are there. */
     @Test
     void fourChildrenAppendingTenThousandEachLoseNothing() throws Exception {
-        try (Manager m = RedisContractTest.fresh(redis)) {
+        try (Manager m = RedisContractTest.fresh(redis.server())) {
             List<Integer> ls = m.list();
             ChildProcess[] children = new ChildProcess[4];
             for (int c = 0; c < 4; c++) {
@@ -85,7 +75,7 @@ class RedisProcessTest {
     @SuppressWarnings("unchecked")
     @Test
     void aChildsChangesToNestedContainersAreSeenByTheParent() throws Exception {
-        try (Manager m = RedisContractTest.fresh(redis)) {
+        try (Manager m = RedisContractTest.fresh(redis.server())) {
             List<Object> ls = m.list();
             ls.add(0);
             ls.add(new ArrayList<>(List.of(0, 0)));
@@ -114,7 +104,7 @@ class RedisProcessTest {
     /** 2 JVMs x 5,000 merge on one key, plus value updates: atomic across JVMs, nothing lost. */
     @Test
     void twoJvmsMergingFiveThousandEachLoseNothing() throws Exception {
-        try (Manager m = RedisContractTest.fresh(redis)) {
+        try (Manager m = RedisContractTest.fresh(redis.server())) {
             ConcurrentMap<String, Integer> d = m.dict("hits");
             SharedValueProxy<Integer> v = m.value("total", 0);
             ChildProcess[] children = new ChildProcess[2];
@@ -137,7 +127,7 @@ class RedisProcessTest {
     /** One JVM writes each kind of container, the other reads it (the manager itself travels in the task). */
     @Test
     void eachContainerKindWrittenInAChildIsReadInTheParent() throws Exception {
-        try (Manager m = RedisContractTest.fresh(redis)) {
+        try (Manager m = RedisContractTest.fresh(redis.server())) {
             BlockingQueue<String> q = m.queue(10);
             runAll(ChildProcess.start(() -> {
                 m.<String>list("l").add("from-child");
@@ -157,7 +147,7 @@ class RedisProcessTest {
     /** A proxy sent through a local shared-memory queue re-attaches in the receiving JVM. */
     @Test
     void aProxySentThroughALocalQueueReattachesInTheChild() throws Exception {
-        try (Manager m = RedisContractTest.fresh(redis); SharedQueue<Object> q = SharedQueue.create(4)) {
+        try (Manager m = RedisContractTest.fresh(redis.server()); SharedQueue<Object> q = SharedQueue.create(4)) {
             List<Integer> ls = m.list();
             q.put(ls);
             runAll(ChildProcess.start(() -> {

@@ -6,10 +6,9 @@ import io.multiproc.manager.SemaphoreProxy;
 import io.multiproc.process.ChildProcess;
 import io.multiproc.testing.Children;
 import io.multiproc.testing.ReapChildrenCheckShm;
-import org.junit.jupiter.api.AfterAll;
-import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.extension.ExtendWith;
+import org.junit.jupiter.api.extension.RegisterExtension;
 
 import java.time.Duration;
 import java.util.UUID;
@@ -26,17 +25,8 @@ import static org.assertj.core.api.Assertions.assertThatThrownBy;
 @ExtendWith(ReapChildrenCheckShm.class)
 class RedisSyncProcessTest {
     private static final Duration WAIT = Children.TIMEOUT;
-    private static LocalRedis redis;
-
-    @BeforeAll
-    static void startServer() {
-        redis = LocalRedis.start();
-    }
-
-    @AfterAll
-    static void stopServer() {
-        redis.close();
-    }
+    @RegisterExtension
+    static final RedisPerClass redis = new RedisPerClass();
 
     private static String freshName() {
         return "p" + UUID.randomUUID().toString().substring(0, 8);

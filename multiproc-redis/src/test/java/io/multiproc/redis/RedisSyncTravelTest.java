@@ -7,10 +7,9 @@ import io.multiproc.manager.SemaphoreProxy;
 import io.multiproc.process.ChildProcess;
 import io.multiproc.queue.SharedQueue;
 import io.multiproc.testing.ReapChildrenCheckShm;
-import org.junit.jupiter.api.AfterAll;
-import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.extension.ExtendWith;
+import org.junit.jupiter.api.extension.RegisterExtension;
 
 import java.time.Duration;
 import java.util.List;
@@ -28,21 +27,12 @@ import static org.assertj.core.api.Assertions.assertThat;
 @ExtendWith(ReapChildrenCheckShm.class)
 class RedisSyncTravelTest {
     private static final Duration WAIT = Duration.ofMinutes(2);
-    private static LocalRedis redis;
-
-    @BeforeAll
-    static void startServer() {
-        redis = LocalRedis.start();
-    }
-
-    @AfterAll
-    static void stopServer() {
-        redis.close();
-    }
+    @RegisterExtension
+    static final RedisPerClass redis = new RedisPerClass();
 
     @Test
     void aLockCapturedByChildrenExcludesThemFromEachOther() throws Exception {
-        try (Manager m = RedisContractTest.fresh(redis)) {
+        try (Manager m = RedisContractTest.fresh(redis.server())) {
             Lock lock = m.lock();
             List<Integer> counter = m.list();
             counter.add(0);
@@ -66,7 +56,7 @@ class RedisSyncTravelTest {
 
     @Test
     void aLockHeldByTheParentBlocksTheChildUntilTheParentUnlocks() throws Exception {
-        try (Manager m = RedisContractTest.fresh(redis)) {
+        try (Manager m = RedisContractTest.fresh(redis.server())) {
             Lock lock = m.lock();
             EventProxy tried = m.event();
             lock.lock();
@@ -95,7 +85,7 @@ class RedisSyncTravelTest {
 
     @Test
     void aTravelledRLockIsAnotherOwner() throws Exception {
-        try (Manager m = RedisContractTest.fresh(redis)) {
+        try (Manager m = RedisContractTest.fresh(redis.server())) {
             Lock rlock = m.rlock();
             rlock.lock();
             try {
@@ -121,7 +111,7 @@ class RedisSyncTravelTest {
 
     @Test
     void anEventSentThroughALocalQueueWakesTheParent() throws Exception {
-        try (Manager m = RedisContractTest.fresh(redis); SharedQueue<Object> q = SharedQueue.create(4)) {
+        try (Manager m = RedisContractTest.fresh(redis.server()); SharedQueue<Object> q = SharedQueue.create(4)) {
             EventProxy done = m.event();
             q.put(done);
             ChildProcess c = ChildProcess.start(() -> {
@@ -138,7 +128,7 @@ class RedisSyncTravelTest {
 
     @Test
     void aBarrierTripsAcrossParentAndChild() throws Exception {
-        try (Manager m = RedisContractTest.fresh(redis)) {
+        try (Manager m = RedisContractTest.fresh(redis.server())) {
             BarrierProxy barrier = m.barrier(2);
             List<String> order = m.list();
             ChildProcess c = ChildProcess.start(() -> {
@@ -159,7 +149,7 @@ class RedisSyncTravelTest {
 
     @Test
     void aSemaphoreAndAConditionTravelToo() throws Exception {
-        try (Manager m = RedisContractTest.fresh(redis)) {
+        try (Manager m = RedisContractTest.fresh(redis.server())) {
             SemaphoreProxy permits = m.semaphore(0);
             Lock lock = m.rlock();
             Condition ready = m.condition(lock);
