@@ -97,7 +97,17 @@ final class ChildReport {
      *         {@code child.isAlive()} is false on return) or the timeout passed first
      */
     static boolean awaitLoaded(Process child, Duration timeout) throws InterruptedException {
-        boolean loaded = lookUntilLoaded(child, timeout);
+        return awaitLoaded(child, timeout, ChildMain.State::nameOf);
+    }
+
+    /** A read of a process's name ({@code /proc/PID/comm}); a seam for the test of a read that races the child's reaping. */
+    @FunctionalInterface
+    interface NameReader {
+        String nameOf(long pid) throws IOException;
+    }
+
+    static boolean awaitLoaded(Process child, Duration timeout, NameReader names) throws InterruptedException {
+        boolean loaded = lookUntilLoaded(child, timeout, names);
         if (!loaded && !Files.exists(Path.of("/proc", Long.toString(child.pid())))) {
             // NOTE: the kernel reaps before the JDK's reaper thread records the exit: wait for that.
             child.waitFor(timeout.toNanos(), TimeUnit.NANOSECONDS);
@@ -105,18 +115,32 @@ final class ChildReport {
         return loaded;
     }
 
-    private static boolean lookUntilLoaded(Process child, Duration timeout) throws InterruptedException {
+    private static boolean lookUntilLoaded(Process child, Duration timeout, NameReader names) throws InterruptedException {
         long deadline = System.nanoTime() + timeout.toNanos();
         long pause = 50_000;
+        int failedReads = 0;
         for (int round = 0; ; round++) {
             try {
-                if (ChildMain.State.nameOf(child.pid()).equals(LOADED_COMM)) {
+                if (names.nameOf(child.pid()).equals(LOADED_COMM)) {
                     return true;
                 }
+                failedReads = 0;
             } catch (NoSuchFileException gone) {
                 return false;
-            } catch (IOException | RuntimeException noProc) {
-                return child.isAlive() || !Files.isDirectory(Path.of("/proc/self"));
+            } catch (IOException | RuntimeException unreadable) {
+                if (!Files.isDirectory(Path.of("/proc/self"))) {
+                    return true; // no /proc: nothing can tell, so start does not wait
+                }
+                // NOTE: a child reaped between the open and the read of its comm fails the read with
+                // ESRCH ("No such process") while Process.isAlive() can still say true: the JDK's reaper
+                // records the exit only after waitpid returns. Such a child is exiting, not loaded; a read
+                // that keeps failing for a child still listed in /proc gives up after ~0.1 s.
+                if (!Files.exists(Path.of("/proc", Long.toString(child.pid()))) || !child.isAlive()) {
+                    return false;
+                }
+                if (++failedReads > 100) {
+                    return true;
+                }
             }
             if (!child.isAlive() || System.nanoTime() - deadline > 0) {
                 return false;
