@@ -39,6 +39,9 @@ import java.util.concurrent.atomic.AtomicInteger;
  * shared objects it captures re-attach in the child. The child's
  * stdout and stderr are the parent's. The child dies when the parent dies, however it dies. When this
  * JVM exits normally, daemon children are terminated and the others are waited for, as in Python.
+ * When it is stopped by SIGTERM, SIGINT or SIGHUP, every child gets SIGTERM and at most
+ * {@link #SIGNAL_EXIT_GRACE} to end before it is killed: a program told to stop does not wait for its
+ * children's work (decision 159).
  *
  * <p><b>Start fails when the child cannot load its task.</b> When the task's class comes from a class
  * loader the child does not have (a parent running under {@code mvn exec:java}, a Spring Boot fat jar,
@@ -521,14 +524,12 @@ public final class ChildProcess implements AutoCloseable {
                 c.process.destroy();
             }
         }
-        for (ChildProcess c : List.copyOf(ACTIVE)) {
-            if (!c.daemon) {
-                try {
-                    c.process.waitFor();
-                } catch (InterruptedException e) {
-                    return;
-                }
+        try {
+            if (shutdownBySignal() || !awaitNonDaemonChildren()) {
+                terminateAll();
             }
+        } catch (InterruptedException e) {
+            return;
         }
         // NOTE: a child that failed left its report file; the JDK's exit callbacks that take them may
         // not run before this JVM is gone, so whatever has exited is settled here.
@@ -538,6 +539,60 @@ public final class ChildProcess implements AutoCloseable {
             }
         }
     }
+
+    /**
+     * Waits for every non-daemon child, as a normal exit does in Python; false as soon as a signal asks
+     * this JVM to stop meanwhile (the JDK runs no second set of hooks for it: this wait is the only one).
+     */
+    private static boolean awaitNonDaemonChildren() throws InterruptedException {
+        for (ChildProcess c : List.copyOf(ACTIVE)) {
+            if (!c.daemon) {
+                while (!c.process.waitFor(SIGNAL_POLL_MILLIS, TimeUnit.MILLISECONDS)) {
+                    if (shutdownBySignal()) {
+                        return false;
+                    }
+                }
+            }
+        }
+        return true;
+    }
+
+    /** SIGTERM to every child still running; SIGKILL to those still running {@link #SIGNAL_EXIT_GRACE} later. */
+    private static void terminateAll() throws InterruptedException {
+        List<ChildProcess> all = List.copyOf(ACTIVE);
+        for (ChildProcess c : all) {
+            if (c.isAlive()) {
+                c.process.destroy();
+            }
+        }
+        long graceEnd = System.nanoTime() + SIGNAL_EXIT_GRACE.toNanos();
+        for (ChildProcess c : all) {
+            if (!c.process.waitFor(Math.max(0, graceEnd - System.nanoTime()), TimeUnit.NANOSECONDS)) {
+                c.process.destroyForcibly();
+            }
+        }
+    }
+
+    private static final long SIGNAL_POLL_MILLIS = 100;
+
+    /**
+     * True when this JVM is shutting down because of SIGTERM, SIGINT or SIGHUP (decision 159): the JDK
+     * calls exit from a thread it names for the signal ({@code "SIGTERM handler"}), which lives while the
+     * shutdown hooks run. A program told to stop must not wait for its non-daemon children as a normal
+     * exit does: that wait may be forever, and {@code kill PID} would not stop the program.
+     */
+    static boolean shutdownBySignal() {
+        for (Thread t : Thread.getAllStackTraces().keySet()) {
+            String name = t.getName();
+            if (t.isAlive() && (name.equals("SIGTERM handler") || name.equals("SIGINT handler") || name.equals("SIGHUP handler"))) {
+                return true;
+            }
+        }
+        return false;
+    }
+
+    /** How long a JVM stopped by a signal lets its children end on SIGTERM before it kills them. */
+    static final Duration SIGNAL_EXIT_GRACE = Duration.ofSeconds(2);
 
     /** An immutable copy of JVM options; NullPointerException naming a null element. */
     static List<String> checkedOptions(List<String> jvmOptions) {

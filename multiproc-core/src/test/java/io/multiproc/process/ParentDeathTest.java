@@ -138,6 +138,38 @@ class ParentDeathTest {
         }
     }
 
+    /**
+     * {@code kill PID} stops a program even while a non-daemon child works (the child would sleep 60 s):
+     * the child gets SIGTERM too (its shutdown hooks run) and the program exits as a JVM does on SIGTERM,
+     * whether main was still running or had returned and its exit was waiting for the child.
+     */
+    @ParameterizedTest(name = "main {0}")
+    @ValueSource(strings = {"sleeping", "exiting"})
+    void sigtermStopsTheProgramAndItsNonDaemonChild(String mode) throws Exception {
+        Path marker = dir.resolve("child-hooks-ran");
+        try (Parent parent = Parent.start(dir, "terminated", mode, marker.toString())) {
+            long pid = parent.awaitNumber("child-ready=");
+            assertThat(parent.awaitNumber("child-pid=")).isEqualTo(pid);
+            ProcessHandle child = parent.grandchild(pid).orElseThrow(() -> new AssertionError("child pid " + pid + " is not running"));
+            if (mode.equals("exiting")) {
+                parent.awaitNumber("main-returned=");
+                Thread.sleep(300); // the exit is now waiting for the child
+            }
+
+            parent.process.destroy(); // SIGTERM
+
+            assertThat(parent.process.waitFor(15, TimeUnit.SECONDS)).as("the parent exits on SIGTERM; its child would sleep 60 s").isTrue();
+            if (mode.equals("sleeping")) {
+                assertThat(parent.process.exitValue()).as("a JVM's exit status on SIGTERM").isEqualTo(143);
+            } else {
+                // the JDK's exit already under way (status 0) and the signal's exit (143) race to halt
+                assertThat(parent.process.exitValue()).as("exit status").isIn(0, 143);
+            }
+            assertThat(awaitEnded(List.of(child), PROMPTLY)).as("non-daemon child").isEmpty();
+            assertThat(marker).as("the child was asked to stop (SIGTERM), so its shutdown hooks ran").exists();
+        }
+    }
+
     // ---- helpers ----
 
     /**

@@ -24,6 +24,10 @@ import java.util.concurrent.locks.LockSupport;
  *   <li>{@code daemon-exit}: a daemon child sleeps 60 s; prints {@code child-pid=N} and returns.</li>
  *   <li>{@code nondaemon-exit MARKER}: a non-daemon child sleeps 1.5 s, then creates the file MARKER;
  *       prints {@code child-pid=N} and returns at once.</li>
+ *   <li>{@code terminated sleeping|exiting MARKER}: a non-daemon child adds a shutdown hook that creates
+ *       the file MARKER, prints {@code child-ready=N} and sleeps 60 s; the parent prints
+ *       {@code child-pid=N}, then sleeps 60 s ({@code sleeping}) or prints {@code main-returned=1} and
+ *       returns from main, so that its exit waits for the child ({@code exiting}).</li>
  *   <li>{@code native-out}: a child writes {@code native-out-from-child} through C stdio ({@code puts},
  *       left in libc's buffer: stdout is a file) and returns; prints {@code exit-code=N}.</li>
  * </ul>
@@ -40,6 +44,7 @@ public final class ParentScenario {
             case "orphan" -> orphan(args[1]);
             case "daemon-exit" -> daemonExit();
             case "nondaemon-exit" -> nondaemonExit(args[1]);
+            case "terminated" -> terminated(args[1], args[2]);
             case "native-out" -> nativeOut();
             default -> throw new IllegalArgumentException("scenario=" + args[0] + " is not known");
         }
@@ -68,6 +73,31 @@ public final class ParentScenario {
         });
         announce(child);
         Thread.sleep(Duration.ofSeconds(60));
+    }
+
+    private static void terminated(String mode, String marker) throws InterruptedException {
+        if (!mode.equals("sleeping") && !mode.equals("exiting")) {
+            throw new IllegalArgumentException("mode=" + mode + " is not sleeping or exiting");
+        }
+        ChildProcess child = ChildProcess.start(() -> {
+            Runtime.getRuntime().addShutdownHook(new Thread(() -> {
+                try {
+                    Files.writeString(Path.of(marker), "hooks ran");
+                } catch (IOException e) {
+                    throw new UncheckedIOException(e);
+                }
+            }));
+            System.out.println("child-ready=" + ProcessHandle.current().pid());
+            System.out.flush();
+            sleep(Duration.ofSeconds(60));
+        });
+        announce(child);
+        if (mode.equals("sleeping")) {
+            Thread.sleep(Duration.ofSeconds(60));
+        } else {
+            System.out.println("main-returned=1");
+            System.out.flush();
+        }
     }
 
     private static void nativeOut() throws InterruptedException {
