@@ -183,8 +183,8 @@ final class HotPaths {
             }
         },
         /**
-         * A pool worker's chunk decode, map loop and reply encode, and the parent's reply decode and copy
-         * into the results, on Integer lists (the commonest map), plus the decoding of a serializable
+         * A pool worker's chunk decode, map loop and reply encode, and the parent's reply decode into the
+         * results, on Integer lists (the commonest map), plus the decoding of a serializable
          * lambda (JDK serialization, every 64th iteration): a worker taken from the spares handles its
          * first 125k-item chunk compiled (decisions 072, 113). The map loop sees one function class, so
          * its call of the user's function is compiled for one receiver: the user's lambda costs one
@@ -201,7 +201,7 @@ final class HotPaths {
                 byte[] fn = {};
                 SerializableFunction<Object, Object> square = x -> (Integer) x * (Integer) x;
                 byte[] lambda = PoolFrames.function(codec, square);
-                Object[] results = new Object[items.size()];
+                MapResults results = new MapResults(items.size(), items.size());
                 for (int r = 0; r < rounds; r++) {
                     for (int k = 0; k < iterations; k++) {
                         if (stop.getAsBoolean()) {
@@ -209,7 +209,7 @@ final class HotPaths {
                         }
                         PoolFrames.Task task = PoolFrames.decodeTask(codec, PoolFrames.task(k, PoolFrames.MAP, fn, codec, items));
                         byte[] reply = PoolFrames.reply(k, PoolFrames.OK, codec, PackedItems.applyPacked(codec, square, task.payload()));
-                        PackedItems.copyInto(PackedItems.unpack(PoolFrames.replyPayload(codec, reply)), results, 0);
+                        results.put(0, PackedItems.unpack(PoolFrames.replyPayload(codec, reply)));
                         blackhole(PoolFrames.replyPayload(codec, PoolFrames.reply(k, PoolFrames.OK, codec, items)));
                         if ((k & 63) == 0) {
                             blackhole(codec.decode(io.multiproc.codec.SegmentSource.of(lambda)));

@@ -27,8 +27,8 @@ import java.util.function.Function;
  * on-stack replacement compiles within the first thousands of items, and the bulk copy needs no JIT at
  * all. Unambiguous on the wire: a map chunk's payload is otherwise always a List. Only with a
  * {@link BuiltinCodec}: a user's codec may not know primitive arrays.
- * <p>The per-item loops here ({@link #applyPacked}, {@link #copyInto}) are what a
- * worker's first chunk and a parent's first results run before the JIT has compiled them: each is one
+ * <p>The per-item loop here ({@link #applyPacked}) is what a worker's first chunk runs before the JIT
+ * has compiled it; the parent keeps packed results packed ({@link MapResults}). The loop is one
  * counted loop per element type, with plain class checks (no pattern {@code switch}, whose
  * {@code invokedynamic} costs a bootstrap and, interpreted, method-handle calls per item) and no
  * iterator or boxing view in between, so an interpreted item costs a few calls (decision 113).
@@ -60,6 +60,11 @@ final class PackedItems {
         }
         throw new IllegalStateException("a map chunk holds a " + (payload == null ? "null" : payload.getClass().getName())
                 + ", not a List or a packed array");
+    }
+
+    /** The packed array behind {@link #unpack}'s List, or null if it is a List of objects. */
+    static Object packedArray(List<?> values) {
+        return values instanceof Boxed b ? b.array : null;
     }
 
     // NOTE: iterate, never get(i): the items may be a LinkedList's subList. A size that changes while
@@ -140,29 +145,6 @@ final class PackedItems {
             out.set(i++, f.apply(item));
         }
         return out.wire();
-    }
-
-    /** Copies a chunk's results ({@link #unpack}'s List) into {@code dst} from {@code at}; boxes packed ones in one loop. */
-    static void copyInto(List<?> values, Object[] dst, int at) {
-        Object array = values instanceof Boxed b ? b.array : null;
-        if (array instanceof int[] a) {
-            for (int i = 0; i < a.length; i++) {
-                dst[at + i] = a[i];
-            }
-        } else if (array instanceof long[] a) {
-            for (int i = 0; i < a.length; i++) {
-                dst[at + i] = a[i];
-            }
-        } else if (array instanceof double[] a) {
-            for (int i = 0; i < a.length; i++) {
-                dst[at + i] = a[i];
-            }
-        } else {
-            int i = at;
-            for (Object v : values) {
-                dst[i++] = v;
-            }
-        }
     }
 
     /**

@@ -259,7 +259,7 @@ public final class Pool implements ExecutorService {
         byte[] fn = function(f);
         // NOTE: in longs: n + chunkSize - 1 overflowed for a chunkSize near Integer.MAX_VALUE (no chunk, a map that never ended)
         int chunks = (int) ((n + (long) chunkSize - 1) / chunkSize);
-        PoolWork.MapJob<T, R> job = new PoolWork.MapJob<>(this, f, items, chunks, progress);
+        PoolWork.MapJob<T, R> job = new PoolWork.MapJob<>(this, f, items, chunkSize, chunks, progress);
         boolean accepted = false;
         try {
             for (int i = 0; i < chunks && !job.isDone(); i++) {

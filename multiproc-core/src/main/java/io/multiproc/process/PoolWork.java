@@ -260,7 +260,7 @@ final class PoolWork {
         private final ArrayDeque<Chunk> unsent = new ArrayDeque<>();
         /** The caller queued its last chunk, or the job was withdrawn: no chunk comes any more. */
         private boolean allQueued;
-        private final Object[] results;
+        private final MapResults results;
         private final Progress progress;
         /** The caller's function and items, for {@code shutdownNow}'s list of work that never started. */
         private final SerializableFunction<T, R> f;
@@ -270,11 +270,11 @@ final class PoolWork {
         /** Held by the reader completing a chunk while it counts and calls {@link #progress} (only with one). */
         private final Object progressOrder = new Object();
 
-        MapJob(Pool pool, SerializableFunction<T, R> f, List<T> items, int chunks, Progress progress) {
+        MapJob(Pool pool, SerializableFunction<T, R> f, List<T> items, int chunkSize, int chunks, Progress progress) {
             super(pool);
             this.f = f;
             this.items = items;
-            this.results = new Object[items.size()];
+            this.results = new MapResults(items.size(), chunkSize);
             this.chunksLeft = chunks;
             this.progress = progress;
         }
@@ -362,13 +362,13 @@ final class PoolWork {
                 if (future.isDone()) {
                     return;
                 }
-                PackedItems.copyInto(values, results, (int) c.first);
+                results.put(c.index, values);
                 done = completed += values.size();
                 last = --chunksLeft == 0;
             }
             if (progress != null) {
                 try {
-                    progress.update(done, results.length);
+                    progress.update(done, results.size());
                 } catch (RuntimeException | Error e) {
                     // NOTE: the user's callback runs on the pool's reader thread: its error fails this map
                     // (the caller sees it) instead of ending the reader, which took the worker for dead
@@ -377,7 +377,7 @@ final class PoolWork {
                 }
             }
             if (last) {
-                future.complete((List<R>) Arrays.asList(results));
+                future.complete((List<R>) results);
             }
         }
 

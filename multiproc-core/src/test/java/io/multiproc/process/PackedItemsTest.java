@@ -67,17 +67,6 @@ class PackedItemsTest {
     }
 
     @Test
-    void chunkResultsLandAtTheirPlaceWhateverTheirKind() {
-        Object[] all = new Object[9];
-        PackedItems.copyInto(PackedItems.unpack(new int[] {1, 2}), all, 0);
-        PackedItems.copyInto(PackedItems.unpack(new long[] {3L, 4L}), all, 2);
-        PackedItems.copyInto(PackedItems.unpack(new double[] {5.5}), all, 4);
-        PackedItems.copyInto(PackedItems.unpack(List.of("six", 7)), all, 5);
-        PackedItems.copyInto(PackedItems.unpack(new LinkedList<>(List.of(8, 9))), all, 7);
-        assertThat(all).containsExactly(1, 2, 3L, 4L, 5.5, "six", 7, 8, 9);
-    }
-
-    @Test
     void packingMakesTheMessageAboutFourBytesAnInt() {
         List<Integer> items = new ArrayList<>();
         for (int i = 0; i < 125_000; i++) {
