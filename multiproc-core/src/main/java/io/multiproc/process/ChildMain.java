@@ -326,9 +326,9 @@ public final class ChildMain {
         return 0;
     }
     /** {@code -Dmultiproc.warmUpPacing=false}: the warm-up does not pause for busy siblings (for measuring). */
-    private static final boolean PACE = !"false".equals(System.getProperty("multiproc.warmUpPacing"));
+    static final boolean PACE = !"false".equals(System.getProperty("multiproc.warmUpPacing"));
     /** {@code -Dmultiproc.spareGc=false}: no full GC after the warm-up (for measuring what it costs). */
-    private static final boolean SPARE_GC = !"false".equals(System.getProperty("multiproc.spareGc"));
+    static final boolean SPARE_GC = !"false".equals(System.getProperty("multiproc.spareGc"));
 
     /**
      * Paces the warm-up to this program's idle moments, instead of a nice value (see {@link #WARM_UP_NICE}):

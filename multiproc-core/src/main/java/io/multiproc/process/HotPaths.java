@@ -246,10 +246,32 @@ final class HotPaths {
                 if (stop.getAsBoolean()) {
                     return;
                 }
-                p.run(BATCH, ROUNDS, stop);
+                runToEnd(p, stop);
             }
         });
     }
+
+    /** Runs one path, as {@link #run} does, on the calling thread. */
+    static void run(Path path, BooleanSupplier stop) {
+        if (io.multiproc.internal.Native.isAvailable()) {
+            SharedSegments.privately(() -> runToEnd(path, stop));
+        }
+    }
+
+    private static void runToEnd(Path p, BooleanSupplier stop) {
+        p.run(BATCH, ROUNDS, stop);
+        if (!stop.getAsBoolean()) {
+            COMPLETED.add(p);
+        }
+    }
+
+    /** True once {@code path} ran all its rounds in this JVM (not stopped): compiled, as far as a warm-up can tell. */
+    static boolean completed(Path path) {
+        return COMPLETED.contains(path);
+    }
+
+    /** The paths that ran to their end; written by a warm-up thread, read by a pool worker's runner. */
+    private static final java.util.Set<Path> COMPLETED = java.util.concurrent.ConcurrentHashMap.newKeySet();
 
     /**
      * One iteration of every path, on the calling thread: loads and initializes every class the paths

@@ -12,6 +12,7 @@ import java.util.Arrays;
 import java.util.HashSet;
 import java.util.Set;
 import java.util.concurrent.Callable;
+import java.util.function.BooleanSupplier;
 import java.util.function.Function;
 
 /**
@@ -54,6 +55,8 @@ final class PoolWorkerMain implements SerializableRunnable {
     /** Ids cancelled before they started; guarded by {@code this}. */
     private transient Set<Long> cancelled;
     private transient Thread runner;
+    /** Set by the runner when the first task came: the idle warm-up stops before its next iteration. */
+    private transient volatile boolean taskArrived;
     private transient byte[] lastFnBytes;
     private transient Object lastFn;
 
@@ -82,11 +85,15 @@ final class PoolWorkerMain implements SerializableRunnable {
             }
             send(PoolFrames.reply(0, PoolFrames.READY, c, null));
             startCanceller();
+            if (codec == null) {
+                warmUpWhileIdle();
+            }
             for (int done = 0; maxTasks == 0 || done < maxTasks; done++) {
                 byte[] message = next();
                 if (message == null) {
                     return;
                 }
+                taskArrived = true;
                 send(runOne(c, message));
             }
         } catch (IOException e) {
@@ -165,6 +172,40 @@ final class PoolWorkerMain implements SerializableRunnable {
     private void send(byte[] reply) throws IOException {
         data.sendBytes(reply);
     }
+
+    /**
+     * Until the first task comes, warms the map path ({@link HotPaths.Path#POOL_FRAMES}) on a daemon
+     * thread, unless this JVM's spare warm-up already ran it to its end: a pool takes its spares as they
+     * are, and spares taken soon after they booted (a pool created early in a program, or just after
+     * another closed) had not reached it. Paced like a spare's warm-up (it sleeps while the program or a
+     * sibling JVM uses the CPU, decision 124), so it runs in the program's idle moments, and followed by
+     * the same full GC, so an idle worker stays as small as a spare (decision 161).
+     * {@code -Dmultiproc.workerWarmUp=false} turns it off (for measuring).
+     */
+    private void warmUpWhileIdle() {
+        if (!WORKER_WARM_UP || HotPaths.completed(HotPaths.Path.POOL_FRAMES) || !io.multiproc.internal.Native.isAvailable()) {
+            return;
+        }
+        long parentPid = ProcessHandle.current().parent().map(ProcessHandle::pid).orElse(-1L);
+        Thread t = new Thread(() -> {
+            try {
+                BooleanSupplier stop = () -> taskArrived;
+                HotPaths.run(HotPaths.Path.POOL_FRAMES, ChildMain.PACE && parentPid > 0
+                        ? new ChildMain.IdlePacer(parentPid, stop)::stopOrPause : stop);
+                if (!taskArrived && ChildMain.SPARE_GC) {
+                    System.gc(); // as a spare after its warm-up: the idle worker goes back to ~70 MB resident
+                }
+            } catch (RuntimeException | Error e) {
+                // only a warm-up; tasks report their own problems
+            }
+        }, WARM_UP_THREAD);
+        t.setDaemon(true);
+        t.start();
+    }
+
+    /** The idle warm-up thread's name; at most 15 characters, so /proc/PID/task/TID/comm shows it whole. */
+    static final String WARM_UP_THREAD = "mp-pool-warm-up";
+    private static final boolean WORKER_WARM_UP = !"false".equals(System.getProperty("multiproc.workerWarmUp"));
 
     private void startCanceller() {
         Thread t = new Thread(() -> {

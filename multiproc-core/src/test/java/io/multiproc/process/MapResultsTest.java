@@ -1,6 +1,8 @@
 package io.multiproc.process;
 
+import io.multiproc.testing.ReapChildrenCheckShm;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.ExtendWith;
 
 import java.io.ByteArrayInputStream;
 import java.io.ByteArrayOutputStream;
@@ -15,6 +17,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 /** The List a map returns: chunks' results in place, packed ones boxed on access, settable like Arrays.asList. */
+@ExtendWith(ReapChildrenCheckShm.class)
 class MapResultsTest {
 
     /** Five chunks of two (the last one short): ints, longs, doubles, objects, a LinkedList's ints. */
