@@ -22,7 +22,7 @@ import java.util.RandomAccess;
  *
  * Why: boxing a million results into an {@code Object[]} as the replies came made the caller allocate
  * ~20 MB per map on the pool's reader threads, and a young collection landing in a map copied whatever
- * results were alive (a 47-55 ms pause in a started pool's first map, BENCHMARKS.md). Packed, a map's
+ * results were alive (33-55 ms pauses in a started pool's first map, BENCHMARKS.md). Packed, a map's
  * results are 4 bytes an int and die or survive as a few arrays.
  * <p>Not thread-safe for writes, as {@code Arrays.asList} is not. {@link #get} boxes each time: two gets
  * of the same large value are equal, not identical. Serializes as an {@code ArrayList}.
