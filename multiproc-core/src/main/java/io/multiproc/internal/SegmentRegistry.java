@@ -121,6 +121,11 @@ public final class SegmentRegistry {
     }
 
     /** The registry directory; created (and swept once) on first use in this JVM. */
+    /** True once this process opened the registry and ran its startup sweep (a spare does so while idle). */
+    public static boolean isOpen() {
+        return dir != null && swept;
+    }
+
     public static Path dir() {
         Path d = dir;
         if (d == null || !swept) {

@@ -650,6 +650,22 @@ public final class ChildMain {
         } catch (Exception e) {
             // only a warm-up; the real task will report any problem
         }
+        openRegistry();
+    }
+
+    /**
+     * Opens the segment registry as any process's first attach would (the class and its directory, the
+     * lock file, the startup sweep of dead holders' segments): 20-50 ms that a pool worker's first attach
+     * of its pipes paid while the pool waited for it (traced; decision 162). Creates nothing of its own.
+     * NOTE: a task that names another registry root (a test property) must come to a cold JVM, as the
+     * tests that use one do (JVM options).
+     */
+    private static void openRegistry() {
+        try {
+            io.multiproc.internal.SegmentRegistry.dir();
+        } catch (RuntimeException e) {
+            // the task's first attach meets the same problem and reports it
+        }
     }
 
     /** Distinct lambdas (each its own call site and class), capturing what tasks typically capture. */
@@ -659,8 +675,16 @@ public final class ChildMain {
         String s = "warm";
         long[] array = {3};
         Object o = java.util.List.of(4);
+        Probe record = new Probe(n, s);
         return java.util.List.of(() -> { }, () -> blackhole(n), () -> blackhole(l + n), () -> blackhole(s),
-                () -> blackhole(array[0]), () -> blackhole(o));
+                () -> blackhole(array[0]), () -> blackhole(o), () -> blackhole(record));
+    }
+
+    /**
+     * A record in a task: JDK serialization decodes records through their canonical constructor (method
+     * handles spun on first use), as it decodes the pipe ends a pool worker's task holds.
+     */
+    private record Probe(int n, String s) implements java.io.Serializable {
     }
 
     private static void blackhole(Object o) {

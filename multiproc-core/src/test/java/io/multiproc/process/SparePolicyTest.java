@@ -57,6 +57,23 @@ class SparePolicyTest {
         assertThat(SpareJvms.spares()).hasSize(k).allSatisfy(p -> assertThat(comm(p.pid())).isEqualTo("mp-spare"));
     }
 
+    /** A task's first attach (a pool worker's pipes) does not pay for opening the registry (decision 162). */
+    @Test
+    void aBootedSpareHasOpenedTheSegmentRegistryBeforeItsTask() throws Exception {
+        Children.joinOk(ChildProcess.start(() -> { })); // there is a spare from now on
+        assertThat(SpareJvms.awaitBooted(1, LONG_ENOUGH)).as("a spare booted").isTrue();
+        ChildProcess child = ChildProcess.start(() -> {
+            if (!io.multiproc.internal.SegmentRegistry.isOpen()) {
+                throw new IllegalStateException("the spare had not opened the segment registry");
+            }
+        });
+        try {
+            Children.joinOk(child);
+        } finally {
+            Children.reap(child);
+        }
+    }
+
     @Test
     void aSecondChildRaisesTheSparesToCpuCount() throws Exception {
         ChildProcess.setMaxSpareJvms(64);
