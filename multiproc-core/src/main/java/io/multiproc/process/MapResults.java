@@ -54,18 +54,7 @@ final class MapResults extends AbstractList<Object> implements RandomAccess, Ser
     @Override
     public Object get(int i) {
         Objects.checkIndex(i, size);
-        Object part = parts[i / chunkSize];
-        int k = i % chunkSize;
-        if (part instanceof int[] a) {
-            return a[k];
-        }
-        if (part instanceof long[] a) {
-            return a[k];
-        }
-        if (part instanceof double[] a) {
-            return a[k];
-        }
-        return ((Object[]) part)[k];
+        return PackedItems.element(parts[i / chunkSize], i % chunkSize);
     }
 
     @Override

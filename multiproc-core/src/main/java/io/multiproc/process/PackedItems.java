@@ -62,6 +62,20 @@ final class PackedItems {
                 + ", not a List or a packed array");
     }
 
+    /** Element {@code i} of an int[], long[] or double[] (boxed), or of an Object[]; no index check beyond the array's. */
+    static Object element(Object array, int i) {
+        if (array instanceof int[] a) {
+            return a[i];
+        }
+        if (array instanceof long[] a) {
+            return a[i];
+        }
+        if (array instanceof double[] a) {
+            return a[i];
+        }
+        return ((Object[]) array)[i];
+    }
+
     /** The packed array behind {@link #unpack}'s List, or null if it is a List of objects. */
     static Object packedArray(List<?> values) {
         return values instanceof Boxed b ? b.array : null;
@@ -237,13 +251,7 @@ final class PackedItems {
         @Override
         public Object get(int i) {
             Objects.checkIndex(i, size);
-            if (array instanceof int[] a) {
-                return a[i];
-            }
-            if (array instanceof long[] a) {
-                return a[i];
-            }
-            return ((double[]) array)[i];
+            return element(array, i);
         }
 
         @Override
