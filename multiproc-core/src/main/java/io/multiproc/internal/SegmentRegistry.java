@@ -120,12 +120,12 @@ public final class SegmentRegistry {
         return initialSweep;
     }
 
-    /** The registry directory; created (and swept once) on first use in this JVM. */
     /** True once this process opened the registry and ran its startup sweep (a spare does so while idle). */
     public static boolean isOpen() {
         return dir != null && swept;
     }
 
+    /** The registry directory; created (and swept once) on first use in this JVM. */
     public static Path dir() {
         Path d = dir;
         if (d == null || !swept) {

@@ -1,6 +1,7 @@
 package io.multiproc.process;
 
 import io.multiproc.internal.Native;
+import io.multiproc.internal.PlatformThreads;
 import io.multiproc.internal.ProcessIdentity;
 
 import java.io.BufferedInputStream;
@@ -589,20 +590,12 @@ public final class ChildMain {
      */
     private static void awaitNonDaemonThreads() {
         Thread me = Thread.currentThread();
-        ThreadGroup root = me.getThreadGroup();
-        while (root.getParent() != null) {
-            root = root.getParent();
-        }
         while (true) {
-            // NOTE: enumerating the thread groups, not Thread.getAllStackTraces(): no safepoint and no
-            // stack walks on every child's exit. Virtual threads are not listed; they are daemons.
-            Thread[] threads = new Thread[root.activeCount() + 8];
-            int n = root.enumerate(threads, true);
             Thread next = null;
-            for (int i = 0; i < n && next == null; i++) {
-                Thread t = threads[i];
-                if (t != me && !t.isDaemon() && t.isAlive() && !"DestroyJavaVM".equals(t.getName())) {
+            for (Thread t : PlatformThreads.live()) {
+                if (t != me && !t.isDaemon() && !"DestroyJavaVM".equals(t.getName())) {
                     next = t;
+                    break;
                 }
             }
             if (next == null) {

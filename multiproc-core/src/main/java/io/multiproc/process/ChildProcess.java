@@ -1,6 +1,7 @@
 package io.multiproc.process;
 
 import io.multiproc.internal.InFlight;
+import io.multiproc.internal.PlatformThreads;
 import io.multiproc.internal.RemoteFailure;
 
 import java.io.DataOutputStream;
@@ -582,16 +583,9 @@ public final class ChildProcess implements AutoCloseable {
      * exit does: that wait may be forever, and {@code kill PID} would not stop the program.
      */
     static boolean shutdownBySignal() {
-        // NOTE: the thread groups, not Thread.getAllStackTraces(): no safepoint and no stacks at every exit
-        ThreadGroup root = Thread.currentThread().getThreadGroup();
-        while (root.getParent() != null) {
-            root = root.getParent();
-        }
-        Thread[] threads = new Thread[root.activeCount() + 16];
-        int n = root.enumerate(threads, true);
-        for (int i = 0; i < n; i++) {
-            String name = threads[i].getName();
-            if (threads[i].isAlive() && (name.equals("SIGTERM handler") || name.equals("SIGINT handler") || name.equals("SIGHUP handler"))) {
+        for (Thread t : PlatformThreads.live()) {
+            String name = t.getName();
+            if (name.equals("SIGTERM handler") || name.equals("SIGINT handler") || name.equals("SIGHUP handler")) {
                 return true;
             }
         }

@@ -186,7 +186,7 @@ final class PoolWorkerMain implements SerializableRunnable {
         if (!WORKER_WARM_UP || HotPaths.completed(HotPaths.Path.POOL_FRAMES) || !io.multiproc.internal.Native.isAvailable()) {
             return;
         }
-        long parentPid = ProcessHandle.current().parent().map(ProcessHandle::pid).orElse(-1L);
+        long parentPid = ChildProcess.parent().map(ProcessInfo::pid).orElse(-1L);
         Thread t = new Thread(() -> {
             try {
                 BooleanSupplier stop = () -> taskArrived;

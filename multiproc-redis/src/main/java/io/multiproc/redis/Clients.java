@@ -1,5 +1,6 @@
 package io.multiproc.redis;
 
+import io.multiproc.internal.PlatformThreads;
 import io.multiproc.internal.TaskEndHooks;
 import org.redisson.Redisson;
 import org.redisson.api.RedissonClient;
@@ -111,17 +112,9 @@ final class Clients {
     }
 
     private static boolean onlyRedissonThreadsLeft() {
-        ThreadGroup root = Thread.currentThread().getThreadGroup();
-        while (root.getParent() != null) {
-            root = root.getParent();
-        }
-        // NOTE: enumerating thread groups lists platform threads only; virtual threads are daemons
-        Thread[] threads = new Thread[root.activeCount() + 8];
-        int n = root.enumerate(threads, true);
         int redisson = 0;
-        for (int i = 0; i < n; i++) {
-            Thread th = threads[i];
-            if (th.isDaemon() || !th.isAlive() || "DestroyJavaVM".equals(th.getName())) {
+        for (Thread th : PlatformThreads.live()) {
+            if (th.isDaemon() || "DestroyJavaVM".equals(th.getName())) {
                 continue;
             }
             if (!th.getName().startsWith(REDISSON_THREADS)) {

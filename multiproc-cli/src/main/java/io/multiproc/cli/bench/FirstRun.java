@@ -144,9 +144,9 @@ public final class FirstRun {
         try (Manager m = Manager.start()) {
             List<Integer> ls = m.list();
             List<ChildProcess> children = new ArrayList<>();
-            for (int c = 0; c < 4; c++) {
-                int base = c * 10_000;
-                children.add(ChildProcess.start(() -> { for (int i = 0; i < 10_000; i++) ls.add(base + i); }));
+            for (int c = 0; c < MANAGER_PROCS; c++) {
+                int base = c * MANAGER_APPENDS;
+                children.add(ChildProcess.start(() -> { for (int i = 0; i < MANAGER_APPENDS; i++) ls.add(base + i); }));
             }
             for (ChildProcess c : children) c.join();
             all = new ArrayList<>(ls);
