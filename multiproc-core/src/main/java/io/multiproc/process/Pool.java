@@ -23,6 +23,8 @@ import java.util.concurrent.ExecutionException;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Future;
 import java.util.concurrent.RejectedExecutionException;
+import java.util.concurrent.ScheduledExecutorService;
+import java.util.concurrent.ScheduledFuture;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.TimeoutException;
 import java.util.concurrent.atomic.AtomicInteger;
@@ -156,6 +158,40 @@ public final class Pool implements ExecutorService {
         Thread starter = new Thread(this::startWorkers, name + "-starter");
         starter.setDaemon(true);
         starter.start();
+        ScheduledFuture<?> watch = Watch.TIMER.scheduleWithFixedDelay(this::relieveStuckReaders, Watch.TICK_MILLIS,
+                Watch.TICK_MILLIS, TimeUnit.MILLISECONDS);
+        terminated.whenComplete((v, e) -> watch.cancel(false));
+    }
+
+    /**
+     * The pool's watch over its reader threads (decision 163). A tick costs a few volatile reads per
+     * worker; an idle pool's ticks are well under 0.1% of a CPU.
+     */
+    private static final class Watch {
+        static final ScheduledExecutorService TIMER = io.multiproc.internal.DaemonScheduler.create("multiproc-pool-watch");
+        static final long TICK_MILLIS = 50;
+        /** A completion that runs this long while its worker holds chunks gets the worker a new reader. */
+        static final long STUCK_NANOS = 100_000_000L;
+    }
+
+    /**
+     * Each tick: a reader thread that has been running one completion (the caller's dependent stages)
+     * for {@link Watch#STUCK_NANOS} while its worker holds chunks is replaced by a new one, so a stage that
+     * waits for another task of the same worker (or just runs long) does not stop that worker's
+     * replies.
+     */
+    private void relieveStuckReaders() {
+        PoolWorker[] ws;
+        synchronized (lock) {
+            ws = slots.clone();
+        }
+        long now = System.nanoTime();
+        for (PoolWorker w : ws) {
+            if (w != null && w.relieveIfStuck(now, Watch.STUCK_NANOS)) {
+                LOG.log(System.Logger.Level.DEBUG, () -> name + ": a dependent stage has run on " + w
+                        + "'s reader for over 100 ms with chunks held; a new reader reads on");
+            }
+        }
     }
 
     /** The starter thread: starts each worker in turn (each start takes a spare and returns); stops at the first failure. */
@@ -795,28 +831,37 @@ public final class Pool implements ExecutorService {
     // ------------------------------------------------------------------ reader threads
 
     /**
-     * A reply from worker {@code w}'s reader thread. The header is read first and the worker gets its
-     * next chunk before the payload is decoded, so a worker never waits for the parent's decoding.
+     * A reply from worker {@code w}, received by whoever holds the right to read its replies. The header
+     * is read first and the worker gets its next chunk before the payload is decoded, so a worker never
+     * waits for the parent's decoding. Returns what completes the reply's job (decoding it and running
+     * the caller's dependent stages), for the receiving thread to run once it has let go of that right,
+     * or null.
      */
-    void onReply(PoolWorker w, byte[] message) {
+    Runnable onReply(PoolWorker w, byte[] message) {
         PoolFrames.Reply r = PoolFrames.replyHeader(message);
         switch (r.status()) {
-            case PoolFrames.HELLO -> w.booted = true;
+            case PoolFrames.HELLO -> {
+                w.booted = true;
+                return null;
+            }
             case PoolFrames.INIT_FAILED -> {
                 Throwable t = failure(decodePayload(message)).toThrowable(RemoteFailure.ANY_CLASS);
-                stop(t, t);
+                return () -> stop(t, t);
             }
             case PoolFrames.READY -> {
                 w.ready = true;
                 synchronized (lock) {
                     retireIdleLocked();
                 }
+                return null;
             }
-            default -> completed(w, r.id(), r.status(), message);
+            default -> {
+                return answered(w, r.id(), r.status(), message);
+            }
         }
     }
 
-    private void completed(PoolWorker w, long id, int status, byte[] message) {
+    private Runnable answered(PoolWorker w, long id, int status, byte[] message) {
         PoolWork.Chunk c;
         synchronized (lock) {
             c = w.answered(id);
@@ -824,7 +869,14 @@ public final class Pool implements ExecutorService {
             retireIdleLocked();
         }
         if (c == null || c.job.isDone()) {
-            return; // terminated, shut down or cancelled meanwhile: its future is complete already
+            return null; // terminated, shut down or cancelled meanwhile: its future is complete already
+        }
+        return () -> completed(c, id, status, message);
+    }
+
+    private void completed(PoolWork.Chunk c, long id, int status, byte[] message) {
+        if (c.job.isDone()) {
+            return;
         }
         Object payload = status == PoolFrames.SKIPPED ? null : decodePayload(message);
         if (payload instanceof DecodeFailure d) {
@@ -913,8 +965,18 @@ public final class Pool implements ExecutorService {
             // NOTE: stopped before the lost chunks' futures fail, so that whoever they wake sees the pool stopped
             stop(t, t);
         }
-        for (PoolWork.Chunk c : lost) {
-            c.job.failed(c, couldNotLoad != null ? couldNotLoad : new WorkerDiedException(w.pid(), exitCode, c.describe()));
+        Throwable cause = couldNotLoad;
+        Runnable failLost = () -> {
+            for (PoolWork.Chunk c : lost) {
+                c.job.failed(c, cause != null ? cause : new WorkerDiedException(w.pid(), exitCode, c.describe()));
+            }
+        };
+        if (breaks || !replace || lost.isEmpty()) {
+            failLost.run();
+        } else {
+            // NOTE: on a thread of their own, as the replacement is started here next: a dependent stage of
+            // a lost chunk that submits a retry and waits for it would otherwise wait for that replacement
+            Thread.ofPlatform().daemon().name(name + "-lost-" + w.slot).start(failLost);
         }
         if (breaks) {
             return;

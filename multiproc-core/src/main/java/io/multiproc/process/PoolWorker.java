@@ -35,8 +35,13 @@ import java.util.concurrent.locks.LockSupport;
  * process sends nothing more, so every reply it sent has been received by then). This also covers a
  * worker that died before it took its end over, which never causes end of stream.
  * <p><b>Who reads the replies.</b> One thread at a time holds the right to read ({@link #right}: FREE,
- * READER, CALLER, ENDED; CAS), from a receive through the handling of that reply, so replies are
- * handled one at a time in order and the end of stream is handled only after every reply before it.
+ * READER, CALLER, ENDED; CAS), from a receive through the bookkeeping of that reply (the chunk leaves
+ * {@link #inFlight}), so the end of stream is handled only after every reply before it. The reply's
+ * completion (decoding, completing the future, which runs the caller's dependent stages) comes after
+ * the right is released: a stage may wait for another task of this worker, whose reply someone else
+ * must then read. A reader thread stuck in a completion while the worker holds chunks is relieved
+ * ({@link #relieveIfStuck}, from the pool's watch): a new reader thread reads on, and the old one ends
+ * when its completion returns (decision 163).
  * The reader thread waits for a message without the right ({@code poll}), then takes it to receive
  * and handle it. A caller blocked in {@code get()} of a single task that this worker holds takes the
  * right while it spins ({@link #attend}): it receives and handles the worker's replies itself (its
@@ -87,7 +92,13 @@ final class PoolWorker {
      * volatile write; ENDED is set by the reader thread and never left.
      */
     private final AtomicInteger right = new AtomicInteger(FREE);
-    private Thread reader;
+    /** The current reader thread; replaced when it is stuck in a completion ({@link #relieveIfStuck}). */
+    private volatile Reader reader;
+    /**
+     * Reader threads made for this worker, for their names. Written by the thread that starts the worker,
+     * then only by the pool's watch thread (which finds the worker in the pool's slots, under its lock).
+     */
+    private int readers;
     /** The reader thread is parked (off the pipe). Written by the reader thread, read by senders and callers. */
     private volatile boolean parked;
     /** The reader's park is the short one of {@link #CALLER_PARK_NANOS}. Written by the reader thread. */
@@ -138,11 +149,9 @@ final class PoolWorker {
             ChildProcess child = ChildProcess.builder().name(name).daemon(true).jvmOptions(jvmOptions).target(main).build()
                     .start(false);
             PoolWorker w = new PoolWorker(pool, slot, data, control, child, codec);
-            Thread reader = new Thread(w::readLoop, "mpool-reader-" + slot);
-            reader.setDaemon(true);
-            w.reader = reader; // NOTE: before the exit callback and the first send can unpark it
+            Reader reader = w.newReader(); // NOTE: before the exit callback and the first send can unpark it
             child.process().onExit().thenRun(w::onExit);
-            reader.start();
+            reader.thread.start();
             return w;
         } catch (RuntimeException | Error e) {
             data.close();
@@ -151,9 +160,49 @@ final class PoolWorker {
         }
     }
 
+    /**
+     * One reader thread and when it began the completion it runs now (0: none). {@code completingSince}
+     * is written by that thread only (volatile), read by the pool's watch.
+     */
+    private static final class Reader {
+        final Thread thread;
+        volatile long completingSince;
+
+        Reader(PoolWorker w, String name) {
+            this.thread = new Thread(() -> w.readLoop(this), name);
+            this.thread.setDaemon(true);
+        }
+    }
+
+    /** Makes (does not start) the next reader thread and makes it the current one. */
+    private Reader newReader() {
+        int n = readers++;
+        Reader r = new Reader(this, "mpool-reader-" + slot + (n == 0 ? "" : "-" + n));
+        reader = r;
+        return r;
+    }
+
+    /**
+     * From the pool's watch: if the reader thread has been running one completion (a dependent stage of
+     * the caller's) for {@code stuckNanos} or longer while this worker holds chunks, starts a new reader
+     * thread, so the replies of those chunks are read (the stage may be waiting for one of them). The
+     * old thread ends when its completion returns.
+     *
+     * @return true if a new reader was started
+     */
+    boolean relieveIfStuck(long now, long stuckNanos) {
+        Reader r = reader;
+        long since = r.completingSince;
+        if (since == 0 || now - since < stuckNanos || held == 0 || right.get() == ENDED) {
+            return false;
+        }
+        newReader().thread.start();
+        return true;
+    }
+
     private void onExit() {
         exited = true;
-        LockSupport.unpark(reader);
+        LockSupport.unpark(reader.thread);
     }
 
     /** True if this worker may be sent one more chunk while it holds fewer than {@code limit}. Pool lock. */
@@ -192,7 +241,7 @@ final class PoolWorker {
         // held, so either it sees the chunk or this unparks it. A single task's caller reads the reply
         // itself while callers do (the reader's park is short then): no wake-up for it.
         if (parked && !(shortPark && c.job instanceof PoolWork.Single<?>)) {
-            LockSupport.unpark(reader);
+            LockSupport.unpark(reader.thread);
         }
         return SENT;
     }
@@ -225,7 +274,7 @@ final class PoolWorker {
     void retire() {
         retiring = true;
         out.close();
-        LockSupport.unpark(reader);
+        LockSupport.unpark(reader.thread);
     }
 
     void kill() {
@@ -266,8 +315,11 @@ final class PoolWorker {
     /**
      * The reader thread: handles replies while no caller does, then the end: every reply before the
      * end of stream (or before the process's exit) is handled first, then {@link Pool#onWorkerGone}.
+     * A reader relieved while it ran a completion ({@link #relieveIfStuck}) just ends: its successor
+     * reads on and handles the end.
      */
-    private void readLoop() {
+    private void readLoop(Reader me) {
+        List<Runnable> drained = List.of();
         try {
             while (true) {
                 if (stayOffPipe()) {
@@ -277,7 +329,7 @@ final class PoolWorker {
                 // NOTE: waits without the right, so a caller can take it meanwhile; poll is also true at end of stream
                 if (!out.poll(POLL)) {
                     if (exited && takeForGood()) {
-                        drain();
+                        drained = drain();
                         break;
                     }
                     continue;
@@ -295,10 +347,14 @@ final class PoolWorker {
                     right.set(ENDED); // NOTE: held, so no caller is between a receive and its handling
                     throw e;
                 }
+                Runnable completion;
                 try {
-                    pool.onReply(this, message);
+                    completion = pool.onReply(this, message);
                 } finally {
                     right.set(FREE);
+                }
+                if (completion != null && !complete(me, completion)) {
+                    return;
                 }
             }
         } catch (EOFException | IllegalStateException endOrRetired) {
@@ -308,6 +364,32 @@ final class PoolWorker {
         }
         takeForGood();
         pool.onWorkerGone(this);
+        // NOTE: after the chunks the worker still held have failed and its replacement is in: a stage
+        // of one of these may wait for one of those, or for a task that needs the replacement
+        drained.forEach(this::completeQuietly);
+    }
+
+    /**
+     * Runs a reply's completion on reader {@code me}.
+     *
+     * @return false if {@code me} was relieved meanwhile and must end
+     */
+    private boolean complete(Reader me, Runnable completion) {
+        me.completingSince = System.nanoTime() | 1; // NOTE: never 0, which means "none"
+        try {
+            completeQuietly(completion);
+        } finally {
+            me.completingSince = 0;
+        }
+        return reader == me;
+    }
+
+    private void completeQuietly(Runnable completion) {
+        try {
+            completion.run();
+        } catch (RuntimeException | Error e) {
+            Pool.LOG.log(System.Logger.Level.ERROR, "pool: completing a task of worker " + child + " failed", e);
+        }
     }
 
     /** True while a caller reads the replies, or (once READY came) while the worker holds nothing. */
@@ -344,16 +426,23 @@ final class PoolWorker {
         }
     }
 
-    /** After the exit: handles what the dead process sent before it died (it sends nothing more). */
-    private void drain() throws IOException {
+    /**
+     * After the exit: takes what the dead process sent before it died (it sends nothing more) off the
+     * worker's books, and returns the completions, to run after {@link Pool#onWorkerGone}.
+     */
+    private List<Runnable> drain() throws IOException {
+        List<Runnable> completions = new java.util.ArrayList<>();
         while (true) {
             byte[] message;
             try {
                 message = out.recvBytes(Duration.ZERO);
             } catch (TimeoutException | EOFException nothingLeft) {
-                return;
+                return completions;
             }
-            pool.onReply(this, message);
+            Runnable c = pool.onReply(this, message);
+            if (c != null) {
+                completions.add(c);
+            }
         }
     }
 
@@ -369,8 +458,9 @@ final class PoolWorker {
             return false;
         }
         callerRead = System.nanoTime();
+        Runnable completion = null;
         try {
-            while (!future.isDone()) {
+            while (completion == null && !future.isDone()) {
                 long left = deadline - System.nanoTime();
                 if (left <= 0) {
                     break;
@@ -384,7 +474,7 @@ final class PoolWorker {
                     break; // the reader thread handles the end; an interrupt stays set for get() to throw
                 }
                 try {
-                    pool.onReply(this, message);
+                    completion = pool.onReply(this, message);
                 } catch (RuntimeException | Error e) {
                     Pool.LOG.log(System.Logger.Level.ERROR, "pool: handling a reply of worker " + child + " failed", e);
                 }
@@ -392,10 +482,16 @@ final class PoolWorker {
         } finally {
             right.set(FREE);
             // NOTE: the right is released (volatile) before parked is read: a reader that re-reads the
-            // right after setting parked sees FREE, or this sees parked and unparks it.
-            if (parked && (held > 0 || !future.isDone())) {
-                LockSupport.unpark(reader);
+            // right after setting parked sees FREE, or this sees parked and unparks it. A completion
+            // about to run here is usually this caller's own future's.
+            if (parked && (held > 0 || (completion == null && !future.isDone()))) {
+                LockSupport.unpark(reader.thread);
             }
+        }
+        // NOTE: run without the right, as on the reader thread: it may be another caller's stage that waits
+        // for a later reply of this worker
+        if (completion != null) {
+            completeQuietly(completion);
         }
         return true;
     }

@@ -515,6 +515,36 @@ class PoolTest {
         }
     }
 
+    /**
+     * "My thenApply submits the next step to the same pool and joins it": the stage runs on the thread
+     * that read the first reply, and with one worker the second reply comes through the same worker.
+     * Before, that thread was the only one reading the worker's replies, so the join waited for itself
+     * forever. The gate makes the stage register before the reply exists, so it runs on the pool's
+     * thread, not on this one.
+     */
+    @Test
+    void aDependentStageThatWaitsForAnotherTaskOfTheSameWorkerDoesNotHang() throws Exception {
+        try (Pool pool = Pool.create(1); SharedLong gate = SharedLong.create(0)) {
+            CompletableFuture<Integer> first = pool.applyAsync(() -> {
+                while (gate.get() == 0) {
+                    Thread.sleep(1);
+                }
+                return 20;
+            });
+            CompletableFuture<Integer> single = first.thenApply(x -> pool.applyAsync(() -> x + 1).join());
+            CompletableFuture<List<Integer>> map = first.thenApply(n -> pool.map(x -> x * n, List.of(1, 2, 3)));
+            CompletableFuture<Integer> derived = first.thenApply(x -> pool.applyAsync(() -> x * 2).thenApply(y -> y + 1).join());
+            assertThat(first).isNotDone();
+            gate.set(1);
+
+            assertThat(single.get(SECONDS, TimeUnit.SECONDS)).isEqualTo(21);
+            assertThat(map.get(SECONDS, TimeUnit.SECONDS)).containsExactly(20, 40, 60);
+            assertThat(derived.get(SECONDS, TimeUnit.SECONDS)).isEqualTo(41);
+            assertThat(pool.applyAsync(() -> 7).get(SECONDS, TimeUnit.SECONDS)).as("the pool works on").isEqualTo(7);
+            assertThat(pool.map(x -> x + 1, List.of(1, 2))).containsExactly(2, 3);
+        }
+    }
+
     @Test
     void anInterruptedCallerGetsInterruptedExceptionAndTheTaskAndPoolGoOn() throws Exception {
         try (Pool pool = Pool.create(1)) {

@@ -52,6 +52,31 @@ class PoolWorkerDeathTest {
         }
     }
 
+    /**
+     * "When a worker dies, my exceptionally() stage retries the task on the same pool and waits": with
+     * one worker the retry needs the replacement, which used to be started only after the lost chunks'
+     * stages had returned, so the retry waited for itself.
+     */
+    @Test
+    void aStageThatRetriesALostTaskAndWaitsGetsTheReplacementsResult() throws Exception {
+        try (Pool pool = Pool.create(1); SharedLong gate = SharedLong.create(0)) {
+            CompletableFuture<Integer> lost = pool.applyAsync(() -> {
+                while (gate.get() == 0) {
+                    Thread.sleep(1);
+                }
+                Runtime.getRuntime().halt(9);
+                return 0;
+            });
+            CompletableFuture<Integer> retried = lost.exceptionally(died -> {
+                assertThat(died).isInstanceOf(WorkerDiedException.class);
+                return pool.applyAsync(() -> 42).join();
+            });
+            assertThat(lost).isNotDone(); // so the stage runs on the pool's side, not here
+            gate.set(1);
+            assertThat(retried.get(SECONDS, TimeUnit.SECONDS)).isEqualTo(42);
+        }
+    }
+
     @Test
     void killDashNineInTheMiddleOfAMapOfTenThousandFailsTheMapPromptlyWithThatCause() throws Exception {
         try (Pool pool = Pool.create(2); SharedLong done = SharedLong.create(0)) {
