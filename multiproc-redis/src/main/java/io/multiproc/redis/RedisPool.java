@@ -83,11 +83,13 @@ import java.util.regex.Pattern;
  * <h2>Implementation overview</h2>
  * {@link RedisPoolStore} holds the keys and the atomic steps. A caller has a random id, a results list
  * and a heartbeat key. {@link #pending} maps chunk ids to their futures; a chunk is put there before its
- * message is queued. The reader thread BLPOPs the results list and completes futures (removing them from
- * {@link #pending} first, so a late or second reply finds nothing). The monitor thread, every
- * {@link #MONITOR_PERIOD}: refreshes the caller's heartbeat (a missing key means Redis lost its data),
- * reaps workers whose heartbeat expired, counts live workers, and applies the no-worker bound. Either
- * thread fails all pending work when Redis fails. {@link #state} is written under {@code this}.
+ * message is queued. The reader thread BLPOPs the results list into {@link #inbox} and completes futures
+ * (removing them from {@link #pending} first, so a late or second reply finds nothing). The monitor
+ * thread, every {@link #MONITOR_PERIOD}: refreshes the caller's heartbeat (a missing key means Redis lost
+ * its data), reaps workers whose heartbeat expired, counts live workers, applies the no-worker bound,
+ * and starts a new reader when the current one has been stuck in a completion (a caller's dependent
+ * stage that waits for another task of this pool: decision 163) while work is pending. Either thread
+ * fails all pending work when Redis fails. {@link #state} is written under {@code this}.
  */
 public final class RedisPool implements ExecutorService {
     private static final System.Logger LOG = System.getLogger(RedisPool.class.getName());
@@ -111,7 +113,15 @@ public final class RedisPool implements ExecutorService {
     private final AtomicLong ids = new AtomicLong(1);
     private final Map<Long, Pending> pending = new ConcurrentHashMap<>();
     private final CompletableFuture<Void> terminated = new CompletableFuture<>();
-    private final Thread reader;
+    /** The current reader; replaced by the monitor when it is stuck in a completion. */
+    private volatile Reader reader;
+    /** Readers made so far, for their names; written by the constructor, then by the monitor thread only. */
+    private int readers;
+    /**
+     * Results taken from Redis and not yet handled: a reader stuck in one completion leaves the rest of
+     * its batch here for its successor. Added to and polled by reader threads.
+     */
+    private final ConcurrentLinkedQueue<byte[]> inbox = new ConcurrentLinkedQueue<>();
     private final Thread monitor;
     /** Live workers seen by the last monitor pass (at least 1 for chunk sizes); written by the monitor. */
     private volatile int liveWorkers;
@@ -143,9 +153,8 @@ public final class RedisPool implements ExecutorService {
         this.codec = b.codec != null ? b.codec : BuiltinCodec.taskCodec();
         this.chunkSize = b.chunkSize;
         this.noWorkerTimeout = b.noWorkerTimeout;
-        this.reader = new Thread(this::read, "multiproc-redis-pool-reader");
+        Reader first = newReader();
         this.monitor = new Thread(this::monitor, "multiproc-redis-pool-monitor");
-        reader.setDaemon(true);
         monitor.setDaemon(true);
         try {
             store.callerBeat(caller, CALLER_LEASE);
@@ -154,7 +163,7 @@ public final class RedisPool implements ExecutorService {
             client.shutdown();
             throw e;
         }
-        reader.start();
+        first.thread.start();
         monitor.start();
         // an unclosed pool must not keep the program alive through its client's threads (as Pool)
         Clients.atProgramEnd(endWithProgram);
@@ -531,7 +540,7 @@ public final class RedisPool implements ExecutorService {
         }
         try {
             monitor.join(10_000);
-            reader.join(10_000);
+            reader.thread.join(10_000);
         } catch (InterruptedException e) {
             interrupted = true;
         }
@@ -720,17 +729,63 @@ public final class RedisPool implements ExecutorService {
 
     // ------------------------------------------------------------------ reader and monitor threads
 
-    private void read() {
+    /**
+     * A reader thread and when it began the completion it runs now (0: none; written by that thread,
+     * volatile, read by the monitor).
+     */
+    private static final class Reader {
+        final Thread thread;
+        volatile long completingSince;
+
+        Reader(RedisPool pool, String name) {
+            this.thread = new Thread(() -> pool.read(this), name);
+            this.thread.setDaemon(true);
+        }
+    }
+
+    /** Makes (does not start) the next reader and makes it the current one. */
+    private Reader newReader() {
+        int n = readers++;
+        Reader r = new Reader(this, "multiproc-redis-pool-reader" + (n == 0 ? "" : "-" + n));
+        reader = r;
+        return r;
+    }
+
+    /** How long a reader may run one completion while work is pending before the monitor starts another. */
+    private static final long STUCK_NANOS = 100_000_000L;
+
+    /** From the monitor: a new reader if the current one has been stuck in a completion with work pending. */
+    private void relieveStuckReader() {
+        long since = reader.completingSince;
+        if (since != 0 && System.nanoTime() - since >= STUCK_NANOS && !pending.isEmpty() && !terminated.isDone()) {
+            newReader().thread.start();
+        }
+    }
+
+    private void read(Reader me) {
         while (!terminated.isDone()) {
+            byte[] message = inbox.poll();
+            if (message != null) {
+                me.completingSince = System.nanoTime() | 1; // NOTE: never 0, which means "none"
+                try {
+                    onReply(message);
+                } catch (RuntimeException | Error e) {
+                    LOG.log(System.Logger.Level.ERROR, "Redis pool " + name() + ": completing a task failed", e);
+                } finally {
+                    me.completingSince = 0;
+                }
+                if (reader != me) {
+                    return; // relieved while it ran a caller's stage: its successor reads on
+                }
+                continue;
+            }
             try {
                 byte[] first = store.nextResult(caller, READ_WAIT);
                 if (first == null) {
                     continue;
                 }
-                onReply(first);
-                for (byte[] more : store.moreResults(caller, 256)) {
-                    onReply(more);
-                }
+                inbox.add(first);
+                inbox.addAll(store.moreResults(caller, 256));
             } catch (InterruptedException e) {
                 return;
             } catch (RuntimeException e) {
@@ -785,6 +840,7 @@ public final class RedisPool implements ExecutorService {
                             + " lost this caller's queued chunks and results (restarted without persistence?)"));
                 }
                 unqueueLost();
+                relieveStuckReader();
                 int live = countWorkers();
                 if (live > 0 || pending.isEmpty()) {
                     noWorkerSince = 0;

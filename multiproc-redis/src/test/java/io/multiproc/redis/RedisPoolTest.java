@@ -102,6 +102,31 @@ class RedisPoolTest {
         }
     }
 
+    /**
+     * "My thenApply submits the next step to the same pool and waits for it": the stage runs on the
+     * pool's reader thread, which used to be the only one taking this caller's results from Redis, so
+     * the wait never ended and every other result of the pool waited behind it.
+     */
+    @Test
+    void aDependentStageThatWaitsForAnotherTaskOfThePoolDoesNotHang() throws Exception {
+        try (LocalRedis redis = LocalRedis.start();
+             RedisPoolWorkers w = workers(redis, "stages", 1);
+             RedisPool pool = RedisPool.connect(redis.url(), "stages")) {
+            awaitWorkers(pool, 1);
+            CompletableFuture<Integer> first = pool.applyAsync(() -> {
+                nap(500);
+                return 20;
+            });
+            CompletableFuture<Integer> single = first.thenApply(x -> pool.applyAsync(() -> x + 1).join());
+            CompletableFuture<List<Integer>> map = first.thenApply(n -> pool.map(x -> x * n, List.of(1, 2, 3)));
+            assertThat(first).as("the stages are registered before the reply, so the pool's thread runs them").isNotDone();
+
+            assertThat(single.get(60, TimeUnit.SECONDS)).isEqualTo(21);
+            assertThat(map.get(60, TimeUnit.SECONDS)).containsExactly(20, 40, 60);
+            assertThat(pool.applyAsync(() -> 7).get(60, TimeUnit.SECONDS)).as("the pool works on").isEqualTo(7);
+        }
+    }
+
     @Test
     void imapIsLazyOrderedAndImapUnorderedGivesEveryResult() throws Exception {
         try (LocalRedis redis = LocalRedis.start();
