@@ -701,6 +701,9 @@ public final class RedisPool implements ExecutorService {
         failAll(redisFailed(e), false);
     }
 
+    /** Tests only: runs between {@link #failAll}'s taking of the pending work and its unqueueing. */
+    static volatile Runnable afterFailSnapshot;
+
     private void failAll(Throwable cause, boolean unqueue) {
         List<Pending> all = new ArrayList<>();
         for (Long id : new ArrayList<>(pending.keySet())) {
@@ -712,11 +715,19 @@ public final class RedisPool implements ExecutorService {
                 }
             }
         }
+        Runnable hook = afterFailSnapshot;
+        if (hook != null) {
+            hook.run();
+        }
         try {
-            // NOTE: even with nothing pending: a chunk withdrawn while its map was still being queued may
-            // have been queued after its own removal
-            if (unqueue) {
+            if (unqueue && state == State.STOPPED) {
+                // NOTE: all of this caller's, even with nothing pending: a chunk withdrawn while its map was
+                // still being queued may have been queued after its own removal; nothing new comes now
                 store.unqueueAll(callerPrefix);
+            } else if (unqueue && !all.isEmpty()) {
+                // NOTE: exactly these: a task submitted meanwhile by another thread is queued and pending,
+                // and removed by this caller's prefix it would never run nor fail
+                store.unqueueSome(all.stream().map(Pending::message).toList(), true);
             }
         } catch (RuntimeException e) {
             LOG.log(System.Logger.Level.DEBUG, "cannot unqueue failed chunks: " + e.getMessage());

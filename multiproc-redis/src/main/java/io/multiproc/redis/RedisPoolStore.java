@@ -60,11 +60,12 @@ final class RedisPoolStore {
     /**
      * Push the reply only if the chunk was still held, and only for a caller that is still there; the
      * replies live as long as the caller's heartbeat (a caller killed with SIGKILL leaves nothing for ever).
+     * Returns how many chunks the worker still holds (a take whose reply was lost leaves one).
      */
     private static final String COMPLETE =
             "if redis.call('lrem', KEYS[1], 1, ARGV[1]) == 1 and redis.call('exists', KEYS[3]) == 1 then "
             + "redis.call('rpush', KEYS[2], ARGV[2]) local ttl = redis.call('pttl', KEYS[3]) "
-            + "if ttl > 0 then redis.call('pexpire', KEYS[2], ttl) end return 1 end return 0";
+            + "if ttl > 0 then redis.call('pexpire', KEYS[2], ttl) end end return redis.call('llen', KEYS[1])";
     /** A dead worker's held chunks (they stay held until answered); unless forced, only when its heartbeat expired. */
     private static final String REAP =
             "if ARGV[1] == '0' and redis.call('exists', KEYS[2]) == 1 then return {} end "
@@ -273,11 +274,24 @@ final class RedisPoolStore {
         return queue.pollLastAndOfferFirstTo(heldKey(worker), timeout.toMillis(), TimeUnit.MILLISECONDS);
     }
 
-    /** Answers a held chunk; false if it was no longer held (reaped meanwhile) or its caller is gone. */
-    boolean complete(String worker, byte[] chunk, long caller, byte[] reply) {
+    /**
+     * Answers a held chunk (the reply is dropped if the chunk was no longer held, reaped meanwhile, or its
+     * caller is gone). Returns how many chunks {@code worker} still holds: more than none means a take
+     * whose reply never reached it ({@link #oldestHeld}).
+     */
+    long complete(String worker, byte[] chunk, long caller, byte[] reply) {
         Long n = bytes().eval(RScript.Mode.READ_WRITE, COMPLETE, RScript.ReturnType.LONG,
                 keys(heldKey(worker), resultsKey(caller), callerKey(caller)), chunk, reply);
-        return n != null && n == 1;
+        return n != null ? n : 0;
+    }
+
+    /**
+     * The oldest chunk in {@code worker}'s held list, or null. A live worker answers each chunk before
+     * its next take, so one it holds and is not running is a take whose reply was lost on the way
+     * (Redis moved it; the worker never saw it): never run, so running it now keeps "at most once".
+     */
+    byte[] oldestHeld(String worker) {
+        return client.<byte[]>getDeque(heldKey(worker), ByteArrayCodec.INSTANCE).peekLast();
     }
 
 

@@ -28,7 +28,10 @@ import java.util.function.Function;
  * <h2>Implementation overview</h2>
  * The main thread takes one chunk at a time from the pool's queue into this worker's held list (one
  * atomic BRPOPLPUSH, waiting at most {@link #TAKE_WAIT}), runs it, and answers it with one Lua script
- * that removes it from the held list and pushes the reply ({@link RedisPoolStore#complete}). A daemon
+ * that removes it from the held list and pushes the reply ({@link RedisPoolStore#complete}). A take whose
+ * reply was lost on the way leaves a chunk in the held list that this worker never saw: after a take
+ * that failed or found nothing, and after an answer that reports chunks still held, it runs the oldest
+ * held chunk before taking another ({@link RedisPoolStore#oldestHeld}). A daemon
  * thread refreshes the heartbeat key every lease/3. If this JVM dies, its supervisor (same host) sees the
  * exit at once and answers the held chunk with DIED and the exit code; if the whole host dies, the
  * heartbeat expires after the lease and a caller reaps it the same way. Redis errors never end the loop:
@@ -96,18 +99,27 @@ record RedisPoolWorker(String config, String pool, long leaseMillis, Codec codec
         store.beat(id, lease); // NOTE: heartbeat before the first take, so a held chunk always has a live key or a reaper
         startHeartbeat(store, id, lease);
         Loop loop = new Loop(c);
+        boolean lookInHeld = false;
         while (!Thread.currentThread().isInterrupted()) {
-            byte[] chunk;
+            byte[] chunk = null;
             try {
-                chunk = store.take(id, TAKE_WAIT);
+                if (lookInHeld) {
+                    chunk = store.oldestHeld(id);
+                    lookInHeld = false;
+                }
+                if (chunk == null) {
+                    chunk = store.take(id, TAKE_WAIT);
+                    lookInHeld = chunk == null;
+                }
             } catch (RedisException e) {
+                lookInHeld = true;
                 pause("cannot take a chunk from Redis", e);
                 continue;
             } catch (InterruptedException e) {
                 break;
             }
             if (chunk != null) {
-                answer(store, id, c, chunk, loop.runOne(chunk));
+                lookInHeld = answer(store, id, c, chunk, loop.runOne(chunk)) > 0;
             }
         }
         client.shutdown();
@@ -118,11 +130,14 @@ record RedisPoolWorker(String config, String pool, long leaseMillis, Codec codec
      * refuses (an error reply such as "invalid bulk length": too big) is replaced by a small FAILED reply
      * saying so. If no answer can be stored, this JVM exits: its supervisor then answers the chunk with
      * DIED, where a worker that went on serving would keep it held forever and its caller waiting.
+     *
+     * @return how many chunks this worker still holds
      */
-    private static void answer(RedisPoolStore store, String id, Codec codec, byte[] chunk, byte[] reply) {
+    private static long answer(RedisPoolStore store, String id, Codec codec, byte[] chunk, byte[] reply) {
         try {
-            if (tryAnswer(store, id, chunk, reply)) {
-                return;
+            long held = tryAnswer(store, id, chunk, reply);
+            if (held >= 0) {
+                return held;
             }
         } catch (RedisException refused) {
             long taskId = RedisPoolFrames.header(chunk)[1];
@@ -130,8 +145,9 @@ record RedisPoolWorker(String config, String pool, long leaseMillis, Codec codec
                     "the result of task id=" + taskId + " (a reply of " + reply.length + " bytes) could not be stored in Redis: "
                     + refused.getMessage())));
             try {
-                if (tryAnswer(store, id, chunk, failed)) {
-                    return;
+                long held = tryAnswer(store, id, chunk, failed);
+                if (held >= 0) {
+                    return held;
                 }
             } catch (RedisException again) {
                 refused.addSuppressed(again);
@@ -143,25 +159,26 @@ record RedisPoolWorker(String config, String pool, long leaseMillis, Codec codec
         LOG.log(System.Logger.Level.ERROR, "redis pool worker " + id + ": Redis unreachable for " + ANSWER_RETRY
                 + " while answering a chunk; exiting so that the chunk is reported as lost");
         Runtime.getRuntime().halt(UNANSWERABLE);
+        return 0; // not reached
     }
 
     /**
-     * Tries to store {@code reply} while Redis is unreachable, for at most {@link #ANSWER_RETRY}: true once
-     * stored (or no longer wanted), false if Redis stayed unreachable; the RedisException of an error reply.
+     * Tries to store {@code reply} while Redis is unreachable, for at most {@link #ANSWER_RETRY}: once
+     * stored (or no longer wanted), how many chunks this worker still holds; -1 if Redis stayed
+     * unreachable; the RedisException of an error reply.
      */
-    private static boolean tryAnswer(RedisPoolStore store, String id, byte[] chunk, byte[] reply) {
+    private static long tryAnswer(RedisPoolStore store, String id, byte[] chunk, byte[] reply) {
         long caller = RedisPoolFrames.header(chunk)[0];
         long deadline = System.nanoTime() + ANSWER_RETRY.toNanos();
         while (true) {
             try {
-                store.complete(id, chunk, caller, reply);
-                return true;
+                return store.complete(id, chunk, caller, reply);
             } catch (RedisException e) {
                 if (RedisPoolStore.refused(e)) {
                     throw e;
                 }
                 if (System.nanoTime() > deadline) {
-                    return false;
+                    return -1;
                 }
                 pause("cannot answer a chunk", e);
             }

@@ -10,6 +10,7 @@ import org.junit.jupiter.api.extension.ExtendWith;
 import java.time.Duration;
 import java.util.List;
 import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.ExecutionException;
 import java.util.concurrent.TimeUnit;
 import java.util.function.BooleanSupplier;
@@ -144,6 +145,80 @@ class RedisPoolFaultTest {
             assertThat(e.getCause()).isInstanceOf(WorkerLostException.class).hasMessageContaining(previous);
             assertThat(busy).isNotDone();
             pool.terminate();
+        }
+    }
+
+    /**
+     * A take whose reply never reached the worker (a connection reset after Redis moved the chunk into
+     * the worker's held list, a client timeout and retry): the chunk sits in the held list of a worker
+     * that is alive and beating, which used to leave its caller waiting for as long as that worker lived.
+     * Simulated exactly: the worker is stopped until its blocked take has timed out in Redis, the chunk
+     * is moved as that take would have moved it, and the worker goes on without having seen it.
+     */
+    @Test
+    void aChunkWhoseTakeReplyWasLostIsRunByItsWorker() throws Exception {
+        try (LocalRedis redis = LocalRedis.start();
+             RedisPoolWorkers w = RedisPoolWorkers.start(RedisPool.singleServer(redis.url()), "lost-take", 1, Duration.ofSeconds(30), null);
+             RedisPool pool = RedisPool.connect(redis.url(), "lost-take")) {
+            awaitUntil("a live worker", WAIT, () -> pool.workers().size() == 1);
+            String live = pool.workers().getFirst();
+            assertThat(pool.applyAsync(() -> 1).get(30, TimeUnit.SECONDS)).isEqualTo(1); // its loop is up and taking
+            long pid = RedisPoolWorker.pidOf(live);
+            signal("STOP", pid);
+            CompletableFuture<Integer> f;
+            try {
+                Thread.sleep(RedisPoolWorker.TAKE_WAIT.toMillis() + 1500); // its blocked take times out in Redis
+                f = pool.applyAsync(() -> 42);
+                awaitUntil("the task queued", WAIT, () -> llen(redis, "mp:pool:{lost-take}:queue") == 1);
+                redis.command("RPOPLPUSH mp:pool:{lost-take}:queue mp:pool:{lost-take}:held:" + live);
+                assertThat(llen(redis, "mp:pool:{lost-take}:held:" + live)).isEqualTo(1);
+            } finally {
+                signal("CONT", pid);
+            }
+            assertThat(f.get(30, TimeUnit.SECONDS)).isEqualTo(42);
+            assertThat(llen(redis, "mp:pool:{lost-take}:held:" + live)).isZero();
+            assertThat(pool.workers()).containsExactly(live);
+        }
+    }
+
+    /**
+     * The no-worker bound fails the work pending when it fires; a task another thread submits in that
+     * moment is not part of it and must still run once a worker comes. The bound used to remove every
+     * queued chunk of this caller from Redis, that task's too, which then never ran nor failed.
+     */
+    @Test
+    void aTaskSubmittedWhileOlderWorkIsFailedForLackOfWorkersStillRuns() throws Exception {
+        try (LocalRedis redis = LocalRedis.start();
+             RedisPool pool = RedisPool.builder().url(redis.url()).pool("bound").noWorkerTimeout(Duration.ofSeconds(8)).build()) {
+            CountDownLatch failing = new CountDownLatch(1);
+            CountDownLatch goOn = new CountDownLatch(1);
+            CompletableFuture<Integer> older;
+            CompletableFuture<Integer> newer;
+            RedisPool.afterFailSnapshot = () -> {
+                failing.countDown();
+                try {
+                    goOn.await(30, TimeUnit.SECONDS);
+                } catch (InterruptedException e) {
+                    Thread.currentThread().interrupt();
+                }
+            };
+            try {
+                older = pool.applyAsync(() -> 1); // no worker: the bound fails it
+                assertThat(failing.await(30, TimeUnit.SECONDS)).isTrue();
+                newer = pool.applyAsync(() -> 2);
+                awaitUntil("both queued", WAIT, () -> llen(redis, "mp:pool:{bound}:queue") == 2);
+            } finally {
+                RedisPool.afterFailSnapshot = null;
+                goOn.countDown();
+            }
+            Throwable e = catchThrowable(() -> older.get(30, TimeUnit.SECONDS));
+            assertThat(e).isInstanceOf(ExecutionException.class);
+            assertThat(e.getCause()).isInstanceOf(IllegalStateException.class).hasMessageContaining("no live worker");
+            assertThat(llen(redis, "mp:pool:{bound}:queue")).as("the failed task unqueued, the newer one not").isEqualTo(1);
+            // NOTE: within the bound again, which now counts for the newer task
+            try (RedisPoolWorkers w = workers(redis, "bound", 1)) {
+                assertThat(newer.get(30, TimeUnit.SECONDS)).isEqualTo(2);
+            }
         }
     }
 
