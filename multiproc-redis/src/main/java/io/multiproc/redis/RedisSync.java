@@ -77,6 +77,46 @@ final class RedisSync {
         });
         long period = Math.max(1, leaseMillis / 3);
         keeper.scheduleWithFixedDelay(this::renewAll, period, period, TimeUnit.MILLISECONDS);
+        long sweep = Math.max(1, Math.min(wakeIdleNanos / 2, TimeUnit.SECONDS.toNanos(10)));
+        keeper.scheduleWithFixedDelay(this::unsubscribeIdle, sweep, sweep, TimeUnit.NANOSECONDS);
+    }
+
+    /**
+     * How long a channel's subscription stays with no waiter using it ({@code -Dmultiproc.redis.wakeIdleMillis},
+     * default 30 s): a program that makes a lock, event or condition per request would otherwise keep a
+     * subscription per object, here and on the server, until the manager closes.
+     */
+    private final long wakeIdleNanos = TimeUnit.MILLISECONDS.toNanos(Math.max(1, Long.getLong("multiproc.redis.wakeIdleMillis", 30_000)));
+
+    /**
+     * From the keeper: ends the subscriptions no waiter has touched for {@link #wakeIdleNanos}. A waiter
+     * touches its wake at least every {@link #POLL_CAP_NANOS}, so none is waiting on these; one that
+     * comes later subscribes again.
+     */
+    private void unsubscribeIdle() {
+        long now = System.nanoTime();
+        synchronized (wakes) {
+            for (var it = wakes.entrySet().iterator(); it.hasNext(); ) {
+                Map.Entry<String, Wake> e = it.next();
+                if (!e.getValue().retireIfIdle(now, wakeIdleNanos)) {
+                    continue;
+                }
+                it.remove();
+                Integer listener = listeners.remove(e.getKey());
+                if (listener != null) {
+                    try {
+                        client.getTopic(e.getKey(), StringCodec.INSTANCE).removeListenerAsync(listener);
+                    } catch (RuntimeException clientShutDown) {
+                        // the shared client is gone: so are its subscriptions
+                    }
+                }
+            }
+        }
+    }
+
+    /** Channels this connection is subscribed to now: for tests. */
+    int subscriptions() {
+        return listeners.size();
     }
 
     /**
@@ -226,12 +266,12 @@ final class RedisSync {
     Wake wake(String channel) {
         manager.check();
         Wake w = wakes.get(channel);
-        if (w != null) {
+        if (w != null && w.use()) {
             return w;
         }
         synchronized (wakes) {
             w = wakes.get(channel);
-            if (w == null) {
+            if (w == null || !w.use()) {
                 Wake fresh = new Wake();
                 RTopic topic = client.getTopic(channel, StringCodec.INSTANCE);
                 // NOTE: async and joined, as eval: the synchronous subscribe throws for an interrupted thread
@@ -277,8 +317,28 @@ final class RedisSync {
     static final class Wake {
         // guarded by this object's monitor; written by Redisson's pub/sub thread, read by waiters
         private long generation;
+        /** When a waiter last used it (guarded by this object's monitor). */
+        private long lastUsed = System.nanoTime();
+        /** Unsubscribed by the idle sweep: never bumped again (guarded by this object's monitor). */
+        private boolean retired;
+
+        /** Marks it used now; false if the sweep has retired it (the caller subscribes anew). */
+        synchronized boolean use() {
+            lastUsed = System.nanoTime();
+            return !retired;
+        }
+
+        /** Retires it if nobody used it for {@code idleNanos}: true if it was retired now. */
+        synchronized boolean retireIfIdle(long now, long idleNanos) {
+            if (now - lastUsed < idleNanos) {
+                return false;
+            }
+            retired = true;
+            return true;
+        }
 
         synchronized long generation() {
+            lastUsed = System.nanoTime();
             return generation;
         }
 

@@ -5,10 +5,12 @@ import io.multiproc.manager.Namespace;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.extension.RegisterExtension;
 
+import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Set;
 import java.util.UUID;
+import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ConcurrentMap;
 import java.util.stream.Collectors;
 import java.util.stream.StreamSupport;
@@ -49,6 +51,55 @@ class RedisLifetimeTest {
             assertThat(((RedisManager) again).destroy()).isEqualTo(1);
         }
         assertThat(keysOf(name)).isEmpty();
+    }
+
+    /**
+     * "My service makes a lock and an event per request": each wait subscribes to its object's channel,
+     * and those subscriptions used to stay, here and on the server, until the manager closed. Now one
+     * that no waiter used for the idle time (30 s by default, 3 s here) is ended.
+     */
+    @Test
+    void subscriptionsOfObjectsNobodyWaitsOnAnyMoreEnd() throws Exception {
+        String name = freshName();
+        String pattern = "PUBSUB CHANNELS *" + name + "*";
+        System.setProperty("multiproc.redis.wakeIdleMillis", "3000");
+        try (RedisManager m = (RedisManager) RedisManager.connect(redis.url(), name)) {
+            for (int i = 0; i < 20; i++) {
+                RedisLock lock = m.lock();
+                lock.lock();
+                lock.unlock();
+                RedisEvent event = m.event();
+                event.set();
+                assertThat(event.await(Duration.ofSeconds(5))).isTrue();
+            }
+            assertThat(redis.command(pattern)).as("one subscription per object used").isEqualTo("*40");
+            long deadline = System.nanoTime() + Duration.ofSeconds(30).toNanos();
+            while (!redis.command(pattern).equals("*0") && System.nanoTime() < deadline) {
+                Thread.sleep(50);
+            }
+            assertThat(redis.command(pattern)).as("none left once idle").isEqualTo("*0");
+
+            // a waiter after that subscribes again and is woken by a message, not by its 0.5 s poll
+            RedisEvent event = m.event();
+            CompletableFuture<Long> woken = CompletableFuture.supplyAsync(() -> {
+                try {
+                    long t0 = System.nanoTime();
+                    assertThat(event.await(Duration.ofSeconds(10))).isTrue();
+                    return System.nanoTime() - t0;
+                } catch (InterruptedException e) {
+                    throw new IllegalStateException(e);
+                }
+            });
+            long subscribeBy = System.nanoTime() + Duration.ofSeconds(10).toNanos();
+            while (!redis.command(pattern).equals("*1") && System.nanoTime() < subscribeBy) {
+                Thread.sleep(5);
+            }
+            assertThat(redis.command(pattern)).isEqualTo("*1");
+            event.set();
+            assertThat(woken.get(10, java.util.concurrent.TimeUnit.SECONDS)).isPositive();
+        } finally {
+            System.clearProperty("multiproc.redis.wakeIdleMillis");
+        }
     }
 
     @Test
