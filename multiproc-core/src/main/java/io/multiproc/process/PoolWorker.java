@@ -184,16 +184,17 @@ final class PoolWorker {
 
     /**
      * From the pool's watch: if the reader thread has been running one completion (a dependent stage of
-     * the caller's) for {@code stuckNanos} or longer while this worker holds chunks, starts a new reader
-     * thread, so the replies of those chunks are read (the stage may be waiting for one of them). The
-     * old thread ends when its completion returns.
+     * the caller's) for {@code stuckNanos} or longer while this worker holds chunks, or has exited or is
+     * being retired, starts a new reader thread, so the replies of those chunks are read (the stage may
+     * be waiting for one of them) and the worker's end is handled (a pool's shutdown waits for it).
+     * The old thread ends when its completion returns.
      *
      * @return true if a new reader was started
      */
     boolean relieveIfStuck(long now, long stuckNanos) {
         Reader r = reader;
         long since = r.completingSince;
-        if (since == 0 || now - since < stuckNanos || held == 0 || right.get() == ENDED) {
+        if (since == 0 || now - since < stuckNanos || right.get() == ENDED || (held == 0 && !exited && !out.closed())) {
             return false;
         }
         newReader().thread.start();

@@ -545,6 +545,42 @@ class PoolTest {
         }
     }
 
+    /**
+     * A stage that waits for something that never comes holds its thread, but not the pool: shutdown()
+     * still ends it (the retired worker's end is handled by a new reader; before, termination waited for
+     * the stage forever).
+     */
+    @Test
+    void aDependentStageThatNeverReturnsDoesNotHoldUpShutdown() throws Exception {
+        java.util.concurrent.CountDownLatch never = new java.util.concurrent.CountDownLatch(1);
+        try (Pool pool = Pool.create(1); SharedLong gate = SharedLong.create(0)) {
+            CompletableFuture<Integer> first = pool.applyAsync(() -> {
+                while (gate.get() == 0) {
+                    Thread.sleep(1);
+                }
+                return 1;
+            });
+            CompletableFuture<Integer> stuck = first.thenApply(x -> {
+                try {
+                    never.await();
+                } catch (InterruptedException e) {
+                    Thread.currentThread().interrupt();
+                }
+                return x;
+            });
+            assertThat(first).isNotDone();
+            gate.set(1);
+            // NOTE: not first.get(): a caller waiting in get() may receive the reply and run the stage itself
+            awaitUntil("the first task is done", first::isDone);
+            Thread.sleep(300); // the stage has been stuck for a while, with nothing else held
+            pool.shutdown();
+            assertThat(pool.awaitTermination(SECONDS, TimeUnit.SECONDS)).as("terminated").isTrue();
+            assertThat(stuck).isNotDone();
+        } finally {
+            never.countDown();
+        }
+    }
+
     @Test
     void anInterruptedCallerGetsInterruptedExceptionAndTheTaskAndPoolGoOn() throws Exception {
         try (Pool pool = Pool.create(1)) {
