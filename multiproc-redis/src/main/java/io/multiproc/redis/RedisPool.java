@@ -732,10 +732,19 @@ public final class RedisPool implements ExecutorService {
         } catch (RuntimeException e) {
             LOG.log(System.Logger.Level.DEBUG, "cannot unqueue failed chunks: " + e.getMessage());
         }
-        for (Pending p : all) {
-            p.result.completeExceptionally(cause);
+        Runnable fail = () -> {
+            for (Pending p : all) {
+                p.result.completeExceptionally(cause);
+            }
+            checkTerminated();
+        };
+        if (Thread.currentThread() == monitor && !all.isEmpty()) {
+            // NOTE: completing runs the callers' dependent stages: one that blocks must not stop the
+            // monitor (heartbeat, reaping, the no-worker bound, relieving a stuck reader)
+            Thread.ofPlatform().daemon().name("multiproc-redis-pool-fail").start(fail);
+        } else {
+            fail.run();
         }
-        checkTerminated();
     }
 
     // ------------------------------------------------------------------ reader and monitor threads
@@ -803,7 +812,15 @@ public final class RedisPool implements ExecutorService {
                 if (terminated.isDone()) {
                     return;
                 }
-                failAllRedis(e);
+                me.completingSince = System.nanoTime() | 1; // NOTE: failing runs the callers' stages too
+                try {
+                    failAllRedis(e);
+                } finally {
+                    me.completingSince = 0;
+                }
+                if (reader != me) {
+                    return;
+                }
                 RedisPoolWorkers.sleepQuietly(MONITOR_PERIOD.toMillis());
             }
         }

@@ -222,6 +222,35 @@ class RedisPoolFaultTest {
         }
     }
 
+    /**
+     * Work the no-worker bound fails is completed off the monitor thread: a dependent stage of it that
+     * blocks used to stop the monitor (heartbeat, reaping, the bound itself), so later work waited on.
+     */
+    @Test
+    void aBlockingStageOfWorkFailedByTheNoWorkerBoundDoesNotStopTheMonitor() throws Exception {
+        CountDownLatch never = new CountDownLatch(1);
+        try (LocalRedis redis = LocalRedis.start();
+             RedisPool pool = RedisPool.builder().url(redis.url()).pool("stall").noWorkerTimeout(Duration.ofSeconds(1)).build()) {
+            CompletableFuture<Integer> first = pool.applyAsync(() -> 1); // no worker: the bound fails it
+            first.exceptionally(e -> {
+                try {
+                    never.await();
+                } catch (InterruptedException ie) {
+                    Thread.currentThread().interrupt();
+                }
+                return 0;
+            });
+            assertThat(first).isNotDone();
+            awaitUntil("the first task failed", WAIT, first::isDone);
+            CompletableFuture<Integer> second = pool.applyAsync(() -> 2);
+            Throwable e = catchThrowable(() -> second.get(30, TimeUnit.SECONDS));
+            assertThat(e).isInstanceOf(ExecutionException.class);
+            assertThat(e.getCause()).isInstanceOf(IllegalStateException.class).hasMessageContaining("no live worker");
+        } finally {
+            never.countDown();
+        }
+    }
+
     @Test
     void aReaperThatDiesBeforeAnsweringADeadWorkersChunkLeavesItForTheNextReaper() throws Exception {
         try (LocalRedis redis = LocalRedis.start(); RedisPool pool = RedisPool.connect(redis.url(), "reaper")) {
