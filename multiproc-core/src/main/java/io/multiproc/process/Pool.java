@@ -170,15 +170,15 @@ public final class Pool implements ExecutorService {
     private static final class Watch {
         static final ScheduledExecutorService TIMER = io.multiproc.internal.DaemonScheduler.create("multiproc-pool-watch");
         static final long TICK_MILLIS = 50;
-        /** A completion that runs this long while its worker holds chunks gets the worker a new reader. */
+        /** A completion that runs this long while its worker holds chunks (or has ended) gets the worker a new reader. */
         static final long STUCK_NANOS = 100_000_000L;
     }
 
     /**
      * Each tick: a reader thread that has been running one completion (the caller's dependent stages)
-     * for {@link Watch#STUCK_NANOS} while its worker holds chunks is replaced by a new one, so a stage that
-     * waits for another task of the same worker (or just runs long) does not stop that worker's
-     * replies.
+     * for {@link Watch#STUCK_NANOS} while its worker holds chunks, has exited or is being retired is
+     * replaced by a new one ({@link PoolWorker#relieveIfStuck}), so a stage that waits for another task
+     * of the same worker (or just runs long) stops neither that worker's replies nor its end.
      */
     private void relieveStuckReaders() {
         PoolWorker[] ws;
@@ -189,7 +189,7 @@ public final class Pool implements ExecutorService {
         for (PoolWorker w : ws) {
             if (w != null && w.relieveIfStuck(now, Watch.STUCK_NANOS)) {
                 LOG.log(System.Logger.Level.DEBUG, () -> name + ": a dependent stage has run on " + w
-                        + "'s reader for over 100 ms with chunks held; a new reader reads on");
+                        + "'s reader for over 100 ms; a new reader reads on");
             }
         }
     }
