@@ -34,6 +34,9 @@ final class Nesting {
         }
         if (v instanceof RedisProxy p && p.manager().sameServer(m)) {
             NestedRef ref = p.ref();
+            // a referenced object is read by whoever reads the container: it stays until close (decision 166)
+            p.manager().escaped(ref.key());
+            java.lang.ref.Reference.reachabilityFence(p);
             retain(ref);
             return ref;
         }

@@ -230,7 +230,7 @@ public final class RedisBarrier implements BarrierProxy, HandleSource, Serializa
      */
     @Serial
     Object writeReplace() {
-        return sync.handle(RedisSync.BARRIER, (String) keys.get(0), name, parties, null);
+        return sync.handle(this, RedisSync.BARRIER, (String) keys.get(0), name, parties, null);
     }
 
 }

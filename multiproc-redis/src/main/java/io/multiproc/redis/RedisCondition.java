@@ -89,8 +89,8 @@ public final class RedisCondition implements Condition, HandleSource, Serializab
         this.queue = lock.key() + ":c:" + name + ":q";
         this.signalled = lock.key() + ":c:" + name + ":s";
         if (unnamed) {
-            sync.derived(queue);
-            sync.derived(signalled);
+            sync.derived(lock.key(), queue);
+            sync.derived(lock.key(), signalled);
         }
     }
 
@@ -227,7 +227,7 @@ public final class RedisCondition implements Condition, HandleSource, Serializab
      */
     @Serial
     Object writeReplace() {
-        return sync.handle(RedisSync.CONDITION, lock.key(), name, 0, lock);
+        return sync.handle(this, RedisSync.CONDITION, lock.key(), name, 0, lock);
     }
 
 }

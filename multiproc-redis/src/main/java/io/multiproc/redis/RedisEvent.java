@@ -84,7 +84,7 @@ public final class RedisEvent implements EventProxy, HandleSource, Serializable 
      */
     @Serial
     Object writeReplace() {
-        return sync.handle(RedisSync.EVENT, key, name, 0, null);
+        return sync.handle(this, RedisSync.EVENT, key, name, 0, null);
     }
 
 }

@@ -95,7 +95,7 @@ public final class RedisLock implements Lock, HandleSource, Serializable {
         this.reentrant = reentrant;
         this.keys = List.of(key, marker);
         if (unnamed) {
-            sync.derived(marker);
+            sync.derived(key, marker);
         }
     }
 
@@ -301,7 +301,7 @@ public final class RedisLock implements Lock, HandleSource, Serializable {
      */
     @Serial
     Object writeReplace() {
-        return sync.handle(reentrant ? RedisSync.RLOCK : RedisSync.LOCK, key, name, 0, null);
+        return sync.handle(this, reentrant ? RedisSync.RLOCK : RedisSync.LOCK, key, name, 0, null);
     }
 
 }

@@ -83,8 +83,11 @@ public final class RedisManager implements Manager, HandleSource, Serializable {
     private transient volatile boolean closed;
     /** Set by the one close() that does the work (any thread). */
     private final transient java.util.concurrent.atomic.AtomicBoolean closing = new java.util.concurrent.atomic.AtomicBoolean();
-    /** Keys (and kinds) of unnamed objects this connection created; written by any thread of this JVM. */
-    private final transient Map<String, String> created = new ConcurrentHashMap<>();
+    /**
+     * Unnamed objects this connection created, by key, until close or their release (decision 166)
+     * removes them; written by any thread of this JVM and by the release thread.
+     */
+    private final transient Map<String, Made> created = new ConcurrentHashMap<>();
     final transient Nesting nesting = new Nesting(this);
 
     private RedisManager(RedissonClient client, String name, String address, String configYaml, boolean owner) {
@@ -258,8 +261,93 @@ public final class RedisManager implements Manager, HandleSource, Serializable {
      */
     String newKey(String kind) {
         String key = key(kind, (owner ? "~" : NESTED) + UUID.randomUUID());
-        created.put(key, kind);
+        created.put(key, new Made(kind));
         return key;
+    }
+
+    /**
+     * An unnamed object this connection made (decision 166). {@code escaped} is set (volatile) by any
+     * thread of this JVM when a proxy of it is written for another process or stored into a container;
+     * the release thread reads it.
+     */
+    static final class Made {
+        final String kind;
+        volatile boolean escaped;
+
+        Made(String kind) {
+            this.kind = kind;
+        }
+    }
+
+    /** Releases unnamed objects whose proxies became garbage; its one daemon thread may wait on Redis. */
+    private static final java.lang.ref.Cleaner RELEASES = java.lang.ref.Cleaner.create(r -> {
+        Thread t = new Thread(r, "multiproc-redis-release");
+        t.setDaemon(true);
+        return t;
+    });
+
+    /**
+     * Returns {@code proxy}, the one proxy this JVM has of the unnamed object at {@code key} it just made:
+     * once the proxy is garbage, the object is removed unless it escaped (decision 166). Without this, a
+     * program making an object per job on one long-lived connection grew Redis (and {@link #created})
+     * until it closed the manager.
+     */
+    private <T> T released(T proxy, String key) {
+        Made made = created.get(key);
+        if (made != null) {
+            RELEASES.register(proxy, () -> release(key, made));
+        }
+        return proxy;
+    }
+
+    /** Marks the unnamed object at {@code key} as known outside this JVM or referenced: it stays until close. */
+    void escaped(String key) {
+        Made made = created.get(key);
+        if (made != null) {
+            made.escaped = true;
+        }
+    }
+
+    /** From the release thread: the last proxy of an object that never escaped is garbage. */
+    private void release(String key, Made made) {
+        // NOTE: remove(key, made) decides between this and close(): whichever removes the entry drops it
+        if (made.escaped || closed || !created.remove(key, made)) {
+            return;
+        }
+        try {
+            drop(key, made.kind);
+        } catch (RuntimeException serverOrClientDown) {
+            if (!closed) {
+                created.putIfAbsent(key, made); // close tries again
+            }
+        }
+    }
+
+    /**
+     * Removes the unnamed object at {@code key}: a container only if no container references it (else it is
+     * marked to go with its last reference), a synchronization object with the keys derived from it.
+     */
+    private void drop(String key, String label) {
+        Kind kind = kindOrNull(label);
+        if (kind != null) {
+            nesting.dropIfUnreferenced(kind, key);
+            return;
+        }
+        RedisSync s;
+        synchronized (this) {
+            s = sync;
+        }
+        List<String> keys = new java.util.ArrayList<>();
+        keys.add(key);
+        if (s != null) {
+            keys.addAll(s.forget(key));
+        }
+        client.getKeys().delete(keys.toArray(String[]::new));
+    }
+
+    /** How many unnamed objects this connection would remove at close: for tests. */
+    int unnamedObjects() {
+        return created.size();
     }
 
     /**
@@ -393,11 +481,17 @@ public final class RedisManager implements Manager, HandleSource, Serializable {
         };
     }
 
+    /** A proxy of a new unnamed object of {@code kind}, released when it is garbage (decision 166). */
+    private <T> T made(Kind kind) {
+        String key = newKey(kind.label);
+        return released(proxy(kind, key), key);
+    }
+
     // ---- containers -------------------------------------------------------------------------------
 
     @Override
     public <E> List<E> list() {
-        return proxy(Kind.LIST, newKey(Kind.LIST.label));
+        return made(Kind.LIST);
     }
 
     @Override
@@ -407,7 +501,7 @@ public final class RedisManager implements Manager, HandleSource, Serializable {
 
     @Override
     public <K, V> ConcurrentMap<K, V> dict() {
-        return proxy(Kind.DICT, newKey(Kind.DICT.label));
+        return made(Kind.DICT);
     }
 
     @Override
@@ -417,7 +511,7 @@ public final class RedisManager implements Manager, HandleSource, Serializable {
 
     @Override
     public Namespace namespace() {
-        return proxy(Kind.NAMESPACE, newKey(Kind.NAMESPACE.label));
+        return made(Kind.NAMESPACE);
     }
 
     @Override
@@ -427,7 +521,7 @@ public final class RedisManager implements Manager, HandleSource, Serializable {
 
     @Override
     public <T> SharedValueProxy<T> value(T initial) {
-        RedisValue<T> v = proxy(Kind.VALUE, newKey(Kind.VALUE.label));
+        RedisValue<T> v = made(Kind.VALUE);
         v.set(initial);
         return v;
     }
@@ -441,7 +535,7 @@ public final class RedisManager implements Manager, HandleSource, Serializable {
 
     @Override
     public <E> BlockingQueue<E> queue() {
-        return proxy(Kind.QUEUE, newKey(Kind.QUEUE.label));
+        return made(Kind.QUEUE);
     }
 
     @Override
@@ -449,7 +543,7 @@ public final class RedisManager implements Manager, HandleSource, Serializable {
         if (maxItems <= 0) {
             throw new IllegalArgumentException("maxItems=" + maxItems + " must be > 0");
         }
-        RedisQueue<E> q = proxy(Kind.BOUNDED_QUEUE, newKey(Kind.BOUNDED_QUEUE.label));
+        RedisQueue<E> q = made(Kind.BOUNDED_QUEUE);
         q.bound(maxItems);
         return q;
     }
@@ -491,15 +585,18 @@ public final class RedisManager implements Manager, HandleSource, Serializable {
             return;
         }
         try {
-            for (Map.Entry<String, String> e : created.entrySet()) {
-                Kind kind = kindOrNull(e.getValue());
+            for (Map.Entry<String, Made> e : created.entrySet()) {
+                Made made = e.getValue();
+                if (!created.remove(e.getKey(), made)) {
+                    continue; // released meanwhile
+                }
+                Kind kind = kindOrNull(made.kind);
                 if (kind == null) {
-                    client.getKeys().delete(e.getKey()); // a synchronization object: nothing nests in it
+                    client.getKeys().delete(e.getKey()); // a synchronization object: its derived keys go with closeSync
                 } else {
                     nesting.dropIfUnreferenced(kind, e.getKey());
                 }
             }
-            created.clear();
         } finally {
             closed = true;
             try {
@@ -569,7 +666,8 @@ public final class RedisManager implements Manager, HandleSource, Serializable {
     /** A new Python-style lock (any JVM may unlock), removed when this connection closes. */
     @Override
     public RedisLock lock() {
-        return new RedisLock(sync(), "(unnamed)", newKey(RedisSync.LOCK), false, true);
+        String key = newKey(RedisSync.LOCK);
+        return released(new RedisLock(sync(), "(unnamed)", key, false, true), key);
     }
 
     /** The Python-style lock called {@code name}: every connection of this manager name shares it. */
@@ -580,7 +678,8 @@ public final class RedisManager implements Manager, HandleSource, Serializable {
     /** A new reentrant lock, removed when this connection closes. */
     @Override
     public RedisLock rlock() {
-        return new RedisLock(sync(), "(unnamed)", newKey(RedisSync.RLOCK), true, true);
+        String key = newKey(RedisSync.RLOCK);
+        return released(new RedisLock(sync(), "(unnamed)", key, true, true), key);
     }
 
     /** The reentrant lock called {@code name}. */
@@ -601,7 +700,8 @@ public final class RedisManager implements Manager, HandleSource, Serializable {
 
     @Override
     public RedisSemaphore semaphore(int permits) {
-        return semaphore(newKey(RedisSync.SEMAPHORE), "(unnamed)", permits);
+        String key = newKey(RedisSync.SEMAPHORE);
+        return released(semaphore(key, "(unnamed)", permits), key);
     }
 
     /** The semaphore called {@code name}, created with {@code permits} permits if it does not exist. */
@@ -615,7 +715,8 @@ public final class RedisManager implements Manager, HandleSource, Serializable {
 
     @Override
     public RedisEvent event() {
-        return new RedisEvent(sync(), "(unnamed)", newKey(RedisSync.EVENT));
+        String key = newKey(RedisSync.EVENT);
+        return released(new RedisEvent(sync(), "(unnamed)", key), key);
     }
 
     /** The event called {@code name} (clear when first made). */
@@ -625,7 +726,8 @@ public final class RedisManager implements Manager, HandleSource, Serializable {
 
     @Override
     public RedisBarrier barrier(int parties) {
-        return new RedisBarrier(sync(), "(unnamed)", newKey(RedisSync.BARRIER), parties);
+        String key = newKey(RedisSync.BARRIER);
+        return released(new RedisBarrier(sync(), "(unnamed)", key, parties), key);
     }
 
     /** The barrier called {@code name}; IllegalArgumentException if it exists with another party count. */

@@ -22,6 +22,11 @@ interface RedisProxy extends HandleSource {
     /** What this proxy travels as (its writeReplace); refused inside anything its server stores by value: a key, set element or value below its top ({@link Nesting#refuseNested}). */
     default RedisHandle handle() {
         Nesting.refuseNested(this);
-        return new RedisHandle(manager().configYaml(), manager().name(), kind().label, key());
+        RedisManager m = manager();
+        m.escaped(key()); // another JVM may use it now: it stays until close (decision 166)
+        RedisHandle h = new RedisHandle(m.configYaml(), m.name(), kind().label, key());
+        // NOTE: this proxy's release must not run before the mark above is set
+        java.lang.ref.Reference.reachabilityFence(this);
+        return h;
     }
 }

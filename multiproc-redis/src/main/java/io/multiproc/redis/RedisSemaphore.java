@@ -120,7 +120,7 @@ public final class RedisSemaphore implements SemaphoreProxy, HandleSource, Seria
      */
     @Serial
     Object writeReplace() {
-        return sync.handle(RedisSync.SEMAPHORE, (String) keys.get(0), name, permits, null);
+        return sync.handle(this, RedisSync.SEMAPHORE, (String) keys.get(0), name, permits, null);
     }
 
 }

@@ -61,8 +61,11 @@ final class RedisSync {
     private final Map<String, Wake> wakes = new ConcurrentHashMap<>();
     /** channel -> Redisson listener id of {@link #wakes}' subscriptions, removed at close; written under wakes' monitor. */
     private final Map<String, Integer> listeners = new ConcurrentHashMap<>();
-    /** Keys derived from unnamed objects' keys (markers, condition queues), deleted at close. */
-    private final Set<String> derivedKeys = ConcurrentHashMap.newKeySet();
+    /**
+     * Keys derived from unnamed objects' keys (markers, condition queues), by the object's key; deleted at
+     * close, or with the object when it is released (decision 166).
+     */
+    private final Map<String, Set<String>> derivedKeys = new ConcurrentHashMap<>();
     private final ScheduledExecutorService keeper;
 
     RedisSync(RedisManager manager, RedissonClient client, long leaseMillis) {
@@ -120,11 +123,19 @@ final class RedisSync {
     }
 
     /**
-     * How the object of {@code kind} at {@code key} travels: the same handle as the containers' (decision
+     * How {@code proxy}, the object of {@code kind} at {@code key}, travels: the same handle as the containers' (decision
      * 103), so the receiving JVM re-attaches to this manager's server and name (decision 122).
      */
-    RedisHandle handle(String kind, String key, String name, int count, RedisLock lock) {
-        return new RedisHandle(manager.configYaml(), manager.name(), kind, key, new RedisHandle.Sync(name, count, lock));
+    RedisHandle handle(Object proxy, String kind, String key, String name, int count, RedisLock lock) {
+        // another JVM may use it now: it (and a condition's lock) stays until close (decision 166)
+        manager.escaped(key);
+        if (lock != null) {
+            manager.escaped(lock.key());
+        }
+        RedisHandle h = new RedisHandle(manager.configYaml(), manager.name(), kind, key, new RedisHandle.Sync(name, count, lock));
+        // NOTE: the proxy's release must not run before the marks above are set
+        java.lang.ref.Reference.reachabilityFence(proxy);
+        return h;
     }
 
     long leaseMillis() {
@@ -231,9 +242,20 @@ final class RedisSync {
         held.remove(key, owner);
     }
 
-    /** Remembers a key derived from an unnamed object's key, to delete at close. */
-    void derived(String key) {
-        derivedKeys.add(key);
+    /** Remembers {@code key}, derived from the unnamed object at {@code base}, to delete with it or at close. */
+    void derived(String base, String key) {
+        derivedKeys.computeIfAbsent(base, b -> ConcurrentHashMap.newKeySet()).add(key);
+    }
+
+    /**
+     * Forgets the unnamed object at {@code key}, whose proxies are all garbage (decision 166): its lock is
+     * no longer renewed, and the keys derived from it (a lock's marker, its conditions' queues) are
+     * returned for the caller to delete instead of waiting for close.
+     */
+    List<String> forget(String key) {
+        held.remove(key);
+        Set<String> mine = derivedKeys.remove(key);
+        return mine == null ? List.of() : new ArrayList<>(mine);
     }
 
     private static final String RENEW = """
@@ -304,7 +326,8 @@ final class RedisSync {
             listeners.clear();
             wakes.clear();
         }
-        List<String> keys = new ArrayList<>(derivedKeys);
+        List<String> keys = new ArrayList<>();
+        derivedKeys.values().forEach(keys::addAll);
         if (!keys.isEmpty()) {
             client.getKeys().delete(keys.toArray(String[]::new));
         }

@@ -102,6 +102,127 @@ class RedisLifetimeTest {
         }
     }
 
+    /**
+     * "My service makes a list, a queue and a lock per job on one long-lived connection": every unnamed
+     * object stayed in Redis (and in the manager's list of what to remove) until the manager closed. Now
+     * one whose proxies here are all garbage, and that never left this JVM nor went into a container,
+     * is removed while the manager stays open; the others stay until close, as before.
+     */
+    @Test
+    void unnamedObjectsTheProgramDroppedAreRemovedWhileTheManagerStaysOpen() throws Exception {
+        String name = freshName();
+        String storedKey;
+        try (RedisManager m = (RedisManager) RedisManager.connect(redis.url(), name)) {
+            List<Integer> kept = m.list();
+            kept.add(1);
+            ConcurrentMap<String, Object> registry = m.dict("registry");
+            registry.put("stored", storedAndDropped(m));
+            RedisLock keptLock = m.lock();
+            keptLock.lock();
+            Set<String> before = allKeysMentioning(name);
+            for (int job = 0; job < 40; job++) {
+                oneJob(m, job);
+            }
+            assertThat(allKeysMentioning(name).size()).as("each job made keys").isGreaterThan(before.size() + 100);
+            long deadline = System.nanoTime() + Duration.ofSeconds(30).toNanos();
+            while (!allKeysMentioning(name).equals(before) && System.nanoTime() < deadline) {
+                System.gc();
+                Thread.sleep(100);
+            }
+            assertThat(allKeysMentioning(name)).as("what the jobs made is gone; what is kept or stored stays").isEqualTo(before);
+            assertThat(m.unnamedObjects()).as("and the manager no longer lists them").isEqualTo(3);
+            assertThat(kept).containsExactly(1);
+            assertThat(registry.get("stored")).isEqualTo(List.of(2));
+            assertThat(keptLock.isLocked()).isTrue();
+            keptLock.unlock();
+            storedKey = ((RedisProxy) registry.get("stored")).key();
+        }
+        assertThat(allKeysMentioning(name)).as("close removes the rest; the list the registry refers to goes with its last reference")
+                .containsExactlyInAnyOrder("mp:" + name + ":dict:{registry}", storedKey, storedKey + ":refs", storedKey + ":orphan");
+        RedisManager.deleteAll(redis.url(), name);
+    }
+
+    /**
+     * The other side of the rule above: an unnamed object whose proxy went to another JVM, or into a
+     * container, may be used by a process this one cannot see, so dropping this program's proxy does not
+     * remove it; close does.
+     */
+    @Test
+    void anUnnamedObjectThatLeftThisJvmOrWentIntoAContainerOutlivesThisProgramsProxy() throws Exception {
+        String name = freshName();
+        try (RedisManager m = (RedisManager) RedisManager.connect(redis.url(), name)) {
+            String sent = sentToAChild(m);
+            String stored = storedThenRemoved(m);
+            String eventSent = eventSentToAChild(m);
+            String dropped = droppedAtOnce(m);
+            long deadline = System.nanoTime() + Duration.ofSeconds(30).toNanos();
+            while (allKeysMentioning(name).contains(dropped) && System.nanoTime() < deadline) {
+                System.gc();
+                Thread.sleep(100);
+            }
+            assertThat(allKeysMentioning(name)).as("the GC ran the releases (one that never escaped is gone)").doesNotContain(dropped);
+            assertThat(allKeysMentioning(name)).contains(sent, stored, eventSent);
+            assertThat(m.redisson().getList(sent, RedisCodec.INSTANCE).readAll()).containsExactly("first", "from the child");
+            assertThat(m.unnamedObjects()).isEqualTo(3);
+        }
+        assertThat(allKeysMentioning(name)).as("close removes them").isEmpty();
+    }
+
+    private static String sentToAChild(Manager m) throws InterruptedException {
+        java.util.concurrent.BlockingQueue<String> q = m.queue();
+        q.add("first");
+        RedisProcessTest.runAll(io.multiproc.process.ChildProcess.start(() -> q.add("from the child")));
+        return ((RedisProxy) q).key();
+    }
+
+    private static String storedThenRemoved(Manager m) {
+        List<Integer> l = m.list();
+        l.add(1);
+        ConcurrentMap<String, Object> d = m.dict();
+        d.put("l", l);
+        d.remove("l");
+        return ((RedisProxy) l).key();
+    }
+
+    /** An event a child sets (its key exists while it is set), dropped here. */
+    private static String eventSentToAChild(RedisManager m) throws InterruptedException {
+        RedisEvent event = m.event();
+        String before = m.redisson().getKeys().getKeysStream().filter(k -> k.contains(":event:{") && k.contains(m.name())).findAny().orElse(null);
+        assertThat(before).as("an event that is not set has no key").isNull();
+        RedisProcessTest.runAll(io.multiproc.process.ChildProcess.start(event::set));
+        assertThat(event.isSet()).isTrue();
+        return m.redisson().getKeys().getKeysStream().filter(k -> k.contains(":event:{") && k.contains(m.name())).findAny().orElseThrow();
+    }
+
+    private static String droppedAtOnce(Manager m) {
+        List<Integer> l = m.list();
+        l.add(1);
+        return ((RedisProxy) l).key();
+    }
+
+    private static List<Integer> storedAndDropped(Manager m) {
+        List<Integer> stored = m.list();
+        stored.add(2);
+        return stored;
+    }
+
+    private static void oneJob(RedisManager m, int job) throws InterruptedException {
+        m.<Integer>list().add(job);
+        m.<String, Object>dict().put("k", new ArrayList<>(List.of(job)));
+        m.namespace().set("a", job);
+        m.value(job);
+        m.<Integer>queue().add(job);
+        m.<Integer>queue(2).add(job);
+        RedisLock lock = m.lock();
+        lock.lock();
+        lock.newCondition().signalAll();
+        lock.unlock();
+        m.rlock().lock();
+        m.semaphore(2).acquire();
+        m.event().set();
+        m.barrier(2);
+    }
+
     @Test
     void twoThreadsClosingOneManagerAtOnceLeaveTheSharedClientToTheOtherManagers() throws Exception {
         for (int round = 0; round < 20; round++) {
