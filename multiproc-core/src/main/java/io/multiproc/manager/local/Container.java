@@ -39,6 +39,12 @@ final class Container {
      * ({@link DeferredProxies}): a view kept past the loop keeps its container alive through it.
      */
     final Object anchor;
+    /**
+     * Set by any thread of this process once a handle of this proxy was written for another process (a
+     * task, a queue item, a pipe message); volatile, read by the cleaner's thread when the proxy is
+     * garbage: a container the manager made is unpinned then only if it never escaped (decision 167).
+     */
+    volatile boolean escaped;
     /** The thread of this process holding the lock, to refuse re-entry (a compute function using its own map). */
     private Thread holder;
 
@@ -144,10 +150,20 @@ final class Container {
         return "managed " + kind.label + " (manager '" + heap.name + "', ref=" + ref + ")";
     }
 
-    /** The proxy's serialized form; refused inside another value stored into this proxy's manager ({@link Items#refuseNested}). */
-    ContainerHandle handle() {
-        Items.refuseNested(this);
-        return new ContainerHandle(heap.name, ref, kind.code, generation);
+    /**
+     * The serialized form of {@code proxy} (this container's); refused inside another value stored into this
+     * proxy's manager ({@link Items#refuseNested}). Unless it is being stored into a container of its own
+     * heap (a counted reference), marks the container escaped: another process may attach it, so a
+     * container the manager made stays pinned (decision 167).
+     */
+    ContainerHandle handle(Object proxy) {
+        if (!Items.refuseNested(this)) {
+            escaped = true;
+        }
+        ContainerHandle h = new ContainerHandle(heap.name, ref, kind.code, generation);
+        // NOTE: the proxy's unpin (its cleaner) must not run before the mark above is set
+        java.lang.ref.Reference.reachabilityFence(proxy);
+        return h;
     }
 
     /** True if {@code o} is a proxy of this container (how toString spots a container that holds itself). */

@@ -540,6 +540,18 @@ final class Heap {
         c.release.clean();
     }
 
+    /**
+     * From the cleaner, once the proxy a manager factory returned for {@code c} is garbage: drops the
+     * manager's reference to it unless the proxy escaped (decision 167). Nothing happens once the heap
+     * is detached (its memory is unmapped).
+     */
+    void unpin(Container c) {
+        Holds hs = holds;
+        if (hs != null && !c.escaped) {
+            hs.whileOpen(() -> ContainerLife.dropReference(this, c.ref)); // may free it
+        }
+    }
+
     /** This process's row in the process table (the slot its blocks carry). */
     int slot() {
         return holds.slot;

@@ -129,6 +129,13 @@ final class Holds {
         ContainerLife.dropHold(heap, ref);
     }
 
+    /** Runs {@code change} (a reference dropped by the cleaner) unless the heap is being detached. */
+    synchronized void whileOpen(Runnable change) {
+        if (!closed) {
+            change.run();
+        }
+    }
+
     /** Stops all releases (before the heap unmaps its segments). */
     synchronized void close() {
         closed = true;

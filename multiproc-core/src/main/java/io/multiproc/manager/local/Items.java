@@ -152,12 +152,16 @@ final class Items {
      * item's value for {@code c}'s heap and {@code c} is not that value itself but inside it (a record, an
      * array, an object of the user's). Only a top-level proxy has its reference counted
      * ({@link #encodeManaged} notes it as the item's nested ref); one inside would be freed under it.
+     * Returns true when {@code c} is that value itself (its reference is counted: not an escape, decision
+     * 167), false when it is encoded for anything else (a task, a queue item, another manager's container).
      */
-    static void refuseNested(Container c) {
+    static boolean refuseNested(Container c) {
         Scratch s = SCRATCH.get();
-        if (s.encodingFor == null || !s.encodingFor.name.equals(c.heap.name)
-                || s.encodingTop instanceof Proxy top && top.container() == c) {
-            return;
+        if (s.encodingFor == null || !s.encodingFor.name.equals(c.heap.name)) {
+            return false;
+        }
+        if (s.encodingTop instanceof Proxy top && top.container() == c) {
+            return true;
         }
         String refused = "a " + c.describe() + " cannot be stored inside";
         s.refused = refused;

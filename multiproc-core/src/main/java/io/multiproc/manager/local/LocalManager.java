@@ -207,13 +207,18 @@ public final class LocalManager implements Manager, HandleSource, Serializable {
     }
 
     /**
-     * A container made by {@code list()}, {@code dict()}... gets the manager's own reference: it lives until
-     * the manager closes, so a proxy in flight to a child never names a freed container (the parent
-     * may drop its proxy as soon as the task is sent). Nested containers are freed as soon as nothing
-     * refers to them and no process holds a proxy (see {@link ContainerLife}).
+     * A container made by {@code list()}, {@code dict()}... gets the manager's own reference, so a proxy in
+     * flight to a child never names a freed container (the parent may drop its proxy as soon as the task
+     * is sent). Once the proxy returned here is garbage, that reference goes unless the proxy escaped
+     * (a handle of it was written for another process): then the container lives until the manager
+     * closes. So a job loop's {@code results.put(job, m.list())} ... {@code results.remove(job)} frees the
+     * list as nested containers are freed: when nothing refers to it and no process holds a proxy of it
+     * (decision 167; see {@link ContainerLife}).
      */
     private <P extends Proxy> P pinned(P proxy) {
-        ContainerLife.addReference(heap, proxy.container().ref);
+        Container c = proxy.container();
+        ContainerLife.addReference(heap, c.ref);
+        Heap.CLEANER.register(proxy, () -> heap.unpin(c)); // NOTE: the action must not reach the proxy
         return proxy;
     }
 

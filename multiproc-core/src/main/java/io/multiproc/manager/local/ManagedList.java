@@ -765,6 +765,6 @@ final class ManagedList<E> extends AbstractList<E> implements RandomAccess, Seri
 
     @Serial
     Object writeReplace() {
-        return c.handle();
+        return c.handle(this);
     }
 }

@@ -722,7 +722,7 @@ final class ManagedMap<K, V> extends AbstractMap<K, V> implements ConcurrentMap<
 
     @Serial
     Object writeReplace() {
-        return c.handle();
+        return c.handle(this);
     }
 
     /** For {@link java.util.Collections#unmodifiableMap} style reads of the keys only. */

@@ -99,6 +99,6 @@ final class ManagedNamespace implements Namespace, Serializable, Proxy, ManagedM
 
     @Serial
     Object writeReplace() {
-        return container().handle();
+        return container().handle(this);
     }
 }

@@ -83,6 +83,6 @@ final class ManagedSet<E> extends AbstractSet<E> implements Serializable, Proxy,
 
     @Serial
     Object writeReplace() {
-        return container().handle();
+        return container().handle(this);
     }
 }

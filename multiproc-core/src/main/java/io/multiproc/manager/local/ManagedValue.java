@@ -105,6 +105,6 @@ final class ManagedValue<T> implements SharedValueProxy<T>, Serializable, Proxy 
 
     @Serial
     Object writeReplace() {
-        return c.handle();
+        return c.handle(this);
     }
 }

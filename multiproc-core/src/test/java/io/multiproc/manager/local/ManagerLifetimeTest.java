@@ -103,6 +103,65 @@ class ManagerLifetimeTest {
         }
     }
 
+    /**
+     * "A job loop on a long-lived manager": {@code results.put(job, m.list())}, use it, then
+     * {@code results.remove(job)}. Every such list stayed in the heap until the manager closed; now one
+     * whose proxy never went to another process is freed as a nested list is. One made and dropped
+     * without being stored goes too.
+     */
+    @Test
+    void listsAJobLoopMadeAndRemovedAreFreedWhileTheManagerStaysOpen() throws Exception {
+        try (Manager m = Manager.start()) {
+            LocalManager lm = (LocalManager) m;
+            ConcurrentMap<Integer, Object> results = m.dict();
+            List<Integer> kept = m.list();
+            kept.add(1);
+            long before = lm.heapBytesInUse();
+            for (int job = 0; job < 200; job++) {
+                oneJob(m, results, job);
+            }
+            assertThat(results).isEmpty();
+            awaitInUse(lm, before, "the jobs' lists, dicts, namespaces and values are freed");
+            assertThat(kept).containsExactly(1);
+            java.lang.ref.Reference.reachabilityFence(results);
+        }
+    }
+
+    private static void oneJob(Manager m, ConcurrentMap<Integer, Object> results, int job) {
+        List<Integer> l = m.list();
+        results.put(job, l);
+        l.addAll(thousand().subList(0, 10));
+        ((List<Integer>) results.get(job)).add(job);
+        results.remove(job);
+        m.<String, Object>dict().put("k", ITEM);
+        m.namespace().set("a", ITEM);
+        m.value(ITEM);
+    }
+
+    /**
+     * A container whose proxy was written into a queue item stays pinned after the sender drops its proxy:
+     * whoever takes the item attaches it later (as a child given it in its task, or a pipe's reader).
+     */
+    @Test
+    @SuppressWarnings("unchecked")
+    void aListInAQueueItemNobodyTookYetOutlivesTheSendersProxy() throws Exception {
+        try (Manager m = Manager.start(); io.multiproc.queue.SharedQueue<Object> q = io.multiproc.queue.SharedQueue.create(10)) {
+            putAList(m, q);
+            for (int i = 0; i < 20; i++) {
+                System.gc();
+                Thread.sleep(20);
+            }
+            List<Integer> l = (List<Integer>) q.poll(10, java.util.concurrent.TimeUnit.SECONDS);
+            assertThat(l).containsExactly(1);
+        }
+    }
+
+    private static void putAList(Manager m, io.multiproc.queue.SharedQueue<Object> q) throws InterruptedException {
+        List<Integer> l = m.list();
+        l.add(1);
+        q.put(l);
+    }
+
     @Test
     void aHandleThatOutlivedItsContainerThrowsNamingIt() throws Exception {
         try (Manager m = Manager.start()) {
@@ -152,6 +211,7 @@ class ManagerLifetimeTest {
             }
             // unbounded, 100,000 nested lists would take over 40 MB
             assertThat(maxCarved).as("heap carved during the churn").isLessThan(16L << 20);
+            List<Object> keep = top; // NOTE: top itself stays (an unreachable made list is freed too: decision 167)
             long[] last = {0};
             try {
                 Children.awaitUntil("every nested list is freed", () -> {
@@ -163,6 +223,7 @@ class ManagerLifetimeTest {
                 throw new AssertionError(e.getMessage() + ": in use " + last[0] + ", before " + before
                         + ", reachable " + lm.heapBytesReachable() + ", max carved " + maxCarved, e);
             }
+            java.lang.ref.Reference.reachabilityFence(keep);
         }
     }
 

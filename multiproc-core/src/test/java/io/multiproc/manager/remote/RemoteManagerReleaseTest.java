@@ -168,6 +168,19 @@ class RemoteManagerReleaseTest {
         }
     }
 
+    /** An anonymous value stayed until the served manager closed; since decision 167 it goes as the others do. */
+    @Test
+    void anonymousValuesADroppedProxyNamedAreFreedToo() throws Exception {
+        long before = lm.heapBytesInUse();
+        try (RemoteManager m = connect()) {
+            for (int i = 0; i < 100; i++) {
+                m.value("job " + i).set("done " + i);
+            }
+            awaitReleased(m, 100);
+            awaitInUse(before, "the dropped values are freed");
+        }
+    }
+
     @Test
     void aNamedContainerStaysAfterItsProxiesAreDropped() throws Exception {
         try (RemoteManager m = connect()) {
