@@ -731,6 +731,33 @@ class PoolTest {
         }
     }
 
+    /**
+     * "I cancelled it with cancel(false) to let it finish, and my clean-up's cancel(true) on every future
+     * interrupted it": CompletableFuture.cancel returns true for a future cancelled before, and the pool
+     * took that for a cancel of its own and interrupted the task in its worker.
+     */
+    @Test
+    void aSecondCancelWithInterruptLeavesRunningATaskThatCancelWithoutInterruptLetRun() throws Exception {
+        try (Pool pool = Pool.create(1); SharedLong state = SharedLong.create(0)) {
+            CompletableFuture<Object> f = pool.applyAsync(() -> {
+                state.set(1);
+                try {
+                    Thread.sleep(1_000);
+                    state.set(3);
+                } catch (InterruptedException e) {
+                    state.set(2);
+                }
+                return null;
+            });
+            awaitUntil("the task runs", () -> state.get() == 1);
+            assertThat(f.cancel(false)).isTrue();
+            f.cancel(true);
+            assertThat(f.isCancelled()).isTrue();
+            awaitUntil("the task ended", () -> state.get() > 1);
+            assertThat(state.get()).as("3: ran to its end, 2: interrupted").isEqualTo(3);
+        }
+    }
+
     @Test
     void sharedObjectsCapturedByTasksWorkInWorkers() {
         try (Pool pool = Pool.create(2); SharedLong sum = SharedLong.create(0)) {
