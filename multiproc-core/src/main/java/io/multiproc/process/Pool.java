@@ -749,9 +749,17 @@ public final class Pool implements ExecutorService {
         }
     }
 
-    /** Sends chunks to workers holding fewer than {@link #AHEAD}: idle ones first, then one ahead. */
+    /**
+     * Sends chunks to workers holding fewer than {@link #AHEAD}: idle ones first, then one ahead, but
+     * none ahead while a worker is being started.
+     */
     private void dispatchLocked() {
-        for (int limit = 1; limit <= AHEAD && !pending.isEmpty(); limit++) {
+        // NOTE: a worker being started is idle in a moment. Sent ahead to a busy worker, a chunk waited
+        // behind that worker's running one instead: two long tasks submitted to a fresh Pool.create(2) ran
+        // one after the other on the first worker up while the second sat idle (an ExecutorService of two
+        // runs them at once).
+        int most = starting > 0 ? 1 : AHEAD;
+        for (int limit = 1; limit <= most && !pending.isEmpty(); limit++) {
             for (PoolWorker w : slots) {
                 while (w != null && w.canTake(limit, maxTasksPerChild)) {
                     PoolWork.Chunk c = nextChunkLocked();

@@ -758,6 +758,37 @@ class PoolTest {
         }
     }
 
+    /**
+     * "Two long tasks on a fresh pool of two workers ran one after the other": the first worker up took
+     * both (one to run, one ahead) while the second was still starting, and then sat idle.
+     */
+    @Test
+    void twoLongTasksSubmittedToAFreshPoolOfTwoRunAtTheSameTime() throws Exception {
+        try (SharedLong started = SharedLong.create(0); SharedLong gate = SharedLong.create(0)) {
+            Pool pool = Pool.create(2);
+            try {
+                List<CompletableFuture<Integer>> fs = new ArrayList<>();
+                for (int i = 0; i < 2; i++) {
+                    fs.add(pool.applyAsync(() -> {
+                        started.incrementAndGet();
+                        while (gate.get() == 0) {
+                            Thread.sleep(2);
+                        }
+                        return 1;
+                    }));
+                }
+                awaitUntil("both tasks run at once", () -> started.get() == 2);
+                gate.set(1);
+                for (CompletableFuture<Integer> f : fs) {
+                    assertThat(f.get(SECONDS, TimeUnit.SECONDS)).isEqualTo(1);
+                }
+            } finally {
+                pool.terminate(); // a worker may still wait for the gate
+                assertThat(pool.awaitTermination(SECONDS, TimeUnit.SECONDS)).isTrue();
+            }
+        }
+    }
+
     @Test
     void sharedObjectsCapturedByTasksWorkInWorkers() {
         try (Pool pool = Pool.create(2); SharedLong sum = SharedLong.create(0)) {
