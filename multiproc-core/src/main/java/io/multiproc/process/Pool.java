@@ -18,7 +18,6 @@ import java.util.Objects;
 import java.util.concurrent.Callable;
 import java.util.concurrent.CancellationException;
 import java.util.concurrent.CompletableFuture;
-import java.util.concurrent.CompletionException;
 import java.util.concurrent.ExecutionException;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Future;
@@ -907,13 +906,9 @@ public final class Pool implements ExecutorService {
     private record DecodeFailure(RuntimeException error) {
     }
 
-    /**
-     * A task's own exception as its future's outcome. A CancellationException the task threw goes
-     * inside a CompletionException, as CompletableFuture.supplyAsync does with one: set as is, the future
-     * looked cancelled (isCancelled() true) and get() threw it instead of ExecutionException.
-     */
+    /** A task's own exception as its future's outcome ({@link Invocations#taskFailure}); an imap reports it as is. */
     private static Throwable thrownByTask(PoolWork.Job job, Throwable t) {
-        return t instanceof CancellationException && job instanceof PoolWork.FutureJob<?> ? new CompletionException(t) : t;
+        return job instanceof PoolWork.FutureJob<?> ? Invocations.taskFailure(t) : t;
     }
 
     private Object decodePayload(byte[] message) {

@@ -205,6 +205,27 @@ class RedisPoolTest {
         }
     }
 
+    /**
+     * "My task threw CancellationException and its future said it was cancelled": the local Pool reports
+     * a task's own CancellationException as a failure (ExecutionException), as CompletableFuture.supplyAsync
+     * does; the Redis pool set it as is.
+     */
+    @Test
+    void aTaskThatThrowsCancellationExceptionFailsItsFutureInsteadOfLookingCancelled() throws Exception {
+        try (LocalRedis redis = LocalRedis.start();
+             RedisPoolWorkers w = workers(redis, "cancels", 1);
+             RedisPool pool = RedisPool.connect(redis.url(), "cancels")) {
+            CompletableFuture<Object> f = pool.applyAsync(() -> {
+                throw new CancellationException("the task's own");
+            });
+            Throwable t = catchThrowable(() -> f.get(60, TimeUnit.SECONDS));
+            assertThat(t).isInstanceOf(ExecutionException.class);
+            assertThat(t.getCause()).isInstanceOf(CancellationException.class).hasMessageContaining("the task's own");
+            assertThat(f.isCancelled()).isFalse();
+            assertThat(f.state()).isEqualTo(java.util.concurrent.Future.State.FAILED);
+        }
+    }
+
     @Test
     void badInputFailsAtTheCallNamingTheValue() throws Exception {
         try (LocalRedis redis = LocalRedis.start(); RedisPool pool = RedisPool.connect(redis.url(), "input")) {
