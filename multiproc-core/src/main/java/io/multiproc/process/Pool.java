@@ -546,7 +546,8 @@ public final class Pool implements ExecutorService {
      * never started (its future is cancelled), and each map chunk that never started (applying the
      * function to its items; the map's future fails with CancellationException). An imap's items not
      * yet read are not listed (its input is lazy and may be endless); its iterator reports the
-     * CancellationException.
+     * CancellationException. A map chunk already sent ahead to a busy worker (each holds at most one
+     * besides the one it runs, decision 041) is cancelled with the running ones, not listed.
      */
     @Override
     public List<Runnable> shutdownNow() {
@@ -750,7 +751,7 @@ public final class Pool implements ExecutorService {
 
     /**
      * Sends chunks to workers holding fewer than {@link #AHEAD}: idle ones first, then one ahead, but
-     * none ahead while a worker is being started.
+     * none ahead while a worker is being started, and never a single task ahead (decision 165).
      */
     private void dispatchLocked() {
         // NOTE: a worker being started is idle in a moment. Sent ahead to a busy worker, a chunk waited
@@ -761,7 +762,7 @@ public final class Pool implements ExecutorService {
         for (int limit = 1; limit <= most && !pending.isEmpty(); limit++) {
             for (PoolWorker w : slots) {
                 while (w != null && w.canTake(limit, maxTasksPerChild)) {
-                    PoolWork.Chunk c = nextChunkLocked();
+                    PoolWork.Chunk c = nextChunkLocked(limit > 1);
                     if (c == null) {
                         return;
                     }
@@ -776,9 +777,17 @@ public final class Pool implements ExecutorService {
         }
     }
 
-    private PoolWork.Chunk nextChunkLocked() {
+    /** The next chunk to send, or null; {@code ahead}: for a busy worker, so null when the next is a single task. */
+    private PoolWork.Chunk nextChunkLocked(boolean ahead) {
         for (Iterator<PoolWork.Feed> it = pending.iterator(); it.hasNext(); ) {
             PoolWork.Feed f = it.next();
+            if (ahead && f instanceof PoolWork.Chunk single && single.job instanceof PoolWork.Single<?> && !single.job.isDone()) {
+                // NOTE: sent ahead, a task waited behind the busy worker's running one even when another
+                // worker freed up meanwhile (a short task after a long one waited for the long one), where
+                // an ExecutorService runs it on the first free thread. It waits here for a free worker;
+                // map chunks still go ahead, so a map's worker always has its next chunk (decision 041).
+                return null;
+            }
             PoolWork.Chunk c = f.take();
             if (f.exhausted()) {
                 it.remove();

@@ -789,6 +789,39 @@ class PoolTest {
         }
     }
 
+    /**
+     * "My quick task waited for a long one although the other worker was free": it had been sent ahead to
+     * the long task's worker, behind it, while the other worker still ran a short task.
+     */
+    @Test
+    void aTaskQueuedBehindALongOneRunsOnTheWorkerThatFreesUpFirst() throws Exception {
+        try (SharedLong gate = SharedLong.create(0); SharedLong longRuns = SharedLong.create(0)) {
+            Pool pool = Pool.create(2);
+            try {
+                assertThat(pool.awaitReady(TIMEOUT)).isTrue();
+                pool.applyAsync(() -> {
+                    longRuns.set(1);
+                    while (gate.get() == 0) {
+                        Thread.sleep(2);
+                    }
+                    return 0;
+                });
+                awaitUntil("the long task runs", () -> longRuns.get() == 1);
+                CompletableFuture<Integer> shortOne = pool.applyAsync(() -> {
+                    sleep(300);
+                    return 1;
+                });
+                CompletableFuture<Integer> queued = pool.applyAsync(() -> 2);
+                assertThat(shortOne.get(SECONDS, TimeUnit.SECONDS)).isEqualTo(1);
+                assertThat(queued.get(SECONDS, TimeUnit.SECONDS)).isEqualTo(2);
+                assertThat(gate.get()).as("the long task still runs").isZero();
+            } finally {
+                pool.terminate();
+                assertThat(pool.awaitTermination(SECONDS, TimeUnit.SECONDS)).isTrue();
+            }
+        }
+    }
+
     @Test
     void sharedObjectsCapturedByTasksWorkInWorkers() {
         try (Pool pool = Pool.create(2); SharedLong sum = SharedLong.create(0)) {
@@ -870,7 +903,7 @@ class PoolTest {
                 rest.add(pool.applyAsync(() -> v));
             }
             List<Runnable> never = pool.shutdownNow();
-            assertThat(never).hasSize(4); // one more was already in the worker's pipe (it holds 2)
+            assertThat(never).hasSize(5); // a single task is never sent ahead to a busy worker (decision 165)
             assertThat(first).isCompletedExceptionally();
             assertThat(rest).allSatisfy(f -> assertThat(f).isCompletedExceptionally());
             assertThat(pool.awaitTermination(SECONDS, TimeUnit.SECONDS)).isTrue();
