@@ -1,6 +1,7 @@
 package io.multiproc.redis;
 
 import io.multiproc.process.contract.ExecutorServiceContract;
+import io.multiproc.testing.Children;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Timeout;
@@ -47,13 +48,7 @@ class RedisPoolExecutorContractTest extends ExecutorServiceContract {
     @Override
     protected void awaitReady(ExecutorService executor) throws InterruptedException {
         RedisPool pool = (RedisPool) executor;
-        long deadline = System.nanoTime() + PATIENCE.toNanos();
-        while (pool.workers().size() < WORKERS) {
-            if (System.nanoTime() > deadline) {
-                throw new AssertionError("no " + WORKERS + " live workers in " + pool + " after " + PATIENCE);
-            }
-            Thread.sleep(20);
-        }
+        Children.awaitUntil(WORKERS + " live workers in " + pool, () -> pool.workers().size() >= WORKERS);
     }
 
     /** shutdownNow fails this caller's work, then close() disconnects (an unclosed RedisPool keeps the JVM alive). */

@@ -21,6 +21,7 @@ import java.util.concurrent.TimeUnit;
 import java.util.concurrent.TimeoutException;
 import java.util.function.BooleanSupplier;
 
+import static io.multiproc.testing.Children.awaitUntil;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
@@ -132,16 +133,6 @@ public abstract class ExecutorServiceContract {
         return () -> {
             throw new IllegalStateException(message);
         };
-    }
-
-    private static void awaitUntil(String what, BooleanSupplier condition) throws InterruptedException {
-        long deadline = System.nanoTime() + PATIENCE.toNanos();
-        while (!condition.getAsBoolean()) {
-            if (System.nanoTime() > deadline) {
-                throw new AssertionError("timed out after " + PATIENCE + " waiting until " + what);
-            }
-            Thread.sleep(2);
-        }
     }
 
     /** Occupies every worker with a blocker and waits until all run. */
