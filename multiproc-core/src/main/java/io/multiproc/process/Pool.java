@@ -80,7 +80,8 @@ import java.util.concurrent.atomic.AtomicLong;
  * over a shared-memory data pipe; {@link PoolWorker} is its parent side. Callers encode their task
  * (ONE codec frame per chunk) and add it to {@link #pending}; the dispatcher ({@link #dispatchLocked},
  * under {@link #lock}) sends chunks to workers that hold fewer than {@link #AHEAD}, idle workers
- * first, so a worker always has its next chunk and the parent knows what each holds. Each worker's
+ * first, so a map's worker always has its next chunk and the parent knows what each holds; a single
+ * task goes only to an idle worker, and nothing goes ahead while a worker starts (decision 165). Each worker's
  * reader thread completes jobs outside the lock, then dispatches again. Waiting on the pipes follows
  * the pool's {@link IdleStrategy}: spin briefly after each message, then sleep on a futex, so an idle
  * pool costs no CPU.
