@@ -135,6 +135,16 @@ public final class Invocations {
         }
     }
 
+    /**
+     * A task's own exception {@code t} as the outcome of its future. A CancellationException the task
+     * threw goes inside a CompletionException, as CompletableFuture.supplyAsync does with one: set as is,
+     * the future looked cancelled (isCancelled() true, state() CANCELLED) and get() threw it instead of
+     * ExecutionException. Everything else is the outcome as is.
+     */
+    public static Throwable taskFailure(Throwable t) {
+        return t instanceof CancellationException ? new CompletionException(t) : t;
+    }
+
     /** {@code t} as an unchecked exception to rethrow: itself if it is one, an Error thrown, else wrapped. */
     public static RuntimeException unwrap(Throwable t) {
         if (t instanceof RuntimeException r) {

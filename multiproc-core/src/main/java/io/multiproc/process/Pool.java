@@ -18,7 +18,6 @@ import java.util.Objects;
 import java.util.concurrent.Callable;
 import java.util.concurrent.CancellationException;
 import java.util.concurrent.CompletableFuture;
-import java.util.concurrent.CompletionException;
 import java.util.concurrent.ExecutionException;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Future;
@@ -81,7 +80,8 @@ import java.util.concurrent.atomic.AtomicLong;
  * over a shared-memory data pipe; {@link PoolWorker} is its parent side. Callers encode their task
  * (ONE codec frame per chunk) and add it to {@link #pending}; the dispatcher ({@link #dispatchLocked},
  * under {@link #lock}) sends chunks to workers that hold fewer than {@link #AHEAD}, idle workers
- * first, so a worker always has its next chunk and the parent knows what each holds. Each worker's
+ * first, so a map's worker always has its next chunk and the parent knows what each holds; a single
+ * task goes only to an idle worker, and nothing goes ahead while a worker starts (decision 165). Each worker's
  * reader thread completes jobs outside the lock, then dispatches again. Waiting on the pipes follows
  * the pool's {@link IdleStrategy}: spin briefly after each message, then sleep on a futex, so an idle
  * pool costs no CPU.
@@ -547,7 +547,8 @@ public final class Pool implements ExecutorService {
      * never started (its future is cancelled), and each map chunk that never started (applying the
      * function to its items; the map's future fails with CancellationException). An imap's items not
      * yet read are not listed (its input is lazy and may be endless); its iterator reports the
-     * CancellationException.
+     * CancellationException. A map chunk already sent ahead to a busy worker (each holds at most one
+     * besides the one it runs, decision 041) is cancelled with the running ones, not listed.
      */
     @Override
     public List<Runnable> shutdownNow() {
@@ -749,12 +750,20 @@ public final class Pool implements ExecutorService {
         }
     }
 
-    /** Sends chunks to workers holding fewer than {@link #AHEAD}: idle ones first, then one ahead. */
+    /**
+     * Sends chunks to workers holding fewer than {@link #AHEAD}: idle ones first, then one ahead, but
+     * none ahead while a worker is being started, and never a single task ahead (decision 165).
+     */
     private void dispatchLocked() {
-        for (int limit = 1; limit <= AHEAD && !pending.isEmpty(); limit++) {
+        // NOTE: a worker being started is idle in a moment. Sent ahead to a busy worker, a chunk waited
+        // behind that worker's running one instead: two long tasks submitted to a fresh Pool.create(2) ran
+        // one after the other on the first worker up while the second sat idle (an ExecutorService of two
+        // runs them at once).
+        int most = starting > 0 ? 1 : AHEAD;
+        for (int limit = 1; limit <= most && !pending.isEmpty(); limit++) {
             for (PoolWorker w : slots) {
                 while (w != null && w.canTake(limit, maxTasksPerChild)) {
-                    PoolWork.Chunk c = nextChunkLocked();
+                    PoolWork.Chunk c = nextChunkLocked(limit > 1);
                     if (c == null) {
                         return;
                     }
@@ -769,9 +778,17 @@ public final class Pool implements ExecutorService {
         }
     }
 
-    private PoolWork.Chunk nextChunkLocked() {
+    /** The next chunk to send, or null; {@code ahead}: for a busy worker, so null when the next is a single task. */
+    private PoolWork.Chunk nextChunkLocked(boolean ahead) {
         for (Iterator<PoolWork.Feed> it = pending.iterator(); it.hasNext(); ) {
             PoolWork.Feed f = it.next();
+            if (ahead && f instanceof PoolWork.Chunk single && single.job instanceof PoolWork.Single<?> && !single.job.isDone()) {
+                // NOTE: sent ahead, a task waited behind the busy worker's running one even when another
+                // worker freed up meanwhile (a short task after a long one waited for the long one), where
+                // an ExecutorService runs it on the first free thread. It waits here for a free worker;
+                // map chunks still go ahead, so a map's worker always has its next chunk (decision 041).
+                return null;
+            }
             PoolWork.Chunk c = f.take();
             if (f.exhausted()) {
                 it.remove();
@@ -899,13 +916,9 @@ public final class Pool implements ExecutorService {
     private record DecodeFailure(RuntimeException error) {
     }
 
-    /**
-     * A task's own exception as its future's outcome. A CancellationException the task threw goes
-     * inside a CompletionException, as CompletableFuture.supplyAsync does with one: set as is, the future
-     * looked cancelled (isCancelled() true) and get() threw it instead of ExecutionException.
-     */
+    /** A task's own exception as its future's outcome ({@link Invocations#taskFailure}); an imap reports it as is. */
     private static Throwable thrownByTask(PoolWork.Job job, Throwable t) {
-        return t instanceof CancellationException && job instanceof PoolWork.FutureJob<?> ? new CompletionException(t) : t;
+        return job instanceof PoolWork.FutureJob<?> ? Invocations.taskFailure(t) : t;
     }
 
     private Object decodePayload(byte[] message) {

@@ -130,13 +130,21 @@ final class PoolWork {
             this.pool = pool;
         }
 
+        /**
+         * Cancels as CompletableFuture does (true also when it was cancelled before); only the call that
+         * cancelled it tells the workers, with its own {@code mayInterruptIfRunning}.
+         */
         @Override
         public boolean cancel(boolean mayInterruptIfRunning) {
-            boolean cancelled = super.cancel(mayInterruptIfRunning);
-            if (cancelled && job != null) {
+            // NOTE: not super.cancel(), which returns true for a future already cancelled: a cancel(true)
+            // after a cancel(false) (invokeAll's or the caller's clean-up) then interrupted in its worker
+            // the task that the first cancel had left running. completeExceptionally with a
+            // CancellationException is what super.cancel() does, and tells whether this call did it.
+            boolean cancelledHere = completeExceptionally(new CancellationException());
+            if (cancelledHere && job != null) {
                 pool.cancelled(job, mayInterruptIfRunning);
             }
-            return cancelled;
+            return cancelledHere || isCancelled();
         }
 
         /**

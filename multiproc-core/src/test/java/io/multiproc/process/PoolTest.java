@@ -731,6 +731,97 @@ class PoolTest {
         }
     }
 
+    /**
+     * "I cancelled it with cancel(false) to let it finish, and my clean-up's cancel(true) on every future
+     * interrupted it": CompletableFuture.cancel returns true for a future cancelled before, and the pool
+     * took that for a cancel of its own and interrupted the task in its worker.
+     */
+    @Test
+    void aSecondCancelWithInterruptLeavesRunningATaskThatCancelWithoutInterruptLetRun() throws Exception {
+        try (Pool pool = Pool.create(1); SharedLong state = SharedLong.create(0)) {
+            CompletableFuture<Object> f = pool.applyAsync(() -> {
+                state.set(1);
+                try {
+                    Thread.sleep(1_000);
+                    state.set(3);
+                } catch (InterruptedException e) {
+                    state.set(2);
+                }
+                return null;
+            });
+            awaitUntil("the task runs", () -> state.get() == 1);
+            assertThat(f.cancel(false)).isTrue();
+            f.cancel(true);
+            assertThat(f.isCancelled()).isTrue();
+            awaitUntil("the task ended", () -> state.get() > 1);
+            assertThat(state.get()).as("3: ran to its end, 2: interrupted").isEqualTo(3);
+        }
+    }
+
+    /**
+     * "Two long tasks on a fresh pool of two workers ran one after the other": the first worker up took
+     * both (one to run, one ahead) while the second was still starting, and then sat idle.
+     */
+    @Test
+    void twoLongTasksSubmittedToAFreshPoolOfTwoRunAtTheSameTime() throws Exception {
+        try (SharedLong started = SharedLong.create(0); SharedLong gate = SharedLong.create(0)) {
+            Pool pool = Pool.create(2);
+            try {
+                List<CompletableFuture<Integer>> fs = new ArrayList<>();
+                for (int i = 0; i < 2; i++) {
+                    fs.add(pool.applyAsync(() -> {
+                        started.incrementAndGet();
+                        while (gate.get() == 0) {
+                            Thread.sleep(2);
+                        }
+                        return 1;
+                    }));
+                }
+                awaitUntil("both tasks run at once", () -> started.get() == 2);
+                gate.set(1);
+                for (CompletableFuture<Integer> f : fs) {
+                    assertThat(f.get(SECONDS, TimeUnit.SECONDS)).isEqualTo(1);
+                }
+            } finally {
+                pool.terminate(); // a worker may still wait for the gate
+                assertThat(pool.awaitTermination(SECONDS, TimeUnit.SECONDS)).isTrue();
+            }
+        }
+    }
+
+    /**
+     * "My quick task waited for a long one although the other worker was free": it had been sent ahead to
+     * the long task's worker, behind it, while the other worker still ran a short task.
+     */
+    @Test
+    void aTaskQueuedBehindALongOneRunsOnTheWorkerThatFreesUpFirst() throws Exception {
+        try (SharedLong gate = SharedLong.create(0); SharedLong longRuns = SharedLong.create(0)) {
+            Pool pool = Pool.create(2);
+            try {
+                assertThat(pool.awaitReady(TIMEOUT)).isTrue();
+                pool.applyAsync(() -> {
+                    longRuns.set(1);
+                    while (gate.get() == 0) {
+                        Thread.sleep(2);
+                    }
+                    return 0;
+                });
+                awaitUntil("the long task runs", () -> longRuns.get() == 1);
+                CompletableFuture<Integer> shortOne = pool.applyAsync(() -> {
+                    sleep(300);
+                    return 1;
+                });
+                CompletableFuture<Integer> queued = pool.applyAsync(() -> 2);
+                assertThat(shortOne.get(SECONDS, TimeUnit.SECONDS)).isEqualTo(1);
+                assertThat(queued.get(SECONDS, TimeUnit.SECONDS)).isEqualTo(2);
+                assertThat(gate.get()).as("the long task still runs").isZero();
+            } finally {
+                pool.terminate();
+                assertThat(pool.awaitTermination(SECONDS, TimeUnit.SECONDS)).isTrue();
+            }
+        }
+    }
+
     @Test
     void sharedObjectsCapturedByTasksWorkInWorkers() {
         try (Pool pool = Pool.create(2); SharedLong sum = SharedLong.create(0)) {
@@ -812,7 +903,7 @@ class PoolTest {
                 rest.add(pool.applyAsync(() -> v));
             }
             List<Runnable> never = pool.shutdownNow();
-            assertThat(never).hasSize(4); // one more was already in the worker's pipe (it holds 2)
+            assertThat(never).hasSize(5); // a single task is never sent ahead to a busy worker (decision 165)
             assertThat(first).isCompletedExceptionally();
             assertThat(rest).allSatisfy(f -> assertThat(f).isCompletedExceptionally());
             assertThat(pool.awaitTermination(SECONDS, TimeUnit.SECONDS)).isTrue();

@@ -280,7 +280,9 @@ public final class RedisPool implements ExecutorService {
             int from = i * chunkSize;
             parts.get(i).whenComplete((v, e) -> {
                 if (e != null) {
-                    map.completeExceptionally(e instanceof CompletionException ce && ce.getCause() != null ? ce.getCause() : e);
+                    // a task's own CancellationException stays wrapped (Invocations.taskFailure): the map failed, it was not cancelled
+                    map.completeExceptionally(e instanceof CompletionException ce && ce.getCause() != null
+                            && !(ce.getCause() instanceof CancellationException) ? ce.getCause() : e);
                     return;
                 }
                 List<?> values = (List<?>) v;
@@ -840,8 +842,11 @@ public final class RedisPool implements ExecutorService {
         }
         switch (r.status()) {
             case RedisPoolFrames.OK -> p.result.complete(r.payload());
+            // NOTE: through taskFailure, as the local Pool: a CancellationException the task threw, set as is,
+            // made its future look cancelled (isCancelled() true, get() threw it instead of ExecutionException)
             case RedisPoolFrames.FAILED -> p.result.completeExceptionally(r.payload() instanceof RemoteFailure f
-                    ? f.toThrowable(RemoteFailure.ANY_CLASS) : new IllegalStateException("not a failure: " + r.payload()));
+                    ? Invocations.taskFailure(f.toThrowable(RemoteFailure.ANY_CLASS))
+                    : new IllegalStateException("not a failure: " + r.payload()));
             default -> p.result.completeExceptionally(died((List<?>) r.payload(), p.what));
         }
     }

@@ -1,6 +1,7 @@
 package io.multiproc.redis;
 
 import org.redisson.api.RBlockingQueue;
+import org.redisson.api.RFuture;
 import org.redisson.api.RScript;
 import org.redisson.api.RedissonClient;
 import org.redisson.client.RedisBusyException;
@@ -27,6 +28,7 @@ import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.List;
 import java.util.Set;
+import java.util.concurrent.CompletionException;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.function.Function;
@@ -176,8 +178,8 @@ final class RedisPoolStore {
             if (sent.isEmpty()) {
                 continue;
             }
-            bytes().eval(RScript.Mode.READ_WRITE, ENQUEUE, RScript.ReturnType.LONG, keys(queueKey()),
-                    sent.stream().map(messages::get).toArray());
+            uninterruptibly(bytes().evalAsync(RScript.Mode.READ_WRITE, ENQUEUE, RScript.ReturnType.LONG, keys(queueKey()),
+                    sent.stream().map(messages::get).toArray()));
             List<Object> late = new ArrayList<>();
             for (int i : sent) {
                 if (withdrawn.test(i)) {
@@ -186,8 +188,27 @@ final class RedisPoolStore {
             }
             if (!late.isEmpty()) {
                 // NOTE: just pushed: LREM finds them near the head, where LPUSH put them
-                bytes().eval(RScript.Mode.READ_WRITE, REMOVE_SOME, RScript.ReturnType.LONG, keys(queueKey()), late.toArray());
+                uninterruptibly(bytes().evalAsync(RScript.Mode.READ_WRITE, REMOVE_SOME, RScript.ReturnType.LONG, keys(queueKey()),
+                        late.toArray()));
             }
+        }
+    }
+
+    /**
+     * Waits for a command run on a caller's thread ({@code submit}, {@code terminate}) whatever that
+     * thread's interrupt status, which stays as it was; Redisson's timeout and retries bound the wait.
+     * Its failure is thrown as Redisson's synchronous call throws it.
+     */
+    private static <T> T uninterruptibly(RFuture<T> command) {
+        // NOTE: not the synchronous eval: a caller interrupted while submitting (invokeAll interrupted
+        // while it queued its tasks, a thread pool's shutdownNow) got a RedisException for the
+        // InterruptedException, taken for Redis failing, and every pending task of the pool was failed
+        // with "Redis failed ...; this caller's pending tasks are lost". A JDK executor's submit ignores
+        // interrupts; the command runs to its end either way, so the caller learns its real outcome.
+        try {
+            return command.toCompletableFuture().join();
+        } catch (CompletionException e) {
+            throw e.getCause() instanceof RuntimeException r ? r : e;
         }
     }
 
@@ -212,7 +233,8 @@ final class RedisPoolStore {
                 headers[i] = Arrays.copyOf(group.get(i), RedisPoolFrames.HEADER_BYTES);
             }
             if (wait) {
-                bytes().eval(RScript.Mode.READ_WRITE, REMOVE_HEADERS, RScript.ReturnType.LONG, keys(queueKey()), headers);
+                uninterruptibly(bytes().evalAsync(RScript.Mode.READ_WRITE, REMOVE_HEADERS, RScript.ReturnType.LONG, keys(queueKey()),
+                        headers));
             } else {
                 bytes().evalAsync(RScript.Mode.READ_WRITE, REMOVE_HEADERS, RScript.ReturnType.LONG, keys(queueKey()), headers);
             }
@@ -221,7 +243,8 @@ final class RedisPoolStore {
 
     /** Removes every queued chunk of the caller whose messages start with {@code callerPrefix}. */
     long unqueueAll(byte[] callerPrefix) {
-        Long n = bytes().eval(RScript.Mode.READ_WRITE, REMOVE_CALLER, RScript.ReturnType.LONG, keys(queueKey()), callerPrefix);
+        Long n = uninterruptibly(bytes().evalAsync(RScript.Mode.READ_WRITE, REMOVE_CALLER, RScript.ReturnType.LONG, keys(queueKey()),
+                callerPrefix));
         return n == null ? 0 : n;
     }
 

@@ -205,6 +205,54 @@ class RedisPoolTest {
         }
     }
 
+    /**
+     * "My task threw CancellationException and its future said it was cancelled": the local Pool reports
+     * a task's own CancellationException as a failure (ExecutionException), as CompletableFuture.supplyAsync
+     * does; the Redis pool set it as is.
+     */
+    @Test
+    void aTaskThatThrowsCancellationExceptionFailsItsFutureInsteadOfLookingCancelled() throws Exception {
+        try (LocalRedis redis = LocalRedis.start();
+             RedisPoolWorkers w = workers(redis, "cancels", 1);
+             RedisPool pool = RedisPool.connect(redis.url(), "cancels")) {
+            CompletableFuture<Object> f = pool.applyAsync(() -> {
+                throw new CancellationException("the task's own");
+            });
+            Throwable t = catchThrowable(() -> f.get(60, TimeUnit.SECONDS));
+            assertThat(t).isInstanceOf(ExecutionException.class);
+            assertThat(t.getCause()).isInstanceOf(CancellationException.class).hasMessageContaining("the task's own");
+            assertThat(f.isCancelled()).isFalse();
+            assertThat(f.state()).isEqualTo(java.util.concurrent.Future.State.FAILED);
+        }
+    }
+
+    /**
+     * "A thread that was interrupted submitted to the pool, and every pending task of the pool failed
+     * with 'Redis failed'": the submit's Redis call threw for the interrupt, which the pool took for
+     * Redis failing. A JDK executor's submit ignores the caller's interrupt.
+     */
+    @Test
+    void anInterruptedThreadCanSubmitAndTheOtherPendingTasksGoOn() throws Exception {
+        try (LocalRedis redis = LocalRedis.start();
+             RedisPoolWorkers w = workers(redis, "interrupted", 1);
+             RedisPool pool = RedisPool.connect(redis.url(), "interrupted")) {
+            CompletableFuture<Integer> other = pool.applyAsync(() -> {
+                nap(500);
+                return 1;
+            });
+            CompletableFuture<Integer> mine;
+            Thread.currentThread().interrupt();
+            try {
+                mine = pool.applyAsync(() -> 2);
+                assertThat(Thread.currentThread().isInterrupted()).as("the caller's interrupt stays set").isTrue();
+            } finally {
+                Thread.interrupted();
+            }
+            assertThat(mine.get(60, TimeUnit.SECONDS)).isEqualTo(2);
+            assertThat(other.get(60, TimeUnit.SECONDS)).isEqualTo(1);
+        }
+    }
+
     @Test
     void badInputFailsAtTheCallNamingTheValue() throws Exception {
         try (LocalRedis redis = LocalRedis.start(); RedisPool pool = RedisPool.connect(redis.url(), "input")) {
