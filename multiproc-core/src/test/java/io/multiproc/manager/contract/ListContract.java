@@ -121,6 +121,14 @@ public abstract class ListContract {
     }
 
     @Test
+    public void insertingAtIndexMinusOneThrowsInsteadOfAppending() {
+        List<Object> l = of(1);
+        assertThatThrownBy(() -> l.add(-1, 0)).isInstanceOf(IndexOutOfBoundsException.class);
+        assertThatThrownBy(() -> l.addAll(-1, List.of(2, 3))).isInstanceOf(IndexOutOfBoundsException.class);
+        assertThat(l).containsExactly(1);
+    }
+
+    @Test
     public void emptyListHasNoFirstElement() {
         List<Object> l = create();
         assertThatThrownBy(l::getFirst).isInstanceOf(NoSuchElementException.class);
