@@ -1,6 +1,7 @@
 package io.multiproc.manager;
 
 import io.multiproc.manager.contract.ListContract;
+import io.multiproc.manager.contract.ListDifferentialContract;
 import io.multiproc.manager.contract.MapContract;
 import io.multiproc.testing.ReapChildrenCheckShm;
 import org.junit.jupiter.api.Nested;
@@ -9,11 +10,29 @@ import org.junit.jupiter.api.extension.ExtendWith;
 import java.util.List;
 import java.util.Map;
 
-/** The List and Map contract suites against the local manager's list and dict. */
+/** The List and Map contract suites (and their differential versions) against the local manager's list and dict. */
 @ExtendWith(ReapChildrenCheckShm.class)
 class ManagedContractTest {
     @Nested
     class OnManagedList extends ListContract {
+        private Manager m;
+
+        @Override
+        protected List<Object> create() {
+            m = Manager.start();
+            return m.list();
+        }
+
+        @Override
+        protected void dispose() {
+            if (m != null) {
+                m.close();
+            }
+        }
+    }
+
+    @Nested
+    class DifferentialOnManagedList extends ListDifferentialContract {
         private Manager m;
 
         @Override

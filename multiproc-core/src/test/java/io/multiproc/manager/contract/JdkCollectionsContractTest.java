@@ -18,6 +18,30 @@ class JdkCollectionsContractTest {
         }
     }
 
+    /** ArrayList against its own model: checks the suite, so the managers' differences are all off. */
+    @Nested
+    class DifferentialOnArrayList extends ListDifferentialContract {
+        @Override
+        protected List<Object> create() {
+            return new ArrayList<>();
+        }
+
+        @Override
+        protected IteratorWrites iteratorWrites() {
+            return IteratorWrites.WRITE_THROUGH;
+        }
+
+        @Override
+        protected OnFailure bulkOnFailure() {
+            return OnFailure.AS_ARRAYLIST;
+        }
+
+        @Override
+        protected boolean nestedByIdentity() {
+            return false;
+        }
+    }
+
     @Nested
     class OnHashMap extends MapContract {
         @Override

@@ -1,0 +1,163 @@
+package io.multiproc.manager.contract;
+
+import java.util.ArrayDeque;
+import java.util.Arrays;
+import java.util.Deque;
+import java.util.Objects;
+import java.util.SplittableRandom;
+import java.util.function.Supplier;
+
+/**
+ * One seeded run of a differential suite: the random source, the step counter and the checks that
+ * compare what the container under test did with what its model did. Every mismatch fails with the
+ * seed, the step, the operation and the few operations before it, so that it can be replayed with
+ * {@code -Dmultiproc.diff.seed=SEED}.
+ */
+final class Differential {
+    /** The system property that replays one seed instead of the suite's fixed ones. */
+    static final String SEED_PROPERTY = "multiproc.diff.seed";
+    private static final int HISTORY = 8;
+
+    final SplittableRandom rnd;
+    private final String suite;
+    private final long seed;
+    private final Deque<String> history = new ArrayDeque<>();
+    private int step;
+    private String op = "(none)";
+
+    Differential(String suite, long seed) {
+        this.suite = suite;
+        this.seed = seed;
+        this.rnd = new SplittableRandom(seed);
+    }
+
+    /** The seeds a suite runs: the one {@link #SEED_PROPERTY} names, else {@code fixed}. */
+    static long[] seeds(long... fixed) {
+        String replay = System.getProperty(SEED_PROPERTY);
+        return replay == null || replay.isBlank() ? fixed : new long[] {Long.parseLong(replay.trim())};
+    }
+
+    /** Starts the next step, described by {@code op} (what the failure message names). */
+    void step(String op) {
+        step++;
+        this.op = op;
+        history.addLast(step + ": " + op);
+        if (history.size() > HISTORY) {
+            history.removeFirst();
+        }
+    }
+
+    /** Adds detail to the current step's description (a sub-operation of a composite step). */
+    void detail(String more) {
+        op = op + "; " + more;
+        history.removeLast();
+        history.addLast(step + ": " + op);
+    }
+
+    /** What an operation did: its result, or what it threw. */
+    record Outcome(Object value, RuntimeException thrown) {
+        static Outcome of(Supplier<?> call) {
+            try {
+                return new Outcome(call.get(), null);
+            } catch (RuntimeException e) {
+                return new Outcome(null, e);
+            }
+        }
+
+        @Override
+        public String toString() {
+            if (thrown != null) {
+                return "threw " + thrown;
+            }
+            return "returned " + (value instanceof Object[] a ? Arrays.deepToString(a) : String.valueOf(value));
+        }
+    }
+
+    /**
+     * Runs {@code real} then {@code model} and fails unless both returned equal values or both threw
+     * the same exception type (the container may throw a subclass of the model's: a caller catching
+     * the java.util type still catches it). Returns the real result.
+     */
+    Object same(String what, Supplier<?> real, Supplier<?> model) {
+        return same(what, Outcome.of(real), Outcome.of(model));
+    }
+
+    Object same(String what, Outcome real, Outcome model) {
+        if (model.thrown() != null) {
+            if (real.thrown() == null || !model.thrown().getClass().isInstance(real.thrown())) {
+                throw mismatch(what + ": container " + real + ", model " + model, real.thrown());
+            }
+            return null;
+        }
+        if (real.thrown() != null || !Objects.deepEquals(real.value(), model.value())) {
+            throw mismatch(what + ": container " + real + ", model " + model, real.thrown());
+        }
+        return real.value();
+    }
+
+    /** Fails unless {@code real} (the container's full contents, copied) equals {@code model}. */
+    void sameContents(Object real, Object model) {
+        if (!Objects.equals(real, model)) {
+            throw mismatch("contents differ after the step: container " + real + ", model " + model, null);
+        }
+    }
+
+    /** Fails unless {@code condition}, saying {@code what}. */
+    void check(boolean condition, String what) {
+        if (!condition) {
+            throw mismatch(what, null);
+        }
+    }
+
+    AssertionError mismatch(String what, Throwable cause) {
+        return new AssertionError(suite + " seed=" + seed + " step=" + step + " op=" + op + "\n  " + what
+                + "\n  last steps: " + String.join(" | ", history)
+                + "\n  replay: -D" + SEED_PROPERTY + "=" + seed, cause);
+    }
+
+    // ---- random choices --------------------------------------------------------------------------------
+
+    int nextInt(int bound) {
+        return rnd.nextInt(bound);
+    }
+
+    /** A random int in {@code [from, to]}. */
+    int between(int from, int to) {
+        return rnd.nextInt(from, to + 1);
+    }
+
+    boolean chance(int percent) {
+        return rnd.nextInt(100) < percent;
+    }
+
+    /**
+     * A small value: mostly few distinct Integers, Strings and Longs (so that searches and removals hit),
+     * sometimes a small nested list, and null when {@code nulls}.
+     */
+    Object value(boolean nulls) {
+        int r = rnd.nextInt(100);
+        if (r < 40) {
+            return rnd.nextInt(-2, 10);
+        }
+        if (r < 60) {
+            return "s" + rnd.nextInt(6);
+        }
+        if (r < 72) {
+            return (long) rnd.nextInt(4);
+        }
+        if (r < 82) {
+            return switch (rnd.nextInt(3)) {
+                case 0 -> java.util.List.of();
+                case 1 -> java.util.List.of(rnd.nextInt(3));
+                default -> java.util.List.of(rnd.nextInt(3), "n" + rnd.nextInt(2));
+            };
+        }
+        if (r < 88 && nulls) {
+            return null;
+        }
+        if (r < 94) {
+            return rnd.nextInt(3) * 0.5;
+        }
+        return "text-" + rnd.nextInt(1000); // longer than an inline item
+    }
+}
