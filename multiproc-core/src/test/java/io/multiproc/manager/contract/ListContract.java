@@ -195,6 +195,18 @@ public abstract class ListContract {
     }
 
     @Test
+    public void aListIteratorsFailedNextLeavesNoElementToRemoveOrSet() {
+        List<Object> l = of(1, 2);
+        ListIterator<Object> it = l.listIterator(2);
+        assertThatThrownBy(it::next).isInstanceOf(NoSuchElementException.class);
+        l.add(3); // as another process's append: a snapshot iterator does not see it
+        // IllegalStateException where iterators write (as ArrayList's), UnsupportedOperationException where not
+        assertThatThrownBy(it::remove).isInstanceOfAny(IllegalStateException.class, UnsupportedOperationException.class);
+        assertThatThrownBy(() -> it.set(0)).isInstanceOfAny(IllegalStateException.class, UnsupportedOperationException.class);
+        assertThat(l).containsExactly(1, 2, 3);
+    }
+
+    @Test
     public void equalsHashCodeToStringAreAList() {
         List<Object> l = of(1, "two", 3.0);
         List<Object> plain = new ArrayList<>(List.of(1, "two", 3.0));

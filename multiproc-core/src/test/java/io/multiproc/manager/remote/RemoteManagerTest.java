@@ -17,7 +17,6 @@ import java.util.ArrayList;
 import java.util.Collection;
 import java.util.HashMap;
 import java.util.List;
-import java.util.ListIterator;
 import java.util.Map;
 import java.util.NoSuchElementException;
 import java.util.Set;
@@ -164,20 +163,6 @@ class RemoteManagerTest {
             assertThat(v.compareAndSet(5, 6)).isTrue();
             v.set(7);
             assertThat(v.get()).isEqualTo(7);
-        }
-    }
-
-    @Test
-    void aListIteratorsFailedNextLeavesNoElementToRemoveOrSet() {
-        try (Manager m = connect()) {
-            List<Integer> ls = m.list();
-            ls.addAll(List.of(1, 2));
-            ListIterator<Integer> it = ls.listIterator(2);
-            assertThatThrownBy(it::next).isInstanceOf(NoSuchElementException.class);
-            ls.add(3); // as another client's append: the iterator's snapshot does not see it
-            assertThatThrownBy(it::remove).isInstanceOf(IllegalStateException.class);
-            assertThatThrownBy(() -> it.set(0)).isInstanceOf(IllegalStateException.class);
-            assertThat(ls).containsExactly(1, 2, 3);
         }
     }
 
