@@ -3,12 +3,14 @@ package io.multiproc.manager;
 import io.multiproc.manager.contract.ListContract;
 import io.multiproc.manager.contract.ListDifferentialContract;
 import io.multiproc.manager.contract.MapContract;
+import io.multiproc.manager.contract.MapDifferentialContract;
 import io.multiproc.testing.ReapChildrenCheckShm;
 import org.junit.jupiter.api.Nested;
 import org.junit.jupiter.api.extension.ExtendWith;
 
 import java.util.List;
 import java.util.Map;
+import java.util.concurrent.ConcurrentMap;
 
 /** The List and Map contract suites (and their differential versions) against the local manager's list and dict. */
 @ExtendWith(ReapChildrenCheckShm.class)
@@ -39,6 +41,24 @@ class ManagedContractTest {
         protected List<Object> create() {
             m = Manager.start();
             return m.list();
+        }
+
+        @Override
+        protected void dispose() {
+            if (m != null) {
+                m.close();
+            }
+        }
+    }
+
+    @Nested
+    class DifferentialOnManagedDict extends MapDifferentialContract {
+        private Manager m;
+
+        @Override
+        protected ConcurrentMap<Object, Object> create() {
+            m = Manager.start();
+            return m.dict();
         }
 
         @Override

@@ -7,6 +7,7 @@ import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.ConcurrentMap;
 
 /** The contract suites checked against the JDK's own collections. */
 class JdkCollectionsContractTest {
@@ -38,6 +39,25 @@ class JdkCollectionsContractTest {
 
         @Override
         protected boolean nestedByIdentity() {
+            return false;
+        }
+    }
+
+    /** ConcurrentHashMap against its own model: checks the suite. */
+    @Nested
+    class DifferentialOnConcurrentHashMap extends MapDifferentialContract {
+        @Override
+        protected ConcurrentMap<Object, Object> create() {
+            return new ConcurrentHashMap<>();
+        }
+
+        @Override
+        protected boolean nestedByIdentity() {
+            return false;
+        }
+
+        @Override
+        protected boolean putAllIsOneStep() {
             return false;
         }
     }

@@ -78,6 +78,11 @@ public abstract class ListDifferentialContract {
         return OnFailure.UNCHANGED;
     }
 
+    /** {@link #bulkOnFailure} for a sublist's removeIf, replaceAll and sort. */
+    protected OnFailure sublistBulkOnFailure() {
+        return bulkOnFailure();
+    }
+
     /**
      * README.md, Manager (decision 145): a list's {@code remove(Object)}, {@code removeAll} and
      * {@code retainAll} match a nested container only by identity, never a plain collection with the
@@ -94,6 +99,24 @@ public abstract class ListDifferentialContract {
      */
     protected boolean bulkRemovalsByIdentity() {
         return nestedByIdentity();
+    }
+
+    /**
+     * Whether the list's own {@code indexOf}, {@code lastIndexOf}, {@code contains} and {@code containsAll}
+     * match a nested list by identity as {@code remove(Object)} does (comparing stored forms), rather than
+     * by contents with {@code equals} as {@code ArrayList} and the local manager's list do.
+     */
+    protected boolean searchesByIdentity() {
+        return false;
+    }
+
+    /**
+     * Decision 102 (Redis): a nested container is freed when the last container referring to it lets go,
+     * and "a proxy of a freed object sees it empty": what remove/set/put return for a nested list may
+     * read empty. The local and remote managers keep it alive while its proxy is reachable.
+     */
+    protected boolean freedNestedSeenEmpty() {
+        return false;
     }
 
     /** Operations per seed. */
@@ -148,11 +171,11 @@ public abstract class ListDifferentialContract {
                 case 2 -> {
                     int i = index(m.size());
                     Object v = d.value(true);
-                    same("set(" + i + ", " + v + ")", () -> r.set(i, v), () -> m.set(i, v));
+                    removing("set(" + i + ", " + v + ")", () -> r.set(i, v), () -> m.set(i, v));
                 }
                 case 3 -> {
                     int i = index(m.size());
-                    same("remove(" + i + ")", () -> r.remove(i), () -> m.remove(i));
+                    removing("remove(" + i + ")", () -> r.remove(i), () -> m.remove(i));
                 }
                 case 4 -> {
                     Object v = d.value(true);
@@ -160,15 +183,15 @@ public abstract class ListDifferentialContract {
                 }
                 case 5 -> {
                     Object v = d.value(true);
-                    same("indexOf(" + v + ")", () -> r.indexOf(v), () -> m.indexOf(v));
+                    same("indexOf(" + v + ")", () -> r.indexOf(v), () -> search(v, false));
                 }
                 case 6 -> {
                     Object v = d.value(true);
-                    same("lastIndexOf(" + v + ")", () -> r.lastIndexOf(v), () -> m.lastIndexOf(v));
+                    same("lastIndexOf(" + v + ")", () -> r.lastIndexOf(v), () -> search(v, true));
                 }
                 case 7 -> {
                     Object v = d.value(true);
-                    same("contains(" + v + ")", () -> r.contains(v), () -> m.contains(v));
+                    same("contains(" + v + ")", () -> r.contains(v), () -> search(v, false) >= 0);
                 }
                 case 8 -> {
                     int i = index(m.size());
@@ -191,24 +214,24 @@ public abstract class ListDifferentialContract {
                     List<Object> c = values(6);
                     same("retainAll(" + c + ")", () -> r.retainAll(c), () -> m.removeIf(in(c).negate()));
                 }
-                case 12 -> removeIf(r, m);
-                case 13 -> replaceAll(r, m);
-                case 14 -> sort(r, m);
+                case 12 -> removeIf(r, m, bulkOnFailure());
+                case 13 -> replaceAll(r, m, bulkOnFailure());
+                case 14 -> sort(r, m, bulkOnFailure());
                 case 15, 16 -> subList();
                 case 17 -> compareWhole();
                 case 18 -> toArrays();
                 case 19 -> listIterator();
-                case 20 -> removeIf(r, m);
+                case 20 -> removeIf(r, m, bulkOnFailure());
                 case 21 -> iterate();
                 case 22 -> {
                     List<Object> c = values(2);
-                    same("containsAll(" + c + ")", () -> r.containsAll(c), () -> m.containsAll(c));
+                    same("containsAll(" + c + ")", () -> r.containsAll(c), () -> c.stream().allMatch(v -> search(v, false) >= 0));
                 }
                 case 23 -> {
                     switch (d.nextInt(5)) {
                         case 0 -> same("getFirst()", r::getFirst, m::getFirst);
                         case 1 -> same("getLast()", r::getLast, m::getLast);
-                        case 2 -> same("removeLast()", r::removeLast, m::removeLast);
+                        case 2 -> removing("removeLast()", r::removeLast, m::removeLast);
                         case 3 -> same("isEmpty()", r::isEmpty, m::isEmpty);
                         default -> {
                             Object v = d.value(true);
@@ -232,9 +255,9 @@ public abstract class ListDifferentialContract {
 
         // ---- composite steps ---------------------------------------------------------------------------
 
-        private void removeIf(List<Object> r, List<Object> m) {
+        private void removeIf(List<Object> r, List<Object> m, OnFailure mode) {
             Named<Predicate<Object>> p = Functions.pick(d, Functions.PREDICATES);
-            same("removeIf(" + p + ")", () -> r.removeIf(p.f()), () -> bulk(m, l -> l.removeIf(p.f()), () -> {
+            same("removeIf(" + p + ")", () -> r.removeIf(p.f()), () -> bulk(mode, m, l -> l.removeIf(p.f()), () -> {
                 boolean any = false;
                 for (Iterator<Object> it = m.iterator(); it.hasNext(); ) {
                     if (p.f().test(it.next())) {
@@ -246,10 +269,10 @@ public abstract class ListDifferentialContract {
             }));
         }
 
-        private void replaceAll(List<Object> r, List<Object> m) {
+        private void replaceAll(List<Object> r, List<Object> m, OnFailure mode) {
             Named<UnaryOperator<Object>> f = Functions.pick(d, Functions.OPERATORS);
             same("replaceAll(" + f + ")", () -> run(() -> r.replaceAll(f.f())),
-                    () -> bulk(m, l -> run(() -> l.replaceAll(f.f())), () -> {
+                    () -> bulk(mode, m, l -> run(() -> l.replaceAll(f.f())), () -> {
                         for (ListIterator<Object> it = m.listIterator(); it.hasNext(); ) {
                             it.set(f.f().apply(it.next()));
                         }
@@ -257,9 +280,9 @@ public abstract class ListDifferentialContract {
                     }));
         }
 
-        private void sort(List<Object> r, List<Object> m) {
+        private void sort(List<Object> r, List<Object> m, OnFailure mode) {
             Named<Comparator<Object>> c = Functions.pick(d, Functions.COMPARATORS);
-            same("sort(" + c + ")", () -> run(() -> r.sort(c.f())), () -> bulk(m, l -> run(() -> l.sort(c.f())), null));
+            same("sort(" + c + ")", () -> run(() -> r.sort(c.f())), () -> bulk(mode, m, l -> run(() -> l.sort(c.f())), null));
         }
 
         /** A sublist and a few operations through it, each compared; then the parent is compared as usual. */
@@ -296,7 +319,8 @@ public abstract class ListDifferentialContract {
                 case 2 -> {
                     int i = index(n);
                     Object v = d.value(true);
-                    sub("set(" + i + ", " + v + ")", () -> rs.set(i, v), () -> ms.set(i, v));
+                    d.detail("sublist.set(" + i + ", " + v + ")");
+                    d.sameRemoved("set", () -> rs.set(i, v), () -> ms.set(i, v), freedNestedSeenEmpty());
                 }
                 case 3 -> {
                     Object v = d.value(true);
@@ -309,7 +333,8 @@ public abstract class ListDifferentialContract {
                 }
                 case 5 -> {
                     int i = index(n);
-                    sub("remove(" + i + ")", () -> rs.remove(i), () -> ms.remove(i));
+                    d.detail("sublist.remove(" + i + ")");
+                    d.sameRemoved("remove", () -> rs.remove(i), () -> ms.remove(i), freedNestedSeenEmpty());
                 }
                 case 6 -> {
                     Object v = d.value(true);
@@ -324,15 +349,15 @@ public abstract class ListDifferentialContract {
                 }
                 case 8 -> {
                     d.detail("sublist:");
-                    removeIf(rs, ms);
+                    removeIf(rs, ms, sublistBulkOnFailure());
                 }
                 case 9 -> {
                     d.detail("sublist:");
-                    replaceAll(rs, ms);
+                    replaceAll(rs, ms, sublistBulkOnFailure());
                 }
                 case 10 -> {
                     d.detail("sublist:");
-                    sort(rs, ms);
+                    sort(rs, ms, sublistBulkOnFailure());
                 }
                 case 11 -> {
                     List<Object> c = values(3);
@@ -469,12 +494,12 @@ public abstract class ListDifferentialContract {
         // ---- the model's rules -------------------------------------------------------------------------
 
         /**
-         * Runs a bulk operation on the model as {@link #bulkOnFailure} says: {@code op} on a copy that replaces
+         * Runs a bulk operation on the model as {@code mode} says: {@code op} on a copy that replaces
          * the model only if it succeeds, {@code op} on the model itself, or {@code inOrder} (the default
          * method's element-by-element loop; null where the default method works on a copy).
          */
-        private Object bulk(List<Object> target, java.util.function.Function<List<Object>, Object> op, Supplier<Object> inOrder) {
-            OnFailure mode = bulkOnFailure();
+        private Object bulk(OnFailure mode, List<Object> target, java.util.function.Function<List<Object>, Object> op,
+                Supplier<Object> inOrder) {
             if (mode == OnFailure.AS_ARRAYLIST) {
                 return op.apply(target);
             }
@@ -499,6 +524,23 @@ public abstract class ListDifferentialContract {
         /** The stored values that removeAll and retainAll match in {@code c}. */
         private Predicate<Object> in(Collection<?> c) {
             return v -> c.stream().anyMatch(a -> bulkRemovalsByIdentity() ? matches(v, a) : Objects.equals(v, a));
+        }
+
+        /** The model's indexOf (or lastIndexOf), matching as {@link #searchesByIdentity} says. */
+        private int search(Object v, boolean last) {
+            if (!searchesByIdentity()) {
+                return last ? m.lastIndexOf(v) : m.indexOf(v);
+            }
+            int found = -1;
+            for (int i = 0; i < m.size(); i++) {
+                if (matches(m.get(i), v)) {
+                    found = i;
+                    if (!last) {
+                        break;
+                    }
+                }
+            }
+            return found;
         }
 
         private boolean removeFirst(List<Object> l, Object v) {
@@ -532,6 +574,12 @@ public abstract class ListDifferentialContract {
         private void same(String op, Supplier<?> real, Supplier<?> model) {
             d.step(op);
             d.same(op, real, model);
+        }
+
+        /** {@link #same} for a call that returns what it removed or replaced ({@link #freedNestedSeenEmpty}). */
+        private void removing(String op, Supplier<?> real, Supplier<?> model) {
+            d.step(op);
+            d.sameRemoved(op, real, model, freedNestedSeenEmpty());
         }
 
         private void same(String op, Outcome real, Outcome model) {

@@ -4,12 +4,14 @@ import io.multiproc.manager.Manager;
 import io.multiproc.manager.contract.ListContract;
 import io.multiproc.manager.contract.ListDifferentialContract;
 import io.multiproc.manager.contract.MapContract;
+import io.multiproc.manager.contract.MapDifferentialContract;
 import io.multiproc.testing.ReapChildrenCheckShm;
 import org.junit.jupiter.api.Nested;
 import org.junit.jupiter.api.extension.ExtendWith;
 
 import java.util.List;
 import java.util.Map;
+import java.util.concurrent.ConcurrentMap;
 
 /** The List and Map contract suites against a remote manager's list and dict, served from a local manager. */
 @ExtendWith(ReapChildrenCheckShm.class)
@@ -79,6 +81,38 @@ class RemoteContractTest {
         @Override
         protected OnFailure bulkOnFailure() {
             return OnFailure.AS_DEFAULT_METHODS;
+        }
+
+        @Override
+        protected void dispose() {
+            if (s != null) {
+                s.close();
+            }
+        }
+    }
+
+    @Nested
+    class DifferentialOnRemoteDict extends MapDifferentialContract {
+        private Served s;
+
+        @Override
+        protected ConcurrentMap<Object, Object> create() {
+            s = new Served();
+            return s.client.dict();
+        }
+
+        @Override
+        protected boolean writesArePipelined() {
+            return true;
+        }
+
+        /**
+         * RemoteDict's entry set leaves remove(entry) to AbstractCollection over its snapshot iterator (equals),
+         * while remove(k, v) runs on the server by identity (decision 145). Not documented either way.
+         */
+        @Override
+        protected boolean entryRemovalByIdentity() {
+            return false;
         }
 
         @Override
