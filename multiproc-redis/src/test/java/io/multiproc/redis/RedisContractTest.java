@@ -5,11 +5,14 @@ import io.multiproc.manager.contract.ListContract;
 import io.multiproc.manager.contract.ListDifferentialContract;
 import io.multiproc.manager.contract.MapContract;
 import io.multiproc.manager.contract.MapDifferentialContract;
+import io.multiproc.manager.contract.SetDifferentialContract;
 import org.junit.jupiter.api.extension.RegisterExtension;
 import org.junit.jupiter.api.Nested;
 
+import java.util.HashSet;
 import java.util.List;
 import java.util.Map;
+import java.util.Set;
 import java.util.UUID;
 import java.util.concurrent.ConcurrentMap;
 
@@ -117,6 +120,38 @@ class RedisContractTest {
         /** RedisDict's entry set leaves remove(entry) to AbstractCollection (equals over a snapshot iterator). */
         @Override
         protected boolean entryRemovalByIdentity() {
+            return false;
+        }
+
+        @Override
+        protected void dispose() {
+            if (m != null) {
+                m.close();
+            }
+        }
+    }
+
+    /** A set stored into a Redis list: {@code get} returns a proxy of the nested set. */
+    @Nested
+    class DifferentialOnRedisSet extends SetDifferentialContract {
+        private Manager m;
+
+        @Override
+        @SuppressWarnings("unchecked")
+        protected Set<Object> create() {
+            m = fresh(redis.server());
+            List<Object> holder = m.list();
+            holder.add(new HashSet<>());
+            return (Set<Object>) holder.get(0);
+        }
+
+        /**
+         * Nesting.checkElement: a Redis set stores a List element as a counted nested container (a ref), not
+         * by value: add(List.of(2)) twice stores two elements, and contains(List.of(2)) is false. README.md
+         * says set elements are stored by value; left as is (see the report), so no list elements here.
+         */
+        @Override
+        protected boolean listElementsByValue() {
             return false;
         }
 

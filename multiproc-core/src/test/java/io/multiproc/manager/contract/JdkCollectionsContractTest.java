@@ -6,6 +6,7 @@ import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.ConcurrentMap;
 
@@ -59,6 +60,15 @@ class JdkCollectionsContractTest {
         @Override
         protected boolean putAllIsOneStep() {
             return false;
+        }
+    }
+
+    /** ConcurrentHashMap's key set against its own model: checks the suite. */
+    @Nested
+    class DifferentialOnConcurrentKeySet extends SetDifferentialContract {
+        @Override
+        protected Set<Object> create() {
+            return ConcurrentHashMap.newKeySet();
         }
     }
 

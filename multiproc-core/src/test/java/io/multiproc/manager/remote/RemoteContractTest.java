@@ -5,12 +5,15 @@ import io.multiproc.manager.contract.ListContract;
 import io.multiproc.manager.contract.ListDifferentialContract;
 import io.multiproc.manager.contract.MapContract;
 import io.multiproc.manager.contract.MapDifferentialContract;
+import io.multiproc.manager.contract.SetDifferentialContract;
 import io.multiproc.testing.ReapChildrenCheckShm;
 import org.junit.jupiter.api.Nested;
 import org.junit.jupiter.api.extension.ExtendWith;
 
+import java.util.HashSet;
 import java.util.List;
 import java.util.Map;
+import java.util.Set;
 import java.util.concurrent.ConcurrentMap;
 
 /** The List and Map contract suites against a remote manager's list and dict, served from a local manager. */
@@ -113,6 +116,28 @@ class RemoteContractTest {
         @Override
         protected boolean entryRemovalByIdentity() {
             return false;
+        }
+
+        @Override
+        protected void dispose() {
+            if (s != null) {
+                s.close();
+            }
+        }
+    }
+
+    /** A set stored into a remote list: {@code get} returns a remote proxy of the nested set. */
+    @Nested
+    class DifferentialOnRemoteSet extends SetDifferentialContract {
+        private Served s;
+
+        @Override
+        @SuppressWarnings("unchecked")
+        protected Set<Object> create() {
+            s = new Served();
+            List<Object> holder = s.client.list();
+            holder.add(new HashSet<>());
+            return (Set<Object>) holder.get(0);
         }
 
         @Override
