@@ -110,6 +110,58 @@ final class Differential {
         return same(what, r, m);
     }
 
+    /** Starts a step described by {@code op} and compares its outcomes ({@link #same}). */
+    Object step(String op, Supplier<?> real, Supplier<?> model) {
+        step(op);
+        return same(op, real, model);
+    }
+
+    /**
+     * Starts a step for a query whose NullPointerException for a null argument the java.util Javadoc calls
+     * optional ({@code containsValue}, {@code remove(k, v)}, a set's or a view's {@code contains} and
+     * {@code remove}). With a non-null {@code arg} it is {@link #step(String, Supplier, Supplier)}; with a
+     * null one, the container may throw NullPointerException (ConcurrentHashMap does) or answer false (the
+     * managers' dict views test {@code o != null} on purpose), and the caller's contents check then says
+     * that nothing changed.
+     */
+    void optionalNullQuery(String op, Supplier<?> real, Supplier<?> model, Object arg) {
+        if (arg != null) {
+            step(op, real, model);
+            return;
+        }
+        step(op);
+        Outcome o = Outcome.of(real);
+        check(o.thrown() instanceof NullPointerException || o.thrown() == null && Boolean.FALSE.equals(o.value()),
+                op + ": container " + o + ", expected NullPointerException or false");
+    }
+
+    /** Runs {@code r} and says so: an outcome for calls that return nothing. */
+    static Object done(Runnable r) {
+        r.run();
+        return "done";
+    }
+
+    /** Calls {@code next()} {@code at} times, then {@code remove()}: an iterator removal at a chosen place. */
+    static Object removeAfter(java.util.Iterator<?> it, int at) {
+        for (int i = 0; i < at; i++) {
+            it.next();
+        }
+        it.remove();
+        return "removed";
+    }
+
+    /**
+     * The model of {@link #removeAfter} over a container whose iteration order was {@code order}: removes
+     * the element the container's iterator returned last, or throws IllegalStateException if none.
+     */
+    static Object modelRemoveAfter(java.util.List<?> order, int at, java.util.function.Consumer<Object> remove) {
+        if (at == 0) {
+            throw new IllegalStateException("remove() before next()");
+        }
+        remove.accept(order.get(at - 1));
+        return "removed";
+    }
+
     /** Fails unless {@code real} (the container's full contents, copied) equals {@code model}. */
     void sameContents(Object real, Object model) {
         if (!Objects.equals(real, model)) {

@@ -17,6 +17,8 @@ import java.util.function.Predicate;
 import java.util.function.Supplier;
 import java.util.function.UnaryOperator;
 
+import static io.multiproc.manager.contract.Differential.done;
+
 /**
  * A model-based differential test of the {@link List} contract: a seeded random sequence of a few
  * thousand operations runs on the list under test and on an {@link ArrayList} model, and every result,
@@ -166,7 +168,7 @@ public abstract class ListDifferentialContract {
                 case 1 -> {
                     int i = index(m.size() + 1);
                     Object v = d.value(true);
-                    same("add(" + i + ", " + v + ")", () -> run(() -> r.add(i, v)), () -> run(() -> m.add(i, v)));
+                    same("add(" + i + ", " + v + ")", () -> done(() -> r.add(i, v)), () -> done(() -> m.add(i, v)));
                 }
                 case 2 -> {
                     int i = index(m.size());
@@ -235,13 +237,13 @@ public abstract class ListDifferentialContract {
                         case 3 -> same("isEmpty()", r::isEmpty, m::isEmpty);
                         default -> {
                             Object v = d.value(true);
-                            same("addFirst(" + v + ")", () -> run(() -> r.addFirst(v)), () -> run(() -> m.addFirst(v)));
+                            same("addFirst(" + v + ")", () -> done(() -> r.addFirst(v)), () -> done(() -> m.addFirst(v)));
                         }
                     }
                 }
                 case 24 -> {
                     if (d.chance(10)) {
-                        same("clear()", () -> run(r::clear), () -> run(m::clear));
+                        same("clear()", () -> done(r::clear), () -> done(m::clear));
                     } else {
                         same("hashCode()", r::hashCode, m::hashCode);
                     }
@@ -271,8 +273,8 @@ public abstract class ListDifferentialContract {
 
         private void replaceAll(List<Object> r, List<Object> m, OnFailure mode) {
             Named<UnaryOperator<Object>> f = Functions.pick(d, Functions.OPERATORS);
-            same("replaceAll(" + f + ")", () -> run(() -> r.replaceAll(f.f())),
-                    () -> bulk(mode, m, l -> run(() -> l.replaceAll(f.f())), () -> {
+            same("replaceAll(" + f + ")", () -> done(() -> r.replaceAll(f.f())),
+                    () -> bulk(mode, m, l -> done(() -> l.replaceAll(f.f())), () -> {
                         for (ListIterator<Object> it = m.listIterator(); it.hasNext(); ) {
                             it.set(f.f().apply(it.next()));
                         }
@@ -282,7 +284,7 @@ public abstract class ListDifferentialContract {
 
         private void sort(List<Object> r, List<Object> m, OnFailure mode) {
             Named<Comparator<Object>> c = Functions.pick(d, Functions.COMPARATORS);
-            same("sort(" + c + ")", () -> run(() -> r.sort(c.f())), () -> bulk(mode, m, l -> run(() -> l.sort(c.f())), null));
+            same("sort(" + c + ")", () -> done(() -> r.sort(c.f())), () -> bulk(mode, m, l -> done(() -> l.sort(c.f())), null));
         }
 
         /** A sublist and a few operations through it, each compared; then the parent is compared as usual. */
@@ -311,7 +313,7 @@ public abstract class ListDifferentialContract {
         private void subListOp(List<Object> rs, List<Object> ms) {
             int n = ms.size();
             switch (d.nextInt(14)) {
-                case 0 -> sub("clear()", () -> run(rs::clear), () -> run(ms::clear));
+                case 0 -> sub("clear()", () -> done(rs::clear), () -> done(ms::clear));
                 case 1 -> {
                     int i = index(n);
                     sub("get(" + i + ")", () -> rs.get(i), () -> ms.get(i));
@@ -329,7 +331,7 @@ public abstract class ListDifferentialContract {
                 case 4 -> {
                     int i = index(n + 1);
                     Object v = d.value(true);
-                    sub("add(" + i + ", " + v + ")", () -> run(() -> rs.add(i, v)), () -> run(() -> ms.add(i, v)));
+                    sub("add(" + i + ", " + v + ")", () -> done(() -> rs.add(i, v)), () -> done(() -> ms.add(i, v)));
                 }
                 case 5 -> {
                     int i = index(n);
@@ -450,13 +452,13 @@ public abstract class ListDifferentialContract {
                     case 4 -> it("hasPrevious()", rit::hasPrevious, mit::hasPrevious);
                     case 5 -> it("nextIndex()", rit::nextIndex, mit::nextIndex);
                     case 6 -> it("previousIndex()", rit::previousIndex, mit::previousIndex);
-                    case 7 -> it("remove()", () -> run(writable::remove), () -> write(() -> run(mit::remove)));
+                    case 7 -> it("remove()", () -> done(writable::remove), () -> write(() -> done(mit::remove)));
                     default -> {
                         Object v = d.value(true);
                         if (d.chance(50)) {
-                            it("set(" + v + ")", () -> run(() -> writable.set(v)), () -> write(() -> run(() -> mit.set(v))));
+                            it("set(" + v + ")", () -> done(() -> writable.set(v)), () -> write(() -> done(() -> mit.set(v))));
                         } else {
-                            it("add(" + v + ")", () -> run(() -> writable.add(v)), () -> write(() -> run(() -> mit.add(v))));
+                            it("add(" + v + ")", () -> done(() -> writable.add(v)), () -> write(() -> done(() -> mit.add(v))));
                         }
                     }
                 }
@@ -474,7 +476,7 @@ public abstract class ListDifferentialContract {
                 it("hasNext()", rit::hasNext, mit::hasNext);
             }
             if (d.chance(30)) {
-                it("remove()", () -> run(rit::remove), () -> write(() -> run(mit::remove)));
+                it("remove()", () -> done(rit::remove), () -> write(() -> done(mit::remove)));
             }
         }
 
@@ -572,8 +574,7 @@ public abstract class ListDifferentialContract {
         // ---- helpers -----------------------------------------------------------------------------------
 
         private void same(String op, Supplier<?> real, Supplier<?> model) {
-            d.step(op);
-            d.same(op, real, model);
+            d.step(op, real, model);
         }
 
         /** {@link #same} for a call that returns what it removed or replaced ({@link #freedNestedSeenEmpty}). */
@@ -607,11 +608,6 @@ public abstract class ListDifferentialContract {
                 c.add(d.value(true));
             }
             return c;
-        }
-
-        private static Object run(Runnable r) {
-            r.run();
-            return "done";
         }
     }
 }

@@ -1,6 +1,5 @@
 package io.multiproc.manager.contract;
 
-import io.multiproc.manager.contract.Differential.Outcome;
 import io.multiproc.manager.contract.Functions.Named;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
@@ -19,6 +18,8 @@ import java.util.function.BiFunction;
 import java.util.function.Function;
 import java.util.function.Predicate;
 import java.util.function.Supplier;
+
+import static io.multiproc.manager.contract.Differential.done;
 
 /**
  * A model-based differential test of the {@link ConcurrentMap} contract: a seeded random sequence of a
@@ -146,7 +147,8 @@ public abstract class MapDifferentialContract {
                 case 0, 1 -> removing("put(" + k + ", " + v + ")", () -> r.put(k, v), () -> m.put(k, v));
                 case 2 -> same("get(" + k + ")", () -> r.get(k), () -> m.get(k));
                 case 3 -> removing("remove(" + k + ")", () -> r.remove(k), () -> m.remove(k));
-                case 4 -> same("remove(" + k + ", " + v + ")", () -> r.remove(k, v), () -> removeIfMatches(k, v), k == null ? null : v);
+                case 4 -> same("remove(" + k + ", " + v + ")", () -> r.remove(k, v), () -> removeIfMatches(k, v),
+                        k == null ? null : v);
                 case 5 -> removing("replace(" + k + ", " + v + ")", () -> r.replace(k, v), () -> m.replace(k, v));
                 case 6 -> {
                     Object old = d.chance(60) && k != null ? m.get(k) : value();
@@ -190,7 +192,7 @@ public abstract class MapDifferentialContract {
                 case 21 -> replaceAll();
                 case 22 -> {
                     if (d.chance(15)) {
-                        same("clear()", () -> pipelined(r::clear), () -> run(m::clear));
+                        same("clear()", () -> pipelined(r::clear), () -> done(m::clear));
                     } else {
                         same("isEmpty()", r::isEmpty, m::isEmpty);
                     }
@@ -229,20 +231,9 @@ public abstract class MapDifferentialContract {
                     // ManagedMap's Javadoc: the views' iterators' remove removes the key from the map
                     List<Object> order = new ArrayList<>(r.keySet());
                     int at = d.nextInt(order.size() + 1);
-                    same("keySet().iterator(): " + at + " x next(), remove()", () -> {
-                        Iterator<Object> it = r.keySet().iterator();
-                        for (int i = 0; i < at; i++) {
-                            it.next();
-                        }
-                        it.remove();
-                        return "removed";
-                    }, () -> {
-                        if (at == 0) {
-                            throw new IllegalStateException("remove() before next()");
-                        }
-                        m.remove(order.get(at - 1));
-                        return "removed";
-                    });
+                    same("keySet().iterator(): " + at + " x next(), remove()",
+                            () -> Differential.removeAfter(r.keySet().iterator(), at),
+                            () -> Differential.modelRemoveAfter(order, at, m::remove));
                 }
             }
         }
@@ -358,12 +349,12 @@ public abstract class MapDifferentialContract {
          */
         private void replaceAll() {
             Named<BiFunction<Object, Object, Object>> f = Functions.pick(d, Functions.REMAPPINGS);
-            boolean mayFail = f.name().equals("alwaysNull") || f.name().equals("keepOrRefuseLists") || f.name().equals("countInts");
+            boolean mayFail = List.of("alwaysNull", "keepOrRefuseLists", "countInts").contains(f.name());
             if (mayFail && m.size() > 1) {
                 f = Functions.REMAPPINGS.get(1); // keyText: never null, never throws
             }
             Named<BiFunction<Object, Object, Object>> g = f;
-            same("replaceAll(" + g + ")", () -> run(() -> r.replaceAll(g.f())), () -> run(() -> m.replaceAll(g.f())));
+            same("replaceAll(" + g + ")", () -> done(() -> r.replaceAll(g.f())), () -> done(() -> m.replaceAll(g.f())));
         }
 
         // ---- the model's rules -------------------------------------------------------------------------
@@ -421,8 +412,7 @@ public abstract class MapDifferentialContract {
         // ---- helpers -----------------------------------------------------------------------------------
 
         private void same(String op, Supplier<?> real, Supplier<?> model) {
-            d.step(op);
-            d.same(op, real, model);
+            d.step(op, real, model);
         }
 
         /** {@link #same} for a call that returns what it removed or replaced ({@link #freedNestedSeenEmpty}). */
@@ -431,21 +421,9 @@ public abstract class MapDifferentialContract {
             d.sameRemoved(op, real, model, freedNestedSeenEmpty());
         }
 
-        /**
-         * A query whose NullPointerException for a null argument the java.util Javadoc calls optional
-         * ({@code containsValue}, {@code remove(k, v)}, a view's {@code contains} and {@code remove}):
-         * ConcurrentHashMap throws; the managers' dicts may answer false instead (ManagedMap's views test
-         * {@code o != null} on purpose). With a null {@code arg}, either is right, and nothing may change.
-         */
+        /** {@link Differential#optionalNullQuery}. */
         private void same(String op, Supplier<?> real, Supplier<?> model, Object arg) {
-            if (arg != null) {
-                same(op, real, model);
-                return;
-            }
-            d.step(op);
-            Outcome o = Outcome.of(real);
-            d.check(o.thrown() instanceof NullPointerException || o.thrown() == null && Boolean.FALSE.equals(o.value()),
-                    op + ": container " + o + ", expected NullPointerException or false");
+            d.optionalNullQuery(op, real, model, arg);
         }
 
         private Object key() {
@@ -484,11 +462,6 @@ public abstract class MapDifferentialContract {
             if (writesArePipelined()) {
                 r.size();
             }
-            return "done";
-        }
-
-        private static Object run(Runnable r) {
-            r.run();
             return "done";
         }
     }

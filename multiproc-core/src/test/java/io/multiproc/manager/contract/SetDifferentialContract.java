@@ -1,6 +1,5 @@
 package io.multiproc.manager.contract;
 
-import io.multiproc.manager.contract.Differential.Outcome;
 import io.multiproc.manager.contract.Functions.Named;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
@@ -8,13 +7,14 @@ import org.junit.jupiter.api.Test;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.HashSet;
-import java.util.Iterator;
 import java.util.LinkedHashSet;
 import java.util.List;
 import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.function.Predicate;
 import java.util.function.Supplier;
+
+import static io.multiproc.manager.contract.Differential.done;
 
 /**
  * A model-based differential test of the {@link Set} contract for the sets a manager makes of a stored
@@ -91,9 +91,9 @@ public abstract class SetDifferentialContract {
                 case 0 -> same("add(" + v + ")", () -> r.add(v), () -> m.add(v));
                 case 1 -> {
                     Object gone = d.chance(70) && !m.isEmpty() ? new ArrayList<>(m).get(d.nextInt(m.size())) : v;
-                    nullQuery("remove(" + gone + ")", () -> r.remove(gone), () -> m.remove(gone), gone);
+                    d.optionalNullQuery("remove(" + gone + ")", () -> r.remove(gone), () -> m.remove(gone), gone);
                 }
-                case 2 -> nullQuery("contains(" + v + ")", () -> r.contains(v), () -> m.contains(v), v);
+                case 2 -> d.optionalNullQuery("contains(" + v + ")", () -> r.contains(v), () -> m.contains(v), v);
                 case 3 -> {
                     List<Object> c = elements(4, true);
                     // element by element in c's order, as ConcurrentHashMap's key set: a null stops it there
@@ -110,8 +110,8 @@ public abstract class SetDifferentialContract {
                 }
                 case 6 -> {
                     Named<Predicate<Object>> p = Functions.pick(d, Functions.PREDICATES);
-                    if (p.name().contains("Refusing")) {
-                        p = new Named<>("isLong", x -> x instanceof Long); // which elements go before a throw is the iteration order
+                    if (p.name().contains("Refusing")) { // which elements go before a throw is the iteration order
+                        p = new Named<>("isLong", x -> x instanceof Long);
                     }
                     Named<Predicate<Object>> q = p;
                     same("removeIf(" + q + ")", () -> r.removeIf(q.f()), () -> m.removeIf(q.f()));
@@ -125,7 +125,7 @@ public abstract class SetDifferentialContract {
                 case 10 -> same("toArray() as a set", () -> new HashSet<>(Arrays.asList(r.toArray())), () -> new HashSet<>(m));
                 case 11 -> {
                     if (d.chance(15)) {
-                        same("clear()", () -> run(r::clear), () -> run(m::clear));
+                        same("clear()", () -> done(r::clear), () -> done(m::clear));
                     } else {
                         same("isEmpty()", r::isEmpty, m::isEmpty);
                     }
@@ -138,20 +138,8 @@ public abstract class SetDifferentialContract {
         private void iterateAndRemove() {
             List<Object> order = new ArrayList<>(r);
             int at = d.nextInt(order.size() + 1);
-            same("iterator(): " + at + " x next(), remove()", () -> {
-                Iterator<Object> it = r.iterator();
-                for (int i = 0; i < at; i++) {
-                    it.next();
-                }
-                it.remove();
-                return "removed";
-            }, () -> {
-                if (at == 0) {
-                    throw new IllegalStateException("remove() before next()");
-                }
-                m.remove(order.get(at - 1));
-                return "removed";
-            });
+            same("iterator(): " + at + " x next(), remove()", () -> Differential.removeAfter(r.iterator(), at),
+                    () -> Differential.modelRemoveAfter(order, at, m::remove));
         }
 
         private void compareWhole() {
@@ -164,24 +152,8 @@ public abstract class SetDifferentialContract {
             d.same("the set's order holds the model's elements", () -> ordered, () -> plain);
         }
 
-        /**
-         * {@code contains(null)} and {@code remove(null)}: the java.util Javadoc makes their NullPointerException
-         * optional; with a null argument either it or false is right, and nothing may change.
-         */
-        private void nullQuery(String op, Supplier<?> real, Supplier<?> model, Object arg) {
-            if (arg != null) {
-                same(op, real, model);
-                return;
-            }
-            d.step(op);
-            Outcome o = Outcome.of(real);
-            d.check(o.thrown() instanceof NullPointerException || o.thrown() == null && Boolean.FALSE.equals(o.value()),
-                    op + ": container " + o + ", expected NullPointerException or false");
-        }
-
         private void same(String op, Supplier<?> real, Supplier<?> model) {
-            d.step(op);
-            d.same(op, real, model);
+            d.step(op, real, model);
         }
 
         private List<Object> elements(int max, boolean nulls) {
@@ -200,11 +172,6 @@ public abstract class SetDifferentialContract {
                 v = d.value(false);
             }
             return v;
-        }
-
-        private static Object run(Runnable r) {
-            r.run();
-            return "done";
         }
     }
 }
