@@ -733,7 +733,10 @@ final class ManagedList<E> extends AbstractList<E> implements RandomAccess, Seri
             for (int i = from; i < end; i++) {
                 pairs.add(new Object[] {Items.readValue(c.heap, refs[i]), refs[i]});
             }
-            Comparator<? super E> order = cmp != null ? cmp : (Comparator<? super E>) Comparator.naturalOrder();
+            // natural order as ArrayList.sort(null) compares: only the receiver is cast to Comparable, so a null
+            // compared with a nested list throws NullPointerException there, not Comparator.naturalOrder()'s
+            // ClassCastException from casting the argument too (the sort algorithm is the same)
+            Comparator<? super E> order = cmp != null ? cmp : (x, y) -> ((Comparable<Object>) x).compareTo(y);
             pairs.sort((x, y) -> order.compare((E) x[0], (E) y[0]));
             for (int i = from; i < end; i++) {
                 refs[i] = (long) pairs.get(i - from)[1];

@@ -142,6 +142,13 @@ public abstract class ListContract {
     }
 
     @Test
+    public void naturalSortOfANullAfterANestedListThrowsNullPointerAsArrayListDoes() {
+        List<Object> l = of(List.of(1), null);
+        assertThatThrownBy(() -> l.sort(null)).isInstanceOf(NullPointerException.class);
+        assertThat(l).containsExactly(List.of(1), null);
+    }
+
+    @Test
     public void nullFunctionsThrowNullPointer() {
         List<Object> l = of(1);
         assertThatThrownBy(() -> l.removeIf(null)).isInstanceOf(NullPointerException.class);
