@@ -31,10 +31,23 @@ final class Differential {
         this.rnd = new SplittableRandom(seed);
     }
 
-    /** The seeds a suite runs: the one {@link #SEED_PROPERTY} names, else {@code fixed}. */
+    /** The system property that runs seeds 1 to N instead of the suite's fixed ones (a longer search). */
+    static final String SEED_COUNT_PROPERTY = "multiproc.diff.seedCount";
+
+    /**
+     * The seeds a suite runs: the one {@link #SEED_PROPERTY} names, else 1 to {@link #SEED_COUNT_PROPERTY},
+     * else {@code fixed}.
+     */
     static long[] seeds(long... fixed) {
         String replay = System.getProperty(SEED_PROPERTY);
-        return replay == null || replay.isBlank() ? fixed : new long[] {Long.parseLong(replay.trim())};
+        if (replay != null && !replay.isBlank()) {
+            return new long[] {Long.parseLong(replay.trim())};
+        }
+        String count = System.getProperty(SEED_COUNT_PROPERTY);
+        if (count != null && !count.isBlank()) {
+            return java.util.stream.LongStream.rangeClosed(1, Long.parseLong(count.trim())).toArray();
+        }
+        return fixed;
     }
 
     /** Starts the next step, described by {@code op} (what the failure message names). */
