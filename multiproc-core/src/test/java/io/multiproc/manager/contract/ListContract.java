@@ -184,6 +184,13 @@ public abstract class ListContract {
     }
 
     @Test
+    public void sortingASublistKeepsTheNestedListsItMoves() {
+        List<Object> l = of(0, List.of(2), "a", 1);
+        l.subList(1, 4).sort(Comparator.comparing(String::valueOf)); // "1" < "[2]" < "a"
+        assertThat(l).containsExactly(0, 1, List.of(2), "a");
+    }
+
+    @Test
     public void iteratesInOrder() {
         List<Object> l = of(1, 2, 3);
         List<Object> seen = new ArrayList<>();
