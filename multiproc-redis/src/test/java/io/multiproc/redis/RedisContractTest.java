@@ -80,22 +80,12 @@ class RedisContractTest {
         }
 
         /**
-         * RedisList's own removeIf/replaceAll/sort are one compare-and-set (its Javadoc); its sublists are
-         * AbstractList's, whose default methods work element by element through the list.
+         * RedisList's own removeIf/replaceAll/sort are one compare-and-set (its Javadoc); its sublists' sort
+         * too, but their removeIf and replaceAll are the default methods, element by element through the list.
          */
         @Override
         protected OnFailure sublistBulkOnFailure() {
             return OnFailure.AS_DEFAULT_METHODS;
-        }
-
-        /**
-         * Known defect, left as is: a sublist's sort is List.sort's default, which sets the sorted elements
-         * in order; a set over a nested list's old place releases its last counted reference before the set
-         * at its new place stores it again, so it is freed and reads empty (seed 12 with seedCount=25).
-         */
-        @Override
-        protected boolean sublistSortKeepsNestedLists() {
-            return false;
         }
 
         @Override

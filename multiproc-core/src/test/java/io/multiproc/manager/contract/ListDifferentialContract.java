@@ -86,14 +86,6 @@ public abstract class ListDifferentialContract {
     }
 
     /**
-     * False for a backend whose sublist {@code sort} is known to lose a nested list it moves (the suite then
-     * sorts only sublists without one): a known defect, reported, not a promise.
-     */
-    protected boolean sublistSortKeepsNestedLists() {
-        return true;
-    }
-
-    /**
      * README.md, Manager (decision 145): a list's {@code remove(Object)}, {@code removeAll} and
      * {@code retainAll} match a nested container only by identity, never a plain collection with the
      * same contents. The model's arguments are always plain, so a stored list never matches there.
@@ -366,9 +358,6 @@ public abstract class ListDifferentialContract {
                     replaceAll(rs, ms, sublistBulkOnFailure());
                 }
                 case 10 -> {
-                    if (!sublistSortKeepsNestedLists() && ms.stream().anyMatch(v -> v instanceof List<?>)) {
-                        return;
-                    }
                     d.detail("sublist:");
                     sort(rs, ms, sublistBulkOnFailure());
                 }
