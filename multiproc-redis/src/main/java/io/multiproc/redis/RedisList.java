@@ -236,6 +236,75 @@ final class RedisList<E> extends AbstractList<E> implements RedisProxy, Serializ
         });
     }
 
+    /**
+     * AbstractList's view of the range, whose {@code sort} is one compare-and-set over the range like this
+     * list's own ({@link Range}).
+     */
+    @Override
+    public List<E> subList(int fromIndex, int toIndex) {
+        return new Range(super.subList(fromIndex, toIndex), fromIndex);
+    }
+
+    /**
+     * A sublist: AbstractList's view (reads, single writes, its size), except {@code sort}, which sorts the
+     * range in one {@link #transform}. List.sort's default sets the sorted elements one by one, and the set
+     * over a nested list's old place released its last counted reference before the set at its new place
+     * stored it again: the nested list was freed and read empty.
+     */
+    private final class Range extends AbstractList<E> {
+        private final List<E> view;
+        private final int offset;
+
+        Range(List<E> view, int offset) {
+            this.view = view;
+            this.offset = offset;
+        }
+
+        @Override
+        public E get(int index) {
+            return view.get(index);
+        }
+
+        @Override
+        public E set(int index, E element) {
+            return view.set(index, element);
+        }
+
+        @Override
+        public void add(int index, E element) {
+            view.add(index, element);
+        }
+
+        @Override
+        public E remove(int index) {
+            return view.remove(index);
+        }
+
+        @Override
+        public int size() {
+            return view.size();
+        }
+
+        @Override
+        protected void removeRange(int fromIndex, int toIndex) {
+            view.subList(fromIndex, toIndex).clear(); // the list's removeRange: one transform
+        }
+
+        @Override
+        public void sort(Comparator<? super E> c) {
+            int n = view.size();
+            transform(l -> {
+                l.subList(offset, offset + n).sort(c);
+                return true;
+            });
+        }
+
+        @Override
+        public List<E> subList(int fromIndex, int toIndex) {
+            return new Range(view.subList(fromIndex, toIndex), offset + fromIndex); // resizes this view's chain
+        }
+    }
+
     @Override
     public void replaceAll(UnaryOperator<E> operator) {
         Objects.requireNonNull(operator, "operator");

@@ -9,6 +9,7 @@ import java.util.AbstractSet;
 import java.util.Iterator;
 import java.util.LinkedHashSet;
 import java.util.List;
+import java.util.Objects;
 import java.util.Set;
 
 /**
@@ -62,6 +63,9 @@ final class RedisSet<E> extends AbstractSet<E> implements RedisProxy, Serializab
 
     @Override
     public boolean add(E e) {
+        // as the local and remote managers' sets (a table of dict keys) and this manager's dicts: a null was
+        // stored here, so code that worked on Redis failed with NullPointerException on the other backends
+        Objects.requireNonNull(e, "element=null: a managed set does not store null elements");
         return m.call(() -> {
             m.nesting.checkElement(e);
             Object stored = m.nesting.toStored(e);

@@ -29,8 +29,10 @@ final class SnapshotListIterator<E> implements ListIterator<E> {
 
     @Override
     public E next() {
-        last = snapshot.nextIndex();
-        return snapshot.next();
+        int at = snapshot.nextIndex();
+        E e = snapshot.next();
+        last = at; // NOTE: after snapshot.next(): at the end it throws, and remove/set then have no element (not index size)
+        return e;
     }
 
     @Override
@@ -40,8 +42,10 @@ final class SnapshotListIterator<E> implements ListIterator<E> {
 
     @Override
     public E previous() {
-        last = snapshot.previousIndex();
-        return snapshot.previous();
+        int at = snapshot.previousIndex();
+        E e = snapshot.previous();
+        last = at; // NOTE: after snapshot.previous(), as in next()
+        return e;
     }
 
     @Override

@@ -179,7 +179,8 @@ final class ManagedList<E> extends AbstractList<E> implements RandomAccess, Seri
 
     @Override
     public void add(int index, E element) {
-        insertLocked(writeItem(element), null, 1, index);
+        int at = insertionIndex(index); // before writing: a refused call leaves nothing allocated
+        insertLocked(writeItem(element), null, 1, at);
     }
 
     /** Appends every element in one locked step (one publication). */
@@ -196,12 +197,13 @@ final class ManagedList<E> extends AbstractList<E> implements RandomAccess, Seri
     /** Inserts every element at {@code index} in one locked step (one publication). */
     @Override
     public boolean addAll(int index, Collection<? extends E> items) {
+        int at = insertionIndex(index); // before writing: a refused call leaves nothing allocated
         long[] refs = writeAll(items);
         if (refs.length == 0) {
             Objects.checkIndex(index, size() + 1);
             return false;
         }
-        insertLocked(0, refs, refs.length, index);
+        insertLocked(0, refs, refs.length, at);
         return true;
     }
 
@@ -233,6 +235,18 @@ final class ManagedList<E> extends AbstractList<E> implements RandomAccess, Seri
 
     /** {@link #insertLocked}'s index meaning "at the end, whatever the size is then". */
     private static final int APPEND = -1;
+
+    /**
+     * A caller's insertion index, refused here if negative: {@link #insertLocked} would take -1 for
+     * {@link #APPEND}, so {@code add(-1, e)} appended instead of throwing. The upper bound is checked
+     * under the lock, against the size then.
+     */
+    private static int insertionIndex(int index) {
+        if (index < 0) {
+            throw new IndexOutOfBoundsException("index=" + index + " is negative");
+        }
+        return index;
+    }
 
     /**
      * The list's one insertion step, for elements written beforehand outside the lock ({@code item}
@@ -719,7 +733,10 @@ final class ManagedList<E> extends AbstractList<E> implements RandomAccess, Seri
             for (int i = from; i < end; i++) {
                 pairs.add(new Object[] {Items.readValue(c.heap, refs[i]), refs[i]});
             }
-            Comparator<? super E> order = cmp != null ? cmp : (Comparator<? super E>) Comparator.naturalOrder();
+            // natural order as ArrayList.sort(null) compares: only the receiver is cast to Comparable, so a null
+            // compared with a nested list throws NullPointerException there, not Comparator.naturalOrder()'s
+            // ClassCastException from casting the argument too (the sort algorithm is the same)
+            Comparator<? super E> order = cmp != null ? cmp : (x, y) -> ((Comparable<Object>) x).compareTo(y);
             pairs.sort((x, y) -> order.compare((E) x[0], (E) y[0]));
             for (int i = from; i < end; i++) {
                 refs[i] = (long) pairs.get(i - from)[1];

@@ -163,8 +163,10 @@ final class RemoteList<E> extends AbstractList<E> implements RemoteManager.Remot
 
         @Override
         public E next() {
-            last = it.nextIndex();
-            return it.next();
+            int at = it.nextIndex();
+            E e = it.next();
+            last = at; // NOTE: after it.next(): at the end it throws, and remove/set then have no element (not index size)
+            return e;
         }
 
         @Override
@@ -174,8 +176,10 @@ final class RemoteList<E> extends AbstractList<E> implements RemoteManager.Remot
 
         @Override
         public E previous() {
-            last = it.previousIndex();
-            return it.previous();
+            int at = it.previousIndex();
+            E e = it.previous();
+            last = at; // NOTE: after it.previous(), as in next()
+            return e;
         }
 
         @Override

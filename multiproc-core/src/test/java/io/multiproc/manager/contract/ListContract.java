@@ -121,6 +121,14 @@ public abstract class ListContract {
     }
 
     @Test
+    public void insertingAtIndexMinusOneThrowsInsteadOfAppending() {
+        List<Object> l = of(1);
+        assertThatThrownBy(() -> l.add(-1, 0)).isInstanceOf(IndexOutOfBoundsException.class);
+        assertThatThrownBy(() -> l.addAll(-1, List.of(2, 3))).isInstanceOf(IndexOutOfBoundsException.class);
+        assertThat(l).containsExactly(1);
+    }
+
+    @Test
     public void emptyListHasNoFirstElement() {
         List<Object> l = create();
         assertThatThrownBy(l::getFirst).isInstanceOf(NoSuchElementException.class);
@@ -131,6 +139,13 @@ public abstract class ListContract {
     public void sortingIncomparableElementsThrowsClassCast() {
         List<Object> l = of(1, "a");
         assertThatThrownBy(() -> l.sort(null)).isInstanceOf(ClassCastException.class);
+    }
+
+    @Test
+    public void naturalSortOfANullAfterANestedListThrowsNullPointerAsArrayListDoes() {
+        List<Object> l = of(List.of(1), null);
+        assertThatThrownBy(() -> l.sort(null)).isInstanceOf(NullPointerException.class);
+        assertThat(l).containsExactly(List.of(1), null);
     }
 
     @Test
@@ -169,6 +184,13 @@ public abstract class ListContract {
     }
 
     @Test
+    public void sortingASublistKeepsTheNestedListsItMoves() {
+        List<Object> l = of(0, List.of(2), "a", 1);
+        l.subList(1, 4).sort(Comparator.comparing(String::valueOf)); // "1" < "[2]" < "a"
+        assertThat(l).containsExactly(0, 1, List.of(2), "a");
+    }
+
+    @Test
     public void iteratesInOrder() {
         List<Object> l = of(1, 2, 3);
         List<Object> seen = new ArrayList<>();
@@ -184,6 +206,18 @@ public abstract class ListContract {
         done.next();
         done.next();
         assertThat(done.hasNext()).isFalse();
+    }
+
+    @Test
+    public void aListIteratorsFailedNextLeavesNoElementToRemoveOrSet() {
+        List<Object> l = of(1, 2);
+        ListIterator<Object> it = l.listIterator(2);
+        assertThatThrownBy(it::next).isInstanceOf(NoSuchElementException.class);
+        l.add(3); // as another process's append: a snapshot iterator does not see it
+        // IllegalStateException where iterators write (as ArrayList's), UnsupportedOperationException where not
+        assertThatThrownBy(it::remove).isInstanceOfAny(IllegalStateException.class, UnsupportedOperationException.class);
+        assertThatThrownBy(() -> it.set(0)).isInstanceOfAny(IllegalStateException.class, UnsupportedOperationException.class);
+        assertThat(l).containsExactly(1, 2, 3);
     }
 
     @Test

@@ -179,6 +179,16 @@ public abstract class ManagerContainersContract {
     }
 
     @Test
+    public void aNestedSetRefusesANullElementAsADictRefusesANullKey() {
+        List<Object> l = m().list();
+        l.add(new HashSet<>(Set.of("a")));
+        @SuppressWarnings("unchecked")
+        Set<Object> s = (Set<Object>) l.get(0);
+        assertThatThrownBy(() -> s.add(null)).isInstanceOf(NullPointerException.class);
+        assertThat(s).containsExactly("a");
+    }
+
+    @Test
     public void aProxyUsedAfterCloseThrowsIllegalStateNamingTheManager() {
         Manager mgr = start();
         List<Object> l = mgr.list();
