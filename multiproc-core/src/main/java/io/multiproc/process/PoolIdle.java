@@ -50,9 +50,18 @@ record PoolIdle(int spins) implements IdleStrategy, Serializable {
         return Native.isAvailable() || IdleStrategy.blocking().sleepAt(round);
     }
 
+    /** Set once by {@link PoolWorkerMain} in a worker's JVM, before its first wait; volatile. */
+    static volatile boolean inWorker;
+
+    /**
+     * 1 s; 5 s in a worker with native futexes. A worker's waits (its data and control pipes) are woken
+     * by the parent's sends and by its close, and the parent's death kills the worker (the parent-death
+     * signal): its wake-ups only look around. Each cost ~0.5 ms of CPU on a VM where a wake-up is dear, so
+     * at one a second they were a fifth of an idle pool's cost (decision 168).
+     */
     @Override
     public long maxSleepNanos() {
-        return 1_000_000_000L;
+        return inWorker && Native.isAvailable() ? 5_000_000_000L : 1_000_000_000L;
     }
 
     @Override

@@ -191,6 +191,11 @@ final class PoolWorker {
      *
      * @return true if a new reader was started
      */
+    /** True while this worker's current reader runs a completion (the watch keeps ticking then). */
+    boolean completing() {
+        return reader.completingSince != 0;
+    }
+
     boolean relieveIfStuck(long now, long stuckNanos) {
         Reader r = reader;
         long since = r.completingSince;
@@ -377,6 +382,7 @@ final class PoolWorker {
      */
     private boolean complete(Reader me, Runnable completion) {
         me.completingSince = System.nanoTime() | 1; // NOTE: never 0, which means "none"
+        pool.armWatch(); // NOTE: after the store above (see Pool#relieveStuckReaders)
         try {
             completeQuietly(completion);
         } finally {

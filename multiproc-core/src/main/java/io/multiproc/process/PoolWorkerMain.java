@@ -73,6 +73,7 @@ final class PoolWorkerMain implements SerializableRunnable {
         Codec c = codec != null ? codec : TaskCodec.codec();
         runner = Thread.currentThread();
         cancelled = new HashSet<>();
+        PoolIdle.inWorker = true;
         try {
             send(PoolFrames.reply(0, PoolFrames.HELLO, c, ProcessHandle.current().pid()));
             if (initializer != null) {

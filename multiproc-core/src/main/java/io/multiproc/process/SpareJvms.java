@@ -510,8 +510,18 @@ final class SpareJvms {
                 booting++;
             }
             LOCK.notifyAll(); // cold starts waiting for a boot slot look again
-            if (booting > 0 || SPARES.size() + launching < want) {
+            boolean missing = SPARES.size() + launching < want;
+            if (booting > 0) {
                 again = TimeUnit.MILLISECONDS.toNanos(TICK_MILLIS);
+            } else if (missing && deferred) {
+                again = Math.max(TimeUnit.MILLISECONDS.toNanos(TICK_MILLIS), REPLACEMENT_DELAY_NANOS - (now - lastStartNanos));
+            } else if (missing && busy + booting < cores) {
+                again = TimeUnit.MILLISECONDS.toNanos(TICK_MILLIS);
+            } else if (missing && SPARES.size() <= base) {
+                // NOTE: every core is taken by a running child (an idle pool's workers count): nothing
+                // boots until one exits or starts, and both wake this thread (childExited, take). Looking
+                // again every 10 ms meant 100 wake-ups a second, for as long as the children ran.
+                return;
             } else if (SPARES.size() > base) {
                 again = Math.max(0, idleNanos - idleFor) + TimeUnit.MILLISECONDS.toNanos(1);
             } else {
