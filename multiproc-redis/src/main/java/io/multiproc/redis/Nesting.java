@@ -203,8 +203,14 @@ final class Nesting {
     }
 
     /** What a stored value reads as: a ref becomes a live proxy. */
-    Object fromStored(Object v) {
-        return v instanceof NestedRef r ? m.proxy(Kind.of(r.kind()), r.key()) : v;
+    Object fromStored(String parentKey, Object v) {
+        if (!(v instanceof NestedRef r)) {
+            return v;
+        }
+        // the nested proxy is not counted (decision 102): freeing its parent when the parent's proxy is
+        // garbage would free it under the program, so a parent this JVM made stays until close (decision 166)
+        m.escaped(parentKey);
+        return m.proxy(Kind.of(r.kind()), r.key());
     }
 
     /** A store of {@code stored} did not happen: drop the count it took. */

@@ -87,7 +87,7 @@ final class RedisDict<K, V> extends AbstractMap<K, V> implements ConcurrentMap<K
     @SuppressWarnings("unchecked")
     @Override
     public V get(Object k) {
-        return m.call(() -> (V) m.nesting.fromStored(map.get(Objects.requireNonNull(k, "key"))));
+        return m.call(() -> (V) m.nesting.fromStored(key, map.get(Objects.requireNonNull(k, "key"))));
     }
 
     @SuppressWarnings("unchecked")
@@ -104,7 +104,7 @@ final class RedisDict<K, V> extends AbstractMap<K, V> implements ConcurrentMap<K
                 throw e;
             }
             m.nesting.release(old);
-            return (V) m.nesting.fromStored(old);
+            return (V) m.nesting.fromStored(key, old);
         });
     }
 
@@ -114,7 +114,7 @@ final class RedisDict<K, V> extends AbstractMap<K, V> implements ConcurrentMap<K
         return m.call(() -> {
             Object old = map.remove(Objects.requireNonNull(k, "key"));
             m.nesting.release(old);
-            return (V) m.nesting.fromStored(old);
+            return (V) m.nesting.fromStored(key, old);
         });
     }
 
@@ -134,7 +134,7 @@ final class RedisDict<K, V> extends AbstractMap<K, V> implements ConcurrentMap<K
             if (old != null) {
                 m.nesting.undo(stored);
             }
-            return (V) m.nesting.fromStored(old);
+            return (V) m.nesting.fromStored(key, old);
         });
     }
 
@@ -187,7 +187,7 @@ final class RedisDict<K, V> extends AbstractMap<K, V> implements ConcurrentMap<K
                 throw e;
             }
             m.nesting.release(old == null ? stored : old);
-            return (V) m.nesting.fromStored(old);
+            return (V) m.nesting.fromStored(key, old);
         });
     }
 
@@ -231,7 +231,7 @@ final class RedisDict<K, V> extends AbstractMap<K, V> implements ConcurrentMap<K
 
     @SuppressWarnings("unchecked")
     private V userValue(Read read) {
-        return (V) m.nesting.fromStored(read.stored());
+        return (V) m.nesting.fromStored(key, read.stored());
     }
 
     @Override
@@ -351,7 +351,7 @@ final class RedisDict<K, V> extends AbstractMap<K, V> implements ConcurrentMap<K
             Map<Object, Object> raw = map.readAllMap();
             Map<K, V> out = new LinkedHashMap<>(raw.size() * 2);
             for (Map.Entry<Object, Object> e : raw.entrySet()) {
-                out.put((K) e.getKey(), (V) m.nesting.fromStored(e.getValue()));
+                out.put((K) e.getKey(), (V) m.nesting.fromStored(key, e.getValue()));
             }
             return out;
         });

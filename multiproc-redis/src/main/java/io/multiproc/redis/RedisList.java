@@ -81,7 +81,7 @@ final class RedisList<E> extends AbstractList<E> implements RedisProxy, Serializ
             }
             // NOTE: one script, not LINDEX then LLEN: an append between the two made get(size) answer null
             Object v = Lua.eval(m.redisson(), key, Lua.LIST_GET, RScript.ReturnType.VALUE, List.of(key), RedisCodec.Raw.of(index));
-            return (E) m.nesting.fromStored(v);
+            return (E) m.nesting.fromStored(key, v);
         });
     }
 
@@ -99,7 +99,7 @@ final class RedisList<E> extends AbstractList<E> implements RedisProxy, Serializ
                 throw e;
             }
             m.nesting.release(old);
-            return (E) m.nesting.fromStored(old);
+            return (E) m.nesting.fromStored(key, old);
         });
     }
 
@@ -129,7 +129,7 @@ final class RedisList<E> extends AbstractList<E> implements RedisProxy, Serializ
             Object old = Lua.eval(m.redisson(), key, Lua.LIST_REMOVE_AT, RScript.ReturnType.VALUE, List.of(key),
                     RedisCodec.Raw.of(index), MARKER);
             m.nesting.release(old);
-            return (E) m.nesting.fromStored(old);
+            return (E) m.nesting.fromStored(key, old);
         });
     }
 
@@ -387,7 +387,7 @@ final class RedisList<E> extends AbstractList<E> implements RedisProxy, Serializ
     private List<E> decoded(List<Object> raw) {
         List<E> out = new ArrayList<>(raw.size());
         for (Object v : raw) {
-            out.add((E) m.nesting.fromStored(v));
+            out.add((E) m.nesting.fromStored(key, v));
         }
         return out;
     }

@@ -300,7 +300,10 @@ public final class RedisManager implements Manager, HandleSource, Serializable {
         return proxy;
     }
 
-    /** Marks the unnamed object at {@code key} as known outside this JVM or referenced: it stays until close. */
+    /**
+     * Marks the unnamed object at {@code key} as known outside this JVM, referenced, or the source of a
+     * nested proxy ({@link Nesting#fromStored}): it stays until close.
+     */
     void escaped(String key) {
         Made made = created.get(key);
         if (made != null) {

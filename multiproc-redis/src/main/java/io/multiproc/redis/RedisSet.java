@@ -108,7 +108,7 @@ final class RedisSet<E> extends AbstractSet<E> implements RedisProxy, Serializab
         return m.call(() -> {
             Set<E> out = new LinkedHashSet<>();
             for (Object v : set.readAll()) {
-                out.add((E) m.nesting.fromStored(v));
+                out.add((E) m.nesting.fromStored(key, v));
             }
             return out;
         });
