@@ -103,6 +103,33 @@ public final class LocalManager implements Manager, HandleSource, Serializable {
         return out;
     }
 
+    /**
+     * Replaces the whole of {@code list} with {@code replacement} if it still holds {@code expected}, element
+     * by element (a managed container matches only itself, as in {@code remove(Object)}); false, changing
+     * nothing, if another process or client changed it meanwhile. One lock hold and one publication for a
+     * local manager's list, else under the list's monitor (a synchronized list's). What a remote client's
+     * {@code removeIf}, {@code replaceAll} and {@code sort} publish with: they run their function on a
+     * snapshot and retry on a conflict.
+     */
+    public static <E> boolean replaceIfUnchanged(List<E> list, List<?> expected, List<? extends E> replacement) {
+        if (list instanceof ManagedList<E> m) {
+            return m.replaceIfUnchanged(expected, replacement);
+        }
+        synchronized (list) {
+            if (list.size() != expected.size()) {
+                return false;
+            }
+            for (int i = 0; i < expected.size(); i++) {
+                if (!Items.sameValue(list.get(i), expected.get(i))) {
+                    return false;
+                }
+            }
+            list.clear();
+            list.addAll(replacement);
+            return true;
+        }
+    }
+
     /** Bytes of /dev/shm the manager's heap segments take (reserved; for reports). */
     public long heapBytes() {
         return heap.mappedBytes();

@@ -491,6 +491,44 @@ final class ManagedList<E> extends AbstractList<E> implements RandomAccess, Seri
         freeArrayAndItems(old, from, end);
     }
 
+    /**
+     * {@link LocalManager#replaceIfUnchanged}: the replacement's items are written before the lock is taken;
+     * under it the stored elements are compared with {@code expected}, then the new array is published with
+     * one store, or nothing is and the written items are freed.
+     */
+    boolean replaceIfUnchanged(List<?> expected, List<? extends E> replacement) {
+        Objects.requireNonNull(expected, "expected");
+        long[] refs = writeAll(replacement);
+        long old;
+        boolean same;
+        c.lock();
+        try {
+            old = c.data();
+            MemorySegment s = c.heap.segment(old);
+            long p = payload(old);
+            int size = (int) s.get(JAVA_LONG, p + SIZE);
+            same = size == expected.size();
+            for (int i = 0; same && i < size; i++) {
+                same = Items.sameValue(Items.readValue(c.heap, s.get(JAVA_LONG, p + ITEMS + 8L * i)), expected.get(i));
+            }
+            if (same) {
+                retireItems(old);
+                publishNew(refs, refs.length, s.get(JAVA_LONG, p + CAPACITY));
+            }
+        } catch (RuntimeException | Error e) {
+            freeAll(refs, refs.length);
+            throw e;
+        } finally {
+            c.unlock();
+        }
+        if (!same) {
+            freeAll(refs, refs.length);
+            return false;
+        }
+        freeArrayAndItems(old, 0, Integer.MAX_VALUE);
+        return true;
+    }
+
     /** Removes the elements {@code filter} accepts, atomically: {@code filter} runs in this process under the lock. */
     @Override
     public boolean removeIf(Predicate<? super E> filter) {

@@ -66,8 +66,9 @@ import java.util.concurrent.locks.ReentrantLock;
  * {@code new HashMap<>(dict)}) work on a snapshot fetched in one request. The atomic operations of
  * {@code ConcurrentMap} ({@code merge}, {@code compute}, ...) and {@code updateAndGet} run their
  * function here and publish with the server's compare-and-set operations, retrying on a conflict, so
- * they are atomic without sending code to the server. {@code List.replaceAll}, {@code removeIf} and
- * {@code sort} are not atomic on a remote list.
+ * they are atomic without sending code to the server; so are a list's {@code removeIf}, {@code removeAll},
+ * {@code retainAll}, {@code replaceAll} and {@code sort}, which replace the whole list only if it still holds
+ * the snapshot they worked on, else read again.
  *
  * <p>Errors keep the JDK contract types ({@code IndexOutOfBoundsException}, {@code NoSuchElementException},
  * ...); anything else arrives as {@code io.multiproc.RemoteException}; both with the server's trace.

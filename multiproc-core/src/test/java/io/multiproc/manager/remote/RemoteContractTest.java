@@ -68,9 +68,9 @@ class RemoteContractTest {
         }
 
         /**
-         * RemoteList sends remove(Object) to the server (decision 145 applies there) but leaves removeAll,
-         * retainAll and its sublists to AbstractList, over its snapshot iterator: those compare with
-         * equals, so a plain list matches a nested one with the same contents. Not documented either way.
+         * RemoteList sends remove(Object) to the server (decision 145 applies there) but runs removeAll and
+         * retainAll on an ArrayList copy of a snapshot, and leaves its sublists to AbstractList: those compare
+         * with equals, so a plain list matches a nested one with the same contents. Not documented either way.
          */
         @Override
         protected boolean bulkRemovalsByIdentity() {
@@ -78,11 +78,17 @@ class RemoteContractTest {
         }
 
         /**
-         * README.md promises one-step removeIf/replaceAll/sort for the local manager's lists only; RemoteList
-         * inherits the java.util default methods, which work through its write-through iterators.
+         * README.md, remote access: a list's removeIf, replaceAll and sort work on a snapshot and replace the
+         * whole list in one compare-and-set request, so a function that throws leaves it as it was.
          */
         @Override
         protected OnFailure bulkOnFailure() {
+            return OnFailure.UNCHANGED;
+        }
+
+        /** A sublist is AbstractList's, whose removeIf, replaceAll and sort write through by index. */
+        @Override
+        protected OnFailure sublistBulkOnFailure() {
             return OnFailure.AS_DEFAULT_METHODS;
         }
 
