@@ -72,20 +72,32 @@ public final class InFlight {
         clearSince(mark);
     }
 
+    /** Whether any segment was noted since {@code mark} (no allocation: what a hot path asks first). */
+    public boolean sentAnySince(int mark) {
+        return sentCount > mark;
+    }
+
     /** The distinct segments noted since {@code mark}. */
     public List<String> sentSince(int mark) {
         return List.of(Arrays.copyOfRange(sent, mark, sentCount));
     }
 
-    /** Called while a shared object is serialized on this thread. */
-    static void noteSent(String name) {
+    /**
+     * Called while a shared object is serialized on this thread; false if no send bracket is open (the
+     * handle goes where no hold keeps its segment: a managed container's item, the user's own stream).
+     */
+    static boolean noteSent(String name) {
         InFlight f = LOCAL.get();
-        if (f.sending > 0 && indexOf(f.sent, f.sentCount, name) < 0) {
+        if (f.sending == 0) {
+            return false;
+        }
+        if (indexOf(f.sent, f.sentCount, name) < 0) {
             if (f.sentCount == f.sent.length) {
                 f.sent = Arrays.copyOf(f.sent, f.sentCount * 2);
             }
             f.sent[f.sentCount++] = name;
         }
+        return true;
     }
 
     /** Forgets what was noted since {@code mark} (an item that failed to encode), keeping the bracket open. */

@@ -13,6 +13,12 @@ import java.util.concurrent.atomic.AtomicBoolean;
 public abstract class MappedObject implements AutoCloseable {
     private final SharedSegments.Mapping mapping;
     private final AtomicBoolean closed = new AtomicBoolean();
+    /**
+     * Set by any thread of this process, once, when a handle of this object was written outside an
+     * in-flight bracket ({@link InFlight}): no hold keeps the segment for that handle's reader, so a holder
+     * that lets unreachable objects go must keep this one (see {@link Release}).
+     */
+    private final AtomicBoolean untracked = new AtomicBoolean();
     /** The whole mapped segment; subclasses copy it into locals on hot paths. */
     protected final MemorySegment whole;
 
@@ -33,8 +39,71 @@ public abstract class MappedObject implements AutoCloseable {
      */
     public final String nameInFlight() {
         String n = mapping.name();
-        InFlight.noteSent(n);
+        if (!InFlight.noteSent(n) && !untracked.getPlain()) {
+            untracked.set(true);
+        }
         return n;
+    }
+
+    /**
+     * What {@link #close()} releases, as an object that does not reach this one: for a holder that lets
+     * this object go once the program no longer reaches it (a Manager's {@code queue()}, {@code lock()}...,
+     * decision 169), from a {@link java.lang.ref.Cleaner} action.
+     */
+    final Release detachedRelease() {
+        return new Release(closed, untracked, mapping, releaseMore());
+    }
+
+    /**
+     * What this object's {@link #close()} does besides releasing its mapping, for {@link #release()}; must not
+     * reach this object (its own mappings of other regions, static bookkeeping). Null: nothing. See
+     * {@link Releases#of}.
+     */
+    protected Runnable releaseMore() {
+        return null;
+    }
+
+    /**
+     * A shared object's release, apart from the object. Handles that went to another process inside a
+     * task, a queue item or a pipe message are held by the carrier until attached ({@link InFlight}), so
+     * releasing this process's mapping then takes nothing from the receiver; a handle written anywhere
+     * else (a managed container's item) is held by nothing: {@link #untracked()} says so.
+     */
+    public static final class Release {
+        private final AtomicBoolean closed;
+        private final AtomicBoolean untracked;
+        private final SharedSegments.Mapping mapping;
+        private final Runnable more;
+
+        Release(AtomicBoolean closed, AtomicBoolean untracked, SharedSegments.Mapping mapping, Runnable more) {
+            this.closed = closed;
+            this.untracked = untracked;
+            this.mapping = mapping;
+            this.more = more;
+        }
+
+        /** True if a handle of the object was written where no hold keeps its segment for the reader. */
+        public boolean untracked() {
+            return untracked.get();
+        }
+
+        /** The segment's name (for messages). */
+        public String name() {
+            return mapping.name();
+        }
+
+        /** Releases what the object's close would, unless it was closed already; idempotent. */
+        public void run() {
+            if (closed.compareAndSet(false, true)) {
+                try {
+                    if (more != null) {
+                        more.run();
+                    }
+                } finally {
+                    mapping.release();
+                }
+            }
+        }
     }
 
     /** This object's reference to the mapping, for objects that live inside another's segment. */

@@ -84,7 +84,12 @@ public final class ChildProcess implements AutoCloseable {
     private final String name;
     private final boolean daemon;
     private final List<String> jvmOptions;
-    private final SerializableTask target;
+    /**
+     * Dropped once the child has its task (as CPython's Process.start drops its target and args): what
+     * the lambda captured is the program's to let go, so a Manager's queue given to a child goes with the
+     * parent's last reference to it (decision 169). Written under startLock.
+     */
+    private SerializableTask target;
     private final Object startLock = new Object();
     /** Set once by start(); read by every other method. */
     private volatile Process process;
@@ -263,7 +268,8 @@ public final class ChildProcess implements AutoCloseable {
      * loads from that same class path, so a burst of starts is not serialized behind each child's boot.
      */
     private boolean mustConfirmLoad() {
-        return !jvmOptions.isEmpty() || !onChildClassPath(target.getClass());
+        SerializableTask t = target; // null once started: start then refuses a second start
+        return !jvmOptions.isEmpty() || t != null && !onChildClassPath(t.getClass());
     }
 
     /** Defined by the bootstrap, platform or application class loader, which every child has. */
@@ -320,6 +326,7 @@ public final class ChildProcess implements AutoCloseable {
                 throw e;
             }
             process = p;
+            target = null;
             reportFile = file;
             ACTIVE.add(this);
             UNSETTLED.add(this);

@@ -1,6 +1,7 @@
 package io.multiproc.queue;
 
 import io.multiproc.internal.MappedObject;
+import io.multiproc.internal.Releases;
 import io.multiproc.internal.SegmentHeader;
 import io.multiproc.internal.SharedSegments;
 import io.multiproc.internal.EmbeddedLocks;
@@ -728,6 +729,20 @@ final class QueueRing extends MappedObject {
             consumers.close();
             super.close();
         }
+    }
+
+    /** What {@link #close()} releases besides the ring's own mapping: the two lock handles' references. */
+    @Override
+    protected Runnable releaseMore() {
+        Release p = Releases.of(producers);
+        Release c = Releases.of(consumers);
+        return () -> {
+            try {
+                p.run();
+            } finally {
+                c.run();
+            }
+        };
     }
 
     /** One more reference to this queue's mapping (no file or registry work: the segment is mapped). */

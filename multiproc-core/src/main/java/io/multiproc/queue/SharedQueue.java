@@ -1,5 +1,7 @@
 package io.multiproc.queue;
 
+import io.multiproc.internal.Releases;
+
 import io.multiproc.codec.ByteSource;
 import io.multiproc.codec.Codec;
 import io.multiproc.codec.CodecException;
@@ -173,6 +175,10 @@ import java.util.concurrent.TimeUnit;
 public sealed class SharedQueue<E> extends AbstractQueue<E> implements BlockingQueue<E>, AutoCloseable, Serializable
         permits JoinableQueue {
     final transient QueueRing ring;
+
+    static {
+        Releases.install(o -> o instanceof SharedQueue<?> q ? Releases.of(q.ring) : null);
+    }
     final transient Codec codec;
 
     SharedQueue(QueueRing ring, Codec codec) {

@@ -207,13 +207,30 @@ public final class SharedBarrier extends MappedObject implements Serializable {
         }
     }
 
+    /** The close's leave, apart from this object (see {@link io.multiproc.internal.MappedObject#release()}). */
+    @Override
+    protected Runnable releaseMore() {
+        AtomicBoolean gone = left;
+        String name = name();
+        MemorySegment table = whole;
+        return () -> {
+            if (gone.compareAndSet(false, true)) {
+                leave(name, table);
+            }
+        };
+    }
+
     private void leave() {
+        leave(name(), whole);
+    }
+
+    private static void leave(String name, MemorySegment whole) {
         synchronized (USES) {
-            Use use = USES.get(name());
+            Use use = USES.get(name);
             if (use == null || --use.handles > 0) {
                 return; // null: already removed at exit
             }
-            USES.remove(name());
+            USES.remove(name);
             removeMyEntry(whole);
         }
     }

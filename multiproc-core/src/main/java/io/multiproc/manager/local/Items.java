@@ -4,9 +4,14 @@ import io.multiproc.codec.BuiltinCodec;
 import io.multiproc.codec.BufferSink;
 import io.multiproc.codec.Codec;
 import io.multiproc.codec.SegmentSource;
+import io.multiproc.internal.InFlight;
+import io.multiproc.internal.SegmentRegistry;
 import io.multiproc.manager.Namespace;
 
+import java.io.IOException;
+import java.io.UncheckedIOException;
 import java.lang.foreign.MemorySegment;
+import java.nio.file.NoSuchFileException;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
@@ -48,6 +53,8 @@ final class Items {
         String refused;
         /** The nested container's proxy if {@link #manage} made it for this value (its hold is dropped once written). */
         Container temporary;
+        /** This thread's in-flight notes: which shared objects' handles a value's encoding wrote. */
+        final InFlight flight = InFlight.here();
 
         MemorySegment keySegment() {
             byte[] a = key.array();
@@ -125,6 +132,25 @@ final class Items {
     }
 
     /**
+     * The shared objects (queues, locks, values...) whose handles a value stored into {@code heap} carries
+     * live as long as the heap: one parent hold of its root segment each (decision 169), as a CPython proxy
+     * stored in a managed container keeps its referent. Whoever made the object may close it or exit; the
+     * item still attaches. Held until the manager closes, even once no item names it any more.
+     */
+    private static void holdInHeap(Heap heap, List<String> segments) {
+        for (String name : segments) {
+            try {
+                SegmentRegistry.addParentHold(name, HeapLayout.rootName(heap.name));
+            } catch (NoSuchFileException gone) {
+                throw new IllegalStateException("shared object '" + name + "' is closed: it cannot be stored", gone);
+            } catch (IOException e) {
+                throw new UncheckedIOException("cannot record that manager '" + heap.name + "' holds shared object '"
+                        + name + "': " + e.getMessage(), e);
+            }
+        }
+    }
+
+    /**
      * Encodes an already {@link #manage managed} value into {@code s}'s value buffer (call right before
      * {@link #write}: managing a value and user functions may reuse this thread's scratch).
      */
@@ -132,11 +158,16 @@ final class Items {
         s.value.reset();
         s.encodingFor = heap;
         s.encodingTop = stored;
+        int mark = s.flight.beginSend();
         try {
             CODEC.encode(stored, s.value);
+            if (s.flight.sentAnySince(mark)) {
+                holdInHeap(heap, s.flight.sentSince(mark));
+            }
         } catch (RuntimeException e) {
             throw refusal(s, stored, e);
         } finally {
+            s.flight.endSend(mark);
             s.encodingFor = null;
             s.encodingTop = null;
             s.refused = null;

@@ -2,6 +2,8 @@ package io.multiproc.manager.local;
 
 import io.multiproc.codec.HandleSource;
 import io.multiproc.codec.SharedHandle;
+import io.multiproc.internal.MappedObject;
+import io.multiproc.internal.Releases;
 import io.multiproc.internal.ShmFiles;
 import io.multiproc.manager.BarrierProxy;
 import io.multiproc.manager.EventProxy;
@@ -21,12 +23,16 @@ import io.multiproc.sync.SharedSemaphore;
 import java.io.ObjectStreamException;
 import java.io.Serial;
 import java.io.Serializable;
+import java.lang.ref.WeakReference;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.Collection;
+import java.util.Collections;
+import java.util.LinkedHashSet;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
+import java.util.Set;
 import java.util.concurrent.BlockingQueue;
 import java.util.concurrent.BrokenBarrierException;
 import java.util.concurrent.ConcurrentMap;
@@ -45,8 +51,11 @@ public final class LocalManager implements Manager, HandleSource, Serializable {
     private static final long serialVersionUID = 1L;
     private final transient Heap heap;
     private final transient ManagedMap<String, Object> directory;
-    /** Queues, locks and friends this Manager object made: closed with it. */
-    private final transient List<AutoCloseable> made = new ArrayList<>();
+    /**
+     * Queues, locks and friends this Manager object made, held weakly: closed with it, or released once the
+     * program no longer reaches them (decision 169). Guarded by itself; the cleaner's thread removes.
+     */
+    private final transient Set<Made> made = Collections.synchronizedSet(new LinkedHashSet<>());
     /** Made on first register/create; guarded by this. */
     private transient CustomTypes customTypes;
     private transient volatile boolean closed;
@@ -266,10 +275,57 @@ public final class LocalManager implements Manager, HandleSource, Serializable {
 
     // ---- the existing shared objects ----------------------------------------------------------------
 
+    /**
+     * Records a shared object this manager made. Once the program no longer reaches it, this process's
+     * handle is released (the segment goes with its last user, as a CPython proxy's referent goes with its
+     * last proxy), unless a handle of it was written where no hold keeps the segment for its reader (a
+     * container item, the program's own stream): then it stays until the manager closes, as before.
+     */
     private synchronized <T extends AutoCloseable> T made(T object) {
         checkOpen();
-        made.add(object);
+        Made m = new Made(new WeakReference<>(object), Releases.of(object));
+        made.add(m);
+        Set<Made> all = made;
+        Heap.CLEANER.register(object, () -> { // NOTE: the action must not reach the object
+            if (!m.release.untracked()) {
+                all.remove(m);
+                m.release.run();
+            }
+        });
         return object;
+    }
+
+    /** Shared objects this Manager object made and holds now (for tests). */
+    int madeCount() {
+        return made.size();
+    }
+
+    /** A made object: closed by the manager's close while reachable, else its release runs. */
+    private record Made(WeakReference<AutoCloseable> object, MappedObject.Release release) implements AutoCloseable {
+        @Override
+        public void close() throws Exception {
+            AutoCloseable o = object.get();
+            if (o != null) {
+                o.close();
+            } else {
+                release.run();
+            }
+        }
+
+        @Override
+        public boolean equals(Object other) {
+            return this == other;
+        }
+
+        @Override
+        public int hashCode() {
+            return System.identityHashCode(this);
+        }
+
+        @Override
+        public String toString() {
+            return "shared object '" + release.name() + "'";
+        }
     }
 
     @Override
@@ -355,8 +411,10 @@ public final class LocalManager implements Manager, HandleSource, Serializable {
             if (customTypes != null) {
                 toClose.add(customTypes::close);   // first: the server may hold proxies of containers
             }
-            toClose.addAll(made);
-            made.clear();
+            synchronized (made) {
+                toClose.addAll(made);
+                made.clear();
+            }
         }
         RuntimeException failure = null;
         for (AutoCloseable c : toClose) {

@@ -1,0 +1,36 @@
+package io.multiproc.internal;
+
+import java.util.function.Function;
+
+/**
+ * The {@link MappedObject.Release} of any shared object, including those that are a front over a
+ * mapped object of their package (a queue over its ring), for a holder that lets objects go once they are
+ * unreachable (decision 169). {@code io.multiproc.queue} installs its part when {@code SharedQueue} is
+ * initialized, as {@code io.multiproc.sync} installs {@link EmbeddedLocks}'s factory. Not part of the
+ * public API.
+ */
+public final class Releases {
+    /** Written once, by {@code SharedQueue}'s class initialization. */
+    private static volatile Function<Object, MappedObject.Release> fronts;
+
+    private Releases() {
+    }
+
+    /** Called once by {@code io.multiproc.queue}. */
+    public static void install(Function<Object, MappedObject.Release> f) {
+        fronts = f;
+    }
+
+    /** {@code object}'s release; IllegalArgumentException naming its class if it is no shared object. */
+    public static MappedObject.Release of(Object object) {
+        if (object instanceof MappedObject m) {
+            return m.detachedRelease();
+        }
+        Function<Object, MappedObject.Release> f = fronts;
+        MappedObject.Release r = f == null ? null : f.apply(object);
+        if (r == null) {
+            throw new IllegalArgumentException("object=" + object.getClass().getName() + " is not a shared object");
+        }
+        return r;
+    }
+}

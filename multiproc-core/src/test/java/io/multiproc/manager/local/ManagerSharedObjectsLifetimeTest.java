@@ -1,0 +1,216 @@
+package io.multiproc.manager.local;
+
+import io.multiproc.manager.BarrierProxy;
+import io.multiproc.manager.EventProxy;
+import io.multiproc.manager.Manager;
+import io.multiproc.manager.SemaphoreProxy;
+import io.multiproc.process.ChildProcess;
+import io.multiproc.queue.SharedQueue;
+import io.multiproc.shared.SharedLong;
+import io.multiproc.sync.SharedLock;
+import io.multiproc.testing.Children;
+import io.multiproc.testing.ReapChildrenCheckShm;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.ExtendWith;
+
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.concurrent.BlockingQueue;
+import java.util.concurrent.ConcurrentMap;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.locks.Condition;
+import java.util.concurrent.locks.Lock;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+/**
+ * The queues, locks, semaphores, events, barriers and conditions a Manager makes go once the program no
+ * longer reaches them, as a CPython proxy's referent goes with its last proxy (decision 169): a job loop
+ * making one per job does not fill /dev/shm (nor the 65,530 mappings a process may have) until the
+ * manager closes. One stored into a container stays until the manager closes; one given to a child
+ * stays while the child uses it.
+ */
+@ExtendWith(ReapChildrenCheckShm.class)
+class ManagerSharedObjectsLifetimeTest {
+
+    private static boolean exists(String segment) {
+        return Files.exists(Path.of("/dev/shm", segment));
+    }
+
+    private static void awaitGone(List<String> segments, String what) throws InterruptedException {
+        try {
+            Children.awaitUntil(what, () -> {
+                System.gc();
+                return segments.stream().noneMatch(ManagerSharedObjectsLifetimeTest::exists);
+            });
+        } catch (AssertionError e) {
+            List<String> left = segments.stream().filter(ManagerSharedObjectsLifetimeTest::exists).toList();
+            throw new AssertionError(e.getMessage() + ": " + left.size() + " of " + segments.size() + " left, first "
+                    + left.subList(0, Math.min(6, left.size())) + " at indexes "
+                    + left.stream().limit(6).map(segments::indexOf).toList(), e);
+        }
+    }
+
+    /** One job: every kind of shared object a manager makes, used, then dropped; returns their segments. */
+    private static List<String> oneJob(Manager m, int job) throws Exception {
+        List<String> names = new ArrayList<>();
+        Lock l = m.lock();
+        l.lock();
+        l.unlock();
+        names.add(((SharedLock) l).name());
+        Condition c = m.condition(l);
+        names.add(((io.multiproc.sync.SharedCondition) c).name());
+        Lock r = m.rlock();
+        r.lock();
+        r.unlock();
+        names.add(((io.multiproc.sync.SharedRLock) r).name());
+        BlockingQueue<Integer> q = m.queue();
+        q.put(job);
+        assertThat(q.take()).isEqualTo(job);
+        names.add(((SharedQueue<Integer>) q).name());
+        BlockingQueue<Integer> bounded = m.queue(4);
+        bounded.put(job);
+        names.add(((SharedQueue<Integer>) bounded).name());
+        SemaphoreProxy s = m.semaphore(1);
+        s.acquire();
+        s.release();
+        EventProxy e = m.event();
+        e.set();
+        BarrierProxy b = m.barrier(1);
+        b.await();
+        return names;
+    }
+
+    @Test
+    void sharedObjectsAJobLoopMakesAndDropsAreRemovedWhileTheManagerStaysOpen() throws Exception {
+        try (Manager m = Manager.start()) {
+            LocalManager lm = (LocalManager) m;
+            List<String> segments = new ArrayList<>();
+            for (int job = 0; job < 30; job++) {
+                segments.addAll(oneJob(m, job));
+            }
+            awaitGone(segments, "the jobs' locks, conditions, queues are removed from /dev/shm");
+            Children.awaitUntil("the manager holds none of them", () -> {
+                System.gc();
+                return lm.madeCount() == 0;
+            });
+            Lock after = m.lock();                     // the manager still works
+            after.lock();
+            after.unlock();
+        }
+    }
+
+    /** A shared object stored into a container has no proxy behind it: only the manager's close removes it. */
+    @Test
+    void aLockStoredInADictOutlivesTheProxyThatStoredIt() throws Exception {
+        try (Manager m = Manager.start()) {
+            ConcurrentMap<String, Object> d = m.dict();
+            String name = storeALock(m, d);
+            for (int i = 0; i < 20; i++) {
+                System.gc();
+                Thread.sleep(20);
+            }
+            assertThat(exists(name)).as("the stored lock's segment").isTrue();
+            ChildProcess child = ChildProcess.start(() -> {
+                Lock l = (Lock) d.get("lock");
+                if (!l.tryLock()) {
+                    throw new AssertionError("the stored lock is held");
+                }
+                l.unlock();
+            });
+            try {
+                Children.joinOk(child);
+            } finally {
+                Children.reap(child);
+            }
+            try (SharedLock again = (SharedLock) d.get("lock")) {  // this process's second handle: closed here
+                assertThat(again.tryLock()).isTrue();
+                again.unlock();
+            }
+        }
+    }
+
+    /**
+     * The manager holds what its containers store, as a CPython proxy stored in a managed dict keeps its
+     * referent: the queue's creator may close it, and the item still attaches.
+     */
+    @Test
+    void aQueueStoredInADictOutlivesItsCreatorsClose() throws Exception {
+        String name;
+        try (Manager m = Manager.start()) {
+            ConcurrentMap<String, Object> d = m.dict();
+            try (SharedQueue<String> q = SharedQueue.create(10)) {
+                q.put("kept");
+                d.put("q", q);
+                name = q.name();
+            }
+            assertThat(exists(name)).as("the stored queue's segment after its creator closed it").isTrue();
+            ChildProcess child = ChildProcess.start(() -> {
+                @SuppressWarnings("unchecked")
+                BlockingQueue<String> in = (BlockingQueue<String>) d.get("q");
+                try {
+                    if (!"kept".equals(in.poll(5, TimeUnit.SECONDS))) {
+                        throw new AssertionError("the stored queue lost its item");
+                    }
+                } catch (InterruptedException e) {
+                    throw new IllegalStateException(e);
+                }
+            });
+            try {
+                Children.joinOk(child);
+            } finally {
+                Children.reap(child);
+            }
+        }
+        assertThat(exists(name)).as("the stored queue's segment after the manager closed").isFalse();
+    }
+
+    private static String storeALock(Manager m, ConcurrentMap<String, Object> d) {
+        Lock l = m.lock();
+        d.put("lock", l);
+        return ((SharedLock) l).name();
+    }
+
+    /** The parent dropping its proxy takes nothing from a child that still uses the queue. */
+    @Test
+    void aQueueGivenToAChildStaysWhileTheChildUsesItAfterTheParentDroppedIt() throws Exception {
+        try (Manager m = Manager.start(); SharedLong stage = SharedLong.create(0)) {
+            LocalManager lm = (LocalManager) m;
+            ChildProcess child = childWithAQueue(m, stage);
+            try {
+                Children.awaitUntil("the child put its first item", () -> stage.get() == 1);
+                Children.awaitUntil("the parent's handle of the queue is released", () -> {
+                    System.gc();
+                    return lm.madeCount() == 0;
+                });
+                stage.set(2);
+                Children.joinOk(child);
+                assertThat(stage.get()).as("the child used the queue after the parent let it go").isEqualTo(3);
+            } finally {
+                Children.reap(child);
+            }
+        }
+    }
+
+    private static ChildProcess childWithAQueue(Manager m, SharedLong stage) {
+        BlockingQueue<String> q = m.queue();
+        return ChildProcess.start(() -> {
+            try {
+                q.put("first");
+                stage.set(1);
+                while (stage.get() != 2) {
+                    Thread.sleep(5);
+                }
+                q.put("second");
+                if (!"first".equals(q.poll(5, TimeUnit.SECONDS)) || !"second".equals(q.poll(5, TimeUnit.SECONDS))) {
+                    throw new AssertionError("the queue lost items");
+                }
+                stage.set(3);
+            } catch (InterruptedException e) {
+                throw new IllegalStateException(e);
+            }
+        });
+    }
+}
