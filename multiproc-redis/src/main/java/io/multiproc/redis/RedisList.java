@@ -1,5 +1,7 @@
 package io.multiproc.redis;
 
+import io.multiproc.internal.SwappedWholeList;
+
 import org.redisson.api.RList;
 import org.redisson.api.RScript;
 
@@ -15,7 +17,6 @@ import java.util.ListIterator;
 import java.util.Objects;
 import java.util.UUID;
 import java.util.function.Predicate;
-import java.util.function.UnaryOperator;
 
 /**
  * A {@link RedisManager}'s list: a Redis list of codec bytes ({@link RList} with {@link RedisCodec}).
@@ -31,7 +32,7 @@ import java.util.function.UnaryOperator;
  * ls.addAll(List.of(1, 2, 3));       // one RPUSH
  * }</pre>
  */
-final class RedisList<E> extends AbstractList<E> implements RedisProxy, Serializable {
+final class RedisList<E> extends SwappedWholeList<E> implements RedisProxy, Serializable {
     @Serial
     private static final long serialVersionUID = 1L;
     /** Stands for a removed element inside {@link Lua#LIST_REMOVE_AT}; no codec value starts with a NUL byte here. */
@@ -220,22 +221,6 @@ final class RedisList<E> extends AbstractList<E> implements RedisProxy, Serializ
         });
     }
 
-    @Override
-    protected void removeRange(int fromIndex, int toIndex) {
-        transform(l -> {
-            l.subList(fromIndex, toIndex).clear();
-            return true;
-        });
-    }
-
-    @Override
-    public void sort(Comparator<? super E> c) {
-        transform(l -> {
-            l.sort(c);
-            return true;
-        });
-    }
-
     /**
      * AbstractList's view of the range, whose {@code sort} is one compare-and-set over the range like this
      * list's own ({@link Range}).
@@ -305,33 +290,6 @@ final class RedisList<E> extends AbstractList<E> implements RedisProxy, Serializ
         }
     }
 
-    @Override
-    public void replaceAll(UnaryOperator<E> operator) {
-        Objects.requireNonNull(operator, "operator");
-        transform(l -> {
-            l.replaceAll(operator);
-            return true;
-        });
-    }
-
-    @Override
-    public boolean removeIf(Predicate<? super E> filter) {
-        Objects.requireNonNull(filter, "filter");
-        return transform(l -> l.removeIf(filter));
-    }
-
-    @Override
-    public boolean removeAll(Collection<?> c) {
-        Objects.requireNonNull(c, "c");
-        return transform(l -> l.removeAll(c));
-    }
-
-    @Override
-    public boolean retainAll(Collection<?> c) {
-        Objects.requireNonNull(c, "c");
-        return transform(l -> l.retainAll(c));
-    }
-
     /**
      * Applies {@code change} to a copy of the list and stores the result if the list still holds what was
      * read (compare-and-set of the whole list in one script), retrying otherwise. Nothing is written when
@@ -339,7 +297,8 @@ final class RedisList<E> extends AbstractList<E> implements RedisProxy, Serializ
      * method: an interrupted thread's call runs once and keeps the interrupt, a server that is down fails
      * naming the manager.
      */
-    private boolean transform(Predicate<List<E>> change) {
+    @Override
+    protected boolean transform(Predicate<List<E>> change) {
         return m.call(() -> transformOnce(change));
     }
 

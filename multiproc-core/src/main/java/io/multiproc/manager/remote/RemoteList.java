@@ -1,30 +1,29 @@
 package io.multiproc.manager.remote;
 
-import java.util.AbstractList;
+import io.multiproc.internal.SwappedWholeList;
+
 import java.util.ArrayList;
 import java.util.Collection;
-import java.util.Comparator;
 import java.util.Iterator;
 import java.util.List;
 import java.util.ListIterator;
 import java.util.Objects;
 import java.util.function.Predicate;
-import java.util.function.UnaryOperator;
 
 /**
  * A remote manager's list: every call is a request (see {@link RemoteManager} for which ones are
  * pipelined). Iteration is over a snapshot fetched in one request; the iterator's {@code set} and
  * {@code remove} write through by index, which is not atomic against other clients. {@code removeIf},
  * {@code removeAll}, {@code retainAll}, {@code replaceAll}, {@code sort} and {@code subList(..).clear()}
- * are: they run here on a snapshot and publish the result only if the list still holds that snapshot
- * (else they retry, so the function may run more than once), as a Redis list's do.
+ * are ({@link SwappedWholeList}): they run here on a snapshot and publish the result only if the list
+ * still holds that snapshot, as a Redis list's do.
  *
  * <pre>{@code
  * List<Integer> jobs = Manager.connect(address, key).list("jobs");
  * jobs.removeIf(j -> j % 2 == 0);   // other clients' inserts meanwhile are kept, never hit by a stale index
  * }</pre>
  */
-final class RemoteList<E> extends AbstractList<E> implements RemoteManager.RemoteContainer {
+final class RemoteList<E> extends SwappedWholeList<E> implements RemoteManager.RemoteContainer {
     private final transient Target t;
 
     RemoteList(Target t) {
@@ -118,7 +117,8 @@ final class RemoteList<E> extends AbstractList<E> implements RemoteManager.Remot
      * contents with the copy in one request that succeeds only if the list still holds the snapshot;
      * else reads again. Nested containers travel as references both ways, so they stay the same ones.
      */
-    private boolean transform(Predicate<List<E>> change) {
+    @Override
+    protected boolean transform(Predicate<List<E>> change) {
         while (true) {
             List<E> before = new ArrayList<>(snapshot());
             List<E> after = new ArrayList<>(before);
@@ -129,50 +129,6 @@ final class RemoteList<E> extends AbstractList<E> implements RemoteManager.Remot
                 return true;
             }
         }
-    }
-
-    @Override
-    public boolean removeIf(Predicate<? super E> filter) {
-        Objects.requireNonNull(filter, "filter");
-        return transform(l -> l.removeIf(filter));
-    }
-
-    @Override
-    public boolean removeAll(Collection<?> c) {
-        Objects.requireNonNull(c, "c");
-        return transform(l -> l.removeAll(c));
-    }
-
-    @Override
-    public boolean retainAll(Collection<?> c) {
-        Objects.requireNonNull(c, "c");
-        return transform(l -> l.retainAll(c));
-    }
-
-    @Override
-    public void replaceAll(UnaryOperator<E> op) {
-        Objects.requireNonNull(op, "operator");
-        transform(l -> {
-            l.replaceAll(op);
-            return true;
-        });
-    }
-
-    @Override
-    public void sort(Comparator<? super E> c) {
-        transform(l -> {
-            l.sort(c);
-            return true;
-        });
-    }
-
-    /** AbstractList's {@code subList(from, to).clear()} comes here: one atomic replacement too. */
-    @Override
-    protected void removeRange(int fromIndex, int toIndex) {
-        transform(l -> {
-            l.subList(fromIndex, toIndex).clear();
-            return true;
-        });
     }
 
     /** A copy of the whole list, fetched in one request. */
