@@ -55,7 +55,7 @@ public abstract class MappedObject implements AutoCloseable {
     }
 
     /**
-     * What this object's {@link #close()} does besides releasing its mapping, for {@link #release()}; must not
+     * What this object's {@link #close()} does besides releasing its mapping, for {@link Releases#of}; must not
      * reach this object (its own mappings of other regions, static bookkeeping). Null: nothing. See
      * {@link Releases#of}.
      */

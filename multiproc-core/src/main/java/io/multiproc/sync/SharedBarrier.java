@@ -207,7 +207,7 @@ public final class SharedBarrier extends MappedObject implements Serializable {
         }
     }
 
-    /** The close's leave, apart from this object (see {@link io.multiproc.internal.MappedObject#release()}). */
+    /** The close's leave, as an action that does not reach this object (decision 169). */
     @Override
     protected Runnable releaseMore() {
         AtomicBoolean gone = left;
