@@ -128,13 +128,17 @@ final class Nesting {
     }
 
     /**
-     * {@link #checkKey} for a set element: a proxy or a List, Set, Map or Namespace is stored as a counted
-     * ref ({@link #toStored}), anything else by value, and then must not hold a proxy of this server.
+     * {@link #checkKey} for a set element: every element is stored by value, a List, Set or Map too (as the
+     * local manager's set elements and this manager's dict keys are), so a proxy of this server, as the
+     * element or anywhere inside it, is refused.
+     * <p>Why: a List element was stored as a counted nested list, so {@code add(List.of(2))} twice stored
+     * two elements and {@code contains(List.of(2))} was false.
      */
     void checkElement(Object element) {
-        if (element instanceof RedisProxy p && p.manager().sameServer(m)
-                || element instanceof Namespace || element instanceof Collection<?> || element instanceof Map<?, ?>) {
-            return;
+        if (element instanceof RedisProxy p && p.manager().sameServer(m)) {
+            throw new IllegalArgumentException("element of type " + element.getClass().getName() + " is a shared object: a "
+                    + "Redis set stores elements by value and cannot keep what an element refers to alive; use a value "
+                    + "such as its name");
         }
         checkStoredByValue(element, AS_KEY, AS_KEY_INSTEAD);
     }

@@ -14,8 +14,9 @@ import java.util.Set;
 
 /**
  * A set nested in a {@link RedisManager}'s container (a {@code Set} value stored into a list, dict or
- * namespace): a Redis set of codec bytes. Elements compare as codec bytes; iteration is over a snapshot,
- * its {@code remove} writes through.
+ * namespace): a Redis set of codec bytes. Elements are stored by value, a List or Map element too, and
+ * compare as codec bytes; a proxy of the same server as an element is refused. Iteration is over a
+ * snapshot, its {@code remove} writes through.
  */
 final class RedisSet<E> extends AbstractSet<E> implements RedisProxy, Serializable {
     @Serial
@@ -67,19 +68,8 @@ final class RedisSet<E> extends AbstractSet<E> implements RedisProxy, Serializab
         // stored here, so code that worked on Redis failed with NullPointerException on the other backends
         Objects.requireNonNull(e, "element=null: a managed set does not store null elements");
         return m.call(() -> {
-            m.nesting.checkElement(e);
-            Object stored = m.nesting.toStored(e);
-            boolean added;
-            try {
-                added = set.add(stored);
-            } catch (RuntimeException failed) {
-                m.nesting.undo(stored); // a nested container made for it would stay counted, uncounted by anyone
-                throw failed;
-            }
-            if (!added) {
-                m.nesting.undo(stored);
-            }
-            return added;
+            m.nesting.checkElement(e); // by value, as a dict key: nothing to count
+            return set.add(e);
         });
     }
 

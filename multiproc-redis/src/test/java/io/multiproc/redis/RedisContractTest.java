@@ -145,16 +145,6 @@ class RedisContractTest {
             return (Set<Object>) holder.get(0);
         }
 
-        /**
-         * Nesting.checkElement: a Redis set stores a List element as a counted nested container (a ref), not
-         * by value: add(List.of(2)) twice stores two elements, and contains(List.of(2)) is false. README.md
-         * says set elements are stored by value; left as is (see the report), so no list elements here.
-         */
-        @Override
-        protected boolean listElementsByValue() {
-            return false;
-        }
-
         @Override
         protected void dispose() {
             if (m != null) {

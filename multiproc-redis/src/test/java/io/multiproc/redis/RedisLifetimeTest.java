@@ -547,11 +547,13 @@ class RedisLifetimeTest {
             assertThat(set).isEmpty();
             assertThat(d.get(new Box(inner))).as("a read with such a key stores nothing: allowed").isNull();
             assertThat(set.contains(new Box(inner))).isFalse();
-            set.add(inner);                                  // the proxy itself is a counted element
+            assertThatThrownBy(() -> set.add(inner)).as("the proxy itself as an element, as the local manager refuses it")
+                    .isInstanceOf(IllegalArgumentException.class).hasMessageContaining("shared object");
             d.put(new Box("plain"), "v");                    // a record key without a proxy is stored by value
             set.add(new Box("plain"));
+            set.add(new ArrayList<>(List.of(1)));            // a List element too: equal to inner's contents, not inner
             assertThat(d).containsExactly(java.util.Map.entry(new Box("plain"), "v"));
-            assertThat(set).containsExactlyInAnyOrder(new Box("plain"), inner);
+            assertThat(set).containsExactlyInAnyOrder(new Box("plain"), List.of(1));
             ((RedisManager) m).destroy();
         }
     }

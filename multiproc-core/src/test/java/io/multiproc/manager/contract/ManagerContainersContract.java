@@ -188,6 +188,24 @@ public abstract class ManagerContainersContract {
         assertThat(s).containsExactly("a");
     }
 
+    /** README.md, Manager: "Keys (and set elements) are stored by value"; a container as one is refused. */
+    @Test
+    public void aNestedSetStoresListElementsByValueAndRefusesAProxyElement() {
+        List<Object> l = m().list();
+        l.add(new HashSet<>());
+        @SuppressWarnings("unchecked")
+        Set<Object> s = (Set<Object>) l.get(0);
+        assertThat(s.add(new java.util.ArrayList<>(List.of(2)))).isTrue();
+        assertThat(s.add(List.of(2))).as("an equal list is the same element").isFalse();
+        assertThat(s.contains(List.of(2))).isTrue();
+        assertThat(s).hasSize(1);
+        List<Object> proxy = m().list();
+        assertThatThrownBy(() -> s.add(proxy)).isInstanceOf(IllegalArgumentException.class).hasMessageContaining("by value");
+        assertThat(s).containsExactly(List.of(2));
+        assertThat(s.remove(List.of(2))).isTrue();
+        assertThat(s).isEmpty();
+    }
+
     @Test
     public void aProxyUsedAfterCloseThrowsIllegalStateNamingTheManager() {
         Manager mgr = start();
