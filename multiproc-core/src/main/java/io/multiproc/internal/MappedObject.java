@@ -56,8 +56,7 @@ public abstract class MappedObject implements AutoCloseable {
 
     /**
      * What this object's {@link #close()} does besides releasing its mapping, for {@link Releases#of}; must not
-     * reach this object (its own mappings of other regions, static bookkeeping). Null: nothing. See
-     * {@link Releases#of}.
+     * reach this object (its own mappings of other regions, static bookkeeping). Null: nothing.
      */
     protected Runnable releaseMore() {
         return null;
@@ -66,8 +65,9 @@ public abstract class MappedObject implements AutoCloseable {
     /**
      * A shared object's release, apart from the object. Handles that went to another process inside a
      * task, a queue item or a pipe message are held by the carrier until attached ({@link InFlight}), so
-     * releasing this process's mapping then takes nothing from the receiver; a handle written anywhere
-     * else (a managed container's item) is held by nothing: {@link #untracked()} says so.
+     * releasing this process's mapping then takes nothing from the receiver (a managed container's item is
+     * written in such a bracket too, and held by the manager); a handle written anywhere else (the program's
+     * own stream, a Pool task) is held by nothing: {@link #untracked()} says so.
      */
     public static final class Release {
         private final AtomicBoolean closed;
