@@ -493,6 +493,13 @@ final class Heap {
      */
     private volatile boolean viewsMade;
 
+    /**
+     * Shared objects this process recorded as held by the heap's root ({@code Items.holdInHeap}): a value
+     * that stores the same queue again costs a set lookup, not a registry lock and a file check. Per
+     * process: another process's store records its own once (the record is the same file, made once).
+     */
+    final java.util.Set<String> heldShared = ConcurrentHashMap.newKeySet();
+
     boolean viewsMade() {
         return viewsMade;
     }

@@ -135,12 +135,17 @@ final class Items {
      * The shared objects (queues, locks, values...) whose handles a value stored into {@code heap} carries
      * live as long as the heap: one parent hold of its root segment each (decision 169), as a CPython proxy
      * stored in a managed container keeps its referent. Whoever made the object may close it or exit; the
-     * item still attaches. Held until the manager closes, even once no item names it any more.
+     * item still attaches. Held until the manager closes, even once no item names it any more. Recorded once
+     * per object and process: a later store of the same object finds it in {@link Heap#heldShared}.
      */
     private static void holdInHeap(Heap heap, List<String> segments) {
         for (String name : segments) {
+            if (heap.heldShared.contains(name)) {
+                continue;
+            }
             try {
                 SegmentRegistry.addParentHold(name, HeapLayout.rootName(heap.name));
+                heap.heldShared.add(name);
             } catch (NoSuchFileException gone) {
                 throw new IllegalStateException("shared object '" + name + "' is closed: it cannot be stored", gone);
             } catch (IOException e) {
