@@ -35,9 +35,10 @@ final class LsCommand implements Callable<Integer> {
     boolean json;
 
     /** Header magics ("MPVALUE1" read little-endian) to kind names; the trailing digit is the layout version. */
-    private static final Map<String, String> KINDS = Map.of("MPVALUE", "value", "MPARRAY", "array", "MPQUEUE", "queue",
-            "MPPIPE0", "pipe", "MPSPILL", "queue-spill", "MPBBARR", "barrier", "MPSEMAP", "semaphore", "MPEVENT", "event",
-            "MPCONDV", "condition", "MPCPLOC", "lock");
+    private static final Map<String, String> KINDS = Map.ofEntries(Map.entry("MPVALUE", "value"), Map.entry("MPARRAY", "array"),
+            Map.entry("MPQUEUE", "queue"), Map.entry("MPPIPE0", "pipe"), Map.entry("MPSPILL", "queue-spill"),
+            Map.entry("MPBBARR", "barrier"), Map.entry("MPSEMAP", "semaphore"), Map.entry("MPEVENT", "event"),
+            Map.entry("MPCONDV", "condition"), Map.entry("MPCPLOC", "lock"), Map.entry("MPPOOLH", "pool-holds"));
 
     @Override
     public Integer call() throws Exception {

@@ -44,7 +44,8 @@ import java.util.concurrent.atomic.AtomicLong;
  * <p>Functions and tasks travel through the {@link Codec} (lambdas must be serializable: the parameter
  * types {@link SerializableFunction} and {@link SerializableCallable} make a lambda so); a task that
  * cannot be encoded fails at the call with IllegalArgumentException naming the class. Shared objects
- * (values, locks, queues, lists) captured by a task re-attach in the worker.
+ * (values, locks, queues, lists) captured by a task or given as items re-attach in the worker; the pool
+ * holds them until it ends, so the caller may close its handle right after the call ({@link PoolHolds}).
  *
  * <h2>Failures</h2>
  * <ul>
@@ -115,9 +116,12 @@ public final class Pool implements ExecutorService {
     private final CompletableFuture<Void> terminated = new CompletableFuture<>();
     /** The last stateless function encoded and its bytes ({fn, byte[]}); racy but always a consistent pair. */
     private volatile Object[] lastFunction;
+    /** What the tasks carried (shared objects), held until the pool ends. */
+    private final PoolHolds holds;
 
     private Pool(Builder b) {
         this.name = "Pool-" + POOLS.incrementAndGet();
+        this.holds = new PoolHolds(name);
         this.workers = b.workers;
         this.maxTasksPerChild = b.maxTasksPerChild;
         this.jvmOptions = b.jvmOptions;
@@ -348,7 +352,8 @@ public final class Pool implements ExecutorService {
                 long id = ids.getAndIncrement();
                 PoolWork.Chunk c;
                 try {
-                    c = new PoolWork.Chunk(id, PoolFrames.task(id, PoolFrames.MAP, fn, codec, items.subList(from, to)), job, i, from, to - from);
+                    c = new PoolWork.Chunk(id, holds.encode(() -> PoolFrames.task(id, PoolFrames.MAP, fn, codec, items.subList(from, to))),
+                            job, i, from, to - from);
                 } catch (RuntimeException unencodable) { // IllegalArgumentException, or whatever a writeObject or codec threw
                     if (i == 0) {
                         throw unencodable; // nothing was sent: fail at the call
@@ -387,7 +392,7 @@ public final class Pool implements ExecutorService {
         if (last != null && last[0] == fn) {
             return (byte[]) last[1];
         }
-        byte[] bytes = PoolFrames.function(codec, fn);
+        byte[] bytes = holds.encode(() -> PoolFrames.function(codec, fn));
         if (fn.getClass().isSynthetic() && fn.getClass().getDeclaredFields().length == 0) {
             lastFunction = new Object[] {fn, bytes};
         }
@@ -886,7 +891,13 @@ public final class Pool implements ExecutorService {
                 return;
             }
         }
+        holds.end();
         terminated.complete(null);
+    }
+
+    /** What this pool's tasks carried; an imap's feeder encodes its chunks through it too. */
+    PoolHolds holds() {
+        return holds;
     }
 
     // ------------------------------------------------------------------ reader threads

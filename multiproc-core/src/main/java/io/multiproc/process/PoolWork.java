@@ -502,7 +502,8 @@ final class PoolWork {
                 if (!items.isEmpty()) {
                     long id = ids.getAsLong();
                     try {
-                        c = new Chunk(id, PoolFrames.task(id, PoolFrames.MAP, fn, codec, items), this, index, (long) index * chunkSize, items.size());
+                        c = new Chunk(id, pool.holds().encode(() -> PoolFrames.task(id, PoolFrames.MAP, fn, codec, items)), this, index,
+                                (long) index * chunkSize, items.size());
                     } catch (RuntimeException e) { // a writeObject or a user's codec may throw anything
                         unencodable = e;
                     }

@@ -830,6 +830,55 @@ class PoolTest {
         }
     }
 
+    @Test
+    void aSharedObjectClosedRightAfterSubmittingStillReachesTheWorker() throws Exception {
+        try (Pool pool = Pool.create(1); SharedLong gate = SharedLong.create(0)) {
+            // the only worker is busy, so the next tasks wait in this process while their objects are closed
+            CompletableFuture<Long> busy = pool.applyAsync(() -> {
+                while (gate.get() == 0) {
+                    Thread.sleep(1);
+                }
+                return 0L;
+            });
+            SharedLong called = SharedLong.create(37);
+            CompletableFuture<Long> call = pool.applyAsync(() -> called.addAndGet(5));
+            SharedLong mapped = SharedLong.create(0);
+            CompletableFuture<List<Long>> map = pool.mapAsync(x -> mapped.addAndGet(x), List.of(1L, 2L, 3L), 1);
+            SharedLong item = SharedLong.create(10);
+            CompletableFuture<List<Long>> items = pool.mapAsync(v -> v.incrementAndGet(), List.of(item), 1);
+            SharedLong lazy = SharedLong.create(100);
+            PoolIterator<Long> imap = pool.imap(x -> lazy.addAndGet(x), List.of(1L, 2L), 1);
+            List<String> names = List.of(called.name(), mapped.name(), item.name(), lazy.name());
+            for (SharedLong v : List.of(called, mapped, item, lazy)) {
+                v.close(); // as CPython's apply_async(f, (value,)) then value's last reference dropped
+            }
+            gate.set(1);
+
+            assertThat(busy.get(SECONDS, TimeUnit.SECONDS)).isZero();
+            assertThat(call.get(SECONDS, TimeUnit.SECONDS)).isEqualTo(42);
+            assertThat(map.get(SECONDS, TimeUnit.SECONDS)).containsExactly(1L, 3L, 6L);
+            assertThat(items.get(SECONDS, TimeUnit.SECONDS)).containsExactly(11L);
+            assertThat(imap.next(TIMEOUT)).isEqualTo(101L);
+            assertThat(imap.next(TIMEOUT)).isEqualTo(103L);
+            pool.close();
+            // what the pool held for its workers goes with it
+            assertThat(names).allSatisfy(n -> assertThat(java.nio.file.Path.of("/dev/shm", n)).doesNotExist());
+        }
+    }
+
+    @Test
+    void aSharedObjectClosedBeforeItIsSubmittedIsRefusedAtTheCallNamingIt() {
+        try (Pool pool = Pool.create(1)) {
+            SharedLong v = SharedLong.create(1);
+            String name = v.name();
+            SharedLong copy = SharedLong.attach(name);
+            v.close();
+            copy.close();
+            assertThatThrownBy(() -> pool.applyAsync(() -> copy.get())).hasMessageContaining(name);
+            assertThat(pool.applyAsync(() -> 7).join()).isEqualTo(7); // the pool goes on
+        }
+    }
+
     // ---- workers: initializer, maxTasksPerChild
 
     @Test

@@ -5,6 +5,7 @@ import io.multiproc.manager.EventProxy;
 import io.multiproc.manager.Manager;
 import io.multiproc.manager.SemaphoreProxy;
 import io.multiproc.process.ChildProcess;
+import io.multiproc.process.Pool;
 import io.multiproc.queue.SharedQueue;
 import io.multiproc.shared.SharedLong;
 import io.multiproc.sync.SharedLock;
@@ -192,6 +193,44 @@ class ManagerSharedObjectsLifetimeTest {
                 Children.reap(child);
             }
         }
+    }
+
+    /**
+     * A queue sent in a pool task: the parent's handle goes with its last reference once the task is done,
+     * the pool keeps the segment while it runs (decision 170), and it goes with the pool.
+     */
+    @Test
+    void aQueueSentInAPoolTaskStaysWhileThePoolRunsAndGoesWithIt() throws Exception {
+        try (Manager m = Manager.start()) {
+            LocalManager lm = (LocalManager) m;
+            Pool pool = Pool.create(1);
+            try {
+                String queue = putFromAPoolTask(m, pool);
+                Children.awaitUntil("the parent's handle of the queue is released", () -> {
+                    System.gc();
+                    return lm.madeCount() == 0;
+                });
+                assertThat(pool.applyAsync(() -> {
+                    try (SharedQueue<String> again = SharedQueue.attach(queue)) {
+                        return again.poll(5, TimeUnit.SECONDS);
+                    }
+                }).get(Children.TIMEOUT.toSeconds(), TimeUnit.SECONDS)).as("the queue's item, read while the pool runs").isEqualTo("first");
+                pool.close();
+                awaitGone(List.of(queue), "the queue's segment once the pool closed, the manager still open");
+            } finally {
+                pool.terminate();
+            }
+        }
+    }
+
+    /** Sends a manager's queue in a task that puts an item; returns its name and keeps no reference to it. */
+    private static String putFromAPoolTask(Manager m, Pool pool) throws Exception {
+        BlockingQueue<String> q = m.queue();
+        pool.applyAsync(() -> {
+            q.put("first");
+            return 1;
+        }).get(Children.TIMEOUT.toSeconds(), TimeUnit.SECONDS);
+        return ((SharedQueue<?>) q).name();
     }
 
     private static ChildProcess childWithAQueue(Manager m, SharedLong stage) {
