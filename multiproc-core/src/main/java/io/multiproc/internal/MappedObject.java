@@ -67,7 +67,7 @@ public abstract class MappedObject implements AutoCloseable {
      * task, a queue item or a pipe message are held by the carrier until attached ({@link InFlight}), so
      * releasing this process's mapping then takes nothing from the receiver (a managed container's item is
      * written in such a bracket too, and held by the manager); a handle written anywhere else (the program's
-     * own stream, a Pool task) is held by nothing: {@link #untracked()} says so.
+     * own stream) is held by nothing: {@link #untracked()} says so.
      */
     public static final class Release {
         private final AtomicBoolean closed;

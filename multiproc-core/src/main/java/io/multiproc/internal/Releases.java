@@ -21,6 +21,15 @@ public final class Releases {
         fronts = f;
     }
 
+    /** Whether {@code object} is a shared object (one {@link #of} gives a release for). */
+    public static boolean isShared(Object object) {
+        if (object instanceof MappedObject) {
+            return true;
+        }
+        Function<Object, MappedObject.Release> f = fronts;
+        return f != null && f.apply(object) != null;
+    }
+
     /** {@code object}'s release; IllegalArgumentException naming its class if it is no shared object. */
     public static MappedObject.Release of(Object object) {
         if (object instanceof MappedObject m) {

@@ -333,6 +333,14 @@ final class Heap {
             r.container.lock.close();
         }
         proxies.clear();
+        for (AutoCloseable h : decoded.takeAll()) {
+            try {
+                h.close(); // releases: before the root's unlink, which then removes what only the root held
+            } catch (Exception e) {
+                System.getLogger(Heap.class.getName()).log(System.Logger.Level.WARNING, "manager '" + name + "': releasing "
+                        + h + " failed", e);
+            }
+        }
         allocLock.close();
         for (SharedSegments.Mapping m : mappings) {
             m.release();
@@ -499,6 +507,26 @@ final class Heap {
      * process: another process's store records its own once (the record is the same file, made once).
      */
     final java.util.Set<String> heldShared = ConcurrentHashMap.newKeySet();
+
+    /**
+     * Handles of shared objects this process decoded from items ({@code d.get("lock")}): each is a handle
+     * of its own over the process's one mapping, which nobody would close. Released once unreachable, and
+     * the rest when the heap is detached, so the owner's close removes the object while the program runs on
+     * (decision 171). Their segments are held by the root meanwhile ({@link #heldShared}).
+     */
+    private final WeakHandles decoded = new WeakHandles(false);
+
+    /** Notes a value just decoded from an item: if it is a shared object's handle, {@link #decoded} holds it. */
+    void decodedValue(Object v) {
+        if (v instanceof AutoCloseable && io.multiproc.internal.Releases.isShared(v)) {
+            decoded.add(v);
+        }
+    }
+
+    /** How many decoded handles this process holds now (for tests). */
+    int decodedHandles() {
+        return decoded.size();
+    }
 
     boolean viewsMade() {
         return viewsMade;

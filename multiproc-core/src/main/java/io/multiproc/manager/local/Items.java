@@ -347,7 +347,9 @@ final class Items {
         int keyLen = seg.get(JAVA_INT, p + ItemLayout.KEY_LEN);
         int valueLen = seg.get(JAVA_INT, p + ItemLayout.VALUE_LEN);
         SegmentSource src = SCRATCH.get().source;
-        return CODEC.decode(src.reset(seg, p + ItemLayout.BYTES + keyLen, valueLen));
+        Object v = CODEC.decode(src.reset(seg, p + ItemLayout.BYTES + keyLen, valueLen));
+        heap.decodedValue(v);
+        return v;
     }
 
     /** Decodes the key of dict entry {@code ref}. */

@@ -2,8 +2,6 @@ package io.multiproc.manager.local;
 
 import io.multiproc.codec.HandleSource;
 import io.multiproc.codec.SharedHandle;
-import io.multiproc.internal.MappedObject;
-import io.multiproc.internal.Releases;
 import io.multiproc.internal.ShmFiles;
 import io.multiproc.manager.BarrierProxy;
 import io.multiproc.manager.EventProxy;
@@ -23,16 +21,12 @@ import io.multiproc.sync.SharedSemaphore;
 import java.io.ObjectStreamException;
 import java.io.Serial;
 import java.io.Serializable;
-import java.lang.ref.WeakReference;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.Collection;
-import java.util.Collections;
-import java.util.LinkedHashSet;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
-import java.util.Set;
 import java.util.concurrent.BlockingQueue;
 import java.util.concurrent.BrokenBarrierException;
 import java.util.concurrent.ConcurrentMap;
@@ -55,7 +49,7 @@ public final class LocalManager implements Manager, HandleSource, Serializable {
      * Queues, locks and friends this Manager object made, held weakly: closed with it, or released once the
      * program no longer reaches them (decision 169). Guarded by itself; the cleaner's thread removes.
      */
-    private final transient Set<Made> made = Collections.synchronizedSet(new LinkedHashSet<>());
+    private final transient WeakHandles made = new WeakHandles(true);
     /** Made on first register/create; guarded by this. */
     private transient CustomTypes customTypes;
     private transient volatile boolean closed;
@@ -283,16 +277,7 @@ public final class LocalManager implements Manager, HandleSource, Serializable {
      */
     private synchronized <T extends AutoCloseable> T made(T object) {
         checkOpen();
-        Made m = new Made(new WeakReference<>(object), Releases.of(object));
-        made.add(m);
-        Set<Made> all = made;
-        Heap.CLEANER.register(object, () -> { // NOTE: the action must not reach the object
-            if (!m.release.untracked()) {
-                all.remove(m);
-                m.release.run();
-            }
-        });
-        return object;
+        return made.add(object);
     }
 
     /** Shared objects this Manager object made and holds now (for tests). */
@@ -300,32 +285,9 @@ public final class LocalManager implements Manager, HandleSource, Serializable {
         return made.size();
     }
 
-    /** A made object: closed by the manager's close while reachable, else its release runs. */
-    private record Made(WeakReference<AutoCloseable> object, MappedObject.Release release) implements AutoCloseable {
-        @Override
-        public void close() throws Exception {
-            AutoCloseable o = object.get();
-            if (o != null) {
-                o.close();
-            } else {
-                release.run();
-            }
-        }
-
-        @Override
-        public boolean equals(Object other) {
-            return this == other;
-        }
-
-        @Override
-        public int hashCode() {
-            return System.identityHashCode(this);
-        }
-
-        @Override
-        public String toString() {
-            return "shared object '" + release.name() + "'";
-        }
+    /** Handles this process decoded from the manager's items and holds now (for tests). */
+    int decodedCount() {
+        return heap.decodedHandles();
     }
 
     @Override
@@ -411,10 +373,7 @@ public final class LocalManager implements Manager, HandleSource, Serializable {
             if (customTypes != null) {
                 toClose.add(customTypes::close);   // first: the server may hold proxies of containers
             }
-            synchronized (made) {
-                toClose.addAll(made);
-                made.clear();
-            }
+            toClose.addAll(made.takeAll());
         }
         RuntimeException failure = null;
         for (AutoCloseable c : toClose) {

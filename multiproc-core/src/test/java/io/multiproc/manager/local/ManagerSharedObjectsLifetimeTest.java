@@ -25,6 +25,7 @@ import java.util.concurrent.locks.Condition;
 import java.util.concurrent.locks.Lock;
 
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 /**
  * The queues, locks, semaphores, events, barriers and conditions a Manager makes go once the program no
@@ -131,6 +132,39 @@ class ManagerSharedObjectsLifetimeTest {
                 again.unlock();
             }
         }
+    }
+
+    /**
+     * Each {@code d.get("lock")} makes a handle of its own, which nobody closes: dropped ones are released,
+     * and the manager's close removes the lock while this process runs on (decision 171).
+     */
+    @Test
+    void aLockReadFromADictIsReleasedOnceDroppedAndRemovedByTheManagersClose() throws Exception {
+        Manager m = Manager.start();
+        String name;
+        Lock kept;
+        try {
+            LocalManager lm = (LocalManager) m;
+            ConcurrentMap<String, Object> d = m.dict();
+            name = storeALock(m, d);
+            for (int i = 0; i < 100; i++) {
+                Lock l = (Lock) d.get("lock");
+                l.lock();
+                l.unlock();
+            }
+            Children.awaitUntil("the handles read and dropped are released", () -> {
+                System.gc();
+                return lm.decodedCount() == 0;
+            });
+            kept = (Lock) d.get("lock");
+            assertThat(kept.tryLock()).isTrue();
+            kept.unlock();
+            assertThat(lm.decodedCount()).isEqualTo(1);
+        } finally {
+            m.close();
+        }
+        assertThat(exists(name)).as("the stored lock's segment once the manager closed, this process running on").isFalse();
+        assertThatThrownBy(kept::lock).isInstanceOf(IllegalStateException.class).hasMessageContaining(name);
     }
 
     /**
