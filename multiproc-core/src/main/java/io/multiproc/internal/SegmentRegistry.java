@@ -414,6 +414,35 @@ public final class SegmentRegistry {
         });
     }
 
+    /**
+     * Drops one count of the counted parent hold {@code NAME@^PARENT} (made by {@link #addInFlightHold}
+     * with {@code parent} as the carrier), and when that was the last count and nothing else holds the
+     * segment, unlinks it: a managed container's item that named a shared object is gone (decision 172).
+     *
+     * @return true if the segment was unlinked
+     */
+    public static boolean dropParentHold(String name, String parent) throws IOException {
+        ShmFiles.validateName(parent);
+        ShmFiles.validateName(name);
+        return locked(d -> {
+            countInFlight(d, name, parent, -1);
+            if (Files.exists(d.resolve(name + SEP + PARENT_MARK + parent), LinkOption.NOFOLLOW_LINKS)) {
+                return false; // other items still name it
+            }
+            HeldFiles heldFiles = new HeldFiles();
+            int holders = liveHolders(d, name, heldFiles);
+            if (holders == SEGMENTS_ONLY) {
+                return unlinkUnreachable(d, heldFiles).contains(name);
+            }
+            if (holders != NONE) {
+                return false;
+            }
+            boolean unlinked = heldFiles.unlink(name);
+            unlinkDependents(d, name, heldFiles);
+            return unlinked;
+        });
+    }
+
     /** Undoes one {@link #addInFlightHold} whose item was not sent after all. */
     public static void dropInFlightHold(String name, String carrier) throws IOException {
         ShmFiles.validateName(carrier);

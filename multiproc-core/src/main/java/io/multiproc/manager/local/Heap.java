@@ -502,17 +502,10 @@ final class Heap {
     private volatile boolean viewsMade;
 
     /**
-     * Shared objects this process recorded as held by the heap's root ({@code Items.holdInHeap}): a value
-     * that stores the same queue again costs a set lookup, not a registry lock and a file check. Per
-     * process: another process's store records its own once (the record is the same file, made once).
-     */
-    final java.util.Set<String> heldShared = ConcurrentHashMap.newKeySet();
-
-    /**
      * Handles of shared objects this process decoded from items ({@code d.get("lock")}): each is a handle
      * of its own over the process's one mapping, which nobody would close. Released once unreachable, and
      * the rest when the heap is detached, so the owner's close removes the object while the program runs on
-     * (decision 171). Their segments are held by the root meanwhile ({@link #heldShared}).
+     * (decision 171). Their segments are held by the root while an item names them (decision 172).
      */
     private final WeakHandles decoded = new WeakHandles(false);
 

@@ -53,6 +53,8 @@ final class Items {
         String refused;
         /** The nested container's proxy if {@link #manage} made it for this value (its hold is dropped once written). */
         Container temporary;
+        /** The shared objects the value just encoded carries (their holds taken), for {@link #write}; or null. */
+        List<String> carried;
         /** This thread's in-flight notes: which shared objects' handles a value's encoding wrote. */
         final InFlight flight = InFlight.here();
 
@@ -133,41 +135,59 @@ final class Items {
 
     /**
      * The shared objects (queues, locks, values...) whose handles a value stored into {@code heap} carries
-     * live as long as the heap: one parent hold of its root segment each (decision 169), as a CPython proxy
-     * stored in a managed container keeps its referent. Whoever made the object may close it or exit; the
-     * item still attaches. Held until the manager closes, even once no item names it any more. Recorded once
-     * per object and process: a later store of the same object finds it in {@link Heap#heldShared}.
+     * live while an item names them, as a CPython proxy stored in a managed container keeps its referent:
+     * one count per item in a parent hold of the heap's root segment (decisions 169, 172), taken before the
+     * item is written and dropped when it is freed ({@link #free}). Whoever made the object may close it or
+     * exit; the item still attaches. On failure the counts taken so far are given back.
      */
     private static void holdInHeap(Heap heap, List<String> segments) {
-        for (String name : segments) {
-            if (heap.heldShared.contains(name)) {
-                continue;
-            }
+        String root = HeapLayout.rootName(heap.name);
+        for (int i = 0; i < segments.size(); i++) {
+            String name = segments.get(i);
             try {
-                SegmentRegistry.addParentHold(name, HeapLayout.rootName(heap.name));
-                heap.heldShared.add(name);
-            } catch (NoSuchFileException gone) {
-                throw new IllegalStateException("shared object '" + name + "' is closed: it cannot be stored", gone);
+                SegmentRegistry.addInFlightHold(name, root);
             } catch (IOException e) {
+                dropHolds(heap, segments.subList(0, i));
+                if (e instanceof NoSuchFileException) {
+                    throw new IllegalStateException("shared object '" + name + "' is closed: it cannot be stored", e);
+                }
                 throw new UncheckedIOException("cannot record that manager '" + heap.name + "' holds shared object '"
                         + name + "': " + e.getMessage(), e);
             }
         }
     }
 
+    /** Gives back one count of each of {@code segments}' holds; a segment nothing else holds is removed. */
+    private static void dropHolds(Heap heap, List<String> segments) {
+        String root = HeapLayout.rootName(heap.name);
+        for (String name : segments) {
+            try {
+                SegmentRegistry.dropParentHold(name, root);
+            } catch (IOException e) {
+                // NOTE: the item is gone either way; the object then stays until the manager closes
+                System.getLogger(Items.class.getName()).log(System.Logger.Level.WARNING, "manager '" + heap.name
+                        + "': cannot drop its hold of shared object '" + name + "'", e);
+            }
+        }
+    }
+
     /**
      * Encodes an already {@link #manage managed} value into {@code s}'s value buffer (call right before
-     * {@link #write}: managing a value and user functions may reuse this thread's scratch).
+     * {@link #write}: managing a value and user functions may reuse this thread's scratch). The shared
+     * objects it carries are held from here on ({@link #holdInHeap}); {@link #write} records them in the
+     * item, or gives the holds back if it fails.
      */
     static Scratch encodeManaged(Heap heap, Scratch s, Object stored) {
         s.value.reset();
         s.encodingFor = heap;
         s.encodingTop = stored;
+        s.carried = null;
+        List<String> carried = null;
         int mark = s.flight.beginSend();
         try {
             CODEC.encode(stored, s.value);
             if (s.flight.sentAnySince(mark)) {
-                holdInHeap(heap, s.flight.sentSince(mark));
+                carried = s.flight.sentSince(mark);
             }
         } catch (RuntimeException e) {
             throw refusal(s, stored, e);
@@ -178,6 +198,13 @@ final class Items {
             s.refused = null;
         }
         checkSize("value", s.value.size());
+        if (carried != null) {
+            if (carried.size() > 0xFFFF) {
+                throw new IllegalArgumentException("value carries " + carried.size() + " shared objects: at most 65535 per item");
+            }
+            holdInHeap(heap, carried);
+            s.carried = carried;
+        }
         s.nested = stored instanceof ManagedContainer mc && mc.managerName().equals(heap.name) ? mc.ref() : 0;
         s.temporary = s.nested != 0 && stored instanceof Proxy p && p.container().temporary ? p.container() : null;
         return s;
@@ -261,20 +288,34 @@ final class Items {
     static long write(Heap heap, Scratch s, boolean withKey) {
         int keyLen = withKey ? s.key.size() : 0;
         int valueLen = s.value.size();
-        if (!withKey && valueLen <= INLINE_MAX) {
+        List<String> carried = s.carried;
+        s.carried = null;
+        if (!withKey && valueLen <= INLINE_MAX && carried == null) {
             return inline(s.value.array(), valueLen);
         }
-        long ref = heap.allocate(ItemLayout.BYTES + keyLen + valueLen);
+        int trailer = carried == null ? 0 : ItemLayout.trailerSize(carried);
+        long ref;
+        try {
+            ref = heap.allocate(ItemLayout.BYTES + keyLen + valueLen + trailer);
+        } catch (RuntimeException | Error e) {
+            if (carried != null) {
+                dropHolds(heap, carried); // no item will name them
+            }
+            throw e;
+        }
         MemorySegment seg = heap.segment(ref);
         long p = HeapLayout.offset(ref) + BlockLayout.PAYLOAD;
         FaultPoints.at(FaultPoints.Point.ITEM_ALLOCATED);
         seg.set(JAVA_INT, p + ItemLayout.KEY_LEN, keyLen);
-        seg.set(JAVA_INT, p + ItemLayout.VALUE_LEN, valueLen);
+        seg.set(JAVA_INT, p + ItemLayout.VALUE_LEN, carried == null ? valueLen : valueLen | ItemLayout.CARRIES);
         seg.set(JAVA_LONG, p + ItemLayout.NESTED, s.nested);
         if (keyLen > 0) {
             MemorySegment.copy(s.key.array(), 0, seg, JAVA_BYTE, p + ItemLayout.BYTES, keyLen);
         }
         MemorySegment.copy(s.value.array(), 0, seg, JAVA_BYTE, p + ItemLayout.BYTES + keyLen, valueLen);
+        if (carried != null) {
+            ItemLayout.writeTrailer(seg, p + ItemLayout.BYTES + keyLen + valueLen, carried);
+        }
         FaultPoints.at(FaultPoints.Point.ITEM_WRITTEN_BEFORE_REFERENCE);
         if (s.nested != 0) {
             // NOTE: counted before the item can be published, so the container outlives every reader of it
@@ -345,7 +386,7 @@ final class Items {
             return heap.proxy(nested, ContainerLife.generation(heap, nested));
         }
         int keyLen = seg.get(JAVA_INT, p + ItemLayout.KEY_LEN);
-        int valueLen = seg.get(JAVA_INT, p + ItemLayout.VALUE_LEN);
+        int valueLen = seg.get(JAVA_INT, p + ItemLayout.VALUE_LEN) & ItemLayout.LENGTH;
         SegmentSource src = SCRATCH.get().source;
         Object v = CODEC.decode(src.reset(seg, p + ItemLayout.BYTES + keyLen, valueLen));
         heap.decodedValue(v);
@@ -385,10 +426,26 @@ final class Items {
             return; // the manager closed (an operation's clean-up after it failed so): its segments are gone
         }
         long nested = nestedOf(heap, ref);
+        List<String> carried = carriedOf(heap, ref); // read before the block can be reused
         heap.free(ref);
         if (nested != 0) {
             ContainerLife.dropReference(heap, nested); // may free it (and what only it refers to)
         }
+        if (carried != null) {
+            dropHolds(heap, carried);
+        }
+    }
+
+    /** The shared objects item {@code ref} (a block, not an inline word) names, or null. */
+    private static List<String> carriedOf(Heap heap, long ref) {
+        MemorySegment seg = heap.segment(ref);
+        long p = HeapLayout.offset(ref) + BlockLayout.PAYLOAD;
+        int value = seg.get(JAVA_INT, p + ItemLayout.VALUE_LEN);
+        if ((value & ItemLayout.CARRIES) == 0) {
+            return null;
+        }
+        int keyLen = seg.get(JAVA_INT, p + ItemLayout.KEY_LEN);
+        return ItemLayout.readTrailer(seg, p + ItemLayout.BYTES + keyLen + (value & ItemLayout.LENGTH));
     }
 
     /** The container item {@code ref} refers to, 0 if none (or an inline word, or no item). */

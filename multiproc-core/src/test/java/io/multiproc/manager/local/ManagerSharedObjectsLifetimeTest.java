@@ -134,6 +134,65 @@ class ManagerSharedObjectsLifetimeTest {
         }
     }
 
+    /** A shared object stored into containers lives while an item names it, as a CPython proxy's referent (decision 172). */
+    @Test
+    void aSharedObjectGoesWithTheLastItemThatNamesIt() throws Exception {
+        try (Manager m = Manager.start()) {
+            ConcurrentMap<String, Object> d = m.dict();
+            List<Object> ls = m.list();
+            String name;
+            try (SharedQueue<String> q = SharedQueue.create(10)) {
+                name = q.name();
+                d.put("a", q);
+                d.put("b", q);
+                ls.add(q);
+            }
+            d.remove("a");
+            d.put("b", "replaced");
+            for (int i = 0; i < 5; i++) {
+                System.gc();
+                Thread.sleep(20);
+            }
+            assertThat(exists(name)).as("the queue while the list names it").isTrue();
+            @SuppressWarnings("unchecked")
+            BlockingQueue<String> read = (BlockingQueue<String>) ls.get(0);
+            read.put("still works");
+            read = null;
+            ChildProcess child = ChildProcess.start(() -> ls.remove(0)); // the last item goes in another process
+            try {
+                Children.joinOk(child);
+            } finally {
+                Children.reap(child);
+            }
+            awaitGone(List.of(name), "the queue once no item names it, the manager still open");
+            d.put("after", "the manager still works");
+            assertThat(d).containsEntry("after", "the manager still works");
+        }
+    }
+
+    /** {@code results.put(job, m.queue())} ... {@code results.remove(job)} in a loop does not fill /dev/shm. */
+    @Test
+    void aJobLoopStoringAQueuePerJobLeavesNoneBehind() throws Exception {
+        try (Manager m = Manager.start()) {
+            ConcurrentMap<Integer, Object> results = m.dict();
+            List<String> names = new ArrayList<>();
+            for (int job = 0; job < 30; job++) {
+                names.add(storeUseAndRemoveAQueue(m, results, job));
+            }
+            awaitGone(names, "the jobs' queues, stored, read back and removed, the manager still open");
+        }
+    }
+
+    @SuppressWarnings("unchecked")
+    private static String storeUseAndRemoveAQueue(Manager m, ConcurrentMap<Integer, Object> results, int job) throws Exception {
+        BlockingQueue<String> q = m.queue();
+        results.put(job, q);
+        ((BlockingQueue<String>) results.get(job)).put("done " + job);
+        assertThat(q.take()).isEqualTo("done " + job);
+        results.remove(job);
+        return ((SharedQueue<?>) q).name();
+    }
+
     /**
      * Each {@code d.get("lock")} makes a handle of its own, which nobody closes: dropped ones are released,
      * and the manager's close removes the lock while this process runs on (decision 171).
