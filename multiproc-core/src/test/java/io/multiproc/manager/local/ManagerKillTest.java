@@ -226,6 +226,44 @@ class ManagerKillTest {
         }
     }
 
+    /**
+     * A writer killed while storing a value that names a queue (its hold taken, its item not published)
+     * leaves the dict consistent and never the queue removed while a published item names it; the
+     * manager's close removes it (decision 172).
+     */
+    @ParameterizedTest
+    @EnumSource(value = FaultPoints.Point.class, names = {"ITEM_ALLOCATED", "ITEM_WRITTEN_BEFORE_REFERENCE"})
+    void aWriterKilledStoringAQueueLeavesTheQueueToThePublishedItems(FaultPoints.Point point) throws Exception {
+        Reclaimer.watching = false;
+        String name;
+        try (Manager m = Manager.start(); SharedLong stage = SharedLong.create(0)) {
+            ConcurrentMap<String, Object> d = m.dict();
+            try (io.multiproc.queue.SharedQueue<String> q = io.multiproc.queue.SharedQueue.create(4)) {
+                name = q.name();
+                d.put("q", q);
+            }
+            ChildProcess writer = ChildProcess.builder().jvmOptions(List.of("-Dmultiproc.manager.faults=true"))
+                    .target(() -> {
+                        Object q = d.get("q");
+                        FaultPoints.hook = stopAt(point, stage);
+                        d.put("again", q);
+                        stage.set(2);
+                    }).start();
+            killWhenStopped(writer, stage);
+            LocalManager lm = (LocalManager) m;
+            lm.reclaim();
+            assertThat(lm.heapBytesInUse()).isEqualTo(lm.heapBytesReachable());
+            assertThat(d).containsOnlyKeys("q");
+            @SuppressWarnings("unchecked")
+            java.util.concurrent.BlockingQueue<String> q = (java.util.concurrent.BlockingQueue<String>) d.get("q");
+            assertThat(q.offer("after the kill")).isTrue();
+            assertThat(q.poll()).isEqualTo("after the kill");
+        } finally {
+            Reclaimer.watching = true;
+        }
+        assertThat(java.nio.file.Path.of("/dev/shm", name)).as("the queue once the manager closed").doesNotExist();
+    }
+
     /** A string whose item takes a block of the same size class as an item holding {@code value}. */
     private static String sameBlockClassAs(List<Object> ls, Object value) {
         Heap heap = ((Proxy) ls).container().heap;
