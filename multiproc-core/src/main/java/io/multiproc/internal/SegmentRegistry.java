@@ -429,17 +429,7 @@ public final class SegmentRegistry {
             if (Files.exists(d.resolve(name + SEP + PARENT_MARK + parent), LinkOption.NOFOLLOW_LINKS)) {
                 return false; // other items still name it
             }
-            HeldFiles heldFiles = new HeldFiles();
-            int holders = liveHolders(d, name, heldFiles);
-            if (holders == SEGMENTS_ONLY) {
-                return unlinkUnreachable(d, heldFiles).contains(name);
-            }
-            if (holders != NONE) {
-                return false;
-            }
-            boolean unlinked = heldFiles.unlink(name);
-            unlinkDependents(d, name, heldFiles);
-            return unlinked;
+            return unlinkIfUnheld(d, name, new HeldFiles());
         });
     }
 
@@ -781,6 +771,11 @@ public final class SegmentRegistry {
             // JVM's HELD) and the name may be another program's file by now: nothing there is ours.
             return false;
         }
+        return unlinkIfUnheld(d, name, heldFiles);
+    }
+
+    /** Unlinks {@code name} (and what only it held) if no live process or carrier holds it any more. */
+    private static boolean unlinkIfUnheld(Path d, String name, HeldFiles heldFiles) throws IOException {
         int holders = liveHolders(d, name, heldFiles);
         if (holders == SEGMENTS_ONLY) {
             // NOTE: held only by carriers (handles in flight): a cycle of them (a queue holding an item
