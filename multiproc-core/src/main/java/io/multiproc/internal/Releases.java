@@ -21,25 +21,21 @@ public final class Releases {
         fronts = f;
     }
 
-    /** Whether {@code object} is a shared object (one {@link #of} gives a release for). */
-    public static boolean isShared(Object object) {
-        if (object instanceof MappedObject) {
-            return true;
-        }
-        Function<Object, MappedObject.Release> f = fronts;
-        return f != null && f.apply(object) != null;
-    }
-
     /** {@code object}'s release; IllegalArgumentException naming its class if it is no shared object. */
     public static MappedObject.Release of(Object object) {
-        if (object instanceof MappedObject m) {
-            return m.detachedRelease();
-        }
-        Function<Object, MappedObject.Release> f = fronts;
-        MappedObject.Release r = f == null ? null : f.apply(object);
+        MappedObject.Release r = ofOrNull(object);
         if (r == null) {
             throw new IllegalArgumentException("object=" + object.getClass().getName() + " is not a shared object");
         }
         return r;
+    }
+
+    /** {@code object}'s release, or null if it is no shared object. */
+    public static MappedObject.Release ofOrNull(Object object) {
+        if (object instanceof MappedObject m) {
+            return m.detachedRelease();
+        }
+        Function<Object, MappedObject.Release> f = fronts;
+        return f == null ? null : f.apply(object);
     }
 }

@@ -30,7 +30,7 @@ import java.util.function.Supplier;
  */
 final class PoolHolds {
     private final String pool;
-    /** Names recorded as held by {@link #anchor}; added by callers before they record, removed on failure. */
+    /** Names recorded as held by {@link #anchor}; added once their record is written (a racing repeat writes it again, harmlessly). */
     private final Set<String> held = ConcurrentHashMap.newKeySet();
     /** Null until a task carries a shared object, and again once the pool ended. Guarded by this. */
     private SharedSegments.Mapping anchor;

@@ -511,8 +511,11 @@ final class Heap {
 
     /** Notes a value just decoded from an item: if it is a shared object's handle, {@link #decoded} holds it. */
     void decodedValue(Object v) {
-        if (v instanceof AutoCloseable && io.multiproc.internal.Releases.isShared(v)) {
-            decoded.add(v);
+        if (v instanceof AutoCloseable) {
+            io.multiproc.internal.MappedObject.Release r = io.multiproc.internal.Releases.ofOrNull(v);
+            if (r != null) {
+                decoded.add(v, r);
+            }
         }
     }
 

@@ -36,7 +36,12 @@ final class WeakHandles {
 
     /** Holds {@code object}, a shared object; IllegalArgumentException naming its class if it is none. */
     <T> T add(T object) {
-        Held h = new Held(new WeakReference<>(object), Releases.of(object), closeReachable);
+        return add(object, Releases.of(object));
+    }
+
+    /** Holds {@code object}, whose release ({@link Releases#of}) the caller already has. */
+    <T> T add(T object, MappedObject.Release release) {
+        Held h = new Held(new WeakReference<>(object), release, closeReachable);
         held.add(h);
         Set<Held> all = held;
         Heap.CLEANER.register(object, () -> { // NOTE: the action must not reach the object
