@@ -215,12 +215,16 @@ final class Decoder extends ClassTable {
         return shared;
     }
 
-    /** A shared object this decoding attached: closed again if the decoding fails. */
+    /**
+     * A shared object this decoding attached: closed again if the decoding fails, and told to a holder
+     * that collects what its decodes attach ({@link io.multiproc.internal.InFlight#beginCollect()}).
+     */
     private void attached(AutoCloseable c) {
         if (attached == null) {
             attached = new ArrayList<>(2);
         }
         attached.add(c);
+        io.multiproc.internal.InFlight.noteAttached(c);
     }
 
     private Object readSerialized(int depth) {

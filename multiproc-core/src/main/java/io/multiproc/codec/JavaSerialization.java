@@ -223,10 +223,10 @@ final class JavaSerialization {
         @Override
         protected Object resolveObject(Object obj) {
             // NOTE: multiproc's shared objects only, whatever their base class (a raw SharedMemory, a
-            // manager is a HandleSource): another AutoCloseable read from the stream is a plain value,
-            // not something this decoding opened
+            // manager is a HandleSource, a queue a front over its ring): another AutoCloseable read from
+            // the stream is a plain value, not something this decoding opened
             if (obj instanceof AutoCloseable c
-                    && (obj instanceof io.multiproc.internal.MappedObject || obj instanceof HandleSource)) {
+                    && (obj instanceof HandleSource || io.multiproc.internal.Releases.ofOrNull(obj) != null)) {
                 attached.add(c);
             }
             return obj;

@@ -49,6 +49,11 @@ public final class InFlight {
     /** Segments whose in-flight hold this receive already dropped. */
     private String[] adopted = new String[4];
     private int adoptedCount;
+    /** Shared objects decodes on this thread attached since the open collections' marks (decision 173). */
+    private Object[] attached = new Object[4];
+    private int attachedCount;
+    /** Open collections; attached objects are noted only while > 0. */
+    private int collecting;
 
     private InFlight() {
     }
@@ -56,6 +61,42 @@ public final class InFlight {
     /** This thread's instance. */
     public static InFlight here() {
         return LOCAL.get();
+    }
+
+    // ------------------------------------------------------------------ collecting what a decode attached
+
+    /**
+     * Opens a collection of the shared objects that decodes on this thread attach (a handle's
+     * {@code readResolve}, wherever it sits in the value: a record's component, an array's element), for
+     * a holder that tracks each of them; returns the mark to pass to {@link #endCollect}.
+     */
+    public int beginCollect() {
+        collecting++;
+        return attachedCount;
+    }
+
+    /** Closes the collection opened at {@code mark}; returns what was attached since (usually nothing). */
+    public List<Object> endCollect(int mark) {
+        collecting--;
+        if (attachedCount == mark) {
+            return List.of();
+        }
+        List<Object> made = List.of(Arrays.copyOfRange(attached, mark, attachedCount));
+        Arrays.fill(attached, mark, attachedCount, null);
+        attachedCount = mark;
+        return made;
+    }
+
+    /** Called by a decode for each shared object it attached; noted only inside a collection. */
+    public static void noteAttached(Object shared) {
+        InFlight f = LOCAL.get();
+        if (f.collecting == 0) {
+            return;
+        }
+        if (f.attachedCount == f.attached.length) {
+            f.attached = Arrays.copyOf(f.attached, f.attachedCount * 2);
+        }
+        f.attached[f.attachedCount++] = shared;
     }
 
     // ------------------------------------------------------------------ sending

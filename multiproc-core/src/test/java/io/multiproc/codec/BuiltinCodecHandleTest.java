@@ -64,6 +64,19 @@ class BuiltinCodecHandleTest {
                 .as("segment of %s after its creator closed it", v.name()).isFalse();
     }
 
+    /** The same for a queue, a front over its ring rather than a mapped object itself (decision 173). */
+    @Test
+    void aFailedDecodeClosesAQueueAttachedInsideAJdkSerializedPart() {
+        io.multiproc.queue.SharedQueue<String> q = io.multiproc.queue.SharedQueue.create(4);
+        try (q) {
+            byte[] bytes = encode(codec, List.of(new java.util.concurrent.atomic.AtomicReference<>(q), "tail"));
+            byte[] cut = java.util.Arrays.copyOf(bytes, bytes.length - 2);
+            assertThatThrownBy(() -> decode(codec, cut)).isInstanceOf(CodecException.class);
+        }
+        assertThat(java.nio.file.Files.exists(java.nio.file.Path.of("/dev/shm", q.name())))
+                .as("segment of %s after its creator closed it", q.name()).isFalse();
+    }
+
     /**
      * The same for a raw SharedMemory (not a MappedObject): after a failed decode and its creator's
      * unlink, no mapping of it stays in this process.

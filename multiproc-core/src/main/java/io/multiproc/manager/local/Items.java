@@ -386,11 +386,8 @@ final class Items {
             return heap.proxy(nested, ContainerLife.generation(heap, nested));
         }
         int keyLen = seg.get(JAVA_INT, p + ItemLayout.KEY_LEN);
-        int valueLen = seg.get(JAVA_INT, p + ItemLayout.VALUE_LEN) & ItemLayout.LENGTH;
-        SegmentSource src = SCRATCH.get().source;
-        Object v = CODEC.decode(src.reset(seg, p + ItemLayout.BYTES + keyLen, valueLen));
-        heap.decodedValue(v);
-        return v;
+        int value = seg.get(JAVA_INT, p + ItemLayout.VALUE_LEN);
+        return decodeHolding(heap, seg, p + ItemLayout.BYTES + keyLen, value & ItemLayout.LENGTH, value);
     }
 
     /** Decodes the key of dict entry {@code ref}. */
@@ -398,8 +395,33 @@ final class Items {
         MemorySegment seg = heap.segment(ref);
         long p = HeapLayout.offset(ref) + BlockLayout.PAYLOAD;
         int keyLen = seg.get(JAVA_INT, p + ItemLayout.KEY_LEN);
+        return decodeHolding(heap, seg, p + ItemLayout.BYTES, keyLen, seg.get(JAVA_INT, p + ItemLayout.VALUE_LEN));
+    }
+
+    /**
+     * Decodes {@code len} bytes of an item whose value-length word is {@code valueWord}; the heap holds
+     * (weakly) every shared object the decode attached, wherever it sits in the value (decision 173).
+     */
+    private static Object decodeHolding(Heap heap, MemorySegment seg, long at, int len, int valueWord) {
         SegmentSource src = SCRATCH.get().source;
-        return CODEC.decode(src.reset(seg, p + ItemLayout.BYTES, keyLen));
+        if ((valueWord & ItemLayout.CARRIES) == 0) {
+            Object v = CODEC.decode(src.reset(seg, at, len));
+            heap.decodedValue(v); // an item written without a bracket names no hold; one handle at most
+            return v;
+        }
+        InFlight flight = InFlight.here();
+        int mark = flight.beginCollect();
+        Object v;
+        List<Object> attached;
+        try {
+            v = CODEC.decode(src.reset(seg, at, len));
+        } finally {
+            attached = flight.endCollect(mark); // a failed decode closed what it attached
+        }
+        for (Object shared : attached) {
+            heap.decodedValue(shared);
+        }
+        return v;
     }
 
     /** True if entry {@code ref}'s key bytes are the scratch key's. */

@@ -226,6 +226,47 @@ class ManagerSharedObjectsLifetimeTest {
         assertThatThrownBy(kept::lock).isInstanceOf(IllegalStateException.class).hasMessageContaining(name);
     }
 
+    /** A job as a program stores it: its id and the lock that guards its state. */
+    record Guarded(String job, Lock lock) {
+    }
+
+    /**
+     * A handle inside a stored record (a job and its lock) is held like one stored alone: reading the
+     * record in a loop leaves nothing behind, and the manager's close removes the lock while this process
+     * runs on.
+     */
+    @Test
+    void aLockInsideARecordReadFromADictIsReleasedOnceDroppedAndRemovedByTheManagersClose() throws Exception {
+        Manager m = Manager.start();
+        String name;
+        Guarded kept;
+        try {
+            LocalManager lm = (LocalManager) m;
+            ConcurrentMap<String, Object> d = m.dict();
+            Lock lock = m.lock();
+            name = ((SharedLock) lock).name();
+            d.put("job", new Guarded("j1", lock));
+            for (int i = 0; i < 100; i++) {
+                Guarded g = (Guarded) d.get("job");
+                g.lock().lock();
+                g.lock().unlock();
+            }
+            Children.awaitUntil("the handles read and dropped are released", () -> {
+                System.gc();
+                return lm.decodedCount() == 0;
+            });
+            kept = (Guarded) d.get("job");
+            assertThat(kept.job()).isEqualTo("j1");
+            assertThat(lm.decodedCount()).as("handles held for the record just read").isEqualTo(1);
+            assertThat(kept.lock().tryLock()).isTrue();
+            kept.lock().unlock();
+        } finally {
+            m.close();
+        }
+        assertThat(exists(name)).as("the stored lock's segment once the manager closed, this process running on").isFalse();
+        assertThatThrownBy(kept.lock()::lock).isInstanceOf(IllegalStateException.class).hasMessageContaining(name);
+    }
+
     /**
      * The manager holds what its containers store, as a CPython proxy stored in a managed dict keeps its
      * referent: the queue's creator may close it, and the item still attaches.
