@@ -3,6 +3,8 @@ package io.multiproc.manager.local;
 import java.lang.foreign.MemorySegment;
 import java.lang.invoke.VarHandle;
 import java.util.ArrayDeque;
+import java.util.ArrayList;
+import java.util.List;
 
 import static io.multiproc.manager.local.ContainerLayout.ADOPTED;
 import static io.multiproc.manager.local.ContainerLayout.DATA;
@@ -121,6 +123,8 @@ final class ContainerLife {
     /** Frees the container {@code ref}, whose life word just reached 0, and whatever only it kept alive. */
     static void free(Heap heap, long ref) {
         ArrayDeque<Long> work = new ArrayDeque<>();
+        // the shared objects the freed items named (decision 172): their holds go once the locks are let go
+        List<String> carried = new ArrayList<>(0);
         work.push(ref);
         while (!work.isEmpty()) {
             long c = work.pop();
@@ -133,7 +137,7 @@ final class ContainerLife {
             k.lock();
             try {
                 long data = (long) LONG.getAcquire(s, h + DATA);
-                forEachItem(heap, kind, data, item -> freeItem(heap, item, work));
+                forEachItem(heap, kind, data, item -> freeItem(heap, item, work, carried));
                 if (kind != ContainerKind.VALUE) {
                     heap.free(data);
                 }
@@ -143,6 +147,9 @@ final class ContainerLife {
                 k.lock.close();
             }
             heap.freeContainerHeader(c);
+        }
+        if (!carried.isEmpty()) {
+            Items.dropHolds(heap, carried);
         }
     }
 
@@ -181,9 +188,16 @@ final class ContainerLife {
         }
     }
 
-    /** Frees an unreachable item; its nested container, if that was its last reference, joins the work. */
-    private static void freeItem(Heap heap, long item, ArrayDeque<Long> work) {
+    /**
+     * Frees an unreachable item; its nested container, if that was its last reference, joins the work,
+     * and the shared objects it names join {@code carried}.
+     */
+    private static void freeItem(Heap heap, long item, ArrayDeque<Long> work, List<String> carried) {
         long nested = Items.nestedOf(heap, item);
+        List<String> names = Items.carriedOf(heap, item); // read before the block can be reused
+        if (names != null) {
+            carried.addAll(names);
+        }
         heap.free(item);
         if (nested != 0) {
             long before = (long) LONG.getAndAdd(heap.segment(nested), header(nested) + LIFE, -ONE_REFERENCE);

@@ -87,18 +87,27 @@ final class Items {
 
     /**
      * {@link #encodeKey} for a key about to be stored in {@code heap}: a proxy of that heap anywhere
-     * inside it is refused ({@link #refuseNested}). Keys are stored by value and counted nowhere, so a
-     * record key naming a nested container would outlive it, and the whole dict then fails to decode.
+     * inside it is refused ({@link #refuseNested}), and so is a shared object's handle (a record key
+     * naming a lock). Keys are stored by value and counted nowhere, so a record key naming a nested
+     * container or a segment would outlive it, and the whole dict then fails to decode.
      */
     static Scratch encodeStoredKey(Heap heap, Object key) {
         Scratch s = SCRATCH.get();
         s.encodingFor = heap;
         s.encodingTop = null; // NOTE: no top-level exception for keys: a proxy key is refused before this (storableKey)
+        int mark = s.flight.beginSend();
         try {
-            return encodeKey(key);
+            encodeKey(key);
+            if (s.flight.sentAnySince(mark)) {
+                throw new IllegalArgumentException("key of type " + key.getClass().getName() + " carries shared object '"
+                        + s.flight.sentSince(mark).getFirst() + "': a managed dict or set stores keys by value and cannot keep "
+                        + "what a key refers to alive; use a value such as its name");
+            }
+            return s;
         } catch (RuntimeException e) {
             throw refusal(s, key, e);
         } finally {
+            s.flight.endSend(mark);
             s.encodingFor = null;
             s.refused = null;
         }
@@ -158,7 +167,7 @@ final class Items {
     }
 
     /** Gives back one count of each of {@code segments}' holds; a segment nothing else holds is removed. */
-    private static void dropHolds(Heap heap, List<String> segments) {
+    static void dropHolds(Heap heap, List<String> segments) {
         String root = HeapLayout.rootName(heap.name);
         for (String name : segments) {
             try {
@@ -395,12 +404,14 @@ final class Items {
         MemorySegment seg = heap.segment(ref);
         long p = HeapLayout.offset(ref) + BlockLayout.PAYLOAD;
         int keyLen = seg.get(JAVA_INT, p + ItemLayout.KEY_LEN);
-        return decodeHolding(heap, seg, p + ItemLayout.BYTES, keyLen, seg.get(JAVA_INT, p + ItemLayout.VALUE_LEN));
+        SegmentSource src = SCRATCH.get().source; // a stored key carries no handle (encodeStoredKey refuses one)
+        return CODEC.decode(src.reset(seg, p + ItemLayout.BYTES, keyLen));
     }
 
     /**
-     * Decodes {@code len} bytes of an item whose value-length word is {@code valueWord}; the heap holds
-     * (weakly) every shared object the decode attached, wherever it sits in the value (decision 173).
+     * Decodes the {@code len} value bytes at {@code at} of an item whose value-length word is
+     * {@code valueWord}; the heap holds (weakly) every shared object the decode attached, wherever it
+     * sits in the value (decision 173).
      */
     private static Object decodeHolding(Heap heap, MemorySegment seg, long at, int len, int valueWord) {
         SegmentSource src = SCRATCH.get().source;
@@ -459,7 +470,7 @@ final class Items {
     }
 
     /** The shared objects item {@code ref} (a block, not an inline word) names, or null. */
-    private static List<String> carriedOf(Heap heap, long ref) {
+    static List<String> carriedOf(Heap heap, long ref) {
         MemorySegment seg = heap.segment(ref);
         long p = HeapLayout.offset(ref) + BlockLayout.PAYLOAD;
         int value = seg.get(JAVA_INT, p + ItemLayout.VALUE_LEN);

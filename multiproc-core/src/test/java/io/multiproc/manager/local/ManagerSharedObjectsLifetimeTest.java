@@ -18,6 +18,7 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Set;
 import java.util.concurrent.BlockingQueue;
 import java.util.concurrent.ConcurrentMap;
 import java.util.concurrent.TimeUnit;
@@ -134,6 +135,48 @@ class ManagerSharedObjectsLifetimeTest {
         }
     }
 
+    /**
+     * The same when the item is inside a nested container: a queue per job kept in a list or dict value
+     * goes when the job's entry is removed (the nested container is freed with it).
+     */
+    @Test
+    void aSharedObjectInsideANestedContainerGoesWhenTheContainerIsFreed() throws Exception {
+        try (Manager m = Manager.start()) {
+            ConcurrentMap<String, Object> d = m.dict();
+            List<String> names = new ArrayList<>();
+            for (int job = 0; job < 3; job++) {
+                try (SharedQueue<String> q = SharedQueue.create(4)) {
+                    names.add(q.name());
+                    d.put("list " + job, new ArrayList<>(List.of("reply to", q)));
+                    d.put("map " + job, java.util.Map.of("reply", q));
+                }
+            }
+            for (int job = 0; job < 3; job++) {
+                d.remove("list " + job);
+            }
+            d.put("map 0", "done");
+            d.keySet().removeIf(k -> k.startsWith("map "));
+            awaitGone(names, "the queues once the nested containers naming them are freed, the manager still open");
+        }
+    }
+
+    /** A managed list the program made and dropped takes what its items named with it. */
+    @Test
+    void aSharedObjectStoredInADroppedListGoesWithIt() throws Exception {
+        try (Manager m = Manager.start()) {
+            String name = storeInADroppedList(m);
+            awaitGone(List.of(name), "the queue once the list naming it was dropped and freed");
+        }
+    }
+
+    private static String storeInADroppedList(Manager m) {
+        List<Object> ls = m.list();
+        try (SharedQueue<String> q = SharedQueue.create(4)) {
+            ls.add(q);
+            return q.name();
+        }
+    }
+
     /** A shared object stored into containers lives while an item names it, as a CPython proxy's referent (decision 172). */
     @Test
     void aSharedObjectGoesWithTheLastItemThatNamesIt() throws Exception {
@@ -233,38 +276,79 @@ class ManagerSharedObjectsLifetimeTest {
     /**
      * A handle inside a stored record (a job and its lock) is held like one stored alone: reading the
      * record in a loop leaves nothing behind, and the manager's close removes the lock while this process
-     * runs on.
+     * runs on (decision 173).
      */
     @Test
     void aLockInsideARecordReadFromADictIsReleasedOnceDroppedAndRemovedByTheManagersClose() throws Exception {
+        readInALoopThenClose((d, lock) -> d.put("job", new Guarded("j1", lock)), d -> ((Guarded) d.get("job")).lock());
+    }
+
+    /**
+     * A key is stored by value and held by nothing, so a record key naming a lock is refused, as a lock
+     * key is, naming what it carries; the dict is unchanged.
+     */
+    @Test
+    void aRecordKeyCarryingALockIsRefusedNamingIt() {
+        try (Manager m = Manager.start()) {
+            ConcurrentMap<Object, Object> d = m.dict();
+            d.put("set", new java.util.HashSet<>());
+            @SuppressWarnings("unchecked")
+            Set<Object> s = (Set<Object>) d.get("set");
+            Lock lock = m.lock();
+            String name = ((SharedLock) lock).name();
+            d.put("kept", 1);
+            assertThatThrownBy(() -> d.put(new Guarded("j1", lock), "state")).isInstanceOf(IllegalArgumentException.class)
+                    .hasMessageContaining(Guarded.class.getName()).hasMessageContaining(name);
+            assertThatThrownBy(() -> d.putIfAbsent(new Guarded("j1", lock), "state")).isInstanceOf(IllegalArgumentException.class)
+                    .hasMessageContaining(name);
+            assertThatThrownBy(() -> s.add(new Guarded("j1", lock))).isInstanceOf(IllegalArgumentException.class)
+                    .hasMessageContaining(name);
+            assertThat(d).containsOnlyKeys("kept", "set");
+            assertThat(s).isEmpty();
+            assertThat(d.get(new Guarded("j1", lock))).as("a lookup by such a key").isNull();
+        }
+    }
+
+    /** The same for a lock inside a value the codec writes by JDK serialization (an AtomicReference). */
+    @Test
+    void aLockInsideAJdkSerializedValueIsReleasedOnceDroppedAndRemovedByTheManagersClose() throws Exception {
+        readInALoopThenClose((d, lock) -> d.put("ref", new java.util.concurrent.atomic.AtomicReference<>(lock)),
+                d -> (Lock) ((java.util.concurrent.atomic.AtomicReference<?>) d.get("ref")).get());
+    }
+
+    /**
+     * Stores a manager's lock with {@code store}, reads it back with {@code read} 100 times (each read
+     * dropped), then once more, keeping that one past the manager's close.
+     */
+    private static void readInALoopThenClose(java.util.function.BiConsumer<ConcurrentMap<Object, Object>, Lock> store,
+                                             java.util.function.Function<ConcurrentMap<Object, Object>, Lock> read) throws Exception {
         Manager m = Manager.start();
         String name;
-        Guarded kept;
+        Lock kept;
         try {
             LocalManager lm = (LocalManager) m;
-            ConcurrentMap<String, Object> d = m.dict();
+            ConcurrentMap<Object, Object> d = m.dict();
             Lock lock = m.lock();
             name = ((SharedLock) lock).name();
-            d.put("job", new Guarded("j1", lock));
+            store.accept(d, lock);
             for (int i = 0; i < 100; i++) {
-                Guarded g = (Guarded) d.get("job");
-                g.lock().lock();
-                g.lock().unlock();
+                Lock l = read.apply(d);
+                l.lock();
+                l.unlock();
             }
             Children.awaitUntil("the handles read and dropped are released", () -> {
                 System.gc();
                 return lm.decodedCount() == 0;
             });
-            kept = (Guarded) d.get("job");
-            assertThat(kept.job()).isEqualTo("j1");
-            assertThat(lm.decodedCount()).as("handles held for the record just read").isEqualTo(1);
-            assertThat(kept.lock().tryLock()).isTrue();
-            kept.lock().unlock();
+            kept = read.apply(d);
+            assertThat(lm.decodedCount()).as("handles held for the value just read").isEqualTo(1);
+            assertThat(kept.tryLock()).isTrue();
+            kept.unlock();
         } finally {
             m.close();
         }
         assertThat(exists(name)).as("the stored lock's segment once the manager closed, this process running on").isFalse();
-        assertThatThrownBy(kept.lock()::lock).isInstanceOf(IllegalStateException.class).hasMessageContaining(name);
+        assertThatThrownBy(kept::lock).isInstanceOf(IllegalStateException.class).hasMessageContaining(name);
     }
 
     /**
