@@ -460,6 +460,30 @@ public final class Pool implements ExecutorService {
         return call(new RunnableCall(Objects.requireNonNull(task, "task")), task, true, result);
     }
 
+    /**
+     * {@link #submit(Callable)} for a lambda or method reference written at the call: Java picks this
+     * overload for {@code pool.submit(() -> work())}, which makes the lambda serializable, as a task must
+     * be (a plain {@code Callable} lambda is not, and fails at the call naming its class).
+     */
+    public <T> Future<T> submit(SerializableCallable<T> task) {
+        return submit((Callable<T>) task);
+    }
+
+    /** {@link #submit(Runnable)} for a lambda written at the call (see {@link #submit(SerializableCallable)}). */
+    public Future<?> submit(SerializableRunnable task) {
+        return submit((Runnable) task);
+    }
+
+    /** {@link #submit(Runnable, Object)} for a lambda written at the call (see {@link #submit(SerializableCallable)}). */
+    public <T> Future<T> submit(SerializableRunnable task, T result) {
+        return submit((Runnable) task, result);
+    }
+
+    /** {@link #execute(Runnable)} for a lambda written at the call (see {@link #submit(SerializableCallable)}). */
+    public void execute(SerializableRunnable command) {
+        execute((Runnable) command);
+    }
+
     /** Runs {@code command} in a worker; a failure is logged (there is no future to report it to). */
     @Override
     public void execute(Runnable command) {

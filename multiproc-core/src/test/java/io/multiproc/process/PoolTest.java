@@ -653,6 +653,32 @@ class PoolTest {
         }
     }
 
+    /**
+     * {@code pool.submit(() -> ...)} and {@code pool.execute(() -> ...)} as any ExecutorService is called: a
+     * lambda written at the call is made serializable (a plain Callable lambda could not travel), also a
+     * block that returns nothing and a task given with its result.
+     */
+    @Test
+    void lambdasWrittenAtSubmitAndExecuteReachTheWorkers() throws Exception {
+        long me = ProcessHandle.current().pid();
+        try (Pool pool = Pool.create(1); SharedLong ran = SharedLong.create(0)) {
+            Future<Long> pid = pool.submit(() -> ProcessHandle.current().pid());
+            assertThat(pid.get(SECONDS, TimeUnit.SECONDS)).isNotEqualTo(me);
+            assertThat(pool.submit(() -> "called").get(SECONDS, TimeUnit.SECONDS)).isEqualTo("called");
+            assertThat(pool.submit(() -> {
+                ran.incrementAndGet();
+            }).get(SECONDS, TimeUnit.SECONDS)).isNull();
+            assertThat(pool.submit(ran::incrementAndGet, "given").get(SECONDS, TimeUnit.SECONDS)).isEqualTo("given");
+            pool.execute(() -> ran.incrementAndGet());
+            awaitUntil("the executed task ran", () -> ran.get() == 3);
+            Future<Object> failing = pool.submit(() -> {
+                throw new IllegalStateException("expected by PoolTest: from a submitted lambda");
+            });
+            assertThatThrownBy(() -> failing.get(SECONDS, TimeUnit.SECONDS)).isInstanceOf(ExecutionException.class)
+                    .hasCauseInstanceOf(IllegalStateException.class);
+        }
+    }
+
     @Test
     void taskThatCannotBeEncodedFailsAtTheCallNamingItsClass() {
         Object notSerializable = new Object();

@@ -7,6 +7,7 @@ import io.multiproc.internal.RemoteFailure;
 import io.multiproc.process.PoolIterator;
 import io.multiproc.process.SerializableCallable;
 import io.multiproc.process.SerializableFunction;
+import io.multiproc.process.SerializableRunnable;
 import io.multiproc.process.WorkerDiedException;
 import org.redisson.Redisson;
 import org.redisson.api.RedissonClient;
@@ -413,6 +414,30 @@ public final class RedisPool implements ExecutorService {
             }
         });
         return outer;
+    }
+
+    /**
+     * {@link #submit(Callable)} for a lambda or method reference written at the call: Java picks this
+     * overload for {@code pool.submit(() -> work())}, which makes the lambda serializable, as a task must
+     * be (a plain {@code Callable} lambda is not, and fails at the call naming its class).
+     */
+    public <T> Future<T> submit(SerializableCallable<T> task) {
+        return submit((Callable<T>) task);
+    }
+
+    /** {@link #submit(Runnable)} for a lambda written at the call (see {@link #submit(SerializableCallable)}). */
+    public Future<?> submit(SerializableRunnable task) {
+        return submit((Runnable) task);
+    }
+
+    /** {@link #submit(Runnable, Object)} for a lambda written at the call (see {@link #submit(SerializableCallable)}). */
+    public <T> Future<T> submit(SerializableRunnable task, T result) {
+        return submit((Runnable) task, result);
+    }
+
+    /** {@link #execute(Runnable)} for a lambda written at the call (see {@link #submit(SerializableCallable)}). */
+    public void execute(SerializableRunnable command) {
+        execute((Runnable) command);
     }
 
     /** Runs {@code command} on a worker; a failure is logged (there is no future to report it to). */

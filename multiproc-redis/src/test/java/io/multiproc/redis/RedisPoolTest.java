@@ -179,7 +179,9 @@ class RedisPoolTest {
             assertThat(e.getCause()).isInstanceOf(IllegalArgumentException.class).hasMessage("bad x=3");
             assertThat(e.getCause().getStackTrace()[0].getClassName()).startsWith(RedisPoolTest.class.getName());
 
-            Throwable odd = catchThrowable(() -> pool.submit((SerializableCallable<Object>) () -> {
+            // a lambda written at submit is made serializable (the SerializableCallable overload)
+            assertThat(pool.submit(() -> "called").get(60, TimeUnit.SECONDS)).isEqualTo("called");
+            Throwable odd = catchThrowable(() -> pool.submit(() -> {
                 throw new OddException(7);
             }).get(60, TimeUnit.SECONDS));
             assertThat(odd.getCause()).isInstanceOf(RemoteException.class).hasMessageContaining("odd 7")
