@@ -50,6 +50,10 @@ import java.util.Set;
  *       {@code CopyOnWriteArraySet}, {@code Vector} and {@code LinkedList} by a copy of the decoded
  *       collection, the others ({@code TreeMap}, {@code SortedSet}, {@code EnumSet}, {@code Deque}, ...)
  *       by JDK serialization, with their comparator, under its allow-list.</li>
+ *   <li>A {@link java.nio.file.Path} of the default file system, as its string form (decoded with
+ *       {@code Path.of}), also inside a JDK serialization stream (a serializable lambda's captured
+ *       argument), where the JDK would refuse it; a path of another file system (inside a zip file) is
+ *       refused.</li>
  *   <li>multiproc's shared objects (values, arrays, locks, ...), as their {@link SharedHandle}: the
  *       receiver attaches to the same shared memory (and should close what it receives).</li>
  * </ul>

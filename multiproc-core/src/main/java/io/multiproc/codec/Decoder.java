@@ -77,6 +77,7 @@ final class Decoder extends ClassTable {
             case ENUM -> readEnum();
             case RECORD -> readRecord(readClassRef(RECORD), depth);
             case HANDLE -> readHandle(depth);
+            case PATH -> readPath();
             case SERIALIZED -> readSerialized(depth);
             default -> throw Failures.unknownTag(tag);
         };
@@ -189,6 +190,18 @@ final class Decoder extends ClassTable {
             throw Failures.malformed("boolean=" + b + " is neither 0 nor 1");
         }
         return b == 1;
+    }
+
+    private java.nio.file.Path readPath() {
+        int tag = in.readByte() & 0xFF;
+        if (!(Scalars.read(in, tag, floor) instanceof String s)) {
+            throw Failures.malformed("tag=" + tag + " after a Path tag is not a String");
+        }
+        try {
+            return java.nio.file.Path.of(s);
+        } catch (java.nio.file.InvalidPathException e) {
+            throw Failures.malformed("path=" + s + " is not a path here: " + e.getMessage());
+        }
     }
 
     private Object readHandle(int depth) {

@@ -49,6 +49,10 @@ final class Encoder extends ClassTable {
                 writeClassRef(info, info.record);
                 writeComponents(info.record, v, depth);
             }
+            case PATH -> {
+                out.writeByte(PATH);
+                Scalars.writeString(out, v.toString());
+            }
             case LIST -> {
                 containers++;
                 writeElements(LIST, (Collection<?>) v, depth);

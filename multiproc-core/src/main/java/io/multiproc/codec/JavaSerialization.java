@@ -192,6 +192,13 @@ final class JavaSerialization {
         CheckedOutput(ByteArrayOutputStream out, AllowList allowList) throws IOException {
             super(out);
             this.allowList = allowList;
+            enableReplaceObject(true);
+        }
+
+        /** A default file system path, which the JDK refuses (not Serializable), travels as its string form. */
+        @Override
+        protected Object replaceObject(Object obj) {
+            return obj != null && obj.getClass() == TypeInfo.DEFAULT_PATH ? new SerializedPath(obj.toString()) : obj;
         }
 
         @Override

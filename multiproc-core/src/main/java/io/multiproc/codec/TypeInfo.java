@@ -16,14 +16,20 @@ import java.util.Set;
  * How the built-in codec writes the instances of one class that is not a scalar, decided once per
  * class. In order: multiproc's shared objects (their {@code writeReplace()} gives a
  * {@link SharedHandle}) as handles; enums; records (unless they declare their own serialization hooks
- * or are inaccessible); the JDK's own {@code List}, {@code Set} and {@code Map} classes (an
+ * or are inaccessible); a {@link java.nio.file.Path} of the default file system; the JDK's own {@code List}, {@code Set} and {@code Map} classes (an
  * application's collection classes keep their type through JDK serialization instead); anything else
  * {@code Serializable} through JDK serialization; the rest cannot be written.
  *
  * <p>Immutable and thread-safe.
  */
 final class TypeInfo {
-    enum Kind { HANDLE_SOURCE, ENUM, RECORD, LIST, SET, MAP, SERIALIZED, UNENCODABLE }
+    enum Kind { HANDLE_SOURCE, ENUM, RECORD, PATH, LIST, SET, MAP, SERIALIZED, UNENCODABLE }
+
+    /**
+     * The class of the default file system's paths: one a task or an item names most often, which is not
+     * Serializable; another file system's path (inside a zip file) means nothing in another process.
+     */
+    static final Class<?> DEFAULT_PATH = java.nio.file.Path.of("").getClass();
 
     private static final ClassValue<TypeInfo> INFOS = new ClassValue<>() {
         @Override
@@ -66,6 +72,8 @@ final class TypeInfo {
             kind = Kind.ENUM;
         } else if (rt != null && !rt.hasSerialHooks && rt.inaccessible == null) {
             kind = Kind.RECORD;
+        } else if (type == DEFAULT_PATH) {
+            kind = Kind.PATH;
         } else if (type.getClassLoader() == null && List.class.isAssignableFrom(type)) {
             kind = Kind.LIST;
         } else if (type.getClassLoader() == null && Set.class.isAssignableFrom(type)) {
@@ -78,7 +86,7 @@ final class TypeInfo {
             kind = Kind.UNENCODABLE;
             why = rt != null && rt.inaccessible != null ? rt.inaccessible
                     : "not a type the built-in codec writes (null, boxes, String, primitive arrays, enums, records, "
-                    + "List/Set/Map, shared objects) and not Serializable";
+                    + "List/Set/Map, Path, shared objects) and not Serializable";
         }
         refusal = why;
     }

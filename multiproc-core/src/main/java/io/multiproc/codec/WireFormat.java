@@ -36,6 +36,8 @@ package io.multiproc.codec;
  *                        long zigzag varint, float 4, double 8), any other one a tagged value
  * 0x2A  shared handle    class ref of a {@link SharedHandle} record, components as for 0x29; the
  *                        decoder calls the record's readResolve(), which attaches
+ * 0x2B  Path             a String value (0x0C or 0x0D): the path's string form; only a path of the
+ *                        default file system is written, and it decodes with Path.of
  * 0x30  other object     varint n, n bytes of one JDK serialization stream (decoded through the
  *                        ObjectInputFilter allow-list)
  *
@@ -88,6 +90,7 @@ final class WireFormat {
     static final int ENUM = 0x28;
     static final int RECORD = 0x29;
     static final int HANDLE = 0x2A;
+    static final int PATH = 0x2B;
     static final int SERIALIZED = 0x30;
 
     /** Class ref 0: a new class name follows. */

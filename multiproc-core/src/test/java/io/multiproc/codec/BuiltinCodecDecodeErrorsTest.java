@@ -40,6 +40,18 @@ class BuiltinCodecDecodeErrorsTest {
     record Holder(Hidden hidden) {
     }
 
+    /** A Path tag followed by no String, or by a string no path can be, fails that value with CodecException. */
+    @Test
+    void aMalformedPathFailsWithCodecException() {
+        assertThatThrownBy(() -> decode(codec, new byte[] {(byte) WireFormat.PATH, (byte) WireFormat.INT, 2}))
+                .isInstanceOf(CodecException.class).hasMessageContaining("not a String");
+        byte[] nul = encode(codec, "a\0b");
+        byte[] bytes = new byte[nul.length + 1];
+        bytes[0] = (byte) WireFormat.PATH;
+        System.arraycopy(nul, 0, bytes, 1, nul.length);
+        assertThatThrownBy(() -> decode(codec, bytes)).isInstanceOf(CodecException.class).hasMessageContaining("not a path");
+    }
+
     @Test
     void anInputWhoseHashingOverflowsTheStackFailsWithCodecException() {
         List<Object> list = new ArrayList<>();

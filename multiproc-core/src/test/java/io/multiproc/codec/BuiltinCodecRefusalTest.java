@@ -18,6 +18,21 @@ import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 class BuiltinCodecRefusalTest {
     private final Codec codec = Codec.defaultCodec();
+
+    /** A path inside a zip file names nothing in another process: refused at the call, naming its class. */
+    @Test
+    void aPathOfAnotherFileSystemIsRefusedNamingItsClass() throws Exception {
+        java.nio.file.Path dir = java.nio.file.Files.createTempDirectory("codec");
+        java.nio.file.Path zip = dir.resolve("a.zip");
+        try (java.nio.file.FileSystem fs = java.nio.file.FileSystems.newFileSystem(zip, Map.of("create", "true"))) {
+            java.nio.file.Path inside = fs.getPath("/a.txt");
+            assertThatThrownBy(() -> roundTrip(codec, inside)).isInstanceOf(CodecException.class)
+                    .hasMessageContaining(inside.getClass().getName());
+        } finally {
+            java.nio.file.Files.deleteIfExists(zip);
+            java.nio.file.Files.delete(dir);
+        }
+    }
     /** Only com.acme.* besides the JDK's value types and multiproc's own classes. */
     private final Codec strict = BuiltinCodec.builder().allowPackages("com.acme.").build();
 

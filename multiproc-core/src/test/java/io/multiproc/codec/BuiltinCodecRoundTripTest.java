@@ -53,6 +53,27 @@ class BuiltinCodecRoundTripTest {
     private record Hidden(String secret) {
     }
 
+    record Job(String name, java.nio.file.Path input, List<java.nio.file.Path> outputs) {
+    }
+
+    /**
+     * A path of the default file system travels as its string form (a task's input file, a queue of files
+     * to process), not Serializable as it is; absolute, relative, empty and non-ASCII names keep their form.
+     */
+    @Test
+    void aPathTravelsAsItsStringForm() {
+        for (java.nio.file.Path p : List.of(java.nio.file.Path.of("/tmp/data/in.csv"), java.nio.file.Path.of("rel/out"),
+                java.nio.file.Path.of(""), java.nio.file.Path.of("/tmp/Zürich ✓/データ.txt"))) {
+            Object back = roundTrip(codec, p);
+            assertThat(back).isInstanceOf(java.nio.file.Path.class).isEqualTo(p);
+            assertThat(back.toString()).isEqualTo(p.toString());
+        }
+        Job job = new Job("j", java.nio.file.Path.of("/data/in"), List.of(java.nio.file.Path.of("a"), java.nio.file.Path.of("/b/c")));
+        assertThat(roundTrip(codec, job)).isEqualTo(job);
+        assertThat(roundTrip(codec, Map.of(java.nio.file.Path.of("k"), 1))).isEqualTo(Map.of(java.nio.file.Path.of("k"), 1));
+        assertThat(encode(codec, java.nio.file.Path.of("/tmp/x")).length).isEqualTo(3 + "/tmp/x".length()); // tag, String tag, length
+    }
+
     @Test
     void defaultCodecIsTheBuiltinCodec() {
         assertThat(codec).isInstanceOf(BuiltinCodec.class);

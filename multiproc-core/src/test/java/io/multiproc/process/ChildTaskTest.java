@@ -55,6 +55,34 @@ class ChildTaskTest {
         }
     }
 
+    /**
+     * A task captures the Path it writes to, and a queue carries Paths to process, as a program names its
+     * files (a Path is not Serializable; the built-in codec writes its string form).
+     */
+    @Test
+    void aTaskCapturingAPathAndAQueueOfPathsReachTheChild(@TempDir Path dir) throws Exception {
+        Path out = dir.resolve("out.txt");
+        try (io.multiproc.queue.SharedQueue<Path> work = io.multiproc.queue.SharedQueue.create(4)) {
+            work.put(dir.resolve("in ✓.txt"));
+            ChildProcess p = ChildProcess.start(() -> {
+                try {
+                    Path in = work.take();
+                    Files.writeString(out, "done " + in.getFileName());
+                } catch (IOException | InterruptedException e) {
+                    throw new IllegalStateException(e);
+                }
+            });
+            try {
+                assertThat(p.join(Children.TIMEOUT)).isTrue();
+                assertThat(p.failure()).as("the child's failure").isEmpty();
+                Children.joinOk(p);
+            } finally {
+                Children.reap(p);
+            }
+        }
+        assertThat(Files.readString(out)).isEqualTo("done in ✓.txt");
+    }
+
     @Test
     void failureIsEmptyWhileRunningAndAfterANormalExit() throws Exception {
         try (SharedLong gate = SharedLong.create(0); ChildProcess p = ChildProcess.start(() -> awaitNonZero(gate))) {
