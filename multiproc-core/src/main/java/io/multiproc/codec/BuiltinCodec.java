@@ -51,9 +51,11 @@ import java.util.Set;
  *       collection, the others ({@code TreeMap}, {@code SortedSet}, {@code EnumSet}, {@code Deque}, ...)
  *       by JDK serialization, with their comparator, under its allow-list.</li>
  *   <li>A {@link java.nio.file.Path} of the default file system, as its string form (decoded with
- *       {@code Path.of}), also inside a JDK serialization stream (a serializable lambda's captured
- *       argument), where the JDK would refuse it; a path of another file system (inside a zip file) is
- *       refused.</li>
+ *       {@code Path.of}; a path of another file system, inside a zip file, is refused), an
+ *       {@link java.util.Optional}, and a JDK {@code Map.Entry} that is not Serializable
+ *       ({@code Map.entry}, a HashMap's entry; decoded as an {@code AbstractMap.SimpleImmutableEntry}).
+ *       These three also inside a JDK serialization stream (a serializable lambda's captured
+ *       arguments), where the JDK would refuse them.</li>
  *   <li>multiproc's shared objects (values, arrays, locks, ...), as their {@link SharedHandle}: the
  *       receiver attaches to the same shared memory (and should close what it receives).</li>
  * </ul>

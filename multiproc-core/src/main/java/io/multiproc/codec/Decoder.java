@@ -61,7 +61,7 @@ final class Decoder extends ClassTable {
         if (depth > codec.maxDepth) {
             throw Failures.tooDeep(depth, codec.maxDepth);
         }
-        if (tag == LIST || tag == SET || tag == MAP || tag == RECORD) {
+        if (tag == LIST || tag == SET || tag == MAP || tag == RECORD || tag == OPTIONAL || tag == ENTRY) {
             countContainer();
         }
         return switch (tag) {
@@ -78,6 +78,11 @@ final class Decoder extends ClassTable {
             case RECORD -> readRecord(readClassRef(RECORD), depth);
             case HANDLE -> readHandle(depth);
             case PATH -> readPath();
+            case OPTIONAL -> java.util.Optional.ofNullable(read(depth + 1));
+            case ENTRY -> {
+                Object k = read(depth + 1);
+                yield new java.util.AbstractMap.SimpleImmutableEntry<>(k, read(depth + 1));
+            }
             case SERIALIZED -> readSerialized(depth);
             default -> throw Failures.unknownTag(tag);
         };

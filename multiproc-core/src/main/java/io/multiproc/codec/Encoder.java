@@ -53,6 +53,18 @@ final class Encoder extends ClassTable {
                 out.writeByte(PATH);
                 Scalars.writeString(out, v.toString());
             }
+            case OPTIONAL -> {
+                containers++;
+                out.writeByte(OPTIONAL);
+                write(((java.util.Optional<?>) v).orElse(null), depth + 1);
+            }
+            case ENTRY -> {
+                containers++;
+                out.writeByte(ENTRY);
+                Map.Entry<?, ?> e = (Map.Entry<?, ?>) v;
+                write(e.getKey(), depth + 1);
+                write(e.getValue(), depth + 1);
+            }
             case LIST -> {
                 containers++;
                 writeElements(LIST, (Collection<?>) v, depth);

@@ -195,10 +195,27 @@ final class JavaSerialization {
             enableReplaceObject(true);
         }
 
-        /** A default file system path, which the JDK refuses (not Serializable), travels as its string form. */
+        /**
+         * What the built-in format writes natively and the JDK refuses (not Serializable): a default file
+         * system path as its string form, an Optional as its content, a JDK entry as an immutable one.
+         */
         @Override
         protected Object replaceObject(Object obj) {
-            return obj != null && obj.getClass() == TypeInfo.DEFAULT_PATH ? new SerializedPath(obj.toString()) : obj;
+            if (obj == null) {
+                return null;
+            }
+            Class<?> type = obj.getClass();
+            if (type == TypeInfo.DEFAULT_PATH) {
+                return new SerializedPath(obj.toString());
+            }
+            if (type == java.util.Optional.class) {
+                return new SerializedOptional(((java.util.Optional<?>) obj).orElse(null));
+            }
+            if (TypeInfo.isUnserializableJdkEntry(type)) {
+                java.util.Map.Entry<?, ?> e = (java.util.Map.Entry<?, ?>) obj;
+                return new java.util.AbstractMap.SimpleImmutableEntry<>(e.getKey(), e.getValue());
+            }
+            return obj;
         }
 
         @Override

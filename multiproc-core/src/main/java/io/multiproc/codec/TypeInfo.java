@@ -16,14 +16,15 @@ import java.util.Set;
  * How the built-in codec writes the instances of one class that is not a scalar, decided once per
  * class. In order: multiproc's shared objects (their {@code writeReplace()} gives a
  * {@link SharedHandle}) as handles; enums; records (unless they declare their own serialization hooks
- * or are inaccessible); a {@link java.nio.file.Path} of the default file system; the JDK's own {@code List}, {@code Set} and {@code Map} classes (an
+ * or are inaccessible); a {@link java.nio.file.Path} of the default file system; {@link java.util.Optional};
+ * the JDK's {@code Map.Entry} classes that are not Serializable; the JDK's own {@code List}, {@code Set} and {@code Map} classes (an
  * application's collection classes keep their type through JDK serialization instead); anything else
  * {@code Serializable} through JDK serialization; the rest cannot be written.
  *
  * <p>Immutable and thread-safe.
  */
 final class TypeInfo {
-    enum Kind { HANDLE_SOURCE, ENUM, RECORD, PATH, LIST, SET, MAP, SERIALIZED, UNENCODABLE }
+    enum Kind { HANDLE_SOURCE, ENUM, RECORD, PATH, OPTIONAL, ENTRY, LIST, SET, MAP, SERIALIZED, UNENCODABLE }
 
     /**
      * The class of the default file system's paths: one a task or an item names most often, which is not
@@ -74,6 +75,10 @@ final class TypeInfo {
             kind = Kind.RECORD;
         } else if (type == DEFAULT_PATH) {
             kind = Kind.PATH;
+        } else if (type == java.util.Optional.class) {
+            kind = Kind.OPTIONAL;
+        } else if (isUnserializableJdkEntry(type)) {
+            kind = Kind.ENTRY;
         } else if (type.getClassLoader() == null && List.class.isAssignableFrom(type)) {
             kind = Kind.LIST;
         } else if (type.getClassLoader() == null && Set.class.isAssignableFrom(type)) {
@@ -86,13 +91,21 @@ final class TypeInfo {
             kind = Kind.UNENCODABLE;
             why = rt != null && rt.inaccessible != null ? rt.inaccessible
                     : "not a type the built-in codec writes (null, boxes, String, primitive arrays, enums, records, "
-                    + "List/Set/Map, Path, shared objects) and not Serializable";
+                    + "List/Set/Map and their entries, Optional, Path, shared objects) and not Serializable";
         }
         refusal = why;
     }
 
     static TypeInfo of(Class<?> type) {
         return INFOS.get(type);
+    }
+
+    /**
+     * A JDK entry class that JDK serialization refuses: {@code Map.entry}'s, a HashMap's or TreeMap's
+     * entry (a starmap's items, a map's entries in a list). The serializable ones keep their class.
+     */
+    static boolean isUnserializableJdkEntry(Class<?> type) {
+        return type.getClassLoader() == null && Map.Entry.class.isAssignableFrom(type) && !Serializable.class.isAssignableFrom(type);
     }
 
     private static Class<?> enumClassOf(Class<?> type) {

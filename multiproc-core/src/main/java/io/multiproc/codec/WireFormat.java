@@ -38,6 +38,9 @@ package io.multiproc.codec;
  *                        decoder calls the record's readResolve(), which attaches
  * 0x2B  Path             a String value (0x0C or 0x0D): the path's string form; only a path of the
  *                        default file system is written, and it decodes with Path.of
+ * 0x2C  Optional         one value: the content, or null (0x00) for an empty Optional
+ * 0x2D  Map.Entry        two values, key and value: a JDK entry that is not Serializable (Map.entry,
+ *                        a HashMap's entry); decodes as AbstractMap.SimpleImmutableEntry
  * 0x30  other object     varint n, n bytes of one JDK serialization stream (decoded through the
  *                        ObjectInputFilter allow-list)
  *
@@ -91,6 +94,8 @@ final class WireFormat {
     static final int RECORD = 0x29;
     static final int HANDLE = 0x2A;
     static final int PATH = 0x2B;
+    static final int OPTIONAL = 0x2C;
+    static final int ENTRY = 0x2D;
     static final int SERIALIZED = 0x30;
 
     /** Class ref 0: a new class name follows. */

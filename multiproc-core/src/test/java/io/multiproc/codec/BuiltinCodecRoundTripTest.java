@@ -74,6 +74,38 @@ class BuiltinCodecRoundTripTest {
         assertThat(encode(codec, java.nio.file.Path.of("/tmp/x")).length).isEqualTo(3 + "/tmp/x".length()); // tag, String tag, length
     }
 
+    record Found(String query, java.util.Optional<Trade> trade) {
+    }
+
+    /** An Optional travels with its content (empty too), also inside a record and a list. */
+    @Test
+    void anOptionalTravelsWithItsContent() {
+        assertThat(roundTrip(codec, java.util.Optional.of("x"))).isEqualTo(java.util.Optional.of("x"));
+        assertThat(roundTrip(codec, java.util.Optional.empty())).isEqualTo(java.util.Optional.empty());
+        Found found = new Found("ACME", java.util.Optional.of(new Trade(1, "ACME", 9.5, 100)));
+        assertThat(roundTrip(codec, found)).isEqualTo(found);
+        assertThat(roundTrip(codec, List.of(java.util.Optional.of(1), java.util.Optional.empty())))
+                .isEqualTo(List.of(java.util.Optional.of(1), java.util.Optional.empty()));
+    }
+
+    /**
+     * A JDK entry JDK serialization refuses ({@code Map.entry}, a HashMap's entry) arrives as an equal
+     * immutable entry, nulls kept; a Serializable one keeps its class.
+     */
+    @Test
+    void mapEntriesTravelAsEqualEntries() {
+        Map<String, Integer> m = new HashMap<>();
+        m.put("k", null);
+        Map.Entry<String, Integer> node = m.entrySet().iterator().next();
+        for (Map.Entry<?, ?> e : List.of(Map.entry("a", 1), node, new TreeMap<>(Map.of("t", 2)).firstEntry())) {
+            Object back = roundTrip(codec, e);
+            assertThat(back).isInstanceOf(java.util.AbstractMap.SimpleImmutableEntry.class).isEqualTo(e);
+        }
+        var simple = new java.util.AbstractMap.SimpleEntry<>("s", 3);
+        assertThat(roundTrip(codec, simple)).isInstanceOf(java.util.AbstractMap.SimpleEntry.class).isEqualTo(simple);
+        assertThat(roundTrip(codec, List.of(Map.entry("x", List.of(1, 2))))).isEqualTo(List.of(Map.entry("x", List.of(1, 2))));
+    }
+
     @Test
     void defaultCodecIsTheBuiltinCodec() {
         assertThat(codec).isInstanceOf(BuiltinCodec.class);

@@ -62,12 +62,13 @@ class ChildTaskTest {
     @Test
     void aTaskCapturingAPathAndAQueueOfPathsReachTheChild(@TempDir Path dir) throws Exception {
         Path out = dir.resolve("out.txt");
+        java.util.Optional<String> label = java.util.Optional.of("(ok)"); // captured too: an Optional is not Serializable either
         try (io.multiproc.queue.SharedQueue<Path> work = io.multiproc.queue.SharedQueue.create(4)) {
             work.put(dir.resolve("in ✓.txt"));
             ChildProcess p = ChildProcess.start(() -> {
                 try {
                     Path in = work.take();
-                    Files.writeString(out, "done " + in.getFileName());
+                    Files.writeString(out, "done " + in.getFileName() + label.map(l -> " " + l).orElse(""));
                 } catch (IOException | InterruptedException e) {
                     throw new IllegalStateException(e);
                 }
@@ -80,7 +81,7 @@ class ChildTaskTest {
                 Children.reap(p);
             }
         }
-        assertThat(Files.readString(out)).isEqualTo("done in ✓.txt");
+        assertThat(Files.readString(out)).isEqualTo("done in ✓.txt (ok)");
     }
 
     @Test

@@ -140,6 +140,28 @@ class PoolTest {
         }
     }
 
+    /**
+     * Starmap over {@code Map.entry} pairs or a map's own entries, and functions that return an Optional,
+     * as Java code writes them (neither is Serializable; the built-in codec writes both).
+     */
+    @Test
+    void mapTakesMapEntriesAndReturnsOptionals() throws Exception {
+        java.util.Map<String, Integer> stock = new java.util.HashMap<>(java.util.Map.of("a", 1, "b", 0));
+        try (Pool pool = Pool.create(1)) {
+            assertThat(pool.map(e -> e.getKey() + e.getValue(), List.of(java.util.Map.entry("a", 1), java.util.Map.entry("b", 2))))
+                    .containsExactly("a1", "b2");
+            List<java.util.Map.Entry<String, Integer>> entries = new java.util.ArrayList<>(stock.entrySet());
+            List<java.util.Optional<String>> inStock = pool.map(e -> e.getValue() > 0 ? java.util.Optional.of(e.getKey())
+                    : java.util.Optional.empty(), entries);
+            for (int i = 0; i < entries.size(); i++) {
+                java.util.Map.Entry<String, Integer> e = entries.get(i);
+                assertThat(inStock.get(i)).isEqualTo(e.getValue() > 0 ? java.util.Optional.of(e.getKey()) : java.util.Optional.empty());
+            }
+            java.util.Optional<String> wanted = java.util.Optional.of("a");
+            assertThat(pool.applyAsync(() -> wanted.map(stock::get)).get(SECONDS, TimeUnit.SECONDS)).contains(1);
+        }
+    }
+
     /** 0, 1, 2, ... for ever; {@code read} counts the items taken. */
     private static Iterable<Long> endless(AtomicLong read) {
         return () -> new Iterator<>() {
