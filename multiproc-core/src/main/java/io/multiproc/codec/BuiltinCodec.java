@@ -52,10 +52,10 @@ import java.util.Set;
  *       by JDK serialization, with their comparator, under its allow-list.</li>
  *   <li>A {@link java.nio.file.Path} of the default file system, as its string form (decoded with
  *       {@code Path.of}; a path of another file system, inside a zip file, is refused), an
- *       {@link java.util.Optional}, and a JDK {@code Map.Entry} that is not Serializable
- *       ({@code Map.entry}, a HashMap's entry; decoded as an {@code AbstractMap.SimpleImmutableEntry}).
- *       These three also inside a JDK serialization stream (a serializable lambda's captured
- *       arguments), where the JDK would refuse them.</li>
+ *       {@link java.util.Optional} (and {@code OptionalInt}, {@code OptionalLong}, {@code OptionalDouble}),
+ *       and a JDK {@code Map.Entry} that is not Serializable ({@code Map.entry}, a HashMap's entry;
+ *       decoded as an {@code AbstractMap.SimpleImmutableEntry}). These also inside a JDK serialization
+ *       stream (a serializable lambda's captured arguments), where the JDK would refuse them.</li>
  *   <li>multiproc's shared objects (values, arrays, locks, ...), as their {@link SharedHandle}: the
  *       receiver attaches to the same shared memory (and should close what it receives).</li>
  * </ul>

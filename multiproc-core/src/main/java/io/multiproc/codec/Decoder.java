@@ -61,7 +61,8 @@ final class Decoder extends ClassTable {
         if (depth > codec.maxDepth) {
             throw Failures.tooDeep(depth, codec.maxDepth);
         }
-        if (tag == LIST || tag == SET || tag == MAP || tag == RECORD || tag == OPTIONAL || tag == ENTRY) {
+        if (tag == LIST || tag == SET || tag == MAP || tag == RECORD || tag == OPTIONAL || tag == ENTRY
+                || tag == OPTIONAL_PRIMITIVE) {
             countContainer();
         }
         return switch (tag) {
@@ -79,6 +80,7 @@ final class Decoder extends ClassTable {
             case HANDLE -> readHandle(depth);
             case PATH -> readPath();
             case OPTIONAL -> java.util.Optional.ofNullable(read(depth + 1));
+            case OPTIONAL_PRIMITIVE -> readOptionalPrimitive(depth);
             case ENTRY -> {
                 Object k = read(depth + 1);
                 yield new java.util.AbstractMap.SimpleImmutableEntry<>(k, read(depth + 1));
@@ -195,6 +197,25 @@ final class Decoder extends ClassTable {
             throw Failures.malformed("boolean=" + b + " is neither 0 nor 1");
         }
         return b == 1;
+    }
+
+    /** An OptionalInt, OptionalLong or OptionalDouble: a kind byte, then null or a value of that type. */
+    private Object readOptionalPrimitive(int depth) {
+        int kind = in.readByte();
+        Object v = read(depth + 1);
+        Object o = switch (kind) {
+            case 0 -> v == null ? java.util.OptionalInt.empty()
+                    : v instanceof Integer i ? java.util.OptionalInt.of(i) : null;
+            case 1 -> v == null ? java.util.OptionalLong.empty()
+                    : v instanceof Long l ? java.util.OptionalLong.of(l) : null;
+            case 2 -> v == null ? java.util.OptionalDouble.empty()
+                    : v instanceof Double d ? java.util.OptionalDouble.of(d) : null;
+            default -> throw Failures.malformed("kind=" + kind + " of a primitive Optional is none of 0, 1, 2");
+        };
+        if (o == null) {
+            throw Failures.malformed("a " + v.getClass().getName() + " in a primitive Optional of kind=" + kind);
+        }
+        return o;
     }
 
     private java.nio.file.Path readPath() {

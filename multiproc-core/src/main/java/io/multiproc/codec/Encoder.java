@@ -53,11 +53,7 @@ final class Encoder extends ClassTable {
                 out.writeByte(PATH);
                 Scalars.writeString(out, v.toString());
             }
-            case OPTIONAL -> {
-                containers++;
-                out.writeByte(OPTIONAL);
-                write(((java.util.Optional<?>) v).orElse(null), depth + 1);
-            }
+            case OPTIONAL -> writeOptional(v, depth);
             case ENTRY -> {
                 containers++;
                 out.writeByte(ENTRY);
@@ -94,6 +90,33 @@ final class Encoder extends ClassTable {
             write(e, depth + 1);
         }
         checkCount(c, n, written);
+    }
+
+    /** An Optional, or an OptionalInt, OptionalLong or OptionalDouble (a kind byte, then the value or null). */
+    private void writeOptional(Object v, int depth) {
+        containers++;
+        switch (v) {
+            case java.util.Optional<?> o -> {
+                out.writeByte(OPTIONAL);
+                write(o.orElse(null), depth + 1);
+            }
+            case java.util.OptionalInt o -> {
+                out.writeByte(OPTIONAL_PRIMITIVE);
+                out.writeByte(0);
+                write(o.isPresent() ? o.getAsInt() : null, depth + 1);
+            }
+            case java.util.OptionalLong o -> {
+                out.writeByte(OPTIONAL_PRIMITIVE);
+                out.writeByte(1);
+                write(o.isPresent() ? o.getAsLong() : null, depth + 1);
+            }
+            case java.util.OptionalDouble o -> {
+                out.writeByte(OPTIONAL_PRIMITIVE);
+                out.writeByte(2);
+                write(o.isPresent() ? o.getAsDouble() : null, depth + 1);
+            }
+            default -> throw new AssertionError(v.getClass());
+        }
     }
 
     private void writeMap(Map<?, ?> m, int depth) {

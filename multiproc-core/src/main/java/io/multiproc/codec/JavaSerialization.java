@@ -211,6 +211,15 @@ final class JavaSerialization {
             if (type == java.util.Optional.class) {
                 return new SerializedOptional(((java.util.Optional<?>) obj).orElse(null));
             }
+            if (obj instanceof java.util.OptionalInt o) {
+                return new SerializedOptional.OfInt(o.isPresent(), o.orElse(0));
+            }
+            if (obj instanceof java.util.OptionalLong o) {
+                return new SerializedOptional.OfLong(o.isPresent(), o.orElse(0));
+            }
+            if (obj instanceof java.util.OptionalDouble o) {
+                return new SerializedOptional.OfDouble(o.isPresent(), o.orElse(0));
+            }
             if (TypeInfo.isUnserializableJdkEntry(type)) {
                 java.util.Map.Entry<?, ?> e = (java.util.Map.Entry<?, ?>) obj;
                 return new java.util.AbstractMap.SimpleImmutableEntry<>(e.getKey(), e.getValue());

@@ -25,4 +25,52 @@ record SerializedOptional(Object value) implements Serializable {
     private Object readResolve() {
         return Optional.ofNullable(value);
     }
+
+    /**
+     * An {@link java.util.OptionalInt} in a JDK stream.
+     *
+     * @param present whether it holds a value
+     * @param value its value (0 when empty)
+     */
+    record OfInt(boolean present, int value) implements Serializable {
+        @Serial
+        private static final long serialVersionUID = 1L;
+
+        @Serial
+        private Object readResolve() {
+            return present ? java.util.OptionalInt.of(value) : java.util.OptionalInt.empty();
+        }
+    }
+
+    /**
+     * An {@link java.util.OptionalLong} in a JDK stream.
+     *
+     * @param present whether it holds a value
+     * @param value its value (0 when empty)
+     */
+    record OfLong(boolean present, long value) implements Serializable {
+        @Serial
+        private static final long serialVersionUID = 1L;
+
+        @Serial
+        private Object readResolve() {
+            return present ? java.util.OptionalLong.of(value) : java.util.OptionalLong.empty();
+        }
+    }
+
+    /**
+     * An {@link java.util.OptionalDouble} in a JDK stream.
+     *
+     * @param present whether it holds a value
+     * @param value its value (0 when empty)
+     */
+    record OfDouble(boolean present, double value) implements Serializable {
+        @Serial
+        private static final long serialVersionUID = 1L;
+
+        @Serial
+        private Object readResolve() {
+            return present ? java.util.OptionalDouble.of(value) : java.util.OptionalDouble.empty();
+        }
+    }
 }

@@ -16,9 +16,10 @@ import java.util.Set;
  * How the built-in codec writes the instances of one class that is not a scalar, decided once per
  * class. In order: multiproc's shared objects (their {@code writeReplace()} gives a
  * {@link SharedHandle}) as handles; enums; records (unless they declare their own serialization hooks
- * or are inaccessible); a {@link java.nio.file.Path} of the default file system; {@link java.util.Optional};
- * the JDK's {@code Map.Entry} classes that are not Serializable; the JDK's own {@code List}, {@code Set} and {@code Map} classes (an
- * application's collection classes keep their type through JDK serialization instead); anything else
+ * or are inaccessible); a {@link java.nio.file.Path} of the default file system; {@link java.util.Optional}
+ * and its primitive forms; the JDK's {@code Map.Entry} classes that are not Serializable; the JDK's own
+ * {@code List}, {@code Set} and {@code Map} classes (an application's collection classes keep their type
+ * through JDK serialization instead); anything else
  * {@code Serializable} through JDK serialization; the rest cannot be written.
  *
  * <p>Immutable and thread-safe.
@@ -75,7 +76,8 @@ final class TypeInfo {
             kind = Kind.RECORD;
         } else if (type == DEFAULT_PATH) {
             kind = Kind.PATH;
-        } else if (type == java.util.Optional.class) {
+        } else if (type == java.util.Optional.class || type == java.util.OptionalInt.class
+                || type == java.util.OptionalLong.class || type == java.util.OptionalDouble.class) {
             kind = Kind.OPTIONAL;
         } else if (isUnserializableJdkEntry(type)) {
             kind = Kind.ENTRY;
@@ -105,7 +107,8 @@ final class TypeInfo {
      * entry (a starmap's items, a map's entries in a list). The serializable ones keep their class.
      */
     static boolean isUnserializableJdkEntry(Class<?> type) {
-        return type.getClassLoader() == null && Map.Entry.class.isAssignableFrom(type) && !Serializable.class.isAssignableFrom(type);
+        return type.getClassLoader() == null && Map.Entry.class.isAssignableFrom(type)
+                && !Serializable.class.isAssignableFrom(type);
     }
 
     private static Class<?> enumClassOf(Class<?> type) {

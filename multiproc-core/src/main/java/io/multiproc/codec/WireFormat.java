@@ -41,6 +41,8 @@ package io.multiproc.codec;
  * 0x2C  Optional         one value: the content, or null (0x00) for an empty Optional
  * 0x2D  Map.Entry        two values, key and value: a JDK entry that is not Serializable (Map.entry,
  *                        a HashMap's entry); decodes as AbstractMap.SimpleImmutableEntry
+ * 0x2E  OptionalInt,     1 byte of kind (0 OptionalInt, 1 OptionalLong, 2 OptionalDouble), then one value:
+ *       ...Long, ...Double  null (0x00) when empty, else an Integer, a Long or a Double
  * 0x30  other object     varint n, n bytes of one JDK serialization stream (decoded through the
  *                        ObjectInputFilter allow-list)
  *
@@ -96,6 +98,7 @@ final class WireFormat {
     static final int PATH = 0x2B;
     static final int OPTIONAL = 0x2C;
     static final int ENTRY = 0x2D;
+    static final int OPTIONAL_PRIMITIVE = 0x2E;
     static final int SERIALIZED = 0x30;
 
     /** Class ref 0: a new class name follows. */

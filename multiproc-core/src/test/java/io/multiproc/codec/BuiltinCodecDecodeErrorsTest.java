@@ -52,6 +52,19 @@ class BuiltinCodecDecodeErrorsTest {
         assertThatThrownBy(() -> decode(codec, bytes)).isInstanceOf(CodecException.class).hasMessageContaining("not a path");
     }
 
+    /** A primitive Optional of an unknown kind, or holding a value of another type, fails that value. */
+    @Test
+    void aMalformedPrimitiveOptionalFailsWithCodecException() {
+        assertThatThrownBy(() -> decode(codec, new byte[] {(byte) WireFormat.OPTIONAL_PRIMITIVE, 9, (byte) WireFormat.NULL}))
+                .isInstanceOf(CodecException.class).hasMessageContaining("kind=9");
+        byte[] text = encode(codec, "x");
+        byte[] bytes = new byte[text.length + 2];
+        bytes[0] = (byte) WireFormat.OPTIONAL_PRIMITIVE;
+        bytes[1] = 0;
+        System.arraycopy(text, 0, bytes, 2, text.length);
+        assertThatThrownBy(() -> decode(codec, bytes)).isInstanceOf(CodecException.class).hasMessageContaining("java.lang.String");
+    }
+
     @Test
     void anInputWhoseHashingOverflowsTheStackFailsWithCodecException() {
         List<Object> list = new ArrayList<>();

@@ -86,6 +86,10 @@ class BuiltinCodecRoundTripTest {
         assertThat(roundTrip(codec, found)).isEqualTo(found);
         assertThat(roundTrip(codec, List.of(java.util.Optional.of(1), java.util.Optional.empty())))
                 .isEqualTo(List.of(java.util.Optional.of(1), java.util.Optional.empty()));
+        for (Object o : List.of(java.util.OptionalInt.of(-7), java.util.OptionalInt.empty(), java.util.OptionalLong.of(Long.MIN_VALUE),
+                java.util.OptionalLong.empty(), java.util.OptionalDouble.of(2.5), java.util.OptionalDouble.empty())) {
+            assertThat(roundTrip(codec, o)).isEqualTo(o);
+        }
     }
 
     /**

@@ -159,6 +159,12 @@ class PoolTest {
             }
             java.util.Optional<String> wanted = java.util.Optional.of("a");
             assertThat(pool.applyAsync(() -> wanted.map(stock::get)).get(SECONDS, TimeUnit.SECONDS)).contains(1);
+            assertThat(pool.map(xs -> java.util.Arrays.stream(xs).max(), List.of(new int[] {3, 9, 4}, new int[0])))
+                    .containsExactly(java.util.OptionalInt.of(9), java.util.OptionalInt.empty());
+            java.util.OptionalLong limit = java.util.OptionalLong.of(5);   // captured: JDK serialization carries it
+            java.util.OptionalDouble none = java.util.OptionalDouble.empty();
+            assertThat(pool.applyAsync(() -> limit.getAsLong() * 2 + (none.isPresent() ? 1 : 0)).get(SECONDS, TimeUnit.SECONDS))
+                    .isEqualTo(10L);
         }
     }
 
