@@ -211,14 +211,9 @@ final class JavaSerialization {
             if (type == java.util.Optional.class) {
                 return new SerializedOptional(((java.util.Optional<?>) obj).orElse(null));
             }
-            if (obj instanceof java.util.OptionalInt o) {
-                return new SerializedOptional.OfInt(o.isPresent(), o.orElse(0));
-            }
-            if (obj instanceof java.util.OptionalLong o) {
-                return new SerializedOptional.OfLong(o.isPresent(), o.orElse(0));
-            }
-            if (obj instanceof java.util.OptionalDouble o) {
-                return new SerializedOptional.OfDouble(o.isPresent(), o.orElse(0));
+            if (obj instanceof java.util.OptionalInt || obj instanceof java.util.OptionalLong
+                    || obj instanceof java.util.OptionalDouble) {
+                return SerializedOptional.OfPrimitive.of(obj);
             }
             if (TypeInfo.isUnserializableJdkEntry(type)) {
                 java.util.Map.Entry<?, ?> e = (java.util.Map.Entry<?, ?>) obj;

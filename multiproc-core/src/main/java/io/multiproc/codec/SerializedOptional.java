@@ -27,50 +27,39 @@ record SerializedOptional(Object value) implements Serializable {
     }
 
     /**
-     * An {@link java.util.OptionalInt} in a JDK stream.
+     * An {@link java.util.OptionalInt}, {@link java.util.OptionalLong} or {@link java.util.OptionalDouble}
+     * in a JDK stream.
      *
+     * @param kind 'I', 'L' or 'D'
      * @param present whether it holds a value
-     * @param value its value (0 when empty)
+     * @param bits its value (a double's raw bits; 0 when empty)
      */
-    record OfInt(boolean present, int value) implements Serializable {
+    record OfPrimitive(char kind, boolean present, long bits) implements Serializable {
         @Serial
         private static final long serialVersionUID = 1L;
 
-        @Serial
-        private Object readResolve() {
-            return present ? java.util.OptionalInt.of(value) : java.util.OptionalInt.empty();
+        /** The stand-in of {@code o}, one of the three primitive optionals. */
+        static OfPrimitive of(Object o) {
+            return switch (o) {
+                case java.util.OptionalInt i -> new OfPrimitive('I', i.isPresent(), i.orElse(0));
+                case java.util.OptionalLong l -> new OfPrimitive('L', l.isPresent(), l.orElse(0));
+                case java.util.OptionalDouble d -> new OfPrimitive('D', d.isPresent(),
+                        Double.doubleToRawLongBits(d.orElse(0)));
+                default -> throw new IllegalArgumentException("object=" + o.getClass().getName()
+                        + " is no primitive Optional");
+            };
         }
-    }
-
-    /**
-     * An {@link java.util.OptionalLong} in a JDK stream.
-     *
-     * @param present whether it holds a value
-     * @param value its value (0 when empty)
-     */
-    record OfLong(boolean present, long value) implements Serializable {
-        @Serial
-        private static final long serialVersionUID = 1L;
 
         @Serial
-        private Object readResolve() {
-            return present ? java.util.OptionalLong.of(value) : java.util.OptionalLong.empty();
-        }
-    }
-
-    /**
-     * An {@link java.util.OptionalDouble} in a JDK stream.
-     *
-     * @param present whether it holds a value
-     * @param value its value (0 when empty)
-     */
-    record OfDouble(boolean present, double value) implements Serializable {
-        @Serial
-        private static final long serialVersionUID = 1L;
-
-        @Serial
-        private Object readResolve() {
-            return present ? java.util.OptionalDouble.of(value) : java.util.OptionalDouble.empty();
+        private Object readResolve() throws java.io.InvalidObjectException {
+            return switch (kind) {
+                case 'I' -> present ? java.util.OptionalInt.of((int) bits) : java.util.OptionalInt.empty();
+                case 'L' -> present ? java.util.OptionalLong.of(bits) : java.util.OptionalLong.empty();
+                case 'D' -> present ? java.util.OptionalDouble.of(Double.longBitsToDouble(bits))
+                        : java.util.OptionalDouble.empty();
+                default -> throw new java.io.InvalidObjectException("kind=" + kind
+                        + " of a primitive Optional is none of I, L, D");
+            };
         }
     }
 }

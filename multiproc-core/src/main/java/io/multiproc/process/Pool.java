@@ -88,7 +88,7 @@ import java.util.concurrent.atomic.AtomicLong;
  * <p>Fields guarded by {@link #lock}: {@link #pending}, {@link #slots}, {@link #state},
  * {@link #broken}, {@link #starting}.
  */
-public final class Pool implements ExecutorService {
+public final class Pool implements SerializableExecutorService {
     static final System.Logger LOG = System.getLogger(Pool.class.getName());
     /** Chunks a worker may hold: the one it runs and the next one. */
     static final int AHEAD = 2;
@@ -458,30 +458,6 @@ public final class Pool implements ExecutorService {
     @Override
     public <T> Future<T> submit(Runnable task, T result) {
         return call(new RunnableCall(Objects.requireNonNull(task, "task")), task, true, result);
-    }
-
-    /**
-     * {@link #submit(Callable)} for a lambda or method reference written at the call: Java picks this
-     * overload for {@code pool.submit(() -> work())}, which makes the lambda serializable, as a task must
-     * be (a plain {@code Callable} lambda is not, and fails at the call naming its class).
-     */
-    public <T> Future<T> submit(SerializableCallable<T> task) {
-        return submit((Callable<T>) task);
-    }
-
-    /** {@link #submit(Runnable)} for a lambda written at the call (see {@link #submit(SerializableCallable)}). */
-    public Future<?> submit(SerializableRunnable task) {
-        return submit((Runnable) task);
-    }
-
-    /** {@link #submit(Runnable, Object)} for a lambda written at the call (see {@link #submit(SerializableCallable)}). */
-    public <T> Future<T> submit(SerializableRunnable task, T result) {
-        return submit((Runnable) task, result);
-    }
-
-    /** {@link #execute(Runnable)} for a lambda written at the call (see {@link #submit(SerializableCallable)}). */
-    public void execute(SerializableRunnable command) {
-        execute((Runnable) command);
     }
 
     /** Runs {@code command} in a worker; a failure is logged (there is no future to report it to). */

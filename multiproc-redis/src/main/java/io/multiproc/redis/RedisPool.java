@@ -7,7 +7,7 @@ import io.multiproc.internal.RemoteFailure;
 import io.multiproc.process.PoolIterator;
 import io.multiproc.process.SerializableCallable;
 import io.multiproc.process.SerializableFunction;
-import io.multiproc.process.SerializableRunnable;
+import io.multiproc.process.SerializableExecutorService;
 import io.multiproc.process.WorkerDiedException;
 import org.redisson.Redisson;
 import org.redisson.api.RedissonClient;
@@ -92,7 +92,7 @@ import java.util.regex.Pattern;
  * stage that waits for another task of this pool: decision 163) while work is pending. Either thread
  * fails all pending work when Redis fails. {@link #state} is written under {@code this}.
  */
-public final class RedisPool implements ExecutorService {
+public final class RedisPool implements SerializableExecutorService {
     private static final System.Logger LOG = System.getLogger(RedisPool.class.getName());
     private static final Pattern NAME = Pattern.compile("[A-Za-z0-9_.-]{1,64}");
     static final Duration MONITOR_PERIOD = Duration.ofMillis(500);
@@ -414,30 +414,6 @@ public final class RedisPool implements ExecutorService {
             }
         });
         return outer;
-    }
-
-    /**
-     * {@link #submit(Callable)} for a lambda or method reference written at the call: Java picks this
-     * overload for {@code pool.submit(() -> work())}, which makes the lambda serializable, as a task must
-     * be (a plain {@code Callable} lambda is not, and fails at the call naming its class).
-     */
-    public <T> Future<T> submit(SerializableCallable<T> task) {
-        return submit((Callable<T>) task);
-    }
-
-    /** {@link #submit(Runnable)} for a lambda written at the call (see {@link #submit(SerializableCallable)}). */
-    public Future<?> submit(SerializableRunnable task) {
-        return submit((Runnable) task);
-    }
-
-    /** {@link #submit(Runnable, Object)} for a lambda written at the call (see {@link #submit(SerializableCallable)}). */
-    public <T> Future<T> submit(SerializableRunnable task, T result) {
-        return submit((Runnable) task, result);
-    }
-
-    /** {@link #execute(Runnable)} for a lambda written at the call (see {@link #submit(SerializableCallable)}). */
-    public void execute(SerializableRunnable command) {
-        execute((Runnable) command);
     }
 
     /** Runs {@code command} on a worker; a failure is logged (there is no future to report it to). */
