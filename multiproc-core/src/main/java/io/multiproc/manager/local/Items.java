@@ -417,7 +417,7 @@ final class Items {
         SegmentSource src = SCRATCH.get().source;
         if ((valueWord & ItemLayout.CARRIES) == 0) {
             Object v = CODEC.decode(src.reset(seg, at, len));
-            heap.decodedValue(v); // an item written without a bracket names no hold; one handle at most
+            heap.decodedValue(v); // no segment's handle inside: the value itself may be another kind (a remote proxy)
             return v;
         }
         InFlight flight = InFlight.here();
