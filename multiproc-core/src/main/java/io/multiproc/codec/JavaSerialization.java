@@ -204,22 +204,17 @@ final class JavaSerialization {
             if (obj == null) {
                 return null;
             }
-            Class<?> type = obj.getClass();
-            if (type == TypeInfo.DEFAULT_PATH) {
-                return new SerializedPath(obj.toString());
-            }
-            if (type == java.util.Optional.class) {
-                return new SerializedOptional(((java.util.Optional<?>) obj).orElse(null));
-            }
-            if (obj instanceof java.util.OptionalInt || obj instanceof java.util.OptionalLong
-                    || obj instanceof java.util.OptionalDouble) {
-                return SerializedOptional.OfPrimitive.of(obj);
-            }
-            if (TypeInfo.isUnserializableJdkEntry(type)) {
-                java.util.Map.Entry<?, ?> e = (java.util.Map.Entry<?, ?>) obj;
-                return new java.util.AbstractMap.SimpleImmutableEntry<>(e.getKey(), e.getValue());
-            }
-            return obj;
+            // NOTE: the built-in format's own classification (cached per class), not a second list of types
+            return switch (TypeInfo.of(obj.getClass()).kind) {
+                case PATH -> new SerializedPath(obj.toString());
+                case OPTIONAL -> obj instanceof java.util.Optional<?> o ? new SerializedOptional(o.orElse(null))
+                        : SerializedOptional.OfPrimitive.of(obj);
+                case ENTRY -> {
+                    java.util.Map.Entry<?, ?> e = (java.util.Map.Entry<?, ?>) obj;
+                    yield new java.util.AbstractMap.SimpleImmutableEntry<>(e.getKey(), e.getValue());
+                }
+                default -> obj;
+            };
         }
 
         @Override

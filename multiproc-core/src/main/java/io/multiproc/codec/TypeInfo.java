@@ -106,7 +106,7 @@ final class TypeInfo {
      * A JDK entry class that JDK serialization refuses: {@code Map.entry}'s, a HashMap's or TreeMap's
      * entry (a starmap's items, a map's entries in a list). The serializable ones keep their class.
      */
-    static boolean isUnserializableJdkEntry(Class<?> type) {
+    private static boolean isUnserializableJdkEntry(Class<?> type) {
         return type.getClassLoader() == null && Map.Entry.class.isAssignableFrom(type)
                 && !Serializable.class.isAssignableFrom(type);
     }
