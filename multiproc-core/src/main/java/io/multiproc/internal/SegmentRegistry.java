@@ -39,7 +39,9 @@ import java.util.concurrent.locks.ReentrantLock;
  *       registry locked; plus a JVM-wide {@link ReentrantLock}, because fcntl locks are per process.</li>
  *   <li>Creating: the record is written before the segment file, under the lock, so a sweep never sees a
  *       new segment without its live holder.</li>
- *   <li>Dropping the last live holder unlinks the segment; dead holders' records are deleted on the way.
+ *   <li>Dropping the last live holder unlinks the segment; dead holders' records are deleted on the way,
+ *       each step's records only after its unlinks (a process killed in between leaves records naming a
+ *       file that is gone, which a sweep deletes, never a file no record names).
  *       A process whose own record is gone when it releases (another process unlinked the segment, and
  *       the name may since be another program's file) unlinks nothing.</li>
  *   <li>A JVM shutdown hook drops every hold this process still has, so a program that forgets to close
@@ -363,7 +365,7 @@ public final class SegmentRegistry {
             }
             HELD.add(name);
             if (carrier != null) {
-                countInFlight(d, name, carrier, -1);
+                countInFlight(d, name, carrier, -1, null);
             }
             return added;
         });
@@ -409,7 +411,7 @@ public final class SegmentRegistry {
         Path path = ShmFiles.path(name);
         locked(d -> {
             requireSegment(path, name, ": a closed shared object cannot be sent");
-            countInFlight(d, name, carrier, +1);
+            countInFlight(d, name, carrier, +1, null);
             return null;
         });
     }
@@ -425,11 +427,14 @@ public final class SegmentRegistry {
         ShmFiles.validateName(parent);
         ShmFiles.validateName(name);
         return locked(d -> {
-            countInFlight(d, name, parent, -1);
-            if (Files.exists(d.resolve(name + SEP + PARENT_MARK + parent), LinkOption.NOFOLLOW_LINKS)) {
+            HeldFiles heldFiles = new HeldFiles();
+            Path record = countInFlight(d, name, parent, -1, heldFiles);
+            if (!heldFiles.dropped(record) && Files.exists(record, LinkOption.NOFOLLOW_LINKS)) {
                 return false; // other items still name it
             }
-            return unlinkIfUnheld(d, name, new HeldFiles());
+            boolean unlinked = unlinkIfUnheld(d, name, heldFiles);
+            heldFiles.forget();
+            return unlinked;
         });
     }
 
@@ -438,7 +443,7 @@ public final class SegmentRegistry {
         ShmFiles.validateName(carrier);
         ShmFiles.validateName(name);
         locked(d -> {
-            countInFlight(d, name, carrier, -1);
+            countInFlight(d, name, carrier, -1, null);
             return null;
         });
     }
@@ -446,9 +451,12 @@ public final class SegmentRegistry {
     /**
      * Changes the count of {@code NAME@^CARRIER} by {@code delta}, creating it at 1 or deleting it at 0
      * (a missing record counts 0 and stays missing on a decrement). The count is rewritten in one
-     * fixed-width write, so a holder killed meanwhile leaves the old or the new count.
+     * fixed-width write, so a holder killed meanwhile leaves the old or the new count. A record brought to 0
+     * is left to {@code deferred} when given ({@link HeldFiles#drop}), else deleted now.
+     *
+     * @return the record's path
      */
-    private static void countInFlight(Path d, String name, String carrier, int delta) throws IOException {
+    private static Path countInFlight(Path d, String name, String carrier, int delta, HeldFiles deferred) throws IOException {
         Path record = d.resolve(name + SEP + PARENT_MARK + carrier);
         long count;
         try {
@@ -461,18 +469,23 @@ public final class SegmentRegistry {
         }
         long next = count + delta;
         if (next <= 0) {
-            Files.deleteIfExists(record);
-            return;
+            if (deferred != null) {
+                deferred.drop(name, record);
+            } else {
+                Files.deleteIfExists(record);
+            }
+            return record;
         }
         byte[] text = String.format("%019d", next).getBytes(StandardCharsets.US_ASCII);
         if (count == 0) {
             createRecord(record, text);
-            return;
+            return record;
         }
         try (FileChannel ch = FileChannel.open(record, StandardOpenOption.CREATE, StandardOpenOption.WRITE,
                 LinkOption.NOFOLLOW_LINKS)) {
             ch.write(ByteBuffer.wrap(text), 0);
         }
+        return record;
     }
 
     /** The segment's {@link #fileIdentity}; NoSuchFileException naming it (and {@code why}) if it is gone. */
@@ -603,6 +616,15 @@ public final class SegmentRegistry {
     /** Called (when {@link #FAULTS}) for every new record; volatile: set by the test's thread. */
     static volatile RecordFault recordFault;
 
+    /** Where a test kills a process that has unlinked segments and not yet deleted their records. */
+    @FunctionalInterface
+    interface MidUnlinkFault {
+        void beforeForgetting(Set<Path> records);
+    }
+
+    /** Called (when {@link #FAULTS}) before a step deletes the records it dropped; volatile: set by the test's thread. */
+    static volatile MidUnlinkFault midUnlinkFault;
+
     /**
      * A process record's content, trimmed: {@code NS DEV:INO}, {@code NS} or empty (older versions).
      * Null if the record is gone.
@@ -617,13 +639,38 @@ public final class SegmentRegistry {
     }
 
     /**
-     * The files that the process records judged on the way to unlinking segments (those of dead
-     * processes, and this process's own on release) say they held, per segment; records are deleted as
-     * they are judged, so they are noted first. Used within one locked step.
+     * The records judged gone on the way to unlinking segments (dead processes', this process's own on
+     * release, a parent hold dropped), and the files they say they held, per segment. Used within one
+     * locked step. NOTE: the records are deleted by {@link #forget}, after the unlinks: a process killed
+     * in between leaves records a sweep judges again (their file gone or not), never a segment file that
+     * no record names, which nothing would ever remove.
      */
     private static final class HeldFiles {
         private final Map<String, Set<String>> files = new java.util.HashMap<>();
         private final Set<String> unknown = new java.util.HashSet<>();
+        private final Set<Path> dropped = new java.util.LinkedHashSet<>();
+
+        /** Notes {@code record} of segment {@code seg} and counts it gone from now on; deleted by {@link #forget}. */
+        void drop(String seg, Path record) {
+            if (dropped.add(record)) {
+                note(seg, record);
+            }
+        }
+
+        boolean dropped(Path record) {
+            return dropped.contains(record);
+        }
+
+        /** Deletes the dropped records; called once this step's unlinks are done. */
+        void forget() throws IOException {
+            if (FAULTS && !dropped.isEmpty() && midUnlinkFault != null) {
+                midUnlinkFault.beforeForgetting(Set.copyOf(dropped));
+            }
+            for (Path record : dropped) {
+                Files.deleteIfExists(record);
+            }
+            dropped.clear();
+        }
 
         /** Notes what process record {@code record} of segment {@code seg} says it held (parent holds say nothing). */
         void note(String seg, Path record) {
@@ -710,7 +757,7 @@ public final class SegmentRegistry {
         ShmFiles.validateName(name);
         locked(d -> {
             if (carrier != null) {
-                countInFlight(d, name, carrier, +1);
+                countInFlight(d, name, carrier, +1, null);
             }
             if (added) {
                 Files.deleteIfExists(d.resolve(name + SEP + SELF));
@@ -763,15 +810,17 @@ public final class SegmentRegistry {
     private static boolean releaseLocked(Path d, String name) throws IOException {
         Path own = d.resolve(name + SEP + SELF);
         HeldFiles heldFiles = new HeldFiles();
-        heldFiles.note(name, own);
-        boolean hadRecord = Files.deleteIfExists(own);
+        boolean hadRecord = Files.exists(own, LinkOption.NOFOLLOW_LINKS);
         HELD.remove(name);
         if (!hadRecord) {
             // NOTE: another process unlinked it (unlink() deletes every process's record, but only its own
             // JVM's HELD) and the name may be another program's file by now: nothing there is ours.
             return false;
         }
-        return unlinkIfUnheld(d, name, heldFiles);
+        heldFiles.drop(name, own);
+        boolean unlinked = unlinkIfUnheld(d, name, heldFiles);
+        heldFiles.forget();
+        return unlinked;
     }
 
     /** Unlinks {@code name} (and what only it held) if no live process or carrier holds it any more. */
@@ -806,7 +855,7 @@ public final class SegmentRegistry {
             for (Path p : ds) {
                 String f = p.getFileName().toString();
                 int at = f.lastIndexOf(SEP);
-                if (at <= 0 || at == f.length() - 1) {
+                if (at <= 0 || at == f.length() - 1 || heldFiles.dropped(p)) {
                     continue;
                 }
                 String seg = f.substring(0, at);
@@ -839,8 +888,7 @@ public final class SegmentRegistry {
         for (String seg : parentsOf.keySet()) {
             if (!live.contains(seg)) {
                 for (Path record : records(d, seg)) {
-                    heldFiles.note(seg, record);
-                    Files.deleteIfExists(record);
+                    heldFiles.drop(seg, record);
                 }
                 HELD.remove(seg);
                 if (heldFiles.unlink(seg)) {
@@ -857,7 +905,7 @@ public final class SegmentRegistry {
         List<Path> dependents = new ArrayList<>();
         try (DirectoryStream<Path> ds = Files.newDirectoryStream(d)) {
             for (Path p : ds) {
-                if (p.getFileName().toString().endsWith(suffix)) {
+                if (p.getFileName().toString().endsWith(suffix) && !heldFiles.dropped(p)) {
                     dependents.add(p);
                 }
             }
@@ -868,7 +916,7 @@ public final class SegmentRegistry {
             if (nameablePath(child) == null) {
                 continue; // its record stays, judged dead (its parent is gone) by a sweep that can name it
             }
-            Files.deleteIfExists(record);
+            heldFiles.drop(child, record);
             if (liveHolders(d, child, heldFiles) == NONE) {
                 heldFiles.unlink(child);
                 unlinkDependents(d, child, heldFiles);
@@ -880,12 +928,19 @@ public final class SegmentRegistry {
     public static void unlink(String name) throws IOException {
         Path path = ShmFiles.path(name);
         locked(d -> {
-            for (Path record : records(d, name)) {
-                Files.deleteIfExists(record);
-            }
             HELD.remove(name);
-            Files.delete(path);
-            unlinkDependents(d, name, new HeldFiles());
+            HeldFiles heldFiles = new HeldFiles();
+            for (Path record : records(d, name)) {
+                heldFiles.drop(name, record);
+            }
+            try {
+                Files.delete(path);
+            } catch (IOException e) {
+                heldFiles.forget(); // forgotten whatever the file's fate, as before
+                throw e;
+            }
+            unlinkDependents(d, name, heldFiles);
+            heldFiles.forget();
             return null;
         });
     }
@@ -937,17 +992,20 @@ public final class SegmentRegistry {
 
     /**
      * {@link #A_PROCESS} if a live process holds {@code name}, else {@link #SEGMENTS_ONLY} or {@link #NONE}.
-     * Live holders' records are kept; dead ones noted in {@code heldFiles} and deleted on the way.
+     * Live holders' records are kept; dead ones are dropped into {@code heldFiles} (deleted by its
+     * {@link HeldFiles#forget}); records already dropped there count as gone.
      */
     private static int liveHolders(Path d, String name, HeldFiles heldFiles) throws IOException {
         int live = NONE;
         for (Path record : records(d, name)) {
+            if (heldFiles.dropped(record)) {
+                continue;
+            }
             if (holderAlive(record)) {
                 String f = record.getFileName().toString();
                 live = Math.max(live, f.charAt(name.length() + 1) == PARENT_MARK ? SEGMENTS_ONLY : A_PROCESS);
             } else {
-                heldFiles.note(name, record);
-                Files.deleteIfExists(record);
+                heldFiles.drop(name, record);
             }
         }
         return live;
@@ -1035,6 +1093,7 @@ public final class SegmentRegistry {
                 }
             }
             removed.addAll(unlinkUnreachable(d, heldFiles));
+            heldFiles.forget();
             if (!unnameable.isEmpty()) {
                 LOG.log(System.Logger.Level.DEBUG, "multiproc: the sweep left segments whose names this JVM's file-name charset ("
                         + System.getProperty("sun.jnu.encoding") + ") cannot encode, for a process that can: " + unnameable);

@@ -1,0 +1,121 @@
+package io.multiproc.internal;
+
+import io.multiproc.process.ChildProcess;
+import io.multiproc.process.SerializableTask;
+import io.multiproc.shm.SharedMemory;
+import io.multiproc.testing.Children;
+import io.multiproc.testing.ReapChildrenCheckShm;
+import io.multiproc.testing.TestShmNames;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.ExtendWith;
+
+import java.io.IOException;
+import java.nio.channels.FileChannel;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.List;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+/**
+ * A process killed while it removes a segment, between its two file operations (the segment's file and
+ * the records naming it), leaves something the next sweep removes: never a /dev/shm file that no record
+ * names, which no sweep and no {@code multiproc clean} would touch again. The kill is injected in a child
+ * JVM at that point; the test then sweeps as the next program would.
+ */
+@ExtendWith(ReapChildrenCheckShm.class)
+class RegistryKilledMidUnlinkTest {
+
+    @Test
+    void aProcessKilledWhileReleasingItsLastHoldLeavesNothingTheNextSweepMisses() throws Exception {
+        String name = TestShmNames.unique("midrel");
+        runKilledMidUnlink(() -> releaseLastHold(name), name);
+        assertGoneAfterSweep(name);
+    }
+
+    @Test
+    void aProcessKilledWhileDroppingTheLastItemHoldLeavesNothingTheNextSweepMisses() throws Exception {
+        String item = TestShmNames.unique("miditem");
+        String parent = TestShmNames.unique("midpar");
+        SharedMemory carrier = SharedMemory.create(parent, 4096); // alive throughout
+        try {
+            runKilledMidUnlink(() -> dropLastParentHold(item, parent), item);
+            SegmentRegistry.sweep();
+            assertThat(ShmFiles.SHM_DIR.resolve(item)).as("/dev/shm/%s after the next sweep", item).doesNotExist();
+        } finally {
+            carrier.close();
+            carrier.unlink();
+        }
+        assertThat(records(item)).as("records of %s once its carrier is gone", item).isEmpty();
+    }
+
+    @Test
+    void aSweepKilledMidWayLeavesNothingTheNextSweepMisses() throws Exception {
+        String name = TestShmNames.unique("midsweep");
+        ChildProcess holder = ChildProcess.start(() -> {
+            SharedMemory.create(name, 4096); // held, never closed: the process is killed with it
+            Thread.sleep(60_000);
+        });
+        try {
+            long deadline = System.nanoTime() + Children.TIMEOUT.toNanos();
+            while (!Files.exists(ShmFiles.SHM_DIR.resolve(name)) && System.nanoTime() < deadline) {
+                Thread.sleep(10);
+            }
+            holder.kill();
+            assertThat(holder.join(Children.TIMEOUT)).isTrue();
+        } finally {
+            Children.reap(holder);
+        }
+        runKilledMidUnlink(RegistryKilledMidUnlinkTest::sweep, name);
+        assertGoneAfterSweep(name);
+    }
+
+    // ---------------------------------------------------------------- child tasks
+
+    static void releaseLastHold(String name) throws IOException {
+        SharedMemory.create(name, 4096).close();
+    }
+
+    static void dropLastParentHold(String item, String parent) throws IOException {
+        try (FileChannel ignored = SegmentRegistry.createHeldByParent(item, parent)) {
+            SegmentRegistry.dropParentHold(item, parent);
+        }
+    }
+
+    static void sweep() throws IOException {
+        SegmentRegistry.sweep();
+    }
+
+    // ---------------------------------------------------------------- helpers
+
+    /** Runs {@code task} in a child JVM that halts (as SIGKILL would) between the two steps that remove {@code name}. */
+    private static void runKilledMidUnlink(SerializableTask task, String name) throws InterruptedException {
+        ChildProcess child = ChildProcess.builder().jvmOptions(List.of("-D" + SegmentRegistry.FAULTS_PROPERTY + "=true"))
+                .target(() -> {
+                    SegmentRegistry.midUnlinkFault = records -> {
+                        if (records.stream().anyMatch(r -> r.getFileName().toString().startsWith(name + "@"))) {
+                            Runtime.getRuntime().halt(9);
+                        }
+                    };
+                    task.run();
+                }).start();
+        try {
+            assertThat(child.join(Children.TIMEOUT)).as("%s exited", child).isTrue();
+            assertThat(child.exitCode()).as("%s was killed at the injected point", child).hasValue(9);
+        } finally {
+            Children.reap(child);
+        }
+    }
+
+    private static void assertGoneAfterSweep(String name) throws IOException {
+        SegmentRegistry.sweep();
+        assertThat(ShmFiles.SHM_DIR.resolve(name)).as("/dev/shm/%s after the next sweep", name).doesNotExist();
+        assertThat(records(name)).as("records of %s after the next sweep", name).isEmpty();
+    }
+
+    private static List<String> records(String name) throws IOException {
+        try (var files = Files.list(SegmentRegistry.dir())) {
+            return files.map(Path::getFileName).map(Path::toString).filter(f -> f.startsWith(name + "@")).toList();
+        }
+    }
+}
