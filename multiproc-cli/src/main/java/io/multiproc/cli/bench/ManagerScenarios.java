@@ -78,8 +78,61 @@ final class ManagerScenarios {
                         Row.ratio(pyQueueTotal, total), "cpython's workaround: each child appends to a local list and puts it once on a Queue; ratio = totals"));
             }
         }
+        rows.add(floor(pyWork));
         rows.add(asWritten(pyTotal));
         return rows;
+    }
+
+    /** Where a bare lock's words sit in the floor row's array: lock, size (a line apart), then the slots. */
+    private static final int FLOOR_LOCK = 0;
+    private static final int FLOOR_SIZE = 8;
+    private static final int FLOOR_SLOTS = 16;
+
+    /**
+     * The platform's floor for seed 000, in the same run: the same 4 children and lock step, each appending
+     * 10,000 longs to one {@link SharedLongArray} under a bare compare-and-set lock (spin, then yield) with
+     * no codec, no manager and no crash handling. No lock-based shared list can beat it here; the ratio
+     * says what target this machine allows (on 2 cores, 4 processes take turns with preempted holders).
+     */
+    private static Row floor(double pyWork) throws InterruptedException {
+        int n = PROCS * APPENDS;
+        Lockstep.Times t;
+        long size;
+        long sum = 0;
+        try (SharedLongArray list = SharedLongArray.create(FLOOR_SLOTS + n);
+             SharedLongArray scratch = SharedLongArray.create(FLOOR_SLOTS + n)) {
+            t = Lockstep.run(PROCS, i -> () -> {
+                for (int round = 0; round < 20; round++) { // JIT warm-up, contended as the warmed row's, wrapping
+                    bareAppends(scratch, n, i + 1, 0, APPENDS);
+                }
+                Lockstep.awaitJitQuiet();
+            }, i -> () -> bareAppends(list, n, i + 1, i * APPENDS, APPENDS));
+            size = list.get(FLOOR_SIZE);
+            for (int k = 0; k < size; k++) {
+                sum += list.get(FLOOR_SLOTS + k);
+            }
+        }
+        String check = size == n && sum == (long) n * (n - 1) / 2 ? "all " + size + " present, sum ok" : "LOST: n=" + size;
+        return new Row("manager-list-append floor", t.total(), t.work(), Double.NaN, pyWork, Row.ratio(pyWork, t.work()),
+                String.format("%s; not a manager: 4 children x 10,000 appends of a long to one SharedLongArray under a bare"
+                        + " CAS lock (spin, then yield), JIT warmed; the most a locked shared list can reach on this machine", check));
+    }
+
+    /** Appends {@code count} values under the bare lock; slots wrap at {@code capacity} (the warm-up's do). */
+    private static void bareAppends(SharedLongArray a, int capacity, long me, int base, int count) {
+        for (int k = 0; k < count; k++) {
+            for (int spins = 0; !a.compareAndSet(FLOOR_LOCK, 0, me); spins++) {
+                if (spins < 100) {
+                    Thread.onSpinWait();
+                } else {
+                    Thread.yield();
+                }
+            }
+            long size = a.get(FLOOR_SIZE);
+            a.set(FLOOR_SLOTS + (int) (size % capacity), base + k);
+            a.setRelease(FLOOR_SIZE, size + 1);
+            a.setRelease(FLOOR_LOCK, 0);
+        }
     }
 
     /**
