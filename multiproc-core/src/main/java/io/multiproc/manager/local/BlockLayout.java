@@ -18,8 +18,9 @@ package io.multiproc.manager.local;
  * <pre>
  *  bits 24-31: tag  USED 'U' | CACHED 'C' (in a process's LocalBlocks cache) | TAIL 'T' (a chunk's rest)
  *                   | RECLAIMING 'R' (claimed by a sweep, being freed); {@link #FREE} has tag 0
- *  bits 20-23: kind (USED only): {@link #KIND_ITEM} for items whose nested ref is counted (set by their
- *              writer after the count: a new item is a plain block until then), 0 otherwise
+ *  bits 20-23: kind (USED only): {@link #KIND_ITEM} for items whose nested ref is counted or, naming no
+ *              container, whose trailer of carried shared objects is written (set by their writer after
+ *              the count or the trailer: a new item is a plain block until then), 0 otherwise
  *  bits 0-19:  process slot ({@link Holds}): who allocated a USED block or retired it (unpublished it
  *              to free it), whose cache or chunk a CACHED or TAIL block is in
  * </pre>

@@ -289,8 +289,9 @@ final class Items {
     /**
      * Writes an item from the scratch buffers (the key only if {@code withKey}) into a new block and
      * counts the reference to its nested container; returns the item's ref. Nothing refers to it yet.
-     * <p>The block is a plain one (kind {@link BlockLayout#KIND_BLOCK}) until its reference is counted:
-     * a sweep after this process died drops the nested reference only of a {@link BlockLayout#KIND_ITEM}
+     * <p>The block is a plain one (kind {@link BlockLayout#KIND_BLOCK}) until its reference is counted
+     * (or, naming no container, its trailer of carried shared objects is written): a sweep after this
+     * process died drops the nested reference and the trailer's holds only of a {@link BlockLayout#KIND_ITEM}
      * block, and before the count its nested word is not yet written (a reused block still holds an old
      * item's bytes there) or names a reference nobody counted.
      */
@@ -337,6 +338,11 @@ final class Items {
                 heap.releaseTemporary(s.temporary);
                 s.temporary = null;
             }
+        } else if (carried != null) {
+            // NOTE: release, after the trailer: a sweep after this process died gives back the holds of an
+            // unpublished KIND_ITEM's trailer, so it must see one only whole; killed before this store, the
+            // holds stay until the manager closes
+            heap.tagAsItem(ref);
         }
         return ref;
     }

@@ -39,7 +39,7 @@ import static java.lang.foreign.ValueLayout.JAVA_LONG;
  * a container (which the trace reads whole under its lock), and retag a block with their own slot
  * under the lock before unpublishing it. Such a block is claimed by a compare-and-set of its state
  * (so a racing free by its retirer, or another sweep, wins or loses cleanly) and freed; an item's
- * nested reference is dropped. A never-adopted container header of the row is freed the same way
+ * nested reference and its trailer's holds are dropped. A never-adopted container header of the row is freed the same way
  * (nobody ever had its handle). Containers themselves live by their life words, never by the trace.</li>
  * <li>the row's holds array is freed and its token cleared (release): the row is free again.</li>
  * </ol>
@@ -186,7 +186,10 @@ final class Reclaimer {
         }
     }
 
-    /** Frees an unreachable block of a dead row if this sweep claims it first; an item drops its nested reference. */
+    /**
+     * Frees an unreachable block of a dead row if this sweep claims it first; an item drops its nested
+     * reference and gives back the holds of the shared objects its trailer names (decision 172).
+     */
     private static void reclaimUnreachable(Heap heap, long ref, int state) {
         MemorySegment s = heap.segment(ref);
         long h = ContainerLife.header(ref);
@@ -199,7 +202,9 @@ final class Reclaimer {
                 && classAt(heap, ref) == BlockLayout.classFor(ContainerLayout.SIZE)) {
             return; // a header its freer is still pushing (or died pushing): not ours
         }
-        long nested = BlockLayout.kind(state) == BlockLayout.KIND_ITEM ? Items.nestedOf(heap, ref) : 0;
+        boolean item = BlockLayout.kind(state) == BlockLayout.KIND_ITEM;
+        long nested = item ? Items.nestedOf(heap, ref) : 0;
+        List<String> carried = item ? Items.carriedOf(heap, ref) : null; // read before the block can be reused
         if (!claim(heap, ref, state)) {
             return;
         }
@@ -210,6 +215,9 @@ final class Reclaimer {
         heap.freeShared(ref, classAt(heap, ref));
         if (nested != 0) {
             ContainerLife.dropReference(heap, nested);
+        }
+        if (carried != null) {
+            Items.dropHolds(heap, carried); // its writer died before publishing it: nothing names them through it
         }
     }
 

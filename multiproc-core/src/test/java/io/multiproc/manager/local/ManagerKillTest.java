@@ -264,6 +264,37 @@ class ManagerKillTest {
         assertThat(java.nio.file.Path.of("/dev/shm", name)).as("the queue once the manager closed").doesNotExist();
     }
 
+    /**
+     * A writer killed after writing an item that names a queue, before publishing it, leaves the queue's
+     * hold to the next sweep: once every process that had it closed it, the queue goes while the manager
+     * stays open (before, it stayed until the manager closed).
+     */
+    @Test
+    void aWriterKilledBeforePublishingAnItemNamingAQueueLeavesItsHoldToTheSweep() throws Exception {
+        Reclaimer.watching = false;
+        try (Manager m = Manager.start(); SharedLong stage = SharedLong.create(0)) {
+            ConcurrentMap<String, Object> d = m.dict();
+            String name;
+            try (io.multiproc.queue.SharedQueue<String> q = io.multiproc.queue.SharedQueue.create(4)) {
+                name = q.name();
+                ChildProcess writer = ChildProcess.builder().jvmOptions(List.of("-Dmultiproc.manager.faults=true"))
+                        .target(() -> {
+                            FaultPoints.hook = stopAt(FaultPoints.Point.DICT_PUT_BEFORE_PUBLISH, stage);
+                            d.put("q", q);
+                            stage.set(2);
+                        }).start();
+                killWhenStopped(writer, stage);
+            }
+            LocalManager lm = (LocalManager) m;
+            assertThat(lm.reclaim()).as("dead processes swept").isEqualTo(1);
+            assertThat(d).isEmpty();
+            assertThat(lm.heapBytesInUse()).isEqualTo(lm.heapBytesReachable());
+            assertThat(java.nio.file.Path.of("/dev/shm", name)).as("the queue, its only item never published").doesNotExist();
+        } finally {
+            Reclaimer.watching = true;
+        }
+    }
+
     /** A string whose item takes a block of the same size class as an item holding {@code value}. */
     private static String sameBlockClassAs(List<Object> ls, Object value) {
         Heap heap = ((Proxy) ls).container().heap;
