@@ -1073,7 +1073,8 @@ public final class SegmentRegistry {
     }
 
     /**
-     * Removes every tracked segment whose holders are all dead, and dead holders' records.
+     * Removes every tracked segment whose holders are all dead, dead holders' records, and the records of
+     * segments whose file is gone.
      *
      * @return the names of the segments removed
      */
@@ -1083,8 +1084,17 @@ public final class SegmentRegistry {
             HeldFiles heldFiles = new HeldFiles();
             List<String> unnameable = new ArrayList<>();
             for (String name : segmentsWithRecords(d)) {
-                if (nameablePath(name) == null) {
+                Path path = nameablePath(name);
+                if (path == null) {
                     unnameable.add(name);
+                    continue;
+                }
+                if (!Files.exists(path, LinkOption.NOFOLLOW_LINKS)) {
+                    // NOTE: records outlive their file only when a remover died between the two (decision 175):
+                    // a record and its file are created under this lock, file after record, so none is in the making
+                    for (Path record : records(d, name)) {
+                        heldFiles.drop(name, record);
+                    }
                     continue;
                 }
                 if (liveHolders(d, name, heldFiles) == NONE && heldFiles.unlink(name)) {

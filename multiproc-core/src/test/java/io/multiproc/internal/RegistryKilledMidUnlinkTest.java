@@ -2,6 +2,7 @@ package io.multiproc.internal;
 
 import io.multiproc.process.ChildProcess;
 import io.multiproc.process.SerializableTask;
+import io.multiproc.shared.SharedLong;
 import io.multiproc.shm.SharedMemory;
 import io.multiproc.testing.Children;
 import io.multiproc.testing.ReapChildrenCheckShm;
@@ -37,37 +38,50 @@ class RegistryKilledMidUnlinkTest {
     void aProcessKilledWhileDroppingTheLastItemHoldLeavesNothingTheNextSweepMisses() throws Exception {
         String item = TestShmNames.unique("miditem");
         String parent = TestShmNames.unique("midpar");
-        SharedMemory carrier = SharedMemory.create(parent, 4096); // alive throughout
-        try {
+        try (SharedMemory carrier = SharedMemory.create(parent, 4096)) { // alive throughout
             runKilledMidUnlink(() -> dropLastParentHold(item, parent), item);
-            SegmentRegistry.sweep();
-            assertThat(ShmFiles.SHM_DIR.resolve(item)).as("/dev/shm/%s after the next sweep", item).doesNotExist();
-        } finally {
-            carrier.close();
+            assertGoneAfterSweep(item);
             carrier.unlink();
         }
-        assertThat(records(item)).as("records of %s once its carrier is gone", item).isEmpty();
     }
 
     @Test
     void aSweepKilledMidWayLeavesNothingTheNextSweepMisses() throws Exception {
         String name = TestShmNames.unique("midsweep");
+        try (SharedLong stage = SharedLong.create(0)) {
+            // the sweeper first: its JVM's own startup sweep is over once it has attached the stage
+            ChildProcess sweeper = hooked(() -> {
+                stage.set(1);
+                while (stage.get() != 2) {
+                    Thread.sleep(5);
+                }
+                SegmentRegistry.sweep();
+            }, name);
+            try {
+                Children.awaitUntil("sweeper ready", () -> stage.get() == 1 || !sweeper.isAlive());
+                killHolderOf(name);
+                stage.set(2);
+                assertKilledAtTheInjectedPoint(sweeper);
+            } finally {
+                Children.reap(sweeper);
+            }
+        }
+        assertGoneAfterSweep(name);
+    }
+
+    /** Leaves segment {@code name} held only by a process that died without releasing it. */
+    private static void killHolderOf(String name) throws InterruptedException {
         ChildProcess holder = ChildProcess.start(() -> {
             SharedMemory.create(name, 4096); // held, never closed: the process is killed with it
             Thread.sleep(60_000);
         });
         try {
-            long deadline = System.nanoTime() + Children.TIMEOUT.toNanos();
-            while (!Files.exists(ShmFiles.SHM_DIR.resolve(name)) && System.nanoTime() < deadline) {
-                Thread.sleep(10);
-            }
+            Children.awaitUntil("segment created", () -> Files.exists(ShmFiles.SHM_DIR.resolve(name)) || !holder.isAlive());
             holder.kill();
             assertThat(holder.join(Children.TIMEOUT)).isTrue();
         } finally {
             Children.reap(holder);
         }
-        runKilledMidUnlink(RegistryKilledMidUnlinkTest::sweep, name);
-        assertGoneAfterSweep(name);
     }
 
     // ---------------------------------------------------------------- child tasks
@@ -82,15 +96,20 @@ class RegistryKilledMidUnlinkTest {
         }
     }
 
-    static void sweep() throws IOException {
-        SegmentRegistry.sweep();
-    }
-
     // ---------------------------------------------------------------- helpers
 
     /** Runs {@code task} in a child JVM that halts (as SIGKILL would) between the two steps that remove {@code name}. */
     private static void runKilledMidUnlink(SerializableTask task, String name) throws InterruptedException {
-        ChildProcess child = ChildProcess.builder().jvmOptions(List.of("-D" + SegmentRegistry.FAULTS_PROPERTY + "=true"))
+        ChildProcess child = hooked(task, name);
+        try {
+            assertKilledAtTheInjectedPoint(child);
+        } finally {
+            Children.reap(child);
+        }
+    }
+
+    private static ChildProcess hooked(SerializableTask task, String name) {
+        return ChildProcess.builder().jvmOptions(List.of("-D" + SegmentRegistry.FAULTS_PROPERTY + "=true"))
                 .target(() -> {
                     SegmentRegistry.midUnlinkFault = records -> {
                         if (records.stream().anyMatch(r -> r.getFileName().toString().startsWith(name + "@"))) {
@@ -99,12 +118,11 @@ class RegistryKilledMidUnlinkTest {
                     };
                     task.run();
                 }).start();
-        try {
-            assertThat(child.join(Children.TIMEOUT)).as("%s exited", child).isTrue();
-            assertThat(child.exitCode()).as("%s was killed at the injected point", child).hasValue(9);
-        } finally {
-            Children.reap(child);
-        }
+    }
+
+    private static void assertKilledAtTheInjectedPoint(ChildProcess child) throws InterruptedException {
+        assertThat(child.join(Children.TIMEOUT)).as("%s exited", child).isTrue();
+        assertThat(child.exitCode()).as("%s was killed at the injected point", child).hasValue(9);
     }
 
     private static void assertGoneAfterSweep(String name) throws IOException {
