@@ -432,7 +432,15 @@ public final class SegmentRegistry {
             if (!heldFiles.dropped(record) && Files.exists(record, LinkOption.NOFOLLOW_LINKS)) {
                 return false; // other items still name it
             }
-            boolean unlinked = unlinkIfUnheld(d, name, heldFiles);
+            int holders = liveHolders(d, name, heldFiles);
+            if (holders == A_PROCESS) {
+                // NOTE: nothing will be unlinked, so the count need not wait for an unlink: a kill from here
+                // on must not leave it counting an item that is gone
+                Files.deleteIfExists(record);
+                heldFiles.forget();
+                return false;
+            }
+            boolean unlinked = unlinkIfUnheld(d, name, heldFiles, holders);
             heldFiles.forget();
             return unlinked;
         });
@@ -714,7 +722,15 @@ public final class SegmentRegistry {
                     return false;
                 }
             }
-            return Files.deleteIfExists(path);
+            try {
+                return Files.deleteIfExists(path);
+            } catch (IOException cannot) {
+                // NOTE: not ours to remove after all (another user's file of that name, say); its records are
+                // forgotten all the same, or every later sweep would fail on it (decision 175)
+                LOG.log(System.Logger.Level.WARNING, "multiproc: cannot unlink /dev/shm/" + seg
+                        + "; forgetting its records: " + cannot);
+                return false;
+            }
         }
     }
 
@@ -818,14 +834,16 @@ public final class SegmentRegistry {
             return false;
         }
         heldFiles.drop(name, own);
-        boolean unlinked = unlinkIfUnheld(d, name, heldFiles);
+        boolean unlinked = unlinkIfUnheld(d, name, heldFiles, liveHolders(d, name, heldFiles));
         heldFiles.forget();
         return unlinked;
     }
 
-    /** Unlinks {@code name} (and what only it held) if no live process or carrier holds it any more. */
-    private static boolean unlinkIfUnheld(Path d, String name, HeldFiles heldFiles) throws IOException {
-        int holders = liveHolders(d, name, heldFiles);
+    /**
+     * Unlinks {@code name} (and what only it held) if no live process or carrier holds it any more;
+     * {@code holders} is {@link #liveHolders}'s answer for it.
+     */
+    private static boolean unlinkIfUnheld(Path d, String name, HeldFiles heldFiles, int holders) throws IOException {
         if (holders == SEGMENTS_ONLY) {
             // NOTE: held only by carriers (handles in flight): a cycle of them (a queue holding an item
             // that carries the queue) holds nothing alive, and would otherwise never go.

@@ -69,6 +69,64 @@ class RegistryKilledMidUnlinkTest {
         assertGoneAfterSweep(name);
     }
 
+    @Test
+    void aProcessKilledDroppingAnItemHoldWhileAnotherProcessHoldsTheObjectLeavesNoCount() throws Exception {
+        String item = TestShmNames.unique("miditem");
+        String carrier = TestShmNames.unique("midcar");
+        SegmentRegistry.createHeld(carrier).close();
+        SegmentRegistry.createHeld(item).close(); // this process holds the object too: nothing will be unlinked
+        SegmentRegistry.addInFlightHold(item, carrier);
+        try {
+            ChildProcess child = ChildProcess.builder().jvmOptions(List.of("-D" + SegmentRegistry.FAULTS_PROPERTY + "=true"))
+                    .target(() -> {
+                        SegmentRegistry.midUnlinkFault = records -> Runtime.getRuntime().halt(9);
+                        SegmentRegistry.dropParentHold(item, carrier);
+                    }).start();
+            try {
+                assertKilledAtTheInjectedPoint(child);
+            } finally {
+                Children.reap(child);
+            }
+            SegmentRegistry.sweep();
+            assertThat(SegmentRegistry.release(item)).as("the last holder's release unlinks the object, no count left").isTrue();
+        } finally {
+            SegmentRegistry.release(item);
+            SegmentRegistry.release(carrier);
+        }
+    }
+
+    @Test
+    void aSegmentThatCannotBeUnlinkedFailsNoSweepAndTheSweepGoesOnPastIt() throws Exception {
+        String stuck = TestShmNames.unique("stuck");
+        String later = TestShmNames.unique("zlater"); // swept after it (sweeps go in name order)
+        Path d = SegmentRegistry.dir();
+        ProcessIdentity me = ProcessIdentity.current();
+        ProcessIdentity dead = new ProcessIdentity(me.pid(), me.startTicks() + 1); // not running
+        // a non-empty directory: a name no process can unlink, root included (as another user's file in
+        // the sticky /dev/shm is for a process without root)
+        Path stuckFile = ShmFiles.SHM_DIR.resolve(stuck);
+        Path stuckRecord = d.resolve(stuck + "@" + dead);
+        Path laterFile = ShmFiles.SHM_DIR.resolve(later);
+        Path laterRecord = d.resolve(later + "@" + dead);
+        try {
+            Files.createDirectory(stuckFile);
+            Files.createFile(stuckFile.resolve("x"));
+            Files.createFile(stuckRecord); // empty: an older version's record, naming no file identity
+            Files.createFile(laterFile);
+            Files.createFile(laterRecord);
+            SegmentRegistry.sweep();
+            assertThat(laterFile).as("a dead segment swept after the stuck one").doesNotExist();
+            assertThat(stuckRecord).as("the stuck one's dead record").doesNotExist();
+            SegmentRegistry.sweep();
+        } finally {
+            Files.deleteIfExists(stuckFile.resolve("x"));
+            Files.deleteIfExists(stuckFile);
+            Files.deleteIfExists(stuckRecord);
+            Files.deleteIfExists(laterFile);
+            Files.deleteIfExists(laterRecord);
+        }
+    }
+
     /** Leaves segment {@code name} held only by a process that died without releasing it. */
     private static void killHolderOf(String name) throws InterruptedException {
         ChildProcess holder = ChildProcess.start(() -> {
