@@ -55,7 +55,8 @@ import java.util.concurrent.locks.ReentrantLock;
  *       and an attach that then fails (a header mismatch) gives the count back in one step.
  *       One encoded into a child's task is held by a record in the child's name. Parent holds can form
  *       cycles (a queue's item carrying the queue): a segment held only by segments is kept only if
- *       a chain of them reaches a live process, checked when such a segment is released and by sweeps.</li>
+ *       a chain of them reaches a live process, checked when such a segment is released, when a segment
+ *       that held it goes, and by sweeps.</li>
  *   <li>A process record's content is its pid namespace (the inode of /proc/self/ns/pid). A process
  *       that /proc says is not running but whose record names another namespace is kept: our /proc
  *       cannot see it ({@link ProcessIdentity}). Older versions' records are empty and judged as ours.</li>
@@ -928,6 +929,7 @@ public final class SegmentRegistry {
                 }
             }
         }
+        boolean heldOnlyBySegments = false;
         for (Path record : dependents) {
             String f = record.getFileName().toString();
             String child = f.substring(0, f.length() - suffix.length());
@@ -935,10 +937,17 @@ public final class SegmentRegistry {
                 continue; // its record stays, judged dead (its parent is gone) by a sweep that can name it
             }
             heldFiles.drop(child, record);
-            if (liveHolders(d, child, heldFiles) == NONE) {
+            int holders = liveHolders(d, child, heldFiles);
+            if (holders == NONE) {
                 heldFiles.unlink(child);
                 unlinkDependents(d, child, heldFiles);
+            } else if (holders == SEGMENTS_ONLY) {
+                heldOnlyBySegments = true;
             }
+        }
+        if (heldOnlyBySegments) {
+            // NOTE: a dependent held now only by segments may be in a cycle of them that nothing live reaches
+            unlinkUnreachable(d, heldFiles);
         }
     }
 

@@ -182,6 +182,25 @@ class HandlesInFlightTest {
         assertThat(shm(b)).doesNotExist();
     }
 
+    @Test
+    void aCycleOfQueuesThatOnlyAnotherQueueReachedGoesWithThatQueue() throws Exception {
+        String b;
+        String c;
+        try (SharedQueue<Object> qa = SharedQueue.create(4)) {
+            try (SharedQueue<Object> qb = SharedQueue.create(4); SharedQueue<Object> qc = SharedQueue.create(4)) {
+                b = qb.name();
+                c = qc.name();
+                qa.put(qb);
+                qb.put(qc);
+                qc.put(qb);
+            }
+            assertThat(shm(b)).as("reached through the queue's item").exists();
+            assertThat(shm(c)).exists();
+        } // the last hold on qa: b and c now hold only each other
+        assertThat(shm(b)).as("held only by a cycle once the queue that reached it went").doesNotExist();
+        assertThat(shm(c)).doesNotExist();
+    }
+
     private static void closeAll(Object o) {
         if (o instanceof AutoCloseable c) {
             try {
