@@ -39,8 +39,8 @@ import static java.lang.foreign.ValueLayout.JAVA_LONG;
  * a container (which the trace reads whole under its lock), and retag a block with their own slot
  * under the lock before unpublishing it. Such a block is claimed by a compare-and-set of its state
  * (so a racing free by its retirer, or another sweep, wins or loses cleanly) and freed; an item's
- * nested reference and its trailer's holds are dropped. A never-adopted container header of the row is freed the same way
- * (nobody ever had its handle). Containers themselves live by their life words, never by the trace.</li>
+ * nested reference and its trailer's holds are dropped. A never-adopted container header of the row is
+ * freed the same way (nobody ever had its handle). Containers themselves live by their life words, never by the trace.</li>
  * <li>the row's holds array is freed and its token cleared (release): the row is free again.</li>
  * </ol>
  * Live processes never wait for a sweep beyond one container's lock at a time. A sweeper killed midway
