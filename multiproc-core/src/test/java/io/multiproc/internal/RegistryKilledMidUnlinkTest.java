@@ -129,10 +129,13 @@ class RegistryKilledMidUnlinkTest {
 
     /** Leaves segment {@code name} held only by a process that died without releasing it. */
     private static void killHolderOf(String name) throws InterruptedException {
-        ChildProcess holder = ChildProcess.start(() -> {
-            SharedMemory.create(name, 4096); // held, never closed: the process is killed with it
-            Thread.sleep(60_000);
-        });
+        // NOTE: a JVM of its own options, not a spare: taking a spare boots a replacement, whose startup
+        // sweep could remove the segment before the sweeper under test reaches it
+        ChildProcess holder = ChildProcess.builder().jvmOptions(List.of("-D" + SegmentRegistry.FAULTS_PROPERTY + "=true"))
+                .target(() -> {
+                    SharedMemory.create(name, 4096); // held, never closed: the process is killed with it
+                    Thread.sleep(60_000);
+                }).start();
         try {
             Children.awaitUntil("segment created", () -> Files.exists(ShmFiles.SHM_DIR.resolve(name)) || !holder.isAlive());
             holder.kill();
