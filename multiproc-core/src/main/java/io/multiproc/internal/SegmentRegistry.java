@@ -430,8 +430,8 @@ public final class SegmentRegistry {
         return locked(d -> {
             HeldFiles heldFiles = new HeldFiles();
             Path record = countInFlight(d, name, parent, -1, heldFiles);
-            if (!heldFiles.dropped(record) && Files.exists(record, LinkOption.NOFOLLOW_LINKS)) {
-                return false; // other items still name it
+            if (!heldFiles.dropped(record)) {
+                return false; // other items still name it (the count was rewritten, not brought to 0)
             }
             int holders = liveHolders(d, name, heldFiles);
             if (holders == A_PROCESS) {
