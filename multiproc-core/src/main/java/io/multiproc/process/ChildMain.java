@@ -77,9 +77,7 @@ public final class ChildMain {
             // warm-up is skipped once it is, so a start that waits for a booting spare never waits
             // longer than for a cold JVM.
             BooleanSupplier taskWaiting = () -> available(control) > 0;
-            if (!taskWaiting.getAsBoolean()) {
-                warmUp();
-            }
+            warmUp(taskWaiting);
             // NOTE: the classes the hot-path warm-up uses are initialized here, on the main thread at
             // normal priority, before this JVM reports itself booted: a task needing a class whose
             // initialization a paused (or starved) warm-up thread had begun would wait for that thread.
@@ -633,12 +631,21 @@ public final class ChildMain {
      * Decoding a task spins a lambda class for it; the first spins run interpreted (~8 ms each), so a
      * handful of distinct ones are decoded here (~4 ms for the real task afterwards).
      */
-    private static void warmUp() {
+    private static void warmUp(BooleanSupplier taskWaiting) {
+        if (taskWaiting.getAsBoolean()) {
+            return;
+        }
         // NOTE: Runtime.exit looks up the "java.lang.Runtime" System.Logger to log the exit (JDK 17+);
         // the first lookup boots the logging machinery, ~330 classes and ~20 ms at the task's exit.
         System.getLogger("java.lang.Runtime").isLoggable(System.Logger.Level.DEBUG);
         try {
+            // NOTE: each probe spins and decodes a lambda class (tens of ms in a booting JVM beside its
+            // siblings); a task that came meanwhile (a pool's worker takes spares still booting) does
+            // its own decoding: waiting for the remaining probes only delayed it.
             for (SerializableRunnable probe : probes()) {
+                if (taskWaiting.getAsBoolean()) {
+                    break;
+                }
                 TaskCodec.decode(TaskCodec.encode(probe)).run();
             }
         } catch (Exception e) {
@@ -704,7 +711,7 @@ public final class ChildMain {
         }, "multiproc-train-deadline");
         deadline.setDaemon(true);
         deadline.start();
-        warmUp();
+        warmUp(() -> false);
         if (Native.isAvailable()) {
             // What every child's pdeathsig thread links (30-70 ms of CPU in a cold child, on 2 cores
             // beside its siblings' boots): the linker's classes and method handles go into the cache.
