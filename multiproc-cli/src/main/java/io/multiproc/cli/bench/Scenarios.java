@@ -20,7 +20,7 @@ import static java.lang.foreign.ValueLayout.JAVA_DOUBLE;
  */
 public final class Scenarios {
     public static final List<String> NAMES = List.of("value-counter", "shm-square", "process-start", "lock-handoff",
-            "lock-takeover", "shareable-double", "queue-throughput", "pipe-pingpong",
+            "lock-takeover", "shm-many", "shareable-double", "queue-throughput", "pipe-pingpong",
             "pool-map-tiny", "pool-apply-latency", "pool-map-cpu", "pool-worker-death", "manager-list-append",
             "manager-dict-ops", "manager-nested", "manager-many", "manager-remote", "redis-pool-map", "redis-lock-pairs",
             "redis-list-append", "redis-dict-ops", "redis-queue");
@@ -58,6 +58,7 @@ public final class Scenarios {
             case "process-start" -> new StartScenarios(python).processStart();
             case "lock-handoff" -> lockHandoff();
             case "lock-takeover" -> SyncScenarios.lockTakeover();
+            case "shm-many" -> new RegistryScenarios(python).many();
             case "shareable-double" -> ShareableScenarios.shareableDouble(python);
             case "queue-throughput" -> new QueueScenarios(python).queueThroughput();
             case "pipe-pingpong" -> new QueueScenarios(python).pipePingpong();
