@@ -36,8 +36,9 @@ final class RegistryScenarios {
         double pyClose = Python.num(py, "close_s");
         double create;
         double close;
+        List<SharedMemory> all = new ArrayList<>(SEGMENTS);
+        int unlinked = 0;
         try {
-            List<SharedMemory> all = new ArrayList<>(SEGMENTS);
             long t0 = System.nanoTime();
             for (int i = 0; i < SEGMENTS; i++) {
                 all.add(SharedMemory.create(null, 8));
@@ -46,20 +47,25 @@ final class RegistryScenarios {
             for (SharedMemory shm : all) {
                 shm.close();
                 shm.unlink();
+                unlinked++;
             }
             long t2 = System.nanoTime();
             create = (t1 - t0) / 1e9;
             close = (t2 - t1) / 1e9;
         } catch (IOException e) {
             throw new UncheckedIOException(e);
+        } finally {
+            for (SharedMemory shm : all.subList(unlinked, all.size())) {
+                unlinkQuietly(shm); // a failed run leaves nothing in /dev/shm for the scenarios after it
+            }
         }
         double sweep = sweepAfterKill();
         double total = create + close;
         double pyTotal = pyCreate + pyClose;
         return List.of(
                 new Row("shm-many", total, Double.NaN, pyTotal, Double.NaN, Row.ratio(pyTotal, total), String.format(
-                        "%,d segments of 8 bytes created, then each closed and unlinked: java create %.1f us, close+unlink %.1f us each; "
-                                + "cpython SharedMemory %s / %s us", SEGMENTS, create / SEGMENTS * 1e6, close / SEGMENTS * 1e6,
+                        "%,d segments of 8 bytes created, then each closed and unlinked (%,d alive down to 1): java create %.1f us, "
+                                + "close+unlink %.1f us each on average; cpython SharedMemory %s / %s us", SEGMENTS, SEGMENTS, create / SEGMENTS * 1e6, close / SEGMENTS * 1e6,
                         py("%.1f", pyCreate / SEGMENTS * 1e6), py("%.1f", pyClose / SEGMENTS * 1e6))),
                 new Row("shm-many sweep after SIGKILL", sweep, Double.NaN, Double.NaN, Double.NaN, Double.NaN, String.format(
                         "a child made %,d segments and was killed; the registry's sweep (a next program's first use, multiproc clean) "
@@ -67,13 +73,22 @@ final class RegistryScenarios {
                         SEGMENTS, Double.isNaN(sweep) ? "n/a (another process swept first)" : String.format("%.3f", sweep))));
     }
 
+    private static void unlinkQuietly(SharedMemory shm) {
+        try {
+            shm.close();
+            shm.unlink();
+        } catch (IOException | RuntimeException e) {
+            // already gone
+        }
+    }
+
     /**
      * A child creates {@link #SEGMENTS} segments, waits while this program's spares boot (each sweeps the
-     * registry at its first use, and must do so while the child lives) and is then halted; seconds this
+     * registry at its first use, and must do so while the child lives) and is then killed (SIGKILL); seconds this
      * process's sweep takes to remove them all, or NaN if another process's sweep came first.
      */
     private static double sweepAfterKill() throws InterruptedException {
-        try (SharedLong made = SharedLong.create(0); SharedLong die = SharedLong.create(0)) {
+        try (SharedLong made = SharedLong.create(0)) {
             ChildProcess maker = ChildProcess.start(() -> {
                 try {
                     for (int i = 0; i < SEGMENTS; i++) {
@@ -83,15 +98,11 @@ final class RegistryScenarios {
                     throw new UncheckedIOException(e);
                 }
                 made.set(1);
-                while (die.get() == 0) {
-                    Thread.onSpinWait();
-                    try {
-                        Thread.sleep(1);
-                    } catch (InterruptedException e) {
-                        break;
-                    }
+                try {
+                    Thread.sleep(120_000); // until killed
+                } catch (InterruptedException e) {
+                    Thread.currentThread().interrupt();
                 }
-                Runtime.getRuntime().halt(9);
             });
             try {
                 long deadline = System.nanoTime() + 60_000_000_000L;
@@ -102,7 +113,7 @@ final class RegistryScenarios {
                     throw new IllegalStateException("shm-many: the child did not make its segments: " + maker);
                 }
                 Quiet.await(Quiet.MAX_WAIT);
-                die.set(1);
+                maker.kill();
                 maker.join();
             } finally {
                 maker.close();
