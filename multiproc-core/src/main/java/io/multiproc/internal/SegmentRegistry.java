@@ -82,6 +82,12 @@ public final class SegmentRegistry {
     private static final char SEP = '@';
     /** Marks a holder that is a segment, not a process: {@code SEGMENT@^PARENT}. */
     private static final char PARENT_MARK = '^';
+    /**
+     * The subdirectory of marks ({@code shared/SEGMENT}, empty files): a segment that may have a holder
+     * other than its creator's record, or dependents (decision 177). Its name has no {@code @}: scans of
+     * records skip it.
+     */
+    static final String SHARED_MARKS = "shared";
     /** How many of the startup sweep's removed segments its log line names. */
     private static final int LOGGED_NAMES = 20;
     /** Where tests put the registry directory instead of /dev/shm; not for production use. */
@@ -273,6 +279,9 @@ public final class SegmentRegistry {
             } catch (NoSuchFileException gone) {
                 continue; // its release finds no record and removes nothing
             }
+            // NOTE: the marks went with the old directory; others may hold it too (their records come back
+            // at their next step), so its release must read the records, not take its own for the only one
+            markShared(d, name);
             if (!Files.exists(record, LinkOption.NOFOLLOW_LINKS)) {
                 writeProcessRecord(record, ProcessIdentity.current(), file, StandardOpenOption.CREATE_NEW);
             }
@@ -324,6 +333,8 @@ public final class SegmentRegistry {
             boolean hadRecord = Files.exists(record);
             if (!hadRecord) {
                 writeProcessRecord(record, ProcessIdentity.current(), null, StandardOpenOption.CREATE_NEW);
+            } else {
+                markShared(d, name); // not a creator's lone record: whatever else is there is judged in full
             }
             FileChannel ch;
             try {
@@ -364,6 +375,7 @@ public final class SegmentRegistry {
         Path path = ShmFiles.path(name);
         return locked(d -> {
             String file = requireSegment(path, name, "");
+            markShared(d, name);
             Path record = d.resolve(name + SEP + SELF);
             boolean added = !Files.exists(record);
             if (added) {
@@ -391,6 +403,10 @@ public final class SegmentRegistry {
         Path path = ShmFiles.path(name);
         locked(d -> {
             String file = requireSegment(path, name, "");
+            markShared(d, name);
+            if (holder.charAt(0) == PARENT_MARK) {
+                markShared(d, holder.substring(1)); // it has a dependent now
+            }
             Path record = d.resolve(name + SEP + holder);
             if (Files.exists(record)) {
                 return null;
@@ -433,7 +449,7 @@ public final class SegmentRegistry {
         ShmFiles.validateName(parent);
         ShmFiles.validateName(name);
         return locked(d -> {
-            HeldFiles heldFiles = new HeldFiles();
+            HeldFiles heldFiles = new HeldFiles(d);
             Path record = countInFlight(d, name, parent, -1, heldFiles);
             if (!heldFiles.dropped(record)) {
                 return false; // other items still name it (the count was rewritten, not brought to 0)
@@ -482,6 +498,10 @@ public final class SegmentRegistry {
             count = 1;
         }
         long next = count + delta;
+        if (delta > 0) {
+            markShared(d, name);
+            markShared(d, carrier);
+        }
         if (next <= 0) {
             if (deferred != null) {
                 deferred.drop(name, record);
@@ -500,6 +520,49 @@ public final class SegmentRegistry {
             ch.write(ByteBuffer.wrap(text), 0);
         }
         return record;
+    }
+
+    /** Deletes the marks of segments whose file is gone (a process killed between an unlink and its mark's removal). */
+    private static void removeStaleMarks(Path d) throws IOException {
+        Path marks = d.resolve(SHARED_MARKS);
+        if (!Files.isDirectory(marks, LinkOption.NOFOLLOW_LINKS)) {
+            return;
+        }
+        try (DirectoryStream<Path> ds = Files.newDirectoryStream(marks)) {
+            for (Path mark : ds) {
+                Path path = nameablePath(mark.getFileName().toString());
+                if (path != null && !Files.exists(path, LinkOption.NOFOLLOW_LINKS)) {
+                    Files.deleteIfExists(mark);
+                }
+            }
+        }
+    }
+
+    /**
+     * Marks {@code name} as possibly held by more than its creator's record (decision 177). Called under the
+     * lock before any record other than a creator's first is written, for the segment and, for a parent
+     * hold, for its parent; a mark is never taken back while its segment exists.
+     */
+    private static void markShared(Path d, String name) throws IOException {
+        Path mark = d.resolve(SHARED_MARKS).resolve(name);
+        if (Files.exists(mark, LinkOption.NOFOLLOW_LINKS)) {
+            return;
+        }
+        Files.createDirectories(mark.getParent());
+        try {
+            Files.createFile(mark);
+        } catch (FileAlreadyExistsException marked) {
+            // as wanted
+        }
+    }
+
+    /**
+     * False only when {@code name} has no mark: its one record is its creator's and nothing depends on it,
+     * so the creator's release needs no look at the other records (decision 177).
+     */
+    private static boolean maybeShared(Path d, String name) {
+        // NOTE: notExists, not !exists: a mark that cannot be looked at (an I/O or permission error) counts as there
+        return !Files.notExists(d.resolve(SHARED_MARKS).resolve(name), LinkOption.NOFOLLOW_LINKS);
     }
 
     /** The segment's {@link #fileIdentity}; NoSuchFileException naming it (and {@code why}) if it is gone. */
@@ -779,7 +842,28 @@ public final class SegmentRegistry {
             return dropped.contains(record);
         }
 
-        /** Deletes the dropped records; called once this step's unlinks are done. */
+        /** The registry directory of this step. */
+        private final Path registry;
+
+        HeldFiles(Path registry) {
+            this.registry = registry;
+        }
+
+        /**
+         * True if the records of {@code seg} dropped so far all say which file they held: then
+         * {@link #unlink} removes only that file, never another program's file that reuses the name.
+         */
+        boolean identityKnown(String seg) {
+            return files.containsKey(seg) && !unknown.contains(seg);
+        }
+
+        /** Segments this step unlinked: their marks go after their records. */
+        private final List<String> unlinked = new ArrayList<>(1);
+
+        /**
+         * Deletes the dropped records, then the marks of the segments unlinked; called once this step's
+         * unlinks are done. A process killed in between leaves a mark of a gone file, which a sweep deletes.
+         */
         void forget() throws IOException {
             if (FAULTS && !dropped.isEmpty() && midUnlinkFault != null) {
                 midUnlinkFault.beforeForgetting(Set.copyOf(dropped));
@@ -788,6 +872,13 @@ public final class SegmentRegistry {
                 Files.deleteIfExists(record);
             }
             dropped.clear();
+            if (!unlinked.isEmpty()) {
+                Path marks = registry.resolve(SHARED_MARKS);
+                for (String seg : unlinked) {
+                    Files.deleteIfExists(marks.resolve(seg));
+                }
+                unlinked.clear();
+            }
         }
 
         /** Notes what process record {@code record} of segment {@code seg} says it held (parent holds say nothing). */
@@ -833,7 +924,11 @@ public final class SegmentRegistry {
                 }
             }
             try {
-                return Files.deleteIfExists(path);
+                boolean removed = Files.deleteIfExists(path);
+                if (removed) {
+                    unlinked.add(seg);
+                }
+                return removed;
             } catch (IOException cannot) {
                 // NOTE: not ours to remove after all (another user's file of that name, say); its records are
                 // forgotten all the same, or every later sweep would fail on it (decision 175)
@@ -902,6 +997,10 @@ public final class SegmentRegistry {
         ShmFiles.validateName(parent);
         Path path = ShmFiles.path(name);
         return locked(d -> {
+            // NOTE: the parent has a dependent now: its release must look for it (decision 177). A mark
+            // left by a create that fails below is only a stale mark: it costs a directory read, no more.
+            markShared(d, parent);
+            markShared(d, name);
             Path record = d.resolve(name + SEP + PARENT_MARK + parent);
             Files.createFile(record);
             try {
@@ -935,7 +1034,7 @@ public final class SegmentRegistry {
 
     private static boolean releaseLocked(Path d, String name) throws IOException {
         Path own = d.resolve(name + SEP + SELF);
-        HeldFiles heldFiles = new HeldFiles();
+        HeldFiles heldFiles = new HeldFiles(d);
         boolean hadRecord = Files.exists(own, LinkOption.NOFOLLOW_LINKS);
         HELD.remove(name);
         if (!hadRecord) {
@@ -944,6 +1043,13 @@ public final class SegmentRegistry {
             return false;
         }
         heldFiles.drop(name, own);
+        if (!maybeShared(d, name) && heldFiles.identityKnown(name)) {
+            // NOTE: no mark: this record, its creator's, is the segment's only one and nothing depends on it;
+            // the registry directory (one read costs ~250 ns per entry) need not be read at all
+            boolean unlinked = heldFiles.unlink(name);
+            heldFiles.forget();
+            return unlinked;
+        }
         boolean unlinked = unlinkIfUnheld(d, name, heldFiles, liveHolders(d, name, heldFiles));
         heldFiles.forget();
         return unlinked;
@@ -1060,9 +1166,12 @@ public final class SegmentRegistry {
     public static void unlink(String name) throws IOException {
         Path path = ShmFiles.path(name);
         locked(d -> {
-            HELD.remove(name);
-            HeldFiles heldFiles = new HeldFiles();
-            for (Path record : heldFiles.records(d, name)) {
+            Path own = d.resolve(name + SEP + SELF);
+            // NOTE: the creator unlinking a segment nobody else marked (decision 177): its own record is the
+            // only one and nothing depends on it, so the directory need not be read
+            boolean alone = HELD.remove(name) && !maybeShared(d, name) && Files.exists(own, LinkOption.NOFOLLOW_LINKS);
+            HeldFiles heldFiles = new HeldFiles(d);
+            for (Path record : alone ? List.of(own) : heldFiles.records(d, name)) {
                 heldFiles.drop(name, record);
             }
             try {
@@ -1071,7 +1180,10 @@ public final class SegmentRegistry {
                 heldFiles.forget(); // forgotten whatever the file's fate, as before
                 throw e;
             }
-            unlinkDependents(d, name, heldFiles);
+            heldFiles.unlinked.add(name);
+            if (!alone) {
+                unlinkDependents(d, name, heldFiles);
+            }
             heldFiles.forget();
             return null;
         });
@@ -1213,7 +1325,7 @@ public final class SegmentRegistry {
     public static List<String> sweep() throws IOException {
         return locked(d -> {
             List<String> removed = new ArrayList<>();
-            HeldFiles heldFiles = new HeldFiles();
+            HeldFiles heldFiles = new HeldFiles(d);
             List<String> unnameable = new ArrayList<>();
             for (String name : heldFiles.segments(d)) {
                 Path path = nameablePath(name);
@@ -1236,6 +1348,7 @@ public final class SegmentRegistry {
             }
             removed.addAll(unlinkUnreachable(d, heldFiles));
             heldFiles.forget();
+            removeStaleMarks(d);
             if (!unnameable.isEmpty()) {
                 LOG.log(System.Logger.Level.DEBUG, "multiproc: the sweep left segments whose names this JVM's file-name charset ("
                         + System.getProperty("sun.jnu.encoding") + ") cannot encode, for a process that can: " + unnameable);

@@ -64,6 +64,112 @@ class RegistryRemovedTest {
         }
     }
 
+    /**
+     * Two processes share a value; the registry is removed; the one that attached makes a registry step
+     * first (recording its hold again), then the creator closes: the value stays for the other process.
+     * The re-created registry has lost the mark that the attach left (decision 177): the step that records
+     * a hold again must mark it, or the creator's close would take itself for the only holder.
+     */
+    @Test
+    void aValueSharedWhenTheRegistryWasRemovedStaysWhenItsCreatorClosesIt() throws Exception {
+        Path root = Files.createTempDirectory("registry-root");
+        Path nameFile = root.resolve("name");
+        Path attached = root.resolve("attached");
+        Path removed = root.resolve("removed");
+        Path stepped = root.resolve("stepped");
+        Path closed = root.resolve("closed");
+        Path checked = root.resolve("checked");
+        List<String> props = List.of("-D" + SegmentRegistry.TEST_ROOT_PROPERTY + "=" + root);
+        String nameFileName = nameFile.toString();
+        String attachedName = attached.toString();
+        String removedName = removed.toString();
+        String steppedName = stepped.toString();
+        String closedName = closed.toString();
+        String checkedName = checked.toString();
+        ChildProcess creator = ChildProcess.builder().jvmOptions(props)
+                .target(() -> createThenCloseAfter(nameFileName, steppedName, closedName)).start();
+        ChildProcess other = null;
+        String name = null;
+        try {
+            awaitUntil("the creator made its value", () -> Files.exists(nameFile) || !creator.isAlive());
+            name = Files.readString(nameFile);
+            String value = name;
+            other = ChildProcess.builder().jvmOptions(props)
+                    .target(() -> attachStepAndHold(value, attachedName, removedName, steppedName, checkedName)).start();
+            ChildProcess o = other;
+            awaitUntil("the other process attached", () -> Files.exists(attached) || !o.isAlive());
+            Path registry;
+            try (Stream<Path> s = Files.list(root)) {
+                registry = s.filter(p -> p.getFileName().toString().startsWith("multiproc-")).findFirst().orElseThrow();
+            }
+            removeTree(registry);
+            Files.createFile(removed);
+
+            assertThat(creator.join(Children.TIMEOUT)).as("%s exited", creator).isTrue();
+            assertThat(creator.exitCode()).as("%s exit code", creator).hasValue(0);
+            assertThat(ShmFiles.SHM_DIR.resolve(name)).as("the other process still holds it").exists();
+            Files.createFile(checked);
+            assertThat(other.join(Children.TIMEOUT)).as("%s exited", other).isTrue();
+            assertThat(other.failure()).as("%s failure", other).isEmpty();
+            assertThat(other.exitCode()).as("%s exit code", other).hasValue(0);
+            assertThat(ShmFiles.SHM_DIR.resolve(name)).as("removed by its last holder").doesNotExist();
+        } finally {
+            Children.reap(creator);
+            if (other != null) {
+                Children.reap(other);
+            }
+            if (name != null) {
+                Files.deleteIfExists(ShmFiles.SHM_DIR.resolve(name));
+            }
+            removeTree(root);
+        }
+    }
+
+    /** Creates a value, writes its name to {@code nameFile}, waits for {@code stepped}, closes it. */
+    static void createThenCloseAfter(String nameFile, String stepped, String closed) {
+        try {
+            io.multiproc.shared.SharedLong v = io.multiproc.shared.SharedLong.create(7);
+            Files.writeString(Path.of(nameFile + ".tmp"), v.name());
+            Files.move(Path.of(nameFile + ".tmp"), Path.of(nameFile));
+            awaitFile(stepped);
+            v.close();
+            Files.createFile(Path.of(closed));
+        } catch (IOException e) {
+            throw new UncheckedIOException(e);
+        }
+    }
+
+    /**
+     * Attaches {@code name}, waits until the registry was removed, makes a registry step (a value of its
+     * own, created and closed), then holds {@code name} until {@code checked}.
+     */
+    static void attachStepAndHold(String name, String attached, String removed, String stepped, String checked) {
+        try (io.multiproc.shared.SharedLong v = io.multiproc.shared.SharedLong.attach(name)) {
+            Files.createFile(Path.of(attached));
+            awaitFile(removed);
+            io.multiproc.shared.SharedLong.create(1).close();
+            Files.createFile(Path.of(stepped));
+            awaitFile(checked);
+            if (v.get() != 7) {
+                throw new AssertionError("the value changed: " + v.get());
+            }
+        } catch (IOException e) {
+            throw new UncheckedIOException(e);
+        }
+    }
+
+    private static void awaitFile(String file) {
+        long deadline = System.nanoTime() + Children.TIMEOUT.toNanos();
+        while (!Files.exists(Path.of(file)) && System.nanoTime() < deadline) {
+            try {
+                Thread.sleep(10);
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+                return;
+            }
+        }
+    }
+
     /** Creates {@code first}, waits for {@code go} (the registry is gone then), creates {@code second}. */
     static void createBeforeAndAfterRemoval(String first, String second, String created, String go) {
         try {
