@@ -25,8 +25,7 @@ class CreatorCloseTest {
 
     @Test
     void aValueAttachedByNameStaysWhenItsCreatorClosesIt() throws Exception {
-        try (SharedLong ready = SharedLong.create(0); SharedLong stop = SharedLong.create(0)) {
-            SharedLong v = SharedLong.create(7);
+        try (SharedLong ready = SharedLong.create(0); SharedLong stop = SharedLong.create(0); SharedLong v = SharedLong.create(7)) {
             String name = v.name();
             ChildProcess child = ChildProcess.start(() -> {
                 try (SharedLong mine = SharedLong.attach(name)) {
@@ -35,26 +34,14 @@ class CreatorCloseTest {
                     awaitStop(stop);
                 }
             });
-            try {
-                awaitUntil("the child attached", () -> ready.get() == 1);
-                v.close();
-                assertCreatorCloseKept(name);
-                stop.set(1);
-                joinOk(child);
-                assertThat(shm(name)).as("the last user's close removes it").doesNotExist();
-            } finally {
-                child.close();
-                v.close(); // closed already unless the test failed before
-            }
+            closeWhileTheChildHoldsIt(v, child, ready, stop, () -> { });
         }
     }
 
     @Test
     void aValueTakenFromAQueueStaysWhenItsCreatorClosesIt() throws Exception {
         try (SharedLong ready = SharedLong.create(0); SharedLong stop = SharedLong.create(0);
-             SharedQueue<SharedLong> q = SharedQueue.create(4)) {
-            SharedLong v = SharedLong.create(7);
-            String name = v.name();
+             SharedQueue<SharedLong> q = SharedQueue.create(4); SharedLong v = SharedLong.create(7)) {
             ChildProcess child = ChildProcess.start(() -> {
                 try (SharedLong mine = q.take()) {
                     mine.set(8);
@@ -64,43 +51,47 @@ class CreatorCloseTest {
                     throw new IllegalStateException(e);
                 }
             });
-            try {
-                q.put(v);
-                awaitUntil("the child took it", () -> ready.get() == 1);
-                v.close();
-                assertCreatorCloseKept(name);
-                stop.set(1);
-                joinOk(child);
-                assertThat(shm(name)).as("the last user's close removes it").doesNotExist();
-            } finally {
-                child.close();
-                v.close(); // closed already unless the test failed before
-            }
+            closeWhileTheChildHoldsIt(v, child, ready, stop, () -> q.put(v));
         }
     }
 
     @Test
     void aValueInAChildsTaskStaysWhenItsCreatorClosesIt() throws Exception {
-        try (SharedLong ready = SharedLong.create(0); SharedLong stop = SharedLong.create(0)) {
-            SharedLong v = SharedLong.create(7);
-            String name = v.name();
+        try (SharedLong ready = SharedLong.create(0); SharedLong stop = SharedLong.create(0); SharedLong v = SharedLong.create(7)) {
             ChildProcess child = ChildProcess.start(() -> {
                 v.set(8);
                 ready.set(1);
                 awaitStop(stop);
                 v.close();
             });
-            try {
-                awaitUntil("the child ran", () -> ready.get() == 1);
-                v.close();
-                assertCreatorCloseKept(name);
-                stop.set(1);
-                joinOk(child);
-                assertThat(shm(name)).as("the last user's close removes it").doesNotExist();
-            } finally {
-                child.close();
-                v.close(); // closed already unless the test failed before
+            closeWhileTheChildHoldsIt(v, child, ready, stop, () -> { });
+        }
+    }
+
+    interface Step {
+        void run() throws Exception;
+    }
+
+    /**
+     * Runs {@code handOver}, waits until the child has written 8 and said ready, closes the creator's
+     * {@code v}: the value must stay (a new attach reads 8) until the child, told to stop, ends.
+     */
+    private static void closeWhileTheChildHoldsIt(SharedLong v, ChildProcess child, SharedLong ready, SharedLong stop, Step handOver)
+            throws Exception {
+        String name = v.name();
+        try {
+            handOver.run();
+            awaitUntil("the child has the value", () -> ready.get() == 1);
+            v.close();
+            assertThat(shm(name)).as("another process still uses it").exists();
+            try (SharedLong again = SharedLong.attach(name)) {
+                assertThat(again.get()).isEqualTo(8L);
             }
+            stop.set(1);
+            joinOk(child);
+            assertThat(shm(name)).as("the last user's close removes it").doesNotExist();
+        } finally {
+            child.close();
         }
     }
 
@@ -125,14 +116,6 @@ class CreatorCloseTest {
             live.close();
             Files.deleteIfExists(mark);
             Files.deleteIfExists(liveMark);
-        }
-    }
-
-    /** The creator has closed: the segment is there, and a new attach sees the other process's write. */
-    private static void assertCreatorCloseKept(String name) {
-        assertThat(shm(name)).as("another process still uses it").exists();
-        try (SharedLong again = SharedLong.attach(name)) {
-            assertThat(again.get()).isEqualTo(8L);
         }
     }
 

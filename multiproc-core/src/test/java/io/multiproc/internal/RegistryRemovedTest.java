@@ -44,11 +44,7 @@ class RegistryRemovedTest {
                 .start();
         try {
             awaitUntil("the child created " + first, () -> Files.exists(created) || !child.isAlive());
-            Path registry;
-            try (Stream<Path> s = Files.list(root)) {
-                registry = s.filter(p -> p.getFileName().toString().startsWith("multiproc-")).findFirst().orElseThrow();
-            }
-            removeTree(registry);
+            removeTree(registryUnder(root));
             Files.createFile(go);
 
             assertThat(child.join(Children.TIMEOUT)).as("%s exited", child).isTrue();
@@ -98,11 +94,7 @@ class RegistryRemovedTest {
                     .target(() -> attachStepAndHold(value, attachedName, removedName, steppedName, checkedName)).start();
             ChildProcess o = other;
             awaitUntil("the other process attached", () -> Files.exists(attached) || !o.isAlive());
-            Path registry;
-            try (Stream<Path> s = Files.list(root)) {
-                registry = s.filter(p -> p.getFileName().toString().startsWith("multiproc-")).findFirst().orElseThrow();
-            }
-            removeTree(registry);
+            removeTree(registryUnder(root));
             Files.createFile(removed);
 
             assertThat(creator.join(Children.TIMEOUT)).as("%s exited", creator).isTrue();
@@ -194,6 +186,13 @@ class RegistryRemovedTest {
             throw new UncheckedIOException(e);
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
+        }
+    }
+
+    /** The registry directory a child made under the test root {@code root}. */
+    private static Path registryUnder(Path root) throws IOException {
+        try (Stream<Path> s = Files.list(root)) {
+            return s.filter(p -> p.getFileName().toString().startsWith("multiproc-")).findFirst().orElseThrow();
         }
     }
 
