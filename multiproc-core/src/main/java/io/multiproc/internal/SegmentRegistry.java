@@ -726,6 +726,10 @@ public final class SegmentRegistry {
         private final Map<String, Set<String>> files = new java.util.HashMap<>();
         private final Set<String> unknown = new java.util.HashSet<>();
         private final Set<Path> dropped = new java.util.LinkedHashSet<>();
+        /** Segments this step unlinked: their marks go after their records. */
+        private final List<String> unlinked = new ArrayList<>(1);
+        /** The registry directory of this step. */
+        private final Path registry;
         /**
          * The registry's entries as this step first listed them, with their names. Valid for the whole
          * step: the steps that use a HeldFiles create no record, and delete theirs only in {@link #forget}
@@ -741,6 +745,10 @@ public final class SegmentRegistry {
         /** Records per segment, and per parent (a {@code ^PARENT} record under every parent its name can end with). */
         private Map<String, List<Path>> bySegment;
         private Map<String, List<Path>> byParent;
+
+        HeldFiles(Path registry) {
+            this.registry = registry;
+        }
 
         private void list(Path d) throws IOException {
             if (entries != null) {
@@ -842,13 +850,6 @@ public final class SegmentRegistry {
             return dropped.contains(record);
         }
 
-        /** The registry directory of this step. */
-        private final Path registry;
-
-        HeldFiles(Path registry) {
-            this.registry = registry;
-        }
-
         /**
          * True if the records of {@code seg} dropped so far all say which file they held: then
          * {@link #unlink} removes only that file, never another program's file that reuses the name.
@@ -856,9 +857,6 @@ public final class SegmentRegistry {
         boolean identityKnown(String seg) {
             return files.containsKey(seg) && !unknown.contains(seg);
         }
-
-        /** Segments this step unlinked: their marks go after their records. */
-        private final List<String> unlinked = new ArrayList<>(1);
 
         /**
          * Deletes the dropped records, then the marks of the segments unlinked; called once this step's
