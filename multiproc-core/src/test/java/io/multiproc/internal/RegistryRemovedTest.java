@@ -73,17 +73,15 @@ class RegistryRemovedTest {
         Path attached = root.resolve("attached");
         Path removed = root.resolve("removed");
         Path stepped = root.resolve("stepped");
-        Path closed = root.resolve("closed");
         Path checked = root.resolve("checked");
         List<String> props = List.of("-D" + SegmentRegistry.TEST_ROOT_PROPERTY + "=" + root);
         String nameFileName = nameFile.toString();
         String attachedName = attached.toString();
         String removedName = removed.toString();
         String steppedName = stepped.toString();
-        String closedName = closed.toString();
         String checkedName = checked.toString();
         ChildProcess creator = ChildProcess.builder().jvmOptions(props)
-                .target(() -> createThenCloseAfter(nameFileName, steppedName, closedName)).start();
+                .target(() -> createThenCloseAfter(nameFileName, steppedName)).start();
         ChildProcess other = null;
         String name = null;
         try {
@@ -118,14 +116,13 @@ class RegistryRemovedTest {
     }
 
     /** Creates a value, writes its name to {@code nameFile}, waits for {@code stepped}, closes it. */
-    static void createThenCloseAfter(String nameFile, String stepped, String closed) {
+    static void createThenCloseAfter(String nameFile, String stepped) {
         try {
             io.multiproc.shared.SharedLong v = io.multiproc.shared.SharedLong.create(7);
             Files.writeString(Path.of(nameFile + ".tmp"), v.name());
             Files.move(Path.of(nameFile + ".tmp"), Path.of(nameFile));
             awaitFile(stepped);
             v.close();
-            Files.createFile(Path.of(closed));
         } catch (IOException e) {
             throw new UncheckedIOException(e);
         }
