@@ -20,7 +20,9 @@ import java.util.concurrent.TimeUnit;
 
 /**
  * Managed containers, one thread, uncontended: a list's add and get, a dict's put, get and merge
- * (100 keys). Every call takes the container's cross-process lock and encodes/decodes codec bytes.
+ * (100 keys), and manager-many's reader over a dict of {@value #NESTED} nested lists of 10 ints (one op
+ * reads them all: divide by {@value #NESTED} for one list's view, lock, snapshot and decode). Every call
+ * takes the container's cross-process lock and encodes/decodes codec bytes.
  * Run: {@code bin/jmh ManagerBench -prof gc}.
  */
 @State(Scope.Thread)
@@ -31,6 +33,7 @@ import java.util.concurrent.TimeUnit;
 @Fork(value = 1, jvmArgsAppend = "--enable-native-access=ALL-UNNAMED")
 public class ManagerBench {
     private static final String[] KEYS = new String[100];
+    private static final int NESTED = 1_000;
 
     static {
         for (int i = 0; i < KEYS.length; i++) {
@@ -42,6 +45,7 @@ public class ManagerBench {
     private List<Integer> list;
     private List<Integer> readList;
     private ConcurrentMap<String, Integer> map;
+    private ConcurrentMap<Integer, List<Integer>> nested;
     private int next;
 
     @Setup
@@ -54,6 +58,10 @@ public class ManagerBench {
         map = manager.dict();
         for (String k : KEYS) {
             map.put(k, 0);
+        }
+        nested = manager.dict();
+        for (int k = 0; k < NESTED; k++) {
+            nested.put(k, List.of(0, 1, 2, 3, 4, 5, 6, 7, 8, 9));
         }
     }
 
@@ -89,6 +97,18 @@ public class ManagerBench {
     @Benchmark
     public Integer mapGet() {
         return map.get(KEYS[next++ % 100]);
+    }
+
+    /** Sums every int of every nested list, as manager-many's reader does. */
+    @Benchmark
+    public long nestedValuesSum() {
+        long sum = 0;
+        for (List<Integer> l : nested.values()) {
+            for (int v : l) {
+                sum += v;
+            }
+        }
+        return sum;
     }
 
     @Benchmark

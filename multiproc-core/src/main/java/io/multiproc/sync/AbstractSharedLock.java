@@ -96,10 +96,14 @@ public abstract sealed class AbstractSharedLock extends MappedObject implements 
     final transient boolean embedded;
     /** Set by the thread that took the lock over from a dead holder; read and cleared by previousOwnerDied(). */
     private transient volatile boolean tookOver;
-    /** Conditions made from (or received with) this handle, closed with it; guarded by itself. */
-    private final transient java.util.Set<SharedCondition> conditions =
-            java.util.Collections.newSetFromMap(new java.util.IdentityHashMap<>());
-    /** The contended path's state and callbacks, made once so that waiting allocates nothing. */
+    /**
+     * Conditions made from (or received with) this handle, closed with it; null until the first one.
+     * Guarded by {@link #waiter}, a private object every handle has anyway: a manager's reader makes a lock
+     * object per nested container it iterates, and an identity set made eagerly was 350 of the 830
+     * bytes each of those cost.
+     */
+    private transient java.util.Set<SharedCondition> conditions;
+    /** The contended path's state and callbacks, made once so that waiting allocates nothing; also the monitor of {@link #conditions}. */
     private final transient Waiter waiter = new Waiter();
 
     AbstractSharedLock(SharedSegments.Mapping mapping, long base, boolean embedded, IdleStrategy idle) {
@@ -351,18 +355,23 @@ public abstract sealed class AbstractSharedLock extends MappedObject implements 
 
     /** Ties {@code c}'s lifetime to this handle's. */
     final void adopt(SharedCondition c) {
-        synchronized (conditions) {
+        synchronized (waiter) {
             if (isClosed()) {
                 c.close();
                 throw new IllegalStateException(getClass().getSimpleName() + " '" + name() + "' is closed");
+            }
+            if (conditions == null) {
+                conditions = java.util.Collections.newSetFromMap(new java.util.IdentityHashMap<>());
             }
             conditions.add(c);
         }
     }
 
     final void forget(SharedCondition c) {
-        synchronized (conditions) {
-            conditions.remove(c);
+        synchronized (waiter) {
+            if (conditions != null) {
+                conditions.remove(c);
+            }
         }
     }
 
@@ -370,11 +379,14 @@ public abstract sealed class AbstractSharedLock extends MappedObject implements 
     @Override
     public void close() {
         SharedCondition[] mine;
-        synchronized (conditions) {
+        synchronized (waiter) {
             if (isClosed()) {
                 return;
             }
             super.close();
+            if (conditions == null) {
+                return;
+            }
             mine = conditions.toArray(SharedCondition[]::new);
             conditions.clear();
         }
