@@ -259,6 +259,7 @@ final class HotPaths {
     }
 
     private static void runToEnd(Path p, BooleanSupplier stop) {
+        STARTED.add(p);
         p.run(BATCH, ROUNDS, stop);
         if (!stop.getAsBoolean()) {
             COMPLETED.add(p);
@@ -269,6 +270,14 @@ final class HotPaths {
     static boolean completed(Path path) {
         return COMPLETED.contains(path);
     }
+
+    /** True once a warm-up began running {@code path} in this JVM (whether or not it ended). */
+    static boolean started(Path path) {
+        return STARTED.contains(path);
+    }
+
+    /** The paths a warm-up began; written by a warm-up thread, read by tests' tasks. */
+    private static final java.util.Set<Path> STARTED = java.util.concurrent.ConcurrentHashMap.newKeySet();
 
     /** The paths that ran to their end; written by a warm-up thread, read by a pool worker's runner. */
     private static final java.util.Set<Path> COMPLETED = java.util.concurrent.ConcurrentHashMap.newKeySet();

@@ -191,8 +191,14 @@ final class PoolWorkerMain implements SerializableRunnable {
         Thread t = new Thread(() -> {
             try {
                 BooleanSupplier stop = () -> taskArrived;
-                HotPaths.run(HotPaths.Path.POOL_FRAMES, ChildMain.PACE && parentPid > 0
-                        ? new ChildMain.IdlePacer(parentPid, stop)::stopOrPause : stop);
+                BooleanSupplier pace = ChildMain.PACE && parentPid > 0 ? new ChildMain.IdlePacer(parentPid, stop)::stopOrPause : stop;
+                // NOTE: one pacing window, then the pacer's verdict, before the warm-up's first step: a
+                // pool that maps at once is encoding its first chunk then (the parent is busy), and the
+                // first steps (loading classes, making private segments) took 30-45 ms of CPU beside it.
+                if (taskWithin(ChildMain.IdlePacer.WINDOW_MILLIS * 1_000_000L) || pace.getAsBoolean()) {
+                    return;
+                }
+                HotPaths.run(HotPaths.Path.POOL_FRAMES, pace);
                 if (!taskArrived && ChildMain.SPARE_GC) {
                     System.gc(); // as a spare after its warm-up: the idle worker goes back to ~70 MB resident
                 }
@@ -202,6 +208,19 @@ final class PoolWorkerMain implements SerializableRunnable {
         }, WARM_UP_THREAD);
         t.setDaemon(true);
         t.start();
+    }
+
+    /** On the warm-up thread: true if the first task came within {@code nanos} (checked every 2 ms). */
+    private boolean taskWithin(long nanos) {
+        long deadline = System.nanoTime() + nanos;
+        while (!taskArrived) {
+            long left = deadline - System.nanoTime();
+            if (left <= 0) {
+                return false;
+            }
+            java.util.concurrent.locks.LockSupport.parkNanos(Math.min(left, 2_000_000L));
+        }
+        return true;
     }
 
     /** The idle warm-up thread's name; at most 15 characters, so /proc/PID/task/TID/comm shows it whole. */

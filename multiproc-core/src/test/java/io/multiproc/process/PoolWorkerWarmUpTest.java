@@ -9,6 +9,7 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.List;
+import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.stream.Stream;
 
 import static org.assertj.core.api.Assertions.assertThat;
@@ -59,6 +60,34 @@ class PoolWorkerWarmUpTest {
                 return HotPaths.completed(HotPaths.Path.POOL_FRAMES) ? "ran to its end" : "stopped";
             }).get();
             assertThat(state).isEqualTo("stopped");
+        }
+    }
+
+    /**
+     * A pool that maps at once keeps its parent busy encoding the first chunk after READY: the warm-up
+     * waits while the parent is busy instead of starting beside that work (it took 30-45 ms of CPU).
+     */
+    @Test
+    void theWarmUpDoesNotStartWhileTheProgramPreparesWork() throws Exception {
+        AtomicBoolean spin = new AtomicBoolean(true);
+        Thread busy = new Thread(() -> {
+            long x = 0;
+            while (spin.get()) {
+                x += System.nanoTime() & 1; // the parent, busy as a pool's caller encoding its first chunk
+            }
+            if (x == 42) {
+                System.out.print("");
+            }
+        }, "busy-parent");
+        busy.start();
+        try (Pool pool = Pool.builder().workers(1).jvmOptions(List.of("-Dmultiproc.warmUpPacing=true")).build()) {
+            assertThat(pool.awaitReady(READY)).isTrue();
+            Thread.sleep(500);
+            assertThat(pool.applyAsync(() -> HotPaths.started(HotPaths.Path.POOL_FRAMES)).get())
+                    .as("the worker began its warm-up while its parent was busy").isFalse();
+        } finally {
+            spin.set(false);
+            busy.join();
         }
     }
 
