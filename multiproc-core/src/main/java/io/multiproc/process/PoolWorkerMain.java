@@ -180,7 +180,8 @@ final class PoolWorkerMain implements SerializableRunnable {
      * are, and spares taken soon after they booted (a pool created early in a program, or just after
      * another closed) had not reached it. Paced like a spare's warm-up (it sleeps while the program or a
      * sibling JVM uses the CPU, decision 124), so it runs in the program's idle moments, and followed by
-     * the same full GC, so an idle worker stays as small as a spare (decision 161).
+     * the same full GC, so an idle worker stays as small as a spare (decision 161). Its first step waits
+     * for one quiet pacing window after READY (decision 178).
      * {@code -Dmultiproc.workerWarmUp=false} turns it off (for measuring).
      */
     private void warmUpWhileIdle() {
