@@ -259,6 +259,9 @@ final class HotPaths {
     }
 
     private static void runToEnd(Path p, BooleanSupplier stop) {
+        if (stop.getAsBoolean()) {
+            return; // a task came since the caller's last look: the path's first steps would run beside it
+        }
         STARTED.add(p);
         p.run(BATCH, ROUNDS, stop);
         if (!stop.getAsBoolean()) {

@@ -15,9 +15,10 @@ import java.util.stream.Stream;
 import static org.assertj.core.api.Assertions.assertThat;
 
 /**
- * A pool worker that waits for its first task warms the map path meanwhile (decision 161), and the
- * first task stops that warm-up. The workers here start cold (JVM options of their own), so nothing but
- * this warm-up runs the path; pacing is off, so a busy test machine does not hold it back.
+ * A pool worker that waits for its first task warms the map path meanwhile (decision 161), the first
+ * task stops that warm-up, and the warm-up does not begin while the program is busy (decision 178). The
+ * workers here start cold (JVM options of their own), so nothing but this warm-up runs the path; pacing
+ * is off except where a test says otherwise, so a busy test machine does not hold it back.
  */
 @ExtendWith(ReapChildrenCheckShm.class)
 class PoolWorkerWarmUpTest {
@@ -49,6 +50,7 @@ class PoolWorkerWarmUpTest {
     void theFirstTaskStopsTheWarmUpAtOnce() throws Exception {
         try (Pool pool = Pool.builder().workers(1).jvmOptions(UNPACED).build()) {
             assertThat(pool.awaitReady(READY)).isTrue();
+            Thread.sleep(300); // past the warm-up's first window (50 ms): it runs when the task comes
             String state = pool.applyAsync(() -> {
                 long deadline = System.nanoTime() + Duration.ofSeconds(5).toNanos();
                 while (Thread.getAllStackTraces().keySet().stream().anyMatch(t -> t.getName().equals(PoolWorkerMain.WARM_UP_THREAD))) {
@@ -57,7 +59,8 @@ class PoolWorkerWarmUpTest {
                     }
                     Thread.sleep(1);
                 }
-                return HotPaths.completed(HotPaths.Path.POOL_FRAMES) ? "ran to its end" : "stopped";
+                return !HotPaths.started(HotPaths.Path.POOL_FRAMES) ? "never started"
+                        : HotPaths.completed(HotPaths.Path.POOL_FRAMES) ? "ran to its end" : "stopped";
             }).get();
             assertThat(state).isEqualTo("stopped");
         }
@@ -83,6 +86,7 @@ class PoolWorkerWarmUpTest {
         try (Pool pool = Pool.builder().workers(1).jvmOptions(List.of("-Dmultiproc.warmUpPacing=true")).build()) {
             assertThat(pool.awaitReady(READY)).isTrue();
             Thread.sleep(500);
+            assertThat(warmUpThreadRuns(pool.workerPids().getFirst())).as("the warm-up thread waits (it did not die)").isTrue();
             assertThat(pool.applyAsync(() -> HotPaths.started(HotPaths.Path.POOL_FRAMES)).get())
                     .as("the worker began its warm-up while its parent was busy").isFalse();
         } finally {
