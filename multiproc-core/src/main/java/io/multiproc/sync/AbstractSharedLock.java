@@ -90,7 +90,13 @@ public abstract sealed class AbstractSharedLock extends MappedObject implements 
 
     /** Offset of the lock region in {@link #whole}. */
     final transient long base;
-    final transient WaitWord word;
+    /**
+     * The lock's wait word, made on its first contended use ({@link #word()}): a lock nobody contends never
+     * needs one, and a manager's reader makes a lock object per nested container it iterates. Racy
+     * single-check, any thread of this process: every thread makes an equal one over the same shared words,
+     * and the fields its constructor sets are final.
+     */
+    private transient WaitWord word;
     final transient IdleStrategy idle;
     /** True when the region lives in another object's segment (a value's getLock()). */
     final transient boolean embedded;
@@ -111,7 +117,6 @@ public abstract sealed class AbstractSharedLock extends MappedObject implements 
         this.base = base;
         this.embedded = embedded;
         this.idle = Objects.requireNonNull(idle, "idle");
-        this.word = new WaitWord(whole, base + LockLayout.SEQ, base + LockLayout.SLEEPERS);
     }
 
     /**
@@ -147,7 +152,7 @@ public abstract sealed class AbstractSharedLock extends MappedObject implements 
         long owner = attempt != FIRST ? (long) LONG.getVolatile(whole, base + OWNER) : 0L;
         if (owner == 0) {
             // A registered sleeper counts itself: only others make its release wake someone.
-            long mine = attempt != FIRST && word.sleepers() > (attempt == SLEEPER ? 1 : 0) ? ME | WAITERS : ME;
+            long mine = attempt != FIRST && word().sleepers() > (attempt == SLEEPER ? 1 : 0) ? ME | WAITERS : ME;
             if (LONG.compareAndSet(whole, base + OWNER, 0L, mine)) {
                 onAcquired();
                 return true;
@@ -198,7 +203,7 @@ public abstract sealed class AbstractSharedLock extends MappedObject implements 
     /** After freeing the owner word: wake one sleeper if the old word said one may be asleep. */
     final void wakeAfterRelease(long oldOwner) {
         if ((oldOwner & WAITERS) != 0) {
-            word.wake(1);
+            word().wake(1);
         }
     }
 
@@ -214,6 +219,16 @@ public abstract sealed class AbstractSharedLock extends MappedObject implements 
         // NOTE: getAndSet is a full fence: the plain writes above are published with the release, and
         // the sleeper check in wake() stays after it.
         wakeAfterRelease((long) LONG.getAndSet(whole, base + OWNER, 0L));
+    }
+
+    /** This lock's wait word (made on first use); package-private for tests that count its sleepers. */
+    WaitWord word() {
+        WaitWord w = word;
+        if (w == null) {
+            w = new WaitWord(whole, base + LockLayout.SEQ, base + LockLayout.SLEEPERS);
+            word = w;
+        }
+        return w;
     }
 
     /** Whether this handle was closed, for a condition waiter that must not take the lock back then. */
@@ -233,7 +248,7 @@ public abstract sealed class AbstractSharedLock extends MappedObject implements 
         if (tryAcquire(false, FIRST)) {
             return true;
         }
-        return Waiting.await(word, idle, waiter, waiter, deadline, interruptible);
+        return Waiting.await(word(), idle, waiter, waiter, deadline, interruptible);
     }
 
     /**

@@ -359,10 +359,10 @@ class SharedLockTest {
         });
         try {
             first.start();
-            awaitUntil("the first waiter sleeps", () -> lock.word.sleepers() == 1);
+            awaitUntil("the first waiter sleeps", () -> lock.word().sleepers() == 1);
             Thread.sleep(100);
             second.start();
-            awaitUntil("the second waiter sleeps", () -> lock.word.sleepers() == 2);
+            awaitUntil("the second waiter sleeps", () -> lock.word().sleepers() == 2);
             Thread.sleep(100);
             first.interrupt();
             lock.unlock(); // wakes the first sleeper...

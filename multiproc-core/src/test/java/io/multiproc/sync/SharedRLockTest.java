@@ -346,10 +346,10 @@ class SharedRLockTest {
                         Thread second = new Thread(takeBriefly);
                         try {
                             first.start();
-                            awaitUntil("the first waiter sleeps", () -> rlock.word.sleepers() == 1);
+                            awaitUntil("the first waiter sleeps", () -> rlock.word().sleepers() == 1);
                             Thread.sleep(100);
                             second.start();
-                            awaitUntil("the second waiter sleeps", () -> rlock.word.sleepers() == 2);
+                            awaitUntil("the second waiter sleeps", () -> rlock.word().sleepers() == 2);
                             Thread.sleep(100);
                             long released = System.nanoTime();
                             rlock.unlock();
