@@ -39,7 +39,8 @@ import static java.lang.foreign.ValueLayout.JAVA_LONG;
  *       before sleeping, set the waiters bit on the owner word they saw (a CAS; if the word changed,
  *       they re-check instead of sleeping). A waiter that acquires while other sleepers are registered
  *       (not counting itself) takes the lock with the waiters bit set, so its release wakes the next
- *       one. The contended path allocates nothing: its state is one {@link Waiter} per handle.</li>
+ *       one. The contended path allocates nothing after a handle's first wait (which makes its wait
+ *       word): its state is one {@link Waiter} per handle.</li>
  *   <li>Release: getAndSet of 0 (a full fence; {@link SharedLock} also learns whether it was locked);
  *       only if the old word had the waiters bit, wake one sleeper. So a holder that keeps re-taking
  *       the lock while a woken waiter is still on its way pays one system call per sleep of that

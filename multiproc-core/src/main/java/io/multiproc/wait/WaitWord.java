@@ -68,7 +68,7 @@ public final class WaitWord {
      * closing the object (IllegalStateException "session is acquired"). The kernel checks the address
      * itself (EFAULT once unmapped), and {@link #sleep} checks the mapping is still open first.
      * Made on the first sleep or wake, not in the constructor: most wait words never sleep (a lock
-     * nobody contends), and a reader of 100,000 nested lists makes a lock, so a wait word, per list.
+     * nobody contends; a lock makes its wait word only when first contended, for the same reason).
      * Racy single-check: any thread of this process may compute it; every result is equal, and the
      * segment object's fields are final, so a racing reader sees it whole.
      */
