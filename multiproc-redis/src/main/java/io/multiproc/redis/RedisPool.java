@@ -656,10 +656,13 @@ public final class RedisPool implements SerializableExecutorService {
             // chunks first), and removing a chunk that ran finds nothing
             store.enqueue(messages, i -> parts.get(i).isCompletedExceptionally(), handedOver);
         } catch (RuntimeException e) {
-            if (RedisPoolStore.refused(e)) {
+            // NOTE: a write cut short while Redis still answers is Redis closing the connection on a bulk
+            // over its limit, not Redis failing: failing all pending work as lost would be wrong
+            boolean cutOff = !RedisPoolStore.refused(e) && RedisPoolStore.writeFailed(e) && store.answers(Duration.ofSeconds(2));
+            if (cutOff || RedisPoolStore.refused(e)) {
                 // Redis is fine and refused this call (a chunk too big): it alone fails; its chunks
                 // already queued are removed through their parts
-                IllegalArgumentException refused = refused(messages, e);
+                IllegalArgumentException refused = refused(messages, e, cutOff);
                 parts.forEach(p -> p.completeExceptionally(refused));
                 throw refused;
             }
@@ -670,7 +673,7 @@ public final class RedisPool implements SerializableExecutorService {
 
     /**
      * Unqueues a failed map's chunks that were handed to Redis ({@code handedOver}: how many), in one pass
-     * over the queue per few thousand chunks, asynchronously (this may run on the reader thread). One that
+     * over the queue, asynchronously (this may run on the reader thread). One that
      * reaches the queue after this removal is removed by {@link RedisPoolStore#enqueue} itself.
      */
     private void withdraw(List<byte[]> messages, int handedOver) {
@@ -680,13 +683,15 @@ public final class RedisPool implements SerializableExecutorService {
         store.unqueueSome(messages.subList(0, handedOver), false);
     }
 
-    private IllegalArgumentException refused(List<byte[]> messages, RuntimeException e) {
+    private IllegalArgumentException refused(List<byte[]> messages, RuntimeException e, boolean cutOff) {
         int largest = 0;
         for (byte[] m : messages) {
             largest = Math.max(largest, m.length);
         }
-        return new IllegalArgumentException("Redis pool " + name() + ": Redis at " + address + " refused this call's chunks "
-                + "(the largest is " + largest + " bytes: its task and captured values, and its items): " + e.getMessage(), e);
+        String how = cutOff ? " closed the connection while this call's chunks were written, and answers again" : " refused this call's chunks";
+        return new IllegalArgumentException("Redis pool " + name() + ": Redis at " + address + how
+                + " (the largest is " + largest + " bytes: its task and captured values, and its items; "
+                + "Redis takes at most proto-max-bulk-len, 512 MB unless configured): " + e.getMessage(), e);
     }
 
     private IllegalStateException redisFailed(RuntimeException e) {
@@ -895,9 +900,8 @@ public final class RedisPool implements SerializableExecutorService {
     /** Redis answers again: removes the chunks failed as lost meanwhile that it still has queued. */
     private void unqueueLost() {
         List<byte[]> some = new ArrayList<>();
-        for (byte[] m = lost.peek(); m != null && some.size() < 8192; m = lost.peek()) {
-            some.add(m);
-            lost.poll();
+        for (byte[] m = lost.poll(); m != null; m = lost.poll()) {
+            some.add(m); // NOTE: all of them: one pass over the queue removes any number
         }
         if (!some.isEmpty()) {
             try {

@@ -165,7 +165,8 @@ record RedisPoolWorker(String config, String pool, long leaseMillis, Codec codec
     /**
      * Tries to store {@code reply} while Redis is unreachable, for at most {@link #ANSWER_RETRY}: once
      * stored (or no longer wanted), how many chunks this worker still holds; -1 if Redis stayed
-     * unreachable; the RedisException of an error reply.
+     * unreachable; the RedisException of an error reply, or of a write Redis cut short
+     * while it still answers.
      */
     private static long tryAnswer(RedisPoolStore store, String id, byte[] chunk, byte[] reply) {
         long caller = RedisPoolFrames.header(chunk)[0];
@@ -174,7 +175,10 @@ record RedisPoolWorker(String config, String pool, long leaseMillis, Codec codec
             try {
                 return store.complete(id, chunk, caller, reply);
             } catch (RedisException e) {
-                if (RedisPoolStore.refused(e)) {
+                // NOTE: a write cut short while Redis still answers is Redis closing the connection on a
+                // reply over its bulk limit: retrying it cannot help, and halting would fail the task as
+                // DIED instead of saying why
+                if (RedisPoolStore.refused(e) || RedisPoolStore.writeFailed(e) && store.answers(Duration.ofSeconds(2))) {
                     throw e;
                 }
                 if (System.nanoTime() > deadline) {

@@ -90,6 +90,22 @@ class RedisPoolFaultTest {
         }
     }
 
+    /** A result far over the limit: Redis closes the connection mid-write; the worker says so and serves on. */
+    @Test
+    void aResultFarOverRedisLimitFailsItsTaskAndTheSameWorkerServesOn() throws Exception {
+        try (LocalRedis redis = LocalRedis.start();
+             RedisPoolWorkers w = workers(redis, "hugeresult", 1);
+             RedisPool pool = RedisPool.connect(redis.url(), "hugeresult")) {
+            assertThat(redis.command("CONFIG SET proto-max-bulk-len 1mb")).isEqualTo("+OK");
+            long pid = pool.applyAsync(() -> ProcessHandle.current().pid()).get(30, TimeUnit.SECONDS);
+            Throwable e = catchThrowable(() -> pool.applyAsync(() -> new byte[32_000_000]).get(30, TimeUnit.SECONDS));
+            assertThat(e).isInstanceOf(ExecutionException.class);
+            assertThat(e.getCause()).hasMessageContaining("could not be stored in Redis").hasMessageContaining("32000");
+            assertThat(pool.applyAsync(() -> ProcessHandle.current().pid()).get(30, TimeUnit.SECONDS))
+                    .as("the same worker, not a replacement").isEqualTo(pid);
+        }
+    }
+
     @Test
     void aMapThatFailsWhileItsChunksAreBeingQueuedLeavesNoneOfThemQueued() throws Exception {
         try (LocalRedis redis = LocalRedis.start();
@@ -128,6 +144,29 @@ class RedisPoolFaultTest {
             assertThat(first).isNotDone();
             assertThat(llen(redis, "mp:pool:{bigtask}:queue")).isEqualTo(1);
             try (RedisPoolWorkers w = workers(redis, "bigtask", 1)) {
+                assertThat(first.get(30, TimeUnit.SECONDS)).isEqualTo(1);
+            }
+        }
+    }
+
+    /**
+     * Redis answers a bulk over its limit with an error and closes the connection at once; a client still
+     * writing a big task sees only its write fail. That alone does not mean Redis failed: it still answers,
+     * so only this call fails and other pending work goes on (it used to fail all of them as lost).
+     */
+    @Test
+    void aTaskFarOverRedisLimitFailsAloneEvenWhenRedisDropsTheConnectionMidWrite() throws Exception {
+        try (LocalRedis redis = LocalRedis.start();
+             RedisPool pool = RedisPool.connect(redis.url(), "hugetask")) {
+            assertThat(redis.command("CONFIG SET proto-max-bulk-len 1mb")).isEqualTo("+OK");
+            CompletableFuture<Integer> first = pool.applyAsync(() -> 1); // no worker: stays queued
+            byte[] huge = new byte[32_000_000];
+            assertThatThrownBy(() -> pool.applyAsync(() -> huge.length)).isInstanceOf(IllegalArgumentException.class)
+                    .hasMessageContaining("32000");
+            Thread.sleep(2 * RedisPool.MONITOR_PERIOD.toMillis());
+            assertThat(first).isNotDone();
+            assertThat(llen(redis, "mp:pool:{hugetask}:queue")).isEqualTo(1);
+            try (RedisPoolWorkers w = workers(redis, "hugetask", 1)) {
                 assertThat(first.get(30, TimeUnit.SECONDS)).isEqualTo(1);
             }
         }
