@@ -6,8 +6,8 @@ package io.multiproc.sync;
  * <pre>
  *  0               64       128                 136       140        144     148        152   256
  *  +---------------+--------+-------------------+---------+----------+-------+----------+-----+
- *  | SegmentHeader | (pad)  | state: generation | parties | (unused) | seq   | sleepers |     |
- *  | magic MPBBARR1|        | << 32 | arrived   | int     |          | futex | int      |     |
+ *  | SegmentHeader | (pad)  | state: generation | parties | deaths   | seq   | sleepers |     |
+ *  | magic MPBBARR1|        | << 32 | arrived   | int     | int      | futex | int      |     |
  *  +---------------+--------+-------------------+---------+----------+-------+----------+-----+
  *  256: outcome ring, OUTCOMES longs: entry (generation << 2 | NONE/TRIPPED/BROKEN) at generation % OUTCOMES
  *  768: user table, USERS longs: the process token of a process using the barrier, or 0 for a free entry
@@ -23,14 +23,19 @@ package io.multiproc.sync;
  * token -> 0 by whichever process finds the owner dead, which then breaks the current generation: the
  * CAS makes each death count once (version 4; version 3 learnt deaths from the segment registry's
  * holder records, which routine cleanup deletes, so a death could go unnoticed).
+ * deaths: how many user deaths were found, getAndAdd (volatile) by the process whose CAS removed the
+ * dead entry; read by every waiter, which breaks its own generation when it changed since it arrived
+ * (version 5: a waiter of an earlier generation, whose last party died running the action, never
+ * learnt of a death that a waiter of the next generation found first).
  */
 final class BarrierLayout {
     static final long MAGIC = 0x3152_5241_4242_504DL; // "MPBBARR1" read little-endian
-    /** 4: the user table (3: deaths from registry records; 2: a barrier-wide flag; 1: the action in JDK serialization). */
-    static final int VERSION = 4;
+    /** 5: the deaths word (4: the user table; 3: deaths from registry records; 2: a barrier-wide flag; 1: the action in JDK serialization). */
+    static final int VERSION = 5;
     static final int KIND = 1;
     static final long STATE = 128;
     static final long PARTIES = 136;
+    static final long DEATHS = 140;
     static final long SEQ = 144;
     static final long SLEEPERS = 148;
     static final long OUTCOMES_OFFSET = 256;

@@ -27,6 +27,7 @@ import java.util.concurrent.TimeoutException;
 import java.util.concurrent.atomic.AtomicBoolean;
 
 import static io.multiproc.sync.BarrierLayout.BROKEN;
+import static io.multiproc.sync.BarrierLayout.DEATHS;
 import static io.multiproc.sync.BarrierLayout.NONE;
 import static io.multiproc.sync.BarrierLayout.PARTIES;
 import static io.multiproc.sync.BarrierLayout.STATE;
@@ -67,12 +68,16 @@ import static java.lang.foreign.ValueLayout.JAVA_LONG;
  * (one entry per process, {@link BarrierLayout#USERS} at most: one more fails to attach), written only
  * by the barrier, so no cleanup elsewhere can hide a death. A process enters its token with its first
  * handle and removes it with its last (or at a normal exit). While waiting, each waiter looks (every
- * 100 ms) for entries whose process died; it CASes such an entry to 0 (so a death counts once) and
- * breaks the generation (within about 150 ms of the death). A process attaching to a full table does
- * the same with the dead entries it finds before giving up.
+ * 100 ms) for entries whose process died; it CASes such an entry to 0 (so a death counts once), adds
+ * it to the barrier's deaths word and breaks its generation and the current one (within about 150 ms of
+ * the death). Every waiter also breaks its own generation once the deaths word differs from what it
+ * read when it arrived: a waiter of an earlier pass, whose last party died running the action, learns
+ * of a death that a waiter of the next pass found first. A process attaching to a full table does the
+ * same with the dead entries it finds before giving up.
  */
 public final class SharedBarrier extends MappedObject implements Serializable {
     private static final VarHandle LONG = JAVA_LONG.varHandle();
+    private static final VarHandle INT = JAVA_INT.varHandle();
     private static final long DEATH_CHECK_NANOS = 100_000_000L;
     private static final long ME = ProcessIdentity.current().token();
 
@@ -257,8 +262,8 @@ public final class SharedBarrier extends MappedObject implements Serializable {
     }
 
     /**
-     * Removes the entries of users that died (CAS to 0: whoever wins counts that death, once); how many
-     * this call removed.
+     * Removes the entries of users that died (CAS to 0: whoever wins counts that death, once, in the
+     * deaths word); how many this call removed.
      */
     private int removeDeadUsers() {
         int dead = 0;
@@ -267,6 +272,7 @@ public final class SharedBarrier extends MappedObject implements Serializable {
             long token = (long) LONG.getVolatile(whole, slot);
             if (token != 0 && token != ME && !ProcessIdentity.isAlive(token)
                     && LONG.compareAndSet(whole, slot, token, 0L)) {
+                INT.getAndAdd(whole, DEATHS, 1);
                 dead++;
             }
         }
@@ -319,6 +325,7 @@ public final class SharedBarrier extends MappedObject implements Serializable {
             if (isBroken()) {
                 throw broken();
             }
+            int deaths = deaths(); // NOTE: before arriving: a death found after this breaks the pass it joins
             long s = (long) LONG.getVolatile(whole, STATE);
             int gen = (int) (s >>> 32);
             int arrived = (int) s + 1;
@@ -332,7 +339,7 @@ public final class SharedBarrier extends MappedObject implements Serializable {
                 continue;
             }
             if (LONG.compareAndSet(whole, STATE, s, (long) gen << 32 | arrived)) {
-                awaitOutcome(gen, deadline);
+                awaitOutcome(gen, deadline, deaths);
                 return parties - arrived;
             }
         }
@@ -363,11 +370,11 @@ public final class SharedBarrier extends MappedObject implements Serializable {
         word.wakeAll();
     }
 
-    private void awaitOutcome(int gen, long deadline) throws InterruptedException, BrokenBarrierException, TimeoutException {
+    private void awaitOutcome(int gen, long deadline, int deaths) throws InterruptedException, BrokenBarrierException, TimeoutException {
         boolean done;
         boolean interrupted = false;
         try {
-            done = waitForOutcome(gen, deadline, true);
+            done = waitForOutcome(gen, deadline, true, deaths);
         } catch (InterruptedException e) {
             if (giveUp(gen)) {
                 throw e;
@@ -384,7 +391,8 @@ public final class SharedBarrier extends MappedObject implements Serializable {
             }
         }
         if (!done) {
-            waitForOutcome(gen, Waiting.FOREVER, false); // the last party runs the action: its outcome decides
+            // the last party runs the action: its outcome decides, or its death (found by anyone) breaks gen
+            waitForOutcome(gen, Waiting.FOREVER, false, deaths);
         }
         if (interrupted) {
             Thread.currentThread().interrupt();
@@ -394,12 +402,19 @@ public final class SharedBarrier extends MappedObject implements Serializable {
         }
     }
 
-    /** Waits until generation {@code gen} has an outcome (or breaks it on a user's death); false at the deadline. */
-    private boolean waitForOutcome(int gen, long deadline, boolean interruptible) throws InterruptedException {
+    /**
+     * Waits until generation {@code gen} has an outcome, or breaks it on a user's death found since the
+     * deaths word read {@code deaths} (by this waiter or any other); false at the deadline.
+     */
+    private boolean waitForOutcome(int gen, long deadline, boolean interruptible, int deaths) throws InterruptedException {
         long slot = outcomeSlot(gen);
         long[] lastDeathCheck = {System.nanoTime()};
         return Waiting.await(word, idle, () -> {
             if (outcomeOf((long) LONG.getVolatile(whole, slot), gen) != NONE) {
+                return true;
+            }
+            if (deaths() != deaths) {
+                breakGeneration(gen);
                 return true;
             }
             long now = System.nanoTime();
@@ -407,11 +422,16 @@ public final class SharedBarrier extends MappedObject implements Serializable {
                 lastDeathCheck[0] = now;
                 if (removeDeadUsers() > 0) {
                     breakGeneration(gen);
+                    breakGeneration(generation()); // parties yet to arrive wait for the dead one too
                     return true;
                 }
             }
             return false;
         }, deadline, interruptible);
+    }
+
+    private int deaths() {
+        return (int) INT.getVolatile(whole, DEATHS);
     }
 
     /**

@@ -295,6 +295,48 @@ class SharedBarrierTest {
         }
     }
 
+    private static void signal(String signal, long pid) throws Exception {
+        Process kill = new ProcessBuilder("kill", "-" + signal, Long.toString(pid)).inheritIO().start();
+        assertThat(kill.waitFor() == 0).as("kill -" + signal + " " + pid).isTrue();
+    }
+
+    static void actionThatNeverEnds() {
+        sleepQuietly(120_000);
+    }
+
+    /**
+     * The last party of a pass is killed while it runs the action, and the death is found by a party
+     * already waiting in the next pass, while the earlier pass's party is stopped: that earlier party,
+     * whose timeout has passed meanwhile, must still learn of the death and get BrokenBarrierException
+     * (it used to wait for the dead party's outcome for ever, timed await or not).
+     */
+    @Test
+    void aPartyOfAnEarlierPassLearnsOfADeathThatALaterPassFound() throws Exception {
+        try (SharedBarrier b = SharedBarrier.create(2, SharedBarrierTest::actionThatNeverEnds);
+             SharedLong result = SharedLong.create(0)) {
+            ChildProcess early = ChildProcess.start(() -> result.set(awaitReporting(b, Duration.ofSeconds(3))));
+            ChildProcess last = null;
+            try {
+                awaitUntil("the early party waits", () -> b.getNumberWaiting() == 1);
+                signal("STOP", early.pid());
+                last = ChildProcess.start(() -> awaitReporting(b, Duration.ofSeconds(60)));
+                awaitUntil("the last party has arrived and runs the action", () -> b.getNumberWaiting() == 0);
+                last.kill();
+                assertThat(last.join(Duration.ofSeconds(10))).isTrue();
+                long t0 = System.nanoTime();
+                assertThatThrownBy(() -> b.await(Duration.ofSeconds(10))).as("the next pass's party")
+                        .isInstanceOf(BrokenBarrierException.class);
+                assertThat((System.nanoTime() - t0) / 1_000_000).as("ms until broken").isLessThan(2_000L);
+                Thread.sleep(3_000); // the early party's timeout passes while it is stopped
+                signal("CONT", early.pid());
+                assertThat(early.join(Duration.ofSeconds(10))).as("the early party returned").isTrue();
+                assertThat(result.get()).as("the early party: 1 passed, 2 broken, 3 timed out").isEqualTo(BROKEN);
+            } finally {
+                reap(early, last);
+            }
+        }
+    }
+
     /** A process that used the barrier and exited normally, without closing it, is no dead party. */
     @Test
     void aUserThatExitsWithoutClosingDoesNotBreakIt() throws Exception {
