@@ -401,6 +401,22 @@ public sealed class SharedQueue<E> extends AbstractQueue<E> implements BlockingQ
     }
 
     /**
+     * {@link #putAll(Collection)} waiting at most {@code timeout} for room in all: adds, in iteration
+     * order, as many items as fit before the time is up (a prefix). Failures as in {@code putAll}.
+     *
+     * <pre>{@code
+     * int added = q.offerAll(batch, Duration.ofSeconds(1)); // batch.subList(added, ...) did not fit
+     * }</pre>
+     *
+     * @return how many were added (the first that many of the iteration)
+     */
+    public int offerAll(Collection<? extends E> items, Duration timeout) throws InterruptedException {
+        long nanos = Waiting.nanos(timeout);
+        checkInterrupt();
+        return sendAll(items, deadline(nanos), true);
+    }
+
+    /**
      * Adds, in iteration order, as many items of {@code items} as there is room for now (a prefix),
      * without waiting: one producer-lock hold per batch. Failures as in {@link #putAll(Collection)}.
      *

@@ -447,6 +447,38 @@ class SharedQueueTest {
         }
     }
 
+    /** putAll with a time limit: what fits within it, in order, and how many; a dead consumer cannot hold it. */
+    @Test
+    void offerAllWithATimeoutAddsWhatFitsWithinItAndSaysHowMany() throws Exception {
+        try (SharedQueue<Integer> q = SharedQueue.create(10)) {
+            List<Integer> items = java.util.stream.IntStream.range(0, 25).boxed().toList();
+            ChildProcess consumer = ChildProcess.start(() -> {
+                try {
+                    Thread.sleep(300);
+                    for (int i = 0; i < 5; i++) {
+                        q.take();
+                    }
+                } catch (InterruptedException e) {
+                    throw new IllegalStateException(e);
+                }
+            });
+            try {
+                long t0 = System.nanoTime();
+                assertThat(q.offerAll(items, Duration.ofSeconds(3))).as("10 at once, 5 once the consumer took 5").isEqualTo(15);
+                assertThat(Duration.ofNanos(System.nanoTime() - t0)).isBetween(Duration.ofMillis(2_900), Duration.ofSeconds(20));
+                joinOk(consumer);
+                List<Integer> got = new ArrayList<>();
+                q.drainTo(got);
+                assertThat(got).containsExactly(5, 6, 7, 8, 9, 10, 11, 12, 13, 14);
+                assertThat(q.offerAll(items, Duration.ZERO)).isEqualTo(10);
+                assertThatThrownBy(() -> q.offerAll(items, Duration.ofMillis(-1))).isInstanceOf(IllegalArgumentException.class)
+                        .hasMessageContaining("timeout=");
+            } finally {
+                reap(consumer);
+            }
+        }
+    }
+
     @Test
     void putAllWaitsForRoomAndKeepsOrderAcrossBatchesAndSpilledItems() throws Exception {
         try (SharedQueue<Object> q = SharedQueue.create(100, 4096)) {
