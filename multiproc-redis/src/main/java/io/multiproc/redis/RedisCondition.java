@@ -29,58 +29,107 @@ import java.util.concurrent.locks.Condition;
  * polling. {@code signal} pops the oldest token and marks it signalled, in one script that also checks the
  * lock is held. A timed-out waiter removes its token; if it was already popped, the signal is consumed and
  * reported as a wake-up. A waiter whose token Redis lost (a restart without persistence) wakes up as
- * Condition's spurious wake-ups do. A waiter whose JVM dies while queued keeps its token in the queue: one later
- * {@code signal()} is spent on it ({@code signalAll} is unaffected); use timed waits with a re-check loop.
+ * Condition's spurious wake-ups do.
+ *
+ * <p>Dead waiters: {@code K:c:<name>:a} maps each waiter token to the time (Redis's clock, ms) until
+ * which its JVM is known alive; the waiter's every poll (at least every 500 ms) moves it one lease
+ * ahead (the manager's lock lease, at least 2 s). {@code signal} passes over queued tokens whose time
+ * has run out, dropping them; a poll passes a signal given to a token whose time has run out (its
+ * waiter died before it took the signal) to the oldest live queued waiter. A waiter stalled for longer
+ * than a lease (a long GC pause) may so lose its place: it wakes as a spurious wake-up does.
  */
 public final class RedisCondition implements Condition, HandleSource, Serializable {
     @Serial
     private static final long serialVersionUID = 1L;
 
 
-    // KEYS: lock, marker, queue. ARGV: owner check ('' = any holder), lock channel, waiter token.
+    /** Redis's clock in ms, for the alive times (one clock for waiters on every host). */
+    private static final String NOW = """
+            local t = redis.call('time') local now = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
+            """;
+
+    // KEYS: lock, marker, queue, alive. ARGV: owner check ('' = any holder), lock channel, waiter token, lease ms.
     // Returns the hold count released, -1 if not locked, -2 if held by another owner. Also returns the owner.
-    private static final String ENQUEUE_AND_RELEASE = """
+    private static final String ENQUEUE_AND_RELEASE = NOW + """
             local o = redis.call('hget', KEYS[1], 'o')
             if not o then return {-1, ''} end
             if ARGV[1] ~= '' and o ~= ARGV[1] then return {-2, ''} end
             local n = tonumber(redis.call('hget', KEYS[1], 'n'))
             redis.call('rpush', KEYS[3], ARGV[3])
+            redis.call('hset', KEYS[4], ARGV[3], now + tonumber(ARGV[4]))
             redis.call('del', KEYS[1], KEYS[2])
             redis.call('publish', ARGV[2], 'u')
             return {n, o}""";
 
-    // KEYS: lock, queue, signalled. ARGV: owner check, '1' = all, queue channel. Returns waiters woken, -1 not held.
-    private static final String SIGNAL = """
+    // KEYS: lock, queue, signalled, alive. ARGV: owner check, '1' = all, queue channel. Returns waiters woken,
+    // -1 not held. A token whose alive time ran out is dropped, not signalled (no entry: taken as alive).
+    private static final String SIGNAL = NOW + """
             local o = redis.call('hget', KEYS[1], 'o')
             if not o or (ARGV[1] ~= '' and o ~= ARGV[1]) then return -1 end
             local n = 0
             repeat
               local id = redis.call('lpop', KEYS[2])
               if not id then break end
-              redis.call('hset', KEYS[3], id, 1)
-              n = n + 1
-            until ARGV[2] ~= '1'
+              local alive = tonumber(redis.call('hget', KEYS[4], id))
+              if alive and alive < now then
+                redis.call('hdel', KEYS[4], id)
+              else
+                redis.call('hset', KEYS[3], id, 1)
+                n = n + 1
+              end
+            until n > 0 and ARGV[2] ~= '1'
             if n > 0 then redis.call('publish', ARGV[3], 'w') end
             return n""";
 
-    // KEYS: queue, signalled. ARGV: waiter token. Returns 1 if it had been signalled (consumed), 0 if it left the queue.
+    // KEYS: queue, signalled, alive. ARGV: waiter token. Returns 1 if it had been signalled (consumed), 0 if it
+    // left the queue.
     private static final String LEAVE = """
+            redis.call('hdel', KEYS[3], ARGV[1])
             if redis.call('lrem', KEYS[1], 0, ARGV[1]) > 0 then return 0 end
             return redis.call('hdel', KEYS[2], ARGV[1])""";
 
-    // KEYS: signalled, queue. ARGV: waiter token. Returns 1 signalled (consumed), 2 lost, 0 still queued.
-    // Lost: the token is neither queued nor signalled, which only Redis losing its data (a restart without
-    // persistence) makes; no signal could ever reach it, so the waiter wakes as a spurious wake-up.
-    private static final String POLL = """
-            if redis.call('hdel', KEYS[1], ARGV[1]) == 1 then return 1 end
-            if not redis.call('lpos', KEYS[2], ARGV[1]) then return 2 end
+    // KEYS: signalled, queue, alive. ARGV: waiter token, lease ms, queue channel. Returns 1 signalled
+    // (consumed), 2 lost, 0 still queued. First passes each signal whose waiter's alive time ran out to the
+    // oldest live queued waiter (dropping dead ones on the way). Lost: the token is neither queued nor
+    // signalled, which Redis losing its data (a restart without persistence) or this waiter's own alive
+    // time running out (a stall longer than a lease) makes; no signal could ever reach it, so the waiter
+    // wakes as a spurious wake-up.
+    private static final String POLL = NOW + """
+            local passed = 0
+            for _, id in ipairs(redis.call('hkeys', KEYS[1])) do
+              local alive = tonumber(redis.call('hget', KEYS[3], id))
+              if id ~= ARGV[1] and alive and alive < now then
+                redis.call('hdel', KEYS[1], id)
+                redis.call('hdel', KEYS[3], id)
+                repeat
+                  local nx = redis.call('lpop', KEYS[2])
+                  if not nx then break end
+                  local a = tonumber(redis.call('hget', KEYS[3], nx))
+                  if a and a < now then
+                    redis.call('hdel', KEYS[3], nx)
+                  else
+                    redis.call('hset', KEYS[1], nx, 1)
+                    passed = passed + 1
+                    break
+                  end
+                until false
+              end
+            end
+            if passed > 0 then redis.call('publish', ARGV[3], 'w') end
+            if redis.call('hdel', KEYS[1], ARGV[1]) == 1 then redis.call('hdel', KEYS[3], ARGV[1]) return 1 end
+            if not redis.call('lpos', KEYS[2], ARGV[1]) then redis.call('hdel', KEYS[3], ARGV[1]) return 2 end
+            redis.call('hset', KEYS[3], ARGV[1], now + tonumber(ARGV[2]))
             return 0""";
+
+    /** A waiter polls at least every {@link RedisSync#POLL_CAP_NANOS} (500 ms): a lease of 4 polls at least. */
+    private static final long MIN_LEASE_MILLIS = 2_000;
 
     private final transient RedisSync sync;
     private final transient RedisLock lock;
     private final transient String name;
     private final transient String queue;
     private final transient String signalled;
+    private final transient String alive;
 
     RedisCondition(RedisSync sync, RedisLock lock, String name, boolean unnamed) {
         this.sync = sync;
@@ -88,9 +137,11 @@ public final class RedisCondition implements Condition, HandleSource, Serializab
         this.name = name;
         this.queue = lock.key() + ":c:" + name + ":q";
         this.signalled = lock.key() + ":c:" + name + ":s";
+        this.alive = lock.key() + ":c:" + name + ":a";
         if (unnamed) {
             sync.derived(lock.key(), queue);
             sync.derived(lock.key(), signalled);
+            sync.derived(lock.key(), alive);
         }
     }
 
@@ -153,7 +204,7 @@ public final class RedisCondition implements Condition, HandleSource, Serializab
         signal(true);
     }
 
-    /** How many waiters are queued (including any that died while waiting). */
+    /** How many waiters are queued (including any that died while waiting, until a signal passes over them). */
     public int waiters() {
         return (int) sync.evalLong("return redis.call('llen', KEYS[1])", List.of(queue));
     }
@@ -164,7 +215,7 @@ public final class RedisCondition implements Condition, HandleSource, Serializab
     }
 
     private void signal(boolean all) {
-        long r = sync.evalLong(SIGNAL, List.of(lock.key(), queue, signalled), lock.ownerCheck(), all ? "1" : "0", queue);
+        long r = sync.evalLong(SIGNAL, List.of(lock.key(), queue, signalled, alive), lock.ownerCheck(), all ? "1" : "0", queue);
         if (r < 0) {
             throw new IllegalMonitorStateException(lock + " is not held" + (lock.isReentrant() ? " by this thread" : "")
                     + ": signal needs it");
@@ -178,8 +229,9 @@ public final class RedisCondition implements Condition, HandleSource, Serializab
         }
         String token = sync.newToken();
         RedisSync.Wake wake = sync.wake(queue);
-        List<Object> released = sync.evalList(ENQUEUE_AND_RELEASE, List.of(lock.key(), lock.marker(), queue),
-                lock.ownerCheck(), lock.key(), token);
+        String lease = Long.toString(Math.max(sync.leaseMillis(), MIN_LEASE_MILLIS));
+        List<Object> released = sync.evalList(ENQUEUE_AND_RELEASE, List.of(lock.key(), lock.marker(), queue, alive),
+                lock.ownerCheck(), lock.key(), token, lease);
         long holds = ((Number) released.get(0)).longValue();
         if (holds < 0) {
             throw new IllegalMonitorStateException(lock + " is not held" + (lock.isReentrant() ? " by this thread" : "")
@@ -190,19 +242,19 @@ public final class RedisCondition implements Condition, HandleSource, Serializab
         try {
             for (;;) {
                 long seen = wake.generation();
-                if (sync.evalLong(POLL, List.of(signalled, queue), token) != 0) {
+                if (sync.evalLong(POLL, List.of(signalled, queue, alive), token, lease, queue) != 0) {
                     return true; // signalled, or its place was lost with Redis's data (spurious wake-up)
                 }
                 long left = RedisSync.remaining(deadline);
                 if (left <= 0) {
-                    return sync.evalLong(LEAVE, List.of(queue, signalled), token) == 1;
+                    return sync.evalLong(LEAVE, List.of(queue, signalled, alive), token) == 1;
                 }
                 long nap = Math.min(left, RedisSync.POLL_CAP_NANOS);
                 if (interruptible) {
                     try {
                         wake.awaitChange(seen, nap);
                     } catch (InterruptedException e) {
-                        if (sync.evalLong(LEAVE, List.of(queue, signalled), token) == 1) {
+                        if (sync.evalLong(LEAVE, List.of(queue, signalled, alive), token) == 1) {
                             // signalled before the interrupt: keep the signal, report the interrupt by its flag
                             interrupted = true;
                             return true;

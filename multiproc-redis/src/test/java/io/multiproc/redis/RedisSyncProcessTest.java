@@ -159,6 +159,68 @@ class RedisSyncProcessTest {
         }
     }
 
+    /**
+     * A condition waiter's JVM is killed while it waits: a signal() does not go to it, lost, but to the
+     * live waiter behind it, within one lease; also a signal given to it just before its death was noticed.
+     */
+    @Test
+    void aConditionWaiterWhoseJvmIsKilledDoesNotSwallowASignal() throws Exception {
+        String url = redis.url();
+        String mgr = freshName();
+        try (RedisManager m = connect(url, mgr)) {
+            RedisLock lock = m.rlock("jobs");
+            RedisCondition ready = m.condition("ready", lock);
+            for (boolean signalAfterTheLease : new boolean[] {true, false}) {
+                String when = signalAfterTheLease ? "signalled a lease after the death" : "signalled right after the death";
+                ChildProcess doomed = ChildProcess.start(() -> {
+                    try (RedisManager o = connect(url, mgr)) {
+                        RedisLock l = o.rlock("jobs");
+                        l.lock();
+                        o.condition("ready", l).await(); // until killed
+                    } catch (InterruptedException e) {
+                        throw new IllegalStateException(e);
+                    }
+                });
+                boolean[] woken = new boolean[1];
+                Thread waiter = new Thread(() -> {
+                    lock.lock();
+                    try {
+                        woken[0] = ready.await(Duration.ofSeconds(20));
+                    } catch (InterruptedException e) {
+                        Thread.currentThread().interrupt();
+                    } finally {
+                        lock.unlock();
+                    }
+                });
+                try {
+                    Children.awaitUntil("the doomed JVM waits", () -> ready.waiters() == 1);
+                    waiter.start(); // queued behind the doomed one
+                    Children.awaitUntil("this JVM's thread waits too", () -> ready.waiters() == 2);
+                    doomed.kill();
+                    assertThat(doomed.join(WAIT)).isTrue();
+                    long t0 = System.nanoTime();
+                    if (signalAfterTheLease) {
+                        Thread.sleep(m.lockLease().toMillis() + 500);
+                    }
+                    lock.lock();
+                    try {
+                        ready.signal();
+                    } finally {
+                        lock.unlock();
+                    }
+                    waiter.join(30_000);
+                    assertThat(woken[0]).as(when + ": the live waiter got the signal").isTrue();
+                    assertThat(Duration.ofNanos(System.nanoTime() - t0)).as(when).isLessThan(m.lockLease().plusSeconds(5));
+                    assertThat(ready.waiters()).as(when + ": the dead waiter's place is gone").isZero();
+                } finally {
+                    waiter.interrupt();
+                    waiter.join(30_000);
+                    Children.reap(doomed);
+                }
+            }
+        }
+    }
+
     @Test
     void aSemaphorePermitReleasedInAnotherJvmWakesAnAcquirerHere() throws Exception {
         String url = redis.url();
