@@ -27,7 +27,8 @@ import java.util.concurrent.TimeoutException;
  * generation g+1 and publishes on channel {@code K}. A waiter of generation g waits until {@code g} moves
  * (tripped, unless g is in {@code bg}: reset while it waited, even if later generations were reset too) or {@code k} is 1 (broken). A waiter that times
  * out or is interrupted breaks its generation unless it tripped meanwhile. A party whose JVM dies while
- * waiting is not noticed: the others wait until their timeout (use {@link #await(Duration)}).
+ * waiting has arrived and harms no one; one whose JVM dies before it arrives is not noticed (nothing
+ * tracks which JVMs use the barrier): the others wait until their timeout (use {@link #await(Duration)}).
  */
 public final class RedisBarrier implements BarrierProxy, HandleSource, Serializable {
     @Serial
