@@ -658,7 +658,7 @@ public final class RedisPool implements SerializableExecutorService {
         } catch (RuntimeException e) {
             // NOTE: a write cut short while Redis still answers is Redis closing the connection on a bulk
             // over its limit, not Redis failing: failing all pending work as lost would be wrong
-            boolean cutOff = !RedisPoolStore.refused(e) && RedisPoolStore.writeFailed(e) && store.answers(Duration.ofSeconds(2));
+            boolean cutOff = !RedisPoolStore.refused(e) && store.cutOff(e, largest(messages));
             if (cutOff || RedisPoolStore.refused(e)) {
                 // Redis is fine and refused this call (a chunk too big): it alone fails; its chunks
                 // already queued are removed through their parts
@@ -683,11 +683,16 @@ public final class RedisPool implements SerializableExecutorService {
         store.unqueueSome(messages.subList(0, handedOver), false);
     }
 
-    private IllegalArgumentException refused(List<byte[]> messages, RuntimeException e, boolean cutOff) {
+    private static int largest(List<byte[]> messages) {
         int largest = 0;
         for (byte[] m : messages) {
             largest = Math.max(largest, m.length);
         }
+        return largest;
+    }
+
+    private IllegalArgumentException refused(List<byte[]> messages, RuntimeException e, boolean cutOff) {
+        int largest = largest(messages);
         String how = cutOff ? " closed the connection while this call's chunks were written, and answers again" : " refused this call's chunks";
         return new IllegalArgumentException("Redis pool " + name() + ": Redis at " + address + how
                 + " (the largest is " + largest + " bytes: its task and captured values, and its items; "

@@ -90,21 +90,26 @@ final class RedisPoolStore {
     private static final String REMOVE_SOME =
             "local n = 0 for _, m in ipairs(ARGV) do n = n + redis.call('lrem', KEYS[1], 1, m) end return n";
     /**
-     * Remove every queued chunk whose header (caller and id: its first 16 bytes) is one of those ARGV[1]
-     * holds end to end: one pass over the queue for any number of chunks (ARGV[1] takes 16 MB for a
-     * million), where a group of headers per call made a failed map of 100,000 chunks 13 passes that held
-     * the single-threaded server 3.1 s (200,000 queued chunks; one pass: 0.54 s).
+     * Remove every queued chunk whose header (caller and id: its first 16 bytes) is one of those the ARGVs
+     * hold end to end: one pass over the queue for any number of chunks, where a group of headers per
+     * call made a failed map of 100,000 chunks 13 passes that held the single-threaded server 3.1 s
+     * (200,000 queued chunks; one pass: 0.54 s). Each ARGV holds at most {@link #HEADERS_PER_ARG}
+     * headers (512 KB): Redis takes no argument over its proto-max-bulk-len, which is at least 1 MB.
      */
     private static final String REMOVE_HEADERS =
-            "local drop = {} local hs = ARGV[1] for i = 1, #hs, " + RedisPoolFrames.HEADER_BYTES
-            + " do drop[string.sub(hs, i, i + " + (RedisPoolFrames.HEADER_BYTES - 1) + ")] = true end "
+            "local drop = {} for _, hs in ipairs(ARGV) do for i = 1, #hs, " + RedisPoolFrames.HEADER_BYTES
+            + " do drop[string.sub(hs, i, i + " + (RedisPoolFrames.HEADER_BYTES - 1) + ")] = true end end "
             + "local all = redis.call('lrange', KEYS[1], 0, -1) local n = 0 local kept = {} "
             + "for _, m in ipairs(all) do if drop[string.sub(m, 1, " + RedisPoolFrames.HEADER_BYTES + ")] then n = n + 1 "
             + "else kept[#kept + 1] = m end end "
             + "if n > 0 then redis.call('del', KEYS[1]) for i = 1, #kept, 1000 do "
             + "redis.call('rpush', KEYS[1], unpack(kept, i, math.min(i + 999, #kept))) end end return n";
+    static final int HEADERS_PER_ARG = 32_768;
+    private static final System.Logger LOG = System.getLogger(RedisPoolStore.class.getName());
     /** Lua's unpack takes a few thousand values at most: push in groups. */
     private static final int ENQUEUE_GROUP = 512;
+    /** Redis refuses no bulk under this (proto-max-bulk-len's least value): a shorter write cut off is the network's doing. */
+    static final int LEAST_BULK_LIMIT = 1 << 20;
 
     /**
      * Test hook (RedisPoolFaultTest), folded away when off: this JVM halts after reading a dead worker's
@@ -237,14 +242,27 @@ final class RedisPoolStore {
         if (messages.isEmpty()) {
             return;
         }
-        byte[] headers = new byte[messages.size() * RedisPoolFrames.HEADER_BYTES];
-        for (int i = 0; i < messages.size(); i++) {
-            System.arraycopy(messages.get(i), 0, headers, i * RedisPoolFrames.HEADER_BYTES, RedisPoolFrames.HEADER_BYTES);
+        Object[] args = new Object[(messages.size() + HEADERS_PER_ARG - 1) / HEADERS_PER_ARG];
+        for (int a = 0; a < args.length; a++) {
+            int from = a * HEADERS_PER_ARG;
+            int n = Math.min(HEADERS_PER_ARG, messages.size() - from);
+            byte[] headers = new byte[n * RedisPoolFrames.HEADER_BYTES];
+            for (int i = 0; i < n; i++) {
+                System.arraycopy(messages.get(from + i), 0, headers, i * RedisPoolFrames.HEADER_BYTES, RedisPoolFrames.HEADER_BYTES);
+            }
+            args[a] = headers;
         }
         RFuture<Long> removed = bytes().evalAsync(RScript.Mode.READ_WRITE, REMOVE_HEADERS, RScript.ReturnType.LONG,
-                keys(queueKey()), (Object) headers);
+                keys(queueKey()), args);
         if (wait) {
             uninterruptibly(removed);
+        } else {
+            removed.whenComplete((n, e) -> {
+                if (e != null) {
+                    LOG.log(System.Logger.Level.WARNING, "Redis pool " + pool + ": could not remove " + messages.size()
+                            + " withdrawn chunks from the queue (they may still run; their results are dropped): " + e);
+                }
+            });
         }
     }
 
@@ -347,6 +365,8 @@ final class RedisPoolStore {
      * Whether Redisson could not finish writing a command on its connection: Redis closes the connection
      * as soon as it reads a bulk length over its {@code proto-max-bulk-len}, so a client still writing a
      * big command sees this, not the error reply (always for tens of MB; on a loaded machine at 2 MB).
+     * Only a command with a bulk of at least {@link #LEAST_BULK_LIMIT} can be refused so: see
+     * {@link #cutOff}.
      */
     static boolean writeFailed(RuntimeException e) {
         for (Throwable t = e; t != null; t = t.getCause()) {
@@ -357,17 +377,37 @@ final class RedisPoolStore {
         return false;
     }
 
-    /** Whether Redis answers a trivial script on the queue's node within {@code within}. */
-    boolean answers(Duration within) {
+    /**
+     * Whether {@code e}, for a command whose largest bulk is {@code largestBulk} bytes, is Redis refusing
+     * that bulk by closing the connection (decision 179): the write was cut, the bulk is one Redis may
+     * refuse, and Redis answers a trivial script on the queue's node within 2 s. A shorter write cut off is
+     * the network's doing, a failure as before.
+     */
+    boolean cutOff(RuntimeException e, long largestBulk) {
+        return largestBulk >= LEAST_BULK_LIMIT && writeFailed(e) && answers(Duration.ofSeconds(2));
+    }
+
+    /** Whether Redis answers a trivial script on the queue's node within {@code within}, whatever the thread's interrupt status. */
+    private boolean answers(Duration within) {
+        java.util.concurrent.CompletableFuture<Object> probe = bytes()
+                .evalAsync(RScript.Mode.READ_ONLY, "return 1", RScript.ReturnType.LONG, keys(queueKey())).toCompletableFuture();
+        long deadline = System.nanoTime() + within.toNanos();
+        boolean interrupted = false;
         try {
-            bytes().evalAsync(RScript.Mode.READ_ONLY, "return 1", RScript.ReturnType.LONG, keys(queueKey()))
-                    .toCompletableFuture().get(within.toMillis(), TimeUnit.MILLISECONDS);
-            return true;
-        } catch (InterruptedException e) {
-            Thread.currentThread().interrupt();
-            return false;
-        } catch (ExecutionException | TimeoutException e) {
-            return false;
+            while (true) {
+                try {
+                    probe.get(Math.max(0, deadline - System.nanoTime()), TimeUnit.NANOSECONDS);
+                    return true;
+                } catch (InterruptedException ie) {
+                    interrupted = true; // NOTE: kept for the caller; an interrupted submit is no Redis failure
+                } catch (ExecutionException | TimeoutException failed) {
+                    return false;
+                }
+            }
+        } finally {
+            if (interrupted) {
+                Thread.currentThread().interrupt();
+            }
         }
     }
 

@@ -178,7 +178,7 @@ record RedisPoolWorker(String config, String pool, long leaseMillis, Codec codec
                 // NOTE: a write cut short while Redis still answers is Redis closing the connection on a
                 // reply over its bulk limit: retrying it cannot help, and halting would fail the task as
                 // DIED instead of saying why
-                if (RedisPoolStore.refused(e) || RedisPoolStore.writeFailed(e) && store.answers(Duration.ofSeconds(2))) {
+                if (RedisPoolStore.refused(e) || store.cutOff(e, Math.max(chunk.length, reply.length))) {
                     throw e;
                 }
                 if (System.nanoTime() > deadline) {

@@ -6,6 +6,8 @@ import org.redisson.api.RList;
 import org.redisson.api.RedissonClient;
 import org.redisson.api.redisnode.RedisNode;
 import org.redisson.api.redisnode.RedisNodes;
+import org.redisson.client.RedisException;
+import org.redisson.client.WriteRedisConnectionException;
 import org.redisson.client.codec.ByteArrayCodec;
 
 import java.nio.ByteBuffer;
@@ -35,9 +37,11 @@ class RedisPoolStoreTest {
         return Long.parseLong(line.substring(line.indexOf("calls=") + 6, line.indexOf(',')));
     }
 
+    /** Also under the least bulk limit Redis can be given (1 MB): 100,000 headers take 1.6 MB. */
     @Test
     void aFailedMapOf100000ChunksIsWithdrawnInOnePassOverTheQueueAndOtherCallersKeepTheirOrder() {
         try (LocalRedis redis = LocalRedis.start()) {
+            assertThat(redis.command("CONFIG SET proto-max-bulk-len 1mb")).isEqualTo("+OK");
             RedissonClient client = Redisson.create(RedisManager.configFor(redis.url()));
             try {
                 RedisPoolStore store = new RedisPoolStore(client, "withdraw");
@@ -66,6 +70,35 @@ class RedisPoolStoreTest {
             } finally {
                 client.shutdown();
             }
+        }
+    }
+
+    /**
+     * A write Redis cut short is that call's refusal only for a bulk Redis may refuse (1 MB or more) and
+     * while Redis answers, whatever the caller's interrupt status; otherwise a failure, as before.
+     */
+    @Test
+    void aCutWriteIsARefusalOnlyForABigBulkWhileRedisAnswers() {
+        LocalRedis redis = LocalRedis.start();
+        RedissonClient client = Redisson.create(RedisManager.configFor(redis.url()));
+        try {
+            RedisPoolStore store = new RedisPoolStore(client, "cut");
+            RuntimeException cut = new RedisException("failed", new WriteRedisConnectionException("Unable to write command into connection!"));
+            assertThat(store.cutOff(cut, 2_000_000)).as("a big bulk, Redis answers").isTrue();
+            assertThat(store.cutOff(cut, 1_000)).as("a small bulk: the network's doing").isFalse();
+            assertThat(store.cutOff(new RedisException("ERR something"), 2_000_000)).as("no cut write").isFalse();
+            Thread.currentThread().interrupt();
+            try {
+                assertThat(store.cutOff(cut, 2_000_000)).as("an interrupted caller").isTrue();
+                assertThat(Thread.currentThread().isInterrupted()).as("the interrupt is kept").isTrue();
+            } finally {
+                Thread.interrupted();
+            }
+            redis.kill();
+            assertThat(store.cutOff(cut, 2_000_000)).as("Redis does not answer").isFalse();
+        } finally {
+            client.shutdown();
+            redis.close();
         }
     }
 }
