@@ -49,20 +49,23 @@ public final class RedisCondition implements Condition, HandleSource, Serializab
             """;
 
     // KEYS: lock, marker, queue, alive. ARGV: owner check ('' = any holder), lock channel, waiter token, lease ms.
-    // Returns the hold count released, -1 if not locked, -2 if held by another owner. Also returns the owner.
+    // Returns the hold count released, -1 if not locked, -2 if held by another owner. Also returns the owner
+    // and the waiter's queue entry: its token, '@', the time it was queued.
     private static final String ENQUEUE_AND_RELEASE = NOW + """
             local o = redis.call('hget', KEYS[1], 'o')
             if not o then return {-1, ''} end
             if ARGV[1] ~= '' and o ~= ARGV[1] then return {-2, ''} end
             local n = tonumber(redis.call('hget', KEYS[1], 'n'))
-            redis.call('rpush', KEYS[3], ARGV[3])
-            redis.call('hset', KEYS[4], ARGV[3], now + tonumber(ARGV[4]))
+            local entry = ARGV[3] .. '@' .. now
+            redis.call('rpush', KEYS[3], entry)
+            redis.call('hset', KEYS[4], entry, now + tonumber(ARGV[4]))
             redis.call('del', KEYS[1], KEYS[2])
             redis.call('publish', ARGV[2], 'u')
-            return {n, o}""";
+            return {n, o, entry}""";
 
     // KEYS: lock, queue, signalled, alive. ARGV: owner check, '1' = all, queue channel. Returns waiters woken,
-    // -1 not held. A token whose alive time ran out is dropped, not signalled (no entry: taken as alive).
+    // -1 not held. A token whose alive time ran out is dropped, not signalled (no entry: taken as alive);
+    // a signalled one holds the signal's time.
     private static final String SIGNAL = NOW + """
             local o = redis.call('hget', KEYS[1], 'o')
             if not o or (ARGV[1] ~= '' and o ~= ARGV[1]) then return -1 end
@@ -74,7 +77,7 @@ public final class RedisCondition implements Condition, HandleSource, Serializab
               if alive and alive < now then
                 redis.call('hdel', KEYS[4], id)
               else
-                redis.call('hset', KEYS[3], id, 1)
+                redis.call('hset', KEYS[3], id, now)
                 n = n + 1
               end
             until n > 0 and ARGV[2] ~= '1'
@@ -88,9 +91,10 @@ public final class RedisCondition implements Condition, HandleSource, Serializab
             if redis.call('lrem', KEYS[1], 0, ARGV[1]) > 0 then return 0 end
             return redis.call('hdel', KEYS[2], ARGV[1])""";
 
-    // KEYS: signalled, queue, alive. ARGV: waiter token, lease ms, queue channel. Returns 1 signalled
+    // KEYS: signalled, queue, alive. ARGV: waiter entry, lease ms, queue channel. Returns 1 signalled
     // (consumed), 2 lost, 0 still queued. First passes each signal whose waiter's alive time ran out to the
-    // oldest live queued waiter (dropping dead ones on the way). Lost: the token is neither queued nor
+    // oldest live queued waiter (dropping dead ones on the way), if that one was queued when the signal was
+    // given (else no waiter of that time is left: the signal goes). Lost: the token is neither queued nor
     // signalled, which Redis losing its data (a restart without persistence) or this waiter's own alive
     // time running out (a stall longer than a lease) makes; no signal could ever reach it, so the waiter
     // wakes as a spurious wake-up.
@@ -99,17 +103,23 @@ public final class RedisCondition implements Condition, HandleSource, Serializab
             for _, id in ipairs(redis.call('hkeys', KEYS[1])) do
               local alive = tonumber(redis.call('hget', KEYS[3], id))
               if id ~= ARGV[1] and alive and alive < now then
+                local at = tonumber(redis.call('hget', KEYS[1], id)) or 0
                 redis.call('hdel', KEYS[1], id)
                 redis.call('hdel', KEYS[3], id)
                 repeat
-                  local nx = redis.call('lpop', KEYS[2])
+                  local nx = redis.call('lindex', KEYS[2], 0)
                   if not nx then break end
                   local a = tonumber(redis.call('hget', KEYS[3], nx))
                   if a and a < now then
+                    redis.call('lpop', KEYS[2])
                     redis.call('hdel', KEYS[3], nx)
                   else
-                    redis.call('hset', KEYS[1], nx, 1)
-                    passed = passed + 1
+                    local queued = tonumber(string.match(nx, '@(%d+)$'))
+                    if not queued or queued <= at then
+                      redis.call('lpop', KEYS[2])
+                      redis.call('hset', KEYS[1], nx, at)
+                      passed = passed + 1
+                    end
                     break
                   end
                 until false
@@ -227,17 +237,17 @@ public final class RedisCondition implements Condition, HandleSource, Serializab
         if (interruptible && Thread.interrupted()) {
             throw new InterruptedException();
         }
-        String token = sync.newToken();
         RedisSync.Wake wake = sync.wake(queue);
         String lease = Long.toString(Math.max(sync.leaseMillis(), MIN_LEASE_MILLIS));
         List<Object> released = sync.evalList(ENQUEUE_AND_RELEASE, List.of(lock.key(), lock.marker(), queue, alive),
-                lock.ownerCheck(), lock.key(), token, lease);
+                lock.ownerCheck(), lock.key(), sync.newToken(), lease);
         long holds = ((Number) released.get(0)).longValue();
         if (holds < 0) {
             throw new IllegalMonitorStateException(lock + " is not held" + (lock.isReentrant() ? " by this thread" : "")
                     + ": await needs it");
         }
         lock.releasedBy((String) released.get(1));
+        String token = (String) released.get(2);
         boolean interrupted = false;
         try {
             for (;;) {

@@ -221,6 +221,41 @@ class RedisSyncProcessTest {
         }
     }
 
+    /** A signal a dead waiter got while it was the only one is not handed to a waiter that came later. */
+    @Test
+    void aDeadWaitersSignalDoesNotWakeAWaiterThatCameAfterIt() throws Exception {
+        String url = redis.url();
+        String mgr = freshName();
+        try (RedisManager m = connect(url, mgr)) {
+            RedisLock lock = m.rlock("jobs");
+            RedisCondition ready = m.condition("ready", lock);
+            ChildProcess doomed = ChildProcess.start(() -> {
+                try (RedisManager o = connect(url, mgr)) {
+                    RedisLock l = o.rlock("jobs");
+                    l.lock();
+                    o.condition("ready", l).await(); // until killed
+                } catch (InterruptedException e) {
+                    throw new IllegalStateException(e);
+                }
+            });
+            try {
+                Children.awaitUntil("the doomed JVM waits", () -> ready.waiters() == 1);
+                doomed.kill();
+                assertThat(doomed.join(WAIT)).isTrue();
+                lock.lock();
+                try {
+                    ready.signal(); // to the dead waiter: its lease has not run out yet
+                    Thread.sleep(m.lockLease().toMillis() + 500);
+                    assertThat(ready.await(Duration.ofSeconds(3))).as("a later waiter, not signalled since it came").isFalse();
+                } finally {
+                    lock.unlock();
+                }
+            } finally {
+                Children.reap(doomed);
+            }
+        }
+    }
+
     @Test
     void aSemaphorePermitReleasedInAnotherJvmWakesAnAcquirerHere() throws Exception {
         String url = redis.url();
