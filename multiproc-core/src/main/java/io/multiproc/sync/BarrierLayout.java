@@ -4,11 +4,11 @@ package io.multiproc.sync;
  * Layout of a {@link SharedBarrier} segment.
  *
  * <pre>
- *  0               64       128                 136       140        144     148        152   256
- *  +---------------+--------+-------------------+---------+----------+-------+----------+-----+
- *  | SegmentHeader | (pad)  | state: generation | parties | deaths   | seq   | sleepers |     |
- *  | magic MPBBARR1|        | << 32 | arrived   | int     | int      | futex | int      |     |
- *  +---------------+--------+-------------------+---------+----------+-------+----------+-----+
+ *  0               64       128                 136       140        144     148        152          160     168 256
+ *  +---------------+--------+-------------------+---------+----------+-------+----------+------------+-------+--+
+ *  | SegmentHeader | (pad)  | state: generation | parties | deaths   | seq   | sleepers | tripper's  | trip- |  |
+ *  | magic MPBBARR1|        | << 32 | arrived   | int     | int      | futex | int      | generation | per   |  |
+ *  +---------------+--------+-------------------+---------+----------+-------+----------+------------+-------+--+
  *  256: outcome ring, OUTCOMES longs: entry (generation << 2 | NONE/TRIPPED/BROKEN) at generation % OUTCOMES
  *  768: user table, USERS longs: the process token of a process using the barrier, or 0 for a free entry
  *  1792: action length (int), 1800: the action, in the default codec's bytes (at most MAX_ACTION_BYTES)
@@ -27,6 +27,11 @@ package io.multiproc.sync;
  * dead entry; read by every waiter, which breaks its own generation when it changed since it arrived
  * (version 5: a waiter of an earlier generation, whose last party died running the action, never
  * learnt of a death that a waiter of the next generation found first).
+ * tripper: the process token of the last arrival of the tripper's generation (int at 152, long at 160),
+ * written by that process after its arrival CAS: the generation first set to another value, then the
+ * token, then the generation (all volatile); a reader that reads the generation, the token and the
+ * generation again, the same both times, has that generation's tripper. Waiters of a generation whose
+ * every party arrived break it only if its tripper died (any death, while the tripper is unknown).
  */
 final class BarrierLayout {
     static final long MAGIC = 0x3152_5241_4242_504DL; // "MPBBARR1" read little-endian
@@ -36,6 +41,8 @@ final class BarrierLayout {
     static final long STATE = 128;
     static final long PARTIES = 136;
     static final long DEATHS = 140;
+    static final long TRIPPER_GENERATION = 152;
+    static final long TRIPPER = 160;
     static final long SEQ = 144;
     static final long SLEEPERS = 148;
     static final long OUTCOMES_OFFSET = 256;

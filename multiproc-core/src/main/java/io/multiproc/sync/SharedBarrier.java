@@ -32,6 +32,8 @@ import static io.multiproc.sync.BarrierLayout.NONE;
 import static io.multiproc.sync.BarrierLayout.PARTIES;
 import static io.multiproc.sync.BarrierLayout.STATE;
 import static io.multiproc.sync.BarrierLayout.TRIPPED;
+import static io.multiproc.sync.BarrierLayout.TRIPPER;
+import static io.multiproc.sync.BarrierLayout.TRIPPER_GENERATION;
 import static io.multiproc.sync.BarrierLayout.USERS;
 import static io.multiproc.sync.BarrierLayout.outcomeSlot;
 import static io.multiproc.sync.BarrierLayout.userSlot;
@@ -71,9 +73,11 @@ import static java.lang.foreign.ValueLayout.JAVA_LONG;
  * 100 ms) for entries whose process died; it CASes such an entry to 0 (so a death counts once), adds
  * it to the barrier's deaths word and breaks its generation and the current one (within about 150 ms of
  * the death). Every waiter also breaks its own generation once the deaths word differs from what it
- * read when it arrived: a waiter of an earlier pass, whose last party died running the action, learns
- * of a death that a waiter of the next pass found first. A process attaching to a full table does the
- * same with the dead entries it finds before giving up.
+ * read when it arrived. Once every party of a pass has arrived, only the death of the party running
+ * the action breaks it: its waiters check the tripper the layout records (until it is recorded, any
+ * death counts), so a waiter of an earlier pass learns of that death even when a waiter of the next
+ * pass found it first. A process attaching to a full table does the same with the dead entries it
+ * finds before giving up.
  */
 public final class SharedBarrier extends MappedObject implements Serializable {
     private static final VarHandle LONG = JAVA_LONG.varHandle();
@@ -333,6 +337,7 @@ public final class SharedBarrier extends MappedObject implements Serializable {
                 // NOTE: claim the trip by starting the next generation first, so that a party of the
                 // next round that arrives meanwhile counts in the new generation, never in this one.
                 if (LONG.compareAndSet(whole, STATE, s, (long) (gen + 1) << 32)) {
+                    recordTripper(gen);
                     trip(gen);
                     return 0;
                 }
@@ -403,8 +408,10 @@ public final class SharedBarrier extends MappedObject implements Serializable {
     }
 
     /**
-     * Waits until generation {@code gen} has an outcome, or breaks it on a user's death found since the
-     * deaths word read {@code deaths} (by this waiter or any other); false at the deadline.
+     * Waits until generation {@code gen} has an outcome, or breaks it on a death that concerns it; false
+     * at the deadline. While parties are missing, any user's death found since the deaths word read
+     * {@code deaths} (by this waiter or any other) concerns it; once every party arrived, only its
+     * tripper's (any death's while the tripper is not recorded yet).
      */
     private boolean waitForOutcome(int gen, long deadline, boolean interruptible, int deaths) throws InterruptedException {
         long slot = outcomeSlot(gen);
@@ -413,7 +420,8 @@ public final class SharedBarrier extends MappedObject implements Serializable {
             if (outcomeOf((long) LONG.getVolatile(whole, slot), gen) != NONE) {
                 return true;
             }
-            if (deaths() != deaths) {
+            long tripper = generation() == gen ? 0 : tripperOf(gen);
+            if (tripper == 0 && deaths() != deaths) {
                 breakGeneration(gen);
                 return true;
             }
@@ -421,13 +429,35 @@ public final class SharedBarrier extends MappedObject implements Serializable {
             if (now - lastDeathCheck[0] >= DEATH_CHECK_NANOS) {
                 lastDeathCheck[0] = now;
                 if (removeDeadUsers() > 0) {
-                    breakGeneration(gen);
                     breakGeneration(generation()); // parties yet to arrive wait for the dead one too
+                    if (tripper == 0) {
+                        breakGeneration(gen);
+                        return true;
+                    }
+                }
+                if (tripper != 0 && !ProcessIdentity.isAlive(tripper)) {
+                    breakGeneration(gen); // the action's runner died: no outcome will come
                     return true;
                 }
             }
             return false;
         }, deadline, interruptible);
+    }
+
+    /** Records this process as the party running generation {@code gen}'s action (see {@link BarrierLayout}). */
+    private void recordTripper(int gen) {
+        INT.setVolatile(whole, TRIPPER_GENERATION, ~gen);
+        LONG.setVolatile(whole, TRIPPER, ME);
+        INT.setVolatile(whole, TRIPPER_GENERATION, gen);
+    }
+
+    /** The token of the process running generation {@code gen}'s action, or 0 if not recorded (yet, or any more). */
+    private long tripperOf(int gen) {
+        if ((int) INT.getVolatile(whole, TRIPPER_GENERATION) != gen) {
+            return 0;
+        }
+        long token = (long) LONG.getVolatile(whole, TRIPPER);
+        return (int) INT.getVolatile(whole, TRIPPER_GENERATION) == gen ? token : 0;
     }
 
     private int deaths() {

@@ -337,6 +337,39 @@ class SharedBarrierTest {
         }
     }
 
+    /**
+     * Every party of a pass has arrived and the last one runs the action when another process using the
+     * barrier is killed: the pass stands (both parties return normally); the death breaks the next pass.
+     */
+    @Test
+    void aDeathWhileTheActionOfACompletePassRunsBreaksOnlyTheNextPass() throws Exception {
+        try (SharedBarrier b = SharedBarrier.create(2, SharedBarrierTest::slowAction); SharedLong result = SharedLong.create(0);
+             SharedLong attached = SharedLong.create(0)) {
+            ChildProcess early = ChildProcess.start(() -> result.set(awaitReporting(b, Duration.ofSeconds(20))));
+            ChildProcess bystander = ChildProcess.start(() -> {
+                attached.set(b.getParties()); // uses the barrier, never arrives
+                sleepQuietly(60_000);
+            });
+            try {
+                awaitUntil("the bystander attached", () -> attached.get() == 2);
+                awaitUntil("the early party waits", () -> b.getNumberWaiting() == 1);
+                Thread killer = new Thread(() -> {
+                    sleepQuietly(500); // the action runs for 2.5 s
+                    bystander.kill();
+                });
+                killer.start();
+                assertThat(b.await(Duration.ofSeconds(20))).as("the last party, after the action").isZero();
+                killer.join();
+                joinOk(early);
+                assertThat(result.get()).as("the early party: 1 passed, 2 broken, 3 timed out").isEqualTo(PASSED);
+                awaitUntil("the death is found", b::isBroken);
+                assertThatThrownBy(() -> b.await(Duration.ofSeconds(5))).isInstanceOf(BrokenBarrierException.class);
+            } finally {
+                reap(early, bystander);
+            }
+        }
+    }
+
     /** A process that used the barrier and exited normally, without closing it, is no dead party. */
     @Test
     void aUserThatExitsWithoutClosingDoesNotBreakIt() throws Exception {
