@@ -409,6 +409,9 @@ public sealed class SharedQueue<E> extends AbstractQueue<E> implements BlockingQ
      * }</pre>
      *
      * @return how many were added (the first that many of the iteration)
+     * @throws InterruptedException if interrupted while waiting for room: as with {@code putAll}, the
+     *         items before stay added, and how many is not told (use {@code offerAll(items)} in a loop
+     *         when that count matters under interrupts)
      */
     public int offerAll(Collection<? extends E> items, Duration timeout) throws InterruptedException {
         long nanos = Waiting.nanos(timeout);

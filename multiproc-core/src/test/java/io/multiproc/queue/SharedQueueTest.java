@@ -26,6 +26,7 @@ import static io.multiproc.queue.Children.checksum;
 import static io.multiproc.queue.Children.joinOk;
 import static io.multiproc.queue.Children.pattern;
 import static io.multiproc.queue.Children.reap;
+import static io.multiproc.testing.Children.awaitUntil;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
@@ -447,13 +448,14 @@ class SharedQueueTest {
         }
     }
 
-    /** putAll with a time limit: what fits within it, in order, and how many; a dead consumer cannot hold it. */
+    /** putAll with a time limit: what fits within it, in order, and how many. */
     @Test
     void offerAllWithATimeoutAddsWhatFitsWithinItAndSaysHowMany() throws Exception {
-        try (SharedQueue<Integer> q = SharedQueue.create(10)) {
+        try (SharedQueue<Integer> q = SharedQueue.create(10); SharedLong started = SharedLong.create(0)) {
             List<Integer> items = java.util.stream.IntStream.range(0, 25).boxed().toList();
             ChildProcess consumer = ChildProcess.start(() -> {
                 try {
+                    started.set(1);
                     Thread.sleep(300);
                     for (int i = 0; i < 5; i++) {
                         q.take();
@@ -463,6 +465,7 @@ class SharedQueueTest {
                 }
             });
             try {
+                awaitUntil("the consumer runs", () -> started.get() == 1);
                 long t0 = System.nanoTime();
                 assertThat(q.offerAll(items, Duration.ofSeconds(3))).as("10 at once, 5 once the consumer took 5").isEqualTo(15);
                 assertThat(Duration.ofNanos(System.nanoTime() - t0)).isBetween(Duration.ofMillis(2_900), Duration.ofSeconds(20));
