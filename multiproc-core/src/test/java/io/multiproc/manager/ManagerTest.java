@@ -214,6 +214,17 @@ class ManagerTest {
             assertThat(set).isEmpty();
             d.put("k", "v");
             assertThat(d.get(nested)).isNull();   // looking up is fine, as in a HashMap
+            // so are the steps that store nothing: Map's contract has no IllegalArgumentException for them
+            assertThat(d.remove(nested)).isNull();
+            assertThat(d.remove(shared, "v")).isFalse();
+            assertThat(d.replace(nested, "w")).isNull();
+            assertThat(d.computeIfPresent(shared, (k, v) -> v + "!")).isNull();
+            assertThat(d.keySet().remove(nested)).isFalse();
+            assertThat(set.remove(shared)).isFalse();
+            assertThatThrownBy(() -> d.compute(nested, (k, v) -> "stored")).isInstanceOf(IllegalArgumentException.class)
+                    .hasMessageContaining("shared object");
+            assertThat(d).containsExactly(java.util.Map.entry("k", "v"));
+            assertThatThrownBy(() -> set.add(null)).isInstanceOf(NullPointerException.class).hasMessageContaining("managed set");
         }
     }
 

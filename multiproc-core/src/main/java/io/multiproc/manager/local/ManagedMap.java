@@ -84,11 +84,15 @@ final class ManagedMap<K, V> extends AbstractMap<K, V> implements ConcurrentMap<
      */
     private static Object storableKey(Object key) {
         checkKey(key);
-        if (key instanceof io.multiproc.codec.HandleSource || key instanceof io.multiproc.internal.MappedObject) {
+        if (!isStorable(key)) {
             throw new IllegalArgumentException("key of type " + key.getClass().getName() + " is a shared object: a managed "
                     + "dict or set stores keys by value and cannot keep what a key refers to alive; use a value such as its name");
         }
         return key;
+    }
+
+    private static boolean isStorable(Object key) {
+        return !(key instanceof io.multiproc.codec.HandleSource || key instanceof io.multiproc.internal.MappedObject);
     }
 
     private Object checkValue(Object value) {
@@ -491,7 +495,16 @@ final class ManagedMap<K, V> extends AbstractMap<K, V> implements ConcurrentMap<
      * result with one slot store, and frees what it replaced after unlocking. Returns the old value.
      */
     Object update(Object key, Function<Object, Object> decide) {
-        storableKey(key);
+        checkKey(key);
+        if (!isStorable(key)) {
+            // NOTE: never stored, so absent: remove, replace and a compute that stores nothing answer as
+            // for any absent key (Map's contract has no IllegalArgumentException for them); storing it is refused
+            Object decided = decide.apply(ABSENT);
+            if (decided == KEEP || decided == REMOVE) {
+                return ABSENT;
+            }
+            storableKey(key);
+        }
         Items.Scratch k = Items.encodeStoredKey(c.heap, key);
         long freeAfter = 0;
         Object old;

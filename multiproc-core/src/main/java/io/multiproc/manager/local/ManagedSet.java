@@ -38,6 +38,7 @@ final class ManagedSet<E> extends AbstractSet<E> implements Serializable, Proxy,
 
     @Override
     public boolean add(E e) {
+        java.util.Objects.requireNonNull(e, "e=null: a managed set does not store null elements");
         return map.putIfAbsent(e, Boolean.TRUE) == null;
     }
 
