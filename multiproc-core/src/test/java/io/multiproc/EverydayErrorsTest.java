@@ -91,6 +91,28 @@ class EverydayErrorsTest {
         }
     }
 
+    /** A refused argument leaves nothing behind: no segment is made (or attached) before the arguments are checked. */
+    @Test
+    void aRefusedCreateLeavesNoSegmentBehind() {
+        assertThatThrownBy(() -> SharedLock.create(null)).isInstanceOf(NullPointerException.class).hasMessageContaining("idle");
+        assertThatThrownBy(() -> SharedRLock.create(null)).isInstanceOf(NullPointerException.class).hasMessageContaining("idle");
+        assertThatThrownBy(() -> SharedEvent.create(null)).isInstanceOf(NullPointerException.class).hasMessageContaining("idle");
+        io.multiproc.wait.IdleStrategy idle = io.multiproc.wait.IdleStrategy.blocking();
+        assertThatThrownBy(() -> io.multiproc.queue.SharedQueue.create(10, 4096, idle, null))
+                .isInstanceOf(NullPointerException.class).hasMessageContaining("codec");
+        assertThatThrownBy(() -> io.multiproc.queue.JoinableQueue.create(10, 4096, idle, null))
+                .isInstanceOf(NullPointerException.class).hasMessageContaining("codec");
+        assertThatThrownBy(() -> io.multiproc.queue.SimpleQueue.create(idle, null))
+                .isInstanceOf(NullPointerException.class).hasMessageContaining("codec");
+        io.multiproc.manager.Manager m = io.multiproc.manager.Manager.start();
+        m.close();
+        assertThatThrownBy(m::lock).isInstanceOf(IllegalStateException.class);
+        assertThatThrownBy(m::queue).isInstanceOf(IllegalStateException.class);
+        assertThatThrownBy(() -> io.multiproc.manager.Manager.attach(null)).isInstanceOf(IllegalArgumentException.class)
+                .hasMessageContaining("name='null'");
+        // the extension checks that /dev/shm holds nothing new
+    }
+
     @Test
     void valueRejectsAnOutOfRangeInitialValueNamingIt() {
         assertThatThrownBy(() -> Value.of("i", 5_000_000_000L)).isInstanceOf(IllegalArgumentException.class)

@@ -54,8 +54,8 @@ public final class JoinableQueue<E> extends SharedQueue<E> {
     }
 
     public static <E> JoinableQueue<E> create(int maxItems, long capacityBytes, IdleStrategy idle, Codec codec) {
-        return new JoinableQueue<>(newRing("JoinableQueue", QueueLayout.KIND_JOINABLE, maxItems, capacityBytes, idle),
-                checkCodec(codec));
+        Codec checked = checkCodec(codec); // NOTE: before the ring exists, or a refused call leaks it
+        return new JoinableQueue<>(newRing("JoinableQueue", QueueLayout.KIND_JOINABLE, maxItems, capacityBytes, idle), checked);
     }
 
     /** Attaches to an existing joinable queue by its {@link #name()}. */

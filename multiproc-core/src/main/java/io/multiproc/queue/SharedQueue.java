@@ -212,7 +212,8 @@ public sealed class SharedQueue<E> extends AbstractQueue<E> implements BlockingQ
      * rounded up to a power of two), waiting with {@code idle}, encoding with {@code codec}.
      */
     public static <E> SharedQueue<E> create(int maxItems, long capacityBytes, IdleStrategy idle, Codec codec) {
-        return new SharedQueue<>(newRing("SharedQueue", QueueLayout.KIND_QUEUE, maxItems, capacityBytes, idle), checkCodec(codec));
+        Codec checked = checkCodec(codec); // NOTE: before the ring exists, or a refused call leaks it
+        return new SharedQueue<>(newRing("SharedQueue", QueueLayout.KIND_QUEUE, maxItems, capacityBytes, idle), checked);
     }
 
     /** Attaches to an existing queue by its {@link #name()}, with the default codec. */
@@ -222,7 +223,8 @@ public sealed class SharedQueue<E> extends AbstractQueue<E> implements BlockingQ
 
     /** Attaches to an existing queue whose items {@code codec} encodes. */
     public static <E> SharedQueue<E> attach(String name, Codec codec) {
-        return new SharedQueue<>(QueueRing.attach(name, "SharedQueue", QueueLayout.KIND_QUEUE, null), checkCodec(codec));
+        Codec checked = checkCodec(codec); // NOTE: before attaching, or a refused call keeps a hold on the queue
+        return new SharedQueue<>(QueueRing.attach(name, "SharedQueue", QueueLayout.KIND_QUEUE, null), checked);
     }
 
     static QueueRing newRing(String what, int kind, int maxItems, long capacityBytes, IdleStrategy idle) {

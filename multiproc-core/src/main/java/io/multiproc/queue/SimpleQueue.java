@@ -40,8 +40,9 @@ public final class SimpleQueue<E> implements AutoCloseable, Serializable {
     }
 
     public static <E> SimpleQueue<E> create(IdleStrategy idle, Codec codec) {
+        Codec checked = SharedQueue.checkCodec(codec); // NOTE: before the ring exists, or a refused call leaks it
         QueueRing ring = SharedQueue.newRing("SimpleQueue", QueueLayout.KIND_SIMPLE, Integer.MAX_VALUE, CAPACITY, idle);
-        return new SimpleQueue<>(new SharedQueue<>(ring, SharedQueue.checkCodec(codec)));
+        return new SimpleQueue<>(new SharedQueue<>(ring, checked));
     }
 
     /** Adds {@code item}; returns once it is in shared memory. */

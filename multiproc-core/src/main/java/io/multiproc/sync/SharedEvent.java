@@ -58,6 +58,7 @@ public final class SharedEvent extends MappedObject implements Serializable {
 
     /** A new event, not set, whose waiters in this process use {@code idle}. */
     public static SharedEvent create(IdleStrategy idle) {
+        Objects.requireNonNull(idle, "idle"); // NOTE: before the segment exists, or a refused call leaks it
         return new SharedEvent(SyncSegments.create(EventLayout.MAGIC, EventLayout.VERSION, EventLayout.KIND,
                 EventLayout.SEGMENT_SIZE, seg -> { }), idle);
     }

@@ -42,6 +42,7 @@ public final class SharedLock extends AbstractSharedLock {
 
     /** A new unlocked lock whose waiters in this process use {@code idle}. */
     public static SharedLock create(IdleStrategy idle) {
+        java.util.Objects.requireNonNull(idle, "idle"); // NOTE: before the segment exists, or a refused call leaks it
         return new SharedLock(SyncSegments.create(LockLayout.MAGIC, LockLayout.VERSION, LockLayout.KIND_LOCK,
                 LockLayout.SEGMENT_SIZE, seg -> seg.set(JAVA_LONG, LockLayout.REGION_OFFSET + LockLayout.MARK,
                         LockLayout.MARK_LOCK)), LockLayout.REGION_OFFSET, false, idle);

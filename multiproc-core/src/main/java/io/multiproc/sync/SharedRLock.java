@@ -35,6 +35,7 @@ public final class SharedRLock extends AbstractSharedLock {
 
     /** A new unlocked reentrant lock whose waiters in this process use {@code idle}. */
     public static SharedRLock create(IdleStrategy idle) {
+        java.util.Objects.requireNonNull(idle, "idle"); // NOTE: before the segment exists, or a refused call leaks it
         return new SharedRLock(SyncSegments.create(LockLayout.MAGIC, LockLayout.VERSION, LockLayout.KIND_RLOCK,
                 LockLayout.SEGMENT_SIZE, seg -> seg.set(JAVA_LONG, LockLayout.REGION_OFFSET + LockLayout.MARK,
                         LockLayout.MARK_RLOCK)), LockLayout.REGION_OFFSET, false, idle);

@@ -131,7 +131,7 @@ final class Heap {
 
     /** This process's view of the live manager {@code name}, mapping it on first use. */
     static Heap attach(String name) {
-        Heap h = OPEN.get(name);
+        Heap h = name == null ? null : OPEN.get(name); // null: validate names it
         if (h != null && !h.detached) {
             return h; // every decoded proxy comes through here: no validation on this path
         }

@@ -276,7 +276,16 @@ public final class LocalManager implements Manager, HandleSource, Serializable {
      * container item, the program's own stream): then it stays until the manager closes, as before.
      */
     private synchronized <T extends AutoCloseable> T made(T object) {
-        checkOpen();
+        try {
+            checkOpen();
+        } catch (IllegalStateException closed) {
+            try {
+                object.close(); // NOTE: made just before the check: nothing else would ever release it
+            } catch (Exception e) {
+                closed.addSuppressed(e);
+            }
+            throw closed;
+        }
         return made.add(object);
     }
 
