@@ -30,6 +30,7 @@ final class Ops {
     static final int L_LAST_INDEX_OF = 27;
     static final int L_ADD_ALL = 28;     // (list) pipelined
     static final int L_REPLACE_IF = 29;  // (expected list, new list) -> boolean: the whole contents, if still the expected
+    static final int L_INSERT_ALL = 30;  // (index, list) -> boolean: all at index, in one step
     // dict
     static final int D_GET = 40;         // (key)
     static final int D_PUT = 41;         // (key, value) -> previous

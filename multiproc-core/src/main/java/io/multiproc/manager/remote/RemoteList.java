@@ -107,6 +107,16 @@ final class RemoteList<E> extends SwappedWholeList<E> implements RemoteManager.R
         return true;
     }
 
+    /**
+     * One request: all of {@code c} at {@code index}, in one step on the server (element by element, an
+     * element refused or another client's change half way would leave part of {@code c} inserted).
+     */
+    @Override
+    public boolean addAll(int index, Collection<? extends E> c) {
+        Objects.requireNonNull(c, "c");
+        return t.callBoolean(Ops.L_INSERT_ALL, index, c instanceof List<?> && PlainValues.encodableAsIs(c) ? c : new ArrayList<>(c));
+    }
+
     @Override
     public void clear() {
         t.pipeline(Ops.CLEAR);

@@ -332,6 +332,7 @@ final class ServerSession {
             case L_INDEX_OF -> l.indexOf(fromWire(arg(a, 0, 1)));
             case L_LAST_INDEX_OF -> l.lastIndexOf(fromWire(arg(a, 0, 1)));
             case L_ADD_ALL -> l.addAll((Collection<?>) fromWire(arg(a, 0, 1, List.class)));
+            case L_INSERT_ALL -> l.addAll(index(a, 0, 2), (Collection<?>) fromWire(arg(a, 1, 2, List.class)));
             case L_REPLACE_IF -> LocalManager.replaceIfUnchanged(l, (List<?>) fromWire(arg(a, 0, 2, List.class)),
                     (List<?>) fromWire(arg(a, 1, 2, List.class)));
             default -> throw badOp(op, "a list");

@@ -19,6 +19,7 @@ import java.util.stream.IntStream;
 import static io.multiproc.manager.remote.RemoteManagerTest.KEY;
 import static io.multiproc.manager.remote.RemoteManagerTest.LOOPBACK_ANY_PORT;
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 /**
  * A remote list's {@code removeIf}, {@code removeAll}, {@code retainAll}, {@code replaceAll} and
@@ -59,6 +60,23 @@ class RemoteListBulkTest {
             }
             done.set(1);
         });
+    }
+
+    /** addAll at an index is one step: an element the server refuses leaves the list as it was, and a good one goes in whole. */
+    @Test
+    void addAllAtAnIndexInsertsAllOrNothing() {
+        try (Manager m = Manager.connect(server.address(), KEY)) {
+            List<Object> l = m.list("bulk");
+            l.addAll(List.of(1, 2, 3));
+            java.util.Map<Object, Integer> nullKeyInside = new java.util.HashMap<>();
+            nullKeyInside.put(null, 1); // the nested dict the server would make refuses it
+            assertThatThrownBy(() -> l.addAll(1, List.of(10, nullKeyInside, 12))).isInstanceOf(NullPointerException.class);
+            assertThat(l).containsExactly(1, 2, 3);
+            assertThat(l.addAll(1, List.of(10, 11))).isTrue();
+            assertThat(l.addAll(5, List.of())).isFalse();
+            assertThatThrownBy(() -> l.addAll(6, List.of(7))).isInstanceOf(IndexOutOfBoundsException.class);
+            assertThat(l).containsExactly(1, 10, 11, 2, 3);
+        }
     }
 
     @Test
