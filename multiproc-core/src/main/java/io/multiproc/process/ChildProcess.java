@@ -602,10 +602,22 @@ public final class ChildProcess implements AutoCloseable {
     /** How long a JVM stopped by a signal lets its children end on SIGTERM before it kills them. */
     static final Duration SIGNAL_EXIT_GRACE = Duration.ofSeconds(2);
 
-    /** An immutable copy of JVM options; NullPointerException naming a null element. */
+    /**
+     * An immutable copy of JVM options; NullPointerException naming a null element, IllegalArgumentException
+     * naming one that cannot be a JVM option: blank, or not starting with '-' where no option precedes it
+     * whose value it could be ({@code -cp} then its path). The launcher would take such an element for the
+     * main class, and run it with the child's arguments.
+     */
     static List<String> checkedOptions(List<String> jvmOptions) {
-        for (String o : jvmOptions) {
-            Objects.requireNonNull(o, "jvmOptions element");
+        String previous = null;
+        for (int i = 0; i < jvmOptions.size(); i++) {
+            String o = Objects.requireNonNull(jvmOptions.get(i), "jvmOptions element");
+            boolean valueOfPrevious = previous != null && previous.startsWith("-") && !previous.contains("=");
+            if (o.isBlank() || !o.startsWith("-") && !valueOfPrevious) {
+                throw new IllegalArgumentException("jvmOptions element " + i + "='" + o + "' is not a JVM option: options start "
+                        + "with '-', one element each (a value such as -cp's path follows its option)");
+            }
+            previous = o.startsWith("-") ? o : null;
         }
         return List.copyOf(jvmOptions);
     }

@@ -323,6 +323,23 @@ class ChildTaskTest {
                 .isInstanceOf(IllegalArgumentException.class).hasMessageContaining("'a=b'");
     }
 
+    /** What the launcher would take for the main class (and run with the child's arguments) is refused, naming it. */
+    @Test
+    void jvmOptionsRejectsWhatCannotBeAJvmOption() {
+        for (List<String> bad : List.of(List.of("com.acme.Main"), List.of("-Xmx64m", ""), List.of("-Dx=1", "stray"),
+                List.of("-cp", "/lib", "stray"))) {
+            assertThatThrownBy(() -> ChildProcess.builder().jvmOptions(bad)).as("%s", bad)
+                    .isInstanceOf(IllegalArgumentException.class).hasMessageContaining("is not a JVM option")
+                    .hasMessageContaining("='" + bad.get(bad.size() - 1) + "'");
+        }
+        assertThatThrownBy(() -> io.multiproc.process.Pool.builder().jvmOptions(List.of("-Xss1m", "-Xmx64m -Xss1m ", " ")))
+                .isInstanceOf(IllegalArgumentException.class).hasMessageContaining("element 2");
+        assertThatThrownBy(() -> ChildProcess.builder().jvmOptions(java.util.Arrays.asList("-Xmx64m", null)))
+                .isInstanceOf(NullPointerException.class).hasMessageContaining("jvmOptions element");
+        // an option's value as its own element, as the java launcher takes it
+        ChildProcess.builder().jvmOptions(List.of("-cp", "/lib", "--add-opens", "java.base/java.lang=ALL-UNNAMED", "-Dk=v w"));
+    }
+
     @Test
     void currentAndParentSayWhoIsWho() throws Exception {
         assertThat(ChildProcess.current()).isEqualTo(new ProcessInfo(ProcessHandle.current().pid(), "MainProcess", false));
