@@ -127,6 +127,10 @@ abstract class BlockingQueueContract {
         assertThatThrownBy(() -> q.put(null)).isInstanceOf(NullPointerException.class);
         assertThatThrownBy(() -> q.offer(null, 1, TimeUnit.MILLISECONDS)).isInstanceOf(NullPointerException.class);
         assertThat(q.isEmpty()).isTrue();
+        assertThatThrownBy(() -> q.addAll(java.util.Arrays.asList(1, null))).isInstanceOf(NullPointerException.class);
+        java.util.List<Integer> left = new java.util.ArrayList<>();
+        q.drainTo(left);
+        assertThat(left).as("what the failed addAll left: no null, which poll would take for 'empty'").doesNotContainNull();
     }
 
     // ------------------------------------------------------------------ timed and blocking

@@ -1020,6 +1020,7 @@ public final class RedisPool implements SerializableExecutorService {
 
         /** Pending work fails when no worker has been alive for this long (default 60 s). */
         public Builder noWorkerTimeout(Duration timeout) {
+            java.util.Objects.requireNonNull(timeout, "noWorkerTimeout");
             if (timeout.isNegative() || timeout.isZero()) {
                 throw new IllegalArgumentException("noWorkerTimeout=" + timeout + " must be > 0");
             }

@@ -45,6 +45,8 @@ public final class RedisPoolWorkers implements AutoCloseable {
     private static final System.Logger LOG = System.getLogger(RedisPoolWorkers.class.getName());
     private static final Duration FAST_EXIT = Duration.ofSeconds(5);
     private static final Duration RESTART_PAUSE = Duration.ofSeconds(1);
+    /** A worker host is declared dead one lease after its last heartbeat: longer than a day is a mistake, not a lease. */
+    static final Duration MAX_LEASE = Duration.ofDays(1);
 
     private final RedissonClient client;
     private final RedisPoolStore store;
@@ -90,8 +92,9 @@ public final class RedisPoolWorkers implements AutoCloseable {
         if (workers <= 0) {
             throw new IllegalArgumentException("workers=" + workers + " must be > 0");
         }
-        if (lease.toMillis() < 100) {
-            throw new IllegalArgumentException("lease=" + lease + " must be >= 100 ms");
+        Objects.requireNonNull(lease, "lease");
+        if (lease.compareTo(Duration.ofMillis(100)) < 0 || lease.compareTo(MAX_LEASE) > 0) {
+            throw new IllegalArgumentException("lease=" + lease + " must be between 100 ms and " + MAX_LEASE);
         }
         if (codec != null && !(codec instanceof java.io.Serializable)) {
             throw new IllegalArgumentException("codec " + codec.getClass().getName() + " must be Serializable: the workers need it too");

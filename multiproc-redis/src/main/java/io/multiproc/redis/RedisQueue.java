@@ -183,6 +183,9 @@ final class RedisQueue<E> extends AbstractQueue<E> implements BlockingQueue<E>, 
         if (c == this) {
             throw new IllegalArgumentException("a queue cannot be added to itself");
         }
+        for (E e : c) {
+            Objects.requireNonNull(e, "c: a queue does not accept null elements"); // NOTE: a stored null polls as "empty"
+        }
         return m.call(() -> q.addAll(c));
     }
 

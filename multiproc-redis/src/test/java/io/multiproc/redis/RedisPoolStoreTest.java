@@ -101,4 +101,17 @@ class RedisPoolStoreTest {
             redis.close();
         }
     }
+
+    @Test
+    void aWorkerLeaseOutsideItsBoundsIsRefusedNamingIt() {
+        org.redisson.config.Config config = RedisPool.singleServer("redis://127.0.0.1:1"); // never reached
+        org.assertj.core.api.Assertions.assertThatThrownBy(() -> RedisPoolWorkers.start(config, "p", 1, null, null))
+                .isInstanceOf(NullPointerException.class).hasMessageContaining("lease");
+        for (java.time.Duration bad : List.of(java.time.Duration.ofMillis(99), java.time.Duration.ofSeconds(Long.MAX_VALUE))) {
+            org.assertj.core.api.Assertions.assertThatThrownBy(() -> RedisPoolWorkers.start(config, "p", 1, bad, null))
+                    .isInstanceOf(IllegalArgumentException.class).hasMessageContaining("lease=" + bad);
+        }
+        org.assertj.core.api.Assertions.assertThatThrownBy(() -> RedisPool.builder().noWorkerTimeout(null))
+                .isInstanceOf(NullPointerException.class).hasMessageContaining("noWorkerTimeout");
+    }
 }
