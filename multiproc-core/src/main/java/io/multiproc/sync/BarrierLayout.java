@@ -4,14 +4,15 @@ package io.multiproc.sync;
  * Layout of a {@link SharedBarrier} segment.
  *
  * <pre>
- *  0               64       128                 136       140        144     148        152          160     168 256
- *  +---------------+--------+-------------------+---------+----------+-------+----------+------------+-------+--+
- *  | SegmentHeader | (pad)  | state: generation | parties | deaths   | seq   | sleepers | tripper's  | trip- |  |
- *  | magic MPBBARR1|        | << 32 | arrived   | int     | int      | futex | int      | generation | per   |  |
- *  +---------------+--------+-------------------+---------+----------+-------+----------+------------+-------+--+
+ *  0               64       128                 136       140        144     148        152   256
+ *  +---------------+--------+-------------------+---------+----------+-------+----------+-----+
+ *  | SegmentHeader | (pad)  | state: generation | parties | deaths   | seq   | sleepers |     |
+ *  | magic MPBBARR1|        | << 32 | arrived   | int     | int      | futex | int      |     |
+ *  +---------------+--------+-------------------+---------+----------+-------+----------+-----+
  *  256: outcome ring, OUTCOMES longs: entry (generation << 2 | NONE/TRIPPED/BROKEN) at generation % OUTCOMES
  *  768: user table, USERS longs: the process token of a process using the barrier, or 0 for a free entry
- *  1792: action length (int), 1800: the action, in the default codec's bytes (at most MAX_ACTION_BYTES)
+ *  1792: tripper ring, OUTCOMES pairs of longs: (generation, process token of its last arrival) at generation % OUTCOMES
+ *  2816: action length (int), 2824: the action, in the default codec's bytes (at most MAX_ACTION_BYTES)
  * </pre>
  * state: CAS by arriving parties; volatile write by the last arriver (next generation, 0 arrived) and
  * by reset. outcome: CAS from a stale entry to TRIPPED (last arriver) or BROKEN (a timeout, interrupt,
@@ -27,22 +28,21 @@ package io.multiproc.sync;
  * dead entry; read by every waiter, which breaks its own generation when it changed since it arrived
  * (version 5: a waiter of an earlier generation, whose last party died running the action, never
  * learnt of a death that a waiter of the next generation found first).
- * tripper: the process token of the last arrival of the tripper's generation (int at 152, long at 160),
- * written by that process after its arrival CAS: the generation first set to another value, then the
- * token, then the generation (all volatile); a reader that reads the generation, the token and the
- * generation again, the same both times, has that generation's tripper. Waiters of a generation whose
- * every party arrived break it only if its tripper died (any death, while the tripper is unknown).
+ * trippers: generation g's pair is written only by g's last arrival, after its arrival CAS: the
+ * generation first set to Long.MIN_VALUE (no generation), then the token, then g (all volatile); a reader
+ * that reads g, the token and g again has g's tripper. One pair per generation, so the trippers of two
+ * generations (one still writing while the next pass completes) never share one (version 6; version 5
+ * had one pair for all, which two such trippers could tear). Waiters of a generation whose every party
+ * arrived break it only if its tripper died (any death, while the tripper is unknown).
  */
 final class BarrierLayout {
     static final long MAGIC = 0x3152_5241_4242_504DL; // "MPBBARR1" read little-endian
-    /** 5: the deaths word (4: the user table; 3: deaths from registry records; 2: a barrier-wide flag; 1: the action in JDK serialization). */
-    static final int VERSION = 5;
+    /** 6: the tripper ring (5: the deaths word; 4: the user table; 3: deaths from registry records; 2: a barrier-wide flag; 1: the action in JDK serialization). */
+    static final int VERSION = 6;
     static final int KIND = 1;
     static final long STATE = 128;
     static final long PARTIES = 136;
     static final long DEATHS = 140;
-    static final long TRIPPER_GENERATION = 152;
-    static final long TRIPPER = 160;
     static final long SEQ = 144;
     static final long SLEEPERS = 148;
     static final long OUTCOMES_OFFSET = 256;
@@ -50,7 +50,8 @@ final class BarrierLayout {
     static final long USERS_OFFSET = OUTCOMES_OFFSET + OUTCOMES * 8L;
     /** Processes that may use one barrier at once; one more fails to attach. */
     static final int USERS = 128;
-    static final long ACTION_LENGTH = USERS_OFFSET + USERS * 8L;
+    static final long TRIPPERS_OFFSET = USERS_OFFSET + USERS * 8L;
+    static final long ACTION_LENGTH = TRIPPERS_OFFSET + OUTCOMES * 16L;
     static final long ACTION = ACTION_LENGTH + 8;
     static final int MAX_ACTION_BYTES = 64 * 1024;
 
@@ -63,6 +64,11 @@ final class BarrierLayout {
 
     static long userSlot(int i) {
         return USERS_OFFSET + 8L * i;
+    }
+
+    /** The generation word of {@code generation}'s tripper pair; its token is 8 bytes on. */
+    static long tripperSlot(int generation) {
+        return TRIPPERS_OFFSET + 16L * Math.floorMod(generation, OUTCOMES);
     }
 
     static long outcomeSlot(int generation) {

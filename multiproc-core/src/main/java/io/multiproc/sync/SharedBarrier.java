@@ -32,8 +32,6 @@ import static io.multiproc.sync.BarrierLayout.NONE;
 import static io.multiproc.sync.BarrierLayout.PARTIES;
 import static io.multiproc.sync.BarrierLayout.STATE;
 import static io.multiproc.sync.BarrierLayout.TRIPPED;
-import static io.multiproc.sync.BarrierLayout.TRIPPER;
-import static io.multiproc.sync.BarrierLayout.TRIPPER_GENERATION;
 import static io.multiproc.sync.BarrierLayout.USERS;
 import static io.multiproc.sync.BarrierLayout.outcomeSlot;
 import static io.multiproc.sync.BarrierLayout.userSlot;
@@ -446,18 +444,20 @@ public final class SharedBarrier extends MappedObject implements Serializable {
 
     /** Records this process as the party running generation {@code gen}'s action (see {@link BarrierLayout}). */
     private void recordTripper(int gen) {
-        INT.setVolatile(whole, TRIPPER_GENERATION, ~gen);
-        LONG.setVolatile(whole, TRIPPER, ME);
-        INT.setVolatile(whole, TRIPPER_GENERATION, gen);
+        long slot = BarrierLayout.tripperSlot(gen);
+        LONG.setVolatile(whole, slot, Long.MIN_VALUE);
+        LONG.setVolatile(whole, slot + 8, ME);
+        LONG.setVolatile(whole, slot, (long) gen);
     }
 
     /** The token of the process running generation {@code gen}'s action, or 0 if not recorded (yet, or any more). */
     private long tripperOf(int gen) {
-        if ((int) INT.getVolatile(whole, TRIPPER_GENERATION) != gen) {
+        long slot = BarrierLayout.tripperSlot(gen);
+        if ((long) LONG.getVolatile(whole, slot) != gen) {
             return 0;
         }
-        long token = (long) LONG.getVolatile(whole, TRIPPER);
-        return (int) INT.getVolatile(whole, TRIPPER_GENERATION) == gen ? token : 0;
+        long token = (long) LONG.getVolatile(whole, slot + 8);
+        return (long) LONG.getVolatile(whole, slot) == gen ? token : 0;
     }
 
     private int deaths() {
