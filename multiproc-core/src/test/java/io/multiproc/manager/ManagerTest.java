@@ -221,8 +221,14 @@ class ManagerTest {
             assertThat(d.computeIfPresent(shared, (k, v) -> v + "!")).isNull();
             assertThat(d.keySet().remove(nested)).isFalse();
             assertThat(set.remove(shared)).isFalse();
-            assertThatThrownBy(() -> d.compute(nested, (k, v) -> "stored")).isInstanceOf(IllegalArgumentException.class)
+            assertThat(d.remove(List.of(shared))).as("a key carrying a shared object").isNull();
+            assertThat(d.computeIfPresent(List.of(shared), (k, v) -> v + "!")).isNull();
+            int[] calls = {0};
+            assertThatThrownBy(() -> d.compute(nested, (k, v) -> "stored" + calls[0]++)).isInstanceOf(IllegalArgumentException.class)
                     .hasMessageContaining("shared object");
+            assertThatThrownBy(() -> d.computeIfAbsent(List.of(shared), k -> "stored" + calls[0]++))
+                    .isInstanceOf(IllegalArgumentException.class).hasMessageContaining("carries shared object");
+            assertThat(calls[0]).as("refused before the function ran").isZero();
             assertThat(d).containsExactly(java.util.Map.entry("k", "v"));
             assertThatThrownBy(() -> set.add(null)).isInstanceOf(NullPointerException.class).hasMessageContaining("managed set");
         }

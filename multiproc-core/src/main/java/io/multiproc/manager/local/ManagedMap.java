@@ -376,7 +376,7 @@ final class ManagedMap<K, V> extends AbstractMap<K, V> implements ConcurrentMap<
 
     /** Removes {@code key}; returns its value or {@link #ABSENT}. */
     Object removeEntry(Object key) {
-        return update(key, v -> REMOVE);
+        return update(key, v -> REMOVE, false);
     }
 
     @Override
@@ -393,7 +393,7 @@ final class ManagedMap<K, V> extends AbstractMap<K, V> implements ConcurrentMap<
         update(key, v -> {
             done[0] = v != ABSENT && Items.sameValue(v, value);
             return done[0] ? REMOVE : KEEP;
-        });
+        }, false);
         return done[0];
     }
 
@@ -405,14 +405,14 @@ final class ManagedMap<K, V> extends AbstractMap<K, V> implements ConcurrentMap<
         update(key, v -> {
             done[0] = v != ABSENT && Items.sameValue(v, oldValue);
             return done[0] ? newValue : KEEP;
-        });
+        }, false);
         return done[0];
     }
 
     @Override
     public V replace(K key, V value) {
         checkValue(value);
-        return orNull(update(key, v -> v == ABSENT ? KEEP : value));
+        return orNull(update(key, v -> v == ABSENT ? KEEP : value, false));
     }
 
     @Override
@@ -457,7 +457,7 @@ final class ManagedMap<K, V> extends AbstractMap<K, V> implements ConcurrentMap<
             V r = f.apply(key, (V) v);
             now[0] = r;
             return r == null ? REMOVE : r;
-        });
+        }, false);
         return (V) now[0];
     }
 
@@ -495,17 +495,17 @@ final class ManagedMap<K, V> extends AbstractMap<K, V> implements ConcurrentMap<
      * result with one slot store, and frees what it replaced after unlocking. Returns the old value.
      */
     Object update(Object key, Function<Object, Object> decide) {
-        checkKey(key);
-        if (!isStorable(key)) {
-            // NOTE: never stored, so absent: remove, replace and a compute that stores nothing answer as
-            // for any absent key (Map's contract has no IllegalArgumentException for them); storing it is refused
-            Object decided = decide.apply(ABSENT);
-            if (decided == KEEP || decided == REMOVE) {
-                return ABSENT;
-            }
-            storableKey(key);
-        }
-        Items.Scratch k = Items.encodeStoredKey(c.heap, key);
+        return update(key, decide, true);
+    }
+
+    /**
+     * {@link #update(Object, Function)}; {@code mayStore} false for the steps that store only over a
+     * present entry (remove, replace, computeIfPresent): their key is looked for as {@code get} does, so
+     * one that can never be stored (a shared object, or a key carrying one) is simply absent, where Map's
+     * contract allows no IllegalArgumentException. A step that may store an absent key refuses it first.
+     */
+    private Object update(Object key, Function<Object, Object> decide, boolean mayStore) {
+        Items.Scratch k = mayStore ? Items.encodeStoredKey(c.heap, storableKey(key)) : Items.encodeKey(checkKey(key));
         long freeAfter = 0;
         Object old;
         c.lock();
@@ -518,6 +518,9 @@ final class ManagedMap<K, V> extends AbstractMap<K, V> implements ConcurrentMap<
                     freeAfter = Table.remove(c, at);
                 }
             } else if (now != KEEP) {
+                if (!mayStore) {
+                    Items.encodeStoredKey(c.heap, storableKey(key)); // NOTE: refused before anything is made
+                }
                 Object stored = Items.manage(c.heap, checkValue(now));
                 k = Items.encodeStoredKey(c.heap, key); // decide and manage may have used this thread's scratch
                 long item = Items.write(c.heap, Items.encodeManaged(c.heap, k, stored), true);
