@@ -602,22 +602,40 @@ public final class ChildProcess implements AutoCloseable {
     /** How long a JVM stopped by a signal lets its children end on SIGTERM before it kills them. */
     static final Duration SIGNAL_EXIT_GRACE = Duration.ofSeconds(2);
 
+    /** The java launcher's options that take their value as the next element ({@code -cp path}). */
+    private static final Set<String> OPTIONS_WITH_A_VALUE = Set.of("-cp", "-classpath", "--class-path", "-p", "--module-path",
+            "--upgrade-module-path", "--add-modules", "--limit-modules", "--add-reads", "--add-exports", "--add-opens",
+            "--patch-module", "--enable-native-access");
+    /** Options that would replace the child's main class (the launcher runs a jar or a module instead). */
+    private static final Set<String> OPTIONS_THAT_REPLACE_THE_MAIN = Set.of("-jar", "--jar", "-m", "--module");
+
     /**
      * An immutable copy of JVM options; NullPointerException naming a null element, IllegalArgumentException
-     * naming one that cannot be a JVM option: blank, or not starting with '-' where no option precedes it
-     * whose value it could be ({@code -cp} then its path). The launcher would take such an element for the
+     * naming one that cannot be a JVM option: blank, or not starting with '-' (or '@', an argument file)
+     * unless it is the value of an option that takes one ({@code -cp} then its path), or one that would
+     * run something else than the child ({@code -jar}). The launcher would take a stray element for the
      * main class, and run it with the child's arguments.
      */
     static List<String> checkedOptions(List<String> jvmOptions) {
-        String previous = null;
+        boolean valueExpected = false;
         for (int i = 0; i < jvmOptions.size(); i++) {
             String o = Objects.requireNonNull(jvmOptions.get(i), "jvmOptions element");
-            boolean valueOfPrevious = previous != null && previous.startsWith("-") && !previous.contains("=");
-            if (o.isBlank() || !o.startsWith("-") && !valueOfPrevious) {
+            if (valueExpected) {
+                valueExpected = false;
+                continue;
+            }
+            if (OPTIONS_THAT_REPLACE_THE_MAIN.contains(o)) {
+                throw new IllegalArgumentException("jvmOptions element " + i + "='" + o + "' would run something else than the child");
+            }
+            if (o.isBlank() || !o.startsWith("-") && !o.startsWith("@")) {
                 throw new IllegalArgumentException("jvmOptions element " + i + "='" + o + "' is not a JVM option: options start "
                         + "with '-', one element each (a value such as -cp's path follows its option)");
             }
-            previous = o.startsWith("-") ? o : null;
+            valueExpected = OPTIONS_WITH_A_VALUE.contains(o);
+        }
+        if (valueExpected) {
+            throw new IllegalArgumentException("jvmOptions element " + (jvmOptions.size() - 1) + "='" + jvmOptions.getLast()
+                    + "' needs its value as the next element");
         }
         return List.copyOf(jvmOptions);
     }

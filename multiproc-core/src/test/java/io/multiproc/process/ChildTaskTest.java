@@ -327,7 +327,7 @@ class ChildTaskTest {
     @Test
     void jvmOptionsRejectsWhatCannotBeAJvmOption() {
         for (List<String> bad : List.of(List.of("com.acme.Main"), List.of("-Xmx64m", ""), List.of("-Dx=1", "stray"),
-                List.of("-cp", "/lib", "stray"))) {
+                List.of("-cp", "/lib", "stray"), List.of("-ea", "com.acme.Main"))) {
             assertThatThrownBy(() -> ChildProcess.builder().jvmOptions(bad)).as("%s", bad)
                     .isInstanceOf(IllegalArgumentException.class).hasMessageContaining("is not a JVM option")
                     .hasMessageContaining("='" + bad.get(bad.size() - 1) + "'");
@@ -336,8 +336,13 @@ class ChildTaskTest {
                 .isInstanceOf(IllegalArgumentException.class).hasMessageContaining("element 2");
         assertThatThrownBy(() -> ChildProcess.builder().jvmOptions(java.util.Arrays.asList("-Xmx64m", null)))
                 .isInstanceOf(NullPointerException.class).hasMessageContaining("jvmOptions element");
-        // an option's value as its own element, as the java launcher takes it
-        ChildProcess.builder().jvmOptions(List.of("-cp", "/lib", "--add-opens", "java.base/java.lang=ALL-UNNAMED", "-Dk=v w"));
+        assertThatThrownBy(() -> ChildProcess.builder().jvmOptions(List.of("-jar", "app.jar")))
+                .isInstanceOf(IllegalArgumentException.class).hasMessageContaining("'-jar' would run something else");
+        assertThatThrownBy(() -> ChildProcess.builder().jvmOptions(List.of("-Xss1m", "-cp")))
+                .isInstanceOf(IllegalArgumentException.class).hasMessageContaining("'-cp' needs its value");
+        // an option's value as its own element, as the java launcher takes it; an argument file
+        ChildProcess.builder().jvmOptions(List.of("-cp", "/lib", "--add-opens", "java.base/java.lang=ALL-UNNAMED", "-Dk=v w",
+                "@/tmp/jvm.args"));
     }
 
     @Test
