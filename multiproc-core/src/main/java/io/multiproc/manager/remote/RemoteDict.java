@@ -101,11 +101,6 @@ final class RemoteDict<K, V> extends AbstractMap<K, V> implements ConcurrentMap<
     @Override
     public void putAll(Map<? extends K, ? extends V> m) {
         Objects.requireNonNull(m, "m");
-        // NOTE: here, not only on the server: pipelined, its refusal would fail a later, unrelated call
-        for (Map.Entry<? extends K, ? extends V> e : m.entrySet()) {
-            Objects.requireNonNull(e.getKey(), "key=null: a managed dict does not store null keys");
-            Objects.requireNonNull(e.getValue(), () -> "value=null (key=" + e.getKey() + "): a managed dict does not store null values");
-        }
         if (!m.isEmpty()) {
             t.pipeline(Ops.D_PUT_ALL, PlainValues.encodableAsIs(m) ? m : new LinkedHashMap<>(m));
         }
