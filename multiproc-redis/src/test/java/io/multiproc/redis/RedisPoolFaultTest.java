@@ -133,20 +133,7 @@ class RedisPoolFaultTest {
 
     @Test
     void aTaskRedisRefusesFailsAloneWithTheSizeAndOtherPendingWorkGoesOn() throws Exception {
-        try (LocalRedis redis = LocalRedis.start();
-             RedisPool pool = RedisPool.connect(redis.url(), "bigtask")) {
-            assertThat(redis.command("CONFIG SET proto-max-bulk-len 1mb")).isEqualTo("+OK");
-            CompletableFuture<Integer> first = pool.applyAsync(() -> 1); // no worker: stays queued
-            byte[] big = new byte[2_000_000];
-            assertThatThrownBy(() -> pool.applyAsync(() -> big.length)).isInstanceOf(IllegalArgumentException.class)
-                    .hasMessageContaining("bytes");
-            Thread.sleep(2 * RedisPool.MONITOR_PERIOD.toMillis());
-            assertThat(first).isNotDone();
-            assertThat(llen(redis, "mp:pool:{bigtask}:queue")).isEqualTo(1);
-            try (RedisPoolWorkers w = workers(redis, "bigtask", 1)) {
-                assertThat(first.get(30, TimeUnit.SECONDS)).isEqualTo(1);
-            }
-        }
+        aTaskOverTheLimitFailsAlone("bigtask", 2_000_000);
     }
 
     /**
@@ -156,17 +143,22 @@ class RedisPoolFaultTest {
      */
     @Test
     void aTaskFarOverRedisLimitFailsAloneEvenWhenRedisDropsTheConnectionMidWrite() throws Exception {
+        aTaskOverTheLimitFailsAlone("hugetask", 32_000_000);
+    }
+
+    /** A task of {@code bytes} over a 1 MB limit fails at the call, naming its size; a task queued before runs. */
+    private static void aTaskOverTheLimitFailsAlone(String name, int bytes) throws Exception {
         try (LocalRedis redis = LocalRedis.start();
-             RedisPool pool = RedisPool.connect(redis.url(), "hugetask")) {
+             RedisPool pool = RedisPool.connect(redis.url(), name)) {
             assertThat(redis.command("CONFIG SET proto-max-bulk-len 1mb")).isEqualTo("+OK");
             CompletableFuture<Integer> first = pool.applyAsync(() -> 1); // no worker: stays queued
-            byte[] huge = new byte[32_000_000];
-            assertThatThrownBy(() -> pool.applyAsync(() -> huge.length)).isInstanceOf(IllegalArgumentException.class)
-                    .hasMessageContaining("32000");
+            byte[] big = new byte[bytes];
+            assertThatThrownBy(() -> pool.applyAsync(() -> big.length)).isInstanceOf(IllegalArgumentException.class)
+                    .hasMessageContaining(Integer.toString(bytes).substring(0, 4)).hasMessageContaining("bytes");
             Thread.sleep(2 * RedisPool.MONITOR_PERIOD.toMillis());
             assertThat(first).isNotDone();
-            assertThat(llen(redis, "mp:pool:{hugetask}:queue")).isEqualTo(1);
-            try (RedisPoolWorkers w = workers(redis, "hugetask", 1)) {
+            assertThat(llen(redis, "mp:pool:{" + name + "}:queue")).isEqualTo(1);
+            try (RedisPoolWorkers w = workers(redis, name, 1)) {
                 assertThat(first.get(30, TimeUnit.SECONDS)).isEqualTo(1);
             }
         }

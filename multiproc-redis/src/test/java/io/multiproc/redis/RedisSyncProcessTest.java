@@ -159,6 +159,19 @@ class RedisSyncProcessTest {
         }
     }
 
+    /** A child that waits on condition "ready" of lock "jobs" of manager {@code mgr} until it is killed. */
+    private static ChildProcess readyWaiter(String url, String mgr) {
+        return ChildProcess.start(() -> {
+            try (RedisManager o = connect(url, mgr)) {
+                RedisLock l = o.rlock("jobs");
+                l.lock();
+                o.condition("ready", l).await();
+            } catch (InterruptedException e) {
+                throw new IllegalStateException(e);
+            }
+        });
+    }
+
     /**
      * A condition waiter's JVM is killed while it waits: a signal() does not go to it, lost, but to the
      * live waiter behind it, within one lease; also a signal given to it just before its death was noticed.
@@ -172,15 +185,7 @@ class RedisSyncProcessTest {
             RedisCondition ready = m.condition("ready", lock);
             for (boolean signalAfterTheLease : new boolean[] {true, false}) {
                 String when = signalAfterTheLease ? "signalled a lease after the death" : "signalled right after the death";
-                ChildProcess doomed = ChildProcess.start(() -> {
-                    try (RedisManager o = connect(url, mgr)) {
-                        RedisLock l = o.rlock("jobs");
-                        l.lock();
-                        o.condition("ready", l).await(); // until killed
-                    } catch (InterruptedException e) {
-                        throw new IllegalStateException(e);
-                    }
-                });
+                ChildProcess doomed = readyWaiter(url, mgr);
                 boolean[] woken = new boolean[1];
                 Thread waiter = new Thread(() -> {
                     lock.lock();
@@ -229,15 +234,7 @@ class RedisSyncProcessTest {
         try (RedisManager m = connect(url, mgr)) {
             RedisLock lock = m.rlock("jobs");
             RedisCondition ready = m.condition("ready", lock);
-            ChildProcess doomed = ChildProcess.start(() -> {
-                try (RedisManager o = connect(url, mgr)) {
-                    RedisLock l = o.rlock("jobs");
-                    l.lock();
-                    o.condition("ready", l).await(); // until killed
-                } catch (InterruptedException e) {
-                    throw new IllegalStateException(e);
-                }
-            });
+            ChildProcess doomed = readyWaiter(url, mgr);
             try {
                 Children.awaitUntil("the doomed JVM waits", () -> ready.waiters() == 1);
                 doomed.kill();
