@@ -1,5 +1,6 @@
 package io.multiproc.manager;
 
+import io.multiproc.process.ChildProcess;
 import io.multiproc.testing.ReapChildrenCheckShm;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.extension.ExtendWith;
@@ -132,6 +133,41 @@ class ManagerTest {
             assertThat(b.await(Duration.ofSeconds(1))).isEqualTo(0);
             assertThatThrownBy(() -> m.condition(new java.util.concurrent.locks.ReentrantLock()))
                     .isInstanceOf(IllegalArgumentException.class);
+        }
+    }
+
+    /**
+     * The class Javadoc of EventProxy shows it: a manager's semaphore, event and barrier, captured by a
+     * child's task or sent through a queue, are the same objects in the child (they failed to encode).
+     */
+    @Test
+    void theManagersSemaphoreEventAndBarrierTravelToAChild() throws Exception {
+        try (Manager m = Manager.start(); io.multiproc.queue.SharedQueue<Object> q = io.multiproc.queue.SharedQueue.create(4)) {
+            SemaphoreProxy s = m.semaphore(0);
+            EventProxy ready = m.event();
+            BarrierProxy b = m.barrier(2);
+            q.put(ready);
+            ChildProcess c = ChildProcess.start(() -> {
+                try {
+                    s.release();
+                    if (b.await(Duration.ofSeconds(60)) < 0) {
+                        throw new IllegalStateException("no index");
+                    }
+                    ((EventProxy) q.take()).set();
+                } catch (Exception e) {
+                    throw new IllegalStateException(e);
+                }
+            });
+            try {
+                assertThat(s.tryAcquire(Duration.ofSeconds(60))).as("the child's release").isTrue();
+                b.await(Duration.ofSeconds(60));
+                assertThat(ready.await(Duration.ofSeconds(60))).as("set by the child through the queue").isTrue();
+                assertThat(c.join(Duration.ofSeconds(60))).isTrue();
+                assertThat(c.failure()).isEmpty();
+                assertThat(c.exitCode()).hasValue(0);
+            } finally {
+                c.kill();
+            }
         }
     }
 

@@ -422,8 +422,11 @@ public final class LocalManager implements Manager, HandleSource, Serializable {
         return "Manager[name=" + heap.name + (heap.owner ? ", owner" : ", attached") + (closed ? ", closed" : "") + "]";
     }
 
-    /** {@link SemaphoreProxy} over a {@link SharedSemaphore}; travels as its semaphore's handle. */
-    record Semaphore(SharedSemaphore s) implements SemaphoreProxy {
+    /**
+     * {@link SemaphoreProxy} over a {@link SharedSemaphore}. Serializable as its component (a handle), so a
+     * child's task may capture it and a queue may carry it, as the Javadoc of the proxies shows.
+     */
+    record Semaphore(SharedSemaphore s) implements SemaphoreProxy, Serializable {
         @Override
         public void acquire() throws InterruptedException {
             s.acquire();
@@ -450,8 +453,8 @@ public final class LocalManager implements Manager, HandleSource, Serializable {
         }
     }
 
-    /** {@link EventProxy} over a {@link SharedEvent}. */
-    record Event(SharedEvent e) implements EventProxy {
+    /** {@link EventProxy} over a {@link SharedEvent}; travels as {@link Semaphore} does. */
+    record Event(SharedEvent e) implements EventProxy, Serializable {
         @Override
         public void set() {
             e.set();
@@ -478,8 +481,8 @@ public final class LocalManager implements Manager, HandleSource, Serializable {
         }
     }
 
-    /** {@link BarrierProxy} over a {@link SharedBarrier}. */
-    record Barrier(SharedBarrier b) implements BarrierProxy {
+    /** {@link BarrierProxy} over a {@link SharedBarrier}; travels as {@link Semaphore} does. */
+    record Barrier(SharedBarrier b) implements BarrierProxy, Serializable {
         @Override
         public int await() throws InterruptedException, BrokenBarrierException {
             return b.await();
