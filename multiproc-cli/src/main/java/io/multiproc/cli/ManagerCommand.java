@@ -1,19 +1,15 @@
 package io.multiproc.cli;
 
 import io.multiproc.manager.Manager;
+import io.multiproc.manager.remote.KeyFile;
 import io.multiproc.manager.remote.ManagerServer;
 import picocli.CommandLine;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
 
-import java.io.IOException;
 import java.net.InetSocketAddress;
-import java.nio.file.Files;
-import java.nio.file.LinkOption;
 import java.nio.file.Path;
-import java.nio.file.attribute.PosixFilePermission;
 import java.util.Arrays;
-import java.util.Set;
 import java.util.concurrent.Callable;
 
 /** {@code multiproc manager serve}: CPython's {@code BaseManager(address, authkey).get_server().serve_forever()}. */
@@ -132,40 +128,8 @@ final class ManagerCommand implements Runnable {
         return address;
     }
 
-    /**
-     * The key file's bytes, one trailing newline dropped; refuses a file others may read or write. A symlink
-     * is followed and its target checked (a Kubernetes secret is a symlink to a 0400/0600 file).
-     */
+    /** The key file's bytes as every client's {@code Manager.readKey} reads them ({@link KeyFile}). */
     static byte[] readKey(Path file) {
-        byte[] key;
-        try {
-            if (!Files.isRegularFile(file)) {
-                throw new IllegalArgumentException("--authkey-file=" + file
-                        + (Files.exists(file, LinkOption.NOFOLLOW_LINKS) ? " is not a regular file" : " does not exist"));
-            }
-            Set<PosixFilePermission> perms = Files.getPosixFilePermissions(file);
-            for (PosixFilePermission p : perms) {
-                if (p.name().startsWith("GROUP") || p.name().startsWith("OTHERS")) {
-                    throw new IllegalArgumentException("--authkey-file=" + file + " is accessible to other users ("
-                            + java.nio.file.attribute.PosixFilePermissions.toString(perms) + "): chmod 600 it");
-                }
-            }
-            key = Files.readAllBytes(file);
-        } catch (IOException e) {
-            throw new IllegalArgumentException("--authkey-file=" + file + " cannot be read: " + e, e);
-        }
-        int n = key.length;
-        if (n > 0 && key[n - 1] == '\n') {
-            n--;
-            if (n > 0 && key[n - 1] == '\r') {
-                n--;
-            }
-        }
-        byte[] trimmed = Arrays.copyOf(key, n);
-        Arrays.fill(key, (byte) 0);
-        if (n == 0) {
-            throw new IllegalArgumentException("--authkey-file=" + file + " is empty");
-        }
-        return trimmed;
+        return KeyFile.read(file, "--authkey-file");
     }
 }

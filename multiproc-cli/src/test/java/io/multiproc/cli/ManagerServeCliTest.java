@@ -52,6 +52,10 @@ class ManagerServeCliTest {
                 ConcurrentMap<String, Integer> d = remote.dict("config");
                 d.put("threads", 8);
                 assertThat(attached.<String, Integer>dict("config").get("threads")).isEqualTo(8);
+                // the README's client: the key read from the file as the server reads it
+                try (Manager viaFile = Manager.connect(address, Manager.readKey(keyFile))) {
+                    assertThat(viaFile.<String, Integer>dict("config").get("threads")).isEqualTo(8);
+                }
             }
             assertThatThrownBy(() -> Manager.connect(address, "s3cret\n".getBytes(StandardCharsets.UTF_8)))
                     .isInstanceOf(AuthenticationException.class);

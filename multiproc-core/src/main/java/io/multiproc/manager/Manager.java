@@ -65,6 +65,20 @@ public interface Manager extends AutoCloseable {
     }
 
     /**
+     * A key file's bytes as {@code multiproc manager serve --authkey-file} reads them: one trailing newline
+     * dropped (a key written with {@code echo}), refused if other users may read or write the file.
+     * <pre>{@code
+     * Manager m = Manager.connect(new InetSocketAddress("10.0.0.5", 50000), Manager.readKey(Path.of("manager.key")));
+     * }</pre>
+     *
+     * @throws IllegalArgumentException naming the file: missing, not a regular file, empty, unreadable, or
+     *     accessible to other users
+     */
+    static byte[] readKey(java.nio.file.Path keyFile) {
+        return io.multiproc.manager.remote.KeyFile.read(keyFile, "keyFile");
+    }
+
+    /**
      * Starts a local manager and serves its objects over TCP at {@code address} until the process is
      * stopped (blocks). Bind to a loopback address unless other hosts must reach it; every client must
      * know {@code authkey}. Also: {@code multiproc manager serve --bind HOST:PORT --authkey-file FILE}.
