@@ -229,6 +229,11 @@ final class PoolWorker {
             if (!out.sendBytes(c.message, Duration.ZERO)) {
                 return NOT_SENT;
             }
+        } catch (java.io.InterruptedIOException e) {
+            // NOTE: the dispatching thread's interrupt (a caller's, or the imap feeder's that close()
+            // interrupts), not the worker's end: taking it for a gone worker retired a live one for good,
+            // and its chunks and the pool's close waited for ever. The pipe keeps the interrupt set.
+            return NOT_SENT;
         } catch (IOException | IllegalStateException brokenOrClosed) {
             retiring = true; // the worker is gone; its reader thread is about to notice
             return NOT_SENT;

@@ -624,6 +624,38 @@ class PoolTest {
         }
     }
 
+    /**
+     * A caller whose interrupt status is set when its map finds the worker's ring full (the worker had not
+     * read the chunk before) only leaves the chunk for later: the worker was marked as leaving for good, so
+     * the map never completed and close() waited for ever.
+     */
+    @Test
+    void aMapStartedWithTheInterruptSetWhileTheWorkersRingIsFullStillCompletesAndThePoolCloses() throws Exception {
+        Pool pool = Pool.create(1);
+        try {
+            assertThat(pool.awaitReady(TIMEOUT)).isTrue();
+            byte[] moves = new byte[300_000]; // the ring's next record starts ~300 KB in: a 450 KB one fits once
+            assertThat(pool.applyAsync(() -> moves.length).get(SECONDS, TimeUnit.SECONDS)).isEqualTo(300_000);
+            long worker = pool.workerPids().getFirst();
+            io.multiproc.testing.Children.signal("STOP", worker);
+            CompletableFuture<List<Integer>> map;
+            try {
+                awaitUntil("worker stopped", () -> io.multiproc.testing.Children.stateOf(worker) == 'T');
+                Thread.currentThread().interrupt();
+                map = pool.mapAsync(b -> b.length, List.of(new byte[450_000], new byte[450_000]), 1);
+                assertThat(Thread.interrupted()).as("the interrupt stays the caller's").isTrue();
+            } finally {
+                io.multiproc.testing.Children.signal("CONT", worker);
+            }
+            assertThat(map.get(SECONDS, TimeUnit.SECONDS)).containsExactly(450_000, 450_000);
+            assertThat(pool.applyAsync(() -> 2).get(SECONDS, TimeUnit.SECONDS)).isEqualTo(2);
+            pool.shutdown();
+            assertThat(pool.awaitTermination(SECONDS, TimeUnit.SECONDS)).as("terminated").isTrue();
+        } finally {
+            pool.terminate();
+        }
+    }
+
     /** True if this runs inside a waiting caller's reading of its worker's replies (on the caller's thread). */
     private static boolean receivedInAttend() {
         for (StackTraceElement e : new Throwable().getStackTrace()) {

@@ -146,17 +146,11 @@ class SharedConditionTest {
 
     /** The process state letter from /proc/PID/stat ('T' once stopped), or '?' if gone. */
     static char stateOf(long pid) {
-        try {
-            String stat = java.nio.file.Files.readString(java.nio.file.Path.of("/proc", Long.toString(pid), "stat"));
-            return stat.charAt(stat.lastIndexOf(')') + 2);
-        } catch (IOException e) {
-            return '?';
-        }
+        return io.multiproc.testing.Children.stateOf(pid);
     }
 
     static void sendSignal(String signal, long pid) throws IOException, InterruptedException {
-        Process kill = new ProcessBuilder("kill", "-" + signal, Long.toString(pid)).inheritIO().start();
-        assertThat(kill.waitFor()).isZero();
+        io.multiproc.testing.Children.signal(signal, pid);
     }
 
     @Test

@@ -45,6 +45,22 @@ public final class Children {
         }
     }
 
+    /** Sends {@code kill -SIGNAL pid} (no Java API sends STOP or CONT) and checks it was delivered. */
+    public static void signal(String signal, long pid) throws java.io.IOException, InterruptedException {
+        Process kill = new ProcessBuilder("kill", "-" + signal, Long.toString(pid)).inheritIO().start();
+        assertThat(kill.waitFor()).as("kill -%s %d", signal, pid).isZero();
+    }
+
+    /** A process's state letter from /proc (R, S, T for stopped, Z...), or '?' once it is gone. */
+    public static char stateOf(long pid) {
+        try {
+            String stat = java.nio.file.Files.readString(java.nio.file.Path.of("/proc", Long.toString(pid), "stat"));
+            return stat.charAt(stat.lastIndexOf(')') + 2);
+        } catch (java.io.IOException e) {
+            return '?';
+        }
+    }
+
     /**
      * Runs {@code body} in {@code threads} new threads at once and waits for all of them; for tasks that
      * put several threads of one child JVM to work. A thread's failure is rethrown here.
