@@ -588,6 +588,26 @@ public final class ChildMain {
      */
     private static void awaitNonDaemonThreads() {
         Thread me = Thread.currentThread();
+        // NOTE: a task that ends with its interrupt set (the restore-the-interrupt idiom) must not make the
+        // child exit under its threads' feet; DestroyJavaVM does not give up either.
+        boolean interrupted = false;
+        try {
+            awaitNonDaemonThreads(me);
+        } catch (InterruptedException e) {
+            interrupted = true;
+        }
+        while (interrupted) {
+            try {
+                awaitNonDaemonThreads(me);
+                Thread.currentThread().interrupt();
+                return;
+            } catch (InterruptedException again) {
+                // another interrupt from the task's own threads: keep waiting
+            }
+        }
+    }
+
+    private static void awaitNonDaemonThreads(Thread me) throws InterruptedException {
         while (true) {
             Thread next = null;
             for (Thread t : PlatformThreads.live()) {
@@ -599,11 +619,7 @@ public final class ChildMain {
             if (next == null) {
                 return;
             }
-            try {
-                next.join();
-            } catch (InterruptedException e) {
-                return;
-            }
+            next.join();
         }
     }
 

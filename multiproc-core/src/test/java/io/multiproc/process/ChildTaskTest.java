@@ -159,6 +159,25 @@ class ChildTaskTest {
         }
     }
 
+    /** A task that ends with its interrupt status set (the "restore the interrupt" idiom) still waits. */
+    @Test
+    void aTaskEndingWithItsInterruptSetStillWaitsForItsNonDaemonThreads() throws Exception {
+        try (SharedLong v = SharedLong.create(0); ChildProcess p = ChildProcess.start(() -> {
+            new Thread(() -> {
+                try {
+                    Thread.sleep(500);
+                } catch (InterruptedException e) {
+                    return;
+                }
+                v.set(1);
+            }).start();
+            Thread.currentThread().interrupt();
+        })) {
+            Children.joinOk(p);
+            assertThat(v.get()).as("the non-daemon thread's work, done before the child exited").isEqualTo(1);
+        }
+    }
+
     // ---- children that cannot load their task ----
 
     @Test
