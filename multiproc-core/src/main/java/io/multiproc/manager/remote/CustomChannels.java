@@ -93,6 +93,11 @@ final class CustomChannels {
         ConcurrentLinkedDeque<Channel> pool = POOLS.computeIfAbsent(server, s -> new ConcurrentLinkedDeque<>());
         Channel c = pool.pollFirst();
         boolean reusable = false;
+        // NOTE: an interrupt already set is set aside for the call and given back after it (as
+        // RemoteManager.call does): the request was sent at once and ran there, then the wait for its
+        // reply threw, so every call of an interrupted thread had its effect and still failed. Only an
+        // interrupt that arrives during the wait ends the call.
+        boolean pendingInterrupt = Thread.interrupted();
         try {
             if (c == null) {
                 c = open(inbox, server, manager, timeout, deadline);
@@ -134,6 +139,9 @@ final class CustomChannels {
                 } else {
                     c.close();
                 }
+            }
+            if (pendingInterrupt) {
+                Thread.currentThread().interrupt();
             }
         }
     }

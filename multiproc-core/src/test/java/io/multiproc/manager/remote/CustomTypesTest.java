@@ -322,6 +322,25 @@ class CustomTypesTest {
         });
     }
 
+    /**
+     * A call made while the caller's interrupt is already set (a thread on its way out) runs once and
+     * answers, the interrupt kept: it ran in the server and yet threw, so a retry counted twice.
+     */
+    @Test
+    void aCallMadeWithTheInterruptAlreadySetRunsOnceAndAnswersKeepingTheInterrupt() {
+        types.register("counter", CounterImpl::new, Counter.class);
+        Counter c = types.create("counter");
+        assertThat(c.increment()).isEqualTo(1); // a pooled channel: the call below sends at once
+        Thread.currentThread().interrupt();
+        try {
+            assertThat(c.increment()).isEqualTo(2);
+            assertThat(Thread.currentThread().isInterrupted()).as("the interrupt kept").isTrue();
+        } finally {
+            Thread.interrupted();
+        }
+        assertThat(c.value()).isEqualTo(2);
+    }
+
     @Test
     void closingWhileAnInterruptedCallStillRunsInTheServerLeavesNothingInDevShm() throws Exception {
         types.register("counter", CounterImpl::new, Counter.class);
