@@ -88,7 +88,12 @@ public final class SharedEvent extends MappedObject implements Serializable {
         return (int) INT.getVolatile(whole, FLAG) != 0;
     }
 
-    /** Waits until the flag is set (or a set() happens); returns true (as Python's {@code wait()} does). */
+    /**
+     * Waits until the flag is set (or a set() happens); returns true (as Python's {@code wait()} does).
+     *
+     * @throws InterruptedException if the thread is interrupted on entry (even with the flag set, as
+     *     {@code java.util.concurrent.CountDownLatch}) or while waiting
+     */
     public boolean await() throws InterruptedException {
         ensureOpen();
         return awaitUntil(Waiting.FOREVER);
@@ -106,6 +111,7 @@ public final class SharedEvent extends MappedObject implements Serializable {
     }
 
     private boolean awaitUntil(long deadline) throws InterruptedException {
+        SharedSemaphore.checkInterrupt();
         int sets = (int) INT.getVolatile(whole, SETS); // NOTE: before the flag (see set())
         return isSet() || Waiting.await(word, idle, () -> isSet() || (int) INT.getVolatile(whole, SETS) != sets,
                 deadline, true);

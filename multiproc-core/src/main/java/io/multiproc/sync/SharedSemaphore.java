@@ -94,9 +94,15 @@ public sealed class SharedSemaphore extends MappedObject implements Serializable
         }
     }
 
-    /** Waits for a permit and takes it. */
+    /**
+     * Waits for a permit and takes it.
+     *
+     * @throws InterruptedException if the thread is interrupted on entry (even with a permit free, as
+     *     {@code java.util.concurrent.Semaphore}) or while waiting; no permit is taken
+     */
     public void acquire() throws InterruptedException {
         ensureOpen();
+        checkInterrupt();
         if (!tryAcquire()) {
             Waiting.await(word, idle, this::tryAcquire, Waiting.FOREVER, true);
         }
@@ -106,10 +112,12 @@ public sealed class SharedSemaphore extends MappedObject implements Serializable
      * Waits at most {@code timeout} for a permit.
      *
      * @return true if a permit was taken
+     * @throws InterruptedException as {@link #acquire()}
      */
     public boolean tryAcquire(Duration timeout) throws InterruptedException {
         ensureOpen();
         long nanos = Waiting.nanos(timeout);
+        checkInterrupt();
         if (tryAcquire()) {
             return true;
         }
@@ -172,6 +180,16 @@ public sealed class SharedSemaphore extends MappedObject implements Serializable
             } catch (RuntimeException e) {
                 throw SyncSegments.cannotResolve(bounded ? "SharedBoundedSemaphore" : "SharedSemaphore", name, e);
             }
+        }
+    }
+
+    /**
+     * As java.util.concurrent's Semaphore and CountDownLatch: an interrupt set on entry throws even when a
+     * permit is free (or the event set); the waiting loop alone checked it only after trying.
+     */
+    static void checkInterrupt() throws InterruptedException {
+        if (Thread.interrupted()) {
+            throw new InterruptedException();
         }
     }
 }

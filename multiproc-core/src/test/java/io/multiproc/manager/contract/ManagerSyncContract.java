@@ -337,6 +337,31 @@ public abstract class ManagerSyncContract {
         assertThat(waiter.get(PATIENCE.toMillis(), TimeUnit.MILLISECONDS)).isTrue();
     }
 
+    /**
+     * As java.util.concurrent's Semaphore and CountDownLatch: a thread interrupted on entry gets
+     * InterruptedException (its interrupt cleared) even when a permit is free or the event is set, and
+     * takes no permit.
+     */
+    @Test
+    public void aThreadInterruptedOnEntryToAcquireOrAwaitGetsInterruptedExceptionAndTakesNothing() throws Exception {
+        SemaphoreProxy s = m.semaphore(1);
+        EventProxy e = m.event();
+        e.set();
+        for (String call : List.of("acquire", "tryAcquire(timeout)", "await", "await(timeout)")) {
+            Thread.currentThread().interrupt();
+            assertThatThrownBy(() -> {
+                switch (call) {
+                    case "acquire" -> s.acquire();
+                    case "tryAcquire(timeout)" -> s.tryAcquire(SHORT);
+                    case "await" -> e.await();
+                    default -> e.await(SHORT);
+                }
+            }).as(call).isInstanceOf(InterruptedException.class);
+            assertThat(Thread.interrupted()).as(call + ": interrupt cleared").isFalse();
+            assertThat(s.availablePermits()).as(call + ": no permit taken").isEqualTo(1);
+        }
+    }
+
     // ---- barrier -----------------------------------------------------------------------------------------
 
     @Test
