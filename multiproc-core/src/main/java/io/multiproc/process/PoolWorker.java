@@ -160,9 +160,12 @@ final class PoolWorker {
         }
     }
 
+    /** Set by the one reader thread that hands this worker's end to {@link Pool#onWorkerGone}. */
+    private final java.util.concurrent.atomic.AtomicBoolean gone = new java.util.concurrent.atomic.AtomicBoolean();
+
     /**
      * One reader thread and when it began the completion it runs now (0: none). {@code completingSince}
-     * is written by that thread only (volatile), read by the pool's watch.
+     * is written by that thread only (volatile; cleared under the Reader's monitor), read by the pool's watch.
      */
     private static final class Reader {
         final Thread thread;
@@ -198,11 +201,18 @@ final class PoolWorker {
 
     boolean relieveIfStuck(long now, long stuckNanos) {
         Reader r = reader;
-        long since = r.completingSince;
-        if (since == 0 || now - since < stuckNanos || right.get() == ENDED || (held == 0 && !exited && !out.closed())) {
-            return false;
+        Reader next;
+        // NOTE: under r's monitor, as r's end of a completion (complete): r either sees its successor and
+        // ends, or ended its completion before this look and goes on alone. Without it, a completion that
+        // ended between the look and newReader() left two readers of one worker, and both handled its end.
+        synchronized (r) {
+            long since = r.completingSince;
+            if (since == 0 || now - since < stuckNanos || right.get() == ENDED || (held == 0 && !exited && !out.closed())) {
+                return false;
+            }
+            next = newReader();
         }
-        newReader().thread.start();
+        next.thread.start();
         return true;
     }
 
@@ -374,6 +384,11 @@ final class PoolWorker {
             Pool.LOG.log(System.Logger.Level.ERROR, "pool reader of worker " + child + " failed", e);
         }
         takeForGood();
+        if (!gone.compareAndSet(false, true)) {
+            // NOTE: the worker's end is handled once: a second handling installed a second replacement
+            drained.forEach(this::completeQuietly);
+            return;
+        }
         pool.onWorkerGone(this);
         // NOTE: after the chunks the worker still held have failed and its replacement is in: a stage
         // of one of these may wait for one of those, or for a task that needs the replacement
@@ -391,9 +406,13 @@ final class PoolWorker {
         try {
             completeQuietly(completion);
         } finally {
-            me.completingSince = 0;
+            synchronized (me) { // see relieveIfStuck
+                me.completingSince = 0;
+            }
         }
-        return reader == me;
+        synchronized (me) {
+            return reader == me;
+        }
     }
 
     private void completeQuietly(Runnable completion) {
