@@ -13,12 +13,12 @@ import java.util.concurrent.locks.Lock;
  *
  * <pre>{@code
  * try (Manager m = Manager.start()) {
- *     List<Integer> ls = m.list();
+ *     List<Object> ls = m.list();
  *     ChildProcess c = ChildProcess.start(() -> { for (int i = 0; i < 10_000; i++) ls.add(i); });
  *     c.join();
  *     ls.size();                                   // 10000
- *     ls.add(new ArrayList<>());                   // stored as a managed list
- *     ((List<Integer>) (List<?>) ls.get(10_000)).add(1);   // a live proxy: the change is seen by everyone
+ *     ls.add(new ArrayList<Integer>());            // stored as a managed list
+ *     ((List<Integer>) ls.get(10_000)).add(1);     // a live proxy: the change is seen by everyone
  *     ConcurrentMap<String, Integer> d = m.dict("config");  // named: Manager.attach(m.name()).dict("config")
  *     d.merge("hits", 1, Integer::sum);            // atomic across processes
  * }
@@ -62,6 +62,16 @@ public interface Manager extends AutoCloseable {
      */
     static Manager connect(InetSocketAddress address, byte[] authkey) {
         return io.multiproc.manager.remote.RemoteManager.connect(address, authkey);
+    }
+
+    /**
+     * As {@link #connect(InetSocketAddress, byte[])}, waiting at most {@code replyTimeout} (default 30 s)
+     * for any reply: a server that does not answer in time breaks the connection, and the call throws.
+     *
+     * @throws IllegalArgumentException if {@code replyTimeout} is zero or negative
+     */
+    static Manager connect(InetSocketAddress address, byte[] authkey, java.time.Duration replyTimeout) {
+        return io.multiproc.manager.remote.RemoteManager.connect(address, authkey, replyTimeout);
     }
 
     /**

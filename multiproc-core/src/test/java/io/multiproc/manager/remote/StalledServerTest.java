@@ -71,7 +71,7 @@ class StalledServerTest {
              SlowLink link = new SlowLink(server.address(), 32 << 10, 10)) {   // ~3 MB/s towards the server
             // a reply timeout well below the whole write's time (~4 s past the socket's buffers), well above
             // the time the kernel lets a blocked writer wait for room (a third of a 4 MB buffer: ~0.4 s)
-            try (RemoteManager client = RemoteManager.connect(link.address(), KEY, Duration.ofMillis(1_500))) {
+            try (Manager client = Manager.connect(link.address(), KEY, Duration.ofMillis(1_500))) {   // the public way
                 List<Object> ls = client.list("slow");
                 List<String> batch = java.util.Collections.nCopies(16, "x".repeat(1 << 20));
                 ls.addAll(batch);   // pipelined, one 16 MB frame: the write takes seconds, and moves all along
