@@ -4,7 +4,7 @@ package io.multiproc;
  * Module-level helpers, like the functions at the top of Python's {@code multiprocessing}.
  *
  * <pre>{@code
- * Pool-sized work: int n = Multiproc.cpuCount();
+ * int n = Multiproc.cpuCount();        // how many workers a Pool gets by default
  * }</pre>
  */
 public final class Multiproc {

@@ -25,7 +25,8 @@ import java.util.stream.Collectors;
                 "Columns:",
                 "  NAME     the file in /dev/shm (the name SharedMemory.attach / SharedLong.attach etc. take)",
                 "  SIZE     bytes",
-                "  KIND     the multiproc structure read from the segment header (value, array, queue, pipe, lock, ...);",
+                "  KIND     the multiproc structure read from the segment header (value, array, queue, pipe, lock, ...,",
+                "           manager: a Manager's heap, pool-holds: a Pool's hold table);",
                 "           'raw' for SharedMemory, ShareableList, numpy or foreign segments",
                 "  STATE    live: a holder runs; orphaned: every holder died ('multiproc clean' removes it);",
                 "           untracked: not in the multiproc registry (never removed by clean)",
@@ -38,7 +39,8 @@ final class LsCommand implements Callable<Integer> {
     private static final Map<String, String> KINDS = Map.ofEntries(Map.entry("MPVALUE", "value"), Map.entry("MPARRAY", "array"),
             Map.entry("MPQUEUE", "queue"), Map.entry("MPPIPE0", "pipe"), Map.entry("MPSPILL", "queue-spill"),
             Map.entry("MPBBARR", "barrier"), Map.entry("MPSEMAP", "semaphore"), Map.entry("MPEVENT", "event"),
-            Map.entry("MPCONDV", "condition"), Map.entry("MPCPLOC", "lock"), Map.entry("MPPOOLH", "pool-holds"));
+            Map.entry("MPCONDV", "condition"), Map.entry("MPCPLOC", "lock"), Map.entry("MPPOOLH", "pool-holds"),
+            Map.entry("MPMHEAP", "manager"));
 
     @Override
     public Integer call() throws Exception {

@@ -305,6 +305,11 @@ class CliTest {
             String line = ls.out().lines().filter(l -> l.startsWith(counter.name() + " ")).findFirst().orElseThrow();
             assertThat(line).containsPattern("\\s+value\\s+live\\s+pid " + ProcessHandle.current().pid() + " alive \\(java ");
         }
+        try (io.multiproc.manager.Manager m = io.multiproc.manager.Manager.start()) {
+            Result ls = run("ls");
+            assertThat(ls.out().lines().filter(l -> l.contains(m.name())).toList()).as("a manager's heap, not 'raw'")
+                    .isNotEmpty().allMatch(l -> l.matches(".*\\s+manager\\s+live\\s+.*"));
+        }
     }
 
     @Test

@@ -8,6 +8,7 @@ package io.multiproc.codec;
  * where JDK serialization would; JDK serialization keeps working through the same two methods.
  *
  * <pre>{@code
+ * // a sketch of how multiproc's own shared objects use it (MappedObject is internal):
  * public final class SharedThing extends MappedObject implements Serializable {
  *     Object writeReplace() { return new Handle(name()); }
  *
