@@ -249,7 +249,14 @@ public abstract sealed class AbstractSharedLock extends MappedObject implements 
         if (tryAcquire(false, FIRST)) {
             return true;
         }
-        return Waiting.await(word(), idle, waiter, waiter, deadline, interruptible);
+        boolean got = Waiting.await(word(), idle, waiter, waiter, deadline, interruptible);
+        if (got && isClosed()) {
+            // NOTE: taken just as another thread closed this handle: its unlock() would throw, and the lock
+            // would stay this live process's for good; give it back and fail as a closed handle does
+            releaseOwner();
+            throw closedException();
+        }
+        return got;
     }
 
     /**
@@ -263,13 +270,22 @@ public abstract sealed class AbstractSharedLock extends MappedObject implements 
          */
         private long lastLivenessCheck = System.nanoTime() - LIVENESS_CHECK_NANOS;
 
+        // NOTE: a handle another thread closed fails its waiters (volatile read: the flag is another
+        // thread's write); another handle of this process may keep the segment mapped, and a waiter that
+        // took the lock through the closed one could never unlock it.
         @Override
         public boolean ready() {
+            if (isClosed()) {
+                throw closedException();
+            }
             return tryAcquire(livenessCheckDue(), WAITER);
         }
 
         @Override
         public boolean readyAsSleeper() {
+            if (isClosed()) {
+                throw closedException();
+            }
             return tryAcquire(livenessCheckDue(), SLEEPER);
         }
 

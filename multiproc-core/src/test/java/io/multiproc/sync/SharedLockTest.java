@@ -165,6 +165,51 @@ class SharedLockTest {
         }
     }
 
+    /**
+     * A thread waits through a handle another thread closes while another handle keeps the lock mapped
+     * (as a shared value's getLock() is kept by its value): the wait fails with IllegalStateException
+     * instead of taking the lock through a closed handle, whose unlock() then threw, so no process
+     * could ever take the lock again.
+     */
+    @Test
+    void closingAHandleFailsItsWaitersWhoDoNotTakeTheLockLater() throws Exception {
+        try (SharedLock lock = SharedLock.create(); SharedLock other = SharedLock.attach(lock.name());
+             SharedLong state = SharedLong.create(0)) {
+            ChildProcess c = ChildProcess.start(() -> {
+                other.lock();
+                state.set(1);
+                while (state.get() != 2) {
+                    Thread.onSpinWait();
+                }
+                other.unlock();
+            });
+            try {
+                awaitUntil("the child holds the lock", () -> state.get() == 1);
+                java.util.concurrent.atomic.AtomicReference<Throwable> outcome = new java.util.concurrent.atomic.AtomicReference<>();
+                Thread waiter = new Thread(() -> {
+                    try {
+                        lock.lock();
+                        outcome.set(new AssertionError("took the lock through a closed handle"));
+                    } catch (Throwable t) {
+                        outcome.set(t);
+                    }
+                });
+                waiter.start();
+                Thread.sleep(200); // asleep on the futex by now
+                lock.close();
+                state.set(2);    // the child lets go
+                waiter.join(10_000);
+                assertThat(waiter.isAlive()).as("the waiter gave up").isFalse();
+                assertThat(outcome.get()).isInstanceOf(IllegalStateException.class).hasMessageContaining(lock.name());
+                joinOk(c);
+                assertThat(other.tryLock(10, TimeUnit.SECONDS)).as("the lock is free for the others").isTrue();
+                other.unlock();
+            } finally {
+                reap(c);
+            }
+        }
+    }
+
     @Test
     void lockIsTakenOverWhenHolderIsKilled() throws Exception {
         try (SharedLock lock = SharedLock.create(); SharedLong state = SharedLong.create(0)) {
