@@ -372,6 +372,7 @@ public final class Connection extends MappedObject implements Serializable {
         enter();
         try {
             synchronized (sendLock) {
+                checkOwned(); // NOTE: again: this thread may have waited for the lock while the end moved
                 if (length <= ch.maxInline) {
                     return put(ch, RecordLayout.ITEM, src, length, deadline);
                 }
@@ -392,6 +393,7 @@ public final class Connection extends MappedObject implements Serializable {
         PeerWatch peer = new PeerWatch(false);
         boolean ok = await(ch.space, () -> {
             checkOpen();
+            checkOwned(); // as receive's waiters: a second writer beside the new owner
             return ch.trySend(kind, src, length) || peer.gone();
         }, deadline);
         if (ok && peer.gone) {
@@ -451,12 +453,16 @@ public final class Connection extends MappedObject implements Serializable {
         enter();
         try {
             synchronized (receiveLock) {
+                checkOwned(); // NOTE: again: this thread may have waited for the lock while the end moved
                 if (ch.tryReceive(s)) {
                     return true;
                 }
                 PeerWatch peer = new PeerWatch(false);
                 boolean ok = peer.gone() || await(ch.data, () -> {
                     checkOpen();
+                    // NOTE: a thread already waiting when this process passed the end on stops here: it
+                    // would be a second reader of a ring with one, beside the new owner
+                    checkOwned();
                     return ch.tryReceive(s) || peer.gone();
                 }, deadline);
                 if (ok && peer.gone) {

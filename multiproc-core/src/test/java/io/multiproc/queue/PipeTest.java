@@ -307,6 +307,47 @@ class PipeTest {
     }
 
     /**
+     * A thread of the parent already waiting in recv() on an end the parent passes to a child stops
+     * there (IllegalStateException) once the child takes the end: it went on receiving beside the child,
+     * two readers of a ring meant for one, and took the child's messages.
+     */
+    @Test
+    void aThreadWaitingOnAnEndPassedToAChildStopsAndTheChildGetsEveryMessage() throws Exception {
+        try (Pipe pipe = Pipe.open(true); io.multiproc.shared.SharedLongArray got = io.multiproc.shared.SharedLongArray.create(3)) {
+            Connection mine = pipe.left();
+            Connection theirs = pipe.right();
+            java.util.concurrent.atomic.AtomicReference<Throwable> waiter = new java.util.concurrent.atomic.AtomicReference<>();
+            Thread listener = new Thread(() -> {
+                try {
+                    waiter.set(new AssertionError("received " + theirs.recv()));
+                } catch (Throwable t) {
+                    waiter.set(t);
+                }
+            });
+            listener.start();
+            Thread.sleep(200); // asleep in recv by now
+            ChildProcess child = ChildProcess.start(() -> io(() -> {
+                got.set(2, 1);
+                got.set(0, (Integer) theirs.recv());
+                got.set(1, (Integer) theirs.recv());
+            }));
+            try {
+                io.multiproc.testing.Children.awaitUntil("the child took the end", () -> got.get(2) == 1);
+                mine.send(1);
+                mine.send(2);
+                joinOk(child);
+                listener.join(10_000);
+                assertThat(listener.isAlive()).as("the parent's listener gave up").isFalse();
+                assertThat(waiter.get()).isInstanceOf(IllegalStateException.class).hasMessageContaining("was passed to pid=" + child.pid());
+                assertThat(got.get(0)).isEqualTo(1);
+                assertThat(got.get(1)).isEqualTo(2);
+            } finally {
+                reap(child);
+            }
+        }
+    }
+
+    /**
      * Python's habit: start a child with one end, close the parent's copy at once. The child may not have
      * attached yet; its end must stay open for it.
      */
