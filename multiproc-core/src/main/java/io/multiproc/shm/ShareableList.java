@@ -72,13 +72,16 @@ import static java.lang.foreign.ValueLayout.JAVA_LONG;
  *       not bytes, and silently truncates longer UTF-8 encodings (its own list then fails to read
  *       {@code "€€€€€€€€"}). We size slots by UTF-8 bytes, which CPython reads correctly; for ASCII the
  *       two agree byte for byte. Bytes that are not valid UTF-8 in a str slot read as U+FFFD here
- *       (CPython raises UnicodeDecodeError).</li>
+ *       (CPython raises UnicodeDecodeError). A String with an unpaired surrogate is refused
+ *       ({@code IllegalArgumentException}): Java's encoder would write '?', Python cannot encode it.</li>
  *   <li><b>Sizes.</b> A str/bytes value can be at most {@value ShareableListLayout#MAX_STRING_BYTES}
  *       bytes at creation: its slot's format ({@code "9999992s"}) must fit in 8 characters.</li>
  *   <li><b>Numbers.</b> Python ints are arbitrary-precision, slots are int64 (Python cannot store a
  *       larger int either); equality in {@link #indexOf}, {@link #count} and {@link #contains} is Java's
  *       after widening (so {@code 1} finds {@code 1L}, not {@code 1.0} or {@code true}, unlike Python's
- *       {@code ==}), and compares byte arrays by content, like Python.</li>
+ *       {@code ==}), and compares byte arrays by content, like Python; doubles compare as
+ *       {@link Double#equals} does, so {@code count(0.0)} does not count a {@code -0.0} and
+ *       {@code count(Double.NaN)} counts NaNs, both unlike Python.</li>
  * </ul>
  *
  * <h2>Speed</h2>
@@ -886,9 +889,29 @@ public final class ShareableList extends AbstractList<Object> implements RandomA
         }
     }
 
+    /**
+     * A string's UTF-8 bytes; refuses an unpaired surrogate, which String.getBytes would write as '?'
+     * (CPython refuses to encode such a string: its ShareableList cannot hold it either).
+     */
+    private static byte[] utf8(int index, String s) {
+        for (int i = 0; i < s.length(); i++) {
+            char c = s.charAt(i);
+            if (Character.isSurrogate(c)) {
+                if (Character.isHighSurrogate(c) && i + 1 < s.length() && Character.isLowSurrogate(s.charAt(i + 1))) {
+                    i++;
+                    continue;
+                }
+                throw new IllegalArgumentException("item " + index + " (a String of " + s.length() + " chars) has an unpaired"
+                        + " surrogate U+" + String.format("%04X", (int) c) + " at char " + i
+                        + ": not valid Unicode, which UTF-8 cannot encode (Java would store it as '?')");
+            }
+        }
+        return s.getBytes(StandardCharsets.UTF_8);
+    }
+
     /** A String's UTF-8 bytes or a byte[] itself, refused if CPython's reader would strip its last byte. */
     private static byte[] checkedBytes(int index, Object value) {
-        byte[] bytes = value instanceof String s ? s.getBytes(StandardCharsets.UTF_8) : (byte[]) value;
+        byte[] bytes = value instanceof String s ? utf8(index, s) : (byte[]) value;
         if (bytes.length > 0 && bytes[bytes.length - 1] == 0) {
             throw new IllegalArgumentException("item " + index + " (" + describe(value) + ") ends with a NUL byte, which"
                     + " CPython's ShareableList format cannot keep: its reader strips trailing NULs");

@@ -9,7 +9,9 @@ import static java.lang.foreign.ValueLayout.JAVA_LONG;
 /**
  * Layout of a {@link ShareableList}: exactly CPython 3.11's {@code multiprocessing.shared_memory.ShareableList}
  * (checked byte for byte against CPython 3.11.7 by ShareableListPythonTest; other versions are not
- * tested), so that either language can create a list and the other read and write it. For a list of
+ * tested), so that either language can create a list and the other read and write it. One deliberate
+ * difference: a str slot is sized by its value's UTF-8 bytes, not its characters (equal for ASCII; see
+ * {@link ShareableList}). For a list of
  * {@code n} items whose slots take {@code D} data bytes in all:
  *
  * <pre>

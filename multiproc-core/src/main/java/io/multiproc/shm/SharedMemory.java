@@ -111,13 +111,18 @@ public final class SharedMemory implements AutoCloseable, java.io.Serializable, 
 
     /**
      * Maps an existing segment (made by Java or Python); its size is the segment's size. Its name may be
-     * up to 255 bytes long, as CPython's may ({@link #create} takes up to 200, see the README).
+     * up to 255 bytes long, as CPython's may ({@link #create} takes up to 200, see the README), and may
+     * start with the one '/' of shm_open's form (Python's {@code shm._name}).
      *
      * @throws NoSuchFileException if there is no segment with that name
      * @throws IOException naming the segment if it is empty (size=0): its creator has made the name but
      *         not yet sized it, or it is not a segment (CPython: "cannot mmap an empty file")
      */
     public static SharedMemory attach(String name) throws IOException {
+        // NOTE: shm_open's form, "/psm_...", is what Python shows as shm._name: the same segment
+        if (name != null && name.startsWith("/") && name.length() > 1 && name.indexOf('/', 1) < 0) {
+            name = name.substring(1);
+        }
         // up to NAME_MAX, not create's 200 bytes: attaching writes no registry record (name@pid.start)
         Path path = ShmFiles.existingPath(name);
         Arena arena = Arena.ofShared();

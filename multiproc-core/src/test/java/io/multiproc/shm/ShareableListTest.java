@@ -206,6 +206,24 @@ class ShareableListTest {
         }
     }
 
+    /** Java's UTF-8 encoder writes '?' for an unpaired surrogate; CPython refuses such a string. */
+    @Test
+    void stringsThatAreNotValidUnicodeAreRefusedNamingTheItemInsteadOfStoredAsQuestionMarks() throws IOException {
+        assertThatThrownBy(() -> ShareableList.create(null, List.of("ok", "a\uD800")))
+                .isInstanceOf(IllegalArgumentException.class).hasMessageContaining("item 1").hasMessageContaining("surrogate");
+        try (ShareableList sl = ShareableList.create(null, List.of("abcdef"))) {
+            try {
+                assertThatThrownBy(() -> sl.set(0, "x\uDC00y")).isInstanceOf(IllegalArgumentException.class)
+                        .hasMessageContaining("item 0");
+                assertThat(sl.get(0)).isEqualTo("abcdef");
+                sl.set(0, "\uD83D\uDE00"); // a valid pair: one code point, four UTF-8 bytes
+                assertThat(sl.get(0)).isEqualTo("\uD83D\uDE00");
+            } finally {
+                sl.unlink();
+            }
+        }
+    }
+
     @Test
     void stringsLongerThanCPythonsFormatAllowsAreRefusedAtCreate() throws IOException {
         String longest = "a".repeat(ShareableListLayout.MAX_STRING_BYTES);

@@ -74,6 +74,11 @@ class SharedMemoryTest {
         try (SharedMemory created = SharedMemory.create(null, 4096)) {
             try {
                 created.segment().set(JAVA_LONG, 8, 0x1122_3344_5566_7788L);
+                // the POSIX form Python shows as shm._name ("/psm_..."): the same segment, named without it
+                try (SharedMemory slashed = SharedMemory.attach("/" + created.name())) {
+                    assertThat(slashed.name()).isEqualTo(created.name());
+                    assertThat(slashed.size()).isEqualTo(4096);
+                }
                 try (SharedMemory attached = SharedMemory.attach(created.name())) {
                     assertThat(attached.name()).isEqualTo(created.name());
                     assertThat(attached.size()).isEqualTo(4096);
