@@ -67,8 +67,19 @@ final class RedisQueue<E> extends AbstractQueue<E> implements BlockingQueue<E>, 
 
     @Override
     public void put(E e) throws InterruptedException {
+        Objects.requireNonNull(e, "e");
+        if (!bounded) {
+            // NOTE: never waits (one RPUSH): an interrupt counts on entry only. Answered during the round
+            // trip, it threw InterruptedException for a push Redis may already have made, and a retry
+            // queued the item twice.
+            if (Thread.interrupted()) {
+                throw new InterruptedException();
+            }
+            m.call(() -> q.offer(e));
+            return;
+        }
         m.callBlocking(() -> {
-            q.put(Objects.requireNonNull(e, "e"));
+            q.put(e);
             return null;
         });
     }

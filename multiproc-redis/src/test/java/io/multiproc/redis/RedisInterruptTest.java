@@ -91,6 +91,45 @@ class RedisInterruptTest {
         }
     }
 
+    /**
+     * As every BlockingQueue: a take interrupted while it waits throws InterruptedException with the
+     * interrupt cleared (Redisson had set it again); an unbounded queue's put from a thread interrupted on
+     * entry throws and queues nothing.
+     */
+    @Test
+    void aTakeInterruptedWhileWaitingThrowsWithTheInterruptClearedAndAnInterruptedPutQueuesNothing() throws Exception {
+        try (LocalRedis redis = LocalRedis.start();
+             RedisManager m = (RedisManager) RedisManager.connect(redis.url(), "interruptedtake")) {
+            java.util.concurrent.BlockingQueue<Integer> q = m.queue();
+            AtomicReference<Throwable> takeThrew = new AtomicReference<>();
+            AtomicBoolean interruptAfter = new AtomicBoolean(true);
+            Thread t = new Thread(() -> {
+                try {
+                    q.take();
+                } catch (Throwable e) {
+                    takeThrew.set(e);
+                }
+                interruptAfter.set(Thread.currentThread().isInterrupted());
+            });
+            t.start();
+            Thread.sleep(500); // waiting in BLPOP by now
+            t.interrupt();
+            t.join(30_000);
+            assertThat(t.isAlive()).isFalse();
+            assertThat(takeThrew.get()).isInstanceOf(InterruptedException.class);
+            assertThat(interruptAfter).as("interrupt cleared with InterruptedException").isFalse();
+            Thread.currentThread().interrupt();
+            try {
+                assertThat(org.assertj.core.api.Assertions.catchThrowable(() -> q.put(1))).isInstanceOf(InterruptedException.class);
+            } finally {
+                Thread.interrupted();
+            }
+            assertThat(q).isEmpty();
+            q.put(2);
+            assertThat(q.take()).isEqualTo(2);
+        }
+    }
+
     @Test
     void aListsSortAndRemoveIfFromAnInterruptedThreadRunOnceAndKeepTheInterrupt() throws Exception {
         try (LocalRedis redis = LocalRedis.start();
