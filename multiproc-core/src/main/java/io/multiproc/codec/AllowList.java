@@ -69,11 +69,24 @@ final class AllowList {
 
     AllowList(boolean nativeApplicationClasses, boolean serializedApplicationClasses, List<String> packages,
               Set<Class<?>> classes) {
+        this(nativeApplicationClasses, serializedApplicationClasses, packages, classes, true);
+    }
+
+    AllowList(boolean nativeApplicationClasses, boolean serializedApplicationClasses, List<String> packages,
+              Set<Class<?>> classes, boolean sharedObjects) {
         this.nativeApplicationClasses = nativeApplicationClasses;
         this.serializedApplicationClasses = serializedApplicationClasses;
         this.packages = List.copyOf(packages);
         this.classes = Set.copyOf(classes);
+        this.sharedObjects = sharedObjects;
     }
+
+    /**
+     * Whether shared objects' handles ({@link SharedHandle} records, {@link HandleSource}s) may travel:
+     * decoding one attaches to the object it names in the decoding process (maps a segment, takes a pipe
+     * end over, connects to a Redis server named in it). False for data from another host.
+     */
+    final boolean sharedObjects;
 
     /** May a record or enum of {@code type} be written or read in the built-in format? */
     boolean allows(Class<?> type) {
@@ -85,9 +98,17 @@ final class AllowList {
         return serializedAnswers.get(type);
     }
 
+    /** True if {@code type} is refused as a shared object's handle (not for want of an allow-list entry). */
+    boolean refusesSharedObject(Class<?> type) {
+        return !sharedObjects && (SharedHandle.class.isAssignableFrom(type) || HandleSource.class.isAssignableFrom(type));
+    }
+
     private boolean decide(Class<?> type, boolean applicationClasses) {
         if (type.isPrimitive()) {
             return true;
+        }
+        if (refusesSharedObject(type)) {
+            return false; // NOTE: also inside JDK serialization streams, whose readResolve would attach it
         }
         if (type.isArray()) {
             Class<?> component = type.getComponentType();

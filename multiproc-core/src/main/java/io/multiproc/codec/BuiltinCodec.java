@@ -127,7 +127,8 @@ public final class BuiltinCodec implements Codec, Serializable {
         this.packages = List.copyOf(b.packages);
         this.classes = List.copyOf(b.classes);
         boolean trusted = b.applicationClasses;
-        this.allowList = new AllowList(trusted || b.packages.isEmpty(), trusted, new ArrayList<>(b.packages), b.classes);
+        this.allowList = new AllowList(trusted || b.packages.isEmpty(), trusted, new ArrayList<>(b.packages), b.classes,
+                b.sharedObjects);
         this.maxDepth = b.maxDepth;
         this.maxBytes = b.maxBytes;
         this.loader = b.loader;
@@ -206,7 +207,7 @@ public final class BuiltinCodec implements Codec, Serializable {
     Class<?> readClass(ByteSource in, int n) {
         Class<?> type = classNames.read(in, n, classLoader());
         if (!allowList.allows(type)) {
-            throw Failures.notAllowed(type.getName(), allowList);
+            throw allowList.refusesSharedObject(type) ? Failures.sharedObjectRefused(type) : Failures.notAllowed(type.getName(), allowList);
         }
         return type;
     }
@@ -218,16 +219,17 @@ public final class BuiltinCodec implements Codec, Serializable {
     @Serial
     private Object writeReplace() {
         return new Settings(packages, classes.stream().map(Class::getName).toList(), allowList.serializedApplicationClasses,
-                maxDepth, maxBytes);
+                maxDepth, maxBytes, allowList.sharedObjects);
     }
 
     /** The serialized form of a {@link BuiltinCodec}. */
     private record Settings(List<String> packages, List<String> classNames, boolean applicationClasses, int maxDepth,
-                            int maxBytes) implements Serializable {
+                            int maxBytes, boolean sharedObjects) implements Serializable {
         @Serial
         private Object readResolve() throws ObjectStreamException {
             try {
-                Builder b = builder().maxDepth(maxDepth).maxBytes(maxBytes).allowPackages(packages.toArray(String[]::new));
+                Builder b = builder().maxDepth(maxDepth).maxBytes(maxBytes).allowPackages(packages.toArray(String[]::new))
+                        .sharedObjects(sharedObjects);
                 ClassLoader cl = Thread.currentThread().getContextClassLoader();
                 for (String n : classNames) {
                     b.allowClasses(Class.forName(n, false, cl != null ? cl : BuiltinCodec.class.getClassLoader()));
@@ -246,7 +248,8 @@ public final class BuiltinCodec implements Codec, Serializable {
 
     @Override
     public String toString() {
-        return "BuiltinCodec[allow=" + allowList + ", maxDepth=" + maxDepth + ", maxBytes=" + maxBytes + "]";
+        return "BuiltinCodec[allow=" + allowList + ", maxDepth=" + maxDepth + ", maxBytes=" + maxBytes
+                + (allowList.sharedObjects ? "" : ", no shared objects") + "]";
     }
 
     /**
@@ -264,6 +267,7 @@ public final class BuiltinCodec implements Codec, Serializable {
         private boolean applicationClasses;
         private int maxDepth = DEFAULT_MAX_DEPTH;
         private int maxBytes = DEFAULT_MAX_BYTES;
+        private boolean sharedObjects = true;
         private ClassLoader loader;
 
         private Builder() {
@@ -319,6 +323,19 @@ public final class BuiltinCodec implements Codec, Serializable {
                 throw new IllegalArgumentException("maxBytes=" + maxBytes + " must be >= 64");
             }
             this.maxBytes = maxBytes;
+            return this;
+        }
+
+        /**
+         * Whether values may carry shared objects (queues, pipe ends, locks, values, managers' containers,
+         * Redis objects); default true. Decoding one attaches to what it names in the decoding process:
+         * a codec for data from another host says false, as the remote manager's connection does.
+         * <pre>{@code
+         * BuiltinCodec wire = BuiltinCodec.builder().sharedObjects(false).build();
+         * }</pre>
+         */
+        public Builder sharedObjects(boolean allowed) {
+            this.sharedObjects = allowed;
             return this;
         }
 

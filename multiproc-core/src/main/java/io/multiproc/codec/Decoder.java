@@ -232,6 +232,10 @@ final class Decoder extends ClassTable {
 
     private Object readHandle(int depth) {
         Class<?> type = readClassRef(HANDLE);
+        if (!codec.allowList.sharedObjects) {
+            // NOTE: checked here too: a well-known class (index, no name) skips the allow-list lookup
+            throw Failures.sharedObjectRefused(type);
+        }
         if (!SharedHandle.class.isAssignableFrom(type) || TypeInfo.of(type).record == null) {
             throw Failures.malformed("class=" + type.getName() + " under a handle tag is not a SharedHandle record");
         }

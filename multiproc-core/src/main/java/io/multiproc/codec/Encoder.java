@@ -143,6 +143,9 @@ final class Encoder extends ClassTable {
     }
 
     private void writeHandle(Object v, TypeInfo info, int depth) {
+        if (!codec.allowList.sharedObjects) {
+            throw Failures.sharedObjectRefused(v.getClass()); // NOTE: before writeReplace, which may mark it sent
+        }
         Object handle;
         try {
             handle = (Object) info.writeReplace.invokeExact(v);

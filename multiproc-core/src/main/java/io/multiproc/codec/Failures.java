@@ -9,6 +9,14 @@ final class Failures {
         return new CodecException("cannot encode class=" + type.getName() + ": " + why);
     }
 
+    /** A shared object's handle in a value of a codec built with {@code sharedObjects(false)}. */
+    static CodecException sharedObjectRefused(Class<?> type) {
+        return new CodecException("class=" + type.getName() + " is a shared object (a queue, pipe end, lock, value or"
+                + " manager proxy), which this codec does not carry (BuiltinCodec.builder().sharedObjects(false), as a remote"
+                + " manager's connection): decoding it would attach to what it names in the receiving process. Send its"
+                + " contents instead; a remote proxy may be stored as such, not inside an object of yours");
+    }
+
     static CodecException notAllowed(String className, AllowList allowList) {
         return new CodecException("class=" + className + " is not on the codec's allow-list (" + allowList
                 + "); allow it with " + howToAllow(className));

@@ -51,7 +51,12 @@ public final class ManagerServer implements AutoCloseable {
      * and enums, java.base value types, multiproc's own classes; JDK serialization of no application
      * class, so no gadget's readObject runs), with a frame's size as its limit.
      */
-    static final Codec CODEC = BuiltinCodec.builder().maxDepth(64).maxBytes(Wire.MAX_FRAME).build();
+    /**
+     * Both ends' codec. NOTE: no shared objects (decision 184): a handle's readResolve attaches to what it
+     * names in the decoding process, so a client could make the server map any segment, take a pipe end
+     * over, open another manager's containers or connect to a Redis server of its choosing.
+     */
+    static final Codec CODEC = BuiltinCodec.builder().maxDepth(64).maxBytes(Wire.MAX_FRAME).sharedObjects(false).build();
 
     private final Manager manager;
     private final byte[] key;

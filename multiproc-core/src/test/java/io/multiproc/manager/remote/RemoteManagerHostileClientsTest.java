@@ -221,7 +221,9 @@ class RemoteManagerHostileClientsTest {
     @Test
     void aTravellingProxyInsideARequestIsRefusedAndUnknownTokensFindNothing() throws IOException {
         BufferSink handle = new BufferSink(128);
-        ManagerServer.CODEC.encode(new ArrayList<>(java.util.Arrays.asList("k", bystander.list())), handle);
+        // a hostile client's codec: the wire's own refuses to write a handle (decision 184)
+        io.multiproc.codec.BuiltinCodec.builder().maxDepth(64).build()
+                .encode(new ArrayList<>(java.util.Arrays.asList("k", bystander.list())), handle);
         try (Socket s = authenticated()) {
             long dictId = openDictRaw(s);
             // a handle would make the server connect somewhere: refused while decoding, connection closed
@@ -241,6 +243,32 @@ class RemoteManagerHostileClientsTest {
             assertThat(closedByServer(s)).isTrue();        // the manager itself is not exported
         }
         serverStillServes(1);
+    }
+
+    /**
+     * A handle of a shared object of the server's host (here a SharedLong) inside a request: decoding it
+     * attached the server to that segment (any segment, a pipe end, another manager's containers, a Redis
+     * server named in a Redis handle). Refused before anything is attached; the client refuses to send one.
+     */
+    @Test
+    void aSharedObjectsHandleInsideARequestIsRefusedBeforeTheServerAttachesIt() throws IOException {
+        try (io.multiproc.shared.SharedLong secret = io.multiproc.shared.SharedLong.create(42)) {
+            BufferSink args = new BufferSink(128);
+            io.multiproc.codec.BuiltinCodec.builder().maxDepth(64).build()
+                    .encode(new ArrayList<>(java.util.Arrays.asList("k", secret)), args);
+            try (Socket s = authenticated()) {
+                long dictId = openDictRaw(s);
+                s.getOutputStream().write(frame(request(Ops.D_PUT, 0, dictId, args.toByteArray())));
+                assertThat(closedByServer(s)).isTrue();
+            }
+            serverStillServes(0);
+            assertThat(local.<String, Object>dict("gadgets")).doesNotContainKey("k");
+            ConcurrentMap<String, Object> d = bystander.dict("hostile");
+            assertThatThrownBy(() -> d.put("k", secret)).isInstanceOf(IllegalArgumentException.class)
+                    .hasMessageContaining("shared object");
+            assertThat(d).doesNotContainKey("k");
+            assertThat(secret.get()).isEqualTo(42);
+        }
     }
 
     private static byte[] encoded(Object... values) {
