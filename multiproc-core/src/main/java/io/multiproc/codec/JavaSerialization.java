@@ -109,6 +109,15 @@ final class JavaSerialization {
      * Rejects what the allow-list does not hold, streams deeper or bigger than the limits, and what the
      * JVM-wide filter, if one is set, rejects.
      */
+    /** The deepest a hash-based collection may sit in a data codec's JDK stream (see Filter#checkInput). */
+    static final int MAX_HASHED_DEPTH = 12;
+    // NOTE: the JDK's filter sees a class once per stream; each HashSet/HashMap/Hashtable it reads checks
+    // its table as a Map.Entry[] (with its depth), so that array marks every one of them.
+    private static final java.util.Set<Class<?>> HASHED = java.util.Set.of(java.util.Map.Entry[].class,
+            java.util.HashSet.class, java.util.LinkedHashSet.class,
+            java.util.HashMap.class, java.util.LinkedHashMap.class, java.util.Hashtable.class, java.util.Properties.class,
+            java.util.concurrent.ConcurrentHashMap.class, java.util.concurrent.ConcurrentHashMap.KeySetView.class);
+
     private static final class Filter implements ObjectInputFilter {
         private final AllowList allowList;
         private final int maxDepth;
@@ -132,6 +141,15 @@ final class JavaSerialization {
             }
             if (info.depth() > maxDepth) {
                 return refuse(Failures.tooDeep((int) info.depth(), maxDepth));
+            }
+            if (type != null && info.depth() > MAX_HASHED_DEPTH && !allowList.serializedApplicationClasses && HASHED.contains(type)) {
+                // NOTE: a hash set or map rehashes what it holds while it is read; sets holding the same sets
+                // again by back-reference, a few dozen levels deep, make that 2^depth hashCode calls (the
+                // "SerialDOS" stream: a few KB that hold a thread for hours). The built-in format has no
+                // back-references; a data codec's JDK streams keep such collections shallow.
+                return refuse(Failures.malformed("a hash-based collection (" + type.getName() + ") at depth " + info.depth()
+                        + " of a JDK serialization stream: at most " + MAX_HASHED_DEPTH + " in data (nested sets sharing their"
+                        + " elements make reading rehash 2^depth times)"));
             }
             // NOTE: every array element and reference takes at least one byte of the stream, so a larger
             // count is garbage; refusing it keeps the JDK from allocating for it.

@@ -41,6 +41,53 @@ class BuiltinCodecLimitsTest {
         }
     }
 
+    /**
+     * The "SerialDOS" stream: sets holding the same two sets again by back-reference, 100 levels deep, a
+     * few KB whose reading rehashes 2^100 times. A data codec (a queue's, a remote manager's) refuses it
+     * at once; it held the decoding thread for hours (a thread no interrupt stops).
+     */
+    @Test
+    void nestedHashSetsSharingTheirChildrenAreRefusedInsteadOfHashingForHours() throws Exception {
+        java.util.Set<Object> root = new java.util.HashSet<>();
+        java.util.Set<Object> s1 = root;
+        java.util.Set<Object> s2 = new java.util.HashSet<>();
+        for (int i = 0; i < 100; i++) {
+            java.util.Set<Object> t1 = new java.util.HashSet<>();
+            java.util.Set<Object> t2 = new java.util.HashSet<>();
+            t1.add("x"); // unequal to t2
+            s1.add(t1);
+            s1.add(t2);
+            s2.add(t1);
+            s2.add(t2);
+            s1 = t1;
+            s2 = t2;
+        }
+        ByteArrayOutputStream jdk = new ByteArrayOutputStream();
+        try (java.io.ObjectOutputStream oos = new java.io.ObjectOutputStream(jdk)) {
+            oos.writeObject(root);
+        }
+        byte[] stream = jdk.toByteArray();
+        BufferSink framed = new BufferSink(stream.length + 8);
+        framed.writeByte(WireFormat.SERIALIZED);
+        Varints.writeUnsigned(framed, stream.length);
+        framed.write(stream);
+        byte[] bytes = framed.toByteArray();
+        Throwable refused = org.junit.jupiter.api.Assertions.assertTimeoutPreemptively(java.time.Duration.ofSeconds(30),
+                () -> catchThrowable(() -> Codec.defaultCodec().decode(SegmentSource.of(bytes))));
+        assertThat(refused).isInstanceOf(CodecException.class).hasMessageContaining("hash-based collection");
+        // shallow hash-based collections in a JDK stream still read
+        java.util.HashMap<String, java.util.HashSet<String>> shallow = new java.util.HashMap<>(Map.of("k", new java.util.HashSet<>(List.of("v"))));
+        ByteArrayOutputStream ok = new ByteArrayOutputStream();
+        try (java.io.ObjectOutputStream oos = new java.io.ObjectOutputStream(ok)) {
+            oos.writeObject(shallow);
+        }
+        BufferSink okFramed = new BufferSink(ok.size() + 8);
+        okFramed.writeByte(WireFormat.SERIALIZED);
+        Varints.writeUnsigned(okFramed, ok.size());
+        okFramed.write(ok.toByteArray());
+        assertThat(Codec.defaultCodec().decode(SegmentSource.of(okFramed.toByteArray()))).isEqualTo(shallow);
+    }
+
     @Test
     void aCycleFailsAtTheDepthLimitInsteadOfOverflowingTheStack() {
         List<Object> self = new ArrayList<>();
