@@ -57,6 +57,9 @@ public record ProcessIdentity(long pid, long startTicks, long pidNamespace) {
         if (stat == null) {
             return false;
         }
+        if (stat == UNREADABLE) {
+            return true;
+        }
         String[] fields = fieldsAfterComm(stat);
         // fields[0] is the state: Z (zombie) and X (dead) no longer run, even if not yet reaped.
         char state = fields[0].charAt(0);
@@ -78,15 +81,31 @@ public record ProcessIdentity(long pid, long startTicks, long pidNamespace) {
 
     private static ProcessIdentity read(long pid) {
         String stat = readStat(pid);
-        return stat == null ? null : new ProcessIdentity(pid, Long.parseLong(fieldsAfterComm(stat)[19]), OWN_NAMESPACE);
+        return stat == null || stat == UNREADABLE ? null : new ProcessIdentity(pid, Long.parseLong(fieldsAfterComm(stat)[19]), OWN_NAMESPACE);
     }
 
+    /** {@link #readStat}'s answer for a stat file that exists but could not be read: the process may run. */
+    private static final String UNREADABLE = new String("unreadable");
+
+    /**
+     * The stat line of {@code pid}; null if there is no such process; {@link #UNREADABLE} if it could not be
+     * read for another reason (no file descriptor left, no memory, no permission), which says nothing about
+     * the process. Judging such a process dead unlinked segments live processes mapped and took locks
+     * over from live holders.
+     */
     private static String readStat(long pid) {
         try {
             return Files.readString(Path.of("/proc", Long.toString(pid), "stat"), StandardCharsets.ISO_8859_1);
         } catch (IOException e) {
-            return null;
+            return gone(e) ? null : UNREADABLE;
         }
+    }
+
+    /** True if {@code e}, from reading a process's /proc entry, means the process is gone. */
+    static boolean gone(IOException e) {
+        // NOTE: the entry is missing (never was, or reaped), or the process exited while it was read (ESRCH)
+        return e instanceof java.nio.file.NoSuchFileException
+                || (e.getMessage() != null && e.getMessage().contains("No such process"));
     }
 
     /**
@@ -149,6 +168,9 @@ public record ProcessIdentity(long pid, long startTicks, long pidNamespace) {
         String stat = readStat(pidOf(token));
         if (stat == null) {
             return false;
+        }
+        if (stat == UNREADABLE) {
+            return true;
         }
         String[] fields = fieldsAfterComm(stat);
         char state = fields[0].charAt(0);
