@@ -324,6 +324,21 @@ public final class SegmentRegistry {
      * Creates segment {@code name} exclusively with this process recorded as a holder; the returned
      * channel is open. FileAlreadyExistsException if the name is taken (and nothing is recorded).
      */
+    /**
+     * For a create that finds its name taken: removes the segment if records name it and every holder
+     * died, as the startup sweep would. A program that re-creates a fixed name after its owner was
+     * killed (a named Manager in a restarted worker) otherwise failed with "already exists" until some
+     * new JVM swept. A file no record names (made by Python, untracked) stays.
+     */
+    private static void removeIfOrphaned(Path d, String name) throws IOException {
+        HeldFiles heldFiles = new HeldFiles(d);
+        if (!heldFiles.records(d, name).isEmpty() && liveHolders(d, name, heldFiles) == NONE && heldFiles.unlink(name)) {
+            LOG.log(System.Logger.Level.INFO, "multiproc: removed segment " + name + " of a dead holder to create it again");
+            unlinkDependents(d, name, heldFiles);
+        }
+        heldFiles.forget();
+    }
+
     public static FileChannel createHeld(String name) throws IOException {
         Path path = ShmFiles.path(name);
         return locked(d -> {
@@ -331,6 +346,9 @@ public final class SegmentRegistry {
             // NOTE: a record we already have means we hold the existing segment of that name (or a
             // stale one); it must survive a failed create, or the segment loses its owner.
             boolean hadRecord = Files.exists(record);
+            if (!hadRecord && Files.exists(path, LinkOption.NOFOLLOW_LINKS)) {
+                removeIfOrphaned(d, name);
+            }
             if (!hadRecord) {
                 writeProcessRecord(record, ProcessIdentity.current(), null, StandardOpenOption.CREATE_NEW);
             } else {
@@ -1405,8 +1423,9 @@ public final class SegmentRegistry {
         for (String name : List.copyOf(HELD)) {
             try {
                 release(name);
-            } catch (IOException | RuntimeException e) {
-                // best effort at exit; the next sweep removes what is left once we are gone
+            } catch (IOException | RuntimeException | Error e) {
+                // best effort at exit; the next sweep removes what is left once we are gone. NOTE: an Error
+                // too (a class first loaded here from a jar replaced meanwhile, memory): the others still go
             }
         }
     }

@@ -47,6 +47,39 @@ class ManagerProcessTest {
         }
     }
 
+    /**
+     * A worker that owned the named manager "jobs" is SIGKILLed; its replacement (here: this process,
+     * which swept long before) starts "jobs" again instead of failing with "already exists" until some
+     * new JVM sweeps. The dead owner's data is gone, as a dead owner's always is.
+     */
+    @Test
+    void aNamedManagerWhoseOwnerWasKilledCanBeStartedAgainAtOnce() throws Exception {
+        String name = "restart-" + ProcessHandle.current().pid();
+        try (SharedLong started = SharedLong.create(0)) {
+            ChildProcess owner = ChildProcess.start(() -> {
+                Manager m = Manager.start(name);
+                m.dict("d").put("k", 1);
+                started.set(1);
+                try {
+                    Thread.sleep(60_000);
+                } catch (InterruptedException e) {
+                    Thread.currentThread().interrupt();
+                }
+            });
+            try {
+                Children.awaitUntil("the owner started its manager", () -> started.get() == 1);
+                owner.kill();
+                assertThat(owner.join(Children.TIMEOUT)).isTrue();
+            } finally {
+                Children.reap(owner);
+            }
+            try (Manager again = Manager.start(name)) {
+                assertThat(again.<String, Integer>dict("d")).isEmpty();
+                again.dict("d").put("k", 2);
+            }
+        }
+    }
+
     @Test
     void anUnrelatedProcessAttachesByNameAndFindsNamedObjects() throws Exception {
         try (Manager m = Manager.start()) {
