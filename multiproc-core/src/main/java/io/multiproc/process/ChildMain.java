@@ -591,19 +591,16 @@ public final class ChildMain {
         // NOTE: a task that ends with its interrupt set (the restore-the-interrupt idiom) must not make the
         // child exit under its threads' feet; DestroyJavaVM does not give up either.
         boolean interrupted = false;
-        try {
-            awaitNonDaemonThreads(me);
-        } catch (InterruptedException e) {
-            interrupted = true;
-        }
-        while (interrupted) {
+        while (true) {
             try {
                 awaitNonDaemonThreads(me);
-                Thread.currentThread().interrupt();
-                return;
-            } catch (InterruptedException again) {
-                // another interrupt from the task's own threads: keep waiting
+                break;
+            } catch (InterruptedException e) {
+                interrupted = true; // cleared by the throw: the next round waits
             }
+        }
+        if (interrupted) {
+            Thread.currentThread().interrupt();
         }
     }
 

@@ -403,16 +403,16 @@ final class PoolWorker {
     private boolean complete(Reader me, Runnable completion) {
         me.completingSince = System.nanoTime() | 1; // NOTE: never 0, which means "none"
         pool.armWatch(); // NOTE: after the store above (see Pool#relieveStuckReaders)
+        boolean stillCurrent;
         try {
             completeQuietly(completion);
         } finally {
-            synchronized (me) { // see relieveIfStuck
+            synchronized (me) { // see relieveIfStuck: one monitor enter for both
                 me.completingSince = 0;
+                stillCurrent = reader == me;
             }
         }
-        synchronized (me) {
-            return reader == me;
-        }
+        return stillCurrent;
     }
 
     private void completeQuietly(Runnable completion) {
