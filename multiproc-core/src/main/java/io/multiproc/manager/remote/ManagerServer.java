@@ -15,10 +15,13 @@ import java.net.InetSocketAddress;
 import java.net.ServerSocket;
 import java.net.Socket;
 import java.net.SocketException;
+import java.util.LinkedHashSet;
 import java.util.Objects;
+import java.util.SequencedSet;
 import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.Semaphore;
+import java.util.function.BooleanSupplier;
 
 /**
  * Serves a manager's containers over TCP to {@link RemoteManager} clients (CPython's
@@ -38,13 +41,17 @@ import java.util.concurrent.Semaphore;
  * ({@link Wire}), which must be over within {@link #HANDSHAKE_TIMEOUT_MILLIS} in all, then a {@link ServerSession}.
  * Whatever a connection does (a wrong key, a malformed or hostile frame, a disconnect in the middle
  * of a request) ends that connection only: its thread closes the socket and returns. At most
- * {@link #MAX_CONNECTIONS} connections are open at once; more are closed at accept. Requests are
- * decoded through the codec's data allow-list (decision record 051).
+ * {@link #MAX_CONNECTIONS} authenticated connections are open at once; a key holder beyond them is told
+ * so in the handshake. At most {@link #MAX_HANDSHAKES} handshakes run at once: a new connection past
+ * them closes the oldest handshake, so strangers who connect and stay silent cannot lock key holders
+ * out (decision 185). Requests are decoded through the codec's data allow-list (decision record 051).
  */
 public final class ManagerServer implements AutoCloseable {
     private static final System.Logger LOG = System.getLogger("io.multiproc.manager");
     static final int HANDSHAKE_TIMEOUT_MILLIS = 10_000;
     static final int MAX_CONNECTIONS = 256;
+    /** Handshakes running at once; a key holder's takes about a millisecond, a stranger's up to its timeout. */
+    static final int MAX_HANDSHAKES = 32;
 
     /**
      * The codec both sides use on a TCP connection: the data allow-list (the built-in types, records
@@ -62,8 +69,11 @@ public final class ManagerServer implements AutoCloseable {
     private final byte[] key;
     private final ServerSocket socket;
     private final Thread acceptor;
+    /** Authenticated connections; taken once a client proved it has the key, by that client's thread. */
     private final Semaphore slots = new Semaphore(MAX_CONNECTIONS);
     private final Set<Socket> open = ConcurrentHashMap.newKeySet();
+    /** Connections in their handshake, oldest first; guarded by itself (the acceptor adds, each connection's thread removes its own). */
+    private final SequencedSet<Socket> handshaking = new LinkedHashSet<>();
     private final Exports exports = new Exports();
     private final Unpinned unpinned;
     private volatile boolean closed;
@@ -153,14 +163,22 @@ public final class ManagerServer implements AutoCloseable {
         }
     }
 
-    /** Hands a new connection to a thread of its own; the slot is released if that does not happen. */
+    /** Hands a new connection to a thread of its own, making room among the handshakes first. */
     private void accepted(Socket s) {
         afterAccept.run();
-        if (!slots.tryAcquire()) {
-            LOG.log(System.Logger.Level.WARNING, "manager server: " + MAX_CONNECTIONS + " connections open, refusing "
-                    + s.getRemoteSocketAddress());
-            closeQuietly(s);
-            return;
+        Socket oldest = null;
+        synchronized (handshaking) {
+            if (handshaking.size() >= MAX_HANDSHAKES) {
+                oldest = handshaking.removeFirst();
+            }
+            handshaking.add(s);
+        }
+        if (oldest != null) {
+            // NOTE: its thread fails in its next read and ends; a key holder's handshake is over long before
+            // MAX_HANDSHAKES newer connections arrive, unless the server is flooded
+            LOG.log(System.Logger.Level.DEBUG, "manager server: " + MAX_HANDSHAKES + " handshakes running, closing the oldest, "
+                    + oldest.getRemoteSocketAddress());
+            closeQuietly(oldest);
         }
         boolean started = false;
         try {
@@ -172,21 +190,35 @@ public final class ManagerServer implements AutoCloseable {
                 return;
             }
             Thread.ofPlatform().daemon(true).name("multiproc-manager-client-" + s.getRemoteSocketAddress()).start(() -> {
+                boolean[] admitted = {false};
                 try {
-                    serve(s);
+                    serve(s, () -> {
+                        handshakeOver(s);
+                        admitted[0] = slots.tryAcquire();
+                        return admitted[0];
+                    });
                 } finally {
+                    handshakeOver(s);
                     open.remove(s);
                     closeQuietly(s);
-                    slots.release();
+                    if (admitted[0]) {
+                        slots.release();
+                    }
                 }
             });
             started = true;
         } finally {
             if (!started) {
+                handshakeOver(s);
                 open.remove(s);
                 closeQuietly(s);
-                slots.release();
             }
+        }
+    }
+
+    private void handshakeOver(Socket s) {
+        synchronized (handshaking) {
+            handshaking.remove(s);
         }
     }
 
@@ -200,7 +232,7 @@ public final class ManagerServer implements AutoCloseable {
     }
 
     /** One connection, start to end; never throws (whatever happens ends this connection only). */
-    private void serve(Socket s) {
+    private void serve(Socket s, BooleanSupplier admit) {
         String peer = String.valueOf(s.getRemoteSocketAddress());
         try {
             s.setTcpNoDelay(true);
@@ -208,9 +240,17 @@ public final class ManagerServer implements AutoCloseable {
             // NOTE: unbuffered, so it reads nothing past the handshake; the client sends its first request
             // only after the server's answer anyway
             DataInputStream handshakeIn = new DataInputStream(new HandshakeInput(s, handshakeMillis));
-            if (!Wire.serverHandshake(handshakeIn, out, key)) {
-                LOG.log(System.Logger.Level.DEBUG, "manager server: " + peer + " did not have the authkey");
-                return;
+            switch (Wire.serverHandshake(handshakeIn, out, key, admit)) {
+                case REFUSED -> {
+                    LOG.log(System.Logger.Level.DEBUG, "manager server: " + peer + " did not have the authkey");
+                    return;
+                }
+                case FULL -> {
+                    LOG.log(System.Logger.Level.WARNING, "manager server: " + MAX_CONNECTIONS + " connections open, refusing "
+                            + peer);
+                    return;
+                }
+                case ADMITTED -> { }
             }
             s.setSoTimeout(0); // an idle client may stay connected; its death closes the socket
             DataInputStream in = new DataInputStream(new BufferedInputStream(s.getInputStream(), 64 << 10));

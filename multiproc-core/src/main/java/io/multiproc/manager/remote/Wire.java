@@ -13,6 +13,7 @@ import java.security.GeneralSecurityException;
 import java.security.MessageDigest;
 import java.security.SecureRandom;
 import java.util.Arrays;
+import java.util.function.BooleanSupplier;
 
 /**
  * The remote manager's framing and handshake, shared by {@link ManagerServer} and {@link RemoteManager}.
@@ -31,6 +32,8 @@ import java.util.Arrays;
  * server -> client   MAGIC(8) serverChallenge(32)
  * client -> server   HMAC(key, "mpm-client" | serverChallenge)(32) clientChallenge(32)
  * server -> client   1 HMAC(key, "mpm-server" | clientChallenge)(32)    or   0 (refused), then close
+ *                                                                         or   2 (full: the key was right,
+ *                                                                            every connection is taken)
  * </pre>
  * The two labels keep an answer of one side from being replayed as the other side's (a reflection
  * attack); both challenges are fresh from SecureRandom, and answers are compared in constant time.
@@ -105,8 +108,15 @@ final class Wire {
         return authkey.clone();
     }
 
-    /** The server's side; true if the client proved it has the key (else the caller closes quietly). */
-    static boolean serverHandshake(DataInputStream in, DataOutputStream out, byte[] key) throws IOException {
+    /** What the server's side of a handshake ended with. */
+    enum Outcome { ADMITTED, REFUSED, FULL }
+
+    /**
+     * The server's side: {@code admit} runs once the client proved it has the key (it takes a connection
+     * slot); only then does the server prove it has the key too. The caller closes unless ADMITTED.
+     */
+    static Outcome serverHandshake(DataInputStream in, DataOutputStream out, byte[] key, BooleanSupplier admit)
+            throws IOException {
         byte[] challenge = random();
         byte[] hello = concat(MAGIC, challenge);
         writeFrame(out, hello, 0, hello.length);
@@ -116,18 +126,29 @@ final class Wire {
                 || !MessageDigest.isEqual(Arrays.copyOf(answer, HMAC), hmac(key, CLIENT_LABEL, challenge))) {
             writeFrame(out, new byte[] {0}, 0, 1);
             out.flush();
-            return false;
+            return Outcome.REFUSED;
+        }
+        if (!admit.getAsBoolean()) {
+            writeFrame(out, new byte[] {2}, 0, 1);
+            out.flush();
+            return Outcome.FULL;
         }
         byte[] clientChallenge = Arrays.copyOfRange(answer, HMAC, HMAC + CHALLENGE);
         byte[] welcome = concat(new byte[] {1}, hmac(key, SERVER_LABEL, clientChallenge));
         writeFrame(out, welcome, 0, welcome.length);
         out.flush();
-        return true;
+        return Outcome.ADMITTED;
     }
 
     /** The client's side; AuthenticationException unless both sides proved they have the key. */
     static void clientHandshake(DataInputStream in, DataOutputStream out, byte[] key, String server) throws IOException {
-        byte[] hello = readFrame(in, MAX_HANDSHAKE_FRAME);
+        byte[] hello;
+        try {
+            hello = readFrame(in, MAX_HANDSHAKE_FRAME);
+        } catch (EOFException e) {
+            throw new ProtocolException(server + " closed the connection before its greeting (not a multiproc manager"
+                    + " server, or one that is closing)");
+        }
         if (hello.length != MAGIC.length + CHALLENGE || !Arrays.equals(hello, 0, MAGIC.length, MAGIC, 0, MAGIC.length)) {
             throw new ProtocolException(server + " is not a multiproc manager server (or speaks another version)");
         }
@@ -143,6 +164,10 @@ final class Wire {
         }
         if (welcome.length == 1 && welcome[0] == 0) {
             throw new AuthenticationException(server + " refused the authkey (the keys differ)");
+        }
+        if (welcome.length == 1 && welcome[0] == 2) {
+            throw new ServerFullException(server + " serves at most " + ManagerServer.MAX_CONNECTIONS
+                    + " connections at once and all are in use; try again once a client disconnects");
         }
         if (welcome.length != 1 + HMAC || welcome[0] != 1
                 || !MessageDigest.isEqual(Arrays.copyOfRange(welcome, 1, welcome.length), hmac(key, SERVER_LABEL, challenge))) {
@@ -183,6 +208,15 @@ final class Wire {
     }
 
     /** A peer broke the protocol: the connection is closed, nothing else is affected. */
+    /** The server had the key but no free connection slot (a client may try again later). */
+    static final class ServerFullException extends IOException {
+        private static final long serialVersionUID = 1L;
+
+        ServerFullException(String message) {
+            super(message);
+        }
+    }
+
     static final class ProtocolException extends IOException {
         private static final long serialVersionUID = 1L;
 

@@ -101,4 +101,54 @@ class ManagerServerTest {
             assertThat(m.list("still")).isEmpty();
         }
     }
+    @Test
+    void strangersHoldingMoreConnectionsThanTheServerServesDoNotLockAKeyHolderOut() throws Exception {
+        java.util.List<Socket> strangers = new java.util.ArrayList<>();
+        try {
+            // NOTE: silent peers that never answer the challenge: each may take the whole handshake's 10 s
+            for (int i = 0; i < ManagerServer.MAX_CONNECTIONS + 20; i++) {
+                Socket s = new Socket();
+                strangers.add(s);
+                s.connect(server.address(), 5_000);
+            }
+            try (Manager m = RemoteManager.connect(server.address(), KEY, QUICK)) {
+                m.list("served").add(1);
+                assertThat(m.list("served")).containsExactly(1);
+            }
+        } finally {
+            for (Socket s : strangers) {
+                s.close();
+            }
+        }
+    }
+
+    @Test
+    void keyHoldersBeyondTheServersLimitAreToldSoAndTheOthersKeepTheirConnections() {
+        java.util.List<Manager> clients = new java.util.ArrayList<>();
+        try {
+            for (int i = 0; i < ManagerServer.MAX_CONNECTIONS; i++) {
+                clients.add(RemoteManager.connect(server.address(), KEY, QUICK));
+            }
+            assertThatThrownBy(() -> RemoteManager.connect(server.address(), KEY, QUICK))
+                    .hasMessageContaining("serves at most " + ManagerServer.MAX_CONNECTIONS + " connections");
+            clients.get(0).list("kept").add(1);
+            assertThat(clients.get(0).list("kept")).containsExactly(1); // the add is pipelined: this waits for it
+            assertThat(clients.get(ManagerServer.MAX_CONNECTIONS - 1).list("kept")).containsExactly(1);
+            clients.remove(0).close();
+            // the server frees the slot once it reads the closed connection's end: soon, not at once
+            long deadline = System.nanoTime() + QUICK.toNanos();
+            while (true) {
+                try (Manager again = RemoteManager.connect(server.address(), KEY, QUICK)) {
+                    assertThat(again.list("kept")).containsExactly(1);
+                    break;
+                } catch (RuntimeException full) {
+                    if (System.nanoTime() > deadline) {
+                        throw full;
+                    }
+                }
+            }
+        } finally {
+            clients.forEach(Manager::close);
+        }
+    }
 }
