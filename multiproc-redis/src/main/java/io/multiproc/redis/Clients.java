@@ -138,6 +138,12 @@ final class Clients {
         return Config.fromYAML(yaml);
     }
 
+    /** Whether a client of this JVM uses {@code yaml} now. */
+    static synchronized boolean uses(String yaml) {
+        Entry e = CLIENTS.get(yaml);
+        return e != null && !e.client.isShutdown();
+    }
+
     /** The shared client for {@code yaml}, created (and connected) if there is none; count it as used. */
     static RedissonClient acquire(String yaml, Config config) {
         synchronized (Clients.class) {

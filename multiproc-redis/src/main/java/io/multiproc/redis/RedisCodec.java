@@ -101,7 +101,37 @@ public final class RedisCodec extends BaseCodec {
     private Object decode(ByteBuf buf) {
         byte[] bytes = new byte[buf.readableBytes()];
         buf.readBytes(bytes);
-        return codec.decode(SegmentSource.of(bytes));
+        return decodeFromRedis(bytes);
+    }
+
+    /**
+     * Set while a thread decodes bytes read from Redis. NOTE: whoever can write to the Redis can store a
+     * proxy's or manager's handle there, and decoding one builds a Redisson client from the configuration
+     * it carries (connecting where it says, with {@code ${ENV}} values filled in): read from Redis, a
+     * handle decodes only if a client of this JVM already uses its configuration, compared as a string,
+     * so a foreign one is never parsed (decision 186).
+     */
+    private static final ThreadLocal<Boolean> FROM_REDIS = new ThreadLocal<>();
+
+    private Object decodeFromRedis(byte[] bytes) {
+        boolean outer = FROM_REDIS.get() != null;
+        FROM_REDIS.set(Boolean.TRUE);
+        try {
+            return codec.decode(SegmentSource.of(bytes));
+        } finally {
+            if (!outer) {
+                FROM_REDIS.remove();
+            }
+        }
+    }
+
+    /** Refuses a handle read from Redis whose configuration no client of this JVM uses (see {@link #FROM_REDIS}). */
+    static void checkFromRedis(String config) throws java.io.InvalidObjectException {
+        if (FROM_REDIS.get() != null && !Clients.uses(config)) {
+            throw new java.io.InvalidObjectException("a handle read from Redis names a Redis configuration no client of"
+                    + " this JVM uses: refused, so that whoever can write to Redis cannot make this JVM connect"
+                    + " elsewhere (decision 186)");
+        }
     }
 
     /**
@@ -128,7 +158,7 @@ public final class RedisCodec extends BaseCodec {
 
     /** The value stored as {@code bytes} (as read through {@link #STORED_BYTES}). */
     Object decodeStored(byte[] bytes) {
-        return codec.decode(SegmentSource.of(bytes));
+        return decodeFromRedis(bytes);
     }
 
     /** The bytes {@code value} is stored as (what a Lua script compares). */

@@ -30,6 +30,7 @@ record RedisHandle(String config, String manager, String kind, String key, Sync 
 
     @Serial
     Object readResolve() throws ObjectStreamException {
+        RedisCodec.checkFromRedis(config);
         RedisManager m = RedisManager.attached(config, manager);
         return sync == null ? m.proxy(Kind.of(kind), key) : m.syncObject(kind, key, sync);
     }

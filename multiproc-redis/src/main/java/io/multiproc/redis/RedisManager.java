@@ -183,6 +183,11 @@ public final class RedisManager implements Manager, HandleSource, Serializable {
     /** Redisson's prefix of a bounded queue's capacity semaphore: prefixName("redisson_bqs", key). */
     private static final String CAPACITY_PREFIX = "redisson_bqs:";
 
+    /** The capacity semaphore's key of the bounded queue at {@code queueKey}. */
+    static String capacityKey(String queueKey) {
+        return CAPACITY_PREFIX + queueKey;
+    }
+
     /**
      * Deletes every key of this manager's name, named objects included, for every connection using the
      * name; returns how many keys were deleted. The manager stays usable (its objects start empty).
@@ -235,6 +240,7 @@ public final class RedisManager implements Manager, HandleSource, Serializable {
     record Handle(String config, String manager) implements Serializable, SharedHandle {
         @Serial
         Object readResolve() throws ObjectStreamException {
+            RedisCodec.checkFromRedis(config);
             return attached(config, manager);
         }
     }

@@ -26,18 +26,30 @@ final class RedisQueue<E> extends AbstractQueue<E> implements BlockingQueue<E>, 
     private final transient RedisManager m;
     private final transient String key;
     private final transient boolean bounded;
-    private final transient RBlockingQueue<E> q;
+    /**
+     * Items come back as their stored bytes and are decoded by the calling thread ({@link #open}): decoded
+     * on Redisson's I/O thread, an item that is a container proxy (a List or Map) was walked there by
+     * Redisson's reference handling, whose calls fail on that thread, and the take failed.
+     */
+    private final transient RBlockingQueue<Object> q;
+    /**
+     * What blocking pops go through: {@link #q}, or for a bounded queue an unbounded view of the same list
+     * (Redisson's bounded take and timed poll decode with the client's codec, not the queue's, so they
+     * never gave bytes back); {@link #popped} then gives the capacity back, as Redisson's own take does.
+     */
+    private final transient RBlockingQueue<Object> pops;
 
     RedisQueue(RedisManager m, String key, boolean bounded) {
         this.m = m;
         this.key = key;
         this.bounded = bounded;
-        this.q = bounded ? m.redisson().getBoundedBlockingQueue(key, RedisCodec.INSTANCE)
-                : m.redisson().getBlockingQueue(key, RedisCodec.INSTANCE);
+        this.q = bounded ? m.redisson().getBoundedBlockingQueue(key, RedisCodec.STORED_BYTES)
+                : m.redisson().getBlockingQueue(key, RedisCodec.STORED_BYTES);
+        this.pops = bounded ? m.redisson().getBlockingQueue(key, RedisCodec.STORED_BYTES) : q;
     }
 
     void bound(int maxItems) {
-        ((RBoundedBlockingQueue<E>) q).trySetCapacity(maxItems);
+        ((RBoundedBlockingQueue<Object>) q).trySetCapacity(maxItems);
     }
 
     @Override
@@ -105,7 +117,7 @@ final class RedisQueue<E> extends AbstractQueue<E> implements BlockingQueue<E>, 
 
     @Override
     public E take() throws InterruptedException {
-        return m.callBlocking(() -> q.take());
+        return open(popped(m.callBlocking(() -> pops.take())));
     }
 
     /**
@@ -126,7 +138,7 @@ final class RedisQueue<E> extends AbstractQueue<E> implements BlockingQueue<E>, 
             E e;
             if (left >= TimeUnit.SECONDS.toNanos(1)) {
                 long seconds = Math.min(TimeUnit.NANOSECONDS.toSeconds(left), TimeUnit.NANOSECONDS.toSeconds(MAX_WAIT_SLICE_NANOS));
-                e = m.callBlocking(() -> q.poll(seconds, TimeUnit.SECONDS));
+                e = open(popped(m.callBlocking(() -> pops.poll(seconds, TimeUnit.SECONDS))));
             } else {
                 if (Thread.interrupted()) {
                     throw new InterruptedException();
@@ -149,12 +161,12 @@ final class RedisQueue<E> extends AbstractQueue<E> implements BlockingQueue<E>, 
 
     @Override
     public E poll() {
-        return m.call(() -> q.poll());
+        return open(m.call(() -> q.poll()));
     }
 
     @Override
     public E peek() {
-        return m.call(() -> q.peek());
+        return open(m.call(() -> q.peek()));
     }
 
     @Override
@@ -170,13 +182,39 @@ final class RedisQueue<E> extends AbstractQueue<E> implements BlockingQueue<E>, 
     @Override
     public int drainTo(Collection<? super E> c) {
         checkDrainTarget(c);
-        return m.call(() -> q.drainTo(c));
+        List<Object> stored = new ArrayList<>();
+        m.call(() -> q.drainTo(stored));
+        return openInto(stored, c);
     }
 
     @Override
     public int drainTo(Collection<? super E> c, int maxElements) {
         checkDrainTarget(c);
-        return m.call(() -> q.drainTo(c, maxElements));
+        List<Object> stored = new ArrayList<>();
+        m.call(() -> q.drainTo(stored, maxElements));
+        return openInto(stored, c);
+    }
+
+    /** After a blocking pop of {@code stored} (null: none): a bounded queue's capacity is given back. */
+    private Object popped(Object stored) {
+        if (bounded && stored != null) {
+            m.exec(() -> m.redisson().getSemaphore(RedisManager.capacityKey(key)).release());
+        }
+        return stored;
+    }
+
+    /** Decodes drained items into {@code c}, in order; how many there were. */
+    private int openInto(List<Object> stored, Collection<? super E> c) {
+        for (Object b : stored) {
+            c.add(open(b));
+        }
+        return stored.size();
+    }
+
+    /** An item as stored (bytes) decoded in the calling thread; null stays null (an empty queue). */
+    @SuppressWarnings("unchecked")
+    private E open(Object stored) {
+        return stored == null ? null : (E) RedisCodec.INSTANCE.decodeStored((byte[]) stored);
     }
 
     /** As BlockingQueue says: NullPointerException for null, IllegalArgumentException for the queue itself. */
@@ -228,12 +266,17 @@ final class RedisQueue<E> extends AbstractQueue<E> implements BlockingQueue<E>, 
     /** Removes each item of a snapshot that {@code which} accepts, one remove each (Redisson's bulk removals keep a bounded queue's capacity). */
     private boolean removeEach(java.util.function.Predicate<Object> which) {
         boolean changed = false;
-        for (E e : m.call(() -> new ArrayList<>(q.readAll()))) {
-            if (which.test(e)) {
-                changed |= remove(e);
+        for (Object b : m.call(() -> new ArrayList<>(q.readAll()))) {
+            if (which.test(open(b))) {
+                changed |= removeStored((byte[]) b);
             }
         }
         return changed;
+    }
+
+    /** Removes the first item stored as exactly {@code bytes} (what was read, not a re-encoding of it). */
+    private boolean removeStored(byte[] bytes) {
+        return m.call(() -> q.remove(new RedisCodec.Raw(bytes)));
     }
 
     /**
@@ -242,9 +285,9 @@ final class RedisQueue<E> extends AbstractQueue<E> implements BlockingQueue<E>, 
      */
     @Override
     public Iterator<E> iterator() {
-        Iterator<E> snapshot = m.call(() -> new ArrayList<>(q.readAll()).iterator());
+        Iterator<Object> snapshot = m.call(() -> new ArrayList<>(q.readAll()).iterator());
         return new Iterator<>() {
-            private E last;
+            private byte[] last;
 
             @Override
             public boolean hasNext() {
@@ -253,8 +296,8 @@ final class RedisQueue<E> extends AbstractQueue<E> implements BlockingQueue<E>, 
 
             @Override
             public E next() {
-                last = snapshot.next();
-                return last;
+                last = (byte[]) snapshot.next();
+                return open(last);
             }
 
             @Override
@@ -262,7 +305,7 @@ final class RedisQueue<E> extends AbstractQueue<E> implements BlockingQueue<E>, 
                 if (last == null) {
                     throw new IllegalStateException("next() was not called, or remove() was called already");
                 }
-                RedisQueue.this.remove(last);
+                removeStored(last);
                 last = null;
             }
         };
@@ -270,6 +313,11 @@ final class RedisQueue<E> extends AbstractQueue<E> implements BlockingQueue<E>, 
 
     @Override
     public String toString() {
-        return m.call(() -> q.readAll().toString());
+        List<Object> stored = m.call(() -> q.readAll());
+        List<E> items = new ArrayList<>(stored.size());
+        for (Object b : stored) {
+            items.add(open(b));
+        }
+        return items.toString();
     }
 }
