@@ -39,6 +39,17 @@ final class Lua {
             + "if i == 0 then redis.call('lpop', KEYS[1]) elseif i == n - 1 then redis.call('rpop', KEYS[1]) "
             + "else redis.call('lset', KEYS[1], i, ARGV[2]) redis.call('lrem', KEYS[1], 1, ARGV[2]) end return old";
 
+    /**
+     * removeFirst/removeLast (ARGV[1] 'l' or 'r'): the element popped in one step (two clients popping the
+     * last element never both see it), or MPEMPTY when there is none.
+     */
+    static final String LIST_POP = "local v = redis.call(ARGV[1] == 'l' and 'lpop' or 'rpop', KEYS[1]) "
+            + "if not v then return redis.error_reply('MPEMPTY') end return v";
+
+    /** getFirst/getLast (ARGV[1] 0 or -1): the element, or MPEMPTY when there is none. */
+    static final String LIST_END = "local v = redis.call('lindex', KEYS[1], tonumber(ARGV[1])) "
+            + "if not v then return redis.error_reply('MPEMPTY') end return v";
+
     /** addAll(i, values): values ARGV[2..] inserted before index i (i == size appends). */
     static final String LIST_INSERT = BOUNDS.formatted(0)
             + "if i == n then for j = 2, #ARGV do redis.call('rpush', KEYS[1], ARGV[j]) end return n end "
@@ -124,6 +135,9 @@ final class Lua {
             if (at >= 0) {
                 int end = msg.indexOf(']', at);
                 throw new IndexOutOfBoundsException(msg.substring(at + 6, end < 0 ? msg.length() : end));
+            }
+            if (msg.contains("MPEMPTY")) {
+                throw new java.util.NoSuchElementException(key + " is empty");
             }
             throw e;
         }

@@ -211,6 +211,17 @@ final class RedisDict<K, V> extends AbstractMap<K, V> implements ConcurrentMap<K
      * false if it changed meanwhile. Counts {@code next}'s nested container and releases the one replaced.
      */
     private boolean replaceIfSame(Object k, Read read, V next) {
+        return replaceIfSame(k, read, next, null);
+    }
+
+    /**
+     * {@link #replaceIfSame(Object, Read, Object)}; when it stored {@code next} and {@code now} is given,
+     * {@code now[0]} is what a read of the entry returns: a live proxy where {@code next} was a plain
+     * List, Map, Set or Namespace stored as a nested container (compute and merge return that, so a change
+     * through their result is kept).
+     */
+    @SuppressWarnings("unchecked")
+    private boolean replaceIfSame(Object k, Read read, V next, Object[] now) {
         Object stored = next == null ? null : m.nesting.toStored(next);
         boolean done;
         try {
@@ -223,6 +234,9 @@ final class RedisDict<K, V> extends AbstractMap<K, V> implements ConcurrentMap<K
         }
         if (done) {
             m.nesting.release(read.stored());
+            if (now != null) {
+                now[0] = stored instanceof NestedRef ? m.nesting.fromStored(key, stored) : next;
+            }
         } else {
             m.nesting.undo(stored);
         }
@@ -260,13 +274,18 @@ final class RedisDict<K, V> extends AbstractMap<K, V> implements ConcurrentMap<K
      * stores it by compare-and-set against the bytes read, again until no other writer came between; a
      * null next value removes the entry (nothing to do if it was absent). Returns the next value.
      */
+    @SuppressWarnings("unchecked")
     private V updateLoop(K k, java.util.function.Function<V, V> decide) {
         while (true) {
             Read read = read(k);
             V old = userValue(read);
             V next = decide.apply(old);
-            if ((old == null && next == null) || replaceIfSame(k, read, next)) {
-                return next;
+            if (old == null && next == null) {
+                return null;
+            }
+            Object[] now = {next};
+            if (replaceIfSame(k, read, next, now)) {
+                return (V) now[0];
             }
         }
     }
@@ -283,8 +302,35 @@ final class RedisDict<K, V> extends AbstractMap<K, V> implements ConcurrentMap<K
                     return null;
                 }
                 V next = remapping.apply(k, old);
-                if (replaceIfSame(k, read, next)) {
-                    return next;
+                Object[] now = {next};
+                if (replaceIfSame(k, read, next, now)) {
+                    return (V) now[0];
+                }
+            }
+        });
+    }
+
+    /** A loop as {@link #compute}'s; the function runs only while the key is absent (maybe more than once). */
+    @Override
+    @SuppressWarnings("unchecked")
+    public V computeIfAbsent(K k, java.util.function.Function<? super K, ? extends V> mapping) {
+        Objects.requireNonNull(k, "key");
+        Objects.requireNonNull(mapping, "mappingFunction");
+        return m.call(() -> {
+            m.nesting.checkKey(k);
+            while (true) {
+                Read read = read(k);
+                V old = userValue(read);
+                if (old != null) {
+                    return old;
+                }
+                V next = mapping.apply(k);
+                if (next == null) {
+                    return null;
+                }
+                Object[] now = {next};
+                if (replaceIfSame(k, read, next, now)) {
+                    return (V) now[0];
                 }
             }
         });

@@ -135,6 +135,42 @@ final class RedisList<E> extends SwappedWholeList<E> implements RedisProxy, Seri
     }
 
     @Override
+    public E removeFirst() {
+        return pop("l");
+    }
+
+    /** One step on the server: two hosts popping (Python's {@code ls.pop()}) never both take the last element. */
+    @Override
+    public E removeLast() {
+        return pop("r");
+    }
+
+    @SuppressWarnings("unchecked")
+    private E pop(String end) {
+        return m.call(() -> {
+            Object old = Lua.eval(m.redisson(), key, Lua.LIST_POP, RScript.ReturnType.VALUE, List.of(key), RedisCodec.Raw.of(end));
+            m.nesting.release(old);
+            return (E) m.nesting.fromStored(key, old);
+        });
+    }
+
+    @Override
+    public E getFirst() {
+        return end(0);
+    }
+
+    @Override
+    public E getLast() {
+        return end(-1);
+    }
+
+    @SuppressWarnings("unchecked")
+    private E end(int index) {
+        return m.call(() -> (E) m.nesting.fromStored(key,
+                Lua.eval(m.redisson(), key, Lua.LIST_END, RScript.ReturnType.VALUE, List.of(key), RedisCodec.Raw.of(index))));
+    }
+
+    @Override
     public boolean remove(Object o) {
         return m.call(() -> {
             Object stored = m.nesting.asStored(o);

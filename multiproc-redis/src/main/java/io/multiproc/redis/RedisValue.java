@@ -119,6 +119,9 @@ final class RedisValue<T> implements SharedValueProxy<T>, RedisProxy, Serializab
                         new RedisCodec.Raw(bytes == null ? new byte[0] : bytes), RedisCodec.Raw.of(next == null ? "0" : "1"),
                         next == null ? RedisCodec.Raw.of("") : next);
                 if (done == 1L) {
+                    if (returnOld && next == old && old != null) {
+                        return (T) RedisCodec.INSTANCE.decodeStored(bytes); // as it was, not as the function left it
+                    }
                     return returnOld ? old : next;
                 }
             }

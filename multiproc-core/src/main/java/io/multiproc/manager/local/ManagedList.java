@@ -12,6 +12,7 @@ import java.util.Comparator;
 import java.util.Iterator;
 import java.util.List;
 import java.util.ListIterator;
+import java.util.NoSuchElementException;
 import java.util.Objects;
 import java.util.RandomAccess;
 import java.util.function.Predicate;
@@ -87,13 +88,56 @@ final class ManagedList<E> extends AbstractList<E> implements RandomAccess, Seri
     @Override
     @SuppressWarnings("unchecked")
     public E get(int index) {
+        return getAt(index, AT_INDEX);
+    }
+
+    /** One lock hold (the defaults read the size, then the element, in two: another process may change it between). */
+    @Override
+    public E getFirst() {
+        return getAt(0, FIRST);
+    }
+
+    @Override
+    public E getLast() {
+        return getAt(0, LAST);
+    }
+
+    @Override
+    public E removeFirst() {
+        return removeAt(0, FIRST);
+    }
+
+    /** One lock hold: two processes popping (Python's {@code ls.pop()}) never see IndexOutOfBounds. */
+    @Override
+    public E removeLast() {
+        return removeAt(0, LAST);
+    }
+
+    /** Which element {@link #getAt}/{@link #removeAt} mean: the index given, or the first or last (none: NoSuchElement). */
+    private static final int AT_INDEX = 0;
+    private static final int FIRST = 1;
+    private static final int LAST = 2;
+
+    /** The index {@code which} means in a list of {@code size}; checked. */
+    private int positionOf(int index, int which, int size) {
+        if (which == AT_INDEX) {
+            return Objects.checkIndex(index, size);
+        }
+        if (size == 0) {
+            throw new NoSuchElementException(c.describe() + " is empty");
+        }
+        return which == FIRST ? 0 : size - 1;
+    }
+
+    @SuppressWarnings("unchecked")
+    private E getAt(int index, int which) {
         c.lock();
         try {
             long a = c.data();
             MemorySegment s = c.heap.segment(a);
             long p = payload(a);
-            Objects.checkIndex(index, (int) s.get(JAVA_LONG, p + SIZE));
-            return (E) Items.readValue(c.heap, s.get(JAVA_LONG, p + ITEMS + 8L * index));
+            int i = positionOf(index, which, (int) s.get(JAVA_LONG, p + SIZE));
+            return (E) Items.readValue(c.heap, s.get(JAVA_LONG, p + ITEMS + 8L * i));
         } finally {
             c.unlock();
         }
@@ -353,8 +397,12 @@ final class ManagedList<E> extends AbstractList<E> implements RandomAccess, Seri
     }
 
     @Override
-    @SuppressWarnings("unchecked")
     public E remove(int index) {
+        return removeAt(index, AT_INDEX);
+    }
+
+    @SuppressWarnings("unchecked")
+    private E removeAt(int at, int which) {
         long old;
         long oldArray = 0;
         E previous;
@@ -364,7 +412,7 @@ final class ManagedList<E> extends AbstractList<E> implements RandomAccess, Seri
             MemorySegment s = c.heap.segment(a);
             long p = payload(a);
             int size = (int) s.get(JAVA_LONG, p + SIZE);
-            Objects.checkIndex(index, size);
+            int index = positionOf(at, which, size);
             old = s.get(JAVA_LONG, p + ITEMS + 8L * index);
             previous = (E) Items.readValue(c.heap, old);
             c.heap.retire(old);

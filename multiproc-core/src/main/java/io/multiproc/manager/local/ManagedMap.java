@@ -424,7 +424,7 @@ final class ManagedMap<K, V> extends AbstractMap<K, V> implements ConcurrentMap<
             V r = f.apply(key, v == ABSENT ? null : (V) v);
             now[0] = r;
             return r == null ? REMOVE : r;
-        });
+        }, true, now);
         return (V) now[0];
     }
 
@@ -441,7 +441,7 @@ final class ManagedMap<K, V> extends AbstractMap<K, V> implements ConcurrentMap<
             V r = f.apply(key);
             now[0] = r;
             return r == null ? KEEP : r;
-        });
+        }, true, now);
         return (V) now[0];
     }
 
@@ -457,7 +457,7 @@ final class ManagedMap<K, V> extends AbstractMap<K, V> implements ConcurrentMap<
             V r = f.apply(key, (V) v);
             now[0] = r;
             return r == null ? REMOVE : r;
-        }, false);
+        }, false, now);
         return (V) now[0];
     }
 
@@ -471,7 +471,7 @@ final class ManagedMap<K, V> extends AbstractMap<K, V> implements ConcurrentMap<
             V r = v == ABSENT ? value : f.apply((V) v, value);
             now[0] = r;
             return r == null ? REMOVE : r;
-        });
+        }, true, now);
         return (V) now[0];
     }
 
@@ -493,9 +493,16 @@ final class ManagedMap<K, V> extends AbstractMap<K, V> implements ConcurrentMap<
      * The one read-modify-write step: under the lock, finds {@code key}, lets {@code decide} see its value
      * (or {@link #ABSENT}) and return the new value, {@link #KEEP} or {@link #REMOVE}; publishes the
      * result with one slot store, and frees what it replaced after unlocking. Returns the old value.
+     * When {@code decide}'s new value was a plain List, Map, Set or Namespace, the map holds a managed copy
+     * of it: {@code stored[0]} (if given) is then set to a live proxy of that copy, read under the same
+     * lock hold, which is what compute and merge must return (a change through the plain one is lost).
      */
     Object update(Object key, Function<Object, Object> decide) {
-        return update(key, decide, true);
+        return update(key, decide, true, null);
+    }
+
+    private Object update(Object key, Function<Object, Object> decide, boolean mayStore) {
+        return update(key, decide, mayStore, null);
     }
 
     /**
@@ -504,7 +511,7 @@ final class ManagedMap<K, V> extends AbstractMap<K, V> implements ConcurrentMap<
      * one that can never be stored (a shared object, or a key carrying one) is simply absent, where Map's
      * contract allows no IllegalArgumentException. A step that may store an absent key refuses it first.
      */
-    private Object update(Object key, Function<Object, Object> decide, boolean mayStore) {
+    private Object update(Object key, Function<Object, Object> decide, boolean mayStore, Object[] stored) {
         Items.Scratch k = mayStore ? Items.encodeStoredKey(c.heap, storableKey(key)) : Items.encodeKey(checkKey(key));
         long freeAfter = 0;
         Object old;
@@ -521,9 +528,9 @@ final class ManagedMap<K, V> extends AbstractMap<K, V> implements ConcurrentMap<
                 if (!mayStore) {
                     Items.encodeStoredKey(c.heap, storableKey(key)); // NOTE: refused before anything is made
                 }
-                Object stored = Items.manage(c.heap, checkValue(now));
+                Object managed = Items.manage(c.heap, checkValue(now));
                 k = Items.encodeStoredKey(c.heap, key); // decide and manage may have used this thread's scratch
-                long item = Items.write(c.heap, Items.encodeManaged(c.heap, k, stored), true);
+                long item = Items.write(c.heap, Items.encodeManaged(c.heap, k, managed), true);
                 try {
                     if (at >= 0) {
                         freeAfter = Table.replace(c, at, item, k.keyHash);
@@ -533,6 +540,10 @@ final class ManagedMap<K, V> extends AbstractMap<K, V> implements ConcurrentMap<
                 } catch (RuntimeException | Error e) {
                     Items.free(c.heap, item);
                     throw e;
+                }
+                if (stored != null && managed != now) {
+                    // NOTE: not managed itself: its process hold was given back once the item counted it
+                    stored[0] = Items.readValue(c.heap, item);
                 }
             }
         } finally {

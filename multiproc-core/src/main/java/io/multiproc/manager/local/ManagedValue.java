@@ -86,11 +86,12 @@ final class ManagedValue<T> implements SharedValueProxy<T>, Serializable, Proxy 
             old = c.data();
             before = (T) Items.readValue(c.heap, old);
             after = f.apply(before);
-            if (after == before) {
-                return returnNew ? after : before;
-            }
+            // NOTE: stored even when f returned its argument: it may have changed it in place (an array)
             long item = Items.write(c.heap, Items.encodeValue(c.heap, after), false);
             c.publishData(item);
+            if (after == before && !returnNew) {
+                before = (T) Items.readValue(c.heap, old); // the old value as it was, not as f left it
+            }
         } finally {
             c.unlock();
         }

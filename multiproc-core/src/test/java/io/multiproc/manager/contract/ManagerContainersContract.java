@@ -214,4 +214,78 @@ public abstract class ManagerContainersContract {
         mgr.close();
         assertThatThrownBy(l::size).isInstanceOf(IllegalStateException.class).hasMessageContaining(mgr.name());
     }
+    /**
+     * Map's own idiom, {@code computeIfAbsent(key, k -> new HashSet<>()).add(v)}: what compute and merge
+     * return is the container the map now holds, so a change through it is kept (CPython's known failure 2).
+     */
+    @Test
+    @SuppressWarnings("unchecked")
+    public void whatComputeAndMergeReturnIsTheStoredContainerSoChangesThroughItAreKept() {
+        ConcurrentMap<String, Object> d = m().dict();
+        ((List<Integer>) d.computeIfAbsent("a", k -> new ArrayList<>())).add(1);
+        ((List<Integer>) d.computeIfAbsent("a", k -> new ArrayList<>())).add(2);
+        ((Set<String>) d.compute("b", (k, v) -> new HashSet<>())).add("x");
+        ((Map<String, Integer>) d.merge("c", new HashMap<>(), (x, y) -> y)).put("k", 3);
+        assertThat(d.get("a")).isEqualTo(List.of(1, 2));
+        assertThat(d.get("b")).isEqualTo(Set.of("x"));
+        assertThat(d.get("c")).isEqualTo(Map.of("k", 3));
+    }
+
+    /** A function that changes its argument in place and returns it still stores the change. */
+    @Test
+    public void updateAndGetStoresAValueItsFunctionChangedInPlace() {
+        SharedValueProxy<int[]> v = m().value(new int[] {0});
+        assertThat(v.updateAndGet(a -> {
+            a[0]++;
+            return a;
+        })).containsExactly(1);
+        assertThat(v.get()).containsExactly(1);
+        v.getAndUpdate(a -> {
+            a[0] += 10;
+            return a;
+        });
+        assertThat(v.get()).containsExactly(11);
+    }
+
+    /** List's SequencedCollection methods: NoSuchElementException when empty, each one step (linearizable). */
+    @Test
+    public void removeLastAndFirstAreAtomicAndThrowNoSuchElementWhenEmpty() throws Exception {
+        List<Integer> l = m().list();
+        assertThatThrownBy(l::removeLast).isInstanceOf(NoSuchElementException.class);
+        assertThatThrownBy(l::removeFirst).isInstanceOf(NoSuchElementException.class);
+        assertThatThrownBy(l::getLast).isInstanceOf(NoSuchElementException.class);
+        assertThatThrownBy(l::getFirst).isInstanceOf(NoSuchElementException.class);
+        int n = 2_000;
+        List<Integer> items = new ArrayList<>();
+        for (int i = 0; i < n; i++) {
+            items.add(i);
+        }
+        l.addAll(items);
+        assertThat(l.getFirst()).isEqualTo(0);
+        assertThat(l.getLast()).isEqualTo(n - 1);
+        java.util.concurrent.ConcurrentLinkedQueue<Object> popped = new java.util.concurrent.ConcurrentLinkedQueue<>();
+        List<Thread> poppers = new ArrayList<>();
+        for (int t = 0; t < 4; t++) {
+            boolean last = t % 2 == 0;
+            poppers.add(Thread.ofPlatform().start(() -> {
+                while (true) {
+                    try {
+                        popped.add(last ? l.removeLast() : l.removeFirst());
+                    } catch (NoSuchElementException empty) {
+                        return;
+                    } catch (RuntimeException e) {
+                        popped.add(e);
+                        return;
+                    }
+                }
+            }));
+        }
+        for (Thread p : poppers) {
+            p.join();
+        }
+        assertThat(popped).doesNotHaveAnyElementsOfTypes(RuntimeException.class);
+        assertThat(new HashSet<>(popped)).hasSize(n);
+        assertThat(popped).hasSize(n);
+        assertThat(l).isEmpty();
+    }
 }
