@@ -510,6 +510,19 @@ final class Items {
         return !(o instanceof ManagedContainer) && java.util.Objects.equals(stored, o);
     }
 
+    /**
+     * {@link #sameValue} for compare-and-set steps (a value's compareAndSet, a dict's replace(k, old, new)
+     * and remove(k, v), a list's replace-if-unchanged), where arrays compare by contents: every process
+     * and client holds its own decoded copy, so a retry loop (a remote merge, compute or updateAndGet)
+     * over an array value could never match by identity and retried for ever.
+     */
+    static boolean sameForSwap(Object stored, Object o) {
+        if (stored instanceof ManagedContainer || o instanceof ManagedContainer) {
+            return sameValue(stored, o);
+        }
+        return java.util.Objects.deepEquals(stored, o);
+    }
+
     private static boolean sameContainer(ManagedContainer a, ManagedContainer b) {
         return a.ref() == b.ref() && a.managerName().equals(b.managerName());
     }

@@ -123,7 +123,7 @@ public final class LocalManager implements Manager, HandleSource, Serializable {
                 return false;
             }
             for (int i = 0; i < expected.size(); i++) {
-                if (!Items.sameValue(list.get(i), expected.get(i))) {
+                if (!Items.sameForSwap(list.get(i), expected.get(i))) {
                     return false;
                 }
             }

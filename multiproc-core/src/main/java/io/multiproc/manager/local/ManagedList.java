@@ -557,7 +557,7 @@ final class ManagedList<E> extends AbstractList<E> implements RandomAccess, Seri
             int size = (int) s.get(JAVA_LONG, p + SIZE);
             same = size == expected.size();
             for (int i = 0; same && i < size; i++) {
-                same = Items.sameValue(Items.readValue(c.heap, s.get(JAVA_LONG, p + ITEMS + 8L * i)), expected.get(i));
+                same = Items.sameForSwap(Items.readValue(c.heap, s.get(JAVA_LONG, p + ITEMS + 8L * i)), expected.get(i));
             }
             if (same) {
                 retireItems(old);

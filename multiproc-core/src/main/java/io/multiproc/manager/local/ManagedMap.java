@@ -391,7 +391,7 @@ final class ManagedMap<K, V> extends AbstractMap<K, V> implements ConcurrentMap<
         }
         boolean[] done = {false};
         update(key, v -> {
-            done[0] = v != ABSENT && Items.sameValue(v, value);
+            done[0] = v != ABSENT && Items.sameForSwap(v, value);
             return done[0] ? REMOVE : KEEP;
         }, false);
         return done[0];
@@ -403,7 +403,7 @@ final class ManagedMap<K, V> extends AbstractMap<K, V> implements ConcurrentMap<
         checkValue(newValue);
         boolean[] done = {false};
         update(key, v -> {
-            done[0] = v != ABSENT && Items.sameValue(v, oldValue);
+            done[0] = v != ABSENT && Items.sameForSwap(v, oldValue);
             return done[0] ? newValue : KEEP;
         }, false);
         return done[0];

@@ -54,11 +54,12 @@ final class ManagedValue<T> implements SharedValueProxy<T>, Serializable, Proxy 
 
     /** As the interface says, except that a managed container matches only a proxy of itself ({@link Items#sameValue}). */
     @Override
+    @SuppressWarnings("unchecked")
     public boolean compareAndSet(T expected, T newValue) {
         boolean[] done = {false};
         exchange(v -> {
-            done[0] = Items.sameValue(v, expected);
-            return done[0] ? newValue : v;
+            done[0] = Items.sameForSwap(v, expected);
+            return done[0] ? newValue : (T) UNCHANGED;
         }, false);
         return done[0];
     }
@@ -75,6 +76,9 @@ final class ManagedValue<T> implements SharedValueProxy<T>, Serializable, Proxy 
         return exchange(update, false);
     }
 
+    /** What an {@link #exchange} function returns to store nothing. */
+    private static final Object UNCHANGED = new Object();
+
     /** Under the lock: the new value from the old, one store publishes it; the old item is freed after. */
     @SuppressWarnings("unchecked")
     private T exchange(UnaryOperator<T> f, boolean returnNew) {
@@ -86,6 +90,9 @@ final class ManagedValue<T> implements SharedValueProxy<T>, Serializable, Proxy 
             old = c.data();
             before = (T) Items.readValue(c.heap, old);
             after = f.apply(before);
+            if (after == UNCHANGED) {
+                return before; // a compare-and-set that did not match: nothing to store
+            }
             // NOTE: stored even when f returned its argument: it may have changed it in place (an array)
             long item = Items.write(c.heap, Items.encodeValue(c.heap, after), false);
             c.publishData(item);

@@ -31,6 +31,11 @@ final class Ops {
     static final int L_ADD_ALL = 28;     // (list) pipelined
     static final int L_REPLACE_IF = 29;  // (expected list, new list) -> boolean: the whole contents, if still the expected
     static final int L_INSERT_ALL = 30;  // (index, list) -> boolean: all at index, in one step
+    static final int L_END = 31;         // (which end and what, END_*) -> the element; NoSuchElementException when empty
+    static final int END_GET_FIRST = 0;
+    static final int END_GET_LAST = 1;
+    static final int END_REMOVE_FIRST = 2;
+    static final int END_REMOVE_LAST = 3;
     // dict
     static final int D_GET = 40;         // (key)
     static final int D_PUT = 41;         // (key, value) -> previous

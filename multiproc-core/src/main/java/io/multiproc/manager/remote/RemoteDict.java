@@ -14,10 +14,14 @@ import java.util.concurrent.ConcurrentMap;
 
 /**
  * A remote manager's dict. {@code get}, {@code put}, {@code remove}, {@code putIfAbsent} and both
- * {@code replace} are one request each and atomic on the server; {@code ConcurrentMap}'s default
- * {@code merge}, {@code compute*} and {@code replaceAll} are retry loops over those, so they are
- * atomic too without sending the function anywhere. {@code putAll} is one pipelined request;
- * {@link #getAll} one request; views iterate over a snapshot fetched in one request.
+ * {@code replace} are one request each and atomic on the server; {@code merge}, {@code compute*} and
+ * {@code replaceAll} are retry loops over those, as {@code ConcurrentMap}'s defaults, so they are
+ * atomic too without sending the function anywhere. They compare with a second decode of what they
+ * read, so a function that changes its argument in place (an array) still publishes, and what they
+ * return is the container the dict then holds when the function gave a plain List, Map, Set or
+ * Namespace (read right after: another client may have replaced it meanwhile). {@code putAll} is one
+ * pipelined request; {@link #getAll} one request; views iterate over a snapshot fetched in one request
+ * per iteration, and their size and removals go to the dict.
  */
 final class RemoteDict<K, V> extends AbstractMap<K, V> implements ConcurrentMap<K, V>, RemoteManager.RemoteContainer {
     private final transient Target t;
@@ -97,6 +101,108 @@ final class RemoteDict<K, V> extends AbstractMap<K, V> implements ConcurrentMap<
         return t.callBoolean(Ops.D_REPLACE_IF, key, oldValue, newValue);
     }
 
+    /** The value of {@code key} decoded twice: [the function's copy, the copy the server compares with]. */
+    private Object[] read(Object key) {
+        return t.callTwice(Ops.D_GET, key);
+    }
+
+    /** Publishes {@code next} (null: none) over {@code expected} (null: absent); false if another client came between. */
+    private boolean settle(K key, V expected, V next) {
+        if (expected == null) {
+            return next == null || putIfAbsent(key, next) == null;
+        }
+        return next == null ? remove(key, expected) : replace(key, expected, next);
+    }
+
+    /** What a compute or merge that stored {@code next} returns: the container the dict holds if next was a plain one. */
+    @SuppressWarnings("unchecked")
+    private V stored(K key, V next) {
+        if (next instanceof RemoteManager.RemoteContainer
+                || !(next instanceof List || next instanceof Map || next instanceof Set || next instanceof io.multiproc.manager.Namespace)) {
+            return next;
+        }
+        V now = get(key);
+        return now instanceof RemoteManager.RemoteContainer ? now : next;
+    }
+
+    @Override
+    @SuppressWarnings("unchecked")
+    public V compute(K key, java.util.function.BiFunction<? super K, ? super V, ? extends V> f) {
+        Objects.requireNonNull(f, "remappingFunction");
+        while (true) {
+            Object[] two = read(key);
+            V next = f.apply(key, (V) two[0]);
+            if (settle(key, (V) two[1], next)) {
+                return next == null ? null : stored(key, next);
+            }
+        }
+    }
+
+    @Override
+    @SuppressWarnings("unchecked")
+    public V computeIfAbsent(K key, java.util.function.Function<? super K, ? extends V> f) {
+        Objects.requireNonNull(f, "mappingFunction");
+        V old = get(key);
+        if (old != null) {
+            return old;
+        }
+        V next = f.apply(key);
+        if (next == null) {
+            return null;
+        }
+        V prev = putIfAbsent(key, next);
+        return prev != null ? prev : stored(key, next);
+    }
+
+    @Override
+    @SuppressWarnings("unchecked")
+    public V computeIfPresent(K key, java.util.function.BiFunction<? super K, ? super V, ? extends V> f) {
+        Objects.requireNonNull(f, "remappingFunction");
+        while (true) {
+            Object[] two = read(key);
+            if (two[0] == null) {
+                return null;
+            }
+            V next = f.apply(key, (V) two[0]);
+            if (settle(key, (V) two[1], next)) {
+                return next == null ? null : stored(key, next);
+            }
+        }
+    }
+
+    @Override
+    @SuppressWarnings("unchecked")
+    public V merge(K key, V value, java.util.function.BiFunction<? super V, ? super V, ? extends V> f) {
+        Objects.requireNonNull(value, "value");
+        Objects.requireNonNull(f, "remappingFunction");
+        while (true) {
+            Object[] two = read(key);
+            V next = two[0] == null ? value : f.apply((V) two[0], value);
+            if (settle(key, (V) two[1], next)) {
+                return next == null ? null : stored(key, next);
+            }
+        }
+    }
+
+    /** Entry by entry, as ConcurrentHashMap's: each key present in a snapshot and still present is replaced once. */
+    @Override
+    @SuppressWarnings("unchecked")
+    public void replaceAll(java.util.function.BiFunction<? super K, ? super V, ? extends V> f) {
+        Objects.requireNonNull(f, "function");
+        for (K key : snapshot().keySet()) {
+            while (true) {
+                Object[] two = read(key);
+                if (two[0] == null) {
+                    break;
+                }
+                V next = Objects.requireNonNull(f.apply(key, (V) two[0]), "replaceAll's function returned null");
+                if (replace(key, (V) two[1], next)) {
+                    break;
+                }
+            }
+        }
+    }
+
     /** One pipelined request for every entry of {@code m}. */
     @Override
     public void putAll(Map<? extends K, ? extends V> m) {
@@ -133,11 +239,10 @@ final class RemoteDict<K, V> extends AbstractMap<K, V> implements ConcurrentMap<
 
     @Override
     public Set<Entry<K, V>> entrySet() {
-        Map<K, V> snapshot = snapshot();
         return new AbstractSet<>() {
             @Override
             public Iterator<Entry<K, V>> iterator() {
-                Iterator<Entry<K, V>> it = snapshot.entrySet().iterator();
+                Iterator<Entry<K, V>> it = snapshot().entrySet().iterator();
                 return new Iterator<>() {
                     private Entry<K, V> last;
 
@@ -164,7 +269,7 @@ final class RemoteDict<K, V> extends AbstractMap<K, V> implements ConcurrentMap<
                         if (last == null) {
                             throw new IllegalStateException("next() first");
                         }
-                        RemoteDict.this.remove(last.getKey());
+                        RemoteDict.this.remove(last.getKey(), last.getValue()); // as read: a newer value stays
                         it.remove();
                         last = null;
                     }
@@ -173,7 +278,32 @@ final class RemoteDict<K, V> extends AbstractMap<K, V> implements ConcurrentMap<
 
             @Override
             public int size() {
-                return snapshot.size();
+                return RemoteDict.this.size();
+            }
+
+            @Override
+            public boolean contains(Object o) {
+                return o instanceof Entry<?, ?> e && e.getKey() != null && e.getValue() != null
+                        && Objects.equals(get(e.getKey()), e.getValue());
+            }
+
+            /**
+             * Removes the entry only if the key still maps to an equal value (Map.entrySet's contract; a
+             * nested container equals a plain one with its contents), and only if it was not changed since
+             * this read it.
+             */
+            @Override
+            public boolean remove(Object o) {
+                if (!(o instanceof Entry<?, ?> e) || e.getKey() == null || e.getValue() == null) {
+                    return false;
+                }
+                Object now = get(e.getKey());
+                return now != null && now.equals(e.getValue()) && RemoteDict.this.remove(e.getKey(), now);
+            }
+
+            @Override
+            public void clear() {
+                RemoteDict.this.clear();
             }
         };
     }

@@ -76,6 +76,31 @@ final class RemoteList<E> extends SwappedWholeList<E> implements RemoteManager.R
         return (E) t.call(Ops.L_REMOVE_AT, index);
     }
 
+    /** One request, one step on the server (the default reads the size first: two clients popping got IndexOutOfBounds). */
+    @SuppressWarnings("unchecked")
+    @Override
+    public E removeLast() {
+        return (E) t.call(Ops.L_END, Ops.END_REMOVE_LAST);
+    }
+
+    @SuppressWarnings("unchecked")
+    @Override
+    public E removeFirst() {
+        return (E) t.call(Ops.L_END, Ops.END_REMOVE_FIRST);
+    }
+
+    @SuppressWarnings("unchecked")
+    @Override
+    public E getLast() {
+        return (E) t.call(Ops.L_END, Ops.END_GET_LAST);
+    }
+
+    @SuppressWarnings("unchecked")
+    @Override
+    public E getFirst() {
+        return (E) t.call(Ops.L_END, Ops.END_GET_FIRST);
+    }
+
     @Override
     public boolean remove(Object o) {
         return t.callBoolean(Ops.L_REMOVE, o);
@@ -130,8 +155,13 @@ final class RemoteList<E> extends SwappedWholeList<E> implements RemoteManager.R
     @Override
     protected boolean transform(Predicate<List<E>> change) {
         while (true) {
-            List<E> before = new ArrayList<>(snapshot());
-            List<E> after = new ArrayList<>(before);
+            // NOTE: two decodes of one snapshot: change may alter an element in place (sort an array), and
+            // the server must compare with the elements as read
+            Object[] two = t.callTwice(Ops.SNAPSHOT);
+            @SuppressWarnings("unchecked")
+            List<E> before = (List<E>) two[1];
+            @SuppressWarnings("unchecked")
+            List<E> after = new ArrayList<>((List<E>) two[0]);
             if (!change.test(after)) {
                 return false;
             }

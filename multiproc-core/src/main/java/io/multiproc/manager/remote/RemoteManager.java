@@ -475,7 +475,7 @@ public final class RemoteManager implements Manager {
         if (closedBecause == null && turn.tryLock()) {
             try {
                 if (closedBecause == null && unconfirmed) {
-                    exchange(Ops.SYNC, 0, new Object[0]);
+                    exchange(Ops.SYNC, 0, false, new Object[0]);
                 }
                 if (!deferred.isEmpty()) { // a failure no call reported yet, whichever thread's
                     failure = deferred.values().iterator().next();
@@ -507,10 +507,23 @@ public final class RemoteManager implements Manager {
 
     /** Sends a request and returns its reply's value (containers as proxies). */
     Object call(int op, long target, Object... args) {
+        return call(op, target, false, args);
+    }
+
+    /**
+     * {@link #call}, the reply decoded twice: two independent copies of one read. What a compare-and-set
+     * loop needs: the function may change its copy in place (an array), the other stays what was read and
+     * is what the server compares with.
+     */
+    Object[] callTwice(int op, long target, Object... args) {
+        return (Object[]) call(op, target, true, args);
+    }
+
+    private Object call(int op, long target, boolean twice, Object[] args) {
         boolean interrupted = Thread.interrupted();
         turn.lock();
         try {
-            return callInTurn(op, target, args);
+            return callInTurn(op, target, twice, args);
         } finally {
             turn.unlock();
             keepInterrupt(interrupted);
@@ -529,14 +542,14 @@ public final class RemoteManager implements Manager {
         }
     }
 
-    private Object callInTurn(int op, long target, Object[] args) {
+    private Object callInTurn(int op, long target, boolean twice, Object[] args) {
         Thread me = Thread.currentThread();
         RuntimeException mine = deferred.remove(me);
         if (mine != null) {
             throw mine; // like EARLIER_FAILED: this call is not sent, as the server would not have applied it
         }
         confirmOthers(me);
-        return exchange(op, target, args);
+        return exchange(op, target, twice, args);
     }
 
     /**
@@ -551,7 +564,7 @@ public final class RemoteManager implements Manager {
         }
         Thread owner = unconfirmedBy;
         try {
-            exchange(Ops.SYNC, 0, new Object[0]);
+            exchange(Ops.SYNC, 0, false, new Object[0]);
         } catch (RuntimeException e) {
             if (closedBecause != null) {
                 throw e; // the connection broke: every caller learns that
@@ -560,7 +573,7 @@ public final class RemoteManager implements Manager {
         }
     }
 
-    private Object exchange(int op, long target, Object[] args) {
+    private Object exchange(int op, long target, boolean twice, Object[] args) {
         send(op, 0, target, args);
         try {
             flushOut();
@@ -571,9 +584,14 @@ public final class RemoteManager implements Manager {
                 throw new Wire.ProtocolException("empty reply");
             }
             Object body;
+            Object copy = null;
             try {
                 body = RemoteKeys.wireDecoding(() -> CODEC.decode(source.reset(MemorySegment.ofArray(frame), 1,
                         frame.length - 1)));
+                if (twice && frame[0] == Wire.OK) {
+                    copy = RemoteKeys.wireDecoding(() -> CODEC.decode(source.reset(MemorySegment.ofArray(frame), 1,
+                            frame.length - 1)));
+                }
             } catch (CodecException e) {
                 // NOTE: the frame was read whole, so the connection is still in step: a value this process
                 // cannot decode (a record class it lacks, stored by another program) fails this call only.
@@ -587,7 +605,11 @@ public final class RemoteManager implements Manager {
                 throw new Wire.ProtocolException(left + " bytes after a reply's value");
             }
             if (frame[0] == Wire.OK) {
-                return fromWire(body);
+                if (!twice) {
+                    return fromWire(body);
+                }
+                Object first = fromWire(body);
+                return new Object[] {first, twin(copy, first)};
             }
             if ((frame[0] == Wire.FAILED || frame[0] == Wire.EARLIER_FAILED) && body instanceof RemoteFailure f) {
                 throw failure(f, frame[0] == Wire.EARLIER_FAILED);
@@ -778,6 +800,32 @@ public final class RemoteManager implements Manager {
                 yield c;
             }
             case null, default -> v;
+        };
+    }
+
+    /**
+     * {@code raw}, a second decode of the reply {@code converted} came from, with its containers' refs
+     * replaced by the proxies made for the first: each receipt of a ref is counted once (a second proxy
+     * would be released twice, and the server ends a connection that releases what it no longer has).
+     */
+    private static Object twin(Object raw, Object converted) {
+        return switch (raw) {
+            case RemoteRef r -> converted;
+            case List<?> l when containsRef(l) -> {
+                List<?> c1 = (List<?>) converted;
+                List<Object> c = new ArrayList<>(l.size());
+                for (int i = 0; i < l.size(); i++) {
+                    c.add(twin(l.get(i), c1.get(i)));
+                }
+                yield c;
+            }
+            case Map<?, ?> m when containsRef(m.values()) -> {
+                Map<?, ?> c1 = (Map<?, ?>) converted;
+                Map<Object, Object> c = new LinkedHashMap<>();
+                m.forEach((k, x) -> c.put(k, twin(x, c1.get(k))));
+                yield c;
+            }
+            case null, default -> raw;
         };
     }
 

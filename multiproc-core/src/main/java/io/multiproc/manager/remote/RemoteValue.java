@@ -51,24 +51,26 @@ final class RemoteValue<T> implements SharedValueProxy<T>, RemoteManager.RemoteC
     }
 
     @Override
+    @SuppressWarnings("unchecked")
     public T updateAndGet(UnaryOperator<T> update) {
         Objects.requireNonNull(update, "update");
         while (true) {
-            T current = get();
-            T next = update.apply(current);
-            if (compareAndSet(current, next)) {
+            Object[] two = t.callTwice(Ops.V_GET); // the function's copy, and the one compared (update may change its copy in place)
+            T next = update.apply((T) two[0]);
+            if (compareAndSet((T) two[1], next)) {
                 return next;
             }
         }
     }
 
     @Override
+    @SuppressWarnings("unchecked")
     public T getAndUpdate(UnaryOperator<T> update) {
         Objects.requireNonNull(update, "update");
         while (true) {
-            T current = get();
-            if (compareAndSet(current, update.apply(current))) {
-                return current;
+            Object[] two = t.callTwice(Ops.V_GET);
+            if (compareAndSet((T) two[1], update.apply((T) two[0]))) {
+                return (T) two[1];
             }
         }
     }

@@ -333,6 +333,13 @@ final class ServerSession {
             case L_LAST_INDEX_OF -> l.lastIndexOf(fromWire(arg(a, 0, 1)));
             case L_ADD_ALL -> l.addAll((Collection<?>) fromWire(arg(a, 0, 1, List.class)));
             case L_INSERT_ALL -> l.addAll(index(a, 0, 2), (Collection<?>) fromWire(arg(a, 1, 2, List.class)));
+            case L_END -> switch (index(a, 0, 1)) {
+                case END_GET_FIRST -> l.getFirst();
+                case END_GET_LAST -> l.getLast();
+                case END_REMOVE_FIRST -> l.removeFirst();
+                case END_REMOVE_LAST -> l.removeLast();
+                default -> throw new Wire.ProtocolError("list end=" + a.get(0));
+            };
             case L_REPLACE_IF -> LocalManager.replaceIfUnchanged(l, (List<?>) fromWire(arg(a, 0, 2, List.class)),
                     (List<?>) fromWire(arg(a, 1, 2, List.class)));
             default -> throw badOp(op, "a list");

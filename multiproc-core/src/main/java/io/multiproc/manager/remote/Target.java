@@ -18,6 +18,15 @@ record Target(RemoteManager manager, RemoteRef ref) {
         }
     }
 
+    /** {@link RemoteManager#callTwice}: two independent copies of one reply. */
+    Object[] callTwice(int op, Object... args) {
+        try {
+            return manager.callTwice(op, ref.id(), args);
+        } finally {
+            Reference.reachabilityFence(this); // as in call
+        }
+    }
+
     void pipeline(int op, Object... args) {
         try {
             manager.pipeline(op, ref.id(), args);
