@@ -81,7 +81,7 @@ public final class Invocations {
             for (Callable<T> t : tasks) {
                 futures.add(executor.submit(t));
             }
-        } catch (RuntimeException e) {
+        } catch (RuntimeException | Error e) { // an Error too (a captured object's writeObject): else the tasks sent ran on unseen
             futures.forEach(f -> f.cancel(true));
             throw e;
         }
@@ -94,6 +94,10 @@ public final class Invocations {
      */
     public static <T> T invokeAny(ExecutorService executor, Collection<? extends Callable<T>> tasks, long timeout, TimeUnit unit)
             throws InterruptedException, ExecutionException, TimeoutException {
+        // NOTE: the unit and the deadline before anything is sent, as AbstractExecutorService: a null unit
+        // ran every task before the NullPointerException, and encoding them ate into the timeout
+        boolean untimed = timeout == Long.MAX_VALUE && unit == TimeUnit.NANOSECONDS;
+        long deadline = untimed ? 0 : System.nanoTime() + Math.min(unit.toNanos(timeout), Long.MAX_VALUE / 4);
         if (tasks.isEmpty()) {
             throw new IllegalArgumentException("tasks is empty");
         }
@@ -110,7 +114,7 @@ public final class Invocations {
             });
         }
         try {
-            return timeout == Long.MAX_VALUE && unit == TimeUnit.NANOSECONDS ? first.get() : first.get(timeout, unit);
+            return untimed ? first.get() : first.get(Math.max(0, deadline - System.nanoTime()), TimeUnit.NANOSECONDS);
         } catch (CancellationException allCancelled) {
             // the last task was cancelled (terminate, shutdownNow): still "no task completed", as the JDK's own invokeAny says it
             throw new ExecutionException("no task completed: the last one was cancelled", allCancelled);

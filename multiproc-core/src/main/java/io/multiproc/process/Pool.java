@@ -112,6 +112,12 @@ public final class Pool implements SerializableExecutorService {
     private State state = State.RUNNING;
     private Throwable broken;
     private int starting;
+    /**
+     * Deliveries of failures under way outside the lock (stop, shutdownNow, a dead worker's lost chunks,
+     * which run the callers' dependent stages): the pool has not terminated until they are over, so that
+     * awaitTermination's true means every future is done. Guarded by lock.
+     */
+    private int settling;
     private final AtomicInteger started = new AtomicInteger();
     private final CompletableFuture<Void> terminated = new CompletableFuture<>();
     /** The last stateless function encoded and its bytes ({fn, byte[]}); racy but always a consistent pair. */
@@ -336,8 +342,8 @@ public final class Pool implements SerializableExecutorService {
         Objects.requireNonNull(items, "items");
         checkChunkSize(chunkSize);
         int n = items.size();
+        checkAccepting();
         if (n == 0) {
-            checkAccepting();
             return CompletableFuture.completedFuture(List.of());
         }
         byte[] fn = function(f);
@@ -430,6 +436,7 @@ public final class Pool implements SerializableExecutorService {
         Objects.requireNonNull(f, "f");
         Objects.requireNonNull(items, "items");
         checkChunkSize(chunkSize);
+        checkAccepting(); // before encoding f and asking items for an iterator
         byte[] fn = function(f);
         PoolWork.Imap<T, R> job = new PoolWork.Imap<>(this, items.iterator(), fn, codec, chunkSize,
                 2 * AHEAD * workers + 2, ordered, ids::getAndIncrement);
@@ -485,6 +492,7 @@ public final class Pool implements SerializableExecutorService {
 
     private <T> PoolWork.TaskFuture<T> call(Callable<?> task, Object original, boolean useLocal, T local) {
         Objects.requireNonNull(task, "task");
+        checkAccepting(); // NOTE: before encoding: after shutdown, a task that cannot travel is rejected too, and nothing is made for it
         long id = ids.getAndIncrement();
         byte[] fn;
         try {
@@ -615,30 +623,37 @@ public final class Pool implements SerializableExecutorService {
                     running.addAll(w.inFlight.values());
                 }
             }
+            settling++; // until the futures of what it takes back have failed (awaitTermination waits for that)
         }
         CancellationException cancelled = new CancellationException(name + " was shut down before this task finished");
-        for (PoolWork.Feed f : feeds) {
-            // NOTE: all of a map's chunks are listed before its first abandon below fails it (a failed map's chunks are not work)
-            if (f instanceof PoolWork.Chunk c && c.job instanceof PoolWork.MapJob<?, ?> m && !m.isDone()) {
-                never.add(m.asRunnable(c));
-            } else if (f instanceof PoolWork.MapJob<?, ?> m && !m.isDone()) {
-                never.addAll(m.withdraw());
-            }
-        }
-        for (PoolWork.Feed f : feeds) {
-            if (f instanceof PoolWork.Chunk c && c.job instanceof PoolWork.Single<?> s) {
-                if (s.future.cancel(false)) {
-                    never.add(s.asRunnable());
+        try {
+            for (PoolWork.Feed f : feeds) {
+                // NOTE: all of a map's chunks are listed before its first abandon below fails it (a failed map's chunks are not work)
+                if (f instanceof PoolWork.Chunk c && c.job instanceof PoolWork.MapJob<?, ?> m && !m.isDone()) {
+                    never.add(m.asRunnable(c));
+                } else if (f instanceof PoolWork.MapJob<?, ?> m && !m.isDone()) {
+                    never.addAll(m.withdraw());
                 }
-            } else {
-                f.abandon(cancelled); // a map's future fails as a whole; an imap's lazy input is not work that can be listed
             }
+            for (PoolWork.Feed f : feeds) {
+                if (f instanceof PoolWork.Chunk c && c.job instanceof PoolWork.Single<?> s) {
+                    // NOTE: cancel answers true for a future cancelled earlier too (by its caller, a timed invokeAll, an
+                    // invokeAny's losers): listing that handed back work its caller had called off
+                    if (s.future.cancelHere(false)) {
+                        never.add(s.asRunnable());
+                    }
+                } else {
+                    f.abandon(cancelled); // a map's future fails as a whole; an imap's lazy input is not work that can be listed
+                }
+            }
+            for (PoolWork.Chunk c : running) {
+                c.job.failed(c, cancelled);
+                cancelled(c.job, true);
+            }
+            shutdown();
+        } finally {
+            settled();
         }
-        for (PoolWork.Chunk c : running) {
-            c.job.failed(c, cancelled);
-            cancelled(c.job, true);
-        }
-        shutdown();
         return never;
     }
 
@@ -667,16 +682,28 @@ public final class Pool implements SerializableExecutorService {
                     all.add(w);
                 }
             }
+            settling++;
+        }
+        try {
+            for (PoolWorker w : all) {
+                w.kill();
+            }
+            for (PoolWork.Chunk c : held) {
+                c.job.failed(c, cause);
+            }
+            for (PoolWork.Feed f : feeds) {
+                f.abandon(cause);
+            }
+        } finally {
+            settled();
+        }
+    }
+
+    /** One delivery of failures that {@link #settling} counted is over; the pool may have terminated with it. */
+    private void settled() {
+        synchronized (lock) {
+            settling--;
             checkTerminatedLocked();
-        }
-        for (PoolWorker w : all) {
-            w.kill();
-        }
-        for (PoolWork.Chunk c : held) {
-            c.job.failed(c, cause);
-        }
-        for (PoolWork.Feed f : feeds) {
-            f.abandon(cause);
         }
     }
 
@@ -883,7 +910,7 @@ public final class Pool implements SerializableExecutorService {
     }
 
     private void checkTerminatedLocked() {
-        if (state == State.RUNNING || starting > 0) {
+        if (state == State.RUNNING || starting > 0 || settling > 0) {
             return;
         }
         for (PoolWorker w : slots) {
@@ -1006,6 +1033,7 @@ public final class Pool implements SerializableExecutorService {
             if (replace) {
                 starting++;
             }
+            settling++; // until its lost chunks have failed
             checkTerminatedLocked();
         }
         w.closePipe();
@@ -1035,8 +1063,12 @@ public final class Pool implements SerializableExecutorService {
         }
         Throwable cause = couldNotLoad;
         Runnable failLost = () -> {
-            for (PoolWork.Chunk c : lost) {
-                c.job.failed(c, cause != null ? cause : new WorkerDiedException(w.pid(), exitCode, c.describe()));
+            try {
+                for (PoolWork.Chunk c : lost) {
+                    c.job.failed(c, cause != null ? cause : new WorkerDiedException(w.pid(), exitCode, c.describe()));
+                }
+            } finally {
+                settled();
             }
         };
         if (breaks || !replace || lost.isEmpty()) {
@@ -1044,7 +1076,11 @@ public final class Pool implements SerializableExecutorService {
         } else {
             // NOTE: on a thread of their own, as the replacement is started here next: a dependent stage of
             // a lost chunk that submits a retry and waits for it would otherwise wait for that replacement
-            Thread.ofPlatform().daemon().name(name + "-lost-" + w.slot).start(failLost);
+            try {
+                Thread.ofPlatform().daemon().name(name + "-lost-" + w.slot).start(failLost);
+            } catch (RuntimeException | Error noThread) { // OutOfMemoryError: unable to create native thread
+                failLost.run();
+            }
         }
         if (breaks) {
             return;

@@ -136,6 +136,11 @@ final class PoolWork {
          */
         @Override
         public boolean cancel(boolean mayInterruptIfRunning) {
+            return cancelHere(mayInterruptIfRunning) || isCancelled();
+        }
+
+        /** Cancels; true only if this call did (shutdownNow lists only what it took back itself). */
+        boolean cancelHere(boolean mayInterruptIfRunning) {
             // NOTE: not super.cancel(), which returns true for a future already cancelled: a cancel(true)
             // after a cancel(false) (invokeAll's or the caller's clean-up) then interrupted in its worker
             // the task that the first cancel had left running. completeExceptionally with a
@@ -144,7 +149,7 @@ final class PoolWork {
             if (cancelledHere && job != null) {
                 pool.cancelled(job, mayInterruptIfRunning);
             }
-            return cancelledHere || isCancelled();
+            return cancelledHere;
         }
 
         /**
@@ -268,6 +273,8 @@ final class PoolWork {
         private final ArrayDeque<Chunk> unsent = new ArrayDeque<>();
         /** The caller queued its last chunk, or the job was withdrawn: no chunk comes any more. */
         private boolean allQueued;
+        /** The first item of the chunk the caller queues next (all before it were queued); guarded by feedLock. */
+        private int queuedUpTo;
         private final MapResults results;
         private final Progress progress;
         /** The caller's function and items, for {@code shutdownNow}'s list of work that never started. */
@@ -294,6 +301,7 @@ final class PoolWork {
                     return false;
                 }
                 unsent.add(c);
+                queuedUpTo = (int) c.first + c.size;
                 return true;
             }
         }
@@ -308,9 +316,15 @@ final class PoolWork {
         /** For {@code shutdownNow}: the chunks not taken yet, as Runnables of their items; no more are taken or queued. */
         List<Runnable> withdraw() {
             synchronized (feedLock) {
-                List<Runnable> work = new ArrayList<>(unsent.size());
+                List<Runnable> work = new ArrayList<>(unsent.size() + 1);
                 for (Chunk c : unsent) {
                     work.add(asRunnable(c));
+                }
+                if (!allQueued && queuedUpTo < items.size()) {
+                    // NOTE: the caller is still encoding: the items it has not queued never start either (its
+                    // next queue() answers false), and were neither listed nor run
+                    List<T> rest = items.subList(queuedUpTo, items.size());
+                    work.add(() -> rest.forEach(f::apply));
                 }
                 unsent.clear();
                 allQueued = true;
@@ -447,7 +461,7 @@ final class PoolWork {
         void feed() {
             try {
                 feedLoop();
-            } catch (RuntimeException | Error e) { // the pool's dispatch, or an Error while encoding: the consumer must not wait forever
+            } catch (Throwable e) { // a checked exception thrown sneakily too (Kotlin, Lombok); the pool's dispatch, or an Error while encoding: the consumer must not wait forever
                 synchronized (this) {
                     if (!sourceDone) {
                         if (terminal == null) {
@@ -486,7 +500,7 @@ final class PoolWork {
                         items.add(source.next());
                     }
                     more = source.hasNext();
-                } catch (RuntimeException | Error e) {
+                } catch (Throwable e) { // NOTE: a checked exception thrown sneakily (Kotlin, Lombok's @SneakyThrows) too: else the consumer waited for ever
                     synchronized (this) {
                         if (terminal == null) {
                             terminal = e;

@@ -75,6 +75,9 @@ final class PoolWorkerMain implements SerializableRunnable {
         cancelled = new HashSet<>();
         PoolIdle.inWorker = true;
         try {
+            // NOTE: before HELLO: the pool may send a task to a worker that is still in its initializer, and a
+            // cancel of it that arrived before the canceller ran was read too late: the task ran anyway
+            startCanceller();
             send(PoolFrames.reply(0, PoolFrames.HELLO, c, ProcessHandle.current().pid()));
             if (initializer != null) {
                 try {
@@ -85,7 +88,6 @@ final class PoolWorkerMain implements SerializableRunnable {
                 }
             }
             send(PoolFrames.reply(0, PoolFrames.READY, c, null));
-            startCanceller();
             if (codec == null) {
                 warmUpWhileIdle();
             }

@@ -296,6 +296,44 @@ class PoolTest {
         }
     }
 
+    /** Throws {@code t} unchecked, as Kotlin code and Lombok's {@code @SneakyThrows} do. */
+    @SuppressWarnings("unchecked")
+    private static <T extends Throwable> RuntimeException sneaky(Throwable t) throws T {
+        throw (T) t;
+    }
+
+    @Test
+    void anImapsInputThrowingACheckedExceptionSneakilyReachesTheConsumerAndThePoolStillTerminates() throws Exception {
+        Pool pool = Pool.create(1);
+        try {
+            PoolIterator<Integer> it = pool.imap(x -> x, () -> new Iterator<Integer>() {
+                private int i;
+
+                @Override
+                public boolean hasNext() {
+                    return true;
+                }
+
+                @Override
+                public Integer next() {
+                    if (i == 3) {
+                        throw sneaky(new java.io.IOException("the input's file went away"));
+                    }
+                    return i++;
+                }
+            }, 1);
+            assertThat(it.next(Duration.ofSeconds(30))).isZero();
+            assertThat(it.next(Duration.ofSeconds(30))).isEqualTo(1);
+            assertThat(it.next(Duration.ofSeconds(30))).isEqualTo(2);
+            assertThatThrownBy(() -> it.next(Duration.ofSeconds(30))).hasRootCauseInstanceOf(java.io.IOException.class)
+                    .hasStackTraceContaining("the input's file went away");
+            pool.shutdown();
+            assertThat(pool.awaitTermination(SECONDS, TimeUnit.SECONDS)).isTrue();
+        } finally {
+            pool.terminate();
+        }
+    }
+
     @Test
     void aPoolWithAnImapOfAnEmptyInputShutsDownAndTerminates() throws Exception {
         Pool pool = Pool.create(1);
@@ -1116,6 +1154,96 @@ class PoolTest {
         assertThat(took).isLessThan(Duration.ofSeconds(2));
         assertThat(pool.awaitTermination(SECONDS, TimeUnit.SECONDS)).isTrue();
         assertThatThrownBy(() -> pool.applyAsync(() -> 1)).isInstanceOf(RejectedExecutionException.class);
+    }
+
+    /** ExecutorService: awaitTermination's true means "all tasks have completed", their futures included. */
+    @Test
+    void awaitTerminationAfterTerminateReturnsTrueOnlyOnceEveryFutureIsDone() throws Exception {
+        Pool pool = Pool.create(2);
+        try {
+            pool.awaitReady(TIMEOUT);
+            List<CompletableFuture<Integer>> futures = new ArrayList<>();
+            for (int i = 0; i < 2; i++) {
+                futures.add(pool.applyAsync(() -> {
+                    Thread.sleep(60_000);
+                    return 0;
+                }));
+            }
+            for (int i = 0; i < 100; i++) {
+                CompletableFuture<Integer> f = pool.applyAsync(() -> 1);
+                f.whenComplete((r, e) -> sleep(10)); // a caller's slow dependent stage, run as the future fails
+                futures.add(f);
+            }
+            Thread.ofPlatform().start(pool::terminate);
+            assertThat(pool.awaitTermination(SECONDS, TimeUnit.SECONDS)).isTrue();
+            assertThat(futures).allSatisfy(f -> assertThat(f).isDone());
+        } finally {
+            pool.terminate();
+        }
+    }
+
+    /** Future.cancel: "If this task has not started when cancel is called, this task should never run." */
+    @Test
+    void aTaskCancelledWhileItsWorkerRunsItsInitializerNeverRuns() throws Exception {
+        try (SharedLong ran = SharedLong.create(0)) {
+            Pool pool = Pool.builder().workers(1).initializer(() -> sleep(2_000)).build();
+            try {
+                Future<?> f = pool.submit((SerializableRunnable) ran::incrementAndGet);
+                Thread.sleep(300); // sent to the booting worker by now
+                assertThat(f.cancel(false)).isTrue();
+                pool.awaitReady(TIMEOUT);
+                assertThat(pool.applyAsync(() -> 7).get(SECONDS, TimeUnit.SECONDS)).isEqualTo(7);
+                assertThat(ran.get()).isZero();
+            } finally {
+                pool.terminate();
+            }
+        }
+    }
+
+    /** An item whose encoding takes a millisecond, so that a map is still being encoded when the test acts. */
+    static final class SlowToWrite implements java.io.Serializable {
+        private static final long serialVersionUID = 1L;
+        final int value;
+
+        SlowToWrite(int value) {
+            this.value = value;
+        }
+
+        @java.io.Serial
+        private void writeObject(java.io.ObjectOutputStream out) throws java.io.IOException {
+            sleep(1);
+            out.defaultWriteObject();
+        }
+    }
+
+    /** Pool.shutdownNow: the work that never started comes back, also a map's items its caller had not sent yet. */
+    @Test
+    void shutdownNowWhileAMapIsStillBeingEncodedListsTheItemsNotYetSent() throws Exception {
+        int n = 2_000;
+        try (SharedLong ran = SharedLong.create(0)) {
+            Pool pool = Pool.create(2);
+            try {
+                pool.awaitReady(TIMEOUT);
+                List<SlowToWrite> items = IntStream.range(0, n).mapToObj(SlowToWrite::new).toList();
+                java.util.concurrent.atomic.AtomicReference<List<Runnable>> never = new java.util.concurrent.atomic.AtomicReference<>();
+                Thread stopper = Thread.ofPlatform().start(() -> {
+                    sleep(500);
+                    never.set(pool.shutdownNow());
+                });
+                CompletableFuture<List<Long>> map = pool.mapAsync(x -> ran.incrementAndGet(), items, 1);
+                stopper.join();
+                assertThat(pool.awaitTermination(SECONDS, TimeUnit.SECONDS)).isTrue();
+                assertThat(map).isCompletedExceptionally();
+                long inWorkers = ran.get();
+                assertThat(inWorkers).as("items run by the workers before the shutdown").isPositive().isLessThan(n);
+                never.get().forEach(Runnable::run); // here, in this JVM
+                // NOTE: the chunks in flight at the shutdown were cancelled, not listed (as running tasks are):
+                // each worker held at most a few
+                assertThat(ran.get()).as("items run in all").isBetween((long) n - 8, (long) n);
+            } finally {
+                pool.terminate();
+            }
+        }
     }
 
     // ---- found by the second review

@@ -497,6 +497,36 @@ public abstract class ExecutorServiceContract {
     }
 
     @Test
+    void aTaskCancelledBeforeShutdownNowDoesNotRunThroughTheListItReturns() throws Exception {
+        occupyAllWorkers();
+        Future<?> cancelled = executor.submit(counting());
+        executor.submit(counting());
+        assertThat(cancelled.cancel(false)).isTrue();
+        List<Runnable> never = executor.shutdownNow();
+        never.forEach(Runnable::run); // the caller runs what never started: the cancelled task is not among it
+        assertThat(finished.get()).isEqualTo(listsNeverStartedTasks() ? 1 : 0);
+    }
+
+    @Test
+    void afterShutdownATaskThatCannotTravelIsRejectedNotRefusedForItsContents() {
+        executor.shutdown();
+        Thread notSerializable = Thread.currentThread();
+        Runnable task = () -> notSerializable.getName(); // a lambda of no Serializable type, capturing a Thread
+        assertThatThrownBy(() -> executor.execute(task)).isInstanceOf(RejectedExecutionException.class);
+        assertThatThrownBy(() -> executor.submit(task)).isInstanceOf(RejectedExecutionException.class);
+    }
+
+    @Test
+    void aTimedInvokeAnyWithoutAUnitRunsNothing() throws Exception {
+        SharedLong done = finished;
+        SerializableCallable<Long> task = done::incrementAndGet;
+        assertThatThrownBy(() -> executor.invokeAny(List.of(task), 1, null)).isInstanceOf(NullPointerException.class);
+        assertThatThrownBy(() -> executor.invokeAll(List.of(task), 1, null)).isInstanceOf(NullPointerException.class);
+        Thread.sleep(500); // a task sent anyway would have run by now
+        assertThat(finished.get()).isZero();
+    }
+
+    @Test
     void shutdownNowInterruptsRunningTasksAndReturnsThoseThatNeverStarted() throws Exception {
         List<Future<Integer>> running = occupyAllWorkers();
         int queuedCount = 3;
