@@ -29,6 +29,15 @@ public abstract class SwappedWholeList<E> extends AbstractList<E> {
      */
     protected abstract boolean transform(Predicate<List<E>> change);
 
+    /**
+     * Over one snapshot, as the subclasses' iterators are: the default sized it with a live size(), and a
+     * stream failed ("end size less than fixed size") when another client removed elements between.
+     */
+    @Override
+    public java.util.Spliterator<E> spliterator() {
+        return java.util.Spliterators.spliteratorUnknownSize(iterator(), java.util.Spliterator.ORDERED);
+    }
+
     @Override
     public boolean removeIf(Predicate<? super E> filter) {
         Objects.requireNonNull(filter, "filter");

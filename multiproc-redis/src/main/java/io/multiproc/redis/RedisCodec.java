@@ -161,6 +161,19 @@ public final class RedisCodec extends BaseCodec {
         return decodeFromRedis(bytes);
     }
 
+    /**
+     * Whether {@code key} can be encoded at all: lookups of one that cannot are simply absent (nothing
+     * was stored under it; Map.get answers null, where a CodecException broke HashMap.equals).
+     */
+    static boolean encodes(Object key) {
+        try {
+            INSTANCE.bytesOf(key);
+            return true;
+        } catch (IllegalArgumentException refused) { // CodecException is one
+            return false;
+        }
+    }
+
     /** The bytes {@code value} is stored as (what a Lua script compares). */
     byte[] bytesOf(Object value) {
         BufferSink out = new BufferSink(64);

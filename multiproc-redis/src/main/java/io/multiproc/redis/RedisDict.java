@@ -76,6 +76,9 @@ final class RedisDict<K, V> extends AbstractMap<K, V> implements ConcurrentMap<K
 
     @Override
     public boolean containsKey(Object k) {
+        if (k != null && !RedisCodec.encodes(k)) {
+            return false; // nothing can be stored under it
+        }
         return m.call(() -> map.containsKey(Objects.requireNonNull(k, "key")));
     }
 
@@ -87,6 +90,9 @@ final class RedisDict<K, V> extends AbstractMap<K, V> implements ConcurrentMap<K
     @SuppressWarnings("unchecked")
     @Override
     public V get(Object k) {
+        if (k != null && !RedisCodec.encodes(k)) {
+            return null; // nothing can be stored under it
+        }
         return m.call(() -> (V) m.nesting.fromStored(key, map.get(Objects.requireNonNull(k, "key"))));
     }
 
@@ -111,6 +117,9 @@ final class RedisDict<K, V> extends AbstractMap<K, V> implements ConcurrentMap<K
     @SuppressWarnings("unchecked")
     @Override
     public V remove(Object k) {
+        if (k != null && !RedisCodec.encodes(k)) {
+            return null; // nothing can be stored under it
+        }
         return m.call(() -> {
             Object old = map.remove(Objects.requireNonNull(k, "key"));
             m.nesting.release(old);
@@ -140,6 +149,9 @@ final class RedisDict<K, V> extends AbstractMap<K, V> implements ConcurrentMap<K
 
     @Override
     public boolean remove(Object k, Object v) {
+        if (k != null && !RedisCodec.encodes(k)) {
+            return false; // nothing can be stored under it
+        }
         return m.call(() -> {
             Objects.requireNonNull(k, "key");
             if (v == null) {
@@ -156,6 +168,9 @@ final class RedisDict<K, V> extends AbstractMap<K, V> implements ConcurrentMap<K
 
     @Override
     public boolean replace(K k, V oldValue, V newValue) {
+        if (k != null && !RedisCodec.encodes(k)) {
+            return false; // nothing can be stored under it
+        }
         return m.call(() -> {
             Objects.requireNonNull(k, "key");
             Objects.requireNonNull(oldValue, "oldValue");
@@ -176,6 +191,9 @@ final class RedisDict<K, V> extends AbstractMap<K, V> implements ConcurrentMap<K
     @SuppressWarnings("unchecked")
     @Override
     public V replace(K k, V v) {
+        if (k != null && !RedisCodec.encodes(k)) {
+            return null; // nothing can be stored under it
+        }
         return m.call(() -> {
             Objects.requireNonNull(k, "key");
             Object stored = m.nesting.toStored(Objects.requireNonNull(v, "value"));
@@ -292,6 +310,9 @@ final class RedisDict<K, V> extends AbstractMap<K, V> implements ConcurrentMap<K
 
     @Override
     public V computeIfPresent(K k, java.util.function.BiFunction<? super K, ? super V, ? extends V> remapping) {
+        if (k != null && !RedisCodec.encodes(k)) {
+            return null; // nothing can be stored under it
+        }
         Objects.requireNonNull(k, "key");
         Objects.requireNonNull(remapping, "remappingFunction");
         return m.call(() -> {

@@ -59,6 +59,9 @@ final class RedisSet<E> extends AbstractSet<E> implements RedisProxy, Serializab
 
     @Override
     public boolean contains(Object o) {
+        if (o != null && !RedisCodec.encodes(o)) {
+            return false; // nothing can be stored under it
+        }
         return m.call(() -> set.contains(m.nesting.asStored(o)));
     }
 
@@ -75,6 +78,9 @@ final class RedisSet<E> extends AbstractSet<E> implements RedisProxy, Serializab
 
     @Override
     public boolean remove(Object o) {
+        if (o != null && !RedisCodec.encodes(o)) {
+            return false; // nothing can be stored under it
+        }
         return m.call(() -> {
             Object stored = m.nesting.asStored(o);
             boolean removed = set.remove(stored);
@@ -102,6 +108,12 @@ final class RedisSet<E> extends AbstractSet<E> implements RedisProxy, Serializab
             }
             return out;
         });
+    }
+
+    /** Over one snapshot, as the iterator (the default sized it with a live size()). */
+    @Override
+    public java.util.Spliterator<E> spliterator() {
+        return java.util.Spliterators.spliteratorUnknownSize(iterator(), java.util.Spliterator.DISTINCT);
     }
 
     @Override

@@ -76,6 +76,19 @@ final class Items {
     }
 
     /** Encodes {@code key} into the scratch key buffer and computes its hash; returns the scratch. */
+    /**
+     * {@link #encodeKey} for a lookup, or null for a key the codec refuses (a class it does not allow, a
+     * key over the size limit): no such key can have been stored, so it is simply absent, as Map.get
+     * says, where a CodecException broke {@code get}, {@code containsKey} and {@code HashMap.equals}.
+     */
+    static Scratch lookupKey(Object key) {
+        try {
+            return encodeKey(key);
+        } catch (IllegalArgumentException refused) { // CodecException is one
+            return null;
+        }
+    }
+
     static Scratch encodeKey(Object key) {
         Scratch s = SCRATCH.get();
         s.key.reset();

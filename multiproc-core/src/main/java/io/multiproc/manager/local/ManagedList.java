@@ -183,6 +183,16 @@ final class ManagedList<E> extends AbstractList<E> implements RandomAccess, Seri
      * Iterates a snapshot taken under the lock; {@code remove} is not supported (use {@link #removeIf}).
      * Nested containers' proxies are made as the iteration reaches them ({@link DeferredProxies}).
      */
+    /**
+     * Over one snapshot, as {@link #iterator()}: the default of a RandomAccess list read the size once and
+     * then each element under its own lock hold, so a stream skipped or repeated elements another
+     * process moved meanwhile.
+     */
+    @Override
+    public java.util.Spliterator<E> spliterator() {
+        return snapshot().spliterator();
+    }
+
     @Override
     public Iterator<E> iterator() {
         DeferredProxies deferred = new DeferredProxies(c.heap);

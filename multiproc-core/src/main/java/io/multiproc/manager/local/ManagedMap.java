@@ -137,7 +137,10 @@ final class ManagedMap<K, V> extends AbstractMap<K, V> implements ConcurrentMap<
 
     /** The value of {@code key}, or {@link #ABSENT}. */
     Object lookup(Object key) {
-        Items.Scratch k = Items.encodeKey(checkKey(key));
+        Items.Scratch k = Items.lookupKey(checkKey(key));
+        if (k == null) {
+            return ABSENT;
+        }
         c.lock();
         try {
             long at = Table.find(c, k);
@@ -512,7 +515,11 @@ final class ManagedMap<K, V> extends AbstractMap<K, V> implements ConcurrentMap<
      * contract allows no IllegalArgumentException. A step that may store an absent key refuses it first.
      */
     private Object update(Object key, Function<Object, Object> decide, boolean mayStore, Object[] stored) {
-        Items.Scratch k = mayStore ? Items.encodeStoredKey(c.heap, storableKey(key)) : Items.encodeKey(checkKey(key));
+        Items.Scratch k = mayStore ? Items.encodeStoredKey(c.heap, storableKey(key)) : Items.lookupKey(checkKey(key));
+        if (k == null) {
+            decide.apply(ABSENT); // a key that cannot be encoded is absent: these steps store nothing then
+            return ABSENT;
+        }
         long freeAfter = 0;
         Object old;
         c.lock();
@@ -595,6 +602,11 @@ final class ManagedMap<K, V> extends AbstractMap<K, V> implements ConcurrentMap<
             }
 
             @Override
+            public java.util.Spliterator<K> spliterator() { // over one snapshot, as the iterator: the default sized it with a live size()
+                return java.util.Spliterators.spliteratorUnknownSize(iterator(), java.util.Spliterator.DISTINCT);
+            }
+
+            @Override
             public int size() {
                 return ManagedMap.this.size();
             }
@@ -626,6 +638,11 @@ final class ManagedMap<K, V> extends AbstractMap<K, V> implements ConcurrentMap<
             @Override
             public Iterator<V> iterator() {
                 return new Entries<>(VALUES, new DeferredProxies(c.heap));
+            }
+
+            @Override
+            public java.util.Spliterator<V> spliterator() { // over one snapshot, as the iterator: the default sized it with a live size()
+                return java.util.Spliterators.spliteratorUnknownSize(iterator(), 0);
             }
 
             @Override
@@ -679,8 +696,8 @@ final class ManagedMap<K, V> extends AbstractMap<K, V> implements ConcurrentMap<
             return (T) new AbstractMap.SimpleEntry<>(key, value) {
                 @Override
                 public V setValue(V v) {
-                    super.setValue(v);
-                    return ManagedMap.this.put(getKey(), v);
+                    ManagedMap.this.put(getKey(), v); // first: a refused value (null) leaves the entry as it was
+                    return super.setValue(v); // the entry's old value, as Map.Entry says
                 }
             };
         }
@@ -702,6 +719,11 @@ final class ManagedMap<K, V> extends AbstractMap<K, V> implements ConcurrentMap<
             @Override
             public Iterator<Map.Entry<K, V>> iterator() {
                 return new Entries<>(ENTRIES, new DeferredProxies(c.heap));
+            }
+
+            @Override
+            public java.util.Spliterator<Map.Entry<K, V>> spliterator() { // over one snapshot, as the iterator: the default sized it with a live size()
+                return java.util.Spliterators.spliteratorUnknownSize(iterator(), java.util.Spliterator.DISTINCT);
             }
 
             @Override

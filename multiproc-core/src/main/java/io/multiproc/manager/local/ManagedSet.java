@@ -67,6 +67,12 @@ final class ManagedSet<E> extends AbstractSet<E> implements Serializable, Proxy,
         return map.keySet().iterator();
     }
 
+    /** Over one snapshot, as the iterator (the default sized it with a live size()). */
+    @Override
+    public java.util.Spliterator<E> spliterator() {
+        return java.util.Spliterators.spliteratorUnknownSize(iterator(), java.util.Spliterator.DISTINCT);
+    }
+
     @Override
     public String toString() {
         return map.snapshot().keySet().toString();

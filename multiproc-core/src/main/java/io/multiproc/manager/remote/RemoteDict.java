@@ -53,6 +53,9 @@ final class RemoteDict<K, V> extends AbstractMap<K, V> implements ConcurrentMap<
 
     @Override
     public boolean containsKey(Object key) {
+        if (!encodes(key)) {
+            return false; // nothing can be stored under it
+        }
         return t.callBoolean(Ops.CONTAINS, key);
     }
 
@@ -64,6 +67,9 @@ final class RemoteDict<K, V> extends AbstractMap<K, V> implements ConcurrentMap<
     @SuppressWarnings("unchecked")
     @Override
     public V get(Object key) {
+        if (!encodes(key)) {
+            return null; // nothing can be stored under it
+        }
         return (V) t.call(Ops.D_GET, key);
     }
 
@@ -76,11 +82,17 @@ final class RemoteDict<K, V> extends AbstractMap<K, V> implements ConcurrentMap<
     @SuppressWarnings("unchecked")
     @Override
     public V remove(Object key) {
+        if (!encodes(key)) {
+            return null; // nothing can be stored under it
+        }
         return (V) t.call(Ops.D_REMOVE, key);
     }
 
     @Override
     public boolean remove(Object key, Object value) {
+        if (!encodes(key)) {
+            return false; // nothing can be stored under it
+        }
         return t.callBoolean(Ops.D_REMOVE_IF, key, value);
     }
 
@@ -99,6 +111,22 @@ final class RemoteDict<K, V> extends AbstractMap<K, V> implements ConcurrentMap<
     @Override
     public boolean replace(K key, V oldValue, V newValue) {
         return t.callBoolean(Ops.D_REPLACE_IF, key, oldValue, newValue);
+    }
+
+    /**
+     * Whether {@code key} can travel at all: a lookup of one that cannot is simply absent (Map.get answers
+     * null; a CodecException broke HashMap.equals). Null goes on, to fail on the server as before.
+     */
+    private static boolean encodes(Object key) {
+        if (key == null || key instanceof String || key instanceof Integer || key instanceof Long) {
+            return true;
+        }
+        try {
+            ManagerServer.CODEC.encode(key, new io.multiproc.codec.BufferSink(64));
+            return true;
+        } catch (IllegalArgumentException refused) { // CodecException is one
+            return false;
+        }
     }
 
     /** The value of {@code key} decoded twice: [the function's copy, the copy the server compares with]. */

@@ -49,6 +49,12 @@ final class RemoteSet<E> extends AbstractSet<E> implements RemoteManager.RemoteC
         t.pipeline(Ops.CLEAR);
     }
 
+    /** Over one snapshot, as the iterator (the default sized it with a live size()). */
+    @Override
+    public java.util.Spliterator<E> spliterator() {
+        return java.util.Spliterators.spliteratorUnknownSize(iterator(), java.util.Spliterator.DISTINCT);
+    }
+
     @SuppressWarnings("unchecked")
     @Override
     public Iterator<E> iterator() {

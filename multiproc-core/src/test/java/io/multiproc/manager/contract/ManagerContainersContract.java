@@ -288,4 +288,50 @@ public abstract class ManagerContainersContract {
         assertThat(popped).hasSize(n);
         assertThat(l).isEmpty();
     }
+    /** A stream reads one snapshot, as iteration does (README: "Iterators ... read a snapshot"). */
+    @Test
+    public void aStreamReadsOneSnapshotLikeIteration() {
+        List<String> l = m().list();
+        l.addAll(List.of("a", "b", "c", "d"));
+        List<String> seen = l.stream().peek(x -> {
+            if (x.equals("a")) {
+                l.remove("a");
+                l.add("e");
+            }
+        }).toList();
+        assertThat(seen).containsExactly("a", "b", "c", "d");
+        assertThat(l).containsExactly("b", "c", "d", "e");
+        Set<Object> s = new HashSet<>();
+        ConcurrentMap<String, Integer> d = m().dict();
+        d.put("x", 1);
+        d.put("y", 2);
+        d.keySet().stream().peek(k -> d.remove(k.equals("x") ? "y" : "x")).forEach(s::add);
+        assertThat(s).containsExactlyInAnyOrder("x", "y");
+    }
+    /** Map.get: a key of a type the codec cannot store is simply absent (AbstractMap.equals relies on it). */
+    @Test
+    public void aKeyTheCodecCannotStoreIsAbsentNotAnError() {
+        ConcurrentMap<Object, Integer> d = m().dict();
+        d.put("a", 1);
+        Object foreign = new Object(); // not Serializable, no codec accepts it
+        assertThat(d.get(foreign)).isNull();
+        assertThat(d.containsKey(foreign)).isFalse();
+        assertThat(d.remove(foreign)).isNull();
+        assertThat(d.remove(foreign, 1)).isFalse();
+        assertThat(d.replace(foreign, 2)).isNull();
+        assertThat(d.getOrDefault(foreign, 9)).isEqualTo(9);
+        Map<Object, Integer> other = new HashMap<>();
+        other.put(foreign, 1);
+        assertThat(other.equals(d)).isFalse();
+        assertThat(d.equals(other)).isFalse();
+        Set<Object> set = new HashSet<>();
+        List<Object> l = m().list();
+        l.add(set);
+        @SuppressWarnings("unchecked")
+        Set<Object> managed = (Set<Object>) l.get(0);
+        managed.add("x");
+        assertThat(managed.contains(foreign)).isFalse();
+        assertThat(managed.remove(foreign)).isFalse();
+        assertThat(d).isEqualTo(Map.of("a", 1));
+    }
 }

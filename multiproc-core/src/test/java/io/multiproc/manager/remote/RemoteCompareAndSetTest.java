@@ -177,4 +177,20 @@ class RemoteCompareAndSetTest {
             assertThat(new HashSet<>(popped)).hasSize(n);
         }
     }
+    @Test
+    void aKeyThatCannotTravelIsAbsent() {
+        try (Manager m = connect()) {
+            ConcurrentMap<Object, Integer> d = m.dict();
+            d.put("a", 1);
+            Object foreign = new Object();
+            assertThat(d.get(foreign)).isNull();
+            assertThat(d.containsKey(foreign)).isFalse();
+            assertThat(d.remove(foreign)).isNull();
+            assertThat(d.remove(foreign, 1)).isFalse();
+            Map<Object, Integer> other = new HashMap<>();
+            other.put(foreign, 1);
+            assertThat(other.equals(d)).isFalse();
+            assertThat(d).containsExactly(Map.entry("a", 1));
+        }
+    }
 }
