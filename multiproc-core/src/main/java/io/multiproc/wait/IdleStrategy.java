@@ -81,7 +81,7 @@ public interface IdleStrategy {
         static final IdleStrategy BLOCKING = new IdleStrategy() {
             @Override
             public boolean sleepAt(int round) {
-                if (round < SPINS + YIELDS) {
+                if (round >= 0 && round < SPINS + YIELDS) { // a wrapped (negative) round has waited long: it sleeps
                     return false;
                 }
                 if (Native.isAvailable()) {
@@ -116,7 +116,11 @@ public interface IdleStrategy {
         }
 
         static void backoffPause(int round) {
-            if (round < SPINS) {
+            if (round < 0) {
+                // NOTE: a caller's int round counter wrapped (2^31 rounds of ~1 ms: 25 days of waiting): as
+                // a spin it would burn a core for the next 2^31 rounds; it has waited long, so it sleeps
+                LockSupport.parkNanos(1_000L << 10);
+            } else if (round < SPINS) {
                 Thread.onSpinWait();
             } else if (round < SPINS + YIELDS) {
                 Thread.yield();

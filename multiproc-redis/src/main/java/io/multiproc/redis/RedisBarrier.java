@@ -41,22 +41,24 @@ public final class RedisBarrier implements BarrierProxy, HandleSource, Serializa
             return tonumber(redis.call('hget', KEYS[1], 'p'))""";
 
     // ARGV: parties (re-created if Redis lost the hash). Returns -1 if broken, else
-    // index * 2^32 + generation (index 0: this party tripped the barrier).
+    // index * 2^32 + generation (index 0: this party tripped the barrier). NOTE: generations count modulo
+    // 2^32, so that they fit the low half: after 2^32 trips (days at thousands a second) a larger g
+    // spilled into the index and every party passed without waiting.
     private static final String ARRIVE = """
             redis.call('hsetnx', KEYS[1], 'p', ARGV[1])
-            local g = tonumber(redis.call('hget', KEYS[1], 'g') or '0')
+            local g = tonumber(redis.call('hget', KEYS[1], 'g') or '0') % 4294967296
             if redis.call('hget', KEYS[1], 'k') == '1' then return -1 end
             local p = tonumber(redis.call('hget', KEYS[1], 'p'))
             local c = redis.call('hincrby', KEYS[1], 'c', 1)
             if c >= p then
-              redis.call('hset', KEYS[1], 'g', g + 1, 'c', 0)
+              redis.call('hset', KEYS[1], 'g', (g + 1) % 4294967296, 'c', 0)
               redis.call('publish', KEYS[1], 't')
               return g
             end
             return (p - c) * 4294967296 + g""";
 
     private static final String OUTCOME_OF_G = """
-            local cur = tonumber(redis.call('hget', KEYS[1], 'g') or '0')
+            local cur = tonumber(redis.call('hget', KEYS[1], 'g') or '0') % 4294967296
             local g = tonumber(ARGV[1])
             if cur ~= g then
               if tonumber(redis.call('hget', KEYS[1], 'lb') or '-1') == g then return 2 end
@@ -80,7 +82,7 @@ public final class RedisBarrier implements BarrierProxy, HandleSource, Serializa
     // for older clients): a waiter of g that looked again only after g and then g+1 were reset with
     // parties waiting saw lb == g+1 and took its moved generation for a trip
     private static final String RESET = """
-            local g = tonumber(redis.call('hget', KEYS[1], 'g') or '0')
+            local g = tonumber(redis.call('hget', KEYS[1], 'g') or '0') % 4294967296
             if tonumber(redis.call('hget', KEYS[1], 'c') or '0') > 0 or redis.call('hget', KEYS[1], 'k') == '1' then
               redis.call('hset', KEYS[1], 'lb', g)
               local bg = (redis.call('hget', KEYS[1], 'bg') or ' ') .. string.format('%d', g) .. ' '
@@ -93,7 +95,7 @@ public final class RedisBarrier implements BarrierProxy, HandleSource, Serializa
               end
               redis.call('hset', KEYS[1], 'bg', bg)
             end
-            redis.call('hset', KEYS[1], 'g', g + 1, 'c', 0, 'k', 0)
+            redis.call('hset', KEYS[1], 'g', (g + 1) % 4294967296, 'c', 0, 'k', 0)
             redis.call('publish', KEYS[1], 'r')
             return 1""";
 

@@ -51,10 +51,13 @@ public final class RedisSemaphore implements SemaphoreProxy, HandleSource, Seria
 
     // A release into a lost count makes it again with the initial permits: the permit released was taken
     // before the loss, so it is one of them, not one more.
+    // NOTE: refuses past Integer.MAX_VALUE permits (returns 0), as SharedSemaphore and j.u.c.Semaphore do:
+    // a count beyond it read back as a negative int
     private static final String RELEASE = """
             if redis.call('exists', KEYS[1]) == 0 then
               redis.call('set', KEYS[1], ARGV[1])
             else
+              if tonumber(redis.call('get', KEYS[1])) >= 2147483647 then return 0 end
               redis.call('incr', KEYS[1])
             end
             redis.call('publish', KEYS[1], 'r')
@@ -101,12 +104,20 @@ public final class RedisSemaphore implements SemaphoreProxy, HandleSource, Seria
 
     @Override
     public void release() {
-        sync.evalLong(RELEASE, keys, initial);
+        if (sync.evalLong(RELEASE, keys, initial) == 0) {
+            throw new IllegalStateException("RedisSemaphore '" + name + "': permits=" + Integer.MAX_VALUE + " + 1 overflows");
+        }
     }
 
     @Override
     public int availablePermits() {
-        return (int) sync.evalLong("return tonumber(redis.call('get', KEYS[1]) or ARGV[1])", keys, initial);
+        long permits = sync.evalLong("return tonumber(redis.call('get', KEYS[1]) or ARGV[1])", keys, initial);
+        return (int) Math.min(permits, Integer.MAX_VALUE); // a count another client's older version let grow past it
+    }
+
+    /** The Redis key of the permit count (tests set it near its limit). */
+    String keyForTests() {
+        return (String) keys.get(0);
     }
 
     @Override

@@ -803,13 +803,27 @@ final class Heap {
         return ref(last, top);
     }
 
+    /**
+     * Twice the last segment, or enough for a {@code need}-byte block; at most what a ref's offset can
+     * address (16 GiB: a block past that got the next segment's number in its ref). A block that cannot
+     * fit even there is refused.
+     */
+    static long nextSegmentSize(long last, long need) {
+        long most = 1L << HeapLayout.OFFSET_BITS;
+        if (need > most - FIRST_BLOCK) {
+            throw new IllegalStateException("a block of " + need + " bytes is larger than a manager heap segment can hold ("
+                    + (most - FIRST_BLOCK) + " bytes)");
+        }
+        return Math.min(Math.max(last * 2, need + FIRST_BLOCK), most);
+    }
+
     /** Creates segment {@code count} big enough for a {@code need}-byte block and publishes it. */
     private int grow(int count, long need) {
         if (count >= MAX_SEGMENTS) {
             throw new IllegalStateException("manager '" + name + "' heap is full: " + count + " segments");
         }
         MemorySegment lastSeg = segment(ref(count - 1, 0));
-        long size = Math.max(lastSeg.byteSize() * 2, need + FIRST_BLOCK);
+        long size = nextSegmentSize(lastSeg.byteSize(), need);
         String ext = extentName(name, count);
         java.util.function.Consumer<MemorySegment> init = seg -> {
             SegmentHeader.write(seg, MAGIC, VERSION, KIND_EXTENT);

@@ -29,14 +29,17 @@ import static java.lang.foreign.ValueLayout.JAVA_LONG;
 final class Items {
     private static final Codec CODEC = Codec.defaultCodec();
     private static final ThreadLocal<Scratch> SCRATCH = ThreadLocal.withInitial(Scratch::new);
+    /** Scratch buffers larger than this are not kept past their next use (a refused 300 MB value pinned its buffer for good). */
+    static final int KEEP_BYTES = 1 << 20;
 
     /** One thread's encoding buffers: the key (dict entries) and the value of the item being written. */
     static final class Scratch {
-        final BufferSink key = new BufferSink(64);
+        /** Replaced by a small one at its next reset once it grew past {@link #KEEP_BYTES} (a 16 MB value, a refused huge one). */
+        BufferSink key = new BufferSink(64);
         /** A segment over {@link #key}'s current array, for bulk compares (remade when the sink grows it). */
         private byte[] keyArray = key.array();
         private MemorySegment keySegment = MemorySegment.ofArray(keyArray);
-        final BufferSink value = new BufferSink(256);
+        BufferSink value = new BufferSink(256);
         final SegmentSource source = new SegmentSource();
         /** An inline item's bytes, for decoding. */
         final byte[] inline = new byte[8];
@@ -57,6 +60,24 @@ final class Items {
         List<String> carried;
         /** This thread's in-flight notes: which shared objects' handles a value's encoding wrote. */
         final InFlight flight = InFlight.here();
+
+        /** The key buffer, empty; a large one is dropped rather than kept for the thread's life. */
+        BufferSink resetKey() {
+            if (key.array().length > KEEP_BYTES) {
+                key = new BufferSink(64);
+            }
+            key.reset();
+            return key;
+        }
+
+        /** The value buffer, empty; a large one is dropped rather than kept for the thread's life. */
+        BufferSink resetValue() {
+            if (value.array().length > KEEP_BYTES) {
+                value = new BufferSink(256);
+            }
+            value.reset();
+            return value;
+        }
 
         MemorySegment keySegment() {
             byte[] a = key.array();
@@ -89,11 +110,21 @@ final class Items {
         }
     }
 
+    /** For tests: the bytes this thread's scratch buffers hold on to. */
+    static long scratchBytes() {
+        Scratch s = SCRATCH.get();
+        return (long) s.key.array().length + s.value.array().length;
+    }
+
     static Scratch encodeKey(Object key) {
         Scratch s = SCRATCH.get();
-        s.key.reset();
+        s.resetKey();
         CODEC.encode(key, s.key);
-        checkSize("key", s.key.size());
+        if (s.key.size() > ItemLayout.MAX_BYTES) {
+            int size = s.key.size();
+            s.resetKey(); // not kept: it is larger than any key could be
+            checkSize("key", size);
+        }
         s.keyHash = hash(s.key.array(), s.key.size());
         return s;
     }
@@ -141,7 +172,7 @@ final class Items {
     /** Puts a key encoded earlier by {@link #encodeKey} (its bytes and hash) back into the scratch key buffer. */
     static Scratch encodeKeyBytes(byte[] key, int keyHash) {
         Scratch s = SCRATCH.get();
-        s.key.reset();
+        s.resetKey();
         s.key.write(key, 0, key.length);
         s.keyHash = keyHash;
         return s;
@@ -200,7 +231,7 @@ final class Items {
      * item, or gives the holds back if it fails.
      */
     static Scratch encodeManaged(Heap heap, Scratch s, Object stored) {
-        s.value.reset();
+        s.resetValue();
         s.encodingFor = heap;
         s.encodingTop = stored;
         s.carried = null;
@@ -219,7 +250,11 @@ final class Items {
             s.encodingTop = null;
             s.refused = null;
         }
-        checkSize("value", s.value.size());
+        if (s.value.size() > ItemLayout.MAX_BYTES) {
+            int size = s.value.size();
+            s.resetValue(); // not kept: it is larger than any value could be
+            checkSize("value", size);
+        }
         if (carried != null) {
             if (carried.size() > 0xFFFF) {
                 throw new IllegalArgumentException("value carries " + carried.size() + " shared objects: at most 65535 per item");

@@ -350,10 +350,9 @@ final class ManagedList<E> extends AbstractList<E> implements RandomAccess, Seri
             FaultPoints.at(FaultPoints.Point.LIST_AFTER_PUBLISH);
             return 0;
         }
-        long newCap = Math.max(cap * 2, size + n);
-        if (newCap > Integer.MAX_VALUE - 8) {
-            throw new IllegalStateException(c.describe() + " cannot hold more than " + (Integer.MAX_VALUE - 8) + " elements");
-        }
+        checkLength(size + n);
+        // NOTE: doubling stops at the limit: from 2^30 elements it asked for 2^31 and refused a list that still had room
+        long newCap = grownCapacity(cap, size + n);
         long fresh = allocateArray(c.heap, newCap);
         MemorySegment ns = c.heap.segment(fresh);
         long np = payload(fresh);
@@ -364,6 +363,20 @@ final class ManagedList<E> extends AbstractList<E> implements RandomAccess, Seri
         c.publishData(fresh);
         FaultPoints.at(FaultPoints.Point.LIST_AFTER_PUBLISH);
         return a;
+    }
+
+    /** The most elements a list holds (an int index, as any List). */
+    static final long MAX_ELEMENTS = Integer.MAX_VALUE - 8;
+
+    /** Twice {@code cap}, or {@code needed}, but at most {@link #MAX_ELEMENTS}. */
+    static long grownCapacity(long cap, long needed) {
+        return Math.min(Math.max(cap * 2, needed), MAX_ELEMENTS);
+    }
+
+    private void checkLength(long length) {
+        if (length > MAX_ELEMENTS) {
+            throw new IllegalStateException(c.describe() + " cannot hold more than " + MAX_ELEMENTS + " elements");
+        }
     }
 
     /** Writes {@code item} (when {@code refs} is null) or {@code refs[0..n)} as consecutive words from {@code at}. */
@@ -449,6 +462,9 @@ final class ManagedList<E> extends AbstractList<E> implements RandomAccess, Seri
         MemorySegment s = c.heap.segment(a);
         long p = payload(a);
         long cap = s.get(JAVA_LONG, p + CAPACITY);
+        if (insertAt >= 0) {
+            checkLength((long) size + n); // an int sum would wrap
+        }
         int newSize = insertAt >= 0 ? size + n : size - 1;
         long fresh = allocateArray(c.heap, Math.max(cap, newSize));
         MemorySegment ns = c.heap.segment(fresh);

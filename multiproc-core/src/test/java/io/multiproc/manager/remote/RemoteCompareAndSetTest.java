@@ -150,6 +150,7 @@ class RemoteCompareAndSetTest {
                 items.add(i);
             }
             a.addAll(items);
+            assertThat(a).hasSize(n); // the addAll is pipelined: this waits for it before the other client reads
             assertThat(b.getFirst()).isZero();
             assertThat(b.getLast()).isEqualTo(n - 1);
             ConcurrentLinkedQueue<Object> popped = new ConcurrentLinkedQueue<>();
