@@ -137,6 +137,9 @@ final class Spills {
     }
 
     /** Before an item record is dropped without being read: unlinks its spill segment, if it has one. */
+    /** The largest item or message (1 GiB; lowered by tests, which cannot allocate that much). */
+    static volatile int maxItemBytes = 1 << 30;
+
     static void dropItem(RecordRing ring, int pos) {
         int kl = ring.kindLengthAt(pos);
         if (RecordLayout.kind(kl) == RecordLayout.SPILL) {
@@ -151,6 +154,12 @@ final class Spills {
      * {@code parent}, then its reference through {@code append}; the segment is unlinked again if that fails.
      */
     static <X extends Exception> boolean appendSpilled(byte[] src, int length, String parent, Appender<X> append) throws X {
+        if (length > maxItemBytes) {
+            // NOTE: refused here, before anything is written: a reader's buffers stop short of 2 GiB, and an
+            // item near that jammed the queue or pipe (every take failed on it, everything behind it was lost)
+            throw new IllegalArgumentException("a message of length=" + length + " bytes is larger than the limit of "
+                    + maxItemBytes + " bytes for one queue item or pipe message");
+        }
         // NOTE: the segment is complete (and unmapped here) before its reference is appended; the
         // ring's release store of the tail publishes both to the consumer.
         String spill = create(src, length, parent);

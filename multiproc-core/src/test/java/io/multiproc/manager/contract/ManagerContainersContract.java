@@ -263,30 +263,39 @@ public abstract class ManagerContainersContract {
         l.addAll(items);
         assertThat(l.getFirst()).isEqualTo(0);
         assertThat(l.getLast()).isEqualTo(n - 1);
+        assertPoppedOnceEach(List.of(l, l), n);
+        assertThat(l).isEmpty();
+    }
+
+    /**
+     * Pops every element through {@code views} (proxies of one list: the same one, or one per client), two
+     * threads per view (one from each end) until NoSuchElementException, and checks that each of the
+     * {@code n} elements came out exactly once and no other exception was thrown.
+     */
+    public static void assertPoppedOnceEach(List<List<Integer>> views, int n) throws InterruptedException {
         java.util.concurrent.ConcurrentLinkedQueue<Object> popped = new java.util.concurrent.ConcurrentLinkedQueue<>();
         List<Thread> poppers = new ArrayList<>();
-        for (int t = 0; t < 4; t++) {
-            boolean last = t % 2 == 0;
-            poppers.add(Thread.ofPlatform().start(() -> {
-                while (true) {
-                    try {
-                        popped.add(last ? l.removeLast() : l.removeFirst());
-                    } catch (NoSuchElementException empty) {
-                        return;
-                    } catch (RuntimeException e) {
-                        popped.add(e);
-                        return;
+        for (List<Integer> l : views) {
+            for (boolean last : new boolean[] {true, false}) {
+                poppers.add(Thread.ofPlatform().start(() -> {
+                    while (true) {
+                        try {
+                            popped.add(last ? l.removeLast() : l.removeFirst());
+                        } catch (NoSuchElementException empty) {
+                            return;
+                        } catch (RuntimeException e) {
+                            popped.add(e);
+                            return;
+                        }
                     }
-                }
-            }));
+                }));
+            }
         }
         for (Thread p : poppers) {
             p.join();
         }
-        assertThat(popped).doesNotHaveAnyElementsOfTypes(RuntimeException.class);
+        assertThat(popped).doesNotHaveAnyElementsOfTypes(RuntimeException.class).hasSize(n);
         assertThat(new HashSet<>(popped)).hasSize(n);
-        assertThat(popped).hasSize(n);
-        assertThat(l).isEmpty();
     }
     /** A stream reads one snapshot, as iteration does (README: "Iterators ... read a snapshot"). */
     @Test

@@ -2,6 +2,7 @@ package io.multiproc.manager.remote;
 
 import io.multiproc.manager.Manager;
 import io.multiproc.manager.SharedValueProxy;
+import io.multiproc.manager.contract.ManagerContainersContract;
 import io.multiproc.testing.ReapChildrenCheckShm;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
@@ -17,7 +18,6 @@ import java.util.List;
 import java.util.Map;
 import java.util.NoSuchElementException;
 import java.util.Set;
-import java.util.concurrent.ConcurrentLinkedQueue;
 import java.util.concurrent.ConcurrentMap;
 
 import static io.multiproc.manager.remote.RemoteManagerTest.KEY;
@@ -153,31 +153,10 @@ class RemoteCompareAndSetTest {
             assertThat(a).hasSize(n); // the addAll is pipelined: this waits for it before the other client reads
             assertThat(b.getFirst()).isZero();
             assertThat(b.getLast()).isEqualTo(n - 1);
-            ConcurrentLinkedQueue<Object> popped = new ConcurrentLinkedQueue<>();
-            List<Thread> poppers = new ArrayList<>();
-            for (List<Integer> l : List.of(a, b)) {
-                for (boolean last : new boolean[] {true, false}) {
-                    poppers.add(Thread.ofPlatform().start(() -> {
-                        while (true) {
-                            try {
-                                popped.add(last ? l.removeLast() : l.removeFirst());
-                            } catch (NoSuchElementException empty) {
-                                return;
-                            } catch (RuntimeException e) {
-                                popped.add(e);
-                                return;
-                            }
-                        }
-                    }));
-                }
-            }
-            for (Thread p : poppers) {
-                p.join();
-            }
-            assertThat(popped).doesNotHaveAnyElementsOfTypes(RuntimeException.class).hasSize(n);
-            assertThat(new HashSet<>(popped)).hasSize(n);
+            ManagerContainersContract.assertPoppedOnceEach(List.of(a, b), n);
         }
     }
+
     @Test
     void aKeyThatCannotTravelIsAbsent() {
         try (Manager m = connect()) {
