@@ -156,7 +156,8 @@ final class Spills {
     static <X extends Exception> boolean appendSpilled(byte[] src, int length, String parent, Appender<X> append) throws X {
         if (length > maxItemBytes) {
             // NOTE: refused here, before anything is written: a reader's buffers stop short of 2 GiB, and an
-            // item near that jammed the queue or pipe (every take failed on it, everything behind it was lost)
+            // item near that jammed the queue or pipe (every take failed on it, everything behind it was lost;
+            // decision 188)
             throw new IllegalArgumentException("a message of length=" + length + " bytes is larger than the limit of "
                     + maxItemBytes + " bytes for one queue item or pipe message");
         }

@@ -562,7 +562,7 @@ final class Items {
      * {@link #sameValue} for compare-and-set steps (a value's compareAndSet, a dict's replace(k, old, new)
      * and remove(k, v), a list's replace-if-unchanged), where arrays compare by contents: every process
      * and client holds its own decoded copy, so a retry loop (a remote merge, compute or updateAndGet)
-     * over an array value could never match by identity and retried for ever.
+     * over an array value could never match by identity and retried for ever (decision 187).
      */
     static boolean sameForSwap(Object stored, Object o) {
         if (stored instanceof ManagedContainer || o instanceof ManagedContainer) {
