@@ -118,6 +118,11 @@ public final class Pool implements SerializableExecutorService {
      * awaitTermination's true means every future is done. Guarded by lock.
      */
     private int settling;
+    /**
+     * The pool whose failures this thread is delivering now: a dependent stage run there that waited for
+     * the pool's termination (join, close) would wait for itself, for ever.
+     */
+    private static final ThreadLocal<Pool> SETTLING_HERE = new ThreadLocal<>();
     private final AtomicInteger started = new AtomicInteger();
     private final CompletableFuture<Void> terminated = new CompletableFuture<>();
     /** The last stateless function encoded and its bytes ({fn, byte[]}); racy but always a consistent pair. */
@@ -561,6 +566,7 @@ public final class Pool implements SerializableExecutorService {
      */
     @Override
     public void close() {
+        checkNotSettlingHere("close()");
         CancellationException ended = new CancellationException(name + " was closed before this imap's input was read to "
                 + "the end: read an imap to the end before close(), or call shutdown() and read on");
         synchronized (lock) {
@@ -626,7 +632,7 @@ public final class Pool implements SerializableExecutorService {
             settling++; // until the futures of what it takes back have failed (awaitTermination waits for that)
         }
         CancellationException cancelled = new CancellationException(name + " was shut down before this task finished");
-        try {
+        settling(() -> {
             for (PoolWork.Feed f : feeds) {
                 // NOTE: all of a map's chunks are listed before its first abandon below fails it (a failed map's chunks are not work)
                 if (f instanceof PoolWork.Chunk c && c.job instanceof PoolWork.MapJob<?, ?> m && !m.isDone()) {
@@ -651,9 +657,7 @@ public final class Pool implements SerializableExecutorService {
                 cancelled(c.job, true);
             }
             shutdown();
-        } finally {
-            settled();
-        }
+        });
         return never;
     }
 
@@ -684,7 +688,7 @@ public final class Pool implements SerializableExecutorService {
             }
             settling++;
         }
-        try {
+        settling(() -> {
             for (PoolWorker w : all) {
                 w.kill();
             }
@@ -694,9 +698,7 @@ public final class Pool implements SerializableExecutorService {
             for (PoolWork.Feed f : feeds) {
                 f.abandon(cause);
             }
-        } finally {
-            settled();
-        }
+        });
     }
 
     /** One delivery of failures that {@link #settling} counted is over; the pool may have terminated with it. */
@@ -707,9 +709,30 @@ public final class Pool implements SerializableExecutorService {
         }
     }
 
+    /** Runs {@code deliver} (failing futures, so running their callers' stages) marked as this pool's settling. */
+    private void settling(Runnable deliver) {
+        Pool outer = SETTLING_HERE.get();
+        SETTLING_HERE.set(this);
+        try {
+            deliver.run();
+        } finally {
+            SETTLING_HERE.set(outer);
+            settled();
+        }
+    }
+
+    /** IllegalStateException if this thread is delivering this pool's failures (see {@link #SETTLING_HERE}). */
+    private void checkNotSettlingHere(String call) {
+        if (SETTLING_HERE.get() == this) {
+            throw new IllegalStateException(call + " of " + name + " from a stage of a future the pool is failing now"
+                    + " would wait for itself: wait elsewhere, or use awaitTermination with a timeout");
+        }
+    }
+
     /** Waits until every worker has exited; Python's {@code join()}: call {@link #shutdown()} or {@link #terminate()} first. */
     public void join() throws InterruptedException {
         checkNotRunning();
+        checkNotSettlingHere("join()");
         try {
             terminated.get();
         } catch (ExecutionException cannot) {
@@ -1062,15 +1085,11 @@ public final class Pool implements SerializableExecutorService {
             stop(t, t);
         }
         Throwable cause = couldNotLoad;
-        Runnable failLost = () -> {
-            try {
-                for (PoolWork.Chunk c : lost) {
-                    c.job.failed(c, cause != null ? cause : new WorkerDiedException(w.pid(), exitCode, c.describe()));
-                }
-            } finally {
-                settled();
+        Runnable failLost = () -> settling(() -> {
+            for (PoolWork.Chunk c : lost) {
+                c.job.failed(c, cause != null ? cause : new WorkerDiedException(w.pid(), exitCode, c.describe()));
             }
-        };
+        });
         if (breaks || !replace || lost.isEmpty()) {
             failLost.run();
         } else {

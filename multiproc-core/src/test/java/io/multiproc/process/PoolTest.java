@@ -1182,6 +1182,33 @@ class PoolTest {
         }
     }
 
+    /** A stage that waits for the pool's end while the pool fails its future is told so; nothing waits for itself. */
+    @Test
+    void joinFromAStageOfAFutureThePoolIsFailingThrowsInsteadOfWaitingForItself() throws Exception {
+        Pool pool = Pool.create(1);
+        try {
+            CompletableFuture<Object> running = pool.applyAsync(() -> {
+                Thread.sleep(60_000);
+                return 0;
+            });
+            CompletableFuture<Object> stage = running.handle((r, e) -> {
+                try {
+                    pool.join();
+                    return "joined";
+                } catch (IllegalStateException | InterruptedException refused) {
+                    return refused;
+                }
+            });
+            pool.awaitReady(TIMEOUT);
+            org.junit.jupiter.api.Assertions.assertTimeoutPreemptively(Duration.ofSeconds(30), pool::terminate);
+            assertThat(stage.get(SECONDS, TimeUnit.SECONDS)).isInstanceOf(IllegalStateException.class)
+                    .hasToString(stage.get().toString()).asString().contains("would wait for itself");
+            assertThat(pool.awaitTermination(SECONDS, TimeUnit.SECONDS)).isTrue();
+        } finally {
+            pool.terminate();
+        }
+    }
+
     /** Future.cancel: "If this task has not started when cancel is called, this task should never run." */
     @Test
     void aTaskCancelledWhileItsWorkerRunsItsInitializerNeverRuns() throws Exception {
