@@ -117,8 +117,19 @@ final class RedisQueue<E> extends AbstractQueue<E> implements BlockingQueue<E>, 
 
     @Override
     public E take() throws InterruptedException {
-        return open(popped(m.callBlocking(() -> pops.take())));
+        // NOTE: BLPOP slices of a second, not one BLPOP without a timeout: an interrupt cancels the call but
+        // not the command, and Redisson may hand its connection to the next command before reconnecting it;
+        // blocked for ever on the server, the queue's next calls there timed out ("did not answer")
+        while (true) {
+            E e = open(popped(m.callBlocking(() -> pops.poll(TAKE_SLICE_SECONDS, TimeUnit.SECONDS))));
+            if (e != null) {
+                return e;
+            }
+        }
     }
+
+    /** The server-side wait of one slice of {@link #take}: below the command timeout (2 s). */
+    private static final long TAKE_SLICE_SECONDS = 1;
 
     /**
      * BlockingQueue's timed poll. Redis's BLPOP counts whole seconds and takes 0 for "forever", so: no
