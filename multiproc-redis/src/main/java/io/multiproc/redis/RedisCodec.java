@@ -166,6 +166,10 @@ public final class RedisCodec extends BaseCodec {
      * was stored under it; Map.get answers null, where a CodecException broke HashMap.equals).
      */
     static boolean encodes(Object key) {
+        // The common key types always encode: skip the probe's second encode on every lookup.
+        if (key instanceof String || key instanceof Integer || key instanceof Long) {
+            return true;
+        }
         try {
             INSTANCE.bytesOf(key);
             return true;
