@@ -24,7 +24,35 @@ public final class Main implements Runnable {
     CommandLine.Model.CommandSpec spec;
 
     public static void main(String[] args) {
-        System.exit(new CommandLine(new Main()).execute(args));
+        System.exit(commandLine().execute(args));
+    }
+
+    /**
+     * The command as {@link #main} runs it: a command that fails prints one line naming what went wrong
+     * (exit 2 for a value it refused, 1 otherwise), not a stack trace.
+     */
+    static CommandLine commandLine() {
+        CommandLine cli = new CommandLine(new Main());
+        cli.setExecutionExceptionHandler((e, failed, parsed) -> {
+            failed.getErr().println(failed.getCommandSpec().qualifiedName() + ": " + describe(e));
+            failed.getErr().flush();
+            return e instanceof IllegalArgumentException ? 2 : 1;
+        });
+        return cli;
+    }
+
+    /** {@code e}'s message, and its causes' where they add something, on one line. */
+    static String describe(Throwable e) {
+        StringBuilder line = new StringBuilder();
+        String last = null;
+        for (Throwable t = e; t != null && line.length() < 1_000; t = t.getCause() == t ? null : t.getCause()) {
+            String message = t.getMessage() != null ? t.getMessage() : t.getClass().getSimpleName();
+            if (last == null || !last.contains(message)) {
+                line.append(line.isEmpty() ? "" : ": ").append(message.replace('\n', ' '));
+            }
+            last = message;
+        }
+        return line.toString();
     }
 
     /** One version string for the command and every subcommand's {@code --version}. */

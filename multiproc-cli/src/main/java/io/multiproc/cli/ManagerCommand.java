@@ -58,7 +58,12 @@ final class ManagerCommand implements Runnable {
             } catch (IllegalArgumentException e) {
                 throw new CommandLine.ParameterException(spec.commandLine(), e.getMessage());
             }
-            Manager manager = openManager(name);
+            Manager manager;
+            try {
+                manager = openManager(name);
+            } catch (IllegalArgumentException | IllegalStateException e) { // a bad name, a file that is not a manager
+                throw new CommandLine.ParameterException(spec.commandLine(), e.getMessage());
+            }
             ManagerServer server;
             try {
                 server = ManagerServer.start(manager, address, key);

@@ -3,12 +3,16 @@ package io.multiproc.cli;
 import io.multiproc.Multiproc;
 import io.multiproc.redis.RedisPool;
 import io.multiproc.redis.RedisPoolWorkers;
+import io.multiproc.manager.remote.KeyFile;
 import org.redisson.config.Config;
 import picocli.CommandLine;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
 
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Path;
 import java.time.Duration;
+import java.util.Arrays;
 import java.util.concurrent.Callable;
 
 /**
@@ -23,8 +27,14 @@ final class WorkerCommand implements Callable<Integer> {
     CommandLine.Model.CommandSpec spec;
 
     @Option(names = "--redis", paramLabel = "URL", required = true,
-            description = "The Redis or Valkey server: redis://HOST:PORT (rediss:// for TLS; redis://:PASSWORD@HOST:PORT with a password).")
+            description = "The Redis or Valkey server: redis://HOST:PORT (rediss:// for TLS). Give a password "
+                    + "with --password-file: one in the URL (redis://:PASSWORD@HOST:PORT) works, but every local "
+                    + "user can read it in the process list.")
     String redis;
+
+    @Option(names = "--password-file", paramLabel = "FILE",
+            description = "File holding the server's password (one trailing newline is ignored); readable by you only.")
+    Path passwordFile;
 
     @Option(names = "--pool", paramLabel = "NAME", required = true,
             description = "The pool to serve: the name callers give RedisPool.connect (letters, digits, '.', '_', '-').")
@@ -43,16 +53,25 @@ final class WorkerCommand implements Callable<Integer> {
         int n = workers != null ? workers : Multiproc.cpuCount();
         Duration lease = Duration.ofMillis((long) (leaseSeconds * 1000));
         Config config = new Config();
-        config.useSingleServer().setAddress(redis);
         RedisPoolWorkers running;
         try {
+            config.useSingleServer().setAddress(redis);
+            if (passwordFile != null) {
+                byte[] password = KeyFile.read(passwordFile, "--password-file");
+                config.useSingleServer().setPassword(new String(password, StandardCharsets.UTF_8));
+                Arrays.fill(password, (byte) 0);
+            }
             running = RedisPoolWorkers.start(config, pool, n, lease, null);
         } catch (IllegalArgumentException e) {
-            throw new CommandLine.ParameterException(spec.commandLine(), e.getMessage());
+            throw new CommandLine.ParameterException(spec.commandLine(), redact(e.getMessage()));
+        } catch (RuntimeException e) { // the server unreachable, the password refused: one line, no password
+            System.err.println("multiproc worker: cannot serve pool " + pool + " at " + redact(redis) + ": "
+                    + redact(Main.describe(e)));
+            return 1;
         }
         Thread hook = new Thread(running::close, "multiproc-worker-exit");
         Runtime.getRuntime().addShutdownHook(hook);
-        System.out.println("serving Redis pool " + pool + " at " + redis + " with " + n + " worker JVMs");
+        System.out.println("serving Redis pool " + pool + " at " + redact(redis) + " with " + n + " worker JVMs");
         System.out.flush();
         try {
             running.join();
@@ -67,5 +86,20 @@ final class WorkerCommand implements Callable<Integer> {
             }
         }
         return 0;
+    }
+
+    /** {@code text} with the password of {@code --redis} (if it has one) replaced by {@code ***}. */
+    String redact(String text) {
+        if (text == null) {
+            return null;
+        }
+        int at = redis.lastIndexOf('@');
+        int scheme = redis.indexOf("://");
+        int colon = scheme < 0 ? -1 : redis.indexOf(':', scheme + 3);
+        if (at < 0 || colon < 0 || colon > at) {
+            return text;
+        }
+        String password = redis.substring(colon + 1, at);
+        return password.isEmpty() ? text : text.replace(password, "***");
     }
 }

@@ -388,4 +388,22 @@ class CliTest {
             Files.deleteIfExists(Path.of("/dev/shm", name));
         }
     }
+
+    @picocli.CommandLine.Command(name = "fail")
+    static final class Failing implements Runnable {
+        @Override
+        public void run() {
+            throw new IllegalStateException("the registry is not ours", new java.io.IOException("permission denied"));
+        }
+    }
+
+    @Test
+    void aCommandThatFailsPrintsOneLineNamingWhyAndExitsOne() {
+        ByteArrayOutputStream err = new ByteArrayOutputStream();
+        CommandLine cli = Main.commandLine().addSubcommand(new Failing());
+        cli.setErr(new java.io.PrintWriter(new java.io.OutputStreamWriter(err, StandardCharsets.UTF_8), true));
+        assertThat(cli.execute("fail")).isEqualTo(1);
+        assertThat(err.toString(StandardCharsets.UTF_8)).isEqualTo(
+                "multiproc fail: the registry is not ours: permission denied" + System.lineSeparator());
+    }
 }

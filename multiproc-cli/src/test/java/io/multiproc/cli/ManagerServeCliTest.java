@@ -67,4 +67,16 @@ class ManagerServeCliTest {
         assertThat(exit[0]).isZero();
         assertThatThrownBy(() -> Manager.attach(name)).hasMessageContaining("no manager named");
     }
+
+    @Test
+    void aBadManagerNameIsAUsageErrorNamingItNotAStackTrace() throws Exception {
+        Path keyFile = dir.resolve("key");
+        Files.writeString(keyFile, "s3cret\n");
+        Files.setPosixFilePermissions(keyFile, PosixFilePermissions.fromString("rw-------"));
+        java.io.StringWriter err = new java.io.StringWriter();
+        int exit = new CommandLine(new Main()).setErr(new java.io.PrintWriter(err, true))
+                .execute("manager", "serve", "--bind", "127.0.0.1:0", "--authkey-file", keyFile.toString(), "--name", "a b");
+        assertThat(exit).isEqualTo(2);
+        assertThat(err.toString()).contains("a b").doesNotContain("\tat ");
+    }
 }

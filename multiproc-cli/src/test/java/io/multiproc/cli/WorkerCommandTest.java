@@ -3,9 +3,11 @@ package io.multiproc.cli;
 import io.multiproc.redis.LocalRedis;
 import io.multiproc.redis.RedisPool;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
 import picocli.CommandLine;
 
 import java.io.BufferedReader;
+import java.io.ByteArrayOutputStream;
 import java.io.InputStreamReader;
 import java.io.PipedInputStream;
 import java.io.PipedOutputStream;
@@ -13,6 +15,9 @@ import java.io.PrintStream;
 import java.io.StringWriter;
 import java.io.PrintWriter;
 import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.nio.file.attribute.PosixFilePermissions;
 import java.util.List;
 import java.util.concurrent.TimeUnit;
 import java.util.stream.IntStream;
@@ -67,5 +72,58 @@ class WorkerCommandTest {
         assertThat(err.toString()).contains("pool=a b");
         assertThat(new CommandLine(new Main()).setErr(new PrintWriter(new StringWriter())).execute("worker", "--pool", "x"))
                 .isEqualTo(2);
+    }
+
+    @TempDir
+    Path dir;
+
+    @Test
+    void aPasswordFromAFileServesAndNoPasswordIsEverPrinted() throws Exception {
+        try (LocalRedis redis = LocalRedis.start()) {
+            assertThat(redis.command("CONFIG SET requirepass s3cret-pw")).isEqualTo("+OK");
+            Path passwordFile = dir.resolve("redis.password");
+            Files.writeString(passwordFile, "s3cret-pw\n");
+            Files.setPosixFilePermissions(passwordFile, PosixFilePermissions.fromString("rw-------"));
+            PrintStream realOut = System.out;
+            PipedInputStream printed = new PipedInputStream(4096);
+            System.setOut(new PrintStream(new PipedOutputStream(printed), true, StandardCharsets.UTF_8));
+            int[] exit = {-1};
+            Thread serving = new Thread(() -> exit[0] = new CommandLine(new Main()).execute("worker",
+                    "--redis", redis.url(), "--password-file", passwordFile.toString(), "--pool", "pw", "--workers", "1"));
+            serving.start();
+            try {
+                String line = new BufferedReader(new InputStreamReader(printed, StandardCharsets.UTF_8)).readLine();
+                assertThat(line).isEqualTo("serving Redis pool pw at " + redis.url() + " with 1 worker JVMs");
+                String withPassword = redis.url().replace("redis://", "redis://:s3cret-pw@");
+                try (RedisPool pool = RedisPool.connect(withPassword, "pw")) {
+                    assertThat(pool.map(x -> x + 1, List.of(1, 2, 3), 1)).containsExactly(2, 3, 4);
+                }
+            } finally {
+                serving.interrupt();
+                serving.join(TimeUnit.SECONDS.toMillis(60));
+                System.setOut(realOut);
+            }
+            assertThat(serving.isAlive()).isFalse();
+            assertThat(exit[0]).isZero();
+        }
+    }
+
+    @Test
+    void anUnreachableServerIsOneLineWithThePasswordHidden() {
+        ByteArrayOutputStream err = new ByteArrayOutputStream();
+        PrintStream realErr = System.err;
+        System.setErr(new PrintStream(err, true, StandardCharsets.UTF_8));
+        int exit;
+        try {
+            exit = new CommandLine(new Main()).execute("worker", "--redis", "redis://:s3cret-pw@127.0.0.1:1",
+                    "--pool", "pw", "--workers", "1");
+        } finally {
+            System.setErr(realErr);
+        }
+        assertThat(exit).isEqualTo(1);
+        String text = err.toString(StandardCharsets.UTF_8);
+        assertThat(text).startsWith("multiproc worker: cannot serve pool pw at redis://:***@127.0.0.1:1: ")
+                .doesNotContain("s3cret-pw").doesNotContain("\tat ");
+        assertThat(text.strip().lines()).hasSize(1);
     }
 }

@@ -1,5 +1,7 @@
 package io.multiproc.cli.bench;
 
+import io.multiproc.cli.Json;
+
 import java.util.List;
 import java.util.Locale;
 
@@ -52,16 +54,12 @@ public record Row(String scenario, double javaTotal, double javaWork, double pyt
     }
 
     public String json() {
-        return "{\"scenario\":\"" + esc(scenario) + "\",\"phase\":\"" + esc(phase) + "\",\"java_total_s\":" + num(javaTotal)
+        return "{\"scenario\":" + Json.quote(scenario) + ",\"phase\":" + Json.quote(phase) + ",\"java_total_s\":" + num(javaTotal)
                 + ",\"java_work_s\":" + num(javaWork) + ",\"cpython_total_s\":" + num(pythonTotal) + ",\"cpython_work_s\":" + num(pythonWork)
-                + ",\"ratio\":" + num(ratio) + ",\"notes\":\"" + esc(notes) + "\"}";
+                + ",\"ratio\":" + num(ratio) + ",\"notes\":" + Json.quote(notes) + "}";
     }
 
     private static String num(double v) {
         return Double.isNaN(v) ? "null" : String.format(Locale.ROOT, "%.6g", v);
-    }
-
-    private static String esc(String s) {
-        return s.replace("\\", "\\\\").replace("\"", "\\\"");
     }
 }

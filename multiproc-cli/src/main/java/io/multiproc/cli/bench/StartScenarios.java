@@ -3,7 +3,6 @@ package io.multiproc.cli.bench;
 import io.multiproc.process.ChildProcess;
 
 import java.io.IOException;
-import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
@@ -12,7 +11,6 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
-import java.util.concurrent.TimeUnit;
 
 /**
  * The {@code process-start} scenario: start+join of children with an empty task, in this JVM (spares in
@@ -145,9 +143,11 @@ final class StartScenarios {
             try {
                 Quiet.await(Quiet.MAX_WAIT); // this program's own spares must not share the fresh JVM's cores
                 Process p = new ProcessBuilder(cmd).redirectError(ProcessBuilder.Redirect.INHERIT).start();
-                String text = new String(p.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
-                if (!p.waitFor(120, TimeUnit.SECONDS) || p.exitValue() != 0) {
-                    throw new IllegalStateException(String.join(" ", cmd) + " failed: " + text);
+                Python.Finished done = Python.finish(p, Duration.ofSeconds(120));
+                String text = done.out();
+                if (done.timedOut() || done.exit() != 0) {
+                    throw new IllegalStateException(String.join(" ", cmd) + (done.timedOut()
+                            ? " did not finish within 120 s" : " exited with " + done.exit() + ": " + text));
                 }
                 Map<String, String> values = new LinkedHashMap<>();
                 text.lines().filter(l -> l.contains("=")).forEach(l -> values.put(l.substring(0, l.indexOf('=')), l.substring(l.indexOf('=') + 1)));

@@ -34,6 +34,14 @@ class RowTest {
                 .contains("\"ratio\":2.00000");
     }
 
+    @Test
+    void jsonEscapesControlCharactersOfAFailedRowsNotes() {
+        Row failed = new Row("x", Double.NaN, Double.NaN, Double.NaN, Double.NaN, Double.NaN,
+                "failed: line one\nline \"two\"\t\u0001", "failed");
+        assertThat(failed.json()).contains("\"notes\":\"failed: line one\\nline \\\"two\\\"\\t\\u0001\"}")
+                .doesNotContainPattern("[\\x00-\\x1f]");
+    }
+
     private static Row row(double java, double python, double ratio) {
         return new Row("s", java, Double.NaN, python, Double.NaN, ratio, "run with " + java, "first run");
     }
