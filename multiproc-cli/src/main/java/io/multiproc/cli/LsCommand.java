@@ -28,9 +28,10 @@ import java.util.stream.Collectors;
                 "  KIND     the multiproc structure read from the segment header (value, array, queue, pipe, lock, ...,",
                 "           manager: a Manager's heap, pool-holds: a Pool's hold table);",
                 "           'raw' for SharedMemory, ShareableList, numpy or foreign segments",
-                "  STATE    live: a holder runs; orphaned: every holder died ('multiproc clean' removes it);",
-                "           untracked: not in the multiproc registry (never removed by clean)",
-                "  HOLDERS  each holding process: pid, alive or dead, and its command line while it runs"})
+                "  STATE    live: a holder runs (or a live segment holds it); orphaned: every holder died",
+                "           ('multiproc clean' removes it); untracked: not in the multiproc registry (never removed by clean)",
+                "  HOLDERS  each holding process: pid, alive or dead, and its command line while it runs;",
+                "           'segment NAME' for a segment holding it (a manager's heap, a queue carrying it)"})
 final class LsCommand implements Callable<Integer> {
     @Option(names = "--json", description = "Print one JSON object per segment instead of the table.")
     boolean json;
@@ -54,13 +55,16 @@ final class LsCommand implements Callable<Integer> {
             if (json) {
                 String holders = s.holders().stream().map(h -> "{\"pid\":" + h.process().pid() + ",\"alive\":" + h.alive()
                         + ",\"command\":" + commandLine(h).map(Json::quote).orElse("null") + "}").collect(Collectors.joining(","));
+                String heldBy = s.parents().stream().map(Json::quote).collect(Collectors.joining(","));
                 System.out.println("{\"name\":" + Json.quote(s.name()) + ",\"size\":" + s.size() + ",\"kind\":" + Json.quote(kind)
-                        + ",\"state\":" + Json.quote(state(s)) + ",\"holders\":[" + holders + "]}");
+                        + ",\"state\":" + Json.quote(state(s)) + ",\"holders\":[" + holders + "],\"held_by\":[" + heldBy + "]}");
             } else {
                 String holders = s.holders().stream()
                         .map(h -> "pid " + h.process().pid() + (h.alive() ? " alive" : " dead")
                                 + commandLine(h).map(c -> " (" + abbreviate(c) + ")").orElse(""))
                         .collect(Collectors.joining("; "));
+                String heldBy = s.parents().stream().map(p -> "segment " + p).collect(Collectors.joining("; "));
+                holders = holders.isEmpty() ? heldBy : heldBy.isEmpty() ? holders : holders + "; " + heldBy;
                 System.out.printf(Locale.ROOT, "%-40s %12d  %-11s %-9s %s%n", s.name(), s.size(), kind, state(s),
                         holders.isEmpty() ? "-" : holders);
             }

@@ -172,6 +172,62 @@ class CliTest {
         }
     }
 
+    /** Puts a SharedLong on a SharedQueue and closes its own handle: the queue alone holds the long. */
+    public static final class CarryingQueueMaker {
+        public static void main(String[] args) throws Exception {
+            io.multiproc.queue.SharedQueue<SharedLong> q = io.multiproc.queue.SharedQueue.create(4);
+            SharedLong carried = SharedLong.create(7);
+            q.put(carried);
+            String carriedName = carried.name();
+            carried.close();
+            System.out.println(q.name() + " " + carriedName);
+            System.out.flush();
+            Thread.sleep(120_000);
+        }
+    }
+
+    @Test
+    void lsCallsASegmentHeldByALiveQueueLiveAndOnceTheQueuesOwnerIsKilledCleanNamesEverySegmentItRemoves(
+            @TempDir Path registryRoot) throws Exception {
+        Process owner = javaProcess(registryRoot, CarryingQueueMaker.class.getName());
+        String queue = null;
+        String carried = null;
+        try {
+            var reader = new java.io.BufferedReader(new java.io.InputStreamReader(owner.getInputStream(), StandardCharsets.UTF_8));
+            String[] names = reader.readLine().split(" ");
+            queue = names[0];
+            carried = names[1];
+
+            Result ls = cliProcess(registryRoot, "ls");
+            assertThat(ls.exit()).isZero();
+            assertThat(ls.out()).containsPattern(carried + "\\s+\\d+\\s+value\\s+live\\s+segment " + queue);
+            Result json = cliProcess(registryRoot, "ls", "--json");
+            String carriedLine = "{\"name\":\"" + carried + "\"";
+            assertThat(json.out().lines().filter(l -> l.startsWith(carriedLine)).toList()).singleElement().asString()
+                    .contains("\"state\":\"live\"").endsWith("\"held_by\":[\"" + queue + "\"]}");
+
+            owner.destroyForcibly(); // SIGKILL: the queue's holder is gone, and with it what held the long
+            assertThat(owner.waitFor(30, java.util.concurrent.TimeUnit.SECONDS)).isTrue();
+            ls = cliProcess(registryRoot, "ls");
+            assertThat(ls.out()).containsPattern(carried + "\\s+\\d+\\s+value\\s+orphaned\\s+segment " + queue)
+                    .containsPattern(queue + "\\s+\\d+\\s+queue\\s+orphaned");
+
+            Result clean = cliProcess(registryRoot, "clean");
+            assertThat(clean.exit()).isZero();
+            assertThat(clean.out().lines().filter(l -> l.startsWith("removed ")).toList())
+                    .contains("removed " + queue, "removed " + carried);
+            assertThat(Path.of("/dev/shm", queue)).doesNotExist();
+            assertThat(Path.of("/dev/shm", carried)).doesNotExist();
+        } finally {
+            owner.destroyForcibly();
+            owner.waitFor(30, java.util.concurrent.TimeUnit.SECONDS);
+            if (queue != null) {
+                Files.deleteIfExists(Path.of("/dev/shm", queue));
+                Files.deleteIfExists(Path.of("/dev/shm", carried));
+            }
+        }
+    }
+
     /** A fresh JVM on the test class path, as `multiproc` runs: its registry opens in that JVM, not this one. */
     private Process javaProcess(Path registryRoot, String mainClass, String... args) throws Exception {
         return javaProcess(java.util.Map.of(), registryRoot, mainClass, args);
@@ -231,7 +287,7 @@ class CliTest {
             assertThat(json.exit()).isZero();
             assertThat(json.out().lines().filter(l -> l.contains(name)).toList()).singleElement().isEqualTo(
                     "{\"name\":\"" + name + "\",\"size\":4096,\"kind\":\"raw\",\"state\":\"orphaned\",\"holders\":[{\"pid\":"
-                            + ownerPid + ",\"alive\":false,\"command\":null}]}");
+                            + ownerPid + ",\"alive\":false,\"command\":null}],\"held_by\":[]}");
             assertThat(file).as("ls --json is read-only").exists();
 
             Result clean = cliProcess(registryRoot, "clean");

@@ -112,13 +112,18 @@ public final class SegmentRegistry {
     }
 
     /** Information about one segment in /dev/shm, for {@code multiproc ls}. */
-    public record SegmentInfo(String name, long size, List<Holder> holders) {
+    /**
+     * One segment: its process holders, the segments holding it (a manager's heap holds its extension
+     * segments, a queue the shared objects in its items), and whether a running process reaches it.
+     */
+    public record SegmentInfo(String name, long size, List<Holder> holders, List<String> parents, boolean reachable) {
         public boolean tracked() {
-            return !holders.isEmpty();
+            return !holders.isEmpty() || !parents.isEmpty();
         }
 
+        /** Tracked and reached by no running process: the sweep ({@code multiproc clean}) removes it. */
         public boolean orphaned() {
-            return tracked() && holders.stream().noneMatch(Holder::alive);
+            return tracked() && !reachable;
         }
     }
 
@@ -1358,11 +1363,13 @@ public final class SegmentRegistry {
                     continue;
                 }
                 if (liveHolders(d, name, heldFiles) == NONE && heldFiles.unlink(name)) {
-                    removed.add(name);
                     unlinkDependents(d, name, heldFiles);
                 }
             }
-            removed.addAll(unlinkUnreachable(d, heldFiles));
+            unlinkUnreachable(d, heldFiles);
+            // NOTE: every unlink of this step, dependents (a dead manager's extension segments, a dead queue's
+            // spills) included: `multiproc clean` promises to name each segment it removed
+            removed.addAll(new java.util.LinkedHashSet<>(heldFiles.unlinked));
             heldFiles.forget();
             removeStaleMarks(d);
             if (!unnameable.isEmpty()) {
@@ -1373,19 +1380,32 @@ public final class SegmentRegistry {
         });
     }
 
-    private static Map<String, List<ProcessIdentity>> recordsBySegment(Path d) throws IOException {
+    /** Per segment: its process holders, and the segments holding it ({@code SEG@^PARENT} records). */
+    private record Records(Map<String, List<ProcessIdentity>> processes, Map<String, List<String>> parents) {
+    }
+
+    private static Records recordsBySegment(Path d) throws IOException {
         Map<String, List<ProcessIdentity>> bySegment = new TreeMap<>();
+        Map<String, List<String>> parents = new TreeMap<>();
         try (DirectoryStream<Path> ds = Files.newDirectoryStream(d)) {
             for (Path p : ds) {
                 String f = p.getFileName().toString();
                 String seg = segmentOf(f);
+                if (seg == null) {
+                    continue;
+                }
+                String holder = f.substring(seg.length() + 1);
+                if (!holder.isEmpty() && holder.charAt(0) == PARENT_MARK) {
+                    parents.computeIfAbsent(seg, k -> new ArrayList<>()).add(holder.substring(1));
+                    continue;
+                }
                 ProcessIdentity id = identityOf(p);
-                if (seg != null && id != null) {
+                if (id != null) {
                     bySegment.computeIfAbsent(seg, k -> new ArrayList<>()).add(id);
                 }
             }
         }
-        return bySegment;
+        return new Records(bySegment, parents);
     }
 
     /**
@@ -1394,7 +1414,8 @@ public final class SegmentRegistry {
      */
     public static List<SegmentInfo> list() throws IOException {
         Path d = dir != null ? dir : init();
-        Map<String, List<ProcessIdentity>> bySegment = locked(d, SegmentRegistry::recordsBySegment);
+        Records records = locked(d, SegmentRegistry::recordsBySegment);
+        Map<String, List<ProcessIdentity>> bySegment = records.processes();
         List<SegmentInfo> out = new ArrayList<>();
         try (DirectoryStream<Path> ds = Files.newDirectoryStream(ShmFiles.SHM_DIR)) {
             for (Path p : ds) {
@@ -1412,9 +1433,35 @@ public final class SegmentRegistry {
                 } catch (NoSuchFileException gone) {
                     continue;
                 }
-                out.add(new SegmentInfo(name, size, List.copyOf(holders)));
+                out.add(new SegmentInfo(name, size, List.copyOf(holders),
+                        List.copyOf(records.parents().getOrDefault(name, List.of())), false));
             }
         }
+        // A segment is live if a holder runs, or a live segment holds it (as the sweep judges, cycles of
+        // segments that no running process reaches included): spread liveness from the running holders.
+        Map<String, SegmentInfo> byName = new java.util.HashMap<>();
+        Map<String, List<String>> children = new java.util.HashMap<>();
+        for (SegmentInfo s : out) {
+            byName.put(s.name(), s);
+            for (String parent : s.parents()) {
+                children.computeIfAbsent(parent, k -> new ArrayList<>()).add(s.name());
+            }
+        }
+        Set<String> live = new java.util.HashSet<>();
+        java.util.ArrayDeque<String> reached = new java.util.ArrayDeque<>();
+        for (SegmentInfo s : out) {
+            if (s.holders().stream().anyMatch(Holder::alive) && live.add(s.name())) {
+                reached.add(s.name());
+            }
+        }
+        for (String seg; (seg = reached.poll()) != null; ) {
+            for (String child : children.getOrDefault(seg, List.of())) {
+                if (byName.containsKey(child) && live.add(child)) {
+                    reached.add(child);
+                }
+            }
+        }
+        out.replaceAll(s -> live.contains(s.name()) ? new SegmentInfo(s.name(), s.size(), s.holders(), s.parents(), true) : s);
         out.sort(java.util.Comparator.comparing(SegmentInfo::name));
         return out;
     }
