@@ -38,4 +38,28 @@ public final class Releases {
         Function<Object, MappedObject.Release> f = fronts;
         return f == null ? null : f.apply(object);
     }
+
+    /** Lazily started: only processes that let decoded objects go this way run its thread. */
+    private static final class Unreachable {
+        static final java.lang.ref.Cleaner CLEANER = java.lang.ref.Cleaner.create();
+    }
+
+    /**
+     * Releases this process's handle of each shared object in {@code attached} (as a decode attached them)
+     * once the program no longer reaches it, unless a handle of it was written where no hold keeps its
+     * segment for the reader ({@link MappedObject.Release#untracked()}: a pool task's result, say).
+     * Released, not closed: a pipe end dropped this way does not tell its peer it closed.
+     */
+    public static void releaseWhenUnreachable(java.util.List<Object> attached) {
+        for (Object shared : attached) {
+            MappedObject.Release r = ofOrNull(shared);
+            if (r != null) {
+                Unreachable.CLEANER.register(shared, () -> { // NOTE: the action must not reach the object
+                    if (!r.untracked()) {
+                        r.run();
+                    }
+                });
+            }
+        }
+    }
 }

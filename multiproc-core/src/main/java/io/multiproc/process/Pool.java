@@ -351,10 +351,12 @@ public final class Pool implements SerializableExecutorService {
         if (n == 0) {
             return CompletableFuture.completedFuture(List.of());
         }
-        byte[] fn = function(f);
+        PoolHolds.Carried carried = holds.carried();
+        byte[] fn = function(f, carried);
         // NOTE: in longs: n + chunkSize - 1 overflowed for a chunkSize near Integer.MAX_VALUE (no chunk, a map that never ended)
         int chunks = (int) ((n + (long) chunkSize - 1) / chunkSize);
         PoolWork.MapJob<T, R> job = new PoolWork.MapJob<>(this, f, items, chunkSize, chunks, progress);
+        job.future.whenComplete((r, e) -> carried.release()); // every chunk's outcome is known, or none matters
         boolean accepted = false;
         try {
             for (int i = 0; i < chunks && !job.isDone(); i++) {
@@ -363,10 +365,11 @@ public final class Pool implements SerializableExecutorService {
                 long id = ids.getAndIncrement();
                 PoolWork.Chunk c;
                 try {
-                    c = new PoolWork.Chunk(id, holds.encode(() -> PoolFrames.task(id, PoolFrames.MAP, fn, codec, items.subList(from, to))),
-                            job, i, from, to - from);
+                    c = new PoolWork.Chunk(id, holds.encode(() -> PoolFrames.task(id, PoolFrames.MAP, fn, codec, items.subList(from, to)),
+                            carried), job, i, from, to - from);
                 } catch (RuntimeException unencodable) { // IllegalArgumentException, or whatever a writeObject or codec threw
                     if (i == 0) {
+                        carried.release();
                         throw unencodable; // nothing was sent: fail at the call
                     }
                     job.future.completeExceptionally(unencodable);
@@ -398,12 +401,12 @@ public final class Pool implements SerializableExecutorService {
      * The function's bytes. A lambda without captured state is one object per call site, so its bytes
      * are kept and reused when the same object comes again (encoding a lambda costs tens of µs).
      */
-    private byte[] function(Object fn) {
+    private byte[] function(Object fn, PoolHolds.Carried carried) {
         Object[] last = lastFunction;
         if (last != null && last[0] == fn) {
             return (byte[]) last[1];
         }
-        byte[] bytes = holds.encode(() -> PoolFrames.function(codec, fn));
+        byte[] bytes = holds.encode(() -> PoolFrames.function(codec, fn), carried);
         if (fn.getClass().isSynthetic() && fn.getClass().getDeclaredFields().length == 0) {
             lastFunction = new Object[] {fn, bytes};
         }
@@ -442,7 +445,9 @@ public final class Pool implements SerializableExecutorService {
         Objects.requireNonNull(items, "items");
         checkChunkSize(chunkSize);
         checkAccepting(); // before encoding f and asking items for an iterator
-        byte[] fn = function(f);
+        // NOTE: what the function carries stays held until the pool ends (an imap has no one moment at which
+        // all its chunks are over); what each chunk's items carry goes with that chunk's outcome
+        byte[] fn = function(f, holds.carried());
         PoolWork.Imap<T, R> job = new PoolWork.Imap<>(this, items.iterator(), fn, codec, chunkSize,
                 2 * AHEAD * workers + 2, ordered, ids::getAndIncrement);
         enqueue(List.of(job));
@@ -500,13 +505,17 @@ public final class Pool implements SerializableExecutorService {
         checkAccepting(); // NOTE: before encoding: after shutdown, a task that cannot travel is rejected too, and nothing is made for it
         long id = ids.getAndIncrement();
         byte[] fn;
+        PoolHolds.Carried carried = holds.carried();
         try {
-            fn = function(task);
+            fn = function(task, carried);
         } catch (IllegalArgumentException e) {
             throw new IllegalArgumentException("task " + original.getClass().getName()
                     + " cannot be sent to a pool worker: " + e.getCause().getMessage(), e.getCause());
         }
         PoolWork.Single<T> job = new PoolWork.Single<>(this, original, useLocal, local);
+        if (!carried.isEmpty()) {
+            job.future.whenComplete((r, e) -> carried.release());
+        }
         PoolWork.Chunk c = new PoolWork.Chunk(id, PoolFrames.task(id, PoolFrames.CALL, fn, codec, null), job, 0, 0, 1);
         job.chunk = c;
         enqueue(List.of(c));

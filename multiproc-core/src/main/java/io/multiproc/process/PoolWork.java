@@ -69,6 +69,8 @@ final class PoolWork {
          * a running chunk at once, and the worker's late reply must not give it a second one (decision 110).
          */
         boolean decided;
+        /** What an imap chunk's items carry, released with its outcome; null for the other jobs' chunks. */
+        PoolHolds.Carried carried;
 
         Chunk(long id, byte[] message, Job job, int index, long first, int size) {
             this.id = id;
@@ -515,9 +517,11 @@ final class PoolWork {
                 RuntimeException unencodable = null;
                 if (!items.isEmpty()) {
                     long id = ids.getAsLong();
+                    PoolHolds.Carried carried = pool.holds().carried();
                     try {
-                        c = new Chunk(id, pool.holds().encode(() -> PoolFrames.task(id, PoolFrames.MAP, fn, codec, items)), this, index,
-                                (long) index * chunkSize, items.size());
+                        c = new Chunk(id, pool.holds().encode(() -> PoolFrames.task(id, PoolFrames.MAP, fn, codec, items), carried),
+                                this, index, (long) index * chunkSize, items.size());
+                        c.carried = carried;
                     } catch (RuntimeException e) { // a writeObject or a user's codec may throw anything
                         unencodable = e;
                     }
@@ -596,6 +600,9 @@ final class PoolWork {
             }
             // the chunks made but not handed out hold the highest indexes: uncounted, the iterator ends after the others
             produced -= ready.size();
+            for (Chunk c : ready) {
+                c.carried.release();
+            }
             ready.clear();
             sourceDone = true;
             notifyAll();
@@ -608,6 +615,7 @@ final class PoolWork {
 
         @Override
         synchronized void succeeded(Chunk c, Object result) {
+            c.carried.release();
             if (!c.decided) {
                 c.decided = true;
                 outcome(c.index, result);
@@ -616,6 +624,7 @@ final class PoolWork {
 
         @Override
         synchronized void failed(Chunk c, Throwable t) {
+            c.carried.release();
             if (!c.decided) {
                 c.decided = true;
                 outcome(c.index, new Failure(t));

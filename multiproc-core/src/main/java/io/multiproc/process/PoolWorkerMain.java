@@ -2,6 +2,8 @@ package io.multiproc.process;
 
 import io.multiproc.codec.Codec;
 import io.multiproc.codec.SegmentSource;
+import io.multiproc.internal.InFlight;
+import io.multiproc.internal.Releases;
 import io.multiproc.internal.RemoteFailure;
 import io.multiproc.queue.Connection;
 
@@ -133,6 +135,11 @@ final class PoolWorkerMain implements SerializableRunnable {
         }
         Object outcome;
         int status;
+        // NOTE: what the task's decodes attach (the shared objects its function and items carry) is let go
+        // once the task's code no longer reaches it: the pool holds them only while the task is in flight
+        // (decision 191), so a long-lived worker must not keep each task's objects mapped until it exits
+        InFlight flight = InFlight.here();
+        int mark = flight.beginCollect();
         try {
             outcome = run(c, PoolFrames.decodeTask(c, message));
             status = PoolFrames.OK;
@@ -140,6 +147,7 @@ final class PoolWorkerMain implements SerializableRunnable {
             outcome = RemoteFailure.of(t);
             status = PoolFrames.FAILED;
         } finally {
+            Releases.releaseWhenUnreachable(flight.endCollect(mark));
             synchronized (this) {
                 runningId = NONE;
                 Thread.interrupted(); // a cancel that came as the task ended must not reach the next one

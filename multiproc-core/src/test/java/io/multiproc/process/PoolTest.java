@@ -991,6 +991,43 @@ class PoolTest {
     }
 
     @Test
+    void aLongLivedPoolLetsGoOfTheSharedObjectsOfTasksThatEnded() throws Exception {
+        // a service keeps one pool and sends a fresh shared object with each request, closing it after
+        try (Pool pool = Pool.create(1)) {
+            List<String> names = new java.util.ArrayList<>();
+            for (int i = 0; i < 90; i++) {
+                SharedLong v = SharedLong.create(i);
+                names.add(v.name());
+                long expected = switch (i % 3) {
+                    case 0 -> pool.applyAsync(() -> v.addAndGet(1)).get(SECONDS, TimeUnit.SECONDS);
+                    case 1 -> pool.mapAsync(x -> x.addAndGet(1), List.of(v), 1).get(SECONDS, TimeUnit.SECONDS).get(0);
+                    default -> pool.imap(x -> x.addAndGet(1), List.of(v), 1).next(TIMEOUT);
+                };
+                assertThat(expected).isEqualTo(i + 1);
+                v.close();
+            }
+            List<String> early = names.subList(0, names.size() - PoolHolds.IDLE_KEPT - 2);
+            long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(SECONDS);
+            while (early.stream().anyMatch(n -> java.nio.file.Files.exists(java.nio.file.Path.of("/dev/shm", n)))
+                    && System.nanoTime() < deadline) {
+                pool.applyAsync(() -> { // the worker lets go of what its program no longer reaches: after a GC
+                    System.gc();
+                    Thread.sleep(50);
+                    return 0;
+                }).get(SECONDS, TimeUnit.SECONDS);
+            }
+            assertThat(early).as("objects of tasks long over are gone while the pool lives")
+                    .allSatisfy(n -> assertThat(java.nio.file.Path.of("/dev/shm", n)).doesNotExist());
+            // the pool still works with an object it holds, and what it still held goes with it
+            try (SharedLong again = SharedLong.create(5)) {
+                assertThat(pool.applyAsync(() -> again.addAndGet(1)).get(SECONDS, TimeUnit.SECONDS)).isEqualTo(6);
+            }
+            pool.close();
+            assertThat(names).allSatisfy(n -> assertThat(java.nio.file.Path.of("/dev/shm", n)).doesNotExist());
+        }
+    }
+
+    @Test
     void aSharedObjectClosedBeforeItIsSubmittedIsRefusedAtTheCallNamingIt() {
         try (Pool pool = Pool.create(1)) {
             SharedLong v = SharedLong.create(1);
