@@ -596,9 +596,20 @@ public sealed class SharedQueue<E> extends AbstractQueue<E> implements BlockingQ
         }
     }
 
-    /** Decodes an item left in the queue (peeks, iterators): pipe ends in it stay with their taker. */
+    /**
+     * Decodes an item left in the queue (peeks, iterators, and through them contains, toString...): pipe
+     * ends in it stay with their taker, and the shared objects it carries are this process's handles that
+     * nobody closes, so they are let go once the program no longer reaches them (else each object ever
+     * looked at stayed mapped, and in /dev/shm, until this process exited).
+     */
     private E lookAt(ByteSource in) {
-        return Connection.lookAt(() -> decode(in));
+        InFlight flight = InFlight.here();
+        int mark = flight.beginCollect();
+        try {
+            return Connection.lookAt(() -> decode(in));
+        } finally {
+            Releases.releaseWhenUnreachable(flight.endCollect(mark));
+        }
     }
 
     @SuppressWarnings("unchecked")

@@ -524,4 +524,27 @@ class SharedQueueTest {
             assertThatThrownBy(() -> q.offerAll(List.of("f"))).isInstanceOf(IllegalStateException.class).hasMessageContaining("closed for writing");
         }
     }
+
+    @Test
+    void objectsOnlyLookedAtInAQueueGoOnceTheirHandlesAreClosedAndUnreachable() throws Exception {
+        try (SharedQueue<SharedLong> q = SharedQueue.create(4)) {
+            List<String> names = new ArrayList<>();
+            for (int i = 0; i < 50; i++) {
+                SharedLong v = SharedLong.create(i);
+                names.add(v.name());
+                q.put(v);
+                v.close(); // the queue holds it now
+                assertThat(q.peek().get()).isEqualTo(i);
+                assertThat(q.toString()).isNotEmpty();
+                assertThat(q.contains(new Object())).isFalse(); // decodes each item to compare
+                try (SharedLong taken = q.take()) {
+                    assertThat(taken.get()).isEqualTo(i);
+                }
+            }
+            awaitUntil("every looked-at object's segment is gone", () -> {
+                System.gc();
+                return names.stream().noneMatch(n -> java.nio.file.Files.exists(java.nio.file.Path.of("/dev/shm", n)));
+            });
+        }
+    }
 }
