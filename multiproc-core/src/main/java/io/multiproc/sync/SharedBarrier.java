@@ -5,8 +5,10 @@ import io.multiproc.codec.BufferSink;
 import io.multiproc.codec.BuiltinCodec;
 import io.multiproc.codec.CodecException;
 import io.multiproc.codec.SegmentSource;
+import io.multiproc.internal.InFlight;
 import io.multiproc.internal.MappedObject;
 import io.multiproc.internal.ProcessIdentity;
+import io.multiproc.internal.Releases;
 import io.multiproc.internal.SharedSegments;
 import io.multiproc.process.SerializableRunnable;
 import io.multiproc.wait.IdleStrategy;
@@ -546,10 +548,16 @@ public final class SharedBarrier extends MappedObject implements Serializable {
             if (len == 0) {
                 return null;
             }
+            // NOTE: the shared objects the action captures are attached here and closed by nobody: they are
+            // let go once this handle (which keeps the action) is no longer reached, not at this JVM's exit
+            InFlight flight = InFlight.here();
+            int mark = flight.beginCollect();
             try {
                 a = (Runnable) BuiltinCodec.taskCodec().decode(new SegmentSource().reset(whole, BarrierLayout.ACTION, len));
             } catch (CodecException | ClassCastException e) {
                 throw new IllegalStateException("SharedBarrier '" + name() + "': cannot decode its action: " + e.getMessage(), e);
+            } finally {
+                Releases.releaseWhenUnreachable(flight.endCollect(mark));
             }
             action = a;
         }

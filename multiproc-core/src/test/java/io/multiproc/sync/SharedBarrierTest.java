@@ -515,4 +515,23 @@ class SharedBarrierTest {
             assertThat(calls.get()).isEqualTo(2);
         }
     }
+
+    @Test
+    void theObjectsABarriersActionCapturesGoOnceEveryHandleIsClosedEvenWhereTheActionWasDecoded() throws Exception {
+        List<String> names = new java.util.ArrayList<>();
+        for (int i = 0; i < 20; i++) {
+            SharedLong trips = SharedLong.create(0);
+            names.add(trips.name());
+            try (SharedBarrier b = SharedBarrier.create(1, () -> trips.incrementAndGet());
+                 SharedBarrier attached = SharedBarrier.attach(b.name())) {
+                attached.await(); // the one party: runs the stored action, decoded in this handle
+                assertThat(trips.get()).isEqualTo(1);
+            }
+            trips.close();
+        }
+        awaitUntil("the captured objects' segments are gone", () -> {
+            System.gc();
+            return names.stream().noneMatch(n -> java.nio.file.Files.exists(Path.of("/dev/shm", n)));
+        });
+    }
 }
