@@ -90,11 +90,22 @@ final class RedisQueue<E> extends AbstractQueue<E> implements BlockingQueue<E>, 
             m.call(() -> q.offer(e));
             return;
         }
-        m.callBlocking(() -> {
-            q.put(e);
-            return null;
-        });
+        // NOTE: timed offers of a second, not Redisson's put: its wait for room ends only on a pub/sub message
+        // (no poll, no timeout), so a lost message or a dead server left the put waiting for ever (decision 108
+        // refused RSemaphore's untimed wait for the same reason). A lost message now costs one slice; a dead
+        // server fails the next slice's script with the manager's outage IllegalStateException.
+        while (!offerWithin(e, ROOM_SLICE_NANOS)) {
+            // the queue is still full: wait another slice
+        }
     }
+
+    /** One wait for room of at most {@code nanos}: Redisson's timed offer (a script, then a pub/sub wait). */
+    private boolean offerWithin(E e, long nanos) throws InterruptedException {
+        return m.callBlocking(() -> ((RBoundedBlockingQueue<E>) q).offer(e, nanos, TimeUnit.NANOSECONDS));
+    }
+
+    /** The longest wait for room between two tries of a bounded put or timed offer. */
+    private static final long ROOM_SLICE_NANOS = TimeUnit.SECONDS.toNanos(1);
 
     @Override
     public boolean offer(E e, long timeout, TimeUnit unit) throws InterruptedException {
@@ -105,8 +116,7 @@ final class RedisQueue<E> extends AbstractQueue<E> implements BlockingQueue<E>, 
         }
         long deadline = RedisSync.deadline(nanos);
         while (true) {
-            long slice = Math.min(RedisSync.remaining(deadline), MAX_WAIT_SLICE_NANOS);
-            if (m.callBlocking(() -> ((RBoundedBlockingQueue<E>) q).offer(e, slice, TimeUnit.NANOSECONDS))) {
+            if (offerWithin(e, Math.min(RedisSync.remaining(deadline), ROOM_SLICE_NANOS))) {
                 return true;
             }
             if (RedisSync.remaining(deadline) <= 0) {
