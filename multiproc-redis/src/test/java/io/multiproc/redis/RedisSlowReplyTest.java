@@ -7,6 +7,7 @@ import java.util.concurrent.ConcurrentMap;
 import java.util.concurrent.atomic.AtomicReference;
 
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 /**
  * A reply slower than the command timeout: the write is never sent twice. A call that returned happened
@@ -71,6 +72,63 @@ class RedisSlowReplyTest {
             }
             boolean mergeOk = !(mergeDone.get() instanceof Throwable);
             assertThat(d.get("m")).as("merge added at most once").isIn(mergeOk ? List.of(11) : List.of(1, 11));
+        }
+    }
+
+    /**
+     * A nested list is filled and counted, then the parent's write is held past the command timeout: the
+     * call fails, but the write may still land, so the nested list must stay (decision 189). Before, the
+     * failure freed it and the parent, once the held write ran, named a deleted list (it read as empty).
+     */
+    @Test
+    void aListWriteThatTimesOutKeepsTheNestedListItMayStore() throws Exception {
+        try (LocalRedis redis = LocalRedis.start();
+             RedisManager m = (RedisManager) RedisManager.connect(redis.url(), "ambiguouslist")) {
+            List<Object> holder = m.list();
+            pauseWhenSent(redis);
+            assertThatThrownBy(() -> holder.addAll(List.of(List.of(1, 2, 3), new PausesWritesWhenSent(1))))
+                    .hasMessageContaining(Integer.toString(redis.port()));
+            awaitHeldWrites();
+            assertThat(holder).as("Redis ran the held write").hasSize(2);
+            assertThat(holder.get(0)).as("the list the held write stored").isEqualTo(List.of(1, 2, 3));
+        }
+    }
+
+    /** The pause {@link PausesWritesWhenSent} starts: longer than the command timeout. */
+    private static final long HELD_MILLIS = RedisManager.COMMAND_TIMEOUT.toMillis() + 500;
+
+    /** The server the next {@link PausesWritesWhenSent} encoded by Redisson pauses; null once it did. */
+    private static final AtomicReference<LocalRedis> PAUSE_ON_SEND = new AtomicReference<>();
+    /** When that pause began (System.nanoTime). */
+    private static volatile long pausedAtNanos;
+
+    private static void pauseWhenSent(LocalRedis redis) {
+        PAUSE_ON_SEND.set(redis);
+    }
+
+    /** Waits until the writes held by the pause ran (a held write whose caller gave up still runs). */
+    private static void awaitHeldWrites() throws InterruptedException {
+        assertThat(PAUSE_ON_SEND.get()).as("the pause was started while the write was encoded").isNull();
+        Thread.sleep(Math.max(0, HELD_MILLIS + 500 - (System.nanoTime() - pausedAtNanos) / 1_000_000));
+    }
+
+    /**
+     * A value whose encoding inside Redisson (the parent's write, after any nested container was filled and
+     * counted in earlier commands) pauses the server's writes: only that one write is held, which a pause
+     * started before the call cannot do (it would hold the nested container's own writes first). Encoded
+     * outside Redisson (the manager's checks) it does nothing.
+     */
+    record PausesWritesWhenSent(int id) {
+        @Override
+        public int id() {
+            if (StackWalker.getInstance().walk(s -> s.anyMatch(f -> f.getClassName().startsWith("org.redisson.")))) {
+                LocalRedis redis = PAUSE_ON_SEND.getAndSet(null);
+                if (redis != null) {
+                    assertThat(redis.command("CLIENT PAUSE " + HELD_MILLIS + " WRITE")).isEqualTo("+OK");
+                    pausedAtNanos = System.nanoTime();
+                }
+            }
+            return id;
         }
     }
 
