@@ -172,7 +172,8 @@ final class RedisList<E> extends SwappedWholeList<E> implements RedisProxy, Seri
     public boolean remove(Object o) {
         return m.call(() -> {
             Object stored = m.nesting.asStored(o);
-            boolean removed = list.remove(stored);
+            boolean removed = Lua.<Long>eval(m.redisson(), key, Lua.LIST_REMOVE_FIRST, RScript.ReturnType.LONG,
+                    List.of(key), stored) == 1L;
             if (removed) {
                 m.nesting.release(stored);
             }

@@ -2,6 +2,7 @@ package io.multiproc.redis;
 
 import org.redisson.api.RBlockingQueue;
 import org.redisson.api.RBoundedBlockingQueue;
+import org.redisson.api.RScript;
 
 import java.io.Serial;
 import java.io.Serializable;
@@ -267,7 +268,7 @@ final class RedisQueue<E> extends AbstractQueue<E> implements BlockingQueue<E>, 
     /** Removes the first item equal to {@code o} from Redis (a bounded queue gets its capacity back). */
     @Override
     public boolean remove(Object o) {
-        return o != null && m.call(() -> q.remove(o));
+        return o != null && m.call(() -> removeFirst(o));
     }
 
     /** One script for all of {@code c}; on a bounded queue, item by item (each gives its capacity back). */
@@ -297,7 +298,17 @@ final class RedisQueue<E> extends AbstractQueue<E> implements BlockingQueue<E>, 
 
     /** Removes the first item stored as exactly {@code bytes} (what was read, not a re-encoding of it). */
     private boolean removeStored(byte[] bytes) {
-        return m.call(() -> q.remove(new RedisCodec.Raw(bytes)));
+        return m.call(() -> removeFirst(new RedisCodec.Raw(bytes)));
+    }
+
+    /** Removes the first item that {@code o} encodes to (a {@link RedisCodec.Raw}: exactly its bytes). */
+    private boolean removeFirst(Object o) {
+        if (bounded) {
+            return q.remove(o); // Redisson's script, which also gives the capacity back
+        }
+        // NOTE: a script, not Redisson's LREM, which it re-sent after a late reply: two equal items went (decision 141)
+        return Lua.<Long>eval(m.redisson(), RedisCodec.STORED_BYTES, key, Lua.LIST_REMOVE_FIRST, RScript.ReturnType.LONG,
+                List.of(key), o) == 1L;
     }
 
     /**
