@@ -119,6 +119,23 @@ final class Lua {
             + "if ARGV[3] == '1' then redis.call('set', KEYS[1], ARGV[4]) else redis.call('del', KEYS[1]) end "
             + "return 1";
 
+    // The next four replace Redisson's GETSET, LREM, SADD and SREM: Redisson re-sends those after a late
+    // reply, and a second run answered for itself (getAndSet its own value, add false) or removed a second
+    // equal element; a script is never re-sent (decision 141).
+
+    /** getAndSet: KEYS[1]'s old value (nil if none); set to ARGV[1], or deleted when there is no ARGV. */
+    static final String STRING_GET_SET = "local old = redis.call('get', KEYS[1]) "
+            + "if #ARGV == 0 then redis.call('del', KEYS[1]) else redis.call('set', KEYS[1], ARGV[1]) end return old";
+
+    /** remove(Object): 1 if the first element of list KEYS[1] equal to ARGV[1] was removed, else 0. */
+    static final String LIST_REMOVE_FIRST = "return redis.call('lrem', KEYS[1], 1, ARGV[1])";
+
+    /** add: 1 if ARGV[1] was added to set KEYS[1], 0 if it was there. */
+    static final String SET_ADD = "return redis.call('sadd', KEYS[1], ARGV[1])";
+
+    /** remove: 1 if ARGV[1] was removed from set KEYS[1], 0 if it was not there. */
+    static final String SET_REMOVE = "return redis.call('srem', KEYS[1], ARGV[1])";
+
     static <R> R eval(RedissonClient client, String key, String script, RScript.ReturnType type, List<Object> keys,
                       Object... args) {
         return eval(client, RedisCodec.INSTANCE, key, script, type, keys, args);

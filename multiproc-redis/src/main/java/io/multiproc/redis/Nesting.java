@@ -2,6 +2,8 @@ package io.multiproc.redis;
 
 import io.multiproc.manager.Namespace;
 import org.redisson.api.RScript;
+import org.redisson.client.RedisException;
+import org.redisson.client.RedisTimeoutException;
 
 import java.util.ArrayList;
 import java.util.Collection;
@@ -27,7 +29,10 @@ final class Nesting {
         this.m = m;
     }
 
-    /** What {@code v} is stored as; a container value becomes a counted ref (call {@link #undo} if the store fails). */
+    /**
+     * What {@code v} is stored as; a container value becomes a counted ref (if the store fails, call
+     * {@link #undo(Object, RuntimeException)}).
+     */
     Object toStored(Object v) {
         if (v == null || v instanceof String || v instanceof Number || v instanceof Boolean) {
             return v; // the common case: one cheap test before the container checks
@@ -217,10 +222,59 @@ final class Nesting {
         return m.proxy(Kind.of(r.kind()), r.key());
     }
 
-    /** A store of {@code stored} did not happen: drop the count it took. */
+    /** A store of {@code stored} did not happen (the server said so): drop the count it took. */
     void undo(Object stored) {
         release(stored);
     }
+
+    /**
+     * A write of {@code stored} failed with {@code failure}: drops the counts it took only if the write
+     * certainly did not happen ({@link #notWritten}); returns {@code failure} for the caller to throw, with a
+     * failed release suppressed in it.
+     * <p>Why: a write whose reply came too late may still run (a held RPUSH ran when the pause ended);
+     * freeing its nested container then left the parent naming a deleted one, read as empty. Kept, the
+     * container at worst leaks, until destroy() or deleteAll (decision 189).
+     */
+    RuntimeException undo(Object stored, RuntimeException failure) {
+        return undoAll(stored instanceof NestedRef ? List.of(stored) : List.of(), failure);
+    }
+
+    /** {@link #undo(Object, RuntimeException)} for every value of one write. */
+    RuntimeException undoAll(Collection<?> stored, RuntimeException failure) {
+        if (notWritten(failure)) {
+            try {
+                releaseAll(stored);
+            } catch (RuntimeException second) {
+                failure.addSuppressed(second);
+            }
+        }
+        return failure;
+    }
+
+    /**
+     * Whether a write that threw {@code failure} certainly did not change Redis: an exception raised before
+     * anything was sent (ours or the codec's; a Redisson type only when no connection could be made) or the
+     * server's refusal (a script's own, which {@link Lua#eval} turns into a Java exception, or an error
+     * reply). A timeout, a connection lost after sending, or anything unknown is ambiguous: false.
+     */
+    static boolean notWritten(RuntimeException failure) {
+        if (!(failure instanceof RedisException)) {
+            return true;
+        }
+        if (failure instanceof RedisTimeoutException) {
+            return false; // RedisResponseTimeoutException too: sent, and the reply was late
+        }
+        for (Throwable c = failure.getCause(); c != null; c = c.getCause()) {
+            if (c instanceof java.net.ConnectException) {
+                return true; // no connection: a write is never re-sent after it went out (decision 141)
+            }
+        }
+        return failure.getCause() == null && failure.getMessage() != null
+                && ERROR_REPLY.matcher(failure.getMessage()).lookingAt();
+    }
+
+    /** How Redisson words an error reply from the server: its code ("ERR", "WRONGTYPE", "OOM", ...) first. */
+    private static final java.util.regex.Pattern ERROR_REPLY = java.util.regex.Pattern.compile("[A-Z]{2,}[A-Z_-]* ");
 
     /**
      * {@code old} is no longer stored (removed or overwritten): release it if it is a ref. An object a

@@ -106,8 +106,7 @@ final class RedisDict<K, V> extends AbstractMap<K, V> implements ConcurrentMap<K
             try {
                 old = map.put(k, stored);
             } catch (RuntimeException e) {
-                m.nesting.undo(stored);
-                throw e;
+                throw m.nesting.undo(stored, e);
             }
             m.nesting.release(old);
             return (V) m.nesting.fromStored(key, old);
@@ -137,8 +136,7 @@ final class RedisDict<K, V> extends AbstractMap<K, V> implements ConcurrentMap<K
             try {
                 old = map.putIfAbsent(k, stored);
             } catch (RuntimeException e) {
-                m.nesting.undo(stored);
-                throw e;
+                throw m.nesting.undo(stored, e);
             }
             if (old != null) {
                 m.nesting.undo(stored);
@@ -180,8 +178,7 @@ final class RedisDict<K, V> extends AbstractMap<K, V> implements ConcurrentMap<K
             try {
                 replaced = map.replace(k, expected, stored);
             } catch (RuntimeException e) {
-                m.nesting.undo(stored);
-                throw e;
+                throw m.nesting.undo(stored, e);
             }
             m.nesting.release(replaced ? expected : stored);
             return replaced;
@@ -201,8 +198,7 @@ final class RedisDict<K, V> extends AbstractMap<K, V> implements ConcurrentMap<K
             try {
                 old = map.replace(k, stored);
             } catch (RuntimeException e) {
-                m.nesting.undo(stored);
-                throw e;
+                throw m.nesting.undo(stored, e);
             }
             m.nesting.release(old == null ? stored : old);
             return (V) m.nesting.fromStored(key, old);
@@ -247,8 +243,7 @@ final class RedisDict<K, V> extends AbstractMap<K, V> implements ConcurrentMap<K
                     RedisCodec.Raw.of(read.bytes() == null ? "0" : "1"), new RedisCodec.Raw(read.bytes() == null ? new byte[0] : read.bytes()),
                     RedisCodec.Raw.of(stored == null ? "0" : "1"), stored == null ? RedisCodec.Raw.of("") : stored) == 1L;
         } catch (RuntimeException e) {
-            m.nesting.undo(stored);
-            throw e;
+            throw m.nesting.undo(stored, e);
         }
         if (done) {
             m.nesting.release(read.stored());
@@ -382,7 +377,6 @@ final class RedisDict<K, V> extends AbstractMap<K, V> implements ConcurrentMap<K
     public void putAll(Map<? extends K, ? extends V> entries) {
         m.exec(() -> {
             List<Object> args = new ArrayList<>(entries.size() * 2);
-            List<Object> old;
             try {
                 for (Map.Entry<? extends K, ? extends V> e : entries.entrySet()) {
                     m.nesting.checkKey(Objects.requireNonNull(e.getKey(), "key"));
@@ -390,13 +384,18 @@ final class RedisDict<K, V> extends AbstractMap<K, V> implements ConcurrentMap<K
                     args.add(e.getKey());
                     args.add(m.nesting.toStored(e.getValue()));
                 }
-                if (args.isEmpty()) {
-                    return;
-                }
+            } catch (RuntimeException e) {
+                m.nesting.releaseAll(Nesting.refsIn(args)); // nothing was written yet
+                throw e;
+            }
+            if (args.isEmpty()) {
+                return;
+            }
+            List<Object> old;
+            try {
                 old = Lua.eval(m.redisson(), key, Lua.HASH_PUT_ALL, RScript.ReturnType.LIST, List.of(key), args.toArray());
             } catch (RuntimeException e) {
-                m.nesting.releaseAll(Nesting.refsIn(args));
-                throw e;
+                throw m.nesting.undoAll(Nesting.refsIn(args), e);
             }
             // NOTE: outside the try: once the script ran, the new refs are stored and must never be released here
             m.nesting.releaseAll(Nesting.refsIn(old));

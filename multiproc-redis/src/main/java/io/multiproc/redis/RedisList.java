@@ -96,8 +96,7 @@ final class RedisList<E> extends SwappedWholeList<E> implements RedisProxy, Seri
                 old = Lua.eval(m.redisson(), key, Lua.LIST_SET, RScript.ReturnType.VALUE, List.of(key),
                         RedisCodec.Raw.of(index), stored);
             } catch (RuntimeException e) {
-                m.nesting.undo(stored);
-                throw e;
+                throw m.nesting.undo(stored, e);
             }
             m.nesting.release(old);
             return (E) m.nesting.fromStored(key, old);
@@ -111,8 +110,7 @@ final class RedisList<E> extends SwappedWholeList<E> implements RedisProxy, Seri
             try {
                 list.add(stored);
             } catch (RuntimeException e) {
-                m.nesting.undo(stored);
-                throw e;
+                throw m.nesting.undo(stored, e);
             }
             return true;
         });
@@ -174,7 +172,8 @@ final class RedisList<E> extends SwappedWholeList<E> implements RedisProxy, Seri
     public boolean remove(Object o) {
         return m.call(() -> {
             Object stored = m.nesting.asStored(o);
-            boolean removed = list.remove(stored);
+            boolean removed = Lua.<Long>eval(m.redisson(), key, Lua.LIST_REMOVE_FIRST, RScript.ReturnType.LONG,
+                    List.of(key), stored) == 1L;
             if (removed) {
                 m.nesting.release(stored);
             }
@@ -208,8 +207,7 @@ final class RedisList<E> extends SwappedWholeList<E> implements RedisProxy, Seri
             try {
                 list.addAll(stored);
             } catch (RuntimeException e) {
-                m.nesting.releaseAll(stored);
-                throw e;
+                throw m.nesting.undoAll(stored, e);
             }
             return true;
         });
@@ -228,8 +226,7 @@ final class RedisList<E> extends SwappedWholeList<E> implements RedisProxy, Seri
             try {
                 Lua.eval(m.redisson(), key, Lua.LIST_INSERT, RScript.ReturnType.LONG, List.of(key), args);
             } catch (RuntimeException e) {
-                m.nesting.releaseAll(stored);
-                throw e;
+                throw m.nesting.undoAll(stored, e);
             }
             return !stored.isEmpty();
         });
@@ -367,8 +364,7 @@ final class RedisList<E> extends SwappedWholeList<E> implements RedisProxy, Seri
             try {
                 done = Lua.<Long>eval(m.redisson(), key, Lua.LIST_REPLACE_IF_SAME, RScript.ReturnType.LONG, List.of(key), args);
             } catch (RuntimeException e) {
-                m.nesting.releaseAll(stored);
-                throw e;
+                throw m.nesting.undoAll(stored, e);
             }
             if (done == 1L) {
                 m.nesting.releaseAll(Nesting.refsIn(raw));

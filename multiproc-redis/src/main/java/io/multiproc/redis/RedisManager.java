@@ -585,6 +585,9 @@ public final class RedisManager implements Manager, HandleSource, Serializable {
      * objects only they referenced), then releases the connection. Named objects persist for other
      * connections; {@link #destroy()} or {@link #deleteAll} removes them. A proxy used afterwards throws
      * IllegalStateException naming the manager. A manager that arriving proxies attached is not closed.
+     * <p>With the server down or slow, every object is still tried and the connection is still released;
+     * then IllegalStateException names the manager and how many objects stayed in Redis (removed by
+     * {@link #destroy()} or {@link #deleteAll} later), with the first failure as its cause.
      */
     @Override
     public void close() {
@@ -593,27 +596,66 @@ public final class RedisManager implements Manager, HandleSource, Serializable {
         if (closed || !owner || !closing.compareAndSet(false, true)) {
             return;
         }
+        RuntimeException failed = null;
+        int tried = 0;
+        int kept = 0;
+        boolean syncKept = false;
         try {
+            // NOTE: every entry is tried, not up to the first failure: a close that stopped there left each later
+            // object in Redis for ever (no TTL, and closed=true stops later cleanups); a slow server may answer them
             for (Map.Entry<String, Made> e : created.entrySet()) {
                 Made made = e.getValue();
                 if (!created.remove(e.getKey(), made)) {
                     continue; // released meanwhile
                 }
-                Kind kind = kindOrNull(made.kind);
-                if (kind == null) {
-                    client.getKeys().delete(e.getKey()); // a synchronization object: its derived keys go with closeSync
-                } else {
-                    nesting.dropIfUnreferenced(kind, e.getKey());
+                tried++;
+                try {
+                    drop(e.getKey(), made);
+                } catch (RuntimeException notDropped) {
+                    kept++;
+                    failed = firstOrSuppressed(failed, notDropped);
                 }
             }
         } finally {
             closed = true;
             try {
                 closeSync();
+            } catch (RuntimeException syncKeysKept) {
+                syncKept = true;
+                failed = firstOrSuppressed(failed, syncKeysKept);
             } finally {
                 Clients.release(configYaml);
             }
         }
+        if (failed != null) {
+            throw notClosedCleanly(kept, tried, syncKept, failed);
+        }
+    }
+
+    /** At close: deletes one unnamed object this connection made, unless a container references it. */
+    private void drop(String key, Made made) {
+        Kind kind = kindOrNull(made.kind);
+        if (kind == null) {
+            client.getKeys().delete(key); // a synchronization object: its derived keys go with closeSync
+        } else {
+            nesting.dropIfUnreferenced(kind, key);
+        }
+    }
+
+    private static RuntimeException firstOrSuppressed(RuntimeException first, RuntimeException next) {
+        if (first == null) {
+            return next;
+        }
+        first.addSuppressed(next);
+        return first;
+    }
+
+    /** What close throws when the server failed some of its deletions: the first failure is the cause. */
+    private IllegalStateException notClosedCleanly(int kept, int tried, boolean syncKept, RuntimeException first) {
+        return new IllegalStateException("RedisManager '" + name + "' at " + address + " closed, but " + kept + " of "
+                + tried + " unnamed objects" + (syncKept ? " and the keys of its synchronization objects" : "")
+                + " could not be dropped and stay in Redis until destroy() or deleteAll(url, \""
+                + name + "\") (" + first.getMessage() + ")", first);
     }
 
     private static Kind kindOrNull(String label) {

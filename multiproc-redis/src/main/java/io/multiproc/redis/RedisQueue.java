@@ -2,6 +2,7 @@ package io.multiproc.redis;
 
 import org.redisson.api.RBlockingQueue;
 import org.redisson.api.RBoundedBlockingQueue;
+import org.redisson.api.RScript;
 
 import java.io.Serial;
 import java.io.Serializable;
@@ -90,11 +91,22 @@ final class RedisQueue<E> extends AbstractQueue<E> implements BlockingQueue<E>, 
             m.call(() -> q.offer(e));
             return;
         }
-        m.callBlocking(() -> {
-            q.put(e);
-            return null;
-        });
+        // NOTE: timed offers of a second, not Redisson's put: its wait for room ends only on a pub/sub message
+        // (no poll, no timeout), so a lost message or a dead server left the put waiting for ever (decision 108
+        // refused RSemaphore's untimed wait for the same reason). A lost message now costs one slice; a dead
+        // server fails the next slice's script with the manager's outage IllegalStateException.
+        while (!offerWithin(e, ROOM_SLICE_NANOS)) {
+            // the queue is still full: wait another slice
+        }
     }
+
+    /** One wait for room of at most {@code nanos}: Redisson's timed offer (a script, then a pub/sub wait). */
+    private boolean offerWithin(E e, long nanos) throws InterruptedException {
+        return m.callBlocking(() -> ((RBoundedBlockingQueue<E>) q).offer(e, nanos, TimeUnit.NANOSECONDS));
+    }
+
+    /** The longest wait for room between two tries of a bounded put or timed offer. */
+    private static final long ROOM_SLICE_NANOS = TimeUnit.SECONDS.toNanos(1);
 
     @Override
     public boolean offer(E e, long timeout, TimeUnit unit) throws InterruptedException {
@@ -105,8 +117,7 @@ final class RedisQueue<E> extends AbstractQueue<E> implements BlockingQueue<E>, 
         }
         long deadline = RedisSync.deadline(nanos);
         while (true) {
-            long slice = Math.min(RedisSync.remaining(deadline), MAX_WAIT_SLICE_NANOS);
-            if (m.callBlocking(() -> ((RBoundedBlockingQueue<E>) q).offer(e, slice, TimeUnit.NANOSECONDS))) {
+            if (offerWithin(e, Math.min(RedisSync.remaining(deadline), ROOM_SLICE_NANOS))) {
                 return true;
             }
             if (RedisSync.remaining(deadline) <= 0) {
@@ -257,7 +268,7 @@ final class RedisQueue<E> extends AbstractQueue<E> implements BlockingQueue<E>, 
     /** Removes the first item equal to {@code o} from Redis (a bounded queue gets its capacity back). */
     @Override
     public boolean remove(Object o) {
-        return o != null && m.call(() -> q.remove(o));
+        return o != null && m.call(() -> removeFirst(o));
     }
 
     /** One script for all of {@code c}; on a bounded queue, item by item (each gives its capacity back). */
@@ -287,7 +298,17 @@ final class RedisQueue<E> extends AbstractQueue<E> implements BlockingQueue<E>, 
 
     /** Removes the first item stored as exactly {@code bytes} (what was read, not a re-encoding of it). */
     private boolean removeStored(byte[] bytes) {
-        return m.call(() -> q.remove(new RedisCodec.Raw(bytes)));
+        return m.call(() -> removeFirst(new RedisCodec.Raw(bytes)));
+    }
+
+    /** Removes the first item that {@code o} encodes to (a {@link RedisCodec.Raw}: exactly its bytes). */
+    private boolean removeFirst(Object o) {
+        if (bounded) {
+            return q.remove(o); // Redisson's script, which also gives the capacity back
+        }
+        // NOTE: a script, not Redisson's LREM, which it re-sent after a late reply: two equal items went (decision 141)
+        return Lua.<Long>eval(m.redisson(), RedisCodec.STORED_BYTES, key, Lua.LIST_REMOVE_FIRST, RScript.ReturnType.LONG,
+                List.of(key), o) == 1L;
     }
 
     /**

@@ -72,7 +72,7 @@ final class RedisSet<E> extends AbstractSet<E> implements RedisProxy, Serializab
         Objects.requireNonNull(e, "element=null: a managed set does not store null elements");
         return m.call(() -> {
             m.nesting.checkElement(e); // by value, as a dict key: nothing to count
-            return set.add(e);
+            return Lua.<Long>eval(m.redisson(), key, Lua.SET_ADD, RScript.ReturnType.LONG, List.of(key), e) == 1L;
         });
     }
 
@@ -83,7 +83,7 @@ final class RedisSet<E> extends AbstractSet<E> implements RedisProxy, Serializab
         }
         return m.call(() -> {
             Object stored = m.nesting.asStored(o);
-            boolean removed = set.remove(stored);
+            boolean removed = Lua.<Long>eval(m.redisson(), key, Lua.SET_REMOVE, RScript.ReturnType.LONG, List.of(key), stored) == 1L;
             if (removed) {
                 m.nesting.release(stored);
             }

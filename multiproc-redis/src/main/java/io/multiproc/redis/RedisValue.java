@@ -2,9 +2,11 @@ package io.multiproc.redis;
 
 import io.multiproc.manager.SharedValueProxy;
 import org.redisson.api.RBucket;
+import org.redisson.api.RScript;
 
 import java.io.Serial;
 import java.io.Serializable;
+import java.util.List;
 import java.util.Objects;
 import java.util.function.UnaryOperator;
 
@@ -77,7 +79,8 @@ final class RedisValue<T> implements SharedValueProxy<T>, RedisProxy, Serializab
     public T getAndSet(T value) {
         return m.call(() -> {
             m.nesting.checkValue(value);
-            return (T) bucket.getAndSet(value);
+            Object[] args = value == null ? new Object[0] : new Object[] {value}; // null deletes, as set(null) does
+            return (T) Lua.eval(m.redisson(), key, Lua.STRING_GET_SET, RScript.ReturnType.VALUE, List.of(key), args);
         });
     }
 

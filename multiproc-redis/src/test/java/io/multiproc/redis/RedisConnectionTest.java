@@ -10,7 +10,10 @@ import java.util.UUID;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
-/** Redis down at connect, and Redis killed and restarted mid-run: clear failures within a bound, never a hang. */
+/**
+ * Redis down at connect, Redis killed and restarted mid-run, and a close during an outage: clear failures
+ * within a bound, never a hang.
+ */
 class RedisConnectionTest {
 
     @Test
@@ -51,6 +54,55 @@ class RedisConnectionTest {
                 }
             }
             assertThat(l).containsExactly(3);
+        }
+    }
+
+    /**
+     * The first unnamed object's drop times out (its write is held longer than the command timeout); the
+     * later ones, held less, are still dropped, and close reports the one it could not drop as an
+     * IllegalStateException naming the manager, not as a Redisson exception.
+     */
+    @Test
+    void closeDuringASlowServerStillDropsTheLaterObjectsAndNamesWhatItCouldNot() throws Exception {
+        try (LocalRedis redis = LocalRedis.start()) {
+            RedisManager m = (RedisManager) RedisManager.connect(redis.url(), "slowclose");
+            List<String> keys = new java.util.ArrayList<>();
+            for (int i = 0; i < 3; i++) {
+                List<Integer> l = m.list();
+                l.add(i);
+                keys.add(((RedisProxy) l).key());
+            }
+            // longer than one command timeout (2 s), shorter than two: only the first drop is given up on
+            long pauseMillis = RedisManager.COMMAND_TIMEOUT.toMillis() * 3 / 2;
+            assertThat(redis.command("CLIENT PAUSE " + pauseMillis + " WRITE")).isEqualTo("+OK");
+            long pausedAt = System.nanoTime();
+            assertThatThrownBy(m::close).isInstanceOf(IllegalStateException.class)
+                    .hasMessageContaining("slowclose")
+                    .hasMessageContaining("1 of 3")
+                    .cause().isInstanceOf(org.redisson.client.RedisException.class);
+            // a held write whose caller gave up may still run when the pause ends: wait past it
+            Thread.sleep(Math.max(0, pauseMillis + 500 - (System.nanoTime() - pausedAt) / 1_000_000));
+            assertThat(redis.command("EXISTS " + String.join(" ", keys)))
+                    .as("the objects after the one whose drop timed out were dropped").isIn(":0", ":1");
+            assertThatThrownBy(() -> m.list()).isInstanceOf(IllegalStateException.class).hasMessageContaining("closed");
+        }
+    }
+
+    @Test
+    void closeWithTheServerDownThrowsAnIllegalStateExceptionNamingTheManager() throws Exception {
+        try (LocalRedis redis = LocalRedis.start()) {
+            RedisManager m = (RedisManager) RedisManager.connect(redis.url(), "deadclose");
+            for (int i = 0; i < 3; i++) {
+                m.list().add(i);
+            }
+            redis.kill();
+            long t0 = System.nanoTime();
+            assertThatThrownBy(m::close).isInstanceOf(IllegalStateException.class)
+                    .hasMessageContaining("deadclose")
+                    .hasMessageContaining("127.0.0.1:" + redis.port())
+                    .hasMessageContaining("3 of 3");
+            assertThat((System.nanoTime() - t0) / 1_000_000).as("ms to close").isLessThan(60_000);
+            assertThatThrownBy(() -> m.list()).isInstanceOf(IllegalStateException.class).hasMessageContaining("closed");
         }
     }
 }

@@ -1,0 +1,85 @@
+package io.multiproc.redis;
+
+import org.junit.jupiter.api.Test;
+
+import java.util.concurrent.BlockingQueue;
+import java.util.concurrent.ExecutionException;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.Future;
+import java.util.concurrent.TimeUnit;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+
+/**
+ * A bounded queue's put waits for room in bounded slices: a lost pub/sub wake-up costs at most one slice,
+ * and a dead server ends the wait with the manager's usual outage failure instead of a hang.
+ */
+class RedisQueueWaitTest {
+
+    @Test
+    void aBoundedPutOnAKilledServerFailsNamingTheServer() throws Exception {
+        ExecutorService threads = Executors.newCachedThreadPool();
+        try (LocalRedis redis = LocalRedis.start();
+             RedisManager m = (RedisManager) RedisManager.connect(redis.url(), "putdown")) {
+            BlockingQueue<String> q = m.queue(1);
+            q.put("a");
+            Future<?> put = threads.submit(() -> {
+                q.put("b");
+                return null;
+            });
+            Thread.sleep(500);
+            assertThat(put.isDone()).as("put waits while the queue is full").isFalse();
+            long t0 = System.nanoTime();
+            redis.kill();
+            assertThatThrownBy(() -> put.get(20, TimeUnit.SECONDS))
+                    .isInstanceOf(ExecutionException.class)
+                    .cause().isInstanceOf(IllegalStateException.class)
+                    .hasMessageContaining("putdown")
+                    .hasMessageContaining(Integer.toString(redis.port()));
+            assertThat(TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - t0)).as("ms to fail").isLessThan(15_000);
+            redis.restart(); // so that close() finds a server
+            awaitServer(q);
+        } finally {
+            threads.shutdownNow();
+        }
+    }
+
+    @Test
+    void aBoundedPutWhoseWakeUpIsLostCompletesAfterATake() throws Exception {
+        ExecutorService threads = Executors.newCachedThreadPool();
+        try (LocalRedis redis = LocalRedis.start();
+             RedisManager m = (RedisManager) RedisManager.connect(redis.url(), "putwake")) {
+            BlockingQueue<String> q = m.queue(1);
+            q.put("a");
+            Future<?> put = threads.submit(() -> {
+                q.put("b");
+                return null;
+            });
+            Thread.sleep(500);
+            assertThat(put.isDone()).as("put waits while the queue is full").isFalse();
+            // the put's subscription is gone (Redisson resubscribes later): the release message is lost
+            redis.command("CLIENT KILL TYPE pubsub");
+            assertThat(q.take()).isEqualTo("a");
+            put.get(5, TimeUnit.SECONDS);
+            assertThat(q.take()).isEqualTo("b");
+        } finally {
+            threads.shutdownNow();
+        }
+    }
+
+    /** Waits until the restarted server answers through {@code q}'s manager. */
+    private static void awaitServer(BlockingQueue<String> q) throws InterruptedException {
+        long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(30);
+        while (true) {
+            try {
+                q.size();
+                return;
+            } catch (IllegalStateException stillReconnecting) {
+                assertThat(System.nanoTime()).as("reconnected within 30 s").isLessThan(deadline);
+                Thread.sleep(200);
+            }
+        }
+    }
+}
