@@ -78,8 +78,11 @@ public final class Pipe implements AutoCloseable {
     /** Closes both ends held here (an end passed to another process is only released). */
     @Override
     public void close() {
-        left.close();
-        right.close();
+        try {
+            left.close();
+        } finally {
+            right.close(); // NOTE: also when the left end's close failed: else this end stayed mapped for good
+        }
     }
 
     @Override
