@@ -35,29 +35,37 @@ public final class RedisBarrier implements BarrierProxy, HandleSource, Serializa
     private static final long serialVersionUID = 1L;
 
 
-    // KEYS: barrier. ARGV: parties. Creates or checks the party count; returns the stored count.
+    // KEYS: barrier. ARGV: parties, a new epoch. Creates or checks the party count; returns the stored count.
     private static final String INIT = """
             redis.call('hsetnx', KEYS[1], 'p', ARGV[1])
+            redis.call('hsetnx', KEYS[1], 'e', ARGV[2])
             return tonumber(redis.call('hget', KEYS[1], 'p'))""";
 
-    // ARGV: parties (re-created if Redis lost the hash). Returns -1 if broken, else
-    // index * 2^32 + generation (index 0: this party tripped the barrier). NOTE: generations count modulo
-    // 2^32, so that they fit the low half: after 2^32 trips (days at thousands a second) a larger g
+    // ARGV: parties and a new epoch (both stored if Redis lost the hash). Returns {-1, epoch} if broken, else
+    // {index * 2^32 + generation, epoch} (index 0: this party tripped the barrier). NOTE: generations count
+    // modulo 2^32, so that they fit the low half: after 2^32 trips (days at thousands a second) a larger g
     // spilled into the index and every party passed without waiting.
     private static final String ARRIVE = """
             redis.call('hsetnx', KEYS[1], 'p', ARGV[1])
+            redis.call('hsetnx', KEYS[1], 'e', ARGV[2])
+            local e = redis.call('hget', KEYS[1], 'e')
             local g = tonumber(redis.call('hget', KEYS[1], 'g') or '0') % 4294967296
-            if redis.call('hget', KEYS[1], 'k') == '1' then return -1 end
+            if redis.call('hget', KEYS[1], 'k') == '1' then return {-1, e} end
             local p = tonumber(redis.call('hget', KEYS[1], 'p'))
             local c = redis.call('hincrby', KEYS[1], 'c', 1)
             if c >= p then
               redis.call('hset', KEYS[1], 'g', (g + 1) % 4294967296, 'c', 0)
               redis.call('publish', KEYS[1], 't')
-              return g
+              return {g, e}
             end
-            return (p - c) * 4294967296 + g""";
+            return {(p - c) * 4294967296 + g, e}""";
 
+    // NOTE: first, the epoch its waiter arrived in: a hash Redis lost (a restart without persistence, a
+    // flush) and a later arrival made again has another one. Its generation counts from 0 again, so a waiter
+    // of an older generation took the moved number for a trip, and one of generation 0 waited for parties
+    // whose arrivals were gone: the waiters of a lost barrier are broken instead (the barrier starts over).
     private static final String OUTCOME_OF_G = """
+            if redis.call('hget', KEYS[1], 'e') ~= ARGV[2] then return 2 end
             local cur = tonumber(redis.call('hget', KEYS[1], 'g') or '0') % 4294967296
             local g = tonumber(ARGV[1])
             if cur ~= g then
@@ -126,7 +134,7 @@ public final class RedisBarrier implements BarrierProxy, HandleSource, Serializa
         this.sync = sync;
         this.name = name;
         this.keys = List.of(key);
-        long stored = sync.evalLong(INIT, keys, Integer.toString(parties));
+        long stored = sync.evalLong(INIT, keys, Integer.toString(parties), newEpoch());
         if (stored != parties) {
             throw new IllegalArgumentException("parties=" + parties + " but barrier '" + name + "' exists with " + stored);
         }
@@ -154,7 +162,9 @@ public final class RedisBarrier implements BarrierProxy, HandleSource, Serializa
             abort();
             throw new InterruptedException();
         }
-        long arrival = sync.evalLong(ARRIVE, keys, Integer.toString(parties));
+        List<Object> arrived = sync.evalList(ARRIVE, keys, Integer.toString(parties), newEpoch());
+        long arrival = ((Number) arrived.get(0)).longValue();
+        String epoch = (String) arrived.get(1);
         if (arrival < 0) {
             throw broken();
         }
@@ -165,7 +175,7 @@ public final class RedisBarrier implements BarrierProxy, HandleSource, Serializa
         }
         for (;;) {
             long seen = wake.generation();
-            int outcome = (int) sync.evalLong(OUTCOME, keys, gen);
+            int outcome = (int) sync.evalLong(OUTCOME, keys, gen, epoch);
             if (outcome == TRIPPED) {
                 return index;
             }
@@ -174,7 +184,7 @@ public final class RedisBarrier implements BarrierProxy, HandleSource, Serializa
             }
             long left = RedisSync.remaining(deadline);
             if (left <= 0) {
-                if (sync.evalLong(BREAK, keys, gen) == TRIPPED) {
+                if (sync.evalLong(BREAK, keys, gen, epoch) == TRIPPED) {
                     return index;
                 }
                 throw new TimeoutException(this + ": timed out waiting for " + parties + " parties");
@@ -182,7 +192,7 @@ public final class RedisBarrier implements BarrierProxy, HandleSource, Serializa
             try {
                 wake.awaitChange(seen, Math.min(left, RedisSync.POLL_CAP_NANOS));
             } catch (InterruptedException e) {
-                if (sync.evalLong(BREAK, keys, gen) == TRIPPED) {
+                if (sync.evalLong(BREAK, keys, gen, epoch) == TRIPPED) {
                     Thread.currentThread().interrupt(); // it tripped meanwhile: keep the interrupt, report the trip
                     return index;
                 }
@@ -216,6 +226,11 @@ public final class RedisBarrier implements BarrierProxy, HandleSource, Serializa
     @Override
     public void abort() {
         sync.evalLong(ABORT, keys);
+    }
+
+    /** A token that names this state of the barrier if this call is the one that (re)creates it. */
+    private static String newEpoch() {
+        return Long.toHexString(java.util.concurrent.ThreadLocalRandom.current().nextLong());
     }
 
     private BrokenBarrierException broken() {

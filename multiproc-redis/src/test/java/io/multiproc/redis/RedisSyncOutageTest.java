@@ -7,6 +7,7 @@ import org.junit.jupiter.api.Test;
 import org.redisson.client.RedisException;
 
 import java.time.Duration;
+import java.util.List;
 import java.util.concurrent.ExecutionException;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
@@ -159,6 +160,41 @@ class RedisSyncOutageTest {
                 }
                 Thread.sleep(100);
             }
+        }
+    }
+
+    @Test
+    void barrierPartiesWaitingWhenRedisLosesItsDataAreBrokenNeitherPassedNorLeftWaiting() throws Exception {
+        ExecutorService threads = Executors.newCachedThreadPool();
+        try (LocalRedis redis = LocalRedis.start();
+             RedisManager m = (RedisManager) RedisManager.connect(redis.url(), "lost")) {
+            BarrierProxy tripped = m.barrier("tripped", 3);
+            BarrierProxy fresh = m.barrier("fresh", 3);
+            // one full trip first: its waiters wait in generation 1, which a lost hash counts from 0 again
+            List<Future<Integer>> first = new java.util.ArrayList<>();
+            for (int i = 0; i < 3; i++) {
+                first.add(threads.submit(() -> tripped.await(Duration.ofSeconds(60))));
+            }
+            for (Future<Integer> f : first) {
+                f.get(60, TimeUnit.SECONDS);
+            }
+            List<Future<Integer>> waiting = new java.util.ArrayList<>();
+            for (BarrierProxy b : List.of(tripped, tripped, fresh, fresh)) {
+                waiting.add(threads.submit(() -> b.await(Duration.ofSeconds(120))));
+            }
+            long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(30);
+            while ((tripped.getNumberWaiting() < 2 || fresh.getNumberWaiting() < 2) && System.nanoTime() < deadline) {
+                Thread.sleep(20);
+            }
+            assertThat(redis.command("FLUSHALL")).isEqualTo("+OK"); // as a restart without persistence
+            assertThatThrownBy(() -> tripped.await(Duration.ofMillis(1))) // a later party makes the hash again
+                    .isInstanceOf(java.util.concurrent.TimeoutException.class);
+            for (Future<Integer> f : waiting) {
+                assertThatThrownBy(() -> f.get(OUTAGE_BOUND.toMillis(), TimeUnit.MILLISECONDS))
+                        .isInstanceOf(ExecutionException.class).hasCauseInstanceOf(java.util.concurrent.BrokenBarrierException.class);
+            }
+        } finally {
+            threads.shutdownNow();
         }
     }
 }
