@@ -164,6 +164,12 @@ public final class RedisManager implements Manager, HandleSource, Serializable {
 
     /** The attached managers' clients are being shut down (a child's task ended): attach afresh next time. */
     static void forgetAttached() {
+        for (RedisManager m : ATTACHED.values()) {
+            RedisSync s = m.sync;
+            if (s != null) {
+                s.stopKeeper();
+            }
+        }
         ATTACHED.clear();
     }
 
@@ -691,7 +697,8 @@ public final class RedisManager implements Manager, HandleSource, Serializable {
             synchronized (this) {
                 s = sync;
                 if (s == null) {
-                    s = new RedisSync(this, client, client.getConfig().getLockWatchdogTimeout());
+                    check(); // NOTE: again under the monitor closeSync reads it under: a close between the two left a keeper running
+                    s = new RedisSync(this, client, client.getConfig().getLockWatchdogTimeout(), !owner);
                     sync = s;
                 }
             }

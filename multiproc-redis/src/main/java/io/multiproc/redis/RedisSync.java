@@ -14,8 +14,9 @@ import java.util.Map;
 import java.util.Set;
 import java.util.UUID;
 import java.util.concurrent.ConcurrentHashMap;
-import java.util.concurrent.Executors;
 import java.util.concurrent.ScheduledExecutorService;
+import java.util.concurrent.ScheduledFuture;
+import java.util.concurrent.ScheduledThreadPoolExecutor;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicLong;
 
@@ -31,7 +32,7 @@ import java.util.concurrent.atomic.AtomicLong;
  * poll interval, never a hang.
  *
  * <p>Leases: a lock key expires {@link #leaseMillis} after its last renewal. The keeper (one daemon thread
- * per connection) renews every lock this connection holds each third of the lease; a renewal that finds
+ * per connection that a program opened; one for all the managers that arriving proxies attached) renews every lock this connection holds each third of the lease; a renewal that finds
  * another owner (the lock was released by someone else, or lapsed) drops the entry. A holder JVM that dies
  * stops renewing, so its lock is free at most one lease later.
  */
@@ -66,22 +67,51 @@ final class RedisSync {
      * close, or with the object when it is released (decision 166).
      */
     private final Map<String, Set<String>> derivedKeys = new ConcurrentHashMap<>();
-    private final ScheduledExecutorService keeper;
+    /** This connection's own keeper thread, or null when it runs on {@link SharedKeeper}'s. */
+    private final ScheduledExecutorService ownKeeper;
+    /** Its two periodic tasks, cancelled by {@link #close()} and {@link #stopKeeper()}. */
+    private final List<ScheduledFuture<?>> keeping = new ArrayList<>(2);
 
-    RedisSync(RedisManager manager, RedissonClient client, long leaseMillis) {
-        this.manager = manager;
-        this.client = client;
-        this.script = client.getScript(StringCodec.INSTANCE);
-        this.leaseMillis = leaseMillis;
-        this.keeper = Executors.newSingleThreadScheduledExecutor(r -> {
+    /**
+     * The one keeper thread of every manager that arriving proxies attached in this JVM: such managers are
+     * never closed, so a thread each stayed for every manager name a long-lived process ever saw.
+     */
+    private static final class SharedKeeper {
+        static final ScheduledExecutorService KEEPER = keeper();
+    }
+
+    private static ScheduledExecutorService keeper() {
+        ScheduledThreadPoolExecutor e = new ScheduledThreadPoolExecutor(1, r -> {
             Thread t = new Thread(r, "mp-redis-lease-keeper");
             t.setDaemon(true);
             return t;
         });
+        e.setRemoveOnCancelPolicy(true);
+        return e;
+    }
+
+    /** With {@code sharedKeeper}, its lease keeper runs on the JVM's one thread for attached managers. */
+    RedisSync(RedisManager manager, RedissonClient client, long leaseMillis, boolean sharedKeeper) {
+        this.manager = manager;
+        this.client = client;
+        this.script = client.getScript(StringCodec.INSTANCE);
+        this.leaseMillis = leaseMillis;
+        this.ownKeeper = sharedKeeper ? null : keeper();
+        ScheduledExecutorService keeper = sharedKeeper ? SharedKeeper.KEEPER : ownKeeper;
         long period = Math.max(1, leaseMillis / 3);
-        keeper.scheduleWithFixedDelay(this::renewAll, period, period, TimeUnit.MILLISECONDS);
+        keeping.add(keeper.scheduleWithFixedDelay(this::renewAll, period, period, TimeUnit.MILLISECONDS));
         long sweep = Math.max(1, Math.min(wakeIdleNanos / 2, TimeUnit.SECONDS.toNanos(10)));
-        keeper.scheduleWithFixedDelay(this::unsubscribeIdle, sweep, sweep, TimeUnit.NANOSECONDS);
+        keeping.add(keeper.scheduleWithFixedDelay(this::unsubscribeIdle, sweep, sweep, TimeUnit.NANOSECONDS));
+    }
+
+    /** Stops renewing leases and sweeping subscriptions (the client is being shut down). */
+    void stopKeeper() {
+        for (ScheduledFuture<?> f : keeping) {
+            f.cancel(false);
+        }
+        if (ownKeeper != null) {
+            ownKeeper.shutdownNow();
+        }
     }
 
     /**
@@ -312,7 +342,7 @@ final class RedisSync {
      * subscription left here stayed on the server (and its listener in this JVM) as long as any of them.
      */
     void close() {
-        keeper.shutdownNow();
+        stopKeeper();
         synchronized (wakes) {
             for (Map.Entry<String, Integer> e : listeners.entrySet()) {
                 try {

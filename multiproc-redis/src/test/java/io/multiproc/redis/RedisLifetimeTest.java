@@ -679,4 +679,26 @@ class RedisLifetimeTest {
         }
         assertThatThrownBy(() -> RedisManager.connect(redis.url(), "")).isInstanceOf(IllegalArgumentException.class);
     }
+
+    private static long leaseKeeperThreads() {
+        return Thread.getAllStackTraces().keySet().stream()
+                .filter(t -> t.isAlive() && t.getName().equals("mp-redis-lease-keeper")).count();
+    }
+
+    /** "Each job gets its own manager, whose lock goes through a dict": threads must not pile up per manager name. */
+    @Test
+    void managersMadeAndClosedOneAfterAnotherLeaveNoLeaseKeeperThreadsBehind() {
+        long before = leaseKeeperThreads();
+        for (int i = 0; i < 30; i++) {
+            String name = freshName();
+            try (RedisManager m = (RedisManager) RedisManager.connect(redis.url(), name)) {
+                ConcurrentMap<String, Object> d = m.dict();
+                d.put("l", m.lock());
+                java.util.concurrent.locks.Lock lock = (java.util.concurrent.locks.Lock) d.get("l"); // decoded: attaches
+                lock.lock();
+                lock.unlock();
+            }
+        }
+        assertThat(leaseKeeperThreads() - before).as("lease keeper threads left by 30 managers").isLessThanOrEqualTo(1);
+    }
 }
