@@ -129,16 +129,22 @@ final class Heap {
         return h;
     }
 
-    /** This process's view of the live manager {@code name}, mapping it on first use. */
+    /**
+     * This process's view of the live manager {@code name}, mapping it on first use. A view of a manager
+     * that was closed or whose owner died is dropped here, never handed out: a new manager of the same
+     * name may exist by now, and a long-lived process (a pool worker) would keep the old one's memory
+     * mapped until it next used it.
+     */
     static Heap attach(String name) {
         Heap h = name == null ? null : OPEN.get(name); // null: validate names it
-        if (h != null && !h.detached) {
+        if (h != null && h.isCurrent()) {
             return h; // every decoded proxy comes through here: no validation on this path
         }
         validate(name);
         synchronized (OPEN) {
+            dropStale(); // the one this name found, and any other: this process is mapping a heap anyway
             h = OPEN.get(name);
-            if (h != null && !h.detached) {
+            if (h != null && h.isCurrent()) {
                 return h;
             }
             // NOTE: under OPEN's monitor, so a first attach of another manager by this process waits too
@@ -154,6 +160,33 @@ final class Heap {
             }
             OPEN.put(name, h);
             return h;
+        }
+    }
+
+    /**
+     * True while this view is of a live manager: not detached here, not closed by its owner, and (in a
+     * process that is not the owner) its owner alive. A destroyed heap's mapping still reads its last
+     * state, so the closed flag tells a view of a destroyed manager from the live one now at its name.
+     */
+    private boolean isCurrent() {
+        // NOTE: detached first: once detached the root is unmapped and must not be read
+        try {
+            return !detached && (owner || !isClosedShared());
+        } catch (IllegalStateException unmapped) {
+            return false; // another thread of this process detached it meanwhile
+        }
+    }
+
+    /**
+     * Detaches every view this process has of a manager that was closed or whose owner died: their
+     * segments are gone from /dev/shm, and a mapping would keep their pages allocated. Under OPEN's
+     * monitor.
+     */
+    private static void dropStale() {
+        for (Heap h : OPEN.values()) {
+            if (!h.owner && !h.isCurrent()) {
+                h.detach();
+            }
         }
     }
 
