@@ -74,6 +74,46 @@ class ManagerAttachedLifetimeTest {
         }
     }
 
+    @Test
+    void closingOneOfTwoAttachedManagersLeavesTheOtherWorkingAndClosingTheLastUnmapsTheHeap() throws Exception {
+        try (Manager m = Manager.start();
+             SharedQueue<Object> commands = SharedQueue.create(4); SharedQueue<Object> replies = SharedQueue.create(4)) {
+            Map<String, Object> d = m.dict("d");
+            d.put("k", "v");
+            String name = m.name();
+            ChildProcess child = ChildProcess.start(() -> serve(commands, replies));
+            try {
+                assertThat(ask(commands, replies, List.of("two", name, d))).isEqualTo("v v v");
+                assertThat(d).containsEntry("from-b", 1);
+                assertThat(ask(commands, replies, List.of("live-mappings-soon", "mpm_" + name, "mpmh_" + name)))
+                        .as("mappings of the manager left in the child once it closed its last Manager object")
+                        .isEqualTo(0);
+                assertThat(ask(commands, replies, List.of("attach", name))).as("attaching again").isEqualTo("v");
+                assertThat(ask(commands, replies, List.of("live-mappings-soon", "mpm_" + name, "mpmh_" + name)))
+                        .isEqualTo(0);
+                commands.put(List.of("stop"));
+                Children.joinOk(child);
+            } finally {
+                Children.reap(child);
+            }
+            d.put("after", "the child left"); // its row and cached blocks went back; the heap works on
+            assertThat(d).containsEntry("after", "the child left");
+            assertThat(((LocalManager) m).heapBytesInUse()).isEqualTo(((LocalManager) m).heapBytesReachable());
+        }
+    }
+
+    @Test
+    void closingAManagerAttachedInTheOwnersProcessLeavesTheManagerOpen() {
+        try (Manager m = Manager.start()) {
+            m.dict("d").put("k", 1);
+            Manager.attach(m.name()).close();
+            assertThat(m.<String, Object>dict("d")).containsEntry("k", 1);
+            try (Manager again = Manager.attach(m.name())) {
+                assertThat(again.<String, Object>dict("d")).containsEntry("k", 1);
+            }
+        }
+    }
+
     private static Object ask(SharedQueue<Object> commands, SharedQueue<Object> replies, List<Object> command)
             throws InterruptedException {
         commands.put(command);
@@ -123,6 +163,29 @@ class ManagerAttachedLifetimeTest {
                 Manager m = Manager.attach((String) command.get(1));
                 kept.add(m);
                 return m.dict("d").get("k");
+            }
+            case "two" -> {
+                // two Manager objects and a decoded proxy in this process share one view of the heap
+                String name = (String) command.get(1);
+                Map<?, ?> decoded = (Map<?, ?>) command.get(2);
+                Manager a = Manager.attach(name);
+                Manager b = Manager.attach(name);
+                a.close();
+                Map<String, Object> d = b.dict("d");
+                d.put("from-b", 1);
+                Object viaB = d.get("k");
+                b.close();
+                return decoded.get("k") + " " + viaB + " " + d.get("k"); // still reached here: still mapped
+            }
+            case "live-mappings-soon" -> {
+                // the heap is left once the proxies the program dropped are released (after a collection)
+                long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(10);
+                int n;
+                while ((n = countMappings(command.subList(1, command.size()), false)) != 0 && System.nanoTime() < deadline) {
+                    System.gc();
+                    Thread.sleep(50);
+                }
+                return n;
             }
             case "read" -> {
                 return ((Map<?, ?>) command.get(1)).get("k");
