@@ -114,6 +114,25 @@ class ManagerAttachedLifetimeTest {
         }
     }
 
+    @Test
+    void threadsAttachingAndClosingConcurrentlyWhileTheProcessKeepsLeavingTheHeapAllSucceed() throws Exception {
+        try (Manager m = Manager.start();
+             SharedQueue<Object> commands = SharedQueue.create(4); SharedQueue<Object> replies = SharedQueue.create(4)) {
+            Map<String, Object> d = m.dict("d");
+            d.put("k", "v");
+            ChildProcess child = ChildProcess.start(() -> serve(commands, replies));
+            try {
+                assertThat(ask(commands, replies, List.of("churn", m.name(), ((ManagedContainer) d).ref()))).isEqualTo("ok");
+                commands.put(List.of("stop"));
+                Children.joinOk(child);
+            } finally {
+                Children.reap(child);
+            }
+            assertThat(d).containsEntry("k", "v");
+            assertThat(((LocalManager) m).heapBytesInUse()).isEqualTo(((LocalManager) m).heapBytesReachable());
+        }
+    }
+
     private static Object ask(SharedQueue<Object> commands, SharedQueue<Object> replies, List<Object> command)
             throws InterruptedException {
         commands.put(command);
@@ -177,6 +196,42 @@ class ManagerAttachedLifetimeTest {
                 b.close();
                 return decoded.get("k") + " " + viaB + " " + d.get("k"); // still reached here: still mapped
             }
+            case "churn" -> {
+                // rounds of 4 threads that attach, read and close (or decode the dict's ref); between rounds
+                // a collection lets the cleaner leave the heap while the next round attaches: none may
+                // see "closed"
+                String name = (String) command.get(1);
+                long ref = (Long) command.get(2);
+                List<Throwable> failures = java.util.Collections.synchronizedList(new ArrayList<>());
+                for (int round = 0; round < 60 && failures.isEmpty(); round++) {
+                    List<Thread> threads = new ArrayList<>();
+                    for (int t = 0; t < 4; t++) {
+                        int me = t + round;
+                        threads.add(Thread.ofPlatform().start(() -> {
+                            try {
+                                if (me % 2 == 0) {
+                                    try (Manager a = Manager.attach(name)) {
+                                        check(a.dict("d").get("k"));
+                                    }
+                                } else {
+                                    check(((Map<?, ?>) LocalManager.byRef(name, ref)).get("k"));
+                                }
+                            } catch (Throwable e) {
+                                failures.add(e);
+                            }
+                        }));
+                    }
+                    for (Thread t : threads) {
+                        t.join();
+                    }
+                    System.gc();
+                    Thread.sleep(round % 3); // the cleaner leaves before, during or after the next round's attaches
+                }
+                if (!failures.isEmpty()) {
+                    throw new IllegalStateException("churn: " + failures.get(0), failures.get(0));
+                }
+                return "ok";
+            }
             case "live-mappings-soon" -> {
                 // the heap is left once the proxies the program dropped are released (after a collection)
                 long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(10);
@@ -197,6 +252,12 @@ class ManagerAttachedLifetimeTest {
                 return countMappings(command.subList(1, command.size()), false);
             }
             default -> throw new IllegalArgumentException("command=" + command);
+        }
+    }
+
+    private static void check(Object value) {
+        if (!"v".equals(value)) {
+            throw new AssertionError("read " + value);
         }
     }
 
