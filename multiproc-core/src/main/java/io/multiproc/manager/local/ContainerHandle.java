@@ -14,7 +14,7 @@ import java.io.Serializable;
 record ContainerHandle(String manager, long ref, int kind, int generation) implements Serializable, SharedHandle {
     @Serial
     Object readResolve() throws ObjectStreamException {
-        Proxy c = Heap.attach(manager).proxy(ref, generation);
+        Proxy c = Heap.withAttached(manager, h -> h.proxy(ref, generation));
         if (c.kind().code != kind) {
             throw new IllegalStateException("manager '" + manager + "': ref=" + ref + " is a " + c.kind().label
                     + ", the handle says kind=" + kind);

@@ -43,6 +43,10 @@ import static java.lang.foreign.ValueLayout.JAVA_LONG;
  * one store under the container's lock, and free the old ones afterwards.
  * <p>Lifetime: the root segment is held in the registry by the owner only and the other segments by the
  * root, so the owner's close or death removes all of them; attached processes map without holding.
+ * An attached process unmaps the heap when its last Manager object of it closed and it reaches no proxy
+ * of it ({@link #tryLeave}, giving its process table row back), and drops its view of a manager that
+ * was closed or whose owner died on its next operation or its next attach of any manager
+ * ({@link #attach}), so a long-lived worker never pins a destroyed manager's memory.
  * Within the heap, a container lives while something refers to it or a process holds a proxy of it
  * ({@link ContainerLife}). This process keeps one proxy per container in a weak cache: making it takes
  * a hold (one shared write per proxy object, none per call or per {@code get} that finds it cached),
@@ -75,6 +79,17 @@ final class Heap {
     /** This process's row in the process table: set once, before the heap is shared with other threads. */
     private Holds holds;
     private volatile boolean detached;
+    /**
+     * Set once, under the holds' monitor, when this process leaves the heap ({@link #tryLeave}): from then
+     * on nothing registers a proxy here, and {@link #attach} maps the manager afresh.
+     */
+    private volatile boolean left;
+    /** Open Manager objects of this process over this heap (see {@link #openManager}); guarded by the holds' monitor. */
+    private int managers;
+    /** Set when the last open Manager object closed, cleared by the next one; guarded by the holds' monitor. */
+    private boolean unused;
+    /** Proxies from a Manager factory whose cleaner action ({@link #unpin}) has not run yet; guarded by the holds' monitor. */
+    private int pins;
     /** This process's block cache (chunks carved without the alloc lock, and blocks it freed). */
     private final LocalBlocks local = new LocalBlocks(this);
 
@@ -129,16 +144,22 @@ final class Heap {
         return h;
     }
 
-    /** This process's view of the live manager {@code name}, mapping it on first use. */
+    /**
+     * This process's view of the live manager {@code name}, mapping it on first use. A view of a manager
+     * that was closed or whose owner died is dropped here, never handed out: a new manager of the same
+     * name may exist by now, and a long-lived process (a pool worker) would keep the old one's memory
+     * mapped until it next used it.
+     */
     static Heap attach(String name) {
         Heap h = name == null ? null : OPEN.get(name); // null: validate names it
-        if (h != null && !h.detached) {
+        if (h != null && h.isCurrent()) {
             return h; // every decoded proxy comes through here: no validation on this path
         }
         validate(name);
         synchronized (OPEN) {
+            dropStale(); // the one this name found, and any other: this process is mapping a heap anyway
             h = OPEN.get(name);
-            if (h != null && !h.detached) {
+            if (h != null && h.isCurrent()) {
                 return h;
             }
             // NOTE: under OPEN's monitor, so a first attach of another manager by this process waits too
@@ -155,6 +176,133 @@ final class Heap {
             OPEN.put(name, h);
             return h;
         }
+    }
+
+    /**
+     * True while this view is of a live manager: not detached here, not closed by its owner, and (in a
+     * process that is not the owner) its owner alive. A destroyed heap's mapping still reads its last
+     * state, so the closed flag tells a view of a destroyed manager from the live one now at its name.
+     */
+    private boolean isCurrent() {
+        // NOTE: detached first: once detached the root is unmapped and must not be read
+        try {
+            return !detached && !left && (owner || !isClosedShared());
+        } catch (IllegalStateException unmapped) {
+            return false; // another thread of this process detached it meanwhile
+        }
+    }
+
+    /**
+     * Detaches every view this process has of a manager that was closed or whose owner died: their
+     * segments are gone from /dev/shm, and a mapping would keep their pages allocated. Under OPEN's
+     * monitor.
+     */
+    private static void dropStale() {
+        for (Heap h : OPEN.values()) {
+            if (!h.owner && !h.isCurrent()) {
+                h.detach();
+            }
+        }
+    }
+
+    /**
+     * Runs {@code use} on this process's view of manager {@code name}, and again on a fresh view if this
+     * process left the one it got meanwhile ({@link #tryLeave}: another thread closed its last Manager
+     * object of it between the attach and {@code use}).
+     */
+    static <T> T withAttached(String name, java.util.function.Function<Heap, T> use) {
+        while (true) {
+            Heap h = attach(name);
+            try {
+                return use.apply(h);
+            } catch (IllegalStateException e) {
+                if (!h.left) {
+                    throw e;
+                }
+            }
+        }
+    }
+
+    /** Counts a Manager object over this heap; IllegalStateException if this process has left it. */
+    void openManager() {
+        synchronized (holds) {
+            if (left) {
+                throw closed();
+            }
+            managers++;
+            unused = false;
+        }
+    }
+
+    /**
+     * A Manager object over this heap closed. In a process that is not the owner, the last one's close
+     * leaves the heap once no proxy of it is in use here; views of closed managers are dropped too.
+     */
+    void closeManager() {
+        synchronized (holds) {
+            if (--managers == 0) {
+                unused = true;
+            }
+        }
+        tryLeave(false);
+        synchronized (OPEN) {
+            dropStale();
+        }
+    }
+
+    /**
+     * Leaves the heap if this process is not its owner, its Manager objects here are all closed, and no
+     * proxy of it is in use here (none that the program still reaches, but the names directory's, which
+     * every Manager object keeps; no pending {@link #unpin}): gives its row in the process table back
+     * ({@link Holds#leave}) and unmaps every segment. Else a later release of a proxy calls this again.
+     * A proxy or Manager object of the manager that this process makes afterwards maps it afresh.
+     * {@code released}: called after a proxy's release, which looks only whether any proxy is left
+     * (one look per release, not a walk of all of them: the last release finds none).
+     */
+    void tryLeave(boolean released) {
+        Holds hs = holds;
+        if (owner || hs == null) {
+            return;
+        }
+        boolean closedShared;
+        synchronized (hs) {
+            if (!unused || managers > 0 || pins > 0 || left || detached || proxiesInUse(released)) {
+                return;
+            }
+            // NOTE: under the holds' monitor, which registering a proxy and counting a Manager take too:
+            // either they came first (and this returned above), or they see left and attach afresh
+            left = true;
+            closedShared = isClosedShared();
+            try {
+                if (!closedShared) {
+                    hs.leave(local);
+                }
+            } catch (RuntimeException e) {
+                System.getLogger(Heap.class.getName()).log(System.Logger.Level.WARNING, "manager '" + name
+                        + "': giving back this process's row failed; a sweep takes it once this process died", e);
+            }
+            hs.close();
+        }
+        detachMappings(closedShared); // a live manager's objects this process decoded stay usable while reachable
+    }
+
+    /**
+     * True if the program here may still reach a proxy of this heap other than the directory's: with
+     * {@code anyCached}, if any other is still cached (released or not); else if any other's referent is
+     * still set. Under the holds' monitor.
+     */
+    private boolean proxiesInUse(boolean anyCached) {
+        long directory = (long) LONG.getAcquire(root, DIRECTORY);
+        if (anyCached) {
+            int n = proxies.size();
+            return n > 1 || n == 1 && !proxies.containsKey(directory);
+        }
+        for (java.util.Map.Entry<Long, ProxyRef> e : proxies.entrySet()) {
+            if (e.getKey() != directory && e.getValue().get() != null) {
+                return true;
+            }
+        }
+        return false;
     }
 
     /** How long {@link #attach} waits for an owner that is still starting the manager. */
@@ -287,8 +435,8 @@ final class Heap {
     private static final int OPERATIONS = 16;
 
     IllegalStateException closed() {
-        if (!detached) {
-            detach();
+        if (!detached && !left) {
+            detach(); // a heap this process is leaving: the leaving thread detaches it
         }
         return new IllegalStateException("manager '" + name + "' is closed");
     }
@@ -320,10 +468,15 @@ final class Heap {
         if (hs != null) {
             hs.close(); // first, outside this monitor: a release in progress finishes before the unmapping
         }
-        detachMappings();
+        detachMappings(true);
     }
 
-    private synchronized void detachMappings() {
+    /**
+     * With {@code releaseDecoded}, also releases the handles of shared objects decoded from items that
+     * the program still reaches (the owner closed the manager, or it died: those objects are being
+     * removed); without, those stay until unreachable, as if the heap were still mapped.
+     */
+    private synchronized void detachMappings(boolean releaseDecoded) {
         if (detached) {
             return;
         }
@@ -333,7 +486,7 @@ final class Heap {
             r.container.lock.close();
         }
         proxies.clear();
-        for (AutoCloseable h : decoded.takeAll()) {
+        for (AutoCloseable h : releaseDecoded ? decoded.takeAll() : List.<AutoCloseable>of()) {
             try {
                 h.close(); // releases: before the root's unlink, which then removes what only the root held
             } catch (Exception e) {
@@ -419,6 +572,9 @@ final class Heap {
             p = r != null ? r.get() : null;
             if (p != null && r.container.generation == generation) {
                 return p;
+            }
+            if (left) {
+                throw closed(); // NOTE: under the holds' monitor, as the leave's check: no proxy is registered after it
             }
             ContainerKind kind = checkContainer(ref, generation);
             if (!ContainerLife.tryHold(this, ref, generation)) {
@@ -560,6 +716,7 @@ final class Heap {
             heap.proxies.remove(ref, key);
             heap.holds.release(index, ref);
             container.lock.close();
+            heap.tryLeave(true); // this process's Manager objects of the heap may all be closed
         }
     }
 
@@ -580,6 +737,19 @@ final class Heap {
         Holds hs = holds;
         if (hs != null && !c.escaped) {
             hs.whileOpen(() -> ContainerLife.dropReference(this, c.ref)); // may free it
+        }
+        if (hs != null) {
+            synchronized (hs) {
+                pins--;
+            }
+            tryLeave(true);
+        }
+    }
+
+    /** A Manager factory made a proxy whose cleaner will call {@link #unpin}: a leave waits for that. */
+    void pin() {
+        synchronized (holds) {
+            pins++;
         }
     }
 

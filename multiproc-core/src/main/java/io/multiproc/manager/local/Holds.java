@@ -136,6 +136,40 @@ final class Holds {
         }
     }
 
+    /**
+     * This live process leaves the heap (it is done with it; the owner goes on): drops every hold its
+     * row records, gives back its cached blocks ({@code local}), frees the row's holds array and clears
+     * its token, so the row is free again; releases stop, as after {@link #close()}. Blocks it allocated
+     * and leaked (an operation that failed midway) keep its slot and are reclaimed once a later holder
+     * of the row has died. The caller makes sure no operation of this process is running on the heap.
+     */
+    synchronized void leave(LocalBlocks local) {
+        closed = true;
+        MemorySegment table = heap.segment(heap.processTable());
+        long row = rowAt(heap, slot);
+        if (array != 0) {
+            MemorySegment s = heap.segment(array);
+            long p = ContainerLife.header(array);
+            for (int i = 0; i < used; i++) {
+                long ref = (long) LONG.getAcquire(s, p + 8 + 8L * i);
+                if (ref != 0) {
+                    // NOTE: the entry is cleared before the hold is dropped, as in release
+                    LONG.setRelease(s, p + 8 + 8L * i, 0L);
+                    ContainerLife.dropHold(heap, ref);
+                }
+            }
+        }
+        local.giveBack(); // after the drops: a container they freed may have gone to the cache
+        if (array != 0) {
+            LONG.setRelease(table, row + ARRAY, 0L);
+            heap.freeShared(array, heap.segment(array).get(java.lang.foreign.ValueLayout.JAVA_INT,
+                    HeapLayout.offset(array) + BlockLayout.CLASS));
+            array = 0;
+        }
+        // NOTE: release: everything above is done before the row can be claimed again
+        LONG.setRelease(table, row + TOKEN, 0L);
+    }
+
     /** Stops all releases (before the heap unmaps its segments). */
     synchronized void close() {
         closed = true;

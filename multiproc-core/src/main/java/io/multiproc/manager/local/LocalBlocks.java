@@ -73,6 +73,24 @@ final class LocalBlocks {
         }
     }
 
+    /**
+     * Gives every cached block and the chunk's rest back to the shared free lists: this process leaves
+     * the heap ({@link Holds#leave}) and will not allocate from it again.
+     */
+    synchronized void giveBack() {
+        for (int c = 0; c <= MAX_CLASS; c++) {
+            for (int i = counts[c] - 1; i >= 0; i--) {
+                heap.freeShared(cached[c][i], c);
+            }
+            counts[c] = 0;
+        }
+        if (chunk != 0 && chunk < chunkEnd) {
+            Reclaimer.freeRest(heap, chunk, chunkEnd - chunk);
+        }
+        chunk = 0;
+        chunkEnd = 0;
+    }
+
     /** Keeps {@code ref} for reuse here; false if this class's cache is full (free it to the heap). */
     synchronized boolean free(long ref, int c, int slot) {
         int n = counts[c];

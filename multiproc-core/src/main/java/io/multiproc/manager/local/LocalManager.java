@@ -53,10 +53,19 @@ public final class LocalManager implements Manager, HandleSource, Serializable {
     /** Made on first register/create; guarded by this. */
     private transient CustomTypes customTypes;
     private transient volatile boolean closed;
+    /** True for the object {@link #start} returned: its close destroys the manager. */
+    private final transient boolean owns;
 
-    private LocalManager(Heap heap) {
+    private LocalManager(Heap heap, boolean owns) {
         this.heap = heap;
-        this.directory = (ManagedMap<String, Object>) heap.proxy(heap.directoryRef());
+        this.owns = owns;
+        heap.openManager();
+        try {
+            this.directory = (ManagedMap<String, Object>) heap.proxy(heap.directoryRef());
+        } catch (RuntimeException | Error e) {
+            heap.closeManager();
+            throw e;
+        }
     }
 
     /** Starts a manager called {@code name} (a fresh one if null), owned by this process. */
@@ -66,7 +75,7 @@ public final class LocalManager implements Manager, HandleSource, Serializable {
             ManagedMap<String, Object> dir = ManagedMap.create(heap, ContainerKind.DICT);
             ContainerLife.addReference(heap, dir.container().ref); // the root's: the directory is never freed
             heap.publishDirectory(dir.container().ref);
-            return new LocalManager(heap);
+            return new LocalManager(heap, true);
         } catch (RuntimeException e) {
             heap.destroy();
             throw e;
@@ -75,19 +84,18 @@ public final class LocalManager implements Manager, HandleSource, Serializable {
 
     /** This process's view of the live manager {@code name}. */
     public static Manager attach(String name) {
-        return new LocalManager(Heap.attach(name));
+        return Heap.withAttached(name, h -> new LocalManager(h, false));
     }
 
     /** The proxy of the named object {@code name} of manager {@code manager}, of whatever kind, if any. */
     public static Optional<Object> lookup(String manager, String name) {
-        Heap h = Heap.attach(manager);
-        Object v = ((ManagedMap<String, Object>) h.proxy(h.directoryRef())).get(name);
-        return Optional.ofNullable(v);
+        return Optional.ofNullable(Heap.withAttached(manager,
+                h -> ((ManagedMap<String, Object>) h.proxy(h.directoryRef())).get(name)));
     }
 
     /** The proxy of the container at {@code ref} in manager {@code manager} (see {@link ManagedContainer#ref()}). */
     public static ManagedContainer byRef(String manager, long ref) {
-        return Heap.attach(manager).proxy(ref);
+        return Heap.withAttached(manager, h -> h.proxy(ref));
     }
 
     /**
@@ -248,6 +256,7 @@ public final class LocalManager implements Manager, HandleSource, Serializable {
     private <P extends Proxy> P pinned(P proxy) {
         Container c = proxy.container();
         ContainerLife.addReference(heap, c.ref);
+        heap.pin();
         Heap.CLEANER.register(proxy, () -> heap.unpin(c)); // NOTE: the action must not reach the proxy
         return proxy;
     }
@@ -367,8 +376,10 @@ public final class LocalManager implements Manager, HandleSource, Serializable {
 
     /**
      * The owner's close removes every container, segment and shared object of the manager; proxies
-     * anywhere fail afterwards with IllegalStateException naming it. An attached process's close only
-     * closes the shared objects this Manager object made.
+     * anywhere fail afterwards with IllegalStateException naming it. An attached Manager object's close
+     * closes the shared objects it made; once this process's Manager objects of the manager are all
+     * closed and it reaches no proxy of its containers, the heap is unmapped here (at once, or when the
+     * last such proxy is released) and its row in the process table given back (decision 190).
      */
     @Override
     public void close() {
@@ -396,8 +407,10 @@ public final class LocalManager implements Manager, HandleSource, Serializable {
                 }
             }
         }
-        if (heap.owner) {
+        if (owns) {
             heap.destroy();
+        } else {
+            heap.closeManager(); // the last one here unmaps the heap once no proxy of it is in use here
         }
         if (failure != null) {
             throw failure;
@@ -419,7 +432,7 @@ public final class LocalManager implements Manager, HandleSource, Serializable {
 
     @Override
     public String toString() {
-        return "Manager[name=" + heap.name + (heap.owner ? ", owner" : ", attached") + (closed ? ", closed" : "") + "]";
+        return "Manager[name=" + heap.name + (owns ? ", owner" : ", attached") + (closed ? ", closed" : "") + "]";
     }
 
     /**

@@ -232,7 +232,14 @@ final class Reclaimer {
             heap.freeShared(ref, cls);
             return;
         }
-        long length = (long) -cls << 4;
+        freeRest(heap, ref, (long) -cls << 4);
+    }
+
+    /**
+     * Frees a chunk rest of {@code length} bytes at {@code ref} (claimed, or this live process's own) to
+     * the shared free lists, as power-of-two blocks.
+     */
+    static void freeRest(Heap heap, long ref, long length) {
         List<long[]> pieces = new ArrayList<>();
         long at = ref;
         while (length > 0) {
