@@ -30,30 +30,40 @@ class WorkerCommandTest {
     @Test
     void workerServesAMapFromAnotherJvmThroughRedis() throws Exception {
         try (LocalRedis redis = LocalRedis.start()) {
-            PrintStream realOut = System.out;
-            PipedInputStream printed = new PipedInputStream(4096);
-            System.setOut(new PrintStream(new PipedOutputStream(printed), true, StandardCharsets.UTF_8));
-            int[] exit = {-1};
-            Thread serving = new Thread(() -> exit[0] = new CommandLine(new Main()).execute("worker",
-                    "--redis", redis.url(), "--pool", "cli", "--workers", "2"));
-            serving.start();
-            try {
-                String line = new BufferedReader(new InputStreamReader(printed, StandardCharsets.UTF_8)).readLine();
-                assertThat(line).isEqualTo("serving Redis pool cli at " + redis.url() + " with 2 worker JVMs");
+            whileServing("serving Redis pool cli at " + redis.url() + " with 2 worker JVMs", () -> {
                 try (RedisPool pool = RedisPool.connect(redis.url(), "cli")) {
                     List<Integer> items = IntStream.range(0, 500).boxed().toList();
                     assertThat(pool.map(x -> x * x, items, 25)).isEqualTo(items.stream().map(x -> x * x).toList());
                     long workerPid = pool.applyAsync(() -> ProcessHandle.current().pid()).get(60, TimeUnit.SECONDS);
                     assertThat(workerPid).isNotEqualTo(ProcessHandle.current().pid());
                 }
-            } finally {
-                serving.interrupt();
-                serving.join(TimeUnit.SECONDS.toMillis(60));
-                System.setOut(realOut);
-            }
-            assertThat(serving.isAlive()).isFalse();
-            assertThat(exit[0]).isZero();
+            }, "worker", "--redis", redis.url(), "--pool", "cli", "--workers", "2");
         }
+    }
+
+    interface Check {
+        void run() throws Exception;
+    }
+
+    /** Runs the command {@code args} on a thread, checks its first line, runs {@code check}, then stops it (exit 0). */
+    private static void whileServing(String firstLine, Check check, String... args) throws Exception {
+        PrintStream realOut = System.out;
+        PipedInputStream printed = new PipedInputStream(4096);
+        System.setOut(new PrintStream(new PipedOutputStream(printed), true, StandardCharsets.UTF_8));
+        int[] exit = {-1};
+        Thread serving = new Thread(() -> exit[0] = new CommandLine(new Main()).execute(args));
+        serving.start();
+        try {
+            String line = new BufferedReader(new InputStreamReader(printed, StandardCharsets.UTF_8)).readLine();
+            assertThat(line).isEqualTo(firstLine);
+            check.run();
+        } finally {
+            serving.interrupt();
+            serving.join(TimeUnit.SECONDS.toMillis(60));
+            System.setOut(realOut);
+        }
+        assertThat(serving.isAlive()).isFalse();
+        assertThat(exit[0]).isZero();
     }
 
     @Test
@@ -84,27 +94,12 @@ class WorkerCommandTest {
             Path passwordFile = dir.resolve("redis.password");
             Files.writeString(passwordFile, "s3cret-pw\n");
             Files.setPosixFilePermissions(passwordFile, PosixFilePermissions.fromString("rw-------"));
-            PrintStream realOut = System.out;
-            PipedInputStream printed = new PipedInputStream(4096);
-            System.setOut(new PrintStream(new PipedOutputStream(printed), true, StandardCharsets.UTF_8));
-            int[] exit = {-1};
-            Thread serving = new Thread(() -> exit[0] = new CommandLine(new Main()).execute("worker",
-                    "--redis", redis.url(), "--password-file", passwordFile.toString(), "--pool", "pw", "--workers", "1"));
-            serving.start();
-            try {
-                String line = new BufferedReader(new InputStreamReader(printed, StandardCharsets.UTF_8)).readLine();
-                assertThat(line).isEqualTo("serving Redis pool pw at " + redis.url() + " with 1 worker JVMs");
+            whileServing("serving Redis pool pw at " + redis.url() + " with 1 worker JVMs", () -> {
                 String withPassword = redis.url().replace("redis://", "redis://:s3cret-pw@");
                 try (RedisPool pool = RedisPool.connect(withPassword, "pw")) {
                     assertThat(pool.map(x -> x + 1, List.of(1, 2, 3), 1)).containsExactly(2, 3, 4);
                 }
-            } finally {
-                serving.interrupt();
-                serving.join(TimeUnit.SECONDS.toMillis(60));
-                System.setOut(realOut);
-            }
-            assertThat(serving.isAlive()).isFalse();
-            assertThat(exit[0]).isZero();
+            }, "worker", "--redis", redis.url(), "--password-file", passwordFile.toString(), "--pool", "pw", "--workers", "1");
         }
     }
 
