@@ -111,6 +111,18 @@ class ExamplesTest {
                 .contains("a = 4001, b = 4001 (consistent again)");
     }
 
+    @Test
+    void managerExampleSharesContainersAcrossChildrenAndSurvivesAKilledWriter() throws Exception {
+        Run r = buildAndRun("manager", "example.ManagerTour");
+        assertThat(r.exit()).as(r.out()).isZero();
+        assertThat(r.out()).contains("appends: 40000 items, 40000 distinct, sum 799980000 ")
+                .contains("nested: ls[1] = [1, 0], d[inner] = [1, 2], ns.y = [1, 2, 10] ")
+                .contains("merges: hits = 10000 ")
+                .containsPattern("killed writer: exit code -9; (\\d+) entries, \\1 whole and in order; the list still works: true")
+                .contains("by name: {child saw threads=8, threads=8} ")
+                .contains("manager closed");
+    }
+
     // ---- examples/python-interop: Java and CPython share memory both ways ----
 
     private static final String NO_NUMPY = "numpy is not installed: skipping the numpy part";
