@@ -445,10 +445,12 @@ public final class Pool implements SerializableExecutorService {
         Objects.requireNonNull(items, "items");
         checkChunkSize(chunkSize);
         checkAccepting(); // before encoding f and asking items for an iterator
-        // NOTE: what the function carries stays held until the pool ends (an imap has no one moment at which
-        // all its chunks are over); what each chunk's items carry goes with that chunk's outcome
-        byte[] fn = function(f, holds.carried());
-        PoolWork.Imap<T, R> job = new PoolWork.Imap<>(this, items.iterator(), fn, codec, chunkSize,
+        // NOTE: what the function carries is held until the input has ended and every chunk made has its
+        // outcome (or the imap was abandoned and the chunks handed out have theirs); what each chunk's items
+        // carry goes with that chunk's outcome
+        PoolHolds.Carried fnCarried = holds.carried();
+        byte[] fn = function(f, fnCarried);
+        PoolWork.Imap<T, R> job = new PoolWork.Imap<>(this, items.iterator(), fn, fnCarried, codec, chunkSize,
                 2 * AHEAD * workers + 2, ordered, ids::getAndIncrement);
         enqueue(List.of(job));
         job.startFeeder(name + "-imap-feeder");

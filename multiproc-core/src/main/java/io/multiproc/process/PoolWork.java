@@ -421,6 +421,8 @@ final class PoolWork {
         private final Pool pool;
         private final Iterator<T> source;
         private final byte[] fn;
+        /** What {@link #fn} carries: released once no chunk of this imap is in flight or will be made. */
+        private final PoolHolds.Carried fnCarried;
         private final Codec codec;
         private final int chunkSize;
         private final int window;
@@ -430,6 +432,8 @@ final class PoolWork {
         /** The thread running {@link #feed}, the only one that reads {@link #source}; interrupted when abandoned. */
         private Thread feeder;
         private int produced;
+        /** Chunks made that have their outcome (a result, a failure, or unencodable). */
+        private int decided;
         private int consumed;
         private boolean sourceDone;
         /** Chunks made by {@link #feed}, not yet handed out, in index order. */
@@ -440,10 +444,12 @@ final class PoolWork {
         private Iterator<?> current;
         private long currentFirst;
 
-        Imap(Pool pool, Iterator<T> source, byte[] fn, Codec codec, int chunkSize, int window, boolean ordered, LongSupplier ids) {
+        Imap(Pool pool, Iterator<T> source, byte[] fn, PoolHolds.Carried fnCarried, Codec codec, int chunkSize, int window,
+                boolean ordered, LongSupplier ids) {
             this.pool = pool;
             this.source = source;
             this.fn = fn;
+            this.fnCarried = fnCarried;
             this.codec = codec;
             this.chunkSize = chunkSize;
             this.window = window;
@@ -469,7 +475,7 @@ final class PoolWork {
                         if (terminal == null) {
                             terminal = e;
                         }
-                        sourceDone = true;
+                        endSource();
                         notifyAll();
                     }
                 }
@@ -507,7 +513,7 @@ final class PoolWork {
                         if (terminal == null) {
                             terminal = e;
                         }
-                        sourceDone = true;
+                        endSource();
                         notifyAll();
                     }
                     pool.feedEnded();
@@ -528,6 +534,9 @@ final class PoolWork {
                 }
                 synchronized (this) {
                     if (sourceDone) {
+                        if (c != null) {
+                            c.carried.release();
+                        }
                         return; // abandoned meanwhile (close, shutdownNow, terminate): what was read is dropped
                     }
                     if (!items.isEmpty()) {
@@ -541,7 +550,7 @@ final class PoolWork {
                         }
                     }
                     if (!more) {
-                        sourceDone = true;
+                        endSource();
                     }
                     notifyAll();
                 }
@@ -586,7 +595,7 @@ final class PoolWork {
                 return;
             }
             terminal = cause;
-            sourceDone = true;
+            endSource();
             notifyAll();
             if (feeder != null) {
                 feeder.interrupt(); // a source blocked in next() may end with it; the feeder then stops
@@ -604,7 +613,7 @@ final class PoolWork {
                 c.carried.release();
             }
             ready.clear();
-            sourceDone = true;
+            endSource();
             notifyAll();
             if (feeder != null) {
                 feeder.interrupt(); // a source blocked in next() may end with it; the feeder then stops
@@ -631,7 +640,25 @@ final class PoolWork {
             }
         }
 
+        /** The input is over (read to its end, failed, or abandoned): no more chunks will be made. */
+        private synchronized void endSource() {
+            sourceDone = true;
+            releaseFunctionWhenOver();
+        }
+
+        /**
+         * Once no chunk will be made and every chunk made has its outcome, the objects the function carries
+         * are needed no more: a long-lived pool running an imap per request lets them go (decision 191).
+         */
+        private synchronized void releaseFunctionWhenOver() {
+            if (sourceDone && decided - produced >= 0) { // NOTE: wrap-safe, as in await
+                fnCarried.release();
+            }
+        }
+
         private synchronized void outcome(int index, Object value) {
+            decided++;
+            releaseFunctionWhenOver();
             if (value instanceof Throwable t) {
                 value = new Failure(t);
             }

@@ -1028,6 +1028,38 @@ class PoolTest {
     }
 
     @Test
+    void aLongLivedPoolLetsGoOfWhatAnImapsFunctionCarriedOnceItsResultsAreIn() throws Exception {
+        // a service keeps one pool and runs an imap per request whose function captures a fresh shared object
+        try (Pool pool = Pool.create(1)) {
+            List<String> names = new java.util.ArrayList<>();
+            for (int i = 0; i < 40; i++) {
+                SharedLong v = SharedLong.create(i);
+                names.add(v.name());
+                PoolIterator<Long> results = (i % 2 == 0 ? pool.imap(x -> v.addAndGet(x), List.of(1L, 2L), 1)
+                        : pool.imapUnordered(x -> v.addAndGet(x), List.of(1L, 2L), 1));
+                long last = Math.max(results.next(TIMEOUT), results.next(TIMEOUT));
+                assertThat(last).isEqualTo(i + 3);
+                assertThat(results.hasNext()).isFalse();
+                v.close();
+            }
+            List<String> early = names.subList(0, names.size() - PoolHolds.IDLE_KEPT - 2);
+            long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(SECONDS);
+            while (early.stream().anyMatch(n -> java.nio.file.Files.exists(java.nio.file.Path.of("/dev/shm", n)))
+                    && System.nanoTime() < deadline) {
+                pool.applyAsync(() -> { // the worker lets go of what its program no longer reaches: after a GC
+                    System.gc();
+                    Thread.sleep(50);
+                    return 0;
+                }).get(SECONDS, TimeUnit.SECONDS);
+            }
+            assertThat(early).as("objects captured by the functions of imaps long over are gone while the pool lives")
+                    .allSatisfy(n -> assertThat(java.nio.file.Path.of("/dev/shm", n)).doesNotExist());
+            pool.close();
+            assertThat(names).allSatisfy(n -> assertThat(java.nio.file.Path.of("/dev/shm", n)).doesNotExist());
+        }
+    }
+
+    @Test
     void aSharedObjectClosedBeforeItIsSubmittedIsRefusedAtTheCallNamingIt() {
         try (Pool pool = Pool.create(1)) {
             SharedLong v = SharedLong.create(1);
