@@ -3,6 +3,7 @@ package io.multiproc.redis;
 import org.redisson.api.RBlockingQueue;
 import org.redisson.api.RBoundedBlockingQueue;
 import org.redisson.api.RScript;
+import org.redisson.client.codec.ByteArrayCodec;
 
 import java.io.Serial;
 import java.io.Serializable;
@@ -13,6 +14,8 @@ import java.util.Iterator;
 import java.util.List;
 import java.util.Objects;
 import java.util.concurrent.BlockingQueue;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.ExecutionException;
 import java.util.concurrent.TimeUnit;
 
 /**
@@ -128,15 +131,88 @@ final class RedisQueue<E> extends AbstractQueue<E> implements BlockingQueue<E>, 
 
     @Override
     public E take() throws InterruptedException {
-        // NOTE: BLPOP slices of a second, not one BLPOP without a timeout: an interrupt cancels the call but
-        // not the command, and Redisson may hand its connection to the next command before reconnecting it;
-        // blocked for ever on the server, the queue's next calls there timed out ("did not answer")
+        // NOTE: BLPOP slices of a second, not one BLPOP without a timeout: an interrupted take lets its pop
+        // run to its end before it answers (blockingPop), so the slice bounds how late that answer is
         while (true) {
-            E e = open(popped(m.callBlocking(() -> pops.poll(TAKE_SLICE_SECONDS, TimeUnit.SECONDS))));
+            E e = open(blockingPop(TAKE_SLICE_SECONDS));
             if (e != null) {
                 return e;
             }
         }
+    }
+
+    /**
+     * One BLPOP of at most {@code seconds}, given back by {@link #popped}. An interrupt while it waits does
+     * not cancel it: Redis may already have popped an item for it, which a cancelled call dropped (an
+     * interrupted consumer lost items). The pop runs to its end (at most its slice), what it took goes back
+     * to the head of the queue, and InterruptedException is thrown with nothing taken.
+     */
+    private Object blockingPop(long seconds) throws InterruptedException {
+        return m.callBlocking(() -> {
+            CompletableFuture<Object> pop = pops.pollAsync(seconds, TimeUnit.SECONDS).toCompletableFuture();
+            Object stored;
+            try {
+                stored = pop.get();
+            } catch (InterruptedException stop) {
+                Object late = toItsEnd(pop);
+                if (late != null) {
+                    // NOTE: LPUSH: back where BLPOP took it from, so FIFO order holds; a bounded queue's
+                    // capacity was not given back for it (popped() did not run), so none is taken again
+                    toItsEnd(m.redisson().getDeque(key, ByteArrayCodec.INSTANCE).addFirstAsync(late).toCompletableFuture());
+                }
+                Thread.interrupted(); // answered by the exception; interrupts while the pop ended are this one
+                throw stop;
+            } catch (ExecutionException failed) {
+                throw redisFailure(failed);
+            }
+            return popped(stored);
+        });
+    }
+
+    /**
+     * After a blocking pop of {@code stored} (null: none): a bounded queue's capacity is given back, to the
+     * end of that call whatever interrupts come (the item is this caller's by now: Redisson's synchronous
+     * release threw on an interrupt and the popped item was lost); an interrupt meanwhile stays set.
+     */
+    private Object popped(Object stored) {
+        if (bounded && stored != null) {
+            toItsEnd(m.redisson().getSemaphore(RedisManager.capacityKey(key)).releaseAsync().toCompletableFuture());
+        }
+        return stored;
+    }
+
+    /**
+     * Waits for {@code f} to its end, whatever interrupts come (re-set afterwards); its failure thrown as
+     * Redisson's synchronous calls throw it.
+     */
+    private static <T> T toItsEnd(CompletableFuture<T> f) {
+        boolean interrupted = false;
+        try {
+            while (true) {
+                try {
+                    return f.get();
+                } catch (InterruptedException e) {
+                    interrupted = true;
+                } catch (ExecutionException failed) {
+                    throw redisFailure(failed);
+                }
+            }
+        } finally {
+            if (interrupted) {
+                Thread.currentThread().interrupt();
+            }
+        }
+    }
+
+    private static RuntimeException redisFailure(ExecutionException failed) {
+        Throwable c = failed.getCause();
+        if (c instanceof RuntimeException r) {
+            return r;
+        }
+        if (c instanceof Error err) {
+            throw err;
+        }
+        return new org.redisson.client.RedisException(String.valueOf(c), c);
     }
 
     /** The server-side wait of one slice of {@link #take}: below the command timeout (2 s). */
@@ -144,9 +220,9 @@ final class RedisQueue<E> extends AbstractQueue<E> implements BlockingQueue<E>, 
 
     /**
      * BlockingQueue's timed poll. Redis's BLPOP counts whole seconds and takes 0 for "forever", so: no
-     * wait for a timeout <= 0, BLPOP slices of whole seconds (at most a minute each, so that a huge
-     * timeout is neither out of range nor overflows), and the last part under a second by polling every
-     * few milliseconds.
+     * wait for a timeout <= 0, BLPOP slices of one second (so that a huge timeout is neither out of
+     * range nor overflows, and an interrupt is answered within one), and the last part under a second
+     * by polling every few milliseconds.
      */
     @Override
     public E poll(long timeout, TimeUnit unit) throws InterruptedException {
@@ -160,7 +236,7 @@ final class RedisQueue<E> extends AbstractQueue<E> implements BlockingQueue<E>, 
             E e;
             if (left >= TimeUnit.SECONDS.toNanos(1)) {
                 long seconds = Math.min(TimeUnit.NANOSECONDS.toSeconds(left), TimeUnit.NANOSECONDS.toSeconds(MAX_WAIT_SLICE_NANOS));
-                e = open(popped(m.callBlocking(() -> pops.poll(seconds, TimeUnit.SECONDS))));
+                e = open(blockingPop(seconds));
             } else {
                 if (Thread.interrupted()) {
                     throw new InterruptedException();
@@ -176,8 +252,11 @@ final class RedisQueue<E> extends AbstractQueue<E> implements BlockingQueue<E>, 
         }
     }
 
-    /** The longest single blocking call of a timed wait. */
-    private static final long MAX_WAIT_SLICE_NANOS = TimeUnit.MINUTES.toNanos(1);
+    /**
+     * The longest single blocking call of a timed wait: also how long an interrupted poll may still wait
+     * for its pop to end (see {@link #blockingPop}).
+     */
+    private static final long MAX_WAIT_SLICE_NANOS = TimeUnit.SECONDS.toNanos(TAKE_SLICE_SECONDS);
     /** The pause between polls in a timed poll's last second. */
     private static final long SHORT_POLL_NANOS = TimeUnit.MILLISECONDS.toNanos(5);
 
@@ -217,13 +296,6 @@ final class RedisQueue<E> extends AbstractQueue<E> implements BlockingQueue<E>, 
         return openInto(stored, c);
     }
 
-    /** After a blocking pop of {@code stored} (null: none): a bounded queue's capacity is given back. */
-    private Object popped(Object stored) {
-        if (bounded && stored != null) {
-            m.exec(() -> m.redisson().getSemaphore(RedisManager.capacityKey(key)).release());
-        }
-        return stored;
-    }
 
     /** Decodes drained items into {@code c}, in order; how many there were. */
     private int openInto(List<Object> stored, Collection<? super E> c) {

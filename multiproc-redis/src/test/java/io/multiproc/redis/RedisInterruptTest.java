@@ -130,6 +130,75 @@ class RedisInterruptTest {
         }
     }
 
+    /**
+     * A take or poll interrupted just as an item reaches it either returns the item or throws
+     * InterruptedException with the item still in the queue: never both gone (the server popped it for a
+     * call whose caller had stopped waiting).
+     */
+    @Test
+    void aTakeOrPollInterruptedAsAnItemArrivesNeverLosesTheItem() throws Exception {
+        try (LocalRedis redis = LocalRedis.start();
+             RedisManager m = (RedisManager) RedisManager.connect(redis.url(), "interruptedarrival")) {
+            for (java.util.concurrent.BlockingQueue<Integer> q : java.util.List.<java.util.concurrent.BlockingQueue<Integer>>of(
+                    m.queue(), m.queue(1_000))) {
+                java.util.Set<Integer> got = java.util.concurrent.ConcurrentHashMap.newKeySet();
+                java.util.concurrent.atomic.AtomicInteger interrupts = new java.util.concurrent.atomic.AtomicInteger();
+                AtomicBoolean stop = new AtomicBoolean();
+                AtomicReference<Throwable> failed = new AtomicReference<>();
+                java.util.concurrent.atomic.AtomicLong waits = new java.util.concurrent.atomic.AtomicLong();
+                Thread consumer = new Thread(() -> {
+                    for (long k = 0; !stop.get(); k++) {
+                        waits.set(k);
+                        try {
+                            Integer e = k % 2 == 0 ? q.take() : q.poll(30, java.util.concurrent.TimeUnit.SECONDS);
+                            if (e != null) {
+                                got.add(e);
+                            }
+                        } catch (InterruptedException e) {
+                            interrupts.incrementAndGet();
+                        } catch (Throwable e) {
+                            failed.set(e);
+                            return;
+                        }
+                    }
+                });
+                consumer.start();
+                int rounds = 150;
+                try {
+                    for (int i = 0; i < rounds && consumer.isAlive(); i++) {
+                        long before = waits.get();
+                        Thread.sleep(3); // the consumer is in its blocking pop by now, most rounds
+                        q.put(i);
+                        consumer.interrupt();
+                        long deadline = System.nanoTime() + java.util.concurrent.TimeUnit.SECONDS.toNanos(30);
+                        while (waits.get() == before && consumer.isAlive() && System.nanoTime() < deadline) {
+                            Thread.sleep(1);
+                        }
+                    }
+                } finally {
+                    stop.set(true);
+                    consumer.interrupt();
+                    consumer.join(30_000);
+                }
+                assertThat(failed.get()).as("the consumer's take or poll threw").isNull();
+                java.util.List<Integer> left = new java.util.ArrayList<>();
+                q.drainTo(left);
+                java.util.Set<Integer> all = new java.util.TreeSet<>(got);
+                all.addAll(left);
+                java.util.Set<Integer> missing = new java.util.TreeSet<>();
+                for (int i = 0; i < rounds; i++) {
+                    if (!all.contains(i)) {
+                        missing.add(i);
+                    }
+                }
+                assertThat(all).as("%s: taken %s, left %s, %s interrupts, missing %s", q.remainingCapacity() == Integer.MAX_VALUE
+                                ? "unbounded" : "bounded", got.size(), left, interrupts.get(), missing)
+                        .hasSize(rounds);
+                assertThat(got.size() + left.size()).as("each item once").isEqualTo(rounds);
+            }
+        }
+    }
+
     @Test
     void aListsSortAndRemoveIfFromAnInterruptedThreadRunOnceAndKeepTheInterrupt() throws Exception {
         try (LocalRedis redis = LocalRedis.start();
