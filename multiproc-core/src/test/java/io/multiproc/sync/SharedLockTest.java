@@ -230,6 +230,40 @@ class SharedLockTest {
         }
     }
 
+    /**
+     * The flag belongs to the acquisition that took over: a later ordinary acquisition, also of a thread
+     * that never read it, is not told that a previous owner died.
+     */
+    @Test
+    void previousOwnerDiedIsFalseAfterAnOrdinaryAcquisitionThatFollowsAnUnreadTakeover() throws Exception {
+        try (SharedLock lock = SharedLock.create(); SharedLong state = SharedLong.create(0)) {
+            ChildProcess c = holder(lock, state);
+            try {
+                c.kill();
+                assertThat(c.join(Duration.ofSeconds(10))).isTrue();
+                Thread taker = new Thread(() -> {
+                    try {
+                        assertThat(lock.tryLock(Duration.ofSeconds(5))).isTrue();
+                    } catch (InterruptedException e) {
+                        throw new AssertionError(e);
+                    }
+                    lock.unlock(); // repairs nothing, reads nothing
+                });
+                taker.start();
+                taker.join(10_000);
+                assertThat(lock.isLocked()).isFalse();
+                lock.lock();
+                try {
+                    assertThat(lock.previousOwnerDied()).as("this acquisition found the lock free").isFalse();
+                } finally {
+                    lock.unlock();
+                }
+            } finally {
+                reap(c);
+            }
+        }
+    }
+
     /** A virtual holder and its virtual waiters on one carrier (the child's scheduler has one). */
     static void virtualHolderAndWaiters(SharedLock lock, SharedLong done) {
         try {
