@@ -288,10 +288,16 @@ public final class SharedBarrier extends MappedObject implements Serializable {
         return parties;
     }
 
-    /** Parties waiting right now. */
+    /**
+     * Parties waiting right now: 0 once the current generation is broken (its waiters leave with an
+     * exception, as {@code CyclicBarrier} and Python's {@code n_waiting} count them).
+     */
     public int getNumberWaiting() {
         ensureOpen();
-        return (int) (long) LONG.getVolatile(whole, STATE);
+        long s = (long) LONG.getVolatile(whole, STATE);
+        int gen = (int) (s >>> 32);
+        // NOTE: a break leaves the arrivals in the state word (only a trip or reset starts a new one)
+        return outcomeOf((long) LONG.getVolatile(whole, outcomeSlot(gen)), gen) == BROKEN ? 0 : (int) s;
     }
 
     /** True if the current generation was broken (and not yet {@link #reset()}). */

@@ -479,6 +479,25 @@ class SharedBarrierTest {
     }
 
     @Test
+    void getNumberWaitingIsZeroOnceTheWaitersOfABrokenPassHaveLeft() throws Exception {
+        try (SharedBarrier b = SharedBarrier.create(3); SharedLong result = SharedLong.create(0)) {
+            ChildProcess c = ChildProcess.start(() -> result.set(awaitReporting(b, Duration.ofSeconds(20))));
+            try {
+                awaitUntil("the child waits", () -> b.getNumberWaiting() == 1);
+                b.abort();
+                joinOk(c);
+                assertThat(result.get()).isEqualTo(BROKEN);
+                assertThat(b.getNumberWaiting()).as("waiting after abort, as CyclicBarrier and Python's n_waiting").isZero();
+                b.reset();
+                assertThatThrownBy(() -> b.await(Duration.ZERO)).isInstanceOf(TimeoutException.class);
+                assertThat(b.getNumberWaiting()).as("waiting after a timeout broke the pass").isZero();
+            } finally {
+                reap(c);
+            }
+        }
+    }
+
+    @Test
     void badPartiesAreRejectedNamingTheValue() {
         assertThatThrownBy(() -> SharedBarrier.create(0)).isInstanceOf(IllegalArgumentException.class)
                 .hasMessageContaining("parties=0");
