@@ -327,6 +327,9 @@ public final class SharedBarrier extends MappedObject implements Serializable {
     }
 
     private int doAwait(long deadline) throws InterruptedException, BrokenBarrierException, TimeoutException {
+        if (isBroken()) {
+            throw broken(); // NOTE: before the interrupt, which it leaves set, as CyclicBarrier does
+        }
         if (Thread.interrupted()) {
             breakGeneration(generation());
             throw new InterruptedException();

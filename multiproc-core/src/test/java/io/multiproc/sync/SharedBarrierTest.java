@@ -498,6 +498,19 @@ class SharedBarrierTest {
     }
 
     @Test
+    void anInterruptedArrivalAtABrokenBarrierGetsBrokenBarrierException() throws Exception {
+        try (SharedBarrier b = SharedBarrier.create(2)) {
+            b.abort();
+            Thread.currentThread().interrupt();
+            try {
+                assertThatThrownBy(b::await).as("CyclicBarrier checks broken first").isInstanceOf(BrokenBarrierException.class);
+            } finally {
+                Thread.interrupted();
+            }
+        }
+    }
+
+    @Test
     void badPartiesAreRejectedNamingTheValue() {
         assertThatThrownBy(() -> SharedBarrier.create(0)).isInstanceOf(IllegalArgumentException.class)
                 .hasMessageContaining("parties=0");
