@@ -510,6 +510,42 @@ class SharedBarrierTest {
         }
     }
 
+    /**
+     * A process that closes its barrier while one of its threads waits there: that waiter fails naming
+     * the barrier, and the parties in other processes are not left waiting for a party that left.
+     */
+    @Test
+    void closingABarrierWhileAThreadWaitsBreaksThePassForTheOtherProcesses() throws Exception {
+        SharedBarrier b = SharedBarrier.create(3);
+        try (SharedLong result = SharedLong.create(0)) {
+            ChildProcess c = ChildProcess.start(() -> result.set(awaitReporting(b, Duration.ofSeconds(20))));
+            try {
+                awaitUntil("the child waits", () -> b.getNumberWaiting() == 1);
+                AtomicReference<Throwable> failure = new AtomicReference<>();
+                Thread local = new Thread(() -> {
+                    try {
+                        b.await();
+                        failure.set(new AssertionError("await returned"));
+                    } catch (Throwable e) {
+                        failure.set(e);
+                    }
+                });
+                local.start();
+                awaitUntil("two parties wait", () -> b.getNumberWaiting() == 2);
+                long t0 = System.nanoTime();
+                b.close();
+                local.join(10_000);
+                assertThat(failure.get()).isInstanceOf(IllegalStateException.class).hasMessageContaining(b.name());
+                assertThat(c.join(Duration.ofSeconds(30))).isTrue();
+                assertThat(result.get()).as("the child's outcome").isEqualTo(BROKEN);
+                assertThat((System.nanoTime() - t0) / 1_000_000).as("ms until the child knew").isLessThan(5_000L);
+            } finally {
+                reap(c);
+                b.close();
+            }
+        }
+    }
+
     @Test
     void badPartiesAreRejectedNamingTheValue() {
         assertThatThrownBy(() -> SharedBarrier.create(0)).isInstanceOf(IllegalArgumentException.class)
