@@ -211,6 +211,12 @@ public abstract sealed class AbstractSharedLock extends MappedObject implements 
     private void onAcquired() {
         LONG.set(whole, base + OWNER_THREAD, Thread.currentThread().threadId());
         INT.set(whole, base + HOLDS, 1);
+        // NOTE: the flag tells of the latest acquisition only: a takeover nobody read must not be reported
+        // to the next one, which found the lock free (a takeover sets it again after this). Read first:
+        // the uncontended path then costs a load, not a volatile store.
+        if (tookOver) {
+            tookOver = false;
+        }
     }
 
     /** Clears the holder's fields (plain writes, published by the getAndSet) and frees the lock; then wakes one sleeper if any. */

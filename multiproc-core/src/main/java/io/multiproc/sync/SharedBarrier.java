@@ -174,10 +174,26 @@ public final class SharedBarrier extends MappedObject implements Serializable {
      */
     @Override
     public void close() {
-        if (left.compareAndSet(false, true)) {
-            leave(); // NOTE: before unmapping, while this handle still maps the table
+        if (isClosed()) {
+            return;
         }
-        super.close();
+        SharedSegments.Mapping pin;
+        try {
+            pin = mapping().retain();
+        } catch (IllegalStateException alreadyClosed) {
+            return; // another thread closed this handle meanwhile
+        }
+        try {
+            if (left.compareAndSet(false, true)) {
+                leave(); // NOTE: before unmapping, while this handle still maps the table
+            }
+            super.close();
+            // NOTE: after the closed flag, so that this handle's waiters, woken, see it; they break their
+            // pass (the other parties would wait for them for ever) and fail. Their pins keep the mapping.
+            word.wakeAll();
+        } finally {
+            pin.release();
+        }
     }
 
     /** Records this process as a user of the barrier, with its first handle (see {@link BarrierLayout}). */
@@ -288,10 +304,16 @@ public final class SharedBarrier extends MappedObject implements Serializable {
         return parties;
     }
 
-    /** Parties waiting right now. */
+    /**
+     * Parties waiting right now: 0 once the current generation is broken (its waiters leave with an
+     * exception, as {@code CyclicBarrier} and Python's {@code n_waiting} count them).
+     */
     public int getNumberWaiting() {
         ensureOpen();
-        return (int) (long) LONG.getVolatile(whole, STATE);
+        long s = (long) LONG.getVolatile(whole, STATE);
+        int gen = (int) (s >>> 32);
+        // NOTE: a break leaves the arrivals in the state word (only a trip or reset starts a new one)
+        return outcomeOf((long) LONG.getVolatile(whole, outcomeSlot(gen)), gen) == BROKEN ? 0 : (int) s;
     }
 
     /** True if the current generation was broken (and not yet {@link #reset()}). */
@@ -305,7 +327,7 @@ public final class SharedBarrier extends MappedObject implements Serializable {
     public int await() throws InterruptedException, BrokenBarrierException {
         ensureOpen();
         try {
-            return doAwait(Waiting.FOREVER);
+            return pinnedAwait(Waiting.FOREVER);
         } catch (TimeoutException impossible) {
             throw new AssertionError(impossible);
         }
@@ -317,10 +339,35 @@ public final class SharedBarrier extends MappedObject implements Serializable {
     public int await(Duration timeout) throws InterruptedException, BrokenBarrierException, TimeoutException {
         ensureOpen();
         long nanos = Waiting.nanos(timeout);
-        return doAwait(Waiting.deadline(nanos));
+        return pinnedAwait(Waiting.deadline(nanos));
+    }
+
+    /**
+     * A wait pins the mapping, so that a close() by another thread of this process cannot unmap the
+     * barrier under it: the waiter then sees the handle closed, breaks its pass if it is still missing
+     * parties, and throws IllegalStateException naming the barrier.
+     */
+    private int pinnedAwait(long deadline) throws InterruptedException, BrokenBarrierException, TimeoutException {
+        SharedSegments.Mapping pin;
+        try {
+            pin = mapping().retain();
+        } catch (IllegalStateException unmapped) {
+            throw closedException();
+        }
+        try {
+            if (isClosed()) {
+                throw closedException();
+            }
+            return doAwait(deadline);
+        } finally {
+            pin.release();
+        }
     }
 
     private int doAwait(long deadline) throws InterruptedException, BrokenBarrierException, TimeoutException {
+        if (isBroken()) {
+            throw broken(); // NOTE: before the interrupt, which it leaves set, as CyclicBarrier does
+        }
         if (Thread.interrupted()) {
             breakGeneration(generation());
             throw new InterruptedException();
@@ -395,9 +442,12 @@ public final class SharedBarrier extends MappedObject implements Serializable {
                 throw new TimeoutException("SharedBarrier '" + name() + "': timed out waiting for " + parties + " parties");
             }
         }
-        if (!done) {
+        if (done) {
+            failIfClosedWithoutOutcome(gen);
+        } else {
             // the last party runs the action: its outcome decides, or its death (found by anyone) breaks gen
             waitForOutcome(gen, Waiting.FOREVER, false, deaths);
+            failIfClosedWithoutOutcome(gen);
         }
         if (interrupted) {
             Thread.currentThread().interrupt();
@@ -408,16 +458,28 @@ public final class SharedBarrier extends MappedObject implements Serializable {
     }
 
     /**
+     * A waiter of {@code gen} that left its wait because this handle was closed: it breaks {@code gen} if
+     * parties are still missing (they would wait for it for ever) and throws; a pass that had every party
+     * stands.
+     */
+    private void failIfClosedWithoutOutcome(int gen) {
+        if (isClosed() && outcomeOf((long) LONG.getVolatile(whole, outcomeSlot(gen)), gen) == NONE) {
+            giveUp(gen);
+            throw closedException();
+        }
+    }
+
+    /**
      * Waits until generation {@code gen} has an outcome, or breaks it on a death that concerns it; false
-     * at the deadline. While parties are missing, any user's death found since the deaths word read
-     * {@code deaths} (by this waiter or any other) concerns it; once every party arrived, only its
-     * tripper's (any death's while the tripper is not recorded yet).
+     * at the deadline; true as well once this handle is closed. While parties are missing, any user's
+     * death found since the deaths word read {@code deaths} (by this waiter or any other) concerns it;
+     * once every party arrived, only its tripper's (any death's while the tripper is not recorded yet).
      */
     private boolean waitForOutcome(int gen, long deadline, boolean interruptible, int deaths) throws InterruptedException {
         long slot = outcomeSlot(gen);
         long[] lastDeathCheck = {System.nanoTime()};
         return Waiting.await(word, idle, () -> {
-            if (outcomeOf((long) LONG.getVolatile(whole, slot), gen) != NONE) {
+            if (outcomeOf((long) LONG.getVolatile(whole, slot), gen) != NONE || isClosed()) {
                 return true;
             }
             long tripper = generation() == gen ? 0 : tripperOf(gen);

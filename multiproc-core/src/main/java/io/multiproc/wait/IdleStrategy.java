@@ -28,6 +28,9 @@ import java.util.concurrent.locks.LockSupport;
  *   <tr><td>{@link #blocking()} (default)</td><td>yield once, spin, yield, then futex sleep</td><td>~20 µs once asleep</td><td>none once asleep</td></tr>
  * </table>
  * Without native access {@code blocking()} behaves like {@code backoff()} (and says so once in the log).
+ * A virtual thread never sleeps on a futex (the system call would pin its carrier): in the rounds where
+ * {@link #sleepAt(int)} is true it calls {@link #pause(int)} instead, so with {@code blocking()} it backs
+ * off like {@code backoff()}, parking up to ~1 ms at a time (decision 192).
  */
 public interface IdleStrategy {
 

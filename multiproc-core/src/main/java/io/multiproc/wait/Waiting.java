@@ -102,6 +102,11 @@ public final class Waiting {
         // The default strategy yields a while longer when this word's recent waits ended soon after its
         // fixed spin (WaitWord.learn); yieldFrom is when this wait first reached a sleeping round.
         boolean adaptive = idle == IdleStrategy.blocking();
+        // NOTE: a virtual thread never sleeps in a futex: the system call pins its carrier, and a holder
+        // that is itself a virtual thread and unmounted (sleep, I/O) could then never run again to
+        // release what its waiters wait for (decision 192). It pauses instead: the strategy's pause
+        // parks (backoff up to ~1 ms for the default), which gives the carrier back.
+        boolean mayBlock = !Thread.currentThread().isVirtual();
         long yieldFrom = 0;
         long lastYield = 0;
         boolean learning = false;
@@ -124,7 +129,7 @@ public final class Waiting {
                     }
                     return false;
                 }
-                if (idle.sleepAt(round)) {
+                if (mayBlock && idle.sleepAt(round)) {
                     if (adaptive) {
                         long now = System.nanoTime();
                         if (!learning) {

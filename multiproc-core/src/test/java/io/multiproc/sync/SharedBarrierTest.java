@@ -479,6 +479,74 @@ class SharedBarrierTest {
     }
 
     @Test
+    void getNumberWaitingIsZeroOnceTheWaitersOfABrokenPassHaveLeft() throws Exception {
+        try (SharedBarrier b = SharedBarrier.create(3); SharedLong result = SharedLong.create(0)) {
+            ChildProcess c = ChildProcess.start(() -> result.set(awaitReporting(b, Duration.ofSeconds(20))));
+            try {
+                awaitUntil("the child waits", () -> b.getNumberWaiting() == 1);
+                b.abort();
+                joinOk(c);
+                assertThat(result.get()).isEqualTo(BROKEN);
+                assertThat(b.getNumberWaiting()).as("waiting after abort, as CyclicBarrier and Python's n_waiting").isZero();
+                b.reset();
+                assertThatThrownBy(() -> b.await(Duration.ZERO)).isInstanceOf(TimeoutException.class);
+                assertThat(b.getNumberWaiting()).as("waiting after a timeout broke the pass").isZero();
+            } finally {
+                reap(c);
+            }
+        }
+    }
+
+    @Test
+    void anInterruptedArrivalAtABrokenBarrierGetsBrokenBarrierException() throws Exception {
+        try (SharedBarrier b = SharedBarrier.create(2)) {
+            b.abort();
+            Thread.currentThread().interrupt();
+            try {
+                assertThatThrownBy(b::await).as("CyclicBarrier checks broken first").isInstanceOf(BrokenBarrierException.class);
+            } finally {
+                Thread.interrupted();
+            }
+        }
+    }
+
+    /**
+     * A process that closes its barrier while one of its threads waits there: that waiter fails naming
+     * the barrier, and the parties in other processes are not left waiting for a party that left.
+     */
+    @Test
+    void closingABarrierWhileAThreadWaitsBreaksThePassForTheOtherProcesses() throws Exception {
+        SharedBarrier b = SharedBarrier.create(3);
+        try (SharedLong result = SharedLong.create(0)) {
+            ChildProcess c = ChildProcess.start(() -> result.set(awaitReporting(b, Duration.ofSeconds(20))));
+            try {
+                awaitUntil("the child waits", () -> b.getNumberWaiting() == 1);
+                AtomicReference<Throwable> failure = new AtomicReference<>();
+                Thread local = new Thread(() -> {
+                    try {
+                        b.await();
+                        failure.set(new AssertionError("await returned"));
+                    } catch (Throwable e) {
+                        failure.set(e);
+                    }
+                });
+                local.start();
+                awaitUntil("two parties wait", () -> b.getNumberWaiting() == 2);
+                long t0 = System.nanoTime();
+                b.close();
+                local.join(10_000);
+                assertThat(failure.get()).isInstanceOf(IllegalStateException.class).hasMessageContaining(b.name());
+                assertThat(c.join(Duration.ofSeconds(30))).isTrue();
+                assertThat(result.get()).as("the child's outcome").isEqualTo(BROKEN);
+                assertThat((System.nanoTime() - t0) / 1_000_000).as("ms until the child knew").isLessThan(5_000L);
+            } finally {
+                reap(c);
+                b.close();
+            }
+        }
+    }
+
+    @Test
     void badPartiesAreRejectedNamingTheValue() {
         assertThatThrownBy(() -> SharedBarrier.create(0)).isInstanceOf(IllegalArgumentException.class)
                 .hasMessageContaining("parties=0");

@@ -230,6 +230,88 @@ class SharedLockTest {
         }
     }
 
+    /**
+     * The flag belongs to the acquisition that took over: a later ordinary acquisition, also of a thread
+     * that never read it, is not told that a previous owner died.
+     */
+    @Test
+    void previousOwnerDiedIsFalseAfterAnOrdinaryAcquisitionThatFollowsAnUnreadTakeover() throws Exception {
+        try (SharedLock lock = SharedLock.create(); SharedLong state = SharedLong.create(0)) {
+            ChildProcess c = holder(lock, state);
+            try {
+                c.kill();
+                assertThat(c.join(Duration.ofSeconds(10))).isTrue();
+                Thread taker = new Thread(() -> {
+                    try {
+                        assertThat(lock.tryLock(Duration.ofSeconds(5))).isTrue();
+                    } catch (InterruptedException e) {
+                        throw new AssertionError(e);
+                    }
+                    lock.unlock(); // repairs nothing, reads nothing
+                });
+                taker.start();
+                taker.join(10_000);
+                assertThat(lock.isLocked()).isFalse();
+                lock.lock();
+                try {
+                    assertThat(lock.previousOwnerDied()).as("this acquisition found the lock free").isFalse();
+                } finally {
+                    lock.unlock();
+                }
+            } finally {
+                reap(c);
+            }
+        }
+    }
+
+    /** A virtual holder and its virtual waiters on one carrier (the child's scheduler has one). */
+    static void virtualHolderAndWaiters(SharedLock lock, SharedLong done) {
+        try {
+            java.util.concurrent.CountDownLatch held = new java.util.concurrent.CountDownLatch(1);
+            Thread holder = Thread.ofVirtual().start(() -> {
+                lock.lock();
+                held.countDown();
+                sleepQuietly(200); // unmounts: the holder needs a carrier back to unlock
+                lock.unlock();
+            });
+            held.await();
+            Thread[] waiters = new Thread[3];
+            for (int i = 0; i < waiters.length; i++) {
+                waiters[i] = Thread.ofVirtual().start(() -> {
+                    lock.lock();
+                    lock.unlock();
+                    done.incrementAndGet();
+                });
+            }
+            holder.join(Duration.ofSeconds(20));
+            for (Thread w : waiters) {
+                w.join(Duration.ofSeconds(20));
+            }
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+        }
+    }
+
+    /**
+     * Virtual threads that wait for a lock must not keep their carriers: a waiter asleep in a futex
+     * system call pins its carrier, and a holder that unmounted (sleep, I/O) could never run again to
+     * unlock. The child's scheduler has one carrier, so one pinned waiter is enough to show it.
+     */
+    @Test
+    void virtualThreadsWaitingForALockLeaveTheCarrierToTheirVirtualHolder() throws Exception {
+        try (SharedLock lock = SharedLock.create(); SharedLong done = SharedLong.create(0)) {
+            ChildProcess c = ChildProcess.builder()
+                    .jvmOptions(List.of("-Djdk.virtualThreadScheduler.parallelism=1", "-Djdk.virtualThreadScheduler.maxPoolSize=1"))
+                    .target(() -> virtualHolderAndWaiters(lock, done)).start();
+            try {
+                assertThat(c.join(Duration.ofSeconds(30))).as("the child exited").isTrue();
+                assertThat(done.get()).as("waiters that got the lock").isEqualTo(3);
+            } finally {
+                reap(c);
+            }
+        }
+    }
+
     /** A waiter already blocked when the holder dies takes the lock soon after the death. */
     @Test
     void aBlockedWaiterTakesOverSoonAfterTheHolderIsKilled() throws Exception {
