@@ -111,7 +111,8 @@ import static java.lang.foreign.ValueLayout.JAVA_LONG;
  * example captured in a task for a child JVM) and re-attaches in the receiver, like Python's pickling
  * of a ShareableList.
  */
-public final class ShareableList extends AbstractList<Object> implements RandomAccess, AutoCloseable, Serializable {
+public final class ShareableList extends AbstractList<Object>
+        implements RandomAccess, AutoCloseable, Serializable, io.multiproc.codec.HandleSource {
     /*
      * Implementation overview.
      *
@@ -964,8 +965,12 @@ public final class ShareableList extends AbstractList<Object> implements RandomA
         return new Handle(shm.name());
     }
 
-    /** The serialized form: the name; the receiver attaches (like CPython's pickling of a ShareableList). */
-    private record Handle(String name) implements Serializable {
+    /**
+     * The serialized form: the name; the receiver attaches (like CPython's pickling of a ShareableList).
+     * A {@link io.multiproc.codec.SharedHandle}, as SharedMemory's is: the codec writes it compactly, a
+     * codec that carries no shared objects refuses it, and a failed decode closes what it attached.
+     */
+    record Handle(String name) implements Serializable, io.multiproc.codec.SharedHandle {
         @Serial
         private Object readResolve() throws ObjectStreamException {
             try {
