@@ -98,10 +98,11 @@ import static java.lang.foreign.ValueLayout.JAVA_LONG;
  * not a way to signal another process. Publish results with a synchronizer, such as a
  * {@code SharedEvent}, a {@code SharedLock} or the end of a child process, and do not spin on a slot
  * waiting for another process to change it (the compiler may hoist a plain read out of the loop).
- * A long or double slot that keeps its type is read and written as one aligned 8-byte access, never
- * torn on the 64-bit platforms multiproc supports. Everything else takes several writes and is not
- * atomic with respect to a concurrent reader of the same slot: changing a slot's type, and any String or
- * byte[] value (the same holds in CPython); guard those with a {@code SharedLock}. {@link #set} reads
+ * A long, double or boolean slot that keeps its type is written by Java as one aligned 8-byte store and
+ * read in one access, never torn on the 64-bit platforms multiproc supports. Everything else takes
+ * several writes and is not atomic with respect to a concurrent reader of the same slot: changing a
+ * slot's type, and any String or byte[] value (the same holds in CPython); guard those with a
+ * {@code SharedLock}. {@link #set} reads
  * the old item and writes the new one in two accesses, not as an atomic get-and-set.
  *
  * <h2>Lifetime</h2>
@@ -833,8 +834,10 @@ public final class ShareableList extends AbstractList<Object>
             case LONG -> setLong(index, ((Number) value).longValue());
             case DOUBLE -> setDouble(index, ((Number) value).doubleValue());
             case BOOLEAN -> {
-                seg.set(JAVA_LONG, off, 0L);
-                seg.set(JAVA_BYTE, off + ShareableListLayout.BOOLEAN_BYTE, (byte) ((Boolean) value ? 1 : 0));
+                // NOTE: the whole slot in one 8-byte store (seven zero bytes, then 0 or 1): zeroing the word
+                // first and storing the byte after it let a concurrent reader see false in a slot only
+                // ever set to true
+                seg.set(JAVA_LONG, off, (Boolean) value ? ShareableListLayout.BOOLEAN_TRUE_WORD : 0L);
                 tag(index, FORMAT_BOOLEAN_WORD, CODE_VALUE);
             }
             case NULL -> {
