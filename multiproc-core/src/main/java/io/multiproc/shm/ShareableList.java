@@ -7,6 +7,7 @@ import java.io.Serial;
 import java.io.Serializable;
 import java.lang.foreign.MemorySegment;
 import java.lang.foreign.ValueLayout;
+import java.lang.invoke.VarHandle;
 import java.nio.ByteBuffer;
 import java.nio.ByteOrder;
 import java.nio.DoubleBuffer;
@@ -102,8 +103,12 @@ import static java.lang.foreign.ValueLayout.JAVA_LONG;
  * read in one access, never torn on the 64-bit platforms multiproc supports. Everything else takes
  * several writes and is not atomic with respect to a concurrent reader of the same slot: changing a
  * slot's type, and any String or byte[] value (the same holds in CPython); guard those with a
- * {@code SharedLock}. {@link #set} reads
- * the old item and writes the new one in two accesses, not as an atomic get-and-set.
+ * {@code SharedLock}. A CPython writer is weaker: {@code struct.pack_into} zero-fills a slot, its
+ * format and its code before it writes them, on every {@code sl[i] = v}, even of the same type, so a
+ * reader racing it may read 0 (or a shorter String) from a slot whose every written value was
+ * non-zero; a format it has momentarily zeroed is read again, not reported as inconsistent (decision
+ * 198). {@link #set} reads the old item and writes the new one in two accesses, not as an atomic
+ * get-and-set.
  *
  * <h2>Lifetime</h2>
  * As {@link SharedMemory}: {@link #close()} unmaps this process's view (later accesses throw
@@ -136,6 +141,15 @@ public final class ShareableList extends AbstractList<Object>
      * "q"/"d" over another code, which only a CPython writer leaves, as the number), and the next
      * write of that slot repairs it: every write path checks the code as well as the format.
      */
+
+    /**
+     * How long a slot whose format and code read as no item is looked at again before it is reported
+     * inconsistent: first {@link #SETTLE_SPINS} spinning looks (a live CPython writer's momentary state
+     * settles within nanoseconds), then yielding looks for up to {@link #SETTLE_NANOS} (a writer the
+     * scheduler paused mid-write, on a busy machine). A dead writer's slot costs that once per read.
+     */
+    private static final int SETTLE_SPINS = 1 << 10;
+    private static final long SETTLE_NANOS = 50_000_000L;
 
     /** Items shown by {@link #toString()}; a list may hold millions. */
     private static final int TO_STRING_ITEMS = 100;
@@ -429,9 +443,40 @@ public final class ShareableList extends AbstractList<Object>
         long off = slot(index);
         long format = seg.get(JAVA_LONG, formatOffset(index));
         if (format != kind.formatWord) {
-            throw notA(index, kind, format);
+            format = settledFormat(index, format);
+            if (format != kind.formatWord) {
+                throw notA(index, kind, format);
+            }
         }
         return off;
+    }
+
+    /**
+     * Slot {@code index}'s format word once it and the code read as an item: {@code format} itself if
+     * they do, else re-read for a while ({@link #SETTLE_SPINS}, {@link #SETTLE_NANOS}). NOTE: CPython's {@code struct.pack_into}
+     * zero-fills what it writes before writing it, the format word and the code included, on every
+     * {@code sl[i] = v}: a live CPython writer leaves, for nanoseconds, a pair that no writer leaves at
+     * rest, and only one that died mid-write leaves it for good (decision 198). The acquire fence makes
+     * each look a fresh read the JIT cannot hoist.
+     */
+    private long settledFormat(int index, long format) {
+        long deadline = 0;
+        for (int k = 0; kindAt(index, format) == null; k++) {
+            if (k < SETTLE_SPINS) {
+                Thread.onSpinWait();
+            } else {
+                long now = System.nanoTime();
+                if (deadline == 0) {
+                    deadline = now + SETTLE_NANOS;
+                } else if (now - deadline > 0) {
+                    break;
+                }
+                Thread.yield(); // NOTE: on a busy machine the paused writer may need this CPU to finish
+            }
+            VarHandle.acquireFence();
+            format = seg.get(JAVA_LONG, formatOffset(index));
+        }
+        return format;
     }
 
     /**
@@ -564,6 +609,9 @@ public final class ShareableList extends AbstractList<Object>
         if (!allFormatsAre(from, count, kind.formatWord)) {
             for (int i = from; i < from + count; i++) {
                 long format = seg.get(JAVA_LONG, formatOffset(i));
+                if (format != kind.formatWord) {
+                    format = settledFormat(i, format);
+                }
                 if (format != kind.formatWord) {
                     throw notA(i, kind, format);
                 }
@@ -806,9 +854,20 @@ public final class ShareableList extends AbstractList<Object>
     private Object readOther(int index, long off, long format) {
         Kind kind = kindAt(index, format);
         if (kind == null) {
+            format = settledFormat(index, format);
+            if (format == FORMAT_LONG_WORD) {
+                return seg.get(JAVA_LONG, off);
+            }
+            if (format == FORMAT_DOUBLE_WORD) {
+                return seg.get(JAVA_DOUBLE, off);
+            }
+            kind = kindAt(index, format);
+        }
+        if (kind == null) {
             throw new IllegalStateException("slot " + index + " of ShareableList '" + shm.name() + "' is inconsistent:"
                     + " format='" + ShareableListLayout.formatString(format) + "', code=" + seg.get(JAVA_BYTE, codesStart + index)
-                    + ", capacity=" + capacity(index) + " (its writer died mid-write?); setting a value repairs it");
+                    + ", capacity=" + capacity(index) + " for over " + SETTLE_NANOS / 1_000_000 + " ms (its writer died mid-write?);"
+                    + " setting a value repairs it");
         }
         return switch (kind) {
             case NULL -> null;
