@@ -80,7 +80,8 @@ import static java.lang.foreign.ValueLayout.JAVA_LONG;
  *   <li><b>Numbers.</b> Python ints are arbitrary-precision, slots are int64 (Python cannot store a
  *       larger int either); equality in {@link #indexOf}, {@link #count} and {@link #contains} is Java's
  *       after widening (so {@code 1} finds {@code 1L}, not {@code 1.0} or {@code true}, unlike Python's
- *       {@code ==}), and compares byte arrays by content, like Python; doubles compare as
+ *       {@code ==}), and compares byte arrays by content, like Python (so do {@link #equals} and
+ *       {@link #hashCode}); doubles compare as
  *       {@link Double#equals} does, so {@code count(0.0)} does not count a {@code -0.0} and
  *       {@code count(Double.NaN)} counts NaNs, both unlike Python.</li>
  * </ul>
@@ -387,6 +388,45 @@ public final class ShareableList extends AbstractList<Object>
     public boolean contains(Object value) {
         ensureOpen();
         return indexOf(value) >= 0;
+    }
+
+    /**
+     * True if {@code o} is a List of equal items in the same order, byte arrays compared by content, as
+     * {@link #indexOf} compares them (and Python's {@code ==} compares bytes): two handles on one list
+     * are equal. {@link List#equals}'s contract compares them with {@code equals}, by identity, so a list
+     * of another class holding a byte[] is unequal to this one from its own side (decision 199).
+     */
+    @Override
+    public boolean equals(Object o) {
+        if (o == this) {
+            return true;
+        }
+        if (!(o instanceof List<?> other)) {
+            return false;
+        }
+        ensureOpen();
+        java.util.Iterator<?> them = other.iterator();
+        for (int i = 0; i < size; i++) {
+            if (!them.hasNext() || !same(get(i), them.next())) {
+                return false;
+            }
+        }
+        return !them.hasNext();
+    }
+
+    /**
+     * {@link List#hashCode}'s formula over the items, a byte[] item hashed by content
+     * ({@link Arrays#hashCode(byte[])}): the same for every handle on the list while it does not change.
+     */
+    @Override
+    public int hashCode() {
+        ensureOpen();
+        int h = 1;
+        for (int i = 0; i < size; i++) {
+            Object e = get(i);
+            h = 31 * h + (e instanceof byte[] b ? Arrays.hashCode(b) : Objects.hashCode(e));
+        }
+        return h;
     }
 
     /** How many items equal {@code value} (Python's {@code count}); equality as in {@link #indexOf}. */
