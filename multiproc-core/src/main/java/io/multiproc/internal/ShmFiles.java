@@ -141,13 +141,28 @@ public final class ShmFiles {
                 StandardOpenOption.WRITE), PosixFilePermissions.asFileAttribute(PosixFilePermissions.fromString("rw-------")));
     }
 
+    /**
+     * Opens a segment someone made, read-write. A symbolic link is refused, as glibc's shm_open (so
+     * CPython's SharedMemory) refuses it with O_NOFOLLOW: another local user's link must not make this
+     * process map, and write, the file it points to.
+     */
     public static FileChannel openExisting(Path path) throws IOException {
         try {
-            return FileChannel.open(path, StandardOpenOption.READ, StandardOpenOption.WRITE);
+            return FileChannel.open(path, StandardOpenOption.READ, StandardOpenOption.WRITE,
+                    java.nio.file.LinkOption.NOFOLLOW_LINKS);
         } catch (java.nio.file.NoSuchFileException e) {
             // The one message for every attach of a missing name (docs/decisions/058).
             throw new java.nio.file.NoSuchFileException(path.toString(), null,
                     "no shared memory segment named '" + path.getFileName() + "'");
+        } catch (IOException e) {
+            if (Files.isSymbolicLink(path)) {
+                java.nio.file.FileSystemException refused = new java.nio.file.FileSystemException(path.toString(), null,
+                        "shared memory segment '" + path.getFileName() + "' is a symbolic link, which is never"
+                        + " followed (CPython's shm_open refuses it too)");
+                refused.initCause(e);
+                throw refused;
+            }
+            throw e;
         }
     }
 

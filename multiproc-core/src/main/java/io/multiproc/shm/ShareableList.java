@@ -7,6 +7,7 @@ import java.io.Serial;
 import java.io.Serializable;
 import java.lang.foreign.MemorySegment;
 import java.lang.foreign.ValueLayout;
+import java.lang.invoke.VarHandle;
 import java.nio.ByteBuffer;
 import java.nio.ByteOrder;
 import java.nio.DoubleBuffer;
@@ -79,7 +80,8 @@ import static java.lang.foreign.ValueLayout.JAVA_LONG;
  *   <li><b>Numbers.</b> Python ints are arbitrary-precision, slots are int64 (Python cannot store a
  *       larger int either); equality in {@link #indexOf}, {@link #count} and {@link #contains} is Java's
  *       after widening (so {@code 1} finds {@code 1L}, not {@code 1.0} or {@code true}, unlike Python's
- *       {@code ==}), and compares byte arrays by content, like Python; doubles compare as
+ *       {@code ==}), and compares byte arrays by content, like Python (so do {@link #equals} and
+ *       {@link #hashCode}); doubles compare as
  *       {@link Double#equals} does, so {@code count(0.0)} does not count a {@code -0.0} and
  *       {@code count(Double.NaN)} counts NaNs, both unlike Python.</li>
  * </ul>
@@ -98,11 +100,16 @@ import static java.lang.foreign.ValueLayout.JAVA_LONG;
  * not a way to signal another process. Publish results with a synchronizer, such as a
  * {@code SharedEvent}, a {@code SharedLock} or the end of a child process, and do not spin on a slot
  * waiting for another process to change it (the compiler may hoist a plain read out of the loop).
- * A long or double slot that keeps its type is read and written as one aligned 8-byte access, never
- * torn on the 64-bit platforms multiproc supports. Everything else takes several writes and is not
- * atomic with respect to a concurrent reader of the same slot: changing a slot's type, and any String or
- * byte[] value (the same holds in CPython); guard those with a {@code SharedLock}. {@link #set} reads
- * the old item and writes the new one in two accesses, not as an atomic get-and-set.
+ * A long, double or boolean slot that keeps its type is written by Java as one aligned 8-byte store and
+ * read in one access, never torn on the 64-bit platforms multiproc supports. Everything else takes
+ * several writes and is not atomic with respect to a concurrent reader of the same slot: changing a
+ * slot's type, and any String or byte[] value (the same holds in CPython); guard those with a
+ * {@code SharedLock}. A CPython writer is weaker: {@code struct.pack_into} zero-fills a slot, its
+ * format and its code before it writes them, on every {@code sl[i] = v}, even of the same type, so a
+ * reader racing it may read 0 (or a shorter String) from a slot whose every written value was
+ * non-zero; a format it has momentarily zeroed is read again, not reported as inconsistent (decision
+ * 198). {@link #set} reads the old item and writes the new one in two accesses, not as an atomic
+ * get-and-set.
  *
  * <h2>Lifetime</h2>
  * As {@link SharedMemory}: {@link #close()} unmaps this process's view (later accesses throw
@@ -111,7 +118,8 @@ import static java.lang.foreign.ValueLayout.JAVA_LONG;
  * example captured in a task for a child JVM) and re-attaches in the receiver, like Python's pickling
  * of a ShareableList.
  */
-public final class ShareableList extends AbstractList<Object> implements RandomAccess, AutoCloseable, Serializable {
+public final class ShareableList extends AbstractList<Object>
+        implements RandomAccess, AutoCloseable, Serializable, io.multiproc.codec.HandleSource {
     /*
      * Implementation overview.
      *
@@ -134,6 +142,15 @@ public final class ShareableList extends AbstractList<Object> implements RandomA
      * "q"/"d" over another code, which only a CPython writer leaves, as the number), and the next
      * write of that slot repairs it: every write path checks the code as well as the format.
      */
+
+    /**
+     * How long a slot whose format and code read as no item is looked at again before it is reported
+     * inconsistent: first {@link #SETTLE_SPINS} spinning looks (a live CPython writer's momentary state
+     * settles within nanoseconds), then yielding looks for up to {@link #SETTLE_NANOS} (a writer the
+     * scheduler paused mid-write, on a busy machine). A dead writer's slot costs that once per read.
+     */
+    private static final int SETTLE_SPINS = 1 << 10;
+    private static final long SETTLE_NANOS = 50_000_000L;
 
     /** Items shown by {@link #toString()}; a list may hold millions. */
     private static final int TO_STRING_ITEMS = 100;
@@ -373,6 +390,45 @@ public final class ShareableList extends AbstractList<Object> implements RandomA
         return indexOf(value) >= 0;
     }
 
+    /**
+     * True if {@code o} is a List of equal items in the same order, byte arrays compared by content, as
+     * {@link #indexOf} compares them (and Python's {@code ==} compares bytes): two handles on one list
+     * are equal. {@link List#equals}'s contract compares them with {@code equals}, by identity, so a list
+     * of another class holding a byte[] is unequal to this one from its own side (decision 199).
+     */
+    @Override
+    public boolean equals(Object o) {
+        if (o == this) {
+            return true;
+        }
+        if (!(o instanceof List<?> other)) {
+            return false;
+        }
+        ensureOpen();
+        java.util.Iterator<?> them = other.iterator();
+        for (int i = 0; i < size; i++) {
+            if (!them.hasNext() || !same(get(i), them.next())) {
+                return false;
+            }
+        }
+        return !them.hasNext();
+    }
+
+    /**
+     * {@link List#hashCode}'s formula over the items, a byte[] item hashed by content
+     * ({@link Arrays#hashCode(byte[])}): the same for every handle on the list while it does not change.
+     */
+    @Override
+    public int hashCode() {
+        ensureOpen();
+        int h = 1;
+        for (int i = 0; i < size; i++) {
+            Object e = get(i);
+            h = 31 * h + (e instanceof byte[] b ? Arrays.hashCode(b) : Objects.hashCode(e));
+        }
+        return h;
+    }
+
     /** How many items equal {@code value} (Python's {@code count}); equality as in {@link #indexOf}. */
     public int count(Object value) {
         ensureOpen();
@@ -427,9 +483,40 @@ public final class ShareableList extends AbstractList<Object> implements RandomA
         long off = slot(index);
         long format = seg.get(JAVA_LONG, formatOffset(index));
         if (format != kind.formatWord) {
-            throw notA(index, kind, format);
+            format = settledFormat(index, format);
+            if (format != kind.formatWord) {
+                throw notA(index, kind, format);
+            }
         }
         return off;
+    }
+
+    /**
+     * Slot {@code index}'s format word once it and the code read as an item: {@code format} itself if
+     * they do, else re-read for a while ({@link #SETTLE_SPINS}, {@link #SETTLE_NANOS}). NOTE: CPython's {@code struct.pack_into}
+     * zero-fills what it writes before writing it, the format word and the code included, on every
+     * {@code sl[i] = v}: a live CPython writer leaves, for nanoseconds, a pair that no writer leaves at
+     * rest, and only one that died mid-write leaves it for good (decision 198). The acquire fence makes
+     * each look a fresh read the JIT cannot hoist.
+     */
+    private long settledFormat(int index, long format) {
+        long deadline = 0;
+        for (int k = 0; kindAt(index, format) == null; k++) {
+            if (k < SETTLE_SPINS) {
+                Thread.onSpinWait();
+            } else {
+                long now = System.nanoTime();
+                if (deadline == 0) {
+                    deadline = now + SETTLE_NANOS;
+                } else if (now - deadline > 0) {
+                    break;
+                }
+                Thread.yield(); // NOTE: on a busy machine the paused writer may need this CPU to finish
+            }
+            VarHandle.acquireFence();
+            format = seg.get(JAVA_LONG, formatOffset(index));
+        }
+        return format;
     }
 
     /**
@@ -562,6 +649,9 @@ public final class ShareableList extends AbstractList<Object> implements RandomA
         if (!allFormatsAre(from, count, kind.formatWord)) {
             for (int i = from; i < from + count; i++) {
                 long format = seg.get(JAVA_LONG, formatOffset(i));
+                if (format != kind.formatWord) {
+                    format = settledFormat(i, format);
+                }
                 if (format != kind.formatWord) {
                     throw notA(i, kind, format);
                 }
@@ -804,9 +894,20 @@ public final class ShareableList extends AbstractList<Object> implements RandomA
     private Object readOther(int index, long off, long format) {
         Kind kind = kindAt(index, format);
         if (kind == null) {
+            format = settledFormat(index, format);
+            if (format == FORMAT_LONG_WORD) {
+                return seg.get(JAVA_LONG, off);
+            }
+            if (format == FORMAT_DOUBLE_WORD) {
+                return seg.get(JAVA_DOUBLE, off);
+            }
+            kind = kindAt(index, format);
+        }
+        if (kind == null) {
             throw new IllegalStateException("slot " + index + " of ShareableList '" + shm.name() + "' is inconsistent:"
                     + " format='" + ShareableListLayout.formatString(format) + "', code=" + seg.get(JAVA_BYTE, codesStart + index)
-                    + ", capacity=" + capacity(index) + " (its writer died mid-write?); setting a value repairs it");
+                    + ", capacity=" + capacity(index) + " for over " + SETTLE_NANOS / 1_000_000 + " ms (its writer died mid-write?);"
+                    + " setting a value repairs it");
         }
         return switch (kind) {
             case NULL -> null;
@@ -832,8 +933,10 @@ public final class ShareableList extends AbstractList<Object> implements RandomA
             case LONG -> setLong(index, ((Number) value).longValue());
             case DOUBLE -> setDouble(index, ((Number) value).doubleValue());
             case BOOLEAN -> {
-                seg.set(JAVA_LONG, off, 0L);
-                seg.set(JAVA_BYTE, off + ShareableListLayout.BOOLEAN_BYTE, (byte) ((Boolean) value ? 1 : 0));
+                // NOTE: the whole slot in one 8-byte store (seven zero bytes, then 0 or 1): zeroing the word
+                // first and storing the byte after it let a concurrent reader see false in a slot only
+                // ever set to true
+                seg.set(JAVA_LONG, off, (Boolean) value ? ShareableListLayout.BOOLEAN_TRUE_WORD : 0L);
                 tag(index, FORMAT_BOOLEAN_WORD, CODE_VALUE);
             }
             case NULL -> {
@@ -964,8 +1067,12 @@ public final class ShareableList extends AbstractList<Object> implements RandomA
         return new Handle(shm.name());
     }
 
-    /** The serialized form: the name; the receiver attaches (like CPython's pickling of a ShareableList). */
-    private record Handle(String name) implements Serializable {
+    /**
+     * The serialized form: the name; the receiver attaches (like CPython's pickling of a ShareableList).
+     * A {@link io.multiproc.codec.SharedHandle}, as SharedMemory's is: the codec writes it compactly, a
+     * codec that carries no shared objects refuses it, and a failed decode closes what it attached.
+     */
+    record Handle(String name) implements Serializable, io.multiproc.codec.SharedHandle {
         @Serial
         private Object readResolve() throws ObjectStreamException {
             try {

@@ -289,6 +289,31 @@ class SharedMemoryTest {
                 .hasMessageContaining(name);
     }
 
+    /**
+     * A name in /dev/shm that is a symbolic link is refused, as CPython's shm_open refuses it (glibc opens
+     * with O_NOFOLLOW: "Too many levels of symbolic links"): attaching must not map, and let this process
+     * write, whatever file the link points to.
+     */
+    @Test
+    void attachRefusesASymbolicLinkAndLeavesTheFileItPointsToAlone() throws IOException {
+        Path target = Files.createTempFile("multiproc-audit-", ".bin");
+        Path link = Path.of("/dev/shm", uniqueName());
+        try {
+            Files.write(target, new byte[] {1, 2, 3, 4, 5, 6, 7, 8});
+            Files.createSymbolicLink(link, target);
+            assertThatThrownBy(() -> {
+                try (SharedMemory shm = SharedMemory.attach(link.getFileName().toString())) {
+                    shm.segment().set(JAVA_BYTE, 0, (byte) 99);
+                }
+            }).isInstanceOf(IOException.class).hasMessageContaining(link.getFileName().toString())
+                    .hasMessageContaining("symbolic link");
+            assertThat(Files.readAllBytes(target)).containsExactly(1, 2, 3, 4, 5, 6, 7, 8);
+        } finally {
+            Files.deleteIfExists(link);
+            Files.deleteIfExists(target);
+        }
+    }
+
     @Test
     void unlinkingTwiceFailsWithNoSuchFile() throws IOException {
         try (SharedMemory shm = SharedMemory.create(null, 64)) {

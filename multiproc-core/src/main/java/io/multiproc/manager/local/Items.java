@@ -290,10 +290,12 @@ final class Items {
 
     /**
      * A plain List/Map/Set/Namespace becomes a managed copy in {@code heap} (its proxy marked temporary:
-     * only the item being written refers to it); anything else is stored as is.
+     * only the item being written refers to it); anything else is stored as is. A ShareableList is a
+     * List but not a plain one: a shared object, stored as its handle like a SharedMemory (CPython's
+     * manager pickles it by name too), so the item stays that list.
      */
     static Object manage(Heap heap, Object value) {
-        if (value == null || value instanceof ManagedContainer) {
+        if (value == null || value instanceof ManagedContainer || value instanceof io.multiproc.shm.ShareableList) {
             return value;
         }
         Object managed = copy(heap, value);
