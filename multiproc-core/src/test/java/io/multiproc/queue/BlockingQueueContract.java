@@ -356,6 +356,15 @@ abstract class BlockingQueueContract {
         assertThatThrownBy(() -> q.addAll(q)).isInstanceOf(IllegalArgumentException.class);
     }
 
+    @Test
+    void addAllBeyondTheRemainingCapacityAddsWhatFitsThenThrowsIllegalState() {
+        BlockingQueue<Integer> q = queue(3);
+        q.offer(0);
+        assertThatThrownBy(() -> q.addAll(List.of(1, 2, 3))).isInstanceOf(IllegalStateException.class);
+        assertThat(q).as("the items that fitted were added, in order, as AbstractQueue.addAll does").containsExactly(0, 1, 2);
+        assertThat(q.remainingCapacity()).isZero();
+    }
+
     // ------------------------------------------------------------------ threads
 
     @Test

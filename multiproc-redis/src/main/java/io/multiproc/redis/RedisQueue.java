@@ -247,7 +247,11 @@ final class RedisQueue<E> extends AbstractQueue<E> implements BlockingQueue<E>, 
         }
     }
 
-    /** One command for all of {@code c}. */
+    /**
+     * One command for all of {@code c} when they all fit; on a bounded queue without room for all of
+     * them, the items that fit are added in order and then {@link IllegalStateException} is thrown, as
+     * {@code AbstractQueue.addAll} (and every local queue) does.
+     */
     @Override
     public boolean addAll(Collection<? extends E> c) {
         Objects.requireNonNull(c, "c");
@@ -257,7 +261,20 @@ final class RedisQueue<E> extends AbstractQueue<E> implements BlockingQueue<E>, 
         for (E e : c) {
             Objects.requireNonNull(e, "c: a queue does not accept null elements"); // NOTE: a stored null polls as "empty"
         }
-        return m.call(() -> q.addAll(c));
+        if (m.call(() -> q.addAll(c)) || !bounded || c.isEmpty()) {
+            return !c.isEmpty();
+        }
+        // NOTE: Redisson's bounded addAll takes capacity for all items or for none and then answers false:
+        // a caller that (as usual) ignored the boolean lost the whole batch without an error
+        int added = 0;
+        for (E e : c) {
+            if (!offer(e)) {
+                throw new IllegalStateException("Queue full: queue '" + key + "' took " + added + " of the "
+                        + c.size() + " items of addAll");
+            }
+            added++;
+        }
+        return true;
     }
 
     @Override
