@@ -282,10 +282,23 @@ final class RedisQueue<E> extends AbstractQueue<E> implements BlockingQueue<E>, 
         m.exec(() -> q.clear());
     }
 
-    /** Removes the first item equal to {@code o} from Redis (a bounded queue gets its capacity back). */
+    /**
+     * Removes one item equal to {@code o} from Redis (a bounded queue gets its capacity back): the first
+     * stored as {@code o}'s encoding, in one script; else one that decodes to a value equal to {@code o}
+     * (a Set or Map is written in its iteration order, so an equal one may be stored as other bytes),
+     * removed by its stored bytes.
+     */
     @Override
     public boolean remove(Object o) {
-        return o != null && m.call(() -> removeFirst(o));
+        if (o == null) {
+            return false;
+        }
+        if (RedisCodec.encodes(o) && m.call(() -> removeFirst(o))) {
+            return true;
+        }
+        // NOTE: by equals, as contains() and every local queue: matching bytes only, remove(x) answered false
+        // for an item contains(x) found (decision 195)
+        return removeEach(o::equals, true);
     }
 
     /** One script for all of {@code c}; on a bounded queue, item by item (each gives its capacity back). */
@@ -304,10 +317,18 @@ final class RedisQueue<E> extends AbstractQueue<E> implements BlockingQueue<E>, 
 
     /** Removes each item of a snapshot that {@code which} accepts, one remove each (Redisson's bulk removals keep a bounded queue's capacity). */
     private boolean removeEach(java.util.function.Predicate<Object> which) {
+        return removeEach(which, false);
+    }
+
+    /** {@link #removeEach(java.util.function.Predicate)}, stopping after the first item removed if {@code once}. */
+    private boolean removeEach(java.util.function.Predicate<Object> which, boolean once) {
         boolean changed = false;
         for (Object b : m.call(() -> new ArrayList<>(q.readAll()))) {
             if (which.test(open(b))) {
                 changed |= removeStored((byte[]) b);
+                if (changed && once) {
+                    return true;
+                }
             }
         }
         return changed;
