@@ -301,18 +301,24 @@ final class RedisQueue<E> extends AbstractQueue<E> implements BlockingQueue<E>, 
         return removeEach(o::equals, true);
     }
 
-    /** One script for all of {@code c}; on a bounded queue, item by item (each gives its capacity back). */
+    /**
+     * Removes the items equal to an element of {@code c}, item by item by their stored bytes (a bounded
+     * queue gets each one's capacity back).
+     */
     @Override
     public boolean removeAll(Collection<?> c) {
         Objects.requireNonNull(c, "c");
-        return bounded ? removeEach(c::contains) : m.call(() -> q.removeAll(c));
+        // NOTE: not Redisson's script, which compares bytes: an item equal to an element but stored in another
+        // iteration order (a Set, a Map) stayed (decision 195)
+        return removeEach(c::contains);
     }
 
-    /** One script for all of {@code c}; on a bounded queue, item by item (each gives its capacity back). */
+    /** Removes the items equal to no element of {@code c}, as {@link #removeAll} does. */
     @Override
     public boolean retainAll(Collection<?> c) {
         Objects.requireNonNull(c, "c");
-        return bounded ? removeEach(e -> !c.contains(e)) : m.call(() -> q.retainAll(c));
+        // NOTE: not Redisson's script, which compares bytes: it deleted items equal to an element of c (decision 195)
+        return removeEach(e -> !c.contains(e));
     }
 
     /** Removes each item of a snapshot that {@code which} accepts, one remove each (Redisson's bulk removals keep a bounded queue's capacity). */
