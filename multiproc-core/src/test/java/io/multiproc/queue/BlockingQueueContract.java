@@ -290,6 +290,27 @@ abstract class BlockingQueueContract {
     }
 
     @Test
+    void aDrainToWhoseTargetRefusesOneItemLosesNoOtherItem() {
+        BlockingQueue<Integer> q = queue(5);
+        for (int i = 1; i <= 4; i++) {
+            q.offer(i);
+        }
+        List<Integer> out = new ArrayList<>() {
+            @Override
+            public boolean add(Integer e) {
+                if (e == 2) {
+                    throw new IllegalArgumentException("refused e=2");
+                }
+                return super.add(e);
+            }
+        };
+        assertThatThrownBy(() -> q.drainTo(out)).isInstanceOf(IllegalArgumentException.class).hasMessage("refused e=2");
+        List<Integer> everywhere = new ArrayList<>(out);
+        everywhere.addAll(q);
+        assertThat(everywhere).as("every item but the refused one is in the target or still queued").contains(1, 3, 4);
+    }
+
+    @Test
     void drainToItselfOrNullIsRejected() {
         BlockingQueue<Integer> q = queue(2);
         q.offer(1);

@@ -225,10 +225,26 @@ final class RedisQueue<E> extends AbstractQueue<E> implements BlockingQueue<E>, 
         return stored;
     }
 
-    /** Decodes drained items into {@code c}, in order; how many there were. */
+    /**
+     * Decodes drained items into {@code c}, in order; how many there were. If decoding one or adding it
+     * to {@code c} fails, the others are still added and the first failure is thrown (the failed item is
+     * gone), as a local queue's drainTo does: they are out of Redis already.
+     */
     private int openInto(List<Object> stored, Collection<? super E> c) {
+        RuntimeException failure = null;
         for (Object b : stored) {
-            c.add(open(b));
+            try {
+                c.add(open(b));
+            } catch (RuntimeException e) { // NOTE: stopping here lost every item after the failed one
+                if (failure == null) {
+                    failure = e;
+                } else {
+                    failure.addSuppressed(e);
+                }
+            }
+        }
+        if (failure != null) {
+            throw failure;
         }
         return stored.size();
     }
