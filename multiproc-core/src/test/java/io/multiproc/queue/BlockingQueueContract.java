@@ -9,7 +9,9 @@ import java.time.Duration;
 import java.util.ArrayList;
 import java.util.Iterator;
 import java.util.List;
+import java.util.LinkedHashSet;
 import java.util.NoSuchElementException;
+import java.util.Set;
 import java.util.concurrent.BlockingQueue;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CountDownLatch;
@@ -288,6 +290,27 @@ abstract class BlockingQueueContract {
     }
 
     @Test
+    void aDrainToWhoseTargetRefusesOneItemLosesNoOtherItem() {
+        BlockingQueue<Integer> q = queue(5);
+        for (int i = 1; i <= 4; i++) {
+            q.offer(i);
+        }
+        List<Integer> out = new ArrayList<>() {
+            @Override
+            public boolean add(Integer e) {
+                if (e == 2) {
+                    throw new IllegalArgumentException("refused e=2");
+                }
+                return super.add(e);
+            }
+        };
+        assertThatThrownBy(() -> q.drainTo(out)).isInstanceOf(IllegalArgumentException.class).hasMessage("refused e=2");
+        List<Integer> everywhere = new ArrayList<>(out);
+        everywhere.addAll(q);
+        assertThat(everywhere).as("every item but the refused one is in the target or still queued").contains(1, 3, 4);
+    }
+
+    @Test
     void drainToItselfOrNullIsRejected() {
         BlockingQueue<Integer> q = queue(2);
         q.offer(1);
@@ -354,6 +377,33 @@ abstract class BlockingQueueContract {
         assertThat(q.isEmpty()).isTrue();
         assertThat(q.remainingCapacity()).isEqualTo(8);
         assertThatThrownBy(() -> q.addAll(q)).isInstanceOf(IllegalArgumentException.class);
+    }
+
+    @Test
+    void addAllBeyondTheRemainingCapacityAddsWhatFitsThenThrowsIllegalState() {
+        BlockingQueue<Integer> q = queue(3);
+        q.offer(0);
+        assertThatThrownBy(() -> q.addAll(List.of(1, 2, 3))).isInstanceOf(IllegalStateException.class);
+        assertThat(q).as("the items that fitted were added, in order, as AbstractQueue.addAll does").containsExactly(0, 1, 2);
+        assertThat(q.remainingCapacity()).isZero();
+    }
+
+    @Test
+    void removalsFindAnItemEqualToTheArgumentWhateverOrderItsElementsIterateIn() {
+        @SuppressWarnings({"unchecked", "rawtypes"})
+        BlockingQueue<Object> q = (BlockingQueue) queue(6);
+        q.offer(new LinkedHashSet<>(List.of("a", "b")));
+        q.offer(new LinkedHashSet<>(List.of("c", "d")));
+        q.offer(new LinkedHashSet<>(List.of("e", "f")));
+        q.offer(new LinkedHashSet<>(List.of("g", "h")));
+        // equal Sets whose iteration orders differ (as Map.of/Set.of orders differ between JVMs)
+        Set<String> ab = new LinkedHashSet<>(List.of("b", "a"));
+        assertThat(q.contains(ab)).isTrue();
+        assertThat(q.remove(ab)).as("remove(Object) of an element contains() finds").isTrue();
+        assertThat(q.contains(ab)).isFalse();
+        assertThat(q.removeAll(List.of(new LinkedHashSet<>(List.of("d", "c"))))).isTrue();
+        assertThat(q.retainAll(List.of(new LinkedHashSet<>(List.of("f", "e"))))).isTrue();
+        assertThat(q).as("retainAll kept the item equal to an element of its argument").containsExactly(Set.of("e", "f"));
     }
 
     // ------------------------------------------------------------------ threads

@@ -297,10 +297,26 @@ final class RedisQueue<E> extends AbstractQueue<E> implements BlockingQueue<E>, 
     }
 
 
-    /** Decodes drained items into {@code c}, in order; how many there were. */
+    /**
+     * Decodes drained items into {@code c}, in order; how many there were. If decoding one or adding it
+     * to {@code c} fails, the others are still added and the first failure is thrown (the failed item is
+     * gone), as a local queue's drainTo does: they are out of Redis already.
+     */
     private int openInto(List<Object> stored, Collection<? super E> c) {
+        RuntimeException failure = null;
         for (Object b : stored) {
-            c.add(open(b));
+            try {
+                c.add(open(b));
+            } catch (RuntimeException e) { // NOTE: stopping here lost every item after the failed one
+                if (failure == null) {
+                    failure = e;
+                } else {
+                    failure.addSuppressed(e);
+                }
+            }
+        }
+        if (failure != null) {
+            throw failure;
         }
         return stored.size();
     }
@@ -319,7 +335,11 @@ final class RedisQueue<E> extends AbstractQueue<E> implements BlockingQueue<E>, 
         }
     }
 
-    /** One command for all of {@code c}. */
+    /**
+     * One command for all of {@code c} when they all fit; on a bounded queue without room for all of
+     * them, the items that fit are added in order and then {@link IllegalStateException} is thrown, as
+     * {@code AbstractQueue.addAll} (and every local queue) does.
+     */
     @Override
     public boolean addAll(Collection<? extends E> c) {
         Objects.requireNonNull(c, "c");
@@ -329,7 +349,20 @@ final class RedisQueue<E> extends AbstractQueue<E> implements BlockingQueue<E>, 
         for (E e : c) {
             Objects.requireNonNull(e, "c: a queue does not accept null elements"); // NOTE: a stored null polls as "empty"
         }
-        return m.call(() -> q.addAll(c));
+        if (m.call(() -> q.addAll(c)) || !bounded || c.isEmpty()) {
+            return !c.isEmpty();
+        }
+        // NOTE: Redisson's bounded addAll takes capacity for all items or for none and then answers false:
+        // a caller that (as usual) ignored the boolean lost the whole batch without an error
+        int added = 0;
+        for (E e : c) {
+            if (!offer(e)) {
+                throw new IllegalStateException("Queue full: queue '" + key + "' took " + added + " of the "
+                        + c.size() + " items of addAll");
+            }
+            added++;
+        }
+        return true;
     }
 
     @Override
@@ -337,32 +370,59 @@ final class RedisQueue<E> extends AbstractQueue<E> implements BlockingQueue<E>, 
         m.exec(() -> q.clear());
     }
 
-    /** Removes the first item equal to {@code o} from Redis (a bounded queue gets its capacity back). */
+    /**
+     * Removes one item equal to {@code o} from Redis (a bounded queue gets its capacity back): the first
+     * stored as {@code o}'s encoding, in one script; else one that decodes to a value equal to {@code o}
+     * (a Set or Map is written in its iteration order, so an equal one may be stored as other bytes),
+     * removed by its stored bytes.
+     */
     @Override
     public boolean remove(Object o) {
-        return o != null && m.call(() -> removeFirst(o));
+        if (o == null) {
+            return false;
+        }
+        if (RedisCodec.encodes(o) && m.call(() -> removeFirst(o))) {
+            return true;
+        }
+        // NOTE: by equals, as contains() and every local queue: matching bytes only, remove(x) answered false
+        // for an item contains(x) found (decision 195)
+        return removeEach(o::equals, true);
     }
 
-    /** One script for all of {@code c}; on a bounded queue, item by item (each gives its capacity back). */
+    /**
+     * Removes the items equal to an element of {@code c}, item by item by their stored bytes (a bounded
+     * queue gets each one's capacity back).
+     */
     @Override
     public boolean removeAll(Collection<?> c) {
         Objects.requireNonNull(c, "c");
-        return bounded ? removeEach(c::contains) : m.call(() -> q.removeAll(c));
+        // NOTE: not Redisson's script, which compares bytes: an item equal to an element but stored in another
+        // iteration order (a Set, a Map) stayed (decision 195)
+        return removeEach(c::contains);
     }
 
-    /** One script for all of {@code c}; on a bounded queue, item by item (each gives its capacity back). */
+    /** Removes the items equal to no element of {@code c}, as {@link #removeAll} does. */
     @Override
     public boolean retainAll(Collection<?> c) {
         Objects.requireNonNull(c, "c");
-        return bounded ? removeEach(e -> !c.contains(e)) : m.call(() -> q.retainAll(c));
+        // NOTE: not Redisson's script, which compares bytes: it deleted items equal to an element of c (decision 195)
+        return removeEach(e -> !c.contains(e));
     }
 
     /** Removes each item of a snapshot that {@code which} accepts, one remove each (Redisson's bulk removals keep a bounded queue's capacity). */
     private boolean removeEach(java.util.function.Predicate<Object> which) {
+        return removeEach(which, false);
+    }
+
+    /** {@link #removeEach(java.util.function.Predicate)}, stopping after the first item removed if {@code once}. */
+    private boolean removeEach(java.util.function.Predicate<Object> which, boolean once) {
         boolean changed = false;
         for (Object b : m.call(() -> new ArrayList<>(q.readAll()))) {
             if (which.test(open(b))) {
                 changed |= removeStored((byte[]) b);
+                if (changed && once) {
+                    return true;
+                }
             }
         }
         return changed;

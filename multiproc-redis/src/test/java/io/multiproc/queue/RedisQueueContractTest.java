@@ -5,9 +5,15 @@ import io.multiproc.redis.LocalRedis;
 import io.multiproc.redis.RedisManager;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
 
+import java.util.LinkedHashSet;
+import java.util.List;
+import java.util.Set;
 import java.util.UUID;
 import java.util.concurrent.BlockingQueue;
+
+import static org.assertj.core.api.Assertions.assertThat;
 
 /**
  * The BlockingQueue contract that every local queue passes, against a Redis manager's bounded queue on a
@@ -32,5 +38,24 @@ class RedisQueueContractTest extends BlockingQueueContract {
     @Override
     BlockingQueue<Integer> create(int capacity) {
         return manager.queue(capacity);
+    }
+
+    /** The suite's removal test, on an unbounded queue (whose bulk removals took another path). */
+    @Test
+    void anUnboundedQueuesRetainAllKeepsAndRemoveAllRemovesItemsEqualToTheArgumentsElements() {
+        BlockingQueue<Object> q = manager.queue();
+        q.offer(new LinkedHashSet<>(List.of("a", "b")));
+        q.offer(new LinkedHashSet<>(List.of("c", "d")));
+        q.offer(new LinkedHashSet<>(List.of("e", "f")));
+        // equal Sets whose iteration orders differ (as Map.of/Set.of orders differ between JVMs)
+        assertThat(q.retainAll(List.of(new LinkedHashSet<>(List.of("b", "a")), new LinkedHashSet<>(List.of("d", "c")),
+                new LinkedHashSet<>(List.of("f", "e"))))).as("nothing to drop: every item equals an element").isFalse();
+        assertThat(q).as("retainAll dropped no item equal to an element of its argument")
+                .containsExactly(Set.of("a", "b"), Set.of("c", "d"), Set.of("e", "f"));
+        assertThat(q.removeAll(List.of(new LinkedHashSet<>(List.of("d", "c"))))).isTrue();
+        assertThat(q).containsExactly(Set.of("a", "b"), Set.of("e", "f"));
+        assertThat(q.remove(new LinkedHashSet<>(List.of("b", "a")))).isTrue();
+        assertThat(q).containsExactly(Set.of("e", "f"));
+        q.clear();
     }
 }
