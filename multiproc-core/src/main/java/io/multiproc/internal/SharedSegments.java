@@ -252,7 +252,7 @@ public final class SharedSegments {
             throw new IOException("memfd_create(" + name + ") failed: " + Native.strerror(-fd));
         }
         Path path = Path.of("/proc/self/fd/" + fd);
-        try (FileChannel ch = ShmFiles.openExisting(path)) {
+        try (FileChannel ch = ShmFiles.openOwnDescriptor(fd)) {
             ShmFiles.reserve(ch, path, size);
             return ShmFiles.map(ch, size, arena);
         } finally {

@@ -142,6 +142,15 @@ public final class ShmFiles {
     }
 
     /**
+     * Opens this process's own memfd through its {@code /proc/self/fd/N} entry, read-write. That entry
+     * is a symbolic link by nature, so it is followed; {@link #openExisting} (any name in /dev/shm) never
+     * follows one.
+     */
+    public static FileChannel openOwnDescriptor(int fd) throws IOException {
+        return FileChannel.open(Path.of("/proc/self/fd/" + fd), StandardOpenOption.READ, StandardOpenOption.WRITE);
+    }
+
+    /**
      * Opens a segment someone made, read-write. A symbolic link is refused, as glibc's shm_open (so
      * CPython's SharedMemory) refuses it with O_NOFOLLOW: another local user's link must not make this
      * process map, and write, the file it points to.
