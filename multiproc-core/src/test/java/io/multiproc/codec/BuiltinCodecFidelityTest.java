@@ -110,6 +110,78 @@ class BuiltinCodecFidelityTest {
 
     // ------------------------------------------------------------------ findings
 
+    /** Counts the bytes written and refuses to take more than {@code cap}: a stand-in for memory running out. */
+    private static final class CountingSink implements ByteSink {
+        private final long cap;
+        long position;
+
+        CountingSink(long cap) {
+            this.cap = cap;
+        }
+
+        private void take(long n) {
+            position += n;
+            if (position > cap) {
+                throw new IllegalStateException("the codec wrote " + position + " bytes, beyond " + cap);
+            }
+        }
+
+        @Override
+        public void writeByte(int value) {
+            take(1);
+        }
+
+        @Override
+        public void writeInt(int value) {
+            take(4);
+        }
+
+        @Override
+        public void writeLong(long value) {
+            take(8);
+        }
+
+        @Override
+        public void write(byte[] src, int offset, int length) {
+            take(length);
+        }
+
+        @Override
+        public void write(MemorySegment src, long offset, long length) {
+            take(length);
+        }
+
+        @Override
+        public long position() {
+            return position;
+        }
+    }
+
+    /**
+     * A value over maxBytes fails once it passes the limit, not after it was written in full: sublists
+     * shared 40 levels deep (written as a tree, 2^40 copies) would never finish or run out of memory, and a
+     * list of 64 one-MiB arrays would be copied whole before being refused.
+     */
+    @Test
+    void aValueOverMaxBytesFailsOnceItPassesTheLimit() {
+        BuiltinCodec small = BuiltinCodec.builder().maxBytes(1 << 20).build();
+        List<Object> shared = List.of(1, 2, 3);
+        for (int i = 0; i < 40; i++) {
+            shared = List.of(shared, shared);
+        }
+        Object dag = shared;
+        CountingSink sink = new CountingSink(64L << 20);
+        assertThatThrownBy(() -> small.encode(dag, sink)).isInstanceOf(CodecException.class)
+                .hasMessageContaining("maxBytes=" + (1 << 20));
+        assertThat(sink.position).isLessThan(2L << 20);
+
+        List<byte[]> arrays = Collections.nCopies(64, new byte[1 << 20]);
+        CountingSink second = new CountingSink(64L << 20);
+        assertThatThrownBy(() -> small.encode(arrays, second)).isInstanceOf(CodecException.class)
+                .hasMessageContaining("maxBytes=" + (1 << 20));
+        assertThat(second.position).isLessThan(3L << 20);
+    }
+
     /** A tree of categories, each holding its children in a HashMap. */
     static final class Category implements Serializable {
         final String name;
