@@ -85,7 +85,9 @@ import java.util.Set;
  * against {@code maxDepth} (default {@value #DEFAULT_MAX_DEPTH}; encoding too, JDK-serialized parts included:
  * their stream is read back once without resolving any class, so no class's code runs) and the size of one value
  * against {@code maxBytes} (default {@value #DEFAULT_MAX_BYTES}; each list, set, map and record counts as 32
- * bytes more, encoding and decoding alike, so that input cannot make objects many times its size). Truncated input always fails; a
+ * bytes more, encoding and decoding alike, so that input cannot make objects many times its size; both stop
+ * as soon as a value passes it). A value nested deeper than the encoding thread's stack holds (a maxDepth
+ * raised that far) fails with a CodecException too. Truncated input always fails; a
  * garbled byte fails too unless it still spells a valid encoding (a changed digit of a number, a
  * changed letter: there is no checksum), and malformed UTF-8 decodes to U+FFFD as in the JDK. A shared
  * object attached while decoding a value that then turns out malformed is closed again.
@@ -152,11 +154,21 @@ public final class BuiltinCodec implements Codec, Serializable {
             if (size + containers * WireFormat.CONTAINER_COST > maxBytes) {
                 throw Failures.tooBig(size, containers, maxBytes);
             }
+        } catch (StackOverflowError e) {
+            // NOTE: a maxDepth above what this thread's stack holds; a CodecException, as decoding gives
+            truncate(out, begin);
+            throw Failures.unencodable(value.getClass(), "it is nested too deeply for this thread's stack (" + e
+                    + "); lower maxDepth (now " + maxDepth + ") or encode on a thread with a larger stack");
         } catch (RuntimeException | Error e) {
-            if (out instanceof BufferSink b) {
-                b.truncate((int) begin);
-            }
+            truncate(out, begin);
             throw e;
+        }
+    }
+
+    /** A failed encode leaves a {@link BufferSink} as it was. */
+    private static void truncate(ByteSink out, long begin) {
+        if (out instanceof BufferSink b) {
+            b.truncate((int) begin);
         }
     }
 

@@ -182,6 +182,24 @@ class BuiltinCodecFidelityTest {
         assertThat(second.position).isLessThan(3L << 20);
     }
 
+    /**
+     * With the depth limit raised beyond what the thread's stack holds, a deep value fails with a
+     * CodecException (as decoding does), not a StackOverflowError out of encode.
+     */
+    @Test
+    void aValueNestedDeeperThanTheStackFailsWithACodecException() {
+        BuiltinCodec deep = BuiltinCodec.builder().maxDepth(Integer.MAX_VALUE).build();
+        Object v = "leaf";
+        for (int i = 0; i < 1_000_000; i++) {
+            v = List.of(v);
+        }
+        Object value = v;
+        BufferSink out = new BufferSink(64);
+        assertThatThrownBy(() -> deep.encode(value, out)).isInstanceOf(CodecException.class)
+                .hasMessageContaining("nested too deeply");
+        assertThat(out.size()).isZero();
+    }
+
     /** A tree of categories, each holding its children in a HashMap. */
     static final class Category implements Serializable {
         final String name;
