@@ -200,6 +200,128 @@ class BuiltinCodecFidelityTest {
         assertThat(out.size()).isZero();
     }
 
+    /** Externalizable without a public no-arg constructor: the JDK can write it but never read it back. */
+    static final class Money implements Externalizable {
+        long cents;
+
+        Money(long cents) {
+            this.cents = cents;
+        }
+
+        @Override
+        public void writeExternal(ObjectOutput out) throws IOException {
+            out.writeLong(cents);
+        }
+
+        @Override
+        public void readExternal(ObjectInput in) throws IOException {
+            cents = in.readLong();
+        }
+    }
+
+    /** The same with the constructor the JDK needs. */
+    public static final class Cents implements Externalizable {
+        long cents;
+
+        public Cents() {
+        }
+
+        Cents(long cents) {
+            this.cents = cents;
+        }
+
+        @Override
+        public void writeExternal(ObjectOutput out) throws IOException {
+            out.writeLong(cents);
+        }
+
+        @Override
+        public void readExternal(ObjectInput in) throws IOException {
+            cents = in.readLong();
+        }
+
+        @Override
+        public boolean equals(Object o) {
+            return o instanceof Cents c && c.cents == cents;
+        }
+
+        @Override
+        public int hashCode() {
+            return Long.hashCode(cents);
+        }
+    }
+
+    /** Not Serializable, and no no-arg constructor: a Serializable subclass cannot be rebuilt. */
+    static class Named {
+        final String name;
+
+        Named(String name) {
+            this.name = name;
+        }
+    }
+
+    static final class Account extends Named implements Serializable {
+        final long balance;
+
+        Account(String name, long balance) {
+            super(name);
+            this.balance = balance;
+        }
+    }
+
+    static class Plain {
+        Plain() {
+        }
+    }
+
+    static final class Tagged extends Plain implements Serializable {
+        final String tag;
+
+        Tagged(String tag) {
+            this.tag = tag;
+        }
+
+        @Override
+        public boolean equals(Object o) {
+            return o instanceof Tagged t && t.tag.equals(tag);
+        }
+
+        @Override
+        public int hashCode() {
+            return tag.hashCode();
+        }
+    }
+
+    /**
+     * An object the receiver's JDK serialization cannot build (an Externalizable without a public no-arg
+     * constructor, a Serializable class whose first non-serializable superclass has no usable no-arg
+     * constructor) fails at the sender, naming the class: else a queue's put succeeds and every take of
+     * it fails, losing the item.
+     */
+    @Test
+    void anObjectTheReceiverCannotBuildFailsAtTheSender() {
+        Codec allowing = BuiltinCodec.builder().allowClasses(Money.class, Cents.class, Account.class, Tagged.class).build();
+        assertThatThrownBy(() -> encode(allowing, new Money(5))).isInstanceOf(CodecException.class)
+                .hasMessageContaining(Money.class.getName()).hasMessageContaining("public no-arg constructor");
+        assertThatThrownBy(() -> encode(allowing, List.of(new Account("a", 1)))).isInstanceOf(CodecException.class)
+                .hasMessageContaining(Account.class.getName()).hasMessageContaining(Named.class.getName());
+        assertThat(roundTrip(allowing, new Cents(7))).isEqualTo(new Cents(7));
+        assertThat(roundTrip(allowing, new Tagged("t"))).isEqualTo(new Tagged("t"));
+    }
+
+    /** Through a queue: without the check at the sender, put succeeded and every take of the item failed. */
+    @Test
+    void aQueueRefusesAtPutAnItemItsTakerCouldNeverBuild() throws InterruptedException {
+        Codec allowing = BuiltinCodec.builder().allowClasses(Money.class).build();
+        try (io.multiproc.queue.SharedQueue<Object> q = io.multiproc.queue.SharedQueue.create(4, 1 << 16,
+                io.multiproc.wait.IdleStrategy.blocking(), allowing)) {
+            assertThatThrownBy(() -> q.put(new Money(5))).isInstanceOf(CodecException.class)
+                    .hasMessageContaining(Money.class.getName());
+            q.put("next");
+            assertThat(q.take()).isEqualTo("next");
+        }
+    }
+
     /** A tree of categories, each holding its children in a HashMap. */
     static final class Category implements Serializable {
         final String name;
