@@ -357,4 +357,22 @@ class BuiltinCodecFidelityTest {
         assertThatCode(() -> decode(allowing, bytes)).doesNotThrowAnyException();
     }
 
+    record Leg(String symbol) {
+    }
+
+    record Basket(Leg[] legs) {
+    }
+
+    /**
+     * An array of records (not Serializable) fails at the sender naming it, with advice that names real
+     * classes and packages (not "Leg;.class" and a package "[Lio..."), and the way out that works: a List.
+     */
+    @Test
+    void anArrayOfRecordsFailsWithAdviceThatWorks() {
+        assertThatThrownBy(() -> encode(codec, new Basket(new Leg[] {new Leg("a")}))).isInstanceOf(CodecException.class)
+                .hasMessageContaining(Leg.class.getName())
+                .hasMessageContaining("allowClasses(BuiltinCodecFidelityTest.Leg.class)")
+                .hasMessageContaining("allowPackages(\"io.multiproc.codec.\")")
+                .hasMessageContaining("a List");
+    }
 }
