@@ -91,6 +91,17 @@ final class Failures {
                 + " bytes left of it)");
     }
 
+    /**
+     * A set or map whose elements were distinct where it was encoded and are equal (by equals()) once
+     * decoded into a LinkedHashSet or LinkedHashMap: silently dropping some would change the value.
+     */
+    static CodecException merged(String kind, int count, String items, int left) {
+        return new CodecException("a " + kind + " of " + count + " " + items + " keeps " + left + " once decoded: some are "
+                + "equal (by equals()) though they were distinct where it was sent (a set over an IdentityHashMap, a map "
+                + "view of one, a TreeSet whose comparator tells equal elements apart); send them as a List, or an "
+                + "IdentityHashMap itself, which keeps its class");
+    }
+
     static CodecException malformed(String what) {
         return new CodecException("malformed input: " + what);
     }

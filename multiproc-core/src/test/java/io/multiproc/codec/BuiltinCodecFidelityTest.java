@@ -110,6 +110,25 @@ class BuiltinCodecFidelityTest {
 
     // ------------------------------------------------------------------ findings
 
+    /**
+     * A set (or map) whose elements are distinct where they are and equal once decoded (a set over an
+     * IdentityHashMap, a TreeSet whose comparator tells equal elements apart) fails loudly instead of
+     * arriving with fewer elements.
+     */
+    @Test
+    void aSetWhoseElementsWouldMergeWhenDecodedFailsLoudly() {
+        Set<String> s = Collections.newSetFromMap(new IdentityHashMap<>());
+        s.add(new String("a"));
+        s.add(new String("a"));
+        assertThatThrownBy(() -> roundTrip(codec, s)).isInstanceOf(CodecException.class)
+                .hasMessageContaining("2 elements");
+        Map<String, Integer> identity = new IdentityHashMap<>();
+        identity.put(new String("x"), 1);
+        identity.put(new String("x"), 2);
+        assertThatThrownBy(() -> roundTrip(codec, Collections.unmodifiableMap(identity))).isInstanceOf(CodecException.class)
+                .hasMessageContaining("2 entries");
+    }
+
     /** Counts the bytes written and refuses to take more than {@code cap}: a stand-in for memory running out. */
     private static final class CountingSink implements ByteSink {
         private final long cap;
