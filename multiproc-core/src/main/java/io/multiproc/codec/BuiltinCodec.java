@@ -44,8 +44,10 @@ import java.util.Set;
  *   <li>The JDK's {@code List}, {@code Set} and {@code Map} classes (ArrayList, List.of, HashMap,
  *       TreeSet, views, ...), decoded as a mutable {@code ArrayList}, {@code LinkedHashSet} or
  *       {@code LinkedHashMap} in the original iteration order. Sortedness, comparators, immutability
- *       and concurrency are not carried over. An application's own collection classes go through JDK
- *       serialization instead, keeping their type. A record component declared as a collection class
+ *       and concurrency are not carried over. An application's own collection classes, and an
+ *       {@code IdentityHashMap} (whose equal keys a LinkedHashMap would merge), go through JDK
+ *       serialization instead, keeping their type; a set or map whose elements are equal once decoded
+ *       (a set over an IdentityHashMap) fails to decode rather than arrive smaller. A record component declared as a collection class
  *       the decoded one is not keeps its class: {@code ConcurrentHashMap}, {@code CopyOnWriteArrayList},
  *       {@code CopyOnWriteArraySet}, {@code Vector} and {@code LinkedList} by a copy of the decoded
  *       collection, the others ({@code TreeMap}, {@code SortedSet}, {@code EnumSet}, {@code Deque}, ...)

@@ -111,6 +111,21 @@ class BuiltinCodecFidelityTest {
     // ------------------------------------------------------------------ findings
 
     /**
+     * An IdentityHashMap holds keys that are equal but not the same object: decoded as a LinkedHashMap,
+     * they merged and entries were lost without a word.
+     */
+    @Test
+    void anIdentityHashMapKeepsEveryEntry() {
+        IdentityHashMap<String, Integer> m = new IdentityHashMap<>();
+        m.put(new String("k"), 1);
+        m.put(new String("k"), 2);
+        Object back = roundTrip(codec, m);
+        assertThat(back).isInstanceOf(IdentityHashMap.class);
+        assertThat((Map<?, ?>) back).hasSize(2);
+        assertThat(new ArrayList<Object>(((Map<?, ?>) back).values())).containsExactlyInAnyOrder(1, 2);
+    }
+
+    /**
      * A set (or map) whose elements are distinct where they are and equal once decoded (a set over an
      * IdentityHashMap, a TreeSet whose comparator tells equal elements apart) fails loudly instead of
      * arriving with fewer elements.
