@@ -44,8 +44,10 @@ import java.util.Set;
  *   <li>The JDK's {@code List}, {@code Set} and {@code Map} classes (ArrayList, List.of, HashMap,
  *       TreeSet, views, ...), decoded as a mutable {@code ArrayList}, {@code LinkedHashSet} or
  *       {@code LinkedHashMap} in the original iteration order. Sortedness, comparators, immutability
- *       and concurrency are not carried over. An application's own collection classes go through JDK
- *       serialization instead, keeping their type. A record component declared as a collection class
+ *       and concurrency are not carried over. An application's own collection classes, and an
+ *       {@code IdentityHashMap} (whose equal keys a LinkedHashMap would merge), go through JDK
+ *       serialization instead, keeping their type; a set or map whose elements are equal once decoded
+ *       (a set over an IdentityHashMap) fails to decode rather than arrive smaller. A record component declared as a collection class
  *       the decoded one is not keeps its class: {@code ConcurrentHashMap}, {@code CopyOnWriteArrayList},
  *       {@code CopyOnWriteArraySet}, {@code Vector} and {@code LinkedList} by a copy of the decoded
  *       collection, the others ({@code TreeMap}, {@code SortedSet}, {@code EnumSet}, {@code Deque}, ...)
@@ -85,7 +87,9 @@ import java.util.Set;
  * against {@code maxDepth} (default {@value #DEFAULT_MAX_DEPTH}; encoding too, JDK-serialized parts included:
  * their stream is read back once without resolving any class, so no class's code runs) and the size of one value
  * against {@code maxBytes} (default {@value #DEFAULT_MAX_BYTES}; each list, set, map and record counts as 32
- * bytes more, encoding and decoding alike, so that input cannot make objects many times its size). Truncated input always fails; a
+ * bytes more, encoding and decoding alike, so that input cannot make objects many times its size; both stop
+ * as soon as a value passes it). A value nested deeper than the encoding thread's stack holds (a maxDepth
+ * raised that far) fails with a CodecException too. Truncated input always fails; a
  * garbled byte fails too unless it still spells a valid encoding (a changed digit of a number, a
  * changed letter: there is no checksum), and malformed UTF-8 decodes to U+FFFD as in the JDK. A shared
  * object attached while decoding a value that then turns out malformed is closed again.
@@ -152,11 +156,21 @@ public final class BuiltinCodec implements Codec, Serializable {
             if (size + containers * WireFormat.CONTAINER_COST > maxBytes) {
                 throw Failures.tooBig(size, containers, maxBytes);
             }
+        } catch (StackOverflowError e) {
+            // NOTE: a maxDepth above what this thread's stack holds; a CodecException, as decoding gives
+            truncate(out, begin);
+            throw Failures.unencodable(value.getClass(), "it is nested too deeply for this thread's stack (" + e
+                    + "); lower maxDepth (now " + maxDepth + ") or encode on a thread with a larger stack");
         } catch (RuntimeException | Error e) {
-            if (out instanceof BufferSink b) {
-                b.truncate((int) begin);
-            }
+            truncate(out, begin);
             throw e;
+        }
+    }
+
+    /** A failed encode leaves a {@link BufferSink} as it was. */
+    private static void truncate(ByteSink out, long begin) {
+        if (out instanceof BufferSink b) {
+            b.truncate((int) begin);
         }
     }
 

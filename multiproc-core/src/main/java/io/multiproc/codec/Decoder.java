@@ -72,7 +72,11 @@ final class Decoder extends ClassTable {
             }
             case SET -> {
                 int n = count(1);
-                yield readElements(LinkedHashSet.newLinkedHashSet(presize(n)), n, depth);
+                Collection<Object> set = readElements(LinkedHashSet.newLinkedHashSet(presize(n)), n, depth);
+                if (set.size() != n) {
+                    throw Failures.merged("set", n, "elements", set.size());
+                }
+                yield set;
             }
             case MAP -> readMap(depth);
             case ENUM -> readEnum();
@@ -124,6 +128,9 @@ final class Decoder extends ClassTable {
         for (int i = 0; i < n; i++) {
             Object k = read(depth + 1);
             m.put(k, read(depth + 1));
+        }
+        if (m.size() != n) {
+            throw Failures.merged("map", n, "entries", m.size());
         }
         return m;
     }

@@ -17,13 +17,17 @@ final class Encoder extends ClassTable {
     private final ByteSink out;
     /** Lists, sets, maps and records written: each counts as {@link WireFormat#CONTAINER_COST} more bytes. */
     long containers;
+    /** {@code out.position()} when the value started. */
+    private final long begin;
 
     Encoder(BuiltinCodec codec, ByteSink out) {
         this.codec = codec;
         this.out = out;
+        this.begin = out.position();
     }
 
     void write(Object v, int depth) {
+        checkSize();
         if (!Scalars.write(out, v)) {
             writeComposite(v, depth);
         }
@@ -33,6 +37,7 @@ final class Encoder extends ClassTable {
         if (depth > codec.maxDepth) {
             throw Failures.tooDeep(depth, codec.maxDepth);
         }
+        checkSize();
         TypeInfo info = TypeInfo.of(v.getClass());
         switch (info.kind) {
             case HANDLE_SOURCE -> writeHandle(v, info, depth);
@@ -134,6 +139,19 @@ final class Encoder extends ClassTable {
         checkCount(m, n, written);
     }
 
+    /**
+     * Fails once the bytes written and the containers made pass maxBytes, as the value is written: a value
+     * is written as a tree, so one that shares its parts (a list holding the same sublist twice, 40 levels
+     * deep) can be many times larger written than in memory, and would exhaust memory or never finish
+     * before a check at the end.
+     */
+    private void checkSize() {
+        long size = out.position() - begin;
+        if (size + containers * CONTAINER_COST > codec.maxBytes) {
+            throw Failures.tooBig(size, containers, codec.maxBytes);
+        }
+    }
+
     /** A collection changed by another thread while written would make a count that lies. */
     private static void checkCount(Object c, int n, int written) {
         if (written != n) {
@@ -208,6 +226,7 @@ final class Encoder extends ClassTable {
      * LinkedList, ...: see RecordType.copiers), which goes natively.
      */
     private void writeComponent(RecordType rt, int i, Object v, int depth) {
+        checkSize();
         if (Scalars.write(out, v)) {
             return;
         }

@@ -30,12 +30,27 @@ final class Failures {
                     + "child's task, or allow it with BuiltinCodec.builder().allowClasses(SerializedLambda.class, "
                     + "TheClassThatWroteTheLambda.class) and give that codec to the queue or pipe");
         }
+        String element = elementName(className);
+        String wayOut = element.equals(className) ? "make it a record (records need no JDK serialization)"
+                : "send a List instead of the array (a List of records or enums travels natively, an array of objects only"
+                + " by JDK serialization, which needs its element class Serializable and allowed)";
         return new CodecException("class=" + className + " is not on the codec's allow-list for JDK serialization ("
                 + allowList + "): queues, pipes and shared lists do not run the readObject code of classes you did not "
-                + "allow. Allow it with " + howToAllow(className) + ", or make it a record (records need no JDK serialization)");
+                + "allow. Allow it with " + howToAllow(className) + ", or " + wayOut);
     }
 
-    private static String howToAllow(String className) {
+    /** The class an array class's binary name ("[[Lcom.acme.Leg;") holds, or the name itself. */
+    private static String elementName(String className) {
+        int dims = 0;
+        while (dims < className.length() && className.charAt(dims) == '[') {
+            dims++;
+        }
+        return dims > 0 && className.startsWith("L", dims) && className.endsWith(";")
+                ? className.substring(dims + 1, className.length() - 1) : className;
+    }
+
+    private static String howToAllow(String arrayOrClassName) {
+        String className = elementName(arrayOrClassName);
         int dot = className.lastIndexOf('.');
         String simple = className.substring(dot + 1).replace('$', '.');
         String pkg = dot < 0 ? "" : className.substring(0, dot + 1);
@@ -74,6 +89,17 @@ final class Failures {
         }
         return new CodecException("length=" + length + " needs " + bytes + " bytes, beyond maxBytes (" + budget
                 + " bytes left of it)");
+    }
+
+    /**
+     * A set or map whose elements were distinct where it was encoded and are equal (by equals()) once
+     * decoded into a LinkedHashSet or LinkedHashMap: silently dropping some would change the value.
+     */
+    static CodecException merged(String kind, int count, String items, int left) {
+        return new CodecException("a " + kind + " of " + count + " " + items + " keeps " + left + " once decoded: some are "
+                + "equal (by equals()) though they were distinct where it was sent (a set over an IdentityHashMap, a map "
+                + "view of one, a TreeSet whose comparator tells equal elements apart); send them as a List, or an "
+                + "IdentityHashMap itself, which keeps its class");
     }
 
     static CodecException malformed(String what) {

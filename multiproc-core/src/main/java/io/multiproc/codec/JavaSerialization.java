@@ -2,6 +2,7 @@ package io.multiproc.codec;
 
 import java.io.ByteArrayInputStream;
 import java.io.ByteArrayOutputStream;
+import java.io.Externalizable;
 import java.io.IOException;
 import java.io.InvalidClassException;
 import java.io.NotSerializableException;
@@ -9,6 +10,7 @@ import java.io.ObjectInputFilter;
 import java.io.ObjectInputStream;
 import java.io.ObjectOutputStream;
 import java.io.ObjectStreamClass;
+import java.io.Serializable;
 
 /**
  * The built-in codec's fallback for {@code Serializable} objects it has no native form for (serializable
@@ -202,6 +204,58 @@ final class JavaSerialization {
         }
     }
 
+    /** Why the receiver's JDK serialization could not build an object of a class (see {@link #whyUnbuildable}), or null. */
+    private static final ClassValue<String> UNBUILDABLE = new ClassValue<>() {
+        @Override
+        protected String computeValue(Class<?> type) {
+            return whyUnbuildable(type);
+        }
+    };
+
+    /**
+     * Why JDK serialization, which writes an object of {@code type} without complaint, could not build it
+     * when reading it back, or null: it calls an Externalizable's public no-arg constructor, and for a
+     * Serializable class the no-arg constructor of its first superclass that is not Serializable (not
+     * private; public or protected unless in the same package). Checked at the sender, so that a queue's
+     * put fails naming the class instead of every take of the item failing.
+     */
+    static String whyUnbuildable(Class<?> type) {
+        if (!Serializable.class.isAssignableFrom(type) || type.isArray() || type.isRecord() || Enum.class.isAssignableFrom(type)
+                || type.isHidden() || java.lang.reflect.Proxy.isProxyClass(type)) {
+            return null; // built without such a constructor (records: their canonical one), or refused elsewhere
+        }
+        if (Externalizable.class.isAssignableFrom(type)) {
+            try {
+                if (java.lang.reflect.Modifier.isPublic(type.getDeclaredConstructor().getModifiers())) {
+                    return null;
+                }
+            } catch (NoSuchMethodException e) {
+                // the same failure
+            }
+            return "an Externalizable class needs a public no-arg constructor: the receiver calls it, then readExternal";
+        }
+        Class<?> first = type.getSuperclass();
+        while (first != null && Serializable.class.isAssignableFrom(first)) {
+            first = first.getSuperclass();
+        }
+        if (first == null) {
+            return null;
+        }
+        try {
+            int mods = first.getDeclaredConstructor().getModifiers();
+            if (!java.lang.reflect.Modifier.isPrivate(mods) && (java.lang.reflect.Modifier.isPublic(mods)
+                    || java.lang.reflect.Modifier.isProtected(mods) || first.getClassLoader() == type.getClassLoader()
+                    && first.getPackageName().equals(type.getPackageName()))) {
+                return null;
+            }
+        } catch (NoSuchMethodException e) {
+            // the same failure
+        }
+        return "its first superclass that is not Serializable, " + first.getName() + ", has no no-arg constructor the"
+                + " receiver's JDK serialization can call (it builds the object with that one, then restores the fields of"
+                + " the Serializable classes); give it one, make it Serializable, or make " + type.getSimpleName() + " a record";
+    }
+
     /** Checks each class written against the allow-list; refuses dynamic proxies. */
     private static final class CheckedOutput extends ObjectOutputStream {
         static final String REFUSED = "not on the codec's allow-list";
@@ -218,7 +272,7 @@ final class JavaSerialization {
          * system path as its string form, an Optional as its content, a JDK entry as an immutable one.
          */
         @Override
-        protected Object replaceObject(Object obj) {
+        protected Object replaceObject(Object obj) throws IOException {
             if (obj == null) {
                 return null;
             }
@@ -231,7 +285,13 @@ final class JavaSerialization {
                     java.util.Map.Entry<?, ?> e = (java.util.Map.Entry<?, ?>) obj;
                     yield new java.util.AbstractMap.SimpleImmutableEntry<>(e.getKey(), e.getValue());
                 }
-                default -> obj;
+                default -> {
+                    String why = UNBUILDABLE.get(obj.getClass());
+                    if (why != null) {
+                        throw new InvalidClassException(obj.getClass().getName(), why);
+                    }
+                    yield obj;
+                }
             };
         }
 

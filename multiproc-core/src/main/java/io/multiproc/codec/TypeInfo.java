@@ -18,8 +18,8 @@ import java.util.Set;
  * {@link SharedHandle}) as handles; enums; records (unless they declare their own serialization hooks
  * or are inaccessible); a {@link java.nio.file.Path} of the default file system; {@link java.util.Optional}
  * and its primitive forms; the JDK's {@code Map.Entry} classes that are not Serializable; the JDK's own
- * {@code List}, {@code Set} and {@code Map} classes (an application's collection classes keep their type
- * through JDK serialization instead); anything else
+ * {@code List}, {@code Set} and {@code Map} classes but {@code IdentityHashMap} (an application's collection
+ * classes, and an IdentityHashMap, keep their type through JDK serialization instead); anything else
  * {@code Serializable} through JDK serialization; the rest cannot be written.
  *
  * <p>Immutable and thread-safe.
@@ -81,6 +81,9 @@ final class TypeInfo {
             kind = Kind.OPTIONAL;
         } else if (isUnserializableJdkEntry(type)) {
             kind = Kind.ENTRY;
+        } else if (type == java.util.IdentityHashMap.class) {
+            // NOTE: its keys may be equal and distinct: a LinkedHashMap would merge them (docs/decisions/200)
+            kind = Kind.SERIALIZED;
         } else if (type.getClassLoader() == null && List.class.isAssignableFrom(type)) {
             kind = Kind.LIST;
         } else if (type.getClassLoader() == null && Set.class.isAssignableFrom(type)) {
