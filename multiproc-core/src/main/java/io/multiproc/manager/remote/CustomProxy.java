@@ -27,8 +27,35 @@ final class CustomProxy implements InvocationHandler {
         if (!iface.isInterface()) {
             throw new IllegalArgumentException("exposedInterface=" + iface.getName() + " is not an interface");
         }
-        return Proxy.newProxyInstance(iface.getClassLoader(), new Class<?>[] {iface, CustomObject.class},
+        return Proxy.newProxyInstance(loaderFor(iface), new Class<?>[] {iface, CustomObject.class},
                 new CustomProxy(handle));
+    }
+
+    /**
+     * A class loader that sees both {@code iface} and {@link CustomObject}: the interface's own when it
+     * does (an application's interface), else multiproc's when that sees the interface. A JDK interface
+     * ({@code Supplier}, {@code Runnable}) has the bootstrap loader, which does not see CustomObject:
+     * with it the proxy could not be made, after the server had built the object.
+     */
+    static ClassLoader loaderFor(Class<?> iface) {
+        ClassLoader own = iface.getClassLoader();
+        if (own != null && sees(own, CustomObject.class)) {
+            return own;
+        }
+        ClassLoader ours = CustomObject.class.getClassLoader();
+        if (sees(ours, iface)) {
+            return ours;
+        }
+        throw new IllegalArgumentException("exposedInterface=" + iface.getName() + ": no class loader sees both it and "
+                + CustomObject.class.getName() + " (its loader: " + own + ")");
+    }
+
+    private static boolean sees(ClassLoader loader, Class<?> c) {
+        try {
+            return Class.forName(c.getName(), false, loader) == c;
+        } catch (ClassNotFoundException | LinkageError e) {
+            return false;
+        }
     }
 
     @Override
