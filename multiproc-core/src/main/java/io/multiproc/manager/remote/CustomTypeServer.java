@@ -168,9 +168,14 @@ final class CustomTypeServer {
         if (m == null) {
             Class<?>[] types = new Class<?>[parameterTypes.size()];
             for (int i = 0; i < types.length; i++) {
-                types[i] = typeNamed(parameterTypes.get(i), iface.getClassLoader());
+                types[i] = typeNamed(parameterTypes.get(i),
+                        iface.getClassLoader() != null ? iface.getClassLoader() : CustomTypeServer.class.getClassLoader());
             }
             m = iface.getMethod(name, types);
+            // NOTE: a package-private interface's methods are public, but Method.invoke checks access to
+            // the interface too, from this class: every call failed with IllegalAccessException. Class-path
+            // packages are open, so this succeeds there; a named module must open the package to io.multiproc
+            m.trySetAccessible();
             methods.put(key, m);
         }
         return m;
