@@ -48,4 +48,10 @@ class ManagerCustomTypeInterfacesTest {
         assertThat(t.add(3)).isEqualTo(5);
     }
 
+    @Test
+    void aPackagePrivateInterfacesDefaultMethodRunsHere() {
+        m.register("tally", TallyImpl::new, Tally.class);
+        Tally t = m.create("tally");
+        assertThat(t.addTwice(3)).isEqualTo(6);
+    }
 }

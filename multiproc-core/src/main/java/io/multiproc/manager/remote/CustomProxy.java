@@ -72,7 +72,7 @@ final class CustomProxy implements InvocationHandler {
             return handle; // writeReplace
         }
         if (method.isDefault()) {
-            return InvocationHandler.invokeDefault(proxy, method, args);
+            return invokeDefault(proxy, method, args);
         }
         List<String> types = PARAMETER_TYPES.computeIfAbsent(method, CustomProxy::parameterTypes);
         List<Object> values = args == null ? new ArrayList<>() : new ArrayList<>(Arrays.asList(args));
@@ -92,6 +92,29 @@ final class CustomProxy implements InvocationHandler {
             types.add(t.getName());
         }
         return List.copyOf(types);
+    }
+
+    /**
+     * Runs a default method of the interface here. {@link InvocationHandler#invokeDefault} checks access
+     * from this class, so a package-private interface (the usual {@code interface Counter} beside the
+     * program's classes) failed with an UndeclaredThrowableException; such a method then runs through a
+     * private lookup in the interface (always granted for class-path code, whose packages are open).
+     */
+    private static Object invokeDefault(Object proxy, Method method, Object[] args) throws Throwable {
+        Class<?> iface = method.getDeclaringClass();
+        if (method.canAccess(proxy)) {
+            return InvocationHandler.invokeDefault(proxy, method, args);
+        }
+        CustomProxy.class.getModule().addReads(iface.getModule());
+        java.lang.invoke.MethodHandle h;
+        try {
+            h = java.lang.invoke.MethodHandles.privateLookupIn(iface, java.lang.invoke.MethodHandles.lookup())
+                    .unreflectSpecial(method, iface);
+        } catch (IllegalAccessException e) {
+            throw new IllegalStateException("default method " + method + " of a non-public interface cannot run here: "
+                    + "open its package to io.multiproc, or make the interface public", e);
+        }
+        return h.bindTo(proxy).invokeWithArguments(args == null ? new Object[0] : args);
     }
 
     private boolean sameObject(CustomProxy other) {
