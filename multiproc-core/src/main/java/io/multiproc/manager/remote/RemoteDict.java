@@ -105,11 +105,17 @@ final class RemoteDict<K, V> extends AbstractMap<K, V> implements ConcurrentMap<
     @SuppressWarnings("unchecked")
     @Override
     public V replace(K key, V value) {
+        if (key != null && !encodes(key)) {
+            return null; // nothing can be stored under it, so there is nothing to replace (as a local dict answers)
+        }
         return (V) t.call(Ops.D_REPLACE, key, value);
     }
 
     @Override
     public boolean replace(K key, V oldValue, V newValue) {
+        if (key != null && !encodes(key)) {
+            return false; // nothing can be stored under it
+        }
         return t.callBoolean(Ops.D_REPLACE_IF, key, oldValue, newValue);
     }
 
@@ -117,7 +123,7 @@ final class RemoteDict<K, V> extends AbstractMap<K, V> implements ConcurrentMap<
      * Whether {@code key} can travel at all: a lookup of one that cannot is simply absent (Map.get answers
      * null; a CodecException broke HashMap.equals). Null goes on, to fail on the server as before.
      */
-    private static boolean encodes(Object key) {
+    static boolean encodes(Object key) {
         if (key == null || key instanceof String || key instanceof Integer || key instanceof Long) {
             return true;
         }
@@ -186,6 +192,9 @@ final class RemoteDict<K, V> extends AbstractMap<K, V> implements ConcurrentMap<
     @SuppressWarnings("unchecked")
     public V computeIfPresent(K key, java.util.function.BiFunction<? super K, ? super V, ? extends V> f) {
         Objects.requireNonNull(f, "remappingFunction");
+        if (key != null && !encodes(key)) {
+            return null; // nothing can be stored under it, so it is absent
+        }
         while (true) {
             Object[] two = read(key);
             if (two[0] == null) {
