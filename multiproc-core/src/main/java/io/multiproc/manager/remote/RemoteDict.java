@@ -274,6 +274,73 @@ final class RemoteDict<K, V> extends AbstractMap<K, V> implements ConcurrentMap<
         return (Map<K, V>) t.call(Ops.SNAPSHOT);
     }
 
+    /**
+     * A view of the keys: iteration over a snapshot; {@code remove(k)} and the iterator's {@code remove}
+     * remove the key whatever it maps to now, as the local manager's key set and ConcurrentHashMap's do
+     * (AbstractMap's went through the entry set, which removes only the value as read, so a key another
+     * client changed meanwhile stayed while {@code remove} still answered true).
+     */
+    @Override
+    public Set<K> keySet() {
+        return new AbstractSet<>() {
+            @Override
+            public Iterator<K> iterator() {
+                Iterator<K> it = snapshot().keySet().iterator();
+                return new Iterator<>() {
+                    private K last;
+                    private boolean has;
+
+                    @Override
+                    public boolean hasNext() {
+                        return it.hasNext();
+                    }
+
+                    @Override
+                    public K next() {
+                        last = it.next();
+                        has = true;
+                        return last;
+                    }
+
+                    @Override
+                    public void remove() {
+                        if (!has) {
+                            throw new IllegalStateException("next() first");
+                        }
+                        RemoteDict.this.remove(last);
+                        it.remove();
+                        has = false;
+                    }
+                };
+            }
+
+            @Override
+            public java.util.Spliterator<K> spliterator() { // over one snapshot, as the iterator
+                return java.util.Spliterators.spliteratorUnknownSize(iterator(), java.util.Spliterator.DISTINCT);
+            }
+
+            @Override
+            public int size() {
+                return RemoteDict.this.size();
+            }
+
+            @Override
+            public boolean contains(Object o) {
+                return o != null && containsKey(o);
+            }
+
+            @Override
+            public boolean remove(Object o) {
+                return o != null && RemoteDict.this.remove(o) != null;
+            }
+
+            @Override
+            public void clear() {
+                RemoteDict.this.clear();
+            }
+        };
+    }
+
     @Override
     public Set<Entry<K, V>> entrySet() {
         return new AbstractSet<>() {
