@@ -69,4 +69,19 @@ final class RemoteNamespace implements Namespace, RemoteManager.RemoteContainer 
     public String toString() {
         return "Namespace" + snapshot();
     }
+
+    /**
+     * Proxies of one namespace are equal, as the local manager's are (its namespaces compare their
+     * container, not their attributes): a server gives one container one id per connection, so the
+     * same connection and id is the same namespace. Two connections' proxies are never equal.
+     */
+    @Override
+    public boolean equals(Object o) {
+        return o == this || o instanceof RemoteNamespace n && n.t.manager() == t.manager() && n.t.ref().id() == t.ref().id();
+    }
+
+    @Override
+    public int hashCode() {
+        return Long.hashCode(t.ref().id());
+    }
 }

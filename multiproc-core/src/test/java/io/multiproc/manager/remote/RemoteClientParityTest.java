@@ -41,6 +41,20 @@ class RemoteClientParityTest {
         }
     }
 
+    /** Local proxies of one namespace are equal (ManagedNamespace.equals): so are a remote client's. */
+    @Test
+    void twoProxiesOfOneNamespaceAreEqualAsTheLocalManagersAre() {
+        assertThat(local.namespace("cfg")).isEqualTo(local.namespace("cfg"));
+        Namespace one = a.namespace("cfg");
+        Namespace two = a.namespace("cfg");
+        assertThat(one).isEqualTo(two);
+        assertThat(one.hashCode()).isEqualTo(two.hashCode());
+        assertThat(one).isNotEqualTo(a.namespace("other"));
+        ConcurrentMap<String, Object> d = a.dict();
+        d.put("ns", one);
+        assertThat(d.get("ns")).isEqualTo(d.get("ns")).isEqualTo(one);
+    }
+
     @Test
     void aListIteratorsSetAddAndRemoveWriteThroughAsAnArrayLists() {
         List<String> remote = a.list();
