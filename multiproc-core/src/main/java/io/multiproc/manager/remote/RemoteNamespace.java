@@ -35,6 +35,7 @@ final class RemoteNamespace implements Namespace, RemoteManager.RemoteContainer 
     @SuppressWarnings("unchecked")
     @Override
     public <T> T getOrDefault(String name, T defaultValue) {
+        Objects.requireNonNull(name, "name"); // as get, has and the local namespace: a snapshot would answer the default
         Map<String, Object> all = snapshot();
         return all.containsKey(name) ? (T) all.get(name) : defaultValue;
     }

@@ -205,4 +205,13 @@ class RemoteClientParityTest {
         assertThat(d).isEmpty();
     }
 
+    /** Namespace.get, has and the local namespace's getOrDefault refuse a null name; so does a remote getOrDefault. */
+    @Test
+    void aNamespacesGetOrDefaultRefusesANullNameAsTheLocalOne() {
+        assertThatThrownBy(() -> local.namespace().getOrDefault(null, 1)).isInstanceOf(NullPointerException.class);
+        Namespace ns = a.namespace();
+        ns.set("x", 1);
+        assertThatThrownBy(() -> ns.getOrDefault(null, 1)).isInstanceOf(NullPointerException.class);
+        assertThat(ns.<Integer>getOrDefault("x", 2)).isEqualTo(1);
+    }
 }
