@@ -185,6 +185,27 @@ class RemoteClientParityTest {
         assertThat(da).isEqualTo(db);
     }
 
+    /**
+     * Set elements are values: iterating a local set gives a plain List element. A remote set's iteration gave
+     * a live-looking RemoteList proxy of a copy the server decoded and kept exported for it, whose writes
+     * went nowhere.
+     */
+    @Test
+    @SuppressWarnings("unchecked")
+    void aListElementReadFromANestedSetIsAPlainValueAsFromALocalSet() {
+        List<Object> localHolder = local.list();
+        localHolder.add(new java.util.HashSet<>(java.util.Set.of(List.of(0, "n1"))));
+        List<Object> holder = a.list();
+        holder.add(new java.util.HashSet<>(java.util.Set.of(List.of(0, "n1"))));
+        for (java.util.Set<Object> s : List.of((java.util.Set<Object>) localHolder.get(0), (java.util.Set<Object>) holder.get(0))) {
+            Object e = s.iterator().next();
+            assertThat(e).isEqualTo(List.of(0, "n1")).isExactlyInstanceOf(ArrayList.class);
+            assertThat(s.contains(e)).isTrue();
+            assertThat(s.retainAll(List.of("other"))).isTrue();
+            assertThat(s).isEmpty();
+        }
+    }
+
     @Test
     void listErrorsAreTheJavaUtilOnes() {
         List<Object> l = a.list();
