@@ -76,8 +76,49 @@ final class CustomProxy implements InvocationHandler {
         }
         List<String> types = PARAMETER_TYPES.computeIfAbsent(method, CustomProxy::parameterTypes);
         List<Object> values = args == null ? new ArrayList<>() : new ArrayList<>(Arrays.asList(args));
-        return CustomChannels.invoke(handle.inbox(), server, handle.manager(),
+        Object result = CustomChannels.invoke(handle.inbox(), server, handle.manager(),
                 new CustomMessages.Call(handle.objectId(), method.getName(), types, values), method.getExceptionTypes());
+        return fit(result, method.getReturnType());
+    }
+
+    /**
+     * The result as the method's declared return type where the codec's decoded class is not one: the
+     * codec decodes every JDK Set, Map and List as a LinkedHashSet, LinkedHashMap or ArrayList, so a
+     * method declared to return SortedSet (a TreeSet) failed with ClassCastException in the proxy class.
+     * A sorted result arrives in its order and is rebuilt with natural ordering; the server refuses one
+     * ordered by a comparator for such a method ({@code CustomTypeServer}). Anything else is left as it
+     * is (the proxy's ClassCastException then names both classes).
+     */
+    static Object fit(Object value, Class<?> type) {
+        if (value == null || type.isPrimitive() || type.isInstance(value)) {
+            return value;
+        }
+        if (value instanceof java.util.Set<?> s) {
+            if (type.isAssignableFrom(java.util.TreeSet.class)) {
+                return new java.util.TreeSet<>(s);
+            } else if (type.isAssignableFrom(java.util.concurrent.ConcurrentSkipListSet.class)) {
+                return new java.util.concurrent.ConcurrentSkipListSet<>(s);
+            } else if (type.isAssignableFrom(java.util.concurrent.CopyOnWriteArraySet.class)) {
+                return new java.util.concurrent.CopyOnWriteArraySet<>(s);
+            }
+        } else if (value instanceof java.util.Map<?, ?> m) {
+            if (type.isAssignableFrom(java.util.TreeMap.class)) {
+                return new java.util.TreeMap<>(m);
+            } else if (type.isAssignableFrom(java.util.concurrent.ConcurrentHashMap.class)) {
+                return new java.util.concurrent.ConcurrentHashMap<>(m);
+            } else if (type.isAssignableFrom(java.util.concurrent.ConcurrentSkipListMap.class)) {
+                return new java.util.concurrent.ConcurrentSkipListMap<>(m);
+            }
+        } else if (value instanceof List<?> l) {
+            if (type.isAssignableFrom(java.util.LinkedList.class)) {
+                return new java.util.LinkedList<>(l);
+            } else if (type.isAssignableFrom(java.util.concurrent.CopyOnWriteArrayList.class)) {
+                return new java.util.concurrent.CopyOnWriteArrayList<>(l);
+            } else if (type.isAssignableFrom(java.util.Vector.class)) {
+                return new java.util.Vector<>(l);
+            }
+        }
+        return value;
     }
 
     /**

@@ -155,11 +155,30 @@ final class CustomTypeServer {
                 if (h == null) {
                     throw new IllegalStateException("no object id=" + c.objectId() + " in this server");
                 }
-                yield method(h.iface(), c.method(), c.parameterTypes()).invoke(h.object(), c.args().toArray());
+                Method m = method(h.iface(), c.method(), c.parameterTypes());
+                Object result = m.invoke(h.object(), c.args().toArray());
+                checkOrderTravels(h.iface(), m, result);
+                yield result;
             }
             default -> throw new IllegalArgumentException("request of class "
                     + (request == null ? "null" : request.getClass().getName()));
         };
+    }
+
+    /**
+     * A sorted result travels as its elements in order and the caller rebuilds it with natural ordering
+     * (CustomProxy.fit), so one ordered by a comparator, for a method declared to return a sorted type,
+     * is refused here rather than arriving re-sorted.
+     */
+    private static void checkOrderTravels(Class<?> iface, Method m, Object result) {
+        java.util.Comparator<?> order = result instanceof java.util.SortedSet<?> s ? s.comparator()
+                : result instanceof java.util.SortedMap<?, ?> sm ? sm.comparator() : null;
+        Class<?> declared = m.getReturnType();
+        if (order != null && (java.util.SortedSet.class.isAssignableFrom(declared) || java.util.SortedMap.class.isAssignableFrom(declared))) {
+            throw new IllegalArgumentException("the return value of " + iface.getName() + "." + m.getName() + "(), a "
+                    + result.getClass().getName() + " ordered by a comparator, cannot be sent back keeping its order "
+                    + "(a sorted result arrives re-sorted by natural ordering): return it with natural ordering, or as a List");
+        }
     }
 
     private Method method(Class<?> iface, String name, List<String> parameterTypes) throws ReflectiveOperationException {

@@ -102,6 +102,12 @@ class CustomTypeInterfacesTest {
         void nothing();
 
         SortedSet<String> sorted(List<String> xs);
+
+        SortedSet<String> reversed(List<String> xs);
+
+        java.util.SortedMap<String, Integer> lengths(List<String> xs);
+
+        java.util.concurrent.ConcurrentMap<String, Integer> counts(List<String> xs);
     }
 
     public static final class ShapesImpl implements Shapes {
@@ -163,6 +169,27 @@ class CustomTypeInterfacesTest {
         public SortedSet<String> sorted(List<String> xs) {
             return new TreeSet<>(xs);
         }
+
+        @Override
+        public SortedSet<String> reversed(List<String> xs) {
+            SortedSet<String> s = new TreeSet<>(java.util.Comparator.reverseOrder());
+            s.addAll(xs);
+            return s;
+        }
+
+        @Override
+        public java.util.SortedMap<String, Integer> lengths(List<String> xs) {
+            java.util.SortedMap<String, Integer> m = new java.util.TreeMap<>();
+            xs.forEach(x -> m.put(x, x.length()));
+            return m;
+        }
+
+        @Override
+        public java.util.concurrent.ConcurrentMap<String, Integer> counts(List<String> xs) {
+            java.util.concurrent.ConcurrentMap<String, Integer> m = new java.util.concurrent.ConcurrentHashMap<>();
+            xs.forEach(x -> m.merge(x, 1, Integer::sum));
+            return m;
+        }
     }
 
     @Test
@@ -181,6 +208,18 @@ class CustomTypeInterfacesTest {
         assertThat(s.doubled(new int[] {1, 2})).containsExactly(2, 4);
         assertThat(s.split("a,b")).containsExactly("a", "b");
         s.nothing();
+    }
+
+    @Test
+    void aSortedSetResultArrivesAsASortedSet() {
+        types.register("shapes", ShapesImpl::new, Shapes.class);
+        Shapes s = types.create("shapes");
+        assertThat(s.sorted(List.of("b", "a"))).containsExactly("a", "b");
+        assertThat(s.lengths(List.of("bb", "a"))).containsExactly(java.util.Map.entry("a", 1), java.util.Map.entry("bb", 2));
+        assertThat(s.counts(List.of("x", "x"))).containsEntry("x", 2);
+        assertThatThrownBy(() -> s.reversed(List.of("a", "b"))).isInstanceOf(IllegalArgumentException.class)
+                .hasMessageContaining("comparator");
+        assertThat(s.sorted(List.of("c"))).containsExactly("c"); // the channel and the object stay usable
     }
 
     public interface Relay {
