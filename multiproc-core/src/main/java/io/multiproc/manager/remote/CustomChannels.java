@@ -89,64 +89,6 @@ final class CustomChannels {
      */
     static Object call(SharedQueue<Object> inbox, ProcessIdentity server, String manager, Object request,
                        Duration timeout) {
-        CustomMessages.Reply reply = exchange(inbox, server, manager, request, timeout);
-        if (reply.failure() != null) {
-            throw asRuntime(reply.failure().toThrowable(RemoteFailure.JDK_CONTRACT), reply.failure());
-        }
-        return reply.value();
-    }
-
-    /**
-     * A proxy's method call: as {@link #call(SharedQueue, ProcessIdentity, String, Object)}, but a failure
-     * of a type {@code declared} (the method's {@code throws} clause) names arrives as that type, checked
-     * ones included, so {@code catch (IOException e)} around {@code store.read(k)} catches the server's
-     * IOException (decision 202). Any other type that is not a JDK contract exception arrives as
-     * {@link io.multiproc.RemoteException}, never as an UndeclaredThrowableException.
-     */
-    static Object invoke(SharedQueue<Object> inbox, ProcessIdentity server, String manager, CustomMessages.Call request,
-                         Class<?>[] declared) throws Throwable {
-        CustomMessages.Reply reply = exchange(inbox, server, manager, request, null);
-        if (reply.failure() == null) {
-            return reply.value();
-        }
-        Throwable t = reply.failure().toThrowable(declared.length == 0 ? RemoteFailure.JDK_CONTRACT
-                : name -> RemoteFailure.JDK_CONTRACT.test(name) || isDeclared(name, declared));
-        for (Class<?> d : declared) {
-            if (d.isInstance(t)) {
-                throw t;
-            }
-        }
-        throw asRuntime(t, reply.failure());
-    }
-
-    /** Whether the class {@code name} (loaded as RemoteFailure loads it) is one of {@code declared} or a subclass. */
-    private static boolean isDeclared(String name, Class<?>[] declared) {
-        try {
-            ClassLoader loader = Thread.currentThread().getContextClassLoader();
-            Class<?> c = Class.forName(name, false, loader != null ? loader : RemoteFailure.class.getClassLoader());
-            for (Class<?> d : declared) {
-                if (d.isAssignableFrom(c)) {
-                    return true;
-                }
-            }
-            return false;
-        } catch (ClassNotFoundException | LinkageError e) {
-            return false;
-        }
-    }
-
-    private static RuntimeException asRuntime(Throwable t, RemoteFailure f) {
-        if (t instanceof RuntimeException r) {
-            return r;
-        }
-        io.multiproc.RemoteException r = new io.multiproc.RemoteException(f.className(), f.message());
-        r.setStackTrace(t.getStackTrace());
-        return r;
-    }
-
-    /** Sends {@code request} and returns its reply, whether a value or a failure. */
-    private static CustomMessages.Reply exchange(SharedQueue<Object> inbox, ProcessIdentity server, String manager,
-                                                 Object request, Duration timeout) {
         long deadline = timeout == null ? 0 : System.nanoTime() + timeout.toNanos();
         ConcurrentLinkedDeque<Channel> pool = POOLS.computeIfAbsent(server, s -> new ConcurrentLinkedDeque<>());
         Channel c = pool.pollFirst();
@@ -176,7 +118,12 @@ final class CustomChannels {
                 }
             }
             reusable = true;
-            return reply;
+            if (reply.failure() != null) {
+                Throwable t = reply.failure().toThrowable(RemoteFailure.JDK_CONTRACT);
+                throw t instanceof RuntimeException r ? r : new io.multiproc.RemoteException(reply.failure().className(),
+                        reply.failure().message());
+            }
+            return reply.value();
         } catch (java.io.InterruptedIOException e) {
             // NOTE: the server is alive: only this call's channel goes (its reply may still come), the
             // other channels stay pooled, and the interrupt stays set for the caller

@@ -76,8 +76,8 @@ final class CustomProxy implements InvocationHandler {
         }
         List<String> types = PARAMETER_TYPES.computeIfAbsent(method, CustomProxy::parameterTypes);
         List<Object> values = args == null ? new ArrayList<>() : new ArrayList<>(Arrays.asList(args));
-        Object result = CustomChannels.invoke(handle.inbox(), server, handle.manager(),
-                new CustomMessages.Call(handle.objectId(), method.getName(), types, values), method.getExceptionTypes());
+        Object result = CustomChannels.call(handle.inbox(), server, handle.manager(),
+                new CustomMessages.Call(handle.objectId(), method.getName(), types, values));
         return fit(result, method.getReturnType());
     }
 

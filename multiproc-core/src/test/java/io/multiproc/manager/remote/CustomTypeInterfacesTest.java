@@ -68,16 +68,6 @@ class CustomTypeInterfacesTest {
         throw (E) t;
     }
 
-    @Test
-    void aDeclaredCheckedExceptionArrivesAsItsDeclaredTypeAndAnUndeclaredOneAsRemoteException() {
-        types.register("store", StoreImpl::new, Store.class);
-        Store s = types.create("store");
-        assertThatThrownBy(() -> s.read("k1")).isInstanceOf(IOException.class).isExactlyInstanceOf(FileNotFoundException.class)
-                .hasMessage("key=k1")
-                .satisfies(e -> assertThat(e.getStackTrace()[0].getClassName()).isEqualTo(StoreImpl.class.getName()));
-        assertThatThrownBy(s::sneaky).isExactlyInstanceOf(RemoteException.class).hasMessageContaining("undeclared");
-    }
-
     public interface Shapes {
         int sum(int... xs);
 
