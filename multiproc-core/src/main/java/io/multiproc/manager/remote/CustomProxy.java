@@ -27,8 +27,35 @@ final class CustomProxy implements InvocationHandler {
         if (!iface.isInterface()) {
             throw new IllegalArgumentException("exposedInterface=" + iface.getName() + " is not an interface");
         }
-        return Proxy.newProxyInstance(iface.getClassLoader(), new Class<?>[] {iface, CustomObject.class},
+        return Proxy.newProxyInstance(loaderFor(iface), new Class<?>[] {iface, CustomObject.class},
                 new CustomProxy(handle));
+    }
+
+    /**
+     * A class loader that sees both {@code iface} and {@link CustomObject}: the interface's own when it
+     * does (an application's interface), else multiproc's when that sees the interface. A JDK interface
+     * ({@code Supplier}, {@code Runnable}) has the bootstrap loader, which does not see CustomObject:
+     * with it the proxy could not be made, after the server had built the object.
+     */
+    static ClassLoader loaderFor(Class<?> iface) {
+        ClassLoader own = iface.getClassLoader();
+        if (own != null && sees(own, CustomObject.class)) {
+            return own;
+        }
+        ClassLoader ours = CustomObject.class.getClassLoader();
+        if (sees(ours, iface)) {
+            return ours;
+        }
+        throw new IllegalArgumentException("exposedInterface=" + iface.getName() + ": no class loader sees both it and "
+                + CustomObject.class.getName() + " (its loader: " + own + ")");
+    }
+
+    private static boolean sees(ClassLoader loader, Class<?> c) {
+        try {
+            return Class.forName(c.getName(), false, loader) == c;
+        } catch (ClassNotFoundException | LinkageError e) {
+            return false;
+        }
     }
 
     @Override
@@ -45,12 +72,53 @@ final class CustomProxy implements InvocationHandler {
             return handle; // writeReplace
         }
         if (method.isDefault()) {
-            return InvocationHandler.invokeDefault(proxy, method, args);
+            return invokeDefault(proxy, method, args);
         }
         List<String> types = PARAMETER_TYPES.computeIfAbsent(method, CustomProxy::parameterTypes);
         List<Object> values = args == null ? new ArrayList<>() : new ArrayList<>(Arrays.asList(args));
-        return CustomChannels.call(handle.inbox(), server, handle.manager(),
+        Object result = CustomChannels.call(handle.inbox(), server, handle.manager(),
                 new CustomMessages.Call(handle.objectId(), method.getName(), types, values));
+        return fit(result, method.getReturnType());
+    }
+
+    /**
+     * The result as the method's declared return type where the codec's decoded class is not one: the
+     * codec decodes every JDK Set, Map and List as a LinkedHashSet, LinkedHashMap or ArrayList, so a
+     * method declared to return SortedSet (a TreeSet) failed with ClassCastException in the proxy class.
+     * A sorted result arrives in its order and is rebuilt with natural ordering; the server refuses one
+     * ordered by a comparator for such a method ({@code CustomTypeServer}). Anything else is left as it
+     * is (the proxy's ClassCastException then names both classes).
+     */
+    static Object fit(Object value, Class<?> type) {
+        if (value == null || type.isPrimitive() || type.isInstance(value)) {
+            return value;
+        }
+        if (value instanceof java.util.Set<?> s) {
+            if (type.isAssignableFrom(java.util.TreeSet.class)) {
+                return new java.util.TreeSet<>(s);
+            } else if (type.isAssignableFrom(java.util.concurrent.ConcurrentSkipListSet.class)) {
+                return new java.util.concurrent.ConcurrentSkipListSet<>(s);
+            } else if (type.isAssignableFrom(java.util.concurrent.CopyOnWriteArraySet.class)) {
+                return new java.util.concurrent.CopyOnWriteArraySet<>(s);
+            }
+        } else if (value instanceof java.util.Map<?, ?> m) {
+            if (type.isAssignableFrom(java.util.TreeMap.class)) {
+                return new java.util.TreeMap<>(m);
+            } else if (type.isAssignableFrom(java.util.concurrent.ConcurrentHashMap.class)) {
+                return new java.util.concurrent.ConcurrentHashMap<>(m);
+            } else if (type.isAssignableFrom(java.util.concurrent.ConcurrentSkipListMap.class)) {
+                return new java.util.concurrent.ConcurrentSkipListMap<>(m);
+            }
+        } else if (value instanceof List<?> l) {
+            if (type.isAssignableFrom(java.util.LinkedList.class)) {
+                return new java.util.LinkedList<>(l);
+            } else if (type.isAssignableFrom(java.util.concurrent.CopyOnWriteArrayList.class)) {
+                return new java.util.concurrent.CopyOnWriteArrayList<>(l);
+            } else if (type.isAssignableFrom(java.util.Vector.class)) {
+                return new java.util.Vector<>(l);
+            }
+        }
+        return value;
     }
 
     /**
@@ -65,6 +133,29 @@ final class CustomProxy implements InvocationHandler {
             types.add(t.getName());
         }
         return List.copyOf(types);
+    }
+
+    /**
+     * Runs a default method of the interface here. {@link InvocationHandler#invokeDefault} checks access
+     * from this class, so a package-private interface (the usual {@code interface Counter} beside the
+     * program's classes) failed with an UndeclaredThrowableException; such a method then runs through a
+     * private lookup in the interface (always granted for class-path code, whose packages are open).
+     */
+    private static Object invokeDefault(Object proxy, Method method, Object[] args) throws Throwable {
+        Class<?> iface = method.getDeclaringClass();
+        if (method.canAccess(proxy)) {
+            return InvocationHandler.invokeDefault(proxy, method, args);
+        }
+        CustomProxy.class.getModule().addReads(iface.getModule());
+        java.lang.invoke.MethodHandle h;
+        try {
+            h = java.lang.invoke.MethodHandles.privateLookupIn(iface, java.lang.invoke.MethodHandles.lookup())
+                    .unreflectSpecial(method, iface);
+        } catch (IllegalAccessException e) {
+            throw new IllegalStateException("default method " + method + " of a non-public interface cannot run here: "
+                    + "open its package to io.multiproc, or make the interface public", e);
+        }
+        return h.bindTo(proxy).invokeWithArguments(args == null ? new Object[0] : args);
     }
 
     private boolean sameObject(CustomProxy other) {

@@ -155,11 +155,30 @@ final class CustomTypeServer {
                 if (h == null) {
                     throw new IllegalStateException("no object id=" + c.objectId() + " in this server");
                 }
-                yield method(h.iface(), c.method(), c.parameterTypes()).invoke(h.object(), c.args().toArray());
+                Method m = method(h.iface(), c.method(), c.parameterTypes());
+                Object result = m.invoke(h.object(), c.args().toArray());
+                checkOrderTravels(h.iface(), m, result);
+                yield result;
             }
             default -> throw new IllegalArgumentException("request of class "
                     + (request == null ? "null" : request.getClass().getName()));
         };
+    }
+
+    /**
+     * A sorted result travels as its elements in order and the caller rebuilds it with natural ordering
+     * (CustomProxy.fit), so one ordered by a comparator, for a method declared to return a sorted type,
+     * is refused here rather than arriving re-sorted.
+     */
+    private static void checkOrderTravels(Class<?> iface, Method m, Object result) {
+        java.util.Comparator<?> order = result instanceof java.util.SortedSet<?> s ? s.comparator()
+                : result instanceof java.util.SortedMap<?, ?> sm ? sm.comparator() : null;
+        Class<?> declared = m.getReturnType();
+        if (order != null && (java.util.SortedSet.class.isAssignableFrom(declared) || java.util.SortedMap.class.isAssignableFrom(declared))) {
+            throw new IllegalArgumentException("the return value of " + iface.getName() + "." + m.getName() + "(), a "
+                    + result.getClass().getName() + " ordered by a comparator, cannot be sent back keeping its order "
+                    + "(a sorted result arrives re-sorted by natural ordering): return it with natural ordering, or as a List");
+        }
     }
 
     private Method method(Class<?> iface, String name, List<String> parameterTypes) throws ReflectiveOperationException {
@@ -168,9 +187,14 @@ final class CustomTypeServer {
         if (m == null) {
             Class<?>[] types = new Class<?>[parameterTypes.size()];
             for (int i = 0; i < types.length; i++) {
-                types[i] = typeNamed(parameterTypes.get(i), iface.getClassLoader());
+                types[i] = typeNamed(parameterTypes.get(i),
+                        iface.getClassLoader() != null ? iface.getClassLoader() : CustomTypeServer.class.getClassLoader());
             }
             m = iface.getMethod(name, types);
+            // NOTE: a package-private interface's methods are public, but Method.invoke checks access to
+            // the interface too, from this class: every call failed with IllegalAccessException. Class-path
+            // packages are open, so this succeeds there; a named module must open the package to io.multiproc
+            m.trySetAccessible();
             methods.put(key, m);
         }
         return m;

@@ -105,11 +105,17 @@ final class RemoteDict<K, V> extends AbstractMap<K, V> implements ConcurrentMap<
     @SuppressWarnings("unchecked")
     @Override
     public V replace(K key, V value) {
+        if (key != null && !encodes(key)) {
+            return null; // nothing can be stored under it, so there is nothing to replace (as a local dict answers)
+        }
         return (V) t.call(Ops.D_REPLACE, key, value);
     }
 
     @Override
     public boolean replace(K key, V oldValue, V newValue) {
+        if (key != null && !encodes(key)) {
+            return false; // nothing can be stored under it
+        }
         return t.callBoolean(Ops.D_REPLACE_IF, key, oldValue, newValue);
     }
 
@@ -117,7 +123,7 @@ final class RemoteDict<K, V> extends AbstractMap<K, V> implements ConcurrentMap<
      * Whether {@code key} can travel at all: a lookup of one that cannot is simply absent (Map.get answers
      * null; a CodecException broke HashMap.equals). Null goes on, to fail on the server as before.
      */
-    private static boolean encodes(Object key) {
+    static boolean encodes(Object key) {
         if (key == null || key instanceof String || key instanceof Integer || key instanceof Long) {
             return true;
         }
@@ -186,6 +192,9 @@ final class RemoteDict<K, V> extends AbstractMap<K, V> implements ConcurrentMap<
     @SuppressWarnings("unchecked")
     public V computeIfPresent(K key, java.util.function.BiFunction<? super K, ? super V, ? extends V> f) {
         Objects.requireNonNull(f, "remappingFunction");
+        if (key != null && !encodes(key)) {
+            return null; // nothing can be stored under it, so it is absent
+        }
         while (true) {
             Object[] two = read(key);
             if (two[0] == null) {
@@ -263,6 +272,73 @@ final class RemoteDict<K, V> extends AbstractMap<K, V> implements ConcurrentMap<
     @SuppressWarnings("unchecked")
     Map<K, V> snapshot() {
         return (Map<K, V>) t.call(Ops.SNAPSHOT);
+    }
+
+    /**
+     * A view of the keys: iteration over a snapshot; {@code remove(k)} and the iterator's {@code remove}
+     * remove the key whatever it maps to now, as the local manager's key set and ConcurrentHashMap's do
+     * (AbstractMap's went through the entry set, which removes only the value as read, so a key another
+     * client changed meanwhile stayed while {@code remove} still answered true).
+     */
+    @Override
+    public Set<K> keySet() {
+        return new AbstractSet<>() {
+            @Override
+            public Iterator<K> iterator() {
+                Iterator<K> it = snapshot().keySet().iterator();
+                return new Iterator<>() {
+                    private K last;
+                    private boolean has;
+
+                    @Override
+                    public boolean hasNext() {
+                        return it.hasNext();
+                    }
+
+                    @Override
+                    public K next() {
+                        last = it.next();
+                        has = true;
+                        return last;
+                    }
+
+                    @Override
+                    public void remove() {
+                        if (!has) {
+                            throw new IllegalStateException("next() first");
+                        }
+                        RemoteDict.this.remove(last);
+                        it.remove();
+                        has = false;
+                    }
+                };
+            }
+
+            @Override
+            public java.util.Spliterator<K> spliterator() { // over one snapshot, as the iterator
+                return java.util.Spliterators.spliteratorUnknownSize(iterator(), java.util.Spliterator.DISTINCT);
+            }
+
+            @Override
+            public int size() {
+                return RemoteDict.this.size();
+            }
+
+            @Override
+            public boolean contains(Object o) {
+                return o != null && containsKey(o);
+            }
+
+            @Override
+            public boolean remove(Object o) {
+                return o != null && RemoteDict.this.remove(o) != null;
+            }
+
+            @Override
+            public void clear() {
+                RemoteDict.this.clear();
+            }
+        };
     }
 
     @Override

@@ -35,6 +35,7 @@ final class RemoteNamespace implements Namespace, RemoteManager.RemoteContainer 
     @SuppressWarnings("unchecked")
     @Override
     public <T> T getOrDefault(String name, T defaultValue) {
+        Objects.requireNonNull(name, "name"); // as get, has and the local namespace: a snapshot would answer the default
         Map<String, Object> all = snapshot();
         return all.containsKey(name) ? (T) all.get(name) : defaultValue;
     }
@@ -68,5 +69,20 @@ final class RemoteNamespace implements Namespace, RemoteManager.RemoteContainer 
     @Override
     public String toString() {
         return "Namespace" + snapshot();
+    }
+
+    /**
+     * Proxies of one namespace are equal, as the local manager's are (its namespaces compare their
+     * container, not their attributes): a server gives one container one id per connection, so the
+     * same connection and id is the same namespace. Two connections' proxies are never equal.
+     */
+    @Override
+    public boolean equals(Object o) {
+        return o == this || o instanceof RemoteNamespace n && n.t.manager() == t.manager() && n.t.ref().id() == t.ref().id();
+    }
+
+    @Override
+    public int hashCode() {
+        return Long.hashCode(t.ref().id());
     }
 }

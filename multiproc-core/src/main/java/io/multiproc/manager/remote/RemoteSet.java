@@ -31,6 +31,9 @@ final class RemoteSet<E> extends AbstractSet<E> implements RemoteManager.RemoteC
 
     @Override
     public boolean contains(Object o) {
+        if (!storable(o)) {
+            return false; // nothing can be stored as it (a local set answers so too)
+        }
         return t.callBoolean(Ops.CONTAINS, o);
     }
 
@@ -41,7 +44,15 @@ final class RemoteSet<E> extends AbstractSet<E> implements RemoteManager.RemoteC
 
     @Override
     public boolean remove(Object o) {
+        if (!storable(o)) {
+            return false; // nothing can be stored as it
+        }
         return t.callBoolean(Ops.S_REMOVE, o);
+    }
+
+    /** Whether {@code o} can be sent as an element: a value the codec writes, or a proxy (refused by the server as before). */
+    private static boolean storable(Object o) {
+        return o instanceof RemoteManager.RemoteContainer || RemoteDict.encodes(o);
     }
 
     @Override

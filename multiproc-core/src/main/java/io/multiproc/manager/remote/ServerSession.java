@@ -407,7 +407,9 @@ final class ServerSession {
         return switch (op) {
             case SIZE -> s.size();
             case CLEAR -> { s.clear(); yield null; }
-            case SNAPSHOT -> wireList(new ArrayList<>(s));
+            // NOTE: no toWire: set elements are values (a container is refused as one), so a List element is
+            // data; converted, it went out as a proxy of this decoded copy, exported until the client let go
+            case SNAPSHOT -> new Copy(new ArrayList<>(s));
             case CONTAINS -> s.contains(fromWire(arg(a, 0, 1)));
             case S_ADD -> s.add(fromWire(arg(a, 0, 1)));
             case S_REMOVE -> s.remove(fromWire(arg(a, 0, 1)));
