@@ -122,6 +122,37 @@ public abstract class MappedObject implements AutoCloseable {
         }
     }
 
+    /**
+     * {@link #close()} for an object whose threads may be waiting on it in this process: runs
+     * {@code beforeClose} (its last use of the segment), closes, then {@code wakeWaiters}, all while a pin
+     * keeps the segment mapped, so that the woken waiters see the closed flag (their own pins keep the
+     * mapping until they leave) and fail instead of waiting for ever.
+     *
+     * @return false if this handle was already closed (nothing ran)
+     */
+    protected final boolean closeWaking(Runnable beforeClose, Runnable wakeWaiters) {
+        if (isClosed()) {
+            return false;
+        }
+        SharedSegments.Mapping pin;
+        try {
+            pin = mapping.retain();
+        } catch (IllegalStateException alreadyClosed) {
+            return false; // another thread closed this handle meanwhile
+        }
+        try {
+            beforeClose.run();
+            if (closed.compareAndSet(false, true)) {
+                mapping.release();
+            }
+            // NOTE: after the closed flag, so that the waiters, woken, see it
+            wakeWaiters.run();
+        } finally {
+            pin.release();
+        }
+        return true;
+    }
+
     protected final boolean isClosed() {
         return closed.get();
     }

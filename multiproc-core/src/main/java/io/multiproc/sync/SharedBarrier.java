@@ -174,26 +174,13 @@ public final class SharedBarrier extends MappedObject implements Serializable {
      */
     @Override
     public void close() {
-        if (isClosed()) {
-            return;
-        }
-        SharedSegments.Mapping pin;
-        try {
-            pin = mapping().retain();
-        } catch (IllegalStateException alreadyClosed) {
-            return; // another thread closed this handle meanwhile
-        }
-        try {
+        // NOTE: this handle's waiters, woken, see it closed; they break their pass (the other parties would
+        // wait for them for ever) and fail. Their pins keep the mapping.
+        closeWaking(() -> {
             if (left.compareAndSet(false, true)) {
                 leave(); // NOTE: before unmapping, while this handle still maps the table
             }
-            super.close();
-            // NOTE: after the closed flag, so that this handle's waiters, woken, see it; they break their
-            // pass (the other parties would wait for them for ever) and fail. Their pins keep the mapping.
-            word.wakeAll();
-        } finally {
-            pin.release();
-        }
+        }, word::wakeAll);
     }
 
     /** Records this process as a user of the barrier, with its first handle (see {@link BarrierLayout}). */

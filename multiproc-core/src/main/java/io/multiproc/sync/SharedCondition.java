@@ -105,22 +105,10 @@ public final class SharedCondition extends MappedObject implements Condition, Se
      */
     @Override
     public void close() {
-        if (isClosed()) {
+        // NOTE: this process's waiters on this handle, woken, see it closed (their pins keep the segment
+        // mapped until they have freed their slots)
+        if (!closeWaking(() -> { }, word::wakeAll)) {
             return;
-        }
-        SharedSegments.Mapping pin;
-        try {
-            pin = mapping().retain();
-        } catch (IllegalStateException alreadyClosed) {
-            return; // another thread closed this handle meanwhile
-        }
-        try {
-            super.close();
-            // NOTE: after the closed flag, so that this process's waiters on this handle, woken, see it
-            // (their pins keep the segment mapped until they have freed their slots).
-            word.wakeAll();
-        } finally {
-            pin.release();
         }
         lock.forget(this);
         if (ownsLock) {

@@ -1006,18 +1006,7 @@ class PoolTest {
                 assertThat(expected).isEqualTo(i + 1);
                 v.close();
             }
-            List<String> early = names.subList(0, names.size() - PoolHolds.IDLE_KEPT - 2);
-            long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(SECONDS);
-            while (early.stream().anyMatch(n -> java.nio.file.Files.exists(java.nio.file.Path.of("/dev/shm", n)))
-                    && System.nanoTime() < deadline) {
-                pool.applyAsync(() -> { // the worker lets go of what its program no longer reaches: after a GC
-                    System.gc();
-                    Thread.sleep(50);
-                    return 0;
-                }).get(SECONDS, TimeUnit.SECONDS);
-            }
-            assertThat(early).as("objects of tasks long over are gone while the pool lives")
-                    .allSatisfy(n -> assertThat(java.nio.file.Path.of("/dev/shm", n)).doesNotExist());
+            assertTheEarlyOnesGoWhileThePoolLives(pool, names, "objects of tasks long over are gone while the pool lives");
             // the pool still works with an object it holds, and what it still held goes with it
             try (SharedLong again = SharedLong.create(5)) {
                 assertThat(pool.applyAsync(() -> again.addAndGet(1)).get(SECONDS, TimeUnit.SECONDS)).isEqualTo(6);
@@ -1042,21 +1031,29 @@ class PoolTest {
                 assertThat(results.hasNext()).isFalse();
                 v.close();
             }
-            List<String> early = names.subList(0, names.size() - PoolHolds.IDLE_KEPT - 2);
-            long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(SECONDS);
-            while (early.stream().anyMatch(n -> java.nio.file.Files.exists(java.nio.file.Path.of("/dev/shm", n)))
-                    && System.nanoTime() < deadline) {
-                pool.applyAsync(() -> { // the worker lets go of what its program no longer reaches: after a GC
-                    System.gc();
-                    Thread.sleep(50);
-                    return 0;
-                }).get(SECONDS, TimeUnit.SECONDS);
-            }
-            assertThat(early).as("objects captured by the functions of imaps long over are gone while the pool lives")
-                    .allSatisfy(n -> assertThat(java.nio.file.Path.of("/dev/shm", n)).doesNotExist());
+            assertTheEarlyOnesGoWhileThePoolLives(pool, names,
+                    "objects captured by the functions of imaps long over are gone while the pool lives");
             pool.close();
             assertThat(names).allSatisfy(n -> assertThat(java.nio.file.Path.of("/dev/shm", n)).doesNotExist());
         }
+    }
+
+    /**
+     * All but the last {@code IDLE_KEPT + 2} of {@code names} leave /dev/shm while {@code pool} lives: its
+     * worker lets go of what its program no longer reaches, after a GC that this asks it for.
+     */
+    private static void assertTheEarlyOnesGoWhileThePoolLives(Pool pool, List<String> names, String what) throws Exception {
+        List<String> early = names.subList(0, names.size() - PoolHolds.IDLE_KEPT - 2);
+        long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(SECONDS);
+        while (early.stream().anyMatch(n -> java.nio.file.Files.exists(java.nio.file.Path.of("/dev/shm", n)))
+                && System.nanoTime() < deadline) {
+            pool.applyAsync(() -> {
+                System.gc();
+                Thread.sleep(50);
+                return 0;
+            }).get(SECONDS, TimeUnit.SECONDS);
+        }
+        assertThat(early).as(what).allSatisfy(n -> assertThat(java.nio.file.Path.of("/dev/shm", n)).doesNotExist());
     }
 
     @Test
