@@ -1,7 +1,6 @@
 package io.multiproc.process;
 
 import io.multiproc.internal.InFlight;
-import io.multiproc.internal.PlatformThreads;
 import io.multiproc.internal.RemoteFailure;
 
 import java.io.DataOutputStream;
@@ -59,8 +58,9 @@ import java.util.concurrent.atomic.AtomicInteger;
  *
  * <p>Exit codes, as Python reports them: empty while running, 0 after a normal return, 1 when the task
  * threw (its stack trace is on the child's stderr), {@code -N} when killed by signal N. A task that
- * calls {@code System.exit(n)} reports n, except that n above 128 reads as a signal (the JVM reports a
- * signal death as 128 + N).
+ * calls {@code System.exit(n)} reports n (0-255; the child tells its parent that it exited on its own,
+ * decision 204); one that calls {@code Runtime.halt(n)} with n above 128 reads as killed by signal
+ * n - 128, since the JVM reports a signal death as 128 + N and a halt leaves no word.
  *
  * <p>Thread-safety: all methods may be called from any thread.
  */
@@ -103,6 +103,10 @@ public final class ChildProcess implements AutoCloseable {
     private final CompletableFuture<ChildProcess> exited = new CompletableFuture<>();
     /** The task's failure re-created; written by settle() before {@link #exited} completes. */
     private volatile Throwable failure;
+    /** The task ended its JVM with System.exit (its report says so); written by settle() before {@link #exited} completes. */
+    private volatile boolean exitedOnItsOwn;
+    /** {@link #kill()} or {@link #close()} sent SIGKILL: an exit code of 137 is that signal's, whatever the report says. */
+    private volatile boolean killedHere;
 
     private ChildProcess(Builder b) {
         this.name = b.name != null ? b.name : "ChildProcess-" + COUNTER.incrementAndGet();
@@ -390,7 +394,9 @@ public final class ChildProcess implements AutoCloseable {
             return;
         }
         reported = ChildReport.take(reportFile);
-        if (reported != null) {
+        if (reported != null && reported.exitedOnItsOwn()) {
+            exitedOnItsOwn = true;
+        } else if (reported != null) {
             Throwable t = reported.failure().toThrowable(RemoteFailure.ANY_CLASS);
             failure = reported.couldNotLoad() ? ChildStartException.couldNotLoad(this, process.pid(), t) : t;
         }
@@ -428,14 +434,23 @@ public final class ChildProcess implements AutoCloseable {
         return started().waitFor(nanos, TimeUnit.NANOSECONDS);
     }
 
-    /** Empty while running (or not started); 0 normal; 1 uncaught exception; -N killed by signal N. */
+    /**
+     * Empty while running (or not started); 0 normal; 1 uncaught exception; n after the task's own
+     * {@code System.exit(n)} (0-255, as CPython's {@code sys.exit(n)}); -N killed by signal N.
+     */
     public OptionalInt exitCode() {
         Process p = process;
         if (p == null || p.isAlive()) {
             return OptionalInt.empty();
         }
+        if (!exited.isDone()) {
+            settle();
+        }
         int v = p.exitValue();
-        return OptionalInt.of(v > 128 && v <= 128 + 64 ? -(v - 128) : v);
+        // NOTE: the JVM reports a death by signal N as 128 + N, as it would System.exit(128 + N): the
+        // child's report tells a task's own exit apart (decision 204); a SIGKILL this JVM sent wins
+        boolean signal = v > 128 && v <= 128 + 64 && (!exitedOnItsOwn || killedHere && v == 128 + 9);
+        return OptionalInt.of(signal ? -(v - 128) : v);
     }
 
     /**
@@ -474,7 +489,11 @@ public final class ChildProcess implements AutoCloseable {
 
     /** Sends SIGKILL. */
     public void kill() {
-        started().destroyForcibly();
+        Process p = started();
+        if (p.isAlive()) {
+            killedHere = true;
+        }
+        p.destroyForcibly();
     }
 
     public long pid() {
@@ -500,6 +519,7 @@ public final class ChildProcess implements AutoCloseable {
         // writing closed (both volatile): one of the two sees the other, so its child is killed either way
         Process p = process;
         if (p != null && p.isAlive()) {
+            killedHere = true;
             p.destroyForcibly();
             p.onExit().join();
         }
@@ -590,13 +610,7 @@ public final class ChildProcess implements AutoCloseable {
      * exit does: that wait may be forever, and {@code kill PID} would not stop the program.
      */
     static boolean shutdownBySignal() {
-        for (Thread t : PlatformThreads.live()) {
-            String name = t.getName();
-            if (name.equals("SIGTERM handler") || name.equals("SIGINT handler") || name.equals("SIGHUP handler")) {
-                return true;
-            }
-        }
-        return false;
+        return ChildMain.stoppedBySignal();
     }
 
     /** How long a JVM stopped by a signal lets its children end on SIGTERM before it kills them. */
