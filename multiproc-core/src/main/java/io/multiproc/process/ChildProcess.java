@@ -38,7 +38,8 @@ import java.util.concurrent.atomic.AtomicInteger;
  * (a lambda as JDK serialization behind its allow-list), so it must be a serializable lambda or object;
  * shared objects it captures re-attach in the child. The child's
  * stdout and stderr are the parent's. The child dies when the parent dies, however it dies. When this
- * JVM exits normally, daemon children are terminated and the others are waited for, as in Python.
+ * JVM exits normally, daemon children are terminated (SIGTERM, and at most {@link #SIGNAL_EXIT_GRACE} for
+ * their shutdown hooks before SIGKILL) and the others are waited for, as in Python.
  * When it is stopped by SIGTERM, SIGINT or SIGHUP, every child gets SIGTERM and at most
  * {@link #SIGNAL_EXIT_GRACE} to end before it is killed: a program told to stop does not wait for its
  * children's work (decision 159).
@@ -547,14 +548,19 @@ public final class ChildProcess implements AutoCloseable {
 
     private static void atExit() {
         SpareJvms.dismissAll();
+        List<ChildProcess> daemons = new ArrayList<>();
         for (ChildProcess c : List.copyOf(ACTIVE)) {
             if (c.daemon && c.isAlive()) {
                 c.process.destroy();
+                daemons.add(c);
             }
         }
+        long daemonGraceEnd = System.nanoTime() + SIGNAL_EXIT_GRACE.toNanos();
         try {
             if (shutdownBySignal() || !awaitNonDaemonChildren()) {
                 terminateAll();
+            } else {
+                awaitTerminated(daemons, daemonGraceEnd);
             }
         } catch (InterruptedException e) {
             return;
@@ -593,8 +599,16 @@ public final class ChildProcess implements AutoCloseable {
                 c.process.destroy();
             }
         }
-        long graceEnd = System.nanoTime() + SIGNAL_EXIT_GRACE.toNanos();
-        for (ChildProcess c : all) {
+        awaitTerminated(all, System.nanoTime() + SIGNAL_EXIT_GRACE.toNanos());
+    }
+
+    /**
+     * Waits until {@code graceEnd} ({@link System#nanoTime()}) for children sent SIGTERM, so that their
+     * shutdown hooks run to their end (CPython joins its terminated daemons at exit, decision 205); SIGKILL
+     * to those still running then: a child that ignores SIGTERM does not hold this JVM's exit.
+     */
+    private static void awaitTerminated(List<ChildProcess> terminated, long graceEnd) throws InterruptedException {
+        for (ChildProcess c : terminated) {
             if (!c.process.waitFor(Math.max(0, graceEnd - System.nanoTime()), TimeUnit.NANOSECONDS)) {
                 c.process.destroyForcibly();
             }
