@@ -110,10 +110,20 @@ public final class ChildProcess implements AutoCloseable {
     private volatile boolean killedHere;
 
     private ChildProcess(Builder b) {
-        this.name = b.name != null ? b.name : "ChildProcess-" + COUNTER.incrementAndGet();
+        this.name = b.name != null ? b.name : defaultName();
         this.daemon = b.daemon;
         this.jvmOptions = childOptions(b);
         this.target = b.target;
+    }
+
+    /**
+     * {@code ChildProcess-N} in the main JVM; in a child, its own name then {@code :N}, as CPython names a
+     * child's children {@code Process-1:1}: a default name never repeats one of the process tree.
+     */
+    private static String defaultName() {
+        int n = COUNTER.incrementAndGet();
+        ProcessInfo me = ChildMain.current;
+        return me.multiprocChild() ? me.name() + ":" + n : "ChildProcess-" + n;
     }
 
     /**
@@ -680,7 +690,10 @@ public final class ChildProcess implements AutoCloseable {
         private Builder() {
         }
 
-        /** The child's name (default {@code ChildProcess-N}), shown in its failure messages. */
+        /**
+         * The child's name, shown in its failure messages (default {@code ChildProcess-N}; in a child, that
+         * child's name then {@code :N}).
+         */
         public Builder name(String name) {
             Objects.requireNonNull(name, "name");
             if (name.length() > MAX_NAME_CHARS) {
