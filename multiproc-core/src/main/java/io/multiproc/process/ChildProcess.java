@@ -556,7 +556,19 @@ public final class ChildProcess implements AutoCloseable {
         return "ChildProcess[name=" + name + (p == null ? "" : ", pid=" + p.pid()) + ", " + state + (daemon ? ", daemon" : "") + "]";
     }
 
+    /**
+     * Set when this JVM's exit hook begins; read by a Pool, which must not replace workers that this exit
+     * terminates (a replacement's pipes, made after the registry's exit hook, would outlive the program).
+     */
+    private static volatile boolean exiting;
+
+    /** True once this JVM's exit hook has begun to stop its children. */
+    static boolean exiting() {
+        return exiting;
+    }
+
     private static void atExit() {
+        exiting = true;
         SpareJvms.dismissAll();
         List<ChildProcess> daemons = new ArrayList<>();
         for (ChildProcess c : List.copyOf(ACTIVE)) {
