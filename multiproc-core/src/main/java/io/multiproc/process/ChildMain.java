@@ -129,6 +129,7 @@ public final class ChildMain {
      * no JVM options in the environment; this JVM's perf-data file (what jps reads) is removed first.
      */
     private static void exit(int code) {
+        forgetTaskExits();
         if (fastExitPossible()) {
             try {
                 // A cold child's task may end before the follow thread has linked _exit (20-70 ms of a
@@ -560,6 +561,7 @@ public final class ChildMain {
         }
         // NOTE: the one step of "loaded" on the success path: a start that waits reads it (ChildReport).
         setState(State.LOADED);
+        markTaskExits(frame.report());
         int exitCode = 0;
         try {
             task.run();
@@ -573,6 +575,60 @@ public final class ChildMain {
         awaitNonDaemonThreads();
         flush();
         return exitCode;
+    }
+
+    /** The hook {@link #markTaskExits} registered; removed by {@link #exit}. Main thread only. */
+    private static Thread taskExitMark;
+
+    /**
+     * Registers the shutdown hook that tells the parent the task ended this JVM with its own System.exit
+     * ({@link ChildReport#writeExited}): the JVM reports a child killed by signal N as exit code 128 + N,
+     * so {@code System.exit(130)} would read as SIGINT (decision 204). SIGTERM, SIGINT and SIGHUP run the
+     * hooks too, from their handler's thread ({@link #stoppedBySignal}): those leave no mark. This JVM's
+     * own exit removes the hook first ({@link #forgetTaskExits}), so a task that returns costs no thread.
+     * Runtime.halt runs no hook: a task's halt(n) above 128 still reads as a signal.
+     */
+    private static void markTaskExits(String reportFile) {
+        if (reportFile.isEmpty()) {
+            return;
+        }
+        Thread mark = new Thread(() -> {
+            if (!stoppedBySignal()) {
+                ChildReport.writeExited(reportFile);
+            }
+        }, "multiproc-exit-mark");
+        try {
+            Runtime.getRuntime().addShutdownHook(mark);
+            taskExitMark = mark;
+        } catch (IllegalStateException exiting) {
+            // a thread of the task is exiting this JVM already
+        }
+    }
+
+    private static void forgetTaskExits() {
+        Thread mark = taskExitMark;
+        if (mark != null) {
+            try {
+                Runtime.getRuntime().removeShutdownHook(mark);
+            } catch (IllegalStateException exiting) {
+                // a thread of the task called System.exit meanwhile: its exit, its mark
+            }
+        }
+    }
+
+    /**
+     * True when this JVM is shutting down because of SIGTERM, SIGINT or SIGHUP (decision 159): the JDK
+     * calls exit from a thread it names for the signal ({@code "SIGTERM handler"}), which lives while the
+     * shutdown hooks run. The one place that tells (ChildProcess's exit hook asks too).
+     */
+    static boolean stoppedBySignal() {
+        for (Thread t : PlatformThreads.live()) {
+            String name = t.getName();
+            if (name.equals("SIGTERM handler") || name.equals("SIGINT handler") || name.equals("SIGHUP handler")) {
+                return true;
+            }
+        }
+        return false;
     }
 
     private static int failed(TaskFrame frame, String what, Throwable t) {

@@ -1,7 +1,6 @@
 package io.multiproc.process;
 
 import io.multiproc.internal.InFlight;
-import io.multiproc.internal.PlatformThreads;
 import io.multiproc.internal.RemoteFailure;
 
 import java.io.DataOutputStream;
@@ -39,7 +38,8 @@ import java.util.concurrent.atomic.AtomicInteger;
  * (a lambda as JDK serialization behind its allow-list), so it must be a serializable lambda or object;
  * shared objects it captures re-attach in the child. The child's
  * stdout and stderr are the parent's. The child dies when the parent dies, however it dies. When this
- * JVM exits normally, daemon children are terminated and the others are waited for, as in Python.
+ * JVM exits normally, daemon children are terminated (SIGTERM, and at most {@link #SIGNAL_EXIT_GRACE} for
+ * their shutdown hooks before SIGKILL) and the others are waited for, as in Python.
  * When it is stopped by SIGTERM, SIGINT or SIGHUP, every child gets SIGTERM and at most
  * {@link #SIGNAL_EXIT_GRACE} to end before it is killed: a program told to stop does not wait for its
  * children's work (decision 159).
@@ -59,8 +59,9 @@ import java.util.concurrent.atomic.AtomicInteger;
  *
  * <p>Exit codes, as Python reports them: empty while running, 0 after a normal return, 1 when the task
  * threw (its stack trace is on the child's stderr), {@code -N} when killed by signal N. A task that
- * calls {@code System.exit(n)} reports n, except that n above 128 reads as a signal (the JVM reports a
- * signal death as 128 + N).
+ * calls {@code System.exit(n)} reports n (0-255; the child tells its parent that it exited on its own,
+ * decision 204); one that calls {@code Runtime.halt(n)} with n above 128 reads as killed by signal
+ * n - 128, since the JVM reports a signal death as 128 + N and a halt leaves no word.
  *
  * <p>Thread-safety: all methods may be called from any thread.
  */
@@ -103,12 +104,26 @@ public final class ChildProcess implements AutoCloseable {
     private final CompletableFuture<ChildProcess> exited = new CompletableFuture<>();
     /** The task's failure re-created; written by settle() before {@link #exited} completes. */
     private volatile Throwable failure;
+    /** The task ended its JVM with System.exit (its report says so); written by settle() before {@link #exited} completes. */
+    private volatile boolean exitedOnItsOwn;
+    /** {@link #kill()} or {@link #close()} sent SIGKILL: an exit code of 137 is that signal's, whatever the report says. */
+    private volatile boolean killedHere;
 
     private ChildProcess(Builder b) {
-        this.name = b.name != null ? b.name : "ChildProcess-" + COUNTER.incrementAndGet();
+        this.name = b.name != null ? b.name : defaultName();
         this.daemon = b.daemon;
         this.jvmOptions = childOptions(b);
         this.target = b.target;
+    }
+
+    /**
+     * {@code ChildProcess-N} in the main JVM; in a child, its own name then {@code :N}, as CPython names a
+     * child's children {@code Process-1:1}: a default name never repeats one of the process tree.
+     */
+    private static String defaultName() {
+        int n = COUNTER.incrementAndGet();
+        ProcessInfo me = ChildMain.current;
+        return me.multiprocChild() ? me.name() + ":" + n : "ChildProcess-" + n;
     }
 
     /**
@@ -390,7 +405,9 @@ public final class ChildProcess implements AutoCloseable {
             return;
         }
         reported = ChildReport.take(reportFile);
-        if (reported != null) {
+        if (reported != null && reported.exitedOnItsOwn()) {
+            exitedOnItsOwn = true;
+        } else if (reported != null) {
             Throwable t = reported.failure().toThrowable(RemoteFailure.ANY_CLASS);
             failure = reported.couldNotLoad() ? ChildStartException.couldNotLoad(this, process.pid(), t) : t;
         }
@@ -428,14 +445,23 @@ public final class ChildProcess implements AutoCloseable {
         return started().waitFor(nanos, TimeUnit.NANOSECONDS);
     }
 
-    /** Empty while running (or not started); 0 normal; 1 uncaught exception; -N killed by signal N. */
+    /**
+     * Empty while running (or not started); 0 normal; 1 uncaught exception; n after the task's own
+     * {@code System.exit(n)} (0-255, as CPython's {@code sys.exit(n)}); -N killed by signal N.
+     */
     public OptionalInt exitCode() {
         Process p = process;
         if (p == null || p.isAlive()) {
             return OptionalInt.empty();
         }
+        if (!exited.isDone()) {
+            settle();
+        }
         int v = p.exitValue();
-        return OptionalInt.of(v > 128 && v <= 128 + 64 ? -(v - 128) : v);
+        // NOTE: the JVM reports a death by signal N as 128 + N, as it would System.exit(128 + N): the
+        // child's report tells a task's own exit apart (decision 204); a SIGKILL this JVM sent wins
+        boolean signal = v > 128 && v <= 128 + 64 && (!exitedOnItsOwn || killedHere && v == 128 + 9);
+        return OptionalInt.of(signal ? -(v - 128) : v);
     }
 
     /**
@@ -474,7 +500,11 @@ public final class ChildProcess implements AutoCloseable {
 
     /** Sends SIGKILL. */
     public void kill() {
-        started().destroyForcibly();
+        Process p = started();
+        if (p.isAlive()) {
+            killedHere = true;
+        }
+        p.destroyForcibly();
     }
 
     public long pid() {
@@ -500,6 +530,7 @@ public final class ChildProcess implements AutoCloseable {
         // writing closed (both volatile): one of the two sees the other, so its child is killed either way
         Process p = process;
         if (p != null && p.isAlive()) {
+            killedHere = true;
             p.destroyForcibly();
             p.onExit().join();
         }
@@ -525,16 +556,33 @@ public final class ChildProcess implements AutoCloseable {
         return "ChildProcess[name=" + name + (p == null ? "" : ", pid=" + p.pid()) + ", " + state + (daemon ? ", daemon" : "") + "]";
     }
 
+    /**
+     * Set when this JVM's exit hook begins; read by a Pool, which must not replace workers that this exit
+     * terminates (a replacement's pipes, made after the registry's exit hook, would outlive the program).
+     */
+    private static volatile boolean exiting;
+
+    /** True once this JVM's exit hook has begun to stop its children. */
+    static boolean exiting() {
+        return exiting;
+    }
+
     private static void atExit() {
+        exiting = true;
         SpareJvms.dismissAll();
+        List<ChildProcess> daemons = new ArrayList<>();
         for (ChildProcess c : List.copyOf(ACTIVE)) {
             if (c.daemon && c.isAlive()) {
                 c.process.destroy();
+                daemons.add(c);
             }
         }
+        long daemonGraceEnd = System.nanoTime() + SIGNAL_EXIT_GRACE.toNanos();
         try {
             if (shutdownBySignal() || !awaitNonDaemonChildren()) {
                 terminateAll();
+            } else {
+                awaitTerminated(daemons, daemonGraceEnd);
             }
         } catch (InterruptedException e) {
             return;
@@ -573,8 +621,16 @@ public final class ChildProcess implements AutoCloseable {
                 c.process.destroy();
             }
         }
-        long graceEnd = System.nanoTime() + SIGNAL_EXIT_GRACE.toNanos();
-        for (ChildProcess c : all) {
+        awaitTerminated(all, System.nanoTime() + SIGNAL_EXIT_GRACE.toNanos());
+    }
+
+    /**
+     * Waits until {@code graceEnd} ({@link System#nanoTime()}) for children sent SIGTERM, so that their
+     * shutdown hooks run to their end (CPython joins its terminated daemons at exit, decision 205); SIGKILL
+     * to those still running then: a child that ignores SIGTERM does not hold this JVM's exit.
+     */
+    private static void awaitTerminated(List<ChildProcess> terminated, long graceEnd) throws InterruptedException {
+        for (ChildProcess c : terminated) {
             if (!c.process.waitFor(Math.max(0, graceEnd - System.nanoTime()), TimeUnit.NANOSECONDS)) {
                 c.process.destroyForcibly();
             }
@@ -590,13 +646,7 @@ public final class ChildProcess implements AutoCloseable {
      * exit does: that wait may be forever, and {@code kill PID} would not stop the program.
      */
     static boolean shutdownBySignal() {
-        for (Thread t : PlatformThreads.live()) {
-            String name = t.getName();
-            if (name.equals("SIGTERM handler") || name.equals("SIGINT handler") || name.equals("SIGHUP handler")) {
-                return true;
-            }
-        }
-        return false;
+        return ChildMain.stoppedBySignal();
     }
 
     /** How long a JVM stopped by a signal lets its children end on SIGTERM before it kills them. */
@@ -652,7 +702,10 @@ public final class ChildProcess implements AutoCloseable {
         private Builder() {
         }
 
-        /** The child's name (default {@code ChildProcess-N}), shown in its failure messages. */
+        /**
+         * The child's name, shown in its failure messages (default {@code ChildProcess-N}; in a child, that
+         * child's name then {@code :N}).
+         */
         public Builder name(String name) {
             Objects.requireNonNull(name, "name");
             if (name.length() > MAX_NAME_CHARS) {

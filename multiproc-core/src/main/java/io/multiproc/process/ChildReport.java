@@ -32,6 +32,11 @@ import java.util.concurrent.locks.LockSupport;
  *       {@link #TASK_FAILED}), then the {@link RemoteFailure} in the task codec. The parent reads and
  *       deletes it once the child has exited ({@link #take}), from the JDK's exit callback: the file
  *       lives from the child's failure to the parent's reaping of it.</li>
+ *   <li><b>An exit of the task's own</b> ({@code System.exit(n)} on any thread of the task) is marked the
+ *       same way, with the one byte {@link #EXITED} ({@link #writeExited}, from a shutdown hook): the JVM
+ *       reports a child killed by signal N as exit code 128 + N, so without the mark
+ *       {@code System.exit(130)} would read as SIGINT (decision 204). A child that returns, throws, or is
+ *       stopped by a signal leaves no mark.</li>
  *   <li>A file is left behind only when the parent dies between the two (its children die with it); the
  *       file is named for the parent ({@code PID.STARTTICKS-PIDNAMESPACE-SEQ}), and the next parent that takes a
  *       report removes those whose parent is dead ({@link #sweep}).</li>
@@ -40,13 +45,19 @@ import java.util.concurrent.locks.LockSupport;
 final class ChildReport {
     static final byte LOAD_FAILED = 'L';
     static final byte TASK_FAILED = 'F';
+    /** The task ended the JVM itself (System.exit): the exit code is the task's, not a signal's. */
+    static final byte EXITED = 'X';
     static final String LOADED_COMM = "mp-loaded";
     private static final AtomicLong SEQUENCE = new AtomicLong();
 
-    /** What an exited child reported. */
+    /** What an exited child reported; {@code failure} is null for {@link #EXITED}. */
     record Report(byte kind, RemoteFailure failure) {
         boolean couldNotLoad() {
             return kind == LOAD_FAILED;
+        }
+
+        boolean exitedOnItsOwn() {
+            return kind == EXITED;
         }
     }
 
@@ -84,6 +95,26 @@ final class ChildReport {
             }
         } catch (IOException | RuntimeException cannotReport) {
             // the exit code still tells; the stack trace is on stderr
+        }
+    }
+
+    /**
+     * Marks that the task ended the JVM with its own System.exit; nothing if {@code file} exists already
+     * (the task's failure was reported) or cannot be written (the exit code then reads as it did).
+     */
+    static void writeExited(String file) {
+        if (file.isEmpty()) {
+            return;
+        }
+        try {
+            Path path = Path.of(file);
+            PrivateDirectory.ensure(path.getParent());
+            PrivateDirectory.createFile(path);
+            try (OutputStream out = Files.newOutputStream(path, StandardOpenOption.WRITE, LinkOption.NOFOLLOW_LINKS)) {
+                out.write(EXITED);
+            }
+        } catch (IOException | RuntimeException cannotReport) {
+            // a failure report is there already, or the directory is unusable
         }
     }
 
@@ -171,6 +202,9 @@ final class ChildReport {
                 return null;
             }
             byte[] bytes = Files.readAllBytes(file);
+            if (bytes.length == 1 && bytes[0] == EXITED) {
+                return new Report(EXITED, null);
+            }
             if (bytes.length < 2 || (bytes[0] != LOAD_FAILED && bytes[0] != TASK_FAILED)) {
                 return null;
             }

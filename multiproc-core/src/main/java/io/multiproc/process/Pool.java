@@ -1060,7 +1060,8 @@ public final class Pool implements SerializableExecutorService {
         boolean replace;
         synchronized (lock) {
             lost = w.takeAll();
-            replace = state == State.RUNNING || (state == State.SHUTDOWN && !pending.isEmpty());
+            // NOTE: a worker that the JVM's exit terminated (a pool never closed) is not replaced
+            replace = !ChildProcess.exiting() && (state == State.RUNNING || (state == State.SHUTDOWN && !pending.isEmpty()));
             if (slots[w.slot] == w) {
                 slots[w.slot] = null;
             }

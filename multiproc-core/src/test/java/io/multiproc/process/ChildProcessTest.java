@@ -74,6 +74,31 @@ class ChildProcessTest {
         }
     }
 
+    /**
+     * CPython reports {@code sys.exit(130)} in a child as 130; only a real signal is negative. The JVM
+     * reports a signal death as 128 + N, so the child has to say that it exited on its own (with or
+     * without JVM options of its own: the fast exit and the JVM's exit).
+     */
+    @Test
+    void exitCodeAbove128PassedToSystemExitIsNotTakenForASignal() throws Exception {
+        ChildProcess ctrlC = null;
+        ChildProcess term = null;
+        ChildProcess withOptions = null;
+        try {
+            ctrlC = ChildProcess.start(() -> System.exit(130));
+            term = ChildProcess.start(() -> System.exit(143));
+            withOptions = ChildProcess.builder().jvmOptions(List.of("-Xmx64m")).target(() -> System.exit(137)).start();
+
+            assertThat(ctrlC.join(LONG_ENOUGH) && term.join(LONG_ENOUGH) && withOptions.join(LONG_ENOUGH)).isTrue();
+            assertThat(ctrlC.exitCode()).as("System.exit(130)").hasValue(130);
+            assertThat(term.exitCode()).as("System.exit(143)").hasValue(143);
+            assertThat(withOptions.exitCode()).as("System.exit(137) in a child with JVM options").hasValue(137);
+            assertThat(ctrlC.failure()).isEmpty();
+        } finally {
+            Children.reap(ctrlC, term, withOptions);
+        }
+    }
+
     @Test
     void exitCodeIsMinusFifteenWhenTerminated() throws Exception {
         try (SharedLong running = SharedLong.create(0);

@@ -380,6 +380,24 @@ class ChildTaskTest {
         }
     }
 
+    /**
+     * A child's own children are named for it, as CPython names them ({@code Process-1:1}, {@code Process-1:2}):
+     * a default name never repeats one of the tree, so "Process NAME (pid N) failed" says which child failed.
+     */
+    @Test
+    void aGrandchildsDefaultNameIsItsParentsNameAndANumber() throws Exception {
+        Pipe pipe = Pipe.open(false);
+        try (Connection in = pipe.left(); Connection out = pipe.right();
+             ChildProcess p = ChildProcess.start(() -> {
+                 SerializableRunnable nothing = () -> { };
+                 out.send(ChildProcess.builder().target(nothing).build().name());
+                 out.send(ChildProcess.builder().target(nothing).build().name());
+             })) {
+            Children.joinOk(p);
+            assertThat(List.of(in.recv(), in.recv())).containsExactly(p.name() + ":1", p.name() + ":2");
+        }
+    }
+
     // ---- helpers ----
 
     private static void awaitNonZero(SharedLong gate) {

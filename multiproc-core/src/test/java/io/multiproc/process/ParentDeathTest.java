@@ -123,6 +123,27 @@ class ParentDeathTest {
         }
     }
 
+    /**
+     * A daemon child is terminated at the parent's normal exit, as {@link ChildProcess#terminate()} does:
+     * SIGTERM, so its shutdown hooks run, and (as CPython joins its terminated daemons) the parent waits
+     * for them before its own exit kills what is left.
+     */
+    @Test
+    void daemonChildsShutdownHooksFinishWhenParentReturnsFromMain() throws Exception {
+        Path ready = dir.resolve("child-ready");
+        Path marker = dir.resolve("child-hooks-ran");
+        try (Parent parent = Parent.start(dir, "daemon-hooks", ready.toString(), marker.toString())) {
+            long pid = parent.awaitNumber("child-pid=");
+            List<ProcessHandle> child = parent.grandchild(pid).stream().toList();
+
+            assertThat(parent.process.waitFor(LONG_ENOUGH.toSeconds(), TimeUnit.SECONDS)).as("parent exited").isTrue();
+
+            assertThat(parent.process.exitValue()).as("parent exit; stderr: %s", parent.stderr()).isZero();
+            assertThat(awaitEnded(child, PROMPTLY)).as("daemon child").isEmpty();
+            assertThat(marker).as("the daemon child's shutdown hook (1 s of work) finished").exists();
+        }
+    }
+
     @Test
     void parentWaitsForNonDaemonChildBeforeExiting() throws Exception {
         Path marker = dir.resolve("child-finished");

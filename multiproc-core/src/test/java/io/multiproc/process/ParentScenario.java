@@ -28,6 +28,9 @@ import java.util.concurrent.locks.LockSupport;
  *       the file MARKER, prints {@code child-ready=N} and sleeps 60 s; the parent prints
  *       {@code child-pid=N}, then sleeps 60 s ({@code sleeping}) or prints {@code main-returned=1} and
  *       returns from main, so that its exit waits for the child ({@code exiting}).</li>
+ *   <li>{@code daemon-hooks READY MARKER}: a daemon child adds a shutdown hook that works 1 s, then
+ *       creates the file MARKER; it creates the file READY and sleeps 60 s. The parent prints
+ *       {@code child-pid=N}, waits for READY and returns from main.</li>
  *   <li>{@code native-out}: a child writes {@code native-out-from-child} through C stdio ({@code puts},
  *       left in libc's buffer: stdout is a file) and returns; prints {@code exit-code=N}.</li>
  * </ul>
@@ -46,6 +49,7 @@ public final class ParentScenario {
             case "nondaemon-exit" -> nondaemonExit(args[1]);
             case "terminated" -> terminated(args[1], args[2]);
             case "native-out" -> nativeOut();
+            case "daemon-hooks" -> daemonHooks(args[1], args[2]);
             default -> throw new IllegalArgumentException("scenario=" + args[0] + " is not known");
         }
     }
@@ -118,6 +122,33 @@ public final class ParentScenario {
     private static void daemonExit() {
         ChildProcess child = ChildProcess.builder().daemon(true).target(() -> sleep(Duration.ofSeconds(60))).start();
         announce(child);
+    }
+
+    private static void daemonHooks(String ready, String marker) throws InterruptedException {
+        ChildProcess child = ChildProcess.builder().daemon(true).target(() -> {
+            Runtime.getRuntime().addShutdownHook(new Thread(() -> {
+                sleep(Duration.ofMillis(1000)); // a hook's cleanup: flushing a file, closing a connection
+                write(marker, "hooks ran");
+            }));
+            write(ready, "ready");
+            sleep(Duration.ofSeconds(60));
+        }).start();
+        announce(child);
+        long deadline = System.nanoTime() + Duration.ofSeconds(30).toNanos();
+        while (!Files.exists(Path.of(ready))) {
+            if (System.nanoTime() > deadline || !child.isAlive()) {
+                throw new IllegalStateException("the daemon child did not get ready: " + child);
+            }
+            Thread.sleep(10);
+        }
+    }
+
+    private static void write(String file, String text) {
+        try {
+            Files.writeString(Path.of(file), text);
+        } catch (IOException e) {
+            throw new UncheckedIOException(e);
+        }
     }
 
     private static void nondaemonExit(String marker) {
