@@ -123,6 +123,27 @@ public abstract class MappedObject implements AutoCloseable {
     }
 
     /**
+     * A pin on the mapping for a wait, so that a {@link #close()} by another thread of this process cannot
+     * unmap the segment under the waiter (it wakes, sees the handle closed and leaves); release it in a
+     * finally block.
+     *
+     * @throws IllegalStateException ({@link #closedException()}) if this handle is closed
+     */
+    protected final SharedSegments.Mapping pinOpen() {
+        SharedSegments.Mapping pin;
+        try {
+            pin = mapping.retain();
+        } catch (IllegalStateException unmapped) {
+            throw closedException();
+        }
+        if (isClosed()) {
+            pin.release();
+            throw closedException();
+        }
+        return pin;
+    }
+
+    /**
      * {@link #close()} for an object whose threads may be waiting on it in this process: runs
      * {@code beforeClose} (its last use of the segment), closes, then {@code wakeWaiters}, all while a pin
      * keeps the segment mapped, so that the woken waiters see the closed flag (their own pins keep the

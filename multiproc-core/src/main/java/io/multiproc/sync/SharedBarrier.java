@@ -335,16 +335,8 @@ public final class SharedBarrier extends MappedObject implements Serializable {
      * parties, and throws IllegalStateException naming the barrier.
      */
     private int pinnedAwait(long deadline) throws InterruptedException, BrokenBarrierException, TimeoutException {
-        SharedSegments.Mapping pin;
+        SharedSegments.Mapping pin = pinOpen();
         try {
-            pin = mapping().retain();
-        } catch (IllegalStateException unmapped) {
-            throw closedException();
-        }
-        try {
-            if (isClosed()) {
-                throw closedException();
-            }
             return doAwait(deadline);
         } finally {
             pin.release();

@@ -183,16 +183,8 @@ public final class SharedCondition extends MappedObject implements Condition, Se
         // NOTE: the wait pins the mapping, so that a close() by another thread of this process cannot
         // unmap the slot table before this waiter has freed its slot (else the slot stays WAITING under
         // a live owner and signals from any process go to it, waking no one).
-        SharedSegments.Mapping pin;
+        SharedSegments.Mapping pin = pinOpen();
         try {
-            pin = mapping().retain();
-        } catch (IllegalStateException unmapped) {
-            throw closedException();
-        }
-        try {
-            if (isClosed()) {
-                throw closedException();
-            }
             return awaitPinned(deadline, interruptible);
         } finally {
             pin.release();

@@ -285,33 +285,7 @@ final class RemoteDict<K, V> extends AbstractMap<K, V> implements ConcurrentMap<
         return new AbstractSet<>() {
             @Override
             public Iterator<K> iterator() {
-                Iterator<K> it = snapshot().keySet().iterator();
-                return new Iterator<>() {
-                    private K last;
-                    private boolean has;
-
-                    @Override
-                    public boolean hasNext() {
-                        return it.hasNext();
-                    }
-
-                    @Override
-                    public K next() {
-                        last = it.next();
-                        has = true;
-                        return last;
-                    }
-
-                    @Override
-                    public void remove() {
-                        if (!has) {
-                            throw new IllegalStateException("next() first");
-                        }
-                        RemoteDict.this.remove(last);
-                        it.remove();
-                        has = false;
-                    }
-                };
+                return new SnapshotIterator<>(snapshot().keySet().iterator(), RemoteDict.this::remove);
             }
 
             @Override

@@ -70,31 +70,6 @@ final class RemoteSet<E> extends AbstractSet<E> implements RemoteManager.RemoteC
     @Override
     public Iterator<E> iterator() {
         List<E> snapshot = new ArrayList<>((List<E>) t.call(Ops.SNAPSHOT));
-        Iterator<E> it = snapshot.iterator();
-        return new Iterator<>() {
-            private E last;
-            private boolean has;
-
-            @Override
-            public boolean hasNext() {
-                return it.hasNext();
-            }
-
-            @Override
-            public E next() {
-                last = it.next();
-                has = true;
-                return last;
-            }
-
-            @Override
-            public void remove() {
-                if (!has) {
-                    throw new IllegalStateException("next() first");
-                }
-                RemoteSet.this.remove(last);
-                has = false;
-            }
-        };
+        return new SnapshotIterator<>(snapshot.iterator(), RemoteSet.this::remove);
     }
 }
