@@ -103,9 +103,29 @@ final class RedisQueue<E> extends AbstractQueue<E> implements BlockingQueue<E>, 
         }
     }
 
-    /** One wait for room of at most {@code nanos}: Redisson's timed offer (a script, then a pub/sub wait). */
+    /**
+     * One wait for room of at most {@code nanos}: Redisson's timed offer (a script, then a pub/sub wait). An
+     * interrupt while it waits does not cancel it: Redisson's synchronous offer threw InterruptedException
+     * for an offer whose permit Redis had already granted and whose push then happened, so a caller that
+     * retried the item queued it twice. The offer runs to its end (at most its slice): added, it returns
+     * true with the interrupt still set (as an uninterruptible call would); not added, InterruptedException.
+     */
     private boolean offerWithin(E e, long nanos) throws InterruptedException {
-        return m.callBlocking(() -> ((RBoundedBlockingQueue<E>) q).offer(e, nanos, TimeUnit.NANOSECONDS));
+        return m.callBlocking(() -> {
+            CompletableFuture<Boolean> offer = ((RBoundedBlockingQueue<E>) q).offerAsync(e, nanos, TimeUnit.NANOSECONDS)
+                    .toCompletableFuture();
+            try {
+                return offer.get();
+            } catch (InterruptedException stop) {
+                if (toItsEnd(offer)) {
+                    return true; // toItsEnd set the interrupt again: the caller's next wait answers it
+                }
+                Thread.interrupted(); // answered by the exception; interrupts while the offer ended are this one
+                throw stop;
+            } catch (ExecutionException failed) {
+                throw redisFailure(failed);
+            }
+        });
     }
 
     /** The longest wait for room between two tries of a bounded put or timed offer. */

@@ -257,4 +257,67 @@ class RedisInterruptTest {
             assertThat(event.await(forever)).isTrue();
         }
     }
+
+    /**
+     * A bounded queue's put or timed offer interrupted while it waits for room either added the item or
+     * throws InterruptedException having added nothing: a producer that retries each interrupted item
+     * queues every item exactly once, and the queue's capacity comes back whole.
+     */
+    @Test
+    void aBoundedPutOrOfferInterruptedWhileWaitingForRoomAddsTheItemOnceOrNotAtAll() throws Exception {
+        try (LocalRedis redis = LocalRedis.start();
+             RedisManager m = (RedisManager) RedisManager.connect(redis.url(), "interruptedroom")) {
+            java.util.concurrent.BlockingQueue<Integer> q = m.queue(1);
+            int rounds = 120;
+            java.util.concurrent.atomic.AtomicInteger sent = new java.util.concurrent.atomic.AtomicInteger(-1);
+            java.util.concurrent.atomic.AtomicInteger interrupts = new java.util.concurrent.atomic.AtomicInteger();
+            AtomicReference<Throwable> failed = new AtomicReference<>();
+            Thread producer = new Thread(() -> {
+                try {
+                    for (int i = 0; i < rounds; i++) {
+                        while (true) {
+                            try {
+                                if (i % 2 == 0) {
+                                    q.put(i);
+                                    break;
+                                }
+                                if (q.offer(i, 30, java.util.concurrent.TimeUnit.SECONDS)) {
+                                    break;
+                                }
+                            } catch (InterruptedException e) {
+                                interrupts.incrementAndGet(); // the caller retries the same item
+                            }
+                        }
+                        sent.set(i);
+                    }
+                } catch (Throwable e) {
+                    failed.set(e);
+                }
+            });
+            java.util.List<Integer> got = new java.util.ArrayList<>();
+            producer.start();
+            try {
+                for (int i = 0; i < rounds && producer.isAlive(); i++) {
+                    Thread.sleep(3); // the producer waits for room by now, most rounds
+                    producer.interrupt();
+                    Integer e = q.poll(5, java.util.concurrent.TimeUnit.SECONDS);
+                    if (e != null) {
+                        got.add(e);
+                    }
+                }
+                producer.join(10_000);
+            } finally {
+                producer.interrupt();
+                producer.join(10_000);
+            }
+            assertThat(failed.get()).as("the producer threw").isNull();
+            assertThat(interrupts.get()).as("waits were interrupted").isPositive();
+            q.drainTo(got);
+            assertThat(got).as("%s interrupts, last sent %s", interrupts.get(), sent.get())
+                    .containsExactlyElementsOf(java.util.stream.IntStream.range(0, rounds).boxed().toList());
+            assertThat(q.remainingCapacity()).as("capacity given back").isEqualTo(1);
+            assertThat(q.offer(-1)).isTrue();
+            assertThat(q.offer(-2)).isFalse();
+        }
+    }
 }
