@@ -81,6 +81,28 @@ class SharedMemoryManagerTest {
     }
 
     @Test
+    void closeLeavesASegmentAnotherProgramMadeUnderTheNameOfOneAlreadyUnlinked() throws Exception {
+        String name;
+        try (SharedMemoryManager smm = SharedMemoryManager.start()) {
+            name = smm.sharedMemory(64).name();
+            String n = name;
+            ChildProcess other = ChildProcess.start(() -> SharedMemoryTest.unlinkAndCreateAgain(n));
+            try {
+                assertThat(other.join(TIMEOUT)).isTrue();
+                assertThat(other.exitCode()).hasValue(0);
+            } finally {
+                other.close();
+            }
+            assertThat(Files.size(shm(name))).isEqualTo(99);
+        }
+        try {
+            assertThat(shm(name)).as("the other program's segment, made after the manager's was unlinked").exists();
+        } finally {
+            Files.deleteIfExists(shm(name));
+        }
+    }
+
+    @Test
     void badInputToTheManagerCreatesNothing() throws IOException {
         try (SharedMemoryManager smm = SharedMemoryManager.start()) {
             assertThatThrownBy(() -> smm.sharedMemory(0)).isInstanceOf(IllegalArgumentException.class).hasMessageContaining("size=0");
