@@ -388,6 +388,29 @@ class SharedMemoryTest {
         }
     }
 
+    /**
+     * A page the segment's file no longer backs (another program truncated it; or a segment CPython made,
+     * which only ftruncate sizes, touched when /dev/shm is full) raises SIGBUS in the process that touches
+     * it: CPython dies of it; here the access throws the JDK's InternalError and the JVM goes on.
+     */
+    @Test
+    void touchingAPageTheFileNoLongerBacksThrowsInsteadOfKillingTheJvm() throws IOException {
+        try (SharedMemory shm = SharedMemory.create(null, 8192)) {
+            try {
+                shm.segment().set(JAVA_LONG, 4096, 1L);
+                try (var ch = java.nio.channels.FileChannel.open(shm(shm.name()), java.nio.file.StandardOpenOption.WRITE)) {
+                    ch.truncate(100); // what another program's ftruncate does to the file under the mapping
+                }
+                assertThatThrownBy(() -> shm.segment().get(JAVA_LONG, 4096))
+                        .isInstanceOf(InternalError.class)
+                        .hasMessageContaining("fault occurred in an unsafe memory access");
+                assertThat(shm.segment().get(JAVA_LONG, 0)).isZero(); // the first page is still the file's
+            } finally {
+                shm.unlink();
+            }
+        }
+    }
+
     // ---------------------------------------------------------------- CPython interop
 
     private static final String PY_ATTACH_READ_WRITE = """
