@@ -209,11 +209,24 @@ public final class SharedMemory implements AutoCloseable, java.io.Serializable, 
         }
     }
 
-    /** Unmaps this process's view. Idempotent; the segment itself stays until {@link #unlink()}. */
+    /**
+     * Unmaps this process's view. Idempotent; the segment itself stays until {@link #unlink()}.
+     *
+     * @throws IllegalStateException naming this segment while another thread is inside I/O or a native call
+     *         on its memory (a channel reading into or writing from a buffer of it): the JDK does not unmap
+     *         under it; the view stays usable, and a later {@code close()} unmaps it (CPython's close raises
+     *         BufferError while the buffer is exported)
+     */
     @Override
     public synchronized void close() {
         if (arena.scope().isAlive()) {
-            arena.close();
+            try {
+                arena.close();
+            } catch (IllegalStateException inUse) {
+                throw new IllegalStateException("SharedMemory '" + name + "' cannot be closed while another thread is"
+                        + " in I/O or a native call on its memory (" + inUse.getMessage() + "); close it again once"
+                        + " that ends", inUse);
+            }
         }
     }
 

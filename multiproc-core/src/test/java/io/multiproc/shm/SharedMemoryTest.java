@@ -3,6 +3,7 @@ package io.multiproc.shm;
 import io.multiproc.testing.TestShmNames;
 import io.multiproc.internal.SegmentRegistry;
 import io.multiproc.process.ChildProcess;
+import io.multiproc.testing.BusySegment;
 import io.multiproc.testing.Python3;
 import io.multiproc.testing.ReapChildrenCheckShm;
 import org.junit.jupiter.api.Test;
@@ -109,6 +110,24 @@ class SharedMemoryTest {
             shm.unlink();
         }
         assertThat(shm(name)).doesNotExist();
+    }
+
+    @Test
+    void closeWhileAThreadIsInIoOnTheSegmentFailsNamingItAndCanBeRetried() throws Exception {
+        try (SharedMemory shm = SharedMemory.create(null, 1 << 20)) {
+            try {
+                try (BusySegment writer = new BusySegment(shm.segment())) {
+                    assertThatThrownBy(shm::close)
+                            .isInstanceOf(IllegalStateException.class)
+                            .hasMessageContaining("'" + shm.name() + "'");
+                    assertThat(shm.segment().get(JAVA_LONG, 0)).isZero(); // still mapped
+                }
+                shm.close();
+                assertThatThrownBy(shm::segment).isInstanceOf(IllegalStateException.class);
+            } finally {
+                shm.unlink();
+            }
+        }
     }
 
     @Test
