@@ -602,13 +602,7 @@ public final class SegmentRegistry {
      * or null where the platform cannot tell; NoSuchFileException if there is none.
      */
     private static String fileIdentity(Path path) throws IOException {
-        Map<String, Object> a;
-        try {
-            a = Files.readAttributes(path, "unix:dev,ino", LinkOption.NOFOLLOW_LINKS);
-        } catch (UnsupportedOperationException | IllegalArgumentException noUnixView) {
-            return null;
-        }
-        return a.get("dev") + ":" + a.get("ino");
+        return ShmFiles.fileIdentity(path);
     }
 
     /**

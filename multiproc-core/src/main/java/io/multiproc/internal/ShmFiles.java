@@ -135,6 +135,21 @@ public final class ShmFiles {
         }
     }
 
+    /**
+     * {@code DEV:INO} of the file at {@code path} (not following a link: what unlinking the name removes),
+     * or null where the platform cannot tell; NoSuchFileException if there is none. Two files that had the
+     * same name one after the other (one unlinked, then a new one created) have different identities.
+     */
+    public static String fileIdentity(Path path) throws IOException {
+        java.util.Map<String, Object> a;
+        try {
+            a = Files.readAttributes(path, "unix:dev,ino", java.nio.file.LinkOption.NOFOLLOW_LINKS);
+        } catch (UnsupportedOperationException | IllegalArgumentException noUnixView) {
+            return null;
+        }
+        return a.get("dev") + ":" + a.get("ino");
+    }
+
     /** Creates the file exclusively (0600, as CPython does); FileAlreadyExistsException if taken. */
     public static FileChannel createNew(Path path) throws IOException {
         return FileChannel.open(path, Set.of(StandardOpenOption.CREATE_NEW, StandardOpenOption.READ,

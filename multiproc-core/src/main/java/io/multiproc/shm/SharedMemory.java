@@ -41,12 +41,19 @@ public final class SharedMemory implements AutoCloseable, java.io.Serializable, 
     private final long size;
     private final Arena arena;
     private final MemorySegment segment;
+    /**
+     * {@code DEV:INO} of the file this process mapped, read when it was created or attached; null for a
+     * private segment or where the platform cannot tell. {@link #unlink()} removes the name only while it
+     * still names this file (decision 210).
+     */
+    private final String fileId;
 
-    private SharedMemory(String name, long size, Arena arena, MemorySegment segment) {
+    private SharedMemory(String name, long size, Arena arena, MemorySegment segment, String fileId) {
         this.name = name;
         this.size = size;
         this.arena = arena;
         this.segment = segment;
+        this.fileId = fileId;
     }
 
     /**
@@ -86,7 +93,7 @@ public final class SharedMemory implements AutoCloseable, java.io.Serializable, 
             // the spare JVMs' warm-up: a segment private to this process, never named in /dev/shm
             Arena arena = Arena.ofShared();
             try {
-                return new SharedMemory(name, size, arena, io.multiproc.internal.SharedSegments.mapPrivate(name, size, arena));
+                return new SharedMemory(name, size, arena, io.multiproc.internal.SharedSegments.mapPrivate(name, size, arena), null);
             } catch (IOException | RuntimeException e) {
                 arena.close();
                 throw e;
@@ -96,8 +103,9 @@ public final class SharedMemory implements AutoCloseable, java.io.Serializable, 
         FileChannel ch = track ? SegmentRegistry.createHeld(name) : ShmFiles.createNew(path);
         Arena arena = Arena.ofShared();
         try (ch) {
+            String fileId = identityOrNull(path); // NOTE: the file is ours: made O_EXCL just now
             ShmFiles.reserve(ch, path, size);
-            return new SharedMemory(name, size, arena, ShmFiles.map(ch, size, arena));
+            return new SharedMemory(name, size, arena, ShmFiles.map(ch, size, arena), fileId);
         } catch (IOException | RuntimeException e) {
             arena.close();
             if (track) {
@@ -133,10 +141,21 @@ public final class SharedMemory implements AutoCloseable, java.io.Serializable, 
                 throw new IOException("shared memory segment '" + name + "' is empty (size=0): its creator has not"
                         + " sized it yet, or it is not a segment; attach again once it is created");
             }
-            return new SharedMemory(name, size, arena, ShmFiles.map(ch, size, arena));
+            // NOTE: read by name after the open: only another program that unlinks and re-creates the name
+            // in between can make it another file's identity (then unlink() refuses, naming the segment)
+            return new SharedMemory(name, size, arena, ShmFiles.map(ch, size, arena), identityOrNull(path));
         } catch (IOException | RuntimeException e) {
             arena.close();
             throw e;
+        }
+    }
+
+    /** {@link ShmFiles#fileIdentity} of a file this process has open; null if it cannot be told. */
+    private static String identityOrNull(Path path) {
+        try {
+            return ShmFiles.fileIdentity(path);
+        } catch (IOException gone) {
+            return null; // unlinked by someone else already: unlink() will find no file of that name
         }
     }
 
@@ -190,20 +209,53 @@ public final class SharedMemory implements AutoCloseable, java.io.Serializable, 
         }
     }
 
-    /** Unmaps this process's view. Idempotent; the segment itself stays until {@link #unlink()}. */
+    /**
+     * Unmaps this process's view. Idempotent; the segment itself stays until {@link #unlink()}.
+     *
+     * @throws IllegalStateException naming this segment while another thread is inside I/O or a native call
+     *         on its memory (a channel reading into or writing from a buffer of it): the JDK does not unmap
+     *         under it; the view stays usable, and a later {@code close()} unmaps it (CPython's close raises
+     *         BufferError while the buffer is exported)
+     */
     @Override
     public synchronized void close() {
         if (arena.scope().isAlive()) {
-            arena.close();
+            try {
+                arena.close();
+            } catch (IllegalStateException inUse) {
+                throw new IllegalStateException("SharedMemory '" + name + "' cannot be closed while another thread is"
+                        + " in I/O or a native call on its memory (" + inUse.getMessage() + "); close it again once"
+                        + " that ends", inUse);
+            }
         }
     }
 
     /**
      * Removes the name (other processes' mappings stay valid until they close).
      *
-     * @throws NoSuchFileException if it was already unlinked
+     * <p>Only while the name is still this segment's: if someone else unlinked it and another segment has
+     * been made under the same name since (CPython 3.11's resource tracker unlinks a segment that a Python
+     * process merely attached, at that process's exit), this segment is already unlinked and the other
+     * one is left alone. CPython's {@code unlink()} would remove the other one (decision 210).
+     *
+     * @throws NoSuchFileException if it was already unlinked, including when the name now belongs to another
+     *         segment
      */
     public void unlink() throws IOException {
+        if (fileId != null) {
+            String now;
+            try {
+                now = ShmFiles.fileIdentity(ShmFiles.existingPath(name));
+            } catch (NoSuchFileException gone) {
+                throw alreadyUnlinked(gone.getFile(), "");
+            }
+            if (now != null && !now.equals(fileId)) {
+                // NOTE: this process's registry record, if any, names the old file: its exit or a sweep drops
+                // the record and keeps the new file (decision 139)
+                throw alreadyUnlinked(ShmFiles.existingPath(name).toString(),
+                        "; the segment named so now is another one, made since, and is left alone");
+            }
+        }
         try {
             if (ShmFiles.fitsRegistry(name)) {
                 SegmentRegistry.unlink(name);
@@ -212,8 +264,12 @@ public final class SharedMemory implements AutoCloseable, java.io.Serializable, 
                 Files.delete(ShmFiles.existingPath(name));
             }
         } catch (NoSuchFileException e) {
-            throw new NoSuchFileException(e.getFile(), null, "shared memory segment '" + name + "' was already unlinked");
+            throw alreadyUnlinked(e.getFile(), "");
         }
+    }
+
+    private NoSuchFileException alreadyUnlinked(String file, String more) {
+        return new NoSuchFileException(file, null, "shared memory segment '" + name + "' was already unlinked" + more);
     }
 
     @Override

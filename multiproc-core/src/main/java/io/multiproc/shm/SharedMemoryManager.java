@@ -76,9 +76,13 @@ public final class SharedMemoryManager implements AutoCloseable {
     /**
      * Unlinks every segment this manager made and closes this process's handles on them (their later
      * use throws IllegalStateException); other processes' mappings stay valid until they close them.
-     * Segments already unlinked by someone else are skipped. Idempotent.
+     * Segments already unlinked by someone else are skipped. Idempotent. Every segment is tried, then the
+     * first failure is thrown (the others suppressed in it).
      *
-     * @throws UncheckedIOException if a segment could not be removed (after trying all of them)
+     * @throws UncheckedIOException if a segment could not be removed
+     * @throws IllegalStateException naming a segment whose handle could not be unmapped yet (another thread
+     *         is in I/O on its memory, see {@link SharedMemory#close()}); its segment is unlinked all the same,
+     *         and closing that handle again once the I/O ends unmaps it
      */
     @Override
     public synchronized void close() {
@@ -86,19 +90,21 @@ public final class SharedMemoryManager implements AutoCloseable {
             return;
         }
         closed = true;
-        UncheckedIOException failure = null;
+        RuntimeException failure = null;
         for (SharedMemory shm : owned) {
-            shm.close();
+            try {
+                shm.close();
+            } catch (IllegalStateException inUse) {
+                // NOTE: the name goes all the same; only this process's view stays until that I/O ends
+                failure = addFailure(failure, inUse);
+            }
             try {
                 shm.unlink();
             } catch (NoSuchFileException alreadyGone) {
                 // unlinked by its user (or by Python): nothing left to do
             } catch (IOException e) {
-                if (failure == null) {
-                    failure = new UncheckedIOException("SharedMemoryManager could not unlink every segment", e);
-                } else {
-                    failure.addSuppressed(e);
-                }
+                failure = addFailure(failure, new UncheckedIOException(
+                        "SharedMemoryManager could not unlink segment '" + shm.name() + "'", e));
             }
         }
         owned.clear();
@@ -110,6 +116,14 @@ public final class SharedMemoryManager implements AutoCloseable {
     @Override
     public synchronized String toString() {
         return "SharedMemoryManager[" + (closed ? "closed" : "segments=" + names()) + "]";
+    }
+
+    private static RuntimeException addFailure(RuntimeException first, RuntimeException next) {
+        if (first == null) {
+            return next;
+        }
+        first.addSuppressed(next);
+        return first;
     }
 
     private SharedMemory own(SharedMemory shm) {

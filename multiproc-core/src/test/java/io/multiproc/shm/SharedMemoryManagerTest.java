@@ -2,6 +2,7 @@ package io.multiproc.shm;
 
 import io.multiproc.internal.SegmentRegistry;
 import io.multiproc.process.ChildProcess;
+import io.multiproc.testing.BusySegment;
 import io.multiproc.testing.ReapChildrenCheckShm;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.extension.ExtendWith;
@@ -78,6 +79,51 @@ class SharedMemoryManagerTest {
         sl.unlink();
         smm.close();
         assertThat(shm(kept.name())).doesNotExist();
+    }
+
+    @Test
+    void closeLeavesASegmentAnotherProgramMadeUnderTheNameOfOneAlreadyUnlinked() throws Exception {
+        String name;
+        try (SharedMemoryManager smm = SharedMemoryManager.start()) {
+            name = smm.sharedMemory(64).name();
+            String n = name;
+            ChildProcess other = ChildProcess.start(() -> SharedMemoryTest.unlinkAndCreateAgain(n));
+            try {
+                assertThat(other.join(TIMEOUT)).isTrue();
+                assertThat(other.exitCode()).hasValue(0);
+            } finally {
+                other.close();
+            }
+            assertThat(Files.size(shm(name))).isEqualTo(99);
+        }
+        try {
+            assertThat(shm(name)).as("the other program's segment, made after the manager's was unlinked").exists();
+        } finally {
+            Files.deleteIfExists(shm(name));
+        }
+    }
+
+    /**
+     * A segment this process cannot unmap yet (a thread is inside blocking I/O on a buffer of it) must not
+     * keep close() from removing every segment: it tries all of them, then reports what failed.
+     */
+    @Test
+    void closeRemovesEverySegmentEvenIfOneCannotBeUnmappedYet() throws Exception {
+        SharedMemoryManager smm = SharedMemoryManager.start();
+        SharedMemory busy = smm.sharedMemory(1 << 20);
+        SharedMemory other = smm.sharedMemory(64);
+        try (BusySegment writer = new BusySegment(busy.segment())) {
+            assertThatThrownBy(smm::close)
+                    .isInstanceOf(IllegalStateException.class)
+                    .hasMessageContaining("'" + busy.name() + "'");
+            assertThat(shm(busy.name())).doesNotExist();
+            assertThat(shm(other.name())).doesNotExist();
+            assertThat(smm.isClosed()).isTrue();
+            assertThat(smm.names()).isEmpty();
+            assertThatThrownBy(other::segment).isInstanceOf(IllegalStateException.class);
+        }
+        busy.close(); // the write is over: now it unmaps
+        assertThatThrownBy(busy::segment).isInstanceOf(IllegalStateException.class);
     }
 
     @Test

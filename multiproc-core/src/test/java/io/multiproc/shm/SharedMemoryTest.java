@@ -3,6 +3,7 @@ package io.multiproc.shm;
 import io.multiproc.testing.TestShmNames;
 import io.multiproc.internal.SegmentRegistry;
 import io.multiproc.process.ChildProcess;
+import io.multiproc.testing.BusySegment;
 import io.multiproc.testing.Python3;
 import io.multiproc.testing.ReapChildrenCheckShm;
 import org.junit.jupiter.api.Test;
@@ -109,6 +110,24 @@ class SharedMemoryTest {
             shm.unlink();
         }
         assertThat(shm(name)).doesNotExist();
+    }
+
+    @Test
+    void closeWhileAThreadIsInIoOnTheSegmentFailsNamingItAndCanBeRetried() throws Exception {
+        try (SharedMemory shm = SharedMemory.create(null, 1 << 20)) {
+            try {
+                try (BusySegment writer = new BusySegment(shm.segment())) {
+                    assertThatThrownBy(shm::close)
+                            .isInstanceOf(IllegalStateException.class)
+                            .hasMessageContaining("'" + shm.name() + "'");
+                    assertThat(shm.segment().get(JAVA_LONG, 0)).isZero(); // still mapped
+                }
+                shm.close();
+                assertThatThrownBy(shm::segment).isInstanceOf(IllegalStateException.class);
+            } finally {
+                shm.unlink();
+            }
+        }
     }
 
     @Test
@@ -324,6 +343,52 @@ class SharedMemoryTest {
         }
     }
 
+    /**
+     * Another program removed this segment and made a new one under its name (CPython 3.11's resource
+     * tracker unlinks a segment that a Python process only attached, then anyone may create the name
+     * again): this segment is already unlinked, so {@code unlink()} says so and leaves the other
+     * program's segment alone, whether this process created it (tracked or not) or attached it.
+     */
+    @Test
+    void unlinkLeavesAnotherProgramsNewSegmentOfTheSameName() throws Exception {
+        for (String how : new String[] {"tracked", "untracked", "attached"}) {
+            String name = uniqueName();
+            SharedMemory creator = SharedMemory.create(name, 64, !how.equals("untracked"));
+            SharedMemory mine = how.equals("attached") ? SharedMemory.attach(name) : creator;
+            try {
+                ChildProcess other = ChildProcess.start(() -> SharedMemoryTest.unlinkAndCreateAgain(name));
+                try {
+                    joinOk(other);
+                } finally {
+                    other.close();
+                }
+                assertThat(Files.size(shm(name))).as("the other program's segment").isEqualTo(99);
+                assertThatThrownBy(mine::unlink).as(how)
+                        .isInstanceOf(NoSuchFileException.class)
+                        .hasMessageContaining("'" + name + "'")
+                        .hasMessageContaining("already unlinked");
+                assertThat(shm(name)).as("%s: the other program's segment of that name", how).exists();
+                assertThat(Files.size(shm(name))).isEqualTo(99);
+            } finally {
+                mine.close();
+                creator.close();
+                Files.deleteIfExists(shm(name));
+            }
+        }
+    }
+
+    /** Runs in a child: removes the segment, as CPython's tracker would, and makes a new one of that name. */
+    static void unlinkAndCreateAgain(String name) {
+        try {
+            try (SharedMemory attached = SharedMemory.attach(name)) {
+                attached.unlink();
+            }
+            SharedMemory.create(name, 99, false).close();
+        } catch (IOException e) {
+            throw new UncheckedIOException(e);
+        }
+    }
+
     @Test
     void sizeBeyondFreeSpaceFailsAtCreateAndLeavesNoFile() throws IOException {
         long huge = 1L << 40;
@@ -339,6 +404,29 @@ class SharedMemoryTest {
         // the failure freed the name
         try (SharedMemory shm = SharedMemory.create(name, 64)) {
             shm.unlink();
+        }
+    }
+
+    /**
+     * A page the segment's file no longer backs (another program truncated it; or a segment CPython made,
+     * which only ftruncate sizes, touched when /dev/shm is full) raises SIGBUS in the process that touches
+     * it: CPython dies of it; here the access throws the JDK's InternalError and the JVM goes on.
+     */
+    @Test
+    void touchingAPageTheFileNoLongerBacksThrowsInsteadOfKillingTheJvm() throws IOException {
+        try (SharedMemory shm = SharedMemory.create(null, 8192)) {
+            try {
+                shm.segment().set(JAVA_LONG, 4096, 1L);
+                try (var ch = java.nio.channels.FileChannel.open(shm(shm.name()), java.nio.file.StandardOpenOption.WRITE)) {
+                    ch.truncate(100); // what another program's ftruncate does to the file under the mapping
+                }
+                assertThatThrownBy(() -> shm.segment().get(JAVA_LONG, 4096))
+                        .isInstanceOf(InternalError.class)
+                        .hasMessageContaining("fault occurred in an unsafe memory access");
+                assertThat(shm.segment().get(JAVA_LONG, 0)).isZero(); // the first page is still the file's
+            } finally {
+                shm.unlink();
+            }
         }
     }
 
@@ -435,6 +523,30 @@ class SharedMemoryTest {
         String name256 = "n".repeat(256);
         assertThatThrownBy(() -> SharedMemory.attach(name256))
                 .isInstanceOf(IllegalArgumentException.class).hasMessageContaining("256 bytes").hasMessageContaining("255");
+    }
+
+    private static final String PY_ATTACH_AND_EXIT = """
+            import sys
+            from multiprocessing import shared_memory
+            shm = shared_memory.SharedMemory(name=sys.argv[1])   # 3.11's tracker unlinks it at exit
+            shm.close()
+            print("attached")
+            """;
+
+    @Test
+    void aSegmentPythonsTrackerUnlinkedAndPythonMadeAgainIsNotJavasToUnlink() throws Exception {
+        assumePython();
+        String name = uniqueName();
+        try (SharedMemory shm = SharedMemory.create(name, 64)) {
+            assertThat(python(PY_ATTACH_AND_EXIT, name)).contains("attached"); // and the tracker's leak warning
+            io.multiproc.testing.Children.awaitUntil("Python's resource tracker unlinked " + name,
+                    () -> !Files.exists(shm(name)));
+            assertThat(python(PY_CREATE_WRITE, name, "100")).isEqualTo("created");
+            assertThatThrownBy(shm::unlink).isInstanceOf(NoSuchFileException.class).hasMessageContaining(name);
+            assertThat(Files.size(shm(name))).as("Python's new segment").isEqualTo(100);
+        } finally {
+            Files.deleteIfExists(shm(name));
+        }
     }
 
     private static void assumePython() {
