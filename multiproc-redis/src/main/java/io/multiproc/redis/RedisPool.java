@@ -564,6 +564,33 @@ public final class RedisPool implements SerializableExecutorService {
         }
     }
 
+    /**
+     * Waits until this caller's work is over; Python's {@code join()}, as the local Pool's: call
+     * {@link #shutdown()} or {@link #terminate()} first (IllegalStateException otherwise). The workers are
+     * shared with other callers and go on; {@link #close()} disconnects.
+     */
+    public void join() throws InterruptedException {
+        checkNotRunning();
+        try {
+            terminated.get();
+        } catch (ExecutionException cannot) {
+            throw new AssertionError(cannot);
+        }
+    }
+
+    /** Waits at most {@code timeout} until this caller's work is over; true if it is. */
+    public boolean join(Duration timeout) throws InterruptedException {
+        long nanos = io.multiproc.wait.Waiting.nanos(timeout);
+        checkNotRunning();
+        return awaitTermination(nanos, TimeUnit.NANOSECONDS);
+    }
+
+    private synchronized void checkNotRunning() {
+        if (state == State.RUNNING) {
+            throw new IllegalStateException("Redis pool " + name() + " is running: call shutdown() or terminate() before join()");
+        }
+    }
+
     @Override
     public synchronized boolean isShutdown() {
         return state != State.RUNNING;
