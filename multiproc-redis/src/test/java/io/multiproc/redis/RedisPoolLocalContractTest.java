@@ -279,4 +279,37 @@ class RedisPoolLocalContractTest {
             }
         }
     }
+
+    /**
+     * terminate() completes every pending future at once (issue 9: "within a second or two"), also while
+     * Redis does not answer: it waited for Redisson's timeout and retries (about 6 s) to unqueue the chunks
+     * before it failed any future.
+     */
+    @Test
+    void terminateFailsEveryPendingFuturePromptlyEvenWhileRedisIsDown() throws Exception {
+        try (LocalRedis redis = LocalRedis.start()) {
+            RedisPool pool = RedisPool.connect(redis.url(), "outage");
+            try {
+                List<CompletableFuture<Integer>> queued = new ArrayList<>();
+                for (int i = 0; i < 2000; i++) {
+                    int v = i;
+                    queued.add(pool.applyAsync(() -> v));
+                }
+                redis.kill();
+                long start = System.nanoTime();
+                pool.terminate();
+                long returnedMs = (System.nanoTime() - start) / 1_000_000;
+                CompletableFuture.allOf(queued.toArray(CompletableFuture[]::new)).exceptionally(e -> null).get(60, TimeUnit.SECONDS);
+                long failedMs = (System.nanoTime() - start) / 1_000_000;
+                System.out.printf("Redis down: terminate() returned after %d ms, every future failed after %d ms%n", returnedMs, failedMs);
+                for (CompletableFuture<Integer> f : queued) {
+                    assertThat(f).isCompletedExceptionally();
+                }
+                assertThat(failedMs).as("ms until every pending future failed").isLessThan(2000);
+                assertThat(returnedMs).as("ms until terminate() returned").isLessThan(2000);
+            } finally {
+                pool.close();
+            }
+        }
+    }
 }
