@@ -79,7 +79,8 @@ import java.util.regex.Pattern;
  * {@link #terminate()} fails this caller's pending work and removes its queued chunks; the workers
  * are shared with other callers and keep running (chunks already running finish, their results are dropped).
  * {@code future.cancel} removes a chunk that is still queued; a running one is not interrupted.
- * Close the pool: unlike a local Pool, an unclosed RedisPool keeps the JVM alive (Redisson's threads).
+ * Close the pool (it removes this caller's keys from Redis); an unclosed one does not keep the JVM alive: once
+ * the program's own threads have ended, its pending work is cancelled and its client shut down (decision 135).
  *
  * <h2>Implementation overview</h2>
  * {@link RedisPoolStore} holds the keys and the atomic steps. A caller has a random id, a results list
