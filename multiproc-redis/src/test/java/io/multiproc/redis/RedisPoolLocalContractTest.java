@@ -312,4 +312,55 @@ class RedisPoolLocalContractTest {
             }
         }
     }
+
+    /** An exception whose field the codec cannot carry: only its class, message and trace can travel. */
+    public static final class HeavyException extends RuntimeException {
+        @java.io.Serial
+        private static final long serialVersionUID = 1L;
+        @SuppressWarnings({"serial", "unused"})
+        private final Object payload = new Object();
+
+        public HeavyException(String message) {
+            super(message);
+        }
+    }
+
+    /**
+     * A task that halts its worker JVM fails alone with WorkerDiedException naming the exit code (issue 9's
+     * {@code Runtime.getRuntime().halt}); the other tasks complete, the worker is replaced. A task whose
+     * exception cannot be encoded still fails with its class and message.
+     */
+    @Test
+    void aTaskThatHaltsItsWorkerFailsAloneAndAnUnencodableExceptionStillArrives() throws Exception {
+        try (LocalRedis redis = LocalRedis.start();
+             RedisPoolWorkers w = workers(redis, "halt", 2);
+             RedisPool pool = RedisPool.connect(redis.url(), "halt")) {
+            awaitUntil("2 live workers", () -> pool.workers().size() >= 2);
+            List<CompletableFuture<Integer>> others = new ArrayList<>();
+            for (int i = 0; i < 20; i++) {
+                int v = i;
+                others.add(pool.applyAsync(() -> {
+                    Thread.sleep(20);
+                    return v;
+                }));
+            }
+            CompletableFuture<Integer> halting = pool.applyAsync(() -> {
+                Runtime.getRuntime().halt(3);
+                return -1;
+            });
+            Throwable e = catchThrowable(() -> halting.get(60, TimeUnit.SECONDS));
+            assertThat(e).isInstanceOf(ExecutionException.class);
+            assertThat(e.getCause()).isInstanceOf(io.multiproc.process.WorkerDiedException.class);
+            assertThat(((io.multiproc.process.WorkerDiedException) e.getCause()).exitCode()).isEqualTo(3);
+            for (int i = 0; i < 20; i++) {
+                assertThat(others.get(i).get(60, TimeUnit.SECONDS)).isEqualTo(i);
+            }
+            Throwable heavy = catchThrowable(() -> pool.applyAsync(() -> {
+                throw new HeavyException("too heavy to travel");
+            }).get(60, TimeUnit.SECONDS));
+            assertThat(heavy).isInstanceOf(ExecutionException.class);
+            assertThat(heavy.getCause()).hasMessageContaining("too heavy to travel");
+            assertThat(pool.map(x -> x * 2, List.of(1, 2, 3))).containsExactly(2, 4, 6);
+        }
+    }
 }
