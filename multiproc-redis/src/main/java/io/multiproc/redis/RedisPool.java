@@ -76,7 +76,8 @@ import java.util.regex.Pattern;
  *       Redis restarted without its data: pending work fails within a second of the reconnection. The
  *       pool then takes new work again.</li>
  * </ul>
- * {@link #terminate()} fails this caller's pending work and removes its queued chunks; the workers
+ * {@link #terminate()} fails this caller's pending work and removes its queued chunks (waiting at most a second
+ * for Redis to remove them, decision 208: while Redis does not answer they may still run, results dropped); the workers
  * are shared with other callers and keep running (chunks already running finish, their results are dropped).
  * {@code future.cancel} removes a chunk that is still queued; a running one is not interrupted.
  * Close the pool (it removes this caller's keys from Redis); an unclosed one does not keep the JVM alive: once
@@ -512,7 +513,10 @@ public final class RedisPool implements SerializableExecutorService {
         return List.of();
     }
 
-    /** Fails this caller's pending work now (CancellationException) and removes its queued chunks; the workers go on. */
+    /**
+     * Fails this caller's pending work now (CancellationException) and removes its queued chunks, waiting at
+     * most a second for Redis to do so (decision 208); the workers go on.
+     */
     public void terminate() {
         synchronized (this) {
             if (state == State.STOPPED) {
