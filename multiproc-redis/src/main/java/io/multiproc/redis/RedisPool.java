@@ -76,10 +76,12 @@ import java.util.regex.Pattern;
  *       Redis restarted without its data: pending work fails within a second of the reconnection. The
  *       pool then takes new work again.</li>
  * </ul>
- * {@link #terminate()} fails this caller's pending work and removes its queued chunks; the workers
+ * {@link #terminate()} fails this caller's pending work and removes its queued chunks (waiting at most a second
+ * for Redis to remove them, decision 208: while Redis does not answer they may still run, results dropped); the workers
  * are shared with other callers and keep running (chunks already running finish, their results are dropped).
  * {@code future.cancel} removes a chunk that is still queued; a running one is not interrupted.
- * Close the pool: unlike a local Pool, an unclosed RedisPool keeps the JVM alive (Redisson's threads).
+ * Close the pool (it removes this caller's keys from Redis); an unclosed one does not keep the JVM alive: once
+ * the program's own threads have ended, its pending work is cancelled and its client shut down (decision 135).
  *
  * <h2>Implementation overview</h2>
  * {@link RedisPoolStore} holds the keys and the atomic steps. A caller has a random id, a results list
@@ -138,6 +140,13 @@ public final class RedisPool implements SerializableExecutorService {
      * whichever thread saw Redis fail, drained by the monitor.
      */
     private final ConcurrentLinkedQueue<byte[]> lost = new ConcurrentLinkedQueue<>();
+    /**
+     * The removal of this caller's queued chunks that {@link #terminate()} started (written by the thread
+     * that terminated, volatile): {@link #release()} lets it finish before it shuts the client down.
+     */
+    private volatile CompletableFuture<Long> unqueueing = CompletableFuture.completedFuture(0L);
+    /** How long terminate() waits for that removal before it fails the pending work all the same (decision 208). */
+    private static final Duration TERMINATE_UNQUEUE_WAIT = Duration.ofSeconds(1);
     /** Set by {@link #close()} (guarded by this): lazy maps may no longer send. */
     private boolean closing;
     /** This pool's part in {@link Clients#atProgramEnd}: no caller is left to wait for its work. */
@@ -504,7 +513,10 @@ public final class RedisPool implements SerializableExecutorService {
         return List.of();
     }
 
-    /** Fails this caller's pending work now (CancellationException) and removes its queued chunks; the workers go on. */
+    /**
+     * Fails this caller's pending work now (CancellationException) and removes its queued chunks, waiting at
+     * most a second for Redis to do so (decision 208); the workers go on.
+     */
     public void terminate() {
         synchronized (this) {
             if (state == State.STOPPED) {
@@ -561,6 +573,33 @@ public final class RedisPool implements SerializableExecutorService {
             return false;
         } catch (ExecutionException cannot) {
             throw new AssertionError(cannot);
+        }
+    }
+
+    /**
+     * Waits until this caller's work is over; Python's {@code join()}, as the local Pool's: call
+     * {@link #shutdown()} or {@link #terminate()} first (IllegalStateException otherwise). The workers are
+     * shared with other callers and go on; {@link #close()} disconnects.
+     */
+    public void join() throws InterruptedException {
+        checkNotRunning();
+        try {
+            terminated.get();
+        } catch (ExecutionException cannot) {
+            throw new AssertionError(cannot);
+        }
+    }
+
+    /** Waits at most {@code timeout} until this caller's work is over; true if it is. */
+    public boolean join(Duration timeout) throws InterruptedException {
+        long nanos = io.multiproc.wait.Waiting.nanos(timeout);
+        checkNotRunning();
+        return awaitTermination(nanos, TimeUnit.NANOSECONDS);
+    }
+
+    private synchronized void checkNotRunning() {
+        if (state == State.RUNNING) {
+            throw new IllegalStateException("Redis pool " + name() + " is running: call shutdown() or terminate() before join()");
         }
     }
 
@@ -735,8 +774,15 @@ public final class RedisPool implements SerializableExecutorService {
         try {
             if (unqueue && state == State.STOPPED) {
                 // NOTE: all of this caller's, even with nothing pending: a chunk withdrawn while its map was
-                // still being queued may have been queued after its own removal; nothing new comes now
-                store.unqueueAll(callerPrefix);
+                // still being queued may have been queued after its own removal; nothing new comes now.
+                // Waited for at most TERMINATE_UNQUEUE_WAIT (decision 208): while Redis did not answer,
+                // terminate() held every future for Redisson's timeout and retries (about 6 s)
+                CompletableFuture<Long> removal = store.unqueueAll(callerPrefix);
+                unqueueing = removal;
+                if (!waitQuietly(removal, TERMINATE_UNQUEUE_WAIT)) {
+                    LOG.log(System.Logger.Level.DEBUG, "Redis pool " + name() + ": Redis has not removed the queued chunks within "
+                            + TERMINATE_UNQUEUE_WAIT.toMillis() + " ms; failing the pending work now");
+                }
             } else if (unqueue && !all.isEmpty()) {
                 // NOTE: exactly these: a task submitted meanwhile by another thread is queued and pending,
                 // and removed by this caller's prefix it would never run nor fail
@@ -934,6 +980,9 @@ public final class RedisPool implements SerializableExecutorService {
 
     private void release() {
         Clients.forgetAtProgramEnd(endWithProgram);
+        // NOTE: a terminate()'s removal of the queued chunks still under way (Redis slow or away) ends first:
+        // shut down under it, the client dropped it and the chunks stayed queued to run for nobody
+        waitQuietly(unqueueing, Duration.ofSeconds(10));
         try {
             store.forgetCaller(caller);
         } catch (RuntimeException e) {
@@ -943,6 +992,34 @@ public final class RedisPool implements SerializableExecutorService {
     }
 
     // ------------------------------------------------------------------ helpers
+
+    /**
+     * Waits at most {@code timeout} for {@code f} whatever this thread's interrupt status, which stays as
+     * it was; true if it completed normally.
+     */
+    private static boolean waitQuietly(CompletableFuture<?> f, Duration timeout) {
+        long deadline = System.nanoTime() + timeout.toNanos();
+        boolean interrupted = false;
+        try {
+            while (true) {
+                try {
+                    f.get(Math.max(0, deadline - System.nanoTime()), TimeUnit.NANOSECONDS);
+                    return true;
+                } catch (InterruptedException e) {
+                    interrupted = true;
+                } catch (ExecutionException | CancellationException | TimeoutException e) {
+                    if (e instanceof ExecutionException ee) {
+                        LOG.log(System.Logger.Level.DEBUG, "cannot unqueue this caller's chunks: " + ee.getCause());
+                    }
+                    return false;
+                }
+            }
+        } finally {
+            if (interrupted) {
+                Thread.currentThread().interrupt();
+            }
+        }
+    }
 
     private int chunkSizeFor(int n) {
         if (chunkSize > 0) {

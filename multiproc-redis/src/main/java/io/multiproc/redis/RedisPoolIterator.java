@@ -39,7 +39,8 @@ final class RedisPoolIterator<T, R> implements PoolIterator<R> {
     private final Consumer<RedisPoolIterator<T, R>> inputRead;
     private int outstanding;
     private Iterator<?> current;
-    private RuntimeException sourceFailure;
+    /** What the source threw (any Throwable: a checked exception thrown sneakily, an Error), reported after the results sent for. */
+    private Throwable sourceFailure;
     /** No more reading from the source (the consumer's thread). */
     private boolean sourceDone;
     /** Set by the pool's close() or terminate() (another thread; volatile): read no more, report this after the results sent for. */
@@ -151,7 +152,10 @@ final class RedisPoolIterator<T, R> implements PoolIterator<R> {
                 if (items.size() < chunkSize) {
                     stopReading(null);
                 }
-            } catch (RuntimeException e) {
+            } catch (Throwable e) {
+                // NOTE: not RuntimeException alone (as the local Pool's feeder): a checked exception thrown
+                // sneakily (Kotlin, Lombok's @SneakyThrows) or an Error overtook the results already sent
+                // for, and the imap stayed on the pool's list of lazy maps reading, so shutdown() never ended
                 stopReading(e);
             }
             if (items.isEmpty()) {
@@ -181,7 +185,7 @@ final class RedisPoolIterator<T, R> implements PoolIterator<R> {
     }
 
     /** Reads no more of the source; {@code failure} (if any) is reported after the results already sent for. */
-    private void stopReading(RuntimeException failure) {
+    private void stopReading(Throwable failure) {
         if (failure != null && sourceFailure == null) {
             sourceFailure = failure;
         }

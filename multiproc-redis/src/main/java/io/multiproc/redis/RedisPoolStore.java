@@ -266,11 +266,13 @@ final class RedisPoolStore {
         }
     }
 
-    /** Removes every queued chunk of the caller whose messages start with {@code callerPrefix}. */
-    long unqueueAll(byte[] callerPrefix) {
-        Long n = uninterruptibly(bytes().evalAsync(RScript.Mode.READ_WRITE, REMOVE_CALLER, RScript.ReturnType.LONG, keys(queueKey()),
-                callerPrefix));
-        return n == null ? 0 : n;
+    /**
+     * Starts removing every queued chunk of the caller whose messages start with {@code callerPrefix};
+     * the future completes with how many were removed, or with Redisson's failure.
+     */
+    java.util.concurrent.CompletableFuture<Long> unqueueAll(byte[] callerPrefix) {
+        return bytes().<Long>evalAsync(RScript.Mode.READ_WRITE, REMOVE_CALLER, RScript.ReturnType.LONG, keys(queueKey()),
+                callerPrefix).toCompletableFuture();
     }
 
     /** Refreshes the caller's heartbeat; false if the key was gone (first call, or Redis lost its data). */
