@@ -79,7 +79,8 @@ import java.util.regex.Pattern;
  * {@link #terminate()} fails this caller's pending work and removes its queued chunks (waiting at most a second
  * for Redis to remove them, decision 208: while Redis does not answer they may still run, results dropped); the workers
  * are shared with other callers and keep running (chunks already running finish, their results are dropped).
- * {@code future.cancel} removes a chunk that is still queued; a running one is not interrupted.
+ * {@code future.cancel} removes a chunk that is still queued; {@code cancel(true)}, {@code shutdownNow()} and
+ * {@code terminate()} also interrupt this caller's running chunks in their workers (a pub/sub request).
  * Close the pool (it removes this caller's keys from Redis); an unclosed one does not keep the JVM alive: once
  * the program's own threads have ended, its pending work is cancelled and its client shut down (decision 135).
  *
@@ -321,7 +322,7 @@ public final class RedisPool implements SerializableExecutorService {
     }
 
     /** A map's (or a submit's) future: cancelling it cancels its chunks. */
-    private static final class MapFuture<R> extends CompletableFuture<R> {
+    private final class MapFuture<R> extends CompletableFuture<R> {
         private final List<CompletableFuture<Object>> parts;
 
         MapFuture(List<CompletableFuture<Object>> parts) {
@@ -331,8 +332,49 @@ public final class RedisPool implements SerializableExecutorService {
         @Override
         public boolean cancel(boolean mayInterruptIfRunning) {
             boolean cancelled = super.cancel(mayInterruptIfRunning);
-            parts.forEach(p -> p.cancel(false));
+            List<Long> withdrawn = new ArrayList<>();
+            for (CompletableFuture<Object> p : parts) {
+                if (p.cancel(false) && mayInterruptIfRunning && p instanceof ChunkFuture c) {
+                    withdrawn.add(c.id);
+                }
+            }
+            if (!withdrawn.isEmpty()) {
+                interruptRunning(withdrawn); // one request for all of them: a map's chunks are many
+            }
             return cancelled;
+        }
+    }
+
+    /**
+     * A chunk's future. {@code cancel(true)} also asks the worker running the chunk, if one is, to interrupt
+     * it (a queued chunk is removed from the queue by {@link #track}'s completion hook): as the local Pool's
+     * {@code cancel(true)} and {@code ExecutorService}'s contract. CompletableFuture alone ignores the flag.
+     */
+    private final class ChunkFuture extends CompletableFuture<Object> {
+        private final long id;
+
+        ChunkFuture(long id) {
+            this.id = id;
+        }
+
+        @Override
+        public boolean cancel(boolean mayInterruptIfRunning) {
+            boolean cancelled = super.cancel(mayInterruptIfRunning);
+            if (cancelled && mayInterruptIfRunning) {
+                interruptRunning(List.of(id));
+            }
+            return cancelled;
+        }
+    }
+
+    /** Asks the workers to interrupt this caller's chunks {@code ids} (null: all) that are running; best effort, not waited for. */
+    private void interruptRunning(List<Long> ids) {
+        try {
+            store.interruptRunning(caller, ids);
+        } catch (RuntimeException e) {
+            // NOTE: Redis away or the client shut down: the chunk's future is cancelled all the same, and a
+            // running chunk's result is dropped when it comes
+            LOG.log(System.Logger.Level.DEBUG, "Redis pool " + name() + ": cannot ask the workers to interrupt cancelled chunks: " + e);
         }
     }
 
@@ -526,6 +568,9 @@ public final class RedisPool implements SerializableExecutorService {
             endReadingLocked(new CancellationException("Redis pool " + name() + " was terminated before this imap's input was read to the end"));
         }
         failAll(new CancellationException("Redis pool " + name() + " was terminated before this task finished"));
+        // NOTE: after the queued chunks' removal, so that every chunk of this caller still running gets it; the
+        // workers are shared and go on, their chunk of this caller interrupted (Python's terminate() kills them)
+        interruptRunning(null);
         checkTerminated();
     }
 
@@ -659,7 +704,7 @@ public final class RedisPool implements SerializableExecutorService {
             checkAccepting(lazyMap);
             for (int i = 0; i < messages.size(); i++) {
                 long id = firstId + i;
-                CompletableFuture<Object> f = new CompletableFuture<>();
+                CompletableFuture<Object> f = new ChunkFuture(id);
                 pending.put(id, new Pending(messages.get(i), f, describe.what(id, i)));
                 futures.add(f);
             }

@@ -135,6 +135,35 @@ final class RedisPoolStore {
         return prefix + "queue";
     }
 
+    /**
+     * The pub/sub channel on which a caller asks the workers to interrupt its running chunks: messages
+     * {@code CALLER:ID,ID,...} (the caller's id in hex, chunk ids in decimal) or {@code CALLER:*} (all of
+     * that caller's). Pub/sub, not a key: a request is only for the chunks running when it is published
+     * (one still queued is removed from the queue instead), and nothing is left in Redis.
+     */
+    String cancelChannel() {
+        return prefix + "cancel";
+    }
+
+    /** Asks the workers to interrupt chunks {@code ids} of {@code caller} (null: all of its chunks), without waiting. */
+    void interruptRunning(long caller, java.util.Collection<Long> ids) {
+        StringBuilder m = new StringBuilder(Long.toHexString(caller)).append(':');
+        if (ids == null) {
+            m.append('*');
+        } else {
+            for (Long id : ids) {
+                m.append(id).append(',');
+            }
+            m.setLength(m.length() - 1);
+        }
+        client.getTopic(cancelChannel(), StringCodec.INSTANCE).publishAsync(m.toString());
+    }
+
+    /** The channel of {@link #cancelChannel()}, for a worker to listen on. */
+    org.redisson.api.RTopic cancels() {
+        return client.getTopic(cancelChannel(), StringCodec.INSTANCE);
+    }
+
     String heldKey(String worker) {
         return prefix + "held:" + worker;
     }

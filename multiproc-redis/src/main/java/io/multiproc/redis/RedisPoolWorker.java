@@ -99,6 +99,7 @@ record RedisPoolWorker(String config, String pool, long leaseMillis, Codec codec
         store.beat(id, lease); // NOTE: heartbeat before the first take, so a held chunk always has a live key or a reaper
         startHeartbeat(store, id, lease);
         Loop loop = new Loop(c);
+        listenForInterrupts(store, loop, id);
         boolean lookInHeld = false;
         while (!Thread.currentThread().isInterrupted()) {
             byte[] chunk = null;
@@ -198,6 +199,20 @@ record RedisPoolWorker(String config, String pool, long leaseMillis, Codec codec
         }
     }
 
+    /**
+     * Subscribes to the pool's interrupt requests ({@link RedisPoolStore#cancelChannel()}). Without the
+     * subscription (Redis away at start) a cancelled running chunk runs to its end; Redisson subscribes
+     * again after a reconnection.
+     */
+    private static void listenForInterrupts(RedisPoolStore store, Loop loop, String id) {
+        try {
+            store.cancels().addListener(String.class, (channel, request) -> loop.interruptIfRunning(request));
+        } catch (RuntimeException e) {
+            LOG.log(System.Logger.Level.WARNING, "redis pool worker " + id + ": cannot listen for interrupt requests"
+                    + " (a cancelled running task will run to its end): " + e.getMessage());
+        }
+    }
+
     private static void startHeartbeat(RedisPoolStore store, String id, Duration lease) {
         long period = Math.max(10, lease.toMillis() / 3);
         Thread t = new Thread(() -> {
@@ -222,22 +237,76 @@ record RedisPoolWorker(String config, String pool, long leaseMillis, Codec codec
         private byte[] lastFnBytes;
         private Object lastFn;
 
+        /**
+         * Guards the fields below: the loop's thread sets them around each chunk, Redisson's pub/sub thread
+         * reads them to interrupt. Under one lock with the clearing of the interrupt, so a request that comes
+         * late can never interrupt the loop's own Redis calls (an interrupted take would end the worker).
+         */
+        private final Object running = new Object();
+        private long runningCaller;
+        private long runningId;
+        private Thread runner;
+        /**
+         * Requests for chunks that were not running when they came ("CALLER:ID" or "CALLER:*"): a chunk taken
+         * just before its caller cancelled it is not started. Only the latest {@link #EARLY_KEPT}.
+         */
+        private final java.util.SequencedSet<String> early = new java.util.LinkedHashSet<>();
+        private static final int EARLY_KEPT = 4096;
+
         Loop(Codec codec) {
             this.codec = codec;
         }
 
+        /** A request of {@link RedisPoolStore#cancelChannel()}: interrupts the matching running chunk, or notes it. */
+        void interruptIfRunning(String request) {
+            int colon = request.indexOf(':');
+            long caller;
+            try {
+                caller = Long.parseUnsignedLong(request.substring(0, Math.max(colon, 0)), 16);
+            } catch (NumberFormatException e) {
+                return; // not a request of ours
+            }
+            String callerKey = Long.toHexString(caller) + ":";
+            String ids = request.substring(colon + 1);
+            synchronized (running) {
+                for (String one : ids.split(",")) {
+                    if (runner != null && runningCaller == caller && (one.equals("*") || one.equals(Long.toString(runningId)))) {
+                        runner.interrupt();
+                    } else {
+                        early.add(callerKey + one);
+                        if (early.size() > EARLY_KEPT) {
+                            early.removeFirst();
+                        }
+                    }
+                }
+            }
+        }
+
         byte[] runOne(byte[] message) {
-            long id = RedisPoolFrames.header(message)[1];
+            long[] header = RedisPoolFrames.header(message);
+            long id = header[1];
+            String callerKey = Long.toHexString(header[0]) + ":";
             Object outcome;
             int status;
             try {
+                synchronized (running) {
+                    if (early.remove(callerKey + id) || early.contains(callerKey + "*")) {
+                        throw new java.util.concurrent.CancellationException("task id=" + id + " was cancelled before it started");
+                    }
+                    runningCaller = header[0];
+                    runningId = id;
+                    runner = Thread.currentThread();
+                }
                 outcome = run(RedisPoolFrames.decodeChunk(codec, message));
                 status = RedisPoolFrames.OK;
             } catch (Throwable t) {
                 outcome = RemoteFailure.of(t);
                 status = RedisPoolFrames.FAILED;
             } finally {
-                Thread.interrupted(); // a task's own interrupt must not end the loop
+                synchronized (running) {
+                    runner = null;
+                    Thread.interrupted(); // a task's own interrupt, or a request's, must not end the loop
+                }
             }
             try {
                 return RedisPoolFrames.reply(id, status, codec, outcome);

@@ -59,16 +59,6 @@ class RedisPoolExecutorContractTest extends ExecutorServiceContract {
         executor.close();
     }
 
-    /**
-     * README, "A Pool across hosts": "cancel removes a queued chunk, a running one finishes", and
-     * RedisPool.shutdownNow's Javadoc: chunks taken by a worker may be running; the workers are shared
-     * with other callers and go on.
-     */
-    @Override
-    protected boolean interruptsRunningTasks() {
-        return false;
-    }
-
     /** RedisPool.shutdownNow's Javadoc: "Returns an empty list: the work is in Redis, not in this JVM". */
     @Override
     protected boolean listsNeverStartedTasks() {

@@ -363,4 +363,37 @@ class RedisPoolLocalContractTest {
             assertThat(pool.map(x -> x * 2, List.of(1, 2, 3))).containsExactly(2, 4, 6);
         }
     }
+
+    /**
+     * As the local Pool: cancel(true) on a task a worker is running interrupts it there, and the worker goes
+     * on with the next task at once; cancel(false) lets it run.
+     */
+    @Test
+    void cancellingARunningTaskWithInterruptInterruptsItInItsWorker() throws Exception {
+        try (LocalRedis redis = LocalRedis.start();
+             RedisPoolWorkers w = workers(redis, "interrupt", 1);
+             RedisPool pool = RedisPool.connect(redis.url(), "interrupt")) {
+            awaitUntil("1 live worker", () -> pool.workers().size() >= 1);
+            java.util.concurrent.Future<Integer> sleeper = pool.submit(() -> {
+                Thread.sleep(60_000);
+                return 1;
+            });
+            awaitUntil("the task taken by the worker", () -> redis.command("LLEN mp:pool:{interrupt}:queue").equals(":0"));
+            Thread.sleep(500); // running by now
+            long cancelledAt = System.nanoTime();
+            assertThat(sleeper.cancel(true)).isTrue();
+            assertThat(pool.applyAsync(() -> 2).get(20, TimeUnit.SECONDS)).as("the worker is free again").isEqualTo(2);
+            assertThat(Duration.ofNanos(System.nanoTime() - cancelledAt)).isLessThan(Duration.ofSeconds(20));
+
+            java.util.concurrent.Future<Integer> kept = pool.submit(() -> {
+                Thread.sleep(1_000);
+                return 3;
+            });
+            awaitUntil("the second task taken", () -> redis.command("LLEN mp:pool:{interrupt}:queue").equals(":0"));
+            Thread.sleep(300);
+            assertThat(kept.cancel(false)).isTrue();
+            java.util.concurrent.CompletableFuture<Boolean> interruptedAfter = pool.applyAsync(() -> Thread.currentThread().isInterrupted());
+            assertThat(interruptedAfter.get(20, TimeUnit.SECONDS)).as("no interrupt leaks into the next task").isFalse();
+        }
+    }
 }
