@@ -57,7 +57,8 @@ import java.util.concurrent.atomic.AtomicLong;
  *       {@link #map} and {@link #mapAsync} fail promptly as a whole with that cause (like any failure of
  *       one of their chunks; their chunks still queued are dropped), while {@link #imap} and
  *       {@link #imapUnordered} report it in place of the lost chunk's results and go on.</li>
- *   <li>An initializer that throws (or kills its JVM) fails every pending task with its exception
+ *   <li>An initializer that throws fails every pending task with its exception (one that ends its JVM:
+ *       halt, a crash, even {@code System.exit(0)}, with a {@link WorkerDiedException} naming the initializer)
  *       and breaks the pool, which then rejects new tasks, instead of starting replacements forever.
  *       So does a worker that cannot load its task (an initializer or codec from a class loader the
  *       worker does not have): the cause is then a {@link ChildStartException} naming the class and the fix;
@@ -1082,7 +1083,12 @@ public final class Pool implements SerializableExecutorService {
             couldNotLoad = ChildStartException.diedAtStart(w.child, w.pid(), exitCode);
         }
         // died in its initializer, or could not load it (a class from another loader): replacing it would loop
-        boolean breaks = (initializer != null || couldNotLoad != null) && !w.ready && !w.retiring && exitCode != 0;
+        // NOTE: with an initializer, an exit before READY that the pool did not ask for is the initializer's
+        // doing whatever its code: one that called System.exit(0) was replaced by workers that did the same,
+        // a JVM started every few hundred ms for ever while each task sent to them failed
+        boolean breaks = (initializer != null || couldNotLoad != null) && !w.ready && !w.retiring
+                && (exitCode != 0 || (initializer != null && couldNotLoad == null));
+        Throwable breakCause = null;
         if (breaks) {
             if (replace) {
                 synchronized (lock) {
@@ -1092,11 +1098,13 @@ public final class Pool implements SerializableExecutorService {
                     checkTerminatedLocked();
                 }
             }
-            Throwable t = couldNotLoad != null ? couldNotLoad : new WorkerDiedException(w.pid(), exitCode, "its initializer");
+            breakCause = couldNotLoad != null ? couldNotLoad : new WorkerDiedException(w.pid(), exitCode, "its initializer");
             // NOTE: stopped before the lost chunks' futures fail, so that whoever they wake sees the pool stopped
-            stop(t, t);
+            stop(breakCause, breakCause);
         }
-        Throwable cause = couldNotLoad;
+        // NOTE: the chunks it held fail with the pool's cause too: "died while it held task id=7" did not say
+        // that the initializer, not the task, ended the worker
+        Throwable cause = breaks ? breakCause : couldNotLoad;
         Runnable failLost = () -> settling(() -> {
             for (PoolWork.Chunk c : lost) {
                 c.job.failed(c, cause != null ? cause : new WorkerDiedException(w.pid(), exitCode, c.describe()));
