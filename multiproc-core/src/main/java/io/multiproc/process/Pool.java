@@ -1215,9 +1215,22 @@ public final class Pool implements SerializableExecutorService {
             return this;
         }
 
-        /** How the pool's threads and workers wait for messages (default: spin a few µs, then sleep on a futex). */
+        /**
+         * How the pool's threads and workers wait for messages (default: spin a few µs, then sleep on a futex):
+         * one of {@link IdleStrategy}'s own, or a Serializable one of yours, so that the workers get it too.
+         */
         public Builder idle(IdleStrategy idle) {
-            this.idle = Objects.requireNonNull(idle, "idle");
+            Objects.requireNonNull(idle, "idle");
+            // NOTE: a pipe's end carries a custom strategy only if it is Serializable, else its worker waits
+            // with blocking(): a lambda given here (say one that spins, for latency) reached the pool's own
+            // threads only, and nothing said so (decision 207). The built-in ones travel by name.
+            boolean builtIn = idle == IdleStrategy.busySpin() || idle == IdleStrategy.yielding()
+                    || idle == IdleStrategy.backoff() || idle == IdleStrategy.blocking();
+            if (!builtIn && !(idle instanceof Serializable)) {
+                throw new IllegalArgumentException("idle strategy " + idle.getClass().getName()
+                        + " must be Serializable (or one of IdleStrategy's own): the workers wait with it too");
+            }
+            this.idle = idle;
             return this;
         }
 

@@ -173,4 +173,92 @@ class PoolWorkerLifecycleTest {
         }
         assertThat(CountingCodec.ENCODES.get()).isGreaterThan(before); // the tasks went through it here too
     }
+
+    /** Spins a little, then parks 50 µs; counts its pauses in this JVM. */
+    static final class CountingIdle implements io.multiproc.wait.IdleStrategy, java.io.Serializable {
+        static final java.util.concurrent.atomic.AtomicLong PAUSES = new java.util.concurrent.atomic.AtomicLong();
+
+        @Override
+        public void pause(int round) {
+            PAUSES.incrementAndGet();
+            if (round < 100) {
+                Thread.onSpinWait();
+            } else {
+                java.util.concurrent.locks.LockSupport.parkNanos(50_000);
+            }
+        }
+    }
+
+    @Test
+    void theIdleStrategyIsTheWorkersToo() throws Exception {
+        try (Pool pool = Pool.builder().workers(1).idle(new CountingIdle()).build()) {
+            assertThat(pool.applyAsync(() -> 1).get(SECONDS, TimeUnit.SECONDS)).isEqualTo(1);
+            Thread.sleep(100); // the worker waits for the next task with the pool's strategy
+            assertThat(pool.applyAsync(() -> CountingIdle.PAUSES.get()).get(SECONDS, TimeUnit.SECONDS)).isPositive();
+        }
+    }
+
+    @Test
+    void anIdleStrategyTheWorkersCannotReceiveIsRefusedNamingItsClass() {
+        // a lambda is not Serializable: the workers waited with blocking() instead, and nothing said so
+        io.multiproc.wait.IdleStrategy spin = round -> Thread.onSpinWait();
+        assertThatThrownBy(() -> Pool.builder().idle(spin)).isInstanceOf(IllegalArgumentException.class)
+                .hasMessageContaining(spin.getClass().getName()).hasMessageContaining("Serializable");
+    }
+
+    @Test
+    void aShutdownWhileWorkersAreBeingReplacedStillRunsEveryChunkOnceThenTerminates() throws Exception {
+        Pool pool = Pool.builder().workers(2).maxTasksPerChild(1).build();
+        try {
+            CompletableFuture<List<Long>> map = pool.mapAsync(x -> ProcessHandle.current().pid(), IntStream.range(0, 8).boxed().toList(), 1);
+            pool.shutdown();
+            List<Long> pids = map.get(SECONDS, TimeUnit.SECONDS);
+            assertThat(pids).hasSize(8).doesNotHaveDuplicates(); // one task per worker: 8 workers
+            assertThat(pool.join(TIMEOUT)).isTrue();
+        } finally {
+            pool.terminate();
+        }
+    }
+
+    @Test
+    void terminateWhileWorkersAreBeingReplacedFailsTheMapAndEndsThePool() throws Exception {
+        Pool pool = Pool.builder().workers(2).maxTasksPerChild(1).build();
+        try {
+            java.util.concurrent.atomic.AtomicLong done = new java.util.concurrent.atomic.AtomicLong();
+            CompletableFuture<List<Integer>> map = pool.mapAsync(x -> x, IntStream.range(0, 200).boxed().toList(), 1,
+                    (completed, total) -> done.set(completed));
+            long deadline = System.nanoTime() + TIMEOUT.toNanos();
+            while (done.get() < 3 && System.nanoTime() < deadline) {
+                Thread.sleep(5);
+            }
+            pool.terminate();
+            assertThatThrownBy(() -> map.get(5, TimeUnit.SECONDS)).isInstanceOf(java.util.concurrent.CancellationException.class);
+            assertThat(pool.awaitTermination(SECONDS, TimeUnit.SECONDS)).isTrue();
+            assertThat(pool.workerPids()).isEmpty();
+        } finally {
+            pool.terminate();
+        }
+    }
+
+    @Test
+    void progressNeverPassesItsTotalNorGoesBackWhenAChunkFails() {
+        try (Pool pool = Pool.create(2)) {
+            List<long[]> seen = java.util.Collections.synchronizedList(new ArrayList<>());
+            assertThatThrownBy(() -> pool.map(x -> {
+                if (x == 30) {
+                    throw new IllegalStateException("item 30");
+                }
+                return x;
+            }, IntStream.range(0, 40).boxed().toList(), 1, (completed, total) -> seen.add(new long[] {completed, total})))
+                    .hasMessageContaining("item 30");
+            long last = 0;
+            for (long[] s : List.copyOf(seen)) {
+                assertThat(s[1]).isEqualTo(40);
+                assertThat(s[0]).isGreaterThan(last).isLessThanOrEqualTo(40);
+                last = s[0];
+            }
+            assertThat(pool.map(x -> x, List.of(1, 2), Progress.consoleBar("after", new java.io.PrintStream(java.io.OutputStream.nullOutputStream()))))
+                    .containsExactly(1, 2);
+        }
+    }
 }
