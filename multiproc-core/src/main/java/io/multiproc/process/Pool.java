@@ -87,7 +87,7 @@ import java.util.concurrent.atomic.AtomicLong;
  * the pool's {@link IdleStrategy}: spin briefly after each message, then sleep on a futex, so an idle
  * pool costs no CPU.
  * <p>Fields guarded by {@link #lock}: {@link #pending}, {@link #slots}, {@link #state},
- * {@link #broken}, {@link #starting}.
+ * {@link #broken}, {@link #brokenByInitializer}, {@link #starting}.
  */
 public final class Pool implements SerializableExecutorService {
     static final System.Logger LOG = System.getLogger(Pool.class.getName());
@@ -112,6 +112,8 @@ public final class Pool implements SerializableExecutorService {
     private final PoolWorker[] slots;
     private State state = State.RUNNING;
     private Throwable broken;
+    /** The pool broke because an initializer failed (else a worker could not start); guarded by lock. */
+    private boolean brokenByInitializer;
     private int starting;
     /**
      * Deliveries of failures under way outside the lock (stop, shutdownNow, a dead worker's lost chunks,
@@ -680,6 +682,11 @@ public final class Pool implements SerializableExecutorService {
 
     /** Stops the pool: fails all pending and held work with {@code cause}; {@code why} set means broken. */
     private void stop(Throwable cause, Throwable why) {
+        stop(cause, why, false);
+    }
+
+    /** {@link #stop(Throwable, Throwable)}; {@code initializer}: an initializer broke the pool. */
+    private void stop(Throwable cause, Throwable why, boolean initializer) {
         List<PoolWork.Feed> feeds;
         List<PoolWork.Chunk> held = new ArrayList<>();
         List<PoolWorker> all = new ArrayList<>();
@@ -689,6 +696,7 @@ public final class Pool implements SerializableExecutorService {
             }
             state = State.STOPPED;
             broken = why;
+            brokenByInitializer = initializer;
             feeds = new ArrayList<>(pending);
             pending.clear();
             for (PoolWorker w : slots) {
@@ -854,8 +862,10 @@ public final class Pool implements SerializableExecutorService {
     private void checkAccepting() {
         synchronized (lock) {
             if (state != State.RUNNING) {
-                throw new RejectedExecutionException(name + (broken != null ? (broken instanceof ChildStartException
-                        ? " is broken: a worker could not start" : " is broken: a worker's initializer failed")
+                // NOTE: told by who broke it: a worker that could not be started (a codec that cannot travel,
+                // /dev/shm full) was reported as "a worker's initializer failed" in a pool without one
+                throw new RejectedExecutionException(name + (broken != null ? (brokenByInitializer
+                        ? " is broken: a worker's initializer failed" : " is broken: a worker could not start")
                         : state == State.STOPPED ? " was terminated" : " was shut down"), broken);
             }
         }
@@ -980,7 +990,7 @@ public final class Pool implements SerializableExecutorService {
             }
             case PoolFrames.INIT_FAILED -> {
                 Throwable t = failure(decodePayload(message)).toThrowable(RemoteFailure.ANY_CLASS);
-                return () -> stop(t, t);
+                return () -> stop(t, t, true);
             }
             case PoolFrames.READY -> {
                 w.ready = true;
@@ -1100,7 +1110,7 @@ public final class Pool implements SerializableExecutorService {
             }
             breakCause = couldNotLoad != null ? couldNotLoad : new WorkerDiedException(w.pid(), exitCode, "its initializer");
             // NOTE: stopped before the lost chunks' futures fail, so that whoever they wake sees the pool stopped
-            stop(breakCause, breakCause);
+            stop(breakCause, breakCause, couldNotLoad == null);
         }
         // NOTE: the chunks it held fail with the pool's cause too: "died while it held task id=7" did not say
         // that the initializer, not the task, ended the worker

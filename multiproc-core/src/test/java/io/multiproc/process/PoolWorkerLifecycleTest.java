@@ -261,4 +261,33 @@ class PoolWorkerLifecycleTest {
                     .containsExactly(1, 2);
         }
     }
+
+    /** The default task codec with a field that cannot be serialized: the workers can never get it. */
+    static final class UnsendableCodec implements io.multiproc.codec.Codec, java.io.Serializable {
+        @SuppressWarnings("unused")
+        private final Object lock = new Object();
+
+        @Override
+        public void encode(Object value, io.multiproc.codec.ByteSink out) {
+            TaskCodec.codec().encode(value, out);
+        }
+
+        @Override
+        public Object decode(io.multiproc.codec.ByteSource in) {
+            return TaskCodec.codec().decode(in);
+        }
+    }
+
+    @Test
+    void aPoolWhoseWorkersCannotStartSaysSoInsteadOfBlamingAnInitializerItDoesNotHave() throws Exception {
+        Pool pool = Pool.builder().workers(1).codec(new UnsendableCodec()).build();
+        try {
+            CompletableFuture<Integer> f = pool.applyAsync(() -> 1);
+            assertThatThrownBy(() -> f.get(SECONDS, TimeUnit.SECONDS)).isInstanceOf(ExecutionException.class);
+            assertThatThrownBy(() -> pool.applyAsync(() -> 2)).isInstanceOf(RejectedExecutionException.class)
+                    .hasMessageNotContaining("initializer").hasMessageContaining("could not start");
+        } finally {
+            pool.terminate();
+        }
+    }
 }
