@@ -1095,7 +1095,7 @@ public final class Pool implements SerializableExecutorService {
         // died in its initializer, or could not load it (a class from another loader): replacing it would loop
         // NOTE: with an initializer, an exit before READY that the pool did not ask for is the initializer's
         // doing whatever its code: one that called System.exit(0) was replaced by workers that did the same,
-        // a JVM started every few hundred ms for ever while each task sent to them failed
+        // and so on for ever (the pool stayed RUNNING) while each task sent to them failed (decision 206)
         boolean breaks = (initializer != null || couldNotLoad != null) && !w.ready && !w.retiring
                 && (exitCode != 0 || (initializer != null && couldNotLoad == null));
         Throwable breakCause = null;
