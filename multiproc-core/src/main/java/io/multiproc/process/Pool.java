@@ -57,7 +57,8 @@ import java.util.concurrent.atomic.AtomicLong;
  *       {@link #map} and {@link #mapAsync} fail promptly as a whole with that cause (like any failure of
  *       one of their chunks; their chunks still queued are dropped), while {@link #imap} and
  *       {@link #imapUnordered} report it in place of the lost chunk's results and go on.</li>
- *   <li>An initializer that throws (or kills its JVM) fails every pending task with its exception
+ *   <li>An initializer that throws fails every pending task with its exception (one that ends its JVM:
+ *       halt, a crash, even {@code System.exit(0)}, with a {@link WorkerDiedException} naming the initializer)
  *       and breaks the pool, which then rejects new tasks, instead of starting replacements forever.
  *       So does a worker that cannot load its task (an initializer or codec from a class loader the
  *       worker does not have): the cause is then a {@link ChildStartException} naming the class and the fix;
@@ -86,7 +87,7 @@ import java.util.concurrent.atomic.AtomicLong;
  * the pool's {@link IdleStrategy}: spin briefly after each message, then sleep on a futex, so an idle
  * pool costs no CPU.
  * <p>Fields guarded by {@link #lock}: {@link #pending}, {@link #slots}, {@link #state},
- * {@link #broken}, {@link #starting}.
+ * {@link #broken}, {@link #brokenByInitializer}, {@link #starting}.
  */
 public final class Pool implements SerializableExecutorService {
     static final System.Logger LOG = System.getLogger(Pool.class.getName());
@@ -111,6 +112,8 @@ public final class Pool implements SerializableExecutorService {
     private final PoolWorker[] slots;
     private State state = State.RUNNING;
     private Throwable broken;
+    /** The pool broke because an initializer failed (else a worker could not start); guarded by lock. */
+    private boolean brokenByInitializer;
     private int starting;
     /**
      * Deliveries of failures under way outside the lock (stop, shutdownNow, a dead worker's lost chunks,
@@ -679,6 +682,11 @@ public final class Pool implements SerializableExecutorService {
 
     /** Stops the pool: fails all pending and held work with {@code cause}; {@code why} set means broken. */
     private void stop(Throwable cause, Throwable why) {
+        stop(cause, why, false);
+    }
+
+    /** {@link #stop(Throwable, Throwable)}; {@code initializer}: an initializer broke the pool. */
+    private void stop(Throwable cause, Throwable why, boolean initializer) {
         List<PoolWork.Feed> feeds;
         List<PoolWork.Chunk> held = new ArrayList<>();
         List<PoolWorker> all = new ArrayList<>();
@@ -688,6 +696,7 @@ public final class Pool implements SerializableExecutorService {
             }
             state = State.STOPPED;
             broken = why;
+            brokenByInitializer = initializer;
             feeds = new ArrayList<>(pending);
             pending.clear();
             for (PoolWorker w : slots) {
@@ -853,8 +862,10 @@ public final class Pool implements SerializableExecutorService {
     private void checkAccepting() {
         synchronized (lock) {
             if (state != State.RUNNING) {
-                throw new RejectedExecutionException(name + (broken != null ? (broken instanceof ChildStartException
-                        ? " is broken: a worker could not start" : " is broken: a worker's initializer failed")
+                // NOTE: told by who broke it: a worker that could not be started (a codec that cannot travel,
+                // /dev/shm full) was reported as "a worker's initializer failed" in a pool without one
+                throw new RejectedExecutionException(name + (broken != null ? (brokenByInitializer
+                        ? " is broken: a worker's initializer failed" : " is broken: a worker could not start")
                         : state == State.STOPPED ? " was terminated" : " was shut down"), broken);
             }
         }
@@ -979,7 +990,7 @@ public final class Pool implements SerializableExecutorService {
             }
             case PoolFrames.INIT_FAILED -> {
                 Throwable t = failure(decodePayload(message)).toThrowable(RemoteFailure.ANY_CLASS);
-                return () -> stop(t, t);
+                return () -> stop(t, t, true);
             }
             case PoolFrames.READY -> {
                 w.ready = true;
@@ -1082,7 +1093,12 @@ public final class Pool implements SerializableExecutorService {
             couldNotLoad = ChildStartException.diedAtStart(w.child, w.pid(), exitCode);
         }
         // died in its initializer, or could not load it (a class from another loader): replacing it would loop
-        boolean breaks = (initializer != null || couldNotLoad != null) && !w.ready && !w.retiring && exitCode != 0;
+        // NOTE: with an initializer, an exit before READY that the pool did not ask for is the initializer's
+        // doing whatever its code: one that called System.exit(0) was replaced by workers that did the same,
+        // and so on for ever (the pool stayed RUNNING) while each task sent to them failed (decision 206)
+        boolean breaks = (initializer != null || couldNotLoad != null) && !w.ready && !w.retiring
+                && (exitCode != 0 || (initializer != null && couldNotLoad == null));
+        Throwable breakCause = null;
         if (breaks) {
             if (replace) {
                 synchronized (lock) {
@@ -1092,11 +1108,13 @@ public final class Pool implements SerializableExecutorService {
                     checkTerminatedLocked();
                 }
             }
-            Throwable t = couldNotLoad != null ? couldNotLoad : new WorkerDiedException(w.pid(), exitCode, "its initializer");
+            breakCause = couldNotLoad != null ? couldNotLoad : new WorkerDiedException(w.pid(), exitCode, "its initializer");
             // NOTE: stopped before the lost chunks' futures fail, so that whoever they wake sees the pool stopped
-            stop(t, t);
+            stop(breakCause, breakCause, couldNotLoad == null);
         }
-        Throwable cause = couldNotLoad;
+        // NOTE: the chunks it held fail with the pool's cause too: "died while it held task id=7" did not say
+        // that the initializer, not the task, ended the worker
+        Throwable cause = breaks ? breakCause : couldNotLoad;
         Runnable failLost = () -> settling(() -> {
             for (PoolWork.Chunk c : lost) {
                 c.job.failed(c, cause != null ? cause : new WorkerDiedException(w.pid(), exitCode, c.describe()));
@@ -1207,9 +1225,22 @@ public final class Pool implements SerializableExecutorService {
             return this;
         }
 
-        /** How the pool's threads and workers wait for messages (default: spin a few µs, then sleep on a futex). */
+        /**
+         * How the pool's threads and workers wait for messages (default: spin a few µs, then sleep on a futex):
+         * one of {@link IdleStrategy}'s own, or a Serializable one of yours, so that the workers get it too.
+         */
         public Builder idle(IdleStrategy idle) {
-            this.idle = Objects.requireNonNull(idle, "idle");
+            Objects.requireNonNull(idle, "idle");
+            // NOTE: a pipe's end carries a custom strategy only if it is Serializable, else its worker waits
+            // with blocking(): a lambda given here (say one that spins, for latency) reached the pool's own
+            // threads only, and nothing said so (decision 207). The built-in ones travel by name.
+            boolean builtIn = idle == IdleStrategy.busySpin() || idle == IdleStrategy.yielding()
+                    || idle == IdleStrategy.backoff() || idle == IdleStrategy.blocking();
+            if (!builtIn && !(idle instanceof Serializable)) {
+                throw new IllegalArgumentException("idle strategy " + idle.getClass().getName()
+                        + " must be Serializable (or one of IdleStrategy's own): the workers wait with it too");
+            }
+            this.idle = idle;
             return this;
         }
 
