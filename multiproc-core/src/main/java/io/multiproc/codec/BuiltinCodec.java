@@ -144,12 +144,17 @@ public final class BuiltinCodec implements Codec, Serializable {
 
     @Override
     public void encode(Object value, ByteSink out) {
+        encode(value, out, false);
+    }
+
+    private void encode(Object value, ByteSink out, boolean canonical) {
         long begin = out.position();
         try {
             long containers = 0;
-            if (!Scalars.write(out, value)) {
-                Encoder e = new Encoder(this, out);
-                e.writeComposite(value, 1);
+            Object v = canonical ? Encoder.canonicalScalar(value) : value;
+            if (!Scalars.write(out, v)) {
+                Encoder e = new Encoder(this, out, canonical);
+                e.writeComposite(v, 1);
                 containers = e.containers;
             }
             long size = out.position() - begin;
@@ -165,6 +170,20 @@ public final class BuiltinCodec implements Codec, Serializable {
             truncate(out, begin);
             throw e;
         }
+    }
+
+    /**
+     * Writes {@code value} as {@link #encode} does, in the one form that values equal by {@code equals} share:
+     * the elements of every Set and the entries of every Map in the unsigned byte order of their own key
+     * encodings (not their iteration order), and every NaN as its canonical bits. It decodes as any encoding
+     * does (a Set as a LinkedHashSet in that order). For what is found by its bytes: a manager's dict keys and
+     * set elements, Redis hash fields and set members. Not covered: what goes as JDK serialization (a
+     * Serializable class of yours whose equals ignores a field, a TreeSet in a record component declared so),
+     * which stays equal only when its bytes are.
+     */
+    @Override
+    public void encodeKey(Object value, ByteSink out) {
+        encode(value, out, true);
     }
 
     /** A failed encode leaves a {@link BufferSink} as it was. */

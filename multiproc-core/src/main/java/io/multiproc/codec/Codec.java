@@ -22,6 +22,15 @@ public interface Codec {
     /** Writes {@code value} (which may be null) to {@code out}. */
     void encode(Object value, ByteSink out);
 
+    /**
+     * Writes {@code value} for a lookup by bytes (a hash table's key): values equal by {@code equals} should
+     * write equal bytes, and {@link #decode} reads it back. This default is {@link #encode}; the
+     * {@link BuiltinCodec} writes Sets and Maps in a canonical order and NaN as its canonical bits.
+     */
+    default void encodeKey(Object value, ByteSink out) {
+        encode(value, out);
+    }
+
     /** Reads one value that {@link #encode} wrote. */
     Object decode(ByteSource in);
 

@@ -15,19 +15,37 @@ import static io.multiproc.codec.WireFormat.*;
 final class Encoder extends ClassTable {
     private final BuiltinCodec codec;
     private final ByteSink out;
+    /**
+     * A key's encoding ({@link BuiltinCodec#encodeKey}): sets and maps in the order of their elements' own
+     * key bytes, NaN as its canonical bits, so that values equal by {@code equals} write equal bytes.
+     */
+    private final boolean canonical;
+    /**
+     * A canonical encoding's sort keys so far, by element identity, shared by the encoders of one call: each
+     * element is encoded for sorting once, so sets nested in sets cost O(size x depth), not 2^depth.
+     */
+    private java.util.IdentityHashMap<Object, byte[]> sortKeys;
     /** Lists, sets, maps and records written: each counts as {@link WireFormat#CONTAINER_COST} more bytes. */
     long containers;
     /** {@code out.position()} when the value started. */
     private final long begin;
 
     Encoder(BuiltinCodec codec, ByteSink out) {
+        this(codec, out, false);
+    }
+
+    Encoder(BuiltinCodec codec, ByteSink out, boolean canonical) {
         this.codec = codec;
         this.out = out;
+        this.canonical = canonical;
         this.begin = out.position();
     }
 
     void write(Object v, int depth) {
         checkSize();
+        if (canonical) {
+            v = canonicalScalar(v);
+        }
         if (!Scalars.write(out, v)) {
             writeComposite(v, depth);
         }
@@ -72,11 +90,19 @@ final class Encoder extends ClassTable {
             }
             case SET -> {
                 containers++;
-                writeElements(SET, (Collection<?>) v, depth);
+                if (canonical) {
+                    writeSorted(SET, (Collection<?>) v, depth);
+                } else {
+                    writeElements(SET, (Collection<?>) v, depth);
+                }
             }
             case MAP -> {
                 containers++;
-                writeMap((Map<?, ?>) v, depth);
+                if (canonical) {
+                    writeSorted(MAP, ((Map<?, ?>) v).entrySet(), depth);
+                } else {
+                    writeMap((Map<?, ?>) v, depth);
+                }
             }
             case SERIALIZED -> writeSerialized(v, depth);
             case UNENCODABLE -> throw Failures.unencodable(v.getClass(), info.refusal);
@@ -95,6 +121,79 @@ final class Encoder extends ClassTable {
             write(e, depth + 1);
         }
         checkCount(c, n, written);
+    }
+
+    /**
+     * A NaN as its canonical bits ({@code Double.equals} and {@code Float.equals} compare those), anything
+     * else as it is: for {@link #canonical} encodings.
+     */
+    static Object canonicalScalar(Object v) {
+        if (v instanceof Double d && d.isNaN()) {
+            return Double.NaN;
+        }
+        if (v instanceof Float f && f.isNaN()) {
+            return Float.NaN;
+        }
+        return v;
+    }
+
+    /**
+     * A set's elements (tag SET) or a map's entries (tag MAP, {@code c} its entry set) for a {@link #canonical}
+     * encoding: in the unsigned byte order of each element's (each entry key's) own key encoding, whatever
+     * order the collection iterates in (a LinkedHashSet's insertion order, a HashSet's table size, a Set.of's
+     * per-JVM salt). Equal elements have equal key encodings, so equal sets and maps write equal bytes. Each
+     * element is then written here as usual, so the class table stays this value's.
+     */
+    private void writeSorted(int tag, Collection<?> c, int depth) {
+        int n = c.size();
+        Object[] items = new Object[n];
+        byte[][] keys = new byte[n][];
+        int written = 0;
+        for (Object e : c) {
+            if (written == n) {
+                written++;
+                break;
+            }
+            Object sortBy = tag == MAP ? ((Map.Entry<?, ?>) e).getKey() : e;
+            items[written] = tag == MAP ? new Object[] {sortBy, ((Map.Entry<?, ?>) e).getValue()} : e;
+            keys[written++] = sortKey(sortBy, depth + 1);
+        }
+        checkCount(c, n, written);
+        Integer[] order = new Integer[n];
+        for (int i = 0; i < n; i++) {
+            order[i] = i;
+        }
+        java.util.Arrays.sort(order, (a, b) -> java.util.Arrays.compareUnsigned(keys[a], keys[b]));
+        out.writeByte(tag);
+        Varints.writeUnsigned(out, n);
+        for (int i : order) {
+            if (tag == MAP) {
+                Object[] entry = (Object[]) items[i];
+                write(entry[0], depth + 1);
+                write(entry[1], depth + 1);
+            } else {
+                write(items[i], depth + 1);
+            }
+        }
+    }
+
+    /** {@code v}'s own key encoding (a class table of its own), computed once per element per call. */
+    private byte[] sortKey(Object v, int depth) {
+        if (sortKeys == null) {
+            sortKeys = new java.util.IdentityHashMap<>();
+        }
+        byte[] key = v == null ? null : sortKeys.get(v);
+        if (key == null) {
+            BufferSink own = new BufferSink(32);
+            Encoder sub = new Encoder(codec, own, true);
+            sub.sortKeys = sortKeys;
+            sub.write(v, depth);
+            key = own.toByteArray();
+            if (v != null) {
+                sortKeys.put(v, key);
+            }
+        }
+        return key;
     }
 
     /** An Optional, or an OptionalInt, OptionalLong or OptionalDouble (a kind byte, then the value or null). */
@@ -270,9 +369,15 @@ final class Encoder extends ClassTable {
                     case RecordType.REF -> writeComponent(rt, i, (Object) g.invokeExact(r), depth + 1);
                     case RecordType.INT -> Varints.writeZigzag(out, (int) g.invokeExact(r));
                     case RecordType.LONG -> Varints.writeZigzag(out, (long) g.invokeExact(r));
-                    case RecordType.DOUBLE -> out.writeDouble((double) g.invokeExact(r));
+                    case RecordType.DOUBLE -> {
+                        double d = (double) g.invokeExact(r);
+                        out.writeDouble(canonical && d != d ? Double.NaN : d); // a record's equals: Double.compare
+                    }
                     case RecordType.BOOLEAN -> out.writeByte((boolean) g.invokeExact(r) ? 1 : 0);
-                    case RecordType.FLOAT -> out.writeFloat((float) g.invokeExact(r));
+                    case RecordType.FLOAT -> {
+                        float f = (float) g.invokeExact(r);
+                        out.writeFloat(canonical && f != f ? Float.NaN : f);
+                    }
                     case RecordType.BYTE -> out.writeByte((byte) g.invokeExact(r));
                     case RecordType.SHORT -> out.writeShort((short) g.invokeExact(r));
                     default -> out.writeShort((char) g.invokeExact(r));

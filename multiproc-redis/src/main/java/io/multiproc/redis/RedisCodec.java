@@ -34,6 +34,8 @@ public final class RedisCodec extends BaseCodec {
     private final Codec codec;
 
     private final Encoder encoder = this::encode;
+    /** A hash's fields (Redisson's map key encoder): {@link Codec#encodeKey}, so equal keys are one field. */
+    private final Encoder keyEncoder = this::encodeKey;
     private final Decoder<Object> decoder = (buf, state) -> decode(buf);
 
     /** Over {@link Codec#defaultCodec()}. */
@@ -96,6 +98,49 @@ public final class RedisCodec extends BaseCodec {
         BufferSink out = new BufferSink(64);
         codec.encode(value, out);
         return Unpooled.wrappedBuffer(out.array(), 0, out.size());
+    }
+
+    /**
+     * A dict's key or a set's element: Redis finds a hash field or a set member by its bytes, so it is written
+     * in the codec's key form, where values equal by {@code equals} share their bytes (a Set or Map in
+     * canonical order, not its iteration order: an equal LinkedHashSet in another order, a Set.of of another
+     * JVM). Decision 212.
+     */
+    private ByteBuf encodeKey(Object value) {
+        if (value instanceof Raw raw) {
+            return Unpooled.wrappedBuffer(raw.bytes());
+        }
+        BufferSink out = new BufferSink(64);
+        codec.encodeKey(value, out);
+        return Unpooled.wrappedBuffer(out.array(), 0, out.size());
+    }
+
+    /**
+     * {@code k} as a script's argument or a set member: its key bytes ({@link #encodeKey}), which the
+     * value encoder passes on as they are. A null stays null.
+     */
+    Object keyArg(Object k) {
+        if (k == null || k instanceof Raw) {
+            return k;
+        }
+        BufferSink out = new BufferSink(64);
+        codec.encodeKey(k, out);
+        return new Raw(out.toByteArray());
+    }
+
+    /**
+     * Whether a match of {@code stored}'s bytes is a match by {@code equals} and a miss a miss: its class has
+     * one encoding per equal value (strings, integral numbers, a non-NaN double, enums, a nested container's
+     * ref), or compares by content here as Python's {@code ==} (primitive arrays, as Redis always did). Anything
+     * else (a record, a List, a Set or Map inside) may be stored as other bytes than an equal value's (a Set
+     * inside in another iteration order), so Redis's byte-comparing commands cannot find it (decision 213).
+     */
+    static boolean bytesDecideEquality(Object stored) {
+        return stored == null || stored instanceof String || stored instanceof Integer || stored instanceof Long
+                || stored instanceof Boolean || stored instanceof Short || stored instanceof Byte
+                || stored instanceof Character || stored instanceof Enum<?> || stored instanceof NestedRef
+                || stored instanceof Double d && !d.isNaN() || stored instanceof Float f && !f.isNaN()
+                || stored.getClass().isArray() && stored.getClass().getComponentType().isPrimitive();
     }
 
     private Object decode(ByteBuf buf) {
@@ -193,6 +238,11 @@ public final class RedisCodec extends BaseCodec {
     @Override
     public Encoder getValueEncoder() {
         return encoder;
+    }
+
+    @Override
+    public Encoder getMapKeyEncoder() {
+        return keyEncoder;
     }
 
     @Override

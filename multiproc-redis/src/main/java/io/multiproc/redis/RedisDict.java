@@ -17,7 +17,10 @@ import java.util.Set;
 import java.util.concurrent.ConcurrentMap;
 
 /**
- * A {@link RedisManager}'s dict: a Redis hash of codec bytes ({@link RMap} with {@link RedisCodec}).
+ * A {@link RedisManager}'s dict: a Redis hash of codec bytes ({@link RMap} with {@link RedisCodec}); its
+ * fields are the keys' key bytes ({@link io.multiproc.codec.Codec#encodeKey}: equal keys, one field, decision
+ * 212), and lookups by value ({@code containsValue}, {@code remove(k, v)}, {@code replace(k, old, new)})
+ * compare by equals where bytes cannot tell (decision 213).
  * {@code putIfAbsent}, {@code replace} and {@code remove(key, value)} are Redisson's atomic scripts (values
  * compared as codec bytes); {@code merge}, {@code compute}, {@code computeIfAbsent} and
  * {@code computeIfPresent} are {@link ConcurrentMap}'s retry loops over them, so they are atomic across
@@ -84,7 +87,13 @@ final class RedisDict<K, V> extends AbstractMap<K, V> implements ConcurrentMap<K
 
     @Override
     public boolean containsValue(Object v) {
-        return m.call(() -> map.containsValue(m.nesting.asStored(Objects.requireNonNull(v, "value"))));
+        Object stored = m.nesting.asStored(Objects.requireNonNull(v, "value"));
+        if (RedisCodec.bytesDecideEquality(stored)) {
+            return m.call(() -> map.containsValue(stored));
+        }
+        // NOTE: by equals: Redisson's containsValue compares bytes, and an equal record whose Set iterates in
+        // another order is stored as other bytes (decision 213)
+        return m.call(() -> map.readAllValues().contains(stored));
     }
 
     @SuppressWarnings("unchecked")
@@ -156,6 +165,9 @@ final class RedisDict<K, V> extends AbstractMap<K, V> implements ConcurrentMap<K
                 return false;
             }
             Object stored = m.nesting.asStored(v);
+            if (!RedisCodec.bytesDecideEquality(stored)) {
+                return replaceIfEqual(k, stored, null); // by equals, not Redisson's byte compare (decision 213)
+            }
             boolean removed = map.remove(k, stored);
             if (removed) {
                 m.nesting.release(stored);
@@ -172,8 +184,12 @@ final class RedisDict<K, V> extends AbstractMap<K, V> implements ConcurrentMap<K
         return m.call(() -> {
             Objects.requireNonNull(k, "key");
             Objects.requireNonNull(oldValue, "oldValue");
-            Object stored = m.nesting.toStored(Objects.requireNonNull(newValue, "newValue"));
+            Objects.requireNonNull(newValue, "newValue");
             Object expected = m.nesting.asStored(oldValue);
+            if (!RedisCodec.bytesDecideEquality(expected)) {
+                return replaceIfEqual(k, expected, newValue); // by equals, not Redisson's byte compare (decision 213)
+            }
+            Object stored = m.nesting.toStored(newValue);
             boolean replaced;
             try {
                 replaced = map.replace(k, expected, stored);
@@ -216,7 +232,7 @@ final class RedisDict<K, V> extends AbstractMap<K, V> implements ConcurrentMap<K
 
     private Read read(Object k) {
         byte[] bytes = Lua.eval(m.redisson(), RedisCodec.STORED_BYTES, key, "return redis.call('hget', KEYS[1], ARGV[1])",
-                RScript.ReturnType.VALUE, List.of(key), k);
+                RScript.ReturnType.VALUE, List.of(key), RedisCodec.INSTANCE.keyArg(k));
         return new Read(bytes, bytes == null ? null : RedisCodec.INSTANCE.decodeStored(bytes));
     }
 
@@ -239,7 +255,7 @@ final class RedisDict<K, V> extends AbstractMap<K, V> implements ConcurrentMap<K
         Object stored = next == null ? null : m.nesting.toStored(next);
         boolean done;
         try {
-            done = Lua.<Long>eval(m.redisson(), key, Lua.HASH_CAS, RScript.ReturnType.LONG, List.of(key), k,
+            done = Lua.<Long>eval(m.redisson(), key, Lua.HASH_CAS, RScript.ReturnType.LONG, List.of(key), RedisCodec.INSTANCE.keyArg(k),
                     RedisCodec.Raw.of(read.bytes() == null ? "0" : "1"), new RedisCodec.Raw(read.bytes() == null ? new byte[0] : read.bytes()),
                     RedisCodec.Raw.of(stored == null ? "0" : "1"), stored == null ? RedisCodec.Raw.of("") : stored) == 1L;
         } catch (RuntimeException e) {
@@ -254,6 +270,23 @@ final class RedisDict<K, V> extends AbstractMap<K, V> implements ConcurrentMap<K
             m.nesting.undo(stored);
         }
         return done;
+    }
+
+    /**
+     * Sets {@code k} to {@code next} (removes it if null) while it holds a value equal to {@code expected}
+     * (arrays by content, as compare-and-set steps compare: decision 187): compare-and-set against the exact
+     * bytes read, read again if another host changed it meanwhile. False once it holds no equal value.
+     */
+    private boolean replaceIfEqual(Object k, Object expected, V next) {
+        while (true) {
+            Read read = read(k);
+            if (read.bytes() == null || !Objects.deepEquals(read.stored(), expected)) {
+                return false;
+            }
+            if (replaceIfSame(k, read, next)) {
+                return true;
+            }
+        }
     }
 
     @SuppressWarnings("unchecked")
@@ -381,7 +414,7 @@ final class RedisDict<K, V> extends AbstractMap<K, V> implements ConcurrentMap<K
                 for (Map.Entry<? extends K, ? extends V> e : entries.entrySet()) {
                     m.nesting.checkKey(Objects.requireNonNull(e.getKey(), "key"));
                     Objects.requireNonNull(e.getValue(), "value");
-                    args.add(e.getKey());
+                    args.add(RedisCodec.INSTANCE.keyArg(e.getKey())); // a field: its key bytes, as map.put's
                     args.add(m.nesting.toStored(e.getValue()));
                 }
             } catch (RuntimeException e) {

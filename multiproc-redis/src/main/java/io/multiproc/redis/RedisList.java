@@ -170,25 +170,66 @@ final class RedisList<E> extends SwappedWholeList<E> implements RedisProxy, Seri
 
     @Override
     public boolean remove(Object o) {
-        return m.call(() -> {
-            Object stored = m.nesting.asStored(o);
-            boolean removed = Lua.<Long>eval(m.redisson(), key, Lua.LIST_REMOVE_FIRST, RScript.ReturnType.LONG,
-                    List.of(key), stored) == 1L;
-            if (removed) {
-                m.nesting.release(stored);
+        Object stored = m.nesting.asStored(o);
+        if (RedisCodec.bytesDecideEquality(stored)) {
+            return m.call(() -> removeFirst(stored));
+        }
+        // NOTE: by equals, as contains(): LREM compares bytes, and an equal record whose Set iterates in another
+        // order is stored as other bytes (decision 213). The first equal element of a snapshot goes, by exactly
+        // its stored bytes (an earlier element with those bytes would have matched first); if another host took
+        // it meanwhile, the next equal one.
+        for (byte[] b : storedBytes()) {
+            if (Objects.equals(RedisCodec.INSTANCE.decodeStored(b), stored) && m.call(() -> removeFirst(new RedisCodec.Raw(b)))) {
+                return true;
             }
-            return removed;
-        });
+        }
+        return false;
+    }
+
+    /** LREM of the first element stored as {@code stored}'s bytes (a Raw: exactly those). */
+    private boolean removeFirst(Object stored) {
+        boolean removed = Lua.<Long>eval(m.redisson(), key, Lua.LIST_REMOVE_FIRST, RScript.ReturnType.LONG,
+                List.of(key), stored) == 1L;
+        if (removed) {
+            m.nesting.release(stored);
+        }
+        return removed;
+    }
+
+    /** The elements as stored, not decoded. */
+    private List<byte[]> storedBytes() {
+        return m.call(() -> Lua.eval(m.redisson(), RedisCodec.STORED_BYTES, key, "return redis.call('lrange', KEYS[1], 0, -1)",
+                RScript.ReturnType.LIST, List.of(key)));
     }
 
     @Override
     public int indexOf(Object o) {
-        return m.call(() -> list.indexOf(m.nesting.asStored(o)));
+        Object stored = m.nesting.asStored(o);
+        if (RedisCodec.bytesDecideEquality(stored)) {
+            return m.call(() -> list.indexOf(stored));
+        }
+        List<Object> all = m.call(() -> list.readAll()); // by equals (decision 213): see remove(Object)
+        for (int i = 0; i < all.size(); i++) {
+            if (Objects.equals(all.get(i), stored)) {
+                return i;
+            }
+        }
+        return -1;
     }
 
     @Override
     public int lastIndexOf(Object o) {
-        return m.call(() -> list.lastIndexOf(m.nesting.asStored(o)));
+        Object stored = m.nesting.asStored(o);
+        if (RedisCodec.bytesDecideEquality(stored)) {
+            return m.call(() -> list.lastIndexOf(stored));
+        }
+        List<Object> all = m.call(() -> list.readAll()); // by equals (decision 213): see remove(Object)
+        for (int i = all.size() - 1; i >= 0; i--) {
+            if (Objects.equals(all.get(i), stored)) {
+                return i;
+            }
+        }
+        return -1;
     }
 
     @Override

@@ -15,7 +15,8 @@ import java.util.Set;
 /**
  * A set nested in a {@link RedisManager}'s container (a {@code Set} value stored into a list, dict or
  * namespace): a Redis set of codec bytes. Elements are stored by value, a List or Map element too, and
- * compare as codec bytes; a proxy of the same server as an element is refused. Iteration is over a
+ * compare as their key bytes (a Set or Map inside in canonical order, decision 212); a proxy of the same
+ * server as an element is refused. Iteration is over a
  * snapshot, its {@code remove} writes through.
  */
 final class RedisSet<E> extends AbstractSet<E> implements RedisProxy, Serializable {
@@ -62,7 +63,7 @@ final class RedisSet<E> extends AbstractSet<E> implements RedisProxy, Serializab
         if (o != null && !RedisCodec.encodes(o)) {
             return false; // nothing can be stored under it
         }
-        return m.call(() -> set.contains(m.nesting.asStored(o)));
+        return m.call(() -> set.contains(RedisCodec.INSTANCE.keyArg(m.nesting.asStored(o))));
     }
 
     @Override
@@ -72,7 +73,7 @@ final class RedisSet<E> extends AbstractSet<E> implements RedisProxy, Serializab
         Objects.requireNonNull(e, "element=null: a managed set does not store null elements");
         return m.call(() -> {
             m.nesting.checkElement(e); // by value, as a dict key: nothing to count
-            return Lua.<Long>eval(m.redisson(), key, Lua.SET_ADD, RScript.ReturnType.LONG, List.of(key), e) == 1L;
+            return Lua.<Long>eval(m.redisson(), key, Lua.SET_ADD, RScript.ReturnType.LONG, List.of(key), RedisCodec.INSTANCE.keyArg(e)) == 1L;
         });
     }
 
@@ -83,7 +84,8 @@ final class RedisSet<E> extends AbstractSet<E> implements RedisProxy, Serializab
         }
         return m.call(() -> {
             Object stored = m.nesting.asStored(o);
-            boolean removed = Lua.<Long>eval(m.redisson(), key, Lua.SET_REMOVE, RScript.ReturnType.LONG, List.of(key), stored) == 1L;
+            boolean removed = Lua.<Long>eval(m.redisson(), key, Lua.SET_REMOVE, RScript.ReturnType.LONG, List.of(key),
+                    RedisCodec.INSTANCE.keyArg(stored)) == 1L;
             if (removed) {
                 m.nesting.release(stored);
             }

@@ -39,7 +39,8 @@ import io.multiproc.internal.SegmentHeader;
  */
 final class HeapLayout {
     static final long MAGIC = 0x3150_4145_484D_504DL; // "MPMHEAP1" read little-endian
-    static final int VERSION = 2;
+    /** 3: keys are written in the codec's key form (Sets and Maps in canonical order, decision 212). */
+    static final int VERSION = 3;
     static final int KIND_ROOT = 1;
     static final int KIND_EXTENT = 2;
 

@@ -119,7 +119,7 @@ final class Items {
     static Scratch encodeKey(Object key) {
         Scratch s = SCRATCH.get();
         s.resetKey();
-        CODEC.encode(key, s.key);
+        CODEC.encodeKey(key, s.key); // equal keys, equal bytes: a Set or Map in canonical order (decision 212)
         if (s.key.size() > ItemLayout.MAX_BYTES) {
             int size = s.key.size();
             s.resetKey(); // not kept: it is larger than any key could be

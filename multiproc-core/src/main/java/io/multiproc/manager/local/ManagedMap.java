@@ -27,7 +27,9 @@ import java.util.function.Function;
  * {@code compute}, {@code merge}, {@code putIfAbsent}, {@code computeIfAbsent}, {@code replace} and
  * {@code replaceAll} run their function in the calling process while it holds the lock, so they are
  * atomic across processes (the function must not use the same map). Null keys and values are refused
- * (NullPointerException), as by {@code ConcurrentHashMap}. Keys are equal when their codec bytes are.
+ * (NullPointerException), as by {@code ConcurrentHashMap}. Keys are found by their key bytes
+ * ({@link io.multiproc.codec.Codec#encodeKey}), which equal keys share: a Set or Map inside a key is written
+ * in a canonical order, not its iteration order, and a NaN as its canonical bits (decision 212).
  * The views iterate a snapshot taken under the lock; their iterators' {@code remove} removes the key
  * from the map, {@code Entry.setValue} puts.
  *

@@ -8,8 +8,10 @@ import static java.lang.foreign.ValueLayout.JAVA_LONG;
 
 /**
  * The open-addressing table behind dicts, sets and namespaces ({@link TableLayout}). Every method runs
- * under the container's lock. Lookups compare the key's codec bytes, so keys are equal when their
- * encodings are (true for strings, numbers, records of those...).
+ * under the container's lock. Lookups compare the key's bytes in the codec's key form
+ * ({@link io.multiproc.codec.Codec#encodeKey}), where keys equal by {@code equals} share their bytes: a Set
+ * or Map inside a key in a canonical order, a NaN as its canonical bits (decision 212). Not for what goes as
+ * JDK serialization (a Serializable class of the user's whose equals ignores a field): equal only by bytes.
  */
 final class Table {
     private static final VarHandle LONG = JAVA_LONG.varHandle();

@@ -9,6 +9,8 @@ import org.junit.jupiter.api.Test;
 import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.HashSet;
+import java.util.LinkedHashMap;
+import java.util.LinkedHashSet;
 import java.util.List;
 import java.util.Map;
 import java.util.NoSuchElementException;
@@ -19,6 +21,7 @@ import java.util.concurrent.TimeUnit;
 
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
+import static org.assertj.core.api.Assumptions.assumeThat;
 
 /**
  * What every {@link Manager}'s containers do, whatever keeps them (shared memory, Redis): the containers,
@@ -342,5 +345,133 @@ public abstract class ManagerContainersContract {
         assertThat(managed.contains(foreign)).isFalse();
         assertThat(managed.remove(foreign)).isFalse();
         assertThat(d).isEqualTo(Map.of("a", 1));
+    }
+    /** A key holding a Set, as a record's component: equal records are one key (public: the codec builds it). */
+    public record Tagged(String name, Set<String> tags) {
+    }
+
+    /** {@code a, b, ...} in this iteration order. */
+    @SafeVarargs
+    private static <E> Set<E> ordered(E... elements) {
+        return new LinkedHashSet<>(List.of(elements));
+    }
+
+    /**
+     * Map's contract: keys are the same key when they are equal, as a HashMap's (and CPython's server-side
+     * dict's) are: an equal Set, Map or record holding one finds the entry whatever order it iterates in, and
+     * putting it again replaces the entry instead of adding a second one.
+     */
+    @Test
+    public void keysEqualButIteratedInAnotherOrderAreOneKey() {
+        ConcurrentMap<Object, String> d = m().dict();
+        d.put(ordered(1, 2), "set");
+        assertThat(d.get(ordered(2, 1))).isEqualTo("set");
+        assertThat(d.containsKey(ordered(2, 1))).isTrue();
+        assertThat(d.keySet().contains(ordered(2, 1))).isTrue();
+        assertThat(d.entrySet().contains(Map.entry(ordered(2, 1), "set"))).isTrue();
+        assertThat(d.put(ordered(2, 1), "again")).isEqualTo("set");
+        assertThat(d).hasSize(1);
+        assertThat(d.putIfAbsent(ordered(2, 1), "x")).isEqualTo("again");
+        assertThat(d.merge(ordered(2, 1), "!", String::concat)).isEqualTo("again!");
+        assertThat(d.compute(ordered(2, 1), (k, v) -> v + "?")).isEqualTo("again!?");
+        assertThat(d.replace(ordered(2, 1), "r")).isEqualTo("again!?");
+        assertThat(d.replace(ordered(2, 1), "r", "s")).isTrue();
+        assertThat(d).hasSize(1).containsEntry(ordered(1, 2), "s");
+
+        Map<String, Integer> ab = new LinkedHashMap<>();
+        ab.put("a", 1);
+        ab.put("b", 2);
+        Map<String, Integer> ba = new LinkedHashMap<>();
+        ba.put("b", 2);
+        ba.put("a", 1);
+        d.put(ab, "map");
+        assertThat(d.get(ba)).isEqualTo("map");
+        assertThat(d.remove(ba, "map")).isTrue();
+
+        d.put(new Tagged("t", ordered("x", "y")), "record");
+        assertThat(d.get(new Tagged("t", ordered("y", "x")))).isEqualTo("record");
+        assertThat(d.keySet().remove(new Tagged("t", ordered("y", "x")))).isTrue();
+        assertThat(d.remove(ordered(2, 1))).isEqualTo("s");
+        assertThat(d).isEmpty();
+    }
+
+    /** Two equal HashSets whose tables differ in size iterate in different orders: still one key. */
+    @Test
+    public void equalHashSetsOfOtherCapacitiesAreOneKey() {
+        Set<String> small = new HashSet<>(2); // "a" (hash 97) and "Q" (81) share a bucket of 4: insertion order
+        Set<String> large = new HashSet<>(1024); // a bucket each: "Q" first
+        for (String e : List.of("a", "Q")) {
+            small.add(e);
+            large.add(e);
+        }
+        assertThat(List.copyOf(small)).isNotEqualTo(List.copyOf(large)); // the premise: other orders
+        ConcurrentMap<Object, Integer> d = m().dict();
+        d.put(small, 1);
+        assertThat(d.get(large)).isEqualTo(1);
+        d.put(List.of(large, 0), 2);
+        assertThat(d.get(List.of(small, 0))).isEqualTo(2);
+    }
+
+    /** A set's elements: an equal Set in another order is already there, and contains/remove find it. */
+    @Test
+    public void setElementsEqualButIteratedInAnotherOrderAreOneElement() {
+        ConcurrentMap<String, Object> d = m().dict();
+        d.put("s", new HashSet<>());
+        @SuppressWarnings("unchecked")
+        Set<Object> s = (Set<Object>) d.get("s");
+        assertThat(s.add(ordered(1, 2))).isTrue();
+        assertThat(s.add(ordered(2, 1))).isFalse();
+        assertThat(s).hasSize(1);
+        assertThat(s.contains(ordered(2, 1))).isTrue();
+        assertThat(s.remove(ordered(2, 1))).isTrue();
+        assertThat(s).isEmpty();
+    }
+
+    /** Tuple-like keys: List.of, Arrays.asList and an ArrayList of the same elements are one key. */
+    @Test
+    public void equalListsOfAnyClassAreOneKey() {
+        ConcurrentMap<Object, Integer> d = m().dict();
+        d.put(List.of("a", 1), 1);
+        assertThat(d.get(java.util.Arrays.asList("a", 1))).isEqualTo(1);
+        assertThat(d.get(new ArrayList<>(List.of("a", 1)))).isEqualTo(1);
+        d.put(new java.util.LinkedList<>(List.of("a", 1)), 2);
+        assertThat(d).hasSize(1);
+    }
+
+    /** Double.equals says every NaN is equal (its canonical bits): so is a key. */
+    @Test
+    public void nanKeysOfOtherBitsAreOneKey() {
+        Double other = Double.longBitsToDouble(0x7ff8000000000001L);
+        assumeThat(Double.doubleToRawLongBits(other)).isNotEqualTo(Double.doubleToRawLongBits(Double.NaN));
+        assertThat(other.equals(Double.NaN)).isTrue();
+        ConcurrentMap<Object, Integer> d = m().dict();
+        d.put(Double.NaN, 1);
+        assertThat(d.get(other)).isEqualTo(1);
+        d.put(List.of(Double.NaN), 2);
+        assertThat(d.get(List.of(other))).isEqualTo(2);
+    }
+    /** By-value lookups in a list and among a dict's values use equals: an equal record whose Set iterates in another order matches. */
+    @Test
+    public void listAndValueLookupsMatchEqualValuesWhateverTheirSetsOrder() {
+        List<Object> l = m().list();
+        l.addAll(List.of(new Tagged("a", ordered("x", "y")), 7, new Tagged("a", ordered("x", "y"))));
+        Tagged other = new Tagged("a", ordered("y", "x"));
+        assertThat(l.contains(other)).isTrue();
+        assertThat(l.indexOf(other)).isEqualTo(0);
+        assertThat(l.lastIndexOf(other)).isEqualTo(2);
+        assertThat(l.remove(other)).isTrue();
+        assertThat(l).containsExactly(7, new Tagged("a", ordered("x", "y")));
+        assertThat(l.retainAll(List.of(other))).isTrue();
+        assertThat(l).hasSize(1);
+        assertThat(l.removeAll(List.of(other))).isTrue();
+        assertThat(l).isEmpty();
+        ConcurrentMap<String, Object> d = m().dict();
+        d.put("k", new Tagged("a", ordered("x", "y")));
+        assertThat(d.containsValue(other)).isTrue();
+        assertThat(d.values().contains(other)).isTrue();
+        assertThat(d.replace("k", other, new Tagged("b", ordered("x")))).isTrue();
+        assertThat(d.get("k")).isEqualTo(new Tagged("b", ordered("x")));
+        d.put("k", new Tagged("a", ordered("x", "y")));
+        assertThat(d.remove("k", other)).isTrue();
     }
 }
