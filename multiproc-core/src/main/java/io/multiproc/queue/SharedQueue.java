@@ -89,7 +89,8 @@ import java.util.concurrent.TimeUnit;
  *       weakly consistent snapshot (each item decoded once); {@code Iterator.remove} removes that very
  *       item if it is still queued. A pipe end seen by a peek or an iterator stays where it is, for the
  *       process that takes it (decision 142). A decoding failure on the consumer side
- *       ({@link CodecException}) is thrown by the call that took the item: that item is gone.</li>
+ *       ({@link CodecException}, or whatever a user's codec throws; also a user's codec that decodes an
+ *       item to null, decision 214) is thrown by the call that took the item: that item is gone.</li>
  * </ul>
  *
  * <p>Thread-safety: all methods may be called by any number of threads in any number of processes.
@@ -446,7 +447,7 @@ public sealed class SharedQueue<E> extends AbstractQueue<E> implements BlockingQ
         Scratch s = Scratch.acquire();
         try {
             while (it.hasNext()) {
-                RuntimeException failure = null;
+                Throwable failure = null; // a RuntimeException, or an Error from a user's codec
                 E large = null;
                 int n = 0;
                 int[] ends = s.ends(BATCH_ITEMS);
@@ -458,7 +459,7 @@ public sealed class SharedQueue<E> extends AbstractQueue<E> implements BlockingQ
                     try {
                         Objects.requireNonNull(e, "items: a SharedQueue does not accept null elements");
                         codec.encode(e, s.sink());
-                    } catch (RuntimeException ex) {
+                    } catch (RuntimeException | Error ex) { // NOTE: Errors too (a user's codec may throw one): the items before still go
                         s.sink().truncate(before);
                         s.flight.clearSince(s.flightMark);
                         failure = ex;
@@ -489,8 +490,11 @@ public sealed class SharedQueue<E> extends AbstractQueue<E> implements BlockingQ
                 if (sent < n) {
                     return total; // no room now (offerAll)
                 }
+                if (failure instanceof RuntimeException ex) {
+                    throw ex;
+                }
                 if (failure != null) {
-                    throw failure;
+                    throw (Error) failure;
                 }
                 if (large != null) {
                     s.sink().reset();
@@ -612,9 +616,18 @@ public sealed class SharedQueue<E> extends AbstractQueue<E> implements BlockingQ
         }
     }
 
+    /**
+     * Decodes one item. A queue holds no nulls, and {@code poll}'s null means "empty": a user's codec
+     * that decodes an item to null would lose it unseen, so that is a {@link CodecException}.
+     */
     @SuppressWarnings("unchecked")
     final E decode(ByteSource in) {
-        return (E) codec.decode(in);
+        Object item = codec.decode(in);
+        if (item == null) {
+            throw new CodecException("codec " + codec.getClass().getName() + " decoded an item of " + ring.what + " '"
+                    + name() + "' to null; a queue holds no nulls (the encoder was given a non-null item)");
+        }
+        return (E) item;
     }
 
     @Override

@@ -360,6 +360,47 @@ class SharedQueueTest {
         }
     }
 
+    /** The default codec, except that it throws an Error for "boom" and decodes "nothing" to null. */
+    record QuirkyCodec() implements Codec, Serializable {
+        @Override
+        public void encode(Object value, ByteSink out) {
+            if ("boom".equals(value)) {
+                throw new AssertionError("the user's codec refused boom");
+            }
+            Codec.defaultCodec().encode(value, out);
+        }
+
+        @Override
+        public Object decode(ByteSource in) {
+            Object o = Codec.defaultCodec().decode(in);
+            return "nothing".equals(o) ? null : o;
+        }
+    }
+
+    @Test
+    void putAllAddsTheItemsBeforeOneTheUsersCodecFailsWithAnError() throws Exception {
+        // the same promise as for a CodecException: the items before the failed one are added
+        try (SharedQueue<String> q = SharedQueue.create(10, 4096, IdleStrategy.blocking(), new QuirkyCodec())) {
+            assertThatThrownBy(() -> q.putAll(List.of("a", "b", "boom", "c"))).isInstanceOf(AssertionError.class)
+                    .hasMessageContaining("refused boom");
+            assertThat(q.toString()).as("the items before the one the codec refused").isEqualTo("[a, b]");
+            q.put("d");
+            assertThat(q.toString()).isEqualTo("[a, b, d]");
+        }
+    }
+
+    @Test
+    void anItemTheUsersCodecDecodesToNullIsReportedNotMistakenForAnEmptyQueue() throws Exception {
+        // a queue holds no nulls: poll()'s null means "empty", so a null from the codec would lose the item unseen
+        try (SharedQueue<String> q = SharedQueue.create(10, 4096, IdleStrategy.blocking(), new QuirkyCodec())) {
+            q.put("nothing");
+            q.put("next");
+            assertThatThrownBy(q::poll).isInstanceOf(CodecException.class)
+                    .hasMessageContaining(QuirkyCodec.class.getName()).hasMessageContaining("null");
+            assertThat(q.poll()).as("the item after it").isEqualTo("next");
+        }
+    }
+
     @Test
     void aQueueWithACodecThatIsNotSerializableCannotBeSentToAChild() {
         Codec local = new Codec() {
