@@ -83,7 +83,9 @@ import java.util.concurrent.TimeUnit;
  *       to {@code ChildProcess.start} may capture it and the child attaches. {@link #close()} releases this
  *       handle only: other handles and processes keep using the queue; when the last one closes or dies
  *       the queue's memory (and any spilled item in it) is removed. After {@code close()} every method of
- *       this handle throws {@link IllegalStateException} naming the queue.</li>
+ *       this handle throws {@link IllegalStateException} naming the queue. A handle carries the queue's
+ *       codec (which must then be {@link Serializable}); attaching by name needs the creator's codec, and
+ *       one of another class is refused ({@link IllegalArgumentException}, decision 214).</li>
  *   <li>Not supported: null elements ({@link NullPointerException}, as every {@code BlockingQueue}).
  *       {@code iterator()}, {@code contains}, {@code toArray} and {@code remove(Object)} work on a
  *       weakly consistent snapshot (each item decoded once); {@code Iterator.remove} removes that very
@@ -214,28 +216,35 @@ public sealed class SharedQueue<E> extends AbstractQueue<E> implements BlockingQ
      */
     public static <E> SharedQueue<E> create(int maxItems, long capacityBytes, IdleStrategy idle, Codec codec) {
         Codec checked = checkCodec(codec); // NOTE: before the ring exists, or a refused call leaks it
-        return new SharedQueue<>(newRing("SharedQueue", QueueLayout.KIND_QUEUE, maxItems, capacityBytes, idle), checked);
+        return new SharedQueue<>(newRing("SharedQueue", QueueLayout.KIND_QUEUE, maxItems, capacityBytes, idle, checked), checked);
     }
 
-    /** Attaches to an existing queue by its {@link #name()}, with the default codec. */
+    /** Attaches to an existing queue by its {@link #name()}, with the default codec (see {@link #attach(String, Codec)}). */
     public static <E> SharedQueue<E> attach(String name) {
         return attach(name, Codec.defaultCodec());
     }
 
-    /** Attaches to an existing queue whose items {@code codec} encodes. */
+    /**
+     * Attaches to an existing queue whose items {@code codec} encodes.
+     *
+     * @throws IllegalArgumentException if the queue was created with a codec of another class (its items
+     *         would not decode, and each failed take would lose one): pass the creator's codec
+     */
     public static <E> SharedQueue<E> attach(String name, Codec codec) {
         Codec checked = checkCodec(codec); // NOTE: before attaching, or a refused call keeps a hold on the queue
-        return new SharedQueue<>(QueueRing.attach(name, "SharedQueue", QueueLayout.KIND_QUEUE, null), checked);
+        return new SharedQueue<>(QueueRing.attach(name, "SharedQueue", QueueLayout.KIND_QUEUE, null, checked), checked);
     }
 
-    static QueueRing newRing(String what, int kind, int maxItems, long capacityBytes, IdleStrategy idle) {
-        return newRing(what, kind, maxItems, capacityBytes, idle, false);
+    static QueueRing newRing(String what, int kind, int maxItems, long capacityBytes, IdleStrategy idle, Codec codec) {
+        return newRing(what, kind, maxItems, capacityBytes, idle, codec, false);
     }
 
-    static QueueRing newRing(String what, int kind, int maxItems, long capacityBytes, IdleStrategy idle, boolean trackPeers) {
+    static QueueRing newRing(String what, int kind, int maxItems, long capacityBytes, IdleStrategy idle, Codec codec,
+                             boolean trackPeers) {
         QueueLayout.checkMaxItems(maxItems);
         Objects.requireNonNull(idle, "idle");
-        return QueueRing.create(what, kind, maxItems, RecordLayout.checkCapacity("capacityBytes", capacityBytes), idle, trackPeers);
+        return QueueRing.create(what, kind, maxItems, RecordLayout.checkCapacity("capacityBytes", capacityBytes), idle,
+                codec, trackPeers);
     }
 
     /**
@@ -303,7 +312,7 @@ public sealed class SharedQueue<E> extends AbstractQueue<E> implements BlockingQ
                 throw new IllegalStateException("maxItems was not set: call maxItems(n) before build()");
             }
             long bytes = capacityBytes > 0 ? capacityBytes : QueueLayout.defaultCapacity(maxItems);
-            return new SharedQueue<>(newRing("SharedQueue", QueueLayout.KIND_QUEUE, maxItems, bytes, idle, trackPeers), codec);
+            return new SharedQueue<>(newRing("SharedQueue", QueueLayout.KIND_QUEUE, maxItems, bytes, idle, codec, trackPeers), codec);
         }
     }
 

@@ -331,6 +331,44 @@ class SharedQueueTest {
     }
 
     @Test
+    void aChildThatAttachesByNameWithoutTheCreatorsCodecIsToldSoAndLosesNoItem() throws Exception {
+        // attach(name) cannot know the creator's codec: with another one, every take would fail to decode
+        // (or decode garbage) and lose the item; the queue records its codec's class and attach checks it
+        try (SharedQueue<String> q = SharedQueue.create(4, 4096, IdleStrategy.blocking(), new MarkedCodec(0x5eed));
+             SharedLongArray seen = SharedLongArray.create(2)) {
+            q.put("for the child");
+            String name = q.name();
+            ChildProcess child = ChildProcess.start(() -> {
+                SharedQueue<Object> other = null;
+                try {
+                    other = SharedQueue.attach(name);
+                } catch (IllegalArgumentException e) {
+                    seen.set(0, e.getMessage().contains(name) && e.getMessage().contains("BuiltinCodec") ? 1 : 3);
+                }
+                if (other != null) {
+                    seen.set(0, 2); // attached with the default codec: its poll fails to decode the item, which is gone
+                    try (SharedQueue<Object> attached = other) {
+                        attached.poll();
+                    } catch (CodecException expected) {
+                        // the item is lost
+                    }
+                }
+                try (SharedQueue<Object> same = SharedQueue.attach(name, new MarkedCodec(0x5eed))) {
+                    seen.set(1, same.size());
+                }
+            });
+            try {
+                joinOk(child);
+            } finally {
+                reap(child);
+            }
+            assertThat(seen.get(0)).as("1: attach refused, naming the queue and the codec; 2: attached").isEqualTo(1);
+            assertThat(seen.get(1)).as("the creator's codec attaches").isEqualTo(1);
+            assertThat(q.poll()).as("the item is still there").isEqualTo("for the child");
+        }
+    }
+
+    @Test
     void drainToKeepsTheRestOfTheBatchWhenTheUsersCodecThrowsAnError() throws InterruptedException {
         // a user's codec may fail with an Error (an assert, a StackOverflowError in its own recursion)
         Codec failsOnBad = new Codec() {
