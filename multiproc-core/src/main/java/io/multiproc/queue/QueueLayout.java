@@ -28,7 +28,7 @@ import io.multiproc.internal.EmbeddedLocks;
  *       read (acquire) by producers under that lock and by consumers that found the queue empty.
  *       overflow: bit 0 / bit 1 set (CAS) when a producer / consumer process found no free peer slot.
  *       codec id: which codec class the creator's handle encodes with ({@code QueueRing.codecId}), 0 if
- *       unknown (a hidden class, or a segment made before the field: both attach unchecked); written
+ *       unknown (a hidden class or proxy, or a segment made before the field: attach unchecked); written
  *       once by the creator with the config, plain reads by {@code attach(name, codec)} (decision 214).</li>
  *   <li>tail line: the tail word and the tail's full position ({@link RecordLayout}), written only by
  *       the holder of the producer lock (full position plain, then the word with a release store),

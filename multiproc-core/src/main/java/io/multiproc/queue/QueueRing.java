@@ -139,13 +139,13 @@ final class QueueRing extends MappedObject {
     }
 
     /**
-     * What the segment records of a codec: its class name's hash, never 0; 0 for a hidden class (a
-     * lambda's or proxy's class name differs from JVM to JVM). Compatible codecs of one class (the
+     * What the segment records of a codec: its class name's hash, never 0; 0 (not checked) for a hidden
+     * class or a dynamic proxy, whose names differ from JVM to JVM. Compatible codecs of one class (the
      * built-in codec with other allow-lists) have the same id.
      */
     static int codecId(Codec codec) {
         Class<?> c = codec.getClass();
-        if (c.isHidden()) {
+        if (c.isHidden() || java.lang.reflect.Proxy.isProxyClass(c)) {
             return 0;
         }
         int h = c.getName().hashCode();
