@@ -225,7 +225,9 @@ public sealed class SharedQueue<E> extends AbstractQueue<E> implements BlockingQ
     }
 
     /**
-     * Attaches to an existing queue whose items {@code codec} encodes.
+     * Attaches to an existing queue whose items {@code codec} encodes. Its waiters wait as the
+     * creator's chose if that was a built-in strategy; a custom strategy cannot be found by name, so
+     * they wait with {@link IdleStrategy#blocking()} (a handle passed to the process carries it).
      *
      * @throws IllegalArgumentException if the queue was created with a codec of another class (its items
      *         would not decode, and each failed take would lose one): pass the creator's codec
