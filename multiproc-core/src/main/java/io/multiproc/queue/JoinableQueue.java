@@ -55,13 +55,16 @@ public final class JoinableQueue<E> extends SharedQueue<E> {
 
     public static <E> JoinableQueue<E> create(int maxItems, long capacityBytes, IdleStrategy idle, Codec codec) {
         Codec checked = checkCodec(codec); // NOTE: before the ring exists, or a refused call leaks it
-        return new JoinableQueue<>(newRing("JoinableQueue", QueueLayout.KIND_JOINABLE, maxItems, capacityBytes, idle), checked);
+        return new JoinableQueue<>(newRing("JoinableQueue", QueueLayout.KIND_JOINABLE, maxItems, capacityBytes, idle, checked), checked);
     }
 
-    /** Attaches to an existing joinable queue by its {@link #name()}. */
+    /**
+     * Attaches to an existing joinable queue by its {@link #name()}, with the default codec;
+     * IllegalArgumentException if its creator used a codec of another class.
+     */
     public static <E> JoinableQueue<E> attach(String name) {
-        return new JoinableQueue<>(QueueRing.attach(name, "JoinableQueue", QueueLayout.KIND_JOINABLE, null),
-                Codec.defaultCodec());
+        return new JoinableQueue<>(QueueRing.attach(name, "JoinableQueue", QueueLayout.KIND_JOINABLE, null,
+                Codec.defaultCodec()), Codec.defaultCodec());
     }
 
     /**

@@ -43,7 +43,7 @@ record QueueHandle(String name, int kind, IdleStrategy idle, Codec codec) implem
             default -> "SharedQueue";
         };
         try {
-            QueueRing ring = QueueRing.attach(name, what, kind, idle);
+            QueueRing ring = QueueRing.attach(name, what, kind, idle, c);
             return switch (kind) {
                 case QueueLayout.KIND_JOINABLE -> new JoinableQueue<>(ring, c);
                 case QueueLayout.KIND_SIMPLE -> new SimpleQueue<>(new SharedQueue<>(ring, c));

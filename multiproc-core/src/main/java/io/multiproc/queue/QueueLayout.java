@@ -18,6 +18,7 @@ import io.multiproc.internal.EmbeddedLocks;
  *  | simple        | +16 writing   |             |              |             |              |           |           |           |             |             |             |
  *  |               |     closed    |             |              |             |              |           |           |           |             |             |             |
  *  |               | +20 overflow  |             |              |             |              |           |           |           |             |             |             |
+ *  |               | +24 codec id  |             |              |             |              |           |           |           |             |             |             |
  *  +---------------+---------------+-------------+--------------+-------------+--------------+-----------+-----------+-----------+-------------+-------------+---- ... ---+
  * </pre>
  * <ul>
@@ -25,7 +26,10 @@ import io.multiproc.internal.EmbeddedLocks;
  *       the creator before the name is shared; plain reads. writing closed: 0, or 1 once
  *       {@code closeForWriting()} ran; written (release) only under the producer lock, never reset;
  *       read (acquire) by producers under that lock and by consumers that found the queue empty.
- *       overflow: bit 0 / bit 1 set (CAS) when a producer / consumer process found no free peer slot.</li>
+ *       overflow: bit 0 / bit 1 set (CAS) when a producer / consumer process found no free peer slot.
+ *       codec id: which codec class the creator's handle encodes with ({@code QueueRing.codecId}), 0 if
+ *       unknown (a hidden class or proxy, or a segment made before the field: attach unchecked); written
+ *       once by the creator with the config, plain reads by {@code attach(name, codec)} (decision 214).</li>
  *   <li>tail line: the tail word and the tail's full position ({@link RecordLayout}), written only by
  *       the holder of the producer lock (full position plain, then the word with a release store),
  *       the word read by consumers (when their view says empty) and producers.</li>
@@ -63,6 +67,7 @@ final class QueueLayout {
     static final long FLAGS = 76;
     static final long WRITING_CLOSED = 80;
     static final long PEER_OVERFLOW = 84;
+    static final long CODEC_ID = 88;
     /** {@link #FLAGS} bit: producers and consumers register in the peer tables. */
     static final int FLAG_TRACK_PEERS = 1;
 

@@ -1,5 +1,7 @@
 package io.multiproc.queue;
 
+import io.multiproc.codec.Codec;
+
 import io.multiproc.internal.MappedObject;
 import io.multiproc.internal.Releases;
 import io.multiproc.internal.SegmentHeader;
@@ -98,29 +100,56 @@ final class QueueRing extends MappedObject {
         this.consumerPeers = track ? new Peers(whole, QueueLayout.CONSUMERS, 2) : null;
     }
 
-    static QueueRing create(String what, int kind, int maxItems, int capacity, IdleStrategy idle) {
-        return create(what, kind, maxItems, capacity, idle, false);
-    }
-
-    static QueueRing create(String what, int kind, int maxItems, int capacity, IdleStrategy idle, boolean trackPeers) {
+    static QueueRing create(String what, int kind, int maxItems, int capacity, IdleStrategy idle, Codec codec,
+                            boolean trackPeers) {
+        int codecId = codecId(codec);
         SharedSegments.Mapping m = SharedSegments.create("mpq_", QueueLayout.segmentSize(capacity), seg -> {
             seg.set(JAVA_INT, QueueLayout.CAPACITY, capacity);
             seg.set(JAVA_INT, QueueLayout.MAX_ITEMS, maxItems);
             seg.set(JAVA_INT, QueueLayout.IDLE, Idles.code(idle));
             seg.set(JAVA_INT, QueueLayout.FLAGS, trackPeers ? QueueLayout.FLAG_TRACK_PEERS : 0);
+            seg.set(JAVA_INT, QueueLayout.CODEC_ID, codecId);
             SegmentHeader.write(seg, QueueLayout.MAGIC, QueueLayout.VERSION, kind);
         });
         return new QueueRing(m, what, idle);
     }
 
-    /** Attaches to queue {@code name} of {@code kind}; {@code custom} is used if its creator's strategy was custom. */
-    static QueueRing attach(String name, String what, int kind, IdleStrategy custom) {
+    /**
+     * Attaches to queue {@code name} of {@code kind}; {@code custom} is used if its creator's strategy was
+     * custom. Refuses (IllegalArgumentException, holding nothing) a {@code codec} of another class than
+     * the creator's: its takes would fail to decode, or decode garbage, and lose the items (decision 214).
+     */
+    static QueueRing attach(String name, String what, int kind, IdleStrategy custom, Codec codec) {
+        QueueRing r;
         try {
-            return new QueueRing(SharedSegments.attach(name, seg -> SegmentHeader.check(seg, name, what,
+            r = new QueueRing(SharedSegments.attach(name, seg -> SegmentHeader.check(seg, name, what,
                     QueueLayout.MAGIC, QueueLayout.VERSION, kind)), what, custom);
         } catch (IOException e) {
             throw new UncheckedIOException("cannot attach " + what + " '" + name + "': " + e.getMessage(), e);
         }
+        int theirs = r.whole.get(JAVA_INT, QueueLayout.CODEC_ID);
+        int ours = codecId(codec);
+        if (theirs != 0 && ours != 0 && theirs != ours) {
+            r.close();
+            throw new IllegalArgumentException(what + " '" + name + "' was created with another codec than "
+                    + codec.getClass().getName() + " (class name hash " + Integer.toHexString(theirs) + ", not "
+                    + Integer.toHexString(ours) + "): attach with the creator's codec, " + what + ".attach(name, codec)");
+        }
+        return r;
+    }
+
+    /**
+     * What the segment records of a codec: its class name's hash, never 0; 0 (not checked) for a hidden
+     * class or a dynamic proxy, whose names differ from JVM to JVM. Compatible codecs of one class (the
+     * built-in codec with other allow-lists) have the same id.
+     */
+    static int codecId(Codec codec) {
+        Class<?> c = codec.getClass();
+        if (c.isHidden() || java.lang.reflect.Proxy.isProxyClass(c)) {
+            return 0;
+        }
+        int h = c.getName().hashCode();
+        return h != 0 ? h : 1;
     }
 
     MemorySegment segment() {

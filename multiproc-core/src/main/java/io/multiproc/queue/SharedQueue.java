@@ -83,13 +83,16 @@ import java.util.concurrent.TimeUnit;
  *       to {@code ChildProcess.start} may capture it and the child attaches. {@link #close()} releases this
  *       handle only: other handles and processes keep using the queue; when the last one closes or dies
  *       the queue's memory (and any spilled item in it) is removed. After {@code close()} every method of
- *       this handle throws {@link IllegalStateException} naming the queue.</li>
+ *       this handle throws {@link IllegalStateException} naming the queue. A handle carries the queue's
+ *       codec (which must then be {@link Serializable}); attaching by name needs the creator's codec, and
+ *       one of another class is refused ({@link IllegalArgumentException}, decision 214).</li>
  *   <li>Not supported: null elements ({@link NullPointerException}, as every {@code BlockingQueue}).
  *       {@code iterator()}, {@code contains}, {@code toArray} and {@code remove(Object)} work on a
  *       weakly consistent snapshot (each item decoded once); {@code Iterator.remove} removes that very
  *       item if it is still queued. A pipe end seen by a peek or an iterator stays where it is, for the
  *       process that takes it (decision 142). A decoding failure on the consumer side
- *       ({@link CodecException}) is thrown by the call that took the item: that item is gone.</li>
+ *       ({@link CodecException}, or whatever a user's codec throws; also a user's codec that decodes an
+ *       item to null, decision 214) is thrown by the call that took the item: that item is gone.</li>
  * </ul>
  *
  * <p>Thread-safety: all methods may be called by any number of threads in any number of processes.
@@ -213,28 +216,37 @@ public sealed class SharedQueue<E> extends AbstractQueue<E> implements BlockingQ
      */
     public static <E> SharedQueue<E> create(int maxItems, long capacityBytes, IdleStrategy idle, Codec codec) {
         Codec checked = checkCodec(codec); // NOTE: before the ring exists, or a refused call leaks it
-        return new SharedQueue<>(newRing("SharedQueue", QueueLayout.KIND_QUEUE, maxItems, capacityBytes, idle), checked);
+        return new SharedQueue<>(newRing("SharedQueue", QueueLayout.KIND_QUEUE, maxItems, capacityBytes, idle, checked), checked);
     }
 
-    /** Attaches to an existing queue by its {@link #name()}, with the default codec. */
+    /** Attaches to an existing queue by its {@link #name()}, with the default codec (see {@link #attach(String, Codec)}). */
     public static <E> SharedQueue<E> attach(String name) {
         return attach(name, Codec.defaultCodec());
     }
 
-    /** Attaches to an existing queue whose items {@code codec} encodes. */
+    /**
+     * Attaches to an existing queue whose items {@code codec} encodes. Its waiters wait as the
+     * creator's chose if that was a built-in strategy; a custom strategy cannot be found by name, so
+     * they wait with {@link IdleStrategy#blocking()} (a handle passed to the process carries it).
+     *
+     * @throws IllegalArgumentException if the queue was created with a codec of another class (its items
+     *         would not decode, and each failed take would lose one): pass the creator's codec
+     */
     public static <E> SharedQueue<E> attach(String name, Codec codec) {
         Codec checked = checkCodec(codec); // NOTE: before attaching, or a refused call keeps a hold on the queue
-        return new SharedQueue<>(QueueRing.attach(name, "SharedQueue", QueueLayout.KIND_QUEUE, null), checked);
+        return new SharedQueue<>(QueueRing.attach(name, "SharedQueue", QueueLayout.KIND_QUEUE, null, checked), checked);
     }
 
-    static QueueRing newRing(String what, int kind, int maxItems, long capacityBytes, IdleStrategy idle) {
-        return newRing(what, kind, maxItems, capacityBytes, idle, false);
+    static QueueRing newRing(String what, int kind, int maxItems, long capacityBytes, IdleStrategy idle, Codec codec) {
+        return newRing(what, kind, maxItems, capacityBytes, idle, codec, false);
     }
 
-    static QueueRing newRing(String what, int kind, int maxItems, long capacityBytes, IdleStrategy idle, boolean trackPeers) {
+    static QueueRing newRing(String what, int kind, int maxItems, long capacityBytes, IdleStrategy idle, Codec codec,
+                             boolean trackPeers) {
         QueueLayout.checkMaxItems(maxItems);
         Objects.requireNonNull(idle, "idle");
-        return QueueRing.create(what, kind, maxItems, RecordLayout.checkCapacity("capacityBytes", capacityBytes), idle, trackPeers);
+        return QueueRing.create(what, kind, maxItems, RecordLayout.checkCapacity("capacityBytes", capacityBytes), idle,
+                codec, trackPeers);
     }
 
     /**
@@ -302,7 +314,7 @@ public sealed class SharedQueue<E> extends AbstractQueue<E> implements BlockingQ
                 throw new IllegalStateException("maxItems was not set: call maxItems(n) before build()");
             }
             long bytes = capacityBytes > 0 ? capacityBytes : QueueLayout.defaultCapacity(maxItems);
-            return new SharedQueue<>(newRing("SharedQueue", QueueLayout.KIND_QUEUE, maxItems, bytes, idle, trackPeers), codec);
+            return new SharedQueue<>(newRing("SharedQueue", QueueLayout.KIND_QUEUE, maxItems, bytes, idle, codec, trackPeers), codec);
         }
     }
 
@@ -446,7 +458,7 @@ public sealed class SharedQueue<E> extends AbstractQueue<E> implements BlockingQ
         Scratch s = Scratch.acquire();
         try {
             while (it.hasNext()) {
-                RuntimeException failure = null;
+                Throwable failure = null; // a RuntimeException, or an Error from a user's codec
                 E large = null;
                 int n = 0;
                 int[] ends = s.ends(BATCH_ITEMS);
@@ -458,7 +470,7 @@ public sealed class SharedQueue<E> extends AbstractQueue<E> implements BlockingQ
                     try {
                         Objects.requireNonNull(e, "items: a SharedQueue does not accept null elements");
                         codec.encode(e, s.sink());
-                    } catch (RuntimeException ex) {
+                    } catch (RuntimeException | Error ex) { // NOTE: Errors too (a user's codec may throw one): the items before still go
                         s.sink().truncate(before);
                         s.flight.clearSince(s.flightMark);
                         failure = ex;
@@ -489,8 +501,11 @@ public sealed class SharedQueue<E> extends AbstractQueue<E> implements BlockingQ
                 if (sent < n) {
                     return total; // no room now (offerAll)
                 }
+                if (failure instanceof RuntimeException ex) {
+                    throw ex;
+                }
                 if (failure != null) {
-                    throw failure;
+                    throw (Error) failure;
                 }
                 if (large != null) {
                     s.sink().reset();
@@ -612,9 +627,18 @@ public sealed class SharedQueue<E> extends AbstractQueue<E> implements BlockingQ
         }
     }
 
+    /**
+     * Decodes one item. A queue holds no nulls, and {@code poll}'s null means "empty": a user's codec
+     * that decodes an item to null would lose it unseen, so that is a {@link CodecException}.
+     */
     @SuppressWarnings("unchecked")
     final E decode(ByteSource in) {
-        return (E) codec.decode(in);
+        Object item = codec.decode(in);
+        if (item == null) {
+            throw new CodecException("codec " + codec.getClass().getName() + " decoded an item of " + ring.what + " '"
+                    + name() + "' to null; a queue holds no nulls (the encoder was given a non-null item)");
+        }
+        return (E) item;
     }
 
     @Override

@@ -41,7 +41,7 @@ public final class SimpleQueue<E> implements AutoCloseable, Serializable {
 
     public static <E> SimpleQueue<E> create(IdleStrategy idle, Codec codec) {
         Codec checked = SharedQueue.checkCodec(codec); // NOTE: before the ring exists, or a refused call leaks it
-        QueueRing ring = SharedQueue.newRing("SimpleQueue", QueueLayout.KIND_SIMPLE, Integer.MAX_VALUE, CAPACITY, idle);
+        QueueRing ring = SharedQueue.newRing("SimpleQueue", QueueLayout.KIND_SIMPLE, Integer.MAX_VALUE, CAPACITY, idle, checked);
         return new SimpleQueue<>(new SharedQueue<>(ring, checked));
     }
 

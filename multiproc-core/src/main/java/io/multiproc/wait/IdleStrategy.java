@@ -31,6 +31,18 @@ import java.util.concurrent.locks.LockSupport;
  * A virtual thread never sleeps on a futex (the system call would pin its carrier): in the rounds where
  * {@link #sleepAt(int)} is true it calls {@link #pause(int)} instead, so with {@code blocking()} it backs
  * off like {@code backoff()}, parking up to ~1 ms at a time (decision 192).
+ *
+ * <p>Contract for your own implementations. One instance may serve many threads of many waits at once
+ * (every waiter of the object it was given to), so keep per-wait state out of fields. {@link #pause(int)}
+ * must return within a short time and must leave the thread's interrupt status as it found it: the
+ * wait checks for interrupts and its deadline only between rounds, so a pause that never returns
+ * blocks the wait for good, a long pause makes timed calls late by as much, and a pause that swallows
+ * an interrupt (catches {@link InterruptedException} without calling {@code Thread.interrupt()}) makes
+ * the wait miss it. An exception thrown by {@code pause}, {@code sleepAt} or {@code maxSleepNanos} ends
+ * that one wait with the exception and leaves the object as it was. {@link #maxSleepNanos()} must be
+ * positive (a wait throws {@link IllegalArgumentException} naming the value otherwise, decision 215).
+ * To reach other processes with a queue or pipe handle, a custom strategy must be
+ * {@link java.io.Serializable} (else the other process waits with {@link #blocking()}).
  */
 public interface IdleStrategy {
 

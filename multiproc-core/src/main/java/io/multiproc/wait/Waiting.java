@@ -77,6 +77,19 @@ public final class Waiting {
     static final long CROWDED_YIELD_NANOS = 100_000;
 
     /**
+     * The strategy's longest sleep, checked before a wait registers anywhere: a user's strategy that
+     * allows none (0 or less) would make every "sleep" a futex call that returns at once, a waiter
+     * spinning on system calls where the strategy asked to sleep (decision 215).
+     */
+    private static long checkMaxSleep(IdleStrategy idle) {
+        long max = idle.maxSleepNanos();
+        if (max <= 0) {
+            throw new IllegalArgumentException("idle=" + idle + ": maxSleepNanos()=" + max + " must be > 0");
+        }
+        return max;
+    }
+
+    /**
      * Waits until {@code ready} returns true or the deadline passes.
      *
      * @param interruptible throw InterruptedException when interrupted (else keep the interrupt status)
@@ -98,7 +111,8 @@ public final class Waiting {
         // this waiter) until this waiter sleeps again. Leaving unsuccessfully in between passes it on.
         boolean woken = false;
         boolean done = false;
-        long nap = Math.min(WaitWord.FIRST_SLEEP_NANOS, idle.maxSleepNanos());
+        long maxSleep = checkMaxSleep(idle);
+        long nap = Math.min(WaitWord.FIRST_SLEEP_NANOS, maxSleep);
         // The default strategy yields a while longer when this word's recent waits ended soon after its
         // fixed spin (WaitWord.learn); yieldFrom is when this wait first reached a sleeping round.
         boolean adaptive = idle == IdleStrategy.blocking();
@@ -174,12 +188,12 @@ public final class Waiting {
                     }
                     if (woken || !slept) {
                         round = -1; // woken: spin again before the next sleep, as the holder may be about to release
-                        nap = Math.min(WaitWord.FIRST_SLEEP_NANOS, idle.maxSleepNanos());
+                        nap = Math.min(WaitWord.FIRST_SLEEP_NANOS, maxSleep);
                     } else {
                         // NOTE: the sleep timed out (nothing changed): an idle waiter goes back to sleep
                         // without spinning again, for longer, so a long idle wait costs a re-check per sleep.
                         round--;
-                        nap = Math.min(nap * 2, idle.maxSleepNanos());
+                        nap = Math.min(nap * 2, maxSleep);
                     }
                 } else {
                     idle.pause(round);

@@ -331,6 +331,44 @@ class SharedQueueTest {
     }
 
     @Test
+    void aChildThatAttachesByNameWithoutTheCreatorsCodecIsToldSoAndLosesNoItem() throws Exception {
+        // attach(name) cannot know the creator's codec: with another one, every take would fail to decode
+        // (or decode garbage) and lose the item; the queue records its codec's class and attach checks it
+        try (SharedQueue<String> q = SharedQueue.create(4, 4096, IdleStrategy.blocking(), new MarkedCodec(0x5eed));
+             SharedLongArray seen = SharedLongArray.create(2)) {
+            q.put("for the child");
+            String name = q.name();
+            ChildProcess child = ChildProcess.start(() -> {
+                SharedQueue<Object> other = null;
+                try {
+                    other = SharedQueue.attach(name);
+                } catch (IllegalArgumentException e) {
+                    seen.set(0, e.getMessage().contains(name) && e.getMessage().contains("BuiltinCodec") ? 1 : 3);
+                }
+                if (other != null) {
+                    seen.set(0, 2); // attached with the default codec: its poll fails to decode the item, which is gone
+                    try (SharedQueue<Object> attached = other) {
+                        attached.poll();
+                    } catch (CodecException expected) {
+                        // the item is lost
+                    }
+                }
+                try (SharedQueue<Object> same = SharedQueue.attach(name, new MarkedCodec(0x5eed))) {
+                    seen.set(1, same.size());
+                }
+            });
+            try {
+                joinOk(child);
+            } finally {
+                reap(child);
+            }
+            assertThat(seen.get(0)).as("1: attach refused, naming the queue and the codec; 2: attached").isEqualTo(1);
+            assertThat(seen.get(1)).as("the creator's codec attaches").isEqualTo(1);
+            assertThat(q.poll()).as("the item is still there").isEqualTo("for the child");
+        }
+    }
+
+    @Test
     void drainToKeepsTheRestOfTheBatchWhenTheUsersCodecThrowsAnError() throws InterruptedException {
         // a user's codec may fail with an Error (an assert, a StackOverflowError in its own recursion)
         Codec failsOnBad = new Codec() {
@@ -357,6 +395,47 @@ class SharedQueueTest {
             assertThatThrownBy(() -> q.drainTo(got)).isInstanceOf(AssertionError.class).hasMessageContaining("refused bad");
             assertThat(got).as("the items around the failed one").containsExactly("a", "c", "d");
             assertThat(q).isEmpty();
+        }
+    }
+
+    /** The default codec, except that it throws an Error for "boom" and decodes "nothing" to null. */
+    record QuirkyCodec() implements Codec, Serializable {
+        @Override
+        public void encode(Object value, ByteSink out) {
+            if ("boom".equals(value)) {
+                throw new AssertionError("the user's codec refused boom");
+            }
+            Codec.defaultCodec().encode(value, out);
+        }
+
+        @Override
+        public Object decode(ByteSource in) {
+            Object o = Codec.defaultCodec().decode(in);
+            return "nothing".equals(o) ? null : o;
+        }
+    }
+
+    @Test
+    void putAllAddsTheItemsBeforeOneTheUsersCodecFailsWithAnError() throws Exception {
+        // the same promise as for a CodecException: the items before the failed one are added
+        try (SharedQueue<String> q = SharedQueue.create(10, 4096, IdleStrategy.blocking(), new QuirkyCodec())) {
+            assertThatThrownBy(() -> q.putAll(List.of("a", "b", "boom", "c"))).isInstanceOf(AssertionError.class)
+                    .hasMessageContaining("refused boom");
+            assertThat(q.toString()).as("the items before the one the codec refused").isEqualTo("[a, b]");
+            q.put("d");
+            assertThat(q.toString()).isEqualTo("[a, b, d]");
+        }
+    }
+
+    @Test
+    void anItemTheUsersCodecDecodesToNullIsReportedNotMistakenForAnEmptyQueue() throws Exception {
+        // a queue holds no nulls: poll()'s null means "empty", so a null from the codec would lose the item unseen
+        try (SharedQueue<String> q = SharedQueue.create(10, 4096, IdleStrategy.blocking(), new QuirkyCodec())) {
+            q.put("nothing");
+            q.put("next");
+            assertThatThrownBy(q::poll).isInstanceOf(CodecException.class)
+                    .hasMessageContaining(QuirkyCodec.class.getName()).hasMessageContaining("null");
+            assertThat(q.poll()).as("the item after it").isEqualTo("next");
         }
     }
 
