@@ -51,6 +51,47 @@ class ManagerLinearizabilityTest {
         run(dir, true);
     }
 
+    /**
+     * {@code values().removeIf}, {@code entrySet().removeIf} and a values or entries iterator's
+     * {@code remove} remove an entry only while its key still maps to the value they read, as
+     * ConcurrentHashMap's {@code removeIf} and the remote dict's views do: a value another process put
+     * after the read is never removed by a test it never passed.
+     */
+    @Test
+    void valueAndEntryRemovalsKeepAValueAnotherProcessPutAfterTheRead() throws Exception {
+        try (Manager m = Manager.start()) {
+            ConcurrentMap<String, String> d = m.dict();
+            d.put("k", "old");
+            boolean removed = d.values().removeIf(v -> v.equals("old") && putInAChild(d, "k", "new"));
+            assertThat(d).as("after values().removeIf(old), removed=%s", removed).containsEntry("k", "new");
+            assertThat(removed).isFalse();
+            removed = d.entrySet().removeIf(e -> e.getValue().equals("new") && putInAChild(d, "k", "newer"));
+            assertThat(d).as("after entrySet().removeIf(new), removed=%s", removed).containsEntry("k", "newer");
+            assertThat(removed).isFalse();
+            java.util.Iterator<String> it = d.values().iterator();
+            assertThat(it.next()).isEqualTo("newer");
+            putInAChild(d, "k", "newest");
+            it.remove();
+            assertThat(d).as("after a values iterator's remove").containsEntry("k", "newest");
+            // what still holds the value read goes, as before
+            assertThat(d.values().removeIf(v -> v.equals("newest"))).isTrue();
+            assertThat(d).isEmpty();
+        }
+    }
+
+    /** Puts {@code key=value} from a child JVM and waits for it; true, for use inside a predicate. */
+    private static boolean putInAChild(ConcurrentMap<String, String> d, String key, String value) {
+        ChildProcess child = ChildProcess.start(() -> d.put(key, value));
+        try {
+            Children.joinOk(child);
+        } catch (InterruptedException e) {
+            throw new IllegalStateException(e);
+        } finally {
+            Children.reap(child);
+        }
+        return true;
+    }
+
     private static void run(Path dir, boolean kill) throws Exception {
         int parties = kill ? 4 : 3;
         int ops = 1500;
