@@ -29,7 +29,8 @@ import static org.assertj.core.api.Assertions.assertThat;
  * histories (no stale read, no value replaced twice, exact counters, list reads consistent with the adds
  * and removals, snapshots showing states that existed). Some children got the proxies in their task, one
  * attached the manager by name; big values make the heap grow and have their space reused while others
- * read; one test SIGKILLs a process in the middle of its operations.
+ * read; one test SIGKILLs a process that holds the dict's and the list's locks while the others run
+ * (they take the locks over and go on).
  */
 @ExtendWith(ReapChildrenCheckShm.class)
 class ManagerLinearizabilityTest {
@@ -38,7 +39,7 @@ class ManagerLinearizabilityTest {
             "d.compute", "d.snap", "ns.set", "ns.get", "big.put", "big.get");
 
     record Shared(String manager, ConcurrentMap<String, Object> dict, List<Object> list, Namespace ns,
-                  SharedLong ready, SharedLong progress, int parties) implements Serializable {
+                  SharedLong ready, SharedLong progress, SharedLong holding, int parties) implements Serializable {
     }
 
     @Test
@@ -95,7 +96,8 @@ class ManagerLinearizabilityTest {
     private static void run(Path dir, boolean kill) throws Exception {
         int parties = kill ? 4 : 3;
         int ops = 1500;
-        try (Manager m = Manager.start(); SharedLong ready = SharedLong.create(0); SharedLong progress = SharedLong.create(0)) {
+        try (Manager m = Manager.start(); SharedLong ready = SharedLong.create(0); SharedLong progress = SharedLong.create(0);
+             SharedLong holding = SharedLong.create(0)) {
             ConcurrentMap<String, Object> d = m.dict("lin");
             List<Object> list = m.list("lin-list");
             Namespace ns = m.namespace("lin-ns");
@@ -110,20 +112,23 @@ class ManagerLinearizabilityTest {
                 list.add("init-" + i);
                 h.add(new LinearizabilityHistory.Op("init", "L.add", "L", null, "init-" + i, 0, 0));
             }
-            Shared s = new Shared(m.name(), d, list, ns, ready, progress, parties);
+            Shared s = new Shared(m.name(), d, list, ns, ready, progress, holding, parties);
             List<ChildProcess> children = new ArrayList<>();
             ChildProcess victim = null;
             try {
                 for (int p = 0; p < 3; p++) {
                     int proc = p;
                     String file = dir.resolve("p" + p).toString();
-                    children.add(ChildProcess.start(() -> work(s, proc, ops, 1000 + proc, file, proc == 2, false)));
+                    children.add(ChildProcess.start(() -> work(s, proc, ops, 1000 + proc, file, proc == 2, -1)));
                 }
                 if (kill) {
                     String file = dir.resolve("p3").toString();
-                    victim = ChildProcess.start(() -> work(s, 3, 1_000_000, 1003, file, false, true));
+                    // the victim runs random operations, then dies holding the dict's and the list's locks
+                    // (inside a compute and a removeIf) while the others wait for them: they take over
+                    victim = ChildProcess.start(() -> work(s, 3, 1_000_000, 1003, file, false, 300));
                     ChildProcess v = victim;
-                    Children.awaitUntil("the processes made 1600 operations", () -> progress.get() >= 1600 || !v.isAlive());
+                    Children.awaitUntil("the victim holds the dict's and the list's locks", () -> holding.get() == 1 || !v.isAlive());
+                    Thread.sleep(100); // the others pile up on the locks
                     victim.kill();
                     assertThat(victim.join(Children.TIMEOUT)).isTrue();
                     assertThat(victim.exitCode()).as("the victim was killed, not failed").hasValue(-9);
@@ -202,7 +207,8 @@ class ManagerLinearizabilityTest {
 
     /** One process's random operations; {@code attach}: through Manager.attach by name instead of the task's proxies. */
     @SuppressWarnings("unchecked")
-    static void work(Shared s, int proc, int ops, long seed, String file, boolean attach, boolean flushEach) {
+    static void work(Shared s, int proc, int ops, long seed, String file, boolean attach, int dieHoldingAt) {
+        boolean flushEach = dieHoldingAt >= 0;
         Manager attached = attach ? Manager.attach(s.manager()) : null;
         try (LinearizabilityHistory.Recorder rec = new LinearizabilityHistory.Recorder(Path.of(file), "p" + proc, flushEach)) {
             ConcurrentMap<String, Object> d = attach ? attached.dict("lin") : s.dict();
@@ -216,6 +222,15 @@ class ManagerLinearizabilityTest {
             Random r = new Random(seed);
             List<String> mine = new ArrayList<>(); // elements this process added, for contains
             for (int i = 0; i < ops; i++) {
+                if (i == dieHoldingAt) {
+                    String v = "p" + proc + "-" + i;
+                    rec.invoke("d.compute", "r0", v, System.nanoTime());
+                    d.compute("r0", (k, old) -> {
+                        list.removeIf(e -> holdUntilKilled(s));
+                        holdUntilKilled(s); // the list was empty: the dict's lock alone
+                        return v;
+                    });
+                }
                 step(d, list, ns, r, "p" + proc + "-" + i, rec, mine);
                 s.progress().incrementAndGet();
             }
@@ -223,6 +238,14 @@ class ManagerLinearizabilityTest {
             if (attached != null) {
                 attached.close();
             }
+        }
+    }
+
+    /** Says so, then spins for ever: called under locks, which the process holds until it is killed. */
+    private static boolean holdUntilKilled(Shared s) {
+        s.holding().set(1);
+        while (true) {
+            Thread.onSpinWait();
         }
     }
 
