@@ -35,6 +35,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 @ExtendWith(ReapChildrenCheckShm.class)
 class ManagerLinearizabilityTest {
     static final int PERMANENT = 5;
+    static final int TABLE_KEYS = 64;
     static final Set<String> REGISTER_KINDS = Set.of("d.put", "d.get", "d.remove", "d.putIfAbsent", "d.replace",
             "d.compute", "d.snap", "ns.set", "ns.get", "big.put", "big.get");
 
@@ -145,7 +146,7 @@ class ManagerLinearizabilityTest {
                 h.load(dir.resolve("p" + p));
             }
             Map<String, String> finals = new HashMap<>();
-            for (String k : List.of("r0", "r1", "r2")) {
+            for (String k : registerKeys()) {
                 finals.put(k, d.containsKey(k) ? (String) d.get(k) : LinearizabilityHistory.NONE);
             }
             for (String k : List.of("b0", "b1", "b2")) {
@@ -175,6 +176,15 @@ class ManagerLinearizabilityTest {
             assertThat(d.get("after")).isEqualTo(1);
             assertThat(list.getLast()).isEqualTo("after");
         }
+    }
+
+    /** The dict's register keys: r0..r2, t0..t63. */
+    static List<String> registerKeys() {
+        List<String> keys = new ArrayList<>(List.of("r0", "r1", "r2"));
+        for (int i = 0; i < TABLE_KEYS; i++) {
+            keys.add("t" + i);
+        }
+        return keys;
     }
 
     private static List<String> strings(List<Object> l) {
@@ -256,7 +266,8 @@ class ManagerLinearizabilityTest {
     @SuppressWarnings("unchecked")
     private static void step(ConcurrentMap<String, Object> d, List<Object> list, Namespace ns, Random r, String v,
                              LinearizabilityHistory.Recorder rec, List<String> mine) {
-        String key = "r" + r.nextInt(3);
+        // three hot keys, and 64 that come and go so the table fills with tombstones and is rebuilt meanwhile
+        String key = r.nextBoolean() ? "r" + r.nextInt(3) : "t" + r.nextInt(TABLE_KEYS);
         int choice = r.nextInt(100);
         long inv;
         if (choice < 6) {
@@ -300,7 +311,7 @@ class ManagerLinearizabilityTest {
                     throw new AssertionError("a dict snapshot misses perm" + i + ", never removed: " + snap.keySet());
                 }
             }
-            for (String k : List.of("r0", "r1", "r2")) {
+            for (String k : registerKeys()) {
                 rec.done("d.snap", k, str(snap.get(k)), null, inv, resp);
             }
             for (String k : List.of("b0", "b1", "b2")) {
