@@ -81,6 +81,74 @@ class ManagerLinearizabilityTest {
         }
     }
 
+    /**
+     * A list's reads that the JDK builds from two calls ({@code lastIndexOf} and the {@code reversed()}
+     * view read the size, then a snapshot from that index) read one state while another process appends
+     * and pops: they threw IndexOutOfBoundsException when the list had shrunk in between.
+     */
+    @Test
+    void lastIndexOfAndAReversedListReadOneStateWhileAnotherProcessAppendsAndPops() throws Exception {
+        try (Manager m = Manager.start(); SharedLong stop = SharedLong.create(0); SharedLong flips = SharedLong.create(0)) {
+            List<Integer> ls = m.list();
+            for (int i = 0; i < 10; i++) {
+                ls.add(i);
+            }
+            ChildProcess child = ChildProcess.start(() -> {
+                while (stop.get() == 0) {
+                    ls.add(10);
+                    pause(20_000);
+                    ls.removeLast();
+                    pause(20_000);
+                    flips.incrementAndGet();
+                }
+            });
+            try {
+                Children.awaitUntil("the child appends and pops", () -> flips.get() > 100);
+                List<Integer> down = List.of(9, 8, 7, 6, 5, 4, 3, 2, 1, 0);
+                for (int round = 0; round < 20_000; round++) {
+                    assertThat(ls.lastIndexOf(3)).isEqualTo(3);
+                    List<Integer> seen = new ArrayList<>();
+                    for (int x : ls.reversed()) {
+                        seen.add(x);
+                    }
+                    assertThat(seen.subList(seen.size() - 10, seen.size())).as("reversed iteration").isEqualTo(down);
+                    assertThat(ls.reversed().get(0)).isIn(9, 10);
+                    assertThat(ls.reversed().stream().toList()).endsWith(1, 0);
+                }
+            } finally {
+                stop.set(1);
+                Children.joinOk(child);
+                Children.reap(child);
+            }
+            // the view writes where ArrayList's reversed view would
+            List<Integer> plain = new ArrayList<>(ls);
+            for (List<Integer> l : List.of(ls, plain)) {
+                List<Integer> r = l.reversed();
+                r.add(0, 100);
+                r.add(r.size(), -1);
+                r.set(1, 99);
+                r.add(2, 50);
+                assertThat(r.remove(3)).isEqualTo(8);
+                r.addFirst(200);
+                r.addLast(-2);
+                assertThat(r.removeFirst()).isEqualTo(200);
+                assertThat(r.getFirst()).isEqualTo(100);
+                assertThat(r.getLast()).isEqualTo(-2);
+                assertThat(r.lastIndexOf(-1)).isEqualTo(r.size() - 2);
+                assertThat(r.reversed()).isEqualTo(l);
+            }
+            assertThat(ls).isEqualTo(plain);
+        }
+    }
+
+    /** Spins for about {@code nanos}: a pause shorter than a sleep's. */
+    private static void pause(long nanos) {
+        long end = System.nanoTime() + nanos;
+        while (System.nanoTime() < end) {
+            Thread.onSpinWait();
+        }
+    }
+
     /** Puts {@code key=value} from a child JVM and waits for it; true, for use inside a predicate. */
     private static boolean putInAChild(ConcurrentMap<String, String> d, String key, String value) {
         ChildProcess child = ChildProcess.start(() -> d.put(key, value));
