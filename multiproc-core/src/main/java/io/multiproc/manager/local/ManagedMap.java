@@ -32,7 +32,8 @@ import java.util.function.Function;
  * in a canonical order, not its iteration order, and a NaN as its canonical bits (decision 212).
  * The views iterate a snapshot taken under the lock; the key set's iterator {@code remove} removes the
  * key from the map, the values' and entries' remove it only while it still maps to the value read (as
- * ConcurrentHashMap's {@code removeIf} does: a value another process put since stays); {@code Entry.setValue} puts.
+ * ConcurrentHashMap's {@code removeIf} does: a value another process put since stays);
+ * {@code Entry.setValue} puts.
  *
  * <pre>{@code
  * ConcurrentMap<String, Integer> d = manager.dict("hits");
@@ -693,8 +694,8 @@ final class ManagedMap<K, V> extends AbstractMap<K, V> implements ConcurrentMap<
 
     /**
      * Iterates the {@link #KEYS}, {@link #VALUES} or {@link #ENTRIES} of a snapshot of the entries (an
-     * entry's setValue puts); remove removes the key (for values and entries: while it maps to the value read). Nested values' proxies are made as the iteration
-     * reaches them ({@link DeferredProxies}).
+     * entry's setValue puts); remove removes the key (for values and entries: while it maps to the value
+     * read). Nested values' proxies are made as the iteration reaches them ({@link DeferredProxies}).
      */
     private final class Entries<T> extends SnapshotIterator<T> {
         private final int part;
