@@ -117,11 +117,16 @@ final class ManagedList<E> extends AbstractList<E> implements RandomAccess, Seri
     private static final int AT_INDEX = 0;
     private static final int FIRST = 1;
     private static final int LAST = 2;
+    /** The index given, counted from the end (the {@link #reversed()} view's). */
+    private static final int FROM_END = 3;
 
     /** The index {@code which} means in a list of {@code size}; checked. */
     private int positionOf(int index, int which, int size) {
         if (which == AT_INDEX) {
             return Objects.checkIndex(index, size);
+        }
+        if (which == FROM_END) {
+            return size - 1 - Objects.checkIndex(index, size);
         }
         if (size == 0) {
             throw new NoSuchElementException(c.describe() + " is empty");
@@ -309,6 +314,11 @@ final class ManagedList<E> extends AbstractList<E> implements RandomAccess, Seri
      * them (nothing refers to them). A replaced array is freed after unlocking (decision 047).
      */
     private void insertLocked(long item, long[] refs, int n, int index) {
+        insertLocked(item, refs, n, index, false);
+    }
+
+    /** {@link #insertLocked}, with {@code index} counted from the end if {@code fromEnd} (the reversed view's). */
+    private void insertLocked(long item, long[] refs, int n, int index, boolean fromEnd) {
         long oldArray;
         c.lock();
         try {
@@ -318,6 +328,9 @@ final class ManagedList<E> extends AbstractList<E> implements RandomAccess, Seri
             long size = s.get(JAVA_LONG, p + SIZE);
             if (index != APPEND) {
                 Objects.checkIndex(index, (int) size + 1);
+                if (fromEnd) {
+                    index = (int) size - index;
+                }
             }
             oldArray = index == APPEND || index == size
                     ? append(a, s, p, size, item, refs, n)
@@ -392,6 +405,10 @@ final class ManagedList<E> extends AbstractList<E> implements RandomAccess, Seri
 
     @Override
     public E set(int index, E element) {
+        return setAt(index, AT_INDEX, element);
+    }
+
+    private E setAt(int index, int which, E element) {
         long item = writeItem(element);
         long old;
         E previous;
@@ -400,8 +417,7 @@ final class ManagedList<E> extends AbstractList<E> implements RandomAccess, Seri
             long a = c.data();
             MemorySegment s = c.heap.segment(a);
             long p = payload(a);
-            Objects.checkIndex(index, (int) s.get(JAVA_LONG, p + SIZE));
-            long at = p + ITEMS + 8L * index;
+            long at = p + ITEMS + 8L * positionOf(index, which, (int) s.get(JAVA_LONG, p + SIZE));
             old = s.get(JAVA_LONG, at);
             @SuppressWarnings("unchecked")
             E prev = (E) Items.readValue(c.heap, old);
@@ -699,6 +715,154 @@ final class ManagedList<E> extends AbstractList<E> implements RandomAccess, Seri
      * the changes other processes make to the list's length: ranges past its end then throw
      * IndexOutOfBoundsException.
      */
+    /**
+     * One lock hold, over one snapshot: AbstractList's read the size, then took a snapshot from that
+     * index, so it threw IndexOutOfBoundsException when another process had shortened the list between.
+     */
+    @Override
+    public int lastIndexOf(Object o) {
+        return snapshot().lastIndexOf(o);
+    }
+
+    /**
+     * A view in reverse order whose every call is one step on the list, as the list's own: JDK's default
+     * view read the size and then an element, or a snapshot from an index, in two lock holds, so its
+     * iteration and {@code get} threw IndexOutOfBoundsException (or read the wrong element) when another
+     * process changed the list between (decision 217).
+     */
+    @Override
+    public List<E> reversed() {
+        return new Reversed();
+    }
+
+    /** {@link #reversed()}'s view: indexes count from the end under the lock; reads over one snapshot. */
+    private final class Reversed extends AbstractList<E> implements RandomAccess {
+        @Override
+        public int size() {
+            return ManagedList.this.size();
+        }
+
+        @Override
+        public E get(int i) {
+            return getAt(i, FROM_END);
+        }
+
+        @Override
+        public E set(int i, E e) {
+            return setAt(i, FROM_END, e);
+        }
+
+        @Override
+        public void add(int i, E e) {
+            int at = insertionIndex(i); // before writing: a refused call leaves nothing allocated
+            insertLocked(writeItem(e), null, 1, at, true);
+        }
+
+        @Override
+        public E remove(int i) {
+            return removeAt(i, FROM_END);
+        }
+
+        @Override
+        public E getFirst() {
+            return ManagedList.this.getLast();
+        }
+
+        @Override
+        public E getLast() {
+            return ManagedList.this.getFirst();
+        }
+
+        @Override
+        public E removeFirst() {
+            return ManagedList.this.removeLast();
+        }
+
+        @Override
+        public E removeLast() {
+            return ManagedList.this.removeFirst();
+        }
+
+        @Override
+        public void addFirst(E e) {
+            ManagedList.this.add(e);
+        }
+
+        @Override
+        public void addLast(E e) {
+            ManagedList.this.add(0, e);
+        }
+
+        /** The list's elements, last first, read under one lock hold. */
+        private List<E> snapshot() {
+            List<E> snap = new ArrayList<>(ManagedList.this.snapshot());
+            Collections.reverse(snap);
+            return snap;
+        }
+
+        @Override
+        public Iterator<E> iterator() {
+            return listIterator(0);
+        }
+
+        @Override
+        public ListIterator<E> listIterator(int index) {
+            List<E> snap = snapshot();
+            Objects.checkIndex(index, snap.size() + 1);
+            return Collections.unmodifiableList(snap).listIterator(index);
+        }
+
+        @Override
+        public java.util.Spliterator<E> spliterator() {
+            return snapshot().spliterator();
+        }
+
+        @Override
+        public Object[] toArray() {
+            return snapshot().toArray();
+        }
+
+        @Override
+        public <T> T[] toArray(T[] a) {
+            return snapshot().toArray(a);
+        }
+
+        @Override
+        public int indexOf(Object o) {
+            return snapshot().indexOf(o);
+        }
+
+        @Override
+        public int lastIndexOf(Object o) {
+            return snapshot().lastIndexOf(o);
+        }
+
+        @Override
+        public boolean contains(Object o) {
+            return ManagedList.this.contains(o);
+        }
+
+        @Override
+        public boolean removeIf(Predicate<? super E> filter) {
+            return ManagedList.this.removeIf(filter);
+        }
+
+        @Override
+        public void replaceAll(UnaryOperator<E> op) {
+            ManagedList.this.replaceAll(op);
+        }
+
+        @Override
+        public void clear() {
+            ManagedList.this.clear();
+        }
+
+        @Override
+        public List<E> reversed() {
+            return ManagedList.this;
+        }
+    }
+
     @Override
     public List<E> subList(int from, int to) {
         Objects.checkFromToIndex(from, to, size());

@@ -30,8 +30,10 @@ import java.util.function.Function;
  * (NullPointerException), as by {@code ConcurrentHashMap}. Keys are found by their key bytes
  * ({@link io.multiproc.codec.Codec#encodeKey}), which equal keys share: a Set or Map inside a key is written
  * in a canonical order, not its iteration order, and a NaN as its canonical bits (decision 212).
- * The views iterate a snapshot taken under the lock; their iterators' {@code remove} removes the key
- * from the map, {@code Entry.setValue} puts.
+ * The views iterate a snapshot taken under the lock; the key set's iterator {@code remove} removes the
+ * key from the map, the values' and entries' remove it only while it still maps to the value read (as
+ * ConcurrentHashMap's {@code removeIf} does: a value another process put since stays);
+ * {@code Entry.setValue} puts.
  *
  * <pre>{@code
  * ConcurrentMap<String, Integer> d = manager.dict("hits");
@@ -391,12 +393,17 @@ final class ManagedMap<K, V> extends AbstractMap<K, V> implements ConcurrentMap<
 
     @Override
     public boolean remove(Object key, Object value) {
-        if (value == null) {
-            return false;
-        }
+        return value != null && removeAsRead(key, value);
+    }
+
+    /**
+     * Removes {@code key} only while it maps to {@code value} (a namespace's null too): what a view's
+     * removal does with the value its snapshot read, so a value another process put since stays.
+     */
+    private boolean removeAsRead(Object key, Object value) {
         boolean[] done = {false};
         update(key, v -> {
-            done[0] = v != ABSENT && Items.sameForSwap(v, value);
+            done[0] = v != ABSENT && (value == null ? v == null : Items.sameForSwap(v, value));
             return done[0] ? REMOVE : KEEP;
         }, false);
         return done[0];
@@ -658,6 +665,23 @@ final class ManagedMap<K, V> extends AbstractMap<K, V> implements ConcurrentMap<
             }
 
             @Override
+            public boolean removeIf(java.util.function.Predicate<? super V> filter) {
+                return removeIfRead(VALUES, filter);
+            }
+
+            @Override
+            public boolean removeAll(Collection<?> items) {
+                Objects.requireNonNull(items, "items");
+                return removeIf(items::contains);
+            }
+
+            @Override
+            public boolean retainAll(Collection<?> items) {
+                Objects.requireNonNull(items, "items");
+                return removeIf(v -> !items.contains(v));
+            }
+
+            @Override
             public void clear() {
                 ManagedMap.this.clear();
             }
@@ -670,12 +694,14 @@ final class ManagedMap<K, V> extends AbstractMap<K, V> implements ConcurrentMap<
 
     /**
      * Iterates the {@link #KEYS}, {@link #VALUES} or {@link #ENTRIES} of a snapshot of the entries (an
-     * entry's setValue puts); remove removes the key. Nested values' proxies are made as the iteration
-     * reaches them ({@link DeferredProxies}).
+     * entry's setValue puts); remove removes the key (for values and entries: while it maps to the value
+     * read). Nested values' proxies are made as the iteration reaches them ({@link DeferredProxies}).
      */
     private final class Entries<T> extends SnapshotIterator<T> {
         private final int part;
         private boolean canRemove;
+        /** The value last returned (or in the entry last returned): remove() removes the key only while it maps to it. */
+        private Object lastValue;
 
         Entries(int part, DeferredProxies deferred) {
             super(deferred, entries(true, part != KEYS, deferred), 2);
@@ -692,6 +718,7 @@ final class ManagedMap<K, V> extends AbstractMap<K, V> implements ConcurrentMap<
                 return (T) key;
             }
             V value = (V) take(at + 1);
+            lastValue = value;
             if (part == VALUES) {
                 return (T) value;
             }
@@ -706,12 +733,40 @@ final class ManagedMap<K, V> extends AbstractMap<K, V> implements ConcurrentMap<
 
         @Override
         public void remove() {
+            removeRead();
+        }
+
+        /** {@link #remove()}; true if it removed the entry. */
+        boolean removeRead() {
             if (!canRemove) {
                 throw new IllegalStateException("next() was not called, or remove() was called already");
             }
             canRemove = false;
-            ManagedMap.this.remove(slots[next - 2]);
+            if (part == KEYS) {
+                return ManagedMap.this.remove(slots[next - 2]) != null; // a key set removes the key whatever it maps to now
+            } else {
+                // NOTE: only while the key still maps to the value read (decision 216): values().removeIf,
+                // remove, removeAll and retainAll (and entrySet()'s) go through here, and unconditionally
+                // they removed a value another process put after the snapshot, one their test never saw
+                return removeAsRead(slots[next - 2], lastValue);
+            }
         }
+    }
+
+    /**
+     * The values' and entries' bulk removals, answering whether they removed anything (AbstractCollection's
+     * answer true once its iterator's remove was called, which now may find a newer value and keep it).
+     */
+    private <T> boolean removeIfRead(int part, java.util.function.Predicate<? super T> filter) {
+        Objects.requireNonNull(filter, "filter");
+        Entries<T> it = new Entries<>(part, new DeferredProxies(c.heap));
+        boolean removed = false;
+        while (it.hasNext()) {
+            if (filter.test(it.next()) && it.removeRead()) {
+                removed = true;
+            }
+        }
+        return removed;
     }
 
     /** A view whose iteration is over a snapshot; iterator remove and setValue change the map. */
@@ -742,6 +797,11 @@ final class ManagedMap<K, V> extends AbstractMap<K, V> implements ConcurrentMap<
             @Override
             public boolean remove(Object o) {
                 return o instanceof Map.Entry<?, ?> e && e.getKey() != null && ManagedMap.this.remove(e.getKey(), e.getValue());
+            }
+
+            @Override
+            public boolean removeIf(java.util.function.Predicate<? super Map.Entry<K, V>> filter) {
+                return removeIfRead(ENTRIES, filter);
             }
 
             @Override
