@@ -25,7 +25,12 @@ public final class Children {
 
     /** Waits for every child, then checks all exit codes at once (so a failed partner shows). */
     public static void joinAllOk(ChildProcess... children) throws InterruptedException {
-        long deadline = System.nanoTime() + TIMEOUT.toNanos();
+        joinAllOk(TIMEOUT, children);
+    }
+
+    /** {@link #joinAllOk(ChildProcess...)} for children that work longer than {@link #TIMEOUT} on a loaded machine. */
+    public static void joinAllOk(Duration timeout, ChildProcess... children) throws InterruptedException {
+        long deadline = System.nanoTime() + timeout.toNanos();
         List<String> states = new ArrayList<>();
         for (ChildProcess c : children) {
             c.join(Duration.ofNanos(Math.max(0, deadline - System.nanoTime())));
