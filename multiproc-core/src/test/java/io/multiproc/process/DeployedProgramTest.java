@@ -67,7 +67,13 @@ class DeployedProgramTest {
                         } catch (ChildStartException e) {
                             System.out.println("START FAILED");
                         }
-                        Thread.sleep(6_000); // a program that goes on with its work
+                        // a program that goes on with its work: until spares are off (or 30 s), then 3 s more
+                        long deadline = System.nanoTime() + 30_000_000_000L;
+                        while (ChildProcess.spareJvms() > 0 && System.nanoTime() < deadline) {
+                            Thread.sleep(50);
+                        }
+                        System.out.println("SPARES " + ChildProcess.spareJvms());
+                        Thread.sleep(3_000);
                         System.out.println("DONE");
                     }
                 }
@@ -81,10 +87,37 @@ class DeployedProgramTest {
             parent.destroyForcibly().waitFor();
         }
         String output = Files.readString(dir.resolve("out.txt"), StandardCharsets.UTF_8);
-        assertThat(output).contains("START FAILED").contains("DONE").doesNotContain("NO FAILURE");
+        assertThat(output).contains("START FAILED").contains("SPARES 0").contains("DONE").doesNotContain("NO FAILURE");
         // the child of the start, then at most three spares before the program gives up on them
         assertThat(count(output, NOT_FOUND)).as("JVMs that could not load multiproc, in:%n%s", output).isBetween(1, 4);
         assertThat(output).contains("no more spare JVMs are started").contains("java.class.path");
+    }
+
+    /**
+     * Linux refuses a single argument over 128 KiB (MAX_ARG_STRLEN) with E2BIG, "Argument list too long".
+     * A class path that long is what IntelliJ and Gradle hand the JVM in an {@code @argfile}; the child
+     * must still start (decision 219).
+     */
+    @Test
+    void aChildStartsWithAClassPathLongerThanTheKernelTakesInOneArgument(@TempDir Path dir) throws Exception {
+        List<Path> entries = new ArrayList<>();
+        int length = 0;
+        for (int i = 0; length < 200_000; i++) {
+            Path entry = Path.of("/nonexistent-multiproc-test/a library's \"path\" #" + i + " with\\back slashes, tabs\tand é.jar");
+            entries.add(entry);
+            length += entry.toString().length() + 1;
+        }
+        Path out = dir.resolve("out.txt");
+        String target = out.toString();
+        try (ChildProcess p = ChildProcess.builder().classPath(entries)
+                .target(() -> Files.writeString(Path.of(target), System.getProperty("java.class.path"))).start()) {
+            io.multiproc.testing.Children.joinOk(p);
+        }
+        StringBuilder expected = new StringBuilder(System.getProperty("java.class.path"));
+        for (Path entry : entries) {
+            expected.append(File.pathSeparatorChar).append(entry);
+        }
+        assertThat(Files.readString(out)).as("the child's java.class.path").isEqualTo(expected.toString());
     }
 
     private static int count(String text, String what) {
