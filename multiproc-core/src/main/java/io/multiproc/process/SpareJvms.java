@@ -484,7 +484,9 @@ final class SpareJvms {
                     + " stderr above), so no more spare JVMs are started and children start cold. \"Could not find or load"
                     + " main class " + Launcher.MAIN_CLASS + "\" means multiproc is not on java.class.path (a Spring Boot"
                     + " jar's nested libraries): run the application with java -cp, or give children its jars with"
-                    + " ChildProcess.builder().classPath(...). ChildProcess.setSpareJvms(n) turns spares on again");
+                    + " ChildProcess.builder().classPath(...); an option of JAVA_TOOL_OPTIONS that a second JVM cannot"
+                    + " use (a debugger's fixed port: \"bind failed\") fails every child. ChildProcess.setSpareJvms(n)"
+                    + " turns spares on again");
         }
     }
 
