@@ -66,7 +66,7 @@ final class ChildReport {
 
     /** The directory of this user's report files; created by the first child that fails. */
     static Path directory() {
-        return Path.of(System.getProperty("java.io.tmpdir"), "multiproc-reports-" + System.getProperty("user.name"));
+        return Path.of(System.getProperty("java.io.tmpdir"), "multiproc-reports-" + PrivateDirectory.userTag());
     }
 
     /**
