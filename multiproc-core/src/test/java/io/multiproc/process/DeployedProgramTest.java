@@ -74,6 +74,16 @@ class DeployedProgramTest {
                         }
                         System.out.println("SPARES " + ChildProcess.spareJvms());
                         Thread.sleep(3_000);
+                        try (io.multiproc.process.Pool pool = io.multiproc.process.Pool.create(1)) {
+                            pool.applyAsync(() -> 1).get();
+                            System.out.println("NO POOL FAILURE");
+                        } catch (Exception e) {
+                            Throwable t = e;
+                            while (!(t instanceof ChildStartException) && t.getCause() != null) {
+                                t = t.getCause();
+                            }
+                            System.out.println("POOL FAILED: " + t.getMessage());
+                        }
                         System.out.println("DONE");
                     }
                 }
@@ -88,9 +98,12 @@ class DeployedProgramTest {
         }
         String output = Files.readString(dir.resolve("out.txt"), StandardCharsets.UTF_8);
         assertThat(output).contains("START FAILED").contains("SPARES 0").contains("DONE").doesNotContain("NO FAILURE");
-        // the child of the start, then at most three spares before the program gives up on them
-        assertThat(count(output, NOT_FOUND)).as("JVMs that could not load multiproc, in:%n%s", output).isBetween(1, 4);
+        // the child of the start, at most three spares before the program gives up on them, the pool's worker
+        assertThat(count(output, NOT_FOUND)).as("JVMs that could not load multiproc, in:%n%s", output).isBetween(2, 5);
         assertThat(output).contains("no more spare JVMs are started").contains("java.class.path");
+        // a Pool has no classPath(...): its way out is a -cp of its own
+        assertThat(output).contains("POOL FAILED: child 'Pool-1-worker-1'").contains("Pool.builder().jvmOptions(")
+                .doesNotContain("NO POOL FAILURE");
     }
 
     /**
