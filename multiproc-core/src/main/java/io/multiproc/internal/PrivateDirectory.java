@@ -24,7 +24,7 @@ import java.util.Set;
  * {@code NOFOLLOW_LINKS}, mode 0600. The one place this policy lives (decisions 031, 037).
  *
  * <pre>{@code
- * Path dir = PrivateDirectory.ensure(Path.of(System.getProperty("java.io.tmpdir"), "multiproc-aot-" + user));
+ * Path dir = PrivateDirectory.ensure(Path.of(System.getProperty("java.io.tmpdir"), "multiproc-aot-" + PrivateDirectory.userTag()));
  * PrivateDirectory.createFile(dir.resolve("x.tmp"));   // fails if anything, a symlink included, is there
  * }</pre>
  *
@@ -109,6 +109,26 @@ public final class PrivateDirectory {
             return Files.isRegularFile(file, LinkOption.NOFOLLOW_LINKS) && uid == currentUid() && (mode & WRITABLE_BY_OTHERS) == 0;
         } catch (IOException | UnsupportedOperationException e) {
             return false;
+        }
+    }
+
+    /**
+     * What names this user in the names of per-user directories ({@code multiproc-aot-TAG}): the user's
+     * name, or {@code uid} and the number when the JDK has no name for it. A uid without a passwd entry
+     * (OpenShift's arbitrary uids, {@code docker run --user 12345}) is {@code user.name=?} to the JDK: two
+     * such users shared the name {@code multiproc-aot-?}, and the second, refused by the first's
+     * directory, had no AOT cache (a warning each run) and lost its children's failure reports
+     * ({@code failure()} empty).
+     */
+    public static String userTag() {
+        String name = System.getProperty("user.name", "");
+        if (!name.isEmpty() && !name.equals("?") && name.indexOf('/') < 0 && name.indexOf('\0') < 0) {
+            return name;
+        }
+        try {
+            return "uid" + currentUid();
+        } catch (IOException e) {
+            throw new java.io.UncheckedIOException("cannot tell this process's user id from /proc/self: " + e.getMessage(), e);
         }
     }
 

@@ -676,7 +676,7 @@ public final class SegmentRegistry {
 
     /**
      * {@code e} itself, or, when it says the file system is full (ENOSPC), an IOException saying so in the
-     * words of {@link ShmFiles#reserve}'s: /dev/shm is full, with its free bytes. The registry lives in
+     * words of {@link ShmFiles#reserve}'s: /dev/shm is full, with its free bytes and the fix ({@link ShmFiles#fullAdvice}). The registry lives in
      * /dev/shm, so its records need space there too, before any segment's own size is reserved.
      */
     private static IOException noSpace(Path record, IOException e) {
@@ -687,8 +687,7 @@ public final class SegmentRegistry {
         String f = record.getFileName().toString();
         int at = f.lastIndexOf(SEP);
         return new IOException("cannot record a holder of segment '" + (at > 0 ? f.substring(0, at) : f)
-                + "' in the registry " + record.getParent() + " (No space left on device); /dev/shm has "
-                + ShmFiles.freeBytes() + " bytes free", e);
+                + "' in the registry " + record.getParent() + " (No space left on device); " + ShmFiles.fullAdvice(), e);
     }
 
     // ---- test hooks -----------------------------------------------------------------------------------

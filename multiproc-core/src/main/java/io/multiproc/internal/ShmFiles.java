@@ -240,14 +240,36 @@ public final class ShmFiles {
     }
 
     private static IOException noSpace(Path path, long size, String why) {
-        return new IOException("cannot reserve size=" + size + " bytes for " + path + " (" + why
-                + "); /dev/shm has " + freeBytes() + " bytes free");
+        return new IOException("cannot reserve size=" + size + " bytes for " + path + " (" + why + "); " + fullAdvice());
+    }
+
+    /**
+     * What a message says when /dev/shm is full: its free bytes and its size, and how to get more. A
+     * container's /dev/shm is a 64 MiB tmpfs unless its runtime is told otherwise (Docker's default), far
+     * less than the host's, and a user reading only "N bytes free" did not know that the fix is outside
+     * the program. Used by every message about a full /dev/shm.
+     */
+    public static String fullAdvice() {
+        long total = totalBytes();
+        return "/dev/shm has " + freeBytes() + " bytes free of " + total + (total > 0 ? " (" + (total >> 20) + " MiB)" : "")
+                + ": give it more (a container's /dev/shm is 64 MiB unless set: docker run --shm-size=1g, Kubernetes"
+                + " an emptyDir volume with medium: Memory mounted at /dev/shm) or free some ('multiproc ls' shows what"
+                + " holds it, 'multiproc clean' removes segments whose holders died)";
     }
 
     /** Bytes free in /dev/shm for this user, or -1 if unknown. */
     static long freeBytes() {
         try {
             return Files.getFileStore(SHM_DIR).getUsableSpace();
+        } catch (IOException e) {
+            return -1;
+        }
+    }
+
+    /** The size of the file system /dev/shm is, or -1 if unknown. */
+    static long totalBytes() {
+        try {
+            return Files.getFileStore(SHM_DIR).getTotalSpace();
         } catch (IOException e) {
             return -1;
         }

@@ -241,7 +241,7 @@ final class AotCache {
     }
 
     static Path directory() {
-        return Path.of(System.getProperty("java.io.tmpdir"), "multiproc-aot-" + System.getProperty("user.name"));
+        return Path.of(System.getProperty("java.io.tmpdir"), "multiproc-aot-" + PrivateDirectory.userTag());
     }
 
     /**

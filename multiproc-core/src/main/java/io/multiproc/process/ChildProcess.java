@@ -192,6 +192,9 @@ public final class ChildProcess implements AutoCloseable {
      * spares follow the program's recent peak of concurrently running children (at least
      * {@link io.multiproc.Multiproc#cpuCount()} once a second child was started), up to
      * {@link #setMaxSpareJvms}, and retire after {@link #setSpareJvmsIdleTimeout} without a start.
+     * When three spares in a row exit before they are used (a JVM that cannot boot: multiproc not on
+     * {@code java.class.path}, a refused JVM option), spares are turned off with one warning; this turns
+     * them on again.
      */
     public static void setSpareJvms(int count) {
         SpareJvms.setTarget(count);

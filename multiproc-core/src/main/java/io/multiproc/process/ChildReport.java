@@ -66,7 +66,7 @@ final class ChildReport {
 
     /** The directory of this user's report files; created by the first child that fails. */
     static Path directory() {
-        return Path.of(System.getProperty("java.io.tmpdir"), "multiproc-reports-" + System.getProperty("user.name"));
+        return Path.of(System.getProperty("java.io.tmpdir"), "multiproc-reports-" + PrivateDirectory.userTag());
     }
 
     /**
@@ -219,12 +219,13 @@ final class ChildReport {
 
     /**
      * Removes report files whose parent died before it could take them. Runs only when a report is
-     * taken (a child failed), over a directory that holds only the reports not yet taken.
+     * taken (a child failed) or an argument file is written ({@link ArgFiles}, named the same way), over a
+     * directory that holds only those.
      */
-    private static void sweep(Path dir) {
+    static void sweep(Path dir) {
         try (DirectoryStream<Path> files = Files.newDirectoryStream(dir)) {
             for (Path f : files) {
-                // PID.STARTTICKS-PIDNAMESPACE-SEQ; a parent of another pid namespace is not ours to judge
+                // PID.STARTTICKS-PIDNAMESPACE-SEQ (or -argsN); a parent of another pid namespace is not ours to judge
                 String[] parts = f.getFileName().toString().split("-");
                 ProcessIdentity parent = parts.length == 3 ? ProcessIdentity.parse(parts[0]) : null;
                 if (parent != null && parts[1].equals(Long.toString(ProcessIdentity.OWN_NAMESPACE)) && !parent.isAlive()) {

@@ -27,7 +27,8 @@ public final class ChildStartException extends IllegalStateException {
                 + System.getProperty("java.class.path") + "), but this JVM loaded the task's classes"
                 + " with another class loader (mvn exec:java, Spring Boot, jshell, java Hello.java, a plugin"
                 + " loader): give the child the classes with ChildProcess.builder().classPath(List.of(Path.of(\"...\")))"
-                + " (the directories or jars they come from); a class compiled in memory (java Hello.java, jshell)"
+                + " (the directories or jars they come from; a Pool's workers: Pool.builder().jvmOptions(List.of(\"-cp\","
+                + " \"...\")) with the whole class path); a class compiled in memory (java Hello.java, jshell)"
                 + " must be compiled to a directory or jar first", cause);
     }
 
@@ -35,7 +36,9 @@ public final class ChildStartException extends IllegalStateException {
         return new ChildStartException("child '" + child.name() + "' (pid " + pid + ") exited with code " + exitValue
                 + " before it loaded its task (its stderr says why; \"Could not find or load main class "
                 + Launcher.MAIN_CLASS + "\" means multiproc itself is not on java.class.path, as in a Spring Boot"
-                + " fat jar: add its jar with ChildProcess.builder().classPath(...))", null);
+                + " fat jar: add its jar with ChildProcess.builder().classPath(...), or for a Pool, which has no"
+                + " classPath, give its workers a whole class path: Pool.builder().jvmOptions(List.of(\"-cp\", \"...\"))"
+                + " with multiproc's jar and the application's classes, extracted from the fat jar)", null);
     }
 
     /** The innermost "Class: message" of the chain: the missing class's name is there. */

@@ -66,7 +66,7 @@ final class Launcher {
                         .redirectError(out)
                         .start();
             } catch (IOException e) {
-                throw new UncheckedIOException("cannot start a child JVM: " + String.join(" ", command), e);
+                throw new UncheckedIOException("cannot start a child JVM: " + shown(command), e);
             }
         }, THREAD);
     }
@@ -84,7 +84,7 @@ final class Launcher {
                         .redirectError(ProcessBuilder.Redirect.DISCARD)
                         .start();
             } catch (IOException e) {
-                throw new UncheckedIOException("cannot start " + String.join(" ", command), e);
+                throw new UncheckedIOException("cannot start " + shown(command), e);
             }
         }, THREAD);
     }
@@ -118,9 +118,45 @@ final class Launcher {
             cmd.add("-D" + ChildMain.FAST_EXIT_PROPERTY + "=false");
         }
         cmd.addAll(jvmOptions);
+        List<String> options = cmd.subList(1, cmd.size());
+        if (tooLongForExec(options)) {
+            List<String> inFile = List.copyOf(options);
+            options.clear();
+            options.add("@" + ArgFiles.of(inFile));
+        }
         cmd.add(MAIN_CLASS);
         cmd.add(Long.toString(ProcessHandle.current().pid()));
         cmd.add(mode.name());
         return cmd;
+    }
+
+    /**
+     * Linux refuses to exec a command with one argument longer than MAX_ARG_STRLEN (128 KiB) or all of
+     * them together beyond ARG_MAX (a quarter of the stack limit, often 2 MiB, the environment included):
+     * "Argument list too long". A class path of a few thousand jars is that long (IntelliJ and Gradle pass
+     * it to the parent in an {@code @argfile} for this reason), and so is a module path. Above these
+     * margins the options go into an argument file of their own (decision 219).
+     */
+    static boolean tooLongForExec(List<String> options) {
+        long total = 0;
+        for (String o : options) {
+            long bytes = o.getBytes(java.nio.charset.StandardCharsets.UTF_8).length;
+            if (bytes > ARG_FILE_ABOVE_BYTES) {
+                return true;
+            }
+            total += bytes + 1;
+        }
+        return total > ARG_FILE_ABOVE_TOTAL_BYTES;
+    }
+
+    /** Well below MAX_ARG_STRLEN (131,072 bytes with its NUL). */
+    static final int ARG_FILE_ABOVE_BYTES = 64 * 1024;
+    /** Well below the usual ARG_MAX of 2 MiB, which the environment shares. */
+    static final int ARG_FILE_ABOVE_TOTAL_BYTES = 512 * 1024;
+
+    /** A command for a message: the first 2,000 characters (an argument can be a 100 KiB class path). */
+    private static String shown(List<String> command) {
+        String all = String.join(" ", command);
+        return all.length() <= 2_000 ? all : all.substring(0, 2_000) + "... (" + all.length() + " characters)";
     }
 }

@@ -76,6 +76,16 @@ final class SpareJvms {
             millisProperty("multiproc.spareJvms.replacementDelayMillis", 250));
     /** Longest wait of a cold start for a boot slot; a JVM stuck booting must not block starts forever. */
     static final long SLOT_WAIT_MILLIS = 5_000;
+    /**
+     * Spares in a row that exit on their own before a start takes them, after which no more are booted
+     * (decision 218).
+     */
+    static final int DEATHS_BEFORE_GIVING_UP = 3;
+
+    /** Built on first use: System.getLogger boots java.util.logging (~20 ms on a program's first start). */
+    private static final class Log {
+        static final System.Logger LOG = System.getLogger("io.multiproc");
+    }
 
     private static final Object LOCK = new Object();
     /** Spares not yet taken, booting or booted, oldest first. */
@@ -107,6 +117,8 @@ final class SpareJvms {
     private static Process lastTaken;
     private static ScheduledFuture<?> nextTick;
     private static long nextTickAt = Long.MAX_VALUE;
+    /** Spares that exited on their own since a spare was last seen booted (decision 218). */
+    private static int diedInARow;
 
     private SpareJvms() {
     }
@@ -126,11 +138,12 @@ final class SpareJvms {
         }
     }
 
-    /** Sets the base count; 0 turns spares off (existing ones exit). */
+    /** Sets the base count; 0 turns spares off (existing ones exit). Also after spares were given up on. */
     static void setTarget(int count) {
         checkCount(count);
         synchronized (LOCK) {
             base = count;
+            diedInARow = 0;
             dismissExtra();
         }
         tickNow();
@@ -193,6 +206,7 @@ final class SpareJvms {
             peak = 0;
             started = 0;
             reserved = 0;
+            diedInARow = 0;
             dismissExtra();
         }
         tickNow();
@@ -430,7 +444,7 @@ final class SpareJvms {
     }
 
     private static Process pollBootedFirst() {
-        SPARES.removeIf(p -> !p.isAlive());
+        dropDeadSpares();
         for (Iterator<Process> it = SPARES.iterator(); it.hasNext(); ) {
             Process p = it.next();
             if (hasBooted(p)) {
@@ -439,6 +453,41 @@ final class SpareJvms {
             }
         }
         return SPARES.pollFirst();
+    }
+
+    /**
+     * Removes spares that exited although no start took them and nobody dismissed them. A JVM that cannot
+     * boot at all exits within a second: multiproc not on {@code java.class.path} (a Spring Boot jar,
+     * whose libraries are nested), a JVM option from {@code JAVA_TOOL_OPTIONS} it refuses, too little
+     * memory. Replacing it for ever booted a JVM about twice a second for as long as the program ran,
+     * each printing its error on the program's stderr; so after {@link #DEATHS_BEFORE_GIVING_UP} in a row
+     * with none seen booted in between, spares are turned off (one warning), and starts go cold, where
+     * the error reaches the caller as a ChildStartException. A spare killed now and then after it booted
+     * (the OOM killer) does not add up: one seen booted starts the count again. Decision 218.
+     */
+    private static void dropDeadSpares() {
+        Process died = null;
+        for (Iterator<Process> it = SPARES.iterator(); it.hasNext(); ) {
+            Process p = it.next();
+            if (!p.isAlive()) {
+                it.remove();
+                died = p;
+                diedInARow++;
+            } else if (diedInARow > 0 && hasBooted(p)) {
+                diedInARow = 0;
+            }
+        }
+        if (died != null && diedInARow >= DEATHS_BEFORE_GIVING_UP && base > 0) {
+            base = 0;
+            Log.LOG.log(System.Logger.Level.WARNING, "multiproc: " + diedInARow + " spare JVMs in a row exited before"
+                    + " they were used (the last: pid " + died.pid() + ", exit code " + died.exitValue() + "; its error is on"
+                    + " stderr above), so no more spare JVMs are started and children start cold. \"Could not find or load"
+                    + " main class " + Launcher.MAIN_CLASS + "\" means multiproc is not on java.class.path (a Spring Boot"
+                    + " jar's nested libraries): run the application with java -cp, or give children its jars with"
+                    + " ChildProcess.builder().classPath(...); an option of JAVA_TOOL_OPTIONS that a second JVM cannot"
+                    + " use (a debugger's fixed port: \"bind failed\") fails every child. ChildProcess.setSpareJvms(n)"
+                    + " turns spares on again");
+        }
     }
 
     /** Dead counts as booted: it no longer uses a boot slot. */
@@ -481,7 +530,7 @@ final class SpareJvms {
             nextTick = null;
             nextTickAt = Long.MAX_VALUE;
             long now = System.nanoTime();
-            SPARES.removeIf(p -> !p.isAlive());
+            dropDeadSpares();
             long idleFor = now - lastDemandNanos;
             if (idleFor >= idleNanos) {
                 peak = 0;

@@ -408,6 +408,23 @@ class SharedMemoryTest {
     }
 
     /**
+     * In a container /dev/shm is a 64 MiB tmpfs unless the runtime is told otherwise: the message names
+     * /dev/shm's size and the fix outside the program, not only its free bytes.
+     * (With a real 64 MiB /dev/shm: src/test/resources/deploy/small-dev-shm.sh.)
+     */
+    @Test
+    void aFullDevShmSaysItsSizeAndHowToGetMore() throws IOException {
+        long total = Files.getFileStore(Path.of("/dev/shm")).getTotalSpace();
+        long huge = Math.max(total, 1L << 40) + (1L << 30);
+        assertThatThrownBy(() -> SharedMemory.create(null, huge))
+                .isInstanceOf(IOException.class)
+                .hasMessageContaining("size=" + huge)
+                .hasMessageContaining("bytes free of " + total + " (" + (total >> 20) + " MiB)")
+                .hasMessageContaining("--shm-size")
+                .hasMessageContaining("multiproc clean");
+    }
+
+    /**
      * A page the segment's file no longer backs (another program truncated it; or a segment CPython made,
      * which only ftruncate sizes, touched when /dev/shm is full) raises SIGBUS in the process that touches
      * it: CPython dies of it; here the access throws the JDK's InternalError and the JVM goes on.
