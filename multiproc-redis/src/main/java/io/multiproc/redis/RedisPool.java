@@ -334,7 +334,9 @@ public final class RedisPool implements SerializableExecutorService {
             boolean cancelled = super.cancel(mayInterruptIfRunning);
             List<Long> withdrawn = new ArrayList<>();
             for (CompletableFuture<Object> p : parts) {
-                if (p.cancel(false) && mayInterruptIfRunning && p instanceof ChunkFuture c) {
+                // NOTE: done before means not this call's to interrupt: CompletableFuture.cancel answers true
+                // again for one cancelled already (cancel(false), then cancel(true) must not interrupt it)
+                if (!p.isDone() && p.cancel(false) && mayInterruptIfRunning && p instanceof ChunkFuture c) {
                     withdrawn.add(c.id);
                 }
             }
@@ -359,8 +361,11 @@ public final class RedisPool implements SerializableExecutorService {
 
         @Override
         public boolean cancel(boolean mayInterruptIfRunning) {
+            // NOTE: CompletableFuture.cancel answers true again for one cancelled already: only the call that
+            // cancels it may interrupt (cancel(false), then cancel(true), must let the task run on)
+            boolean wasDone = isDone();
             boolean cancelled = super.cancel(mayInterruptIfRunning);
-            if (cancelled && mayInterruptIfRunning) {
+            if (!wasDone && cancelled && mayInterruptIfRunning) {
                 interruptRunning(List.of(id));
             }
             return cancelled;
