@@ -97,9 +97,12 @@ class DeployedProgramTest {
             parent.destroyForcibly().waitFor();
         }
         String output = Files.readString(dir.resolve("out.txt"), StandardCharsets.UTF_8);
-        assertThat(output).contains("START FAILED").contains("SPARES 0").contains("DONE").doesNotContain("NO FAILURE");
-        // the child of the start, at most three spares before the program gives up on them, the pool's worker
-        assertThat(count(output, NOT_FOUND)).as("JVMs that could not load multiproc, in:%n%s", output).isBetween(2, 5);
+        assertThat(output).contains("START FAILED").contains("DONE").doesNotContain("NO FAILURE");
+        // the child of the start, at most three spares before the program gives up on them, the pool's worker and
+        // the spares it asks for: a handful over the program's 33 s and more, where replacing them for ever booted
+        // about two a second (19 in 13 s). NOTE: not "SPARES 0" within the 30 s: on a loaded machine (the whole
+        // test suite) spares wait for a boot slot and none may die in that window; they give up once the Pool's do
+        assertThat(count(output, NOT_FOUND)).as("JVMs that could not load multiproc, in:%n%s", output).isBetween(2, 8);
         assertThat(output).contains("no more spare JVMs are started").contains("java.class.path");
         // a Pool has no classPath(...): its way out is a -cp of its own
         assertThat(output).contains("POOL FAILED: child 'Pool-1-worker-1'").contains("Pool.builder().jvmOptions(")
