@@ -165,7 +165,12 @@ public interface Manager extends AutoCloseable {
     /** Registers a custom type: {@link #create(String)} builds one with {@code factory} in a server JVM. */
     <T> void register(String typeId, SerializableSupplier<? extends T> factory, Class<T> exposedInterface);
 
-    /** A proxy of the registered interface of {@code typeId}; the object lives in the manager's server JVM. */
+    /**
+     * A proxy of the registered interface of {@code typeId}; the object lives in the manager's server JVM.
+     * It is released there once the GC collects this proxy, unless the proxy was ever sent to another
+     * process (a task, a queue or pipe item, a managed container, an argument of a call): then it lives
+     * until the manager closes.
+     */
     <T> T create(String typeId);
 
     /** The owner's close removes everything this manager made; an attached process's close only detaches. */

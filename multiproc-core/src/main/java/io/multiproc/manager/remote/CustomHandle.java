@@ -18,10 +18,11 @@ import java.io.Serializable;
  * @param serverPid    the server JVM's pid
  * @param serverStart  its start time in clock ticks (ProcessIdentity), so a reused pid is not taken for it
  * @param objectId     the object's id in the server
+ * @param typeId       the type id it was created as, for messages
  * @param iface        the exposed interface's binary name
  */
 record CustomHandle(SharedQueue<Object> inbox, String manager, long serverPid, long serverStart, long objectId,
-                    String iface) implements SharedHandle, Serializable {
+                    String typeId, String iface) implements SharedHandle, Serializable {
     @Serial
     private Object readResolve() throws ObjectStreamException {
         try {
@@ -29,7 +30,7 @@ record CustomHandle(SharedQueue<Object> inbox, String manager, long serverPid, l
             Class<?> type = Class.forName(iface, false, loader != null ? loader : CustomHandle.class.getClassLoader());
             SharedQueue<Object> shared = CustomChannels.inbox(
                     new io.multiproc.internal.ProcessIdentity(serverPid, serverStart), inbox);
-            return CustomProxy.of(new CustomHandle(shared, manager, serverPid, serverStart, objectId, iface), type);
+            return CustomProxy.of(new CustomHandle(shared, manager, serverPid, serverStart, objectId, typeId, iface), type);
         } catch (ClassNotFoundException e) {
             throw new InvalidObjectException("custom type interface " + iface + " is not on this process's class path");
         }

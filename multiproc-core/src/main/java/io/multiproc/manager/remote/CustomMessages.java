@@ -41,6 +41,24 @@ final class CustomMessages {
     record Closing() {
     }
 
+    /**
+     * The creator dropped its proxies of these objects, none of which was ever written for another process
+     * (CustomTypes): the server forgets them. An id it no longer hosts is ignored.
+     */
+    record Release(List<Long> objectIds) {
+    }
+
+    /**
+     * The reply's value to a call on an object the server no longer hosts (released): the caller names
+     * the type id and object in its IllegalStateException. The program's methods cannot return this class.
+     */
+    record Missing(long objectId) {
+    }
+
+    /** How many objects the server hosts (a Long): a diagnostic for tests, not part of any API. */
+    record Count() {
+    }
+
     /** A result: {@code value} when {@code failure} is null, else the failure. */
     record Reply(Object value, RemoteFailure failure) {
     }

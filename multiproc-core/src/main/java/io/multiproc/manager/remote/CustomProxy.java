@@ -17,18 +17,33 @@ import java.util.List;
 final class CustomProxy implements InvocationHandler {
     private final CustomHandle handle;
     private final ProcessIdentity server;
+    /** The creator's proxy's record of its escape (CustomTypes.create); null for a proxy received here. */
+    private final Escape escape;
 
-    private CustomProxy(CustomHandle handle) {
+    /**
+     * Whether a creator's proxy was ever written for another process (its handle taken by the codec or by
+     * JDK serialization): its cleaning action reads this, so it must never refer to the proxy.
+     */
+    static final class Escape {
+        volatile boolean escaped;
+    }
+
+    private CustomProxy(CustomHandle handle, Escape escape) {
         this.handle = handle;
         this.server = new ProcessIdentity(handle.serverPid(), handle.serverStart());
+        this.escape = escape;
     }
 
     static Object of(CustomHandle handle, Class<?> iface) {
+        return of(handle, iface, null);
+    }
+
+    static Object of(CustomHandle handle, Class<?> iface, Escape escape) {
         if (!iface.isInterface()) {
             throw new IllegalArgumentException("exposedInterface=" + iface.getName() + " is not an interface");
         }
         return Proxy.newProxyInstance(loaderFor(iface), new Class<?>[] {iface, CustomObject.class},
-                new CustomProxy(handle));
+                new CustomProxy(handle, escape));
     }
 
     /**
@@ -69,15 +84,33 @@ final class CustomProxy implements InvocationHandler {
             };
         }
         if (method.getDeclaringClass() == CustomObject.class) {
-            return handle; // writeReplace
+            // writeReplace: the handle may now reach any process, so the creator never releases the object
+            // (decision 222). Marked while the proxy is certainly reachable: its cleaner cannot run first
+            if (escape != null) {
+                escape.escaped = true;
+            }
+            java.lang.ref.Reference.reachabilityFence(proxy);
+            return handle;
         }
         if (method.isDefault()) {
             return invokeDefault(proxy, method, args);
         }
         List<String> types = PARAMETER_TYPES.computeIfAbsent(method, CustomProxy::parameterTypes);
         List<Object> values = args == null ? new ArrayList<>() : new ArrayList<>(Arrays.asList(args));
-        Object result = CustomChannels.call(handle.inbox(), server, handle.manager(),
-                new CustomMessages.Call(handle.objectId(), method.getName(), types, values));
+        Object result;
+        try {
+            result = CustomChannels.call(handle.inbox(), server, handle.manager(),
+                    new CustomMessages.Call(handle.objectId(), method.getName(), types, values));
+        } finally {
+            // NOTE: nothing here reads the proxy after the call began, so without this the GC could collect
+            // it mid-call and its release overtake the call on another channel
+            java.lang.ref.Reference.reachabilityFence(proxy);
+        }
+        if (result instanceof CustomMessages.Missing) {
+            throw new IllegalStateException("the custom object typeId='" + handle.typeId() + "' " + handle.iface() + "#"
+                    + handle.objectId() + " is no longer in " + CustomChannels.describe(server, handle.manager())
+                    + ": it was released when its last proxy was dropped");
+        }
         return fit(result, method.getReturnType());
     }
 

@@ -150,10 +150,17 @@ final class CustomTypeServer {
                 yield id;
             }
             case CustomMessages.Closing _ -> closing();
+            case CustomMessages.Release r -> {
+                for (Long id : r.objectIds()) {
+                    objects.remove(id);
+                }
+                yield null;
+            }
+            case CustomMessages.Count _ -> (long) objects.size();
             case CustomMessages.Call c -> {
                 Hosted h = objects.get(c.objectId());
                 if (h == null) {
-                    throw new IllegalStateException("no object id=" + c.objectId() + " in this server");
+                    yield new CustomMessages.Missing(c.objectId()); // released: the caller knows its type id
                 }
                 Method m = method(h.iface(), c.method(), c.parameterTypes());
                 Object result = m.invoke(h.object(), c.args().toArray());

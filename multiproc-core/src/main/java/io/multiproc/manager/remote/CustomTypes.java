@@ -39,6 +39,13 @@ import java.util.concurrent.ConcurrentHashMap;
  * {@link IllegalStateException} within about 100 ms. The server is a daemon child: it dies with
  * the process that started it, and {@link #close()} stops it and unlinks its inbox and the pipes of
  * its channels, which other processes may still map (decision 140).
+ *
+ * <p>Lifetime (decision 222): the proxy {@code create} returns has a cleaner; once it is garbage and its
+ * handle was never written ({@code writeReplace}: every route to another process, a container or a
+ * stream goes through it), the object's id is sent to the server in a {@link CustomMessages.Release}
+ * and the server forgets the object. A written proxy's object stays until close: a handle in flight
+ * or stored may be decoded later, any number of times, by processes that report nothing. The creator
+ * is the server's parent, so its death ends the server and everything it hosted.
  */
 public final class CustomTypes implements AutoCloseable {
     private final String manager;
@@ -50,6 +57,15 @@ public final class CustomTypes implements AutoCloseable {
     private boolean closed;
     /** How long a closing owner waits for the server's list of channels; it is killed either way. */
     private static final Duration CLOSING_ANSWER = Duration.ofSeconds(1);
+    /** Runs the release of each proxy {@code create} returned that became garbage; one daemon thread per JVM. */
+    private static final java.lang.ref.Cleaner CLEANER = java.lang.ref.Cleaner.create(
+            Thread.ofPlatform().daemon().name("multiproc-custom-cleaner").factory());
+    /** Most object ids in one release message. */
+    private static final int RELEASE_BATCH = 4096;
+    /** Ids of objects whose creator's proxy is garbage and never escaped, not yet sent to the server. */
+    private final java.util.concurrent.ConcurrentLinkedQueue<Long> toRelease = new java.util.concurrent.ConcurrentLinkedQueue<>();
+    /** Whether a thread is sending {@link #toRelease}. */
+    private final java.util.concurrent.atomic.AtomicBoolean releasing = new java.util.concurrent.atomic.AtomicBoolean();
 
     private record Registration(SerializableSupplier<?> factory, Class<?> iface) {
     }
@@ -90,13 +106,83 @@ public final class CustomTypes implements AutoCloseable {
         }
         long objectId = (Long) CustomChannels.call(box, id, manager,
                 CustomMessages.Create.of(typeId, r.factory(), r.iface()));
-        return (T) CustomProxy.of(new CustomHandle(box, manager, id.pid(), id.startTicks(), objectId, r.iface().getName()),
-                r.iface());
+        CustomProxy.Escape escape = new CustomProxy.Escape();
+        Object proxy = CustomProxy.of(new CustomHandle(box, manager, id.pid(), id.startTicks(), objectId, typeId,
+                r.iface().getName()), r.iface(), escape);
+        CLEANER.register(proxy, new Dropped(this, objectId, escape));
+        return (T) proxy;
+    }
+
+    /**
+     * The cleaning action of a proxy {@code create} returned: holds the flag its writeReplace sets, never
+     * the proxy. Only this proxy can release: any other proxy of the object, here or elsewhere, was made
+     * from a handle this one wrote, which marked it escaped first (decision 222).
+     */
+    private record Dropped(CustomTypes types, long objectId, CustomProxy.Escape escape) implements Runnable {
+        @Override
+        public void run() {
+            if (!escape.escaped) {
+                types.release(objectId);
+            }
+        }
+    }
+
+    /** Queues {@code objectId}'s release; a daemon thread sends the queue in batches (not the cleaner's thread). */
+    private void release(long objectId) {
+        toRelease.add(objectId);
+        if (releasing.compareAndSet(false, true)) {
+            Thread.ofPlatform().daemon(true).name("multiproc-custom-releases").start(this::sendReleases);
+        }
+    }
+
+    private void sendReleases() {
+        while (true) {
+            List<Long> ids = new java.util.ArrayList<>();
+            for (Long id; ids.size() < RELEASE_BATCH && (id = toRelease.poll()) != null; ) {
+                ids.add(id);
+            }
+            if (ids.isEmpty()) {
+                releasing.set(false);
+                // an id queued after the poll and before the reset found the flag set and started nothing
+                if (toRelease.isEmpty() || !releasing.compareAndSet(false, true)) {
+                    return;
+                }
+                continue;
+            }
+            SharedQueue<Object> box;
+            ProcessIdentity id;
+            synchronized (this) {
+                if (server == null) {
+                    continue; // closed: the server and its objects are gone
+                }
+                box = inbox;
+                id = serverId;
+            }
+            try {
+                CustomChannels.call(box, id, manager, new CustomMessages.Release(ids));
+            } catch (RuntimeException deadOrClosing) {
+                // the server died or is being closed: the objects go with it
+            }
+        }
     }
 
     /** The server's pid, or -1 before the first {@code create} (for tests and tools). */
     public synchronized long serverPid() {
         return server == null ? -1 : server.pid();
+    }
+
+    /** How many objects the server hosts now (0 before the first {@code create}); for tests. */
+    long hostedCount() {
+        SharedQueue<Object> box;
+        ProcessIdentity id;
+        synchronized (this) {
+            if (server == null) {
+                return 0;
+            }
+            box = inbox;
+            id = serverId;
+        }
+        return (Long) CustomChannels.call(box, id, manager, new CustomMessages.Count());
     }
 
     private void ensureServer() {
