@@ -93,6 +93,13 @@ public final class Pool implements SerializableExecutorService {
     static final System.Logger LOG = System.getLogger(Pool.class.getName());
     /** Chunks a worker may hold: the one it runs and the next one. */
     static final int AHEAD = 2;
+    /**
+     * The most workers a pool may have: 4,194,304 (2<sup>22</sup>), Linux's {@code PID_MAX_LIMIT}, the most
+     * processes any kernel can number at once. A count above it can never start and is refused up front
+     * (decision 220); a count below it that this machine cannot start breaks the pool at the first worker
+     * that fails to start.
+     */
+    public static final int MAX_WORKERS = 1 << 22;
     private static final AtomicInteger POOLS = new AtomicInteger();
 
     private enum State { RUNNING, SHUTDOWN, STOPPED }
@@ -1168,6 +1175,17 @@ public final class Pool implements SerializableExecutorService {
 
     // ------------------------------------------------------------------ helpers
 
+    /** {@code workers} if a pool can have that many (1 to {@link #MAX_WORKERS}), else IllegalArgumentException naming it. */
+    private static int checkWorkers(int workers) {
+        // NOTE: before anything is made: a pool allocates per worker up front, and workers(Integer.MAX_VALUE)
+        // threw OutOfMemoryError from build() (decision 220)
+        if (workers <= 0 || workers > MAX_WORKERS) {
+            throw new IllegalArgumentException("workers=" + workers + (workers <= 0 ? " must be > 0"
+                    : " must be <= " + MAX_WORKERS + " (Pool.MAX_WORKERS: no kernel runs more processes)"));
+        }
+        return workers;
+    }
+
     private static void checkChunkSize(int chunkSize) {
         if (chunkSize <= 0) {
             throw new IllegalArgumentException("chunkSize=" + chunkSize + " must be > 0");
@@ -1195,12 +1213,9 @@ public final class Pool implements SerializableExecutorService {
         private Builder() {
         }
 
-        /** How many worker JVMs (default {@link Multiproc#cpuCount()}). */
+        /** How many worker JVMs (default {@link Multiproc#cpuCount()}), at most {@link Pool#MAX_WORKERS}. */
         public Builder workers(int workers) {
-            if (workers <= 0) {
-                throw new IllegalArgumentException("workers=" + workers + " must be > 0");
-            }
-            this.workers = workers;
+            this.workers = checkWorkers(workers);
             return this;
         }
 
