@@ -5,6 +5,17 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
 import org.junit.jupiter.api.extension.ExtendWith;
 
+import java.io.ByteArrayOutputStream;
+import java.io.PrintStream;
+import java.nio.charset.StandardCharsets;
+import java.util.List;
+import java.util.concurrent.CancellationException;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.TimeUnit;
+import java.util.stream.IntStream;
+
+import static io.multiproc.testing.Children.TIMEOUT;
+import static io.multiproc.testing.Children.awaitUntil;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
@@ -12,6 +23,8 @@ import static org.assertj.core.api.Assertions.assertThatThrownBy;
 @ExtendWith(ReapChildrenCheckShm.class)
 @Timeout(120)
 class PoolInputTest {
+    private static final long SECONDS = TIMEOUT.toSeconds();
+
     @Test
     void aWorkerCountNoKernelCanRunIsRefusedNamingItBeforeAnythingStarts() {
         // it threw OutOfMemoryError: the pool made room for every worker up front
@@ -22,5 +35,77 @@ class PoolInputTest {
         assertThatThrownBy(() -> Pool.create(Pool.MAX_WORKERS + 1)).isInstanceOf(IllegalArgumentException.class)
                 .hasMessageContaining("workers=" + (Pool.MAX_WORKERS + 1));
         assertThat(Pool.builder().workers(Pool.MAX_WORKERS)).isNotNull(); // the bound itself is a count (not built)
+    }
+
+    /** A console bar on a buffer, and what it printed. */
+    private static final class Captured {
+        final ByteArrayOutputStream bytes = new ByteArrayOutputStream();
+        final PrintStream out = new PrintStream(bytes, true, StandardCharsets.UTF_8);
+        final Progress bar = Progress.consoleBar("work", out);
+
+        String text() {
+            return bytes.toString(StandardCharsets.UTF_8);
+        }
+
+        void assertDrewThenEndedItsLine(String how) {
+            assertThat(text()).as("what the bar printed when the map ended by %s", how).contains("work [").endsWith("\n");
+        }
+    }
+
+    @Test
+    void theConsoleBarEndsItsLineHoweverTheMapEnds() throws Exception {
+        List<Integer> items = IntStream.range(0, 8).boxed().toList();
+        Pool pool = Pool.create(2);
+        try {
+            Captured thrown = new Captured();
+            assertThatThrownBy(() -> pool.map(x -> {
+                if (x == 5) {
+                    PoolTest.sleep(300); // the others are drawn first
+                    throw new IllegalStateException("item 5");
+                }
+                return x;
+            }, items, 1, thrown.bar)).hasMessageContaining("item 5");
+            thrown.assertDrewThenEndedItsLine("a task that threw");
+
+            Captured died = new Captured();
+            assertThatThrownBy(() -> pool.map(x -> {
+                if (x == 5) {
+                    PoolTest.sleep(300);
+                    Runtime.getRuntime().halt(9);
+                }
+                return x;
+            }, items, 1, died.bar)).isInstanceOf(WorkerDiedException.class);
+            died.assertDrewThenEndedItsLine("a worker that died");
+
+            Captured cancelled = new Captured();
+            CompletableFuture<List<Integer>> map = pool.mapAsync(x -> {
+                if (x == 5) {
+                    PoolTest.sleep(60_000);
+                }
+                return x;
+            }, items, 1, cancelled.bar);
+            awaitUntil("the bar drew", () -> cancelled.text().contains("work ["));
+            map.cancel(true);
+            cancelled.assertDrewThenEndedItsLine("cancel");
+
+            Captured terminated = new Captured();
+            CompletableFuture<List<Integer>> last = pool.mapAsync(x -> {
+                if (x == 5) {
+                    PoolTest.sleep(60_000);
+                }
+                return x;
+            }, items, 1, terminated.bar);
+            awaitUntil("the bar drew", () -> terminated.text().contains("work ["));
+            pool.terminate();
+            assertThatThrownBy(() -> last.get(SECONDS, TimeUnit.SECONDS)).isInstanceOf(CancellationException.class);
+            terminated.assertDrewThenEndedItsLine("terminate");
+        } finally {
+            pool.terminate();
+        }
+        Captured done = new Captured();
+        try (Pool ok = Pool.create(1)) {
+            assertThat(ok.map(x -> x, List.of(1, 2, 3), 1, done.bar)).containsExactly(1, 2, 3);
+        }
+        assertThat(done.text()).endsWith("3/3\n").doesNotContain("\n\n"); // a success ends it once, as before
     }
 }
