@@ -11,6 +11,8 @@ import java.nio.charset.StandardCharsets;
 import java.util.List;
 import java.util.concurrent.CancellationException;
 import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.ExecutionException;
+import java.util.concurrent.RejectedExecutionException;
 import java.util.concurrent.TimeUnit;
 import java.util.stream.IntStream;
 
@@ -107,5 +109,38 @@ class PoolInputTest {
             assertThat(ok.map(x -> x, List.of(1, 2, 3), 1, done.bar)).containsExactly(1, 2, 3);
         }
         assertThat(done.text()).endsWith("3/3\n").doesNotContain("\n\n"); // a success ends it once, as before
+    }
+
+    /** Throws in worker JVMs only, where the pool's pipes wait with it (this JVM waits as usual). */
+    static final class BrokenInWorkers implements io.multiproc.wait.IdleStrategy, java.io.Serializable {
+        @Override
+        public void pause(int round) {
+            if (PoolIdle.inWorker) {
+                throw new IllegalStateException("my strategy broke at round " + round);
+            }
+            Thread.onSpinWait();
+        }
+    }
+
+    @Test
+    void anIdleStrategyThatThrowsInAWorkerBreaksThePoolWithItsOwnException() throws Exception {
+        // it was taken for the end of the pipe: the worker exited 0, was replaced after every task, and a task
+        // it held failed with "died (exit code 0)"
+        Pool pool = Pool.builder().workers(1).idle(new BrokenInWorkers()).build();
+        try {
+            CompletableFuture<Integer> f = pool.applyAsync(() -> 1);
+            try {
+                assertThat(f.get(SECONDS, TimeUnit.SECONDS)).isEqualTo(1); // it may have come before the worker first waited
+            } catch (ExecutionException e) {
+                assertThat(e.getCause()).isInstanceOf(IllegalStateException.class).hasMessageContaining("my strategy broke");
+            }
+            awaitUntil("the pool is broken", pool::isShutdown);
+            assertThatThrownBy(() -> pool.applyAsync(() -> 2)).isInstanceOf(RejectedExecutionException.class)
+                    .hasMessageContaining("idle strategy threw")
+                    .cause().isInstanceOf(IllegalStateException.class).hasMessageContaining("my strategy broke");
+            assertThat(pool.join(TIMEOUT)).isTrue();
+        } finally {
+            pool.terminate();
+        }
     }
 }
