@@ -63,7 +63,9 @@ import java.util.concurrent.atomic.AtomicLong;
  *       So does a worker that cannot load its task (an initializer or codec from a class loader the
  *       worker does not have): the cause is then a {@link ChildStartException} naming the class and the fix;
  *       and a worker JVM that exits with an error before it runs anything (a JVM option it refuses): a
- *       {@link ChildStartException} with its exit code (its stderr, which is this JVM's, says why).</li>
+ *       {@link ChildStartException} with its exit code (its stderr, which is this JVM's, says why); and a
+ *       worker that cannot wait for its tasks because the pool's {@link IdleStrategy} threw: that exception
+ *       (decision 221).</li>
  * </ul>
  *
  * <h2>Lifetime</h2>
@@ -87,12 +89,19 @@ import java.util.concurrent.atomic.AtomicLong;
  * the pool's {@link IdleStrategy}: spin briefly after each message, then sleep on a futex, so an idle
  * pool costs no CPU.
  * <p>Fields guarded by {@link #lock}: {@link #pending}, {@link #slots}, {@link #state},
- * {@link #broken}, {@link #brokenByInitializer}, {@link #starting}.
+ * {@link #broken}, {@link #brokenBy}, {@link #starting}.
  */
 public final class Pool implements SerializableExecutorService {
     static final System.Logger LOG = System.getLogger(Pool.class.getName());
     /** Chunks a worker may hold: the one it runs and the next one. */
     static final int AHEAD = 2;
+    /**
+     * The most workers a pool may have: 4,194,304 (2<sup>22</sup>), Linux's {@code PID_MAX_LIMIT}, the most
+     * processes any kernel can number at once. A count above it can never start and is refused up front
+     * (decision 220); a count below it that this machine cannot start breaks the pool at the first worker
+     * that fails to start.
+     */
+    public static final int MAX_WORKERS = 1 << 22;
     private static final AtomicInteger POOLS = new AtomicInteger();
 
     private enum State { RUNNING, SHUTDOWN, STOPPED }
@@ -112,8 +121,8 @@ public final class Pool implements SerializableExecutorService {
     private final PoolWorker[] slots;
     private State state = State.RUNNING;
     private Throwable broken;
-    /** The pool broke because an initializer failed (else a worker could not start); guarded by lock. */
-    private boolean brokenByInitializer;
+    /** What broke the pool, for the rejection's message ("a worker could not start", ...); guarded by lock. */
+    private String brokenBy;
     private int starting;
     /**
      * Deliveries of failures under way outside the lock (stop, shutdownNow, a dead worker's lost chunks,
@@ -682,11 +691,16 @@ public final class Pool implements SerializableExecutorService {
 
     /** Stops the pool: fails all pending and held work with {@code cause}; {@code why} set means broken. */
     private void stop(Throwable cause, Throwable why) {
-        stop(cause, why, false);
+        stop(cause, why, COULD_NOT_START);
     }
 
-    /** {@link #stop(Throwable, Throwable)}; {@code initializer}: an initializer broke the pool. */
-    private void stop(Throwable cause, Throwable why, boolean initializer) {
+    /** What broke a pool, as {@link #checkAccepting} says it. */
+    private static final String COULD_NOT_START = "a worker could not start";
+    private static final String INITIALIZER_FAILED = "a worker's initializer failed";
+    private static final String IDLE_FAILED = "a worker failed waiting for tasks (the pool's idle strategy threw?)";
+
+    /** {@link #stop(Throwable, Throwable)}; {@code brokenBy}: what broke the pool (when {@code why} is set). */
+    private void stop(Throwable cause, Throwable why, String brokenBy) {
         List<PoolWork.Feed> feeds;
         List<PoolWork.Chunk> held = new ArrayList<>();
         List<PoolWorker> all = new ArrayList<>();
@@ -696,7 +710,7 @@ public final class Pool implements SerializableExecutorService {
             }
             state = State.STOPPED;
             broken = why;
-            brokenByInitializer = initializer;
+            this.brokenBy = brokenBy;
             feeds = new ArrayList<>(pending);
             pending.clear();
             for (PoolWorker w : slots) {
@@ -864,8 +878,7 @@ public final class Pool implements SerializableExecutorService {
             if (state != State.RUNNING) {
                 // NOTE: told by who broke it: a worker that could not be started (a codec that cannot travel,
                 // /dev/shm full) was reported as "a worker's initializer failed" in a pool without one
-                throw new RejectedExecutionException(name + (broken != null ? (brokenByInitializer
-                        ? " is broken: a worker's initializer failed" : " is broken: a worker could not start")
+                throw new RejectedExecutionException(name + (broken != null ? " is broken: " + brokenBy
                         : state == State.STOPPED ? " was terminated" : " was shut down"), broken);
             }
         }
@@ -990,7 +1003,13 @@ public final class Pool implements SerializableExecutorService {
             }
             case PoolFrames.INIT_FAILED -> {
                 Throwable t = failure(decodePayload(message)).toThrowable(RemoteFailure.ANY_CLASS);
-                return () -> stop(t, t, true);
+                return () -> stop(t, t, INITIALIZER_FAILED);
+            }
+            case PoolFrames.WAIT_FAILED -> {
+                // NOTE: the worker's own report, sent before it exits: its death alone said "exit code 0"
+                // (the strategy's exception was taken for the end of the pipe), and its replacements did the same
+                Throwable t = failure(decodePayload(message)).toThrowable(RemoteFailure.ANY_CLASS);
+                return () -> stop(t, t, IDLE_FAILED);
             }
             case PoolFrames.READY -> {
                 w.ready = true;
@@ -1110,7 +1129,7 @@ public final class Pool implements SerializableExecutorService {
             }
             breakCause = couldNotLoad != null ? couldNotLoad : new WorkerDiedException(w.pid(), exitCode, "its initializer");
             // NOTE: stopped before the lost chunks' futures fail, so that whoever they wake sees the pool stopped
-            stop(breakCause, breakCause, couldNotLoad == null);
+            stop(breakCause, breakCause, couldNotLoad == null ? INITIALIZER_FAILED : COULD_NOT_START);
         }
         // NOTE: the chunks it held fail with the pool's cause too: "died while it held task id=7" did not say
         // that the initializer, not the task, ended the worker
@@ -1168,6 +1187,17 @@ public final class Pool implements SerializableExecutorService {
 
     // ------------------------------------------------------------------ helpers
 
+    /** {@code workers} if a pool can have that many (1 to {@link #MAX_WORKERS}), else IllegalArgumentException naming it. */
+    private static int checkWorkers(int workers) {
+        // NOTE: before anything is made: a pool allocates per worker up front, and workers(Integer.MAX_VALUE)
+        // threw OutOfMemoryError from build() (decision 220)
+        if (workers <= 0 || workers > MAX_WORKERS) {
+            throw new IllegalArgumentException("workers=" + workers + (workers <= 0 ? " must be > 0"
+                    : " must be <= " + MAX_WORKERS + " (Pool.MAX_WORKERS: no kernel runs more processes)"));
+        }
+        return workers;
+    }
+
     private static void checkChunkSize(int chunkSize) {
         if (chunkSize <= 0) {
             throw new IllegalArgumentException("chunkSize=" + chunkSize + " must be > 0");
@@ -1195,12 +1225,9 @@ public final class Pool implements SerializableExecutorService {
         private Builder() {
         }
 
-        /** How many worker JVMs (default {@link Multiproc#cpuCount()}). */
+        /** How many worker JVMs (default {@link Multiproc#cpuCount()}), at most {@link Pool#MAX_WORKERS}. */
         public Builder workers(int workers) {
-            if (workers <= 0) {
-                throw new IllegalArgumentException("workers=" + workers + " must be > 0");
-            }
-            this.workers = workers;
+            this.workers = checkWorkers(workers);
             return this;
         }
 

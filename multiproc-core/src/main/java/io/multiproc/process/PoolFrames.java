@@ -18,7 +18,8 @@ import java.util.List;
  * so a worker can keep the decoded function of the previous chunk when the bytes are the same. A MAP
  * payload is the chunk's items as one List, or packed as one primitive array ({@link PackedItems}); a CALL
  * has no payload. Reply payloads: HELLO the worker's pid, OK the result (for MAP a List or a packed array), FAILED and INIT_FAILED a {@link io.multiproc.internal.RemoteFailure},
- * SKIPPED nothing (the task was cancelled before it started), READY nothing (the initializer is done).
+ * SKIPPED nothing (the task was cancelled before it started), READY nothing (the initializer is done),
+ * WAIT_FAILED a {@link io.multiproc.internal.RemoteFailure} (the worker cannot wait on its pipes: its idle strategy threw).
  */
 final class PoolFrames {
     static final int CALL = 1;
@@ -34,6 +35,7 @@ final class PoolFrames {
     static final int INIT_FAILED = 4;
     static final int SKIPPED = 5;
     static final int READY = 6;
+    static final int WAIT_FAILED = 7;
 
     private static final int TASK_HEADER = 16;
 

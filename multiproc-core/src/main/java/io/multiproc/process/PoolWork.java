@@ -190,6 +190,15 @@ final class PoolWork {
             }
         }
 
+        /** Every failure of the job (a chunk's, an abandon, a cancel) comes here: the job ends its report first. */
+        @Override
+        public boolean completeExceptionally(Throwable ex) {
+            if (!isDone() && job instanceof MapJob<?, ?> m) {
+                m.endingWithoutResult();
+            }
+            return super.completeExceptionally(ex);
+        }
+
         @Override
         public <U> CompletableFuture<U> newIncompleteFuture() {
             return new CompletableFuture<>(); // dependents are plain futures: cancelling one cancels no task
@@ -286,6 +295,8 @@ final class PoolWork {
         private long completed;
         /** Held by the reader completing a chunk while it counts and calls {@link #progress} (only with one). */
         private final Object progressOrder = new Object();
+        /** The map is failing: {@link #progress} is told nothing more. Guarded by progressOrder. */
+        private boolean progressEnded;
 
         MapJob(Pool pool, SerializableFunction<T, R> f, List<T> items, int chunkSize, int chunks, Progress progress) {
             super(pool);
@@ -390,7 +401,7 @@ final class PoolWork {
                 done = completed += values.size();
                 last = --chunksLeft == 0;
             }
-            if (progress != null) {
+            if (progress != null && !progressEnded) {
                 try {
                     progress.update(done, results.size());
                 } catch (RuntimeException | Error e) {
@@ -402,6 +413,24 @@ final class PoolWork {
             }
             if (last) {
                 future.complete((List<R>) results);
+            }
+        }
+
+        /**
+         * The map is about to fail (its future is not done yet): a console bar ends its line before the
+         * failure can reach the caller, who may print it at once. A chunk's update still to come draws nothing.
+         */
+        void endingWithoutResult() {
+            if (progress == null) {
+                return;
+            }
+            // NOTE: under progressOrder, as updates are: an update racing with this one either drew before
+            // the line ended or sees progressEnded; a bar left mid-line glued the exception text to it
+            synchronized (progressOrder) {
+                progressEnded = true;
+                if (progress instanceof Progress.ConsoleBar bar) {
+                    bar.endLine();
+                }
             }
         }
 

@@ -35,7 +35,9 @@ import java.util.function.Function;
  * (reply SKIPPED). {@link #runningId}, {@link #cancelled} and the interrupt are guarded by
  * {@code this}'s monitor, so an interrupt meant for one task never lands in the next one.
  * <p>End of stream on the data pipe (the pool closed its end, or died) ends the loop and the JVM exits
- * 0; so does reaching {@code maxTasks} (the parent never sends more than that, so nothing is lost). A
+ * 0; so does reaching {@code maxTasks} (the parent never sends more than that, so nothing is lost).
+ * Anything else a wait on the pipes throws (the pool's idle strategy's exception) is sent as WAIT_FAILED,
+ * which breaks the pool with it, and ends the JVM with an error (decision 221). A
  * result the codec cannot write fails only that task: the reply becomes FAILED with the codec's
  * message. A huge result or exception spills like any large pipe message; the parent's reader thread
  * only receives, so neither side waits for the other.
@@ -59,6 +61,8 @@ final class PoolWorkerMain implements SerializableRunnable {
     private transient Thread runner;
     /** Set by the runner when the first task came: the idle warm-up stops before its next iteration. */
     private transient volatile boolean taskArrived;
+    /** What ended the canceller when it was not the end of its pipe (the idle strategy threw); the runner reports it. */
+    private transient volatile Throwable cancellerFailure;
     private transient byte[] lastFnBytes;
     private transient Object lastFn;
 
@@ -94,7 +98,7 @@ final class PoolWorkerMain implements SerializableRunnable {
                 warmUpWhileIdle();
             }
             for (int done = 0; maxTasks == 0 || done < maxTasks; done++) {
-                byte[] message = next();
+                byte[] message = nextOrReport(c);
                 if (message == null) {
                     return;
                 }
@@ -109,6 +113,36 @@ final class PoolWorkerMain implements SerializableRunnable {
         }
     }
 
+    /**
+     * {@link #next()}; if this worker cannot wait on its pipes (the pool's idle strategy threw, here or in
+     * the canceller), tells the pool with WAIT_FAILED, which breaks it with that exception, and throws it.
+     */
+    private byte[] nextOrReport(Codec c) throws IOException {
+        Throwable failed = cancellerFailure;
+        byte[] message = null;
+        if (failed == null) {
+            try {
+                message = next();
+            } catch (RuntimeException | Error e) {
+                failed = e;
+            }
+        }
+        if (failed == null) {
+            return message;
+        }
+        // NOTE: taken for the end of the pipe, a strategy's exception made the worker exit 0: the pool replaced
+        // it after each task, and a task it held failed with "died (exit code 0)", the user's exception lost
+        try {
+            send(PoolFrames.reply(0, PoolFrames.WAIT_FAILED, c, RemoteFailure.of(failed)));
+        } catch (IOException | RuntimeException | Error notSent) {
+            failed.addSuppressed(notSent);
+        }
+        if (failed instanceof RuntimeException r) {
+            throw r;
+        }
+        throw (Error) failed;
+    }
+
     /** The next task message, or null at end of stream (the pool closed its end, or died). */
     private byte[] next() {
         while (true) {
@@ -119,8 +153,13 @@ final class PoolWorkerMain implements SerializableRunnable {
                 synchronized (this) {
                     Thread.interrupted();
                 }
-            } catch (IOException | IllegalStateException endOrClosed) {
+            } catch (IOException end) {
                 return null;
+            } catch (IllegalStateException e) {
+                if (data.closed()) {
+                    return null; // this end was closed
+                }
+                throw e; // not the pipe's: the idle strategy's own
             }
         }
     }
@@ -245,8 +284,12 @@ final class PoolWorkerMain implements SerializableRunnable {
                     byte[] m = control.recvBytes();
                     cancel(PoolFrames.idOf(m), PoolFrames.kindOf(m) == PoolFrames.CANCEL);
                 }
-            } catch (IOException | RuntimeException endOrClosed) {
+            } catch (IOException endOrClosed) {
                 // the pool closed its end or died: the runner sees the same on the data pipe
+            } catch (RuntimeException | Error e) {
+                if (!control.closed()) {
+                    cancellerFailure = e; // cancels no longer reach this worker: the runner reports it before the next task
+                }
             }
         }, "multiproc-pool-canceller");
         t.setDaemon(true);

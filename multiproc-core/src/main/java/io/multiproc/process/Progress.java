@@ -22,7 +22,11 @@ public interface Progress {
     /** Called with the items completed so far and the total (or -1 if not known yet). */
     void update(long completed, long total);
 
-    /** A one-line text bar on {@code System.err}, redrawn in place: {@code squares [#####     ] 50% 500/1000}. */
+    /**
+     * A one-line text bar on {@code System.err}, redrawn in place: {@code squares [#####     ] 50% 500/1000}.
+     * Its line is ended however the map ends (done, failed, cancelled, terminated), before the map's
+     * failure reaches its caller.
+     */
     static Progress consoleBar(String label) {
         return consoleBar(label, System.err);
     }
@@ -39,6 +43,8 @@ public interface Progress {
         private final String label;
         private final PrintStream out;
         private long lastDraw = Long.MIN_VALUE;
+        /** A line is drawn and not ended yet; guarded by {@code this}. */
+        private boolean lineOpen;
 
         private ConsoleBar(String label, PrintStream out) {
             this.label = label;
@@ -55,6 +61,21 @@ public interface Progress {
             lastDraw = now;
             out.print("\r" + line(label, completed, total) + (last ? "\n" : ""));
             out.flush();
+            lineOpen = !last;
+        }
+
+        /**
+         * The map ended without its last update (a failure, a cancel, terminate): ends the drawn line, so
+         * that what is printed next (the exception, say) starts on a line of its own. The next update
+         * draws at once, on a new line.
+         */
+        synchronized void endLine() {
+            if (lineOpen) {
+                out.print("\n");
+                out.flush();
+                lineOpen = false;
+            }
+            lastDraw = Long.MIN_VALUE;
         }
 
         /** The bar's text for these numbers (without the carriage return). */

@@ -18,6 +18,7 @@ import java.util.concurrent.TimeUnit;
 import java.util.stream.IntStream;
 
 import static io.multiproc.testing.Children.TIMEOUT;
+import static io.multiproc.testing.Children.awaitUntil;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
@@ -227,10 +228,7 @@ class PoolWorkerLifecycleTest {
             java.util.concurrent.atomic.AtomicLong done = new java.util.concurrent.atomic.AtomicLong();
             CompletableFuture<List<Integer>> map = pool.mapAsync(x -> x, IntStream.range(0, 200).boxed().toList(), 1,
                     (completed, total) -> done.set(completed));
-            long deadline = System.nanoTime() + TIMEOUT.toNanos();
-            while (done.get() < 3 && System.nanoTime() < deadline) {
-                Thread.sleep(5);
-            }
+            awaitUntil("3 items are done", () -> done.get() >= 3);
             pool.terminate();
             assertThatThrownBy(() -> map.get(5, TimeUnit.SECONDS)).isInstanceOf(java.util.concurrent.CancellationException.class);
             assertThat(pool.awaitTermination(SECONDS, TimeUnit.SECONDS)).isTrue();

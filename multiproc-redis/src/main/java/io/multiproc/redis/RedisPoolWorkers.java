@@ -69,13 +69,14 @@ public final class RedisPoolWorkers implements AutoCloseable {
         } catch (IOException e) {
             throw new UncheckedIOException("cannot write the Redisson configuration for the workers", e);
         }
+        // NOTE: the per-worker arrays before the client: nothing here closes a client whose constructor then threw
+        this.slots = new ChildProcess[workers];
+        this.startedAt = new long[workers];
+        this.ids = new String[workers];
         this.client = Redisson.create(config);
         this.store = new RedisPoolStore(client, pool);
         this.target = new RedisPoolWorker(yaml, pool, lease.toMillis(), codec, "");
         this.codec = codec != null ? codec : BuiltinCodec.taskCodec();
-        this.slots = new ChildProcess[workers];
-        this.startedAt = new long[workers];
-        this.ids = new String[workers];
         this.supervisor = new Thread(this::supervise, "multiproc-redis-pool-supervisor");
         this.supervisor.setDaemon(true);
     }
@@ -89,8 +90,11 @@ public final class RedisPoolWorkers implements AutoCloseable {
     public static RedisPoolWorkers start(Config config, String pool, int workers, Duration lease, Codec codec) {
         Objects.requireNonNull(config, "config");
         RedisPool.checkName(pool);
-        if (workers <= 0) {
-            throw new IllegalArgumentException("workers=" + workers + " must be > 0");
+        // NOTE: the bound of a local Pool (decision 220), checked before the client connects: the slots are made
+        // up front, and workers=Integer.MAX_VALUE threw OutOfMemoryError with the client's threads left running
+        if (workers <= 0 || workers > io.multiproc.process.Pool.MAX_WORKERS) {
+            throw new IllegalArgumentException("workers=" + workers + (workers <= 0 ? " must be > 0"
+                    : " must be <= " + io.multiproc.process.Pool.MAX_WORKERS + " (Pool.MAX_WORKERS: no kernel runs more processes)"));
         }
         Objects.requireNonNull(lease, "lease");
         if (lease.compareTo(Duration.ofMillis(100)) < 0 || lease.compareTo(MAX_LEASE) > 0) {

@@ -67,6 +67,19 @@ class RedisPoolTest {
     }
 
     @Test
+    void aWorkerCountNoKernelCanRunIsRefusedNamingItBeforeConnecting() {
+        // nothing listens there: the count is refused first (it connected, then threw OutOfMemoryError with the
+        // client's threads left running)
+        String nowhere = "redis://127.0.0.1:1";
+        assertThatThrownBy(() -> RedisPoolWorkers.start(RedisPool.singleServer(nowhere), "many", Integer.MAX_VALUE, LEASE, null))
+                .isInstanceOf(IllegalArgumentException.class).hasMessageContaining("workers=" + Integer.MAX_VALUE)
+                .hasMessageContaining("must be <= " + io.multiproc.process.Pool.MAX_WORKERS);
+        assertThatThrownBy(() -> RedisPool.serveWorkers(nowhere, "many", io.multiproc.process.Pool.MAX_WORKERS + 1))
+                .isInstanceOf(IllegalArgumentException.class)
+                .hasMessageContaining("workers=" + (io.multiproc.process.Pool.MAX_WORKERS + 1));
+    }
+
+    @Test
     void mapKeepsOrderAndTwoWorkerJvmsShareTheWork() throws Exception {
         try (LocalRedis redis = LocalRedis.start();
              RedisPoolWorkers w = workers(redis, "squares", 2);
