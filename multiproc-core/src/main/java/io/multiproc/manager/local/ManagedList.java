@@ -1,5 +1,7 @@
 package io.multiproc.manager.local;
 
+import io.multiproc.internal.SnapshotReadList;
+
 import java.io.Serial;
 import java.io.Serializable;
 import java.lang.foreign.MemorySegment;
@@ -37,7 +39,7 @@ import static java.lang.foreign.ValueLayout.JAVA_LONG;
  * ((List<Integer>) (List<?>) ls.get(1)).add(4);   // live: everyone sees [1, [2, 3, 4]]
  * }</pre>
  */
-final class ManagedList<E> extends AbstractList<E> implements RandomAccess, Serializable, Proxy {
+final class ManagedList<E> extends SnapshotReadList<E> implements RandomAccess, Serializable, Proxy {
     @Serial
     private static final long serialVersionUID = 1L;
     private static final long INITIAL_CAPACITY = 8;
@@ -150,7 +152,8 @@ final class ManagedList<E> extends AbstractList<E> implements RandomAccess, Seri
 
     /** A copy of the elements, taken under the lock (what bulk reads use). */
     @SuppressWarnings("unchecked")
-    List<E> snapshot() {
+    @Override
+    protected List<E> snapshot() {
         return (List<E>) Arrays.asList(elements(null));
     }
 
@@ -186,18 +189,12 @@ final class ManagedList<E> extends AbstractList<E> implements RandomAccess, Seri
 
     /**
      * Iterates a snapshot taken under the lock; {@code remove} is not supported (use {@link #removeIf}).
-     * Nested containers' proxies are made as the iteration reaches them ({@link DeferredProxies}).
+     * Nested containers' proxies are made as the iteration reaches them ({@link DeferredProxies}). The
+     * other bulk reads ({@code listIterator}, {@code spliterator}, {@code toArray}, {@code indexOf},
+     * {@code lastIndexOf}) are {@link SnapshotReadList}'s, over one snapshot too: the default spliterator
+     * of a RandomAccess list read the size once and then each element under its own lock hold, so a stream
+     * skipped or repeated elements another process moved meanwhile.
      */
-    /**
-     * Over one snapshot, as {@link #iterator()}: the default of a RandomAccess list read the size once and
-     * then each element under its own lock hold, so a stream skipped or repeated elements another
-     * process moved meanwhile.
-     */
-    @Override
-    public java.util.Spliterator<E> spliterator() {
-        return snapshot().spliterator();
-    }
-
     @Override
     public Iterator<E> iterator() {
         DeferredProxies deferred = new DeferredProxies(c.heap);
@@ -208,24 +205,6 @@ final class ManagedList<E> extends AbstractList<E> implements RandomAccess, Seri
                 return (E) take(advance());
             }
         };
-    }
-
-    /** Iterates a snapshot taken under the lock; changing through it is not supported. */
-    @Override
-    public ListIterator<E> listIterator(int index) {
-        List<E> snap = snapshot();
-        Objects.checkIndex(index, snap.size() + 1);
-        return Collections.unmodifiableList(snap).listIterator(index);
-    }
-
-    @Override
-    public Object[] toArray() {
-        return snapshot().toArray();
-    }
-
-    @Override
-    public <T> T[] toArray(T[] a) {
-        return snapshot().toArray(a);
     }
 
     // ---- writes --------------------------------------------------------------------------------------
@@ -716,15 +695,6 @@ final class ManagedList<E> extends AbstractList<E> implements RandomAccess, Seri
      * IndexOutOfBoundsException.
      */
     /**
-     * One lock hold, over one snapshot: AbstractList's read the size, then took a snapshot from that
-     * index, so it threw IndexOutOfBoundsException when another process had shortened the list between.
-     */
-    @Override
-    public int lastIndexOf(Object o) {
-        return snapshot().lastIndexOf(o);
-    }
-
-    /**
      * A view in reverse order whose every call is one step on the list, as the list's own: JDK's default
      * view read the size and then an element, or a snapshot from an index, in two lock holds, so its
      * iteration and {@code get} threw IndexOutOfBoundsException (or read the wrong element) when another
@@ -736,7 +706,7 @@ final class ManagedList<E> extends AbstractList<E> implements RandomAccess, Seri
     }
 
     /** {@link #reversed()}'s view: indexes count from the end under the lock; reads over one snapshot. */
-    private final class Reversed extends AbstractList<E> implements RandomAccess {
+    private final class Reversed extends SnapshotReadList<E> implements RandomAccess {
         @Override
         public int size() {
             return ManagedList.this.size();
@@ -794,47 +764,11 @@ final class ManagedList<E> extends AbstractList<E> implements RandomAccess, Seri
         }
 
         /** The list's elements, last first, read under one lock hold. */
-        private List<E> snapshot() {
+        @Override
+        protected List<E> snapshot() {
             List<E> snap = new ArrayList<>(ManagedList.this.snapshot());
             Collections.reverse(snap);
             return snap;
-        }
-
-        @Override
-        public Iterator<E> iterator() {
-            return listIterator(0);
-        }
-
-        @Override
-        public ListIterator<E> listIterator(int index) {
-            List<E> snap = snapshot();
-            Objects.checkIndex(index, snap.size() + 1);
-            return Collections.unmodifiableList(snap).listIterator(index);
-        }
-
-        @Override
-        public java.util.Spliterator<E> spliterator() {
-            return snapshot().spliterator();
-        }
-
-        @Override
-        public Object[] toArray() {
-            return snapshot().toArray();
-        }
-
-        @Override
-        public <T> T[] toArray(T[] a) {
-            return snapshot().toArray(a);
-        }
-
-        @Override
-        public int indexOf(Object o) {
-            return snapshot().indexOf(o);
-        }
-
-        @Override
-        public int lastIndexOf(Object o) {
-            return snapshot().lastIndexOf(o);
         }
 
         @Override
