@@ -1,10 +1,14 @@
 package io.multiproc.internal;
 
 import java.util.AbstractList;
+import java.util.ArrayList;
 import java.util.Collection;
+import java.util.Collections;
 import java.util.Comparator;
 import java.util.List;
+import java.util.ListIterator;
 import java.util.Objects;
+import java.util.function.Function;
 import java.util.function.Predicate;
 import java.util.function.UnaryOperator;
 
@@ -28,6 +32,9 @@ public abstract class SwappedWholeList<E> extends AbstractList<E> {
      * (then nothing is written).
      */
     protected abstract boolean transform(Predicate<List<E>> change);
+
+    /** A copy of the whole list, read in one request. */
+    protected abstract List<E> snapshot();
 
     /**
      * Over one snapshot, as the subclasses' iterators are: the default sized it with a live size(), and a
@@ -80,5 +87,179 @@ public abstract class SwappedWholeList<E> extends AbstractList<E> {
             l.subList(fromIndex, toIndex).clear();
             return true;
         });
+    }
+
+    /**
+     * A view in reverse order whose every call is one step on the list (decision 225): reads and iteration
+     * go over one snapshot, index calls ({@code get(i)}, {@code set}, {@code add(i, e)}, {@code remove(i)})
+     * are one {@link #transform} counting from the end, and the ends are the list's own one-step calls.
+     * JDK's default view read the size in one request and a snapshot or an element in another, and threw
+     * IndexOutOfBoundsException when another client had shortened the list between. The index calls move
+     * the whole list, as {@code removeIf} does: at the ends, {@code getFirst}, {@code removeLast}, ... are
+     * one small request.
+     */
+    @Override
+    public List<E> reversed() {
+        return new Reversed();
+    }
+
+    /** {@link #reversed()}'s view. */
+    private final class Reversed extends SnapshotReadList<E> {
+        @Override
+        protected List<E> snapshot() {
+            List<E> snap = new ArrayList<>(SwappedWholeList.this.snapshot());
+            Collections.reverse(snap);
+            return snap;
+        }
+
+        /** Writes through by this view's index, as the list's own iterator does by the list's. */
+        @Override
+        protected ListIterator<E> iterate(List<E> snapshot, int index) {
+            return new SnapshotListIterator<>(this, snapshot, index);
+        }
+
+        @Override
+        public int size() {
+            return SwappedWholeList.this.size();
+        }
+
+        @Override
+        public E get(int i) {
+            return snapshot().get(i);
+        }
+
+        @Override
+        public E set(int i, E e) {
+            return atIndex(l -> l.set(l.size() - 1 - Objects.checkIndex(i, l.size()), e));
+        }
+
+        @Override
+        public E remove(int i) {
+            return atIndex(l -> l.remove(l.size() - 1 - Objects.checkIndex(i, l.size())));
+        }
+
+        @Override
+        public void add(int i, E e) {
+            addAll(i, Collections.singletonList(e));
+        }
+
+        @Override
+        public boolean addAll(int i, Collection<? extends E> c) {
+            List<E> adds = new ArrayList<>(c);
+            if (adds.isEmpty()) {
+                Objects.checkIndex(i, size() + 1);
+                return false;
+            }
+            Collections.reverse(adds);
+            atIndex(l -> {
+                l.addAll(l.size() - Objects.checkIndex(i, l.size() + 1), adds);
+                return null;
+            });
+            return true;
+        }
+
+        /** One {@link #transform} of the list's copy by {@code change}; what it answered on its last run. */
+        private E atIndex(Function<List<E>, E> change) {
+            List<E> answer = new ArrayList<>(1);
+            transform(l -> {
+                answer.clear();
+                answer.add(change.apply(l));
+                return true;
+            });
+            return answer.getFirst();
+        }
+
+        @Override
+        protected void removeRange(int from, int to) {
+            transform(l -> {
+                int n = l.size();
+                l.subList(n - to, n - from).clear();
+                return true;
+            });
+        }
+
+        @Override
+        public boolean add(E e) {
+            SwappedWholeList.this.add(0, e);
+            return true;
+        }
+
+        @Override
+        public boolean addAll(Collection<? extends E> c) {
+            List<E> adds = new ArrayList<>(c);
+            Collections.reverse(adds);
+            return SwappedWholeList.this.addAll(0, adds);
+        }
+
+        @Override
+        public E getFirst() {
+            return SwappedWholeList.this.getLast();
+        }
+
+        @Override
+        public E getLast() {
+            return SwappedWholeList.this.getFirst();
+        }
+
+        @Override
+        public E removeFirst() {
+            return SwappedWholeList.this.removeLast();
+        }
+
+        @Override
+        public E removeLast() {
+            return SwappedWholeList.this.removeFirst();
+        }
+
+        @Override
+        public void addFirst(E e) {
+            SwappedWholeList.this.add(e);
+        }
+
+        @Override
+        public void addLast(E e) {
+            SwappedWholeList.this.add(0, e);
+        }
+
+        @Override
+        public boolean contains(Object o) {
+            return SwappedWholeList.this.contains(o);
+        }
+
+        @Override
+        public boolean removeIf(Predicate<? super E> filter) {
+            return SwappedWholeList.this.removeIf(filter);
+        }
+
+        @Override
+        public boolean removeAll(Collection<?> c) {
+            return SwappedWholeList.this.removeAll(c);
+        }
+
+        @Override
+        public boolean retainAll(Collection<?> c) {
+            return SwappedWholeList.this.retainAll(c);
+        }
+
+        @Override
+        public void replaceAll(UnaryOperator<E> operator) {
+            SwappedWholeList.this.replaceAll(operator);
+        }
+
+        /** As ArrayList's view: the list sorted in reverse order. */
+        @Override
+        public void sort(Comparator<? super E> c) {
+            SwappedWholeList.this.sort(Collections.reverseOrder(c));
+        }
+
+        @Override
+        public void clear() {
+            SwappedWholeList.this.clear();
+        }
+
+        @Override
+        public List<E> reversed() {
+            return SwappedWholeList.this;
+        }
     }
 }

@@ -1,5 +1,6 @@
 package io.multiproc.redis;
 
+import io.multiproc.internal.SnapshotListIterator;
 import io.multiproc.internal.SwappedWholeList;
 
 import org.redisson.api.RList;
@@ -425,7 +426,8 @@ final class RedisList<E> extends SwappedWholeList<E> implements RedisProxy, Seri
     }
 
     /** A copy of the whole list, read in one round trip (nested containers as live proxies). */
-    List<E> snapshot() {
+    @Override
+    protected List<E> snapshot() {
         return m.call(() -> decoded(list.readAll()));
     }
 

@@ -173,7 +173,8 @@ final class RemoteList<E> extends SwappedWholeList<E> implements RemoteManager.R
 
     /** A copy of the whole list, fetched in one request. */
     @SuppressWarnings("unchecked")
-    List<E> snapshot() {
+    @Override
+    protected List<E> snapshot() {
         return (List<E>) t.call(Ops.SNAPSHOT);
     }
 
