@@ -1,6 +1,5 @@
 package io.multiproc.internal;
 
-import java.util.AbstractList;
 import java.util.ArrayList;
 import java.util.Collection;
 import java.util.Collections;
@@ -25,7 +24,7 @@ import java.util.function.UnaryOperator;
  * jobs.removeIf(j -> j % 2 == 0);   // jobs: a remote or Redis list; other clients' inserts meanwhile are kept
  * }</pre>
  */
-public abstract class SwappedWholeList<E> extends AbstractList<E> {
+public abstract class SwappedWholeList<E> extends SnapshotReadList<E> {
     /**
      * Applies {@code change} to a copy of the list and, if it reports a change, publishes the copy with
      * one compare-and-set of the whole list, retrying on a conflict; false if {@code change} changed nothing
@@ -33,16 +32,15 @@ public abstract class SwappedWholeList<E> extends AbstractList<E> {
      */
     protected abstract boolean transform(Predicate<List<E>> change);
 
-    /** A copy of the whole list, read in one request. */
-    protected abstract List<E> snapshot();
-
     /**
-     * Over one snapshot, as the subclasses' iterators are: the default sized it with a live size(), and a
-     * stream failed ("end size less than fixed size") when another client removed elements between.
+     * Iteration is over one {@link #snapshot} read in one request (as streams, {@code toArray}, ...: the
+     * default stream sized itself with a live size(), and failed with "end size less than fixed size" when
+     * another client removed elements between); the iterator's {@code set}, {@code remove} and {@code add}
+     * write through by index.
      */
     @Override
-    public java.util.Spliterator<E> spliterator() {
-        return java.util.Spliterators.spliteratorUnknownSize(iterator(), java.util.Spliterator.ORDERED);
+    protected ListIterator<E> iterate(List<E> snapshot, int index) {
+        return new SnapshotListIterator<>(this, snapshot, index);
     }
 
     @Override
@@ -103,24 +101,16 @@ public abstract class SwappedWholeList<E> extends AbstractList<E> {
         return new Reversed();
     }
 
-    /** {@link #reversed()}'s view. */
-    private final class Reversed extends SnapshotReadList<E> {
-        @Override
-        protected List<E> snapshot() {
-            List<E> snap = new ArrayList<>(SwappedWholeList.this.snapshot());
-            Collections.reverse(snap);
-            return snap;
+    /** {@link #reversed()}'s view: index calls are one {@link #transform} counting from the end. */
+    private final class Reversed extends ReversedList<E> {
+        Reversed() {
+            super(SwappedWholeList.this);
         }
 
         /** Writes through by this view's index, as the list's own iterator does by the list's. */
         @Override
         protected ListIterator<E> iterate(List<E> snapshot, int index) {
             return new SnapshotListIterator<>(this, snapshot, index);
-        }
-
-        @Override
-        public int size() {
-            return SwappedWholeList.this.size();
         }
 
         @Override
@@ -176,90 +166,6 @@ public abstract class SwappedWholeList<E> extends AbstractList<E> {
                 l.subList(n - to, n - from).clear();
                 return true;
             });
-        }
-
-        @Override
-        public boolean add(E e) {
-            SwappedWholeList.this.add(0, e);
-            return true;
-        }
-
-        @Override
-        public boolean addAll(Collection<? extends E> c) {
-            List<E> adds = new ArrayList<>(c);
-            Collections.reverse(adds);
-            return SwappedWholeList.this.addAll(0, adds);
-        }
-
-        @Override
-        public E getFirst() {
-            return SwappedWholeList.this.getLast();
-        }
-
-        @Override
-        public E getLast() {
-            return SwappedWholeList.this.getFirst();
-        }
-
-        @Override
-        public E removeFirst() {
-            return SwappedWholeList.this.removeLast();
-        }
-
-        @Override
-        public E removeLast() {
-            return SwappedWholeList.this.removeFirst();
-        }
-
-        @Override
-        public void addFirst(E e) {
-            SwappedWholeList.this.add(e);
-        }
-
-        @Override
-        public void addLast(E e) {
-            SwappedWholeList.this.add(0, e);
-        }
-
-        @Override
-        public boolean contains(Object o) {
-            return SwappedWholeList.this.contains(o);
-        }
-
-        @Override
-        public boolean removeIf(Predicate<? super E> filter) {
-            return SwappedWholeList.this.removeIf(filter);
-        }
-
-        @Override
-        public boolean removeAll(Collection<?> c) {
-            return SwappedWholeList.this.removeAll(c);
-        }
-
-        @Override
-        public boolean retainAll(Collection<?> c) {
-            return SwappedWholeList.this.retainAll(c);
-        }
-
-        @Override
-        public void replaceAll(UnaryOperator<E> operator) {
-            SwappedWholeList.this.replaceAll(operator);
-        }
-
-        /** As ArrayList's view: the list sorted in reverse order. */
-        @Override
-        public void sort(Comparator<? super E> c) {
-            SwappedWholeList.this.sort(Collections.reverseOrder(c));
-        }
-
-        @Override
-        public void clear() {
-            SwappedWholeList.this.clear();
-        }
-
-        @Override
-        public List<E> reversed() {
-            return SwappedWholeList.this;
         }
     }
 }

@@ -1,6 +1,5 @@
 package io.multiproc.redis;
 
-import io.multiproc.internal.SnapshotListIterator;
 import io.multiproc.internal.SwappedWholeList;
 
 import org.redisson.api.RList;
@@ -14,7 +13,6 @@ import java.util.Collection;
 import java.util.Collections;
 import java.util.Comparator;
 import java.util.List;
-import java.util.ListIterator;
 import java.util.Objects;
 import java.util.UUID;
 import java.util.function.Predicate;
@@ -429,26 +427,6 @@ final class RedisList<E> extends SwappedWholeList<E> implements RedisProxy, Seri
     @Override
     protected List<E> snapshot() {
         return m.call(() -> decoded(list.readAll()));
-    }
-
-    @Override
-    public Object[] toArray() {
-        return snapshot().toArray();
-    }
-
-    @Override
-    public <T> T[] toArray(T[] a) {
-        return snapshot().toArray(a);
-    }
-
-    @Override
-    public java.util.Iterator<E> iterator() {
-        return listIterator(0);
-    }
-
-    @Override
-    public ListIterator<E> listIterator(int index) {
-        return new SnapshotListIterator<>(this, snapshot(), index);
     }
 
     @Override

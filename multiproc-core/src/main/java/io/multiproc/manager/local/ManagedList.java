@@ -1,5 +1,6 @@
 package io.multiproc.manager.local;
 
+import io.multiproc.internal.ReversedList;
 import io.multiproc.internal.SnapshotReadList;
 
 import java.io.Serial;
@@ -705,11 +706,10 @@ final class ManagedList<E> extends SnapshotReadList<E> implements RandomAccess, 
         return new Reversed();
     }
 
-    /** {@link #reversed()}'s view: indexes count from the end under the lock; reads over one snapshot. */
-    private final class Reversed extends SnapshotReadList<E> implements RandomAccess {
-        @Override
-        public int size() {
-            return ManagedList.this.size();
+    /** {@link #reversed()}'s view: indexes count from the end under the lock; the rest is {@link ReversedList}'s. */
+    private final class Reversed extends ReversedList<E> implements RandomAccess {
+        Reversed() {
+            super(ManagedList.this);
         }
 
         @Override
@@ -731,69 +731,6 @@ final class ManagedList<E> extends SnapshotReadList<E> implements RandomAccess, 
         @Override
         public E remove(int i) {
             return removeAt(i, FROM_END);
-        }
-
-        @Override
-        public E getFirst() {
-            return ManagedList.this.getLast();
-        }
-
-        @Override
-        public E getLast() {
-            return ManagedList.this.getFirst();
-        }
-
-        @Override
-        public E removeFirst() {
-            return ManagedList.this.removeLast();
-        }
-
-        @Override
-        public E removeLast() {
-            return ManagedList.this.removeFirst();
-        }
-
-        @Override
-        public void addFirst(E e) {
-            ManagedList.this.add(e);
-        }
-
-        @Override
-        public void addLast(E e) {
-            ManagedList.this.add(0, e);
-        }
-
-        /** The list's elements, last first, read under one lock hold. */
-        @Override
-        protected List<E> snapshot() {
-            List<E> snap = new ArrayList<>(ManagedList.this.snapshot());
-            Collections.reverse(snap);
-            return snap;
-        }
-
-        @Override
-        public boolean contains(Object o) {
-            return ManagedList.this.contains(o);
-        }
-
-        @Override
-        public boolean removeIf(Predicate<? super E> filter) {
-            return ManagedList.this.removeIf(filter);
-        }
-
-        @Override
-        public void replaceAll(UnaryOperator<E> op) {
-            ManagedList.this.replaceAll(op);
-        }
-
-        @Override
-        public void clear() {
-            ManagedList.this.clear();
-        }
-
-        @Override
-        public List<E> reversed() {
-            return ManagedList.this;
         }
     }
 

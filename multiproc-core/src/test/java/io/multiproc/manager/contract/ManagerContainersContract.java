@@ -328,6 +328,10 @@ public abstract class ManagerContainersContract {
             java.util.ListIterator<Integer> it = r.listIterator(r.size());
             assertThat(it.previous()).isEqualTo(-2);
             assertThat(r.subList(1, 3)).containsExactly(99, 50);
+            r.add(7);
+            r.addAll(List.of(6, 5));
+            assertThat(r.removeAll(List.of(5, 100))).isTrue();
+            r.sort(null);
             assertThat(r.reversed()).isEqualTo(l);
             assertThatThrownBy(() -> r.get(r.size())).isInstanceOf(IndexOutOfBoundsException.class);
             assertThatThrownBy(() -> r.add(-1, 0)).isInstanceOf(IndexOutOfBoundsException.class);
@@ -339,7 +343,8 @@ public abstract class ManagerContainersContract {
     }
 
     /**
-     * Reads {@code ls} (holding 0..9) through its {@code reversed()} view {@code rounds} times while another
+     * Reads {@code ls} (holding 0..9) through its {@code reversed()} view (and adds at the view's end and
+     * takes that back) {@code rounds} times while another
      * process appends 10 and pops it again: each read sees one state of the list. JDK's default view read
      * the size, then a snapshot or element from an index computed from it, and threw
      * IndexOutOfBoundsException (or "End size 10 is less than fixed size 11") when the list had shrunk between.
@@ -347,6 +352,7 @@ public abstract class ManagerContainersContract {
     public static void assertReversedReadsOneState(List<Integer> ls, int rounds) {
         List<Integer> down = List.of(9, 8, 7, 6, 5, 4, 3, 2, 1, 0);
         for (int round = 0; round < rounds; round++) {
+            assertThat(ls.lastIndexOf(3)).as("lastIndexOf(3)").isEqualTo(3);
             List<Integer> seen = new ArrayList<>();
             for (int x : ls.reversed()) {
                 seen.add(x);
@@ -356,6 +362,8 @@ public abstract class ManagerContainersContract {
             assertThat(ls.reversed().stream().toList()).as("reversed().stream()").endsWith(1, 0);
             assertThat(ls.reversed().indexOf(0)).as("reversed().indexOf(0)").isIn(9, 10);
             assertThat(ls.reversed().lastIndexOf(9)).as("reversed().lastIndexOf(9)").isIn(0, 1);
+            ls.reversed().add(-1); // at the list's front, whatever its size (AbstractList's add(size(), e) took two steps)
+            assertThat(ls.removeFirst()).as("what reversed().add put at the front").isEqualTo(-1);
         }
     }
 
