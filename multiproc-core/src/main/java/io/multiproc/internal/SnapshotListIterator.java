@@ -4,7 +4,7 @@ import java.util.List;
 import java.util.ListIterator;
 
 /**
- * Iterates a snapshot of a list on a server (a Redis list, a remote list's reversed view); {@code set},
+ * Iterates a snapshot of a list on a server (a remote or Redis list, or its reversed view); {@code set},
  * {@code remove} and {@code add} write through to the list by index (one round trip each, not atomic
  * against other writers between the read and the write) and keep the snapshot in step. Not part of the
  * public API.
