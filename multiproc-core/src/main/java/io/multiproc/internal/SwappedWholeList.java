@@ -1,10 +1,13 @@
 package io.multiproc.internal;
 
-import java.util.AbstractList;
+import java.util.ArrayList;
 import java.util.Collection;
+import java.util.Collections;
 import java.util.Comparator;
 import java.util.List;
+import java.util.ListIterator;
 import java.util.Objects;
+import java.util.function.Function;
 import java.util.function.Predicate;
 import java.util.function.UnaryOperator;
 
@@ -21,7 +24,7 @@ import java.util.function.UnaryOperator;
  * jobs.removeIf(j -> j % 2 == 0);   // jobs: a remote or Redis list; other clients' inserts meanwhile are kept
  * }</pre>
  */
-public abstract class SwappedWholeList<E> extends AbstractList<E> {
+public abstract class SwappedWholeList<E> extends SnapshotReadList<E> {
     /**
      * Applies {@code change} to a copy of the list and, if it reports a change, publishes the copy with
      * one compare-and-set of the whole list, retrying on a conflict; false if {@code change} changed nothing
@@ -30,12 +33,14 @@ public abstract class SwappedWholeList<E> extends AbstractList<E> {
     protected abstract boolean transform(Predicate<List<E>> change);
 
     /**
-     * Over one snapshot, as the subclasses' iterators are: the default sized it with a live size(), and a
-     * stream failed ("end size less than fixed size") when another client removed elements between.
+     * Iteration is over one {@link #snapshot} read in one request (as streams, {@code toArray}, ...: the
+     * default stream sized itself with a live size(), and failed with "end size less than fixed size" when
+     * another client removed elements between); the iterator's {@code set}, {@code remove} and {@code add}
+     * write through by index.
      */
     @Override
-    public java.util.Spliterator<E> spliterator() {
-        return java.util.Spliterators.spliteratorUnknownSize(iterator(), java.util.Spliterator.ORDERED);
+    protected ListIterator<E> iterate(List<E> snapshot, int index) {
+        return new SnapshotListIterator<>(this, snapshot, index);
     }
 
     @Override
@@ -80,5 +85,87 @@ public abstract class SwappedWholeList<E> extends AbstractList<E> {
             l.subList(fromIndex, toIndex).clear();
             return true;
         });
+    }
+
+    /**
+     * A view in reverse order whose every call is one step on the list (decision 225): reads and iteration
+     * go over one snapshot, index calls ({@code get(i)}, {@code set}, {@code add(i, e)}, {@code remove(i)})
+     * are one {@link #transform} counting from the end, and the ends are the list's own one-step calls.
+     * JDK's default view read the size in one request and a snapshot or an element in another, and threw
+     * IndexOutOfBoundsException when another client had shortened the list between. The index calls move
+     * the whole list, as {@code removeIf} does: at the ends, {@code getFirst}, {@code removeLast}, ... are
+     * one small request.
+     */
+    @Override
+    public List<E> reversed() {
+        return new Reversed();
+    }
+
+    /** {@link #reversed()}'s view: index calls are one {@link #transform} counting from the end. */
+    private final class Reversed extends ReversedList<E> {
+        Reversed() {
+            super(SwappedWholeList.this);
+        }
+
+        /** Writes through by this view's index, as the list's own iterator does by the list's. */
+        @Override
+        protected ListIterator<E> iterate(List<E> snapshot, int index) {
+            return new SnapshotListIterator<>(this, snapshot, index);
+        }
+
+        @Override
+        public E get(int i) {
+            return snapshot().get(i);
+        }
+
+        @Override
+        public E set(int i, E e) {
+            return atIndex(l -> l.set(l.size() - 1 - Objects.checkIndex(i, l.size()), e));
+        }
+
+        @Override
+        public E remove(int i) {
+            return atIndex(l -> l.remove(l.size() - 1 - Objects.checkIndex(i, l.size())));
+        }
+
+        @Override
+        public void add(int i, E e) {
+            addAll(i, Collections.singletonList(e));
+        }
+
+        @Override
+        public boolean addAll(int i, Collection<? extends E> c) {
+            List<E> adds = new ArrayList<>(c);
+            if (adds.isEmpty()) {
+                Objects.checkIndex(i, size() + 1);
+                return false;
+            }
+            Collections.reverse(adds);
+            atIndex(l -> {
+                l.addAll(l.size() - Objects.checkIndex(i, l.size() + 1), adds);
+                return null;
+            });
+            return true;
+        }
+
+        /** One {@link #transform} of the list's copy by {@code change}; what it answered on its last run. */
+        private E atIndex(Function<List<E>, E> change) {
+            List<E> answer = new ArrayList<>(1);
+            transform(l -> {
+                answer.clear();
+                answer.add(change.apply(l));
+                return true;
+            });
+            return answer.getFirst();
+        }
+
+        @Override
+        protected void removeRange(int from, int to) {
+            transform(l -> {
+                int n = l.size();
+                l.subList(n - to, n - from).clear();
+                return true;
+            });
+        }
     }
 }

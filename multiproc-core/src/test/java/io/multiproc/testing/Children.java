@@ -41,12 +41,21 @@ public final class Children {
 
     /** Polls {@code condition} until it holds; fails naming {@code what} after {@link #TIMEOUT}. */
     public static void awaitUntil(String what, BooleanSupplier condition) throws InterruptedException {
-        long deadline = System.nanoTime() + TIMEOUT.toNanos();
+        awaitUntil(what, TIMEOUT, Duration.ofMillis(1), condition);
+    }
+
+    /**
+     * {@link #awaitUntil(String, BooleanSupplier)} polling every {@code every} for at most {@code timeout}:
+     * for a condition that asks a server (each poll a round trip) or needs longer on a loaded machine.
+     */
+    public static void awaitUntil(String what, Duration timeout, Duration every, BooleanSupplier condition)
+            throws InterruptedException {
+        long deadline = System.nanoTime() + timeout.toNanos();
         while (!condition.getAsBoolean()) {
             if (System.nanoTime() > deadline) {
-                throw new AssertionError("timed out after " + TIMEOUT + " waiting until " + what);
+                throw new AssertionError("timed out after " + timeout + " waiting until " + what);
             }
-            Thread.sleep(1);
+            Thread.sleep(every.toMillis());
         }
     }
 

@@ -13,7 +13,6 @@ import java.util.Collection;
 import java.util.Collections;
 import java.util.Comparator;
 import java.util.List;
-import java.util.ListIterator;
 import java.util.Objects;
 import java.util.UUID;
 import java.util.function.Predicate;
@@ -425,28 +424,9 @@ final class RedisList<E> extends SwappedWholeList<E> implements RedisProxy, Seri
     }
 
     /** A copy of the whole list, read in one round trip (nested containers as live proxies). */
-    List<E> snapshot() {
+    @Override
+    protected List<E> snapshot() {
         return m.call(() -> decoded(list.readAll()));
-    }
-
-    @Override
-    public Object[] toArray() {
-        return snapshot().toArray();
-    }
-
-    @Override
-    public <T> T[] toArray(T[] a) {
-        return snapshot().toArray(a);
-    }
-
-    @Override
-    public java.util.Iterator<E> iterator() {
-        return listIterator(0);
-    }
-
-    @Override
-    public ListIterator<E> listIterator(int index) {
-        return new SnapshotListIterator<>(this, snapshot(), index);
     }
 
     @Override

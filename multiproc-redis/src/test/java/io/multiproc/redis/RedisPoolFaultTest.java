@@ -2,6 +2,7 @@ package io.multiproc.redis;
 
 import io.multiproc.process.ChildProcess;
 import io.multiproc.process.PoolIterator;
+import io.multiproc.testing.Children;
 import io.multiproc.testing.ReapChildrenCheckShm;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
@@ -16,6 +17,7 @@ import java.util.concurrent.TimeUnit;
 import java.util.function.BooleanSupplier;
 import java.util.stream.IntStream;
 
+import static io.multiproc.redis.RedisPoolTest.workers;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 import static org.assertj.core.api.Assertions.catchThrowable;
@@ -32,10 +34,6 @@ class RedisPoolFaultTest {
     private static final Duration LEASE = Duration.ofSeconds(2);
     private static final Duration WAIT = Duration.ofSeconds(60);
 
-    private static RedisPoolWorkers workers(LocalRedis redis, String pool, int n) {
-        return RedisPoolWorkers.start(RedisPool.singleServer(redis.url()), pool, n, LEASE, null);
-    }
-
     private static long llen(LocalRedis redis, String key) {
         return Long.parseLong(redis.command("LLEN " + key).substring(1));
     }
@@ -50,13 +48,7 @@ class RedisPoolFaultTest {
     }
 
     private static void awaitUntil(String what, Duration wait, BooleanSupplier condition) throws InterruptedException {
-        long deadline = System.nanoTime() + wait.toNanos();
-        while (!condition.getAsBoolean()) {
-            if (System.nanoTime() > deadline) {
-                throw new AssertionError("timed out after " + wait + " waiting until " + what);
-            }
-            Thread.sleep(50);
-        }
+        Children.awaitUntil(what, wait, RedisPoolTest.POLL, condition);
     }
 
     @Test

@@ -19,9 +19,10 @@ import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionException;
 import java.util.concurrent.ExecutionException;
 import java.util.concurrent.TimeUnit;
-import java.util.function.BooleanSupplier;
 import java.util.stream.IntStream;
 
+import static io.multiproc.redis.RedisPoolTest.awaitUntil;
+import static io.multiproc.redis.RedisPoolTest.workers;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 import static org.assertj.core.api.Assertions.catchThrowable;
@@ -32,22 +33,7 @@ import static org.assertj.core.api.Assertions.catchThrowable;
  */
 @ExtendWith(ReapChildrenCheckShm.class)
 class RedisPoolLocalContractTest {
-    private static final Duration LEASE = Duration.ofSeconds(2);
     private static final Duration WAIT = Duration.ofSeconds(60);
-
-    private static RedisPoolWorkers workers(LocalRedis redis, String pool, int n) {
-        return RedisPoolWorkers.start(RedisPool.singleServer(redis.url()), pool, n, LEASE, null);
-    }
-
-    private static void awaitUntil(String what, BooleanSupplier condition) throws InterruptedException {
-        long deadline = System.nanoTime() + WAIT.toNanos();
-        while (!condition.getAsBoolean()) {
-            if (System.nanoTime() > deadline) {
-                throw new AssertionError("timed out after " + WAIT + " waiting until " + what);
-            }
-            Thread.sleep(50);
-        }
-    }
 
     /** Every key in the server, read through a client of its own. */
     private static List<String> keys(LocalRedis redis) {

@@ -4,6 +4,7 @@ import io.multiproc.RemoteException;
 import io.multiproc.process.ChildProcess;
 import io.multiproc.process.PoolIterator;
 import io.multiproc.process.WorkerDiedException;
+import io.multiproc.testing.Children;
 import io.multiproc.testing.ReapChildrenCheckShm;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.extension.ExtendWith;
@@ -33,8 +34,10 @@ import static org.assertj.core.api.Assertions.catchThrowable;
 class RedisPoolTest {
     private static final Duration LEASE = Duration.ofSeconds(2);
     private static final Duration WAIT = Duration.ofSeconds(60);
+    static final Duration POLL = Duration.ofMillis(50);
 
-    private static RedisPoolWorkers workers(LocalRedis redis, String pool, int n) {
+    /** {@code n} worker JVMs of {@code pool} on {@code redis} (the other Redis pool tests' too). */
+    static RedisPoolWorkers workers(LocalRedis redis, String pool, int n) {
         return RedisPoolWorkers.start(RedisPool.singleServer(redis.url()), pool, n, LEASE, null);
     }
 
@@ -56,14 +59,9 @@ class RedisPoolTest {
         return Long.parseLong(redis.command("LLEN " + key).substring(1));
     }
 
-    private static void awaitUntil(String what, BooleanSupplier condition) throws InterruptedException {
-        long deadline = System.nanoTime() + WAIT.toNanos();
-        while (!condition.getAsBoolean()) {
-            if (System.nanoTime() > deadline) {
-                throw new AssertionError("timed out after " + WAIT + " waiting until " + what);
-            }
-            Thread.sleep(50);
-        }
+    /** Polls {@code condition} (a round trip to Redis, mostly) every 50 ms for at most {@link #WAIT}. */
+    static void awaitUntil(String what, BooleanSupplier condition) throws InterruptedException {
+        Children.awaitUntil(what, WAIT, POLL, condition);
     }
 
     @Test

@@ -3,8 +3,10 @@ package io.multiproc.redis;
 import io.multiproc.manager.Manager;
 import io.multiproc.manager.Namespace;
 import io.multiproc.manager.SharedValueProxy;
+import io.multiproc.manager.contract.ManagerContainersContract;
 import io.multiproc.process.ChildProcess;
 import io.multiproc.queue.SharedQueue;
+import io.multiproc.shared.SharedLong;
 import io.multiproc.testing.Children;
 import io.multiproc.testing.ReapChildrenCheckShm;
 import org.junit.jupiter.api.Test;
@@ -68,6 +70,34 @@ class RedisProcessTest {
             assertThat(all).hasSize(40_000);
             assertThat(all.stream().mapToLong(Integer::longValue).sum()).isEqualTo(39_999L * 40_000 / 2);
             assertThat(new HashSet<>(all)).hasSize(40_000);
+        }
+    }
+
+    /**
+     * A Redis list's {@code reversed()} view, iterated, streamed and read by index and value, sees one state
+     * of the list while a child JVM appends and pops: JDK's default view read LLEN in one round trip and
+     * the elements in another, and threw IndexOutOfBoundsException when the list had shrunk between.
+     */
+    @Test
+    void aReversedViewReadsOneStateWhileAChildAppendsAndPops() throws Exception {
+        try (Manager m = RedisContractTest.fresh(redis.server());
+             SharedLong stop = SharedLong.create(0); SharedLong flips = SharedLong.create(0)) {
+            List<Integer> ls = m.list();
+            ls.addAll(List.of(0, 1, 2, 3, 4, 5, 6, 7, 8, 9));
+            ChildProcess child = ChildProcess.start(() -> {
+                while (stop.get() == 0) {
+                    ls.add(10);
+                    ls.removeLast();
+                    flips.incrementAndGet();
+                }
+            });
+            try {
+                Children.awaitUntil("the child appends and pops", () -> flips.get() > 100);
+                ManagerContainersContract.assertReversedReadsOneState(ls, 1_000);
+            } finally {
+                stop.set(1);
+                runAll(child);
+            }
         }
     }
 

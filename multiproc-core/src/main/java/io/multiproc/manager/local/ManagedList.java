@@ -1,5 +1,8 @@
 package io.multiproc.manager.local;
 
+import io.multiproc.internal.ReversedList;
+import io.multiproc.internal.SnapshotReadList;
+
 import java.io.Serial;
 import java.io.Serializable;
 import java.lang.foreign.MemorySegment;
@@ -37,7 +40,7 @@ import static java.lang.foreign.ValueLayout.JAVA_LONG;
  * ((List<Integer>) (List<?>) ls.get(1)).add(4);   // live: everyone sees [1, [2, 3, 4]]
  * }</pre>
  */
-final class ManagedList<E> extends AbstractList<E> implements RandomAccess, Serializable, Proxy {
+final class ManagedList<E> extends SnapshotReadList<E> implements RandomAccess, Serializable, Proxy {
     @Serial
     private static final long serialVersionUID = 1L;
     private static final long INITIAL_CAPACITY = 8;
@@ -150,7 +153,8 @@ final class ManagedList<E> extends AbstractList<E> implements RandomAccess, Seri
 
     /** A copy of the elements, taken under the lock (what bulk reads use). */
     @SuppressWarnings("unchecked")
-    List<E> snapshot() {
+    @Override
+    protected List<E> snapshot() {
         return (List<E>) Arrays.asList(elements(null));
     }
 
@@ -186,18 +190,12 @@ final class ManagedList<E> extends AbstractList<E> implements RandomAccess, Seri
 
     /**
      * Iterates a snapshot taken under the lock; {@code remove} is not supported (use {@link #removeIf}).
-     * Nested containers' proxies are made as the iteration reaches them ({@link DeferredProxies}).
+     * Nested containers' proxies are made as the iteration reaches them ({@link DeferredProxies}). The
+     * other bulk reads ({@code listIterator}, {@code spliterator}, {@code toArray}, {@code indexOf},
+     * {@code lastIndexOf}) are {@link SnapshotReadList}'s, over one snapshot too: the default spliterator
+     * of a RandomAccess list read the size once and then each element under its own lock hold, so a stream
+     * skipped or repeated elements another process moved meanwhile.
      */
-    /**
-     * Over one snapshot, as {@link #iterator()}: the default of a RandomAccess list read the size once and
-     * then each element under its own lock hold, so a stream skipped or repeated elements another
-     * process moved meanwhile.
-     */
-    @Override
-    public java.util.Spliterator<E> spliterator() {
-        return snapshot().spliterator();
-    }
-
     @Override
     public Iterator<E> iterator() {
         DeferredProxies deferred = new DeferredProxies(c.heap);
@@ -208,24 +206,6 @@ final class ManagedList<E> extends AbstractList<E> implements RandomAccess, Seri
                 return (E) take(advance());
             }
         };
-    }
-
-    /** Iterates a snapshot taken under the lock; changing through it is not supported. */
-    @Override
-    public ListIterator<E> listIterator(int index) {
-        List<E> snap = snapshot();
-        Objects.checkIndex(index, snap.size() + 1);
-        return Collections.unmodifiableList(snap).listIterator(index);
-    }
-
-    @Override
-    public Object[] toArray() {
-        return snapshot().toArray();
-    }
-
-    @Override
-    public <T> T[] toArray(T[] a) {
-        return snapshot().toArray(a);
     }
 
     // ---- writes --------------------------------------------------------------------------------------
@@ -716,15 +696,6 @@ final class ManagedList<E> extends AbstractList<E> implements RandomAccess, Seri
      * IndexOutOfBoundsException.
      */
     /**
-     * One lock hold, over one snapshot: AbstractList's read the size, then took a snapshot from that
-     * index, so it threw IndexOutOfBoundsException when another process had shortened the list between.
-     */
-    @Override
-    public int lastIndexOf(Object o) {
-        return snapshot().lastIndexOf(o);
-    }
-
-    /**
      * A view in reverse order whose every call is one step on the list, as the list's own: JDK's default
      * view read the size and then an element, or a snapshot from an index, in two lock holds, so its
      * iteration and {@code get} threw IndexOutOfBoundsException (or read the wrong element) when another
@@ -735,11 +706,10 @@ final class ManagedList<E> extends AbstractList<E> implements RandomAccess, Seri
         return new Reversed();
     }
 
-    /** {@link #reversed()}'s view: indexes count from the end under the lock; reads over one snapshot. */
-    private final class Reversed extends AbstractList<E> implements RandomAccess {
-        @Override
-        public int size() {
-            return ManagedList.this.size();
+    /** {@link #reversed()}'s view: indexes count from the end under the lock; the rest is {@link ReversedList}'s. */
+    private final class Reversed extends ReversedList<E> implements RandomAccess {
+        Reversed() {
+            super(ManagedList.this);
         }
 
         @Override
@@ -761,105 +731,6 @@ final class ManagedList<E> extends AbstractList<E> implements RandomAccess, Seri
         @Override
         public E remove(int i) {
             return removeAt(i, FROM_END);
-        }
-
-        @Override
-        public E getFirst() {
-            return ManagedList.this.getLast();
-        }
-
-        @Override
-        public E getLast() {
-            return ManagedList.this.getFirst();
-        }
-
-        @Override
-        public E removeFirst() {
-            return ManagedList.this.removeLast();
-        }
-
-        @Override
-        public E removeLast() {
-            return ManagedList.this.removeFirst();
-        }
-
-        @Override
-        public void addFirst(E e) {
-            ManagedList.this.add(e);
-        }
-
-        @Override
-        public void addLast(E e) {
-            ManagedList.this.add(0, e);
-        }
-
-        /** The list's elements, last first, read under one lock hold. */
-        private List<E> snapshot() {
-            List<E> snap = new ArrayList<>(ManagedList.this.snapshot());
-            Collections.reverse(snap);
-            return snap;
-        }
-
-        @Override
-        public Iterator<E> iterator() {
-            return listIterator(0);
-        }
-
-        @Override
-        public ListIterator<E> listIterator(int index) {
-            List<E> snap = snapshot();
-            Objects.checkIndex(index, snap.size() + 1);
-            return Collections.unmodifiableList(snap).listIterator(index);
-        }
-
-        @Override
-        public java.util.Spliterator<E> spliterator() {
-            return snapshot().spliterator();
-        }
-
-        @Override
-        public Object[] toArray() {
-            return snapshot().toArray();
-        }
-
-        @Override
-        public <T> T[] toArray(T[] a) {
-            return snapshot().toArray(a);
-        }
-
-        @Override
-        public int indexOf(Object o) {
-            return snapshot().indexOf(o);
-        }
-
-        @Override
-        public int lastIndexOf(Object o) {
-            return snapshot().lastIndexOf(o);
-        }
-
-        @Override
-        public boolean contains(Object o) {
-            return ManagedList.this.contains(o);
-        }
-
-        @Override
-        public boolean removeIf(Predicate<? super E> filter) {
-            return ManagedList.this.removeIf(filter);
-        }
-
-        @Override
-        public void replaceAll(UnaryOperator<E> op) {
-            ManagedList.this.replaceAll(op);
-        }
-
-        @Override
-        public void clear() {
-            ManagedList.this.clear();
-        }
-
-        @Override
-        public List<E> reversed() {
-            return ManagedList.this;
         }
     }
 

@@ -4,9 +4,7 @@ import io.multiproc.internal.SwappedWholeList;
 
 import java.util.ArrayList;
 import java.util.Collection;
-import java.util.Iterator;
 import java.util.List;
-import java.util.ListIterator;
 import java.util.Objects;
 import java.util.function.Predicate;
 
@@ -173,32 +171,9 @@ final class RemoteList<E> extends SwappedWholeList<E> implements RemoteManager.R
 
     /** A copy of the whole list, fetched in one request. */
     @SuppressWarnings("unchecked")
-    List<E> snapshot() {
+    @Override
+    protected List<E> snapshot() {
         return (List<E>) t.call(Ops.SNAPSHOT);
-    }
-
-    @Override
-    public Object[] toArray() {
-        return snapshot().toArray();
-    }
-
-    @Override
-    public <T> T[] toArray(T[] a) {
-        return snapshot().toArray(a);
-    }
-
-    @Override
-    public Iterator<E> iterator() {
-        return listIterator(0);
-    }
-
-    @Override
-    public ListIterator<E> listIterator(int index) {
-        List<E> snapshot = snapshot();
-        if (index < 0 || index > snapshot.size()) {
-            throw new IndexOutOfBoundsException("index=" + index + ", size=" + snapshot.size());
-        }
-        return new SnapshotIterator(snapshot, index);
     }
 
     @Override
@@ -214,77 +189,5 @@ final class RemoteList<E> extends SwappedWholeList<E> implements RemoteManager.R
     @Override
     public int hashCode() {
         return snapshot().hashCode();
-    }
-
-    /** Over a snapshot; set/remove/add write through by index (the snapshot follows its own changes). */
-    private final class SnapshotIterator implements ListIterator<E> {
-        private final ListIterator<E> it;
-        private int last = -1;
-
-        SnapshotIterator(List<E> snapshot, int index) {
-            this.it = snapshot.listIterator(index);
-        }
-
-        @Override
-        public boolean hasNext() {
-            return it.hasNext();
-        }
-
-        @Override
-        public E next() {
-            int at = it.nextIndex();
-            E e = it.next();
-            last = at; // NOTE: after it.next(): at the end it throws, and remove/set then have no element (not index size)
-            return e;
-        }
-
-        @Override
-        public boolean hasPrevious() {
-            return it.hasPrevious();
-        }
-
-        @Override
-        public E previous() {
-            int at = it.previousIndex();
-            E e = it.previous();
-            last = at; // NOTE: after it.previous(), as in next()
-            return e;
-        }
-
-        @Override
-        public int nextIndex() {
-            return it.nextIndex();
-        }
-
-        @Override
-        public int previousIndex() {
-            return it.previousIndex();
-        }
-
-        @Override
-        public void remove() {
-            if (last < 0) {
-                throw new IllegalStateException("next() or previous() first");
-            }
-            RemoteList.this.remove(last);
-            it.remove();
-            last = -1;
-        }
-
-        @Override
-        public void set(E e) {
-            if (last < 0) {
-                throw new IllegalStateException("next() or previous() first");
-            }
-            RemoteList.this.set(last, e);
-            it.set(e);
-        }
-
-        @Override
-        public void add(E e) {
-            RemoteList.this.add(it.nextIndex(), e);
-            it.add(e);
-            last = -1;
-        }
     }
 }

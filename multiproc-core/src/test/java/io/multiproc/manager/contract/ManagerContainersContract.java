@@ -300,6 +300,73 @@ public abstract class ManagerContainersContract {
         assertThat(popped).doesNotHaveAnyElementsOfTypes(RuntimeException.class).hasSize(n);
         assertThat(new HashSet<>(popped)).hasSize(n);
     }
+
+    /**
+     * A list's {@code reversed()} view reads, writes, iterates and changes through its iterator where
+     * ArrayList's view would (each of its calls is one step on the list, decision 217/225).
+     */
+    @Test
+    public void aReversedViewWritesWhereArrayListsWould() {
+        List<Integer> ls = m().list();
+        ls.addAll(List.of(0, 1, 2, 3, 4, 5, 6, 7, 8, 9));
+        List<Integer> plain = new ArrayList<>(ls);
+        for (List<Integer> l : List.of(ls, plain)) {
+            List<Integer> r = l.reversed();
+            r.add(0, 100);
+            r.add(r.size(), -1);
+            r.set(1, 99);
+            r.add(2, 50);
+            assertThat(r.remove(3)).isEqualTo(8);
+            r.addFirst(200);
+            r.addLast(-2);
+            assertThat(r.removeFirst()).isEqualTo(200);
+            assertThat(r.getFirst()).isEqualTo(100);
+            assertThat(r.getLast()).isEqualTo(-2);
+            assertThat(r.get(2)).isEqualTo(50);
+            assertThat(r.indexOf(99)).isEqualTo(1);
+            assertThat(r.lastIndexOf(-1)).isEqualTo(r.size() - 2);
+            java.util.ListIterator<Integer> it = r.listIterator(r.size());
+            assertThat(it.previous()).isEqualTo(-2);
+            assertThat(r.subList(1, 3)).containsExactly(99, 50);
+            r.add(7);
+            r.addAll(List.of(6, 5));
+            assertThat(r.removeAll(List.of(5, 100))).isTrue();
+            r.sort(null);
+            assertThat(r.reversed()).isEqualTo(l);
+            assertThatThrownBy(() -> r.get(r.size())).isInstanceOf(IndexOutOfBoundsException.class);
+            assertThatThrownBy(() -> r.add(-1, 0)).isInstanceOf(IndexOutOfBoundsException.class);
+            assertThatThrownBy(() -> r.listIterator(r.size() + 1)).isInstanceOf(IndexOutOfBoundsException.class);
+        }
+        assertThat(ls).isEqualTo(plain);
+        assertThat(ls.reversed().toArray()).isEqualTo(plain.reversed().toArray());
+        assertThat(ls.reversed()).hasToString(plain.reversed().toString()).hasSameHashCodeAs(plain.reversed());
+    }
+
+    /**
+     * Reads {@code ls} (holding 0..9) through its {@code reversed()} view (and adds at the view's end and
+     * takes that back) {@code rounds} times while another
+     * process appends 10 and pops it again: each read sees one state of the list. JDK's default view read
+     * the size, then a snapshot or element from an index computed from it, and threw
+     * IndexOutOfBoundsException (or "End size 10 is less than fixed size 11") when the list had shrunk between.
+     */
+    public static void assertReversedReadsOneState(List<Integer> ls, int rounds) {
+        List<Integer> down = List.of(9, 8, 7, 6, 5, 4, 3, 2, 1, 0);
+        for (int round = 0; round < rounds; round++) {
+            assertThat(ls.lastIndexOf(3)).as("lastIndexOf(3)").isEqualTo(3);
+            List<Integer> seen = new ArrayList<>();
+            for (int x : ls.reversed()) {
+                seen.add(x);
+            }
+            assertThat(seen.subList(seen.size() - 10, seen.size())).as("reversed iteration").isEqualTo(down);
+            assertThat(ls.reversed().get(0)).as("reversed().get(0)").isIn(9, 10);
+            assertThat(ls.reversed().stream().toList()).as("reversed().stream()").endsWith(1, 0);
+            assertThat(ls.reversed().indexOf(0)).as("reversed().indexOf(0)").isIn(9, 10);
+            assertThat(ls.reversed().lastIndexOf(9)).as("reversed().lastIndexOf(9)").isIn(0, 1);
+            ls.reversed().add(-1); // at the list's front, whatever its size (AbstractList's add(size(), e) took two steps)
+            assertThat(ls.removeFirst()).as("what reversed().add put at the front").isEqualTo(-1);
+        }
+    }
+
     /** A stream reads one snapshot, as iteration does (README: "Iterators ... read a snapshot"). */
     @Test
     public void aStreamReadsOneSnapshotLikeIteration() {

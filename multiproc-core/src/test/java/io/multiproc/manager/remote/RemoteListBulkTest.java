@@ -1,6 +1,7 @@
 package io.multiproc.manager.remote;
 
 import io.multiproc.manager.Manager;
+import io.multiproc.manager.contract.ManagerContainersContract;
 import io.multiproc.process.ChildProcess;
 import io.multiproc.shared.SharedLong;
 import io.multiproc.testing.Children;
@@ -159,6 +160,40 @@ class RemoteListBulkTest {
                 jobs.replaceAll(x -> x + N);
                 assertThat(new ArrayList<>(jobs)).containsExactlyInAnyOrderElementsOf(IntStream.range(N, 2 * N).boxed().toList());
             } finally {
+                Children.reap(child);
+            }
+        }
+    }
+
+    /**
+     * A remote list's {@code reversed()} view, iterated, streamed and read by index and value, sees one
+     * state of the list while another client (a child JVM) appends and pops: JDK's default view read the
+     * size in one request and a snapshot in another, and threw IndexOutOfBoundsException in between.
+     */
+    @Test
+    void aReversedViewReadsOneStateWhileAnotherClientAppendsAndPops() throws Exception {
+        String host = server.address().getHostString();
+        int port = server.address().getPort();
+        try (SharedLong stop = SharedLong.create(0); SharedLong flips = SharedLong.create(0);
+             Manager m = Manager.connect(server.address(), KEY)) {
+            List<Integer> ls = m.list("flipping");
+            ls.addAll(IntStream.range(0, 10).boxed().toList());
+            ChildProcess child = ChildProcess.start(() -> {
+                try (Manager other = Manager.connect(new InetSocketAddress(host, port), KEY)) {
+                    List<Integer> same = other.list("flipping");
+                    while (stop.get() == 0) {
+                        same.add(10);
+                        same.removeLast();
+                        flips.incrementAndGet();
+                    }
+                }
+            });
+            try {
+                Children.awaitUntil("the other client appends and pops", () -> flips.get() > 100);
+                ManagerContainersContract.assertReversedReadsOneState(ls, 3_000);
+            } finally {
+                stop.set(1);
+                Children.joinOk(child);
                 Children.reap(child);
             }
         }

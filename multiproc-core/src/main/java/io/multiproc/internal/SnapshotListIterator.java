@@ -1,20 +1,21 @@
-package io.multiproc.redis;
+package io.multiproc.internal;
 
 import java.util.List;
 import java.util.ListIterator;
 
 /**
- * Iterates a snapshot of a Redis list; {@code set}, {@code remove} and {@code add} write through to the
- * list by index (one round trip each, not atomic against other writers between the read and the write)
- * and keep the snapshot in step.
+ * Iterates a snapshot of a list on a server (a remote or Redis list, or its reversed view); {@code set},
+ * {@code remove} and {@code add} write through to the list by index (one round trip each, not atomic
+ * against other writers between the read and the write) and keep the snapshot in step. Not part of the
+ * public API.
  */
-final class SnapshotListIterator<E> implements ListIterator<E> {
+public final class SnapshotListIterator<E> implements ListIterator<E> {
     private final List<E> target;
     private final ListIterator<E> snapshot;
     /** Index of the element last returned, -1 when set/remove are not allowed. */
     private int last = -1;
 
-    SnapshotListIterator(List<E> target, List<E> snapshot, int index) {
+    public SnapshotListIterator(List<E> target, List<E> snapshot, int index) {
         if (index < 0 || index > snapshot.size()) {
             throw new IndexOutOfBoundsException("index=" + index + ", size=" + snapshot.size());
         }
