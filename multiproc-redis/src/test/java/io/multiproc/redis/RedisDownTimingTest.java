@@ -8,6 +8,7 @@ import org.junit.jupiter.api.Timeout;
 
 import java.time.Duration;
 import java.util.List;
+import java.util.concurrent.BlockingQueue;
 import java.util.concurrent.Callable;
 import java.util.concurrent.ExecutionException;
 import java.util.concurrent.Future;
@@ -84,6 +85,48 @@ class RedisDownTimingTest {
                 comeBack(redis, outage);
                 pool.terminate();
                 pool.close();
+            }
+        }
+        soft.assertAll();
+    }
+
+    /**
+     * Queues and the sync objects while Redis is killed. (Hung, their timed waits still take the manager's
+     * command timeout, 2 s, or Redisson's subscription timeout, 7.5 s: not yet bounded by their own timeout.)
+     */
+    @Test
+    void queueAndLockTimedWaitsKeepTheirTimeAndNameTheServerWhileRedisIsKilled() throws Exception {
+        syncCalls(Outage.KILLED);
+    }
+
+    private static void syncCalls(Outage outage) throws Exception {
+        SoftAssertions soft = new SoftAssertions();
+        try (LocalRedis redis = LocalRedis.start();
+             RedisManager holder = (RedisManager) RedisManager.connect(redis.url(), "syncdown" + outage.ordinal());
+             RedisManager m = (RedisManager) RedisManager.connect(redis.url(), "syncdown" + outage.ordinal())) {
+            BlockingQueue<String> empty = m.queue();
+            BlockingQueue<String> full = m.queue(1);
+            full.put("x");
+            holder.lock("l").lock();
+            RedisLock lock = m.lock("l");
+            RedisSemaphore none = m.semaphore("s", 0);
+            RedisEvent event = m.event("e");
+            RedisBarrier barrier = m.barrier("b", 2);
+            RedisLock own = m.lock("own");
+            RedisCondition condition = m.condition("c", own);
+            own.lock();
+            try {
+                goAway(redis, outage);
+                timed(soft, redis, "queue.poll(timeout)", () -> empty.poll(TIMEOUT.toMillis(), TimeUnit.MILLISECONDS));
+                timed(soft, redis, "queue.offer(item, timeout)",
+                        () -> full.offer("y", TIMEOUT.toMillis(), TimeUnit.MILLISECONDS));
+                timed(soft, redis, "lock.tryLock(timeout)", () -> lock.tryLock(TIMEOUT));
+                timed(soft, redis, "semaphore.tryAcquire(timeout)", () -> none.tryAcquire(TIMEOUT));
+                timed(soft, redis, "event.await(timeout)", () -> event.await(TIMEOUT));
+                timed(soft, redis, "barrier.await(timeout)", () -> barrier.await(TIMEOUT));
+                timed(soft, redis, "condition.await(timeout)", () -> condition.await(TIMEOUT));
+            } finally {
+                comeBack(redis, outage);
             }
         }
         soft.assertAll();
