@@ -28,6 +28,7 @@ import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Set;
+import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionException;
 import java.util.concurrent.ExecutionException;
 import java.util.concurrent.TimeUnit;
@@ -207,12 +208,11 @@ final class RedisPoolStore {
      * Returns at once: the future completes once every group is queued, or with Redisson's failure (the
      * groups after a failed one are not sent). A caller bounds its own wait on it (decision 227).
      */
-    java.util.concurrent.CompletableFuture<Void> enqueue(List<byte[]> messages, IntPredicate withdrawn, AtomicInteger handedOver) {
+    CompletableFuture<Void> enqueue(List<byte[]> messages, IntPredicate withdrawn, AtomicInteger handedOver) {
         return enqueueFrom(0, messages, withdrawn, handedOver);
     }
 
-    private java.util.concurrent.CompletableFuture<Void> enqueueFrom(int from, List<byte[]> messages, IntPredicate withdrawn,
-                                                                     AtomicInteger handedOver) {
+    private CompletableFuture<Void> enqueueFrom(int from, List<byte[]> messages, IntPredicate withdrawn, AtomicInteger handedOver) {
         for (; from < messages.size(); from += ENQUEUE_GROUP) {
             int to = Math.min(messages.size(), from + ENQUEUE_GROUP);
             // NOTE: set before withdrawn is asked, and the caller withdraws before it reads handedOver (both
@@ -236,13 +236,13 @@ final class RedisPoolStore {
                     }
                 }
                 // NOTE: just pushed: LREM finds them near the head, where LPUSH put them
-                java.util.concurrent.CompletableFuture<?> removal = late.isEmpty() ? java.util.concurrent.CompletableFuture.completedFuture(null)
+                CompletableFuture<?> removal = late.isEmpty() ? CompletableFuture.completedFuture(null)
                         : bytes().evalAsync(RScript.Mode.READ_WRITE, REMOVE_SOME, RScript.ReturnType.LONG, keys(queueKey()),
                                 late.toArray()).toCompletableFuture();
                 return removal.thenCompose(removed -> enqueueFrom(to, messages, withdrawn, handedOver));
             });
         }
-        return java.util.concurrent.CompletableFuture.completedFuture(null);
+        return CompletableFuture.completedFuture(null);
     }
 
     /** The failure of an asynchronous command as its synchronous call throws it. */

@@ -257,7 +257,8 @@ final class RedisSync {
                 todo.push(s);
             }
         }
-        return new RedisException("Redis at " + address + " failed: " + e.getMessage() + (detail == null ? "" : " (" + detail + ")"), e);
+        return new RedisException("Redis at " + address + " failed: " + e.getMessage()
+                + (detail == null ? "" : " (" + detail + ")"), e);
     }
 
     /**

@@ -138,7 +138,7 @@ class RedisDownTimingTest {
                 (SerializableCallable<Integer>) () -> 3);
     }
 
-    /** Runs {@code call}: it must end within TIMEOUT + SLACK, on time (a value or a TimeoutException) or naming the server. */
+    /** Runs {@code call}: it must end within TIMEOUT + SLACK, with a value, a TimeoutException, or naming the server. */
     private static void timed(SoftAssertions soft, LocalRedis redis, String what, Callable<?> call) {
         long t0 = System.nanoTime();
         Throwable failure = null;
