@@ -59,7 +59,9 @@ public final class SharedMemory implements AutoCloseable, java.io.Serializable, 
     /**
      * Creates a segment owned by this process.
      *
-     * @param nameOrNull the name, or null for a fresh random one like CPython's ({@code psm_} + 8 hex digits)
+     * @param nameOrNull the name (also in shm_open's {@code /name} form, as {@link #attach} and CPython take it;
+     *        the segment's {@link #name()} is then without the '/'), or null for a fresh random one like
+     *        CPython's ({@code psm_} + 8 hex digits)
      * @param size bytes, {@code > 0}; reserved now, so a full /dev/shm fails here with an IOException
      * @throws FileAlreadyExistsException if the name is taken
      */
@@ -75,7 +77,7 @@ public final class SharedMemory implements AutoCloseable, java.io.Serializable, 
             throw new IllegalArgumentException("size=" + size + " must be > 0");
         }
         if (nameOrNull != null) {
-            return create0(nameOrNull, size, track);
+            return create0(bareName(nameOrNull), size, track);
         }
         for (int attempt = 0; ; attempt++) {
             try {
@@ -127,10 +129,7 @@ public final class SharedMemory implements AutoCloseable, java.io.Serializable, 
      *         not yet sized it, or it is not a segment (CPython: "cannot mmap an empty file")
      */
     public static SharedMemory attach(String name) throws IOException {
-        // NOTE: shm_open's form, "/psm_...", is what Python shows as shm._name: the same segment
-        if (name != null && name.startsWith("/") && name.length() > 1 && name.indexOf('/', 1) < 0) {
-            name = name.substring(1);
-        }
+        name = bareName(name);
         // up to NAME_MAX, not create's 200 bytes: attaching writes no registry record (name@pid.start)
         Path path = ShmFiles.existingPath(name);
         Arena arena = Arena.ofShared();
@@ -148,6 +147,18 @@ public final class SharedMemory implements AutoCloseable, java.io.Serializable, 
             arena.close();
             throw e;
         }
+    }
+
+    /**
+     * {@code name} without the one leading '/' of shm_open's form ("/psm_..." is what Python shows as
+     * shm._name, and CPython's create takes it): the same segment. Any other '/' is left for the name
+     * checks to refuse, naming the value. The one place create and attach normalise a name (decision 228).
+     */
+    private static String bareName(String name) {
+        if (name != null && name.startsWith("/") && name.length() > 1 && name.indexOf('/', 1) < 0) {
+            return name.substring(1);
+        }
+        return name;
     }
 
     /** {@link ShmFiles#fileIdentity} of a file this process has open; null if it cannot be told. */

@@ -239,8 +239,12 @@ class SharedMemoryTest {
     void namesWithSlashOrNulAreRejectedNamingTheValue() {
         assertThatThrownBy(() -> SharedMemory.create("a/b", 64))
                 .isInstanceOf(IllegalArgumentException.class).hasMessageContaining("a/b");
-        assertThatThrownBy(() -> SharedMemory.create("/lead", 64))
-                .isInstanceOf(IllegalArgumentException.class).hasMessageContaining("/lead");
+        for (String bad : new String[] {"//lead", "/a/b", "/"}) { // beyond shm_open's one leading '/'
+            assertThatThrownBy(() -> SharedMemory.create(bad, 64))
+                    .isInstanceOf(IllegalArgumentException.class).hasMessageContaining(bad);
+            assertThatThrownBy(() -> SharedMemory.attach(bad))
+                    .isInstanceOf(IllegalArgumentException.class).hasMessageContaining(bad);
+        }
         assertThatThrownBy(() -> SharedMemory.create("nul\0here", 64))
                 .isInstanceOf(IllegalArgumentException.class).hasMessageContaining("nul\\0here");
         assertThatThrownBy(() -> SharedMemory.attach("x/y"))
@@ -513,6 +517,33 @@ class SharedMemoryTest {
         } finally {
             Files.deleteIfExists(shm(name));
         }
+    }
+
+    /**
+     * "/name", shm_open's form, which CPython's SharedMemory(name="/name", create=True) and attach("/name")
+     * take, names the segment "name" in create too: Python attaching either form sees what Java wrote.
+     */
+    @Test
+    void createTakesTheLeadingSlashFormAsAttachAndPythonDo() throws Exception {
+        assumePython();
+        String name = uniqueName();
+        try (SharedMemory shm = SharedMemory.create("/" + name, 64)) {
+            try {
+                assertThat(shm.name()).isEqualTo(name);
+                assertThat(shm(name)).exists();
+                assertThatThrownBy(() -> SharedMemory.create(name, 64)).isInstanceOf(FileAlreadyExistsException.class);
+                MemorySegment.copy("hello".getBytes(StandardCharsets.US_ASCII), 0, shm.segment(), JAVA_BYTE, 0, 5);
+                assertThat(python(PY_ATTACH_READ_WRITE, "/" + name))
+                        .isEqualTo("64 " + HexFormat.of().formatHex("hello".getBytes(StandardCharsets.US_ASCII)));
+                try (SharedMemory bare = SharedMemory.attach(name)) {
+                    assertThat(new String(bare.segment().asSlice(5, 5).toArray(JAVA_BYTE), StandardCharsets.US_ASCII))
+                            .isEqualTo("world");
+                }
+            } finally {
+                shm.unlink();
+            }
+        }
+        assertThat(shm(name)).doesNotExist();
     }
 
     @Test

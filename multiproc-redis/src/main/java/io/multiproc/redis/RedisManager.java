@@ -397,6 +397,11 @@ public final class RedisManager implements Manager, HandleSource, Serializable {
     }
 
     /** Throws IllegalStateException naming the manager once it is closed. */
+    /** The server's address, for the messages of the objects this manager made. */
+    String address() {
+        return address;
+    }
+
     void check() {
         if (closed) {
             throw new IllegalStateException("RedisManager '" + name + "' at " + address + " is closed");

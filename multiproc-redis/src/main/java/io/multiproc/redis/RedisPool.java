@@ -72,7 +72,8 @@ import java.util.regex.Pattern;
  *       return on time; {@code map} waits, but work pending while no worker is alive for longer than
  *       {@link Builder#noWorkerTimeout} (default 60 s) fails with {@link IllegalStateException} saying so.</li>
  *   <li>Redis unreachable: pending work fails with {@link IllegalStateException} naming the address
- *       once Redisson gives up (its timeout and retry attempts: about 6 s with its defaults);
+ *       once Redisson gives up (its timeout and retry attempts: about 6 s with its defaults); a submitting
+ *       call waits at most 250 ms for Redis to take chunks under 1 MB (decision 227), so timed waits keep their time;
  *       Redis restarted without its data: pending work fails within a second of the reconnection. The
  *       pool then takes new work again.</li>
  * </ul>
@@ -148,6 +149,15 @@ public final class RedisPool implements SerializableExecutorService {
     private volatile CompletableFuture<Long> unqueueing = CompletableFuture.completedFuture(0L);
     /** How long terminate() waits for that removal before it fails the pending work all the same (decision 208). */
     private static final Duration TERMINATE_UNQUEUE_WAIT = Duration.ofSeconds(1);
+    /**
+     * How long a submitting call waits for Redis to take its chunks before it returns their futures all
+     * the same (decision 227): an answering Redis takes a chunk in well under a millisecond, and a refusal
+     * still reaches the caller as the call's exception; a dead or hung one costs a call this, not Redisson's
+     * timeout and retries (about 6 s).
+     */
+    static final Duration SEND_WAIT = Duration.ofMillis(250);
+    /** A send Redis has not answered within SEND_WAIT (volatile): later sends do not wait until it is answered. */
+    private volatile CompletableFuture<?> unanswered;
     /** Set by {@link #close()} (guarded by this): lazy maps may no longer send. */
     private boolean closing;
     /** This pool's part in {@link Clients#atProgramEnd}: no caller is left to wait for its work. */
@@ -736,28 +746,63 @@ public final class RedisPool implements SerializableExecutorService {
 
     /**
      * Queues the chunks of {@code parts} that are still wanted: a map can fail or be cancelled, or the
-     * pool be terminated, while its later groups are still being queued.
+     * pool be terminated, while its later groups are still being queued. Waits for Redis to take chunks under
+     * 1 MB at most {@link #SEND_WAIT} (not at all while an earlier send has not been answered within it), so that a
+     * caller's timed get, next or invokeAll keeps its time while Redis is down or hung (decision 227); what
+     * Redis then answers reaches the chunks' futures.
      */
     private void send(List<byte[]> messages, List<CompletableFuture<Object>> parts, AtomicInteger handedOver) {
+        CompletableFuture<Void> queued;
         try {
             // NOTE: a part completed exceptionally before its group was sent was withdrawn here (it had no
             // reply yet); one completed so just after is rarely a worker's reply (workers take the oldest
             // chunks first), and removing a chunk that ran finds nothing
-            store.enqueue(messages, i -> parts.get(i).isCompletedExceptionally(), handedOver);
+            queued = store.enqueue(messages, i -> parts.get(i).isCompletedExceptionally(), handedOver);
         } catch (RuntimeException e) {
-            // NOTE: a write cut short while Redis still answers is Redis closing the connection on a bulk
-            // over its limit, not Redis failing: failing all pending work as lost would be wrong
-            boolean cutOff = !RedisPoolStore.refused(e) && store.cutOff(e, largest(messages));
-            if (cutOff || RedisPoolStore.refused(e)) {
-                // Redis is fine and refused this call (a chunk too big): it alone fails; its chunks
-                // already queued are removed through their parts
-                IllegalArgumentException refused = refused(messages, e, cutOff);
-                parts.forEach(p -> p.completeExceptionally(refused));
-                throw refused;
-            }
-            failAllRedis(e); // NOTE: out of pending first, so no unqueue goes to the failed Redis per chunk
-            throw redisFailed(e);
+            throw sendFailed(messages, parts, e);
         }
+        if (largest(messages) >= RedisPoolStore.LEAST_BULK_LIMIT) {
+            // NOTE: a chunk Redis may refuse for its size: the refusal is thrown at the call, as the README
+            // says, though it takes Redisson's retries when Redis cuts the write off
+            while (!queued.isDone()) {
+                waitQuietly(queued, Duration.ofMinutes(1));
+            }
+        }
+        CompletableFuture<?> slow = unanswered;
+        if (!queued.isDone() && (slow == null || slow.isDone()) && !waitQuietly(queued, SEND_WAIT) && !queued.isDone()) {
+            unanswered = queued;
+        }
+        if (!queued.isDone()) {
+            // NOTE: off Redisson's threads: deciding whether Redis refused this call may ask Redis (cutOff),
+            // and failing the futures runs the callers' dependent stages
+            queued.whenCompleteAsync((v, e) -> {
+                if (e != null) {
+                    sendFailed(messages, parts, RedisPoolStore.cause(e));
+                }
+            });
+            return;
+        }
+        try {
+            queued.join();
+        } catch (CompletionException e) {
+            throw sendFailed(messages, parts, RedisPoolStore.cause(e));
+        }
+    }
+
+    /** Fails what a send that Redis refused or could not take leaves pending; the exception for its caller. */
+    private RuntimeException sendFailed(List<byte[]> messages, List<CompletableFuture<Object>> parts, RuntimeException e) {
+        // NOTE: a write cut short while Redis still answers is Redis closing the connection on a bulk
+        // over its limit, not Redis failing: failing all pending work as lost would be wrong
+        boolean cutOff = !RedisPoolStore.refused(e) && store.cutOff(e, largest(messages));
+        if (cutOff || RedisPoolStore.refused(e)) {
+            // Redis is fine and refused this call (a chunk too big): it alone fails; its chunks
+            // already queued are removed through their parts
+            IllegalArgumentException refused = refused(messages, e, cutOff);
+            parts.forEach(p -> p.completeExceptionally(refused));
+            return refused;
+        }
+        failAllRedis(e); // NOTE: out of pending first, so no unqueue goes to the failed Redis per chunk
+        return redisFailed(e);
     }
 
     /**
@@ -1059,7 +1104,7 @@ public final class RedisPool implements SerializableExecutorService {
                     interrupted = true;
                 } catch (ExecutionException | CancellationException | TimeoutException e) {
                     if (e instanceof ExecutionException ee) {
-                        LOG.log(System.Logger.Level.DEBUG, "cannot unqueue this caller's chunks: " + ee.getCause());
+                        LOG.log(System.Logger.Level.DEBUG, "Redis pool: a command failed: " + ee.getCause());
                     }
                     return false;
                 }

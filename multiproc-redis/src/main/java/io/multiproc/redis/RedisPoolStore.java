@@ -28,6 +28,7 @@ import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Set;
+import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionException;
 import java.util.concurrent.ExecutionException;
 import java.util.concurrent.TimeUnit;
@@ -204,9 +205,15 @@ final class RedisPoolStore {
      * terminated). A message withdrawn while its group was on its way is removed again at once: the
      * caller's own removal of it may have reached Redis before the group did; one withdrawn after its
      * group was queued is the caller's to remove. {@code handedOver}: how many messages went to Redis.
+     * Returns at once: the future completes once every group is queued, or with Redisson's failure (the
+     * groups after a failed one are not sent). A caller bounds its own wait on it (decision 227).
      */
-    void enqueue(List<byte[]> messages, IntPredicate withdrawn, AtomicInteger handedOver) {
-        for (int from = 0; from < messages.size(); from += ENQUEUE_GROUP) {
+    CompletableFuture<Void> enqueue(List<byte[]> messages, IntPredicate withdrawn, AtomicInteger handedOver) {
+        return enqueueFrom(0, messages, withdrawn, handedOver);
+    }
+
+    private CompletableFuture<Void> enqueueFrom(int from, List<byte[]> messages, IntPredicate withdrawn, AtomicInteger handedOver) {
+        for (; from < messages.size(); from += ENQUEUE_GROUP) {
             int to = Math.min(messages.size(), from + ENQUEUE_GROUP);
             // NOTE: set before withdrawn is asked, and the caller withdraws before it reads handedOver (both
             // volatile): a message is either left out here or in the caller's own removal
@@ -220,20 +227,28 @@ final class RedisPoolStore {
             if (sent.isEmpty()) {
                 continue;
             }
-            uninterruptibly(bytes().evalAsync(RScript.Mode.READ_WRITE, ENQUEUE, RScript.ReturnType.LONG, keys(queueKey()),
-                    sent.stream().map(messages::get).toArray()));
-            List<Object> late = new ArrayList<>();
-            for (int i : sent) {
-                if (withdrawn.test(i)) {
-                    late.add(messages.get(i));
+            return bytes().evalAsync(RScript.Mode.READ_WRITE, ENQUEUE, RScript.ReturnType.LONG, keys(queueKey()),
+                    sent.stream().map(messages::get).toArray()).toCompletableFuture().thenCompose(pushed -> {
+                List<Object> late = new ArrayList<>();
+                for (int i : sent) {
+                    if (withdrawn.test(i)) {
+                        late.add(messages.get(i));
+                    }
                 }
-            }
-            if (!late.isEmpty()) {
                 // NOTE: just pushed: LREM finds them near the head, where LPUSH put them
-                uninterruptibly(bytes().evalAsync(RScript.Mode.READ_WRITE, REMOVE_SOME, RScript.ReturnType.LONG, keys(queueKey()),
-                        late.toArray()));
-            }
+                CompletableFuture<?> removal = late.isEmpty() ? CompletableFuture.completedFuture(null)
+                        : bytes().evalAsync(RScript.Mode.READ_WRITE, REMOVE_SOME, RScript.ReturnType.LONG, keys(queueKey()),
+                                late.toArray()).toCompletableFuture();
+                return removal.thenCompose(removed -> enqueueFrom(to, messages, withdrawn, handedOver));
+            });
         }
+        return CompletableFuture.completedFuture(null);
+    }
+
+    /** The failure of an asynchronous command as its synchronous call throws it. */
+    static RuntimeException cause(Throwable e) {
+        Throwable c = e instanceof CompletionException && e.getCause() != null ? e.getCause() : e;
+        return c instanceof RuntimeException r ? r : new CompletionException(c);
     }
 
     /**

@@ -208,14 +208,17 @@ final class RedisSync {
         return join(script.<R>evalAsync(RScript.Mode.READ_WRITE, lua, type, keys, args));
     }
 
-    /** Waits for {@code f} without reacting to interrupts (see {@link #eval}); failures as Redisson's sync calls throw them. */
-    private static <R> R join(org.redisson.api.RFuture<R> f) {
+    /**
+     * Waits for {@code f} without reacting to interrupts (see {@link #eval}); failures as Redisson's sync calls
+     * throw them, naming the server: Redisson's own message often does not ("StacklessClosedChannelException").
+     */
+    private <R> R join(org.redisson.api.RFuture<R> f) {
         try {
             return f.toCompletableFuture().join();
         } catch (java.util.concurrent.CompletionException e) {
             Throwable cause = e.getCause() != null ? e.getCause() : e;
             if (cause instanceof RedisException r) {
-                throw clearer(r);
+                throw clearer(r, manager.address());
             }
             if (cause instanceof RuntimeException r) {
                 throw r;
@@ -223,9 +226,9 @@ final class RedisSync {
             if (cause instanceof Error err) {
                 throw err;
             }
-            throw new RedisException(cause.toString(), cause);
+            throw new RedisException("Redis at " + manager.address() + " failed: " + cause, cause);
         } catch (RedisException e) {
-            throw clearer(e);
+            throw clearer(e, manager.address());
         }
     }
 
@@ -233,7 +236,7 @@ final class RedisSync {
      * Redisson's failure with its most specific reason (for example "Connection refused: 127.0.0.1/...:6379")
      * in its message: Redisson's own often says only "Unexpected exception while processing command".
      */
-    static RedisException clearer(RedisException e) {
+    static RedisException clearer(RedisException e, String address) {
         String detail = null;
         Deque<Throwable> todo = new ArrayDeque<>(List.of(e));
         Set<Throwable> seen = java.util.Collections.newSetFromMap(new java.util.IdentityHashMap<>());
@@ -254,7 +257,8 @@ final class RedisSync {
                 todo.push(s);
             }
         }
-        return new RedisException("Redis failed: " + e.getMessage() + (detail == null ? "" : " (" + detail + ")"), e);
+        return new RedisException("Redis at " + address + " failed: " + e.getMessage()
+                + (detail == null ? "" : " (" + detail + ")"), e);
     }
 
     /**
