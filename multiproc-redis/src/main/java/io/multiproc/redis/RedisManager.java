@@ -396,12 +396,12 @@ public final class RedisManager implements Manager, HandleSource, Serializable {
         return other == this || configYaml.equals(other.configYaml);
     }
 
-    /** Throws IllegalStateException naming the manager once it is closed. */
     /** The server's address, for the messages of the objects this manager made. */
     String address() {
         return address;
     }
 
+    /** Throws IllegalStateException naming the manager once it is closed. */
     void check() {
         if (closed) {
             throw new IllegalStateException("RedisManager '" + name + "' at " + address + " is closed");
