@@ -212,7 +212,11 @@ final class RedisQueue<E> extends AbstractQueue<E> implements BlockingQueue<E>, 
         return m.callBlocking(() -> popBy(pops.pollAsync(seconds, TimeUnit.SECONDS).toCompletableFuture(), deadline));
     }
 
-    /** What {@link #blockingPop} and the timed poll's short polls wait for: the pop {@code pop}. */
+    /**
+     * What {@link #blockingPop} and the timed poll's short polls wait for: the pop {@code pop}, through
+     * {@link #pops} (so a late item goes back without its capacity: Redisson's bounded poll gives the
+     * capacity back after its reply, where a give-back could not follow it).
+     */
     private Object popBy(CompletableFuture<Object> pop, long deadline) throws InterruptedException {
         Object stored;
         try {

@@ -184,6 +184,11 @@ class RedisDownTimingTest {
             BlockingQueue<String> otherBounded = other.proxy(Kind.BOUNDED_QUEUE, bounded.key());
             soft.assertThat(waitForSize(otherBounded, 0)).as("a bounded queue's item whose offer returned false").isZero();
             soft.assertThat(otherBounded.offer("next")).as("its room given back").isTrue();
+
+            lateGrant(soft, redis, "bounded queue.poll(timeout)", () -> bounded.poll(shortWait.toMillis(), TimeUnit.MILLISECONDS));
+            soft.assertThat(otherBounded.poll(TIMEOUT.toMillis(), TimeUnit.MILLISECONDS)).as("the bounded queue's item, back").isEqualTo("next");
+            soft.assertThat(otherBounded.offer("again")).as("room for one").isTrue();
+            soft.assertThat(otherBounded.offer("more")).as("room for one only: the capacity kept").isFalse();
         }
         soft.assertAll();
     }
