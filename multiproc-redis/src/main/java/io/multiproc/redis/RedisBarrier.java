@@ -157,12 +157,26 @@ public final class RedisBarrier implements BarrierProxy, HandleSource, Serializa
     }
 
     private int awaitUntil(long deadline) throws InterruptedException, BrokenBarrierException, TimeoutException {
-        RedisSync.Wake wake = sync.wake((String) keys.get(0));
+        RedisSync.Wake wake = sync.wake((String) keys.get(0), deadline);
+        if (wake == null) {
+            throw noAnswer(); // not arrived: nothing to break
+        }
         if (Thread.interrupted()) {
             abort();
             throw new InterruptedException();
         }
-        List<Object> arrived = sync.evalList(ARRIVE, keys, Integer.toString(parties), newEpoch());
+        // an arrival Redis counts after this call gave up breaks the barrier, as this call's timeout would
+        // have (decision 229); one that tripped it cannot be undone
+        List<Object> arrived = sync.evalListBy(deadline, late -> {
+            long a = ((Number) late.get(0)).longValue();
+            if (a >= 0 && (a >>> 32) != 0) {
+                sync.undo(BREAK, org.redisson.api.RScript.ReturnType.LONG, keys, r -> { },
+                        Long.toString(a & 0xFFFF_FFFFL), late.get(1));
+            }
+        }, ARRIVE, keys, Integer.toString(parties), newEpoch());
+        if (arrived == null) {
+            throw noAnswer();
+        }
         long arrival = ((Number) arrived.get(0)).longValue();
         String epoch = (String) arrived.get(1);
         if (arrival < 0) {
@@ -175,7 +189,13 @@ public final class RedisBarrier implements BarrierProxy, HandleSource, Serializa
         }
         for (;;) {
             long seen = wake.generation();
-            int outcome = (int) sync.evalLong(OUTCOME, keys, gen, epoch);
+            Long answer = sync.evalLongBy(deadline, late -> { }, OUTCOME, keys, gen, epoch);
+            if (answer == null) {
+                // break it as a timeout does, without waiting for Redis again
+                sync.undo(BREAK, org.redisson.api.RScript.ReturnType.LONG, keys, r -> { }, gen, epoch);
+                throw noAnswer();
+            }
+            int outcome = (int) (long) answer;
             if (outcome == TRIPPED) {
                 return index;
             }
@@ -184,7 +204,11 @@ public final class RedisBarrier implements BarrierProxy, HandleSource, Serializa
             }
             long left = RedisSync.remaining(deadline);
             if (left <= 0) {
-                if (sync.evalLong(BREAK, keys, gen, epoch) == TRIPPED) {
+                Long broke = sync.evalLongBy(deadline, late -> { }, BREAK, keys, gen, epoch);
+                if (broke == null) {
+                    throw noAnswer(); // the break is sent: it happens when Redis answers again
+                }
+                if (broke == TRIPPED) {
                     return index;
                 }
                 throw new TimeoutException(this + ": timed out waiting for " + parties + " parties");
@@ -199,6 +223,11 @@ public final class RedisBarrier implements BarrierProxy, HandleSource, Serializa
                 throw e;
             }
         }
+    }
+
+    /** This call's timeout while Redis did not answer by its deadline. */
+    private TimeoutException noAnswer() {
+        return new TimeoutException(this + ": timed out: Redis at " + sync.address() + " did not answer");
     }
 
     @Override

@@ -232,15 +232,32 @@ public final class RedisCondition implements Condition, HandleSource, Serializab
         }
     }
 
-    /** True if signalled, false on timeout; the lock is held again on return, also by an exception. */
+    /**
+     * True if signalled, false on timeout; the lock is held again on return, also by an exception, except
+     * the IllegalStateException of a timed wait whose Redis did not answer by its deadline (decision 230).
+     */
     private boolean awaitUntilDeadline(long deadline, boolean interruptible) throws InterruptedException {
         if (interruptible && Thread.interrupted()) {
             throw new InterruptedException();
         }
-        RedisSync.Wake wake = sync.wake(queue);
+        RedisSync.Wake wake = sync.wake(queue, deadline);
+        if (wake == null) {
+            throw noAnswer("the lock is still held"); // nothing was sent
+        }
         String lease = Long.toString(Math.max(sync.leaseMillis(), MIN_LEASE_MILLIS));
-        List<Object> released = sync.evalList(ENQUEUE_AND_RELEASE, List.of(lock.key(), lock.marker(), queue, alive),
-                lock.ownerCheck(), lock.key(), sync.newToken(), lease);
+        List<Object> keys = List.of(lock.key(), lock.marker(), queue, alive);
+        List<Object> released = sync.evalListBy(deadline, late -> {
+            if (((Number) late.get(0)).longValue() >= 0) {
+                // queued and released after this call gave up: it waits no more
+                sync.undo(LEAVE, org.redisson.api.RScript.ReturnType.LONG, List.of(queue, signalled, alive), r -> { }, late.get(2));
+            }
+        }, ENQUEUE_AND_RELEASE, keys, lock.ownerCheck(), lock.key(), sync.newToken(), lease);
+        if (released == null) {
+            // NOTE: Redis may still run the release: the caller must not think it holds the lock, and this JVM
+            // must not renew it, so that a release that never runs ends with the lease
+            lock.abandon();
+            throw noAnswer("the lock is not held");
+        }
         long holds = ((Number) released.get(0)).longValue();
         if (holds < 0) {
             throw new IllegalMonitorStateException(lock + " is not held" + (lock.isReentrant() ? " by this thread" : "")
@@ -249,22 +266,33 @@ public final class RedisCondition implements Condition, HandleSource, Serializab
         lock.releasedBy((String) released.get(1));
         String token = (String) released.get(2);
         boolean interrupted = false;
+        boolean unanswered = false;
         try {
             for (;;) {
                 long seen = wake.generation();
-                if (sync.evalLong(POLL, List.of(signalled, queue, alive), token, lease, queue) != 0) {
+                Long polled = sync.evalLongBy(deadline, late -> { }, POLL, List.of(signalled, queue, alive), token, lease, queue);
+                if (polled == null) {
+                    unanswered = true;
+                    sync.undo(LEAVE, org.redisson.api.RScript.ReturnType.LONG, List.of(queue, signalled, alive), r -> { }, token);
+                    return false;
+                }
+                if (polled != 0) {
                     return true; // signalled, or its place was lost with Redis's data (spurious wake-up)
                 }
                 long left = RedisSync.remaining(deadline);
                 if (left <= 0) {
-                    return sync.evalLong(LEAVE, List.of(queue, signalled, alive), token) == 1;
+                    Long left1 = sync.evalLongBy(deadline, late -> { }, LEAVE, List.of(queue, signalled, alive), token);
+                    unanswered = left1 == null;
+                    return left1 != null && left1 == 1; // not answered: the leave is sent, it runs when Redis does
                 }
                 long nap = Math.min(left, RedisSync.POLL_CAP_NANOS);
                 if (interruptible) {
                     try {
                         wake.awaitChange(seen, nap);
                     } catch (InterruptedException e) {
-                        if (sync.evalLong(LEAVE, List.of(queue, signalled, alive), token) == 1) {
+                        Long gone = sync.evalLongBy(deadline, late -> { }, LEAVE, List.of(queue, signalled, alive), token);
+                        unanswered = gone == null;
+                        if (gone != null && gone == 1) {
                             // signalled before the interrupt: keep the signal, report the interrupt by its flag
                             interrupted = true;
                             return true;
@@ -276,11 +304,22 @@ public final class RedisCondition implements Condition, HandleSource, Serializab
                 }
             }
         } finally {
-            lock.reacquire((int) holds);
+            // NOTE: the lock is waited for as long as it takes while Redis answers, as j.u.c's conditions do;
+            // a call Redis does not answer by the deadline (or in its grace, once it passed) ends it (decision 230)
+            // (not tried once a call went unanswered: that took the grace already)
+            boolean held = !unanswered && lock.reacquire((int) holds, deadline);
             if (interrupted) {
                 Thread.currentThread().interrupt();
             }
+            if (!held) {
+                throw noAnswer("the lock is not held");
+            }
         }
+    }
+
+    /** A timed wait's failure while Redis does not answer (decision 230), saying whether the lock is held. */
+    private IllegalStateException noAnswer(String held) {
+        return new IllegalStateException(this + ": Redis at " + sync.address() + " did not answer by the deadline; " + held);
     }
 
     /**

@@ -70,7 +70,11 @@ public final class RedisEvent implements EventProxy, HandleSource, Serializable 
     }
 
     private boolean awaitUntil(long deadline) throws InterruptedException {
-        return sync.awaitUntil(key, deadline, this::isSet);
+        // a late answer changed nothing: there is nothing to undo
+        return sync.awaitUntil(key, deadline, by -> {
+            Long set = sync.evalLongBy(by, late -> { }, "return redis.call('exists', KEYS[1])", List.of(key));
+            return set == null ? null : set == 1;
+        });
     }
 
     @Override

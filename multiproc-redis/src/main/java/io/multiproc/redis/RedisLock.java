@@ -117,7 +117,7 @@ public final class RedisLock implements Lock, HandleSource, Serializable {
     @Override
     public void lock() {
         try {
-            acquire(RedisSync.FOREVER, false, 1);
+            acquire(RedisSync.FOREVER, RedisSync.FOREVER, false, 1);
         } catch (InterruptedException impossible) {
             throw new AssertionError(impossible);
         }
@@ -128,7 +128,7 @@ public final class RedisLock implements Lock, HandleSource, Serializable {
         if (Thread.interrupted()) {
             throw new InterruptedException();
         }
-        acquire(RedisSync.FOREVER, true, 1);
+        acquire(RedisSync.FOREVER, RedisSync.FOREVER, true, 1);
     }
 
     /** Takes the lock if it is free; one round trip, never waits. */
@@ -146,7 +146,8 @@ public final class RedisLock implements Lock, HandleSource, Serializable {
         if (time <= 0) {
             return tryLock();
         }
-        return acquire(RedisSync.deadline(unit.toNanos(time)), true, 1);
+        long deadline = RedisSync.deadline(unit.toNanos(time));
+        return acquire(deadline, deadline, true, 1);
     }
 
     /** {@link #tryLock(long, TimeUnit)} with a Duration; a negative timeout throws. */
@@ -215,12 +216,17 @@ public final class RedisLock implements Lock, HandleSource, Serializable {
         return reentrant ? sync.threadToken() : "";
     }
 
-    /** Takes the lock back with {@code holds} holds after a condition wait, whatever interrupts come. */
-    void reacquire(int holds) {
+    /**
+     * Takes the lock back with {@code holds} holds after a condition wait, whatever interrupts come; false
+     * if Redis did not answer one of its calls by {@code answerBy} (and its grace): then it is not held.
+     */
+    boolean reacquire(int holds, long answerBy) {
         boolean interrupted = false;
         for (;;) {
             try {
-                acquire(RedisSync.FOREVER, false, holds);
+                if (!acquire(RedisSync.FOREVER, answerBy, false, holds)) {
+                    return false;
+                }
                 break;
             } catch (InterruptedException e) {
                 interrupted = true;
@@ -229,6 +235,12 @@ public final class RedisLock implements Lock, HandleSource, Serializable {
         if (interrupted) {
             Thread.currentThread().interrupt();
         }
+        return true;
+    }
+
+    /** Stops renewing this lock, whoever of this connection holds it: a condition's release may run late. */
+    void abandon() {
+        sync.dropAll(key);
     }
 
     /** Called when a condition's script released the lock that {@code owner} held. */
@@ -253,14 +265,53 @@ public final class RedisLock implements Lock, HandleSource, Serializable {
         return r;
     }
 
-    private boolean acquire(long deadline, boolean interruptible, int holds) throws InterruptedException {
+    /**
+     * {@link #tryOnce} for a timed acquire: null if Redis did not answer by {@code deadline} (and its grace).
+     * A hold Redis grants after that is given back when its answer arrives (decision 229): one hold of
+     * {@code owner}, so a reentrant owner's own holds taken meanwhile stay (and are renewed).
+     */
+    private Long tryOnceBy(long deadline, String owner, int holds) {
+        Long r = sync.evalLongBy(deadline, late -> {
+            if (late <= 0) {
+                sync.<String>undo(RELEASE, org.redisson.api.RScript.ReturnType.VALUE, keys, released -> {
+                    if (released != null && released.startsWith("F")) {
+                        sync.drop(key, owner);
+                    } else if ("R".equals(released)) {
+                        try {
+                            sync.hold(key, owner); // the thread re-entered on the late grant: it holds the lock
+                        } catch (IllegalStateException closed) {
+                            // nothing renews it now: it lapses with its lease
+                        }
+                    }
+                }, owner, Long.toString(sync.leaseMillis()), key, "0");
+            }
+        }, ACQUIRE, keys, owner, Long.toString(sync.leaseMillis()), reentrant ? "1" : "0", Integer.toString(holds));
+        if (r != null && r < 0) {
+            sync.hold(key, owner);
+            tookOver = r == -2;
+        }
+        return r;
+    }
+
+    /**
+     * Waits for the lock until {@code deadline}; false then, or once Redis did not answer a call by
+     * {@code answerBy} (and its grace).
+     */
+    private boolean acquire(long deadline, long answerBy, boolean interruptible, int holds) throws InterruptedException {
         String owner = ownerForAcquire();
-        RedisSync.Wake wake = sync.wake(key);
+        RedisSync.Wake wake = sync.wake(key, answerBy);
+        if (wake == null) {
+            return false; // Redis did not answer in time
+        }
         boolean interrupted = false;
         try {
             for (;;) {
                 long seen = wake.generation();
-                long leaseLeft = tryOnce(owner, holds);
+                Long answer = tryOnceBy(answerBy, owner, holds);
+                if (answer == null) {
+                    return false;
+                }
+                long leaseLeft = answer;
                 if (leaseLeft <= 0) {
                     return true;
                 }

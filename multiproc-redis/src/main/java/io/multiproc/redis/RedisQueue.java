@@ -98,7 +98,7 @@ final class RedisQueue<E> extends AbstractQueue<E> implements BlockingQueue<E>, 
         // (no poll, no timeout), so a lost message or a dead server left the put waiting for ever (decision 108
         // refused RSemaphore's untimed wait for the same reason). A lost message now costs one slice; a dead
         // server fails the next slice's script with the manager's outage IllegalStateException.
-        while (!offerWithin(e, ROOM_SLICE_NANOS)) {
+        while (!offerWithin(e, ROOM_SLICE_NANOS, RedisSync.FOREVER)) {
             // the queue is still full: wait another slice
         }
     }
@@ -109,13 +109,25 @@ final class RedisQueue<E> extends AbstractQueue<E> implements BlockingQueue<E>, 
      * for an offer whose permit Redis had already granted and whose push then happened, so a caller that
      * retried the item queued it twice. The offer runs to its end (at most its slice): added, it returns
      * true with the interrupt still set (as an uninterruptible call would); not added, InterruptedException.
+     * Not answered by {@code deadline} (and {@link RedisSync#LATE_REPLY_NANOS}): false, and an item Redis
+     * adds after that is taken out again when its answer arrives (decision 229).
      */
-    private boolean offerWithin(E e, long nanos) throws InterruptedException {
+    private boolean offerWithin(E e, long nanos, long deadline) throws InterruptedException {
         return m.callBlocking(() -> {
             CompletableFuture<Boolean> offer = ((RBoundedBlockingQueue<E>) q).offerAsync(e, nanos, TimeUnit.NANOSECONDS)
                     .toCompletableFuture();
             try {
-                return offer.get();
+                if (deadline == RedisSync.FOREVER) {
+                    return offer.get();
+                }
+                return offer.get(Math.max(0, RedisSync.remaining(deadline)) + RedisSync.LATE_REPLY_NANOS, TimeUnit.NANOSECONDS);
+            } catch (java.util.concurrent.TimeoutException late) {
+                offer.thenAccept(added -> {
+                    if (Boolean.TRUE.equals(added)) {
+                        q.removeAsync(e); // Redisson's script: gives the capacity back too
+                    }
+                });
+                return false;
             } catch (InterruptedException stop) {
                 if (toItsEnd(offer)) {
                     return true; // toItsEnd set the interrupt again: the caller's next wait answers it
@@ -135,12 +147,15 @@ final class RedisQueue<E> extends AbstractQueue<E> implements BlockingQueue<E>, 
     public boolean offer(E e, long timeout, TimeUnit unit) throws InterruptedException {
         Objects.requireNonNull(e, "e");
         long nanos = unit.toNanos(timeout); // saturates
-        if (!bounded || nanos <= 0) {
+        if (!bounded) {
+            return pushBy(e, RedisSync.deadline(Math.max(0, nanos)));
+        }
+        if (nanos <= 0) {
             return offer(e);
         }
         long deadline = RedisSync.deadline(nanos);
         while (true) {
-            if (offerWithin(e, Math.min(RedisSync.remaining(deadline), ROOM_SLICE_NANOS))) {
+            if (offerWithin(e, Math.min(RedisSync.remaining(deadline), ROOM_SLICE_NANOS), deadline)) {
                 return true;
             }
             if (RedisSync.remaining(deadline) <= 0) {
@@ -149,12 +164,36 @@ final class RedisQueue<E> extends AbstractQueue<E> implements BlockingQueue<E>, 
         }
     }
 
+    /**
+     * An unbounded queue's timed offer: one RPUSH, waited for until {@code deadline} (and
+     * {@link RedisSync#LATE_REPLY_NANOS}); not answered by then, false, and the item Redis pushes after that
+     * is taken out again when its answer arrives (decision 229).
+     */
+    private boolean pushBy(E e, long deadline) throws InterruptedException {
+        if (Thread.interrupted()) {
+            throw new InterruptedException(); // before anything is sent, as put
+        }
+        return m.call(() -> {
+            CompletableFuture<Boolean> push = q.offerAsync(e).toCompletableFuture();
+            if (!RedisSync.within(push, deadline)) {
+                push.thenAccept(added -> {
+                    if (Boolean.TRUE.equals(added)) {
+                        m.redisson().getScript(RedisCodec.STORED_BYTES).evalAsync(key, RScript.Mode.READ_WRITE,
+                                Lua.LIST_REMOVE_FIRST, RScript.ReturnType.LONG, List.of(key), e);
+                    }
+                });
+                return false;
+            }
+            return toItsEnd(push);
+        });
+    }
+
     @Override
     public E take() throws InterruptedException {
         // NOTE: BLPOP slices of a second, not one BLPOP without a timeout: an interrupted take lets its pop
         // run to its end before it answers (blockingPop), so the slice bounds how late that answer is
         while (true) {
-            E e = open(blockingPop(TAKE_SLICE_SECONDS));
+            E e = open(blockingPop(TAKE_SLICE_SECONDS, RedisSync.FOREVER));
             if (e != null) {
                 return e;
             }
@@ -165,28 +204,54 @@ final class RedisQueue<E> extends AbstractQueue<E> implements BlockingQueue<E>, 
      * One BLPOP of at most {@code seconds}, given back by {@link #popped}. An interrupt while it waits does
      * not cancel it: Redis may already have popped an item for it, which a cancelled call dropped (an
      * interrupted consumer lost items). The pop runs to its end (at most its slice), what it took goes back
-     * to the head of the queue, and InterruptedException is thrown with nothing taken.
+     * to the head of the queue, and InterruptedException is thrown with nothing taken. Not answered by
+     * {@code deadline} (and {@link RedisSync#LATE_REPLY_NANOS}): null, and an item Redis pops after that goes
+     * back to the head when its answer arrives (decision 229).
      */
-    private Object blockingPop(long seconds) throws InterruptedException {
-        return m.callBlocking(() -> {
-            CompletableFuture<Object> pop = pops.pollAsync(seconds, TimeUnit.SECONDS).toCompletableFuture();
-            Object stored;
-            try {
+    private Object blockingPop(long seconds, long deadline) throws InterruptedException {
+        return m.callBlocking(() -> popBy(pops.pollAsync(seconds, TimeUnit.SECONDS).toCompletableFuture(), deadline));
+    }
+
+    /**
+     * What {@link #blockingPop} and the timed poll's short polls wait for: the pop {@code pop}, through
+     * {@link #pops} (so a late item goes back without its capacity: Redisson's bounded poll gives the
+     * capacity back after its reply, where a give-back could not follow it).
+     */
+    private Object popBy(CompletableFuture<Object> pop, long deadline) throws InterruptedException {
+        Object stored;
+        try {
+            if (deadline == RedisSync.FOREVER) {
                 stored = pop.get();
-            } catch (InterruptedException stop) {
-                Object late = toItsEnd(pop);
-                if (late != null) {
-                    // NOTE: LPUSH: back where BLPOP took it from, so FIFO order holds; a bounded queue's
-                    // capacity was not given back for it (popped() did not run), so none is taken again
-                    toItsEnd(m.redisson().getDeque(key, ByteArrayCodec.INSTANCE).addFirstAsync(late).toCompletableFuture());
-                }
-                Thread.interrupted(); // answered by the exception; interrupts while the pop ended are this one
-                throw stop;
-            } catch (ExecutionException failed) {
-                throw redisFailure(failed);
+            } else {
+                stored = pop.get(Math.max(0, RedisSync.remaining(deadline)) + RedisSync.LATE_REPLY_NANOS, TimeUnit.NANOSECONDS);
             }
-            return popped(stored);
-        });
+        } catch (java.util.concurrent.TimeoutException gaveUp) {
+            pop.thenAccept(late -> {
+                if (late != null) {
+                    giveBack(late);
+                }
+            });
+            return null;
+        } catch (InterruptedException stop) {
+            Object late = toItsEnd(pop);
+            if (late != null) {
+                toItsEnd(giveBack(late));
+            }
+            Thread.interrupted(); // answered by the exception; interrupts while the pop ended are this one
+            throw stop;
+        } catch (ExecutionException failed) {
+            throw redisFailure(failed);
+        }
+        return popped(stored);
+    }
+
+    /**
+     * Puts an item a pop took for a caller that left back at the head of the queue. LPUSH: back where the
+     * pop took it from, so FIFO order holds; a bounded queue's capacity was not given back for it (popped()
+     * did not run), so none is taken again.
+     */
+    private CompletableFuture<Void> giveBack(Object stored) {
+        return m.redisson().getDeque(key, ByteArrayCodec.INSTANCE).addFirstAsync(stored).toCompletableFuture();
     }
 
     /**
@@ -256,12 +321,12 @@ final class RedisQueue<E> extends AbstractQueue<E> implements BlockingQueue<E>, 
             E e;
             if (left >= TimeUnit.SECONDS.toNanos(1)) {
                 long seconds = Math.min(TimeUnit.NANOSECONDS.toSeconds(left), TimeUnit.NANOSECONDS.toSeconds(MAX_WAIT_SLICE_NANOS));
-                e = open(blockingPop(seconds));
+                e = open(blockingPop(seconds, deadline));
             } else {
                 if (Thread.interrupted()) {
                     throw new InterruptedException();
                 }
-                e = poll();
+                e = open(m.callBlocking(() -> popBy(pops.pollAsync().toCompletableFuture(), deadline)));
                 if (e == null && left > 0) {
                     TimeUnit.NANOSECONDS.sleep(Math.min(left, SHORT_POLL_NANOS));
                 }

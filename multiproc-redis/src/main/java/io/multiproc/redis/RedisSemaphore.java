@@ -99,7 +99,20 @@ public final class RedisSemaphore implements SemaphoreProxy, HandleSource, Seria
     }
 
     private boolean acquireUntil(long deadline) throws InterruptedException {
-        return sync.awaitUntil((String) keys.get(0), deadline, this::tryAcquire);
+        return sync.awaitUntil((String) keys.get(0), deadline, this::tryAcquireBy);
+    }
+
+    /**
+     * One try that waits for Redis until {@code deadline} (and its grace): null if Redis did not answer. A
+     * permit Redis grants after that is released again when its answer arrives (decision 229).
+     */
+    private Boolean tryAcquireBy(long deadline) {
+        Long r = sync.evalLongBy(deadline, late -> {
+            if (late == 1) {
+                sync.undo(RELEASE, org.redisson.api.RScript.ReturnType.LONG, keys, released -> { }, initial);
+            }
+        }, ACQUIRE, keys, initial);
+        return r == null ? null : r == 1;
     }
 
     @Override

@@ -168,6 +168,11 @@ final class RedisSync {
         return h;
     }
 
+    /** The server's address, for messages. */
+    String address() {
+        return manager.address();
+    }
+
     long leaseMillis() {
         return leaseMillis;
     }
@@ -209,10 +214,93 @@ final class RedisSync {
     }
 
     /**
+     * How long past its deadline a timed call still waits for a reply already on its way: a loaded machine's
+     * round trip, so that a call made with its deadline (nearly) spent still gets Redis's answer, and what a
+     * timed call may take beyond its timeout while Redis hangs (decision 229).
+     */
+    static final long LATE_REPLY_NANOS = TimeUnit.MILLISECONDS.toNanos(250);
+
+    /**
+     * {@link #evalLong} for a timed call: waits for the reply until {@code deadline} plus
+     * {@link #LATE_REPLY_NANOS}, then gives up and returns null. A reply that comes after that goes to
+     * {@code late} (on Redisson's thread), which must undo what the script did for the caller that left
+     * (decision 229). Interrupts do not end the wait (as {@link #eval}); one that comes stays set.
+     */
+    Long evalLongBy(long deadline, java.util.function.LongConsumer late, String lua, List<Object> keys, Object... args) {
+        if (deadline == FOREVER) {
+            return evalLong(lua, keys, args);
+        }
+        manager.check();
+        java.util.concurrent.CompletableFuture<Long> f = script.<Long>evalAsync(RScript.Mode.READ_WRITE, lua,
+                RScript.ReturnType.LONG, keys, args).toCompletableFuture();
+        if (!within(f, deadline)) {
+            f.thenAccept(r -> late.accept(r == null ? 0 : r));
+            return null;
+        }
+        Long r = join(f);
+        return r == null ? 0L : r;
+    }
+
+    /** {@link #evalLongBy} for a script that returns a list. */
+    List<Object> evalListBy(long deadline, java.util.function.Consumer<List<Object>> late, String lua, List<Object> keys, Object... args) {
+        if (deadline == FOREVER) {
+            return evalList(lua, keys, args);
+        }
+        manager.check();
+        java.util.concurrent.CompletableFuture<List<Object>> f = script.<List<Object>>evalAsync(RScript.Mode.READ_WRITE, lua,
+                RScript.ReturnType.LIST, keys, args).toCompletableFuture();
+        if (!within(f, deadline)) {
+            f.thenAccept(late);
+            return null;
+        }
+        return join(f);
+    }
+
+    /**
+     * Sends a script that undoes a late grant (decision 229) without waiting: called on Redisson's thread,
+     * which must not block. Its result (null if it could not be sent) goes to {@code then}.
+     */
+    <R> void undo(String lua, RScript.ReturnType type, List<Object> keys, java.util.function.Consumer<R> then, Object... args) {
+        try {
+            script.<R>evalAsync(RScript.Mode.READ_WRITE, lua, type, keys, args).whenComplete((r, failure) -> then.accept(r));
+        } catch (RuntimeException clientShutDown) {
+            then.accept(null); // the client is gone: a lock lapses with its lease
+        }
+    }
+
+    /**
+     * Waits for {@code f} until {@code deadline} plus {@link #LATE_REPLY_NANOS}, interrupts kept for the
+     * caller: true once it completed (in any way), false if it did not in time.
+     */
+    static boolean within(java.util.concurrent.Future<?> f, long deadline) {
+        boolean interrupted = false;
+        try {
+            for (;;) {
+                // NOTE: never less than the grace: a command sent with its deadline spent still gets its answer
+                long left = Math.max(0, remaining(deadline)) + LATE_REPLY_NANOS;
+                try {
+                    f.get(left, TimeUnit.NANOSECONDS);
+                    return true;
+                } catch (InterruptedException e) {
+                    interrupted = true;
+                } catch (java.util.concurrent.ExecutionException | java.util.concurrent.CancellationException failed) {
+                    return true;
+                } catch (java.util.concurrent.TimeoutException e) {
+                    return f.isDone();
+                }
+            }
+        } finally {
+            if (interrupted) {
+                Thread.currentThread().interrupt();
+            }
+        }
+    }
+
+    /**
      * Waits for {@code f} without reacting to interrupts (see {@link #eval}); failures as Redisson's sync calls
      * throw them, naming the server: Redisson's own message often does not ("StacklessClosedChannelException").
      */
-    private <R> R join(org.redisson.api.RFuture<R> f) {
+    private <R> R join(java.util.concurrent.CompletionStage<R> f) {
         try {
             return f.toCompletableFuture().join();
         } catch (java.util.concurrent.CompletionException e) {
@@ -276,6 +364,11 @@ final class RedisSync {
         held.remove(key, owner);
     }
 
+    /** Stops renewing {@code key}, whichever owner of this connection holds it. */
+    void dropAll(String key) {
+        held.remove(key);
+    }
+
     /** Remembers {@code key}, derived from the unnamed object at {@code base}, to delete with it or at close. */
     void derived(String base, String key) {
         derivedKeys.computeIfAbsent(base, b -> ConcurrentHashMap.newKeySet()).add(key);
@@ -320,24 +413,52 @@ final class RedisSync {
 
     /** The wake-up of {@code channel}, subscribed on first use (this call waits for the subscription). */
     Wake wake(String channel) {
+        return wake(channel, FOREVER);
+    }
+
+    /**
+     * {@link #wake(String)} for a timed call: null if the subscription was not made by {@code deadline} plus
+     * {@link #LATE_REPLY_NANOS} (Redis hangs); it stays pending, for this channel's next waiter.
+     */
+    Wake wake(String channel, long deadline) {
         manager.check();
         Wake w = wakes.get(channel);
-        if (w != null && w.use()) {
-            return w;
-        }
-        synchronized (wakes) {
-            w = wakes.get(channel);
-            if (w == null || !w.use()) {
-                Wake fresh = new Wake();
-                RTopic topic = client.getTopic(channel, StringCodec.INSTANCE);
-                // NOTE: async and joined, as eval: the synchronous subscribe throws for an interrupted thread
-                int listener = join(topic.addListenerAsync(String.class, (ch, msg) -> fresh.bump()));
-                listeners.put(channel, listener);
-                wakes.put(channel, fresh);
-                w = fresh;
+        if (w == null || !w.use()) {
+            synchronized (wakes) {
+                w = wakes.get(channel);
+                if (w == null || !w.use()) {
+                    w = subscribe(channel);
+                }
             }
+        }
+        // NOTE: waited for outside the wakes' monitor: a hung subscription must not hold up other channels
+        if (deadline == FOREVER || within(w.subscribed, deadline)) {
+            join(w.subscribed);
             return w;
         }
+        return null;
+    }
+
+    /** A fresh wake of {@code channel}, in {@link #wakes} until its subscription fails; under wakes' monitor. */
+    private Wake subscribe(String channel) {
+        Wake fresh = new Wake();
+        RTopic topic = client.getTopic(channel, StringCodec.INSTANCE);
+        // NOTE: async, as eval: the synchronous subscribe throws for an interrupted thread
+        fresh.subscribed = topic.addListenerAsync(String.class, (ch, msg) -> fresh.bump()).toCompletableFuture();
+        wakes.put(channel, fresh);
+        fresh.subscribed.whenComplete((listener, failure) -> {
+            synchronized (wakes) {
+                if (failure != null) {
+                    wakes.remove(channel, fresh); // the next waiter subscribes again
+                } else if (wakes.get(channel) == fresh) {
+                    listeners.put(channel, listener);
+                } else {
+                    // closed or swept while the subscription was pending
+                    topic.removeListenerAsync(listener);
+                }
+            }
+        });
+        return fresh;
     }
 
     /**
@@ -378,6 +499,8 @@ final class RedisSync {
         private long lastUsed = System.nanoTime();
         /** Unsubscribed by the idle sweep: never bumped again (guarded by this object's monitor). */
         private boolean retired;
+        /** Completes with the Redisson listener id once the channel is subscribed. */
+        private java.util.concurrent.CompletableFuture<Integer> subscribed;
 
         /** Marks it used now; false if the sweep has retired it (the caller subscribes anew). */
         synchronized boolean use() {
@@ -434,14 +557,21 @@ final class RedisSync {
      * {@code deadline} passes (then false), woken by messages on {@code channel} or every
      * {@link #POLL_CAP_NANOS}.
      */
-    boolean awaitUntil(String channel, long deadline, java.util.function.BooleanSupplier attempt) throws InterruptedException {
+    boolean awaitUntil(String channel, long deadline, Attempt attempt) throws InterruptedException {
         if (Thread.interrupted()) {
             throw new InterruptedException();
         }
-        Wake wake = wake(channel);
+        Wake wake = wake(channel, deadline);
+        if (wake == null) {
+            return false; // Redis did not answer in time
+        }
         for (;;) {
             long seen = wake.generation();
-            if (attempt.getAsBoolean()) {
+            Boolean done = attempt.tryBy(deadline);
+            if (done == null) {
+                return false;
+            }
+            if (done) {
                 return true;
             }
             long left = remaining(deadline);
@@ -450,6 +580,12 @@ final class RedisSync {
             }
             wake.awaitChange(seen, Math.min(left, POLL_CAP_NANOS));
         }
+    }
+
+    /** One try of {@link #awaitUntil}: true done, false not yet, null Redis did not answer by the deadline. */
+    @FunctionalInterface
+    interface Attempt {
+        Boolean tryBy(long deadline);
     }
 
     /** A timed variant's timeout in nanoseconds; NullPointerException or IllegalArgumentException naming it. */

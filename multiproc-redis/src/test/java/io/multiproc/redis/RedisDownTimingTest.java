@@ -90,13 +90,16 @@ class RedisDownTimingTest {
         soft.assertAll();
     }
 
-    /**
-     * Queues and the sync objects while Redis is killed. (Hung, their timed waits still take the manager's
-     * command timeout, 2 s, or Redisson's subscription timeout, 7.5 s: not yet bounded by their own timeout.)
-     */
+    /** Queues and the sync objects while Redis is killed. */
     @Test
     void queueAndLockTimedWaitsKeepTheirTimeAndNameTheServerWhileRedisIsKilled() throws Exception {
         syncCalls(Outage.KILLED);
+    }
+
+    /** Hung: Redis holds the connections open and answers nothing; every timed wait still keeps its time. */
+    @Test
+    void queueAndLockTimedWaitsKeepTheirTimeWhileRedisIsHung() throws Exception {
+        syncCalls(Outage.HUNG);
     }
 
     private static void syncCalls(Outage outage) throws Exception {
@@ -130,6 +133,94 @@ class RedisDownTimingTest {
             }
         }
         soft.assertAll();
+    }
+
+    /**
+     * Redis hangs after a timed call sent its command; the call gives up at its timeout; Redis resumes and
+     * runs the command, granting a lock, a permit, or an item to a caller that left. Another client (its own
+     * Redisson client) must then get that lock, that permit, that item, at once: nothing leaked, lost or
+     * duplicated (decision 229). Redis resumes before Redisson's own command timeout (2 s), so the late reply
+     * reaches the client.
+     */
+    @Test
+    void whatRedisGrantsAfterATimedCallGaveUpGoesToTheNextCaller() throws Exception {
+        SoftAssertions soft = new SoftAssertions();
+        Duration shortWait = Duration.ofMillis(300);
+        try (LocalRedis redis = LocalRedis.start();
+             RedisManager m = (RedisManager) RedisManager.connect(redis.url(), "late");
+             // another spelling of the address: another Redisson client, with its own connections
+             RedisManager other = (RedisManager) RedisManager.connect("redis://localhost:" + redis.port(), "late")) {
+            RedisLock lock = m.lock("l");
+            RedisSemaphore permit = m.semaphore("s", 1);
+            RedisQueue<String> queue = (RedisQueue<String>) m.<String>queue();
+            RedisQueue<String> bounded = (RedisQueue<String>) m.<String>queue(1);
+            // subscribe the wake-up channels now: a subscription Redis does not answer ends the call before it sends
+            lock.lock();
+            lock.unlock();
+            permit.acquire();
+            permit.release();
+
+            lateGrant(soft, redis, "lock.tryLock(timeout)", () -> lock.tryLock(shortWait));
+            soft.assertThat(other.lock("l").tryLock(TIMEOUT)).as("the lock, free again for another client").isTrue();
+
+            lateGrant(soft, redis, "semaphore.tryAcquire(timeout)", () -> permit.tryAcquire(shortWait));
+            RedisSemaphore otherPermit = other.semaphore("s", 1);
+            soft.assertThat(otherPermit.tryAcquire(TIMEOUT)).as("the permit, back for another client").isTrue();
+            soft.assertThat(otherPermit.availablePermits()).as("permits left: none duplicated").isZero();
+
+            queue.put("item");
+            lateGrant(soft, redis, "queue.poll(timeout)", () -> queue.poll(shortWait.toMillis(), TimeUnit.MILLISECONDS));
+            BlockingQueue<String> otherQueue = other.proxy(Kind.QUEUE, queue.key());
+            soft.assertThat(otherQueue.poll(TIMEOUT.toMillis(), TimeUnit.MILLISECONDS)).as("the item, back in the queue").isEqualTo("item");
+            soft.assertThat(otherQueue.size()).as("items left: none duplicated").isZero();
+
+            lateGrant(soft, redis, "queue.offer(item, timeout)", () -> queue.offer("late", shortWait.toMillis(), TimeUnit.MILLISECONDS));
+            soft.assertThat(waitForSize(otherQueue, 0)).as("an item whose offer returned false, not in the queue").isZero();
+
+            bounded.put("first");
+            bounded.poll(); // room for one: the offer below is answered at once by a resumed Redis
+            lateGrant(soft, redis, "bounded queue.offer(item, timeout)",
+                    () -> bounded.offer("late", shortWait.toMillis(), TimeUnit.MILLISECONDS));
+            BlockingQueue<String> otherBounded = other.proxy(Kind.BOUNDED_QUEUE, bounded.key());
+            soft.assertThat(waitForSize(otherBounded, 0)).as("a bounded queue's item whose offer returned false").isZero();
+            soft.assertThat(otherBounded.offer("next")).as("its room given back").isTrue();
+
+            lateGrant(soft, redis, "bounded queue.poll(timeout)", () -> bounded.poll(shortWait.toMillis(), TimeUnit.MILLISECONDS));
+            soft.assertThat(otherBounded.poll(TIMEOUT.toMillis(), TimeUnit.MILLISECONDS)).as("the bounded queue's item, back").isEqualTo("next");
+            soft.assertThat(otherBounded.offer("again")).as("room for one").isTrue();
+            soft.assertThat(otherBounded.offer("more")).as("room for one only: the capacity kept").isFalse();
+        }
+        soft.assertAll();
+    }
+
+    /** Hangs Redis, runs {@code call} (it must give up in time, ending with false or null), resumes Redis. */
+    private static void lateGrant(SoftAssertions soft, LocalRedis redis, String what, Callable<?> call) throws Exception {
+        signal("STOP", redis.pid());
+        try {
+            long t0 = System.nanoTime();
+            Object r;
+            try {
+                r = call.call();
+            } catch (Exception e) {
+                r = e;
+            }
+            long ms = TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - t0);
+            soft.assertThat(r).as("%s while Redis hangs", what).isIn(false, null);
+            soft.assertThat(ms).as("%s took %d ms", what, ms).isLessThanOrEqualTo(Duration.ofMillis(300).plus(SLACK).toMillis());
+        } finally {
+            signal("CONT", redis.pid());
+        }
+    }
+
+    /** The queue's size once it is {@code expected}, or after 2 s (a late undo is one round trip after the reply). */
+    private static int waitForSize(BlockingQueue<?> q, int expected) throws InterruptedException {
+        long end = System.nanoTime() + TimeUnit.SECONDS.toNanos(2);
+        int size = q.size();
+        while (size != expected && System.nanoTime() < end) {
+            Thread.sleep(20);
+            size = q.size();
+        }
+        return size;
     }
 
     /** Tasks a worker could run (a plain Callable lambda cannot be sent). */
