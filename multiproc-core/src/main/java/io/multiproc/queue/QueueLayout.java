@@ -19,6 +19,7 @@ import io.multiproc.internal.EmbeddedLocks;
  *  |               |     closed    |             |              |             |              |           |           |           |             |             |             |
  *  |               | +20 overflow  |             |              |             |              |           |           |           |             |             |             |
  *  |               | +24 codec id  |             |              |             |              |           |           |           |             |             |             |
+ *  |               | +28 carried   |             |              |             |              |           |           |           |             |             |             |
  *  +---------------+---------------+-------------+--------------+-------------+--------------+-----------+-----------+-----------+-------------+-------------+---- ... ---+
  * </pre>
  * <ul>
@@ -29,7 +30,11 @@ import io.multiproc.internal.EmbeddedLocks;
  *       overflow: bit 0 / bit 1 set (CAS) when a producer / consumer process found no free peer slot.
  *       codec id: which codec class the creator's handle encodes with ({@code QueueRing.codecId}), 0 if
  *       unknown (a hidden class or proxy, or a segment made before the field: attach unchecked); written
- *       once by the creator with the config, plain reads by {@code attach(name, codec)} (decision 214).</li>
+ *       once by the creator with the config, plain reads by {@code attach(name, codec)} (decision 214).
+ *       carried: 0, or 1 once an item carried a shared object (the queue holds it for the taker,
+ *       {@code InFlight}); written (volatile, once: read first) by a producer before it publishes such an
+ *       item, never reset; read (volatile) by {@code clear()} and iterator removal, which decode the items
+ *       they drop only then, to give the holds back (decision 232). 0 in segments made before the field.</li>
  *   <li>tail line: the tail word and the tail's full position ({@link RecordLayout}), written only by
  *       the holder of the producer lock (full position plain, then the word with a release store),
  *       the word read by consumers (when their view says empty) and producers.</li>
@@ -68,6 +73,7 @@ final class QueueLayout {
     static final long WRITING_CLOSED = 80;
     static final long PEER_OVERFLOW = 84;
     static final long CODEC_ID = 88;
+    static final long CARRIED = 92;
     /** {@link #FLAGS} bit: producers and consumers register in the peer tables. */
     static final int FLAG_TRACK_PEERS = 1;
 

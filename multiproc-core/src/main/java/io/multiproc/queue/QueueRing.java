@@ -611,8 +611,13 @@ final class QueueRing extends MappedObject {
         return (int) INT_LE.get(s.inputArray(), offset);
     }
 
-    /** Takes every item without decoding it (spilled ones are unlinked). */
-    void clear() {
+    /**
+     * Takes every item without decoding it (spilled ones are unlinked), unless items may carry shared
+     * objects ({@link #mayCarryHandles()}): then it stops, and the caller takes the rest as a consumer does.
+     *
+     * @return false if it stopped with items left
+     */
+    boolean clear() {
         enter();
         try {
             lockFully(consumers);
@@ -620,16 +625,37 @@ final class QueueRing extends MappedObject {
             try {
                 consumersLocked();
                 long at;
+                // NOTE: first() acquires the tail: an item published after its producer set the flag is seen
+                // with the flag
                 while ((at = ring.first()) != RecordRing.EMPTY) {
+                    if (mayCarryHandles()) {
+                        return false;
+                    }
                     Spills.dropItem(ring, (int) at);
                     ring.consume((int) at);
                 }
+                return true;
             } finally {
                 unlockConsumers(before);
             }
         } finally {
             guard.exit();
         }
+    }
+
+    /**
+     * Called by a producer before it publishes an item that carries shared objects (decision 232): a read,
+     * and a write once per queue.
+     */
+    void noteCarriesHandles() {
+        if ((int) INT.getVolatile(whole, QueueLayout.CARRIED) == 0) {
+            INT.setVolatile(whole, QueueLayout.CARRIED, 1);
+        }
+    }
+
+    /** False while no item of this queue ever carried a shared object: dropping one then needs no decoding. */
+    boolean mayCarryHandles() {
+        return (int) INT.getVolatile(whole, QueueLayout.CARRIED) != 0;
     }
 
     // ------------------------------------------------------------------ iteration and removal

@@ -7,6 +7,7 @@ import io.multiproc.codec.Codec;
 import io.multiproc.codec.CodecException;
 import io.multiproc.codec.SegmentSource;
 import io.multiproc.internal.InFlight;
+import io.multiproc.internal.MappedObject;
 import io.multiproc.wait.IdleStrategy;
 import io.multiproc.wait.Waiting;
 
@@ -177,6 +178,7 @@ import java.util.concurrent.TimeUnit;
  */
 public sealed class SharedQueue<E> extends AbstractQueue<E> implements BlockingQueue<E>, AutoCloseable, Serializable
         permits JoinableQueue {
+    private static final System.Logger LOG = System.getLogger("io.multiproc");
     final transient QueueRing ring;
 
     static {
@@ -384,6 +386,9 @@ public sealed class SharedQueue<E> extends AbstractQueue<E> implements BlockingQ
         codec.encode(e, s.sink()); // NOTE: before anything is written: a failure leaves the queue as it was
         // NOTE: shared objects in the item are held by the queue before it is published (InFlight)
         InFlight.Holds held = s.flight.holdFor(s.flightMark, ring.name());
+        if (held != null) {
+            ring.noteCarriesHandles();
+        }
         boolean sent = false;
         try {
             sent = ring.offer(s.sink().array(), s.sink().size(), deadline, interruptible);
@@ -491,6 +496,7 @@ public sealed class SharedQueue<E> extends AbstractQueue<E> implements BlockingQ
                         break;
                     }
                     if (held != null) {
+                        ring.noteCarriesHandles();
                         holds = holds != null ? holds : new InFlight.Holds[BATCH_ITEMS];
                         holds[n] = held;
                     }
@@ -711,10 +717,56 @@ public sealed class SharedQueue<E> extends AbstractQueue<E> implements BlockingQ
         return ring.maxItems() - ring.size();
     }
 
-    /** Removes every item without decoding it. */
+    /**
+     * Removes every item. Items are not decoded unless some item of this queue ever carried a shared
+     * object: then the items are taken and decoded, so that the objects they carry lose the queue's hold
+     * and go once their other users closed them (an item that fails to decode keeps them until the queue
+     * goes). Decision 232.
+     */
     @Override
     public void clear() {
-        ring.clear();
+        if (ring.mayCarryHandles() || !ring.clear()) {
+            clearLettingGo();
+        }
+    }
+
+    /** Takes the items queued now as a consumer does, and lets go of the shared objects they carry. */
+    private void clearLettingGo() {
+        int limit = ring.size();
+        Scratch s = Scratch.acquire();
+        try {
+            for (int total = 0, n; total < limit && (n = ring.drain(s, limit - total)) > 0; total += n) {
+                for (int i = 0, offset = 0; i < n; i++) {
+                    int length = QueueRing.drainedLength(s, offset);
+                    letGo(s, s.source(offset + 4, length));
+                    offset += 4 + length;
+                }
+            }
+        } finally {
+            s.release();
+        }
+    }
+
+    /**
+     * Decodes an item dropped unread as a taker would, so that the shared objects it carries take over the
+     * queue's holds, and releases them at once: they go once their other users closed them.
+     */
+    private void letGo(Scratch s, ByteSource in) {
+        int mark = s.flight.beginCollect();
+        List<Object> attached;
+        try {
+            decodeTaken(s, in);
+        } catch (RuntimeException e) { // NOTE: the item is gone anyway; its objects stay held until the queue goes
+            LOG.log(System.Logger.Level.DEBUG, () -> "an item dropped from " + describe() + " did not decode: " + e);
+        } finally {
+            attached = s.flight.endCollect(mark);
+        }
+        for (Object o : attached) {
+            MappedObject.Release r = Releases.ofOrNull(o);
+            if (r != null) {
+                r.run();
+            }
+        }
     }
 
     /**
@@ -747,7 +799,14 @@ public sealed class SharedQueue<E> extends AbstractQueue<E> implements BlockingQ
                 if (last == null) {
                     throw new IllegalStateException("next() was not called, or remove() was already called for it");
                 }
-                ring.removeAt(last.position(), last.seq());
+                if (ring.removeAt(last.position(), last.seq()) && ring.mayCarryHandles()) {
+                    Scratch s = Scratch.acquire();
+                    try {
+                        letGo(s, SegmentSource.of(last.bytes()));
+                    } finally {
+                        s.release();
+                    }
+                }
                 last = null;
             }
         };

@@ -104,12 +104,18 @@ public abstract sealed class AbstractSharedLock extends MappedObject implements 
     /** Set by the thread that took the lock over from a dead holder; read and cleared by previousOwnerDied(). */
     private transient volatile boolean tookOver;
     /**
-     * Conditions made from (or received with) this handle, closed with it; null until the first one.
+     * Conditions made from (or received with) this handle and still reachable, closed with it; null until
+     * the first one. Weak: a program that makes a condition per wait must not keep them all (decision 231).
      * Guarded by {@link #waiter}, a private object every handle has anyway: a manager's reader makes a lock
      * object per nested container it iterates, and an identity set made eagerly was 350 of the 830
      * bytes each of those cost.
      */
     private transient java.util.Set<SharedCondition> conditions;
+    /**
+     * This handle's reference to the segment of the conditions made from it, kept apart from the handle so
+     * that {@link #releaseMore()} can give it back; null until the first condition. Guarded by {@link #waiter}.
+     */
+    private transient ConditionTable conditionTable;
     /** The contended path's state and callbacks, made once so that waiting allocates nothing; also the monitor of {@link #conditions}. */
     private final transient Waiter waiter = new Waiter();
 
@@ -383,12 +389,62 @@ public abstract sealed class AbstractSharedLock extends MappedObject implements 
 
     /**
      * A condition bound to this lock, usable across processes (Python's Condition). It lives no longer
-     * than this handle: closing the lock closes it (it may be closed earlier).
+     * than this handle: closing the lock closes it (it may be closed earlier). The conditions made from one
+     * handle share one segment, and one the program drops unclosed is let go, so making a condition per
+     * wait does not grow /dev/shm (decision 231).
      */
     @Override
     public SharedCondition newCondition() {
         ensureOpen();
         return SharedCondition.create(this);
+    }
+
+    /**
+     * The segment every condition made from this handle lives in (made at the first), with one more
+     * reference to it for the new condition.
+     */
+    final SharedSegments.Mapping conditionTable() {
+        synchronized (waiter) {
+            if (isClosed()) {
+                throw closedException();
+            }
+            return tableHolder().retainForCondition();
+        }
+    }
+
+    private ConditionTable tableHolder() {
+        synchronized (waiter) {
+            if (conditionTable == null) {
+                conditionTable = new ConditionTable();
+            }
+            return conditionTable;
+        }
+    }
+
+    /** A handle let go unreachable (a manager's lock, decision 169) gives back its conditions' segment too. */
+    @Override
+    protected Runnable releaseMore() {
+        return tableHolder()::release;
+    }
+
+    /** The segment of one lock handle's conditions, made at the first; apart from the handle (see {@link #releaseMore()}). */
+    private static final class ConditionTable {
+        private SharedSegments.Mapping mapping; // guarded by this
+
+        synchronized SharedSegments.Mapping retainForCondition() {
+            if (mapping == null) {
+                mapping = SharedCondition.createTable();
+            }
+            return mapping.retain();
+        }
+
+        /** Gives back the handle's reference; the conditions still open keep their own. */
+        synchronized void release() {
+            if (mapping != null) {
+                mapping.release();
+                mapping = null;
+            }
+        }
     }
 
     /** Ties {@code c}'s lifetime to this handle's. */
@@ -399,7 +455,8 @@ public abstract sealed class AbstractSharedLock extends MappedObject implements 
                 throw new IllegalStateException(getClass().getSimpleName() + " '" + name() + "' is closed");
             }
             if (conditions == null) {
-                conditions = java.util.Collections.newSetFromMap(new java.util.IdentityHashMap<>());
+                // NOTE: identity: SharedCondition keeps Object's equals and hashCode
+                conditions = java.util.Collections.newSetFromMap(new java.util.WeakHashMap<>());
             }
             conditions.add(c);
         }
@@ -417,19 +474,29 @@ public abstract sealed class AbstractSharedLock extends MappedObject implements 
     @Override
     public void close() {
         SharedCondition[] mine;
+        ConditionTable table;
         synchronized (waiter) {
             if (isClosed()) {
                 return;
             }
             super.close();
+            table = conditionTable;
+            conditionTable = null;
             if (conditions == null) {
-                return;
+                mine = new SharedCondition[0];
+            } else {
+                mine = conditions.toArray(SharedCondition[]::new);
+                conditions.clear();
             }
-            mine = conditions.toArray(SharedCondition[]::new);
-            conditions.clear();
         }
-        for (SharedCondition c : mine) {
-            c.close();
+        try {
+            for (SharedCondition c : mine) {
+                c.close();
+            }
+        } finally {
+            if (table != null) {
+                table.release();
+            }
         }
     }
 

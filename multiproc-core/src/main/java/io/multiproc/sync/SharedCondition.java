@@ -3,6 +3,7 @@ package io.multiproc.sync;
 import io.multiproc.codec.SharedHandle;
 import io.multiproc.internal.MappedObject;
 import io.multiproc.internal.ProcessIdentity;
+import io.multiproc.internal.Releases;
 import io.multiproc.internal.SharedSegments;
 import io.multiproc.wait.IdleStrategy;
 import io.multiproc.wait.WaitWord;
@@ -21,6 +22,7 @@ import java.util.concurrent.locks.Condition;
 import static io.multiproc.sync.ConditionLayout.CLAIMED;
 import static io.multiproc.sync.ConditionLayout.SIGNALED;
 import static io.multiproc.sync.ConditionLayout.SLOTS;
+import static io.multiproc.sync.ConditionLayout.SLOT_CONDITION;
 import static io.multiproc.sync.ConditionLayout.SLOT_THREAD;
 import static io.multiproc.sync.ConditionLayout.SLOT_TICKET;
 import static io.multiproc.sync.ConditionLayout.SLOT_WORD;
@@ -48,13 +50,17 @@ import static java.lang.foreign.ValueLayout.JAVA_LONG;
  * }</pre>
  *
  * <h2>Implementation overview</h2>
- * A table of {@link ConditionLayout#SLOTS} waiter slots, each one long word holding its state and its
- * owner's process token (so no state but FREE is ever without an owner). {@code await} claims a free
- * slot (CAS 0 to CLAIMED and its token), stamps it with a ticket (FIFO order) and its thread, marks it
- * WAITING, releases the lock fully, waits (the {@link Waiting} loop on one {@link WaitWord}) until its
- * slot is SIGNALED, frees the slot and re-acquires the lock with its old hold count. {@code signal}
- * (lock held) marks the oldest WAITING slot of a live process SIGNALED and wakes the sleepers, which
- * re-check their own slot.
+ Every condition made from one lock handle is an id in one segment (decision 231): a table of
+ * {@link ConditionLayout#SLOTS} waiter slots, each one long word holding its state and its owner's
+ * process token (so no state but FREE is ever without an owner), and the id of the condition its waiter
+ * waits on. {@code await} claims a free slot (CAS 0 to CLAIMED and its token), stamps it with a ticket
+ * (FIFO order), its thread and its condition, marks it WAITING, releases the lock fully, waits (the
+ * {@link Waiting} loop on its condition's {@link WaitWord}) until its slot is SIGNALED, frees the slot
+ * and re-acquires the lock with its old hold count. {@code signal} (lock held) marks the oldest WAITING
+ * slot of its condition of a live process SIGNALED and wakes that condition's sleepers, which re-check
+ * their own slot. Slots are claimed only with the lock held, and signals are sent with it held, so a
+ * slot a signaller picked is not claimed again for another condition before its CAS; only the rescue of
+ * a dead waiter's signal runs without the lock, and it checks the slot's condition after its CAS.
  * <p>Dead waiters. Invariant: a slot whose owner process died is freed by whoever meets it, whatever
  * its state, and if it was SIGNALED its signal is passed on to the oldest live waiter. Who meets it:
  * {@code await} frees every dead slot it passes while looking for a free one (so slots left CLAIMED
@@ -63,11 +69,15 @@ import static java.lang.foreign.ValueLayout.JAVA_LONG;
  * So no signal is swallowed by a dead process, and the table holds {@link ConditionLayout#SLOTS} live
  * waiters. A stopped process (SIGSTOP) is alive.
  * <p>Lifetime: a condition made by {@code lock.newCondition()} is closed with that lock handle (and
- * may be closed before it); a condition received from another process closes the lock handle it came
- * with. A wait pins the mapping: closing the handle wakes its waiters in this process, which free their
+ * may be closed before it), and one this process no longer reaches gives its reference to the segment
+ * back by itself (a {@link java.lang.ref.Cleaner}; not one whose handle was written where no hold keeps
+ * the segment); so however many are made, a lock handle's conditions cost one segment, removed when the
+ * handle and the conditions still reached are closed. A condition received from another process closes
+ * the lock handle it came with. A wait pins the mapping: closing the handle wakes its waiters in this process, which free their
  * slots (passing on a signal they got), take the lock back unless its handle was closed, and throw
  * IllegalStateException; the last of them unmaps.
- * <p>At most {@link ConditionLayout#SLOTS} threads may wait at once; one more gets IllegalStateException.
+ * <p>At most {@link ConditionLayout#SLOTS} threads may wait at once on the conditions of one lock handle
+ * (those made from it, and received copies of them); one more gets IllegalStateException.
  * Waiting honours interrupts and deadlines like {@code java.util.concurrent}; a signal that races with
  * a timeout counts as a signal.
  */
@@ -78,24 +88,46 @@ public final class SharedCondition extends MappedObject implements Condition, Se
 
     private final transient AbstractSharedLock lock;
     private final transient WaitWord word;
+    /** This condition's id in its segment: what its waiters' slots carry. */
+    private final transient long id;
     private final transient IdleStrategy idle;
 
     /** True when this handle was received (decoded), so the lock handle decoded with it is ours to close. */
     private final transient boolean ownsLock;
 
-    private SharedCondition(SharedSegments.Mapping mapping, AbstractSharedLock lock, boolean ownsLock) {
+    private SharedCondition(SharedSegments.Mapping mapping, long id, AbstractSharedLock lock, boolean ownsLock) {
         super(mapping);
         this.lock = Objects.requireNonNull(lock, "lock");
         this.ownsLock = ownsLock;
         this.idle = lock.idle;
-        this.word = new WaitWord(whole, ConditionLayout.SEQ, ConditionLayout.SLEEPERS);
+        this.id = id;
+        this.word = wordOf(id);
+    }
+
+    /** A new segment for the conditions of one lock handle. */
+    static SharedSegments.Mapping createTable() {
+        return SyncSegments.create(ConditionLayout.MAGIC, ConditionLayout.VERSION, ConditionLayout.KIND,
+                ConditionLayout.SEGMENT_SIZE, seg -> { });
     }
 
     static SharedCondition create(AbstractSharedLock lock) {
-        SharedCondition c = new SharedCondition(SyncSegments.create(ConditionLayout.MAGIC, ConditionLayout.VERSION,
-                ConditionLayout.KIND, ConditionLayout.SEGMENT_SIZE, seg -> { }), lock, false);
+        SharedSegments.Mapping table = lock.conditionTable();
+        long id = (long) LONG.getAndAdd(table.segment(), ConditionLayout.NEXT_CONDITION, 1L);
+        SharedCondition c = new SharedCondition(table, id, lock, false);
         lock.adopt(c);
+        // NOTE: the lock tracks it weakly: one made per wait and dropped must not stay reachable from a
+        // lock that lives long, nor keep its reference to the segment after the lock is closed
+        Releases.releaseWhenUnreachable(java.util.List.of(c));
         return c;
+    }
+
+    private WaitWord wordOf(long condition) {
+        return new WaitWord(whole, ConditionLayout.seq(condition), ConditionLayout.sleepers(condition));
+    }
+
+    /** The wait word of {@code condition}'s sleepers: this one's own, or (rarely: a dead waiter's signal) another's. */
+    private WaitWord wordFor(long condition) {
+        return ConditionLayout.seq(condition) == ConditionLayout.seq(id) ? word : wordOf(condition);
     }
 
     /**
@@ -227,7 +259,7 @@ public final class SharedCondition extends MappedObject implements Condition, Se
         }
         if (signaled && failure != null && !(failure instanceof InterruptedException)) {
             signaled = false;
-            signalOne(); // this waiter leaves with an exception: the signal goes to another
+            signalOne(id); // this waiter leaves with an exception: the signal goes to another
         }
         reacquire(holds, failure);
         if (failure instanceof InterruptedException interrupted) {
@@ -272,10 +304,16 @@ public final class SharedCondition extends MappedObject implements Condition, Se
         for (int i = 0; i < SLOTS && mine < 0; i++) {
             long s = slot(i);
             long w = (long) LONG.getVolatile(whole, s + SLOT_WORD);
-            if (w != 0 && owner(w) != ME && !ProcessIdentity.isAliveRecently(owner(w))
-                    && LONG.compareAndSet(whole, s + SLOT_WORD, w, 0L)) {
-                passOn += state(w) == SIGNALED ? 1 : 0; // a dead waiter's slot, in any state
-                w = 0;
+            if (w != 0 && owner(w) != ME && !ProcessIdentity.isAliveRecently(owner(w))) {
+                long condition = (long) LONG.getOpaque(whole, s + SLOT_CONDITION); // NOTE: the dead write no more
+                if (LONG.compareAndSet(whole, s + SLOT_WORD, w, 0L)) { // a dead waiter's slot, in any state
+                    if (state(w) == SIGNALED && condition == id) {
+                        passOn++;
+                    } else if (state(w) == SIGNALED) {
+                        signalOne(condition);
+                    }
+                    w = 0;
+                }
             }
             if (w == 0 && LONG.compareAndSet(whole, s + SLOT_WORD, 0L, word(CLAIMED, ME))) {
                 mine = s;
@@ -283,18 +321,20 @@ public final class SharedCondition extends MappedObject implements Condition, Se
         }
         if (mine < 0) {
             for (; passOn > 0; passOn--) {
-                signalOne();
+                signalOne(id);
             }
-            throw new IllegalStateException("SharedCondition '" + name() + "' already has " + SLOTS + " waiters");
+            throw new IllegalStateException("SharedCondition '" + name() + "' already has " + SLOTS
+                    + " waiters on the conditions of its lock");
         }
         if (SyncFaults.ENABLED) {
             SyncFaults.at(SyncFaults.Point.CONDITION_SLOT_CLAIMED);
         }
         LONG.setOpaque(whole, mine + SLOT_TICKET, (long) LONG.getAndAdd(whole, ConditionLayout.NEXT_TICKET, 1L));
         LONG.setOpaque(whole, mine + SLOT_THREAD, Thread.currentThread().threadId());
-        LONG.setVolatile(whole, mine + SLOT_WORD, word(WAITING, ME)); // NOTE: publishes ticket and thread
+        LONG.setOpaque(whole, mine + SLOT_CONDITION, id);
+        LONG.setVolatile(whole, mine + SLOT_WORD, word(WAITING, ME)); // NOTE: publishes ticket, thread and condition
         for (; passOn > 0; passOn--) {
-            signalOne(); // NOTE: after this waiter's slot is WAITING: if no one else waits, it takes the signal itself
+            signalOne(id); // NOTE: after this waiter's slot is WAITING: if no one else waits, it takes the signal itself
         }
         return mine;
     }
@@ -304,7 +344,7 @@ public final class SharedCondition extends MappedObject implements Condition, Se
     public void signal() {
         ensureOpen();
         requireLock("signal");
-        signalOne();
+        signalOne(id);
     }
 
     /** Wakes every waiter. */
@@ -316,7 +356,7 @@ public final class SharedCondition extends MappedObject implements Condition, Se
         for (int i = 0; i < SLOTS; i++) {
             long s = slot(i);
             long w = (long) LONG.getVolatile(whole, s + SLOT_WORD);
-            if (state(w) == WAITING && liveOrFreed(s, w)) {
+            if (state(w) == WAITING && (long) LONG.getOpaque(whole, s + SLOT_CONDITION) == id && liveOrFreed(s, w)) {
                 any |= LONG.compareAndSet(whole, s + SLOT_WORD, w, word(SIGNALED, owner(w)));
             }
         }
@@ -332,7 +372,8 @@ public final class SharedCondition extends MappedObject implements Condition, Se
         }
     }
 
-    private boolean signalOne() {
+    /** Wakes the longest-waiting live waiter of {@code condition} (this one's, or a dead waiter's). */
+    private boolean signalOne(long condition) {
         for (;;) {
             long oldest = -1;
             long oldestWord = 0;
@@ -340,7 +381,7 @@ public final class SharedCondition extends MappedObject implements Condition, Se
             for (int i = 0; i < SLOTS; i++) {
                 long s = slot(i);
                 long w = (long) LONG.getVolatile(whole, s + SLOT_WORD);
-                if (state(w) == WAITING) {
+                if (state(w) == WAITING && (long) LONG.getOpaque(whole, s + SLOT_CONDITION) == condition) {
                     long ticket = (long) LONG.getOpaque(whole, s + SLOT_TICKET);
                     if (ticket < oldestTicket && liveOrFreed(s, w)) {
                         oldest = s;
@@ -353,8 +394,17 @@ public final class SharedCondition extends MappedObject implements Condition, Se
                 return false;
             }
             if (LONG.compareAndSet(whole, oldest + SLOT_WORD, oldestWord, word(SIGNALED, owner(oldestWord)))) {
-                word.wakeAll(); // sleepers re-check their own slot; only the signalled one leaves
-                return true;
+                WaitWord sleepers = wordFor(condition);
+                sleepers.wakeAll(); // sleepers re-check their own slot; only the signalled one leaves
+                // NOTE: the CAS read the WAITING word written after the slot's condition: a slot freed and
+                // claimed for another condition meanwhile (possible only for a rescue, which runs without
+                // the lock) got a spurious wake-up, and this condition's signal is sent again (if the claim
+                // came after the CAS, one more waiter of this condition wakes: spurious, as Condition allows)
+                if ((long) LONG.getOpaque(whole, oldest + SLOT_CONDITION) == condition) {
+                    return true;
+                }
+                wordFor((long) LONG.getOpaque(whole, oldest + SLOT_CONDITION)).wakeAll();
+                continue;
             }
             // that waiter timed out meanwhile: pick again
         }
@@ -369,8 +419,9 @@ public final class SharedCondition extends MappedObject implements Condition, Se
         if (owner == ME || ProcessIdentity.isAliveRecently(owner)) {
             return true;
         }
+        long condition = (long) LONG.getOpaque(whole, s + SLOT_CONDITION); // NOTE: before the slot is freed
         if (LONG.compareAndSet(whole, s + SLOT_WORD, w, 0L) && state(w) == SIGNALED) {
-            signalOne(); // the dead waiter had a signal it never took: pass it on
+            signalOne(condition); // the dead waiter had a signal it never took: pass it on
         }
         return false;
     }
@@ -385,12 +436,13 @@ public final class SharedCondition extends MappedObject implements Condition, Se
         }
     }
 
-    /** Threads waiting now (in all processes), for diagnostics and tests. */
+    /** Threads waiting on this condition now (in all processes), for diagnostics and tests. */
     public int waiters() {
         ensureOpen();
         int n = 0;
         for (int i = 0; i < SLOTS; i++) {
-            if (state((long) LONG.getVolatile(whole, slot(i) + SLOT_WORD)) == WAITING) {
+            if (state((long) LONG.getVolatile(whole, slot(i) + SLOT_WORD)) == WAITING
+                    && (long) LONG.getOpaque(whole, slot(i) + SLOT_CONDITION) == id) {
                 n++;
             }
         }
@@ -407,15 +459,15 @@ public final class SharedCondition extends MappedObject implements Condition, Se
 
     @Serial
     Object writeReplace() {
-        return new Handle(nameInFlight(), lock);
+        return new Handle(nameInFlight(), id, lock);
     }
 
-    record Handle(String name, AbstractSharedLock lock) implements Serializable, SharedHandle {
+    record Handle(String name, long id, AbstractSharedLock lock) implements Serializable, SharedHandle {
         @Serial
         Object readResolve() throws ObjectStreamException {
             try {
                 SharedCondition c = new SharedCondition(SyncSegments.attach(name, "SharedCondition", ConditionLayout.MAGIC,
-                        ConditionLayout.VERSION, ConditionLayout.KIND), lock, true);
+                        ConditionLayout.VERSION, ConditionLayout.KIND), id, lock, true);
                 lock.adopt(c);
                 return c;
             } catch (RuntimeException e) {

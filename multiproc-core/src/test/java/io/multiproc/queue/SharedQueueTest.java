@@ -398,6 +398,46 @@ class SharedQueueTest {
         }
     }
 
+    /** The default codec, counting its decodes (in this JVM). */
+    record CountingCodec() implements Codec, Serializable {
+        static final java.util.concurrent.atomic.AtomicInteger DECODES = new java.util.concurrent.atomic.AtomicInteger();
+
+        @Override
+        public void encode(Object value, ByteSink out) {
+            Codec.defaultCodec().encode(value, out);
+        }
+
+        @Override
+        public Object decode(ByteSource in) {
+            DECODES.incrementAndGet();
+            return Codec.defaultCodec().decode(in);
+        }
+    }
+
+    /** clear() and an iterator's remove() decode dropped items only in a queue some item carried a shared object through. */
+    @Test
+    void droppingItemsDecodesThemOnlyOnceAnItemCarriedASharedObject() throws Exception {
+        try (SharedQueue<Object> q = SharedQueue.create(10, 4096, IdleStrategy.blocking(), new CountingCodec())) {
+            q.putAll(List.of("a", "b", 3));
+            int before = CountingCodec.DECODES.get();
+            q.clear();
+            assertThat(q).isEmpty();
+            q.put("c");
+            var it = q.iterator();
+            it.next();
+            it.remove();
+            assertThat(CountingCodec.DECODES.get() - before).as("the iterator's next() only").isEqualTo(1);
+            try (SharedLong v = SharedLong.create(1)) {
+                q.put(v);
+            }
+            q.put("d");
+            before = CountingCodec.DECODES.get();
+            q.clear();
+            assertThat(q).isEmpty();
+            assertThat(CountingCodec.DECODES.get() - before).as("each item dropped, to give back the holds").isEqualTo(2);
+        }
+    }
+
     /** The default codec, except that it throws an Error for "boom" and decodes "nothing" to null. */
     record QuirkyCodec() implements Codec, Serializable {
         @Override

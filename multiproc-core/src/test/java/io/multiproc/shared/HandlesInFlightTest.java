@@ -201,6 +201,63 @@ class HandlesInFlightTest {
         assertThat(shm(c)).doesNotExist();
     }
 
+    /** Clearing drops the items, and with them the queue's holds on what they carried, also a child's objects. */
+    @Test
+    void clearingAQueueGivesBackTheHoldsOfItsItemsSoTheirObjectsGoWithTheirCreators() throws Exception {
+        try (SharedQueue<Object> q = SharedQueue.create(16); SharedQueue<String> names = SharedQueue.create(1)) {
+            ChildProcess producer = ChildProcess.start(() -> {
+                try (SharedLong v = SharedLong.create(41)) {
+                    q.put(List.of("from a child", v));
+                    names.put(v.name());
+                } catch (InterruptedException e) {
+                    throw new IllegalStateException(e);
+                }
+            });
+            joinOk(producer); // ReapChildrenCheckShm reaps it if this fails
+            String fromChild = names.take();
+            assertThat(shm(fromChild)).as("held by the item in the queue").exists();
+            String value;
+            String array;
+            try (SharedLong v = SharedLong.create(1); SharedIntArray a = SharedIntArray.create(4)) {
+                value = v.name();
+                array = a.name();
+                q.put("plain");
+                q.put(List.of(v, a, v));
+                q.putAll(List.of(a, "plain too"));
+                q.clear();
+                assertThat(q.size()).isZero();
+                assertThat(shm(fromChild)).as("its creator exited, the queue let it go").doesNotExist();
+            }
+            assertThat(shm(value)).as("closed by its creator after the clear").doesNotExist();
+            assertThat(shm(array)).as("closed by its creator after the clear").doesNotExist();
+            q.put("still a queue");
+            assertThat(q.take()).isEqualTo("still a queue");
+        }
+    }
+
+    @Test
+    void removingAnItemThroughTheIteratorGivesBackItsHolds() throws Exception {
+        try (SharedQueue<Object> q = SharedQueue.create(4)) {
+            String removed;
+            String kept;
+            try (SharedLong v = SharedLong.create(1); SharedLong w = SharedLong.create(2)) {
+                removed = v.name();
+                kept = w.name();
+                q.put(List.of("first", v));
+                q.put(w);
+                var it = q.iterator();
+                closeAll(it.next());
+                it.remove();
+            }
+            assertThat(shm(removed)).as("removed, then closed by its creator").doesNotExist();
+            assertThat(shm(kept)).as("still in the queue").exists();
+            try (SharedLong last = (SharedLong) q.take()) {
+                assertThat(last.get()).isEqualTo(2);
+            }
+            assertThat(shm(kept)).doesNotExist();
+        }
+    }
+
     private static void closeAll(Object o) {
         if (o instanceof AutoCloseable c) {
             try {

@@ -447,16 +447,99 @@ class SharedConditionTest {
         }
     }
 
-    /** Java code never closes a Condition: closing the lock that made it removes its segment too. */
+    /**
+     * Java code never closes a Condition: closing the lock that made it removes its segment too, also when
+     * a condition the program dropped unclosed is still to be collected.
+     */
     @Test
     void closingTheLockReleasesTheConditionsItMade() throws Exception {
         SharedRLock lock = SharedRLock.create();
         SharedCondition a = lock.newCondition();
         SharedCondition b = lock.newCondition();
+        lock.newCondition(); // dropped, never closed
         b.close(); // closing one first is fine too
-        assertThat(ReapChildrenCheckShm.shmFiles()).contains(lock.name(), a.name()).doesNotContain(b.name());
+        assertThat(b.name()).as("the conditions of a lock handle share one segment").isEqualTo(a.name());
+        assertThat(ReapChildrenCheckShm.shmFiles()).contains(lock.name(), a.name());
         lock.close();
-        assertThat(ReapChildrenCheckShm.shmFiles()).doesNotContain(lock.name(), a.name(), b.name());
+        assertThatThrownBy(a::signal).isInstanceOf(IllegalStateException.class).hasMessageContaining("closed");
+        awaitUntil("the conditions' segment is removed", Duration.ofSeconds(20), Duration.ofMillis(50), () -> {
+            System.gc();
+            try {
+                return !ReapChildrenCheckShm.shmFiles().contains(a.name());
+            } catch (IOException e) {
+                throw new java.io.UncheckedIOException(e);
+            }
+        });
+        assertThat(ReapChildrenCheckShm.shmFiles()).doesNotContain(lock.name());
         assertThatThrownBy(lock::newCondition).isInstanceOf(IllegalStateException.class);
+    }
+
+    /**
+     * A condition per wait, legal with ReentrantLock, on a lock that lives long: /dev/shm, the registry and
+     * this process's mappings grow by one segment at most, however many conditions are made.
+     */
+    @Test
+    void conditionsMadePerWaitOnALongLivedLockLeaveABoundedNumberOfSegments() throws Exception {
+        try (SharedRLock lock = SharedRLock.create()) {
+            java.util.Set<String> before = ReapChildrenCheckShm.shmFiles();
+            long recordsBefore = ownRegistryRecords();
+            long mappingsBefore = shmMappings();
+            for (int i = 0; i < 10_000; i++) {
+                SharedCondition c = lock.newCondition();
+                lock.lock();
+                try {
+                    assertThat(c.await(1, java.util.concurrent.TimeUnit.NANOSECONDS)).isFalse();
+                } finally {
+                    lock.unlock();
+                }
+            }
+            java.util.Set<String> added = new java.util.HashSet<>(ReapChildrenCheckShm.shmFiles());
+            added.removeAll(before);
+            assertThat(added).as("segments the conditions added").hasSizeLessThanOrEqualTo(1);
+            assertThat(ownRegistryRecords() - recordsBefore).as("registry records").isLessThanOrEqualTo(1);
+            assertThat(shmMappings() - mappingsBefore).as("mappings of /dev/shm").isLessThanOrEqualTo(1);
+        }
+    }
+
+    /** Among many conditions of one lock, one sent to a child is woken by its own signal only. */
+    @Test
+    void aConditionAmongManyOfOneLockSignalsItsWaiterInAChildAndOnlyIt() throws Exception {
+        try (SharedRLock lock = SharedRLock.create(); SharedLong woken = SharedLong.create(0)) {
+            SharedCondition other = lock.newCondition();
+            SharedCondition made = null;
+            for (int i = 0; i < 100; i++) {
+                made = lock.newCondition();
+            }
+            SharedCondition cond = made;
+            ChildProcess child = ChildProcess.start(() -> waitOnce(lock, cond, woken));
+            try {
+                awaitUntil("the child waits", () -> cond.waiters() == 1);
+                assertThat(other.waiters()).isZero();
+                signal(lock, other, true);
+                Thread.sleep(200);
+                assertThat(woken.get()).as("another condition's signalAll wakes no one here").isZero();
+                signal(lock, cond, false);
+                awaitUntil("the child is woken", () -> woken.get() == 1);
+                assertThat(child.join(Duration.ofSeconds(20))).isTrue();
+                assertThat(child.exitCode()).hasValue(0);
+            } finally {
+                reap(child);
+            }
+        }
+    }
+
+    /** This process's records in the segment registry. */
+    private static long ownRegistryRecords() throws IOException {
+        String me = "@" + ProcessHandle.current().pid() + ".";
+        try (var files = java.nio.file.Files.list(io.multiproc.internal.SegmentRegistry.dir())) {
+            return files.filter(f -> f.getFileName().toString().contains(me)).count();
+        }
+    }
+
+    /** This process's mappings of files in /dev/shm. */
+    private static long shmMappings() throws IOException {
+        try (var lines = java.nio.file.Files.lines(java.nio.file.Path.of("/proc/self/maps"))) {
+            return lines.filter(l -> l.contains("/dev/shm/")).count();
+        }
     }
 }

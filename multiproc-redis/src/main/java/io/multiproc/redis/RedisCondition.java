@@ -140,6 +140,8 @@ public final class RedisCondition implements Condition, HandleSource, Serializab
     private final transient String queue;
     private final transient String signalled;
     private final transient String alive;
+    /** What the release of an unnamed condition needs to know (decision 233); null for a named one. */
+    private final transient Unnamed unnamed;
 
     RedisCondition(RedisSync sync, RedisLock lock, String name, boolean unnamed) {
         this.sync = sync;
@@ -148,11 +150,31 @@ public final class RedisCondition implements Condition, HandleSource, Serializab
         this.queue = lock.key() + ":c:" + name + ":q";
         this.signalled = lock.key() + ":c:" + name + ":s";
         this.alive = lock.key() + ":c:" + name + ":a";
+        this.unnamed = unnamed ? new Unnamed() : null;
         if (unnamed) {
-            sync.derived(lock.key(), queue);
-            sync.derived(lock.key(), signalled);
-            sync.derived(lock.key(), alive);
+            List<String> keys = List.of(queue, signalled, alive);
+            String base = lock.key();
+            keys.forEach(k -> sync.derived(base, k));
+            Unnamed u = this.unnamed;
+            // NOTE: the action must not reach this object
+            RedisManager.RELEASES.register(this, () -> {
+                if (!u.traveled) {
+                    sync.underive(base, keys, u.waited);
+                }
+            });
         }
+    }
+
+    /**
+     * An unnamed condition ({@code lock.newCondition()}) that became garbage without ever leaving this JVM
+     * can be used by no one (its name is random): its keys are forgotten then, not kept until the connection
+     * closes, so a condition per wait on a long-lived lock does not grow this JVM's state (decision 233).
+     */
+    private static final class Unnamed {
+        /** Set by writeReplace: another JVM may use it now; its keys stay until close. */
+        volatile boolean traveled;
+        /** Set by a wait in this JVM: only then can its keys exist in Redis. */
+        volatile boolean waited;
     }
 
     /** The lock this condition is bound to. */
@@ -239,6 +261,9 @@ public final class RedisCondition implements Condition, HandleSource, Serializab
     private boolean awaitUntilDeadline(long deadline, boolean interruptible) throws InterruptedException {
         if (interruptible && Thread.interrupted()) {
             throw new InterruptedException();
+        }
+        if (unnamed != null && !unnamed.waited) {
+            unnamed.waited = true;
         }
         RedisSync.Wake wake = sync.wake(queue, deadline);
         if (wake == null) {
@@ -328,6 +353,9 @@ public final class RedisCondition implements Condition, HandleSource, Serializab
      */
     @Serial
     Object writeReplace() {
+        if (unnamed != null) {
+            unnamed.traveled = true;
+        }
         return sync.handle(this, RedisSync.CONDITION, lock.key(), name, 0, lock);
     }
 

@@ -189,7 +189,8 @@ public final class RedisLock implements Lock, HandleSource, Serializable {
 
     /**
      * A new unnamed condition on this lock, as {@link RedisManager#condition(Lock)} makes (its keys go when
-     * the connection closes); other JVMs find a condition by name: {@link RedisManager#condition(String, Lock)}.
+     * the connection closes, or when it is garbage if it never travelled to another JVM: decision 233);
+     * other JVMs find a condition by name: {@link RedisManager#condition(String, Lock)}.
      */
     @Override
     public RedisCondition newCondition() {

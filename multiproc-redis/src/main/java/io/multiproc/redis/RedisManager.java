@@ -291,8 +291,8 @@ public final class RedisManager implements Manager, HandleSource, Serializable {
         }
     }
 
-    /** Releases unnamed objects whose proxies became garbage; its one daemon thread may wait on Redis. */
-    private static final java.lang.ref.Cleaner RELEASES = java.lang.ref.Cleaner.create(r -> {
+    /** Releases unnamed objects whose proxies became garbage (conditions too); its one daemon thread may wait on Redis. */
+    static final java.lang.ref.Cleaner RELEASES = java.lang.ref.Cleaner.create(r -> {
         Thread t = new Thread(r, "multiproc-redis-release");
         t.setDaemon(true);
         return t;
@@ -358,6 +358,15 @@ public final class RedisManager implements Manager, HandleSource, Serializable {
             keys.addAll(s.forget(key));
         }
         client.getKeys().delete(keys.toArray(String[]::new));
+    }
+
+    /** How many keys derived from unnamed objects (markers, condition queues) this connection tracks: for tests. */
+    int derivedKeys() {
+        RedisSync s;
+        synchronized (this) {
+            s = sync;
+        }
+        return s == null ? 0 : s.derivedKeyCount();
     }
 
     /** How many unnamed objects this connection would remove at close: for tests. */

@@ -375,6 +375,29 @@ final class RedisSync {
     }
 
     /**
+     * Forgets {@code keys}, derived from {@code base} by an unnamed condition that became garbage without
+     * leaving this JVM (decision 233), and deletes them if it was ever waited on: only this JVM's waiters,
+     * which kept it reachable, could have written them. Nothing if {@code base} was forgotten or closed meanwhile.
+     */
+    void underive(String base, List<String> keys, boolean waited) {
+        Set<String> mine = derivedKeys.get(base);
+        if (mine == null || !mine.removeAll(keys) || !waited) {
+            return;
+        }
+        try {
+            // NOTE: async: the release thread serves every manager of this JVM and must not wait for a server
+            client.getKeys().deleteAsync(keys.toArray(String[]::new));
+        } catch (RuntimeException clientShutDown) {
+            // the client is gone, and so is this connection: its keys went with close
+        }
+    }
+
+    /** How many derived keys this connection tracks: for tests. */
+    int derivedKeyCount() {
+        return derivedKeys.values().stream().mapToInt(Set::size).sum();
+    }
+
+    /**
      * Forgets the unnamed object at {@code key}, whose proxies are all garbage (decision 166): its lock is
      * no longer renewed, and the keys derived from it (a lock's marker, its conditions' queues) are
      * returned for the caller to delete instead of waiting for close.

@@ -255,6 +255,45 @@ class RedisLifetimeTest {
         m.barrier(2);
     }
 
+    /**
+     * "I make a condition per wait on a lock that lives as long as my service": the connection no longer
+     * keeps each one's keys until it closes (decision 233), Redis keeps none of them, and one that went to
+     * another JVM keeps its keys until close.
+     */
+    @Test
+    void conditionsMadePerWaitOnALongLivedLockDoNotGrowTheConnection() throws Exception {
+        String name = freshName();
+        try (RedisManager m = (RedisManager) RedisManager.connect(redis.url(), name)) {
+            RedisLock lock = m.lock("long-lived");
+            RedisCondition traveled = lock.newCondition();
+            new java.io.ObjectOutputStream(java.io.OutputStream.nullOutputStream()).writeObject(traveled);
+            for (int i = 0; i < 2_000; i++) {
+                RedisCondition c = lock.newCondition();
+                if (i % 200 == 0) {
+                    lock.lock();
+                    try {
+                        assertThat(c.await(Duration.ofMillis(1))).isFalse();
+                    } finally {
+                        lock.unlock();
+                    }
+                }
+            }
+            long deadline = System.nanoTime() + Duration.ofSeconds(20).toNanos();
+            while (m.derivedKeys() > 3 && System.nanoTime() < deadline) {
+                System.gc();
+                Thread.sleep(50);
+            }
+            assertThat(m.derivedKeys()).as("the keys of the condition that traveled only").isEqualTo(3);
+            assertThat(keysOf(name)).as("Redis keeps no condition's keys").isEmpty();
+            lock.lock();
+            try {
+                assertThat(traveled.await(Duration.ofMillis(1))).as("the one that traveled still works").isFalse();
+            } finally {
+                lock.unlock();
+            }
+        }
+    }
+
     @Test
     void twoThreadsClosingOneManagerAtOnceLeaveTheSharedClientToTheOtherManagers() throws Exception {
         for (int round = 0; round < 20; round++) {
