@@ -14,8 +14,12 @@ package io.multiproc.sync;
  *  1792: tripper ring, OUTCOMES pairs of longs: (generation, process token of its last arrival) at generation % OUTCOMES
  *  2816: action length (int), 2824: the action, in the default codec's bytes (at most MAX_ACTION_BYTES)
  * </pre>
- * state: CAS by arriving parties; volatile write by the last arriver (next generation, 0 arrived) and
- * by reset. outcome: CAS from a stale entry to TRIPPED (last arriver) or BROKEN (a timeout, interrupt,
+ * state: CAS by arriving parties. The last arrival's CAS makes arrived == parties: the generation is
+ * complete and its last party runs the action; arrivals wait meanwhile, and a reset() only adds one to
+ * arrived (arrived - parties resets). Once the outcome is set, the last party (or whoever finds it dead)
+ * CASes the state to the next generation + those resets, 0 arrived; reset() of an incomplete generation
+ * CASes it to the next one (version 7: version 6 moved to the next generation before the action, so a
+ * slow action's outcome could land on the entry of a generation 64 passes on). outcome: CAS from a stale entry to TRIPPED (last arriver) or BROKEN (a timeout, interrupt,
  * abort, reset or dead party); waiters of a generation leave when its entry says so, and the barrier
  * is broken while the current generation's entry says BROKEN (version 3; version 2 kept a barrier-wide
  * flag at 140, which a waiter giving up after a reset set again for the new generation).
@@ -37,8 +41,8 @@ package io.multiproc.sync;
  */
 final class BarrierLayout {
     static final long MAGIC = 0x3152_5241_4242_504DL; // "MPBBARR1" read little-endian
-    /** 6: the tripper ring (5: the deaths word; 4: the user table; 3: deaths from registry records; 2: a barrier-wide flag; 1: the action in JDK serialization). */
-    static final int VERSION = 6;
+    /** 7: no arrival while an action runs (6: the tripper ring; 5: the deaths word; 4: the user table; 3: deaths from registry records; 2: a barrier-wide flag; 1: the action in JDK serialization). */
+    static final int VERSION = 7;
     static final int KIND = 1;
     static final long STATE = 128;
     static final long PARTIES = 136;

@@ -738,6 +738,82 @@ class SharedBarrierTest {
         }
     }
 
+    /**
+     * A party of the next pass that arrives while the last party of a pass runs a slow action waits for
+     * the action; its timeout still counts: it gets TimeoutException at its deadline and breaks the next
+     * pass, while the pass whose action ran stands.
+     */
+    @Test
+    void anArrivalDuringTheActionTimesOutOnTimeAndBreaksOnlyTheNextPass() throws Exception {
+        try (SharedBarrier b = SharedBarrier.create(2, SharedBarrierTest::slowAction); SharedLong first = SharedLong.create(0);
+             SharedLong last = SharedLong.create(0)) {
+            ChildProcess a = ChildProcess.start(() -> first.set(awaitReporting(b, Duration.ofSeconds(20))));
+            ChildProcess z = null;
+            try {
+                awaitUntil("the first party waits", () -> b.getNumberWaiting() == 1);
+                z = ChildProcess.start(() -> last.set(awaitReporting(b, Duration.ofSeconds(20))));
+                awaitUntil("the last party runs the action", () -> b.getNumberWaiting() == 0);
+                long t0 = System.nanoTime();
+                assertThatThrownBy(() -> b.await(Duration.ofMillis(500))).isInstanceOf(TimeoutException.class);
+                assertThat((System.nanoTime() - t0) / 1_000_000).as("ms until the timeout").isBetween(490L, 2_000L);
+                joinAllOk(a, z);
+                assertThat(first.get()).as("the pass with the action: 1 passed, 2 broken").isEqualTo(PASSED);
+                assertThat(last.get()).isEqualTo(PASSED);
+                assertThat(b.isBroken()).as("the next pass, broken by the timeout").isTrue();
+            } finally {
+                reap(a, z);
+            }
+        }
+    }
+
+    /**
+     * abort() and reset() while the last party runs the action act as if they came after it (as with
+     * CyclicBarrier, whose action holds the lock they take): the pass stands, and the barrier afterwards
+     * is as the last of them left it.
+     */
+    @Test
+    void abortAndResetDuringTheActionTakeEffectAfterThePass() throws Exception {
+        firstActionHeld = new CountDownLatch(1);
+        actionRuns.set(0);
+        try (SharedBarrier b = SharedBarrier.create(2, SharedBarrierTest::actionHeldOnFirstRun)) {
+            AtomicLong first = new AtomicLong();
+            AtomicLong last = new AtomicLong();
+            Thread x = started(() -> first.set(awaitReporting(b, Duration.ofSeconds(60))));
+            Thread y = null;
+            try {
+                awaitUntil("the first party waits", () -> b.getNumberWaiting() == 1);
+                y = started(() -> last.set(awaitReporting(b, Duration.ofSeconds(60))));
+                awaitUntil("the last party runs the action", () -> actionRuns.get() == 1);
+                b.abort();
+                assertThat(b.isBroken()).as("after abort()").isTrue();
+                b.reset();
+                assertThat(b.isBroken()).as("after abort(), reset()").isFalse();
+                b.abort();
+                b.reset();
+                b.abort();
+                firstActionHeld.countDown();
+                x.join(20_000);
+                y.join(20_000);
+                assertThat(first.get()).as("the pass: 1 passed, 2 broken").isEqualTo(PASSED);
+                assertThat(last.get()).isEqualTo(PASSED);
+                assertThat(b.isBroken()).as("after abort(), reset(), abort(), reset(), abort()").isTrue();
+                b.reset();
+                AtomicLong next = new AtomicLong();
+                Thread n = started(() -> next.set(awaitReporting(b, Duration.ofSeconds(20))));
+                assertThat(b.await(Duration.ofSeconds(20))).isIn(0, 1);
+                n.join(20_000);
+                assertThat(next.get()).isEqualTo(PASSED);
+            } finally {
+                firstActionHeld.countDown();
+                b.abort();
+                x.join(10_000);
+                if (y != null) {
+                    y.join(10_000);
+                }
+            }
+        }
+    }
+
     @Test
     void theObjectsABarriersActionCapturesGoOnceEveryHandleIsClosedEvenWhereTheActionWasDecoded() throws Exception {
         List<String> names = new java.util.ArrayList<>();
