@@ -15,10 +15,11 @@ package io.multiproc.sync;
  *  2816: action length (int), 2824: the action, in the default codec's bytes (at most MAX_ACTION_BYTES)
  * </pre>
  * state: CAS by arriving parties. The last arrival's CAS makes arrived == parties: the generation is
- * complete and its last party runs the action; arrivals wait meanwhile, and a reset() only adds one to
- * arrived (arrived - parties resets). Once the outcome is set, the last party (or whoever finds it dead)
- * CASes the state to the next generation + those resets, 0 arrived; reset() of an incomplete generation
- * CASes it to the next one (version 7: version 6 moved to the next generation before the action, so a
+ * complete and its last party runs the action; arrivals wait meanwhile, and abort(), reset() and breaks of
+ * the next pass set arrived to parties + 1 (the next pass starts broken) or + 2 (it starts whole), the last
+ * one winning. Once the outcome is set, the last party (or whoever finds it dead) writes the next
+ * generation's entry if it starts broken, then CASes the state to the next generation, 0 arrived; reset()
+ * of an incomplete generation CASes it to the next one (version 7: version 6 moved to the next generation before the action, so a
  * slow action's outcome could land on the entry of a generation 64 passes on). outcome: CAS from a stale entry to TRIPPED (last arriver) or BROKEN (a timeout, interrupt,
  * abort, reset or dead party); waiters of a generation leave when its entry says so, and the barrier
  * is broken while the current generation's entry says BROKEN (version 3; version 2 kept a barrier-wide

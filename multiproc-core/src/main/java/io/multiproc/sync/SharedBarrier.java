@@ -85,6 +85,10 @@ public final class SharedBarrier extends MappedObject implements Serializable {
     private static final VarHandle LONG = JAVA_LONG.varHandle();
     private static final VarHandle INT = JAVA_INT.varHandle();
     private static final long DEATH_CHECK_NANOS = 100_000_000L;
+    /** {@link #afterAction}: an abort (or a break of the next pass) came last while the action ran. */
+    private static final int ABORTED = 1;
+    /** {@link #afterAction}: a reset came last while the action ran. */
+    private static final int RESET = 2;
     private static final long ME = ProcessIdentity.current().token();
 
     /**
@@ -217,7 +221,7 @@ public final class SharedBarrier extends MappedObject implements Serializable {
                 throw new IllegalStateException("SharedBarrier '" + name() + "' is already used by " + USERS
                         + " processes, the most one barrier can tell the deaths of");
             }
-            breakGeneration(filling()); // those dead users will never arrive
+            breakFilling(); // those dead users will never arrive
         }
     }
 
@@ -311,7 +315,11 @@ public final class SharedBarrier extends MappedObject implements Serializable {
     /** True if the current generation was broken (and not yet {@link #reset()}). */
     public boolean isBroken() {
         ensureOpen();
-        int gen = filling();
+        long s = (long) LONG.getVolatile(whole, STATE);
+        if (complete(s)) {
+            return afterAction(s) == ABORTED; // the next pass, whose entry is written when the action ends
+        }
+        int gen = generationOf(s);
         return outcomeOf((long) LONG.getVolatile(whole, outcomeSlot(gen)), gen) == BROKEN;
     }
 
@@ -353,7 +361,7 @@ public final class SharedBarrier extends MappedObject implements Serializable {
             throw broken(); // NOTE: before the interrupt, which it leaves set, as CyclicBarrier does
         }
         if (Thread.interrupted()) {
-            breakGeneration(filling());
+            breakFilling();
             throw new InterruptedException();
         }
         for (;;) {
@@ -411,10 +419,10 @@ public final class SharedBarrier extends MappedObject implements Serializable {
     }
 
     /**
-     * Generation {@code gen}, complete, has its outcome: starts the next generation (broken as well unless
-     * gen tripped, as CyclicBarrier), or if {@link #reset()} was called meanwhile the one after the resets,
-     * whole; then wakes everyone. Called by gen's last party, or by whoever found that party dead; a no-op
-     * if the state has moved on already.
+     * Generation {@code gen}, complete, has its outcome: starts the next generation, broken if the last
+     * {@link #abort()} or break of it came after the last {@link #reset()} during the action, or if neither
+     * came and gen did not trip (as CyclicBarrier); then wakes everyone. Called by gen's last party, or by
+     * whoever found that party dead; a no-op if the state has moved on already.
      */
     private void endPass(int gen, boolean tripped) {
         for (;;) {
@@ -422,15 +430,33 @@ public final class SharedBarrier extends MappedObject implements Serializable {
             if (generationOf(s) != gen || !complete(s)) {
                 break;
             }
-            int resets = resetsDuringAction(s);
-            if (!tripped && resets == 0) {
+            int after = afterAction(s);
+            if (after == ABORTED || after == 0 && !tripped) {
                 breakGeneration(gen + 1); // NOTE: before the state shows gen + 1, so no party finds it whole
             }
-            if (LONG.compareAndSet(whole, STATE, s, (long) (gen + 1 + resets) << 32)) {
+            if (LONG.compareAndSet(whole, STATE, s, (long) (gen + 1) << 32)) {
                 break;
             }
         }
         word.wakeAll();
+    }
+
+    /**
+     * Breaks the pass arrivals join now: the current generation, or while its action runs the next one,
+     * by recording in the state that it is to start broken (its ring entry is not written before the
+     * action ends, so no entry beyond the next generation's is ever written).
+     */
+    private void breakFilling() {
+        for (;;) {
+            long s = (long) LONG.getVolatile(whole, STATE);
+            if (!complete(s)) {
+                breakGeneration(generationOf(s));
+                return;
+            }
+            if (afterAction(s) == ABORTED || LONG.compareAndSet(whole, STATE, s, withAfterAction(s, ABORTED))) {
+                return;
+            }
+        }
     }
 
     /**
@@ -469,7 +495,7 @@ public final class SharedBarrier extends MappedObject implements Serializable {
                 if (now - lastDeathCheck[0] >= DEATH_CHECK_NANOS) {
                     lastDeathCheck[0] = now;
                     if (removeDeadUsers() > 0) {
-                        breakGeneration(filling()); // the dead one will not arrive for the next pass
+                        breakFilling(); // the dead one will not arrive for the next pass
                         if (tripper == 0) {
                             breakGeneration(gen);
                             endPassOfGoneTripper(gen);
@@ -485,14 +511,14 @@ public final class SharedBarrier extends MappedObject implements Serializable {
                 return false;
             }, deadline, true);
         } catch (InterruptedException e) {
-            breakGeneration(filling());
+            breakFilling();
             throw e;
         }
         if (isClosed()) {
             throw closedException();
         }
         if (!ended) {
-            breakGeneration(filling());
+            breakFilling();
             throw new TimeoutException("SharedBarrier '" + name() + "': timed out waiting for " + parties + " parties");
         }
     }
@@ -568,7 +594,7 @@ public final class SharedBarrier extends MappedObject implements Serializable {
             if (now - lastDeathCheck[0] >= DEATH_CHECK_NANOS) {
                 lastDeathCheck[0] = now;
                 if (removeDeadUsers() > 0) {
-                    breakGeneration(filling()); // parties yet to arrive wait for the dead one too
+                    breakFilling(); // parties yet to arrive wait for the dead one too
                     if (tripper == 0) {
                         breakGeneration(gen);
                         endPassOfGoneTripper(gen);
@@ -664,24 +690,22 @@ public final class SharedBarrier extends MappedObject implements Serializable {
         return (state & 0xFFFF_FFFFL) >= parties;
     }
 
-    /** How many times {@link #reset()} was called while the complete generation in {@code state} ran its action. */
-    private int resetsDuringAction(long state) {
+    /**
+     * Of a complete generation's state: 0, or which of {@link #abort()} (or a break of the next pass) and
+     * {@link #reset()} came last while the action ran: {@link #ABORTED} or {@link #RESET}.
+     */
+    private int afterAction(long state) {
         return (int) ((state & 0xFFFF_FFFFL) - parties);
     }
 
-    /**
-     * The generation arrivals join now: the current one, or while its action runs the one that comes
-     * after it (after the resets called meanwhile).
-     */
-    private int filling() {
-        long s = (long) LONG.getVolatile(whole, STATE);
-        return complete(s) ? generationOf(s) + 1 + resetsDuringAction(s) : generationOf(s);
+    private long withAfterAction(long state, int after) {
+        return (state & ~0xFFFF_FFFFL) | (parties + (long) after);
     }
 
     /** Breaks the barrier: waiting and later parties get BrokenBarrierException until {@link #reset()}. */
     public void abort() {
         ensureOpen();
-        breakGeneration(filling());
+        breakFilling();
     }
 
     /**
@@ -695,8 +719,8 @@ public final class SharedBarrier extends MappedObject implements Serializable {
             int gen = generationOf(s);
             if (complete(s)) {
                 // NOTE: the pass stands, as if this reset came after its action (CyclicBarrier's reset() waits
-                // for the lock the action holds): the last party counts it and starts a later generation
-                if (LONG.compareAndSet(whole, STATE, s, s + 1)) {
+                // for the lock the action holds): the last party starts the next generation whole
+                if (afterAction(s) == RESET || LONG.compareAndSet(whole, STATE, s, withAfterAction(s, RESET))) {
                     return;
                 }
                 continue;
