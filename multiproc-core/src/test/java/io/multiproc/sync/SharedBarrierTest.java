@@ -814,6 +814,39 @@ class SharedBarrierTest {
         }
     }
 
+    /**
+     * A party whose process is stopped (SIGSTOP here; on a loaded machine, not scheduled) right after its
+     * pass tripped, while 64 more passes go by, finds its ring entry taken by a later pass when it runs
+     * again: it must still return from its pass, which tripped (nothing was ever broken), rather than
+     * wait for ever, timed await or not.
+     */
+    @Test
+    void aPartyStoppedWhile64LaterPassesGoByStillReturnsFromItsPass() throws Exception {
+        try (SharedBarrier b = SharedBarrier.create(2); SharedLong result = SharedLong.create(0)) {
+            ChildProcess early = ChildProcess.start(() -> result.set(awaitReporting(b, Duration.ofSeconds(5))));
+            try {
+                awaitUntil("the early party waits", () -> b.getNumberWaiting() == 1);
+                signal("STOP", early.pid());
+                awaitUntil("the early party is stopped", () -> Children.stateOf(early.pid()) == 'T');
+                assertThat(b.await(Duration.ofSeconds(10))).as("the last party of the early party's pass").isZero();
+                AtomicInteger passes = new AtomicInteger();
+                Thread p = started(() -> passes(b, 64, passes));
+                Thread q = started(() -> passes(b, 64, passes));
+                p.join(60_000);
+                q.join(60_000);
+                assertThat(passes.get()).as("passes after the early party's").isEqualTo(128);
+                signal("CONT", early.pid());
+                assertThat(early.join(Duration.ofSeconds(15))).as("the early party returned").isTrue();
+                assertThat(result.get()).as("the early party: 1 passed, 2 broken, 3 timed out").isEqualTo(PASSED);
+            } finally {
+                if (early.isAlive()) {
+                    signal("CONT", early.pid());
+                }
+                reap(early);
+            }
+        }
+    }
+
     @Test
     void theObjectsABarriersActionCapturesGoOnceEveryHandleIsClosedEvenWhereTheActionWasDecoded() throws Exception {
         List<String> names = new java.util.ArrayList<>();
