@@ -4,11 +4,11 @@ package io.multiproc.sync;
  * Layout of a {@link SharedBarrier} segment.
  *
  * <pre>
- *  0               64       128                 136       140        144     148        152   256
- *  +---------------+--------+-------------------+---------+----------+-------+----------+-----+
- *  | SegmentHeader | (pad)  | state: generation | parties | deaths   | seq   | sleepers |     |
- *  | magic MPBBARR1|        | << 32 | arrived   | int     | int      | futex | int      |     |
- *  +---------------+--------+-------------------+---------+----------+-------+----------+-----+
+ *  0               64       128                 136       140        144     148        152          156   256
+ *  +---------------+--------+-------------------+---------+----------+-------+----------+------------+-----+
+ *  | SegmentHeader | (pad)  | state: generation | parties | deaths   | seq   | sleepers | lastBroken |     |
+ *  | magic MPBBARR1|        | << 32 | arrived   | int     | int      | futex | int      | int        |     |
+ *  +---------------+--------+-------------------+---------+----------+-------+----------+------------+-----+
  *  256: outcome ring, OUTCOMES longs: entry (generation << 2 | NONE/TRIPPED/BROKEN) at generation % OUTCOMES
  *  768: user table, USERS longs: the process token of a process using the barrier, or 0 for a free entry
  *  1792: tripper ring, OUTCOMES pairs of longs: (generation, process token of its last arrival) at generation % OUTCOMES
@@ -33,6 +33,9 @@ package io.multiproc.sync;
  * dead entry; read by every waiter, which breaks its own generation when it changed since it arrived
  * (version 5: a waiter of an earlier generation, whose last party died running the action, never
  * learnt of a death that a waiter of the next generation found first).
+ * lastBroken: the latest generation ever broken (-1: none), raised (CAS, wrapping as int) before the
+ * entry that breaks it is written: a waiter that finds its entry taken by a generation 64 or more on
+ * (it was not scheduled meanwhile) takes its pass as tripped if lastBroken is before it, else broken.
  * trippers: generation g's pair is written only by g's last arrival, after its arrival CAS: the
  * generation first set to Long.MIN_VALUE (no generation), then the token, then g (all volatile); a reader
  * that reads g, the token and g again has g's tripper. One pair per generation, so the trippers of two
@@ -42,7 +45,7 @@ package io.multiproc.sync;
  */
 final class BarrierLayout {
     static final long MAGIC = 0x3152_5241_4242_504DL; // "MPBBARR1" read little-endian
-    /** 7: no arrival while an action runs (6: the tripper ring; 5: the deaths word; 4: the user table; 3: deaths from registry records; 2: a barrier-wide flag; 1: the action in JDK serialization). */
+    /** 7: no arrival while an action runs, lastBroken (6: the tripper ring; 5: the deaths word; 4: the user table; 3: deaths from registry records; 2: a barrier-wide flag; 1: the action in JDK serialization). */
     static final int VERSION = 7;
     static final int KIND = 1;
     static final long STATE = 128;
@@ -50,6 +53,7 @@ final class BarrierLayout {
     static final long DEATHS = 140;
     static final long SEQ = 144;
     static final long SLEEPERS = 148;
+    static final long LAST_BROKEN = 152;
     static final long OUTCOMES_OFFSET = 256;
     static final int OUTCOMES = 64;
     static final long USERS_OFFSET = OUTCOMES_OFFSET + OUTCOMES * 8L;

@@ -160,6 +160,7 @@ public final class SharedBarrier extends MappedObject implements Serializable {
         SharedBarrier b = new SharedBarrier(SyncSegments.create(BarrierLayout.MAGIC, BarrierLayout.VERSION, BarrierLayout.KIND,
                 BarrierLayout.ACTION + Math.max(8, code.length), seg -> {
                     seg.set(JAVA_INT, PARTIES, parties);
+                    seg.set(JAVA_INT, BarrierLayout.LAST_BROKEN, -1); // none: generations start at 0
                     seg.set(JAVA_INT, BarrierLayout.ACTION_LENGTH, code.length);
                     MemorySegment.copy(code, 0, seg, JAVA_BYTE, BarrierLayout.ACTION, code.length);
                 }), idle);
@@ -553,7 +554,7 @@ public final class SharedBarrier extends MappedObject implements Serializable {
         if (interrupted) {
             Thread.currentThread().interrupt();
         }
-        if (outcomeOf((long) LONG.getVolatile(whole, outcomeSlot(gen)), gen) == BROKEN) {
+        if (outcome(gen) == BROKEN) {
             throw broken();
         }
     }
@@ -564,7 +565,7 @@ public final class SharedBarrier extends MappedObject implements Serializable {
      * stands.
      */
     private void failIfClosedWithoutOutcome(int gen) {
-        if (isClosed() && outcomeOf((long) LONG.getVolatile(whole, outcomeSlot(gen)), gen) == NONE) {
+        if (isClosed() && outcome(gen) == NONE) {
             giveUp(gen);
             throw closedException();
         }
@@ -577,10 +578,9 @@ public final class SharedBarrier extends MappedObject implements Serializable {
      * once every party arrived, only its tripper's (any death's while the tripper is not recorded yet).
      */
     private boolean waitForOutcome(int gen, long deadline, boolean interruptible, int deaths) throws InterruptedException {
-        long slot = outcomeSlot(gen);
         long[] lastDeathCheck = {System.nanoTime()};
         return Waiting.await(word, idle, () -> {
-            if (outcomeOf((long) LONG.getVolatile(whole, slot), gen) != NONE || isClosed()) {
+            if (outcome(gen) != NONE || isClosed()) {
                 return true;
             }
             long s = (long) LONG.getVolatile(whole, STATE);
@@ -646,7 +646,7 @@ public final class SharedBarrier extends MappedObject implements Serializable {
         if (generationOf(s) == gen && !complete(s)) {
             return breakGeneration(gen);
         }
-        return outcomeOf((long) LONG.getVolatile(whole, outcomeSlot(gen)), gen) == BROKEN;
+        return outcome(gen) == BROKEN;
     }
 
     /**
@@ -665,9 +665,35 @@ public final class SharedBarrier extends MappedObject implements Serializable {
             if (outcome == BROKEN || isLater(entry, gen)) {
                 return true; // NOTE: a later generation's entry: gen ended long ago; never overwrite it
             }
+            raiseLastBroken(gen); // NOTE: before the entry, so a waiter that finds it taken later knows
             if (LONG.compareAndSet(whole, slot, entry, (long) gen << 2 | BROKEN)) {
                 word.wakeAll();
                 return true;
+            }
+        }
+    }
+
+    /**
+     * Generation {@code gen}'s outcome, for its waiters. A waiter not scheduled while 64 later passes went by
+     * finds its entry taken by a later generation: gen ended then (passes do not trip while an action runs,
+     * and only the current and next generations' entries are written), and it tripped unless some
+     * generation from gen on broke: then BROKEN, which may be wrong, but never waits for ever.
+     */
+    private int outcome(int gen) {
+        long entry = (long) LONG.getVolatile(whole, outcomeSlot(gen));
+        int outcome = outcomeOf(entry, gen);
+        if (outcome == NONE && isLater(entry, gen)) {
+            return (int) INT.getVolatile(whole, BarrierLayout.LAST_BROKEN) - gen >= 0 ? BROKEN : TRIPPED;
+        }
+        return outcome;
+    }
+
+    /** Makes the last-broken word at least {@code gen} (wrapping as int). */
+    private void raiseLastBroken(int gen) {
+        for (;;) {
+            int last = (int) INT.getVolatile(whole, BarrierLayout.LAST_BROKEN);
+            if (last - gen >= 0 || INT.compareAndSet(whole, BarrierLayout.LAST_BROKEN, last, gen)) {
+                return;
             }
         }
     }
