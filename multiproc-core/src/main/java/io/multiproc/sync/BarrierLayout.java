@@ -19,9 +19,10 @@ package io.multiproc.sync;
  * the next pass set arrived to parties + 1 (the next pass starts broken) or + 2 (it starts whole), the last
  * one winning. Once the outcome is set, the last party (or whoever finds it dead) writes the next
  * generation's entry if it starts broken, then CASes the state to the next generation, 0 arrived; reset()
- * of an incomplete generation CASes it to the next one (version 7: version 6 moved to the next generation before the action, so a
- * slow action's outcome could land on the entry of a generation 64 passes on). outcome: CAS from a stale entry to TRIPPED (last arriver) or BROKEN (a timeout, interrupt,
- * abort, reset or dead party); waiters of a generation leave when its entry says so, and the barrier
+ * of an incomplete generation CASes it to the next one (version 7: version 6 moved to the next generation
+ * before the action, so a slow action's outcome could land on the entry of a generation 64 passes on).
+ * outcome: CAS from a stale entry to TRIPPED (last arriver) or BROKEN (a timeout, interrupt, abort, reset
+ * or dead party); waiters of a generation leave when its entry says so, and the barrier
  * is broken while the current generation's entry says BROKEN (version 3; version 2 kept a barrier-wide
  * flag at 140, which a waiter giving up after a reset set again for the new generation).
  * users: one entry per process with a handle open, CAS 0 -> token by that process when it opens its

@@ -67,8 +67,8 @@ import static java.lang.foreign.ValueLayout.JAVA_LONG;
  * One CAS-ed long holds the generation and the arrivals. The last arrival completes the generation (the
  * same CAS), runs the action, records TRIPPED in the generation's outcome entry, starts the next generation
  * and wakes everyone; waiters leave when their generation's outcome is set, and no pass trips while an
- * action runs, so an outcome never lands in the ring entry of a later generation. Breaking CASes the outcome from NONE to BROKEN, so a generation either
- * trips or breaks, never both. Dead parties: the barrier keeps its own table of the processes using it
+ * action runs, so an outcome never lands in the ring entry of a later generation. Breaking CASes the
+ * outcome from NONE to BROKEN, so a generation either trips or breaks, never both. Dead parties: the barrier keeps its own table of the processes using it
  * (one entry per process, {@link BarrierLayout#USERS} at most: one more fails to attach), written only
  * by the barrier, so no cleanup elsewhere can hide a death. A process enters its token with its first
  * handle and removes it with its last (or at a normal exit). While waiting, each waiter looks (every
