@@ -354,6 +354,8 @@ public final class ChildMain {
         /** The machine's busy ticks at the window's start ({@link #machineTicks}). */
         private long machineBusy;
         private final boolean otherPrograms;
+        /** {@link #machineTicks()}, or in tests a view of the machine without the programs beside the test. */
+        private final java.util.function.Supplier<long[]> machine;
 
         IdlePacer(long parentPid, BooleanSupplier stop) {
             this(parentPid, stop, true);
@@ -361,12 +363,18 @@ public final class ChildMain {
 
         /** {@code otherPrograms} false: paces against the parent and siblings only (tests of that rule alone). */
         IdlePacer(long parentPid, BooleanSupplier stop, boolean otherPrograms) {
+            this(parentPid, stop, otherPrograms, IdlePacer::machineTicks);
+        }
+
+        /** Pacing against other programs as {@code machine} (in {@link #machineTicks()}'s form) shows them. */
+        IdlePacer(long parentPid, BooleanSupplier stop, boolean otherPrograms, java.util.function.Supplier<long[]> machine) {
             this.parentPid = parentPid;
             this.stop = stop;
             this.otherPrograms = otherPrograms;
+            this.machine = machine;
             this.ticks = programTicks();
             this.ownTicks = cpuTicks(me);
-            this.machineBusy = machineTicks()[0];
+            this.machineBusy = machine.get()[0];
         }
 
         /** True when the warm-up must stop; first sleeps while the program is busy. */
@@ -377,7 +385,7 @@ public final class ChildMain {
             while (!stop.getAsBoolean()) {
                 long now = programTicks();
                 long own = cpuTicks(me);
-                long[] machine = machineTicks();
+                long[] machine = this.machine.get();
                 long elapsedTicks = (System.nanoTime() - windowStart) / 10_000_000L; // 100 ticks a second in /proc
                 long others = (machine[0] - machineBusy) - (own - ownTicks) - (now - ticks);
                 boolean busy = now - ticks > BUSY_TICKS || otherPrograms && others >= othersBusyTicks(machine[1], elapsedTicks);

@@ -55,7 +55,8 @@ import static java.lang.foreign.ValueLayout.JAVA_LONG;
  * }</pre>
  *
  * <p>{@link #await()} returns the arrival index: {@code parties - 1} for the first to arrive, 0 for
- * the last, which also runs the action (if any) before the others are released. A timeout, an
+ * the last, which also runs the action (if any) before the others are released; parties arriving for
+ * the next pass meanwhile wait until the action has ended (their timeout counts). A timeout, an
  * interrupt, {@link #abort()}, a {@link #reset()} while parties wait, or the death of a process using
  * the barrier breaks the current generation: its waiters get {@link BrokenBarrierException} (the one
  * that timed out gets {@link TimeoutException}), and later calls do too until {@link #reset()}. Once
@@ -63,10 +64,11 @@ import static java.lang.foreign.ValueLayout.JAVA_LONG;
  * the action to end and returns normally (keeping its interrupt), as with {@code CyclicBarrier}.
  *
  * <h2>Implementation overview</h2>
- * One CAS-ed long holds the generation and the arrivals. The last arrival starts the next generation
- * (the same CAS), runs the action, records TRIPPED in the generation's outcome entry and wakes everyone; waiters leave when their
- * generation's outcome is set. Breaking CASes the outcome from NONE to BROKEN, so a generation either
- * trips or breaks, never both. Dead parties: the barrier keeps its own table of the processes using it
+ * One CAS-ed long holds the generation and the arrivals. The last arrival completes the generation (the
+ * same CAS), runs the action, records TRIPPED in the generation's outcome entry, starts the next generation
+ * and wakes everyone; waiters leave when their generation's outcome is set, and no pass trips while an
+ * action runs, so an outcome never lands in the ring entry of a later generation. Breaking CASes the
+ * outcome from NONE to BROKEN, so a generation either trips or breaks, never both. Dead parties: the barrier keeps its own table of the processes using it
  * (one entry per process, {@link BarrierLayout#USERS} at most: one more fails to attach), written only
  * by the barrier, so no cleanup elsewhere can hide a death. A process enters its token with its first
  * handle and removes it with its last (or at a normal exit). While waiting, each waiter looks (every
@@ -83,6 +85,10 @@ public final class SharedBarrier extends MappedObject implements Serializable {
     private static final VarHandle LONG = JAVA_LONG.varHandle();
     private static final VarHandle INT = JAVA_INT.varHandle();
     private static final long DEATH_CHECK_NANOS = 100_000_000L;
+    /** {@link #afterAction}: an abort (or a break of the next pass) came last while the action ran. */
+    private static final int ABORTED = 1;
+    /** {@link #afterAction}: a reset came last while the action ran. */
+    private static final int RESET = 2;
     private static final long ME = ProcessIdentity.current().token();
 
     /**
@@ -154,6 +160,7 @@ public final class SharedBarrier extends MappedObject implements Serializable {
         SharedBarrier b = new SharedBarrier(SyncSegments.create(BarrierLayout.MAGIC, BarrierLayout.VERSION, BarrierLayout.KIND,
                 BarrierLayout.ACTION + Math.max(8, code.length), seg -> {
                     seg.set(JAVA_INT, PARTIES, parties);
+                    seg.set(JAVA_INT, BarrierLayout.LAST_BROKEN, -1); // none: generations start at 0
                     seg.set(JAVA_INT, BarrierLayout.ACTION_LENGTH, code.length);
                     MemorySegment.copy(code, 0, seg, JAVA_BYTE, BarrierLayout.ACTION, code.length);
                 }), idle);
@@ -215,7 +222,7 @@ public final class SharedBarrier extends MappedObject implements Serializable {
                 throw new IllegalStateException("SharedBarrier '" + name() + "' is already used by " + USERS
                         + " processes, the most one barrier can tell the deaths of");
             }
-            breakGeneration(generation()); // those dead users will never arrive
+            breakFilling(); // those dead users will never arrive
         }
     }
 
@@ -298,7 +305,10 @@ public final class SharedBarrier extends MappedObject implements Serializable {
     public int getNumberWaiting() {
         ensureOpen();
         long s = (long) LONG.getVolatile(whole, STATE);
-        int gen = (int) (s >>> 32);
+        if (complete(s)) {
+            return 0; // the last party runs the action; the next pass's arrivals wait for it outside
+        }
+        int gen = generationOf(s);
         // NOTE: a break leaves the arrivals in the state word (only a trip or reset starts a new one)
         return outcomeOf((long) LONG.getVolatile(whole, outcomeSlot(gen)), gen) == BROKEN ? 0 : (int) s;
     }
@@ -306,7 +316,11 @@ public final class SharedBarrier extends MappedObject implements Serializable {
     /** True if the current generation was broken (and not yet {@link #reset()}). */
     public boolean isBroken() {
         ensureOpen();
-        int gen = generation();
+        long s = (long) LONG.getVolatile(whole, STATE);
+        if (complete(s)) {
+            return afterAction(s) == ABORTED; // the next pass, whose entry is written when the action ends
+        }
+        int gen = generationOf(s);
         return outcomeOf((long) LONG.getVolatile(whole, outcomeSlot(gen)), gen) == BROKEN;
     }
 
@@ -348,7 +362,7 @@ public final class SharedBarrier extends MappedObject implements Serializable {
             throw broken(); // NOTE: before the interrupt, which it leaves set, as CyclicBarrier does
         }
         if (Thread.interrupted()) {
-            breakGeneration(generation());
+            breakFilling();
             throw new InterruptedException();
         }
         for (;;) {
@@ -357,19 +371,22 @@ public final class SharedBarrier extends MappedObject implements Serializable {
             }
             int deaths = deaths(); // NOTE: before arriving: a death found after this breaks the pass it joins
             long s = (long) LONG.getVolatile(whole, STATE);
-            int gen = (int) (s >>> 32);
+            int gen = generationOf(s);
+            if (complete(s)) {
+                // NOTE: no arrival while the last party of gen runs the action (as CyclicBarrier and CPython's
+                // Barrier): a pass that tripped meanwhile would let passes lap the outcome ring, so that
+                // gen's outcome, written late, took the entry of a pass 64 generations on (decision 236)
+                awaitPassEnd(gen, deadline);
+                continue;
+            }
             int arrived = (int) s + 1;
-            if (arrived == parties) {
-                // NOTE: claim the trip by starting the next generation first, so that a party of the
-                // next round that arrives meanwhile counts in the new generation, never in this one.
-                if (LONG.compareAndSet(whole, STATE, s, (long) (gen + 1) << 32)) {
+            // NOTE: the last arrival's CAS completes gen; the state moves on only once its outcome is set
+            if (LONG.compareAndSet(whole, STATE, s, s + 1)) {
+                if (arrived == parties) {
                     recordTripper(gen);
                     trip(gen);
                     return 0;
                 }
-                continue;
-            }
-            if (LONG.compareAndSet(whole, STATE, s, (long) gen << 32 | arrived)) {
                 awaitOutcome(gen, deadline, deaths);
                 return parties - arrived;
             }
@@ -380,7 +397,7 @@ public final class SharedBarrier extends MappedObject implements Serializable {
         long slot = outcomeSlot(gen);
         if (outcomeOf((long) LONG.getVolatile(whole, slot), gen) == BROKEN) {
             // a waiter gave up just before this trip was claimed: no action for a broken generation
-            breakGeneration(gen + 1);
+            endPass(gen, false);
             throw broken();
         }
         try {
@@ -390,15 +407,121 @@ public final class SharedBarrier extends MappedObject implements Serializable {
             }
         } catch (RuntimeException | Error e) {
             breakGeneration(gen);
-            breakGeneration(gen + 1); // as CyclicBarrier: broken for later parties too, until reset()
+            endPass(gen, false); // as CyclicBarrier: broken for later parties too, until reset()
             throw e;
         }
         long stale = (long) LONG.getVolatile(whole, slot);
-        if (outcomeOf(stale, gen) != NONE || !LONG.compareAndSet(whole, slot, stale, (long) gen << 2 | TRIPPED)) {
-            breakGeneration(gen + 1); // broken while the action ran (a user died): for later parties too
+        if (outcomeOf(stale, gen) != NONE || isLater(stale, gen)
+                || !LONG.compareAndSet(whole, slot, stale, (long) gen << 2 | TRIPPED)) {
+            endPass(gen, false); // broken while the action ran (a user died): for later parties too
             throw broken();
         }
+        endPass(gen, true);
+    }
+
+    /**
+     * Generation {@code gen}, complete, has its outcome: starts the next generation, broken if the last
+     * {@link #abort()} or break of it came after the last {@link #reset()} during the action, or if neither
+     * came and gen did not trip (as CyclicBarrier); then wakes everyone. Called by gen's last party, or by
+     * whoever found that party dead; a no-op if the state has moved on already.
+     */
+    private void endPass(int gen, boolean tripped) {
+        for (;;) {
+            long s = (long) LONG.getVolatile(whole, STATE);
+            if (generationOf(s) != gen || !complete(s)) {
+                break;
+            }
+            int after = afterAction(s);
+            if (after == ABORTED || after == 0 && !tripped) {
+                breakGeneration(gen + 1); // NOTE: before the state shows gen + 1, so no party finds it whole
+            }
+            if (LONG.compareAndSet(whole, STATE, s, (long) (gen + 1) << 32)) {
+                break;
+            }
+        }
         word.wakeAll();
+    }
+
+    /**
+     * Breaks the pass arrivals join now: the current generation, or while its action runs the next one,
+     * by recording in the state that it is to start broken (its ring entry is not written before the
+     * action ends, so no entry beyond the next generation's is ever written).
+     */
+    private void breakFilling() {
+        for (;;) {
+            long s = (long) LONG.getVolatile(whole, STATE);
+            if (!complete(s)) {
+                breakGeneration(generationOf(s));
+                return;
+            }
+            if (afterAction(s) == ABORTED || LONG.compareAndSet(whole, STATE, s, withAfterAction(s, ABORTED))) {
+                return;
+            }
+        }
+    }
+
+    /**
+     * Generation {@code gen} is complete and broken, and its last party is dead or not recorded yet: ends
+     * the pass unless that party is recorded now and alive (it will end the pass itself, after the action).
+     */
+    private void endPassOfGoneTripper(int gen) {
+        long tripper = tripperOf(gen);
+        if (tripper == 0 || !ProcessIdentity.isAlive(tripper)) {
+            endPass(gen, false);
+        }
+    }
+
+    /**
+     * An arrival while the last party of {@code gen} runs the action waits until the pass has ended, or
+     * ends it itself if that party died. At its deadline, or on an interrupt, it breaks the pass it
+     * was going to join (as a party of that pass would) and throws.
+     */
+    private void awaitPassEnd(int gen, long deadline) throws InterruptedException, TimeoutException {
+        int deaths = deaths();
+        long[] lastDeathCheck = {System.nanoTime()};
+        boolean ended;
+        try {
+            ended = Waiting.await(word, idle, () -> {
+                long s = (long) LONG.getVolatile(whole, STATE);
+                if (generationOf(s) != gen || !complete(s) || isClosed()) {
+                    return true;
+                }
+                long tripper = tripperOf(gen);
+                if (tripper == 0 && deaths() != deaths) {
+                    breakGeneration(gen); // as its waiters do: any death counts while the tripper is unknown
+                    endPassOfGoneTripper(gen);
+                    return true;
+                }
+                long now = System.nanoTime();
+                if (now - lastDeathCheck[0] >= DEATH_CHECK_NANOS) {
+                    lastDeathCheck[0] = now;
+                    if (removeDeadUsers() > 0) {
+                        breakFilling(); // the dead one will not arrive for the next pass
+                        if (tripper == 0) {
+                            breakGeneration(gen);
+                            endPassOfGoneTripper(gen);
+                            return true;
+                        }
+                    }
+                    if (tripper != 0 && !ProcessIdentity.isAlive(tripper)) {
+                        breakGeneration(gen);
+                        endPass(gen, false);
+                        return true;
+                    }
+                }
+                return false;
+            }, deadline, true);
+        } catch (InterruptedException e) {
+            breakFilling();
+            throw e;
+        }
+        if (isClosed()) {
+            throw closedException();
+        }
+        if (!ended) {
+            breakFilling();
+            throw new TimeoutException("SharedBarrier '" + name() + "': timed out waiting for " + parties + " parties");
+        }
     }
 
     private void awaitOutcome(int gen, long deadline, int deaths) throws InterruptedException, BrokenBarrierException, TimeoutException {
@@ -431,7 +554,7 @@ public final class SharedBarrier extends MappedObject implements Serializable {
         if (interrupted) {
             Thread.currentThread().interrupt();
         }
-        if (outcomeOf((long) LONG.getVolatile(whole, outcomeSlot(gen)), gen) == BROKEN) {
+        if (outcome(gen) == BROKEN) {
             throw broken();
         }
     }
@@ -442,7 +565,7 @@ public final class SharedBarrier extends MappedObject implements Serializable {
      * stands.
      */
     private void failIfClosedWithoutOutcome(int gen) {
-        if (isClosed() && outcomeOf((long) LONG.getVolatile(whole, outcomeSlot(gen)), gen) == NONE) {
+        if (isClosed() && outcome(gen) == NONE) {
             giveUp(gen);
             throw closedException();
         }
@@ -455,29 +578,32 @@ public final class SharedBarrier extends MappedObject implements Serializable {
      * once every party arrived, only its tripper's (any death's while the tripper is not recorded yet).
      */
     private boolean waitForOutcome(int gen, long deadline, boolean interruptible, int deaths) throws InterruptedException {
-        long slot = outcomeSlot(gen);
         long[] lastDeathCheck = {System.nanoTime()};
         return Waiting.await(word, idle, () -> {
-            if (outcomeOf((long) LONG.getVolatile(whole, slot), gen) != NONE || isClosed()) {
+            if (outcome(gen) != NONE || isClosed()) {
                 return true;
             }
-            long tripper = generation() == gen ? 0 : tripperOf(gen);
+            long s = (long) LONG.getVolatile(whole, STATE);
+            long tripper = generationOf(s) == gen && !complete(s) ? 0 : tripperOf(gen);
             if (tripper == 0 && deaths() != deaths) {
                 breakGeneration(gen);
+                endPassOfGoneTripper(gen);
                 return true;
             }
             long now = System.nanoTime();
             if (now - lastDeathCheck[0] >= DEATH_CHECK_NANOS) {
                 lastDeathCheck[0] = now;
                 if (removeDeadUsers() > 0) {
-                    breakGeneration(generation()); // parties yet to arrive wait for the dead one too
+                    breakFilling(); // parties yet to arrive wait for the dead one too
                     if (tripper == 0) {
                         breakGeneration(gen);
+                        endPassOfGoneTripper(gen);
                         return true;
                     }
                 }
                 if (tripper != 0 && !ProcessIdentity.isAlive(tripper)) {
                     breakGeneration(gen); // the action's runner died: no outcome will come
+                    endPass(gen, false);
                     return true;
                 }
             }
@@ -513,13 +639,14 @@ public final class SharedBarrier extends MappedObject implements Serializable {
      * had already arrived, so the waiter waits for that party's outcome instead.
      */
     private boolean giveUp(int gen) {
-        // NOTE: the last arrival's CAS moves STATE to the next generation before its action runs: once it
-        // has, every party was there, and the pass stands (as in CyclicBarrier and CPython's Barrier, where
-        // a late waiter gets the lock only after the action). A reset also moves STATE, after it broke gen.
-        if (generation() == gen) {
+        // NOTE: once the last arrival's CAS has completed gen, every party was there, and the pass stands
+        // (as in CyclicBarrier and CPython's Barrier, where a late waiter gets the lock only after the
+        // action). A reset moves STATE on, after it broke gen.
+        long s = (long) LONG.getVolatile(whole, STATE);
+        if (generationOf(s) == gen && !complete(s)) {
             return breakGeneration(gen);
         }
-        return outcomeOf((long) LONG.getVolatile(whole, outcomeSlot(gen)), gen) == BROKEN;
+        return outcome(gen) == BROKEN;
     }
 
     /**
@@ -535,12 +662,38 @@ public final class SharedBarrier extends MappedObject implements Serializable {
             if (outcome == TRIPPED) {
                 return false;
             }
-            if (outcome == BROKEN) {
-                return true;
+            if (outcome == BROKEN || isLater(entry, gen)) {
+                return true; // NOTE: a later generation's entry: gen ended long ago; never overwrite it
             }
+            raiseLastBroken(gen); // NOTE: before the entry, so a waiter that finds it taken later knows
             if (LONG.compareAndSet(whole, slot, entry, (long) gen << 2 | BROKEN)) {
                 word.wakeAll();
                 return true;
+            }
+        }
+    }
+
+    /**
+     * Generation {@code gen}'s outcome, for its waiters. A waiter not scheduled while 64 later passes went by
+     * finds its entry taken by a later generation: gen ended then (passes do not trip while an action runs,
+     * and only the current and next generations' entries are written), and it tripped unless some
+     * generation from gen on broke: then BROKEN, which may be wrong, but never waits for ever.
+     */
+    private int outcome(int gen) {
+        long entry = (long) LONG.getVolatile(whole, outcomeSlot(gen));
+        int outcome = outcomeOf(entry, gen);
+        if (outcome == NONE && isLater(entry, gen)) {
+            return (int) INT.getVolatile(whole, BarrierLayout.LAST_BROKEN) - gen >= 0 ? BROKEN : TRIPPED;
+        }
+        return outcome;
+    }
+
+    /** Makes the last-broken word at least {@code gen} (wrapping as int). */
+    private void raiseLastBroken(int gen) {
+        for (;;) {
+            int last = (int) INT.getVolatile(whole, BarrierLayout.LAST_BROKEN);
+            if (last - gen >= 0 || INT.compareAndSet(whole, BarrierLayout.LAST_BROKEN, last, gen)) {
+                return;
             }
         }
     }
@@ -549,14 +702,36 @@ public final class SharedBarrier extends MappedObject implements Serializable {
         return (int) (entry >>> 2) == gen ? (int) (entry & 3) : NONE;
     }
 
-    private int generation() {
-        return (int) ((long) LONG.getVolatile(whole, STATE) >>> 32);
+    /** True if ring entry {@code entry} is that of a generation after {@code gen} (wrapping as int). */
+    private static boolean isLater(long entry, int gen) {
+        return (int) (entry >>> 2) - gen > 0;
+    }
+
+    private static int generationOf(long state) {
+        return (int) (state >>> 32);
+    }
+
+    /** True while the generation in {@code state} has all its parties and its last one runs the action. */
+    private boolean complete(long state) {
+        return (state & 0xFFFF_FFFFL) >= parties;
+    }
+
+    /**
+     * Of a complete generation's state: 0, or which of {@link #abort()} (or a break of the next pass) and
+     * {@link #reset()} came last while the action ran: {@link #ABORTED} or {@link #RESET}.
+     */
+    private int afterAction(long state) {
+        return (int) ((state & 0xFFFF_FFFFL) - parties);
+    }
+
+    private long withAfterAction(long state, int after) {
+        return (state & ~0xFFFF_FFFFL) | (parties + (long) after);
     }
 
     /** Breaks the barrier: waiting and later parties get BrokenBarrierException until {@link #reset()}. */
     public void abort() {
         ensureOpen();
-        breakGeneration(generation());
+        breakFilling();
     }
 
     /**
@@ -567,7 +742,15 @@ public final class SharedBarrier extends MappedObject implements Serializable {
         ensureOpen();
         for (;;) {
             long s = (long) LONG.getVolatile(whole, STATE);
-            int gen = (int) (s >>> 32);
+            int gen = generationOf(s);
+            if (complete(s)) {
+                // NOTE: the pass stands, as if this reset came after its action (CyclicBarrier's reset() waits
+                // for the lock the action holds): the last party starts the next generation whole
+                if (afterAction(s) == RESET || LONG.compareAndSet(whole, STATE, s, withAfterAction(s, RESET))) {
+                    return;
+                }
+                continue;
+            }
             if ((int) s > 0) {
                 breakGeneration(gen);
             }

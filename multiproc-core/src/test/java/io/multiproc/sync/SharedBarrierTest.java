@@ -19,7 +19,12 @@ import java.nio.file.StandardOpenOption;
 import java.time.Duration;
 import java.util.List;
 import java.util.concurrent.BrokenBarrierException;
+import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.TimeUnit;
 import java.util.concurrent.TimeoutException;
+import java.util.concurrent.atomic.AtomicBoolean;
+import java.util.concurrent.atomic.AtomicInteger;
+import java.util.concurrent.atomic.AtomicLong;
 import java.util.concurrent.atomic.AtomicReference;
 
 import static io.multiproc.sync.SharedLockTest.sleepQuietly;
@@ -581,6 +586,264 @@ class SharedBarrierTest {
             assertThat(b.isBroken()).isFalse();
             assertThat(b.await(Duration.ofSeconds(10))).isZero();
             assertThat(calls.get()).isEqualTo(2);
+        }
+    }
+
+    /** Holds the first run of {@link #actionHeldOnFirstRun()} in this JVM until counted down. */
+    static volatile CountDownLatch firstActionHeld = new CountDownLatch(0);
+    static final AtomicInteger actionRuns = new AtomicInteger();
+
+    static void actionHeldOnFirstRun() {
+        if (actionRuns.getAndIncrement() == 0) {
+            try {
+                firstActionHeld.await(60, TimeUnit.SECONDS);
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+            }
+        }
+    }
+
+    /** Starts a daemon thread running {@code body}. */
+    private static Thread started(Runnable body) {
+        Thread t = new Thread(body);
+        t.setDaemon(true);
+        t.start();
+        return t;
+    }
+
+    /** {@code rounds} awaits that must pass, counted in {@code passes}. */
+    private static void passes(SharedBarrier b, int rounds, AtomicInteger passes) {
+        for (int i = 0; i < rounds; i++) {
+            if (awaitReporting(b, Duration.ofSeconds(60)) != PASSED) {
+                throw new AssertionError("round " + i + " did not pass");
+            }
+            passes.incrementAndGet();
+        }
+    }
+
+    /**
+     * Two parties, four threads: while the first pass's action runs long, the other two threads loop on
+     * await(). No later pass trips before that action has ended (as CyclicBarrier and CPython's Barrier),
+     * so its outcome, when it ends, cannot land on the pass 64 generations later (the outcome ring's
+     * size) and undo an abort() of that pass: the barrier stays broken until reset().
+     */
+    @Test
+    void aSlowActionLetsNoLaterPassTripAndCannotUndoAnAbortOfAPass64GenerationsLater() throws Exception {
+        firstActionHeld = new CountDownLatch(1);
+        actionRuns.set(0);
+        try (SharedBarrier b = SharedBarrier.create(2, SharedBarrierTest::actionHeldOnFirstRun)) {
+            AtomicLong first = new AtomicLong();
+            AtomicLong last = new AtomicLong();
+            AtomicLong lastOfP = new AtomicLong();
+            AtomicInteger passes = new AtomicInteger();
+            AtomicBoolean pArrivesAt64 = new AtomicBoolean();
+            List<Thread> threads = new java.util.ArrayList<>();
+            try {
+                threads.add(started(() -> first.set(awaitReporting(b, Duration.ofSeconds(60)))));
+                awaitUntil("the first party waits", () -> b.getNumberWaiting() == 1);
+                threads.add(started(() -> last.set(awaitReporting(b, Duration.ofSeconds(60)))));
+                awaitUntil("the last party runs the action", () -> actionRuns.get() == 1);
+                threads.add(started(() -> {
+                    passes(b, 63, passes);
+                    pArrivesAt64.set(true);
+                    lastOfP.set(awaitReporting(b, Duration.ofSeconds(60)));
+                }));
+                threads.add(started(() -> passes(b, 63, passes)));
+                long until = System.nanoTime() + 2_000_000_000L;
+                boolean lapped = false;
+                while (!lapped && System.nanoTime() < until) {
+                    lapped = pArrivesAt64.get() && b.getNumberWaiting() == 1;
+                    Thread.sleep(1);
+                }
+                if (lapped) {
+                    b.abort(); // pass 64 (the first pass's ring entry) is broken while the first action runs
+                }
+                int passesDuringTheAction = passes.get();
+                firstActionHeld.countDown();
+                if (!lapped) {
+                    awaitUntil("the pass 64 generations on waits", () -> pArrivesAt64.get() && b.getNumberWaiting() == 1);
+                    b.abort();
+                }
+                for (Thread t : threads) {
+                    t.join(60_000);
+                    assertThat(t.isAlive()).as(t + " ended").isFalse();
+                }
+                assertThat(first.get()).as("the first pass: 1 passed, 2 broken").isEqualTo(PASSED);
+                assertThat(last.get()).as("the first pass's last party").isEqualTo(PASSED);
+                assertThat(lastOfP.get()).as("the aborted pass: 1 passed, 2 broken").isEqualTo(BROKEN);
+                assertThat(b.isBroken()).as("broken after abort(), until reset()").isTrue();
+                assertThatThrownBy(() -> b.await(Duration.ofSeconds(1))).isInstanceOf(BrokenBarrierException.class);
+                assertThat(passesDuringTheAction).as("passes that tripped while the first pass's action ran").isZero();
+            } finally {
+                firstActionHeld.countDown();
+                b.abort();
+                for (Thread t : threads) {
+                    t.join(10_000);
+                }
+            }
+        }
+    }
+
+    /**
+     * The user-visible side, across processes: two children pass once, the last one running an action that
+     * takes 3 s the first time; this process's two threads then pass 63 times and one of them waits in the
+     * 64th pass, which this process aborts. Once the children are done, the barrier must still be broken:
+     * no single party may pass a two-party barrier that was aborted (the first action's outcome, written
+     * late, took the place of the abort).
+     */
+    @Test
+    void anAbortStaysInForceAfterASlowActionOfAPass64GenerationsEarlierEnds() throws Exception {
+        try (SharedLong ran = SharedLong.create(0); SharedLong first = SharedLong.create(0);
+             SharedLong last = SharedLong.create(0);
+             SharedBarrier b = SharedBarrier.create(2, () -> {
+                 if (ran.getAndAdd(1) == 0) {
+                     sleepQuietly(3_000);
+                 }
+             })) {
+            ChildProcess a = ChildProcess.start(() -> first.set(awaitReporting(b, Duration.ofSeconds(60))));
+            ChildProcess z = null;
+            List<Thread> threads = new java.util.ArrayList<>();
+            try {
+                awaitUntil("the first child waits", () -> b.getNumberWaiting() == 1);
+                z = ChildProcess.start(() -> last.set(awaitReporting(b, Duration.ofSeconds(60))));
+                awaitUntil("the second child runs the action", () -> ran.get() == 1);
+                AtomicInteger passes = new AtomicInteger();
+                AtomicBoolean pArrivesAt64 = new AtomicBoolean();
+                AtomicLong lastOfP = new AtomicLong();
+                threads.add(started(() -> {
+                    passes(b, 63, passes);
+                    pArrivesAt64.set(true);
+                    lastOfP.set(awaitReporting(b, Duration.ofSeconds(60)));
+                }));
+                threads.add(started(() -> passes(b, 63, passes)));
+                awaitUntil("the pass 64 generations on waits", () -> pArrivesAt64.get() && b.getNumberWaiting() == 1);
+                b.abort();
+                joinAllOk(a, z);
+                for (Thread t : threads) {
+                    t.join(60_000);
+                }
+                assertThat(first.get()).as("the children's pass: 1 passed, 2 broken").isEqualTo(PASSED);
+                assertThat(last.get()).isEqualTo(PASSED);
+                assertThat(lastOfP.get()).as("the aborted pass: 1 passed, 2 broken").isEqualTo(BROKEN);
+                assertThat(b.isBroken()).as("broken after abort(), until reset()").isTrue();
+                assertThatThrownBy(() -> b.await(Duration.ofSeconds(1))).as("one party of two after abort()")
+                        .isInstanceOf(BrokenBarrierException.class);
+            } finally {
+                b.abort();
+                for (Thread t : threads) {
+                    t.join(10_000);
+                }
+                reap(a, z);
+            }
+        }
+    }
+
+    /**
+     * A party of the next pass that arrives while the last party of a pass runs a slow action waits for
+     * the action; its timeout still counts: it gets TimeoutException at its deadline and breaks the next
+     * pass, while the pass whose action ran stands.
+     */
+    @Test
+    void anArrivalDuringTheActionTimesOutOnTimeAndBreaksOnlyTheNextPass() throws Exception {
+        try (SharedBarrier b = SharedBarrier.create(2, SharedBarrierTest::slowAction); SharedLong first = SharedLong.create(0);
+             SharedLong last = SharedLong.create(0)) {
+            ChildProcess a = ChildProcess.start(() -> first.set(awaitReporting(b, Duration.ofSeconds(20))));
+            ChildProcess z = null;
+            try {
+                awaitUntil("the first party waits", () -> b.getNumberWaiting() == 1);
+                z = ChildProcess.start(() -> last.set(awaitReporting(b, Duration.ofSeconds(20))));
+                awaitUntil("the last party runs the action", () -> b.getNumberWaiting() == 0);
+                long t0 = System.nanoTime();
+                assertThatThrownBy(() -> b.await(Duration.ofMillis(500))).isInstanceOf(TimeoutException.class);
+                assertThat((System.nanoTime() - t0) / 1_000_000).as("ms until the timeout").isBetween(490L, 2_000L);
+                joinAllOk(a, z);
+                assertThat(first.get()).as("the pass with the action: 1 passed, 2 broken").isEqualTo(PASSED);
+                assertThat(last.get()).isEqualTo(PASSED);
+                assertThat(b.isBroken()).as("the next pass, broken by the timeout").isTrue();
+            } finally {
+                reap(a, z);
+            }
+        }
+    }
+
+    /**
+     * abort() and reset() while the last party runs the action act as if they came after it (as with
+     * CyclicBarrier, whose action holds the lock they take): the pass stands, and the barrier afterwards
+     * is as the last of them left it.
+     */
+    @Test
+    void abortAndResetDuringTheActionTakeEffectAfterThePass() throws Exception {
+        firstActionHeld = new CountDownLatch(1);
+        actionRuns.set(0);
+        try (SharedBarrier b = SharedBarrier.create(2, SharedBarrierTest::actionHeldOnFirstRun)) {
+            AtomicLong first = new AtomicLong();
+            AtomicLong last = new AtomicLong();
+            Thread x = started(() -> first.set(awaitReporting(b, Duration.ofSeconds(60))));
+            Thread y = null;
+            try {
+                awaitUntil("the first party waits", () -> b.getNumberWaiting() == 1);
+                y = started(() -> last.set(awaitReporting(b, Duration.ofSeconds(60))));
+                awaitUntil("the last party runs the action", () -> actionRuns.get() == 1);
+                b.abort();
+                assertThat(b.isBroken()).as("after abort()").isTrue();
+                b.reset();
+                assertThat(b.isBroken()).as("after abort(), reset()").isFalse();
+                b.abort();
+                b.reset();
+                b.abort();
+                firstActionHeld.countDown();
+                x.join(20_000);
+                y.join(20_000);
+                assertThat(first.get()).as("the pass: 1 passed, 2 broken").isEqualTo(PASSED);
+                assertThat(last.get()).isEqualTo(PASSED);
+                assertThat(b.isBroken()).as("after abort(), reset(), abort(), reset(), abort()").isTrue();
+                b.reset();
+                AtomicLong next = new AtomicLong();
+                Thread n = started(() -> next.set(awaitReporting(b, Duration.ofSeconds(20))));
+                assertThat(b.await(Duration.ofSeconds(20))).isIn(0, 1);
+                n.join(20_000);
+                assertThat(next.get()).isEqualTo(PASSED);
+            } finally {
+                firstActionHeld.countDown();
+                b.abort();
+                x.join(10_000);
+                if (y != null) {
+                    y.join(10_000);
+                }
+            }
+        }
+    }
+
+    /**
+     * A party whose process is stopped (SIGSTOP here; on a loaded machine, not scheduled) right after its
+     * pass tripped, while 64 more passes go by, finds its ring entry taken by a later pass when it runs
+     * again: it must still return from its pass, which tripped (nothing was ever broken), rather than
+     * wait for ever, timed await or not.
+     */
+    @Test
+    void aPartyStoppedWhile64LaterPassesGoByStillReturnsFromItsPass() throws Exception {
+        try (SharedBarrier b = SharedBarrier.create(2); SharedLong result = SharedLong.create(0)) {
+            ChildProcess early = ChildProcess.start(() -> result.set(awaitReporting(b, Duration.ofSeconds(5))));
+            try {
+                awaitUntil("the early party waits", () -> b.getNumberWaiting() == 1);
+                signal("STOP", early.pid());
+                awaitUntil("the early party is stopped", () -> Children.stateOf(early.pid()) == 'T');
+                assertThat(b.await(Duration.ofSeconds(10))).as("the last party of the early party's pass").isZero();
+                AtomicInteger passes = new AtomicInteger();
+                Thread p = started(() -> passes(b, 64, passes));
+                Thread q = started(() -> passes(b, 64, passes));
+                p.join(60_000);
+                q.join(60_000);
+                assertThat(passes.get()).as("passes after the early party's").isEqualTo(128);
+                signal("CONT", early.pid());
+                assertThat(early.join(Duration.ofSeconds(15))).as("the early party returned").isTrue();
+                assertThat(result.get()).as("the early party: 1 passed, 2 broken, 3 timed out").isEqualTo(PASSED);
+            } finally {
+                if (early.isAlive()) {
+                    signal("CONT", early.pid());
+                }
+                reap(early);
+            }
         }
     }
 
