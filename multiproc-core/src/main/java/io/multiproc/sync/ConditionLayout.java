@@ -5,7 +5,7 @@ package io.multiproc.sync;
  * from one lock handle is an id in this one segment, and a waiter's slot names the condition it waits on.
  *
  * <pre>
- *  0                64        128            136              256 + 128*k (k &lt; WORDS)      1280 ... 3328
+ *  0                64        128            136              256 + 128*k (k &lt; WORDS)      1280 ... 5376
  *  +----------------+---------+--------------+----------------+--------------+---------+--- ... ---+
  *  | SegmentHeader  | (pad)   | next ticket  | next condition | seq (futex)  | sleepers| slots     |
  *  | magic MPCONDV1 |         | long         | id, long       | int          | int     |           |
@@ -37,7 +37,7 @@ final class ConditionLayout {
     static final int WORDS = 8;
     static final long WORD_STRIDE = 128;
     static final long SLOTS_OFFSET = WORDS_OFFSET + WORDS * WORD_STRIDE;
-    static final int SLOTS = 64;
+    static final int SLOTS = 128;
     static final long SLOT_SIZE = 32;
     static final long SLOT_WORD = 0;
     static final long SLOT_TICKET = 8;
