@@ -31,7 +31,8 @@ import java.util.function.Predicate;
  * ls.addAll(List.of(1, 2, 3));       // one RPUSH
  * }</pre>
  */
-final class RedisList<E> extends SwappedWholeList<E> implements RedisProxy, Serializable {
+final class RedisList<E> extends SwappedWholeList<E> implements RedisProxy, Serializable,
+        io.multiproc.internal.KeyContents {
     @Serial
     private static final long serialVersionUID = 1L;
     /** Stands for a removed element inside {@link Lua#LIST_REMOVE_AT}; no codec value starts with a NUL byte here. */
@@ -427,6 +428,11 @@ final class RedisList<E> extends SwappedWholeList<E> implements RedisProxy, Seri
     @Override
     protected List<E> snapshot() {
         return m.call(() -> decoded(list.readAll()));
+    }
+
+    @Override
+    public Object contents() {
+        return snapshot();
     }
 
     @Override
