@@ -88,6 +88,35 @@ public abstract class SwappedWholeList<E> extends SnapshotReadList<E> {
     }
 
     /**
+     * The reversed view's {@code get(i)}: the element {@code i} places from the end, read in one step. This
+     * reads a snapshot; a server that indexes from the end itself (Redis) overrides it with one small
+     * request (decision 235).
+     */
+    protected E getFromEnd(int i) {
+        List<E> s = snapshot();
+        return s.get(s.size() - 1 - Objects.checkIndex(i, s.size()));
+    }
+
+    /**
+     * The reversed view's {@code set(i, e)}: replaces the element {@code i} places from the end in one step
+     * and returns it. This is one {@link #transform} of the whole list; Redis overrides it (decision 235).
+     */
+    protected E setFromEnd(int i, E e) {
+        return atIndex(l -> l.set(l.size() - 1 - Objects.checkIndex(i, l.size()), e));
+    }
+
+    /** One {@link #transform} of the list's copy by {@code change}; what it answered on its last run. */
+    private E atIndex(Function<List<E>, E> change) {
+        List<E> answer = new ArrayList<>(1);
+        transform(l -> {
+            answer.clear();
+            answer.add(change.apply(l));
+            return true;
+        });
+        return answer.getFirst();
+    }
+
+    /**
      * A view in reverse order whose every call is one step on the list (decision 225): reads and iteration
      * go over one snapshot, index calls ({@code get(i)}, {@code set}, {@code add(i, e)}, {@code remove(i)})
      * are one {@link #transform} counting from the end, and the ends are the list's own one-step calls.
@@ -115,12 +144,12 @@ public abstract class SwappedWholeList<E> extends SnapshotReadList<E> {
 
         @Override
         public E get(int i) {
-            return snapshot().get(i);
+            return getFromEnd(i);
         }
 
         @Override
         public E set(int i, E e) {
-            return atIndex(l -> l.set(l.size() - 1 - Objects.checkIndex(i, l.size()), e));
+            return setFromEnd(i, e);
         }
 
         @Override
@@ -146,17 +175,6 @@ public abstract class SwappedWholeList<E> extends SnapshotReadList<E> {
                 return null;
             });
             return true;
-        }
-
-        /** One {@link #transform} of the list's copy by {@code change}; what it answered on its last run. */
-        private E atIndex(Function<List<E>, E> change) {
-            List<E> answer = new ArrayList<>(1);
-            transform(l -> {
-                answer.clear();
-                answer.add(change.apply(l));
-                return true;
-            });
-            return answer.getFirst();
         }
 
         @Override

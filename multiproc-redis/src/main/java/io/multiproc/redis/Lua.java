@@ -29,6 +29,16 @@ final class Lua {
             + "if not v then return redis.error_reply('MPOOB[index=' .. i .. ', size=' .. redis.call('llen', KEYS[1]) .. ']') end "
             + "return v";
 
+    /**
+     * A reversed view's get(i): the element i places from the end, by LINDEX's negative index, or MPOOB
+     * (decision 235: one small request, where the view read the whole list).
+     */
+    static final String LIST_GET_FROM_END = BOUNDS.formatted(1) + "return redis.call('lindex', KEYS[1], -1 - i)";
+
+    /** A reversed view's set(i, v): the previous element i places from the end (LSET's negative index). */
+    static final String LIST_SET_FROM_END = BOUNDS.formatted(1)
+            + "local old = redis.call('lindex', KEYS[1], -1 - i) redis.call('lset', KEYS[1], -1 - i, ARGV[2]) return old";
+
     /** set(i, v): the previous element. */
     static final String LIST_SET = BOUNDS.formatted(1)
             + "local old = redis.call('lindex', KEYS[1], i) redis.call('lset', KEYS[1], i, ARGV[2]) return old";

@@ -33,7 +33,8 @@ import java.util.concurrent.ConcurrentMap;
  * hits.merge("page", 1, Integer::sum);    // from any number of hosts at once, nothing lost
  * }</pre>
  */
-final class RedisDict<K, V> extends AbstractMap<K, V> implements ConcurrentMap<K, V>, RedisProxy, Serializable {
+final class RedisDict<K, V> extends AbstractMap<K, V> implements ConcurrentMap<K, V>, RedisProxy, Serializable,
+        io.multiproc.internal.KeyContents {
     @Serial
     private static final long serialVersionUID = 1L;
 
@@ -78,7 +79,8 @@ final class RedisDict<K, V> extends AbstractMap<K, V> implements ConcurrentMap<K
     }
 
     @Override
-    public boolean containsKey(Object k) {
+    public boolean containsKey(Object given) {
+        Object k = plainKey(given);
         if (k != null && !RedisCodec.encodes(k)) {
             return false; // nothing can be stored under it
         }
@@ -98,7 +100,8 @@ final class RedisDict<K, V> extends AbstractMap<K, V> implements ConcurrentMap<K
 
     @SuppressWarnings("unchecked")
     @Override
-    public V get(Object k) {
+    public V get(Object given) {
+        Object k = plainKey(given);
         if (k != null && !RedisCodec.encodes(k)) {
             return null; // nothing can be stored under it
         }
@@ -107,7 +110,8 @@ final class RedisDict<K, V> extends AbstractMap<K, V> implements ConcurrentMap<K
 
     @SuppressWarnings("unchecked")
     @Override
-    public V put(K k, V v) {
+    public V put(K given, V v) {
+        K k = plainKey(given);
         return m.call(() -> {
             m.nesting.checkKey(Objects.requireNonNull(k, "key"));
             Object stored = m.nesting.toStored(Objects.requireNonNull(v, "value"));
@@ -124,7 +128,8 @@ final class RedisDict<K, V> extends AbstractMap<K, V> implements ConcurrentMap<K
 
     @SuppressWarnings("unchecked")
     @Override
-    public V remove(Object k) {
+    public V remove(Object given) {
+        Object k = plainKey(given);
         if (k != null && !RedisCodec.encodes(k)) {
             return null; // nothing can be stored under it
         }
@@ -137,7 +142,8 @@ final class RedisDict<K, V> extends AbstractMap<K, V> implements ConcurrentMap<K
 
     @SuppressWarnings("unchecked")
     @Override
-    public V putIfAbsent(K k, V v) {
+    public V putIfAbsent(K given, V v) {
+        K k = plainKey(given);
         return m.call(() -> {
             m.nesting.checkKey(Objects.requireNonNull(k, "key"));
             Object stored = m.nesting.toStored(Objects.requireNonNull(v, "value"));
@@ -155,7 +161,8 @@ final class RedisDict<K, V> extends AbstractMap<K, V> implements ConcurrentMap<K
     }
 
     @Override
-    public boolean remove(Object k, Object v) {
+    public boolean remove(Object given, Object v) {
+        Object k = plainKey(given);
         if (k != null && !RedisCodec.encodes(k)) {
             return false; // nothing can be stored under it
         }
@@ -177,7 +184,8 @@ final class RedisDict<K, V> extends AbstractMap<K, V> implements ConcurrentMap<K
     }
 
     @Override
-    public boolean replace(K k, V oldValue, V newValue) {
+    public boolean replace(K given, V oldValue, V newValue) {
+        K k = plainKey(given);
         if (k != null && !RedisCodec.encodes(k)) {
             return false; // nothing can be stored under it
         }
@@ -203,7 +211,8 @@ final class RedisDict<K, V> extends AbstractMap<K, V> implements ConcurrentMap<K
 
     @SuppressWarnings("unchecked")
     @Override
-    public V replace(K k, V v) {
+    public V replace(K given, V v) {
+        K k = plainKey(given);
         if (k != null && !RedisCodec.encodes(k)) {
             return null; // nothing can be stored under it
         }
@@ -295,7 +304,8 @@ final class RedisDict<K, V> extends AbstractMap<K, V> implements ConcurrentMap<K
     }
 
     @Override
-    public V merge(K k, V value, java.util.function.BiFunction<? super V, ? super V, ? extends V> remapping) {
+    public V merge(K given, V value, java.util.function.BiFunction<? super V, ? super V, ? extends V> remapping) {
+        K k = plainKey(given);
         Objects.requireNonNull(k, "key");
         Objects.requireNonNull(value, "value");
         Objects.requireNonNull(remapping, "remappingFunction");
@@ -306,12 +316,13 @@ final class RedisDict<K, V> extends AbstractMap<K, V> implements ConcurrentMap<K
     }
 
     @Override
-    public V compute(K k, java.util.function.BiFunction<? super K, ? super V, ? extends V> remapping) {
+    public V compute(K given, java.util.function.BiFunction<? super K, ? super V, ? extends V> remapping) {
+        K k = plainKey(given);
         Objects.requireNonNull(k, "key");
         Objects.requireNonNull(remapping, "remappingFunction");
         return m.call(() -> {
             m.nesting.checkKey(k);
-            return updateLoop(k, old -> remapping.apply(k, old));
+            return updateLoop(k, old -> remapping.apply(given, old));
         });
     }
 
@@ -337,7 +348,8 @@ final class RedisDict<K, V> extends AbstractMap<K, V> implements ConcurrentMap<K
     }
 
     @Override
-    public V computeIfPresent(K k, java.util.function.BiFunction<? super K, ? super V, ? extends V> remapping) {
+    public V computeIfPresent(K given, java.util.function.BiFunction<? super K, ? super V, ? extends V> remapping) {
+        K k = plainKey(given);
         if (k != null && !RedisCodec.encodes(k)) {
             return null; // nothing can be stored under it
         }
@@ -350,7 +362,7 @@ final class RedisDict<K, V> extends AbstractMap<K, V> implements ConcurrentMap<K
                 if (old == null) {
                     return null;
                 }
-                V next = remapping.apply(k, old);
+                V next = remapping.apply(given, old);
                 Object[] now = {next};
                 if (replaceIfSame(k, read, next, now)) {
                     return (V) now[0];
@@ -362,7 +374,8 @@ final class RedisDict<K, V> extends AbstractMap<K, V> implements ConcurrentMap<K
     /** A loop as {@link #compute}'s; the function runs only while the key is absent (maybe more than once). */
     @Override
     @SuppressWarnings("unchecked")
-    public V computeIfAbsent(K k, java.util.function.Function<? super K, ? extends V> mapping) {
+    public V computeIfAbsent(K given, java.util.function.Function<? super K, ? extends V> mapping) {
+        K k = plainKey(given);
         Objects.requireNonNull(k, "key");
         Objects.requireNonNull(mapping, "mappingFunction");
         return m.call(() -> {
@@ -373,7 +386,7 @@ final class RedisDict<K, V> extends AbstractMap<K, V> implements ConcurrentMap<K
                 if (old != null) {
                     return old;
                 }
-                V next = mapping.apply(k);
+                V next = mapping.apply(given);
                 if (next == null) {
                     return null;
                 }
@@ -412,9 +425,10 @@ final class RedisDict<K, V> extends AbstractMap<K, V> implements ConcurrentMap<K
             List<Object> args = new ArrayList<>(entries.size() * 2);
             try {
                 for (Map.Entry<? extends K, ? extends V> e : entries.entrySet()) {
-                    m.nesting.checkKey(Objects.requireNonNull(e.getKey(), "key"));
+                    Object k = plainKey(Objects.requireNonNull(e.getKey(), "key"));
+                    m.nesting.checkKey(k);
                     Objects.requireNonNull(e.getValue(), "value");
-                    args.add(RedisCodec.INSTANCE.keyArg(e.getKey())); // a field: its key bytes, as map.put's
+                    args.add(RedisCodec.INSTANCE.keyArg(k)); // a field: its key bytes, as map.put's
                     args.add(m.nesting.toStored(e.getValue()));
                 }
             } catch (RuntimeException e) {
@@ -441,6 +455,20 @@ final class RedisDict<K, V> extends AbstractMap<K, V> implements ConcurrentMap<K
             List<Object> old = Lua.eval(m.redisson(), key, Lua.HASH_TAKE_ALL, RScript.ReturnType.LIST, List.of(key));
             m.nesting.releaseAll(Nesting.refsIn(old));
         });
+    }
+
+    @Override
+    public Object contents() {
+        return snapshot();
+    }
+
+    /**
+     * {@code k}, or a list, set or dict proxy's contents now (of any manager): the plain key it equals,
+     * stored and looked up by value (decision 234). Read once, before any request for the key.
+     */
+    @SuppressWarnings("unchecked")
+    static <T> T plainKey(T k) {
+        return (T) io.multiproc.internal.KeyContents.plain(k);
     }
 
     /** A copy of every entry, read in one round trip (nested containers as live proxies). */

@@ -31,7 +31,8 @@ import java.util.function.Predicate;
  * ls.addAll(List.of(1, 2, 3));       // one RPUSH
  * }</pre>
  */
-final class RedisList<E> extends SwappedWholeList<E> implements RedisProxy, Serializable {
+final class RedisList<E> extends SwappedWholeList<E> implements RedisProxy, Serializable,
+        io.multiproc.internal.KeyContents {
     @Serial
     private static final long serialVersionUID = 1L;
     /** Stands for a removed element inside {@link Lua#LIST_REMOVE_AT}; no codec value starts with a NUL byte here. */
@@ -85,14 +86,35 @@ final class RedisList<E> extends SwappedWholeList<E> implements RedisProxy, Seri
         });
     }
 
+    /** The reversed view's get(i): one LINDEX from the end (decision 235). */
     @SuppressWarnings("unchecked")
     @Override
+    protected E getFromEnd(int index) {
+        return m.call(() -> {
+            Object v = Lua.eval(m.redisson(), key, Lua.LIST_GET_FROM_END, RScript.ReturnType.VALUE, List.of(key),
+                    RedisCodec.Raw.of(index));
+            return (E) m.nesting.fromStored(key, v);
+        });
+    }
+
+    @Override
     public E set(int index, E element) {
+        return setBy(Lua.LIST_SET, index, element);
+    }
+
+    /** The reversed view's set(i, e): one LSET from the end, as {@link #set} (decision 235). */
+    @Override
+    protected E setFromEnd(int index, E element) {
+        return setBy(Lua.LIST_SET_FROM_END, index, element);
+    }
+
+    @SuppressWarnings("unchecked")
+    private E setBy(String script, int index, E element) {
         return m.call(() -> {
             Object stored = m.nesting.toStored(element);
             Object old;
             try {
-                old = Lua.eval(m.redisson(), key, Lua.LIST_SET, RScript.ReturnType.VALUE, List.of(key),
+                old = Lua.eval(m.redisson(), key, script, RScript.ReturnType.VALUE, List.of(key),
                         RedisCodec.Raw.of(index), stored);
             } catch (RuntimeException e) {
                 throw m.nesting.undo(stored, e);
@@ -427,6 +449,11 @@ final class RedisList<E> extends SwappedWholeList<E> implements RedisProxy, Seri
     @Override
     protected List<E> snapshot() {
         return m.call(() -> decoded(list.readAll()));
+    }
+
+    @Override
+    public Object contents() {
+        return snapshot();
     }
 
     @Override

@@ -19,7 +19,8 @@ import java.util.Set;
  * server as an element is refused. Iteration is over a
  * snapshot, its {@code remove} writes through.
  */
-final class RedisSet<E> extends AbstractSet<E> implements RedisProxy, Serializable {
+final class RedisSet<E> extends AbstractSet<E> implements RedisProxy, Serializable,
+        io.multiproc.internal.KeyContents {
     @Serial
     private static final long serialVersionUID = 1L;
 
@@ -59,7 +60,8 @@ final class RedisSet<E> extends AbstractSet<E> implements RedisProxy, Serializab
     }
 
     @Override
-    public boolean contains(Object o) {
+    public boolean contains(Object given) {
+        Object o = RedisDict.plainKey(given); // a list, set or dict proxy is its contents (decision 234)
         if (o != null && !RedisCodec.encodes(o)) {
             return false; // nothing can be stored under it
         }
@@ -67,7 +69,8 @@ final class RedisSet<E> extends AbstractSet<E> implements RedisProxy, Serializab
     }
 
     @Override
-    public boolean add(E e) {
+    public boolean add(E given) {
+        E e = RedisDict.plainKey(given); // a list, set or dict proxy is its contents (decision 234)
         // as the local and remote managers' sets (a table of dict keys) and this manager's dicts: a null was
         // stored here, so code that worked on Redis failed with NullPointerException on the other backends
         Objects.requireNonNull(e, "element=null: a managed set does not store null elements");
@@ -78,7 +81,8 @@ final class RedisSet<E> extends AbstractSet<E> implements RedisProxy, Serializab
     }
 
     @Override
-    public boolean remove(Object o) {
+    public boolean remove(Object given) {
+        Object o = RedisDict.plainKey(given); // a list, set or dict proxy is its contents (decision 234)
         if (o != null && !RedisCodec.encodes(o)) {
             return false; // nothing can be stored under it
         }
@@ -99,6 +103,11 @@ final class RedisSet<E> extends AbstractSet<E> implements RedisProxy, Serializab
             List<Object> old = Lua.eval(m.redisson(), key, Lua.SET_TAKE_ALL, RScript.ReturnType.LIST, List.of(key));
             m.nesting.releaseAll(Nesting.refsIn(old));
         });
+    }
+
+    @Override
+    public Object contents() {
+        return snapshot();
     }
 
     @SuppressWarnings("unchecked")

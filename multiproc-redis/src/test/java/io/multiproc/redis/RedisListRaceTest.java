@@ -18,6 +18,54 @@ class RedisListRaceTest {
     static final RedisPerClass redis = new RedisPerClass();
 
     /**
+     * A reversed view's {@code get(i)} and {@code set(i, e)} are one small request each (decision 235): they
+     * read and write one element from the list's end, where they read the whole list (and set rewrote it by
+     * compare-and-set), so their cost grew with the list. Seen in Redis's own command counts: no LRANGE.
+     */
+    @Test
+    void aReversedViewsGetAndSetReadNoWholeList() throws Exception {
+        String name = "rev" + UUID.randomUUID().toString().substring(0, 8);
+        try (Manager m = RedisManager.connect(redis.url(), name)) {
+            List<Integer> ls = m.list("long");
+            ls.addAll(java.util.stream.IntStream.range(0, 1000).boxed().toList());
+            List<Integer> r = ls.reversed();
+            assertThat(redis.command("CONFIG RESETSTAT")).isEqualTo("+OK");
+            assertThat(r.get(0)).isEqualTo(999);
+            assertThat(r.get(999)).isEqualTo(0);
+            assertThat(r.set(1, -1)).isEqualTo(998);
+            assertThat(r.set(998, -2)).isEqualTo(1);
+            assertThat(commandStats()).as("Redis's command counts after the view's get and set").doesNotContain("cmdstat_lrange");
+            assertThat(ls.get(998)).isEqualTo(-1);
+            assertThat(ls.get(1)).isEqualTo(-2);
+            org.assertj.core.api.Assertions.assertThatThrownBy(() -> r.get(1000)).isInstanceOf(IndexOutOfBoundsException.class)
+                    .hasMessageContaining("1000");
+            org.assertj.core.api.Assertions.assertThatThrownBy(() -> r.set(-1, 5)).isInstanceOf(IndexOutOfBoundsException.class)
+                    .hasMessageContaining("-1");
+            assertThat(ls).hasSize(1000);
+            ((RedisManager) m).destroy();
+        }
+    }
+
+    /** INFO commandstats: a bulk reply, read whole (LocalRedis.command returns the first line only). */
+    private static String commandStats() throws java.io.IOException {
+        try (java.net.Socket s = new java.net.Socket(redis.server().host(), redis.server().port())) {
+            s.setSoTimeout(5_000);
+            s.getOutputStream().write("INFO commandstats\r\n".getBytes(java.nio.charset.StandardCharsets.US_ASCII));
+            java.io.DataInputStream in = new java.io.DataInputStream(s.getInputStream());
+            StringBuilder header = new StringBuilder();
+            for (int c = in.read(); c != '\n'; c = in.read()) {
+                if (c < 0) {
+                    throw new java.io.EOFException("INFO answered " + header);
+                }
+                header.append((char) c);
+            }
+            byte[] body = new byte[Integer.parseInt(header.toString().trim().substring(1))];
+            in.readFully(body);
+            return new String(body, java.nio.charset.StandardCharsets.US_ASCII);
+        }
+    }
+
+    /**
      * get(size) either finds the element an append put there meanwhile or throws IndexOutOfBoundsException;
      * it never answers null for a list that holds no null (it read LINDEX and LLEN in two round trips, and
      * an append between them made a missing index look like a stored null).

@@ -40,7 +40,8 @@ import static java.lang.foreign.ValueLayout.JAVA_LONG;
  * ((List<Integer>) (List<?>) ls.get(1)).add(4);   // live: everyone sees [1, [2, 3, 4]]
  * }</pre>
  */
-final class ManagedList<E> extends SnapshotReadList<E> implements RandomAccess, Serializable, Proxy {
+final class ManagedList<E> extends SnapshotReadList<E> implements RandomAccess, Serializable, Proxy,
+        io.multiproc.internal.KeyContents {
     @Serial
     private static final long serialVersionUID = 1L;
     private static final long INITIAL_CAPACITY = 8;
@@ -156,6 +157,11 @@ final class ManagedList<E> extends SnapshotReadList<E> implements RandomAccess, 
     @Override
     protected List<E> snapshot() {
         return (List<E>) Arrays.asList(elements(null));
+    }
+
+    @Override
+    public Object contents() {
+        return snapshot();
     }
 
     /**

@@ -41,7 +41,8 @@ import java.util.function.Function;
  * d.get("k");   // 1
  * }</pre>
  */
-final class ManagedMap<K, V> extends AbstractMap<K, V> implements ConcurrentMap<K, V>, Serializable, Proxy {
+final class ManagedMap<K, V> extends AbstractMap<K, V> implements ConcurrentMap<K, V>, Serializable, Proxy,
+        io.multiproc.internal.KeyContents {
     @Serial
     private static final long serialVersionUID = 1L;
     /** What {@link #update}'s decision returns to leave the entry as it is, or to remove it. */
@@ -77,8 +78,12 @@ final class ManagedMap<K, V> extends AbstractMap<K, V> implements ConcurrentMap<
         return c;
     }
 
+    /**
+     * {@code key}, or a list, set or dict proxy's contents now: the plain key it equals (decision 234).
+     * Callers use what this returns, once, so that a proxy is read once per call.
+     */
     private static Object checkKey(Object key) {
-        return Objects.requireNonNull(key, "key=null: a managed dict does not store null keys");
+        return io.multiproc.internal.KeyContents.plain(Objects.requireNonNull(key, "key=null: a managed dict does not store null keys"));
     }
 
     /**
@@ -87,7 +92,7 @@ final class ManagedMap<K, V> extends AbstractMap<K, V> implements ConcurrentMap<
      * dict (or set) then fails to decode.
      */
     private static Object storableKey(Object key) {
-        checkKey(key);
+        key = checkKey(key);
         if (!isStorable(key)) {
             throw new IllegalArgumentException("key of type " + key.getClass().getName() + " is a shared object: a managed "
                     + "dict or set stores keys by value and cannot keep what a key refers to alive; use a value such as its name");
@@ -152,6 +157,11 @@ final class ManagedMap<K, V> extends AbstractMap<K, V> implements ConcurrentMap<
         } finally {
             c.unlock();
         }
+    }
+
+    @Override
+    public Object contents() {
+        return snapshot();
     }
 
     /** A copy of the entries, taken under the lock, in table order. */
@@ -353,7 +363,7 @@ final class ManagedMap<K, V> extends AbstractMap<K, V> implements ConcurrentMap<
      * interpreted in a fresh JVM).
      */
     private long writeEntry(Object key, Object value) {
-        storableKey(key);
+        key = storableKey(key);
         Object stored = Items.manage(c.heap, checkValue(value));
         return Items.write(c.heap, Items.encodeManaged(c.heap, Items.encodeStoredKey(c.heap, key), stored), true);
     }
@@ -524,7 +534,8 @@ final class ManagedMap<K, V> extends AbstractMap<K, V> implements ConcurrentMap<
      * contract allows no IllegalArgumentException. A step that may store an absent key refuses it first.
      */
     private Object update(Object key, Function<Object, Object> decide, boolean mayStore, Object[] stored) {
-        Items.Scratch k = mayStore ? Items.encodeStoredKey(c.heap, storableKey(key)) : Items.lookupKey(checkKey(key));
+        key = mayStore ? storableKey(key) : checkKey(key); // a proxy's contents, read here once and not under the lock
+        Items.Scratch k = mayStore ? Items.encodeStoredKey(c.heap, key) : Items.lookupKey(key);
         if (k == null) {
             decide.apply(ABSENT); // a key that cannot be encoded is absent: these steps store nothing then
             return ABSENT;

@@ -11,7 +11,8 @@ import java.util.Set;
  * the container's lock, like {@link ManagedMap}; iteration is over a snapshot (its {@code remove}
  * removes from the set).
  */
-final class ManagedSet<E> extends AbstractSet<E> implements Serializable, Proxy, ManagedMap.Backed {
+final class ManagedSet<E> extends AbstractSet<E> implements Serializable, Proxy, ManagedMap.Backed,
+        io.multiproc.internal.KeyContents {
     @Serial
     private static final long serialVersionUID = 1L;
     private final transient ManagedMap<E, Boolean> map;
@@ -71,6 +72,11 @@ final class ManagedSet<E> extends AbstractSet<E> implements Serializable, Proxy,
     @Override
     public java.util.Spliterator<E> spliterator() {
         return java.util.Spliterators.spliteratorUnknownSize(iterator(), java.util.Spliterator.DISTINCT);
+    }
+
+    @Override
+    public Object contents() {
+        return map.snapshot().keySet();
     }
 
     @Override

@@ -23,7 +23,8 @@ import java.util.concurrent.ConcurrentMap;
  * pipelined request; {@link #getAll} one request; views iterate over a snapshot fetched in one request
  * per iteration, and their size and removals go to the dict.
  */
-final class RemoteDict<K, V> extends AbstractMap<K, V> implements ConcurrentMap<K, V>, RemoteManager.RemoteContainer {
+final class RemoteDict<K, V> extends AbstractMap<K, V> implements ConcurrentMap<K, V>, RemoteManager.RemoteContainer,
+        io.multiproc.internal.KeyContents {
     private final transient Target t;
 
     RemoteDict(Target t) {
@@ -53,6 +54,7 @@ final class RemoteDict<K, V> extends AbstractMap<K, V> implements ConcurrentMap<
 
     @Override
     public boolean containsKey(Object key) {
+        key = plainKey(key);
         if (!encodes(key)) {
             return false; // nothing can be stored under it
         }
@@ -67,6 +69,7 @@ final class RemoteDict<K, V> extends AbstractMap<K, V> implements ConcurrentMap<
     @SuppressWarnings("unchecked")
     @Override
     public V get(Object key) {
+        key = plainKey(key);
         if (!encodes(key)) {
             return null; // nothing can be stored under it
         }
@@ -76,12 +79,13 @@ final class RemoteDict<K, V> extends AbstractMap<K, V> implements ConcurrentMap<
     @SuppressWarnings("unchecked")
     @Override
     public V put(K key, V value) {
-        return (V) t.call(Ops.D_PUT, key, value);
+        return (V) t.call(Ops.D_PUT, plainKey(key), value);
     }
 
     @SuppressWarnings("unchecked")
     @Override
     public V remove(Object key) {
+        key = plainKey(key);
         if (!encodes(key)) {
             return null; // nothing can be stored under it
         }
@@ -90,6 +94,7 @@ final class RemoteDict<K, V> extends AbstractMap<K, V> implements ConcurrentMap<
 
     @Override
     public boolean remove(Object key, Object value) {
+        key = plainKey(key);
         if (!encodes(key)) {
             return false; // nothing can be stored under it
         }
@@ -99,12 +104,13 @@ final class RemoteDict<K, V> extends AbstractMap<K, V> implements ConcurrentMap<
     @SuppressWarnings("unchecked")
     @Override
     public V putIfAbsent(K key, V value) {
-        return (V) t.call(Ops.D_PUT_IF_ABSENT, key, value);
+        return (V) t.call(Ops.D_PUT_IF_ABSENT, plainKey(key), value);
     }
 
     @SuppressWarnings("unchecked")
     @Override
     public V replace(K key, V value) {
+        key = plainKey(key);
         if (key != null && !encodes(key)) {
             return null; // nothing can be stored under it, so there is nothing to replace (as a local dict answers)
         }
@@ -113,10 +119,20 @@ final class RemoteDict<K, V> extends AbstractMap<K, V> implements ConcurrentMap<
 
     @Override
     public boolean replace(K key, V oldValue, V newValue) {
+        key = plainKey(key);
         if (key != null && !encodes(key)) {
             return false; // nothing can be stored under it
         }
         return t.callBoolean(Ops.D_REPLACE_IF, key, oldValue, newValue);
+    }
+
+    /**
+     * {@code key}, or a list, set or dict proxy's contents now (of any manager: this one's would travel as
+     * a reference, another's not at all): the plain key it equals, sent by value (decision 234).
+     */
+    @SuppressWarnings("unchecked")
+    private static <T> T plainKey(T key) {
+        return (T) io.multiproc.internal.KeyContents.plain(key);
     }
 
     /**
@@ -163,11 +179,12 @@ final class RemoteDict<K, V> extends AbstractMap<K, V> implements ConcurrentMap<
     @SuppressWarnings("unchecked")
     public V compute(K key, java.util.function.BiFunction<? super K, ? super V, ? extends V> f) {
         Objects.requireNonNull(f, "remappingFunction");
+        K k = plainKey(key);
         while (true) {
-            Object[] two = read(key);
+            Object[] two = read(k);
             V next = f.apply(key, (V) two[0]);
-            if (settle(key, (V) two[1], next)) {
-                return next == null ? null : stored(key, next);
+            if (settle(k, (V) two[1], next)) {
+                return next == null ? null : stored(k, next);
             }
         }
     }
@@ -176,7 +193,8 @@ final class RemoteDict<K, V> extends AbstractMap<K, V> implements ConcurrentMap<
     @SuppressWarnings("unchecked")
     public V computeIfAbsent(K key, java.util.function.Function<? super K, ? extends V> f) {
         Objects.requireNonNull(f, "mappingFunction");
-        V old = get(key);
+        K k = plainKey(key);
+        V old = get(k);
         if (old != null) {
             return old;
         }
@@ -184,25 +202,26 @@ final class RemoteDict<K, V> extends AbstractMap<K, V> implements ConcurrentMap<
         if (next == null) {
             return null;
         }
-        V prev = putIfAbsent(key, next);
-        return prev != null ? prev : stored(key, next);
+        V prev = putIfAbsent(k, next);
+        return prev != null ? prev : stored(k, next);
     }
 
     @Override
     @SuppressWarnings("unchecked")
     public V computeIfPresent(K key, java.util.function.BiFunction<? super K, ? super V, ? extends V> f) {
         Objects.requireNonNull(f, "remappingFunction");
-        if (key != null && !encodes(key)) {
+        K k = plainKey(key);
+        if (k != null && !encodes(k)) {
             return null; // nothing can be stored under it, so it is absent
         }
         while (true) {
-            Object[] two = read(key);
+            Object[] two = read(k);
             if (two[0] == null) {
                 return null;
             }
             V next = f.apply(key, (V) two[0]);
-            if (settle(key, (V) two[1], next)) {
-                return next == null ? null : stored(key, next);
+            if (settle(k, (V) two[1], next)) {
+                return next == null ? null : stored(k, next);
             }
         }
     }
@@ -212,11 +231,12 @@ final class RemoteDict<K, V> extends AbstractMap<K, V> implements ConcurrentMap<
     public V merge(K key, V value, java.util.function.BiFunction<? super V, ? super V, ? extends V> f) {
         Objects.requireNonNull(value, "value");
         Objects.requireNonNull(f, "remappingFunction");
+        K k = plainKey(key);
         while (true) {
-            Object[] two = read(key);
+            Object[] two = read(k);
             V next = two[0] == null ? value : f.apply((V) two[0], value);
-            if (settle(key, (V) two[1], next)) {
-                return next == null ? null : stored(key, next);
+            if (settle(k, (V) two[1], next)) {
+                return next == null ? null : stored(k, next);
             }
         }
     }
@@ -272,6 +292,11 @@ final class RemoteDict<K, V> extends AbstractMap<K, V> implements ConcurrentMap<
     @SuppressWarnings("unchecked")
     Map<K, V> snapshot() {
         return (Map<K, V>) t.call(Ops.SNAPSHOT);
+    }
+
+    @Override
+    public Object contents() {
+        return snapshot();
     }
 
     /**

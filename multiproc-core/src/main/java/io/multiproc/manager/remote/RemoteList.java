@@ -21,7 +21,8 @@ import java.util.function.Predicate;
  * jobs.removeIf(j -> j % 2 == 0);   // other clients' inserts meanwhile are kept, never hit by a stale index
  * }</pre>
  */
-final class RemoteList<E> extends SwappedWholeList<E> implements RemoteManager.RemoteContainer {
+final class RemoteList<E> extends SwappedWholeList<E> implements RemoteManager.RemoteContainer,
+        io.multiproc.internal.KeyContents {
     private final transient Target t;
 
     RemoteList(Target t) {
@@ -174,6 +175,11 @@ final class RemoteList<E> extends SwappedWholeList<E> implements RemoteManager.R
     @Override
     protected List<E> snapshot() {
         return (List<E>) t.call(Ops.SNAPSHOT);
+    }
+
+    @Override
+    public Object contents() {
+        return snapshot();
     }
 
     @Override

@@ -6,7 +6,8 @@ import java.util.Iterator;
 import java.util.List;
 
 /** A set nested in a remote manager's container; iteration is over a snapshot. */
-final class RemoteSet<E> extends AbstractSet<E> implements RemoteManager.RemoteContainer {
+final class RemoteSet<E> extends AbstractSet<E> implements RemoteManager.RemoteContainer,
+        io.multiproc.internal.KeyContents {
     private final transient Target t;
 
     RemoteSet(Target t) {
@@ -31,6 +32,7 @@ final class RemoteSet<E> extends AbstractSet<E> implements RemoteManager.RemoteC
 
     @Override
     public boolean contains(Object o) {
+        o = io.multiproc.internal.KeyContents.plain(o); // a list, set or dict proxy is its contents (decision 234)
         if (!storable(o)) {
             return false; // nothing can be stored as it (a local set answers so too)
         }
@@ -39,11 +41,12 @@ final class RemoteSet<E> extends AbstractSet<E> implements RemoteManager.RemoteC
 
     @Override
     public boolean add(E e) {
-        return t.callBoolean(Ops.S_ADD, e);
+        return t.callBoolean(Ops.S_ADD, io.multiproc.internal.KeyContents.plain(e));
     }
 
     @Override
     public boolean remove(Object o) {
+        o = io.multiproc.internal.KeyContents.plain(o);
         if (!storable(o)) {
             return false; // nothing can be stored as it
         }
@@ -64,6 +67,11 @@ final class RemoteSet<E> extends AbstractSet<E> implements RemoteManager.RemoteC
     @Override
     public java.util.Spliterator<E> spliterator() {
         return java.util.Spliterators.spliteratorUnknownSize(iterator(), java.util.Spliterator.DISTINCT);
+    }
+
+    @Override
+    public Object contents() {
+        return new java.util.LinkedHashSet<>((List<?>) t.call(Ops.SNAPSHOT));
     }
 
     @SuppressWarnings("unchecked")

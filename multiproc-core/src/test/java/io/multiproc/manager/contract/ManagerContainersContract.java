@@ -191,9 +191,12 @@ public abstract class ManagerContainersContract {
         assertThat(s).containsExactly("a");
     }
 
-    /** README.md, Manager: "Keys (and set elements) are stored by value"; a container as one is refused. */
+    /**
+     * README.md, Manager: "Keys (and set elements) are stored by value"; a list proxy as one is its contents
+     * at that moment, as a HashSet finds an equal List (decision 234).
+     */
     @Test
-    public void aNestedSetStoresListElementsByValueAndRefusesAProxyElement() {
+    public void aNestedSetStoresListElementsByValueAndAProxyElementAsItsContents() {
         List<Object> l = m().list();
         l.add(new HashSet<>());
         @SuppressWarnings("unchecked")
@@ -203,9 +206,17 @@ public abstract class ManagerContainersContract {
         assertThat(s.contains(List.of(2))).isTrue();
         assertThat(s).hasSize(1);
         List<Object> proxy = m().list();
-        assertThatThrownBy(() -> s.add(proxy)).isInstanceOf(IllegalArgumentException.class).hasMessageContaining("by value");
-        assertThat(s).containsExactly(List.of(2));
+        proxy.add(2);
+        assertThat(s.contains(proxy)).as("a proxy finds the equal element").isTrue();
+        assertThat(s.add(proxy)).as("a proxy equal to an element is that element").isFalse();
+        proxy.add(3);
+        assertThat(s.contains(proxy)).isFalse();
+        assertThat(s.add(proxy)).isTrue();
+        proxy.clear();
+        assertThat(s).as("the element is what the proxy held when added").containsExactlyInAnyOrder(List.of(2), List.of(2, 3));
         assertThat(s.remove(List.of(2))).isTrue();
+        proxy.addAll(List.of(2, 3));
+        assertThat(s.remove(proxy)).isTrue();
         assertThat(s).isEmpty();
     }
 
@@ -492,6 +503,40 @@ public abstract class ManagerContainersContract {
         assertThat(s.contains(ordered(2, 1))).isTrue();
         assertThat(s.remove(ordered(2, 1))).isTrue();
         assertThat(s).isEmpty();
+    }
+
+    /**
+     * A list, set or dict proxy as a dict key is what it holds when the call reads it (decision 234): the key
+     * stored keeps that snapshot, nested containers included, whatever the proxy does after. A namespace or
+     * a value is equal only to itself, which a key stored by value cannot be: refused as a stored key (naming
+     * its class), simply absent as a lookup.
+     */
+    @Test
+    @SuppressWarnings("unchecked")
+    public void aProxyKeyIsItsContentsWhenUsedAndANamespaceOrValueKeyIsRefused() {
+        ConcurrentMap<Object, Object> d = m().dict();
+        List<Object> l = m().list();
+        l.addAll(List.of("a", 1));
+        assertThat(d.put(l, "first")).isNull();
+        l.add("more");
+        assertThat(d.keySet()).containsExactly(List.of("a", 1));
+        assertThat(d.get(l)).isNull();
+        l.remove("more");
+        assertThat(d.get(l)).isEqualTo("first");
+        Map<String, Object> inner = m().dict();
+        inner.put("x", List.of(1));
+        assertThat(d.putIfAbsent(inner, "dict")).isNull();
+        ((List<Object>) inner.get("x")).add(2);
+        assertThat(d.get(Map.of("x", List.of(1)))).isEqualTo("dict");
+        assertThat(d.get(inner)).isNull();
+        Namespace ns = m().namespace();
+        SharedValueProxy<Integer> v = m().value(1);
+        assertThatThrownBy(() -> d.put(ns, "ns")).isInstanceOf(IllegalArgumentException.class);
+        assertThatThrownBy(() -> d.merge(v, "v", (a, b) -> b)).isInstanceOf(IllegalArgumentException.class);
+        assertThat(d.get(ns)).isNull();
+        assertThat(d.containsKey(v)).isFalse();
+        assertThat(d.remove(ns)).isNull();
+        assertThat(d).hasSize(2);
     }
 
     /** Tuple-like keys: List.of, Arrays.asList and an ArrayList of the same elements are one key. */

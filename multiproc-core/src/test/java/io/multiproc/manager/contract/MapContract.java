@@ -134,6 +134,42 @@ public abstract class MapContract {
         assertThatThrownBy(() -> m.keySet().iterator().remove()).isInstanceOf(IllegalStateException.class);
     }
 
+    /**
+     * A List, Set or Map is equal to any other with the same contents, so the Map contract says a key
+     * equal to a stored one finds it whatever class it is: here the proxies a managed dict returns for
+     * its nested containers (a HashMap returns the plain collections themselves). Used as the key of a
+     * store, a proxy stores what it holds then (decision 234).
+     */
+    @Test
+    public void aContainerProxyAsKeyIsItsContents() {
+        Map<Object, Object> m = create();
+        m.put("list", List.of(1, 2));
+        m.put("set", java.util.Set.of("a", "b", "c"));
+        m.put("dict", Map.of("k", 1, "j", 2));
+        Object list = m.get("list");
+        Object set = m.get("set");
+        Object dict = m.get("dict");
+        m.put(List.of(1, 2), "by list");
+        m.put(java.util.Set.of("c", "b", "a"), "by set");
+        m.put(Map.of("j", 2, "k", 1), "by dict");
+        assertThat(m.get(list)).isEqualTo("by list");
+        assertThat(m.get(set)).isEqualTo("by set");
+        assertThat(m.get(dict)).isEqualTo("by dict");
+        assertThat(m.containsKey(list)).isTrue();
+        assertThat(m.keySet().contains(set)).isTrue();
+        assertThat(m.getOrDefault(dict, "none")).isEqualTo("by dict");
+        assertThat(m.remove(list)).isEqualTo("by list");
+        assertThat(m.containsKey(List.of(1, 2))).isFalse();
+        assertThat(m.put(list, "stored by proxy")).isNull();
+        assertThat(m.get(List.of(1, 2))).isEqualTo("stored by proxy");
+        assertThat(m.putIfAbsent(list, "again")).isEqualTo("stored by proxy");
+        assertThat(m.merge(list, "!", (a, b) -> (String) a + b)).isEqualTo("stored by proxy!");
+        assertThat(m.compute(set, (k, v) -> v + "?")).isEqualTo("by set?");
+        assertThat(m.remove(dict, "by dict")).isTrue();
+        assertThat(m).hasSize(5).containsEntry(List.of(1, 2), "stored by proxy!").containsEntry(java.util.Set.of("a", "b", "c"), "by set?");
+        assertThat(m.keySet()).filteredOn(k -> k instanceof List<?>).containsExactly(List.of(1, 2));
+    }
+
     @Test
     public void equalsHashCodeToString() {
         Map<Object, Object> m = create();
