@@ -486,30 +486,8 @@ public final class SharedBarrier extends MappedObject implements Serializable {
                 if (generationOf(s) != gen || !complete(s) || isClosed()) {
                     return true;
                 }
-                long tripper = tripperOf(gen);
-                if (tripper == 0 && deaths() != deaths) {
-                    breakGeneration(gen); // as its waiters do: any death counts while the tripper is unknown
-                    endPassOfGoneTripper(gen);
-                    return true;
-                }
-                long now = System.nanoTime();
-                if (now - lastDeathCheck[0] >= DEATH_CHECK_NANOS) {
-                    lastDeathCheck[0] = now;
-                    if (removeDeadUsers() > 0) {
-                        breakFilling(); // the dead one will not arrive for the next pass
-                        if (tripper == 0) {
-                            breakGeneration(gen);
-                            endPassOfGoneTripper(gen);
-                            return true;
-                        }
-                    }
-                    if (tripper != 0 && !ProcessIdentity.isAlive(tripper)) {
-                        breakGeneration(gen);
-                        endPass(gen, false);
-                        return true;
-                    }
-                }
-                return false;
+                // as its waiters do: any death counts while the tripper is unknown
+                return endedByDeath(gen, tripperOf(gen), deaths, lastDeathCheck);
             }, deadline, true);
         } catch (InterruptedException e) {
             breakFilling();
@@ -585,30 +563,39 @@ public final class SharedBarrier extends MappedObject implements Serializable {
             }
             long s = (long) LONG.getVolatile(whole, STATE);
             long tripper = generationOf(s) == gen && !complete(s) ? 0 : tripperOf(gen);
-            if (tripper == 0 && deaths() != deaths) {
-                breakGeneration(gen);
-                endPassOfGoneTripper(gen);
-                return true;
-            }
-            long now = System.nanoTime();
-            if (now - lastDeathCheck[0] >= DEATH_CHECK_NANOS) {
-                lastDeathCheck[0] = now;
-                if (removeDeadUsers() > 0) {
-                    breakFilling(); // parties yet to arrive wait for the dead one too
-                    if (tripper == 0) {
-                        breakGeneration(gen);
-                        endPassOfGoneTripper(gen);
-                        return true;
-                    }
-                }
-                if (tripper != 0 && !ProcessIdentity.isAlive(tripper)) {
-                    breakGeneration(gen); // the action's runner died: no outcome will come
-                    endPass(gen, false);
+            return endedByDeath(gen, tripper, deaths, lastDeathCheck);
+        }, deadline, interruptible);
+    }
+
+    /**
+     * One look, from a wait on generation {@code gen}'s pass, for a death that ends it: true if it broke and
+     * ended the pass. {@code tripper} is the party running the action (0 while not known: then any death
+     * since the deaths word read {@code deaths} counts); {@code lastDeathCheck[0]} paces the scan for dead users.
+     */
+    private boolean endedByDeath(int gen, long tripper, int deaths, long[] lastDeathCheck) {
+        if (tripper == 0 && deaths() != deaths) {
+            breakGeneration(gen);
+            endPassOfGoneTripper(gen);
+            return true;
+        }
+        long now = System.nanoTime();
+        if (now - lastDeathCheck[0] >= DEATH_CHECK_NANOS) {
+            lastDeathCheck[0] = now;
+            if (removeDeadUsers() > 0) {
+                breakFilling(); // parties yet to arrive for the next pass wait for the dead one too
+                if (tripper == 0) {
+                    breakGeneration(gen);
+                    endPassOfGoneTripper(gen);
                     return true;
                 }
             }
-            return false;
-        }, deadline, interruptible);
+            if (tripper != 0 && !ProcessIdentity.isAlive(tripper)) {
+                breakGeneration(gen); // the action's runner died: no outcome will come
+                endPass(gen, false);
+                return true;
+            }
+        }
+        return false;
     }
 
     /** Records this process as the party running generation {@code gen}'s action (see {@link BarrierLayout}). */
