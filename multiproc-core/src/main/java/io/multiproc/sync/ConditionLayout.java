@@ -24,6 +24,8 @@ package io.multiproc.sync;
  * whoever meets it, and a SIGNALED one's signal is passed on to its condition.
  * <p>Waiters of condition {@code id} sleep on wait word {@code id % WORDS}: conditions of one lock mostly
  * wake only their own sleepers, and any number of conditions costs the same few words.
+ * Each wait word's 128 bytes hold its futex sequence (int), its sleeper count (int) and, at +8, the count of
+ * its conditions' waiters ({@link #waiting}), which lets a signal with no one waiting skip the slot scan.
  */
 final class ConditionLayout {
     static final long MAGIC = 0x3156_444E_4F43_504DL; // "MPCONDV1" read little-endian
@@ -63,6 +65,16 @@ final class ConditionLayout {
 
     static long sleepers(long id) {
         return seq(id) + 4;
+    }
+
+    /**
+     * Offset of the count of slots of wait word {@code id}'s conditions that are WAITING or SIGNALED (a long):
+     * raised by a waiter, holding the lock, before its slot turns WAITING; lowered by whoever frees such a slot,
+     * after the free. So a signaller holding the lock that reads 0 knows no one waits on those conditions
+     * (a process killed between a free and its lowering leaves it high: signals scan, as before).
+     */
+    static long waiting(long id) {
+        return seq(id) + 8;
     }
 
     static long slot(int i) {

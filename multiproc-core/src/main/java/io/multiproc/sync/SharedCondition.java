@@ -257,6 +257,7 @@ public final class SharedCondition extends MappedObject implements Condition, Se
         if (signaled) {
             LONG.setVolatile(whole, slot + SLOT_WORD, 0L);
         }
+        leftWaiting(id);
         if (signaled && failure != null && !(failure instanceof InterruptedException)) {
             signaled = false;
             signalOne(id); // this waiter leaves with an exception: the signal goes to another
@@ -307,6 +308,9 @@ public final class SharedCondition extends MappedObject implements Condition, Se
             if (w != 0 && owner(w) != ME && !ProcessIdentity.isAliveRecently(owner(w))) {
                 long condition = (long) LONG.getOpaque(whole, s + SLOT_CONDITION); // NOTE: the dead write no more
                 if (LONG.compareAndSet(whole, s + SLOT_WORD, w, 0L)) { // a dead waiter's slot, in any state
+                    if (state(w) == WAITING || state(w) == SIGNALED) {
+                        leftWaiting(condition);
+                    }
                     if (state(w) == SIGNALED && condition == id) {
                         passOn++;
                     } else if (state(w) == SIGNALED) {
@@ -332,6 +336,7 @@ public final class SharedCondition extends MappedObject implements Condition, Se
         LONG.setOpaque(whole, mine + SLOT_TICKET, (long) LONG.getAndAdd(whole, ConditionLayout.NEXT_TICKET, 1L));
         LONG.setOpaque(whole, mine + SLOT_THREAD, Thread.currentThread().threadId());
         LONG.setOpaque(whole, mine + SLOT_CONDITION, id);
+        LONG.getAndAdd(whole, ConditionLayout.waiting(id), 1L); // NOTE: before WAITING: a free lowers it after
         LONG.setVolatile(whole, mine + SLOT_WORD, word(WAITING, ME)); // NOTE: publishes ticket, thread and condition
         for (; passOn > 0; passOn--) {
             signalOne(id); // NOTE: after this waiter's slot is WAITING: if no one else waits, it takes the signal itself
@@ -352,6 +357,9 @@ public final class SharedCondition extends MappedObject implements Condition, Se
     public void signalAll() {
         ensureOpen();
         requireLock("signalAll");
+        if (noOneWaits(id)) {
+            return;
+        }
         boolean any = false;
         for (int i = 0; i < SLOTS; i++) {
             long s = slot(i);
@@ -374,6 +382,9 @@ public final class SharedCondition extends MappedObject implements Condition, Se
 
     /** Wakes the longest-waiting live waiter of {@code condition} (this one's, or a dead waiter's). */
     private boolean signalOne(long condition) {
+        if (noOneWaits(condition)) {
+            return false;
+        }
         for (;;) {
             long oldest = -1;
             long oldestWord = 0;
@@ -420,10 +431,28 @@ public final class SharedCondition extends MappedObject implements Condition, Se
             return true;
         }
         long condition = (long) LONG.getOpaque(whole, s + SLOT_CONDITION); // NOTE: before the slot is freed
-        if (LONG.compareAndSet(whole, s + SLOT_WORD, w, 0L) && state(w) == SIGNALED) {
-            signalOne(condition); // the dead waiter had a signal it never took: pass it on
+        if (LONG.compareAndSet(whole, s + SLOT_WORD, w, 0L)) {
+            if (state(w) == WAITING || state(w) == SIGNALED) {
+                leftWaiting(condition);
+            }
+            if (state(w) == SIGNALED) {
+                signalOne(condition); // the dead waiter had a signal it never took: pass it on
+            }
         }
         return false;
+    }
+
+    /**
+     * True if no slot of {@code condition}'s wait word is WAITING or SIGNALED: then a signal has no one to
+     * wake, without scanning {@link ConditionLayout#SLOTS} slots (see {@link ConditionLayout#waiting}).
+     */
+    private boolean noOneWaits(long condition) {
+        return (long) LONG.getVolatile(whole, ConditionLayout.waiting(condition)) == 0;
+    }
+
+    /** Lowers the count a waiter of {@code condition} raised, after its slot was freed. */
+    private void leftWaiting(long condition) {
+        LONG.getAndAdd(whole, ConditionLayout.waiting(condition), -1L);
     }
 
     private void passOnSignalsOfDeadWaiters() {
