@@ -738,7 +738,10 @@ class RedisLifetimeTest {
                 lock.lock();
                 lock.unlock();
             }
+            // checked as each close returns, not after a pause: a keeper thread still ending after close()
+            // had returned counted as left behind (CI saw 2)
+            assertThat(leaseKeeperThreads() - before).as("lease keeper threads left after manager %d closed", i)
+                    .isLessThanOrEqualTo(1);
         }
-        assertThat(leaseKeeperThreads() - before).as("lease keeper threads left by 30 managers").isLessThanOrEqualTo(1);
     }
 }
