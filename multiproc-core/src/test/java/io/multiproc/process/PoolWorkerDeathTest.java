@@ -149,4 +149,46 @@ class PoolWorkerDeathTest {
             assertThat(pids).doesNotContain(victim);
         }
     }
+
+    /**
+     * "I shut the pool down and wait for it; a worker is killed meanwhile": the lost task fails, the
+     * tasks still queued behind it run (or, if the dead worker already held them, fail the same way),
+     * and close() returns instead of waiting forever for a worker that no longer exists.
+     */
+    @Test
+    void aWorkerKilledWhileAShutDownPoolDrainsFailsItsTasksAndThePoolStillTerminates() throws Exception {
+        Pool pool = Pool.create(1);
+        try (SharedLong started = SharedLong.create(0)) {
+            CompletableFuture<Integer> lost = pool.applyAsync(() -> {
+                started.set(1);
+                Thread.sleep(60_000);
+                return -1;
+            });
+            List<CompletableFuture<Integer>> queued = new ArrayList<>();
+            for (int i = 0; i < Pool.AHEAD + 3; i++) {
+                int n = i;
+                queued.add(pool.applyAsync(() -> n));
+            }
+            awaitUntil("the long task runs", () -> started.get() == 1);
+            long victim = pool.workerPids().getFirst();
+            pool.shutdown();
+            ProcessHandle.of(victim).orElseThrow().destroyForcibly();
+
+            assertThat(pool.awaitTermination(SECONDS, TimeUnit.SECONDS)).as("the shut-down pool terminates").isTrue();
+            assertThat(PoolTest.catchCause(lost)).isInstanceOf(WorkerDiedException.class);
+            for (int i = 0; i < queued.size(); i++) {
+                CompletableFuture<Integer> f = queued.get(i);
+                assertThat(f).as("queued task %d", i).isDone();
+                if (f.isCompletedExceptionally()) {
+                    assertThat(PoolTest.catchCause(f)).isInstanceOf(WorkerDiedException.class);
+                } else {
+                    assertThat(f.join()).isEqualTo(i);
+                }
+            }
+            assertThat(queued.stream().filter(f -> !f.isCompletedExceptionally()).count())
+                    .as("tasks the dead worker never held ran on a replacement").isGreaterThan(0);
+        } finally {
+            pool.terminate();
+        }
+    }
 }

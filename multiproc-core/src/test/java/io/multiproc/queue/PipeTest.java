@@ -163,6 +163,53 @@ class PipeTest {
         }
     }
 
+    /**
+     * "The child streaming me big messages was killed while sending one": my recv() (no timeout) gets
+     * every message the child finished sending, intact and in order, then EOFException; it does not
+     * wait for the rest of the message that was cut off.
+     */
+    @Test
+    void aSenderKilledInTheMiddleOfALargeMessageEndsTheReceiversUntimedRecv() throws Exception {
+        int size = 3 << 20; // over half the 1 MiB ring: each message goes through a spill segment
+        try (Pipe pipe = Pipe.open(false); SharedLong sent = SharedLong.create(0)) {
+            Connection mine = pipe.left();
+            Connection theirs = pipe.right();
+            ChildProcess child = ChildProcess.start(() -> io(() -> {
+                for (int i = 0; ; i++) {
+                    theirs.sendBytes(pattern(size, i));
+                    sent.set(i + 1);
+                }
+            }));
+            try {
+                CompletableFuture<Integer> received = CompletableFuture.supplyAsync(() -> {
+                    int n = 0;
+                    try {
+                        for (;; n++) {
+                            byte[] got = mine.recvBytes();
+                            assertThat(checksum(got)).as("message %d is whole", n).isEqualTo(checksum(pattern(size, n)));
+                        }
+                    } catch (EOFException e) {
+                        return n;
+                    } catch (IOException e) {
+                        throw new UncheckedIOException(e);
+                    }
+                });
+                long deadline = System.nanoTime() + Children.JOIN.toNanos();
+                while (sent.get() < 3 && System.nanoTime() < deadline) {
+                    Thread.sleep(1);
+                }
+                Thread.sleep(java.util.concurrent.ThreadLocalRandom.current().nextInt(5));
+                child.kill();
+                assertThat(child.join(Children.JOIN)).isTrue();
+                long finished = sent.get();
+                int got = received.get(20, TimeUnit.SECONDS); // TimeoutException here: recv() waits forever
+                assertThat((long) got).as("every message sent in full arrives").isBetween(finished, finished + 1);
+            } finally {
+                reap(child);
+            }
+        }
+    }
+
     @Test
     void aChildThatExitsWithoutClosingItsEndEndsTheStream() throws Exception {
         try (Pipe pipe = Pipe.open(true)) {
@@ -414,6 +461,41 @@ class PipeTest {
             long t0 = System.nanoTime();
             assertThatThrownBy(() -> mine.recv(Duration.ofSeconds(60))).isInstanceOf(EOFException.class);
             assertThat(Duration.ofNanos(System.nanoTime() - t0)).isLessThan(Duration.ofSeconds(10));
+        }
+    }
+
+    /**
+     * "I started a child with the sending end and it was killed before it even ran": the end never
+     * reached it, so nobody can ever send; my recv() (no timeout, my copy of the child's end left open
+     * as the docs allow) ends with EOFException instead of waiting forever.
+     */
+    @Test
+    void aChildKilledBeforeItTookItsEndEndsTheParentsUntimedRecv() throws Exception {
+        int spares = ChildProcess.spareJvms();
+        try {
+            ChildProcess.setSpareJvms(0); // a cold start: the kill lands before the child decodes its task
+            try (Pipe pipe = Pipe.open(false)) {
+                Connection mine = pipe.left();
+                Connection theirs = pipe.right();
+                ChildProcess child = ChildProcess.start(() -> io(() -> theirs.send("hello")));
+                try {
+                    child.kill();
+                    assertThat(child.join(Children.JOIN)).isTrue();
+                    CompletableFuture<Throwable> outcome = CompletableFuture.supplyAsync(() -> {
+                        try {
+                            return new AssertionError("received " + mine.recv());
+                        } catch (IOException e) {
+                            return e;
+                        }
+                    });
+                    // TimeoutException here: recv() waits forever for an end that nobody holds any more
+                    assertThat(outcome.get(20, TimeUnit.SECONDS)).isInstanceOf(EOFException.class);
+                } finally {
+                    reap(child);
+                }
+            }
+        } finally {
+            ChildProcess.setSpareJvms(spares);
         }
     }
 

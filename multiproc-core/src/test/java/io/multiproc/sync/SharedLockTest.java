@@ -342,6 +342,52 @@ class SharedLockTest {
         }
     }
 
+    /**
+     * "The holder died, and the process taking its lock over was killed in the middle of taking it": the
+     * lock word then names the second dead process with its taking bit set; my lock() (no timeout),
+     * already waiting, still gets the lock and is told the previous owner died.
+     */
+    @Test
+    void aProcessKilledWhileTakingOverADeadHoldersLockDoesNotKeepItFromTheNextWaiter() throws Exception {
+        try (SharedLock lock = SharedLock.create(); SharedLong state = SharedLong.create(0);
+             SharedLong stage = SharedLong.create(0)) {
+            ChildProcess first = holder(lock, state);
+            ChildProcess taker = null;
+            try {
+                first.kill();
+                assertThat(first.join(Duration.ofSeconds(10))).isTrue();
+                taker = ChildProcess.builder().jvmOptions(List.of("-Dmultiproc.test.syncFaults=true")).target(() -> {
+                    SyncFaults.hook = point -> {
+                        if (point == SyncFaults.Point.TAKEOVER_CLAIMED) {
+                            stage.set(1);
+                            sleepQuietly(60_000); // killed here: its token and the taking bit are in the lock word
+                        }
+                    };
+                    lock.lock();
+                    stage.set(2); // not reached
+                }).start();
+                awaitUntil("the taker claimed the dead holder's lock", () -> stage.get() != 0);
+                assertThat(stage.get()).isEqualTo(1);
+                java.util.concurrent.CompletableFuture<Boolean> waiter = java.util.concurrent.CompletableFuture.supplyAsync(() -> {
+                    lock.lock();
+                    boolean died = lock.previousOwnerDied();
+                    lock.unlock();
+                    return died;
+                });
+                Thread.sleep(200);
+                assertThat(waiter).as("waits while the taker lives").isNotDone();
+                taker.kill();
+                assertThat(taker.join(Duration.ofSeconds(10))).isTrue();
+                // TimeoutException here: lock() waits forever on a lock word no live process will clear
+                assertThat(waiter.get(20, TimeUnit.SECONDS)).as("told the previous owner died").isTrue();
+                assertThat(lock.tryLock()).isTrue();
+                lock.unlock();
+            } finally {
+                reap(first, taker);
+            }
+        }
+    }
+
     @Test
     void lockInterruptiblyThrowsWhenInterruptedWhileWaiting() throws Exception {
         try (SharedLock lock = SharedLock.create()) {

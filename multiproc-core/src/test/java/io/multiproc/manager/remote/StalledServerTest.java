@@ -81,6 +81,51 @@ class StalledServerTest {
         }
     }
 
+    /**
+     * "The manager server was killed while my calls were waiting on it": the waiting call fails with a
+     * clear exception soon after the death, long before the reply timeout, and so does the next one.
+     */
+    @Test
+    void callsWaitingOnAServerKilledWithSigkillFailPromptlyNotAtTheReplyTimeout() throws Exception {
+        int port;
+        try (ServerSocket probe = new ServerSocket(0, 1, java.net.InetAddress.getLoopbackAddress())) {
+            port = probe.getLocalPort();
+        }
+        InetSocketAddress at = new InetSocketAddress(java.net.InetAddress.getLoopbackAddress(), port);
+        byte[] key = KEY.clone();
+        ChildProcess server = ChildProcess.start(() -> Manager.serve(at, key));
+        try {
+            RemoteManager client = connectWhenUp(at, Duration.ofMinutes(5));
+            List<Object> ls = client.list();
+            java.util.concurrent.atomic.AtomicLong calls = new java.util.concurrent.atomic.AtomicLong();
+            List<String> batch = java.util.Collections.nCopies(8, "x".repeat(1 << 20));
+            CompletableFuture<Throwable> outcome = CompletableFuture.supplyAsync(() -> {
+                try {
+                    for (;;) {
+                        ls.addAll(batch);   // 8 MB requests: the kill lands while one is on its way or answered
+                        ls.clear();
+                        calls.incrementAndGet();
+                    }
+                } catch (RuntimeException e) {
+                    return e;
+                }
+            });
+            Children.awaitUntil("calls reach the server", () -> calls.get() >= 2);
+            long t0 = System.nanoTime();
+            server.kill();
+            Throwable t = outcome.get(20, TimeUnit.SECONDS); // TimeoutException: the call waits for the 5 min reply timeout
+            assertThat(System.nanoTime() - t0).as("the death is seen well before the reply timeout")
+                    .isLessThan(TimeUnit.SECONDS.toNanos(20));
+            assertThat(t).isNotNull();
+            assertThat(org.assertj.core.api.Assertions.catchThrowable(ls::size)).as("the next call").isNotNull();
+            client.close();
+        } finally {
+            server.kill();
+            server.join(Children.TIMEOUT);
+            io.multiproc.internal.SegmentRegistry.sweep(); // SIGKILL left the served manager's segments to a sweep
+        }
+    }
+
     /** A TCP relay to {@code target} that forwards towards it {@code chunk} bytes every {@code pauseMillis}. */
     static final class SlowLink implements AutoCloseable {
         private final ServerSocket listener;
@@ -132,10 +177,14 @@ class StalledServerTest {
     }
 
     private static RemoteManager connectWhenUp(InetSocketAddress at) throws InterruptedException {
+        return connectWhenUp(at, Duration.ofSeconds(1));
+    }
+
+    private static RemoteManager connectWhenUp(InetSocketAddress at, Duration replyTimeout) throws InterruptedException {
         long deadline = System.nanoTime() + Children.TIMEOUT.toNanos();
         while (true) {
             try {
-                return RemoteManager.connect(at, KEY, Duration.ofSeconds(1));
+                return RemoteManager.connect(at, KEY, replyTimeout);
             } catch (java.io.UncheckedIOException notYet) {
                 if (System.nanoTime() > deadline) {
                     throw notYet;
