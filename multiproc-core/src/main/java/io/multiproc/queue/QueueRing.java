@@ -465,6 +465,9 @@ final class QueueRing extends MappedObject {
             if (consumerPeers != null) {
                 consumerPeers.register();
             }
+            if (takers != null) {
+                takers.prepare(); // NOTE: before the consumer lock: a first registration may read /proc
+            }
             if (tryTake(s, deadline)) {
                 return TOOK;
             }
@@ -596,6 +599,9 @@ final class QueueRing extends MappedObject {
             }
             if (consumerPeers != null) {
                 consumerPeers.register();
+            }
+            if (takers != null) {
+                takers.prepare(); // NOTE: before the consumer lock: a first registration may read /proc
             }
             int n = 0;
             int used = 0;

@@ -109,25 +109,40 @@ final class Takers {
         return (int) INT.getVolatile(seg, at + QueueLayout.TAKER_TAKEN) - (int) INT.getVolatile(seg, at + QueueLayout.TAKER_DONE);
     }
 
+    /** Registers this process (once per handle); callers do it before taking the consumer lock. */
+    void prepare() {
+        if (mine == 0) {
+            register();
+        }
+    }
+
     private int register() {
         synchronized (REGISTER) {
-            long dead = -1;
+            int free = -1;
             for (int i = 0; i < QueueLayout.TAKER_SLOTS; i++) {
                 long token = (long) LONG.getVolatile(seg, slot(i));
                 if (token == ME) {
+                    return mine = (int) slot(i);
+                }
+                if (token == 0 && free < 0) {
+                    free = i;
+                }
+            }
+            // NOTE: free slots first: judging an occupied slot's owner dead costs a /proc read.
+            for (int i = Math.max(free, 0); free >= 0 && i < QueueLayout.TAKER_SLOTS; i++) {
+                if (LONG.compareAndSet(seg, slot(i), 0L, ME)) {
                     return mine = (int) slot(i);
                 }
             }
             for (int i = 0; i < QueueLayout.TAKER_SLOTS; i++) {
                 long slot = slot(i);
                 long token = (long) LONG.getVolatile(seg, slot);
-                if (token == 0 || (net(slot) <= 0 && !ProcessIdentity.isAliveRecently(token))) {
-                    if (LONG.compareAndSet(seg, slot, token, ME)) {
-                        // NOTE: nobody else writes taken now (its owner is gone or never was); a crediting
-                        // CAS on done needs a positive net, which this slot does not have.
-                        INT.setRelease(seg, slot + QueueLayout.TAKER_DONE, (int) INT.getVolatile(seg, slot + QueueLayout.TAKER_TAKEN));
-                        return mine = (int) slot;
-                    }
+                if (token != 0 && net(slot) <= 0 && !ProcessIdentity.isAliveRecently(token)
+                        && LONG.compareAndSet(seg, slot, token, ME)) {
+                    // NOTE: nobody else writes taken now (its owner is gone); a crediting CAS on done
+                    // needs a positive net, which this slot does not have. Net 0 from here on.
+                    INT.setRelease(seg, slot + QueueLayout.TAKER_DONE, (int) INT.getVolatile(seg, slot + QueueLayout.TAKER_TAKEN));
+                    return mine = (int) slot;
                 }
             }
             // NOTE: no slot: this process's takes are in no slot, so join() may never conclude anything.
