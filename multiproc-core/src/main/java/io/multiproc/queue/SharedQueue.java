@@ -140,7 +140,7 @@ import java.util.concurrent.TimeUnit;
  *   <li>done count (joinable queues): CAS by {@code taskDone()}; read by {@code join()} waiters.</li>
  *   <li>takers table (joinable queues): per process, items taken (its own slot, under the consumer
  *       lock, release, before the head store) and {@code taskDone()} calls (atomic add after the done
- *       count's CAS); read by {@code join()} waiters every 100 ms ({@link Takers}).</li>
+ *       count's CAS); read by {@code join()} waiters every 100 ms ({@code Takers}).</li>
  * </ul>
  * <p><b>Invariants.</b>
  * <ul>
