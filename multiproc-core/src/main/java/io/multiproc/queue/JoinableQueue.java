@@ -31,8 +31,18 @@ import static java.lang.foreign.ValueLayout.JAVA_INT;
  * {@code taskDone()} calls (one CAS-ed int in the join line), both modulo 2^32. {@code taskDone()}
  * beyond the number of items put throws {@link IllegalStateException} and changes nothing. Items taken
  * in any way ({@code poll}, {@code drainTo}, {@code remove}, {@code clear}) still count until done.
- * A consumer that dies before {@code taskDone()} leaves its task unfinished for good: {@code join()}
- * then waits forever; use {@link #join(Duration)}.
+ * {@code taskDone()} may be called by another process than the one that took the item (as in Python).
+ *
+ * <p>A consumer that dies holding tasks (it took items and nobody marked them done) would leave
+ * {@code join()} waiting forever, as Python's does. Here {@code join()} and {@code join(Duration)} notice
+ * it (each process's takes and {@code taskDone()} calls are counted in the queue): when the tasks taken
+ * and not done are more than the live processes hold, and no {@code taskDone()} or take came for half a
+ * second, they throw {@link PeerDiedException} naming the dead pids and how many tasks each left
+ * unfinished, within about a second of the death. Nothing is changed: the tasks stay unfinished, the
+ * queue works on, and {@code join()} throws again while they remain. To go on, mark them done with
+ * {@code taskDone()} from any process (a {@code taskDone()} by a process that holds no task of its own
+ * is counted against a dead consumer's tasks first). A task a consumer hands to another process to mark
+ * done is fine as long as that happens within the half second (decisions 237, 238).
  *
  * @param <E> the element type
  */
@@ -88,6 +98,8 @@ public final class JoinableQueue<E> extends SharedQueue<E> {
                     break;
                 }
             }
+            // NOTE: after the CAS: a join waiter's look never sees this process's done ahead of the count.
+            ring.takers.done();
             ring.joinWord.wakeAll();
         } finally {
             ring.exit();
@@ -109,7 +121,11 @@ public final class JoinableQueue<E> extends SharedQueue<E> {
         return Integer.toUnsignedLong(RecordLayout.count(ring.ring.tailWord()) - done);
     }
 
-    /** Waits until every item put has been marked done. */
+    /**
+     * Waits until every item put has been marked done.
+     *
+     * @throws PeerDiedException if a process died holding tasks that nobody marked done (see above)
+     */
     public void join() throws InterruptedException {
         checkInterrupt();
         awaitJoined(Waiting.FOREVER);
@@ -119,6 +135,7 @@ public final class JoinableQueue<E> extends SharedQueue<E> {
      * Waits at most {@code timeout} until every item put has been marked done.
      *
      * @return true if they all were
+     * @throws PeerDiedException if a process died holding tasks that nobody marked done (see above)
      */
     public boolean join(Duration timeout) throws InterruptedException {
         long nanos = Waiting.nanos(timeout);
@@ -129,13 +146,52 @@ public final class JoinableQueue<E> extends SharedQueue<E> {
     private boolean awaitJoined(long deadline) throws InterruptedException {
         ring.enter();
         try {
-            return Waiting.await(ring.joinWord, ring.idle, () -> {
+            Waiting.Ready joined = () -> {
                 ring.checkOpen();
                 return unfinished() == 0;
-            }, deadline, true);
+            };
+            Takers.Verdict first = null;
+            long firstAt = 0;
+            for (;;) {
+                long slice = Waiting.deadline(QueueRing.PEER_CHECK_NANOS);
+                boolean last = deadline - slice <= 0;
+                if (Waiting.await(ring.joinWord, ring.idle, joined, last ? deadline : slice, true)) {
+                    return true;
+                }
+                if (last) {
+                    return false;
+                }
+                Takers.Verdict v = ring.takers.look(ring.ring);
+                if (v == null || v.dead().isEmpty()) {
+                    first = null;
+                } else if (first == null || first.head() != v.head() || first.done() != v.done()) {
+                    first = v; // the counts moved: a handed-over task may still be marked done
+                    firstAt = System.nanoTime();
+                } else if (System.nanoTime() - firstAt >= DEATH_GRACE_NANOS && !joined.ready()) {
+                    throw diedHolding(v);
+                }
+            }
         } finally {
             ring.exit();
         }
+    }
+
+    /**
+     * How long a join waiter's verdict "a dead process holds tasks" must stand, with no take and no
+     * {@code taskDone()} anywhere, before it throws: a consumer may hand its task to another process to
+     * mark done, and die before that process does.
+     */
+    static final long DEATH_GRACE_NANOS = 500_000_000L;
+
+    private PeerDiedException diedHolding(Takers.Verdict v) {
+        StringBuilder who = new StringBuilder();
+        for (Takers.Dead d : v.dead()) {
+            who.append(who.isEmpty() ? "" : ", ").append("pid ").append(d.pid()).append(" with ").append(d.tasks())
+                    .append(d.tasks() == 1 ? " unfinished task" : " unfinished tasks");
+        }
+        return new PeerDiedException("JoinableQueue '" + name() + "': join() would wait forever: a consumer died"
+                + " holding tasks it took and nobody marked done (" + who + "); unfinished=" + unfinished()
+                + ". Mark them done with taskDone() from any process to go on");
     }
 
     @Override

@@ -80,6 +80,8 @@ final class QueueRing extends MappedObject {
     /** Peer tables, or null when peer tracking is off (QueueLayout.FLAG_TRACK_PEERS). */
     private final Peers producerPeers;
     private final Peers consumerPeers;
+    /** The takers table of a joinable queue (decision 237), else null: counted before every head move. */
+    final Takers takers;
 
     private QueueRing(SharedSegments.Mapping mapping, String what, IdleStrategy custom) {
         super(mapping);
@@ -98,6 +100,7 @@ final class QueueRing extends MappedObject {
         boolean track = (whole.get(JAVA_INT, QueueLayout.FLAGS) & QueueLayout.FLAG_TRACK_PEERS) != 0;
         this.producerPeers = track ? new Peers(whole, QueueLayout.PRODUCERS, 1) : null;
         this.consumerPeers = track ? new Peers(whole, QueueLayout.CONSUMERS, 2) : null;
+        this.takers = kind == QueueLayout.KIND_JOINABLE ? new Takers(whole) : null;
     }
 
     static QueueRing create(String what, int kind, int maxItems, int capacity, IdleStrategy idle, Codec codec,
@@ -462,6 +465,9 @@ final class QueueRing extends MappedObject {
             if (consumerPeers != null) {
                 consumerPeers.register();
             }
+            if (takers != null) {
+                takers.prepare(); // NOTE: before the consumer lock: a first registration may read /proc
+            }
             if (tryTake(s, deadline)) {
                 return TOOK;
             }
@@ -515,6 +521,7 @@ final class QueueRing extends MappedObject {
                 FaultInjection.at(RecordLayout.kind(kl) == SPILL
                         ? FaultInjection.Point.CONSUMER_AFTER_SPILL_UNLINK : FaultInjection.Point.CONSUMER_MID_RECORD);
             }
+            tookOne();
             ring.consume(pos, RecordLayout.length(kl));
             if (read) {
                 return true;
@@ -540,6 +547,7 @@ final class QueueRing extends MappedObject {
                     if (Spills.readItem(ring, (int) at, s, 0, false) >= 0) {
                         return true;
                     }
+                    tookOne();
                     ring.consume((int) at);
                 }
             } finally {
@@ -547,6 +555,17 @@ final class QueueRing extends MappedObject {
             }
         } finally {
             guard.exit();
+        }
+    }
+
+    /**
+     * Counts an item this process takes (in any way) in a joinable queue's takers table. Called under
+     * the consumer lock right before the head moves past the item.
+     */
+    private void tookOne() {
+        Takers t = takers;
+        if (t != null) {
+            t.took();
         }
     }
 
@@ -581,6 +600,9 @@ final class QueueRing extends MappedObject {
             if (consumerPeers != null) {
                 consumerPeers.register();
             }
+            if (takers != null) {
+                takers.prepare(); // NOTE: before the consumer lock: a first registration may read /proc
+            }
             int n = 0;
             int used = 0;
             lockFully(consumers);
@@ -590,6 +612,7 @@ final class QueueRing extends MappedObject {
                 long at;
                 while (n < max && used < DRAIN_BYTES && (at = ring.first()) != RecordRing.EMPTY) {
                     int length = Spills.readItem(ring, (int) at, s, used + 4, true);
+                    tookOne();
                     ring.consume((int) at);
                     if (length >= 0) {
                         INT_LE.set(s.inputArray(), used, length);
@@ -632,6 +655,7 @@ final class QueueRing extends MappedObject {
                         return false;
                     }
                     Spills.dropItem(ring, (int) at);
+                    tookOne();
                     ring.consume((int) at);
                 }
                 return true;
@@ -715,6 +739,7 @@ final class QueueRing extends MappedObject {
                     int k = RecordLayout.kind(ring.kindLengthAt(position));
                     if (k == RecordLayout.ITEM || k == SPILL) {
                         Spills.dropItem(ring, position);
+                        tookOne();
                         ring.markRemoved(position);
                         ring.freeDone(); // its bytes too, if it was the head record: nobody may take after us
                         removed = true;

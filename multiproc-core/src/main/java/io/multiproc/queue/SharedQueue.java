@@ -138,6 +138,9 @@ import java.util.concurrent.TimeUnit;
  *   <li>peer tables (only with peer tracking): a process CASes its token into a slot at its first
  *       put / take; waiters read them every 100 ms.</li>
  *   <li>done count (joinable queues): CAS by {@code taskDone()}; read by {@code join()} waiters.</li>
+ *   <li>takers table (joinable queues): per process, items taken (its own slot, under the consumer
+ *       lock, release, before the head store) and {@code taskDone()} calls (atomic add after the done
+ *       count's CAS); read by {@code join()} waiters every 100 ms ({@code Takers}).</li>
  * </ul>
  * <p><b>Invariants.</b>
  * <ul>
@@ -166,7 +169,9 @@ import java.util.concurrent.TimeUnit;
  * is repaired as above. A spilled item is unlinked by its consumer before the head moves; a consumer
  * killed in between leaves a reference to a missing segment, which the next consumer skips (that item
  * is lost). Takeover happens within about 30 ms. A holder that is alive but stopped is never taken
- * over: callers give up at their deadline instead.
+ * over: callers give up at their deadline instead. A consumer of a joinable queue killed holding tasks
+ * (taken, not marked done) is named by {@code join()}, which throws instead of waiting forever
+ * (decision 237).
  * <p><b>Closing a handle.</b> A guard counts this handle's operations in flight; {@code close()} marks
  * it closed, wakes this process's sleepers, waits until the operations have left, and only then drops
  * the mapping. Unmapping under a thread would cut it off between two accesses (leaving a ring lock held

@@ -75,7 +75,10 @@ class QueueLayoutTest {
         }
         assertThat(io.multiproc.internal.EmbeddedLocks.REGION_SIZE).isLessThanOrEqualTo(128); // a lock region fits its line
         assertThat(QueueLayout.CONSUMERS - QueueLayout.PRODUCERS).isEqualTo(8L * QueueLayout.PEER_SLOTS);
-        assertThat(QueueLayout.RING - QueueLayout.CONSUMERS).isEqualTo(8L * QueueLayout.PEER_SLOTS);
+        assertThat(QueueLayout.TAKERS - QueueLayout.CONSUMERS).isEqualTo(8L * QueueLayout.PEER_SLOTS);
+        assertThat(QueueLayout.RING - QueueLayout.TAKERS).as("one cache line per taker").isEqualTo(64L * QueueLayout.TAKER_SLOTS);
+        assertThat(QueueLayout.TAKER_STRIDE).isEqualTo(64);
+        assertThat(QueueLayout.TAKER_DONE + 4).as("a taker's counts fit its line").isLessThanOrEqualTo(QueueLayout.TAKER_STRIDE);
         assertThat(QueueLayout.WRITING_CLOSED + 8).as("config fits its line").isLessThanOrEqualTo(QueueLayout.PRODUCER);
         assertThat(QueueLayout.TAIL + RecordLayout.FULL_POSITION + 8).as("full position in the tail line").isLessThanOrEqualTo(QueueLayout.PRODUCER_LOCK);
         assertThat(QueueLayout.TAIL % 8).isZero();
