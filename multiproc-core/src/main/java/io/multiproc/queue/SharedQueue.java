@@ -726,7 +726,7 @@ public sealed class SharedQueue<E> extends AbstractQueue<E> implements BlockingQ
      * Removes every item. Items are not decoded unless some item of this queue ever carried a shared
      * object: then the items are taken and decoded, so that the objects they carry lose the queue's hold
      * and go once their other users closed them (an item that fails to decode keeps them until the queue
-     * goes). Decision 232.
+     * goes, as a take that fails to decode does: decision 242). Decision 232.
      */
     @Override
     public void clear() {

@@ -73,7 +73,8 @@ import static java.lang.foreign.ValueLayout.JAVA_LONG;
  * back by itself (a {@link java.lang.ref.Cleaner}; not one whose handle was written where no hold keeps
  * the segment); so however many are made, a lock handle's conditions cost one segment, removed when the
  * handle and the conditions still reached are closed. A condition received from another process closes
- * the lock handle it came with. A wait pins the mapping: closing the handle wakes its waiters in this process, which free their
+ * the lock handle it came with; one dropped unclosed is let go once garbage too, and so is that lock
+ * handle once the program no longer reaches it (decision 241). A wait pins the mapping: closing the handle wakes its waiters in this process, which free their
  * slots (passing on a signal they got), take the lock back unless its handle was closed, and throw
  * IllegalStateException; the last of them unmaps.
  * <p>At most {@link ConditionLayout#SLOTS} threads may wait at once on the conditions of one lock handle
@@ -498,6 +499,11 @@ public final class SharedCondition extends MappedObject implements Condition, Se
                 SharedCondition c = new SharedCondition(SyncSegments.attach(name, "SharedCondition", ConditionLayout.MAGIC,
                         ConditionLayout.VERSION, ConditionLayout.KIND), id, lock, true);
                 lock.adopt(c);
+                // NOTE: a received condition is let go once garbage, as a made one is (decision 241): a process
+                // receiving one per request kept every sender's segments until it exited. Only this process's
+                // references go (no id is ever given back: ids are a counter), and the lock handle decoded with
+                // it goes on its own, once the program no longer reaches it either (it may keep c.lock()).
+                Releases.releaseWhenUnreachable(java.util.List.of(c, lock));
                 return c;
             } catch (RuntimeException e) {
                 throw SyncSegments.cannotResolve("SharedCondition", name, e);

@@ -438,6 +438,55 @@ class SharedQueueTest {
         }
     }
 
+    /** The default codec, except that its decode refuses every item while {@link #REFUSE} is set (in this JVM). */
+    record RefusingCodec() implements Codec, Serializable {
+        static final java.util.concurrent.atomic.AtomicBoolean REFUSE = new java.util.concurrent.atomic.AtomicBoolean();
+
+        @Override
+        public void encode(Object value, ByteSink out) {
+            Codec.defaultCodec().encode(value, out);
+        }
+
+        @Override
+        public Object decode(ByteSource in) {
+            if (REFUSE.get()) {
+                throw new CodecException("RefusingCodec refuses to decode");
+            }
+            return Codec.defaultCodec().decode(in);
+        }
+    }
+
+    /**
+     * An item whose codec fails when clear() drops it cannot give its shared object back then (decision 242),
+     * but the object goes once its own handle is closed and the queue goes: nothing outlives both.
+     */
+    @Test
+    void anObjectCarriedByAnItemThatFailsToDecodeWhenClearedGoesWithTheQueue() throws Exception {
+        String carried;
+        String queue;
+        try (SharedQueue<Object> q = SharedQueue.create(10, 4096, IdleStrategy.blocking(), new RefusingCodec())) {
+            queue = q.name();
+            try (SharedLong v = SharedLong.create(7)) {
+                carried = v.name();
+                q.put(v);
+                q.put("plain");
+            }
+            assertThat(java.nio.file.Files.exists(java.nio.file.Path.of("/dev/shm", carried))).as("held by the queue").isTrue();
+            RefusingCodec.REFUSE.set(true);
+            try {
+                q.clear();
+            } finally {
+                RefusingCodec.REFUSE.set(false);
+            }
+            assertThat(q).isEmpty();
+            q.put("after");
+            assertThat(q.poll()).isEqualTo("after");
+        }
+        assertThat(java.nio.file.Files.exists(java.nio.file.Path.of("/dev/shm", queue))).isFalse();
+        assertThat(java.nio.file.Files.exists(java.nio.file.Path.of("/dev/shm", carried)))
+                .as("the object the undecodable item carried, once the queue is gone").isFalse();
+    }
+
     /** The default codec, except that it throws an Error for "boom" and decodes "nothing" to null. */
     record QuirkyCodec() implements Codec, Serializable {
         @Override
