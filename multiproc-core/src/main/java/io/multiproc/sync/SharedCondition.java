@@ -13,6 +13,7 @@ import java.io.ObjectStreamException;
 import java.io.Serial;
 import java.io.Serializable;
 import java.lang.invoke.VarHandle;
+import java.lang.ref.Reference;
 import java.time.Duration;
 import java.util.Date;
 import java.util.Objects;
@@ -221,6 +222,11 @@ public final class SharedCondition extends MappedObject implements Condition, Se
             return awaitPinned(deadline, interruptible);
         } finally {
             pin.release();
+            // NOTE: a condition (and the lock handle that came with it) dropped by the program is closed by
+            // a Cleaner once unreachable (decisions 231, 241); a waiter's own frame must keep both reachable
+            // until it has its lock back, or the JIT may let them go mid-wait and the close fail the wait.
+            Reference.reachabilityFence(this);
+            Reference.reachabilityFence(lock);
         }
     }
 
