@@ -26,28 +26,70 @@ import java.util.concurrent.TimeoutException;
  * of them, as older versions wrote it). Arriving increments {@code c}; the last party starts
  * generation g+1 and publishes on channel {@code K}. A waiter of generation g waits until {@code g} moves
  * (tripped, unless g is in {@code bg}: reset while it waited, even if later generations were reset too) or {@code k} is 1 (broken). A waiter that times
- * out or is interrupted breaks its generation unless it tripped meanwhile. A party whose JVM dies while
- * waiting has arrived and harms no one; one whose JVM dies before it arrives is not noticed (nothing
- * tracks which JVMs use the barrier): the others wait until their timeout (use {@link #await(Duration)}).
+ * out or is interrupted breaks its generation unless it tripped meanwhile.
+ *
+ * <p>Dead parties (decision 239): each connection that has a handle of the barrier is a user, with a field
+ * {@code u:<connection id>} whose value is when its lease ends (Redis's clock, ms); the connection's lease
+ * keeper renews it each third of the lock lease, and the connection removes it when it closes or its JVM
+ * ends normally (a child's task ends, main returns). Arrivals and each poll of a waiter remove the entries
+ * that lapsed and break the current generation if there were any, as {@code io.multiproc.sync.SharedBarrier}
+ * does with the death of a process using it: a JVM killed while waiting or before it arrives ends the others'
+ * untimed awaits within one lease plus one poll. Its arrival, if it had arrived, still counts: the pass may
+ * trip first, and then the next pass breaks. A JVM that does not run for longer than the lease (a long GC
+ * pause, SIGSTOP) is taken for dead.
  */
 public final class RedisBarrier implements BarrierProxy, HandleSource, Serializable {
     @Serial
     private static final long serialVersionUID = 1L;
 
 
-    // KEYS: barrier. ARGV: parties, a new epoch. Creates or checks the party count; returns the stored count.
-    private static final String INIT = """
+    /**
+     * Lua: {@code now}, Redis's clock in ms, which every JVM's user entry is measured by (hosts' clocks differ).
+     * NOTE: first in a script: Redis before 7 replicates a script that reads the time only as its effects,
+     * and only if it says so before its first write.
+     */
+    static final String NOW_MS = """
+            if redis.replicate_commands then redis.replicate_commands() end
+            local t = redis.call('time')
+            local now = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
+            """;
+
+    // Lua, after NOW_MS: removes the user entries whose lease lapsed (their JVM died: a live one renews it, and
+    // one that ends normally removes it) and, if there were any, breaks the current generation (decision 239)
+    private static final String BREAK_IF_A_USER_DIED = """
+            local dead = false
+            local all = redis.call('hgetall', KEYS[1])
+            for i = 1, #all, 2 do
+              if string.sub(all[i], 1, 2) == 'u:' and tonumber(all[i + 1]) < now then
+                redis.call('hdel', KEYS[1], all[i])
+                dead = true
+              end
+            end
+            if dead then
+              redis.call('hset', KEYS[1], 'k', 1)
+              redis.call('publish', KEYS[1], 'b')
+            end
+            """;
+
+    // KEYS: barrier. ARGV: parties, a new epoch, this connection's user field, its lease (ms). Creates or checks
+    // the party count and, if it matches, enters this connection as a user; returns the stored count.
+    private static final String INIT = NOW_MS + """
             redis.call('hsetnx', KEYS[1], 'p', ARGV[1])
             redis.call('hsetnx', KEYS[1], 'e', ARGV[2])
-            return tonumber(redis.call('hget', KEYS[1], 'p'))""";
+            local p = tonumber(redis.call('hget', KEYS[1], 'p'))
+            if p == tonumber(ARGV[1]) then redis.call('hset', KEYS[1], ARGV[3], now + tonumber(ARGV[4])) end
+            return p""";
 
     // ARGV: parties and a new epoch (both stored if Redis lost the hash). Returns {-1, epoch} if broken, else
     // {index * 2^32 + generation, epoch} (index 0: this party tripped the barrier). NOTE: generations count
     // modulo 2^32, so that they fit the low half: after 2^32 trips (days at thousands a second) a larger g
     // spilled into the index and every party passed without waiting.
-    private static final String ARRIVE = """
+    // ARGV[3], ARGV[4]: as INIT's (the entry, made again if Redis lost the hash).
+    private static final String ARRIVE = NOW_MS + """
             redis.call('hsetnx', KEYS[1], 'p', ARGV[1])
             redis.call('hsetnx', KEYS[1], 'e', ARGV[2])
+            """ + BREAK_IF_A_USER_DIED + """
+            redis.call('hset', KEYS[1], ARGV[3], now + tonumber(ARGV[4]))
             local e = redis.call('hget', KEYS[1], 'e')
             local g = tonumber(redis.call('hget', KEYS[1], 'g') or '0') % 4294967296
             if redis.call('hget', KEYS[1], 'k') == '1' then return {-1, e} end
@@ -76,8 +118,9 @@ public final class RedisBarrier implements BarrierProxy, HandleSource, Serializa
             end
             if redis.call('hget', KEYS[1], 'k') == '1' then return 2 end""";
 
-    // ARGV: generation. Returns 0 waiting, 1 tripped, 2 broken.
-    private static final String OUTCOME = OUTCOME_OF_G + "\nreturn 0";
+    // ARGV: generation, epoch. Returns 0 waiting, 1 tripped, 2 broken. NOTE: every poll of a waiter looks for
+    // dead users: that is what ends an untimed wait for a party whose JVM was killed
+    private static final String OUTCOME = NOW_MS + BREAK_IF_A_USER_DIED + OUTCOME_OF_G + "\nreturn 0";
 
     // ARGV: generation. Breaks it unless it tripped; returns 1 tripped, 2 broken.
     private static final String BREAK = OUTCOME_OF_G + """
@@ -134,11 +177,13 @@ public final class RedisBarrier implements BarrierProxy, HandleSource, Serializa
         this.sync = sync;
         this.name = name;
         this.keys = List.of(key);
-        long stored = sync.evalLong(INIT, keys, Integer.toString(parties), newEpoch());
+        long stored = sync.evalLong(INIT, keys, Integer.toString(parties), newEpoch(), sync.barrierUser(),
+                Long.toString(sync.leaseMillis()));
         if (stored != parties) {
             throw new IllegalArgumentException("parties=" + parties + " but barrier '" + name + "' exists with " + stored);
         }
         this.parties = parties;
+        sync.useBarrier(key);
     }
 
     @Override
@@ -173,7 +218,7 @@ public final class RedisBarrier implements BarrierProxy, HandleSource, Serializa
                 sync.undo(BREAK, org.redisson.api.RScript.ReturnType.LONG, keys, r -> { },
                         Long.toString(a & 0xFFFF_FFFFL), late.get(1));
             }
-        }, ARRIVE, keys, Integer.toString(parties), newEpoch());
+        }, ARRIVE, keys, Integer.toString(parties), newEpoch(), sync.barrierUser(), Long.toString(sync.leaseMillis()));
         if (arrived == null) {
             throw noAnswer();
         }
