@@ -25,7 +25,9 @@ import java.util.concurrent.TimeoutException;
  * {@link #BROKEN_REMEMBERED} generations that were broken and then reset (" 3 7 9 "; {@code lb} the last
  * of them, as older versions wrote it). Arriving increments {@code c}; the last party starts
  * generation g+1 and publishes on channel {@code K}. A waiter of generation g waits until {@code g} moves
- * (tripped, unless g is in {@code bg}: reset while it waited, even if later generations were reset too) or {@code k} is 1 (broken). A waiter that times
+ * (tripped, unless g is in {@code bg}: reset while it waited, even if later generations were reset too; or
+ * unless g is no newer than {@code bd}, the newest generation dropped from {@code bg}: then it cannot tell,
+ * and takes it as broken) or {@code k} is 1 (broken). A waiter that times
  * out or is interrupted breaks its generation unless it tripped meanwhile.
  *
  * <p>Dead parties (decision 239): each connection that has a handle of the barrier is a user, with a field
@@ -80,6 +82,12 @@ public final class RedisBarrier implements BarrierProxy, HandleSource, Serializa
             if p == tonumber(ARGV[1]) then redis.call('hset', KEYS[1], ARGV[3], now + tonumber(ARGV[4])) end
             return p""";
 
+    // Lua, after g moved on from local g: once the count comes round (modulo 2^32) to bd, bd would make the
+    // waiters of the latest passes, which the list covers, take their trips for breaks
+    private static final String FORGET_BD_AT_NEW_G = """
+            if redis.call('hget', KEYS[1], 'bd') == string.format('%d', (g + 1) % 4294967296) then redis.call('hdel', KEYS[1], 'bd') end
+            """;
+
     // ARGV: parties and a new epoch (both stored if Redis lost the hash). Returns {-1, epoch} if broken, else
     // {index * 2^32 + generation, epoch} (index 0: this party tripped the barrier). NOTE: generations count
     // modulo 2^32, so that they fit the low half: after 2^32 trips (days at thousands a second) a larger g
@@ -97,6 +105,7 @@ public final class RedisBarrier implements BarrierProxy, HandleSource, Serializa
             local c = redis.call('hincrby', KEYS[1], 'c', 1)
             if c >= p then
               redis.call('hset', KEYS[1], 'g', (g + 1) % 4294967296, 'c', 0)
+              """ + FORGET_BD_AT_NEW_G + """
               redis.call('publish', KEYS[1], 't')
               return {g, e}
             end
@@ -114,6 +123,8 @@ public final class RedisBarrier implements BarrierProxy, HandleSource, Serializa
               if tonumber(redis.call('hget', KEYS[1], 'lb') or '-1') == g then return 2 end
               local bg = redis.call('hget', KEYS[1], 'bg')
               if bg and string.find(bg, ' ' .. ARGV[1] .. ' ', 1, true) then return 2 end
+              local bd = redis.call('hget', KEYS[1], 'bd')
+              if bd and (cur - g) % 4294967296 >= (cur - tonumber(bd)) % 4294967296 then return 2 end
               return 1
             end
             if redis.call('hget', KEYS[1], 'k') == '1' then return 2 end""";
@@ -131,7 +142,8 @@ public final class RedisBarrier implements BarrierProxy, HandleSource, Serializa
 
     // ARGV: how many broken generations to remember. NOTE: each one, not only the last (lb, still written
     // for older clients): a waiter of g that looked again only after g and then g+1 were reset with
-    // parties waiting saw lb == g+1 and took its moved generation for a trip
+    // parties waiting saw lb == g+1 and took its moved generation for a trip. bd, the newest generation
+    // dropped from the list: a waiter of it or of an older one cannot tell a trip from a break (decision 240)
     private static final String RESET = """
             local g = tonumber(redis.call('hget', KEYS[1], 'g') or '0') % 4294967296
             if tonumber(redis.call('hget', KEYS[1], 'c') or '0') > 0 or redis.call('hget', KEYS[1], 'k') == '1' then
@@ -141,12 +153,14 @@ public final class RedisBarrier implements BarrierProxy, HandleSource, Serializa
               for _ in string.gmatch(bg, '%d+') do n = n + 1 end
               while n > tonumber(ARGV[1]) do
                 local second = string.find(bg, ' ', 2, true)
+                redis.call('hset', KEYS[1], 'bd', string.sub(bg, 2, second - 1))
                 bg = string.sub(bg, second)
                 n = n - 1
               end
               redis.call('hset', KEYS[1], 'bg', bg)
             end
             redis.call('hset', KEYS[1], 'g', (g + 1) % 4294967296, 'c', 0, 'k', 0)
+            """ + FORGET_BD_AT_NEW_G + """
             redis.call('publish', KEYS[1], 'r')
             return 1""";
 
@@ -157,8 +171,9 @@ public final class RedisBarrier implements BarrierProxy, HandleSource, Serializa
 
     /**
      * How many broken generations a barrier remembers: a waiter that does not look again (its JVM stopped,
-     * a long GC pause) while more than this many generations are reset with parties waiting takes its
-     * own broken generation for a trip. The list is read by every poll of a waiter, so it stays short.
+     * a long GC pause) while more than this many generations are reset with parties waiting cannot tell
+     * whether its generation tripped, and gets BrokenBarrierException (decision 240). The list is read by
+     * every poll of a waiter, so it stays short.
      */
     static final int BROKEN_REMEMBERED = 64;
 

@@ -510,6 +510,48 @@ class RedisSyncProcessTest {
         }
     }
 
+    /**
+     * A waiter whose JVM does not run while its generation is reset and then more generations are reset than
+     * the barrier remembers must not pass as if its generation had tripped: its pass broke. (It returned an
+     * arrival index: the barrier had forgotten that generation, and took every forgotten one for a trip.)
+     */
+    @Test
+    void aPausedBarrierWaiterIsNotPassedAfterMoreResetsThanTheBarrierRemembers() throws Exception {
+        String url = redis.url();
+        String mgr = freshName();
+        try (RedisManager m = connect(url, mgr)) {
+            BarrierProxy b = m.barrier("b", 2);
+            ChildProcess c = ChildProcess.start(() -> {
+                try (RedisManager o = connect(url, mgr)) {
+                    try {
+                        o.barrier("b", 2).await(WAIT);
+                        o.event("tripped").set();
+                    } catch (java.util.concurrent.BrokenBarrierException e) {
+                        o.event("broken").set();
+                    }
+                } catch (Exception e) {
+                    throw new IllegalStateException(e);
+                }
+            });
+            try {
+                Children.awaitUntil("the child waits at the barrier", () -> b.getNumberWaiting() == 1);
+                signal(c.pid(), "STOP");
+                b.reset();   // the child's generation: broken
+                for (int i = 0; i < RedisBarrier.BROKEN_REMEMBERED; i++) {
+                    b.abort();
+                    b.reset();
+                }
+                signal(c.pid(), "CONT");
+                Children.joinOk(c);
+                assertThat(m.event("tripped").isSet()).as("the child passed a pass that broke").isFalse();
+                assertThat(m.event("broken").isSet()).as("the child was told its generation broke").isTrue();
+            } finally {
+                new ProcessBuilder("kill", "-CONT", Long.toString(c.pid())).start().waitFor(); // if a check above failed
+                Children.reap(c);
+            }
+        }
+    }
+
     /** The barrier remembers its recent broken generations only, and goes on tripping after many resets. */
     @Test
     void aBarrierResetManyTimesKeepsAShortMemoryAndStillTrips() throws Exception {
