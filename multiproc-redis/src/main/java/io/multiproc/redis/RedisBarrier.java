@@ -21,7 +21,7 @@ import java.util.concurrent.TimeoutException;
  * }</pre>
  *
  * <p>Implementation overview. Hash {@code K}: {@code p} parties (set once), {@code g} generation,
- * {@code c} parties arrived in it, {@code k} 1 while the current generation is broken, {@code bg} the last
+ * {@code c} parties arrived in it (0 once it broke), {@code k} 1 while the current generation is broken, {@code bg} the last
  * {@link #BROKEN_REMEMBERED} generations that were broken and then reset (" 3 7 9 "; {@code lb} the last
  * of them, as older versions wrote it). Arriving increments {@code c}; the last party starts
  * generation g+1 and publishes on channel {@code K}. A waiter of generation g waits until {@code g} moves
@@ -68,7 +68,7 @@ public final class RedisBarrier implements BarrierProxy, HandleSource, Serializa
               end
             end
             if dead then
-              redis.call('hset', KEYS[1], 'k', 1)
+              redis.call('hset', KEYS[1], 'k', 1, 'c', 0)
               redis.call('publish', KEYS[1], 'b')
             end
             """;
@@ -136,7 +136,7 @@ public final class RedisBarrier implements BarrierProxy, HandleSource, Serializa
     // ARGV: generation. Breaks it unless it tripped; returns 1 tripped, 2 broken.
     private static final String BREAK = OUTCOME_OF_G + """
 
-            redis.call('hset', KEYS[1], 'k', 1)
+            redis.call('hset', KEYS[1], 'k', 1, 'c', 0)
             redis.call('publish', KEYS[1], 'b')
             return 2""";
 
@@ -164,8 +164,10 @@ public final class RedisBarrier implements BarrierProxy, HandleSource, Serializa
             redis.call('publish', KEYS[1], 'r')
             return 1""";
 
+    // NOTE: every break also zeroes c, the count of parties waiting: they all leave with BrokenBarrierException
+    // (getNumberWaiting() said 1 for ever after an abort, as CyclicBarrier and Python's n_waiting do not)
     private static final String ABORT = """
-            redis.call('hset', KEYS[1], 'k', 1)
+            redis.call('hset', KEYS[1], 'k', 1, 'c', 0)
             redis.call('publish', KEYS[1], 'b')
             return 1""";
 

@@ -410,6 +410,19 @@ public abstract class ManagerSyncContract {
         assertThat(Set.of(mine, other.get(PATIENCE.toMillis(), TimeUnit.MILLISECONDS))).containsExactlyInAnyOrder(0, 1);
     }
 
+    @Test
+    public void noPartyCountsAsWaitingOnceTheWaitersOfABrokenBarrierHaveLeft() throws Exception {
+        BarrierProxy b = m.barrier(3);
+        Future<Object> waiter = inAnotherThread(() -> awaitOrBroken(b));
+        awaitWaiting(b, 1);
+        b.abort();
+        assertThat(waiter.get(PATIENCE.toMillis(), TimeUnit.MILLISECONDS)).isInstanceOf(BrokenBarrierException.class);
+        assertThat(b.getNumberWaiting()).as("waiting after abort, as CyclicBarrier and Python's n_waiting").isZero();
+        b.reset();
+        assertThatThrownBy(() -> b.await(SHORT)).isInstanceOf(TimeoutException.class);
+        assertThat(b.getNumberWaiting()).as("waiting after a timeout broke the pass").isZero();
+    }
+
     private static Object awaitOrBroken(BarrierProxy b) throws Exception {
         try {
             return b.await(PATIENCE);
