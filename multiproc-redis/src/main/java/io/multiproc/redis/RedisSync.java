@@ -465,9 +465,12 @@ final class RedisSync {
         barriers.add(key);
     }
 
-    // NOTE: only while the barrier exists: the entry of an unnamed barrier deleted meanwhile must not make it again
+    // NOTE: only an entry that is there: a renewal sent just before leaveBarriers may reach Redis after its
+    // HDEL (another connection of the pool), and must not bring back an entry that would then lapse and be
+    // taken for a death; nor make a deleted barrier again. An entry removed as lapsed comes back with the
+    // JVM's next arrival.
     private static final String RENEW_USER = RedisBarrier.NOW_MS + """
-            if redis.call('hexists', KEYS[1], 'p') == 1 then
+            if redis.call('hexists', KEYS[1], ARGV[1]) == 1 then
               redis.call('hset', KEYS[1], ARGV[1], now + tonumber(ARGV[2]))
             end
             return 1""";
