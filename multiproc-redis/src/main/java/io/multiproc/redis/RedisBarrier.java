@@ -223,7 +223,11 @@ public final class RedisBarrier implements BarrierProxy, HandleSource, Serializa
         if (wake == null) {
             throw noAnswer(); // not arrived: nothing to break
         }
-        if (Thread.interrupted()) {
+        if (Thread.currentThread().isInterrupted()) {
+            if (isBroken()) {
+                throw broken(); // NOTE: before the interrupt, which it leaves set, as CyclicBarrier does
+            }
+            Thread.interrupted();
             abort();
             throw new InterruptedException();
         }

@@ -423,6 +423,23 @@ public abstract class ManagerSyncContract {
         assertThat(b.getNumberWaiting()).as("waiting after a timeout broke the pass").isZero();
     }
 
+    @Test
+    public void anInterruptedArrivalAtABrokenBarrierGetsBrokenBarrierExceptionAndKeepsItsInterrupt() throws Exception {
+        BarrierProxy b = m.barrier(2);
+        b.abort();
+        Future<Object> arrival = inAnotherThread(() -> {
+            Thread.currentThread().interrupt();
+            try {
+                b.await(PATIENCE);
+                return "passed";
+            } catch (BrokenBarrierException | InterruptedException e) {
+                return e.getClass().getSimpleName() + (Thread.interrupted() ? " interrupted" : "");
+            }
+        });
+        assertThat(arrival.get(PATIENCE.toMillis(), TimeUnit.MILLISECONDS)).as("as CyclicBarrier: broken is checked first")
+                .isEqualTo("BrokenBarrierException interrupted");
+    }
+
     private static Object awaitOrBroken(BarrierProxy b) throws Exception {
         try {
             return b.await(PATIENCE);
