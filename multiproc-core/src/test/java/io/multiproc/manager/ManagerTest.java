@@ -171,6 +171,38 @@ class ManagerTest {
         }
     }
 
+    /**
+     * The manager's barrier across processes with untimed awaits: a party whose process is killed while it
+     * waits breaks the pass for the party still waiting, which would otherwise wait for ever.
+     */
+    @Test
+    void anUntimedAwaitOnTheManagersBarrierEndsWhenAWaitingPartyIsKilled() throws Exception {
+        try (Manager m = Manager.start()) {
+            BarrierProxy b = m.barrier(3);
+            ChildProcess doomed = ChildProcess.start(() -> {
+                try {
+                    b.await();
+                } catch (Exception e) {
+                    throw new IllegalStateException(e);
+                }
+            });
+            java.util.concurrent.ExecutorService here = java.util.concurrent.Executors.newSingleThreadExecutor();
+            try {
+                io.multiproc.testing.Children.awaitUntil("the child waits", () -> b.getNumberWaiting() == 1);
+                java.util.concurrent.Future<Integer> mine = here.submit(() -> b.await());
+                io.multiproc.testing.Children.awaitUntil("this process waits too", () -> b.getNumberWaiting() == 2);
+                doomed.kill();
+                assertThatThrownBy(() -> mine.get(10, java.util.concurrent.TimeUnit.SECONDS))
+                        .isInstanceOf(java.util.concurrent.ExecutionException.class)
+                        .hasCauseInstanceOf(java.util.concurrent.BrokenBarrierException.class);
+            } finally {
+                b.abort();
+                here.shutdownNow();
+                doomed.kill();
+            }
+        }
+    }
+
     /** Decision 234 across processes: a child's put with a list proxy as key stores its contents then, which the parent finds. */
     @Test
     void aListProxyKeyPutInAChildIsFoundByTheEqualPlainKeyInTheParent() throws Exception {

@@ -210,6 +210,7 @@ final class Clients {
     }
 
     static void shutdownAll() {
+        RedisSync.leaveAllBarriers(); // NOTE: before the clients go: a JVM that ends normally is no dead party
         List<Entry> all;
         synchronized (Clients.class) {
             all = List.copyOf(CLIENTS.values());

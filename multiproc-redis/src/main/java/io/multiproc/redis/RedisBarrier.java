@@ -21,33 +21,83 @@ import java.util.concurrent.TimeoutException;
  * }</pre>
  *
  * <p>Implementation overview. Hash {@code K}: {@code p} parties (set once), {@code g} generation,
- * {@code c} parties arrived in it, {@code k} 1 while the current generation is broken, {@code bg} the last
+ * {@code c} parties arrived in it (0 once it broke), {@code k} 1 while the current generation is broken, {@code bg} the last
  * {@link #BROKEN_REMEMBERED} generations that were broken and then reset (" 3 7 9 "; {@code lb} the last
  * of them, as older versions wrote it). Arriving increments {@code c}; the last party starts
  * generation g+1 and publishes on channel {@code K}. A waiter of generation g waits until {@code g} moves
- * (tripped, unless g is in {@code bg}: reset while it waited, even if later generations were reset too) or {@code k} is 1 (broken). A waiter that times
- * out or is interrupted breaks its generation unless it tripped meanwhile. A party whose JVM dies while
- * waiting has arrived and harms no one; one whose JVM dies before it arrives is not noticed (nothing
- * tracks which JVMs use the barrier): the others wait until their timeout (use {@link #await(Duration)}).
+ * (tripped, unless g is in {@code bg}: reset while it waited, even if later generations were reset too; or
+ * unless g is no newer than {@code bd}, the newest generation dropped from {@code bg}: then it cannot tell,
+ * and takes it as broken) or {@code k} is 1 (broken). A waiter that times
+ * out or is interrupted breaks its generation unless it tripped meanwhile.
+ *
+ * <p>Dead parties (decision 239): each connection that has a handle of the barrier is a user, with a field
+ * {@code u:<connection id>} whose value is when its lease ends (Redis's clock, ms); the connection's lease
+ * keeper renews it each third of the lock lease, and the connection removes it when it closes or its JVM
+ * ends normally (a child's task ends, main returns). Arrivals and each poll of a waiter remove the entries
+ * that lapsed and break the current generation if there were any, as {@code io.multiproc.sync.SharedBarrier}
+ * does with the death of a process using it: a JVM killed while waiting or before it arrives ends the others'
+ * untimed awaits within one lease plus one poll. Its arrival, if it had arrived, still counts: the pass may
+ * trip first, and then the next pass breaks. A JVM that does not run for longer than the lease (a long GC
+ * pause, SIGSTOP) is taken for dead.
  */
 public final class RedisBarrier implements BarrierProxy, HandleSource, Serializable {
     @Serial
     private static final long serialVersionUID = 1L;
 
 
-    // KEYS: barrier. ARGV: parties, a new epoch. Creates or checks the party count; returns the stored count.
-    private static final String INIT = """
+    /**
+     * Lua: {@code now}, Redis's clock in ms, which every JVM's user entry is measured by (hosts' clocks differ).
+     * NOTE: first in a script: Redis before 7 replicates a script that reads the time only as its effects,
+     * and only if it says so before its first write.
+     */
+    static final String NOW_MS = """
+            if redis.replicate_commands then redis.replicate_commands() end
+            local t = redis.call('time')
+            local now = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
+            """;
+
+    // Lua, after NOW_MS: removes the user entries whose lease lapsed (their JVM died: a live one renews it, and
+    // one that ends normally removes it) and, if there were any, breaks the current generation (decision 239)
+    private static final String BREAK_IF_A_USER_DIED = """
+            local dead = false
+            local all = redis.call('hgetall', KEYS[1])
+            for i = 1, #all, 2 do
+              if string.sub(all[i], 1, 2) == 'u:' and tonumber(all[i + 1]) < now then
+                redis.call('hdel', KEYS[1], all[i])
+                dead = true
+              end
+            end
+            if dead then
+              redis.call('hset', KEYS[1], 'k', 1, 'c', 0)
+              redis.call('publish', KEYS[1], 'b')
+            end
+            """;
+
+    // KEYS: barrier. ARGV: parties, a new epoch, this connection's user field, its lease (ms). Creates or checks
+    // the party count and, if it matches, enters this connection as a user; returns the stored count.
+    private static final String INIT = NOW_MS + """
             redis.call('hsetnx', KEYS[1], 'p', ARGV[1])
             redis.call('hsetnx', KEYS[1], 'e', ARGV[2])
-            return tonumber(redis.call('hget', KEYS[1], 'p'))""";
+            local p = tonumber(redis.call('hget', KEYS[1], 'p'))
+            if p == tonumber(ARGV[1]) then redis.call('hset', KEYS[1], ARGV[3], now + tonumber(ARGV[4])) end
+            return p""";
+
+    // Lua, after g moved on from local g: once the count comes round (modulo 2^32) to bd, bd would make the
+    // waiters of the latest passes, which the list covers, take their trips for breaks
+    private static final String FORGET_BD_AT_NEW_G = """
+            if redis.call('hget', KEYS[1], 'bd') == string.format('%d', (g + 1) % 4294967296) then redis.call('hdel', KEYS[1], 'bd') end
+            """;
 
     // ARGV: parties and a new epoch (both stored if Redis lost the hash). Returns {-1, epoch} if broken, else
     // {index * 2^32 + generation, epoch} (index 0: this party tripped the barrier). NOTE: generations count
     // modulo 2^32, so that they fit the low half: after 2^32 trips (days at thousands a second) a larger g
     // spilled into the index and every party passed without waiting.
-    private static final String ARRIVE = """
+    // ARGV[3], ARGV[4]: as INIT's (the entry, made again if Redis lost the hash).
+    private static final String ARRIVE = NOW_MS + """
             redis.call('hsetnx', KEYS[1], 'p', ARGV[1])
             redis.call('hsetnx', KEYS[1], 'e', ARGV[2])
+            """ + BREAK_IF_A_USER_DIED + """
+            redis.call('hset', KEYS[1], ARGV[3], now + tonumber(ARGV[4]))
             local e = redis.call('hget', KEYS[1], 'e')
             local g = tonumber(redis.call('hget', KEYS[1], 'g') or '0') % 4294967296
             if redis.call('hget', KEYS[1], 'k') == '1' then return {-1, e} end
@@ -55,6 +105,7 @@ public final class RedisBarrier implements BarrierProxy, HandleSource, Serializa
             local c = redis.call('hincrby', KEYS[1], 'c', 1)
             if c >= p then
               redis.call('hset', KEYS[1], 'g', (g + 1) % 4294967296, 'c', 0)
+              """ + FORGET_BD_AT_NEW_G + """
               redis.call('publish', KEYS[1], 't')
               return {g, e}
             end
@@ -72,23 +123,27 @@ public final class RedisBarrier implements BarrierProxy, HandleSource, Serializa
               if tonumber(redis.call('hget', KEYS[1], 'lb') or '-1') == g then return 2 end
               local bg = redis.call('hget', KEYS[1], 'bg')
               if bg and string.find(bg, ' ' .. ARGV[1] .. ' ', 1, true) then return 2 end
+              local bd = redis.call('hget', KEYS[1], 'bd')
+              if bd and (cur - g) % 4294967296 >= (cur - tonumber(bd)) % 4294967296 then return 2 end
               return 1
             end
             if redis.call('hget', KEYS[1], 'k') == '1' then return 2 end""";
 
-    // ARGV: generation. Returns 0 waiting, 1 tripped, 2 broken.
-    private static final String OUTCOME = OUTCOME_OF_G + "\nreturn 0";
+    // ARGV: generation, epoch. Returns 0 waiting, 1 tripped, 2 broken. NOTE: every poll of a waiter looks for
+    // dead users: that is what ends an untimed wait for a party whose JVM was killed
+    private static final String OUTCOME = NOW_MS + BREAK_IF_A_USER_DIED + OUTCOME_OF_G + "\nreturn 0";
 
     // ARGV: generation. Breaks it unless it tripped; returns 1 tripped, 2 broken.
     private static final String BREAK = OUTCOME_OF_G + """
 
-            redis.call('hset', KEYS[1], 'k', 1)
+            redis.call('hset', KEYS[1], 'k', 1, 'c', 0)
             redis.call('publish', KEYS[1], 'b')
             return 2""";
 
     // ARGV: how many broken generations to remember. NOTE: each one, not only the last (lb, still written
     // for older clients): a waiter of g that looked again only after g and then g+1 were reset with
-    // parties waiting saw lb == g+1 and took its moved generation for a trip
+    // parties waiting saw lb == g+1 and took its moved generation for a trip. bd, the newest generation
+    // dropped from the list: a waiter of it or of an older one cannot tell a trip from a break (decision 240)
     private static final String RESET = """
             local g = tonumber(redis.call('hget', KEYS[1], 'g') or '0') % 4294967296
             if tonumber(redis.call('hget', KEYS[1], 'c') or '0') > 0 or redis.call('hget', KEYS[1], 'k') == '1' then
@@ -98,24 +153,29 @@ public final class RedisBarrier implements BarrierProxy, HandleSource, Serializa
               for _ in string.gmatch(bg, '%d+') do n = n + 1 end
               while n > tonumber(ARGV[1]) do
                 local second = string.find(bg, ' ', 2, true)
+                redis.call('hset', KEYS[1], 'bd', string.sub(bg, 2, second - 1))
                 bg = string.sub(bg, second)
                 n = n - 1
               end
               redis.call('hset', KEYS[1], 'bg', bg)
             end
             redis.call('hset', KEYS[1], 'g', (g + 1) % 4294967296, 'c', 0, 'k', 0)
+            """ + FORGET_BD_AT_NEW_G + """
             redis.call('publish', KEYS[1], 'r')
             return 1""";
 
+    // NOTE: every break also zeroes c, the count of parties waiting: they all leave with BrokenBarrierException
+    // (getNumberWaiting() said 1 for ever after an abort, as CyclicBarrier and Python's n_waiting do not)
     private static final String ABORT = """
-            redis.call('hset', KEYS[1], 'k', 1)
+            redis.call('hset', KEYS[1], 'k', 1, 'c', 0)
             redis.call('publish', KEYS[1], 'b')
             return 1""";
 
     /**
      * How many broken generations a barrier remembers: a waiter that does not look again (its JVM stopped,
-     * a long GC pause) while more than this many generations are reset with parties waiting takes its
-     * own broken generation for a trip. The list is read by every poll of a waiter, so it stays short.
+     * a long GC pause) while more than this many generations are reset with parties waiting cannot tell
+     * whether its generation tripped, and gets BrokenBarrierException (decision 240). The list is read by
+     * every poll of a waiter, so it stays short.
      */
     static final int BROKEN_REMEMBERED = 64;
 
@@ -134,11 +194,13 @@ public final class RedisBarrier implements BarrierProxy, HandleSource, Serializa
         this.sync = sync;
         this.name = name;
         this.keys = List.of(key);
-        long stored = sync.evalLong(INIT, keys, Integer.toString(parties), newEpoch());
+        long stored = sync.evalLong(INIT, keys, Integer.toString(parties), newEpoch(), sync.barrierUser(),
+                Long.toString(sync.leaseMillis()));
         if (stored != parties) {
             throw new IllegalArgumentException("parties=" + parties + " but barrier '" + name + "' exists with " + stored);
         }
         this.parties = parties;
+        sync.useBarrier(key);
     }
 
     @Override
@@ -161,7 +223,11 @@ public final class RedisBarrier implements BarrierProxy, HandleSource, Serializa
         if (wake == null) {
             throw noAnswer(); // not arrived: nothing to break
         }
-        if (Thread.interrupted()) {
+        if (Thread.currentThread().isInterrupted()) {
+            if (isBroken()) {
+                throw broken(); // NOTE: before the interrupt, which it leaves set, as CyclicBarrier does
+            }
+            Thread.interrupted();
             abort();
             throw new InterruptedException();
         }
@@ -173,7 +239,7 @@ public final class RedisBarrier implements BarrierProxy, HandleSource, Serializa
                 sync.undo(BREAK, org.redisson.api.RScript.ReturnType.LONG, keys, r -> { },
                         Long.toString(a & 0xFFFF_FFFFL), late.get(1));
             }
-        }, ARRIVE, keys, Integer.toString(parties), newEpoch());
+        }, ARRIVE, keys, Integer.toString(parties), newEpoch(), sync.barrierUser(), Long.toString(sync.leaseMillis()));
         if (arrived == null) {
             throw noAnswer();
         }

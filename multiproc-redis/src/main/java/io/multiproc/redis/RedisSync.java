@@ -67,6 +67,13 @@ final class RedisSync {
      * close, or with the object when it is released (decision 166).
      */
     private final Map<String, Set<String>> derivedKeys = new ConcurrentHashMap<>();
+    /**
+     * Keys of the barriers this connection is a user of (decision 239): the keeper renews this connection's
+     * user entry in each, and {@link #leaveBarriers} removes them when the connection or the JVM ends normally.
+     */
+    private final Set<String> barriers = ConcurrentHashMap.newKeySet();
+    /** Connections whose keeper runs: their barrier entries go at a normal JVM exit ({@link #leaveAllBarriers}). */
+    private static final Set<RedisSync> LIVE = ConcurrentHashMap.newKeySet();
     /** This connection's own keeper thread, or null when it runs on {@link SharedKeeper}'s. */
     private final ScheduledExecutorService ownKeeper;
     /** Its two periodic tasks, cancelled by {@link #close()} and {@link #stopKeeper()}. */
@@ -102,6 +109,7 @@ final class RedisSync {
         keeping.add(keeper.scheduleWithFixedDelay(this::renewAll, period, period, TimeUnit.MILLISECONDS));
         long sweep = Math.max(1, Math.min(wakeIdleNanos / 2, TimeUnit.SECONDS.toNanos(10)));
         keeping.add(keeper.scheduleWithFixedDelay(this::unsubscribeIdle, sweep, sweep, TimeUnit.NANOSECONDS));
+        LIVE.add(this);
     }
 
     /** Stops renewing leases and sweeping subscriptions (the client is being shut down). */
@@ -109,6 +117,7 @@ final class RedisSync {
         for (ScheduledFuture<?> f : keeping) {
             f.cancel(false);
         }
+        leaveBarriers();
         if (ownKeeper != null) {
             ownKeeper.shutdownNow();
             // NOTE: shutdownNow only interrupts: without this wait the thread was still alive when close()
@@ -412,6 +421,7 @@ final class RedisSync {
      */
     List<String> forget(String key) {
         held.remove(key);
+        barriers.remove(key);
         Set<String> mine = derivedKeys.remove(key);
         return mine == null ? List.of() : new ArrayList<>(mine);
     }
@@ -424,6 +434,7 @@ final class RedisSync {
             return 0""";
 
     private void renewAll() {
+        renewBarrierUses();
         for (Map.Entry<String, String> e : held.entrySet()) {
             String key = e.getKey();
             String owner = e.getValue();
@@ -439,6 +450,73 @@ final class RedisSync {
                 // NOTE: an exception out of this method would cancel the keeper's schedule, and with it
                 // the renewal of every lease this JVM holds: the next round tries again
             }
+        }
+    }
+
+    // ---- barrier users (decision 239) ----------------------------------------------------------------------
+
+    /** The hash field of this connection's user entry in a barrier; its value is the entry's expiry (Redis's clock, ms). */
+    String barrierUser() {
+        return "u:" + clientId;
+    }
+
+    /** From now on the keeper renews this connection's user entry in the barrier at {@code key}. */
+    void useBarrier(String key) {
+        barriers.add(key);
+    }
+
+    // NOTE: only an entry that is there: a renewal sent just before leaveBarriers may reach Redis after its
+    // HDEL (another connection of the pool), and must not bring back an entry that would then lapse and be
+    // taken for a death; nor make a deleted barrier again. An entry removed as lapsed comes back with the
+    // JVM's next arrival.
+    private static final String RENEW_USER = RedisBarrier.NOW_MS + """
+            if redis.call('hexists', KEYS[1], ARGV[1]) == 1 then
+              redis.call('hset', KEYS[1], ARGV[1], now + tonumber(ARGV[2]))
+            end
+            return 1""";
+
+    private void renewBarrierUses() {
+        for (String key : barriers) {
+            try {
+                script.evalAsync(RScript.Mode.READ_WRITE, RENEW_USER, RScript.ReturnType.LONG, List.of(key),
+                        barrierUser(), Long.toString(leaseMillis));
+            } catch (RuntimeException thrownAtOnce) {
+                // NOTE: as renewAll's: the next round tries again
+            }
+        }
+    }
+
+    /**
+     * Removes this connection's user entries (a normal end is no death) and stops renewing them; waits at
+     * most a second in all: a server that is down must not hold up close or the JVM's exit (the entries
+     * then lapse, and the barriers' other parties take this JVM for dead).
+     */
+    private void leaveBarriers() {
+        LIVE.remove(this);
+        List<java.util.concurrent.CompletableFuture<?>> sent = new ArrayList<>();
+        for (String key : barriers) {
+            try {
+                sent.add(script.evalAsync(RScript.Mode.READ_WRITE, "return redis.call('hdel', KEYS[1], ARGV[1])",
+                        RScript.ReturnType.LONG, List.of(key), barrierUser()).toCompletableFuture());
+            } catch (RuntimeException clientShutDown) {
+                break; // the client is gone: the entries lapse
+            }
+        }
+        barriers.clear();
+        try {
+            java.util.concurrent.CompletableFuture.allOf(sent.toArray(java.util.concurrent.CompletableFuture[]::new))
+                    .get(1, TimeUnit.SECONDS);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+        } catch (java.util.concurrent.ExecutionException | java.util.concurrent.TimeoutException e) {
+            // the entries that did not go lapse with their lease
+        }
+    }
+
+    /** At a normal JVM exit or a child's task end, before the clients shut down: every connection leaves its barriers. */
+    static void leaveAllBarriers() {
+        for (RedisSync s : LIVE) {
+            s.leaveBarriers();
         }
     }
 

@@ -39,6 +39,32 @@ class RedisSyncLimitsTest {
         }
     }
 
+    /**
+     * The newest broken generation the barrier forgot (decision 240) means nothing once the 32-bit generation
+     * count comes round to it again: the parties of the passes after that still pass.
+     */
+    @Test
+    void aBarrierStillTripsWhenItsGenerationCountComesRoundToTheLastBreakItForgot() throws Exception {
+        try (RedisManager m = (RedisManager) RedisManager.connect(redis.url(), "wrap3")) {
+            RedisBarrier b = m.barrier("b", 2);
+            // 2^32 - 1 generations after generation 5 was reset and then dropped from the remembered list
+            var hash = m.redisson().getMap(m.key(RedisSync.BARRIER, "b"), org.redisson.client.codec.StringCodec.INSTANCE);
+            hash.fastPut("bd", "5");
+            hash.fastPut("g", "4");
+            for (int round = 0; round < 2; round++) {
+                CompletableFuture<Integer> other = CompletableFuture.supplyAsync(() -> {
+                    try {
+                        return b.await(Duration.ofSeconds(30));
+                    } catch (Exception e) {
+                        throw new java.util.concurrent.CompletionException(e);
+                    }
+                });
+                int mine = b.await(Duration.ofSeconds(30));
+                assertThat(mine + other.get(30, TimeUnit.SECONDS)).as("round %d: one party gets 0, the other 1", round).isEqualTo(1);
+            }
+        }
+    }
+
     @Test
     void aSemaphoreRefusesPermitsBeyondAnIntAndNeverReportsANegativeCount() {
         try (RedisManager m = (RedisManager) RedisManager.connect(redis.url(), "wrap2")) {

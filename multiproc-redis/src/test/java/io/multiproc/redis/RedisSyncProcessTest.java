@@ -345,6 +345,124 @@ class RedisSyncProcessTest {
     }
 
     /**
+     * A party whose JVM is killed (SIGKILL) while it waits must not leave the others waiting for ever: its
+     * arrival counted, so the pass it waited in may still trip, but the next untimed await of the survivor
+     * ends with BrokenBarrierException within the lease (it waited for ever: nothing noticed the death).
+     */
+    @Test
+    void anUntimedAwaitEndsWhenAPeerJvmIsKilledWhileItWaits() throws Exception {
+        String url = redis.url();
+        String mgr = freshName();
+        try (RedisManager m = connect(url, mgr)) {
+            BarrierProxy b = m.barrier("b", 2);
+            ChildProcess c = ChildProcess.start(() -> {
+                RedisManager o = connect(url, mgr);
+                try {
+                    o.barrier("b", 2).await();
+                    o.barrier("b", 2).await();
+                } catch (Exception e) {
+                    throw new IllegalStateException(e);
+                }
+            });
+            java.util.concurrent.ExecutorService here = java.util.concurrent.Executors.newSingleThreadExecutor();
+            try {
+                Children.awaitUntil("the child waits at the barrier", () -> b.getNumberWaiting() == 1);
+                c.kill();
+                assertThat(c.join(WAIT)).isTrue();
+                java.util.concurrent.Future<Object> passes = here.submit(() -> {
+                    try {
+                        b.await();   // the dead child's arrival counts: this pass may trip
+                        b.await();   // nobody is left to arrive
+                        return "passed twice";
+                    } catch (java.util.concurrent.BrokenBarrierException e) {
+                        return e;
+                    }
+                });
+                Duration bound = m.lockLease().plusSeconds(5);
+                assertThat(passes.get(bound.toMillis(), TimeUnit.MILLISECONDS)).as("told the barrier broke within lease + 5 s")
+                        .isInstanceOf(java.util.concurrent.BrokenBarrierException.class);
+            } finally {
+                b.abort(); // frees a waiter left by a failed check above
+                here.shutdownNow();
+                Children.reap(c);
+            }
+        }
+    }
+
+    /** A JVM that uses the barrier and is killed before it arrives breaks it for a party waiting untimed. */
+    @Test
+    void anUntimedAwaitEndsWhenAPeerJvmUsingTheBarrierIsKilledBeforeItArrives() throws Exception {
+        String url = redis.url();
+        String mgr = freshName();
+        try (RedisManager m = connect(url, mgr)) {
+            BarrierProxy b = m.barrier("b", 2);
+            ChildProcess c = ChildProcess.start(() -> {
+                RedisManager o = connect(url, mgr);
+                o.barrier("b", 2);
+                o.event("attached").set();
+                try {
+                    Thread.sleep(Long.MAX_VALUE); // works on something else until killed
+                } catch (InterruptedException e) {
+                    throw new IllegalStateException(e);
+                }
+            });
+            java.util.concurrent.ExecutorService here = java.util.concurrent.Executors.newSingleThreadExecutor();
+            try {
+                assertThat(m.event("attached").await(WAIT)).isTrue();
+                java.util.concurrent.Future<Integer> waiting = here.submit(() -> b.await());
+                Children.awaitUntil("this JVM waits at the barrier", () -> b.getNumberWaiting() == 1);
+                c.kill();
+                assertThat(c.join(WAIT)).isTrue();
+                Duration bound = m.lockLease().plusSeconds(5);
+                assertThatThrownBy(() -> waiting.get(bound.toMillis(), TimeUnit.MILLISECONDS)).as("broken within lease + 5 s")
+                        .isInstanceOf(java.util.concurrent.ExecutionException.class)
+                        .hasCauseInstanceOf(java.util.concurrent.BrokenBarrierException.class);
+                b.reset();
+                assertThat(b.isBroken()).as("a reset makes it whole for the JVMs left").isFalse();
+            } finally {
+                b.abort();
+                here.shutdownNow();
+                Children.reap(c);
+            }
+        }
+    }
+
+    /** A JVM that used the barrier and ended its task normally is no dead party: the others go on passing. */
+    @Test
+    void aJvmThatUsedTheBarrierAndEndedNormallyDoesNotBreakIt() throws Exception {
+        String url = redis.url();
+        String mgr = freshName();
+        try (RedisManager m = connect(url, mgr)) {
+            BarrierProxy b = m.barrier("b", 2);
+            ChildProcess c = ChildProcess.start(() -> {
+                RedisManager o = connect(url, mgr); // not closed: the end of the task lets go of it
+                try {
+                    o.barrier("b", 2).await(WAIT);
+                } catch (Exception e) {
+                    throw new IllegalStateException(e);
+                }
+            });
+            try {
+                b.await(WAIT);
+                Children.joinOk(c);
+                Thread.sleep(m.lockLease().toMillis() + 1_000); // past the lease of the ended child
+                java.util.concurrent.CompletableFuture<Integer> other = java.util.concurrent.CompletableFuture.supplyAsync(() -> {
+                    try {
+                        return b.await(WAIT);
+                    } catch (Exception e) {
+                        throw new java.util.concurrent.CompletionException(e);
+                    }
+                });
+                int mine = b.await(WAIT);
+                assertThat(mine + other.get(WAIT.toSeconds(), TimeUnit.SECONDS)).isEqualTo(1);
+                assertThat(b.isBroken()).isFalse();
+            } finally {
+                Children.reap(c);
+            }
+        }
+    }
+
+    /**
      * A waiter whose JVM does not run (SIGSTOP, a long GC pause) while its generation is reset, and then the
      * next generation is reset too, learns that its generation was broken: only the last reset generation was
      * remembered, so it took the moved generation for a trip and returned as if every party had arrived.
@@ -384,6 +502,48 @@ class RedisSyncProcessTest {
                         .rootCause().isInstanceOf(java.util.concurrent.BrokenBarrierException.class);
                 signal(c.pid(), "CONT");
                 Children.joinOk(c);
+                assertThat(m.event("broken").isSet()).as("the child was told its generation broke").isTrue();
+            } finally {
+                new ProcessBuilder("kill", "-CONT", Long.toString(c.pid())).start().waitFor(); // if a check above failed
+                Children.reap(c);
+            }
+        }
+    }
+
+    /**
+     * A waiter whose JVM does not run while its generation is reset and then more generations are reset than
+     * the barrier remembers must not pass as if its generation had tripped: its pass broke. (It returned an
+     * arrival index: the barrier had forgotten that generation, and took every forgotten one for a trip.)
+     */
+    @Test
+    void aPausedBarrierWaiterIsNotPassedAfterMoreResetsThanTheBarrierRemembers() throws Exception {
+        String url = redis.url();
+        String mgr = freshName();
+        try (RedisManager m = connect(url, mgr)) {
+            BarrierProxy b = m.barrier("b", 2);
+            ChildProcess c = ChildProcess.start(() -> {
+                try (RedisManager o = connect(url, mgr)) {
+                    try {
+                        o.barrier("b", 2).await(WAIT);
+                        o.event("tripped").set();
+                    } catch (java.util.concurrent.BrokenBarrierException e) {
+                        o.event("broken").set();
+                    }
+                } catch (Exception e) {
+                    throw new IllegalStateException(e);
+                }
+            });
+            try {
+                Children.awaitUntil("the child waits at the barrier", () -> b.getNumberWaiting() == 1);
+                signal(c.pid(), "STOP");
+                b.reset();   // the child's generation: broken
+                for (int i = 0; i < RedisBarrier.BROKEN_REMEMBERED; i++) {
+                    b.abort();
+                    b.reset();
+                }
+                signal(c.pid(), "CONT");
+                Children.joinOk(c);
+                assertThat(m.event("tripped").isSet()).as("the child passed a pass that broke").isFalse();
                 assertThat(m.event("broken").isSet()).as("the child was told its generation broke").isTrue();
             } finally {
                 new ProcessBuilder("kill", "-CONT", Long.toString(c.pid())).start().waitFor(); // if a check above failed

@@ -410,6 +410,36 @@ public abstract class ManagerSyncContract {
         assertThat(Set.of(mine, other.get(PATIENCE.toMillis(), TimeUnit.MILLISECONDS))).containsExactlyInAnyOrder(0, 1);
     }
 
+    @Test
+    public void noPartyCountsAsWaitingOnceTheWaitersOfABrokenBarrierHaveLeft() throws Exception {
+        BarrierProxy b = m.barrier(3);
+        Future<Object> waiter = inAnotherThread(() -> awaitOrBroken(b));
+        awaitWaiting(b, 1);
+        b.abort();
+        assertThat(waiter.get(PATIENCE.toMillis(), TimeUnit.MILLISECONDS)).isInstanceOf(BrokenBarrierException.class);
+        assertThat(b.getNumberWaiting()).as("waiting after abort, as CyclicBarrier and Python's n_waiting").isZero();
+        b.reset();
+        assertThatThrownBy(() -> b.await(SHORT)).isInstanceOf(TimeoutException.class);
+        assertThat(b.getNumberWaiting()).as("waiting after a timeout broke the pass").isZero();
+    }
+
+    @Test
+    public void anInterruptedArrivalAtABrokenBarrierGetsBrokenBarrierExceptionAndKeepsItsInterrupt() throws Exception {
+        BarrierProxy b = m.barrier(2);
+        b.abort();
+        Future<Object> arrival = inAnotherThread(() -> {
+            Thread.currentThread().interrupt();
+            try {
+                b.await(PATIENCE);
+                return "passed";
+            } catch (BrokenBarrierException | InterruptedException e) {
+                return e.getClass().getSimpleName() + (Thread.interrupted() ? " interrupted" : "");
+            }
+        });
+        assertThat(arrival.get(PATIENCE.toMillis(), TimeUnit.MILLISECONDS)).as("as CyclicBarrier: broken is checked first")
+                .isEqualTo("BrokenBarrierException interrupted");
+    }
+
     private static Object awaitOrBroken(BarrierProxy b) throws Exception {
         try {
             return b.await(PATIENCE);
