@@ -69,6 +69,22 @@ final class Children {
         assertThat(c.exitCode()).as("exit code of %s", c.name()).hasValue(0);
     }
 
+    /** Waits until the child reports {@code stage}, failing if it exits first. */
+    static void awaitStage(io.multiproc.shared.SharedLong stage, long value, ChildProcess child) throws InterruptedException {
+        long deadline = System.nanoTime() + JOIN.toNanos();
+        while (stage.get() != value) {
+            assertThat(child.isAlive()).as("%s still running", child.name()).isTrue();
+            assertThat(System.nanoTime()).as("child reached stage %d in time", value).isLessThan(deadline);
+            Thread.sleep(5);
+        }
+    }
+
+    /** SIGKILL (destroyForcibly: no shutdown hook runs), then waits for the exit. */
+    static void kill(ChildProcess child) throws InterruptedException {
+        child.kill();
+        assertThat(child.join(JOIN)).isTrue();
+    }
+
     /** Closes (kills if still running, and reaps) every child; for finally blocks. */
     static void reap(ChildProcess... children) {
         for (ChildProcess c : children) {

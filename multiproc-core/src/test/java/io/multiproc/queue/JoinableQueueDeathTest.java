@@ -13,6 +13,8 @@ import java.util.concurrent.TimeUnit;
 
 import static io.multiproc.queue.Children.reap;
 import static io.multiproc.queue.Children.sleepForever;
+import static io.multiproc.queue.Children.awaitStage;
+import static io.multiproc.queue.Children.kill;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
@@ -24,16 +26,6 @@ import static org.assertj.core.api.Assertions.assertThatThrownBy;
 class JoinableQueueDeathTest {
     /** Far longer than the death check needs (about half a second), far shorter than "forever". */
     private static final Duration BOUND = Duration.ofSeconds(15);
-
-    /** Waits until {@code stage} reads {@code value}, failing if the child exits first. */
-    private static void awaitStage(SharedLong stage, long value, ChildProcess child) throws InterruptedException {
-        long deadline = System.nanoTime() + Children.JOIN.toNanos();
-        while (stage.get() != value) {
-            assertThat(child.isAlive()).as("%s still running", child.name()).isTrue();
-            assertThat(System.nanoTime()).as("child reached stage %d in time", value).isLessThan(deadline);
-            Thread.sleep(5);
-        }
-    }
 
     /** A child that takes {@code n} items, marks {@code done} of them done, reports stage 1 and waits to be killed. */
     private static ChildProcess takeAndHold(JoinableQueue<String> q, SharedLong stage, int n, int done) {
@@ -51,11 +43,6 @@ class JoinableQueueDeathTest {
                 throw new IllegalStateException(e);
             }
         });
-    }
-
-    private static void kill(ChildProcess child) throws InterruptedException {
-        child.kill(); // destroyForcibly: SIGKILL, no shutdown hook runs
-        assertThat(child.join(Children.JOIN)).isTrue();
     }
 
     @Test

@@ -15,6 +15,8 @@ import static io.multiproc.queue.Children.checksum;
 import static io.multiproc.queue.Children.pattern;
 import static io.multiproc.queue.Children.reap;
 import static io.multiproc.queue.Children.sleepForever;
+import static io.multiproc.queue.Children.awaitStage;
+import static io.multiproc.queue.Children.kill;
 import static org.assertj.core.api.Assertions.assertThat;
 
 /**
@@ -24,21 +26,6 @@ import static org.assertj.core.api.Assertions.assertThat;
 @ExtendWith(ReapChildrenCheckShm.class)
 class QueueKillTest {
     private static final long ONE_SECOND = TimeUnit.SECONDS.toNanos(1);
-
-    /** Waits until the child reports {@code stage}, failing if it exits first. */
-    private static void awaitStage(SharedLong stage, long value, ChildProcess child) throws InterruptedException {
-        long deadline = System.nanoTime() + Children.JOIN.toNanos();
-        while (stage.get() != value) {
-            assertThat(child.isAlive()).as("%s still running", child.name()).isTrue();
-            assertThat(System.nanoTime()).as("child reached stage %d in time", value).isLessThan(deadline);
-            Thread.sleep(5);
-        }
-    }
-
-    private static void kill(ChildProcess child) throws InterruptedException {
-        child.kill();
-        assertThat(child.join(Children.JOIN)).isTrue();
-    }
 
     @Test
     void aProducerKilledMidRecordBlocksNoConsumerAndCorruptsNoLaterItem() throws Exception {
