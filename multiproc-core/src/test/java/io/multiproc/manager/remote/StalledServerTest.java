@@ -28,13 +28,8 @@ class StalledServerTest {
 
     @Test
     void pipelinedCallsToAServerThatStoppedReadingFailWithinTheReplyTimeout() throws Exception {
-        int port;
-        try (ServerSocket probe = new ServerSocket(0, 1, java.net.InetAddress.getLoopbackAddress())) {
-            port = probe.getLocalPort();
-        }
-        InetSocketAddress at = new InetSocketAddress(java.net.InetAddress.getLoopbackAddress(), port);
-        byte[] key = KEY.clone();
-        ChildProcess server = ChildProcess.start(() -> Manager.serve(at, key));
+        InetSocketAddress at = freeLoopbackAddress();
+        ChildProcess server = serveIn(at);
         try {
             RemoteManager client = connectWhenUp(at);
             List<Object> ls = client.list();
@@ -87,13 +82,8 @@ class StalledServerTest {
      */
     @Test
     void callsWaitingOnAServerKilledWithSigkillFailPromptlyNotAtTheReplyTimeout() throws Exception {
-        int port;
-        try (ServerSocket probe = new ServerSocket(0, 1, java.net.InetAddress.getLoopbackAddress())) {
-            port = probe.getLocalPort();
-        }
-        InetSocketAddress at = new InetSocketAddress(java.net.InetAddress.getLoopbackAddress(), port);
-        byte[] key = KEY.clone();
-        ChildProcess server = ChildProcess.start(() -> Manager.serve(at, key));
+        InetSocketAddress at = freeLoopbackAddress();
+        ChildProcess server = serveIn(at);
         try {
             RemoteManager client = connectWhenUp(at, Duration.ofMinutes(5));
             List<Object> ls = client.list();
@@ -174,6 +164,18 @@ class StalledServerTest {
                 s.close();
             }
         }
+    }
+
+    private static InetSocketAddress freeLoopbackAddress() throws java.io.IOException {
+        try (ServerSocket probe = new ServerSocket(0, 1, java.net.InetAddress.getLoopbackAddress())) {
+            return new InetSocketAddress(java.net.InetAddress.getLoopbackAddress(), probe.getLocalPort());
+        }
+    }
+
+    /** A child JVM serving a manager at {@code at}. */
+    private static ChildProcess serveIn(InetSocketAddress at) {
+        byte[] key = KEY.clone();
+        return ChildProcess.start(() -> Manager.serve(at, key));
     }
 
     private static RemoteManager connectWhenUp(InetSocketAddress at) throws InterruptedException {
