@@ -23,17 +23,7 @@ class RedisSyncLimitsTest {
             // where 2^32 trips leave it: the last generation before the 32-bit wrap
             m.redisson().getMap(m.key(RedisSync.BARRIER, "b"), org.redisson.client.codec.StringCodec.INSTANCE)
                     .fastPut("g", Long.toString((1L << 32) - 1));
-            for (int round = 0; round < 2; round++) {
-                CompletableFuture<Integer> other = CompletableFuture.supplyAsync(() -> {
-                    try {
-                        return b.await(Duration.ofSeconds(30));
-                    } catch (Exception e) {
-                        throw new java.util.concurrent.CompletionException(e);
-                    }
-                });
-                int mine = b.await(Duration.ofSeconds(30));
-                assertThat(mine + other.get(30, TimeUnit.SECONDS)).as("one party gets 0, the other 1").isEqualTo(1);
-            }
+            passTwiceInPairs(b);
             // alone, a party waits for the other: it does not pass through
             assertThatThrownBy(() -> b.await(Duration.ofMillis(500))).isInstanceOf(TimeoutException.class);
         }
@@ -51,17 +41,7 @@ class RedisSyncLimitsTest {
             var hash = m.redisson().getMap(m.key(RedisSync.BARRIER, "b"), org.redisson.client.codec.StringCodec.INSTANCE);
             hash.fastPut("bd", "5");
             hash.fastPut("g", "4");
-            for (int round = 0; round < 2; round++) {
-                CompletableFuture<Integer> other = CompletableFuture.supplyAsync(() -> {
-                    try {
-                        return b.await(Duration.ofSeconds(30));
-                    } catch (Exception e) {
-                        throw new java.util.concurrent.CompletionException(e);
-                    }
-                });
-                int mine = b.await(Duration.ofSeconds(30));
-                assertThat(mine + other.get(30, TimeUnit.SECONDS)).as("round %d: one party gets 0, the other 1", round).isEqualTo(1);
-            }
+            passTwiceInPairs(b);
         }
     }
 
@@ -76,6 +56,21 @@ class RedisSyncLimitsTest {
             assertThat(s.availablePermits()).isEqualTo(Integer.MAX_VALUE);
             m.redisson().getBucket(key, org.redisson.client.codec.StringCodec.INSTANCE).set(Long.toString(1L << 31));
             assertThat(s.availablePermits()).isEqualTo(Integer.MAX_VALUE);
+        }
+    }
+
+    /** Two passes of a two-party barrier, this thread and another: in each, one party gets 0 and the other 1. */
+    private static void passTwiceInPairs(RedisBarrier b) throws Exception {
+        for (int round = 0; round < 2; round++) {
+            CompletableFuture<Integer> other = CompletableFuture.supplyAsync(() -> {
+                try {
+                    return b.await(Duration.ofSeconds(30));
+                } catch (Exception e) {
+                    throw new java.util.concurrent.CompletionException(e);
+                }
+            });
+            int mine = b.await(Duration.ofSeconds(30));
+            assertThat(mine + other.get(30, TimeUnit.SECONDS)).as("round %d: one party gets 0, the other 1", round).isEqualTo(1);
         }
     }
 }
