@@ -46,6 +46,33 @@ class RedisLongHangUndoTest {
         }
     }
 
+    /**
+     * A lock; a tryLock(300 ms) while Redis hangs for 3 s returns false. Once Redis is back, another client
+     * gets the lock at once, not after the lease of a hold nobody has.
+     */
+    @Test
+    void aLockGrantedAfterATimedTryGaveUpDuringALongHangIsFreeForOthers() throws Exception {
+        try (LocalRedis redis = LocalRedis.start();
+             RedisManager m = (RedisManager) RedisManager.connect(redis.url(), "longhang");
+             RedisManager other = (RedisManager) RedisManager.connect("redis://localhost:" + redis.port(), "longhang")) {
+            RedisLock lock = m.lock("l");
+            lock.lock(); // subscribes the wake-up channel while Redis answers
+            lock.unlock();
+            signal("STOP", redis.pid());
+            boolean got;
+            try {
+                got = lock.tryLock(Duration.ofMillis(300));
+                Thread.sleep(HANG_MS);
+            } finally {
+                signal("CONT", redis.pid());
+            }
+            assertThat(got).as("tryLock while Redis hangs").isFalse();
+            RedisLock otherLock = other.lock("l");
+            assertThat(otherLock.tryLock(Duration.ofSeconds(1))).as("the lock, free for another client").isTrue();
+            otherLock.unlock();
+        }
+    }
+
     private static void signal(String signal, long pid) throws Exception {
         if (new ProcessBuilder("kill", "-" + signal, Long.toString(pid)).inheritIO().start().waitFor() != 0) {
             throw new IllegalStateException("kill -" + signal + " " + pid + " failed");
