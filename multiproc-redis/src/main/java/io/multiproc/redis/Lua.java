@@ -140,6 +140,21 @@ final class Lua {
     /** remove(Object): 1 if the first element of list KEYS[1] equal to ARGV[1] was removed, else 0. */
     static final String LIST_REMOVE_FIRST = "return redis.call('lrem', KEYS[1], 1, ARGV[1])";
 
+    /**
+     * A late offer's undo (decision 229): the last ARGV[1] of list KEYS[1], the one the offer's RPUSH put at
+     * the tail. Not the first: an equal item the producer did put stays where it was (queue order), where
+     * LREM from the head took it and left the late one at the tail.
+     */
+    static final String LIST_REMOVE_LAST = "return redis.call('lrem', KEYS[1], -1, ARGV[1])";
+
+    /**
+     * {@link #LIST_REMOVE_LAST} for a bounded queue: one room given back to its capacity semaphore KEYS[2]
+     * and published on KEYS[3], as Redisson's own scripts do. Redisson's remove(e) does not fit: its LREM
+     * count 0 takes out every equal item, and gives no room back unless exactly one was there.
+     */
+    static final String BOUNDED_REMOVE_LAST = "if redis.call('lrem', KEYS[1], -1, ARGV[1]) == 1 then "
+            + "local v = redis.call('incrby', KEYS[2], 1) redis.call('publish', KEYS[3], v) return 1 end return 0";
+
     /** add: 1 if ARGV[1] was added to set KEYS[1], 0 if it was there. */
     static final String SET_ADD = "return redis.call('sadd', KEYS[1], ARGV[1])";
 

@@ -78,6 +78,36 @@ public final class RedisLock implements Lock, HandleSource, Serializable {
             redis.call('publish', ARGV[3], 'u')
             return 'F' .. o""";
 
+    // A timed try (decision 244): ACQUIRE, but marked. KEYS[3] is the try's own key: a try that finds it
+    // grants nothing (its caller gave up first: answers as a lock held for 1 ms more), a grant writes it
+    // ('granted', ARGV[5] ms) so the give-back knows it ran. Redis may run the try after Redisson failed it
+    // (response timeout, Redis hung past it): then no late reply comes, and the give-back is what undoes it.
+    private static final String ACQUIRE_MARKED = "if redis.call('exists', KEYS[3]) == 1 then return 1 end "
+            + "local r = (function() " + ACQUIRE + " end)() "
+            + "if r <= 0 then redis.call('set', KEYS[3], 'granted', 'PX', ARGV[5]) end return r";
+
+    // The give-back of a timed try whose caller left (KEYS and ARGV as ACQUIRE_MARKED's, ARGV[3] the
+    // channel): if the try granted, the holds it added (ARGV[4], a condition's reacquire adds them all at
+    // once) go, so an owner's own holds taken meanwhile stay; the try is marked gone either way. Returns
+    // RELEASE's answers, or 'N' if the try granted nothing. Idempotent: sent again until answered.
+    private static final String GIVE_BACK = """
+            local granted = redis.call('get', KEYS[3]) == 'granted'
+            redis.call('set', KEYS[3], 'gone', 'PX', ARGV[5])
+            if not granted then return 'N' end
+            local o = redis.call('hget', KEYS[1], 'o')
+            if not o then return 'U' end
+            if o ~= ARGV[1] then return 'O' end
+            if redis.call('hincrby', KEYS[1], 'n', -tonumber(ARGV[4])) > 0 then
+              redis.call('pexpire', KEYS[1], ARGV[2])
+              return 'R'
+            end
+            redis.call('del', KEYS[1], KEYS[2])
+            redis.call('publish', ARGV[3], 'u')
+            return 'F' .. o""";
+
+    /** How long a timed try's mark lives: past its give-back, sent again every second until Redis answers. */
+    private static final String MARK_MILLIS = Long.toString(TimeUnit.MINUTES.toMillis(2));
+
     private final transient RedisSync sync;
     private final transient String name;
     private final transient String key;
@@ -268,26 +298,36 @@ public final class RedisLock implements Lock, HandleSource, Serializable {
 
     /**
      * {@link #tryOnce} for a timed acquire: null if Redis did not answer by {@code deadline} (and its grace).
-     * A hold Redis grants after that is given back when its answer arrives (decision 229): one hold of
-     * {@code owner}, so a reentrant owner's own holds taken meanwhile stay (and are renewed).
+     * The try is then given back (decision 244), whatever its late reply, none if Redisson timed it out while
+     * Redis hung: the {@code holds} it granted, if it ran, so a reentrant owner's own holds taken meanwhile
+     * stay (and are renewed), and nothing if it runs after the give-back.
      */
     private Long tryOnceBy(long deadline, String owner, int holds) {
-        Long r = sync.evalLongBy(deadline, late -> {
-            if (late <= 0) {
-                sync.<String>undo(RELEASE, org.redisson.api.RScript.ReturnType.VALUE, keys, released -> {
-                    if (released != null && released.startsWith("F")) {
-                        sync.drop(key, owner);
-                    } else if ("R".equals(released)) {
-                        try {
-                            sync.hold(key, owner); // the thread re-entered on the late grant: it holds the lock
-                        } catch (IllegalStateException closed) {
-                            // nothing renews it now: it lapses with its lease
-                        }
+        if (deadline == RedisSync.FOREVER) {
+            return tryOnce(owner, holds);
+        }
+        String lease = Long.toString(sync.leaseMillis());
+        List<Object> marked = List.of(keys.get(0), keys.get(1), key + ":try:" + sync.newToken());
+        Long r = sync.evalLongBy(deadline, late -> { }, ACQUIRE_MARKED, marked, owner, lease, reentrant ? "1" : "0",
+                Integer.toString(holds), MARK_MILLIS);
+        if (r == null) {
+            sync.<String>giveBack(GIVE_BACK, org.redisson.api.RScript.ReturnType.VALUE, marked, released -> {
+                if (released != null && released.startsWith("F")) {
+                    sync.drop(key, owner);
+                } else if ("R".equals(released)) {
+                    try {
+                        sync.hold(key, owner); // the thread re-entered meanwhile: it holds the lock
+                    } catch (IllegalStateException closed) {
+                        // nothing renews it now: it lapses with its lease
                     }
-                }, owner, Long.toString(sync.leaseMillis()), key, "0");
-            }
-        }, ACQUIRE, keys, owner, Long.toString(sync.leaseMillis()), reentrant ? "1" : "0", Integer.toString(holds));
-        if (r != null && r < 0) {
+                }
+            }, owner, lease, key, Integer.toString(holds), MARK_MILLIS);
+            return null;
+        }
+        if (r <= 0) {
+            sync.forgetMark((String) marked.get(2)); // answered in time: no give-back will look for the mark
+        }
+        if (r < 0) {
             sync.hold(key, owner);
             tookOver = r == -2;
         }

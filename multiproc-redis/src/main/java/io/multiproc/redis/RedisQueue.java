@@ -124,7 +124,7 @@ final class RedisQueue<E> extends AbstractQueue<E> implements BlockingQueue<E>, 
             } catch (java.util.concurrent.TimeoutException late) {
                 offer.thenAccept(added -> {
                     if (Boolean.TRUE.equals(added)) {
-                        q.removeAsync(e); // Redisson's script: gives the capacity back too
+                        takeBackLate(e);
                     }
                 });
                 return false;
@@ -178,14 +178,33 @@ final class RedisQueue<E> extends AbstractQueue<E> implements BlockingQueue<E>, 
             if (!RedisSync.within(push, deadline)) {
                 push.thenAccept(added -> {
                     if (Boolean.TRUE.equals(added)) {
-                        m.redisson().getScript(RedisCodec.STORED_BYTES).evalAsync(key, RScript.Mode.READ_WRITE,
-                                Lua.LIST_REMOVE_FIRST, RScript.ReturnType.LONG, List.of(key), e);
+                        takeBackLate(e);
                     }
                 });
                 return false;
             }
             return toItsEnd(push);
         });
+    }
+
+    /**
+     * Takes out the item a late offer added at the tail for a caller that got false (decision 229): the
+     * last equal item, so the producer's own equal items keep their places; a bounded queue gets its room
+     * back. Sent without waiting: this runs on Redisson's thread.
+     */
+    private void takeBackLate(E e) {
+        try {
+            if (bounded) {
+                String capacity = RedisManager.capacityKey(key);
+                m.redisson().getScript(RedisCodec.STORED_BYTES).evalAsync(key, RScript.Mode.READ_WRITE, Lua.BOUNDED_REMOVE_LAST,
+                        RScript.ReturnType.LONG, List.of(key, capacity, org.redisson.RedissonSemaphore.getChannelName(capacity)), e);
+            } else {
+                m.redisson().getScript(RedisCodec.STORED_BYTES).evalAsync(key, RScript.Mode.READ_WRITE, Lua.LIST_REMOVE_LAST,
+                        RScript.ReturnType.LONG, List.of(key), e);
+            }
+        } catch (RuntimeException clientShutDown) {
+            // the connection closed meanwhile: nothing can be sent, as for a lock's late grant
+        }
     }
 
     @Override

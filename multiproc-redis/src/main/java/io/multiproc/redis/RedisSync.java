@@ -285,6 +285,45 @@ final class RedisSync {
         }
     }
 
+    /** Deletes {@code key} without waiting: a timed try's mark, once its caller has its answer (decision 244). */
+    void forgetMark(String key) {
+        try {
+            client.getKeys().deleteAsync(key);
+        } catch (RuntimeException clientShutDown) {
+            // the client is gone: the mark lapses with its expiry
+        }
+    }
+
+    /** How often, and how many times, {@link #giveBack} sends its script again while Redis does not answer. */
+    static final long GIVE_BACK_RETRY_MILLIS = 1_000;
+    static final int GIVE_BACK_ATTEMPTS = 300;
+
+    /**
+     * Sends {@code lua}, an idempotent give-back of a grant that may or may not have run (decision 244),
+     * until Redis answers it (its answer to {@code then}, on Redisson's thread): again every {@link #GIVE_BACK_RETRY_MILLIS} while it fails (Redis hung or
+     * away), at most {@link #GIVE_BACK_ATTEMPTS} times, never once this connection is closed. Never waits.
+     */
+    <R> void giveBack(String lua, RScript.ReturnType type, List<Object> keys, java.util.function.Consumer<R> then, Object... args) {
+        giveBack(GIVE_BACK_ATTEMPTS, lua, type, keys, then, args);
+    }
+
+    private <R> void giveBack(int attemptsLeft, String lua, RScript.ReturnType type, List<Object> keys,
+            java.util.function.Consumer<R> then, Object... args) {
+        try {
+            manager.check();
+            script.<R>evalAsync(RScript.Mode.READ_WRITE, lua, type, keys, args).whenComplete((r, failure) -> {
+                if (failure == null) {
+                    then.accept(r);
+                } else if (attemptsLeft > 1) {
+                    java.util.concurrent.CompletableFuture.delayedExecutor(GIVE_BACK_RETRY_MILLIS, TimeUnit.MILLISECONDS)
+                            .execute(() -> giveBack(attemptsLeft - 1, lua, type, keys, then, args));
+                }
+            });
+        } catch (RuntimeException closed) {
+            // the connection closed: nothing can be sent any more
+        }
+    }
+
     /**
      * Waits for {@code f} until {@code deadline} plus {@link #LATE_REPLY_NANOS}, interrupts kept for the
      * caller: true once it completed (in any way), false if it did not in time.
