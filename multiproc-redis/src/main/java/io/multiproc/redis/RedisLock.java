@@ -45,6 +45,18 @@ public final class RedisLock implements Lock, HandleSource, Serializable {
     private static final long serialVersionUID = 1L;
 
 
+    // Lua, the start of RELEASE and GIVE_BACK: o, the holder; 'U' if none.
+    private static final String HOLDER_LUA = """
+            local o = redis.call('hget', KEYS[1], 'o')
+            if not o then return 'U' end
+            """;
+
+    // Lua, the end of RELEASE and GIVE_BACK: the lock and its marker go, and its waiters are told.
+    private static final String FREE_LUA = """
+            redis.call('del', KEYS[1], KEYS[2])
+            redis.call('publish', ARGV[3], 'u')
+            return 'F' .. o""";
+
     // KEYS: lock, marker. ARGV: owner, lease ms, reentrant 1/0, initial hold count.
     // Returns -1 acquired, -2 acquired after a holder whose lease lapsed, 0 re-entered, > 0 ms left on the lease.
     private static final String ACQUIRE = """
@@ -66,17 +78,13 @@ public final class RedisLock implements Lock, HandleSource, Serializable {
 
     // KEYS: lock, marker. ARGV: owner ('' = any holder), lease ms, channel, '1' = release every hold.
     // Returns 'U' not locked, 'O' held by another owner, 'R' still held (count > 0), 'F<owner>' freed.
-    private static final String RELEASE = """
-            local o = redis.call('hget', KEYS[1], 'o')
-            if not o then return 'U' end
+    private static final String RELEASE = HOLDER_LUA + """
             if ARGV[1] ~= '' and o ~= ARGV[1] then return 'O' end
             if ARGV[4] ~= '1' and redis.call('hincrby', KEYS[1], 'n', -1) > 0 then
               redis.call('pexpire', KEYS[1], ARGV[2])
               return 'R'
             end
-            redis.call('del', KEYS[1], KEYS[2])
-            redis.call('publish', ARGV[3], 'u')
-            return 'F' .. o""";
+            """ + FREE_LUA;
 
     // A timed try (decision 244): ACQUIRE, but marked. KEYS[3] is the try's own key: a try that finds it
     // grants nothing (its caller gave up first: answers as a lock held for 1 ms more), a grant writes it
@@ -94,16 +102,13 @@ public final class RedisLock implements Lock, HandleSource, Serializable {
             local granted = redis.call('get', KEYS[3]) == 'granted'
             redis.call('set', KEYS[3], 'gone', 'PX', ARGV[5])
             if not granted then return 'N' end
-            local o = redis.call('hget', KEYS[1], 'o')
-            if not o then return 'U' end
+            """ + HOLDER_LUA + """
             if o ~= ARGV[1] then return 'O' end
             if redis.call('hincrby', KEYS[1], 'n', -tonumber(ARGV[4])) > 0 then
               redis.call('pexpire', KEYS[1], ARGV[2])
               return 'R'
             end
-            redis.call('del', KEYS[1], KEYS[2])
-            redis.call('publish', ARGV[3], 'u')
-            return 'F' .. o""";
+            """ + FREE_LUA;
 
     /** How long a timed try's mark lives: past its give-back, sent again every second until Redis answers. */
     private static final String MARK_MILLIS = Long.toString(TimeUnit.MINUTES.toMillis(2));
