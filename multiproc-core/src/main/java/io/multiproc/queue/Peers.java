@@ -69,12 +69,25 @@ final class Peers {
             }
         }
         // NOTE: no slot: this process is not tracked, so nobody may conclude that all peers died.
+        markOverflow(seg, overflowBit);
+    }
+
+    /**
+     * Sets {@code bit} of {@link QueueLayout#PEER_OVERFLOW} (CAS, any process): a process found no slot in
+     * that bit's table, which from then on may never conclude that its processes died.
+     */
+    static void markOverflow(MemorySegment seg, int bit) {
         for (;;) {
             int flags = (int) INT.getVolatile(seg, QueueLayout.PEER_OVERFLOW);
-            if ((flags & overflowBit) != 0 || INT.compareAndSet(seg, QueueLayout.PEER_OVERFLOW, flags, flags | overflowBit)) {
+            if ((flags & bit) != 0 || INT.compareAndSet(seg, QueueLayout.PEER_OVERFLOW, flags, flags | bit)) {
                 return;
             }
         }
+    }
+
+    /** True once {@code bit} of {@link QueueLayout#PEER_OVERFLOW} is set ({@link #markOverflow}). */
+    static boolean overflowed(MemorySegment seg, int bit) {
+        return ((int) INT.getVolatile(seg, QueueLayout.PEER_OVERFLOW) & bit) != 0;
     }
 
     /**
@@ -82,7 +95,7 @@ final class Peers {
      * an empty list (none registered yet, one is alive, or some process could not register).
      */
     List<Long> deadIfAllDead() {
-        if (((int) INT.getVolatile(seg, QueueLayout.PEER_OVERFLOW) & overflowBit) != 0) {
+        if (overflowed(seg, overflowBit)) {
             return List.of();
         }
         List<Long> pids = new ArrayList<>();

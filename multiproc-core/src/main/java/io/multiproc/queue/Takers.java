@@ -146,12 +146,8 @@ final class Takers {
                 }
             }
             // NOTE: no slot: this process's takes are in no slot, so join() may never conclude anything.
-            for (;;) {
-                int flags = (int) INT.getVolatile(seg, QueueLayout.PEER_OVERFLOW);
-                if ((flags & OVERFLOW_BIT) != 0 || INT.compareAndSet(seg, QueueLayout.PEER_OVERFLOW, flags, flags | OVERFLOW_BIT)) {
-                    return mine = -1;
-                }
-            }
+            Peers.markOverflow(seg, OVERFLOW_BIT);
+            return mine = -1;
         }
     }
 
@@ -174,7 +170,7 @@ final class Takers {
     Verdict look(RecordRing ring) {
         int h = RecordLayout.count(ring.headWord());
         int d = (int) INT.getVolatile(seg, QueueLayout.DONE);
-        if (((int) INT.getVolatile(seg, QueueLayout.PEER_OVERFLOW) & OVERFLOW_BIT) != 0) {
+        if (Peers.overflowed(seg, OVERFLOW_BIT)) {
             return new Verdict(h, d, List.of());
         }
         long live = 0;
