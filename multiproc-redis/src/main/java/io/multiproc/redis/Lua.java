@@ -137,6 +137,18 @@ final class Lua {
     static final String STRING_GET_SET = "local old = redis.call('get', KEYS[1]) "
             + "if #ARGV == 0 then redis.call('del', KEYS[1]) else redis.call('set', KEYS[1], ARGV[1]) end return old";
 
+    /**
+     * {@code now}, Redis's clock in ms: one clock for every host (barrier users' leases, condition waiters'
+     * alive times).
+     * NOTE: first in a script: Redis before 7 replicates a script that reads the time only as its effects,
+     * and only if it says so before its first write.
+     */
+    static final String NOW_MS = """
+            if redis.replicate_commands then redis.replicate_commands() end
+            local t = redis.call('time')
+            local now = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
+            """;
+
     /** remove(Object): 1 if the first element of list KEYS[1] equal to ARGV[1] was removed, else 0. */
     static final String LIST_REMOVE_FIRST = "return redis.call('lrem', KEYS[1], 1, ARGV[1])";
 

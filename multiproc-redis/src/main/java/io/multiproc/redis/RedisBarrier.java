@@ -45,18 +45,7 @@ public final class RedisBarrier implements BarrierProxy, HandleSource, Serializa
     private static final long serialVersionUID = 1L;
 
 
-    /**
-     * Lua: {@code now}, Redis's clock in ms, which every JVM's user entry is measured by (hosts' clocks differ).
-     * NOTE: first in a script: Redis before 7 replicates a script that reads the time only as its effects,
-     * and only if it says so before its first write.
-     */
-    static final String NOW_MS = """
-            if redis.replicate_commands then redis.replicate_commands() end
-            local t = redis.call('time')
-            local now = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
-            """;
-
-    // Lua, after NOW_MS: removes the user entries whose lease lapsed (their JVM died: a live one renews it, and
+    // Lua, after Lua.NOW_MS: removes the user entries whose lease lapsed (their JVM died: a live one renews it, and
     // one that ends normally removes it) and, if there were any, breaks the current generation (decision 239)
     private static final String BREAK_IF_A_USER_DIED = """
             local dead = false
@@ -75,7 +64,7 @@ public final class RedisBarrier implements BarrierProxy, HandleSource, Serializa
 
     // KEYS: barrier. ARGV: parties, a new epoch, this connection's user field, its lease (ms). Creates or checks
     // the party count and, if it matches, enters this connection as a user; returns the stored count.
-    private static final String INIT = NOW_MS + """
+    private static final String INIT = Lua.NOW_MS + """
             redis.call('hsetnx', KEYS[1], 'p', ARGV[1])
             redis.call('hsetnx', KEYS[1], 'e', ARGV[2])
             local p = tonumber(redis.call('hget', KEYS[1], 'p'))
@@ -93,7 +82,7 @@ public final class RedisBarrier implements BarrierProxy, HandleSource, Serializa
     // modulo 2^32, so that they fit the low half: after 2^32 trips (days at thousands a second) a larger g
     // spilled into the index and every party passed without waiting.
     // ARGV[3], ARGV[4]: as INIT's (the entry, made again if Redis lost the hash).
-    private static final String ARRIVE = NOW_MS + """
+    private static final String ARRIVE = Lua.NOW_MS + """
             redis.call('hsetnx', KEYS[1], 'p', ARGV[1])
             redis.call('hsetnx', KEYS[1], 'e', ARGV[2])
             """ + BREAK_IF_A_USER_DIED + """
@@ -131,7 +120,7 @@ public final class RedisBarrier implements BarrierProxy, HandleSource, Serializa
 
     // ARGV: generation, epoch. Returns 0 waiting, 1 tripped, 2 broken. NOTE: every poll of a waiter looks for
     // dead users: that is what ends an untimed wait for a party whose JVM was killed
-    private static final String OUTCOME = NOW_MS + BREAK_IF_A_USER_DIED + OUTCOME_OF_G + "\nreturn 0";
+    private static final String OUTCOME = Lua.NOW_MS + BREAK_IF_A_USER_DIED + OUTCOME_OF_G + "\nreturn 0";
 
     // ARGV: generation. Breaks it unless it tripped; returns 1 tripped, 2 broken.
     private static final String BREAK = OUTCOME_OF_G + """

@@ -43,15 +43,10 @@ public final class RedisCondition implements Condition, HandleSource, Serializab
     private static final long serialVersionUID = 1L;
 
 
-    /** Redis's clock in ms, for the alive times (one clock for waiters on every host). */
-    private static final String NOW = """
-            local t = redis.call('time') local now = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
-            """;
-
     // KEYS: lock, marker, queue, alive. ARGV: owner check ('' = any holder), lock channel, waiter token, lease ms.
     // Returns the hold count released, -1 if not locked, -2 if held by another owner. Also returns the owner
     // and the waiter's queue entry: its token, '@', the time it was queued.
-    private static final String ENQUEUE_AND_RELEASE = NOW + """
+    private static final String ENQUEUE_AND_RELEASE = Lua.NOW_MS + """
             local o = redis.call('hget', KEYS[1], 'o')
             if not o then return {-1, ''} end
             if ARGV[1] ~= '' and o ~= ARGV[1] then return {-2, ''} end
@@ -66,7 +61,7 @@ public final class RedisCondition implements Condition, HandleSource, Serializab
     // KEYS: lock, queue, signalled, alive. ARGV: owner check, '1' = all, queue channel. Returns waiters woken,
     // -1 not held. A token whose alive time ran out is dropped, not signalled (no entry: taken as alive);
     // a signalled one holds the signal's time.
-    private static final String SIGNAL = NOW + """
+    private static final String SIGNAL = Lua.NOW_MS + """
             local o = redis.call('hget', KEYS[1], 'o')
             if not o or (ARGV[1] ~= '' and o ~= ARGV[1]) then return -1 end
             local n = 0
@@ -98,7 +93,7 @@ public final class RedisCondition implements Condition, HandleSource, Serializab
     // signalled, which Redis losing its data (a restart without persistence) or this waiter's own alive
     // time running out (a stall longer than a lease) makes; no signal could ever reach it, so the waiter
     // wakes as a spurious wake-up.
-    private static final String POLL = NOW + """
+    private static final String POLL = Lua.NOW_MS + """
             local passed = 0
             for _, id in ipairs(redis.call('hkeys', KEYS[1])) do
               local alive = tonumber(redis.call('hget', KEYS[3], id))

@@ -508,7 +508,7 @@ final class RedisSync {
     // HDEL (another connection of the pool), and must not bring back an entry that would then lapse and be
     // taken for a death; nor make a deleted barrier again. An entry removed as lapsed comes back with the
     // JVM's next arrival.
-    private static final String RENEW_USER = RedisBarrier.NOW_MS + """
+    private static final String RENEW_USER = Lua.NOW_MS + """
             if redis.call('hexists', KEYS[1], ARGV[1]) == 1 then
               redis.call('hset', KEYS[1], ARGV[1], now + tonumber(ARGV[2]))
             end
