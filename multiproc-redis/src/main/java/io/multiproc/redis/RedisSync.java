@@ -6,6 +6,7 @@ import org.redisson.api.RedissonClient;
 import org.redisson.client.RedisException;
 import org.redisson.client.codec.StringCodec;
 
+import java.time.Duration;
 import java.util.ArrayDeque;
 import java.util.ArrayList;
 import java.util.Deque;
@@ -19,6 +20,8 @@ import java.util.concurrent.ScheduledFuture;
 import java.util.concurrent.ScheduledThreadPoolExecutor;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicLong;
+import java.util.concurrent.atomic.AtomicReference;
+import java.util.function.Consumer;
 
 /**
  * What a {@link RedisManager}'s synchronization objects share: one script runner, the lease keeper
@@ -76,6 +79,8 @@ final class RedisSync {
     private static final Set<RedisSync> LIVE = ConcurrentHashMap.newKeySet();
     /** This connection's own keeper thread, or null when it runs on {@link SharedKeeper}'s. */
     private final ScheduledExecutorService ownKeeper;
+    /** The thread {@link #ownKeeper} runs on, set by its thread factory; joined by {@link #stopKeeper()}. */
+    private final AtomicReference<Thread> ownKeeperThread = new AtomicReference<>();
     /** Its two periodic tasks, cancelled by {@link #close()} and {@link #stopKeeper()}. */
     private final List<ScheduledFuture<?>> keeping = new ArrayList<>(2);
 
@@ -84,13 +89,15 @@ final class RedisSync {
      * never closed, so a thread each stayed for every manager name a long-lived process ever saw.
      */
     private static final class SharedKeeper {
-        static final ScheduledExecutorService KEEPER = keeper();
+        static final ScheduledExecutorService KEEPER = keeper(t -> { });
     }
 
-    private static ScheduledExecutorService keeper() {
+    /** {@code made} sees each thread the executor makes (one, unless a task threw). */
+    private static ScheduledExecutorService keeper(Consumer<Thread> made) {
         ScheduledThreadPoolExecutor e = new ScheduledThreadPoolExecutor(1, r -> {
             Thread t = new Thread(r, "mp-redis-lease-keeper");
             t.setDaemon(true);
+            made.accept(t);
             return t;
         });
         e.setRemoveOnCancelPolicy(true);
@@ -103,7 +110,7 @@ final class RedisSync {
         this.client = client;
         this.script = client.getScript(StringCodec.INSTANCE);
         this.leaseMillis = leaseMillis;
-        this.ownKeeper = sharedKeeper ? null : keeper();
+        this.ownKeeper = sharedKeeper ? null : keeper(ownKeeperThread::set);
         ScheduledExecutorService keeper = sharedKeeper ? SharedKeeper.KEEPER : ownKeeper;
         long period = Math.max(1, leaseMillis / 3);
         keeping.add(keeper.scheduleWithFixedDelay(this::renewAll, period, period, TimeUnit.MILLISECONDS));
@@ -122,9 +129,17 @@ final class RedisSync {
             ownKeeper.shutdownNow();
             // NOTE: shutdownNow only interrupts: without this wait the thread was still alive when close()
             // returned, and a program counting threads after closing managers saw one more than it kept.
-            // Its tasks only start async calls, so it ends in microseconds; bounded all the same.
+            // Its tasks only start async calls, so it ends in microseconds; bounded all the same. The join
+            // too: the executor reports terminated from inside its last thread, which is alive a little
+            // longer (CI counted it again after awaitTermination alone).
             try {
+                long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(1);
                 ownKeeper.awaitTermination(1, TimeUnit.SECONDS);
+                Thread t = ownKeeperThread.get();
+                long left = deadline - System.nanoTime();
+                if (t != null && t != Thread.currentThread() && left > 0) {
+                    t.join(Duration.ofNanos(left));
+                }
             } catch (InterruptedException e) {
                 Thread.currentThread().interrupt();
             }
@@ -259,7 +274,7 @@ final class RedisSync {
     }
 
     /** {@link #evalLongBy} for a script that returns a list. */
-    List<Object> evalListBy(long deadline, java.util.function.Consumer<List<Object>> late, String lua, List<Object> keys, Object... args) {
+    List<Object> evalListBy(long deadline, Consumer<List<Object>> late, String lua, List<Object> keys, Object... args) {
         if (deadline == FOREVER) {
             return evalList(lua, keys, args);
         }
@@ -277,7 +292,7 @@ final class RedisSync {
      * Sends a script that undoes a late grant (decision 229) without waiting: called on Redisson's thread,
      * which must not block. Its result (null if it could not be sent) goes to {@code then}.
      */
-    <R> void undo(String lua, RScript.ReturnType type, List<Object> keys, java.util.function.Consumer<R> then, Object... args) {
+    <R> void undo(String lua, RScript.ReturnType type, List<Object> keys, Consumer<R> then, Object... args) {
         try {
             script.<R>evalAsync(RScript.Mode.READ_WRITE, lua, type, keys, args).whenComplete((r, failure) -> then.accept(r));
         } catch (RuntimeException clientShutDown) {
@@ -303,12 +318,12 @@ final class RedisSync {
      * until Redis answers it (its answer to {@code then}, on Redisson's thread): again every {@link #GIVE_BACK_RETRY_MILLIS} while it fails (Redis hung or
      * away), at most {@link #GIVE_BACK_ATTEMPTS} times, never once this connection is closed. Never waits.
      */
-    <R> void giveBack(String lua, RScript.ReturnType type, List<Object> keys, java.util.function.Consumer<R> then, Object... args) {
+    <R> void giveBack(String lua, RScript.ReturnType type, List<Object> keys, Consumer<R> then, Object... args) {
         giveBack(GIVE_BACK_ATTEMPTS, lua, type, keys, then, args);
     }
 
     private <R> void giveBack(int attemptsLeft, String lua, RScript.ReturnType type, List<Object> keys,
-            java.util.function.Consumer<R> then, Object... args) {
+            Consumer<R> then, Object... args) {
         try {
             manager.check();
             script.<R>evalAsync(RScript.Mode.READ_WRITE, lua, type, keys, args).whenComplete((r, failure) -> {
