@@ -261,7 +261,8 @@ final class Encoder extends ClassTable {
 
     private void writeHandle(Object v, TypeInfo info, int depth) {
         if (!codec.allowList.sharedObjects) {
-            throw Failures.sharedObjectRefused(v.getClass()); // NOTE: before writeReplace, which may mark it sent
+            // NOTE: before writeReplace, which may mark it sent (or ask a remote server for an export token)
+            throw canonical ? Failures.sharedObjectInKey(v.getClass()) : Failures.sharedObjectRefused(v.getClass());
         }
         Object handle;
         try {

@@ -17,6 +17,14 @@ final class Failures {
                 + " contents instead; a remote proxy may be stored as such, not inside an object of yours");
     }
 
+    /** {@link #sharedObjectRefused} met by a key's encoding ({@link BuiltinCodec#encodeKey}) of such a codec. */
+    static CodecException sharedObjectInKey(Class<?> type) {
+        return new CodecException("class=" + type.getName() + " is a shared object (a queue, pipe end, lock, value or"
+                + " manager proxy) and cannot be stored inside a key: keys are stored by value and counted nowhere, so nothing would keep what"
+                + " it names alive, and a proxy's later changes would not move the key; use a copy of its contents or a"
+                + " value such as its name");
+    }
+
     static CodecException notAllowed(String className, AllowList allowList) {
         return new CodecException("class=" + className + " is not on the codec's allow-list (" + allowList
                 + "); allow it with " + howToAllow(className));

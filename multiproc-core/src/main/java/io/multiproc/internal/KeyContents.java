@@ -30,6 +30,15 @@ public interface KeyContents {
         return key instanceof KeyContents k ? copy(k.contents()) : key;
     }
 
+    /**
+     * What a manager throws for a key (or set element) its key encoding refused: the codec's exception, its
+     * message led by the key's class, so that a record or List holding a proxy is named beside the proxy.
+     */
+    static io.multiproc.codec.CodecException refusedKey(Object key, IllegalArgumentException refused) {
+        return new io.multiproc.codec.CodecException("key of type " + key.getClass().getName() + " cannot be stored: "
+                + refused.getMessage(), refused);
+    }
+
     private static Object copy(Object contents) {
         if (contents instanceof List<?> l) {
             List<Object> out = new ArrayList<>(l.size());

@@ -28,6 +28,13 @@ import static java.lang.foreign.ValueLayout.JAVA_LONG;
  */
 final class Items {
     private static final Codec CODEC = Codec.defaultCodec();
+    /**
+     * Keys' and set elements' encoding (lookups and stores): the default codec's bytes, but a shared object
+     * or any manager's proxy anywhere inside a key is refused before its {@code writeReplace} runs
+     * (decision 249). With the default codec a remote or custom-type proxy inside a key was stored as its
+     * handle, a live reference that nothing counted, and even a lookup asked its server for an export.
+     */
+    private static final Codec KEY_CODEC = io.multiproc.codec.BuiltinCodec.builder().sharedObjects(false).build();
     private static final ThreadLocal<Scratch> SCRATCH = ThreadLocal.withInitial(Scratch::new);
     /** Scratch buffers larger than this are not kept past their next use (a refused 300 MB value pinned its buffer for good). */
     static final int KEEP_BYTES = 1 << 20;
@@ -119,7 +126,7 @@ final class Items {
     static Scratch encodeKey(Object key) {
         Scratch s = SCRATCH.get();
         s.resetKey();
-        CODEC.encodeKey(key, s.key); // equal keys, equal bytes: a Set or Map in canonical order (decision 212)
+        KEY_CODEC.encodeKey(key, s.key); // equal keys, equal bytes: a Set or Map in canonical order (decision 212)
         if (s.key.size() > ItemLayout.MAX_BYTES) {
             int size = s.key.size();
             s.resetKey(); // not kept: it is larger than any key could be
@@ -130,10 +137,11 @@ final class Items {
     }
 
     /**
-     * {@link #encodeKey} for a key about to be stored in {@code heap}: a proxy of that heap anywhere
-     * inside it is refused ({@link #refuseNested}), and so is a shared object's handle (a record key
-     * naming a lock). Keys are stored by value and counted nowhere, so a record key naming a nested
-     * container or a segment would outlive it, and the whole dict then fails to decode.
+     * {@link #encodeKey} for a key about to be stored in {@code heap}: a proxy of any manager anywhere
+     * inside it is refused, and so is a shared object's handle (a record key naming a lock), by the key
+     * codec, naming the key's class (decision 249). Keys are stored by value and counted nowhere, so a
+     * record key naming a nested container or a segment would outlive it, and the whole dict then fails
+     * to decode.
      */
     static Scratch encodeStoredKey(Heap heap, Object key) {
         Scratch s = SCRATCH.get();
@@ -149,7 +157,8 @@ final class Items {
             }
             return s;
         } catch (RuntimeException e) {
-            throw refusal(s, key, e);
+            throw s.refused == null && e instanceof io.multiproc.codec.CodecException c
+                    ? io.multiproc.internal.KeyContents.refusedKey(key, c) : refusal(s, key, e);
         } finally {
             s.flight.endSend(mark);
             s.encodingFor = null;

@@ -230,14 +230,18 @@ final class ManagedMap<K, V> extends AbstractMap<K, V> implements ConcurrentMap<
         int[] hashes = new int[encoded.length];
         int i = 0;
         for (Object key : keys) {
-            Items.Scratch k = Items.encodeKey(checkKey(key));
-            encoded[i] = k.key.toByteArray();
-            hashes[i++] = k.keyHash;
+            Items.Scratch k = Items.lookupKey(checkKey(key)); // null: refused, so absent, as get answers (decision 250)
+            encoded[i] = k == null ? null : k.key.toByteArray();
+            hashes[i++] = k == null ? 0 : k.keyHash;
         }
         List<V> out = new ArrayList<>(encoded.length);
         c.lock();
         try {
             for (int j = 0; j < encoded.length; j++) {
+                if (encoded[j] == null) {
+                    out.add(null);
+                    continue;
+                }
                 Items.Scratch k = Items.encodeKeyBytes(encoded[j], hashes[j]);
                 long at = Table.find(c, k);
                 out.add(at < 0 ? null : (V) Items.readValue(c.heap, Table.itemAt(c, at)));

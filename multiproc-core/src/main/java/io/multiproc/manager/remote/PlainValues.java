@@ -69,7 +69,7 @@ final class PlainValues {
     }
 
     /** Values the walk never changes: not a container, a ref, nor anything holding one. */
-    private static boolean isScalar(Object v) {
+    static boolean isScalar(Object v) {
         return v == null || v instanceof String || v instanceof Integer || v instanceof Long || v instanceof Double
                 || v instanceof Boolean || v instanceof Short || v instanceof Byte || v instanceof Float || v instanceof Character;
     }

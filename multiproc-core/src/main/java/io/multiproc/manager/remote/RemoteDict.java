@@ -79,7 +79,7 @@ final class RemoteDict<K, V> extends AbstractMap<K, V> implements ConcurrentMap<
     @SuppressWarnings("unchecked")
     @Override
     public V put(K key, V value) {
-        return (V) t.call(Ops.D_PUT, plainKey(key), value);
+        return (V) t.call(Ops.D_PUT, storedKey(key), value);
     }
 
     @SuppressWarnings("unchecked")
@@ -104,7 +104,7 @@ final class RemoteDict<K, V> extends AbstractMap<K, V> implements ConcurrentMap<
     @SuppressWarnings("unchecked")
     @Override
     public V putIfAbsent(K key, V value) {
-        return (V) t.call(Ops.D_PUT_IF_ABSENT, plainKey(key), value);
+        return (V) t.call(Ops.D_PUT_IF_ABSENT, storedKey(key), value);
     }
 
     @SuppressWarnings("unchecked")
@@ -133,6 +133,25 @@ final class RemoteDict<K, V> extends AbstractMap<K, V> implements ConcurrentMap<
     @SuppressWarnings("unchecked")
     private static <T> T plainKey(T key) {
         return (T) io.multiproc.internal.KeyContents.plain(key);
+    }
+
+    /**
+     * {@link #plainKey}, for a call that may store it: a key holding a proxy of any manager (this
+     * connection's, another's, a local manager's) or another shared object anywhere inside is refused
+     * here, naming the key's class, as a local dict refuses it (decision 249). Before, each kind failed
+     * differently, and this connection's only on the server, where a batch's copy named an ArrayList.
+     * Scalars skip the check; other keys pay one key encoding, as a lookup's {@link #encodes} does.
+     */
+    static Object storedKey(Object key) {
+        key = io.multiproc.internal.KeyContents.plain(key);
+        if (!PlainValues.isScalar(key)) {
+            try {
+                ManagerServer.CODEC.encodeKey(key, new io.multiproc.codec.BufferSink(64)); // refuses shared objects
+            } catch (io.multiproc.codec.CodecException refused) {
+                throw io.multiproc.internal.KeyContents.refusedKey(key, refused);
+            }
+        }
+        return key;
     }
 
     /**
@@ -179,7 +198,7 @@ final class RemoteDict<K, V> extends AbstractMap<K, V> implements ConcurrentMap<
     @SuppressWarnings("unchecked")
     public V compute(K key, java.util.function.BiFunction<? super K, ? super V, ? extends V> f) {
         Objects.requireNonNull(f, "remappingFunction");
-        K k = plainKey(key);
+        K k = (K) storedKey(key); // refused before the function runs, as a local dict does
         while (true) {
             Object[] two = read(k);
             V next = f.apply(key, (V) two[0]);
@@ -193,7 +212,7 @@ final class RemoteDict<K, V> extends AbstractMap<K, V> implements ConcurrentMap<
     @SuppressWarnings("unchecked")
     public V computeIfAbsent(K key, java.util.function.Function<? super K, ? extends V> f) {
         Objects.requireNonNull(f, "mappingFunction");
-        K k = plainKey(key);
+        K k = (K) storedKey(key);
         V old = get(k);
         if (old != null) {
             return old;
@@ -231,7 +250,7 @@ final class RemoteDict<K, V> extends AbstractMap<K, V> implements ConcurrentMap<
     public V merge(K key, V value, java.util.function.BiFunction<? super V, ? super V, ? extends V> f) {
         Objects.requireNonNull(value, "value");
         Objects.requireNonNull(f, "remappingFunction");
-        K k = plainKey(key);
+        K k = (K) storedKey(key);
         while (true) {
             Object[] two = read(k);
             V next = two[0] == null ? value : f.apply((V) two[0], value);
@@ -260,24 +279,61 @@ final class RemoteDict<K, V> extends AbstractMap<K, V> implements ConcurrentMap<
         }
     }
 
-    /** One pipelined request for every entry of {@code m}. */
+    /**
+     * One pipelined request for every entry of {@code m}, each key taken as {@link #put} takes it (a list,
+     * set or dict proxy of any manager is its contents; one holding a proxy inside is refused, and then
+     * nothing is sent): a batch stores what a loop of puts stores (decision 250).
+     */
     @Override
     public void putAll(Map<? extends K, ? extends V> m) {
         Objects.requireNonNull(m, "m");
-        if (!m.isEmpty()) {
-            t.pipeline(Ops.D_PUT_ALL, PlainValues.encodableAsIs(m) ? m : new LinkedHashMap<>(m));
+        if (m.isEmpty()) {
+            return;
         }
+        Map<?, ?> batch = PlainValues.encodableAsIs(m) ? m : new LinkedHashMap<>(m);
+        for (Object k : batch.keySet()) {
+            if (!PlainValues.isScalar(k)) { // a putAll of plain keys is not copied (BatchWarmUp's 10,000 entries)
+                batch = storedKeys(batch);
+                break;
+            }
+        }
+        t.pipeline(Ops.D_PUT_ALL, batch);
     }
 
-    /** The values of {@code keys} (absent ones left out), in one request. */
+    /** {@code m} with each key as {@link #storedKey} takes it, in m's order. */
+    private static Map<Object, Object> storedKeys(Map<?, ?> m) {
+        Map<Object, Object> out = LinkedHashMap.newLinkedHashMap(m.size());
+        for (Map.Entry<?, ?> e : m.entrySet()) {
+            out.put(storedKey(e.getKey()), e.getValue());
+        }
+        return out;
+    }
+
+    /**
+     * The values of {@code keys} (absent ones left out), in one request, each key looked up as {@link #get}
+     * looks it up (decision 250): a proxy of any manager is its contents, and a key that cannot travel (one
+     * holding a proxy or a shared object) is absent, not a failure of the whole batch.
+     */
     @SuppressWarnings("unchecked")
     public Map<K, V> getAll(Collection<? extends K> keys) {
         List<K> list = new ArrayList<>(keys);
-        List<V> values = (List<V>) t.call(Ops.D_GET_ALL, list);
+        List<Object> sent = new ArrayList<>(list.size());
+        int[] at = new int[list.size()]; // the index in sent of each key asked, or -1: absent without asking
+        for (int i = 0; i < list.size(); i++) {
+            Object k = plainKey(list.get(i));
+            if (PlainValues.isScalar(k) || encodes(k)) {
+                at[i] = sent.size();
+                sent.add(k);
+            } else {
+                at[i] = -1;
+            }
+        }
+        List<V> values = sent.isEmpty() ? List.of() : (List<V>) t.call(Ops.D_GET_ALL, sent);
         Map<K, V> result = new LinkedHashMap<>();
         for (int i = 0; i < list.size(); i++) {
-            if (values.get(i) != null) {
-                result.put(list.get(i), values.get(i));
+            V v = at[i] < 0 ? null : values.get(at[i]);
+            if (v != null) {
+                result.put(list.get(i), v);
             }
         }
         return result;

@@ -41,7 +41,7 @@ final class RemoteSet<E> extends AbstractSet<E> implements RemoteManager.RemoteC
 
     @Override
     public boolean add(E e) {
-        return t.callBoolean(Ops.S_ADD, io.multiproc.internal.KeyContents.plain(e));
+        return t.callBoolean(Ops.S_ADD, RemoteDict.storedKey(e)); // stored by value, as a dict's keys (decision 249)
     }
 
     @Override
