@@ -231,6 +231,17 @@ class ManagerTest {
         }
     }
 
+    /** A null name read as {@code name='null'}, which looks like a list called "null" that was refused. */
+    @Test
+    void aNullContainerNameIsReportedAsNullNotAsTheString() {
+        try (Manager m = Manager.start()) {
+            assertThatThrownBy(() -> m.list(null)).isInstanceOf(IllegalArgumentException.class)
+                    .hasMessage("name=null must be a non-empty string");
+            assertThatThrownBy(() -> m.dict("")).isInstanceOf(IllegalArgumentException.class)
+                    .hasMessage("name='' must be a non-empty string");
+        }
+    }
+
     @Test
     void badNamesAndClosedManagersFailClearly() {
         Manager m = Manager.start();
