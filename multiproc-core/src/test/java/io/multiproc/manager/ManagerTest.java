@@ -242,6 +242,20 @@ class ManagerTest {
         }
     }
 
+    /** It threw the JDK default's bare "remove", leaving the user to guess that the list cannot do it. */
+    @Test
+    void aListIteratorsRemoveSaysItIsASnapshotAndWhatToUseInstead() {
+        try (Manager m = Manager.start()) {
+            List<Integer> l = m.list();
+            l.addAll(List.of(1, 2));
+            java.util.Iterator<Integer> it = l.iterator();
+            it.next();
+            assertThatThrownBy(it::remove).isInstanceOf(UnsupportedOperationException.class)
+                    .hasMessageContaining("snapshot").hasMessageContaining("removeIf");
+            assertThat(l).containsExactly(1, 2);
+        }
+    }
+
     @Test
     void badNamesAndClosedManagersFailClearly() {
         Manager m = Manager.start();
