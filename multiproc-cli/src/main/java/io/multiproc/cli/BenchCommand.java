@@ -14,20 +14,25 @@ import java.util.function.Supplier;
 
 /** Scenario benchmarks, Java beside CPython's multiprocessing in the same run. */
 @Command(name = "bench", mixinStandardHelpOptions = true, versionProvider = Main.Version.class,
-        description = {"Run scenario benchmarks: Java beside CPython's multiprocessing, in the same run.",
-                "Needs python3 with numpy on the PATH for the CPython side (without them only Java's columns are filled).",
-                "Progress goes to stderr while a scenario runs; the summary table (or --json rows) to stdout.",
-                "A scenario that throws gets a 'failed' row naming the error (stack trace on stderr), the others still run,",
-                "and the exit code is then 1.",
+        description = {"Run scenario benchmarks: Java beside CPython's multiprocessing, in one run.",
+                "Needs python3 with numpy on the PATH for the CPython side (without them only",
+                "Java's columns are filled). Progress goes to stderr while a scenario runs; the",
+                "summary table (or --json rows) to stdout. A scenario that throws gets a 'failed'",
+                "row naming the error (stack trace on stderr), the others still run, and the",
+                "exit code is then 1.",
                 "",
                 "Columns:",
-                "  phase                            first run: the program end to end in a fresh JVM;",
-                "                                   steady state: the work phase after a warm-up",
-                "  java total s / cpython total s   seconds for the whole scenario: starting processes, setup, work, joining",
-                "  java work s / cpython work s     seconds for the timed work phase only (docs/decisions/004)",
-                "  ratio                            CPython seconds / Java seconds (total for first run, work for steady",
-                "                                   state, per start+join for process-start); above 1: Java is faster",
-                "  notes                            what the row measures and checks (for example 'lost 0' updates)"})
+                "  phase            first run: the program end to end in a fresh JVM;",
+                "                   steady state: the work phase after a warm-up",
+                "  java total s /   seconds for the whole scenario: starting processes, setup,",
+                "  cpython total s  work, joining",
+                "  java work s /    seconds for the timed work phase only (docs/decisions/004)",
+                "  cpython work s",
+                "  ratio            CPython seconds / Java seconds (total for first run, work for",
+                "                   steady state, per start+join for process-start); above 1:",
+                "                   Java is faster",
+                "  notes            what the row measures and checks (for example 'lost 0'",
+                "                   updates)"})
 final class BenchCommand implements Callable<Integer> {
     /** What bench runs: the scenarios of {@link Scenarios}, or in a test a stand-in whose scenario fails. */
     interface Bench {

@@ -11,8 +11,9 @@ import java.util.logging.Logger;
 
 /** Removes tracked segments whose holders all died. Segments with a live holder are never touched. */
 @Command(name = "clean", mixinStandardHelpOptions = true, versionProvider = Main.Version.class,
-        description = {"Remove shared-memory segments whose holders all died (the 'orphaned' ones of 'multiproc ls');",
-                "never one with a live holder, never an untracked one. Prints each removed name once, on stdout."})
+        description = {"Remove shared-memory segments whose holders all died.",
+                "These are the 'orphaned' ones of 'multiproc ls'; never one with a live holder,",
+                "never an untracked one. Prints each removed name once, on stdout."})
 final class CleanCommand implements Callable<Integer> {
     /** Held strongly: java.util.logging keeps loggers only weakly, and a collected one loses its level. */
     private static final Logger LIBRARY_LOG = Logger.getLogger("io.multiproc");

@@ -20,18 +20,23 @@ import java.util.stream.Collectors;
  * registry's startup sweep is skipped for listing), so an orphan stays visible until {@code clean}.
  */
 @Command(name = "ls", mixinStandardHelpOptions = true, versionProvider = Main.Version.class,
-        description = {"List shared-memory segments in /dev/shm with their kind and holders. Read-only: never removes anything.",
+        description = {"List shared-memory segments in /dev/shm with their kind and holders.",
+                "Read-only: never removes anything.",
                 "",
                 "Columns:",
-                "  NAME     the file in /dev/shm (the name SharedMemory.attach / SharedLong.attach etc. take)",
+                "  NAME     the file in /dev/shm (the name SharedMemory.attach, SharedLong.attach",
+                "           etc. take)",
                 "  SIZE     bytes",
-                "  KIND     the multiproc structure read from the segment header (value, array, queue, pipe, lock, ...,",
-                "           manager: a Manager's heap, pool-holds: a Pool's hold table);",
-                "           'raw' for SharedMemory, ShareableList, numpy or foreign segments",
-                "  STATE    live: a holder runs (or a live segment holds it); orphaned: every holder died",
-                "           ('multiproc clean' removes it); untracked: not in the multiproc registry (never removed by clean)",
-                "  HOLDERS  each holding process: pid, alive or dead, and its command line while it runs;",
-                "           'segment NAME' for a segment holding it (a manager's heap, a queue carrying it)"})
+                "  KIND     the multiproc structure read from the segment header (value, array,",
+                "           queue, pipe, lock, ..., manager: a Manager's heap, pool-holds: a",
+                "           Pool's hold table); 'raw' for SharedMemory, ShareableList, numpy or",
+                "           foreign segments",
+                "  STATE    live: a holder runs (or a live segment holds it); orphaned: every",
+                "           holder died ('multiproc clean' removes it); untracked: not in the",
+                "           multiproc registry (never removed by clean)",
+                "  HOLDERS  each holding process: pid, alive or dead, and its command line while",
+                "           it runs; 'segment NAME' for a segment holding it (a manager's heap,",
+                "           a queue carrying it)"})
 final class LsCommand implements Callable<Integer> {
     @Option(names = "--json", description = "Print one JSON object per segment instead of the table.")
     boolean json;

@@ -25,8 +25,9 @@ final class ManagerCommand implements Runnable {
     }
 
     @Command(name = "serve", mixinStandardHelpOptions = true, versionProvider = Main.Version.class, description = {
-            "Serve a local manager's lists, dicts, namespaces and values over TCP until stopped;",
-            "clients: Manager.connect(new InetSocketAddress(host, port), key)."})
+            "Serve a local manager's lists, dicts, namespaces and values over TCP.",
+            "Runs until stopped; clients: Manager.connect(new InetSocketAddress(host, port),",
+            "key)."})
     static final class Serve implements Callable<Integer> {
         @CommandLine.Spec
         CommandLine.Model.CommandSpec spec;

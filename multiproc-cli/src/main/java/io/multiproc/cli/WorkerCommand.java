@@ -20,8 +20,9 @@ import java.util.concurrent.Callable;
  * as worker JVMs (see {@link RedisPoolWorkers}), until stopped.
  */
 @Command(name = "worker", mixinStandardHelpOptions = true, versionProvider = Main.Version.class, description = {
-        "Run worker JVMs for a Pool across hosts (RedisPool) until stopped (Ctrl-C or SIGTERM);",
-        "callers on any host: RedisPool.connect(URL, NAME). Tasks' classes must be on this class path."})
+        "Run worker JVMs for a Pool across hosts (RedisPool) until stopped.",
+        "Stop with Ctrl-C or SIGTERM. Callers on any host: RedisPool.connect(URL, NAME).",
+        "Tasks' classes must be on this class path."})
 final class WorkerCommand implements Callable<Integer> {
     @CommandLine.Spec
     CommandLine.Model.CommandSpec spec;

@@ -152,6 +152,28 @@ class CliTest {
         assertThat(run("--help").out()).contains("bench").contains("ls").contains("clean").contains("help");
     }
 
+    /**
+     * Picocli wraps description lines at 80 columns: lines written longer came out broken mid-entry
+     * ("(the name SharedMemory.attach / SharedLong." then "attach etc. take)" at column 0).
+     */
+    @Test
+    void everyHelpLineOfEveryCommandIsPrintedWhole() {
+        List<CommandLine> commands = new java.util.ArrayList<>(List.of(Main.commandLine()));
+        for (int i = 0; i < commands.size(); i++) {
+            commands.addAll(commands.get(i).getSubcommands().values());
+        }
+        commands.removeIf(c -> c.getCommand() instanceof CommandLine.HelpCommand); // picocli's own, not ours
+        for (CommandLine c : commands) {
+            String help = c.getUsageMessage();
+            for (String line : c.getCommandSpec().usageMessage().description()) {
+                assertThat(help.lines().toList()).as(c.getCommandSpec().qualifiedName() + " --help")
+                        .contains(line.stripTrailing());
+            }
+        }
+        assertThat(run("--help").out().lines()).as("the command list shows each first line: a whole sentence")
+                .noneMatch(l -> l.stripTrailing().endsWith(";"));
+    }
+
     @Test
     void benchTableComesWholeAfterTheProgressLines() {
         Result r = run("bench", "--scenario", "value-counter");

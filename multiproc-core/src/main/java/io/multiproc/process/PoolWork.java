@@ -779,7 +779,7 @@ final class PoolWork {
                     } else if (!moved) {
                         long left = deadline - System.nanoTime();
                         if (left <= 0) {
-                            throw new TimeoutException("no imap result within the timeout");
+                            throw new TimeoutException("no imap result within timeout=" + java.time.Duration.ofNanos(nanos));
                         }
                         wait(Math.max(1, left / 1_000_000));
                         continue;

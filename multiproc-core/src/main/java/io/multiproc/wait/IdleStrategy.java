@@ -102,7 +102,7 @@ public interface IdleStrategy {
                 if (Native.isAvailable()) {
                     return true;
                 }
-                Native.logFallbackOnce("blocking waits");
+                Native.logFallbackOnce("waiting (locks, events, queues)");
                 return false;
             }
 

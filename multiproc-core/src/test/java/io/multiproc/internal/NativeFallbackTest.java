@@ -27,6 +27,8 @@ class NativeFallbackTest {
             assertThat(out).contains("huge=refused cannot reserve size=4398046511104");
             assertThat(out).contains("event=true").contains("semaphore=false").contains("condition=true");
             assertThat(err.lines().filter(l -> l.contains("--enable-native-access=ALL-UNNAMED")).count()).isEqualTo(1);
+            assertThat(err).as("the one line reads as a sentence: what is slower, then the flag")
+                    .contains("native access is off, so waiting (locks, events, queues) uses a slower pure-Java fallback");
             assertThat(err).doesNotContain("restricted method");
         } finally {
             p.destroyForcibly();

@@ -231,6 +231,31 @@ class ManagerTest {
         }
     }
 
+    /** A null name read as {@code name='null'}, which looks like a list called "null" that was refused. */
+    @Test
+    void aNullContainerNameIsReportedAsNullNotAsTheString() {
+        try (Manager m = Manager.start()) {
+            assertThatThrownBy(() -> m.list(null)).isInstanceOf(IllegalArgumentException.class)
+                    .hasMessage("name=null must be a non-empty string");
+            assertThatThrownBy(() -> m.dict("")).isInstanceOf(IllegalArgumentException.class)
+                    .hasMessage("name='' must be a non-empty string");
+        }
+    }
+
+    /** It threw the JDK default's bare "remove", leaving the user to guess that the list cannot do it. */
+    @Test
+    void aListIteratorsRemoveSaysItIsASnapshotAndWhatToUseInstead() {
+        try (Manager m = Manager.start()) {
+            List<Integer> l = m.list();
+            l.addAll(List.of(1, 2));
+            java.util.Iterator<Integer> it = l.iterator();
+            it.next();
+            assertThatThrownBy(it::remove).isInstanceOf(UnsupportedOperationException.class)
+                    .hasMessageContaining("snapshot").hasMessageContaining("removeIf");
+            assertThat(l).containsExactly(1, 2);
+        }
+    }
+
     @Test
     void badNamesAndClosedManagersFailClearly() {
         Manager m = Manager.start();

@@ -290,7 +290,8 @@ class PoolTest {
                 sleep(1500);
                 return x * 2;
             }, List.of(21));
-            assertThatThrownBy(() -> it.next(Duration.ofMillis(100))).isInstanceOf(TimeoutException.class);
+            assertThatThrownBy(() -> it.next(Duration.ofMillis(100))).isInstanceOf(TimeoutException.class)
+                    .as("names the timeout it waited, as a pipe's recv does").hasMessageContaining("timeout=PT0.1S");
             assertThat(it.next(TIMEOUT)).isEqualTo(42);
             assertThat(it.hasNext()).isFalse();
         }

@@ -265,7 +265,7 @@ public final class LocalManager implements Manager, HandleSource, Serializable {
     private Object named(String name, ContainerKind kind, Supplier<Proxy> create) {
         checkOpen();
         if (name == null || name.isEmpty()) {
-            throw new IllegalArgumentException("name='" + name + "' must be a non-empty string");
+            throw new IllegalArgumentException("name=" + (name == null ? "null" : "''") + " must be a non-empty string");
         }
         Object found = directory.computeIfAbsent(name, k -> create.get());
         if (!(found instanceof Proxy p) || p.kind() != kind) {

@@ -211,6 +211,13 @@ final class ManagedList<E> extends SnapshotReadList<E> implements RandomAccess, 
             public E next() {
                 return (E) take(advance());
             }
+
+            @Override
+            public void remove() {
+                // NOTE: by index it could remove what another process put there since the snapshot
+                throw new UnsupportedOperationException("a managed list's iterator reads a snapshot and cannot "
+                        + "remove; use removeIf(...), remove(Object) or remove(int) on the list");
+            }
         };
     }
 
