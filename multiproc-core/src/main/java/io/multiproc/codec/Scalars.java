@@ -24,35 +24,36 @@ final class Scalars {
 
     /** Writes {@code v} if it is a scalar; false (nothing written) if it is not. */
     static boolean write(ByteSink out, Object v) {
-        switch (v) {
-            case null -> out.writeByte(NULL);
-            case Integer i -> writeInt(out, i);
-            case String s -> writeString(out, s);
-            case Long l -> writeLong(out, l);
-            case Double d -> {
-                out.writeByte(DOUBLE);
-                out.writeDouble(d);
-            }
-            case Boolean b -> out.writeByte(b ? TRUE : FALSE);
-            case Float f -> {
-                out.writeByte(FLOAT);
-                out.writeFloat(f);
-            }
-            case Byte b -> {
-                out.writeByte(BYTE);
-                out.writeByte(b);
-            }
-            case Short s -> {
-                out.writeByte(SHORT);
-                out.writeShort(s);
-            }
-            case Character c -> {
-                out.writeByte(CHAR);
-                out.writeShort(c);
-            }
-            default -> {
-                return v.getClass().isArray() && writeArray(out, v);
-            }
+        // NOTE: instanceof chains here, in writeArray and in fill, not pattern switches: each pattern
+        // switch's first run spins a class (SwitchBootstraps.typeSwitch) in every JVM, and a pool
+        // worker's first map chunk ran two of them on its way in and out (decision 251)
+        if (v == null) {
+            out.writeByte(NULL);
+        } else if (v instanceof Integer i) {
+            writeInt(out, i);
+        } else if (v instanceof String s) {
+            writeString(out, s);
+        } else if (v instanceof Long l) {
+            writeLong(out, l);
+        } else if (v instanceof Double d) {
+            out.writeByte(DOUBLE);
+            out.writeDouble(d);
+        } else if (v instanceof Boolean b) {
+            out.writeByte(b ? TRUE : FALSE);
+        } else if (v instanceof Float f) {
+            out.writeByte(FLOAT);
+            out.writeFloat(f);
+        } else if (v instanceof Byte b) {
+            out.writeByte(BYTE);
+            out.writeByte(b);
+        } else if (v instanceof Short s) {
+            out.writeByte(SHORT);
+            out.writeShort(s);
+        } else if (v instanceof Character c) {
+            out.writeByte(CHAR);
+            out.writeShort(c);
+        } else {
+            return v.getClass().isArray() && writeArray(out, v);
         }
         return true;
     }
@@ -168,24 +169,28 @@ final class Scalars {
     }
 
     private static boolean writeArray(ByteSink out, Object v) {
-        switch (v) {
-            case byte[] a -> bulk(out, BYTES, a.length, MemorySegment.ofArray(a), 1);
-            case int[] a -> bulk(out, INTS, a.length, MemorySegment.ofArray(a), 4);
-            case long[] a -> bulk(out, LONGS, a.length, MemorySegment.ofArray(a), 8);
-            case double[] a -> bulk(out, DOUBLES, a.length, MemorySegment.ofArray(a), 8);
-            case float[] a -> bulk(out, FLOATS, a.length, MemorySegment.ofArray(a), 4);
-            case short[] a -> bulk(out, SHORTS, a.length, MemorySegment.ofArray(a), 2);
-            case char[] a -> bulk(out, CHARS, a.length, MemorySegment.ofArray(a), 2);
-            case boolean[] a -> {
-                out.writeByte(BOOLEANS);
-                Varints.writeUnsigned(out, a.length);
-                for (boolean x : a) {
-                    out.writeByte(x ? 1 : 0);
-                }
+        if (v instanceof byte[] a) {
+            bulk(out, BYTES, a.length, MemorySegment.ofArray(a), 1);
+        } else if (v instanceof int[] a) {
+            bulk(out, INTS, a.length, MemorySegment.ofArray(a), 4);
+        } else if (v instanceof long[] a) {
+            bulk(out, LONGS, a.length, MemorySegment.ofArray(a), 8);
+        } else if (v instanceof double[] a) {
+            bulk(out, DOUBLES, a.length, MemorySegment.ofArray(a), 8);
+        } else if (v instanceof float[] a) {
+            bulk(out, FLOATS, a.length, MemorySegment.ofArray(a), 4);
+        } else if (v instanceof short[] a) {
+            bulk(out, SHORTS, a.length, MemorySegment.ofArray(a), 2);
+        } else if (v instanceof char[] a) {
+            bulk(out, CHARS, a.length, MemorySegment.ofArray(a), 2);
+        } else if (v instanceof boolean[] a) {
+            out.writeByte(BOOLEANS);
+            Varints.writeUnsigned(out, a.length);
+            for (boolean x : a) {
+                out.writeByte(x ? 1 : 0);
             }
-            default -> {
-                return false;
-            }
+        } else {
+            return false;
         }
         return true;
     }
@@ -259,15 +264,22 @@ final class Scalars {
     }
 
     private static Object fill(ByteSource in, Object array) {
-        MemorySegment seg = switch (array) {
-            case int[] a -> MemorySegment.ofArray(a);
-            case long[] a -> MemorySegment.ofArray(a);
-            case double[] a -> MemorySegment.ofArray(a);
-            case float[] a -> MemorySegment.ofArray(a);
-            case short[] a -> MemorySegment.ofArray(a);
-            case char[] a -> MemorySegment.ofArray(a);
-            default -> throw new AssertionError(array.getClass());
-        };
+        MemorySegment seg;
+        if (array instanceof int[] a) {
+            seg = MemorySegment.ofArray(a);
+        } else if (array instanceof long[] a) {
+            seg = MemorySegment.ofArray(a);
+        } else if (array instanceof double[] a) {
+            seg = MemorySegment.ofArray(a);
+        } else if (array instanceof float[] a) {
+            seg = MemorySegment.ofArray(a);
+        } else if (array instanceof short[] a) {
+            seg = MemorySegment.ofArray(a);
+        } else if (array instanceof char[] a) {
+            seg = MemorySegment.ofArray(a);
+        } else {
+            throw new AssertionError(array.getClass());
+        }
         in.readFully(seg, 0, seg.byteSize());
         return array;
     }
