@@ -167,6 +167,40 @@ final class Lua {
     static final String BOUNDED_REMOVE_LAST = "if redis.call('lrem', KEYS[1], -1, ARGV[1]) == 1 then "
             + "local v = redis.call('incrby', KEYS[2], 1) redis.call('publish', KEYS[3], v) return 1 end return 0";
 
+    // Queue pops (decision 247): a pop moves its item into its own pending list KEYS[2] (the queue's key +
+    // ":pop:" + token, same hash slot), which the caller empties on receipt or gives back if it gave up.
+
+    /**
+     * A queue's plain pop, marked: the head of KEYS[1] moved into the pending list KEYS[2] and returned; nil
+     * if the queue is empty or the pop was given back before it ran (KEYS[2] exists).
+     */
+    static final String QUEUE_POP_MARKED = "if redis.call('exists', KEYS[2]) == 1 then return false end "
+            + "local v = redis.call('lpop', KEYS[1]) if v then redis.call('lpush', KEYS[2], v) end return v";
+
+    /**
+     * A pop's receipt: the item received (the pending list KEYS[1]'s head, the latest move) goes; an older
+     * move, left by a blocking pop Redisson sent again on a new connection, goes back to the head of queue
+     * KEYS[2]. A bounded queue (KEYS[3] its capacity, KEYS[4] its channel) gets the received item's room back.
+     * Idempotent (sent again until answered): 1 the first time, then 0.
+     */
+    static final String QUEUE_RECEIVED = "if not redis.call('lpop', KEYS[1]) then return 0 end "
+            + "local v = redis.call('lpop', KEYS[1]) "
+            + "while v do redis.call('lpush', KEYS[2], v) v = redis.call('lpop', KEYS[1]) end "
+            + "if KEYS[3] then local c = redis.call('incrby', KEYS[3], 1) redis.call('publish', KEYS[4], c) end return 1";
+
+    /**
+     * A pop's give-back, for a caller that gave up: what the pop moved into the pending list KEYS[2] goes back
+     * to the head of queue KEYS[1], in its order, and KEYS[2] becomes the string 'gone' (for ARGV[1] ms), so
+     * that a pop Redis runs later takes nothing (the marked pop sees it; BLMOVE into a string fails with
+     * WRONGTYPE before popping). ARGV[1] '0': no mark, KEYS[2] is deleted (a blocking pop that answered
+     * nil, whose earlier copy Redisson may have sent on a lost connection). A bounded queue's room stays
+     * taken: it was not given back for these items. Idempotent (sent again until answered): how many went back.
+     */
+    static final String QUEUE_GIVE_BACK = "local n = 0 "
+            + "if redis.call('type', KEYS[2])['ok'] == 'list' then local v = redis.call('lpop', KEYS[2]) "
+            + "while v do redis.call('lpush', KEYS[1], v) n = n + 1 v = redis.call('lpop', KEYS[2]) end end "
+            + "if ARGV[1] == '0' then redis.call('del', KEYS[2]) else redis.call('set', KEYS[2], 'gone', 'PX', ARGV[1]) end return n";
+
     /** add: 1 if ARGV[1] was added to set KEYS[1], 0 if it was there. */
     static final String SET_ADD = "return redis.call('sadd', KEYS[1], ARGV[1])";
 

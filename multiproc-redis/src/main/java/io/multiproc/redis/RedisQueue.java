@@ -2,8 +2,9 @@ package io.multiproc.redis;
 
 import org.redisson.api.RBlockingQueue;
 import org.redisson.api.RBoundedBlockingQueue;
+import org.redisson.api.RBlockingDeque;
 import org.redisson.api.RScript;
-import org.redisson.client.codec.ByteArrayCodec;
+import org.redisson.api.queue.DequeMoveArgs;
 
 import java.io.Serial;
 import java.io.Serializable;
@@ -17,6 +18,8 @@ import java.util.concurrent.BlockingQueue;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ExecutionException;
 import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicInteger;
+import java.util.concurrent.atomic.AtomicLong;
 
 /**
  * A {@link RedisManager}'s queue: Redisson's {@link RBlockingQueue} (a Redis list, blocking pops on the
@@ -37,11 +40,11 @@ final class RedisQueue<E> extends AbstractQueue<E> implements BlockingQueue<E>, 
      */
     private final transient RBlockingQueue<Object> q;
     /**
-     * What blocking pops go through: {@link #q}, or for a bounded queue an unbounded view of the same list
-     * (Redisson's bounded take and timed poll decode with the client's codec, not the queue's, so they
-     * never gave bytes back); {@link #popped} then gives the capacity back, as Redisson's own take does.
+     * What blocking pops go through (BLMOVE into the pop's pending list, decision 247): a deque view of the
+     * same list, for a bounded queue too (Redisson's bounded take and timed poll decode with the client's
+     * codec, not the queue's, so they never gave bytes back); {@link #received} gives the capacity back.
      */
-    private final transient RBlockingQueue<Object> pops;
+    private final transient RBlockingDeque<Object> pops;
 
     RedisQueue(RedisManager m, String key, boolean bounded) {
         this.m = m;
@@ -49,7 +52,7 @@ final class RedisQueue<E> extends AbstractQueue<E> implements BlockingQueue<E>, 
         this.bounded = bounded;
         this.q = bounded ? m.redisson().getBoundedBlockingQueue(key, RedisCodec.STORED_BYTES)
                 : m.redisson().getBlockingQueue(key, RedisCodec.STORED_BYTES);
-        this.pops = bounded ? m.redisson().getBlockingQueue(key, RedisCodec.STORED_BYTES) : q;
+        this.pops = m.redisson().getBlockingDeque(key, RedisCodec.STORED_BYTES);
     }
 
     void bound(int maxItems) {
@@ -209,8 +212,8 @@ final class RedisQueue<E> extends AbstractQueue<E> implements BlockingQueue<E>, 
 
     @Override
     public E take() throws InterruptedException {
-        // NOTE: BLPOP slices of a second, not one BLPOP without a timeout: an interrupted take lets its pop
-        // run to its end before it answers (blockingPop), so the slice bounds how late that answer is
+        // NOTE: BLMOVE slices of a second, not one without a timeout: how long Redisson waits for a slice's
+        // answer (and popBy for Redisson) is bounded by it
         while (true) {
             E e = open(blockingPop(TAKE_SLICE_SECONDS, RedisSync.FOREVER));
             if (e != null) {
@@ -220,67 +223,185 @@ final class RedisQueue<E> extends AbstractQueue<E> implements BlockingQueue<E>, 
     }
 
     /**
-     * One BLPOP of at most {@code seconds}, given back by {@link #popped}. An interrupt while it waits does
-     * not cancel it: Redis may already have popped an item for it, which a cancelled call dropped (an
-     * interrupted consumer lost items). The pop runs to its end (at most its slice), what it took goes back
-     * to the head of the queue, and InterruptedException is thrown with nothing taken. Not answered by
-     * {@code deadline} (and {@link RedisSync#LATE_REPLY_NANOS}): null, and an item Redis pops after that goes
-     * back to the head when its answer arrives (decision 229).
+     * One blocking pop of at most {@code seconds}: BLMOVE of the head into the call's pending list, waited
+     * for by {@link #popBy}. Not answered by {@code deadline} (and {@link RedisSync#LATE_REPLY_NANOS}): null,
+     * and the call is given back (decision 247).
      */
     private Object blockingPop(long seconds, long deadline) throws InterruptedException {
-        return m.callBlocking(() -> popBy(pops.pollAsync(seconds, TimeUnit.SECONDS).toCompletableFuture(), deadline));
+        return m.callBlocking(() -> {
+            if (!settledBy(deadline)) {
+                return null;
+            }
+            String pending = pendingKey();
+            CompletableFuture<Object> pop = pops.moveAsync(java.time.Duration.ofSeconds(seconds),
+                    DequeMoveArgs.pollFirst().addFirstTo(pending)).toCompletableFuture();
+            return popBy(pop, pending, deadline, TimeUnit.SECONDS.toNanos(seconds));
+        });
+    }
+
+    /** A plain pop, marked (decision 247): the head moved into {@code pending} by one script, or null. */
+    private CompletableFuture<Object> popNow(String pending) {
+        return m.redisson().getScript(RedisCodec.STORED_BYTES).<Object>evalAsync(key, RScript.Mode.READ_WRITE,
+                Lua.QUEUE_POP_MARKED, RScript.ReturnType.VALUE, List.of(key, pending)).toCompletableFuture();
     }
 
     /**
-     * What {@link #blockingPop} and the timed poll's short polls wait for: the pop {@code pop}, through
-     * {@link #pops} (so a late item goes back without its capacity: Redisson's bounded poll gives the
-     * capacity back after its reply, where a give-back could not follow it).
+     * Waits for the pop {@code pop} into {@code pending} until {@code deadline} (and its grace); an untimed
+     * one at most its server-side wait {@code serverNanos} plus Redisson's command timeout and the grace:
+     * after a hang longer than its timeout Redisson's future of a blocking pop sometimes never ended, and
+     * take waited for ever with Redis back (RedisQueueLongHangTest). A pop that is not answered by then,
+     * fails, or whose caller is interrupted is given back ({@link #giveUp}): whether Redis ran it or runs it
+     * later, its item goes back to the head (an interrupted caller waits for that; an interrupt no longer
+     * waits for the pop's slice to end). A pop answered in time is acknowledged ({@link #received}).
      */
-    private Object popBy(CompletableFuture<Object> pop, long deadline) throws InterruptedException {
+    private Object popBy(CompletableFuture<Object> pop, String pending, long deadline, long serverNanos)
+            throws InterruptedException {
         Object stored;
         try {
-            if (deadline == RedisSync.FOREVER) {
-                stored = pop.get();
-            } else {
-                stored = pop.get(Math.max(0, RedisSync.remaining(deadline)) + RedisSync.LATE_REPLY_NANOS, TimeUnit.NANOSECONDS);
-            }
+            long wait = deadline == RedisSync.FOREVER
+                    ? serverNanos + RedisManager.COMMAND_TIMEOUT.toNanos() + RedisSync.LATE_REPLY_NANOS
+                    : Math.max(0, RedisSync.remaining(deadline)) + RedisSync.LATE_REPLY_NANOS;
+            stored = pop.get(wait, TimeUnit.NANOSECONDS);
         } catch (java.util.concurrent.TimeoutException gaveUp) {
-            pop.thenAccept(late -> {
-                if (late != null) {
-                    giveBack(late);
-                }
-            });
+            giveUp(pending);
             return null;
         } catch (InterruptedException stop) {
-            Object late = toItsEnd(pop);
-            if (late != null) {
-                toItsEnd(giveBack(late));
+            try {
+                toItsEnd(giveBackNow(pending, GONE_MILLIS));
+            } catch (RuntimeException unanswered) {
+                giveUp(pending);
             }
-            Thread.interrupted(); // answered by the exception; interrupts while the pop ended are this one
+            Thread.interrupted(); // answered by the exception; interrupts while it was given back are this one
             throw stop;
         } catch (ExecutionException failed) {
+            giveUp(pending);
             throw redisFailure(failed);
         }
-        return popped(stored);
+        if (stored == null && serverNanos > 0) {
+            // NOTE: Redisson sends a blocking command again on a new connection when its connection is lost; the
+            // copy that answered nil may have had a predecessor that moved an item, which goes back (no mark:
+            // Redis answered, nothing of this pop runs later). Costs a round trip per empty slice.
+            giveUp(pending, NO_MARK);
+        }
+        return received(pending, stored);
+    }
+
+    /** {@link #settledBy} for poll(), which waits at most a command's timeout and ignores interrupts (kept set). */
+    private boolean settledUninterruptibly() {
+        long deadline = RedisSync.deadline(RedisManager.COMMAND_TIMEOUT.toNanos());
+        boolean interrupted = false;
+        try {
+            while (true) {
+                try {
+                    return settledBy(deadline);
+                } catch (InterruptedException e) {
+                    interrupted = true;
+                }
+            }
+        } finally {
+            if (interrupted) {
+                Thread.currentThread().interrupt();
+            }
+        }
+    }
+
+    /** Pending lists' keys: the queue's key (its hash slot), this JVM's id and a count. */
+    private String pendingKey() {
+        return key + ":pop:" + JVM_ID + ":" + POPS.incrementAndGet();
+    }
+
+    private static final String JVM_ID = java.util.UUID.randomUUID().toString();
+    /** Pops of this JVM (any thread): the count in {@link #pendingKey}. */
+    private static final AtomicLong POPS = new AtomicLong();
+    /**
+     * How long a given-up pop's 'gone' mark lives: it must outlast the time from the give-back's run to the
+     * pop's (Redis runs both as soon as it answers again; a blocked pop waits at most its slice).
+     */
+    private static final RedisCodec.Raw GONE_MILLIS = RedisCodec.Raw.of(TimeUnit.MINUTES.toMillis(2));
+
+    /**
+     * Give-backs of this proxy's pops that Redis has not answered yet: incremented by the thread that gives
+     * a pop up, decremented by Redisson's thread once answered (or no longer tried), which then notifies
+     * waiters on it. While one is unanswered this proxy's pops wait ({@link #settledBy}): a take that went
+     * on popping got the second item before the first was back at the head (RedisQueueLongHangTest).
+     */
+    private final transient AtomicInteger unsettled = new AtomicInteger();
+
+    /** Gives back the pop into {@code pending} whose caller left, sent until Redis answers (decision 247). */
+    private void giveUp(String pending) {
+        giveUp(pending, GONE_MILLIS);
+    }
+
+    /** {@link #giveUp} whose pending key is marked 'gone' for {@code markMillis} ({@link #NO_MARK}: deleted). */
+    private void giveUp(String pending, RedisCodec.Raw markMillis) {
+        unsettled.incrementAndGet();
+        RedisSync.untilAnswered(m, () -> giveBackNow(pending, markMillis), n -> settled(), this::settled);
+    }
+
+    private static final RedisCodec.Raw NO_MARK = RedisCodec.Raw.of(0);
+
+    private void settled() {
+        unsettled.decrementAndGet();
+        synchronized (unsettled) {
+            unsettled.notifyAll();
+        }
     }
 
     /**
-     * Puts an item a pop took for a caller that left back at the head of the queue. LPUSH: back where the
-     * pop took it from, so FIFO order holds; a bounded queue's capacity was not given back for it (popped()
-     * did not run), so none is taken again.
+     * Waits until this proxy has no unanswered give-back, or {@code deadline}: false if one still is. Costs a
+     * volatile read while none is.
      */
-    private CompletableFuture<Void> giveBack(Object stored) {
-        return m.redisson().getDeque(key, ByteArrayCodec.INSTANCE).addFirstAsync(stored).toCompletableFuture();
+    private boolean settledBy(long deadline) throws InterruptedException {
+        if (unsettled.get() == 0) {
+            return true;
+        }
+        synchronized (unsettled) {
+            while (unsettled.get() > 0) {
+                long left = RedisSync.remaining(deadline);
+                if (left <= 0) {
+                    return false;
+                }
+                TimeUnit.NANOSECONDS.timedWait(unsettled, Math.min(left, RedisSync.POLL_CAP_NANOS));
+            }
+            return true;
+        }
     }
 
     /**
-     * After a blocking pop of {@code stored} (null: none): a bounded queue's capacity is given back, to the
-     * end of that call whatever interrupts come (the item is this caller's by now: Redisson's synchronous
-     * release threw on an interrupt and the popped item was lost); an interrupt meanwhile stays set.
+     * One send of the give-back: LPUSH of what the pop took back at the head, where it took it from (FIFO
+     * holds); a bounded queue's capacity was not given back for it, so none is taken again.
      */
-    private Object popped(Object stored) {
-        if (bounded && stored != null) {
-            toItsEnd(m.redisson().getSemaphore(RedisManager.capacityKey(key)).releaseAsync().toCompletableFuture());
+    private CompletableFuture<Long> giveBackNow(String pending, RedisCodec.Raw markMillis) {
+        return m.redisson().getScript(RedisCodec.STORED_BYTES).<Long>evalAsync(key, RScript.Mode.READ_WRITE,
+                Lua.QUEUE_GIVE_BACK, RScript.ReturnType.LONG, List.of(key, pending), markMillis).toCompletableFuture();
+    }
+
+    /**
+     * After a pop of {@code stored} into {@code pending} (null: none, and nothing was moved): the pending list
+     * goes, and a bounded queue's capacity comes back, waited for whatever interrupts come (a caller's next
+     * offer must find the room; an interrupt meanwhile stays set). Not answered (Redis failed since the pop
+     * answered): the item is still this caller's, and the receipt is sent again until Redis answers.
+     * An unbounded queue's receipt is not waited for: nothing the caller does next depends on it.
+     */
+    private Object received(String pending, Object stored) {
+        if (stored == null) {
+            return null;
+        }
+        List<Object> keys = bounded
+                ? List.of(pending, key, RedisManager.capacityKey(key),
+                        org.redisson.RedissonSemaphore.getChannelName(RedisManager.capacityKey(key)))
+                : List.of(pending, key);
+        java.util.function.Supplier<java.util.concurrent.CompletionStage<Long>> send = () -> m.redisson()
+                .getScript(RedisCodec.STORED_BYTES).<Long>evalAsync(key, RScript.Mode.READ_WRITE, Lua.QUEUE_RECEIVED,
+                        RScript.ReturnType.LONG, keys);
+        if (!bounded) {
+            RedisSync.untilAnswered(m, send, r -> { }, () -> { });
+            return stored;
+        }
+        try {
+            toItsEnd(send.get().toCompletableFuture());
+        } catch (RuntimeException unanswered) {
+            RedisSync.untilAnswered(m, send, r -> { }, () -> { });
         }
         return stored;
     }
@@ -323,8 +444,8 @@ final class RedisQueue<E> extends AbstractQueue<E> implements BlockingQueue<E>, 
     private static final long TAKE_SLICE_SECONDS = 1;
 
     /**
-     * BlockingQueue's timed poll. Redis's BLPOP counts whole seconds and takes 0 for "forever", so: no
-     * wait for a timeout <= 0, BLPOP slices of one second (so that a huge timeout is neither out of
+     * BlockingQueue's timed poll. Redis's BLMOVE (as BLPOP) counts whole seconds and takes 0 for "forever", so: no
+     * wait for a timeout <= 0, BLMOVE slices of one second (so that a huge timeout is neither out of
      * range nor overflows, and an interrupt is answered within one), and the last part under a second
      * by polling every few milliseconds.
      */
@@ -345,7 +466,13 @@ final class RedisQueue<E> extends AbstractQueue<E> implements BlockingQueue<E>, 
                 if (Thread.interrupted()) {
                     throw new InterruptedException();
                 }
-                e = open(m.callBlocking(() -> popBy(pops.pollAsync().toCompletableFuture(), deadline)));
+                e = open(m.callBlocking(() -> {
+                    if (!settledBy(deadline)) {
+                        return null;
+                    }
+                    String pending = pendingKey();
+                    return popBy(popNow(pending), pending, deadline, 0);
+                }));
                 if (e == null && left > 0) {
                     TimeUnit.NANOSECONDS.sleep(Math.min(left, SHORT_POLL_NANOS));
                 }
@@ -356,17 +483,28 @@ final class RedisQueue<E> extends AbstractQueue<E> implements BlockingQueue<E>, 
         }
     }
 
-    /**
-     * The longest single blocking call of a timed wait: also how long an interrupted poll may still wait
-     * for its pop to end (see {@link #blockingPop}).
-     */
+    /** The longest single blocking call of a timed wait. */
     private static final long MAX_WAIT_SLICE_NANOS = TimeUnit.SECONDS.toNanos(TAKE_SLICE_SECONDS);
     /** The pause between polls in a timed poll's last second. */
     private static final long SHORT_POLL_NANOS = TimeUnit.MILLISECONDS.toNanos(5);
 
     @Override
     public E poll() {
-        return open(m.call(() -> q.poll()));
+        return open(m.call(() -> {
+            if (!settledUninterruptibly()) {
+                throw m.unavailable(new org.redisson.client.RedisTimeoutException(
+                        "an earlier pop of queue '" + key + "' is still being given back"));
+            }
+            String pending = pendingKey();
+            Object stored;
+            try {
+                stored = toItsEnd(popNow(pending));
+            } catch (RuntimeException failed) {
+                giveUp(pending); // Redis may run it later (decision 247)
+                throw failed;
+            }
+            return received(pending, stored);
+        }));
     }
 
     @Override

@@ -324,18 +324,37 @@ final class RedisSync {
 
     private <R> void giveBack(int attemptsLeft, String lua, RScript.ReturnType type, List<Object> keys,
             Consumer<R> then, Object... args) {
+        untilAnswered(manager, attemptsLeft, () -> script.<R>evalAsync(RScript.Mode.READ_WRITE, lua, type, keys, args), then, () -> { });
+    }
+
+    /**
+     * Sends what {@code send} sends (an idempotent command of {@code manager}'s objects: a give-back, a queue
+     * pop's acknowledgement) until Redis answers, as {@link #giveBack}: its answer to {@code then}, on
+     * Redisson's thread; {@code unanswered} runs instead once it stops trying (attempts spent, manager
+     * closed). Never waits.
+     */
+    static <R> void untilAnswered(RedisManager manager, java.util.function.Supplier<java.util.concurrent.CompletionStage<R>> send,
+            Consumer<R> then, Runnable unanswered) {
+        untilAnswered(manager, GIVE_BACK_ATTEMPTS, send, then, unanswered);
+    }
+
+    private static <R> void untilAnswered(RedisManager manager, int attemptsLeft,
+            java.util.function.Supplier<java.util.concurrent.CompletionStage<R>> send, Consumer<R> then, Runnable unanswered) {
         try {
             manager.check();
-            script.<R>evalAsync(RScript.Mode.READ_WRITE, lua, type, keys, args).whenComplete((r, failure) -> {
+            send.get().whenComplete((r, failure) -> {
                 if (failure == null) {
                     then.accept(r);
                 } else if (attemptsLeft > 1) {
                     java.util.concurrent.CompletableFuture.delayedExecutor(GIVE_BACK_RETRY_MILLIS, TimeUnit.MILLISECONDS)
-                            .execute(() -> giveBack(attemptsLeft - 1, lua, type, keys, then, args));
+                            .execute(() -> untilAnswered(manager, attemptsLeft - 1, send, then, unanswered));
+                } else {
+                    unanswered.run();
                 }
             });
         } catch (RuntimeException closed) {
             // the connection closed: nothing can be sent any more
+            unanswered.run();
         }
     }
 
