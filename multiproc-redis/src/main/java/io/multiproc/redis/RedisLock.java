@@ -290,15 +290,56 @@ public final class RedisLock implements Lock, HandleSource, Serializable {
         return reentrant ? sync.threadToken() : sync.newToken();
     }
 
-    /** One try: <= 0 acquired (or re-entered), > 0 the milliseconds left on the holder's lease. */
+    /**
+     * One try: <= 0 acquired (or re-entered), > 0 the milliseconds left on the holder's lease. A reentrant
+     * lock's try is marked and given back when Redis does not answer it (decision 253).
+     */
     private long tryOnce(String owner, int holds) {
-        long r = sync.evalLong(ACQUIRE, keys, owner, Long.toString(sync.leaseMillis()), reentrant ? "1" : "0",
-                Integer.toString(holds));
+        String lease = Long.toString(sync.leaseMillis());
+        long r;
+        if (reentrant) {
+            // NOTE: a try whose reply Redisson failed (Redis hung past 2 s) may still run: its holds, unknown
+            // here, made the thread's next lock() a re-entry that nothing renewed, and one unlock too few
+            List<Object> marked = markedKeys();
+            try {
+                r = sync.evalLong(ACQUIRE_MARKED, marked, owner, lease, "1", Integer.toString(holds), MARK_MILLIS);
+            } catch (RuntimeException noAnswer) {
+                giveBack(marked, owner, lease, holds);
+                throw noAnswer;
+            }
+            if (r <= 0) {
+                sync.forgetMark((String) marked.get(2));
+            }
+        } else {
+            r = sync.evalLong(ACQUIRE, keys, owner, lease, "0", Integer.toString(holds));
+        }
         if (r < 0) {
             sync.hold(key, owner);
             tookOver = r == -2;
         }
         return r;
+    }
+
+    /** The lock's keys and a fresh mark for one try (decision 244). */
+    private List<Object> markedKeys() {
+        return List.of(keys.get(0), keys.get(1), key + ":try:" + sync.newToken());
+    }
+
+    /**
+     * Sends the give-back of the try marked by {@code marked} until Redis answers (decision 244). A freed
+     * lock's entry in the keeper is not dropped here: the answer may come after the same thread took the
+     * lock again (same owner token), and the keeper drops a stale entry at its next renewal (decision 254).
+     */
+    private void giveBack(List<Object> marked, String owner, String lease, int holds) {
+        sync.<String>giveBack(GIVE_BACK, org.redisson.api.RScript.ReturnType.VALUE, marked, released -> {
+            if ("R".equals(released)) {
+                try {
+                    sync.hold(key, owner); // the thread re-entered meanwhile: it holds the lock
+                } catch (IllegalStateException closed) {
+                    // nothing renews it now: it lapses with its lease
+                }
+            }
+        }, owner, lease, key, Integer.toString(holds), MARK_MILLIS);
     }
 
     /**
@@ -312,21 +353,11 @@ public final class RedisLock implements Lock, HandleSource, Serializable {
             return tryOnce(owner, holds);
         }
         String lease = Long.toString(sync.leaseMillis());
-        List<Object> marked = List.of(keys.get(0), keys.get(1), key + ":try:" + sync.newToken());
+        List<Object> marked = markedKeys();
         Long r = sync.evalLongBy(deadline, late -> { }, ACQUIRE_MARKED, marked, owner, lease, reentrant ? "1" : "0",
                 Integer.toString(holds), MARK_MILLIS);
         if (r == null) {
-            sync.<String>giveBack(GIVE_BACK, org.redisson.api.RScript.ReturnType.VALUE, marked, released -> {
-                if (released != null && released.startsWith("F")) {
-                    sync.drop(key, owner);
-                } else if ("R".equals(released)) {
-                    try {
-                        sync.hold(key, owner); // the thread re-entered meanwhile: it holds the lock
-                    } catch (IllegalStateException closed) {
-                        // nothing renews it now: it lapses with its lease
-                    }
-                }
-            }, owner, lease, key, Integer.toString(holds), MARK_MILLIS);
+            giveBack(marked, owner, lease, holds);
             return null;
         }
         if (r <= 0) {

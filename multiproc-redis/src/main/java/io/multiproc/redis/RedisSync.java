@@ -60,8 +60,24 @@ final class RedisSync {
     /** This connection's identity in owner tokens (one per RedisManager instance). */
     private final String clientId = UUID.randomUUID().toString();
     private final AtomicLong tokens = new AtomicLong();
-    /** key -> owner for locks this connection holds; written by acquiring/releasing threads and the keeper. */
-    private final Map<String, String> held = new ConcurrentHashMap<>();
+    /**
+     * key -> the hold of the locks this connection holds, one {@link Hold} per acquisition; written by
+     * acquiring/releasing threads, give-back replies and the keeper's renewal replies (ConcurrentHashMap).
+     */
+    private final Map<String, Hold> held = new ConcurrentHashMap<>();
+
+    /**
+     * One acquisition of a lock by {@code owner}. Compared by identity (decision 254): a reentrant owner's
+     * token is its thread's, the same for every acquisition, so a renewal's late "not held" that names only
+     * the owner removed the hold the thread took again in the meantime, and that one lapsed while held.
+     */
+    private static final class Hold {
+        final String owner;
+
+        Hold(String owner) {
+            this.owner = owner;
+        }
+    }
     private final Map<String, Wake> wakes = new ConcurrentHashMap<>();
     /** channel -> Redisson listener id of {@link #wakes}' subscriptions, removed at close; written under wakes' monitor. */
     private final Map<String, Integer> listeners = new ConcurrentHashMap<>();
@@ -446,12 +462,12 @@ final class RedisSync {
      */
     void hold(String key, String owner) {
         manager.check();
-        held.put(key, owner);
+        held.put(key, new Hold(owner));
     }
 
     /** Stops renewing {@code key} if {@code owner} is the owner this connection renews it for. */
     void drop(String key, String owner) {
-        held.remove(key, owner);
+        held.computeIfPresent(key, (k, h) -> h.owner.equals(owner) ? null : h);
     }
 
     /** Stops renewing {@code key}, whichever owner of this connection holds it. */
@@ -508,14 +524,14 @@ final class RedisSync {
 
     private void renewAll() {
         renewBarrierUses();
-        for (Map.Entry<String, String> e : held.entrySet()) {
+        for (Map.Entry<String, Hold> e : held.entrySet()) {
             String key = e.getKey();
-            String owner = e.getValue();
+            Hold hold = e.getValue();
             try {
                 script.<Long>evalAsync(RScript.Mode.READ_WRITE, RENEW, RScript.ReturnType.LONG,
-                        List.of(key), owner, Long.toString(leaseMillis)).whenComplete((r, failure) -> {
+                        List.of(key), hold.owner, Long.toString(leaseMillis)).whenComplete((r, failure) -> {
                             if (failure == null && r != null && r == 0) {
-                                held.remove(key, owner); // released elsewhere or lapsed: nothing to keep
+                                held.remove(key, hold); // released elsewhere or lapsed: this hold is over
                             }
                             // a failure (Redis unreachable) keeps the entry: the next round tries again
                         });
