@@ -129,7 +129,33 @@ final class Nesting {
             throw new IllegalArgumentException("key of type " + key.getClass().getName() + " is a shared object: a Redis "
                     + "dict stores keys by value and cannot keep what a key refers to alive; use a value such as its name");
         }
+        refuseSharedInside(key);
         checkStoredByValue(key, AS_KEY, AS_KEY_INSTEAD);
+    }
+
+    /**
+     * The manager's codec (the default one, {@link RedisCodec#INSTANCE}) with shared objects refused: a key
+     * holding any proxy or shared object, of any manager or none, fails before its writeReplace runs.
+     */
+    private static final io.multiproc.codec.Codec KEY_CHECK = io.multiproc.codec.BuiltinCodec.builder().sharedObjects(false).build();
+
+    /**
+     * Refuses a key or set element holding a proxy of another manager (local, remote, another Redis
+     * server) or a shared object (a lock, a value) anywhere inside, naming its class, as the local and remote
+     * managers' keys do (decision 249): it was stored as the object's handle, a live reference nothing counted.
+     * Before {@link #checkStoredByValue}, whose encoding ran such a proxy's writeReplace.
+     */
+    private static void refuseSharedInside(Object key) {
+        if (key == null || key instanceof String || key instanceof Number || key instanceof Boolean || key instanceof Character
+                || key instanceof Enum<?> || key instanceof RedisProxy) {
+            return;
+        }
+        try {
+            KEY_CHECK.encodeKey(key, new io.multiproc.codec.BufferSink(64));
+        } catch (io.multiproc.codec.CodecException refused) {
+            // the same codec but for shared objects: what else it refuses, the store's encoding refused too
+            throw io.multiproc.internal.KeyContents.refusedKey(key, refused);
+        }
     }
 
     /**
@@ -145,6 +171,7 @@ final class Nesting {
                     + "Redis set stores elements by value and cannot keep what an element refers to alive; use a value "
                     + "such as its name");
         }
+        refuseSharedInside(element);
         checkStoredByValue(element, AS_KEY, AS_KEY_INSTEAD);
     }
 

@@ -725,6 +725,40 @@ class RedisLifetimeTest {
                 .filter(t -> t.isAlive() && t.getName().equals("mp-redis-lease-keeper")).count();
     }
 
+    /**
+     * "A key is stored by value": a key holding another manager's proxy (a local manager's list) or a lock
+     * anywhere inside is refused naming the key's class, as the local and remote managers refuse it
+     * (decision 249); it was stored as the object's handle, a live reference nothing counted.
+     */
+    @Test
+    void aKeyOrElementHoldingAnotherManagersProxyOrALockIsRefusedLikeTheLocalManagersKeys() {
+        String name = freshName();
+        try (Manager m = RedisManager.connect(redis.url(), name); Manager local = Manager.start();
+             io.multiproc.sync.SharedLock lock = io.multiproc.sync.SharedLock.create()) {
+            List<Object> localList = local.list();
+            localList.add(1);
+            ConcurrentMap<Object, Object> d = m.dict("d");
+            ConcurrentMap<String, Object> holder = m.dict("holder");
+            holder.put("s", new java.util.HashSet<>());
+            @SuppressWarnings("unchecked")
+            Set<Object> set = (Set<Object>) holder.get("s");
+            for (Object key : List.of(new Box(localList), List.of(localList), new Box(lock), List.of(List.of(lock)))) {
+                assertThatThrownBy(() -> d.put(key, "v")).as("put %s", key.getClass()).isInstanceOf(IllegalArgumentException.class)
+                        .hasMessageContaining(key.getClass().getName()).hasMessageContaining("cannot be stored inside");
+                assertThatThrownBy(() -> d.putIfAbsent(key, "v")).isInstanceOf(IllegalArgumentException.class)
+                        .hasMessageContaining(key.getClass().getName());
+                assertThatThrownBy(() -> d.merge(key, 1, (a, b) -> b)).isInstanceOf(IllegalArgumentException.class);
+                assertThatThrownBy(() -> set.add(key)).isInstanceOf(IllegalArgumentException.class)
+                        .hasMessageContaining(key.getClass().getName());
+            }
+            assertThat(d).isEmpty();
+            assertThat(set).isEmpty();
+            d.put(localList, "contents");                   // a list proxy itself is its contents (decision 234)
+            assertThat(d).containsExactly(java.util.Map.entry(List.of(1), "contents"));
+            ((RedisManager) m).destroy();
+        }
+    }
+
     /** "Each job gets its own manager, whose lock goes through a dict": threads must not pile up per manager name. */
     @Test
     void managersMadeAndClosedOneAfterAnotherLeaveNoLeaseKeeperThreadsBehind() {
