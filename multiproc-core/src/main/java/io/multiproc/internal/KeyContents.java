@@ -39,6 +39,19 @@ public interface KeyContents {
                 + refused.getMessage(), refused);
     }
 
+    /**
+     * Refuses {@code key} before a store if {@code noSharedObjects} (a codec that carries no shared object)
+     * cannot encode it, with {@link #refusedKey}: one holding a proxy or a shared object anywhere inside fails
+     * before the object's writeReplace runs (decision 249). The bytes are thrown away.
+     */
+    static void checkStoredByValue(Object key, io.multiproc.codec.Codec noSharedObjects) {
+        try {
+            noSharedObjects.encodeKey(key, new io.multiproc.codec.BufferSink(64));
+        } catch (io.multiproc.codec.CodecException refused) {
+            throw refusedKey(key, refused);
+        }
+    }
+
     private static Object copy(Object contents) {
         if (contents instanceof List<?> l) {
             List<Object> out = new ArrayList<>(l.size());

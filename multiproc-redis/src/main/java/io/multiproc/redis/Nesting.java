@@ -146,16 +146,17 @@ final class Nesting {
      * Before {@link #checkStoredByValue}, whose encoding ran such a proxy's writeReplace.
      */
     private static void refuseSharedInside(Object key) {
-        if (key == null || key instanceof String || key instanceof Number || key instanceof Boolean || key instanceof Character
-                || key instanceof Enum<?> || key instanceof RedisProxy) {
-            return;
+        // the same codec but for shared objects: what else it refuses, the store's encoding refused too
+        if (!holdsNoObject(key)) {
+            io.multiproc.internal.KeyContents.checkStoredByValue(key, KEY_CHECK);
         }
-        try {
-            KEY_CHECK.encodeKey(key, new io.multiproc.codec.BufferSink(64));
-        } catch (io.multiproc.codec.CodecException refused) {
-            // the same codec but for shared objects: what else it refuses, the store's encoding refused too
-            throw io.multiproc.internal.KeyContents.refusedKey(key, refused);
-        }
+    }
+
+    /** A value that holds no other object (this server's proxies are checked by name, not walked). */
+    private static boolean holdsNoObject(Object v) {
+        return v == null || v instanceof String || v instanceof Number || v instanceof Boolean || v instanceof Character
+                || v instanceof Enum<?> || v instanceof RedisProxy
+                || v.getClass().isArray() && v.getClass().componentType().isPrimitive();
     }
 
     /**
@@ -201,9 +202,7 @@ final class Nesting {
      * encoded at all is left to the store itself, which reports it.
      */
     private void checkStoredByValue(Object v, String as, String instead) {
-        if (v == null || v instanceof String || v instanceof Number || v instanceof Boolean || v instanceof Character
-                || v instanceof Enum<?> || v instanceof RedisProxy
-                || v.getClass().isArray() && v.getClass().componentType().isPrimitive()) {
+        if (holdsNoObject(v)) {
             return;
         }
         Checking outer = CHECKING.get();

@@ -145,11 +145,7 @@ final class RemoteDict<K, V> extends AbstractMap<K, V> implements ConcurrentMap<
     static Object storedKey(Object key) {
         key = io.multiproc.internal.KeyContents.plain(key);
         if (!PlainValues.isScalar(key)) {
-            try {
-                ManagerServer.CODEC.encodeKey(key, new io.multiproc.codec.BufferSink(64)); // refuses shared objects
-            } catch (io.multiproc.codec.CodecException refused) {
-                throw io.multiproc.internal.KeyContents.refusedKey(key, refused);
-            }
+            io.multiproc.internal.KeyContents.checkStoredByValue(key, ManagerServer.CODEC); // refuses shared objects
         }
         return key;
     }
