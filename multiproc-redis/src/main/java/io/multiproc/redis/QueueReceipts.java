@@ -68,9 +68,7 @@ final class QueueReceipts {
             }
         }
         if (full != null) {
-            for (List<Object> keys : full.values()) {
-                RedisSync.untilAnswered(m, () -> send(keys), r -> { }, () -> { });
-            }
+            sendUntilAnswered(full);
         }
     }
 
@@ -81,15 +79,20 @@ final class QueueReceipts {
             scheduled = false;
             all = takeAll();
         }
+        sendUntilAnswered(all);
+    }
+
+    /** Sends each queue's receipt of {@code all}, again every second until Redis answers; never waits. */
+    private void sendUntilAnswered(Map<String, List<Object>> all) {
         for (List<Object> keys : all.values()) {
             RedisSync.untilAnswered(m, () -> send(keys), r -> { }, () -> { });
         }
     }
 
     /**
-     * Sends every waiting receipt now and waits for the answers, at most a command's timeout each: the manager
-     * (or its client) is about to go, and a receipt it has not sent would leave its pending list for ever.
-     * Failures are ignored: the pending lists then stay, as when a JVM dies after a pop.
+     * Sends every waiting receipt now and waits for the answers, at most a command's timeout (and the grace) in
+     * all: the manager (or its client) is about to go, and a receipt it has not sent would leave its pending
+     * list for ever. Failures are ignored: the pending lists then stay, as when a JVM dies after a pop.
      */
     void flushNow() {
         Map<String, List<Object>> all;
@@ -104,9 +107,10 @@ final class QueueReceipts {
                 // nothing can be sent any more
             }
         }
+        long deadline = RedisSync.deadline(RedisManager.COMMAND_TIMEOUT.toNanos() + RedisSync.LATE_REPLY_NANOS);
         for (CompletableFuture<Long> f : sent) {
             try {
-                f.get(RedisManager.COMMAND_TIMEOUT.toNanos() + RedisSync.LATE_REPLY_NANOS, TimeUnit.NANOSECONDS);
+                f.get(Math.max(0, RedisSync.remaining(deadline)), TimeUnit.NANOSECONDS);
             } catch (InterruptedException e) {
                 Thread.currentThread().interrupt();
                 return;

@@ -3,6 +3,7 @@ package io.multiproc.redis;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
 
+import java.util.List;
 import java.util.concurrent.BlockingQueue;
 import java.util.concurrent.TimeUnit;
 
@@ -24,11 +25,19 @@ class RedisQueuePendingListTest {
              RedisManager m = (RedisManager) RedisManager.connect(redis.url(), "pending")) {
             BlockingQueue<Integer> q = m.queue();
             popEveryWay(q);
-            long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(10);
-            while (pendingLists(redis) > 0 && System.nanoTime() < deadline) {
-                Thread.sleep(20);
-            }
-            assertThat(pendingLists(redis)).as("pending lists 10 s after the last of " + ITEMS + " pops").isZero();
+            awaitNoPendingList(List.of(redis));
+            assertThat(q.size()).as("items left").isZero();
+        }
+    }
+
+    /** On a cluster too: one receipt for many pops names keys of the queue's hash slot only. */
+    @Test
+    void noPendingListStaysOnAClusterOnceAConsumerStopsPopping() throws Exception {
+        try (LocalRedisCluster cluster = LocalRedisCluster.start(3);
+             RedisManager m = (RedisManager) RedisManager.connect(cluster.config(), "pending")) {
+            BlockingQueue<Integer> q = m.queue();
+            popEveryWay(q);
+            awaitNoPendingList(cluster.nodes());
             assertThat(q.size()).as("items left").isZero();
         }
     }
@@ -39,7 +48,7 @@ class RedisQueuePendingListTest {
             try (RedisManager m = (RedisManager) RedisManager.connect(redis.url(), "pending")) {
                 popEveryWay(m.queue());
             }
-            assertThat(pendingLists(redis)).as("pending lists right after close").isZero();
+            assertThat(pendingLists(List.of(redis))).as("pending lists right after close").isZero();
         }
     }
 
@@ -59,10 +68,22 @@ class RedisQueuePendingListTest {
         }
     }
 
-    /** How many pending lists Redis holds (KEYS answers with the array's length first). */
-    private static int pendingLists(LocalRedis redis) {
-        String reply = redis.command("KEYS *:pop:*");
-        assertThat(reply).as("KEYS reply").startsWith("*");
-        return Integer.parseInt(reply.substring(1));
+    private static void awaitNoPendingList(List<LocalRedis> nodes) throws InterruptedException {
+        long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(10);
+        while (pendingLists(nodes) > 0 && System.nanoTime() < deadline) {
+            Thread.sleep(20);
+        }
+        assertThat(pendingLists(nodes)).as("pending lists 10 s after the last of " + ITEMS + " pops").isZero();
+    }
+
+    /** How many pending lists the nodes hold (KEYS answers with the array's length first). */
+    private static int pendingLists(List<LocalRedis> nodes) {
+        int n = 0;
+        for (LocalRedis node : nodes) {
+            String reply = node.command("KEYS *:pop:*");
+            assertThat(reply).as("KEYS reply").startsWith("*");
+            n += Integer.parseInt(reply.substring(1));
+        }
+        return n;
     }
 }
