@@ -211,6 +211,7 @@ final class Clients {
 
     static void shutdownAll() {
         RedisSync.leaveAllBarriers(); // NOTE: before the clients go: a JVM that ends normally is no dead party
+        QueueReceipts.flushAll(); // NOTE: before the clients go: an unsent receipt leaves its pending list for ever
         List<Entry> all;
         synchronized (Clients.class) {
             all = List.copyOf(CLIENTS.values());

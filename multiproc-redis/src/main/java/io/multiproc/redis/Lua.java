@@ -189,6 +189,15 @@ final class Lua {
             + "if KEYS[3] then local c = redis.call('incrby', KEYS[3], 1) redis.call('publish', KEYS[4], c) end return 1";
 
     /**
+     * {@link #QUEUE_RECEIVED} of many pops of an unbounded queue (decision 255): KEYS[1] the queue, KEYS[2..] the
+     * pops' pending lists, each emptied as QUEUE_RECEIVED empties one (its older moves back to the queue's head).
+     * Idempotent (sent again until answered): how many pending lists held a received item.
+     */
+    static final String QUEUE_RECEIVED_ALL = "local n = 0 for i = 2, #KEYS do if redis.call('lpop', KEYS[i]) then n = n + 1 "
+            + "local v = redis.call('lpop', KEYS[i]) "
+            + "while v do redis.call('lpush', KEYS[1], v) v = redis.call('lpop', KEYS[i]) end end end return n";
+
+    /**
      * A pop's give-back, for a caller that gave up: what the pop moved into the pending list KEYS[2] goes back
      * to the head of queue KEYS[1], in its order, and KEYS[2] becomes the string 'gone' (for ARGV[1] ms), so
      * that a pop Redis runs later takes nothing (the marked pop sees it; BLMOVE into a string fails with

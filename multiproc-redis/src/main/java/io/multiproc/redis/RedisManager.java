@@ -89,6 +89,8 @@ public final class RedisManager implements Manager, HandleSource, Serializable {
      */
     private final transient Map<String, Made> created = new ConcurrentHashMap<>();
     final transient Nesting nesting = new Nesting(this);
+    /** Receipts of pops from this connection's unbounded queues, sent in batches (decision 255). */
+    final transient QueueReceipts receipts = new QueueReceipts(this);
 
     private RedisManager(RedissonClient client, String name, String address, String configYaml, boolean owner) {
         this.client = client;
@@ -621,6 +623,8 @@ public final class RedisManager implements Manager, HandleSource, Serializable {
         int kept = 0;
         boolean syncKept = false;
         try {
+            // NOTE: before the drops: a receipt that ran after its queue was deleted could put an item back into it
+            receipts.flushNow();
             // NOTE: every entry is tried, not up to the first failure: a close that stopped there left each later
             // object in Redis for ever (no TTL, and closed=true stops later cleanups); a slow server may answer them
             for (Map.Entry<String, Made> e : created.entrySet()) {

@@ -378,26 +378,25 @@ final class RedisQueue<E> extends AbstractQueue<E> implements BlockingQueue<E>, 
 
     /**
      * After a pop of {@code stored} into {@code pending} (null: none, and nothing was moved): the pending list
-     * goes, and a bounded queue's capacity comes back, waited for whatever interrupts come (a caller's next
-     * offer must find the room; an interrupt meanwhile stays set). Not answered (Redis failed since the pop
-     * answered): the item is still this caller's, and the receipt is sent again until Redis answers.
-     * An unbounded queue's receipt is not waited for: nothing the caller does next depends on it.
+     * goes. An unbounded queue's receipt is not waited for (nothing the caller does next depends on it) and goes
+     * with other pops' a little later, in one script ({@link QueueReceipts}, decision 255). A bounded queue's
+     * capacity comes back with it, waited for whatever interrupts come (a caller's next offer must find the
+     * room; an interrupt meanwhile stays set). Not answered (Redis failed since the pop answered): the item is
+     * still this caller's, and the receipt is sent again until Redis answers.
      */
     private Object received(String pending, Object stored) {
         if (stored == null) {
             return null;
         }
-        List<Object> keys = bounded
-                ? List.of(pending, key, RedisManager.capacityKey(key),
-                        org.redisson.RedissonSemaphore.getChannelName(RedisManager.capacityKey(key)))
-                : List.of(pending, key);
+        if (!bounded) {
+            m.receipts.add(key, pending);
+            return stored;
+        }
+        String capacity = RedisManager.capacityKey(key);
+        List<Object> keys = List.of(pending, key, capacity, org.redisson.RedissonSemaphore.getChannelName(capacity));
         java.util.function.Supplier<java.util.concurrent.CompletionStage<Long>> send = () -> m.redisson()
                 .getScript(RedisCodec.STORED_BYTES).<Long>evalAsync(key, RScript.Mode.READ_WRITE, Lua.QUEUE_RECEIVED,
                         RScript.ReturnType.LONG, keys);
-        if (!bounded) {
-            RedisSync.untilAnswered(m, send, r -> { }, () -> { });
-            return stored;
-        }
         try {
             toItsEnd(send.get().toCompletableFuture());
         } catch (RuntimeException unanswered) {
