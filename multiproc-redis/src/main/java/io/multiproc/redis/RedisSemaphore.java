@@ -63,14 +63,14 @@ public final class RedisSemaphore implements SemaphoreProxy, HandleSource, Seria
             redis.call('publish', KEYS[1], 'r')
             return 1""";
 
-    // A timed try (decision 244): ACQUIRE, but marked. KEYS[2] is the try's own key: a try that finds it
+    // A try (decision 244; untimed ones too, decision 257): ACQUIRE, but marked. KEYS[2] is the try's own key: a try that finds it
     // does nothing (the caller gave up first), a grant writes it ('granted', for ARGV[2] ms) so that the
     // give-back knows it ran. Redis may run the try after Redisson failed it (response timeout, Redis hung
     // past it): then no late reply comes, and the give-back, sent whatever the reply, is what undoes it.
     private static final String ACQUIRE_MARKED = "if redis.call('exists', KEYS[2]) == 1 then return 0 end "
             + ACQUIRE.replace("redis.call('decr', KEYS[1])", "redis.call('decr', KEYS[1]) redis.call('set', KEYS[2], 'granted', 'PX', ARGV[2])");
 
-    // The give-back of a timed try whose caller left: releases the permit if the try granted it, and marks
+    // The give-back of a try whose caller left or whose call threw: releases the permit if the try granted it, and marks
     // the try gone either way, so a try Redis runs later grants nothing. Idempotent: sent again until answered.
     private static final String GIVE_BACK = "local function release() " + RELEASE + " end "
             + "local granted = redis.call('get', KEYS[2]) == 'granted' "
@@ -78,7 +78,7 @@ public final class RedisSemaphore implements SemaphoreProxy, HandleSource, Seria
             + "if granted then return release() end return 0";
 
     /**
-     * How long a timed try's mark lives: it must outlast the time from the try's run (once Redis answers
+     * How long a try's mark lives: it must outlast the time from the try's run (once Redis answers
      * again) to its give-back's run, which {@link RedisSync#giveBack} sends again every second.
      */
     private static final String MARK_MILLIS = Long.toString(java.util.concurrent.TimeUnit.MINUTES.toMillis(2));
@@ -110,7 +110,7 @@ public final class RedisSemaphore implements SemaphoreProxy, HandleSource, Seria
 
     @Override
     public boolean tryAcquire() {
-        return sync.evalLong(ACQUIRE, keys, initial) == 1;
+        return tryAcquireBy(RedisSync.FOREVER);
     }
 
     @Override
@@ -123,24 +123,16 @@ public final class RedisSemaphore implements SemaphoreProxy, HandleSource, Seria
     }
 
     /**
-     * One try that waits for Redis until {@code deadline} (and its grace): null if Redis did not answer. A
-     * permit Redis grants after that is released again when its answer arrives (decision 229).
+     * One try that waits for Redis until {@code deadline} (and its grace): null if Redis did not answer. Every
+     * try is marked, the untimed ones too: a permit Redis grants after its caller gave up, or after the call
+     * threw (decision 257), is given back (decision 244).
      */
     private Boolean tryAcquireBy(long deadline) {
-        if (deadline == RedisSync.FOREVER) {
-            return tryAcquire();
-        }
         List<Object> marked = List.of(keys.get(0), keys.get(0) + ":try:" + sync.newToken());
-        Long r = sync.evalLongBy(deadline, late -> { }, ACQUIRE_MARKED, marked, initial, MARK_MILLIS);
-        if (r == null) {
-            // NOTE: whatever the late reply (none comes if Redisson times the try out while Redis hangs)
-            sync.<Long>giveBack(GIVE_BACK, org.redisson.api.RScript.ReturnType.LONG, marked, released -> { }, initial, MARK_MILLIS);
-            return null;
-        }
-        if (r == 1) {
-            sync.forgetMark((String) marked.get(1)); // answered in time: no give-back will look for the mark
-        }
-        return r == 1;
+        Long r = sync.tryMarked(deadline, granted -> granted == 1,
+                () -> sync.<Long>giveBack(GIVE_BACK, org.redisson.api.RScript.ReturnType.LONG, marked, released -> { }, initial, MARK_MILLIS),
+                ACQUIRE_MARKED, marked, initial, MARK_MILLIS);
+        return r == null ? null : r == 1;
     }
 
     @Override

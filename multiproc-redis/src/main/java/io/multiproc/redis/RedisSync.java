@@ -305,6 +305,32 @@ final class RedisSync {
     }
 
     /**
+     * Runs {@code lua}, a try marked by the last of {@code marked} (decision 244), waiting for its reply until
+     * {@code deadline} ({@link #FOREVER}: Redisson's own timeout): null if none came by then. A try that
+     * Redis may still run, one unanswered by then or one whose call threw (Redisson fails it after its 2 s
+     * timeout while Redis hangs, and Redis runs it once it resumes), has {@code giveBack} sent before the
+     * caller hears of it, timed or not (decisions 257, 258). A try answered in time and {@code granted}
+     * deletes its mark, which no give-back will look for.
+     */
+    Long tryMarked(long deadline, java.util.function.LongPredicate granted, Runnable giveBack, String lua,
+            List<Object> marked, Object... args) {
+        Long r;
+        try {
+            r = evalLongBy(deadline, late -> { }, lua, marked, args);
+        } catch (RuntimeException noAnswer) {
+            giveBack.run();
+            throw noAnswer;
+        }
+        if (r == null) {
+            // NOTE: whatever the late reply (none comes if Redisson times the try out while Redis hangs)
+            giveBack.run();
+        } else if (granted.test(r)) {
+            forgetMark((String) marked.get(marked.size() - 1));
+        }
+        return r;
+    }
+
+    /**
      * Sends a script that undoes a late grant (decision 229) without waiting: called on Redisson's thread,
      * which must not block. Its result (null if it could not be sent) goes to {@code then}.
      */

@@ -1,0 +1,80 @@
+package io.multiproc.redis;
+
+import io.multiproc.process.ChildProcess;
+import io.multiproc.testing.Children;
+import io.multiproc.testing.ReapChildrenCheckShm;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.Timeout;
+import org.junit.jupiter.api.extension.ExtendWith;
+import org.redisson.client.RedisException;
+
+import java.time.Duration;
+import java.util.concurrent.TimeUnit;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+
+/**
+ * An untimed acquire() of a semaphore, or lock() of a Python-style lock, throws because Redis hung (SIGSTOP)
+ * past Redisson's 2 s command timeout; Redis runs the command once it resumes. The caller was told it
+ * failed, so another JVM must find the permit there and the lock free as soon as Redis is back: not one
+ * permit fewer for ever, nor a lock held for a lease by nobody (decisions 257, 258).
+ */
+@ExtendWith(ReapChildrenCheckShm.class)
+@Timeout(value = 120, unit = TimeUnit.SECONDS, threadMode = Timeout.ThreadMode.SEPARATE_THREAD)
+class RedisUntimedTryAfterHangTest {
+    /** Past RedisManager.COMMAND_TIMEOUT (2 s) from the call, so Redisson fails it before Redis answers. */
+    private static final long HANG_MS = 3_000;
+
+    @Test
+    void aPermitWhoseAcquireThrewDuringAHangIsThereForAnotherJvmOnceRedisIsBack() throws Exception {
+        try (LocalRedis redis = LocalRedis.start();
+             RedisManager m = (RedisManager) RedisManager.connect(redis.url(), "untimed")) {
+            String url = redis.url();
+            RedisSemaphore permit = m.semaphore("s", 1);
+            permit.acquire(); // subscribes the wake-up channel while Redis answers
+            permit.release();
+            hang(redis, () -> assertThatThrownBy(permit::acquire).as("acquire() while Redis hangs").isInstanceOf(RedisException.class));
+            ChildProcess c = ChildProcess.start(() -> {
+                try (RedisManager o = (RedisManager) RedisManager.connect(url, "untimed")) {
+                    RedisSemaphore s = o.semaphore("s", 1);
+                    if (s.tryAcquire(Duration.ofSeconds(3))) {
+                        o.event("got").set();
+                        if (s.availablePermits() == 0) {
+                            o.event("noneLeft").set();
+                        }
+                    }
+                } catch (InterruptedException e) {
+                    throw new IllegalStateException(e);
+                }
+            });
+            try {
+                Children.joinOk(c);
+            } finally {
+                Children.reap(c);
+            }
+            assertThat(m.event("got").isSet()).as("another JVM got the one permit within 3 s of Redis resuming").isTrue();
+            assertThat(m.event("noneLeft").isSet()).as("and it was the only one: none duplicated").isTrue();
+        }
+    }
+
+    /** Stops Redis, runs {@code whileHung} and keeps Redis stopped until {@link #HANG_MS} after the stop. */
+    private static void hang(LocalRedis redis, ThrowingRunnable whileHung) throws Exception {
+        long stopped = System.nanoTime();
+        Children.signal("STOP", redis.pid());
+        try {
+            whileHung.run();
+            long left = HANG_MS - TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - stopped);
+            if (left > 0) {
+                Thread.sleep(left);
+            }
+        } finally {
+            Children.signal("CONT", redis.pid());
+        }
+    }
+
+    @FunctionalInterface
+    private interface ThrowingRunnable {
+        void run() throws Exception;
+    }
+}
