@@ -58,6 +58,41 @@ class RedisUntimedTryAfterHangTest {
         }
     }
 
+    @Test
+    void aLockWhoseLockThrewDuringAHangIsFreeForAnotherJvmOnceRedisIsBack() throws Exception {
+        try (LocalRedis redis = LocalRedis.start();
+             RedisManager m = (RedisManager) RedisManager.connect(redis.url(), "untimed")) {
+            String url = redis.url();
+            RedisLock lock = m.lock("l");
+            lock.lock(); // subscribes the wake-up channel while Redis answers
+            lock.unlock();
+            hang(redis, () -> assertThatThrownBy(lock::lock).as("lock() while Redis hangs").isInstanceOf(RedisException.class));
+            // NOTE: the lease (5 s) outlasts the child's start and its 2 s try: a lock nobody gave back fails it
+            ChildProcess c = ChildProcess.start(() -> {
+                try (RedisManager o = (RedisManager) RedisManager.connect(url, "untimed")) {
+                    RedisLock l = o.lock("l");
+                    if (l.tryLock(Duration.ofSeconds(2))) {
+                        o.event("took").set();
+                        if (l.previousOwnerDied()) {
+                            o.event("toldDied").set();
+                        }
+                        l.unlock();
+                    }
+                } catch (InterruptedException e) {
+                    throw new IllegalStateException(e);
+                }
+            });
+            try {
+                Children.joinOk(c);
+            } finally {
+                Children.reap(c);
+            }
+            assertThat(m.event("took").isSet()).as("another JVM took the lock within 2 s of Redis resuming").isTrue();
+            assertThat(m.event("toldDied").isSet()).as("and was not told that a previous owner died").isFalse();
+            assertThat(lock.isLocked()).as("free once the other JVM unlocked").isFalse();
+        }
+    }
+
     /** Stops Redis, runs {@code whileHung} and keeps Redis stopped until {@link #HANG_MS} after the stop. */
     private static void hang(LocalRedis redis, ThrowingRunnable whileHung) throws Exception {
         long stopped = System.nanoTime();
