@@ -88,19 +88,22 @@ public final class RedisLock implements Lock, HandleSource, Serializable {
 
     // Every try (decision 244; untimed ones too, decisions 253, 258): ACQUIRE, but marked. KEYS[3] is the
     // try's own key: a try that finds it grants nothing (its caller gave up first: answers as a lock held for
-    // 1 ms more), a grant writes it ('granted', ARGV[5] ms) so the give-back knows it ran. Redis may run the
-    // try after Redisson failed it (response timeout, Redis hung past it): then no late reply comes, and the
+    // 1 ms more). A reentrant lock's grant writes it ('granted', ARGV[5] ms) so that the give-back knows it
+    // ran: its owner token is the thread's, so holding the lock does not tell. Python's lock writes nothing
+    // (decision 258): its owner token is new per try, and holding the lock is the proof. Redis may run the try
+    // after Redisson failed it (response timeout, Redis hung past it): then no late reply comes, and the
     // give-back is what undoes it.
     private static final String ACQUIRE_MARKED = "if redis.call('exists', KEYS[3]) == 1 then return 1 end "
             + "local r = (function() " + ACQUIRE + " end)() "
-            + "if r <= 0 then redis.call('set', KEYS[3], 'granted', 'PX', ARGV[5]) end return r";
+            + "if r <= 0 and ARGV[3] == '1' then redis.call('set', KEYS[3], 'granted', 'PX', ARGV[5]) end return r";
 
     // The give-back of a try whose caller left or whose call threw (KEYS and ARGV as ACQUIRE_MARKED's,
-    // ARGV[3] the channel): if the try granted, the holds it added (ARGV[4], a condition's reacquire adds
-    // them all at once) go, so an owner's own holds taken meanwhile stay; the try is marked gone either way.
-    // Returns RELEASE's answers, or 'N' if the try granted nothing. Idempotent: sent again until answered.
+    // ARGV[3] the channel, ARGV[6] reentrant 1/0): if the try granted, the holds it added (ARGV[4], a
+    // condition's reacquire adds them all at once) go, so an owner's own holds taken meanwhile stay; the try
+    // is marked gone either way. Returns RELEASE's answers, or 'N' if the try granted nothing. Idempotent:
+    // sent again until answered (a Python lock freed by the first is held by another owner or none).
     private static final String GIVE_BACK = """
-            local granted = redis.call('get', KEYS[3]) == 'granted'
+            local granted = ARGV[6] == '0' or redis.call('get', KEYS[3]) == 'granted'
             redis.call('set', KEYS[3], 'gone', 'PX', ARGV[5])
             if not granted then return 'N' end
             """ + HOLDER_LUA + """
@@ -310,7 +313,7 @@ public final class RedisLock implements Lock, HandleSource, Serializable {
                     // nothing renews it now: it lapses with its lease
                 }
             }
-        }, owner, lease, key, Integer.toString(holds), MARK_MILLIS);
+        }, owner, lease, key, Integer.toString(holds), MARK_MILLIS, reentrant ? "1" : "0");
     }
 
     /**
@@ -326,8 +329,10 @@ public final class RedisLock implements Lock, HandleSource, Serializable {
         // next lock() was then a re-entry that nothing renewed, and a Python lock stayed held by nobody
         String lease = Long.toString(sync.leaseMillis());
         List<Object> marked = markedKeys();
-        Long r = sync.tryMarked(deadline, granted -> granted <= 0, () -> giveBack(marked, owner, lease, holds),
-                ACQUIRE_MARKED, marked, owner, lease, reentrant ? "1" : "0", Integer.toString(holds), MARK_MILLIS);
+        // NOTE: only a reentrant grant wrote its mark; a Python lock's try costs no DEL (decision 258)
+        Long r = sync.tryMarked(deadline, granted -> reentrant && granted <= 0,
+                () -> giveBack(marked, owner, lease, holds), ACQUIRE_MARKED,
+                marked, owner, lease, reentrant ? "1" : "0", Integer.toString(holds), MARK_MILLIS);
         if (r != null && r < 0) {
             sync.hold(key, owner);
             tookOver = r == -2;
