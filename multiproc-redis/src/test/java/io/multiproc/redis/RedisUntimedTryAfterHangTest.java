@@ -35,24 +35,15 @@ class RedisUntimedTryAfterHangTest {
             permit.acquire(); // subscribes the wake-up channel while Redis answers
             permit.release();
             hang(redis, () -> assertThatThrownBy(permit::acquire).as("acquire() while Redis hangs").isInstanceOf(RedisException.class));
-            ChildProcess c = ChildProcess.start(() -> {
-                try (RedisManager o = (RedisManager) RedisManager.connect(url, "untimed")) {
-                    RedisSemaphore s = o.semaphore("s", 1);
-                    if (s.tryAcquire(Duration.ofSeconds(3))) {
-                        o.event("got").set();
-                        if (s.availablePermits() == 0) {
-                            o.event("noneLeft").set();
-                        }
+            inAnotherJvm(url, o -> {
+                RedisSemaphore s = o.semaphore("s", 1);
+                if (s.tryAcquire(Duration.ofSeconds(3))) {
+                    o.event("got").set();
+                    if (s.availablePermits() == 0) {
+                        o.event("noneLeft").set();
                     }
-                } catch (InterruptedException e) {
-                    throw new IllegalStateException(e);
                 }
             });
-            try {
-                Children.joinOk(c);
-            } finally {
-                Children.reap(c);
-            }
             assertThat(m.event("got").isSet()).as("another JVM got the one permit within 3 s of Redis resuming").isTrue();
             assertThat(m.event("noneLeft").isSet()).as("and it was the only one: none duplicated").isTrue();
         }
@@ -68,29 +59,41 @@ class RedisUntimedTryAfterHangTest {
             lock.unlock();
             hang(redis, () -> assertThatThrownBy(lock::lock).as("lock() while Redis hangs").isInstanceOf(RedisException.class));
             // NOTE: the lease (5 s) outlasts the child's start and its 2 s try: a lock nobody gave back fails it
-            ChildProcess c = ChildProcess.start(() -> {
-                try (RedisManager o = (RedisManager) RedisManager.connect(url, "untimed")) {
-                    RedisLock l = o.lock("l");
-                    if (l.tryLock(Duration.ofSeconds(2))) {
-                        o.event("took").set();
-                        if (l.previousOwnerDied()) {
-                            o.event("toldDied").set();
-                        }
-                        l.unlock();
+            inAnotherJvm(url, o -> {
+                RedisLock l = o.lock("l");
+                if (l.tryLock(Duration.ofSeconds(2))) {
+                    o.event("took").set();
+                    if (l.previousOwnerDied()) {
+                        o.event("toldDied").set();
                     }
-                } catch (InterruptedException e) {
-                    throw new IllegalStateException(e);
+                    l.unlock();
                 }
             });
-            try {
-                Children.joinOk(c);
-            } finally {
-                Children.reap(c);
-            }
             assertThat(m.event("took").isSet()).as("another JVM took the lock within 2 s of Redis resuming").isTrue();
             assertThat(m.event("toldDied").isSet()).as("and was not told that a previous owner died").isFalse();
             assertThat(lock.isLocked()).as("free once the other JVM unlocked").isFalse();
         }
+    }
+
+    /** Runs {@code body} in another JVM, on its own connection to {@code url}, and waits for it to end well. */
+    private static void inAnotherJvm(String url, ChildBody body) throws InterruptedException {
+        ChildProcess c = ChildProcess.start(() -> {
+            try (RedisManager o = (RedisManager) RedisManager.connect(url, "untimed")) {
+                body.run(o);
+            } catch (InterruptedException e) {
+                throw new IllegalStateException(e);
+            }
+        });
+        try {
+            Children.joinOk(c);
+        } finally {
+            Children.reap(c);
+        }
+    }
+
+    @FunctionalInterface
+    private interface ChildBody extends java.io.Serializable {
+        void run(RedisManager other) throws InterruptedException;
     }
 
     /** Stops Redis, runs {@code whileHung} and keeps Redis stopped until {@link #HANG_MS} after the stop. */
