@@ -329,10 +329,12 @@ public final class RedisLock implements Lock, HandleSource, Serializable {
         // next lock() was then a re-entry that nothing renewed, and a Python lock stayed held by nobody
         String lease = Long.toString(sync.leaseMillis());
         List<Object> marked = markedKeys();
-        // NOTE: only a reentrant grant wrote its mark; a Python lock's try costs no DEL (decision 258)
-        Long r = sync.tryMarked(deadline, granted -> reentrant && granted <= 0,
-                () -> giveBack(marked, owner, lease, holds), ACQUIRE_MARKED,
+        Long r = sync.tryMarked(deadline, () -> giveBack(marked, owner, lease, holds), ACQUIRE_MARKED,
                 marked, owner, lease, reentrant ? "1" : "0", Integer.toString(holds), MARK_MILLIS);
+        if (reentrant && r != null && r <= 0) {
+            // NOTE: only a reentrant grant wrote its mark; a Python lock's try costs no DEL (decision 258)
+            sync.forgetMark((String) marked.get(2));
+        }
         if (r != null && r < 0) {
             sync.hold(key, owner);
             tookOver = r == -2;

@@ -75,6 +75,32 @@ class RedisUntimedTryAfterHangTest {
         }
     }
 
+    /**
+     * Marking every try must not leave a key per acquisition in Redis: a semaphore's spent marks go with its
+     * next call, and a Python lock writes none (decisions 257, 258).
+     */
+    @Test
+    void acquireReleaseAndLockUnlockPairsLeaveNoTryKeysInRedis() throws Exception {
+        try (LocalRedis redis = LocalRedis.start();
+             RedisManager m = (RedisManager) RedisManager.connect(redis.url(), "untimed")) {
+            RedisSemaphore permit = m.semaphore("s", 2);
+            RedisLock lock = m.lock("l");
+            for (int i = 0; i < 100; i++) {
+                permit.acquire();
+                assertThat(permit.tryAcquire()).isTrue();
+                permit.release();
+                permit.release();
+                lock.lock();
+                lock.unlock();
+                assertThat(lock.tryLock()).isTrue();
+                lock.unlock();
+            }
+            assertThat(m.redisson().getKeys().getKeysStream().filter(k -> k.contains(":try:")).toList())
+                    .as("try marks left in Redis after 200 acquisitions of each").isEmpty();
+            assertThat(permit.availablePermits()).isEqualTo(2);
+        }
+    }
+
     /** Runs {@code body} in another JVM, on its own connection to {@code url}, and waits for it to end well. */
     private static void inAnotherJvm(String url, ChildBody body) throws InterruptedException {
         ChildProcess c = ChildProcess.start(() -> {
