@@ -86,20 +86,24 @@ public final class RedisLock implements Lock, HandleSource, Serializable {
             end
             """ + FREE_LUA;
 
-    // A timed try (decision 244): ACQUIRE, but marked. KEYS[3] is the try's own key: a try that finds it
-    // grants nothing (its caller gave up first: answers as a lock held for 1 ms more), a grant writes it
-    // ('granted', ARGV[5] ms) so the give-back knows it ran. Redis may run the try after Redisson failed it
-    // (response timeout, Redis hung past it): then no late reply comes, and the give-back is what undoes it.
+    // Every try (decision 244; untimed ones too, decisions 253, 258): ACQUIRE, but marked. KEYS[3] is the
+    // try's own key: a try that finds it grants nothing (its caller gave up first: answers as a lock held for
+    // 1 ms more). A reentrant lock's grant writes it ('granted', ARGV[5] ms) so that the give-back knows it
+    // ran: its owner token is the thread's, so holding the lock does not tell. Python's lock writes nothing
+    // (decision 258): its owner token is new per try, and holding the lock is the proof. Redis may run the try
+    // after Redisson failed it (response timeout, Redis hung past it): then no late reply comes, and the
+    // give-back is what undoes it.
     private static final String ACQUIRE_MARKED = "if redis.call('exists', KEYS[3]) == 1 then return 1 end "
             + "local r = (function() " + ACQUIRE + " end)() "
-            + "if r <= 0 then redis.call('set', KEYS[3], 'granted', 'PX', ARGV[5]) end return r";
+            + "if r <= 0 and ARGV[3] == '1' then redis.call('set', KEYS[3], 'granted', 'PX', ARGV[5]) end return r";
 
-    // The give-back of a timed try whose caller left (KEYS and ARGV as ACQUIRE_MARKED's, ARGV[3] the
-    // channel): if the try granted, the holds it added (ARGV[4], a condition's reacquire adds them all at
-    // once) go, so an owner's own holds taken meanwhile stay; the try is marked gone either way. Returns
-    // RELEASE's answers, or 'N' if the try granted nothing. Idempotent: sent again until answered.
+    // The give-back of a try whose caller left or whose call threw (KEYS and ARGV as ACQUIRE_MARKED's,
+    // ARGV[3] the channel, ARGV[6] reentrant 1/0): if the try granted, the holds it added (ARGV[4], a
+    // condition's reacquire adds them all at once) go, so an owner's own holds taken meanwhile stay; the try
+    // is marked gone either way. Returns RELEASE's answers, or 'N' if the try granted nothing. Idempotent:
+    // sent again until answered (a Python lock freed by the first is held by another owner or none).
     private static final String GIVE_BACK = """
-            local granted = redis.call('get', KEYS[3]) == 'granted'
+            local granted = ARGV[6] == '0' or redis.call('get', KEYS[3]) == 'granted'
             redis.call('set', KEYS[3], 'gone', 'PX', ARGV[5])
             if not granted then return 'N' end
             """ + HOLDER_LUA + """
@@ -110,7 +114,7 @@ public final class RedisLock implements Lock, HandleSource, Serializable {
             end
             """ + FREE_LUA;
 
-    /** How long a timed try's mark lives: past its give-back, sent again every second until Redis answers. */
+    /** How long a try's mark lives: past its give-back, sent again every second until Redis answers. */
     private static final String MARK_MILLIS = Long.toString(TimeUnit.MINUTES.toMillis(2));
 
     private final transient RedisSync sync;
@@ -169,7 +173,7 @@ public final class RedisLock implements Lock, HandleSource, Serializable {
     /** Takes the lock if it is free; one round trip, never waits. */
     @Override
     public boolean tryLock() {
-        return tryOnce(ownerForAcquire(), 1) <= 0;
+        return tryOnceBy(RedisSync.FOREVER, ownerForAcquire(), 1) <= 0;
     }
 
     @Override
@@ -290,36 +294,6 @@ public final class RedisLock implements Lock, HandleSource, Serializable {
         return reentrant ? sync.threadToken() : sync.newToken();
     }
 
-    /**
-     * One try: <= 0 acquired (or re-entered), > 0 the milliseconds left on the holder's lease. A reentrant
-     * lock's try is marked and given back when Redis does not answer it (decision 253).
-     */
-    private long tryOnce(String owner, int holds) {
-        String lease = Long.toString(sync.leaseMillis());
-        long r;
-        if (reentrant) {
-            // NOTE: a try whose reply Redisson failed (Redis hung past 2 s) may still run: its holds, unknown
-            // here, made the thread's next lock() a re-entry that nothing renewed, and one unlock too few
-            List<Object> marked = markedKeys();
-            try {
-                r = sync.evalLong(ACQUIRE_MARKED, marked, owner, lease, "1", Integer.toString(holds), MARK_MILLIS);
-            } catch (RuntimeException noAnswer) {
-                giveBack(marked, owner, lease, holds);
-                throw noAnswer;
-            }
-            if (r <= 0) {
-                sync.forgetMark((String) marked.get(2));
-            }
-        } else {
-            r = sync.evalLong(ACQUIRE, keys, owner, lease, "0", Integer.toString(holds));
-        }
-        if (r < 0) {
-            sync.hold(key, owner);
-            tookOver = r == -2;
-        }
-        return r;
-    }
-
     /** The lock's keys and a fresh mark for one try (decision 244). */
     private List<Object> markedKeys() {
         return List.of(keys.get(0), keys.get(1), key + ":try:" + sync.newToken());
@@ -339,31 +313,29 @@ public final class RedisLock implements Lock, HandleSource, Serializable {
                     // nothing renews it now: it lapses with its lease
                 }
             }
-        }, owner, lease, key, Integer.toString(holds), MARK_MILLIS);
+        }, owner, lease, key, Integer.toString(holds), MARK_MILLIS, reentrant ? "1" : "0");
     }
 
     /**
-     * {@link #tryOnce} for a timed acquire: null if Redis did not answer by {@code deadline} (and its grace).
-     * The try is then given back (decision 244), whatever its late reply, none if Redisson timed it out while
-     * Redis hung: the {@code holds} it granted, if it ran, so a reentrant owner's own holds taken meanwhile
-     * stay (and are renewed), and nothing if it runs after the give-back.
+     * One try: <= 0 acquired (or re-entered), > 0 the milliseconds left on the holder's lease; null if Redis
+     * did not answer by {@code deadline} (and its grace). Every try is marked, the untimed ones too, of
+     * both kinds of lock (decisions 253, 258): when Redis did not answer in time or the call threw, the try is
+     * given back (decision 244), whatever its late reply (none if Redisson timed it out while Redis hung): the
+     * {@code holds} it granted, if it ran, so a reentrant owner's own holds taken meanwhile stay (and are
+     * renewed), and nothing if it runs after the give-back.
      */
     private Long tryOnceBy(long deadline, String owner, int holds) {
-        if (deadline == RedisSync.FOREVER) {
-            return tryOnce(owner, holds);
-        }
+        // NOTE: a try whose reply Redisson failed (Redis hung past 2 s) may still run: a reentrant thread's
+        // next lock() was then a re-entry that nothing renewed, and a Python lock stayed held by nobody
         String lease = Long.toString(sync.leaseMillis());
         List<Object> marked = markedKeys();
-        Long r = sync.evalLongBy(deadline, late -> { }, ACQUIRE_MARKED, marked, owner, lease, reentrant ? "1" : "0",
-                Integer.toString(holds), MARK_MILLIS);
-        if (r == null) {
-            giveBack(marked, owner, lease, holds);
-            return null;
+        Long r = sync.tryMarked(deadline, () -> giveBack(marked, owner, lease, holds), ACQUIRE_MARKED,
+                marked, owner, lease, reentrant ? "1" : "0", Integer.toString(holds), MARK_MILLIS);
+        if (reentrant && r != null && r <= 0) {
+            // NOTE: only a reentrant grant wrote its mark; a Python lock's try costs no DEL (decision 258)
+            sync.forgetMark((String) marked.get(2));
         }
-        if (r <= 0) {
-            sync.forgetMark((String) marked.get(2)); // answered in time: no give-back will look for the mark
-        }
-        if (r < 0) {
+        if (r != null && r < 0) {
             sync.hold(key, owner);
             tookOver = r == -2;
         }

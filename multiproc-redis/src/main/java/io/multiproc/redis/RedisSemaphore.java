@@ -63,14 +63,20 @@ public final class RedisSemaphore implements SemaphoreProxy, HandleSource, Seria
             redis.call('publish', KEYS[1], 'r')
             return 1""";
 
-    // A timed try (decision 244): ACQUIRE, but marked. KEYS[2] is the try's own key: a try that finds it
-    // does nothing (the caller gave up first), a grant writes it ('granted', for ARGV[2] ms) so that the
-    // give-back knows it ran. Redis may run the try after Redisson failed it (response timeout, Redis hung
-    // past it): then no late reply comes, and the give-back, sent whatever the reply, is what undoes it.
-    private static final String ACQUIRE_MARKED = "if redis.call('exists', KEYS[2]) == 1 then return 0 end "
+    // A try (decision 244; untimed ones too, decision 257): ACQUIRE, but marked. KEYS[2] is the try's own key:
+    // a try that finds it does nothing (the caller gave up first), a grant writes it ('granted', for ARGV[2]
+    // ms) so that the give-back knows it ran. Redis may run the try after Redisson failed it (response timeout,
+    // Redis hung past it): then no late reply comes, and the give-back, sent whatever the reply, is what undoes
+    // it. KEYS[3], if any, is a spent mark (see spentMarks): deleted here rather than by a DEL of its own.
+    private static final String ACQUIRE_MARKED = "if KEYS[3] then redis.call('del', KEYS[3]) end "
+            + "if redis.call('exists', KEYS[2]) == 1 then return 0 end "
             + ACQUIRE.replace("redis.call('decr', KEYS[1])", "redis.call('decr', KEYS[1]) redis.call('set', KEYS[2], 'granted', 'PX', ARGV[2])");
 
-    // The give-back of a timed try whose caller left: releases the permit if the try granted it, and marks
+    // RELEASE that also deletes a spent mark, KEYS[2] (see spentMarks). Not part of RELEASE: GIVE_BACK runs
+    // RELEASE with its own try's mark as KEYS[2], which must stay 'gone'.
+    private static final String FORGET_AND_RELEASE = "redis.call('del', KEYS[2]) " + RELEASE;
+
+    // The give-back of a try whose caller left or whose call threw: releases the permit if the try granted it, and marks
     // the try gone either way, so a try Redis runs later grants nothing. Idempotent: sent again until answered.
     private static final String GIVE_BACK = "local function release() " + RELEASE + " end "
             + "local granted = redis.call('get', KEYS[2]) == 'granted' "
@@ -78,11 +84,19 @@ public final class RedisSemaphore implements SemaphoreProxy, HandleSource, Seria
             + "if granted then return release() end return 0";
 
     /**
-     * How long a timed try's mark lives: it must outlast the time from the try's run (once Redis answers
+     * How long a try's mark lives: it must outlast the time from the try's run (once Redis answers
      * again) to its give-back's run, which {@link RedisSync#giveBack} sends again every second.
      */
     private static final String MARK_MILLIS = Long.toString(java.util.concurrent.TimeUnit.MINUTES.toMillis(2));
 
+    /**
+     * Marks of this object's tries that Redis granted and answered in time (decision 257): no give-back looks
+     * for them, so this object's next acquire or release deletes one inside its own script, instead of a DEL
+     * per grant (an extra command that cost about 40 us per acquire/release pair here). Offered by the granting
+     * thread, polled by any thread of this JVM using this object (ConcurrentLinkedQueue); as many as tries
+     * in flight at most while the object is used, and those left lapse with their expiry.
+     */
+    private final transient java.util.Queue<String> spentMarks = new java.util.concurrent.ConcurrentLinkedQueue<>();
     private final transient RedisSync sync;
     private final transient String name;
     private final transient List<Object> keys;
@@ -110,7 +124,7 @@ public final class RedisSemaphore implements SemaphoreProxy, HandleSource, Seria
 
     @Override
     public boolean tryAcquire() {
-        return sync.evalLong(ACQUIRE, keys, initial) == 1;
+        return tryAcquireBy(RedisSync.FOREVER);
     }
 
     @Override
@@ -123,29 +137,30 @@ public final class RedisSemaphore implements SemaphoreProxy, HandleSource, Seria
     }
 
     /**
-     * One try that waits for Redis until {@code deadline} (and its grace): null if Redis did not answer. A
-     * permit Redis grants after that is released again when its answer arrives (decision 229).
+     * One try that waits for Redis until {@code deadline} (and its grace): null if Redis did not answer. Every
+     * try is marked, the untimed ones too: a permit Redis grants after its caller gave up, or after the call
+     * threw (decision 257), is given back (decision 244).
      */
     private Boolean tryAcquireBy(long deadline) {
-        if (deadline == RedisSync.FOREVER) {
-            return tryAcquire();
+        String key = (String) keys.get(0);
+        String mark = key + ":try:" + sync.newToken();
+        String spent = spentMarks.poll();
+        List<Object> marked = spent == null ? List.of(key, mark) : List.of(key, mark, spent);
+        Long r = sync.tryMarked(deadline,
+                () -> sync.<Long>giveBack(GIVE_BACK, org.redisson.api.RScript.ReturnType.LONG, marked, released -> { }, initial, MARK_MILLIS),
+                ACQUIRE_MARKED, marked, initial, MARK_MILLIS);
+        if (r != null && r == 1) {
+            spentMarks.offer(mark); // answered in time: no give-back will look for it
         }
-        List<Object> marked = List.of(keys.get(0), keys.get(0) + ":try:" + sync.newToken());
-        Long r = sync.evalLongBy(deadline, late -> { }, ACQUIRE_MARKED, marked, initial, MARK_MILLIS);
-        if (r == null) {
-            // NOTE: whatever the late reply (none comes if Redisson times the try out while Redis hangs)
-            sync.<Long>giveBack(GIVE_BACK, org.redisson.api.RScript.ReturnType.LONG, marked, released -> { }, initial, MARK_MILLIS);
-            return null;
-        }
-        if (r == 1) {
-            sync.forgetMark((String) marked.get(1)); // answered in time: no give-back will look for the mark
-        }
-        return r == 1;
+        return r == null ? null : r == 1;
     }
 
     @Override
     public void release() {
-        if (sync.evalLong(RELEASE, keys, initial) == 0) {
+        String spent = spentMarks.poll();
+        long r = spent == null ? sync.evalLong(RELEASE, keys, initial)
+                : sync.evalLong(FORGET_AND_RELEASE, List.of(keys.get(0), spent), initial);
+        if (r == 0) {
             throw new IllegalStateException("RedisSemaphore '" + name + "': permits=" + Integer.MAX_VALUE + " + 1 overflows");
         }
     }

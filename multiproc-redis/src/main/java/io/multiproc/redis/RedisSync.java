@@ -305,6 +305,29 @@ final class RedisSync {
     }
 
     /**
+     * Runs {@code lua}, a marked try (decision 244), waiting for its reply until {@code deadline}
+     * ({@link #FOREVER}: Redisson's own timeout): null if none came by then. A try that Redis may still run,
+     * one unanswered by then or one whose call threw (Redisson fails it after its 2 s timeout while Redis
+     * hangs, and Redis runs it once it resumes), has {@code giveBack} sent before the caller hears of it,
+     * timed or not (decisions 257, 258). A try answered in time needs no give-back: its caller deletes the
+     * mark its grant wrote, if any.
+     */
+    Long tryMarked(long deadline, Runnable giveBack, String lua, List<Object> keys, Object... args) {
+        Long r;
+        try {
+            r = evalLongBy(deadline, late -> { }, lua, keys, args);
+        } catch (RuntimeException noAnswer) {
+            giveBack.run();
+            throw noAnswer;
+        }
+        if (r == null) {
+            // NOTE: whatever the late reply (none comes if Redisson times the try out while Redis hangs)
+            giveBack.run();
+        }
+        return r;
+    }
+
+    /**
      * Sends a script that undoes a late grant (decision 229) without waiting: called on Redisson's thread,
      * which must not block. Its result (null if it could not be sent) goes to {@code then}.
      */
@@ -316,7 +339,7 @@ final class RedisSync {
         }
     }
 
-    /** Deletes {@code key} without waiting: a timed try's mark, once its caller has its answer (decision 244). */
+    /** Deletes {@code key} without waiting: a granted try's mark, once its caller has its answer (decision 244). */
     void forgetMark(String key) {
         try {
             client.getKeys().deleteAsync(key);
