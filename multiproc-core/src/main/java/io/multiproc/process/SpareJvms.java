@@ -496,13 +496,15 @@ final class SpareJvms {
         tickNow(); // spares given up: those still booting are dismissed
     }
 
-    /** Counts a JVM that died before it booted; at {@link #DEATHS_BEFORE_GIVING_UP} in a row, spares are off. Caller holds LOCK. */
+    /** Counts a JVM that died before it booted; {@link #DEATHS_BEFORE_GIVING_UP} in a row turn spares off. Caller holds LOCK. */
     private static void diedBeforeBooting(Process died) {
         diedInARow++;
         if (diedInARow >= DEATHS_BEFORE_GIVING_UP && base > 0) {
             base = 0;
+            // a spare whose task could not be sent was destroyed a moment ago: it may not have exited yet
+            Object exitCode = died.isAlive() ? "unknown" : died.exitValue();
             Log.LOG.log(System.Logger.Level.WARNING, "multiproc: " + diedInARow + " spare JVMs in a row exited before"
-                    + " they booted (the last: pid " + died.pid() + ", exit code " + (died.isAlive() ? "unknown" : died.exitValue()) + "; its error is on"
+                    + " they booted (the last: pid " + died.pid() + ", exit code " + exitCode + "; its error is on"
                     + " stderr above), so no more spare JVMs are started and children start cold. \"Could not find or load"
                     + " main class " + Launcher.MAIN_CLASS + "\" means multiproc is not on java.class.path (a Spring Boot"
                     + " jar's nested libraries): run the application with java -cp, or give children its jars with"
