@@ -328,6 +328,9 @@ public final class ChildProcess implements AutoCloseable {
             Process p = jvmOptions.isEmpty() ? SpareJvms.take(runningCount() + 1) : null;
             try {
                 if (p == null || !send(p, frame, carried)) {
+                    if (p != null) {
+                        SpareJvms.couldNotBoot(p); // the spare died before its task reached it
+                    }
                     p = SpareJvms.launchCold(jvmOptions);
                     if (!send(p, frame, carried)) {
                         p.destroyForcibly();
@@ -387,9 +390,18 @@ public final class ChildProcess implements AutoCloseable {
         if (reported != null && reported.couldNotLoad()) {
             throw (ChildStartException) failure;
         }
-        if (reported == null && p.exitValue() == 1) {
+        if (diedAtStart()) {
             throw ChildStartException.diedAtStart(this, p.pid(), p.exitValue());
         }
+    }
+
+    /**
+     * Exited with the JVM launcher's code 1 without a report: it never ran ChildMain far enough to write
+     * one ("Could not find or load main class", a JVM option refused). A task's exceptions and its own
+     * System.exit are reported. Once settled.
+     */
+    private boolean diedAtStart() {
+        return reported == null && process.exitValue() == 1;
     }
 
     /** Once the child has exited: takes its report, if any, and completes onExit. */
@@ -408,6 +420,9 @@ public final class ChildProcess implements AutoCloseable {
             return;
         }
         reported = ChildReport.take(reportFile);
+        if (jvmOptions.isEmpty() && diedAtStart()) {
+            SpareJvms.couldNotBoot(process);
+        }
         if (reported != null && reported.exitedOnItsOwn()) {
             exitedOnItsOwn = true;
         } else if (reported != null) {

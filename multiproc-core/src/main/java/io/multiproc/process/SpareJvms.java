@@ -77,8 +77,8 @@ final class SpareJvms {
     /** Longest wait of a cold start for a boot slot; a JVM stuck booting must not block starts forever. */
     static final long SLOT_WAIT_MILLIS = 5_000;
     /**
-     * Spares in a row that exit on their own before a start takes them, after which no more are booted
-     * (decision 218).
+     * JVMs of the default command in a row that exit before they boot (spares, and children with
+     * default options that die at their start), after which no more spares are booted (decisions 218, 259).
      */
     static final int DEATHS_BEFORE_GIVING_UP = 3;
 
@@ -117,7 +117,11 @@ final class SpareJvms {
     private static Process lastTaken;
     private static ScheduledFuture<?> nextTick;
     private static long nextTickAt = Long.MAX_VALUE;
-    /** Spares that exited on their own since a spare was last seen booted (decision 218). */
+    /**
+     * JVMs that died before they booted since a spare was last seen booted (decisions 218, 259): spares
+     * that exited on their own (the spares thread, in dropDeadSpares) and children with default options
+     * that died at their start (the starting or settling thread, in {@link #couldNotBoot}). Under LOCK.
+     */
     private static int diedInARow;
 
     private SpareJvms() {
@@ -461,26 +465,46 @@ final class SpareJvms {
      * whose libraries are nested), a JVM option from {@code JAVA_TOOL_OPTIONS} it refuses, too little
      * memory. Replacing it for ever booted a JVM about twice a second for as long as the program ran,
      * each printing its error on the program's stderr; so after {@link #DEATHS_BEFORE_GIVING_UP} in a row
-     * with none seen booted in between, spares are turned off (one warning), and starts go cold, where
-     * the error reaches the caller as a ChildStartException. A spare killed now and then after it booted
-     * (the OOM killer) does not add up: one seen booted starts the count again. Decision 218.
+     * with none seen booted in between (a start's own spare that died at its start counts too, see
+     * {@link #couldNotBoot}), spares are turned off (one warning), and starts go cold, where the error
+     * reaches the caller as a ChildStartException. A spare killed now and then after it booted (the OOM
+     * killer) does not add up: one seen booted starts the count again. Decisions 218 and 259.
      */
     private static void dropDeadSpares() {
-        Process died = null;
         for (Iterator<Process> it = SPARES.iterator(); it.hasNext(); ) {
             Process p = it.next();
             if (!p.isAlive()) {
                 it.remove();
-                died = p;
-                diedInARow++;
-            } else if (diedInARow > 0 && hasBooted(p)) {
+                diedBeforeBooting(p);
+            } else if (diedInARow > 0 && seenBooted(p)) {
                 diedInARow = 0;
             }
         }
-        if (died != null && diedInARow >= DEATHS_BEFORE_GIVING_UP && base > 0) {
+    }
+
+    /**
+     * A JVM a start took (a spare, or a cold JVM of the default command) died before it could run its
+     * task: its stdin was closed when the task was sent, or it exited with the JVM launcher's code 1 and
+     * no report. It counts as a spare that could not boot: the start that takes the first spare is how
+     * most programs meet it, and leaving it out let one or two more JVMs fail before spares were given
+     * up (decision 259).
+     */
+    static void couldNotBoot(Process jvm) {
+        synchronized (LOCK) {
+            diedBeforeBooting(jvm);
+        }
+        tickNow(); // spares given up: those still booting are dismissed
+    }
+
+    /** Counts a JVM that died before it booted; {@link #DEATHS_BEFORE_GIVING_UP} in a row turn spares off. Caller holds LOCK. */
+    private static void diedBeforeBooting(Process died) {
+        diedInARow++;
+        if (diedInARow >= DEATHS_BEFORE_GIVING_UP && base > 0) {
             base = 0;
+            // a spare whose task could not be sent was destroyed a moment ago: it may not have exited yet
+            Object exitCode = died.isAlive() ? "unknown" : died.exitValue();
             Log.LOG.log(System.Logger.Level.WARNING, "multiproc: " + diedInARow + " spare JVMs in a row exited before"
-                    + " they were used (the last: pid " + died.pid() + ", exit code " + died.exitValue() + "; its error is on"
+                    + " they booted (the last: pid " + died.pid() + ", exit code " + exitCode + "; its error is on"
                     + " stderr above), so no more spare JVMs are started and children start cold. \"Could not find or load"
                     + " main class " + Launcher.MAIN_CLASS + "\" means multiproc is not on java.class.path (a Spring Boot"
                     + " jar's nested libraries): run the application with java -cp, or give children its jars with"
@@ -495,13 +519,32 @@ final class SpareJvms {
         if (!p.isAlive()) {
             return true;
         }
+        String comm = nameOf(p);
+        return comm == null || isBootedName(comm); // gone, or no /proc: do not hold a slot for it
+    }
+
+    /**
+     * Its process name says it booted. NOTE: not {@link #hasBooted}: a JVM reaped by the JDK's process
+     * reaper a moment before {@link Process#isAlive()} turns false has no /proc entry left, which for
+     * the boot slots counts as booted; here it reset the count of spares that could not boot (decision 259).
+     */
+    private static boolean seenBooted(Process p) {
+        String comm = nameOf(p);
+        return comm != null && isBootedName(comm);
+    }
+
+    /** Its /proc/PID/comm, or null when it has gone (or there is no /proc). */
+    private static String nameOf(Process p) {
         try {
-            String comm = ChildMain.State.nameOf(p.pid());
-            return comm.equals(ChildMain.State.SPARE.comm) || comm.equals(ChildMain.State.RUNNING.comm)
-                    || comm.equals(ChildMain.State.LOADED.comm);
+            return ChildMain.State.nameOf(p.pid());
         } catch (IOException e) {
-            return true; // gone, or no /proc: do not hold a slot for it
+            return null;
         }
+    }
+
+    private static boolean isBootedName(String comm) {
+        return comm.equals(ChildMain.State.SPARE.comm) || comm.equals(ChildMain.State.RUNNING.comm)
+                || comm.equals(ChildMain.State.LOADED.comm);
     }
 
     // ---- the spares thread ----
@@ -600,6 +643,11 @@ final class SpareJvms {
                 launchingSpares--;
                 LOCK.notifyAll();
                 if (proc != null) {
+                    // NOTE: a spare's exit wakes the spares thread. A tick that read the /proc entry of a
+                    // spare reaped a moment before isAlive() turned false counted it booted, found nothing
+                    // missing and slept; nothing else looked at that dead spare until the next start:
+                    // 30 s and more with spares neither booted nor given up (decision 259).
+                    proc.onExit().thenRun(SpareJvms::tickNow);
                     if (SPARES.size() < wanted()) {
                         SPARES.addLast(proc);
                     } else {
