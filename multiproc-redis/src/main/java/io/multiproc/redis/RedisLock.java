@@ -76,9 +76,10 @@ public final class RedisLock implements Lock, HandleSource, Serializable {
             if t < 1 then return 1 end
             return t""";
 
-    // KEYS: lock, marker. ARGV: owner ('' = any holder), lease ms, channel, '1' = release every hold.
+    // KEYS: lock, marker, a spent mark to delete if any (SpentMarks). ARGV: owner ('' = any holder), lease
+    // ms, channel, '1' = release every hold.
     // Returns 'U' not locked, 'O' held by another owner, 'R' still held (count > 0), 'F<owner>' freed.
-    private static final String RELEASE = HOLDER_LUA + """
+    private static final String RELEASE = "if KEYS[3] then redis.call('del', KEYS[3]) end\n" + HOLDER_LUA + """
             if ARGV[1] ~= '' and o ~= ARGV[1] then return 'O' end
             if ARGV[4] ~= '1' and redis.call('hincrby', KEYS[1], 'n', -1) > 0 then
               redis.call('pexpire', KEYS[1], ARGV[2])
@@ -92,8 +93,9 @@ public final class RedisLock implements Lock, HandleSource, Serializable {
     // ran: its owner token is the thread's, so holding the lock does not tell. Python's lock writes nothing
     // (decision 258): its owner token is new per try, and holding the lock is the proof. Redis may run the try
     // after Redisson failed it (response timeout, Redis hung past it): then no late reply comes, and the
-    // give-back is what undoes it.
-    private static final String ACQUIRE_MARKED = "if redis.call('exists', KEYS[3]) == 1 then return 1 end "
+    // give-back is what undoes it. KEYS[4], if any, is a spent mark (SpentMarks), deleted here.
+    private static final String ACQUIRE_MARKED = "if KEYS[4] then redis.call('del', KEYS[4]) end "
+            + "if redis.call('exists', KEYS[3]) == 1 then return 1 end "
             + "local r = (function() " + ACQUIRE + " end)() "
             + "if r <= 0 and ARGV[3] == '1' then redis.call('set', KEYS[3], 'granted', 'PX', ARGV[5]) end return r";
 
@@ -123,6 +125,8 @@ public final class RedisLock implements Lock, HandleSource, Serializable {
     private final transient String marker;
     private final transient boolean reentrant;
     private final transient List<Object> keys;
+    /** Granted tries' marks, deleted by a later script (decision 261). */
+    private final transient SpentMarks spentMarks;
     /** Set by the acquiring thread of this JVM, read and cleared by previousOwnerDied(). */
     private transient volatile boolean tookOver;
 
@@ -133,6 +137,7 @@ public final class RedisLock implements Lock, HandleSource, Serializable {
         this.marker = key + ":held";
         this.reentrant = reentrant;
         this.keys = List.of(key, marker);
+        this.spentMarks = new SpentMarks(sync, key);
         if (unnamed) {
             sync.derived(key, marker);
         }
@@ -329,11 +334,12 @@ public final class RedisLock implements Lock, HandleSource, Serializable {
         // next lock() was then a re-entry that nothing renewed, and a Python lock stayed held by nobody
         String lease = Long.toString(sync.leaseMillis());
         List<Object> marked = markedKeys();
+        List<Object> tried = spentMarks.with(marked);
         Long r = sync.tryMarked(deadline, () -> giveBack(marked, owner, lease, holds), ACQUIRE_MARKED,
-                marked, owner, lease, reentrant ? "1" : "0", Integer.toString(holds), MARK_MILLIS);
+                tried, owner, lease, reentrant ? "1" : "0", Integer.toString(holds), MARK_MILLIS);
         if (reentrant && r != null && r <= 0) {
-            // NOTE: only a reentrant grant wrote its mark; a Python lock's try costs no DEL (decision 258)
-            sync.forgetMark((String) marked.get(2));
+            // NOTE: only a reentrant grant wrote its mark; a Python lock's try leaves none (decision 258)
+            spentMarks.offer((String) marked.get(2));
         }
         if (r != null && r < 0) {
             sync.hold(key, owner);
@@ -384,7 +390,8 @@ public final class RedisLock implements Lock, HandleSource, Serializable {
 
     private void release(boolean all) {
         String owner = reentrant ? sync.threadToken() : "";
-        String r = sync.evalString(RELEASE, keys, owner, Long.toString(sync.leaseMillis()), key, all ? "1" : "0");
+        String r = sync.evalString(RELEASE, spentMarks.with(keys), owner, Long.toString(sync.leaseMillis()), key,
+                all ? "1" : "0");
         switch (r.charAt(0)) {
             case 'U' -> throw new IllegalMonitorStateException(this + " is not locked");
             case 'O' -> throw new IllegalMonitorStateException(this + " is not held by this thread");

@@ -67,12 +67,12 @@ public final class RedisSemaphore implements SemaphoreProxy, HandleSource, Seria
     // a try that finds it does nothing (the caller gave up first), a grant writes it ('granted', for ARGV[2]
     // ms) so that the give-back knows it ran. Redis may run the try after Redisson failed it (response timeout,
     // Redis hung past it): then no late reply comes, and the give-back, sent whatever the reply, is what undoes
-    // it. KEYS[3], if any, is a spent mark (see spentMarks): deleted here rather than by a DEL of its own.
+    // it. KEYS[3], if any, is a spent mark (SpentMarks): deleted here rather than by a DEL of its own.
     private static final String ACQUIRE_MARKED = "if KEYS[3] then redis.call('del', KEYS[3]) end "
             + "if redis.call('exists', KEYS[2]) == 1 then return 0 end "
             + ACQUIRE.replace("redis.call('decr', KEYS[1])", "redis.call('decr', KEYS[1]) redis.call('set', KEYS[2], 'granted', 'PX', ARGV[2])");
 
-    // RELEASE that also deletes a spent mark, KEYS[2] (see spentMarks). Not part of RELEASE: GIVE_BACK runs
+    // RELEASE that also deletes a spent mark, KEYS[2] (SpentMarks). Not part of RELEASE: GIVE_BACK runs
     // RELEASE with its own try's mark as KEYS[2], which must stay 'gone'.
     private static final String FORGET_AND_RELEASE = "redis.call('del', KEYS[2]) " + RELEASE;
 
@@ -89,14 +89,8 @@ public final class RedisSemaphore implements SemaphoreProxy, HandleSource, Seria
      */
     private static final String MARK_MILLIS = Long.toString(java.util.concurrent.TimeUnit.MINUTES.toMillis(2));
 
-    /**
-     * Marks of this object's tries that Redis granted and answered in time (decision 257): no give-back looks
-     * for them, so this object's next acquire or release deletes one inside its own script, instead of a DEL
-     * per grant (an extra command that cost about 40 us per acquire/release pair here). Offered by the granting
-     * thread, polled by any thread of this JVM using this object (ConcurrentLinkedQueue); as many as tries
-     * in flight at most while the object is used, and those left lapse with their expiry.
-     */
-    private final transient java.util.Queue<String> spentMarks = new java.util.concurrent.ConcurrentLinkedQueue<>();
+    /** Granted tries' marks, deleted by a later script (decisions 257, 261). */
+    private final transient SpentMarks spentMarks;
     private final transient RedisSync sync;
     private final transient String name;
     private final transient List<Object> keys;
@@ -114,6 +108,7 @@ public final class RedisSemaphore implements SemaphoreProxy, HandleSource, Seria
         this.keys = List.of(key);
         this.permits = permits;
         this.initial = Integer.toString(permits);
+        this.spentMarks = new SpentMarks(sync, key);
         sync.evalLong("return redis.call('setnx', KEYS[1], ARGV[1])", keys, initial);
     }
 
@@ -144,11 +139,10 @@ public final class RedisSemaphore implements SemaphoreProxy, HandleSource, Seria
     private Boolean tryAcquireBy(long deadline) {
         String key = (String) keys.get(0);
         String mark = key + ":try:" + sync.newToken();
-        String spent = spentMarks.poll();
-        List<Object> marked = spent == null ? List.of(key, mark) : List.of(key, mark, spent);
+        List<Object> marked = List.of(key, mark);
         Long r = sync.tryMarked(deadline,
                 () -> sync.<Long>giveBack(GIVE_BACK, org.redisson.api.RScript.ReturnType.LONG, marked, released -> { }, initial, MARK_MILLIS),
-                ACQUIRE_MARKED, marked, initial, MARK_MILLIS);
+                ACQUIRE_MARKED, spentMarks.with(marked), initial, MARK_MILLIS);
         if (r != null && r == 1) {
             spentMarks.offer(mark); // answered in time: no give-back will look for it
         }
@@ -157,9 +151,8 @@ public final class RedisSemaphore implements SemaphoreProxy, HandleSource, Seria
 
     @Override
     public void release() {
-        String spent = spentMarks.poll();
-        long r = spent == null ? sync.evalLong(RELEASE, keys, initial)
-                : sync.evalLong(FORGET_AND_RELEASE, List.of(keys.get(0), spent), initial);
+        List<Object> released = spentMarks.with(keys);
+        long r = sync.evalLong(released == keys ? RELEASE : FORGET_AND_RELEASE, released, initial);
         if (r == 0) {
             throw new IllegalStateException("RedisSemaphore '" + name + "': permits=" + Integer.MAX_VALUE + " + 1 overflows");
         }

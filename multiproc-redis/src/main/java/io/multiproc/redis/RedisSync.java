@@ -82,8 +82,8 @@ final class RedisSync {
     /** channel -> Redisson listener id of {@link #wakes}' subscriptions, removed at close; written under wakes' monitor. */
     private final Map<String, Integer> listeners = new ConcurrentHashMap<>();
     /**
-     * Keys derived from unnamed objects' keys (markers, condition queues), by the object's key; deleted at
-     * close, or with the object when it is released (decision 166).
+     * Keys derived from objects' keys (unnamed objects' markers and condition queues, spent try marks), by
+     * the object's key; deleted at close, or with an unnamed object when it is released (decision 166).
      */
     private final Map<String, Set<String>> derivedKeys = new ConcurrentHashMap<>();
     /**
@@ -339,15 +339,6 @@ final class RedisSync {
         }
     }
 
-    /** Deletes {@code key} without waiting: a granted try's mark, once its caller has its answer (decision 244). */
-    void forgetMark(String key) {
-        try {
-            client.getKeys().deleteAsync(key);
-        } catch (RuntimeException clientShutDown) {
-            // the client is gone: the mark lapses with its expiry
-        }
-    }
-
     /** How often, and how many times, {@link #giveBack} sends its script again while Redis does not answer. */
     static final long GIVE_BACK_RETRY_MILLIS = 1_000;
     static final int GIVE_BACK_ATTEMPTS = 300;
@@ -498,9 +489,21 @@ final class RedisSync {
         held.remove(key);
     }
 
-    /** Remembers {@code key}, derived from the unnamed object at {@code base}, to delete with it or at close. */
+    /** Remembers {@code key}, derived from the object at {@code base}, to delete with it or at close. */
     void derived(String base, String key) {
-        derivedKeys.computeIfAbsent(base, b -> ConcurrentHashMap.newKeySet()).add(key);
+        derivedKeys.compute(base, (b, mine) -> {
+            Set<String> keys = mine == null ? ConcurrentHashMap.newKeySet() : mine;
+            keys.add(key);
+            return keys;
+        });
+    }
+
+    /**
+     * Forgets {@code key}, derived from {@code base}, which its caller deletes (a spent mark, decision 261); a
+     * named object's entry goes with its last derived key, so that the map does not grow with every object used.
+     */
+    void underived(String base, String key) {
+        derivedKeys.computeIfPresent(base, (b, mine) -> mine.remove(key) && mine.isEmpty() ? null : mine);
     }
 
     /**

@@ -77,7 +77,7 @@ class RedisUntimedTryAfterHangTest {
 
     /**
      * Marking every try must not leave a key per acquisition in Redis: a semaphore's spent marks go with its
-     * next call, and a Python lock writes none (decisions 257, 258).
+     * next call, as a reentrant lock's do, and a Python lock writes none (decisions 257, 258).
      */
     @Test
     void acquireReleaseAndLockUnlockPairsLeaveNoTryKeysInRedis() throws Exception {
@@ -85,7 +85,14 @@ class RedisUntimedTryAfterHangTest {
              RedisManager m = (RedisManager) RedisManager.connect(redis.url(), "untimed")) {
             RedisSemaphore permit = m.semaphore("s", 2);
             RedisLock lock = m.lock("l");
+            RedisLock rlock = m.rlock("r");
             for (int i = 0; i < 100; i++) {
+                rlock.lock();
+                rlock.lock();
+                rlock.unlock();
+                assertThat(rlock.tryLock()).isTrue();
+                rlock.unlock();
+                rlock.unlock();
                 permit.acquire();
                 assertThat(permit.tryAcquire()).isTrue();
                 permit.release();
