@@ -65,6 +65,30 @@ public final class Children {
         assertThat(kill.waitFor()).as("kill -%s %d", signal, pid).isZero();
     }
 
+    /**
+     * Stops {@code pid} (SIGSTOP), runs {@code whileStopped}, keeps the process stopped until {@code millis}
+     * after the stop, then continues it (SIGCONT), also when {@code whileStopped} throws: a server that hangs.
+     */
+    public static void stoppedFor(long pid, long millis, WhileStopped whileStopped) throws Exception {
+        long stopped = System.nanoTime();
+        signal("STOP", pid);
+        try {
+            whileStopped.run();
+            long left = millis - java.util.concurrent.TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - stopped);
+            if (left > 0) {
+                Thread.sleep(left);
+            }
+        } finally {
+            signal("CONT", pid);
+        }
+    }
+
+    /** What {@link #stoppedFor} runs while the process is stopped. */
+    @FunctionalInterface
+    public interface WhileStopped {
+        void run() throws Exception;
+    }
+
     /** A process's state letter from /proc (R, S, T for stopped, Z...), or '?' once it is gone. */
     public static char stateOf(long pid) {
         try {

@@ -1,5 +1,6 @@
 package io.multiproc.redis;
 
+import io.multiproc.testing.Children;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
 
@@ -111,16 +112,10 @@ class RedisLateUndoOrderTest {
     }
 
     private static void hang(LocalRedis redis) throws Exception {
-        signal("STOP", redis.pid());
+        Children.signal("STOP", redis.pid());
     }
 
     private static void resume(LocalRedis redis) throws Exception {
-        signal("CONT", redis.pid());
-    }
-
-    private static void signal(String signal, long pid) throws Exception {
-        if (new ProcessBuilder("kill", "-" + signal, Long.toString(pid)).inheritIO().start().waitFor() != 0) {
-            throw new IllegalStateException("kill -" + signal + " " + pid + " failed");
-        }
+        Children.signal("CONT", redis.pid());
     }
 }

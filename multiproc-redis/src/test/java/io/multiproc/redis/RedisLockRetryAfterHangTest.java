@@ -33,18 +33,10 @@ class RedisLockRetryAfterHangTest {
             RedisLock lock = m.rlock("r");
             lock.lock(); // subscribes the wake-up channel while Redis answers
             lock.unlock();
-            long stopped = System.nanoTime();
-            signal("STOP", redis.pid());
-            try {
+            Children.stoppedFor(redis.pid(), HANG_MS, () -> {
                 assertThat(lock.tryLock(Duration.ofMillis(300))).as("tryLock while Redis hangs").isFalse();
                 assertThatThrownBy(lock::lock).as("lock() while Redis hangs").isInstanceOf(RedisException.class);
-                long left = HANG_MS - TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - stopped);
-                if (left > 0) {
-                    Thread.sleep(left);
-                }
-            } finally {
-                signal("CONT", redis.pid());
-            }
+            });
             lock.lock(); // the retry, answered
             Thread.sleep(2 * m.lockLease().toMillis());
             ChildProcess c = ChildProcess.start(() -> {
@@ -77,12 +69,6 @@ class RedisLockRetryAfterHangTest {
             } finally {
                 Children.reap(c);
             }
-        }
-    }
-
-    private static void signal(String signal, long pid) throws Exception {
-        if (new ProcessBuilder("kill", "-" + signal, Long.toString(pid)).inheritIO().start().waitFor() != 0) {
-            throw new IllegalStateException("kill -" + signal + " " + pid + " failed");
         }
     }
 }

@@ -1,5 +1,6 @@
 package io.multiproc.redis;
 
+import io.multiproc.testing.Children;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
 
@@ -31,13 +32,13 @@ class RedisLongHangUndoTest {
             RedisSemaphore permit = m.semaphore("s", 1);
             permit.acquire(); // subscribes the wake-up channel while Redis answers
             permit.release();
-            signal("STOP", redis.pid());
+            Children.signal("STOP", redis.pid());
             boolean got;
             try {
                 got = permit.tryAcquire(Duration.ofMillis(300));
                 Thread.sleep(HANG_MS);
             } finally {
-                signal("CONT", redis.pid());
+                Children.signal("CONT", redis.pid());
             }
             assertThat(got).as("tryAcquire while Redis hangs").isFalse();
             RedisSemaphore otherPermit = other.semaphore("s", 1);
@@ -58,24 +59,18 @@ class RedisLongHangUndoTest {
             RedisLock lock = m.lock("l");
             lock.lock(); // subscribes the wake-up channel while Redis answers
             lock.unlock();
-            signal("STOP", redis.pid());
+            Children.signal("STOP", redis.pid());
             boolean got;
             try {
                 got = lock.tryLock(Duration.ofMillis(300));
                 Thread.sleep(HANG_MS);
             } finally {
-                signal("CONT", redis.pid());
+                Children.signal("CONT", redis.pid());
             }
             assertThat(got).as("tryLock while Redis hangs").isFalse();
             RedisLock otherLock = other.lock("l");
             assertThat(otherLock.tryLock(Duration.ofSeconds(1))).as("the lock, free for another client").isTrue();
             otherLock.unlock();
-        }
-    }
-
-    private static void signal(String signal, long pid) throws Exception {
-        if (new ProcessBuilder("kill", "-" + signal, Long.toString(pid)).inheritIO().start().waitFor() != 0) {
-            throw new IllegalStateException("kill -" + signal + " " + pid + " failed");
         }
     }
 }

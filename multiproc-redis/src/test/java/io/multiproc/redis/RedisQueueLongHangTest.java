@@ -1,5 +1,6 @@
 package io.multiproc.redis;
 
+import io.multiproc.testing.Children;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
 
@@ -66,13 +67,13 @@ class RedisQueueLongHangTest {
             for (BlockingQueue<String> q : List.<BlockingQueue<String>>of(m.queue(), m.queue(10))) {
                 q.put("a");
                 q.put("b");
-                signal("STOP", redis.pid());
+                Children.signal("STOP", redis.pid());
                 Future<String> during;
                 try {
                     during = consumer.submit((Callable<String>) () -> pop.from(q));
                     Thread.sleep(HANG_MS);
                 } finally {
-                    signal("CONT", redis.pid());
+                    Children.signal("CONT", redis.pid());
                 }
                 List<String> got = new ArrayList<>();
                 String first = outcome(during);
@@ -101,12 +102,6 @@ class RedisQueueLongHangTest {
         } catch (ExecutionException e) {
             assertThat(e.getCause()).as("how a pop gives up").isInstanceOf(IllegalStateException.class);
             return null;
-        }
-    }
-
-    private static void signal(String signal, long pid) throws Exception {
-        if (new ProcessBuilder("kill", "-" + signal, Long.toString(pid)).inheritIO().start().waitFor() != 0) {
-            throw new IllegalStateException("kill -" + signal + " " + pid + " failed");
         }
     }
 }

@@ -34,7 +34,7 @@ class RedisUntimedTryAfterHangTest {
             RedisSemaphore permit = m.semaphore("s", 1);
             permit.acquire(); // subscribes the wake-up channel while Redis answers
             permit.release();
-            hang(redis, () -> assertThatThrownBy(permit::acquire).as("acquire() while Redis hangs").isInstanceOf(RedisException.class));
+            Children.stoppedFor(redis.pid(), HANG_MS, () -> assertThatThrownBy(permit::acquire).as("acquire() while Redis hangs").isInstanceOf(RedisException.class));
             inAnotherJvm(url, o -> {
                 RedisSemaphore s = o.semaphore("s", 1);
                 if (s.tryAcquire(Duration.ofSeconds(3))) {
@@ -57,7 +57,7 @@ class RedisUntimedTryAfterHangTest {
             RedisLock lock = m.lock("l");
             lock.lock(); // subscribes the wake-up channel while Redis answers
             lock.unlock();
-            hang(redis, () -> assertThatThrownBy(lock::lock).as("lock() while Redis hangs").isInstanceOf(RedisException.class));
+            Children.stoppedFor(redis.pid(), HANG_MS, () -> assertThatThrownBy(lock::lock).as("lock() while Redis hangs").isInstanceOf(RedisException.class));
             // NOTE: the lease (5 s) outlasts the child's start and its 2 s try: a lock nobody gave back fails it
             inAnotherJvm(url, o -> {
                 RedisLock l = o.lock("l");
@@ -127,25 +127,5 @@ class RedisUntimedTryAfterHangTest {
     @FunctionalInterface
     private interface ChildBody extends java.io.Serializable {
         void run(RedisManager other) throws InterruptedException;
-    }
-
-    /** Stops Redis, runs {@code whileHung} and keeps Redis stopped until {@link #HANG_MS} after the stop. */
-    private static void hang(LocalRedis redis, ThrowingRunnable whileHung) throws Exception {
-        long stopped = System.nanoTime();
-        Children.signal("STOP", redis.pid());
-        try {
-            whileHung.run();
-            long left = HANG_MS - TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - stopped);
-            if (left > 0) {
-                Thread.sleep(left);
-            }
-        } finally {
-            Children.signal("CONT", redis.pid());
-        }
-    }
-
-    @FunctionalInterface
-    private interface ThrowingRunnable {
-        void run() throws Exception;
     }
 }
