@@ -90,9 +90,10 @@ final class QueueReceipts {
     }
 
     /**
-     * Sends every waiting receipt now and waits for the answers, at most a command's timeout (and the grace) in
-     * all: the manager (or its client) is about to go, and a receipt it has not sent would leave its pending
-     * list for ever. Failures are ignored: the pending lists then stay, as when a JVM dies after a pop.
+     * Sends every waiting receipt now and waits for the answers ({@link RedisSync#within}: a command's timeout
+     * in all, plus the late-reply grace for each queue whose answer is late; interrupts kept set): the manager
+     * (or its client) is about to go, and a receipt it has not sent would leave its pending list for ever.
+     * Failures are ignored: the pending lists then stay, as when a JVM dies after a pop.
      */
     void flushNow() {
         Map<String, List<Object>> all;
@@ -107,16 +108,9 @@ final class QueueReceipts {
                 // nothing can be sent any more
             }
         }
-        long deadline = RedisSync.deadline(RedisManager.COMMAND_TIMEOUT.toNanos() + RedisSync.LATE_REPLY_NANOS);
+        long deadline = RedisSync.deadline(RedisManager.COMMAND_TIMEOUT.toNanos());
         for (CompletableFuture<Long> f : sent) {
-            try {
-                f.get(Math.max(0, RedisSync.remaining(deadline)), TimeUnit.NANOSECONDS);
-            } catch (InterruptedException e) {
-                Thread.currentThread().interrupt();
-                return;
-            } catch (java.util.concurrent.ExecutionException | java.util.concurrent.TimeoutException unanswered) {
-                // the pending lists stay (see above)
-            }
+            RedisSync.within(f, deadline); // unanswered or failed: the pending lists stay (see above)
         }
     }
 

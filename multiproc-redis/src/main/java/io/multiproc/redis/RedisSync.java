@@ -309,8 +309,8 @@ final class RedisSync {
      * ({@link #FOREVER}: Redisson's own timeout): null if none came by then. A try that Redis may still run,
      * one unanswered by then or one whose call threw (Redisson fails it after its 2 s timeout while Redis
      * hangs, and Redis runs it once it resumes), has {@code giveBack} sent before the caller hears of it,
-     * timed or not (decisions 257, 258). A try answered in time needs no give-back: its caller deletes the
-     * mark its grant wrote, if any.
+     * timed or not (decisions 257, 258). A try answered in time needs no give-back: the mark its grant wrote,
+     * if any, goes with the object's next script ({@link SpentMarks}).
      */
     Long tryMarked(long deadline, Runnable giveBack, String lua, List<Object> keys, Object... args) {
         Long r;
