@@ -178,24 +178,29 @@ final class Lua {
             + "local v = redis.call('lpop', KEYS[1]) if v then redis.call('lpush', KEYS[2], v) end return v";
 
     /**
-     * A pop's receipt: the item received (the pending list KEYS[1]'s head, the latest move) goes; an older
-     * move, left by a blocking pop Redisson sent again on a new connection, goes back to the head of queue
-     * KEYS[2]. A bounded queue (KEYS[3] its capacity, KEYS[4] its channel) gets the received item's room back.
-     * Idempotent (sent again until answered): 1 the first time, then 0.
+     * What one receipt does (a Lua function, defined first in the scripts below): the item received, the pending
+     * list's head (the latest move), goes; an older move, left by a blocking pop Redisson sent again on a new
+     * connection, goes back to the queue's head. 1 if the list held a received item, 0 if it was emptied already.
      */
-    static final String QUEUE_RECEIVED = "if not redis.call('lpop', KEYS[1]) then return 0 end "
-            + "local v = redis.call('lpop', KEYS[1]) "
-            + "while v do redis.call('lpush', KEYS[2], v) v = redis.call('lpop', KEYS[1]) end "
+    private static final String RECEIVE = "local function receive(pending, queue) "
+            + "if not redis.call('lpop', pending) then return 0 end "
+            + "local v = redis.call('lpop', pending) "
+            + "while v do redis.call('lpush', queue, v) v = redis.call('lpop', pending) end return 1 end ";
+
+    /**
+     * A pop's receipt ({@link #RECEIVE}) of the pending list KEYS[1] of queue KEYS[2]. A bounded queue (KEYS[3]
+     * its capacity, KEYS[4] its channel) gets the received item's room back. Idempotent (sent again until
+     * answered): 1 the first time, then 0.
+     */
+    static final String QUEUE_RECEIVED = RECEIVE + "if receive(KEYS[1], KEYS[2]) == 0 then return 0 end "
             + "if KEYS[3] then local c = redis.call('incrby', KEYS[3], 1) redis.call('publish', KEYS[4], c) end return 1";
 
     /**
      * {@link #QUEUE_RECEIVED} of many pops of an unbounded queue (decision 255): KEYS[1] the queue, KEYS[2..] the
-     * pops' pending lists, each emptied as QUEUE_RECEIVED empties one (its older moves back to the queue's head).
-     * Idempotent (sent again until answered): how many pending lists held a received item.
+     * pops' pending lists. Idempotent (sent again until answered): how many pending lists held a received item.
      */
-    static final String QUEUE_RECEIVED_ALL = "local n = 0 for i = 2, #KEYS do if redis.call('lpop', KEYS[i]) then n = n + 1 "
-            + "local v = redis.call('lpop', KEYS[i]) "
-            + "while v do redis.call('lpush', KEYS[1], v) v = redis.call('lpop', KEYS[i]) end end end return n";
+    static final String QUEUE_RECEIVED_ALL = RECEIVE
+            + "local n = 0 for i = 2, #KEYS do n = n + receive(KEYS[i], KEYS[1]) end return n";
 
     /**
      * A pop's give-back, for a caller that gave up: what the pop moved into the pending list KEYS[2] goes back
