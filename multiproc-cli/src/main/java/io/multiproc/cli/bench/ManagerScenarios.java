@@ -72,7 +72,8 @@ final class ManagerScenarios {
                         Row.ratio(pyQueueTotal, t.total()), "cpython's workaround: each child appends to a local list and puts it once on a Queue; ratio = totals"));
             }
         }
-        rows.add(floor(pyWork));
+        rows.add(floor(pyWork, false));
+        rows.add(floor(pyWork, true));
         rows.add(asWritten(pyTotal));
         return rows;
     }
@@ -131,30 +132,36 @@ final class ManagerScenarios {
         }
     }
 
-    /** Where a bare lock's words sit in the floor row's array: lock, size (a line apart), then the slots. */
+    /** Where a bare lock's words sit in the floor rows' array: lock, size (a line apart), then the slots. */
     private static final int FLOOR_LOCK = 0;
     private static final int FLOOR_SIZE = 8;
     private static final int FLOOR_SLOTS = 16;
 
     /**
-     * The platform's floor for seed 000, in the same run: the same 4 children and lock step, each appending
-     * 10,000 longs to one {@link SharedLongArray} under a bare compare-and-set lock (spin, then yield) with
-     * no codec, no manager and no crash handling. No lock-based shared list can beat it here; the ratio
-     * says what target this machine allows (on 2 cores, 4 processes take turns with preempted holders).
+     * The platform's floors for seed 000, in the same run: the same 4 children and lock step, each appending
+     * 10,000 longs to one {@link SharedLongArray} with no codec, no manager and no crash handling. The locked
+     * floor takes a bare compare-and-set lock (spin, then yield) per append: no lock-based shared list can
+     * beat it here. The lock-free floor only claims a slot with one fetch-and-add and stores into it, the
+     * least any shared list whose appends all processes see in one order can do (one contended word):
+     * its ratio says what target this machine allows at all (on 2 cores, 4 processes take turns).
      */
-    private static Row floor(double pyWork) throws InterruptedException {
+    private static Row floor(double pyWork, boolean lockFree) throws InterruptedException {
         Trial[] trials = new Trial[CONTENDED_TRIALS];
         for (int k = 0; k < trials.length; k++) {
-            trials[k] = floorTrial();
+            trials[k] = floorTrial(lockFree);
         }
         Trial t = Trial.median(trials);
-        return new Row("manager-list-append floor", t.total(), t.work(), Double.NaN, pyWork, Row.ratio(pyWork, t.work()),
-                String.format("%s; not a manager: 4 children x 10,000 appends of a long to one SharedLongArray under a bare"
-                        + " CAS lock (spin, then yield), JIT warmed; the most a locked shared list can reach on this machine; %s",
-                        Trial.checks(trials, (long) PROCS * APPENDS), Trial.spread(trials)));
+        String how = lockFree
+                ? "claiming each slot with one fetch-and-add on a shared size word (no lock), JIT warmed; the most any"
+                        + " shared list with one append order can reach on this machine"
+                : "under a bare CAS lock (spin, then yield), JIT warmed; the most a locked shared list can reach on this machine";
+        return new Row(lockFree ? "manager-list-append lock-free floor" : "manager-list-append floor", t.total(), t.work(),
+                Double.NaN, pyWork, Row.ratio(pyWork, t.work()),
+                String.format("%s; not a manager: 4 children x 10,000 appends of a long to one SharedLongArray %s; %s",
+                        Trial.checks(trials, (long) PROCS * APPENDS), how, Trial.spread(trials)));
     }
 
-    private static Trial floorTrial() throws InterruptedException {
+    private static Trial floorTrial(boolean lockFree) throws InterruptedException {
         int n = PROCS * APPENDS;
         Lockstep.Times t;
         long size;
@@ -163,10 +170,10 @@ final class ManagerScenarios {
              SharedLongArray scratch = SharedLongArray.create(FLOOR_SLOTS + n)) {
             t = Lockstep.run(PROCS, i -> () -> {
                 for (int round = 0; round < 20; round++) { // JIT warm-up, contended as the warmed row's, wrapping
-                    bareAppends(scratch, n, i + 1, 0, APPENDS);
+                    bareAppends(scratch, n, lockFree, i + 1, 0, APPENDS);
                 }
                 Lockstep.awaitJitQuiet();
-            }, i -> () -> bareAppends(list, n, i + 1, i * APPENDS, APPENDS));
+            }, i -> () -> bareAppends(list, n, lockFree, i + 1, i * APPENDS, APPENDS));
             size = list.get(FLOOR_SIZE);
             for (int k = 0; k < size; k++) {
                 sum += list.get(FLOOR_SLOTS + k);
@@ -175,9 +182,17 @@ final class ManagerScenarios {
         return new Trial(t.total(), t.work(), size, sum);
     }
 
-    /** Appends {@code count} values under the bare lock; slots wrap at {@code capacity} (the warm-up's do). */
-    private static void bareAppends(SharedLongArray a, int capacity, long me, int base, int count) {
+    /**
+     * Appends {@code count} values, under the bare lock or lock-free (claim a slot, then store: a reader
+     * would also need a per-slot ready mark, not paid here); slots wrap at {@code capacity} (the warm-up's do).
+     */
+    private static void bareAppends(SharedLongArray a, int capacity, boolean lockFree, long me, int base, int count) {
         for (int k = 0; k < count; k++) {
+            if (lockFree) {
+                long size = a.getAndAdd(FLOOR_SIZE, 1);
+                a.setRelease(FLOOR_SLOTS + (int) (size % capacity), base + k);
+                continue;
+            }
             for (int spins = 0; !a.compareAndSet(FLOOR_LOCK, 0, me); spins++) {
                 if (spins < 100) {
                     Thread.onSpinWait();
