@@ -3,7 +3,8 @@
 --scenario map-tiny:      Pool(2).map(square, range(--items)) with the default chunk size, on
                           --trials fresh pools. total_s: the first pool's creation + map +
                           close/join (the program as written); work_s: the median of the maps alone
-                          (work_min_s, work_max_s: their range).
+                          (work_min_s, work_max_s: their range). With --first-run 1, only the
+                          program as written, once: first_run_s (Pool(2) to join) and verified.
 --scenario apply-latency: one tiny Pool.apply round trip on an idle Pool(2), --round-trips times
                           from the first call (first_median_us), then --round-trips times after
                           calling for --warm-up-s seconds more (median_us, p99_us, calls_before).
@@ -84,6 +85,17 @@ def map_tiny(items, trials):
     _common.emit("work_max_s", max(works))
 
 
+def map_tiny_first_run(items):
+    """The program as a user writes it, run once: Pool(2), map, close, join."""
+    t0 = time.monotonic_ns()
+    pool = multiprocessing.Pool(2)
+    out = pool.map(square, range(items))
+    pool.close()
+    pool.join()
+    t1 = time.monotonic_ns()
+    _common.emit_first_run(t0, t1, len(out) == items and all(out[i] == i * i for i in range(items)))
+
+
 def apply_latency(trips, warm_up_s):
     with multiprocessing.Pool(2) as pool:
         pool.apply(nothing, (0,))  # the workers are up, as the Java side's awaitReady
@@ -155,8 +167,11 @@ def main():
     parser.add_argument("--warm-up-s", type=float, default=0.05)
     parser.add_argument("--limit", type=int, default=200000)
     parser.add_argument("--wait-s", type=int, default=2)
+    parser.add_argument("--first-run", type=int, default=0, help="1: only the first-run program (map-tiny)")
     args = parser.parse_args()
-    if args.scenario == "map-tiny":
+    if args.scenario == "map-tiny" and args.first_run:
+        map_tiny_first_run(args.items)
+    elif args.scenario == "map-tiny":
         map_tiny(args.items, args.trials)
     elif args.scenario == "apply-latency":
         apply_latency(args.round_trips, args.warm_up_s)

@@ -2,6 +2,7 @@ package io.multiproc.cli.bench;
 
 import io.multiproc.manager.Manager;
 import io.multiproc.process.ChildProcess;
+import io.multiproc.process.Pool;
 import io.multiproc.queue.Connection;
 import io.multiproc.queue.Pipe;
 import io.multiproc.queue.SharedQueue;
@@ -47,6 +48,8 @@ public final class FirstRun {
     private static final int HANDOFFS = 100_000;
     private static final int MANAGER_PROCS = 4;
     private static final int MANAGER_APPENDS = 10_000;
+    private static final int POOL_WORKERS = 2;
+    private static final int POOL_ITEMS = 1_000_000;
 
     private FirstRun() {
     }
@@ -75,6 +78,9 @@ public final class FirstRun {
             case "manager-list-append" -> List.of(row("manager-list-append", "manager-list-append",
                     python.run("manager_list_append.py", "--first-run", "1", "--procs", "" + MANAGER_PROCS,
                             "--appends", "" + MANAGER_APPENDS), "python Manager().list()"));
+            case "pool-map-tiny" -> List.of(row("pool-map-tiny", "pool-map-tiny",
+                    python.run("pool.py", "--scenario", "map-tiny", "--first-run", "1", "--items", "" + POOL_ITEMS),
+                    "python Pool(2).map"));
             case "lock-takeover" -> List.of(row("lock-takeover after SIGKILL", "lock-takeover", Optional.empty(),
                     "cpython Lock: the waiter blocks forever, nothing to time"));
             default -> List.of();
@@ -116,6 +122,7 @@ public final class FirstRun {
             case "lock-handoff" -> lockHandoff();
             case "lock-takeover" -> lockTakeover();
             case "manager-list-append" -> managerListAppend();
+            case "pool-map-tiny" -> poolMapTiny();
             default -> throw new IllegalArgumentException("program=" + args[0] + " is not a first-run program");
         };
         // Each program's clock starts at its first call and stops at its last join: the programs set it.
@@ -136,6 +143,22 @@ public final class FirstRun {
     }
 
     // ------------------------------------------------------------------ the programs (README snippets)
+
+    /** The README's Pool snippet with the scenario's sizes: Pool(2), map x -> x * x over 1,000,000 ints, close. */
+    static boolean poolMapTiny() {
+        List<Integer> items = java.util.stream.IntStream.range(0, POOL_ITEMS).boxed().toList();
+        start();
+        List<Integer> squares;
+        try (Pool pool = Pool.create(POOL_WORKERS)) {
+            squares = pool.map(x -> x * x, items);
+        }
+        stop();
+        boolean ok = squares.size() == POOL_ITEMS;
+        for (int i = 0; ok && i < POOL_ITEMS; i++) {
+            ok = squares.get(i) == i * i;
+        }
+        return ok;
+    }
 
     /** Seed 000, the README's snippet: Manager, 4 children appending 10,000 ints each, joins, the list read, close. */
     static boolean managerListAppend() throws InterruptedException {
