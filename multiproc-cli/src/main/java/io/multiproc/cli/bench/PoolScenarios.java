@@ -48,16 +48,12 @@ final class PoolScenarios {
      * map x -> x * x over 1,000,000 ints with the default chunk size: first the program as a user writes
      * it (create, map at once, close: end to end), then on {@value #FIRST_MAP_TRIALS} more pools the
      * first map once the workers are up (the median, the range beside it: one first map on this machine
-     * swings 2x), then steady state on the last one. CPython's side does the same on as many pools.
+     * swings 2x), then steady state on the last one, then the end-to-end program again once the spares are up
+     * and this JVM is quiet (as written). CPython's side does the same on as many pools.
      */
     List<Row> mapTiny() throws InterruptedException {
         List<Integer> items = IntStream.range(0, TINY_ITEMS).boxed().toList();
-        long t0 = System.nanoTime();
-        try (Pool pool = Pool.create(WORKERS)) {
-            List<Integer> out = pool.map(x -> x * x, items);
-            check(out.get(TINY_ITEMS - 1) == (TINY_ITEMS - 1) * (TINY_ITEMS - 1), "wrong map result");
-        }
-        double endToEnd = (System.nanoTime() - t0) / 1e9;
+        double endToEnd = createMapClose(items);
         double[] firsts = new double[FIRST_MAP_TRIALS];
         double steady = Double.NaN;
         double ready = 0;
@@ -80,12 +76,7 @@ final class PoolScenarios {
         // The same program as the end-to-end row, in a program that has run a while: its spare JVMs up and
         // this JVM quiet (the end-to-end row above met spares still booting, or none).
         Quiet.await(Quiet.MAX_WAIT);
-        long t3 = System.nanoTime();
-        try (Pool pool = Pool.create(WORKERS)) {
-            List<Integer> out = pool.map(x -> x * x, items);
-            check(out.get(TINY_ITEMS - 1) == (TINY_ITEMS - 1) * (TINY_ITEMS - 1), "wrong map result");
-        }
-        double asWritten = (System.nanoTime() - t3) / 1e9;
+        double asWritten = createMapClose(items);
         Optional<Map<String, String>> py = python.run("pool.py", "--scenario", "map-tiny", "--items", "" + TINY_ITEMS,
                 "--trials", "" + (1 + FIRST_MAP_TRIALS));
         double pyTotal = Python.num(py, "total_s");
@@ -106,7 +97,17 @@ final class PoolScenarios {
                         "best of 5 maps after the first"));
     }
 
-    /** One tiny applyAsync(...).get() on an idle pool. */
+    /** Seconds for the program as a user writes it: Pool(2) create, map x -> x * x (the map waits for the workers), close. */
+    private static double createMapClose(List<Integer> items) {
+        long t0 = System.nanoTime();
+        try (Pool pool = Pool.create(WORKERS)) {
+            List<Integer> out = pool.map(x -> x * x, items);
+            check(out.get(TINY_ITEMS - 1) == (TINY_ITEMS - 1) * (TINY_ITEMS - 1), "wrong map result");
+        }
+        return (System.nanoTime() - t0) / 1e9;
+    }
+
+
     /**
      * One tiny {@code applyAsync(() -> 1).get()} at a time on a Pool(2), twice: the first
      * {@value #ROUND_TRIPS} calls of a fresh pool (its workers' JIT still compiling the round trip: the
