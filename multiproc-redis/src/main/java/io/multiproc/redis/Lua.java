@@ -181,8 +181,10 @@ final class Lua {
      * What one receipt does (a Lua function, defined first in the scripts below): the item received, the pending
      * list's head (the latest move), goes; an older move, left by a blocking pop Redisson sent again on a new
      * connection, goes back to the queue's head. 1 if the list held a received item, 0 if it was emptied already.
+     * A timed offer's 'pushed' mark ({@link #QUEUE_PUSH_MARKED}) rides with the pops' receipts and just goes (0).
      */
     private static final String RECEIVE = "local function receive(pending, queue) "
+            + "if redis.call('type', pending)['ok'] == 'string' then redis.call('del', pending) return 0 end "
             + "if not redis.call('lpop', pending) then return 0 end "
             + "local v = redis.call('lpop', pending) "
             + "while v do redis.call('lpush', queue, v) v = redis.call('lpop', pending) end return 1 end ";
@@ -214,6 +216,27 @@ final class Lua {
             + "if redis.call('type', KEYS[2])['ok'] == 'list' then local v = redis.call('lpop', KEYS[2]) "
             + "while v do redis.call('lpush', KEYS[1], v) n = n + 1 v = redis.call('lpop', KEYS[2]) end end "
             + "if ARGV[1] == '0' then redis.call('del', KEYS[2]) else redis.call('set', KEYS[2], 'gone', 'PX', ARGV[1]) end return n";
+
+    // Timed offers to an unbounded queue (decision 263): the push leaves its own mark KEYS[2] (the queue's
+    // key + ":push:" + token, same hash slot), which a receipt deletes, or a give-back turns into 'gone'.
+
+    /**
+     * A timed offer's push, marked: ARGV[1] appended to queue KEYS[1] and the string 'pushed' left at KEYS[2]
+     * (for ARGV[2] ms, in case its receipt never comes); 1. 0, nothing pushed, if KEYS[2] exists: the offer was
+     * given back before Redis ran it.
+     */
+    static final String QUEUE_PUSH_MARKED = "if redis.call('exists', KEYS[2]) == 1 then return 0 end "
+            + "redis.call('rpush', KEYS[1], ARGV[1]) redis.call('set', KEYS[2], 'pushed', 'PX', ARGV[2]) return 1";
+
+    /**
+     * A timed offer's give-back, for a caller that got false: if its push ran (KEYS[2] 'pushed'), the last item
+     * of queue KEYS[1] equal to ARGV[1] goes (the one it put at the tail, decision 243); either way KEYS[2]
+     * becomes 'gone' for ARGV[2] ms, so a push Redis runs later adds nothing. Idempotent (sent again until
+     * answered): how many items went.
+     */
+    static final String QUEUE_UNPUSH = "local n = 0 "
+            + "if redis.call('get', KEYS[2]) == 'pushed' then n = redis.call('lrem', KEYS[1], -1, ARGV[1]) end "
+            + "redis.call('set', KEYS[2], 'gone', 'PX', ARGV[2]) return n";
 
     /** add: 1 if ARGV[1] was added to set KEYS[1], 0 if it was there. */
     static final String SET_ADD = "return redis.call('sadd', KEYS[1], ARGV[1])";

@@ -168,26 +168,51 @@ final class RedisQueue<E> extends AbstractQueue<E> implements BlockingQueue<E>, 
     }
 
     /**
-     * An unbounded queue's timed offer: one RPUSH, waited for until {@code deadline} (and
-     * {@link RedisSync#LATE_REPLY_NANOS}); not answered by then, false, and the item Redis pushes after that
-     * is taken out again when its answer arrives (decision 229).
+     * An unbounded queue's timed offer: one marked push ({@link Lua#QUEUE_PUSH_MARKED}), waited for until
+     * {@code deadline} (and {@link RedisSync#LATE_REPLY_NANOS}). Answered in time: its mark goes with the pops'
+     * receipts ({@link QueueReceipts}). Not answered by then, or failed: false (or the failure), and the push is
+     * given back until Redis answers ({@link Lua#QUEUE_UNPUSH}): whether Redis ran it before, runs it later or
+     * never, the item is not left in the queue, even after a hang past Redisson's timeout, when no reply comes
+     * (decision 263). An item a consumer took before the give-back ran stays delivered.
      */
     private boolean pushBy(E e, long deadline) throws InterruptedException {
         if (Thread.interrupted()) {
             throw new InterruptedException(); // before anything is sent, as put
         }
+        // encoded once, before anything is sent: an item the codec refuses fails here, and the give-back
+        // compares the very bytes the push added
+        RedisCodec.Raw item = new RedisCodec.Raw(RedisCodec.INSTANCE.bytesOf(e));
         return m.call(() -> {
-            CompletableFuture<Boolean> push = q.offerAsync(e).toCompletableFuture();
+            String mark = key + ":push:" + JVM_ID + ":" + PUSHES.incrementAndGet();
+            CompletableFuture<Long> push = m.redisson().getScript(RedisCodec.STORED_BYTES).<Long>evalAsync(key,
+                    RScript.Mode.READ_WRITE, Lua.QUEUE_PUSH_MARKED, RScript.ReturnType.LONG, List.of(key, mark), item,
+                    GONE_MILLIS).toCompletableFuture();
             if (!RedisSync.within(push, deadline)) {
-                push.thenAccept(added -> {
-                    if (Boolean.TRUE.equals(added)) {
-                        takeBackLate(e);
-                    }
-                });
+                unpush(mark, item);
                 return false;
             }
-            return toItsEnd(push);
+            long pushed;
+            try {
+                pushed = toItsEnd(push);
+            } catch (RuntimeException failed) {
+                unpush(mark, item);
+                throw failed;
+            }
+            if (pushed == 1) {
+                m.receipts.add(key, mark);
+            }
+            return pushed == 1;
         });
+    }
+
+    /** Timed offers of this JVM to unbounded queues (any thread): the count in their marks' keys. */
+    private static final AtomicLong PUSHES = new AtomicLong();
+
+    /** Gives back the timed offer of {@code item} marked {@code mark} whose caller got false, until Redis answers. */
+    private void unpush(String mark, RedisCodec.Raw item) {
+        RedisSync.untilAnswered(m, () -> m.redisson().getScript(RedisCodec.STORED_BYTES).<Long>evalAsync(key,
+                RScript.Mode.READ_WRITE, Lua.QUEUE_UNPUSH, RScript.ReturnType.LONG, List.of(key, mark), item, GONE_MILLIS),
+                n -> { }, () -> { });
     }
 
     /**

@@ -11,9 +11,10 @@ import static org.assertj.core.api.Assertions.assertThat;
 
 /**
  * Every pop moves its item into a pending list of its own until its receipt (decision 247); receipts of an
- * unbounded queue's pops may be sent later and together (decision 255). Whatever the way items were popped,
- * no pending list stays in Redis: not once the consumer stops popping (it keeps its manager open), and not
- * after its manager closes right after the last pop.
+ * unbounded queue's pops may be sent later and together (decision 255), and a timed offer's mark goes with
+ * them (decision 263). Whatever the way items were offered and popped, no pending list or offer mark stays in
+ * Redis: not once the consumer stops popping (it keeps its manager open), and not after its manager closes
+ * right after the last pop.
  */
 @Timeout(value = 120, unit = TimeUnit.SECONDS, threadMode = Timeout.ThreadMode.SEPARATE_THREAD)
 class RedisQueuePendingListTest {
@@ -48,14 +49,21 @@ class RedisQueuePendingListTest {
             try (RedisManager m = (RedisManager) RedisManager.connect(redis.url(), "pending")) {
                 popEveryWay(m.queue());
             }
-            assertThat(pendingLists(List.of(redis))).as("pending lists right after close").isZero();
+            assertThat(pendingLists(List.of(redis))).as("pending lists and offer marks right after close").isZero();
         }
     }
 
-    /** Puts {@link #ITEMS} items and pops them in turn by poll(), a short timed poll, a blocking timed poll and take. */
+    /**
+     * Adds {@link #ITEMS} items by put and timed offer in turn, and pops them in turn by poll(), a short timed
+     * poll, a blocking timed poll and take.
+     */
     private static void popEveryWay(BlockingQueue<Integer> q) throws InterruptedException {
         for (int i = 0; i < ITEMS; i++) {
-            q.put(i);
+            if (i % 2 == 0) {
+                q.put(i);
+            } else {
+                assertThat(q.offer(i, 5, TimeUnit.SECONDS)).as("timed offer " + i).isTrue();
+            }
         }
         for (int i = 0; i < ITEMS; i++) {
             Integer got = switch (i % 4) {
@@ -73,16 +81,18 @@ class RedisQueuePendingListTest {
         while (pendingLists(nodes) > 0 && System.nanoTime() < deadline) {
             Thread.sleep(20);
         }
-        assertThat(pendingLists(nodes)).as("pending lists 10 s after the last of " + ITEMS + " pops").isZero();
+        assertThat(pendingLists(nodes)).as("pending lists and offer marks 10 s after the last of " + ITEMS + " pops").isZero();
     }
 
-    /** How many pending lists the nodes hold (KEYS answers with the array's length first). */
+    /** How many pending lists and timed offers' marks the nodes hold (KEYS answers with the array's length first). */
     private static int pendingLists(List<LocalRedis> nodes) {
         int n = 0;
         for (LocalRedis node : nodes) {
-            String reply = node.command("KEYS *:pop:*");
-            assertThat(reply).as("KEYS reply").startsWith("*");
-            n += Integer.parseInt(reply.substring(1));
+            for (String pattern : List.of("*:pop:*", "*:push:*")) {
+                String reply = node.command("KEYS " + pattern);
+                assertThat(reply).as("KEYS reply").startsWith("*");
+                n += Integer.parseInt(reply.substring(1));
+            }
         }
         return n;
     }
