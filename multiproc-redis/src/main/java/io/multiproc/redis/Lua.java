@@ -152,21 +152,6 @@ final class Lua {
     /** remove(Object): 1 if the first element of list KEYS[1] equal to ARGV[1] was removed, else 0. */
     static final String LIST_REMOVE_FIRST = "return redis.call('lrem', KEYS[1], 1, ARGV[1])";
 
-    /**
-     * A late offer's undo (decision 229): the last ARGV[1] of list KEYS[1], the one the offer's RPUSH put at
-     * the tail. Not the first: an equal item the producer did put stays where it was (queue order), where
-     * LREM from the head took it and left the late one at the tail.
-     */
-    static final String LIST_REMOVE_LAST = "return redis.call('lrem', KEYS[1], -1, ARGV[1])";
-
-    /**
-     * {@link #LIST_REMOVE_LAST} for a bounded queue: one room given back to its capacity semaphore KEYS[2]
-     * and published on KEYS[3], as Redisson's own scripts do. Redisson's remove(e) does not fit: its LREM
-     * count 0 takes out every equal item, and gives no room back unless exactly one was there.
-     */
-    static final String BOUNDED_REMOVE_LAST = "if redis.call('lrem', KEYS[1], -1, ARGV[1]) == 1 then "
-            + "local v = redis.call('incrby', KEYS[2], 1) redis.call('publish', KEYS[3], v) return 1 end return 0";
-
     // Queue pops (decision 247): a pop moves its item into its own pending list KEYS[2] (the queue's key +
     // ":pop:" + token, same hash slot), which the caller empties on receipt or gives back if it gave up.
 
@@ -217,25 +202,31 @@ final class Lua {
             + "while v do redis.call('lpush', KEYS[1], v) n = n + 1 v = redis.call('lpop', KEYS[2]) end end "
             + "if ARGV[1] == '0' then redis.call('del', KEYS[2]) else redis.call('set', KEYS[2], 'gone', 'PX', ARGV[1]) end return n";
 
-    // Timed offers to an unbounded queue (decision 263): the push leaves its own mark KEYS[2] (the queue's
-    // key + ":push:" + token, same hash slot), which a receipt deletes, or a give-back turns into 'gone'.
+    // Timed offers (decision 263): each try leaves its own mark KEYS[2] (the queue's key + ":push:" + token, same
+    // hash slot), which a receipt deletes, or a give-back turns into 'gone'. A bounded queue's also name its
+    // capacity semaphore KEYS[3] (Redisson's) and that semaphore's channel KEYS[4].
 
     /**
-     * A timed offer's push, marked: ARGV[1] appended to queue KEYS[1] and the string 'pushed' left at KEYS[2]
-     * (for ARGV[2] ms, in case its receipt never comes); 1. 0, nothing pushed, if KEYS[2] exists: the offer was
-     * given back before Redis ran it.
+     * A timed offer's try, marked: 0 if KEYS[2] exists (the try was given back before Redis ran it) or a bounded
+     * queue has no room; else one room taken (bounded), ARGV[1] appended to queue KEYS[1], the string 'pushed'
+     * left at KEYS[2] (for ARGV[2] ms, in case its receipt never comes), and 1.
      */
     static final String QUEUE_PUSH_MARKED = "if redis.call('exists', KEYS[2]) == 1 then return 0 end "
+            + "if KEYS[3] then if tonumber(redis.call('get', KEYS[3]) or '0') <= 0 then return 0 end "
+            + "redis.call('decr', KEYS[3]) end "
             + "redis.call('rpush', KEYS[1], ARGV[1]) redis.call('set', KEYS[2], 'pushed', 'PX', ARGV[2]) return 1";
 
     /**
-     * A timed offer's give-back, for a caller that got false: if its push ran (KEYS[2] 'pushed'), the last item
-     * of queue KEYS[1] equal to ARGV[1] goes (the one it put at the tail, decision 243); either way KEYS[2]
-     * becomes 'gone' for ARGV[2] ms, so a push Redis runs later adds nothing. Idempotent (sent again until
+     * A timed offer's give-back, for a caller that got false or a failure: if its try pushed (KEYS[2] 'pushed'),
+     * the last item of queue KEYS[1] equal to ARGV[1] goes (the one it put at the tail: equal items put before
+     * keep their places, decision 243) and a bounded queue gets that room back (published as Redisson's own
+     * scripts do); either way KEYS[2] becomes 'gone' for ARGV[2] ms, so a try Redis runs later adds nothing. A
+     * consumer that took the item first keeps it (its receipt gave the room back). Idempotent (sent again until
      * answered): how many items went.
      */
-    static final String QUEUE_UNPUSH = "local n = 0 "
-            + "if redis.call('get', KEYS[2]) == 'pushed' then n = redis.call('lrem', KEYS[1], -1, ARGV[1]) end "
+    static final String QUEUE_UNPUSH = "local n = 0 if redis.call('get', KEYS[2]) == 'pushed' then "
+            + "n = redis.call('lrem', KEYS[1], -1, ARGV[1]) "
+            + "if n == 1 and KEYS[3] then local v = redis.call('incrby', KEYS[3], 1) redis.call('publish', KEYS[4], v) end end "
             + "redis.call('set', KEYS[2], 'gone', 'PX', ARGV[2]) return n";
 
     /** add: 1 if ARGV[1] was added to set KEYS[1], 0 if it was there. */

@@ -708,7 +708,7 @@ public final class RedisManager implements Manager, HandleSource, Serializable {
     /** Locks, conditions and waits of this connection; created on first use, stopped by close. */
     private volatile RedisSync sync;
 
-    private RedisSync sync() {
+    RedisSync sync() {
         check(); // a keeper started after close would never be stopped
         RedisSync s = sync;
         if (s == null) {

@@ -101,36 +101,101 @@ final class RedisQueue<E> extends AbstractQueue<E> implements BlockingQueue<E>, 
         // (no poll, no timeout), so a lost message or a dead server left the put waiting for ever (decision 108
         // refused RSemaphore's untimed wait for the same reason). A lost message now costs one slice; a dead
         // server fails the next slice's script with the manager's outage IllegalStateException.
-        while (!offerWithin(e, ROOM_SLICE_NANOS, RedisSync.FOREVER)) {
+        while (!offerWithin(e, ROOM_SLICE_NANOS)) {
             // the queue is still full: wait another slice
         }
     }
 
+    /** The longest wait for room between two tries of a bounded put. */
+    private static final long ROOM_SLICE_NANOS = TimeUnit.SECONDS.toNanos(1);
+
     /**
-     * One wait for room of at most {@code nanos}: Redisson's timed offer (a script, then a pub/sub wait). An
-     * interrupt while it waits does not cancel it: Redisson's synchronous offer threw InterruptedException
-     * for an offer whose permit Redis had already granted and whose push then happened, so a caller that
-     * retried the item queued it twice. The offer runs to its end (at most its slice): added, it returns
-     * true with the interrupt still set (as an uninterruptible call would); not added, InterruptedException.
-     * Not answered by {@code deadline} (and {@link RedisSync#LATE_REPLY_NANOS}): false, and an item Redis
-     * adds after that is taken out again when its answer arrives (decision 229).
+     * A timed offer: marked pushes ({@link #tryPushBy}), each waited for until {@code deadline} (and
+     * {@link RedisSync#LATE_REPLY_NANOS}); a bounded queue tries again whenever room is given back (its capacity
+     * semaphore's channel, or every half second). A try Redis does not answer in time, or that fails, is given
+     * back until Redis answers, so an item Redis adds after its caller got false (or the failure) is taken out
+     * again, however long Redis hung (decision 263). An item a consumer took before the give-back ran stays
+     * delivered.
      */
-    private boolean offerWithin(E e, long nanos, long deadline) throws InterruptedException {
+    @Override
+    public boolean offer(E e, long timeout, TimeUnit unit) throws InterruptedException {
+        Objects.requireNonNull(e, "e");
+        long nanos = unit.toNanos(timeout); // saturates
+        if (bounded && nanos <= 0) {
+            return offer(e);
+        }
+        // encoded once, before anything is sent: an item the codec refuses fails here, and a give-back compares
+        // the very bytes its push added
+        RedisCodec.Raw item = new RedisCodec.Raw(RedisCodec.INSTANCE.bytesOf(e));
+        long deadline = RedisSync.deadline(Math.max(0, nanos));
+        if (!bounded) {
+            // NOTE: one try, never a wait for room: an interrupt counts on entry only, as put's
+            return m.callBlocking(() -> Boolean.TRUE.equals(tryPushBy(item, deadline)));
+        }
+        String channel = org.redisson.RedissonSemaphore.getChannelName(RedisManager.capacityKey(key));
+        return m.callBlocking(() -> m.sync().awaitUntil(channel, deadline, d -> tryPushBy(item, d)));
+    }
+
+    /**
+     * One marked push ({@link Lua#QUEUE_PUSH_MARKED}; a bounded queue's takes a room first): true pushed, false
+     * no room, null Redis did not answer by {@code deadline} (given back). Its mark, answered in time, goes with
+     * the pops' batched receipts ({@link QueueReceipts}).
+     */
+    private Boolean tryPushBy(RedisCodec.Raw item, long deadline) {
+        String mark = key + ":push:" + JVM_ID + ":" + PUSHES.incrementAndGet();
+        List<Object> keys;
+        if (bounded) {
+            String capacity = RedisManager.capacityKey(key);
+            keys = List.of(key, mark, capacity, org.redisson.RedissonSemaphore.getChannelName(capacity));
+        } else {
+            keys = List.of(key, mark);
+        }
+        CompletableFuture<Long> push = evalMarked(Lua.QUEUE_PUSH_MARKED, keys, item);
+        if (!RedisSync.within(push, deadline)) {
+            giveBack(keys, item);
+            return null;
+        }
+        long pushed;
+        try {
+            pushed = toItsEnd(push);
+        } catch (RuntimeException failed) {
+            giveBack(keys, item);
+            throw failed;
+        }
+        if (pushed == 1) {
+            m.receipts.add(key, mark);
+        }
+        return pushed == 1;
+    }
+
+    /** Sends a timed offer's script: the item as its stored bytes (RedisSync's scripts send strings). */
+    private CompletableFuture<Long> evalMarked(String lua, List<Object> keys, RedisCodec.Raw item) {
+        return m.redisson().getScript(RedisCodec.STORED_BYTES).<Long>evalAsync(key, RScript.Mode.READ_WRITE, lua,
+                RScript.ReturnType.LONG, keys, item, GONE_MILLIS).toCompletableFuture();
+    }
+
+    /** Gives back the try marked in {@code keys} whose caller got no answer in time, until Redis answers. */
+    private void giveBack(List<Object> keys, RedisCodec.Raw item) {
+        RedisSync.untilAnswered(m, () -> evalMarked(Lua.QUEUE_UNPUSH, keys, item), n -> { }, () -> { });
+    }
+
+    /** Timed offers' tries in this JVM (any thread): the count in their marks' keys. */
+    private static final AtomicLong PUSHES = new AtomicLong();
+
+    /**
+     * One wait for room of at most {@code nanos} (a bounded put's slice): Redisson's timed offer (a script, then
+     * a pub/sub wait). An interrupt while it waits does not cancel it: Redisson's synchronous offer threw
+     * InterruptedException for an offer whose permit Redis had already granted and whose push then happened,
+     * so a caller that retried the item queued it twice. The offer runs to its end (at most its slice): added,
+     * it returns true with the interrupt still set (as an uninterruptible call would); not added,
+     * InterruptedException.
+     */
+    private boolean offerWithin(E e, long nanos) throws InterruptedException {
         return m.callBlocking(() -> {
             CompletableFuture<Boolean> offer = ((RBoundedBlockingQueue<E>) q).offerAsync(e, nanos, TimeUnit.NANOSECONDS)
                     .toCompletableFuture();
             try {
-                if (deadline == RedisSync.FOREVER) {
-                    return offer.get();
-                }
-                return offer.get(Math.max(0, RedisSync.remaining(deadline)) + RedisSync.LATE_REPLY_NANOS, TimeUnit.NANOSECONDS);
-            } catch (java.util.concurrent.TimeoutException late) {
-                offer.thenAccept(added -> {
-                    if (Boolean.TRUE.equals(added)) {
-                        takeBackLate(e);
-                    }
-                });
-                return false;
+                return offer.get();
             } catch (InterruptedException stop) {
                 if (toItsEnd(offer)) {
                     return true; // toItsEnd set the interrupt again: the caller's next wait answers it
@@ -141,98 +206,6 @@ final class RedisQueue<E> extends AbstractQueue<E> implements BlockingQueue<E>, 
                 throw redisFailure(failed);
             }
         });
-    }
-
-    /** The longest wait for room between two tries of a bounded put or timed offer. */
-    private static final long ROOM_SLICE_NANOS = TimeUnit.SECONDS.toNanos(1);
-
-    @Override
-    public boolean offer(E e, long timeout, TimeUnit unit) throws InterruptedException {
-        Objects.requireNonNull(e, "e");
-        long nanos = unit.toNanos(timeout); // saturates
-        if (!bounded) {
-            return pushBy(e, RedisSync.deadline(Math.max(0, nanos)));
-        }
-        if (nanos <= 0) {
-            return offer(e);
-        }
-        long deadline = RedisSync.deadline(nanos);
-        while (true) {
-            if (offerWithin(e, Math.min(RedisSync.remaining(deadline), ROOM_SLICE_NANOS), deadline)) {
-                return true;
-            }
-            if (RedisSync.remaining(deadline) <= 0) {
-                return false;
-            }
-        }
-    }
-
-    /**
-     * An unbounded queue's timed offer: one marked push ({@link Lua#QUEUE_PUSH_MARKED}), waited for until
-     * {@code deadline} (and {@link RedisSync#LATE_REPLY_NANOS}). Answered in time: its mark goes with the pops'
-     * receipts ({@link QueueReceipts}). Not answered by then, or failed: false (or the failure), and the push is
-     * given back until Redis answers ({@link Lua#QUEUE_UNPUSH}): whether Redis ran it before, runs it later or
-     * never, the item is not left in the queue, even after a hang past Redisson's timeout, when no reply comes
-     * (decision 263). An item a consumer took before the give-back ran stays delivered.
-     */
-    private boolean pushBy(E e, long deadline) throws InterruptedException {
-        if (Thread.interrupted()) {
-            throw new InterruptedException(); // before anything is sent, as put
-        }
-        // encoded once, before anything is sent: an item the codec refuses fails here, and the give-back
-        // compares the very bytes the push added
-        RedisCodec.Raw item = new RedisCodec.Raw(RedisCodec.INSTANCE.bytesOf(e));
-        return m.call(() -> {
-            String mark = key + ":push:" + JVM_ID + ":" + PUSHES.incrementAndGet();
-            CompletableFuture<Long> push = m.redisson().getScript(RedisCodec.STORED_BYTES).<Long>evalAsync(key,
-                    RScript.Mode.READ_WRITE, Lua.QUEUE_PUSH_MARKED, RScript.ReturnType.LONG, List.of(key, mark), item,
-                    GONE_MILLIS).toCompletableFuture();
-            if (!RedisSync.within(push, deadline)) {
-                unpush(mark, item);
-                return false;
-            }
-            long pushed;
-            try {
-                pushed = toItsEnd(push);
-            } catch (RuntimeException failed) {
-                unpush(mark, item);
-                throw failed;
-            }
-            if (pushed == 1) {
-                m.receipts.add(key, mark);
-            }
-            return pushed == 1;
-        });
-    }
-
-    /** Timed offers of this JVM to unbounded queues (any thread): the count in their marks' keys. */
-    private static final AtomicLong PUSHES = new AtomicLong();
-
-    /** Gives back the timed offer of {@code item} marked {@code mark} whose caller got false, until Redis answers. */
-    private void unpush(String mark, RedisCodec.Raw item) {
-        RedisSync.untilAnswered(m, () -> m.redisson().getScript(RedisCodec.STORED_BYTES).<Long>evalAsync(key,
-                RScript.Mode.READ_WRITE, Lua.QUEUE_UNPUSH, RScript.ReturnType.LONG, List.of(key, mark), item, GONE_MILLIS),
-                n -> { }, () -> { });
-    }
-
-    /**
-     * Takes out the item a late offer added at the tail for a caller that got false (decision 229): the
-     * last equal item, so the producer's own equal items keep their places; a bounded queue gets its room
-     * back. Sent without waiting: this runs on Redisson's thread.
-     */
-    private void takeBackLate(E e) {
-        try {
-            if (bounded) {
-                String capacity = RedisManager.capacityKey(key);
-                m.redisson().getScript(RedisCodec.STORED_BYTES).evalAsync(key, RScript.Mode.READ_WRITE, Lua.BOUNDED_REMOVE_LAST,
-                        RScript.ReturnType.LONG, List.of(key, capacity, org.redisson.RedissonSemaphore.getChannelName(capacity)), e);
-            } else {
-                m.redisson().getScript(RedisCodec.STORED_BYTES).evalAsync(key, RScript.Mode.READ_WRITE, Lua.LIST_REMOVE_LAST,
-                        RScript.ReturnType.LONG, List.of(key), e);
-            }
-        } catch (RuntimeException clientShutDown) {
-            // the connection closed meanwhile: nothing can be sent, as for a lock's late grant
-        }
     }
 
     @Override

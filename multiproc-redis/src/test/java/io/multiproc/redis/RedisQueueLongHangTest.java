@@ -52,28 +52,34 @@ class RedisQueueLongHangTest {
     }
 
     /**
-     * A producer's timed offer to an unbounded queue returns false while Redis hangs past Redisson's timeout;
-     * Redis then resumes and runs the push, with no reply to undo it by. The queue must not hold the item the
-     * producer was told was not added: the consumer gets only what was put before.
+     * A producer's timed offer returns false while Redis hangs past Redisson's timeout; Redis then resumes and
+     * runs the push, with no reply to undo it by. Neither queue may hold the item the producer was told was not
+     * added: the consumer gets only what was added before, and a bounded queue has all its room back.
      */
     @Test
     void aTimedOfferThatGaveUpWhileRedisHungPastTheTimeoutAddsNothing() throws Exception {
         try (LocalRedis redis = LocalRedis.start();
              RedisManager m = (RedisManager) RedisManager.connect(redis.url(), "offerhang")) {
-            BlockingQueue<String> q = m.queue();
-            q.put("a");
-            boolean[] offered = new boolean[1];
-            Children.stoppedFor(redis.pid(), HANG_MS, () -> offered[0] = q.offer("x", 300, TimeUnit.MILLISECONDS));
-            assertThat(offered[0]).as("a timed offer while Redis hangs").isFalse();
-            Thread.sleep(3_000); // the give-back goes every second until answered; a late push would be there by now
-            List<String> got = new ArrayList<>();
-            for (String e; (e = q.poll(1, TimeUnit.SECONDS)) != null; ) {
-                got.add(e);
+            for (BlockingQueue<String> q : List.<BlockingQueue<String>>of(m.queue(), m.queue(10))) {
+                String kind = q.remainingCapacity() == Integer.MAX_VALUE ? "unbounded" : "bounded";
+                q.put("a");
+                assertThat(q.offer("b", 1, TimeUnit.SECONDS)).as("a timed offer before the hang (%s)", kind).isTrue();
+                boolean[] offered = new boolean[1];
+                Children.stoppedFor(redis.pid(), HANG_MS, () -> offered[0] = q.offer("x", 300, TimeUnit.MILLISECONDS));
+                assertThat(offered[0]).as("a timed offer while Redis hangs (%s)", kind).isFalse();
+                Thread.sleep(3_000); // the give-back goes every second until answered; a late push would be there by now
+                List<String> got = new ArrayList<>();
+                for (String e; (e = q.poll(1, TimeUnit.SECONDS)) != null; ) {
+                    got.add(e);
+                }
+                assertThat(got).as("what the consumer gets after the hang (%s)", kind).containsExactly("a", "b");
+                if (kind.equals("bounded")) {
+                    assertThat(q.remainingCapacity()).as("the bounded queue's room once empty").isEqualTo(10);
+                }
+                q.put("c");
+                assertThat(q.offer("d", 1, TimeUnit.SECONDS)).as("a timed offer with Redis back (%s)", kind).isTrue();
+                assertThat(List.of(q.poll(1, TimeUnit.SECONDS), q.poll(1, TimeUnit.SECONDS))).containsExactly("c", "d");
             }
-            assertThat(got).as("what the consumer gets after the hang").containsExactly("a");
-            q.put("b");
-            assertThat(q.offer("c", 1, TimeUnit.SECONDS)).as("a timed offer with Redis back").isTrue();
-            assertThat(List.of(q.poll(1, TimeUnit.SECONDS), q.poll(1, TimeUnit.SECONDS))).containsExactly("b", "c");
         }
     }
 

@@ -24,10 +24,11 @@ class RedisQueuePendingListTest {
     void noPendingListStaysOnceAConsumerStopsPopping() throws Exception {
         try (LocalRedis redis = LocalRedis.start();
              RedisManager m = (RedisManager) RedisManager.connect(redis.url(), "pending")) {
-            BlockingQueue<Integer> q = m.queue();
-            popEveryWay(q);
-            awaitNoPendingList(List.of(redis));
-            assertThat(q.size()).as("items left").isZero();
+            for (BlockingQueue<Integer> q : List.<BlockingQueue<Integer>>of(m.queue(), m.queue(ITEMS))) {
+                popEveryWay(q);
+                awaitNoPendingList(List.of(redis));
+                assertThat(q.size()).as("items left").isZero();
+            }
         }
     }
 

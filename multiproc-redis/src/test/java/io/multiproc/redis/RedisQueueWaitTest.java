@@ -69,6 +69,32 @@ class RedisQueueWaitTest {
         }
     }
 
+    /**
+     * A timed offer on a full bounded queue waits for room (decision 263: our own tries, woken by the room's
+     * message on the capacity semaphore's channel): a take lets it in well before its timeout.
+     */
+    @Test
+    void aBoundedTimedOfferGetsInSoonAfterATakeMakesRoom() throws Exception {
+        ExecutorService threads = Executors.newCachedThreadPool();
+        try (LocalRedis redis = LocalRedis.start();
+             RedisManager m = (RedisManager) RedisManager.connect(redis.url(), "offerwake")) {
+            BlockingQueue<String> q = m.queue(1);
+            q.put("a");
+            Future<Boolean> offer = threads.submit(() -> q.offer("b", 20, TimeUnit.SECONDS));
+            Thread.sleep(500);
+            assertThat(offer.isDone()).as("the offer waits while the queue is full").isFalse();
+            long t0 = System.nanoTime();
+            assertThat(q.take()).isEqualTo("a");
+            assertThat(offer.get(10, TimeUnit.SECONDS)).as("the offer once room came").isTrue();
+            assertThat(TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - t0)).as("ms from the take to the offer's end")
+                    .isLessThan(5_000);
+            assertThat(q.take()).isEqualTo("b");
+            assertThat(q.remainingCapacity()).isEqualTo(1);
+        } finally {
+            threads.shutdownNow();
+        }
+    }
+
     /** Waits until the restarted server answers through {@code q}'s manager. */
     private static void awaitServer(BlockingQueue<String> q) throws InterruptedException {
         long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(30);
