@@ -32,15 +32,16 @@ class RedisQueuePendingListTest {
         }
     }
 
-    /** On a cluster too: one receipt for many pops names keys of the queue's hash slot only. */
+    /** On a cluster too: one receipt for many pops, and each timed offer's try, name keys of the queue's hash slot only. */
     @Test
     void noPendingListStaysOnAClusterOnceAConsumerStopsPopping() throws Exception {
         try (LocalRedisCluster cluster = LocalRedisCluster.start(3);
              RedisManager m = (RedisManager) RedisManager.connect(cluster.config(), "pending")) {
-            BlockingQueue<Integer> q = m.queue();
-            popEveryWay(q);
-            awaitNoPendingList(cluster.nodes());
-            assertThat(q.size()).as("items left").isZero();
+            for (BlockingQueue<Integer> q : List.<BlockingQueue<Integer>>of(m.queue(), m.queue(ITEMS))) {
+                popEveryWay(q);
+                awaitNoPendingList(cluster.nodes());
+                assertThat(q.size()).as("items left").isZero();
+            }
         }
     }
 
