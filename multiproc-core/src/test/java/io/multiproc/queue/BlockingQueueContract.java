@@ -149,6 +149,17 @@ abstract class BlockingQueueContract {
         assertThat(q.size()).isEqualTo(1);
     }
 
+    /** An endless timeout (Long.MAX_VALUE ns, or a unit that saturates) is a wait that cannot end early, not none. */
+    @Test
+    void timedCallsWithAnEndlessTimeoutOnAQueueWithRoomOrItemsGoThrough() throws Exception {
+        BlockingQueue<Integer> q = queue(3);
+        assertThat(q.offer(1, Long.MAX_VALUE, TimeUnit.NANOSECONDS)).isTrue();
+        assertThat(q.offer(2, Long.MAX_VALUE, TimeUnit.DAYS)).isTrue();
+        assertThat(q.poll(Long.MAX_VALUE, TimeUnit.NANOSECONDS)).isEqualTo(1);
+        assertThat(q.poll(Long.MAX_VALUE, TimeUnit.DAYS)).isEqualTo(2);
+        assertThat(q.size()).isZero();
+    }
+
     @Test
     void timedPollOnAnEmptyQueueReturnsNullAfterAboutTheTimeout() throws Exception {
         BlockingQueue<Integer> q = queue(1);

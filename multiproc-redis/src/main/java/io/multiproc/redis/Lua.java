@@ -184,7 +184,8 @@ final class Lua {
 
     /**
      * {@link #QUEUE_RECEIVED} of many pops of an unbounded queue (decision 255): KEYS[1] the queue, KEYS[2..] the
-     * pops' pending lists. Idempotent (sent again until answered): how many pending lists held a received item.
+     * pops' pending lists, and marks of timed offers to either kind of queue answered in time (deleted, counted
+     * 0). Idempotent (sent again until answered): how many pending lists held a received item.
      */
     static final String QUEUE_RECEIVED_ALL = RECEIVE
             + "local n = 0 for i = 2, #KEYS do n = n + receive(KEYS[i], KEYS[1]) end return n";

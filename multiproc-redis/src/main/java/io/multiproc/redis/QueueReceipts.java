@@ -13,7 +13,8 @@ import java.util.concurrent.TimeUnit;
 /**
  * The receipts of a {@link RedisManager}'s pops from unbounded queues (decision 255): each pop's pending list
  * (decision 247) is emptied by one script for many pops, sent {@link #DELAY_MILLIS} after the first of them
- * or as soon as {@link #MOST} are waiting, instead of one script per pop. Any thread may add; the manager's
+ * or as soon as {@link #MOST} are waiting, instead of one script per pop. The marks of timed offers answered in
+ * time (decision 263, either kind of queue) go the same way: the script deletes them. Any thread may add; the manager's
  * close, and the clients' shutdown (JVM exit, a child's task end) for managers nobody closed, send what
  * waits and wait for the answers.
  *
@@ -46,7 +47,10 @@ final class QueueReceipts {
         this.m = m;
     }
 
-    /** The pop of {@code queueKey} into {@code pending} answered its caller: its pending list is to go. */
+    /**
+     * The pop of {@code queueKey} into {@code pending} answered its caller: its pending list is to go (or a timed
+     * offer's mark {@code pending}, whose try answered its caller, is to go).
+     */
     void add(String queueKey, String pending) {
         Map<String, List<Object>> full = null;
         synchronized (this) {

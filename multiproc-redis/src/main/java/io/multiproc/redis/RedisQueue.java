@@ -121,19 +121,20 @@ final class RedisQueue<E> extends AbstractQueue<E> implements BlockingQueue<E>, 
     public boolean offer(E e, long timeout, TimeUnit unit) throws InterruptedException {
         Objects.requireNonNull(e, "e");
         long nanos = unit.toNanos(timeout); // saturates
-        if (bounded && nanos <= 0) {
-            return offer(e);
-        }
         // encoded once, before anything is sent: an item the codec refuses fails here, and a give-back compares
         // the very bytes its push added
         RedisCodec.Raw item = new RedisCodec.Raw(RedisCodec.INSTANCE.bytesOf(e));
         long deadline = RedisSync.deadline(Math.max(0, nanos));
-        if (!bounded) {
-            // NOTE: one try, never a wait for room: an interrupt counts on entry only, as put's
-            return m.callBlocking(() -> Boolean.TRUE.equals(tryPushBy(item, deadline)));
-        }
-        String channel = org.redisson.RedissonSemaphore.getChannelName(RedisManager.capacityKey(key));
-        return m.callBlocking(() -> m.sync().awaitUntil(channel, deadline, d -> tryPushBy(item, d)));
+        return m.callBlocking(() -> {
+            // NOTE: one try first, as Redisson's offer did: the room's channel is subscribed (a round trip, and a
+            // keeper thread for the manager's waits) only by an offer that finds the queue full
+            Boolean pushed = tryPushBy(item, deadline);
+            if (pushed == null || pushed || !bounded || RedisSync.remaining(deadline) <= 0) {
+                return Boolean.TRUE.equals(pushed);
+            }
+            String channel = org.redisson.RedissonSemaphore.getChannelName(RedisManager.capacityKey(key));
+            return m.sync().awaitUntil(channel, deadline, d -> tryPushBy(item, d));
+        });
     }
 
     /**
@@ -150,7 +151,7 @@ final class RedisQueue<E> extends AbstractQueue<E> implements BlockingQueue<E>, 
         } else {
             keys = List.of(key, mark);
         }
-        CompletableFuture<Long> push = evalMarked(Lua.QUEUE_PUSH_MARKED, keys, item);
+        CompletableFuture<Long> push = evalMarked(Lua.QUEUE_PUSH_MARKED, keys, item, PUSHED_MILLIS);
         if (!RedisSync.within(push, deadline)) {
             giveBack(keys, item);
             return null;
@@ -168,16 +169,26 @@ final class RedisQueue<E> extends AbstractQueue<E> implements BlockingQueue<E>, 
         return pushed == 1;
     }
 
-    /** Sends a timed offer's script: the item as its stored bytes (RedisSync's scripts send strings). */
-    private CompletableFuture<Long> evalMarked(String lua, List<Object> keys, RedisCodec.Raw item) {
+    /**
+     * Sends a timed offer's script: the item as its stored bytes (RedisSync's scripts send strings), and how long
+     * the mark it leaves lives.
+     */
+    private CompletableFuture<Long> evalMarked(String lua, List<Object> keys, RedisCodec.Raw item, RedisCodec.Raw markMillis) {
         return m.redisson().getScript(RedisCodec.STORED_BYTES).<Long>evalAsync(key, RScript.Mode.READ_WRITE, lua,
-                RScript.ReturnType.LONG, keys, item, GONE_MILLIS).toCompletableFuture();
+                RScript.ReturnType.LONG, keys, item, markMillis).toCompletableFuture();
     }
 
     /** Gives back the try marked in {@code keys} whose caller got no answer in time, until Redis answers. */
     private void giveBack(List<Object> keys, RedisCodec.Raw item) {
-        RedisSync.untilAnswered(m, () -> evalMarked(Lua.QUEUE_UNPUSH, keys, item), n -> { }, () -> { });
+        RedisSync.untilAnswered(m, () -> evalMarked(Lua.QUEUE_UNPUSH, keys, item, GONE_MILLIS), n -> { }, () -> { });
     }
+
+    /**
+     * How long a try's 'pushed' mark lives if no receipt deletes it: longer than its give-back is sent again
+     * (RedisSync's 300 tries, each up to Redisson's timeout and the retry pause apart), or a give-back that got
+     * through after a long partition found no mark and left the item the caller was told was not added.
+     */
+    private static final RedisCodec.Raw PUSHED_MILLIS = RedisCodec.Raw.of(TimeUnit.HOURS.toMillis(1));
 
     /** Timed offers' tries in this JVM (any thread): the count in their marks' keys. */
     private static final AtomicLong PUSHES = new AtomicLong();

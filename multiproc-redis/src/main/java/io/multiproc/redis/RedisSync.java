@@ -396,8 +396,11 @@ final class RedisSync {
         boolean interrupted = false;
         try {
             for (;;) {
-                // NOTE: never less than the grace: a command sent with its deadline spent still gets its answer
-                long left = Math.max(0, remaining(deadline)) + LATE_REPLY_NANOS;
+                // NOTE: never less than the grace: a command sent with its deadline spent still gets its answer.
+                // FOREVER (a saturated timeout) waits for Redisson's own timeout: the sum overflowed, and an
+                // offer with Long.MAX_VALUE ns gave up at once on a queue with room
+                long left = remaining(deadline);
+                left = left >= FOREVER - LATE_REPLY_NANOS ? FOREVER : Math.max(0, left) + LATE_REPLY_NANOS;
                 try {
                     f.get(left, TimeUnit.NANOSECONDS);
                     return true;
@@ -777,7 +780,7 @@ final class RedisSync {
     }
 
     /**
-     * The plain wait of events and semaphores: tries {@code attempt} until it returns true (then true) or
+     * The plain wait of events, semaphores and bounded queues' timed offers: tries {@code attempt} until it returns true (then true) or
      * {@code deadline} passes (then false), woken by messages on {@code channel} or every
      * {@link #POLL_CAP_NANOS}.
      */

@@ -12,6 +12,7 @@ import java.util.List;
 import java.util.Set;
 import java.util.UUID;
 import java.util.concurrent.BlockingQueue;
+import java.util.concurrent.TimeUnit;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
@@ -38,6 +39,16 @@ class RedisQueueContractTest extends BlockingQueueContract {
     @Override
     BlockingQueue<Integer> create(int capacity) {
         return manager.queue(capacity);
+    }
+
+    /** The suite's endless-timeout test, on an unbounded queue (whose timed offer is one marked try, no wait for room). */
+    @Test
+    void anUnboundedQueuesTimedCallsWithAnEndlessTimeoutGoThrough() throws Exception {
+        BlockingQueue<Object> q = manager.queue();
+        assertThat(q.offer("a", Long.MAX_VALUE, TimeUnit.NANOSECONDS)).isTrue();
+        assertThat(q.offer("b", Long.MAX_VALUE, TimeUnit.DAYS)).isTrue();
+        assertThat(q.poll(Long.MAX_VALUE, TimeUnit.NANOSECONDS)).isEqualTo("a");
+        assertThat(q.poll(Long.MAX_VALUE, TimeUnit.DAYS)).isEqualTo("b");
     }
 
     /** The suite's removal test, on an unbounded queue (whose bulk removals took another path). */
