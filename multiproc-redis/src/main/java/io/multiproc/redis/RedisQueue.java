@@ -45,11 +45,16 @@ final class RedisQueue<E> extends AbstractQueue<E> implements BlockingQueue<E>, 
      * codec, not the queue's, so they never gave bytes back); {@link #received} gives the capacity back.
      */
     private final transient RBlockingDeque<Object> pops;
+    /** A bounded queue's capacity semaphore (Redisson's, beside the list) and the channel its rooms are published on; else null. */
+    private final transient String capacity;
+    private final transient String roomChannel;
 
     RedisQueue(RedisManager m, String key, boolean bounded) {
         this.m = m;
         this.key = key;
         this.bounded = bounded;
+        this.capacity = bounded ? RedisManager.capacityKey(key) : null;
+        this.roomChannel = bounded ? org.redisson.RedissonSemaphore.getChannelName(capacity) : null;
         this.q = bounded ? m.redisson().getBoundedBlockingQueue(key, RedisCodec.STORED_BYTES)
                 : m.redisson().getBlockingQueue(key, RedisCodec.STORED_BYTES);
         this.pops = m.redisson().getBlockingDeque(key, RedisCodec.STORED_BYTES);
@@ -132,8 +137,7 @@ final class RedisQueue<E> extends AbstractQueue<E> implements BlockingQueue<E>, 
             if (pushed == null || pushed || !bounded || RedisSync.remaining(deadline) <= 0) {
                 return Boolean.TRUE.equals(pushed);
             }
-            String channel = org.redisson.RedissonSemaphore.getChannelName(RedisManager.capacityKey(key));
-            return m.sync().awaitUntil(channel, deadline, d -> tryPushBy(item, d));
+            return m.sync().awaitUntil(roomChannel, deadline, d -> tryPushBy(item, d));
         });
     }
 
@@ -144,13 +148,7 @@ final class RedisQueue<E> extends AbstractQueue<E> implements BlockingQueue<E>, 
      */
     private Boolean tryPushBy(RedisCodec.Raw item, long deadline) {
         String mark = key + ":push:" + JVM_ID + ":" + PUSHES.incrementAndGet();
-        List<Object> keys;
-        if (bounded) {
-            String capacity = RedisManager.capacityKey(key);
-            keys = List.of(key, mark, capacity, org.redisson.RedissonSemaphore.getChannelName(capacity));
-        } else {
-            keys = List.of(key, mark);
-        }
+        List<Object> keys = bounded ? List.of(key, mark, capacity, roomChannel) : List.of(key, mark);
         CompletableFuture<Long> push = evalMarked(Lua.QUEUE_PUSH_MARKED, keys, item, PUSHED_MILLIS);
         if (!RedisSync.within(push, deadline)) {
             giveBack(keys, item);
@@ -401,8 +399,7 @@ final class RedisQueue<E> extends AbstractQueue<E> implements BlockingQueue<E>, 
             m.receipts.add(key, pending);
             return stored;
         }
-        String capacity = RedisManager.capacityKey(key);
-        List<Object> keys = List.of(pending, key, capacity, org.redisson.RedissonSemaphore.getChannelName(capacity));
+        List<Object> keys = List.of(pending, key, capacity, roomChannel);
         java.util.function.Supplier<java.util.concurrent.CompletionStage<Long>> send = () -> m.redisson()
                 .getScript(RedisCodec.STORED_BYTES).<Long>evalAsync(key, RScript.Mode.READ_WRITE, Lua.QUEUE_RECEIVED,
                         RScript.ReturnType.LONG, keys);

@@ -14,7 +14,8 @@ import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 /**
  * A bounded queue's put waits for room in bounded slices: a lost pub/sub wake-up costs at most one slice,
- * and a dead server ends the wait with the manager's usual outage failure instead of a hang.
+ * and a dead server ends the wait with the manager's usual outage failure instead of a hang. A timed offer
+ * waits for room the same way and gets in once a take makes some.
  */
 class RedisQueueWaitTest {
 
@@ -24,13 +25,10 @@ class RedisQueueWaitTest {
         try (LocalRedis redis = LocalRedis.start();
              RedisManager m = (RedisManager) RedisManager.connect(redis.url(), "putdown")) {
             BlockingQueue<String> q = m.queue(1);
-            q.put("a");
-            Future<?> put = threads.submit(() -> {
+            Future<?> put = waitingOnFull(threads, q, "put", () -> {
                 q.put("b");
                 return null;
             });
-            Thread.sleep(500);
-            assertThat(put.isDone()).as("put waits while the queue is full").isFalse();
             long t0 = System.nanoTime();
             redis.kill();
             assertThatThrownBy(() -> put.get(20, TimeUnit.SECONDS))
@@ -52,13 +50,10 @@ class RedisQueueWaitTest {
         try (LocalRedis redis = LocalRedis.start();
              RedisManager m = (RedisManager) RedisManager.connect(redis.url(), "putwake")) {
             BlockingQueue<String> q = m.queue(1);
-            q.put("a");
-            Future<?> put = threads.submit(() -> {
+            Future<?> put = waitingOnFull(threads, q, "put", () -> {
                 q.put("b");
                 return null;
             });
-            Thread.sleep(500);
-            assertThat(put.isDone()).as("put waits while the queue is full").isFalse();
             // the put's subscription is gone (Redisson resubscribes later): the release message is lost
             redis.command("CLIENT KILL TYPE pubsub");
             assertThat(q.take()).isEqualTo("a");
@@ -79,10 +74,7 @@ class RedisQueueWaitTest {
         try (LocalRedis redis = LocalRedis.start();
              RedisManager m = (RedisManager) RedisManager.connect(redis.url(), "offerwake")) {
             BlockingQueue<String> q = m.queue(1);
-            q.put("a");
-            Future<Boolean> offer = threads.submit(() -> q.offer("b", 20, TimeUnit.SECONDS));
-            Thread.sleep(500);
-            assertThat(offer.isDone()).as("the offer waits while the queue is full").isFalse();
+            Future<Boolean> offer = waitingOnFull(threads, q, "the offer", () -> q.offer("b", 20, TimeUnit.SECONDS));
             long t0 = System.nanoTime();
             assertThat(q.take()).isEqualTo("a");
             assertThat(offer.get(10, TimeUnit.SECONDS)).as("the offer once room came").isTrue();
@@ -93,6 +85,16 @@ class RedisQueueWaitTest {
         } finally {
             threads.shutdownNow();
         }
+    }
+
+    /** Fills the one room of {@code q} with "a", then starts {@code call} on a thread: it must still wait 500 ms later. */
+    private static <T> Future<T> waitingOnFull(ExecutorService threads, BlockingQueue<String> q, String what,
+            java.util.concurrent.Callable<T> call) throws InterruptedException {
+        q.put("a");
+        Future<T> f = threads.submit(call);
+        Thread.sleep(500);
+        assertThat(f.isDone()).as("%s waits while the queue is full", what).isFalse();
+        return f;
     }
 
     /** Waits until the restarted server answers through {@code q}'s manager. */
