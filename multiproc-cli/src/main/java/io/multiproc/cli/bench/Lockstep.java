@@ -32,11 +32,22 @@ final class Lockstep {
      */
     static Times run(int children, IntFunction<SerializableRunnable> prepare, IntFunction<SerializableRunnable> work)
             throws InterruptedException {
-        List<ChildProcess> started = new ArrayList<>();
         // No spare JVMs here: taking one boots its replacement in the background, and on 2 cores that
         // boot would run during the timed phase. Children start cold; "total" includes that.
-        int spares = ChildProcess.spareJvms();
-        ChildProcess.setSpareJvms(0);
+        return run(children, false, prepare, work);
+    }
+
+    /**
+     * As {@link #run(int, IntFunction, IntFunction)}; with {@code spares} the children are taken from the spare
+     * JVMs as a pool takes its workers (for a row that stands beside a pool's), replacements booting as they do there.
+     */
+    static Times run(int children, boolean spares, IntFunction<SerializableRunnable> prepare, IntFunction<SerializableRunnable> work)
+            throws InterruptedException {
+        List<ChildProcess> started = new ArrayList<>();
+        int spareJvms = ChildProcess.spareJvms();
+        if (!spares) {
+            ChildProcess.setSpareJvms(0);
+        }
         try (SharedLongArray ctl = SharedLongArray.create(2 + children)) {
             long t0 = System.nanoTime();
             for (int i = 0; i < children; i++) {
@@ -77,7 +88,9 @@ final class Lockstep {
             for (ChildProcess c : started) {
                 c.close();
             }
-            ChildProcess.setSpareJvms(spares);
+            if (!spares) {
+                ChildProcess.setSpareJvms(spareJvms);
+            }
         }
     }
 

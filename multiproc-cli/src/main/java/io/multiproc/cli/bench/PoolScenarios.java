@@ -1,9 +1,16 @@
 package io.multiproc.cli.bench;
 
 import io.multiproc.process.Pool;
+import io.multiproc.process.SerializableFunction;
 import io.multiproc.process.WorkerDiedException;
 import io.multiproc.shared.SharedLong;
 
+import java.io.ByteArrayInputStream;
+import java.io.ByteArrayOutputStream;
+import java.io.IOException;
+import java.io.ObjectInputStream;
+import java.io.ObjectOutputStream;
+import java.io.UncheckedIOException;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.List;
@@ -12,6 +19,7 @@ import java.util.Optional;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ExecutionException;
 import java.util.concurrent.TimeUnit;
+import java.util.function.Function;
 import java.util.stream.IntStream;
 
 import static io.multiproc.cli.bench.Scenarios.py;
@@ -73,6 +81,8 @@ final class PoolScenarios {
         }
         Arrays.sort(firsts);
         double first = firsts[FIRST_MAP_TRIALS / 2];
+        double[] coldFloor = floor(false);
+        double[] warmedFloor = floor(true);
         // The same program as the end-to-end row, in a program that has run a while: its spare JVMs up and
         // this JVM quiet (the end-to-end row above met spares still booting, or none).
         Quiet.await(Quiet.MAX_WAIT);
@@ -93,8 +103,84 @@ final class PoolScenarios {
                                 + "median, java %.3f-%.3f s; cpython's median of %d maps, %s-%s s", FIRST_MAP_TRIALS, WORKERS, ready,
                                 firsts[0], firsts[FIRST_MAP_TRIALS - 1], 1 + FIRST_MAP_TRIALS, py("%.3f", Python.num(py, "work_min_s")),
                                 py("%.3f", Python.num(py, "work_max_s")))),
+                floorRow("pool-map-tiny floor", coldFloor, pyWork, "its loop not run before (as a started pool's workers here)"),
+                floorRow("pool-map-tiny floor, loop warmed", warmedFloor, pyWork,
+                        "its loop first run 100 times with another function and its JIT quiet (a worker that warmed its map path)"),
                 new Row("pool-map-tiny steady", Double.NaN, steady, pyTotal, pyWork, Row.ratio(pyWork, steady),
                         "best of 5 maps after the first"));
+    }
+
+    /** The half of the items a floor child holds; set by its prepare step, read by its work step (one JVM). */
+    private static int[] floorItems;
+
+    /**
+     * The platform's floor under pool-map-tiny's first map (decision 264), sorted seconds of
+     * {@value #FIRST_MAP_TRIALS} trials: {@value #WORKERS} child JVMs taken from the spares as a pool takes
+     * its workers, each holding its half of the items in an int[] before the clock starts, get the function
+     * x -> x * x as serialized bytes at go, decode it (its class never seen in that JVM, as a user's) and
+     * apply it into an int[]. No chunks, no transport, no results sent back, no parent work: less than any
+     * pool of JVMs does for the same map. {@code loopWarmed}: each child first runs the same loop with
+     * another function and waits for its JIT to go quiet.
+     */
+    private static double[] floor(boolean loopWarmed) throws InterruptedException {
+        byte[] function = serialize((SerializableFunction<Integer, Integer>) x -> x * x);
+        int half = TINY_ITEMS / WORKERS;
+        double[] work = new double[FIRST_MAP_TRIALS];
+        for (int trial = 0; trial < work.length; trial++) {
+            work[trial] = Lockstep.run(WORKERS, true, i -> () -> {
+                floorItems = IntStream.range(i * half, (i + 1) * half).toArray();
+                if (loopWarmed) {
+                    SerializableFunction<Integer, Integer> other = x -> x + 1;
+                    for (int round = 0; round < 100; round++) {
+                        applyAll(other, floorItems);
+                    }
+                    Lockstep.awaitJitQuiet();
+                }
+            }, i -> () -> {
+                int[] out = applyAll(deserialize(function), floorItems);
+                long last = (i + 1L) * half - 1;
+                check(out[half - 1] == (int) (last * last), "floor child " + i + ": wrong result " + out[half - 1]);
+            }).work();
+        }
+        Arrays.sort(work);
+        return work;
+    }
+
+    private static int[] applyAll(Function<Integer, Integer> f, int[] items) {
+        int[] out = new int[items.length];
+        for (int i = 0; i < items.length; i++) {
+            out[i] = f.apply(items[i]);
+        }
+        return out;
+    }
+
+    private static Row floorRow(String name, double[] work, double pyWork, String how) {
+        double median = work[work.length / 2];
+        return new Row(name, Double.NaN, median, Double.NaN, pyWork, Row.ratio(pyWork, median), String.format(
+                "not a pool: %d child JVMs taken as a pool's workers, each applying x -> x * x decoded at go (its class new to"
+                        + " that JVM) over its %,d ints already in memory, %s; no transport, no results back, no parent work;"
+                        + " median of %d, %.3f-%.3f s", WORKERS, TINY_ITEMS / WORKERS, how, work.length, work[0], work[work.length - 1]));
+    }
+
+    private static byte[] serialize(Object o) {
+        ByteArrayOutputStream bytes = new ByteArrayOutputStream();
+        try (ObjectOutputStream out = new ObjectOutputStream(bytes)) {
+            out.writeObject(o);
+        } catch (IOException e) {
+            throw new UncheckedIOException(e);
+        }
+        return bytes.toByteArray();
+    }
+
+    @SuppressWarnings("unchecked")
+    private static Function<Integer, Integer> deserialize(byte[] bytes) {
+        try (ObjectInputStream in = new ObjectInputStream(new ByteArrayInputStream(bytes))) {
+            return (Function<Integer, Integer>) in.readObject();
+        } catch (IOException e) {
+            throw new UncheckedIOException(e);
+        } catch (ClassNotFoundException e) {
+            throw new IllegalStateException(e);
+        }
     }
 
     /** Seconds for the program as a user writes it: Pool(2) create, map x -> x * x (the map waits for the workers), close. */
