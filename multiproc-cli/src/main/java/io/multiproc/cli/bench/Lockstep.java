@@ -32,29 +32,27 @@ final class Lockstep {
      */
     static Times run(int children, IntFunction<SerializableRunnable> prepare, IntFunction<SerializableRunnable> work)
             throws InterruptedException {
-        // No spare JVMs here: taking one boots its replacement in the background, and on 2 cores that
-        // boot would run during the timed phase. Children start cold; "total" includes that.
-        return run(children, false, prepare, work);
+        return run(children, List.of(), prepare, work);
     }
 
     /**
-     * As {@link #run(int, IntFunction, IntFunction)}; with {@code spares} the children are taken from the spare
-     * JVMs as a pool takes its workers (for a row that stands beside a pool's), replacements booting as they do there.
+     * As {@link #run(int, IntFunction, IntFunction)}, the children started with {@code jvmOptions}: with any,
+     * a child is a plain JVM of its own (no spare, no AOT cache), as {@link ChildProcess.Builder#jvmOptions} says.
      */
-    static Times run(int children, boolean spares, IntFunction<SerializableRunnable> prepare, IntFunction<SerializableRunnable> work)
-            throws InterruptedException {
+    static Times run(int children, List<String> jvmOptions, IntFunction<SerializableRunnable> prepare,
+            IntFunction<SerializableRunnable> work) throws InterruptedException {
         List<ChildProcess> started = new ArrayList<>();
-        int spareJvms = ChildProcess.spareJvms();
-        if (!spares) {
-            ChildProcess.setSpareJvms(0);
-        }
+        // No spare JVMs here: taking one boots its replacement in the background, and on 2 cores that
+        // boot would run during the timed phase. Children start cold; "total" includes that.
+        int spares = ChildProcess.spareJvms();
+        ChildProcess.setSpareJvms(0);
         try (SharedLongArray ctl = SharedLongArray.create(2 + children)) {
             long t0 = System.nanoTime();
             for (int i = 0; i < children; i++) {
                 int index = i;
                 SerializableRunnable before = prepare.apply(i);
                 SerializableRunnable body = work.apply(i);
-                started.add(ChildProcess.start(() -> {
+                SerializableRunnable child = () -> {
                     before.run();
                     ctl.incrementAndGet(0);
                     // Yield rather than spin: on 2 cores the parent must get a CPU to say go.
@@ -63,7 +61,8 @@ final class Lockstep {
                     }
                     body.run();
                     ctl.set(2 + index, System.nanoTime());
-                }));
+                };
+                started.add(ChildProcess.builder().jvmOptions(jvmOptions).target(child).start());
             }
             while (ctl.get(0) < children) {
                 for (ChildProcess c : started) {
@@ -88,9 +87,7 @@ final class Lockstep {
             for (ChildProcess c : started) {
                 c.close();
             }
-            if (!spares) {
-                ChildProcess.setSpareJvms(spareJvms);
-            }
+            ChildProcess.setSpareJvms(spares);
         }
     }
 

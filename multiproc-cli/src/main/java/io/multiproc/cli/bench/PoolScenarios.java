@@ -1,16 +1,13 @@
 package io.multiproc.cli.bench;
 
+import io.multiproc.codec.BufferSink;
+import io.multiproc.codec.BuiltinCodec;
+import io.multiproc.codec.SegmentSource;
 import io.multiproc.process.Pool;
 import io.multiproc.process.SerializableFunction;
 import io.multiproc.process.WorkerDiedException;
 import io.multiproc.shared.SharedLong;
 
-import java.io.ByteArrayInputStream;
-import java.io.ByteArrayOutputStream;
-import java.io.IOException;
-import java.io.ObjectInputStream;
-import java.io.ObjectOutputStream;
-import java.io.UncheckedIOException;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.List;
@@ -105,7 +102,7 @@ final class PoolScenarios {
                                 py("%.3f", Python.num(py, "work_max_s")))),
                 floorRow("pool-map-tiny floor", coldFloor, pyWork, "its loop not run before (as a started pool's workers here)"),
                 floorRow("pool-map-tiny floor, loop warmed", warmedFloor, pyWork,
-                        "its loop first run 100 times with another function and its JIT quiet (a worker that warmed its map path)"),
+                        "its loop first run 100 times with another function (a worker that warmed its map path)"),
                 new Row("pool-map-tiny steady", Double.NaN, steady, pyTotal, pyWork, Row.ratio(pyWork, steady),
                         "best of 5 maps after the first"));
     }
@@ -114,28 +111,34 @@ final class PoolScenarios {
     private static int[] floorItems;
 
     /**
+     * A floor child's JVM: any option makes it a plain JVM (no spare, no AOT cache). A child with the AOT
+     * cache's replayed training profiles ran a never-seen loop 1.5-2x slower here (decision 264), and the
+     * floor is what the platform allows, not what our child settings do.
+     */
+    private static final List<String> PLAIN_JVM = List.of("-Dmultiproc.aotCache=false");
+
+    /**
      * The platform's floor under pool-map-tiny's first map (decision 264), sorted seconds of
-     * {@value #FIRST_MAP_TRIALS} trials: {@value #WORKERS} child JVMs taken from the spares as a pool takes
-     * its workers, each holding its half of the items in an int[] before the clock starts, get the function
-     * x -> x * x as serialized bytes at go, decode it (its class never seen in that JVM, as a user's) and
-     * apply it into an int[]. No chunks, no transport, no results sent back, no parent work: less than any
-     * pool of JVMs does for the same map. {@code loopWarmed}: each child first runs the same loop with
-     * another function and waits for its JIT to go quiet.
+     * {@value #FIRST_MAP_TRIALS} trials: {@value #WORKERS} plain child JVMs, each holding its half of the
+     * items in an int[] and its JIT quiet before the clock starts, get the function x -> x * x as encoded
+     * bytes at go, decode it (its class never seen in that JVM, as a user's is to a worker) and apply it into
+     * an int[]. No chunks, no transport, no results sent back, no parent work: less than any pool of JVMs
+     * does for the same map. {@code loopWarmed}: each child first runs the same loop with another function.
      */
     private static double[] floor(boolean loopWarmed) throws InterruptedException {
         byte[] function = serialize((SerializableFunction<Integer, Integer>) x -> x * x);
         int half = TINY_ITEMS / WORKERS;
         double[] work = new double[FIRST_MAP_TRIALS];
         for (int trial = 0; trial < work.length; trial++) {
-            work[trial] = Lockstep.run(WORKERS, true, i -> () -> {
+            work[trial] = Lockstep.run(WORKERS, PLAIN_JVM, i -> () -> {
                 floorItems = IntStream.range(i * half, (i + 1) * half).toArray();
                 if (loopWarmed) {
                     SerializableFunction<Integer, Integer> other = x -> x + 1;
                     for (int round = 0; round < 100; round++) {
                         applyAll(other, floorItems);
                     }
-                    Lockstep.awaitJitQuiet();
                 }
+                Lockstep.awaitJitQuiet();
             }, i -> () -> {
                 int[] out = applyAll(deserialize(function), floorItems);
                 long last = (i + 1L) * half - 1;
@@ -157,30 +160,21 @@ final class PoolScenarios {
     private static Row floorRow(String name, double[] work, double pyWork, String how) {
         double median = work[work.length / 2];
         return new Row(name, Double.NaN, median, Double.NaN, pyWork, Row.ratio(pyWork, median), String.format(
-                "not a pool: %d child JVMs taken as a pool's workers, each applying x -> x * x decoded at go (its class new to"
-                        + " that JVM) over its %,d ints already in memory, %s; no transport, no results back, no parent work;"
+                "not a pool: %d plain child JVMs (no AOT cache), JIT quiet, each applying x -> x * x decoded at go (its class new"
+                        + " to that JVM) over its %,d ints already in memory, %s; no transport, no results back, no parent work;"
                         + " median of %d, %.3f-%.3f s", WORKERS, TINY_ITEMS / WORKERS, how, work.length, work[0], work[work.length - 1]));
     }
 
+    /** Encoded with the codec a pool sends its tasks with (serializable lambdas go through JDK serialization). */
     private static byte[] serialize(Object o) {
-        ByteArrayOutputStream bytes = new ByteArrayOutputStream();
-        try (ObjectOutputStream out = new ObjectOutputStream(bytes)) {
-            out.writeObject(o);
-        } catch (IOException e) {
-            throw new UncheckedIOException(e);
-        }
-        return bytes.toByteArray();
+        BufferSink out = new BufferSink(256);
+        BuiltinCodec.taskCodec().encode(o, out);
+        return out.toByteArray();
     }
 
     @SuppressWarnings("unchecked")
     private static Function<Integer, Integer> deserialize(byte[] bytes) {
-        try (ObjectInputStream in = new ObjectInputStream(new ByteArrayInputStream(bytes))) {
-            return (Function<Integer, Integer>) in.readObject();
-        } catch (IOException e) {
-            throw new UncheckedIOException(e);
-        } catch (ClassNotFoundException e) {
-            throw new IllegalStateException(e);
-        }
+        return (Function<Integer, Integer>) BuiltinCodec.taskCodec().decode(SegmentSource.of(bytes));
     }
 
     /** Seconds for the program as a user writes it: Pool(2) create, map x -> x * x (the map waits for the workers), close. */
